@@ -1,0 +1,249 @@
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use super::Message;
+use crate::reactor::{ConnectionId, ConnectionKind, Effect, Reactor, WeakReactor};
+
+/// Encodes one outgoing message into the write buffer: a framing receiver's
+/// half of the wire format (a line and its delimiter, a netstring, ...).
+pub type Encoder = Rc<dyn Fn(&[u8], &mut Vec<u8>)>;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ConnState {
+    Open,
+    /// `lose_connection` or `abort_connection` was called.
+    Disconnecting,
+    /// The driver reported the connection closed.
+    Closed,
+}
+
+pub(crate) struct ConnShared {
+    pub(crate) id: ConnectionId,
+    pub(crate) reactor: WeakReactor,
+    pub(crate) kind: ConnectionKind,
+    pub(crate) peer: SocketAddr,
+    pub(crate) host: Cell<SocketAddr>,
+    pub(crate) state: Cell<ConnState>,
+    reading_paused: Cell<bool>,
+    encoder: RefCell<Option<Encoder>>,
+    raw_mode: Cell<bool>,
+}
+
+/// The connection a protocol sees: Twisted's `ITransport`. Cheap to clone;
+/// clones are the same connection.
+///
+/// Writes are buffered in the reactor and handed to the driver after the
+/// current call, so many small writes in one callback become one send.
+/// After [`lose_connection`](Self::lose_connection) or
+/// [`abort_connection`](Self::abort_connection), writes are dropped.
+///
+/// ```
+/// use twine_core::testing::StringTransport;
+///
+/// let t = StringTransport::new();
+/// t.transport().write(b"hello ");
+/// t.transport().write_sequence([&b"wor"[..], b"ld"]);
+/// t.transport().lose_connection();
+/// assert_eq!(t.value(), b"hello world");
+/// assert!(t.disconnecting());
+/// ```
+#[derive(Clone)]
+pub struct Transport {
+    pub(crate) conn: Rc<ConnShared>,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        id: ConnectionId,
+        reactor: WeakReactor,
+        kind: ConnectionKind,
+        peer: SocketAddr,
+        host: SocketAddr,
+    ) -> Transport {
+        Transport {
+            conn: Rc::new(ConnShared {
+                id,
+                reactor,
+                kind,
+                peer,
+                host: Cell::new(host),
+                state: Cell::new(ConnState::Open),
+                reading_paused: Cell::new(false),
+                encoder: RefCell::new(None),
+                raw_mode: Cell::new(false),
+            }),
+        }
+    }
+
+    /// The connection's id, as drivers and traces know it.
+    pub fn id(&self) -> ConnectionId {
+        self.conn.id
+    }
+
+    /// Whether this is a byte stream or a message connection.
+    pub fn kind(&self) -> ConnectionKind {
+        self.conn.kind
+    }
+
+    /// The remote address.
+    pub fn peer(&self) -> SocketAddr {
+        self.conn.peer
+    }
+
+    /// The local address.
+    pub fn host(&self) -> SocketAddr {
+        self.conn.host.get()
+    }
+
+    /// The reactor the connection belongs to, while it exists.
+    pub fn reactor(&self) -> Option<Reactor> {
+        self.conn.reactor.upgrade()
+    }
+
+    /// Whether the connection is open and not closing.
+    pub fn is_connected(&self) -> bool {
+        self.conn.state.get() == ConnState::Open
+    }
+
+    /// Whether `lose_connection` or `abort_connection` was called, or the connection is closed.
+    pub fn is_disconnecting(&self) -> bool {
+        self.conn.state.get() != ConnState::Open
+    }
+
+    /// Writes bytes. On a message connection they go as one binary message.
+    pub fn write(&self, data: &[u8]) {
+        let Some(reactor) = self.writable() else { return };
+        match self.conn.kind {
+            ConnectionKind::Stream => reactor.queue_write(self.conn.id, |buf| buf.extend_from_slice(data)),
+            ConnectionKind::Message => reactor.queue_effect(Effect::Send {
+                conn: self.conn.id,
+                message: Message::binary(bytes::Bytes::copy_from_slice(data)),
+            }),
+        }
+    }
+
+    /// Writes several buffers as if concatenated: Twisted's `writeSequence`.
+    pub fn write_sequence<'a>(&self, parts: impl IntoIterator<Item = &'a [u8]>) {
+        let Some(reactor) = self.writable() else { return };
+        match self.conn.kind {
+            ConnectionKind::Stream => reactor.queue_write(self.conn.id, |buf| {
+                for part in parts {
+                    buf.extend_from_slice(part);
+                }
+            }),
+            ConnectionKind::Message => {
+                let joined: Vec<u8> = parts.into_iter().flatten().copied().collect();
+                reactor.queue_effect(Effect::Send { conn: self.conn.id, message: Message::binary(joined) });
+            }
+        }
+    }
+
+    /// Sends one message. On a message connection it is one message of the
+    /// same type; on a stream it is framed by the encoder a framing receiver
+    /// installed (a line plus its delimiter, a netstring, ...), or written as
+    /// it is when there is none.
+    pub fn send(&self, message: impl Into<Message>) {
+        let message = message.into();
+        let Some(reactor) = self.writable() else { return };
+        match self.conn.kind {
+            ConnectionKind::Message => reactor.queue_effect(Effect::Send { conn: self.conn.id, message }),
+            ConnectionKind::Stream => {
+                let encoder = self.conn.encoder.borrow().clone();
+                reactor.queue_write(self.conn.id, |buf| match encoder {
+                    Some(encode) => encode(message.as_bytes(), buf),
+                    None => buf.extend_from_slice(message.as_bytes()),
+                });
+            }
+        }
+    }
+
+    /// Closes the connection once everything written so far has been sent.
+    pub fn lose_connection(&self) {
+        self.close(false);
+    }
+
+    /// Closes the connection now, discarding unsent data.
+    pub fn abort_connection(&self) {
+        self.close(true);
+    }
+
+    fn close(&self, abort: bool) {
+        let state = self.conn.state.get();
+        if state == ConnState::Closed || (state == ConnState::Disconnecting && !abort) {
+            return;
+        }
+        self.conn.state.set(ConnState::Disconnecting);
+        if let Some(reactor) = self.reactor() {
+            let conn = self.conn.id;
+            reactor.queue_effect(if abort { Effect::Abort { conn } } else { Effect::Close { conn } });
+        }
+    }
+
+    /// Stops reading from the peer until [`resume_producing`](Self::resume_producing).
+    pub fn pause_producing(&self) {
+        self.set_reading_paused(true);
+    }
+
+    /// Starts reading from the peer again.
+    pub fn resume_producing(&self) {
+        self.set_reading_paused(false);
+    }
+
+    /// Whether reading from the peer is paused.
+    pub fn is_reading_paused(&self) -> bool {
+        self.conn.reading_paused.get()
+    }
+
+    fn set_reading_paused(&self, paused: bool) {
+        if self.conn.reading_paused.replace(paused) == paused || self.conn.state.get() == ConnState::Closed {
+            return;
+        }
+        if let Some(reactor) = self.reactor() {
+            let conn = self.conn.id;
+            reactor.queue_effect(if paused { Effect::PauseReading { conn } } else { Effect::ResumeReading { conn } });
+        }
+    }
+
+    /// Installs the encoder [`send`](Self::send) uses on a stream. Framing
+    /// receivers install theirs in `connection_made`.
+    pub fn set_encoder(&self, encoder: Option<Encoder>) {
+        *self.conn.encoder.borrow_mut() = encoder;
+    }
+
+    /// Asks a line-mode framing receiver to hand the rest of the stream over
+    /// raw, to [`Protocol::data_received`](super::Protocol::data_received):
+    /// Twisted's `setRawMode`.
+    pub fn set_raw_mode(&self) {
+        self.conn.raw_mode.set(true);
+    }
+
+    /// Asks the framing receiver to go back to cutting lines: Twisted's `setLineMode`.
+    pub fn set_line_mode(&self) {
+        self.conn.raw_mode.set(false);
+    }
+
+    /// Whether raw mode was asked for.
+    pub fn is_raw_mode(&self) -> bool {
+        self.conn.raw_mode.get()
+    }
+
+    fn writable(&self) -> Option<Reactor> {
+        if self.conn.state.get() != ConnState::Open {
+            return None;
+        }
+        self.reactor()
+    }
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("id", &self.conn.id)
+            .field("kind", &self.conn.kind)
+            .field("peer", &self.conn.peer)
+            .field("state", &self.conn.state.get())
+            .finish()
+    }
+}

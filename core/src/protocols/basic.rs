@@ -1,0 +1,1 @@
+//! Framing receivers: Twisted's `twisted.protocols.basic`.

@@ -1,0 +1,168 @@
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Time;
+
+/// One traced event at a point in time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceRecord {
+    /// When it happened, in nanoseconds since the driver's epoch.
+    pub t: Time,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: TraceEvent,
+}
+
+/// Where a call the reactor ran came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallSource {
+    /// A `call_later` timer (zero-delay calls included).
+    Timer,
+    /// A `call_from_thread` closure from the inbox.
+    Inbox,
+    /// A system event trigger or a `call_when_running` callback.
+    Trigger,
+    /// A protocol callback driven by I/O.
+    Io,
+    /// A future bridged with `ensure_deferred`, polled after a wake.
+    Task,
+}
+
+/// The two system events a reactor fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemEvent {
+    /// Fired when the reactor starts running.
+    Startup,
+    /// Fired after `stop`.
+    Shutdown,
+}
+
+/// The three phases of a system event, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerPhase {
+    /// Runs first; a trigger returning a Deferred holds back the later phases.
+    Before,
+    /// Runs once every `Before` trigger's Deferred fired.
+    During,
+    /// Runs last.
+    After,
+}
+
+/// Everything that can appear in a trace. See the [module docs](super) for the JSON form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+#[allow(missing_docs)] // each variant's doc describes its fields
+pub enum TraceEvent {
+    // ---- reactor ----
+    /// A turn began: `inbox` calls were taken from the inbox for it.
+    TurnStart { turn: u64, inbox: u32 },
+    /// The turn ended.
+    TurnEnd { turn: u64 },
+    /// A call ran, starting at the record's time and lasting `dur` nanoseconds
+    /// (zero when the driver supplies no clock).
+    Call {
+        source: CallSource,
+        /// The timer, job or connection id the call belongs to (0 when none).
+        id: u64,
+        name: Cow<'static, str>,
+        dur: u64,
+    },
+    /// A callback panicked; the reactor caught it and carried on.
+    CallbackPanicked { name: Cow<'static, str>, message: String },
+    /// `call_later` scheduled a timer due at `due`.
+    TimerScheduled { timer: u64, due: Time, name: Cow<'static, str> },
+    /// A timer was moved to `due` by `reset` or `delay`.
+    TimerReset { timer: u64, due: Time },
+    /// A timer was cancelled before it fired.
+    TimerCancelled { timer: u64 },
+    /// A timer fired, `late` nanoseconds after it was due.
+    TimerFired { timer: u64, late: u64 },
+    /// `call_from_thread` queued a call; `depth` is the inbox depth after it.
+    /// Emitted when the reactor takes the batch, one per call.
+    InboxDelivery { depth: u32 },
+    /// `stop` was called; it takes effect after the current turn.
+    StopRequested,
+    /// A phase of a system event began running its triggers.
+    SystemEventPhase { event: SystemEvent, phase: TriggerPhase, triggers: u32 },
+    /// The reactor finished its shutdown; the driver should exit its loop.
+    Stopped,
+
+    // ---- Deferreds ----
+    /// A Deferred was created.
+    DeferredCreated { deferred: u64, label: Cow<'static, str> },
+    /// A Deferred was fired with a result (`ok`) or a failure.
+    DeferredFired { deferred: u64, ok: bool },
+    /// A callback of `deferred` returned `to`; the chain waits for it.
+    DeferredChained { deferred: u64, to: u64 },
+    /// A callback turned the chain's result into a failure.
+    DeferredFailed { deferred: u64, message: String },
+    /// An errback handled a failure and the chain carries on with a result.
+    DeferredRecovered { deferred: u64 },
+    /// A Deferred was cancelled.
+    DeferredCancelled { deferred: u64 },
+    /// A Deferred was dropped holding a failure nobody handled.
+    UnhandledError { deferred: u64, message: String },
+
+    // ---- thread pool ----
+    /// `defer_to_thread` or `call_in_thread` handed a job to the pool.
+    JobQueued { job: u64, name: Cow<'static, str> },
+    /// A pool thread started the job.
+    JobStarted { job: u64, thread: u32 },
+    /// The job finished on `thread`; `ok` is false when it failed or panicked.
+    JobFinished { job: u64, thread: u32, ok: bool },
+
+    // ---- connections ----
+    /// A listener is accepting connections at `addr`.
+    Listening { listener: u64, addr: String },
+    /// A listener stopped accepting.
+    ListenerClosed { listener: u64 },
+    /// A connection was made with `peer`.
+    ConnectionMade { conn: u64, peer: String },
+    /// A connection ended.
+    ConnectionLost { conn: u64, reason: String },
+    /// `n` bytes arrived on a connection.
+    BytesIn { conn: u64, n: u64 },
+    /// `n` bytes were handed to the driver to send.
+    BytesOut { conn: u64, n: u64 },
+    /// A framing receiver or message transport delivered a message of `len` bytes.
+    MessageReceived { conn: u64, len: u64 },
+    /// The write buffer passed its high-water mark; the protocol was asked to pause.
+    ProducerPaused { conn: u64 },
+    /// The write buffer drained below its low-water mark; the protocol was resumed.
+    ProducerResumed { conn: u64 },
+
+    // ---- driver facts (emitted by drivers, not by twine-core) ----
+    /// A thread exists, with a human name (`reactor`, `pool-0`, `thread-3`).
+    ThreadSpawned { thread: u32, name: String },
+    /// A thread started running on a core.
+    ThreadRun { thread: u32, core: u32 },
+    /// A thread was taken off its core by the scheduler (time slice or GIL switch).
+    ThreadPreempt { thread: u32, core: u32 },
+    /// A thread blocked (`io`, `sleep`, `lock`, `gil`, `idle`, ...).
+    ThreadBlock { thread: u32, reason: Cow<'static, str> },
+    /// A thread finished.
+    ThreadExit { thread: u32 },
+    /// A thread took the GIL.
+    GilAcquire { thread: u32 },
+    /// A thread let go of the GIL.
+    GilRelease { thread: u32 },
+    /// A thread started waiting for a lock.
+    LockWait { lock: Cow<'static, str>, thread: u32 },
+    /// A thread got a lock after waiting `waited` nanoseconds.
+    LockAcquire { lock: Cow<'static, str>, thread: u32, waited: u64 },
+    /// A thread released a lock.
+    LockRelease { lock: Cow<'static, str>, thread: u32 },
+    /// A simulated client sent request `request`.
+    ClientRequest { client: u32, request: u64 },
+    /// A simulated client got the response to `request` after `latency` nanoseconds.
+    ClientResponse { client: u32, request: u64, latency: u64 },
+    /// A program printed a line.
+    Print { thread: u32, text: String },
+    /// A shared counter changed.
+    Counter { name: Cow<'static, str>, value: i64 },
+}

@@ -1,0 +1,4 @@
+//! `twine`: the native server.
+fn main() {
+    println!("twine {}", env!("CARGO_PKG_VERSION"));
+}

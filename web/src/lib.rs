@@ -1,0 +1,1 @@
+//! twine-web: the simulated driver for the playground.
