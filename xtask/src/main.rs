@@ -1,1 +1,39 @@
-fn main() {}
+//! `cargo xtask`: twine's two commands, and the set-up they need.
+//!
+//! - `cargo xtask serve [ARGS...]`: installs what is missing, builds the wasm
+//!   playground into `www/pkg`, then runs `twine serve` (extra ARGS go to it).
+//! - `cargo xtask test`: the same set-up plus a headless Chromium, then every
+//!   check and test; stops at the first failing step and names it.
+//! - `cargo xtask bench`: criterion benchmarks of the workspace.
+//!
+//! Only std: this runs before anything else is built.
+
+mod setup;
+mod steps;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => steps::serve(&args[1..]),
+        Some("test") => steps::test(&args[1..]),
+        Some("bench") => steps::bench(&args[1..]),
+        Some("setup") => setup::all(setup::Need { browser: true }),
+        _ => {
+            eprintln!("usage: cargo xtask <serve|test|bench|setup>\n");
+            eprintln!("  serve [ARGS]   set up, build the playground, run `twine serve ARGS`");
+            eprintln!("  test [--skip STEP]...  set up, then fmt, clippy, tests, wasm and browser tests");
+            eprintln!("  bench          criterion benchmarks");
+            eprintln!("  setup          only install what is missing");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -9,7 +9,8 @@ use crate::time::Time;
 /// reschedules itself forever would otherwise hang the test.
 const MAX_TURNS_PER_ADVANCE: usize = 1_000_000;
 
-/// A reactor driven by hand, for tests: Twisted's `task.Clock`.
+/// A reactor driven by hand, for tests: Twisted's `task.Clock`. Clones
+/// share the same time and reactor.
 ///
 /// Time stands still until [`advance`](Clock::advance) moves it; then every
 /// call due by the new time runs, including calls they schedule that are due
@@ -31,6 +32,7 @@ const MAX_TURNS_PER_ADVANCE: usize = 1_000_000;
 /// assert!(fired.get());
 /// assert_eq!(clock.seconds().as_secs_f64(), 3.0);
 /// ```
+#[derive(Clone)]
 pub struct Clock {
     reactor: Reactor,
     now: Rc<Cell<Time>>,
@@ -66,6 +68,12 @@ impl Clock {
     pub fn advance(&self, by: Duration) {
         self.now.set(self.now.get() + by);
         self.run_due();
+    }
+
+    /// Moves time forward without running anything, as if the code running
+    /// now took `by`: for tests of time budgets and slow calls.
+    pub fn tick(&self, by: Duration) {
+        self.now.set(self.now.get() + by);
     }
 
     /// Advances by each step in turn: Twisted's `Clock.pump`.

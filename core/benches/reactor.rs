@@ -1,0 +1,71 @@
+//! Reactor throughput: timers, and calls from other threads.
+//!
+//! `cargo bench -p twine-core --bench reactor`
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use twine_core::{Reactor, Time};
+
+fn timers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timers");
+    const N: u64 = 1_000_000;
+    group.throughput(Throughput::Elements(N));
+    group.sample_size(10);
+    group.bench_function("1M call_later + fire", |b| {
+        b.iter_batched(
+            Reactor::new,
+            |reactor| {
+                for i in 0..N {
+                    reactor.call_later(Duration::from_nanos(i % 1000), |_| {});
+                }
+                reactor.handle_timeout(Time::from_micros(1));
+                assert_eq!(reactor.stats().timers_pending, 0);
+                reactor
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn call_from_thread(c: &mut Criterion) {
+    let mut group = c.benchmark_group("call_from_thread");
+    const CALLS: u64 = 200_000;
+    group.throughput(Throughput::Elements(CALLS));
+    group.sample_size(10);
+    for threads in [1u64, 4] {
+        group.bench_function(format!("{threads} thread(s)"), |b| {
+            b.iter(|| {
+                let reactor = Reactor::new();
+                let handle = reactor.handle();
+                let producers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let h = handle.clone();
+                        std::thread::spawn(move || {
+                            for _ in 0..CALLS / threads {
+                                h.call_from_thread(|_| {});
+                            }
+                        })
+                    })
+                    .collect();
+                let mut ran = 0;
+                while ran < CALLS {
+                    let before = reactor.stats().calls;
+                    reactor.handle_timeout(Time::ZERO);
+                    ran += reactor.stats().calls - before;
+                    if reactor.stats().calls == before {
+                        std::thread::yield_now();
+                    }
+                }
+                for p in producers {
+                    p.join().unwrap();
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, timers, call_from_thread);
+criterion_main!(benches);

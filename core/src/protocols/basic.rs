@@ -1,1 +1,0 @@
-//! Framing receivers: Twisted's `twisted.protocols.basic`.

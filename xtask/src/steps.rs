@@ -1,0 +1,217 @@
+//! The steps of `serve`, `test` and `bench`. Each runs a command, shows it,
+//! and fails naming the step.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::setup::{self, Need, CHROMEDRIVER, WASM_TARGET};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Step {
+    Setup,
+    Fmt,
+    Clippy,
+    ClippyWasm,
+    Test,
+    Doc,
+    WasmCore,
+    WasmPkg,
+    WasmTest,
+    E2e,
+    Bench,
+    Serve,
+}
+
+impl Step {
+    const TEST_STEPS: [Step; 9] = [
+        Step::Fmt,
+        Step::Clippy,
+        Step::ClippyWasm,
+        Step::Test,
+        Step::Doc,
+        Step::WasmCore,
+        Step::WasmPkg,
+        Step::WasmTest,
+        Step::E2e,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Step::Setup => "setup",
+            Step::Fmt => "fmt",
+            Step::Clippy => "clippy",
+            Step::ClippyWasm => "clippy-wasm",
+            Step::Test => "test",
+            Step::Doc => "doc",
+            Step::WasmCore => "wasm-core",
+            Step::WasmPkg => "wasm-pkg",
+            Step::WasmTest => "wasm-test",
+            Step::E2e => "e2e",
+            Step::Bench => "bench",
+            Step::Serve => "serve",
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}
+
+/// Runs `cmd` in the workspace root (unless it has its own directory), echoing it.
+pub fn run(step: Step, cmd: &mut Command) -> Result<(), String> {
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(root());
+    }
+    let shown = format!(
+        "{} {}",
+        cmd.get_program().to_string_lossy(),
+        cmd.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+    );
+    println!("xtask [{step}] $ {shown}");
+    let status = cmd.status().map_err(|e| format!("step `{step}`: cannot run `{shown}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("step `{step}` failed: `{shown}` exited with {status}"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+pub fn test(args: &[String]) -> Result<(), String> {
+    let mut skip = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--skip" => skip.push(args.next().ok_or("--skip needs a step name")?.clone()),
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}` (steps: {})",
+                    Step::TEST_STEPS.map(Step::name).join(", ")
+                ))
+            }
+        }
+    }
+    let started = Instant::now();
+    setup::all(Need { browser: true })?;
+    for step in Step::TEST_STEPS {
+        if skip.iter().any(|s| s == step.name()) {
+            println!("xtask [{step}] skipped");
+            continue;
+        }
+        let t = Instant::now();
+        run_test_step(step)?;
+        println!("xtask [{step}] ok in {:.0?}", t.elapsed());
+    }
+    println!("\nxtask: all steps passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn run_test_step(step: Step) -> Result<(), String> {
+    match step {
+        Step::Fmt => run(step, cargo().args(["fmt", "--all", "--", "--check"])),
+        Step::Clippy => run(step, cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])),
+        // The code that only exists on wasm (bindings, browser tests) gets linted too.
+        Step::ClippyWasm => {
+            run(
+                step,
+                cargo().args(["clippy", "-p", "twine-core", "--lib", "--target", WASM_TARGET, "--", "-D", "warnings"]),
+            )?;
+            run(
+                step,
+                cargo().args([
+                    "clippy",
+                    "-p",
+                    "twine-web",
+                    "--lib",
+                    "--tests",
+                    "--target",
+                    WASM_TARGET,
+                    "--",
+                    "-D",
+                    "warnings",
+                ]),
+            )
+        }
+        Step::Test => run(step, cargo().args(["test", "--workspace"])),
+        Step::Doc => run(step, cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings")),
+        Step::WasmCore => run(step, cargo().args(["build", "-p", "twine-core", "--target", WASM_TARGET])),
+        Step::WasmPkg => build_playground(step),
+        Step::WasmTest => run(
+            step,
+            cargo()
+                .args(["test", "-p", "twine-web", "--target", WASM_TARGET])
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+                .env("CHROMEDRIVER", CHROMEDRIVER)
+                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", setup::webdriver_json())
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        ),
+        Step::E2e => e2e(step),
+        _ => unreachable!("not a test step"),
+    }
+}
+
+/// Builds the wasm module and its JS glue into www/pkg.
+fn build_playground(step: Step) -> Result<(), String> {
+    run(
+        step,
+        cargo().args(["build", "-p", "twine-web", "--lib", "--target", WASM_TARGET, "--profile", "wasm-release"]),
+    )?;
+    let wasm = root().join("target").join(WASM_TARGET).join("wasm-release").join("twine_web.wasm");
+    let out = root().join("www").join("pkg");
+    run(
+        step,
+        Command::new("wasm-bindgen").args(["--target", "web", "--no-typescript", "--out-dir"]).arg(&out).arg(&wasm),
+    )
+}
+
+/// The browser end-to-end suite in e2e/ (Playwright driving Debian's Chromium
+/// against a real `twine serve`), when it exists.
+fn e2e(step: Step) -> Result<(), String> {
+    let dir = root().join("e2e");
+    if !dir.join("package.json").exists() {
+        println!("xtask [{step}] no e2e/ suite yet");
+        return Ok(());
+    }
+    run(step, cargo().args(["build", "-p", "twine-native", "--bin", "twine"]))?;
+    setup::npm_packages(&dir)?;
+    let twine = root().join("target").join("debug").join("twine");
+    run(step, Command::new("node").arg("run.mjs").current_dir(&dir).env("TWINE_BIN", twine).env("TWINE_ROOT", root()))
+}
+
+pub fn serve(args: &[String]) -> Result<(), String> {
+    setup::all(Need { browser: false })?;
+    build_playground(Step::WasmPkg)?;
+    run(Step::Serve, cargo().args(["build", "--release", "-p", "twine-native", "--bin", "twine"]))?;
+    let twine = root().join("target").join("release").join("twine");
+    let mut cmd = Command::new(twine);
+    cmd.arg("serve").arg("--www").arg(root().join("www")).args(args).current_dir(root());
+    println!("xtask: starting twine serve (Ctrl-C stops it)");
+    exec(cmd)
+}
+
+#[cfg(unix)]
+fn exec(mut cmd: Command) -> Result<(), String> {
+    use std::os::unix::process::CommandExt;
+    Err(format!("cannot start twine: {}", cmd.exec()))
+}
+
+#[cfg(not(unix))]
+fn exec(mut cmd: Command) -> Result<(), String> {
+    run(Step::Serve, &mut cmd)
+}
+
+pub fn bench(args: &[String]) -> Result<(), String> {
+    run(Step::Bench, cargo().args(["bench", "--workspace"]).args(args))
+}
