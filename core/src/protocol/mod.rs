@@ -29,11 +29,13 @@
 //! ```
 
 mod message;
+mod reconnecting;
 pub(crate) mod transport;
 
 use std::net::SocketAddr;
 
 pub use message::Message;
+pub use reconnecting::{Backoff, ReconnectingClientFactory};
 pub use transport::{Encoder, Transport};
 
 use crate::defer::Failure;

@@ -29,6 +29,12 @@ pub(crate) struct ConnShared {
     reading_paused: Cell<bool>,
     encoder: RefCell<Option<Encoder>>,
     raw_mode: Cell<bool>,
+    /// Bytes handed back with `set_line_mode_with`, for the framing receiver to cut first.
+    line_extra: RefCell<Vec<u8>>,
+    clear_line_buffer: Cell<bool>,
+    /// A framing receiver buffers input here: wake it when reading resumes.
+    buffers_input: Cell<bool>,
+    wake_scheduled: Cell<bool>,
 }
 
 /// The connection a protocol sees: Twisted's `ITransport`. Cheap to clone;
@@ -73,6 +79,10 @@ impl Transport {
                 reading_paused: Cell::new(false),
                 encoder: RefCell::new(None),
                 raw_mode: Cell::new(false),
+                line_extra: RefCell::new(Vec::new()),
+                clear_line_buffer: Cell::new(false),
+                buffers_input: Cell::new(false),
+                wake_scheduled: Cell::new(false),
             }),
         }
     }
@@ -80,6 +90,12 @@ impl Transport {
     /// The connection's id, as drivers and traces know it.
     pub fn id(&self) -> ConnectionId {
         self.conn.id
+    }
+
+    /// Whether `self` and `other` are the same connection (ids are only
+    /// unique within one reactor).
+    pub fn same_connection(&self, other: &Transport) -> bool {
+        Rc::ptr_eq(&self.conn, &other.conn)
     }
 
     /// Whether this is a byte stream or a message connection.
@@ -204,6 +220,9 @@ impl Transport {
             let conn = self.conn.id;
             reactor.queue_effect(if paused { Effect::PauseReading { conn } } else { Effect::ResumeReading { conn } });
         }
+        if !paused {
+            self.wake_receiver();
+        }
     }
 
     /// Installs the encoder [`send`](Self::send) uses on a stream. Framing
@@ -227,6 +246,69 @@ impl Transport {
     /// Whether raw mode was asked for.
     pub fn is_raw_mode(&self) -> bool {
         self.conn.raw_mode.get()
+    }
+
+    /// Goes back to line mode and hands `extra` back to the framing receiver,
+    /// which cuts it into lines before anything that arrives later:
+    /// Twisted's `setLineMode(extra)`. Call it from raw
+    /// [`data_received`](super::Protocol::data_received) with the part of the
+    /// chunk that belongs to the next lines.
+    ///
+    /// ```
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// let t = StringTransport::new();
+    /// t.transport().set_raw_mode();
+    /// t.transport().set_line_mode_with(b"next line\r\n");
+    /// assert!(!t.transport().is_raw_mode());
+    /// ```
+    pub fn set_line_mode_with(&self, extra: &[u8]) {
+        self.conn.raw_mode.set(false);
+        if !extra.is_empty() {
+            self.conn.line_extra.borrow_mut().extend_from_slice(extra);
+            self.wake_receiver();
+        }
+    }
+
+    /// Asks the framing receiver to discard what it has buffered and not yet
+    /// delivered: Twisted's `clearLineBuffer`. Called from `message_received`,
+    /// it drops the rest of the current chunk; called from elsewhere, what is
+    /// buffered when the next data arrives. To get those bytes instead of
+    /// dropping them, switch to raw mode: they arrive in `data_received`.
+    pub fn clear_line_buffer(&self) {
+        self.conn.clear_line_buffer.set(true);
+    }
+
+    pub(crate) fn take_line_mode_extra(&self) -> Option<Vec<u8>> {
+        let mut extra = self.conn.line_extra.borrow_mut();
+        (!extra.is_empty()).then(|| std::mem::take(&mut *extra))
+    }
+
+    pub(crate) fn take_clear_line_buffer(&self) -> bool {
+        self.conn.clear_line_buffer.replace(false)
+    }
+
+    /// A framing receiver holds input the protocol has not seen yet: when
+    /// reading resumes (or line mode gets extra bytes) outside its own
+    /// callbacks, redeliver an empty chunk so it can go on, as Twisted's
+    /// `resumeProducing` calls `dataReceived(b'')`.
+    pub(crate) fn set_buffers_input(&self) {
+        self.conn.buffers_input.set(true);
+    }
+
+    fn wake_receiver(&self) {
+        if !self.conn.buffers_input.get() || self.conn.state.get() != ConnState::Open || self.conn.wake_scheduled.get() {
+            return;
+        }
+        let Some(reactor) = self.reactor() else { return };
+        self.conn.wake_scheduled.set(true);
+        let conn = self.conn.id;
+        reactor.call_soon(move |reactor| {
+            if let Some(transport) = reactor.transport(conn) {
+                transport.conn.wake_scheduled.set(false);
+                reactor.handle_data(reactor.seconds(), conn, &[]);
+            }
+        });
     }
 
     fn writable(&self) -> Option<Reactor> {

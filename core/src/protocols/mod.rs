@@ -1,30 +1,21 @@
 //! Ready-made protocols, and Twisted's framing receivers in [`basic`].
+//!
+//! Application protocols here speak in whole messages
+//! ([`Protocol::message_received`](crate::protocol::Protocol::message_received)
+//! and [`Transport::send`](crate::protocol::Transport::send)), so each runs over
+//! a WebSocket as it is, and over TCP inside a framing receiver:
+//!
+//! | protocol | what it does | over TCP |
+//! |---|---|---|
+//! | [`Echo`] | sends back what arrives | bytes as they are, or [`LineEcho`] for lines |
+//! | [`Chat`] | sends each message to every other member of a [`ChatRoom`] | [`ChatRoom::line_factory`] |
+//! | [`LatencyProbe`] | a client timing round trips through an echo | `LineReceiver::new(LatencyProbe::new(..))` |
 
 pub mod basic;
+mod chat;
+mod echo;
+mod probe;
 
-use crate::protocol::{Message, Protocol, Transport};
-
-/// Sends back whatever arrives: bytes as bytes, a message as the same kind of
-/// message. Over a [`LineReceiver`](basic::LineReceiver) it echoes lines.
-///
-/// ```
-/// use twine_core::protocol::Protocol;
-/// use twine_core::protocols::Echo;
-/// use twine_core::testing::StringTransport;
-///
-/// let t = StringTransport::new();
-/// Echo.data_received(t.transport(), b"ping");
-/// assert_eq!(t.value(), b"ping");
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Echo;
-
-impl Protocol for Echo {
-    fn data_received(&mut self, transport: &Transport, data: &[u8]) {
-        transport.write(data);
-    }
-
-    fn message_received(&mut self, transport: &Transport, message: Message) {
-        transport.send(message);
-    }
-}
+pub use chat::{Chat, ChatRoom};
+pub use echo::{Echo, LineEcho};
+pub use probe::{LatencyProbe, LatencySummary, ProbeConfig, ProbeReport};

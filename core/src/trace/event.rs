@@ -131,6 +131,9 @@ pub enum TraceEvent {
     BytesOut { conn: u64, n: u64 },
     /// A framing receiver or message transport delivered a message of `len` bytes.
     MessageReceived { conn: u64, len: u64 },
+    /// A framing receiver refused the connection's input (a line or string
+    /// over its limit, a malformed netstring) and dropped the connection.
+    InputRejected { conn: u64, reason: String },
     /// The write buffer passed its high-water mark; the protocol was asked to pause.
     ProducerPaused { conn: u64 },
     /// The write buffer drained below its low-water mark; the protocol was resumed.

@@ -1,0 +1,600 @@
+//! Line receivers: Twisted's `LineReceiver` and `LineOnlyReceiver`.
+
+use std::fmt;
+use std::rc::Rc;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::{reject, search, FramingError, Tracer};
+use crate::defer::Failure;
+use crate::protocol::{Encoder, Message, Protocol, Transport};
+
+/// The delimiter both line receivers use unless told otherwise: `b"\r\n"`.
+pub const DEFAULT_DELIMITER: &[u8] = b"\r\n";
+
+/// The longest line both line receivers accept unless told otherwise: 16384 bytes.
+pub const DEFAULT_MAX_LENGTH: usize = 16384;
+
+/// What a line receiver does with a line over its limit, instead of dropping the connection.
+type ExceededHandler<P> = Box<dyn FnMut(&mut P, &Transport, &[u8])>;
+
+fn line_encoder(delimiter: &Rc<[u8]>) -> Encoder {
+    let delimiter = delimiter.clone();
+    Rc::new(move |line: &[u8], buf: &mut Vec<u8>| {
+        buf.reserve(line.len() + delimiter.len());
+        buf.extend_from_slice(line);
+        buf.extend_from_slice(&delimiter);
+    })
+}
+
+fn checked_delimiter(delimiter: &[u8]) -> Rc<[u8]> {
+    assert!(!delimiter.is_empty(), "a line receiver's delimiter must not be empty");
+    Rc::from(delimiter)
+}
+
+/// Cuts a byte stream into lines and hands each to the protocol it wraps, as
+/// a [`Message`]: Twisted's `LineReceiver`.
+///
+/// - Each line (delimiter removed) goes to the inner protocol's
+///   [`message_received`](Protocol::message_received) as a binary message;
+///   [`Transport::send`] writes a line plus the delimiter (`sendLine`).
+/// - A line longer than `max_length` (default 16384) is refused: when its
+///   delimiter arrives, or once `max_length + delimiter.len()` bytes are
+///   buffered without one. A line of exactly `max_length` passes. By default
+///   the connection is dropped (see [`on_line_length_exceeded`](Self::on_line_length_exceeded)).
+/// - Raw mode: when the inner protocol calls [`Transport::set_raw_mode`]
+///   during a line, the rest of the buffer and everything after it go to its
+///   [`data_received`](Protocol::data_received) untouched.
+///   [`Transport::set_line_mode`] switches back;
+///   [`Transport::set_line_mode_with`] also hands back bytes to cut into
+///   lines first (Twisted's `setLineMode(extra)`).
+/// - [`Transport::clear_line_buffer`] (from the inner protocol) or
+///   [`clear_line_buffer`](Self::clear_line_buffer) (on the receiver)
+///   discards what is buffered.
+/// - Lines stop as soon as the transport is disconnecting, and wait while
+///   reading is paused.
+///
+/// ```
+/// use twine_core::protocol::{Message, Protocol, Transport};
+/// use twine_core::protocols::basic::LineReceiver;
+/// use twine_core::testing::StringTransport;
+///
+/// /// An upload: a header line with the size, then that many raw bytes.
+/// #[derive(Default)]
+/// struct Upload {
+///     expected: usize,
+///     body: Vec<u8>,
+/// }
+///
+/// impl Protocol for Upload {
+///     fn message_received(&mut self, transport: &Transport, line: Message) {
+///         self.expected = std::str::from_utf8(line.as_bytes()).unwrap().parse().unwrap();
+///         transport.set_raw_mode();
+///     }
+///     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+///         let take = data.len().min(self.expected - self.body.len());
+///         self.body.extend_from_slice(&data[..take]);
+///         if self.body.len() == self.expected {
+///             transport.set_line_mode_with(&data[take..]);
+///             transport.send("got it");
+///         }
+///     }
+/// }
+///
+/// let t = StringTransport::new();
+/// let mut upload = LineReceiver::new(Upload::default());
+/// upload.connection_made(t.transport());
+/// upload.data_received(t.transport(), b"5\r\nhel");
+/// upload.data_received(t.transport(), b"lo3\r\n");
+/// assert_eq!(upload.inner().body, b"hello");
+/// assert_eq!(upload.inner().expected, 3); // "3" was cut as the next line
+/// assert_eq!(t.value(), b"got it\r\n");
+/// ```
+pub struct LineReceiver<P> {
+    inner: P,
+    delimiter: Rc<[u8]>,
+    max_length: usize,
+    buffer: BytesMut,
+    /// Bytes at the front of `buffer` known to start no delimiter.
+    scanned: usize,
+    on_exceeded: Option<ExceededHandler<P>>,
+    error: Option<FramingError>,
+}
+
+impl<P: Protocol> LineReceiver<P> {
+    /// Wraps `inner`, with delimiter `\r\n` and `max_length` 16384.
+    ///
+    /// ```
+    /// use twine_core::protocols::{basic::LineReceiver, Echo};
+    ///
+    /// let echo = LineReceiver::new(Echo);
+    /// assert_eq!(echo.delimiter(), b"\r\n");
+    /// assert_eq!(echo.max_length(), 16384);
+    /// ```
+    pub fn new(inner: P) -> LineReceiver<P> {
+        LineReceiver {
+            inner,
+            delimiter: Rc::from(DEFAULT_DELIMITER),
+            max_length: DEFAULT_MAX_LENGTH,
+            buffer: BytesMut::new(),
+            scanned: 0,
+            on_exceeded: None,
+            error: None,
+        }
+    }
+
+    /// Uses `delimiter` to cut and send lines.
+    ///
+    /// # Panics
+    ///
+    /// If `delimiter` is empty.
+    ///
+    /// ```
+    /// use twine_core::protocols::{basic::LineReceiver, Echo};
+    /// use twine_core::protocol::Protocol;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// let t = StringTransport::new();
+    /// let mut echo = LineReceiver::new(Echo).with_delimiter(b"\n");
+    /// echo.connection_made(t.transport());
+    /// echo.data_received(t.transport(), b"a\nb\r\n");
+    /// assert_eq!(t.value(), b"a\nb\r\n");
+    /// ```
+    pub fn with_delimiter(mut self, delimiter: &[u8]) -> LineReceiver<P> {
+        self.delimiter = checked_delimiter(delimiter);
+        self
+    }
+
+    /// Accepts lines of up to `max_length` bytes (delimiter not counted).
+    ///
+    /// ```
+    /// use twine_core::protocols::{basic::LineReceiver, Echo};
+    /// use twine_core::protocol::Protocol;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// let t = StringTransport::new();
+    /// let mut echo = LineReceiver::new(Echo).with_max_length(4);
+    /// echo.connection_made(t.transport());
+    /// echo.data_received(t.transport(), b"four\r\nfive!\r\n");
+    /// assert_eq!(t.value(), b"four\r\n");
+    /// assert!(t.disconnecting());
+    /// ```
+    pub fn with_max_length(mut self, max_length: usize) -> LineReceiver<P> {
+        self.max_length = max_length;
+        self
+    }
+
+    /// Calls `handler` instead of dropping the connection when a line is too
+    /// long: Twisted's overridable `lineLengthExceeded`. It gets the inner
+    /// protocol, the transport and the whole buffer from the offending line
+    /// on (it may hold more than one line, or only the start of one). The
+    /// buffer is cleared before the call; lines arriving later are cut as
+    /// usual, and bytes the handler hands back with
+    /// [`Transport::set_line_mode_with`] are cut at once (Twisted leaves them
+    /// until more data arrives).
+    ///
+    /// ```
+    /// use twine_core::protocols::{basic::LineReceiver, Echo};
+    /// use twine_core::protocol::Protocol;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// let t = StringTransport::new();
+    /// let mut echo = LineReceiver::new(Echo)
+    ///     .with_max_length(3)
+    ///     .on_line_length_exceeded(|_echo, transport, _line| transport.send("too long"));
+    /// echo.connection_made(t.transport());
+    /// echo.data_received(t.transport(), b"long line\r\n");
+    /// echo.data_received(t.transport(), b"ok\r\n");
+    /// assert_eq!(t.value(), b"too long\r\nok\r\n");
+    /// assert!(!t.disconnecting());
+    /// ```
+    pub fn on_line_length_exceeded(mut self, handler: impl FnMut(&mut P, &Transport, &[u8]) + 'static) -> Self {
+        self.on_exceeded = Some(Box::new(handler));
+        self
+    }
+
+    /// The delimiter.
+    pub fn delimiter(&self) -> &[u8] {
+        &self.delimiter
+    }
+
+    /// The longest line accepted.
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// The wrapped protocol.
+    pub fn inner(&self) -> &P {
+        &self.inner
+    }
+
+    /// The wrapped protocol, mutably.
+    pub fn inner_mut(&mut self) -> &mut P {
+        &mut self.inner
+    }
+
+    /// Unwraps the protocol, dropping anything buffered.
+    pub fn into_inner(self) -> P {
+        self.inner
+    }
+
+    /// What is buffered and not yet delivered.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buffer
+    }
+
+    /// Discards what is buffered and returns it: Twisted's `clearLineBuffer`.
+    ///
+    /// ```
+    /// use twine_core::protocols::{basic::LineReceiver, Echo};
+    /// use twine_core::protocol::Protocol;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// let t = StringTransport::new();
+    /// let mut echo = LineReceiver::new(Echo);
+    /// echo.connection_made(t.transport());
+    /// echo.data_received(t.transport(), b"partial");
+    /// assert_eq!(echo.clear_line_buffer(), "partial");
+    /// assert!(echo.buffered().is_empty());
+    /// ```
+    pub fn clear_line_buffer(&mut self) -> Bytes {
+        self.scanned = 0;
+        self.buffer.split().freeze()
+    }
+
+    /// Why this receiver dropped the connection, if it did.
+    ///
+    /// ```
+    /// use twine_core::protocols::{basic::{FramingError, LineReceiver}, Echo};
+    /// use twine_core::protocol::Protocol;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// let t = StringTransport::new();
+    /// let mut echo = LineReceiver::new(Echo).with_max_length(2);
+    /// echo.connection_made(t.transport());
+    /// echo.data_received(t.transport(), b"abcd");
+    /// assert_eq!(echo.error(), Some(&FramingError::LineTooLong { length: 4, max_length: 2 }));
+    /// ```
+    pub fn error(&self) -> Option<&FramingError> {
+        self.error.as_ref()
+    }
+
+    /// Takes in what the inner protocol asked for on the transport since the
+    /// last look: a cleared buffer, bytes handed back with line mode.
+    fn absorb_requests(&mut self, transport: &Transport) {
+        if transport.take_clear_line_buffer() {
+            self.buffer.clear();
+            self.scanned = 0;
+        }
+        if let Some(extra) = transport.take_line_mode_extra() {
+            if self.buffer.is_empty() {
+                self.buffer.extend_from_slice(&extra);
+            } else {
+                let mut joined = BytesMut::with_capacity(extra.len() + self.buffer.len());
+                joined.extend_from_slice(&extra);
+                joined.extend_from_slice(&self.buffer);
+                self.buffer = joined;
+            }
+            self.scanned = 0;
+        }
+    }
+
+    fn deliver(&mut self, transport: &Transport, tracer: &Tracer) {
+        let delimiter_len = self.delimiter.len();
+        while !self.buffer.is_empty() && !transport.is_reading_paused() && !transport.is_disconnecting() {
+            if transport.is_raw_mode() {
+                self.scanned = 0;
+                let data = self.buffer.split().freeze();
+                self.inner.data_received(transport, &data);
+                self.absorb_requests(transport);
+                continue;
+            }
+            let Some(found) = search::find(&self.buffer[self.scanned..], &self.delimiter) else {
+                if self.buffer.len() < self.max_length.saturating_add(delimiter_len) {
+                    self.scanned = (self.buffer.len() + 1).saturating_sub(delimiter_len);
+                    return;
+                }
+                self.exceeded(transport, self.buffer.len());
+                continue;
+            };
+            let end = self.scanned + found;
+            self.scanned = 0;
+            if end > self.max_length {
+                self.exceeded(transport, end);
+                continue;
+            }
+            let line = self.buffer.split_to(end).freeze();
+            self.buffer.advance(delimiter_len);
+            tracer.message(transport, line.len());
+            self.inner.message_received(transport, Message::binary(line));
+            if transport.is_disconnecting() {
+                return;
+            }
+            self.absorb_requests(transport);
+        }
+    }
+
+    fn exceeded(&mut self, transport: &Transport, length: usize) {
+        self.scanned = 0;
+        let mut data = std::mem::take(&mut self.buffer);
+        match &mut self.on_exceeded {
+            Some(handler) => handler(&mut self.inner, transport, &data),
+            None => {
+                let error = FramingError::LineTooLong { length, max_length: self.max_length };
+                reject(transport, &error);
+                self.error = Some(error);
+            }
+        }
+        // Keep the allocation for the lines that come next.
+        data.clear();
+        self.buffer = data;
+        // Bytes the handler handed back with `set_line_mode_with` are cut
+        // now (Twisted leaves them until more data arrives).
+        self.absorb_requests(transport);
+    }
+}
+
+impl<P: Protocol> Protocol for LineReceiver<P> {
+    fn connection_made(&mut self, transport: &Transport) {
+        transport.set_encoder(Some(line_encoder(&self.delimiter)));
+        transport.set_buffers_input();
+        self.inner.connection_made(transport);
+    }
+
+    fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+        if transport.is_disconnecting() {
+            return;
+        }
+        let tracer = Tracer::new(transport);
+        self.absorb_requests(transport);
+        if self.buffer.is_empty() && transport.is_raw_mode() && !transport.is_reading_paused() {
+            // Raw data straight through, without a copy into the buffer.
+            if !data.is_empty() {
+                self.inner.data_received(transport, data);
+                self.absorb_requests(transport);
+            }
+        } else {
+            self.buffer.extend_from_slice(data);
+        }
+        self.deliver(transport, &tracer);
+    }
+
+    /// A whole message (a WebSocket frame) is framed already: it goes
+    /// straight to the inner protocol.
+    fn message_received(&mut self, transport: &Transport, message: Message) {
+        self.inner.message_received(transport, message);
+    }
+
+    fn connection_lost(&mut self, transport: &Transport, reason: &Failure) {
+        self.inner.connection_lost(transport, reason);
+    }
+
+    fn pause_producing(&mut self, transport: &Transport) {
+        self.inner.pause_producing(transport);
+    }
+
+    /// Resumes the inner protocol, then delivers the lines held while paused.
+    fn resume_producing(&mut self, transport: &Transport) {
+        self.inner.resume_producing(transport);
+        if !transport.is_disconnecting() {
+            self.deliver(transport, &Tracer::new(transport));
+        }
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for LineReceiver<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LineReceiver")
+            .field("inner", &self.inner)
+            .field("delimiter", &Bytes::copy_from_slice(&self.delimiter))
+            .field("max_length", &self.max_length)
+            .field("buffered", &self.buffer.len())
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+/// Cuts a byte stream into lines, with no raw mode: Twisted's
+/// `LineOnlyReceiver`, the lean version of [`LineReceiver`].
+///
+/// Twisted's rules, which differ slightly from [`LineReceiver`]'s:
+/// a partial line is refused as soon as more than `max_length` bytes are
+/// buffered without a delimiter (not `max_length + delimiter.len()`); the
+/// length handler gets only the offending line, and the complete lines after
+/// it in the same chunk are dropped. It neither holds lines while reading is
+/// paused nor looks at raw mode or [`Transport::clear_line_buffer`].
+///
+/// ```
+/// use twine_core::protocols::{basic::LineOnlyReceiver, Echo};
+/// use twine_core::protocol::Protocol;
+/// use twine_core::testing::StringTransport;
+///
+/// let t = StringTransport::new();
+/// let mut echo = LineOnlyReceiver::new(Echo);
+/// echo.connection_made(t.transport());
+/// echo.data_received(t.transport(), b"one\r\ntw");
+/// echo.data_received(t.transport(), b"o\r\n");
+/// assert_eq!(t.value(), b"one\r\ntwo\r\n");
+/// ```
+pub struct LineOnlyReceiver<P> {
+    inner: P,
+    delimiter: Rc<[u8]>,
+    max_length: usize,
+    buffer: BytesMut,
+    scanned: usize,
+    on_exceeded: Option<ExceededHandler<P>>,
+    error: Option<FramingError>,
+}
+
+impl<P: Protocol> LineOnlyReceiver<P> {
+    /// Wraps `inner`, with delimiter `\r\n` and `max_length` 16384.
+    pub fn new(inner: P) -> LineOnlyReceiver<P> {
+        LineOnlyReceiver {
+            inner,
+            delimiter: Rc::from(DEFAULT_DELIMITER),
+            max_length: DEFAULT_MAX_LENGTH,
+            buffer: BytesMut::new(),
+            scanned: 0,
+            on_exceeded: None,
+            error: None,
+        }
+    }
+
+    /// Uses `delimiter` to cut and send lines.
+    ///
+    /// # Panics
+    ///
+    /// If `delimiter` is empty.
+    pub fn with_delimiter(mut self, delimiter: &[u8]) -> LineOnlyReceiver<P> {
+        self.delimiter = checked_delimiter(delimiter);
+        self
+    }
+
+    /// Accepts lines of up to `max_length` bytes (delimiter not counted).
+    pub fn with_max_length(mut self, max_length: usize) -> LineOnlyReceiver<P> {
+        self.max_length = max_length;
+        self
+    }
+
+    /// Calls `handler` with the offending line instead of dropping the connection.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use twine_core::protocols::{basic::LineOnlyReceiver, Echo};
+    /// use twine_core::protocol::Protocol;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// let seen = Rc::new(Cell::new(0));
+    /// let s = seen.clone();
+    /// let t = StringTransport::new();
+    /// let mut echo = LineOnlyReceiver::new(Echo)
+    ///     .with_max_length(3)
+    ///     .on_line_length_exceeded(move |_, _, line| s.set(line.len()));
+    /// echo.connection_made(t.transport());
+    /// echo.data_received(t.transport(), b"toolong\r\nok\r\nye");
+    /// assert_eq!(seen.get(), 7);
+    /// assert_eq!(t.value(), b""); // "ok" came after the long line in the same chunk
+    /// echo.data_received(t.transport(), b"s\r\n");
+    /// assert_eq!(t.value(), b"yes\r\n");
+    /// ```
+    pub fn on_line_length_exceeded(mut self, handler: impl FnMut(&mut P, &Transport, &[u8]) + 'static) -> Self {
+        self.on_exceeded = Some(Box::new(handler));
+        self
+    }
+
+    /// The delimiter.
+    pub fn delimiter(&self) -> &[u8] {
+        &self.delimiter
+    }
+
+    /// The longest line accepted.
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// The wrapped protocol.
+    pub fn inner(&self) -> &P {
+        &self.inner
+    }
+
+    /// The wrapped protocol, mutably.
+    pub fn inner_mut(&mut self) -> &mut P {
+        &mut self.inner
+    }
+
+    /// Unwraps the protocol, dropping anything buffered.
+    pub fn into_inner(self) -> P {
+        self.inner
+    }
+
+    /// What is buffered and not yet delivered.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buffer
+    }
+
+    /// Why this receiver dropped the connection, if it did.
+    pub fn error(&self) -> Option<&FramingError> {
+        self.error.as_ref()
+    }
+
+    fn exceeded(&mut self, transport: &Transport, line: &[u8]) {
+        match &mut self.on_exceeded {
+            Some(handler) => handler(&mut self.inner, transport, line),
+            None => {
+                let error = FramingError::LineTooLong { length: line.len(), max_length: self.max_length };
+                reject(transport, &error);
+                self.error = Some(error);
+            }
+        }
+    }
+}
+
+impl<P: Protocol> Protocol for LineOnlyReceiver<P> {
+    fn connection_made(&mut self, transport: &Transport) {
+        transport.set_encoder(Some(line_encoder(&self.delimiter)));
+        self.inner.connection_made(transport);
+    }
+
+    fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+        let tracer = Tracer::new(transport);
+        let delimiter_len = self.delimiter.len();
+        self.buffer.extend_from_slice(data);
+        while let Some(found) = search::find(&self.buffer[self.scanned..], &self.delimiter) {
+            let end = self.scanned + found;
+            self.scanned = 0;
+            if transport.is_disconnecting() {
+                return;
+            }
+            if end > self.max_length {
+                // Twisted split the whole chunk first: the complete lines after
+                // the long one go with it, the partial line after them stays.
+                let rest = search::rfind(&self.buffer, &self.delimiter).map_or(end, |i| i + delimiter_len);
+                let line = self.buffer.split_to(end).freeze();
+                self.buffer.advance(rest - end);
+                self.exceeded(transport, &line);
+                return;
+            }
+            let line = self.buffer.split_to(end).freeze();
+            self.buffer.advance(delimiter_len);
+            tracer.message(transport, line.len());
+            self.inner.message_received(transport, Message::binary(line));
+        }
+        if self.buffer.len() > self.max_length && !transport.is_disconnecting() {
+            let partial = self.buffer.split().freeze();
+            self.scanned = 0;
+            self.exceeded(transport, &partial);
+        } else {
+            self.scanned = (self.buffer.len() + 1).saturating_sub(delimiter_len);
+        }
+    }
+
+    /// A whole message is framed already: it goes straight to the inner protocol.
+    fn message_received(&mut self, transport: &Transport, message: Message) {
+        self.inner.message_received(transport, message);
+    }
+
+    fn connection_lost(&mut self, transport: &Transport, reason: &Failure) {
+        self.inner.connection_lost(transport, reason);
+    }
+
+    fn pause_producing(&mut self, transport: &Transport) {
+        self.inner.pause_producing(transport);
+    }
+
+    fn resume_producing(&mut self, transport: &Transport) {
+        self.inner.resume_producing(transport);
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for LineOnlyReceiver<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LineOnlyReceiver")
+            .field("inner", &self.inner)
+            .field("delimiter", &Bytes::copy_from_slice(&self.delimiter))
+            .field("max_length", &self.max_length)
+            .field("buffered", &self.buffer.len())
+            .field("error", &self.error)
+            .finish()
+    }
+}
