@@ -1,4 +1,4 @@
-//! `twine`: the native server.
-fn main() {
-    println!("twine {}", env!("CARGO_PKG_VERSION"));
+//! `twine`: the native server. See [`twine_native::cli`].
+fn main() -> std::process::ExitCode {
+    twine_native::cli::main()
 }

@@ -1,0 +1,65 @@
+//! The driver's settings, with Twisted-like defaults.
+
+use std::time::Duration;
+
+use crate::pool::{DEFAULT_MAX_QUEUED, DEFAULT_THREADS};
+
+/// How a [`ReactorThread`](crate::ReactorThread) runs. Start from
+/// `Config::default()` and change what you need:
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_native::Config;
+///
+/// let config = Config { threads: 4, shutdown_grace: Duration::from_secs(1), ..Config::default() };
+/// assert_eq!(config.high_water, 64 * 1024);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Pool threads for `defer_to_thread` (Twisted's default: 10).
+    pub threads: usize,
+    /// Jobs that may wait for a pool thread before the pool refuses more.
+    pub max_queued_jobs: usize,
+    /// Size of the one read buffer the reactor thread reads every socket into.
+    pub read_buffer: usize,
+    /// Bytes read from one connection per turn before the others get their turn.
+    pub read_budget: usize,
+    /// Connections accepted from one listener per turn.
+    pub accept_budget: usize,
+    /// Unsent bytes past which a connection's protocol hears `WaterMark::High`
+    /// (and by default pauses reading its peer).
+    pub high_water: usize,
+    /// Unsent bytes at or below which a paused protocol hears `WaterMark::Low`.
+    pub low_water: usize,
+    /// Callbacks slower than this are logged and counted (asyncio's debug mode uses 100 ms).
+    pub slow_call_threshold: Duration,
+    /// How long a graceful shutdown waits for connections to flush and jobs
+    /// to finish before it aborts them.
+    pub shutdown_grace: Duration,
+    /// How long the stopped reactor waits for pool threads still inside a job.
+    pub join_timeout: Duration,
+    /// Shut down gracefully on SIGINT and SIGTERM (a second one forces it).
+    /// For the `twine` binary; leave it off when embedding.
+    pub handle_signals: bool,
+    /// The reactor thread's name.
+    pub thread_name: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            threads: DEFAULT_THREADS,
+            max_queued_jobs: DEFAULT_MAX_QUEUED,
+            read_buffer: 64 * 1024,
+            read_budget: 256 * 1024,
+            accept_budget: 128,
+            high_water: 64 * 1024,
+            low_water: 16 * 1024,
+            slow_call_threshold: Duration::from_millis(50),
+            shutdown_grace: Duration::from_secs(2),
+            join_timeout: Duration::from_secs(1),
+            handle_signals: false,
+            thread_name: "twine-reactor".to_owned(),
+        }
+    }
+}

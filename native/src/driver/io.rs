@@ -1,0 +1,398 @@
+//! Stream I/O: reading with a budget, buffered writes, water marks, closing,
+//! and outgoing connects.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Interest, Token};
+use twine_core::defer::{Failure, FailureKind};
+use twine_core::protocol::ConnectionId;
+use twine_core::reactor::WaterMark;
+
+use super::{Driver, Source, Stream};
+
+/// An outgoing connection still being made.
+pub(super) struct Connecting {
+    addr: SocketAddr,
+    timeout: Duration,
+}
+
+impl Stream {
+    pub(super) fn new(conn: ConnectionId, sock: TcpStream, connecting: Option<Connecting>) -> Stream {
+        Stream {
+            conn,
+            sock,
+            connecting,
+            out: Vec::new(),
+            sent: 0,
+            readable: true,
+            read_closed: false,
+            read_paused: false,
+            closing: false,
+            above_high: false,
+            carried: false,
+        }
+    }
+}
+
+/// Writes what the kernel takes now: `Ok(0)` when it takes nothing.
+fn write_some(sock: &mut TcpStream, data: &[u8]) -> std::io::Result<usize> {
+    loop {
+        match sock.write(data) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(0),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl Driver {
+    pub(super) fn stream_event(&mut self, i: usize, event: &mio::event::Event) {
+        let Some(s) = self.sources.stream(i) else { return };
+        let conn = s.conn;
+        if s.connecting.is_some() {
+            return self.finish_connect(i, event);
+        }
+        if event.is_read_closed() {
+            s.read_closed = true;
+        }
+        if (event.is_writable() || event.is_write_closed() || event.is_error()) && s.pending() > 0 {
+            self.flush(i);
+            self.apply_effects();
+        }
+        if event.is_readable() || event.is_read_closed() || event.is_error() {
+            let Some(s) = self.sources.stream_of(i, conn) else { return };
+            s.readable = true;
+            self.read(i);
+        }
+    }
+
+    /// Reads until the kernel has no more, the budget is spent (then the
+    /// stream is read again after the others), or reading is paused.
+    pub(super) fn read(&mut self, i: usize) {
+        let Some(s) = self.sources.stream(i) else { return };
+        let conn = s.conn;
+        let mut budget = self.config.read_budget;
+        loop {
+            let Some(s) = self.sources.stream_of(i, conn) else { return };
+            if s.read_paused || s.closing || !s.readable {
+                return;
+            }
+            match s.sock.read(&mut self.read_buf) {
+                Ok(0) => return self.end_of_file(i),
+                Ok(n) => {
+                    // A short read emptied the socket; epoll (edge-triggered)
+                    // reports the next arrival, so skip the read that would
+                    // only say WouldBlock. After the peer's FIN no edge
+                    // follows: then read on until end-of-file.
+                    let drained = n < self.read_buf.len() && !s.read_closed;
+                    if drained {
+                        s.readable = false;
+                    }
+                    self.counts.bytes_in += n as u64;
+                    self.reactor.handle_data(self.now, conn, &self.read_buf[..n]);
+                    self.apply_effects();
+                    if drained {
+                        return;
+                    }
+                    budget = budget.saturating_sub(n);
+                    if budget == 0 {
+                        if let Some(s) = self.sources.stream_of(i, conn) {
+                            if !s.carried {
+                                s.carried = true;
+                                self.carry.push((i, conn.0));
+                            }
+                        }
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    s.readable = false;
+                    return;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.lost(i, e);
+                    self.apply_effects();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The peer finished sending. Send what is still queued, then close,
+    /// reporting a clean close.
+    fn end_of_file(&mut self, i: usize) {
+        let Some(s) = self.sources.stream(i) else { return };
+        s.readable = false;
+        s.read_closed = true;
+        if s.pending() == 0 {
+            self.close_stream(i, Failure::new(FailureKind::ConnectionDone, "the peer closed the connection"));
+            self.apply_effects();
+        } else {
+            s.closing = true;
+        }
+    }
+
+    /// Sends `data` now if nothing is queued, keeping what the kernel does
+    /// not take; otherwise queues it behind what is there.
+    pub(super) fn write(&mut self, i: usize, data: Vec<u8>) {
+        let Some(s) = self.sources.stream(i) else { return };
+        if s.pending() > 0 || s.connecting.is_some() {
+            if s.sent > 0 && s.sent >= s.out.len() / 2 {
+                s.out.drain(..s.sent);
+                s.sent = 0;
+            }
+            s.out.extend_from_slice(&data);
+            self.counts.buffered_bytes += data.len() as u64;
+            self.reactor.recycle_buffer(data);
+        } else {
+            match write_some(&mut s.sock, &data) {
+                Ok(n) => {
+                    self.counts.bytes_out += n as u64;
+                    if n == data.len() {
+                        self.reactor.recycle_buffer(data);
+                        return;
+                    }
+                    self.counts.buffered_bytes += (data.len() - n) as u64;
+                    let spare = std::mem::replace(&mut s.out, data);
+                    s.sent = n;
+                    if spare.capacity() > 0 {
+                        self.reactor.recycle_buffer(spare);
+                    }
+                }
+                Err(e) => {
+                    self.reactor.recycle_buffer(data);
+                    return self.lost(i, e);
+                }
+            }
+        }
+        let Some(s) = self.sources.stream(i) else { return };
+        if !s.above_high && s.pending() > self.config.high_water {
+            s.above_high = true;
+            let conn = s.conn;
+            self.reactor.handle_write_buffer(self.now, conn, WaterMark::High);
+        }
+    }
+
+    /// Sends queued bytes the kernel now has room for.
+    fn flush(&mut self, i: usize) {
+        let Some(s) = self.sources.stream(i) else { return };
+        while s.pending() > 0 {
+            match write_some(&mut s.sock, &s.out[s.sent..]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    s.sent += n;
+                    self.counts.bytes_out += n as u64;
+                    self.counts.buffered_bytes -= n as u64;
+                }
+                Err(e) => return self.lost(i, e),
+            }
+        }
+        if s.pending() == 0 && s.out.capacity() > 0 {
+            let buf = std::mem::take(&mut s.out);
+            s.sent = 0;
+            self.reactor.recycle_buffer(buf);
+        }
+        let Some(s) = self.sources.stream(i) else { return };
+        let conn = s.conn;
+        if s.above_high && s.pending() <= self.config.low_water {
+            s.above_high = false;
+            self.reactor.handle_write_buffer(self.now, conn, WaterMark::Low);
+        }
+        if let Some(s) = self.sources.stream_of(i, conn) {
+            if s.closing && s.pending() == 0 {
+                self.close_stream(i, Failure::new(FailureKind::ConnectionDone, "connection closed"));
+            }
+        }
+    }
+
+    /// `lose_connection`: stop reading, close once everything is sent.
+    pub(super) fn close_when_flushed(&mut self, i: usize) {
+        let Some(s) = self.sources.stream(i) else { return };
+        if s.connecting.is_some() {
+            return self.abort(i);
+        }
+        s.closing = true;
+        if s.pending() == 0 {
+            self.close_stream(i, Failure::new(FailureKind::ConnectionDone, "connection closed"));
+        }
+    }
+
+    /// `abort_connection`: close now, dropping anything unsent.
+    pub(super) fn abort(&mut self, i: usize) {
+        let Some(s) = self.sources.stream(i) else { return };
+        if s.connecting.is_some() {
+            // The reactor gave up the attempt and has already told the factory.
+            self.remove_stream(i);
+            return;
+        }
+        self.close_stream(i, Failure::new(FailureKind::ConnectionLost, "connection aborted"));
+    }
+
+    pub(super) fn set_read_paused(&mut self, i: usize, paused: bool) {
+        let Some(s) = self.sources.stream(i) else { return };
+        if s.read_paused == paused {
+            return;
+        }
+        s.read_paused = paused;
+        if paused {
+            self.counts.reading_paused += 1;
+        } else {
+            self.counts.reading_paused -= 1;
+            // Bytes that arrived while paused raised no new edge: read them.
+            if s.readable && !s.carried {
+                s.carried = true;
+                self.carry.push((i, s.conn.0));
+            }
+        }
+    }
+
+    /// The connection broke.
+    pub(super) fn lost(&mut self, i: usize, e: std::io::Error) {
+        if self.sources.stream(i).is_some_and(|s| s.connecting.is_some()) {
+            return self.connect_failed(i, e);
+        }
+        self.close_stream(i, Failure::from_error(FailureKind::ConnectionLost, e));
+    }
+
+    /// Closes the socket and tells the reactor (once: the stream is gone after).
+    pub(super) fn close_stream(&mut self, i: usize, reason: Failure) {
+        if let Some(conn) = self.remove_stream(i) {
+            self.reactor.handle_closed(self.now, conn, reason);
+        }
+    }
+
+    /// Forgets a stream and closes its socket, without telling the reactor.
+    fn remove_stream(&mut self, i: usize) -> Option<ConnectionId> {
+        let Some(Source::Stream(mut s)) = self.sources.remove(i) else { return None };
+        let _ = self.poll.registry().deregister(&mut s.sock);
+        self.conns.remove(&s.conn);
+        self.counts.buffered_bytes -= s.pending() as u64;
+        if s.read_paused {
+            self.counts.reading_paused -= 1;
+        }
+        if s.out.capacity() > 0 {
+            self.reactor.recycle_buffer(std::mem::take(&mut s.out));
+        }
+        if s.connecting.is_some() {
+            self.connecting.retain(|(_, c)| *c != s.conn);
+        }
+        Some(s.conn)
+    }
+
+    /// Every open stream, for shutdown.
+    pub(super) fn stream_slots(&self) -> Vec<usize> {
+        self.conns.values().copied().collect()
+    }
+
+    // ------------------------------------------------------------------
+    // Connecting
+    // ------------------------------------------------------------------
+
+    pub(super) fn connect(&mut self, conn: ConnectionId, addr: SocketAddr, timeout: Duration) {
+        let sock = match TcpStream::connect(addr) {
+            Ok(sock) => sock,
+            Err(e) => {
+                let failure = connect_failure(addr, e);
+                return self.reactor.handle_connect_failed(self.now, conn, failure);
+            }
+        };
+        let deadline = Instant::now() + timeout;
+        let i = self.sources.insert(Source::Stream(Stream::new(conn, sock, Some(Connecting { addr, timeout }))));
+        self.conns.insert(conn, i);
+        self.connecting.push((deadline, conn));
+        let Some(s) = self.sources.stream(i) else { unreachable!() };
+        if let Err(e) = self.poll.registry().register(&mut s.sock, Token(i), Interest::READABLE | Interest::WRITABLE) {
+            self.connect_failed(i, e);
+        }
+    }
+
+    fn finish_connect(&mut self, i: usize, event: &mio::event::Event) {
+        let Some(s) = self.sources.stream(i) else { return };
+        let conn = s.conn;
+        match s.sock.take_error() {
+            Ok(Some(e)) | Err(e) => return self.connect_failed(i, e),
+            Ok(None) => {}
+        }
+        match s.sock.peer_addr() {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::NotConnected && !event.is_error() && !event.is_write_closed() => {
+                return; // not yet: wait for the next event
+            }
+            Err(e) => return self.connect_failed(i, e),
+        }
+        s.connecting = None;
+        let _ = s.sock.set_nodelay(true);
+        let local = match s.sock.local_addr() {
+            Ok(local) => local,
+            Err(e) => return self.connect_failed(i, e),
+        };
+        self.connecting.retain(|(_, c)| *c != conn);
+        self.counts.connections_total += 1;
+        self.reactor.handle_connected(self.now, conn, local);
+        self.apply_effects();
+        if let Some(s) = self.sources.stream_of(i, conn) {
+            s.readable = true;
+            self.read(i);
+        }
+    }
+
+    fn connect_failed(&mut self, i: usize, e: std::io::Error) {
+        let Some(s) = self.sources.stream(i) else { return };
+        let Some(c) = &s.connecting else { return };
+        let failure = connect_failure(c.addr, e);
+        if let Some(conn) = self.remove_stream(i) {
+            self.reactor.handle_connect_failed(self.now, conn, failure);
+        }
+    }
+
+    pub(super) fn next_connect_deadline(&self) -> Option<Instant> {
+        self.connecting.iter().map(|(d, _)| *d).min()
+    }
+
+    /// Fails the connection attempts whose time is up.
+    pub(super) fn expire_connects(&mut self) {
+        if self.connecting.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let expired: Vec<ConnectionId> =
+            self.connecting.iter().filter(|(deadline, _)| *deadline <= now).map(|(_, c)| *c).collect();
+        for conn in expired {
+            let Some(&i) = self.conns.get(&conn) else { continue };
+            let Some(s) = self.sources.stream(i) else { continue };
+            let Some(c) = &s.connecting else { continue };
+            let failure = Failure::new(
+                FailureKind::TimedOut,
+                format!("connecting to {} timed out after {:?}", c.addr, c.timeout),
+            );
+            self.remove_stream(i);
+            self.reactor.handle_connect_failed(self.now, conn, failure);
+        }
+        self.apply_effects();
+    }
+
+    /// Gives up every connection attempt in progress (shutdown).
+    pub(super) fn cancel_connects(&mut self) {
+        let conns: Vec<ConnectionId> = self.connecting.iter().map(|(_, c)| *c).collect();
+        for conn in conns {
+            let Some(&i) = self.conns.get(&conn) else { continue };
+            self.remove_stream(i);
+            let failure = Failure::new(FailureKind::Cancelled, "the reactor is shutting down");
+            self.reactor.handle_connect_failed(self.now, conn, failure);
+        }
+    }
+}
+
+fn connect_failure(addr: SocketAddr, e: std::io::Error) -> Failure {
+    let kind = match e.kind() {
+        ErrorKind::ConnectionRefused => FailureKind::ConnectionRefused,
+        ErrorKind::TimedOut => FailureKind::TimedOut,
+        _ => FailureKind::Error,
+    };
+    Failure::new(kind, format!("cannot connect to {addr}: {e}"))
+}

@@ -1,0 +1,486 @@
+//! The mio driver: runs a twine-core reactor over real sockets.
+//!
+//! One loop on the reactor thread, in Twisted's order:
+//!
+//! 1. a reactor turn at the current time (inbox, then due timers), then the
+//!    effects it asked for (writes, closes, listens, connects, ...);
+//! 2. `mio::Poll` until the next timer, I/O, or the inbox's
+//!    [`mio::Waker`] (rung only on the inbox's empty-to-non-empty edge);
+//! 3. I/O: accepts, reads, writes. Each readable connection is read until
+//!    the kernel has nothing more or its per-turn byte budget is spent; a
+//!    connection with data left is read again next turn, after the others,
+//!    so one busy client cannot starve the rest.
+//!
+//! Writes: the reactor coalesces a callback's writes into one
+//! [`Effect::Write`]; the driver sends it with one `write` call. What the
+//! kernel does not take waits in the connection's buffer until the socket is
+//! writable again; past the high-water mark the protocol hears
+//! `WaterMark::High` (by default it pauses reading that peer), below the
+//! low-water mark `WaterMark::Low`. Sent buffers go back to the reactor with
+//! [`Reactor::recycle_buffer`], so the steady state allocates nothing.
+
+mod io;
+mod shutdown;
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use twine_core::protocol::ConnectionId;
+use twine_core::reactor::{Effect, ListenerId};
+use twine_core::{Reactor, Time};
+
+use crate::config::Config;
+use crate::external;
+use crate::metrics::{DriverCounts, Metrics};
+use crate::pool::OsThreadPool;
+
+pub use shutdown::ShutdownReport;
+
+const WAKER: Token = Token(usize::MAX);
+const SIGNALS: Token = Token(usize::MAX - 1);
+
+/// How often the loop publishes its counters to [`Metrics`].
+const PUBLISH_EVERY: Duration = Duration::from_millis(5);
+
+/// What other threads use to poke the loop.
+pub(crate) struct Control {
+    pub(crate) shutdown: AtomicBool,
+    pub(crate) waker: mio::Waker,
+}
+
+impl Control {
+    pub(crate) fn request_shutdown(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        let _ = self.waker.wake();
+    }
+}
+
+/// Hashes ids that are already unique integers.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Runs on the reactor thread when a graceful shutdown begins.
+pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;
+
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+struct Listener {
+    id: ListenerId,
+    sock: TcpListener,
+}
+
+/// One TCP connection: accepted, or made for a `connect_tcp`.
+struct Stream {
+    conn: ConnectionId,
+    sock: TcpStream,
+    /// Connecting: the deadline and the address; `None` once connected.
+    connecting: Option<io::Connecting>,
+    /// Bytes not yet taken by the kernel: `out[sent..]`.
+    out: Vec<u8>,
+    sent: usize,
+    /// The kernel may have bytes for us (not yet read to `WouldBlock`).
+    readable: bool,
+    /// The peer shut its side: read to end-of-file whatever the size of reads.
+    read_closed: bool,
+    read_paused: bool,
+    /// Close once `out` is sent (`lose_connection`, or end-of-file).
+    closing: bool,
+    above_high: bool,
+    /// Queued to be read again after the other connections.
+    carried: bool,
+}
+
+impl Stream {
+    fn pending(&self) -> usize {
+        self.out.len() - self.sent
+    }
+}
+
+enum Source {
+    Listener(Listener),
+    Stream(Stream),
+}
+
+/// The sockets, indexed by their mio token.
+#[derive(Default)]
+struct Sources {
+    slots: Vec<Option<Source>>,
+    free: Vec<usize>,
+}
+
+impl Sources {
+    fn insert(&mut self, source: Source) -> usize {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(source);
+                i
+            }
+            None => {
+                self.slots.push(Some(source));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, i: usize) -> Option<Source> {
+        let source = self.slots.get_mut(i)?.take();
+        if source.is_some() {
+            self.free.push(i);
+        }
+        source
+    }
+
+    fn stream(&mut self, i: usize) -> Option<&mut Stream> {
+        match self.slots.get_mut(i) {
+            Some(Some(Source::Stream(s))) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The stream at `i`, if it is still connection `conn` (slots are reused).
+    fn stream_of(&mut self, i: usize, conn: ConnectionId) -> Option<&mut Stream> {
+        self.stream(i).filter(|s| s.conn == conn)
+    }
+}
+
+pub(crate) struct Driver {
+    pub(crate) reactor: Reactor,
+    poll: Poll,
+    events: Option<Events>,
+    sources: Sources,
+    conns: IdMap<ConnectionId, usize>,
+    listeners: IdMap<ListenerId, usize>,
+    pub(crate) listen_errors: IdMap<ListenerId, std::io::Error>,
+    /// Sources with readiness left over after their budget: (index, id).
+    carry: Vec<(usize, u64)>,
+    /// Connection attempts in progress and their deadlines.
+    connecting: Vec<(Instant, ConnectionId)>,
+    read_buf: Vec<u8>,
+    config: Config,
+    epoch: Instant,
+    now: Time,
+    counts: DriverCounts,
+    pub(crate) metrics: Metrics,
+    pub(crate) pool: OsThreadPool,
+    pub(crate) control: Arc<Control>,
+    signals: Option<signal_hook_mio::v1_0::Signals>,
+    shutdown: Option<shutdown::Shutdown>,
+    report: ShutdownReport,
+    pub(crate) shutdown_hooks: Vec<ShutdownHook>,
+    last_publish: Instant,
+}
+
+impl Driver {
+    pub(crate) fn new(config: Config) -> std::io::Result<Driver> {
+        let poll = Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER)?;
+        let control = Arc::new(Control { shutdown: AtomicBool::new(false), waker });
+        let reactor = Reactor::new();
+        let epoch = Instant::now();
+        reactor.set_clock(move || Time::from_nanos(epoch.elapsed().as_nanos() as u64));
+        reactor.set_slow_call_threshold(config.slow_call_threshold);
+        let wake = control.clone();
+        reactor.set_waker(move || {
+            let _ = wake.waker.wake();
+        });
+        let pool = OsThreadPool::new(config.threads, config.max_queued_jobs);
+        reactor.set_thread_pool(pool.clone());
+        let metrics = Metrics::new(reactor.handle(), pool.clone());
+        let signals = if config.handle_signals {
+            let mut signals =
+                signal_hook_mio::v1_0::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+            poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
+            Some(signals)
+        } else {
+            None
+        };
+        Ok(Driver {
+            reactor,
+            poll,
+            events: Some(Events::with_capacity(1024)),
+            sources: Sources::default(),
+            conns: IdMap::default(),
+            listeners: IdMap::default(),
+            listen_errors: IdMap::default(),
+            carry: Vec::new(),
+            connecting: Vec::new(),
+            read_buf: vec![0; config.read_buffer.max(1024)],
+            config,
+            epoch,
+            now: Time::ZERO,
+            counts: DriverCounts::default(),
+            metrics,
+            pool,
+            control,
+            signals,
+            shutdown: None,
+            report: ShutdownReport::default(),
+            shutdown_hooks: Vec::new(),
+            last_publish: epoch,
+        })
+    }
+
+    fn clock(&mut self) -> Time {
+        self.now = Time::from_nanos(self.epoch.elapsed().as_nanos() as u64);
+        self.now
+    }
+
+    /// Runs the loop until the reactor stops, then winds everything down.
+    pub(crate) fn run(mut self) -> ShutdownReport {
+        let mut events = self.events.take().unwrap_or_else(|| Events::with_capacity(1024));
+        loop {
+            let now = self.clock();
+            self.reactor.handle_timeout(now);
+            self.apply_effects();
+            if self.reactor.is_stopped() {
+                break;
+            }
+            let timeout = self.poll_timeout();
+            if timeout != Some(Duration::ZERO) {
+                // About to sleep: let metrics readers see where things stand.
+                self.maybe_publish(true);
+            }
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != ErrorKind::Interrupted {
+                    tracing::error!("the reactor's poll failed: {e}; stopping");
+                    let _ = self.reactor.stop();
+                }
+                continue;
+            }
+            self.clock();
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {}
+                    SIGNALS => self.on_signals(),
+                    Token(i) => self.on_event(i, event),
+                }
+            }
+            self.run_carried();
+            self.expire_connects();
+            if self.control.shutdown.load(Ordering::Acquire) {
+                self.begin_shutdown("shutdown requested");
+            }
+            self.shutdown_step();
+            self.maybe_publish(false);
+        }
+        self.finish()
+    }
+
+    fn poll_timeout(&self) -> Option<Duration> {
+        if !self.carry.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let mut timeout = self.reactor.poll_timeout().map(|due| due.saturating_since(self.now));
+        let mut cap = |d: Duration| timeout = Some(timeout.map_or(d, |t| t.min(d)));
+        if let Some(deadline) = self.next_connect_deadline() {
+            cap(deadline.saturating_duration_since(Instant::now()));
+        }
+        if let Some(s) = &self.shutdown {
+            // Check often while draining: the last close ends the wait.
+            cap(s.deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(50)));
+        }
+        timeout
+    }
+
+    fn on_event(&mut self, i: usize, event: &mio::event::Event) {
+        match self.sources.slots.get(i) {
+            Some(Some(Source::Listener(_))) => self.accept(i),
+            Some(Some(Source::Stream(_))) => self.stream_event(i, event),
+            _ => {}
+        }
+    }
+
+    /// Applies every effect the reactor has asked for, including those the
+    /// effects themselves cause (a close runs `connection_lost`, which may write).
+    pub(crate) fn apply_effects(&mut self) {
+        while let Some(effect) = self.reactor.poll_effect() {
+            self.apply(effect);
+        }
+    }
+
+    fn apply(&mut self, effect: Effect) {
+        let conn = match &effect {
+            Effect::Write { conn, .. }
+            | Effect::Send { conn, .. }
+            | Effect::Close { conn }
+            | Effect::Abort { conn }
+            | Effect::PauseReading { conn }
+            | Effect::ResumeReading { conn } => *conn,
+            Effect::Listen { listener, addr } => return self.listen(*listener, *addr),
+            Effect::StopListening { listener } => return self.stop_listening(*listener),
+            Effect::Connect { conn, addr, timeout } => return self.connect(*conn, *addr, *timeout),
+        };
+        let Some(&i) = self.conns.get(&conn) else {
+            // Not a socket of ours: an external message connection, or one already closed.
+            if let Some(Effect::Write { data, .. }) = external::apply_effect(&self.reactor, effect) {
+                self.reactor.recycle_buffer(data);
+            }
+            return;
+        };
+        match effect {
+            Effect::Write { data, .. } => self.write(i, data),
+            Effect::Send { message, .. } => self.write(i, message.as_bytes().to_vec()),
+            Effect::Close { .. } => self.close_when_flushed(i),
+            Effect::Abort { .. } => self.abort(i),
+            Effect::PauseReading { .. } => self.set_read_paused(i, true),
+            Effect::ResumeReading { .. } => self.set_read_paused(i, false),
+            _ => {}
+        }
+    }
+
+    fn maybe_publish(&mut self, force: bool) {
+        let now = Instant::now();
+        if !force && now.duration_since(self.last_publish) < PUBLISH_EVERY {
+            return;
+        }
+        self.last_publish = now;
+        let ext = external::counts();
+        let mut counts = self.counts;
+        counts.connections_total += ext.opened;
+        counts.bytes_in += ext.bytes_in;
+        counts.bytes_out += ext.bytes_out;
+        counts.messages_in = ext.messages_in;
+        counts.messages_out = ext.messages_out;
+        counts.buffered_bytes += ext.overflow_bytes;
+        counts.reading_paused += ext.reading_paused;
+        self.metrics.publish(&self.reactor.stats(), self.reactor.jobs_in_flight(), &counts);
+    }
+
+    // ------------------------------------------------------------------
+    // Listeners
+    // ------------------------------------------------------------------
+
+    fn listen(&mut self, id: ListenerId, addr: SocketAddr) {
+        let sock = match TcpListener::bind(addr) {
+            Ok(sock) => sock,
+            Err(e) => return self.listen_failed(id, addr, e),
+        };
+        let local = match sock.local_addr() {
+            Ok(local) => local,
+            Err(e) => return self.listen_failed(id, addr, e),
+        };
+        let i = self.sources.insert(Source::Listener(Listener { id, sock }));
+        let Some(Some(Source::Listener(l))) = self.sources.slots.get_mut(i) else { unreachable!() };
+        if let Err(e) = self.poll.registry().register(&mut l.sock, Token(i), Interest::READABLE) {
+            self.sources.remove(i);
+            return self.listen_failed(id, addr, e);
+        }
+        self.listeners.insert(id, i);
+        self.reactor.handle_listening(self.now, id, Ok(local));
+    }
+
+    fn listen_failed(&mut self, id: ListenerId, addr: SocketAddr, e: std::io::Error) {
+        let failure = twine_core::defer::Failure::new(
+            twine_core::defer::FailureKind::Error,
+            format!("cannot listen on {addr}: {e}"),
+        );
+        self.listen_errors.insert(id, e);
+        self.reactor.handle_listening(self.now, id, Err(failure));
+    }
+
+    fn stop_listening(&mut self, id: ListenerId) {
+        if let Some(i) = self.listeners.remove(&id) {
+            if let Some(Source::Listener(mut l)) = self.sources.remove(i) {
+                let _ = self.poll.registry().deregister(&mut l.sock);
+            }
+        }
+    }
+
+    fn close_listeners(&mut self) {
+        let ids: Vec<ListenerId> = self.listeners.keys().copied().collect();
+        for id in ids {
+            self.stop_listening(id);
+        }
+    }
+
+    fn accept(&mut self, i: usize) {
+        let mut budget = self.config.accept_budget;
+        loop {
+            let Some(Some(Source::Listener(l))) = self.sources.slots.get(i) else { return };
+            let id = l.id;
+            match l.sock.accept() {
+                Ok((sock, peer)) => {
+                    self.accepted(id, sock, peer);
+                    budget -= 1;
+                    if budget == 0 {
+                        self.carry_source(i, id.0);
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted || e.kind() == ErrorKind::ConnectionAborted => {}
+                Err(e) => {
+                    // Out of file descriptors, most likely: try again next turn
+                    // rather than spin; the pending connection waits in the backlog.
+                    tracing::warn!("accept failed on {id:?}: {e}");
+                    self.carry_source(i, id.0);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn accepted(&mut self, listener: ListenerId, sock: TcpStream, peer: SocketAddr) {
+        let _ = sock.set_nodelay(true);
+        let Ok(local) = sock.local_addr() else { return };
+        // The factory may refuse: then dropping the socket closes it.
+        let Some(conn) = self.reactor.handle_accept(self.now, listener, peer, local) else { return };
+        self.counts.connections_total += 1;
+        let i = self.sources.insert(Source::Stream(Stream::new(conn, sock, None)));
+        self.conns.insert(conn, i);
+        // `connection_made`'s writes are still queued: register before applying them.
+        let Some(stream) = self.sources.stream(i) else { unreachable!() };
+        if let Err(e) =
+            self.poll.registry().register(&mut stream.sock, Token(i), Interest::READABLE | Interest::WRITABLE)
+        {
+            self.lost(i, e);
+        }
+        self.apply_effects();
+    }
+
+    fn carry_source(&mut self, i: usize, key: u64) {
+        self.carry.push((i, key));
+    }
+
+    /// Reads (and accepts) again from sources that still had data when
+    /// their budget ran out.
+    fn run_carried(&mut self) {
+        if self.carry.is_empty() {
+            return;
+        }
+        let carried = std::mem::take(&mut self.carry);
+        for (i, key) in carried {
+            match self.sources.slots.get_mut(i) {
+                Some(Some(Source::Listener(l))) if l.id.0 == key => self.accept(i),
+                Some(Some(Source::Stream(s))) if s.conn.0 == key => {
+                    s.carried = false;
+                    self.read(i);
+                }
+                _ => {}
+            }
+        }
+    }
+}

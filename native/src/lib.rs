@@ -1,0 +1,75 @@
+//! twine-native: the native driver for [`twine_core`].
+//!
+//! twine-core's reactor is a sans-IO state machine; this crate runs it for
+//! real: one reactor thread over [mio](https://docs.rs/mio) with TCP
+//! listeners and streams ([`driver`](crate::ReactorThread)), an OS
+//! [thread pool](pool) behind `defer_to_thread`, [`blocking_call_from_thread`](blocking),
+//! [metrics](metrics) for the reactor's health, graceful shutdown on
+//! SIGINT/SIGTERM, and [external message connections](external) through
+//! which another thread (the WebSocket gateway) hosts core protocols on the
+//! reactor. The `twine` binary ([`cli`]) serves Twisted's TCP line echo.
+//!
+//! Start a reactor in-process with [`ReactorThread::spawn`]:
+//!
+//! ```
+//! use std::time::Duration;
+//! use twine_core::threads::defer_to_thread;
+//! use twine_native::blocking::blocking_call_deferred_from_thread;
+//! use twine_native::{Config, ReactorThread};
+//!
+//! let (server, ()) = ReactorThread::spawn(Config::default(), |_| Ok(())).unwrap();
+//! let handle = server.handle().clone();
+//! // From another thread: ask the reactor to run a job on its pool and wait for it.
+//! let sum = std::thread::spawn(move || {
+//!     blocking_call_deferred_from_thread(&handle, |reactor| defer_to_thread(reactor, || (1..=100u32).sum::<u32>()))
+//! });
+//! assert_eq!(sum.join().unwrap().unwrap(), 5050);
+//! server.shutdown();
+//! assert!(server.join().is_clean());
+//! ```
+//!
+//! # Building a gateway on this crate
+//!
+//! The WebSocket gateway (axum on its own tokio runtime) embeds the reactor
+//! and bridges each WebSocket into it:
+//!
+//! 1. Start the reactor with [`ReactorThread::spawn`]. In the setup closure
+//!    (on the reactor thread) install a trace sink
+//!    (`setup.reactor().set_trace_sink(..)`, a sink that never blocks), TCP
+//!    listeners ([`Setup::listen_tcp`]), and an [`on_shutdown`](Setup::on_shutdown)
+//!    hook that tells axum to stop (a tokio `oneshot`, say). Return anything
+//!    `Send` the gateway needs (bound addresses). Set
+//!    [`Config::handle_signals`] in the binary so SIGINT/SIGTERM start the
+//!    graceful shutdown.
+//! 2. Per upgraded WebSocket, [`external::MessageConnection::open`] with the
+//!    core protocol to host (`Echo`, `Chat`, ...). Split the socket: the
+//!    reader task awaits [`read_ready`](external::MessageConnection::read_ready)
+//!    before each read and [`deliver`](external::MessageConnection::deliver)s
+//!    each message (a `Message` wraps `Bytes`: no copy); the writer task
+//!    takes batches with [`recv_many`](external::MessageConnection::recv_many),
+//!    feeds them to the sink and flushes once per batch. `Outgoing::Close`
+//!    means close the WebSocket (with 1001 if
+//!    [`Metrics::is_shutting_down`](metrics::Metrics::is_shutting_down)),
+//!    `Outgoing::Abort` means drop it; when the client goes away call
+//!    [`peer_closed`](external::MessageConnection::peer_closed).
+//! 3. `/metrics`: [`ReactorThread::metrics`] gives a
+//!    [`MetricsSnapshot`](metrics::MetricsSnapshot) with
+//!    [`to_prometheus`](metrics::MetricsSnapshot::to_prometheus); append the
+//!    gateway's own lines (dropped trace events, ...).
+//! 4. On shutdown the driver closes every connection (TCP and WebSocket),
+//!    waits up to [`Config::shutdown_grace`] for flushes and jobs, stops,
+//!    and [`ReactorThread::join`] returns a [`ShutdownReport`].
+#![warn(missing_docs)]
+
+pub mod blocking;
+pub mod cli;
+mod config;
+mod driver;
+pub mod external;
+pub mod metrics;
+pub mod pool;
+mod reactor_thread;
+
+pub use config::Config;
+pub use driver::ShutdownReport;
+pub use reactor_thread::{ReactorThread, Setup};

@@ -1,0 +1,230 @@
+//! Reactor health, readable from any thread: what `/metrics` shows.
+//!
+//! The reactor thread publishes its counters into atomics every few
+//! milliseconds (and when it stops); the inbox depth and the pool's counters
+//! are read live. Reading never touches the reactor, so a scrape cannot slow
+//! it down.
+//!
+//! ```
+//! use twine_native::{Config, ReactorThread};
+//!
+//! let (server, ()) = ReactorThread::spawn(Config::default(), |_| Ok(())).unwrap();
+//! let snapshot = server.metrics().snapshot();
+//! assert_eq!(snapshot.connections_open, 0);
+//! assert!(snapshot.to_prometheus().contains("twine_reactor_turns_total"));
+//! ```
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use twine_core::reactor::ReactorStats;
+use twine_core::ReactorHandle;
+
+use crate::pool::OsThreadPool;
+
+/// A live view of one reactor's health. Cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Counters {
+    turns: AtomicU64,
+    calls: AtomicU64,
+    slow_calls: AtomicU64,
+    panics: AtomicU64,
+    unhandled_errors: AtomicU64,
+    timers_pending: AtomicU64,
+    connections_open: AtomicU64,
+    connections_total: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    messages_in: AtomicU64,
+    messages_out: AtomicU64,
+    buffered_bytes: AtomicU64,
+    reading_paused: AtomicU64,
+    jobs_in_flight: AtomicU64,
+}
+
+struct Shared {
+    counters: Counters,
+    shutting_down: AtomicBool,
+    handle: ReactorHandle,
+    pool: OsThreadPool,
+}
+
+/// The driver's own counts, published with the reactor's.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DriverCounts {
+    pub(crate) connections_total: u64,
+    pub(crate) bytes_in: u64,
+    pub(crate) bytes_out: u64,
+    pub(crate) messages_in: u64,
+    pub(crate) messages_out: u64,
+    pub(crate) buffered_bytes: u64,
+    pub(crate) reading_paused: u64,
+}
+
+/// One reading of [`Metrics`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MetricsSnapshot {
+    /// Reactor turns (loop iterations) run.
+    pub turns: u64,
+    /// Callbacks run: timers, inbox calls, protocol callbacks.
+    pub calls: u64,
+    /// Callbacks that took longer than the slow threshold (50 ms by default).
+    pub slow_calls: u64,
+    /// Callbacks that panicked (caught; the reactor went on).
+    pub panics: u64,
+    /// Deferreds dropped holding an unhandled failure.
+    pub unhandled_errors: u64,
+    /// Timers waiting to fire.
+    pub timers_pending: u64,
+    /// Calls waiting in the inbox now.
+    pub inbox_depth: u64,
+    /// Open connections (TCP and external message connections).
+    pub connections_open: u64,
+    /// Connections opened since start.
+    pub connections_total: u64,
+    /// Bytes read from sockets and message bytes delivered by external connections.
+    pub bytes_in: u64,
+    /// Bytes written to sockets and message bytes handed to external connections.
+    pub bytes_out: u64,
+    /// Messages delivered by external message connections.
+    pub messages_in: u64,
+    /// Messages handed to external message connections.
+    pub messages_out: u64,
+    /// Bytes the driver holds for peers that have not taken them yet: unsent
+    /// TCP write buffers plus external connections' overflow.
+    pub buffered_bytes: u64,
+    /// Connections whose reading is paused (back-pressure).
+    pub reading_paused: u64,
+    /// Jobs handed to the pool whose results have not come back.
+    pub jobs_in_flight: u64,
+    /// Pool threads alive.
+    pub pool_threads: u64,
+    /// Jobs waiting for a pool thread.
+    pub pool_queued: u64,
+    /// Jobs running on pool threads.
+    pub pool_busy: u64,
+    /// Jobs the pool finished.
+    pub pool_completed: u64,
+    /// Whether a graceful shutdown is under way.
+    pub shutting_down: bool,
+}
+
+impl Metrics {
+    pub(crate) fn new(handle: ReactorHandle, pool: OsThreadPool) -> Metrics {
+        Metrics {
+            shared: Arc::new(Shared {
+                counters: Counters::default(),
+                shutting_down: AtomicBool::new(false),
+                handle,
+                pool,
+            }),
+        }
+    }
+
+    pub(crate) fn publish(&self, stats: &ReactorStats, jobs_in_flight: usize, driver: &DriverCounts) {
+        let c = &self.shared.counters;
+        let set = |a: &AtomicU64, v: u64| a.store(v, Ordering::Relaxed);
+        set(&c.turns, stats.turns);
+        set(&c.calls, stats.calls);
+        set(&c.slow_calls, stats.slow_calls);
+        set(&c.panics, stats.panics);
+        set(&c.unhandled_errors, stats.unhandled_errors);
+        set(&c.timers_pending, stats.timers_pending);
+        set(&c.connections_open, stats.connections);
+        set(&c.connections_total, driver.connections_total);
+        set(&c.bytes_in, driver.bytes_in);
+        set(&c.bytes_out, driver.bytes_out);
+        set(&c.messages_in, driver.messages_in);
+        set(&c.messages_out, driver.messages_out);
+        set(&c.buffered_bytes, driver.buffered_bytes);
+        set(&c.reading_paused, driver.reading_paused);
+        set(&c.jobs_in_flight, jobs_in_flight as u64);
+    }
+
+    pub(crate) fn set_shutting_down(&self) {
+        self.shared.shutting_down.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a graceful shutdown has begun (one atomic load): a gateway
+    /// closing a client because of an [`Outgoing::Close`](crate::external::Outgoing::Close)
+    /// says "going away" (WebSocket 1001) when this is true.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shared.shutting_down.load(Ordering::Relaxed)
+    }
+
+    /// Reads every counter now.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let c = &self.shared.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let pool = self.shared.pool.stats();
+        MetricsSnapshot {
+            turns: get(&c.turns),
+            calls: get(&c.calls),
+            slow_calls: get(&c.slow_calls),
+            panics: get(&c.panics),
+            unhandled_errors: get(&c.unhandled_errors),
+            timers_pending: get(&c.timers_pending),
+            inbox_depth: self.shared.handle.inbox_depth() as u64,
+            connections_open: get(&c.connections_open),
+            connections_total: get(&c.connections_total),
+            bytes_in: get(&c.bytes_in),
+            bytes_out: get(&c.bytes_out),
+            messages_in: get(&c.messages_in),
+            messages_out: get(&c.messages_out),
+            buffered_bytes: get(&c.buffered_bytes),
+            reading_paused: get(&c.reading_paused),
+            jobs_in_flight: get(&c.jobs_in_flight),
+            pool_threads: pool.threads as u64,
+            pool_queued: pool.queued as u64,
+            pool_busy: pool.busy as u64,
+            pool_completed: pool.completed,
+            shutting_down: self.shared.shutting_down.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.snapshot().fmt(f)
+    }
+}
+
+impl MetricsSnapshot {
+    /// The snapshot in Prometheus' text exposition format, every name
+    /// prefixed `twine_`. A gateway appends its own lines.
+    pub fn to_prometheus(&self) -> String {
+        let rows: [(&str, &str, &str, u64); 20] = [
+            ("reactor_turns_total", "counter", "Reactor turns run.", self.turns),
+            ("reactor_calls_total", "counter", "Callbacks run on the reactor thread.", self.calls),
+            ("reactor_slow_calls_total", "counter", "Callbacks slower than the slow threshold.", self.slow_calls),
+            ("reactor_panics_total", "counter", "Callbacks that panicked.", self.panics),
+            ("reactor_unhandled_errors_total", "counter", "Unhandled errors in Deferreds.", self.unhandled_errors),
+            ("reactor_timers_pending", "gauge", "Timers waiting to fire.", self.timers_pending),
+            ("reactor_inbox_depth", "gauge", "Calls waiting in the reactor inbox.", self.inbox_depth),
+            ("connections_open", "gauge", "Open connections.", self.connections_open),
+            ("connections_total", "counter", "Connections opened.", self.connections_total),
+            ("bytes_in_total", "counter", "Bytes received.", self.bytes_in),
+            ("bytes_out_total", "counter", "Bytes sent.", self.bytes_out),
+            ("messages_in_total", "counter", "Messages received on message connections.", self.messages_in),
+            ("messages_out_total", "counter", "Messages sent on message connections.", self.messages_out),
+            ("buffered_bytes", "gauge", "Bytes waiting for slow peers.", self.buffered_bytes),
+            ("reading_paused", "gauge", "Connections with reading paused.", self.reading_paused),
+            ("jobs_in_flight", "gauge", "Pool jobs whose results are pending.", self.jobs_in_flight),
+            ("pool_threads", "gauge", "Pool threads alive.", self.pool_threads),
+            ("pool_queued", "gauge", "Jobs waiting for a pool thread.", self.pool_queued),
+            ("pool_busy", "gauge", "Jobs running on pool threads.", self.pool_busy),
+            ("pool_completed_total", "counter", "Jobs the pool finished.", self.pool_completed),
+        ];
+        let mut out = String::with_capacity(2048);
+        for (name, kind, help, value) in rows {
+            let _ = writeln!(out, "# HELP twine_{name} {help}\n# TYPE twine_{name} {kind}\ntwine_{name} {value}");
+        }
+        out
+    }
+}

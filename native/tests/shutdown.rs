@@ -1,0 +1,164 @@
+//! Graceful shutdown: of the `twine` process on SIGTERM, and of an in-process
+//! reactor thread with its pool.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::wait_until;
+use twine_core::threads::defer_to_thread;
+use twine_native::{Config, ReactorThread};
+
+const CLIENTS: usize = 50;
+
+/// Echoes batches of lines until the server closes; returns (sent, received).
+fn stream_until_closed(addr: SocketAddr, client: usize, echoed: Arc<AtomicUsize>) -> (Vec<String>, Vec<String>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let (mut sent, mut received) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    'outer: while started.elapsed() < Duration::from_secs(15) {
+        let batch: Vec<String> = (0..10).map(|i| format!("client {client} line {}", sent.len() + i)).collect();
+        let wire: String = batch.iter().map(|l| format!("{l}\r\n")).collect();
+        if stream.write_all(wire.as_bytes()).is_err() {
+            break;
+        }
+        sent.extend(batch);
+        for _ in 0..10 {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break 'outer,
+                Ok(_) => {
+                    received.push(line.trim_end().to_owned());
+                    echoed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    (sent, received)
+}
+
+#[test]
+fn sigterm_with_fifty_clients_mid_stream_exits_zero_within_five_seconds() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twine"))
+        .args(["serve", "--tcp", "127.0.0.1:0", "--log", "info"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start twine");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr: SocketAddr = first
+        .trim()
+        .strip_prefix("tcp line echo listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .parse()
+        .unwrap();
+
+    let echoed: Vec<Arc<AtomicUsize>> = (0..CLIENTS).map(|_| Arc::default()).collect();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let echoed = echoed[c].clone();
+            std::thread::spawn(move || stream_until_closed(addr, c, echoed))
+        })
+        .collect();
+    // Every client is mid-stream: it has had echoes and keeps sending.
+    assert!(
+        wait_until(Duration::from_secs(20), || echoed.iter().all(|e| e.load(Ordering::Relaxed) >= 20)),
+        "clients did not get going"
+    );
+
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: kill(2) with a pid we spawned and still own (not yet waited for).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("twine still running 5 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success(), "twine exited with {status}");
+
+    for (c, client) in clients.into_iter().enumerate() {
+        let (sent, received) = client.join().unwrap();
+        assert!(!received.is_empty(), "client {c} got no echo");
+        assert!(received.len() <= sent.len());
+        assert!(received[..] == sent[..received.len()], "client {c}'s echoes are not a prefix of what it sent");
+    }
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(stderr.contains("shutting down (SIGTERM)"), "{stderr}");
+    assert!(stderr.contains("0 pool thread(s) left running"), "{stderr}");
+}
+
+fn twine_threads() -> Vec<String> {
+    let mut names = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        if let Ok(name) = std::fs::read_to_string(task.path().join("comm")) {
+            if name.starts_with("twine-") {
+                names.push(name.trim().to_owned());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn shutdown_lets_running_jobs_finish_joins_the_pool_and_leaves_no_thread() {
+    // A job running when shutdown begins is allowed to finish.
+    let (server, ()) = ReactorThread::spawn(Config::default(), |_| Ok(())).unwrap();
+    let finished = Arc::new(AtomicBool::new(false));
+    let f = finished.clone();
+    server.handle().call_from_thread(move |reactor| {
+        for _ in 0..4 {
+            drop(defer_to_thread(reactor, || std::thread::sleep(Duration::from_millis(20))));
+        }
+        drop(defer_to_thread(reactor, move || {
+            std::thread::sleep(Duration::from_millis(300));
+            f.store(true, Ordering::SeqCst);
+        }));
+    });
+    assert!(wait_until(Duration::from_secs(5), || server.metrics().snapshot().pool_busy > 0));
+    assert!(!twine_threads().is_empty());
+    let asked = Instant::now();
+    server.shutdown();
+    let report = server.join();
+    assert!(report.is_clean(), "{report:?}");
+    assert!(finished.load(Ordering::SeqCst), "the running job was not allowed to finish");
+    assert!(asked.elapsed() < Duration::from_secs(5));
+    assert!(
+        wait_until(Duration::from_secs(1), || twine_threads().is_empty()),
+        "threads left behind: {:?}",
+        twine_threads()
+    );
+
+    // A job that outlives the grace period: the reactor still stops on time
+    // and says a thread was left running.
+    let config = Config {
+        shutdown_grace: Duration::from_millis(200),
+        join_timeout: Duration::from_millis(200),
+        ..Config::default()
+    };
+    let (server, ()) = ReactorThread::spawn(config, |_| Ok(())).unwrap();
+    server.handle().call_from_thread(|reactor| {
+        drop(defer_to_thread(reactor, || std::thread::sleep(Duration::from_secs(3))));
+    });
+    assert!(wait_until(Duration::from_secs(5), || server.metrics().snapshot().pool_busy > 0));
+    let asked = Instant::now();
+    server.shutdown();
+    let report = server.join();
+    assert!(asked.elapsed() < Duration::from_secs(2), "took {:?}", asked.elapsed());
+    assert_eq!(report.threads_left_running, 1, "{report:?}");
+}
