@@ -4,7 +4,7 @@
 //! real: one reactor thread over [mio](https://docs.rs/mio) with TCP
 //! listeners and streams ([`driver`](crate::ReactorThread)), an OS
 //! [thread pool](pool) behind `defer_to_thread`, [`blocking_call_from_thread`](blocking),
-//! [metrics](metrics) for the reactor's health, graceful shutdown on
+//! [metrics] for the reactor's health, graceful shutdown on
 //! SIGINT/SIGTERM, and [external message connections](external) through
 //! which another thread (the WebSocket gateway) hosts core protocols on the
 //! reactor. The `twine` binary ([`cli`]) serves Twisted's TCP line echo.

@@ -118,3 +118,18 @@ fn a_line_over_max_length_drops_only_that_client() {
     server.shutdown();
     server.join();
 }
+
+#[test]
+fn a_client_that_shuts_its_side_still_gets_every_echo_then_end_of_file() {
+    let (server, addr) = line_echo(Config::default());
+    let mut client = TcpStream::connect(addr).unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let wire: String = (0..2000).map(|i| format!("line {i}\r\n")).collect();
+    client.write_all(wire.as_bytes()).unwrap();
+    client.shutdown(Shutdown::Write).unwrap();
+    let mut echoed = String::new();
+    client.read_to_string(&mut echoed).unwrap();
+    assert!(echoed == wire, "got {} of {} bytes back", echoed.len(), wire.len());
+    server.shutdown();
+    assert!(server.join().is_clean());
+}
