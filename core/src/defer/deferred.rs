@@ -3,7 +3,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
+use std::task::{Poll, Waker};
 
 use super::{Failure, FailureKind};
 use crate::reactor::Reactor;
@@ -11,6 +12,25 @@ use crate::trace::TraceEvent;
 
 /// What a callback or errback returns: a value, a failure, or another
 /// Deferred whose result the chain waits for.
+///
+/// Callbacks usually return `T`, a `Result` or a `Deferred` directly;
+/// `Outcome` names the choice when one callback returns different kinds:
+///
+/// ```
+/// use twine_core::defer::{succeed, Deferred, Failure, FailureKind, Outcome};
+///
+/// let d = Deferred::<u32>::new();
+/// d.add_callback(|n| match n {
+///     0 => Outcome::Failure(Failure::new(FailureKind::Error, "empty")),
+///     1 => Outcome::Value(1),
+///     _ => Outcome::Deferred(succeed(n * 2)), // say, a lookup
+/// });
+/// d.callback(4).unwrap();
+/// d.add_callback(|n| {
+///     assert_eq!(n, 8);
+///     n
+/// });
+/// ```
 pub enum Outcome<T: 'static> {
     /// Carry on down the callbacks with this value.
     Value(T),
@@ -20,8 +40,24 @@ pub enum Outcome<T: 'static> {
     Deferred(Deferred<T>),
 }
 
-/// Anything a callback may return: `T`, `Result<T, Failure>`, `Failure`
-/// (for `Deferred<T>` only through `Outcome`), a `Deferred<T>`, or an [`Outcome`].
+/// Anything a callback may return: `T`, `Result<T, Failure>`, a
+/// `Deferred<T>`, or an [`Outcome`] (a bare `Failure` goes through
+/// `Err(failure)` or `Outcome::Failure`).
+///
+/// Where the target type is open, as in [`Deferred::then`], a closure
+/// returning a `Result` or a `Deferred` needs the type named, since
+/// `Deferred<U>` is itself a `U`-like value:
+///
+/// ```
+/// use twine_core::defer::{succeed, Deferred, Failure};
+///
+/// let d = succeed("42");
+/// let n: Deferred<u32> = d.then(|s| -> Result<u32, Failure> { Ok(s.parse()?) });
+/// # n.add_callback(|n| {
+/// #     assert_eq!(n, 42);
+/// #     n
+/// # });
+/// ```
 pub trait IntoOutcome<T: 'static> {
     /// The outcome this stands for.
     fn into_outcome(self) -> Outcome<T>;
@@ -56,6 +92,12 @@ impl<T: 'static> IntoOutcome<T> for Outcome<T> {
 
 /// Returned by [`Deferred::callback`] and [`Deferred::errback`] on a Deferred
 /// that already fired: Twisted's `AlreadyCalledError`.
+///
+/// ```
+/// use twine_core::defer::{succeed, AlreadyCalled};
+///
+/// assert_eq!(succeed(1).callback(2), Err(AlreadyCalled));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AlreadyCalled;
 
@@ -93,8 +135,14 @@ struct State<T: 'static> {
     running: bool,
     canceller: Option<Canceller<T>>,
     suppress_already_called: bool,
-    /// Cancels the Deferred this one waits on.
+    /// Cancels the Deferred this one waits on: a chained Deferred a callback
+    /// returned (once fired), or the Deferred `resolve_with` was handed
+    /// (before firing).
     cancel_inner: Option<Box<dyn FnOnce()>>,
+    /// The waker of the task awaiting this Deferred.
+    waker: Option<Waker>,
+    /// Whether the await link (which wakes `waker`) is in `links`.
+    await_linked: bool,
 }
 
 struct Chain<T: 'static> {
@@ -189,11 +237,30 @@ impl<T: 'static> fmt::Debug for Deferred<T> {
 
 impl<T: 'static> Deferred<T> {
     /// A Deferred that has not fired.
+    ///
+    /// ```
+    /// let d = twine_core::defer::Deferred::<u8>::new();
+    /// assert!(!d.called() && !d.has_result());
+    /// ```
     pub fn new() -> Deferred<T> {
         Deferred::with_label("")
     }
 
     /// A Deferred with a label, shown in traces and the playground.
+    ///
+    /// ```
+    /// use twine_core::defer::Deferred;
+    /// use twine_core::trace::{Recorder, TraceEvent};
+    ///
+    /// let reactor = twine_core::Reactor::new();
+    /// let recorder = Recorder::new();
+    /// reactor.set_trace_sink(recorder.clone());
+    /// let d = Deferred::<()>::with_label("db query");
+    /// assert_eq!(
+    ///     recorder.events()[0].event,
+    ///     TraceEvent::DeferredCreated { deferred: d.id(), label: "db query".into() }
+    /// );
+    /// ```
     pub fn with_label(label: impl Into<Cow<'static, str>>) -> Deferred<T> {
         let id = NEXT_ID.with(|n| {
             n.set(n.get() + 1);
@@ -212,6 +279,8 @@ impl<T: 'static> Deferred<T> {
                     canceller: None,
                     suppress_already_called: false,
                     cancel_inner: None,
+                    waker: None,
+                    await_linked: false,
                 }),
             }),
         }
@@ -219,45 +288,126 @@ impl<T: 'static> Deferred<T> {
 
     /// A Deferred whose [`cancel`](Self::cancel) calls `canceller` first.
     /// If the canceller does not fire the Deferred, it fails with `Cancelled`.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use twine_core::defer::Deferred;
+    ///
+    /// let aborted = Rc::new(Cell::new(false));
+    /// let a = aborted.clone();
+    /// let request = Deferred::<String>::with_canceller(move |_| a.set(true)); // e.g. close the socket
+    /// request.add_errback(|f| f.message().to_owned());
+    /// request.cancel();
+    /// assert!(aborted.get() && request.called());
+    /// ```
     pub fn with_canceller(canceller: impl FnOnce(&Deferred<T>) + 'static) -> Deferred<T> {
         let d = Deferred::new();
         d.chain.state.borrow_mut().canceller = Some(Box::new(canceller));
         d
     }
 
-    /// The id traces know this Deferred by.
+    /// The id traces know this Deferred by (unique on its thread).
+    ///
+    /// ```
+    /// use twine_core::defer::Deferred;
+    ///
+    /// let (a, b) = (Deferred::<()>::new(), Deferred::<()>::new());
+    /// assert_ne!(a.id(), b.id());
+    /// assert_eq!(a.clone().id(), a.id());
+    /// ```
     pub fn id(&self) -> u64 {
         self.chain.id
     }
 
-    /// Whether `callback` or `errback` has been called.
+    /// Whether `callback` or `errback` has been called (a paused chain is
+    /// called but has no result yet).
+    ///
+    /// ```
+    /// use twine_core::defer::Deferred;
+    ///
+    /// let (outer, inner) = (Deferred::<u8>::new(), Deferred::<u8>::new());
+    /// let i = inner.clone();
+    /// outer.add_callback(move |_| i);
+    /// outer.callback(1).unwrap();
+    /// assert!(outer.called() && !outer.has_result()); // waiting on `inner`
+    /// inner.callback(2).unwrap();
+    /// assert!(outer.has_result());
+    /// ```
     pub fn called(&self) -> bool {
         self.chain.state.borrow().called
     }
 
     /// Whether the chain has a result now: fired, not paused, and not taken.
+    ///
+    /// ```
+    /// use twine_core::defer::succeed;
+    ///
+    /// let d = succeed(1);
+    /// assert!(d.has_result());
+    /// let _next = d.then(|x| x + 1); // moves the result on
+    /// assert!(!d.has_result());
+    /// ```
     pub fn has_result(&self) -> bool {
         matches!(self.chain.state.borrow().result, Slot::Ready(_))
     }
 
     /// Whether `self` and `other` are the same Deferred.
+    ///
+    /// ```
+    /// use twine_core::defer::Deferred;
+    ///
+    /// let d = Deferred::<()>::new();
+    /// assert!(d.ptr_eq(&d.clone()) && !d.ptr_eq(&Deferred::new()));
+    /// ```
     pub fn ptr_eq(&self, other: &Deferred<T>) -> bool {
         Rc::ptr_eq(&self.chain, &other.chain)
     }
 
-    /// Fires the Deferred with a result.
+    /// Fires the Deferred with a result: its callbacks run now, before this
+    /// returns. Firing twice is [`AlreadyCalled`].
+    ///
+    /// ```
+    /// use twine_core::defer::{AlreadyCalled, Deferred};
+    ///
+    /// let d = Deferred::new();
+    /// d.callback("first").unwrap();
+    /// assert_eq!(d.callback("second"), Err(AlreadyCalled));
+    /// ```
     pub fn callback(&self, value: T) -> Result<(), AlreadyCalled> {
         self.fire(Ok(value))
     }
 
-    /// Fires the Deferred with a failure.
+    /// Fires the Deferred with a failure (anything that converts into one,
+    /// any `std::error::Error` included): its errbacks run now.
+    ///
+    /// ```
+    /// use twine_core::defer::{Deferred, FailureKind};
+    ///
+    /// let d = Deferred::<u16>::new();
+    /// d.add_errback(|f| {
+    ///     assert!(f.check(FailureKind::Error));
+    ///     0
+    /// });
+    /// d.errback("x".parse::<u16>().unwrap_err()).unwrap();
+    /// ```
     pub fn errback(&self, failure: impl Into<Failure>) -> Result<(), AlreadyCalled> {
         self.fire(Err(failure.into()))
     }
 
     /// Fires with `result`: `callback` for `Ok`, `errback` for `Err`.
+    ///
+    /// ```
+    /// use twine_core::defer::{Deferred, Failure, FailureKind};
+    ///
+    /// let d = Deferred::<u8>::new();
+    /// let outcome: Result<u8, Failure> = Err(Failure::new(FailureKind::TimedOut, "slow"));
+    /// d.fire(outcome).unwrap();
+    /// d.add_errback(|f| if f.check(FailureKind::TimedOut) { 0 } else { 1 });
+    /// ```
     pub fn fire(&self, result: Result<T, Failure>) -> Result<(), AlreadyCalled> {
-        {
+        let ok = result.is_ok();
+        let (canceller, forward) = {
             let mut state = self.chain.state.borrow_mut();
             if state.called {
                 // After a cancel with no canceller, the eventual real result is
@@ -265,18 +415,52 @@ impl<T: 'static> Deferred<T> {
                 return if std::mem::take(&mut state.suppress_already_called) { Ok(()) } else { Err(AlreadyCalled) };
             }
             state.called = true;
-            state.canceller = None;
-            let ok = result.is_ok();
             state.result = Slot::Ready(result);
-            let id = self.chain.id;
-            drop(state);
-            Reactor::emit_current(|| TraceEvent::DeferredFired { deferred: id, ok });
-        }
+            (state.canceller.take(), state.cancel_inner.take())
+        };
+        // Dropped outside the borrow: their captures may run Drop code.
+        drop((canceller, forward));
+        let id = self.chain.id;
+        Reactor::emit_current(|| TraceEvent::DeferredFired { deferred: id, ok });
         self.run_callbacks();
         Ok(())
     }
 
-    /// Adds a callback, run with the result (skipped on a failure).
+    /// Fires the Deferred with the result `inner` will have: the chain
+    /// waits for `inner` as if a callback had returned it, and cancelling
+    /// this Deferred from now on cancels `inner`. What Twisted does inside
+    /// `inlineCallbacks` when a cancelled generator still has work to do.
+    pub(crate) fn fire_waiting_on(&self, inner: Deferred<T>) -> Result<(), AlreadyCalled> {
+        let (canceller, forward) = {
+            let mut state = self.chain.state.borrow_mut();
+            if state.called {
+                return Err(AlreadyCalled);
+            }
+            state.called = true;
+            (state.canceller.take(), state.cancel_inner.take())
+        };
+        drop((canceller, forward));
+        self.chain_to(inner);
+        self.run_callbacks();
+        Ok(())
+    }
+
+    /// Adds a callback, run with the result (skipped on a failure). It may
+    /// return a value, a `Result`, a [`Failure`] through [`Outcome`], or a
+    /// `Deferred<T>` to wait for. Returns the Deferred, for chaining.
+    ///
+    /// ```
+    /// use twine_core::defer::{succeed, Deferred};
+    ///
+    /// let d = Deferred::<u32>::new();
+    /// d.add_callback(|x| x + 1) // a value
+    ///     .add_callback(|x| succeed(x * 10)); // a Deferred: the chain takes its result
+    /// d.callback(1).unwrap();
+    /// d.add_callback(|x| {
+    ///     assert_eq!(x, 20); // runs at once: the Deferred already fired
+    ///     x
+    /// });
+    /// ```
     pub fn add_callback<R: IntoOutcome<T>>(&self, f: impl FnOnce(T) -> R + 'static) -> Deferred<T> {
         self.add_link(Box::new(move |result| match result {
             Ok(value) => Step::Outcome(f(value).into_outcome()),
@@ -284,7 +468,24 @@ impl<T: 'static> Deferred<T> {
         }))
     }
 
-    /// Adds an errback, run with a failure (skipped on a result).
+    /// Adds an errback, run with a failure (skipped on a result). Returning
+    /// a value recovers the chain; returning `Err` (or using `?` with
+    /// [`Failure::trap`]) passes a failure on.
+    ///
+    /// ```
+    /// use twine_core::defer::{Deferred, Failure, FailureKind};
+    ///
+    /// let d = Deferred::<&str>::new();
+    /// d.add_errback(|f| -> Result<&str, Failure> {
+    ///     f.trap(FailureKind::TimedOut)?; // anything but a timeout passes on
+    ///     Ok("cached answer")
+    /// });
+    /// d.errback(Failure::new(FailureKind::TimedOut, "slow")).unwrap();
+    /// d.add_callback(|s| {
+    ///     assert_eq!(s, "cached answer");
+    ///     s
+    /// });
+    /// ```
     pub fn add_errback<R: IntoOutcome<T>>(&self, f: impl FnOnce(Failure) -> R + 'static) -> Deferred<T> {
         self.add_link(Box::new(move |result| match result {
             Ok(value) => Step::Outcome(Outcome::Value(value)),
@@ -292,7 +493,23 @@ impl<T: 'static> Deferred<T> {
         }))
     }
 
-    /// Adds a callback and an errback as one link: exactly one of them runs.
+    /// Adds a callback and an errback as one link: exactly one of them runs,
+    /// so the errback does not see the callback's own failure.
+    ///
+    /// ```
+    /// use twine_core::defer::{Deferred, Failure, FailureKind};
+    ///
+    /// let d = Deferred::<u8>::new();
+    /// d.add_callbacks(
+    ///     |x| if x > 9 { Err(Failure::new(FailureKind::Error, "too big")) } else { Ok(x) },
+    ///     |_f| Ok(0), // not run for the callback's failure
+    /// );
+    /// d.callback(10).unwrap();
+    /// d.add_errback(|f| {
+    ///     assert_eq!(f.message(), "too big");
+    ///     0
+    /// });
+    /// ```
     pub fn add_callbacks<R1: IntoOutcome<T>, R2: IntoOutcome<T>>(
         &self,
         callback: impl FnOnce(T) -> R1 + 'static,
@@ -304,7 +521,25 @@ impl<T: 'static> Deferred<T> {
         }))
     }
 
-    /// Adds a function run with either the result or the failure.
+    /// Adds a function run with either the result or the failure: Twisted's
+    /// `addBoth`, for clean-up that must happen either way.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use twine_core::defer::{Deferred, Failure, FailureKind};
+    ///
+    /// let open = Rc::new(Cell::new(true));
+    /// let d = Deferred::<u8>::new();
+    /// let o = open.clone();
+    /// d.add_both(move |result| {
+    ///     o.set(false); // close the file, success or not
+    ///     result
+    /// });
+    /// d.errback(Failure::new(FailureKind::Error, "read failed")).unwrap();
+    /// assert!(!open.get());
+    /// d.add_errback(|_| 0);
+    /// ```
     pub fn add_both<R: IntoOutcome<T>>(&self, f: impl FnOnce(Result<T, Failure>) -> R + 'static) -> Deferred<T> {
         self.add_link(Box::new(move |result| Step::Outcome(f(result).into_outcome())))
     }
@@ -312,7 +547,10 @@ impl<T: 'static> Deferred<T> {
     /// Continues the chain with another type: a new `Deferred<U>` fired with
     /// what `f` makes of this one's result (a failure passes straight
     /// through). The result moves on: callbacks added here afterwards see a
-    /// `ResultConsumed` failure. Cancelling the new Deferred cancels this one.
+    /// `ResultConsumed` failure. Cancelling the new Deferred cancels this
+    /// one, or, once `f` returned a Deferred that has not fired, that one.
+    /// When `f` returns a `Result` or a Deferred, name the new type (see
+    /// [`IntoOutcome`]).
     ///
     /// ```
     /// use twine_core::defer::Deferred;
@@ -336,12 +574,33 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// Like [`then`](Self::then), with the result or the failure.
+    ///
+    /// ```
+    /// use twine_core::defer::{Deferred, Failure, FailureKind};
+    ///
+    /// let d = Deferred::<u32>::new();
+    /// let status = d.then_both(|r| match r {
+    ///     Ok(n) => format!("{n} rows"),
+    ///     Err(f) => format!("failed: {}", f.message()),
+    /// });
+    /// d.errback(Failure::new(FailureKind::Error, "locked")).unwrap();
+    /// status.add_callback(|s| {
+    ///     assert_eq!(s, "failed: locked");
+    ///     s
+    /// });
+    /// ```
     pub fn then_both<U: 'static, R: IntoOutcome<U>>(
         &self,
         f: impl FnOnce(Result<T, Failure>) -> R + 'static,
     ) -> Deferred<U> {
-        let source = self.clone();
-        let out = Deferred::<U>::with_canceller(move |_| source.cancel());
+        // Weak: `self` holds `out` through the link below, and a strong
+        // reference back would keep both alive if `self` never fired.
+        let source = self.downgrade();
+        let out = Deferred::<U>::with_canceller(move |_| {
+            if let Some(source) = source.upgrade() {
+                source.cancel();
+            }
+        });
         let target = out.clone();
         self.add_link(Box::new(move |result| {
             target.resolve_with(f(result).into_outcome());
@@ -350,12 +609,23 @@ impl<T: 'static> Deferred<T> {
         out
     }
 
-    /// Fires this Deferred with an outcome, waiting first if it is a Deferred.
+    /// Fires this Deferred with an outcome. For a Deferred outcome, it fires
+    /// when that one does, and cancelling this one meanwhile cancels it.
     pub(crate) fn resolve_with(&self, outcome: Outcome<T>) {
         let _ = match outcome {
             Outcome::Value(value) => self.callback(value),
             Outcome::Failure(failure) => self.errback(failure),
             Outcome::Deferred(inner) => {
+                if self.called() {
+                    return;
+                }
+                let forward = inner.downgrade();
+                let old = self.chain.state.borrow_mut().cancel_inner.replace(Box::new(move || {
+                    if let Some(inner) = forward.upgrade() {
+                        inner.cancel();
+                    }
+                }));
+                drop(old);
                 let me = self.clone();
                 inner.add_link(Box::new(move |result| {
                     let _ = me.fire(result);
@@ -379,28 +649,64 @@ impl<T: 'static> Deferred<T> {
         self.clone()
     }
 
-    /// Cancels the Deferred: calls the canceller if there is one; if the
-    /// Deferred still has not fired, it fails with `Cancelled`. A Deferred
-    /// waiting on a chained Deferred cancels that one instead. Cancelling a
-    /// Deferred that has a result does nothing.
+    /// Cancels the Deferred: Twisted's `Deferred.cancel`.
+    ///
+    /// On a Deferred that has not fired: calls the canceller if there is
+    /// one; if the Deferred still has not fired, it fails with `Cancelled`.
+    /// Without a canceller, the real result that arrives later is dropped
+    /// quietly (the source's `callback` returns `Ok` once). On a Deferred
+    /// paused on a chained Deferred (a callback returned one that has not
+    /// fired), cancels that one instead, so the failure flows back through
+    /// this chain. On a Deferred that has a result, does nothing.
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use twine_core::defer::{Deferred, FailureKind};
+    ///
+    /// let inner = Deferred::<u8>::new();
+    /// let outer = Deferred::<u8>::new();
+    /// let i = inner.clone();
+    /// outer.add_callback(move |_| i); // outer pauses on inner
+    /// outer.callback(0).unwrap();
+    ///
+    /// let seen = Rc::new(RefCell::new(None));
+    /// let s = seen.clone();
+    /// outer.add_errback(move |f| {
+    ///     *s.borrow_mut() = Some(f.kind());
+    ///     0
+    /// });
+    /// outer.cancel(); // reaches inner
+    /// assert_eq!(*seen.borrow(), Some(FailureKind::Cancelled));
+    /// assert!(inner.called());
+    /// ```
     pub fn cancel(&self) {
         let mut state = self.chain.state.borrow_mut();
         if !state.called {
             let canceller = state.canceller.take();
-            if canceller.is_none() {
-                state.suppress_already_called = true;
-            }
+            let forward = state.cancel_inner.take();
             drop(state);
             let id = self.chain.id;
             Reactor::emit_current(|| TraceEvent::DeferredCancelled { deferred: id });
+            let had_canceller = canceller.is_some();
             if let Some(canceller) = canceller {
                 canceller(self);
             }
+            if let Some(forward) = forward {
+                if !self.called() {
+                    forward();
+                }
+            }
             if !self.called() {
+                if !had_canceller {
+                    self.chain.state.borrow_mut().suppress_already_called = true;
+                }
                 let _ = self.fire(Err(Failure::cancelled()));
             }
         } else if let Some(cancel_inner) = state.cancel_inner.take() {
             drop(state);
+            let id = self.chain.id;
+            Reactor::emit_current(|| TraceEvent::DeferredCancelled { deferred: id });
             cancel_inner();
         }
     }
@@ -421,10 +727,7 @@ impl<T: 'static> Deferred<T> {
                 let mut state = self.chain.state.borrow_mut();
                 let input = match std::mem::replace(&mut state.result, Slot::Empty) {
                     Slot::Ready(result) => result,
-                    Slot::Consumed if !state.links.is_empty() => Err(Failure::new(
-                        FailureKind::ResultConsumed,
-                        "the result was taken by an earlier await or then()",
-                    )),
+                    Slot::Consumed if !state.links.is_empty() => Err(result_consumed()),
                     other => {
                         state.result = other;
                         break;
@@ -455,7 +758,12 @@ impl<T: 'static> Deferred<T> {
                     }
                     Slot::Ready(Err(failure))
                 }
-                Step::Outcome(Outcome::Deferred(inner)) => self.chain_to(inner),
+                Step::Outcome(Outcome::Deferred(inner)) => {
+                    // chain_to sets the slot itself: `inner` may hand its
+                    // result over before chain_to returns.
+                    self.chain_to(inner);
+                    continue;
+                }
             };
             self.chain.state.borrow_mut().result = next;
         }
@@ -463,49 +771,69 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// A callback returned `inner`: take its result now if it has one,
-    /// otherwise pause until it fires.
-    fn chain_to(&self, inner: Deferred<T>) -> Slot<T> {
+    /// otherwise pause until it fires. Sets this chain's result slot.
+    fn chain_to(&self, inner: Deferred<T>) {
         if inner.ptr_eq(self) {
-            return Slot::Ready(Err(Failure::new(
-                FailureKind::Error,
-                "a callback returned the Deferred it was added to",
-            )));
+            self.chain.state.borrow_mut().result =
+                Slot::Ready(Err(Failure::new(FailureKind::Error, "a callback returned the Deferred it was added to")));
+            return;
         }
-        {
+        let taken = {
             let mut inner_state = inner.chain.state.borrow_mut();
             if !inner_state.running && inner_state.links.is_empty() {
-                if let Slot::Ready(_) = inner_state.result {
-                    let Slot::Ready(result) = std::mem::replace(&mut inner_state.result, Slot::Consumed) else {
-                        unreachable!()
-                    };
-                    return Slot::Ready(result);
+                match std::mem::replace(&mut inner_state.result, Slot::Consumed) {
+                    Slot::Ready(result) => Some(result),
+                    Slot::Consumed => Some(Err(result_consumed())),
+                    other => {
+                        inner_state.result = other;
+                        None
+                    }
                 }
+            } else {
+                None
             }
+        };
+        if let Some(result) = taken {
+            self.chain.state.borrow_mut().result = Slot::Ready(result);
+            return;
         }
         let (outer, to) = (self.chain.id, inner.chain.id);
         Reactor::emit_current(|| TraceEvent::DeferredChained { deferred: outer, to });
-        let cancel_target = inner.clone();
-        self.chain.state.borrow_mut().cancel_inner = Some(Box::new(move || cancel_target.cancel()));
+        let cancel_target = inner.downgrade();
+        let old = {
+            let mut state = self.chain.state.borrow_mut();
+            state.result = Slot::Waiting;
+            state.cancel_inner.replace(Box::new(move || {
+                if let Some(inner) = cancel_target.upgrade() {
+                    inner.cancel();
+                }
+            }))
+        };
+        drop(old);
         let me = self.clone();
         inner.add_link(Box::new(move |result| {
             me.resume(result);
             Step::Consumed
         }));
-        Slot::Waiting
     }
 
     fn resume(&self, result: Result<T, Failure>) {
-        {
+        let cancel_inner = {
             let mut state = self.chain.state.borrow_mut();
-            state.cancel_inner = None;
             state.result = Slot::Ready(result);
-        }
+            state.cancel_inner.take()
+        };
+        drop(cancel_inner);
         self.run_callbacks();
+    }
+
+    /// A handle that does not keep the Deferred alive.
+    pub(crate) fn downgrade(&self) -> WeakDeferred<T> {
+        WeakDeferred { chain: Rc::downgrade(&self.chain) }
     }
 
     /// Takes the result if the chain has one and nothing else will run:
     /// what awaiting a Deferred does.
-    #[allow(dead_code)] // used by the Future impl
     pub(crate) fn take_result(&self) -> Option<Result<T, Failure>> {
         let mut state = self.chain.state.borrow_mut();
         if state.running || !state.links.is_empty() {
@@ -518,5 +846,76 @@ impl<T: 'static> Deferred<T> {
                 None
             }
         }
+    }
+
+    /// The body of `Future::poll`: takes the result when there is one;
+    /// otherwise remembers `waker` and makes sure a link will wake it when
+    /// the chain gets a result.
+    pub(crate) fn poll_result(&self, waker: &Waker) -> Poll<Result<T, Failure>> {
+        if let Some(result) = self.take_result() {
+            return Poll::Ready(result);
+        }
+        let add_link = {
+            let mut state = self.chain.state.borrow_mut();
+            if matches!(state.result, Slot::Consumed) && !state.running && state.links.is_empty() {
+                // Someone else took the result (an earlier await, or then):
+                // waiting would never end.
+                return Poll::Ready(Err(result_consumed()));
+            }
+            if !state.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                state.waker = Some(waker.clone());
+            }
+            !std::mem::replace(&mut state.await_linked, true)
+        };
+        if add_link {
+            // Weak: the link lives in this chain.
+            let chain = Rc::downgrade(&self.chain);
+            self.add_link(Box::new(move |result| {
+                if let Some(chain) = chain.upgrade() {
+                    let waker = {
+                        let mut state = chain.state.borrow_mut();
+                        state.await_linked = false;
+                        state.waker.take()
+                    };
+                    if let Some(waker) = waker {
+                        waker.wake();
+                    }
+                }
+                // Leave the result in place for the next poll to take.
+                Step::Outcome(match result {
+                    Ok(value) => Outcome::Value(value),
+                    Err(failure) => Outcome::Failure(failure),
+                })
+            }));
+            // The link may have run already (a chain that had its result
+            // but was busy running callbacks when polled).
+            if let Some(result) = self.take_result() {
+                return Poll::Ready(result);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+fn result_consumed() -> Failure {
+    Failure::new(FailureKind::ResultConsumed, "the result was taken by an earlier await or then()")
+}
+
+/// A Deferred reference that does not keep it alive: for cancellers and
+/// timers that must not close a reference cycle.
+pub(crate) struct WeakDeferred<T: 'static> {
+    chain: Weak<Chain<T>>,
+}
+
+impl<T: 'static> Clone for WeakDeferred<T> {
+    fn clone(&self) -> Self {
+        WeakDeferred { chain: self.chain.clone() }
+    }
+}
+
+impl<T: 'static> WeakDeferred<T> {
+    /// The Deferred, if something still holds it.
+    pub(crate) fn upgrade(&self) -> Option<Deferred<T>> {
+        self.chain.upgrade().map(|chain| Deferred { chain })
     }
 }

@@ -79,18 +79,40 @@ impl Failure {
     }
 
     /// A failure wrapping `error` as its source.
+    ///
+    /// ```
+    /// use twine_core::defer::{Failure, FailureKind};
+    ///
+    /// let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+    /// let failure = Failure::from_error(FailureKind::ConnectionLost, io);
+    /// assert_eq!(failure.message(), "reset by peer");
+    /// assert!(failure.downcast_ref::<std::io::Error>().is_some());
+    /// ```
     #[track_caller]
     pub fn from_error(kind: FailureKind, error: impl Error + Send + Sync + 'static) -> Failure {
         Failure::build(kind, error.to_string(), Some(Box::new(error)), Location::caller())
     }
 
     /// A `Cancelled` failure.
+    ///
+    /// ```
+    /// assert!(twine_core::defer::Failure::cancelled().check(twine_core::defer::FailureKind::Cancelled));
+    /// ```
     #[track_caller]
     pub fn cancelled() -> Failure {
         Failure::new(FailureKind::Cancelled, "cancelled")
     }
 
     /// A failure from a caught panic's payload.
+    ///
+    /// ```
+    /// use twine_core::defer::{Failure, FailureKind};
+    ///
+    /// let payload = std::panic::catch_unwind(|| panic!("index {} out of range", 7)).unwrap_err();
+    /// let failure = Failure::from_panic(payload);
+    /// assert!(failure.check(FailureKind::Panicked));
+    /// assert_eq!(failure.message(), "index 7 out of range");
+    /// ```
     #[track_caller]
     pub fn from_panic(payload: Box<dyn Any + Send>) -> Failure {
         let message = if let Some(s) = payload.downcast_ref::<&str>() {
@@ -114,6 +136,15 @@ impl Failure {
 
     /// The same failure marked as coming from input `index` of a list
     /// (`FirstError`, as `DeferredList` and `gather_results` report it).
+    ///
+    /// ```
+    /// use twine_core::defer::{Failure, FailureKind};
+    ///
+    /// let first = Failure::new(FailureKind::TimedOut, "shard 3 slow").first_error(3);
+    /// assert!(first.check(FailureKind::FirstError));
+    /// assert_eq!(first.index(), Some(3));
+    /// assert!(first.sub_failure().unwrap().check(FailureKind::TimedOut));
+    /// ```
     pub fn first_error(self, index: usize) -> Failure {
         let inner = Inner {
             kind: FailureKind::FirstError,
@@ -156,6 +187,15 @@ impl Failure {
     }
 
     /// The source error and its own sources, outermost first.
+    ///
+    /// ```
+    /// use twine_core::defer::{Failure, FailureKind};
+    ///
+    /// let inner = Failure::new(FailureKind::ConnectionRefused, "port 5432");
+    /// let outer = inner.first_error(0);
+    /// let messages: Vec<String> = outer.chain().map(|e| e.to_string()).collect();
+    /// assert_eq!(messages, ["ConnectionRefused: port 5432"]);
+    /// ```
     pub fn chain(&self) -> impl Iterator<Item = &(dyn Error + 'static)> {
         let first: Option<&(dyn Error + 'static)> = match self.inner.source.as_deref() {
             Some(e) => Some(e),
@@ -176,6 +216,17 @@ impl Failure {
 
     /// `Ok(self)` if the failure is of `kind`, else `Err(self)` so that `?`
     /// passes it on down the chain: Twisted's `Failure.trap`.
+    ///
+    /// ```
+    /// use twine_core::defer::{Failure, FailureKind};
+    ///
+    /// fn on_error(f: Failure) -> Result<&'static str, Failure> {
+    ///     f.trap(FailureKind::ConnectionRefused)?;
+    ///     Ok("try the next server")
+    /// }
+    /// assert!(on_error(Failure::new(FailureKind::ConnectionRefused, "")).is_ok());
+    /// assert!(on_error(Failure::new(FailureKind::Panicked, "")).is_err());
+    /// ```
     pub fn trap(self, kind: FailureKind) -> Result<Failure, Failure> {
         if self.check(kind) {
             Ok(self)

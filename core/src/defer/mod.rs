@@ -5,6 +5,18 @@
 //! [`Failure`] switches to the errbacks until one recovers. A callback may
 //! return another Deferred, and the chain pauses until that one fires.
 //!
+//! Around it, as in Twisted:
+//!
+//! - [`Failure`]: what travels down the errbacks; [`succeed`], [`fail`],
+//!   [`maybe_deferred`].
+//! - [`Deferred::cancel`] with an optional canceller, and
+//!   [`Deferred::add_timeout`].
+//! - Many at once: [`DeferredList`] and [`gather_results`].
+//! - Taking turns: [`DeferredLock`], [`DeferredSemaphore`], [`DeferredQueue`].
+//! - async/await: `Deferred<T>` is a `Future` of `Result<T, Failure>`, and
+//!   [`ensure_deferred`] runs a future on the reactor, so async code reads
+//!   like `inlineCallbacks`.
+//!
 //! ```
 //! use std::time::Duration;
 //! use twine_core::defer::{Deferred, Failure, FailureKind};
@@ -40,11 +52,26 @@
 
 mod deferred;
 mod failure;
+mod future;
+mod list;
+mod lock;
+mod queue;
+mod timeout;
 
 pub use deferred::{AlreadyCalled, Deferred, IntoOutcome, Outcome};
 pub use failure::{Failure, FailureKind};
+pub use future::ensure_deferred;
+pub(crate) use future::TaskTable;
+pub use list::{gather_results, maybe_deferred, DeferredList, FirstSuccess};
+pub use lock::{DeferredLock, DeferredSemaphore, NotAcquired};
+pub use queue::DeferredQueue;
 
 /// A Deferred that already has `value`: Twisted's `succeed`.
+///
+/// ```
+/// let d = twine_core::defer::succeed(3);
+/// assert!(d.has_result());
+/// ```
 pub fn succeed<T: 'static>(value: T) -> Deferred<T> {
     let d = Deferred::new();
     let _ = d.callback(value);
@@ -52,6 +79,16 @@ pub fn succeed<T: 'static>(value: T) -> Deferred<T> {
 }
 
 /// A Deferred that already failed with `failure`: Twisted's `fail`.
+///
+/// ```
+/// use twine_core::defer::{fail, Deferred, Failure, FailureKind};
+///
+/// let d: Deferred<u8> = fail(Failure::new(FailureKind::ConnectionRefused, "port 9 closed"));
+/// d.add_errback(|f| {
+///     assert!(f.check(FailureKind::ConnectionRefused));
+///     0
+/// });
+/// ```
 pub fn fail<T: 'static>(failure: impl Into<Failure>) -> Deferred<T> {
     let d = Deferred::new();
     let _ = d.errback(failure);

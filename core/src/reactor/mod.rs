@@ -184,6 +184,8 @@ pub(crate) struct Inner {
     counters: Counters,
     pub(crate) pool: RefCell<Option<Rc<dyn ThreadPool>>>,
     pub(crate) jobs: RefCell<JobTable>,
+    /// Futures run by `defer::ensure_deferred`.
+    pub(crate) tasks: RefCell<crate::defer::TaskTable>,
 }
 
 impl Drop for Inner {
@@ -232,6 +234,7 @@ impl Reactor {
                 counters: Counters::default(),
                 pool: RefCell::new(None),
                 jobs: RefCell::default(),
+                tasks: RefCell::default(),
             }),
         };
         reactor.make_current();

@@ -1,0 +1,66 @@
+//! [`Deferred::add_timeout`]: Twisted's `Deferred.addTimeout`.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::{Deferred, Failure, FailureKind};
+use crate::reactor::Reactor;
+
+impl<T: 'static> Deferred<T> {
+    /// Cancels the Deferred if it has no result within `delay` on
+    /// `reactor`'s clock: Twisted's `addTimeout`.
+    ///
+    /// When the timer fires it calls [`cancel`](Self::cancel), so the
+    /// canceller (if any) runs as for any cancel. A `Cancelled` failure that
+    /// the timeout caused turns into `TimedOut`; anything else the cancel
+    /// produced (a canceller that fires a value, or another failure) passes
+    /// through unchanged, as does a `Cancelled` from an ordinary `cancel`.
+    /// If the result comes first, the timer is cancelled. The conversion is
+    /// a callback added now: callbacks added before this one see the
+    /// original `Cancelled`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::defer::{Deferred, FailureKind};
+    /// use twine_core::task::Clock;
+    ///
+    /// let clock = Clock::new();
+    /// let reactor = clock.reactor();
+    /// let answer = Deferred::<u32>::new();
+    /// answer.add_timeout(&reactor, Duration::from_secs(5)).add_errback(|f| {
+    ///     assert!(f.check(FailureKind::TimedOut));
+    ///     0
+    /// });
+    /// clock.advance(Duration::from_secs(5));
+    /// assert!(answer.has_result());
+    ///
+    /// let quick = Deferred::<u32>::new();
+    /// quick.add_timeout(&reactor, Duration::from_secs(5));
+    /// quick.callback(7).unwrap();
+    /// assert!(reactor.pending_timers().is_empty()); // the timer went with the result
+    /// ```
+    pub fn add_timeout(&self, reactor: &Reactor, delay: Duration) -> Deferred<T> {
+        let timed_out = Rc::new(Cell::new(false));
+        // Weak: the Deferred holds the timer through the callback below.
+        let target = self.downgrade();
+        let flag = timed_out.clone();
+        let timer = reactor.call_later(delay, move |_| {
+            if let Some(d) = target.upgrade() {
+                flag.set(true);
+                d.cancel();
+            }
+        });
+        self.add_both(move |result| {
+            if timer.active() {
+                let _ = timer.cancel();
+            }
+            match result {
+                Err(failure) if timed_out.get() && failure.check(FailureKind::Cancelled) => {
+                    Err(Failure::new(FailureKind::TimedOut, format!("Deferred timed out after {delay:?}")))
+                }
+                other => other,
+            }
+        })
+    }
+}
