@@ -36,30 +36,47 @@ struct Inner {
 
 impl ManualPool {
     /// A pool with an unbounded queue.
+    ///
+    /// ```
+    /// assert_eq!(twine_core::threads::ManualPool::new().queued(), 0);
+    /// ```
     pub fn new() -> ManualPool {
         let pool = ManualPool::default();
         pool.inner.threads.set(1);
         pool
     }
 
-    /// A pool whose queue refuses jobs beyond `capacity`.
+    /// A pool whose queue refuses jobs beyond `capacity` (see the type's
+    /// example).
     pub fn with_capacity(capacity: usize) -> ManualPool {
         let pool = ManualPool::new();
         pool.inner.capacity.set(Some(capacity));
         pool
     }
 
-    /// Jobs waiting.
+    /// Jobs waiting (see the type's example).
     pub fn queued(&self) -> usize {
         self.inner.queue.borrow().len()
     }
 
     /// Names of the waiting jobs, oldest first.
+    ///
+    /// ```
+    /// use twine_core::threads::{call_in_thread, defer_to_thread, ManualPool};
+    ///
+    /// let reactor = twine_core::Reactor::new();
+    /// let pool = ManualPool::new();
+    /// reactor.set_thread_pool(pool.clone());
+    /// let _d = defer_to_thread(&reactor, || 1);
+    /// call_in_thread(&reactor, || {});
+    /// assert_eq!(pool.queued_names(), ["job", "call_in_thread"]);
+    /// ```
     pub fn queued_names(&self) -> Vec<String> {
         self.inner.queue.borrow().iter().map(|j| j.name().to_owned()).collect()
     }
 
     /// Runs the oldest job, as pool thread 1. Returns whether there was one.
+    /// Its result reaches the reactor in the next turn, through the inbox.
     pub fn run_next(&self) -> bool {
         let job = self.inner.queue.borrow_mut().pop_front();
         match job {
@@ -73,6 +90,18 @@ impl ManualPool {
     }
 
     /// Runs jobs until none are left (including jobs queued meanwhile).
+    /// Returns how many ran.
+    ///
+    /// ```
+    /// use twine_core::threads::{call_in_thread, ManualPool};
+    ///
+    /// let reactor = twine_core::Reactor::new();
+    /// let pool = ManualPool::new();
+    /// reactor.set_thread_pool(pool.clone());
+    /// call_in_thread(&reactor, || {});
+    /// call_in_thread(&reactor, || {});
+    /// assert_eq!(pool.run_all(), 2);
+    /// ```
     pub fn run_all(&self) -> usize {
         let mut n = 0;
         while self.run_next() {
@@ -81,7 +110,8 @@ impl ManualPool {
         n
     }
 
-    /// The size last suggested with `suggest_thread_pool_size`.
+    /// The size last suggested with `suggest_thread_pool_size` (see
+    /// [`suggest_thread_pool_size`](super::suggest_thread_pool_size)).
     pub fn suggested_size(&self) -> usize {
         self.inner.threads.get()
     }

@@ -45,10 +45,22 @@ use crate::defer::{Deferred, Failure, FailureKind};
 use crate::reactor::{Reactor, ReactorHandle};
 use crate::trace::TraceEvent;
 
-/// A job's result on its way back to the reactor.
+/// A job's result on its way back to the reactor: the value, boxed so that
+/// pools need not know its type.
 pub type JobResult = Result<Box<dyn Any + Send>, Failure>;
 
 /// A pool's counters, for metrics and the playground's queue view.
+///
+/// ```
+/// use twine_core::threads::{call_in_thread, ManualPool};
+/// use twine_core::Reactor;
+///
+/// let reactor = Reactor::new();
+/// reactor.set_thread_pool(ManualPool::new());
+/// call_in_thread(&reactor, || {});
+/// let stats = reactor.pool_stats().unwrap();
+/// assert_eq!((stats.threads, stats.queued, stats.completed), (1, 1, 0));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PoolStats {
     /// Worker threads.
@@ -61,7 +73,19 @@ pub struct PoolStats {
     pub completed: u64,
 }
 
-/// Why a pool refused a job.
+/// Why a pool refused a job. The job's Deferred fails with
+/// `PoolUnavailable` and this message.
+///
+/// ```
+/// use twine_core::threads::{Job, PoolRefused, ThreadPool};
+///
+/// struct Closed;
+/// impl ThreadPool for Closed {
+///     fn submit(&self, _job: Job) -> Result<(), PoolRefused> {
+///         Err(PoolRefused("the pool is shutting down".into()))
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolRefused(pub String);
 
@@ -78,11 +102,45 @@ impl std::error::Error for PoolRefused {}
 /// `submit` is called on the reactor thread. The pool runs each job on one of
 /// its threads by calling [`Job::run`], which executes the work, catches a
 /// panic, and sends the outcome back through the reactor's inbox.
+///
+/// A pool of real threads, one per job (the native driver's pool keeps a
+/// fixed set of named workers instead):
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_core::task::Clock;
+/// use twine_core::threads::{defer_to_thread, Job, PoolRefused, ThreadPool};
+///
+/// struct ThreadPerJob;
+/// impl ThreadPool for ThreadPerJob {
+///     fn submit(&self, job: Job) -> Result<(), PoolRefused> {
+///         std::thread::Builder::new()
+///             .name(format!("job-{}", job.id()))
+///             .spawn(move || job.run(1))
+///             .map(drop)
+///             .map_err(|e| PoolRefused(e.to_string()))
+///     }
+/// }
+///
+/// let clock = Clock::new();
+/// let reactor = clock.reactor();
+/// reactor.set_thread_pool(ThreadPerJob);
+/// let d = defer_to_thread(&reactor, || std::thread::current().name().unwrap().to_owned());
+/// while !d.has_result() {
+///     clock.advance(Duration::ZERO); // a real driver sleeps until its waker runs
+///     std::thread::yield_now();
+/// }
+/// d.add_callback(|name| {
+///     assert_eq!(name, "job-1");
+///     name
+/// });
+/// ```
 pub trait ThreadPool {
     /// Takes a job, or refuses it (a bounded queue that is full).
     fn submit(&self, job: Job) -> Result<(), PoolRefused>;
 
-    /// Twisted's `suggestThreadPoolSize`: the pool may grow or shrink to `threads`.
+    /// Twisted's `suggestThreadPoolSize`: the pool may grow or shrink to
+    /// `threads`. The default ignores it.
     fn suggest_size(&self, threads: usize) {
         let _ = threads;
     }
@@ -95,6 +153,19 @@ pub trait ThreadPool {
 
 /// Extra facts about a job, for pools that care: a name for traces and logs,
 /// and a cost hint the simulation uses to charge virtual time.
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_core::threads::{defer_to_thread_with, JobOptions, ManualPool};
+/// use twine_core::Reactor;
+///
+/// let reactor = Reactor::new();
+/// let pool = ManualPool::new();
+/// reactor.set_thread_pool(pool.clone());
+/// let options = JobOptions { name: Some("thumbnail".into()), hint: Some(Box::new(Duration::from_millis(30))) };
+/// let _d = defer_to_thread_with(&reactor, options, || Ok(vec![0u8; 16]));
+/// assert_eq!(pool.queued_names(), ["thumbnail"]);
+/// ```
 #[derive(Default)]
 pub struct JobOptions {
     /// Shown in traces.
@@ -105,27 +176,42 @@ pub struct JobOptions {
 }
 
 /// One unit of work for a pool: a `Send` closure and where its result goes.
+///
+/// A pool calls [`run`](Job::run) on one of its threads. A job the pool
+/// drops without running (a pool shutting down with work queued) fails its
+/// Deferred with `PoolUnavailable` instead of leaving it pending forever.
 pub struct Job {
     id: u64,
     name: Cow<'static, str>,
     hint: Option<Box<dyn Any + Send>>,
-    work: Box<dyn FnOnce() -> JobResult + Send>,
+    /// `None` once the job ran.
+    work: Option<Box<dyn FnOnce() -> JobResult + Send>>,
     reply: ReactorHandle,
     traced: bool,
 }
 
 impl Job {
-    /// The job's id, as traces know it.
+    /// The job's id, as traces know it (see [`Job::run`] for a pool using it).
     pub fn id(&self) -> u64 {
         self.id
     }
 
-    /// The job's name.
+    /// The job's name (`JobOptions::name`, or `"job"`); see [`JobOptions`].
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// The cost hint, if the submitter gave one.
+    /// The cost hint, if the submitter gave one: downcast it to what your
+    /// pool understands.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::threads::Job;
+    ///
+    /// fn cpu_cost(job: &Job) -> Duration {
+    ///     job.hint().and_then(|h| h.downcast_ref::<Duration>()).copied().unwrap_or_default()
+    /// }
+    /// ```
     pub fn hint(&self) -> Option<&(dyn Any + Send)> {
         self.hint.as_deref()
     }
@@ -133,14 +219,43 @@ impl Job {
     /// Runs the job on the calling thread (pool thread number `thread`;
     /// thread 0 is the reactor's, so pools number theirs from 1). A panic
     /// becomes a failure. The outcome goes back to the reactor's inbox.
-    pub fn run(self, thread: u32) {
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::Clock;
+    /// use twine_core::threads::{defer_to_thread, Job, PoolRefused, ThreadPool};
+    ///
+    /// /// Runs every job at once on the submitting thread (a pool of one).
+    /// struct Inline;
+    /// impl ThreadPool for Inline {
+    ///     fn submit(&self, job: Job) -> Result<(), PoolRefused> {
+    ///         job.run(1);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let clock = Clock::new();
+    /// clock.reactor().set_thread_pool(Inline);
+    /// let d = defer_to_thread(&clock.reactor(), || 6 * 7);
+    /// clock.advance(Duration::ZERO); // the result still comes through the inbox
+    /// assert!(d.has_result());
+    /// ```
+    pub fn run(mut self, thread: u32) {
+        let Some(work) = self.work.take() else { return };
         let id = self.id;
         if self.traced {
             self.reply.call_from_thread(move |reactor| reactor.emit(|| TraceEvent::JobStarted { job: id, thread }));
         }
-        let outcome =
-            catch_unwind(AssertUnwindSafe(self.work)).unwrap_or_else(|payload| Err(Failure::from_panic(payload)));
+        let outcome = catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| Err(Failure::from_panic(payload)));
         self.reply.call_from_thread(move |reactor| reactor.complete_job(id, thread, outcome));
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if self.work.is_some() {
+            let id = self.id;
+            self.reply.call_from_thread(move |reactor| reactor.job_dropped(id));
+        }
     }
 }
 
@@ -160,18 +275,44 @@ pub(crate) struct JobTable {
 }
 
 impl Reactor {
-    /// Installs the driver's thread pool. Without one, `defer_to_thread` fails.
+    /// Installs the driver's thread pool, replacing any other (jobs the old
+    /// pool drops without running fail with `PoolUnavailable`). Without a
+    /// pool, `defer_to_thread` fails at once.
+    ///
+    /// ```
+    /// use twine_core::threads::ManualPool;
+    ///
+    /// let reactor = twine_core::Reactor::new();
+    /// assert!(reactor.pool_stats().is_none());
+    /// reactor.set_thread_pool(ManualPool::new());
+    /// assert!(reactor.pool_stats().is_some());
+    /// ```
     pub fn set_thread_pool(&self, pool: impl ThreadPool + 'static) {
         *self.inner.pool.borrow_mut() = Some(Rc::new(pool));
     }
 
-    /// The installed pool's counters.
+    /// The installed pool's counters (see [`PoolStats`]).
     pub fn pool_stats(&self) -> Option<PoolStats> {
         let pool = self.inner.pool.borrow().clone();
         pool.map(|p| p.stats())
     }
 
     /// Jobs whose results have not come back yet.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::Clock;
+    /// use twine_core::threads::{call_in_thread, ManualPool};
+    ///
+    /// let clock = Clock::new();
+    /// let pool = ManualPool::new();
+    /// clock.reactor().set_thread_pool(pool.clone());
+    /// call_in_thread(&clock.reactor(), || {});
+    /// assert_eq!(clock.reactor().jobs_in_flight(), 1);
+    /// pool.run_all();
+    /// clock.advance(Duration::ZERO);
+    /// assert_eq!(clock.reactor().jobs_in_flight(), 0);
+    /// ```
     pub fn jobs_in_flight(&self) -> usize {
         self.inner.jobs.borrow().waiting.len()
     }
@@ -186,10 +327,19 @@ impl Reactor {
         };
         let name = options.name.unwrap_or(Cow::Borrowed("job"));
         self.emit(|| TraceEvent::JobQueued { job: id, name: name.clone() });
-        let job = Job { id, name, hint: options.hint, work, reply: self.handle(), traced: self.is_tracing() };
         let pool = self.inner.pool.borrow().clone();
         let refused = match pool {
-            Some(pool) => pool.submit(job).err().map(|e| e.0),
+            Some(pool) => {
+                let job = Job {
+                    id,
+                    name,
+                    hint: options.hint,
+                    work: Some(work),
+                    reply: self.handle(),
+                    traced: self.is_tracing(),
+                };
+                pool.submit(job).err().map(|e| e.0)
+            }
             None => Some("no thread pool is installed".to_owned()),
         };
         if let Some(reason) = refused {
@@ -197,6 +347,20 @@ impl Reactor {
             if let Some(complete) = completion {
                 complete(Err(Failure::new(FailureKind::PoolUnavailable, reason)));
             }
+        }
+    }
+
+    /// A pool dropped the job without running it. A refused job lands here
+    /// too, after `submit_job` already failed its Deferred: then nothing is
+    /// left to do.
+    fn job_dropped(&self, id: u64) {
+        let completion = self.inner.jobs.borrow_mut().waiting.remove(&id);
+        if let Some(complete) = completion {
+            self.emit(|| TraceEvent::JobFinished { job: id, thread: 0, ok: false });
+            complete(Err(Failure::new(
+                FailureKind::PoolUnavailable,
+                "the thread pool dropped the job without running it",
+            )));
         }
     }
 
@@ -212,13 +376,33 @@ impl Reactor {
 }
 
 /// Runs `work` on the reactor's thread pool; the Deferred fires on the
-/// reactor thread with its result. A panic in `work` becomes a failure.
-/// Twisted's `deferToThread`.
+/// reactor thread with its result, in a turn after the work finished. A
+/// panic in `work` becomes a `Panicked` failure; a pool that refuses the job
+/// (or no pool) fails it at once with `PoolUnavailable`. Twisted's
+/// `deferToThread`. See the [module docs](self) for an example.
 pub fn defer_to_thread<T: Send + 'static>(reactor: &Reactor, work: impl FnOnce() -> T + Send + 'static) -> Deferred<T> {
     defer_to_thread_with(reactor, JobOptions::default(), move || Ok(work()))
 }
 
-/// [`defer_to_thread`] for work that can fail: an `Err` goes down the errbacks.
+/// [`defer_to_thread`] for work that can fail: an `Err` goes down the
+/// errbacks, converted into a [`Failure`] that keeps the error as its source.
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_core::task::Clock;
+/// use twine_core::threads::{try_defer_to_thread, ManualPool};
+///
+/// let clock = Clock::new();
+/// let pool = ManualPool::new();
+/// clock.reactor().set_thread_pool(pool.clone());
+/// let d = try_defer_to_thread(&clock.reactor(), || std::fs::read_to_string("/no/such/file"));
+/// pool.run_all();
+/// clock.advance(Duration::ZERO);
+/// d.add_errback(|f| {
+///     assert!(f.downcast_ref::<std::io::Error>().is_some());
+///     String::new()
+/// });
+/// ```
 pub fn try_defer_to_thread<T: Send + 'static, E: Into<Failure>>(
     reactor: &Reactor,
     work: impl FnOnce() -> Result<T, E> + Send + 'static,
@@ -226,7 +410,8 @@ pub fn try_defer_to_thread<T: Send + 'static, E: Into<Failure>>(
     defer_to_thread_with(reactor, JobOptions::default(), move || work().map_err(Into::into))
 }
 
-/// [`try_defer_to_thread`] with a name and cost hint for the pool.
+/// [`try_defer_to_thread`] with a name and cost hint for the pool (see
+/// [`JobOptions`] for an example). The name also labels the Deferred.
 pub fn defer_to_thread_with<T: Send + 'static>(
     reactor: &Reactor,
     options: JobOptions,
@@ -252,6 +437,21 @@ pub fn defer_to_thread_with<T: Send + 'static>(
 
 /// Runs `work` on the pool without waiting for a result: Twisted's
 /// `callInThread`. A failure or panic is logged.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use twine_core::threads::{call_in_thread, ManualPool};
+///
+/// let reactor = twine_core::Reactor::new();
+/// let pool = ManualPool::new();
+/// reactor.set_thread_pool(pool.clone());
+/// let flushed = Arc::new(AtomicBool::new(false));
+/// let f = flushed.clone();
+/// call_in_thread(&reactor, move || f.store(true, Ordering::SeqCst)); // e.g. fsync a log
+/// pool.run_all();
+/// assert!(flushed.load(Ordering::SeqCst));
+/// ```
 pub fn call_in_thread(reactor: &Reactor, work: impl FnOnce() + Send + 'static) {
     reactor.submit_job(
         JobOptions { name: Some(Cow::Borrowed("call_in_thread")), hint: None },
@@ -268,6 +468,16 @@ pub fn call_in_thread(reactor: &Reactor, work: impl FnOnce() + Send + 'static) {
 }
 
 /// Asks the pool to have `threads` threads: Twisted's `suggestThreadPoolSize`.
+///
+/// ```
+/// use twine_core::threads::{suggest_thread_pool_size, ManualPool};
+///
+/// let reactor = twine_core::Reactor::new();
+/// let pool = ManualPool::new();
+/// reactor.set_thread_pool(pool.clone());
+/// suggest_thread_pool_size(&reactor, 10);
+/// assert_eq!(pool.suggested_size(), 10);
+/// ```
 pub fn suggest_thread_pool_size(reactor: &Reactor, threads: usize) {
     let pool = reactor.inner.pool.borrow().clone();
     if let Some(pool) = pool {
