@@ -1,0 +1,354 @@
+//! Deferred chains: the behaviours Twisted's test_defer.py pins down for
+//! callbacks, errbacks, pausing on a returned Deferred, and firing twice.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use twine_core::defer::{fail, maybe_deferred, succeed, AlreadyCalled, Deferred, Failure, FailureKind, Outcome};
+
+/// What a Deferred ended with, taken out of its chain.
+struct Seen<T>(Rc<RefCell<Option<Result<T, Failure>>>>);
+
+impl<T: Clone + std::fmt::Debug + 'static> Seen<T> {
+    fn new(d: &Deferred<T>) -> Seen<T> {
+        let seen = Rc::new(RefCell::new(None));
+        let s = seen.clone();
+        d.then_both(move |r| *s.borrow_mut() = Some(r));
+        Seen(seen)
+    }
+    fn fired(&self) -> bool {
+        self.0.borrow().is_some()
+    }
+    fn value(&self) -> T {
+        match &*self.0.borrow() {
+            Some(Ok(v)) => v.clone(),
+            other => panic!("expected a value, got {other:?}"),
+        }
+    }
+    fn failure(&self) -> Failure {
+        match &*self.0.borrow() {
+            Some(Err(f)) => f.clone(),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+}
+
+fn error(message: &str) -> Failure {
+    Failure::new(FailureKind::Error, message)
+}
+
+#[test]
+fn callbacks_run_in_order_each_with_the_previous_result() {
+    let d = Deferred::<Vec<u32>>::new();
+    for n in 1..=3 {
+        d.add_callback(move |mut v| {
+            v.push(n);
+            v
+        });
+    }
+    let seen = Seen::new(&d);
+    assert!(!seen.fired(), "nothing runs before the Deferred fires");
+    d.callback(vec![0]).unwrap();
+    assert_eq!(seen.value(), [0, 1, 2, 3]);
+}
+
+#[test]
+fn callbacks_added_after_firing_run_at_once() {
+    let d = succeed(10);
+    let ran = Rc::new(RefCell::new(Vec::new()));
+    let r = ran.clone();
+    d.add_callback(move |x| {
+        r.borrow_mut().push(x);
+        x + 1
+    });
+    assert_eq!(*ran.borrow(), [10], "ran during add_callback");
+    let r = ran.clone();
+    d.add_callback(move |x| {
+        r.borrow_mut().push(x);
+        x
+    });
+    assert_eq!(*ran.borrow(), [10, 11]);
+}
+
+#[test]
+fn firing_twice_is_already_called() {
+    let d = Deferred::<u8>::new();
+    d.callback(1).unwrap();
+    assert_eq!(d.callback(2), Err(AlreadyCalled));
+    assert_eq!(d.errback(error("late")), Err(AlreadyCalled));
+    let e = Deferred::<u8>::new();
+    e.errback(error("first")).unwrap();
+    assert_eq!(e.callback(1), Err(AlreadyCalled));
+    e.add_errback(|_| 0);
+    assert_eq!(Seen::new(&d).value(), 1, "the first result stands");
+}
+
+#[test]
+fn a_failure_skips_callbacks_until_an_errback_recovers() {
+    let d = Deferred::<i32>::new();
+    let skipped = Rc::new(RefCell::new(false));
+    let s = skipped.clone();
+    d.add_callback(|_| -> Result<i32, Failure> { Err(error("step 1 broke")) })
+        .add_callback(move |x| {
+            *s.borrow_mut() = true;
+            x
+        })
+        .add_errback(|f| {
+            assert_eq!(f.message(), "step 1 broke");
+            -1
+        })
+        .add_callback(|x| x * 10);
+    let seen = Seen::new(&d);
+    d.callback(5).unwrap();
+    assert!(!*skipped.borrow(), "the callback after the failure was skipped");
+    assert_eq!(seen.value(), -10, "recovered, then callbacks resumed");
+}
+
+#[test]
+fn an_errback_returning_a_failure_keeps_failing() {
+    let d = Deferred::<i32>::new();
+    d.add_errback(|f| -> Result<i32, Failure> { Err(error(&format!("wrapped: {}", f.message()))) })
+        .add_errback(Outcome::Failure);
+    let seen = Seen::new(&d);
+    d.errback(error("root")).unwrap();
+    assert_eq!(seen.failure().message(), "wrapped: root");
+}
+
+#[test]
+fn errbacks_are_skipped_on_success_and_add_callbacks_runs_exactly_one_side() {
+    let d = Deferred::<i32>::new();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+    d.add_errback(move |_| {
+        l1.borrow_mut().push("errback");
+        0
+    })
+    .add_callbacks(
+        move |x| -> Result<i32, Failure> {
+            l2.borrow_mut().push("callback");
+            Err(error(&x.to_string()))
+        },
+        move |_| {
+            l3.borrow_mut().push("paired errback");
+            0
+        },
+    );
+    let seen = Seen::new(&d);
+    d.callback(7).unwrap();
+    assert_eq!(*log.borrow(), ["callback"], "the paired errback does not see its own callback's failure");
+    assert_eq!(seen.failure().message(), "7");
+}
+
+#[test]
+fn add_both_sees_results_and_failures() {
+    let d = Deferred::<i32>::new();
+    d.add_both(|r| r.map(|x| x + 1).or_else(|_| Ok::<_, Failure>(0)));
+    let seen = Seen::new(&d);
+    d.errback(error("x")).unwrap();
+    assert_eq!(seen.value(), 0);
+}
+
+#[test]
+fn a_callback_returning_a_pending_deferred_pauses_the_chain_until_it_fires() {
+    let outer = Deferred::<i32>::new();
+    let inner = Deferred::<i32>::new();
+    let i = inner.clone();
+    let after = Rc::new(RefCell::new(Vec::new()));
+    let a = after.clone();
+    outer.add_callback(move |_| i).add_callback(move |x| {
+        a.borrow_mut().push(x);
+        x + 1
+    });
+    outer.callback(1).unwrap();
+    assert!(outer.called());
+    assert!(!outer.has_result(), "paused on the inner Deferred");
+    assert!(after.borrow().is_empty());
+
+    // Callbacks added while paused wait too.
+    let late = Seen::new(&outer);
+    assert!(!late.fired());
+
+    inner.callback(40).unwrap();
+    assert_eq!(*after.borrow(), [40], "resumed with the inner result");
+    assert_eq!(late.value(), 41);
+}
+
+#[test]
+fn an_inner_failure_flows_into_the_outer_errbacks() {
+    let outer = Deferred::<i32>::new();
+    let inner = Deferred::<i32>::new();
+    let i = inner.clone();
+    outer.add_callback(move |_| i);
+    let seen = Seen::new(&outer);
+    outer.callback(0).unwrap();
+    inner.errback(error("inner broke")).unwrap();
+    assert_eq!(seen.failure().message(), "inner broke");
+}
+
+#[test]
+fn returning_an_already_fired_deferred_continues_at_once_and_takes_its_result() {
+    let inner = succeed(5);
+    let outer = Deferred::<i32>::new();
+    let i = inner.clone();
+    outer.add_callback(move |_| i);
+    let seen = Seen::new(&outer);
+    outer.callback(0).unwrap();
+    assert_eq!(seen.value(), 5);
+    // As in Twisted, the inner Deferred's result moved to the outer chain.
+    let after = Seen::new(&inner);
+    assert!(after.failure().check(FailureKind::ResultConsumed));
+}
+
+#[test]
+fn returning_a_deferred_whose_result_was_taken_fails_instead_of_hanging() {
+    let inner = succeed(5);
+    let _moved_on = inner.then(|x| x); // takes inner's result
+    let outer = Deferred::<i32>::new();
+    let i = inner.clone();
+    outer.add_callback(move |_| i);
+    let seen = Seen::new(&outer);
+    outer.callback(0).unwrap();
+    assert!(seen.failure().check(FailureKind::ResultConsumed));
+}
+
+#[test]
+fn nested_chains_pause_at_every_level() {
+    let (a, b, c) = (Deferred::<i32>::new(), Deferred::<i32>::new(), Deferred::<i32>::new());
+    let (b2, c2) = (b.clone(), c.clone());
+    a.add_callback(move |_| b2);
+    b.add_callback(move |x| {
+        let c = c2.clone();
+        c.add_callback(move |y| x + y)
+    });
+    let seen = Seen::new(&a);
+    a.callback(0).unwrap();
+    b.callback(1).unwrap();
+    assert!(!seen.fired(), "b is paused on c, so a is too");
+    c.callback(100).unwrap();
+    assert_eq!(seen.value(), 101);
+}
+
+#[test]
+fn a_callback_returning_its_own_deferred_fails() {
+    let d = Deferred::<i32>::new();
+    let me = d.clone();
+    d.add_callback(move |_| me);
+    let seen = Seen::new(&d);
+    d.callback(1).unwrap();
+    assert!(seen.failure().message().contains("returned the Deferred it was added to"));
+}
+
+#[test]
+fn a_panic_in_a_callback_becomes_a_failure() {
+    let d = Deferred::<i32>::new();
+    d.add_callback(|x| -> i32 { panic!("callback bug {x}") });
+    let seen = Seen::new(&d);
+    d.callback(3).unwrap();
+    let failure = seen.failure();
+    assert!(failure.check(FailureKind::Panicked));
+    assert_eq!(failure.message(), "callback bug 3");
+}
+
+#[test]
+fn callbacks_added_from_inside_a_callback_run_after_it_in_order() {
+    // Twisted's test_reentrantRunCallbacks / test_nonReentrantCallbacks.
+    let d = Deferred::<i32>::new();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let (me, l) = (d.clone(), log.clone());
+    d.add_callback(move |x| {
+        let l2 = l.clone();
+        me.add_callback(move |x| {
+            l2.borrow_mut().push("added inside");
+            x
+        });
+        l.borrow_mut().push("first");
+        x
+    });
+    let l = log.clone();
+    d.add_callback(move |x| {
+        l.borrow_mut().push("second");
+        x
+    });
+    d.callback(0).unwrap();
+    assert_eq!(*log.borrow(), ["first", "second", "added inside"]);
+}
+
+#[test]
+fn a_callback_firing_another_deferred_that_feeds_back_does_not_deadlock() {
+    let a = Deferred::<i32>::new();
+    let b = Deferred::<i32>::new();
+    let (a2, b2) = (a.clone(), b.clone());
+    // b's callback extends a's chain while a is running.
+    b.add_callback(move |x| {
+        a2.add_callback(move |y| x + y);
+        x
+    });
+    a.add_callback(move |x| {
+        b2.callback(x * 10).unwrap();
+        x
+    });
+    let seen = Seen::new(&a);
+    a.callback(1).unwrap();
+    // a: 1, then b fires with 10 and adds `+10` to a (after Seen's link)
+    assert_eq!(seen.value(), 1);
+}
+
+#[test]
+fn then_continues_with_another_type_and_moves_the_result() {
+    let d = Deferred::<u32>::new();
+    let text = d.then(|n| format!("{n}!"));
+    let seen = Seen::new(&text);
+    d.callback(3).unwrap();
+    assert_eq!(seen.value(), "3!");
+    assert!(Seen::new(&d).failure().check(FailureKind::ResultConsumed));
+
+    let failed = fail::<u32>(error("no"));
+    let text = failed.then(|n| n.to_string());
+    assert_eq!(Seen::new(&text).failure().message(), "no", "failures pass through then");
+}
+
+#[test]
+fn then_may_return_a_deferred_of_the_new_type() {
+    let d = Deferred::<u32>::new();
+    let later = Deferred::<String>::new();
+    let l = later.clone();
+    let out: Deferred<String> = d.then(move |_| l);
+    let seen = Seen::new(&out);
+    d.callback(1).unwrap();
+    assert!(!seen.fired());
+    later.callback("ok".into()).unwrap();
+    assert_eq!(seen.value(), "ok");
+}
+
+#[test]
+fn maybe_deferred_wraps_values_failures_deferreds_and_panics() {
+    assert_eq!(Seen::new(&maybe_deferred(|| 1)).value(), 1);
+    let failed: Deferred<i32> = maybe_deferred(|| Err::<i32, _>(error("bad")));
+    assert_eq!(Seen::new(&failed).failure().message(), "bad");
+    let pending = Deferred::<i32>::new();
+    let p = pending.clone();
+    let same: Deferred<i32> = maybe_deferred(move || p);
+    assert!(same.ptr_eq(&pending), "a Deferred comes back as is");
+    let panicked: Deferred<i32> = maybe_deferred(|| -> i32 { panic!("oops") });
+    assert!(Seen::new(&panicked).failure().check(FailureKind::Panicked));
+}
+
+#[test]
+fn succeed_and_fail_are_already_fired() {
+    let s = succeed("x");
+    assert!(s.called() && s.has_result());
+    let f = fail::<u8>(error("e"));
+    assert!(f.called());
+    assert_eq!(Seen::new(&f).failure().message(), "e");
+}
+
+#[test]
+fn errors_convert_into_failures_with_question_mark() {
+    let d = Deferred::<String>::new();
+    let parsed: Deferred<u16> = d.then(|s| -> Result<u16, Failure> { Ok(s.parse::<u16>()?) });
+    let seen = Seen::new(&parsed);
+    d.callback("70000".into()).unwrap();
+    let failure = seen.failure();
+    assert!(failure.check(FailureKind::Error));
+    assert!(failure.downcast_ref::<std::num::ParseIntError>().is_some());
+}
