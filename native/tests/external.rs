@@ -36,7 +36,12 @@ fn echo_keeps_order_and_message_type() {
         assert_eq!(expect_message(&conn), Message::binary(vec![i as u8; i]));
     }
     assert!(conn.id().is_some());
-    assert_eq!(server.metrics().snapshot().connections_open, 1);
+    // Metrics are published as the loop goes idle: give it a moment.
+    let open = (0..500).map(|_| server.metrics().snapshot().connections_open).find(|n| {
+        std::thread::sleep(Duration::from_millis(2));
+        *n == 1
+    });
+    assert_eq!(open, Some(1));
     conn.peer_closed(None);
     assert!(conn.deliver(Message::text("late")).is_err());
     assert_eq!(conn.recv_timeout(WAIT), Err(RecvError::Closed));
