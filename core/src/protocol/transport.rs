@@ -32,6 +32,8 @@ pub(crate) struct ConnShared {
     /// Bytes handed back with `set_line_mode_with`, for the framing receiver to cut first.
     line_extra: RefCell<Vec<u8>>,
     clear_line_buffer: Cell<bool>,
+    /// Either of the two above is pending: one flag for receivers to test per line.
+    receiver_requests: Cell<bool>,
     /// A framing receiver buffers input here: wake it when reading resumes.
     buffers_input: Cell<bool>,
     wake_scheduled: Cell<bool>,
@@ -81,6 +83,7 @@ impl Transport {
                 raw_mode: Cell::new(false),
                 line_extra: RefCell::new(Vec::new()),
                 clear_line_buffer: Cell::new(false),
+                receiver_requests: Cell::new(false),
                 buffers_input: Cell::new(false),
                 wake_scheduled: Cell::new(false),
             }),
@@ -266,6 +269,7 @@ impl Transport {
         self.conn.raw_mode.set(false);
         if !extra.is_empty() {
             self.conn.line_extra.borrow_mut().extend_from_slice(extra);
+            self.conn.receiver_requests.set(true);
             self.wake_receiver();
         }
     }
@@ -277,6 +281,14 @@ impl Transport {
     /// dropping them, switch to raw mode: they arrive in `data_received`.
     pub fn clear_line_buffer(&self) {
         self.conn.clear_line_buffer.set(true);
+        self.conn.receiver_requests.set(true);
+    }
+
+    /// Whether `set_line_mode_with` or `clear_line_buffer` left something for
+    /// the receiver; reading it clears it, so take what it says next.
+    #[inline]
+    pub(crate) fn has_receiver_requests(&self) -> bool {
+        self.conn.receiver_requests.replace(false)
     }
 
     pub(crate) fn take_line_mode_extra(&self) -> Option<Vec<u8>> {

@@ -42,7 +42,7 @@
 //! netstring) is refused: by default the receiver drops the connection with
 //! [`Transport::lose_connection`], as Twisted does, and reports why in three
 //! places: a `tracing` warning naming the connection, a
-//! [`TraceEvent::InputRejected`](crate::trace::TraceEvent::InputRejected) in
+//! [`TraceEvent::InputRejected`] in
 //! the reactor's trace, and the receiver's own `error()` accessor returning a
 //! [`FramingError`]. [`LineReceiver`] and the length-prefixed receivers take a
 //! handler instead of the default (Twisted's overridable
@@ -74,13 +74,15 @@
 //! partial line is never scanned twice for its delimiter.
 
 mod line;
+mod line_only;
 mod netstring;
 mod prefixed;
 mod search;
 
 use std::fmt;
 
-pub use line::{LineOnlyReceiver, LineReceiver, DEFAULT_DELIMITER, DEFAULT_MAX_LENGTH};
+pub use line::{LineReceiver, DEFAULT_DELIMITER, DEFAULT_MAX_LENGTH};
+pub use line_only::LineOnlyReceiver;
 pub use netstring::{NetstringReceiver, NETSTRING_MAX_LENGTH};
 pub use prefixed::{
     Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, IntNStringReceiver, LengthPrefix, Prefix16, Prefix32,

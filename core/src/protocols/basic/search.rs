@@ -34,7 +34,9 @@ pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let mut start = 0;
     while haystack.len() - start >= needle.len() {
         let at = start + find_byte(&haystack[start..haystack.len() - rest.len()], first)?;
-        if haystack[at + 1..].starts_with(rest) {
+        // A byte loop, not `starts_with`: delimiters are a byte or two, and a
+        // `memcmp` call per candidate costs more than the compare.
+        if rest.iter().zip(&haystack[at + 1..]).all(|(a, b)| a == b) {
             return Some(at);
         }
         start = at + 1;
