@@ -45,7 +45,7 @@ proptest! {
         let now_ms = |clock: &Clock| clock.seconds().as_nanos() / 1_000_000;
         // (due, insertion) of every timer that must fire, in the order the model expects them.
         let mut expected: Vec<(u64, u64, usize)> = Vec::new();
-        let mut flush = |model: &mut Model, upto: u64, expected: &mut Vec<(u64, u64, usize)>| {
+        let flush = |model: &mut Model, upto: u64, expected: &mut Vec<(u64, u64, usize)>| {
             let mut due: Vec<(u64, u64, usize)> = model.live.iter().enumerate()
                 .filter_map(|(i, t)| t.filter(|(d, _)| *d <= upto).map(|(d, s)| (d, s, i))).collect();
             due.sort();
