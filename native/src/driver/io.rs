@@ -11,10 +11,11 @@ use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::ConnectionId;
 use twine_core::reactor::WaterMark;
 
-use super::{Driver, Source, Stream};
+use super::sources::{Source, Stream};
+use super::Driver;
 
 /// An outgoing connection still being made.
-pub(super) struct Connecting {
+pub(crate) struct Connecting {
     addr: SocketAddr,
     timeout: Duration,
 }

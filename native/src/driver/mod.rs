@@ -20,17 +20,15 @@
 //! [`Reactor::recycle_buffer`], so the steady state allocates nothing.
 
 mod io;
+mod listen;
 mod shutdown;
+mod sources;
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::ErrorKind;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use twine_core::protocol::ConnectionId;
 use twine_core::reactor::{Effect, ListenerId};
@@ -42,6 +40,11 @@ use crate::metrics::{DriverCounts, Metrics};
 use crate::pool::OsThreadPool;
 
 pub use shutdown::ShutdownReport;
+pub(crate) use sources::IdMap;
+use sources::{Source, Sources};
+
+/// Runs on the reactor thread when a graceful shutdown begins.
+pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;
 
 const WAKER: Token = Token(usize::MAX);
 const SIGNALS: Token = Token(usize::MAX - 1);
@@ -59,110 +62,6 @@ impl Control {
     pub(crate) fn request_shutdown(&self) {
         self.shutdown.store(true, Ordering::Release);
         let _ = self.waker.wake();
-    }
-}
-
-/// Hashes ids that are already unique integers.
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// Runs on the reactor thread when a graceful shutdown begins.
-pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;
-
-pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
-
-struct Listener {
-    id: ListenerId,
-    sock: TcpListener,
-}
-
-/// One TCP connection: accepted, or made for a `connect_tcp`.
-struct Stream {
-    conn: ConnectionId,
-    sock: TcpStream,
-    /// Connecting: the deadline and the address; `None` once connected.
-    connecting: Option<io::Connecting>,
-    /// Bytes not yet taken by the kernel: `out[sent..]`.
-    out: Vec<u8>,
-    sent: usize,
-    /// The kernel may have bytes for us (not yet read to `WouldBlock`).
-    readable: bool,
-    /// The peer shut its side: read to end-of-file whatever the size of reads.
-    read_closed: bool,
-    read_paused: bool,
-    /// Close once `out` is sent (`lose_connection`, or end-of-file).
-    closing: bool,
-    above_high: bool,
-    /// Queued to be read again after the other connections.
-    carried: bool,
-}
-
-impl Stream {
-    fn pending(&self) -> usize {
-        self.out.len() - self.sent
-    }
-}
-
-enum Source {
-    Listener(Listener),
-    Stream(Stream),
-}
-
-/// The sockets, indexed by their mio token.
-#[derive(Default)]
-struct Sources {
-    slots: Vec<Option<Source>>,
-    free: Vec<usize>,
-}
-
-impl Sources {
-    fn insert(&mut self, source: Source) -> usize {
-        match self.free.pop() {
-            Some(i) => {
-                self.slots[i] = Some(source);
-                i
-            }
-            None => {
-                self.slots.push(Some(source));
-                self.slots.len() - 1
-            }
-        }
-    }
-
-    fn remove(&mut self, i: usize) -> Option<Source> {
-        let source = self.slots.get_mut(i)?.take();
-        if source.is_some() {
-            self.free.push(i);
-        }
-        source
-    }
-
-    fn stream(&mut self, i: usize) -> Option<&mut Stream> {
-        match self.slots.get_mut(i) {
-            Some(Some(Source::Stream(s))) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The stream at `i`, if it is still connection `conn` (slots are reused).
-    fn stream_of(&mut self, i: usize, conn: ConnectionId) -> Option<&mut Stream> {
-        self.stream(i).filter(|s| s.conn == conn)
     }
 }
 
@@ -367,120 +266,5 @@ impl Driver {
         counts.buffered_bytes += ext.overflow_bytes;
         counts.reading_paused += ext.reading_paused;
         self.metrics.publish(&self.reactor.stats(), self.reactor.jobs_in_flight(), &counts);
-    }
-
-    // ------------------------------------------------------------------
-    // Listeners
-    // ------------------------------------------------------------------
-
-    fn listen(&mut self, id: ListenerId, addr: SocketAddr) {
-        let sock = match TcpListener::bind(addr) {
-            Ok(sock) => sock,
-            Err(e) => return self.listen_failed(id, addr, e),
-        };
-        let local = match sock.local_addr() {
-            Ok(local) => local,
-            Err(e) => return self.listen_failed(id, addr, e),
-        };
-        let i = self.sources.insert(Source::Listener(Listener { id, sock }));
-        let Some(Some(Source::Listener(l))) = self.sources.slots.get_mut(i) else { unreachable!() };
-        if let Err(e) = self.poll.registry().register(&mut l.sock, Token(i), Interest::READABLE) {
-            self.sources.remove(i);
-            return self.listen_failed(id, addr, e);
-        }
-        self.listeners.insert(id, i);
-        self.reactor.handle_listening(self.now, id, Ok(local));
-    }
-
-    fn listen_failed(&mut self, id: ListenerId, addr: SocketAddr, e: std::io::Error) {
-        let failure = twine_core::defer::Failure::new(
-            twine_core::defer::FailureKind::Error,
-            format!("cannot listen on {addr}: {e}"),
-        );
-        self.listen_errors.insert(id, e);
-        self.reactor.handle_listening(self.now, id, Err(failure));
-    }
-
-    fn stop_listening(&mut self, id: ListenerId) {
-        if let Some(i) = self.listeners.remove(&id) {
-            if let Some(Source::Listener(mut l)) = self.sources.remove(i) {
-                let _ = self.poll.registry().deregister(&mut l.sock);
-            }
-        }
-    }
-
-    fn close_listeners(&mut self) {
-        let ids: Vec<ListenerId> = self.listeners.keys().copied().collect();
-        for id in ids {
-            self.stop_listening(id);
-        }
-    }
-
-    fn accept(&mut self, i: usize) {
-        let mut budget = self.config.accept_budget;
-        loop {
-            let Some(Some(Source::Listener(l))) = self.sources.slots.get(i) else { return };
-            let id = l.id;
-            match l.sock.accept() {
-                Ok((sock, peer)) => {
-                    self.accepted(id, sock, peer);
-                    budget -= 1;
-                    if budget == 0 {
-                        self.carry_source(i, id.0);
-                        return;
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted || e.kind() == ErrorKind::ConnectionAborted => {}
-                Err(e) => {
-                    // Out of file descriptors, most likely: try again next turn
-                    // rather than spin; the pending connection waits in the backlog.
-                    tracing::warn!("accept failed on {id:?}: {e}");
-                    self.carry_source(i, id.0);
-                    return;
-                }
-            }
-        }
-    }
-
-    fn accepted(&mut self, listener: ListenerId, sock: TcpStream, peer: SocketAddr) {
-        let _ = sock.set_nodelay(true);
-        let Ok(local) = sock.local_addr() else { return };
-        // The factory may refuse: then dropping the socket closes it.
-        let Some(conn) = self.reactor.handle_accept(self.now, listener, peer, local) else { return };
-        self.counts.connections_total += 1;
-        let i = self.sources.insert(Source::Stream(Stream::new(conn, sock, None)));
-        self.conns.insert(conn, i);
-        // `connection_made`'s writes are still queued: register before applying them.
-        let Some(stream) = self.sources.stream(i) else { unreachable!() };
-        if let Err(e) =
-            self.poll.registry().register(&mut stream.sock, Token(i), Interest::READABLE | Interest::WRITABLE)
-        {
-            self.lost(i, e);
-        }
-        self.apply_effects();
-    }
-
-    fn carry_source(&mut self, i: usize, key: u64) {
-        self.carry.push((i, key));
-    }
-
-    /// Reads (and accepts) again from sources that still had data when
-    /// their budget ran out.
-    fn run_carried(&mut self) {
-        if self.carry.is_empty() {
-            return;
-        }
-        let carried = std::mem::take(&mut self.carry);
-        for (i, key) in carried {
-            match self.sources.slots.get_mut(i) {
-                Some(Some(Source::Listener(l))) if l.id.0 == key => self.accept(i),
-                Some(Some(Source::Stream(s))) if s.conn.0 == key => {
-                    s.carried = false;
-                    self.read(i);
-                }
-                _ => {}
-            }
-        }
     }
 }

@@ -17,7 +17,8 @@ use twine_core::protocol::{ConnectionId, ConnectionKind, Protocol};
 use twine_core::reactor::{Effect, WaterMark};
 use twine_core::Reactor;
 
-use super::{Outgoing, Shared};
+use super::queues::Shared;
+use super::Outgoing;
 
 struct Entry {
     shared: Arc<Shared>,

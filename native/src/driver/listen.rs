@@ -1,0 +1,123 @@
+//! Listeners: bind, accept with a budget, stop; and the carry list of
+//! sources read or accepted again next turn.
+
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Interest, Token};
+use twine_core::defer::{Failure, FailureKind};
+use twine_core::reactor::ListenerId;
+
+use super::sources::{Listener, Source, Stream};
+use super::Driver;
+
+impl Driver {
+    pub(super) fn listen(&mut self, id: ListenerId, addr: SocketAddr) {
+        let sock = match TcpListener::bind(addr) {
+            Ok(sock) => sock,
+            Err(e) => return self.listen_failed(id, addr, e),
+        };
+        let local = match sock.local_addr() {
+            Ok(local) => local,
+            Err(e) => return self.listen_failed(id, addr, e),
+        };
+        let i = self.sources.insert(Source::Listener(Listener { id, sock }));
+        let Some(Some(Source::Listener(l))) = self.sources.slots.get_mut(i) else { unreachable!() };
+        if let Err(e) = self.poll.registry().register(&mut l.sock, Token(i), Interest::READABLE) {
+            self.sources.remove(i);
+            return self.listen_failed(id, addr, e);
+        }
+        self.listeners.insert(id, i);
+        self.reactor.handle_listening(self.now, id, Ok(local));
+    }
+
+    fn listen_failed(&mut self, id: ListenerId, addr: SocketAddr, e: std::io::Error) {
+        let failure = Failure::new(FailureKind::Error, format!("cannot listen on {addr}: {e}"));
+        self.listen_errors.insert(id, e);
+        self.reactor.handle_listening(self.now, id, Err(failure));
+    }
+
+    pub(super) fn stop_listening(&mut self, id: ListenerId) {
+        if let Some(i) = self.listeners.remove(&id) {
+            if let Some(Source::Listener(mut l)) = self.sources.remove(i) {
+                let _ = self.poll.registry().deregister(&mut l.sock);
+            }
+        }
+    }
+
+    pub(super) fn close_listeners(&mut self) {
+        let ids: Vec<ListenerId> = self.listeners.keys().copied().collect();
+        for id in ids {
+            self.stop_listening(id);
+        }
+    }
+
+    pub(super) fn accept(&mut self, i: usize) {
+        let mut budget = self.config.accept_budget;
+        loop {
+            let Some(Some(Source::Listener(l))) = self.sources.slots.get(i) else { return };
+            let id = l.id;
+            match l.sock.accept() {
+                Ok((sock, peer)) => {
+                    self.accepted(id, sock, peer);
+                    budget -= 1;
+                    if budget == 0 {
+                        self.carry_source(i, id.0);
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted || e.kind() == ErrorKind::ConnectionAborted => {}
+                Err(e) => {
+                    // Out of file descriptors, most likely: try again next turn
+                    // rather than spin; the pending connection waits in the backlog.
+                    tracing::warn!("accept failed on {id:?}: {e}");
+                    self.carry_source(i, id.0);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn accepted(&mut self, listener: ListenerId, sock: TcpStream, peer: SocketAddr) {
+        let _ = sock.set_nodelay(true);
+        let Ok(local) = sock.local_addr() else { return };
+        // The factory may refuse: then dropping the socket closes it.
+        let Some(conn) = self.reactor.handle_accept(self.now, listener, peer, local) else { return };
+        self.counts.connections_total += 1;
+        let i = self.sources.insert(Source::Stream(Stream::new(conn, sock, None)));
+        self.conns.insert(conn, i);
+        // `connection_made`'s writes are still queued: register before applying them.
+        let Some(stream) = self.sources.stream(i) else { unreachable!() };
+        if let Err(e) =
+            self.poll.registry().register(&mut stream.sock, Token(i), Interest::READABLE | Interest::WRITABLE)
+        {
+            self.lost(i, e);
+        }
+        self.apply_effects();
+    }
+
+    fn carry_source(&mut self, i: usize, key: u64) {
+        self.carry.push((i, key));
+    }
+
+    /// Reads (and accepts) again from sources that still had data when
+    /// their budget ran out.
+    pub(super) fn run_carried(&mut self) {
+        if self.carry.is_empty() {
+            return;
+        }
+        let carried = std::mem::take(&mut self.carry);
+        for (i, key) in carried {
+            match self.sources.slots.get_mut(i) {
+                Some(Some(Source::Listener(l))) if l.id.0 == key => self.accept(i),
+                Some(Some(Source::Stream(s))) if s.conn.0 == key => {
+                    s.carried = false;
+                    self.read(i);
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The sockets the driver owns, indexed by their mio token.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use mio::net::{TcpListener, TcpStream};
+use twine_core::protocol::ConnectionId;
+use twine_core::reactor::ListenerId;
+
+use super::io::Connecting;
+
+/// Hashes ids that are already unique integers.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+pub(super) struct Listener {
+    pub(super) id: ListenerId,
+    pub(super) sock: TcpListener,
+}
+
+/// One TCP connection: accepted, or made for a `connect_tcp`.
+pub(super) struct Stream {
+    pub(super) conn: ConnectionId,
+    pub(super) sock: TcpStream,
+    /// Connecting: the deadline and the address; `None` once connected.
+    pub(super) connecting: Option<Connecting>,
+    /// Bytes not yet taken by the kernel: `out[sent..]`.
+    pub(super) out: Vec<u8>,
+    pub(super) sent: usize,
+    /// The kernel may have bytes for us (not yet read to `WouldBlock`).
+    pub(super) readable: bool,
+    /// The peer shut its side: read to end-of-file whatever the size of reads.
+    pub(super) read_closed: bool,
+    pub(super) read_paused: bool,
+    /// Close once `out` is sent (`lose_connection`, or end-of-file).
+    pub(super) closing: bool,
+    pub(super) above_high: bool,
+    /// Queued to be read again after the other connections.
+    pub(super) carried: bool,
+}
+
+impl Stream {
+    pub(super) fn pending(&self) -> usize {
+        self.out.len() - self.sent
+    }
+}
+
+pub(super) enum Source {
+    Listener(Listener),
+    Stream(Stream),
+}
+
+/// The sockets, indexed by their mio token.
+#[derive(Default)]
+pub(super) struct Sources {
+    pub(super) slots: Vec<Option<Source>>,
+    pub(super) free: Vec<usize>,
+}
+
+impl Sources {
+    pub(super) fn insert(&mut self, source: Source) -> usize {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(source);
+                i
+            }
+            None => {
+                self.slots.push(Some(source));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    pub(super) fn remove(&mut self, i: usize) -> Option<Source> {
+        let source = self.slots.get_mut(i)?.take();
+        if source.is_some() {
+            self.free.push(i);
+        }
+        source
+    }
+
+    pub(super) fn stream(&mut self, i: usize) -> Option<&mut Stream> {
+        match self.slots.get_mut(i) {
+            Some(Some(Source::Stream(s))) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The stream at `i`, if it is still connection `conn` (slots are reused).
+    pub(super) fn stream_of(&mut self, i: usize, conn: ConnectionId) -> Option<&mut Stream> {
+        self.stream(i).filter(|s| s.conn == conn)
+    }
+}

@@ -1,0 +1,231 @@
+//! [`MessageConnection`]: the external side's handle.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use twine_core::protocol::{ConnectionId, Message, Protocol};
+use twine_core::ReactorHandle;
+
+use super::queues::{lock, Incoming, Outbound, Shared};
+use super::{registry, ConnectionClosed, MessageConnectionOptions, Outgoing, RecvError};
+
+/// The external side of a message connection. Cheap to clone (a reader task
+/// and a writer task each keep one); when the last clone is dropped without
+/// [`peer_closed`](Self::peer_closed), the reactor hears the connection was
+/// lost.
+#[derive(Clone)]
+pub struct MessageConnection {
+    owner: Arc<Owner>,
+}
+
+struct Owner {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if !lock(&self.shared.incoming).closed {
+            send_peer_closed(&self.shared, Some("the external side dropped the connection".to_owned()));
+        }
+    }
+}
+
+fn send_peer_closed(shared: &Arc<Shared>, error: Option<String>) {
+    {
+        let mut incoming = lock(&shared.incoming);
+        if incoming.closed {
+            return;
+        }
+        incoming.closed = true;
+    }
+    let s = shared.clone();
+    shared.handle.call_from_thread(move |reactor| registry::peer_closed(reactor, &s, error));
+}
+
+impl MessageConnection {
+    /// Opens a message connection in the reactor behind `handle`, hosting
+    /// the protocol `build` makes (on the reactor thread, since protocols
+    /// are not `Send`). Returns at once; the connection is made in the
+    /// reactor's next turn, and messages delivered meanwhile wait for it.
+    pub fn open(
+        handle: &ReactorHandle,
+        options: MessageConnectionOptions,
+        build: impl FnOnce() -> Box<dyn Protocol> + Send + 'static,
+    ) -> MessageConnection {
+        let shared = Arc::new(Shared {
+            handle: handle.clone(),
+            options,
+            conn: AtomicU64::new(0),
+            incoming: Mutex::new(Incoming { queue: VecDeque::new(), bytes: 0, scheduled: false, closed: false }),
+            outbound: Mutex::new(Outbound { queue: VecDeque::new(), bytes: 0, closed: false, waker: None }),
+            producer_blocked: AtomicBool::new(false),
+            reading_paused: AtomicBool::new(false),
+            read_waker: Mutex::new(None),
+        });
+        let s = shared.clone();
+        if !handle.call_from_thread(move |reactor| registry::open(reactor, &s, build)) {
+            shared.close_queues();
+        }
+        MessageConnection { owner: Arc::new(Owner { shared }) }
+    }
+
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.owner.shared
+    }
+
+    /// The connection's id in the reactor, once the reactor has opened it.
+    pub fn id(&self) -> Option<ConnectionId> {
+        match self.shared().conn.load(Ordering::Acquire) {
+            0 => None,
+            id => Some(ConnectionId(id)),
+        }
+    }
+
+    /// Hands a message from the client to the protocol. Messages delivered
+    /// before the reactor's next turn go in one inbox call, and only the
+    /// first of them wakes the reactor. Errs once the connection is closed.
+    pub fn deliver(&self, message: Message) -> Result<(), ConnectionClosed> {
+        let shared = self.shared();
+        let schedule = {
+            let mut incoming = lock(&shared.incoming);
+            if incoming.closed {
+                return Err(ConnectionClosed);
+            }
+            incoming.bytes += message.len();
+            incoming.queue.push_back(message);
+            !std::mem::replace(&mut incoming.scheduled, true)
+        };
+        if schedule {
+            let s = shared.clone();
+            if !shared.handle.call_from_thread(move |reactor| registry::drain_incoming(reactor, &s)) {
+                shared.close_queues();
+                return Err(ConnectionClosed);
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the protocol the client went away: cleanly (`None`), or with
+    /// an error. Messages delivered before are handled first. Idempotent.
+    pub fn peer_closed(&self, error: Option<String>) {
+        send_peer_closed(self.shared(), error);
+    }
+
+    /// Whether the reader may read the next client message now: the
+    /// protocol has not paused reading and the incoming queue is under its
+    /// limit.
+    pub fn is_read_ready(&self) -> bool {
+        self.shared().read_ready()
+    }
+
+    /// Whether the protocol paused reading (back-pressure).
+    pub fn is_reading_paused(&self) -> bool {
+        self.shared().reading_paused.load(Ordering::Acquire)
+    }
+
+    /// Ready when the reader may read the next client message (see
+    /// [`is_read_ready`](Self::is_read_ready)), or the connection is closed.
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let shared = self.shared();
+        if shared.read_ready() || lock(&shared.incoming).closed {
+            return Poll::Ready(());
+        }
+        *lock(&shared.read_waker) = Some(cx.waker().clone());
+        // Check again: the reactor may have resumed between the check and the registration.
+        if shared.read_ready() || lock(&shared.incoming).closed {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// Waits until the reader may read the next client message.
+    pub async fn read_ready(&self) {
+        poll_fn(|cx| self.poll_read_ready(cx)).await
+    }
+
+    /// Moves up to `limit` outgoing items into `buf`. Ready with how many
+    /// were moved; `0` means the connection is over and nothing more will come.
+    pub fn poll_recv_many(&self, cx: &mut Context<'_>, buf: &mut Vec<Outgoing>, limit: usize) -> Poll<usize> {
+        self.shared().pop_many(buf, limit, Some(cx))
+    }
+
+    /// Waits for outgoing items and moves up to `limit` of them into `buf`;
+    /// returns how many, `0` when the connection is over.
+    pub async fn recv_many(&self, buf: &mut Vec<Outgoing>, limit: usize) -> usize {
+        poll_fn(|cx| self.poll_recv_many(cx, buf, limit)).await
+    }
+
+    /// Waits for the next outgoing item; `None` when the connection is over.
+    pub async fn recv(&self) -> Option<Outgoing> {
+        let mut buf = Vec::with_capacity(1);
+        match self.recv_many(&mut buf, 1).await {
+            0 => None,
+            _ => buf.pop(),
+        }
+    }
+
+    /// The next outgoing item, without waiting.
+    pub fn try_recv(&self) -> Result<Outgoing, RecvError> {
+        let mut buf = Vec::with_capacity(1);
+        match self.shared().pop_many(&mut buf, 1, None) {
+            Poll::Ready(0) => Err(RecvError::Closed),
+            Poll::Ready(_) => buf.pop().ok_or(RecvError::Empty),
+            Poll::Pending => Err(RecvError::Empty),
+        }
+    }
+
+    /// Blocks the calling thread until the next outgoing item arrives or
+    /// `timeout` passes: for external sides that are plain threads.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Outgoing, RecvError> {
+        let deadline = Instant::now() + timeout;
+        let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+        let cx = Context::from_waker(&waker);
+        let mut buf = Vec::with_capacity(1);
+        loop {
+            match self.shared().pop_many(&mut buf, 1, Some(&cx)) {
+                Poll::Ready(0) => return Err(RecvError::Closed),
+                Poll::Ready(_) => return buf.pop().ok_or(RecvError::Empty),
+                Poll::Pending => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(RecvError::Empty);
+                    }
+                    std::thread::park_timeout(deadline - now);
+                }
+            }
+        }
+    }
+
+    /// Outgoing bytes waiting in the queue for the writer.
+    pub fn outgoing_bytes(&self) -> usize {
+        lock(&self.shared().outbound).bytes
+    }
+}
+
+impl fmt::Debug for MessageConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageConnection")
+            .field("id", &self.id())
+            .field("peer", &self.shared().options.peer)
+            .field("reading_paused", &self.is_reading_paused())
+            .finish()
+    }
+}
+
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
