@@ -1,6 +1,6 @@
 //! External message connections: a connection whose socket lives on another
 //! thread (a WebSocket served by axum on tokio), hosting a core
-//! [`Protocol`] on the reactor.
+//! [`Protocol`](twine_core::protocol::Protocol) on the reactor.
 //!
 //! The reactor thread owns the protocol; the other thread owns the client.
 //! They meet in a [`MessageConnection`], which carries both directions and
