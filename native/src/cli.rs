@@ -12,6 +12,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -46,6 +47,10 @@ pub struct ServeArgs {
     /// Serve the HTTP / WebSocket gateway on this address.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+
+    /// The playground's static files, served by the gateway (with `--http`).
+    #[arg(long, value_name = "DIR")]
+    pub www: Option<PathBuf>,
 
     /// Threads in the pool behind defer_to_thread (Twisted's default: 10).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=4096))]
@@ -83,6 +88,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         .init();
     if let Some(http) = args.http {
         eprintln!("twine: --http {http}: the WebSocket gateway is not built yet; serving TCP only");
+    } else if let Some(www) = &args.www {
+        eprintln!("twine: --www {}: the gateway that serves it is not built yet; serving TCP only", www.display());
     }
     let config = Config { threads: usize::from(args.threads), handle_signals: true, ..Config::default() };
     let tcp = args.tcp;
