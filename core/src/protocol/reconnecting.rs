@@ -134,6 +134,17 @@ impl Backoff {
     }
 
     /// Seeds the jitter.
+    ///
+    /// ```
+    /// use twine_core::protocol::Backoff;
+    ///
+    /// let delays = |seed| {
+    ///     let mut b = Backoff::new().with_seed(seed);
+    ///     [b.next_delay(), b.next_delay(), b.next_delay()]
+    /// };
+    /// assert_eq!(delays(7), delays(7));
+    /// assert_ne!(delays(7), delays(8));
+    /// ```
     pub fn with_seed(mut self, seed: u64) -> Backoff {
         self.seed = seed;
         self.rng = SplitMix64(seed);
@@ -182,7 +193,6 @@ struct State {
     call: Option<DelayedCall>,
     continue_trying: bool,
     reset_on_connect: bool,
-    build: Build,
 }
 
 /// A client factory that reconnects when a connection fails or is lost,
@@ -214,6 +224,8 @@ struct State {
 #[derive(Clone)]
 pub struct ReconnectingClientFactory {
     state: Rc<RefCell<State>>,
+    /// Apart from `state`, so the closure may look at the factory.
+    build: Rc<RefCell<Build>>,
 }
 
 impl ReconnectingClientFactory {
@@ -235,8 +247,8 @@ impl ReconnectingClientFactory {
                 call: None,
                 continue_trying: true,
                 reset_on_connect: true,
-                build: Box::new(build),
             })),
+            build: Rc::new(RefCell::new(Box::new(build))),
         }
     }
 
@@ -284,6 +296,22 @@ impl ReconnectingClientFactory {
 
     /// Stops retrying: cancels a scheduled retry and gives up an attempt in
     /// progress (Twisted's `stopTrying`). An open connection stays open.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::protocol::ReconnectingClientFactory;
+    /// use twine_core::protocols::Echo;
+    /// use twine_core::testing::MemoryReactor;
+    ///
+    /// let memory = MemoryReactor::new();
+    /// let factory = ReconnectingClientFactory::new(&memory.reactor(), || Echo);
+    /// memory.reactor().connect_tcp("127.0.0.1:9".parse().unwrap(), factory.clone(), Duration::from_secs(1));
+    /// memory.settle();
+    /// assert!(factory.retry_pending()); // refused at once; a retry waits
+    /// factory.stop_trying();
+    /// memory.advance(Duration::from_secs(3600));
+    /// assert_eq!(memory.connect_attempts().len(), 1);
+    /// ```
     pub fn stop_trying(&self) {
         let (call, connector) = {
             let mut state = self.state.borrow_mut();
@@ -324,8 +352,8 @@ impl ReconnectingClientFactory {
 
 impl Factory for ReconnectingClientFactory {
     fn build_protocol(&mut self, addr: SocketAddr) -> Option<Box<dyn Protocol>> {
+        let protocol = (self.build.borrow_mut())(addr);
         let mut state = self.state.borrow_mut();
-        let protocol = (state.build)(addr);
         if protocol.is_some() && state.reset_on_connect {
             state.backoff.reset();
             state.continue_trying = true;

@@ -36,6 +36,8 @@ pub(crate) struct ConnShared {
     receiver_requests: Cell<bool>,
     /// A framing receiver buffers input here: wake it when reading resumes.
     buffers_input: Cell<bool>,
+    /// The receiver is running (it takes in requests itself when its callback returns).
+    receiver_busy: Cell<bool>,
     wake_scheduled: Cell<bool>,
 }
 
@@ -85,6 +87,7 @@ impl Transport {
                 clear_line_buffer: Cell::new(false),
                 receiver_requests: Cell::new(false),
                 buffers_input: Cell::new(false),
+                receiver_busy: Cell::new(false),
                 wake_scheduled: Cell::new(false),
             }),
         }
@@ -308,8 +311,19 @@ impl Transport {
         self.conn.buffers_input.set(true);
     }
 
+    /// Marks the framing receiver as running (or not): while it runs it
+    /// looks at what was asked itself, so no wake is needed.
+    pub(crate) fn set_receiver_busy(&self, busy: bool) -> bool {
+        self.conn.receiver_busy.replace(busy)
+    }
+
     fn wake_receiver(&self) {
-        if !self.conn.buffers_input.get() || self.conn.state.get() != ConnState::Open || self.conn.wake_scheduled.get() {
+        let conn = &self.conn;
+        if !conn.buffers_input.get()
+            || conn.receiver_busy.get()
+            || conn.state.get() != ConnState::Open
+            || conn.wake_scheduled.get()
+        {
             return;
         }
         let Some(reactor) = self.reactor() else { return };

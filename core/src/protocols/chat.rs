@@ -83,6 +83,19 @@ impl ChatRoom {
     /// Sends `message` to every member but `from`; returns how many it went to.
     /// Message connections (WebSockets) get binary messages that are UTF-8 as
     /// text, so a line typed on a TCP client shows as text in a browser.
+    ///
+    /// ```
+    /// use twine_core::protocol::{Message, Protocol};
+    /// use twine_core::protocols::ChatRoom;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// let room = ChatRoom::new();
+    /// let browser = StringTransport::new_message();
+    /// room.chat().connection_made(browser.transport());
+    /// // The server itself announces something: no sender to skip.
+    /// assert_eq!(room.broadcast(None, &Message::binary("server restarting")), 1);
+    /// assert_eq!(browser.messages(), [Message::text("server restarting")]);
+    /// ```
     pub fn broadcast(&self, from: Option<&Transport>, message: &Message) -> usize {
         let mut as_text: Option<Message> = None;
         let mut sent = 0;

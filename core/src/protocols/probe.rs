@@ -159,6 +159,27 @@ impl ProbeState {
 
 /// The shared view of a [`LatencyProbe`]'s results: keep it while the probe
 /// itself goes to the reactor. Cheap to clone.
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_core::protocol::ConnectionKind;
+/// use twine_core::protocols::{LatencyProbe, ProbeConfig};
+/// use twine_core::testing::MemoryReactor;
+///
+/// let memory = MemoryReactor::new();
+/// let (probe, report) = LatencyProbe::new(ProbeConfig { count: None, ..ProbeConfig::default() });
+/// let ws = memory.open_connection(probe, ConnectionKind::Message);
+/// let done = report.when_done();
+/// memory.advance(Duration::from_millis(4));
+/// let probe_message = memory.take_messages(ws).remove(0);
+/// memory.deliver_message(ws, probe_message); // the echo
+/// report.stop();
+/// done.add_callback(|summary| {
+///     assert_eq!((summary.sent, summary.received, summary.lost), (2, 1, 1));
+///     assert_eq!(summary.max, Duration::from_millis(4));
+///     summary
+/// });
+/// ```
 #[derive(Clone)]
 pub struct ProbeReport {
     state: Rc<RefCell<ProbeState>>,

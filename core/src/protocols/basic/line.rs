@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use bytes::{Bytes, BytesMut};
 
-use super::{reject, search, FramingError, Tracer};
+use super::{reject, search, Busy, FramingError, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Encoder, Message, Protocol, Transport};
 
@@ -345,6 +345,7 @@ impl<P: Protocol> Protocol for LineReceiver<P> {
     }
 
     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+        let _busy = Busy::new(transport);
         if transport.is_disconnecting() {
             return;
         }
@@ -378,6 +379,7 @@ impl<P: Protocol> Protocol for LineReceiver<P> {
 
     /// Resumes the inner protocol, then delivers the lines held while paused.
     fn resume_producing(&mut self, transport: &Transport) {
+        let _busy = Busy::new(transport);
         self.inner.resume_producing(transport);
         if !transport.is_disconnecting() {
             self.deliver(transport, &Tracer::new(transport));

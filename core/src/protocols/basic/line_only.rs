@@ -11,9 +11,9 @@ use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
 /// Cuts a byte stream into lines, with no raw mode: Twisted's
-/// `LineOnlyReceiver`, the lean version of [`LineReceiver`].
+/// `LineOnlyReceiver`, the lean version of [`LineReceiver`](super::LineReceiver).
 ///
-/// Twisted's rules, which differ slightly from [`LineReceiver`]'s:
+/// Twisted's rules, which differ slightly from [`LineReceiver`](super::LineReceiver)'s:
 /// a partial line is refused as soon as more than `max_length` bytes are
 /// buffered without a delimiter (not `max_length + delimiter.len()`); the
 /// length handler gets only the offending line, and the complete lines after

@@ -184,3 +184,23 @@ impl Tracer {
         }
     }
 }
+
+/// Marks a receiver as running for as long as it lives, so that requests the
+/// inner protocol makes meanwhile (resume reading, line mode with extra
+/// bytes) are taken in by the receiver itself rather than by a later wake.
+struct Busy<'a> {
+    transport: &'a Transport,
+    was: bool,
+}
+
+impl<'a> Busy<'a> {
+    fn new(transport: &'a Transport) -> Busy<'a> {
+        Busy { transport, was: transport.set_receiver_busy(true) }
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.transport.set_receiver_busy(self.was);
+    }
+}

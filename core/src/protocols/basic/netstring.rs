@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use bytes::{Buf, BytesMut};
 
-use super::{reject, FramingError, Tracer};
+use super::{reject, Busy, FramingError, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -201,6 +201,7 @@ impl<P: Protocol> Protocol for NetstringReceiver<P> {
     }
 
     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+        let _busy = Busy::new(transport);
         if self.state == State::Broken || transport.is_disconnecting() {
             return;
         }
@@ -222,6 +223,7 @@ impl<P: Protocol> Protocol for NetstringReceiver<P> {
     }
 
     fn resume_producing(&mut self, transport: &Transport) {
+        let _busy = Busy::new(transport);
         self.inner.resume_producing(transport);
         self.deliver(transport, &Tracer::new(transport));
     }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use bytes::{Buf, BytesMut};
 
-use super::{reject, FramingError, Tracer};
+use super::{reject, Busy, FramingError, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -290,6 +290,7 @@ impl<P: Protocol, L: LengthPrefix> Protocol for IntNStringReceiver<P, L> {
     }
 
     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+        let _busy = Busy::new(transport);
         if self.broken || transport.is_disconnecting() {
             return;
         }
@@ -311,6 +312,7 @@ impl<P: Protocol, L: LengthPrefix> Protocol for IntNStringReceiver<P, L> {
     }
 
     fn resume_producing(&mut self, transport: &Transport) {
+        let _busy = Busy::new(transport);
         self.inner.resume_producing(transport);
         self.deliver(transport, &Tracer::new(transport));
     }

@@ -18,7 +18,7 @@ impl MemoryReactor {
                     let mut bound = *addr;
                     if bound.port() == 0 {
                         bound.set_port(state.next_port);
-                        state.next_port += 1;
+                        state.next_port = state.next_port.wrapping_add(1).max(40000);
                     }
                     if state.listeners.values().any(|l| l.open && l.addr == bound) {
                         Err(Failure::new(FailureKind::Error, format!("cannot listen on {bound}: address in use")))

@@ -187,6 +187,31 @@ impl MemoryReactor {
 
     /// Bytes, messages and closes between two ends in this reactor take
     /// `one_way` to cross. What the test delivers itself arrives at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::protocol::{factory, Protocol, Transport};
+    /// use twine_core::protocols::Echo;
+    /// use twine_core::testing::MemoryReactor;
+    ///
+    /// struct Hello;
+    /// impl Protocol for Hello {
+    ///     fn connection_made(&mut self, t: &Transport) {
+    ///         t.write(b"hello");
+    ///     }
+    /// }
+    /// let memory = MemoryReactor::new();
+    /// memory.set_latency(Duration::from_millis(30));
+    /// let reactor = memory.reactor();
+    /// reactor.listen_tcp("127.0.0.1:7".parse().unwrap(), factory(|| Echo));
+    /// reactor.connect_tcp("127.0.0.1:7".parse().unwrap(), factory(|| Hello), Duration::from_secs(1));
+    /// let client = memory.connect_attempts()[0].conn;
+    /// let server = memory.peer_of(client).unwrap();
+    /// memory.advance(Duration::from_millis(29));
+    /// assert_eq!(memory.written(server), b""); // "hello" is still on its way
+    /// memory.advance(Duration::from_millis(1));
+    /// assert_eq!(memory.written(server), b"hello"); // arrived and echoed at 30 ms
+    /// ```
     pub fn set_latency(&self, one_way: Duration) {
         self.state.borrow_mut().latency = one_way;
     }
@@ -194,6 +219,21 @@ impl MemoryReactor {
     /// While `hold` is true, connection attempts wait for
     /// [`complete_connect`](Self::complete_connect) or
     /// [`fail_connect`](Self::fail_connect).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::defer::{Failure, FailureKind};
+    /// use twine_core::protocol::factory;
+    /// use twine_core::protocols::Echo;
+    /// use twine_core::testing::MemoryReactor;
+    ///
+    /// let memory = MemoryReactor::new();
+    /// memory.hold_connects(true);
+    /// let connector = memory.reactor().connect_tcp("192.0.2.1:80".parse().unwrap(), factory(|| Echo), Duration::from_secs(5));
+    /// let attempt = memory.held_connects()[0];
+    /// memory.fail_connect(attempt.conn, Failure::new(FailureKind::TimedOut, "no answer"));
+    /// assert!(connector.connection().is_none()); // the attempt is over
+    /// ```
     pub fn hold_connects(&self, hold: bool) {
         self.state.borrow_mut().hold_connects = hold;
     }
@@ -345,7 +385,23 @@ impl MemoryReactor {
         self.settle();
     }
 
-    /// Reports that `conn`'s write buffer crossed a water mark.
+    /// Reports that `conn`'s write buffer crossed a water mark, as a driver
+    /// does when the peer reads slower than the protocol writes.
+    ///
+    /// ```
+    /// use twine_core::protocol::factory;
+    /// use twine_core::protocols::{Echo, LineEcho};
+    /// use twine_core::reactor::WaterMark;
+    /// use twine_core::testing::MemoryReactor;
+    ///
+    /// let memory = MemoryReactor::new();
+    /// let port = memory.reactor().listen_tcp("127.0.0.1:0".parse().unwrap(), factory(|| LineEcho::new(Echo)));
+    /// let conn = memory.accept(&port).unwrap();
+    /// memory.write_buffer(conn, WaterMark::High);
+    /// assert!(memory.reading_paused(conn)); // the echo stopped reading
+    /// memory.write_buffer(conn, WaterMark::Low);
+    /// assert!(!memory.reading_paused(conn));
+    /// ```
     pub fn write_buffer(&self, conn: ConnectionId, mark: WaterMark) {
         self.settle();
         self.reactor().handle_write_buffer(self.now(), conn, mark);
