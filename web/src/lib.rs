@@ -1,1 +1,39 @@
 //! twine-web: the simulated driver for the playground.
+//!
+//! A deterministic discrete-event simulation that drives the real
+//! [`twine_core::Reactor`] with a virtual clock, simulated cores, threads, a
+//! thread pool, an optional GIL, named locks, shared counters and clients.
+//! Experiments are JSON [scenarios](scenario); the same files run in the
+//! browser playground (through the wasm-bindgen API in the `wasm` module,
+//! compiled for `wasm32` only), in the `twine-sim` binary and in the tests.
+//!
+//! ```
+//! use twine_web::presets;
+//! use twine_web::Simulation;
+//!
+//! let scenario = presets::find("sleeping-threads").unwrap().scenario(None).unwrap();
+//! let mut sim = Simulation::new(&scenario, Some(7));
+//! sim.run();
+//! let metrics = sim.metrics();
+//! // Five threads sleep 0.5 s each, at the same time: all done near 0.5 s.
+//! let woke: Vec<f64> = metrics.output.iter().filter(|l| l.text.contains("woke")).map(|l| l.t_ms).collect();
+//! assert_eq!(woke.len(), 5);
+//! assert!(woke.iter().all(|t| (490.0..=510.0).contains(t)));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod engine;
+pub mod metrics;
+pub mod presets;
+mod program;
+pub mod queues;
+pub mod rng;
+pub mod scenario;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use engine::{EndReason, Simulation};
+pub use metrics::Metrics;
+pub use queues::Queues;
+pub use scenario::{Scenario, ScenarioError};

@@ -1,0 +1,182 @@
+//! `twine-sim`: runs a playground scenario natively and prints what happened.
+//!
+//! ```text
+//! twine-sim SCENARIO [--variant V] [--seed N] [--metrics] [--trace FILE --format chrome|jsonl]
+//! twine-sim --list
+//! ```
+//!
+//! SCENARIO is a JSON file, a preset name (`echo-blocking`) or a preset and
+//! variant (`echo-blocking/deferred`). Without `--metrics` it prints the
+//! program's output and a summary; with it, the metrics as JSON (the same
+//! numbers the playground shows for the same scenario and seed).
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+use twine_web::{presets, Scenario, Simulation};
+
+#[derive(Parser, Debug)]
+#[command(name = "twine-sim", version, about = "Run a twine playground scenario in the simulator")]
+struct Args {
+    /// A scenario JSON file, a preset name, or preset/variant.
+    #[arg(required_unless_present = "list")]
+    scenario: Option<String>,
+    /// A variant of the preset or scenario.
+    #[arg(long)]
+    variant: Option<String>,
+    /// The seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Print the metrics as JSON instead of the output and a summary.
+    #[arg(long)]
+    metrics: bool,
+    /// Write the trace to this file.
+    #[arg(long, requires = "format")]
+    trace: Option<PathBuf>,
+    /// The trace's format.
+    #[arg(long, value_enum, requires = "trace")]
+    format: Option<Format>,
+    /// List the presets and their variants.
+    #[arg(long)]
+    list: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    /// Chrome Trace Event Format (opens in Perfetto).
+    Chrome,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.list {
+        for preset in presets::all() {
+            println!("{:<20} {}", preset.name, preset.title());
+            for v in preset.variants() {
+                println!("  {:<18} {}", format!("/{}", v.name), v.title);
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("twine-sim: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(args: &Args) -> Result<Scenario, String> {
+    let spec = args.scenario.as_deref().unwrap_or_default();
+    if let Some((preset, variant)) = presets::resolve(spec) {
+        let variant = args.variant.as_deref().or(variant);
+        return preset.scenario(variant).map_err(|e| format!("preset {spec}: {e}"));
+    }
+    let text = fs::read_to_string(spec)
+        .map_err(|e| format!("cannot read {spec}: {e} (not a preset either; `twine-sim --list` shows the presets)"))?;
+    let text = match &args.variant {
+        None => text,
+        Some(variant) => variant_json(&text, variant)?,
+    };
+    Scenario::from_json(&text).map_err(|e| format!("{spec}: {e}"))
+}
+
+/// Applies a scenario file's own variant.
+fn variant_json(text: &str, variant: &str) -> Result<String, String> {
+    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let patch = value
+        .get("variants")
+        .and_then(|v| v.as_array())
+        .and_then(|vs| vs.iter().find(|v| v.get("name").and_then(|n| n.as_str()) == Some(variant)))
+        .and_then(|v| v.get("patch"))
+        .cloned()
+        .ok_or_else(|| format!("the scenario has no variant `{variant}`"))?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("variants");
+    }
+    presets::merge_patch(&mut value, &patch);
+    Ok(value.to_string())
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let scenario = load(args)?;
+    let started = Instant::now();
+    let mut sim = Simulation::new(&scenario, args.seed);
+    sim.run();
+    let wall = started.elapsed();
+    let metrics = sim.metrics();
+    if let (Some(path), Some(format)) = (&args.trace, args.format) {
+        let text = match format {
+            Format::Chrome => sim.chrome_trace().to_string(),
+            Format::Jsonl => sim.jsonl(),
+        };
+        fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if args.metrics {
+        println!("{}", serde_json::to_string_pretty(&metrics).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    for line in &metrics.output {
+        println!("[{:>10.3} ms] {:<12} {}", line.t_ms, line.name, line.text);
+    }
+    println!();
+    println!(
+        "ended: {} at {:.3} ms virtual; {} events, {} actions in {:.1} ms wall ({:.2} M events/s)",
+        metrics.end_reason.map(|r| format!("{r:?}").to_lowercase()).unwrap_or_default(),
+        metrics.time_ms,
+        metrics.events,
+        metrics.actions,
+        wall.as_secs_f64() * 1e3,
+        metrics.events as f64 / wall.as_secs_f64().max(1e-9) / 1e6
+    );
+    let r = &metrics.requests;
+    if r.sent > 0 {
+        println!(
+            "requests: {} sent, {} answered; latency p50 {:.3} ms, p90 {:.3}, p99 {:.3}, max {:.3}; {:.1}/s",
+            r.sent, r.completed, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.throughput_per_s
+        );
+    }
+    let lag = &metrics.reactor.lag;
+    println!(
+        "reactor: {} turns, {} calls, busy {:.1} ms ({:.0}%), lag p99 {:.3} ms max {:.3} ms",
+        metrics.reactor.turns,
+        metrics.reactor.calls,
+        metrics.reactor.busy_ms,
+        metrics.reactor.utilization * 100.0,
+        lag.p99_ms,
+        lag.max_ms
+    );
+    for c in &metrics.counters {
+        println!("counter {}: {} (expected {}, lost {})", c.name, c.value, c.expected, c.lost_updates);
+    }
+    for l in &metrics.locks {
+        println!(
+            "lock {}: {} acquisitions, {} contended, waited {:.3} ms",
+            l.name, l.acquisitions, l.contended, l.wait_ms
+        );
+    }
+    if let Some(gil) = &metrics.gil {
+        println!(
+            "gil: {} switches ({} forced), waited {:.1} ms in all",
+            gil.switches, gil.forced_switches, gil.wait_ms
+        );
+    }
+    if metrics.pool.jobs > 0 {
+        println!(
+            "pool: {} jobs on {} threads, queue max {}",
+            metrics.pool.jobs, metrics.pool.threads_started, metrics.pool.max_queue
+        );
+    }
+    for lc in &metrics.looping_calls {
+        println!("looping call {}: {} calls, {} intervals skipped", lc.step, lc.calls, lc.skipped);
+    }
+    let util: Vec<String> = metrics.cores.iter().map(|c| format!("{:.0}%", c.utilization * 100.0)).collect();
+    println!("cores: {}", util.join(" "));
+    Ok(())
+}

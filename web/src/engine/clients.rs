@@ -1,0 +1,189 @@
+//! Simulated clients: open loop (arrivals at a fixed or Poisson rate) or
+//! closed loop (each client sends, waits for the answer, thinks, sends
+//! again). Each client has one message connection to the server; a request
+//! is a message carrying its id, and the answer carries the id back.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use twine_core::protocol::{ConnectionId, Message};
+use twine_core::trace::TraceEvent;
+use twine_core::Time;
+
+use super::reactor_thread::IoEvent;
+use super::{Ev, Simulation};
+use crate::program::ClientsDef;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ClientEv {
+    /// The next open-loop request is due.
+    Arrival,
+    /// A closed-loop client sends its next request.
+    Send { client: u32 },
+    /// A request reaches the server after the network delay.
+    Deliver { client: u32, req: u64 },
+    /// An answer reaches its client after the network delay.
+    Receive { req: u64 },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RequestRec {
+    pub client: u32,
+    pub sent: Time,
+    pub answered: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct ClientConn {
+    pub conn: Option<ConnectionId>,
+    pub opened: bool,
+    pub sent: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct ClientState {
+    pub def: Option<ClientsDef>,
+    pub conns: Vec<ClientConn>,
+    by_conn: HashMap<u64, u32>,
+    pub requests: Vec<RequestRec>,
+    pub stopped: bool,
+    pub latencies: Vec<u64>,
+    pub first_sent: Option<Time>,
+    pub last_answer: Option<Time>,
+}
+
+impl ClientState {
+    pub fn new(def: Option<ClientsDef>) -> ClientState {
+        let n = match &def {
+            Some(ClientsDef::Open { connections, .. }) => *connections,
+            Some(ClientsDef::Closed { clients, .. }) => *clients,
+            None => 0,
+        };
+        ClientState { def, conns: (0..n).map(|_| ClientConn::default()).collect(), ..ClientState::default() }
+    }
+
+    pub fn connected(&mut self, client: u32, conn: ConnectionId) {
+        self.by_conn.insert(conn.0, client);
+        if let Some(c) = self.conns.get_mut(client as usize) {
+            c.conn = Some(conn);
+        }
+    }
+
+    pub fn conn_of(&self, client: u32) -> Option<ConnectionId> {
+        self.conns.get(client as usize)?.conn
+    }
+
+    pub fn answered(&self) -> usize {
+        self.latencies.len()
+    }
+}
+
+impl Simulation {
+    pub(crate) fn start_clients(&mut self) {
+        let Some(def) = self.clients.def.clone() else { return };
+        match def {
+            ClientsDef::Open { start, mean_gap, poisson, .. } => {
+                let first = if poisson { self.rng.exponential(mean_gap).round() as u64 } else { 0 };
+                self.schedule(Time::from_nanos(start + first), Ev::Client(ClientEv::Arrival));
+            }
+            ClientsDef::Closed { clients, think, start, .. } => {
+                for client in 0..clients {
+                    // Spread the first requests over one think time, so the
+                    // clients do not march in step.
+                    let offset = (self.rng.next_f64() * think as f64).round() as u64;
+                    self.schedule(Time::from_nanos(start + offset), Ev::Client(ClientEv::Send { client }));
+                }
+            }
+        }
+    }
+
+    pub(crate) fn client_event(&mut self, ev: ClientEv) {
+        let Some(def) = self.clients.def.clone() else { return };
+        match ev {
+            ClientEv::Arrival => {
+                let ClientsDef::Open { mean_gap, poisson, requests, connections, .. } = def else { return };
+                let n = self.clients.requests.len() as u64;
+                if self.clients.stopped || requests.is_some_and(|r| n >= r) {
+                    return;
+                }
+                self.send_request((n % connections as u64) as u32);
+                if requests.is_none_or(|r| n + 1 < r) {
+                    let gap = if poisson { self.rng.exponential(mean_gap) } else { mean_gap };
+                    let at = self.now + Duration::from_nanos(gap.round().max(1.0) as u64);
+                    self.schedule(at, Ev::Client(ClientEv::Arrival));
+                }
+            }
+            ClientEv::Send { client } => {
+                let ClientsDef::Closed { requests, .. } = def else { return };
+                let sent = self.clients.conns[client as usize].sent;
+                if !self.clients.stopped && requests.is_none_or(|r| sent < r) {
+                    self.send_request(client);
+                }
+            }
+            ClientEv::Deliver { client, req } => self.arrive(client, req),
+            ClientEv::Receive { req } => self.receive(req),
+        }
+    }
+
+    fn send_request(&mut self, client: u32) {
+        let req = self.clients.requests.len() as u64;
+        self.clients.requests.push(RequestRec { client, sent: self.now, answered: false });
+        self.clients.conns[client as usize].sent += 1;
+        self.clients.first_sent.get_or_insert(self.now);
+        self.emit(TraceEvent::ClientRequest { client, request: req });
+        let network = self.clients.def.as_ref().map_or(0, ClientsDef::network);
+        if network == 0 {
+            self.arrive(client, req);
+        } else {
+            let at = self.now + Duration::from_nanos(network);
+            self.schedule(at, Ev::Client(ClientEv::Deliver { client, req }));
+        }
+    }
+
+    /// The request reached the server: it waits for the reactor's poll.
+    fn arrive(&mut self, client: u32, req: u64) {
+        let conn = &mut self.clients.conns[client as usize];
+        if !conn.opened {
+            conn.opened = true;
+            self.rl.pending_io.push_back(IoEvent::Open { client });
+        }
+        self.rl.pending_io.push_back(IoEvent::Request { client, req, at: self.now });
+        self.wake_reactor();
+    }
+
+    /// The server sent an answer.
+    pub(crate) fn on_response(&mut self, conn: ConnectionId, message: Message) {
+        let Some(req) = message.as_text().and_then(|t| t.parse::<u64>().ok()) else { return };
+        if !self.clients.by_conn.contains_key(&conn.0) {
+            return;
+        }
+        let network = self.clients.def.as_ref().map_or(0, ClientsDef::network);
+        if network == 0 {
+            self.receive(req);
+        } else {
+            let at = self.now + Duration::from_nanos(network);
+            self.schedule(at, Ev::Client(ClientEv::Receive { req }));
+        }
+    }
+
+    fn receive(&mut self, req: u64) {
+        let Some(rec) = self.clients.requests.get_mut(req as usize) else { return };
+        if rec.answered {
+            return;
+        }
+        rec.answered = true;
+        let (client, sent) = (rec.client, rec.sent);
+        let latency = self.now.saturating_since(sent).as_nanos() as u64;
+        self.clients.latencies.push(latency);
+        self.clients.last_answer = Some(self.now);
+        self.emit(TraceEvent::ClientResponse { client, request: req, latency });
+        if let Some(ClientsDef::Closed { think, exponential, requests, .. }) = self.clients.def.clone() {
+            let sent = self.clients.conns[client as usize].sent;
+            if !self.clients.stopped && requests.is_none_or(|r| sent < r) {
+                let pause = if exponential { self.rng.exponential(think as f64).round() as u64 } else { think };
+                let at = self.now + Duration::from_nanos(pause);
+                self.schedule(at, Ev::Client(ClientEv::Send { client }));
+            }
+        }
+    }
+}

@@ -1,0 +1,635 @@
+//! The simulated driver: a discrete-event scheduler with a virtual clock
+//! that drives the real [`twine_core::Reactor`].
+//!
+//! The engine is a driver like the native one: it supplies the time (the
+//! reactor's clock reads the virtual clock, so `reactor.seconds()` is live
+//! inside long handlers), the connections (simulated clients over message
+//! connections), and the thread pool (simulated pool threads behind core's
+//! [`ThreadPool`](twine_core::threads::ThreadPool) contract). Around the
+//! reactor it simulates N cores, an OS scheduler, the reactor thread, plain
+//! and pool threads, an optional GIL, named locks and shared counters.
+//!
+//! Time is charged where it is spent. The reactor thread runs the reactor's
+//! loop step by step (`begin_turn`, then `run_next_call` one call at a
+//! time). When a callback needs time (`cpu`, `io`, a contended lock), the
+//! rest of it runs as the reactor thread's work, in slices that compete for
+//! a core and the GIL like any thread's, and the reactor starts no other
+//! call until it is done: its writes and new timers happen at the virtual
+//! time the work completes. Client requests are delivered only when the
+//! reactor thread is back in its poll phase, between turns, as natively.
+//!
+//! Same scenario and seed, same trace and metrics, byte for byte.
+//!
+//! ```
+//! use twine_web::{scenario::Scenario, Simulation};
+//!
+//! let scenario = Scenario::from_json(r#"{
+//!     "threads": [{"name": "sleeper", "count": 3, "steps": [{"sleep": 500}, {"print": "{thread} woke at {time}"}]}]
+//! }"#).unwrap();
+//! let mut sim = Simulation::new(&scenario, None);
+//! sim.run();
+//! let metrics = sim.metrics();
+//! assert_eq!(metrics.output.len(), 3);
+//! assert_eq!(metrics.output[0].text, "sleeper-1 woke at 0.500");
+//! ```
+
+pub(crate) mod clients;
+pub(crate) mod interp;
+pub(crate) mod reactor_thread;
+pub(crate) mod sched;
+pub(crate) mod shared;
+pub(crate) mod store;
+
+use std::cell::{Cell, RefCell};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use twine_core::defer::Failure;
+use twine_core::reactor::Effect;
+use twine_core::threads::Job;
+use twine_core::trace::{JsonLines, TraceEvent, TraceRecord, TraceSink};
+use twine_core::{Reactor, Time};
+
+use crate::program::{Op, Program, Seq};
+use crate::rng::Rng;
+use crate::scenario::{Scenario, ScenarioError};
+use clients::{ClientEv, ClientState};
+use interp::{ActOutcome, Activation, Ctx, End};
+use reactor_thread::{Phase, ReactorLoop};
+use sched::{Block, Core, Gil, Kind, State, Thread};
+use shared::{JobProgram, ServerProtocol, Shared, SimPool};
+use store::{StoreSink, TraceStore};
+
+/// Why a simulation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The reactor stopped and everything else finished.
+    Stopped,
+    /// Nothing was left to happen.
+    Quiet,
+    /// Threads wait for locks that will never be released.
+    Deadlock,
+    /// The scenario's `duration_ms` was reached.
+    Duration,
+    /// The scenario's `max_events` was reached.
+    EventLimit,
+}
+
+/// Something scheduled at a virtual time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ev {
+    /// A thread's burst ends, or its I/O, sleep or poll timeout is over.
+    Thread {
+        tid: u32,
+        gen: u64,
+    },
+    /// A plain thread starts.
+    Spawn {
+        tid: u32,
+    },
+    /// A GIL waiter's switch interval is over.
+    Gil {
+        epoch: u64,
+    },
+    Client(ClientEv),
+}
+
+struct Entry {
+    t: Time,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        (self.t, self.seq) == (other.t, other.seq)
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.t, self.seq).cmp(&(other.t, other.seq))
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct PoolState {
+    pub workers: Vec<u32>,
+    pub idle: VecDeque<u32>,
+    pub completed: u64,
+    pub depth: Vec<(Time, u32)>,
+    pub submitted: u64,
+}
+
+/// A running simulation of one scenario with one seed.
+pub struct Simulation {
+    scenario: Scenario,
+    pub(crate) program: Arc<Program>,
+    seed: u64,
+    pub(crate) reactor: Reactor,
+    pub(crate) sh: Rc<Shared>,
+    pub(crate) store: Rc<RefCell<TraceStore>>,
+    clock: Rc<Cell<Time>>,
+    pub(crate) now: Time,
+    heap: BinaryHeap<Reverse<Entry>>,
+    seq: u64,
+    pub(crate) ready_now: VecDeque<u32>,
+    pub(crate) threads: Vec<Thread>,
+    pub(crate) cores: Vec<Core>,
+    pub(crate) run_queue: VecDeque<u32>,
+    pub(crate) gil: Gil,
+    pub(crate) rl: ReactorLoop,
+    pub(crate) pool: PoolState,
+    pub(crate) clients: ClientState,
+    rng: Rng,
+    end: Option<EndReason>,
+    actions: u64,
+}
+
+impl Simulation {
+    /// A simulation of `scenario` at time zero; `seed` overrides the scenario's.
+    pub fn new(scenario: &Scenario, seed: Option<u64>) -> Simulation {
+        let program = Arc::clone(&scenario.program);
+        let seed = seed.unwrap_or(program.seed);
+        let clock = Rc::new(Cell::new(Time::ZERO));
+        let store = Rc::new(RefCell::new(TraceStore::default()));
+        let reactor = Reactor::new();
+        let c = Rc::clone(&clock);
+        reactor.set_clock(move || c.get());
+        reactor.set_trace_sink(StoreSink(Rc::clone(&store)));
+        let sh = Rc::new(Shared::new(Arc::clone(&program), Rc::clone(&clock), Rc::clone(&store), &reactor));
+        reactor.set_thread_pool(SimPool(Rc::clone(&sh)));
+
+        let mut threads = vec![Thread::new("reactor".into(), Kind::Reactor)];
+        for def in &program.threads {
+            for i in 1..=def.count {
+                let name = if def.count == 1 { def.name.clone() } else { format!("{}-{i}", def.name) };
+                threads.push(Thread::new(name.into(), Kind::Plain));
+            }
+        }
+        *sh.thread_names.borrow_mut() = threads.iter().map(|t| Rc::clone(&t.name)).collect();
+        let cores = (0..program.machine.cores).map(|_| Core::default()).collect();
+        let gil = Gil { on: program.machine.gil, ..Gil::default() };
+        let clients = ClientState::new(program.clients.clone());
+        let mut sim = Simulation {
+            scenario: scenario.clone(),
+            program: Arc::clone(&program),
+            seed,
+            reactor,
+            sh,
+            store,
+            clock,
+            now: Time::ZERO,
+            heap: BinaryHeap::new(),
+            seq: 0,
+            ready_now: VecDeque::new(),
+            threads,
+            cores,
+            run_queue: VecDeque::new(),
+            gil,
+            rl: ReactorLoop::default(),
+            pool: PoolState::default(),
+            clients,
+            rng: Rng::new(seed),
+            end: None,
+            actions: 0,
+        };
+        sim.reactor.make_current();
+        sim.threads[0].act = Some(Activation::new(program.main.clone(), Ctx::default(), End::Main));
+        sim.spawn(0);
+        let mut tid = 1;
+        for def in &program.threads {
+            for _ in 0..def.count {
+                sim.threads[tid as usize].act = Some(Activation::new(def.body.clone(), Ctx::default(), End::Thread));
+                if def.start == 0 {
+                    sim.spawn(tid);
+                } else {
+                    sim.schedule(Time::from_nanos(def.start), Ev::Spawn { tid });
+                }
+                tid += 1;
+            }
+        }
+        sim.start_clients();
+        sim
+    }
+
+    /// Parses `json` and starts a simulation of it.
+    pub fn from_json(json: &str, seed: Option<u64>) -> Result<Simulation, ScenarioError> {
+        Ok(Simulation::new(&Scenario::from_json(json)?, seed))
+    }
+
+    /// The scenario being simulated.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The seed in use.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The virtual time.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Whether the simulation has ended.
+    pub fn is_finished(&self) -> bool {
+        self.end.is_some()
+    }
+
+    /// Why it ended, once it has.
+    pub fn end_reason(&self) -> Option<EndReason> {
+        self.end
+    }
+
+    /// Scheduler actions taken so far (a thread's slice, a reactor call, an
+    /// arrival, ...). Each produces zero or more trace events.
+    pub fn actions(&self) -> u64 {
+        self.actions
+    }
+
+    /// Takes one scheduler action. Returns false once the simulation has ended.
+    pub fn step(&mut self) -> bool {
+        if self.end.is_some() {
+            return false;
+        }
+        self.reactor.make_current();
+        if let Some(tid) = self.ready_now.pop_front() {
+            self.advance(tid);
+        } else {
+            self.drop_stale();
+            match self.heap.pop() {
+                None => {
+                    self.finish_quiet();
+                    return false;
+                }
+                Some(Reverse(entry)) => {
+                    if entry.t.as_nanos() > self.program.duration {
+                        self.set_now(Time::from_nanos(self.program.duration));
+                        self.finish(EndReason::Duration);
+                        return false;
+                    }
+                    self.set_now(entry.t);
+                    self.handle(entry.ev);
+                }
+            }
+        }
+        self.after_action();
+        self.actions += 1;
+        if self.store.borrow().records.len() as u64 >= self.program.max_events {
+            self.finish(EndReason::EventLimit);
+        }
+        true
+    }
+
+    /// Runs until at least `n` more trace events are visible, or the end.
+    /// Returns how many became visible.
+    pub fn step_events(&mut self, n: usize) -> usize {
+        let start = self.event_count();
+        while self.event_count() < start + n && self.step() {}
+        self.event_count() - start
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) {
+        while self.step() {}
+    }
+
+    /// Runs everything that happens up to and including time `t`, then sets
+    /// the clock to `t` (unless the simulation ended earlier).
+    pub fn run_until(&mut self, t: Time) {
+        while self.end.is_none() && self.next_time().is_none_or(|next| next <= t) {
+            self.step();
+        }
+        if self.end.is_none() && t > self.now {
+            self.set_now(t);
+        }
+    }
+
+    /// Moves to time `t`: forward by running, backward by replaying from the
+    /// start with the same seed (which gives the same run).
+    pub fn seek(&mut self, t: Time) {
+        if t < self.now {
+            *self = Simulation::new(&self.scenario, Some(self.seed));
+        }
+        self.run_until(t);
+    }
+
+    /// When the next action happens: now if something is ready.
+    fn next_time(&mut self) -> Option<Time> {
+        if !self.ready_now.is_empty() {
+            return Some(self.now);
+        }
+        self.drop_stale();
+        self.heap.peek().map(|Reverse(e)| e.t)
+    }
+
+    /// Drops superseded events (a burst cut short, a wake-up already
+    /// delivered) so they do not move the clock.
+    fn drop_stale(&mut self) {
+        while self.heap.peek().is_some_and(|Reverse(e)| self.is_stale(&e.ev)) {
+            self.heap.pop();
+        }
+    }
+
+    /// Trace events visible so far. A reactor call still running holds back
+    /// its own record and those after it until its duration is known.
+    pub fn event_count(&self) -> usize {
+        self.store.borrow().visible_len()
+    }
+
+    /// Visible events `from..to` (clamped).
+    pub fn events(&self, from: usize, to: usize) -> Vec<TraceRecord> {
+        let store = self.store.borrow();
+        let end = to.min(store.visible_len());
+        store.records.get(from.min(end)..end).map(<[TraceRecord]>::to_vec).unwrap_or_default()
+    }
+
+    /// Visible events from `from`, at most `max`, as a JSON array.
+    pub fn events_json(&self, from: usize, max: usize) -> String {
+        let store = self.store.borrow();
+        let end = store.visible_len().min(from.saturating_add(max));
+        let mut out = String::with_capacity((end.saturating_sub(from)) * 64 + 2);
+        out.push('[');
+        for (i, record) in store.records.get(from.min(end)..end).unwrap_or_default().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(record).unwrap_or_else(|_| "null".into()));
+        }
+        out.push(']');
+        out
+    }
+
+    /// The visible trace in Chrome Trace Event Format (opens in Perfetto).
+    pub fn chrome_trace(&self) -> serde_json::Value {
+        let store = self.store.borrow();
+        twine_core::trace::to_chrome_trace(&store.records[..store.visible_len()])
+    }
+
+    /// The visible trace as JSON lines, after a header line.
+    pub fn jsonl(&self) -> String {
+        let store = self.store.borrow();
+        let mut sink = JsonLines::new(Vec::new());
+        for record in &store.records[..store.visible_len()] {
+            sink.record(record);
+        }
+        String::from_utf8(sink.into_inner()).unwrap_or_default()
+    }
+
+    // ------------------------------------------------------------------
+    // The event loop
+    // ------------------------------------------------------------------
+
+    pub(crate) fn schedule(&mut self, t: Time, ev: Ev) {
+        self.seq += 1;
+        self.heap.push(Reverse(Entry { t, seq: self.seq, ev }));
+    }
+
+    fn set_now(&mut self, t: Time) {
+        if t > self.now {
+            self.now = t;
+            self.clock.set(t);
+        }
+    }
+
+    pub(crate) fn jitter(&mut self, ns: u64) -> u64 {
+        self.rng.jitter(ns, self.program.jitter)
+    }
+
+    fn is_stale(&self, ev: &Ev) -> bool {
+        match *ev {
+            Ev::Thread { tid, gen } => self.threads[tid as usize].gen != gen,
+            Ev::Gil { epoch } => self.gil.epoch != epoch,
+            Ev::Spawn { .. } | Ev::Client(_) => false,
+        }
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Thread { tid, gen } => {
+                let t = &self.threads[tid as usize];
+                if t.gen != gen {
+                    return;
+                }
+                match t.state {
+                    State::Running { .. } if t.work.is_some() => self.burst_tick(tid),
+                    State::Blocked(Block::Io | Block::Sleep | Block::Poll) => self.make_ready(tid),
+                    _ => {}
+                }
+            }
+            Ev::Spawn { tid } => self.spawn(tid),
+            Ev::Gil { epoch } => self.gil_deadline(epoch),
+            Ev::Client(ev) => self.client_event(ev),
+        }
+    }
+
+    /// What the reactor and its callbacks left for the driver.
+    fn after_action(&mut self) {
+        if !self.sh.wakeups.borrow().is_empty() {
+            self.lock_handoffs();
+        }
+        if !self.sh.pool_queue.borrow().is_empty() {
+            self.dispatch_pool();
+        }
+        while let Some(effect) = self.reactor.poll_effect() {
+            match effect {
+                Effect::Send { conn, message } => self.on_response(conn, message),
+                Effect::Write { data, .. } => self.reactor.recycle_buffer(data),
+                // Handlers cannot close or listen: nothing else is asked for.
+                _ => {}
+            }
+        }
+        if self.sh.inbox_pushed.replace(false) {
+            self.wake_reactor();
+        }
+    }
+
+    fn finish_quiet(&mut self) {
+        let stuck = self.threads.iter().any(|t| t.state == State::Blocked(Block::Lock));
+        let reason = if stuck {
+            EndReason::Deadlock
+        } else if self.reactor.is_stopped() {
+            EndReason::Stopped
+        } else {
+            EndReason::Quiet
+        };
+        self.finish(reason);
+    }
+
+    fn finish(&mut self, reason: EndReason) {
+        if let Some(call) = self.rl.open_call.take() {
+            self.close_call(call);
+        }
+        self.end = Some(reason);
+    }
+
+    // ------------------------------------------------------------------
+    // Activations ending, the pool
+    // ------------------------------------------------------------------
+
+    pub(crate) fn finish_activation(&mut self, tid: u32, mut act: Activation) {
+        let outcome = act.outcome();
+        match std::mem::replace(&mut act.end, End::Call) {
+            End::Call => {
+                if let ActOutcome::Failed(failure) = outcome {
+                    self.sh.unhandled_error(&failure);
+                }
+            }
+            End::Link(link) => match outcome {
+                ActOutcome::Ok => {
+                    let _ = link.callback(());
+                }
+                ActOutcome::Failed(failure) => {
+                    let _ = link.errback(failure);
+                }
+                ActOutcome::Pending(d) => {
+                    d.add_both(move |result| {
+                        let _ = link.fire(result);
+                        Ok::<(), Failure>(())
+                    });
+                }
+            },
+            End::Main => {
+                if let ActOutcome::Failed(failure) = outcome {
+                    self.sh.unhandled_error(&failure);
+                }
+                self.rl.phase = Phase::Poll;
+            }
+            End::Job(slot) => {
+                if let (ActOutcome::Failed(failure), Some(slot)) = (outcome, slot) {
+                    *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(failure.message().to_owned());
+                }
+                if let Some(job) = self.threads[tid as usize].job.take() {
+                    // The result goes back through the reactor's inbox, as from a real pool.
+                    job.run(tid);
+                    self.sh.inbox_pushed.set(true);
+                    self.pool.completed += 1;
+                    self.update_pool_stats();
+                }
+            }
+            End::Thread => {}
+        }
+    }
+
+    pub(crate) fn thread_advance(&mut self, tid: u32) {
+        if self.continue_activation(tid) {
+            return;
+        }
+        match self.threads[tid as usize].kind {
+            Kind::Pool => {
+                let next = if self.reactor.is_stopped() { None } else { self.sh.pool_queue.borrow_mut().pop_front() };
+                match next {
+                    Some(job) => {
+                        self.assign_job(tid, job);
+                        self.note_pool_depth();
+                        self.queue_now(tid);
+                    }
+                    None if self.reactor.is_stopped() => self.exit_thread(tid),
+                    None => {
+                        self.block(tid, Block::Idle);
+                        self.pool.idle.push_back(tid);
+                        self.update_pool_stats();
+                    }
+                }
+            }
+            Kind::Plain | Kind::Reactor => self.exit_thread(tid),
+        }
+    }
+
+    /// Hands queued jobs to idle pool threads, starting threads up to the limit.
+    fn dispatch_pool(&mut self) {
+        loop {
+            if self.sh.pool_queue.borrow().is_empty() {
+                break;
+            }
+            let (tid, fresh) = if let Some(tid) = self.pool.idle.pop_front() {
+                (tid, false)
+            } else if (self.pool.workers.len() as u32) < self.program.pool_threads && !self.reactor.is_stopped() {
+                // Twisted's pool starts its threads on demand, up to its size.
+                let tid = self.threads.len() as u32;
+                let name: Rc<str> = format!("pool-{}", self.pool.workers.len() + 1).into();
+                self.sh.thread_names.borrow_mut().push(Rc::clone(&name));
+                self.threads.push(Thread::new(name, Kind::Pool));
+                self.pool.workers.push(tid);
+                self.spawn(tid);
+                (tid, true)
+            } else {
+                break;
+            };
+            let Some(job) = self.sh.pool_queue.borrow_mut().pop_front() else { break };
+            self.assign_job(tid, job);
+            if !fresh {
+                self.make_ready(tid);
+            }
+        }
+        self.note_pool_depth();
+    }
+
+    fn assign_job(&mut self, tid: u32, job: Job) {
+        self.pool.submitted += 1;
+        self.emit(TraceEvent::JobStarted { job: job.id(), thread: tid });
+        let (body, slot) = match job.hint() {
+            Some(hint) => {
+                if let Some(program) = hint.downcast_ref::<JobProgram>() {
+                    (program.body.clone(), Some(Arc::clone(&program.failure)))
+                } else if let Some(cost) = hint.downcast_ref::<Duration>() {
+                    (Seq::new(vec![Op::Cpu(cost.as_nanos() as u64)]), None)
+                } else {
+                    (Seq::empty(), None)
+                }
+            }
+            None => (Seq::empty(), None),
+        };
+        let t = &mut self.threads[tid as usize];
+        t.act = Some(Activation::new(body, Ctx::default(), End::Job(slot)));
+        t.job = Some(job);
+        self.update_pool_stats();
+    }
+
+    fn note_pool_depth(&mut self) {
+        let depth = self.sh.pool_queue.borrow().len() as u32;
+        if self.pool.depth.last().is_none_or(|&(_, d)| d != depth) {
+            self.pool.depth.push((self.now, depth));
+        }
+    }
+
+    fn update_pool_stats(&self) {
+        let busy = self.pool.workers.iter().filter(|&&w| self.threads[w as usize].job.is_some()).count();
+        self.sh.pool_stats.set(twine_core::threads::PoolStats {
+            threads: self.pool.workers.len(),
+            queued: 0,
+            busy,
+            completed: self.pool.completed,
+        });
+    }
+}
+
+impl Drop for Simulation {
+    fn drop(&mut self) {
+        self.sh.shut();
+    }
+}
+
+impl std::fmt::Debug for Simulation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation")
+            .field("now", &self.now)
+            .field("seed", &self.seed)
+            .field("events", &self.event_count())
+            .field("end", &self.end)
+            .finish()
+    }
+}

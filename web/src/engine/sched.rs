@@ -1,0 +1,577 @@
+//! Threads, cores and the GIL: the OS scheduler and CPython's lock.
+//!
+//! A thread needs a core to execute anything. A thread that becomes ready
+//! takes a free core (the lowest numbered) or waits in a FIFO run queue; a
+//! running thread whose time slice ends while others wait goes to the back
+//! of the queue (round robin). With the GIL on, a thread must also hold the
+//! GIL to execute: it takes it when free, otherwise it waits (off its core,
+//! as on a condition variable). A waiter that has waited a switch interval
+//! without a switch makes the holder drop the GIL at its next chance: at
+//! once in the middle of `cpu` work, after the current step for a counter
+//! step (one bytecode-sized step no switch can split). The GIL is handed to
+//! the longest waiter. Blocking (I/O, sleep, a lock, the reactor's poll, an
+//! idle pool thread) releases it.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use twine_core::threads::Job;
+use twine_core::trace::TraceEvent;
+use twine_core::Time;
+
+use super::interp::{Activation, Halt};
+use super::{Ev, Simulation};
+use crate::program::{CounterOp, Seq};
+
+/// What kind of thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Reactor,
+    Pool,
+    Plain,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Reactor => "reactor",
+            Kind::Pool => "pool",
+            Kind::Plain => "thread",
+        }
+    }
+}
+
+/// Why a thread is not running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Block {
+    Io,
+    Sleep,
+    Lock,
+    Gil,
+    Poll,
+    Idle,
+}
+
+impl Block {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Block::Io => "io",
+            Block::Sleep => "sleep",
+            Block::Lock => "lock",
+            Block::Gil => "gil",
+            Block::Poll => "poll",
+            Block::Idle => "idle",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    NotStarted,
+    Blocked(Block),
+    Ready,
+    Running { core: u32, since: Time, slice_end: Time },
+    Exited,
+}
+
+/// CPU work in progress.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Burst {
+    pub left: u64,
+    /// When the current stretch on a core began.
+    pub since: Time,
+    pub op: BurstOp,
+    /// Not begun yet: even a counter step may still give way to a GIL switch.
+    pub fresh: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BurstOp {
+    Cpu,
+    /// A counter step; `read` is what an increment read when it began.
+    Counter {
+        op: CounterOp,
+        counter: u32,
+        read: Option<i64>,
+    },
+}
+
+pub(crate) struct Thread {
+    pub name: Rc<str>,
+    pub kind: Kind,
+    pub state: State,
+    pub act: Option<Activation>,
+    /// A halt to apply before running more steps (work a callback queued).
+    pub resume: Option<Halt>,
+    pub work: Option<Burst>,
+    /// Bumped to invalidate this thread's scheduled event.
+    pub gen: u64,
+    /// In the engine's run-now queue.
+    pub queued: bool,
+    pub holds_gil: bool,
+    pub lock_body: Option<(u32, Seq)>,
+    pub job: Option<Job>,
+    /// Values read by `read` steps, per counter.
+    pub registers: Vec<(u32, i64)>,
+    pub cpu_ns: u64,
+    pub gil_hold_ns: u64,
+    pub gil_wait_ns: u64,
+    pub gil_since: Time,
+    pub spawned: Option<Time>,
+    pub exited: Option<Time>,
+}
+
+impl Thread {
+    pub fn new(name: Rc<str>, kind: Kind) -> Thread {
+        Thread {
+            name,
+            kind,
+            state: State::NotStarted,
+            act: None,
+            resume: None,
+            work: None,
+            gen: 0,
+            queued: false,
+            holds_gil: false,
+            lock_body: None,
+            job: None,
+            registers: Vec::new(),
+            cpu_ns: 0,
+            gil_hold_ns: 0,
+            gil_wait_ns: 0,
+            gil_since: Time::ZERO,
+            spawned: None,
+            exited: None,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Core {
+    pub thread: Option<u32>,
+    pub busy_ns: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Gil {
+    pub on: bool,
+    pub holder: Option<u32>,
+    pub waiters: VecDeque<u32>,
+    pub drop_requested: bool,
+    pub epoch: u64,
+    pub deadline: Option<Time>,
+    pub switches: u64,
+    pub forced: u64,
+}
+
+impl Simulation {
+    pub(crate) fn emit(&self, event: TraceEvent) {
+        self.store.borrow_mut().push(self.now, event);
+    }
+
+    /// Runs `tid` at the current instant, after whatever is already queued.
+    pub(crate) fn queue_now(&mut self, tid: u32) {
+        let t = &mut self.threads[tid as usize];
+        if !t.queued {
+            t.queued = true;
+            self.ready_now.push_back(tid);
+        }
+    }
+
+    pub(crate) fn spawn(&mut self, tid: u32) {
+        let name = self.threads[tid as usize].name.to_string();
+        self.threads[tid as usize].spawned = Some(self.now);
+        self.emit(TraceEvent::ThreadSpawned { thread: tid, name });
+        self.make_ready(tid);
+    }
+
+    pub(crate) fn make_ready(&mut self, tid: u32) {
+        self.threads[tid as usize].state = State::Ready;
+        match self.cores.iter().position(|c| c.thread.is_none()) {
+            Some(core) => self.put_on_core(tid, core as u32),
+            None => self.run_queue.push_back(tid),
+        }
+    }
+
+    fn put_on_core(&mut self, tid: u32, core: u32) {
+        self.cores[core as usize].thread = Some(tid);
+        let slice_end = self.now + std::time::Duration::from_nanos(self.program.machine.time_slice);
+        self.threads[tid as usize].state = State::Running { core, since: self.now, slice_end };
+        self.emit(TraceEvent::ThreadRun { thread: tid, core });
+        self.queue_now(tid);
+    }
+
+    /// Takes `tid` off its core, accounting the core's busy time. Returns the core.
+    fn off_core(&mut self, tid: u32) -> Option<u32> {
+        let State::Running { core, since, .. } = self.threads[tid as usize].state else { return None };
+        let c = &mut self.cores[core as usize];
+        c.busy_ns += self.now.saturating_since(since).as_nanos() as u64;
+        c.thread = None;
+        Some(core)
+    }
+
+    fn fill_core(&mut self, core: u32) {
+        if self.cores[core as usize].thread.is_none() {
+            if let Some(next) = self.run_queue.pop_front() {
+                self.put_on_core(next, core);
+            }
+        }
+    }
+
+    /// `tid` blocks: off its core, the GIL released (except when it is the
+    /// GIL it waits for), the core given to the next ready thread.
+    pub(crate) fn block(&mut self, tid: u32, why: Block) {
+        let core = self.off_core(tid);
+        if core.is_some() {
+            self.emit(TraceEvent::ThreadBlock { thread: tid, reason: Cow::Borrowed(why.reason()) });
+        }
+        self.threads[tid as usize].state = State::Blocked(why);
+        self.threads[tid as usize].gen += 1;
+        if self.threads[tid as usize].holds_gil {
+            self.gil_release(tid);
+        }
+        if let Some(core) = core {
+            self.fill_core(core);
+        }
+    }
+
+    pub(crate) fn exit_thread(&mut self, tid: u32) {
+        let core = self.off_core(tid);
+        let t = &mut self.threads[tid as usize];
+        t.state = State::Exited;
+        t.exited = Some(self.now);
+        t.gen += 1;
+        self.emit(TraceEvent::ThreadExit { thread: tid });
+        if self.threads[tid as usize].holds_gil {
+            self.gil_release(tid);
+        }
+        if let Some(core) = core {
+            self.fill_core(core);
+        }
+    }
+
+    /// The time slice ran out and others wait: to the back of the run queue.
+    fn preempt(&mut self, tid: u32) {
+        let Some(core) = self.off_core(tid) else { return };
+        self.emit(TraceEvent::ThreadPreempt { thread: tid, core });
+        let t = &mut self.threads[tid as usize];
+        t.state = State::Ready;
+        t.gen += 1;
+        self.run_queue.push_back(tid);
+        self.fill_core(core);
+    }
+
+    /// Starts or resumes the thread's CPU burst on its core. A pending GIL
+    /// drop request is honoured here, before computing: between steps, or in
+    /// the middle of `cpu` work, never inside a counter step.
+    pub(crate) fn run_burst(&mut self, tid: u32) {
+        let State::Running { core, since, mut slice_end } = self.threads[tid as usize].state else { return };
+        if self.gil.on && self.gil.drop_requested && !self.gil.waiters.is_empty() {
+            let t = &self.threads[tid as usize];
+            let splittable = t.work.is_some_and(|b| b.fresh || matches!(b.op, BurstOp::Cpu));
+            if t.holds_gil && splittable {
+                self.gil_forced_drop(tid);
+                return;
+            }
+        }
+        if slice_end <= self.now {
+            if !self.run_queue.is_empty() {
+                self.preempt(tid);
+                return;
+            }
+            slice_end = self.now + std::time::Duration::from_nanos(self.program.machine.time_slice);
+            self.threads[tid as usize].state = State::Running { core, since, slice_end };
+        }
+        let now = self.now;
+        let counters = &self.sh.counters;
+        let t = &mut self.threads[tid as usize];
+        let Some(burst) = t.work.as_mut() else { return };
+        if let BurstOp::Counter { op: CounterOp::Increment, counter, read: read @ None } = &mut burst.op {
+            *read = Some(counters.borrow()[*counter as usize].value);
+        }
+        burst.since = now;
+        burst.fresh = false;
+        let end = (now + std::time::Duration::from_nanos(burst.left)).min(slice_end);
+        t.gen += 1;
+        let gen = t.gen;
+        self.schedule(end, Ev::Thread { tid, gen });
+    }
+
+    /// The thread's burst reached its scheduled end: done, or slice over.
+    pub(crate) fn burst_tick(&mut self, tid: u32) {
+        let now = self.now;
+        let t = &mut self.threads[tid as usize];
+        let Some(burst) = t.work.as_mut() else { return };
+        let ran = now.saturating_since(burst.since).as_nanos() as u64;
+        burst.left = burst.left.saturating_sub(ran);
+        burst.since = now;
+        t.cpu_ns += ran;
+        if burst.left == 0 {
+            let op = burst.op;
+            t.work = None;
+            if let BurstOp::Counter { op, counter, read } = op {
+                self.counter_step(tid, op, counter, read);
+            }
+            self.queue_now(tid);
+        } else if !self.run_queue.is_empty() {
+            self.preempt(tid);
+        } else {
+            let State::Running { core, since, .. } = self.threads[tid as usize].state else { return };
+            let slice_end = now + std::time::Duration::from_nanos(self.program.machine.time_slice);
+            self.threads[tid as usize].state = State::Running { core, since, slice_end };
+            self.run_burst(tid);
+        }
+    }
+
+    /// A counter step's effect, at its end.
+    pub(crate) fn counter_step(&mut self, tid: u32, op: CounterOp, counter: u32, read: Option<i64>) {
+        let t = &mut self.threads[tid as usize];
+        let mut counters = self.sh.counters.borrow_mut();
+        let state = &mut counters[counter as usize];
+        let written = match op {
+            CounterOp::Read => {
+                let value = state.value;
+                match t.registers.iter_mut().find(|(c, _)| *c == counter) {
+                    Some(slot) => slot.1 = value,
+                    None => t.registers.push((counter, value)),
+                }
+                None
+            }
+            CounterOp::Increment => Some(read.unwrap_or(state.value) + 1),
+            CounterOp::Write => {
+                let base = t.registers.iter().find(|(c, _)| *c == counter).map_or(state.value, |(_, v)| *v);
+                Some(base + 1)
+            }
+        };
+        if let Some(value) = written {
+            state.value = value;
+            state.intended += 1;
+            drop(counters);
+            let name = self.program.counters[counter as usize].to_string();
+            self.emit(TraceEvent::Counter { name: Cow::Owned(name), value });
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // The GIL
+    // ------------------------------------------------------------------
+
+    /// Takes the GIL if it is free; otherwise queues `tid` for it, off its core.
+    pub(crate) fn gil_acquire(&mut self, tid: u32) -> bool {
+        if self.gil.holder.is_none() {
+            self.gil_take(tid);
+            return true;
+        }
+        self.block(tid, Block::Gil);
+        self.gil_enqueue(tid);
+        false
+    }
+
+    fn gil_enqueue(&mut self, tid: u32) {
+        self.threads[tid as usize].gil_since = self.now;
+        self.gil.waiters.push_back(tid);
+        if self.gil.deadline.is_none() {
+            self.gil_schedule_deadline();
+        }
+    }
+
+    fn gil_schedule_deadline(&mut self) {
+        self.gil.epoch += 1;
+        let at = self.now + std::time::Duration::from_nanos(self.program.machine.switch_interval);
+        self.gil.deadline = Some(at);
+        let epoch = self.gil.epoch;
+        self.schedule(at, Ev::Gil { epoch });
+    }
+
+    fn gil_take(&mut self, tid: u32) {
+        let now = self.now;
+        let t = &mut self.threads[tid as usize];
+        t.holds_gil = true;
+        t.gil_since = now;
+        self.gil.holder = Some(tid);
+        self.gil.drop_requested = false;
+        self.gil.epoch += 1;
+        self.gil.deadline = None;
+        self.emit(TraceEvent::GilAcquire { thread: tid });
+        if !self.gil.waiters.is_empty() {
+            self.gil_schedule_deadline();
+        }
+    }
+
+    /// Lets go of the GIL, handing it to the longest waiter, who becomes ready.
+    pub(crate) fn gil_release(&mut self, tid: u32) {
+        let now = self.now;
+        let t = &mut self.threads[tid as usize];
+        t.holds_gil = false;
+        t.gil_hold_ns += now.saturating_since(t.gil_since).as_nanos() as u64;
+        self.gil.holder = None;
+        self.emit(TraceEvent::GilRelease { thread: tid });
+        if let Some(next) = self.gil.waiters.pop_front() {
+            let waiter = &mut self.threads[next as usize];
+            waiter.gil_wait_ns += now.saturating_since(waiter.gil_since).as_nanos() as u64;
+            self.gil.switches += 1;
+            self.gil_take(next);
+            self.make_ready(next);
+        } else {
+            self.gil.epoch += 1;
+            self.gil.deadline = None;
+        }
+    }
+
+    /// A waiter has waited a switch interval: the holder must drop the GIL.
+    pub(crate) fn gil_deadline(&mut self, epoch: u64) {
+        if epoch != self.gil.epoch {
+            return;
+        }
+        self.gil.deadline = None;
+        let Some(holder) = self.gil.holder else { return };
+        if self.gil.waiters.is_empty() {
+            return;
+        }
+        let now = self.now;
+        let t = &mut self.threads[holder as usize];
+        let computing = match (t.state, t.work) {
+            (State::Running { .. }, Some(Burst { op: BurstOp::Cpu, fresh: false, left, since })) => {
+                // Work that ends right now finishes first.
+                left > now.saturating_since(since).as_nanos() as u64
+            }
+            _ => false,
+        };
+        if computing {
+            if let Some(burst) = t.work.as_mut() {
+                let ran = now.saturating_since(burst.since).as_nanos() as u64;
+                burst.left -= ran;
+                burst.since = now;
+                t.cpu_ns += ran;
+            }
+            self.gil_forced_drop(holder);
+        } else {
+            // Mid-step, off its core, or between steps: it drops the GIL
+            // before it next computes.
+            self.gil.drop_requested = true;
+        }
+    }
+
+    /// The holder drops the GIL on request and queues for it again.
+    pub(crate) fn gil_forced_drop(&mut self, tid: u32) {
+        self.gil.forced += 1;
+        let core = self.off_core(tid);
+        if core.is_some() {
+            self.emit(TraceEvent::ThreadBlock { thread: tid, reason: Cow::Borrowed(Block::Gil.reason()) });
+        }
+        let t = &mut self.threads[tid as usize];
+        t.state = State::Blocked(Block::Gil);
+        t.gen += 1;
+        self.gil_release(tid);
+        self.gil_enqueue(tid);
+        if let Some(core) = core {
+            self.fill_core(core);
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Running a thread
+    // ------------------------------------------------------------------
+
+    /// One unit of work for a running thread at the current instant.
+    pub(crate) fn advance(&mut self, tid: u32) {
+        self.threads[tid as usize].queued = false;
+        if !matches!(self.threads[tid as usize].state, State::Running { .. }) {
+            return;
+        }
+        if self.gil.on && !self.threads[tid as usize].holds_gil && !self.gil_acquire(tid) {
+            return;
+        }
+        if self.threads[tid as usize].work.is_some() {
+            self.run_burst(tid);
+            return;
+        }
+        if tid == 0 {
+            self.reactor_advance();
+        } else {
+            self.thread_advance(tid);
+        }
+    }
+
+    /// Runs the thread's current program on; returns false when it has none.
+    pub(crate) fn continue_activation(&mut self, tid: u32) -> bool {
+        let t = &mut self.threads[tid as usize];
+        let Some(mut act) = t.act.take() else { return false };
+        let halt = match t.resume.take() {
+            Some(halt) => halt,
+            None => super::interp::exec(&self.sh, &self.reactor, tid, &mut act),
+        };
+        self.apply_halt(tid, act, halt);
+        true
+    }
+
+    pub(crate) fn apply_halt(&mut self, tid: u32, act: Activation, halt: Halt) {
+        match halt {
+            Halt::Done => {
+                self.finish_activation(tid, act);
+                self.queue_now(tid);
+            }
+            Halt::Work(work) => {
+                self.threads[tid as usize].act = Some(act);
+                self.start_work(tid, work);
+            }
+            Halt::LockWait(lock, body) => {
+                let t = &mut self.threads[tid as usize];
+                t.act = Some(act);
+                t.lock_body = Some((lock, body));
+                self.sh.wait_lock(lock, tid);
+                self.block(tid, Block::Lock);
+            }
+        }
+    }
+
+    fn start_work(&mut self, tid: u32, work: super::interp::Work) {
+        use super::interp::Work;
+        match work {
+            Work::Cpu(ns) => {
+                let ns = self.jitter(ns);
+                if ns == 0 {
+                    self.queue_now(tid);
+                } else {
+                    self.threads[tid as usize].work =
+                        Some(Burst { left: ns, since: self.now, op: BurstOp::Cpu, fresh: true });
+                    self.run_burst(tid);
+                }
+            }
+            Work::Counter(op, counter) => {
+                let ns = self.program.machine.counter_op;
+                if ns == 0 {
+                    self.counter_step(tid, op, counter, None);
+                    self.queue_now(tid);
+                } else {
+                    let op = BurstOp::Counter { op, counter, read: None };
+                    self.threads[tid as usize].work = Some(Burst { left: ns, since: self.now, op, fresh: true });
+                    self.run_burst(tid);
+                }
+            }
+            Work::Io(ns) | Work::Sleep(ns) => {
+                let why = if matches!(work, Work::Io(_)) { Block::Io } else { Block::Sleep };
+                let ns = self.jitter(ns);
+                self.block(tid, why);
+                let gen = self.threads[tid as usize].gen;
+                self.schedule(self.now + std::time::Duration::from_nanos(ns), Ev::Thread { tid, gen });
+            }
+        }
+    }
+
+    /// Hands over locks released since the last action.
+    pub(crate) fn lock_handoffs(&mut self) {
+        let handed = std::mem::take(&mut *self.sh.wakeups.borrow_mut());
+        for (tid, lock) in handed {
+            let t = &mut self.threads[tid as usize];
+            if let (Some(act), Some((waited_for, body))) = (t.act.as_mut(), t.lock_body.take()) {
+                debug_assert_eq!(waited_for, lock);
+                act.enter_lock(lock, body);
+            }
+            if t.state == State::Blocked(Block::Lock) {
+                self.make_ready(tid);
+            }
+        }
+    }
+}

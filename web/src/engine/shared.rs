@@ -1,0 +1,285 @@
+//! State that reactor callbacks reach while the reactor runs them.
+//!
+//! The engine calls into the real reactor (`run_next_call`,
+//! `handle_message`), which calls back into the simulation's closures:
+//! timer callbacks, the server protocol, Deferred callbacks, the pool's
+//! `submit`. Those closures hold an `Rc<Shared>` and touch only what is here,
+//! each borrow short, so the engine never re-enters itself. Anything that
+//! needs the engine (a thread to wake, a continuation that takes virtual
+//! time) is queued here and picked up as soon as the reactor returns, at the
+//! same virtual instant.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use twine_core::defer::Failure;
+use twine_core::protocol::{Message, Protocol, Transport};
+use twine_core::task::LoopingCall;
+use twine_core::threads::{Job, PoolRefused, PoolStats, ThreadPool};
+use twine_core::trace::TraceEvent;
+use twine_core::{Reactor, ReactorHandle, Time};
+
+use super::interp::{run_top, Activation, Ctx, Halt, Request};
+use super::store::TraceStore;
+use crate::program::{Program, Seq, Text, TextEnv};
+
+/// A job's program, handed to the pool as its cost hint. The engine runs the
+/// steps on a simulated pool thread; a `fail` among them is left in
+/// `failure` for the job's work closure to return.
+pub(crate) struct JobProgram {
+    pub body: Seq,
+    pub failure: Arc<Mutex<Option<String>>>,
+}
+
+impl JobProgram {
+    pub fn take_failure(slot: &Mutex<Option<String>>) -> Option<String> {
+        slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct CounterState {
+    pub value: i64,
+    /// Increments and writes done: what the value would be with no lost update.
+    pub intended: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct LockState {
+    pub holder: Option<u32>,
+    pub waiters: VecDeque<(u32, Time)>,
+    pub acquisitions: u64,
+    pub contended: u64,
+    pub wait_ns: u64,
+    pub max_wait_ns: u64,
+}
+
+pub(crate) struct LoopInstance {
+    pub def: u32,
+    pub lc: LoopingCall,
+    pub calls: u64,
+}
+
+/// A printed line.
+#[derive(Clone, Debug)]
+pub(crate) struct Printed {
+    pub t: Time,
+    pub thread: u32,
+    pub text: String,
+}
+
+pub(crate) struct Shared {
+    pub program: Arc<Program>,
+    pub clock: Rc<Cell<Time>>,
+    pub store: Rc<RefCell<TraceStore>>,
+    /// Taken out when the simulation is dropped, to break the cycle
+    /// reactor -> callbacks -> Shared -> reactor.
+    reactor: RefCell<Option<Reactor>>,
+    pub handle: ReactorHandle,
+    /// Reactor-thread work that needs virtual time, queued by callbacks.
+    pub requests: RefCell<VecDeque<Request>>,
+    /// Bodies sent with `call_from_thread`, dropped here by the inbox call.
+    pub mail: Arc<Mutex<VecDeque<Seq>>>,
+    /// Set when something went into the reactor's inbox: wake the reactor.
+    pub inbox_pushed: Cell<bool>,
+    pub pool_queue: RefCell<VecDeque<Job>>,
+    pub pool_stats: Cell<PoolStats>,
+    pub counters: RefCell<Vec<CounterState>>,
+    pub locks: RefCell<Vec<LockState>>,
+    /// Threads handed a lock, to wake.
+    pub wakeups: RefCell<Vec<(u32, u32)>>,
+    pub output: RefCell<Vec<Printed>>,
+    pub loops: RefCell<Vec<LoopInstance>>,
+    /// Failures nobody handled in reactor callbacks (Twisted logs them).
+    pub unhandled: Cell<u64>,
+    pub thread_names: RefCell<Vec<Rc<str>>>,
+}
+
+impl Shared {
+    pub fn new(
+        program: Arc<Program>,
+        clock: Rc<Cell<Time>>,
+        store: Rc<RefCell<TraceStore>>,
+        reactor: &Reactor,
+    ) -> Shared {
+        let counters = program.counters.iter().map(|_| CounterState::default()).collect();
+        let locks = program.locks.iter().map(|_| LockState::default()).collect();
+        Shared {
+            program,
+            clock,
+            store,
+            reactor: RefCell::new(Some(reactor.clone())),
+            handle: reactor.handle(),
+            requests: RefCell::default(),
+            mail: Arc::default(),
+            inbox_pushed: Cell::new(false),
+            pool_queue: RefCell::default(),
+            pool_stats: Cell::new(PoolStats::default()),
+            counters: RefCell::new(counters),
+            locks: RefCell::new(locks),
+            wakeups: RefCell::default(),
+            output: RefCell::default(),
+            loops: RefCell::default(),
+            unhandled: Cell::new(0),
+            thread_names: RefCell::default(),
+        }
+    }
+
+    pub fn now(&self) -> Time {
+        self.clock.get()
+    }
+
+    pub fn reactor(&self) -> Option<Reactor> {
+        self.reactor.borrow().clone()
+    }
+
+    /// Breaks the reference cycles through the reactor's callbacks.
+    pub fn shut(&self) {
+        self.reactor.borrow_mut().take();
+        self.requests.borrow_mut().clear();
+        let loops = std::mem::take(&mut *self.loops.borrow_mut());
+        drop(loops);
+        self.pool_queue.borrow_mut().clear();
+    }
+
+    pub fn emit(&self, event: TraceEvent) {
+        self.store.borrow_mut().push(self.now(), event);
+    }
+
+    pub fn print(&self, thread: u32, text: &Text, ctx: &Ctx) {
+        let name = self.thread_names.borrow().get(thread as usize).cloned().unwrap_or_else(|| "?".into());
+        let counters = |c: u32| self.counters.borrow().get(c as usize).map_or(0, |s| s.value);
+        let line = text.render(&TextEnv {
+            thread: &name,
+            time_ns: self.now().as_nanos(),
+            error: ctx.error.as_deref(),
+            count: ctx.count,
+            counter: &counters,
+        });
+        self.say(thread, line);
+    }
+
+    /// Records a printed line: the program's output and a trace event.
+    pub fn say(&self, thread: u32, text: String) {
+        self.emit(TraceEvent::Print { thread, text: text.clone() });
+        self.output.borrow_mut().push(Printed { t: self.now(), thread, text });
+    }
+
+    /// A failure reached the end of a reactor callback with nobody to handle
+    /// it; Twisted logs "Unhandled Error" and the loop goes on.
+    pub fn unhandled_error(&self, failure: &Failure) {
+        self.unhandled.set(self.unhandled.get() + 1);
+        self.say(0, format!("Unhandled Error: {}", failure.message()));
+    }
+
+    /// Takes the lock if it is free.
+    pub fn try_lock(&self, lock: u32, thread: u32) -> bool {
+        let mut locks = self.locks.borrow_mut();
+        let state = &mut locks[lock as usize];
+        if state.holder.is_some() {
+            return false;
+        }
+        state.holder = Some(thread);
+        state.acquisitions += 1;
+        drop(locks);
+        let name = self.program.locks[lock as usize].to_string();
+        self.emit(TraceEvent::LockAcquire { lock: name.into(), thread, waited: 0 });
+        true
+    }
+
+    /// Queues `thread` behind the lock's holder.
+    pub fn wait_lock(&self, lock: u32, thread: u32) {
+        {
+            let mut locks = self.locks.borrow_mut();
+            let state = &mut locks[lock as usize];
+            state.waiters.push_back((thread, self.now()));
+            state.contended += 1;
+        }
+        let name = self.program.locks[lock as usize].to_string();
+        self.emit(TraceEvent::LockWait { lock: name.into(), thread });
+    }
+
+    /// Releases the lock, handing it to the longest waiter (FIFO), who is
+    /// woken by the engine.
+    pub fn release_lock(&self, lock: u32, thread: u32) {
+        let name = &self.program.locks[lock as usize];
+        self.emit(TraceEvent::LockRelease { lock: name.to_string().into(), thread });
+        let now = self.now();
+        let next = {
+            let mut locks = self.locks.borrow_mut();
+            let state = &mut locks[lock as usize];
+            match state.waiters.pop_front() {
+                Some((next, since)) => {
+                    let waited = now.saturating_since(since).as_nanos() as u64;
+                    state.holder = Some(next);
+                    state.acquisitions += 1;
+                    state.wait_ns += waited;
+                    state.max_wait_ns = state.max_wait_ns.max(waited);
+                    Some((next, waited))
+                }
+                None => {
+                    state.holder = None;
+                    None
+                }
+            }
+        };
+        if let Some((next, waited)) = next {
+            self.emit(TraceEvent::LockAcquire { lock: name.to_string().into(), thread: next, waited });
+            self.wakeups.borrow_mut().push((next, lock));
+        }
+    }
+
+    /// `call_from_thread` from a simulated thread: the body goes through the
+    /// reactor's real inbox; when the reactor runs the inbox call, the body is
+    /// left in `mail` for the engine to run on the reactor thread.
+    pub fn call_from_thread(&self, body: Seq) {
+        let mail = Arc::clone(&self.mail);
+        self.handle.call_from_thread(move |_| mail.lock().unwrap_or_else(PoisonError::into_inner).push_back(body));
+        self.inbox_pushed.set(true);
+    }
+
+    /// Runs `call_from_thread` bodies the last inbox calls delivered.
+    pub fn run_mail(self: &Rc<Self>) {
+        loop {
+            let next = self.mail.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
+            let Some(body) = next else { break };
+            run_top(self, body, Ctx::default());
+        }
+    }
+
+    /// Queues reactor-thread work that takes virtual time.
+    pub fn request(&self, activation: Activation, halt: Halt) {
+        self.requests.borrow_mut().push_back(Request { activation, halt });
+    }
+}
+
+/// The pool the simulated reactor sees: jobs wait here until the engine
+/// hands them to simulated pool threads.
+pub(crate) struct SimPool(pub Rc<Shared>);
+
+impl ThreadPool for SimPool {
+    fn submit(&self, job: Job) -> Result<(), PoolRefused> {
+        self.0.pool_queue.borrow_mut().push_back(job);
+        Ok(())
+    }
+
+    fn stats(&self) -> PoolStats {
+        let mut stats = self.0.pool_stats.get();
+        stats.queued = self.0.pool_queue.borrow().len();
+        stats
+    }
+}
+
+/// The server protocol: each message is a request whose id is its text;
+/// `message_received` runs the scenario's handler on the reactor thread.
+pub(crate) struct ServerProtocol(pub Rc<Shared>);
+
+impl Protocol for ServerProtocol {
+    fn message_received(&mut self, transport: &Transport, message: Message) {
+        let Some(handler) = self.0.program.handler.clone() else { return };
+        let id = message.as_text().and_then(|t| t.parse().ok()).unwrap_or(0);
+        run_top(&self.0, handler, Ctx { request: Some((transport.id(), id)), ..Ctx::default() });
+    }
+}

@@ -1,0 +1,123 @@
+//! The simulation's trace: every record the reactor emits through its sink,
+//! plus the driver facts the engine adds, in one ordered list.
+//!
+//! Three adjustments make the trace faithful and reproducible:
+//! - Deferred ids come from a counter shared by every reactor on the thread,
+//!   so they are renumbered per run; the same scenario and seed then give
+//!   the same trace however many simulations ran before.
+//! - A pool job's `job_started` is recorded by the engine when the simulated
+//!   thread picks the job up; the core records it again, late, when the
+//!   reactor drains its inbox, and that copy is dropped.
+//! - A reactor call whose handler spends virtual time returns to the core at
+//!   once; the engine finishes it later and then fills in the call's real
+//!   duration. Until then the call's record and everything after it are held
+//!   back from readers ([`visible_len`](TraceStore::visible_len)), so a reader
+//!   never sees a duration change under it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use twine_core::trace::{CallSource, TraceEvent, TraceRecord, TraceSink};
+use twine_core::Time;
+
+#[derive(Default)]
+pub(crate) struct TraceStore {
+    pub records: Vec<TraceRecord>,
+    /// Index of a call whose duration is not known yet.
+    pub hold_from: Option<usize>,
+    /// Index of the latest `call` record.
+    pub last_call: Option<usize>,
+    /// (core's id, run-local id), sorted by core's id.
+    deferreds: Vec<(u64, u64)>,
+    next_deferred: u64,
+    jobs_started: Vec<bool>,
+    timer_due: Vec<Time>,
+    /// (when the timer ran, how late), from the reactor's own records.
+    pub timer_lag: Vec<(Time, u64)>,
+}
+
+impl TraceStore {
+    /// Records readers may see.
+    pub fn visible_len(&self) -> usize {
+        self.hold_from.unwrap_or(self.records.len())
+    }
+
+    /// A driver fact from the engine.
+    pub fn push(&mut self, t: Time, event: TraceEvent) {
+        if let TraceEvent::JobStarted { job, .. } = &event {
+            mark(&mut self.jobs_started, *job);
+        }
+        self.records.push(TraceRecord { t, event });
+    }
+
+    fn record(&mut self, record: &TraceRecord) {
+        let mut record = record.clone();
+        match &mut record.event {
+            TraceEvent::DeferredCreated { deferred, .. }
+            | TraceEvent::DeferredFired { deferred, .. }
+            | TraceEvent::DeferredFailed { deferred, .. }
+            | TraceEvent::DeferredRecovered { deferred }
+            | TraceEvent::DeferredCancelled { deferred }
+            | TraceEvent::UnhandledError { deferred, .. } => *deferred = self.local_deferred(*deferred),
+            TraceEvent::DeferredChained { deferred, to } => {
+                *deferred = self.local_deferred(*deferred);
+                *to = self.local_deferred(*to);
+            }
+            TraceEvent::JobStarted { job, .. } => {
+                if is_marked(&self.jobs_started, *job) {
+                    return;
+                }
+                mark(&mut self.jobs_started, *job);
+            }
+            TraceEvent::TimerScheduled { timer, due, .. } | TraceEvent::TimerReset { timer, due } => {
+                let i = *timer as usize;
+                if self.timer_due.len() <= i {
+                    self.timer_due.resize(i + 1, Time::ZERO);
+                }
+                self.timer_due[i] = *due;
+            }
+            TraceEvent::Call { source, id, .. } => {
+                if *source == CallSource::Timer {
+                    if let Some(due) = self.timer_due.get(*id as usize) {
+                        self.timer_lag.push((record.t, record.t.saturating_since(*due).as_nanos() as u64));
+                    }
+                }
+                self.last_call = Some(self.records.len());
+            }
+            _ => {}
+        }
+        self.records.push(record);
+    }
+
+    fn local_deferred(&mut self, id: u64) -> u64 {
+        match self.deferreds.binary_search_by_key(&id, |&(core, _)| core) {
+            Ok(i) => self.deferreds[i].1,
+            Err(i) => {
+                self.next_deferred += 1;
+                self.deferreds.insert(i, (id, self.next_deferred));
+                self.next_deferred
+            }
+        }
+    }
+}
+
+fn mark(set: &mut Vec<bool>, id: u64) {
+    let i = id as usize;
+    if set.len() <= i {
+        set.resize(i + 1, false);
+    }
+    set[i] = true;
+}
+
+fn is_marked(set: &[bool], id: u64) -> bool {
+    set.get(id as usize).copied().unwrap_or(false)
+}
+
+/// The sink attached to the simulated reactor.
+pub(crate) struct StoreSink(pub Rc<RefCell<TraceStore>>);
+
+impl TraceSink for StoreSink {
+    fn record(&mut self, record: &TraceRecord) {
+        self.0.borrow_mut().record(record);
+    }
+}

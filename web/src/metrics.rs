@@ -1,0 +1,575 @@
+//! What a run measured: request latency and throughput, reactor loop lag,
+//! pool queue depth, core utilization, GIL hold and wait, lock wait, lost
+//! counter updates, and the program's printed output.
+//!
+//! Times are milliseconds (`*_ms`). Series are `[t_ms, value]` pairs, at
+//! most [`SERIES_POINTS`] of them (the largest value in each time bucket).
+//! Everything is computed from the run alone, so the same scenario and seed
+//! serialize to the same bytes.
+
+use serde::Serialize;
+use twine_core::Time;
+
+use crate::engine::{EndReason, Simulation};
+
+/// The most points a series keeps.
+pub const SERIES_POINTS: usize = 400;
+
+/// A run's measurements. See the [module docs](self).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metrics {
+    /// The scenario's name, if it has one.
+    pub scenario: Option<String>,
+    /// The seed used.
+    pub seed: u64,
+    /// Why the run ended; `None` while it is still going.
+    pub end_reason: Option<EndReason>,
+    /// The virtual time reached.
+    pub time_ms: f64,
+    /// Trace events recorded.
+    pub events: u64,
+    /// Scheduler actions taken.
+    pub actions: u64,
+    /// Client requests.
+    pub requests: RequestMetrics,
+    /// The reactor thread and its loop.
+    pub reactor: ReactorMetrics,
+    /// The thread pool.
+    pub pool: PoolMetrics,
+    /// Each core's busy time.
+    pub cores: Vec<CoreMetrics>,
+    /// The GIL, when it is on.
+    pub gil: Option<GilMetrics>,
+    /// Each named lock.
+    pub locks: Vec<LockMetrics>,
+    /// Each shared counter.
+    pub counters: Vec<CounterMetrics>,
+    /// Each thread.
+    pub threads: Vec<ThreadMetrics>,
+    /// Each `LoopingCall` started.
+    pub looping_calls: Vec<LoopingCallMetrics>,
+    /// Printed lines, in order.
+    pub output: Vec<OutputLine>,
+}
+
+/// Client requests and their latency (send to answer).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RequestMetrics {
+    /// Requests sent.
+    pub sent: u64,
+    /// Requests answered.
+    pub completed: u64,
+    /// Sent and not answered (yet).
+    pub in_flight: u64,
+    /// Median latency.
+    pub p50_ms: f64,
+    /// 90th percentile latency.
+    pub p90_ms: f64,
+    /// 99th percentile latency.
+    pub p99_ms: f64,
+    /// Worst latency.
+    pub max_ms: f64,
+    /// Mean latency.
+    pub mean_ms: f64,
+    /// Answers per second between the first request and the last answer.
+    pub throughput_per_s: f64,
+    /// Latency histogram: how many answers took at most `le_ms` (and more
+    /// than the previous bucket's bound).
+    pub histogram: Vec<HistogramBucket>,
+}
+
+/// One latency histogram bucket.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HistogramBucket {
+    /// The bucket's upper bound.
+    pub le_ms: f64,
+    /// Answers in it.
+    pub count: u64,
+}
+
+/// The reactor thread and its loop.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ReactorMetrics {
+    /// Turns run.
+    pub turns: u64,
+    /// Calls run (timers, inbox, triggers, protocol callbacks).
+    pub calls: u64,
+    /// Time spent inside calls.
+    pub busy_ms: f64,
+    /// `busy_ms` over the run's time.
+    pub utilization: f64,
+    /// The longest call.
+    pub longest_call_ms: f64,
+    /// Calls longer than 50 ms.
+    pub slow_calls: u64,
+    /// Failures nobody handled: callbacks that raised, Deferreds dropped failing.
+    pub unhandled_errors: u64,
+    /// How late the reactor got to things: timers after their due time, and
+    /// requests after they arrived.
+    pub lag: LagMetrics,
+}
+
+/// Loop lag.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LagMetrics {
+    /// Samples (timers run plus requests delivered).
+    pub samples: u64,
+    /// Median lag.
+    pub p50_ms: f64,
+    /// 99th percentile lag.
+    pub p99_ms: f64,
+    /// Worst lag.
+    pub max_ms: f64,
+    /// Mean lag.
+    pub mean_ms: f64,
+    /// `[t_ms, lag_ms]` over time.
+    pub series: Vec<[f64; 2]>,
+}
+
+/// The thread pool.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PoolMetrics {
+    /// The pool's size limit.
+    pub max_threads: u32,
+    /// Threads it started.
+    pub threads_started: u32,
+    /// Jobs handed to pool threads.
+    pub jobs: u64,
+    /// Jobs finished.
+    pub completed: u64,
+    /// Deepest the queue got.
+    pub max_queue: u32,
+    /// Time-weighted mean queue depth.
+    pub mean_queue: f64,
+    /// `[t_ms, depth]` over time.
+    pub queue_series: Vec<[f64; 2]>,
+}
+
+/// One core.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CoreMetrics {
+    /// Its number.
+    pub core: u32,
+    /// Time a thread ran on it.
+    pub busy_ms: f64,
+    /// `busy_ms` over the run's time.
+    pub utilization: f64,
+}
+
+/// The GIL.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GilMetrics {
+    /// Times it changed hands.
+    pub switches: u64,
+    /// Of those, times a waiter forced the holder to drop it.
+    pub forced_switches: u64,
+    /// Total time held.
+    pub hold_ms: f64,
+    /// Total time threads waited for it.
+    pub wait_ms: f64,
+    /// Per thread.
+    pub threads: Vec<GilThreadMetrics>,
+}
+
+/// One thread's GIL use.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GilThreadMetrics {
+    /// Thread number.
+    pub thread: u32,
+    /// Thread name.
+    pub name: String,
+    /// Time it held the GIL.
+    pub hold_ms: f64,
+    /// Time it waited for it.
+    pub wait_ms: f64,
+}
+
+/// One named lock.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LockMetrics {
+    /// Its name.
+    pub name: String,
+    /// Times it was taken.
+    pub acquisitions: u64,
+    /// Times a thread had to wait for it.
+    pub contended: u64,
+    /// Total waiting.
+    pub wait_ms: f64,
+    /// Longest wait.
+    pub max_wait_ms: f64,
+}
+
+/// One shared counter.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CounterMetrics {
+    /// Its name.
+    pub name: String,
+    /// Its final value.
+    pub value: i64,
+    /// The value with no lost update: increments plus writes done.
+    pub expected: u64,
+    /// `expected - value`.
+    pub lost_updates: i64,
+}
+
+/// One thread.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ThreadMetrics {
+    /// Its number (0 is the reactor's).
+    pub thread: u32,
+    /// Its name.
+    pub name: String,
+    /// `reactor`, `pool` or `thread`.
+    pub kind: &'static str,
+    /// CPU time it used.
+    pub cpu_ms: f64,
+    /// When it started.
+    pub started_ms: Option<f64>,
+    /// When it finished.
+    pub finished_ms: Option<f64>,
+}
+
+/// One `LoopingCall`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LoopingCallMetrics {
+    /// The scenario path of its `looping_call` step.
+    pub step: String,
+    /// Times its body ran.
+    pub calls: u64,
+    /// Intervals it missed because the reactor was late.
+    pub skipped: u64,
+}
+
+/// A printed line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OutputLine {
+    /// When.
+    pub t_ms: f64,
+    /// Which thread.
+    pub thread: u32,
+    /// The thread's name.
+    pub name: String,
+    /// The text.
+    pub text: String,
+}
+
+pub(crate) fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+pub(crate) fn t_ms(t: Time) -> f64 {
+    ms(t.as_nanos())
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn mean(values: &[u64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64
+}
+
+/// At most `SERIES_POINTS` points: the largest value in each time bucket.
+fn series(points: &[(Time, u64)], end: Time, scale: fn(u64) -> f64) -> Vec<[f64; 2]> {
+    if points.len() <= SERIES_POINTS {
+        return points.iter().map(|&(t, v)| [t_ms(t), scale(v)]).collect();
+    }
+    let span = end.as_nanos().max(1);
+    let mut out: Vec<[f64; 2]> = Vec::with_capacity(SERIES_POINTS);
+    let mut bucket = u64::MAX;
+    let mut best: Option<(Time, u64)> = None;
+    for &(t, v) in points {
+        let b = (t.as_nanos() as u128 * SERIES_POINTS as u128 / (span as u128 + 1)) as u64;
+        if b != bucket {
+            if let Some((bt, bv)) = best.take() {
+                out.push([t_ms(bt), scale(bv)]);
+            }
+            bucket = b;
+        }
+        if best.is_none_or(|(_, bv)| v > bv) {
+            best = Some((t, v));
+        }
+    }
+    if let Some((bt, bv)) = best {
+        out.push([t_ms(bt), scale(bv)]);
+    }
+    out
+}
+
+fn histogram(sorted: &[u64]) -> Vec<HistogramBucket> {
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    // 1-2-5 bounds from 1 µs to 1000 s, in nanoseconds.
+    let mut bounds = Vec::new();
+    let mut decade = 1_000u64;
+    while decade <= 100_000_000_000 {
+        bounds.extend([decade, 2 * decade, 5 * decade]);
+        decade *= 10;
+    }
+    let mut counts = vec![0u64; bounds.len() + 1];
+    let mut b = 0;
+    for &v in sorted {
+        while b < bounds.len() && v > bounds[b] {
+            b += 1;
+        }
+        counts[b] += 1;
+    }
+    let first = counts.iter().position(|&c| c > 0).unwrap_or(0);
+    let last = counts.iter().rposition(|&c| c > 0).unwrap_or(0);
+    (first..=last)
+        .map(|i| HistogramBucket { le_ms: bounds.get(i).map_or(f64::MAX, |&b| ms(b)), count: counts[i] })
+        .collect()
+}
+
+impl Simulation {
+    /// The run's measurements so far (final once it has ended).
+    pub fn metrics(&self) -> Metrics {
+        let now = self.now;
+        let elapsed = now.as_nanos().max(1) as f64;
+        let store = self.store.borrow();
+
+        let mut latencies = self.clients.latencies.clone();
+        latencies.sort_unstable();
+        let span = match (self.clients.first_sent, self.clients.last_answer) {
+            (Some(a), Some(b)) if b > a => b.saturating_since(a).as_secs_f64(),
+            _ => 0.0,
+        };
+        let sent = self.clients.requests.len() as u64;
+        let completed = latencies.len() as u64;
+        let requests = RequestMetrics {
+            sent,
+            completed,
+            in_flight: sent - completed,
+            p50_ms: ms(percentile(&latencies, 0.50)),
+            p90_ms: ms(percentile(&latencies, 0.90)),
+            p99_ms: ms(percentile(&latencies, 0.99)),
+            max_ms: ms(latencies.last().copied().unwrap_or(0)),
+            mean_ms: mean(&latencies) / 1e6,
+            throughput_per_s: if span > 0.0 { completed as f64 / span } else { 0.0 },
+            histogram: histogram(&latencies),
+        };
+
+        // Timer lateness and request waits, in time order.
+        let mut lag_points: Vec<(Time, u64)> = store.timer_lag.iter().chain(&self.rl.io_lag).copied().collect();
+        lag_points.sort_by_key(|&(t, _)| t);
+        let mut lags: Vec<u64> = lag_points.iter().map(|&(_, v)| v).collect();
+        lags.sort_unstable();
+        let mut busy_ns = self.rl.busy_ns;
+        if let Some((_, start)) = self.rl.open_call {
+            busy_ns += now.saturating_since(start).as_nanos() as u64;
+        }
+        let stats = self.reactor.stats();
+        let reactor = ReactorMetrics {
+            turns: stats.turns,
+            calls: stats.calls,
+            busy_ms: ms(busy_ns),
+            utilization: busy_ns as f64 / elapsed,
+            longest_call_ms: ms(self.rl.longest_call_ns),
+            slow_calls: self.rl.slow_calls,
+            unhandled_errors: stats.unhandled_errors + self.sh.unhandled.get(),
+            lag: LagMetrics {
+                samples: lags.len() as u64,
+                p50_ms: ms(percentile(&lags, 0.50)),
+                p99_ms: ms(percentile(&lags, 0.99)),
+                max_ms: ms(lags.last().copied().unwrap_or(0)),
+                mean_ms: mean(&lags) / 1e6,
+                series: series(&lag_points, now, ms),
+            },
+        };
+
+        let depth: Vec<(Time, u64)> = self.pool.depth.iter().map(|&(t, d)| (t, d as u64)).collect();
+        let mut area = 0.0;
+        for (i, &(t, d)) in depth.iter().enumerate() {
+            let until = depth.get(i + 1).map_or(now, |&(next, _)| next);
+            area += d as f64 * until.saturating_since(t).as_nanos() as f64;
+        }
+        let pool = PoolMetrics {
+            max_threads: self.program.pool_threads,
+            threads_started: self.pool.workers.len() as u32,
+            jobs: self.pool.submitted,
+            completed: self.pool.completed,
+            max_queue: depth.iter().map(|&(_, d)| d as u32).max().unwrap_or(0),
+            mean_queue: area / elapsed,
+            queue_series: series(&depth, now, |d| d as f64),
+        };
+
+        let running_since = |tid: u32| match self.threads[tid as usize].state {
+            crate::engine::sched::State::Running { since, .. } => Some(since),
+            _ => None,
+        };
+        let cores = self
+            .cores
+            .iter()
+            .enumerate()
+            .map(|(i, core)| {
+                let mut busy = core.busy_ns;
+                if let Some(since) = core.thread.and_then(running_since) {
+                    busy += now.saturating_since(since).as_nanos() as u64;
+                }
+                CoreMetrics { core: i as u32, busy_ms: ms(busy), utilization: busy as f64 / elapsed }
+            })
+            .collect();
+
+        let gil = self.gil.on.then(|| {
+            let threads: Vec<GilThreadMetrics> = self
+                .threads
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let mut hold = t.gil_hold_ns;
+                    let mut wait = t.gil_wait_ns;
+                    if t.holds_gil {
+                        hold += now.saturating_since(t.gil_since).as_nanos() as u64;
+                    } else if self.gil.waiters.contains(&(i as u32)) {
+                        wait += now.saturating_since(t.gil_since).as_nanos() as u64;
+                    }
+                    GilThreadMetrics {
+                        thread: i as u32,
+                        name: t.name.to_string(),
+                        hold_ms: ms(hold),
+                        wait_ms: ms(wait),
+                    }
+                })
+                .collect();
+            GilMetrics {
+                switches: self.gil.switches,
+                forced_switches: self.gil.forced,
+                hold_ms: threads.iter().map(|t| t.hold_ms).sum(),
+                wait_ms: threads.iter().map(|t| t.wait_ms).sum(),
+                threads,
+            }
+        });
+
+        let locks = self
+            .sh
+            .locks
+            .borrow()
+            .iter()
+            .zip(&self.program.locks)
+            .map(|(l, name)| LockMetrics {
+                name: name.to_string(),
+                acquisitions: l.acquisitions,
+                contended: l.contended,
+                wait_ms: ms(l.wait_ns),
+                max_wait_ms: ms(l.max_wait_ns),
+            })
+            .collect();
+        let counters = self
+            .sh
+            .counters
+            .borrow()
+            .iter()
+            .zip(&self.program.counters)
+            .map(|(c, name)| CounterMetrics {
+                name: name.to_string(),
+                value: c.value,
+                expected: c.intended,
+                lost_updates: c.intended as i64 - c.value,
+            })
+            .collect();
+        let threads = self
+            .threads
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut cpu = t.cpu_ns;
+                if let (Some(since), Some(burst)) = (running_since(i as u32), t.work) {
+                    cpu += now.saturating_since(burst.since.max(since)).as_nanos() as u64;
+                }
+                ThreadMetrics {
+                    thread: i as u32,
+                    name: t.name.to_string(),
+                    kind: t.kind.name(),
+                    cpu_ms: ms(cpu),
+                    started_ms: t.spawned.map(t_ms),
+                    finished_ms: t.exited.map(t_ms),
+                }
+            })
+            .collect();
+        let looping_calls = self
+            .sh
+            .loops
+            .borrow()
+            .iter()
+            .map(|l| LoopingCallMetrics {
+                step: self.program.loops[l.def as usize].label.clone(),
+                calls: l.lc.calls(),
+                skipped: l.lc.skipped(),
+            })
+            .collect();
+        let names = self.sh.thread_names.borrow();
+        let output = self
+            .sh
+            .output
+            .borrow()
+            .iter()
+            .map(|p| OutputLine {
+                t_ms: t_ms(p.t),
+                thread: p.thread,
+                name: names.get(p.thread as usize).map_or_else(String::new, |n| n.to_string()),
+                text: p.text.clone(),
+            })
+            .collect();
+
+        Metrics {
+            scenario: self.scenario().spec().name.clone(),
+            seed: self.seed(),
+            end_reason: self.end_reason(),
+            time_ms: t_ms(now),
+            events: store.records.len() as u64,
+            actions: self.actions(),
+            requests,
+            reactor,
+            pool,
+            cores,
+            gil,
+            locks,
+            counters,
+            threads,
+            looping_calls,
+            output,
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 0.5), 50);
+        assert_eq!(percentile(&v, 0.99), 99);
+        assert_eq!(percentile(&v, 1.0), 100);
+        assert_eq!(percentile(&[7], 0.99), 7);
+        assert_eq!(percentile(&[], 0.5), 0);
+    }
+
+    #[test]
+    fn histogram_counts_every_value_once() {
+        let v = [500, 1_000, 1_500, 3_000_000, 3_000_000, 40_000_000];
+        let h = histogram(&v);
+        assert_eq!(h.iter().map(|b| b.count).sum::<u64>(), v.len() as u64);
+        assert_eq!(h[0].le_ms, 0.001);
+        assert_eq!(h[0].count, 2);
+    }
+
+    #[test]
+    fn long_series_are_bucketed_keeping_peaks() {
+        let points: Vec<(Time, u64)> =
+            (0..10_000).map(|i| (Time::from_micros(i), if i == 5_000 { 99 } else { 1 })).collect();
+        let s = series(&points, Time::from_micros(10_000), |v| v as f64);
+        assert!(s.len() <= SERIES_POINTS);
+        assert!(s.iter().any(|p| p[1] == 99.0));
+    }
+}

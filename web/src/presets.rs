@@ -1,0 +1,202 @@
+//! The playground's preset experiments, one JSON scenario file each under
+//! `www/presets/`, built into the crate so the page (through wasm),
+//! `twine-sim` and the tests all run the same files.
+//!
+//! A preset may have variants: JSON merge patches (RFC 7396) of its
+//! scenario, for side-by-side comparisons. `name/variant` names one.
+//!
+//! ```
+//! use twine_web::presets;
+//!
+//! let preset = presets::find("counter-race").unwrap();
+//! assert!(!preset.title().is_empty());
+//! assert!(preset.variants().iter().any(|v| v.name == "nogil-locked"));
+//! let scenario = preset.scenario(Some("nogil-locked")).unwrap();
+//! assert_eq!(scenario.spec().machine.gil, false);
+//! let (p, v) = presets::resolve("counter-race/nogil-locked").unwrap();
+//! assert_eq!((p.name, v), ("counter-race", Some("nogil-locked")));
+//! ```
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::scenario::{Scenario, ScenarioError};
+
+/// A preset scenario file.
+#[derive(Clone, Copy, Debug)]
+pub struct Preset {
+    /// Its name: the file name without `.json`.
+    pub name: &'static str,
+    /// The file's text.
+    pub json: &'static str,
+}
+
+macro_rules! preset {
+    ($name:literal) => {
+        Preset { name: $name, json: include_str!(concat!("../../www/presets/", $name, ".json")) }
+    };
+}
+
+static PRESETS: [Preset; 8] = [
+    preset!("sleeping-threads"),
+    preset!("counter-race"),
+    preset!("reactor-ordering"),
+    preset!("deferred-errback"),
+    preset!("echo-blocking"),
+    preset!("pool-saturation"),
+    preset!("gil-cpu-bound"),
+    preset!("looping-call-drift"),
+];
+
+/// Every preset, in the order the page lists them.
+pub fn all() -> &'static [Preset] {
+    &PRESETS
+}
+
+/// The preset called `name`.
+pub fn find(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// Splits `preset` or `preset/variant` and finds them.
+pub fn resolve(spec: &str) -> Option<(&'static Preset, Option<&str>)> {
+    let (name, variant) = match spec.split_once('/') {
+        Some((name, variant)) => (name, Some(variant)),
+        None => (spec, None),
+    };
+    let preset = find(name)?;
+    if let Some(v) = variant {
+        if !preset.variants().iter().any(|x| x.name == v) {
+            return None;
+        }
+    }
+    Some((preset, variant))
+}
+
+/// A preset's description, for a picker.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PresetInfo {
+    /// The preset's name.
+    pub name: String,
+    /// Its title.
+    pub title: String,
+    /// What it shows and what to look for.
+    pub explanation: String,
+    /// Its variants.
+    pub variants: Vec<VariantInfo>,
+}
+
+/// A variant's description.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VariantInfo {
+    /// The variant's name.
+    pub name: String,
+    /// Its title.
+    pub title: String,
+    /// What it changes, if it says.
+    pub explanation: Option<String>,
+}
+
+impl Preset {
+    fn value(&self) -> Value {
+        serde_json::from_str(self.json).unwrap_or(Value::Null)
+    }
+
+    fn text(&self, field: &str) -> String {
+        self.value().get(field).and_then(Value::as_str).unwrap_or_default().to_owned()
+    }
+
+    /// The title.
+    pub fn title(&self) -> String {
+        self.text("title")
+    }
+
+    /// The one-paragraph explanation.
+    pub fn explanation(&self) -> String {
+        self.text("explanation")
+    }
+
+    /// The variants.
+    pub fn variants(&self) -> Vec<VariantInfo> {
+        let value = self.value();
+        let Some(variants) = value.get("variants").and_then(Value::as_array) else { return Vec::new() };
+        variants
+            .iter()
+            .map(|v| VariantInfo {
+                name: v.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                title: v.get("title").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                explanation: v.get("explanation").and_then(Value::as_str).map(str::to_owned),
+            })
+            .collect()
+    }
+
+    /// Name, title, explanation and variants.
+    pub fn info(&self) -> PresetInfo {
+        PresetInfo {
+            name: self.name.to_owned(),
+            title: self.title(),
+            explanation: self.explanation(),
+            variants: self.variants(),
+        }
+    }
+
+    /// The scenario's JSON: the file as it is, or a variant with its patch
+    /// applied (and its own name, title and explanation).
+    pub fn scenario_json(&self, variant: Option<&str>) -> Result<String, ScenarioError> {
+        let Some(variant) = variant else { return Ok(self.json.to_owned()) };
+        let mut base = self.value();
+        let variants = base.get("variants").and_then(Value::as_array).cloned().unwrap_or_default();
+        let Some(v) = variants.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(variant)) else {
+            let known: Vec<&str> = variants.iter().filter_map(|v| v.get("name").and_then(Value::as_str)).collect();
+            return Err(ScenarioError::new(
+                "variant",
+                format!("preset `{}` has no variant `{variant}` (it has: {})", self.name, known.join(", ")),
+            ));
+        };
+        if let Some(map) = base.as_object_mut() {
+            map.remove("variants");
+        }
+        merge_patch(&mut base, v.get("patch").unwrap_or(&Value::Null));
+        if let Some(map) = base.as_object_mut() {
+            map.insert("name".into(), Value::String(format!("{}/{variant}", self.name)));
+            if let Some(title) = v.get("title") {
+                map.insert("title".into(), title.clone());
+            }
+            if let Some(explanation) = v.get("explanation") {
+                map.insert("explanation".into(), explanation.clone());
+            }
+        }
+        serde_json::to_string_pretty(&base).map_err(|e| ScenarioError::new("", e.to_string()))
+    }
+
+    /// The scenario, checked and compiled.
+    pub fn scenario(&self, variant: Option<&str>) -> Result<Scenario, ScenarioError> {
+        Scenario::from_json(&self.scenario_json(variant)?)
+    }
+}
+
+/// Applies a JSON merge patch (RFC 7396): objects merge key by key, `null`
+/// removes a key, anything else replaces.
+///
+/// ```
+/// let mut doc = serde_json::json!({"machine": {"cores": 4, "gil": true}, "seed": 3});
+/// twine_web::presets::merge_patch(&mut doc, &serde_json::json!({"machine": {"gil": false}, "seed": null}));
+/// assert_eq!(doc, serde_json::json!({"machine": {"cores": 4, "gil": false}}));
+/// ```
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    let Some(map) = target.as_object_mut() else { return };
+    for (key, value) in patch {
+        if value.is_null() {
+            map.remove(key);
+        } else {
+            merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}

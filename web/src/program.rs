@@ -1,0 +1,177 @@
+//! A scenario compiled for the engine: durations in nanoseconds, names
+//! interned as indices, step lists shared behind `Arc` so a job's program can
+//! travel to the pool as a `Send` cost hint.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// A run of steps: `ops[start..end]`. Cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct Seq {
+    pub ops: Arc<[Op]>,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Seq {
+    pub fn new(ops: Vec<Op>) -> Seq {
+        let end = ops.len() as u32;
+        Seq { ops: ops.into(), start: 0, end }
+    }
+
+    pub fn empty() -> Seq {
+        Seq::new(Vec::new())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start >= self.end
+    }
+
+    pub fn range(&self, start: u32, end: u32) -> Seq {
+        Seq { ops: Arc::clone(&self.ops), start, end }
+    }
+}
+
+/// Which counter operation a step performs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CounterOp {
+    /// Read, add one, write back: one step.
+    Increment,
+    /// Read into the thread's register for that counter.
+    Read,
+    /// Write the register plus one.
+    Write,
+}
+
+/// One compiled step.
+#[derive(Clone, Debug)]
+pub(crate) enum Op {
+    Cpu(u64),
+    Io(u64),
+    Sleep(u64),
+    Counter(CounterOp, u32),
+    Lock(u32, Seq),
+    Repeat(u32, Seq),
+    Print(Text),
+    Fail(Arc<str>),
+    Errback(Seq),
+    DeferToThread(Seq),
+    CallInThread(Seq),
+    DeferLater(u64),
+    CallLater(u64, Seq),
+    CallWhenRunning(Seq),
+    OnShutdown(Seq),
+    LoopingCall(u32),
+    CallFromThread(Seq),
+    Respond,
+    Stop,
+}
+
+/// A `print` text with its placeholders resolved.
+#[derive(Clone, Debug)]
+pub(crate) struct Text(pub Arc<[Piece]>);
+
+#[derive(Clone, Debug)]
+pub(crate) enum Piece {
+    Lit(Arc<str>),
+    Thread,
+    Time,
+    Error,
+    Count,
+    Counter(u32),
+}
+
+/// What a placeholder renders from.
+pub(crate) struct TextEnv<'a> {
+    pub thread: &'a str,
+    pub time_ns: u64,
+    pub error: Option<&'a str>,
+    pub count: u64,
+    pub counter: &'a dyn Fn(u32) -> i64,
+}
+
+impl Text {
+    pub fn render(&self, env: &TextEnv<'_>) -> String {
+        let mut out = String::new();
+        for piece in self.0.iter() {
+            match piece {
+                Piece::Lit(s) => out.push_str(s),
+                Piece::Thread => out.push_str(env.thread),
+                Piece::Time => {
+                    let _ = write!(out, "{:.3}", env.time_ns as f64 / 1e9);
+                }
+                Piece::Error => out.push_str(env.error.unwrap_or("")),
+                Piece::Count => {
+                    let _ = write!(out, "{}", env.count);
+                }
+                Piece::Counter(c) => {
+                    let _ = write!(out, "{}", (env.counter)(*c));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A `looping_call` step's settings.
+#[derive(Clone, Debug)]
+pub(crate) struct LoopDef {
+    pub interval: u64,
+    pub now: bool,
+    pub count: Option<u64>,
+    pub body: Seq,
+    /// Where the step is in the scenario, shown in metrics.
+    pub label: String,
+}
+
+/// A declared plain thread (one per `count`).
+#[derive(Clone, Debug)]
+pub(crate) struct ThreadDef {
+    pub name: String,
+    pub count: u32,
+    pub start: u64,
+    pub body: Seq,
+}
+
+/// How requests arrive.
+#[derive(Clone, Debug)]
+pub(crate) enum ClientsDef {
+    Open { mean_gap: f64, poisson: bool, requests: Option<u64>, connections: u32, start: u64, network: u64 },
+    Closed { clients: u32, think: u64, exponential: bool, requests: Option<u64>, start: u64, network: u64 },
+}
+
+impl ClientsDef {
+    pub fn network(&self) -> u64 {
+        match self {
+            ClientsDef::Open { network, .. } | ClientsDef::Closed { network, .. } => *network,
+        }
+    }
+}
+
+/// The machine being simulated.
+#[derive(Clone, Debug)]
+pub(crate) struct MachineDef {
+    pub cores: u32,
+    pub time_slice: u64,
+    pub gil: bool,
+    pub switch_interval: u64,
+    pub counter_op: u64,
+}
+
+/// A whole compiled scenario.
+#[derive(Debug)]
+pub(crate) struct Program {
+    pub seed: u64,
+    pub duration: u64,
+    pub max_events: u64,
+    pub machine: MachineDef,
+    pub pool_threads: u32,
+    pub jitter: f64,
+    pub main: Seq,
+    pub threads: Vec<ThreadDef>,
+    pub handler: Option<Seq>,
+    pub clients: Option<ClientsDef>,
+    pub counters: Vec<Arc<str>>,
+    pub locks: Vec<Arc<str>>,
+    pub loops: Vec<LoopDef>,
+}

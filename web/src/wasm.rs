@@ -1,0 +1,194 @@
+//! The browser API (wasm-bindgen), a thin layer over [`Simulation`](crate::Simulation).
+//!
+//! ```js
+//! import init, { Simulation, presets, presetScenario, checkScenario } from './pkg/twine_web.js';
+//! await init();
+//! const list = presets();                    // [{name, title, explanation, variants: [{name, title, explanation}]}]
+//! const json = presetScenario('echo-blocking', 'deferred');
+//! const sim = new Simulation(json, 7);       // throws Error {name: 'ScenarioError', field, message}
+//! sim.step(100);                             // runs until 100 more events are visible
+//! const evs = sim.events(0);                 // [{t, kind, ...}] (t in nanoseconds)
+//! sim.seek(250);                             // milliseconds; backwards replays from the start
+//! sim.queues();                              // {t_ms, reactor: {inbox, due_timers, ...}, pool, threads, ...}
+//! sim.run();
+//! sim.metrics();                             // {requests: {p50_ms, ...}, reactor, pool, cores, gil, ...}
+//! ```
+//!
+//! Objects are built from JSON with `JSON.parse`, which is fast for large
+//! event lists; the `*Json` variants return the text itself.
+
+use js_sys::{Error, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+
+use crate::presets::{self, PresetInfo};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::Simulation;
+
+/// A JavaScript `Error` named `ScenarioError` whose `field` is the failing
+/// field's path (empty when the JSON itself is broken).
+fn scenario_error(e: &ScenarioError) -> JsValue {
+    let err = Error::new(&e.to_string());
+    err.set_name("ScenarioError");
+    let _ = Reflect::set(&err, &JsValue::from_str("field"), &JsValue::from_str(&e.field));
+    let _ = Reflect::set(&err, &JsValue::from_str("reason"), &JsValue::from_str(&e.message));
+    err.into()
+}
+
+fn parse(json: &str) -> Result<JsValue, JsValue> {
+    JSON::parse(json)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// A simulation of one scenario with one seed, for the page.
+#[wasm_bindgen(js_name = Simulation)]
+pub struct WasmSimulation {
+    sim: Simulation,
+}
+
+#[wasm_bindgen(js_class = Simulation)]
+impl WasmSimulation {
+    /// Loads a scenario (JSON text); `seed` overrides the scenario's.
+    /// Throws a `ScenarioError` naming the field at fault.
+    #[wasm_bindgen(constructor)]
+    pub fn new(scenario_json: &str, seed: Option<f64>) -> Result<WasmSimulation, JsValue> {
+        let scenario = Scenario::from_json(scenario_json).map_err(|e| scenario_error(&e))?;
+        let seed = seed.map(|s| s.max(0.0) as u64);
+        Ok(WasmSimulation { sim: Simulation::new(&scenario, seed) })
+    }
+
+    /// Runs to the end. Returns the number of visible events.
+    pub fn run(&mut self) -> u32 {
+        self.sim.run();
+        self.sim.event_count() as u32
+    }
+
+    /// Runs until at least `events` more events are visible (or the end).
+    /// Returns how many became visible.
+    pub fn step(&mut self, events: u32) -> u32 {
+        self.sim.step_events(events as usize) as u32
+    }
+
+    /// Takes `actions` scheduler actions (or fewer at the end). Returns how
+    /// many were taken.
+    #[wasm_bindgen(js_name = stepActions)]
+    pub fn step_actions(&mut self, actions: u32) -> u32 {
+        let mut n = 0;
+        while n < actions && self.sim.step() {
+            n += 1;
+        }
+        n
+    }
+
+    /// Moves to `t_ms` milliseconds of virtual time; backwards replays from
+    /// the start (same seed, same run).
+    pub fn seek(&mut self, t_ms: f64) {
+        self.sim.seek(twine_core::Time::from_secs_f64(t_ms / 1e3));
+    }
+
+    /// The virtual time, in milliseconds.
+    #[wasm_bindgen(getter, js_name = nowMs)]
+    pub fn now_ms(&self) -> f64 {
+        crate::metrics::t_ms(self.sim.now())
+    }
+
+    /// Whether the run has ended.
+    #[wasm_bindgen(getter)]
+    pub fn finished(&self) -> bool {
+        self.sim.is_finished()
+    }
+
+    /// Why it ended (`stopped`, `quiet`, `deadlock`, `duration`,
+    /// `event_limit`), or `undefined` while running.
+    #[wasm_bindgen(getter, js_name = endReason)]
+    pub fn end_reason(&self) -> Option<String> {
+        self.sim.end_reason().map(|r| to_json(&r).trim_matches('"').to_owned())
+    }
+
+    /// Visible events so far.
+    #[wasm_bindgen(getter, js_name = eventCount)]
+    pub fn event_count(&self) -> u32 {
+        self.sim.event_count() as u32
+    }
+
+    /// The seed in use.
+    #[wasm_bindgen(getter)]
+    pub fn seed(&self) -> f64 {
+        self.sim.seed() as f64
+    }
+
+    /// Events from index `cursor` on (at most `max`), as objects
+    /// `{t, kind, ...}` with `t` in nanoseconds.
+    pub fn events(&self, cursor: u32, max: Option<u32>) -> Result<JsValue, JsValue> {
+        parse(&self.events_json(cursor, max))
+    }
+
+    /// [`events`](Self::events) as JSON text.
+    #[wasm_bindgen(js_name = eventsJson)]
+    pub fn events_json(&self, cursor: u32, max: Option<u32>) -> String {
+        self.sim.events_json(cursor as usize, max.map_or(usize::MAX, |m| m as usize))
+    }
+
+    /// The metrics so far (final once finished).
+    pub fn metrics(&self) -> Result<JsValue, JsValue> {
+        parse(&self.metrics_json())
+    }
+
+    /// [`metrics`](Self::metrics) as JSON text.
+    #[wasm_bindgen(js_name = metricsJson)]
+    pub fn metrics_json(&self) -> String {
+        to_json(&self.sim.metrics())
+    }
+
+    /// The queues at the current time: the reactor's inbox, due timers and
+    /// pending I/O, the pool's queue, every thread's state, cores, GIL, locks.
+    pub fn queues(&self) -> Result<JsValue, JsValue> {
+        parse(&self.queues_json())
+    }
+
+    /// [`queues`](Self::queues) as JSON text.
+    #[wasm_bindgen(js_name = queuesJson)]
+    pub fn queues_json(&self) -> String {
+        to_json(&self.sim.queues())
+    }
+
+    /// The visible trace in Chrome Trace Event Format (opens in Perfetto).
+    #[wasm_bindgen(js_name = chromeTrace)]
+    pub fn chrome_trace(&self) -> String {
+        self.sim.chrome_trace().to_string()
+    }
+
+    /// The visible trace as JSON lines, after a header line.
+    pub fn jsonl(&self) -> String {
+        self.sim.jsonl()
+    }
+}
+
+/// The presets: `[{name, title, explanation, variants: [{name, title, explanation}]}]`.
+pub fn preset_list() -> Vec<PresetInfo> {
+    presets::all().iter().map(|p| p.info()).collect()
+}
+
+/// The presets, as objects.
+#[wasm_bindgen]
+pub fn presets() -> Result<JsValue, JsValue> {
+    parse(&to_json(&preset_list()))
+}
+
+/// A preset's scenario JSON, or one of its variants'. Throws a
+/// `ScenarioError` (field `preset` or `variant`) for unknown names.
+#[wasm_bindgen(js_name = presetScenario)]
+pub fn preset_scenario(name: &str, variant: Option<String>) -> Result<String, JsValue> {
+    let preset = presets::find(name)
+        .ok_or_else(|| scenario_error(&ScenarioError::new("preset", format!("no preset named `{name}`"))))?;
+    preset.scenario_json(variant.as_deref()).map_err(|e| scenario_error(&e))
+}
+
+/// Checks a scenario without running it. Throws a `ScenarioError` naming
+/// the field at fault.
+#[wasm_bindgen(js_name = checkScenario)]
+pub fn check_scenario(scenario_json: &str) -> Result<(), JsValue> {
+    Scenario::from_json(scenario_json).map(drop).map_err(|e| scenario_error(&e))
+}

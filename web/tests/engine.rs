@@ -1,0 +1,323 @@
+//! The simulated driver's semantics: time charged where it is spent, the
+//! reactor loop's order, the scheduler, the GIL, locks, stepping and seeking.
+#![cfg(not(target_arch = "wasm32"))]
+
+use twine_core::trace::{CallSource, TraceEvent, TraceRecord};
+use twine_core::Time;
+use twine_web::{EndReason, Metrics, Scenario, Simulation};
+
+fn run(json: &str) -> Simulation {
+    let scenario = Scenario::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    sim
+}
+
+fn lines(m: &Metrics) -> Vec<(f64, &str)> {
+    m.output.iter().map(|l| (l.t_ms, l.text.as_str())).collect()
+}
+
+fn finished(m: &Metrics, name: &str) -> f64 {
+    m.threads.iter().find(|t| t.name == name).and_then(|t| t.finished_ms).unwrap()
+}
+
+fn all_events(sim: &Simulation) -> Vec<TraceRecord> {
+    sim.events(0, usize::MAX)
+}
+
+#[test]
+fn work_on_the_reactor_thread_blocks_the_whole_loop() {
+    let sim = run(r#"{"main": [
+        {"call_later": {"ms": 0, "steps": [
+            {"print": "A starts"}, {"cpu": 10}, {"print": "A ends"},
+            {"call_later": {"ms": 0, "steps": [{"print": "C, scheduled by A"}]}},
+            {"call_later": {"ms": 5, "steps": [{"print": "D, 5 ms after A ended"}]}}
+        ]}},
+        {"call_later": {"ms": 5, "steps": [{"print": "B, due at 5 ms"}]}}
+    ]}"#);
+    let m = sim.metrics();
+    assert_eq!(
+        lines(&m),
+        [
+            (0.0, "A starts"),
+            (10.0, "A ends"),
+            // B was due at 5 ms but the reactor was inside A until 10 ms.
+            (10.0, "B, due at 5 ms"),
+            // A call scheduled during a turn runs in a later turn.
+            (10.0, "C, scheduled by A"),
+            // seconds() is live inside the long call: D is 5 ms after A's end.
+            (15.0, "D, 5 ms after A ended"),
+        ]
+    );
+    // From the reactor's side A is one call lasting 10 ms.
+    let calls: Vec<(u64, u64)> = all_events(&sim)
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::Call { source: CallSource::Timer, dur, .. } => Some((r.t.as_nanos(), dur)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls[0], (0, 10_000_000));
+    assert!(calls[1..].iter().all(|&(_, dur)| dur == 0));
+    assert_eq!(calls[1].0, 10_000_000);
+    assert_eq!(m.reactor.lag.max_ms, 5.0);
+    assert_eq!(m.reactor.busy_ms, 10.0);
+    assert_eq!(m.threads[0].cpu_ms, 10.0);
+}
+
+#[test]
+fn requests_are_delivered_only_when_the_reactor_is_back_in_poll() {
+    let sim = run(r#"{
+        "server": {"handler": [{"cpu": 10}, "respond"]},
+        "clients": {"open": {"rate_per_s": 1000, "arrival": "fixed", "requests": 3}}
+    }"#);
+    let m = sim.metrics();
+    // Sent at 0, 1, 2 ms; handled 0-10, 10-20, 20-30.
+    let mut latencies: Vec<u64> = all_events(&sim)
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::ClientResponse { latency, .. } => Some(latency / 1_000_000),
+            _ => None,
+        })
+        .collect();
+    latencies.sort_unstable();
+    assert_eq!(latencies, [10, 19, 28]);
+    assert_eq!(m.requests.completed, 3);
+    assert_eq!(m.requests.max_ms, 28.0);
+    // The second request waited in the socket from 1 ms to 10 ms.
+    assert_eq!(m.reactor.lag.max_ms, 18.0);
+}
+
+#[test]
+fn the_rest_of_a_long_call_is_held_back_from_readers_until_it_ends() {
+    let scenario =
+        Scenario::from_json(r#"{"main": [{"call_later": {"ms": 1, "steps": [{"cpu": 10}, {"print": "done"}]}}]}"#)
+            .unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run_until(Time::from_millis(5));
+    let seen = sim.event_count();
+    // The call started at 1 ms; its record and what follows wait for its duration.
+    assert!(sim.events(0, seen).iter().all(|r| !matches!(r.event, TraceEvent::Call { .. })));
+    assert!(sim.queues().reactor.in_call);
+    assert_eq!(sim.queues().reactor.call_ms, Some(4.0));
+    sim.run();
+    let call = sim.events(0, usize::MAX).into_iter().find(|r| matches!(r.event, TraceEvent::Call { .. })).unwrap();
+    assert_eq!(call.t, Time::from_millis(1));
+    assert!(matches!(call.event, TraceEvent::Call { dur: 10_000_000, .. }));
+}
+
+#[test]
+fn time_slices_share_a_core_round_robin() {
+    let sim = run(r#"{
+        "machine": {"cores": 1, "time_slice_ms": 10},
+        "threads": [{"name": "a", "steps": [{"cpu": 25}]}, {"name": "b", "steps": [{"cpu": 25}]}]
+    }"#);
+    let m = sim.metrics();
+    assert_eq!(finished(&m, "a"), 45.0);
+    assert_eq!(finished(&m, "b"), 50.0);
+    let preempts: Vec<(u64, u32)> = all_events(&sim)
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::ThreadPreempt { thread, .. } => Some((r.t.as_nanos() / 1_000_000, thread)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(preempts, [(10, 1), (20, 2), (30, 1), (40, 2)]);
+    assert_eq!(m.cores[0].utilization, 1.0);
+}
+
+#[test]
+fn the_gil_changes_hands_every_switch_interval_and_is_released_while_blocking() {
+    let sim = run(r#"{
+        "machine": {"cores": 2, "gil": true, "switch_interval_ms": 5},
+        "threads": [{"name": "a", "steps": [{"cpu": 20}]}, {"name": "b", "steps": [{"cpu": 20}]}]
+    }"#);
+    let m = sim.metrics();
+    assert_eq!(finished(&m, "a"), 35.0);
+    assert_eq!(finished(&m, "b"), 40.0);
+    let gil = m.gil.unwrap();
+    // The reactor hands it to `a` at 0 ms; then six forced switches; at 35 ms
+    // `a` is done and lets go by itself.
+    assert_eq!((gil.forced_switches, gil.switches), (6, 8));
+    let holders: Vec<(u64, u32)> = all_events(&sim)
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::GilAcquire { thread } if thread != 0 => Some((r.t.as_nanos() / 1_000_000, thread)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(holders, [(0, 1), (5, 2), (10, 1), (15, 2), (20, 1), (25, 2), (30, 1), (35, 2)]);
+
+    // A thread blocked in I/O does not hold the GIL: the other computes meanwhile.
+    let m = run(r#"{
+        "machine": {"cores": 2, "gil": true},
+        "threads": [{"name": "io", "steps": [{"io": 20}]}, {"name": "cpu", "steps": [{"cpu": 20}]}]
+    }"#)
+    .metrics();
+    assert_eq!(finished(&m, "cpu"), 20.0);
+    assert_eq!(finished(&m, "io"), 20.0);
+}
+
+#[test]
+fn locks_are_handed_over_first_come_first_served() {
+    let m = run(r#"{"threads": [
+        {"name": "first", "steps": [{"lock": {"name": "l", "steps": [{"sleep": 10}, {"print": "first releases"}]}}]},
+        {"name": "second", "start_ms": 1, "steps": [{"lock": {"name": "l", "steps": [{"print": "second"}]}}]},
+        {"name": "third", "start_ms": 2, "steps": [{"lock": {"name": "l", "steps": [{"print": "third"}]}}]}
+    ]}"#)
+    .metrics();
+    assert_eq!(lines(&m), [(10.0, "first releases"), (10.0, "second"), (10.0, "third")]);
+    let lock = &m.locks[0];
+    assert_eq!((lock.acquisitions, lock.contended), (3, 2));
+    assert_eq!(lock.wait_ms, 9.0 + 8.0);
+    assert_eq!(lock.max_wait_ms, 9.0);
+}
+
+#[test]
+fn a_lock_cycle_is_reported_as_a_deadlock() {
+    let sim = run(r#"{"threads": [
+        {"name": "ab", "steps": [{"lock": {"name": "a", "steps": [{"sleep": 1}, {"lock": {"name": "b", "steps": []}}]}}]},
+        {"name": "ba", "steps": [{"lock": {"name": "b", "steps": [{"sleep": 1}, {"lock": {"name": "a", "steps": []}}]}}]}
+    ]}"#);
+    assert_eq!(sim.end_reason(), Some(EndReason::Deadlock));
+    let q = sim.queues();
+    assert_eq!(q.locks.iter().map(|l| l.waiters.len()).sum::<usize>(), 2);
+}
+
+#[test]
+fn failures_nobody_handles_are_reported_and_the_loop_goes_on() {
+    let m = run(r#"{"main": [
+        {"call_later": {"ms": 1, "steps": [{"fail": "boom"}]}},
+        {"call_later": {"ms": 2, "steps": [{"defer_to_thread": [{"fail": "lost in a thread"}]}]}},
+        {"call_later": {"ms": 3, "steps": [{"fail": "caught"}, {"errback": [{"print": "handled {error}"}]}, {"print": "after"}]}},
+        {"call_later": {"ms": 10, "steps": [{"print": "still running"}, "stop"]}}
+    ]}"#)
+    .metrics();
+    let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["Unhandled Error: boom", "handled caught", "after", "still running"]);
+    // The thread's failure travelled back and was dropped unhandled in its Deferred.
+    assert_eq!(m.reactor.unhandled_errors, 2);
+    assert_eq!(m.end_reason, Some(EndReason::Stopped));
+}
+
+#[test]
+fn call_from_thread_runs_on_the_reactor_thread() {
+    let m = run(r#"{"threads": [{"name": "worker", "steps": [
+        {"sleep": 5}, {"call_from_thread": [{"print": "on {thread} at {time}"}, {"cpu": 2}, "stop"]}, {"print": "worker goes on"}
+    ]}]}"#)
+    .metrics();
+    let out: Vec<(f64, &str, &str)> = m.output.iter().map(|l| (l.t_ms, l.name.as_str(), l.text.as_str())).collect();
+    assert_eq!(out, [(5.0, "worker", "worker goes on"), (5.0, "reactor", "on reactor at 0.005")]);
+    assert_eq!(m.end_reason, Some(EndReason::Stopped));
+    assert_eq!(m.time_ms, 7.0);
+}
+
+#[test]
+fn closed_loop_clients_think_and_pay_the_network_both_ways() {
+    let m = run(r#"{
+        "server": {"handler": [{"cpu": 1}, "respond"]},
+        "clients": {"closed": {"clients": 1, "think_ms": 10, "requests": 3, "network_ms": 2}}
+    }"#)
+    .metrics();
+    assert_eq!(m.requests.completed, 3);
+    assert_eq!((m.requests.p50_ms, m.requests.max_ms), (5.0, 5.0));
+    // Three requests, each 5 ms plus 10 ms thinking in between.
+    assert!((m.time_ms - (m.output.first().map_or(0.0, |l| l.t_ms) + 35.0)).abs() < 10.0 || m.time_ms > 30.0);
+}
+
+#[test]
+fn a_looping_call_without_an_end_stops_at_the_duration() {
+    let sim = run(r#"{"duration_ms": 1000, "main": [{"looping_call": {"interval_ms": 100, "steps": []}}]}"#);
+    assert_eq!(sim.end_reason(), Some(EndReason::Duration));
+    assert_eq!(sim.now(), Time::from_millis(1000));
+    assert_eq!(sim.metrics().looping_calls[0].calls, 11);
+
+    let sim = run(r#"{"max_events": 200, "main": [{"looping_call": {"interval_ms": 1, "steps": []}}]}"#);
+    assert_eq!(sim.end_reason(), Some(EndReason::EventLimit));
+}
+
+#[test]
+fn stepping_and_seeking_move_through_the_same_run() {
+    let scenario = twine_web::presets::find("pool-saturation").unwrap().scenario(None).unwrap();
+    let mut full = Simulation::new(&scenario, None);
+    full.run();
+    let everything = full.events(0, usize::MAX);
+
+    let mut sim = Simulation::new(&scenario, None);
+    let mut seen = sim.events(0, sim.event_count());
+    while !sim.is_finished() {
+        let before = sim.event_count();
+        let got = sim.step_events(7);
+        assert_eq!(sim.event_count(), before + got);
+        seen.extend(sim.events(before, before + got));
+    }
+    assert_eq!(seen.len(), everything.len());
+    assert!(seen == everything);
+
+    // The queues at a point in time, forward and backward.
+    let mut sim = Simulation::new(&scenario, None);
+    sim.seek(Time::from_millis(150));
+    let q = sim.queues();
+    assert_eq!(q.t_ms, 150.0);
+    assert_eq!((q.pool.queue.len(), q.pool.busy), (4, 4));
+    assert_eq!(q.threads.iter().filter(|t| t.reason == Some("io")).count(), 4);
+    assert_eq!(q.reactor.phase, "poll");
+    sim.seek(Time::from_millis(50));
+    let q = sim.queues();
+    assert_eq!((q.t_ms, q.pool.queue.len()), (50.0, 8));
+    assert!(sim.events(0, usize::MAX) == everything[..sim.event_count()]);
+    sim.seek(Time::from_millis(1000));
+    assert!(sim.is_finished());
+    assert!(sim.events(0, usize::MAX) == everything);
+}
+
+#[test]
+fn the_queues_show_due_timers_and_the_reactor_busy() {
+    let scenario = Scenario::from_json(
+        r#"{"main": [
+            {"call_later": {"ms": 1, "steps": [{"cpu": 10}]}},
+            {"call_later": {"ms": 2, "steps": []}},
+            {"call_later": {"ms": 50, "steps": []}}
+        ]}"#,
+    )
+    .unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.seek(Time::from_millis(5));
+    let q = sim.queues();
+    assert!(q.reactor.in_call);
+    assert_eq!(q.reactor.due_timers.len(), 1);
+    assert_eq!(q.reactor.due_timers[0].due_ms, 2.0);
+    assert_eq!(q.reactor.timers_pending, 2);
+    let reactor = &q.threads[0];
+    assert_eq!((reactor.state, reactor.core), ("running", Some(0)));
+    assert_eq!(reactor.cpu_left_ms, Some(6.0));
+    assert_eq!(q.cores[0], Some(0));
+}
+
+#[test]
+fn a_scenario_using_every_step_runs_to_its_end() {
+    let sim = run(r#"{
+        "seed": 9, "duration_ms": 1000, "jitter": 0.1,
+        "machine": {"cores": 2, "time_slice_ms": 4, "gil": true, "counter_op_ns": 0},
+        "pool": {"threads": 3},
+        "main": [
+            {"print": "{{literal}} at {time} on {thread}: {counter:c}"},
+            {"call_when_running": [{"looping_call": {"interval_ms": 10, "now": false, "count": 2, "steps": [{"print": "tick {count}"}]}}]},
+            {"call_later": {"ms": 5, "steps": [{"defer_later": 1}, {"fail": "x"}, {"errback": [{"print": "got {error}"}]}]}},
+            {"on_shutdown": [{"call_in_thread": [{"io": 1}]}]},
+            {"repeat": {"times": 2, "steps": [{"lock": {"name": "l", "steps": [{"increment": "c"}, {"read": "c"}, {"write": "c"}]}}]}}
+        ],
+        "threads": [{"name": "w", "count": 2, "start_ms": 30, "steps": [{"sleep": 1}, {"call_from_thread": ["stop"]}]}],
+        "server": {"handler": [{"cpu": 0.1}, {"defer_to_thread": [{"io": 2}]}, "respond"]},
+        "clients": {"closed": {"clients": 2, "think_ms": 5, "think": "exponential", "requests": 3, "network_ms": 1}}
+    }"#);
+    let m = sim.metrics();
+    assert_eq!(m.end_reason, Some(EndReason::Stopped));
+    assert_eq!(m.counters[0].value, 4);
+    assert_eq!(m.requests.completed, 6);
+    let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts[0], "{literal} at 0.000 on reactor: 0");
+    assert!(texts.contains(&"got x") && texts.contains(&"tick 1"));
+    // The first thread's stop() ended the run; the second one's call never ran.
+    assert_eq!(m.threads.iter().filter(|t| t.finished_ms.is_some()).count(), m.threads.len());
+}

@@ -1,0 +1,172 @@
+//! The browser API, from JavaScript's side: what the page calls and the
+//! shapes it gets back. Runs in headless Chromium (`cargo xtask test`).
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+use twine_web::wasm::{check_scenario, preset_scenario, presets, WasmSimulation as Simulation};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn path(value: &JsValue, keys: &[&str]) -> JsValue {
+    keys.iter().fold(value.clone(), |v, k| get(&v, k))
+}
+
+fn num(value: &JsValue, keys: &[&str]) -> f64 {
+    path(value, keys).as_f64().unwrap_or_else(|| panic!("{keys:?} is not a number"))
+}
+
+fn text(value: &JsValue, keys: &[&str]) -> String {
+    path(value, keys).as_string().unwrap_or_else(|| panic!("{keys:?} is not a string"))
+}
+
+fn array(value: JsValue) -> Array {
+    value.dyn_into::<Array>().expect("an array")
+}
+
+#[wasm_bindgen_test]
+fn presets_come_with_titles_explanations_and_variants() {
+    let list = array(presets().unwrap());
+    assert_eq!(list.length(), 8);
+    let names: Vec<String> = list.iter().map(|p| text(&p, &["name"])).collect();
+    for name in ["sleeping-threads", "counter-race", "echo-blocking", "gil-cpu-bound", "looping-call-drift"] {
+        assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
+    }
+    for p in list.iter() {
+        assert!(!text(&p, &["title"]).is_empty());
+        assert!(text(&p, &["explanation"]).len() > 100);
+        let _ = array(get(&p, "variants"));
+    }
+    let echo = list.iter().find(|p| text(p, &["name"]) == "echo-blocking").unwrap();
+    let variants = array(get(&echo, "variants"));
+    assert!(variants.iter().any(|v| text(&v, &["name"]) == "deferred" && !text(&v, &["title"]).is_empty()));
+
+    let json = preset_scenario("echo-blocking", Some("deferred".into())).unwrap();
+    let parsed = JSON::parse(&json).unwrap();
+    assert_eq!(text(&parsed, &["name"]), "echo-blocking/deferred");
+    assert!(get(&parsed, "variants").is_undefined());
+    let base = preset_scenario("echo-blocking", None).unwrap();
+    assert!(JSON::parse(&base).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn bad_scenarios_throw_errors_naming_the_field() {
+    let cases = [
+        (r#"{"machine": {"cores": 0}}"#, "machine.cores"),
+        (r#"{"main": [{"cpu": 1}, {"cpux": 1}]}"#, "main[1]"),
+        (r#"{"threads": [{"name": "t", "steps": [{"call_later": {"ms": 1, "steps": []}}]}]}"#, "threads[0].steps[0]"),
+        (r#"{"machine": {"cores": 2"#, "machine"),
+    ];
+    for (json, field) in cases {
+        let thrown = Simulation::new(json, None).err().expect("an exception");
+        let error = thrown.dyn_into::<js_sys::Error>().expect("an Error");
+        assert_eq!(String::from(error.name()), "ScenarioError");
+        assert_eq!(text(&error, &["field"]), field, "{json}");
+        assert!(String::from(error.message()).starts_with(&format!("{field}: ")));
+        assert!(!text(&error, &["reason"]).is_empty());
+        assert!(check_scenario(json).is_err());
+    }
+    assert!(check_scenario(r#"{"main": [{"print": "ok"}]}"#).is_ok());
+    let unknown = preset_scenario("nope", None).err().unwrap();
+    assert_eq!(text(&unknown, &["field"]), "preset");
+    let unknown = preset_scenario("echo-blocking", Some("nope".into())).err().unwrap();
+    assert_eq!(text(&unknown, &["field"]), "variant");
+}
+
+#[wasm_bindgen_test]
+fn step_seek_events_and_queues_follow_the_run() {
+    let json = preset_scenario("pool-saturation", None).unwrap();
+    let mut sim = Simulation::new(&json, Some(3.0)).unwrap();
+    assert_eq!(sim.seed(), 3.0);
+    assert!(!sim.finished());
+    assert!(sim.end_reason().is_none());
+
+    let before = sim.event_count();
+    let got = sim.step(10);
+    assert!(got >= 10);
+    assert_eq!(sim.event_count(), before + got);
+    let events = array(sim.events(0, None).unwrap());
+    assert_eq!(events.length(), sim.event_count());
+    let first = events.get(0);
+    assert_eq!(text(&first, &["kind"]), "thread_spawned");
+    assert_eq!(num(&first, &["t"]), 0.0);
+    let page = array(sim.events(2, Some(3)).unwrap());
+    assert_eq!(page.length(), 3);
+    assert_eq!(JSON::stringify(&page.get(0)).unwrap(), JSON::stringify(&events.get(2)).unwrap());
+    assert_eq!(sim.events_json(sim.event_count(), None), "[]");
+
+    sim.seek(150.0);
+    assert_eq!(sim.now_ms(), 150.0);
+    let q = sim.queues().unwrap();
+    assert_eq!(num(&q, &["t_ms"]), 150.0);
+    assert_eq!(array(path(&q, &["pool", "queue"])).length(), 4);
+    assert_eq!(num(&q, &["pool", "busy"]), 4.0);
+    assert_eq!(text(&q, &["reactor", "phase"]), "poll");
+    let threads = array(get(&q, "threads"));
+    assert_eq!(text(&threads.get(0), &["name"]), "reactor");
+    assert!(threads.iter().filter(|t| get(t, "reason").as_string().as_deref() == Some("io")).count() == 4);
+    let _ = array(path(&q, &["reactor", "due_timers"]));
+    assert!(num(&q, &["reactor", "inbox"]) >= 0.0);
+
+    // Backwards: the same run, replayed.
+    let at_150 = sim.event_count();
+    sim.seek(50.0);
+    assert_eq!(array(path(&sim.queues().unwrap(), &["pool", "queue"])).length(), 8);
+    assert!(sim.event_count() < at_150);
+    sim.seek(150.0);
+    assert_eq!(sim.event_count(), at_150);
+
+    let total = sim.run();
+    assert!(sim.finished());
+    assert_eq!(sim.end_reason().as_deref(), Some("quiet"));
+    assert_eq!(total, sim.event_count());
+    assert_eq!(sim.step(5), 0);
+    assert_eq!(sim.step_actions(5), 0);
+}
+
+#[wasm_bindgen_test]
+fn metrics_and_exports_have_the_documented_shape() {
+    let json = preset_scenario("echo-blocking", Some("blocking".into())).unwrap();
+    let mut sim = Simulation::new(&json, None).unwrap();
+    sim.run();
+    let m = sim.metrics().unwrap();
+    assert_eq!(num(&m, &["requests", "completed"]), 1000.0);
+    let p99 = num(&m, &["requests", "p99_ms"]);
+    assert!(p99 > num(&m, &["requests", "p50_ms"]) && p99 <= num(&m, &["requests", "max_ms"]));
+    assert!(array(path(&m, &["requests", "histogram"])).length() > 3);
+    assert!(num(&m, &["reactor", "lag", "p99_ms"]) > 10.0);
+    assert!(array(path(&m, &["reactor", "lag", "series"])).length() > 10);
+    assert_eq!(array(get(&m, "cores")).length(), 4);
+    assert!(get(&m, "gil").is_null());
+    assert_eq!(text(&m, &["end_reason"]), "quiet");
+    // The same numbers as JSON text, as twine-sim prints them.
+    assert_eq!(JSON::stringify(&m).unwrap(), JSON::stringify(&JSON::parse(&sim.metrics_json()).unwrap()).unwrap());
+
+    let chrome = JSON::parse(&sim.chrome_trace()).unwrap();
+    assert!(array(get(&chrome, "traceEvents")).length() > 1000);
+    let jsonl = sim.jsonl();
+    assert!(jsonl.starts_with(r#"{"schema":"twine-trace","version":1}"#));
+    assert_eq!(jsonl.lines().count() as u32, sim.event_count() + 1);
+
+    // Deterministic: the same scenario and seed, the same metrics.
+    let mut again = Simulation::new(&json, None).unwrap();
+    again.run();
+    assert_eq!(again.metrics_json(), sim.metrics_json());
+}
+
+#[wasm_bindgen_test]
+fn a_hundred_thousand_events_come_out_in_one_call() {
+    let json = preset_scenario("counter-race", Some("nogil-locked".into())).unwrap();
+    let mut sim = Simulation::new(&json, None).unwrap();
+    sim.run();
+    let events = array(sim.events(0, None).unwrap());
+    assert!(events.length() > 50_000);
+    assert_eq!(events.length(), sim.event_count());
+    assert!(!text(&events.get(events.length() - 1), &["kind"]).is_empty());
+}
