@@ -85,7 +85,8 @@ impl WasmSimulation {
     /// Moves to `t_ms` milliseconds of virtual time; backwards replays from
     /// the start (same seed, same run).
     pub fn seek(&mut self, t_ms: f64) {
-        self.sim.seek(twine_core::Time::from_secs_f64(t_ms / 1e3));
+        // Float-to-int casts saturate: NaN seeks to 0, Infinity to the end.
+        self.sim.seek(twine_core::Time::from_nanos((t_ms.max(0.0) * 1e6).round() as u64));
     }
 
     /// The virtual time, in milliseconds.

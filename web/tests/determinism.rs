@@ -60,6 +60,21 @@ fn every_preset_and_variant_is_deterministic() {
 }
 
 #[test]
+fn every_trace_is_in_time_order() {
+    // The page finds events by time with a binary search.
+    for preset in presets::all() {
+        let mut variants: Vec<Option<String>> = vec![None];
+        variants.extend(preset.variants().into_iter().map(|v| Some(v.name)));
+        for variant in variants {
+            let mut sim = Simulation::new(&preset.scenario(variant.as_deref()).unwrap(), None);
+            sim.run();
+            let events = sim.events(0, usize::MAX);
+            assert!(events.windows(2).all(|w| w[0].t <= w[1].t), "{}/{variant:?}", preset.name);
+        }
+    }
+}
+
+#[test]
 fn simulations_stepped_side_by_side_trace_as_if_alone() {
     // The playground's comparison view steps two simulations in turn on one thread.
     let scenario = Scenario::from_json(MIXED).unwrap();

@@ -214,15 +214,59 @@ fn call_from_thread_runs_on_the_reactor_thread() {
 
 #[test]
 fn closed_loop_clients_think_and_pay_the_network_both_ways() {
-    let m = run(r#"{
+    let sim = run(r#"{
         "server": {"handler": [{"cpu": 1}, "respond"]},
         "clients": {"closed": {"clients": 1, "think_ms": 10, "requests": 3, "network_ms": 2}}
-    }"#)
-    .metrics();
+    }"#);
+    let m = sim.metrics();
+    // 2 ms there, 1 ms of work, 2 ms back.
     assert_eq!(m.requests.completed, 3);
     assert_eq!((m.requests.p50_ms, m.requests.max_ms), (5.0, 5.0));
-    // Three requests, each 5 ms plus 10 ms thinking in between.
-    assert!((m.time_ms - (m.output.first().map_or(0.0, |l| l.t_ms) + 35.0)).abs() < 10.0 || m.time_ms > 30.0);
+    // Each request follows the previous answer after 10 ms of thinking.
+    let sent: Vec<u64> = all_events(&sim)
+        .iter()
+        .filter(|r| matches!(r.event, TraceEvent::ClientRequest { .. }))
+        .map(|r| r.t.as_nanos())
+        .collect();
+    assert_eq!(sent.len(), 3);
+    assert_eq!((sent[1] - sent[0], sent[2] - sent[1]), (15_000_000, 15_000_000));
+    // The first request leaves within one think time of the start.
+    assert!(sent[0] < 10_000_000);
+    assert_eq!(m.time_ms, sent[2] as f64 / 1e6 + 5.0);
+}
+
+#[test]
+fn a_shutdown_trigger_that_takes_time_holds_the_stop_back() {
+    // Waiting without blocking (a Deferred): the reactor keeps running meanwhile.
+    let json = r#"{"main": [
+        {"on_shutdown": [{"print": "draining"}, WAIT, {"print": "drained"}]},
+        {"call_later": {"ms": 10, "steps": ["stop"]}},
+        {"call_later": {"ms": 20, "steps": [{"print": "a timer due during the shutdown"}]}}
+    ]}"#;
+    let m = run(&json.replace("WAIT", r#"{"defer_later": 30}"#)).metrics();
+    assert_eq!(lines(&m), [(10.0, "draining"), (20.0, "a timer due during the shutdown"), (40.0, "drained")]);
+    assert_eq!((m.end_reason, m.time_ms), (Some(EndReason::Stopped), 40.0));
+    // Blocking in the trigger: nothing else runs, and the reactor stops right after.
+    let m = run(&json.replace("WAIT", r#"{"cpu": 30}"#)).metrics();
+    assert_eq!(lines(&m), [(10.0, "draining"), (40.0, "drained")]);
+    assert_eq!((m.end_reason, m.time_ms), (Some(EndReason::Stopped), 40.0));
+}
+
+#[test]
+fn under_the_gil_the_reactor_waits_for_a_computing_pool_thread() {
+    // A pool thread computes 50 ms; a request arriving meanwhile needs the GIL
+    // for the reactor to handle it, which it gets at the next switch interval.
+    let json = r#"{
+        "machine": {"cores": 4, "gil": GIL},
+        "main": [{"call_when_running": [{"defer_to_thread": [{"cpu": 50}]}]}],
+        "server": {"handler": ["respond"]},
+        "clients": {"open": {"rate_per_s": 1000, "arrival": "fixed", "requests": 1, "start_ms": 10}}
+    }"#;
+    let with_gil = run(&json.replace("GIL", "true")).metrics();
+    let without = run(&json.replace("GIL", "false")).metrics();
+    assert_eq!(without.requests.max_ms, 0.0);
+    assert_eq!(with_gil.requests.max_ms, 5.0);
+    assert_eq!(with_gil.gil.unwrap().forced_switches, 1);
 }
 
 #[test]
