@@ -34,8 +34,11 @@
 //! ```
 
 pub(crate) mod clients;
+pub(crate) mod gil;
 pub(crate) mod interp;
+pub(crate) mod pool;
 pub(crate) mod reactor_thread;
+pub(crate) mod run;
 pub(crate) mod sched;
 pub(crate) mod shared;
 pub(crate) mod store;
@@ -45,23 +48,22 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
-use twine_core::defer::Failure;
 use twine_core::reactor::Effect;
-use twine_core::threads::Job;
-use twine_core::trace::{JsonLines, TraceEvent, TraceRecord, TraceSink};
+use twine_core::trace::{JsonLines, TraceRecord, TraceSink};
 use twine_core::{Reactor, Time};
 
-use crate::program::{Op, Program, Seq};
+use crate::program::Program;
 use crate::rng::Rng;
 use crate::scenario::{Scenario, ScenarioError};
 use clients::{ClientEv, ClientState};
-use interp::{ActOutcome, Activation, Ctx, End};
-use reactor_thread::{Phase, ReactorLoop};
-use sched::{Block, Core, Gil, Kind, State, Thread};
-use shared::{JobProgram, ServerProtocol, Shared, SimPool};
+use gil::Gil;
+use interp::{Activation, Ctx, End};
+use pool::PoolState;
+use reactor_thread::ReactorLoop;
+use sched::{Block, Core, Kind, State, Thread};
+use shared::{ServerProtocol, Shared, SimPool};
 use store::{StoreSink, TraceStore};
 
 /// Why a simulation ended.
@@ -120,15 +122,6 @@ impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
         (self.t, self.seq).cmp(&(other.t, other.seq))
     }
-}
-
-#[derive(Default)]
-pub(crate) struct PoolState {
-    pub workers: Vec<u32>,
-    pub idle: VecDeque<u32>,
-    pub completed: u64,
-    pub depth: Vec<(Time, u32)>,
-    pub submitted: u64,
 }
 
 /// A running simulation of one scenario with one seed.
@@ -473,147 +466,6 @@ impl Simulation {
             self.close_call(call);
         }
         self.end = Some(reason);
-    }
-
-    // ------------------------------------------------------------------
-    // Activations ending, the pool
-    // ------------------------------------------------------------------
-
-    pub(crate) fn finish_activation(&mut self, tid: u32, mut act: Activation) {
-        let outcome = act.outcome();
-        match std::mem::replace(&mut act.end, End::Call) {
-            End::Call => {
-                if let ActOutcome::Failed(failure) = outcome {
-                    self.sh.unhandled_error(&failure);
-                }
-            }
-            End::Link(link) => match outcome {
-                ActOutcome::Ok => {
-                    let _ = link.callback(());
-                }
-                ActOutcome::Failed(failure) => {
-                    let _ = link.errback(failure);
-                }
-                ActOutcome::Pending(d) => {
-                    d.add_both(move |result| {
-                        let _ = link.fire(result);
-                        Ok::<(), Failure>(())
-                    });
-                }
-            },
-            End::Main => {
-                if let ActOutcome::Failed(failure) = outcome {
-                    self.sh.unhandled_error(&failure);
-                }
-                self.rl.phase = Phase::Poll;
-            }
-            End::Job(slot) => {
-                if let (ActOutcome::Failed(failure), Some(slot)) = (outcome, slot) {
-                    *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(failure.message().to_owned());
-                }
-                if let Some(job) = self.threads[tid as usize].job.take() {
-                    // The result goes back through the reactor's inbox, as from a real pool.
-                    job.run(tid);
-                    self.sh.inbox_pushed.set(true);
-                    self.pool.completed += 1;
-                    self.update_pool_stats();
-                }
-            }
-            End::Thread => {}
-        }
-    }
-
-    pub(crate) fn thread_advance(&mut self, tid: u32) {
-        if self.continue_activation(tid) {
-            return;
-        }
-        match self.threads[tid as usize].kind {
-            Kind::Pool => {
-                let next = if self.reactor.is_stopped() { None } else { self.sh.pool_queue.borrow_mut().pop_front() };
-                match next {
-                    Some(job) => {
-                        self.assign_job(tid, job);
-                        self.note_pool_depth();
-                        self.queue_now(tid);
-                    }
-                    None if self.reactor.is_stopped() => self.exit_thread(tid),
-                    None => {
-                        self.block(tid, Block::Idle);
-                        self.pool.idle.push_back(tid);
-                        self.update_pool_stats();
-                    }
-                }
-            }
-            Kind::Plain | Kind::Reactor => self.exit_thread(tid),
-        }
-    }
-
-    /// Hands queued jobs to idle pool threads, starting threads up to the limit.
-    fn dispatch_pool(&mut self) {
-        loop {
-            if self.sh.pool_queue.borrow().is_empty() {
-                break;
-            }
-            let (tid, fresh) = if let Some(tid) = self.pool.idle.pop_front() {
-                (tid, false)
-            } else if (self.pool.workers.len() as u32) < self.program.pool_threads && !self.reactor.is_stopped() {
-                // Twisted's pool starts its threads on demand, up to its size.
-                let tid = self.threads.len() as u32;
-                let name: Rc<str> = format!("pool-{}", self.pool.workers.len() + 1).into();
-                self.sh.thread_names.borrow_mut().push(Rc::clone(&name));
-                self.threads.push(Thread::new(name, Kind::Pool));
-                self.pool.workers.push(tid);
-                self.spawn(tid);
-                (tid, true)
-            } else {
-                break;
-            };
-            let Some(job) = self.sh.pool_queue.borrow_mut().pop_front() else { break };
-            self.assign_job(tid, job);
-            if !fresh {
-                self.make_ready(tid);
-            }
-        }
-        self.note_pool_depth();
-    }
-
-    fn assign_job(&mut self, tid: u32, job: Job) {
-        self.pool.submitted += 1;
-        self.emit(TraceEvent::JobStarted { job: job.id(), thread: tid });
-        let (body, slot) = match job.hint() {
-            Some(hint) => {
-                if let Some(program) = hint.downcast_ref::<JobProgram>() {
-                    (program.body.clone(), Some(Arc::clone(&program.failure)))
-                } else if let Some(cost) = hint.downcast_ref::<Duration>() {
-                    (Seq::new(vec![Op::Cpu(cost.as_nanos() as u64)]), None)
-                } else {
-                    (Seq::empty(), None)
-                }
-            }
-            None => (Seq::empty(), None),
-        };
-        let t = &mut self.threads[tid as usize];
-        t.act = Some(Activation::new(body, Ctx::default(), End::Job(slot)));
-        t.job = Some(job);
-        self.update_pool_stats();
-    }
-
-    fn note_pool_depth(&mut self) {
-        let depth = self.sh.pool_queue.borrow().len() as u32;
-        if self.pool.depth.last().is_none_or(|&(_, d)| d != depth) {
-            self.pool.depth.push((self.now, depth));
-        }
-    }
-
-    fn update_pool_stats(&self) {
-        let busy = self.pool.workers.iter().filter(|&&w| self.threads[w as usize].job.is_some()).count();
-        self.sh.pool_stats.set(twine_core::threads::PoolStats {
-            threads: self.pool.workers.len(),
-            queued: 0,
-            busy,
-            completed: self.pool.completed,
-        });
     }
 }
 

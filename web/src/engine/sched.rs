@@ -1,19 +1,12 @@
-//! Threads, cores and the GIL: the OS scheduler and CPython's lock.
+//! Threads and cores: the OS scheduler.
 //!
 //! A thread needs a core to execute anything. A thread that becomes ready
 //! takes a free core (the lowest numbered) or waits in a FIFO run queue; a
 //! running thread whose time slice ends while others wait goes to the back
-//! of the queue (round robin). With the GIL on, a thread must also hold the
-//! GIL to execute: it takes it when free, otherwise it waits (off its core,
-//! as on a condition variable). A waiter that has waited a switch interval
-//! without a switch makes the holder drop the GIL at its next chance: at
-//! once in the middle of `cpu` work, after the current step for a counter
-//! step (one bytecode-sized step no switch can split). The GIL is handed to
-//! the longest waiter. Blocking (I/O, sleep, a lock, the reactor's poll, an
-//! idle pool thread) releases it.
+//! of the queue (round robin). CPU work runs in bursts that end when the
+//! work is done, the slice ends, or the GIL is taken away (see `gil`).
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::rc::Rc;
 
 use twine_core::threads::Job;
@@ -153,18 +146,6 @@ pub(crate) struct Core {
     pub busy_ns: u64,
 }
 
-#[derive(Default)]
-pub(crate) struct Gil {
-    pub on: bool,
-    pub holder: Option<u32>,
-    pub waiters: VecDeque<u32>,
-    pub drop_requested: bool,
-    pub epoch: u64,
-    pub deadline: Option<Time>,
-    pub switches: u64,
-    pub forced: u64,
-}
-
 impl Simulation {
     pub(crate) fn emit(&self, event: TraceEvent) {
         self.store.borrow_mut().push(self.now, event);
@@ -194,7 +175,7 @@ impl Simulation {
         }
     }
 
-    fn put_on_core(&mut self, tid: u32, core: u32) {
+    pub(super) fn put_on_core(&mut self, tid: u32, core: u32) {
         self.cores[core as usize].thread = Some(tid);
         let slice_end = self.now + std::time::Duration::from_nanos(self.program.machine.time_slice);
         self.threads[tid as usize].state = State::Running { core, since: self.now, slice_end };
@@ -203,7 +184,7 @@ impl Simulation {
     }
 
     /// Takes `tid` off its core, accounting the core's busy time. Returns the core.
-    fn off_core(&mut self, tid: u32) -> Option<u32> {
+    pub(super) fn off_core(&mut self, tid: u32) -> Option<u32> {
         let State::Running { core, since, .. } = self.threads[tid as usize].state else { return None };
         let c = &mut self.cores[core as usize];
         c.busy_ns += self.now.saturating_since(since).as_nanos() as u64;
@@ -211,7 +192,7 @@ impl Simulation {
         Some(core)
     }
 
-    fn fill_core(&mut self, core: u32) {
+    pub(super) fn fill_core(&mut self, core: u32) {
         if self.cores[core as usize].thread.is_none() {
             if let Some(next) = self.run_queue.pop_front() {
                 self.put_on_core(next, core);
@@ -252,7 +233,7 @@ impl Simulation {
     }
 
     /// The time slice ran out and others wait: to the back of the run queue.
-    fn preempt(&mut self, tid: u32) {
+    pub(super) fn preempt(&mut self, tid: u32) {
         let Some(core) = self.off_core(tid) else { return };
         self.emit(TraceEvent::ThreadPreempt { thread: tid, core });
         let t = &mut self.threads[tid as usize];
@@ -313,7 +294,9 @@ impl Simulation {
             if let BurstOp::Counter { op, counter, read } = op {
                 self.counter_step(tid, op, counter, read);
             }
-            self.queue_now(tid);
+            // Nothing else is queued at this instant (events are handled only
+            // when the run-now queue is empty): go straight on.
+            self.advance(tid);
         } else if !self.run_queue.is_empty() {
             self.preempt(tid);
         } else {
@@ -350,228 +333,6 @@ impl Simulation {
             drop(counters);
             let name = self.program.counters[counter as usize].to_string();
             self.emit(TraceEvent::Counter { name: Cow::Owned(name), value });
-        }
-    }
-
-    // ------------------------------------------------------------------
-    // The GIL
-    // ------------------------------------------------------------------
-
-    /// Takes the GIL if it is free; otherwise queues `tid` for it, off its core.
-    pub(crate) fn gil_acquire(&mut self, tid: u32) -> bool {
-        if self.gil.holder.is_none() {
-            self.gil_take(tid);
-            return true;
-        }
-        self.block(tid, Block::Gil);
-        self.gil_enqueue(tid);
-        false
-    }
-
-    fn gil_enqueue(&mut self, tid: u32) {
-        self.threads[tid as usize].gil_since = self.now;
-        self.gil.waiters.push_back(tid);
-        if self.gil.deadline.is_none() {
-            self.gil_schedule_deadline();
-        }
-    }
-
-    fn gil_schedule_deadline(&mut self) {
-        self.gil.epoch += 1;
-        let at = self.now + std::time::Duration::from_nanos(self.program.machine.switch_interval);
-        self.gil.deadline = Some(at);
-        let epoch = self.gil.epoch;
-        self.schedule(at, Ev::Gil { epoch });
-    }
-
-    fn gil_take(&mut self, tid: u32) {
-        let now = self.now;
-        let t = &mut self.threads[tid as usize];
-        t.holds_gil = true;
-        t.gil_since = now;
-        self.gil.holder = Some(tid);
-        self.gil.drop_requested = false;
-        self.gil.epoch += 1;
-        self.gil.deadline = None;
-        self.emit(TraceEvent::GilAcquire { thread: tid });
-        if !self.gil.waiters.is_empty() {
-            self.gil_schedule_deadline();
-        }
-    }
-
-    /// Lets go of the GIL, handing it to the longest waiter, who becomes ready.
-    pub(crate) fn gil_release(&mut self, tid: u32) {
-        let now = self.now;
-        let t = &mut self.threads[tid as usize];
-        t.holds_gil = false;
-        t.gil_hold_ns += now.saturating_since(t.gil_since).as_nanos() as u64;
-        self.gil.holder = None;
-        self.emit(TraceEvent::GilRelease { thread: tid });
-        if let Some(next) = self.gil.waiters.pop_front() {
-            let waiter = &mut self.threads[next as usize];
-            waiter.gil_wait_ns += now.saturating_since(waiter.gil_since).as_nanos() as u64;
-            self.gil.switches += 1;
-            self.gil_take(next);
-            self.make_ready(next);
-        } else {
-            self.gil.epoch += 1;
-            self.gil.deadline = None;
-        }
-    }
-
-    /// A waiter has waited a switch interval: the holder must drop the GIL.
-    pub(crate) fn gil_deadline(&mut self, epoch: u64) {
-        if epoch != self.gil.epoch {
-            return;
-        }
-        self.gil.deadline = None;
-        let Some(holder) = self.gil.holder else { return };
-        if self.gil.waiters.is_empty() {
-            return;
-        }
-        let now = self.now;
-        let t = &mut self.threads[holder as usize];
-        let computing = match (t.state, t.work) {
-            (State::Running { .. }, Some(Burst { op: BurstOp::Cpu, fresh: false, left, since })) => {
-                // Work that ends right now finishes first.
-                left > now.saturating_since(since).as_nanos() as u64
-            }
-            _ => false,
-        };
-        if computing {
-            if let Some(burst) = t.work.as_mut() {
-                let ran = now.saturating_since(burst.since).as_nanos() as u64;
-                burst.left -= ran;
-                burst.since = now;
-                t.cpu_ns += ran;
-            }
-            self.gil_forced_drop(holder);
-        } else {
-            // Mid-step, off its core, or between steps: it drops the GIL
-            // before it next computes.
-            self.gil.drop_requested = true;
-        }
-    }
-
-    /// The holder drops the GIL on request and queues for it again.
-    pub(crate) fn gil_forced_drop(&mut self, tid: u32) {
-        self.gil.forced += 1;
-        let core = self.off_core(tid);
-        if core.is_some() {
-            self.emit(TraceEvent::ThreadBlock { thread: tid, reason: Cow::Borrowed(Block::Gil.reason()) });
-        }
-        let t = &mut self.threads[tid as usize];
-        t.state = State::Blocked(Block::Gil);
-        t.gen += 1;
-        self.gil_release(tid);
-        self.gil_enqueue(tid);
-        if let Some(core) = core {
-            self.fill_core(core);
-        }
-    }
-
-    // ------------------------------------------------------------------
-    // Running a thread
-    // ------------------------------------------------------------------
-
-    /// One unit of work for a running thread at the current instant.
-    pub(crate) fn advance(&mut self, tid: u32) {
-        self.threads[tid as usize].queued = false;
-        if !matches!(self.threads[tid as usize].state, State::Running { .. }) {
-            return;
-        }
-        if self.gil.on && !self.threads[tid as usize].holds_gil && !self.gil_acquire(tid) {
-            return;
-        }
-        if self.threads[tid as usize].work.is_some() {
-            self.run_burst(tid);
-            return;
-        }
-        if tid == 0 {
-            self.reactor_advance();
-        } else {
-            self.thread_advance(tid);
-        }
-    }
-
-    /// Runs the thread's current program on; returns false when it has none.
-    pub(crate) fn continue_activation(&mut self, tid: u32) -> bool {
-        let t = &mut self.threads[tid as usize];
-        let Some(mut act) = t.act.take() else { return false };
-        let halt = match t.resume.take() {
-            Some(halt) => halt,
-            None => super::interp::exec(&self.sh, &self.reactor, tid, &mut act),
-        };
-        self.apply_halt(tid, act, halt);
-        true
-    }
-
-    pub(crate) fn apply_halt(&mut self, tid: u32, act: Activation, halt: Halt) {
-        match halt {
-            Halt::Done => {
-                self.finish_activation(tid, act);
-                self.queue_now(tid);
-            }
-            Halt::Work(work) => {
-                self.threads[tid as usize].act = Some(act);
-                self.start_work(tid, work);
-            }
-            Halt::LockWait(lock, body) => {
-                let t = &mut self.threads[tid as usize];
-                t.act = Some(act);
-                t.lock_body = Some((lock, body));
-                self.sh.wait_lock(lock, tid);
-                self.block(tid, Block::Lock);
-            }
-        }
-    }
-
-    fn start_work(&mut self, tid: u32, work: super::interp::Work) {
-        use super::interp::Work;
-        match work {
-            Work::Cpu(ns) => {
-                let ns = self.jitter(ns);
-                if ns == 0 {
-                    self.queue_now(tid);
-                } else {
-                    self.threads[tid as usize].work =
-                        Some(Burst { left: ns, since: self.now, op: BurstOp::Cpu, fresh: true });
-                    self.run_burst(tid);
-                }
-            }
-            Work::Counter(op, counter) => {
-                let ns = self.program.machine.counter_op;
-                if ns == 0 {
-                    self.counter_step(tid, op, counter, None);
-                    self.queue_now(tid);
-                } else {
-                    let op = BurstOp::Counter { op, counter, read: None };
-                    self.threads[tid as usize].work = Some(Burst { left: ns, since: self.now, op, fresh: true });
-                    self.run_burst(tid);
-                }
-            }
-            Work::Io(ns) | Work::Sleep(ns) => {
-                let why = if matches!(work, Work::Io(_)) { Block::Io } else { Block::Sleep };
-                let ns = self.jitter(ns);
-                self.block(tid, why);
-                let gen = self.threads[tid as usize].gen;
-                self.schedule(self.now + std::time::Duration::from_nanos(ns), Ev::Thread { tid, gen });
-            }
-        }
-    }
-
-    /// Hands over locks released since the last action.
-    pub(crate) fn lock_handoffs(&mut self) {
-        let handed = std::mem::take(&mut *self.sh.wakeups.borrow_mut());
-        for (tid, lock) in handed {
-            let t = &mut self.threads[tid as usize];
-            if let (Some(act), Some((waited_for, body))) = (t.act.as_mut(), t.lock_body.take()) {
-                debug_assert_eq!(waited_for, lock);
-                act.enter_lock(lock, body);
-            }
-            if t.state == State::Blocked(Block::Lock) {
-                self.make_ready(tid);
-            }
         }
     }
 }

@@ -1,0 +1,146 @@
+//! CPython's global interpreter lock.
+//!
+//! With the GIL on, a thread must hold it to execute anything: it takes it
+//! when free, otherwise it waits, off its core as on a condition variable.
+//! A waiter that has waited a switch interval without a switch asks the
+//! holder to drop it: at once in the middle of `cpu` work, otherwise before
+//! the holder next computes (never inside a counter step, which is one
+//! bytecode-sized step no switch can split). The GIL goes to the longest
+//! waiter. Blocking (I/O, sleep, a lock, the reactor's poll, an idle pool
+//! thread) releases it.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+
+use twine_core::trace::TraceEvent;
+use twine_core::Time;
+
+use super::sched::{Block, Burst, BurstOp, State};
+use super::{Ev, Simulation};
+
+#[derive(Default)]
+pub(crate) struct Gil {
+    pub on: bool,
+    pub holder: Option<u32>,
+    pub waiters: VecDeque<u32>,
+    pub drop_requested: bool,
+    pub epoch: u64,
+    pub deadline: Option<Time>,
+    pub switches: u64,
+    pub forced: u64,
+}
+
+impl Simulation {
+    /// Takes the GIL if it is free; otherwise queues `tid` for it, off its core.
+    pub(crate) fn gil_acquire(&mut self, tid: u32) -> bool {
+        if self.gil.holder.is_none() {
+            self.gil_take(tid);
+            return true;
+        }
+        self.block(tid, Block::Gil);
+        self.gil_enqueue(tid);
+        false
+    }
+
+    fn gil_enqueue(&mut self, tid: u32) {
+        self.threads[tid as usize].gil_since = self.now;
+        self.gil.waiters.push_back(tid);
+        if self.gil.deadline.is_none() {
+            self.gil_schedule_deadline();
+        }
+    }
+
+    fn gil_schedule_deadline(&mut self) {
+        self.gil.epoch += 1;
+        let at = self.now + std::time::Duration::from_nanos(self.program.machine.switch_interval);
+        self.gil.deadline = Some(at);
+        let epoch = self.gil.epoch;
+        self.schedule(at, Ev::Gil { epoch });
+    }
+
+    fn gil_take(&mut self, tid: u32) {
+        let now = self.now;
+        let t = &mut self.threads[tid as usize];
+        t.holds_gil = true;
+        t.gil_since = now;
+        self.gil.holder = Some(tid);
+        self.gil.drop_requested = false;
+        self.gil.epoch += 1;
+        self.gil.deadline = None;
+        self.emit(TraceEvent::GilAcquire { thread: tid });
+        if !self.gil.waiters.is_empty() {
+            self.gil_schedule_deadline();
+        }
+    }
+
+    /// Lets go of the GIL, handing it to the longest waiter, who becomes ready.
+    pub(crate) fn gil_release(&mut self, tid: u32) {
+        let now = self.now;
+        let t = &mut self.threads[tid as usize];
+        t.holds_gil = false;
+        t.gil_hold_ns += now.saturating_since(t.gil_since).as_nanos() as u64;
+        self.gil.holder = None;
+        self.emit(TraceEvent::GilRelease { thread: tid });
+        if let Some(next) = self.gil.waiters.pop_front() {
+            let waiter = &mut self.threads[next as usize];
+            waiter.gil_wait_ns += now.saturating_since(waiter.gil_since).as_nanos() as u64;
+            self.gil.switches += 1;
+            self.gil_take(next);
+            self.make_ready(next);
+        } else {
+            self.gil.epoch += 1;
+            self.gil.deadline = None;
+        }
+    }
+
+    /// A waiter has waited a switch interval: the holder must drop the GIL.
+    pub(crate) fn gil_deadline(&mut self, epoch: u64) {
+        if epoch != self.gil.epoch {
+            return;
+        }
+        self.gil.deadline = None;
+        let Some(holder) = self.gil.holder else { return };
+        if self.gil.waiters.is_empty() {
+            return;
+        }
+        let now = self.now;
+        let t = &mut self.threads[holder as usize];
+        let computing = match (t.state, t.work) {
+            (State::Running { .. }, Some(Burst { op: BurstOp::Cpu, fresh: false, left, since })) => {
+                // Work that ends right now finishes first.
+                left > now.saturating_since(since).as_nanos() as u64
+            }
+            _ => false,
+        };
+        if computing {
+            if let Some(burst) = t.work.as_mut() {
+                let ran = now.saturating_since(burst.since).as_nanos() as u64;
+                burst.left -= ran;
+                burst.since = now;
+                t.cpu_ns += ran;
+            }
+            self.gil_forced_drop(holder);
+        } else {
+            // Mid-step, off its core, or between steps: it drops the GIL
+            // before it next computes.
+            self.gil.drop_requested = true;
+        }
+    }
+
+    /// The holder drops the GIL on request and queues for it again.
+    pub(crate) fn gil_forced_drop(&mut self, tid: u32) {
+        self.gil.forced += 1;
+        let core = self.off_core(tid);
+        if core.is_some() {
+            self.emit(TraceEvent::ThreadBlock { thread: tid, reason: Cow::Borrowed(Block::Gil.reason()) });
+        }
+        let t = &mut self.threads[tid as usize];
+        t.state = State::Blocked(Block::Gil);
+        t.gen += 1;
+        self.gil_release(tid);
+        self.gil_enqueue(tid);
+        if let Some(core) = core {
+            self.fill_core(core);
+        }
+    }
+}

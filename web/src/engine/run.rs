@@ -1,0 +1,182 @@
+//! Running a thread: one unit of work at a time, each picking up where
+//! the interpreter stopped (a step that takes time, a lock to wait for, the
+//! end of a program).
+
+use twine_core::defer::Failure;
+
+use super::interp::{ActOutcome, Activation, End, Halt, Work};
+use super::reactor_thread::Phase;
+use super::sched::{Block, Burst, BurstOp, Kind, State};
+use super::{Ev, Simulation};
+
+impl Simulation {
+    /// One unit of work for a running thread at the current instant.
+    pub(crate) fn advance(&mut self, tid: u32) {
+        self.threads[tid as usize].queued = false;
+        if !matches!(self.threads[tid as usize].state, State::Running { .. }) {
+            return;
+        }
+        if self.gil.on && !self.threads[tid as usize].holds_gil && !self.gil_acquire(tid) {
+            return;
+        }
+        if self.threads[tid as usize].work.is_some() {
+            self.run_burst(tid);
+            return;
+        }
+        if tid == 0 {
+            self.reactor_advance();
+        } else {
+            self.thread_advance(tid);
+        }
+    }
+
+    /// Runs the thread's current program on; returns false when it has none.
+    pub(crate) fn continue_activation(&mut self, tid: u32) -> bool {
+        let t = &mut self.threads[tid as usize];
+        let Some(mut act) = t.act.take() else { return false };
+        let halt = match t.resume.take() {
+            Some(halt) => halt,
+            None => super::interp::exec(&self.sh, &self.reactor, tid, &mut act),
+        };
+        self.apply_halt(tid, act, halt);
+        true
+    }
+
+    pub(crate) fn apply_halt(&mut self, tid: u32, act: Activation, halt: Halt) {
+        match halt {
+            Halt::Done => {
+                self.finish_activation(tid, act);
+                self.queue_now(tid);
+            }
+            Halt::Work(work) => {
+                self.threads[tid as usize].act = Some(act);
+                self.start_work(tid, work);
+            }
+            Halt::LockWait(lock, body) => {
+                let t = &mut self.threads[tid as usize];
+                t.act = Some(act);
+                t.lock_body = Some((lock, body));
+                self.sh.wait_lock(lock, tid);
+                self.block(tid, Block::Lock);
+            }
+        }
+    }
+
+    fn start_work(&mut self, tid: u32, work: Work) {
+        match work {
+            Work::Cpu(ns) => {
+                let ns = self.jitter(ns);
+                if ns == 0 {
+                    self.queue_now(tid);
+                } else {
+                    self.threads[tid as usize].work =
+                        Some(Burst { left: ns, since: self.now, op: BurstOp::Cpu, fresh: true });
+                    self.run_burst(tid);
+                }
+            }
+            Work::Counter(op, counter) => {
+                let ns = self.program.machine.counter_op;
+                if ns == 0 {
+                    self.counter_step(tid, op, counter, None);
+                    self.queue_now(tid);
+                } else {
+                    let op = BurstOp::Counter { op, counter, read: None };
+                    self.threads[tid as usize].work = Some(Burst { left: ns, since: self.now, op, fresh: true });
+                    self.run_burst(tid);
+                }
+            }
+            Work::Io(ns) | Work::Sleep(ns) => {
+                let why = if matches!(work, Work::Io(_)) { Block::Io } else { Block::Sleep };
+                let ns = self.jitter(ns);
+                self.block(tid, why);
+                let gen = self.threads[tid as usize].gen;
+                self.schedule(self.now + std::time::Duration::from_nanos(ns), Ev::Thread { tid, gen });
+            }
+        }
+    }
+
+    /// Hands over locks released since the last action.
+    pub(crate) fn lock_handoffs(&mut self) {
+        let handed = std::mem::take(&mut *self.sh.wakeups.borrow_mut());
+        for (tid, lock) in handed {
+            let t = &mut self.threads[tid as usize];
+            if let (Some(act), Some((waited_for, body))) = (t.act.as_mut(), t.lock_body.take()) {
+                debug_assert_eq!(waited_for, lock);
+                act.enter_lock(lock, body);
+            }
+            if t.state == State::Blocked(Block::Lock) {
+                self.make_ready(tid);
+            }
+        }
+    }
+
+    pub(crate) fn finish_activation(&mut self, tid: u32, mut act: Activation) {
+        let outcome = act.outcome();
+        match std::mem::replace(&mut act.end, End::Call) {
+            End::Call => {
+                if let ActOutcome::Failed(failure) = outcome {
+                    self.sh.unhandled_error(&failure);
+                }
+            }
+            End::Link(link) => match outcome {
+                ActOutcome::Ok => {
+                    let _ = link.callback(());
+                }
+                ActOutcome::Failed(failure) => {
+                    let _ = link.errback(failure);
+                }
+                ActOutcome::Pending(d) => {
+                    d.add_both(move |result| {
+                        let _ = link.fire(result);
+                        Ok::<(), Failure>(())
+                    });
+                }
+            },
+            End::Main => {
+                if let ActOutcome::Failed(failure) = outcome {
+                    self.sh.unhandled_error(&failure);
+                }
+                self.rl.phase = Phase::Poll;
+            }
+            End::Job(slot) => {
+                if let (ActOutcome::Failed(failure), Some(slot)) = (outcome, slot) {
+                    *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(failure.message().to_owned());
+                }
+                if let Some(job) = self.threads[tid as usize].job.take() {
+                    // The result goes back through the reactor's inbox, as from a real pool.
+                    job.run(tid);
+                    self.sh.inbox_pushed.set(true);
+                    self.pool.completed += 1;
+                    self.update_pool_stats();
+                }
+            }
+            End::Thread => {}
+        }
+    }
+
+    pub(crate) fn thread_advance(&mut self, tid: u32) {
+        if self.continue_activation(tid) {
+            return;
+        }
+        match self.threads[tid as usize].kind {
+            Kind::Pool => {
+                let next = if self.reactor.is_stopped() { None } else { self.sh.pool_queue.borrow_mut().pop_front() };
+                match next {
+                    Some(job) => {
+                        self.assign_job(tid, job);
+                        self.note_pool_depth();
+                        self.queue_now(tid);
+                    }
+                    None if self.reactor.is_stopped() => self.exit_thread(tid),
+                    None => {
+                        self.block(tid, Block::Idle);
+                        self.pool.idle.push_back(tid);
+                        self.update_pool_stats();
+                    }
+                }
+            }
+            Kind::Plain | Kind::Reactor => self.exit_thread(tid),
+        }
+    }
+}
