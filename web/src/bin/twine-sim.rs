@@ -10,7 +10,9 @@
 //! program's output and a summary; with it, the metrics as JSON (the same
 //! numbers the playground shows for the same scenario and seed).
 
+use std::fmt::Write as _;
 use std::fs;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -54,22 +56,29 @@ enum Format {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if args.list {
-        for preset in presets::all() {
-            println!("{:<20} {}", preset.name, preset.title());
-            for v in preset.variants() {
-                println!("  {:<18} {}", format!("/{}", v.name), v.title);
-            }
+    let result = if args.list { Ok(list()) } else { run(&args) };
+    match result {
+        Ok(text) => {
+            // A closed pipe (`twine-sim ... | head`) is not an error worth a panic.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
         }
-        return ExitCode::SUCCESS;
-    }
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("twine-sim: {message}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn list() -> String {
+    let mut out = String::new();
+    for preset in presets::all() {
+        let _ = writeln!(out, "{:<24} {}", preset.name, preset.title());
+        for v in preset.variants() {
+            let _ = writeln!(out, "  {:<22} {}", format!("/{}", v.name), v.title);
+        }
+    }
+    out
 }
 
 fn load(args: &Args) -> Result<Scenario, String> {
@@ -104,7 +113,7 @@ fn variant_json(text: &str, variant: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<String, String> {
     let scenario = load(args)?;
     let started = Instant::now();
     let mut sim = Simulation::new(&scenario, args.seed);
@@ -119,14 +128,15 @@ fn run(args: &Args) -> Result<(), String> {
         fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     if args.metrics {
-        println!("{}", serde_json::to_string_pretty(&metrics).map_err(|e| e.to_string())?);
-        return Ok(());
+        return serde_json::to_string_pretty(&metrics).map(|json| json + "\n").map_err(|e| e.to_string());
     }
+    let mut out = String::new();
     for line in &metrics.output {
-        println!("[{:>10.3} ms] {:<12} {}", line.t_ms, line.name, line.text);
+        let _ = writeln!(out, "[{:>10.3} ms] {:<12} {}", line.t_ms, line.name, line.text);
     }
-    println!();
-    println!(
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
         "ended: {} at {:.3} ms virtual; {} events, {} actions in {:.1} ms wall ({:.2} M events/s)",
         metrics.end_reason.map(|r| format!("{r:?}").to_lowercase()).unwrap_or_default(),
         metrics.time_ms,
@@ -137,13 +147,15 @@ fn run(args: &Args) -> Result<(), String> {
     );
     let r = &metrics.requests;
     if r.sent > 0 {
-        println!(
+        let _ = writeln!(
+            out,
             "requests: {} sent, {} answered; latency p50 {:.3} ms, p90 {:.3}, p99 {:.3}, max {:.3}; {:.1}/s",
             r.sent, r.completed, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.throughput_per_s
         );
     }
     let lag = &metrics.reactor.lag;
-    println!(
+    let _ = writeln!(
+        out,
         "reactor: {} turns, {} calls, busy {:.1} ms ({:.0}%), lag p99 {:.3} ms max {:.3} ms",
         metrics.reactor.turns,
         metrics.reactor.calls,
@@ -153,30 +165,33 @@ fn run(args: &Args) -> Result<(), String> {
         lag.max_ms
     );
     for c in &metrics.counters {
-        println!("counter {}: {} (expected {}, lost {})", c.name, c.value, c.expected, c.lost_updates);
+        let _ = writeln!(out, "counter {}: {} (expected {}, lost {})", c.name, c.value, c.expected, c.lost_updates);
     }
     for l in &metrics.locks {
-        println!(
+        let _ = writeln!(
+            out,
             "lock {}: {} acquisitions, {} contended, waited {:.3} ms",
             l.name, l.acquisitions, l.contended, l.wait_ms
         );
     }
     if let Some(gil) = &metrics.gil {
-        println!(
+        let _ = writeln!(
+            out,
             "gil: {} switches ({} forced), waited {:.1} ms in all",
             gil.switches, gil.forced_switches, gil.wait_ms
         );
     }
     if metrics.pool.jobs > 0 {
-        println!(
+        let _ = writeln!(
+            out,
             "pool: {} jobs on {} threads, queue max {}",
             metrics.pool.jobs, metrics.pool.threads_started, metrics.pool.max_queue
         );
     }
     for lc in &metrics.looping_calls {
-        println!("looping call {}: {} calls, {} intervals skipped", lc.step, lc.calls, lc.skipped);
+        let _ = writeln!(out, "looping call {}: {} calls, {} intervals skipped", lc.step, lc.calls, lc.skipped);
     }
     let util: Vec<String> = metrics.cores.iter().map(|c| format!("{:.0}%", c.utilization * 100.0)).collect();
-    println!("cores: {}", util.join(" "));
-    Ok(())
+    let _ = writeln!(out, "cores: {}", util.join(" "));
+    Ok(out)
 }

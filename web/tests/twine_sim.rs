@@ -1,0 +1,69 @@
+//! The `twine-sim` binary, as a user runs it.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::process::Command;
+
+use twine_web::{presets, Simulation};
+
+fn twine_sim(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_twine-sim")).args(args).output().expect("twine-sim runs");
+    (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn metrics_match_the_library_for_the_same_scenario_and_seed() {
+    let (ok, stdout, stderr) = twine_sim(&["echo-blocking/deferred", "--seed", "4", "--metrics"]);
+    assert!(ok, "{stderr}");
+    let printed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let scenario = presets::find("echo-blocking").unwrap().scenario(Some("deferred")).unwrap();
+    let mut sim = Simulation::new(&scenario, Some(4));
+    sim.run();
+    assert_eq!(printed, serde_json::to_value(sim.metrics()).unwrap());
+    assert_eq!(printed["seed"], 4);
+}
+
+#[test]
+fn a_file_with_a_variant_and_a_trace() {
+    let dir = std::env::temp_dir().join(format!("twine-sim-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("scenario.json");
+    std::fs::write(&file, presets::find("gil-cpu-bound").unwrap().json).unwrap();
+    let trace = dir.join("trace.json");
+    let (ok, stdout, stderr) = twine_sim(&[
+        file.to_str().unwrap(),
+        "--variant",
+        "nogil-4-cores",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--format",
+        "chrome",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("cruncher-4 finished at 1.000 s"), "{stdout}");
+    let chrome: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert!(chrome["traceEvents"].as_array().unwrap().len() > 10);
+
+    let (ok, _, _) = twine_sim(&["sleeping-threads", "--trace", trace.to_str().unwrap(), "--format", "jsonl"]);
+    assert!(ok);
+    let jsonl = std::fs::read_to_string(&trace).unwrap();
+    assert!(jsonl.starts_with(r#"{"schema":"twine-trace","version":1}"#));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_is_refused_with_the_reason() {
+    let dir = std::env::temp_dir().join(format!("twine-sim-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.json");
+    std::fs::write(&file, r#"{"pool": {"threads": 0}}"#).unwrap();
+    let (ok, _, stderr) = twine_sim(&[file.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("pool.threads: must be between 1 and 1024 (got 0)"), "{stderr}");
+    let (ok, _, stderr) = twine_sim(&["no-such-preset"]);
+    assert!(!ok && stderr.contains("--list"), "{stderr}");
+    let (ok, _, stderr) = twine_sim(&[file.to_str().unwrap(), "--variant", "x"]);
+    assert!(!ok && stderr.contains("no variant `x`"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (ok, stdout, _) = twine_sim(&["--list"]);
+    assert!(ok && stdout.lines().filter(|l| !l.starts_with(' ')).count() == presets::all().len());
+}
