@@ -176,7 +176,8 @@ impl Simulation {
     fn deliver_io(&mut self, io: IoEvent) {
         match io {
             IoEvent::Open { client } => {
-                let peer = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, (client >> 8) as u8, client as u8)), 40000);
+                let host = client + 1;
+                let peer = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, (host >> 8) as u8, host as u8)), 40000);
                 let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1)), 8000);
                 let protocol = Box::new(ServerProtocol(std::rc::Rc::clone(&self.sh)));
                 let conn = self.reactor.open_connection(self.now, protocol, ConnectionKind::Message, peer, local);
