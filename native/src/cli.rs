@@ -1,25 +1,73 @@
 //! The `twine` command line: `twine serve`.
 //!
 //! ```text
-//! twine serve [--tcp ADDR] [--http ADDR] [--threads N] [--log FILTER]
+//! twine serve [--tcp ADDR] [--http ADDR] [--www DIR] [--threads N] [--log FILTER]
+//!             [--max-message SIZE] [--max-connections N] [--allowed-origin ORIGIN]...
+//!             [--idle-timeout DURATION] [--http-threads N]
 //! ```
 //!
 //! `--tcp` serves Twisted's classic line echo (`reactor.listenTCP(1234,
-//! EchoFactory())` with a `LineReceiver`); the bound address is printed on
-//! stdout, one line per listener (`tcp line echo listening on 127.0.0.1:1234`),
-//! so scripts can start it on port 0 and read the port. SIGINT or SIGTERM
-//! shut it down gracefully; the exit status is 0.
+//! EchoFactory())` with a `LineReceiver`). `--http` (or `--www` alone, on
+//! 127.0.0.1:8080) adds the [WebSocket gateway](crate::gateway): the
+//! playground, `/ws`, `/ws/chat`, `/ws/trace`, `/healthz`, `/metrics`. The
+//! bound addresses are printed on stdout, one line per listener
+//! (`tcp line echo listening on 127.0.0.1:1234`,
+//! `http gateway listening on http://127.0.0.1:8080`), so scripts can start
+//! it on port 0 and read the port. SIGINT or SIGTERM shut it down
+//! gracefully (WebSockets are closed with 1001); the exit status is 0.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use twine_core::protocol::{factory, FnFactory};
 use twine_core::protocols::{Echo, LineEcho};
 
+use crate::gateway::{default_www_dir, Gateway, GatewayConfig, GatewayLink};
 use crate::{Config, ReactorThread};
+
+/// Where `--www` alone starts the gateway.
+const DEFAULT_HTTP: &str = "127.0.0.1:8080";
+/// How long the gateway waits for WebSockets to finish their close handshakes at exit.
+const GATEWAY_GRACE: Duration = Duration::from_secs(2);
+
+/// Parses a byte size: `1048576`, `64KiB`, `16MiB`, `1GiB` (`K`, `M`, `G`, `KB`, `MB`, `GB` are binary too).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: usize = digits.parse().map_err(|_| format!("{text:?} is not a size (try 16MiB or 1048576)"))?;
+    let scale: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use KiB, MiB or GiB)")),
+    };
+    match n.checked_mul(scale) {
+        Some(0) => Err("the size must be at least 1 byte".to_owned()),
+        Some(size) => Ok(size),
+        None => Err(format!("{text:?} is too large")),
+    }
+}
+
+/// Parses a duration: `300` (seconds), `90s`, `5m`, `500ms`, `0`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| format!("{text:?} is not a duration (try 300s, 5m or 500ms)"))?;
+    match unit.trim() {
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "ms" => Ok(Duration::from_millis(n)),
+        "m" | "min" => n.checked_mul(60).map(Duration::from_secs).ok_or_else(|| format!("{text:?} is too long")),
+        "h" => n.checked_mul(3600).map(Duration::from_secs).ok_or_else(|| format!("{text:?} is too long")),
+        other => Err(format!("{text:?}: unknown unit {other:?} (use ms, s, m or h)")),
+    }
+}
 
 /// twine: Twisted's model of concurrency in Rust.
 #[derive(Debug, Parser)]
@@ -33,7 +81,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server: the TCP line echo (and, once built, the WebSocket gateway).
+    /// Run the server: the TCP line echo, and with `--http` the WebSocket gateway.
     Serve(ServeArgs),
 }
 
@@ -44,13 +92,38 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1234")]
     pub tcp: SocketAddr,
 
-    /// Serve the HTTP / WebSocket gateway on this address.
+    /// Serve the HTTP / WebSocket gateway on this address (port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
 
-    /// The playground's static files, served by the gateway (with `--http`).
+    /// The playground's static files, served by the gateway at `/` (default:
+    /// the repository's www/). Given alone, it starts the gateway on 127.0.0.1:8080.
     #[arg(long, value_name = "DIR")]
     pub www: Option<PathBuf>,
+
+    /// The largest WebSocket message a client may send (bytes, or with a
+    /// KiB/MiB/GiB suffix); larger ones close the connection with 1009.
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    pub max_message: usize,
+
+    /// Open WebSockets past which upgrades are refused with 503.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// A browser origin allowed to open WebSockets (`https://host[:port]`,
+    /// or `*` for any); repeat for more. Default: loopback origins. The
+    /// server's own address is always allowed.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+
+    /// Close WebSockets with no message either way for this long (`300`,
+    /// `90s`, `5m`, `500ms`; `0` never closes them).
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// Threads of the gateway's tokio runtime.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub http_threads: u16,
 
     /// Threads in the pool behind defer_to_thread (Twisted's default: 10).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=4096))]
@@ -86,15 +159,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    if let Some(http) = args.http {
-        eprintln!("twine: --http {http}: the WebSocket gateway is not built yet; serving TCP only");
-    } else if let Some(www) = &args.www {
-        eprintln!("twine: --www {}: the gateway that serves it is not built yet; serving TCP only", www.display());
-    }
+    let http = args.http.or_else(|| args.www.is_some().then(|| DEFAULT_HTTP.parse().expect("a valid address")));
     let config = Config { threads: usize::from(args.threads), handle_signals: true, ..Config::default() };
     let tcp = args.tcp;
-    let spawned = ReactorThread::spawn(config, move |setup| setup.listen_tcp(tcp, line_echo_factory()));
-    let (server, bound) = match spawned {
+    let spawned = ReactorThread::spawn(config, move |setup| {
+        let bound = setup.listen_tcp(tcp, line_echo_factory())?;
+        Ok((bound, http.map(|_| GatewayLink::install(setup))))
+    });
+    let (server, (bound, link)) = match spawned {
         Ok(started) => started,
         Err(e) => {
             eprintln!("twine: tcp line echo: {e}");
@@ -103,12 +175,69 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "tcp line echo listening on {bound}");
+    let gateway = match (http, link) {
+        (Some(addr), Some(link)) => {
+            let config = GatewayConfig {
+                addr,
+                www: args.www.clone().unwrap_or_else(default_www_dir),
+                max_message: args.max_message,
+                max_connections: args.max_connections as usize,
+                allowed_origins: args.allowed_origins.clone(),
+                idle_timeout: Some(args.idle_timeout).filter(|d| !d.is_zero()),
+                http_threads: usize::from(args.http_threads),
+                ..GatewayConfig::default()
+            };
+            match Gateway::start(config, link) {
+                Ok(gateway) => {
+                    let _ = writeln!(stdout, "http gateway listening on http://{}", gateway.local_addr());
+                    Some(gateway)
+                }
+                Err(e) => {
+                    eprintln!("twine: http gateway: {e}");
+                    server.shutdown();
+                    server.join();
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        _ => None,
+    };
     let _ = stdout.flush();
     drop(stdout);
     let report = server.join();
+    if let Some(gateway) = gateway {
+        let left = gateway.join(GATEWAY_GRACE);
+        if left > 0 {
+            eprintln!("twine: {left} WebSocket(s) did not finish closing in {GATEWAY_GRACE:?}; dropped");
+        }
+    }
     eprintln!(
         "twine: stopped; {} connection(s) aborted, {} job(s) cancelled, {} pool thread(s) left running",
         report.aborted_connections, report.cancelled_jobs, report.threads_left_running
     );
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_units_and_refuse_nonsense() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12 parsecs").unwrap_err().contains("parsecs"));
+        assert!(parse_size("MiB").is_err());
+    }
+
+    #[test]
+    fn durations_take_units_and_default_to_seconds() {
+        assert_eq!(parse_duration("300"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("1 fortnight").unwrap_err().contains("fortnight"));
+    }
 }

@@ -66,6 +66,7 @@ pub mod cli;
 mod config;
 mod driver;
 pub mod external;
+pub mod gateway;
 pub mod metrics;
 pub mod pool;
 mod reactor_thread;

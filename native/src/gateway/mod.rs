@@ -1,0 +1,316 @@
+//! The WebSocket gateway: an axum server, on a tokio runtime with its own
+//! threads, in front of the reactor thread (`twine serve --http ADDR`).
+//!
+//! | route | what |
+//! |---|---|
+//! | `/`, static files | the playground from the `www` directory (`.wasm` as `application/wasm`) |
+//! | `/ws` | WebSocket echo: the core [`Echo`](twine_core::protocols::Echo) protocol on the reactor |
+//! | `/ws/chat` | the core [`Chat`](twine_core::protocols::Chat) protocol: every message goes to every other member |
+//! | `/ws/trace` | the reactor's trace events as JSON, live, to any number of viewers ([`trace`](self#the-trace-feed-wstrace)) |
+//! | `/healthz` | `ok` while the server is up, 503 once it is shutting down |
+//! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own |
+//!
+//! # The bridge
+//!
+//! Each WebSocket is one [`MessageConnection`](crate::external::MessageConnection)
+//! hosting a core protocol on the reactor, driven by one tokio task (no
+//! split halves, no extra channel): the task reads client messages while
+//! [`read_ready`](crate::external::MessageConnection::read_ready) allows and
+//! [`deliver`](crate::external::MessageConnection::deliver)s them (their
+//! `Bytes` move, no copy), and writes what the protocol sends in batches,
+//! one flush per batch. Text stays text, binary stays binary. When the
+//! client does not read, the outgoing queue fills, the protocol pauses
+//! reading, and the task stops reading that client: memory stays bounded
+//! whatever the client does.
+//!
+//! Ping/pong, fragmentation and the close handshake are tungstenite's
+//! (RFC 6455). Pings are answered while the task reads; a client whose
+//! reading is paused by back-pressure gets its pong once the messages sent
+//! before the ping are taken in (TCP keeps the order, and reading past them
+//! would mean buffering them without bound).
+//!
+//! # Limits
+//!
+//! [`GatewayConfig`] holds them, with safe defaults: messages over
+//! `max_message` are refused with close code 1009; upgrades past
+//! `max_connections` get 503; an `Origin` that is not allowed gets 403; a
+//! malformed upgrade gets 400; clients silent for `idle_timeout` are closed
+//! (1000, "idle timeout"). On a graceful shutdown every WebSocket is closed
+//! with 1001.
+//!
+//! # The trace feed (`/ws/trace`)
+//!
+//! The server speaks first, then sends events as they happen. Every message
+//! is one JSON object with a `type`:
+//!
+//! ```text
+//! server: {"type":"hello","schema":"twine-trace","version":1,"kinds":["turn_start",...],"max_rate":2000,"buffer_events":8192}
+//! client: {"type":"subscribe","kinds":["call","message_received"],"max_rate":500}   (both fields optional)
+//! server: {"type":"subscribed","kinds":["call","message_received"],"max_rate":500}
+//! server: {"type":"event","seq":41,"t":1500000,"kind":"message_received","conn":3,"len":5}
+//! server: {"type":"dropped","count":120,"reason":"lagged","total":120}
+//! server: {"type":"error","message":"unknown event kind \"cal\""}
+//! ```
+//!
+//! An event is a [`TraceRecord`](twine_core::trace::TraceRecord) in the
+//! [trace schema](twine_core::trace) with `type` and `seq` in front; `seq`
+//! counts every event the reactor produced, so a gap shows what was missed.
+//! `"kinds":"all"` subscribes to every kind. `max_rate` is events per second
+//! (1 to 1,000,000; default 2,000). Events over the rate are dropped with
+//! reason `"rate"`; a viewer that reads too slowly loses events with reason
+//! `"lagged"`: the reactor never waits for a viewer.
+//!
+//! # Embedding
+//!
+//! ```no_run
+//! use twine_native::gateway::{Gateway, GatewayConfig, GatewayLink};
+//! use twine_native::{Config, ReactorThread};
+//!
+//! let (server, link) = ReactorThread::spawn(Config::default(), |setup| Ok(GatewayLink::install(setup))).unwrap();
+//! let config = GatewayConfig { addr: "127.0.0.1:0".parse().unwrap(), ..GatewayConfig::default() };
+//! let gateway = Gateway::start(config, link).unwrap();
+//! println!("serving on http://{}", gateway.local_addr());
+//! server.shutdown(); // or SIGTERM with Config::handle_signals
+//! server.join();
+//! gateway.join(std::time::Duration::from_secs(3));
+//! ```
+
+mod bridge;
+mod origin;
+mod routes;
+mod slots;
+mod stats;
+pub mod trace;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use twine_core::ReactorHandle;
+
+use crate::metrics::Metrics;
+use crate::Setup;
+
+pub use origin::OriginPolicy;
+pub use stats::GatewayStatsSnapshot;
+
+use slots::Slots;
+use stats::GatewayStats;
+use trace::TraceHub;
+
+/// The gateway's settings. Start from `GatewayConfig::default()`:
+///
+/// ```
+/// use twine_native::gateway::GatewayConfig;
+///
+/// let config = GatewayConfig { max_connections: 100, ..GatewayConfig::default() };
+/// assert_eq!(config.max_message, 16 * 1024 * 1024);
+/// ```
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Where to listen (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// The static files served at `/` (the playground). Missing files are 404s.
+    pub www: PathBuf,
+    /// The largest message (and frame) a client may send, in bytes; past it
+    /// the connection is closed with 1009.
+    pub max_message: usize,
+    /// Open WebSockets (all routes) past which upgrades get 503.
+    pub max_connections: usize,
+    /// Origins allowed besides the server's own host (`*` allows any); empty
+    /// means loopback origins. See [`OriginPolicy`].
+    pub allowed_origins: Vec<String>,
+    /// Close a client that sent nothing for this long; `None` never does.
+    pub idle_timeout: Option<Duration>,
+    /// How long to wait for a client's close reply (and its last writes)
+    /// before dropping it.
+    pub close_timeout: Duration,
+    /// tokio worker threads serving HTTP and WebSockets.
+    pub http_threads: usize,
+    /// Bytes each WebSocket reads from its socket at a time. Allocated per
+    /// connection for its whole life: the main cost of an idle connection.
+    pub read_buffer: usize,
+    /// Bytes of frames a WebSocket gathers before writing them out (a flush
+    /// writes them anyway).
+    pub write_buffer: usize,
+    /// Trace events the `/ws/trace` ring holds for viewers that fall behind.
+    pub trace_buffer_events: usize,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            www: default_www_dir(),
+            max_message: 16 * 1024 * 1024,
+            max_connections: 10_000,
+            allowed_origins: Vec::new(),
+            idle_timeout: Some(Duration::from_secs(300)),
+            close_timeout: Duration::from_secs(2),
+            http_threads: 2,
+            read_buffer: 4096,
+            write_buffer: 16 * 1024,
+            trace_buffer_events: 8192,
+        }
+    }
+}
+
+/// The repository's `www/` directory, where `cargo xtask serve` builds the
+/// playground: the default for [`GatewayConfig::www`].
+pub fn default_www_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"))
+}
+
+/// The gateway's hold on the reactor, made on the reactor thread in
+/// [`ReactorThread::spawn`](crate::ReactorThread::spawn)'s setup closure
+/// (it installs the shutdown hook there) and handed to [`Gateway::start`].
+pub struct GatewayLink {
+    handle: ReactorHandle,
+    metrics: Metrics,
+    shutdown: Arc<watch::Sender<bool>>,
+}
+
+impl GatewayLink {
+    /// Installs the gateway's shutdown hook: when a graceful shutdown begins,
+    /// the HTTP server stops accepting and trace viewers are closed with
+    /// 1001 (the reactor closes the bridged WebSockets itself, with 1001).
+    pub fn install(setup: &mut Setup<'_>) -> GatewayLink {
+        let shutdown = Arc::new(watch::Sender::new(false));
+        let hook = shutdown.clone();
+        setup.on_shutdown(move |_| {
+            hook.send_replace(true);
+        });
+        GatewayLink { handle: setup.handle(), metrics: setup.metrics().clone(), shutdown }
+    }
+}
+
+impl std::fmt::Debug for GatewayLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayLink").finish_non_exhaustive()
+    }
+}
+
+/// What the request handlers share.
+pub(crate) struct App {
+    pub(crate) handle: ReactorHandle,
+    pub(crate) metrics: Metrics,
+    pub(crate) stats: Arc<GatewayStats>,
+    pub(crate) slots: Slots,
+    pub(crate) origins: OriginPolicy,
+    pub(crate) trace: TraceHub,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) local: SocketAddr,
+    pub(crate) config: GatewayConfig,
+}
+
+/// Resolves once the gateway is shutting down.
+pub(crate) async fn shutting_down(rx: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not Send: drop it here.
+    let _ = rx.wait_for(|down| *down).await.is_ok();
+}
+
+/// A running gateway: the tokio runtime and the HTTP server on it.
+pub struct Gateway {
+    runtime: Option<tokio::runtime::Runtime>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    app: Arc<App>,
+    shutdown: Arc<watch::Sender<bool>>,
+}
+
+impl Gateway {
+    /// Binds `config.addr` and starts serving on a new tokio runtime. Errs
+    /// when the address cannot be bound or the settings are invalid (an
+    /// allowed origin that is not an origin, say).
+    pub fn start(config: GatewayConfig, link: GatewayLink) -> std::io::Result<Gateway> {
+        let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        if config.max_message == 0 {
+            return Err(invalid("the max message size must be at least 1 byte".into()));
+        }
+        let std_listener = std::net::TcpListener::bind(config.addr)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.addr)))?;
+        std_listener.set_nonblocking(true)?;
+        let local = std_listener.local_addr()?;
+        let origins = OriginPolicy::new(&config.allowed_origins, local).map_err(invalid)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.http_threads.max(1))
+            .thread_name("twine-http")
+            .enable_all()
+            .build()?;
+        let stats = Arc::new(GatewayStats::default());
+        let trace = TraceHub::new(link.handle.clone(), config.trace_buffer_events, stats.clone());
+        let app = Arc::new(App {
+            handle: link.handle,
+            metrics: link.metrics,
+            slots: Slots::new(config.max_connections),
+            stats,
+            origins,
+            trace,
+            shutdown: link.shutdown.subscribe(),
+            local,
+            config,
+        });
+        let listener = {
+            let _enter = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
+        let server = runtime.spawn(routes::serve(listener, app.clone()));
+        Ok(Gateway { runtime: Some(runtime), server: Some(server), app, shutdown: link.shutdown })
+    }
+
+    /// The address the gateway listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.app.local
+    }
+
+    /// The gateway's own counters (WebSockets, refusals, trace viewers).
+    pub fn stats(&self) -> GatewayStatsSnapshot {
+        self.app.stats.snapshot(&self.app.slots)
+    }
+
+    /// Stops accepting and closes trace viewers with 1001, as the reactor's
+    /// shutdown does; the bridged WebSockets close when the reactor closes
+    /// their connections. Idempotent.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Waits (up to `grace`) for the HTTP server and every WebSocket to
+    /// finish after a shutdown, then stops the runtime, dropping whatever is
+    /// left. Returns how many WebSockets were still open at the end.
+    pub fn join(mut self, grace: Duration) -> usize {
+        self.shutdown();
+        let left = match (self.runtime.as_ref(), self.server.take()) {
+            (Some(runtime), Some(server)) => {
+                let slots = self.app.slots.clone();
+                runtime.block_on(async move {
+                    let deadline = tokio::time::Instant::now() + grace;
+                    let _ = tokio::time::timeout_at(deadline, server).await;
+                    let _ = tokio::time::timeout_at(deadline, slots.all_closed()).await;
+                    slots.open()
+                })
+            }
+            _ => 0,
+        };
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+        left
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.shutdown.send_replace(true);
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").field("addr", &self.app.local).finish_non_exhaustive()
+    }
+}
