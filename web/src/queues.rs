@@ -169,10 +169,10 @@ impl Simulation {
     pub fn queues(&self) -> Queues {
         let now = self.now;
         let timers = self.reactor.pending_timers();
-        let view = |&(id, due, name): &(u64, twine_core::Time, &'static str)| TimerView {
-            id,
-            due_ms: t_ms(due),
-            name: name.to_owned(),
+        let view = |t: &twine_core::reactor::PendingTimer| TimerView {
+            id: t.id,
+            due_ms: t_ms(t.due),
+            name: t.name.to_string(),
         };
         let stats = self.reactor.stats();
         let reactor = ReactorQueues {
@@ -181,7 +181,7 @@ impl Simulation {
             call_ms: self.rl.open_call.map(|(_, start)| ms(now.saturating_since(start).as_nanos() as u64)),
             inbox: stats.inbox_depth,
             pending_io: self.rl.pending_io.len(),
-            due_timers: timers.iter().filter(|t| t.1 <= now).take(TIMERS_LISTED).map(view).collect(),
+            due_timers: timers.iter().filter(|t| t.due <= now).take(TIMERS_LISTED).map(view).collect(),
             timers: timers.iter().take(TIMERS_LISTED).map(view).collect(),
             timers_pending: timers.len(),
             turns: stats.turns,

@@ -133,7 +133,7 @@ pub fn ensure_deferred<T: 'static>(
     reactor: &Reactor,
     future: impl Future<Output = Result<T, Failure>> + 'static,
 ) -> Deferred<T> {
-    let name = std::any::type_name_of_val(&future);
+    let name = crate::reactor::callback_name(std::any::type_name_of_val(&future));
     let id = {
         let mut table = reactor.inner.tasks.borrow_mut();
         table.next_id += 1;

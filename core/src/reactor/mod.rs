@@ -83,8 +83,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use inbox::{ReactorHandle, Waker};
-pub use io::{ConnectionId, ConnectionKind, Connector, Effect, ListenerId, ListeningPort, WaterMark};
-pub use timers::{DelayedCall, TimerError};
+pub use io::{ConnectionId, ConnectionKind, Connector, ConnectorState, Effect, ListenerId, ListeningPort, WaterMark};
+pub use timers::{DelayedCall, PendingTimer, TimerError};
 pub use triggers::{Trigger, TriggerId};
 
 use crate::defer::{Deferred, Failure};
@@ -308,9 +308,31 @@ impl Reactor {
 
     /// Runs `f` at `time` (or in the next turn, if that has passed).
     pub fn call_at(&self, time: Time, f: impl FnOnce(&Reactor) + 'static) -> DelayedCall {
-        let name = std::any::type_name_of_val(&f);
-        let timer = self.inner.timers.borrow_mut().schedule(time, name, Box::new(f));
-        self.emit(|| TraceEvent::TimerScheduled { timer: timer.id, due: time, name: Cow::Borrowed(name) });
+        let name = callback_name(std::any::type_name_of_val(&f));
+        self.call_at_named(time, name, f)
+    }
+
+    /// [`call_later`](Self::call_later) with a name for traces and the
+    /// queues view (by default a call is named after the function that made
+    /// its closure).
+    pub fn call_later_named(
+        &self,
+        delay: Duration,
+        name: impl Into<Cow<'static, str>>,
+        f: impl FnOnce(&Reactor) + 'static,
+    ) -> DelayedCall {
+        self.call_at_named(self.seconds() + delay, name, f)
+    }
+
+    /// [`call_at`](Self::call_at) with a name.
+    pub fn call_at_named(
+        &self,
+        time: Time,
+        name: impl Into<Cow<'static, str>>,
+        f: impl FnOnce(&Reactor) + 'static,
+    ) -> DelayedCall {
+        let timer = self.inner.timers.borrow_mut().schedule(time, name.into(), Box::new(f));
+        self.emit(|| TraceEvent::TimerScheduled { timer: timer.id, due: time, name: timer.name.clone() });
         DelayedCall { timer, reactor: Rc::downgrade(&self.inner) }
     }
 
@@ -474,7 +496,7 @@ impl Reactor {
                         let late = now.saturating_since(timer.due()).as_nanos() as u64;
                         self.emit(|| TraceEvent::TimerFired { timer: timer.id, late });
                         if let Some(callback) = timer.fire() {
-                            self.run_call(CallSource::Timer, timer.id, timer.name, || callback(self));
+                            self.run_call(CallSource::Timer, timer.id, timer.name.clone(), || callback(self));
                         }
                         return true;
                     }
@@ -552,7 +574,8 @@ impl Reactor {
     // ------------------------------------------------------------------
 
     /// Runs one call: catches a panic, times it when a clock is lent, traces it.
-    pub(crate) fn run_call(&self, source: CallSource, id: u64, name: &'static str, f: impl FnOnce()) {
+    pub(crate) fn run_call(&self, source: CallSource, id: u64, name: impl Into<Cow<'static, str>>, f: impl FnOnce()) {
+        let name = name.into();
         let counters = &self.inner.counters;
         counters.calls.set(counters.calls.get() + 1);
         let timed = self.inner.clock.borrow().is_some();
@@ -560,19 +583,16 @@ impl Reactor {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
             counters.panics.set(counters.panics.get() + 1);
             let failure = Failure::from_panic(payload);
-            tracing::error!(callback = name, "callback panicked: {}", failure.message());
-            self.emit(|| TraceEvent::CallbackPanicked {
-                name: Cow::Borrowed(name),
-                message: failure.message().to_owned(),
-            });
+            tracing::error!(callback = %name, "callback panicked: {}", failure.message());
+            self.emit(|| TraceEvent::CallbackPanicked { name: name.clone(), message: failure.message().to_owned() });
         }
         let dur = if timed { self.seconds().saturating_since(start) } else { Duration::ZERO };
         if timed && dur > self.inner.slow_threshold.get() {
             counters.slow_calls.set(counters.slow_calls.get() + 1);
-            tracing::warn!(callback = name, ?source, "slow callback took {:.1} ms", dur.as_secs_f64() * 1e3);
+            tracing::warn!(callback = %name, ?source, "slow callback took {:.1} ms", dur.as_secs_f64() * 1e3);
         }
         if self.inner.tracing.get() {
-            self.emit_at(start, TraceEvent::Call { source, id, name: Cow::Borrowed(name), dur: dur.as_nanos() as u64 });
+            self.emit_at(start, TraceEvent::Call { source, id, name, dur: dur.as_nanos() as u64 });
         }
     }
 
@@ -633,9 +653,8 @@ impl Reactor {
         }
     }
 
-    /// The pending timers in the order they will fire: `(id, due, name)`.
-    /// For views of the reactor's queues.
-    pub fn pending_timers(&self) -> Vec<(u64, Time, &'static str)> {
+    /// The pending timers in the order they will fire. For views of the reactor's queues.
+    pub fn pending_timers(&self) -> Vec<PendingTimer> {
         self.inner.timers.borrow().snapshot()
     }
 
@@ -705,3 +724,52 @@ impl WeakReactor {
     }
 }
 
+/// A readable name for a callback from its type name: the last two path
+/// segments of the function that made the closure, e.g.
+/// `LoopingCall::schedule_from` for
+/// `twine_core::task::looping::LoopingCall::schedule_from::{{closure}}`.
+/// A suffix of the static type name, so naming costs nothing.
+pub(crate) fn callback_name(type_name: &'static str) -> &'static str {
+    let mut name = type_name;
+    while let Some(stripped) = name.strip_suffix("::{{closure}}") {
+        name = stripped;
+    }
+    // Find the start of the last two `::`-separated segments outside generics.
+    let bytes = name.as_bytes();
+    let (mut depth, mut seps, mut i) = (0i32, 0, bytes.len());
+    while i > 1 {
+        i -= 1;
+        match bytes[i] {
+            b'>' => depth += 1,
+            b'<' => depth -= 1,
+            b':' if depth == 0 && bytes[i - 1] == b':' => {
+                seps += 1;
+                if seps == 2 {
+                    return &name[i + 1..];
+                }
+                i -= 1;
+            }
+            _ => {}
+        }
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::callback_name;
+
+    #[test]
+    fn callback_names_keep_the_last_two_segments_of_the_enclosing_function() {
+        assert_eq!(
+            callback_name("twine_core::task::looping::LoopingCall::schedule_from::{{closure}}"),
+            "LoopingCall::schedule_from"
+        );
+        assert_eq!(callback_name("my_app::main::{{closure}}::{{closure}}"), "my_app::main");
+        assert_eq!(
+            callback_name("a::b::Deferred<alloc::vec::Vec<u8>>::then::{{closure}}"),
+            "Deferred<alloc::vec::Vec<u8>>::then"
+        );
+        assert_eq!(callback_name("main"), "main");
+    }
+}

@@ -8,6 +8,7 @@
 //! entries are skipped when popped, and the heap is rebuilt when they
 //! outnumber the live ones (as Twisted does).
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -30,7 +31,7 @@ pub(crate) enum TimerState {
 
 pub(crate) struct TimerCell {
     pub(crate) id: u64,
-    pub(crate) name: &'static str,
+    pub(crate) name: Cow<'static, str>,
     due: Cell<Time>,
     seq: Cell<u64>,
     state: Cell<TimerState>,
@@ -93,7 +94,7 @@ pub(crate) struct TimerQueue {
 }
 
 impl TimerQueue {
-    pub(crate) fn schedule(&mut self, due: Time, name: &'static str, callback: TimerCallback) -> Rc<TimerCell> {
+    pub(crate) fn schedule(&mut self, due: Time, name: Cow<'static, str>, callback: TimerCallback) -> Rc<TimerCell> {
         self.next_id += 1;
         self.seq += 1;
         let timer = Rc::new(TimerCell {
@@ -175,16 +176,27 @@ impl TimerQueue {
         self.heap.iter().filter(|e| e.is_live() && e.due <= now).count()
     }
 
-    /// Live timers, in (due, insertion) order: `(id, due, name)`.
-    pub(crate) fn snapshot(&self) -> Vec<(u64, Time, &'static str)> {
+    /// Live timers, in (due, insertion) order.
+    pub(crate) fn snapshot(&self) -> Vec<PendingTimer> {
         let mut live: Vec<&Entry> = self.heap.iter().chain(&self.incoming).filter(|e| e.is_live()).collect();
         live.sort_by_key(|e| (e.due, e.seq));
-        live.into_iter().map(|e| (e.timer.id, e.due, e.timer.name)).collect()
+        live.into_iter().map(|e| PendingTimer { id: e.timer.id, due: e.due, name: e.timer.name.clone() }).collect()
     }
 
     pub(crate) fn len(&self) -> usize {
         self.live
     }
+}
+
+/// A timer waiting to fire, as [`Reactor::pending_timers`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingTimer {
+    /// The timer's id, as traces know it.
+    pub id: u64,
+    /// When it is due.
+    pub due: Time,
+    /// What it will call.
+    pub name: Cow<'static, str>,
 }
 
 /// Why a [`DelayedCall`] could not be cancelled or moved: the same errors Twisted raises.

@@ -129,7 +129,12 @@ impl Reactor {
     /// Runs one trigger; a pending Deferred it returns holds back the next phases.
     pub(crate) fn run_trigger(&self, event: SystemEvent, phase: TriggerPhase, trigger: Trigger) {
         let mut returned = None;
-        self.run_call(crate::trace::CallSource::Trigger, 0, std::any::type_name_of_val(&trigger), || {
+        let name = match (event, phase) {
+            (SystemEvent::Startup, TriggerPhase::After) => "startup trigger (after; call_when_running)",
+            (SystemEvent::Startup, _) => "startup trigger",
+            (SystemEvent::Shutdown, _) => "shutdown trigger",
+        };
+        self.run_call(crate::trace::CallSource::Trigger, 0, name, || {
             returned = trigger(self);
         });
         let Some(deferred) = returned else { return };

@@ -221,7 +221,7 @@ pub(crate) fn exec(sh: &Rc<Shared>, reactor: &Reactor, tid: u32, act: &mut Activ
             }
             Op::CallLater(ns, body) => {
                 let (sh, body, ctx) = (Rc::clone(sh), body.clone(), act.ctx.clone());
-                reactor.call_later(Duration::from_nanos(*ns), move |_| run_top(&sh, body, ctx));
+                reactor.call_later_named(Duration::from_nanos(*ns), "call_later", move |_| run_top(&sh, body, ctx));
             }
             Op::CallWhenRunning(body) => {
                 let (sh, body, ctx) = (Rc::clone(sh), body.clone(), act.ctx.clone());
