@@ -184,10 +184,19 @@ fn e2e(step: Step) -> Result<(), String> {
         println!("xtask [{step}] no e2e/ suite yet");
         return Ok(());
     }
-    run(step, cargo().args(["build", "-p", "twine-native", "--bin", "twine"]))?;
+    run(step, cargo().args(["build", "-p", "twine-native", "--bin", "twine", "-p", "twine-web", "--bin", "twine-sim"]))?;
     setup::npm_packages(&dir)?;
-    let twine = root().join("target").join("debug").join("twine");
-    run(step, Command::new("node").arg("run.mjs").current_dir(&dir).env("TWINE_BIN", twine).env("TWINE_ROOT", root()))
+    let bin = root().join("target").join("debug");
+    run(
+        step,
+        Command::new("node")
+            .arg("run.mjs")
+            .current_dir(&dir)
+            .env("TWINE_BIN", bin.join("twine"))
+            .env("TWINE_SIM_BIN", bin.join("twine-sim"))
+            .env("TWINE_ROOT", root())
+            .env("CHROMIUM", setup::CHROMIUM),
+    )
 }
 
 pub fn serve(args: &[String]) -> Result<(), String> {
