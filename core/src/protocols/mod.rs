@@ -18,4 +18,4 @@ mod probe;
 
 pub use chat::{Chat, ChatRoom};
 pub use echo::{Echo, LineEcho};
-pub use probe::{LatencyProbe, LatencySummary, ProbeConfig, ProbeReport};
+pub use probe::{LatencyProbe, LatencySummary, ProbeConfig, ProbeReport, RoundTrip};

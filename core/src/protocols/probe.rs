@@ -46,11 +46,22 @@ pub struct ProbeConfig {
     pub timeout: Duration,
     /// Close the connection once done. Default `true`.
     pub close_when_done: bool,
+    /// Send nothing on its own: probes go out only through
+    /// [`ProbeReport::send`] (an interactive echo console), and the probe
+    /// runs until stopped or the connection closes. Default `false`.
+    pub manual: bool,
 }
 
 impl Default for ProbeConfig {
     fn default() -> Self {
-        ProbeConfig { count: Some(10), interval: None, size: 0, timeout: Duration::from_secs(5), close_when_done: true }
+        ProbeConfig {
+            count: Some(10),
+            interval: None,
+            size: 0,
+            timeout: Duration::from_secs(5),
+            close_when_done: true,
+            manual: false,
+        }
     }
 }
 
@@ -143,6 +154,20 @@ struct ProbeState {
     deadline: Option<DelayedCall>,
     done: bool,
     waiters: Vec<Deferred<LatencySummary>>,
+    on_round_trip: Option<RoundTripCallback>,
+}
+
+type RoundTripCallback = Rc<RefCell<dyn FnMut(RoundTrip)>>;
+
+/// One measured round trip, as [`ProbeReport::on_round_trip`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundTrip {
+    /// The probe's sequence number.
+    pub seq: u64,
+    /// Time from sending the probe to its echo's arrival.
+    pub rtt: Duration,
+    /// The text the probe carried after its header (see [`ProbeReport::send`]).
+    pub text: String,
 }
 
 impl ProbeState {
@@ -152,8 +177,9 @@ impl ProbeState {
         summary
     }
 
+    /// Whether the probe has nothing more to send on its own.
     fn all_sent(&self) -> bool {
-        self.config.count.is_some_and(|count| self.next_seq >= count)
+        self.config.manual || self.config.count.is_some_and(|count| self.next_seq >= count)
     }
 }
 
@@ -216,6 +242,52 @@ impl ProbeReport {
     pub fn stop(&self) {
         finish(&self.state);
     }
+
+    /// Sends one probe carrying `text` now, whatever the configuration, and
+    /// returns its sequence number; `None` when not connected or done. Its
+    /// echo is timed like any other and reported to
+    /// [`on_round_trip`](Self::on_round_trip) with the text.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::protocol::ConnectionKind;
+    /// use twine_core::protocols::{LatencyProbe, ProbeConfig};
+    /// use twine_core::testing::MemoryReactor;
+    ///
+    /// let memory = MemoryReactor::new();
+    /// let (probe, report) = LatencyProbe::new(ProbeConfig { manual: true, ..ProbeConfig::default() });
+    /// let ws = memory.open_connection(probe, ConnectionKind::Message);
+    /// let trips = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    /// let t = trips.clone();
+    /// report.on_round_trip(move |trip| t.borrow_mut().push(trip));
+    /// assert_eq!(report.send("hello, twine"), Some(0));
+    /// memory.advance(Duration::from_millis(3));
+    /// for echo in memory.take_messages(ws) {
+    ///     memory.deliver_message(ws, echo);
+    /// }
+    /// let trip = trips.borrow()[0].clone();
+    /// assert_eq!((trip.seq, trip.text.as_str(), trip.rtt), (0, "hello, twine", Duration::from_millis(3)));
+    /// assert!(!report.is_done()); // a manual probe runs until stopped
+    /// ```
+    pub fn send(&self, text: &str) -> Option<u64> {
+        let mut state = self.state.borrow_mut();
+        let transport = state.transport.clone().filter(Transport::is_connected)?;
+        if state.done {
+            return None;
+        }
+        let seq = state.next_seq;
+        let sent = now(&transport);
+        state.next_seq += 1;
+        state.outstanding.push_back((seq, sent));
+        drop(state);
+        transport.send(Message::text(format!("probe {seq} {} {text}", sent.as_nanos())));
+        Some(seq)
+    }
+
+    /// Calls `f` with every round trip measured from now on.
+    pub fn on_round_trip(&self, f: impl FnMut(RoundTrip) + 'static) {
+        self.state.borrow_mut().on_round_trip = Some(Rc::new(RefCell::new(f)));
+    }
 }
 
 impl fmt::Debug for ProbeReport {
@@ -277,6 +349,7 @@ impl LatencyProbe {
             deadline: None,
             done: false,
             waiters: Vec::new(),
+            on_round_trip: None,
         }));
         (LatencyProbe { state: state.clone() }, ProbeReport { state })
     }
@@ -306,13 +379,14 @@ fn encode(seq: u64, sent: Time, size: usize) -> String {
     text
 }
 
-fn decode(bytes: &[u8]) -> Option<(u64, u64)> {
+/// `probe <seq> <sent> [text]` into its parts.
+fn decode(bytes: &[u8]) -> Option<(u64, u64, &str)> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let mut fields = text.split(' ');
+    let mut fields = text.splitn(4, ' ');
     if fields.next()? != "probe" {
         return None;
     }
-    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?, fields.next().unwrap_or("")))
 }
 
 /// Sends the next probe if there is one to send; arms the deadline when the
@@ -394,22 +468,33 @@ impl Protocol for LatencyProbe {
     }
 
     fn message_received(&mut self, transport: &Transport, message: Message) {
-        let finished = {
+        let (finished, measured) = {
             let mut state = self.state.borrow_mut();
             if state.done {
                 return;
             }
             let arrived = now(transport);
-            let matched = decode(message.as_bytes()).and_then(|(seq, sent)| {
+            let mut measured = None;
+            let matched = decode(message.as_bytes()).and_then(|(seq, sent, text)| {
                 let at = state.outstanding.iter().position(|&(s, t)| s == seq && t.as_nanos() == sent)?;
-                state.outstanding.remove(at)
+                state.outstanding.remove(at).map(|found| (found, text))
             });
             match matched {
-                Some((_, sent)) => state.samples.push(arrived.saturating_since(sent)),
+                Some(((seq, sent), text)) => {
+                    let rtt = arrived.saturating_since(sent);
+                    state.samples.push(rtt);
+                    if let Some(callback) = state.on_round_trip.clone() {
+                        measured = Some((callback, RoundTrip { seq, rtt, text: text.to_owned() }));
+                    }
+                }
                 None => state.unexpected += 1,
             }
-            state.all_sent() && state.outstanding.is_empty()
+            (!state.config.manual && state.all_sent() && state.outstanding.is_empty(), measured)
         };
+        // Outside the borrow: the callback may read the report.
+        if let Some((callback, round_trip)) = measured {
+            (callback.borrow_mut())(round_trip);
+        }
         if finished {
             finish(&self.state);
         } else if self.state.borrow().config.interval.is_none() && self.state.borrow().outstanding.is_empty() {
