@@ -31,6 +31,8 @@ pub mod queues;
 pub mod rng;
 pub mod scenario;
 #[cfg(target_arch = "wasm32")]
+pub mod live;
+#[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
 pub use engine::{EndReason, Simulation};
