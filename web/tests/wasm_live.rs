@@ -34,7 +34,7 @@ async fn a_refused_connection_closes_and_sending_then_fails_clearly() {
     let reason = JsFuture::from(closed).await.unwrap().as_string().unwrap();
     assert!(reason.contains("connection lost"), "{reason}");
     assert_eq!(echo.state(), "closed");
-    let err = echo.send("hello").err().expect("nothing to send on");
+    let err = echo.send("hello").expect_err("nothing to send on");
     let message = js_sys::Reflect::get(&err, &"message".into()).unwrap().as_string().unwrap();
     assert_eq!(message, "the echo connection is closed");
     let summary = echo.summary();
