@@ -24,14 +24,14 @@
 #![warn(missing_docs)]
 
 mod engine;
+#[cfg(target_arch = "wasm32")]
+pub mod live;
 pub mod metrics;
 pub mod presets;
 mod program;
 pub mod queues;
 pub mod rng;
 pub mod scenario;
-#[cfg(target_arch = "wasm32")]
-pub mod live;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

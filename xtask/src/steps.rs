@@ -184,7 +184,10 @@ fn e2e(step: Step) -> Result<(), String> {
         println!("xtask [{step}] no e2e/ suite yet");
         return Ok(());
     }
-    run(step, cargo().args(["build", "-p", "twine-native", "--bin", "twine", "-p", "twine-web", "--bin", "twine-sim"]))?;
+    run(
+        step,
+        cargo().args(["build", "-p", "twine-native", "--bin", "twine", "-p", "twine-web", "--bin", "twine-sim"]),
+    )?;
     setup::npm_packages(&dir)?;
     let bin = root().join("target").join("debug");
     run(
