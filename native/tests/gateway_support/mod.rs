@@ -1,0 +1,210 @@
+//! Helpers for the gateway tests: an in-process server, WebSocket and
+//! plain HTTP clients, metrics scraping.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Error, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use twine_native::gateway::{Gateway, GatewayConfig, GatewayLink};
+use twine_native::{Config, ReactorThread};
+
+pub type Client = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A reactor thread with the gateway in front, on a free port; shut down on drop.
+pub struct Server {
+    reactor: Option<ReactorThread>,
+    gateway: Option<Gateway>,
+    addr: SocketAddr,
+}
+
+impl Server {
+    pub fn start(config: GatewayConfig) -> Server {
+        let reactor_config = Config { threads: 2, shutdown_grace: Duration::from_secs(1), ..Config::default() };
+        let (reactor, link) = ReactorThread::spawn(reactor_config, |setup| Ok(GatewayLink::install(setup))).unwrap();
+        let config = GatewayConfig { addr: "127.0.0.1:0".parse().unwrap(), ..config };
+        let gateway = Gateway::start(config, link).unwrap();
+        let addr = gateway.local_addr();
+        Server { reactor: Some(reactor), gateway: Some(gateway), addr }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn ws(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    pub fn gateway(&self) -> &Gateway {
+        self.gateway.as_ref().unwrap()
+    }
+
+    pub fn reactor(&self) -> &ReactorThread {
+        self.reactor.as_ref().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(reactor) = self.reactor.take() {
+            reactor.shutdown();
+            reactor.join();
+        }
+        if let Some(gateway) = self.gateway.take() {
+            gateway.join(Duration::from_secs(1));
+        }
+    }
+}
+
+/// Runs a client-side future on its own runtime, failing the test if it
+/// takes more than 60 s (a hang, not a slow machine).
+pub fn block_on<T>(future: impl Future<Output = T>) -> T {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async { tokio::time::timeout(Duration::from_secs(60), future).await.expect("the test hung") })
+}
+
+pub async fn connect(url: &str) -> Client {
+    tokio_tungstenite::connect_async(url).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}")).0
+}
+
+/// The status of a handshake with extra headers: 101 when it succeeded.
+pub async fn handshake_status(url: &str, headers: &[(&'static str, &str)]) -> u16 {
+    let mut request = url.into_client_request().unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(*name, value.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((mut ws, _)) => {
+            let _ = ws.close(None).await;
+            101
+        }
+        Err(Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("handshake with {url} failed: {e}"),
+    }
+}
+
+/// The next text or binary message (pings and pongs skipped).
+pub async fn next_data(ws: &mut Client) -> Message {
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(20), ws.next()).await.expect("no message in 20 s");
+        match next {
+            Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => return m,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}
+
+/// Reads until the server's close frame; its code (`None`: no close frame).
+pub async fn close_code(ws: &mut Client) -> Option<u16> {
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(20), ws.next()).await.expect("no close in 20 s");
+        match next {
+            Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+/// Sends raw bytes as an HTTP request and returns everything the server answers.
+pub fn http_request(addr: SocketAddr, raw: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream.write_all(raw.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    // Read until the server closes, or (for a kept-alive connection) goes quiet.
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+        if out.len() > 4 && !raw.contains("Connection: close") && out.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `GET path`: the status and the body.
+pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let response = http_request(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"));
+    let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+pub fn header(response: &str, name: &str) -> Option<String> {
+    let head = response.split("\r\n\r\n").next()?;
+    head.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+    })
+}
+
+/// `/metrics` as name (with labels) to value.
+pub fn metrics(addr: SocketAddr) -> HashMap<String, f64> {
+    let (status, body) = http_get(addr, "/metrics");
+    assert_eq!(status, 200, "/metrics: {body}");
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' '))
+        .filter_map(|(name, value)| Some((name.to_owned(), value.parse().ok()?)))
+        .collect()
+}
+
+/// Scrapes `/metrics` until `done` holds (the reactor publishes every few ms), for up to 10 s.
+pub fn wait_for_metrics(addr: SocketAddr, done: impl Fn(&HashMap<String, f64>) -> bool) -> HashMap<String, f64> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = metrics(addr);
+        if done(&m) || Instant::now() > deadline {
+            return m;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until the reactor has `n` connections open.
+pub async fn wait_for_connections(addr: SocketAddr, n: f64) {
+    let m = tokio::task::spawn_blocking(move || wait_for_metrics(addr, |m| m["twine_connections_open"] >= n))
+        .await
+        .unwrap();
+    assert!(m["twine_connections_open"] >= n, "only {} connections opened", m["twine_connections_open"]);
+}
+
+/// Deterministic bytes that are not all alike.
+pub fn pseudo_random(n: usize, seed: u32) -> Vec<u8> {
+    let mut x = u64::from(seed).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        })
+        .collect()
+}
+
+/// A fresh directory under the system's temp dir.
+pub fn tempdir(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir =
+        std::env::temp_dir().join(format!("twine-{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The process's resident memory, from /proc.
+pub fn resident_bytes(pid: u32) -> u64 {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).unwrap();
+    statm.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 4096
+}
