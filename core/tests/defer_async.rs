@@ -1,7 +1,9 @@
 //! async/await over Deferreds: `impl Future for Deferred` and
 //! `ensure_deferred`, with results, errors, wakes and cancellation.
 
-use std::cell::{Cell, RefCell};
+mod common;
+
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -9,31 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use common::{error, record_trace, with_manual_pool, Seen};
 use twine_core::defer::{ensure_deferred, Deferred, DeferredLock, Failure, FailureKind};
 use twine_core::task::{defer_later, Clock};
-use twine_core::threads::{defer_to_thread, ManualPool};
-use twine_core::trace::{CallSource, Recorder, TraceEvent};
-
-struct Seen<T>(Rc<RefCell<Option<Result<T, Failure>>>>);
-
-impl<T: 'static> Seen<T> {
-    fn new(d: &Deferred<T>) -> Seen<T> {
-        let seen = Rc::new(RefCell::new(None));
-        let s = seen.clone();
-        d.then_both(move |r| *s.borrow_mut() = Some(r));
-        Seen(seen)
-    }
-    fn fired(&self) -> bool {
-        self.0.borrow().is_some()
-    }
-    fn take(&self) -> Result<T, Failure> {
-        self.0.borrow_mut().take().expect("the Deferred fired")
-    }
-}
-
-fn error(message: &str) -> Failure {
-    Failure::new(FailureKind::Error, message)
-}
+use twine_core::threads::defer_to_thread;
+use twine_core::trace::{CallSource, TraceEvent};
 
 /// A future that is ready once something (on any thread) sets its value.
 #[derive(Clone, Default)]
@@ -258,10 +240,8 @@ fn a_wake_from_another_thread_goes_through_the_inbox() {
 
 #[test]
 fn awaiting_work_on_the_thread_pool() {
-    let clock = Clock::new();
+    let (clock, pool) = with_manual_pool();
     let reactor = clock.reactor();
-    let pool = ManualPool::new();
-    reactor.set_thread_pool(pool.clone());
     let r = reactor.clone();
     let out = ensure_deferred(&reactor, async move {
         let n = defer_to_thread(&r, || (1..=5u64).product::<u64>()).await?;
@@ -277,8 +257,7 @@ fn awaiting_work_on_the_thread_pool() {
 fn polls_are_traced_as_task_calls() {
     let clock = Clock::new();
     let reactor = clock.reactor();
-    let recorder = Recorder::new();
-    reactor.set_trace_sink(recorder.clone());
+    let recorder = record_trace(&reactor);
     let input = Deferred::<u32>::new();
     let i = input.clone();
     let _out = ensure_deferred(&reactor, i);

@@ -1,37 +1,14 @@
 //! Cancelling Deferreds, and timeouts: Twisted's `cancel` and `addTimeout`.
 
-use std::cell::{Cell, RefCell};
+mod common;
+
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::Seen;
 use twine_core::defer::{AlreadyCalled, Deferred, Failure, FailureKind};
 use twine_core::task::{defer_later, Clock};
-
-struct Seen<T>(Rc<RefCell<Option<Result<T, Failure>>>>);
-
-impl<T: Clone + std::fmt::Debug + 'static> Seen<T> {
-    fn new(d: &Deferred<T>) -> Seen<T> {
-        let seen = Rc::new(RefCell::new(None));
-        let s = seen.clone();
-        d.then_both(move |r| *s.borrow_mut() = Some(r));
-        Seen(seen)
-    }
-    fn fired(&self) -> bool {
-        self.0.borrow().is_some()
-    }
-    fn value(&self) -> T {
-        match &*self.0.borrow() {
-            Some(Ok(v)) => v.clone(),
-            other => panic!("expected a value, got {other:?}"),
-        }
-    }
-    fn kind(&self) -> FailureKind {
-        match &*self.0.borrow() {
-            Some(Err(f)) => f.kind(),
-            other => panic!("expected a failure, got {other:?}"),
-        }
-    }
-}
 
 #[test]
 fn cancel_without_a_canceller_fails_with_cancelled_and_eats_the_late_result_once() {

@@ -1,41 +1,13 @@
 //! Deferred chains: the behaviours Twisted's test_defer.py pins down for
 //! callbacks, errbacks, pausing on a returned Deferred, and firing twice.
 
+mod common;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use common::{error, Seen};
 use twine_core::defer::{fail, maybe_deferred, succeed, AlreadyCalled, Deferred, Failure, FailureKind, Outcome};
-
-/// What a Deferred ended with, taken out of its chain.
-struct Seen<T>(Rc<RefCell<Option<Result<T, Failure>>>>);
-
-impl<T: Clone + std::fmt::Debug + 'static> Seen<T> {
-    fn new(d: &Deferred<T>) -> Seen<T> {
-        let seen = Rc::new(RefCell::new(None));
-        let s = seen.clone();
-        d.then_both(move |r| *s.borrow_mut() = Some(r));
-        Seen(seen)
-    }
-    fn fired(&self) -> bool {
-        self.0.borrow().is_some()
-    }
-    fn value(&self) -> T {
-        match &*self.0.borrow() {
-            Some(Ok(v)) => v.clone(),
-            other => panic!("expected a value, got {other:?}"),
-        }
-    }
-    fn failure(&self) -> Failure {
-        match &*self.0.borrow() {
-            Some(Err(f)) => f.clone(),
-            other => panic!("expected a failure, got {other:?}"),
-        }
-    }
-}
-
-fn error(message: &str) -> Failure {
-    Failure::new(FailureKind::Error, message)
-}
 
 #[test]
 fn callbacks_run_in_order_each_with_the_previous_result() {

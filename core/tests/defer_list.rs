@@ -1,31 +1,13 @@
 //! DeferredList in each mode, and gather_results.
 
-use std::cell::{Cell, RefCell};
+mod common;
+
+use std::cell::Cell;
 use std::rc::Rc;
 
+use common::{error, Seen};
 use twine_core::defer::{fail, gather_results, succeed, Deferred, DeferredList, Failure, FailureKind, FirstSuccess};
 use twine_core::Reactor;
-
-struct Seen<T>(Rc<RefCell<Option<Result<T, Failure>>>>);
-
-impl<T: 'static> Seen<T> {
-    fn new(d: &Deferred<T>) -> Seen<T> {
-        let seen = Rc::new(RefCell::new(None));
-        let s = seen.clone();
-        d.then_both(move |r| *s.borrow_mut() = Some(r));
-        Seen(seen)
-    }
-    fn fired(&self) -> bool {
-        self.0.borrow().is_some()
-    }
-    fn take(&self) -> Result<T, Failure> {
-        self.0.borrow_mut().take().expect("the Deferred fired")
-    }
-}
-
-fn error(message: &str) -> Failure {
-    Failure::new(FailureKind::Error, message)
-}
 
 fn pending(n: usize) -> Vec<Deferred<u32>> {
     (0..n).map(|_| Deferred::new()).collect()

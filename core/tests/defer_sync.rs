@@ -1,27 +1,13 @@
 //! DeferredLock, DeferredSemaphore and DeferredQueue: ordering, limits,
 //! and cancelling a waiter.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use common::Seen;
 use twine_core::defer::{Deferred, DeferredLock, DeferredQueue, DeferredSemaphore, Failure, FailureKind};
-
-struct Seen<T>(Rc<RefCell<Option<Result<T, Failure>>>>);
-
-impl<T: 'static> Seen<T> {
-    fn new(d: &Deferred<T>) -> Seen<T> {
-        let seen = Rc::new(RefCell::new(None));
-        let s = seen.clone();
-        d.then_both(move |r| *s.borrow_mut() = Some(r));
-        Seen(seen)
-    }
-    fn fired(&self) -> bool {
-        self.0.borrow().is_some()
-    }
-    fn take(&self) -> Result<T, Failure> {
-        self.0.borrow_mut().take().expect("the Deferred fired")
-    }
-}
 
 /// Records the order in which `acquire`s are granted.
 fn grant_log(d: &Deferred<()>, log: &Rc<RefCell<Vec<usize>>>, n: usize) {

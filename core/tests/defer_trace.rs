@@ -1,8 +1,11 @@
 //! The trace a Deferred chain leaves (what the playground draws), and the
 //! "Unhandled error in Deferred" report.
 
+mod common;
+
 use std::time::Duration;
 
+use common::record_trace;
 use twine_core::defer::{Deferred, Failure, FailureKind};
 use twine_core::task::Clock;
 use twine_core::trace::{Recorder, TraceEvent};
@@ -31,8 +34,7 @@ fn deferred_events(recorder: &Recorder) -> Vec<TraceEvent> {
 #[test]
 fn a_chain_traces_created_fired_chained_failed_and_recovered_with_ids() {
     let clock = Clock::new();
-    let recorder = Recorder::new();
-    clock.reactor().set_trace_sink(recorder.clone());
+    let recorder = record_trace(&clock.reactor());
 
     let outer = Deferred::<u32>::with_label("request");
     let inner = Deferred::<u32>::with_label("lookup");
@@ -64,8 +66,7 @@ fn a_chain_traces_created_fired_chained_failed_and_recovered_with_ids() {
 #[test]
 fn cancel_traces_cancelled_then_a_failed_fire() {
     let clock = Clock::new();
-    let recorder = Recorder::new();
-    clock.reactor().set_trace_sink(recorder.clone());
+    let recorder = record_trace(&clock.reactor());
     let d = Deferred::<u32>::new();
     d.add_errback(|_| 0);
     d.cancel();
@@ -84,8 +85,7 @@ fn cancel_traces_cancelled_then_a_failed_fire() {
 #[test]
 fn cancelling_a_paused_deferred_traces_both_cancels() {
     let clock = Clock::new();
-    let recorder = Recorder::new();
-    clock.reactor().set_trace_sink(recorder.clone());
+    let recorder = record_trace(&clock.reactor());
     let (outer, inner) = (Deferred::<u32>::new(), Deferred::<u32>::new());
     let i = inner.clone();
     outer.add_callback(move |_| i).add_errback(|_| 0);
@@ -105,8 +105,7 @@ fn cancelling_a_paused_deferred_traces_both_cancels() {
 fn an_unhandled_failure_is_reported_once_when_the_deferred_is_dropped() {
     let clock = Clock::new();
     let reactor = clock.reactor();
-    let recorder = Recorder::new();
-    reactor.set_trace_sink(recorder.clone());
+    let recorder = record_trace(&reactor);
     let id = {
         let d = Deferred::<u32>::new();
         d.errback(Failure::new(FailureKind::Error, "nobody listened")).unwrap();

@@ -2,6 +2,8 @@
 //! panics, and the job trace, through the deterministic ManualPool and a
 //! pool of real OS threads.
 
+mod common;
+
 use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,37 +11,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use twine_core::defer::{Deferred, Failure, FailureKind};
+use common::{record_trace, with_manual_pool, Seen};
+use twine_core::defer::{Deferred, FailureKind};
 use twine_core::task::Clock;
 use twine_core::threads::{
     call_in_thread, defer_to_thread, defer_to_thread_with, suggest_thread_pool_size, try_defer_to_thread, Job,
     JobOptions, ManualPool, PoolRefused, ThreadPool,
 };
-use twine_core::trace::{Recorder, TraceEvent};
-
-struct Seen<T>(Rc<RefCell<Option<Result<T, Failure>>>>);
-
-impl<T: 'static> Seen<T> {
-    fn new(d: &Deferred<T>) -> Seen<T> {
-        let seen = Rc::new(RefCell::new(None));
-        let s = seen.clone();
-        d.then_both(move |r| *s.borrow_mut() = Some(r));
-        Seen(seen)
-    }
-    fn fired(&self) -> bool {
-        self.0.borrow().is_some()
-    }
-    fn take(&self) -> Result<T, Failure> {
-        self.0.borrow_mut().take().expect("the Deferred fired")
-    }
-}
-
-fn with_manual_pool() -> (Clock, ManualPool) {
-    let clock = Clock::new();
-    let pool = ManualPool::new();
-    clock.reactor().set_thread_pool(pool.clone());
-    (clock, pool)
-}
+use twine_core::trace::TraceEvent;
 
 #[test]
 fn defer_to_thread_delivers_the_result_on_the_reactor_turn_after_the_job() {
@@ -113,12 +92,9 @@ fn without_a_pool_defer_to_thread_fails_with_pool_unavailable() {
 
 #[test]
 fn jobs_a_pool_drops_without_running_fail_instead_of_hanging() {
-    let clock = Clock::new();
+    let (clock, pool) = with_manual_pool();
     let reactor = clock.reactor();
-    let recorder = Recorder::new();
-    reactor.set_trace_sink(recorder.clone());
-    let pool = ManualPool::new();
-    reactor.set_thread_pool(pool.clone());
+    let recorder = record_trace(&reactor);
     let d = defer_to_thread(&reactor, || 1u32);
     let seen = Seen::new(&d);
     // The driver swaps pools (or shuts one down) with the job still queued.
@@ -204,8 +180,7 @@ fn job_names_and_cost_hints_reach_the_pool() {
 fn jobs_trace_queued_started_and_finished_on_their_thread() {
     let (clock, pool) = with_manual_pool();
     let reactor = clock.reactor();
-    let recorder = Recorder::new();
-    reactor.set_trace_sink(recorder.clone());
+    let recorder = record_trace(&reactor);
     let ok = defer_to_thread(&reactor, || 1u8);
     let bad = defer_to_thread(&reactor, || -> u8 { panic!("boom") });
     bad.add_errback(|_| 0);
@@ -258,8 +233,7 @@ fn results_from_real_threads_arrive_through_the_inbox() {
     let reactor = clock.reactor();
     let handles = Arc::new(Mutex::new(Vec::new()));
     reactor.set_thread_pool(SpawnPool { next: Arc::new(AtomicU32::new(0)), handles: handles.clone() });
-    let recorder = Recorder::new();
-    reactor.set_trace_sink(recorder.clone());
+    let recorder = record_trace(&reactor);
     let ds: Vec<Deferred<String>> = (0..4)
         .map(|n| defer_to_thread(&reactor, move || format!("{n} on {}", std::thread::current().name().unwrap())))
         .collect();
