@@ -3,7 +3,7 @@
 //! ```text
 //! twine serve [--tcp ADDR] [--http ADDR] [--www DIR] [--threads N] [--log FILTER]
 //!             [--max-message SIZE] [--max-connections N] [--allowed-origin ORIGIN]...
-//!             [--idle-timeout DURATION] [--http-threads N]
+//!             [--idle-timeout DURATION] [--http-threads N] [--ws-read-buffer SIZE]
 //! ```
 //!
 //! `--tcp` serves Twisted's classic line echo (`reactor.listenTCP(1234,
@@ -121,6 +121,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 
+    /// Bytes each WebSocket keeps to read frames into, for its whole life:
+    /// the main cost of an idle connection (larger reads go through a
+    /// per-thread read-ahead buffer).
+    #[arg(long, value_name = "SIZE", default_value = "2KiB", value_parser = parse_size)]
+    pub ws_read_buffer: usize,
+
     /// Threads of the gateway's tokio runtime.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub http_threads: u16,
@@ -185,6 +191,7 @@ fn serve(args: ServeArgs) -> ExitCode {
                 allowed_origins: args.allowed_origins.clone(),
                 idle_timeout: Some(args.idle_timeout).filter(|d| !d.is_zero()),
                 http_threads: usize::from(args.http_threads),
+                read_buffer: args.ws_read_buffer,
                 ..GatewayConfig::default()
             };
             match Gateway::start(config, link) {

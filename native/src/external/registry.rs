@@ -7,7 +7,7 @@
 //! protocol callbacks may run there.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use twine_core::Reactor;
 
 use super::queues::Shared;
 use super::Outgoing;
+use crate::driver::IdMap;
 
 struct Entry {
     shared: Arc<Shared>,
@@ -29,7 +30,7 @@ struct Entry {
 
 #[derive(Default)]
 struct Registry {
-    entries: HashMap<ConnectionId, Entry>,
+    entries: IdMap<ConnectionId, Entry>,
     counts: ExternalCounts,
     shutting_down: bool,
 }
@@ -105,11 +106,13 @@ pub(super) fn drain_incoming(reactor: &Reactor, shared: &Arc<Shared>) {
         r.counts.messages_in += n;
         r.counts.bytes_in += bytes;
     });
+    // One clock reading for the batch: they all arrived together.
+    let now = reactor.seconds();
     for message in messages {
         if !with(|r| r.entries.contains_key(&id)) {
             return; // closed meanwhile (by the protocol or the peer)
         }
-        reactor.handle_message(reactor.seconds(), id, message);
+        reactor.handle_message(now, id, message);
     }
 }
 

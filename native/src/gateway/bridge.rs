@@ -8,13 +8,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
 use tokio::time::{Instant, Sleep};
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 use twine_core::protocol::Message;
 
 use super::stats::GatewayStats;
+use super::upgrade::Socket;
 use crate::external::{MessageConnection, Outgoing};
 use crate::metrics::Metrics;
 
@@ -40,7 +43,7 @@ pub(crate) struct Settings {
 
 /// Runs the bridge until the WebSocket is over.
 pub(crate) async fn run(
-    ws: WebSocket,
+    ws: Socket,
     conn: MessageConnection,
     metrics: Metrics,
     stats: Arc<GatewayStats>,
@@ -74,7 +77,7 @@ pub(crate) async fn run(
 }
 
 struct Bridge {
-    ws: WebSocket,
+    ws: Socket,
     conn: MessageConnection,
     metrics: Metrics,
     stats: Arc<GatewayStats>,
@@ -169,7 +172,7 @@ impl Bridge {
 
     fn start_close(&mut self, code: u16, reason: &'static str) {
         if self.closing.is_none() {
-            self.closing = Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) });
+            self.closing = Some(close_frame(code, reason));
             self.outgoing_done = true;
             self.out.clear();
             self.out_pos = 0;
@@ -227,7 +230,7 @@ impl Bridge {
             }
             WsMessage::Binary(data) => Message::binary(data),
             // tungstenite answers pings and the close handshake itself.
-            WsMessage::Ping(_) | WsMessage::Pong(_) => return,
+            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => return,
             WsMessage::Close(_) => {
                 if !self.told_reactor {
                     self.told_reactor = true;
@@ -242,7 +245,7 @@ impl Bridge {
         }
     }
 
-    fn on_read_error(&mut self, e: axum::Error) {
+    fn on_read_error(&mut self, e: WsError) {
         let close = close_for(&e);
         match close {
             Some((code::TOO_BIG, _)) => GatewayStats::bump(&self.stats.closed_too_big),
@@ -254,7 +257,7 @@ impl Bridge {
             self.conn.peer_closed(Some(e.to_string()));
         }
         if let Some((code, why)) = close {
-            self.closing = Some(CloseFrame { code, reason: Utf8Bytes::from_static(why) });
+            self.closing = Some(close_frame(code, why));
             self.outgoing_done = true;
             self.out.clear();
             self.out_pos = 0;
@@ -279,8 +282,7 @@ impl Bridge {
                             // (it is gone, or refused it): close the client.
                             let code = if self.metrics.is_shutting_down() { code::GOING_AWAY } else { code::INTERNAL };
                             self.told_reactor = true;
-                            self.closing =
-                                Some(CloseFrame { code, reason: Utf8Bytes::from_static("server unavailable") });
+                            self.closing = Some(close_frame(code, "server unavailable"));
                         }
                         break;
                     }
@@ -312,7 +314,7 @@ impl Bridge {
                         } else {
                             (code::NORMAL, "")
                         };
-                        self.closing = Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) });
+                        self.closing = Some(close_frame(code, reason));
                         self.out.clear();
                         self.out_pos = 0;
                     }
@@ -362,14 +364,16 @@ fn to_ws(message: Message) -> WsMessage {
 }
 
 /// The close code a read error calls for, if any (`None`: the socket is gone).
-fn close_for(e: &axum::Error) -> Option<(u16, &'static str)> {
-    use std::error::Error as _;
-    use tungstenite::error::{Error, ProtocolError};
-    match e.source().and_then(|s| s.downcast_ref::<Error>()) {
-        Some(Error::Capacity(_)) => Some((code::TOO_BIG, "message too big")),
-        Some(Error::Utf8(_)) => Some((code::INVALID_DATA, "invalid UTF-8")),
-        Some(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => None,
-        Some(Error::Protocol(_)) => Some((code::PROTOCOL, "protocol error")),
+fn close_for(e: &WsError) -> Option<(u16, &'static str)> {
+    match e {
+        WsError::Capacity(_) => Some((code::TOO_BIG, "message too big")),
+        WsError::Utf8(_) => Some((code::INVALID_DATA, "invalid UTF-8")),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        WsError::Protocol(_) => Some((code::PROTOCOL, "protocol error")),
         _ => None,
     }
+}
+
+pub(crate) fn close_frame(code: u16, reason: &'static str) -> CloseFrame {
+    CloseFrame { code: code.into(), reason: Utf8Bytes::from_static(reason) }
 }

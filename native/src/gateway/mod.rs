@@ -81,6 +81,7 @@ mod routes;
 mod slots;
 mod stats;
 pub mod trace;
+mod upgrade;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -129,8 +130,10 @@ pub struct GatewayConfig {
     pub close_timeout: Duration,
     /// tokio worker threads serving HTTP and WebSockets.
     pub http_threads: usize,
-    /// Bytes each WebSocket reads from its socket at a time. Allocated per
+    /// Bytes of tungstenite's frame buffer, allocated (and zeroed) per
     /// connection for its whole life: the main cost of an idle connection.
+    /// Socket reads go through a per-thread 64 KiB read-ahead whatever this
+    /// is, so a small buffer does not mean small reads.
     pub read_buffer: usize,
     /// Bytes of frames a WebSocket gathers before writing them out (a flush
     /// writes them anyway).
@@ -150,7 +153,7 @@ impl Default for GatewayConfig {
             idle_timeout: Some(Duration::from_secs(300)),
             close_timeout: Duration::from_secs(2),
             http_threads: 2,
-            read_buffer: 4096,
+            read_buffer: 2048,
             write_buffer: 16 * 1024,
             trace_buffer_events: 8192,
         }

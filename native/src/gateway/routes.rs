@@ -3,14 +3,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use twine_core::defer::Failure;
@@ -18,6 +17,7 @@ use twine_core::protocol::{Message, Protocol, Transport};
 use twine_core::protocols::{Chat, ChatRoom, Echo};
 
 use super::stats::GatewayStats;
+use super::upgrade::{Rejected, WsUpgrade};
 use super::{bridge, trace, App};
 use crate::external::{MessageConnection, MessageConnectionOptions};
 
@@ -74,7 +74,7 @@ enum Route {
     Trace,
 }
 
-type Upgrade = Result<WebSocketUpgrade, WebSocketUpgradeRejection>;
+type Upgrade = Result<WsUpgrade, Rejected>;
 
 async fn ws_echo(
     State(app): State<Arc<App>>,
@@ -110,8 +110,7 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
         Ok(upgrade) => upgrade,
         Err(rejection) => {
             GatewayStats::bump(&app.stats.refused_malformed);
-            let why = rejection.body_text();
-            return (rejection.status(), format!("not a WebSocket upgrade: {why}\n")).into_response();
+            return rejection.into_response();
         }
     };
     // An Origin that is not text is not an origin anyone can list: refused.
@@ -133,15 +132,15 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
     };
     GatewayStats::bump(&app.stats.ws_total);
     let c = &app.config;
-    let upgrade = upgrade
+    let config = WebSocketConfig::default()
         .read_buffer_size(c.read_buffer)
         .write_buffer_size(c.write_buffer)
         // A whole message can wait in the write buffer (tungstenite copies it
         // there), but no more: past this a write fails rather than grows.
         .max_write_buffer_size(c.max_message.saturating_add(c.write_buffer).saturating_add(1024))
-        .max_message_size(c.max_message)
-        .max_frame_size(c.max_message);
-    upgrade.on_upgrade(move |socket| async move {
+        .max_message_size(Some(c.max_message))
+        .max_frame_size(Some(c.max_message));
+    upgrade.accept(config, move |socket| async move {
         let _slot = slot;
         match route {
             Route::Trace => trace::viewer::run(socket, app).await,

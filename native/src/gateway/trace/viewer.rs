@@ -5,16 +5,17 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 use twine_core::trace::SCHEMA_VERSION;
 
 use super::{KindSet, TraceBatch, KINDS};
-use crate::gateway::bridge::code;
+use crate::gateway::bridge::{close_frame, code};
+use crate::gateway::upgrade::Socket;
 use crate::gateway::{shutting_down, App};
 
 /// Events per second a viewer gets unless it asks otherwise.
@@ -124,9 +125,9 @@ fn text(value: &serde_json::Value) -> WsMessage {
 }
 
 /// Serves one viewer until it leaves, the reactor goes, or the server shuts down.
-pub(crate) async fn run(mut ws: WebSocket, app: Arc<App>) {
+pub(crate) async fn run(mut ws: Socket, app: Arc<App>) {
     let Some(mut sub) = app.trace.join().await else {
-        let frame = CloseFrame { code: code::GOING_AWAY, reason: Utf8Bytes::from_static("the reactor is gone") };
+        let frame = close_frame(code::GOING_AWAY, "the reactor is gone");
         let _ = ws.send(WsMessage::Close(Some(frame))).await;
         return;
     };
@@ -148,7 +149,7 @@ pub(crate) async fn run(mut ws: WebSocket, app: Arc<App>) {
         let batch = tokio::select! {
             biased;
             _ = shutting_down(&mut shutdown) => {
-                let frame = CloseFrame { code: code::GOING_AWAY, reason: Utf8Bytes::from_static("server shutting down") };
+                let frame = close_frame(code::GOING_AWAY, "server shutting down");
                 let _ = tokio::time::timeout(app.config.close_timeout, ws.send(WsMessage::Close(Some(frame)))).await;
                 return;
             }
@@ -194,12 +195,12 @@ pub(crate) async fn run(mut ws: WebSocket, app: Arc<App>) {
 }
 
 async fn send_batch(
-    ws: &mut WebSocket,
+    ws: &mut Socket,
     batch: &TraceBatch,
     filter: &mut Filter,
     losses: &mut Losses,
     app: &App,
-) -> Result<(), axum::Error> {
+) -> Result<(), WsError> {
     let expected = *losses.next_seq.get_or_insert(batch.first_seq);
     if batch.first_seq > expected {
         losses.lagged += batch.first_seq - expected;
@@ -236,13 +237,7 @@ async fn send_batch(
     Ok(())
 }
 
-async fn report(
-    ws: &mut WebSocket,
-    losses: &mut Losses,
-    app: &App,
-    count: u64,
-    reason: &str,
-) -> Result<(), axum::Error> {
+async fn report(ws: &mut Socket, losses: &mut Losses, app: &App, count: u64, reason: &str) -> Result<(), WsError> {
     losses.total += count;
     app.stats.trace_dropped.fetch_add(count, Ordering::Relaxed);
     let message = json!({"type": "dropped", "count": count, "reason": reason, "total": losses.total});

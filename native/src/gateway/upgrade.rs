@@ -1,0 +1,221 @@
+//! The WebSocket upgrade (RFC 6455 §4.2), done here rather than with axum's
+//! `WebSocketUpgrade` so that the socket can be wrapped in [`ReadAhead`]:
+//! tungstenite reads at most its read buffer per system call, and that
+//! buffer is allocated (and zeroed) per connection for its whole life. A
+//! small buffer keeps idle connections cheap; the read-ahead keeps large
+//! messages from costing one `recv` per few KiB.
+
+use std::cell::RefCell;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use axum::body::Body;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+
+/// An accepted WebSocket.
+pub(crate) type Socket = WebSocketStream<ReadAhead<TokioIo<Upgraded>>>;
+
+/// A valid WebSocket handshake request, not yet answered.
+pub(crate) struct WsUpgrade {
+    key: HeaderValue,
+    on_upgrade: OnUpgrade,
+}
+
+/// Why a request is not a WebSocket handshake.
+#[derive(Debug)]
+pub(crate) struct Rejected {
+    pub(crate) status: StatusCode,
+    pub(crate) why: &'static str,
+}
+
+impl IntoResponse for Rejected {
+    fn into_response(self) -> Response {
+        (self.status, format!("not a WebSocket upgrade: {}\n", self.why)).into_response()
+    }
+}
+
+fn bad(why: &'static str) -> Rejected {
+    Rejected { status: StatusCode::BAD_REQUEST, why }
+}
+
+fn header_has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for WsUpgrade {
+    type Rejection = Rejected;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Rejected> {
+        if parts.method != Method::GET {
+            return Err(Rejected { status: StatusCode::METHOD_NOT_ALLOWED, why: "the method must be GET" });
+        }
+        if !header_has_token(&parts.headers, header::CONNECTION, "upgrade") {
+            return Err(bad("the Connection header does not include `upgrade`"));
+        }
+        if !header_has_token(&parts.headers, header::UPGRADE, "websocket") {
+            return Err(bad("the Upgrade header does not include `websocket`"));
+        }
+        if parts.headers.get(header::SEC_WEBSOCKET_VERSION).is_none_or(|v| v.as_bytes() != b"13") {
+            return Err(bad("Sec-WebSocket-Version must be 13"));
+        }
+        let key = match parts.headers.get(header::SEC_WEBSOCKET_KEY) {
+            // 16 random bytes in base64.
+            Some(key) if key.len() == 24 => key.clone(),
+            Some(_) => return Err(bad("Sec-WebSocket-Key must be 16 bytes in base64")),
+            None => return Err(bad("Sec-WebSocket-Key is missing")),
+        };
+        let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or(Rejected {
+            status: StatusCode::UPGRADE_REQUIRED,
+            why: "this connection cannot be upgraded (HTTP/1.0?)",
+        })?;
+        Ok(WsUpgrade { key, on_upgrade })
+    }
+}
+
+impl WsUpgrade {
+    /// Answers 101 Switching Protocols and runs `serve` on the socket once
+    /// hyper hands it over (in a task of its own).
+    pub(crate) fn accept<F>(self, config: WebSocketConfig, serve: impl FnOnce(Socket) -> F + Send + 'static) -> Response
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let accept = derive_accept_key(self.key.as_bytes());
+        let on_upgrade = self.on_upgrade;
+        tokio::spawn(async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    let io = ReadAhead::new(TokioIo::new(upgraded));
+                    serve(WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await).await;
+                }
+                Err(e) => tracing::debug!("a WebSocket upgrade failed: {e}"),
+            }
+        });
+        Response::builder()
+            .status(StatusCode::SWITCHING_PROTOCOLS)
+            .header(header::CONNECTION, "upgrade")
+            .header(header::UPGRADE, "websocket")
+            .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+            .body(Body::empty())
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    }
+}
+
+/// Bytes one read-ahead takes from the socket at most.
+const READ_AHEAD: usize = 64 * 1024;
+
+thread_local! {
+    /// Where reads land before the caller's share is copied out: one per
+    /// thread, not one per connection.
+    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_AHEAD].into_boxed_slice());
+}
+
+/// Reads up to 64 KiB per system call whatever the caller's buffer, and
+/// keeps what the caller did not take (freed once taken), so an idle
+/// connection holds no extra buffer. Writes go straight through.
+pub(crate) struct ReadAhead<T> {
+    inner: T,
+    pending: Vec<u8>,
+    taken: usize,
+}
+
+impl<T> ReadAhead<T> {
+    pub(crate) fn new(inner: T) -> ReadAhead<T> {
+        ReadAhead { inner, pending: Vec::new(), taken: 0 }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for ReadAhead<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.taken < this.pending.len() {
+            let n = buf.remaining().min(this.pending.len() - this.taken);
+            buf.put_slice(&this.pending[this.taken..this.taken + n]);
+            this.taken += n;
+            if this.taken == this.pending.len() {
+                this.pending = Vec::new();
+                this.taken = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        if buf.remaining() >= READ_AHEAD {
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        }
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let mut ahead = ReadBuf::new(&mut scratch[..]);
+            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut ahead))?;
+            let read = ahead.filled();
+            let n = buf.remaining().min(read.len());
+            buf.put_slice(&read[..n]);
+            if n < read.len() {
+                this.pending = read[n..].to_vec();
+                this.taken = 0;
+            }
+            Poll::Ready(Ok(()))
+        })
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for ReadAhead<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn small_reads_are_served_from_one_read_ahead_and_nothing_is_kept_after() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut reader = ReadAhead::new(&data[..]);
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = reader.read(&mut chunk).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&chunk[..n]);
+        }
+        assert_eq!(out, data);
+        assert_eq!(reader.pending.capacity(), 0, "the leftover buffer is freed once taken");
+    }
+}
