@@ -274,7 +274,13 @@ impl Bridge {
                     break;
                 }
                 match self.conn.poll_recv_many(cx, &mut self.out, BATCH) {
-                    Poll::Pending => break,
+                    Poll::Pending => {
+                        // Idle: give the batch buffer back rather than keep it per connection.
+                        if self.out.capacity() > 0 {
+                            self.out = Vec::new();
+                        }
+                        break;
+                    }
                     Poll::Ready(0) => {
                         self.outgoing_done = true;
                         if !self.told_reactor && self.closing.is_none() {

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `/`, static files | the playground from the `www` directory (`.wasm` as `application/wasm`) |
 //! | `/ws` | WebSocket echo: the core [`Echo`](twine_core::protocols::Echo) protocol on the reactor |
-//! | `/ws/chat` | the core [`Chat`](twine_core::protocols::Chat) protocol: every message goes to every other member |
+//! | `/ws/chat` | the core [`Chat`](twine_core::protocols::Chat) protocol: every message goes to every other member (a member too slow to take them is dropped) |
 //! | `/ws/trace` | the reactor's trace events as JSON, live, to any number of viewers ([`trace`](self#the-trace-feed-wstrace)) |
 //! | `/healthz` | `ok` while the server is up, 503 once it is shutting down |
 //! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own |
@@ -23,11 +23,16 @@
 //! reading, and the task stops reading that client: memory stays bounded
 //! whatever the client does.
 //!
-//! Ping/pong, fragmentation and the close handshake are tungstenite's
-//! (RFC 6455). Pings are answered while the task reads; a client whose
-//! reading is paused by back-pressure gets its pong once the messages sent
-//! before the ping are taken in (TCP keeps the order, and reading past them
-//! would mean buffering them without bound).
+//! The handshake is answered here (so the socket can be wrapped in a
+//! per-thread 64 KiB read-ahead: one `recv` per 64 KiB while each
+//! connection keeps only a 2 KiB frame buffer); ping/pong, fragmentation,
+//! UTF-8 checks and the close handshake are tungstenite's (RFC 6455), and
+//! protocol errors close with 1002 (1007 for bad UTF-8). Pings are
+//! answered while the task reads, and the pong rides on the next flush; a
+//! client whose reading is paused by back-pressure gets its pong once the
+//! messages it sent before the ping are taken in (TCP keeps the order, and
+//! reading past them would mean buffering them without bound). No
+//! extensions (permessage-deflate) and no subprotocols are negotiated.
 //!
 //! # Limits
 //!
@@ -35,8 +40,8 @@
 //! `max_message` are refused with close code 1009; upgrades past
 //! `max_connections` get 503; an `Origin` that is not allowed gets 403; a
 //! malformed upgrade gets 400; clients silent for `idle_timeout` are closed
-//! (1000, "idle timeout"). On a graceful shutdown every WebSocket is closed
-//! with 1001.
+//! (1000, "idle timeout"; trace viewers, which only listen, are exempt). On
+//! a graceful shutdown every WebSocket is closed with 1001.
 //!
 //! # The trace feed (`/ws/trace`)
 //!
@@ -281,7 +286,9 @@ impl Gateway {
 
     /// Waits (up to `grace`) for the HTTP server and every WebSocket to
     /// finish after a shutdown, then stops the runtime, dropping whatever is
-    /// left. Returns how many WebSockets were still open at the end.
+    /// left. Returns how many WebSockets were still open at the end. Call it
+    /// from a plain thread (it blocks), typically after
+    /// [`ReactorThread::join`](crate::ReactorThread::join).
     pub fn join(mut self, grace: Duration) -> usize {
         self.shutdown();
         let left = match (self.runtime.as_ref(), self.server.take()) {
