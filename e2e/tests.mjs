@@ -1,0 +1,401 @@
+// The tests run.mjs runs, in order. Each gets a fresh page; the runner fails
+// a test whose page logged an error, failed a request or got an HTTP error.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// ---------------------------------------------------------------- helpers
+
+/** `twine-sim ARGS --metrics`, parsed. */
+function simMetrics(env, args) {
+  const r = spawnSync(env.twineSim, [...args, '--metrics'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`twine-sim ${args.join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Every `preset` or `preset/variant` twine-sim knows. */
+function simPresets(env) {
+  const r = spawnSync(env.twineSim, ['--list'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`twine-sim --list failed: ${r.stderr}`);
+  const specs = [];
+  let current = null;
+  let variants = [];
+  const flush = () => {
+    if (current) specs.push(...(variants.length ? variants.map((v) => `${current}/${v}`) : [current]));
+  };
+  for (const line of r.stdout.split('\n')) {
+    const variant = /^\s+\/(\S+)/.exec(line);
+    if (variant) variants.push(variant[1]);
+    else if (/^\S/.test(line)) {
+      flush();
+      current = line.split(/\s+/)[0];
+      variants = [];
+    }
+  }
+  flush();
+  return specs;
+}
+
+/** `a.b[0].c` in an object, as the page's key metrics name them. */
+function pick(obj, p) {
+  let v = obj;
+  for (const m of p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) v = v?.[m[2] !== undefined ? Number(m[2]) : m[1]];
+  return v;
+}
+
+async function open(page, url, hash = '') {
+  await page.goto(`${url}/${hash}`);
+  await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
+}
+
+const runId = (page) => page.evaluate(() => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0));
+
+/** Clicks Run and waits for the new run's metrics. */
+async function run(page) {
+  const before = await runId(page);
+  await page.click('[data-testid=run]');
+  await page.waitForFunction((b) => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0) > b, before);
+  return runId(page);
+}
+
+async function keyMetrics(page) {
+  return page.$$eval('[data-testid=metrics] .key-metrics .km', (els) =>
+    els.map((e) => ({
+      path: e.dataset.metric,
+      value: JSON.parse(e.dataset.value),
+      text: e.querySelector('.km-v').textContent.trim(),
+      visible: e.getBoundingClientRect().height > 0,
+      primary: e.classList.contains('primary'),
+    })),
+  );
+}
+
+async function seekTo(page, ms) {
+  await page.$eval(
+    '[data-testid=seek]',
+    (el, v) => {
+      el.value = String(v);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    },
+    ms,
+  );
+}
+
+const queuesTime = (page) => page.$eval('[data-testid=queues] [data-q-time]', (e) => Number(e.dataset.qTime));
+const queuesCount = (page, key) => page.$eval(`[data-testid=queues] [data-q="${key}"]`, (e) => Number(e.textContent));
+
+async function setKnob(page, knob, value) {
+  const input = `[data-knob="${knob}"] input`;
+  await page.fill(input, String(value));
+  await page.$eval(input, (el) => el.dispatchEvent(new Event('change', { bubbles: true })));
+}
+
+function lineOf(text, needle) {
+  const at = text.indexOf(needle);
+  assert.ok(at >= 0, `${needle} not in the scenario`);
+  return text.slice(0, at).split('\n').length;
+}
+
+// ---------------------------------------------------------------- tests
+
+export const tests = [
+  {
+    name: 'the first screen explains itself: a preset, its story, a Run button, a legend',
+    async fn({ page, url, env }) {
+      await open(page, url);
+      assert.equal(await page.getAttribute('body', 'data-state'), 'loaded');
+      const spec = await page.inputValue('[data-testid=preset-picker]');
+      assert.ok(spec.length > 0, 'a preset is selected');
+      assert.ok((await page.textContent('#title')).length > 10, 'the preset has a title');
+      assert.ok((await page.textContent('#explanation')).length > 200, 'and its one-paragraph explanation');
+      assert.ok(await page.isVisible('[data-testid=run]'));
+      assert.ok(await page.isVisible('#tl-empty'), 'the empty timeline says to press Run');
+      assert.ok((await page.textContent('.legend')).includes('waiting for the GIL'));
+      assert.ok((await page.inputValue('.ed-text')).includes('"clients"'), 'the scenario JSON is in the editor');
+      for (const id of ['preset-picker', 'run', 'step', 'seek', 'timeline', 'metrics', 'event-log', 'queues', 'share-link']) {
+        assert.equal(await page.locator(`[data-testid="${id}"]`).count(), 1, `one ${id}`);
+      }
+      assert.equal(await page.evaluate(() => document.querySelector('[data-testid=timeline]').tagName), 'CANVAS');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal scrolling at 1280×800 (${overflow}px too wide)`);
+      await page.screenshot({ path: path.join(env.screenshots, '00-first-screen.png') });
+    },
+  },
+
+  {
+    name: "every preset and variant: its key metric shows and equals twine-sim's",
+    async fn({ page, url, env }) {
+      await open(page, url);
+      const options = await page.$$eval('[data-testid=preset-picker] option', (os) => os.map((o) => o.value));
+      const specs = simPresets(env);
+      assert.deepEqual([...options].sort(), [...specs].sort(), 'the picker offers exactly the presets twine-sim knows');
+      for (const spec of options) {
+        await page.selectOption('[data-testid=preset-picker]', spec);
+        await run(page);
+        await page.keyboard.press('End');
+        const seed = Number(await page.inputValue('[data-knob="seed"] input'));
+        const native = simMetrics(env, [spec, '--seed', String(seed)]);
+        const shown = await keyMetrics(page);
+        assert.ok(shown.length > 0 && shown[0].primary, `${spec}: a key metric is shown`);
+        for (const k of shown) {
+          assert.ok(k.visible && k.text && k.text !== '–', `${spec}: ${k.path} is visible with a value`);
+          assert.deepEqual(k.value, pick(native, k.path), `${spec}: ${k.path} in the page equals twine-sim --seed ${seed}`);
+        }
+        const page_metrics = await page.evaluate(() => window.twine.run.metrics);
+        assert.deepEqual(page_metrics, native, `${spec}: every metric equals twine-sim's`);
+        assert.equal(await page.getAttribute('[data-testid=metrics]', 'data-scenario'), native.scenario);
+        await page.screenshot({ path: path.join(env.screenshots, `${spec.replace('/', '--')}.png`) });
+      }
+    },
+  },
+
+  {
+    name: 'step and seek change the queues panel (pool saturation: 8, then 4, then 0 queued)',
+    async fn({ page, url }) {
+      await open(page, url, '#preset=pool-saturation/four-threads');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      await page.keyboard.press('Home');
+      assert.equal(await queuesTime(page), 0);
+      // Seek: the pool's queue as the preset's explanation says.
+      for (const [t, queued] of [[50, 8], [150, 4], [250, 0], [50, 8]]) {
+        await seekTo(page, t);
+        assert.equal(await queuesTime(page), t, `the queues panel shows t = ${t} ms`);
+        assert.equal(await queuesCount(page, 'pool'), queued, `${queued} jobs queued at ${t} ms`);
+      }
+      // Step from the start: the panel follows, one event at a time.
+      await page.keyboard.press('Home');
+      const seen = [await page.innerHTML('[data-testid=queues]')];
+      let changed = 0;
+      let lastCursor = await page.evaluate(() => window.twine.cursor.eventCount);
+      for (let i = 0; i < 12; i++) {
+        await page.click('[data-testid=step]');
+        const cursor = await page.evaluate(() => window.twine.cursor.eventCount);
+        assert.ok(cursor > lastCursor, 'each step shows at least one more event');
+        lastCursor = cursor;
+        const selected = await page.$eval('[data-testid=event-log] .log-row.selected', (e) => Number(e.dataset.index));
+        assert.equal(selected, cursor - 1, 'the event log highlights the event just reached');
+        const html = await page.innerHTML('[data-testid=queues]');
+        if (html !== seen[seen.length - 1]) changed++;
+        seen.push(html);
+      }
+      assert.ok(changed >= 3, `stepping changed the queues panel (${changed} of 12 steps)`);
+      assert.ok((await queuesCount(page, 'pool')) > 0, 'by now jobs wait in the pool queue');
+    },
+  },
+
+  {
+    name: 'a shared URL reproduces the run (edited scenario, seed and playhead)',
+    async fn({ page, url, env, context }) {
+      await open(page, url);
+      await page.selectOption('[data-testid=preset-picker]', 'echo-blocking/deferred');
+      await setKnob(page, 'cores', 2);
+      await setKnob(page, 'rate', 120);
+      await setKnob(page, 'seed', 7);
+      const json = await page.inputValue('.ed-text');
+      assert.match(json, /"cores": 2/);
+      assert.match(json, /"rate_per_s": 120/);
+      await run(page);
+      await page.keyboard.press('Home');
+      await seekTo(page, 1234.5);
+      const metrics = await page.evaluate(() => window.twine.run.metrics);
+      await page.waitForFunction(() => document.querySelector('[data-testid=share-link]').href.includes('t=1234.5'));
+      const href = await page.getAttribute('[data-testid=share-link]', 'href');
+      assert.match(href, /#scenario=z[\w-]+/);
+      assert.match(href, /seed=7/);
+
+      const other = await context.newPage();
+      const errors = [];
+      other.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await other.goto(href);
+      await other.waitForFunction(() => document.body.dataset.state === 'ready');
+      assert.equal(await other.inputValue('.ed-text'), json, 'the same scenario text');
+      assert.equal(await other.inputValue('[data-knob="seed"] input'), '7');
+      assert.deepEqual(await other.evaluate(() => window.twine.run.metrics), metrics, 'the same metrics');
+      assert.equal(await queuesTime(other), 1234.5, 'the same playhead');
+      assert.deepEqual(await keyMetrics(other), await keyMetrics(page));
+      await other.close();
+      assert.deepEqual(errors, []);
+
+      // And twine-sim agrees on the edited scenario.
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'twine-e2e-')), 'shared.json');
+      fs.writeFileSync(file, json);
+      assert.deepEqual(simMetrics(env, [file, '--seed', '7']), metrics);
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    },
+  },
+
+  {
+    name: 'a bad edit shows the error at its field',
+    async fn({ page, url }) {
+      await open(page, url);
+      await page.selectOption('[data-testid=preset-picker]', 'echo-blocking/blocking');
+      const good = await page.inputValue('.ed-text');
+
+      // A bad value: the field, the line, the knob.
+      const bad = good.replace('"cores": 4', '"cores": 0');
+      await page.fill('.ed-text', bad);
+      await page.waitForSelector('.ed-error:not([hidden])');
+      assert.equal(await page.getAttribute('.ed-error', 'data-field'), 'machine.cores');
+      assert.match(await page.textContent('.ed-error'), /machine\.cores.*between 1 and 64/);
+      const line = lineOf(bad, '"cores": 0');
+      assert.deepEqual(await page.$$eval('.ed-lines .err', (els) => els.map((e) => Number(e.dataset.line))), [line]);
+      assert.ok(await page.isVisible('.ed-band'));
+      assert.ok(await page.$eval('[data-knob="cores"]', (e) => e.classList.contains('bad')), 'the cores knob is marked');
+      const before = await runId(page);
+      await page.click('[data-testid=run]');
+      assert.equal(await runId(page), before, 'Run refuses a bad scenario');
+
+      // An unknown step: the step's own line.
+      const unknown = good.replace('"respond"', '"respnd"');
+      await page.fill('.ed-text', unknown);
+      await page.waitForFunction(() => document.querySelector('.ed-error').dataset.field === 'server.handler[2]');
+      assert.match(await page.textContent('.ed-error'), /respnd/);
+      assert.deepEqual(await page.$$eval('.ed-lines .err', (els) => els.map((e) => Number(e.dataset.line))), [lineOf(unknown, '"respnd"')]);
+
+      // Broken JSON: the line the parser stopped at.
+      const broken = good.replace('"cores": 4,', '"cores": 4');
+      await page.fill('.ed-text', broken);
+      await page.waitForFunction(() => /expected `,` or `}`/.test(document.querySelector('.ed-error').textContent));
+      const stopped = Number(/at line (\d+)/.exec(await page.textContent('.ed-error'))[1]);
+      assert.equal(stopped, lineOf(broken, '"cores": 4') + 1, 'the parser stopped on the line after the missing comma');
+      assert.deepEqual(await page.$$eval('.ed-lines .err', (els) => els.map((e) => Number(e.dataset.line))), [stopped]);
+
+      // Fixed: the error goes away and it runs.
+      await page.fill('.ed-text', good);
+      await page.waitForSelector('.ed-error', { state: 'hidden' });
+      await run(page);
+    },
+  },
+
+  {
+    name: 'the timeline: hover explains, the event log jumps, the keyboard plays and steps',
+    async fn({ page, url }) {
+      await open(page, url, '#preset=echo-blocking/blocking&seed=3');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      await page.keyboard.press('Home');
+      // Zoom onto the first long reactor call and hover it.
+      const spot = await page.evaluate(() => {
+        const tl = window.twine.ui.timeline;
+        const lane = tl.model.lanes.get('t0');
+        let i = 0;
+        while (i < lane.spans.n && lane.spans.end[i] - lane.spans.start[i] < 1) i++;
+        const [a, b] = [lane.spans.start[i], lane.spans.end[i]];
+        tl.setView(a - (b - a), b + (b - a));
+        tl.draw();
+        const row = tl.layout.find((r) => r.lane.key === 't0');
+        const box = tl.canvas.getBoundingClientRect();
+        return { x: box.left + tl.xAt((a + b) / 2), y: box.top + row.y + 12 + (row.h - 24) / 2 };
+      });
+      await page.mouse.move(spot.x, spot.y);
+      await page.waitForSelector('#tl-tip:not([hidden])');
+      assert.match(await page.textContent('#tl-tip'), /reactor call: message_received/);
+
+      // Click a row of the event log: the playhead goes to its time.
+      const row = page.locator('[data-testid=event-log] .log-row').nth(12);
+      const index = Number(await row.getAttribute('data-index'));
+      await row.click();
+      const t = await page.evaluate((i) => window.twine.run.model.events[i].t / 1e6, index);
+      assert.equal(await queuesTime(page), t);
+      assert.equal(await page.evaluate(() => window.twine.ui.timeline.selected), index);
+      assert.ok(await page.$eval(`[data-testid=event-log] .log-row[data-index="${index}"]`, (e) => e.classList.contains('selected')));
+
+      // Keyboard: Space plays and pauses, → steps.
+      await page.locator('body').click({ position: { x: 5, y: 790 } });
+      await page.keyboard.press('Space');
+      await page.waitForFunction(() => document.body.classList.contains('playing'));
+      await page.keyboard.press('Space');
+      assert.equal(await page.evaluate(() => document.body.classList.contains('playing')), false);
+      const before = await page.evaluate(() => window.twine.cursor.eventCount);
+      await page.keyboard.press('ArrowRight');
+      assert.ok((await page.evaluate(() => window.twine.cursor.eventCount)) > before);
+    },
+  },
+
+  {
+    name: 'compare puts two variants side by side with their metrics',
+    async fn({ page, url, env }) {
+      await open(page, url, '#preset=echo-blocking/blocking');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      await page.click('button[data-view=compare]');
+      await page.waitForFunction(() => document.querySelector('#view-compare').dataset.state === 'ready');
+      assert.equal(await page.inputValue('#cmp-a'), 'echo-blocking/blocking');
+      assert.equal(await page.inputValue('#cmp-b'), 'echo-blocking/deferred');
+      const p99 = (side) => page.$eval(`.cmp-col[data-side="${side}"] .km[data-metric="requests.p99_ms"]`, (e) => JSON.parse(e.dataset.value));
+      const [a, b] = [await p99('A'), await p99('B')];
+      assert.equal(a, simMetrics(env, ['echo-blocking/blocking', '--seed', '1']).requests.p99_ms);
+      assert.equal(b, simMetrics(env, ['echo-blocking/deferred', '--seed', '1']).requests.p99_ms);
+      assert.ok(a > 3 * b, `blocking p99 (${a} ms) is many times defer_to_thread's (${b} ms)`);
+      assert.match(await page.textContent('.cmp-table tr[data-metric="requests.p99_ms"]'), /×/);
+      await page.screenshot({ path: path.join(env.screenshots, 'compare-echo-blocking.png') });
+      // GIL against no GIL, picked from the menus.
+      await page.selectOption('#cmp-a', 'gil-cpu-bound/gil-4-cores');
+      await page.selectOption('#cmp-b', 'gil-cpu-bound/nogil-4-cores');
+      await page.waitForFunction(() => document.querySelector('.cmp-col[data-side="B"] .cmp-title').textContent.includes('No GIL'));
+      const done = (side) => page.$eval(`.cmp-col[data-side="${side}"] .km[data-metric="time_ms"]`, (e) => JSON.parse(e.dataset.value));
+      const [gil, nogil] = [await done('A'), await done('B')];
+      assert.ok(gil > 3 * nogil, `with the GIL four threads take ~4× as long (${gil} vs ${nogil} ms)`);
+      await page.screenshot({ path: path.join(env.screenshots, 'compare-gil.png') });
+    },
+  },
+
+  {
+    name: 'exports: Chrome Trace JSON and JSONL downloads',
+    async fn({ page, url }) {
+      await open(page, url, '#preset=deferred-errback');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      const events = await page.evaluate(() => window.twine.run.model.events.length);
+      const [chrome] = await Promise.all([page.waitForEvent('download'), page.click('#export-chrome')]);
+      assert.match(chrome.suggestedFilename(), /^twine-deferred-errback-seed1\.trace\.json$/);
+      const trace = JSON.parse(fs.readFileSync(await chrome.path(), 'utf8'));
+      assert.ok(Array.isArray(trace.traceEvents) && trace.traceEvents.length > 0, 'a Chrome trace with events');
+      const [jsonl] = await Promise.all([page.waitForEvent('download'), page.click('#export-jsonl')]);
+      const lines = fs.readFileSync(await jsonl.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(lines[0].schema, 'twine-trace');
+      assert.equal(lines.length - 1, events, 'one line per event after the header');
+    },
+  },
+
+  {
+    name: 'live: the echo round-trips through the server and its reactor shows on the timeline; chat reaches a second tab',
+    async fn({ page, url, context, env }) {
+      await open(page, url, '#view=live');
+      assert.ok(await page.isVisible('#view-live'));
+      await page.click('[data-testid=live-connect]');
+      await page.waitForSelector('[data-testid=echo-input]:not([disabled])');
+      await page.fill('[data-testid=echo-input]', 'hello, reactor');
+      await page.press('[data-testid=echo-input]', 'Enter');
+      const trip = page.locator('[data-testid=echo-output] li[data-rtt]').first();
+      await trip.waitFor();
+      assert.match(await trip.textContent(), /hello, reactor/);
+      const rtt = Number(await trip.getAttribute('data-rtt'));
+      assert.ok(rtt > 0 && rtt < 5000, `a round-trip time (${rtt} ms)`);
+      // The server's reactor received that message: the live timeline has it.
+      await page.waitForFunction(() => window.twine.ui.live.model.events.some((e) => e.kind === 'message_received'));
+      assert.ok(Number(await page.getAttribute('#live-timeline', 'data-events')) > 0);
+      assert.ok(await page.evaluate(() => window.twine.ui.live.model.lanes.get('t0').spans.n > 0), 'reactor calls drawn on the live timeline');
+
+      // Chat: a second tab hears the first.
+      const other = await context.newPage();
+      await open(other, url, '#view=live');
+      await other.click('[data-testid=live-connect]');
+      await other.waitForSelector('#chat-input:not([disabled])');
+      await page.waitForSelector('#chat-input:not([disabled])');
+      await page.fill('#chat-input', 'anyone there?');
+      await page.press('#chat-input', 'Enter');
+      await other.waitForSelector('#chat-log li.theirs');
+      assert.match(await other.textContent('#chat-log li.theirs'), /anyone there\?/);
+      await page.click('#echo-burst');
+      await page.waitForFunction(() => {
+        const m = /(\d+)\/(\d+) back/.exec(document.querySelector('#echo-summary').textContent);
+        return m && Number(m[2]) === 51 && m[1] === m[2];
+      });
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(env.screenshots, 'live.png') });
+      await other.close();
+      await page.click('[data-testid=live-connect]'); // disconnect
+    },
+  },
+];

@@ -1,0 +1,157 @@
+// The event log beside the timeline: every trace event, one row each, in the
+// order they happened. Only the rows in view exist in the DOM, so 100k events
+// scroll as smoothly as ten. Clicking a row jumps the timeline there.
+
+import { fmtMs, describeEvent, eventThread, escapeHtml } from './format.js';
+
+const ROW = 20;
+
+export class EventLog {
+  /**
+   * @param {HTMLElement} root  the element with data-testid="event-log"
+   * @param {{onPick: (index: number) => void}} opts
+   */
+  constructor(root, opts) {
+    this.root = root;
+    this.opts = opts;
+    this.events = [];
+    this.model = null;
+    this.visible = []; // indices after filtering
+    this.cursor = Infinity;
+    this.selected = -1;
+    this.filter = '';
+    root.innerHTML = `
+      <div class="log-head">
+        <input type="search" class="log-filter" placeholder="Filter events (kind, thread, text)" aria-label="Filter events">
+        <span class="log-count"></span>
+      </div>
+      <div class="log-view" tabindex="0" aria-label="Trace events">
+        <div class="log-spacer"></div>
+        <div class="log-rows"></div>
+      </div>`;
+    this.view = root.querySelector('.log-view');
+    this.spacer = root.querySelector('.log-spacer');
+    this.rows = root.querySelector('.log-rows');
+    this.count = root.querySelector('.log-count');
+    const input = root.querySelector('.log-filter');
+    let timer = 0;
+    input.addEventListener('input', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => this.setFilter(input.value), 120);
+    });
+    this.view.addEventListener('scroll', () => this.render());
+    this.view.addEventListener('click', (ev) => {
+      const row = ev.target.closest('.log-row');
+      if (row) this.opts.onPick(Number(row.dataset.index));
+    });
+    new ResizeObserver(() => this.render()).observe(this.view);
+  }
+
+  setModel(model) {
+    this.model = model;
+    this.events = model ? model.events : [];
+    this.selected = -1;
+    this.cursor = Infinity;
+    this.refilter();
+    this.view.scrollTop = 0;
+    this.render();
+  }
+
+  /** Call after the model's events grew (live). */
+  appended({ stick = true } = {}) {
+    const atBottom = this.view.scrollTop + this.view.clientHeight >= this.view.scrollHeight - ROW * 2;
+    this.refilter();
+    if (stick && atBottom) this.view.scrollTop = this.view.scrollHeight;
+    this.render();
+  }
+
+  setFilter(text) {
+    this.filter = text.trim().toLowerCase();
+    this.refilter();
+    this.render();
+    if (this.selected >= 0) this.scrollTo(this.selected);
+  }
+
+  refilter() {
+    const f = this.filter;
+    const n = this.events.length;
+    if (!f) {
+      this.visible = null;
+    } else {
+      const name = (t) => this.model.threadName(t);
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const e = this.events[i];
+        if (e.kind.includes(f) || describeEvent(e, name).toLowerCase().includes(f)) out.push(i);
+      }
+      this.visible = out;
+    }
+    const shown = this.visible ? this.visible.length : n;
+    this.spacer.style.height = `${shown * ROW}px`;
+    this.count.textContent = this.visible ? `${shown} of ${n}` : `${n} events`;
+  }
+
+  get size() {
+    return this.visible ? this.visible.length : this.events.length;
+  }
+
+  indexAt(pos) {
+    return this.visible ? this.visible[pos] : pos;
+  }
+
+  posOf(index) {
+    if (!this.visible) return index;
+    let lo = 0;
+    let hi = this.visible.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.visible[mid] < index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Rows from `count` on have not happened yet at the playhead. */
+  setCursor(count) {
+    if (count !== this.cursor) {
+      this.cursor = count;
+      this.render();
+    }
+  }
+
+  setSelected(index, { scroll = true } = {}) {
+    this.selected = index;
+    if (scroll && index >= 0) this.scrollTo(index);
+    this.render();
+  }
+
+  scrollTo(index) {
+    const pos = this.posOf(index);
+    const top = pos * ROW;
+    const v = this.view;
+    if (top < v.scrollTop || top + ROW > v.scrollTop + v.clientHeight) v.scrollTop = Math.max(0, top - v.clientHeight / 2);
+  }
+
+  render() {
+    const v = this.view;
+    const size = this.size;
+    const first = Math.max(0, Math.floor(v.scrollTop / ROW) - 4);
+    const last = Math.min(size, Math.ceil((v.scrollTop + v.clientHeight) / ROW) + 4);
+    const name = (t) => (this.model ? this.model.threadName(t) : `thread ${t}`);
+    let html = '';
+    for (let p = first; p < last; p++) {
+      const i = this.indexAt(p);
+      const e = this.events[i];
+      const th = eventThread(e);
+      const thName = typeof th === 'number' ? name(th) : th;
+      const color = typeof th === 'number' && this.model ? this.model.threadColor(th) : '#8b8d98';
+      const cls = `log-row${i === this.selected ? ' selected' : ''}${i >= this.cursor ? ' future' : ''}`;
+      const text = describeEvent(e, name);
+      html += `<div class="${cls}" data-index="${i}" style="top:${p * ROW}px" title="${escapeHtml(`${e.kind}: ${text}`)}">` +
+        `<span class="log-t">${fmtMs(e.t / 1e6, 5)}</span>` +
+        `<span class="log-th"><i style="background:${color}"></i>${escapeHtml(thName)}</span>` +
+        `<span class="log-d">${escapeHtml(text)}</span></div>`;
+    }
+    this.rows.innerHTML = html;
+  }
+}

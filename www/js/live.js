@@ -1,0 +1,319 @@
+// Live mode: talk to the `twine serve` this page came from. The echo console
+// runs core's LatencyProbe on a real twine-core reactor inside the page
+// (LiveEcho, wasm) over a WebSocket to /ws; the chat pane joins /ws/chat;
+// and the server's own reactor trace (/ws/trace) is drawn on the same
+// timeline as the simulations.
+
+import { Timeline } from './timeline.js';
+import { TraceModel } from './trace-model.js';
+import { EventLog } from './event-log.js';
+import { fmtMs, escapeHtml, trim } from './format.js';
+
+const MAX_EVENTS = 150_000;
+
+function wsUrl(path) {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+}
+
+export class LiveView {
+  constructor(root, { wasm }) {
+    this.root = root;
+    this.wasm = wasm;
+    this.echo = null;
+    this.chat = null;
+    this.trace = null;
+    this.pending = [];
+    this.dropped = 0;
+    this.connected = false;
+    this.pendingRows = new Map();
+    root.innerHTML = `
+      <div class="live-bar">
+        <button class="btn primary" data-testid="live-connect" id="live-connect">Connect to this server</button>
+        <span class="live-status" id="live-status" data-state="idle">Not connected.</span>
+        <span class="muted small live-host">${escapeHtml(location.host || '(no server: open the page from twine serve)')}</span>
+      </div>
+      <p class="live-intro">This page can talk to the <code>twine serve</code> it came from. The echo console runs a real
+        twine-core reactor <em>inside this page</em> (compiled to WebAssembly, driven by the browser's event loop) whose
+        <code>LatencyProbe</code> protocol times each round trip to the server's <code>/ws</code> echo. The timeline below is the
+        <em>server's</em> reactor, streamed from <code>/ws/trace</code>: send a message and watch the server receive and answer it.</p>
+      <section class="panel live-trace">
+        <div class="panel-head"><h3>The server's reactor, live <small>/ws/trace</small></h3>
+          <span class="muted small" id="live-stats"></span>
+          <label class="check"><input type="checkbox" id="live-follow" checked> follow</label>
+          <button class="btn ghost small" id="live-clear">Clear</button></div>
+        <div class="tl-area">
+          <div class="tl-wrap"><canvas id="live-timeline" tabindex="0" aria-label="The server's reactor timeline"></canvas><div class="tooltip" hidden></div>
+            <div class="tl-empty" id="live-empty">Connect to see the server's reactor turns, calls and messages as they happen.</div></div>
+          <div class="log" id="live-log"></div>
+        </div>
+      </section>
+      <div class="live-grid">
+        <section class="panel">
+          <div class="panel-head"><h3>Echo <small>/ws · LatencyProbe in wasm</small></h3><span class="muted small" id="echo-summary"></span></div>
+          <form class="live-form" id="echo-form">
+            <input data-testid="echo-input" id="echo-input" placeholder="Type a message and press Enter" autocomplete="off" disabled>
+            <button class="btn" disabled>Send</button>
+            <button type="button" class="btn ghost" id="echo-burst" disabled title="Send 50 probes at once">Send 50</button>
+          </form>
+          <ol data-testid="echo-output" class="echo-out" id="echo-output"></ol>
+        </section>
+        <section class="panel">
+          <div class="panel-head"><h3>Chat <small>/ws/chat</small></h3><span class="muted small" id="chat-state"></span></div>
+          <form class="live-form" id="chat-form">
+            <input id="chat-input" placeholder="Say something to the room" autocomplete="off" disabled>
+            <button class="btn" disabled>Send</button>
+          </form>
+          <ol class="chat-log" id="chat-log"><li class="muted small">Every message goes to every other member of the room: open this page in a second tab to talk to it.</li></ol>
+        </section>
+      </div>`;
+    const $ = (s) => root.querySelector(s);
+    this.$ = $;
+    this.model = new TraceModel();
+    this.timeline = new Timeline($('#live-timeline'), { follow: true, tooltip: $('.live-trace .tooltip') });
+    this.timeline.setModel(this.model);
+    this.log = new EventLog($('#live-log'), {
+      onPick: (i) => {
+        const e = this.model.events[i];
+        if (!e) return;
+        this.setFollow(false);
+        this.log.setSelected(i);
+        this.timeline.setSelected(i);
+        this.timeline.reveal(e.t / 1e6);
+      },
+    });
+    this.log.setModel(this.model);
+    $('#live-connect').addEventListener('click', () => (this.connected ? this.disconnect() : this.connect()));
+    $('#echo-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const input = $('#echo-input');
+      if (input.value === '') return;
+      this.sendEcho(input.value);
+      input.value = '';
+    });
+    $('#echo-burst').addEventListener('click', () => {
+      for (let i = 1; i <= 50; i++) this.sendEcho(`probe ${i} of 50`, { quiet: i > 3 });
+    });
+    $('#chat-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const input = $('#chat-input');
+      if (input.value === '' || !this.chat || this.chat.readyState !== WebSocket.OPEN) return;
+      this.chat.send(input.value);
+      this.chatLine('you', input.value, true);
+      input.value = '';
+    });
+    $('#live-follow').addEventListener('change', (ev) => this.setFollow(ev.target.checked));
+    $('#live-clear').addEventListener('click', () => this.resetModel([]));
+    const canvas = $('#live-timeline');
+    canvas.addEventListener('pointerdown', () => this.setFollow(false));
+    canvas.addEventListener('wheel', () => this.setFollow(false), { passive: true });
+    canvas.addEventListener('dblclick', () => this.setFollow(true));
+  }
+
+  show() {
+    this.timeline.resize();
+  }
+
+  setFollow(on) {
+    this.timeline.follow = on;
+    this.$('#live-follow').checked = on;
+  }
+
+  status(text, state) {
+    const el = this.$('#live-status');
+    el.textContent = text;
+    el.dataset.state = state;
+  }
+
+  connect() {
+    if (!location.host) {
+      this.status('This page was not served by twine serve, so there is no server to talk to.', 'error');
+      return;
+    }
+    this.connected = true;
+    this.$('#live-connect').textContent = 'Disconnect';
+    this.status('Connecting…', 'connecting');
+    // The trace feed first, so the timeline sees the echo's first message.
+    let rest = () => {
+      rest = () => {};
+      if (!this.connected) return;
+      this.connectEcho();
+      this.connectChat();
+    };
+    this.connectTrace(() => rest());
+    setTimeout(() => rest(), 3000);
+    const flush = () => {
+      if (!this.connected && this.pending.length === 0) return;
+      this.flush();
+      requestAnimationFrame(flush);
+    };
+    requestAnimationFrame(flush);
+  }
+
+  disconnect() {
+    this.connected = false;
+    this.$('#live-connect').textContent = 'Connect to this server';
+    this.echo?.close();
+    this.chat?.close(1000);
+    this.trace?.close(1000);
+    this.echo = null;
+    this.chat = null;
+    this.trace = null;
+    this.enable(false);
+    this.status('Disconnected.', 'idle');
+  }
+
+  enable(on) {
+    for (const sel of ['#echo-input', '#echo-form button', '#echo-burst']) this.root.querySelectorAll(sel).forEach((el) => { el.disabled = !on; });
+  }
+
+  connectEcho() {
+    if (typeof this.wasm.LiveEcho !== 'function') {
+      this.status('This build of the page has no LiveEcho; rebuild www/pkg.', 'error');
+      return;
+    }
+    const echo = new this.wasm.LiveEcho(wsUrl('/ws'));
+    this.echo = echo;
+    echo.onOpen(() => {
+      this.enable(true);
+      this.status('Connected: echo, chat and the trace feed.', 'open');
+      this.$('#echo-input').focus();
+      this.updateSummary();
+    });
+    echo.onClose((reason) => {
+      if (this.echo !== echo) return;
+      this.enable(false);
+      this.status(`Echo ${reason}.`, 'closed');
+    });
+    echo.onRoundTrip((trip) => this.onRoundTrip(trip));
+  }
+
+  sendEcho(text, { quiet = false } = {}) {
+    if (!this.echo || this.echo.state !== 'open') return;
+    let seq;
+    try {
+      seq = this.echo.send(text);
+    } catch (e) {
+      this.status(e.message, 'error');
+      return;
+    }
+    if (quiet) return;
+    const li = document.createElement('li');
+    li.className = 'pending';
+    li.dataset.seq = String(seq);
+    li.innerHTML = `<span class="echo-seq">#${seq}</span><span class="echo-text">${escapeHtml(text)}</span><span class="echo-rtt">…</span>`;
+    const out = this.$('#echo-output');
+    out.prepend(li);
+    while (out.children.length > 200) out.lastChild.remove();
+    this.pendingRows.set(seq, li);
+  }
+
+  onRoundTrip({ seq, text, rtt_ms: rtt }) {
+    const li = this.pendingRows.get(seq);
+    if (li) {
+      this.pendingRows.delete(seq);
+      li.classList.remove('pending');
+      li.dataset.rtt = String(rtt);
+      li.querySelector('.echo-rtt').textContent = fmtMs(rtt, 3);
+      li.querySelector('.echo-text').textContent = text;
+    }
+    this.updateSummary();
+  }
+
+  updateSummary() {
+    if (!this.echo) return;
+    const s = this.echo.summary();
+    this.$('#echo-summary').textContent = s.received
+      ? `${s.received}/${s.sent} back · p50 ${fmtMs(s.p50_ms)} · p99 ${fmtMs(s.p99_ms)} · max ${fmtMs(s.max_ms)}`
+      : `${s.sent} sent`;
+  }
+
+  connectChat() {
+    const ws = new WebSocket(wsUrl('/ws/chat'));
+    this.chat = ws;
+    ws.addEventListener('open', () => {
+      this.$('#chat-input').disabled = false;
+      this.$('#chat-form button').disabled = false;
+      this.$('#chat-state').textContent = 'in the room';
+    });
+    ws.addEventListener('message', (ev) => {
+      if (typeof ev.data === 'string') this.chatLine('someone', ev.data, false);
+    });
+    ws.addEventListener('close', () => {
+      this.$('#chat-input').disabled = true;
+      this.$('#chat-form button').disabled = true;
+      this.$('#chat-state').textContent = 'left the room';
+    });
+  }
+
+  chatLine(who, text, mine) {
+    const log = this.$('#chat-log');
+    const li = document.createElement('li');
+    li.className = mine ? 'mine' : 'theirs';
+    li.innerHTML = `<b>${escapeHtml(who)}</b> ${escapeHtml(text)}`;
+    log.append(li);
+    while (log.children.length > 300) log.firstChild.remove();
+    log.scrollTop = log.scrollHeight;
+  }
+
+  connectTrace(onReady) {
+    const ws = new WebSocket(wsUrl('/ws/trace'));
+    this.trace = ws;
+    ws.addEventListener('message', (ev) => {
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      switch (msg.type) {
+        case 'hello':
+          ws.send(JSON.stringify({ type: 'subscribe', kinds: 'all', max_rate: 5000 }));
+          break;
+        case 'subscribed':
+          onReady();
+          break;
+        case 'event': {
+          const { type, seq, ...event } = msg;
+          this.pending.push(event);
+          break;
+        }
+        case 'dropped':
+          this.dropped = msg.total ?? this.dropped + msg.count;
+          break;
+        case 'error':
+          this.status(`Trace feed: ${msg.message}`, 'error');
+          break;
+        default:
+          break;
+      }
+    });
+    ws.addEventListener('close', () => {
+      onReady();
+      if (this.trace === ws && this.connected) this.status('The trace feed closed.', 'closed');
+    });
+  }
+
+  resetModel(keep) {
+    this.model = new TraceModel();
+    this.model.append(keep);
+    this.timeline.setModel(this.model, { keepView: true });
+    this.log.setModel(this.model);
+  }
+
+  flush() {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    if (this.model.events.length + batch.length > MAX_EVENTS) {
+      this.resetModel(this.model.events.slice(-MAX_EVENTS / 2));
+    }
+    this.model.append(batch);
+    this.model.index();
+    this.timeline.invalidate();
+    this.log.appended();
+    this.$('#live-empty').hidden = true;
+    const canvas = this.$('#live-timeline');
+    canvas.dataset.events = String(this.model.events.length);
+    this.$('#live-stats').textContent = `${this.model.events.length.toLocaleString('en-US')} events${this.dropped ? ` · ${this.dropped} dropped (the server never waits for a viewer)` : ''} · ${trim(this.timeline.followWindow / 1000, 2)} s window`;
+  }
+}

@@ -1,0 +1,578 @@
+// The playground: pick an experiment, edit it, run it in the wasm
+// simulation, and watch it on the timeline with its queues, output and
+// metrics; compare two variants; or watch the real server live.
+
+import { ScenarioEditor } from './editor.js';
+import { Timeline } from './timeline.js';
+import { EventLog } from './event-log.js';
+import { renderQueues, OutputView } from './panels.js';
+import { renderMetrics } from './metrics-view.js';
+import { runToEnd } from './runner.js';
+import { readHash, buildUrl, encodeScenario, decodeScenario, download } from './share.js';
+import { getIn, setIn, parseWithPositions } from './jsontext.js';
+import { fmtMs, escapeHtml } from './format.js';
+import { Knobs } from './knobs.js';
+import { CompareView } from './compare.js';
+import { LiveView } from './live.js';
+
+const $ = (sel) => document.querySelector(sel);
+
+/** Virtual milliseconds per wall second. */
+const SPEEDS = [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 50, 200, 1000, 5000, 20000];
+
+const app = {
+  wasm: null,
+  presets: [],
+  spec: '', // the picker's value: `preset` or `preset/variant`
+  presetJson: '', // the preset's text as loaded, to tell edits apart
+  seed: 1,
+  run: null, // {sim, metrics, model, durationMs, json, seed, id}
+  cursor: null, // a second Simulation that sits at the playhead, for the queues
+  playhead: 0,
+  playing: false,
+  speed: 50,
+  runs: 0,
+  warm: false, // a run happened: later changes run at once
+  view: 'experiment',
+};
+
+function setStatus(state) {
+  document.body.dataset.state = state;
+}
+
+function toast(text) {
+  const el = $('#toast');
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, 2200);
+}
+
+// ---------------------------------------------------------------- presets
+
+function fillPicker() {
+  const picker = $('#preset');
+  picker.innerHTML = '';
+  for (const p of app.presets) {
+    if (p.variants.length === 0) {
+      picker.append(new Option(p.title, p.name));
+    } else {
+      const group = document.createElement('optgroup');
+      group.label = p.title;
+      for (const v of p.variants) group.append(new Option(v.title, `${p.name}/${v.name}`));
+      picker.append(group);
+    }
+  }
+}
+
+function describe(spec) {
+  const [name, variant] = spec.split('/');
+  const p = app.presets.find((x) => x.name === name);
+  if (!p) return null;
+  const v = p.variants.find((x) => x.name === variant);
+  return { preset: p, variant: v };
+}
+
+function showExplanation(spec, edited) {
+  const d = describe(spec);
+  $('#title').textContent = d ? d.preset.title : 'Your scenario';
+  $('#variant-title').textContent = d?.variant ? d.variant.title : '';
+  $('#variant-title').hidden = !d?.variant;
+  const text = d?.variant?.explanation ? `${d.preset.explanation}\n\n${d.variant.explanation}` : d?.preset.explanation || '';
+  $('#explanation').innerHTML = text
+    .split('\n\n')
+    .map((para) => `<p>${escapeHtml(para).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`)
+    .join('');
+  $('#edited').hidden = !edited;
+}
+
+function loadPreset(spec, { seed } = {}) {
+  const [name, variant] = spec.split('/');
+  const json = app.wasm.presetScenario(name, variant);
+  app.spec = spec;
+  app.presetJson = json;
+  $('#preset').value = spec;
+  editor.value = json;
+  const doc = safeParse(json);
+  app.seed = seed ?? (Number.isFinite(doc?.seed) ? doc.seed : 1);
+  knobs.sync(doc, app.seed);
+  showExplanation(spec, false);
+  updateShare();
+}
+
+function safeParse(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- editing
+
+function checkEditor() {
+  const json = editor.value;
+  try {
+    app.wasm.checkScenario(json);
+    editor.clearError();
+    knobs.setError(null);
+    $('#run-btn').disabled = false;
+    return true;
+  } catch (e) {
+    if (e && e.name === 'ScenarioError') {
+      editor.showError(e);
+      knobs.setError(e.field);
+      $('#run-btn').disabled = false;
+      return false;
+    }
+    throw e;
+  }
+}
+
+let checkTimer = 0;
+function onEditorInput(text) {
+  const edited = text !== app.presetJson;
+  $('#edited').hidden = !edited;
+  const doc = safeParse(text);
+  if (doc) knobs.sync(doc, app.seed, { keepSeed: true });
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(() => {
+    checkEditor();
+    updateShare();
+  }, 200);
+  $('#run-btn').classList.toggle('pulse', app.warm);
+}
+
+function onKnob(path, value) {
+  if (path === 'seed') {
+    app.seed = value;
+    const doc = safeParse(editor.value);
+    // Keep a seed written in the scenario in step with the knob.
+    if (doc && doc.seed !== undefined) {
+      const next = setIn(editor.value, ['seed'], value);
+      if (next !== null) editor.value = next;
+    }
+  } else {
+    const next = setIn(editor.value, path, value);
+    if (next === null) {
+      toast('Fix the JSON first: the knobs edit it.');
+      return;
+    }
+    const keepScroll = editor.text.scrollTop;
+    editor.value = next;
+    editor.text.scrollTop = keepScroll;
+    editor.syncScroll();
+    $('#edited').hidden = next === app.presetJson;
+  }
+  const ok = checkEditor();
+  updateShare();
+  if (ok && app.warm) scheduleRun();
+}
+
+let runTimer = 0;
+function scheduleRun() {
+  clearTimeout(runTimer);
+  runTimer = setTimeout(() => run({ autoplay: false, keepPlayhead: true }), 250);
+}
+
+// ---------------------------------------------------------------- running
+
+function freeRun() {
+  if (app.run) app.run.sim.free();
+  if (app.cursor) app.cursor.free();
+  app.run = null;
+  app.cursor = null;
+}
+
+/** Runs the editor's scenario to the end and shows it. */
+function run({ autoplay = true, keepPlayhead = false, at } = {}) {
+  if (!checkEditor()) {
+    editor.revealError();
+    toast('The scenario has an error: see the highlighted field.');
+    return false;
+  }
+  pause();
+  setStatus('running');
+  const json = editor.value;
+  const seed = app.seed;
+  const prevT = app.playhead;
+  let result;
+  try {
+    result = runToEnd(app.wasm, json, seed);
+  } catch (e) {
+    setStatus('error');
+    if (e?.name === 'ScenarioError') {
+      editor.showError(e);
+      return false;
+    }
+    throw e;
+  }
+  freeRun();
+  app.runs += 1;
+  app.run = { ...result, json, seed, id: app.runs };
+  app.cursor = new app.wasm.Simulation(json, seed);
+  app.warm = true;
+  $('#run-btn').classList.remove('pulse');
+  $('#tl-empty').hidden = true;
+  const { model, metrics } = app.run;
+  timeline.setModel(model);
+  log.setModel(model);
+  output.set(metrics.output, (t) => model.threadColor(t));
+  renderMetrics($('#metrics'), metrics);
+  const metricsEl = $('#metrics');
+  metricsEl.dataset.run = String(app.run.id);
+  metricsEl.dataset.scenario = metrics.scenario || '';
+  metricsEl.dataset.seed = String(seed);
+  const seek = $('#seek');
+  seek.max = String(app.run.durationMs);
+  $('#run-info').textContent = `${metrics.events.toLocaleString('en-US')} events · simulated in ${Math.max(1, Math.round(result.millis))} ms`;
+  app.speed = pickSpeed(app.run.durationMs);
+  $('#speed').value = String(app.speed);
+  document.body.dataset.run = String(app.run.id);
+  const start = at ?? (keepPlayhead ? Math.min(prevT, app.run.durationMs) : autoplay ? 0 : app.run.durationMs);
+  seekTo(start);
+  updateShare();
+  setStatus('ready');
+  if (autoplay && at === undefined) play();
+  return true;
+}
+
+function pickSpeed(duration) {
+  // About eight seconds to play the whole run.
+  const want = duration / 8;
+  return SPEEDS.reduce((best, s) => (Math.abs(Math.log(s / want)) < Math.abs(Math.log(best / want)) ? s : best), SPEEDS[0]);
+}
+
+// ---------------------------------------------------------------- the playhead
+
+let lastPanel = 0;
+function seekTo(ms, { fromPlay = false } = {}) {
+  if (!app.run) return;
+  const t = Math.max(0, Math.min(ms, app.run.durationMs));
+  app.cursor.seek(t);
+  app.playhead = t;
+  showPlayhead({ force: !fromPlay });
+}
+
+function showPlayhead({ force = true } = {}) {
+  const t = app.playhead;
+  timeline.setPlayhead(t);
+  $('#seek').value = String(t);
+  $('#clock').innerHTML = `<b>${fmtMs(t, 4)}</b> / ${fmtMs(app.run.durationMs, 4)}`;
+  const now = performance.now();
+  if (force || now - lastPanel > 66) {
+    lastPanel = now;
+    renderQueues($('#queues'), app.cursor.queues(), (id) => app.run.model.threadColor(id));
+    $('#queues').dataset.t = String(t);
+    output.setNow(t);
+    log.setCursor(app.cursor.eventCount);
+  }
+  updateShareSoon();
+}
+
+function step(n = 1) {
+  if (!app.run && !run({ autoplay: false, at: 0 })) return;
+  pause();
+  if (app.cursor.finished && app.cursor.nowMs >= app.run.model.endMs - 1e-9) {
+    // At the end: start over.
+    app.cursor.free();
+    app.cursor = new app.wasm.Simulation(app.run.json, app.run.seed);
+  }
+  const before = app.cursor.eventCount;
+  app.cursor.step(n);
+  app.playhead = Math.max(app.cursor.nowMs, 0);
+  const last = app.cursor.eventCount - 1;
+  showPlayhead();
+  if (last >= before) {
+    const e = app.run.model.events[last];
+    if (e) {
+      select(last, { seek: false });
+      timeline.reveal(e.t / 1e6);
+    }
+  }
+}
+
+function stepBack() {
+  if (!app.run) return;
+  pause();
+  const count = app.cursor.eventCount;
+  const target = app.run.model.events[Math.max(0, count - 2)];
+  const t = count <= 1 || !target ? 0 : target.t / 1e6;
+  // Land just before the event so it shows as the next one.
+  seekTo(t === app.playhead ? Math.max(0, t - 1e-6) : t);
+  if (count >= 2) select(Math.max(0, count - 2), { seek: false });
+}
+
+function select(index, { seek = true } = {}) {
+  const e = app.run?.model.events[index];
+  if (!e) return;
+  log.setSelected(index);
+  timeline.setSelected(index);
+  if (seek) {
+    pause();
+    seekTo(e.t / 1e6);
+    timeline.reveal(e.t / 1e6);
+  }
+}
+
+let rafId = 0;
+let lastFrame = 0;
+function play() {
+  if (!app.run) {
+    run();
+    return;
+  }
+  if (app.playing) return;
+  if (app.playhead >= app.run.durationMs - 1e-9) seekTo(0);
+  app.playing = true;
+  document.body.classList.add('playing');
+  $('#play').textContent = 'Pause';
+  $('#play').setAttribute('aria-pressed', 'true');
+  lastFrame = performance.now();
+  const frame = (now) => {
+    if (!app.playing) return;
+    const dt = Math.min(100, now - lastFrame);
+    lastFrame = now;
+    const t = app.playhead + (dt / 1000) * app.speed;
+    if (t >= app.run.durationMs) {
+      seekTo(app.run.durationMs);
+      pause();
+      return;
+    }
+    seekTo(t, { fromPlay: true });
+    rafId = requestAnimationFrame(frame);
+  };
+  rafId = requestAnimationFrame(frame);
+}
+
+function pause() {
+  if (!app.playing) return;
+  app.playing = false;
+  cancelAnimationFrame(rafId);
+  document.body.classList.remove('playing');
+  $('#play').textContent = 'Play';
+  $('#play').setAttribute('aria-pressed', 'false');
+  if (app.run) showPlayhead();
+}
+
+// ---------------------------------------------------------------- sharing
+
+let shareTimer = 0;
+function updateShareSoon() {
+  if (app.playing) return;
+  clearTimeout(shareTimer);
+  shareTimer = setTimeout(updateShare, 150);
+}
+
+async function shareState() {
+  const json = editor.value;
+  const state = { seed: app.seed, view: app.view };
+  if (json === app.presetJson && app.spec) state.preset = app.spec;
+  else state.scenario = await encodeScenario(json);
+  if (app.run && !app.playing && app.playhead < app.run.durationMs - 1e-9) state.t = app.playhead;
+  if (app.view === 'compare') Object.assign(state, compare.pair());
+  return state;
+}
+
+async function updateShare() {
+  const url = buildUrl(await shareState());
+  const link = $('#share');
+  link.href = url;
+}
+
+/** A picker value for a scenario or preset name (a preset with variants starts at its first). */
+function validSpec(name) {
+  const d = name && describe(name);
+  if (!d) return null;
+  if (d.variant || d.preset.variants.length === 0) return name;
+  return `${d.preset.name}/${d.preset.variants[0].name}`;
+}
+
+async function applyHash() {
+  const h = readHash();
+  let loaded = false;
+  if (h.scenario) {
+    try {
+      const json = await decodeScenario(h.scenario);
+      const doc = safeParse(json);
+      const spec = validSpec(doc?.name) || validSpec(app.spec) || validSpec(app.presets[0].name);
+      loadPreset(spec, { seed: h.seed });
+      editor.value = json;
+      knobs.sync(doc, app.seed);
+      showExplanation(spec, json !== app.presetJson);
+      loaded = true;
+    } catch (e) {
+      toast('That link holds a scenario this page cannot read.');
+      console.warn('bad scenario in the URL', e);
+    }
+  } else if (validSpec(h.preset)) {
+    loadPreset(validSpec(h.preset), { seed: h.seed });
+    loaded = true;
+  } else if (h.seed !== undefined && app.spec) {
+    app.seed = h.seed;
+    knobs.sync(safeParse(editor.value), app.seed);
+  }
+  setView(h.view || 'experiment', { fromHash: true, a: h.a, b: h.b });
+  if (loaded && (h.view || 'experiment') === 'experiment') {
+    checkEditor();
+    run({ autoplay: h.t === undefined, at: h.t });
+  }
+  return loaded;
+}
+
+// ---------------------------------------------------------------- views
+
+function setView(view, { fromHash = false, a, b } = {}) {
+  if (!['experiment', 'compare', 'live'].includes(view)) view = 'experiment';
+  app.view = view;
+  for (const btn of document.querySelectorAll('[data-view]')) {
+    const on = btn.dataset.view === view;
+    btn.classList.toggle('active', on);
+    btn.setAttribute('aria-selected', String(on));
+  }
+  for (const sec of document.querySelectorAll('.view')) sec.hidden = sec.id !== `view-${view}`;
+  document.body.dataset.view = view;
+  $('#exports').hidden = view === 'live';
+  if (view !== 'experiment') pause();
+  if (view === 'compare') compare.show({ spec: app.spec, json: editor.value, edited: editor.value !== app.presetJson, seed: app.seed, a, b, fromHash });
+  if (view === 'live') live.show();
+  updateShare();
+}
+
+// ---------------------------------------------------------------- wiring
+
+let editor;
+let timeline;
+let log;
+let output;
+let knobs;
+let compare;
+let live;
+
+function bindKeys() {
+  document.addEventListener('keydown', (ev) => {
+    const tag = ev.target.tagName;
+    if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || ev.metaKey || ev.ctrlKey || ev.altKey) return;
+    if (app.view !== 'experiment') return;
+    const k = ev.key;
+    if (k === ' ' || k === 'k') app.playing ? pause() : play();
+    else if (k === 'ArrowRight' || k === '.') step(ev.shiftKey ? 10 : 1);
+    else if (k === 'ArrowLeft' || k === ',') stepBack();
+    else if (k === 'Home') {
+      pause();
+      seekTo(0);
+    } else if (k === 'End' && app.run) {
+      pause();
+      seekTo(app.run.durationMs);
+    }
+    else if (k === 'r') run();
+    else if (k === 'f') timeline.fit();
+    else if (k === '?') $('#keys').toggleAttribute('open');
+    else return;
+    ev.preventDefault();
+  });
+}
+
+async function boot() {
+  let wasm;
+  try {
+    wasm = await import('../pkg/twine_web.js');
+    await wasm.default();
+  } catch (e) {
+    $('#fatal').hidden = false;
+    $('#fatal').innerHTML = `<b>The simulation module did not load.</b> It is built into <code>www/pkg/</code> by <code>cargo xtask serve</code>. (${escapeHtml(e.message)})`;
+    setStatus('error');
+    console.warn(e);
+    return;
+  }
+  app.wasm = wasm;
+  app.presets = wasm.presets();
+  fillPicker();
+  editor = new ScenarioEditor($('#editor'), { onInput: onEditorInput });
+  knobs = new Knobs($('#knobs'), { onChange: onKnob });
+  timeline = new Timeline($('#timeline'), {
+    tooltip: $('#tl-tip'),
+    onSeek: (t) => {
+      pause();
+      seekTo(t);
+    },
+    onSelect: (ev) => select(ev),
+  });
+  log = new EventLog($('#event-log'), { onPick: (i) => select(i) });
+  output = new OutputView($('#output'), {
+    onSeek: (t) => {
+      pause();
+      seekTo(t);
+      timeline.reveal(t);
+    },
+  });
+  compare = new CompareView($('#view-compare'), { wasm, presets: app.presets, onChange: () => updateShare() });
+  live = new LiveView($('#view-live'), { wasm });
+
+  const speed = $('#speed');
+  for (const s of SPEEDS) speed.append(new Option(`${fmtMs(s, 3)} per second`, String(s)));
+  speed.value = String(app.speed);
+  speed.addEventListener('change', () => { app.speed = Number(speed.value); });
+
+  $('#preset').addEventListener('change', (ev) => {
+    loadPreset(ev.target.value);
+    checkEditor();
+    if (app.warm) run();
+    else {
+      freeRun();
+      $('#tl-empty').hidden = false;
+    }
+  });
+  $('#run-btn').addEventListener('click', () => run());
+  $('#empty-run').addEventListener('click', () => run());
+  $('#play').addEventListener('click', () => (app.playing ? pause() : play()));
+  $('#step-btn').addEventListener('click', () => step(1));
+  $('#back-btn').addEventListener('click', () => stepBack());
+  $('#fit-btn').addEventListener('click', () => timeline.fit());
+  $('#seek').addEventListener('input', (ev) => {
+    if (!app.run) return;
+    pause();
+    seekTo(Number(ev.target.value));
+  });
+  $('#reset-btn').addEventListener('click', () => {
+    loadPreset(app.spec);
+    checkEditor();
+    if (app.warm) run();
+  });
+  $('#share').addEventListener('click', async (ev) => {
+    ev.preventDefault();
+    await updateShare();
+    const url = $('#share').href;
+    try {
+      await navigator.clipboard.writeText(url);
+      toast('Link copied: it reproduces this run.');
+    } catch {
+      toast('Copy the link from the address bar.');
+    }
+    history.replaceState(null, '', url);
+  });
+  $('#export-chrome').addEventListener('click', () => exportTrace('chrome'));
+  $('#export-jsonl').addEventListener('click', () => exportTrace('jsonl'));
+  for (const btn of document.querySelectorAll('[data-view]')) btn.addEventListener('click', () => setView(btn.dataset.view));
+  window.addEventListener('hashchange', () => applyHash());
+  bindKeys();
+
+  const fromLink = await applyHash();
+  if (!fromLink) {
+    loadPreset(app.presets.find((p) => p.name === 'echo-blocking') ? 'echo-blocking/blocking' : app.presets[0].name);
+    checkEditor();
+  }
+  setStatus(app.run ? 'ready' : 'loaded');
+  app.ui = { editor, timeline, log, knobs, compare, live };
+  window.twine = app; // for the browser tests and the curious
+}
+
+function exportTrace(format) {
+  if (!app.run && !run({ autoplay: false })) return;
+  const name = (app.run.metrics.scenario || 'scenario').replace(/[^a-z0-9-]+/gi, '_');
+  const base = `twine-${name}-seed${app.run.seed}`;
+  if (format === 'chrome') download(`${base}.trace.json`, app.run.sim.chromeTrace());
+  else download(`${base}.jsonl`, app.run.sim.jsonl(), 'application/x-ndjson');
+}
+
+boot();

@@ -1,0 +1,583 @@
+// Trace events -> lanes of spans and markers in typed arrays, built once (or
+// appended to, for the live feed) so the timeline draws only what is visible
+// without touching event objects.
+//
+// A lane per thread (reactor, pool threads, plain threads), per core, the GIL,
+// timers, clients and counters. Times are milliseconds as float64.
+
+/** Span styles (what a bar means); the timeline maps them to colors. */
+export const S = {
+  RUN: 1, READY: 2, IO: 3, SLEEP: 4, LOCK_WAIT: 5, GIL_WAIT: 6, POLL: 7, IDLE: 8, BLOCKED: 9,
+  CORE: 10, GIL: 11,
+  CALL_TIMER: 20, CALL_INBOX: 21, CALL_IO: 22, CALL_TRIGGER: 23, CALL_TASK: 24,
+  TURN: 30, JOB_OK: 31, JOB_FAIL: 32, JOB_OPEN: 33,
+  LOCK_HOLD: 40, LOCK_WAIT_BAR: 41,
+  REQUEST: 50, TIMER_LATE: 60,
+};
+
+/** Marker styles. */
+export const M = {
+  TIMER_DUE: 1, TIMER_FIRED: 2, TIMER_CANCEL: 3, PRINT: 4, DEF_CREATED: 5, DEF_OK: 6, DEF_FAIL: 7,
+  DEF_RECOVER: 8, DEF_CHAIN: 9, DEF_CANCEL: 10, ERROR: 11, INBOX: 12, SYSTEM: 13, STOP: 14,
+  JOB_QUEUED: 15, MESSAGE: 16, CONNECTION: 17, BYTES: 18, REQUEST_SENT: 19,
+};
+
+/** Link styles: arrows between related things on different lanes. */
+export const L = { JOB_START: 1, JOB_DONE: 2, CHAIN: 3 };
+
+/** Lane groups, top to bottom. */
+export const G = { REACTOR: 0, TIMERS: 1, POOL: 2, THREAD: 3, GIL: 4, CORE: 5, IO: 6, CLIENTS: 7, COUNTER: 8 };
+
+const CALL_STYLE = { timer: S.CALL_TIMER, inbox: S.CALL_INBOX, io: S.CALL_IO, trigger: S.CALL_TRIGGER, task: S.CALL_TASK };
+const BLOCK_STYLE = { io: S.IO, sleep: S.SLEEP, lock: S.LOCK_WAIT, gil: S.GIL_WAIT, poll: S.POLL, idle: S.IDLE };
+
+function grow(arr, n) {
+  const next = new arr.constructor(Math.max(16, n * 2));
+  next.set(arr);
+  return next;
+}
+
+/** Spans sorted by start, with a running maximum of ends for range queries. */
+export class SpanList {
+  constructor() {
+    this.n = 0;
+    this.start = new Float64Array(64);
+    this.end = new Float64Array(64);
+    this.style = new Uint8Array(64);
+    this.color = new Int32Array(64); // a thread id, or a hash, for the color
+    this.ev = new Int32Array(64); // the event that opened it
+    this.label = new Int32Array(64); // index into model.strings, -1 for none
+    this.row = new Uint8Array(64); // sub-row, for lanes that stack
+    this.maxEnd = new Float64Array(64);
+    this.sorted = true;
+    this.indexed = 0; // maxEnd is valid below this
+  }
+
+  push(start, end, style, color, ev, label = -1, row = 0) {
+    const n = this.n;
+    if (n === this.start.length) {
+      for (const k of ['start', 'end', 'style', 'color', 'ev', 'label', 'row', 'maxEnd']) this[k] = grow(this[k], n);
+    }
+    if (n > 0 && start < this.start[n - 1]) this.sorted = false;
+    this.start[n] = start;
+    this.end[n] = Math.max(start, end);
+    this.style[n] = style;
+    this.color[n] = color;
+    this.ev[n] = ev;
+    this.label[n] = label;
+    this.row[n] = row;
+    this.n = n + 1;
+  }
+
+  /** Sorts by start (if needed) and fills maxEnd; call before querying. */
+  index() {
+    if (!this.sorted) {
+      const n = this.n;
+      const order = new Int32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+      const st = this.start;
+      order.sort((a, b) => st[a] - st[b] || a - b);
+      for (const k of ['start', 'end', 'style', 'color', 'ev', 'label', 'row']) {
+        const src = this[k];
+        const dst = new src.constructor(src.length);
+        for (let i = 0; i < n; i++) dst[i] = src[order[i]];
+        this[k] = dst;
+      }
+      this.sorted = true;
+      this.indexed = 0;
+    }
+    let m = this.indexed > 0 ? this.maxEnd[this.indexed - 1] : -Infinity;
+    for (let i = this.indexed; i < this.n; i++) {
+      if (this.end[i] > m) m = this.end[i];
+      this.maxEnd[i] = m;
+    }
+    this.indexed = this.n;
+  }
+
+  /** The first span that may end at or after `t`. */
+  firstEndingAfter(t) {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.maxEnd[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The first span starting at or after `t`. */
+  firstStartingAt(t) {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.start[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** Instant events drawn as marks, sorted by time. */
+export class MarkerList {
+  constructor() {
+    this.n = 0;
+    this.t = new Float64Array(64);
+    this.style = new Uint8Array(64);
+    this.ev = new Int32Array(64);
+    this.sorted = true;
+  }
+
+  push(t, style, ev) {
+    const n = this.n;
+    if (n === this.t.length) for (const k of ['t', 'style', 'ev']) this[k] = grow(this[k], n);
+    if (n > 0 && t < this.t[n - 1]) this.sorted = false;
+    this.t[n] = t;
+    this.style[n] = style;
+    this.ev[n] = ev;
+    this.n = n + 1;
+  }
+
+  index() {
+    if (this.sorted) return;
+    const n = this.n;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.t[a] - this.t[b] || a - b);
+    for (const k of ['t', 'style', 'ev']) {
+      const src = this[k];
+      const dst = new src.constructor(src.length);
+      for (let i = 0; i < n; i++) dst[i] = src[order[i]];
+      this[k] = dst;
+    }
+    this.sorted = true;
+  }
+
+  firstAt(t) {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.t[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** Links between two (time, lane) points, e.g. a job queued by the reactor and started on a pool thread. */
+export class LinkList {
+  constructor() {
+    this.n = 0;
+    this.t1 = new Float64Array(64);
+    this.t2 = new Float64Array(64);
+    this.lane1 = [];
+    this.lane2 = [];
+    this.style = new Uint8Array(64);
+    this.ev = new Int32Array(64);
+  }
+
+  push(t1, lane1, t2, lane2, style, ev) {
+    const n = this.n;
+    if (n === this.t1.length) for (const k of ['t1', 't2', 'style', 'ev']) this[k] = grow(this[k], n);
+    this.t1[n] = Math.min(t1, t2);
+    this.t2[n] = Math.max(t1, t2);
+    this.lane1[n] = t1 <= t2 ? lane1 : lane2;
+    this.lane2[n] = t1 <= t2 ? lane2 : lane1;
+    this.style[n] = style;
+    this.ev[n] = ev;
+    this.n = n + 1;
+  }
+}
+
+class Lane {
+  constructor(key, group, order, title, thread = null) {
+    this.key = key;
+    this.group = group;
+    this.order = order;
+    this.title = title;
+    this.thread = thread;
+    this.state = new SpanList(); // a thread's run / ready / blocked
+    this.spans = new SpanList(); // calls, jobs, locks, core and GIL holders, requests
+    this.sub = new SpanList(); // the reactor's turns
+    this.marks = new MarkerList();
+    this.series = null; // counters: {t: [], v: []}
+  }
+}
+
+/** Builds lanes from trace events. */
+export class TraceModel {
+  constructor() {
+    this.events = [];
+    this.lanes = new Map();
+    this.links = new LinkList();
+    this.strings = [];
+    this.stringIds = new Map();
+    this.threadNames = new Map();
+    this.threadKinds = new Map();
+    this.threadColors = new Map();
+    this.startMs = Infinity;
+    this.endMs = 0;
+    this.version = 0;
+    this.open = new Map(); // thread -> {style, since, ev}
+    this.onCore = new Map(); // thread -> {core, since, ev}
+    this.gilOpen = null; // {thread, since, ev}
+    this.locksHeld = new Map(); // `${thread}/${lock}` -> {since, ev, waited}
+    this.lockWaits = new Map();
+    this.turnOpen = null;
+    this.timers = new Map(); // timer id -> {due}
+    this.jobs = new Map(); // job id -> {queued, started, thread, ev}
+    this.deferreds = new Map(); // deferred id -> {chainedFrom: [t]}
+    this.requests = new Map(); // request -> t sent
+    this.palette = 0;
+  }
+
+  str(s) {
+    let id = this.stringIds.get(s);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(s);
+      this.stringIds.set(s, id);
+    }
+    return id;
+  }
+
+  lane(key, group, order, title, thread = null) {
+    let l = this.lanes.get(key);
+    if (!l) {
+      l = new Lane(key, group, order, title, thread);
+      this.lanes.set(key, l);
+      this.version++;
+    }
+    return l;
+  }
+
+  threadLane(id) {
+    const key = `t${id}`;
+    let l = this.lanes.get(key);
+    if (!l) {
+      const name = this.threadNames.get(id) ?? (id === 0 ? 'reactor' : `thread ${id}`);
+      const kind = this.threadKinds.get(id) ?? (id === 0 ? 'reactor' : 'thread');
+      const group = kind === 'reactor' ? G.REACTOR : kind === 'pool' ? G.POOL : G.THREAD;
+      l = this.lane(key, group, id, name, id);
+    }
+    return l;
+  }
+
+  /** Declares the cores, so idle ones get a lane too. */
+  ensureCores(n) {
+    for (let c = 0; c < n; c++) this.lane(`c${c}`, G.CORE, c, `core ${c}`);
+  }
+
+  threadName(id) {
+    return this.threadNames.get(id) ?? (id === 0 ? 'reactor' : `thread ${id}`);
+  }
+
+  threadColor(id) {
+    let c = this.threadColors.get(id);
+    if (c) return c;
+    const kind = this.threadKinds.get(id) ?? (id === 0 ? 'reactor' : 'thread');
+    if (kind === 'reactor') c = '#4f46e5';
+    else {
+      // Hues away from red and amber, which mean waiting for a lock or the GIL.
+      const hues = [205, 160, 265, 188, 318, 140, 228, 292, 175, 245, 336, 120];
+      const k = this.palette++;
+      const h = hues[k % hues.length];
+      const l = 44 + ((Math.floor(k / hues.length) * 9) % 18);
+      c = `hsl(${h} 58% ${l}%)`;
+    }
+    this.threadColors.set(id, c);
+    return c;
+  }
+
+  /** Adds events (objects with `t` in ns and `kind`). */
+  append(events) {
+    for (const e of events) this.add(e);
+    this.version++;
+  }
+
+  add(e) {
+    const ev = this.events.length;
+    this.events.push(e);
+    const t = e.t / 1e6;
+    if (t < this.startMs) this.startMs = t;
+    if (t > this.endMs) this.endMs = t;
+    switch (e.kind) {
+      case 'thread_spawned': {
+        this.threadNames.set(e.thread, e.name);
+        const kind = e.thread === 0 || e.name === 'reactor' ? 'reactor' : /^pool/.test(e.name) ? 'pool' : 'thread';
+        this.threadKinds.set(e.thread, kind);
+        const lane = this.threadLane(e.thread);
+        lane.title = e.name;
+        lane.group = kind === 'reactor' ? G.REACTOR : kind === 'pool' ? G.POOL : G.THREAD;
+        this.threadColor(e.thread);
+        this.setState(e.thread, t, S.READY, ev);
+        break;
+      }
+      case 'thread_run':
+        this.setState(e.thread, t, S.RUN, ev);
+        this.onCore.set(e.thread, { core: e.core, since: t, ev });
+        this.lane(`c${e.core}`, G.CORE, e.core, `core ${e.core}`);
+        break;
+      case 'thread_preempt':
+        this.setState(e.thread, t, S.READY, ev);
+        break;
+      case 'thread_block':
+        this.setState(e.thread, t, BLOCK_STYLE[e.reason] ?? S.BLOCKED, ev);
+        break;
+      case 'thread_exit':
+        this.setState(e.thread, t, 0, ev);
+        break;
+      case 'gil_acquire':
+        this.closeGil(t);
+        this.gilOpen = { thread: e.thread, since: t, ev };
+        this.lane('gil', G.GIL, 0, 'GIL');
+        break;
+      case 'gil_release':
+        this.closeGil(t);
+        break;
+      case 'lock_wait':
+        this.lockWaits.set(`${e.thread}/${e.lock}`, { since: t, ev });
+        break;
+      case 'lock_acquire': {
+        const k = `${e.thread}/${e.lock}`;
+        const w = this.lockWaits.get(k);
+        if (w) {
+          this.threadLane(e.thread).spans.push(w.since, t, S.LOCK_WAIT_BAR, e.thread, w.ev, this.str(e.lock));
+          this.lockWaits.delete(k);
+        }
+        this.locksHeld.set(k, { since: t, ev });
+        break;
+      }
+      case 'lock_release': {
+        const k = `${e.thread}/${e.lock}`;
+        const h = this.locksHeld.get(k);
+        if (h) {
+          this.threadLane(e.thread).spans.push(h.since, t, S.LOCK_HOLD, e.thread, h.ev, this.str(e.lock));
+          this.locksHeld.delete(k);
+        }
+        break;
+      }
+      case 'turn_start':
+        this.turnOpen = { since: t, ev };
+        break;
+      case 'turn_end':
+        if (this.turnOpen) this.threadLane(0).sub.push(this.turnOpen.since, t, S.TURN, 0, this.turnOpen.ev);
+        this.turnOpen = null;
+        break;
+      case 'call': {
+        const end = t + e.dur / 1e6;
+        if (end > this.endMs) this.endMs = end;
+        this.threadLane(0).spans.push(t, end, CALL_STYLE[e.source] ?? S.CALL_TASK, 0, ev, this.str(e.name));
+        break;
+      }
+      case 'timer_scheduled': {
+        const due = e.due / 1e6;
+        this.timers.set(e.timer, { due, ev });
+        this.timerLane().marks.push(due, M.TIMER_DUE, ev);
+        break;
+      }
+      case 'timer_reset': {
+        const due = e.due / 1e6;
+        const tm = this.timers.get(e.timer);
+        if (tm) tm.due = due;
+        this.timerLane().marks.push(due, M.TIMER_DUE, ev);
+        break;
+      }
+      case 'timer_cancelled':
+        this.timerLane().marks.push(t, M.TIMER_CANCEL, ev);
+        break;
+      case 'timer_fired': {
+        const lane = this.timerLane();
+        lane.marks.push(t, M.TIMER_FIRED, ev);
+        const late = e.late / 1e6;
+        if (late > 0) lane.spans.push(t - late, t, S.TIMER_LATE, 0, ev);
+        break;
+      }
+      case 'job_queued':
+        this.jobs.set(e.job, { queued: t, ev, name: e.name });
+        this.threadLane(0).marks.push(t, M.JOB_QUEUED, ev);
+        break;
+      case 'job_started': {
+        const job = this.jobs.get(e.job) ?? { queued: t, ev };
+        job.started = t;
+        job.startEv = ev;
+        job.thread = e.thread;
+        this.jobs.set(e.job, job);
+        if (!this.threadKinds.has(e.thread)) this.threadKinds.set(e.thread, 'pool');
+        this.links.push(job.queued, 't0', t, `t${e.thread}`, L.JOB_START, ev);
+        this.threadLane(e.thread);
+        break;
+      }
+      case 'job_finished': {
+        const job = this.jobs.get(e.job);
+        const since = job?.started ?? t;
+        this.threadLane(e.thread).spans.push(since, t, e.ok ? S.JOB_OK : S.JOB_FAIL, e.thread, job?.startEv ?? ev, this.str(`job #${e.job}`));
+        if (job) job.finished = { t, thread: e.thread };
+        this.jobs.delete(e.job);
+        break;
+      }
+      case 'deferred_created':
+        this.threadLane(0).marks.push(t, M.DEF_CREATED, ev);
+        break;
+      case 'deferred_fired': {
+        this.threadLane(0).marks.push(t, e.ok ? M.DEF_OK : M.DEF_FAIL, ev);
+        // A pool job's result fires its Deferred: link the job's end to it.
+        const prev = this.events[ev - 1];
+        if (prev && prev.kind === 'job_finished') this.links.push(prev.t / 1e6, `t${prev.thread}`, t, 't0', L.JOB_DONE, ev);
+        const waiting = this.deferreds.get(e.deferred);
+        if (waiting) {
+          for (const w of waiting) this.links.push(w.t, 't0', t, 't0', L.CHAIN, w.ev);
+          this.deferreds.delete(e.deferred);
+        }
+        break;
+      }
+      case 'deferred_chained': {
+        this.threadLane(0).marks.push(t, M.DEF_CHAIN, ev);
+        const list = this.deferreds.get(e.to) ?? [];
+        list.push({ t, ev });
+        this.deferreds.set(e.to, list);
+        break;
+      }
+      case 'deferred_failed':
+        this.threadLane(0).marks.push(t, M.DEF_FAIL, ev);
+        break;
+      case 'deferred_recovered':
+        this.threadLane(0).marks.push(t, M.DEF_RECOVER, ev);
+        break;
+      case 'deferred_cancelled':
+        this.threadLane(0).marks.push(t, M.DEF_CANCEL, ev);
+        break;
+      case 'unhandled_error':
+      case 'callback_panicked':
+        this.threadLane(0).marks.push(t, M.ERROR, ev);
+        break;
+      case 'inbox_delivery':
+        this.threadLane(0).marks.push(t, M.INBOX, ev);
+        break;
+      case 'stop_requested':
+      case 'stopped':
+        this.threadLane(0).marks.push(t, M.STOP, ev);
+        break;
+      case 'system_event_phase':
+        if (e.triggers > 0) this.threadLane(0).marks.push(t, M.SYSTEM, ev);
+        break;
+      case 'print':
+        this.threadLane(e.thread).marks.push(t, M.PRINT, ev);
+        break;
+      case 'client_request':
+        this.requests.set(e.request, t);
+        this.lane('clients', G.CLIENTS, 0, 'clients').marks.push(t, M.REQUEST_SENT, ev);
+        break;
+      case 'client_response': {
+        const sent = t - e.latency / 1e6;
+        this.requests.delete(e.request);
+        // The color is a latency bucket (half powers of two of microseconds).
+        const bucket = Math.max(0, Math.min(80, Math.round(Math.log2(1 + e.latency / 1e3) * 2)));
+        this.lane('clients', G.CLIENTS, 0, 'clients').spans.push(sent, t, S.REQUEST, bucket, ev, -1, e.request % 4);
+        break;
+      }
+      case 'counter': {
+        const lane = this.lane(`n:${e.name}`, G.COUNTER, this.lanes.size, e.name);
+        if (!lane.series) lane.series = { t: [], v: [], max: 0 };
+        lane.series.t.push(t);
+        lane.series.v.push(e.value);
+        if (e.value > lane.series.max) lane.series.max = e.value;
+        break;
+      }
+      case 'message_received':
+      case 'connection_made':
+      case 'connection_lost':
+      case 'input_rejected':
+        this.lane('io', G.IO, 0, 'connections').marks.push(t, e.kind === 'message_received' ? M.MESSAGE : M.CONNECTION, ev);
+        break;
+      case 'bytes_in':
+      case 'bytes_out':
+        this.lane('io', G.IO, 0, 'connections').marks.push(t, M.BYTES, ev);
+        break;
+      default:
+        break;
+    }
+  }
+
+  timerLane() {
+    return this.lane('timers', G.TIMERS, 0, 'timers');
+  }
+
+  setState(thread, t, style, ev) {
+    const lane = this.threadLane(thread);
+    const cur = this.open.get(thread);
+    if (cur) lane.state.push(cur.since, t, cur.style, thread, cur.ev);
+    // Any change ends the thread's stay on its core (thread_run opens a new one).
+    const core = this.onCore.get(thread);
+    if (core) {
+      this.lanes.get(`c${core.core}`)?.spans.push(core.since, t, S.CORE, thread, core.ev, this.str(this.threadName(thread)));
+      this.onCore.delete(thread);
+    }
+    if (style) this.open.set(thread, { style, since: t, ev });
+    else this.open.delete(thread);
+  }
+
+  closeGil(t) {
+    const g = this.gilOpen;
+    if (!g) return;
+    this.lanes.get('gil')?.spans.push(g.since, t, S.GIL, g.thread, g.ev, this.str(this.threadName(g.thread)));
+    this.gilOpen = null;
+  }
+
+  /** Closes what is still open at `endMs` (a finished run's end). */
+  finish(endMs) {
+    const end = Math.max(endMs, this.endMs);
+    for (const [thread, cur] of this.open) {
+      this.threadLane(thread).state.push(cur.since, end, cur.style, thread, cur.ev);
+    }
+    this.open.clear();
+    for (const [thread, core] of this.onCore) {
+      this.lanes.get(`c${core.core}`)?.spans.push(core.since, end, S.CORE, thread, core.ev, this.str(this.threadName(thread)));
+    }
+    this.onCore.clear();
+    this.closeGil(end);
+    for (const [k, h] of this.locksHeld) {
+      const [thread, lock] = [Number(k.split('/')[0]), k.slice(k.indexOf('/') + 1)];
+      this.threadLane(thread).spans.push(h.since, end, S.LOCK_HOLD, thread, h.ev, this.str(lock));
+    }
+    this.locksHeld.clear();
+    for (const [, job] of this.jobs) {
+      if (job.started !== undefined) {
+        this.threadLane(job.thread).spans.push(job.started, end, S.JOB_OPEN, job.thread, job.startEv, this.str('job (running)'));
+      }
+    }
+    this.jobs.clear();
+    if (this.turnOpen) this.threadLane(0).sub.push(this.turnOpen.since, end, S.TURN, 0, this.turnOpen.ev);
+    this.turnOpen = null;
+    this.endMs = end;
+    this.index();
+  }
+
+  index() {
+    for (const lane of this.lanes.values()) {
+      lane.state.index();
+      lane.spans.index();
+      lane.sub.index();
+      lane.marks.index();
+    }
+  }
+
+  /** Lanes in display order. */
+  orderedLanes() {
+    return [...this.lanes.values()].sort((a, b) => a.group - b.group || a.order - b.order);
+  }
+
+  /** Index of the last event at or before time `ms` (events are nearly time-ordered). */
+  eventAt(ms) {
+    const evs = this.events;
+    let lo = 0;
+    let hi = evs.length;
+    const ns = ms * 1e6;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (evs[mid].t <= ns) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+}
