@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
@@ -101,12 +100,12 @@ impl Filter {
         }
     }
 
-    fn describe(&self, kind: &str) -> serde_json::Value {
+    fn describe(&self) -> ToViewer<'static> {
         let kinds = match self.kinds.names() {
-            None => json!("all"),
-            Some(names) => json!(names),
+            None => KindsOut::All("all"),
+            Some(names) => KindsOut::List(names),
         };
-        json!({"type": kind, "kinds": kinds, "max_rate": self.max_rate})
+        ToViewer::Subscribed { kinds, max_rate: self.max_rate }
     }
 }
 
@@ -120,8 +119,26 @@ struct Losses {
     rate_reported: Option<Instant>,
 }
 
-fn text(value: &serde_json::Value) -> WsMessage {
-    WsMessage::Text(Utf8Bytes::from(value.to_string()))
+/// What the server sends besides events, `type` first.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ToViewer<'a> {
+    Hello { schema: &'static str, version: u32, kinds: &'a [&'static str], max_rate: u32, buffer_events: usize },
+    Subscribed { kinds: KindsOut, max_rate: u32 },
+    Dropped { count: u64, reason: &'a str, total: u64 },
+    Error { message: String },
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum KindsOut {
+    All(&'static str),
+    List(Vec<&'static str>),
+}
+
+fn text(message: &ToViewer<'_>) -> WsMessage {
+    // Serializing these plain values cannot fail.
+    WsMessage::Text(Utf8Bytes::from(serde_json::to_string(message).unwrap_or_default()))
 }
 
 /// Serves one viewer until it leaves, the reactor goes, or the server shuts down.
@@ -132,14 +149,13 @@ pub(crate) async fn run(mut ws: Socket, app: Arc<App>) {
         return;
     };
     let mut filter = Filter::new();
-    let hello = json!({
-        "type": "hello",
-        "schema": "twine-trace",
-        "version": SCHEMA_VERSION,
-        "kinds": KINDS.as_slice(),
-        "max_rate": DEFAULT_MAX_RATE,
-        "buffer_events": app.trace.buffer_events(),
-    });
+    let hello = ToViewer::Hello {
+        schema: "twine-trace",
+        version: SCHEMA_VERSION,
+        kinds: &KINDS,
+        max_rate: DEFAULT_MAX_RATE,
+        buffer_events: app.trace.buffer_events(),
+    };
     if ws.send(text(&hello)).await.is_err() {
         return;
     }
@@ -157,15 +173,15 @@ pub(crate) async fn run(mut ws: Socket, app: Arc<App>) {
                 match message {
                     Some(Ok(WsMessage::Text(t))) => {
                         let reply = match filter.apply(t.as_str()) {
-                            Ok(()) => filter.describe("subscribed"),
-                            Err(message) => json!({"type": "error", "message": message}),
+                            Ok(()) => filter.describe(),
+                            Err(message) => ToViewer::Error { message },
                         };
                         if ws.send(text(&reply)).await.is_err() {
                             return;
                         }
                     }
                     Some(Ok(WsMessage::Binary(_))) => {
-                        let reply = json!({"type": "error", "message": "send subscribe messages as text"});
+                        let reply = ToViewer::Error { message: "send subscribe messages as text".to_owned() };
                         if ws.send(text(&reply)).await.is_err() {
                             return;
                         }
@@ -240,23 +256,40 @@ async fn send_batch(
 async fn report(ws: &mut Socket, losses: &mut Losses, app: &App, count: u64, reason: &str) -> Result<(), WsError> {
     losses.total += count;
     app.stats.trace_dropped.fetch_add(count, Ordering::Relaxed);
-    let message = json!({"type": "dropped", "count": count, "reason": reason, "total": losses.total});
-    ws.send(text(&message)).await
+    ws.send(text(&ToViewer::Dropped { count, reason, total: losses.total })).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use serde_json::json;
+
+    fn described(f: &Filter) -> serde_json::Value {
+        serde_json::from_str(&serde_json::to_string(&f.describe()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn messages_to_viewers_start_with_their_type() {
+        let dropped = serde_json::to_string(&ToViewer::Dropped { count: 3, reason: "lagged", total: 7 }).unwrap();
+        assert_eq!(dropped, r#"{"type":"dropped","count":3,"reason":"lagged","total":7}"#);
+        let hello =
+            ToViewer::Hello { schema: "twine-trace", version: 1, kinds: &["call"], max_rate: 5, buffer_events: 9 };
+        assert_eq!(
+            serde_json::to_string(&hello).unwrap(),
+            r#"{"type":"hello","schema":"twine-trace","version":1,"kinds":["call"],"max_rate":5,"buffer_events":9}"#
+        );
+    }
+
     #[test]
     fn subscribe_messages_change_the_filter_or_say_what_is_wrong() {
         let mut f = Filter::new();
         f.apply(r#"{"type":"subscribe","kinds":["call"],"max_rate":10}"#).unwrap();
-        assert_eq!(f.describe("subscribed"), json!({"type":"subscribed","kinds":["call"],"max_rate":10}));
+        assert_eq!(described(&f), json!({"type":"subscribed","kinds":["call"],"max_rate":10}));
         f.apply(r#"{"type":"subscribe","max_rate":20}"#).unwrap();
-        assert_eq!(f.describe("s")["kinds"], json!(["call"]), "omitted fields stay");
+        assert_eq!(described(&f)["kinds"], json!(["call"]), "omitted fields stay");
         f.apply(r#"{"type":"subscribe","kinds":"all"}"#).unwrap();
-        assert_eq!(f.describe("s")["kinds"], json!("all"));
+        assert_eq!(described(&f)["kinds"], json!("all"));
         for (bad, says) in [
             (r#"{"type":"subscribe","kinds":["cal"]}"#, "\"cal\""),
             (r#"{"type":"subscribe","max_rate":0}"#, "max_rate"),
@@ -268,7 +301,7 @@ mod tests {
             let err = f.apply(bad).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
         }
-        assert_eq!(f.describe("s"), json!({"type":"s","kinds":"all","max_rate":20}), "errors change nothing");
+        assert_eq!(described(&f), json!({"type":"subscribed","kinds":"all","max_rate":20}), "errors change nothing");
     }
 
     #[test]
