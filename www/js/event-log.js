@@ -33,6 +33,7 @@ export class EventLog {
     this.spacer = root.querySelector('.log-spacer');
     this.rows = root.querySelector('.log-rows');
     this.count = root.querySelector('.log-count');
+    this.render();
     const input = root.querySelector('.log-filter');
     let timer = 0;
     input.addEventListener('input', () => {
@@ -138,6 +139,10 @@ export class EventLog {
     const first = Math.max(0, Math.floor(v.scrollTop / ROW) - 4);
     const last = Math.min(size, Math.ceil((v.scrollTop + v.clientHeight) / ROW) + 4);
     const name = (t) => (this.model ? this.model.threadName(t) : `thread ${t}`);
+    if (this.events.length === 0) {
+      this.rows.innerHTML = `<p class="log-empty">${this.opts.empty || 'No events yet.'}</p>`;
+      return;
+    }
     let html = '';
     for (let p = first; p < last; p++) {
       const i = this.indexAt(p);

@@ -184,10 +184,17 @@ export function setIn(text, segs, value) {
       if (typeof segs[k] !== 'string') return null;
       nested = { [segs[k]]: nested };
     }
-    const member = `${JSON.stringify(segs[n])}: ${JSON.stringify(nested).replace(/([:,])(?=\S)/g, '$1 ')}`;
+    const member = `${JSON.stringify(segs[n])}: ${compact(nested)}`;
     return insertMember(text, parent, member);
   }
   return null;
+}
+
+/** One-line JSON in the presets' style: `{ "threads": 4 }`. */
+function compact(v) {
+  if (Array.isArray(v)) return `[ ${v.map(compact).join(', ')} ]`;
+  if (v && typeof v === 'object') return `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${compact(x)}`).join(', ')} }`;
+  return JSON.stringify(v);
 }
 
 function insertMember(text, parent, member) {

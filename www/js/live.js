@@ -72,6 +72,7 @@ export class LiveView {
     this.timeline = new Timeline($('#live-timeline'), { follow: true, tooltip: $('.live-trace .tooltip') });
     this.timeline.setModel(this.model);
     this.log = new EventLog($('#live-log'), {
+      empty: "The server's trace events appear here as they happen.",
       onPick: (i) => {
         const e = this.model.events[i];
         if (!e) return;

@@ -264,8 +264,10 @@ function showPlayhead({ force = true } = {}) {
     lastPanel = now;
     renderQueues($('#queues'), app.cursor.queues(), (id) => app.run.model.threadColor(id));
     $('#queues').dataset.t = String(t);
-    output.setNow(t);
+    output.setNow(t, { follow: app.playing });
     log.setCursor(app.cursor.eventCount);
+    // While playing, keep the newest event in view.
+    if (app.playing && app.cursor.eventCount > 0 && !log.view.matches(':hover')) log.scrollTo(app.cursor.eventCount - 1);
   }
   updateShareSoon();
 }
@@ -498,7 +500,10 @@ async function boot() {
     },
     onSelect: (ev) => select(ev),
   });
-  log = new EventLog($('#event-log'), { onPick: (i) => select(i) });
+  log = new EventLog($('#event-log'), {
+    onPick: (i) => select(i),
+    empty: 'Every trace event of the run appears here, in order. Click one to jump there.',
+  });
   output = new OutputView($('#output'), {
     onSeek: (t) => {
       pause();

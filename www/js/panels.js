@@ -86,9 +86,22 @@ export class OutputView {
     this.now = Infinity;
   }
 
-  setNow(ms) {
+  /** Dims the lines after `ms`; `follow` scrolls the latest printed line into view. */
+  setNow(ms, { follow = false } = {}) {
     if (!this.items || ms === this.now) return;
     this.now = ms;
-    this.lines.forEach((l, i) => this.items[i].classList.toggle('future', l.t_ms > ms + 1e-9));
+    let latest = -1;
+    this.lines.forEach((l, i) => {
+      const future = l.t_ms > ms + 1e-9;
+      this.items[i].classList.toggle('future', future);
+      if (!future) latest = i;
+    });
+    if (follow && latest >= 0) {
+      const item = this.items[latest];
+      const box = this.el;
+      if (item.offsetTop + item.offsetHeight > box.scrollTop + box.clientHeight || item.offsetTop < box.scrollTop) {
+        box.scrollTop = item.offsetTop - box.clientHeight + item.offsetHeight + 8;
+      }
+    }
   }
 }
