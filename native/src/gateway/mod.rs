@@ -140,8 +140,10 @@ pub struct GatewayConfig {
     /// Socket reads go through a per-thread 64 KiB read-ahead whatever this
     /// is, so a small buffer does not mean small reads.
     pub read_buffer: usize,
-    /// Bytes of frames a WebSocket gathers before writing them out (a flush
-    /// writes them anyway).
+    /// Bytes of frames a WebSocket gathers before writing them out (each
+    /// batch from the reactor ends with a flush anyway): large enough that a
+    /// batch of large echoes goes out in one `send`. Allocated on first
+    /// write; tungstenite keeps the capacity a connection once needed.
     pub write_buffer: usize,
     /// Trace events the `/ws/trace` ring holds for viewers that fall behind.
     pub trace_buffer_events: usize,
@@ -159,7 +161,7 @@ impl Default for GatewayConfig {
             close_timeout: Duration::from_secs(2),
             http_threads: 2,
             read_buffer: 2048,
-            write_buffer: 16 * 1024,
+            write_buffer: 64 * 1024,
             trace_buffer_events: 8192,
         }
     }
