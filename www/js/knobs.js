@@ -44,7 +44,7 @@ export function findWork(doc) {
   }
   if (Array.isArray(doc?.threads) && doc.threads[0]) {
     const w = longestStep(doc.threads[0].steps, ['threads', 0, 'steps']);
-    if (w) return { ...w, per: doc.threads[0].count > 1 ? 'thread' : 'thread' };
+    if (w) return { ...w, per: 'thread' };
   }
   if (Array.isArray(doc?.main)) {
     const w = longestStep(doc.main, ['main']);

@@ -9,7 +9,7 @@ import { renderQueues, OutputView } from './panels.js';
 import { renderMetrics } from './metrics-view.js';
 import { runToEnd } from './runner.js';
 import { readHash, buildUrl, encodeScenario, decodeScenario, download } from './share.js';
-import { getIn, setIn, parseWithPositions } from './jsontext.js';
+import { setIn } from './jsontext.js';
 import { fmtMs, escapeHtml } from './format.js';
 import { Knobs } from './knobs.js';
 import { CompareView } from './compare.js';

@@ -11,37 +11,41 @@ import { histogram, series, bars } from './charts.js';
  * headline. Paths are the same in `twine-sim --metrics` output.
  */
 export const KEY_METRICS = {
-  'sleeping-threads': [{ path: 'time_ms', label: 'all awake at', unit: 'ms', hint: 'about 0.5 s: the sleeps overlap' }],
+  'sleeping-threads': [
+    { path: 'time_ms', label: 'all awake at', unit: 'ms', hint: (m) => `${plainThreads(m)} threads slept at once, not one after another` },
+  ],
   'counter-race': [
-    { path: 'counters[0].value', label: 'final count', unit: 'int', hint: 'of 10 000 increments' },
+    { path: 'counters[0].value', label: 'final count', unit: 'int', hint: (m) => `of ${fmtInt(m.counters[0]?.expected)} increments` },
     { path: 'counters[0].lost_updates', label: 'lost updates', unit: 'int' },
   ],
   'reactor-ordering': [
-    { path: 'time_ms', label: 'reactor stopped at', unit: 'ms', hint: 'stop at 100 ms, then a 50 ms shutdown trigger' },
+    { path: 'time_ms', label: 'reactor stopped at', unit: 'ms', hint: () => 'stop() ends the turn, then the shutdown trigger runs' },
     { path: 'reactor.turns', label: 'turns', unit: 'int' },
   ],
   'deferred-errback': [
-    { path: 'time_ms', label: 'chain done at', unit: 'ms', hint: 'two thread jobs, two failures, both recovered' },
+    { path: 'time_ms', label: 'chain done at', unit: 'ms', hint: (m) => `${m.pool.jobs} thread jobs; failures handled by errbacks` },
     { path: 'reactor.unhandled_errors', label: 'unhandled errors', unit: 'int' },
   ],
   'echo-blocking': [
-    { path: 'requests.p99_ms', label: 'p99 latency', unit: 'ms', hint: 'each request needs 20 ms of I/O' },
+    { path: 'requests.p99_ms', label: 'p99 latency', unit: 'ms', hint: (m) => `${fmtInt(m.requests.completed)} requests, send to answer` },
     { path: 'requests.p50_ms', label: 'p50 latency', unit: 'ms' },
     { path: 'reactor.lag.p99_ms', label: 'p99 loop lag', unit: 'ms' },
   ],
   'pool-saturation': [
-    { path: 'time_ms', label: 'last job done at', unit: 'ms', hint: 'each job takes 100 ms' },
+    { path: 'time_ms', label: 'last job done at', unit: 'ms', hint: (m) => `${m.pool.jobs} jobs on ${m.pool.max_threads} pool threads` },
     { path: 'pool.max_queue', label: 'deepest pool queue', unit: 'int' },
   ],
   'gil-cpu-bound': [
-    { path: 'time_ms', label: 'all done at', unit: 'ms', hint: 'each thread computes for 1 s' },
+    { path: 'time_ms', label: 'all done at', unit: 'ms', hint: (m) => `${plainThreads(m)} thread(s), ${m.cores.length} core(s), ${m.gil ? 'with' : 'without'} the GIL` },
     { path: 'gil.wait_ms', label: 'GIL wait (total)', unit: 'ms' },
   ],
   'looping-call-drift': [
-    { path: 'looping_calls[0].skipped', label: 'skipped intervals', unit: 'int', hint: 'ticks due while the reactor was busy' },
+    { path: 'looping_calls[0].skipped', label: 'skipped intervals', unit: 'int', hint: () => 'ticks due while the reactor was busy' },
     { path: 'reactor.lag.max_ms', label: 'worst loop lag', unit: 'ms' },
   ],
 };
+
+const plainThreads = (m) => m.threads.filter((t) => t.kind === 'thread').length;
 
 /** The key metrics for a run: its preset's, or a sensible pick for a custom scenario. */
 export function keyMetricsFor(metrics) {
@@ -71,7 +75,7 @@ export function keyCards(metrics, { compact = false } = {}) {
       return `<div class="km${i === 0 ? ' primary' : ''}" data-metric="${k.path}" data-value="${escapeHtml(JSON.stringify(v))}">
         <span class="km-l">${escapeHtml(k.label)}</span>
         <span class="km-v">${fmtValue(v, k.unit)}</span>
-        ${k.hint && i === 0 && !compact ? `<span class="km-h">${escapeHtml(k.hint)}</span>` : ''}
+        ${k.hint && i === 0 && !compact ? `<span class="km-h">${escapeHtml(k.hint(metrics))}</span>` : ''}
       </div>`;
     })
     .join('');

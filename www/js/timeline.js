@@ -10,7 +10,7 @@ import { fmtMs, describeEvent, escapeHtml, blockReason } from './format.js';
 const AXIS_H = 22;
 /** Batch keys carry an opacity level (0-3) above the style and color bits. */
 const ALPHA_UNIT = 2 ** 24;
-const ALPHAS = [0.3, 0.5, 0.75, 1];
+const ALPHAS = [0.22, 0.45, 0.72, 1];
 
 export const STATE_COLORS = {
   [S.IO]: '#9aa9bf',
@@ -458,7 +458,7 @@ export class Timeline {
       case G.REACTOR: {
         // marks on top, then calls, the thread's state, and turns at the bottom.
         this.drawSpans(lane.spans, y + 12, h - 24, labels, { labelColor: '#ffffff', minW: 2, coverage: true });
-        this.drawSpans(lane.state, y + h - 11, 4, labels, { skipIdle: true });
+        this.drawSpans(lane.state, y + h - 11, 4, labels, { skipIdle: true, coverage: true });
         this.drawSpans(lane.sub, y + h - 6, 3, labels);
         this.drawMarks(lane.marks, y + 6);
         break;
@@ -467,7 +467,7 @@ export class Timeline {
       case G.THREAD: {
         const top = h >= 18 ? 6 : 3;
         const barH = h - top - 2;
-        this.drawSpans(lane.state, y + top, barH, labels, { skipIdle: true });
+        this.drawSpans(lane.state, y + top, barH, labels, { skipIdle: true, coverage: true });
         this.drawSpans(lane.spans, y + 1, top - 2, labels, { jobLabels: h >= 18, barY: y + top, barH });
         if (h >= 14) this.drawMarks(lane.marks, y + top + barH / 2, true);
         break;
@@ -548,9 +548,13 @@ export class Timeline {
         let key = keys[best];
         let w = 1;
         if (o.coverage) {
-          if (accCount[r] === 1 && o.minW) w = o.minW;
-          else key += ALPHA_UNIT * Math.min(3, Math.max(0, Math.floor(total * 4) - 1));
-          if (accCount[r] === 1) key += ALPHA_UNIT * 3;
+          // One span alone stays solid (and visible); many share the column by how busy it is.
+          if (accCount[r] === 1 && o.minW) {
+            w = o.minW;
+            key += ALPHA_UNIT * 3;
+          } else {
+            key += ALPHA_UNIT * (total < 0.1 ? 0 : total < 0.35 ? 1 : total < 0.7 ? 2 : 3);
+          }
         }
         add(key, accPx, y + r * (o.rows || 0), w, h);
         keys.length = 0;
@@ -582,7 +586,8 @@ export class Timeline {
         }
         const keys = accKeys[r & 3];
         accCount[r & 3]++;
-        const w = Math.max(xb - xa, 0.05);
+        // True widths rank the styles: a burst of instant spans must not outweigh a long one.
+        const w = Math.max(xb - xa, 0) + 1e-6;
         const at = keys.indexOf(key);
         if (at >= 0) accVals[r & 3][at] += w;
         else {
