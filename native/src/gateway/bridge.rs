@@ -25,6 +25,9 @@ use crate::metrics::Metrics;
 const BATCH: usize = 64;
 /// Client messages read per poll before the task lets others run.
 const READS_PER_POLL: usize = 64;
+/// Messages, and bytes, read between checks of the protocol's readiness.
+const RECHECK_EVERY: usize = 8;
+const RECHECK_BYTES: usize = 16 * 1024;
 
 /// RFC 6455 close codes the bridge sends.
 pub(crate) mod code {
@@ -187,11 +190,21 @@ impl Bridge {
     /// when the share for this poll is used up.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<Step, Yield> {
         let mut read = 0;
+        // Bytes delivered since the protocol's readiness was last checked.
+        let mut unchecked: Option<usize> = None;
         while self.reading {
             // Back-pressure: leave the client's bytes in the socket while the
             // protocol cannot take more. Once closing, drain to find the reply.
-            if self.closing.is_none() && self.conn.poll_read_ready(cx).is_pending() {
-                break;
+            // Checked before the first read and then every few small messages
+            // (or after any large one): a pause takes effect within a bounded
+            // overshoot, without a lock per message.
+            if self.closing.is_none()
+                && unchecked.is_none_or(|bytes| bytes >= RECHECK_BYTES || read % RECHECK_EVERY == 0)
+            {
+                if self.conn.poll_read_ready(cx).is_pending() {
+                    break;
+                }
+                unchecked = Some(0);
             }
             if read == READS_PER_POLL {
                 return Err(Yield);
@@ -207,6 +220,7 @@ impl Bridge {
                 }
                 Poll::Ready(Some(Ok(message))) => {
                     read += 1;
+                    unchecked = unchecked.map(|bytes| bytes + message.len());
                     self.on_message(message);
                 }
                 Poll::Ready(Some(Err(e))) => {
