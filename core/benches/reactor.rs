@@ -1,7 +1,12 @@
-//! Reactor throughput: timers, and calls from other threads.
+//! Reactor throughput: timers, and calls from other threads, each beside a
+//! peer measured in the same run: the least a timer queue can be (a binary
+//! heap of boxed closures) and the standard channel of boxed closures.
 //!
 //! `cargo bench -p twine-core --bench reactor`
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -25,6 +30,21 @@ fn timers(c: &mut Criterion) {
             },
             BatchSize::PerIteration,
         )
+    });
+    group.bench_function("peer: bare heap of boxed closures", |b| {
+        b.iter(|| {
+            let mut heap = BinaryHeap::new();
+            let mut calls: Vec<Option<Box<dyn FnOnce()>>> = Vec::with_capacity(N as usize);
+            for i in 0..N {
+                heap.push(Reverse((i % 1000, i)));
+                calls.push(Some(Box::new(|| {})));
+            }
+            while let Some(Reverse((_, seq))) = heap.pop() {
+                if let Some(call) = calls[seq as usize].take() {
+                    call();
+                }
+            }
+        })
     });
     group.finish();
 }
@@ -57,6 +77,27 @@ fn call_from_thread(c: &mut Criterion) {
                     if reactor.stats().calls == before {
                         std::thread::yield_now();
                     }
+                }
+                for p in producers {
+                    p.join().unwrap();
+                }
+            })
+        });
+        group.bench_function(format!("peer: std mpsc, {threads} thread(s)"), |b| {
+            b.iter(|| {
+                let (tx, rx) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
+                let producers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let tx = tx.clone();
+                        std::thread::spawn(move || {
+                            for _ in 0..CALLS / threads {
+                                tx.send(Box::new(|| {})).unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for call in rx.iter().take(CALLS as usize) {
+                    call();
                 }
                 for p in producers {
                     p.join().unwrap();
