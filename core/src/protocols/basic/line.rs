@@ -1,36 +1,16 @@
-//! Line receivers: Twisted's `LineReceiver` and `LineOnlyReceiver`.
+//! Lines with a raw mode: Twisted's `LineReceiver`.
 
 use std::fmt;
-use std::rc::Rc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
-use super::{reject, search, Busy, FramingError, Tracer};
+use super::line_buffer::LineBuffer;
+use super::{Busy, FramingError, Refusal, Tracer};
 use crate::defer::Failure;
-use crate::protocol::{Encoder, Message, Protocol, Transport};
-
-/// The delimiter both line receivers use unless told otherwise: `b"\r\n"`.
-pub const DEFAULT_DELIMITER: &[u8] = b"\r\n";
-
-/// The longest line both line receivers accept unless told otherwise: 16384 bytes.
-pub const DEFAULT_MAX_LENGTH: usize = 16384;
+use crate::protocol::{Message, Protocol, Transport};
 
 /// What a line receiver does with a line over its limit, instead of dropping the connection.
-pub(super) type ExceededHandler<P> = Box<dyn FnMut(&mut P, &Transport, &[u8])>;
-
-pub(super) fn line_encoder(delimiter: &Rc<[u8]>) -> Encoder {
-    let delimiter = delimiter.clone();
-    Rc::new(move |line: &[u8], buf: &mut Vec<u8>| {
-        buf.reserve(line.len() + delimiter.len());
-        buf.extend_from_slice(line);
-        buf.extend_from_slice(&delimiter);
-    })
-}
-
-pub(super) fn checked_delimiter(delimiter: &[u8]) -> Rc<[u8]> {
-    assert!(!delimiter.is_empty(), "a line receiver's delimiter must not be empty");
-    Rc::from(delimiter)
-}
+pub(super) type ExceededHandler<P> = dyn FnMut(&mut P, &Transport, &[u8]);
 
 /// Cuts a byte stream into lines and hands each to the protocol it wraps, as
 /// a [`Message`]: Twisted's `LineReceiver`.
@@ -92,13 +72,8 @@ pub(super) fn checked_delimiter(delimiter: &[u8]) -> Rc<[u8]> {
 /// ```
 pub struct LineReceiver<P> {
     inner: P,
-    delimiter: Rc<[u8]>,
-    max_length: usize,
-    buffer: BytesMut,
-    /// Bytes at the front of `buffer` known to start no delimiter.
-    scanned: usize,
-    on_exceeded: Option<ExceededHandler<P>>,
-    error: Option<FramingError>,
+    lines: LineBuffer,
+    refusal: Refusal<ExceededHandler<P>>,
 }
 
 impl<P: Protocol> LineReceiver<P> {
@@ -112,15 +87,7 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert_eq!(echo.max_length(), 16384);
     /// ```
     pub fn new(inner: P) -> LineReceiver<P> {
-        LineReceiver {
-            inner,
-            delimiter: Rc::from(DEFAULT_DELIMITER),
-            max_length: DEFAULT_MAX_LENGTH,
-            buffer: BytesMut::new(),
-            scanned: 0,
-            on_exceeded: None,
-            error: None,
-        }
+        LineReceiver { inner, lines: LineBuffer::new(), refusal: Refusal::new() }
     }
 
     /// Uses `delimiter` to cut and send lines.
@@ -141,7 +108,7 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert_eq!(t.value(), b"a\nb\r\n");
     /// ```
     pub fn with_delimiter(mut self, delimiter: &[u8]) -> LineReceiver<P> {
-        self.delimiter = checked_delimiter(delimiter);
+        self.lines.set_delimiter(delimiter);
         self
     }
 
@@ -160,7 +127,7 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert!(t.disconnecting());
     /// ```
     pub fn with_max_length(mut self, max_length: usize) -> LineReceiver<P> {
-        self.max_length = max_length;
+        self.lines.set_max_length(max_length);
         self
     }
 
@@ -189,18 +156,18 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert!(!t.disconnecting());
     /// ```
     pub fn on_line_length_exceeded(mut self, handler: impl FnMut(&mut P, &Transport, &[u8]) + 'static) -> Self {
-        self.on_exceeded = Some(Box::new(handler));
+        self.refusal.set_handler(Box::new(handler));
         self
     }
 
     /// The delimiter.
     pub fn delimiter(&self) -> &[u8] {
-        &self.delimiter
+        self.lines.delimiter()
     }
 
     /// The longest line accepted.
     pub fn max_length(&self) -> usize {
-        self.max_length
+        self.lines.max_length()
     }
 
     /// The wrapped protocol.
@@ -220,7 +187,7 @@ impl<P: Protocol> LineReceiver<P> {
 
     /// What is buffered and not yet delivered.
     pub fn buffered(&self) -> &[u8] {
-        &self.buffer
+        self.lines.bytes()
     }
 
     /// Discards what is buffered and returns it: Twisted's `clearLineBuffer`.
@@ -238,8 +205,7 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert!(echo.buffered().is_empty());
     /// ```
     pub fn clear_line_buffer(&mut self) -> Bytes {
-        self.scanned = 0;
-        self.buffer.split().freeze()
+        self.lines.take_all()
     }
 
     /// Why this receiver dropped the connection, if it did.
@@ -256,7 +222,7 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert_eq!(echo.error(), Some(&FramingError::LineTooLong { length: 4, max_length: 2 }));
     /// ```
     pub fn error(&self) -> Option<&FramingError> {
-        self.error.as_ref()
+        self.refusal.error()
     }
 
     /// Takes in what the inner protocol asked for on the transport since the
@@ -266,50 +232,37 @@ impl<P: Protocol> LineReceiver<P> {
             return;
         }
         if transport.take_clear_line_buffer() {
-            self.buffer.clear();
-            self.scanned = 0;
+            self.lines.clear();
         }
         if let Some(extra) = transport.take_line_mode_extra() {
-            if self.buffer.is_empty() {
-                self.buffer.extend_from_slice(&extra);
-            } else {
-                let mut joined = BytesMut::with_capacity(extra.len() + self.buffer.len());
-                joined.extend_from_slice(&extra);
-                joined.extend_from_slice(&self.buffer);
-                self.buffer = joined;
-            }
-            self.scanned = 0;
+            self.lines.prepend(&extra);
         }
     }
 
     fn deliver(&mut self, transport: &Transport, tracer: &Tracer) {
-        let delimiter_len = self.delimiter.len();
-        while !self.buffer.is_empty() && !transport.is_reading_paused() && !transport.is_disconnecting() {
+        while !self.lines.is_empty() && !transport.is_reading_paused() && !transport.is_disconnecting() {
             if transport.is_raw_mode() {
-                self.scanned = 0;
-                let data = self.buffer.split().freeze();
+                let data = self.lines.take_all();
                 self.inner.data_received(transport, &data);
                 self.absorb_requests(transport);
                 continue;
             }
-            let Some(found) = search::find(&self.buffer[self.scanned..], &self.delimiter) else {
-                if self.buffer.len() < self.max_length.saturating_add(delimiter_len) {
-                    self.scanned = (self.buffer.len() + 1).saturating_sub(delimiter_len);
+            let Some(end) = self.lines.find_line_end() else {
+                // Twisted's rule: a partial line may grow to `max_length`
+                // plus a delimiter before it is refused.
+                if self.lines.len() < self.lines.max_length().saturating_add(self.lines.delimiter().len()) {
                     return;
                 }
-                self.exceeded(transport, self.buffer.len());
+                self.exceeded(transport, self.lines.len());
                 continue;
             };
-            let end = self.scanned + found;
-            self.scanned = 0;
-            if end > self.max_length {
+            if end > self.lines.max_length() {
                 self.exceeded(transport, end);
                 continue;
             }
-            let mut line = self.buffer.split_to(end + delimiter_len);
-            line.truncate(end);
+            let line = self.lines.cut_line(end);
             tracer.message(transport, end);
-            self.inner.message_received(transport, Message::binary(line.freeze()));
+            self.inner.message_received(transport, Message::binary(line));
             if transport.is_disconnecting() {
                 return;
             }
@@ -318,19 +271,11 @@ impl<P: Protocol> LineReceiver<P> {
     }
 
     fn exceeded(&mut self, transport: &Transport, length: usize) {
-        self.scanned = 0;
-        let mut data = std::mem::take(&mut self.buffer);
-        match &mut self.on_exceeded {
-            Some(handler) => handler(&mut self.inner, transport, &data),
-            None => {
-                let error = FramingError::LineTooLong { length, max_length: self.max_length };
-                reject(transport, &error);
-                self.error = Some(error);
-            }
-        }
+        let data = self.lines.take_buffer();
+        let max_length = self.lines.max_length();
+        self.refusal.refuse(&mut self.inner, transport, &data[..], || FramingError::LineTooLong { length, max_length });
         // Keep the allocation for the lines that come next.
-        data.clear();
-        self.buffer = data;
+        self.lines.reuse(data);
         // Bytes the handler handed back with `set_line_mode_with` are cut
         // now (Twisted leaves them until more data arrives).
         self.absorb_requests(transport);
@@ -339,7 +284,7 @@ impl<P: Protocol> LineReceiver<P> {
 
 impl<P: Protocol> Protocol for LineReceiver<P> {
     fn connection_made(&mut self, transport: &Transport) {
-        transport.set_encoder(Some(line_encoder(&self.delimiter)));
+        transport.set_encoder(Some(self.lines.encoder()));
         transport.set_buffers_input();
         self.inner.connection_made(transport);
     }
@@ -351,14 +296,14 @@ impl<P: Protocol> Protocol for LineReceiver<P> {
         }
         let tracer = Tracer::new(transport);
         self.absorb_requests(transport);
-        if self.buffer.is_empty() && transport.is_raw_mode() && !transport.is_reading_paused() {
+        if self.lines.is_empty() && transport.is_raw_mode() && !transport.is_reading_paused() {
             // Raw data straight through, without a copy into the buffer.
             if !data.is_empty() {
                 self.inner.data_received(transport, data);
                 self.absorb_requests(transport);
             }
         } else {
-            self.buffer.extend_from_slice(data);
+            self.lines.extend(data);
         }
         self.deliver(transport, &tracer);
     }
@@ -389,12 +334,6 @@ impl<P: Protocol> Protocol for LineReceiver<P> {
 
 impl<P: fmt::Debug> fmt::Debug for LineReceiver<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LineReceiver")
-            .field("inner", &self.inner)
-            .field("delimiter", &Bytes::copy_from_slice(&self.delimiter))
-            .field("max_length", &self.max_length)
-            .field("buffered", &self.buffer.len())
-            .field("error", &self.error)
-            .finish()
+        self.lines.debug(f, "LineReceiver", &self.inner, self.refusal.error())
     }
 }

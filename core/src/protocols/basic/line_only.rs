@@ -1,12 +1,10 @@
 //! Lines only: Twisted's `LineOnlyReceiver`.
 
 use std::fmt;
-use std::rc::Rc;
 
-use bytes::{Buf, Bytes, BytesMut};
-
-use super::line::{checked_delimiter, line_encoder, ExceededHandler, DEFAULT_DELIMITER, DEFAULT_MAX_LENGTH};
-use super::{reject, search, FramingError, Tracer};
+use super::line::ExceededHandler;
+use super::line_buffer::LineBuffer;
+use super::{FramingError, Refusal, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -34,26 +32,14 @@ use crate::protocol::{Message, Protocol, Transport};
 /// ```
 pub struct LineOnlyReceiver<P> {
     inner: P,
-    delimiter: Rc<[u8]>,
-    max_length: usize,
-    buffer: BytesMut,
-    scanned: usize,
-    on_exceeded: Option<ExceededHandler<P>>,
-    error: Option<FramingError>,
+    lines: LineBuffer,
+    refusal: Refusal<ExceededHandler<P>>,
 }
 
 impl<P: Protocol> LineOnlyReceiver<P> {
     /// Wraps `inner`, with delimiter `\r\n` and `max_length` 16384.
     pub fn new(inner: P) -> LineOnlyReceiver<P> {
-        LineOnlyReceiver {
-            inner,
-            delimiter: Rc::from(DEFAULT_DELIMITER),
-            max_length: DEFAULT_MAX_LENGTH,
-            buffer: BytesMut::new(),
-            scanned: 0,
-            on_exceeded: None,
-            error: None,
-        }
+        LineOnlyReceiver { inner, lines: LineBuffer::new(), refusal: Refusal::new() }
     }
 
     /// Uses `delimiter` to cut and send lines.
@@ -62,13 +48,13 @@ impl<P: Protocol> LineOnlyReceiver<P> {
     ///
     /// If `delimiter` is empty.
     pub fn with_delimiter(mut self, delimiter: &[u8]) -> LineOnlyReceiver<P> {
-        self.delimiter = checked_delimiter(delimiter);
+        self.lines.set_delimiter(delimiter);
         self
     }
 
     /// Accepts lines of up to `max_length` bytes (delimiter not counted).
     pub fn with_max_length(mut self, max_length: usize) -> LineOnlyReceiver<P> {
-        self.max_length = max_length;
+        self.lines.set_max_length(max_length);
         self
     }
 
@@ -95,18 +81,18 @@ impl<P: Protocol> LineOnlyReceiver<P> {
     /// assert_eq!(t.value(), b"yes\r\n");
     /// ```
     pub fn on_line_length_exceeded(mut self, handler: impl FnMut(&mut P, &Transport, &[u8]) + 'static) -> Self {
-        self.on_exceeded = Some(Box::new(handler));
+        self.refusal.set_handler(Box::new(handler));
         self
     }
 
     /// The delimiter.
     pub fn delimiter(&self) -> &[u8] {
-        &self.delimiter
+        self.lines.delimiter()
     }
 
     /// The longest line accepted.
     pub fn max_length(&self) -> usize {
-        self.max_length
+        self.lines.max_length()
     }
 
     /// The wrapped protocol.
@@ -126,62 +112,48 @@ impl<P: Protocol> LineOnlyReceiver<P> {
 
     /// What is buffered and not yet delivered.
     pub fn buffered(&self) -> &[u8] {
-        &self.buffer
+        self.lines.bytes()
     }
 
     /// Why this receiver dropped the connection, if it did.
     pub fn error(&self) -> Option<&FramingError> {
-        self.error.as_ref()
+        self.refusal.error()
     }
 
     fn exceeded(&mut self, transport: &Transport, line: &[u8]) {
-        match &mut self.on_exceeded {
-            Some(handler) => handler(&mut self.inner, transport, line),
-            None => {
-                let error = FramingError::LineTooLong { length: line.len(), max_length: self.max_length };
-                reject(transport, &error);
-                self.error = Some(error);
-            }
-        }
+        let (length, max_length) = (line.len(), self.lines.max_length());
+        self.refusal.refuse(&mut self.inner, transport, line, || FramingError::LineTooLong { length, max_length });
     }
 }
 
 impl<P: Protocol> Protocol for LineOnlyReceiver<P> {
     fn connection_made(&mut self, transport: &Transport) {
-        transport.set_encoder(Some(line_encoder(&self.delimiter)));
+        transport.set_encoder(Some(self.lines.encoder()));
         self.inner.connection_made(transport);
     }
 
     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
         let tracer = Tracer::new(transport);
-        let delimiter_len = self.delimiter.len();
-        self.buffer.extend_from_slice(data);
-        while let Some(found) = search::find(&self.buffer[self.scanned..], &self.delimiter) {
-            let end = self.scanned + found;
-            self.scanned = 0;
+        self.lines.extend(data);
+        while let Some(end) = self.lines.find_line_end() {
             if transport.is_disconnecting() {
                 return;
             }
-            if end > self.max_length {
-                // Twisted split the whole chunk first: the complete lines after
-                // the long one go with it, the partial line after them stays.
-                let rest = search::rfind(&self.buffer, &self.delimiter).map_or(end, |i| i + delimiter_len);
-                let line = self.buffer.split_to(end).freeze();
-                self.buffer.advance(rest - end);
+            if end > self.lines.max_length() {
+                let line = self.lines.cut_line_dropping_later_lines(end);
                 self.exceeded(transport, &line);
                 return;
             }
-            let mut line = self.buffer.split_to(end + delimiter_len);
-            line.truncate(end);
+            let line = self.lines.cut_line(end);
             tracer.message(transport, end);
-            self.inner.message_received(transport, Message::binary(line.freeze()));
+            self.inner.message_received(transport, Message::binary(line));
         }
-        if self.buffer.len() > self.max_length && !transport.is_disconnecting() {
-            let partial = self.buffer.split().freeze();
-            self.scanned = 0;
+        // Twisted's rule here: a partial line is refused once more than
+        // `max_length` bytes wait for a delimiter (`LineReceiver` allows a
+        // delimiter's length more).
+        if self.lines.len() > self.lines.max_length() && !transport.is_disconnecting() {
+            let partial = self.lines.take_all();
             self.exceeded(transport, &partial);
-        } else {
-            self.scanned = (self.buffer.len() + 1).saturating_sub(delimiter_len);
         }
     }
 
@@ -205,12 +177,6 @@ impl<P: Protocol> Protocol for LineOnlyReceiver<P> {
 
 impl<P: fmt::Debug> fmt::Debug for LineOnlyReceiver<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LineOnlyReceiver")
-            .field("inner", &self.inner)
-            .field("delimiter", &Bytes::copy_from_slice(&self.delimiter))
-            .field("max_length", &self.max_length)
-            .field("buffered", &self.buffer.len())
-            .field("error", &self.error)
-            .finish()
+        self.lines.debug(f, "LineOnlyReceiver", &self.inner, self.refusal.error())
     }
 }

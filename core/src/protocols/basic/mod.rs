@@ -74,6 +74,7 @@
 //! partial line is never scanned twice for its delimiter.
 
 mod line;
+mod line_buffer;
 mod line_only;
 mod netstring;
 mod prefixed;
@@ -81,7 +82,8 @@ mod search;
 
 use std::fmt;
 
-pub use line::{LineReceiver, DEFAULT_DELIMITER, DEFAULT_MAX_LENGTH};
+pub use line::LineReceiver;
+pub use line_buffer::{DEFAULT_DELIMITER, DEFAULT_MAX_LENGTH};
 pub use line_only::LineOnlyReceiver;
 pub use netstring::{NetstringReceiver, NETSTRING_MAX_LENGTH};
 pub use prefixed::{
@@ -156,15 +158,58 @@ impl fmt::Display for FramingError {
 
 impl std::error::Error for FramingError {}
 
-/// The default answer to bad input: log it, trace it, drop the connection
-/// once what was written has been sent.
-fn reject(transport: &Transport, error: &FramingError) {
-    tracing::warn!(conn = ?transport.id(), peer = %transport.peer(), "dropping connection: {error}");
-    if let Some(reactor) = transport.reactor() {
-        let conn = transport.id().0;
-        reactor.emit(|| TraceEvent::InputRejected { conn, reason: error.to_string() });
+/// What a receiver does with input it refuses, and why it refused it: the
+/// part every receiver shares.
+///
+/// `H` is the handler a user may set instead of the default (Twisted's
+/// overridable `lineLengthExceeded`, `lengthLimitExceeded`); a receiver
+/// with no such hook uses [`NoHandler`].
+struct Refusal<H: ?Sized = NoHandler> {
+    handler: Option<Box<H>>,
+    error: Option<FramingError>,
+}
+
+/// The handler type of a receiver whose refusals cannot be handled (a
+/// netstring receiver, as in Twisted): there is no value of it.
+enum NoHandler {}
+
+impl<H: ?Sized> Refusal<H> {
+    fn new() -> Refusal<H> {
+        Refusal { handler: None, error: None }
     }
-    transport.lose_connection();
+
+    fn set_handler(&mut self, handler: Box<H>) {
+        self.handler = Some(handler);
+    }
+
+    /// Why the connection was dropped, if it was.
+    fn error(&self) -> Option<&FramingError> {
+        self.error.as_ref()
+    }
+
+    /// Hands `what` (the offending line, the announced length) to the
+    /// handler when there is one; otherwise rejects the input with `error()`.
+    fn refuse<P, A>(&mut self, inner: &mut P, transport: &Transport, what: A, error: impl FnOnce() -> FramingError)
+    where
+        H: FnMut(&mut P, &Transport, A),
+    {
+        match &mut self.handler {
+            Some(handler) => handler(inner, transport, what),
+            None => self.reject(transport, error()),
+        }
+    }
+
+    /// The default answer to bad input: log it, trace it, drop the
+    /// connection once what was written has been sent, and keep the reason.
+    fn reject(&mut self, transport: &Transport, error: FramingError) {
+        tracing::warn!(conn = ?transport.id(), peer = %transport.peer(), "dropping connection: {error}");
+        if let Some(reactor) = transport.reactor() {
+            let conn = transport.id().0;
+            reactor.emit(|| TraceEvent::InputRejected { conn, reason: error.to_string() });
+        }
+        transport.lose_connection();
+        self.error = Some(error);
+    }
 }
 
 /// Emits `MessageReceived` for each delivered message, looking the reactor up

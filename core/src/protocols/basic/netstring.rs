@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use bytes::{Buf, BytesMut};
 
-use super::{reject, Busy, FramingError, Tracer};
+use super::{Busy, FramingError, Refusal, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -57,7 +57,7 @@ pub struct NetstringReceiver<P> {
     max_length: usize,
     buffer: BytesMut,
     state: State,
-    error: Option<FramingError>,
+    refusal: Refusal,
 }
 
 impl<P: Protocol> NetstringReceiver<P> {
@@ -68,7 +68,7 @@ impl<P: Protocol> NetstringReceiver<P> {
             max_length: NETSTRING_MAX_LENGTH,
             buffer: BytesMut::new(),
             state: State::Length { value: 0, digits: 0 },
-            error: None,
+            refusal: Refusal::new(),
         }
     }
 
@@ -112,7 +112,7 @@ impl<P: Protocol> NetstringReceiver<P> {
 
     /// Why this receiver dropped the connection, if it did (Twisted's `brokenPeer`).
     pub fn error(&self) -> Option<&FramingError> {
-        self.error.as_ref()
+        self.refusal.error()
     }
 
     fn deliver(&mut self, transport: &Transport, tracer: &Tracer) {
@@ -183,8 +183,7 @@ impl<P: Protocol> NetstringReceiver<P> {
     fn fail(&mut self, transport: &Transport, error: FramingError) {
         self.state = State::Broken;
         self.buffer = BytesMut::new();
-        reject(transport, &error);
-        self.error = Some(error);
+        self.refusal.reject(transport, error);
     }
 }
 
@@ -235,7 +234,7 @@ impl<P: fmt::Debug> fmt::Debug for NetstringReceiver<P> {
             .field("inner", &self.inner)
             .field("max_length", &self.max_length)
             .field("buffered", &self.buffer.len())
-            .field("error", &self.error)
+            .field("error", &self.refusal.error())
             .finish()
     }
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use bytes::{Buf, BytesMut};
 
-use super::{reject, Busy, FramingError, Tracer};
+use super::{Busy, FramingError, Refusal, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -66,7 +66,7 @@ prefix!(Prefix16, u16, "A two-byte big-endian length prefix (strings of up to 65
 prefix!(Prefix32, u32, "A four-byte big-endian length prefix (network byte order).");
 
 /// What a length-prefixed receiver does with a length over its limit.
-type LimitHandler<P> = Box<dyn FnMut(&mut P, &Transport, u64)>;
+type LimitHandler<P> = dyn FnMut(&mut P, &Transport, u64);
 
 /// Cuts a byte stream into length-prefixed strings and hands each to the
 /// protocol it wraps, as a [`Message`]: Twisted's `IntNStringReceiver`. Use
@@ -101,8 +101,7 @@ pub struct IntNStringReceiver<P, L> {
     max_length: usize,
     buffer: BytesMut,
     broken: bool,
-    on_exceeded: Option<LimitHandler<P>>,
-    error: Option<FramingError>,
+    refusal: Refusal<LimitHandler<P>>,
     prefix: PhantomData<L>,
 }
 
@@ -159,8 +158,7 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
             max_length: PREFIXED_MAX_LENGTH,
             buffer: BytesMut::new(),
             broken: false,
-            on_exceeded: None,
-            error: None,
+            refusal: Refusal::new(),
             prefix: PhantomData,
         }
     }
@@ -207,7 +205,7 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
     /// assert!(t.aborted());
     /// ```
     pub fn on_length_limit_exceeded(mut self, handler: impl FnMut(&mut P, &Transport, u64) + 'static) -> Self {
-        self.on_exceeded = Some(Box::new(handler));
+        self.refusal.set_handler(Box::new(handler));
         self
     }
 
@@ -233,7 +231,7 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
 
     /// Why this receiver dropped the connection, if it did.
     pub fn error(&self) -> Option<&FramingError> {
-        self.error.as_ref()
+        self.refusal.error()
     }
 
     fn deliver(&mut self, transport: &Transport, tracer: &Tracer) {
@@ -246,14 +244,11 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
             if length > self.max_length as u64 {
                 self.broken = true;
                 self.buffer = BytesMut::new();
-                match &mut self.on_exceeded {
-                    Some(handler) => handler(&mut self.inner, transport, length),
-                    None => {
-                        let error = FramingError::LengthLimitExceeded { length, max_length: self.max_length };
-                        reject(transport, &error);
-                        self.error = Some(error);
-                    }
-                }
+                let max_length = self.max_length;
+                self.refusal.refuse(&mut self.inner, transport, length, || FramingError::LengthLimitExceeded {
+                    length,
+                    max_length,
+                });
                 return;
             }
             let end = L::WIDTH + length as usize;
@@ -325,7 +320,7 @@ impl<P: fmt::Debug, L: LengthPrefix> fmt::Debug for IntNStringReceiver<P, L> {
             .field("prefix_width", &L::WIDTH)
             .field("max_length", &self.max_length)
             .field("buffered", &self.buffer.len())
-            .field("error", &self.error)
+            .field("error", &self.refusal.error())
             .finish()
     }
 }
