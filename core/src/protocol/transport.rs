@@ -8,6 +8,10 @@ use crate::reactor::{ConnectionId, ConnectionKind, Effect, Reactor, WeakReactor}
 
 /// Encodes one outgoing message into the write buffer: a framing receiver's
 /// half of the wire format (a line and its delimiter, a netstring, ...).
+///
+/// It runs inside [`Transport::send`], while the reactor's write buffer is
+/// borrowed: it appends to the buffer it is given and does not call back
+/// into the transport.
 pub type Encoder = Rc<dyn Fn(&[u8], &mut Vec<u8>)>;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -171,13 +175,12 @@ impl Transport {
         let Some(reactor) = self.writable() else { return };
         match self.conn.kind {
             ConnectionKind::Message => reactor.queue_effect(Effect::Send { conn: self.conn.id, message }),
-            ConnectionKind::Stream => {
-                let encoder = self.conn.encoder.borrow().clone();
-                reactor.queue_write(self.conn.id, |buf| match encoder {
-                    Some(encode) => encode(message.as_bytes(), buf),
-                    None => buf.extend_from_slice(message.as_bytes()),
-                });
-            }
+            // The encoder is borrowed, not cloned: this is the hot path of
+            // every line echo, and an encoder only appends to `buf`.
+            ConnectionKind::Stream => reactor.queue_write(self.conn.id, |buf| match &*self.conn.encoder.borrow() {
+                Some(encode) => encode(message.as_bytes(), buf),
+                None => buf.extend_from_slice(message.as_bytes()),
+            }),
         }
     }
 
