@@ -1,13 +1,17 @@
 //! The cross-thread inbox behind `call_from_thread`, and [`ReactorHandle`].
 //!
-//! The only reactor state another thread may touch. Calls are queued under a
-//! mutex and taken by the reactor a whole batch at a time at the start of a
-//! turn. The driver's waker runs only when the inbox goes from empty to
-//! non-empty, so a burst of calls from many threads costs one wake.
+//! The only reactor state another thread may touch. Calls travel through the
+//! standard library's lock-free channel; a counter of calls sent but not yet
+//! taken tells the producers when the inbox goes from empty to non-empty, and
+//! only then is the driver's waker called, so a burst of calls from many
+//! threads costs one wake. The reactor takes a whole batch at the start of a
+//! turn: the calls counted when the turn began.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::Reactor;
 
@@ -16,30 +20,38 @@ pub(crate) type InboxCall = Box<dyn FnOnce(&Reactor) + Send>;
 /// What a driver calls to wake its loop when the inbox stops being empty.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-#[derive(Default)]
 pub(crate) struct Inbox {
-    queue: Mutex<Vec<InboxCall>>,
+    sender: Sender<InboxCall>,
+    /// Only the reactor's thread takes from it; the lock is never contended.
+    receiver: Mutex<Receiver<InboxCall>>,
+    /// Calls sent and not yet taken. A call is counted just after it is sent,
+    /// so the count never exceeds what the channel holds.
+    pending: AtomicUsize,
     waker: Mutex<Option<Waker>>,
     closed: AtomicBool,
     wakes: AtomicU64,
 }
 
-impl Inbox {
-    fn queue(&self) -> MutexGuard<'_, Vec<InboxCall>> {
-        // A panic while holding the lock cannot leave the Vec half-updated.
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+impl Default for Inbox {
+    fn default() -> Self {
+        let (sender, receiver) = mpsc::channel();
+        Inbox {
+            sender,
+            receiver: Mutex::new(receiver),
+            pending: AtomicUsize::new(0),
+            waker: Mutex::new(None),
+            closed: AtomicBool::new(false),
+            wakes: AtomicU64::new(0),
+        }
     }
+}
 
+impl Inbox {
     pub(crate) fn push(&self, call: InboxCall) -> bool {
-        if self.closed.load(Ordering::Acquire) {
+        if self.closed.load(Ordering::Acquire) || self.sender.send(call).is_err() {
             return false;
         }
-        let was_empty = {
-            let mut queue = self.queue();
-            queue.push(call);
-            queue.len() == 1
-        };
-        if was_empty {
+        if self.pending.fetch_add(1, Ordering::AcqRel) == 0 {
             self.wakes.fetch_add(1, Ordering::Relaxed);
             let waker = self.waker.lock().unwrap_or_else(PoisonError::into_inner).clone();
             if let Some(wake) = waker {
@@ -49,22 +61,37 @@ impl Inbox {
         true
     }
 
-    /// Takes every queued call, in the order they were queued.
-    pub(crate) fn take_batch(&self) -> Vec<InboxCall> {
-        std::mem::take(&mut *self.queue())
+    /// Moves the calls counted so far into `batch`, in the order they were sent.
+    pub(crate) fn take_batch(&self, batch: &mut VecDeque<InboxCall>) {
+        let counted = self.pending.load(Ordering::Acquire);
+        if counted == 0 {
+            return;
+        }
+        let receiver = self.receiver.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut taken = 0;
+        while taken < counted {
+            match receiver.try_recv() {
+                Ok(call) => batch.push_back(call),
+                Err(_) => break,
+            }
+            taken += 1;
+        }
+        self.pending.fetch_sub(taken, Ordering::AcqRel);
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.queue().len()
+        self.pending.load(Ordering::Acquire)
     }
 
     pub(crate) fn set_waker(&self, waker: Option<Waker>) {
         *self.waker.lock().unwrap_or_else(PoisonError::into_inner) = waker;
     }
 
-    pub(crate) fn close(&self) -> Vec<InboxCall> {
+    /// Refuses new calls and drops the queued ones (on the reactor's thread).
+    pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        self.take_batch()
+        let receiver = self.receiver.lock().unwrap_or_else(PoisonError::into_inner);
+        while receiver.try_recv().is_ok() {}
     }
 
     pub(crate) fn wakes(&self) -> u64 {

@@ -192,7 +192,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         // Calls queued by other threads will never run; drop them here, on the
         // reactor's thread, and refuse new ones.
-        drop(self.inbox.close());
+        self.inbox.close();
     }
 }
 
@@ -440,13 +440,12 @@ impl Reactor {
             self.inner.lifecycle.set(Lifecycle::Running);
             self.fire_system_event(SystemEvent::Startup);
         }
-        let batch = self.inner.inbox.take_batch();
         let (number, taken) = {
             let mut turn = self.inner.turn.borrow_mut();
             turn.active = true;
             turn.number += 1;
             turn.now = now;
-            turn.inbox.extend(batch);
+            self.inner.inbox.take_batch(&mut turn.inbox);
             (turn.number, turn.inbox.len() as u32)
         };
         self.inner.timers.borrow_mut().merge_incoming();
