@@ -5,7 +5,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use super::line_buffer::LineBuffer;
-use super::{Busy, FramingError, Refusal, Tracer};
+use super::{Busy, FramingError, Rejection, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -73,7 +73,8 @@ pub(super) type ExceededHandler<P> = dyn FnMut(&mut P, &Transport, &[u8]);
 pub struct LineReceiver<P> {
     inner: P,
     lines: LineBuffer,
-    refusal: Refusal<ExceededHandler<P>>,
+    on_exceeded: Option<Box<ExceededHandler<P>>>,
+    rejection: Rejection,
 }
 
 impl<P: Protocol> LineReceiver<P> {
@@ -87,7 +88,7 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert_eq!(echo.max_length(), 16384);
     /// ```
     pub fn new(inner: P) -> LineReceiver<P> {
-        LineReceiver { inner, lines: LineBuffer::new(), refusal: Refusal::new() }
+        LineReceiver { inner, lines: LineBuffer::new(), on_exceeded: None, rejection: Rejection::default() }
     }
 
     /// Uses `delimiter` to cut and send lines.
@@ -156,7 +157,7 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert!(!t.disconnecting());
     /// ```
     pub fn on_line_length_exceeded(mut self, handler: impl FnMut(&mut P, &Transport, &[u8]) + 'static) -> Self {
-        self.refusal.set_handler(Box::new(handler));
+        self.on_exceeded = Some(Box::new(handler));
         self
     }
 
@@ -222,7 +223,7 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert_eq!(echo.error(), Some(&FramingError::LineTooLong { length: 4, max_length: 2 }));
     /// ```
     pub fn error(&self) -> Option<&FramingError> {
-        self.refusal.error()
+        self.rejection.error()
     }
 
     /// Takes in what the inner protocol asked for on the transport since the
@@ -273,7 +274,11 @@ impl<P: Protocol> LineReceiver<P> {
     fn exceeded(&mut self, transport: &Transport, length: usize) {
         let data = self.lines.take_buffer();
         let max_length = self.lines.max_length();
-        self.refusal.refuse(&mut self.inner, transport, &data[..], || FramingError::LineTooLong { length, max_length });
+        let handler = self.on_exceeded.as_deref_mut();
+        self.rejection.handle_or_reject(handler, &mut self.inner, transport, &data[..], || FramingError::LineTooLong {
+            length,
+            max_length,
+        });
         // Keep the allocation for the lines that come next.
         self.lines.reuse(data);
         // Bytes the handler handed back with `set_line_mode_with` are cut
@@ -334,6 +339,6 @@ impl<P: Protocol> Protocol for LineReceiver<P> {
 
 impl<P: fmt::Debug> fmt::Debug for LineReceiver<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.lines.debug(f, "LineReceiver", &self.inner, self.refusal.error())
+        self.lines.debug(f, "LineReceiver", &self.inner, self.rejection.error())
     }
 }

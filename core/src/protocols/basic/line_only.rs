@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::line::ExceededHandler;
 use super::line_buffer::LineBuffer;
-use super::{FramingError, Refusal, Tracer};
+use super::{FramingError, Rejection, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -33,13 +33,14 @@ use crate::protocol::{Message, Protocol, Transport};
 pub struct LineOnlyReceiver<P> {
     inner: P,
     lines: LineBuffer,
-    refusal: Refusal<ExceededHandler<P>>,
+    on_exceeded: Option<Box<ExceededHandler<P>>>,
+    rejection: Rejection,
 }
 
 impl<P: Protocol> LineOnlyReceiver<P> {
     /// Wraps `inner`, with delimiter `\r\n` and `max_length` 16384.
     pub fn new(inner: P) -> LineOnlyReceiver<P> {
-        LineOnlyReceiver { inner, lines: LineBuffer::new(), refusal: Refusal::new() }
+        LineOnlyReceiver { inner, lines: LineBuffer::new(), on_exceeded: None, rejection: Rejection::default() }
     }
 
     /// Uses `delimiter` to cut and send lines.
@@ -81,7 +82,7 @@ impl<P: Protocol> LineOnlyReceiver<P> {
     /// assert_eq!(t.value(), b"yes\r\n");
     /// ```
     pub fn on_line_length_exceeded(mut self, handler: impl FnMut(&mut P, &Transport, &[u8]) + 'static) -> Self {
-        self.refusal.set_handler(Box::new(handler));
+        self.on_exceeded = Some(Box::new(handler));
         self
     }
 
@@ -117,12 +118,16 @@ impl<P: Protocol> LineOnlyReceiver<P> {
 
     /// Why this receiver dropped the connection, if it did.
     pub fn error(&self) -> Option<&FramingError> {
-        self.refusal.error()
+        self.rejection.error()
     }
 
     fn exceeded(&mut self, transport: &Transport, line: &[u8]) {
         let (length, max_length) = (line.len(), self.lines.max_length());
-        self.refusal.refuse(&mut self.inner, transport, line, || FramingError::LineTooLong { length, max_length });
+        let handler = self.on_exceeded.as_deref_mut();
+        self.rejection.handle_or_reject(handler, &mut self.inner, transport, line, || FramingError::LineTooLong {
+            length,
+            max_length,
+        });
     }
 }
 
@@ -177,6 +182,6 @@ impl<P: Protocol> Protocol for LineOnlyReceiver<P> {
 
 impl<P: fmt::Debug> fmt::Debug for LineOnlyReceiver<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.lines.debug(f, "LineOnlyReceiver", &self.inner, self.refusal.error())
+        self.lines.debug(f, "LineOnlyReceiver", &self.inner, self.rejection.error())
     }
 }

@@ -158,45 +158,15 @@ impl fmt::Display for FramingError {
 
 impl std::error::Error for FramingError {}
 
-/// What a receiver does with input it refuses, and why it refused it: the
-/// part every receiver shares.
-///
-/// `H` is the handler a user may set instead of the default (Twisted's
-/// overridable `lineLengthExceeded`, `lengthLimitExceeded`); a receiver
-/// with no such hook uses [`NoHandler`].
-struct Refusal<H: ?Sized = NoHandler> {
-    handler: Option<Box<H>>,
-    error: Option<FramingError>,
-}
+/// Why a receiver dropped its connection, and the dropping itself: the
+/// answer every receiver gives to bad input unless its user set a handler.
+#[derive(Default)]
+struct Rejection(Option<FramingError>);
 
-/// The handler type of a receiver whose refusals cannot be handled (a
-/// netstring receiver, as in Twisted): there is no value of it.
-enum NoHandler {}
-
-impl<H: ?Sized> Refusal<H> {
-    fn new() -> Refusal<H> {
-        Refusal { handler: None, error: None }
-    }
-
-    fn set_handler(&mut self, handler: Box<H>) {
-        self.handler = Some(handler);
-    }
-
+impl Rejection {
     /// Why the connection was dropped, if it was.
     fn error(&self) -> Option<&FramingError> {
-        self.error.as_ref()
-    }
-
-    /// Hands `what` (the offending line, the announced length) to the
-    /// handler when there is one; otherwise rejects the input with `error()`.
-    fn refuse<P, A>(&mut self, inner: &mut P, transport: &Transport, what: A, error: impl FnOnce() -> FramingError)
-    where
-        H: FnMut(&mut P, &Transport, A),
-    {
-        match &mut self.handler {
-            Some(handler) => handler(inner, transport, what),
-            None => self.reject(transport, error()),
-        }
+        self.0.as_ref()
     }
 
     /// The default answer to bad input: log it, trace it, drop the
@@ -208,7 +178,27 @@ impl<H: ?Sized> Refusal<H> {
             reactor.emit(|| TraceEvent::InputRejected { conn, reason: error.to_string() });
         }
         transport.lose_connection();
-        self.error = Some(error);
+        self.0 = Some(error);
+    }
+
+    /// Twisted's overridable hooks (`lineLengthExceeded`,
+    /// `lengthLimitExceeded`): hands `what` (the offending line, the
+    /// announced length) to `handler` when the user set one; otherwise
+    /// rejects the input with `error()`.
+    fn handle_or_reject<P, A, H>(
+        &mut self,
+        handler: Option<&mut H>,
+        inner: &mut P,
+        transport: &Transport,
+        what: A,
+        error: impl FnOnce() -> FramingError,
+    ) where
+        H: FnMut(&mut P, &Transport, A) + ?Sized,
+    {
+        match handler {
+            Some(handler) => handler(inner, transport, what),
+            None => self.reject(transport, error()),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use bytes::{Buf, BytesMut};
 
-use super::{Busy, FramingError, Refusal, Tracer};
+use super::{Busy, FramingError, Rejection, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -57,7 +57,7 @@ pub struct NetstringReceiver<P> {
     max_length: usize,
     buffer: BytesMut,
     state: State,
-    refusal: Refusal,
+    rejection: Rejection,
 }
 
 impl<P: Protocol> NetstringReceiver<P> {
@@ -68,7 +68,7 @@ impl<P: Protocol> NetstringReceiver<P> {
             max_length: NETSTRING_MAX_LENGTH,
             buffer: BytesMut::new(),
             state: State::Length { value: 0, digits: 0 },
-            refusal: Refusal::new(),
+            rejection: Rejection::default(),
         }
     }
 
@@ -112,7 +112,7 @@ impl<P: Protocol> NetstringReceiver<P> {
 
     /// Why this receiver dropped the connection, if it did (Twisted's `brokenPeer`).
     pub fn error(&self) -> Option<&FramingError> {
-        self.refusal.error()
+        self.rejection.error()
     }
 
     fn deliver(&mut self, transport: &Transport, tracer: &Tracer) {
@@ -183,7 +183,7 @@ impl<P: Protocol> NetstringReceiver<P> {
     fn fail(&mut self, transport: &Transport, error: FramingError) {
         self.state = State::Broken;
         self.buffer = BytesMut::new();
-        self.refusal.reject(transport, error);
+        self.rejection.reject(transport, error);
     }
 }
 
@@ -234,7 +234,7 @@ impl<P: fmt::Debug> fmt::Debug for NetstringReceiver<P> {
             .field("inner", &self.inner)
             .field("max_length", &self.max_length)
             .field("buffered", &self.buffer.len())
-            .field("error", &self.refusal.error())
+            .field("error", &self.rejection.error())
             .finish()
     }
 }

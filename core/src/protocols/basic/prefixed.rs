@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use bytes::{Buf, BytesMut};
 
-use super::{Busy, FramingError, Refusal, Tracer};
+use super::{Busy, FramingError, Rejection, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -101,7 +101,8 @@ pub struct IntNStringReceiver<P, L> {
     max_length: usize,
     buffer: BytesMut,
     broken: bool,
-    refusal: Refusal<LimitHandler<P>>,
+    on_exceeded: Option<Box<LimitHandler<P>>>,
+    rejection: Rejection,
     prefix: PhantomData<L>,
 }
 
@@ -158,7 +159,8 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
             max_length: PREFIXED_MAX_LENGTH,
             buffer: BytesMut::new(),
             broken: false,
-            refusal: Refusal::new(),
+            on_exceeded: None,
+            rejection: Rejection::default(),
             prefix: PhantomData,
         }
     }
@@ -205,7 +207,7 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
     /// assert!(t.aborted());
     /// ```
     pub fn on_length_limit_exceeded(mut self, handler: impl FnMut(&mut P, &Transport, u64) + 'static) -> Self {
-        self.refusal.set_handler(Box::new(handler));
+        self.on_exceeded = Some(Box::new(handler));
         self
     }
 
@@ -231,7 +233,7 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
 
     /// Why this receiver dropped the connection, if it did.
     pub fn error(&self) -> Option<&FramingError> {
-        self.refusal.error()
+        self.rejection.error()
     }
 
     fn deliver(&mut self, transport: &Transport, tracer: &Tracer) {
@@ -244,10 +246,9 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
             if length > self.max_length as u64 {
                 self.broken = true;
                 self.buffer = BytesMut::new();
-                let max_length = self.max_length;
-                self.refusal.refuse(&mut self.inner, transport, length, || FramingError::LengthLimitExceeded {
-                    length,
-                    max_length,
+                let (handler, max_length) = (self.on_exceeded.as_deref_mut(), self.max_length);
+                self.rejection.handle_or_reject(handler, &mut self.inner, transport, length, || {
+                    FramingError::LengthLimitExceeded { length, max_length }
                 });
                 return;
             }
@@ -320,7 +321,7 @@ impl<P: fmt::Debug, L: LengthPrefix> fmt::Debug for IntNStringReceiver<P, L> {
             .field("prefix_width", &L::WIDTH)
             .field("max_length", &self.max_length)
             .field("buffered", &self.buffer.len())
-            .field("error", &self.refusal.error())
+            .field("error", &self.rejection.error())
             .finish()
     }
 }
