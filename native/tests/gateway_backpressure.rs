@@ -69,6 +69,19 @@ fn a_client_that_sends_without_reading_is_paused_with_bounded_memory_and_others_
 
     let paused = wait_for_metrics(addr, |m| m["twine_reading_paused"] >= 1.0);
     assert!(paused["twine_reading_paused"] >= 1.0, "the server never paused reading the greedy client");
+    // Until the kernel's socket buffers towards the client fill up, the
+    // server's writer still drains echoes, so reading may resume and pause a
+    // few times. Wait for the steady state: paused, and nothing more read.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut last_in, mut still) = (-1.0, 0);
+    while still < 5 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        let m = metrics(addr);
+        let stuck = m["twine_reading_paused"] >= 1.0 && m["twine_messages_in_total"] == last_in;
+        still = if stuck { still + 1 } else { 0 };
+        last_in = m["twine_messages_in_total"];
+    }
+    assert_eq!(still, 5, "the greedy client never stayed paused");
 
     // While it stays stuck: the server takes no more of its messages, holds a
     // bounded amount for it, and serves another client promptly.
