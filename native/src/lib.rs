@@ -74,3 +74,8 @@ mod reactor_thread;
 pub use config::Config;
 pub use driver::ShutdownReport;
 pub use reactor_thread::{ReactorThread, Setup};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
