@@ -1,15 +1,17 @@
 //! The `twine` command line: `twine serve`.
 //!
 //! ```text
-//! twine serve [--tcp ADDR] [--http ADDR] [--www DIR] [--threads N] [--log FILTER]
+//! twine serve [--tcp ADDR|off] [--http ADDR|off] [--www DIR] [--threads N] [--log FILTER]
 //!             [--max-message SIZE] [--max-connections N] [--allowed-origin ORIGIN]...
 //!             [--idle-timeout DURATION] [--http-threads N] [--ws-read-buffer SIZE]
 //! ```
 //!
-//! `--tcp` serves Twisted's classic line echo (`reactor.listenTCP(1234,
-//! EchoFactory())` with a `LineReceiver`). `--http` (or `--www` alone, on
-//! 127.0.0.1:8080) adds the [WebSocket gateway](crate::gateway): the
-//! playground, `/ws`, `/ws/chat`, `/ws/trace`, `/healthz`, `/metrics`. The
+//! With no options it serves everything on loopback: `--tcp` (default
+//! 127.0.0.1:1234) is Twisted's classic line echo (`reactor.listenTCP(1234,
+//! EchoFactory())` with a `LineReceiver`), and `--http` (default
+//! 127.0.0.1:8080) is the [WebSocket gateway](crate::gateway): the
+//! playground, `/ws`, `/ws/chat`, `/ws/trace`, `/healthz`, `/metrics`.
+//! `off` turns either one off. The
 //! bound addresses are printed on stdout, one line per listener
 //! (`tcp line echo listening on 127.0.0.1:1234`,
 //! `http gateway listening on http://127.0.0.1:8080`), so scripts can start
@@ -20,6 +22,7 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -29,8 +32,23 @@ use twine_core::protocols::{Echo, LineEcho};
 use crate::gateway::{default_www_dir, Gateway, GatewayConfig, GatewayLink};
 use crate::{Config, ReactorThread};
 
-/// Where `--www` alone starts the gateway.
-const DEFAULT_HTTP: &str = "127.0.0.1:8080";
+/// An address to listen on, or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listen(pub Option<SocketAddr>);
+
+impl FromStr for Listen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Listen, String> {
+        match text.trim() {
+            "off" | "none" => Ok(Listen(None)),
+            addr => addr
+                .parse()
+                .map(|a| Listen(Some(a)))
+                .map_err(|_| format!("expected IP:PORT (like 127.0.0.1:8080) or `off`, got {addr:?}")),
+        }
+    }
+}
 /// How long the gateway waits for WebSockets to finish their close handshakes at exit.
 const GATEWAY_GRACE: Duration = Duration::from_secs(2);
 
@@ -81,23 +99,23 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server: the TCP line echo, and with `--http` the WebSocket gateway.
+    /// Run the server: the WebSocket gateway with the playground, and the TCP line echo.
     Serve(ServeArgs),
 }
 
 /// `twine serve` options.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Serve the TCP line echo on this address (port 0 picks a free port).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1234")]
-    pub tcp: SocketAddr,
+    /// Serve the TCP line echo on this address (port 0 picks a free port), or `off`.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:1234")]
+    pub tcp: Listen,
 
-    /// Serve the HTTP / WebSocket gateway on this address (port 0 picks a free port).
-    #[arg(long, value_name = "ADDR")]
-    pub http: Option<SocketAddr>,
+    /// Serve the HTTP / WebSocket gateway on this address (port 0 picks a free port), or `off`.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:8080")]
+    pub http: Listen,
 
     /// The playground's static files, served by the gateway at `/` (default:
-    /// the repository's www/). Given alone, it starts the gateway on 127.0.0.1:8080.
+    /// the repository's www/).
     #[arg(long, value_name = "DIR")]
     pub www: Option<PathBuf>,
 
@@ -165,11 +183,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let http = args.http.or_else(|| args.www.is_some().then(|| DEFAULT_HTTP.parse().expect("a valid address")));
+    let (Listen(tcp), Listen(http)) = (args.tcp, args.http);
+    if tcp.is_none() && http.is_none() {
+        eprintln!("twine: --tcp off and --http off: nothing to serve");
+        return ExitCode::from(2);
+    }
     let config = Config { threads: usize::from(args.threads), handle_signals: true, ..Config::default() };
-    let tcp = args.tcp;
     let spawned = ReactorThread::spawn(config, move |setup| {
-        let bound = setup.listen_tcp(tcp, line_echo_factory())?;
+        let bound = tcp.map(|addr| setup.listen_tcp(addr, line_echo_factory())).transpose()?;
         Ok((bound, http.map(|_| GatewayLink::install(setup))))
     });
     let (server, (bound, link)) = match spawned {
@@ -180,7 +201,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "tcp line echo listening on {bound}");
+    if let Some(bound) = bound {
+        let _ = writeln!(stdout, "tcp line echo listening on {bound}");
+    }
     let gateway = match (http, link) {
         (Some(addr), Some(link)) => {
             let config = GatewayConfig {
@@ -196,7 +219,12 @@ fn serve(args: ServeArgs) -> ExitCode {
             };
             match Gateway::start(config, link) {
                 Ok(gateway) => {
-                    let _ = writeln!(stdout, "http gateway listening on http://{}", gateway.local_addr());
+                    let at = gateway.local_addr();
+                    let _ = writeln!(stdout, "http gateway listening on http://{at}");
+                    let _ = writeln!(stdout, "  playground  http://{at}/");
+                    let _ =
+                        writeln!(stdout, "  websockets  ws://{at}/ws (echo)  ws://{at}/ws/chat  ws://{at}/ws/trace");
+                    let _ = writeln!(stdout, "  health      http://{at}/healthz  http://{at}/metrics");
                     Some(gateway)
                 }
                 Err(e) => {

@@ -47,7 +47,7 @@ fn stream_until_closed(addr: SocketAddr, client: usize, echoed: Arc<AtomicUsize>
 #[test]
 fn sigterm_with_fifty_clients_mid_stream_exits_zero_within_five_seconds() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_twine"))
-        .args(["serve", "--tcp", "127.0.0.1:0", "--log", "info"])
+        .args(["serve", "--tcp", "127.0.0.1:0", "--http", "off", "--log", "info"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
