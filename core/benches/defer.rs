@@ -1,4 +1,8 @@
-//! Deferred throughput: callback chains, and the async/await bridge.
+//! Deferred throughput: callback chains, and the async/await bridge, each
+//! beside a peer in the same run: ten boxed closures applied in turn (the
+//! least a chain can cost), and a tokio current-thread runtime spawning a
+//! task that awaits a oneshot channel (the usual Rust way to await a result
+//! that arrives later).
 //!
 //! `cargo bench -p twine-core --bench defer`
 //!
@@ -36,6 +40,15 @@ fn chains(c: &mut Criterion) {
             d
         })
     });
+    group.bench_function("peer: 10 boxed closures applied in turn", |b| {
+        b.iter(|| {
+            let mut chain: Vec<Box<dyn FnOnce(u64) -> u64>> = Vec::new();
+            for _ in 0..10 {
+                chain.push(Box::new(|x| x + 1));
+            }
+            chain.into_iter().fold(std::hint::black_box(0), |x, f| f(x))
+        })
+    });
     group.finish();
 }
 
@@ -65,6 +78,17 @@ fn round_trips(c: &mut Criterion) {
             let out = ensure_deferred(&reactor, async move { Ok(inner.await? + 1) });
             assert!(out.has_result());
             out
+        })
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    group.bench_function("peer: tokio current_thread, spawn + oneshot await", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let (tx, rx) = tokio::sync::oneshot::channel::<u64>();
+                let task = tokio::spawn(async move { rx.await.unwrap() + 1 });
+                tx.send(std::hint::black_box(41)).unwrap();
+                task.await.unwrap()
+            })
         })
     });
     group.finish();
