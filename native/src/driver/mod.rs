@@ -218,6 +218,7 @@ impl Driver {
         while let Some(effect) = self.reactor.poll_effect() {
             self.apply(effect);
         }
+        external::wake_consumers();
     }
 
     fn apply(&mut self, effect: Effect) {

@@ -69,7 +69,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use twine_core::protocol::Message;
 
 pub use connection::MessageConnection;
-pub(crate) use registry::{apply_effect, close_all, counts, set_shutting_down};
+pub(crate) use registry::{apply_effect, close_all, counts, set_shutting_down, wake_consumers};
 
 /// What the reactor sends to the external side of a message connection.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -82,7 +82,9 @@ impl Shared {
             out.waker.take()
         };
         if let Some(waker) = waker {
-            waker.wake();
+            // Woken once the driver has applied the turn's effects: the
+            // consumer then finds the whole batch, not its first message.
+            registry::defer_wake(waker);
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Waker;
 
 use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{ConnectionId, ConnectionKind, Protocol};
@@ -49,6 +50,40 @@ pub(crate) struct ExternalCounts {
 
 thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::default();
+    /// Consumers to wake once the effects being applied are all queued.
+    static WAKES: RefCell<Vec<Waker>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Wakes `waker` at the next [`wake_consumers`] (the driver calls it after
+/// applying effects), so a consumer is woken once per batch of items rather
+/// than racing the reactor for the first one. Off the reactor thread, where
+/// no driver will call it, wakes at once.
+pub(super) fn defer_wake(waker: Waker) {
+    if crate::blocking::is_reactor_thread() {
+        WAKES.with(|w| w.borrow_mut().push(waker));
+    } else {
+        waker.wake();
+    }
+}
+
+/// Wakes the consumers that items were queued for since the last call.
+pub(crate) fn wake_consumers() {
+    // Take the list out first: a waker may run arbitrary code.
+    let wakes = WAKES.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    if wakes.is_empty() {
+        return;
+    }
+    let mut wakes = wakes;
+    for waker in wakes.drain(..) {
+        waker.wake();
+    }
+    // Keep the capacity for the next turn.
+    WAKES.with(|w| {
+        let mut w = w.borrow_mut();
+        if w.is_empty() {
+            *w = wakes;
+        }
+    });
 }
 
 fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
