@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
@@ -117,57 +117,88 @@ impl WsUpgrade {
 
 /// Bytes one read-ahead takes from the socket at most.
 const READ_AHEAD: usize = 64 * 1024;
+/// Spare read-ahead buffers a thread keeps for reuse.
+const SPARES: usize = 4;
 
 thread_local! {
-    /// Where reads land before the caller's share is copied out: one per
-    /// thread, not one per connection.
-    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_AHEAD].into_boxed_slice());
+    /// Read-ahead buffers not in use: one is lent to a connection for a
+    /// read, and stays with it only while it holds bytes the caller has not
+    /// taken yet, so there are about as many as threads, not connections.
+    static SPARE: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn lend() -> Box<[u8]> {
+    SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_else(|| vec![0; READ_AHEAD].into_boxed_slice())
+}
+
+fn give_back(buf: Box<[u8]>) {
+    SPARE.with(|s| {
+        let mut spare = s.borrow_mut();
+        if spare.len() < SPARES {
+            spare.push(buf);
+        }
+    });
 }
 
 /// Reads up to 64 KiB per system call whatever the caller's buffer, and
-/// keeps what the caller did not take (freed once taken), so an idle
+/// keeps what the caller did not take in the buffer it was read into (no
+/// second copy); the buffer goes back to the thread once taken, so an idle
 /// connection holds no extra buffer. Writes go straight through.
 pub(crate) struct ReadAhead<T> {
     inner: T,
-    pending: Vec<u8>,
+    /// The lent buffer while it holds untaken bytes: `pending[taken..filled]`.
+    pending: Option<Box<[u8]>>,
     taken: usize,
+    filled: usize,
 }
 
 impl<T> ReadAhead<T> {
     pub(crate) fn new(inner: T) -> ReadAhead<T> {
-        ReadAhead { inner, pending: Vec::new(), taken: 0 }
+        ReadAhead { inner, pending: None, taken: 0, filled: 0 }
+    }
+}
+
+impl<T> Drop for ReadAhead<T> {
+    fn drop(&mut self) {
+        if let Some(buf) = self.pending.take() {
+            give_back(buf);
+        }
     }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for ReadAhead<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if this.taken < this.pending.len() {
-            let n = buf.remaining().min(this.pending.len() - this.taken);
-            buf.put_slice(&this.pending[this.taken..this.taken + n]);
+        if let Some(pending) = &this.pending {
+            let n = buf.remaining().min(this.filled - this.taken);
+            buf.put_slice(&pending[this.taken..this.taken + n]);
             this.taken += n;
-            if this.taken == this.pending.len() {
-                this.pending = Vec::new();
-                this.taken = 0;
+            if this.taken == this.filled {
+                if let Some(empty) = this.pending.take() {
+                    give_back(empty);
+                }
             }
             return Poll::Ready(Ok(()));
         }
         if buf.remaining() >= READ_AHEAD {
             return Pin::new(&mut this.inner).poll_read(cx, buf);
         }
-        SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let mut ahead = ReadBuf::new(&mut scratch[..]);
-            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut ahead))?;
-            let read = ahead.filled();
-            let n = buf.remaining().min(read.len());
-            buf.put_slice(&read[..n]);
-            if n < read.len() {
-                this.pending = read[n..].to_vec();
-                this.taken = 0;
+        let mut ahead_buf = lend();
+        let mut ahead = ReadBuf::new(&mut ahead_buf[..]);
+        let read = Pin::new(&mut this.inner).poll_read(cx, &mut ahead);
+        let filled = ahead.filled().len();
+        if let Poll::Ready(Ok(())) = read {
+            let n = buf.remaining().min(filled);
+            buf.put_slice(&ahead_buf[..n]);
+            if n < filled {
+                this.pending = Some(ahead_buf);
+                this.taken = n;
+                this.filled = filled;
+                return Poll::Ready(Ok(()));
             }
-            Poll::Ready(Ok(()))
-        })
+        }
+        give_back(ahead_buf);
+        read
     }
 }
 
@@ -216,6 +247,6 @@ mod tests {
             out.extend_from_slice(&chunk[..n]);
         }
         assert_eq!(out, data);
-        assert_eq!(reader.pending.capacity(), 0, "the leftover buffer is freed once taken");
+        assert!(reader.pending.is_none(), "the read-ahead buffer goes back to the thread once taken");
     }
 }
