@@ -36,7 +36,31 @@ impl Drop for Owner {
     }
 }
 
+/// Asks the reactor to take the incoming queue; `false` (and the queues
+/// closed) when the reactor is gone.
+fn schedule_drain(shared: &Arc<Shared>) -> bool {
+    let s = shared.clone();
+    if shared.handle.call_from_thread(move |reactor| registry::drain_incoming(reactor, &s)) {
+        return true;
+    }
+    shared.close_queues();
+    false
+}
+
+/// Schedules a drain for held messages, unless one is on its way.
+fn flush_incoming(shared: &Arc<Shared>) {
+    let schedule = {
+        let mut incoming = lock(&shared.incoming);
+        !incoming.queue.is_empty() && !std::mem::replace(&mut incoming.scheduled, true)
+    };
+    if schedule {
+        schedule_drain(shared);
+    }
+}
+
 fn send_peer_closed(shared: &Arc<Shared>, error: Option<String>) {
+    // Held messages go first: the protocol sees everything the client sent.
+    flush_incoming(shared);
     {
         let mut incoming = lock(&shared.incoming);
         if incoming.closed {
@@ -91,6 +115,48 @@ impl MessageConnection {
     /// before the reactor's next turn go in one inbox call, and only the
     /// first of them wakes the reactor. Errs once the connection is closed.
     pub fn deliver(&self, message: Message) -> Result<(), ConnectionClosed> {
+        self.push_incoming(message, true)
+    }
+
+    /// Queues a message from the client like [`deliver`](Self::deliver),
+    /// but the reactor hears of it only at the next
+    /// [`flush_deliveries`](Self::flush_deliveries) (or `deliver`, or
+    /// [`peer_closed`](Self::peer_closed)): a reader that takes several
+    /// messages from one socket read hands them over in one inbox call and
+    /// at most one reactor wake-up, instead of waking the reactor for the
+    /// first while it is still reading the rest. The messages count against
+    /// the incoming limit at once, so [`read_ready`](Self::read_ready) still
+    /// holds the reader back.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use twine_core::protocol::Message;
+    /// # use twine_core::protocols::Echo;
+    /// # use twine_native::external::{MessageConnection, MessageConnectionOptions, Outgoing};
+    /// # use twine_native::{Config, ReactorThread};
+    /// # let (server, ()) = ReactorThread::spawn(Config::default(), |_| Ok(())).unwrap();
+    /// let conn = MessageConnection::open(server.handle(), MessageConnectionOptions::default(), || Box::new(Echo));
+    /// for word in ["one", "two", "three"] {
+    ///     conn.deliver_held(Message::text(word)).unwrap();
+    /// }
+    /// conn.flush_deliveries(); // one inbox call for the three
+    /// for word in ["one", "two", "three"] {
+    ///     let echoed = conn.recv_timeout(Duration::from_secs(5)).unwrap();
+    ///     assert!(matches!(echoed, Outgoing::Message(m) if m.as_text() == Some(word)));
+    /// }
+    /// ```
+    pub fn deliver_held(&self, message: Message) -> Result<(), ConnectionClosed> {
+        self.push_incoming(message, false)
+    }
+
+    /// Hands the messages queued by [`deliver_held`](Self::deliver_held)
+    /// to the reactor (one inbox call for all of them). Cheap when there
+    /// are none.
+    pub fn flush_deliveries(&self) {
+        flush_incoming(self.shared());
+    }
+
+    fn push_incoming(&self, message: Message, now: bool) -> Result<(), ConnectionClosed> {
         let shared = self.shared();
         let schedule = {
             let mut incoming = lock(&shared.incoming);
@@ -99,14 +165,10 @@ impl MessageConnection {
             }
             incoming.bytes += message.len();
             incoming.queue.push_back(message);
-            !std::mem::replace(&mut incoming.scheduled, true)
+            now && !std::mem::replace(&mut incoming.scheduled, true)
         };
-        if schedule {
-            let s = shared.clone();
-            if !shared.handle.call_from_thread(move |reactor| registry::drain_incoming(reactor, &s)) {
-                shared.close_queues();
-                return Err(ConnectionClosed);
-            }
+        if schedule && !schedule_drain(shared) {
+            return Err(ConnectionClosed);
         }
         Ok(())
     }
@@ -227,5 +289,50 @@ impl Wake for ThreadWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.0.unpark();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::{self, Sender};
+
+    use twine_core::defer::Failure;
+    use twine_core::protocol::Transport;
+
+    use super::*;
+    use crate::{Config, ReactorThread};
+
+    /// Reports what the protocol sees: messages, then `"lost"`.
+    struct Seen(Sender<String>);
+
+    impl Protocol for Seen {
+        fn message_received(&mut self, _: &Transport, message: Message) {
+            let _ = self.0.send(message.as_text().unwrap_or_default().to_owned());
+        }
+
+        fn connection_lost(&mut self, _: &Transport, _: &Failure) {
+            let _ = self.0.send("lost".to_owned());
+        }
+    }
+
+    #[test]
+    fn held_messages_wait_for_the_flush_and_go_before_a_close() {
+        let (server, ()) = ReactorThread::spawn(Config::default(), |_| Ok(())).unwrap();
+        let (tx, seen) = mpsc::channel();
+        let conn =
+            MessageConnection::open(server.handle(), MessageConnectionOptions::default(), move || Box::new(Seen(tx)));
+        conn.deliver_held(Message::text("a")).unwrap();
+        conn.deliver_held(Message::text("b")).unwrap();
+        assert!(seen.recv_timeout(Duration::from_millis(100)).is_err(), "held until flushed");
+        conn.flush_deliveries();
+        assert_eq!(seen.recv_timeout(Duration::from_secs(5)).unwrap(), "a");
+        assert_eq!(seen.recv_timeout(Duration::from_secs(5)).unwrap(), "b");
+        // Held messages are not lost when the client goes away before a flush.
+        conn.deliver_held(Message::text("c")).unwrap();
+        conn.peer_closed(None);
+        assert_eq!(seen.recv_timeout(Duration::from_secs(5)).unwrap(), "c");
+        assert_eq!(seen.recv_timeout(Duration::from_secs(5)).unwrap(), "lost");
+        server.shutdown();
+        server.join();
     }
 }

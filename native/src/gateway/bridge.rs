@@ -207,6 +207,7 @@ impl Bridge {
                 unchecked = Some(0);
             }
             if read == READS_PER_POLL {
+                self.conn.flush_deliveries();
                 return Err(Yield);
             }
             match Pin::new(&mut self.ws).poll_next(cx) {
@@ -228,6 +229,10 @@ impl Bridge {
                     self.on_read_error(e);
                 }
             }
+        }
+        if read > 0 {
+            // What this poll read goes to the reactor in one inbox call.
+            self.conn.flush_deliveries();
         }
         if read > 0 || std::mem::take(&mut self.wrote) {
             self.last_active = Instant::now();
@@ -255,7 +260,8 @@ impl Bridge {
         };
         if self.closing.is_none() && !self.told_reactor {
             // Err: the reactor closed the connection; its Close is on the way to the writer.
-            let _ = self.conn.deliver(message);
+            // Held until the end of this poll's reads (see `poll_read`).
+            let _ = self.conn.deliver_held(message);
         }
     }
 
