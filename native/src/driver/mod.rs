@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Token};
 use twine_core::protocol::ConnectionId;
 use twine_core::reactor::{Effect, ListenerId};
-use twine_core::{Reactor, Time};
+use twine_core::{Reactor, ReactorHandle, Time};
 
 use crate::config::Config;
 use crate::external;
@@ -56,6 +56,10 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(5);
 pub(crate) struct Control {
     pub(crate) shutdown: AtomicBool,
     pub(crate) waker: mio::Waker,
+    /// The loop is in (or about to enter) `mio::Poll::poll`: only then does
+    /// the inbox's empty-edge wake need the waker's system call. While the
+    /// loop is awake, it looks at the inbox before it sleeps.
+    pub(crate) sleeping: AtomicBool,
 }
 
 impl Control {
@@ -67,6 +71,8 @@ impl Control {
 
 pub(crate) struct Driver {
     pub(crate) reactor: Reactor,
+    /// The reactor's own handle, to look at its inbox before sleeping.
+    inbox: ReactorHandle,
     poll: Poll,
     events: Option<Events>,
     sources: Sources,
@@ -96,14 +102,19 @@ impl Driver {
     pub(crate) fn new(config: Config) -> std::io::Result<Driver> {
         let poll = Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER)?;
-        let control = Arc::new(Control { shutdown: AtomicBool::new(false), waker });
+        let control = Arc::new(Control { shutdown: AtomicBool::new(false), waker, sleeping: AtomicBool::new(true) });
         let reactor = Reactor::new();
         let epoch = Instant::now();
         reactor.set_clock(move || Time::from_nanos(epoch.elapsed().as_nanos() as u64));
         reactor.set_slow_call_threshold(config.slow_call_threshold);
         let wake = control.clone();
         reactor.set_waker(move || {
-            let _ = wake.waker.wake();
+            // Pairs with the fence in `sleep`: either the loop sees the new
+            // call before it sleeps, or this sees it sleeping and wakes it.
+            std::sync::atomic::fence(Ordering::SeqCst);
+            if wake.sleeping.load(Ordering::Relaxed) {
+                let _ = wake.waker.wake();
+            }
         });
         let pool = OsThreadPool::new(config.threads, config.max_queued_jobs);
         reactor.set_thread_pool(pool.clone());
@@ -117,6 +128,7 @@ impl Driver {
             None
         };
         Ok(Driver {
+            inbox: reactor.handle(),
             reactor,
             poll,
             events: Some(Events::with_capacity(1024)),
@@ -162,7 +174,7 @@ impl Driver {
                 // About to sleep: let metrics readers see where things stand.
                 self.maybe_publish(true);
             }
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
+            if let Err(e) = self.sleep(&mut events, timeout) {
                 if e.kind() != ErrorKind::Interrupted {
                     tracing::error!("the reactor's poll failed: {e}; stopping");
                     let _ = self.reactor.stop();
@@ -186,6 +198,17 @@ impl Driver {
             self.maybe_publish(false);
         }
         self.finish()
+    }
+
+    /// Polls for I/O, sleeping up to `timeout`, unless the inbox has calls
+    /// (then it only looks). Inbox wakes ring the waker only meanwhile.
+    pub(crate) fn sleep(&mut self, events: &mut Events, timeout: Option<Duration>) -> std::io::Result<()> {
+        self.control.sleeping.store(true, Ordering::Relaxed);
+        std::sync::atomic::fence(Ordering::SeqCst);
+        let timeout = if self.inbox.inbox_depth() > 0 { Some(Duration::ZERO) } else { timeout };
+        let polled = self.poll.poll(events, timeout);
+        self.control.sleeping.store(false, Ordering::Relaxed);
+        polled
     }
 
     fn poll_timeout(&self) -> Option<Duration> {
@@ -267,5 +290,54 @@ impl Driver {
         counts.buffered_bytes += ext.overflow_bytes;
         counts.reading_paused += ext.reading_paused;
         self.metrics.publish(&self.reactor.stats(), self.reactor.jobs_in_flight(), &counts);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::ReactorThread;
+
+    /// The waker is skipped while the loop is awake; no call may be left
+    /// waiting for a wake that never comes. Bursts with pauses between
+    /// them let the loop fall asleep at every point of its cycle.
+    #[test]
+    fn calls_from_other_threads_all_run_whether_the_loop_is_awake_or_asleep() {
+        let (server, ()) = ReactorThread::spawn(Config::default(), |_| Ok(())).unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let senders: Vec<_> = (0..4)
+            .map(|t| {
+                let handle = server.handle().clone();
+                let ran = ran.clone();
+                std::thread::spawn(move || {
+                    for i in 0..2000 {
+                        let ran = ran.clone();
+                        handle.call_from_thread(move |_| {
+                            ran.fetch_add(1, Ordering::Relaxed);
+                        });
+                        if i % (50 + t) == 0 {
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
+                    }
+                })
+            })
+            .collect();
+        for s in senders {
+            s.join().unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while ran.load(Ordering::Relaxed) < 8000 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(ran.load(Ordering::Relaxed), 8000);
+        // The last call was not left for a later wake: a single call gets through too.
+        let (tx, rx) = std::sync::mpsc::channel();
+        server.handle().call_from_thread(move |_| tx.send(()).unwrap());
+        assert!(rx.recv_timeout(Duration::from_secs(5)).is_ok());
+        server.shutdown();
+        server.join();
     }
 }

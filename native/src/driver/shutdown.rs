@@ -138,7 +138,7 @@ impl Driver {
             let now = self.clock();
             self.reactor.handle_timeout(now);
             self.apply_effects();
-            let _ = self.poll.poll(&mut events, Some(Duration::from_millis(5)));
+            let _ = self.sleep(&mut events, Some(Duration::from_millis(5)));
         }
         self.maybe_publish(true);
         tracing::info!("reactor stopped: {:?}", self.report);
