@@ -133,7 +133,12 @@ pub struct GatewayConfig {
     /// How long to wait for a client's close reply (and its last writes)
     /// before dropping it.
     pub close_timeout: Duration,
-    /// tokio worker threads serving HTTP and WebSockets.
+    /// tokio worker threads serving HTTP and WebSockets. The default, 2,
+    /// measured best for many busy small-message connections on a 2-core
+    /// machine even with the reactor on a third thread (64 connections of
+    /// 64 B echoes: 5-10% more messages per second and 4-7% less CPU per
+    /// message than 1 worker); 1 worker is about 15% cheaper per message for
+    /// a single connection waiting on each echo.
     pub http_threads: usize,
     /// Bytes of tungstenite's frame buffer, allocated (and zeroed) per
     /// connection for its whole life: the main cost of an idle connection.
