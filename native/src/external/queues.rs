@@ -154,6 +154,7 @@ impl Shared {
                 return Poll::Pending;
             }
             let n = out.queue.len().min(limit.max(1));
+            buf.reserve(n);
             let out = &mut *out;
             for item in out.queue.drain(..n) {
                 out.bytes -= item.weight();
