@@ -5,7 +5,8 @@
 //! 1. a reactor turn at the current time (inbox, then due timers), then the
 //!    effects it asked for (writes, closes, listens, connects, ...);
 //! 2. `mio::Poll` until the next timer, I/O, or the inbox's
-//!    [`mio::Waker`] (rung only on the inbox's empty-to-non-empty edge);
+//!    [`mio::Waker`] (rung only on the inbox's empty-to-non-empty edge, and
+//!    only while the loop sleeps: it looks at the inbox before it does);
 //! 3. I/O: accepts, reads, writes. Each readable connection is read until
 //!    the kernel has nothing more or its per-turn byte budget is spent; a
 //!    connection with data left is read again next turn, after the others,

@@ -13,7 +13,9 @@
 //!                          (wakes the reactor   protocol.message_received(msg) ...
 //!                           on empty→non-empty)
 //!   conn.recv() ◄──────── outgoing queue ◄──   Effect::Send / Close / Abort
-//!                          (bounded, bytes)     ▲ full? the driver keeps an overflow
+//!                          (bounded, bytes;     (the consumer is woken once, after the
+//!                           woken once a turn)   driver has applied the turn's effects)
+//!                                               ▲ full? the driver keeps an overflow
 //!                                               │ and tells the protocol WaterMark::High
 //!   room again (≤ half) ─► inbox call "flush" ──┘ drained: WaterMark::Low
 //!   conn.read_ready() waits while the protocol paused reading (Effect::PauseReading)
@@ -25,8 +27,12 @@
 //! - **Reader**: before reading the next message from its client, await
 //!   [`read_ready`](MessageConnection::read_ready) (or poll
 //!   [`poll_read_ready`](MessageConnection::poll_read_ready)); then
-//!   [`deliver`](MessageConnection::deliver) it. When the client goes away,
-//!   call [`peer_closed`](MessageConnection::peer_closed).
+//!   [`deliver`](MessageConnection::deliver) it. A reader that takes several
+//!   messages from one socket read queues them with
+//!   [`deliver_held`](MessageConnection::deliver_held) and hands them over
+//!   together with [`flush_deliveries`](MessageConnection::flush_deliveries)
+//!   (one inbox call, at most one reactor wake-up). When the client goes
+//!   away, call [`peer_closed`](MessageConnection::peer_closed).
 //! - **Writer**: take [`Outgoing`] items with
 //!   [`recv_many`](MessageConnection::recv_many) (a batch: write them all,
 //!   then flush once) or [`recv`](MessageConnection::recv). A
