@@ -46,6 +46,11 @@ impl Time {
         Time(millis.saturating_mul(1_000_000))
     }
 
+    /// A time `secs` seconds after the epoch.
+    pub const fn from_secs(secs: u64) -> Time {
+        Time(secs.saturating_mul(1_000_000_000))
+    }
+
     /// A time `secs` seconds after the epoch (negative or NaN clamps to zero).
     pub fn from_secs_f64(secs: f64) -> Time {
         Time::ZERO + Duration::try_from_secs_f64(secs).unwrap_or_default()

@@ -464,3 +464,84 @@ fn writes_in_one_callback_coalesce_and_close_follows_them() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn the_calls_of_a_turn_are_timed_end_to_end_with_one_clock_read_each() {
+    use std::cell::Cell;
+    let reactor = Reactor::new();
+    let reads = Rc::new(Cell::new(0u64));
+    let r = reads.clone();
+    // Every read of this clock is 1 ms later than the one before.
+    reactor.set_clock(move || {
+        r.set(r.get() + 1);
+        Time::from_millis(r.get())
+    });
+    let later = Time::from_secs(1);
+    for _ in 0..3 {
+        reactor.call_soon(|_| {});
+    }
+    let before = reads.get();
+    reactor.handle_timeout(later);
+    assert_eq!(reactor.stats().calls, 3);
+    assert_eq!(reads.get() - before, 4, "three calls back to back: the first start, then one read at each end");
+
+    // And the durations say so: each call starts where the previous one ended.
+    let recorder = Recorder::new();
+    reactor.set_trace_sink(recorder.clone());
+    for _ in 0..3 {
+        reactor.call_soon(|_| {});
+    }
+    reactor.handle_timeout(Time::from_secs(2));
+    let calls: Vec<(Time, u64)> = recorder
+        .events()
+        .into_iter()
+        .filter_map(|rec| match rec.event {
+            TraceEvent::Call { dur, .. } => Some((rec.t, dur)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls.len(), 3);
+    for pair in calls.windows(2) {
+        assert!(pair[1].0 >= pair[0].0 + Duration::from_nanos(pair[0].1), "{calls:?}: calls overlap");
+    }
+}
+
+#[test]
+fn a_call_nested_in_another_reads_the_clock_only_when_traced() {
+    use std::cell::Cell;
+    use twine_core::protocol::{ConnectionKind, Message, Protocol, Transport};
+    struct Quiet;
+    impl Protocol for Quiet {
+        fn message_received(&mut self, _: &Transport, _: Message) {}
+    }
+    let reactor = Reactor::new();
+    let reads = Rc::new(Cell::new(0u64));
+    let r = reads.clone();
+    reactor.set_clock(move || {
+        r.set(r.get() + 1);
+        Time::from_micros(r.get())
+    });
+    let addr = "10.0.0.1:1".parse().unwrap();
+    let conn = reactor.open_connection(Time::ZERO, Box::new(Quiet), ConnectionKind::Message, addr, addr);
+    // A driver's delivery: one inbox call handing the protocol five messages.
+    let deliver = move |reactor: &Reactor| {
+        for i in 0..5 {
+            reactor.handle_message(Time::ZERO, conn, Message::text(format!("m{i}")));
+        }
+    };
+    reactor.handle().call_from_thread(deliver);
+    let before = reads.get();
+    reactor.handle_timeout(Time::ZERO);
+    assert_eq!(reads.get() - before, 2, "the delivery call is timed; the five callbacks inside it are not");
+
+    let recorder = Recorder::new();
+    reactor.set_trace_sink(recorder.clone());
+    reactor.handle().call_from_thread(deliver);
+    reactor.handle_timeout(Time::ZERO);
+    let io_calls = recorder
+        .events()
+        .iter()
+        .filter(|rec| matches!(rec.event, TraceEvent::Call { source: twine_core::trace::CallSource::Io, dur, .. } if dur > 0))
+        .count();
+    assert_eq!(io_calls, 5, "traced, each callback gets its own duration");
+}

@@ -180,6 +180,12 @@ pub(crate) struct Inner {
     tracing: Cell<bool>,
     clock: RefCell<Option<ClockFn>>,
     now: Cell<Time>,
+    /// Inside `handle_timeout`: when the previous call of the turn ended,
+    /// which is when the next one starts (see `run_call`).
+    chained_start: Cell<Option<Time>>,
+    chaining: Cell<bool>,
+    /// How many calls are running, one inside the other.
+    call_depth: Cell<u32>,
     slow_threshold: Cell<Duration>,
     counters: Counters,
     pub(crate) pool: RefCell<Option<Rc<dyn ThreadPool>>>,
@@ -230,6 +236,9 @@ impl Reactor {
                 tracing: Cell::new(false),
                 clock: RefCell::new(None),
                 now: Cell::new(Time::ZERO),
+                chained_start: Cell::new(None),
+                chaining: Cell::new(false),
+                call_depth: Cell::new(0),
                 slow_threshold: Cell::new(Duration::from_millis(50)),
                 counters: Counters::default(),
                 pool: RefCell::new(None),
@@ -424,7 +433,13 @@ impl Reactor {
     /// Runs one whole turn at `now` (see the [module docs](self) for its order).
     pub fn handle_timeout(&self, now: Time) {
         self.begin_turn(now);
+        // The calls of one turn run back to back: each starts when the one
+        // before it ended, so a lent clock is read once per call, not twice.
+        self.inner.chaining.set(true);
+        self.inner.chained_start.set(None);
         while self.run_next_call() {}
+        self.inner.chaining.set(false);
+        self.inner.chained_start.set(None);
     }
 
     /// Begins a turn at `now` without running anything: takes the inbox batch
@@ -577,16 +592,34 @@ impl Reactor {
         let name = name.into();
         let counters = &self.inner.counters;
         counters.calls.set(counters.calls.get() + 1);
-        let timed = self.inner.clock.borrow().is_some();
-        let start = if timed { self.seconds() } else { self.inner.now.get() };
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        let depth = self.inner.call_depth.get();
+        // A call inside another (a protocol callback in an inbox delivery) is
+        // already inside the outer call's time, which catches slow work; it
+        // reads the clock for itself only when the trace wants its duration.
+        let nested = depth > 0;
+        let timed = self.inner.clock.borrow().is_some() && (!nested || self.inner.tracing.get());
+        // Taken, not copied: a call nested in this one must not reuse it.
+        let chained = if nested { None } else { self.inner.chained_start.take() };
+        let start = match (timed, chained) {
+            (true, Some(previous_end)) => previous_end,
+            (true, None) => self.seconds(),
+            (false, _) => self.inner.now.get(),
+        };
+        self.inner.call_depth.set(depth + 1);
+        let outcome = catch_unwind(AssertUnwindSafe(f));
+        self.inner.call_depth.set(depth);
+        if let Err(payload) = outcome {
             counters.panics.set(counters.panics.get() + 1);
             let failure = Failure::from_panic(payload);
             tracing::error!(callback = %name, "callback panicked: {}", failure.message());
             self.emit(|| TraceEvent::CallbackPanicked { name: name.clone(), message: failure.message().to_owned() });
         }
-        let dur = if timed { self.seconds().saturating_since(start) } else { Duration::ZERO };
-        if timed && dur > self.inner.slow_threshold.get() {
+        let end = if timed { self.seconds() } else { start };
+        if timed && !nested && self.inner.chaining.get() {
+            self.inner.chained_start.set(Some(end));
+        }
+        let dur = end.saturating_since(start);
+        if timed && !nested && dur > self.inner.slow_threshold.get() {
             counters.slow_calls.set(counters.slow_calls.get() + 1);
             tracing::warn!(callback = %name, ?source, "slow callback took {:.1} ms", dur.as_secs_f64() * 1e3);
         }
