@@ -7,7 +7,8 @@
 //! [metrics] for the reactor's health, graceful shutdown on
 //! SIGINT/SIGTERM, and [external message connections](external) through
 //! which another thread (the WebSocket gateway) hosts core protocols on the
-//! reactor. The `twine` binary ([`cli`]) serves Twisted's TCP line echo.
+//! reactor. The `twine` binary ([`cli`]) serves the [WebSocket gateway](gateway)
+//! with the playground and Twisted's TCP line echo.
 //!
 //! Start a reactor in-process with [`ReactorThread::spawn`]:
 //!

@@ -1,5 +1,6 @@
 //! The WebSocket gateway: an axum server, on a tokio runtime with its own
-//! threads, in front of the reactor thread (`twine serve --http ADDR`).
+//! threads, in front of the reactor thread. `twine serve` runs it by
+//! default on 127.0.0.1:8080 (`--http ADDR` moves it, `--http off` turns it off).
 //!
 //! | route | what |
 //! |---|---|
