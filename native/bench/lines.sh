@@ -4,7 +4,8 @@
 #
 #   native/bench/lines.sh [ROUNDS]
 #
-# Each round: start the release `twine serve --tcp` on a free port, run
+# Each round: start the release `twine serve --tcp` on a free port (the
+# gateway off: it would take 127.0.0.1:8080 and two more threads), run
 # bench.sh's three loads against it with its PID (for server CPU and RSS),
 # stop it with SIGTERM; then bench.sh tokio-lines and bench.sh twisted-lines.
 # Rows also go to /tmp/peers/results/*.jsonl.
@@ -17,7 +18,7 @@ TWINE=$ROOT/target/release/twine
 for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round: $(uptime)"
   out=$(mktemp)
-  "$TWINE" serve --tcp 127.0.0.1:0 --log warn >"$out" &
+  "$TWINE" serve --tcp 127.0.0.1:0 --http off --log warn >"$out" &
   pid=$!
   for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
   addr=$(sed -n 's/^tcp line echo listening on //p' "$out")
