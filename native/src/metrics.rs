@@ -223,8 +223,14 @@ impl MetricsSnapshot {
         ];
         let mut out = String::with_capacity(2048);
         for (name, kind, help, value) in rows {
-            let _ = writeln!(out, "# HELP twine_{name} {help}\n# TYPE twine_{name} {kind}\ntwine_{name} {value}");
+            write_prometheus(&mut out, name, kind, help, value);
         }
         out
     }
+}
+
+/// Appends one metric, `twine_{name}`, in Prometheus' text format: its
+/// help, its type (`counter` or `gauge`) and its value.
+pub(crate) fn write_prometheus(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP twine_{name} {help}\n# TYPE twine_{name} {kind}\ntwine_{name} {value}");
 }

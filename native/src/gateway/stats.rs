@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::slots::Slots;
+use crate::metrics::write_prometheus;
 
 /// Counters the gateway keeps beside the reactor's metrics.
 #[derive(Default)]
@@ -75,9 +76,8 @@ impl GatewayStatsSnapshot {
     /// append to the reactor's.
     pub fn to_prometheus(&self) -> String {
         let mut out = String::with_capacity(2048);
-        let mut row = |name: &str, kind: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP twine_{name} {help}\n# TYPE twine_{name} {kind}\ntwine_{name} {value}");
-        };
+        let mut row =
+            |name: &str, kind: &str, help: &str, value: u64| write_prometheus(&mut out, name, kind, help, value);
         row("ws_connections_open", "gauge", "WebSockets open now.", self.ws_open);
         row("ws_connections_total", "counter", "WebSockets accepted.", self.ws_total);
         row(
