@@ -55,7 +55,8 @@ struct Shared {
     pool: OsThreadPool,
 }
 
-/// The driver's own counts, published with the reactor's.
+/// The driver's own counts, published with the reactor's: one set for its
+/// sockets, one for the external message connections.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct DriverCounts {
     pub(crate) connections_total: u64,
@@ -65,6 +66,21 @@ pub(crate) struct DriverCounts {
     pub(crate) messages_out: u64,
     pub(crate) buffered_bytes: u64,
     pub(crate) reading_paused: u64,
+}
+
+impl DriverCounts {
+    /// Both sets together.
+    pub(crate) fn plus(&self, other: &DriverCounts) -> DriverCounts {
+        DriverCounts {
+            connections_total: self.connections_total + other.connections_total,
+            bytes_in: self.bytes_in + other.bytes_in,
+            bytes_out: self.bytes_out + other.bytes_out,
+            messages_in: self.messages_in + other.messages_in,
+            messages_out: self.messages_out + other.messages_out,
+            buffered_bytes: self.buffered_bytes + other.buffered_bytes,
+            reading_paused: self.reading_paused + other.reading_paused,
+        }
+    }
 }
 
 /// One reading of [`Metrics`].

@@ -281,15 +281,7 @@ impl Driver {
             return;
         }
         self.last_publish = now;
-        let ext = external::counts();
-        let mut counts = self.counts;
-        counts.connections_total += ext.opened;
-        counts.bytes_in += ext.bytes_in;
-        counts.bytes_out += ext.bytes_out;
-        counts.messages_in = ext.messages_in;
-        counts.messages_out = ext.messages_out;
-        counts.buffered_bytes += ext.overflow_bytes;
-        counts.reading_paused += ext.reading_paused;
+        let counts = self.counts.plus(&external::counts());
         self.metrics.publish(&self.reactor.stats(), self.reactor.jobs_in_flight(), &counts);
     }
 }

@@ -21,6 +21,7 @@ use twine_core::Reactor;
 use super::queues::Shared;
 use super::Outgoing;
 use crate::driver::IdMap;
+use crate::metrics::DriverCounts;
 
 struct Entry {
     shared: Arc<Shared>,
@@ -32,20 +33,10 @@ struct Entry {
 #[derive(Default)]
 struct Registry {
     entries: IdMap<ConnectionId, Entry>,
-    counts: ExternalCounts,
+    /// What external connections add to the driver's metrics (their
+    /// overflow counts as `buffered_bytes`).
+    counts: DriverCounts,
     shutting_down: bool,
-}
-
-/// What external connections add to the driver's metrics.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct ExternalCounts {
-    pub(crate) opened: u64,
-    pub(crate) messages_in: u64,
-    pub(crate) messages_out: u64,
-    pub(crate) bytes_in: u64,
-    pub(crate) bytes_out: u64,
-    pub(crate) overflow_bytes: u64,
-    pub(crate) reading_paused: u64,
 }
 
 thread_local! {
@@ -91,7 +82,7 @@ fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
 }
 
 /// The counts for metrics.
-pub(crate) fn counts() -> ExternalCounts {
+pub(crate) fn counts() -> DriverCounts {
     with(|r| r.counts)
 }
 
@@ -123,7 +114,7 @@ pub(super) fn open(reactor: &Reactor, shared: &Arc<Shared>, build: impl FnOnce()
     let id = reactor.open_connection(now, protocol, ConnectionKind::Message, options.peer, options.local);
     shared.conn.store(id.0, Ordering::Release);
     with(|r| {
-        r.counts.opened += 1;
+        r.counts.connections_total += 1;
         r.entries.insert(
             id,
             Entry { shared: shared.clone(), overflow: VecDeque::new(), overflow_bytes: 0, above_high: false },
@@ -175,7 +166,7 @@ pub(super) fn flush(reactor: &Reactor, shared: &Arc<Shared>) {
             match entry.shared.try_push(item) {
                 Ok(()) => {
                     entry.overflow_bytes -= weight;
-                    r.counts.overflow_bytes -= weight as u64;
+                    r.counts.buffered_bytes -= weight as u64;
                     if ending.is_some() {
                         finished = ending;
                         break;
@@ -217,7 +208,7 @@ fn finish(reactor: &Reactor, id: ConnectionId, reason: Failure) {
 /// Takes an entry's share out of the counts.
 fn forget(entry: &Entry) {
     with(|r| {
-        r.counts.overflow_bytes -= entry.overflow_bytes as u64;
+        r.counts.buffered_bytes -= entry.overflow_bytes as u64;
         if entry.shared.reading_paused.load(Ordering::Acquire) {
             r.counts.reading_paused = r.counts.reading_paused.saturating_sub(1);
         }
@@ -251,7 +242,7 @@ pub(crate) fn apply_effect(reactor: &Reactor, effect: Effect) -> Option<Effect> 
         Effect::Abort { .. } => {
             let entry = with(|r| {
                 let entry = r.entries.get_mut(&id)?;
-                r.counts.overflow_bytes -= entry.overflow_bytes as u64;
+                r.counts.buffered_bytes -= entry.overflow_bytes as u64;
                 entry.overflow.clear();
                 entry.overflow_bytes = 0;
                 Some(entry.shared.clone())
@@ -294,7 +285,7 @@ fn push(reactor: &Reactor, id: ConnectionId, item: Outgoing) {
             let weight = item.weight();
             entry.overflow.push_back(item);
             entry.overflow_bytes += weight;
-            r.counts.overflow_bytes += weight as u64;
+            r.counts.buffered_bytes += weight as u64;
             return Some((false, false));
         }
         match entry.shared.try_push(item) {
@@ -303,7 +294,7 @@ fn push(reactor: &Reactor, id: ConnectionId, item: Outgoing) {
                 let weight = item.weight();
                 entry.overflow.push_back(item);
                 entry.overflow_bytes += weight;
-                r.counts.overflow_bytes += weight as u64;
+                r.counts.buffered_bytes += weight as u64;
                 Some((false, !std::mem::replace(&mut entry.above_high, true)))
             }
         }
