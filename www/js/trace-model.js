@@ -5,6 +5,8 @@
 // A lane per thread (reactor, pool threads, plain threads), per core, the GIL,
 // timers, clients and counters. Times are milliseconds as float64.
 
+import { SpanList, MarkerList, LinkList } from './lists.js';
+
 /** Span styles (what a bar means); the timeline maps them to colors. */
 export const S = {
   RUN: 1, READY: 2, IO: 3, SLEEP: 4, LOCK_WAIT: 5, GIL_WAIT: 6, POLL: 7, IDLE: 8, BLOCKED: 9,
@@ -30,164 +32,7 @@ export const G = { REACTOR: 0, TIMERS: 1, POOL: 2, THREAD: 3, GIL: 4, CORE: 5, I
 
 const CALL_STYLE = { timer: S.CALL_TIMER, inbox: S.CALL_INBOX, io: S.CALL_IO, trigger: S.CALL_TRIGGER, task: S.CALL_TASK };
 const BLOCK_STYLE = { io: S.IO, sleep: S.SLEEP, lock: S.LOCK_WAIT, gil: S.GIL_WAIT, poll: S.POLL, idle: S.IDLE };
-
-function grow(arr, n) {
-  const next = new arr.constructor(Math.max(16, n * 2));
-  next.set(arr);
-  return next;
-}
-
-/** Spans sorted by start, with a running maximum of ends for range queries. */
-export class SpanList {
-  constructor() {
-    this.n = 0;
-    this.start = new Float64Array(64);
-    this.end = new Float64Array(64);
-    this.style = new Uint8Array(64);
-    this.color = new Int32Array(64); // a thread id, or a hash, for the color
-    this.ev = new Int32Array(64); // the event that opened it
-    this.label = new Int32Array(64); // index into model.strings, -1 for none
-    this.row = new Uint8Array(64); // sub-row, for lanes that stack
-    this.maxEnd = new Float64Array(64);
-    this.sorted = true;
-    this.indexed = 0; // maxEnd is valid below this
-  }
-
-  push(start, end, style, color, ev, label = -1, row = 0) {
-    const n = this.n;
-    if (n === this.start.length) {
-      for (const k of ['start', 'end', 'style', 'color', 'ev', 'label', 'row', 'maxEnd']) this[k] = grow(this[k], n);
-    }
-    if (n > 0 && start < this.start[n - 1]) this.sorted = false;
-    this.start[n] = start;
-    this.end[n] = Math.max(start, end);
-    this.style[n] = style;
-    this.color[n] = color;
-    this.ev[n] = ev;
-    this.label[n] = label;
-    this.row[n] = row;
-    this.n = n + 1;
-  }
-
-  /** Sorts by start (if needed) and fills maxEnd; call before querying. */
-  index() {
-    if (!this.sorted) {
-      const n = this.n;
-      const order = new Int32Array(n);
-      for (let i = 0; i < n; i++) order[i] = i;
-      const st = this.start;
-      order.sort((a, b) => st[a] - st[b] || a - b);
-      for (const k of ['start', 'end', 'style', 'color', 'ev', 'label', 'row']) {
-        const src = this[k];
-        const dst = new src.constructor(src.length);
-        for (let i = 0; i < n; i++) dst[i] = src[order[i]];
-        this[k] = dst;
-      }
-      this.sorted = true;
-      this.indexed = 0;
-    }
-    let m = this.indexed > 0 ? this.maxEnd[this.indexed - 1] : -Infinity;
-    for (let i = this.indexed; i < this.n; i++) {
-      if (this.end[i] > m) m = this.end[i];
-      this.maxEnd[i] = m;
-    }
-    this.indexed = this.n;
-  }
-
-  /** The first span that may end at or after `t`. */
-  firstEndingAfter(t) {
-    let lo = 0;
-    let hi = this.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.maxEnd[mid] < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** The first span starting at or after `t`. */
-  firstStartingAt(t) {
-    let lo = 0;
-    let hi = this.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.start[mid] < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
-
-/** Instant events drawn as marks, sorted by time. */
-export class MarkerList {
-  constructor() {
-    this.n = 0;
-    this.t = new Float64Array(64);
-    this.style = new Uint8Array(64);
-    this.ev = new Int32Array(64);
-    this.sorted = true;
-  }
-
-  push(t, style, ev) {
-    const n = this.n;
-    if (n === this.t.length) for (const k of ['t', 'style', 'ev']) this[k] = grow(this[k], n);
-    if (n > 0 && t < this.t[n - 1]) this.sorted = false;
-    this.t[n] = t;
-    this.style[n] = style;
-    this.ev[n] = ev;
-    this.n = n + 1;
-  }
-
-  index() {
-    if (this.sorted) return;
-    const n = this.n;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.t[a] - this.t[b] || a - b);
-    for (const k of ['t', 'style', 'ev']) {
-      const src = this[k];
-      const dst = new src.constructor(src.length);
-      for (let i = 0; i < n; i++) dst[i] = src[order[i]];
-      this[k] = dst;
-    }
-    this.sorted = true;
-  }
-
-  firstAt(t) {
-    let lo = 0;
-    let hi = this.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.t[mid] < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
-
-/** Links between two (time, lane) points, e.g. a job queued by the reactor and started on a pool thread. */
-export class LinkList {
-  constructor() {
-    this.n = 0;
-    this.t1 = new Float64Array(64);
-    this.t2 = new Float64Array(64);
-    this.lane1 = [];
-    this.lane2 = [];
-    this.style = new Uint8Array(64);
-    this.ev = new Int32Array(64);
-  }
-
-  push(t1, lane1, t2, lane2, style, ev) {
-    const n = this.n;
-    if (n === this.t1.length) for (const k of ['t1', 't2', 'style', 'ev']) this[k] = grow(this[k], n);
-    this.t1[n] = Math.min(t1, t2);
-    this.t2[n] = Math.max(t1, t2);
-    this.lane1[n] = t1 <= t2 ? lane1 : lane2;
-    this.lane2[n] = t1 <= t2 ? lane2 : lane1;
-    this.style[n] = style;
-    this.ev[n] = ev;
-    this.n = n + 1;
-  }
-}
+const KIND_GROUP = { reactor: G.REACTOR, pool: G.POOL, thread: G.THREAD };
 
 class Lane {
   constructor(key, group, order, title, thread = null) {
@@ -217,17 +62,14 @@ export class TraceModel {
     this.threadColors = new Map();
     this.startMs = Infinity;
     this.endMs = 0;
-    this.version = 0;
     this.open = new Map(); // thread -> {style, since, ev}
     this.onCore = new Map(); // thread -> {core, since, ev}
     this.gilOpen = null; // {thread, since, ev}
     this.locksHeld = new Map(); // `${thread}/${lock}` -> {since, ev, waited}
     this.lockWaits = new Map();
     this.turnOpen = null;
-    this.timers = new Map(); // timer id -> {due}
-    this.jobs = new Map(); // job id -> {queued, started, thread, ev}
-    this.deferreds = new Map(); // deferred id -> {chainedFrom: [t]}
-    this.requests = new Map(); // request -> t sent
+    this.jobs = new Map(); // job id -> {queued, started, startEv, thread}
+    this.deferreds = new Map(); // deferred id -> [{t, ev}] of the chains waiting for it
     this.palette = 0;
   }
 
@@ -246,7 +88,6 @@ export class TraceModel {
     if (!l) {
       l = new Lane(key, group, order, title, thread);
       this.lanes.set(key, l);
-      this.version++;
     }
     return l;
   }
@@ -254,12 +95,7 @@ export class TraceModel {
   threadLane(id) {
     const key = `t${id}`;
     let l = this.lanes.get(key);
-    if (!l) {
-      const name = this.threadNames.get(id) ?? (id === 0 ? 'reactor' : `thread ${id}`);
-      const kind = this.threadKinds.get(id) ?? (id === 0 ? 'reactor' : 'thread');
-      const group = kind === 'reactor' ? G.REACTOR : kind === 'pool' ? G.POOL : G.THREAD;
-      l = this.lane(key, group, id, name, id);
-    }
+    if (!l) l = this.lane(key, KIND_GROUP[this.threadKind(id)], id, this.threadName(id), id);
     return l;
   }
 
@@ -272,11 +108,15 @@ export class TraceModel {
     return this.threadNames.get(id) ?? (id === 0 ? 'reactor' : `thread ${id}`);
   }
 
+  /** `reactor`, `pool` or `thread`. */
+  threadKind(id) {
+    return this.threadKinds.get(id) ?? (id === 0 ? 'reactor' : 'thread');
+  }
+
   threadColor(id) {
     let c = this.threadColors.get(id);
     if (c) return c;
-    const kind = this.threadKinds.get(id) ?? (id === 0 ? 'reactor' : 'thread');
-    if (kind === 'reactor') c = '#4f46e5';
+    if (this.threadKind(id) === 'reactor') c = '#4f46e5';
     else {
       // Hues away from red and amber, which mean waiting for a lock or the GIL.
       const hues = [205, 160, 265, 188, 318, 140, 228, 292, 175, 245, 336, 120];
@@ -292,7 +132,6 @@ export class TraceModel {
   /** Adds events (objects with `t` in ns and `kind`). */
   append(events) {
     for (const e of events) this.add(e);
-    this.version++;
   }
 
   add(e) {
@@ -308,7 +147,7 @@ export class TraceModel {
         this.threadKinds.set(e.thread, kind);
         const lane = this.threadLane(e.thread);
         lane.title = e.name;
-        lane.group = kind === 'reactor' ? G.REACTOR : kind === 'pool' ? G.POOL : G.THREAD;
+        lane.group = KIND_GROUP[kind];
         this.threadColor(e.thread);
         this.setState(e.thread, t, S.READY, ev);
         break;
@@ -370,19 +209,10 @@ export class TraceModel {
         this.threadLane(0).spans.push(t, end, CALL_STYLE[e.source] ?? S.CALL_TASK, 0, ev, this.str(e.name));
         break;
       }
-      case 'timer_scheduled': {
-        const due = e.due / 1e6;
-        this.timers.set(e.timer, { due, ev });
-        this.timerLane().marks.push(due, M.TIMER_DUE, ev);
+      case 'timer_scheduled':
+      case 'timer_reset':
+        this.timerLane().marks.push(e.due / 1e6, M.TIMER_DUE, ev);
         break;
-      }
-      case 'timer_reset': {
-        const due = e.due / 1e6;
-        const tm = this.timers.get(e.timer);
-        if (tm) tm.due = due;
-        this.timerLane().marks.push(due, M.TIMER_DUE, ev);
-        break;
-      }
       case 'timer_cancelled':
         this.timerLane().marks.push(t, M.TIMER_CANCEL, ev);
         break;
@@ -394,11 +224,11 @@ export class TraceModel {
         break;
       }
       case 'job_queued':
-        this.jobs.set(e.job, { queued: t, ev, name: e.name });
+        this.jobs.set(e.job, { queued: t });
         this.threadLane(0).marks.push(t, M.JOB_QUEUED, ev);
         break;
       case 'job_started': {
-        const job = this.jobs.get(e.job) ?? { queued: t, ev };
+        const job = this.jobs.get(e.job) ?? { queued: t };
         job.started = t;
         job.startEv = ev;
         job.thread = e.thread;
@@ -412,7 +242,6 @@ export class TraceModel {
         const job = this.jobs.get(e.job);
         const since = job?.started ?? t;
         this.threadLane(e.thread).spans.push(since, t, e.ok ? S.JOB_OK : S.JOB_FAIL, e.thread, job?.startEv ?? ev, this.str(`job #${e.job}`));
-        if (job) job.finished = { t, thread: e.thread };
         this.jobs.delete(e.job);
         break;
       }
@@ -465,12 +294,10 @@ export class TraceModel {
         this.threadLane(e.thread).marks.push(t, M.PRINT, ev);
         break;
       case 'client_request':
-        this.requests.set(e.request, t);
         this.lane('clients', G.CLIENTS, 0, 'clients').marks.push(t, M.REQUEST_SENT, ev);
         break;
       case 'client_response': {
         const sent = t - e.latency / 1e6;
-        this.requests.delete(e.request);
         // The color is a latency bucket (half powers of two of microseconds).
         const bucket = Math.max(0, Math.min(80, Math.round(Math.log2(1 + e.latency / 1e3) * 2)));
         this.lane('clients', G.CLIENTS, 0, 'clients').spans.push(sent, t, S.REQUEST, bucket, ev, -1, e.request % 4);
@@ -565,19 +392,5 @@ export class TraceModel {
   /** Lanes in display order. */
   orderedLanes() {
     return [...this.lanes.values()].sort((a, b) => a.group - b.group || a.order - b.order);
-  }
-
-  /** Index of the last event at or before time `ms` (events are nearly time-ordered). */
-  eventAt(ms) {
-    const evs = this.events;
-    let lo = 0;
-    let hi = evs.length;
-    const ns = ms * 1e6;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (evs[mid].t <= ns) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
   }
 }
