@@ -70,14 +70,15 @@
 
 mod inbox;
 mod io;
+mod observe;
 mod timers;
 mod triggers;
+mod turn;
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,10 +88,12 @@ pub use io::{ConnectionId, ConnectionKind, Connector, ConnectorState, Effect, Li
 pub use timers::{DelayedCall, PendingTimer, TimerError};
 pub use triggers::{Trigger, TriggerId};
 
-use crate::defer::{Deferred, Failure};
+pub(crate) use observe::callback_name;
+
+use crate::defer::Deferred;
 use crate::threads::{JobTable, ThreadPool};
 use crate::time::Time;
-use crate::trace::{CallSource, SystemEvent, TraceEvent, TraceRecord, TraceSink, TriggerPhase};
+use crate::trace::{SystemEvent, TraceEvent, TraceSink, TriggerPhase};
 use inbox::{Inbox, InboxCall};
 use timers::TimerQueue;
 use triggers::{Ready, SystemEvents};
@@ -425,315 +428,6 @@ impl Reactor {
     pub fn is_stopped(&self) -> bool {
         self.inner.lifecycle.get() == Lifecycle::Stopped
     }
-
-    // ------------------------------------------------------------------
-    // Driver side: turns
-    // ------------------------------------------------------------------
-
-    /// Runs one whole turn at `now` (see the [module docs](self) for its order).
-    pub fn handle_timeout(&self, now: Time) {
-        self.begin_turn(now);
-        // The calls of one turn run back to back: each starts when the one
-        // before it ended, so a lent clock is read once per call, not twice.
-        self.inner.chaining.set(true);
-        self.inner.chained_start.set(None);
-        while self.run_next_call() {}
-        self.inner.chaining.set(false);
-        self.inner.chained_start.set(None);
-    }
-
-    /// Begins a turn at `now` without running anything: takes the inbox batch
-    /// and makes due timers eligible. Then call [`run_next_call`](Self::run_next_call)
-    /// until it returns `false`. Drivers that charge time per call (the
-    /// simulation) use this pair; others use [`handle_timeout`](Self::handle_timeout).
-    pub fn begin_turn(&self, now: Time) {
-        self.set_now(now);
-        if self.inner.turn.borrow().active {
-            return;
-        }
-        if self.inner.lifecycle.get() == Lifecycle::NotStarted {
-            self.inner.lifecycle.set(Lifecycle::Running);
-            self.fire_system_event(SystemEvent::Startup);
-        }
-        let (number, taken) = {
-            let mut turn = self.inner.turn.borrow_mut();
-            turn.active = true;
-            turn.number += 1;
-            turn.now = now;
-            self.inner.inbox.take_batch(&mut turn.inbox);
-            (turn.number, turn.inbox.len() as u32)
-        };
-        self.inner.timers.borrow_mut().merge_incoming();
-        self.emit(|| TraceEvent::TurnStart { turn: number, inbox: taken });
-        if taken > 0 && self.inner.tracing.get() {
-            for depth in (0..taken).rev() {
-                self.emit(|| TraceEvent::InboxDelivery { depth });
-            }
-        }
-    }
-
-    /// Runs the next call of the current turn. Returns `false`, ending the
-    /// turn, when nothing is left.
-    pub fn run_next_call(&self) -> bool {
-        loop {
-            enum Next {
-                Ready(Ready),
-                Inbox(InboxCall),
-                Timer(Time),
-            }
-            let next = {
-                let mut turn = self.inner.turn.borrow_mut();
-                if !turn.active {
-                    return false;
-                }
-                if let Some(ready) = turn.ready.pop_front() {
-                    Next::Ready(ready)
-                } else if let Some(call) = turn.inbox.pop_front() {
-                    Next::Inbox(call)
-                } else {
-                    Next::Timer(turn.now)
-                }
-            };
-            match next {
-                Next::Ready(Ready::Trigger { event, phase, trigger }) => {
-                    self.run_trigger(event, phase, trigger);
-                    return true;
-                }
-                Next::Ready(Ready::PhaseEnd { event, phase }) => self.end_phase(event, phase),
-                Next::Inbox(call) => {
-                    self.run_call(CallSource::Inbox, 0, "call_from_thread", || call(self));
-                    return true;
-                }
-                Next::Timer(now) => {
-                    let due = self.inner.timers.borrow_mut().pop_due(now);
-                    if let Some(timer) = due {
-                        let late = now.saturating_since(timer.due()).as_nanos() as u64;
-                        self.emit(|| TraceEvent::TimerFired { timer: timer.id, late });
-                        if let Some(callback) = timer.fire() {
-                            self.run_call(CallSource::Timer, timer.id, timer.name.clone(), || callback(self));
-                        }
-                        return true;
-                    }
-                    if self.inner.stop_requested.get() && self.inner.lifecycle.get() == Lifecycle::Running {
-                        self.inner.lifecycle.set(Lifecycle::ShuttingDown);
-                        self.fire_system_event(SystemEvent::Shutdown);
-                        continue;
-                    }
-                    let number = {
-                        let mut turn = self.inner.turn.borrow_mut();
-                        turn.active = false;
-                        turn.number
-                    };
-                    self.emit(|| TraceEvent::TurnEnd { turn: number });
-                    return false;
-                }
-            }
-        }
-    }
-
-    /// Whether a turn has begun and not yet ended.
-    pub fn in_turn(&self) -> bool {
-        self.inner.turn.borrow().active
-    }
-
-    /// When the driver should next call [`handle_timeout`](Self::handle_timeout):
-    /// the latest `handle_*` time when work is ready now (inbox calls,
-    /// triggers, a pending stop), the earliest timer's due time, or `None`
-    /// when only I/O can wake the reactor.
-    pub fn poll_timeout(&self) -> Option<Time> {
-        if self.is_stopped() {
-            return None;
-        }
-        let now = self.inner.now.get();
-        let ready = !self.inner.turn.borrow().ready.is_empty()
-            || self.inner.inbox.len() > 0
-            || self.inner.lifecycle.get() == Lifecycle::NotStarted
-            || (self.inner.stop_requested.get() && self.inner.lifecycle.get() == Lifecycle::Running);
-        if ready {
-            return Some(now);
-        }
-        self.inner.timers.borrow_mut().next_due()
-    }
-
-    /// Sets the waker the inbox calls on its empty-to-non-empty edge (the
-    /// native driver's `mio::Waker`). Runs on the calling thread of
-    /// `call_from_thread`, so it must be quick.
-    pub fn set_waker(&self, waker: impl Fn() + Send + Sync + 'static) {
-        self.inner.inbox.set_waker(Some(Arc::new(waker)));
-    }
-
-    fn fire_system_event(&self, event: SystemEvent) {
-        let triggers = {
-            let mut turn = self.inner.turn.borrow_mut();
-            self.inner.events.borrow_mut().fire(event, &mut turn.ready)
-        };
-        self.emit(|| TraceEvent::SystemEventPhase { event, phase: TriggerPhase::Before, triggers });
-    }
-
-    fn end_phase(&self, event: SystemEvent, phase: TriggerPhase) {
-        match phase {
-            TriggerPhase::Before => self.advance_event(event, false),
-            TriggerPhase::During => {}
-            TriggerPhase::After => {
-                if event == SystemEvent::Shutdown {
-                    self.inner.lifecycle.set(Lifecycle::Stopped);
-                    self.emit(|| TraceEvent::Stopped);
-                }
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------
-    // Running calls
-    // ------------------------------------------------------------------
-
-    /// Runs one call: catches a panic, times it when a clock is lent, traces it.
-    pub(crate) fn run_call(&self, source: CallSource, id: u64, name: impl Into<Cow<'static, str>>, f: impl FnOnce()) {
-        let name = name.into();
-        let counters = &self.inner.counters;
-        counters.calls.set(counters.calls.get() + 1);
-        let depth = self.inner.call_depth.get();
-        // A call inside another (a protocol callback in an inbox delivery) is
-        // already inside the outer call's time, which catches slow work; it
-        // reads the clock for itself only when the trace wants its duration.
-        let nested = depth > 0;
-        let timed = self.inner.clock.borrow().is_some() && (!nested || self.inner.tracing.get());
-        // Taken, not copied: a call nested in this one must not reuse it.
-        let chained = if nested { None } else { self.inner.chained_start.take() };
-        let start = match (timed, chained) {
-            (true, Some(previous_end)) => previous_end,
-            (true, None) => self.seconds(),
-            (false, _) => self.inner.now.get(),
-        };
-        self.inner.call_depth.set(depth + 1);
-        let outcome = catch_unwind(AssertUnwindSafe(f));
-        self.inner.call_depth.set(depth);
-        if let Err(payload) = outcome {
-            counters.panics.set(counters.panics.get() + 1);
-            let failure = Failure::from_panic(payload);
-            tracing::error!(callback = %name, "callback panicked: {}", failure.message());
-            self.emit(|| TraceEvent::CallbackPanicked { name: name.clone(), message: failure.message().to_owned() });
-        }
-        let end = if timed { self.seconds() } else { start };
-        if timed && !nested && self.inner.chaining.get() {
-            self.inner.chained_start.set(Some(end));
-        }
-        let dur = end.saturating_since(start);
-        if timed && !nested && dur > self.inner.slow_threshold.get() {
-            counters.slow_calls.set(counters.slow_calls.get() + 1);
-            tracing::warn!(callback = %name, ?source, "slow callback took {:.1} ms", dur.as_secs_f64() * 1e3);
-        }
-        if self.inner.tracing.get() {
-            self.emit_at(start, TraceEvent::Call { source, id, name, dur: dur.as_nanos() as u64 });
-        }
-    }
-
-    // ------------------------------------------------------------------
-    // Trace and stats
-    // ------------------------------------------------------------------
-
-    /// Sends every trace event from now on to `sink`, replacing any other.
-    pub fn set_trace_sink(&self, sink: impl TraceSink + 'static) {
-        *self.inner.trace.borrow_mut() = Some(Box::new(sink));
-        self.inner.tracing.set(true);
-        self.make_current();
-    }
-
-    /// Stops tracing; returns the sink that was attached.
-    pub fn take_trace_sink(&self) -> Option<Box<dyn TraceSink>> {
-        self.inner.tracing.set(false);
-        self.make_current();
-        self.inner.trace.borrow_mut().take()
-    }
-
-    /// Whether a trace sink is attached.
-    pub fn is_tracing(&self) -> bool {
-        self.inner.tracing.get()
-    }
-
-    /// Records `event` now, building it only when a sink is attached.
-    /// Drivers use this for the driver facts of the trace.
-    pub fn emit(&self, event: impl FnOnce() -> TraceEvent) {
-        if self.inner.tracing.get() {
-            self.emit_at(self.seconds(), event());
-        }
-    }
-
-    /// Records `event` at `t`.
-    pub fn emit_at(&self, t: Time, event: TraceEvent) {
-        if let Ok(mut sink) = self.inner.trace.try_borrow_mut() {
-            if let Some(sink) = sink.as_mut() {
-                sink.record(&TraceRecord { t, event });
-            }
-        }
-    }
-
-    /// The reactor's health counters.
-    pub fn stats(&self) -> ReactorStats {
-        let c = &self.inner.counters;
-        ReactorStats {
-            turns: self.inner.turn.borrow().number,
-            calls: c.calls.get(),
-            slow_calls: c.slow_calls.get(),
-            panics: c.panics.get(),
-            unhandled_errors: c.unhandled_errors.get(),
-            timers_pending: self.inner.timers.borrow().len() as u64,
-            inbox_depth: self.inner.inbox.len() as u64,
-            connections: self.inner.io.borrow().connection_count() as u64,
-            bytes_in: c.bytes_in.get(),
-            bytes_out: c.bytes_out.get(),
-        }
-    }
-
-    /// The pending timers in the order they will fire. For views of the reactor's queues.
-    pub fn pending_timers(&self) -> Vec<PendingTimer> {
-        self.inner.timers.borrow().snapshot()
-    }
-
-    /// Timers due at `now` that the current turn has still to run.
-    pub fn due_timers(&self, now: Time) -> usize {
-        self.inner.timers.borrow().due_count(now)
-    }
-
-    pub(crate) fn count_unhandled_error(&self) {
-        let c = &self.inner.counters.unhandled_errors;
-        c.set(c.get() + 1);
-    }
-
-    fn count_bytes(&self, incoming: bool, n: usize) {
-        let c = if incoming { &self.inner.counters.bytes_in } else { &self.inner.counters.bytes_out };
-        c.set(c.get() + n as u64);
-    }
-
-    /// Makes this reactor the thread's [`current`](Self::current) one: the
-    /// reactor that Deferreds, which belong to no reactor, trace through and
-    /// report unhandled errors to. Every `handle_*` call does this; a driver
-    /// that keeps several reactors on one thread (the playground comparing
-    /// two simulations) calls it before it fires Deferreds of its own.
-    pub fn make_current(&self) {
-        CURRENT.with(|current| {
-            let mut current = current.borrow_mut();
-            if !std::ptr::eq(current.as_ptr(), Rc::as_ptr(&self.inner)) {
-                *current = Rc::downgrade(&self.inner);
-            }
-        });
-        CURRENT_TRACING.with(|t| t.set(self.inner.tracing.get()));
-    }
-
-    /// The reactor most recently created or driven on this thread, if it still exists.
-    pub fn current() -> Option<Reactor> {
-        CURRENT.with(|c| c.borrow().upgrade()).map(|inner| Reactor { inner })
-    }
-
-    /// Traces through the current reactor, if it has a sink. Deferreds use
-    /// this: they are not tied to a reactor.
-    pub(crate) fn emit_current(event: impl FnOnce() -> TraceEvent) {
-        if CURRENT_TRACING.with(Cell::get) {
-            if let Some(reactor) = Reactor::current() {
-                reactor.emit(event);
-            }
-        }
-    }
 }
 
 impl fmt::Debug for Reactor {
@@ -753,55 +447,5 @@ pub(crate) struct WeakReactor(Weak<Inner>);
 impl WeakReactor {
     pub(crate) fn upgrade(&self) -> Option<Reactor> {
         self.0.upgrade().map(|inner| Reactor { inner })
-    }
-}
-
-/// A readable name for a callback from its type name: the last two path
-/// segments of the function that made the closure, e.g.
-/// `LoopingCall::schedule_from` for
-/// `twine_core::task::looping::LoopingCall::schedule_from::{{closure}}`.
-/// A suffix of the static type name, so naming costs nothing.
-pub(crate) fn callback_name(type_name: &'static str) -> &'static str {
-    let mut name = type_name;
-    while let Some(stripped) = name.strip_suffix("::{{closure}}") {
-        name = stripped;
-    }
-    // Find the start of the last two `::`-separated segments outside generics.
-    let bytes = name.as_bytes();
-    let (mut depth, mut seps, mut i) = (0i32, 0, bytes.len());
-    while i > 1 {
-        i -= 1;
-        match bytes[i] {
-            b'>' => depth += 1,
-            b'<' => depth -= 1,
-            b':' if depth == 0 && bytes[i - 1] == b':' => {
-                seps += 1;
-                if seps == 2 {
-                    return &name[i + 1..];
-                }
-                i -= 1;
-            }
-            _ => {}
-        }
-    }
-    name
-}
-
-#[cfg(test)]
-mod tests {
-    use super::callback_name;
-
-    #[test]
-    fn callback_names_keep_the_last_two_segments_of_the_enclosing_function() {
-        assert_eq!(
-            callback_name("twine_core::task::looping::LoopingCall::schedule_from::{{closure}}"),
-            "LoopingCall::schedule_from"
-        );
-        assert_eq!(callback_name("my_app::main::{{closure}}::{{closure}}"), "my_app::main");
-        assert_eq!(
-            callback_name("a::b::Deferred<alloc::vec::Vec<u8>>::then::{{closure}}"),
-            "Deferred<alloc::vec::Vec<u8>>::then"
-        );
-        assert_eq!(callback_name("main"), "main");
     }
 }

@@ -1,0 +1,164 @@
+//! What the reactor tells about itself: the trace, its counters, its
+//! queues, and which reactor is current on this thread.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use super::{PendingTimer, Reactor, ReactorStats, CURRENT, CURRENT_TRACING};
+use crate::time::Time;
+use crate::trace::{TraceEvent, TraceRecord, TraceSink};
+
+impl Reactor {
+    /// Sends every trace event from now on to `sink`, replacing any other.
+    pub fn set_trace_sink(&self, sink: impl TraceSink + 'static) {
+        *self.inner.trace.borrow_mut() = Some(Box::new(sink));
+        self.inner.tracing.set(true);
+        self.make_current();
+    }
+
+    /// Stops tracing; returns the sink that was attached.
+    pub fn take_trace_sink(&self) -> Option<Box<dyn TraceSink>> {
+        self.inner.tracing.set(false);
+        self.make_current();
+        self.inner.trace.borrow_mut().take()
+    }
+
+    /// Whether a trace sink is attached.
+    pub fn is_tracing(&self) -> bool {
+        self.inner.tracing.get()
+    }
+
+    /// Records `event` now, building it only when a sink is attached.
+    /// Drivers use this for the driver facts of the trace.
+    pub fn emit(&self, event: impl FnOnce() -> TraceEvent) {
+        if self.inner.tracing.get() {
+            self.emit_at(self.seconds(), event());
+        }
+    }
+
+    /// Records `event` at `t`.
+    pub fn emit_at(&self, t: Time, event: TraceEvent) {
+        if let Ok(mut sink) = self.inner.trace.try_borrow_mut() {
+            if let Some(sink) = sink.as_mut() {
+                sink.record(&TraceRecord { t, event });
+            }
+        }
+    }
+
+    /// The reactor's health counters.
+    pub fn stats(&self) -> ReactorStats {
+        let c = &self.inner.counters;
+        ReactorStats {
+            turns: self.inner.turn.borrow().number,
+            calls: c.calls.get(),
+            slow_calls: c.slow_calls.get(),
+            panics: c.panics.get(),
+            unhandled_errors: c.unhandled_errors.get(),
+            timers_pending: self.inner.timers.borrow().len() as u64,
+            inbox_depth: self.inner.inbox.len() as u64,
+            connections: self.inner.io.borrow().connection_count() as u64,
+            bytes_in: c.bytes_in.get(),
+            bytes_out: c.bytes_out.get(),
+        }
+    }
+
+    /// The pending timers in the order they will fire. For views of the reactor's queues.
+    pub fn pending_timers(&self) -> Vec<PendingTimer> {
+        self.inner.timers.borrow().snapshot()
+    }
+
+    /// Timers due at `now` that the current turn has still to run.
+    pub fn due_timers(&self, now: Time) -> usize {
+        self.inner.timers.borrow().due_count(now)
+    }
+
+    pub(crate) fn count_unhandled_error(&self) {
+        let c = &self.inner.counters.unhandled_errors;
+        c.set(c.get() + 1);
+    }
+
+    pub(crate) fn count_bytes(&self, incoming: bool, n: usize) {
+        let c = if incoming { &self.inner.counters.bytes_in } else { &self.inner.counters.bytes_out };
+        c.set(c.get() + n as u64);
+    }
+
+    /// Makes this reactor the thread's [`current`](Self::current) one: the
+    /// reactor that Deferreds, which belong to no reactor, trace through and
+    /// report unhandled errors to. Every `handle_*` call does this; a driver
+    /// that keeps several reactors on one thread (the playground comparing
+    /// two simulations) calls it before it fires Deferreds of its own.
+    pub fn make_current(&self) {
+        CURRENT.with(|current| {
+            let mut current = current.borrow_mut();
+            if !std::ptr::eq(current.as_ptr(), Rc::as_ptr(&self.inner)) {
+                *current = Rc::downgrade(&self.inner);
+            }
+        });
+        CURRENT_TRACING.with(|t| t.set(self.inner.tracing.get()));
+    }
+
+    /// The reactor most recently created or driven on this thread, if it still exists.
+    pub fn current() -> Option<Reactor> {
+        CURRENT.with(|c| c.borrow().upgrade()).map(|inner| Reactor { inner })
+    }
+
+    /// Traces through the current reactor, if it has a sink. Deferreds use
+    /// this: they are not tied to a reactor.
+    pub(crate) fn emit_current(event: impl FnOnce() -> TraceEvent) {
+        if CURRENT_TRACING.with(Cell::get) {
+            if let Some(reactor) = Reactor::current() {
+                reactor.emit(event);
+            }
+        }
+    }
+}
+
+/// A readable name for a callback from its type name: the last two path
+/// segments of the function that made the closure, e.g.
+/// `LoopingCall::schedule_from` for
+/// `twine_core::task::looping::LoopingCall::schedule_from::{{closure}}`.
+/// A suffix of the static type name, so naming costs nothing.
+pub(crate) fn callback_name(type_name: &'static str) -> &'static str {
+    let mut name = type_name;
+    while let Some(stripped) = name.strip_suffix("::{{closure}}") {
+        name = stripped;
+    }
+    // Find the start of the last two `::`-separated segments outside generics.
+    let bytes = name.as_bytes();
+    let (mut depth, mut seps, mut i) = (0i32, 0, bytes.len());
+    while i > 1 {
+        i -= 1;
+        match bytes[i] {
+            b'>' => depth += 1,
+            b'<' => depth -= 1,
+            b':' if depth == 0 && bytes[i - 1] == b':' => {
+                seps += 1;
+                if seps == 2 {
+                    return &name[i + 1..];
+                }
+                i -= 1;
+            }
+            _ => {}
+        }
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::callback_name;
+
+    #[test]
+    fn callback_names_keep_the_last_two_segments_of_the_enclosing_function() {
+        assert_eq!(
+            callback_name("twine_core::task::looping::LoopingCall::schedule_from::{{closure}}"),
+            "LoopingCall::schedule_from"
+        );
+        assert_eq!(callback_name("my_app::main::{{closure}}::{{closure}}"), "my_app::main");
+        assert_eq!(
+            callback_name("a::b::Deferred<alloc::vec::Vec<u8>>::then::{{closure}}"),
+            "Deferred<alloc::vec::Vec<u8>>::then"
+        );
+        assert_eq!(callback_name("main"), "main");
+    }
+}
