@@ -53,6 +53,11 @@ const SIGNALS: Token = Token(usize::MAX - 1);
 /// How often the loop publishes its counters to [`Metrics`].
 const PUBLISH_EVERY: Duration = Duration::from_millis(5);
 
+/// The reactor's time: how long ago the driver started.
+fn time_since(epoch: Instant) -> Time {
+    Time::from_nanos(epoch.elapsed().as_nanos() as u64)
+}
+
 /// What other threads use to poke the loop.
 pub(crate) struct Control {
     pub(crate) shutdown: AtomicBool,
@@ -75,7 +80,6 @@ pub(crate) struct Driver {
     /// The reactor's own handle, to look at its inbox before sleeping.
     inbox: ReactorHandle,
     poll: Poll,
-    events: Option<Events>,
     sources: Sources,
     conns: IdMap<ConnectionId, usize>,
     listeners: IdMap<ListenerId, usize>,
@@ -106,7 +110,7 @@ impl Driver {
         let control = Arc::new(Control { shutdown: AtomicBool::new(false), waker, sleeping: AtomicBool::new(true) });
         let reactor = Reactor::new();
         let epoch = Instant::now();
-        reactor.set_clock(move || Time::from_nanos(epoch.elapsed().as_nanos() as u64));
+        reactor.set_clock(move || time_since(epoch));
         reactor.set_slow_call_threshold(config.slow_call_threshold);
         let wake = control.clone();
         reactor.set_waker(move || {
@@ -132,7 +136,6 @@ impl Driver {
             inbox: reactor.handle(),
             reactor,
             poll,
-            events: Some(Events::with_capacity(1024)),
             sources: Sources::default(),
             conns: IdMap::default(),
             listeners: IdMap::default(),
@@ -156,13 +159,13 @@ impl Driver {
     }
 
     fn clock(&mut self) -> Time {
-        self.now = Time::from_nanos(self.epoch.elapsed().as_nanos() as u64);
+        self.now = time_since(self.epoch);
         self.now
     }
 
     /// Runs the loop until the reactor stops, then winds everything down.
     pub(crate) fn run(mut self) -> ShutdownReport {
-        let mut events = self.events.take().unwrap_or_else(|| Events::with_capacity(1024));
+        let mut events = Events::with_capacity(1024);
         loop {
             let now = self.clock();
             self.reactor.handle_timeout(now);
