@@ -3,6 +3,7 @@
 // scroll as smoothly as ten. Clicking a row jumps the timeline there.
 
 import { fmtMs, describeEvent, eventThread, escapeHtml } from './format.js';
+import { lowerBound } from './lists.js';
 
 const ROW = 20;
 
@@ -102,14 +103,7 @@ export class EventLog {
 
   posOf(index) {
     if (!this.visible) return index;
-    let lo = 0;
-    let hi = this.visible.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.visible[mid] < index) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.visible.length, (i) => this.visible[i] < index);
   }
 
   /** Rows from `count` on have not happened yet at the playhead. */

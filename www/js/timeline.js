@@ -5,6 +5,7 @@
 // click seeks (or selects what is under the pointer).
 
 import { S, M, L, G } from './trace-model.js';
+import { lowerBound } from './lists.js';
 import { fmtMs, describeEvent, escapeHtml, blockReason } from './format.js';
 
 const AXIS_H = 22;
@@ -123,25 +124,37 @@ export class Timeline {
     this.scrollY = 0;
     this.playhead = null;
     this.selected = -1;
-    this.follow = !!opts.follow;
+    this.following = !!opts.follow;
     this.followWindow = 5000;
     this.labelW = opts.compact ? 78 : 104;
-    this.dirty = true;
+    this.frame = 0; // the requested animation frame, if any
     this.layout = [];
-    this.hover = null;
     this.latencyScale = 1;
     this.patterns = null;
-    this.lastDrawMs = 0;
     this.tooltip = opts.tooltip || null;
     this.resize();
     new ResizeObserver(() => this.resize()).observe(canvas.parentElement);
     this.bind();
-    const loop = () => {
-      if (this.follow && this.model) this.applyFollow();
-      if (this.dirty) this.draw();
-      requestAnimationFrame(loop);
-    };
-    requestAnimationFrame(loop);
+  }
+
+  /** Redraws at the next animation frame: once, however often it is asked for, and not at all while nothing changes. */
+  invalidate() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      if (this.following && this.model) this.applyFollow();
+      this.draw();
+    });
+  }
+
+  /** Whether the view keeps the model's end in sight as it grows (live). */
+  get follow() {
+    return this.following;
+  }
+
+  set follow(on) {
+    this.following = on;
+    if (on) this.invalidate();
   }
 
   resize() {
@@ -156,7 +169,7 @@ export class Timeline {
     this.w = w;
     this.h = h;
     this.dpr = dpr;
-    this.dirty = true;
+    this.invalidate();
   }
 
   setModel(model, { keepView = false } = {}) {
@@ -170,12 +183,7 @@ export class Timeline {
       this.latencyScale = lat.length ? Math.max(lat[Math.floor(lat.length * 0.5)], 1e-6) : 1;
     }
     if (!keepView) this.fit();
-    this.dirty = true;
-  }
-
-  /** Call after appending to the model (live). */
-  invalidate() {
-    this.dirty = true;
+    this.invalidate();
   }
 
   get plotX() {
@@ -198,9 +206,10 @@ export class Timeline {
       this.t1 = b + pad;
     }
     this.scrollY = 0;
-    this.dirty = true;
+    this.invalidate();
   }
 
+  /** Moves the view onto the model's end; called as a frame begins, so it draws in that frame. */
   applyFollow() {
     const end = this.model.endMs;
     if (!Number.isFinite(end) || this.model.events.length === 0) return;
@@ -208,7 +217,6 @@ export class Timeline {
     if (Math.abs(this.t1 - (end + w * 0.03)) > w * 0.001) {
       this.t1 = end + w * 0.03;
       this.t0 = this.t1 - w;
-      this.dirty = true;
     }
   }
 
@@ -221,25 +229,25 @@ export class Timeline {
     }
     this.t0 = t0;
     this.t1 = t1;
-    this.dirty = true;
+    this.invalidate();
   }
 
-  /** Makes `ms` visible, keeping the zoom unless `zoomTo` (a width) is given. */
-  reveal(ms, zoomTo) {
-    const w = zoomTo ?? this.t1 - this.t0;
-    if (zoomTo !== undefined || ms < this.t0 || ms > this.t1) this.setView(ms - w / 2, ms + w / 2);
+  /** Makes `ms` visible, keeping the zoom. */
+  reveal(ms) {
+    const w = this.t1 - this.t0;
+    if (ms < this.t0 || ms > this.t1) this.setView(ms - w / 2, ms + w / 2);
   }
 
   setPlayhead(ms) {
     if (this.playhead !== ms) {
       this.playhead = ms;
-      this.dirty = true;
+      this.invalidate();
     }
   }
 
   setSelected(ev) {
     this.selected = ev;
-    this.dirty = true;
+    this.invalidate();
   }
 
   timeAt(x) {
@@ -297,8 +305,6 @@ export class Timeline {
   }
 
   draw() {
-    this.dirty = false;
-    const started = performance.now();
     const ctx = this.ctx;
     const dpr = this.dpr;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -362,7 +368,6 @@ export class Timeline {
     ctx.restore();
     this.drawLaneLabels();
     ctx.restore();
-    this.lastDrawMs = performance.now() - started;
   }
 
   /** Lane heights that fill the canvas: stretched when there are few lanes, squeezed (down to a floor) when many. */
@@ -419,8 +424,8 @@ export class Timeline {
     ctx.fillStyle = '#e3e5ea';
     ctx.fillRect(this.labelW - 2, AXIS_H, 1, this.h - AXIS_H);
     ctx.textBaseline = 'middle';
-    for (const { lane, y, h } of this.layout) {
-      if (y > this.h || y + h < AXIS_H) continue;
+    this.layout.forEach(({ lane, y, h }, i) => {
+      if (y > this.h || y + h < AXIS_H) return;
       const isThread = lane.thread !== null && lane.thread !== undefined;
       if (lane.group === G.REACTOR) {
         ctx.fillStyle = '#f6f6fe';
@@ -432,13 +437,13 @@ export class Timeline {
       }
       if (h < 10) {
         // Squeezed lanes (many cores): one label for the group.
-        const prev = this.layout[this.layout.findIndex((r) => r.lane === lane) - 1];
+        const prev = this.layout[i - 1];
         if (!prev || prev.lane.group !== lane.group) {
           ctx.font = '10px system-ui, sans-serif';
           ctx.fillStyle = '#80838d';
           ctx.fillText(lane.group === G.CORE ? 'cores' : lane.title, 8, y + 5);
         }
-        continue;
+        return;
       }
       ctx.font = `${lane.group === G.REACTOR ? '600 ' : ''}${h < 14 ? 10 : 11}px system-ui, sans-serif`;
       ctx.fillStyle = lane.group === G.CORE || lane.group === G.TIMERS ? '#80838d' : '#1c2024';
@@ -450,7 +455,7 @@ export class Timeline {
       ctx.clip();
       ctx.fillText(text, x, y + h / 2);
       ctx.restore();
-    }
+    });
   }
 
   drawLane({ lane, y, h }, labels) {
@@ -730,22 +735,14 @@ export class Timeline {
     const ctx = this.ctx;
     const max = Math.max(1, s.max);
     const yOf = (v) => y + h - (v / max) * h;
-    let lo = 0;
-    let hi = s.t.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (s.t[mid] < this.t0) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(s.t.length, (i) => s.t[i] < this.t0);
     ctx.strokeStyle = '#5b5bd6';
     ctx.fillStyle = 'rgba(91,91,214,0.12)';
     ctx.lineWidth = 1.4;
     ctx.beginPath();
-    let started = false;
     let lastX = -Infinity;
     let v = lo > 0 ? s.v[lo - 1] : 0;
     ctx.moveTo(this.plotX, yOf(v));
-    started = true;
     for (let i = lo; i < s.t.length; i++) {
       const t = s.t[i];
       const x = this.xAt(t);
@@ -759,7 +756,7 @@ export class Timeline {
       ctx.lineTo(x, yOf(v));
       lastX = x;
     }
-    if (started) ctx.lineTo(Math.min(this.plotX + this.plotW, this.xAt(this.model.endMs)), yOf(v));
+    ctx.lineTo(Math.min(this.plotX + this.plotW, this.xAt(this.model.endMs)), yOf(v));
     ctx.stroke();
     ctx.font = '10px system-ui, sans-serif';
     ctx.fillStyle = '#60646c';
@@ -889,7 +886,7 @@ export class Timeline {
         this.follow = false;
         if (ev.offsetX < this.plotX) {
           this.scrollY = this.clampScroll(this.scrollY + ev.deltaY);
-          this.dirty = true;
+          this.invalidate();
           return;
         }
         if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY) || ev.shiftKey) {
@@ -985,13 +982,7 @@ export class Timeline {
     }
     if (lane.group === G.COUNTER && lane.series) {
       const s = lane.series;
-      let lo = 0;
-      let hi = s.t.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (s.t[mid] <= t) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = lowerBound(s.t.length, (i) => s.t[i] <= t);
       if (lo > 0) return { ev: -1, t, counter: { name: lane.title, value: s.v[lo - 1], at: s.t[lo - 1] }, kind: 'counter' };
     }
     return null;
