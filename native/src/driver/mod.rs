@@ -20,6 +20,7 @@
 //! low-water mark `WaterMark::Low`. Sent buffers go back to the reactor with
 //! [`Reactor::recycle_buffer`], so the steady state allocates nothing.
 
+mod connect;
 mod io;
 mod listen;
 mod shutdown;

@@ -7,7 +7,7 @@ use mio::net::{TcpListener, TcpStream};
 use twine_core::protocol::ConnectionId;
 use twine_core::reactor::ListenerId;
 
-use super::io::Connecting;
+use super::connect::Connecting;
 
 /// Hashes ids that are already unique integers.
 #[derive(Default)]
