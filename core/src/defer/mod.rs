@@ -55,15 +55,17 @@ mod failure;
 mod future;
 mod list;
 mod lock;
+mod outcome;
 mod queue;
 mod timeout;
 
-pub use deferred::{AlreadyCalled, Deferred, IntoOutcome, Outcome};
+pub use deferred::Deferred;
 pub use failure::{Failure, FailureKind};
 pub use future::ensure_deferred;
 pub(crate) use future::TaskTable;
 pub use list::{gather_results, maybe_deferred, DeferredList, FirstSuccess};
 pub use lock::{DeferredLock, DeferredSemaphore, NotAcquired};
+pub use outcome::{AlreadyCalled, IntoOutcome, Outcome};
 pub use queue::DeferredQueue;
 
 /// A Deferred that already has `value`: Twisted's `succeed`.
