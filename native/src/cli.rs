@@ -33,6 +33,14 @@ use crate::gateway::{default_www_dir, Gateway, GatewayConfig, GatewayLink};
 use crate::{Config, ReactorThread};
 
 /// An address to listen on, or `off`.
+///
+/// ```
+/// use twine_native::cli::Listen;
+///
+/// assert_eq!("off".parse::<Listen>(), Ok(Listen(None)));
+/// assert_eq!("127.0.0.1:0".parse::<Listen>(), Ok(Listen(Some("127.0.0.1:0".parse().unwrap()))));
+/// assert!("8080".parse::<Listen>().unwrap_err().contains("IP:PORT"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Listen(pub Option<SocketAddr>);
 
@@ -49,10 +57,19 @@ impl FromStr for Listen {
         }
     }
 }
+
 /// How long the gateway waits for WebSockets to finish their close handshakes at exit.
 const GATEWAY_GRACE: Duration = Duration::from_secs(2);
 
 /// Parses a byte size: `1048576`, `64KiB`, `16MiB`, `1GiB` (`K`, `M`, `G`, `KB`, `MB`, `GB` are binary too).
+///
+/// ```
+/// use twine_native::cli::parse_size;
+///
+/// assert_eq!(parse_size("64KiB"), Ok(64 * 1024));
+/// assert_eq!(parse_size("16M"), Ok(16 << 20));
+/// assert!(parse_size("0").is_err());
+/// ```
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
@@ -73,6 +90,15 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 }
 
 /// Parses a duration: `300` (seconds), `90s`, `5m`, `500ms`, `0`.
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_native::cli::parse_duration;
+///
+/// assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+/// assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+/// assert!(parse_duration("1 fortnight").is_err());
+/// ```
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
@@ -158,6 +184,23 @@ pub struct ServeArgs {
     pub log: String,
 }
 
+impl ServeArgs {
+    /// The gateway's settings for these options, listening on `addr`.
+    fn gateway_config(&self, addr: SocketAddr) -> GatewayConfig {
+        GatewayConfig {
+            addr,
+            www: self.www.clone().unwrap_or_else(default_www_dir),
+            max_message: self.max_message,
+            max_connections: self.max_connections as usize,
+            allowed_origins: self.allowed_origins.clone(),
+            idle_timeout: Some(self.idle_timeout).filter(|d| !d.is_zero()),
+            http_threads: usize::from(self.http_threads),
+            read_buffer: self.ws_read_buffer,
+            ..GatewayConfig::default()
+        }
+    }
+}
+
 /// The protocol `--tcp` serves: Twisted's `LineReceiver` echo.
 pub fn line_echo_factory() -> FnFactory {
     factory(|| LineEcho::new(Echo))
@@ -205,36 +248,22 @@ fn serve(args: ServeArgs) -> ExitCode {
         let _ = writeln!(stdout, "tcp line echo listening on {bound}");
     }
     let gateway = match (http, link) {
-        (Some(addr), Some(link)) => {
-            let config = GatewayConfig {
-                addr,
-                www: args.www.clone().unwrap_or_else(default_www_dir),
-                max_message: args.max_message,
-                max_connections: args.max_connections as usize,
-                allowed_origins: args.allowed_origins.clone(),
-                idle_timeout: Some(args.idle_timeout).filter(|d| !d.is_zero()),
-                http_threads: usize::from(args.http_threads),
-                read_buffer: args.ws_read_buffer,
-                ..GatewayConfig::default()
-            };
-            match Gateway::start(config, link) {
-                Ok(gateway) => {
-                    let at = gateway.local_addr();
-                    let _ = writeln!(stdout, "http gateway listening on http://{at}");
-                    let _ = writeln!(stdout, "  playground  http://{at}/");
-                    let _ =
-                        writeln!(stdout, "  websockets  ws://{at}/ws (echo)  ws://{at}/ws/chat  ws://{at}/ws/trace");
-                    let _ = writeln!(stdout, "  health      http://{at}/healthz  http://{at}/metrics");
-                    Some(gateway)
-                }
-                Err(e) => {
-                    eprintln!("twine: http gateway: {e}");
-                    server.shutdown();
-                    server.join();
-                    return ExitCode::FAILURE;
-                }
+        (Some(addr), Some(link)) => match Gateway::start(args.gateway_config(addr), link) {
+            Ok(gateway) => {
+                let at = gateway.local_addr();
+                let _ = writeln!(stdout, "http gateway listening on http://{at}");
+                let _ = writeln!(stdout, "  playground  http://{at}/");
+                let _ = writeln!(stdout, "  websockets  ws://{at}/ws (echo)  ws://{at}/ws/chat  ws://{at}/ws/trace");
+                let _ = writeln!(stdout, "  health      http://{at}/healthz  http://{at}/metrics");
+                Some(gateway)
             }
-        }
+            Err(e) => {
+                eprintln!("twine: http gateway: {e}");
+                server.shutdown();
+                server.join();
+                return ExitCode::FAILURE;
+            }
+        },
         _ => None,
     };
     let _ = stdout.flush();
@@ -274,5 +303,23 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         assert!(parse_duration("1 fortnight").unwrap_err().contains("fortnight"));
+    }
+
+    /// The flags' defaults are written out for `--help`; they must say what
+    /// embedding the library gets.
+    #[test]
+    fn serve_without_options_gets_the_librarys_defaults() {
+        let Command::Serve(args) = Cli::try_parse_from(["twine", "serve"]).unwrap().command;
+        let library = GatewayConfig::default();
+        assert_eq!(args.http, Listen(Some(library.addr)));
+        assert_eq!(usize::from(args.threads), Config::default().threads);
+        let config = args.gateway_config(library.addr);
+        assert_eq!(config.www, library.www);
+        assert_eq!(config.max_message, library.max_message);
+        assert_eq!(config.max_connections, library.max_connections);
+        assert_eq!(config.allowed_origins, library.allowed_origins);
+        assert_eq!(config.idle_timeout, library.idle_timeout);
+        assert_eq!(config.http_threads, library.http_threads);
+        assert_eq!(config.read_buffer, library.read_buffer);
     }
 }
