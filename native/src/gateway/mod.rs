@@ -129,7 +129,7 @@ pub struct GatewayConfig {
     /// Origins allowed besides the server's own host (`*` allows any); empty
     /// means loopback origins. See [`OriginPolicy`].
     pub allowed_origins: Vec<String>,
-    /// Close a client that sent nothing for this long; `None` never does.
+    /// Close a client that sent nothing for this long; `None` (or zero) never does.
     pub idle_timeout: Option<Duration>,
     /// How long to wait for a client's close reply (and its last writes)
     /// before dropping it.

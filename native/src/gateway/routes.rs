@@ -151,15 +151,15 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
                     Route::Echo => MessageConnection::open(&app.handle, options, || Box::new(Echo)),
                     _ => MessageConnection::open(&app.handle, options, || Box::new(ChatMember::join())),
                 };
-                let settings = bridge::Settings { idle_timeout: c_idle(&app), close_timeout: app.config.close_timeout };
+                let settings = bridge::Settings {
+                    // `Some(0)` from an embedder means never, as `None` does.
+                    idle_timeout: app.config.idle_timeout.filter(|d| !d.is_zero()),
+                    close_timeout: app.config.close_timeout,
+                };
                 bridge::run(socket, conn, app.metrics.clone(), app.stats.clone(), &settings).await;
             }
         }
     })
-}
-
-fn c_idle(app: &App) -> Option<std::time::Duration> {
-    app.config.idle_timeout.filter(|d| !d.is_zero())
 }
 
 thread_local! {
