@@ -9,8 +9,8 @@
 //! waiter. Blocking (I/O, sleep, a lock, the reactor's poll, an idle pool
 //! thread) releases it.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use twine_core::trace::TraceEvent;
 use twine_core::Time;
@@ -37,12 +37,13 @@ impl Simulation {
             self.gil_take(tid);
             return true;
         }
-        self.block(tid, Block::Gil);
-        self.gil_enqueue(tid);
+        self.gil_wait(tid);
         false
     }
 
-    fn gil_enqueue(&mut self, tid: u32) {
+    /// `tid` waits for the GIL off its core (releasing it first if it holds it).
+    fn gil_wait(&mut self, tid: u32) {
+        self.block(tid, Block::Gil);
         self.threads[tid as usize].gil_since = self.now;
         self.gil.waiters.push_back(tid);
         if self.gil.deadline.is_none() {
@@ -52,7 +53,7 @@ impl Simulation {
 
     fn gil_schedule_deadline(&mut self) {
         self.gil.epoch += 1;
-        let at = self.now + std::time::Duration::from_nanos(self.program.machine.switch_interval);
+        let at = self.now + Duration::from_nanos(self.program.machine.switch_interval);
         self.gil.deadline = Some(at);
         let epoch = self.gil.epoch;
         self.schedule(at, Ev::Gil { epoch });
@@ -130,17 +131,6 @@ impl Simulation {
     /// The holder drops the GIL on request and queues for it again.
     pub(crate) fn gil_forced_drop(&mut self, tid: u32) {
         self.gil.forced += 1;
-        let core = self.off_core(tid);
-        if core.is_some() {
-            self.emit(TraceEvent::ThreadBlock { thread: tid, reason: Cow::Borrowed(Block::Gil.reason()) });
-        }
-        let t = &mut self.threads[tid as usize];
-        t.state = State::Blocked(Block::Gil);
-        t.gen += 1;
-        self.gil_release(tid);
-        self.gil_enqueue(tid);
-        if let Some(core) = core {
-            self.fill_core(core);
-        }
+        self.gil_wait(tid);
     }
 }

@@ -2,6 +2,8 @@
 //! the interpreter stopped (a step that takes time, a lock to wait for, the
 //! end of a program).
 
+use std::time::Duration;
+
 use twine_core::defer::Failure;
 
 use super::interp::{ActOutcome, Activation, End, Halt, Work};
@@ -90,7 +92,7 @@ impl Simulation {
                 let ns = self.jitter(ns);
                 self.block(tid, why);
                 let gen = self.threads[tid as usize].gen;
-                self.schedule(self.now + std::time::Duration::from_nanos(ns), Ev::Thread { tid, gen });
+                self.schedule(self.now + Duration::from_nanos(ns), Ev::Thread { tid, gen });
             }
         }
     }

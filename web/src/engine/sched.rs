@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::rc::Rc;
+use std::time::Duration;
 
 use twine_core::threads::Job;
 use twine_core::trace::TraceEvent;
@@ -175,9 +176,14 @@ impl Simulation {
         }
     }
 
+    /// When a time slice that starts now ends.
+    fn slice_end(&self) -> Time {
+        self.now + Duration::from_nanos(self.program.machine.time_slice)
+    }
+
     pub(super) fn put_on_core(&mut self, tid: u32, core: u32) {
         self.cores[core as usize].thread = Some(tid);
-        let slice_end = self.now + std::time::Duration::from_nanos(self.program.machine.time_slice);
+        let slice_end = self.slice_end();
         self.threads[tid as usize].state = State::Running { core, since: self.now, slice_end };
         self.emit(TraceEvent::ThreadRun { thread: tid, core });
         self.queue_now(tid);
@@ -261,7 +267,7 @@ impl Simulation {
                 self.preempt(tid);
                 return;
             }
-            slice_end = self.now + std::time::Duration::from_nanos(self.program.machine.time_slice);
+            slice_end = self.slice_end();
             self.threads[tid as usize].state = State::Running { core, since, slice_end };
         }
         let now = self.now;
@@ -273,7 +279,7 @@ impl Simulation {
         }
         burst.since = now;
         burst.fresh = false;
-        let end = (now + std::time::Duration::from_nanos(burst.left)).min(slice_end);
+        let end = (now + Duration::from_nanos(burst.left)).min(slice_end);
         t.gen += 1;
         let gen = t.gen;
         self.schedule(end, Ev::Thread { tid, gen });
@@ -301,7 +307,7 @@ impl Simulation {
             self.preempt(tid);
         } else {
             let State::Running { core, since, .. } = self.threads[tid as usize].state else { return };
-            let slice_end = now + std::time::Duration::from_nanos(self.program.machine.time_slice);
+            let slice_end = self.slice_end();
             self.threads[tid as usize].state = State::Running { core, since, slice_end };
             self.run_burst(tid);
         }
