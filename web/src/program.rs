@@ -43,6 +43,17 @@ pub(crate) enum CounterOp {
     Write,
 }
 
+impl CounterOp {
+    /// The step's name in a scenario.
+    pub fn name(self) -> &'static str {
+        match self {
+            CounterOp::Increment => "increment",
+            CounterOp::Read => "read",
+            CounterOp::Write => "write",
+        }
+    }
+}
+
 /// One compiled step.
 #[derive(Clone, Debug)]
 pub(crate) enum Op {

@@ -219,7 +219,7 @@ impl Simulation {
                     left.saturating_sub(ran)
                 });
                 let doing = match t.work {
-                    Some(Burst { op: BurstOp::Counter { op, .. }, .. }) => Some(format!("{op:?}").to_lowercase()),
+                    Some(Burst { op: BurstOp::Counter { op, .. }, .. }) => Some(op.name().to_owned()),
                     _ => t.act.as_ref().and_then(|a| a.describe()),
                 };
                 ThreadView {

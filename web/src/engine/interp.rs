@@ -150,9 +150,7 @@ fn describe_op(op: &Op) -> String {
         Op::Cpu(ns) => format!("cpu {} ms", ms(ns)),
         Op::Io(ns) => format!("io {} ms", ms(ns)),
         Op::Sleep(ns) => format!("sleep {} ms", ms(ns)),
-        Op::Counter(CounterOp::Increment, _) => "increment".into(),
-        Op::Counter(CounterOp::Read, _) => "read".into(),
-        Op::Counter(CounterOp::Write, _) => "write".into(),
+        Op::Counter(op, _) => op.name().into(),
         Op::Lock(..) => "lock".into(),
         _ => "step".into(),
     }
