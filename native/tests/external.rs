@@ -1,9 +1,12 @@
 //! External message connections: a protocol on the reactor, its peer on
 //! another thread, with back-pressure both ways.
 
+mod common;
+
 use std::sync::mpsc::{self, Sender};
 use std::time::Duration;
 
+use common::wait_until;
 use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{Message, Protocol, Transport};
 use twine_core::protocols::Echo;
@@ -37,11 +40,8 @@ fn echo_keeps_order_and_message_type() {
     }
     assert!(conn.id().is_some());
     // Metrics are published as the loop goes idle: give it a moment.
-    let open = (0..500).map(|_| server.metrics().snapshot().connections_open).find(|n| {
-        std::thread::sleep(Duration::from_millis(2));
-        *n == 1
-    });
-    assert_eq!(open, Some(1));
+    let open = || server.metrics().snapshot().connections_open;
+    assert!(wait_until(WAIT, || open() == 1), "{} connections open", open());
     conn.peer_closed(None);
     assert!(conn.deliver(Message::text("late")).is_err());
     assert_eq!(conn.recv_timeout(WAIT), Err(RecvError::Closed));
@@ -80,20 +80,14 @@ fn a_full_outgoing_queue_pauses_reading_until_the_consumer_drains_it() {
 
     // 100 KiB answer, 16 KiB queue: the rest waits in the driver, and the
     // protocol is told to stop, which by default pauses reading.
-    let paused = (0..500).any(|_| {
-        std::thread::sleep(Duration::from_millis(10));
-        conn.is_reading_paused()
-    });
-    assert!(paused, "reading was never paused");
+    assert!(wait_until(WAIT, || conn.is_reading_paused()), "reading was never paused");
     assert!(!conn.is_read_ready());
     assert!(conn.outgoing_bytes() <= 16 * 1024);
-    let buffered = (0..500)
-        .map(|_| {
-            std::thread::sleep(Duration::from_millis(10));
-            server.metrics().snapshot().buffered_bytes
-        })
-        .find(|b| *b > 0)
-        .unwrap_or(0);
+    let mut buffered = 0;
+    wait_until(WAIT, || {
+        buffered = server.metrics().snapshot().buffered_bytes;
+        buffered > 0
+    });
     assert!((80 * 1024..=100 * 1024).contains(&buffered), "driver overflow holds {buffered} bytes");
 
     // Draining delivers everything in order, then reading resumes.
@@ -102,11 +96,7 @@ fn a_full_outgoing_queue_pauses_reading_until_the_consumer_drains_it() {
         assert_eq!(&m.as_bytes()[..5], b"first");
         assert_eq!(m.as_bytes()[1023], i as u8);
     }
-    let resumed = (0..500).any(|_| {
-        std::thread::sleep(Duration::from_millis(10));
-        conn.is_read_ready()
-    });
-    assert!(resumed, "reading never resumed");
+    assert!(wait_until(WAIT, || conn.is_read_ready()), "reading never resumed");
     assert_eq!(conn.try_recv(), Err(RecvError::Empty));
 
     drop(conn); // dropping the last handle counts as losing the client

@@ -23,14 +23,14 @@ fn a_hundred_clients_echo_text_binary_fragmented_empty_and_large_messages_exactl
                 let mut ws = connect(&url).await;
                 let mut sent = vec![
                     Message::text(format!("hello from client {i}")),
-                    Message::binary(pseudo_random(1000 + i as usize, i)),
+                    Message::binary(Rng::new(i.into()).bytes(1000 + i as usize)),
                     Message::text(""),
                     Message::binary(Vec::new()),
                     Message::text("é✓ unicode survives 🦀"),
                 ];
                 if i % 25 == 0 {
                     // Four clients send 8 MiB, as text and as binary.
-                    sent.push(Message::binary(pseudo_random(8 << 20, i)));
+                    sent.push(Message::binary(Rng::new(i.into()).bytes(8 << 20)));
                     sent.push(Message::text("x".repeat(8 << 20)));
                 }
                 for m in &sent {

@@ -3,8 +3,6 @@
 
 mod gateway_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
@@ -13,19 +11,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[test]
 fn sigterm_closes_every_websocket_with_1001_and_exits_0_within_5_seconds() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twine"))
-        .args(["serve", "--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log", "warn"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let http = loop {
-        let line = lines.next().expect("twine exited before listening").unwrap();
-        if let Some(addr) = line.strip_prefix("http gateway listening on http://") {
-            break addr.to_owned();
-        }
-    };
-    let pid = child.id();
+    let mut twine = TwineProcess::serve(&["--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log", "warn"]);
+    let http = twine.line_after("http gateway listening on http://");
     let (codes, waited) = block_on(async move {
         let mut clients = Vec::new();
         for path in ["/ws", "/ws", "/ws", "/ws/chat", "/ws/trace"] {
@@ -37,27 +24,12 @@ fn sigterm_closes_every_websocket_with_1001_and_exits_0_within_5_seconds() {
         wait_for_connections(http.parse().unwrap(), 4.0).await;
 
         let signalled = Instant::now();
-        // SAFETY: kill(2) on our own child's pid.
-        assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
+        twine.sigterm();
         let mut codes = Vec::new();
         for mut ws in clients {
             codes.push(close_code(&mut ws).await);
         }
-        let status = tokio::task::spawn_blocking(move || {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                if let Some(status) = child.try_wait().unwrap() {
-                    return Some(status);
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    return None;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        })
-        .await
-        .unwrap();
+        let status = tokio::task::spawn_blocking(move || twine.wait_exit(Duration::from_secs(10))).await.unwrap();
         let waited = signalled.elapsed();
         assert!(status.expect("twine did not exit").success(), "exit status {status:?}");
         (codes, waited)

@@ -3,14 +3,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::wait_until;
+use common::{wait_until, TwineProcess};
 use twine_core::threads::defer_to_thread;
 use twine_native::{Config, ReactorThread};
 
@@ -46,15 +45,8 @@ fn stream_until_closed(addr: SocketAddr, client: usize, echoed: Arc<AtomicUsize>
 
 #[test]
 fn sigterm_with_fifty_clients_mid_stream_exits_zero_within_five_seconds() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twine"))
-        .args(["serve", "--tcp", "127.0.0.1:0", "--http", "off", "--log", "info"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start twine");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let mut twine = TwineProcess::serve(&["--tcp", "127.0.0.1:0", "--http", "off", "--log", "info"]);
+    let first = twine.next_line();
     let addr: SocketAddr = first
         .trim()
         .strip_prefix("tcp line echo listening on ")
@@ -75,20 +67,8 @@ fn sigterm_with_fifty_clients_mid_stream_exits_zero_within_five_seconds() {
         "clients did not get going"
     );
 
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: kill(2) with a pid we spawned and still own (not yet waited for).
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let signalled = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if signalled.elapsed() > Duration::from_secs(5) {
-            let _ = child.kill();
-            panic!("twine still running 5 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    twine.sigterm();
+    let status = twine.wait_exit(Duration::from_secs(5)).expect("twine still running 5 s after SIGTERM");
     assert!(status.success(), "twine exited with {status}");
 
     for (c, client) in clients.into_iter().enumerate() {
@@ -97,8 +77,7 @@ fn sigterm_with_fifty_clients_mid_stream_exits_zero_within_five_seconds() {
         assert!(received.len() <= sent.len());
         assert!(received[..] == sent[..received.len()], "client {c}'s echoes are not a prefix of what it sent");
     }
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let stderr = twine.stderr();
     assert!(stderr.contains("shutting down (SIGTERM)"), "{stderr}");
     assert!(stderr.contains("0 pool thread(s) left running"), "{stderr}");
 }

@@ -1,7 +1,11 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: servers in-process and as a
+//! child process, a seeded PRNG, and polling.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Lines, Read};
 use std::net::SocketAddr;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use twine_native::cli::line_echo_factory;
@@ -32,6 +36,16 @@ impl Rng {
     pub fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + (self.next() % (hi - lo + 1) as u64) as usize
     }
+
+    /// `n` bytes that are not all alike.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n + 8);
+        while out.len() < n {
+            out.extend_from_slice(&self.next().to_le_bytes());
+        }
+        out.truncate(n);
+        out
+    }
 }
 
 /// Polls `check` until it holds or `timeout` passes; returns whether it held.
@@ -45,5 +59,82 @@ pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
             return false;
         }
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `twine serve ARGS` as a child process: its stdout read line by line,
+/// its stderr collected. Killed on drop if still running.
+pub struct TwineProcess {
+    child: Child,
+    stdout: Lines<BufReader<ChildStdout>>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl TwineProcess {
+    pub fn serve(args: &[&str]) -> TwineProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_twine"))
+            .arg("serve")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start twine");
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut pipe = child.stderr.take().unwrap();
+        // Read as it comes, so a chatty log never fills the pipe and blocks the server.
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        });
+        TwineProcess { child, stdout, stderr: Some(stderr) }
+    }
+
+    /// The next line it prints on stdout.
+    pub fn next_line(&mut self) -> String {
+        self.stdout.next().expect("twine exited before printing a line").expect("read twine's stdout")
+    }
+
+    /// Reads stdout up to the line that starts with `prefix`; returns the rest of that line.
+    pub fn line_after(&mut self, prefix: &str) -> String {
+        loop {
+            if let Some(rest) = self.next_line().strip_prefix(prefix) {
+                return rest.trim().to_owned();
+            }
+        }
+    }
+
+    pub fn sigterm(&self) {
+        // SAFETY: kill(2) with a pid we spawned and still own (not yet waited for).
+        assert_eq!(unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    }
+
+    /// Waits up to `timeout` for it to exit; past that kills it and returns `None`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Everything it wrote on stderr, once it has exited.
+    pub fn stderr(&mut self) -> String {
+        self.stderr.take().map(|reader| reader.join().unwrap()).unwrap_or_default()
+    }
+}
+
+impl Drop for TwineProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }

@@ -1,6 +1,10 @@
 //! Helpers for the gateway tests: an in-process server, WebSocket and
-//! plain HTTP clients, metrics scraping.
+//! plain HTTP clients, metrics scraping; and the [`common`] ones.
 #![allow(dead_code)]
+
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::*;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -8,7 +12,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -163,16 +167,15 @@ pub fn metrics(addr: SocketAddr) -> HashMap<String, f64> {
         .collect()
 }
 
-/// Scrapes `/metrics` until `done` holds (the reactor publishes every few ms), for up to 10 s.
+/// Scrapes `/metrics` until `done` holds (the reactor publishes every few
+/// ms), for up to 10 s; returns the last scrape.
 pub fn wait_for_metrics(addr: SocketAddr, done: impl Fn(&HashMap<String, f64>) -> bool) -> HashMap<String, f64> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let m = metrics(addr);
-        if done(&m) || Instant::now() > deadline {
-            return m;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut last = HashMap::new();
+    wait_until(Duration::from_secs(10), || {
+        last = metrics(addr);
+        done(&last)
+    });
+    last
 }
 
 /// Waits until the reactor has `n` connections open.
@@ -181,17 +184,6 @@ pub async fn wait_for_connections(addr: SocketAddr, n: f64) {
         .await
         .unwrap();
     assert!(m["twine_connections_open"] >= n, "only {} connections opened", m["twine_connections_open"]);
-}
-
-/// Deterministic bytes that are not all alike.
-pub fn pseudo_random(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = u64::from(seed).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (x >> 56) as u8
-        })
-        .collect()
 }
 
 /// A fresh directory under the system's temp dir.
