@@ -83,6 +83,22 @@ impl Setup<'_> {
     /// Runs `hook` on the reactor thread when a graceful shutdown begins,
     /// before connections are asked to close: a gateway stops its HTTP
     /// server and says goodbye to its clients here.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use twine_native::{Config, ReactorThread};
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (server, ()) = ReactorThread::spawn(Config::default(), move |setup| {
+    ///     setup.on_shutdown(move |reactor| tx.send(reactor.is_running()).unwrap());
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// assert!(rx.try_recv().is_err());
+    /// server.shutdown();
+    /// server.join();
+    /// assert_eq!(rx.try_recv(), Ok(true), "the hook ran while the reactor was still running");
+    /// ```
     pub fn on_shutdown(&mut self, hook: impl FnOnce(&Reactor) + 'static) {
         self.driver.shutdown_hooks.push(Box::new(hook));
     }
