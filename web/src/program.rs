@@ -145,16 +145,16 @@ pub(crate) struct ThreadDef {
 }
 
 /// How requests arrive.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum ClientsDef {
     Open { mean_gap: f64, poisson: bool, requests: Option<u64>, connections: u32, start: u64, network: u64 },
     Closed { clients: u32, think: u64, exponential: bool, requests: Option<u64>, start: u64, network: u64 },
 }
 
 impl ClientsDef {
-    pub fn network(&self) -> u64 {
+    pub fn network(self) -> u64 {
         match self {
-            ClientsDef::Open { network, .. } | ClientsDef::Closed { network, .. } => *network,
+            ClientsDef::Open { network, .. } | ClientsDef::Closed { network, .. } => network,
         }
     }
 }

@@ -54,9 +54,9 @@ pub(crate) struct ClientState {
 
 impl ClientState {
     pub fn new(def: Option<ClientsDef>) -> ClientState {
-        let n = match &def {
-            Some(ClientsDef::Open { connections, .. }) => *connections,
-            Some(ClientsDef::Closed { clients, .. }) => *clients,
+        let n = match def {
+            Some(ClientsDef::Open { connections, .. }) => connections,
+            Some(ClientsDef::Closed { clients, .. }) => clients,
             None => 0,
         };
         ClientState { def, conns: (0..n).map(|_| ClientConn::default()).collect(), ..ClientState::default() }
@@ -80,7 +80,7 @@ impl ClientState {
 
 impl Simulation {
     pub(crate) fn start_clients(&mut self) {
-        let Some(def) = self.clients.def.clone() else { return };
+        let Some(def) = self.clients.def else { return };
         match def {
             ClientsDef::Open { start, mean_gap, poisson, .. } => {
                 let first = if poisson { self.rng.exponential(mean_gap).round() as u64 } else { 0 };
@@ -98,7 +98,7 @@ impl Simulation {
     }
 
     pub(crate) fn client_event(&mut self, ev: ClientEv) {
-        let Some(def) = self.clients.def.clone() else { return };
+        let Some(def) = self.clients.def else { return };
         match ev {
             ClientEv::Arrival => {
                 let ClientsDef::Open { mean_gap, poisson, requests, connections, .. } = def else { return };
@@ -131,7 +131,7 @@ impl Simulation {
         self.clients.conns[client as usize].sent += 1;
         self.clients.first_sent.get_or_insert(self.now);
         self.emit(TraceEvent::ClientRequest { client, request: req });
-        let network = self.clients.def.as_ref().map_or(0, ClientsDef::network);
+        let network = self.clients.def.map_or(0, ClientsDef::network);
         if network == 0 {
             self.arrive(client, req);
         } else {
@@ -157,7 +157,7 @@ impl Simulation {
         if !self.clients.by_conn.contains_key(&conn.0) {
             return;
         }
-        let network = self.clients.def.as_ref().map_or(0, ClientsDef::network);
+        let network = self.clients.def.map_or(0, ClientsDef::network);
         if network == 0 {
             self.receive(req);
         } else {
@@ -177,7 +177,7 @@ impl Simulation {
         self.clients.latencies.push(latency);
         self.clients.last_answer = Some(self.now);
         self.emit(TraceEvent::ClientResponse { client, request: req, latency });
-        if let Some(ClientsDef::Closed { think, exponential, requests, .. }) = self.clients.def.clone() {
+        if let Some(ClientsDef::Closed { think, exponential, requests, .. }) = self.clients.def {
             let sent = self.clients.conns[client as usize].sent;
             if !self.clients.stopped && requests.is_none_or(|r| sent < r) {
                 let pause = if exponential { self.rng.exponential(think as f64).round() as u64 } else { think };

@@ -173,7 +173,7 @@ impl Simulation {
         *sh.thread_names.borrow_mut() = threads.iter().map(|t| Rc::clone(&t.name)).collect();
         let cores = (0..program.machine.cores).map(|_| Core::default()).collect();
         let gil = Gil { on: program.machine.gil, ..Gil::default() };
-        let clients = ClientState::new(program.clients.clone());
+        let clients = ClientState::new(program.clients);
         let mut sim = Simulation {
             scenario: scenario.clone(),
             program: Arc::clone(&program),
