@@ -187,12 +187,11 @@ impl Simulation {
             turns: stats.turns,
             calls: stats.calls,
         };
-        let busy = self.pool.workers.iter().filter(|&&w| self.threads[w as usize].job.is_some()).count();
         let pool = PoolQueues {
             max_threads: self.program.pool_threads,
             threads: self.pool.workers.len(),
             idle: self.pool.idle.len(),
-            busy,
+            busy: self.busy_workers(),
             completed: self.pool.completed,
             queue: self
                 .sh

@@ -84,12 +84,16 @@ impl Simulation {
         }
     }
 
+    /// Pool threads running a job.
+    pub(crate) fn busy_workers(&self) -> usize {
+        self.pool.workers.iter().filter(|&&w| self.threads[w as usize].job.is_some()).count()
+    }
+
     pub(super) fn update_pool_stats(&self) {
-        let busy = self.pool.workers.iter().filter(|&&w| self.threads[w as usize].job.is_some()).count();
         self.sh.pool_stats.set(PoolStats {
             threads: self.pool.workers.len(),
             queued: 0,
-            busy,
+            busy: self.busy_workers(),
             completed: self.pool.completed,
         });
     }
