@@ -102,41 +102,29 @@ impl Preset {
         serde_json::from_str(self.json).unwrap_or(Value::Null)
     }
 
-    fn text(&self, field: &str) -> String {
-        self.value().get(field).and_then(Value::as_str).unwrap_or_default().to_owned()
-    }
-
     /// The title.
     pub fn title(&self) -> String {
-        self.text("title")
+        text(&self.value(), "title")
     }
 
     /// The one-paragraph explanation.
     pub fn explanation(&self) -> String {
-        self.text("explanation")
+        text(&self.value(), "explanation")
     }
 
     /// The variants.
     pub fn variants(&self) -> Vec<VariantInfo> {
-        let value = self.value();
-        let Some(variants) = value.get("variants").and_then(Value::as_array) else { return Vec::new() };
-        variants
-            .iter()
-            .map(|v| VariantInfo {
-                name: v.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                title: v.get("title").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                explanation: v.get("explanation").and_then(Value::as_str).map(str::to_owned),
-            })
-            .collect()
+        variants(&self.value())
     }
 
     /// Name, title, explanation and variants.
     pub fn info(&self) -> PresetInfo {
+        let value = self.value();
         PresetInfo {
             name: self.name.to_owned(),
-            title: self.title(),
-            explanation: self.explanation(),
-            variants: self.variants(),
+            title: text(&value, "title"),
+            explanation: text(&value, "explanation"),
+            variants: variants(&value),
         }
     }
 
@@ -144,20 +132,15 @@ impl Preset {
     /// applied (and its own name, title and explanation).
     pub fn scenario_json(&self, variant: Option<&str>) -> Result<String, ScenarioError> {
         let Some(variant) = variant else { return Ok(self.json.to_owned()) };
-        let mut base = self.value();
-        let variants = base.get("variants").and_then(Value::as_array).cloned().unwrap_or_default();
-        let Some(v) = variants.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(variant)) else {
-            let known: Vec<&str> = variants.iter().filter_map(|v| v.get("name").and_then(Value::as_str)).collect();
+        let mut doc = self.value();
+        let Some(v) = apply_variant(&mut doc, variant) else {
+            let known: Vec<String> = self.variants().into_iter().map(|v| v.name).collect();
             return Err(ScenarioError::new(
                 "variant",
                 format!("preset `{}` has no variant `{variant}` (it has: {})", self.name, known.join(", ")),
             ));
         };
-        if let Some(map) = base.as_object_mut() {
-            map.remove("variants");
-        }
-        merge_patch(&mut base, v.get("patch").unwrap_or(&Value::Null));
-        if let Some(map) = base.as_object_mut() {
+        if let Some(map) = doc.as_object_mut() {
             map.insert("name".into(), Value::String(format!("{}/{variant}", self.name)));
             if let Some(title) = v.get("title") {
                 map.insert("title".into(), title.clone());
@@ -166,13 +149,57 @@ impl Preset {
                 map.insert("explanation".into(), explanation.clone());
             }
         }
-        serde_json::to_string_pretty(&base).map_err(|e| ScenarioError::new("", e.to_string()))
+        serde_json::to_string_pretty(&doc).map_err(|e| ScenarioError::new("", e.to_string()))
     }
 
     /// The scenario, checked and compiled.
     pub fn scenario(&self, variant: Option<&str>) -> Result<Scenario, ScenarioError> {
         Scenario::from_json(&self.scenario_json(variant)?)
     }
+}
+
+fn text(value: &Value, field: &str) -> String {
+    value.get(field).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+fn variants(value: &Value) -> Vec<VariantInfo> {
+    let Some(variants) = value.get("variants").and_then(Value::as_array) else { return Vec::new() };
+    variants
+        .iter()
+        .map(|v| VariantInfo {
+            name: text(v, "name"),
+            title: text(v, "title"),
+            explanation: v.get("explanation").and_then(Value::as_str).map(str::to_owned),
+        })
+        .collect()
+}
+
+/// Turns a scenario document into its variant named `variant`: takes out
+/// the `variants` and applies that variant's patch. Returns the variant
+/// (its `name`, `title`, `explanation` and `patch`), or `None`, leaving
+/// `doc` as it was, when the document has no such variant.
+///
+/// ```
+/// use serde_json::json;
+///
+/// let mut doc = json!({"machine": {"gil": true}, "variants": [{"name": "free", "patch": {"machine": {"gil": false}}}]});
+/// assert!(twine_web::presets::apply_variant(&mut doc.clone(), "none").is_none());
+/// let variant = twine_web::presets::apply_variant(&mut doc, "free").unwrap();
+/// assert_eq!(variant["name"], "free");
+/// assert_eq!(doc, json!({"machine": {"gil": false}}));
+/// ```
+pub fn apply_variant(doc: &mut Value, variant: &str) -> Option<Value> {
+    let found = doc
+        .get("variants")?
+        .as_array()?
+        .iter()
+        .find(|v| v.get("name").and_then(Value::as_str) == Some(variant) && v.get("patch").is_some())?
+        .clone();
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("variants");
+    }
+    merge_patch(doc, &found["patch"]);
+    Some(found)
 }
 
 /// Applies a JSON merge patch (RFC 7396): objects merge key by key, `null`

@@ -99,17 +99,7 @@ fn load(args: &Args) -> Result<Scenario, String> {
 /// Applies a scenario file's own variant.
 fn variant_json(text: &str, variant: &str) -> Result<String, String> {
     let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let patch = value
-        .get("variants")
-        .and_then(|v| v.as_array())
-        .and_then(|vs| vs.iter().find(|v| v.get("name").and_then(|n| n.as_str()) == Some(variant)))
-        .and_then(|v| v.get("patch"))
-        .cloned()
-        .ok_or_else(|| format!("the scenario has no variant `{variant}`"))?;
-    if let Some(map) = value.as_object_mut() {
-        map.remove("variants");
-    }
-    presets::merge_patch(&mut value, &patch);
+    presets::apply_variant(&mut value, variant).ok_or_else(|| format!("the scenario has no variant `{variant}`"))?;
     Ok(value.to_string())
 }
 
