@@ -105,7 +105,7 @@ impl WasmSimulation {
     /// `event_limit`), or `undefined` while running.
     #[wasm_bindgen(getter, js_name = endReason)]
     pub fn end_reason(&self) -> Option<String> {
-        self.sim.end_reason().map(|r| to_json(&r).trim_matches('"').to_owned())
+        self.sim.end_reason().map(|r| r.as_str().to_owned())
     }
 
     /// Visible events so far.

@@ -82,6 +82,29 @@ pub enum EndReason {
     EventLimit,
 }
 
+impl EndReason {
+    /// Its name, as the metrics' JSON writes it.
+    ///
+    /// ```
+    /// use twine_web::EndReason;
+    ///
+    /// assert_eq!(EndReason::EventLimit.as_str(), "event_limit");
+    /// use EndReason::*;
+    /// for reason in [Stopped, Quiet, Deadlock, Duration, EventLimit] {
+    ///     assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
+    /// }
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Stopped => "stopped",
+            EndReason::Quiet => "quiet",
+            EndReason::Deadlock => "deadlock",
+            EndReason::Duration => "duration",
+            EndReason::EventLimit => "event_limit",
+        }
+    }
+}
+
 /// Something scheduled at a virtual time.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Ev {
