@@ -33,6 +33,7 @@
 //! assert_eq!(metrics.output[0].text, "sleeper-1 woke at 0.500");
 //! ```
 
+pub(crate) mod agenda;
 pub(crate) mod clients;
 pub(crate) mod gil;
 pub(crate) mod interp;
@@ -44,20 +45,19 @@ pub(crate) mod shared;
 pub(crate) mod store;
 
 use std::cell::{Cell, RefCell};
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use serde::Serialize;
 use twine_core::reactor::Effect;
-use twine_core::trace::{JsonLines, TraceRecord, TraceSink};
 use twine_core::{Reactor, Time};
 
 use crate::program::Program;
 use crate::rng::Rng;
 use crate::scenario::{Scenario, ScenarioError};
-use clients::{ClientEv, ClientState};
+use agenda::{Agenda, Ev};
+use clients::ClientState;
 use gil::Gil;
 use interp::{Activation, Ctx, End};
 use pool::PoolState;
@@ -105,48 +105,6 @@ impl EndReason {
     }
 }
 
-/// Something scheduled at a virtual time.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Ev {
-    /// A thread's burst ends, or its I/O, sleep or poll timeout is over.
-    Thread {
-        tid: u32,
-        gen: u64,
-    },
-    /// A plain thread starts.
-    Spawn {
-        tid: u32,
-    },
-    /// A GIL waiter's switch interval is over.
-    Gil {
-        epoch: u64,
-    },
-    Client(ClientEv),
-}
-
-struct Entry {
-    t: Time,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        (self.t, self.seq) == (other.t, other.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.t, self.seq).cmp(&(other.t, other.seq))
-    }
-}
-
 /// A running simulation of one scenario with one seed.
 pub struct Simulation {
     scenario: Scenario,
@@ -157,8 +115,7 @@ pub struct Simulation {
     pub(crate) store: Rc<RefCell<TraceStore>>,
     clock: Rc<Cell<Time>>,
     pub(crate) now: Time,
-    heap: BinaryHeap<Reverse<Entry>>,
-    seq: u64,
+    agenda: Agenda,
     pub(crate) ready_now: VecDeque<u32>,
     pub(crate) threads: Vec<Thread>,
     pub(crate) cores: Vec<Core>,
@@ -206,8 +163,7 @@ impl Simulation {
             store,
             clock,
             now: Time::ZERO,
-            heap: BinaryHeap::new(),
-            seq: 0,
+            agenda: Agenda::default(),
             ready_now: VecDeque::new(),
             threads,
             cores,
@@ -285,19 +241,19 @@ impl Simulation {
             self.advance(tid);
         } else {
             self.drop_stale();
-            match self.heap.pop() {
+            match self.agenda.pop() {
                 None => {
                     self.finish_quiet();
                     return false;
                 }
-                Some(Reverse(entry)) => {
-                    if entry.t.as_nanos() > self.program.duration {
+                Some((t, ev)) => {
+                    if t.as_nanos() > self.program.duration {
                         self.set_now(Time::from_nanos(self.program.duration));
                         self.finish(EndReason::Duration);
                         return false;
                     }
-                    self.set_now(entry.t);
-                    self.handle(entry.ev);
+                    self.set_now(t);
+                    self.handle(ev);
                 }
             }
         }
@@ -342,76 +298,9 @@ impl Simulation {
         self.run_until(t);
     }
 
-    /// When the next action happens: now if something is ready.
-    fn next_time(&mut self) -> Option<Time> {
-        if !self.ready_now.is_empty() {
-            return Some(self.now);
-        }
-        self.drop_stale();
-        self.heap.peek().map(|Reverse(e)| e.t)
-    }
-
-    /// Drops superseded events (a burst cut short, a wake-up already
-    /// delivered) so they do not move the clock.
-    fn drop_stale(&mut self) {
-        while self.heap.peek().is_some_and(|Reverse(e)| self.is_stale(&e.ev)) {
-            self.heap.pop();
-        }
-    }
-
-    /// Trace events visible so far. A reactor call still running holds back
-    /// its own record and those after it until its duration is known.
-    pub fn event_count(&self) -> usize {
-        self.store.borrow().visible_len()
-    }
-
-    /// Visible events `from..to` (clamped).
-    pub fn events(&self, from: usize, to: usize) -> Vec<TraceRecord> {
-        let store = self.store.borrow();
-        let end = to.min(store.visible_len());
-        store.records.get(from.min(end)..end).map(<[TraceRecord]>::to_vec).unwrap_or_default()
-    }
-
-    /// Visible events from `from`, at most `max`, as a JSON array.
-    pub fn events_json(&self, from: usize, max: usize) -> String {
-        let store = self.store.borrow();
-        let end = store.visible_len().min(from.saturating_add(max));
-        let mut out = String::with_capacity((end.saturating_sub(from)) * 64 + 2);
-        out.push('[');
-        for (i, record) in store.records.get(from.min(end)..end).unwrap_or_default().iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&serde_json::to_string(record).unwrap_or_else(|_| "null".into()));
-        }
-        out.push(']');
-        out
-    }
-
-    /// The visible trace in Chrome Trace Event Format (opens in Perfetto).
-    pub fn chrome_trace(&self) -> serde_json::Value {
-        let store = self.store.borrow();
-        twine_core::trace::to_chrome_trace(&store.records[..store.visible_len()])
-    }
-
-    /// The visible trace as JSON lines, after a header line.
-    pub fn jsonl(&self) -> String {
-        let store = self.store.borrow();
-        let mut sink = JsonLines::new(Vec::new());
-        for record in &store.records[..store.visible_len()] {
-            sink.record(record);
-        }
-        String::from_utf8(sink.into_inner()).unwrap_or_default()
-    }
-
     // ------------------------------------------------------------------
     // The event loop
     // ------------------------------------------------------------------
-
-    pub(crate) fn schedule(&mut self, t: Time, ev: Ev) {
-        self.seq += 1;
-        self.heap.push(Reverse(Entry { t, seq: self.seq, ev }));
-    }
 
     fn set_now(&mut self, t: Time) {
         if t > self.now {
@@ -422,14 +311,6 @@ impl Simulation {
 
     pub(crate) fn jitter(&mut self, ns: u64) -> u64 {
         self.rng.jitter(ns, self.program.jitter)
-    }
-
-    fn is_stale(&self, ev: &Ev) -> bool {
-        match *ev {
-            Ev::Thread { tid, gen } => self.threads[tid as usize].gen != gen,
-            Ev::Gil { epoch } => self.gil.epoch != epoch,
-            Ev::Spawn { .. } | Ev::Client(_) => false,
-        }
     }
 
     fn handle(&mut self, ev: Ev) {

@@ -17,8 +17,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use twine_core::trace::{CallSource, TraceEvent, TraceRecord, TraceSink};
+use twine_core::trace::{CallSource, JsonLines, TraceEvent, TraceRecord, TraceSink};
 use twine_core::Time;
+
+use super::Simulation;
 
 #[derive(Default)]
 pub(crate) struct TraceStore {
@@ -119,5 +121,53 @@ pub(crate) struct StoreSink(pub Rc<RefCell<TraceStore>>);
 impl TraceSink for StoreSink {
     fn record(&mut self, record: &TraceRecord) {
         self.0.borrow_mut().record(record);
+    }
+}
+
+/// Reading the trace: only the visible records, whatever the format.
+impl Simulation {
+    /// Trace events visible so far. A reactor call still running holds back
+    /// its own record and those after it until its duration is known.
+    pub fn event_count(&self) -> usize {
+        self.store.borrow().visible_len()
+    }
+
+    /// Visible events `from..to` (clamped).
+    pub fn events(&self, from: usize, to: usize) -> Vec<TraceRecord> {
+        let store = self.store.borrow();
+        let end = to.min(store.visible_len());
+        store.records.get(from.min(end)..end).map(<[TraceRecord]>::to_vec).unwrap_or_default()
+    }
+
+    /// Visible events from `from`, at most `max`, as a JSON array.
+    pub fn events_json(&self, from: usize, max: usize) -> String {
+        let store = self.store.borrow();
+        let end = store.visible_len().min(from.saturating_add(max));
+        let mut out = String::with_capacity((end.saturating_sub(from)) * 64 + 2);
+        out.push('[');
+        for (i, record) in store.records.get(from.min(end)..end).unwrap_or_default().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(record).unwrap_or_else(|_| "null".into()));
+        }
+        out.push(']');
+        out
+    }
+
+    /// The visible trace in Chrome Trace Event Format (opens in Perfetto).
+    pub fn chrome_trace(&self) -> serde_json::Value {
+        let store = self.store.borrow();
+        twine_core::trace::to_chrome_trace(&store.records[..store.visible_len()])
+    }
+
+    /// The visible trace as JSON lines, after a header line.
+    pub fn jsonl(&self) -> String {
+        let store = self.store.borrow();
+        let mut sink = JsonLines::new(Vec::new());
+        for record in &store.records[..store.visible_len()] {
+            sink.record(record);
+        }
+        String::from_utf8(sink.into_inner()).unwrap_or_default()
     }
 }

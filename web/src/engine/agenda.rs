@@ -1,0 +1,105 @@
+//! The agenda: what happens at which virtual time, in (time, scheduling
+//! order) order. An event that was superseded before its time (a burst cut
+//! short, a wake-up already delivered, a GIL deadline after a switch) is
+//! stale: it is dropped, and never moves the clock.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use twine_core::Time;
+
+use super::clients::ClientEv;
+use super::Simulation;
+
+/// Something scheduled at a virtual time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ev {
+    /// A thread's burst ends, or its I/O, sleep or poll timeout is over.
+    Thread { tid: u32, gen: u64 },
+    /// A plain thread starts.
+    Spawn { tid: u32 },
+    /// A GIL waiter's switch interval is over.
+    Gil { epoch: u64 },
+    /// A simulated client sends, or a message reaches the other end.
+    Client(ClientEv),
+}
+
+/// An event and when it happens; `seq` keeps events at the same time in the
+/// order they were scheduled.
+struct Entry {
+    t: Time,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        (self.t, self.seq) == (other.t, other.seq)
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.t, self.seq).cmp(&(other.t, other.seq))
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Agenda {
+    heap: BinaryHeap<Reverse<Entry>>,
+    seq: u64,
+}
+
+impl Agenda {
+    fn push(&mut self, t: Time, ev: Ev) {
+        self.seq += 1;
+        self.heap.push(Reverse(Entry { t, seq: self.seq, ev }));
+    }
+
+    /// The next event, taken off the agenda.
+    pub fn pop(&mut self) -> Option<(Time, Ev)> {
+        self.heap.pop().map(|Reverse(e)| (e.t, e.ev))
+    }
+
+    fn peek(&self) -> Option<(Time, Ev)> {
+        self.heap.peek().map(|Reverse(e)| (e.t, e.ev))
+    }
+}
+
+impl Simulation {
+    /// Puts `ev` on the agenda at `t`.
+    pub(crate) fn schedule(&mut self, t: Time, ev: Ev) {
+        self.agenda.push(t, ev);
+    }
+
+    /// Whether `ev` was superseded before its time came.
+    fn is_stale(&self, ev: &Ev) -> bool {
+        match *ev {
+            Ev::Thread { tid, gen } => self.threads[tid as usize].gen != gen,
+            Ev::Gil { epoch } => self.gil.epoch != epoch,
+            Ev::Spawn { .. } | Ev::Client(_) => false,
+        }
+    }
+
+    /// When the next action happens: now if something is ready.
+    pub(super) fn next_time(&mut self) -> Option<Time> {
+        if !self.ready_now.is_empty() {
+            return Some(self.now);
+        }
+        self.drop_stale();
+        self.agenda.peek().map(|(t, _)| t)
+    }
+
+    /// Drops superseded events (a burst cut short, a wake-up already
+    /// delivered) so they do not move the clock.
+    pub(super) fn drop_stale(&mut self) {
+        while self.agenda.peek().is_some_and(|(_, ev)| self.is_stale(&ev)) {
+            self.agenda.pop();
+        }
+    }
+}
