@@ -281,6 +281,17 @@ fn a_looping_call_without_an_end_stops_at_the_duration() {
 }
 
 #[test]
+fn a_rate_too_low_to_send_anything_runs_to_the_duration_without_requests() {
+    let sim = run(r#"{
+        "duration_ms": 1000,
+        "server": {"handler": ["respond"]},
+        "clients": {"open": {"rate_per_s": 1e-300, "start_ms": 1}}
+    }"#);
+    assert_eq!(sim.end_reason(), Some(EndReason::Duration));
+    assert_eq!(sim.metrics().requests.sent, 0);
+}
+
+#[test]
 fn stepping_and_seeking_move_through_the_same_run() {
     let scenario = twine_web::presets::find("pool-saturation").unwrap().scenario(None).unwrap();
     let mut full = Simulation::new(&scenario, None);

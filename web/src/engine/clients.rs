@@ -83,8 +83,9 @@ impl Simulation {
         let Some(def) = self.clients.def else { return };
         match def {
             ClientsDef::Open { start, mean_gap, poisson, .. } => {
+                // At a rate far below one a run the first gap is out of range: it saturates.
                 let first = if poisson { self.rng.exponential(mean_gap).round() as u64 } else { 0 };
-                self.schedule(Time::from_nanos(start + first), Ev::Client(ClientEv::Arrival));
+                self.schedule(Time::from_nanos(start.saturating_add(first)), Ev::Client(ClientEv::Arrival));
             }
             ClientsDef::Closed { clients, think, start, .. } => {
                 for client in 0..clients {
