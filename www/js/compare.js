@@ -7,6 +7,7 @@ import { runToEnd } from './runner.js';
 import { keyCards, metricValue } from './metrics-view.js';
 import { histogram, series } from './charts.js';
 import { fmtMs, fmtInt, fmtPct, escapeHtml, trim } from './format.js';
+import { fillPresetOptions, findPreset, presetJson } from './presets.js';
 
 const ROWS = [
   { path: 'time_ms', label: 'finished at', unit: 'ms' },
@@ -70,15 +71,7 @@ export class CompareView {
     this.b = root.querySelector('#cmp-b');
     this.seed = root.querySelector('#cmp-seed');
     for (const sel of [this.a, this.b]) {
-      for (const p of presets) {
-        if (p.variants.length === 0) sel.append(new Option(p.title, p.name));
-        else {
-          const g = document.createElement('optgroup');
-          g.label = p.title;
-          for (const v of p.variants) g.append(new Option(v.title, `${p.name}/${v.name}`));
-          sel.append(g);
-        }
-      }
+      fillPresetOptions(sel, presets);
       sel.addEventListener('change', () => this.compare());
     }
     this.seed.addEventListener('change', () => this.compare());
@@ -102,8 +95,7 @@ export class CompareView {
       if (edited) sel.prepend(new Option('Your edited scenario', '@edited'));
     }
     this.edited = edited ? json : null;
-    const name = (spec || '').split('/')[0];
-    const p = this.presets.find((x) => x.name === name);
+    const p = findPreset(this.presets, spec || '')?.preset;
     const options = p && p.variants.length ? p.variants.map((v) => `${p.name}/${v.name}`) : [spec];
     const has = (sel, v) => !!v && [...sel.options].some((o) => o.value === v);
     const other = options.find((o) => o !== spec) ?? options[0];
@@ -116,16 +108,13 @@ export class CompareView {
 
   jsonOf(spec) {
     if (spec === '@edited') return this.edited;
-    const [n, v] = spec.split('/');
-    return this.wasm.presetScenario(n, v);
+    return presetJson(this.wasm, spec);
   }
 
   titleOf(spec) {
     if (spec === '@edited') return { title: 'Your edited scenario', sub: 'from the editor' };
-    const [n, v] = spec.split('/');
-    const p = this.presets.find((x) => x.name === n);
-    const variant = p?.variants.find((x) => x.name === v);
-    return { title: variant ? variant.title : p?.title ?? spec, sub: variant ? p.title : '' };
+    const d = findPreset(this.presets, spec);
+    return { title: d?.variant ? d.variant.title : d?.preset.title ?? spec, sub: d?.variant ? d.preset.title : '' };
   }
 
   compare() {

@@ -14,6 +14,7 @@ import { fmtMs, escapeHtml } from './format.js';
 import { Knobs } from './knobs.js';
 import { CompareView } from './compare.js';
 import { LiveView } from './live.js';
+import { fillPresetOptions, findPreset, presetJson } from './presets.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -50,31 +51,8 @@ function toast(text) {
 
 // ---------------------------------------------------------------- presets
 
-function fillPicker() {
-  const picker = $('#preset');
-  picker.innerHTML = '';
-  for (const p of app.presets) {
-    if (p.variants.length === 0) {
-      picker.append(new Option(p.title, p.name));
-    } else {
-      const group = document.createElement('optgroup');
-      group.label = p.title;
-      for (const v of p.variants) group.append(new Option(v.title, `${p.name}/${v.name}`));
-      picker.append(group);
-    }
-  }
-}
-
-function describe(spec) {
-  const [name, variant] = spec.split('/');
-  const p = app.presets.find((x) => x.name === name);
-  if (!p) return null;
-  const v = p.variants.find((x) => x.name === variant);
-  return { preset: p, variant: v };
-}
-
 function showExplanation(spec, edited) {
-  const d = describe(spec);
+  const d = findPreset(app.presets, spec);
   $('#title').textContent = d ? d.preset.title : 'Your scenario';
   $('#variant-title').textContent = d?.variant ? d.variant.title : '';
   $('#variant-title').hidden = !d?.variant;
@@ -87,8 +65,7 @@ function showExplanation(spec, edited) {
 }
 
 function loadPreset(spec, { seed } = {}) {
-  const [name, variant] = spec.split('/');
-  const json = app.wasm.presetScenario(name, variant);
+  const json = presetJson(app.wasm, spec);
   app.spec = spec;
   app.presetJson = json;
   $('#preset').value = spec;
@@ -384,7 +361,7 @@ async function updateShare() {
 
 /** A picker value for a scenario or preset name (a preset with variants starts at its first). */
 function validSpec(name) {
-  const d = name && describe(name);
+  const d = name && findPreset(app.presets, name);
   if (!d) return null;
   if (d.variant || d.preset.variants.length === 0) return name;
   return `${d.preset.name}/${d.preset.variants[0].name}`;
@@ -489,7 +466,7 @@ async function boot() {
   }
   app.wasm = wasm;
   app.presets = wasm.presets();
-  fillPicker();
+  fillPresetOptions($('#preset'), app.presets);
   editor = new ScenarioEditor($('#editor'), { onInput: onEditorInput });
   knobs = new Knobs($('#knobs'), { onChange: onKnob });
   timeline = new Timeline($('#timeline'), {
