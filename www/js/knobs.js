@@ -5,17 +5,18 @@ import { getIn, joinPath } from './jsontext.js';
 import { trim } from './format.js';
 
 const DURATION_STEPS = ['cpu', 'io', 'sleep'];
+/** Steps that hold steps: the list itself, or its `steps` field. */
 const NESTED = {
-  defer_to_thread: (v) => v,
-  call_in_thread: (v) => v,
-  call_when_running: (v) => v,
-  call_from_thread: (v) => v,
-  on_shutdown: (v) => v,
-  errback: (v) => v,
-  lock: (v) => v.steps,
-  repeat: (v) => v.steps,
-  call_later: (v) => v.steps,
-  looping_call: (v) => v.steps,
+  defer_to_thread: [],
+  call_in_thread: [],
+  call_when_running: [],
+  call_from_thread: [],
+  on_shutdown: [],
+  errback: [],
+  lock: ['steps'],
+  repeat: ['steps'],
+  call_later: ['steps'],
+  looping_call: ['steps'],
 };
 
 /** The longest `cpu` / `io` / `sleep` step in a program: [path, kind, ms]. */
@@ -28,8 +29,8 @@ function longestStep(steps, base) {
     const here = [...base, i, key];
     if (DURATION_STEPS.includes(key) && typeof step[key] === 'number') {
       if (!best || step[key] > best.ms) best = { path: here, kind: key, ms: step[key] };
-    } else if (NESTED[key]) {
-      const inner = longestStep(NESTED[key](step[key]), key === 'lock' || key === 'repeat' || key === 'call_later' || key === 'looping_call' ? [...here, 'steps'] : here);
+    } else if (Object.hasOwn(NESTED, key)) {
+      const inner = longestStep(getIn(step[key], NESTED[key]), [...here, ...NESTED[key]]);
       if (inner && (!best || inner.ms > best.ms)) best = { ...inner, inThread: inner.inThread || key === 'defer_to_thread' || key === 'call_in_thread' };
     }
   });
