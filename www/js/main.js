@@ -93,13 +93,11 @@ function checkEditor() {
     app.wasm.checkScenario(json);
     editor.clearError();
     knobs.setError(null);
-    $('#run-btn').disabled = false;
     return true;
   } catch (e) {
     if (e && e.name === 'ScenarioError') {
       editor.showError(e);
       knobs.setError(e.field);
-      $('#run-btn').disabled = false;
       return false;
     }
     throw e;
