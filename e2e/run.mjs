@@ -33,8 +33,10 @@ const started = Date.now();
 let server = null;
 let browser = null;
 
+const serverRunning = () => server && server.exitCode === null && server.signalCode === null;
+
 function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+  if (serverRunning()) server.kill('SIGTERM');
 }
 
 async function cleanup() {
@@ -43,7 +45,7 @@ async function cleanup() {
   } catch {
     // already gone
   }
-  if (server && server.exitCode === null && server.signalCode === null) {
+  if (serverRunning()) {
     server.kill('SIGTERM');
     const exited = await Promise.race([
       new Promise((r) => server.once('exit', () => r(true))),
