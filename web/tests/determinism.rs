@@ -1,9 +1,11 @@
 //! Same scenario and seed: the same trace and metrics, byte for byte.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::collections::HashSet;
 
-use twine_web::{presets, Scenario, Simulation};
+use twine_web::{Scenario, Simulation};
 
 /// A bit of everything that draws on the seed: Poisson arrivals, jitter,
 /// the GIL, the pool, locks, counters, Deferred chains with errbacks.
@@ -47,30 +49,21 @@ fn the_same_seed_gives_a_byte_identical_trace_and_metrics_over_a_hundred_seeds()
 
 #[test]
 fn every_preset_and_variant_is_deterministic() {
-    for preset in presets::all() {
-        let mut variants: Vec<Option<String>> = vec![None];
-        variants.extend(preset.variants().into_iter().map(|v| Some(v.name)));
-        for variant in variants {
-            let scenario = preset.scenario(variant.as_deref()).unwrap();
-            let a = fingerprint(&scenario, 5);
-            let b = fingerprint(&scenario, 5);
-            assert!(a == b, "{}/{variant:?} is not deterministic", preset.name);
-        }
+    for (spec, scenario) in common::every_preset_scenario() {
+        let a = fingerprint(&scenario, 5);
+        let b = fingerprint(&scenario, 5);
+        assert!(a == b, "{spec} is not deterministic");
     }
 }
 
 #[test]
 fn every_trace_is_in_time_order() {
     // The page finds events by time with a binary search.
-    for preset in presets::all() {
-        let mut variants: Vec<Option<String>> = vec![None];
-        variants.extend(preset.variants().into_iter().map(|v| Some(v.name)));
-        for variant in variants {
-            let mut sim = Simulation::new(&preset.scenario(variant.as_deref()).unwrap(), None);
-            sim.run();
-            let events = sim.events(0, usize::MAX);
-            assert!(events.windows(2).all(|w| w[0].t <= w[1].t), "{}/{variant:?}", preset.name);
-        }
+    for (spec, scenario) in common::every_preset_scenario() {
+        let mut sim = Simulation::new(&scenario, None);
+        sim.run();
+        let events = sim.events(0, usize::MAX);
+        assert!(events.windows(2).all(|w| w[0].t <= w[1].t), "{spec}");
     }
 }
 

@@ -1,6 +1,8 @@
 //! Each preset's outcome, as the playground explains it.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use twine_core::trace::TraceEvent;
 use twine_web::{presets, EndReason, Metrics, Simulation};
 
@@ -38,19 +40,12 @@ fn every_preset_and_variant_loads_and_runs_to_an_end() {
             "{} needs a title and explanation",
             preset.name
         );
-        let mut variants: Vec<Option<String>> = vec![None];
-        variants.extend(preset.variants().into_iter().map(|v| Some(v.name)));
-        for variant in variants {
-            let scenario = preset.scenario(variant.as_deref()).unwrap();
-            let mut sim = Simulation::new(&scenario, None);
-            sim.run();
-            let end = sim.end_reason().unwrap();
-            assert!(
-                matches!(end, EndReason::Quiet | EndReason::Stopped),
-                "{}/{variant:?} ended with {end:?}",
-                preset.name
-            );
-        }
+    }
+    for (spec, scenario) in common::every_preset_scenario() {
+        let mut sim = Simulation::new(&scenario, None);
+        sim.run();
+        let end = sim.end_reason().unwrap();
+        assert!(matches!(end, EndReason::Quiet | EndReason::Stopped), "{spec} ended with {end:?}");
     }
 }
 
