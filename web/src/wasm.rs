@@ -1,4 +1,4 @@
-//! The browser API (wasm-bindgen), a thin layer over [`Simulation`](crate::Simulation).
+//! The browser API (wasm-bindgen), a thin layer over [`Simulation`].
 //!
 //! ```js
 //! import init, { Simulation, presets, presetScenario, checkScenario } from './pkg/twine_web.js';
