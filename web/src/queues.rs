@@ -166,6 +166,19 @@ pub struct ClientView {
 
 impl Simulation {
     /// What is waiting where, at the current virtual time.
+    ///
+    /// ```
+    /// use twine_core::Time;
+    /// use twine_web::{presets, Simulation};
+    ///
+    /// // Twelve 100 ms jobs on a pool of four threads.
+    /// let scenario = presets::find("pool-saturation").unwrap().scenario(None).unwrap();
+    /// let mut sim = Simulation::new(&scenario, None);
+    /// sim.seek(Time::from_millis(150));
+    /// let q = sim.queues();
+    /// assert_eq!((q.pool.busy, q.pool.queue.len()), (4, 4));
+    /// assert_eq!(q.reactor.phase, "poll");
+    /// ```
     pub fn queues(&self) -> Queues {
         let now = self.now;
         let timers = self.reactor.pending_timers();
