@@ -28,6 +28,8 @@ const READS_PER_POLL: usize = 64;
 /// Messages, and bytes, read between checks of the protocol's readiness.
 const RECHECK_EVERY: usize = 8;
 const RECHECK_BYTES: usize = 16 * 1024;
+/// A timer deadline that never comes: the idle timer without an idle timeout.
+const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// RFC 6455 close codes the bridge sends.
 pub(crate) mod code {
@@ -71,12 +73,10 @@ pub(crate) async fn run(
         idle_timeout: settings.idle_timeout,
         close_timeout: settings.close_timeout,
     };
-    let timer = tokio::time::sleep(settings.idle_timeout.unwrap_or(Duration::from_secs(365 * 24 * 3600)));
+    let timer = tokio::time::sleep(settings.idle_timeout.unwrap_or(NEVER));
     tokio::pin!(timer);
     poll_fn(|cx| bridge.poll(cx, timer.as_mut())).await;
-    if !bridge.told_reactor {
-        bridge.conn.peer_closed(Some("the WebSocket ended".to_owned()));
-    }
+    bridge.tell_reactor(Some("the WebSocket ended".to_owned()));
 }
 
 struct Bridge {
@@ -157,7 +157,7 @@ impl Bridge {
                 return Poll::Ready(());
             }
             let Some(idle) = self.idle_timeout else {
-                timer.as_mut().reset(Instant::now() + Duration::from_secs(365 * 24 * 3600));
+                timer.as_mut().reset(Instant::now() + NEVER);
                 continue;
             };
             let due = self.last_active + idle;
@@ -175,14 +175,24 @@ impl Bridge {
 
     fn start_close(&mut self, code: u16, reason: &'static str) {
         if self.closing.is_none() {
-            self.closing = Some(close_frame(code, reason));
-            self.outgoing_done = true;
-            self.out.clear();
-            self.out_pos = 0;
+            self.close_with(close_frame(code, reason));
         }
+        self.tell_reactor(None);
+    }
+
+    /// Sends `frame` next, instead of anything the reactor still has for the client.
+    fn close_with(&mut self, frame: CloseFrame) {
+        self.closing = Some(frame);
+        self.outgoing_done = true;
+        self.out.clear();
+        self.out_pos = 0;
+    }
+
+    /// Tells the reactor the client went away (once): cleanly, or with an error.
+    fn tell_reactor(&mut self, error: Option<String>) {
         if !self.told_reactor {
             self.told_reactor = true;
-            self.conn.peer_closed(None);
+            self.conn.peer_closed(error);
         }
     }
 
@@ -214,10 +224,7 @@ impl Bridge {
                 Poll::Pending => break,
                 Poll::Ready(None) => {
                     self.reading = false;
-                    if !self.told_reactor {
-                        self.told_reactor = true;
-                        self.conn.peer_closed(None);
-                    }
+                    self.tell_reactor(None);
                 }
                 Poll::Ready(Some(Ok(message))) => {
                     read += 1;
@@ -250,13 +257,7 @@ impl Bridge {
             WsMessage::Binary(data) => Message::binary(data),
             // tungstenite answers pings and the close handshake itself.
             WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => return,
-            WsMessage::Close(_) => {
-                if !self.told_reactor {
-                    self.told_reactor = true;
-                    self.conn.peer_closed(None);
-                }
-                return;
-            }
+            WsMessage::Close(_) => return self.tell_reactor(None),
         };
         if self.closing.is_none() && !self.told_reactor {
             // Err: the reactor closed the connection; its Close is on the way to the writer.
@@ -272,15 +273,9 @@ impl Bridge {
             Some(_) => GatewayStats::bump(&self.stats.protocol_errors),
             None => {}
         }
-        if !self.told_reactor {
-            self.told_reactor = true;
-            self.conn.peer_closed(Some(e.to_string()));
-        }
+        self.tell_reactor(Some(e.to_string()));
         if let Some((code, why)) = close {
-            self.closing = Some(close_frame(code, why));
-            self.outgoing_done = true;
-            self.out.clear();
-            self.out_pos = 0;
+            self.close_with(close_frame(code, why));
         }
     }
 
@@ -334,15 +329,12 @@ impl Bridge {
                     Outgoing::Close => {
                         // The protocol (or a shutdown) closed the connection.
                         self.told_reactor = true;
-                        self.outgoing_done = true;
                         let (code, reason) = if self.metrics.is_shutting_down() {
                             (code::GOING_AWAY, "server shutting down")
                         } else {
                             (code::NORMAL, "")
                         };
-                        self.closing = Some(close_frame(code, reason));
-                        self.out.clear();
-                        self.out_pos = 0;
+                        self.close_with(close_frame(code, reason));
                     }
                     Outgoing::Abort => return Step::Done,
                 }
