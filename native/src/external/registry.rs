@@ -30,6 +30,16 @@ struct Entry {
     above_high: bool,
 }
 
+impl Entry {
+    /// Keeps `item` in the overflow, behind what is there.
+    fn hold(&mut self, item: Outgoing, counts: &mut DriverCounts) {
+        let weight = item.weight();
+        self.overflow.push_back(item);
+        self.overflow_bytes += weight;
+        counts.buffered_bytes += weight as u64;
+    }
+}
+
 #[derive(Default)]
 struct Registry {
     entries: IdMap<ConnectionId, Entry>,
@@ -60,11 +70,10 @@ pub(super) fn defer_wake(waker: Waker) {
 /// Wakes the consumers that items were queued for since the last call.
 pub(crate) fn wake_consumers() {
     // Take the list out first: a waker may run arbitrary code.
-    let wakes = WAKES.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    let mut wakes = WAKES.with(|w| std::mem::take(&mut *w.borrow_mut()));
     if wakes.is_empty() {
         return;
     }
-    let mut wakes = wakes;
     for waker in wakes.drain(..) {
         waker.wake();
     }
@@ -272,36 +281,41 @@ pub(crate) fn apply_effect(reactor: &Reactor, effect: Effect) -> Option<Effect> 
     None
 }
 
+/// Where [`push`] put an item.
+enum Pushed {
+    /// In the queue: the consumer has it.
+    Queued,
+    /// In the overflow, behind others.
+    Held,
+    /// In the overflow, which it starts: the protocol must hear `WaterMark::High`.
+    Overflowed,
+}
+
 /// Queues an item for the consumer, keeping the order behind any overflow.
 fn push(reactor: &Reactor, id: ConnectionId, item: Outgoing) {
     let ending = ending_of(&item);
-    let outcome = with(|r| {
+    let pushed = with(|r| {
         let entry = r.entries.get_mut(&id)?;
         if let Outgoing::Message(m) = &item {
             r.counts.messages_out += 1;
             r.counts.bytes_out += m.len() as u64;
         }
         if !entry.overflow.is_empty() {
-            let weight = item.weight();
-            entry.overflow.push_back(item);
-            entry.overflow_bytes += weight;
-            r.counts.buffered_bytes += weight as u64;
-            return Some((false, false));
+            entry.hold(item, &mut r.counts);
+            return Some(Pushed::Held);
         }
         match entry.shared.try_push(item) {
-            Ok(()) => Some((true, false)),
+            Ok(()) => Some(Pushed::Queued),
             Err(item) => {
-                let weight = item.weight();
-                entry.overflow.push_back(item);
-                entry.overflow_bytes += weight;
-                r.counts.buffered_bytes += weight as u64;
-                Some((false, !std::mem::replace(&mut entry.above_high, true)))
+                entry.hold(item, &mut r.counts);
+                let was_high = std::mem::replace(&mut entry.above_high, true);
+                Some(if was_high { Pushed::Held } else { Pushed::Overflowed })
             }
         }
     });
-    match outcome {
-        Some((true, _)) if ending.is_some() => finish(reactor, id, ending.unwrap_or_else(Failure::cancelled)),
-        Some((false, true)) => reactor.handle_write_buffer(reactor.seconds(), id, WaterMark::High),
+    match (pushed, ending) {
+        (Some(Pushed::Queued), Some(reason)) => finish(reactor, id, reason),
+        (Some(Pushed::Overflowed), _) => reactor.handle_write_buffer(reactor.seconds(), id, WaterMark::High),
         _ => {}
     }
 }
