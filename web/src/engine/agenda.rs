@@ -49,8 +49,13 @@ impl Ord for Entry {
     }
 }
 
+/// A priority queue with a one-entry front slot: the usual pattern is a
+/// thread scheduling the end of its burst as the very next event and the
+/// engine taking it straight off again, which then costs no heap push or
+/// pop. Invariant: `front`, when set, comes before everything in `heap`.
 #[derive(Default)]
 pub(crate) struct Agenda {
+    front: Option<Entry>,
     heap: BinaryHeap<Reverse<Entry>>,
     seq: u64,
 }
@@ -58,16 +63,32 @@ pub(crate) struct Agenda {
 impl Agenda {
     fn push(&mut self, t: Time, ev: Ev) {
         self.seq += 1;
-        self.heap.push(Reverse(Entry { t, seq: self.seq, ev }));
+        let entry = Entry { t, seq: self.seq, ev };
+        let first = match &self.front {
+            Some(front) => entry < *front,
+            None => self.heap.peek().is_none_or(|Reverse(min)| entry < *min),
+        };
+        if first {
+            if let Some(previous) = self.front.replace(entry) {
+                self.heap.push(Reverse(previous));
+            }
+        } else {
+            self.heap.push(Reverse(entry));
+        }
     }
 
     /// The next event, taken off the agenda.
     pub fn pop(&mut self) -> Option<(Time, Ev)> {
-        self.heap.pop().map(|Reverse(e)| (e.t, e.ev))
+        let entry = match self.front.take() {
+            Some(entry) => entry,
+            None => self.heap.pop()?.0,
+        };
+        Some((entry.t, entry.ev))
     }
 
     fn peek(&self) -> Option<(Time, Ev)> {
-        self.heap.peek().map(|Reverse(e)| (e.t, e.ev))
+        let entry = self.front.as_ref().or_else(|| self.heap.peek().map(|Reverse(e)| e))?;
+        Some((entry.t, entry.ev))
     }
 }
 

@@ -172,9 +172,21 @@ pub(crate) fn exec(sh: &Rc<Shared>, reactor: &Reactor, tid: u32, act: &mut Activ
             }
             continue;
         }
-        let ops = Arc::clone(&frame.seq.ops);
-        let op = &ops[frame.pc as usize];
+        let pc = frame.pc as usize;
         frame.pc += 1;
+        if act.failure.is_none() {
+            // The steps that take time, and so end this call, without the
+            // reference count the general case below needs.
+            match frame.seq.ops[pc] {
+                Op::Cpu(ns) => return Halt::Work(Work::Cpu(ns)),
+                Op::Io(ns) => return Halt::Work(Work::Io(ns)),
+                Op::Sleep(ns) => return Halt::Work(Work::Sleep(ns)),
+                Op::Counter(op, counter) => return Halt::Work(Work::Counter(op, counter)),
+                _ => {}
+            }
+        }
+        let ops = Arc::clone(&frame.seq.ops);
+        let op = &ops[pc];
         if let Some(failure) = &act.failure {
             // Failing: skip to the next errback, which handles the failure.
             if let Op::Errback(body) = op {

@@ -337,7 +337,7 @@ impl Simulation {
             state.value = value;
             state.intended += 1;
             drop(counters);
-            let name = self.program.counters[counter as usize].to_string();
+            let name = String::from(&*self.program.counters[counter as usize]);
             self.emit(TraceEvent::Counter { name: Cow::Owned(name), value });
         }
     }
