@@ -271,6 +271,78 @@ export const tests = [
   },
 
   {
+    name: 'a run of 750 000 events shows its progress without freezing the page, and a newer run replaces it',
+    async fn({ page, url }) {
+      await open(page, url, '#preset=echo-blocking/deferred');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      const small = await page.inputValue('.ed-text');
+      const big = JSON.stringify({
+        duration_ms: 61000,
+        machine: { cores: 4 },
+        pool: { threads: 10 },
+        server: { handler: [{ cpu: 0.2 }, { defer_to_thread: [{ io: 5 }] }, 'respond'] },
+        clients: { open: { rate_per_s: 500, arrival: 'poisson', requests: 30000, connections: 50 } },
+      }, null, 2);
+      await page.fill('.ed-text', big);
+      // Count the page's timer turns and the progress it shows while the run goes on.
+      await page.evaluate(() => {
+        window.probe = { ticks: 0, frames: 0, progress: [] };
+        window.probe.timer = setInterval(() => {
+          if (document.body.dataset.state !== 'running') return;
+          window.probe.ticks += 1;
+          window.probe.progress.push(document.querySelector('#run-info').textContent);
+        }, 5);
+        const frame = () => {
+          if (document.body.dataset.state === 'running') window.probe.frames += 1;
+          if (window.probe.timer) requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      });
+      const done = await run(page);
+      const probe = await page.evaluate(() => {
+        clearInterval(window.probe.timer);
+        window.probe.timer = 0;
+        return { ...window.probe, sent: window.twine.run.metrics.requests.sent, events: window.twine.run.metrics.events };
+      });
+      assert.equal(probe.sent, 30000);
+      assert.ok(probe.events > 500_000, `${probe.events} events`);
+      assert.ok(probe.ticks >= 3, `the page had ${probe.ticks} turns while it ran`);
+      assert.ok(probe.frames >= 3, `the page painted ${probe.frames} frames while it ran`);
+      assert.ok(probe.progress.some((t) => /simulating… .* virtual · [\d,]+ events/.test(t)), `progress shown: ${probe.progress.slice(0, 3)}`);
+      const info = await page.textContent('#run-info');
+      assert.match(info, /events · simulated in/);
+      console.log(`        (${info})`);
+
+      // Start the big run again, then a small one before it ends: the small one is what shows.
+      await page.click('[data-testid=run]');
+      // In one task of the page, so the big run cannot land in between.
+      await page.evaluate(
+        (text) =>
+          new Promise((resolve) => {
+            const poll = () => {
+              if (!/(simulating|building the timeline)… .*events$/.test(document.querySelector('#run-info').textContent)) {
+                setTimeout(poll, 1);
+                return;
+              }
+              const editor = document.querySelector('.ed-text');
+              editor.value = text;
+              editor.dispatchEvent(new Event('input', { bubbles: true }));
+              document.querySelector('[data-testid=run]').click();
+              resolve();
+            };
+            poll();
+          }),
+        small,
+      );
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      await page.waitForTimeout(200); // a superseded run would land within a slice or two
+      const shown = await page.evaluate(() => ({ id: window.twine.run.id, sent: window.twine.run.metrics.requests.sent }));
+      assert.equal(shown.sent, JSON.parse(small).clients.open.requests, 'the small run is the one shown');
+      assert.equal(shown.id, done + 1, 'the superseded run never landed');
+    },
+  },
+
+  {
     name: 'the timeline: hover explains, the event log jumps, the keyboard plays and steps',
     async fn({ page, url }) {
       await open(page, url, '#preset=echo-blocking/blocking&seed=3');

@@ -42,6 +42,7 @@ export class CompareView {
     this.presets = presets;
     this.onChange = onChange;
     this.runs = [null, null];
+    this.comparisons = 0; // started so far: a newer one supersedes a running one
     this.timelines = [];
     this.edited = null;
     root.innerHTML = `
@@ -117,32 +118,46 @@ export class CompareView {
     return { title: d?.variant ? d.variant.title : d?.preset.title ?? spec, sub: d?.variant ? d.preset.title : '' };
   }
 
-  compare() {
+  /** Runs both sides, one after the other; a newer comparison replaces one in progress. */
+  async compare() {
     const seed = Number(this.seed.value) || 0;
     const specs = [this.a.value, this.b.value];
     const started = performance.now();
+    const id = ++this.comparisons;
+    const superseded = () => id !== this.comparisons;
+    const info = this.root.querySelector('#cmp-info');
     this.root.dataset.state = 'running';
-    specs.forEach((spec, i) => {
+    for (const [i, spec] of specs.entries()) {
       if (this.runs[i]) this.runs[i].sim.free();
       this.runs[i] = null;
       const col = this.root.querySelectorAll('.cmp-col')[i];
       const { title, sub } = this.titleOf(spec);
       col.querySelector('.cmp-title').textContent = title;
       col.querySelector('.cmp-sub').textContent = sub;
+      let r;
       try {
-        const r = runToEnd(this.wasm, this.jsonOf(spec), seed);
-        this.runs[i] = r;
-        col.querySelector('.cmp-keys').innerHTML = keyCards(r.metrics, { compact: true });
-        col.querySelector('.cmp-hist').innerHTML = histogram(r.metrics.requests.histogram, { height: 90 });
-        col.querySelector('.cmp-lag').innerHTML = series(r.metrics.reactor.lag.series, { color: '#e5484d', endMs: r.metrics.time_ms, height: 80, label: 'loop lag samples' });
-        this.timelines[i].setModel(r.model);
+        const onProgress = ({ events }) => { info.textContent = `running ${'AB'[i]}… ${events.toLocaleString('en-US')} events`; };
+        r = await runToEnd(this.wasm, this.jsonOf(spec), seed, { onProgress, cancelled: superseded });
       } catch (e) {
+        if (superseded()) return;
         col.querySelector('.cmp-keys').innerHTML = `<p class="bad">${escapeHtml(e.message)}</p>`;
         this.timelines[i].setModel(null);
+        continue;
       }
-    });
+      if (!r) return; // a newer comparison took its place
+      if (superseded()) {
+        // One started while this result waited for its microtask: it owns the columns now.
+        r.sim.free();
+        return;
+      }
+      this.runs[i] = r;
+      col.querySelector('.cmp-keys').innerHTML = keyCards(r.metrics, { compact: true });
+      col.querySelector('.cmp-hist').innerHTML = histogram(r.metrics.requests.histogram, { height: 90 });
+      col.querySelector('.cmp-lag').innerHTML = series(r.metrics.reactor.lag.series, { color: '#e5484d', endMs: r.metrics.time_ms, height: 80, label: 'loop lag samples' });
+      this.timelines[i].setModel(r.model);
+    }
     this.table();
-    this.root.querySelector('#cmp-info').textContent = `both runs took ${Math.round(performance.now() - started)} ms`;
+    info.textContent = `both runs took ${Math.round(performance.now() - started)} ms`;
     this.root.dataset.state = 'ready';
     this.onChange?.();
   }

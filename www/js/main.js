@@ -159,8 +159,19 @@ function freeRun() {
   app.cursor = null;
 }
 
-/** Runs the editor's scenario to the end and shows it. */
-function run({ autoplay = true, keepPlayhead = false, at } = {}) {
+/** Counts runs started, so a run that a newer one superseded can tell. */
+let runsStarted = 0;
+
+function showProgress({ phase, events, nowMs }) {
+  const what = phase === 'simulating' ? `simulating… ${fmtMs(nowMs, 3)} virtual` : 'building the timeline…';
+  $('#run-info').textContent = `${what} · ${events.toLocaleString('en-US')} events`;
+}
+
+/**
+ * Runs the editor's scenario to the end and shows it. Resolves to whether
+ * it did: false for a scenario error or when a newer run took its place.
+ */
+async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   if (!checkEditor()) {
     editor.revealError();
     toast('The scenario has an error: see the highlighted field.');
@@ -171,16 +182,26 @@ function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   const json = editor.value;
   const seed = app.seed;
   const prevT = app.playhead;
+  const id = ++runsStarted;
+  const superseded = () => id !== runsStarted;
   let result;
   try {
-    result = runToEnd(app.wasm, json, seed);
+    result = await runToEnd(app.wasm, json, seed, { onProgress: showProgress, cancelled: superseded });
   } catch (e) {
+    if (superseded()) return false;
     setStatus('error');
     if (e?.name === 'ScenarioError') {
       editor.showError(e);
       return false;
     }
     throw e;
+  }
+  if (!result) return false; // a newer run took its place
+  if (superseded()) {
+    // One started while this one's result waited for its turn (a run that
+    // never had to yield still resumes here a microtask later).
+    result.sim.free();
+    return false;
   }
   freeRun();
   app.runs += 1;
@@ -247,8 +268,8 @@ function showPlayhead({ force = true } = {}) {
   updateShareSoon();
 }
 
-function step(n = 1) {
-  if (!app.run && !run({ autoplay: false, at: 0 })) return;
+async function step(n = 1) {
+  if (!app.run && !(await run({ autoplay: false, at: 0 }))) return;
   pause();
   if (app.cursor.finished && app.cursor.nowMs >= app.run.model.endMs - 1e-9) {
     // At the end: start over.
@@ -392,7 +413,7 @@ async function applyHash() {
   setView(h.view || 'experiment', { fromHash: true, a: h.a, b: h.b });
   if (loaded && (h.view || 'experiment') === 'experiment') {
     checkEditor();
-    run({ autoplay: h.t === undefined, at: h.t });
+    await run({ autoplay: h.t === undefined, at: h.t });
   }
   return loaded;
 }
@@ -547,8 +568,8 @@ async function boot() {
   window.twine = app; // for the browser tests and the curious
 }
 
-function exportTrace(format) {
-  if (!app.run && !run({ autoplay: false })) return;
+async function exportTrace(format) {
+  if (!app.run && !(await run({ autoplay: false }))) return;
   const name = (app.run.metrics.scenario || 'scenario').replace(/[^a-z0-9-]+/gi, '_');
   const base = `twine-${name}-seed${app.run.seed}`;
   if (format === 'chrome') download(`${base}.trace.json`, app.run.sim.chromeTrace());

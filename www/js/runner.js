@@ -1,22 +1,68 @@
 // Runs a scenario to the end in the wasm simulation and builds its timeline model.
+//
+// The work is done in slices of a few tens of milliseconds with the page
+// given a turn in between, so a scenario of millions of events shows its
+// progress and leaves the page responsive instead of freezing it; a run
+// that a newer one superseded stops at the next slice.
 
 import { TraceModel } from './trace-model.js';
 
+/** Events converted into the timeline's model per call. */
 const CHUNK = 25_000;
+/** Events simulated per call into wasm between clock checks. */
+const STEP = 4_096;
+/** Wall time a slice may take before the page gets a turn. */
+const SLICE_MS = 50;
 
 /**
- * @returns {{sim, metrics, model, durationMs: number, millis: number}}
- * Throws the simulation's ScenarioError for a bad scenario.
+ * Lets the page handle input and paint. A zero-delay timeout alone lets
+ * input in but not always a frame, so the progress would not show; a
+ * hidden tab gets no frames at all, hence the timeout beside it.
  */
-export function runToEnd(wasm, json, seed) {
+const yieldToPage = () =>
+  new Promise((resolve) => {
+    const fallback = setTimeout(resolve, 100);
+    requestAnimationFrame(() => {
+      clearTimeout(fallback);
+      setTimeout(resolve, 0);
+    });
+  });
+
+/**
+ * @param {object} wasm the loaded twine_web module
+ * @param {string} json the scenario
+ * @param {number} seed
+ * @param {{onProgress?: (p: {phase: string, events: number, nowMs: number}) => void, cancelled?: () => boolean}} [opts]
+ * @returns {Promise<{sim, metrics, model, durationMs: number, millis: number} | null>}
+ *   null when `cancelled()` said so between slices. Rejects with the
+ *   simulation's ScenarioError for a bad scenario.
+ */
+export async function runToEnd(wasm, json, seed, { onProgress, cancelled = () => false } = {}) {
   const started = performance.now();
   const sim = new wasm.Simulation(json, seed);
-  sim.run();
+  let sliceStart = performance.now();
+  // True when the caller wants the run stopped: then the simulation is freed.
+  const breathe = async (phase) => {
+    if (performance.now() - sliceStart < SLICE_MS) return false;
+    onProgress?.({ phase, events: sim.eventCount, nowMs: sim.nowMs });
+    await yieldToPage();
+    sliceStart = performance.now();
+    if (!cancelled()) return false;
+    sim.free();
+    return true;
+  };
+  while (!sim.finished) {
+    if (sim.step(STEP) === 0 && !sim.finished) break;
+    if (await breathe('simulating')) return null;
+  }
   const metrics = sim.metrics();
   const model = new TraceModel();
   model.ensureCores(metrics.cores.length);
   const n = sim.eventCount;
-  for (let at = 0; at < n; at += CHUNK) model.append(sim.events(at, CHUNK));
+  for (let at = 0; at < n; at += CHUNK) {
+    model.append(sim.events(at, CHUNK));
+    if (await breathe('drawing')) return null;
+  }
   model.finish(metrics.time_ms);
   return { sim, metrics, model, durationMs: Math.max(model.endMs, metrics.time_ms), millis: performance.now() - started };
 }
