@@ -239,7 +239,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     let (server, (bound, link)) = match spawned {
         Ok(started) => started,
         Err(e) => {
-            eprintln!("twine: tcp line echo: {e}");
+            eprintln!("twine: tcp line echo: {e}{}", in_use_hint(&e, "--tcp"));
             return ExitCode::FAILURE;
         }
     };
@@ -258,7 +258,7 @@ fn serve(args: ServeArgs) -> ExitCode {
                 Some(gateway)
             }
             Err(e) => {
-                eprintln!("twine: http gateway: {e}");
+                eprintln!("twine: http gateway: {e}{}", in_use_hint(&e, "--http"));
                 server.shutdown();
                 server.join();
                 return ExitCode::FAILURE;
@@ -280,6 +280,15 @@ fn serve(args: ServeArgs) -> ExitCode {
         report.aborted_connections, report.cancelled_jobs, report.threads_left_running
     );
     ExitCode::SUCCESS
+}
+
+/// What to do about a port another process holds.
+fn in_use_hint(e: &std::io::Error, flag: &str) -> String {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        format!(" (another server, or another twine, has it: choose one with {flag} 127.0.0.1:PORT, or {flag} off)")
+    } else {
+        String::new()
+    }
 }
 
 #[cfg(test)]

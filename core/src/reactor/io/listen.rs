@@ -63,7 +63,10 @@ impl Reactor {
                 }
             }
             Err(failure) => {
-                tracing::error!("cannot listen on {}: {failure}", shared.requested);
+                // Whoever waits on `listening()` hears it; with nobody waiting, the log is all there is.
+                if waiters.is_empty() {
+                    tracing::error!(addr = %shared.requested, "listen failed: {failure}");
+                }
                 self.inner.io.borrow_mut().listeners.remove(&listener);
                 shared.open.set(false);
                 *shared.failure.borrow_mut() = Some(failure.clone());
