@@ -105,6 +105,41 @@ impl<P: Protocol + ?Sized> Protocol for Box<P> {
 }
 
 /// Builds a protocol for each connection: Twisted's `Factory`.
+///
+/// The factory is where connections share state. This one greets each
+/// client with its number and refuses the third:
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use twine_core::protocol::{Factory, Protocol, Transport};
+/// use twine_core::testing::MemoryReactor;
+///
+/// struct Greet(u32);
+/// impl Protocol for Greet {
+///     fn connection_made(&mut self, transport: &Transport) {
+///         transport.write(format!("you are client {}\r\n", self.0).as_bytes());
+///     }
+/// }
+///
+/// struct Greeter { served: u32 }
+/// impl Factory for Greeter {
+///     fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Box<dyn Protocol>> {
+///         if self.served == 2 {
+///             return None; // refused: the connection is closed at once
+///         }
+///         self.served += 1;
+///         Some(Box::new(Greet(self.served)))
+///     }
+/// }
+///
+/// let memory = MemoryReactor::new();
+/// let port = memory.reactor().listen_tcp("127.0.0.1:0".parse().unwrap(), Greeter { served: 0 });
+/// let first = memory.accept(&port).unwrap();
+/// let second = memory.accept(&port).unwrap();
+/// assert_eq!(memory.written(first), b"you are client 1\r\n");
+/// assert_eq!(memory.written(second), b"you are client 2\r\n");
+/// assert!(memory.accept(&port).is_none());
+/// ```
 pub trait Factory: 'static {
     /// A protocol for a connection from (or to) `addr`, or `None` to refuse it.
     fn build_protocol(&mut self, addr: SocketAddr) -> Option<Box<dyn Protocol>>;

@@ -212,6 +212,32 @@ thread_local! {
 
 /// The reactor. A cheap, clonable handle to single-threaded state (`!Send`):
 /// clones are the same reactor.
+///
+/// A driver owns the clock and the I/O. The smallest driver is a loop that
+/// runs a turn, applies the effects, and moves time on to the next deadline
+/// (tests use [`task::Clock`](crate::task::Clock), which is this loop):
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_core::{Reactor, Time};
+///
+/// let reactor = Reactor::new();
+/// reactor.call_later(Duration::from_millis(5), |reactor| reactor.stop().unwrap());
+/// let mut now = Time::ZERO;
+/// while !reactor.is_stopped() {
+///     reactor.handle_timeout(now);
+///     while let Some(effect) = reactor.poll_effect() {
+///         // A real driver writes, listens, connects or closes here.
+///         println!("{effect:?}");
+///     }
+///     match reactor.poll_timeout() {
+///         Some(next) => now = now.max(next),
+///         None => break, // only I/O could wake it: a real driver would wait for some
+///     }
+/// }
+/// assert!(reactor.is_stopped());
+/// assert_eq!(now, Time::from_millis(5));
+/// ```
 #[derive(Clone)]
 pub struct Reactor {
     pub(crate) inner: Rc<Inner>,
