@@ -187,6 +187,47 @@ export const tests = [
   },
 
   {
+    name: 'step walks the events of one instant one step at a time, back and forth, and from a clicked row',
+    async fn({ page, url }) {
+      await open(page, url, '#preset=reactor-ordering');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      const state = () => page.evaluate(() => ({ count: window.twine.cursor.eventCount, t: window.twine.playhead }));
+      const atZero = await page.evaluate(() => window.twine.run.model.events.filter((e) => e.t === 0).length);
+      assert.ok(atZero >= 5, `this preset has ${atZero} events at time 0`);
+      await page.keyboard.press('Home');
+      const fresh = await page.evaluate(() => {
+        const sim = new window.twine.wasm.Simulation(window.twine.run.json, window.twine.run.seed);
+        const n = sim.eventCount;
+        sim.free();
+        return n;
+      });
+      assert.deepEqual(await state(), { count: fresh, t: 0 }, 'at the start only what a new simulation shows has happened');
+      const counts = [];
+      for (let i = 0; i < 4; i++) {
+        await page.click('[data-testid=step]');
+        counts.push((await state()).count);
+      }
+      assert.ok(counts[0] > fresh && counts.every((c, i) => i === 0 || c > counts[i - 1]), `counts grow: ${counts}`);
+      assert.ok(counts[3] <= atZero, `four steps stay within time 0 (${counts} of ${atZero})`);
+      assert.equal((await state()).t, 0);
+      // Back: exactly where the previous step was.
+      await page.click('#back-btn');
+      assert.equal((await state()).count, counts[2]);
+      await page.click('#back-btn');
+      assert.equal((await state()).count, counts[1]);
+      // A clicked row: the step that shows it, and Step goes on from there.
+      await page.evaluate(() => { window.twine.ui.log.view.scrollTop = 0; }); // the log draws only the rows in view
+      const row = page.locator('[data-testid=event-log] .log-row[data-index="2"]');
+      await row.click();
+      const picked = await state();
+      assert.ok(picked.count >= 3 && picked.count <= counts[3], `row 2 shows at count ${picked.count}`);
+      await page.click('[data-testid=step]');
+      const next = await state();
+      assert.ok(next.count > picked.count && next.t === 0, `Step from the row goes to the next step at time 0 (${next.count})`);
+    },
+  },
+
+  {
     name: 'a shared URL reproduces the run (edited scenario, seed and playhead)',
     async fn({ page, url, env, context }) {
       await open(page, url);
@@ -409,6 +450,13 @@ export const tests = [
       const done = (side) => page.$eval(`.cmp-col[data-side="${side}"] .km[data-metric="time_ms"]`, (e) => JSON.parse(e.dataset.value));
       const [gil, nogil] = [await done('A'), await done('B')];
       assert.ok(gil > 3 * nogil, `with the GIL four threads take ~4× as long (${gil} vs ${nogil} ms)`);
+      // Running again, or a click elsewhere on the page, keeps the pair; the share link carries it.
+      await page.click('#cmp-run');
+      await page.click('#cmp-info');
+      await page.waitForFunction(() => document.querySelector('#view-compare').dataset.state === 'ready');
+      assert.equal(await page.inputValue('#cmp-a'), 'gil-cpu-bound/gil-4-cores');
+      assert.equal(await page.inputValue('#cmp-b'), 'gil-cpu-bound/nogil-4-cores');
+      await page.waitForFunction(() => decodeURIComponent(document.querySelector('[data-testid=share-link]').href).includes('nogil-4-cores'));
       await page.screenshot({ path: path.join(env.screenshots, 'compare-gil.png') });
     },
   },

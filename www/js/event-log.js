@@ -116,15 +116,20 @@ export class EventLog {
 
   setSelected(index, { scroll = true } = {}) {
     this.selected = index;
-    if (scroll && index >= 0) this.scrollTo(index);
     this.render();
+    if (scroll && index >= 0) this.scrollTo(index);
   }
 
+  /** Scrolls row `index` into view and draws the rows there at once (the
+   * scroll event would draw them a frame late, showing an empty pane). */
   scrollTo(index) {
     const pos = this.posOf(index);
     const top = pos * ROW;
     const v = this.view;
-    if (top < v.scrollTop || top + ROW > v.scrollTop + v.clientHeight) v.scrollTop = Math.max(0, top - v.clientHeight / 2);
+    if (top < v.scrollTop || top + ROW > v.scrollTop + v.clientHeight) {
+      v.scrollTop = Math.max(0, top - v.clientHeight / 2);
+      this.render();
+    }
   }
 
   render() {

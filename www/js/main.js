@@ -242,12 +242,45 @@ function pickSpeed(duration) {
 // ---------------------------------------------------------------- the playhead
 
 let lastPanel = 0;
+/**
+ * Moves the playhead to `ms`: everything up to and including that time has
+ * happened. At 0 nothing has, so Step walks even the events at time zero.
+ */
 function seekTo(ms, { fromPlay = false } = {}) {
   if (!app.run) return;
   const t = Math.max(0, Math.min(ms, app.run.durationMs));
-  app.cursor.seek(t);
+  if (t === 0) replaceCursor(freshCursor());
+  else app.cursor.seek(t);
   app.playhead = t;
   showPlayhead({ force: !fromPlay });
+}
+
+const freshCursor = () => new app.wasm.Simulation(app.run.json, app.run.seed);
+
+function replaceCursor(cursor) {
+  app.cursor.free();
+  app.cursor = cursor;
+}
+
+/**
+ * A cursor at the first step at which `count` events have happened: the
+ * events at one instant are then walked one step at a time, which a seek to
+ * that instant (it runs all of them) cannot do.
+ */
+function cursorAtCount(count) {
+  const cursor = freshCursor();
+  const e = app.run.model.events[count - 1];
+  // Everything before the event's instant, then step up to it.
+  if (e && e.t > 0) cursor.seek((e.t - 1) / 1e6);
+  if (cursor.eventCount < count) cursor.step(count - cursor.eventCount);
+  return cursor;
+}
+
+/** Puts `cursor` at the playhead and shows where it is. */
+function placeCursor(cursor) {
+  replaceCursor(cursor);
+  app.playhead = Math.max(cursor.nowMs, 0);
+  showPlayhead();
 }
 
 function showPlayhead({ force = true } = {}) {
@@ -271,11 +304,8 @@ function showPlayhead({ force = true } = {}) {
 async function step(n = 1) {
   if (!app.run && !(await run({ autoplay: false, at: 0 }))) return;
   pause();
-  if (app.cursor.finished && app.cursor.nowMs >= app.run.model.endMs - 1e-9) {
-    // At the end: start over.
-    app.cursor.free();
-    app.cursor = new app.wasm.Simulation(app.run.json, app.run.seed);
-  }
+  // At the end: start over.
+  if (app.cursor.finished && app.cursor.nowMs >= app.run.model.endMs - 1e-9) replaceCursor(freshCursor());
   const before = app.cursor.eventCount;
   app.cursor.step(n);
   app.playhead = Math.max(app.cursor.nowMs, 0);
@@ -294,11 +324,26 @@ function stepBack() {
   if (!app.run) return;
   pause();
   const count = app.cursor.eventCount;
-  const target = app.run.model.events[Math.max(0, count - 2)];
-  const t = count <= 1 || !target ? 0 : target.t / 1e6;
-  // Land just before the event so it shows as the next one.
-  seekTo(t === app.playhead ? Math.max(0, t - 1e-6) : t);
-  if (count >= 2) select(Math.max(0, count - 2), { seek: false });
+  if (count === 0) return;
+  // The step before this one: the latest position with fewer events. One
+  // step can show several events, so try earlier counts until one is.
+  let cursor = freshCursor();
+  for (let want = count - 1; want > 0; want--) {
+    const c = cursorAtCount(want);
+    if (c.eventCount < count) {
+      cursor.free();
+      cursor = c;
+      break;
+    }
+    c.free();
+  }
+  placeCursor(cursor);
+  const last = app.cursor.eventCount - 1;
+  if (last >= 0) select(last, { seek: false });
+  else {
+    log.setSelected(-1);
+    timeline.setSelected(-1);
+  }
 }
 
 function select(index, { seek = true } = {}) {
@@ -308,7 +353,7 @@ function select(index, { seek = true } = {}) {
   timeline.setSelected(index);
   if (seek) {
     pause();
-    seekTo(e.t / 1e6);
+    placeCursor(cursorAtCount(index + 1));
     timeline.reveal(e.t / 1e6);
   }
 }
@@ -423,7 +468,7 @@ async function applyHash() {
 function setView(view, { fromHash = false, a, b } = {}) {
   if (!['experiment', 'compare', 'live'].includes(view)) view = 'experiment';
   app.view = view;
-  for (const btn of document.querySelectorAll('[data-view]')) {
+  for (const btn of document.querySelectorAll('button[data-view]')) {
     const on = btn.dataset.view === view;
     btn.classList.toggle('active', on);
     btn.setAttribute('aria-selected', String(on));
@@ -554,7 +599,7 @@ async function boot() {
   });
   $('#export-chrome').addEventListener('click', () => exportTrace('chrome'));
   $('#export-jsonl').addEventListener('click', () => exportTrace('jsonl'));
-  for (const btn of document.querySelectorAll('[data-view]')) btn.addEventListener('click', () => setView(btn.dataset.view));
+  for (const btn of document.querySelectorAll('button[data-view]')) btn.addEventListener('click', () => setView(btn.dataset.view));
   window.addEventListener('hashchange', () => applyHash());
   bindKeys();
 
