@@ -33,6 +33,27 @@ fn fingerprint(scenario: &Scenario, seed: u64) -> (String, String) {
 }
 
 #[test]
+fn the_chrome_trace_export_is_byte_identical_too_when_the_run_is_cut_short() {
+    // Cut short while eight threads are on cores and jobs run: the export
+    // closes what is still open, and must do so in the same order every time.
+    let scenario = Scenario::from_json(
+        r#"{"duration_ms": 50, "machine": {"cores": 8},
+            "threads": [{"name": "c", "count": 8, "steps": [{"cpu": 1000}]}],
+            "main": [{"defer_to_thread": [{"io": 100}]}]}"#,
+    )
+    .unwrap();
+    let export = || {
+        let mut sim = Simulation::new(&scenario, Some(3));
+        sim.run();
+        sim.chrome_trace().to_string()
+    };
+    let first = export();
+    for _ in 0..20 {
+        assert!(export() == first, "the Chrome trace export differs between two identical runs");
+    }
+}
+
+#[test]
 fn the_same_seed_gives_a_byte_identical_trace_and_metrics_over_a_hundred_seeds() {
     let scenario = Scenario::from_json(MIXED).unwrap();
     let mut traces = HashSet::new();

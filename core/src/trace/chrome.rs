@@ -5,7 +5,7 @@
 //! a core becomes a slice named after the core, and everything else becomes
 //! an instant event carrying its fields as arguments.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
@@ -35,8 +35,10 @@ pub fn to_chrome_trace(records: &[TraceRecord]) -> Value {
     let mut out = Vec::with_capacity(records.len() + 8);
     out.push(json!({"ph": "M", "pid": PID, "name": "process_name", "args": {"name": "twine"}}));
     out.push(thread_name(REACTOR_THREAD, "reactor"));
-    let mut job_start: HashMap<u64, (f64, u32)> = HashMap::new();
-    let mut on_core: HashMap<u32, (f64, u32)> = HashMap::new();
+    // Ordered maps: what is still open at the end is written in a fixed
+    // order, so the same records always give the same bytes.
+    let mut job_start: BTreeMap<u64, (f64, u32)> = BTreeMap::new();
+    let mut on_core: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
     for record in records {
         let ts = record.t.as_micros_f64();
         match &record.event {
@@ -44,16 +46,17 @@ pub fn to_chrome_trace(records: &[TraceRecord]) -> Value {
                 "ph": "X", "pid": PID, "tid": REACTOR_THREAD, "ts": ts, "dur": *dur as f64 / 1e3,
                 "name": name, "cat": "call", "args": {"source": source, "id": id},
             })),
-            TraceEvent::ThreadSpawned { thread, name } => out.push(thread_name(*thread, name)),
+            // The reactor's thread is named above.
+            TraceEvent::ThreadSpawned { thread, name } if *thread != REACTOR_THREAD => {
+                out.push(thread_name(*thread, name))
+            }
+            TraceEvent::ThreadSpawned { .. } => {}
             TraceEvent::JobStarted { job, thread } => {
                 job_start.insert(*job, (ts, *thread));
             }
             TraceEvent::JobFinished { job, thread, ok } => {
                 let (start, _) = job_start.remove(job).unwrap_or((ts, *thread));
-                out.push(json!({
-                    "ph": "X", "pid": PID, "tid": thread, "ts": start, "dur": ts - start,
-                    "name": format!("job {job}"), "cat": "job", "args": {"ok": ok},
-                }));
+                out.push(job_slice(*job, *thread, start, ts, Some(*ok)));
             }
             TraceEvent::ThreadRun { thread, core } => {
                 on_core.insert(*thread, (ts, *core));
@@ -70,8 +73,12 @@ pub fn to_chrome_trace(records: &[TraceRecord]) -> Value {
         }
     }
     let end = records.last().map_or(0.0, |r| r.t.as_micros_f64());
+    // Still running when the records end: open until then.
     for (thread, (start, core)) in on_core {
         out.push(running_slice(thread, core, start, end));
+    }
+    for (job, (start, thread)) in job_start {
+        out.push(job_slice(job, thread, start, end, None));
     }
     json!({ "traceEvents": out, "displayTimeUnit": "ms" })
 }
@@ -83,6 +90,14 @@ pub fn write_chrome_trace(records: &[TraceRecord], out: impl Write) -> io::Resul
 
 fn thread_name(thread: u32, name: &str) -> Value {
     json!({"ph": "M", "pid": PID, "tid": thread, "name": "thread_name", "args": {"name": name}})
+}
+
+/// A job's time on its thread; `ok` is `None` for a job still running at the end.
+fn job_slice(job: u64, thread: u32, start: f64, end: f64, ok: Option<bool>) -> Value {
+    json!({
+        "ph": "X", "pid": PID, "tid": thread, "ts": start, "dur": end - start,
+        "name": format!("job {job}"), "cat": "job", "args": {"ok": ok},
+    })
 }
 
 fn running_slice(thread: u32, core: u32, start: f64, end: f64) -> Value {
@@ -138,5 +153,32 @@ mod tests {
         let cpu = events.iter().find(|e| e["cat"] == "cpu").unwrap();
         assert_eq!((cpu["name"].as_str(), cpu["dur"].as_f64()), (Some("core 1"), Some(20.0)));
         assert!(events.iter().any(|e| e["name"] == "thread_name" && e["args"]["name"] == "pool-1"));
+    }
+
+    #[test]
+    fn what_is_open_at_the_end_closes_in_a_fixed_order() {
+        let at = |us, event| TraceRecord { t: Time::from_micros(us), event };
+        let mut records = vec![at(0, TraceEvent::ThreadSpawned { thread: 0, name: "reactor".into() })];
+        for thread in (1..=12).rev() {
+            records.push(at(1, TraceEvent::ThreadRun { thread, core: thread % 4 }));
+            records.push(at(2, TraceEvent::JobStarted { job: u64::from(thread) * 10, thread }));
+        }
+        records.push(at(9, TraceEvent::TurnEnd { turn: 1 }));
+        let doc = to_chrome_trace(&records);
+        let events = doc["traceEvents"].as_array().unwrap();
+        let open: Vec<(&str, u64)> = events
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .map(|e| (e["cat"].as_str().unwrap(), e["tid"].as_u64().unwrap()))
+            .collect();
+        let mut expected: Vec<(&str, u64)> = (1..=12).map(|t| ("cpu", t)).collect();
+        expected.extend((1..=12).map(|t| ("job", t)));
+        assert_eq!(open, expected, "cores by thread, then jobs by id, each open until the end");
+        assert!(events
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .all(|e| e["ts"].as_f64().unwrap() + e["dur"].as_f64().unwrap() == 9.0));
+        let reactor_names = events.iter().filter(|e| e["name"] == "thread_name" && e["tid"] == 0).count();
+        assert_eq!(reactor_names, 1, "the reactor's thread is named once");
     }
 }
