@@ -248,22 +248,32 @@ fn serve(args: ServeArgs) -> ExitCode {
         let _ = writeln!(stdout, "tcp line echo listening on {bound}");
     }
     let gateway = match (http, link) {
-        (Some(addr), Some(link)) => match Gateway::start(args.gateway_config(addr), link) {
-            Ok(gateway) => {
-                let at = gateway.local_addr();
-                let _ = writeln!(stdout, "http gateway listening on http://{at}");
-                let _ = writeln!(stdout, "  playground  http://{at}/");
-                let _ = writeln!(stdout, "  websockets  ws://{at}/ws (echo)  ws://{at}/ws/chat  ws://{at}/ws/trace");
-                let _ = writeln!(stdout, "  health      http://{at}/healthz  http://{at}/metrics");
-                Some(gateway)
+        (Some(addr), Some(link)) => {
+            let config = args.gateway_config(addr);
+            let page = page_problem(&config.www);
+            match Gateway::start(config, link) {
+                Ok(gateway) => {
+                    let at = gateway.local_addr();
+                    let _ = writeln!(stdout, "http gateway listening on http://{at}");
+                    match page {
+                        None => {
+                            let _ = writeln!(stdout, "  playground  http://{at}/");
+                        }
+                        Some(problem) => eprintln!("twine: warning: {problem}"),
+                    }
+                    let _ =
+                        writeln!(stdout, "  websockets  ws://{at}/ws (echo)  ws://{at}/ws/chat  ws://{at}/ws/trace");
+                    let _ = writeln!(stdout, "  health      http://{at}/healthz  http://{at}/metrics");
+                    Some(gateway)
+                }
+                Err(e) => {
+                    eprintln!("twine: http gateway: {e}{}", in_use_hint(&e, "--http"));
+                    server.shutdown();
+                    server.join();
+                    return ExitCode::FAILURE;
+                }
             }
-            Err(e) => {
-                eprintln!("twine: http gateway: {e}{}", in_use_hint(&e, "--http"));
-                server.shutdown();
-                server.join();
-                return ExitCode::FAILURE;
-            }
-        },
+        }
         _ => None,
     };
     let _ = stdout.flush();
@@ -280,6 +290,20 @@ fn serve(args: ServeArgs) -> ExitCode {
         report.aborted_connections, report.cancelled_jobs, report.threads_left_running
     );
     ExitCode::SUCCESS
+}
+
+/// Why the playground cannot be served from `www`, if it cannot.
+fn page_problem(www: &std::path::Path) -> Option<String> {
+    if !www.join("index.html").is_file() {
+        Some(format!("no playground: {} has no index.html (--www names the directory)", www.display()))
+    } else if !www.join("pkg").join("twine_web.js").is_file() {
+        Some(format!(
+            "the playground will not run: {} is missing its generated wasm (`cargo xtask serve` builds it)",
+            www.display()
+        ))
+    } else {
+        None
+    }
 }
 
 /// What to do about a port another process holds.

@@ -70,6 +70,9 @@ impl Setup<'_> {
     /// Twisted's `listenTCP`, bound at once.
     pub fn listen_tcp(&mut self, addr: SocketAddr, factory: impl Factory) -> std::io::Result<SocketAddr> {
         let port = self.driver.reactor.listen_tcp(addr, factory);
+        // A listener nobody waits on logs its failure; the caller gets this
+        // one as the error below, so wait on it (and let the wait end quietly).
+        port.when_listening().add_errback(move |_| addr);
         self.driver.apply_effects();
         match port.address() {
             Some(bound) => Ok(bound),
