@@ -47,6 +47,14 @@ fn a_file_with_a_variant_and_a_trace() {
     assert!(ok);
     let jsonl = std::fs::read_to_string(&trace).unwrap();
     assert!(jsonl.starts_with(r#"{"schema":"twine-trace","version":1}"#));
+
+    // Without --format, the file's extension decides.
+    let lines = dir.join("trace.jsonl");
+    assert!(twine_sim(&["sleeping-threads", "--trace", lines.to_str().unwrap()]).0);
+    assert!(std::fs::read_to_string(&lines).unwrap().starts_with(r#"{"schema":"twine-trace""#));
+    assert!(twine_sim(&["sleeping-threads", "--trace", trace.to_str().unwrap()]).0);
+    let chrome: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert!(chrome["traceEvents"].is_array());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -63,6 +71,8 @@ fn bad_input_is_refused_with_the_reason() {
     assert!(!ok && stderr.contains("--list"), "{stderr}");
     let (ok, _, stderr) = twine_sim(&[file.to_str().unwrap(), "--variant", "x"]);
     assert!(!ok && stderr.contains("no variant `x`"), "{stderr}");
+    let (ok, _, stderr) = twine_sim(&["echo-blocking/nope"]);
+    assert!(!ok && stderr.contains("no variant `nope` (it has: blocking, deferred)"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
     let (ok, stdout, _) = twine_sim(&["--list"]);
     assert!(ok && stdout.lines().filter(|l| !l.starts_with(' ')).count() == presets::all().len());

@@ -1,7 +1,7 @@
 //! `twine-sim`: runs a playground scenario natively and prints what happened.
 //!
 //! ```text
-//! twine-sim SCENARIO [--variant V] [--seed N] [--metrics] [--trace FILE --format chrome|jsonl]
+//! twine-sim SCENARIO [--variant V] [--seed N] [--metrics] [--trace FILE [--format chrome|jsonl]]
 //! twine-sim --list
 //! ```
 //!
@@ -36,9 +36,9 @@ struct Args {
     #[arg(long)]
     metrics: bool,
     /// Write the trace to this file.
-    #[arg(long, requires = "format")]
+    #[arg(long)]
     trace: Option<PathBuf>,
-    /// The trace's format.
+    /// The trace's format (default: jsonl for a `.jsonl` file, chrome otherwise).
     #[arg(long, value_enum, requires = "trace")]
     format: Option<Format>,
     /// List the presets and their variants.
@@ -87,6 +87,12 @@ fn load(args: &Args) -> Result<Scenario, String> {
         let variant = args.variant.as_deref().or(variant);
         return preset.scenario(variant).map_err(|e| format!("preset {spec}: {e}"));
     }
+    if let Some((name, variant)) = spec.split_once('/') {
+        // A preset's name with a variant it does not have (and no such file).
+        if let (Some(preset), false) = (presets::find(name), std::path::Path::new(spec).exists()) {
+            return preset.scenario(Some(variant)).map_err(|e| e.to_string());
+        }
+    }
     let text = fs::read_to_string(spec)
         .map_err(|e| format!("cannot read {spec}: {e} (not a preset either; `twine-sim --list` shows the presets)"))?;
     let text = match &args.variant {
@@ -110,7 +116,9 @@ fn run(args: &Args) -> Result<String, String> {
     sim.run();
     let wall = started.elapsed();
     let metrics = sim.metrics();
-    if let (Some(path), Some(format)) = (&args.trace, args.format) {
+    if let Some(path) = &args.trace {
+        let jsonl_file = path.extension().is_some_and(|e| e == "jsonl");
+        let format = args.format.unwrap_or(if jsonl_file { Format::Jsonl } else { Format::Chrome });
         let text = match format {
             Format::Chrome => sim.chrome_trace().to_string(),
             Format::Jsonl => sim.jsonl(),
