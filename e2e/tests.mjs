@@ -269,6 +269,26 @@ export const tests = [
   },
 
   {
+    name: 'a shared scenario of its own tells no preset\'s story',
+    async fn({ page, url, context }) {
+      await open(page, url);
+      const json = JSON.stringify({ machine: { cores: 2 }, threads: [{ name: 'solo', steps: [{ cpu: 5 }, { print: 'done' }] }] });
+      const hash = await page.evaluate(async (text) => {
+        const share = await import('/js/share.js');
+        return `#scenario=${await share.encodeScenario(text)}`;
+      }, json);
+      const other = await context.newPage();
+      await open(other, url, hash);
+      await other.waitForFunction(() => document.body.dataset.state === 'ready');
+      assert.equal(await other.textContent('#title'), 'Your scenario');
+      assert.match(await other.textContent('#explanation'), /not one of the presets/);
+      assert.equal(JSON.parse(await other.inputValue('.ed-text')).threads[0].name, 'solo');
+      assert.deepEqual(await other.evaluate(() => window.twine.run.metrics.output.map((o) => o.text)), ['done']);
+      await other.close();
+    },
+  },
+
+  {
     name: 'a bad edit shows the error at its field',
     async fn({ page, url }) {
       await open(page, url);

@@ -52,11 +52,15 @@ function toast(text) {
 // ---------------------------------------------------------------- presets
 
 function showExplanation(spec, edited) {
-  const d = findPreset(app.presets, spec);
+  const d = spec ? findPreset(app.presets, spec) : null;
   $('#title').textContent = d ? d.preset.title : 'Your scenario';
   $('#variant-title').textContent = d?.variant ? d.variant.title : '';
   $('#variant-title').hidden = !d?.variant;
-  const text = d?.variant?.explanation ? `${d.preset.explanation}\n\n${d.variant.explanation}` : d?.preset.explanation || '';
+  const text = !d
+    ? 'A scenario of its own, not one of the presets: its JSON is below. Run it, or pick a preset above (Reset goes back to the one shown there).'
+    : d.variant?.explanation
+      ? `${d.preset.explanation}\n\n${d.variant.explanation}`
+      : d.preset.explanation || '';
   $('#explanation').innerHTML = text
     .split('\n\n')
     .map((para) => `<p>${escapeHtml(para).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`)
@@ -438,11 +442,12 @@ async function applyHash() {
     try {
       const json = await decodeScenario(h.scenario);
       const doc = safeParse(json);
-      const spec = validSpec(doc?.name) || validSpec(app.spec) || validSpec(app.presets[0].name);
-      loadPreset(spec, { seed: h.seed });
+      const own = validSpec(doc?.name);
+      // The picker keeps a preset to reset to; the story told is the scenario's own.
+      loadPreset(own || validSpec(app.spec) || validSpec(app.presets[0].name), { seed: h.seed });
       editor.value = json;
       knobs.sync(doc, app.seed);
-      showExplanation(spec, json !== app.presetJson);
+      showExplanation(own, json !== app.presetJson);
       loaded = true;
     } catch (e) {
       toast('That link holds a scenario this page cannot read.');
