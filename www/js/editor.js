@@ -12,15 +12,16 @@ export class ScenarioEditor {
     this.root = root;
     this.opts = opts;
     root.classList.add('editor');
+    // The error sits above the text: below it, it fell off a short screen.
     root.innerHTML = `
+      <div class="ed-error" role="alert" hidden></div>
       <div class="ed-body">
         <div class="ed-gutter" aria-hidden="true"><div class="ed-lines"></div></div>
         <div class="ed-main">
           <div class="ed-band" hidden></div>
           <textarea class="ed-text" spellcheck="false" wrap="off" autocomplete="off" autocapitalize="off" aria-label="Scenario JSON"></textarea>
         </div>
-      </div>
-      <div class="ed-error" role="alert" hidden></div>`;
+      </div>`;
     this.text = root.querySelector('.ed-text');
     this.lines = root.querySelector('.ed-lines');
     this.band = root.querySelector('.ed-band');
@@ -83,8 +84,9 @@ export class ScenarioEditor {
     const loc = locateField(this.text.value, err.field, err.reason || err.message);
     this.error = { ...err, loc };
     this.root.classList.add('has-error');
-    const where = loc ? `line ${loc.firstLine}${loc.lastLine > loc.firstLine ? `–${loc.lastLine}` : ''}` : '';
     const reason = err.reason || err.message;
+    // A JSON syntax error already says where (`at line 3 column 7`).
+    const where = loc && !/\bline \d+/.test(reason) ? `line ${loc.firstLine}${loc.lastLine > loc.firstLine ? `–${loc.lastLine}` : ''}` : '';
     this.errorBox.innerHTML = `${err.field ? `<code class="ed-field">${escapeHtml(err.field)}</code> ` : '<b>JSON</b> '}<span class="ed-reason">${escapeHtml(reason)}</span>${where ? ` <span class="ed-where">${where}</span>` : ''}`;
     this.errorBox.dataset.field = err.field || '';
     this.errorBox.hidden = false;

@@ -15,6 +15,8 @@ export function fmtMs(ms, digits = 3) {
 export function trim(n, digits = 3) {
   if (!Number.isFinite(n)) return String(n);
   const a = Math.abs(n);
+  // Below 1, significant digits: 0.00098, not 0.
+  if (a > 0 && a < 1) return String(Number(n.toPrecision(digits)));
   const decimals = a >= 100 ? Math.max(0, digits - 3) : a >= 10 ? Math.max(0, digits - 2) : Math.max(0, digits - 1);
   return String(Number(n.toFixed(Math.min(decimals, 6))));
 }

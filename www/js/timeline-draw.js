@@ -138,10 +138,28 @@ export function drawFrame(tl) {
   drawSelection(tl);
   ctx.restore();
   drawLaneLabels(tl);
+  drawScrollbar(tl);
   ctx.restore();
 }
 
-/** Lane heights that fill the canvas: stretched when there are few lanes, squeezed (down to a floor) when many. */
+/** When the lanes are taller than the canvas: where the view is, at the right edge. */
+function drawScrollbar(tl) {
+  const view = tl.h - AXIS_H;
+  if (tl.contentH <= view + 4) return;
+  const ctx = tl.ctx;
+  const thumb = Math.max(24, (view / tl.contentH) * view);
+  const y = AXIS_H + (tl.scrollY / (tl.contentH - view + 4)) * (view - thumb);
+  ctx.fillStyle = 'rgba(28, 32, 36, 0.28)';
+  ctx.beginPath();
+  ctx.roundRect(tl.w - 6, y + 1, 4, thumb - 2, 2);
+  ctx.fill();
+}
+
+/**
+ * Lane heights that fill the canvas: stretched when there are few lanes,
+ * squeezed when many, but never below a readable floor: past that the lanes
+ * scroll (wheel or drag over the labels).
+ */
 function laneHeights(tl, lanes) {
   const compact = !!tl.opts.compact;
   const base = lanes.map((l) => {
@@ -158,7 +176,7 @@ function laneHeights(tl, lanes) {
   });
   if (flex === 0) return base;
   const k = Math.max(0.45, Math.min(1.7, (avail - fixed) / flex));
-  const floor = (l) => (l.group === G.REACTOR ? 30 : l.group === G.CORE ? 7 : 11);
+  const floor = (l) => (l.group === G.REACTOR ? 30 : l.group === G.CORE ? 11 : 14);
   const cap = (l) => (l.group === G.CORE ? 18 : l.group === G.REACTOR ? 64 : 40);
   return lanes.map((l, i) => (flexible(l) ? Math.round(Math.min(cap(l), Math.max(floor(l), base[i] * k))) : base[i]));
 }
@@ -183,8 +201,11 @@ function drawAxis(tl) {
     ctx.fillRect(x, AXIS_H - 6, 1, 6);
     ctx.fillStyle = '#f0f1f4';
     ctx.fillRect(x, AXIS_H, 1, tl.h - AXIS_H);
+    const label = fmtMs(Math.abs(t) < step / 1e6 ? 0 : t, 4);
+    // A label that would run off the right edge is left out, not cut.
+    if (x + 3 + ctx.measureText(label).width > tl.w) continue;
     ctx.fillStyle = '#60646c';
-    ctx.fillText(fmtMs(Math.abs(t) < step / 1e6 ? 0 : t, 4), x + 3, AXIS_H / 2);
+    ctx.fillText(label, x + 3, AXIS_H / 2);
   }
 }
 

@@ -23,7 +23,7 @@ export class Timeline {
     this.selected = -1;
     this.following = !!opts.follow;
     this.followWindow = 5000;
-    this.labelW = opts.compact ? 78 : 104;
+    this.labelW = opts.compact ? 92 : 104;
     this.frame = 0; // the requested animation frame, if any
     this.layout = [];
     this.latencyScale = 1;
@@ -72,6 +72,7 @@ export class Timeline {
   setModel(model, { keepView = false } = {}) {
     this.model = model;
     this.selected = -1;
+    this.hideTooltip(); // it described the old run
     if (model) {
       const lat = [];
       const clients = model.lanes.get('clients');
