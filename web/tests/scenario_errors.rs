@@ -29,6 +29,9 @@ const CASES: &[(&str, &str, &str)] = &[
     (r#"{"main": [{"cpu": "ten"}]}"#, "main[0].cpu", "invalid type"),
     (r#"{"main": [{"lock": {"name": "l", "stesp": []}}]}"#, "main[0].lock.stesp", "unknown field"),
     (r#"{"main": [{"lock": {"name": "l"}}]}"#, "main[0].lock", "missing field `steps`"),
+    (r#"{"main": [{"lock": "l"}]}"#, "main[0].lock", r#"expected an object {"name": ..., "steps": [...]}"#),
+    (r#"{"main": [{"repeat": 3}]}"#, "main[0].repeat", r#"expected an object {"times": ..., "steps": [...]}"#),
+    (r#"[{"machine": {}}]"#, "", "a JSON object ({...}), not an array"),
     (r#"{"threads": [{"steps": []}]}"#, "threads[0]", "missing field `name`"),
     (r#"{"clients": {"sometimes": {}}}"#, "clients", "unknown variant `sometimes`"),
     (
@@ -47,7 +50,7 @@ const CASES: &[(&str, &str, &str)] = &[
     (r#"{"duration_ms": 0}"#, "duration_ms", "above 0"),
     (r#"{"max_events": 5}"#, "max_events", "at least 100"),
     (r#"{"main": [{"cpu": -3}]}"#, "main[0].cpu", "milliseconds"),
-    (r#"{"main": [{"sleep": 1e300}]}"#, "main[0].sleep", "milliseconds"),
+    (r#"{"main": [{"sleep": 1e300}]}"#, "main[0].sleep", "milliseconds between 0 and 1000000000 (got 1e300)"),
     (r#"{"main": [{"call_later": {"ms": -1, "steps": []}}]}"#, "main[0].call_later.ms", "milliseconds"),
     (r#"{"main": [{"repeat": {"times": 20000000, "steps": []}}]}"#, "main[0].repeat.times", "at most"),
     (r#"{"main": [{"looping_call": {"interval_ms": 0, "steps": []}}]}"#, "main[0].looping_call.interval_ms", "above 0"),

@@ -49,11 +49,11 @@ export class LiveView {
       </section>
       <div class="live-grid">
         <section class="panel">
-          <div class="panel-head"><h3>Echo <small>/ws · LatencyProbe in wasm</small></h3><span class="muted small" id="echo-summary"></span></div>
+          <div class="panel-head"><h3>Echo <small>/ws · LatencyProbe in wasm</small></h3><span class="muted small" id="echo-summary" title="Round trips as the page's own reactor sees them: from the send to when the page gets to the reply. The page's work in between counts too (drawing after a key press, a busy tab), as a loop's lag does in any reactor."></span></div>
           <form class="live-form" id="echo-form">
             <input data-testid="echo-input" id="echo-input" placeholder="Type a message and press Enter" autocomplete="off" disabled>
             <button class="btn" disabled>Send</button>
-            <button type="button" class="btn ghost" id="echo-burst" disabled title="Send 50 probes at once">Send 50</button>
+            <button type="button" class="btn ghost" id="echo-burst" disabled title="Send 50 probes at once (the first three are listed; the summary counts all)">Send 50</button>
           </form>
           <ol data-testid="echo-output" class="echo-out" id="echo-output"></ol>
         </section>

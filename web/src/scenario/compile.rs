@@ -50,7 +50,7 @@ pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
     if !m.counter_op_ns.is_finite() || !(0.0..=1e9).contains(&m.counter_op_ns) {
         return Err(ScenarioError::new(
             "machine.counter_op_ns",
-            format!("must be a number of nanoseconds between 0 and 1e9 (got {})", m.counter_op_ns),
+            format!("must be a number of nanoseconds between 0 and 1e9 (got {})", shown(m.counter_op_ns)),
         ));
     }
     let machine = MachineDef {
@@ -68,7 +68,7 @@ pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
     }
     let jitter = spec.jitter.unwrap_or(0.0);
     if !(0.0..1.0).contains(&jitter) {
-        return Err(ScenarioError::new("jitter", format!("must be at least 0 and below 1 (got {jitter})")));
+        return Err(ScenarioError::new("jitter", format!("must be at least 0 and below 1 (got {})", shown(jitter))));
     }
     let duration = match spec.duration_ms {
         Some(ms) => positive_ms("duration_ms", ms)?,
@@ -158,7 +158,7 @@ fn compile_clients(clients: &ClientsSpec) -> Result<ClientsDef> {
             if !o.rate_per_s.is_finite() || o.rate_per_s <= 0.0 || o.rate_per_s > 1e6 {
                 return Err(ScenarioError::new(
                     "clients.open.rate_per_s",
-                    format!("must be above 0 and at most 1000000 requests per second (got {})", o.rate_per_s),
+                    format!("must be above 0 and at most 1000000 requests per second (got {})", shown(o.rate_per_s)),
                 ));
             }
             let connections = o.connections.unwrap_or(1);
@@ -207,12 +207,21 @@ fn check_requests(path: &str, requests: Option<u64>) -> Result<()> {
     }
 }
 
+/// A number as the user would write it: `1e300`, not three hundred digits.
+fn shown(value: f64) -> String {
+    if value != 0.0 && !(1e-6..1e15).contains(&value.abs()) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
 /// Milliseconds to nanoseconds, checking the value is a sane duration.
 fn ms(path: &str, value: f64) -> Result<u64> {
     if !value.is_finite() || !(0.0..=MAX_MS).contains(&value) {
         return Err(ScenarioError::new(
             path,
-            format!("must be a number of milliseconds between 0 and {MAX_MS} (got {value})"),
+            format!("must be a number of milliseconds between 0 and {MAX_MS} (got {})", shown(value)),
         ));
     }
     Ok((value * 1e6).round() as u64)

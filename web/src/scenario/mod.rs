@@ -119,6 +119,11 @@ pub struct Scenario {
 impl Scenario {
     /// Parses and checks a scenario.
     pub fn from_json(json: &str) -> Result<Scenario, ScenarioError> {
+        // serde would also read a struct from an array, and then complain
+        // about its first element.
+        if json.trim_start().starts_with('[') {
+            return Err(ScenarioError::new("", "a scenario is a JSON object ({...}), not an array"));
+        }
         let mut de = serde_json::Deserializer::from_str(json);
         let spec: ScenarioSpec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             // A key serde never finished reading shows as `?`: name its parent.

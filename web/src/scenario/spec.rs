@@ -262,7 +262,7 @@ pub enum Step {
 
 /// `{"lock": {"name": .., "steps": [..]}}`
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an object {\"name\": ..., \"steps\": [...]}")]
 pub struct LockStep {
     /// The lock's name; equal names are the same lock.
     pub name: String,
@@ -272,7 +272,7 @@ pub struct LockStep {
 
 /// `{"repeat": {"times": .., "steps": [..]}}`
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an object {\"times\": ..., \"steps\": [...]}")]
 pub struct RepeatStep {
     /// How many times (up to 10 000 000).
     pub times: u32,
@@ -282,7 +282,7 @@ pub struct RepeatStep {
 
 /// `{"call_later": {"ms": .., "steps": [..]}}`
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an object {\"ms\": ..., \"steps\": [...]}")]
 pub struct CallLaterStep {
     /// The delay.
     pub ms: f64,
@@ -292,7 +292,7 @@ pub struct CallLaterStep {
 
 /// `{"looping_call": {"interval_ms": .., "now": .., "count": .., "steps": [..]}}`
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an object {\"interval_ms\": ..., \"steps\": [...]}")]
 pub struct LoopingCallStep {
     /// The interval.
     pub interval_ms: f64,
