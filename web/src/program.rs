@@ -109,7 +109,19 @@ impl Text {
                 Piece::Lit(s) => out.push_str(s),
                 Piece::Thread => out.push_str(env.thread),
                 Piece::Time => {
-                    let _ = write!(out, "{:.3}", env.time_ns as f64 / 1e9);
+                    // Milliseconds' precision, down to microseconds under
+                    // 10 ms (where "0.000" would hide what happened).
+                    let secs = env.time_ns as f64 / 1e9;
+                    if secs >= 0.01 {
+                        let _ = write!(out, "{secs:.3}");
+                    } else {
+                        // Six decimals, trailing zeros dropped down to three: 0.00005, 0.005, 0.000.
+                        let mut text = format!("{secs:.6}");
+                        while text.len() > "0.000".len() && text.ends_with('0') {
+                            text.pop();
+                        }
+                        out.push_str(&text);
+                    }
                 }
                 Piece::Error => out.push_str(env.error.unwrap_or("")),
                 Piece::Count => {
@@ -185,4 +197,21 @@ pub(crate) struct Program {
     pub counters: Vec<Arc<str>>,
     pub locks: Vec<Arc<str>>,
     pub loops: Vec<LoopDef>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_shows_microseconds_only_where_milliseconds_would_hide_them() {
+        let text = Text(vec![Piece::Time].into());
+        let at = |time_ns| text.render(&TextEnv { thread: "t", time_ns, error: None, count: 0, counter: &|_| 0 });
+        assert_eq!(at(0), "0.000");
+        assert_eq!(at(50_000), "0.00005");
+        assert_eq!(at(5_000_000), "0.005");
+        assert_eq!(at(9_999_999), "0.010"); // six decimals round it up
+        assert_eq!(at(12_500_000), "0.013");
+        assert_eq!(at(1_500_000_000), "1.500");
+    }
 }
