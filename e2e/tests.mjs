@@ -434,6 +434,18 @@ export const tests = [
       assert.equal(await queuesTime(page), t);
       assert.equal(await page.evaluate(() => window.twine.ui.timeline.selected), index);
       assert.ok(await page.$eval(`[data-testid=event-log] .log-row[data-index="${index}"]`, (e) => e.classList.contains('selected')));
+      // Every one of the first rows, including events inside a reactor call that blocks for 20 ms.
+      const off = await page.evaluate(() => {
+        const wrong = [];
+        for (let i = 0; i < 60; i++) {
+          window.twine.ui.log.opts.onPick(i); // what a click on row i does
+          const t = window.twine.run.model.events[i].t / 1e6;
+          const shown = Number(document.querySelector('[data-testid=queues] [data-q-time]').dataset.qTime);
+          if (Math.abs(shown - t) > 1e-9) wrong.push({ i, t, shown });
+        }
+        return wrong;
+      });
+      assert.deepEqual(off, [], 'each row puts the playhead at its own time');
 
       // Keyboard: Space plays and pauses, → steps.
       await page.locator('body').click({ position: { x: 5, y: 790 } });

@@ -357,8 +357,15 @@ function select(index, { seek = true } = {}) {
   timeline.setSelected(index);
   if (seek) {
     pause();
-    placeCursor(cursorAtCount(index + 1));
-    timeline.reveal(e.t / 1e6);
+    const t = e.t / 1e6;
+    const cursor = cursorAtCount(index + 1);
+    // An event inside a reactor call that spends virtual time shows once
+    // the call ends; the playhead still goes to the event's own time.
+    if (cursor.nowMs > t + 1e-9) {
+      cursor.free();
+      seekTo(t);
+    } else placeCursor(cursor);
+    timeline.reveal(t);
   }
 }
 
