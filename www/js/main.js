@@ -329,25 +329,32 @@ function stepBack() {
   pause();
   const count = app.cursor.eventCount;
   if (count === 0) return;
-  // The step before this one: the latest position with fewer events. One
-  // step can show several events, so try earlier counts until one is.
-  let cursor = freshCursor();
-  for (let want = count - 1; want > 0; want--) {
-    const c = cursorAtCount(want);
-    if (c.eventCount < count) {
-      cursor.free();
-      cursor = c;
-      break;
-    }
-    c.free();
-  }
-  placeCursor(cursor);
+  placeCursor(cursorBefore(count));
   const last = app.cursor.eventCount - 1;
   if (last >= 0) select(last, { seek: false });
   else {
     log.setSelected(-1);
     timeline.setSelected(-1);
   }
+}
+
+/**
+ * A cursor at the latest step that shows fewer than `count` events. One
+ * step can show several events, so walk the steps of the last event's
+ * instant (cheap) to find where that step began, then go there.
+ */
+function cursorBefore(count) {
+  const e = app.run.model.events[count - 1];
+  const probe = freshCursor();
+  if (e && e.t > 0) probe.seek((e.t - 1) / 1e6);
+  let before = probe.eventCount;
+  while (before < count && !probe.finished) {
+    probe.step(1);
+    if (probe.eventCount >= count) break;
+    before = probe.eventCount;
+  }
+  probe.free();
+  return before < count ? cursorAtCount(before) : freshCursor();
 }
 
 function select(index, { seek = true } = {}) {
