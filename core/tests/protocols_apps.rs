@@ -399,3 +399,48 @@ fn reconnecting_client_finds_a_server_that_starts_late() {
 fn factory_fn<P: Protocol>(f: impl FnMut() -> P + 'static) -> twine_core::protocol::FnFactory {
     factory(f)
 }
+
+// ---------------------------------------------------------------------------
+// A protocol that panics
+// ---------------------------------------------------------------------------
+
+/// Echoes lines, panics on `panic`, and records why its connection ended.
+struct Fragile(Rc<RefCell<Vec<String>>>);
+
+impl Protocol for Fragile {
+    fn message_received(&mut self, transport: &Transport, message: Message) {
+        if message.as_bytes() == b"panic" {
+            panic!("cannot handle this line");
+        }
+        transport.send(message);
+    }
+    fn connection_lost(&mut self, _: &Transport, reason: &Failure) {
+        self.0.borrow_mut().push(format!("{:?}: {}", reason.kind(), reason.message()));
+    }
+}
+
+#[test]
+fn a_panicking_protocol_drops_its_own_connection_with_the_panic_as_reason_and_the_others_carry_on() {
+    let memory = MemoryReactor::new();
+    let lost = Rc::new(RefCell::new(Vec::new()));
+    let l = lost.clone();
+    let port = memory.reactor().listen_tcp(addr("127.0.0.1:0"), factory(move || LineReceiver::new(Fragile(l.clone()))));
+    let bad = memory.accept(&port).unwrap();
+    let good = memory.accept(&port).unwrap();
+    memory.deliver(bad, b"a\r\npanic\r\nb\r\n");
+    memory.deliver(good, b"fine\r\n");
+    memory.settle();
+    // The line before the panic was answered; the one after it never is.
+    assert_eq!(memory.written(bad), b"a\r\n");
+    assert_eq!(memory.close_requested(bad), Some(CloseRequest::Abort));
+    assert!(memory.is_closed(bad));
+    // The protocol hears why: the panic, not the abort it caused.
+    assert_eq!(*lost.borrow(), ["Panicked: cannot handle this line"]);
+    assert_eq!(memory.reactor().stats().panics, 1);
+    // The other client is untouched.
+    assert_eq!(memory.written(good), b"fine\r\n");
+    assert!(!memory.is_closed(good));
+    memory.deliver(good, b"still here\r\n");
+    assert_eq!(memory.written(good), b"fine\r\nstill here\r\n");
+    assert_eq!(memory.reactor().connections(), [good]);
+}

@@ -169,8 +169,15 @@ impl Reactor {
     // Running calls
     // ------------------------------------------------------------------
 
-    /// Runs one call: catches a panic, times it when a clock is lent, traces it.
-    pub(crate) fn run_call(&self, source: CallSource, id: u64, name: impl Into<Cow<'static, str>>, f: impl FnOnce()) {
+    /// Runs one call: catches a panic, times it when a clock is lent, traces
+    /// it. Returns the panic, as a Failure, when there was one.
+    pub(crate) fn run_call(
+        &self,
+        source: CallSource,
+        id: u64,
+        name: impl Into<Cow<'static, str>>,
+        f: impl FnOnce(),
+    ) -> Option<Failure> {
         let name = name.into();
         let counters = &self.inner.counters;
         counters.calls.set(counters.calls.get() + 1);
@@ -190,12 +197,13 @@ impl Reactor {
         self.inner.call_depth.set(depth + 1);
         let outcome = catch_unwind(AssertUnwindSafe(f));
         self.inner.call_depth.set(depth);
-        if let Err(payload) = outcome {
+        let panicked = outcome.err().map(|payload| {
             counters.panics.set(counters.panics.get() + 1);
             let failure = Failure::from_panic(payload);
             tracing::error!(callback = %name, "callback panicked: {}", failure.message());
             self.emit(|| TraceEvent::CallbackPanicked { name: name.clone(), message: failure.message().to_owned() });
-        }
+            failure
+        });
         let end = if timed { self.seconds() } else { start };
         if timed && !nested && self.inner.chaining.get() {
             self.inner.chained_start.set(Some(end));
@@ -208,5 +216,6 @@ impl Reactor {
         if self.inner.tracing.get() {
             self.emit_at(start, TraceEvent::Call { source, id, name, dur: dur.as_nanos() as u64 });
         }
+        panicked
     }
 }

@@ -94,6 +94,9 @@ struct Conn {
     protocol: Rc<RefCell<Box<dyn Protocol>>>,
     transport: Transport,
     connector: Option<Connector>,
+    /// Why the reactor itself dropped the connection (its protocol
+    /// panicked): what `connection_lost` hears instead of the driver's reason.
+    dropped_for: Option<Failure>,
 }
 
 /// Keep at most this many spare write buffers, each at most this big.
@@ -210,7 +213,7 @@ impl Reactor {
     ) {
         let transport = Transport::new(id, self.downgrade(), kind, peer, local);
         let protocol = Rc::new(RefCell::new(protocol));
-        self.inner.io.borrow_mut().conns.insert(id, Conn { protocol, transport, connector });
+        self.inner.io.borrow_mut().conns.insert(id, Conn { protocol, transport, connector, dropped_for: None });
         self.emit(|| TraceEvent::ConnectionMade { conn: id.0, peer: peer.to_string() });
         self.dispatch(id, "connection_made", |p, t| p.connection_made(t));
     }
@@ -255,6 +258,7 @@ impl Reactor {
     pub fn handle_closed(&self, now: Time, conn: ConnectionId, reason: Failure) {
         self.set_now(now);
         let Some(entry) = self.inner.io.borrow_mut().conns.remove(&conn) else { return };
+        let reason = entry.dropped_for.clone().unwrap_or(reason);
         entry.transport.conn.state.set(crate::protocol::transport::ConnState::Closed);
         self.emit(|| TraceEvent::ConnectionLost { conn: conn.0, reason: reason.to_string() });
         let transport = entry.transport.clone();
@@ -284,9 +288,18 @@ impl Reactor {
         else {
             return;
         };
-        self.run_call(CallSource::Io, conn.0, name, || match protocol.try_borrow_mut() {
+        let panicked = self.run_call(CallSource::Io, conn.0, name, || match protocol.try_borrow_mut() {
             Ok(mut protocol) => f(&mut **protocol, &transport),
             Err(_) => tracing::error!(?conn, "{name} re-entered a protocol already running; dropped"),
         });
+        // As in Twisted, an exception in a protocol's callback drops that
+        // connection (its state can no longer be trusted); the others carry on.
+        if let Some(failure) = panicked {
+            tracing::warn!(?conn, peer = %transport.peer(), "dropping connection: its protocol panicked in {name}");
+            if let Some(entry) = self.inner.io.borrow_mut().conns.get_mut(&conn) {
+                entry.dropped_for.get_or_insert(failure);
+            }
+            transport.abort_connection();
+        }
     }
 }
