@@ -34,7 +34,9 @@ pub struct Config {
     /// Callbacks slower than this are logged and counted (asyncio's debug mode uses 100 ms).
     pub slow_call_threshold: Duration,
     /// How long a graceful shutdown waits for connections to flush and jobs
-    /// to finish before it aborts them.
+    /// to finish. Then connections are aborted, and every unfinished job's
+    /// Deferred fails with `Cancelled` (a job already running on a thread
+    /// cannot be interrupted; its result, if it comes, is dropped).
     pub shutdown_grace: Duration,
     /// How long the stopped reactor waits for pool threads still inside a job.
     pub join_timeout: Duration,

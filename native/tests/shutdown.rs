@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{wait_until, TwineProcess};
+use twine_core::defer::FailureKind;
 use twine_core::threads::defer_to_thread;
 use twine_native::{Config, ReactorThread};
 
@@ -123,21 +124,27 @@ fn shutdown_lets_running_jobs_finish_joins_the_pool_and_leaves_no_thread() {
         twine_threads()
     );
 
-    // A job that outlives the grace period: the reactor still stops on time
-    // and says a thread was left running.
+    // A job that outlives the grace period: the reactor still stops on time,
+    // the job's Deferred hears Cancelled instead of waiting forever, and the
+    // report says a thread was left running.
     let config = Config {
         shutdown_grace: Duration::from_millis(200),
         join_timeout: Duration::from_millis(200),
         ..Config::default()
     };
     let (server, ()) = ReactorThread::spawn(config, |_| Ok(())).unwrap();
-    server.handle().call_from_thread(|reactor| {
-        drop(defer_to_thread(reactor, || std::thread::sleep(Duration::from_secs(3))));
+    let heard = Arc::new(std::sync::Mutex::new(None));
+    let h = heard.clone();
+    server.handle().call_from_thread(move |reactor| {
+        defer_to_thread(reactor, || std::thread::sleep(Duration::from_secs(3))).add_errback(move |failure| {
+            *h.lock().unwrap() = Some(failure.kind());
+        });
     });
     assert!(wait_until(Duration::from_secs(5), || server.metrics().snapshot().pool_busy > 0));
     let asked = Instant::now();
     server.shutdown();
     let report = server.join();
     assert!(asked.elapsed() < Duration::from_secs(2), "took {:?}", asked.elapsed());
-    assert_eq!(report.threads_left_running, 1, "{report:?}");
+    assert_eq!(*heard.lock().unwrap(), Some(FailureKind::Cancelled));
+    assert_eq!((report.cancelled_jobs, report.threads_left_running), (1, 1), "{report:?}");
 }

@@ -451,7 +451,20 @@ impl<T: 'static> Deferred<T> {
     /// `ResultConsumed` failure. Cancelling the new Deferred cancels this
     /// one, or, once `f` returned a Deferred that has not fired, that one.
     /// When `f` returns a `Result` or a Deferred, name the new type (see
-    /// [`IntoOutcome`]).
+    /// [`IntoOutcome`]). Beware a std `Result<U, E>` left unnamed: it is a
+    /// value like any other, so the new Deferred carries the `Result` and
+    /// its errbacks never see the `Err`. Return `Result<U, Failure>` (`?`
+    /// converts any error) to send errors down the errback path:
+    ///
+    /// ```
+    /// use twine_core::defer::{succeed, Deferred, Failure};
+    ///
+    /// let parsed: Deferred<u32> = succeed("x").then(|s| -> Result<u32, Failure> { Ok(s.parse()?) });
+    /// parsed.add_errback(|f| {
+    ///     assert!(f.message().contains("invalid digit"));
+    ///     0
+    /// });
+    /// ```
     ///
     /// ```
     /// use twine_core::defer::Deferred;

@@ -52,6 +52,13 @@ pub enum Outcome<T: 'static> {
 /// #     n
 /// # });
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "a Deferred<{T}> callback must return {T}, Result<{T}, Failure>, Outcome<{T}> or Deferred<{T}>, not `{Self}`",
+    label = "this returns `{Self}`",
+    note = "an errback that only logs passes the failure on with `Err(failure)`, or recovers with a value",
+    note = "to change the result's type, use `then` (naming the new type: `let d: Deferred<U> = d.then(...)`)",
+    note = "a std Result converts with `?` inside a closure returning Result<{T}, Failure>"
+)]
 pub trait IntoOutcome<T: 'static> {
     /// The outcome this stands for.
     fn into_outcome(self) -> Outcome<T>;

@@ -44,10 +44,27 @@ impl Message {
         self.text
     }
 
-    /// The text, for a text message.
+    /// The text, for a text message. A line cut from a byte stream is a
+    /// binary message (a stream carries bytes): read it with
+    /// [`to_str`](Self::to_str).
     pub fn as_text(&self) -> Option<&str> {
         // Text messages are only built from checked UTF-8.
         self.text.then(|| std::str::from_utf8(&self.data).unwrap_or_default())
+    }
+
+    /// The payload as UTF-8 whatever the message's kind: a WebSocket text
+    /// message, or a line from a [`LineReceiver`](crate::protocols::basic::LineReceiver).
+    /// What a protocol serving both TCP lines and WebSockets reads commands with.
+    ///
+    /// ```
+    /// use twine_core::protocol::Message;
+    ///
+    /// assert_eq!(Message::text("ping").to_str(), Ok("ping"));
+    /// assert_eq!(Message::binary(&b"ping"[..]).to_str(), Ok("ping")); // a line from TCP
+    /// assert!(Message::binary(vec![0xff]).to_str().is_err());
+    /// ```
+    pub fn to_str(&self) -> Result<&str, std::str::Utf8Error> {
+        std::str::from_utf8(&self.data)
     }
 
     /// The payload.

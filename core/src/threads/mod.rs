@@ -317,6 +317,41 @@ impl Reactor {
         self.inner.jobs.borrow().waiting.len()
     }
 
+    /// Gives up on every job whose result has not come back: each one's
+    /// Deferred fails now with `reason`, and a result arriving later is
+    /// dropped. For a driver shutting down that will not wait for a job
+    /// still running on a thread it cannot interrupt. Returns how many.
+    ///
+    /// ```
+    /// use twine_core::defer::{Failure, FailureKind};
+    /// use twine_core::task::Clock;
+    /// use twine_core::threads::{defer_to_thread, ManualPool};
+    ///
+    /// let clock = Clock::new();
+    /// let pool = ManualPool::new();
+    /// clock.reactor().set_thread_pool(pool.clone());
+    /// let d = defer_to_thread(&clock.reactor(), || 42);
+    /// let reason = Failure::new(FailureKind::Cancelled, "shutting down");
+    /// assert_eq!(clock.reactor().abandon_jobs(reason), 1);
+    /// d.add_errback(|f| {
+    ///     assert_eq!(f.kind(), FailureKind::Cancelled);
+    ///     0
+    /// });
+    /// pool.run_all(); // the job ends after all: its result goes nowhere
+    /// clock.pump([std::time::Duration::ZERO]);
+    /// assert_eq!(clock.reactor().jobs_in_flight(), 0);
+    /// ```
+    pub fn abandon_jobs(&self, reason: Failure) -> usize {
+        let mut waiting: Vec<_> = std::mem::take(&mut self.inner.jobs.borrow_mut().waiting).into_iter().collect();
+        waiting.sort_unstable_by_key(|(id, _)| *id);
+        let abandoned = waiting.len();
+        for (id, complete) in waiting {
+            self.emit(|| TraceEvent::JobFinished { job: id, thread: 0, ok: false });
+            complete(Err(reason.clone()));
+        }
+        abandoned
+    }
+
     fn submit_job(&self, options: JobOptions, work: Box<dyn FnOnce() -> JobResult + Send>, completion: Completion) {
         let id = {
             let mut jobs = self.inner.jobs.borrow_mut();

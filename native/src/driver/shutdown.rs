@@ -21,7 +21,9 @@ pub struct ShutdownReport {
     /// Connections still open when the grace period ran out (or the reactor
     /// stopped on its own), closed without flushing.
     pub aborted_connections: usize,
-    /// Pool jobs that were still queued and never ran.
+    /// Pool jobs not finished when the shutdown stopped waiting (queued, or
+    /// still running on a thread): each one's Deferred failed with
+    /// `Cancelled`.
     pub cancelled_jobs: usize,
     /// Pool threads still inside a job when the join timeout ran out; they
     /// end with the process.
@@ -97,9 +99,17 @@ impl Driver {
             let jobs = self.reactor.jobs_in_flight();
             tracing::warn!("shutdown grace period over: aborting {open} connection(s); {jobs} job(s) unfinished");
             self.report.aborted_connections += self.abort_all("the server is shutting down");
-            self.report.cancelled_jobs += self.pool.begin_shutdown();
+            self.cancel_jobs("the server shut down before the job finished");
             let _ = self.reactor.stop();
         }
+    }
+
+    /// Stops the pool taking jobs and fails the Deferred of every job not
+    /// finished, queued or running (a thread cannot be interrupted: its
+    /// result, if it ever comes, is dropped), so no caller waits forever.
+    fn cancel_jobs(&mut self, why: &str) {
+        self.pool.begin_shutdown();
+        self.report.cancelled_jobs += self.reactor.abandon_jobs(Failure::new(FailureKind::Cancelled, why));
     }
 
     /// Closes every connection now, without flushing. Returns how many.
@@ -123,7 +133,7 @@ impl Driver {
         self.close_listeners();
         self.cancel_connects();
         self.report.aborted_connections += self.abort_all("the reactor stopped");
-        self.report.cancelled_jobs += self.pool.begin_shutdown();
+        self.cancel_jobs("the reactor stopped before the job finished");
         let deadline = Instant::now() + self.config.join_timeout;
         let mut events = Events::with_capacity(16);
         loop {
