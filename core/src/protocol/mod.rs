@@ -44,7 +44,54 @@ pub use crate::reactor::{ConnectionId, ConnectionKind, Connector};
 /// A connection's state machine: Twisted's `IProtocol`.
 ///
 /// Every callback gets the connection's [`Transport`]; keep a clone of it to
-/// write later (from a timer or a Deferred callback).
+/// write later (from a timer or a Deferred callback). The transport also
+/// leads to the reactor, for timers: here an idle timeout, Twisted's
+/// `TimeoutMixin`, tested on a [`MemoryReactor`](crate::testing::MemoryReactor)
+/// without waiting:
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_core::protocol::{factory, Message, Protocol, Transport};
+/// use twine_core::protocols::basic::LineReceiver;
+/// use twine_core::reactor::DelayedCall;
+/// use twine_core::testing::MemoryReactor;
+///
+/// const IDLE: Duration = Duration::from_secs(2);
+///
+/// #[derive(Default)]
+/// struct Shout {
+///     idle: Option<DelayedCall>,
+/// }
+///
+/// impl Protocol for Shout {
+///     fn connection_made(&mut self, transport: &Transport) {
+///         let Some(reactor) = transport.reactor() else { return };
+///         let t = transport.clone();
+///         self.idle = Some(reactor.call_later(IDLE, move |_| {
+///             t.send(Message::text("bye"));
+///             t.lose_connection();
+///         }));
+///     }
+///     fn message_received(&mut self, transport: &Transport, message: Message) {
+///         if let Some(idle) = &self.idle {
+///             let _ = idle.reset(IDLE); // heard from: start the wait again
+///         }
+///         let text = message.to_str().unwrap_or("?").to_uppercase();
+///         transport.send(Message::text(text));
+///     }
+/// }
+///
+/// let memory = MemoryReactor::new();
+/// let port = memory.reactor().listen_tcp("127.0.0.1:0".parse().unwrap(), factory(|| LineReceiver::new(Shout::default())));
+/// let client = memory.accept(&port).unwrap();
+/// memory.advance(Duration::from_millis(1500));
+/// memory.deliver(client, b"hello\r\n");
+/// memory.advance(Duration::from_millis(1500)); // 3 s in, 1.5 s idle
+/// assert!(!memory.is_closed(client));
+/// memory.advance(Duration::from_millis(500));
+/// assert_eq!(memory.written(client), b"HELLO\r\nbye\r\n");
+/// assert!(memory.is_closed(client));
+/// ```
 pub trait Protocol: 'static {
     /// The connection is up.
     fn connection_made(&mut self, transport: &Transport) {

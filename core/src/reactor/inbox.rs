@@ -134,6 +134,40 @@ impl ReactorHandle {
     /// Queues `f` to run on the reactor's thread in its next turn, after
     /// everything queued before it (FIFO). Returns `false`, dropping `f`,
     /// when the reactor no longer exists.
+    ///
+    /// `f` must be `Send`, so it cannot capture what lives on the reactor
+    /// thread (a `DeferredQueue`, a protocol's state: they are `Rc`s). Carry
+    /// plain data over and find the reactor-side object from there: a
+    /// connection's transport by its id with [`Reactor::transport`], other
+    /// state through a `thread_local!` that the reactor thread set up (as
+    /// Twisted code reaches module globals from `callFromThread`):
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::time::Duration;
+    /// use twine_core::defer::DeferredQueue;
+    /// use twine_core::task::Clock;
+    ///
+    /// thread_local! {
+    ///     // Made and used only on the reactor's thread.
+    ///     static RESULTS: RefCell<Option<DeferredQueue<u32>>> = const { RefCell::new(None) };
+    /// }
+    ///
+    /// let clock = Clock::new();
+    /// let queue = DeferredQueue::new();
+    /// RESULTS.with(|r| *r.borrow_mut() = Some(queue.clone()));
+    /// let handle = clock.reactor().handle();
+    /// std::thread::spawn(move || {
+    ///     handle.call_from_thread(|_| RESULTS.with(|r| r.borrow().as_ref().unwrap().put(7).unwrap()));
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// clock.advance(Duration::ZERO);
+    /// queue.get().add_callback(|n| {
+    ///     assert_eq!(n, 7);
+    ///     n
+    /// });
+    /// ```
     pub fn call_from_thread(&self, f: impl FnOnce(&Reactor) + Send + 'static) -> bool {
         self.inbox.push(Box::new(f))
     }
