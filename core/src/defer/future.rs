@@ -95,6 +95,10 @@ impl<T: 'static> Future for Deferred<T> {
 /// [`Task`](crate::trace::CallSource::Task) call; many wakes before that
 /// poll cost one poll. A panic in the future becomes a `Panicked` failure.
 ///
+/// A future that uses the reactor itself (timers, `defer_later`) takes a
+/// clone of it, since `ensure_deferred` borrows the one it is given while
+/// `async move` would move it: `let r = reactor.clone(); ensure_deferred(&reactor, async move { ... r ... })`.
+///
 /// Cancelling the returned Deferred follows `inlineCallbacks`: if the future
 /// is waiting on Deferreds (those it polled in its latest poll), they are
 /// cancelled, the future sees `Err(Cancelled)` from its `.await` and may
