@@ -93,6 +93,19 @@ impl Simulation {
                     self.run_burst(tid);
                 }
             }
+            Work::Py { ns, yield_gil } => {
+                if ns == 0 {
+                    if yield_gil {
+                        self.py_yield(tid);
+                    } else {
+                        self.queue_now(tid);
+                    }
+                } else {
+                    let op = BurstOp::Py { yield_gil };
+                    self.threads[tid as usize].work = Some(Burst { left: ns, since: self.now, op, fresh: true });
+                    self.run_burst(tid);
+                }
+            }
             Work::Io(ns) | Work::Sleep(ns) => {
                 let why = if matches!(work, Work::Io(_)) { Block::Io } else { Block::Sleep };
                 let ns = self.jitter(ns);
