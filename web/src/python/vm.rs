@@ -666,10 +666,12 @@ impl Vm<'_> {
                     match f.pop() {
                         Value::Class(c) => Some(c),
                         Value::Type(super::value::TypeId::Object) => None,
-                        other => return Err(self.type_error(&format!(
+                        other => {
+                            return Err(self.type_error(&format!(
                             "a class can only derive from a class (got {}): builtin types cannot be subclassed here",
                             other.type_name()
-                        ))),
+                        )))
+                        }
                     }
                 } else {
                     None
@@ -1066,6 +1068,10 @@ impl Vm<'_> {
                 }
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
+            Value::Native(n) if name == "name" => match &**n {
+                Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
+                _ => Err(self.attr_error(obj, name)),
+            },
             _ => match builtins::method(obj, name) {
                 Some(m) => Ok(Value::builtin(m, Some(obj.clone()))),
                 None => Err(self.attr_error(obj, name)),

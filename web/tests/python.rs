@@ -1,0 +1,269 @@
+//! Python experiments: real programs, asserting what CPython would print.
+
+use twine_web::{EndReason, Scenario, Simulation};
+
+fn run(source: &str, seed: Option<u64>) -> Simulation {
+    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, seed);
+    sim.run();
+    sim
+}
+
+fn output(source: &str) -> Vec<String> {
+    let sim = run(source, None);
+    if let Some(e) = sim.python_error() {
+        panic!("{e}");
+    }
+    sim.metrics().output.iter().map(|l| l.text.clone()).collect()
+}
+
+fn last_number(source: &str, seed: u64) -> i64 {
+    let sim = run(source, Some(seed));
+    sim.metrics().output.last().expect("a line").text.parse().expect("a number")
+}
+
+#[test]
+fn classes_inheritance_super_and_repr() {
+    let out = output(
+        r#"
+class Animal:
+    def __init__(self, name, sound="..."):
+        self.name = name
+        self.sound = sound
+    def speak(self):
+        return f"{self.name} says {self.sound}"
+class Dog(Animal):
+    def __init__(self, name):
+        super().__init__(name, "woof")
+    def __repr__(self):
+        return f"Dog({self.name!r})"
+d = Dog("rex")
+print(d.speak(), d, isinstance(d, Animal))
+"#,
+    );
+    assert_eq!(out, ["rex says woof Dog('rex') True"]);
+}
+
+#[test]
+fn closures_nonlocal_defaults_and_varargs() {
+    let out = output(
+        r#"
+def counter():
+    n = 0
+    def inc(by=1):
+        nonlocal n
+        n += by
+        return n
+    return inc
+c = counter()
+c(); c(5)
+print("count", c())
+def f(*args, **kw):
+    return args, kw
+print(f(1, 2, k=3))
+g = lambda x, y=10: x + y
+print(g(1), g(1, y=2))
+"#,
+    );
+    assert_eq!(out, ["count 7", "((1, 2), {'k': 3})", "11 3"]);
+}
+
+#[test]
+fn comprehensions_builtins_and_dicts() {
+    let out = output(
+        r#"
+xs = [x * x for x in range(10) if x % 2]
+print(xs, sum(xs), len(xs), sorted(xs, reverse=True)[:2])
+d = {"a": 1, "b": 2}
+d["c"] = 3
+for k, v in d.items():
+    print(k, v, end="; ")
+print()
+print({k: v * 2 for k, v in d.items() if v > 1})
+print(max([3, 1, 2]), min(3, 1, 2), abs(-4), list(zip("ab", [1, 2])), list(enumerate("xy")))
+print(sorted(["bb", "a", "ccc"], key=len), str(1.0), repr("a'b"), int("42") + 1, float("2.5"), bool([]))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "[1, 9, 25, 49, 81] 165 5 [81, 49]",
+            "a 1; b 2; c 3; ",
+            "{'b': 4, 'c': 6}",
+            "3 1 4 [('a', 1), ('b', 2)] [(0, 'x'), (1, 'y')]",
+            "['a', 'bb', 'ccc'] 1.0 \"a'b\" 43 2.5 False",
+        ]
+    );
+}
+
+#[test]
+fn formatting_as_python() {
+    let out = output(
+        r#"
+print("%5.2f|%-4d|%s|%r|%x" % (3.14159, 42, "hi", "hi", 255))
+print("{} and {:>6.1f} {:05d}".format("x", 2.25, 42))
+print(f"{1/3:.3f} {10:>4} {'s':<3}| {1234567:,} {0.5:.0%}")
+print(0.1 + 0.2, 1e20, 1/3, 2 ** 10, 7 // -2, -7 % 3)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            " 3.14|42  |hi|'hi'|ff",
+            "x and    2.2 00042",
+            "0.333   10 s  | 1,234,567 50%",
+            "0.30000000000000004 1e+20 0.3333333333333333 1024 -4 2"
+        ]
+    );
+}
+
+#[test]
+fn exceptions_try_except_else_finally() {
+    let out = output(
+        r#"
+class MyError(ValueError):
+    pass
+def check(x):
+    try:
+        if x == 0:
+            raise MyError("zero")
+        r = 10 // x
+    except ValueError as e:
+        print("caught", type(e).__name__, e)
+    else:
+        print("ok", r)
+    finally:
+        print("finally", x)
+check(0)
+check(5)
+try:
+    {}["missing"]
+except KeyError as e:
+    print("KeyError", e)
+try:
+    [][1]
+except (KeyError, IndexError) as e:
+    print(e)
+def early():
+    for i in range(5):
+        try:
+            if i == 2:
+                return i
+        finally:
+            print("leaving", i)
+print(early())
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "caught MyError zero",
+            "finally 0",
+            "ok 2",
+            "finally 5",
+            "KeyError 'missing'",
+            "list index out of range",
+            "leaving 0",
+            "leaving 1",
+            "leaving 2",
+            "2",
+        ]
+    );
+}
+
+#[test]
+fn an_uncaught_exception_fails_the_run_with_its_place() {
+    let sim = run("def f(x):\n    raise ValueError('bad ' + str(x))\n\nf(3)\n", None);
+    let err = sim.python_error().expect("an error");
+    assert!(err.starts_with("test.py:2:5: ValueError: bad 3"), "{err}");
+    assert!(err.ends_with("ValueError: bad 3"), "{err}");
+    assert_eq!(sim.end_reason(), Some(EndReason::Error));
+}
+
+#[test]
+fn int_overflow_raises_overflow_error() {
+    let out = output("try:\n    x = 9223372036854775807 + 1\nexcept OverflowError as e:\n    print('overflow')\n");
+    assert_eq!(out, ["overflow"]);
+}
+
+#[test]
+fn unsupported_constructs_are_refused_at_compile_time() {
+    let err = Scenario::from_python("p.py", "x = 1\nmatch x:\n    case 1: pass\n").unwrap_err();
+    assert_eq!(err.to_string(), "p.py:2:1: `match` is not supported: use if/elif/else");
+    let err = Scenario::from_python("p.py", "def g():\n    yield 1\n").unwrap_err();
+    assert!(err.to_string().starts_with("p.py:2:5: generators"), "{err}");
+}
+
+#[test]
+fn unknown_modules_name_the_ones_that_exist() {
+    let sim = run("import numpy\n", None);
+    let err = sim.python_error().expect("an error");
+    assert!(err.contains("No module named 'numpy' (the modules here: math, random, threading, time, twine)"), "{err}");
+}
+
+#[test]
+fn five_threads_sleeping_half_a_second_finish_at_half_a_second() {
+    let sim = run(
+        r#"
+import threading, time
+def work():
+    time.sleep(0.5)
+    print(threading.current_thread().name, "finished")
+ts = [threading.Thread(target=work, name=f"w{i}") for i in range(5)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("done")
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["w0 finished", "w1 finished", "w2 finished", "w3 finished", "w4 finished", "done"]);
+    assert!(m.output.iter().all(|l| (500.0..500.1).contains(&l.t_ms)), "{:?}", m.output);
+}
+
+const COUNT: &str = r#"
+import threading, twine
+twine.machine(cores=4, gil=GIL)
+counter = 0
+lock = threading.Lock()
+def work():
+    global counter
+    for _ in range(1000):
+        BODY
+ts = [threading.Thread(target=work) for _ in range(10)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(counter)
+"#;
+
+fn count(gil: bool, body: &str, seed: u64) -> i64 {
+    let src = COUNT.replace("GIL", if gil { "True" } else { "False" }).replace("BODY", body);
+    last_number(&src, seed)
+}
+
+#[test]
+fn ten_threads_counting_with_a_lock_reach_ten_thousand() {
+    assert_eq!(count(false, "with lock:\n            counter += 1", 1), 10_000);
+}
+
+#[test]
+fn without_the_gil_and_a_lock_updates_are_lost() {
+    assert!(count(false, "counter += 1", 1) < 10_000);
+}
+
+#[test]
+fn under_the_gil_counter_plus_equals_one_loses_nothing() {
+    for seed in 1..4 {
+        assert_eq!(count(true, "counter += 1", seed), 10_000);
+    }
+}
+
+#[test]
+fn same_seed_same_output() {
+    let src = "import random\nrandom.seed(3)\nprint([random.randint(1, 6) for _ in range(5)], random.random() < 1)\n";
+    assert_eq!(output(src), output(src));
+    assert_eq!(count(false, "counter += 1", 7), count(false, "counter += 1", 7));
+}
