@@ -221,7 +221,7 @@ fn sort(vm: &mut Vm<'_>, items: Vec<Value>, key: Option<Value>, reverse: bool) -
 }
 
 fn extreme(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: &Kw, want: std::cmp::Ordering) -> PyResult<Value> {
-    let items = if args.len() == 1 { vm.to_vec(&args[0])? } else { args };
+    let items = if args.len() == 1 { vm.collect(&args[0])? } else { args };
     let has_default = kw(kwargs, "default");
     let pairs = keyed(vm, items, kw(kwargs, "key"))?;
     let mut best: Option<(Value, Value)> = None;
@@ -297,14 +297,14 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "sum" => {
             arity(vm, name, &args, 1, 2)?;
             let mut total = args.get(1).cloned().unwrap_or(Value::Int(0));
-            for x in vm.to_vec(&args[0])? {
+            for x in vm.collect(&args[0])? {
                 total = ops::binary(vm, super::code::BinOp::Add, &total, &x, false)?;
             }
             total
         }
         "sorted" => {
             arity(vm, name, &args, 1, 1)?;
-            let items = vm.to_vec(&args[0])?;
+            let items = vm.collect(&args[0])?;
             let reverse = kw(&kwargs, "reverse").is_some_and(|r| r.truthy());
             Value::list(sort(vm, items, kw(&kwargs, "key"), reverse)?)
         }
@@ -326,25 +326,25 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Some(s) => int_arg(vm, &s)?,
                 None => 0,
             };
-            let items = vm.to_vec(args.first().unwrap_or(&Value::None))?;
+            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
             let pairs = items.into_iter().enumerate().map(|(i, v)| Value::tuple(vec![Value::Int(start + i as i64), v]));
             iter_of(pairs.collect())
         }
         "zip" => {
-            let lists: Vec<Vec<Value>> = args.iter().map(|a| vm.to_vec(a)).collect::<PyResult<_>>()?;
+            let lists: Vec<Vec<Value>> = args.iter().map(|a| vm.collect(a)).collect::<PyResult<_>>()?;
             let n = lists.iter().map(Vec::len).min().unwrap_or(0);
             iter_of((0..n).map(|i| Value::tuple(lists.iter().map(|l| l[i].clone()).collect())).collect())
         }
         "reversed" => {
             arity(vm, name, &args, 1, 1)?;
-            let mut items = vm.to_vec(&args[0])?;
+            let mut items = vm.collect(&args[0])?;
             items.reverse();
             iter_of(items)
         }
         "map" => {
             arity(vm, name, &args, 2, 2)?;
             let mut out = Vec::new();
-            for x in vm.to_vec(&args[1])? {
+            for x in vm.collect(&args[1])? {
                 out.push(vm.call_nested(args[0].clone(), vec![x])?);
             }
             iter_of(out)
@@ -352,7 +352,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "filter" => {
             arity(vm, name, &args, 2, 2)?;
             let mut out = Vec::new();
-            for x in vm.to_vec(&args[1])? {
+            for x in vm.collect(&args[1])? {
                 let keep = match &args[0] {
                     Value::None => x.truthy(),
                     f => vm.call_nested(f.clone(), vec![x.clone()])?.truthy(),
@@ -363,8 +363,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             iter_of(out)
         }
-        "any" => Value::Bool(vm.to_vec(args.first().unwrap_or(&Value::None))?.iter().any(Value::truthy)),
-        "all" => Value::Bool(vm.to_vec(args.first().unwrap_or(&Value::None))?.iter().all(Value::truthy)),
+        "any" => Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().any(Value::truthy)),
+        "all" => Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().all(Value::truthy)),
         "round" => {
             arity(vm, name, &args, 1, 2)?;
             match (&args[0], args.get(1)) {
@@ -488,7 +488,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "random.choice" => {
             arity(vm, name, &args, 1, 1)?;
-            let items = vm.to_vec(&args[0])?;
+            let items = vm.collect(&args[0])?;
             if items.is_empty() {
                 return Err(vm.rt.error("IndexError", "Cannot choose from an empty sequence"));
             }
@@ -541,7 +541,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             let target = kw(&kwargs, "target").unwrap_or_default();
             let targs = match kw(&kwargs, "args") {
-                Some(a) => vm.to_vec(&a)?,
+                Some(a) => vm.collect(&a)?,
                 None => Vec::new(),
             };
             let mut tkw = Vec::new();
@@ -675,10 +675,10 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Bool, None) => Value::Bool(false),
         (TypeId::Bool, Some(v)) => Value::Bool(v.truthy()),
         (TypeId::List, None) => Value::list(Vec::new()),
-        (TypeId::List, Some(v)) => Value::list(vm.to_vec(v)?),
+        (TypeId::List, Some(v)) => Value::list(vm.collect(v)?),
         (TypeId::Tuple, None) => Value::tuple(Vec::new()),
         (TypeId::Tuple, Some(Value::Tuple(t))) => Value::Tuple(Rc::clone(t)),
-        (TypeId::Tuple, Some(v)) => Value::tuple(vm.to_vec(v)?),
+        (TypeId::Tuple, Some(v)) => Value::tuple(vm.collect(v)?),
         (TypeId::Dict, _) => {
             let mut d = Dict::default();
             if let Some(v) = a {
@@ -686,10 +686,10 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
                     Value::Dict(src) => {
                         src.borrow().items().map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()])).collect()
                     }
-                    other => vm.to_vec(other)?,
+                    other => vm.collect(other)?,
                 };
                 for p in pairs {
-                    let kv = vm.to_vec(&p)?;
+                    let kv = vm.collect(&p)?;
                     if kv.len() != 2 {
                         return Err(vm.rt.error("ValueError", "dictionary update sequence element has wrong length"));
                     }
@@ -741,7 +741,7 @@ pub(crate) fn call_method(
                     Value::None
                 }
                 "extend" => {
-                    let items = vm.to_vec(&arg(0))?;
+                    let items = vm.collect(&arg(0))?;
                     l.borrow_mut().extend(items);
                     Value::None
                 }
@@ -886,7 +886,7 @@ fn str_method(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value]) -> PyRes
     };
     Ok(match name {
         "join" => {
-            let items = vm.to_vec(args.first().unwrap_or(&Value::None))?;
+            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
             let mut parts = Vec::with_capacity(items.len());
             for (i, x) in items.iter().enumerate() {
                 match x {

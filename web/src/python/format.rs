@@ -467,7 +467,7 @@ mod tests {
     #[test]
     fn specs_format_as_python_does() {
         let f = |v: Value, spec: &str| format_spec(&v, spec, &repr(&v)).unwrap();
-        assert_eq!(f(Value::Float(3.14159), ".2f"), "3.14");
+        assert_eq!(f(Value::Float(2.34567), ".2f"), "2.35");
         assert_eq!(f(Value::Int(42), ">5"), "   42");
         assert_eq!(f(Value::Int(42), "05d"), "00042");
         assert_eq!(f(Value::Int(255), "x"), "ff");

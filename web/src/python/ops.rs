@@ -49,7 +49,7 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
             Ok(Value::list(out))
         }
         (BinOp::Add, Value::List(x), other) if inplace => {
-            let extra = vm.to_vec(other)?;
+            let extra = vm.collect(other)?;
             x.borrow_mut().extend(extra);
             Ok(a.clone())
         }
@@ -266,7 +266,7 @@ pub(crate) fn order(vm: &mut Vm<'_>, a: &Value, b: &Value, op: &str) -> PyResult
         (Value::Str(x), Value::Str(y)) => Ok(x.cmp(y)),
         (Value::Bytes(x), Value::Bytes(y)) => Ok(x.cmp(y)),
         (Value::List(_), Value::List(_)) | (Value::Tuple(_), Value::Tuple(_)) => {
-            let (x, y) = (vm.to_vec(a)?, vm.to_vec(b)?);
+            let (x, y) = (vm.collect(a)?, vm.collect(b)?);
             for (p, q) in x.iter().zip(&y) {
                 if !eq(p, q) {
                     return order(vm, p, q, op);
@@ -311,7 +311,7 @@ pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyR
             let in_span = if *c > 0 { *a <= n && n < *b } else { *b < n && n <= *a };
             in_span && (n - a) % c == 0
         })),
-        Value::List(_) | Value::Tuple(_) => Ok(vm.to_vec(haystack)?.iter().any(|x| eq(x, needle))),
+        Value::List(_) | Value::Tuple(_) => Ok(vm.collect(haystack)?.iter().any(|x| eq(x, needle))),
         other => Err(vm.type_error(&format!("argument of type '{}' is not iterable", other.type_name()))),
     }
 }

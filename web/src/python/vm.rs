@@ -41,6 +41,9 @@ pub(crate) struct Handler {
     excs: usize,
 }
 
+/// A class body's namespace.
+pub(crate) type Namespace = Rc<RefCell<HashMap<Rc<str>, Value>>>;
+
 /// One activation of a code object.
 #[derive(Debug)]
 pub(crate) struct Frame {
@@ -51,7 +54,7 @@ pub(crate) struct Frame {
     pub locals: Vec<Option<Value>>,
     pub cells: Vec<CellRef>,
     pub globals: Rc<Globals>,
-    pub ns: Option<Rc<RefCell<HashMap<Rc<str>, Value>>>>,
+    pub ns: Option<Namespace>,
     pub handlers: Vec<Handler>,
     /// Exceptions being handled (`raise` alone re-raises the last).
     pub excs: Vec<Value>,
@@ -249,9 +252,7 @@ impl Vm<'_> {
                         Ret::Init(this) => {
                             if !matches!(v, Value::None) {
                                 let e = self.rt.error("TypeError", "__init__() should return None");
-                                if let Err(exc) = self.unwind(frames, base, e) {
-                                    return Err(exc);
-                                }
+                                self.unwind(frames, base, e)?;
                                 continue;
                             }
                             this
@@ -589,7 +590,7 @@ impl Vm<'_> {
             }
             Instr::UnpackSeq(n) => {
                 let v = f.pop();
-                let items = self.to_vec(&v)?;
+                let items = self.collect(&v)?;
                 if items.len() != n as usize {
                     let msg = if items.len() > n as usize {
                         format!("too many values to unpack (expected {n})")
@@ -622,7 +623,7 @@ impl Vm<'_> {
                 let kw = if has_kw { f.pop() } else { Value::None };
                 let args = f.pop();
                 let callee = f.pop();
-                let args = self.to_vec(&args)?;
+                let args = self.collect(&args)?;
                 let mut kwargs = Vec::new();
                 if let Value::Dict(d) = kw {
                     for (k, v) in d.borrow().items() {
@@ -1158,7 +1159,7 @@ impl Vm<'_> {
     }
 
     /// All values of an iterable.
-    pub fn to_vec(&mut self, v: &Value) -> PyResult<Vec<Value>> {
+    pub fn collect(&mut self, v: &Value) -> PyResult<Vec<Value>> {
         match v {
             Value::List(l) => Ok(l.borrow().clone()),
             Value::Tuple(t) => Ok(t.to_vec()),
