@@ -267,3 +267,21 @@ fn same_seed_same_output() {
     assert_eq!(output(src), output(src));
     assert_eq!(count(false, "counter += 1", 7), count(false, "counter += 1", 7));
 }
+
+#[test]
+fn under_the_gil_read_call_write_loses_updates_for_some_seed() {
+    // CPython switches threads only at calls and backward jumps: here the
+    // call sits between the read and the write, so a switch there loses
+    // the other threads' updates. A random extra branch varies where the
+    // switch requests land, as timing does on a real machine.
+    let body =
+        "v = counter\n        if random.random() < 0.5:\n            v = v + 0\n        f()\n        counter = v + 1";
+    let src = COUNT
+        .replace("GIL", "True")
+        .replace("BODY", body)
+        .replace("import threading, twine", "import threading, twine, random\ndef f():\n    pass");
+    let src = src.replace("gil=True", "gil=True, switch_interval_ms=0.05");
+    let results: Vec<i64> = (1..=5).map(|seed| last_number(&src, seed)).collect();
+    assert!(results.iter().all(|&n| n <= 10_000), "{results:?}");
+    assert!(results.iter().any(|&n| n < 10_000), "no seed lost an update: {results:?}");
+}
