@@ -22,6 +22,7 @@ pub enum Step {
     E2e,
     Bench,
     Serve,
+    Fidelity,
 }
 
 impl Step {
@@ -51,6 +52,7 @@ impl Step {
             Step::E2e => "e2e",
             Step::Bench => "bench",
             Step::Serve => "serve",
+            Step::Fidelity => "fidelity",
         }
     }
 }
@@ -85,7 +87,7 @@ pub fn run(step: Step, cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
