@@ -46,9 +46,33 @@ function pick(obj, p) {
   return v;
 }
 
+/** The editor's text. */
+const editorText = (page) => page.evaluate(() => window.twine.ui.editor.value);
+
+/** Replaces the scenario as a person would: select all in the code editor, type (paste) the text. */
+async function typeScenario(page, text) {
+  if ((await page.getAttribute('body', 'data-editor')) !== 'code') {
+    await page.fill('.ed-text', text);
+    return;
+  }
+  await page.click('.cm-content');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(text);
+}
+
+/** The lines the code editor underlines as errors. */
+const underlinedLines = (page) =>
+  page.evaluate(() => {
+    const { view } = window.twine.ui.editor.code;
+    const lines = [...document.querySelectorAll('.cm-lintRange-error')].map((el) => view.state.doc.lineAt(view.posAtDOM(el)).number);
+    return [...new Set(lines)];
+  });
+
 async function open(page, url, hash = '') {
   await page.goto(`${url}/${hash}`);
   await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
+  // The code editor arrives just after the page can run; the tests type into it.
+  await page.waitForFunction(() => document.body.dataset.editor, null, { timeout: 15_000 });
 }
 
 const runId = (page) => page.evaluate(() => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0));
@@ -114,7 +138,7 @@ export const tests = [
       assert.ok(await page.isVisible('[data-testid=run]'));
       assert.ok(await page.isVisible('#tl-empty'), 'the empty timeline says to press Run');
       assert.ok((await page.textContent('.legend')).includes('waiting for the GIL'));
-      assert.ok((await page.inputValue('.ed-text')).includes('"clients"'), 'the scenario JSON is in the editor');
+      assert.ok((await page.evaluate(() => window.twine.ui.editor.value)).includes('"clients"'), 'the scenario JSON is in the editor');
       for (const id of ['preset-picker', 'run', 'step', 'seek', 'timeline', 'metrics', 'event-log', 'queues', 'share-link']) {
         assert.equal(await page.locator(`[data-testid="${id}"]`).count(), 1, `one ${id}`);
       }
@@ -224,6 +248,19 @@ export const tests = [
       await page.click('[data-testid=step]');
       const next = await state();
       assert.ok(next.count > picked.count && next.t === 0, `Step from the row goes to the next step at time 0 (${next.count})`);
+
+      // The end: Step stays at the last event, says so, and does not start over.
+      await page.keyboard.press('End');
+      const total = await page.evaluate(() => window.twine.run.model.events.length);
+      for (let i = 0; i < 400 && (await state()).count < total; i++) await page.keyboard.press('ArrowRight');
+      const end = await state();
+      assert.equal(end.count, total, 'stepping reaches the last event');
+      assert.ok(await page.isDisabled('[data-testid=step]'), 'Step is disabled at the end');
+      assert.match(await page.getAttribute('[data-testid=step]', 'title'), /end of the run/);
+      await page.keyboard.press('ArrowRight');
+      assert.deepEqual(await state(), end, 'a Step past the end stays at the end');
+      await page.keyboard.press('Home');
+      assert.ok(!(await page.isDisabled('[data-testid=step]')), 'Home starts over, and Step works again');
     },
   },
 
@@ -235,7 +272,7 @@ export const tests = [
       await setKnob(page, 'cores', 2);
       await setKnob(page, 'rate', 120);
       await setKnob(page, 'seed', 7);
-      const json = await page.inputValue('.ed-text');
+      const json = await editorText(page);
       assert.match(json, /"cores": 2/);
       assert.match(json, /"rate_per_s": 120/);
       await run(page);
@@ -252,7 +289,7 @@ export const tests = [
       other.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       await other.goto(href);
       await other.waitForFunction(() => document.body.dataset.state === 'ready');
-      assert.equal(await other.inputValue('.ed-text'), json, 'the same scenario text');
+      assert.equal(await editorText(other), json, 'the same scenario text');
       assert.equal(await other.inputValue('[data-knob="seed"] input'), '7');
       assert.deepEqual(await other.evaluate(() => window.twine.run.metrics), metrics, 'the same metrics');
       assert.equal(await queuesTime(other), 1234.5, 'the same playhead');
@@ -282,28 +319,48 @@ export const tests = [
       await other.waitForFunction(() => document.body.dataset.state === 'ready');
       assert.equal(await other.textContent('#title'), 'Your scenario');
       assert.match(await other.textContent('#explanation'), /not one of the presets/);
-      assert.equal(JSON.parse(await other.inputValue('.ed-text')).threads[0].name, 'solo');
+      assert.equal(JSON.parse(await editorText(other)).threads[0].name, 'solo');
       assert.deepEqual(await other.evaluate(() => window.twine.run.metrics.output.map((o) => o.text)), ['done']);
       await other.close();
     },
   },
 
   {
-    name: 'a bad edit shows the error at its field',
+    name: 'a deadlock is the run\'s headline, naming the threads it stopped',
     async fn({ page, url }) {
       await open(page, url);
+      const json = JSON.stringify({
+        threads: [
+          { name: 'ab', steps: [{ lock: { name: 'a', steps: [{ sleep: 1 }, { lock: { name: 'b', steps: [] } }] } }] },
+          { name: 'ba', steps: [{ lock: { name: 'b', steps: [{ sleep: 1 }, { lock: { name: 'a', steps: [] } }] } }] },
+        ],
+      });
+      await typeScenario(page, json);
+      await run(page);
+      const card = page.locator('.key-metrics .km.primary');
+      assert.match(await card.textContent(), /deadlock at/i);
+      assert.ok(await card.evaluate((e) => e.classList.contains('bad')), 'marked as a problem');
+      assert.match(await card.textContent(), /ab, ba wait for locks held by each other/);
+    },
+  },
+
+  {
+    name: 'a bad edit shows the error at its field, underlined in the code editor',
+    async fn({ page, url }) {
+      await open(page, url);
+      await page.waitForFunction(() => document.body.dataset.editor === 'code');
       await page.selectOption('[data-testid=preset-picker]', 'echo-blocking/blocking');
-      const good = await page.inputValue('.ed-text');
+      const good = await editorText(page);
+      const colors = await page.$$eval('.cm-line span', (els) => new Set(els.map((e) => getComputedStyle(e).color)).size);
+      assert.ok(colors >= 2, `the JSON is highlighted (${colors} colours)`);
 
       // A bad value: the field, the line, the knob.
       const bad = good.replace('"cores": 4', '"cores": 0');
-      await page.fill('.ed-text', bad);
+      await typeScenario(page, bad);
       await page.waitForSelector('.ed-error:not([hidden])');
       assert.equal(await page.getAttribute('.ed-error', 'data-field'), 'machine.cores');
       assert.match(await page.textContent('.ed-error'), /machine\.cores.*between 1 and 64/);
-      const line = lineOf(bad, '"cores": 0');
-      assert.deepEqual(await page.$$eval('.ed-lines .err', (els) => els.map((e) => Number(e.dataset.line))), [line]);
-      assert.ok(await page.isVisible('.ed-band'));
+      assert.deepEqual(await underlinedLines(page), [lineOf(bad, '"cores": 0')]);
       assert.ok(await page.$eval('[data-knob="cores"]', (e) => e.classList.contains('bad')), 'the cores knob is marked');
       const before = await runId(page);
       await page.click('[data-testid=run]');
@@ -311,23 +368,41 @@ export const tests = [
 
       // An unknown step: the step's own line.
       const unknown = good.replace('"respond"', '"respnd"');
-      await page.fill('.ed-text', unknown);
+      await typeScenario(page, unknown);
       await page.waitForFunction(() => document.querySelector('.ed-error').dataset.field === 'server.handler[2]');
       assert.match(await page.textContent('.ed-error'), /respnd/);
-      assert.deepEqual(await page.$$eval('.ed-lines .err', (els) => els.map((e) => Number(e.dataset.line))), [lineOf(unknown, '"respnd"')]);
+      assert.deepEqual(await underlinedLines(page), [lineOf(unknown, '"respnd"')]);
 
       // Broken JSON: the line the parser stopped at.
       const broken = good.replace('"cores": 4,', '"cores": 4');
-      await page.fill('.ed-text', broken);
+      await typeScenario(page, broken);
       await page.waitForFunction(() => /expected `,` or `}`/.test(document.querySelector('.ed-error').textContent));
       const stopped = Number(/at line (\d+)/.exec(await page.textContent('.ed-error'))[1]);
       assert.equal(stopped, lineOf(broken, '"cores": 4') + 1, 'the parser stopped on the line after the missing comma');
-      assert.deepEqual(await page.$$eval('.ed-lines .err', (els) => els.map((e) => Number(e.dataset.line))), [stopped]);
+      assert.deepEqual(await underlinedLines(page), [stopped]);
+
+      // Clicking the error puts the caret on its line.
+      await page.click('.ed-error');
+      const caretLine = await page.evaluate(() => {
+        const { view } = window.twine.ui.editor.code;
+        return view.state.doc.lineAt(view.state.selection.main.head).number;
+      });
+      assert.equal(caretLine, stopped);
 
       // Fixed: the error goes away and it runs.
-      await page.fill('.ed-text', good);
+      await typeScenario(page, good);
       await page.waitForSelector('.ed-error', { state: 'hidden' });
+      assert.deepEqual(await underlinedLines(page), []);
       await run(page);
+
+      // Keys typed in the editor are text, not the playback shortcuts (Space plays, → steps).
+      if (await page.evaluate(() => window.twine.playing)) await page.click('#play');
+      await page.click('.cm-content');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.type(' ');
+      await page.keyboard.press('ArrowRight');
+      assert.ok(!(await page.evaluate(() => window.twine.playing)), 'Space in the editor does not play');
+      assert.ok((await editorText(page)).endsWith(' '), 'the space went into the text');
     },
   },
 
@@ -336,7 +411,7 @@ export const tests = [
     async fn({ page, url }) {
       await open(page, url, '#preset=echo-blocking/deferred');
       await page.waitForFunction(() => document.body.dataset.state === 'ready');
-      const small = await page.inputValue('.ed-text');
+      const small = await editorText(page);
       const big = JSON.stringify({
         duration_ms: 61000,
         machine: { cores: 4 },
@@ -344,7 +419,7 @@ export const tests = [
         server: { handler: [{ cpu: 0.2 }, { defer_to_thread: [{ io: 5 }] }, 'respond'] },
         clients: { open: { rate_per_s: 500, arrival: 'poisson', requests: 30000, connections: 50 } },
       }, null, 2);
-      await page.fill('.ed-text', big);
+      await typeScenario(page, big);
       // Count the page's timer turns and the progress it shows while the run goes on.
       await page.evaluate(() => {
         window.probe = { ticks: 0, frames: 0, progress: [] };
@@ -385,9 +460,14 @@ export const tests = [
                 setTimeout(poll, 1);
                 return;
               }
-              const editor = document.querySelector('.ed-text');
-              editor.value = text;
-              editor.dispatchEvent(new Event('input', { bubbles: true }));
+              // An edit of the whole text, as a paste into the editor makes it.
+              const { code, text: plain } = window.twine.ui.editor;
+              if (code) {
+                code.view.dispatch({ changes: { from: 0, to: code.view.state.doc.length, insert: text } });
+              } else {
+                plain.value = text;
+                plain.dispatchEvent(new Event('input', { bubbles: true }));
+              }
               document.querySelector('[data-testid=run]').click();
               resolve();
             };

@@ -274,3 +274,41 @@ fn static_files_are_served_with_their_content_types() {
     drop(server);
     let _ = std::fs::remove_dir_all(www);
 }
+
+#[test]
+fn files_are_sent_compressed_to_browsers_that_accept_it() {
+    let www = tempdir("www-compressed");
+    std::fs::create_dir_all(www.join("pkg")).unwrap();
+    let script = "export const greeting = 'hello, reactor';\n".repeat(200);
+    std::fs::write(www.join("app.js"), &script).unwrap();
+    // What `cargo xtask` writes: the module and its brotli and gzip copies.
+    std::fs::write(www.join("pkg/twine_web_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(www.join("pkg/twine_web_bg.wasm.br"), "brotli bytes").unwrap();
+    std::fs::write(www.join("pkg/twine_web_bg.wasm.gz"), "gzip bytes").unwrap();
+    let server = Server::start(GatewayConfig { www: www.clone(), ..GatewayConfig::default() });
+    let addr = server.addr();
+    let get = |path: &str, accept: &str| {
+        let accept = if accept.is_empty() { String::new() } else { format!("Accept-Encoding: {accept}\r\n") };
+        http_request(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{accept}Connection: close\r\n\r\n"))
+    };
+
+    // The wasm: the precompressed copy the browser prefers, typed as wasm.
+    let br = get("/pkg/twine_web_bg.wasm", "gzip, deflate, br, zstd");
+    assert_eq!(header(&br, "content-encoding").as_deref(), Some("br"), "{br}");
+    assert!(header(&br, "content-type").unwrap_or_default().starts_with("application/wasm"));
+    assert!(br.ends_with("brotli bytes"), "{br}");
+    let gz = get("/pkg/twine_web_bg.wasm", "gzip");
+    assert_eq!(header(&gz, "content-encoding").as_deref(), Some("gzip"));
+    assert!(gz.ends_with("gzip bytes"));
+    let plain = get("/pkg/twine_web_bg.wasm", "");
+    assert_eq!(header(&plain, "content-encoding"), None);
+
+    // A file with no precompressed copy is gzipped on the way out.
+    let js = get("/app.js", "gzip");
+    assert_eq!(header(&js, "content-encoding").as_deref(), Some("gzip"), "{js}");
+    assert!(header(&js, "content-type").unwrap_or_default().starts_with("text/javascript"));
+    let (status, body) = http_get(addr, "/app.js");
+    assert_eq!((status, body), (200, script));
+    drop(server);
+    let _ = std::fs::remove_dir_all(www);
+}

@@ -1,5 +1,8 @@
-// The scenario editor: a plain textarea with line numbers and a band that
-// marks the lines of the field a ScenarioError names.
+// The scenario editor. The page can run as soon as it loads, with a plain
+// textarea (line numbers, and a band over the lines of the field a
+// ScenarioError names); CodeMirror 6 (www/pkg/editor.js, bundled by `cargo
+// xtask` from pinned npm packages) arrives just after and takes its place:
+// highlighting, brackets, undo, and errors underlined where they are.
 
 import { locateField } from './jsontext.js';
 import { escapeHtml } from './format.js';
@@ -42,16 +45,59 @@ export class ScenarioEditor {
       }
     });
     this.errorBox.addEventListener('click', () => this.revealError());
+    /** CodeMirror, once its bundle has loaded (see `upgrade`). */
+    this.code = null;
+  }
+
+  /** Loads CodeMirror and moves the text into it; the textarea stays if it cannot load. */
+  async upgrade() {
+    let bundle;
+    try {
+      bundle = await import('../pkg/editor.js');
+    } catch (e) {
+      console.warn('code editor unavailable, keeping the plain one:', e);
+      return false;
+    }
+    const body = this.root.querySelector('.ed-body');
+    const host = document.createElement('div');
+    host.className = 'ed-code';
+    const hadFocus = document.activeElement === this.text;
+    this.code = bundle.createEditor(host, {
+      doc: this.text.value,
+      language: languageOf(this.text.value),
+      label: 'Scenario',
+      onChange: (text) => {
+        this.code.setLanguage(languageOf(text));
+        this.opts.onInput(text);
+      },
+    });
+    body.replaceChildren(host);
+    this.root.classList.add('has-code');
+    if (this.error?.loc) this.code.mark(this.markOf(this.error));
+    if (hadFocus) this.code.view.focus();
+    return true;
   }
 
   get value() {
-    return this.text.value;
+    return this.code ? this.code.value : this.text.value;
   }
 
   set value(v) {
-    this.text.value = v;
-    this.text.scrollTop = 0;
-    this.renumber();
+    this.setValue(v);
+  }
+
+  /** Replaces the text (the page's doing: no onInput), optionally keeping the scroll position. */
+  setValue(v, { keepScroll = false } = {}) {
+    if (this.code) {
+      this.code.setValue(v, { keepScroll });
+      this.code.setLanguage(languageOf(v));
+    } else {
+      const top = this.text.scrollTop;
+      this.text.value = v;
+      this.text.scrollTop = keepScroll ? top : 0;
+      this.renumber();
+      this.syncScroll();
+    }
     this.clearError();
   }
 
@@ -73,6 +119,7 @@ export class ScenarioEditor {
 
   clearError() {
     this.error = null;
+    this.code?.mark(null);
     this.errorBox.hidden = true;
     this.band.hidden = true;
     this.root.classList.remove('has-error');
@@ -90,8 +137,17 @@ export class ScenarioEditor {
     this.errorBox.innerHTML = `${err.field ? `<code class="ed-field">${escapeHtml(err.field)}</code> ` : '<b>JSON</b> '}<span class="ed-reason">${escapeHtml(reason)}</span>${where ? ` <span class="ed-where">${where}</span>` : ''}`;
     this.errorBox.dataset.field = err.field || '';
     this.errorBox.hidden = false;
+    if (this.code) {
+      this.code.mark(loc ? this.markOf(this.error) : null);
+      return;
+    }
     this.placeBand();
     this.markGutter();
+  }
+
+  markOf(error) {
+    const { loc } = error;
+    return { firstLine: loc.firstLine, lastLine: loc.lastLine, col: loc.column, message: error.reason || error.message };
   }
 
   placeBand() {
@@ -120,6 +176,10 @@ export class ScenarioEditor {
   revealError() {
     const loc = this.error?.loc;
     if (!loc) return;
+    if (this.code) {
+      this.code.reveal(loc.firstLine);
+      return;
+    }
     const text = this.text.value;
     let offset = 0;
     for (let l = 1; l < loc.firstLine; l++) offset = text.indexOf('\n', offset) + 1;
@@ -128,4 +188,9 @@ export class ScenarioEditor {
     this.text.scrollTop = Math.max(0, (loc.firstLine - 4) * LINE_H);
     this.syncScroll();
   }
+}
+
+/** A scenario is JSON when it starts like JSON; otherwise it is a Python program. */
+function languageOf(text) {
+  return /^\s*[{[]/.test(text) ? 'json' : 'python';
 }

@@ -137,10 +137,7 @@ function onKnob(path, value) {
       toast('Fix the JSON first: the knobs edit it.');
       return;
     }
-    const keepScroll = editor.text.scrollTop;
-    editor.value = next;
-    editor.text.scrollTop = keepScroll;
-    editor.syncScroll();
+    editor.setValue(next, { keepScroll: true });
     $('#edited').hidden = next === app.presetJson;
   }
   const ok = checkEditor();
@@ -287,8 +284,19 @@ function placeCursor(cursor) {
   showPlayhead();
 }
 
+/** The cursor has shown the run's last event. */
+function atEnd() {
+  return app.cursor.finished && app.cursor.nowMs >= app.run.model.endMs - 1e-9;
+}
+
 function showPlayhead({ force = true } = {}) {
   const t = app.playhead;
+  const stepButton = $('#step-btn');
+  const end = atEnd();
+  if (stepButton.disabled !== end) {
+    stepButton.disabled = end;
+    stepButton.title = end ? 'The end of the run: ← steps back, Home starts over' : STEP_TITLE;
+  }
   timeline.setPlayhead(t);
   $('#seek').value = String(t);
   $('#clock').innerHTML = `<b>${fmtMs(t, 4)}</b> / ${fmtMs(app.run.durationMs, 4)}`;
@@ -305,11 +313,17 @@ function showPlayhead({ force = true } = {}) {
   updateShareSoon();
 }
 
+const STEP_TITLE = 'Step to the next event (→, Shift+→ for ten)';
+
 async function step(n = 1) {
   if (!app.run && !(await run({ autoplay: false, at: 0 }))) return;
   pause();
-  // At the end: start over.
-  if (app.cursor.finished && app.cursor.nowMs >= app.run.model.endMs - 1e-9) replaceCursor(freshCursor());
+  // At the end Step stays there (it used to start over without a word);
+  // Home or Play start over.
+  if (atEnd()) {
+    showPlayhead();
+    return;
+  }
   const before = app.cursor.eventCount;
   app.cursor.step(n);
   app.playhead = Math.max(app.cursor.nowMs, 0);
@@ -514,7 +528,9 @@ let live;
 function bindKeys() {
   document.addEventListener('keydown', (ev) => {
     const tag = ev.target.tagName;
-    if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || ev.metaKey || ev.ctrlKey || ev.altKey) return;
+    // Keys typed into a field or the code editor (contenteditable) are text, not playback.
+    if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || ev.target.isContentEditable) return;
+    if (ev.metaKey || ev.ctrlKey || ev.altKey) return;
     if (app.view !== 'experiment') return;
     const k = ev.key;
     if (k === ' ' || k === 'k') app.playing ? pause() : play();
@@ -630,6 +646,10 @@ async function boot() {
   setStatus(app.run ? 'ready' : 'loaded');
   app.ui = { editor, timeline, log, knobs, compare, live };
   window.twine = app; // for the browser tests and the curious
+  // The code editor comes after the page can run: Run need not wait for it.
+  editor.upgrade().then((ok) => {
+    document.body.dataset.editor = ok ? 'code' : 'plain';
+  });
 }
 
 async function exportTrace(format) {

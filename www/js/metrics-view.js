@@ -66,13 +66,28 @@ function fmtValue(v, unit) {
   return unit === 'ms' ? fmtMs(v, 3) : fmtInt(v);
 }
 
+/**
+ * A deadlock is the story of the run whatever the preset: it comes first,
+ * named, with the threads it stopped.
+ */
+const DEADLOCK = {
+  path: 'time_ms',
+  label: 'deadlock at',
+  unit: 'ms',
+  hint: (m) => {
+    const stuck = m.threads.filter((t) => t.started_ms !== null && t.finished_ms === null).map((t) => t.name);
+    return `${stuck.join(', ') || 'threads'} wait for locks held by each other: nothing can happen any more`;
+  },
+};
+
 /** The key metric cards (also used by the compare view). */
 export function keyCards(metrics, { compact = false } = {}) {
-  return keyMetricsFor(metrics)
+  const keys = keyMetricsFor(metrics);
+  return (metrics.end_reason === 'deadlock' ? [DEADLOCK, ...keys.filter((k) => k.path !== 'time_ms')] : keys)
     .map((k, i) => {
       const v = metricValue(metrics, k.path);
       if (v === undefined || (v === null && i > 0)) return '';
-      return `<div class="km${i === 0 ? ' primary' : ''}" data-metric="${k.path}" data-value="${escapeHtml(JSON.stringify(v))}">
+      return `<div class="km${i === 0 ? ' primary' : ''}${k === DEADLOCK ? ' bad' : ''}" data-metric="${k.path}" data-value="${escapeHtml(JSON.stringify(v))}">
         <span class="km-l">${escapeHtml(k.label)}</span>
         <span class="km-v">${fmtValue(v, k.unit)}</span>
         ${k.hint && i === 0 && !compact ? `<span class="km-h">${escapeHtml(k.hint(metrics))}</span>` : ''}

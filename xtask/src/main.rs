@@ -5,9 +5,11 @@
 //! - `cargo xtask test`: the same set-up plus a headless Chromium, then every
 //!   check and test; stops at the first failing step and names it.
 //! - `cargo xtask bench`: criterion benchmarks of the workspace.
+//! - `cargo xtask fidelity`: the simulation against real CPython + Twisted.
 //!
 //! Only std: this runs before anything else is built.
 
+mod fidelity;
 mod setup;
 mod steps;
 
@@ -19,12 +21,14 @@ fn main() -> ExitCode {
         Some("serve") => steps::serve(&args[1..]),
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
+        Some("fidelity") => fidelity::fidelity(&args[1..]),
         Some("setup") => setup::all(setup::Need { browser: true }),
         _ => {
-            eprintln!("usage: cargo xtask <serve|test|bench|setup>\n");
+            eprintln!("usage: cargo xtask <serve|test|bench|fidelity|setup>\n");
             eprintln!("  serve [ARGS]   set up, build the playground, run `twine serve ARGS`");
             eprintln!("  test [--skip STEP]...  set up, then fmt, clippy, tests, wasm and browser tests");
             eprintln!("  bench          criterion benchmarks");
+            eprintln!("  fidelity [--runs N] [--only PRESET]  the simulation against CPython + Twisted");
             eprintln!("  setup          only install what is missing");
             return ExitCode::from(2);
         }

@@ -22,6 +22,7 @@ pub enum Step {
     E2e,
     Bench,
     Serve,
+    Fidelity,
 }
 
 impl Step {
@@ -51,6 +52,7 @@ impl Step {
             Step::E2e => "e2e",
             Step::Bench => "bench",
             Step::Serve => "serve",
+            Step::Fidelity => "fidelity",
         }
     }
 }
@@ -85,7 +87,7 @@ pub fn run(step: Step, cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
@@ -173,7 +175,51 @@ fn build_playground(step: Step) -> Result<(), String> {
     run(
         step,
         Command::new("wasm-bindgen").args(["--target", "web", "--no-typescript", "--out-dir"]).arg(&out).arg(&wasm),
-    )
+    )?;
+    // npm's binaryen after wasm-bindgen (Debian's older wasm-opt breaks the
+    // module's table there: ../shared/TOOLCHAIN.md). The features are the
+    // ones rustc's wasm32 target enables by default.
+    let tools = root().join("xtask").join("web");
+    setup::npm_packages(&tools)?;
+    let module = out.join("twine_web_bg.wasm");
+    run(
+        step,
+        Command::new(tools.join("node_modules").join(".bin").join("wasm-opt"))
+            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+            .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", "-o"])
+            .arg(&module)
+            .arg(&module),
+    )?;
+    // The code editor, bundled from the pinned npm packages (no CDN).
+    run(
+        step,
+        Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
+            .args(["editor-entry.js", "--bundle", "--format=esm", "--minify", "--log-level=warning"])
+            .arg(format!("--outfile={}", out.join("editor.js").display()))
+            .current_dir(&tools),
+    )?;
+    precompress(step, &out)
+}
+
+/// Writes `NAME.br` and `NAME.gz` beside each generated file, at the
+/// strongest settings (done once per build, where a server compressing per
+/// request has to be quick), for `twine serve` to send to browsers that
+/// accept them. Node's zlib does both: no other tool to install.
+fn precompress(step: Step, dir: &Path) -> Result<(), String> {
+    const SCRIPT: &str = r#"
+const fs = require("fs"), path = require("path"), zlib = require("zlib");
+const dir = process.argv[1];
+for (const name of fs.readdirSync(dir)) {
+  if (!/\.(wasm|js)$/.test(name)) continue;
+  const data = fs.readFileSync(path.join(dir, name));
+  fs.writeFileSync(path.join(dir, name + ".br"), zlib.brotliCompressSync(data, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length },
+  }));
+  fs.writeFileSync(path.join(dir, name + ".gz"), zlib.gzipSync(data, { level: 9 }));
+  console.log(`${name}: ${data.length} bytes, brotli ${fs.statSync(path.join(dir, name + ".br")).size}, gzip ${fs.statSync(path.join(dir, name + ".gz")).size}`);
+}
+"#;
+    run(step, Command::new("node").args(["-e", SCRIPT]).arg(dir))
 }
 
 /// The browser end-to-end suite in e2e/ (Playwright driving Debian's Chromium

@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tower_http::compression::Compression;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use twine_core::defer::Failure;
@@ -40,7 +41,12 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
 }
 
 fn router(app: Arc<App>) -> Router {
-    let files = ServeDir::new(&app.config.www).append_index_html_on_directories(true);
+    // The build writes brotli and gzip copies of the large generated files
+    // (wasm, bundles) at full strength; everything else is gzipped as it is
+    // sent. Only the files: a WebSocket upgrade must not be touched.
+    let files =
+        ServeDir::new(&app.config.www).append_index_html_on_directories(true).precompressed_br().precompressed_gzip();
+    let files = Compression::new(files);
     Router::new()
         .route("/ws", get(ws_echo))
         .route("/ws/chat", get(ws_chat))

@@ -1,0 +1,446 @@
+"""twine.py: run a twine playground experiment in real CPython with Twisted.
+
+A playground experiment is a plain Twisted program plus a few calls to this
+module for what Python cannot say by itself: the machine it models, CPU work,
+the clients that load its server, its variants. In the playground these calls
+drive the simulation; here they do the real thing:
+
+- ``machine(cores=4, gil=True, switch_interval_ms=5)`` pins the process to
+  ``cores`` CPUs (when the machine has them) and sets the GIL's switch
+  interval. CPython 3.11 always has a GIL: ``gil=False`` is recorded and
+  reported (``runtime.gil``), not obeyed;
+- ``cpu(ms)`` burns ``ms`` milliseconds of this thread's CPU time (a spin on
+  ``time.thread_time``, so time spent waiting for the GIL or a core does not
+  count as work done, as in the simulation);
+- ``clients(...)`` starts a real load generator in a separate process (so it
+  does not compete for this interpreter's GIL) once the reactor runs: TCP line
+  clients on loopback sending request numbers as lines and timing the echoes,
+  open loop (``rate_per_s``) or closed loop (``closed=K``). When every request
+  is answered the reactor stops;
+- ``duration(ms)`` stops the reactor after ``ms`` milliseconds;
+- ``variant(name="title", ...)`` returns the variant chosen with
+  ``--variant NAME`` (default: the first one).
+
+Run an experiment with ``python3 experiment.py [--variant V] [--seed N]
+[--metrics]``. Without ``--metrics`` the program prints as usual; with it,
+printed lines are captured and, at exit, one JSON object goes to standard
+output with the fields ``twine-sim --metrics`` prints that a real run can
+measure: ``requests`` (latency percentiles in ms by nearest rank, throughput),
+``reactor.lag`` (how late timed calls ran), ``output`` (each printed line with
+its time in ms since start and its thread), ``time_ms``, ``end_reason``, plus
+``runtime`` (what ran it). So a run here can be diffed against the simulation.
+
+This module needs only the standard library (and Twisted, when the program
+uses ``clients`` or ``duration``).
+"""
+
+import atexit
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+__all__ = ["machine", "cpu", "clients", "duration", "variant", "now"]
+
+_START = time.perf_counter()
+
+
+def now():
+    """Seconds since the program started (the simulation's virtual clock)."""
+    return time.perf_counter() - _START
+
+
+def _ms(seconds):
+    return round(seconds * 1000.0, 6)
+
+
+# ---- command line ---------------------------------------------------------
+
+def _take_flag(name, has_value):
+    """Removes ``--name [value]`` (or ``--name=value``) from sys.argv."""
+    argv = sys.argv
+    for i, arg in enumerate(argv[1:], start=1):
+        if arg == name:
+            if not has_value:
+                del argv[i]
+                return True
+            if i + 1 >= len(argv):
+                raise SystemExit(f"twine: {name} needs a value")
+            value = argv[i + 1]
+            del argv[i:i + 2]
+            return value
+        if has_value and arg.startswith(name + "="):
+            del argv[i]
+            return arg.split("=", 1)[1]
+    return None
+
+
+_METRICS = bool(_take_flag("--metrics", False))
+_SEED = int(_take_flag("--seed", True) or os.environ.get("TWINE_SEED", "1"))
+_VARIANT_FLAG = _take_flag("--variant", True) or os.environ.get("TWINE_VARIANT")
+random.seed(_SEED)
+
+_settings = {"cores": None, "gil": True, "switch_interval_ms": None}
+_chosen_variant = None
+_clients = None
+_ended = {"reason": "quiet"}
+
+
+# ---- printed output -------------------------------------------------------
+
+# The main thread runs the reactor: 0, as in the simulation; others are
+# numbered in the order they first print.
+_thread_numbers = {threading.main_thread().ident: 0}
+
+
+def _thread_number():
+    return _thread_numbers.setdefault(threading.get_ident(), len(_thread_numbers))
+
+
+class _Capture:
+    """Standard output that records each printed line with its time and thread."""
+
+    def __init__(self, inner, echo):
+        self._inner = inner
+        self._echo = echo
+        self._partial = {}
+        self.lines = []
+        self._lock = threading.Lock()
+
+    def write(self, text):
+        t = now()
+        ident = threading.get_ident()
+        with self._lock:
+            pending = self._partial.get(ident, "") + text
+            *complete, rest = pending.split("\n")
+            self._partial[ident] = rest
+            for line in complete:
+                self.lines.append({
+                    "t_ms": _ms(t),
+                    "thread": _thread_number(),
+                    "name": threading.current_thread().name,
+                    "text": line,
+                })
+        if self._echo:
+            self._inner.write(text)
+        return len(text)
+
+    def flush(self):
+        if self._echo:
+            self._inner.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+_real_stdout = sys.stdout
+_capture = _Capture(_real_stdout, echo=not _METRICS)
+sys.stdout = _capture
+
+
+# ---- the machine ----------------------------------------------------------
+
+def machine(cores=None, gil=True, switch_interval_ms=None, **ignored):
+    """Sets up the machine the experiment models, as far as a real one can."""
+    _settings.update(cores=cores, gil=gil, switch_interval_ms=switch_interval_ms)
+    if cores is not None and hasattr(os, "sched_setaffinity"):
+        available = sorted(os.sched_getaffinity(0))
+        if cores <= len(available):
+            os.sched_setaffinity(0, available[:cores])
+    if switch_interval_ms is not None:
+        sys.setswitchinterval(switch_interval_ms / 1000.0)
+
+
+def cpu(ms):
+    """Burns ``ms`` milliseconds of this thread's CPU time."""
+    end = time.thread_time() + ms / 1000.0
+    while time.thread_time() < end:
+        pass
+
+
+def variant(**titles):
+    """The variant chosen with ``--variant`` (default: the first given)."""
+    global _chosen_variant
+    if not titles:
+        raise TypeError("variant() needs at least one name=title")
+    names = list(titles)
+    chosen = _VARIANT_FLAG or names[0]
+    if chosen not in titles:
+        raise SystemExit(f"twine: no variant {chosen!r}; this experiment has: {', '.join(names)}")
+    _chosen_variant = chosen
+    return chosen
+
+
+def duration(ms):
+    """Stops the reactor ``ms`` milliseconds from now."""
+    from twisted.internet import reactor
+
+    def stop():
+        if reactor.running:
+            _ended["reason"] = "duration"
+            reactor.stop()
+
+    reactor.callLater(ms / 1000.0, stop)
+
+
+# ---- loop lag: how late timed calls run -----------------------------------
+
+_lags = []
+
+
+def _watch_timers():
+    try:
+        from twisted.internet import reactor
+    except ImportError:
+        return
+    if getattr(reactor, "_twine_watched", False):
+        return
+    original = reactor.callLater
+
+    def call_later(delay, f, *args, **kwargs):
+        due = reactor.seconds() + max(delay, 0)
+
+        def timed(*a, **kw):
+            _lags.append(max(reactor.seconds() - due, 0.0))
+            return f(*a, **kw)
+
+        return original(delay, timed, *args, **kwargs)
+
+    reactor.callLater = call_later
+    reactor._twine_watched = True
+
+
+# Installing the default reactor here is what `from twisted.internet import
+# reactor` in the program does a moment later; the clock starts after it, so
+# importing Twisted is not charged to the experiment.
+_watch_timers()
+_START = time.perf_counter()
+
+
+# ---- clients --------------------------------------------------------------
+
+def clients(rate_per_s=None, requests=None, connections=1, arrival="fixed", port=1234,
+            closed=None, think_ms=0.0, think="fixed", start_ms=0.0, host="127.0.0.1"):
+    """Loads the server on ``port`` with line clients, once the reactor runs."""
+    global _clients
+    if (rate_per_s is None) == (closed is None):
+        raise TypeError("clients() needs either rate_per_s=... (open loop) or closed=K (closed loop)")
+    if requests is None:
+        raise TypeError("clients() needs requests=N (a real run must end)")
+    spec = {
+        "host": host, "port": port, "requests": requests, "seed": _SEED,
+        "start_ms": start_ms,
+    }
+    if closed is None:
+        spec.update(kind="open", rate_per_s=rate_per_s, connections=connections, arrival=arrival)
+    else:
+        spec.update(kind="closed", clients=closed, think_ms=think_ms, think=think)
+    _clients = {"spec": spec, "result": None}
+    from twisted.internet import reactor
+    reactor.callWhenRunning(_start_load, spec)
+
+
+def _start_load(spec):
+    from twisted.internet import reactor
+    proc = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--load", json.dumps(spec)],
+        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )
+
+    def wait():
+        out, _ = proc.communicate()
+        try:
+            _clients["result"] = json.loads(out.decode() or "null")
+        except ValueError:
+            _clients["result"] = None
+        reactor.callFromThread(_load_done)
+
+    threading.Thread(target=wait, name="twine-load", daemon=True).start()
+
+
+def _load_done():
+    from twisted.internet import reactor
+    if reactor.running:
+        _ended["reason"] = "quiet"
+        reactor.stop()
+
+
+def _load(spec):
+    """The load generator (its own process): prints its measurements as JSON."""
+    rng = random.Random(spec["seed"])
+    t0 = time.perf_counter()
+    start = t0 + spec["start_ms"] / 1000.0
+    total = spec["requests"]
+    sent_at = {}
+    latencies = []
+    n_conns = spec["connections"] if spec["kind"] == "open" else spec["clients"]
+    socks = []
+    for _ in range(n_conns):
+        s = socket.create_connection((spec["host"], spec["port"]))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.setblocking(False)
+        socks.append(s)
+    import selectors
+    sel = selectors.DefaultSelector()
+    buffers = {}
+    for i, s in enumerate(socks):
+        sel.register(s, selectors.EVENT_READ, i)
+        buffers[i] = b""
+    state = {"first": None, "last": None, "next_req": 0}
+
+    def send(conn, req):
+        now_ = time.perf_counter()
+        sent_at[req] = now_
+        if state["first"] is None:
+            state["first"] = now_
+        socks[conn].sendall(f"{req}\r\n".encode())
+
+    # Open loop: arrival times fixed in advance; closed loop: per-client next send.
+    next_send = {}
+    arrivals = []
+    if spec["kind"] == "open":
+        gap = 1.0 / spec["rate_per_s"]
+        t = start + (rng.expovariate(1.0 / gap) if spec["arrival"] == "poisson" else 0.0)
+        for _ in range(total):
+            arrivals.append(t)
+            t += rng.expovariate(1.0 / gap) if spec["arrival"] == "poisson" else gap
+    else:
+        think = spec["think_ms"] / 1000.0
+        for c in range(n_conns):
+            next_send[c] = start + rng.random() * think
+    owner = {}
+    sent_by = [0] * n_conns
+    deadline = time.perf_counter() + 600
+    while len(latencies) < total and time.perf_counter() < deadline:
+        now_ = time.perf_counter()
+        if spec["kind"] == "open":
+            while state["next_req"] < total and arrivals[state["next_req"]] <= now_:
+                req = state["next_req"]
+                state["next_req"] += 1
+                send(req % n_conns, req)
+            wake = arrivals[state["next_req"]] if state["next_req"] < total else now_ + 1
+        else:
+            for c, at in list(next_send.items()):
+                if at is not None and at <= now_ and state["next_req"] < total:
+                    req = state["next_req"]
+                    state["next_req"] += 1
+                    owner[req] = c
+                    sent_by[c] += 1
+                    next_send[c] = None
+                    send(c, req)
+            pending = [at for at in next_send.values() if at is not None]
+            wake = min(pending) if pending else now_ + 1
+        for key, _ in sel.select(timeout=max(0.0, min(wake - time.perf_counter(), 0.5))):
+            i = key.data
+            try:
+                chunk = socks[i].recv(65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                sel.unregister(socks[i])
+                continue
+            buffers[i] += chunk
+            *lines, buffers[i] = buffers[i].split(b"\r\n")
+            t = time.perf_counter()
+            for line in lines:
+                try:
+                    req = int(line)
+                except ValueError:
+                    continue
+                if req in sent_at:
+                    latencies.append(t - sent_at.pop(req))
+                    state["last"] = t
+                    if spec["kind"] == "closed":
+                        c = owner.pop(req)
+                        think = spec["think_ms"] / 1000.0
+                        pause = rng.expovariate(1.0 / think) if spec["think"] == "exponential" and think > 0 else think
+                        next_send[c] = t + pause
+    for s in socks:
+        s.close()
+    ordered = sorted(latencies)
+
+    def pct(p):
+        if not ordered:
+            return 0.0
+        import math
+        rank = min(max(math.ceil(p * len(ordered)), 1), len(ordered))
+        return _ms(ordered[rank - 1])
+
+    span = (state["last"] or 0) - (state["first"] or 0)
+    json.dump({
+        "sent": total - (total - state["next_req"]),
+        "completed": len(latencies),
+        "in_flight": state["next_req"] - len(latencies),
+        "p50_ms": pct(0.5), "p90_ms": pct(0.9), "p99_ms": pct(0.99),
+        "max_ms": _ms(ordered[-1]) if ordered else 0.0,
+        "mean_ms": _ms(sum(ordered) / len(ordered)) if ordered else 0.0,
+        "throughput_per_s": len(latencies) / span if span > 0 else 0.0,
+    }, sys.stdout)
+
+
+# ---- the report -----------------------------------------------------------
+
+def _percentiles(values):
+    ordered = sorted(values)
+    if not ordered:
+        return {"samples": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0, "mean_ms": 0.0}
+    import math
+
+    def pct(p):
+        rank = min(max(math.ceil(p * len(ordered)), 1), len(ordered))
+        return _ms(ordered[rank - 1])
+
+    return {
+        "samples": len(ordered), "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+        "max_ms": _ms(ordered[-1]), "mean_ms": _ms(sum(ordered) / len(ordered)),
+    }
+
+
+def _report():
+    if not _METRICS:
+        return
+    main = sys.modules.get("__main__")
+    name = os.path.splitext(os.path.basename(getattr(main, "__file__", "") or "experiment"))[0]
+    try:
+        import twisted
+        twisted_version = twisted.__version__
+    except ImportError:
+        twisted_version = None
+    result = (_clients or {}).get("result") or {}
+    requests = {k: result.get(k, 0) for k in (
+        "sent", "completed", "in_flight", "p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms", "throughput_per_s")}
+    report = {
+        "scenario": name,
+        "variant": _chosen_variant,
+        "seed": _SEED,
+        "end_reason": _ended["reason"],
+        "time_ms": _ms(now()),
+        "requests": requests,
+        "reactor": {"lag": _percentiles(_lags)},
+        "output": _capture.lines,
+        "runtime": {
+            "python": sys.version.split()[0],
+            "twisted": twisted_version,
+            "gil": True,
+            "gil_requested": _settings["gil"],
+            "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "cores_requested": _settings["cores"],
+            "switch_interval_ms": sys.getswitchinterval() * 1000.0,
+        },
+    }
+    _real_stdout.write(json.dumps(report) + "\n")
+    _real_stdout.flush()
+
+
+if __name__ == "__main__":
+    load = _take_flag("--load", True)
+    if load is None:
+        raise SystemExit("twine.py is imported by an experiment: python3 experiment.py [--metrics]")
+    sys.stdout = _real_stdout
+    _load(json.loads(load))
+else:
+    atexit.register(_report)

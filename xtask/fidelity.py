@@ -1,0 +1,181 @@
+"""The fidelity harness: the simulation against real CPython + Twisted.
+
+For every preset and variant it runs the simulation (`twine-sim
+PRESET/VARIANT --seed S --metrics`) and the preset's Python program under
+CPython with Twisted and twine.py (`python PRESET.py --variant V --seed S
+--metrics`), RUNS times each, takes the median of each headline figure, and
+writes a Markdown table with the simulation's ratio to CPython.
+
+Run it through `cargo xtask fidelity [--runs N] [--only PRESET]`, which
+builds twine-sim, makes the virtualenv with Twisted and passes the paths:
+
+    python3 xtask/fidelity.py --sim SIM --python VENV_PYTHON --presets www/presets --out target/fidelity.md
+
+A measurement, not a test: CPython's figures move with the machine's load.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+
+# Runs a program with twine.py imported first, so its flags and report work
+# for programs that never import it (plain Twisted ones).
+BOOT = """
+import os, runpy, sys
+script = sys.argv[1]
+sys.argv = sys.argv[1:]
+sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+import twine
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def run_json(cmd, timeout):
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {done.returncode}: {done.stderr.strip()[-400:]}")
+    try:
+        return json.loads(done.stdout)
+    except ValueError:  # a program may print before twine.py's report: the last line
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def texts(metrics):
+    return [line["text"] for line in metrics.get("output", [])]
+
+
+def last_output_ms(metrics):
+    out = metrics.get("output", [])
+    return out[-1]["t_ms"] if out else None
+
+
+def lost_updates(metrics):
+    """Lost updates: the simulation counts them; the Python program prints them."""
+    counters = metrics.get("counters")
+    if counters:
+        return float(sum(c["lost_updates"] for c in counters))
+    for text in reversed(texts(metrics)):
+        m = re.search(r"\((\d+) lost\)", text)
+        if m:
+            return float(m.group(1))
+    return None
+
+
+def skipped_intervals(metrics):
+    skipped = 0
+    seen = False
+    for text in texts(metrics):
+        m = re.search(r"\((\d+) interval", text)
+        if m:
+            seen = True
+            skipped += int(m.group(1)) - 1
+    return float(skipped) if seen else None
+
+
+def ticks(metrics):
+    n = sum(1 for t in texts(metrics) if t.startswith("tick"))
+    return float(n) if n else None
+
+
+def request(field):
+    def figure(metrics):
+        r = metrics.get("requests") or {}
+        return float(r[field]) if r.get("completed") else None
+    return figure
+
+
+# The figures that tell each preset's story; every preset also gets its
+# printed line count.
+HEADLINES = {
+    "echo-blocking": [("p50 latency ms", request("p50_ms")), ("p99 latency ms", request("p99_ms")),
+                      ("throughput /s", request("throughput_per_s"))],
+    "counter-race": [("lost updates", lost_updates)],
+    "gil-cpu-bound": [("last thread done ms", last_output_ms)],
+    "looping-call-drift": [("ticks", ticks), ("skipped intervals", skipped_intervals),
+                           ("last tick ms", last_output_ms)],
+    "pool-saturation": [("last job done ms", last_output_ms)],
+    "sleeping-threads": [("last wake-up ms", last_output_ms)],
+    "reactor-ordering": [("last line ms", last_output_ms)],
+    "deferred-errback": [("last line ms", last_output_ms)],
+}
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    return f"{v:.1f}" if abs(v) < 1000 else f"{v:.0f}"
+
+
+def ratio(sim, real):
+    if sim is None or real is None:
+        return "-"
+    if real == 0:
+        return "=" if sim == 0 else "inf"
+    return f"{sim / real:.2f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sim", required=True)
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--presets", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", action="append", default=[])
+    args = ap.parse_args()
+
+    rows = []
+    started = time.time()
+    names = sorted(f[:-3] for f in os.listdir(args.presets) if f.endswith(".py") and f != "twine.py")
+    for name in names:
+        if args.only and name not in args.only:
+            continue
+        with open(os.path.join(args.presets, name + ".json")) as f:
+            preset = json.load(f)
+        variants = [v["name"] for v in preset.get("variants", [])] or [None]
+        for variant in variants:
+            label = f"{name}/{variant}" if variant else name
+            sims, reals = [], []
+            # Interleaved rounds: a slow moment of the machine hits both sides.
+            for seed in range(1, args.runs + 1):
+                sims.append(run_json([args.sim, label, "--seed", str(seed), "--metrics"], 120))
+                cmd = [args.python, "-c", BOOT, os.path.join(args.presets, name + ".py"), "--seed", str(seed), "--metrics"]
+                if variant:
+                    cmd += ["--variant", variant]
+                reals.append(run_json(cmd, 300))
+            print(f"{label}: {args.runs} runs each", file=sys.stderr)
+            figures = HEADLINES.get(name, []) + [("printed lines", lambda m: float(len(texts(m))))]
+            for title, figure in figures:
+                s = median(figure(m) for m in sims)
+                r = median(figure(m) for m in reals)
+                rows.append((label, title, s, r))
+
+    runtime = reals[-1].get("runtime", {}) if rows else {}
+    with open(args.out, "w") as out:
+        out.write("# Fidelity: the simulation against CPython + Twisted\n\n")
+        out.write(f"Measured {datetime.date.today().isoformat()} on {platform.machine()} "
+                  f"({os.cpu_count()} cores), CPython {runtime.get('python')}, Twisted {runtime.get('twisted')}, "
+                  f"{args.runs} interleaved runs each, medians; took {time.time() - started:.0f} s.\n")
+        out.write("Command: `cargo xtask fidelity --runs N`. The simulation runs the JSON preset; "
+                  "CPython runs the preset's Python program (GIL on: CPython 3.11 has no other mode).\n\n")
+        out.write("| experiment | figure | simulation | CPython | sim / CPython |\n|---|---|---:|---:|---:|\n")
+        for label, title, s, r in rows:
+            out.write(f"| {label} | {title} | {fmt(s)} | {fmt(r)} | {ratio(s, r)} |\n")
+    print(open(args.out).read())
+
+
+if __name__ == "__main__":
+    main()
