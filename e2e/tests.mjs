@@ -326,6 +326,57 @@ export const tests = [
   },
 
   {
+    name: 'a Python program typed in the page: its error underlined at its line, fixed, run, its docstring the story',
+    async fn({ page, url }) {
+      await open(page, url);
+      await page.waitForFunction(() => document.body.dataset.editor === 'code');
+      const program = [
+        '"""Two threads say hello',
+        '',
+        'Each thread prints its own name, then the main thread says done.',
+        '"""',
+        'import threading',
+        '',
+        'def hello():',
+        '    print(f"hello from {threading.current_thread().name}")',
+        '',
+        'threads = [threading.Thread(target=hello, name=f"t{i}") for i in range(2)]',
+        'for t in threads:',
+        '    t.start()',
+        'for t in threads:',
+        '    t.join()',
+        'print("done")',
+      ].join('\n');
+      // A set, which the subset refuses: the error names the line and says what to write.
+      const bad = program.replace('print("done")', 'seen = {1, 2}\nprint("done")');
+      await typeScenario(page, bad);
+      await page.waitForSelector('.ed-error:not([hidden])');
+      assert.match(await page.textContent('.ed-error'), /sets are not supported/);
+      assert.deepEqual(await underlinedLines(page), [lineOf(bad, 'seen = {1, 2}')]);
+      assert.equal(await page.textContent('#title'), 'Two threads say hello', 'the docstring is the title');
+      assert.match(await page.textContent('#explanation'), /prints its own name/);
+      assert.ok(!(await page.isVisible('[data-knob="cores"]')), 'the JSON knobs do not apply to a program');
+      assert.ok(await page.isVisible('[data-knob="seed"]'));
+
+      await typeScenario(page, program);
+      await page.waitForSelector('.ed-error', { state: 'hidden' });
+      await run(page);
+      const printed = await page.evaluate(() => window.twine.run.metrics.output.map((o) => o.text));
+      assert.deepEqual([...printed].sort(), ['done', 'hello from t0', 'hello from t1']);
+      assert.equal(printed[printed.length - 1], 'done', 'join waits for both threads');
+
+      // An exception nobody catches ends the program; it shows at the line that raised it.
+      const raising = program.replace('print("done")', 'print("done")\ntotal = 1 / 0');
+      await typeScenario(page, raising);
+      await page.waitForSelector('.ed-error', { state: 'hidden' });
+      await run(page);
+      await page.waitForSelector('.ed-error:not([hidden])');
+      assert.match(await page.textContent('.ed-error'), /ZeroDivisionError/);
+      assert.deepEqual(await underlinedLines(page), [lineOf(raising, 'total = 1 / 0')]);
+    },
+  },
+
+  {
     name: 'a deadlock is the run\'s headline, naming the threads it stopped',
     async fn({ page, url }) {
       await open(page, url);

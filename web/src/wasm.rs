@@ -21,6 +21,7 @@ use js_sys::{Error, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
 use crate::presets::{self, PresetInfo};
+use crate::python::CompileError;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::Simulation;
 
@@ -32,6 +33,34 @@ fn scenario_error(e: &ScenarioError) -> JsValue {
     let _ = Reflect::set(&err, &JsValue::from_str("field"), &JsValue::from_str(&e.field));
     let _ = Reflect::set(&err, &JsValue::from_str("reason"), &JsValue::from_str(&e.message));
     err.into()
+}
+
+/// A JavaScript `Error` named `ScenarioError` for a Python program the
+/// compiler refused: no field, and the `line` and `col` (from 1) it is at.
+fn python_error(e: &CompileError) -> JsValue {
+    let err = Error::new(&e.to_string());
+    err.set_name("ScenarioError");
+    let set = |key: &str, value: JsValue| drop(Reflect::set(&err, &JsValue::from_str(key), &value));
+    set("field", JsValue::from_str(""));
+    set("reason", JsValue::from_str(&e.message));
+    set("line", JsValue::from_f64(e.line.into()));
+    set("col", JsValue::from_f64(e.col.into()));
+    err.into()
+}
+
+/// The name a program typed in the page goes by in its error messages.
+const PAGE_FILE: &str = "experiment.py";
+
+/// A scenario from the page's text: JSON when it starts like JSON (an object
+/// or an array, which the JSON reader refuses by name), otherwise a Python
+/// program.
+fn load(text: &str) -> Result<Scenario, JsValue> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        Scenario::from_json(text).map_err(|e| scenario_error(&e))
+    } else {
+        Scenario::from_python(PAGE_FILE, text).map_err(|e| python_error(&e))
+    }
 }
 
 fn parse(json: &str) -> Result<JsValue, JsValue> {
@@ -50,11 +79,12 @@ pub struct WasmSimulation {
 
 #[wasm_bindgen(js_class = Simulation)]
 impl WasmSimulation {
-    /// Loads a scenario (JSON text); `seed` overrides the scenario's.
-    /// Throws a `ScenarioError` naming the field at fault.
+    /// Loads a scenario: JSON text, or a Python program; `seed` overrides
+    /// the scenario's. Throws a `ScenarioError` naming the field at fault
+    /// (JSON) or the line and column (Python).
     #[wasm_bindgen(constructor)]
     pub fn new(scenario_json: &str, seed: Option<f64>) -> Result<WasmSimulation, JsValue> {
-        let scenario = Scenario::from_json(scenario_json).map_err(|e| scenario_error(&e))?;
+        let scenario = load(scenario_json)?;
         let seed = seed.map(|s| s.max(0.0) as u64);
         Ok(WasmSimulation { sim: Simulation::new(&scenario, seed) })
     }
@@ -106,6 +136,14 @@ impl WasmSimulation {
     #[wasm_bindgen(getter, js_name = endReason)]
     pub fn end_reason(&self) -> Option<String> {
         self.sim.end_reason().map(|r| r.as_str().to_owned())
+    }
+
+    /// The uncaught exception that ended a Python program, as
+    /// `experiment.py:LINE:COL: ValueError: ...` and then CPython's
+    /// traceback; `undefined` while there is none.
+    #[wasm_bindgen(getter, js_name = pythonError)]
+    pub fn python_error(&self) -> Option<String> {
+        self.sim.python_error()
     }
 
     /// Visible events so far.
@@ -187,9 +225,9 @@ pub fn preset_scenario(name: &str, variant: Option<String>) -> Result<String, Js
     preset.scenario_json(variant.as_deref()).map_err(|e| scenario_error(&e))
 }
 
-/// Checks a scenario without running it. Throws a `ScenarioError` naming
-/// the field at fault.
+/// Checks a scenario (JSON or Python) without running it. Throws a
+/// `ScenarioError` naming the field, or the line and column, at fault.
 #[wasm_bindgen(js_name = checkScenario)]
 pub fn check_scenario(scenario_json: &str) -> Result<(), JsValue> {
-    Scenario::from_json(scenario_json).map(drop).map_err(|e| scenario_error(&e))
+    load(scenario_json).map(drop)
 }

@@ -128,13 +128,17 @@ export class ScenarioEditor {
 
   /** Shows a ScenarioError ({field, reason, message}) at its field. */
   showError(err) {
-    const loc = locateField(this.text.value, err.field, err.reason || err.message);
+    // A Python program's errors say where they are; a JSON scenario's name a field.
+    const loc = err.line
+      ? { firstLine: err.line, lastLine: err.line, column: err.col, exact: true }
+      : locateField(this.value, err.field, err.reason || err.message);
     this.error = { ...err, loc };
     this.root.classList.add('has-error');
     const reason = err.reason || err.message;
     // A JSON syntax error already says where (`at line 3 column 7`).
     const where = loc && !/\bline \d+/.test(reason) ? `line ${loc.firstLine}${loc.lastLine > loc.firstLine ? `–${loc.lastLine}` : ''}` : '';
-    this.errorBox.innerHTML = `${err.field ? `<code class="ed-field">${escapeHtml(err.field)}</code> ` : '<b>JSON</b> '}<span class="ed-reason">${escapeHtml(reason)}</span>${where ? ` <span class="ed-where">${where}</span>` : ''}`;
+    const what = err.field ? `<code class="ed-field">${escapeHtml(err.field)}</code> ` : err.line ? '' : '<b>JSON</b> ';
+    this.errorBox.innerHTML = `${what}<span class="ed-reason">${escapeHtml(reason)}</span>${where ? ` <span class="ed-where">${where}</span>` : ''}`;
     this.errorBox.dataset.field = err.field || '';
     this.errorBox.hidden = false;
     if (this.code) {
@@ -180,7 +184,7 @@ export class ScenarioEditor {
       this.code.reveal(loc.firstLine);
       return;
     }
-    const text = this.text.value;
+    const text = this.value;
     let offset = 0;
     for (let l = 1; l < loc.firstLine; l++) offset = text.indexOf('\n', offset) + 1;
     this.text.focus();

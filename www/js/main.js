@@ -68,6 +68,31 @@ function showExplanation(spec, edited) {
   $('#edited').hidden = !edited;
 }
 
+/**
+ * A Python program's docstring: its first line is the title, the rest the
+ * explanation, so a program of your own keeps its own story.
+ */
+function docstringOf(text) {
+  const m = /^(?:\s*#[^\n]*\n|\s*\n)*\s*[rRuU]?("""|\'\'\')([\s\S]*?)\1/.exec(text);
+  if (!m) return null;
+  const [title, ...rest] = m[2].trim().split('\n');
+  return { title: title.trim(), explanation: rest.join('\n').trim().replace(/\n(?!\n)/g, ' ') };
+}
+
+const isPython = (text) => !/^\s*[{[]/.test(text);
+
+/** The title and story of a program typed in the page, from its docstring. */
+function showProgramStory(text) {
+  const doc = docstringOf(text);
+  $('#title').textContent = doc?.title || 'Your program';
+  $('#variant-title').hidden = true;
+  const explanation = doc?.explanation || 'A Python program of your own. Its docstring, when it has one, becomes this title and explanation.';
+  $('#explanation').innerHTML = explanation
+    .split(/\n\s*\n/)
+    .map((para) => `<p>${escapeHtml(para).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`)
+    .join('');
+}
+
 function loadPreset(spec, { seed } = {}) {
   const json = presetJson(app.wasm, spec);
   app.spec = spec;
@@ -77,6 +102,7 @@ function loadPreset(spec, { seed } = {}) {
   const doc = safeParse(json);
   app.seed = seed ?? (Number.isFinite(doc?.seed) ? doc.seed : 1);
   knobs.sync(doc, app.seed);
+  $('#knobs').closest('.side-sec').classList.toggle('python', isPython(json));
   showExplanation(spec, false);
   updateShare();
 }
@@ -112,6 +138,10 @@ let checkTimer = 0;
 function onEditorInput(text) {
   const edited = text !== app.presetJson;
   $('#edited').hidden = !edited;
+  // The knobs edit a JSON scenario; a Python program says its settings itself.
+  const python = isPython(text);
+  $('#knobs').closest('.side-sec').classList.toggle('python', python);
+  if (python) showProgramStory(text);
   const doc = safeParse(text);
   if (doc) knobs.sync(doc, app.seed, { keepSeed: true });
   clearTimeout(checkTimer);
@@ -226,6 +256,12 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   app.speed = pickSpeed(app.run.durationMs);
   $('#speed').value = String(app.speed);
   document.body.dataset.run = String(app.run.id);
+  // An exception nobody caught ended the program: show it at its line, as CPython would print it.
+  const raised = result.sim.pythonError;
+  if (raised) {
+    const at = /^[^\n:]+:(\d+):(\d+): ([^\n]*)/.exec(raised);
+    editor.showError({ name: 'ScenarioError', field: '', reason: at ? at[3] : raised, line: at ? Number(at[1]) : 0, col: at ? Number(at[2]) : 0 });
+  }
   const start = at ?? (keepPlayhead ? Math.min(prevT, app.run.durationMs) : autoplay ? 0 : app.run.durationMs);
   seekTo(start);
   updateShare();
@@ -476,6 +512,10 @@ async function applyHash() {
       editor.value = json;
       knobs.sync(doc, app.seed);
       showExplanation(own, json !== app.presetJson);
+      if (isPython(json)) {
+        showProgramStory(json);
+        $('#knobs').closest('.side-sec').classList.add('python');
+      }
       loaded = true;
     } catch (e) {
       toast('That link holds a scenario this page cannot read.');
