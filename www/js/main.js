@@ -81,6 +81,29 @@ function docstringOf(text) {
 
 const isPython = (text) => !/^\s*[{[]/.test(text);
 
+/**
+ * The module that can run `text`. The page starts with the light module
+ * (JSON scenarios); the first Python program loads the full one (pkg/py/,
+ * with the Python compiler, about four times the size), which then serves
+ * everything: it is the same simulation with more in it.
+ */
+let fullModule = null;
+async function wasmFor(text) {
+  if (app.wasmHasPython || !isPython(text)) return app.wasm;
+  fullModule ??= import('../pkg/py/twine_web.js').then(async (m) => {
+    await m.default();
+    return m;
+  });
+  try {
+    app.wasm = await fullModule;
+  } catch (e) {
+    fullModule = null;
+    throw new Error(`the Python module did not load (pkg/py/, built by cargo xtask): ${e.message}`);
+  }
+  app.wasmHasPython = true;
+  return app.wasm;
+}
+
 /** The title and story of a program typed in the page, from its docstring. */
 function showProgramStory(text) {
   const doc = docstringOf(text);
@@ -119,6 +142,11 @@ function safeParse(text) {
 
 function checkEditor() {
   const json = editor.value;
+  if (isPython(json) && !app.wasmHasPython) {
+    // Checked again once the module that compiles Python is here.
+    wasmFor(json).then(() => editor.value === json && checkEditor(), (e) => toast(e.message));
+    return true;
+  }
   try {
     app.wasm.checkScenario(json);
     editor.clearError();
@@ -211,6 +239,7 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   pause();
   setStatus('running');
   const json = editor.value;
+  await wasmFor(json);
   const seed = app.seed;
   const prevT = app.playhead;
   const id = ++runsStarted;

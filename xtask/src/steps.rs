@@ -164,32 +164,17 @@ fn run_test_step(step: Step) -> Result<(), String> {
     }
 }
 
-/// Builds the wasm module and its JS glue into www/pkg.
+/// Builds the playground into www/pkg: the simulation module twice (light,
+/// without the Python compiler, for the first load; full, in pkg/py/, for
+/// when a program needs it), each through wasm-opt; the code editor bundle;
+/// and brotli and gzip copies of all of them.
 fn build_playground(step: Step) -> Result<(), String> {
-    run(
-        step,
-        cargo().args(["build", "-p", "twine-web", "--lib", "--target", WASM_TARGET, "--profile", "wasm-release"]),
-    )?;
-    let wasm = root().join("target").join(WASM_TARGET).join("wasm-release").join("twine_web.wasm");
-    let out = root().join("www").join("pkg");
-    run(
-        step,
-        Command::new("wasm-bindgen").args(["--target", "web", "--no-typescript", "--out-dir"]).arg(&out).arg(&wasm),
-    )?;
-    // npm's binaryen after wasm-bindgen (Debian's older wasm-opt breaks the
-    // module's table there: ../shared/TOOLCHAIN.md). The features are the
-    // ones rustc's wasm32 target enables by default.
     let tools = root().join("xtask").join("web");
     setup::npm_packages(&tools)?;
-    let module = out.join("twine_web_bg.wasm");
-    run(
-        step,
-        Command::new(tools.join("node_modules").join(".bin").join("wasm-opt"))
-            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
-            .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", "-o"])
-            .arg(&module)
-            .arg(&module),
-    )?;
+    let out = root().join("www").join("pkg");
+    // Each in its own target folder, so switching features rebuilds neither.
+    build_module(step, &tools, &["--no-default-features"], "wasm-light", &out)?;
+    build_module(step, &tools, &[], "wasm-full", &out.join("py"))?;
     // The code editor, bundled from the pinned npm packages (no CDN).
     run(
         step,
@@ -198,7 +183,38 @@ fn build_playground(step: Step) -> Result<(), String> {
             .arg(format!("--outfile={}", out.join("editor.js").display()))
             .current_dir(&tools),
     )?;
-    precompress(step, &out)
+    precompress(step, &out)?;
+    precompress(step, &out.join("py"))
+}
+
+/// One build of twine-web for the browser, its JS glue and wasm-opt, into `out`.
+fn build_module(step: Step, tools: &Path, features: &[&str], target_dir: &str, out: &Path) -> Result<(), String> {
+    let target = root().join("target").join(target_dir);
+    run(
+        step,
+        cargo()
+            .args(["build", "-p", "twine-web", "--lib", "--target", WASM_TARGET, "--profile", "wasm-release"])
+            .args(features)
+            .arg("--target-dir")
+            .arg(&target),
+    )?;
+    let wasm = target.join(WASM_TARGET).join("wasm-release").join("twine_web.wasm");
+    run(
+        step,
+        Command::new("wasm-bindgen").args(["--target", "web", "--no-typescript", "--out-dir"]).arg(out).arg(&wasm),
+    )?;
+    // npm's binaryen after wasm-bindgen (Debian's older wasm-opt breaks the
+    // module's table there: ../shared/TOOLCHAIN.md). The features are the
+    // ones rustc's wasm32 target enables by default.
+    let module = out.join("twine_web_bg.wasm");
+    run(
+        step,
+        Command::new(tools.join("node_modules").join(".bin").join("wasm-opt"))
+            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+            .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", "-o"])
+            .arg(&module)
+            .arg(&module),
+    )
 }
 
 /// Writes `NAME.br` and `NAME.gz` beside each generated file, at the

@@ -1464,10 +1464,29 @@ fn cmpop(op: ast::CmpOp) -> CmpOp {
     }
 }
 
+/// Parses a module with rustpython's parser. Without twine-web's `python`
+/// feature (the playground's light module) the parser is not compiled in at
+/// all, and every program is refused here.
+pub(crate) fn parse_module(file: &str, source: &str) -> Result<ast::Mod, rustpython_parser::ParseError> {
+    #[cfg(feature = "python")]
+    return rustpython_parser::parse(source, rustpython_parser::Mode::Module, file);
+    #[cfg(not(feature = "python"))]
+    {
+        let _ = (file, source);
+        Err(rustpython_parser::ParseError {
+            error: rustpython_parser::ParseErrorType::Lexical(rustpython_parser::lexer::LexicalErrorType::OtherError(
+                "this build runs JSON scenarios only: Python needs twine-web's `python` feature".into(),
+            )),
+            offset: Default::default(),
+            source_path: file.into(),
+        })
+    }
+}
+
 /// Parses and compiles a module.
 pub(crate) fn compile_module(file: &str, source: &str) -> Result<Rc<Code>, CompileError> {
     let lines = Lines::new(source);
-    let parsed = rustpython_parser::parse(source, rustpython_parser::Mode::Module, file).map_err(|e| {
+    let parsed = parse_module(file, source).map_err(|e| {
         let (line, col) = lines.at(e.offset.to_usize());
         CompileError { file: file.into(), line, col, message: format!("syntax error: {}", e.error) }
     })?;

@@ -86,7 +86,7 @@ pub(crate) struct MachineArgs {
 /// Checks a program compiles and reads its `twine.machine(...)` settings.
 pub(crate) fn check(file: &str, source: &str) -> Result<MachineArgs, CompileError> {
     compile::compile_module(file, source)?;
-    let parsed = rustpython_parser::parse(source, rustpython_parser::Mode::Module, file).ok();
+    let parsed = compile::parse_module(file, source).ok();
     let mut out = MachineArgs::default();
     let Some(ast::Mod::Module(m)) = parsed else { return Ok(out) };
     let lines = compile::Lines::new(source);
