@@ -16,8 +16,29 @@ type Canceller<T> = Box<dyn FnOnce(&Deferred<T>)>;
 /// What one link of the chain did with the result.
 pub(crate) enum Step<T: 'static> {
     Outcome(Outcome<T>),
-    /// The link took the result away (await, `then`, a chained outer Deferred).
+    /// The link took the result away (await, a list, a lock).
     Consumed,
+    /// The link handed the result to another Deferred (the one waiting on
+    /// this chain, or the one `then` made), whose callbacks must run next,
+    /// before this chain's remaining links. The run loop does that
+    /// iteratively, so a chain of any depth runs in bounded stack.
+    Continue(Rc<dyn ChainRun>),
+}
+
+/// A chain of any result type, as the run loop's stack holds it: Twisted's
+/// `_runCallbacks` keeps such a stack of Deferreds so that a result handed
+/// up a chain of Deferreds waiting on each other never recurses.
+pub(crate) trait ChainRun {
+    /// Runs this chain's links until it pauses or runs out (`None`), or
+    /// until a link hands the result to another chain (`Some(that chain)`,
+    /// to run before this one goes on).
+    fn run_links(self: Rc<Self>) -> Option<Rc<dyn ChainRun>>;
+}
+
+impl<T: 'static> ChainRun for Chain<T> {
+    fn run_links(self: Rc<Self>) -> Option<Rc<dyn ChainRun>> {
+        Deferred { chain: self }.run_links()
+    }
 }
 
 enum Slot<T> {
@@ -69,7 +90,50 @@ impl<T: 'static> Drop for Chain<T> {
             }
             Reactor::emit_current(|| TraceEvent::UnhandledError { deferred, message });
         }
+        // The links and cancellers may hold the next Deferred of a long
+        // chain, whose own drop would run inside this one: freed through
+        // `drop_later`, a chain of any length drops in bounded stack.
+        let links = std::mem::take(&mut state.links);
+        let owned = (state.canceller.take(), state.cancel_inner.take());
+        if !links.is_empty() || owned.0.is_some() || owned.1.is_some() {
+            drop_later(Box::new((links, owned)));
+        }
     }
+}
+
+thread_local! {
+    /// Garbage queued by drops running inside an outer drop; `None` when no
+    /// drop of a chain is under way on this thread.
+    static DROPPING: RefCell<Option<Vec<Box<dyn std::any::Any>>>> = const { RefCell::new(None) };
+}
+
+/// Drops `garbage` now, or, inside another chain's drop, queues it for that
+/// drop's loop: each nested chain is freed by the outermost loop, one after
+/// another.
+fn drop_later(garbage: Box<dyn std::any::Any>) {
+    let queued = DROPPING.try_with(|dropping| match dropping.borrow_mut().as_mut() {
+        Some(queue) => {
+            queue.push(garbage);
+            None
+        }
+        None => Some(garbage),
+    });
+    let garbage = match queued {
+        Ok(None) => return,
+        Ok(Some(garbage)) => garbage,
+        // The thread is exiting and its locals are gone: drop in place.
+        Err(_) => return,
+    };
+    let _ = DROPPING.try_with(|dropping| *dropping.borrow_mut() = Some(Vec::new()));
+    drop(garbage);
+    loop {
+        let next = DROPPING.with(|dropping| dropping.borrow_mut().as_mut().and_then(Vec::pop));
+        match next {
+            Some(garbage) => drop(garbage),
+            None => break,
+        }
+    }
+    DROPPING.with(|dropping| *dropping.borrow_mut() = None);
 }
 
 /// A result that is not there yet: Twisted's `Deferred`, typed.
@@ -307,13 +371,22 @@ impl<T: 'static> Deferred<T> {
     /// d.add_errback(|f| if f.check(FailureKind::TimedOut) { 0 } else { 1 });
     /// ```
     pub fn fire(&self, result: Result<T, Failure>) -> Result<(), AlreadyCalled> {
+        if self.settle(result)? {
+            self.run_callbacks();
+        }
+        Ok(())
+    }
+
+    /// Records the result without running the chain. `Ok(false)`: the
+    /// result was eaten (the first one after a cancel with no canceller).
+    fn settle(&self, result: Result<T, Failure>) -> Result<bool, AlreadyCalled> {
         let ok = result.is_ok();
         let (canceller, forward) = {
             let mut state = self.chain.state.borrow_mut();
             if state.called {
                 // After a cancel with no canceller, the eventual real result is
                 // eaten once, as in Twisted.
-                return if std::mem::take(&mut state.suppress_already_called) { Ok(()) } else { Err(AlreadyCalled) };
+                return if std::mem::take(&mut state.suppress_already_called) { Ok(false) } else { Err(AlreadyCalled) };
             }
             state.called = true;
             state.result = Slot::Ready(result);
@@ -323,8 +396,31 @@ impl<T: 'static> Deferred<T> {
         drop((canceller, forward));
         let id = self.chain.id;
         Reactor::emit_current(|| TraceEvent::DeferredFired { deferred: id, ok });
-        self.run_callbacks();
-        Ok(())
+        Ok(true)
+    }
+
+    /// What a link of another chain returns after giving this Deferred
+    /// `result`: the run loop runs this chain next (see `run_callbacks`).
+    fn settle_step<S: 'static>(&self, result: Result<T, Failure>) -> Step<S> {
+        match self.settle(result) {
+            Ok(true) => Step::Continue(self.chain.clone()),
+            _ => Step::Consumed,
+        }
+    }
+
+    /// [`resolve_with`](Self::resolve_with) from inside a link of another
+    /// chain: a value or failure is handed on through the run loop rather
+    /// than by a nested call, so chains of `then` of any length run in
+    /// bounded stack.
+    pub(crate) fn resolve_step<S: 'static>(&self, outcome: Outcome<T>) -> Step<S> {
+        match outcome {
+            Outcome::Value(value) => self.settle_step(Ok(value)),
+            Outcome::Failure(failure) => self.settle_step(Err(failure)),
+            deferred @ Outcome::Deferred(_) => {
+                self.resolve_with(deferred);
+                Step::Consumed
+            }
+        }
     }
 
     /// Fires the Deferred with the result `inner` will have: the chain
@@ -516,10 +612,7 @@ impl<T: 'static> Deferred<T> {
             }
         });
         let target = out.clone();
-        self.add_link(Box::new(move |result| {
-            target.resolve_with(f(result).into_outcome());
-            Step::Consumed
-        }));
+        self.add_link(Box::new(move |result| target.resolve_step(f(result).into_outcome())));
         out
     }
 
@@ -541,10 +634,7 @@ impl<T: 'static> Deferred<T> {
                 }));
                 drop(old);
                 let me = self.clone();
-                inner.add_link(Box::new(move |result| {
-                    let _ = me.fire(result);
-                    Step::Consumed
-                }));
+                inner.add_link(Box::new(move |result| me.settle_step(result)));
                 Ok(())
             }
         };
@@ -628,15 +718,41 @@ impl<T: 'static> Deferred<T> {
     /// Runs links while there is a result and the chain is not paused.
     /// Re-entrant calls (a callback firing or extending its own chain) return
     /// at once; the running loop picks up the work.
+    ///
+    /// A link that hands the result on to another chain (a Deferred waiting
+    /// on this one, or `then`'s) does not run that chain itself: it returns
+    /// it, and this loop runs it, then comes back here. The chains waiting
+    /// on each other live on a heap stack, as in Twisted's `_runCallbacks`,
+    /// so a chain of a million Deferreds fires in constant native stack.
     fn run_callbacks(&self) {
+        if self.chain.state.borrow().running {
+            return;
+        }
+        let mut current: Rc<dyn ChainRun> = self.chain.clone();
+        let mut waiting: Vec<Rc<dyn ChainRun>> = Vec::new();
+        loop {
+            match current.clone().run_links() {
+                Some(next) => waiting.push(std::mem::replace(&mut current, next)),
+                None => match waiting.pop() {
+                    Some(previous) => current = previous,
+                    None => break,
+                },
+            }
+        }
+    }
+
+    /// One chain's part of [`run_callbacks`](Self::run_callbacks).
+    fn run_links(&self) -> Option<Rc<dyn ChainRun>> {
         {
             let mut state = self.chain.state.borrow_mut();
             if state.running {
-                return;
+                // Its loop is further up the native stack and will see the
+                // result handed to it.
+                return None;
             }
             state.running = true;
         }
-        loop {
+        let handed_to = loop {
             let (link, input) = {
                 let mut state = self.chain.state.borrow_mut();
                 let input = match std::mem::replace(&mut state.result, Slot::Empty) {
@@ -644,12 +760,12 @@ impl<T: 'static> Deferred<T> {
                     Slot::Consumed if !state.links.is_empty() => Err(result_consumed()),
                     other => {
                         state.result = other;
-                        break;
+                        break None;
                     }
                 };
                 let Some(link) = state.links.pop_front() else {
                     state.result = Slot::Ready(input);
-                    break;
+                    break None;
                 };
                 (link, input)
             };
@@ -658,6 +774,10 @@ impl<T: 'static> Deferred<T> {
                 .unwrap_or_else(|payload| Step::Outcome(Outcome::Failure(Failure::from_panic(payload))));
             let next = match step {
                 Step::Consumed => Slot::Consumed,
+                Step::Continue(next) => {
+                    self.chain.state.borrow_mut().result = Slot::Consumed;
+                    break Some(next);
+                }
                 Step::Outcome(Outcome::Value(value)) => {
                     if !was_ok {
                         let id = self.chain.id;
@@ -680,8 +800,9 @@ impl<T: 'static> Deferred<T> {
                 }
             };
             self.chain.state.borrow_mut().result = next;
-        }
+        };
         self.chain.state.borrow_mut().running = false;
+        handed_to
     }
 
     /// A callback returned `inner`: take its result now if it has one,
@@ -727,10 +848,11 @@ impl<T: 'static> Deferred<T> {
         let me = self.clone();
         inner.add_link(Box::new(move |result| {
             me.resume(result);
-            Step::Consumed
+            Step::Continue(me.chain)
         }));
     }
 
+    /// Hands this paused chain the result it waited for; the caller runs it.
     fn resume(&self, result: Result<T, Failure>) {
         let cancel_inner = {
             let mut state = self.chain.state.borrow_mut();
@@ -738,7 +860,6 @@ impl<T: 'static> Deferred<T> {
             state.cancel_inner.take()
         };
         drop(cancel_inner);
-        self.run_callbacks();
     }
 
     /// A handle that does not keep the Deferred alive.

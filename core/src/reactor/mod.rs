@@ -28,11 +28,17 @@
 //!    [`call_when_running`](Reactor::call_when_running) callback. They run
 //!    before any timer, so before zero-delay calls made at the same time.
 //! 2. The inbox as it stood when the turn began, in FIFO order. Calls queued
-//!    by other threads during the turn wait for the next turn.
-//! 3. Timers due at the turn's time, in (due time, insertion) order. A
+//!    by other threads during the turn (a thread call that queues another
+//!    included) wait for the next turn, so the inbox cannot starve timers.
+//! 3. The timers made since the last turn are inserted, those the inbox
+//!    calls just made included: a `call_later(0)` made by a thread call runs
+//!    in this very turn, as in Twisted's `runUntilCurrent`
+//!    (`CallFromThreadStopsAndWakeUpTests.testCallFromThreadStops`).
+//! 4. Timers due at the turn's time, in (due time, insertion) order. A
 //!    zero-delay call is such a timer. A timer scheduled, reset or delayed
-//!    during the turn runs in a later turn, even when it is already due.
-//! 4. If [`stop`](Reactor::stop) was called, the `shutdown` event fires at the
+//!    by a timer of this turn runs in a later turn, even when it is already
+//!    due.
+//! 5. If [`stop`](Reactor::stop) was called, the `shutdown` event fires at the
 //!    end of the turn. Its `Before` triggers may return Deferreds; the reactor
 //!    keeps running turns until they fire, then runs the `During` and `After`
 //!    triggers and reports [`is_stopped`](Reactor::is_stopped).
@@ -103,7 +109,11 @@ use triggers::{Ready, SystemEvents};
 pub enum Lifecycle {
     /// Created; the first turn will fire the `startup` event.
     NotStarted,
-    /// Running turns.
+    /// The `startup` event's `Before` triggers are running (or the Deferreds
+    /// they returned are pending): [`Reactor::is_running`] is still false,
+    /// as Twisted's `reactor.running` is in before-startup triggers.
+    Starting,
+    /// Running turns: from the `startup` event's `During` phase on.
     Running,
     /// `stop` took effect; the `shutdown` event is firing.
     ShuttingDown,
@@ -156,6 +166,10 @@ struct TurnState {
     now: Time,
     inbox: VecDeque<InboxCall>,
     ready: VecDeque<Ready>,
+    /// Whether this turn has inserted the timers made since the last one:
+    /// done once the inbox batch has run, so a `call_later(0)` made by a
+    /// thread call runs in the same turn (Twisted's `runUntilCurrent`).
+    timers_merged: bool,
 }
 
 #[derive(Default)]
@@ -431,8 +445,11 @@ impl Reactor {
 
     /// Stops the reactor after the current turn; then the `shutdown` event fires.
     /// Errors if the reactor is not running (not started, or already stopping).
+    /// A stop requested by a before-startup trigger takes effect once startup
+    /// has finished.
     pub fn stop(&self) -> Result<(), ReactorNotRunning> {
-        if self.inner.lifecycle.get() != Lifecycle::Running || self.inner.stop_requested.get() {
+        let started = matches!(self.inner.lifecycle.get(), Lifecycle::Starting | Lifecycle::Running);
+        if !started || self.inner.stop_requested.get() {
             return Err(ReactorNotRunning);
         }
         self.inner.stop_requested.set(true);
@@ -445,7 +462,9 @@ impl Reactor {
         self.inner.lifecycle.get()
     }
 
-    /// Whether the reactor is running turns (started, and `stop` not yet called).
+    /// Whether the reactor is running turns (started, and `stop` not yet
+    /// called): Twisted's `reactor.running`. False in the `startup` event's
+    /// `Before` triggers, true from its `During` phase on.
     pub fn is_running(&self) -> bool {
         self.inner.lifecycle.get() == Lifecycle::Running && !self.inner.stop_requested.get()
     }

@@ -161,6 +161,10 @@ impl Reactor {
             self.inner.events.borrow_mut().progress(event, deferred_fired, &mut turn.ready)
         };
         if let Some(triggers) = queued {
+            if event == SystemEvent::Startup && self.inner.lifecycle.get() == super::Lifecycle::Starting {
+                // Twisted's `_reallyStartRunning`, the first during-startup trigger.
+                self.inner.lifecycle.set(super::Lifecycle::Running);
+            }
             self.emit(|| TraceEvent::SystemEventPhase { event, phase: TriggerPhase::During, triggers });
         }
     }
