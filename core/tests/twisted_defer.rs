@@ -2,10 +2,33 @@
 //! Twisted test it ports and asserts what that test asserts. Where twine
 //! differs on purpose (a typed result cannot become `None`), the test says so.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use twine_core::defer::Deferred;
+use twine_core::defer::{
+    gather_results, gather_results_with, succeed, Deferred, DeferredList, Failure, FailureKind, FirstSuccess,
+};
+
+/// What a Deferred ended with, recorded by a last link (Twisted's
+/// `successResultOf` / `failureResultOf` read it).
+fn result_of<T: 'static>(d: &Deferred<T>) -> Rc<RefCell<Option<Result<T, Failure>>>> {
+    let seen = Rc::new(RefCell::new(None));
+    let s = seen.clone();
+    d.then_both(move |r| *s.borrow_mut() = Some(r));
+    seen
+}
+
+/// Whether `d` failed with a failure of `kind` (a link takes it, so call
+/// this last).
+fn failed_with<T: 'static>(d: &Deferred<T>, kind: FailureKind) -> bool {
+    matches!(&*result_of(d).borrow(), Some(Err(f)) if f.check(kind))
+}
+
+/// Twisted's `fakeCallbackCanceller`: a canceller that fires the Deferred
+/// with "Callback Result".
+fn fake_callback_canceller() -> Deferred<&'static str> {
+    Deferred::with_canceller(|d| d.callback("Callback Result").unwrap())
+}
 
 /// The approximate native stack position of the caller: the address of one
 /// of its locals. Comparing two of them says whether the stack grew.
@@ -115,4 +138,211 @@ fn test_unfired_long_chain_drops_in_bounded_stack() {
         drop(d);
         drop(first);
     });
+}
+
+/// Ports `DeferredTests.testPausedFailure`: errbacks added to a paused,
+/// failed Deferred wait for `unpause`.
+#[test]
+fn test_paused_failure() {
+    let d = twine_core::defer::fail::<()>(Failure::new(FailureKind::Error, "fail"));
+    d.pause();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    d.add_errback(move |f| s.borrow_mut().push(f.message().to_owned()));
+    assert!(seen.borrow().is_empty());
+    d.unpause();
+    assert_eq!(*seen.borrow(), ["fail"]);
+}
+
+/// Ports `DeferredTests.test_callbackReturnsDeferred`: the next callback
+/// does not run until the returned Deferred fires, and not while it is paused.
+#[test]
+fn test_callback_returns_deferred() {
+    let (d1, d2) = (Deferred::<i32>::new(), Deferred::<i32>::new());
+    d2.pause();
+    let inner = d2.clone();
+    d1.add_callback(move |_| inner);
+    let results = Rc::new(RefCell::new(None));
+    let r = results.clone();
+    d1.add_callback(move |n| {
+        *r.borrow_mut() = Some(n);
+        n
+    });
+    d1.callback(1).unwrap();
+    assert_eq!(*results.borrow(), None, "should not have been called yet");
+    d2.callback(2).unwrap();
+    assert_eq!(*results.borrow(), None, "still should not have been called yet");
+    d2.unpause();
+    assert_eq!(*results.borrow(), Some(2), "the result of the second Deferred");
+}
+
+/// Ports `DeferredTests.test_chainedPausedDeferredWithResult`: a paused
+/// Deferred with a result returned from a callback: the other chain waits
+/// for it to be unpaused.
+#[test]
+fn test_chained_paused_deferred_with_result() {
+    let paused = succeed(42);
+    paused.pause();
+    let chained = Deferred::<i32>::new();
+    let p = paused.clone();
+    chained.add_callback(move |_| p);
+    chained.callback(0).unwrap();
+    let result = Rc::new(RefCell::new(Vec::new()));
+    let r = result.clone();
+    chained.add_callback(move |n| {
+        r.borrow_mut().push(n);
+        n
+    });
+    assert!(result.borrow().is_empty());
+    paused.unpause();
+    assert_eq!(*result.borrow(), [42]);
+}
+
+/// Ports `DeferredTests.test_pausedDeferredChained`: a paused Deferred
+/// encountered while pushing a result forward does not stop the Deferred it
+/// came from: a callback added to `second` afterwards runs at once. (Twisted
+/// gives it `None`; twine, having no `None` of a typed result, gives its
+/// errback a `ResultConsumed` failure: see `Deferred`'s docs.)
+#[test]
+fn test_paused_deferred_chained() {
+    let (first, second) = (Deferred::<()>::new(), Deferred::<()>::new());
+    let s = second.clone();
+    first.add_callback(move |()| s);
+    first.callback(()).unwrap();
+    first.pause();
+    second.callback(()).unwrap();
+    assert!(failed_with(&second, FailureKind::ResultConsumed));
+}
+
+/// Ports `DeferredTests.test_resultOfDeferredResultOfDeferredOfFiredDeferredCalled`:
+/// callbacks added to the middle of three chained Deferreds after the chain
+/// was made run once the last fires. Twisted passes them `None`; twine
+/// passes a `ResultConsumed` failure (the value went on to `first`).
+#[test]
+fn test_result_of_deferred_result_of_deferred_of_fired_deferred_called() {
+    let (first, second, third) = (Deferred::<()>::new(), Deferred::<()>::new(), Deferred::<()>::new());
+    let s = second.clone();
+    first.add_callback(move |()| s);
+    let t = third.clone();
+    second.add_callback(move |()| t);
+    second.callback(()).unwrap();
+    first.callback(()).unwrap();
+    third.callback(()).unwrap();
+    assert!(failed_with(&second, FailureKind::ResultConsumed));
+    assert!(matches!(*result_of(&first).borrow(), Some(Ok(()))));
+}
+
+/// Ports `DeferredTests.test_synchronousImplicitChain`: a fired Deferred
+/// returned from a callback gives its result to the other chain; its own
+/// later callbacks get no value (Twisted: `None`; twine: `ResultConsumed`).
+#[test]
+fn test_synchronous_implicit_chain() {
+    let first = succeed("result");
+    let second = Deferred::<&str>::new();
+    let f = first.clone();
+    second.add_callback(move |_| f);
+    second.callback("ignored").unwrap();
+    assert!(failed_with(&first, FailureKind::ResultConsumed));
+    assert_eq!(result_of(&second).borrow_mut().take().unwrap().unwrap(), "result");
+}
+
+/// Ports `DeferredTests.test_nonReentrantCallbacks`: a callback added by a
+/// running callback of the same Deferred runs after it returns.
+#[test]
+fn test_non_reentrant_callbacks() {
+    let deferred = Deferred::<()>::new();
+    let called = Rc::new(RefCell::new(Vec::new()));
+    let (c, d) = (called.clone(), deferred.clone());
+    deferred.add_callback(move |()| {
+        c.borrow_mut().push(1);
+        let c2 = c.clone();
+        d.add_callback(move |()| c2.borrow_mut().push(2));
+        assert_eq!(*c.borrow(), [1]);
+    });
+    deferred.callback(()).unwrap();
+    assert_eq!(*called.borrow(), [1, 2]);
+}
+
+/// Ports `DeferredListTests.test_cancelDeferredList`, with inputs nobody
+/// but the list holds (issue 15, item 6): cancelling the list cancels every
+/// input, and the list fires with their `Cancelled` failures.
+#[test]
+fn test_cancel_deferred_list() {
+    let cancelled = Rc::new(Cell::new(0));
+    let inputs: Vec<Deferred<()>> = (0..2)
+        .map(|_| {
+            let c = cancelled.clone();
+            Deferred::with_canceller(move |_| c.set(c.get() + 1))
+        })
+        .collect();
+    let list = DeferredList::new(inputs).consume_errors().into_deferred();
+    list.cancel();
+    assert_eq!(cancelled.get(), 2);
+    let results = result_of(&list).borrow_mut().take().expect("the list fired").expect("with a list");
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|r| r.as_ref().is_err_and(|f| f.check(FailureKind::Cancelled))));
+}
+
+/// Ports `DeferredListTests.test_cancelDeferredListCallback`: an input whose
+/// canceller fires it with a result is reported as a success.
+#[test]
+fn test_cancel_deferred_list_callback() {
+    let one = fake_callback_canceller();
+    let two = Deferred::<&str>::new();
+    let list = DeferredList::new([one, two.clone()]).consume_errors().into_deferred();
+    list.cancel();
+    let results = result_of(&list).borrow_mut().take().unwrap().unwrap();
+    assert_eq!(*results[0].as_ref().unwrap(), "Callback Result");
+    assert!(results[1].as_ref().unwrap_err().check(FailureKind::Cancelled));
+}
+
+/// Ports `DeferredListTests.test_cancelDeferredListWithFireOnOneCallbackAndDeferredCallback`:
+/// with fire-on-one-callback, a canceller that fires its input with a
+/// result makes the list fire with that result and its index.
+#[test]
+fn test_cancel_deferred_list_with_fire_on_one_callback_and_deferred_callback() {
+    let two = Deferred::<&str>::new();
+    let list = DeferredList::new([fake_callback_canceller(), two.clone()]).into_first_success();
+    list.cancel();
+    assert!(failed_with(&two, FailureKind::Cancelled));
+    let first = result_of(&list).borrow_mut().take().unwrap().unwrap();
+    assert!(matches!(first, FirstSuccess::Success { index: 0, value: "Callback Result" }));
+}
+
+/// Ports `DeferredListTests.test_cancelFiredOnOneCallbackDeferredList`:
+/// cancelling a list that already fired does not cancel the other inputs.
+#[test]
+fn test_cancel_fired_on_one_callback_deferred_list() {
+    let (one, two) = (Deferred::<()>::new(), Deferred::<()>::new());
+    let list = DeferredList::new([one.clone(), two.clone()]).into_first_success();
+    one.callback(()).unwrap();
+    list.cancel();
+    assert!(!two.called());
+}
+
+/// Ports `GatherResultsTests.test_cancelGatherResults` (Twisted's default
+/// `consumeErrors=False`, so the inputs keep their failures): cancelling
+/// the gathered Deferred cancels every input and fails with `FirstError`
+/// wrapping `Cancelled`.
+#[test]
+fn test_cancel_gather_results() {
+    let (one, two) = (Deferred::<()>::new(), Deferred::<()>::new());
+    let result = gather_results_with([one.clone(), two.clone()], false);
+    result.cancel();
+    assert!(failed_with(&one, FailureKind::Cancelled));
+    assert!(failed_with(&two, FailureKind::Cancelled));
+    let failure = result_of(&result).borrow_mut().take().unwrap().unwrap_err();
+    assert!(failure.check(FailureKind::FirstError));
+    assert!(failure.sub_failure().unwrap().check(FailureKind::Cancelled));
+}
+
+/// Ports `GatherResultsTests.test_cancelGatherResultsWithAllDeferredsCallback`:
+/// if every canceller fires its input with a result, `gather_results`
+/// succeeds with them.
+#[test]
+fn test_cancel_gather_results_with_all_deferreds_callback() {
+    let result = gather_results([fake_callback_canceller(), fake_callback_canceller()]);
+    result.cancel();
+    let values = result_of(&result).borrow_mut().take().unwrap().unwrap();
+    assert_eq!(values, ["Callback Result", "Callback Result"]);
 }

@@ -65,6 +65,9 @@ struct State<T: 'static> {
     waker: Option<Waker>,
     /// Whether the await link (which wakes `waker`) is in `links`.
     await_linked: bool,
+    /// `pause` calls not yet matched by `unpause`: while above zero the
+    /// chain runs nothing.
+    paused: u32,
 }
 
 struct Chain<T: 'static> {
@@ -144,6 +147,37 @@ fn drop_later(garbage: Box<dyn std::any::Any>) {
 /// then the chain pauses until that one fires. A failure skips callbacks
 /// until an errback handles it; an errback that returns a value recovers the
 /// chain. A panic in a callback becomes a `Failure`.
+///
+/// # A Deferred returned from a callback
+///
+/// When a callback returns a Deferred `inner`, the chain waits for it and
+/// then carries on with `inner`'s result: `inner` hands its result over, as
+/// in Twisted. Callbacks added to `inner` *before* that run first and shape
+/// what the waiting chain gets. Twisted leaves `None` in `inner` for
+/// callbacks added later; a typed Deferred has no such value, so instead
+/// they get a [`ResultConsumed`](FailureKind::ResultConsumed) failure (their
+/// callbacks are skipped, their errbacks see it, and it is never reported as
+/// unhandled). To observe the value in both places, add the observer to
+/// `inner` before returning it.
+///
+/// ```
+/// use twine_core::defer::{Deferred, FailureKind};
+///
+/// let (outer, inner) = (Deferred::<u8>::new(), Deferred::<u8>::new());
+/// let i = inner.clone();
+/// outer.add_callback(move |_| i);
+/// inner.add_callback(|n| n + 1); // before: shapes what `outer` gets
+/// outer.callback(0).unwrap();
+/// inner.callback(1).unwrap();
+/// outer.add_callback(|n| {
+///     assert_eq!(n, 2);
+///     n
+/// });
+/// inner.add_errback(|f| {
+///     assert!(f.check(FailureKind::ResultConsumed)); // after: the result moved on
+///     0
+/// });
+/// ```
 ///
 /// `Deferred<T>` is a cheap handle: clones are the same Deferred. Callbacks
 /// added with [`add_callback`](Self::add_callback) keep the type `T`;
@@ -246,6 +280,7 @@ impl<T: 'static> Deferred<T> {
                     cancel_inner: None,
                     waker: None,
                     await_linked: false,
+                    paused: 0,
                 }),
             }),
         }
@@ -653,6 +688,50 @@ impl<T: 'static> Deferred<T> {
         self.clone()
     }
 
+    /// Stops running callbacks until [`unpause`](Self::unpause): Twisted's
+    /// `Deferred.pause`. Pauses nest; the chain runs again when every one has
+    /// been matched. A result that arrives meanwhile waits, and a chain that
+    /// a callback handed this Deferred to waits with it.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use twine_core::defer::succeed;
+    ///
+    /// let seen = Rc::new(Cell::new(0));
+    /// let d = succeed(7);
+    /// d.pause();
+    /// let s = seen.clone();
+    /// d.add_callback(move |n| {
+    ///     s.set(n);
+    ///     n
+    /// });
+    /// assert_eq!(seen.get(), 0); // held back
+    /// d.unpause();
+    /// assert_eq!(seen.get(), 7);
+    /// ```
+    pub fn pause(&self) {
+        self.chain.state.borrow_mut().paused += 1;
+    }
+
+    /// Undoes one [`pause`](Self::pause); the last one runs the callbacks
+    /// added meanwhile, if the Deferred has fired: Twisted's
+    /// `Deferred.unpause`. Unpausing a Deferred that is not paused does
+    /// nothing.
+    pub fn unpause(&self) {
+        let run = {
+            let mut state = self.chain.state.borrow_mut();
+            if state.paused == 0 {
+                return;
+            }
+            state.paused -= 1;
+            state.paused == 0 && state.called
+        };
+        if run {
+            self.run_callbacks();
+        }
+    }
+
     /// Cancels the Deferred: Twisted's `Deferred.cancel`.
     ///
     /// On a Deferred that has not fired: calls the canceller if there is
@@ -745,9 +824,9 @@ impl<T: 'static> Deferred<T> {
     fn run_links(&self) -> Option<Rc<dyn ChainRun>> {
         {
             let mut state = self.chain.state.borrow_mut();
-            if state.running {
-                // Its loop is further up the native stack and will see the
-                // result handed to it.
+            if state.running || state.paused > 0 {
+                // Running: its loop is further up the native stack and will
+                // see the result handed to it. Paused: `unpause` runs it.
                 return None;
             }
             state.running = true;
@@ -815,7 +894,7 @@ impl<T: 'static> Deferred<T> {
         }
         let taken = {
             let mut inner_state = inner.chain.state.borrow_mut();
-            if !inner_state.running && inner_state.links.is_empty() {
+            if !inner_state.running && inner_state.paused == 0 && inner_state.links.is_empty() {
                 match std::mem::replace(&mut inner_state.result, Slot::Consumed) {
                     Slot::Ready(result) => Some(result),
                     Slot::Consumed => Some(Err(result_consumed())),
@@ -871,7 +950,7 @@ impl<T: 'static> Deferred<T> {
     /// what awaiting a Deferred does.
     pub(crate) fn take_result(&self) -> Option<Result<T, Failure>> {
         let mut state = self.chain.state.borrow_mut();
-        if state.running || !state.links.is_empty() {
+        if state.running || state.paused > 0 || !state.links.is_empty() {
             return None;
         }
         match std::mem::replace(&mut state.result, Slot::Consumed) {
@@ -933,7 +1012,10 @@ impl<T: 'static> Deferred<T> {
 }
 
 fn result_consumed() -> Failure {
-    Failure::new(FailureKind::ResultConsumed, "the result was taken by an earlier await or then()")
+    Failure::new(
+        FailureKind::ResultConsumed,
+        "the result moved on: taken by an await, a then(), a DeferredList, or the Deferred that waited on this one",
+    )
 }
 
 /// A Deferred reference that does not keep it alive: for cancellers and

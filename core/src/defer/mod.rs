@@ -63,7 +63,7 @@ pub use deferred::Deferred;
 pub use failure::{Failure, FailureKind};
 pub use future::ensure_deferred;
 pub(crate) use future::TaskTable;
-pub use list::{gather_results, maybe_deferred, DeferredList, FirstSuccess};
+pub use list::{gather_results, gather_results_with, maybe_deferred, DeferredList, FirstSuccess};
 pub use lock::{DeferredLock, DeferredSemaphore, NotAcquired};
 pub use outcome::{AlreadyCalled, IntoOutcome, Outcome};
 pub use queue::DeferredQueue;
