@@ -4,10 +4,16 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 use twine_core::defer::{
-    gather_results, gather_results_with, succeed, Deferred, DeferredList, Failure, FailureKind, FirstSuccess,
+    gather_results, gather_results_with, race, succeed, Deferred, DeferredList, Failure, FailureKind, FirstSuccess,
 };
+use twine_core::task::Clock;
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
 
 /// What a Deferred ended with, recorded by a last link (Twisted's
 /// `successResultOf` / `failureResultOf` read it).
@@ -345,4 +351,185 @@ fn test_cancel_gather_results_with_all_deferreds_callback() {
     result.cancel();
     let values = result_of(&result).borrow_mut().take().unwrap().unwrap();
     assert_eq!(values, ["Callback Result", "Callback Result"]);
+}
+
+/// Twisted's `_setupRaceState`: `n` Deferreds whose cancellers count how
+/// often each was cancelled (without firing it).
+fn setup_race_state(n: usize) -> (Rc<RefCell<Vec<u32>>>, Vec<Deferred<u32>>) {
+    let cancelled = Rc::new(RefCell::new(vec![0; n]));
+    let ds = (0..n)
+        .map(|i| {
+            let c = cancelled.clone();
+            Deferred::with_canceller(move |_| c.borrow_mut()[i] += 1)
+        })
+        .collect();
+    (cancelled, ds)
+}
+
+/// Ports `RaceTests.test_success` (over Twisted's hypothesis range, 0 to 3
+/// Deferreds before and after the winner): the race fires with the winner's
+/// index and result and cancels every other input once.
+#[test]
+fn test_race_success() {
+    for before in 0..4 {
+        for after in 0..4 {
+            let (cancelled, ds) = setup_race_state(before + 1 + after);
+            let result = race(ds.clone());
+            ds[before].callback(42).unwrap();
+            assert_eq!(result_of(&result).borrow_mut().take().unwrap().unwrap(), (before, 42));
+            let mut expected = vec![1; before + 1 + after];
+            expected[before] = 0;
+            assert_eq!(*cancelled.borrow(), expected);
+        }
+    }
+}
+
+/// Ports `RaceTests.test_failure`: when every input fails, the race fails
+/// with a `FailureGroup` of their failures, and nothing is cancelled.
+#[test]
+fn test_race_failure() {
+    for n in 1..8 {
+        let (cancelled, ds) = setup_race_state(n);
+        let result = race(ds.clone());
+        for (i, d) in ds.iter().enumerate() {
+            d.errback(Failure::new(FailureKind::Error, format!("failure {i}"))).unwrap();
+        }
+        let group = result_of(&result).borrow_mut().take().unwrap().unwrap_err();
+        assert!(group.check(FailureKind::FailureGroup));
+        let messages: Vec<&str> = group.failures().iter().map(Failure::message).collect();
+        let expected: Vec<String> = (0..n).map(|i| format!("failure {i}")).collect();
+        assert_eq!(messages, expected);
+        assert_eq!(*cancelled.borrow(), vec![0; n]);
+    }
+}
+
+/// Ports `RaceTests.test_resultAfterCancel`: an input that fires after it
+/// was cancelled (it had no canceller) sends its result nowhere, and no
+/// error is reported.
+#[test]
+fn test_race_result_after_cancel() {
+    let reactor = twine_core::Reactor::new();
+    for before in 0..4 {
+        for after in 0..4 {
+            let ds: Vec<Deferred<()>> = (0..before + 2 + after).map(|_| Deferred::new()).collect();
+            let result = race(ds.clone());
+            ds[before].callback(()).unwrap();
+            ds[before + 1].callback(()).unwrap();
+            assert!(matches!(*result_of(&result).borrow(), Some(Ok(_))));
+        }
+    }
+    assert_eq!(reactor.stats().unhandled_errors, 0);
+}
+
+/// Ports `RaceTests.test_resultFromCancel`: an input whose canceller fires
+/// it with a success does no harm: the winner's result stands.
+#[test]
+fn test_race_result_from_cancel() {
+    let winner = Deferred::<u32>::new();
+    let other = Deferred::with_canceller(|d: &Deferred<u32>| d.callback(7).unwrap());
+    let result = race([winner.clone(), other]);
+    winner.callback(1).unwrap();
+    assert_eq!(result_of(&result).borrow_mut().take().unwrap().unwrap(), (0, 1));
+}
+
+/// Ports `RaceTests.test_cancel`: cancelling the race cancels every input
+/// and the race fails with a `FailureGroup`.
+#[test]
+fn test_race_cancel() {
+    for n in 1..4 {
+        let (cancelled, ds) = setup_race_state(n);
+        let result = race(ds);
+        result.cancel();
+        assert_eq!(*cancelled.borrow(), vec![1; n]);
+        assert!(failed_with(&result, FailureKind::FailureGroup));
+    }
+}
+
+/// Ports `DeferredAddTimeoutTests.test_timedOut`: a Deferred that times out
+/// fails with `TimedOut`.
+#[test]
+fn test_timed_out() {
+    let clock = Clock::new();
+    let d = Deferred::<()>::new();
+    d.add_timeout(&clock.reactor(), secs(10));
+    assert!(!d.called());
+    clock.advance(secs(15));
+    assert!(failed_with(&d, FailureKind::TimedOut));
+}
+
+/// Ports `DeferredAddTimeoutTests.test_timedOutCustom`: with
+/// `on_timeout_cancel`, a timed-out Deferred carries on with what it returns.
+#[test]
+fn test_timed_out_custom() {
+    let clock = Clock::new();
+    let d = Deferred::<&str>::new();
+    d.add_timeout_with(&clock.reactor(), secs(10), |_, _| "OVERRIDDEN");
+    clock.advance(secs(15));
+    assert_eq!(result_of(&d).borrow_mut().take().unwrap().unwrap(), "OVERRIDDEN");
+}
+
+/// Ports `DeferredAddTimeoutTests.test_timedOutProvidedCancelSuccess`: a
+/// canceller's success result stands when the Deferred times out.
+#[test]
+fn test_timed_out_provided_cancel_success() {
+    let clock = Clock::new();
+    let d = Deferred::with_canceller(|d: &Deferred<&str>| d.callback("I was cancelled!").unwrap());
+    d.add_timeout(&clock.reactor(), secs(10));
+    clock.advance(secs(15));
+    assert_eq!(result_of(&d).borrow_mut().take().unwrap().unwrap(), "I was cancelled!");
+}
+
+/// Ports `DeferredAddTimeoutTests.test_providedCancelCalledBeforeTimeoutCustom`:
+/// `on_timeout_cancel` handles what a canceller left (here a failure).
+#[test]
+fn test_provided_cancel_called_before_timeout_custom() {
+    let clock = Clock::new();
+    let d = Deferred::with_canceller(|d: &Deferred<&str>| {
+        d.errback(Failure::new(FailureKind::Error, "what!")).unwrap();
+    });
+    d.add_timeout_with(&clock.reactor(), secs(10), |_, _| "OVERRIDDEN");
+    clock.advance(secs(15));
+    assert_eq!(result_of(&d).borrow_mut().take().unwrap().unwrap(), "OVERRIDDEN");
+}
+
+/// Ports `DeferredAddTimeoutTests.test_successResultBeforeTimeoutCustom`: a
+/// result before the timeout passes through, and the timeout never cancels
+/// the Deferred a later callback returned.
+#[test]
+fn test_success_result_before_timeout_custom() {
+    let clock = Clock::new();
+    let d = Deferred::<&str>::new();
+    d.add_timeout_with(&clock.reactor(), secs(10), |_, _| "OVERRIDDEN");
+    let inner = Deferred::<&str>::new();
+    let seen = Rc::new(RefCell::new(None));
+    let (s, i) = (seen.clone(), inner.clone());
+    d.add_callback(move |r| {
+        *s.borrow_mut() = Some(r);
+        i
+    });
+    d.callback("results").unwrap();
+    assert_eq!(*seen.borrow(), Some("results"));
+    clock.advance(secs(15));
+    assert!(!inner.called());
+}
+
+/// Ports `DeferredAddTimeoutTests.test_cancelBeforeTimeoutCustom`: a manual
+/// cancel before the timeout keeps its `Cancelled` (`on_timeout_cancel` does
+/// not run) and the timeout does not cancel again.
+#[test]
+fn test_cancel_before_timeout_custom() {
+    let clock = Clock::new();
+    let d = Deferred::<&str>::new();
+    d.add_timeout_with(&clock.reactor(), secs(10), |_, _| "OVERRIDDEN");
+    let inner = Deferred::<&str>::new();
+    let seen = Rc::new(RefCell::new(None));
+    let (s, i) = (seen.clone(), inner.clone());
+    d.add_errback(move |f| {
+        *s.borrow_mut() = Some(f.kind());
+        i
+    });
+    d.cancel();
+    assert_eq!(*seen.borrow(), Some(FailureKind::Cancelled));
+    clock.advance(secs(15));
+    assert!(!inner.called());
 }
