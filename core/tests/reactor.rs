@@ -108,7 +108,7 @@ fn startup_and_shutdown_triggers_run_in_phase_order() {
         for phase in [TriggerPhase::After, TriggerPhase::During, TriggerPhase::Before] {
             let entry = format!("{event:?}-{phase:?}");
             let l = log.clone();
-            r.add_system_event_trigger(phase, event, move |_| {
+            r.add_system_event_trigger(phase, event.clone(), move |_| {
                 l.borrow_mut().push(entry);
                 None
             });

@@ -435,7 +435,48 @@ impl Reactor {
         event: SystemEvent,
         trigger: impl FnOnce(&Reactor) -> Option<Deferred<()>> + 'static,
     ) -> TriggerId {
-        self.inner.events.borrow_mut().add(event, phase, Box::new(trigger))
+        self.inner.events.borrow_mut().add(&event, phase, Box::new(trigger))
+    }
+
+    /// Fires the system event `event` (by name, [`SystemEvent::named`]):
+    /// Twisted's `fireSystemEvent`, with its three phases: the `Before`
+    /// triggers, then, once every Deferred they returned has fired, the
+    /// `During` and `After` triggers. Each trigger runs once.
+    ///
+    /// The triggers run as the reactor's next calls (right after the
+    /// current call, when fired from a callback; in the next turn, when
+    /// fired from outside one), not inside this call as in Twisted, so that
+    /// each is a call of its own in the trace and the playground. `startup`
+    /// and `shutdown` are the reactor's own: firing them here does nothing
+    /// and returns `false`.
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// use twine_core::task::Clock;
+    /// use twine_core::trace::{SystemEvent, TriggerPhase};
+    ///
+    /// let clock = Clock::new();
+    /// let reactor = clock.reactor();
+    /// let log = Rc::new(RefCell::new(Vec::new()));
+    /// for phase in [TriggerPhase::After, TriggerPhase::Before] {
+    ///     let l = log.clone();
+    ///     reactor.add_system_event_trigger(phase, SystemEvent::named("persist"), move |_| {
+    ///         l.borrow_mut().push(phase);
+    ///         None
+    ///     });
+    /// }
+    /// assert!(reactor.fire_system_event(SystemEvent::named("persist")));
+    /// clock.advance(Duration::ZERO);
+    /// assert_eq!(*log.borrow(), [TriggerPhase::Before, TriggerPhase::After]);
+    /// ```
+    pub fn fire_system_event(&self, event: SystemEvent) -> bool {
+        if matches!(event, SystemEvent::Startup | SystemEvent::Shutdown) {
+            return false;
+        }
+        self.fire_event(event);
+        true
     }
 
     /// Removes a trigger that has not run. Returns whether it was found.

@@ -36,7 +36,7 @@ impl Reactor {
         }
         if self.inner.lifecycle.get() == Lifecycle::NotStarted {
             self.inner.lifecycle.set(Lifecycle::Starting);
-            self.fire_system_event(SystemEvent::Startup);
+            self.fire_event(SystemEvent::Startup);
         }
         let (number, taken) = {
             let mut turn = self.inner.turn.borrow_mut();
@@ -102,7 +102,7 @@ impl Reactor {
                     }
                     if self.inner.stop_requested.get() && self.inner.lifecycle.get() == Lifecycle::Running {
                         self.inner.lifecycle.set(Lifecycle::ShuttingDown);
-                        self.fire_system_event(SystemEvent::Shutdown);
+                        self.fire_event(SystemEvent::Shutdown);
                         continue;
                     }
                     let number = {
@@ -148,10 +148,10 @@ impl Reactor {
         self.inner.inbox.set_waker(Some(Arc::new(waker)));
     }
 
-    fn fire_system_event(&self, event: SystemEvent) {
+    pub(crate) fn fire_event(&self, event: SystemEvent) {
         let triggers = {
             let mut turn = self.inner.turn.borrow_mut();
-            self.inner.events.borrow_mut().fire(event, &mut turn.ready)
+            self.inner.events.borrow_mut().fire(&event, &mut turn.ready)
         };
         self.emit(|| TraceEvent::SystemEventPhase { event, phase: TriggerPhase::Before, triggers });
     }
@@ -161,7 +161,7 @@ impl Reactor {
             TriggerPhase::Before => self.advance_event(event, false),
             TriggerPhase::During => {}
             TriggerPhase::After => {
-                if event == SystemEvent::Shutdown {
+                if matches!(event, SystemEvent::Shutdown) {
                     self.inner.lifecycle.set(Lifecycle::Stopped);
                     self.emit(|| TraceEvent::Stopped);
                 }
