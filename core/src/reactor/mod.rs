@@ -340,8 +340,10 @@ impl Reactor {
     // Scheduling (Twisted's IReactorTime, IReactorCore)
     // ------------------------------------------------------------------
 
-    /// Runs `f` after `delay`, in a later turn. Twisted's `callLater`.
-    /// A zero delay is "call soon": the next turn.
+    /// Runs `f` after `delay`: Twisted's `callLater`. A zero delay is
+    /// "call soon": the next turn, or this one when called from a
+    /// `call_from_thread` call, whose turn has yet to run its timers (see
+    /// [the order of a turn](crate::reactor#the-order-of-a-turn)).
     ///
     /// ```
     /// use std::time::Duration;
@@ -388,7 +390,8 @@ impl Reactor {
         DelayedCall { timer, reactor: Rc::downgrade(&self.inner) }
     }
 
-    /// Runs `f` in the next turn: `call_later` with no delay.
+    /// Runs `f` soon: `call_later` with no delay (the next turn, or this one
+    /// from a `call_from_thread` call).
     pub fn call_soon(&self, f: impl FnOnce(&Reactor) + 'static) -> DelayedCall {
         self.call_later(Duration::ZERO, f)
     }
