@@ -545,3 +545,17 @@ fn a_call_nested_in_another_reads_the_clock_only_when_traced() {
         .count();
     assert_eq!(io_calls, 5, "traced, each callback gets its own duration");
 }
+
+#[test]
+fn due_timers_counts_what_an_inbox_call_schedules_for_this_turn() {
+    let r = Reactor::new();
+    let seen = Arc::new(Mutex::new(None));
+    let s = seen.clone();
+    r.handle().call_from_thread(move |reactor| {
+        reactor.call_later(Duration::ZERO, |_| {});
+        *s.lock().unwrap() = Some(reactor.due_timers(reactor.seconds()));
+    });
+    r.handle_timeout(Time::ZERO);
+    assert_eq!(*seen.lock().unwrap(), Some(1)); // it runs in this turn
+    assert_eq!(r.due_timers(Time::ZERO), 0); // and it ran
+}

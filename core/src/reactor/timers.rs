@@ -173,9 +173,11 @@ impl TimerQueue {
         }
     }
 
-    /// Live timers due at or before `now` that have been merged into the heap.
-    pub(crate) fn due_count(&self, now: Time) -> usize {
-        self.heap.iter().filter(|e| e.is_live() && e.due <= now).count()
+    /// Live timers due at or before `now` that have been merged into the
+    /// heap, and, with `incoming`, those waiting to be merged too.
+    pub(crate) fn due_count(&self, now: Time, incoming: bool) -> usize {
+        let waiting = if incoming { &self.incoming[..] } else { &[] };
+        self.heap.iter().chain(waiting).filter(|e| e.is_live() && e.due <= now).count()
     }
 
     /// Live timers, in (due, insertion) order.
