@@ -533,3 +533,29 @@ fn test_cancel_before_timeout_custom() {
     clock.advance(secs(15));
     assert!(!inner.called());
 }
+
+/// Cancelling the outermost of 100,000 Deferreds each waiting on the next
+/// (Twisted's `cancel` forwards to the Deferred waited on) reaches the
+/// innermost in bounded stack, and the `Cancelled` failure comes back out.
+#[test]
+fn test_cancel_reaches_the_end_of_a_deep_chain_in_bounded_stack() {
+    let kind = on_small_stack(|| {
+        let top = Deferred::<()>::new();
+        let inners: Vec<Deferred<()>> = (0..100_000).map(|_| Deferred::new()).collect();
+        let first = inners[0].clone();
+        top.add_callback(move |()| first);
+        for pair in inners.windows(2) {
+            let next = pair[1].clone();
+            pair[0].add_callback(move |()| next);
+        }
+        top.callback(()).unwrap();
+        for inner in &inners[..inners.len() - 1] {
+            inner.callback(()).unwrap();
+        }
+        top.cancel();
+        assert!(inners[inners.len() - 1].called());
+        let kind = result_of(&top).borrow_mut().take().map(|r| r.unwrap_err().kind());
+        kind
+    });
+    assert_eq!(kind, Some(FailureKind::Cancelled));
+}

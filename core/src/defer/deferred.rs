@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
 
+use super::flat::{run_flat, DROPS};
 use super::{AlreadyCalled, Failure, FailureKind, IntoOutcome, Outcome};
 use crate::reactor::Reactor;
 use crate::trace::TraceEvent;
@@ -25,19 +26,35 @@ pub(crate) enum Step<T: 'static> {
     Continue(Rc<dyn ChainRun>),
 }
 
-/// A chain of any result type, as the run loop's stack holds it: Twisted's
+/// A chain of any result type, as the run loop's stack holds it (Twisted's
 /// `_runCallbacks` keeps such a stack of Deferreds so that a result handed
-/// up a chain of Deferreds waiting on each other never recurses.
+/// up a chain of Deferreds waiting on each other never recurses), and as a
+/// cancel forwarded down such a chain reaches it.
 pub(crate) trait ChainRun {
     /// Runs this chain's links until it pauses or runs out (`None`), or
     /// until a link hands the result to another chain (`Some(that chain)`,
     /// to run before this one goes on).
     fn run_links(self: Rc<Self>) -> Option<Rc<dyn ChainRun>>;
+
+    /// One step of [`Deferred::cancel`] on this chain: cancels it, or returns
+    /// the chain it waits on, to cancel next.
+    fn cancel_one(self: Rc<Self>) -> Option<Rc<dyn ChainRun>>;
+
+    /// [`Deferred::cancel`] on this chain.
+    fn cancel_all(self: Rc<Self>);
 }
 
 impl<T: 'static> ChainRun for Chain<T> {
     fn run_links(self: Rc<Self>) -> Option<Rc<dyn ChainRun>> {
         Deferred { chain: self }.run_links()
+    }
+
+    fn cancel_one(self: Rc<Self>) -> Option<Rc<dyn ChainRun>> {
+        Deferred { chain: self }.cancel_one()
+    }
+
+    fn cancel_all(self: Rc<Self>) {
+        Deferred { chain: self }.cancel()
     }
 }
 
@@ -60,7 +77,7 @@ struct State<T: 'static> {
     /// Cancels the Deferred this one waits on: a chained Deferred a callback
     /// returned (once fired), or the Deferred `resolve_with` was handed
     /// (before firing).
-    cancel_inner: Option<Box<dyn FnOnce()>>,
+    cancel_inner: Option<Weak<dyn ChainRun>>,
     /// The waker of the task awaiting this Deferred.
     waker: Option<Waker>,
     /// Whether the await link (which wakes `waker`) is in `links`.
@@ -95,48 +112,13 @@ impl<T: 'static> Drop for Chain<T> {
         }
         // The links and cancellers may hold the next Deferred of a long
         // chain, whose own drop would run inside this one: freed through
-        // `drop_later`, a chain of any length drops in bounded stack.
+        // `run_flat`, a chain of any length drops in bounded stack.
         let links = std::mem::take(&mut state.links);
         let owned = (state.canceller.take(), state.cancel_inner.take());
         if !links.is_empty() || owned.0.is_some() || owned.1.is_some() {
-            drop_later(Box::new((links, owned)));
+            run_flat(&DROPS, Box::new(move || drop((links, owned))));
         }
     }
-}
-
-thread_local! {
-    /// Garbage queued by drops running inside an outer drop; `None` when no
-    /// drop of a chain is under way on this thread.
-    static DROPPING: RefCell<Option<Vec<Box<dyn std::any::Any>>>> = const { RefCell::new(None) };
-}
-
-/// Drops `garbage` now, or, inside another chain's drop, queues it for that
-/// drop's loop: each nested chain is freed by the outermost loop, one after
-/// another.
-fn drop_later(garbage: Box<dyn std::any::Any>) {
-    let queued = DROPPING.try_with(|dropping| match dropping.borrow_mut().as_mut() {
-        Some(queue) => {
-            queue.push(garbage);
-            None
-        }
-        None => Some(garbage),
-    });
-    let garbage = match queued {
-        Ok(None) => return,
-        Ok(Some(garbage)) => garbage,
-        // The thread is exiting and its locals are gone: drop in place.
-        Err(_) => return,
-    };
-    let _ = DROPPING.try_with(|dropping| *dropping.borrow_mut() = Some(Vec::new()));
-    drop(garbage);
-    loop {
-        let next = DROPPING.with(|dropping| dropping.borrow_mut().as_mut().and_then(Vec::pop));
-        match next {
-            Some(garbage) => drop(garbage),
-            None => break,
-        }
-    }
-    DROPPING.with(|dropping| *dropping.borrow_mut() = None);
 }
 
 /// A result that is not there yet: Twisted's `Deferred`, typed.
@@ -661,13 +643,7 @@ impl<T: 'static> Deferred<T> {
                 if self.called() {
                     return;
                 }
-                let forward = inner.downgrade();
-                let old = self.chain.state.borrow_mut().cancel_inner.replace(Box::new(move || {
-                    if let Some(inner) = forward.upgrade() {
-                        inner.cancel();
-                    }
-                }));
-                drop(old);
+                self.chain.state.borrow_mut().cancel_inner = Some(inner.weak_chain());
                 let me = self.clone();
                 inner.add_link(Box::new(move |result| me.settle_step(result)));
                 Ok(())
@@ -764,6 +740,18 @@ impl<T: 'static> Deferred<T> {
     /// assert!(inner.called());
     /// ```
     pub fn cancel(&self) {
+        // A cancel forwarded down a chain of Deferreds waiting on each other
+        // runs as this loop, not one cancel inside the other.
+        let mut next = self.cancel_one();
+        while let Some(chain) = next {
+            next = chain.cancel_one();
+        }
+    }
+
+    /// Cancels this Deferred, except for a cancel forwarded in tail
+    /// position (this Deferred fired and waits on another): that one it
+    /// returns, for [`cancel`](Self::cancel)'s loop.
+    fn cancel_one(&self) -> Option<Rc<dyn ChainRun>> {
         let mut state = self.chain.state.borrow_mut();
         if !state.called {
             let canceller = state.canceller.take();
@@ -775,9 +763,10 @@ impl<T: 'static> Deferred<T> {
             if let Some(canceller) = canceller {
                 canceller(self);
             }
-            if let Some(forward) = forward {
+            if let Some(inner) = forward.and_then(|weak| weak.upgrade()) {
                 if !self.called() {
-                    forward();
+                    // Not in tail position: what it did is read next.
+                    inner.cancel_all();
                 }
             }
             if !self.called() {
@@ -786,12 +775,20 @@ impl<T: 'static> Deferred<T> {
                 }
                 let _ = self.fire(Err(Failure::cancelled()));
             }
-        } else if let Some(cancel_inner) = state.cancel_inner.take() {
+            None
+        } else {
+            let inner = state.cancel_inner.take()?.upgrade()?;
             drop(state);
             let id = self.chain.id;
             Reactor::emit_current(|| TraceEvent::DeferredCancelled { deferred: id });
-            cancel_inner();
+            Some(inner)
         }
+    }
+
+    /// This chain, type-erased and weak, for a Deferred waiting on it to cancel.
+    fn weak_chain(&self) -> Weak<dyn ChainRun> {
+        let weak: Weak<Chain<T>> = Rc::downgrade(&self.chain);
+        weak
     }
 
     /// Runs links while there is a result and the chain is not paused.
@@ -913,17 +910,11 @@ impl<T: 'static> Deferred<T> {
         }
         let (outer, to) = (self.chain.id, inner.chain.id);
         Reactor::emit_current(|| TraceEvent::DeferredChained { deferred: outer, to });
-        let cancel_target = inner.downgrade();
-        let old = {
+        {
             let mut state = self.chain.state.borrow_mut();
             state.result = Slot::Waiting;
-            state.cancel_inner.replace(Box::new(move || {
-                if let Some(inner) = cancel_target.upgrade() {
-                    inner.cancel();
-                }
-            }))
-        };
-        drop(old);
+            state.cancel_inner = Some(inner.weak_chain());
+        }
         let me = self.clone();
         inner.add_link(Box::new(move |result| {
             me.resume(result);

@@ -53,6 +53,7 @@
 
 mod deferred;
 mod failure;
+mod flat;
 mod future;
 mod list;
 mod lock;
