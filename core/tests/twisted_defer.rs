@@ -559,3 +559,21 @@ fn test_cancel_reaches_the_end_of_a_deep_chain_in_bounded_stack() {
     });
     assert_eq!(kind, Some(FailureKind::Cancelled));
 }
+
+/// Cancelling the end of a million `then` links that have not fired
+/// reaches their source in bounded stack, and the failure comes back out.
+#[test]
+fn test_cancel_reaches_the_source_of_a_long_then_chain_in_bounded_stack() {
+    let kind = on_small_stack(|| {
+        let first = Deferred::<u64>::new();
+        let mut d = first.clone();
+        for _ in 0..1_000_000 {
+            d = d.then(|n| n + 1);
+        }
+        d.cancel();
+        assert!(first.called());
+        let kind = result_of(&d).borrow_mut().take().map(|r| r.unwrap_err().kind());
+        kind
+    });
+    assert_eq!(kind, Some(FailureKind::Cancelled));
+}

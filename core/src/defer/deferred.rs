@@ -36,12 +36,25 @@ pub(crate) trait ChainRun {
     /// to run before this one goes on).
     fn run_links(self: Rc<Self>) -> Option<Rc<dyn ChainRun>>;
 
-    /// One step of [`Deferred::cancel`] on this chain: cancels it, or returns
-    /// the chain it waits on, to cancel next.
-    fn cancel_one(self: Rc<Self>) -> Option<Rc<dyn ChainRun>>;
+    /// One step of [`Deferred::cancel`] on this chain.
+    fn cancel_one(self: Rc<Self>) -> CancelStep;
 
-    /// [`Deferred::cancel`] on this chain.
-    fn cancel_all(self: Rc<Self>);
+    /// The last step of [`Deferred::cancel`] on this chain, once the cancel
+    /// it forwarded is done.
+    fn finish_cancel(self: Rc<Self>, had_canceller: bool);
+}
+
+/// What one step of [`Deferred::cancel`] left to do.
+pub(crate) enum CancelStep {
+    Done,
+    /// Cancel this chain next, and nothing more here (tail position).
+    Forward(Rc<dyn ChainRun>),
+    /// Cancel `to`, then finish cancelling `from`.
+    ForwardThenFinish {
+        to: Rc<dyn ChainRun>,
+        from: Rc<dyn ChainRun>,
+        had_canceller: bool,
+    },
 }
 
 impl<T: 'static> ChainRun for Chain<T> {
@@ -49,12 +62,12 @@ impl<T: 'static> ChainRun for Chain<T> {
         Deferred { chain: self }.run_links()
     }
 
-    fn cancel_one(self: Rc<Self>) -> Option<Rc<dyn ChainRun>> {
+    fn cancel_one(self: Rc<Self>) -> CancelStep {
         Deferred { chain: self }.cancel_one()
     }
 
-    fn cancel_all(self: Rc<Self>) {
-        Deferred { chain: self }.cancel()
+    fn finish_cancel(self: Rc<Self>, had_canceller: bool) {
+        Deferred { chain: self }.finish_cancel(had_canceller)
     }
 }
 
@@ -620,14 +633,12 @@ impl<T: 'static> Deferred<T> {
         &self,
         f: impl FnOnce(Result<T, Failure>) -> R + 'static,
     ) -> Deferred<U> {
-        // Weak: `self` holds `out` through the link below, and a strong
-        // reference back would keep both alive if `self` never fired.
-        let source = self.downgrade();
-        let out = Deferred::<U>::with_canceller(move |_| {
-            if let Some(source) = source.upgrade() {
-                source.cancel();
-            }
-        });
+        // Cancelling `out` forwards to `self` (weakly: `self` holds `out`
+        // through the link below, and a strong reference back would keep
+        // both alive if `self` never fired), as a cancel forwarded to a
+        // Deferred waited on is: so a long `then` chain cancels in a loop.
+        let out = Deferred::<U>::new();
+        out.chain.state.borrow_mut().cancel_inner = Some(self.weak_chain());
         let target = out.clone();
         self.add_link(Box::new(move |result| target.resolve_step(f(result).into_outcome())));
         out
@@ -740,18 +751,31 @@ impl<T: 'static> Deferred<T> {
     /// assert!(inner.called());
     /// ```
     pub fn cancel(&self) {
-        // A cancel forwarded down a chain of Deferreds waiting on each other
-        // runs as this loop, not one cancel inside the other.
+        // A cancel forwarded down a chain (a Deferred waiting on another, a
+        // `then` on its source) runs as this loop, not one cancel inside the
+        // other. Forwards that have more to do once the cancel below them is
+        // done wait on a stack, as calls would.
+        let mut unfinished: Vec<(Rc<dyn ChainRun>, bool)> = Vec::new();
         let mut next = self.cancel_one();
-        while let Some(chain) = next {
-            next = chain.cancel_one();
+        loop {
+            next = match next {
+                CancelStep::Done => break,
+                CancelStep::Forward(chain) => chain.cancel_one(),
+                CancelStep::ForwardThenFinish { to, from, had_canceller } => {
+                    unfinished.push((from, had_canceller));
+                    to.cancel_one()
+                }
+            };
+        }
+        for (chain, had_canceller) in unfinished.into_iter().rev() {
+            chain.finish_cancel(had_canceller);
         }
     }
 
-    /// Cancels this Deferred, except for a cancel forwarded in tail
-    /// position (this Deferred fired and waits on another): that one it
-    /// returns, for [`cancel`](Self::cancel)'s loop.
-    fn cancel_one(&self) -> Option<Rc<dyn ChainRun>> {
+    /// Cancels this Deferred up to forwarding the cancel to the Deferred it
+    /// waits on (or, for `then`, its source), which it leaves to
+    /// [`cancel`](Self::cancel)'s loop.
+    fn cancel_one(&self) -> CancelStep {
         let mut state = self.chain.state.borrow_mut();
         if !state.called {
             let canceller = state.canceller.take();
@@ -763,25 +787,35 @@ impl<T: 'static> Deferred<T> {
             if let Some(canceller) = canceller {
                 canceller(self);
             }
-            if let Some(inner) = forward.and_then(|weak| weak.upgrade()) {
-                if !self.called() {
-                    // Not in tail position: what it did is read next.
-                    inner.cancel_all();
+            match forward.and_then(|weak| weak.upgrade()) {
+                Some(to) if !self.called() => {
+                    CancelStep::ForwardThenFinish { to, from: self.chain.clone(), had_canceller }
+                }
+                _ => {
+                    self.finish_cancel(had_canceller);
+                    CancelStep::Done
                 }
             }
-            if !self.called() {
-                if !had_canceller {
-                    self.chain.state.borrow_mut().suppress_already_called = true;
-                }
-                let _ = self.fire(Err(Failure::cancelled()));
-            }
-            None
         } else {
-            let inner = state.cancel_inner.take()?.upgrade()?;
+            let Some(to) = state.cancel_inner.take().and_then(|weak| weak.upgrade()) else {
+                return CancelStep::Done;
+            };
             drop(state);
             let id = self.chain.id;
             Reactor::emit_current(|| TraceEvent::DeferredCancelled { deferred: id });
-            Some(inner)
+            CancelStep::Forward(to)
+        }
+    }
+
+    /// The end of cancelling a Deferred that had not fired: if neither its
+    /// canceller nor the forwarded cancel fired it, it fails with `Cancelled`.
+    fn finish_cancel(&self, had_canceller: bool) {
+        if !self.called() {
+            if !had_canceller {
+                // The real result that arrives later is eaten once, as in Twisted.
+                self.chain.state.borrow_mut().suppress_already_called = true;
+            }
+            let _ = self.fire(Err(Failure::cancelled()));
         }
     }
 
