@@ -198,7 +198,12 @@ fn unsupported_constructs_are_refused_at_compile_time() {
 fn unknown_modules_name_the_ones_that_exist() {
     let sim = run("import numpy\n", None);
     let err = sim.python_error().expect("an error");
-    assert!(err.contains("No module named 'numpy' (the modules here: math, random, threading, time, twine)"), "{err}");
+    assert!(
+        err.contains(
+            "No module named 'numpy' (the modules here: math, random, threading, time, twine, twisted.internet"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -284,4 +289,97 @@ fn under_the_gil_read_call_write_loses_updates_for_some_seed() {
     let results: Vec<i64> = (1..=5).map(|seed| last_number(&src, seed)).collect();
     assert!(results.iter().all(|&n| n <= 10_000), "{results:?}");
     assert!(results.iter().any(|&n| n < 10_000), "no seed lost an update: {results:?}");
+}
+
+#[test]
+fn twisted_call_when_running_and_stop() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor
+def start():
+    print("running at", reactor.seconds())
+    reactor.callLater(0.25, reactor.stop)
+reactor.callWhenRunning(start)
+reactor.run()
+print("stopped at", round(reactor.seconds(), 3))
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].starts_with("running at "), "{texts:?}");
+    assert_eq!(texts[1], "stopped at 0.25");
+    assert_eq!(sim.end_reason(), Some(EndReason::Stopped));
+}
+
+#[test]
+fn twisted_defer_to_thread_with_call_later() {
+    // The job burns 100 ms of CPU on a pool thread; with the GIL it holds
+    // the interpreter, so the reactor's 50 ms timer waits a switch interval.
+    let sim = run(
+        r#"
+import twine
+from twisted.internet import reactor, threads
+def blocking(n):
+    twine.cpu(100)
+    return n * 2
+def got(result):
+    print("got", result)
+    reactor.stop()
+def start():
+    threads.deferToThread(blocking, 21).addCallback(got)
+    reactor.callLater(0.05, print, "tick")
+reactor.callWhenRunning(start)
+reactor.run()
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    let lines: Vec<(&str, f64)> = m.output.iter().map(|l| (l.text.as_str(), l.t_ms)).collect();
+    assert_eq!(lines.iter().map(|l| l.0).collect::<Vec<_>>(), ["tick", "got 42"]);
+    assert!((55.0..56.0).contains(&lines[0].1), "{lines:?}");
+    assert!((100.0..101.0).contains(&lines[1].1), "{lines:?}");
+}
+
+#[test]
+fn twisted_deferred_errback_chain_in_twisted_order() {
+    let out = output(
+        r#"
+from twisted.internet import defer
+def failing(x):
+    raise ValueError("bad " + str(x))
+def handle(f):
+    print("errback:", f.getErrorMessage(), f.check(KeyError), f.check(ValueError).__name__)
+    return "recovered"
+d = defer.Deferred()
+d.addCallback(failing)
+d.addCallback(lambda r: print("never", r))
+d.addErrback(handle)
+d.addCallback(lambda r: print("after errback:", r))
+print("before callback")
+d.callback(1)
+order = []
+d2 = defer.Deferred()
+d2.addCallback(lambda r: order.append(("cb1", r)) or r + 1)
+d2.addBoth(lambda r: order.append(("both", r)) or r * 10)
+d2.addCallback(lambda r: order.append(("cb2", r)))
+d2.callback(1)
+print(order)
+late = defer.succeed(5)
+late.addCallback(lambda r: print("already fired, runs at once:", r))
+print("end")
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "before callback",
+            "errback: bad 1 None ValueError",
+            "after errback: recovered",
+            "[('cb1', 1), ('both', 2), ('cb2', 20)]",
+            "already fired, runs at once: 5",
+            "end",
+        ]
+    );
 }

@@ -141,6 +141,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
                 }
                 THREAD
             }
+            other => return super::twisted::method(other, name),
         },
         _ => return None,
     };
@@ -583,6 +584,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }))))
         }
         "BaseException.__init__" | "object.__init__" => Value::None,
+        n if n.starts_with("defer.") || n.starts_with("task.") || n.starts_with("threads.") => {
+            return super::twisted::call_function(vm, n, args, kwargs)
+        }
         other => return Err(vm.type_error(&format!("{other}() is not supported"))),
     };
     Ok(Out::Value(v))
@@ -1112,7 +1116,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             }
         }
         (Native::Thread(t), "is_alive") => Ok(Out::Value(Value::Bool(t.started.get() && !t.done.get()))),
-        _ => Err(vm.type_error(&format!("{name}() is not supported"))),
+        _ => super::twisted::call_method(vm, name, n, args, kwargs),
     }
 }
 
@@ -1143,7 +1147,7 @@ pub(crate) fn module(name: &str) -> Option<Value> {
             ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
         }
         "twine" => ["machine", "cpu"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
-        _ => return None,
+        _ => return super::twisted::module(name),
     };
     let name = match name {
         "random" => "random",
@@ -1156,7 +1160,8 @@ pub(crate) fn module(name: &str) -> Option<Value> {
 }
 
 /// The modules a program can import.
-pub(crate) const MODULES: &str = "math, random, threading, time, twine";
+pub(crate) const MODULES: &str =
+    "math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads)";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

@@ -21,6 +21,7 @@ pub(crate) mod compile;
 pub(crate) mod errors;
 pub(crate) mod format;
 pub(crate) mod ops;
+pub(crate) mod twisted;
 pub(crate) mod value;
 pub(crate) mod vm;
 
@@ -136,6 +137,17 @@ pub(crate) struct Runtime {
     pub spawns: RefCell<Vec<(Rc<str>, vm::Task)>>,
     /// Python names of simulated threads (thread 0 is the main thread).
     pub names: RefCell<HashMap<u32, Rc<str>>>,
+    /// The main program after `reactor.run()`: it runs once the reactor stops.
+    pub after_run: RefCell<Option<vm::Task>>,
+    /// Values and tasks parked under an id while they cross the thread pool
+    /// or a core `Failure` (which carry only `Send` data).
+    parked: RefCell<HashMap<u64, Value>>,
+    jobs: RefCell<HashMap<u64, vm::Task>>,
+    next_id: Cell<u64>,
+    /// VM loops running now: a callback fired from Python code runs nested.
+    pub active: Cell<u32>,
+    /// CPU spent by nested callbacks, for the running VM to charge.
+    pub nested_pending: Cell<u64>,
 }
 
 impl Runtime {
@@ -154,6 +166,12 @@ impl Runtime {
             thread_count: Cell::new(0),
             spawns: RefCell::default(),
             names: RefCell::default(),
+            after_run: RefCell::default(),
+            parked: RefCell::default(),
+            jobs: RefCell::default(),
+            next_id: Cell::new(0),
+            active: Cell::new(0),
+            nested_pending: Cell::new(0),
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);
@@ -223,6 +241,37 @@ impl Runtime {
         })?;
         self.modules.borrow_mut().insert(name.to_owned(), m.clone());
         Ok(m)
+    }
+
+    fn id(&self) -> u64 {
+        self.next_id.set(self.next_id.get() + 1);
+        self.next_id.get()
+    }
+
+    /// Parks a value; its id travels instead.
+    pub fn store_value(&self, v: Value) -> u64 {
+        let id = self.id();
+        self.parked.borrow_mut().insert(id, v);
+        id
+    }
+
+    pub fn peek_value(&self, id: u64) -> Option<Value> {
+        self.parked.borrow().get(&id).cloned()
+    }
+
+    pub fn take_value(&self, id: u64) -> Value {
+        self.parked.borrow_mut().remove(&id).unwrap_or_default()
+    }
+
+    /// Parks a pool job's task until a pool thread takes it.
+    pub fn store_task(&self, t: vm::Task) -> u64 {
+        let id = self.id();
+        self.jobs.borrow_mut().insert(id, t);
+        id
+    }
+
+    pub fn take_task(&self, id: u64) -> Option<vm::Task> {
+        self.jobs.borrow_mut().remove(&id)
     }
 
     pub fn thread_name(&self, tid: u32) -> Rc<str> {

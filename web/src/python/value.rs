@@ -183,6 +183,14 @@ pub(crate) enum Native {
     Event { set: Cell<bool>, lock: u32 },
     /// A thread; `done` is the engine lock its thread holds until it ends.
     Thread(Rc<ThreadObj>),
+    /// `twisted.internet.reactor`.
+    Reactor,
+    /// What `reactor.callLater` returns.
+    DelayedCall(twine_core::reactor::DelayedCall),
+    /// A real twine-core Deferred carrying Python values.
+    Deferred(twine_core::defer::Deferred<Value>),
+    /// What an errback receives: the exception.
+    Failure(Value),
 }
 
 /// A `threading.Thread`.
@@ -313,6 +321,10 @@ impl Value {
                 Native::Lock { .. } => "RLock",
                 Native::Event { .. } => "Event",
                 Native::Thread(_) => "Thread",
+                Native::Reactor => "EventLoop",
+                Native::DelayedCall(_) => "DelayedCall",
+                Native::Deferred(_) => "Deferred",
+                Native::Failure(_) => "Failure",
             },
         };
         name.into()
