@@ -383,3 +383,10 @@ print("end")
         ]
     );
 }
+
+#[test]
+fn a_runaway_loop_is_bounded_by_the_run_duration() {
+    let sim = run("import twine\ntwine.duration(20)\nwhile True:\n    pass\n", None);
+    assert_eq!(sim.end_reason(), Some(EndReason::Duration));
+    assert_eq!(sim.now().as_nanos(), 20_000_000);
+}

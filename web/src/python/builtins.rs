@@ -519,7 +519,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let ns = (float_arg(vm, &args[0])? * 1e6).max(0.0) as u64;
             return Ok(Out::Halt(Value::None, Halt::Work(Work::Cpu(ns))));
         }
-        "twine.machine" => Value::None,
+        "twine.machine" | "twine.duration" => Value::None,
         "math.sqrt" => {
             let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
             if x < 0.0 {
@@ -1146,7 +1146,7 @@ pub(crate) fn module(name: &str) -> Option<Value> {
         "threading" => {
             ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
         }
-        "twine" => ["machine", "cpu"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
+        "twine" => ["machine", "cpu", "duration"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
         _ => return super::twisted::module(name),
     };
     let name = match name {
@@ -1187,6 +1187,7 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.current_thread",
         "twine.machine",
         "twine.cpu",
+        "twine.duration",
     ];
     ALL.iter().find(|full| full.split_once('.') == Some((module, name))).copied().unwrap_or(name)
 }

@@ -52,8 +52,10 @@ pub const INSTR_NS: u64 = 25;
 pub(crate) const BATCH_NS: u64 = 50_000;
 
 /// The most instructions a run may execute: a runaway program ends with an
-/// error rather than hanging the page (about 25 s of virtual CPU).
-pub const INSTRUCTION_BUDGET: u64 = 1_000_000_000;
+/// error rather than hanging the page (5 s of virtual CPU). Every instruction
+/// also advances virtual time, so the run's duration (60 s unless
+/// `twine.duration(ms)` says otherwise) bounds a busy loop as well.
+pub const INSTRUCTION_BUDGET: u64 = 200_000_000;
 
 /// A program the compiler refused, or could not parse.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +84,8 @@ pub(crate) struct MachineArgs {
     pub cores: Option<u32>,
     pub gil: Option<bool>,
     pub switch_interval_ms: Option<f64>,
+    /// `twine.duration(ms)`: when the run stops.
+    pub duration_ms: Option<f64>,
 }
 
 /// Checks a program compiles and reads its `twine.machine(...)` settings.
@@ -95,7 +99,27 @@ pub(crate) fn check(file: &str, source: &str) -> Result<MachineArgs, CompileErro
         let Stmt::Expr(e) = s else { continue };
         let Expr::Call(c) = &*e.value else { continue };
         let Expr::Attribute(a) = &*c.func else { continue };
-        if a.attr.as_str() != "machine" || !matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "twine") {
+        if !matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "twine") {
+            continue;
+        }
+        if a.attr.as_str() == "duration" {
+            let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
+            let ms = match c.args.first() {
+                Some(Expr::Constant(k)) => match &k.value {
+                    ast::Constant::Int(i) => i64::try_from(i).ok().map(|i| i as f64),
+                    ast::Constant::Float(f) => Some(*f),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(ms) = ms.filter(|ms| *ms > 0.0) else {
+                let message = "twine.duration(ms) takes a positive constant number of milliseconds".into();
+                return Err(CompileError { file: file.into(), line, col, message });
+            };
+            out.duration_ms = Some(ms);
+            continue;
+        }
+        if a.attr.as_str() != "machine" {
             continue;
         }
         for k in &c.keywords {

@@ -166,6 +166,7 @@ impl Scenario {
         if let Some(ms) = machine.switch_interval_ms {
             spec.machine.switch_interval_ms = ms;
         }
+        spec.duration_ms = machine.duration_ms;
         let mut program = compile::compile(&spec).map_err(|e| crate::python::CompileError {
             file: file.into(),
             line: 1,
