@@ -1,7 +1,7 @@
 //! Python experiments: a Twisted-flavoured subset of Python, compiled to our
 //! own instructions and run on the simulated machine.
 //!
-//! - `compile`: rustpython-parser's AST to [`code::Code`] (one instruction list
+//! - `compile`: rustpython-parser's AST to code objects (one instruction list
 //!   per function, a source position per instruction); everything outside the
 //!   subset is refused there as `FILE:LINE:COL: what to write instead`.
 //! - `vm`: an explicit frame stack per simulated thread, so the engine can
