@@ -390,3 +390,27 @@ fn a_runaway_loop_is_bounded_by_the_run_duration() {
     assert_eq!(sim.end_reason(), Some(EndReason::Duration));
     assert_eq!(sim.now().as_nanos(), 20_000_000);
 }
+
+#[test]
+fn twisted_looping_call_runs_now_and_every_interval_until_stopped() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor, task
+n = 0
+def tick(label):
+    global n
+    n += 1
+    print(label, n, round(reactor.seconds(), 3))
+    if n == 3:
+        lc.stop()
+lc = task.LoopingCall(tick, "tick")
+d = lc.start(0.1)
+d.addCallback(lambda r: print("loop done", r is lc))
+d.addCallback(lambda r: reactor.stop())
+reactor.run()
+"#,
+        None,
+    );
+    let texts: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    assert_eq!(texts, ["tick 1 0.0", "tick 2 0.1", "tick 3 0.2", "loop done True"]);
+}

@@ -74,7 +74,8 @@ pub(crate) fn module(name: &str) -> Option<Value> {
                 .collect(),
         ),
         "twisted.internet.task" => {
-            ("twisted.internet.task", [("deferLater", f("task.deferLater"))].into_iter().collect())
+            let fs = [("deferLater", f("task.deferLater")), ("LoopingCall", f("task.LoopingCall"))];
+            ("twisted.internet.task", fs.into_iter().collect())
         }
         "twisted.internet.threads" => {
             ("twisted.internet.threads", [("deferToThread", f("threads.deferToThread"))].into_iter().collect())
@@ -91,6 +92,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
         Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
         Native::Deferred(_) => &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback"],
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
+        Native::LoopingCall { .. } => &["start", "stop"],
         _ => return None,
     };
     table.iter().find(|m| **m == name).copied()
@@ -155,6 +157,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 None => Outcome::Value(Value::None),
             });
             deferred(d)
+        }
+        "task.LoopingCall" => {
+            let call = split_call(vm, args, kwargs, "LoopingCall")?;
+            if !call.kwargs.is_empty() {
+                return Err(vm.type_error("LoopingCall(f, *args): keyword arguments are not supported"));
+            }
+            Value::Native(Rc::new(Native::LoopingCall { f: call.f, args: call.args, lc: Default::default() }))
         }
         "threads.deferToThread" => {
             let call = split_call(vm, args, kwargs, "deferToThread")?;
@@ -470,6 +479,47 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 },
             );
             Value::Native(Rc::clone(n))
+        }
+        (Native::LoopingCall { f, args: fargs, lc }, "start") => {
+            if lc.borrow().as_ref().is_some_and(|l| l.running()) {
+                return Err(vm.rt.error("RuntimeError", "Tried to start an already running LoopingCall."));
+            }
+            let interval = seconds(vm, args.first().unwrap_or(&Value::None))?;
+            let now =
+                args.get(1).cloned().or_else(|| kwargs.iter().find(|(k, _)| &**k == "now").map(|(_, v)| v.clone()));
+            let now = now.is_none_or(|v| v.truthy());
+            let (sh, f, fargs) = (Rc::clone(vm.sh), f.clone(), fargs.clone());
+            let looping = twine_core::task::LoopingCall::new(&reactor(vm)?, move || {
+                match run_callback(&sh, f.clone(), fargs.clone(), Vec::new()) {
+                    Outcome::Value(_) => Outcome::Value(()),
+                    Outcome::Failure(e) => Outcome::Failure(e),
+                    Outcome::Deferred(d) => {
+                        let done: Deferred<()> = Deferred::new();
+                        let fire = done.clone();
+                        d.add_both(move |r: Result<Value, Failure>| {
+                            let _ = fire.fire(r.map(|_| ()));
+                            Outcome::Value(Value::None)
+                        });
+                        Outcome::Deferred(done)
+                    }
+                }
+            });
+            let finished = looping.start(interval, now);
+            *lc.borrow_mut() = Some(looping);
+            let out: Deferred<Value> = Deferred::new();
+            let (fire, me) = (out.clone(), Value::Native(Rc::clone(n)));
+            finished.add_both(move |r: Result<(), Failure>| {
+                let _ = fire.fire(r.map(|()| me));
+                Outcome::Value(())
+            });
+            deferred(out)
+        }
+        (Native::LoopingCall { lc, .. }, "stop") => {
+            match lc.borrow().as_ref().filter(|l| l.running()) {
+                Some(l) => l.stop(),
+                None => return Err(vm.rt.error("RuntimeError", "Tried to stop a LoopingCall that was not running.")),
+            }
+            Value::None
         }
         (Native::Failure(e), "getErrorMessage") => {
             let e = e.clone();

@@ -191,6 +191,25 @@ pub(crate) enum Native {
     Deferred(twine_core::defer::Deferred<Value>),
     /// What an errback receives: the exception.
     Failure(Value),
+    /// `task.LoopingCall(f, *args)`: the core LoopingCall once started.
+    LoopingCall { f: Value, args: Vec<Value>, lc: Looping },
+}
+
+/// A started `LoopingCall` (core's has no `Debug`).
+#[derive(Default)]
+pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>);
+
+impl std::ops::Deref for Looping {
+    type Target = RefCell<Option<twine_core::task::LoopingCall>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Looping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoopingCall")
+    }
 }
 
 /// A `threading.Thread`.
@@ -325,6 +344,7 @@ impl Value {
                 Native::DelayedCall(_) => "DelayedCall",
                 Native::Deferred(_) => "Deferred",
                 Native::Failure(_) => "Failure",
+                Native::LoopingCall { .. } => "LoopingCall",
             },
         };
         name.into()
