@@ -414,3 +414,21 @@ reactor.run()
     let texts: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
     assert_eq!(texts, ["tick 1 0.0", "tick 2 0.1", "tick 3 0.2", "loop done True"]);
 }
+
+#[test]
+fn twisted_defer_later_and_gather_results() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor, defer, task
+def show(results):
+    print("all:", results, round(reactor.seconds(), 3))
+    reactor.stop()
+ds = [task.deferLater(reactor, 0.1 * i, lambda i=i: i * i) for i in range(1, 4)]
+defer.gatherResults(ds + [7]).addCallback(show)
+reactor.run()
+"#,
+        None,
+    );
+    let texts: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    assert_eq!(texts, ["all: [1, 4, 9, 7] 0.3"]);
+}

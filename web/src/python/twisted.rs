@@ -69,9 +69,14 @@ pub(crate) fn module(name: &str) -> Option<Value> {
         ),
         "twisted.internet.defer" => (
             "twisted.internet.defer",
-            [("Deferred", f("defer.Deferred")), ("succeed", f("defer.succeed")), ("fail", f("defer.fail"))]
-                .into_iter()
-                .collect(),
+            [
+                ("Deferred", f("defer.Deferred")),
+                ("succeed", f("defer.succeed")),
+                ("fail", f("defer.fail")),
+                ("gatherResults", f("defer.gatherResults")),
+            ]
+            .into_iter()
+            .collect(),
         ),
         "twisted.internet.task" => {
             let fs = [("deferLater", f("task.deferLater")), ("LoopingCall", f("task.LoopingCall"))];
@@ -88,7 +93,9 @@ pub(crate) fn module(name: &str) -> Option<Value> {
 /// Methods of the natives this module makes.
 pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
     let table: &[&'static str] = match n {
-        Native::Reactor => &["callLater", "callWhenRunning", "run", "stop", "seconds", "callFromThread"],
+        Native::Reactor => {
+            &["callLater", "callWhenRunning", "run", "stop", "seconds", "callFromThread", "callInThread"]
+        }
         Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
         Native::Deferred(_) => &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback"],
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
@@ -157,6 +164,28 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 None => Outcome::Value(Value::None),
             });
             deferred(d)
+        }
+        "defer.gatherResults" => {
+            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
+            let mut ds = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::Native(n) if matches!(&*n, Native::Deferred(_)) => {
+                        if let Native::Deferred(d) = &*n {
+                            ds.push(d.clone());
+                        }
+                    }
+                    other => ds.push(fired(other)),
+                }
+            }
+            let all = twine_core::defer::gather_results(ds);
+            let out: Deferred<Value> = Deferred::new();
+            let fire = out.clone();
+            all.add_both(move |r: Result<Vec<Value>, Failure>| {
+                let _ = fire.fire(r.map(Value::list));
+                Outcome::Value(Vec::new())
+            });
+            deferred(out)
         }
         "task.LoopingCall" => {
             let call = split_call(vm, args, kwargs, "LoopingCall")?;
@@ -381,6 +410,10 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             reactor(vm)?.call_later_named(Duration::ZERO, "callFromThread", move |_| run_top(&sh, call));
             vm.sh.inbox_pushed.set(true);
             Value::None
+        }
+        (Native::Reactor, "callInThread") => {
+            // Twisted's callInThread: deferToThread with the result dropped.
+            return call_function(vm, "threads.deferToThread", args, kwargs).map(|_| Out::Value(Value::None));
         }
         (Native::Reactor, "stop") => {
             if reactor(vm)?.stop().is_err() {
