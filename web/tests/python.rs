@@ -432,3 +432,25 @@ reactor.run()
     let texts: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
     assert_eq!(texts, ["all: [1, 4, 9, 7] 0.3"]);
 }
+
+#[test]
+fn listen_tcp_with_a_protocol_instance_says_to_use_a_factory() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor, protocol
+class EchoProtocol(protocol.Protocol):
+    def dataReceived(self, data):
+        self.transport.write(data)
+reactor.listenTCP(1234, EchoProtocol())
+reactor.run()
+"#,
+        None,
+    );
+    let err = sim.python_error().expect("an error");
+    assert!(
+        err.starts_with(
+            "test.py:6:1: TypeError: listenTCP needs a factory: use protocol.Factory.forProtocol(EchoProtocol)"
+        ),
+        "{err}"
+    );
+}

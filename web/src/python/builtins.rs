@@ -584,7 +584,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }))))
         }
         "BaseException.__init__" | "object.__init__" => Value::None,
-        n if n.starts_with("defer.") || n.starts_with("task.") || n.starts_with("threads.") => {
+        n if n.starts_with("defer.")
+            || n.starts_with("task.")
+            || n.starts_with("threads.")
+            || n == "Factory.forProtocol" =>
+        {
             return super::twisted::call_function(vm, n, args, kwargs)
         }
         other => return Err(vm.type_error(&format!("{other}() is not supported"))),
@@ -1128,7 +1132,7 @@ fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {
 }
 
 /// Makes the module `name`, or says which modules exist.
-pub(crate) fn module(name: &str) -> Option<Value> {
+pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     let f = |n: &'static str| Value::builtin(n, None);
     let attrs: HashMap<&'static str, Value> = match name {
         "random" => ["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"]
@@ -1147,7 +1151,7 @@ pub(crate) fn module(name: &str) -> Option<Value> {
             ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
         }
         "twine" => ["machine", "cpu", "duration"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
-        _ => return super::twisted::module(name),
+        _ => return super::twisted::module(rt, name),
     };
     let name = match name {
         "random" => "random",

@@ -257,7 +257,7 @@ impl Runtime {
         if let Some(m) = self.modules.borrow().get(name) {
             return Ok(m.clone());
         }
-        let m = builtins::module(name).ok_or_else(|| {
+        let m = builtins::module(self, name).ok_or_else(|| {
             self.error(
                 "ModuleNotFoundError",
                 &format!("No module named '{name}' (the modules here: {})", builtins::MODULES),

@@ -53,20 +53,35 @@ pub(crate) struct PyJob {
 }
 
 /// The `twisted.internet` modules.
-pub(crate) fn module(name: &str) -> Option<Value> {
+pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     let f = |n: &'static str| Value::builtin(n, None);
     let (mname, attrs): (&'static str, HashMap<&'static str, Value>) = match name {
         "twisted.internet" => (
             "twisted.internet",
             [
                 ("reactor", Value::Native(Rc::new(Native::Reactor))),
-                ("defer", module("twisted.internet.defer")?),
-                ("task", module("twisted.internet.task")?),
-                ("threads", module("twisted.internet.threads")?),
+                ("defer", rt.import("twisted.internet.defer").ok()?),
+                ("task", rt.import("twisted.internet.task").ok()?),
+                ("threads", rt.import("twisted.internet.threads").ok()?),
+                ("protocol", rt.import("twisted.internet.protocol").ok()?),
             ]
             .into_iter()
             .collect(),
         ),
+        "twisted.internet.protocol" => {
+            // The classes, so programs that define protocols load; serving
+            // them (listenTCP with simulated clients) is not there yet.
+            let noop = || Value::builtin("Protocol.noop", None);
+            let protocol = super::value::Class::new("Protocol", None);
+            for m in ["connectionMade", "dataReceived", "connectionLost"] {
+                protocol.attrs.borrow_mut().insert(m.into(), noop());
+            }
+            let factory = super::value::Class::new("Factory", None);
+            factory.attrs.borrow_mut().insert("forProtocol".into(), Value::builtin("Factory.forProtocol", None));
+            let client = super::value::Class::new("ClientFactory", Some(Rc::clone(&factory)));
+            let classes = [("Protocol", protocol), ("Factory", factory), ("ClientFactory", client)];
+            ("twisted.internet.protocol", classes.into_iter().map(|(n, c)| (n, Value::Class(c))).collect())
+        }
         "twisted.internet.defer" => (
             "twisted.internet.defer",
             [
@@ -94,7 +109,7 @@ pub(crate) fn module(name: &str) -> Option<Value> {
 pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
     let table: &[&'static str] = match n {
         Native::Reactor => {
-            &["callLater", "callWhenRunning", "run", "stop", "seconds", "callFromThread", "callInThread"]
+            &["callLater", "callWhenRunning", "run", "stop", "seconds", "callFromThread", "callInThread", "listenTCP"]
         }
         Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
         Native::Deferred(_) => &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback"],
@@ -186,6 +201,21 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 Outcome::Value(Vec::new())
             });
             deferred(out)
+        }
+        "Factory.forProtocol" => {
+            let Some(Value::Class(p)) = args.first() else {
+                return Err(vm.type_error("Factory.forProtocol(ProtocolClass)"));
+            };
+            let factory = match vm.rt.import("twisted.internet.protocol")? {
+                Value::Module(m) => match m.attrs.get("Factory") {
+                    Some(Value::Class(f)) => Rc::clone(f),
+                    _ => return Err(vm.type_error("no Factory")),
+                },
+                _ => return Err(vm.type_error("no Factory")),
+            };
+            let inst = super::value::Instance { class: factory, attrs: Default::default() };
+            inst.set("protocol", Value::Class(Rc::clone(p)));
+            Value::Instance(Rc::new(inst))
         }
         "task.LoopingCall" => {
             let call = split_call(vm, args, kwargs, "LoopingCall")?;
@@ -410,6 +440,30 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             reactor(vm)?.call_later_named(Duration::ZERO, "callFromThread", move |_| run_top(&sh, call));
             vm.sh.inbox_pushed.set(true);
             Value::None
+        }
+        (Native::Reactor, "listenTCP") => {
+            let factory = args.get(1).cloned().unwrap_or_default();
+            let class = factory.class().cloned();
+            let is = |c: &Rc<super::value::Class>, name: &str| {
+                let mut k = Some(Rc::clone(c));
+                while let Some(x) = k {
+                    if &*x.name == name && x.base.is_none() {
+                        return true;
+                    }
+                    k = x.base.clone();
+                }
+                false
+            };
+            return match class {
+                Some(c) if is(&c, "Protocol") => Err(
+                    vm.type_error(&format!("listenTCP needs a factory: use protocol.Factory.forProtocol({})", c.name))
+                ),
+                Some(c) if is(&c, "Factory") => Err(vm.rt.error(
+                    "NotImplementedError",
+                    "listenTCP: serving simulated clients from Python is not supported yet",
+                )),
+                _ => Err(vm.type_error("listenTCP(port, factory): the factory is a protocol.Factory")),
+            };
         }
         (Native::Reactor, "callInThread") => {
             // Twisted's callInThread: deferToThread with the result dropped.
