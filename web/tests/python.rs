@@ -200,7 +200,7 @@ fn unknown_modules_name_the_ones_that_exist() {
     let err = sim.python_error().expect("an error");
     assert!(
         err.contains(
-            "No module named 'numpy' (the modules here: math, random, threading, time, twine, twisted.internet"
+            "No module named 'numpy' (the modules here: math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic)"
         ),
         "{err}"
     );
@@ -453,4 +453,30 @@ reactor.run()
         ),
         "{err}"
     );
+}
+
+#[test]
+fn a_line_receiver_echo_server_answers_simulated_clients() {
+    // 50 requests, 10 ms apart; each line costs 2 ms of CPU on the reactor.
+    let sim = run(
+        r#"
+import twine
+from twisted.internet import reactor, protocol
+from twisted.protocols import basic
+twine.clients(rate_per_s=100, requests=50, arrival="fixed")
+class Echo(basic.LineReceiver):
+    def connectionMade(self):
+        print("client connected")
+    def lineReceived(self, line):
+        twine.cpu(2)
+        self.sendLine(line)
+reactor.listenTCP(8000, protocol.Factory.forProtocol(Echo))
+reactor.run()
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    assert_eq!(m.output.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["client connected"]);
+    assert_eq!((m.requests.sent, m.requests.completed), (50, 50));
+    assert!((1.99..2.01).contains(&m.requests.p50_ms), "{}", m.requests.p50_ms);
 }

@@ -519,7 +519,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let ns = (float_arg(vm, &args[0])? * 1e6).max(0.0) as u64;
             return Ok(Out::Halt(Value::None, Halt::Work(Work::Cpu(ns))));
         }
-        "twine.machine" | "twine.duration" => Value::None,
+        "twine.machine" | "twine.duration" | "twine.clients" => Value::None,
         "math.sqrt" => {
             let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
             if x < 0.0 {
@@ -730,6 +730,9 @@ pub(crate) fn call_method(
     args: Vec<Value>,
     kwargs: Kw,
 ) -> PyResult<Out> {
+    if name.starts_with("LineReceiver.") {
+        return super::twisted::line_receiver(vm, name, this, args);
+    }
     if name.contains('.') {
         // `BaseException.__init__(self, ...)` bound to an instance.
         if name == "BaseException.__init__" {
@@ -1150,7 +1153,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "threading" => {
             ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
         }
-        "twine" => ["machine", "cpu", "duration"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
+        "twine" => ["machine", "cpu", "duration", "clients"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
         _ => return super::twisted::module(rt, name),
     };
     let name = match name {
@@ -1165,7 +1168,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads)";
+    "math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {
@@ -1192,6 +1195,7 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "twine.machine",
         "twine.cpu",
         "twine.duration",
+        "twine.clients",
     ];
     ALL.iter().find(|full| full.split_once('.') == Some((module, name))).copied().unwrap_or(name)
 }

@@ -79,13 +79,15 @@ impl fmt::Display for CompileError {
 impl std::error::Error for CompileError {}
 
 /// What a program's `twine.machine(...)` call at the top level asks for.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct MachineArgs {
     pub cores: Option<u32>,
     pub gil: Option<bool>,
     pub switch_interval_ms: Option<f64>,
     /// `twine.duration(ms)`: when the run stops.
     pub duration_ms: Option<f64>,
+    /// `twine.clients(...)`: simulated clients of the program's server.
+    pub clients: Option<crate::scenario::ClientsSpec>,
 }
 
 /// Checks a program compiles and reads its `twine.machine(...)` settings.
@@ -119,6 +121,10 @@ pub(crate) fn check(file: &str, source: &str) -> Result<MachineArgs, CompileErro
             out.duration_ms = Some(ms);
             continue;
         }
+        if a.attr.as_str() == "clients" {
+            out.clients = Some(clients_spec(file, &lines, c)?);
+            continue;
+        }
         if a.attr.as_str() != "machine" {
             continue;
         }
@@ -143,6 +149,83 @@ pub(crate) fn check(file: &str, source: &str) -> Result<MachineArgs, CompileErro
         }
     }
     Ok(out)
+}
+
+/// `twine.clients(rate_per_s=.., requests=.., connections=.., arrival="fixed"|"poisson")`
+/// or `twine.clients(closed=K, think_ms=.., requests=..)`, constants only.
+fn clients_spec(
+    file: &str,
+    lines: &compile::Lines,
+    c: &ast::ExprCall,
+) -> Result<crate::scenario::ClientsSpec, CompileError> {
+    use crate::scenario::{ArrivalSpec, ClientsSpec, ClosedLoopSpec, OpenLoopSpec, ThinkSpec};
+    let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
+    let bad = |m: &str| CompileError { file: file.into(), line, col, message: m.into() };
+    let mut num: HashMap<&str, f64> = HashMap::new();
+    let mut text: HashMap<&str, String> = HashMap::new();
+    for k in &c.keywords {
+        let Some(name) = k.arg.as_ref().map(|a| a.as_str()) else { return Err(bad("twine.clients takes keywords")) };
+        let Expr::Constant(v) = &k.value else { return Err(bad("twine.clients takes constant arguments")) };
+        match &v.value {
+            ast::Constant::Int(i) => {
+                num.insert(name, i64::try_from(i).map_err(|_| bad("number too large"))? as f64);
+            }
+            ast::Constant::Float(f) => {
+                num.insert(name, *f);
+            }
+            ast::Constant::Str(s) => {
+                text.insert(name, s.clone());
+            }
+            _ => return Err(bad("twine.clients takes numbers and strings")),
+        }
+    }
+    let known = [
+        "rate_per_s",
+        "requests",
+        "connections",
+        "arrival",
+        "port",
+        "closed",
+        "think_ms",
+        "think",
+        "network_ms",
+        "start_ms",
+    ];
+    if let Some(k) = num.keys().chain(text.keys()).find(|k| !known.contains(k)) {
+        return Err(bad(&format!("twine.clients has no argument `{k}` (it takes {})", known.join(", "))));
+    }
+    let requests = num.get("requests").map(|r| *r as u64);
+    let (start_ms, network_ms) = (num.get("start_ms").copied(), num.get("network_ms").copied());
+    if let Some(&k) = num.get("closed") {
+        return Ok(ClientsSpec::Closed(ClosedLoopSpec {
+            clients: k as u32,
+            think_ms: num.get("think_ms").copied(),
+            think: if text.get("think").map(String::as_str) == Some("exponential") {
+                ThinkSpec::Exponential
+            } else {
+                ThinkSpec::Fixed
+            },
+            requests,
+            start_ms,
+            network_ms,
+        }));
+    }
+    let Some(&rate_per_s) = num.get("rate_per_s") else {
+        return Err(bad("twine.clients needs rate_per_s=N (open loop) or closed=K (closed loop)"));
+    };
+    let arrival = match text.get("arrival").map(String::as_str) {
+        None | Some("poisson") => ArrivalSpec::Poisson,
+        Some("fixed") => ArrivalSpec::Fixed,
+        Some(_) => return Err(bad("arrival is \"fixed\" or \"poisson\"")),
+    };
+    Ok(ClientsSpec::Open(OpenLoopSpec {
+        rate_per_s,
+        arrival,
+        requests,
+        connections: num.get("connections").map(|c| *c as u32),
+        start_ms,
+        network_ms,
+    }))
 }
 
 /// One run's interpreter state, shared by its threads.
@@ -172,6 +255,8 @@ pub(crate) struct Runtime {
     pub active: Cell<u32>,
     /// CPU spent by nested callbacks, for the running VM to charge.
     pub nested_pending: Cell<u64>,
+    /// The factory `reactor.listenTCP` was given: it serves the simulated clients.
+    pub factory: RefCell<Option<Value>>,
 }
 
 impl Runtime {
@@ -196,6 +281,7 @@ impl Runtime {
             next_id: Cell::new(0),
             active: Cell::new(0),
             nested_pending: Cell::new(0),
+            factory: RefCell::new(None),
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);

@@ -82,6 +82,27 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             let classes = [("Protocol", protocol), ("Factory", factory), ("ClientFactory", client)];
             ("twisted.internet.protocol", classes.into_iter().map(|(n, c)| (n, Value::Class(c))).collect())
         }
+        "twisted.protocols" => {
+            ("twisted.protocols", [("basic", rt.import("twisted.protocols.basic").ok()?)].into_iter().collect())
+        }
+        "twisted.protocols.basic" => {
+            let base = match rt.import("twisted.internet.protocol").ok()? {
+                Value::Module(m) => match m.attrs.get("Protocol") {
+                    Some(Value::Class(c)) => Rc::clone(c),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            let lr = super::value::Class::new("LineReceiver", Some(base));
+            {
+                let mut a = lr.attrs.borrow_mut();
+                a.insert("dataReceived".into(), Value::builtin("LineReceiver.dataReceived", None));
+                a.insert("sendLine".into(), Value::builtin("LineReceiver.sendLine", None));
+                a.insert("delimiter".into(), Value::Bytes(Rc::from(&b"\r\n"[..])));
+                a.insert("MAX_LENGTH".into(), Value::Int(16384));
+            }
+            ("twisted.protocols.basic", [("LineReceiver", Value::Class(lr))].into_iter().collect())
+        }
         "twisted.internet.defer" => (
             "twisted.internet.defer",
             [
@@ -115,6 +136,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
         Native::Deferred(_) => &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback"],
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
         Native::LoopingCall { .. } => &["start", "stop"],
+        Native::Transport(_) => &["write", "loseConnection", "getPeer"],
         _ => return None,
     };
     table.iter().find(|m| **m == name).copied()
@@ -454,16 +476,17 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 }
                 false
             };
-            return match class {
-                Some(c) if is(&c, "Protocol") => Err(
-                    vm.type_error(&format!("listenTCP needs a factory: use protocol.Factory.forProtocol({})", c.name))
-                ),
-                Some(c) if is(&c, "Factory") => Err(vm.rt.error(
-                    "NotImplementedError",
-                    "listenTCP: serving simulated clients from Python is not supported yet",
-                )),
-                _ => Err(vm.type_error("listenTCP(port, factory): the factory is a protocol.Factory")),
-            };
+            match class {
+                Some(c) if is(&c, "Protocol") => {
+                    return Err(vm.type_error(&format!(
+                        "listenTCP needs a factory: use protocol.Factory.forProtocol({})",
+                        c.name
+                    )))
+                }
+                Some(c) if is(&c, "Factory") => *vm.rt.factory.borrow_mut() = Some(factory),
+                _ => return Err(vm.type_error("listenTCP(port, factory): the factory is a protocol.Factory")),
+            }
+            Value::None
         }
         (Native::Reactor, "callInThread") => {
             // Twisted's callInThread: deferToThread with the result dropped.
@@ -608,6 +631,23 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             Value::None
         }
+        (Native::Transport(t), "write") => {
+            let data = match args.first() {
+                Some(Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+                Some(Value::Str(s)) => s.to_string(),
+                _ => return Err(vm.type_error("write() takes bytes")),
+            };
+            // Simulated clients speak whole messages: one line, one answer.
+            for line in data.split("\r\n").filter(|l| !l.is_empty()) {
+                t.0.send(twine_core::protocol::Message::text(line.to_owned()));
+            }
+            Value::None
+        }
+        (Native::Transport(t), "loseConnection") => {
+            t.0.lose_connection();
+            Value::None
+        }
+        (Native::Transport(t), "getPeer") => Value::Str(t.0.peer().to_string().into()),
         (Native::Failure(e), "getErrorMessage") => {
             let e = e.clone();
             let msg = match &e {
@@ -647,4 +687,69 @@ pub(crate) fn attr(n: &Native, name: &str) -> Option<Value> {
         (Native::Failure(e), "type") => e.class().map(|c| Value::Class(Rc::clone(c))),
         _ => None,
     }
+}
+
+/// `LineReceiver.dataReceived` and `sendLine`, bound to the protocol.
+pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>) -> PyResult<Out> {
+    let delimiter = vm.get_attr(this, "delimiter")?;
+    let Value::Bytes(delim) = delimiter else { return Err(vm.type_error("delimiter must be bytes")) };
+    let data = match args.into_iter().next() {
+        Some(Value::Bytes(b)) => b,
+        Some(Value::Str(s)) => Rc::from(s.as_bytes()),
+        _ => return Err(vm.type_error(&format!("{name}() takes bytes"))),
+    };
+    if name == "LineReceiver.sendLine" {
+        let transport = vm.get_attr(this, "transport")?;
+        let line = [&data[..], &delim[..]].concat();
+        let write = vm.get_attr(&transport, "write")?;
+        return vm.call(write, vec![Value::Bytes(line.into())], Vec::new());
+    }
+    // dataReceived: a message is one line; hand it to lineReceived.
+    let text = &data[..];
+    let line = text.strip_suffix(&delim[..]).unwrap_or(text);
+    let received = vm.get_attr(this, "lineReceived")?;
+    vm.call(received, vec![Value::Bytes(Rc::from(line))], Vec::new())
+}
+
+/// A simulated client connected: the program's factory builds its protocol.
+pub(crate) fn connection_made(sh: &Rc<Shared>, transport: &twine_core::protocol::Transport) -> Option<Value> {
+    let rt = sh.py.borrow().clone()?;
+    let factory = rt.factory.borrow().clone()?;
+    let mut partial = String::new();
+    let proto = {
+        let mut vm = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial);
+        vm.nested = 1;
+        let built = match vm.get_attr(&factory, "buildProtocol") {
+            Ok(build) => vm.call_nested(build, vec![Value::Str(transport.peer().to_string().into())]),
+            Err(_) => vm.get_attr(&factory, "protocol").and_then(|p| vm.call_nested(p, Vec::new())),
+        };
+        match built {
+            Ok(p) => p,
+            Err(e) => {
+                let text = vm.exc_text(&e.value);
+                sh.say(REACTOR_THREAD, format!("Unhandled Error: {text}"));
+                return None;
+            }
+        }
+    };
+    if let Value::Instance(i) = &proto {
+        let transport = super::value::TransportRef(transport.clone());
+        i.set("transport", Value::Native(Rc::new(Native::Transport(transport))));
+        i.set("factory", factory);
+    }
+    let made = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial).get_attr(&proto, "connectionMade");
+    if let Ok(made) = made {
+        run_top(sh, Call { f: made, args: Vec::new(), kwargs: Vec::new() });
+    }
+    Some(proto)
+}
+
+/// A request arrived on a Python protocol's connection.
+pub(crate) fn message_received(sh: &Rc<Shared>, proto: &Value, text: &str) {
+    let Some(rt) = sh.py.borrow().clone() else { return };
+    let mut partial = String::new();
+    let received = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial).get_attr(proto, "dataReceived");
+    let Ok(received) = received else { return };
+    let data = format!("{text}\r\n");
+    run_top(sh, Call { f: received, args: vec![Value::Bytes(Rc::from(data.as_bytes()))], kwargs: Vec::new() });
 }

@@ -193,6 +193,18 @@ pub(crate) enum Native {
     Failure(Value),
     /// `task.LoopingCall(f, *args)`: the core LoopingCall once started.
     LoopingCall { f: Value, args: Vec<Value>, lc: Looping },
+    /// A connection's transport.
+    Transport(TransportRef),
+}
+
+/// A core transport (which has no `Debug`).
+#[derive(Clone)]
+pub(crate) struct TransportRef(pub twine_core::protocol::Transport);
+
+impl std::fmt::Debug for TransportRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Transport")
+    }
 }
 
 /// A started `LoopingCall` (core's has no `Debug`).
@@ -345,6 +357,7 @@ impl Value {
                 Native::Deferred(_) => "Deferred",
                 Native::Failure(_) => "Failure",
                 Native::LoopingCall { .. } => "LoopingCall",
+                Native::Transport(_) => "Transport",
             },
         };
         name.into()
