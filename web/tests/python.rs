@@ -480,3 +480,26 @@ reactor.run()
     assert_eq!((m.requests.sent, m.requests.completed), (50, 50));
     assert!((1.99..2.01).contains(&m.requests.p50_ms), "{}", m.requests.p50_ms);
 }
+
+#[test]
+fn a_contended_rlock_is_reentrant_and_excludes_other_threads() {
+    let out = output(
+        r#"
+import threading, time, twine
+twine.machine(cores=4, gil=False)
+lock = threading.RLock()
+log = []
+def work(name):
+    with lock:
+        with lock:
+            log.append(name + " in")
+            time.sleep(0.01)
+            log.append(name + " out")
+ts = [threading.Thread(target=work, args=(n,)) for n in "abc"]
+for t in ts: t.start()
+for t in ts: t.join()
+print(log)
+"#,
+    );
+    assert_eq!(out, ["['a in', 'a out', 'b in', 'b out', 'c in', 'c out']"]);
+}

@@ -1046,8 +1046,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             if !*reentrant && owner.get() == Some(tid) {
                 return Err(vm.rt.error("RuntimeError", "deadlock: this thread already holds the Lock (use an RLock)"));
             }
-            owner.set(Some(tid));
-            depth.set(1);
+            // The releasing thread hands the lock over and records the new owner.
             Ok(Out::Halt(Value::Bool(true), Halt::LockWait(*lock, super::vm::no_steps())))
         }
         (Native::Lock { lock, reentrant, owner, depth }, "release") => {
