@@ -29,6 +29,7 @@ pub mod live;
 pub mod metrics;
 pub mod presets;
 mod program;
+pub mod python;
 pub mod queues;
 pub mod rng;
 pub mod scenario;
@@ -37,5 +38,6 @@ pub mod wasm;
 
 pub use engine::{EndReason, Simulation};
 pub use metrics::Metrics;
+pub use python::CompileError;
 pub use queues::Queues;
 pub use scenario::{Scenario, ScenarioError};

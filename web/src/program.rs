@@ -197,6 +197,15 @@ pub(crate) struct Program {
     pub counters: Vec<Arc<str>>,
     pub locks: Vec<Arc<str>>,
     pub loops: Vec<LoopDef>,
+    /// A Python program run as the main program instead of `main`.
+    pub python: Option<Arc<PySource>>,
+}
+
+/// A Python experiment's source.
+#[derive(Debug)]
+pub(crate) struct PySource {
+    pub file: String,
+    pub source: String,
 }
 
 #[cfg(test)]

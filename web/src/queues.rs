@@ -257,7 +257,7 @@ impl Simulation {
             .locks
             .borrow()
             .iter()
-            .zip(&self.program.locks)
+            .zip(self.sh.lock_names.borrow().iter())
             .map(|(l, name)| LockView {
                 name: name.to_string(),
                 holder: l.holder,

@@ -63,6 +63,10 @@ fn main() -> ExitCode {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             ExitCode::SUCCESS
         }
+        Err(message) if message.contains(".py:") => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
         Err(message) => {
             eprintln!("twine-sim: {message}");
             ExitCode::FAILURE
@@ -93,6 +97,10 @@ fn load(args: &Args) -> Result<Scenario, String> {
             return preset.scenario(Some(variant)).map_err(|e| e.to_string());
         }
     }
+    if spec.ends_with(".py") {
+        let source = fs::read_to_string(spec).map_err(|e| format!("cannot read {spec}: {e}"))?;
+        return Scenario::from_python(spec, &source).map_err(|e| e.to_string());
+    }
     let text = fs::read_to_string(spec)
         .map_err(|e| format!("cannot read {spec}: {e} (not a preset either; `twine-sim --list` shows the presets)"))?;
     let text = match &args.variant {
@@ -115,6 +123,12 @@ fn run(args: &Args) -> Result<String, String> {
     let mut sim = Simulation::new(&scenario, args.seed);
     sim.run();
     let wall = started.elapsed();
+    if let Some(error) = sim.python_error() {
+        // As CPython: what the program printed, then the error and a failing exit status.
+        let printed: String = sim.metrics().output.iter().map(|l| format!("{}\n", l.text)).collect();
+        let _ = std::io::stdout().lock().write_all(printed.as_bytes());
+        return Err(error);
+    }
     let metrics = sim.metrics();
     if let Some(path) = &args.trace {
         let jsonl_file = path.extension().is_some_and(|e| e == "jsonl");

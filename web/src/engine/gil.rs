@@ -66,6 +66,7 @@ impl Simulation {
         t.gil_since = now;
         self.gil.holder = Some(tid);
         self.gil.drop_requested = false;
+        self.sh.gil_drop.set(false);
         self.gil.epoch += 1;
         self.gil.deadline = None;
         self.emit(TraceEvent::GilAcquire { thread: tid });
@@ -125,6 +126,7 @@ impl Simulation {
             // Mid-step, off its core, or between steps: it drops the GIL
             // before it next computes.
             self.gil.drop_requested = true;
+            self.sh.gil_drop.set(true);
         }
     }
 

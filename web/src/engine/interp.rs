@@ -61,6 +61,13 @@ pub(crate) enum Work {
     Io(u64),
     Sleep(u64),
     Counter(CounterOp, u32),
+    /// A batch of Python instructions: CPU no GIL switch may split; with
+    /// `yield_gil` it ends at an eval-breaker point where a requested GIL
+    /// switch happens.
+    Py {
+        ns: u64,
+        yield_gil: bool,
+    },
 }
 
 /// What happens when an activation ends.
@@ -75,6 +82,10 @@ pub(crate) enum End {
     Job(Option<Arc<Mutex<Option<String>>>>),
     /// A plain thread's body: the thread exits.
     Thread,
+    /// A Python Deferred callback that needed time: fire this with its result.
+    PyLink(Deferred<crate::python::value::Value>),
+    /// A Python `deferToThread` job: leave the result for the job's work closure.
+    PyJob(crate::python::twisted::JobSlot),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +110,8 @@ pub(crate) struct Activation {
     /// The Deferred a root-level `defer_to_thread` returned: the program's
     /// result follows it.
     pending: Option<Deferred<()>>,
+    /// A Python thread: its own frames instead of steps.
+    pub py: Option<Box<crate::python::vm::Task>>,
 }
 
 /// How an activation came out.
@@ -117,11 +130,35 @@ pub(crate) struct Request {
 impl Activation {
     pub fn new(seq: Seq, ctx: Ctx, end: End) -> Activation {
         let pc = seq.start;
-        Activation { frames: vec![Frame { seq, pc, kind: FrameKind::Body }], failure: None, ctx, end, pending: None }
+        Activation {
+            frames: vec![Frame { seq, pc, kind: FrameKind::Body }],
+            failure: None,
+            ctx,
+            end,
+            pending: None,
+            py: None,
+        }
+    }
+
+    /// A Python thread's activation.
+    pub fn python(task: crate::python::vm::Task, end: End) -> Activation {
+        Activation {
+            frames: Vec::new(),
+            failure: None,
+            ctx: Ctx::default(),
+            end,
+            pending: None,
+            py: Some(Box::new(task)),
+        }
     }
 
     /// The lock was handed over: run its body next.
     pub fn enter_lock(&mut self, lock: u32, body: Seq) {
+        if self.py.is_some() {
+            // The Python thread already recorded the lock as its own; it
+            // resumes after its `acquire`.
+            return;
+        }
         let pc = body.start;
         self.frames.push(Frame { seq: body, pc, kind: FrameKind::Lock(lock) });
     }
@@ -158,6 +195,13 @@ fn describe_op(op: &Op) -> String {
 
 /// Runs steps on thread `tid` until one needs time or the program ends.
 pub(crate) fn exec(sh: &Rc<Shared>, reactor: &Reactor, tid: u32, act: &mut Activation) -> Halt {
+    if let Some(task) = act.py.as_mut() {
+        let rt = sh.py.borrow().clone();
+        return match rt {
+            Some(rt) => crate::python::vm::run(sh, &rt, tid, task),
+            None => Halt::Done,
+        };
+    }
     loop {
         let Some(frame) = act.frames.last_mut() else { return Halt::Done };
         if frame.pc >= frame.seq.end {

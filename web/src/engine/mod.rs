@@ -80,6 +80,8 @@ pub enum EndReason {
     Duration,
     /// The scenario's `max_events` was reached.
     EventLimit,
+    /// A Python program raised an exception it did not catch.
+    Error,
 }
 
 impl EndReason {
@@ -90,7 +92,7 @@ impl EndReason {
     ///
     /// assert_eq!(EndReason::EventLimit.as_str(), "event_limit");
     /// use EndReason::*;
-    /// for reason in [Stopped, Quiet, Deadlock, Duration, EventLimit] {
+    /// for reason in [Stopped, Quiet, Deadlock, Duration, EventLimit, Error] {
     ///     assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
     /// }
     /// ```
@@ -101,6 +103,7 @@ impl EndReason {
             EndReason::Deadlock => "deadlock",
             EndReason::Duration => "duration",
             EndReason::EventLimit => "event_limit",
+            EndReason::Error => "error",
         }
     }
 }
@@ -177,7 +180,7 @@ impl Simulation {
             actions: 0,
         };
         sim.reactor.make_current();
-        sim.threads[0].act = Some(Activation::new(program.main.clone(), Ctx::default(), End::Main));
+        sim.threads[0].act = Some(sim.main_activation());
         sim.spawn(0);
         let mut tid = 1;
         for def in &program.threads {
@@ -193,6 +196,50 @@ impl Simulation {
         }
         sim.start_clients();
         sim
+    }
+
+    fn main_activation(&mut self) -> Activation {
+        if let Some(py) = &self.program.python {
+            match crate::python::Runtime::new(&py.file, &py.source, self.seed) {
+                Ok((rt, task)) => {
+                    *self.sh.py.borrow_mut() = Some(rt);
+                    return Activation::python(task, End::Main);
+                }
+                // A scenario is compiled once before, so this does not happen.
+                Err(e) => self.sh.say(0, e.to_string()),
+            }
+        }
+        Activation::new(self.program.main.clone(), Ctx::default(), End::Main)
+    }
+
+    /// The error that ended a Python program (`FILE:LINE:COL: ValueError: ...`
+    /// and the traceback), if one did.
+    pub fn python_error(&self) -> Option<String> {
+        self.sh.py.borrow().as_ref().and_then(|rt| rt.error_message())
+    }
+
+    /// Python instructions executed so far (zero for a JSON scenario).
+    pub fn python_instructions(&self) -> u64 {
+        self.sh.py.borrow().as_ref().map_or(0, |rt| rt.instructions())
+    }
+
+    /// Threads a Python program started since the last action become simulated threads.
+    fn spawn_python_threads(&mut self) {
+        let spawns = match self.sh.py.borrow().as_ref() {
+            Some(rt) => std::mem::take(&mut *rt.spawns.borrow_mut()),
+            None => return,
+        };
+        for (name, task) in spawns {
+            let tid = self.threads.len() as u32;
+            if let Some(rt) = self.sh.py.borrow().as_ref() {
+                rt.names.borrow_mut().insert(tid, Rc::clone(&name));
+            }
+            let mut t = Thread::new(Rc::clone(&name), Kind::Plain);
+            t.act = Some(Activation::python(task, End::Thread));
+            self.threads.push(t);
+            self.sh.thread_names.borrow_mut().push(name);
+            self.spawn(tid);
+        }
     }
 
     /// Parses `json` and starts a simulation of it.
@@ -259,6 +306,9 @@ impl Simulation {
         }
         self.after_action();
         self.actions += 1;
+        if self.python_error().is_some() {
+            self.finish(EndReason::Error);
+        }
         if self.store.borrow().records.len() as u64 >= self.program.max_events {
             self.finish(EndReason::EventLimit);
         }
@@ -334,6 +384,7 @@ impl Simulation {
 
     /// What the reactor and its callbacks left for the driver.
     fn after_action(&mut self) {
+        self.spawn_python_threads();
         if !self.sh.wakeups.borrow().is_empty() {
             self.lock_handoffs();
         }

@@ -89,6 +89,11 @@ pub(crate) enum BurstOp {
         counter: u32,
         read: Option<i64>,
     },
+    /// Python instructions: no GIL switch inside; with `yield_gil`, a
+    /// requested switch happens at its end.
+    Py {
+        yield_gil: bool,
+    },
 }
 
 pub(crate) struct Thread {
@@ -256,7 +261,9 @@ impl Simulation {
         let State::Running { core, since, mut slice_end } = self.threads[tid as usize].state else { return };
         if self.gil.on && self.gil.drop_requested && !self.gil.waiters.is_empty() {
             let t = &self.threads[tid as usize];
-            let splittable = t.work.is_some_and(|b| b.fresh || matches!(b.op, BurstOp::Cpu));
+            let splittable = t
+                .work
+                .is_some_and(|b| (b.fresh && !matches!(b.op, BurstOp::Py { .. })) || matches!(b.op, BurstOp::Cpu));
             if t.holds_gil && splittable {
                 self.gil_forced_drop(tid);
                 return;
@@ -300,6 +307,10 @@ impl Simulation {
             if let BurstOp::Counter { op, counter, read } = op {
                 self.counter_step(tid, op, counter, read);
             }
+            if let BurstOp::Py { yield_gil: true } = op {
+                self.py_yield(tid);
+                return;
+            }
             // Nothing else is queued at this instant (events are handled only
             // when the run-now queue is empty): go straight on.
             self.advance(tid);
@@ -310,6 +321,18 @@ impl Simulation {
             let slice_end = self.slice_end();
             self.threads[tid as usize].state = State::Running { core, since, slice_end };
             self.run_burst(tid);
+        }
+    }
+
+    /// A Python thread at an eval-breaker point: it drops the GIL if a
+    /// switch was asked for, as CPython's eval loop does; otherwise it goes on.
+    pub(crate) fn py_yield(&mut self, tid: u32) {
+        let t = &self.threads[tid as usize];
+        if self.gil.on && self.gil.drop_requested && !self.gil.waiters.is_empty() && t.holds_gil {
+            self.gil_forced_drop(tid);
+        } else {
+            self.sh.gil_drop.set(self.gil.drop_requested && !self.gil.waiters.is_empty());
+            self.queue_now(tid);
         }
     }
 

@@ -95,6 +95,13 @@ pub(crate) struct Shared {
     /// Failures nobody handled in reactor callbacks (Twisted logs them).
     pub unhandled: Cell<u64>,
     pub thread_names: RefCell<Vec<Rc<str>>>,
+    /// The locks' names: the scenario's, then those a Python program makes.
+    pub lock_names: RefCell<Vec<Arc<str>>>,
+    /// Mirrors the GIL's drop request, which a Python thread honours at its
+    /// next eval-breaker point.
+    pub gil_drop: Cell<bool>,
+    /// The Python program's interpreter, when the experiment is one.
+    pub py: RefCell<Option<Rc<crate::python::Runtime>>>,
 }
 
 impl Shared {
@@ -106,6 +113,7 @@ impl Shared {
     ) -> Shared {
         let counters = program.counters.iter().map(|_| CounterState::default()).collect();
         let locks = program.locks.iter().map(|_| LockState::default()).collect();
+        let lock_names = RefCell::new(program.locks.clone());
         Shared {
             program,
             clock,
@@ -124,6 +132,9 @@ impl Shared {
             loops: RefCell::default(),
             unhandled: Cell::new(0),
             thread_names: RefCell::default(),
+            lock_names,
+            gil_drop: Cell::new(false),
+            py: RefCell::new(None),
         }
     }
 
@@ -184,7 +195,7 @@ impl Shared {
         state.holder = Some(thread);
         state.acquisitions += 1;
         drop(locks);
-        let name = self.program.locks[lock as usize].to_string();
+        let name = self.lock_names.borrow()[lock as usize].to_string();
         self.emit(TraceEvent::LockAcquire { lock: name.into(), thread, waited: 0 });
         true
     }
@@ -197,14 +208,14 @@ impl Shared {
             state.waiters.push_back((thread, self.now()));
             state.contended += 1;
         }
-        let name = self.program.locks[lock as usize].to_string();
+        let name = self.lock_names.borrow()[lock as usize].to_string();
         self.emit(TraceEvent::LockWait { lock: name.into(), thread });
     }
 
     /// Releases the lock, handing it to the longest waiter (FIFO), who is
     /// woken by the engine.
     pub fn release_lock(&self, lock: u32, thread: u32) {
-        let name = &self.program.locks[lock as usize];
+        let name = Arc::clone(&self.lock_names.borrow()[lock as usize]);
         self.emit(TraceEvent::LockRelease { lock: name.to_string().into(), thread });
         let now = self.now();
         let next = {
@@ -229,6 +240,30 @@ impl Shared {
             self.emit(TraceEvent::LockAcquire { lock: name.to_string().into(), thread: next, waited });
             self.wakeups.borrow_mut().push((next, lock));
         }
+    }
+
+    /// A new lock (a Python `threading.Lock`, a thread's join), free.
+    pub fn new_lock(&self, name: &str) -> u32 {
+        let mut names = self.lock_names.borrow_mut();
+        names.push(name.into());
+        self.locks.borrow_mut().push(LockState::default());
+        names.len() as u32 - 1
+    }
+
+    /// How many locks exist.
+    pub fn lock_count(&self) -> usize {
+        self.lock_names.borrow().len()
+    }
+
+    /// Marks the lock held by no thread (a thread not yet finished, an
+    /// event not yet set): waiters queue until it is released.
+    pub fn hold_for_nobody(&self, lock: u32) {
+        self.locks.borrow_mut()[lock as usize].holder = Some(u32::MAX);
+    }
+
+    /// The lock's holder.
+    pub fn lock_holder(&self, lock: u32) -> Option<u32> {
+        self.locks.borrow()[lock as usize].holder
     }
 
     /// `call_from_thread` from a simulated thread: the body goes through the
@@ -273,11 +308,22 @@ impl ThreadPool for SimPool {
 }
 
 /// The server protocol: each message is a request whose id is its text;
-/// `message_received` runs the scenario's handler on the reactor thread.
-pub(crate) struct ServerProtocol(pub Rc<Shared>);
+/// `message_received` runs the scenario's handler on the reactor thread, or
+/// the Python program's protocol (built by its factory) when it listens.
+pub(crate) struct ServerProtocol(pub Rc<Shared>, pub Option<crate::python::value::Value>);
 
 impl Protocol for ServerProtocol {
+    fn connection_made(&mut self, transport: &Transport) {
+        self.1 = crate::python::twisted::connection_made(&self.0, transport);
+    }
+
     fn message_received(&mut self, transport: &Transport, message: Message) {
+        if self.0.py.borrow().is_some() {
+            if let (Some(proto), Some(text)) = (&self.1, message.as_text()) {
+                crate::python::twisted::message_received(&self.0, proto, text);
+            }
+            return;
+        }
         let Some(handler) = self.0.program.handler.clone() else { return };
         let id = message.as_text().and_then(|t| t.parse().ok()).unwrap_or(0);
         run_top(&self.0, handler, Ctx { request: Some((transport.id(), id)), ..Ctx::default() });

@@ -198,7 +198,7 @@ impl Simulation {
             .locks
             .borrow()
             .iter()
-            .zip(&self.program.locks)
+            .zip(self.sh.lock_names.borrow().iter())
             .map(|(l, name)| LockMetrics {
                 name: name.to_string(),
                 acquisitions: l.acquisitions,

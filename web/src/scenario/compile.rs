@@ -148,6 +148,7 @@ pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
         clients,
         counters: c.counter_names,
         locks: c.lock_names,
+        python: None,
         loops: c.loops,
     })
 }

@@ -142,6 +142,46 @@ impl Scenario {
         Ok(Scenario { program: Arc::new(program), spec: Arc::new(spec) })
     }
 
+    /// Compiles a Python experiment (`file` names it in error messages).
+    /// Its top-level `twine.machine(cores=.., gil=.., switch_interval_ms=..)`
+    /// sets the machine; without one it is 4 cores with the GIL on, as CPython.
+    ///
+    /// ```
+    /// use twine_web::{Scenario, Simulation};
+    ///
+    /// let s = Scenario::from_python("hello.py", "print('hello', 6 * 7)").unwrap();
+    /// let mut sim = Simulation::new(&s, None);
+    /// sim.run();
+    /// assert_eq!(sim.metrics().output[0].text, "hello 42");
+    /// let err = Scenario::from_python("bad.py", "x = {1, 2}").unwrap_err();
+    /// assert!(err.to_string().starts_with("bad.py:1:5: sets are not supported"));
+    /// ```
+    pub fn from_python(file: &str, source: &str) -> Result<Scenario, crate::python::CompileError> {
+        let machine = crate::python::check(file, source)?;
+        let mut spec = ScenarioSpec { title: Some(file.to_owned()), ..ScenarioSpec::default() };
+        spec.machine.gil = machine.gil.unwrap_or(true);
+        if let Some(cores) = machine.cores {
+            spec.machine.cores = cores;
+        }
+        if let Some(ms) = machine.switch_interval_ms {
+            spec.machine.switch_interval_ms = ms;
+        }
+        spec.duration_ms = machine.duration_ms;
+        if let Some(clients) = machine.clients {
+            spec.clients = Some(clients);
+            // The Python factory answers; this only satisfies the JSON checks.
+            spec.server = Some(ServerSpec { handler: vec![Step::Respond] });
+        }
+        let mut program = compile::compile(&spec).map_err(|e| crate::python::CompileError {
+            file: file.into(),
+            line: 1,
+            col: 1,
+            message: e.to_string(),
+        })?;
+        program.python = Some(Arc::new(crate::program::PySource { file: file.into(), source: source.into() }));
+        Ok(Scenario { program: Arc::new(program), spec: Arc::new(spec) })
+    }
+
     /// The parsed form.
     pub fn spec(&self) -> &ScenarioSpec {
         &self.spec

@@ -1,0 +1,1200 @@
+//! Built-in functions, methods of built-in types, and the modules a program
+//! can import (`random`, `time`, `math`, `threading`, `twine`).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::errors::Exc;
+use super::ops;
+use super::value::{Dict, Iter, Module, Native, ThreadObj, TypeId, Value};
+use super::vm::{Frame, Kw, Out, PyResult, Task, Vm};
+use super::Runtime;
+use crate::engine::interp::{Halt, Work};
+
+/// The names `LoadGlobal` falls back to.
+pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
+    const FUNCTIONS: &[&str] = &[
+        "print",
+        "len",
+        "range",
+        "repr",
+        "min",
+        "max",
+        "sum",
+        "sorted",
+        "isinstance",
+        "abs",
+        "enumerate",
+        "zip",
+        "round",
+        "hasattr",
+        "getattr",
+        "setattr",
+        "any",
+        "all",
+        "reversed",
+        "divmod",
+        "chr",
+        "ord",
+        "map",
+        "filter",
+        "super",
+        "id",
+        "hash",
+        "iter",
+        "next",
+        "callable",
+        "type",
+    ];
+    if let Some(f) = FUNCTIONS.iter().find(|f| **f == name) {
+        return Some(Value::builtin(f, None));
+    }
+    let ty = match name {
+        "int" => TypeId::Int,
+        "float" => TypeId::Float,
+        "str" => TypeId::Str,
+        "bool" => TypeId::Bool,
+        "list" => TypeId::List,
+        "tuple" => TypeId::Tuple,
+        "dict" => TypeId::Dict,
+        "bytes" => TypeId::Bytes,
+        "object" => TypeId::Object,
+        _ => return rt.exc.get(name).map(|c| Value::Class(Rc::clone(c))),
+    };
+    Some(Value::Type(ty))
+}
+
+/// Whether calling `callee` touches what other threads see, or time: the
+/// CPU batch before it is charged first, so it happens at the right time.
+pub(crate) fn touches_world(callee: &Value) -> bool {
+    match callee {
+        Value::Builtin(b) => {
+            matches!(
+                b.name,
+                "print"
+                    | "time.sleep"
+                    | "time.time"
+                    | "time.monotonic"
+                    | "time.perf_counter"
+                    | "twine.cpu"
+                    | "acquire"
+                    | "release"
+                    | "start"
+                    | "join"
+                    | "set"
+                    | "wait"
+                    | "clear"
+                    | "is_set"
+                    | "append"
+                    | "pop"
+            ) || b.this.as_ref().is_some_and(|t| matches!(t, Value::Native(_)))
+        }
+        _ => false,
+    }
+}
+
+/// The built-in method `name` of a built-in value, if it has one.
+pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
+    const STR: &[&str] = &[
+        "join",
+        "split",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "upper",
+        "lower",
+        "startswith",
+        "endswith",
+        "replace",
+        "format",
+        "find",
+        "count",
+        "encode",
+        "splitlines",
+        "isdigit",
+        "title",
+        "ljust",
+        "rjust",
+        "center",
+        "zfill",
+    ];
+    const LIST: &[&str] =
+        &["append", "extend", "pop", "insert", "remove", "index", "sort", "reverse", "copy", "count", "clear"];
+    const DICT: &[&str] = &["get", "keys", "values", "items", "pop", "setdefault", "update", "copy", "clear"];
+    const BYTES: &[&str] = &["decode"];
+    const LOCK: &[&str] = &["acquire", "release", "locked"];
+    const EVENT: &[&str] = &["set", "clear", "is_set", "wait"];
+    const THREAD: &[&str] = &["start", "join", "is_alive"];
+    let table: &[&str] = match obj {
+        Value::Str(_) => STR,
+        Value::List(_) => LIST,
+        Value::Dict(_) => DICT,
+        Value::Bytes(_) => BYTES,
+        Value::Tuple(_) => &["count", "index"],
+        Value::Native(n) => match &**n {
+            Native::Lock { .. } => LOCK,
+            Native::Event { .. } => EVENT,
+            Native::Thread(_) => {
+                if name == "name" {
+                    return None;
+                }
+                THREAD
+            }
+            other => return super::twisted::method(other, name),
+        },
+        _ => return None,
+    };
+    table.iter().find(|m| **m == name).copied()
+}
+
+fn arity(vm: &Vm<'_>, name: &str, args: &[Value], min: usize, max: usize) -> PyResult<()> {
+    if args.len() < min || args.len() > max {
+        let expected = if min == max { format!("{min}") } else { format!("{min} to {max}") };
+        return Err(vm.type_error(&format!("{name}() takes {expected} arguments ({} given)", args.len())));
+    }
+    Ok(())
+}
+
+fn kw(kwargs: &Kw, name: &str) -> Option<Value> {
+    kwargs.iter().find(|(k, _)| &**k == name).map(|(_, v)| v.clone())
+}
+
+fn int_arg(vm: &Vm<'_>, v: &Value) -> PyResult<i64> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        Value::Bool(b) => Ok(*b as i64),
+        other => Err(vm.type_error(&format!("'{}' object cannot be interpreted as an integer", other.type_name()))),
+    }
+}
+
+fn float_arg(vm: &Vm<'_>, v: &Value) -> PyResult<f64> {
+    match v {
+        Value::Int(i) => Ok(*i as f64),
+        Value::Bool(b) => Ok(*b as i64 as f64),
+        Value::Float(f) => Ok(*f),
+        other => Err(vm.type_error(&format!("must be real number, not {}", other.type_name()))),
+    }
+}
+
+fn seconds_to_ns(vm: &Vm<'_>, v: &Value) -> PyResult<u64> {
+    let s = float_arg(vm, v)?;
+    if s < 0.0 || !s.is_finite() {
+        return Err(vm.rt.error("ValueError", "sleep length must be non-negative"));
+    }
+    Ok((s * 1e9).round() as u64)
+}
+
+/// `key=` applied, then compared: for sorted, min and max.
+fn keyed(vm: &mut Vm<'_>, items: Vec<Value>, key: Option<Value>) -> PyResult<Vec<(Value, Value)>> {
+    let mut out = Vec::with_capacity(items.len());
+    for x in items {
+        let k = match &key {
+            Some(f) if !matches!(f, Value::None) => vm.call_nested(f.clone(), vec![x.clone()])?,
+            _ => x.clone(),
+        };
+        out.push((k, x));
+    }
+    Ok(out)
+}
+
+fn sort(vm: &mut Vm<'_>, items: Vec<Value>, key: Option<Value>, reverse: bool) -> PyResult<Vec<Value>> {
+    let mut pairs = keyed(vm, items, key)?;
+    let mut err: Option<Exc> = None;
+    pairs.sort_by(|a, b| {
+        if err.is_some() {
+            return std::cmp::Ordering::Equal;
+        }
+        let o = ops::order(vm, &a.0, &b.0, "<").unwrap_or_else(|e| {
+            err = Some(e);
+            std::cmp::Ordering::Equal
+        });
+        if reverse {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    Ok(pairs.into_iter().map(|(_, v)| v).collect())
+}
+
+fn extreme(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: &Kw, want: std::cmp::Ordering) -> PyResult<Value> {
+    let items = if args.len() == 1 { vm.collect(&args[0])? } else { args };
+    let has_default = kw(kwargs, "default");
+    let pairs = keyed(vm, items, kw(kwargs, "key"))?;
+    let mut best: Option<(Value, Value)> = None;
+    for (k, v) in pairs {
+        let better = match &best {
+            None => true,
+            Some((bk, _)) => ops::order(vm, &k, bk, if want.is_lt() { "<" } else { ">" })? == want,
+        };
+        if better {
+            best = Some((k, v));
+        }
+    }
+    match (best, has_default) {
+        (Some((_, v)), _) => Ok(v),
+        (None, Some(d)) => Ok(d),
+        (None, None) => Err(vm.rt.error("ValueError", &format!("{name}() arg is an empty sequence"))),
+    }
+}
+
+/// Calls the built-in function `name`.
+pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    let v = match name {
+        "print" => {
+            let sep = match kw(&kwargs, "sep") {
+                Some(Value::Str(s)) => s.to_string(),
+                _ => " ".into(),
+            };
+            let end = match kw(&kwargs, "end") {
+                Some(Value::Str(s)) => s.to_string(),
+                _ => "\n".into(),
+            };
+            let mut parts = Vec::with_capacity(args.len());
+            for a in &args {
+                parts.push(vm.str_of(a)?);
+            }
+            let text = parts.join(&sep) + &end;
+            vm.print(&text);
+            Value::None
+        }
+        "len" => {
+            arity(vm, name, &args, 1, 1)?;
+            let n = match &args[0] {
+                Value::Str(s) => s.chars().count(),
+                Value::Bytes(b) => b.len(),
+                Value::List(l) => l.borrow().len(),
+                Value::Tuple(t) => t.len(),
+                Value::Dict(d) => d.borrow().len(),
+                Value::Range(a, b, c) => super::value::range_len(*a, *b, *c) as usize,
+                other => return Err(vm.type_error(&format!("object of type '{}' has no len()", other.type_name()))),
+            };
+            Value::Int(n as i64)
+        }
+        "range" => {
+            arity(vm, name, &args, 1, 3)?;
+            let n: Vec<i64> = args.iter().map(|a| int_arg(vm, a)).collect::<PyResult<_>>()?;
+            let (a, b, c) = match n.as_slice() {
+                [b] => (0, *b, 1),
+                [a, b] => (*a, *b, 1),
+                [a, b, c] => (*a, *b, *c),
+                _ => unreachable!(),
+            };
+            if c == 0 {
+                return Err(vm.rt.error("ValueError", "range() arg 3 must not be zero"));
+            }
+            Value::Range(a, b, c)
+        }
+        "repr" => {
+            arity(vm, name, &args, 1, 1)?;
+            Value::Str(vm.repr_of(&args[0])?.into())
+        }
+        "min" => extreme(vm, name, args, &kwargs, std::cmp::Ordering::Less)?,
+        "max" => extreme(vm, name, args, &kwargs, std::cmp::Ordering::Greater)?,
+        "sum" => {
+            arity(vm, name, &args, 1, 2)?;
+            let mut total = args.get(1).cloned().unwrap_or(Value::Int(0));
+            for x in vm.collect(&args[0])? {
+                total = ops::binary(vm, super::code::BinOp::Add, &total, &x, false)?;
+            }
+            total
+        }
+        "sorted" => {
+            arity(vm, name, &args, 1, 1)?;
+            let items = vm.collect(&args[0])?;
+            let reverse = kw(&kwargs, "reverse").is_some_and(|r| r.truthy());
+            Value::list(sort(vm, items, kw(&kwargs, "key"), reverse)?)
+        }
+        "isinstance" => {
+            arity(vm, name, &args, 2, 2)?;
+            Value::Bool(isinstance(vm, &args[0], &args[1])?)
+        }
+        "abs" => {
+            arity(vm, name, &args, 1, 1)?;
+            match &args[0] {
+                Value::Int(i) => Value::Int(i.checked_abs().ok_or_else(|| vm.overflow())?),
+                Value::Bool(b) => Value::Int(*b as i64),
+                Value::Float(f) => Value::Float(f.abs()),
+                other => return Err(vm.type_error(&format!("bad operand type for abs(): '{}'", other.type_name()))),
+            }
+        }
+        "enumerate" => {
+            let start = match args.get(1).cloned().or(kw(&kwargs, "start")) {
+                Some(s) => int_arg(vm, &s)?,
+                None => 0,
+            };
+            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
+            let pairs = items.into_iter().enumerate().map(|(i, v)| Value::tuple(vec![Value::Int(start + i as i64), v]));
+            iter_of(pairs.collect())
+        }
+        "zip" => {
+            let lists: Vec<Vec<Value>> = args.iter().map(|a| vm.collect(a)).collect::<PyResult<_>>()?;
+            let n = lists.iter().map(Vec::len).min().unwrap_or(0);
+            iter_of((0..n).map(|i| Value::tuple(lists.iter().map(|l| l[i].clone()).collect())).collect())
+        }
+        "reversed" => {
+            arity(vm, name, &args, 1, 1)?;
+            let mut items = vm.collect(&args[0])?;
+            items.reverse();
+            iter_of(items)
+        }
+        "map" => {
+            arity(vm, name, &args, 2, 2)?;
+            let mut out = Vec::new();
+            for x in vm.collect(&args[1])? {
+                out.push(vm.call_nested(args[0].clone(), vec![x])?);
+            }
+            iter_of(out)
+        }
+        "filter" => {
+            arity(vm, name, &args, 2, 2)?;
+            let mut out = Vec::new();
+            for x in vm.collect(&args[1])? {
+                let keep = match &args[0] {
+                    Value::None => x.truthy(),
+                    f => vm.call_nested(f.clone(), vec![x.clone()])?.truthy(),
+                };
+                if keep {
+                    out.push(x);
+                }
+            }
+            iter_of(out)
+        }
+        "any" => Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().any(Value::truthy)),
+        "all" => Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().all(Value::truthy)),
+        "round" => {
+            arity(vm, name, &args, 1, 2)?;
+            match (&args[0], args.get(1)) {
+                (Value::Int(i), _) => Value::Int(*i),
+                (v, None | Some(Value::None)) => {
+                    let x = float_arg(vm, v)?;
+                    let r = x.round();
+                    // Python rounds halves to even.
+                    let r = if (x - x.trunc()).abs() == 0.5 { 2.0 * (x / 2.0).round() } else { r };
+                    Value::Int(r as i64)
+                }
+                (v, Some(n)) => {
+                    let x = float_arg(vm, v)?;
+                    let n = int_arg(vm, n)?;
+                    let text = format!("{:.*}", n.max(0) as usize, x);
+                    Value::Float(text.parse().unwrap_or(x))
+                }
+            }
+        }
+        "divmod" => {
+            arity(vm, name, &args, 2, 2)?;
+            let q = ops::binary(vm, super::code::BinOp::FloorDiv, &args[0], &args[1], false)?;
+            let r = ops::binary(vm, super::code::BinOp::Mod, &args[0], &args[1], false)?;
+            Value::tuple(vec![q, r])
+        }
+        "chr" => {
+            let i = int_arg(vm, args.first().unwrap_or(&Value::None))?;
+            let c = char::from_u32(i as u32).ok_or_else(|| vm.rt.error("ValueError", "chr() arg not in range"))?;
+            Value::Str(c.to_string().into())
+        }
+        "ord" => match args.first() {
+            Some(Value::Str(s)) if s.chars().count() == 1 => Value::Int(s.chars().next().unwrap_or('\0') as i64),
+            _ => return Err(vm.type_error("ord() expected a character")),
+        },
+        "hasattr" | "getattr" => {
+            arity(vm, name, &args, 2, 3)?;
+            let Value::Str(attr) = &args[1] else { return Err(vm.type_error("attribute name must be string")) };
+            match vm.get_attr(&args[0], attr) {
+                Ok(v) if name == "getattr" => v,
+                Ok(_) => Value::Bool(true),
+                Err(_) if name == "hasattr" => Value::Bool(false),
+                Err(e) => match args.get(2) {
+                    Some(d) => d.clone(),
+                    None => return Err(e),
+                },
+            }
+        }
+        "setattr" => {
+            arity(vm, name, &args, 3, 3)?;
+            let Value::Str(attr) = &args[1] else { return Err(vm.type_error("attribute name must be string")) };
+            match &args[0] {
+                Value::Instance(i) => i.set(attr, args[2].clone()),
+                _ => return Err(vm.type_error("setattr() works on instances here")),
+            }
+            Value::None
+        }
+        "id" => Value::Int(args.first().map_or(0, Value::identity) as i64),
+        "hash" => {
+            let k = vm.key(args.first().unwrap_or(&Value::None))?;
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            k.hash(&mut h);
+            Value::Int(h.finish() as i64)
+        }
+        "iter" => vm.iter(args.first().unwrap_or(&Value::None))?,
+        "next" => match vm.next(args.first().unwrap_or(&Value::None))? {
+            Some(v) => v,
+            None => match args.get(1) {
+                Some(d) => d.clone(),
+                None => return Err(vm.rt.error("StopIteration", "")),
+            },
+        },
+        "callable" => Value::Bool(matches!(
+            args.first(),
+            Some(Value::Func(_) | Value::Builtin(_) | Value::Class(_) | Value::Method(_) | Value::Type(_))
+        )),
+        "type" => {
+            arity(vm, name, &args, 1, 1)?;
+            match &args[0] {
+                Value::Instance(i) => Value::Class(Rc::clone(&i.class)),
+                Value::Int(_) => Value::Type(TypeId::Int),
+                Value::Float(_) => Value::Type(TypeId::Float),
+                Value::Str(_) => Value::Type(TypeId::Str),
+                Value::Bool(_) => Value::Type(TypeId::Bool),
+                Value::List(_) => Value::Type(TypeId::List),
+                Value::Tuple(_) => Value::Type(TypeId::Tuple),
+                Value::Dict(_) => Value::Type(TypeId::Dict),
+                Value::None => Value::Type(TypeId::NoneType),
+                _ => Value::Type(TypeId::Object),
+            }
+        }
+        "super" => return Err(vm.rt.error("RuntimeError", "super() with arguments is not supported: write super()")),
+        // Modules.
+        "random.seed" => {
+            let seed = match args.first() {
+                Some(Value::Int(i)) => *i as u64,
+                _ => vm.rt.seed,
+            };
+            *vm.rt.rng.borrow_mut() = crate::rng::Rng::new(seed);
+            Value::None
+        }
+        "random.random" => Value::Float(vm.rt.rng.borrow_mut().next_f64()),
+        "random.uniform" => {
+            arity(vm, name, &args, 2, 2)?;
+            let (a, b) = (float_arg(vm, &args[0])?, float_arg(vm, &args[1])?);
+            Value::Float(a + (b - a) * vm.rt.rng.borrow_mut().next_f64())
+        }
+        "random.randint" | "random.randrange" => {
+            let n: Vec<i64> = args.iter().map(|a| int_arg(vm, a)).collect::<PyResult<_>>()?;
+            let (a, b) = match (name, n.as_slice()) {
+                ("random.randint", [a, b]) => (*a, *b + 1),
+                ("random.randrange", [b]) => (0, *b),
+                ("random.randrange", [a, b]) => (*a, *b),
+                _ => return Err(vm.type_error(&format!("{name}() got the wrong number of arguments"))),
+            };
+            if b <= a {
+                return Err(vm.rt.error("ValueError", "empty range for randrange()"));
+            }
+            let span = (b - a) as u64;
+            Value::Int(a + (vm.rt.rng.borrow_mut().next_u64() % span) as i64)
+        }
+        "random.choice" => {
+            arity(vm, name, &args, 1, 1)?;
+            let items = vm.collect(&args[0])?;
+            if items.is_empty() {
+                return Err(vm.rt.error("IndexError", "Cannot choose from an empty sequence"));
+            }
+            let i = vm.rt.rng.borrow_mut().next_u64() % items.len() as u64;
+            items[i as usize].clone()
+        }
+        "random.shuffle" => {
+            arity(vm, name, &args, 1, 1)?;
+            let Value::List(l) = &args[0] else { return Err(vm.type_error("shuffle() needs a list")) };
+            let mut items = l.borrow_mut();
+            for i in (1..items.len()).rev() {
+                let j = (vm.rt.rng.borrow_mut().next_u64() % (i as u64 + 1)) as usize;
+                items.swap(i, j);
+            }
+            Value::None
+        }
+        "time.time" | "time.monotonic" | "time.perf_counter" => {
+            Value::Float(vm.sh.now().as_nanos() as f64 / 1e9 + vm.pending as f64 / 1e9)
+        }
+        "time.sleep" => {
+            arity(vm, name, &args, 1, 1)?;
+            let ns = seconds_to_ns(vm, &args[0])?;
+            return Ok(Out::Halt(Value::None, Halt::Work(Work::Sleep(ns))));
+        }
+        "twine.cpu" => {
+            arity(vm, name, &args, 1, 1)?;
+            let ns = (float_arg(vm, &args[0])? * 1e6).max(0.0) as u64;
+            return Ok(Out::Halt(Value::None, Halt::Work(Work::Cpu(ns))));
+        }
+        "twine.machine" | "twine.duration" | "twine.clients" => Value::None,
+        "math.sqrt" => {
+            let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
+            if x < 0.0 {
+                return Err(vm.rt.error("ValueError", "math domain error"));
+            }
+            Value::Float(x.sqrt())
+        }
+        "math.floor" => Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.floor() as i64),
+        "math.ceil" => Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.ceil() as i64),
+        "threading.Lock" => new_lock(vm, false),
+        "threading.RLock" => new_lock(vm, true),
+        "threading.Event" => {
+            let lock = vm.sh.new_lock("event");
+            vm.sh.hold_for_nobody(lock);
+            Value::Native(Rc::new(Native::Event { set: Cell::new(false), lock }))
+        }
+        "threading.Thread" => {
+            if !args.is_empty() {
+                return Err(vm.type_error("Thread() takes keyword arguments: Thread(target=f, args=(...))"));
+            }
+            let target = kw(&kwargs, "target").unwrap_or_default();
+            let targs = match kw(&kwargs, "args") {
+                Some(a) => vm.collect(&a)?,
+                None => Vec::new(),
+            };
+            let mut tkw = Vec::new();
+            if let Some(Value::Dict(d)) = kw(&kwargs, "kwargs") {
+                for (k, v) in d.borrow().items() {
+                    if let Value::Str(k) = k {
+                        tkw.push((Rc::clone(k), v.clone()));
+                    }
+                }
+            }
+            let name = match kw(&kwargs, "name") {
+                Some(n) => Rc::from(vm.str_of(&n)?.as_str()),
+                None => {
+                    let n = vm.rt.thread_count.get() + 1;
+                    vm.rt.thread_count.set(n);
+                    Rc::from(format!("Thread-{n}").as_str())
+                }
+            };
+            Value::Native(Rc::new(Native::Thread(Rc::new(ThreadObj {
+                name: RefCell::new(name),
+                target,
+                args: targs,
+                kwargs: tkw,
+                started: Cell::new(false),
+                done: Cell::new(false),
+                done_lock: Cell::new(None),
+            }))))
+        }
+        "threading.current_thread" => {
+            let name = vm.rt.thread_name(vm.tid);
+            Value::Native(Rc::new(Native::Thread(Rc::new(ThreadObj {
+                name: RefCell::new(name),
+                target: Value::None,
+                args: Vec::new(),
+                kwargs: Vec::new(),
+                started: Cell::new(true),
+                done: Cell::new(false),
+                done_lock: Cell::new(None),
+            }))))
+        }
+        "BaseException.__init__" | "object.__init__" => Value::None,
+        n if n.starts_with("defer.")
+            || n.starts_with("task.")
+            || n.starts_with("threads.")
+            || n == "Factory.forProtocol" =>
+        {
+            return super::twisted::call_function(vm, n, args, kwargs)
+        }
+        other => return Err(vm.type_error(&format!("{other}() is not supported"))),
+    };
+    Ok(Out::Value(v))
+}
+
+fn iter_of(items: Vec<Value>) -> Value {
+    Value::Iter(Rc::new(RefCell::new(Iter::Items(items, 0))))
+}
+
+fn new_lock(vm: &mut Vm<'_>, reentrant: bool) -> Value {
+    let n = vm.sh.lock_count() + 1;
+    let lock = vm.sh.new_lock(&format!("{}-{n}", if reentrant { "RLock" } else { "Lock" }));
+    Value::Native(Rc::new(Native::Lock { lock, reentrant, owner: Cell::new(None), depth: Cell::new(0) }))
+}
+
+fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
+    Ok(match class {
+        Value::Tuple(t) => {
+            for c in t.iter() {
+                if isinstance(vm, v, c)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        Value::Class(c) => v.class().is_some_and(|vc| vc.is_subclass(c)),
+        Value::Type(t) => match t {
+            TypeId::Int => matches!(v, Value::Int(_) | Value::Bool(_)),
+            TypeId::Float => matches!(v, Value::Float(_)),
+            TypeId::Str => matches!(v, Value::Str(_)),
+            TypeId::Bool => matches!(v, Value::Bool(_)),
+            TypeId::List => matches!(v, Value::List(_)),
+            TypeId::Tuple => matches!(v, Value::Tuple(_)),
+            TypeId::Dict => matches!(v, Value::Dict(_)),
+            TypeId::Bytes => matches!(v, Value::Bytes(_)),
+            TypeId::NoneType => matches!(v, Value::None),
+            TypeId::Object => true,
+        },
+        _ => return Err(vm.type_error("isinstance() arg 2 must be a type or tuple of types")),
+    })
+}
+
+/// `int(x)`, `str(x)`, `list(x)`, ...
+pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
+    let a = args.first();
+    Ok(match (t, a) {
+        (TypeId::Int, None) => Value::Int(0),
+        (TypeId::Int, Some(Value::Int(i))) => Value::Int(*i),
+        (TypeId::Int, Some(Value::Bool(b))) => Value::Int(*b as i64),
+        (TypeId::Int, Some(Value::Float(f))) => {
+            if !f.is_finite() || f.abs() >= 9.2e18 {
+                return Err(vm.rt.error("OverflowError", "cannot convert float to a 64-bit integer"));
+            }
+            Value::Int(f.trunc() as i64)
+        }
+        (TypeId::Int, Some(Value::Str(s))) => {
+            let base = match args.get(1).or(kw(&kwargs, "base").as_ref()) {
+                Some(b) => int_arg(vm, b)? as u32,
+                None => 10,
+            };
+            let text = s.trim().replace('_', "");
+            match i64::from_str_radix(&text, base) {
+                Ok(i) => Value::Int(i),
+                Err(_) => {
+                    return Err(vm.rt.error(
+                        "ValueError",
+                        &format!("invalid literal for int() with base {base}: {}", super::format::str_repr(s)),
+                    ))
+                }
+            }
+        }
+        (TypeId::Float, None) => Value::Float(0.0),
+        (TypeId::Float, Some(Value::Str(s))) => match s.trim().to_lowercase().as_str() {
+            "inf" | "infinity" | "+inf" => Value::Float(f64::INFINITY),
+            "-inf" | "-infinity" => Value::Float(f64::NEG_INFINITY),
+            "nan" => Value::Float(f64::NAN),
+            text => match text.parse::<f64>() {
+                Ok(f) => Value::Float(f),
+                Err(_) => {
+                    return Err(vm.rt.error(
+                        "ValueError",
+                        &format!("could not convert string to float: {}", super::format::str_repr(s)),
+                    ))
+                }
+            },
+        },
+        (TypeId::Float, Some(v)) => Value::Float(float_arg(vm, v)?),
+        (TypeId::Str, None) => Value::str(""),
+        (TypeId::Str, Some(v)) => Value::Str(vm.str_of(v)?.into()),
+        (TypeId::Bool, None) => Value::Bool(false),
+        (TypeId::Bool, Some(v)) => Value::Bool(v.truthy()),
+        (TypeId::List, None) => Value::list(Vec::new()),
+        (TypeId::List, Some(v)) => Value::list(vm.collect(v)?),
+        (TypeId::Tuple, None) => Value::tuple(Vec::new()),
+        (TypeId::Tuple, Some(Value::Tuple(t))) => Value::Tuple(Rc::clone(t)),
+        (TypeId::Tuple, Some(v)) => Value::tuple(vm.collect(v)?),
+        (TypeId::Dict, _) => {
+            let mut d = Dict::default();
+            if let Some(v) = a {
+                let pairs: Vec<Value> = match v {
+                    Value::Dict(src) => {
+                        src.borrow().items().map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()])).collect()
+                    }
+                    other => vm.collect(other)?,
+                };
+                for p in pairs {
+                    let kv = vm.collect(&p)?;
+                    if kv.len() != 2 {
+                        return Err(vm.rt.error("ValueError", "dictionary update sequence element has wrong length"));
+                    }
+                    d.insert(vm.key(&kv[0])?, kv[0].clone(), kv[1].clone());
+                }
+            }
+            for (k, v) in kwargs {
+                d.insert(super::value::Key::Str(Rc::clone(&k)), Value::Str(k), v);
+            }
+            Value::dict(d)
+        }
+        (TypeId::Bytes, Some(Value::Str(s))) => Value::Bytes(s.as_bytes().into()),
+        (TypeId::Bytes, None) => Value::Bytes(Rc::from(&[][..])),
+        (TypeId::Object, None) => {
+            let class = super::value::Class::new("object", None);
+            Value::Instance(Rc::new(super::value::Instance { class, attrs: RefCell::default() }))
+        }
+        (t, Some(v)) => {
+            return Err(vm.type_error(&format!("{}() cannot convert '{}'", t.name(), v.type_name())));
+        }
+        (t, None) => return Err(vm.type_error(&format!("{}() needs an argument", t.name()))),
+    })
+}
+
+/// Calls the method `name` of the built-in value `this`.
+pub(crate) fn call_method(
+    vm: &mut Vm<'_>,
+    name: &'static str,
+    this: &Value,
+    args: Vec<Value>,
+    kwargs: Kw,
+) -> PyResult<Out> {
+    if name.starts_with("LineReceiver.") {
+        return super::twisted::line_receiver(vm, name, this, args);
+    }
+    if name.contains('.') {
+        // `BaseException.__init__(self, ...)` bound to an instance.
+        if name == "BaseException.__init__" {
+            if let Value::Instance(i) = this {
+                i.set("args", Value::tuple(args));
+            }
+        }
+        return Ok(Out::Value(Value::None));
+    }
+    let v = match this {
+        Value::Str(s) => str_method(vm, name, s, &args)?,
+        Value::List(l) => {
+            let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+            match name {
+                "append" => {
+                    l.borrow_mut().push(arg(0));
+                    Value::None
+                }
+                "extend" => {
+                    let items = vm.collect(&arg(0))?;
+                    l.borrow_mut().extend(items);
+                    Value::None
+                }
+                "pop" => {
+                    let mut items = l.borrow_mut();
+                    if items.is_empty() {
+                        return Err(vm.rt.error("IndexError", "pop from empty list"));
+                    }
+                    let n = items.len() as i64;
+                    let i = match args.first() {
+                        Some(i) => int_arg(vm, i)?,
+                        None => n - 1,
+                    };
+                    let i = if i < 0 { i + n } else { i };
+                    if i < 0 || i >= n {
+                        return Err(vm.rt.error("IndexError", "pop index out of range"));
+                    }
+                    items.remove(i as usize)
+                }
+                "insert" => {
+                    let n = l.borrow().len() as i64;
+                    let i = int_arg(vm, &arg(0))?;
+                    let i = if i < 0 { (i + n).max(0) } else { i.min(n) };
+                    l.borrow_mut().insert(i as usize, arg(1));
+                    Value::None
+                }
+                "remove" | "index" => {
+                    let pos = l.borrow().iter().position(|x| ops::eq(x, &arg(0)));
+                    match pos {
+                        Some(i) if name == "index" => Value::Int(i as i64),
+                        Some(i) => {
+                            l.borrow_mut().remove(i);
+                            Value::None
+                        }
+                        None => {
+                            let what = if name == "index" {
+                                "list.index(x): x not in list"
+                            } else {
+                                "list.remove(x): x not in list"
+                            };
+                            return Err(vm.rt.error("ValueError", what));
+                        }
+                    }
+                }
+                "count" => Value::Int(l.borrow().iter().filter(|x| ops::eq(x, &arg(0))).count() as i64),
+                "sort" => {
+                    let items = l.borrow().clone();
+                    let reverse = kw(&kwargs, "reverse").is_some_and(|r| r.truthy());
+                    let sorted = sort(vm, items, kw(&kwargs, "key"), reverse)?;
+                    *l.borrow_mut() = sorted;
+                    Value::None
+                }
+                "reverse" => {
+                    l.borrow_mut().reverse();
+                    Value::None
+                }
+                "copy" => Value::list(l.borrow().clone()),
+                "clear" => {
+                    l.borrow_mut().clear();
+                    Value::None
+                }
+                _ => return Err(vm.type_error(name)),
+            }
+        }
+        Value::Tuple(t) => {
+            let x = args.first().cloned().unwrap_or_default();
+            match name {
+                "count" => Value::Int(t.iter().filter(|y| ops::eq(y, &x)).count() as i64),
+                _ => match t.iter().position(|y| ops::eq(y, &x)) {
+                    Some(i) => Value::Int(i as i64),
+                    None => return Err(vm.rt.error("ValueError", "tuple.index(x): x not in tuple")),
+                },
+            }
+        }
+        Value::Dict(d) => {
+            let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+            match name {
+                "get" => {
+                    let k = vm.key(&arg(0))?;
+                    let found = d.borrow().get(&k);
+                    found.unwrap_or(arg(1))
+                }
+                "keys" => Value::list(d.borrow().items().map(|(k, _)| k.clone()).collect()),
+                "values" => Value::list(d.borrow().items().map(|(_, v)| v.clone()).collect()),
+                "items" => {
+                    Value::list(d.borrow().items().map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()])).collect())
+                }
+                "pop" => {
+                    let k = vm.key(&arg(0))?;
+                    let removed = d.borrow_mut().remove(&k);
+                    match (removed, args.get(1)) {
+                        (Some(v), _) => v,
+                        (None, Some(default)) => default.clone(),
+                        (None, None) => {
+                            let class = vm.rt.exc_class("KeyError");
+                            return Err(Exc::new(vm.rt.new_exc(&class, vec![arg(0)])));
+                        }
+                    }
+                }
+                "setdefault" => {
+                    let k = vm.key(&arg(0))?;
+                    let found = d.borrow().get(&k);
+                    match found {
+                        Some(v) => v,
+                        None => {
+                            d.borrow_mut().insert(k, arg(0), arg(1));
+                            arg(1)
+                        }
+                    }
+                }
+                "update" => {
+                    let other = call_type(vm, TypeId::Dict, args.clone(), kwargs)?;
+                    if let Value::Dict(o) = other {
+                        for (k, v) in o.borrow().items() {
+                            let key = vm.key(k)?;
+                            d.borrow_mut().insert(key, k.clone(), v.clone());
+                        }
+                    }
+                    Value::None
+                }
+                "copy" => call_type(vm, TypeId::Dict, vec![this.clone()], Vec::new())?,
+                "clear" => {
+                    *d.borrow_mut() = Dict::default();
+                    Value::None
+                }
+                _ => return Err(vm.type_error(name)),
+            }
+        }
+        Value::Bytes(b) => Value::Str(String::from_utf8_lossy(b).into_owned().into()),
+        Value::Native(n) => return native_method(vm, name, n, args, kwargs),
+        _ => return Err(vm.type_error(&format!("'{}' has no method {name}", this.type_name()))),
+    };
+    Ok(Out::Value(v))
+}
+
+fn str_method(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value]) -> PyResult<Value> {
+    let sarg = |i: usize| -> Option<Rc<str>> {
+        match args.get(i) {
+            Some(Value::Str(x)) => Some(Rc::clone(x)),
+            _ => None,
+        }
+    };
+    Ok(match name {
+        "join" => {
+            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
+            let mut parts = Vec::with_capacity(items.len());
+            for (i, x) in items.iter().enumerate() {
+                match x {
+                    Value::Str(p) => parts.push(p.to_string()),
+                    other => {
+                        return Err(vm.type_error(&format!(
+                            "sequence item {i}: expected str instance, {} found",
+                            other.type_name()
+                        )))
+                    }
+                }
+            }
+            Value::Str(parts.join(s).into())
+        }
+        "split" => {
+            let parts: Vec<Value> = match sarg(0) {
+                Some(sep) => s.split(&*sep).map(Value::str).collect(),
+                None => s.split_whitespace().map(Value::str).collect(),
+            };
+            Value::list(parts)
+        }
+        "splitlines" => Value::list(s.lines().map(Value::str).collect()),
+        "strip" => Value::str(match sarg(0) {
+            Some(c) => s.trim_matches(|x| c.contains(x)),
+            None => s.trim(),
+        }),
+        "lstrip" => Value::str(s.trim_start()),
+        "rstrip" => Value::str(match sarg(0) {
+            Some(c) => s.trim_end_matches(|x| c.contains(x)),
+            None => s.trim_end(),
+        }),
+        "upper" => Value::Str(s.to_uppercase().into()),
+        "lower" => Value::Str(s.to_lowercase().into()),
+        "title" => {
+            let mut out = String::new();
+            let mut prev_alpha = false;
+            for c in s.chars() {
+                out.extend(if prev_alpha { c.to_lowercase().collect::<Vec<_>>() } else { c.to_uppercase().collect() });
+                prev_alpha = c.is_alphabetic();
+            }
+            Value::Str(out.into())
+        }
+        "isdigit" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
+        "startswith" => Value::Bool(sarg(0).is_some_and(|p| s.starts_with(&*p))),
+        "endswith" => Value::Bool(sarg(0).is_some_and(|p| s.ends_with(&*p))),
+        "replace" => match (sarg(0), sarg(1)) {
+            (Some(a), Some(b)) => Value::Str(s.replace(&*a, &b).into()),
+            _ => return Err(vm.type_error("replace() takes two strings")),
+        },
+        "find" => Value::Int(sarg(0).and_then(|p| s.find(&*p)).map_or(-1, |i| s[..i].chars().count() as i64)),
+        "count" => Value::Int(sarg(0).map_or(0, |p| s.matches(&*p).count() as i64)),
+        "encode" => Value::Bytes(s.as_bytes().into()),
+        "ljust" | "rjust" | "center" | "zfill" => {
+            let w = int_arg(vm, args.first().unwrap_or(&Value::Int(0)))?.max(0) as usize;
+            let fill = sarg(1).and_then(|f| f.chars().next()).unwrap_or(if name == "zfill" { '0' } else { ' ' });
+            let n = s.chars().count();
+            let pad = w.saturating_sub(n);
+            let f = |k: usize| fill.to_string().repeat(k);
+            Value::Str(
+                match name {
+                    "ljust" => format!("{s}{}", f(pad)),
+                    "center" => format!("{}{s}{}", f(pad / 2), f(pad - pad / 2)),
+                    _ => format!("{}{s}", f(pad)),
+                }
+                .into(),
+            )
+        }
+        "format" => Value::Str(str_format(vm, s, args)?.into()),
+        _ => return Err(vm.type_error(name)),
+    })
+}
+
+/// `"{} {name:>5}".format(...)` (positional and automatic fields; keyword
+/// fields come through the VM's `CallKw` as trailing values).
+fn str_format(vm: &mut Vm<'_>, fmt: &str, args: &[Value]) -> PyResult<String> {
+    let mut out = String::new();
+    let mut chars = fmt.chars().peekable();
+    let mut auto = 0;
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                out.push('}');
+            }
+            '{' => {
+                let mut field = String::new();
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                    field.push(c);
+                }
+                let (name, spec) = field.split_once(':').unwrap_or((&field, ""));
+                let (name, conv) = name.split_once('!').unwrap_or((name, ""));
+                let idx = if name.is_empty() {
+                    auto += 1;
+                    auto - 1
+                } else {
+                    name.parse::<usize>().map_err(|_| {
+                        vm.rt.error(
+                            "KeyError",
+                            &format!("'{name}': keyword fields are not supported in .format(), use an f-string"),
+                        )
+                    })?
+                };
+                let Some(v) = args.get(idx) else {
+                    return Err(vm.rt.error(
+                        "IndexError",
+                        &format!("Replacement index {idx} out of range for positional args tuple"),
+                    ));
+                };
+                let v = match conv {
+                    "r" => Value::Str(vm.repr_of(v)?.into()),
+                    "s" => Value::Str(vm.str_of(v)?.into()),
+                    _ => v.clone(),
+                };
+                out.push_str(&vm.format_value(&v, spec)?);
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    let tid = vm.tid;
+    match (&**n, name) {
+        (Native::Lock { lock, reentrant, owner, depth }, "acquire") => {
+            if *reentrant && owner.get() == Some(tid) {
+                depth.set(depth.get() + 1);
+                return Ok(Out::Value(Value::Bool(true)));
+            }
+            let blocking = args.first().or(kw(&kwargs, "blocking").as_ref()).is_none_or(Value::truthy);
+            if vm.sh.try_lock(*lock, tid) {
+                owner.set(Some(tid));
+                depth.set(1);
+                return Ok(Out::Value(Value::Bool(true)));
+            }
+            if !blocking {
+                return Ok(Out::Value(Value::Bool(false)));
+            }
+            if !*reentrant && owner.get() == Some(tid) {
+                return Err(vm.rt.error("RuntimeError", "deadlock: this thread already holds the Lock (use an RLock)"));
+            }
+            // The releasing thread hands the lock over and records the new owner.
+            Ok(Out::Halt(Value::Bool(true), Halt::LockWait(*lock, super::vm::no_steps())))
+        }
+        (Native::Lock { lock, reentrant, owner, depth }, "release") => {
+            if owner.get().is_none() || (*reentrant && owner.get() != Some(tid)) {
+                return Err(vm.rt.error("RuntimeError", "release unlocked lock"));
+            }
+            if depth.get() > 1 {
+                depth.set(depth.get() - 1);
+                return Ok(Out::Value(Value::None));
+            }
+            depth.set(0);
+            owner.set(None);
+            vm.sh.release_lock(*lock, tid);
+            // The next holder (if any) was handed the lock: record it as the owner.
+            if let Some(next) = vm.sh.lock_holder(*lock) {
+                owner.set(Some(next));
+                depth.set(1);
+            }
+            Ok(Out::Value(Value::None))
+        }
+        (Native::Lock { owner, .. }, "locked") => Ok(Out::Value(Value::Bool(owner.get().is_some()))),
+        (Native::Event { set, .. }, "is_set") => Ok(Out::Value(Value::Bool(set.get()))),
+        (Native::Event { set, lock }, "set") => {
+            if !set.replace(true) {
+                vm.sh.release_lock(*lock, tid);
+            }
+            Ok(Out::Value(Value::None))
+        }
+        (Native::Event { set, lock }, "clear") => {
+            if set.replace(false) && vm.sh.lock_holder(*lock).is_none() {
+                vm.sh.hold_for_nobody(*lock);
+            }
+            Ok(Out::Value(Value::None))
+        }
+        (Native::Event { set, lock }, "wait") => {
+            if !args.is_empty() || !kwargs.is_empty() {
+                return Err(vm.type_error("Event.wait(timeout) is not supported yet: call wait()"));
+            }
+            if set.get() {
+                return Ok(Out::Value(Value::Bool(true)));
+            }
+            vm.after_wake = Some(super::vm::AfterWake::Release(*lock));
+            Ok(Out::Halt(Value::Bool(true), Halt::LockWait(*lock, super::vm::no_steps())))
+        }
+        (Native::Thread(t), "start") => {
+            if t.started.replace(true) {
+                return Err(vm.rt.error("RuntimeError", "threads can only be started once"));
+            }
+            let (Value::Func(_) | Value::Method(_)) = &t.target else {
+                return Err(vm.type_error("Thread(target=...) must be a Python function"));
+            };
+            let frame = match vm.call(t.target.clone(), t.args.clone(), t.kwargs.clone())? {
+                Out::Frame(f) => f,
+                _ => return Err(vm.type_error("Thread(target=...) must be a Python function")),
+            };
+            let lock = vm.sh.new_lock(&format!("{}.join", t.name.borrow()));
+            vm.sh.hold_for_nobody(lock);
+            t.done_lock.set(Some(lock));
+            vm.rt.threaded.set(true);
+            spawn(vm, Rc::clone(t), frame);
+            Ok(Out::Value(Value::None))
+        }
+        (Native::Thread(t), "join") => {
+            if !t.started.get() {
+                return Err(vm.rt.error("RuntimeError", "cannot join thread before it is started"));
+            }
+            match t.done_lock.get() {
+                Some(lock) if !t.done.get() => {
+                    vm.after_wake = Some(super::vm::AfterWake::Release(lock));
+                    Ok(Out::Halt(Value::None, Halt::LockWait(lock, super::vm::no_steps())))
+                }
+                _ => Ok(Out::Value(Value::None)),
+            }
+        }
+        (Native::Thread(t), "is_alive") => Ok(Out::Value(Value::Bool(t.started.get() && !t.done.get()))),
+        _ => super::twisted::call_method(vm, name, n, args, kwargs),
+    }
+}
+
+fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {
+    let name = t.name.borrow().clone();
+    let task = Task::new(frame, Some(t));
+    vm.rt.spawns.borrow_mut().push((name, task));
+    vm.sh.inbox_pushed.set(vm.sh.inbox_pushed.get());
+}
+
+/// Makes the module `name`, or says which modules exist.
+pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
+    let f = |n: &'static str| Value::builtin(n, None);
+    let attrs: HashMap<&'static str, Value> = match name {
+        "random" => ["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"]
+            .into_iter()
+            .map(|n| (n, f(leak(name, n))))
+            .collect(),
+        "time" => ["sleep", "time", "monotonic", "perf_counter"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
+        "math" => {
+            let mut m: HashMap<&'static str, Value> =
+                ["sqrt", "floor", "ceil"].into_iter().map(|n| (n, f(leak(name, n)))).collect();
+            m.insert("pi", Value::Float(std::f64::consts::PI));
+            m.insert("inf", Value::Float(f64::INFINITY));
+            m
+        }
+        "threading" => {
+            ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
+        }
+        "twine" => ["machine", "cpu", "duration", "clients"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
+        _ => return super::twisted::module(rt, name),
+    };
+    let name = match name {
+        "random" => "random",
+        "time" => "time",
+        "math" => "math",
+        "threading" => "threading",
+        _ => "twine",
+    };
+    Some(Value::Module(Rc::new(Module { name, attrs })))
+}
+
+/// The modules a program can import.
+pub(crate) const MODULES: &str =
+    "math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
+
+/// `module.function` as a static name (the set is fixed and small).
+fn leak(module: &str, name: &'static str) -> &'static str {
+    const ALL: &[&str] = &[
+        "random.seed",
+        "random.random",
+        "random.uniform",
+        "random.randint",
+        "random.randrange",
+        "random.choice",
+        "random.shuffle",
+        "time.sleep",
+        "time.time",
+        "time.monotonic",
+        "time.perf_counter",
+        "math.sqrt",
+        "math.floor",
+        "math.ceil",
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Event",
+        "threading.Thread",
+        "threading.current_thread",
+        "twine.machine",
+        "twine.cpu",
+        "twine.duration",
+        "twine.clients",
+    ];
+    ALL.iter().find(|full| full.split_once('.') == Some((module, name))).copied().unwrap_or(name)
+}

@@ -1,0 +1,208 @@
+//! Compiled code: a flat instruction list per code object (module, function,
+//! class body, lambda, comprehension), each instruction with its source
+//! position, so a traceback or a compile error can name `FILE:LINE:COL`.
+//!
+//! The VM's frames hold a program counter into this list, which is what lets
+//! a simulated thread stop before any instruction and resume later.
+
+use std::rc::Rc;
+
+use super::value::Value;
+
+/// Binary operators (`+`, `-`, ...), shared by `a + b` and `a += b`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    FloorDiv,
+    Mod,
+    Pow,
+    LShift,
+    RShift,
+    BitAnd,
+    BitOr,
+    BitXor,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::FloorDiv => "//",
+            BinOp::Mod => "%",
+            BinOp::Pow => "** or pow()",
+            BinOp::LShift => "<<",
+            BinOp::RShift => ">>",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+        }
+    }
+}
+
+/// Comparisons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Is,
+    IsNot,
+    In,
+    NotIn,
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UnOp {
+    Neg,
+    Pos,
+    Not,
+    Invert,
+}
+
+/// One instruction. Operands index the code object's `consts` or `names`,
+/// or are jump targets (instruction indices).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Instr {
+    Const(u32),
+    Pop,
+    Dup,
+    /// Swaps the top two values.
+    Rot2,
+    /// Moves the top value under the next two.
+    Rot3,
+    LoadFast(u32),
+    StoreFast(u32),
+    LoadDeref(u32),
+    StoreDeref(u32),
+    /// A module-level name: shared between threads.
+    LoadGlobal(u32),
+    StoreGlobal(u32),
+    /// A name in a class body: the class namespace, then globals.
+    LoadName(u32),
+    StoreName(u32),
+    LoadAttr(u32),
+    StoreAttr(u32),
+    Subscr,
+    StoreSubscr,
+    DelSubscr,
+    /// Builds a slice from three values (None for a missing part).
+    BuildSlice,
+    Binary(BinOp),
+    /// `a op= b`: lists extend in place, everything else as `Binary`.
+    Inplace(BinOp),
+    Unary(UnOp),
+    Compare(CmpOp),
+    Jump(u32),
+    /// A backward jump: an eval-breaker point (the GIL may switch here).
+    Loop(u32),
+    JumpIfFalse(u32),
+    JumpIfTrue(u32),
+    JumpIfFalseOrPop(u32),
+    JumpIfTrueOrPop(u32),
+    GetIter,
+    /// Pushes the iterator's next value, or pops it and jumps when done.
+    ForIter(u32),
+    BuildList(u32),
+    BuildTuple(u32),
+    BuildDict(u32),
+    /// Appends the top to the list `n` below it (comprehensions).
+    ListAppend(u32),
+    /// Sets key, value (top two) into the dict `n` below them.
+    DictSet(u32),
+    UnpackSeq(u32),
+    /// `f(a, b)`: pops the arguments and the callable.
+    Call(u32),
+    /// `f(a, k=b)`: `n` values; the last names (a const tuple) are keywords.
+    CallKw(u32, u32),
+    /// `f(*args, **kw)`: a tuple and, if the flag is set, a dict.
+    CallEx(bool),
+    /// Makes a function of the code in `consts[code]`: pops `defaults`
+    /// positional defaults, `kwdefaults` keyword defaults (value, with a
+    /// const-tuple of names), and takes the free variables as cells.
+    MakeFunction {
+        code: u32,
+        defaults: u32,
+        kwdefaults: u32,
+    },
+    /// Runs the class body in `consts[code]`; pops the base if `has_base`.
+    MakeClass {
+        code: u32,
+        has_base: bool,
+    },
+    Return,
+    /// Pushes an exception handler that jumps to the target.
+    SetupExcept(u32),
+    PopBlock,
+    /// `raise` (0: re-raise the exception being handled, 1: raise top, 2: raise with cause).
+    Raise(u32),
+    /// Leaves an `except` block: the exception being handled is done.
+    PopExcept,
+    /// Pops a class (or a tuple of classes) and tests the exception below it.
+    ExcMatch,
+    Import(u32),
+    ImportFrom(u32),
+    /// f-string pieces: converts the value (0 none, b's', b'r', b'a'); formats with a spec if set.
+    FormatValue(u8, bool),
+    BuildString(u32),
+    /// `with`: calls `__enter__` (or takes a lock), leaves the value.
+    WithEnter,
+    /// Leaves a `with` normally: pops the manager and calls `__exit__`.
+    WithExit,
+    /// An `assert` failed: raise AssertionError with the top (if set) as message.
+    AssertFail(bool),
+}
+
+/// The names of a function's parameters.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Params {
+    /// Positional-or-keyword parameters (the first locals).
+    pub positional: Vec<Rc<str>>,
+    pub vararg: Option<Rc<str>>,
+    pub kwonly: Vec<Rc<str>>,
+    pub kwarg: Option<Rc<str>>,
+}
+
+/// What a code object is the body of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CodeKind {
+    Module,
+    Function,
+    Class,
+}
+
+/// One compiled code object.
+#[derive(Debug)]
+pub(crate) struct Code {
+    pub name: Rc<str>,
+    pub file: Rc<str>,
+    pub kind: CodeKind,
+    pub instrs: Vec<Instr>,
+    /// (line, column), both from 1, per instruction.
+    pub spans: Vec<(u32, u32)>,
+    pub consts: Vec<Value>,
+    pub names: Vec<Rc<str>>,
+    pub params: Params,
+    /// Local variable names; parameters first, in `Params` order.
+    pub varnames: Vec<Rc<str>>,
+    /// Locals captured by nested functions: (cell index, local index if a parameter).
+    pub cellvars: Vec<(Rc<str>, Option<u32>)>,
+    /// Variables of enclosing functions this one uses (cells after `cellvars`).
+    pub freevars: Vec<Rc<str>>,
+}
+
+impl Code {
+    /// Where instruction `pc` came from.
+    pub fn span(&self, pc: usize) -> (u32, u32) {
+        self.spans.get(pc).copied().unwrap_or((0, 0))
+    }
+}

@@ -1,0 +1,1483 @@
+//! From rustpython's AST to our instruction lists.
+//!
+//! Two passes per function: a scan finds which names are assigned, declared
+//! `global`/`nonlocal` and used by nested functions (those become cells),
+//! then the compiler emits instructions with every name already resolved to
+//! a fast local, a cell, a global or (in class bodies) a namespace lookup.
+//!
+//! Anything outside the supported subset is refused here, with the position
+//! and what to write instead, so a program never fails half-way because the
+//! VM met a construct it does not know.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use rustpython_parser::ast::{self, Constant, Expr, Ranged, Stmt};
+
+use super::code::{BinOp, CmpOp, Code, CodeKind, Instr, Params, UnOp};
+use super::value::Value;
+use super::CompileError;
+
+/// Maps byte offsets to (line, column), both from 1.
+pub(crate) struct Lines {
+    starts: Vec<usize>,
+    source: Rc<str>,
+}
+
+impl Lines {
+    pub fn new(source: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(source.char_indices().filter(|(_, c)| *c == '\n').map(|(i, _)| i + 1));
+        Lines { starts, source: source.into() }
+    }
+
+    pub fn at(&self, offset: usize) -> (u32, u32) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let col = self.source.get(start..offset).map_or(0, |s| s.chars().count());
+        (line as u32, col as u32 + 1)
+    }
+}
+
+/// What a scope binds and uses, found before compiling it.
+#[derive(Default, Debug)]
+struct Scan {
+    assigned: HashSet<Rc<str>>,
+    used: HashSet<Rc<str>>,
+    globals: HashSet<Rc<str>>,
+    nonlocals: HashSet<Rc<str>>,
+    /// Names nested scopes use without binding them.
+    children_free: HashSet<Rc<str>>,
+}
+
+impl Scan {
+    fn locals(&self) -> HashSet<Rc<str>> {
+        self.assigned.iter().filter(|n| !self.globals.contains(*n) && !self.nonlocals.contains(*n)).cloned().collect()
+    }
+
+    /// The names this scope takes from enclosing ones.
+    fn free(&self, class: bool) -> HashSet<Rc<str>> {
+        let locals = self.locals();
+        let mut out: HashSet<Rc<str>> = self.used.iter().chain(&self.children_free).cloned().collect();
+        out.extend(self.nonlocals.iter().cloned());
+        out.retain(|n| !self.globals.contains(n) && (class || !locals.contains(n) || self.nonlocals.contains(n)));
+        if class {
+            // A class body's own names are not visible to its methods, but
+            // the names it uses itself still come from outside unless bound.
+            let own: HashSet<Rc<str>> = self.used.iter().filter(|n| locals.contains(*n)).cloned().collect();
+            out.retain(|n| !own.contains(n) || self.children_free.contains(n));
+        }
+        out
+    }
+}
+
+fn name(id: &ast::Identifier) -> Rc<str> {
+    id.as_str().into()
+}
+
+fn scan_args(args: &ast::Arguments, scan: &mut Scan) {
+    for a in args.posonlyargs.iter().chain(&args.args).chain(&args.kwonlyargs) {
+        scan.assigned.insert(name(&a.def.arg));
+    }
+    for a in args.vararg.iter().chain(&args.kwarg) {
+        scan.assigned.insert(name(&a.arg));
+    }
+}
+
+fn scan_function(args: &ast::Arguments, body: &[Stmt]) -> Scan {
+    let mut scan = Scan::default();
+    scan_args(args, &mut scan);
+    scan_stmts(body, &mut scan);
+    scan
+}
+
+fn scan_lambda(args: &ast::Arguments, body: &Expr) -> Scan {
+    let mut scan = Scan::default();
+    scan_args(args, &mut scan);
+    scan_expr(body, &mut scan);
+    scan
+}
+
+fn scan_comprehension(elts: &[&Expr], generators: &[ast::Comprehension]) -> Scan {
+    let mut scan = Scan::default();
+    for (i, g) in generators.iter().enumerate() {
+        if i > 0 {
+            scan_expr(&g.iter, &mut scan);
+        }
+        scan_target(&g.target, &mut scan);
+        for e in &g.ifs {
+            scan_expr(e, &mut scan);
+        }
+    }
+    for e in elts {
+        scan_expr(e, &mut scan);
+    }
+    scan
+}
+
+fn scan_stmts(body: &[Stmt], scan: &mut Scan) {
+    for s in body {
+        scan_stmt(s, scan);
+    }
+}
+
+fn scan_target(e: &Expr, scan: &mut Scan) {
+    match e {
+        Expr::Name(n) => {
+            scan.assigned.insert(name(&n.id));
+        }
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| scan_target(e, scan)),
+        Expr::List(t) => t.elts.iter().for_each(|e| scan_target(e, scan)),
+        Expr::Starred(s) => scan_target(&s.value, scan),
+        other => scan_expr(other, scan),
+    }
+}
+
+fn scan_stmt(s: &Stmt, scan: &mut Scan) {
+    match s {
+        Stmt::FunctionDef(f) => {
+            scan.assigned.insert(name(&f.name));
+            for d in f.args.posonlyargs.iter().chain(&f.args.args).chain(&f.args.kwonlyargs) {
+                if let Some(e) = &d.default {
+                    scan_expr(e, scan);
+                }
+            }
+            f.decorator_list.iter().for_each(|e| scan_expr(e, scan));
+            let child = scan_function(&f.args, &f.body);
+            scan.children_free.extend(child.free(false));
+        }
+        Stmt::ClassDef(c) => {
+            scan.assigned.insert(name(&c.name));
+            c.bases.iter().for_each(|e| scan_expr(e, scan));
+            let mut child = Scan::default();
+            scan_stmts(&c.body, &mut child);
+            scan.children_free.extend(child.free(true));
+        }
+        Stmt::Return(r) => r.value.iter().for_each(|e| scan_expr(e, scan)),
+        Stmt::Delete(d) => d.targets.iter().for_each(|e| scan_expr(e, scan)),
+        Stmt::Assign(a) => {
+            a.targets.iter().for_each(|t| scan_target(t, scan));
+            scan_expr(&a.value, scan);
+        }
+        Stmt::AugAssign(a) => {
+            if let Expr::Name(n) = &*a.target {
+                scan.used.insert(name(&n.id));
+            }
+            scan_target(&a.target, scan);
+            scan_expr(&a.value, scan);
+        }
+        Stmt::AnnAssign(a) => {
+            scan_target(&a.target, scan);
+            a.value.iter().for_each(|e| scan_expr(e, scan));
+        }
+        Stmt::For(f) => {
+            scan_target(&f.target, scan);
+            scan_expr(&f.iter, scan);
+            scan_stmts(&f.body, scan);
+            scan_stmts(&f.orelse, scan);
+        }
+        Stmt::While(w) => {
+            scan_expr(&w.test, scan);
+            scan_stmts(&w.body, scan);
+            scan_stmts(&w.orelse, scan);
+        }
+        Stmt::If(i) => {
+            scan_expr(&i.test, scan);
+            scan_stmts(&i.body, scan);
+            scan_stmts(&i.orelse, scan);
+        }
+        Stmt::With(w) => {
+            for item in &w.items {
+                scan_expr(&item.context_expr, scan);
+                if let Some(t) = &item.optional_vars {
+                    scan_target(t, scan);
+                }
+            }
+            scan_stmts(&w.body, scan);
+        }
+        Stmt::Raise(r) => {
+            r.exc.iter().chain(&r.cause).for_each(|e| scan_expr(e, scan));
+        }
+        Stmt::Try(t) => {
+            scan_stmts(&t.body, scan);
+            for h in &t.handlers {
+                let ast::ExceptHandler::ExceptHandler(h) = h;
+                h.type_.iter().for_each(|e| scan_expr(e, scan));
+                if let Some(n) = &h.name {
+                    scan.assigned.insert(name(n));
+                }
+                scan_stmts(&h.body, scan);
+            }
+            scan_stmts(&t.orelse, scan);
+            scan_stmts(&t.finalbody, scan);
+        }
+        Stmt::Assert(a) => {
+            scan_expr(&a.test, scan);
+            a.msg.iter().for_each(|e| scan_expr(e, scan));
+        }
+        Stmt::Import(i) => {
+            for a in &i.names {
+                let bound = a.asname.as_ref().unwrap_or(&a.name);
+                let first = bound.as_str().split('.').next().unwrap_or_default();
+                scan.assigned.insert(first.into());
+            }
+        }
+        Stmt::ImportFrom(i) => {
+            for a in &i.names {
+                scan.assigned.insert(name(a.asname.as_ref().unwrap_or(&a.name)));
+            }
+        }
+        Stmt::Global(g) => scan.globals.extend(g.names.iter().map(name)),
+        Stmt::Nonlocal(n) => scan.nonlocals.extend(n.names.iter().map(name)),
+        Stmt::Expr(e) => scan_expr(&e.value, scan),
+        _ => {}
+    }
+}
+
+fn scan_expr(e: &Expr, scan: &mut Scan) {
+    match e {
+        Expr::Name(n) => {
+            scan.used.insert(name(&n.id));
+        }
+        Expr::Lambda(l) => {
+            for d in l.args.posonlyargs.iter().chain(&l.args.args).chain(&l.args.kwonlyargs) {
+                if let Some(e) = &d.default {
+                    scan_expr(e, scan);
+                }
+            }
+            let child = scan_lambda(&l.args, &l.body);
+            scan.children_free.extend(child.free(false));
+        }
+        Expr::ListComp(c) => comprehension(&[&c.elt], &c.generators, scan),
+        Expr::GeneratorExp(c) => comprehension(&[&c.elt], &c.generators, scan),
+        Expr::DictComp(c) => comprehension(&[&c.key, &c.value], &c.generators, scan),
+        Expr::BoolOp(b) => b.values.iter().for_each(|e| scan_expr(e, scan)),
+        Expr::BinOp(b) => {
+            scan_expr(&b.left, scan);
+            scan_expr(&b.right, scan);
+        }
+        Expr::UnaryOp(u) => scan_expr(&u.operand, scan),
+        Expr::IfExp(i) => {
+            scan_expr(&i.test, scan);
+            scan_expr(&i.body, scan);
+            scan_expr(&i.orelse, scan);
+        }
+        Expr::Dict(d) => {
+            d.keys.iter().flatten().for_each(|e| scan_expr(e, scan));
+            d.values.iter().for_each(|e| scan_expr(e, scan));
+        }
+        Expr::Compare(c) => {
+            scan_expr(&c.left, scan);
+            c.comparators.iter().for_each(|e| scan_expr(e, scan));
+        }
+        Expr::Call(c) => {
+            scan_expr(&c.func, scan);
+            c.args.iter().for_each(|e| scan_expr(e, scan));
+            c.keywords.iter().for_each(|k| scan_expr(&k.value, scan));
+        }
+        Expr::FormattedValue(f) => {
+            scan_expr(&f.value, scan);
+            f.format_spec.iter().for_each(|e| scan_expr(e, scan));
+        }
+        Expr::JoinedStr(j) => j.values.iter().for_each(|e| scan_expr(e, scan)),
+        Expr::Attribute(a) => scan_expr(&a.value, scan),
+        Expr::Subscript(s) => {
+            scan_expr(&s.value, scan);
+            scan_expr(&s.slice, scan);
+        }
+        Expr::Starred(s) => scan_expr(&s.value, scan),
+        Expr::List(l) => l.elts.iter().for_each(|e| scan_expr(e, scan)),
+        Expr::Tuple(l) => l.elts.iter().for_each(|e| scan_expr(e, scan)),
+        Expr::Slice(s) => s.lower.iter().chain(&s.upper).chain(&s.step).for_each(|e| scan_expr(e, scan)),
+        _ => {}
+    }
+}
+
+fn comprehension(elts: &[&Expr], generators: &[ast::Comprehension], scan: &mut Scan) {
+    if let Some(first) = generators.first() {
+        scan_expr(&first.iter, scan);
+    }
+    let child = scan_comprehension(elts, generators);
+    scan.children_free.extend(child.free(false));
+}
+
+/// A construct being compiled that `return`, `break` and `continue` leave.
+enum Block<'a> {
+    Loop {
+        start: usize,
+        breaks: Vec<usize>,
+        is_for: bool,
+    },
+    /// Inside `try:` with handlers: a handler is pushed.
+    Try,
+    /// Inside `try:` with a `finally`: a handler is pushed, and the
+    /// finally body runs on the way out.
+    Finally(&'a [Stmt]),
+    /// Inside an `except` body.
+    Handler,
+    /// Inside `with`: a handler is pushed; the manager is in this local.
+    With(u32),
+}
+
+/// Where a name lives.
+enum Loc {
+    Fast(u32),
+    Deref(u32),
+    Global(u32),
+    Name(u32),
+}
+
+/// Compiles one code object.
+struct Unit<'a> {
+    lines: &'a Lines,
+    file: Rc<str>,
+    kind: CodeKind,
+    instrs: Vec<Instr>,
+    spans: Vec<(u32, u32)>,
+    consts: Vec<Value>,
+    names: Vec<Rc<str>>,
+    varnames: Vec<Rc<str>>,
+    cells: Vec<Rc<str>>,
+    frees: Vec<Rc<str>>,
+    /// Names local to this function (not cells).
+    locals: HashSet<Rc<str>>,
+    class_assigned: HashSet<Rc<str>>,
+    globals: HashSet<Rc<str>>,
+    /// Names bound in the enclosing functions, for nested scopes.
+    enclosing: Vec<HashSet<Rc<str>>>,
+    blocks: Vec<Block<'a>>,
+    pos: (u32, u32),
+    temps: u32,
+}
+
+type R<T> = Result<T, CompileError>;
+
+impl<'a> Unit<'a> {
+    fn new(lines: &'a Lines, file: Rc<str>, kind: CodeKind, enclosing: Vec<HashSet<Rc<str>>>) -> Unit<'a> {
+        Unit {
+            lines,
+            file,
+            kind,
+            instrs: Vec::new(),
+            spans: Vec::new(),
+            consts: Vec::new(),
+            names: Vec::new(),
+            varnames: Vec::new(),
+            cells: Vec::new(),
+            frees: Vec::new(),
+            locals: HashSet::new(),
+            class_assigned: HashSet::new(),
+            globals: HashSet::new(),
+            enclosing,
+            blocks: Vec::new(),
+            pos: (1, 1),
+            temps: 0,
+        }
+    }
+
+    fn err(&self, at: &impl Ranged, message: impl Into<String>) -> CompileError {
+        let (line, col) = self.lines.at(at.start().to_usize());
+        CompileError { file: self.file.to_string(), line, col, message: message.into() }
+    }
+
+    fn at(&mut self, node: &impl Ranged) {
+        self.pos = self.lines.at(node.start().to_usize());
+    }
+
+    fn emit(&mut self, i: Instr) -> usize {
+        self.instrs.push(i);
+        self.spans.push(self.pos);
+        self.instrs.len() - 1
+    }
+
+    fn here(&self) -> usize {
+        self.instrs.len()
+    }
+
+    fn patch(&mut self, at: usize) {
+        let to = self.here() as u32;
+        self.instrs[at] = match self.instrs[at] {
+            Instr::Jump(_) => Instr::Jump(to),
+            Instr::JumpIfFalse(_) => Instr::JumpIfFalse(to),
+            Instr::JumpIfTrue(_) => Instr::JumpIfTrue(to),
+            Instr::JumpIfFalseOrPop(_) => Instr::JumpIfFalseOrPop(to),
+            Instr::JumpIfTrueOrPop(_) => Instr::JumpIfTrueOrPop(to),
+            Instr::ForIter(_) => Instr::ForIter(to),
+            Instr::SetupExcept(_) => Instr::SetupExcept(to),
+            other => other,
+        };
+    }
+
+    fn konst(&mut self, v: Value) -> u32 {
+        self.consts.push(v);
+        self.consts.len() as u32 - 1
+    }
+
+    fn name_idx(&mut self, n: &str) -> u32 {
+        if let Some(i) = self.names.iter().position(|x| &**x == n) {
+            return i as u32;
+        }
+        self.names.push(n.into());
+        self.names.len() as u32 - 1
+    }
+
+    fn local(&mut self, n: &str) -> u32 {
+        if let Some(i) = self.varnames.iter().position(|x| &**x == n) {
+            return i as u32;
+        }
+        self.varnames.push(n.into());
+        self.varnames.len() as u32 - 1
+    }
+
+    /// A hidden local for the compiler's own use.
+    fn temp(&mut self) -> u32 {
+        self.temps += 1;
+        let n = format!("${}", self.temps);
+        self.local(&n)
+    }
+
+    fn resolve(&mut self, n: &str) -> Loc {
+        if let Some(i) = self.cells.iter().position(|x| &**x == n) {
+            return Loc::Deref(i as u32);
+        }
+        if let Some(i) = self.frees.iter().position(|x| &**x == n) {
+            if self.kind != CodeKind::Class || !self.class_assigned.contains(n) {
+                return Loc::Deref((self.cells.len() + i) as u32);
+            }
+        }
+        match self.kind {
+            CodeKind::Module => Loc::Global(self.name_idx(n)),
+            CodeKind::Class => Loc::Name(self.name_idx(n)),
+            CodeKind::Function => {
+                if self.locals.contains(n) && !self.globals.contains(n) {
+                    Loc::Fast(self.local(n))
+                } else {
+                    Loc::Global(self.name_idx(n))
+                }
+            }
+        }
+    }
+
+    fn load(&mut self, n: &str) {
+        let i = match self.resolve(n) {
+            Loc::Fast(i) => Instr::LoadFast(i),
+            Loc::Deref(i) => Instr::LoadDeref(i),
+            Loc::Global(i) => Instr::LoadGlobal(i),
+            Loc::Name(i) => Instr::LoadName(i),
+        };
+        self.emit(i);
+    }
+
+    fn store(&mut self, n: &str) {
+        let i = match self.resolve(n) {
+            Loc::Fast(i) => Instr::StoreFast(i),
+            Loc::Deref(i) => Instr::StoreDeref(i),
+            Loc::Global(i) => Instr::StoreGlobal(i),
+            Loc::Name(i) => Instr::StoreName(i),
+        };
+        self.emit(i);
+    }
+
+    fn finish(self, name: &str, params: Params) -> Code {
+        let cellvars =
+            self.cells.iter().map(|c| (Rc::clone(c), self.varnames.iter().position(|v| v == c).map(|i| i as u32)));
+        let cellvars = cellvars.collect();
+        Code {
+            name: name.into(),
+            file: self.file,
+            kind: self.kind,
+            instrs: self.instrs,
+            spans: self.spans,
+            consts: self.consts,
+            names: self.names,
+            params,
+            varnames: self.varnames,
+            cellvars,
+            freevars: self.frees,
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Statements
+    // ------------------------------------------------------------------
+
+    fn stmts(&mut self, body: &'a [Stmt]) -> R<()> {
+        for s in body {
+            self.stmt(s)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, s: &'a Stmt) -> R<()> {
+        self.at(s);
+        match s {
+            Stmt::Expr(e) => {
+                self.expr(&e.value)?;
+                self.emit(Instr::Pop);
+            }
+            Stmt::Assign(a) => {
+                self.expr(&a.value)?;
+                for (i, t) in a.targets.iter().enumerate() {
+                    if i + 1 < a.targets.len() {
+                        self.emit(Instr::Dup);
+                    }
+                    self.assign(t)?;
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if let Some(v) = &a.value {
+                    self.expr(v)?;
+                    self.assign(&a.target)?;
+                }
+            }
+            Stmt::AugAssign(a) => self.aug_assign(a)?,
+            Stmt::Pass(_) => {}
+            Stmt::If(i) => {
+                self.expr(&i.test)?;
+                let skip = self.emit(Instr::JumpIfFalse(0));
+                self.stmts(&i.body)?;
+                if i.orelse.is_empty() {
+                    self.patch(skip);
+                } else {
+                    let end = self.emit(Instr::Jump(0));
+                    self.patch(skip);
+                    self.stmts(&i.orelse)?;
+                    self.patch(end);
+                }
+            }
+            Stmt::While(w) => {
+                let start = self.here();
+                self.expr(&w.test)?;
+                let exit = self.emit(Instr::JumpIfFalse(0));
+                self.blocks.push(Block::Loop { start, breaks: Vec::new(), is_for: false });
+                self.stmts(&w.body)?;
+                self.emit(Instr::Loop(start as u32));
+                let Some(Block::Loop { breaks, .. }) = self.blocks.pop() else { unreachable!() };
+                self.patch(exit);
+                self.stmts(&w.orelse)?;
+                for b in breaks {
+                    self.patch(b);
+                }
+            }
+            Stmt::For(f) => {
+                self.expr(&f.iter)?;
+                self.emit(Instr::GetIter);
+                let start = self.here();
+                let exit = self.emit(Instr::ForIter(0));
+                self.assign(&f.target)?;
+                self.blocks.push(Block::Loop { start, breaks: Vec::new(), is_for: true });
+                self.stmts(&f.body)?;
+                self.emit(Instr::Loop(start as u32));
+                let Some(Block::Loop { breaks, .. }) = self.blocks.pop() else { unreachable!() };
+                self.patch(exit);
+                self.stmts(&f.orelse)?;
+                for b in breaks {
+                    self.patch(b);
+                }
+            }
+            Stmt::Break(_) => {
+                let Some(depth) = self.blocks.iter().rposition(|b| matches!(b, Block::Loop { .. })) else {
+                    return Err(self.err(s, "'break' outside loop"));
+                };
+                self.unwind_to(depth + 1)?;
+                if let Some(Block::Loop { is_for: true, .. }) = self.blocks.get(depth) {
+                    self.emit(Instr::Pop);
+                }
+                let j = self.emit(Instr::Jump(0));
+                if let Some(Block::Loop { breaks, .. }) = self.blocks.get_mut(depth) {
+                    breaks.push(j);
+                }
+            }
+            Stmt::Continue(_) => {
+                let Some(depth) = self.blocks.iter().rposition(|b| matches!(b, Block::Loop { .. })) else {
+                    return Err(self.err(s, "'continue' not properly in loop"));
+                };
+                self.unwind_to(depth + 1)?;
+                if let Some(Block::Loop { start, .. }) = self.blocks.get(depth) {
+                    let start = *start as u32;
+                    self.emit(Instr::Loop(start));
+                }
+            }
+            Stmt::Return(r) => {
+                if self.kind != CodeKind::Function {
+                    return Err(self.err(s, "'return' outside function"));
+                }
+                match &r.value {
+                    Some(v) => self.expr(v)?,
+                    None => {
+                        let c = self.konst(Value::None);
+                        self.emit(Instr::Const(c));
+                    }
+                }
+                if self.blocks.iter().any(|b| !matches!(b, Block::Loop { .. })) {
+                    let t = self.temp();
+                    self.emit(Instr::StoreFast(t));
+                    self.unwind_to(0)?;
+                    self.emit(Instr::LoadFast(t));
+                }
+                self.emit(Instr::Return);
+            }
+            Stmt::FunctionDef(f) => {
+                if let Some(d) = f.decorator_list.first() {
+                    return Err(
+                        self.err(d, "decorators are not supported yet: call the function yourself (f = deco(f))")
+                    );
+                }
+                self.function(f.name.as_str(), &f.args, FnBody::Stmts(&f.body), s)?;
+                self.store(f.name.as_str());
+            }
+            Stmt::ClassDef(c) => self.class(c)?,
+            Stmt::Global(g) => {
+                if self.kind == CodeKind::Function {
+                    self.globals.extend(g.names.iter().map(name));
+                }
+            }
+            Stmt::Nonlocal(_) => {}
+            Stmt::Raise(r) => match (&r.exc, &r.cause) {
+                (None, _) => {
+                    self.emit(Instr::Raise(0));
+                }
+                (Some(e), None) => {
+                    self.expr(e)?;
+                    self.emit(Instr::Raise(1));
+                }
+                (Some(e), Some(c)) => {
+                    self.expr(e)?;
+                    self.expr(c)?;
+                    self.emit(Instr::Raise(2));
+                }
+            },
+            Stmt::Assert(a) => {
+                self.expr(&a.test)?;
+                let ok = self.emit(Instr::JumpIfTrue(0));
+                if let Some(m) = &a.msg {
+                    self.expr(m)?;
+                }
+                self.emit(Instr::AssertFail(a.msg.is_some()));
+                self.patch(ok);
+            }
+            Stmt::Try(t) => self.try_stmt(t)?,
+            Stmt::With(w) => self.with(&w.items, &w.body)?,
+            Stmt::Import(i) => {
+                for a in &i.names {
+                    let n = self.name_idx(a.name.as_str());
+                    self.emit(Instr::Import(n));
+                    match &a.asname {
+                        Some(alias) => self.store(alias.as_str()),
+                        None => {
+                            if a.name.as_str().contains('.') {
+                                return Err(self.err(a, format!("write `from {} import ...`", a.name.as_str())));
+                            }
+                            self.store(a.name.as_str())
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                let Some(module) = &i.module else { return Err(self.err(s, "relative imports are not supported")) };
+                let n = self.name_idx(module.as_str());
+                self.emit(Instr::Import(n));
+                for a in &i.names {
+                    if a.name.as_str() == "*" {
+                        return Err(self.err(a, "`import *` is not supported: import the names you use"));
+                    }
+                    self.emit(Instr::Dup);
+                    let n = self.name_idx(a.name.as_str());
+                    self.emit(Instr::ImportFrom(n));
+                    self.store(a.asname.as_ref().unwrap_or(&a.name).as_str());
+                }
+                self.emit(Instr::Pop);
+            }
+            Stmt::Delete(d) => {
+                for t in &d.targets {
+                    match t {
+                        Expr::Subscript(sub) => {
+                            self.expr(&sub.value)?;
+                            self.expr(&sub.slice)?;
+                            self.emit(Instr::DelSubscr);
+                        }
+                        _ => return Err(self.err(t, "only `del x[key]` is supported: assign None instead")),
+                    }
+                }
+            }
+            Stmt::AsyncFunctionDef(_) | Stmt::AsyncFor(_) | Stmt::AsyncWith(_) => {
+                return Err(self.err(s, "async is not supported: use Deferreds and callbacks"))
+            }
+            Stmt::Match(_) => return Err(self.err(s, "`match` is not supported: use if/elif/else")),
+            Stmt::TryStar(_) => return Err(self.err(s, "`except*` is not supported: use except")),
+            Stmt::TypeAlias(_) => return Err(self.err(s, "type aliases are not supported")),
+        }
+        Ok(())
+    }
+
+    /// Emits what leaving the blocks above `depth` needs (for `return`,
+    /// `break`, `continue`): pop handlers, run finally bodies, exit `with`s.
+    fn unwind_to(&mut self, depth: usize) -> R<()> {
+        let mut i = self.blocks.len();
+        while i > depth {
+            i -= 1;
+            match self.blocks[i] {
+                Block::Loop { is_for, .. } => {
+                    if is_for && depth == 0 {
+                        // `return` drops the whole stack: nothing to pop.
+                    } else if is_for {
+                        self.emit(Instr::Pop);
+                    }
+                }
+                Block::Try => {
+                    self.emit(Instr::PopBlock);
+                }
+                Block::Handler => {
+                    self.emit(Instr::PopExcept);
+                }
+                Block::With(local) => {
+                    self.emit(Instr::PopBlock);
+                    self.emit(Instr::LoadFast(local));
+                    self.emit(Instr::WithExit);
+                    self.emit(Instr::Pop);
+                }
+                Block::Finally(body) => {
+                    self.emit(Instr::PopBlock);
+                    let saved = self.blocks.split_off(i);
+                    self.stmts(body)?;
+                    let mut saved = saved;
+                    self.blocks.append(&mut saved);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn try_stmt(&mut self, t: &'a ast::StmtTry) -> R<()> {
+        if !t.finalbody.is_empty() {
+            let handler = self.emit(Instr::SetupExcept(0));
+            self.blocks.push(Block::Finally(&t.finalbody));
+            self.try_except(t)?;
+            self.blocks.pop();
+            self.emit(Instr::PopBlock);
+            self.stmts(&t.finalbody)?;
+            let end = self.emit(Instr::Jump(0));
+            self.patch(handler);
+            let exc = self.temp();
+            self.emit(Instr::StoreFast(exc));
+            self.blocks.push(Block::Handler);
+            self.stmts(&t.finalbody)?;
+            self.blocks.pop();
+            self.emit(Instr::LoadFast(exc));
+            self.emit(Instr::Raise(1));
+            self.patch(end);
+            Ok(())
+        } else {
+            self.try_except(t)
+        }
+    }
+
+    fn try_except(&mut self, t: &'a ast::StmtTry) -> R<()> {
+        if t.handlers.is_empty() {
+            return self.stmts(&t.body);
+        }
+        let handler = self.emit(Instr::SetupExcept(0));
+        self.blocks.push(Block::Try);
+        self.stmts(&t.body)?;
+        self.blocks.pop();
+        self.emit(Instr::PopBlock);
+        self.stmts(&t.orelse)?;
+        let mut ends = vec![self.emit(Instr::Jump(0))];
+        self.patch(handler);
+        for h in &t.handlers {
+            let ast::ExceptHandler::ExceptHandler(h) = h;
+            self.at(h);
+            let next = match &h.type_ {
+                Some(ty) => {
+                    self.emit(Instr::Dup);
+                    self.expr(ty)?;
+                    self.emit(Instr::ExcMatch);
+                    Some(self.emit(Instr::JumpIfFalse(0)))
+                }
+                None => None,
+            };
+            match &h.name {
+                Some(n) => self.store(n.as_str()),
+                None => {
+                    self.emit(Instr::Pop);
+                }
+            }
+            self.blocks.push(Block::Handler);
+            self.stmts(&h.body)?;
+            self.blocks.pop();
+            self.emit(Instr::PopExcept);
+            ends.push(self.emit(Instr::Jump(0)));
+            if let Some(next) = next {
+                self.patch(next);
+            }
+        }
+        // No handler matched: the exception goes on.
+        self.emit(Instr::Raise(1));
+        for e in ends {
+            self.patch(e);
+        }
+        Ok(())
+    }
+
+    fn with(&mut self, items: &'a [ast::WithItem], body: &'a [Stmt]) -> R<()> {
+        let Some((item, rest)) = items.split_first() else { return self.stmts(body) };
+        self.expr(&item.context_expr)?;
+        let local = self.temp();
+        self.emit(Instr::StoreFast(local));
+        self.emit(Instr::LoadFast(local));
+        self.emit(Instr::WithEnter);
+        match &item.optional_vars {
+            Some(t) => self.assign(t)?,
+            None => {
+                self.emit(Instr::Pop);
+            }
+        }
+        let handler = self.emit(Instr::SetupExcept(0));
+        self.blocks.push(Block::With(local));
+        self.with(rest, body)?;
+        self.blocks.pop();
+        self.emit(Instr::PopBlock);
+        self.emit(Instr::LoadFast(local));
+        self.emit(Instr::WithExit);
+        self.emit(Instr::Pop);
+        let end = self.emit(Instr::Jump(0));
+        self.patch(handler);
+        // An exception: exit the manager, then let the exception go on.
+        self.emit(Instr::LoadFast(local));
+        self.emit(Instr::WithExit);
+        self.emit(Instr::Pop);
+        self.emit(Instr::Raise(1));
+        self.patch(end);
+        Ok(())
+    }
+
+    fn aug_assign(&mut self, a: &'a ast::StmtAugAssign) -> R<()> {
+        let op = binop(a.op);
+        match &*a.target {
+            Expr::Name(n) => {
+                self.load(n.id.as_str());
+                self.expr(&a.value)?;
+                self.emit(Instr::Inplace(op));
+                self.store(n.id.as_str());
+            }
+            Expr::Attribute(at) => {
+                self.expr(&at.value)?;
+                self.emit(Instr::Dup);
+                let n = self.name_idx(at.attr.as_str());
+                self.emit(Instr::LoadAttr(n));
+                self.expr(&a.value)?;
+                self.emit(Instr::Inplace(op));
+                self.emit(Instr::Rot2);
+                self.emit(Instr::StoreAttr(n));
+            }
+            Expr::Subscript(sub) => {
+                let (obj, key) = (self.temp(), self.temp());
+                self.expr(&sub.value)?;
+                self.emit(Instr::StoreFast(obj));
+                self.expr(&sub.slice)?;
+                self.emit(Instr::StoreFast(key));
+                self.emit(Instr::LoadFast(obj));
+                self.emit(Instr::LoadFast(key));
+                self.emit(Instr::Subscr);
+                self.expr(&a.value)?;
+                self.emit(Instr::Inplace(op));
+                self.emit(Instr::LoadFast(obj));
+                self.emit(Instr::LoadFast(key));
+                self.emit(Instr::StoreSubscr);
+            }
+            other => return Err(self.err(other, "cannot assign to this")),
+        }
+        Ok(())
+    }
+
+    /// Stores the top of the stack into a target.
+    fn assign(&mut self, t: &'a Expr) -> R<()> {
+        match t {
+            Expr::Name(n) => self.store(n.id.as_str()),
+            Expr::Attribute(a) => {
+                self.expr(&a.value)?;
+                let n = self.name_idx(a.attr.as_str());
+                self.emit(Instr::StoreAttr(n));
+            }
+            Expr::Subscript(s) => {
+                self.expr(&s.value)?;
+                self.expr(&s.slice)?;
+                self.emit(Instr::StoreSubscr);
+            }
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+                if let Some(s) = elts.iter().find(|e| matches!(e, Expr::Starred(_))) {
+                    return Err(self.err(s, "starred assignment is not supported: slice the list instead"));
+                }
+                self.emit(Instr::UnpackSeq(elts.len() as u32));
+                for e in elts {
+                    self.assign(e)?;
+                }
+            }
+            other => return Err(self.err(other, "cannot assign to this expression")),
+        }
+        Ok(())
+    }
+
+    fn function(&mut self, fname: &str, args: &'a ast::Arguments, body: FnBody<'a>, at: &impl Ranged) -> R<()> {
+        if let Some(a) = args.posonlyargs.first() {
+            return Err(self.err(&a.def, "positional-only parameters (/) are not supported: drop the /"));
+        }
+        let mut ndefaults = 0;
+        for d in &args.args {
+            if let Some(e) = &d.default {
+                self.expr(e)?;
+                ndefaults += 1;
+            }
+        }
+        let mut kwnames = Vec::new();
+        for d in &args.kwonlyargs {
+            if let Some(e) = &d.default {
+                self.expr(e)?;
+                kwnames.push(Value::Str(name(&d.def.arg)));
+            }
+        }
+        let nkw = kwnames.len() as u32;
+        if nkw > 0 {
+            let c = self.konst(Value::tuple(kwnames));
+            self.emit(Instr::Const(c));
+        }
+        let scan = match body {
+            FnBody::Stmts(b) => scan_function(args, b),
+            FnBody::Expr(e) => scan_lambda(args, e),
+        };
+        let mut enclosing = self.enclosing.clone();
+        if self.kind == CodeKind::Function {
+            let mut mine: HashSet<Rc<str>> = self.locals.clone();
+            mine.extend(self.cells.iter().cloned());
+            mine.extend(self.frees.iter().cloned());
+            enclosing.push(mine);
+        }
+        let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
+        unit.pos = self.pos;
+        let params = Params {
+            positional: args.args.iter().map(|a| name(&a.def.arg)).collect(),
+            vararg: args.vararg.as_ref().map(|a| name(&a.arg)),
+            kwonly: args.kwonlyargs.iter().map(|a| name(&a.def.arg)).collect(),
+            kwarg: args.kwarg.as_ref().map(|a| name(&a.arg)),
+        };
+        for p in params.positional.iter().chain(&params.vararg).chain(&params.kwonly).chain(&params.kwarg) {
+            unit.local(p);
+        }
+        unit.setup_scope(&scan);
+        match body {
+            FnBody::Stmts(b) => {
+                unit.stmts(b)?;
+                let c = unit.konst(Value::None);
+                unit.emit(Instr::Const(c));
+                unit.emit(Instr::Return);
+            }
+            FnBody::Expr(e) => {
+                unit.at(e);
+                unit.expr(e)?;
+                unit.emit(Instr::Return);
+            }
+        }
+        let _ = at;
+        let code = unit.finish(fname, params);
+        let c = self.konst(Value::Str("".into()));
+        self.consts[c as usize] = code_value(code);
+        self.emit(Instr::MakeFunction { code: c, defaults: ndefaults, kwdefaults: nkw });
+        Ok(())
+    }
+
+    fn setup_scope(&mut self, scan: &Scan) {
+        self.globals = scan.globals.clone();
+        let locals = scan.locals();
+        let available: HashSet<Rc<str>> = self.enclosing.iter().flatten().cloned().collect();
+        let mut cells: Vec<Rc<str>> = locals.iter().filter(|n| scan.children_free.contains(*n)).cloned().collect();
+        cells.sort();
+        let mut frees: Vec<Rc<str>> =
+            scan.free(self.kind == CodeKind::Class).into_iter().filter(|n| available.contains(n)).collect();
+        frees.sort();
+        for c in &cells {
+            self.locals.remove(c);
+        }
+        self.locals = locals.into_iter().filter(|n| !cells.contains(n)).collect();
+        self.cells = cells;
+        self.frees = frees;
+    }
+
+    fn class(&mut self, c: &'a ast::StmtClassDef) -> R<()> {
+        if let Some(d) = c.decorator_list.first() {
+            return Err(self.err(d, "class decorators are not supported"));
+        }
+        if let Some(k) = c.keywords.first() {
+            return Err(self.err(k, "class keywords (metaclass=...) are not supported"));
+        }
+        if c.bases.len() > 1 {
+            return Err(self.err(&c.bases[1], "multiple inheritance is not supported: use one base class"));
+        }
+        if let Some(b) = c.bases.first() {
+            self.expr(b)?;
+        }
+        let mut scan = Scan::default();
+        scan_stmts(&c.body, &mut scan);
+        let mut enclosing = self.enclosing.clone();
+        if self.kind == CodeKind::Function {
+            let mut mine: HashSet<Rc<str>> = self.locals.clone();
+            mine.extend(self.cells.iter().cloned());
+            mine.extend(self.frees.iter().cloned());
+            enclosing.push(mine);
+        }
+        let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Class, enclosing);
+        unit.pos = self.pos;
+        unit.setup_scope(&scan);
+        unit.class_assigned = scan.assigned.clone();
+        unit.cells.clear();
+        unit.stmts(&c.body)?;
+        let k = unit.konst(Value::None);
+        unit.emit(Instr::Const(k));
+        unit.emit(Instr::Return);
+        let code = unit.finish(c.name.as_str(), Params::default());
+        let k = self.konst(Value::None);
+        self.consts[k as usize] = code_value(code);
+        self.emit(Instr::MakeClass { code: k, has_base: !c.bases.is_empty() });
+        self.store(c.name.as_str());
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------
+    // Expressions
+    // ------------------------------------------------------------------
+
+    fn expr(&mut self, e: &'a Expr) -> R<()> {
+        let saved = self.pos;
+        self.at(e);
+        self.expr_inner(e)?;
+        self.pos = saved;
+        Ok(())
+    }
+
+    fn expr_inner(&mut self, e: &'a Expr) -> R<()> {
+        match e {
+            Expr::Constant(c) => {
+                let v = self.constant(&c.value, e)?;
+                let k = self.konst(v);
+                self.emit(Instr::Const(k));
+            }
+            Expr::Name(n) => self.load(n.id.as_str()),
+            Expr::BinOp(b) => {
+                self.expr(&b.left)?;
+                self.expr(&b.right)?;
+                self.at(e);
+                if matches!(b.op, ast::Operator::MatMult) {
+                    return Err(self.err(e, "the @ operator is not supported"));
+                }
+                self.emit(Instr::Binary(binop(b.op)));
+            }
+            Expr::UnaryOp(u) => {
+                self.expr(&u.operand)?;
+                self.emit(Instr::Unary(match u.op {
+                    ast::UnaryOp::Not => UnOp::Not,
+                    ast::UnaryOp::USub => UnOp::Neg,
+                    ast::UnaryOp::UAdd => UnOp::Pos,
+                    ast::UnaryOp::Invert => UnOp::Invert,
+                }));
+            }
+            Expr::BoolOp(b) => {
+                let mut ends = Vec::new();
+                for (i, v) in b.values.iter().enumerate() {
+                    self.expr(v)?;
+                    if i + 1 < b.values.len() {
+                        ends.push(self.emit(match b.op {
+                            ast::BoolOp::And => Instr::JumpIfFalseOrPop(0),
+                            ast::BoolOp::Or => Instr::JumpIfTrueOrPop(0),
+                        }));
+                    }
+                }
+                for j in ends {
+                    self.patch(j);
+                }
+            }
+            Expr::Compare(c) => {
+                self.expr(&c.left)?;
+                let n = c.ops.len();
+                if n == 1 {
+                    self.expr(&c.comparators[0])?;
+                    self.emit(Instr::Compare(cmpop(c.ops[0])));
+                } else {
+                    // a < b < c: each middle value is compared twice, evaluated once.
+                    let mut fails = Vec::new();
+                    for (i, (op, right)) in c.ops.iter().zip(&c.comparators).enumerate() {
+                        self.expr(right)?;
+                        if i + 1 < n {
+                            self.emit(Instr::Dup);
+                            self.emit(Instr::Rot3);
+                            self.emit(Instr::Compare(cmpop(*op)));
+                            fails.push(self.emit(Instr::JumpIfFalseOrPop(0)));
+                        } else {
+                            self.emit(Instr::Compare(cmpop(*op)));
+                        }
+                    }
+                    let end = self.emit(Instr::Jump(0));
+                    for f in fails {
+                        self.patch(f);
+                    }
+                    // The failed comparison's False is on top of the left-over operand.
+                    self.emit(Instr::Rot2);
+                    self.emit(Instr::Pop);
+                    self.patch(end);
+                }
+            }
+            Expr::Call(c) => self.call(c)?,
+            Expr::Attribute(a) => {
+                self.expr(&a.value)?;
+                self.at(e);
+                let n = self.name_idx(a.attr.as_str());
+                self.emit(Instr::LoadAttr(n));
+            }
+            Expr::Subscript(s) => {
+                self.expr(&s.value)?;
+                self.expr(&s.slice)?;
+                self.at(e);
+                self.emit(Instr::Subscr);
+            }
+            Expr::Slice(s) => {
+                for part in [&s.lower, &s.upper, &s.step] {
+                    match part {
+                        Some(p) => self.expr(p)?,
+                        None => {
+                            let k = self.konst(Value::None);
+                            self.emit(Instr::Const(k));
+                        }
+                    }
+                }
+                self.emit(Instr::BuildSlice);
+            }
+            Expr::List(l) => {
+                self.no_starred(&l.elts)?;
+                for x in &l.elts {
+                    self.expr(x)?;
+                }
+                self.emit(Instr::BuildList(l.elts.len() as u32));
+            }
+            Expr::Tuple(l) => {
+                self.no_starred(&l.elts)?;
+                for x in &l.elts {
+                    self.expr(x)?;
+                }
+                self.emit(Instr::BuildTuple(l.elts.len() as u32));
+            }
+            Expr::Dict(d) => {
+                for (k, v) in d.keys.iter().zip(&d.values) {
+                    let Some(k) = k else { return Err(self.err(v, "`**` in a dict display is not supported")) };
+                    self.expr(k)?;
+                    self.expr(v)?;
+                }
+                self.emit(Instr::BuildDict(d.values.len() as u32));
+            }
+            Expr::IfExp(i) => {
+                self.expr(&i.test)?;
+                let other = self.emit(Instr::JumpIfFalse(0));
+                self.expr(&i.body)?;
+                let end = self.emit(Instr::Jump(0));
+                self.patch(other);
+                self.expr(&i.orelse)?;
+                self.patch(end);
+            }
+            Expr::Lambda(l) => self.function("<lambda>", &l.args, FnBody::Expr(&l.body), e)?,
+            Expr::ListComp(c) => self.comprehension("<listcomp>", Comp::List(&c.elt), &c.generators, e)?,
+            Expr::GeneratorExp(c) => self.comprehension("<genexpr>", Comp::List(&c.elt), &c.generators, e)?,
+            Expr::DictComp(c) => self.comprehension("<dictcomp>", Comp::Dict(&c.key, &c.value), &c.generators, e)?,
+            Expr::JoinedStr(j) => {
+                for v in &j.values {
+                    self.expr(v)?;
+                }
+                self.emit(Instr::BuildString(j.values.len() as u32));
+            }
+            Expr::FormattedValue(f) => {
+                self.expr(&f.value)?;
+                if let Some(spec) = &f.format_spec {
+                    self.expr(spec)?;
+                }
+                let conv = match f.conversion {
+                    ast::ConversionFlag::None => 0,
+                    ast::ConversionFlag::Str => b's',
+                    ast::ConversionFlag::Repr => b'r',
+                    ast::ConversionFlag::Ascii => b'a',
+                };
+                self.emit(Instr::FormatValue(conv, f.format_spec.is_some()));
+            }
+            Expr::Set(_) | Expr::SetComp(_) => {
+                return Err(self.err(e, "sets are not supported yet: use a dict ({x: True}) or a list"))
+            }
+            Expr::NamedExpr(_) => return Err(self.err(e, "`:=` is not supported: assign on its own line")),
+            Expr::Await(_) => return Err(self.err(e, "await is not supported: use Deferred callbacks")),
+            Expr::Yield(_) | Expr::YieldFrom(_) => {
+                return Err(self.err(e, "generators (yield) are not supported: build and return a list"))
+            }
+            Expr::Starred(_) => return Err(self.err(e, "`*` is only supported in calls: f(*args)")),
+        }
+        Ok(())
+    }
+
+    fn no_starred(&self, elts: &[Expr]) -> R<()> {
+        match elts.iter().find(|e| matches!(e, Expr::Starred(_))) {
+            Some(s) => Err(self.err(s, "`*` in a list or tuple display is not supported: use + to join lists")),
+            None => Ok(()),
+        }
+    }
+
+    fn constant(&self, c: &Constant, at: &Expr) -> R<Value> {
+        Ok(match c {
+            Constant::None => Value::None,
+            Constant::Bool(b) => Value::Bool(*b),
+            Constant::Str(s) => Value::Str(s.as_str().into()),
+            Constant::Bytes(b) => Value::Bytes(b.as_slice().into()),
+            Constant::Int(i) => match i64::try_from(i) {
+                Ok(i) => Value::Int(i),
+                Err(_) => return Err(self.err(at, "integer too large: ints are 64-bit here")),
+            },
+            Constant::Float(f) => Value::Float(*f),
+            Constant::Tuple(t) => Value::tuple(t.iter().map(|c| self.constant(c, at)).collect::<R<_>>()?),
+            Constant::Complex { .. } => return Err(self.err(at, "complex numbers are not supported")),
+            Constant::Ellipsis => return Err(self.err(at, "`...` is not supported: write pass")),
+        })
+    }
+
+    fn call(&mut self, c: &'a ast::ExprCall) -> R<()> {
+        self.expr(&c.func)?;
+        let starred = c.args.iter().any(|a| matches!(a, Expr::Starred(_)));
+        let double = c.keywords.iter().any(|k| k.arg.is_none());
+        if starred || double {
+            // f(a, *rest, k=v, **kw): one tuple of positionals, one dict of keywords.
+            let mut groups = 0;
+            let mut plain = 0;
+            for a in &c.args {
+                if let Expr::Starred(s) = a {
+                    if plain > 0 {
+                        self.emit(Instr::BuildTuple(plain));
+                        groups += 1;
+                        plain = 0;
+                    }
+                    let t = self.name_idx("tuple");
+                    self.emit(Instr::LoadGlobal(t));
+                    self.expr(&s.value)?;
+                    self.emit(Instr::Call(1));
+                    groups += 1;
+                } else {
+                    self.expr(a)?;
+                    plain += 1;
+                }
+            }
+            if plain > 0 || groups == 0 {
+                self.emit(Instr::BuildTuple(plain));
+                groups += 1;
+            }
+            for _ in 1..groups {
+                self.emit(Instr::Binary(BinOp::Add));
+            }
+            if !c.keywords.is_empty() {
+                let mut n = 0;
+                let mut dicts = 0;
+                for k in &c.keywords {
+                    match &k.arg {
+                        Some(a) => {
+                            let kk = self.konst(Value::Str(name(a)));
+                            self.emit(Instr::Const(kk));
+                            self.expr(&k.value)?;
+                            n += 1;
+                        }
+                        None => {
+                            if n > 0 || dicts == 0 {
+                                self.emit(Instr::BuildDict(n));
+                                if dicts > 0 {
+                                    self.emit(Instr::Binary(BinOp::BitOr));
+                                }
+                                dicts += 1;
+                                n = 0;
+                            }
+                            self.expr(&k.value)?;
+                            self.emit(Instr::Binary(BinOp::BitOr));
+                        }
+                    }
+                }
+                if n > 0 {
+                    self.emit(Instr::BuildDict(n));
+                    self.emit(Instr::Binary(BinOp::BitOr));
+                }
+            }
+            self.emit(Instr::CallEx(!c.keywords.is_empty()));
+            return Ok(());
+        }
+        for a in &c.args {
+            self.expr(a)?;
+        }
+        if c.keywords.is_empty() {
+            self.emit(Instr::Call(c.args.len() as u32));
+        } else {
+            let mut names = Vec::new();
+            for k in &c.keywords {
+                self.expr(&k.value)?;
+                names.push(Value::Str(k.arg.as_ref().map(name).unwrap_or_default()));
+            }
+            let k = self.konst(Value::tuple(names));
+            self.emit(Instr::CallKw((c.args.len() + c.keywords.len()) as u32, k));
+        }
+        Ok(())
+    }
+
+    fn comprehension(
+        &mut self,
+        cname: &str,
+        what: Comp<'a>,
+        generators: &'a [ast::Comprehension],
+        at: &'a Expr,
+    ) -> R<()> {
+        let elts: Vec<&Expr> = match what {
+            Comp::List(e) => vec![e],
+            Comp::Dict(k, v) => vec![k, v],
+        };
+        let scan = {
+            let mut s = scan_comprehension(&elts, generators);
+            s.assigned.insert(".0".into());
+            s
+        };
+        let mut enclosing = self.enclosing.clone();
+        if self.kind == CodeKind::Function {
+            let mut mine: HashSet<Rc<str>> = self.locals.clone();
+            mine.extend(self.cells.iter().cloned());
+            mine.extend(self.frees.iter().cloned());
+            enclosing.push(mine);
+        }
+        let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
+        unit.pos = self.pos;
+        unit.local(".0");
+        unit.setup_scope(&scan);
+        unit.emit(match what {
+            Comp::List(_) => Instr::BuildList(0),
+            Comp::Dict(..) => Instr::BuildDict(0),
+        });
+        let mut loops = Vec::new();
+        for (i, g) in generators.iter().enumerate() {
+            if g.is_async {
+                return Err(self.err(at, "async comprehensions are not supported"));
+            }
+            if i == 0 {
+                unit.emit(Instr::LoadFast(0));
+            } else {
+                unit.expr(&g.iter)?;
+                unit.emit(Instr::GetIter);
+            }
+            let start = unit.here();
+            let exit = unit.emit(Instr::ForIter(0));
+            unit.assign(&g.target)?;
+            let mut skips = Vec::new();
+            for cond in &g.ifs {
+                unit.expr(cond)?;
+                skips.push(unit.emit(Instr::JumpIfFalse(0)));
+            }
+            loops.push((start, exit, skips));
+        }
+        match what {
+            Comp::List(e) => {
+                unit.expr(e)?;
+                unit.emit(Instr::ListAppend(generators.len() as u32));
+            }
+            Comp::Dict(k, v) => {
+                unit.expr(k)?;
+                unit.expr(v)?;
+                unit.emit(Instr::DictSet(generators.len() as u32));
+            }
+        }
+        for (start, exit, skips) in loops.into_iter().rev() {
+            for s in skips {
+                unit.patch(s);
+            }
+            unit.emit(Instr::Loop(start as u32));
+            unit.patch(exit);
+        }
+        unit.emit(Instr::Return);
+        let params = Params { positional: vec![".0".into()], ..Params::default() };
+        let code = unit.finish(cname, params);
+        let k = self.konst(Value::None);
+        self.consts[k as usize] = code_value(code);
+        self.emit(Instr::MakeFunction { code: k, defaults: 0, kwdefaults: 0 });
+        if let Some(first) = generators.first() {
+            self.expr(&first.iter)?;
+        }
+        self.emit(Instr::GetIter);
+        self.emit(Instr::Call(1));
+        Ok(())
+    }
+}
+
+enum FnBody<'a> {
+    Stmts(&'a [Stmt]),
+    Expr(&'a Expr),
+}
+
+#[derive(Clone, Copy)]
+enum Comp<'a> {
+    List(&'a Expr),
+    Dict(&'a Expr, &'a Expr),
+}
+
+/// Code objects travel as constants of the code that makes them, as
+/// functions that `MakeFunction` copies with their defaults and closure.
+fn code_value(code: Code) -> Value {
+    Value::Func(Rc::new(super::value::Function {
+        code: Rc::new(code),
+        globals: Rc::default(),
+        defaults: Vec::new(),
+        kwdefaults: Vec::new(),
+        closure: Vec::new(),
+        owner: Default::default(),
+    }))
+}
+
+fn binop(op: ast::Operator) -> BinOp {
+    match op {
+        ast::Operator::Add => BinOp::Add,
+        ast::Operator::Sub => BinOp::Sub,
+        ast::Operator::Mult => BinOp::Mul,
+        ast::Operator::Div => BinOp::Div,
+        ast::Operator::FloorDiv => BinOp::FloorDiv,
+        ast::Operator::Mod => BinOp::Mod,
+        ast::Operator::Pow => BinOp::Pow,
+        ast::Operator::LShift => BinOp::LShift,
+        ast::Operator::RShift => BinOp::RShift,
+        ast::Operator::BitAnd => BinOp::BitAnd,
+        ast::Operator::BitOr => BinOp::BitOr,
+        ast::Operator::BitXor => BinOp::BitXor,
+        ast::Operator::MatMult => BinOp::Mul,
+    }
+}
+
+fn cmpop(op: ast::CmpOp) -> CmpOp {
+    match op {
+        ast::CmpOp::Eq => CmpOp::Eq,
+        ast::CmpOp::NotEq => CmpOp::Ne,
+        ast::CmpOp::Lt => CmpOp::Lt,
+        ast::CmpOp::LtE => CmpOp::Le,
+        ast::CmpOp::Gt => CmpOp::Gt,
+        ast::CmpOp::GtE => CmpOp::Ge,
+        ast::CmpOp::Is => CmpOp::Is,
+        ast::CmpOp::IsNot => CmpOp::IsNot,
+        ast::CmpOp::In => CmpOp::In,
+        ast::CmpOp::NotIn => CmpOp::NotIn,
+    }
+}
+
+/// Parses and compiles a module.
+pub(crate) fn compile_module(file: &str, source: &str) -> Result<Rc<Code>, CompileError> {
+    let lines = Lines::new(source);
+    let parsed = rustpython_parser::parse(source, rustpython_parser::Mode::Module, file).map_err(|e| {
+        let (line, col) = lines.at(e.offset.to_usize());
+        CompileError { file: file.into(), line, col, message: format!("syntax error: {}", e.error) }
+    })?;
+    let ast::Mod::Module(module) = parsed else {
+        return Err(CompileError { file: file.into(), line: 1, col: 1, message: "not a module".into() });
+    };
+    let mut unit = Unit::new(&lines, file.into(), CodeKind::Module, Vec::new());
+    unit.stmts(&module.body)?;
+    let k = unit.konst(Value::None);
+    unit.emit(Instr::Const(k));
+    unit.emit(Instr::Return);
+    Ok(Rc::new(unit.finish("<module>", Params::default())))
+}

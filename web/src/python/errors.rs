@@ -1,0 +1,83 @@
+//! Exceptions: the built-in class hierarchy and how an uncaught one prints.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::value::{Class, Value};
+
+/// A raised exception on its way up, with the frames it left (innermost first).
+#[derive(Debug)]
+pub(crate) struct Exc {
+    pub value: Value,
+    /// (file, line, column, function) per frame left.
+    pub tb: Vec<(Rc<str>, u32, u32, Rc<str>)>,
+}
+
+impl Exc {
+    pub fn new(value: Value) -> Exc {
+        Exc { value, tb: Vec::new() }
+    }
+
+    /// CPython's traceback, most recent call last, ending with `text`.
+    pub fn traceback(&self, text: &str) -> Vec<String> {
+        let mut out = vec!["Traceback (most recent call last):".to_owned()];
+        for (file, line, _, func) in self.tb.iter().rev() {
+            out.push(format!("  File \"{file}\", line {line}, in {func}"));
+        }
+        out.push(text.to_owned());
+        out
+    }
+
+    /// `FILE:LINE:COL: text` at the innermost frame, then the traceback.
+    pub fn located(&self, text: &str) -> String {
+        let head = match self.tb.first() {
+            Some((file, line, col, _)) => format!("{file}:{line}:{col}: {text}"),
+            None => text.to_owned(),
+        };
+        let mut lines = vec![head];
+        lines.extend(self.traceback(text));
+        lines.join("\n")
+    }
+}
+
+/// The built-in exception classes, by name, each with its base.
+pub(crate) const HIERARCHY: &[(&str, &str)] = &[
+    ("BaseException", ""),
+    ("Exception", "BaseException"),
+    ("KeyboardInterrupt", "BaseException"),
+    ("SystemExit", "BaseException"),
+    ("ArithmeticError", "Exception"),
+    ("ZeroDivisionError", "ArithmeticError"),
+    ("OverflowError", "ArithmeticError"),
+    ("AssertionError", "Exception"),
+    ("AttributeError", "Exception"),
+    ("LookupError", "Exception"),
+    ("IndexError", "LookupError"),
+    ("KeyError", "LookupError"),
+    ("NameError", "Exception"),
+    ("UnboundLocalError", "NameError"),
+    ("RuntimeError", "Exception"),
+    ("NotImplementedError", "RuntimeError"),
+    ("RecursionError", "RuntimeError"),
+    ("TypeError", "Exception"),
+    ("ValueError", "Exception"),
+    ("ImportError", "Exception"),
+    ("ModuleNotFoundError", "ImportError"),
+    ("StopIteration", "Exception"),
+    ("TimeoutError", "Exception"),
+    ("CancelledError", "Exception"),
+];
+
+/// Makes the classes of [`HIERARCHY`].
+pub(crate) fn classes() -> HashMap<&'static str, Rc<Class>> {
+    let mut out: HashMap<&'static str, Rc<Class>> = HashMap::new();
+    for (name, base) in HIERARCHY {
+        let base = out.get(base).cloned();
+        let class = Class::new(name, base);
+        if *name == "BaseException" {
+            class.attrs.borrow_mut().insert("__init__".into(), Value::builtin("BaseException.__init__", None));
+        }
+        out.insert(name, class);
+    }
+    out
+}

@@ -1,0 +1,479 @@
+//! Text of values: `repr`, `str`, format specs (`{:>8.2f}`), `%` formatting.
+//! Instances with `__str__`/`__repr__` are handled by the VM, which calls them;
+//! everything here is plain data.
+
+use std::fmt::Write as _;
+
+use super::value::{Native, Value};
+
+/// `repr(x)` for values that need no Python call.
+pub(crate) fn repr(v: &Value) -> String {
+    match v {
+        Value::None => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => float_repr(*f),
+        Value::Str(s) => str_repr(s),
+        Value::Bytes(b) => {
+            let mut out = String::from("b'");
+            for &c in b.iter() {
+                match c {
+                    b'\'' => out.push_str("\\'"),
+                    b'\\' => out.push_str("\\\\"),
+                    b'\n' => out.push_str("\\n"),
+                    b'\r' => out.push_str("\\r"),
+                    b'\t' => out.push_str("\\t"),
+                    32..=126 => out.push(c as char),
+                    _ => {
+                        let _ = write!(out, "\\x{c:02x}");
+                    }
+                }
+            }
+            out.push('\'');
+            out
+        }
+        Value::List(l) => format!("[{}]", join(&l.borrow())),
+        Value::Tuple(t) if t.len() == 1 => format!("({},)", repr(&t[0])),
+        Value::Tuple(t) => format!("({})", join(t)),
+        Value::Dict(d) => {
+            let d = d.borrow();
+            let items: Vec<String> = d.items().map(|(k, v)| format!("{}: {}", repr(k), repr(v))).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Range(a, b, 1) => format!("range({a}, {b})"),
+        Value::Range(a, b, c) => format!("range({a}, {b}, {c})"),
+        Value::Slice(s) => format!("slice({}, {}, {})", repr(&s[0]), repr(&s[1]), repr(&s[2])),
+        Value::Func(f) => format!("<function {}>", f.code.name),
+        Value::Builtin(b) => format!("<built-in function {}>", b.name),
+        Value::Class(c) => format!("<class '{}'>", c.name),
+        Value::Type(t) => format!("<class '{}'>", t.name()),
+        Value::Instance(i) => format!("<{} object>", i.class.name),
+        Value::Method(m) => format!("<bound method {}>", m.1.code.name),
+        Value::Module(m) => format!("<module '{}'>", m.name),
+        Value::Iter(_) => "<iterator>".into(),
+        Value::Super(_) => "<super>".into(),
+        Value::Native(n) => match &**n {
+            Native::Thread(t) => format!("<Thread({})>", t.name.borrow()),
+            _ => format!("<{} object>", v.type_name()),
+        },
+    }
+}
+
+fn join(items: &[Value]) -> String {
+    items.iter().map(repr).collect::<Vec<_>>().join(", ")
+}
+
+/// `repr` of a string: single quotes unless the text has some and no double ones.
+pub(crate) fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 32 || c as u32 == 127 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's float repr: the shortest text that reads back, exponent
+/// outside 1e-4 <= |x| < 1e16.
+pub(crate) fn float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+    }
+    let sci = format!("{:e}", f);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let neg = mant.starts_with('-');
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let sign = if neg { "-" } else { "" };
+    if (-4..16).contains(&exp) {
+        let n = digits.len() as i32;
+        let body = if exp >= 0 {
+            let int_len = exp + 1;
+            if n <= int_len {
+                format!("{}{}.0", digits, "0".repeat((int_len - n) as usize))
+            } else {
+                format!("{}.{}", &digits[..int_len as usize], &digits[int_len as usize..])
+            }
+        } else {
+            format!("0.{}{}", "0".repeat((-exp - 1) as usize), digits)
+        };
+        format!("{sign}{body}")
+    } else {
+        let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{m}e{esign}{:02}", exp.abs())
+    }
+}
+
+/// A parsed format spec: `[[fill]align][sign][#][0][width][,][.precision][type]`.
+#[derive(Default, Debug)]
+struct Spec {
+    fill: Option<char>,
+    align: Option<char>,
+    sign: Option<char>,
+    alt: bool,
+    zero: bool,
+    width: usize,
+    comma: bool,
+    precision: Option<usize>,
+    ty: Option<char>,
+}
+
+fn parse_spec(spec: &str) -> Result<Spec, String> {
+    let chars: Vec<char> = spec.chars().collect();
+    let mut s = Spec::default();
+    let mut i = 0;
+    let is_align = |c: char| matches!(c, '<' | '>' | '^' | '=');
+    if chars.len() >= 2 && is_align(chars[1]) {
+        s.fill = Some(chars[0]);
+        s.align = Some(chars[1]);
+        i = 2;
+    } else if !chars.is_empty() && is_align(chars[0]) {
+        s.align = Some(chars[0]);
+        i = 1;
+    }
+    if i < chars.len() && matches!(chars[i], '+' | '-' | ' ') {
+        s.sign = Some(chars[i]);
+        i += 1;
+    }
+    if i < chars.len() && chars[i] == '#' {
+        s.alt = true;
+        i += 1;
+    }
+    if i < chars.len() && chars[i] == '0' {
+        s.zero = true;
+        i += 1;
+    }
+    let start = i;
+    while i < chars.len() && chars[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i > start {
+        s.width = chars[start..i].iter().collect::<String>().parse().unwrap_or(0);
+    }
+    if i < chars.len() && (chars[i] == ',' || chars[i] == '_') {
+        s.comma = true;
+        i += 1;
+    }
+    if i < chars.len() && chars[i] == '.' {
+        i += 1;
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return Err("Format specifier missing precision".into());
+        }
+        s.precision = chars[start..i].iter().collect::<String>().parse().ok();
+    }
+    if i < chars.len() {
+        s.ty = Some(chars[i]);
+        i += 1;
+    }
+    if i < chars.len() {
+        return Err(format!("Invalid format specifier '{spec}'"));
+    }
+    Ok(s)
+}
+
+fn group(digits: &str) -> String {
+    let (int, frac) = match digits.find('.') {
+        Some(p) => (&digits[..p], &digits[p..]),
+        None => (digits, ""),
+    };
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out + frac
+}
+
+/// `format(value, spec)` for numbers and strings (what f-strings and `.format` use).
+/// `text` is `str(value)`, used for the types without their own format.
+pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, String> {
+    if spec.is_empty() {
+        return Ok(text.to_owned());
+    }
+    let s = parse_spec(spec)?;
+    let num = match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Bool(b) => Some(*b as i64 as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    };
+    let body = match (v, s.ty) {
+        (Value::Str(_), None | Some('s')) => {
+            let t: String = match s.precision {
+                Some(p) => text.chars().take(p).collect(),
+                None => text.to_owned(),
+            };
+            return Ok(pad(&t, &s, '<'));
+        }
+        (Value::Int(_) | Value::Bool(_), None | Some('d' | 'n')) => {
+            let Value::Int(i) = v else { return format_spec(&Value::Int(v.truthy() as i64), spec, text) };
+            let digits = i.unsigned_abs().to_string();
+            sign_and(*i < 0, if s.comma { group(&digits) } else { digits }, &s)
+        }
+        (Value::Int(i), Some(t @ ('x' | 'X' | 'o' | 'b'))) => {
+            let u = i.unsigned_abs();
+            let (digits, prefix) = match t {
+                'x' => (format!("{u:x}"), "0x"),
+                'X' => (format!("{u:X}"), "0X"),
+                'o' => (format!("{u:o}"), "0o"),
+                _ => (format!("{u:b}"), "0b"),
+            };
+            let digits = if s.alt { format!("{prefix}{digits}") } else { digits };
+            sign_and(*i < 0, digits, &s)
+        }
+        (_, Some(t @ ('f' | 'F' | 'e' | 'E' | '%' | 'g' | 'G'))) | (Value::Float(_), Some(t @ 'n')) => {
+            let Some(x) = num else { return Err(unknown_code(t, v)) };
+            let p = s.precision.unwrap_or(6);
+            let digits = match t {
+                'f' | 'F' | 'n' => format!("{:.*}", p, x.abs()),
+                '%' => format!("{:.*}%", p, x.abs() * 100.0),
+                'e' | 'E' => {
+                    let e = format!("{:.*e}", p, x.abs());
+                    let (m, ex) = e.split_once('e').unwrap_or((&e, "0"));
+                    let ex: i32 = ex.parse().unwrap_or(0);
+                    let out = format!("{m}e{}{:02}", if ex < 0 { '-' } else { '+' }, ex.abs());
+                    if t == 'E' {
+                        out.to_uppercase()
+                    } else {
+                        out
+                    }
+                }
+                _ => general(x.abs(), p.max(1)),
+            };
+            let digits = if s.comma { group(&digits) } else { digits };
+            sign_and(x < 0.0 || (x == 0.0 && x.is_sign_negative()), digits, &s)
+        }
+        (Value::Float(f), None) => {
+            let digits = match s.precision {
+                Some(p) => general(f.abs(), p.max(1)),
+                None => float_repr(f.abs()),
+            };
+            sign_and(*f < 0.0, if s.comma { group(&digits) } else { digits }, &s)
+        }
+        (_, None) => return Ok(pad(text, &s, '<')),
+        (_, Some(t)) => return Err(unknown_code(t, v)),
+    };
+    Ok(body)
+}
+
+fn unknown_code(t: char, v: &Value) -> String {
+    format!("Unknown format code '{t}' for object of type '{}'", v.type_name())
+}
+
+/// `%g`: precision significant digits, trailing zeros dropped.
+fn general(x: f64, p: usize) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let exp = x.log10().floor() as i32;
+    let e = format!("{:.*e}", p - 1, x);
+    let (_, ex) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp = ex.parse::<i32>().unwrap_or(exp);
+    if exp < -4 || exp >= p as i32 {
+        let (m, _) = e.split_once('e').unwrap_or((&e, ""));
+        let m = trim_zeros(m);
+        format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        trim_zeros(&format!("{:.*}", decimals, x))
+    }
+}
+
+fn trim_zeros(s: &str) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+fn sign_and(neg: bool, digits: String, s: &Spec) -> String {
+    let sign = if neg {
+        "-"
+    } else {
+        match s.sign {
+            Some('+') => "+",
+            Some(' ') => " ",
+            _ => "",
+        }
+    };
+    if s.zero && s.align.is_none() {
+        let width = s.width.saturating_sub(sign.len());
+        let zeros = width.saturating_sub(digits.chars().count());
+        return format!("{sign}{}{digits}", "0".repeat(zeros));
+    }
+    if s.align == Some('=') {
+        let fill = s.fill.unwrap_or(' ');
+        let n = s.width.saturating_sub(sign.len() + digits.chars().count());
+        return format!("{sign}{}{digits}", fill.to_string().repeat(n));
+    }
+    pad(&format!("{sign}{digits}"), s, '>')
+}
+
+fn pad(text: &str, s: &Spec, default: char) -> String {
+    let len = text.chars().count();
+    if len >= s.width {
+        return text.to_owned();
+    }
+    let fill = s.fill.unwrap_or(' ').to_string();
+    let n = s.width - len;
+    match s.align.unwrap_or(default) {
+        '<' => format!("{text}{}", fill.repeat(n)),
+        '^' => format!("{}{text}{}", fill.repeat(n / 2), fill.repeat(n - n / 2)),
+        _ => format!("{}{text}", fill.repeat(n)),
+    }
+}
+
+/// One `%` conversion of printf-style formatting.
+pub(crate) struct Percent {
+    pub flags: String,
+    pub width: Option<usize>,
+    pub precision: Option<usize>,
+    pub conv: char,
+}
+
+/// Splits a `%` format into literal text and conversions.
+pub(crate) fn parse_percent(fmt: &str) -> Result<Vec<Result<String, Percent>>, String> {
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut chars = fmt.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            lit.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            lit.push('%');
+            continue;
+        }
+        if !lit.is_empty() {
+            out.push(Ok(std::mem::take(&mut lit)));
+        }
+        let mut flags = String::new();
+        while let Some(&f) = chars.peek() {
+            if "-+ 0#".contains(f) {
+                flags.push(f);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let mut width = String::new();
+        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            width.push(d);
+            chars.next();
+        }
+        let mut precision = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            let mut p = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                p.push(d);
+                chars.next();
+            }
+            precision = Some(p.parse().unwrap_or(0));
+        }
+        let Some(conv) = chars.next() else { return Err("incomplete format".into()) };
+        if !"sdirfFeExXgGc".contains(conv) {
+            return Err(format!("unsupported format character '{conv}'"));
+        }
+        out.push(Err(Percent { flags, width: width.parse().ok(), precision, conv }));
+    }
+    if !lit.is_empty() {
+        out.push(Ok(lit));
+    }
+    Ok(out)
+}
+
+/// A `%` conversion as a format spec.
+pub(crate) fn percent_spec(p: &Percent) -> String {
+    let mut spec = String::new();
+    if p.flags.contains('-') {
+        spec.push('<');
+    } else if matches!(p.conv, 's' | 'r') {
+        spec.push('>');
+    }
+    if p.flags.contains('+') {
+        spec.push('+');
+    } else if p.flags.contains(' ') {
+        spec.push(' ');
+    }
+    if p.flags.contains('#') {
+        spec.push('#');
+    }
+    if p.flags.contains('0') && !p.flags.contains('-') {
+        spec.push('0');
+    }
+    if let Some(w) = p.width {
+        spec.push_str(&w.to_string());
+    }
+    if let Some(pr) = p.precision {
+        spec.push('.');
+        spec.push_str(&pr.to_string());
+    }
+    match p.conv {
+        'i' | 'd' => spec.push('d'),
+        's' | 'r' => {}
+        c => spec.push(c),
+    }
+    spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_python_does() {
+        assert_eq!(float_repr(0.1), "0.1");
+        assert_eq!(float_repr(1.0), "1.0");
+        assert_eq!(float_repr(1e16), "1e+16");
+        assert_eq!(float_repr(1.5e-5), "1.5e-05");
+        assert_eq!(float_repr(123456.789), "123456.789");
+        assert_eq!(float_repr(0.0001), "0.0001");
+        assert_eq!(float_repr(-2.5), "-2.5");
+    }
+
+    #[test]
+    fn specs_format_as_python_does() {
+        let f = |v: Value, spec: &str| format_spec(&v, spec, &repr(&v)).unwrap();
+        assert_eq!(f(Value::Float(2.34567), ".2f"), "2.35");
+        assert_eq!(f(Value::Int(42), ">5"), "   42");
+        assert_eq!(f(Value::Int(42), "05d"), "00042");
+        assert_eq!(f(Value::Int(255), "x"), "ff");
+        assert_eq!(f(Value::Int(1234567), ","), "1,234,567");
+        assert_eq!(f(Value::Float(0.5), ".1%"), "50.0%");
+        assert_eq!(f(Value::Float(2.0), "g"), "2");
+        assert_eq!(f(Value::Float(-1.5), "8.3f"), "  -1.500");
+    }
+}

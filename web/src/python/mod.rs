@@ -1,0 +1,393 @@
+//! Python experiments: a Twisted-flavoured subset of Python, compiled to our
+//! own instructions and run on the simulated machine.
+//!
+//! - `compile`: rustpython-parser's AST to code objects (one instruction list
+//!   per function, a source position per instruction); everything outside the
+//!   subset is refused there as `FILE:LINE:COL: what to write instead`.
+//! - `vm`: an explicit frame stack per simulated thread, so the engine can
+//!   pause a thread before any instruction (virtual time, the GIL, a lock).
+//! - `value`, `ops`, `format`, `builtins`, `errors`: the object model.
+//!
+//! Each Python thread is a simulated thread: its instructions cost CPU time
+//! ([`INSTR_NS`] each), charged in batches that end before an access to
+//! state other threads share and, when the GIL is asked to switch, at
+//! CPython's eval-breaker points (calls and backward jumps), so `counter += 1`
+//! on a global is atomic under the GIL and `v = counter; f(); counter = v + 1`
+//! is not.
+
+pub(crate) mod builtins;
+pub(crate) mod code;
+pub(crate) mod compile;
+pub(crate) mod errors;
+pub(crate) mod format;
+pub(crate) mod ops;
+pub(crate) mod twisted;
+pub(crate) mod value;
+pub(crate) mod vm;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+use rustpython_parser::ast::{self, Expr, Stmt};
+
+use errors::Exc;
+use value::{Class, Globals, Value};
+
+/// CPU time one instruction costs, in nanoseconds.
+///
+/// Measured: CPython 3.11 runs `while i < 10_000_000: i += 1` (8 bytecodes a
+/// round) in about 2.0 s on the development machine, about 40 M bytecodes/s:
+/// `python3 -c "import time
+/// def f():
+///     i = 0
+///     while i < 10_000_000: i += 1
+/// t = time.perf_counter(); f(); print(time.perf_counter() - t)"`.
+/// Our instructions are about as fine-grained as CPython's, so 25 ns each.
+pub const INSTR_NS: u64 = 25;
+
+/// The longest CPU batch charged at once (about 2000 instructions): how late
+/// virtual time may run behind a busy loop.
+pub(crate) const BATCH_NS: u64 = 50_000;
+
+/// The most instructions a run may execute: a runaway program ends with an
+/// error rather than hanging the page (5 s of virtual CPU). Every instruction
+/// also advances virtual time, so the run's duration (60 s unless
+/// `twine.duration(ms)` says otherwise) bounds a busy loop as well.
+pub const INSTRUCTION_BUDGET: u64 = 200_000_000;
+
+/// A program the compiler refused, or could not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    /// The file name the program was given.
+    pub file: String,
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1.
+    pub col: u32,
+    /// What is wrong, and what to write instead.
+    pub message: String,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// What a program's `twine.machine(...)` call at the top level asks for.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MachineArgs {
+    pub cores: Option<u32>,
+    pub gil: Option<bool>,
+    pub switch_interval_ms: Option<f64>,
+    /// `twine.duration(ms)`: when the run stops.
+    pub duration_ms: Option<f64>,
+    /// `twine.clients(...)`: simulated clients of the program's server.
+    pub clients: Option<crate::scenario::ClientsSpec>,
+}
+
+/// Checks a program compiles and reads its `twine.machine(...)` settings.
+pub(crate) fn check(file: &str, source: &str) -> Result<MachineArgs, CompileError> {
+    compile::compile_module(file, source)?;
+    let parsed = rustpython_parser::parse(source, rustpython_parser::Mode::Module, file).ok();
+    let mut out = MachineArgs::default();
+    let Some(ast::Mod::Module(m)) = parsed else { return Ok(out) };
+    let lines = compile::Lines::new(source);
+    for s in &m.body {
+        let Stmt::Expr(e) = s else { continue };
+        let Expr::Call(c) = &*e.value else { continue };
+        let Expr::Attribute(a) = &*c.func else { continue };
+        if !matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "twine") {
+            continue;
+        }
+        if a.attr.as_str() == "duration" {
+            let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
+            let ms = match c.args.first() {
+                Some(Expr::Constant(k)) => match &k.value {
+                    ast::Constant::Int(i) => i64::try_from(i).ok().map(|i| i as f64),
+                    ast::Constant::Float(f) => Some(*f),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(ms) = ms.filter(|ms| *ms > 0.0) else {
+                let message = "twine.duration(ms) takes a positive constant number of milliseconds".into();
+                return Err(CompileError { file: file.into(), line, col, message });
+            };
+            out.duration_ms = Some(ms);
+            continue;
+        }
+        if a.attr.as_str() == "clients" {
+            out.clients = Some(clients_spec(file, &lines, c)?);
+            continue;
+        }
+        if a.attr.as_str() != "machine" {
+            continue;
+        }
+        for k in &c.keywords {
+            let (line, col) = lines.at(ast::Ranged::start(k).to_usize());
+            let bad = |m: &str| CompileError { file: file.into(), line, col, message: m.into() };
+            let Expr::Constant(v) = &k.value else { return Err(bad("twine.machine() takes constant arguments")) };
+            match (k.arg.as_ref().map(|a| a.as_str()), &v.value) {
+                (Some("cores"), ast::Constant::Int(i)) => {
+                    out.cores = u32::try_from(i).ok().filter(|c| (1..=64).contains(c));
+                    if out.cores.is_none() {
+                        return Err(bad("cores must be 1 to 64"));
+                    }
+                }
+                (Some("gil"), ast::Constant::Bool(b)) => out.gil = Some(*b),
+                (Some("switch_interval_ms"), ast::Constant::Int(i)) => {
+                    out.switch_interval_ms = i64::try_from(i).ok().map(|i| i as f64)
+                }
+                (Some("switch_interval_ms"), ast::Constant::Float(f)) => out.switch_interval_ms = Some(*f),
+                _ => return Err(bad("twine.machine(cores=N, gil=True|False, switch_interval_ms=MS)")),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `twine.clients(rate_per_s=.., requests=.., connections=.., arrival="fixed"|"poisson")`
+/// or `twine.clients(closed=K, think_ms=.., requests=..)`, constants only.
+fn clients_spec(
+    file: &str,
+    lines: &compile::Lines,
+    c: &ast::ExprCall,
+) -> Result<crate::scenario::ClientsSpec, CompileError> {
+    use crate::scenario::{ArrivalSpec, ClientsSpec, ClosedLoopSpec, OpenLoopSpec, ThinkSpec};
+    let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
+    let bad = |m: &str| CompileError { file: file.into(), line, col, message: m.into() };
+    let mut num: HashMap<&str, f64> = HashMap::new();
+    let mut text: HashMap<&str, String> = HashMap::new();
+    for k in &c.keywords {
+        let Some(name) = k.arg.as_ref().map(|a| a.as_str()) else { return Err(bad("twine.clients takes keywords")) };
+        let Expr::Constant(v) = &k.value else { return Err(bad("twine.clients takes constant arguments")) };
+        match &v.value {
+            ast::Constant::Int(i) => {
+                num.insert(name, i64::try_from(i).map_err(|_| bad("number too large"))? as f64);
+            }
+            ast::Constant::Float(f) => {
+                num.insert(name, *f);
+            }
+            ast::Constant::Str(s) => {
+                text.insert(name, s.clone());
+            }
+            _ => return Err(bad("twine.clients takes numbers and strings")),
+        }
+    }
+    let known = [
+        "rate_per_s",
+        "requests",
+        "connections",
+        "arrival",
+        "port",
+        "closed",
+        "think_ms",
+        "think",
+        "network_ms",
+        "start_ms",
+    ];
+    if let Some(k) = num.keys().chain(text.keys()).find(|k| !known.contains(k)) {
+        return Err(bad(&format!("twine.clients has no argument `{k}` (it takes {})", known.join(", "))));
+    }
+    let requests = num.get("requests").map(|r| *r as u64);
+    let (start_ms, network_ms) = (num.get("start_ms").copied(), num.get("network_ms").copied());
+    if let Some(&k) = num.get("closed") {
+        return Ok(ClientsSpec::Closed(ClosedLoopSpec {
+            clients: k as u32,
+            think_ms: num.get("think_ms").copied(),
+            think: if text.get("think").map(String::as_str) == Some("exponential") {
+                ThinkSpec::Exponential
+            } else {
+                ThinkSpec::Fixed
+            },
+            requests,
+            start_ms,
+            network_ms,
+        }));
+    }
+    let Some(&rate_per_s) = num.get("rate_per_s") else {
+        return Err(bad("twine.clients needs rate_per_s=N (open loop) or closed=K (closed loop)"));
+    };
+    let arrival = match text.get("arrival").map(String::as_str) {
+        None | Some("poisson") => ArrivalSpec::Poisson,
+        Some("fixed") => ArrivalSpec::Fixed,
+        Some(_) => return Err(bad("arrival is \"fixed\" or \"poisson\"")),
+    };
+    Ok(ClientsSpec::Open(OpenLoopSpec {
+        rate_per_s,
+        arrival,
+        requests,
+        connections: num.get("connections").map(|c| *c as u32),
+        start_ms,
+        network_ms,
+    }))
+}
+
+/// One run's interpreter state, shared by its threads.
+pub(crate) struct Runtime {
+    pub globals: Rc<Globals>,
+    pub exc: HashMap<&'static str, Rc<Class>>,
+    pub modules: RefCell<HashMap<String, Value>>,
+    pub seed: u64,
+    pub rng: RefCell<crate::rng::Rng>,
+    instructions: Cell<u64>,
+    /// Set once a second thread starts: from then on batches end at shared state.
+    pub threaded: Cell<bool>,
+    error: RefCell<Option<String>>,
+    pub thread_count: Cell<u32>,
+    /// Threads started since the engine last looked: (name, task).
+    pub spawns: RefCell<Vec<(Rc<str>, vm::Task)>>,
+    /// Python names of simulated threads (thread 0 is the main thread).
+    pub names: RefCell<HashMap<u32, Rc<str>>>,
+    /// The main program after `reactor.run()`: it runs once the reactor stops.
+    pub after_run: RefCell<Option<vm::Task>>,
+    /// Values and tasks parked under an id while they cross the thread pool
+    /// or a core `Failure` (which carry only `Send` data).
+    parked: RefCell<HashMap<u64, Value>>,
+    jobs: RefCell<HashMap<u64, vm::Task>>,
+    next_id: Cell<u64>,
+    /// VM loops running now: a callback fired from Python code runs nested.
+    pub active: Cell<u32>,
+    /// CPU spent by nested callbacks, for the running VM to charge.
+    pub nested_pending: Cell<u64>,
+    /// The factory `reactor.listenTCP` was given: it serves the simulated clients.
+    pub factory: RefCell<Option<Value>>,
+}
+
+impl Runtime {
+    /// A runtime for `file`, and the main thread's task.
+    pub fn new(file: &str, source: &str, seed: u64) -> Result<(Rc<Runtime>, vm::Task), CompileError> {
+        let code = compile::compile_module(file, source)?;
+        let rt = Rc::new(Runtime {
+            globals: Rc::default(),
+            exc: errors::classes(),
+            modules: RefCell::default(),
+            seed,
+            rng: RefCell::new(crate::rng::Rng::new(seed)),
+            instructions: Cell::new(0),
+            threaded: Cell::new(false),
+            error: RefCell::new(None),
+            thread_count: Cell::new(0),
+            spawns: RefCell::default(),
+            names: RefCell::default(),
+            after_run: RefCell::default(),
+            parked: RefCell::default(),
+            jobs: RefCell::default(),
+            next_id: Cell::new(0),
+            active: Cell::new(0),
+            nested_pending: Cell::new(0),
+            factory: RefCell::new(None),
+        });
+        rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
+        let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);
+        Ok((rt, vm::Task::new(frame, None)))
+    }
+
+    /// Counts one instruction; true once the budget is spent.
+    pub fn count_instruction(&self) -> bool {
+        let n = self.instructions.get() + 1;
+        self.instructions.set(n);
+        n > INSTRUCTION_BUDGET
+    }
+
+    /// Instructions executed so far.
+    pub fn instructions(&self) -> u64 {
+        self.instructions.get()
+    }
+
+    pub fn budget_exceeded(&self) -> String {
+        format!("the program ran more than {INSTRUCTION_BUDGET} instructions (an endless loop?)")
+    }
+
+    /// The program failed: it stops, with this message.
+    pub fn fail(&self, message: String) {
+        let mut e = self.error.borrow_mut();
+        if e.is_none() {
+            *e = Some(message);
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.error.borrow().is_some()
+    }
+
+    /// The error that ended the program, if one did.
+    pub fn error_message(&self) -> Option<String> {
+        self.error.borrow().clone()
+    }
+
+    pub fn exc_class(&self, name: &str) -> Rc<Class> {
+        Rc::clone(self.exc.get(name).unwrap_or_else(|| &self.exc["Exception"]))
+    }
+
+    /// An instance of the exception class with these args.
+    pub fn new_exc(&self, class: &Rc<Class>, args: Vec<Value>) -> Value {
+        let inst = value::Instance { class: Rc::clone(class), attrs: RefCell::default() };
+        inst.set("args", Value::tuple(args));
+        Value::Instance(Rc::new(inst))
+    }
+
+    /// A raised `name(message)`.
+    pub fn error(&self, name: &str, message: &str) -> Exc {
+        let class = self.exc_class(name);
+        let args = if message.is_empty() { Vec::new() } else { vec![Value::str(message)] };
+        Exc::new(self.new_exc(&class, args))
+    }
+
+    pub fn import(&self, name: &str) -> Result<Value, Exc> {
+        if let Some(m) = self.modules.borrow().get(name) {
+            return Ok(m.clone());
+        }
+        let m = builtins::module(self, name).ok_or_else(|| {
+            self.error(
+                "ModuleNotFoundError",
+                &format!("No module named '{name}' (the modules here: {})", builtins::MODULES),
+            )
+        })?;
+        self.modules.borrow_mut().insert(name.to_owned(), m.clone());
+        Ok(m)
+    }
+
+    fn id(&self) -> u64 {
+        self.next_id.set(self.next_id.get() + 1);
+        self.next_id.get()
+    }
+
+    /// Parks a value; its id travels instead.
+    pub fn store_value(&self, v: Value) -> u64 {
+        let id = self.id();
+        self.parked.borrow_mut().insert(id, v);
+        id
+    }
+
+    pub fn peek_value(&self, id: u64) -> Option<Value> {
+        self.parked.borrow().get(&id).cloned()
+    }
+
+    pub fn take_value(&self, id: u64) -> Value {
+        self.parked.borrow_mut().remove(&id).unwrap_or_default()
+    }
+
+    /// Parks a pool job's task until a pool thread takes it.
+    pub fn store_task(&self, t: vm::Task) -> u64 {
+        let id = self.id();
+        self.jobs.borrow_mut().insert(id, t);
+        id
+    }
+
+    pub fn take_task(&self, id: u64) -> Option<vm::Task> {
+        self.jobs.borrow_mut().remove(&id)
+    }
+
+    pub fn thread_name(&self, tid: u32) -> Rc<str> {
+        match self.names.borrow().get(&tid) {
+            Some(n) => Rc::clone(n),
+            None => "MainThread".into(),
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! Operators on values: arithmetic (64-bit ints that raise OverflowError
+//! rather than wrap), comparisons, membership, subscripts.
+
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use super::code::{BinOp, CmpOp};
+use super::errors::Exc;
+use super::value::{range_len, Value};
+use super::vm::{PyResult, Vm};
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Bool(b) => Some(*b as i64 as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::Bool(b) => Some(*b as i64),
+        _ => None,
+    }
+}
+
+pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: bool) -> PyResult<Value> {
+    if let (Some(x), Some(y)) = (int(a), int(b)) {
+        return int_op(vm, op, x, y);
+    }
+    if let (Some(x), Some(y)) = (num(a), num(b)) {
+        if !matches!(op, BinOp::LShift | BinOp::RShift | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor) {
+            return float_op(vm, op, x, y);
+        }
+    }
+    match (op, a, b) {
+        (BinOp::Add, Value::Str(x), Value::Str(y)) => Ok(Value::Str(format!("{x}{y}").into())),
+        (BinOp::Add, Value::Bytes(x), Value::Bytes(y)) => Ok(Value::Bytes([&x[..], &y[..]].concat().into())),
+        (BinOp::Add, Value::List(x), Value::List(y)) => {
+            if inplace {
+                let extra = y.borrow().clone();
+                x.borrow_mut().extend(extra);
+                return Ok(a.clone());
+            }
+            let mut out = x.borrow().clone();
+            out.extend(y.borrow().iter().cloned());
+            Ok(Value::list(out))
+        }
+        (BinOp::Add, Value::List(x), other) if inplace => {
+            let extra = vm.collect(other)?;
+            x.borrow_mut().extend(extra);
+            Ok(a.clone())
+        }
+        (BinOp::Add, Value::Tuple(x), Value::Tuple(y)) => Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect())),
+        (BinOp::Mul, Value::Str(s), n) | (BinOp::Mul, n, Value::Str(s)) if int(n).is_some() => {
+            Ok(Value::Str(s.repeat(int(n).unwrap_or(0).max(0) as usize).into()))
+        }
+        (BinOp::Mul, Value::List(l), n) | (BinOp::Mul, n, Value::List(l)) if int(n).is_some() => {
+            let items = l.borrow();
+            let times = int(n).unwrap_or(0).max(0) as usize;
+            Ok(Value::list(items.iter().cloned().cycle().take(items.len() * times).collect()))
+        }
+        (BinOp::Mul, Value::Tuple(t), n) | (BinOp::Mul, n, Value::Tuple(t)) if int(n).is_some() => {
+            let times = int(n).unwrap_or(0).max(0) as usize;
+            Ok(Value::tuple(t.iter().cloned().cycle().take(t.len() * times).collect()))
+        }
+        (BinOp::Mod, Value::Str(fmt), args) => percent(vm, fmt, args),
+        (BinOp::BitOr, Value::Dict(x), Value::Dict(y)) => {
+            let mut d = super::value::Dict::default();
+            for (k, v) in x.borrow().items().chain(y.borrow().items()) {
+                d.insert(vm.key(k)?, k.clone(), v.clone());
+            }
+            Ok(Value::dict(d))
+        }
+        _ => Err(vm.type_error(&format!(
+            "unsupported operand type(s) for {}: '{}' and '{}'",
+            if inplace { format!("{}=", op.symbol()) } else { op.symbol().to_owned() },
+            a.type_name(),
+            b.type_name()
+        ))),
+    }
+}
+
+fn zero_div(vm: &Vm<'_>, msg: &str) -> Exc {
+    vm.rt.error("ZeroDivisionError", msg)
+}
+
+fn int_op(vm: &mut Vm<'_>, op: BinOp, x: i64, y: i64) -> PyResult<Value> {
+    let of = || vm.overflow();
+    Ok(Value::Int(match op {
+        BinOp::Add => x.checked_add(y).ok_or_else(of)?,
+        BinOp::Sub => x.checked_sub(y).ok_or_else(of)?,
+        BinOp::Mul => x.checked_mul(y).ok_or_else(of)?,
+        BinOp::Div => {
+            if y == 0 {
+                return Err(zero_div(vm, "division by zero"));
+            }
+            return Ok(Value::Float(x as f64 / y as f64));
+        }
+        BinOp::FloorDiv => {
+            if y == 0 {
+                return Err(zero_div(vm, "integer division or modulo by zero"));
+            }
+            let q = x.checked_div(y).ok_or_else(of)?;
+            if (x % y != 0) && ((x < 0) != (y < 0)) {
+                q - 1
+            } else {
+                q
+            }
+        }
+        BinOp::Mod => {
+            if y == 0 {
+                return Err(zero_div(vm, "integer division or modulo by zero"));
+            }
+            let r = x.checked_rem(y).ok_or_else(of)?;
+            if r != 0 && ((r < 0) != (y < 0)) {
+                r + y
+            } else {
+                r
+            }
+        }
+        BinOp::Pow => {
+            if y < 0 {
+                return Ok(Value::Float((x as f64).powf(y as f64)));
+            }
+            let e = u32::try_from(y).map_err(|_| of())?;
+            x.checked_pow(e).ok_or_else(of)?
+        }
+        BinOp::LShift => {
+            if y < 0 {
+                return Err(vm.rt.error("ValueError", "negative shift count"));
+            }
+            let r = x.checked_shl(y.min(64) as u32).unwrap_or(0);
+            if y >= 64 || (r >> y) != x {
+                return Err(of());
+            }
+            r
+        }
+        BinOp::RShift => {
+            if y < 0 {
+                return Err(vm.rt.error("ValueError", "negative shift count"));
+            }
+            x >> y.min(63)
+        }
+        BinOp::BitAnd => x & y,
+        BinOp::BitOr => x | y,
+        BinOp::BitXor => x ^ y,
+    }))
+}
+
+fn float_op(vm: &mut Vm<'_>, op: BinOp, x: f64, y: f64) -> PyResult<Value> {
+    Ok(Value::Float(match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => {
+            if y == 0.0 {
+                return Err(zero_div(vm, "float division by zero"));
+            }
+            x / y
+        }
+        BinOp::FloorDiv => {
+            if y == 0.0 {
+                return Err(zero_div(vm, "float floor division by zero"));
+            }
+            (x / y).floor()
+        }
+        BinOp::Mod => {
+            if y == 0.0 {
+                return Err(zero_div(vm, "float modulo"));
+            }
+            let r = x % y;
+            if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
+                r + y
+            } else {
+                r
+            }
+        }
+        BinOp::Pow => x.powf(y),
+        _ => unreachable!("bit operations are for ints"),
+    }))
+}
+
+/// `fmt % args`.
+fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value) -> PyResult<Value> {
+    let parts = super::format::parse_percent(fmt).map_err(|m| vm.rt.error("ValueError", &m))?;
+    let args: Vec<Value> = match args {
+        Value::Tuple(t) => t.to_vec(),
+        other => vec![other.clone()],
+    };
+    let mut it = args.into_iter();
+    let mut out = String::new();
+    for p in parts {
+        match p {
+            Ok(lit) => out.push_str(&lit),
+            Err(conv) => {
+                let Some(v) = it.next() else {
+                    return Err(vm.type_error("not enough arguments for format string"));
+                };
+                let spec = super::format::percent_spec(&conv);
+                let v = match conv.conv {
+                    's' => Value::Str(vm.str_of(&v)?.into()),
+                    'r' => Value::Str(vm.repr_of(&v)?.into()),
+                    'd' | 'i' => match v {
+                        Value::Float(f) => Value::Int(f.trunc() as i64),
+                        Value::Int(_) | Value::Bool(_) => v,
+                        other => {
+                            return Err(vm.type_error(&format!(
+                                "%d format: a real number is required, not {}",
+                                other.type_name()
+                            )))
+                        }
+                    },
+                    _ => v,
+                };
+                out.push_str(&vm.format_value(&v, &spec)?);
+            }
+        }
+    }
+    if it.next().is_some() {
+        return Err(vm.type_error("not all arguments converted during string formatting"));
+    }
+    Ok(Value::Str(out.into()))
+}
+
+/// `a == b` for values (instances by identity).
+pub(crate) fn eq(a: &Value, b: &Value) -> bool {
+    if let (Some(x), Some(y)) = (num(a), num(b)) {
+        if let (Some(i), Some(j)) = (int(a), int(b)) {
+            return i == j;
+        }
+        return x == y;
+    }
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Bytes(x), Value::Bytes(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            Rc::ptr_eq(x, y) || {
+                let (x, y) = (x.borrow(), y.borrow());
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| eq(a, b))
+            }
+        }
+        (Value::Tuple(x), Value::Tuple(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| eq(a, b)),
+        (Value::Dict(x), Value::Dict(y)) => {
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len()
+                && x.items().all(|(k, v)| k.key().ok().and_then(|k| y.get(&k)).is_some_and(|w| eq(v, &w)))
+        }
+        (Value::Range(a1, b1, c1), Value::Range(a2, b2, c2)) => (a1, b1, c1) == (a2, b2, c2),
+        _ => a.is(b),
+    }
+}
+
+/// Orders two values as `<` does, or says why it cannot.
+pub(crate) fn order(vm: &mut Vm<'_>, a: &Value, b: &Value, op: &str) -> PyResult<Ordering> {
+    if let (Some(i), Some(j)) = (int(a), int(b)) {
+        return Ok(i.cmp(&j));
+    }
+    if let (Some(x), Some(y)) = (num(a), num(b)) {
+        return Ok(x.partial_cmp(&y).unwrap_or(Ordering::Equal));
+    }
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => Ok(x.cmp(y)),
+        (Value::Bytes(x), Value::Bytes(y)) => Ok(x.cmp(y)),
+        (Value::List(_), Value::List(_)) | (Value::Tuple(_), Value::Tuple(_)) => {
+            let (x, y) = (vm.collect(a)?, vm.collect(b)?);
+            for (p, q) in x.iter().zip(&y) {
+                if !eq(p, q) {
+                    return order(vm, p, q, op);
+                }
+            }
+            Ok(x.len().cmp(&y.len()))
+        }
+        _ => Err(vm.type_error(&format!(
+            "'{op}' not supported between instances of '{}' and '{}'",
+            a.type_name(),
+            b.type_name()
+        ))),
+    }
+}
+
+pub(crate) fn compare(vm: &mut Vm<'_>, op: CmpOp, a: &Value, b: &Value) -> PyResult<bool> {
+    Ok(match op {
+        CmpOp::Eq => eq(a, b),
+        CmpOp::Ne => !eq(a, b),
+        CmpOp::Lt => order(vm, a, b, "<")? == Ordering::Less,
+        CmpOp::Le => order(vm, a, b, "<=")? != Ordering::Greater,
+        CmpOp::Gt => order(vm, a, b, ">")? == Ordering::Greater,
+        CmpOp::Ge => order(vm, a, b, ">=")? != Ordering::Less,
+        _ => unreachable!("is/in are handled by the VM"),
+    })
+}
+
+/// `needle in haystack`.
+pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyResult<bool> {
+    match haystack {
+        Value::Str(s) => match needle {
+            Value::Str(n) => Ok(s.contains(&**n)),
+            other => {
+                Err(vm.type_error(&format!("'in <string>' requires string as left operand, not {}", other.type_name())))
+            }
+        },
+        Value::Dict(d) => {
+            let k = vm.key(needle)?;
+            Ok(d.borrow().get(&k).is_some())
+        }
+        Value::Range(a, b, c) => Ok(int(needle).is_some_and(|n| {
+            let in_span = if *c > 0 { *a <= n && n < *b } else { *b < n && n <= *a };
+            in_span && (n - a) % c == 0
+        })),
+        Value::List(_) | Value::Tuple(_) => Ok(vm.collect(haystack)?.iter().any(|x| eq(x, needle))),
+        other => Err(vm.type_error(&format!("argument of type '{}' is not iterable", other.type_name()))),
+    }
+}
+
+/// A Python index into a sequence of `len`: negative counts from the end.
+fn index(vm: &Vm<'_>, key: &Value, len: usize, what: &str) -> PyResult<usize> {
+    let Some(i) = int(key) else {
+        return Err(vm.type_error(&format!("{what} indices must be integers or slices, not {}", key.type_name())));
+    };
+    let j = if i < 0 { i + len as i64 } else { i };
+    if j < 0 || j >= len as i64 {
+        return Err(vm.rt.error("IndexError", &format!("{what} index out of range")));
+    }
+    Ok(j as usize)
+}
+
+/// The indices a slice selects from a sequence of `len`.
+fn slice_indices(vm: &Vm<'_>, s: &[Value; 3], len: usize) -> PyResult<Vec<usize>> {
+    let get = |v: &Value| -> PyResult<Option<i64>> {
+        match v {
+            Value::None => Ok(None),
+            other => int(other).map(Some).ok_or_else(|| vm.type_error("slice indices must be integers or None")),
+        }
+    };
+    let step = get(&s[2])?.unwrap_or(1);
+    if step == 0 {
+        return Err(vm.rt.error("ValueError", "slice step cannot be zero"));
+    }
+    let len = len as i64;
+    let clamp = |i: i64, lo: i64, hi: i64| if i < 0 { (i + len).max(lo) } else { i.min(hi) };
+    let (start, stop) = if step > 0 {
+        (get(&s[0])?.map_or(0, |i| clamp(i, 0, len)), get(&s[1])?.map_or(len, |i| clamp(i, 0, len)))
+    } else {
+        (get(&s[0])?.map_or(len - 1, |i| clamp(i, -1, len - 1)), get(&s[1])?.map_or(-1, |i| clamp(i, -1, len - 1)))
+    };
+    let n = range_len(start, stop, step);
+    Ok((0..n).map(|k| (start + k * step) as usize).collect())
+}
+
+pub(crate) fn subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<Value> {
+    match (obj, key) {
+        (Value::Dict(d), _) => {
+            let k = vm.key(key)?;
+            let found = d.borrow().get(&k);
+            match found {
+                Some(v) => Ok(v),
+                None => {
+                    let class = vm.rt.exc_class("KeyError");
+                    Err(Exc::new(vm.rt.new_exc(&class, vec![key.clone()])))
+                }
+            }
+        }
+        (Value::List(l), Value::Slice(s)) => {
+            let items = l.borrow();
+            let idx = slice_indices(vm, s, items.len())?;
+            Ok(Value::list(idx.into_iter().map(|i| items[i].clone()).collect()))
+        }
+        (Value::Tuple(t), Value::Slice(s)) => {
+            let idx = slice_indices(vm, s, t.len())?;
+            Ok(Value::tuple(idx.into_iter().map(|i| t[i].clone()).collect()))
+        }
+        (Value::Str(st), Value::Slice(s)) => {
+            let chars: Vec<char> = st.chars().collect();
+            let idx = slice_indices(vm, s, chars.len())?;
+            Ok(Value::Str(idx.into_iter().map(|i| chars[i]).collect::<String>().into()))
+        }
+        (Value::List(l), _) => {
+            let items = l.borrow();
+            let i = index(vm, key, items.len(), "list")?;
+            Ok(items[i].clone())
+        }
+        (Value::Tuple(t), _) => {
+            let i = index(vm, key, t.len(), "tuple")?;
+            Ok(t[i].clone())
+        }
+        (Value::Str(s), _) => {
+            let n = s.chars().count();
+            let i = index(vm, key, n, "string")?;
+            Ok(Value::Str(s.chars().nth(i).map(String::from).unwrap_or_default().into()))
+        }
+        (Value::Bytes(b), _) => {
+            let i = index(vm, key, b.len(), "index")?;
+            Ok(Value::Int(b[i] as i64))
+        }
+        (Value::Range(a, b, c), _) => {
+            let i = index(vm, key, range_len(*a, *b, *c) as usize, "range object")?;
+            Ok(Value::Int(a + i as i64 * c))
+        }
+        _ => Err(vm.type_error(&format!("'{}' object is not subscriptable", obj.type_name()))),
+    }
+}
+
+pub(crate) fn store_subscr(vm: &mut Vm<'_>, obj: &Value, key: Value, v: Value) -> PyResult<()> {
+    match obj {
+        Value::Dict(d) => {
+            let k = vm.key(&key)?;
+            d.borrow_mut().insert(k, key, v);
+            Ok(())
+        }
+        Value::List(l) => {
+            let len = l.borrow().len();
+            let i = index(vm, &key, len, "list assignment")?;
+            l.borrow_mut()[i] = v;
+            Ok(())
+        }
+        _ => Err(vm.type_error(&format!("'{}' object does not support item assignment", obj.type_name()))),
+    }
+}
+
+pub(crate) fn del_subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<()> {
+    match obj {
+        Value::Dict(d) => {
+            let k = vm.key(key)?;
+            if d.borrow_mut().remove(&k).is_none() {
+                let class = vm.rt.exc_class("KeyError");
+                return Err(Exc::new(vm.rt.new_exc(&class, vec![key.clone()])));
+            }
+            Ok(())
+        }
+        Value::List(l) => {
+            let len = l.borrow().len();
+            let i = index(vm, key, len, "list assignment")?;
+            l.borrow_mut().remove(i);
+            Ok(())
+        }
+        _ => Err(vm.type_error(&format!("'{}' object does not support item deletion", obj.type_name()))),
+    }
+}

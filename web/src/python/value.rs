@@ -1,0 +1,453 @@
+//! Python values. Everything lives behind `Rc` (a simulation is one Rust
+//! thread; Python threads are simulated), mutable containers behind
+//! `RefCell`. Identity (`is`, hashing of instances) is the `Rc` pointer.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::code::Code;
+
+/// A cell: a variable shared between a function and the functions nested in it.
+pub(crate) type CellRef = Rc<RefCell<Value>>;
+
+/// A Python value.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Value {
+    #[default]
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    Bytes(Rc<[u8]>),
+    List(Rc<RefCell<Vec<Value>>>),
+    Tuple(Rc<[Value]>),
+    Dict(Rc<RefCell<Dict>>),
+    /// `range(start, stop, step)`.
+    Range(i64, i64, i64),
+    /// `slice(start, stop, step)`.
+    Slice(Rc<[Value; 3]>),
+    Func(Rc<Function>),
+    /// A built-in function or a method of a built-in object (`this`).
+    Builtin(Rc<Builtin>),
+    Class(Rc<Class>),
+    Instance(Rc<Instance>),
+    /// A function bound to its instance.
+    Method(Rc<(Value, Rc<Function>)>),
+    Module(Rc<Module>),
+    Iter(Rc<RefCell<Iter>>),
+    /// A built-in type used as a value: `int`, `str`, `list`, ...
+    Type(TypeId),
+    /// `super()`: the class whose base to search, and the instance.
+    Super(Rc<(Rc<Class>, Value)>),
+    /// An object of the `threading`/`twine` modules.
+    Native(Rc<Native>),
+}
+
+/// The built-in types that can be named (`isinstance(x, int)`, `int("3")`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TypeId {
+    Int,
+    Float,
+    Str,
+    Bool,
+    List,
+    Tuple,
+    Dict,
+    Bytes,
+    NoneType,
+    Object,
+}
+
+impl TypeId {
+    pub fn name(self) -> &'static str {
+        match self {
+            TypeId::Int => "int",
+            TypeId::Float => "float",
+            TypeId::Str => "str",
+            TypeId::Bool => "bool",
+            TypeId::List => "list",
+            TypeId::Tuple => "tuple",
+            TypeId::Dict => "dict",
+            TypeId::Bytes => "bytes",
+            TypeId::NoneType => "NoneType",
+            TypeId::Object => "object",
+        }
+    }
+}
+
+/// A built-in callable: its name, and the object it is a method of.
+#[derive(Debug)]
+pub(crate) struct Builtin {
+    pub name: &'static str,
+    pub this: Option<Value>,
+}
+
+/// A user-defined function (or lambda, or comprehension body).
+#[derive(Debug)]
+pub(crate) struct Function {
+    pub code: Rc<Code>,
+    pub globals: Rc<Globals>,
+    pub defaults: Vec<Value>,
+    pub kwdefaults: Vec<(Rc<str>, Value)>,
+    pub closure: Vec<CellRef>,
+    /// The class whose body defined it, for `super()`.
+    pub owner: RefCell<Option<Rc<Class>>>,
+}
+
+/// A module's variables: what every thread shares.
+#[derive(Debug, Default)]
+pub(crate) struct Globals {
+    pub vars: RefCell<HashMap<Rc<str>, Value>>,
+}
+
+/// A class: single inheritance; attributes in a map.
+#[derive(Debug)]
+pub(crate) struct Class {
+    pub name: Rc<str>,
+    pub base: Option<Rc<Class>>,
+    pub attrs: RefCell<HashMap<Rc<str>, Value>>,
+}
+
+impl Class {
+    pub fn new(name: &str, base: Option<Rc<Class>>) -> Rc<Class> {
+        Rc::new(Class { name: name.into(), base, attrs: RefCell::default() })
+    }
+
+    /// Looks `name` up along the base chain.
+    pub fn lookup(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.attrs.borrow().get(name) {
+            return Some(v.clone());
+        }
+        self.base.as_ref().and_then(|b| b.lookup(name))
+    }
+
+    /// Whether `self` is `other` or derives from it.
+    pub fn is_subclass(self: &Rc<Class>, other: &Rc<Class>) -> bool {
+        let mut c = Some(Rc::clone(self));
+        while let Some(class) = c {
+            if Rc::ptr_eq(&class, other) {
+                return true;
+            }
+            c = class.base.clone();
+        }
+        false
+    }
+}
+
+/// An instance of a user class (exceptions included).
+#[derive(Debug)]
+pub(crate) struct Instance {
+    pub class: Rc<Class>,
+    /// Attributes in assignment order.
+    pub attrs: RefCell<Vec<(Rc<str>, Value)>>,
+}
+
+impl Instance {
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.attrs.borrow().iter().find(|(k, _)| &**k == name).map(|(_, v)| v.clone())
+    }
+
+    pub fn set(&self, name: &str, value: Value) {
+        let mut attrs = self.attrs.borrow_mut();
+        match attrs.iter_mut().find(|(k, _)| &**k == name) {
+            Some(slot) => slot.1 = value,
+            None => attrs.push((name.into(), value)),
+        }
+    }
+}
+
+/// A module object (`import random`).
+#[derive(Debug)]
+pub(crate) struct Module {
+    pub name: &'static str,
+    pub attrs: HashMap<&'static str, Value>,
+}
+
+/// Iterator state. Lists and strings are walked by index (as CPython does);
+/// other iterables are snapshotted into `Items` when iteration starts.
+#[derive(Debug)]
+pub(crate) enum Iter {
+    Seq(Value, usize),
+    Range { next: i64, stop: i64, step: i64 },
+    Items(Vec<Value>, usize),
+}
+
+/// Objects of the `threading` module and friends, mapped onto the engine.
+#[derive(Debug)]
+pub(crate) enum Native {
+    /// A lock: the engine lock's index. `RLock`s count their owner's holds.
+    Lock { lock: u32, reentrant: bool, owner: Cell<Option<u32>>, depth: Cell<u32> },
+    /// An event: set or not, and the engine lock its waiters queue on (held by nobody while clear).
+    Event { set: Cell<bool>, lock: u32 },
+    /// A thread; `done` is the engine lock its thread holds until it ends.
+    Thread(Rc<ThreadObj>),
+    /// `twisted.internet.reactor`.
+    Reactor,
+    /// What `reactor.callLater` returns.
+    DelayedCall(twine_core::reactor::DelayedCall),
+    /// A real twine-core Deferred carrying Python values.
+    Deferred(twine_core::defer::Deferred<Value>),
+    /// What an errback receives: the exception.
+    Failure(Value),
+    /// `task.LoopingCall(f, *args)`: the core LoopingCall once started.
+    LoopingCall { f: Value, args: Vec<Value>, lc: Looping },
+    /// A connection's transport.
+    Transport(TransportRef),
+}
+
+/// A core transport (which has no `Debug`).
+#[derive(Clone)]
+pub(crate) struct TransportRef(pub twine_core::protocol::Transport);
+
+impl std::fmt::Debug for TransportRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Transport")
+    }
+}
+
+/// A started `LoopingCall` (core's has no `Debug`).
+#[derive(Default)]
+pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>);
+
+impl std::ops::Deref for Looping {
+    type Target = RefCell<Option<twine_core::task::LoopingCall>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Looping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoopingCall")
+    }
+}
+
+/// A `threading.Thread`.
+#[derive(Debug)]
+pub(crate) struct ThreadObj {
+    pub name: RefCell<Rc<str>>,
+    pub target: Value,
+    pub args: Vec<Value>,
+    pub kwargs: Vec<(Rc<str>, Value)>,
+    pub started: Cell<bool>,
+    pub done: Cell<bool>,
+    /// The engine lock held while it runs; joiners queue on it.
+    pub done_lock: Cell<Option<u32>>,
+}
+
+/// A hashable key: equal values give equal keys (`1`, `1.0` and `True` alike).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    None,
+    Int(i64),
+    Float(u64),
+    Str(Rc<str>),
+    Bytes(Rc<[u8]>),
+    Tuple(Vec<Key>),
+    Id(usize),
+}
+
+/// A dict: insertion-ordered entries, indexed by key.
+#[derive(Debug, Default)]
+pub(crate) struct Dict {
+    entries: Vec<Option<(Value, Value)>>,
+    index: HashMap<Key, usize>,
+}
+
+impl Dict {
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn get(&self, key: &Key) -> Option<Value> {
+        self.index.get(key).and_then(|&i| self.entries[i].as_ref()).map(|(_, v)| v.clone())
+    }
+
+    pub fn insert(&mut self, key: Key, k: Value, v: Value) {
+        match self.index.get(&key) {
+            Some(&i) => {
+                if let Some(entry) = self.entries[i].as_mut() {
+                    entry.1 = v;
+                }
+            }
+            None => {
+                self.index.insert(key, self.entries.len());
+                self.entries.push(Some((k, v)));
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &Key) -> Option<Value> {
+        let i = self.index.remove(key)?;
+        let out = self.entries[i].take().map(|(_, v)| v);
+        if self.entries.len() > 32 && self.index.len() * 2 < self.entries.len() {
+            self.compact();
+        }
+        out
+    }
+
+    fn compact(&mut self) {
+        let entries: Vec<_> = self.entries.drain(..).flatten().collect();
+        self.index.clear();
+        for (k, v) in entries {
+            if let Ok(key) = k.key() {
+                self.index.insert(key, self.entries.len());
+                self.entries.push(Some((k, v)));
+            }
+        }
+    }
+
+    pub fn items(&self) -> impl Iterator<Item = &(Value, Value)> {
+        self.entries.iter().flatten()
+    }
+}
+
+impl Value {
+    pub fn str(s: &str) -> Value {
+        Value::Str(s.into())
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(RefCell::new(items)))
+    }
+
+    pub fn tuple(items: Vec<Value>) -> Value {
+        Value::Tuple(items.into())
+    }
+
+    pub fn dict(d: Dict) -> Value {
+        Value::Dict(Rc::new(RefCell::new(d)))
+    }
+
+    pub fn builtin(name: &'static str, this: Option<Value>) -> Value {
+        Value::Builtin(Rc::new(Builtin { name, this }))
+    }
+
+    /// The type's name, as error messages show it.
+    pub fn type_name(&self) -> Rc<str> {
+        let name = match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "str",
+            Value::Bytes(_) => "bytes",
+            Value::List(_) => "list",
+            Value::Tuple(_) => "tuple",
+            Value::Dict(_) => "dict",
+            Value::Range(..) => "range",
+            Value::Slice(_) => "slice",
+            Value::Func(_) => "function",
+            Value::Builtin(_) => "builtin_function_or_method",
+            Value::Class(_) | Value::Type(_) => "type",
+            Value::Instance(i) => return Rc::clone(&i.class.name),
+            Value::Method(_) => "method",
+            Value::Module(_) => "module",
+            Value::Iter(_) => "iterator",
+            Value::Super(_) => "super",
+            Value::Native(n) => match &**n {
+                Native::Lock { reentrant: false, .. } => "lock",
+                Native::Lock { .. } => "RLock",
+                Native::Event { .. } => "Event",
+                Native::Thread(_) => "Thread",
+                Native::Reactor => "EventLoop",
+                Native::DelayedCall(_) => "DelayedCall",
+                Native::Deferred(_) => "Deferred",
+                Native::Failure(_) => "Failure",
+                Native::LoopingCall { .. } => "LoopingCall",
+                Native::Transport(_) => "Transport",
+            },
+        };
+        name.into()
+    }
+
+    /// Truthiness, as `bool(x)`.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
+            Value::List(l) => !l.borrow().is_empty(),
+            Value::Tuple(t) => !t.is_empty(),
+            Value::Dict(d) => d.borrow().len() > 0,
+            Value::Range(start, stop, step) => range_len(*start, *stop, *step) > 0,
+            _ => true,
+        }
+    }
+
+    /// The hash key, or the type's name when it is unhashable.
+    pub fn key(&self) -> Result<Key, Rc<str>> {
+        Ok(match self {
+            Value::None => Key::None,
+            Value::Bool(b) => Key::Int(*b as i64),
+            Value::Int(i) => Key::Int(*i),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Key::Int(*f as i64),
+            Value::Float(f) => Key::Float(f.to_bits()),
+            Value::Str(s) => Key::Str(Rc::clone(s)),
+            Value::Bytes(b) => Key::Bytes(Rc::clone(b)),
+            Value::Tuple(t) => Key::Tuple(t.iter().map(Value::key).collect::<Result<_, _>>()?),
+            Value::List(_) | Value::Dict(_) | Value::Slice(_) => return Err(self.type_name()),
+            other => Key::Id(other.identity()),
+        })
+    }
+
+    /// An address standing for the object's identity.
+    pub fn identity(&self) -> usize {
+        match self {
+            Value::List(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Dict(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Func(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Builtin(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Class(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Instance(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Method(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Module(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Iter(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Native(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Tuple(r) => r.as_ptr() as usize,
+            Value::Str(r) => r.as_ptr() as usize,
+            Value::Type(t) => *t as usize + 1,
+            Value::None => 0,
+            Value::Bool(b) => 2 + *b as usize,
+            _ => 4,
+        }
+    }
+
+    /// `a is b`.
+    pub fn is(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::None, Value::None) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b && (-5..=256).contains(a),
+            (Value::Type(a), Value::Type(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => Rc::ptr_eq(a, b) || (a.len() <= 1 && a == b),
+            (Value::Tuple(a), Value::Tuple(b)) => Rc::ptr_eq(a, b) || (a.is_empty() && b.is_empty()),
+            (Value::Method(a), Value::Method(b)) => Rc::ptr_eq(a, b),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b) && a.identity() == b.identity(),
+        }
+    }
+
+    /// The instance's class, for user objects and exceptions.
+    pub fn class(&self) -> Option<&Rc<Class>> {
+        match self {
+            Value::Instance(i) => Some(&i.class),
+            _ => None,
+        }
+    }
+}
+
+/// The number of values in `range(start, stop, step)`.
+pub(crate) fn range_len(start: i64, stop: i64, step: i64) -> i64 {
+    if step > 0 && start < stop {
+        (stop - start - 1) / step + 1
+    } else if step < 0 && start > stop {
+        (start - stop - 1) / (-step) + 1
+    } else {
+        0
+    }
+}

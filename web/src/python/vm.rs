@@ -1,0 +1,1392 @@
+//! The VM: an explicit frame stack per simulated thread, so a thread stops
+//! before any instruction (for virtual time, the GIL, a lock) and resumes
+//! later. Python-to-Python calls push a frame; no Rust recursion. Built-ins
+//! that call back into Python (`sorted(key=...)`) run a nested loop on a
+//! separate frame stack, which may not wait.
+//!
+//! Cost: each instruction costs [`INSTR_NS`](super::INSTR_NS) of CPU,
+//! accumulated and handed to the engine in batches (see `run`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::builtins;
+use super::code::{CmpOp, Code, CodeKind, Instr, UnOp};
+use super::errors::Exc;
+use super::format;
+use super::ops;
+use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Native, ThreadObj, Value};
+use super::{Runtime, BATCH_NS, INSTR_NS};
+use crate::engine::interp::{Halt, Work};
+use crate::engine::shared::Shared;
+use crate::program::Seq;
+
+pub(crate) type PyResult<T> = Result<T, Exc>;
+
+/// What returning from a frame does.
+#[derive(Debug)]
+pub(crate) enum Ret {
+    Normal,
+    /// `__init__`: the call's value is the instance.
+    Init(Value),
+    /// A class body: the namespace becomes the class.
+    Class(Option<Rc<Class>>),
+}
+
+#[derive(Debug)]
+pub(crate) struct Handler {
+    target: usize,
+    depth: usize,
+    excs: usize,
+}
+
+/// A class body's namespace.
+pub(crate) type Namespace = Rc<RefCell<HashMap<Rc<str>, Value>>>;
+
+/// One activation of a code object.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    pub code: Rc<Code>,
+    pub func: Option<Rc<Function>>,
+    pub pc: usize,
+    pub stack: Vec<Value>,
+    pub locals: Vec<Option<Value>>,
+    pub cells: Vec<CellRef>,
+    pub globals: Rc<Globals>,
+    pub ns: Option<Namespace>,
+    pub handlers: Vec<Handler>,
+    /// Exceptions being handled (`raise` alone re-raises the last).
+    pub excs: Vec<Value>,
+    pub ret: Ret,
+}
+
+impl Frame {
+    pub fn new(code: Rc<Code>, globals: Rc<Globals>, func: Option<Rc<Function>>) -> Frame {
+        let n = code.varnames.len();
+        Frame {
+            code,
+            func,
+            pc: 0,
+            stack: Vec::with_capacity(8),
+            locals: vec![None; n],
+            cells: Vec::new(),
+            globals,
+            ns: None,
+            handlers: Vec::new(),
+            excs: Vec::new(),
+            ret: Ret::Normal,
+        }
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().unwrap_or_default()
+    }
+
+    fn top(&self) -> &Value {
+        self.stack.last().unwrap_or(&Value::None)
+    }
+}
+
+/// What a thread does once it is woken.
+#[derive(Debug)]
+pub(crate) enum AfterWake {
+    /// It was handed this engine lock only to learn it was released (join, Event.wait): pass it on.
+    Release(u32),
+}
+
+/// A Python thread's execution state.
+#[derive(Debug)]
+pub(crate) struct Task {
+    /// A callback (a Deferred link, a timer, a pool job): its result is
+    /// kept in `result` rather than reported.
+    pub callback: bool,
+    pub result: Option<Result<Value, Exc>>,
+    pub frames: Vec<Frame>,
+    pub pending: u64,
+    pub thread: Option<Rc<ThreadObj>>,
+    pub after_wake: Option<AfterWake>,
+    /// Text printed with `end=` other than a newline, waiting for one.
+    pub partial: String,
+}
+
+impl Task {
+    pub fn new(frame: Frame, thread: Option<Rc<ThreadObj>>) -> Task {
+        Task {
+            callback: false,
+            result: None,
+            frames: vec![frame],
+            pending: 0,
+            thread,
+            after_wake: None,
+            partial: String::new(),
+        }
+    }
+
+    /// A task for a callback's call.
+    pub fn callback(frame: Frame) -> Task {
+        Task { callback: true, ..Task::new(frame, None) }
+    }
+}
+
+/// What a built-in asks of the VM besides its value.
+pub(crate) enum Out {
+    Value(Value),
+    /// Push the value, then hand the engine this halt.
+    Halt(Value, Halt),
+    /// Push a frame (a Python function the built-in calls as its result).
+    Frame(Frame),
+}
+
+enum Flow {
+    Next,
+    Return(Value),
+    Halt(Halt),
+}
+
+/// The VM's view of the world while a thread runs.
+pub(crate) struct Vm<'a> {
+    pub sh: &'a Rc<Shared>,
+    pub rt: &'a Rc<Runtime>,
+    pub tid: u32,
+    /// Nested loops run for built-ins: they cannot wait.
+    pub nested: u32,
+    pub pending: u64,
+    pub partial: &'a mut String,
+    pub after_wake: Option<AfterWake>,
+    /// `reactor.run()` was called: the main program pauses until the reactor stops.
+    pub reactor_run: bool,
+}
+
+impl<'a> Vm<'a> {
+    /// A VM for calls made from Rust (a reactor callback).
+    pub fn new(sh: &'a Rc<Shared>, rt: &'a Rc<Runtime>, tid: u32, partial: &'a mut String) -> Vm<'a> {
+        Vm { sh, rt, tid, nested: 0, pending: 0, partial, after_wake: None, reactor_run: false }
+    }
+}
+
+/// Runs thread `tid`'s task until it needs virtual time or ends.
+pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) -> Halt {
+    if let Some(AfterWake::Release(lock)) = task.after_wake.take() {
+        sh.release_lock(lock, tid);
+    }
+    if rt.failed() {
+        task.frames.clear();
+    }
+    if task.frames.is_empty() && task.result.is_some() {
+        // A callback that ended; its last CPU batch has been charged.
+        return Halt::Done;
+    }
+    let mut frames = std::mem::take(&mut task.frames);
+    rt.active.set(rt.active.get() + 1);
+    let mut vm = Vm::new(sh, rt, tid, &mut task.partial);
+    vm.pending = task.pending;
+    let result = if frames.is_empty() { Ok(Exit::Returned(Value::None)) } else { vm.run_frames(&mut frames, 0) };
+    rt.active.set(rt.active.get() - 1);
+    let pending = std::mem::take(&mut vm.pending);
+    let after_wake = vm.after_wake.take();
+    if vm.reactor_run {
+        let mut rest = Task::new(Frame::new(Rc::clone(&frames[0].code), Rc::clone(&rt.globals), None), None);
+        rest.frames = frames;
+        *rt.after_run.borrow_mut() = Some(rest);
+        task.pending = 0;
+        return if pending > 0 { Halt::Work(Work::Py { ns: pending, yield_gil: false }) } else { Halt::Done };
+    }
+    if task.callback {
+        match result {
+            Ok(Exit::Halt(halt)) => {
+                task.frames = frames;
+                task.pending = pending;
+                task.after_wake = after_wake;
+                return halt;
+            }
+            Ok(Exit::Returned(v)) => task.result = Some(Ok(v)),
+            Err(e) => task.result = Some(Err(e)),
+        }
+        let ended = std::mem::take(vm.partial);
+        if !ended.is_empty() {
+            sh.say(tid, ended.clone());
+        }
+        task.frames.clear();
+        return if pending > 0 { Halt::Work(Work::Py { ns: pending, yield_gil: false }) } else { Halt::Done };
+    }
+    match result {
+        Ok(Exit::Halt(halt)) => {
+            task.frames = frames;
+            // The call that halted is charged with the next batch.
+            task.pending = pending;
+            task.after_wake = after_wake;
+            halt
+        }
+        Ok(Exit::Returned(_)) | Err(_) if pending > 0 => {
+            // Charge the last instructions before the thread ends.
+            if let Err(exc) = result {
+                vm.report(exc, task.thread.as_ref());
+            }
+            task.pending = 0;
+            Halt::Work(Work::Py { ns: pending, yield_gil: false })
+        }
+        Ok(Exit::Returned(_)) => {
+            vm.end_thread(task.thread.as_ref());
+            Halt::Done
+        }
+        Err(exc) => {
+            vm.report(exc, task.thread.as_ref());
+            vm.end_thread(task.thread.as_ref());
+            Halt::Done
+        }
+    }
+}
+
+enum Exit {
+    Returned(Value),
+    Halt(Halt),
+}
+
+impl Vm<'_> {
+    fn end_thread(&mut self, thread: Option<&Rc<ThreadObj>>) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(self.partial);
+            self.sh.say(self.tid, line);
+        }
+        if let Some(t) = thread {
+            t.done.set(true);
+            if let Some(lock) = t.done_lock.get() {
+                self.sh.release_lock(lock, self.tid);
+            }
+        }
+    }
+
+    /// An exception nobody caught: the main program fails; a thread prints it, as CPython's threading does.
+    fn report(&mut self, exc: Exc, thread: Option<&Rc<ThreadObj>>) {
+        let text = self.exc_text(&exc.value);
+        match thread {
+            None => self.rt.fail(exc.located(&text)),
+            Some(t) => {
+                let name = t.name.borrow().clone();
+                self.sh.say(self.tid, format!("Exception in thread {name}:"));
+                for line in exc.traceback(&text) {
+                    self.sh.say(self.tid, line);
+                }
+            }
+        }
+    }
+
+    /// `ValueError: message`.
+    pub fn exc_text(&mut self, v: &Value) -> String {
+        let name = v.type_name();
+        let msg = self.str_of(v).unwrap_or_default();
+        if msg.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}: {msg}")
+        }
+    }
+
+    fn run_frames(&mut self, frames: &mut Vec<Frame>, base: usize) -> PyResult<Exit> {
+        loop {
+            let Some(f) = frames.last_mut() else { return Ok(Exit::Returned(Value::None)) };
+            let instr = f.code.instrs[f.pc];
+            if self.nested == 0 {
+                if let Some(yield_gil) = self.batch_ends(f, instr) {
+                    let ns = std::mem::take(&mut self.pending);
+                    return Ok(Exit::Halt(Halt::Work(Work::Py { ns, yield_gil })));
+                }
+            }
+            f.pc += 1;
+            self.pending += INSTR_NS;
+            if self.rt.count_instruction() {
+                let exc = self.rt.budget_exceeded();
+                self.rt.fail(self.locate(frames, &exc));
+                return Err(Exc::new(Value::None));
+            }
+            let flow = self.exec(frames, instr);
+            self.pending += self.rt.nested_pending.take();
+            match flow {
+                Ok(Flow::Next) => {}
+                Ok(Flow::Return(v)) => {
+                    let Some(done) = frames.pop() else { return Ok(Exit::Returned(v)) };
+                    let v = match done.ret {
+                        Ret::Normal => v,
+                        Ret::Init(this) => {
+                            if !matches!(v, Value::None) {
+                                let e = self.rt.error("TypeError", "__init__() should return None");
+                                self.unwind(frames, base, e)?;
+                                continue;
+                            }
+                            this
+                        }
+                        Ret::Class(base_class) => {
+                            let ns = done.ns.map(|ns| std::mem::take(&mut *ns.borrow_mut())).unwrap_or_default();
+                            let class = Rc::new(Class {
+                                name: Rc::clone(&done.code.name),
+                                base: base_class,
+                                attrs: RefCell::new(ns),
+                            });
+                            for v in class.attrs.borrow().values() {
+                                if let Value::Func(func) = v {
+                                    *func.owner.borrow_mut() = Some(Rc::clone(&class));
+                                }
+                            }
+                            Value::Class(class)
+                        }
+                    };
+                    if frames.len() == base {
+                        return Ok(Exit::Returned(v));
+                    }
+                    if let Some(caller) = frames.last_mut() {
+                        caller.stack.push(v);
+                    }
+                }
+                Ok(Flow::Halt(h)) => return Ok(Exit::Halt(h)),
+                Err(exc) => {
+                    if self.rt.failed() {
+                        return Err(exc);
+                    }
+                    self.unwind(frames, base, exc)?;
+                }
+            }
+        }
+    }
+
+    /// Whether the batch of CPU ends before `instr` (and whether the GIL
+    /// may switch there). It ends before state other threads can see,
+    /// so the access happens at the right virtual time, and at eval-breaker
+    /// points (calls, backward jumps): for a GIL drop request, or when the
+    /// batch is long enough.
+    fn batch_ends(&self, f: &Frame, instr: Instr) -> Option<bool> {
+        match instr {
+            Instr::Call(_) | Instr::CallKw(..) | Instr::CallEx(_) | Instr::Loop(_) => {
+                if self.sh.gil_drop.get() {
+                    return Some(true);
+                }
+                let callee = match instr {
+                    Instr::Call(n) | Instr::CallKw(n, _) => f.stack.len().checked_sub(n as usize + 1),
+                    Instr::CallEx(kw) => f.stack.len().checked_sub(2 + kw as usize),
+                    _ => None,
+                };
+                let touches = callee.and_then(|i| f.stack.get(i)).is_some_and(builtins::touches_world);
+                (self.pending >= BATCH_NS || (touches && self.pending > 0)).then_some(false)
+            }
+            _ if self.pending == 0 || !self.rt.threaded.get() => None,
+            Instr::LoadGlobal(n) | Instr::StoreGlobal(n) => {
+                let vars = f.globals.vars.borrow();
+                let shared = match vars.get(&f.code.names[n as usize]) {
+                    Some(Value::Func(_) | Value::Class(_) | Value::Module(_) | Value::Builtin(_)) => false,
+                    Some(_) => true,
+                    None => matches!(instr, Instr::StoreGlobal(_)),
+                };
+                shared.then_some(false)
+            }
+            Instr::LoadAttr(_) | Instr::StoreAttr(_) => matches!(f.top(), Value::Instance(_)).then_some(false),
+            Instr::WithEnter | Instr::WithExit => Some(false),
+            _ => None,
+        }
+    }
+
+    fn locate(&self, frames: &[Frame], message: &str) -> String {
+        match frames.last() {
+            Some(f) => {
+                let (line, col) = f.code.span(f.pc.saturating_sub(1));
+                format!("{}:{line}:{col}: {message}", f.code.file)
+            }
+            None => message.to_owned(),
+        }
+    }
+
+    /// Finds a handler for `exc`, popping frames down to `base`.
+    fn unwind(&mut self, frames: &mut Vec<Frame>, base: usize, mut exc: Exc) -> PyResult<()> {
+        loop {
+            let Some(f) = frames.last_mut() else { return Err(exc) };
+            if let Some(h) = f.handlers.pop() {
+                f.stack.truncate(h.depth);
+                f.excs.truncate(h.excs);
+                f.excs.push(exc.value.clone());
+                f.stack.push(exc.value);
+                f.pc = h.target;
+                return Ok(());
+            }
+            let (line, col) = f.code.span(f.pc.saturating_sub(1));
+            exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+            frames.pop();
+            if frames.len() <= base {
+                return Err(exc);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // One instruction
+    // ------------------------------------------------------------------
+
+    fn exec(&mut self, frames: &mut Vec<Frame>, instr: Instr) -> PyResult<Flow> {
+        let f = frames.last_mut().expect("a frame runs");
+        match instr {
+            Instr::Const(i) => {
+                let v = f.code.consts[i as usize].clone();
+                f.stack.push(v);
+            }
+            Instr::Pop => {
+                f.pop();
+            }
+            Instr::Dup => {
+                let v = f.top().clone();
+                f.stack.push(v);
+            }
+            Instr::Rot2 => {
+                let n = f.stack.len();
+                f.stack.swap(n - 1, n - 2);
+            }
+            Instr::Rot3 => {
+                let v = f.pop();
+                let n = f.stack.len();
+                f.stack.insert(n - 2, v);
+            }
+            Instr::LoadFast(i) => match &f.locals[i as usize] {
+                Some(v) => {
+                    let v = v.clone();
+                    f.stack.push(v);
+                }
+                None => {
+                    let name = &f.code.varnames[i as usize];
+                    return Err(self.rt.error(
+                        "UnboundLocalError",
+                        &format!("cannot access local variable '{name}' where it is not associated with a value"),
+                    ));
+                }
+            },
+            Instr::StoreFast(i) => {
+                let v = f.pop();
+                f.locals[i as usize] = Some(v);
+            }
+            Instr::LoadDeref(i) => {
+                let v = f.cells[i as usize].borrow().clone();
+                f.stack.push(v);
+            }
+            Instr::StoreDeref(i) => {
+                let v = f.pop();
+                *f.cells[i as usize].borrow_mut() = v;
+            }
+            Instr::LoadGlobal(n) => {
+                let name = &f.code.names[n as usize];
+                let v = f.globals.vars.borrow().get(name).cloned();
+                let v = match v {
+                    Some(v) => v,
+                    None => self.builtin_name(name)?,
+                };
+                f.stack.push(v);
+            }
+            Instr::StoreGlobal(n) => {
+                let v = f.pop();
+                f.globals.vars.borrow_mut().insert(Rc::clone(&f.code.names[n as usize]), v);
+            }
+            Instr::LoadName(n) => {
+                let name = &f.code.names[n as usize];
+                let local = f.ns.as_ref().and_then(|ns| ns.borrow().get(name).cloned());
+                let v = match local.or_else(|| f.globals.vars.borrow().get(name).cloned()) {
+                    Some(v) => v,
+                    None => self.builtin_name(name)?,
+                };
+                f.stack.push(v);
+            }
+            Instr::StoreName(n) => {
+                let v = f.pop();
+                let name = Rc::clone(&f.code.names[n as usize]);
+                if let Some(ns) = &f.ns {
+                    ns.borrow_mut().insert(name, v);
+                }
+            }
+            Instr::LoadAttr(n) => {
+                let obj = f.pop();
+                let name = Rc::clone(&f.code.names[n as usize]);
+                let v = self.get_attr(&obj, &name)?;
+                frames.last_mut().expect("frame").stack.push(v);
+            }
+            Instr::StoreAttr(n) => {
+                let obj = f.pop();
+                let v = f.pop();
+                let name = Rc::clone(&f.code.names[n as usize]);
+                self.set_attr(&obj, &name, v)?;
+            }
+            Instr::Subscr => {
+                let key = f.pop();
+                let obj = f.pop();
+                let v = ops::subscr(self, &obj, &key)?;
+                frames.last_mut().expect("frame").stack.push(v);
+            }
+            Instr::StoreSubscr => {
+                let key = f.pop();
+                let obj = f.pop();
+                let v = f.pop();
+                ops::store_subscr(self, &obj, key, v)?;
+            }
+            Instr::DelSubscr => {
+                let key = f.pop();
+                let obj = f.pop();
+                ops::del_subscr(self, &obj, &key)?;
+            }
+            Instr::BuildSlice => {
+                let c = f.pop();
+                let b = f.pop();
+                let a = f.pop();
+                f.stack.push(Value::Slice(Rc::new([a, b, c])));
+            }
+            Instr::Binary(op) | Instr::Inplace(op) => {
+                let b = f.pop();
+                let a = f.pop();
+                let inplace = matches!(instr, Instr::Inplace(_));
+                let v = ops::binary(self, op, &a, &b, inplace)?;
+                frames.last_mut().expect("frame").stack.push(v);
+            }
+            Instr::Unary(op) => {
+                let a = f.pop();
+                let v = match (op, &a) {
+                    (UnOp::Not, a) => Value::Bool(!a.truthy()),
+                    (UnOp::Neg, Value::Int(i)) => Value::Int(i.checked_neg().ok_or_else(|| self.overflow())?),
+                    (UnOp::Neg, Value::Bool(b)) => Value::Int(-(*b as i64)),
+                    (UnOp::Neg, Value::Float(x)) => Value::Float(-x),
+                    (UnOp::Pos, Value::Int(_) | Value::Float(_)) => a.clone(),
+                    (UnOp::Pos, Value::Bool(b)) => Value::Int(*b as i64),
+                    (UnOp::Invert, Value::Int(i)) => Value::Int(!i),
+                    (UnOp::Invert, Value::Bool(b)) => Value::Int(!(*b as i64)),
+                    _ => {
+                        let sym = match op {
+                            UnOp::Neg => "-",
+                            UnOp::Pos => "+",
+                            _ => "~",
+                        };
+                        return Err(self.type_error(&format!("bad operand type for unary {sym}: '{}'", a.type_name())));
+                    }
+                };
+                f.stack.push(v);
+            }
+            Instr::Compare(op) => {
+                let b = f.pop();
+                let a = f.pop();
+                let v = match op {
+                    CmpOp::Is => a.is(&b),
+                    CmpOp::IsNot => !a.is(&b),
+                    CmpOp::In => ops::contains(self, &b, &a)?,
+                    CmpOp::NotIn => !ops::contains(self, &b, &a)?,
+                    _ => ops::compare(self, op, &a, &b)?,
+                };
+                frames.last_mut().expect("frame").stack.push(Value::Bool(v));
+            }
+            Instr::Jump(t) | Instr::Loop(t) => f.pc = t as usize,
+            Instr::JumpIfFalse(t) => {
+                if !f.pop().truthy() {
+                    f.pc = t as usize;
+                }
+            }
+            Instr::JumpIfTrue(t) => {
+                if f.pop().truthy() {
+                    f.pc = t as usize;
+                }
+            }
+            Instr::JumpIfFalseOrPop(t) => {
+                if !f.top().truthy() {
+                    f.pc = t as usize;
+                } else {
+                    f.pop();
+                }
+            }
+            Instr::JumpIfTrueOrPop(t) => {
+                if f.top().truthy() {
+                    f.pc = t as usize;
+                } else {
+                    f.pop();
+                }
+            }
+            Instr::GetIter => {
+                let v = f.pop();
+                let it = self.iter(&v)?;
+                frames.last_mut().expect("frame").stack.push(it);
+            }
+            Instr::ForIter(t) => {
+                let it = f.top().clone();
+                match self.next(&it)? {
+                    Some(v) => frames.last_mut().expect("frame").stack.push(v),
+                    None => {
+                        let f = frames.last_mut().expect("frame");
+                        f.pop();
+                        f.pc = t as usize;
+                    }
+                }
+            }
+            Instr::BuildList(n) => {
+                let items = f.stack.split_off(f.stack.len() - n as usize);
+                f.stack.push(Value::list(items));
+            }
+            Instr::BuildTuple(n) => {
+                let items = f.stack.split_off(f.stack.len() - n as usize);
+                f.stack.push(Value::tuple(items));
+            }
+            Instr::BuildDict(n) => {
+                let items = f.stack.split_off(f.stack.len() - 2 * n as usize);
+                let mut d = Dict::default();
+                for pair in items.chunks(2) {
+                    let key = self.key(&pair[0])?;
+                    d.insert(key, pair[0].clone(), pair[1].clone());
+                }
+                frames.last_mut().expect("frame").stack.push(Value::dict(d));
+            }
+            Instr::ListAppend(n) => {
+                let v = f.pop();
+                let at = f.stack.len() - 1 - n as usize;
+                if let Value::List(l) = &f.stack[at] {
+                    l.borrow_mut().push(v);
+                }
+            }
+            Instr::DictSet(n) => {
+                let v = f.pop();
+                let k = f.pop();
+                let at = f.stack.len() - 1 - n as usize;
+                let key = self.key(&k)?;
+                let f = frames.last_mut().expect("frame");
+                if let Value::Dict(d) = &f.stack[at] {
+                    d.borrow_mut().insert(key, k, v);
+                }
+            }
+            Instr::UnpackSeq(n) => {
+                let v = f.pop();
+                let items = self.collect(&v)?;
+                if items.len() != n as usize {
+                    let msg = if items.len() > n as usize {
+                        format!("too many values to unpack (expected {n})")
+                    } else {
+                        format!("not enough values to unpack (expected {n}, got {})", items.len())
+                    };
+                    return Err(self.rt.error("ValueError", &msg));
+                }
+                let f = frames.last_mut().expect("frame");
+                f.stack.extend(items.into_iter().rev());
+            }
+            Instr::Call(n) => {
+                let args = f.stack.split_off(f.stack.len() - n as usize);
+                let callee = f.pop();
+                return self.call_flow(frames, callee, args, Vec::new());
+            }
+            Instr::CallKw(n, names) => {
+                let Value::Tuple(names) = f.code.consts[names as usize].clone() else { unreachable!() };
+                let mut args = f.stack.split_off(f.stack.len() - n as usize);
+                let kwvals = args.split_off(args.len() - names.len());
+                let callee = f.pop();
+                let kwargs = names
+                    .iter()
+                    .zip(kwvals)
+                    .map(|(k, v)| (if let Value::Str(s) = k { Rc::clone(s) } else { "".into() }, v))
+                    .collect();
+                return self.call_flow(frames, callee, args, kwargs);
+            }
+            Instr::CallEx(has_kw) => {
+                let kw = if has_kw { f.pop() } else { Value::None };
+                let args = f.pop();
+                let callee = f.pop();
+                let args = self.collect(&args)?;
+                let mut kwargs = Vec::new();
+                if let Value::Dict(d) = kw {
+                    for (k, v) in d.borrow().items() {
+                        let Value::Str(k) = k else { return Err(self.type_error("keywords must be strings")) };
+                        kwargs.push((Rc::clone(k), v.clone()));
+                    }
+                }
+                return self.call_flow(frames, callee, args, kwargs);
+            }
+            Instr::MakeFunction { code, defaults, kwdefaults } => {
+                let Value::Func(template) = &f.code.consts[code as usize] else { unreachable!() };
+                let code = Rc::clone(&template.code);
+                let mut kw = Vec::new();
+                if kwdefaults > 0 {
+                    let names = f.pop();
+                    let vals = f.stack.split_off(f.stack.len() - kwdefaults as usize);
+                    if let Value::Tuple(names) = names {
+                        for (k, v) in names.iter().zip(vals) {
+                            if let Value::Str(k) = k {
+                                kw.push((Rc::clone(k), v));
+                            }
+                        }
+                    }
+                }
+                let defaults = f.stack.split_off(f.stack.len() - defaults as usize);
+                let closure = self.closure_for(f, &code);
+                let func = Function {
+                    code,
+                    globals: Rc::clone(&f.globals),
+                    defaults,
+                    kwdefaults: kw,
+                    closure,
+                    owner: RefCell::new(None),
+                };
+                f.stack.push(Value::Func(Rc::new(func)));
+            }
+            Instr::MakeClass { code, has_base } => {
+                let Value::Func(template) = &f.code.consts[code as usize] else { unreachable!() };
+                let code = Rc::clone(&template.code);
+                let base = if has_base {
+                    match f.pop() {
+                        Value::Class(c) => Some(c),
+                        Value::Type(super::value::TypeId::Object) => None,
+                        other => {
+                            return Err(self.type_error(&format!(
+                            "a class can only derive from a class (got {}): builtin types cannot be subclassed here",
+                            other.type_name()
+                        )))
+                        }
+                    }
+                } else {
+                    None
+                };
+                let closure = self.closure_for(f, &code);
+                let mut frame = Frame::new(code, Rc::clone(&f.globals), None);
+                frame.cells = closure;
+                frame.ns = Some(Rc::default());
+                frame.ret = Ret::Class(base);
+                frames.push(frame);
+            }
+            Instr::Return => {
+                let v = f.pop();
+                return Ok(Flow::Return(v));
+            }
+            Instr::SetupExcept(t) => {
+                let h = Handler { target: t as usize, depth: f.stack.len(), excs: f.excs.len() };
+                f.handlers.push(h);
+            }
+            Instr::PopBlock => {
+                f.handlers.pop();
+            }
+            Instr::PopExcept => {
+                f.excs.pop();
+            }
+            Instr::Raise(kind) => {
+                let exc = match kind {
+                    0 => match frames.iter().rev().find_map(|f| f.excs.last().cloned()) {
+                        Some(e) => e,
+                        None => return Err(self.rt.error("RuntimeError", "No active exception to reraise")),
+                    },
+                    1 => f.pop(),
+                    _ => {
+                        let cause = f.pop();
+                        let e = f.pop();
+                        let e = self.make_exc(e)?;
+                        if let Value::Instance(i) = &e {
+                            i.set("__cause__", cause);
+                        }
+                        e
+                    }
+                };
+                let exc = self.make_exc(exc)?;
+                return Err(Exc::new(exc));
+            }
+            Instr::ExcMatch => {
+                let class = f.pop();
+                let exc = f.top().clone();
+                let ok = self.exc_matches(&exc, &class)?;
+                frames.last_mut().expect("frame").stack.push(Value::Bool(ok));
+            }
+            Instr::Import(n) => {
+                let name = Rc::clone(&f.code.names[n as usize]);
+                let m = self.rt.import(&name)?;
+                frames.last_mut().expect("frame").stack.push(m);
+            }
+            Instr::ImportFrom(n) => {
+                let m = f.pop();
+                let name = Rc::clone(&f.code.names[n as usize]);
+                let v = match self.get_attr(&m, &name) {
+                    Ok(v) => v,
+                    Err(_) => {
+                        let mname = if let Value::Module(m) = &m { m.name } else { "?" };
+                        return Err(self
+                            .rt
+                            .error("ImportError", &format!("cannot import name '{name}' from '{mname}'")));
+                    }
+                };
+                frames.last_mut().expect("frame").stack.push(v);
+            }
+            Instr::FormatValue(conv, has_spec) => {
+                let spec = if has_spec { Some(f.pop()) } else { None };
+                let v = f.pop();
+                let v = match conv {
+                    b'r' | b'a' => Value::Str(self.repr_of(&v)?.into()),
+                    b's' => Value::Str(self.str_of(&v)?.into()),
+                    _ => v,
+                };
+                let spec = match spec {
+                    Some(Value::Str(s)) => s.to_string(),
+                    _ => String::new(),
+                };
+                let text = self.format_value(&v, &spec)?;
+                frames.last_mut().expect("frame").stack.push(Value::Str(text.into()));
+            }
+            Instr::BuildString(n) => {
+                let parts = f.stack.split_off(f.stack.len() - n as usize);
+                let mut s = String::new();
+                for p in parts {
+                    if let Value::Str(p) = p {
+                        s.push_str(&p);
+                    }
+                }
+                f.stack.push(Value::Str(s.into()));
+            }
+            Instr::WithEnter => {
+                let m = f.pop();
+                return self.with_enter(frames, m);
+            }
+            Instr::WithExit => {
+                let m = f.pop();
+                return self.with_exit(frames, m);
+            }
+            Instr::AssertFail(has_msg) => {
+                let args = if has_msg { vec![f.pop()] } else { Vec::new() };
+                let class = self.rt.exc_class("AssertionError");
+                return Err(Exc::new(self.rt.new_exc(&class, args)));
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn closure_for(&self, f: &Frame, code: &Code) -> Vec<CellRef> {
+        code.freevars
+            .iter()
+            .map(|name| {
+                let idx = f
+                    .code
+                    .cellvars
+                    .iter()
+                    .map(|(n, _)| n)
+                    .chain(&f.code.freevars)
+                    .position(|n| n == name)
+                    .and_then(|i| f.cells.get(i).cloned());
+                idx.unwrap_or_default()
+            })
+            .collect()
+    }
+
+    fn builtin_name(&self, name: &str) -> PyResult<Value> {
+        if let Some(v) = builtins::lookup(self.rt, name) {
+            return Ok(v);
+        }
+        Err(self.rt.error("NameError", &format!("name '{name}' is not defined")))
+    }
+
+    fn with_enter(&mut self, frames: &mut Vec<Frame>, m: Value) -> PyResult<Flow> {
+        match &m {
+            Value::Native(n) if matches!(**n, Native::Lock { .. }) => {
+                let out = builtins::call_method(self, "acquire", &m, Vec::new(), Vec::new())?;
+                self.push_out(frames, out)
+            }
+            Value::Instance(_) => {
+                let enter = self.get_attr(&m, "__enter__")?;
+                self.call_flow(frames, enter, Vec::new(), Vec::new())
+            }
+            _ => {
+                Err(self
+                    .type_error(&format!("'{}' object does not support the context manager protocol", m.type_name())))
+            }
+        }
+    }
+
+    fn with_exit(&mut self, frames: &mut Vec<Frame>, m: Value) -> PyResult<Flow> {
+        match &m {
+            Value::Native(n) if matches!(**n, Native::Lock { .. }) => {
+                let out = builtins::call_method(self, "release", &m, Vec::new(), Vec::new())?;
+                self.push_out(frames, out)
+            }
+            _ => {
+                let exit = self.get_attr(&m, "__exit__")?;
+                self.call_flow(frames, exit, vec![Value::None, Value::None, Value::None], Vec::new())
+            }
+        }
+    }
+
+    fn push_out(&mut self, frames: &mut Vec<Frame>, out: Out) -> PyResult<Flow> {
+        match out {
+            Out::Value(v) => {
+                frames.last_mut().expect("frame").stack.push(v);
+                Ok(Flow::Next)
+            }
+            Out::Halt(v, h) => {
+                if self.nested > 0 {
+                    return Err(self.rt.error(
+                        "RuntimeError",
+                        "cannot wait (sleep, a lock, cpu) inside a function called by a built-in such as sorted()",
+                    ));
+                }
+                frames.last_mut().expect("frame").stack.push(v);
+                Ok(Flow::Halt(h))
+            }
+            Out::Frame(frame) => {
+                frames.push(frame);
+                Ok(Flow::Next)
+            }
+        }
+    }
+
+    fn call_flow(&mut self, frames: &mut Vec<Frame>, callee: Value, args: Vec<Value>, kwargs: Kw) -> PyResult<Flow> {
+        if let Value::Builtin(b) = &callee {
+            if b.name == "super" && b.this.is_none() && args.is_empty() {
+                let f = frames.last().expect("frame");
+                let owner = f.func.as_ref().and_then(|func| func.owner.borrow().clone());
+                let this = f.locals.first().cloned().flatten();
+                let (Some(owner), Some(this)) = (owner, this) else {
+                    return Err(self.rt.error("RuntimeError", "super(): no arguments (use it inside a method)"));
+                };
+                frames.last_mut().expect("frame").stack.push(Value::Super(Rc::new((owner, this))));
+                return Ok(Flow::Next);
+            }
+        }
+        let out = self.call(callee, args, kwargs)?;
+        self.push_out(frames, out)
+    }
+
+    /// Calls `callee`: a Python function becomes a frame to push.
+    pub fn call(&mut self, callee: Value, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+        match callee {
+            Value::Func(func) => Ok(Out::Frame(self.frame_for(&func, args, kwargs)?)),
+            Value::Method(m) => {
+                let (this, func) = (&m.0, &m.1);
+                let mut all = Vec::with_capacity(args.len() + 1);
+                all.push(this.clone());
+                all.extend(args);
+                Ok(Out::Frame(self.frame_for(func, all, kwargs)?))
+            }
+            Value::Class(class) => self.instantiate(&class, args, kwargs),
+            Value::Builtin(b) => match &b.this {
+                Some(this) => builtins::call_method(self, b.name, this, args, kwargs),
+                None => builtins::call_function(self, b.name, args, kwargs),
+            },
+            Value::Type(t) => builtins::call_type(self, t, args, kwargs).map(Out::Value),
+            other => Err(self.type_error(&format!("'{}' object is not callable", other.type_name()))),
+        }
+    }
+
+    /// Calls `callee` to completion from Rust (a built-in's callback).
+    pub fn call_nested(&mut self, callee: Value, args: Vec<Value>) -> PyResult<Value> {
+        match self.call(callee, args, Vec::new())? {
+            Out::Value(v) => Ok(v),
+            Out::Halt(..) => Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in")),
+            Out::Frame(frame) => {
+                let mut frames = vec![frame];
+                self.nested += 1;
+                let r = self.run_frames(&mut frames, 0);
+                self.nested -= 1;
+                match r? {
+                    Exit::Returned(v) => Ok(v),
+                    Exit::Halt(_) => {
+                        Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in"))
+                    }
+                }
+            }
+        }
+    }
+
+    fn instantiate(&mut self, class: &Rc<Class>, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+        let inst = Value::Instance(Rc::new(Instance { class: Rc::clone(class), attrs: RefCell::default() }));
+        let is_exc = class.is_subclass(&self.rt.exc_class("BaseException"));
+        if is_exc {
+            if let Value::Instance(i) = &inst {
+                i.set("args", Value::tuple(args.clone()));
+            }
+        }
+        match class.lookup("__init__") {
+            Some(Value::Func(init)) => {
+                let mut all = vec![inst.clone()];
+                all.extend(args);
+                let mut frame = self.frame_for(&init, all, kwargs)?;
+                frame.ret = Ret::Init(inst);
+                Ok(Out::Frame(frame))
+            }
+            _ if is_exc => Ok(Out::Value(inst)),
+            _ if !args.is_empty() || !kwargs.is_empty() => {
+                Err(self.type_error(&format!("{}() takes no arguments", class.name)))
+            }
+            _ => Ok(Out::Value(inst)),
+        }
+    }
+
+    /// Binds arguments to a new frame for `func`.
+    pub fn frame_for(&mut self, func: &Rc<Function>, mut args: Vec<Value>, kwargs: Kw) -> PyResult<Frame> {
+        let code = &func.code;
+        let p = &code.params;
+        let mut frame = Frame::new(Rc::clone(code), Rc::clone(&func.globals), Some(Rc::clone(func)));
+        let npos = p.positional.len();
+        let fname = &code.name;
+        if args.len() > npos {
+            if p.vararg.is_none() {
+                return Err(self.type_error(&format!(
+                    "{fname}() takes {npos} positional argument{} but {} {} given",
+                    if npos == 1 { "" } else { "s" },
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
+                )));
+            }
+            let rest = args.split_off(npos);
+            frame.locals[npos] = Some(Value::tuple(rest));
+        } else if p.vararg.is_some() {
+            frame.locals[npos] = Some(Value::tuple(Vec::new()));
+        }
+        for (i, a) in args.into_iter().enumerate() {
+            frame.locals[i] = Some(a);
+        }
+        let kw_start = npos + p.vararg.is_some() as usize;
+        let mut extra = Dict::default();
+        for (k, v) in kwargs {
+            if let Some(i) = p.positional.iter().position(|n| *n == k) {
+                if frame.locals[i].is_some() {
+                    return Err(self.type_error(&format!("{fname}() got multiple values for argument '{k}'")));
+                }
+                frame.locals[i] = Some(v);
+            } else if let Some(i) = p.kwonly.iter().position(|n| *n == k) {
+                frame.locals[kw_start + i] = Some(v);
+            } else if p.kwarg.is_some() {
+                extra.insert(super::value::Key::Str(Rc::clone(&k)), Value::Str(k), v);
+            } else {
+                return Err(self.type_error(&format!("{fname}() got an unexpected keyword argument '{k}'")));
+            }
+        }
+        let first_default = npos - func.defaults.len();
+        for i in 0..npos {
+            if frame.locals[i].is_none() {
+                if i >= first_default {
+                    frame.locals[i] = Some(func.defaults[i - first_default].clone());
+                } else {
+                    return Err(self.type_error(&format!(
+                        "{fname}() missing 1 required positional argument: '{}'",
+                        p.positional[i]
+                    )));
+                }
+            }
+        }
+        for (i, name) in p.kwonly.iter().enumerate() {
+            let slot = kw_start + i;
+            if frame.locals[slot].is_none() {
+                match func.kwdefaults.iter().find(|(k, _)| k == name) {
+                    Some((_, v)) => frame.locals[slot] = Some(v.clone()),
+                    None => {
+                        return Err(
+                            self.type_error(&format!("{fname}() missing 1 required keyword-only argument: '{name}'"))
+                        )
+                    }
+                }
+            }
+        }
+        if p.kwarg.is_some() {
+            frame.locals[kw_start + p.kwonly.len()] = Some(Value::dict(extra));
+        }
+        let mut cells: Vec<CellRef> = code
+            .cellvars
+            .iter()
+            .map(|(_, param)| {
+                let v = param.and_then(|i| frame.locals[i as usize].clone()).unwrap_or_default();
+                Rc::new(RefCell::new(v))
+            })
+            .collect();
+        cells.extend(func.closure.iter().cloned());
+        frame.cells = cells;
+        if code.kind == CodeKind::Module {
+            frame.ns = None;
+        }
+        Ok(frame)
+    }
+
+    // ------------------------------------------------------------------
+    // Attributes, iteration, text
+    // ------------------------------------------------------------------
+
+    pub fn get_attr(&mut self, obj: &Value, name: &str) -> PyResult<Value> {
+        match obj {
+            Value::Instance(i) => {
+                if let Some(v) = i.get(name) {
+                    return Ok(v);
+                }
+                if name == "__class__" {
+                    return Ok(Value::Class(Rc::clone(&i.class)));
+                }
+                if let Some(v) = i.class.lookup(name) {
+                    return Ok(bind(obj, v));
+                }
+                if name == "args" && i.class.is_subclass(&self.rt.exc_class("BaseException")) {
+                    return Ok(Value::tuple(Vec::new()));
+                }
+                Err(self.attr_error(obj, name))
+            }
+            Value::Class(c) => {
+                if name == "__name__" {
+                    return Ok(Value::Str(Rc::clone(&c.name)));
+                }
+                c.lookup(name).ok_or_else(|| self.attr_error(obj, name))
+            }
+            Value::Module(m) => m.attrs.get(name).cloned().ok_or_else(|| {
+                self.rt.error("AttributeError", &format!("module '{}' has no attribute '{name}'", m.name))
+            }),
+            Value::Super(s) => {
+                let (class, this) = (&s.0, &s.1);
+                let found = class.base.as_ref().and_then(|b| b.lookup(name));
+                match found {
+                    Some(v) => Ok(bind(this, v)),
+                    None if name == "__init__" => Ok(Value::builtin("object.__init__", Some(this.clone()))),
+                    None => Err(self.rt.error("AttributeError", &format!("'super' object has no attribute '{name}'"))),
+                }
+            }
+            Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
+            Value::Native(n) if name == "name" && matches!(&**n, Native::Thread(_)) => match &**n {
+                Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
+                _ => Err(self.attr_error(obj, name)),
+            },
+            Value::Native(n) if super::twisted::attr(n, name).is_some() => {
+                Ok(super::twisted::attr(n, name).unwrap_or_default())
+            }
+            _ => match builtins::method(obj, name) {
+                Some(m) => Ok(Value::builtin(m, Some(obj.clone()))),
+                None => Err(self.attr_error(obj, name)),
+            },
+        }
+    }
+
+    fn set_attr(&mut self, obj: &Value, name: &str, v: Value) -> PyResult<()> {
+        match obj {
+            Value::Instance(i) => {
+                i.set(name, v);
+                Ok(())
+            }
+            Value::Class(c) => {
+                c.attrs.borrow_mut().insert(name.into(), v);
+                Ok(())
+            }
+            Value::Native(n) => match &**n {
+                Native::Thread(t) if name == "name" => {
+                    *t.name.borrow_mut() = Rc::from(self.str_of(&v)?.as_str());
+                    Ok(())
+                }
+                _ => Err(self.attr_error(obj, name)),
+            },
+            _ => Err(self.attr_error(obj, name)),
+        }
+    }
+
+    fn attr_error(&self, obj: &Value, name: &str) -> Exc {
+        let what = match obj {
+            Value::Class(c) => format!("type object '{}'", c.name),
+            _ => format!("'{}' object", obj.type_name()),
+        };
+        self.rt.error("AttributeError", &format!("{what} has no attribute '{name}'"))
+    }
+
+    pub fn iter(&mut self, v: &Value) -> PyResult<Value> {
+        let it = match v {
+            Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) => Iter::Seq(v.clone(), 0),
+            Value::Range(a, b, c) => Iter::Range { next: *a, stop: *b, step: *c },
+            Value::Dict(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
+            Value::Iter(_) => return Ok(v.clone()),
+            _ => return Err(self.type_error(&format!("'{}' object is not iterable", v.type_name()))),
+        };
+        Ok(Value::Iter(Rc::new(RefCell::new(it))))
+    }
+
+    pub fn next(&mut self, it: &Value) -> PyResult<Option<Value>> {
+        let Value::Iter(it) = it else { return Err(self.type_error("not an iterator")) };
+        let mut it = it.borrow_mut();
+        Ok(match &mut *it {
+            Iter::Seq(seq, i) => {
+                let v = match seq {
+                    Value::List(l) => l.borrow().get(*i).cloned(),
+                    Value::Tuple(t) => t.get(*i).cloned(),
+                    Value::Str(s) => {
+                        let c = s[*i..].chars().next();
+                        if let Some(c) = c {
+                            *i += c.len_utf8() - 1;
+                        }
+                        c.map(|c| Value::Str(c.to_string().into()))
+                    }
+                    Value::Bytes(b) => b.get(*i).map(|b| Value::Int(*b as i64)),
+                    _ => None,
+                };
+                *i += 1;
+                v
+            }
+            Iter::Range { next, stop, step } => {
+                if (*step > 0 && *next < *stop) || (*step < 0 && *next > *stop) {
+                    let v = *next;
+                    *next += *step;
+                    Some(Value::Int(v))
+                } else {
+                    None
+                }
+            }
+            Iter::Items(items, i) => {
+                let v = items.get(*i).cloned();
+                *i += 1;
+                v
+            }
+        })
+    }
+
+    /// All values of an iterable.
+    pub fn collect(&mut self, v: &Value) -> PyResult<Vec<Value>> {
+        match v {
+            Value::List(l) => Ok(l.borrow().clone()),
+            Value::Tuple(t) => Ok(t.to_vec()),
+            _ => {
+                let it = self.iter(v)?;
+                let mut out = Vec::new();
+                while let Some(x) = self.next(&it)? {
+                    out.push(x);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    pub fn key(&self, v: &Value) -> PyResult<super::value::Key> {
+        v.key().map_err(|t| self.type_error(&format!("unhashable type: '{t}'")))
+    }
+
+    /// `str(x)`, calling `__str__` (or `__repr__`) of instances.
+    pub fn str_of(&mut self, v: &Value) -> PyResult<String> {
+        match v {
+            Value::Str(s) => Ok(s.to_string()),
+            Value::Instance(i) => {
+                if let Some(m) = i.class.lookup("__str__").or_else(|| i.class.lookup("__repr__")) {
+                    return self.text_call(v, m);
+                }
+                if i.class.is_subclass(&self.rt.exc_class("BaseException")) {
+                    let args = i.get("args").unwrap_or(Value::tuple(Vec::new()));
+                    return match args {
+                        Value::Tuple(t) if t.is_empty() => Ok(String::new()),
+                        // KeyError shows its key as repr, as CPython does.
+                        Value::Tuple(t) if t.len() == 1 && i.class.name.as_ref() == "KeyError" => self.repr_of(&t[0]),
+                        Value::Tuple(t) if t.len() == 1 => self.str_of(&t[0]),
+                        other => self.repr_of(&other),
+                    };
+                }
+                self.repr_of(v)
+            }
+            _ => self.repr_of(v),
+        }
+    }
+
+    /// `repr(x)`, calling `__repr__` of instances (also inside containers).
+    pub fn repr_of(&mut self, v: &Value) -> PyResult<String> {
+        match v {
+            Value::Instance(i) => {
+                if let Some(m) = i.class.lookup("__repr__") {
+                    return self.text_call(v, m);
+                }
+                if i.class.is_subclass(&self.rt.exc_class("BaseException")) {
+                    let args = i.get("args").unwrap_or(Value::tuple(Vec::new()));
+                    let inner = match &args {
+                        Value::Tuple(t) if t.len() == 1 => self.repr_of(&t[0])?,
+                        Value::Tuple(t) => t.iter().map(|a| self.repr_of(a)).collect::<PyResult<Vec<_>>>()?.join(", "),
+                        _ => String::new(),
+                    };
+                    return Ok(format!("{}({inner})", i.class.name));
+                }
+                Ok(format!("<__main__.{} object>", i.class.name))
+            }
+            Value::List(l) => {
+                let items = l.borrow().clone();
+                let parts = items.iter().map(|x| self.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
+                Ok(format!("[{}]", parts.join(", ")))
+            }
+            Value::Tuple(t) => {
+                let parts = t.iter().map(|x| self.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
+                if parts.len() == 1 {
+                    Ok(format!("({},)", parts[0]))
+                } else {
+                    Ok(format!("({})", parts.join(", ")))
+                }
+            }
+            Value::Dict(d) => {
+                let items: Vec<(Value, Value)> = d.borrow().items().cloned().collect();
+                let mut parts = Vec::new();
+                for (k, v) in &items {
+                    parts.push(format!("{}: {}", self.repr_of(k)?, self.repr_of(v)?));
+                }
+                Ok(format!("{{{}}}", parts.join(", ")))
+            }
+            Value::Class(c) => Ok(format!("<class '__main__.{}'>", c.name)),
+            Value::Func(f) => Ok(format!("<function {}>", f.code.name)),
+            _ => Ok(format::repr(v)),
+        }
+    }
+
+    fn text_call(&mut self, this: &Value, m: Value) -> PyResult<String> {
+        let bound = bind(this, m);
+        match self.call_nested(bound, Vec::new())? {
+            Value::Str(s) => Ok(s.to_string()),
+            other => Err(self.type_error(&format!("__str__ returned non-string (type {})", other.type_name()))),
+        }
+    }
+
+    pub fn format_value(&mut self, v: &Value, spec: &str) -> PyResult<String> {
+        let text = self.str_of(v)?;
+        if spec.is_empty() {
+            return Ok(text);
+        }
+        format::format_spec(v, spec, &text).map_err(|m| self.rt.error("ValueError", &m))
+    }
+
+    // ------------------------------------------------------------------
+    // Exceptions
+    // ------------------------------------------------------------------
+
+    /// What `raise x` raises: an instance (a class is instantiated).
+    fn make_exc(&mut self, v: Value) -> PyResult<Value> {
+        let base = self.rt.exc_class("BaseException");
+        match &v {
+            Value::Instance(i) if i.class.is_subclass(&base) => Ok(v),
+            Value::Class(c) if c.is_subclass(&base) => Ok(self.rt.new_exc(c, Vec::new())),
+            _ => Err(self.type_error("exceptions must derive from BaseException")),
+        }
+    }
+
+    fn exc_matches(&mut self, exc: &Value, class: &Value) -> PyResult<bool> {
+        match class {
+            Value::Class(c) => Ok(exc.class().is_some_and(|e| e.is_subclass(c))),
+            Value::Tuple(t) => {
+                for c in t.iter() {
+                    if self.exc_matches(exc, c)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            _ => Err(self.type_error("catching classes that do not inherit from BaseException is not allowed")),
+        }
+    }
+
+    pub fn type_error(&self, msg: &str) -> Exc {
+        self.rt.error("TypeError", msg)
+    }
+
+    pub fn overflow(&self) -> Exc {
+        self.rt.error("OverflowError", "integer overflow: ints are 64-bit here")
+    }
+
+    /// Prints a line (or part of one) as the thread.
+    pub fn print(&mut self, text: &str) {
+        self.partial.push_str(text);
+        while let Some(i) = self.partial.find('\n') {
+            let line: String = self.partial[..i].to_owned();
+            self.partial.replace_range(..=i, "");
+            self.sh.say(self.tid, line);
+        }
+    }
+}
+
+/// Keyword arguments.
+pub(crate) type Kw = Vec<(Rc<str>, Value)>;
+
+/// A class attribute seen through an instance: functions become bound methods.
+fn bind(this: &Value, v: Value) -> Value {
+    match v {
+        Value::Func(f) => Value::Method(Rc::new((this.clone(), f))),
+        Value::Builtin(b) if b.this.is_none() && b.name.contains('.') => Value::builtin(b.name, Some(this.clone())),
+        other => other,
+    }
+}
+
+/// The empty step list a Python lock wait hands the engine: a Python
+/// thread's lock body is its own code, not steps.
+pub(crate) fn no_steps() -> Seq {
+    Seq::empty()
+}

@@ -1,0 +1,505 @@
+//! Python experiments: real programs, asserting what CPython would print.
+
+use twine_web::{EndReason, Scenario, Simulation};
+
+fn run(source: &str, seed: Option<u64>) -> Simulation {
+    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, seed);
+    sim.run();
+    sim
+}
+
+fn output(source: &str) -> Vec<String> {
+    let sim = run(source, None);
+    if let Some(e) = sim.python_error() {
+        panic!("{e}");
+    }
+    sim.metrics().output.iter().map(|l| l.text.clone()).collect()
+}
+
+fn last_number(source: &str, seed: u64) -> i64 {
+    let sim = run(source, Some(seed));
+    sim.metrics().output.last().expect("a line").text.parse().expect("a number")
+}
+
+#[test]
+fn classes_inheritance_super_and_repr() {
+    let out = output(
+        r#"
+class Animal:
+    def __init__(self, name, sound="..."):
+        self.name = name
+        self.sound = sound
+    def speak(self):
+        return f"{self.name} says {self.sound}"
+class Dog(Animal):
+    def __init__(self, name):
+        super().__init__(name, "woof")
+    def __repr__(self):
+        return f"Dog({self.name!r})"
+d = Dog("rex")
+print(d.speak(), d, isinstance(d, Animal))
+"#,
+    );
+    assert_eq!(out, ["rex says woof Dog('rex') True"]);
+}
+
+#[test]
+fn closures_nonlocal_defaults_and_varargs() {
+    let out = output(
+        r#"
+def counter():
+    n = 0
+    def inc(by=1):
+        nonlocal n
+        n += by
+        return n
+    return inc
+c = counter()
+c(); c(5)
+print("count", c())
+def f(*args, **kw):
+    return args, kw
+print(f(1, 2, k=3))
+g = lambda x, y=10: x + y
+print(g(1), g(1, y=2))
+"#,
+    );
+    assert_eq!(out, ["count 7", "((1, 2), {'k': 3})", "11 3"]);
+}
+
+#[test]
+fn comprehensions_builtins_and_dicts() {
+    let out = output(
+        r#"
+xs = [x * x for x in range(10) if x % 2]
+print(xs, sum(xs), len(xs), sorted(xs, reverse=True)[:2])
+d = {"a": 1, "b": 2}
+d["c"] = 3
+for k, v in d.items():
+    print(k, v, end="; ")
+print()
+print({k: v * 2 for k, v in d.items() if v > 1})
+print(max([3, 1, 2]), min(3, 1, 2), abs(-4), list(zip("ab", [1, 2])), list(enumerate("xy")))
+print(sorted(["bb", "a", "ccc"], key=len), str(1.0), repr("a'b"), int("42") + 1, float("2.5"), bool([]))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "[1, 9, 25, 49, 81] 165 5 [81, 49]",
+            "a 1; b 2; c 3; ",
+            "{'b': 4, 'c': 6}",
+            "3 1 4 [('a', 1), ('b', 2)] [(0, 'x'), (1, 'y')]",
+            "['a', 'bb', 'ccc'] 1.0 \"a'b\" 43 2.5 False",
+        ]
+    );
+}
+
+#[test]
+fn formatting_as_python() {
+    let out = output(
+        r#"
+print("%5.2f|%-4d|%s|%r|%x" % (3.14159, 42, "hi", "hi", 255))
+print("{} and {:>6.1f} {:05d}".format("x", 2.25, 42))
+print(f"{1/3:.3f} {10:>4} {'s':<3}| {1234567:,} {0.5:.0%}")
+print(0.1 + 0.2, 1e20, 1/3, 2 ** 10, 7 // -2, -7 % 3)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            " 3.14|42  |hi|'hi'|ff",
+            "x and    2.2 00042",
+            "0.333   10 s  | 1,234,567 50%",
+            "0.30000000000000004 1e+20 0.3333333333333333 1024 -4 2"
+        ]
+    );
+}
+
+#[test]
+fn exceptions_try_except_else_finally() {
+    let out = output(
+        r#"
+class MyError(ValueError):
+    pass
+def check(x):
+    try:
+        if x == 0:
+            raise MyError("zero")
+        r = 10 // x
+    except ValueError as e:
+        print("caught", type(e).__name__, e)
+    else:
+        print("ok", r)
+    finally:
+        print("finally", x)
+check(0)
+check(5)
+try:
+    {}["missing"]
+except KeyError as e:
+    print("KeyError", e)
+try:
+    [][1]
+except (KeyError, IndexError) as e:
+    print(e)
+def early():
+    for i in range(5):
+        try:
+            if i == 2:
+                return i
+        finally:
+            print("leaving", i)
+print(early())
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "caught MyError zero",
+            "finally 0",
+            "ok 2",
+            "finally 5",
+            "KeyError 'missing'",
+            "list index out of range",
+            "leaving 0",
+            "leaving 1",
+            "leaving 2",
+            "2",
+        ]
+    );
+}
+
+#[test]
+fn an_uncaught_exception_fails_the_run_with_its_place() {
+    let sim = run("def f(x):\n    raise ValueError('bad ' + str(x))\n\nf(3)\n", None);
+    let err = sim.python_error().expect("an error");
+    assert!(err.starts_with("test.py:2:5: ValueError: bad 3"), "{err}");
+    assert!(err.ends_with("ValueError: bad 3"), "{err}");
+    assert_eq!(sim.end_reason(), Some(EndReason::Error));
+}
+
+#[test]
+fn int_overflow_raises_overflow_error() {
+    let out = output("try:\n    x = 9223372036854775807 + 1\nexcept OverflowError as e:\n    print('overflow')\n");
+    assert_eq!(out, ["overflow"]);
+}
+
+#[test]
+fn unsupported_constructs_are_refused_at_compile_time() {
+    let err = Scenario::from_python("p.py", "x = 1\nmatch x:\n    case 1: pass\n").unwrap_err();
+    assert_eq!(err.to_string(), "p.py:2:1: `match` is not supported: use if/elif/else");
+    let err = Scenario::from_python("p.py", "def g():\n    yield 1\n").unwrap_err();
+    assert!(err.to_string().starts_with("p.py:2:5: generators"), "{err}");
+}
+
+#[test]
+fn unknown_modules_name_the_ones_that_exist() {
+    let sim = run("import numpy\n", None);
+    let err = sim.python_error().expect("an error");
+    assert!(
+        err.contains(
+            "No module named 'numpy' (the modules here: math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn five_threads_sleeping_half_a_second_finish_at_half_a_second() {
+    let sim = run(
+        r#"
+import threading, time
+def work():
+    time.sleep(0.5)
+    print(threading.current_thread().name, "finished")
+ts = [threading.Thread(target=work, name=f"w{i}") for i in range(5)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("done")
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["w0 finished", "w1 finished", "w2 finished", "w3 finished", "w4 finished", "done"]);
+    assert!(m.output.iter().all(|l| (500.0..500.1).contains(&l.t_ms)), "{:?}", m.output);
+}
+
+const COUNT: &str = r#"
+import threading, twine
+twine.machine(cores=4, gil=GIL)
+counter = 0
+lock = threading.Lock()
+def work():
+    global counter
+    for _ in range(1000):
+        BODY
+ts = [threading.Thread(target=work) for _ in range(10)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(counter)
+"#;
+
+fn count(gil: bool, body: &str, seed: u64) -> i64 {
+    let src = COUNT.replace("GIL", if gil { "True" } else { "False" }).replace("BODY", body);
+    last_number(&src, seed)
+}
+
+#[test]
+fn ten_threads_counting_with_a_lock_reach_ten_thousand() {
+    assert_eq!(count(false, "with lock:\n            counter += 1", 1), 10_000);
+}
+
+#[test]
+fn without_the_gil_and_a_lock_updates_are_lost() {
+    assert!(count(false, "counter += 1", 1) < 10_000);
+}
+
+#[test]
+fn under_the_gil_counter_plus_equals_one_loses_nothing() {
+    for seed in 1..4 {
+        assert_eq!(count(true, "counter += 1", seed), 10_000);
+    }
+}
+
+#[test]
+fn same_seed_same_output() {
+    let src = "import random\nrandom.seed(3)\nprint([random.randint(1, 6) for _ in range(5)], random.random() < 1)\n";
+    assert_eq!(output(src), output(src));
+    assert_eq!(count(false, "counter += 1", 7), count(false, "counter += 1", 7));
+}
+
+#[test]
+fn under_the_gil_read_call_write_loses_updates_for_some_seed() {
+    // CPython switches threads only at calls and backward jumps: here the
+    // call sits between the read and the write, so a switch there loses
+    // the other threads' updates. A random extra branch varies where the
+    // switch requests land, as timing does on a real machine.
+    let body =
+        "v = counter\n        if random.random() < 0.5:\n            v = v + 0\n        f()\n        counter = v + 1";
+    let src = COUNT
+        .replace("GIL", "True")
+        .replace("BODY", body)
+        .replace("import threading, twine", "import threading, twine, random\ndef f():\n    pass");
+    let src = src.replace("gil=True", "gil=True, switch_interval_ms=0.05");
+    let results: Vec<i64> = (1..=5).map(|seed| last_number(&src, seed)).collect();
+    assert!(results.iter().all(|&n| n <= 10_000), "{results:?}");
+    assert!(results.iter().any(|&n| n < 10_000), "no seed lost an update: {results:?}");
+}
+
+#[test]
+fn twisted_call_when_running_and_stop() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor
+def start():
+    print("running at", reactor.seconds())
+    reactor.callLater(0.25, reactor.stop)
+reactor.callWhenRunning(start)
+reactor.run()
+print("stopped at", round(reactor.seconds(), 3))
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].starts_with("running at "), "{texts:?}");
+    assert_eq!(texts[1], "stopped at 0.25");
+    assert_eq!(sim.end_reason(), Some(EndReason::Stopped));
+}
+
+#[test]
+fn twisted_defer_to_thread_with_call_later() {
+    // The job burns 100 ms of CPU on a pool thread; with the GIL it holds
+    // the interpreter, so the reactor's 50 ms timer waits a switch interval.
+    let sim = run(
+        r#"
+import twine
+from twisted.internet import reactor, threads
+def blocking(n):
+    twine.cpu(100)
+    return n * 2
+def got(result):
+    print("got", result)
+    reactor.stop()
+def start():
+    threads.deferToThread(blocking, 21).addCallback(got)
+    reactor.callLater(0.05, print, "tick")
+reactor.callWhenRunning(start)
+reactor.run()
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    let lines: Vec<(&str, f64)> = m.output.iter().map(|l| (l.text.as_str(), l.t_ms)).collect();
+    assert_eq!(lines.iter().map(|l| l.0).collect::<Vec<_>>(), ["tick", "got 42"]);
+    assert!((55.0..56.0).contains(&lines[0].1), "{lines:?}");
+    assert!((100.0..101.0).contains(&lines[1].1), "{lines:?}");
+}
+
+#[test]
+fn twisted_deferred_errback_chain_in_twisted_order() {
+    let out = output(
+        r#"
+from twisted.internet import defer
+def failing(x):
+    raise ValueError("bad " + str(x))
+def handle(f):
+    print("errback:", f.getErrorMessage(), f.check(KeyError), f.check(ValueError).__name__)
+    return "recovered"
+d = defer.Deferred()
+d.addCallback(failing)
+d.addCallback(lambda r: print("never", r))
+d.addErrback(handle)
+d.addCallback(lambda r: print("after errback:", r))
+print("before callback")
+d.callback(1)
+order = []
+d2 = defer.Deferred()
+d2.addCallback(lambda r: order.append(("cb1", r)) or r + 1)
+d2.addBoth(lambda r: order.append(("both", r)) or r * 10)
+d2.addCallback(lambda r: order.append(("cb2", r)))
+d2.callback(1)
+print(order)
+late = defer.succeed(5)
+late.addCallback(lambda r: print("already fired, runs at once:", r))
+print("end")
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "before callback",
+            "errback: bad 1 None ValueError",
+            "after errback: recovered",
+            "[('cb1', 1), ('both', 2), ('cb2', 20)]",
+            "already fired, runs at once: 5",
+            "end",
+        ]
+    );
+}
+
+#[test]
+fn a_runaway_loop_is_bounded_by_the_run_duration() {
+    let sim = run("import twine\ntwine.duration(20)\nwhile True:\n    pass\n", None);
+    assert_eq!(sim.end_reason(), Some(EndReason::Duration));
+    assert_eq!(sim.now().as_nanos(), 20_000_000);
+}
+
+#[test]
+fn twisted_looping_call_runs_now_and_every_interval_until_stopped() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor, task
+n = 0
+def tick(label):
+    global n
+    n += 1
+    print(label, n, round(reactor.seconds(), 3))
+    if n == 3:
+        lc.stop()
+lc = task.LoopingCall(tick, "tick")
+d = lc.start(0.1)
+d.addCallback(lambda r: print("loop done", r is lc))
+d.addCallback(lambda r: reactor.stop())
+reactor.run()
+"#,
+        None,
+    );
+    let texts: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    assert_eq!(texts, ["tick 1 0.0", "tick 2 0.1", "tick 3 0.2", "loop done True"]);
+}
+
+#[test]
+fn twisted_defer_later_and_gather_results() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor, defer, task
+def show(results):
+    print("all:", results, round(reactor.seconds(), 3))
+    reactor.stop()
+ds = [task.deferLater(reactor, 0.1 * i, lambda i=i: i * i) for i in range(1, 4)]
+defer.gatherResults(ds + [7]).addCallback(show)
+reactor.run()
+"#,
+        None,
+    );
+    let texts: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    assert_eq!(texts, ["all: [1, 4, 9, 7] 0.3"]);
+}
+
+#[test]
+fn listen_tcp_with_a_protocol_instance_says_to_use_a_factory() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor, protocol
+class EchoProtocol(protocol.Protocol):
+    def dataReceived(self, data):
+        self.transport.write(data)
+reactor.listenTCP(1234, EchoProtocol())
+reactor.run()
+"#,
+        None,
+    );
+    let err = sim.python_error().expect("an error");
+    assert!(
+        err.starts_with(
+            "test.py:6:1: TypeError: listenTCP needs a factory: use protocol.Factory.forProtocol(EchoProtocol)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_line_receiver_echo_server_answers_simulated_clients() {
+    // 50 requests, 10 ms apart; each line costs 2 ms of CPU on the reactor.
+    let sim = run(
+        r#"
+import twine
+from twisted.internet import reactor, protocol
+from twisted.protocols import basic
+twine.clients(rate_per_s=100, requests=50, arrival="fixed")
+class Echo(basic.LineReceiver):
+    def connectionMade(self):
+        print("client connected")
+    def lineReceived(self, line):
+        twine.cpu(2)
+        self.sendLine(line)
+reactor.listenTCP(8000, protocol.Factory.forProtocol(Echo))
+reactor.run()
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    assert_eq!(m.output.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["client connected"]);
+    assert_eq!((m.requests.sent, m.requests.completed), (50, 50));
+    assert!((1.99..2.01).contains(&m.requests.p50_ms), "{}", m.requests.p50_ms);
+}
+
+#[test]
+fn a_contended_rlock_is_reentrant_and_excludes_other_threads() {
+    let out = output(
+        r#"
+import threading, time, twine
+twine.machine(cores=4, gil=False)
+lock = threading.RLock()
+log = []
+def work(name):
+    with lock:
+        with lock:
+            log.append(name + " in")
+            time.sleep(0.01)
+            log.append(name + " out")
+ts = [threading.Thread(target=work, args=(n,)) for n in "abc"]
+for t in ts: t.start()
+for t in ts: t.join()
+print(log)
+"#,
+    );
+    assert_eq!(out, ["['a in', 'a out', 'b in', 'b out', 'c in', 'c out']"]);
+}
