@@ -144,7 +144,8 @@ async function main() {
       await Promise.race([
         t.fn({ page, url, env, context, errors }),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${TEST_TIMEOUT_MS / 1000} s`)), TEST_TIMEOUT_MS);
+          const ms = t.timeoutMs ?? TEST_TIMEOUT_MS;
+          timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s`)), ms);
         }),
       ]);
       if (errors.length) throw new Error(`the page logged errors:\n  ${errors.join('\n  ')}`);

@@ -151,6 +151,8 @@ export const tests = [
 
   {
     name: "every preset and variant: its key metric shows and equals twine-sim's",
+    // Two dozen runs in the page and in a debug twine-sim: 26 s on an idle machine.
+    timeoutMs: 120_000,
     async fn({ page, url, env }) {
       await open(page, url);
       const options = await page.$$eval('[data-testid=preset-picker] option', (os) => os.map((o) => o.value));

@@ -108,7 +108,7 @@ fn startup_and_shutdown_triggers_run_in_phase_order() {
         for phase in [TriggerPhase::After, TriggerPhase::During, TriggerPhase::Before] {
             let entry = format!("{event:?}-{phase:?}");
             let l = log.clone();
-            r.add_system_event_trigger(phase, event, move |_| {
+            r.add_system_event_trigger(phase, event.clone(), move |_| {
                 l.borrow_mut().push(entry);
                 None
             });
@@ -544,4 +544,18 @@ fn a_call_nested_in_another_reads_the_clock_only_when_traced() {
         .filter(|rec| matches!(rec.event, TraceEvent::Call { source: twine_core::trace::CallSource::Io, dur, .. } if dur > 0))
         .count();
     assert_eq!(io_calls, 5, "traced, each callback gets its own duration");
+}
+
+#[test]
+fn due_timers_counts_what_an_inbox_call_schedules_for_this_turn() {
+    let r = Reactor::new();
+    let seen = Arc::new(Mutex::new(None));
+    let s = seen.clone();
+    r.handle().call_from_thread(move |reactor| {
+        reactor.call_later(Duration::ZERO, |_| {});
+        *s.lock().unwrap() = Some(reactor.due_timers(reactor.seconds()));
+    });
+    r.handle_timeout(Time::ZERO);
+    assert_eq!(*seen.lock().unwrap(), Some(1)); // it runs in this turn
+    assert_eq!(r.due_timers(Time::ZERO), 0); // and it ran
 }

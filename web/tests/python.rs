@@ -198,7 +198,12 @@ fn unsupported_constructs_are_refused_at_compile_time() {
 fn unknown_modules_name_the_ones_that_exist() {
     let sim = run("import numpy\n", None);
     let err = sim.python_error().expect("an error");
-    assert!(err.contains("No module named 'numpy' (the modules here: math, random, threading, time, twine)"), "{err}");
+    assert!(
+        err.contains(
+            "No module named 'numpy' (the modules here: math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic)"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -284,4 +289,217 @@ fn under_the_gil_read_call_write_loses_updates_for_some_seed() {
     let results: Vec<i64> = (1..=5).map(|seed| last_number(&src, seed)).collect();
     assert!(results.iter().all(|&n| n <= 10_000), "{results:?}");
     assert!(results.iter().any(|&n| n < 10_000), "no seed lost an update: {results:?}");
+}
+
+#[test]
+fn twisted_call_when_running_and_stop() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor
+def start():
+    print("running at", reactor.seconds())
+    reactor.callLater(0.25, reactor.stop)
+reactor.callWhenRunning(start)
+reactor.run()
+print("stopped at", round(reactor.seconds(), 3))
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].starts_with("running at "), "{texts:?}");
+    assert_eq!(texts[1], "stopped at 0.25");
+    assert_eq!(sim.end_reason(), Some(EndReason::Stopped));
+}
+
+#[test]
+fn twisted_defer_to_thread_with_call_later() {
+    // The job burns 100 ms of CPU on a pool thread; with the GIL it holds
+    // the interpreter, so the reactor's 50 ms timer waits a switch interval.
+    let sim = run(
+        r#"
+import twine
+from twisted.internet import reactor, threads
+def blocking(n):
+    twine.cpu(100)
+    return n * 2
+def got(result):
+    print("got", result)
+    reactor.stop()
+def start():
+    threads.deferToThread(blocking, 21).addCallback(got)
+    reactor.callLater(0.05, print, "tick")
+reactor.callWhenRunning(start)
+reactor.run()
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    let lines: Vec<(&str, f64)> = m.output.iter().map(|l| (l.text.as_str(), l.t_ms)).collect();
+    assert_eq!(lines.iter().map(|l| l.0).collect::<Vec<_>>(), ["tick", "got 42"]);
+    assert!((55.0..56.0).contains(&lines[0].1), "{lines:?}");
+    assert!((100.0..101.0).contains(&lines[1].1), "{lines:?}");
+}
+
+#[test]
+fn twisted_deferred_errback_chain_in_twisted_order() {
+    let out = output(
+        r#"
+from twisted.internet import defer
+def failing(x):
+    raise ValueError("bad " + str(x))
+def handle(f):
+    print("errback:", f.getErrorMessage(), f.check(KeyError), f.check(ValueError).__name__)
+    return "recovered"
+d = defer.Deferred()
+d.addCallback(failing)
+d.addCallback(lambda r: print("never", r))
+d.addErrback(handle)
+d.addCallback(lambda r: print("after errback:", r))
+print("before callback")
+d.callback(1)
+order = []
+d2 = defer.Deferred()
+d2.addCallback(lambda r: order.append(("cb1", r)) or r + 1)
+d2.addBoth(lambda r: order.append(("both", r)) or r * 10)
+d2.addCallback(lambda r: order.append(("cb2", r)))
+d2.callback(1)
+print(order)
+late = defer.succeed(5)
+late.addCallback(lambda r: print("already fired, runs at once:", r))
+print("end")
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "before callback",
+            "errback: bad 1 None ValueError",
+            "after errback: recovered",
+            "[('cb1', 1), ('both', 2), ('cb2', 20)]",
+            "already fired, runs at once: 5",
+            "end",
+        ]
+    );
+}
+
+#[test]
+fn a_runaway_loop_is_bounded_by_the_run_duration() {
+    let sim = run("import twine\ntwine.duration(20)\nwhile True:\n    pass\n", None);
+    assert_eq!(sim.end_reason(), Some(EndReason::Duration));
+    assert_eq!(sim.now().as_nanos(), 20_000_000);
+}
+
+#[test]
+fn twisted_looping_call_runs_now_and_every_interval_until_stopped() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor, task
+n = 0
+def tick(label):
+    global n
+    n += 1
+    print(label, n, round(reactor.seconds(), 3))
+    if n == 3:
+        lc.stop()
+lc = task.LoopingCall(tick, "tick")
+d = lc.start(0.1)
+d.addCallback(lambda r: print("loop done", r is lc))
+d.addCallback(lambda r: reactor.stop())
+reactor.run()
+"#,
+        None,
+    );
+    let texts: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    assert_eq!(texts, ["tick 1 0.0", "tick 2 0.1", "tick 3 0.2", "loop done True"]);
+}
+
+#[test]
+fn twisted_defer_later_and_gather_results() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor, defer, task
+def show(results):
+    print("all:", results, round(reactor.seconds(), 3))
+    reactor.stop()
+ds = [task.deferLater(reactor, 0.1 * i, lambda i=i: i * i) for i in range(1, 4)]
+defer.gatherResults(ds + [7]).addCallback(show)
+reactor.run()
+"#,
+        None,
+    );
+    let texts: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    assert_eq!(texts, ["all: [1, 4, 9, 7] 0.3"]);
+}
+
+#[test]
+fn listen_tcp_with_a_protocol_instance_says_to_use_a_factory() {
+    let sim = run(
+        r#"
+from twisted.internet import reactor, protocol
+class EchoProtocol(protocol.Protocol):
+    def dataReceived(self, data):
+        self.transport.write(data)
+reactor.listenTCP(1234, EchoProtocol())
+reactor.run()
+"#,
+        None,
+    );
+    let err = sim.python_error().expect("an error");
+    assert!(
+        err.starts_with(
+            "test.py:6:1: TypeError: listenTCP needs a factory: use protocol.Factory.forProtocol(EchoProtocol)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_line_receiver_echo_server_answers_simulated_clients() {
+    // 50 requests, 10 ms apart; each line costs 2 ms of CPU on the reactor.
+    let sim = run(
+        r#"
+import twine
+from twisted.internet import reactor, protocol
+from twisted.protocols import basic
+twine.clients(rate_per_s=100, requests=50, arrival="fixed")
+class Echo(basic.LineReceiver):
+    def connectionMade(self):
+        print("client connected")
+    def lineReceived(self, line):
+        twine.cpu(2)
+        self.sendLine(line)
+reactor.listenTCP(8000, protocol.Factory.forProtocol(Echo))
+reactor.run()
+"#,
+        None,
+    );
+    let m = sim.metrics();
+    assert_eq!(m.output.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["client connected"]);
+    assert_eq!((m.requests.sent, m.requests.completed), (50, 50));
+    assert!((1.99..2.01).contains(&m.requests.p50_ms), "{}", m.requests.p50_ms);
+}
+
+#[test]
+fn a_contended_rlock_is_reentrant_and_excludes_other_threads() {
+    let out = output(
+        r#"
+import threading, time, twine
+twine.machine(cores=4, gil=False)
+lock = threading.RLock()
+log = []
+def work(name):
+    with lock:
+        with lock:
+            log.append(name + " in")
+            time.sleep(0.01)
+            log.append(name + " out")
+ts = [threading.Thread(target=work, args=(n,)) for n in "abc"]
+for t in ts: t.start()
+for t in ts: t.join()
+print(log)
+"#,
+    );
+    assert_eq!(out, ["['a in', 'a out', 'b in', 'b out', 'c in', 'c out']"]);
 }

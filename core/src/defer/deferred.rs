@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
 
+use super::flat::{run_flat, DROPS};
 use super::{AlreadyCalled, Failure, FailureKind, IntoOutcome, Outcome};
 use crate::reactor::Reactor;
 use crate::trace::TraceEvent;
@@ -16,8 +17,58 @@ type Canceller<T> = Box<dyn FnOnce(&Deferred<T>)>;
 /// What one link of the chain did with the result.
 pub(crate) enum Step<T: 'static> {
     Outcome(Outcome<T>),
-    /// The link took the result away (await, `then`, a chained outer Deferred).
+    /// The link took the result away (await, a list, a lock).
     Consumed,
+    /// The link handed the result to another Deferred (the one waiting on
+    /// this chain, or the one `then` made), whose callbacks must run next,
+    /// before this chain's remaining links. The run loop does that
+    /// iteratively, so a chain of any depth runs in bounded stack.
+    Continue(Rc<dyn ChainRun>),
+}
+
+/// A chain of any result type, as the run loop's stack holds it (Twisted's
+/// `_runCallbacks` keeps such a stack of Deferreds so that a result handed
+/// up a chain of Deferreds waiting on each other never recurses), and as a
+/// cancel forwarded down such a chain reaches it.
+pub(crate) trait ChainRun {
+    /// Runs this chain's links until it pauses or runs out (`None`), or
+    /// until a link hands the result to another chain (`Some(that chain)`,
+    /// to run before this one goes on).
+    fn run_links(self: Rc<Self>) -> Option<Rc<dyn ChainRun>>;
+
+    /// One step of [`Deferred::cancel`] on this chain.
+    fn cancel_one(self: Rc<Self>) -> CancelStep;
+
+    /// The last step of [`Deferred::cancel`] on this chain, once the cancel
+    /// it forwarded is done.
+    fn finish_cancel(self: Rc<Self>, had_canceller: bool);
+}
+
+/// What one step of [`Deferred::cancel`] left to do.
+pub(crate) enum CancelStep {
+    Done,
+    /// Cancel this chain next, and nothing more here (tail position).
+    Forward(Rc<dyn ChainRun>),
+    /// Cancel `to`, then finish cancelling `from`.
+    ForwardThenFinish {
+        to: Rc<dyn ChainRun>,
+        from: Rc<dyn ChainRun>,
+        had_canceller: bool,
+    },
+}
+
+impl<T: 'static> ChainRun for Chain<T> {
+    fn run_links(self: Rc<Self>) -> Option<Rc<dyn ChainRun>> {
+        Deferred { chain: self }.run_links()
+    }
+
+    fn cancel_one(self: Rc<Self>) -> CancelStep {
+        Deferred { chain: self }.cancel_one()
+    }
+
+    fn finish_cancel(self: Rc<Self>, had_canceller: bool) {
+        Deferred { chain: self }.finish_cancel(had_canceller)
+    }
 }
 
 enum Slot<T> {
@@ -39,11 +90,14 @@ struct State<T: 'static> {
     /// Cancels the Deferred this one waits on: a chained Deferred a callback
     /// returned (once fired), or the Deferred `resolve_with` was handed
     /// (before firing).
-    cancel_inner: Option<Box<dyn FnOnce()>>,
+    cancel_inner: Option<Weak<dyn ChainRun>>,
     /// The waker of the task awaiting this Deferred.
     waker: Option<Waker>,
     /// Whether the await link (which wakes `waker`) is in `links`.
     await_linked: bool,
+    /// `pause` calls not yet matched by `unpause`: while above zero the
+    /// chain runs nothing.
+    paused: u32,
 }
 
 struct Chain<T: 'static> {
@@ -69,6 +123,14 @@ impl<T: 'static> Drop for Chain<T> {
             }
             Reactor::emit_current(|| TraceEvent::UnhandledError { deferred, message });
         }
+        // The links and cancellers may hold the next Deferred of a long
+        // chain, whose own drop would run inside this one: freed through
+        // `run_flat`, a chain of any length drops in bounded stack.
+        let links = std::mem::take(&mut state.links);
+        let owned = (state.canceller.take(), state.cancel_inner.take());
+        if !links.is_empty() || owned.0.is_some() || owned.1.is_some() {
+            run_flat(&DROPS, Box::new(move || drop((links, owned))));
+        }
     }
 }
 
@@ -80,6 +142,37 @@ impl<T: 'static> Drop for Chain<T> {
 /// then the chain pauses until that one fires. A failure skips callbacks
 /// until an errback handles it; an errback that returns a value recovers the
 /// chain. A panic in a callback becomes a `Failure`.
+///
+/// # A Deferred returned from a callback
+///
+/// When a callback returns a Deferred `inner`, the chain waits for it and
+/// then carries on with `inner`'s result: `inner` hands its result over, as
+/// in Twisted. Callbacks added to `inner` *before* that run first and shape
+/// what the waiting chain gets. Twisted leaves `None` in `inner` for
+/// callbacks added later; a typed Deferred has no such value, so instead
+/// they get a [`ResultConsumed`](FailureKind::ResultConsumed) failure (their
+/// callbacks are skipped, their errbacks see it, and it is never reported as
+/// unhandled). To observe the value in both places, add the observer to
+/// `inner` before returning it.
+///
+/// ```
+/// use twine_core::defer::{Deferred, FailureKind};
+///
+/// let (outer, inner) = (Deferred::<u8>::new(), Deferred::<u8>::new());
+/// let i = inner.clone();
+/// outer.add_callback(move |_| i);
+/// inner.add_callback(|n| n + 1); // before: shapes what `outer` gets
+/// outer.callback(0).unwrap();
+/// inner.callback(1).unwrap();
+/// outer.add_callback(|n| {
+///     assert_eq!(n, 2);
+///     n
+/// });
+/// inner.add_errback(|f| {
+///     assert!(f.check(FailureKind::ResultConsumed)); // after: the result moved on
+///     0
+/// });
+/// ```
 ///
 /// `Deferred<T>` is a cheap handle: clones are the same Deferred. Callbacks
 /// added with [`add_callback`](Self::add_callback) keep the type `T`;
@@ -182,6 +275,7 @@ impl<T: 'static> Deferred<T> {
                     cancel_inner: None,
                     waker: None,
                     await_linked: false,
+                    paused: 0,
                 }),
             }),
         }
@@ -307,13 +401,22 @@ impl<T: 'static> Deferred<T> {
     /// d.add_errback(|f| if f.check(FailureKind::TimedOut) { 0 } else { 1 });
     /// ```
     pub fn fire(&self, result: Result<T, Failure>) -> Result<(), AlreadyCalled> {
+        if self.settle(result)? {
+            self.run_callbacks();
+        }
+        Ok(())
+    }
+
+    /// Records the result without running the chain. `Ok(false)`: the
+    /// result was eaten (the first one after a cancel with no canceller).
+    fn settle(&self, result: Result<T, Failure>) -> Result<bool, AlreadyCalled> {
         let ok = result.is_ok();
         let (canceller, forward) = {
             let mut state = self.chain.state.borrow_mut();
             if state.called {
                 // After a cancel with no canceller, the eventual real result is
                 // eaten once, as in Twisted.
-                return if std::mem::take(&mut state.suppress_already_called) { Ok(()) } else { Err(AlreadyCalled) };
+                return if std::mem::take(&mut state.suppress_already_called) { Ok(false) } else { Err(AlreadyCalled) };
             }
             state.called = true;
             state.result = Slot::Ready(result);
@@ -323,8 +426,31 @@ impl<T: 'static> Deferred<T> {
         drop((canceller, forward));
         let id = self.chain.id;
         Reactor::emit_current(|| TraceEvent::DeferredFired { deferred: id, ok });
-        self.run_callbacks();
-        Ok(())
+        Ok(true)
+    }
+
+    /// What a link of another chain returns after giving this Deferred
+    /// `result`: the run loop runs this chain next (see `run_callbacks`).
+    fn settle_step<S: 'static>(&self, result: Result<T, Failure>) -> Step<S> {
+        match self.settle(result) {
+            Ok(true) => Step::Continue(self.chain.clone()),
+            _ => Step::Consumed,
+        }
+    }
+
+    /// [`resolve_with`](Self::resolve_with) from inside a link of another
+    /// chain: a value or failure is handed on through the run loop rather
+    /// than by a nested call, so chains of `then` of any length run in
+    /// bounded stack.
+    pub(crate) fn resolve_step<S: 'static>(&self, outcome: Outcome<T>) -> Step<S> {
+        match outcome {
+            Outcome::Value(value) => self.settle_step(Ok(value)),
+            Outcome::Failure(failure) => self.settle_step(Err(failure)),
+            deferred @ Outcome::Deferred(_) => {
+                self.resolve_with(deferred);
+                Step::Consumed
+            }
+        }
     }
 
     /// Fires the Deferred with the result `inner` will have: the chain
@@ -507,19 +633,14 @@ impl<T: 'static> Deferred<T> {
         &self,
         f: impl FnOnce(Result<T, Failure>) -> R + 'static,
     ) -> Deferred<U> {
-        // Weak: `self` holds `out` through the link below, and a strong
-        // reference back would keep both alive if `self` never fired.
-        let source = self.downgrade();
-        let out = Deferred::<U>::with_canceller(move |_| {
-            if let Some(source) = source.upgrade() {
-                source.cancel();
-            }
-        });
+        // Cancelling `out` forwards to `self` (weakly: `self` holds `out`
+        // through the link below, and a strong reference back would keep
+        // both alive if `self` never fired), as a cancel forwarded to a
+        // Deferred waited on is: so a long `then` chain cancels in a loop.
+        let out = Deferred::<U>::new();
+        out.chain.state.borrow_mut().cancel_inner = Some(self.weak_chain());
         let target = out.clone();
-        self.add_link(Box::new(move |result| {
-            target.resolve_with(f(result).into_outcome());
-            Step::Consumed
-        }));
+        self.add_link(Box::new(move |result| target.resolve_step(f(result).into_outcome())));
         out
     }
 
@@ -533,18 +654,9 @@ impl<T: 'static> Deferred<T> {
                 if self.called() {
                     return;
                 }
-                let forward = inner.downgrade();
-                let old = self.chain.state.borrow_mut().cancel_inner.replace(Box::new(move || {
-                    if let Some(inner) = forward.upgrade() {
-                        inner.cancel();
-                    }
-                }));
-                drop(old);
+                self.chain.state.borrow_mut().cancel_inner = Some(inner.weak_chain());
                 let me = self.clone();
-                inner.add_link(Box::new(move |result| {
-                    let _ = me.fire(result);
-                    Step::Consumed
-                }));
+                inner.add_link(Box::new(move |result| me.settle_step(result)));
                 Ok(())
             }
         };
@@ -561,6 +673,50 @@ impl<T: 'static> Deferred<T> {
             self.run_callbacks();
         }
         self.clone()
+    }
+
+    /// Stops running callbacks until [`unpause`](Self::unpause): Twisted's
+    /// `Deferred.pause`. Pauses nest; the chain runs again when every one has
+    /// been matched. A result that arrives meanwhile waits, and a chain that
+    /// a callback handed this Deferred to waits with it.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use twine_core::defer::succeed;
+    ///
+    /// let seen = Rc::new(Cell::new(0));
+    /// let d = succeed(7);
+    /// d.pause();
+    /// let s = seen.clone();
+    /// d.add_callback(move |n| {
+    ///     s.set(n);
+    ///     n
+    /// });
+    /// assert_eq!(seen.get(), 0); // held back
+    /// d.unpause();
+    /// assert_eq!(seen.get(), 7);
+    /// ```
+    pub fn pause(&self) {
+        self.chain.state.borrow_mut().paused += 1;
+    }
+
+    /// Undoes one [`pause`](Self::pause); the last one runs the callbacks
+    /// added meanwhile, if the Deferred has fired: Twisted's
+    /// `Deferred.unpause`. Unpausing a Deferred that is not paused does
+    /// nothing.
+    pub fn unpause(&self) {
+        let run = {
+            let mut state = self.chain.state.borrow_mut();
+            if state.paused == 0 {
+                return;
+            }
+            state.paused -= 1;
+            state.paused == 0 && state.called
+        };
+        if run {
+            self.run_callbacks();
+        }
     }
 
     /// Cancels the Deferred: Twisted's `Deferred.cancel`.
@@ -595,6 +751,31 @@ impl<T: 'static> Deferred<T> {
     /// assert!(inner.called());
     /// ```
     pub fn cancel(&self) {
+        // A cancel forwarded down a chain (a Deferred waiting on another, a
+        // `then` on its source) runs as this loop, not one cancel inside the
+        // other. Forwards that have more to do once the cancel below them is
+        // done wait on a stack, as calls would.
+        let mut unfinished: Vec<(Rc<dyn ChainRun>, bool)> = Vec::new();
+        let mut next = self.cancel_one();
+        loop {
+            next = match next {
+                CancelStep::Done => break,
+                CancelStep::Forward(chain) => chain.cancel_one(),
+                CancelStep::ForwardThenFinish { to, from, had_canceller } => {
+                    unfinished.push((from, had_canceller));
+                    to.cancel_one()
+                }
+            };
+        }
+        for (chain, had_canceller) in unfinished.into_iter().rev() {
+            chain.finish_cancel(had_canceller);
+        }
+    }
+
+    /// Cancels this Deferred up to forwarding the cancel to the Deferred it
+    /// waits on (or, for `then`, its source), which it leaves to
+    /// [`cancel`](Self::cancel)'s loop.
+    fn cancel_one(&self) -> CancelStep {
         let mut state = self.chain.state.borrow_mut();
         if !state.called {
             let canceller = state.canceller.take();
@@ -606,37 +787,82 @@ impl<T: 'static> Deferred<T> {
             if let Some(canceller) = canceller {
                 canceller(self);
             }
-            if let Some(forward) = forward {
-                if !self.called() {
-                    forward();
+            match forward.and_then(|weak| weak.upgrade()) {
+                Some(to) if !self.called() => {
+                    CancelStep::ForwardThenFinish { to, from: self.chain.clone(), had_canceller }
+                }
+                _ => {
+                    self.finish_cancel(had_canceller);
+                    CancelStep::Done
                 }
             }
-            if !self.called() {
-                if !had_canceller {
-                    self.chain.state.borrow_mut().suppress_already_called = true;
-                }
-                let _ = self.fire(Err(Failure::cancelled()));
-            }
-        } else if let Some(cancel_inner) = state.cancel_inner.take() {
+        } else {
+            let Some(to) = state.cancel_inner.take().and_then(|weak| weak.upgrade()) else {
+                return CancelStep::Done;
+            };
             drop(state);
             let id = self.chain.id;
             Reactor::emit_current(|| TraceEvent::DeferredCancelled { deferred: id });
-            cancel_inner();
+            CancelStep::Forward(to)
         }
+    }
+
+    /// The end of cancelling a Deferred that had not fired: if neither its
+    /// canceller nor the forwarded cancel fired it, it fails with `Cancelled`.
+    fn finish_cancel(&self, had_canceller: bool) {
+        if !self.called() {
+            if !had_canceller {
+                // The real result that arrives later is eaten once, as in Twisted.
+                self.chain.state.borrow_mut().suppress_already_called = true;
+            }
+            let _ = self.fire(Err(Failure::cancelled()));
+        }
+    }
+
+    /// This chain, type-erased and weak, for a Deferred waiting on it to cancel.
+    fn weak_chain(&self) -> Weak<dyn ChainRun> {
+        let weak: Weak<Chain<T>> = Rc::downgrade(&self.chain);
+        weak
     }
 
     /// Runs links while there is a result and the chain is not paused.
     /// Re-entrant calls (a callback firing or extending its own chain) return
     /// at once; the running loop picks up the work.
+    ///
+    /// A link that hands the result on to another chain (a Deferred waiting
+    /// on this one, or `then`'s) does not run that chain itself: it returns
+    /// it, and this loop runs it, then comes back here. The chains waiting
+    /// on each other live on a heap stack, as in Twisted's `_runCallbacks`,
+    /// so a chain of a million Deferreds fires in constant native stack.
     fn run_callbacks(&self) {
+        if self.chain.state.borrow().running {
+            return;
+        }
+        let mut current: Rc<dyn ChainRun> = self.chain.clone();
+        let mut waiting: Vec<Rc<dyn ChainRun>> = Vec::new();
+        loop {
+            match current.clone().run_links() {
+                Some(next) => waiting.push(std::mem::replace(&mut current, next)),
+                None => match waiting.pop() {
+                    Some(previous) => current = previous,
+                    None => break,
+                },
+            }
+        }
+    }
+
+    /// One chain's part of [`run_callbacks`](Self::run_callbacks).
+    fn run_links(&self) -> Option<Rc<dyn ChainRun>> {
         {
             let mut state = self.chain.state.borrow_mut();
-            if state.running {
-                return;
+            if state.running || state.paused > 0 {
+                // Running: its loop is further up the native stack and will
+                // see the result handed to it. Paused: `unpause` runs it.
+                return None;
             }
             state.running = true;
         }
-        loop {
+        let handed_to = loop {
             let (link, input) = {
                 let mut state = self.chain.state.borrow_mut();
                 let input = match std::mem::replace(&mut state.result, Slot::Empty) {
@@ -644,12 +870,12 @@ impl<T: 'static> Deferred<T> {
                     Slot::Consumed if !state.links.is_empty() => Err(result_consumed()),
                     other => {
                         state.result = other;
-                        break;
+                        break None;
                     }
                 };
                 let Some(link) = state.links.pop_front() else {
                     state.result = Slot::Ready(input);
-                    break;
+                    break None;
                 };
                 (link, input)
             };
@@ -658,6 +884,10 @@ impl<T: 'static> Deferred<T> {
                 .unwrap_or_else(|payload| Step::Outcome(Outcome::Failure(Failure::from_panic(payload))));
             let next = match step {
                 Step::Consumed => Slot::Consumed,
+                Step::Continue(next) => {
+                    self.chain.state.borrow_mut().result = Slot::Consumed;
+                    break Some(next);
+                }
                 Step::Outcome(Outcome::Value(value)) => {
                     if !was_ok {
                         let id = self.chain.id;
@@ -680,8 +910,9 @@ impl<T: 'static> Deferred<T> {
                 }
             };
             self.chain.state.borrow_mut().result = next;
-        }
+        };
         self.chain.state.borrow_mut().running = false;
+        handed_to
     }
 
     /// A callback returned `inner`: take its result now if it has one,
@@ -694,7 +925,7 @@ impl<T: 'static> Deferred<T> {
         }
         let taken = {
             let mut inner_state = inner.chain.state.borrow_mut();
-            if !inner_state.running && inner_state.links.is_empty() {
+            if !inner_state.running && inner_state.paused == 0 && inner_state.links.is_empty() {
                 match std::mem::replace(&mut inner_state.result, Slot::Consumed) {
                     Slot::Ready(result) => Some(result),
                     Slot::Consumed => Some(Err(result_consumed())),
@@ -713,24 +944,19 @@ impl<T: 'static> Deferred<T> {
         }
         let (outer, to) = (self.chain.id, inner.chain.id);
         Reactor::emit_current(|| TraceEvent::DeferredChained { deferred: outer, to });
-        let cancel_target = inner.downgrade();
-        let old = {
+        {
             let mut state = self.chain.state.borrow_mut();
             state.result = Slot::Waiting;
-            state.cancel_inner.replace(Box::new(move || {
-                if let Some(inner) = cancel_target.upgrade() {
-                    inner.cancel();
-                }
-            }))
-        };
-        drop(old);
+            state.cancel_inner = Some(inner.weak_chain());
+        }
         let me = self.clone();
         inner.add_link(Box::new(move |result| {
             me.resume(result);
-            Step::Consumed
+            Step::Continue(me.chain)
         }));
     }
 
+    /// Hands this paused chain the result it waited for; the caller runs it.
     fn resume(&self, result: Result<T, Failure>) {
         let cancel_inner = {
             let mut state = self.chain.state.borrow_mut();
@@ -738,7 +964,6 @@ impl<T: 'static> Deferred<T> {
             state.cancel_inner.take()
         };
         drop(cancel_inner);
-        self.run_callbacks();
     }
 
     /// A handle that does not keep the Deferred alive.
@@ -750,7 +975,7 @@ impl<T: 'static> Deferred<T> {
     /// what awaiting a Deferred does.
     pub(crate) fn take_result(&self) -> Option<Result<T, Failure>> {
         let mut state = self.chain.state.borrow_mut();
-        if state.running || !state.links.is_empty() {
+        if state.running || state.paused > 0 || !state.links.is_empty() {
             return None;
         }
         match std::mem::replace(&mut state.result, Slot::Consumed) {
@@ -812,7 +1037,10 @@ impl<T: 'static> Deferred<T> {
 }
 
 fn result_consumed() -> Failure {
-    Failure::new(FailureKind::ResultConsumed, "the result was taken by an earlier await or then()")
+    Failure::new(
+        FailureKind::ResultConsumed,
+        "the result moved on: taken by an await, a then(), a DeferredList, or the Deferred that waited on this one",
+    )
 }
 
 /// A Deferred reference that does not keep it alive: for cancellers and

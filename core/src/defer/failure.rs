@@ -32,8 +32,12 @@ pub enum FailureKind {
     PoolUnavailable,
     /// The reactor is gone or not running.
     ReactorNotRunning,
-    /// A Deferred's result was taken (awaited, or moved by `then`) before this callback.
+    /// A Deferred's result was taken (awaited, moved by `then`, or handed to
+    /// the Deferred that waited on it) before this callback.
     ResultConsumed,
+    /// Several failures at once, as [`race`](super::race) reports when every
+    /// input failed: Twisted's `FailureGroup`. See [`Failure::failures`].
+    FailureGroup,
 }
 
 struct Inner {
@@ -42,6 +46,8 @@ struct Inner {
     source: Option<Box<dyn Error + Send + Sync + 'static>>,
     location: &'static Location<'static>,
     index: Option<usize>,
+    /// For a `FailureGroup`, its members.
+    members: Vec<Failure>,
 }
 
 /// An error travelling down a Deferred's errback chain: Twisted's `Failure`.
@@ -131,7 +137,7 @@ impl Failure {
         source: Option<Box<dyn Error + Send + Sync>>,
         location: &'static Location<'static>,
     ) -> Failure {
-        Failure { inner: Arc::new(Inner { kind, message, source, location, index: None }) }
+        Failure { inner: Arc::new(Inner { kind, message, source, location, index: None, members: Vec::new() }) }
     }
 
     /// The same failure marked as coming from input `index` of a list
@@ -152,8 +158,43 @@ impl Failure {
             source: Some(Box::new(WrappedFailure(self.clone()))),
             location: self.inner.location,
             index: Some(index),
+            members: Vec::new(),
         };
         Failure { inner: Arc::new(inner) }
+    }
+
+    /// A `FailureGroup` holding `failures`: Twisted's `FailureGroup`.
+    ///
+    /// ```
+    /// use twine_core::defer::{Failure, FailureKind};
+    ///
+    /// let group = Failure::group(vec![
+    ///     Failure::new(FailureKind::ConnectionRefused, "mirror a"),
+    ///     Failure::new(FailureKind::TimedOut, "mirror b"),
+    /// ]);
+    /// assert!(group.check(FailureKind::FailureGroup));
+    /// assert_eq!(group.failures().len(), 2);
+    /// ```
+    #[track_caller]
+    pub fn group(failures: Vec<Failure>) -> Failure {
+        let message = match failures.len() {
+            1 => format!("1 failure: {}", failures[0].message()),
+            n => format!("{n} failures"),
+        };
+        let inner = Inner {
+            kind: FailureKind::FailureGroup,
+            message,
+            source: None,
+            location: Location::caller(),
+            index: None,
+            members: failures,
+        };
+        Failure { inner: Arc::new(inner) }
+    }
+
+    /// For a `FailureGroup`, its failures (empty for any other failure).
+    pub fn failures(&self) -> &[Failure] {
+        &self.inner.members
     }
 
     /// The kind.

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-use super::deferred::{Step, WeakDeferred};
+use super::deferred::Step;
 use super::{Deferred, Failure, Outcome};
 
 /// Waits on several Deferreds at once: Twisted's `DeferredList`.
@@ -25,7 +25,10 @@ use super::{Deferred, Failure, Outcome};
 /// when dropped, unless `consume_errors` takes them. Inputs that fire after a
 /// fire-on-one list has fired keep their results.
 ///
-/// Cancelling the list's Deferred before it fires cancels every input.
+/// Cancelling the list's Deferred before it fires cancels every input. The
+/// list holds its inputs until it fires, as Twisted's does, so it can cancel
+/// inputs nobody else holds; a list over inputs that never fire and that is
+/// never cancelled is therefore never freed (cancel what you abandon).
 ///
 /// ```
 /// use twine_core::defer::{Deferred, DeferredList, Failure, FailureKind};
@@ -276,10 +279,13 @@ fn pass_on<T: 'static>(result: Result<T, Failure>, consume_errors: bool) -> Step
 
 /// The list's own Deferred: cancelling it before it fires cancels every input.
 fn cancelling_all<T: 'static, U: 'static>(inputs: &[Deferred<T>]) -> Deferred<U> {
-    // Weak: each input holds the list's Deferred through its link.
-    let inputs: Vec<WeakDeferred<T>> = inputs.iter().map(Deferred::downgrade).collect();
+    // Strong, as Twisted's list holds its inputs: a list whose inputs
+    // nobody else holds still cancels them. The cycle this makes (each input
+    // holds the list's Deferred through its link) ends when the list's
+    // Deferred fires, which drops this canceller.
+    let inputs: Vec<Deferred<T>> = inputs.to_vec();
     Deferred::with_canceller(move |_| {
-        for input in inputs.iter().filter_map(WeakDeferred::upgrade) {
+        for input in &inputs {
             input.cancel();
         }
     })
@@ -303,11 +309,36 @@ fn cancelling_all<T: 'static, U: 'static>(inputs: &[Deferred<T>]) -> Deferred<U>
 /// });
 /// ```
 pub fn gather_results<T: 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Deferred<Vec<T>> {
-    DeferredList::new(deferreds)
-        .fire_on_one_errback()
-        .consume_errors()
-        .into_deferred()
-        .then(|results| results.into_iter().collect::<Result<Vec<T>, Failure>>())
+    gather_results_with(deferreds, true)
+}
+
+/// [`gather_results`] with Twisted's `consumeErrors` flag. With `false`
+/// (Twisted's default), a failed input keeps its failure, for its own
+/// errbacks to handle (or to be reported as unhandled when dropped), and
+/// the gathered Deferred gets a copy. [`gather_results`] is `true`, so that
+/// one failure is reported once.
+///
+/// ```
+/// use twine_core::defer::{fail, gather_results_with, succeed, Deferred, Failure, FailureKind};
+///
+/// let broken: Deferred<u8> = fail(Failure::new(FailureKind::Error, "disk full"));
+/// let all = gather_results_with([succeed(1), broken.clone()], false);
+/// all.add_errback(|f| {
+///     assert!(f.check(FailureKind::FirstError));
+///     Vec::new()
+/// });
+/// broken.add_errback(|f| {
+///     assert_eq!(f.message(), "disk full"); // still there
+///     0
+/// });
+/// ```
+pub fn gather_results_with<T: 'static>(
+    deferreds: impl IntoIterator<Item = Deferred<T>>,
+    consume_errors: bool,
+) -> Deferred<Vec<T>> {
+    let list = DeferredList::new(deferreds).fire_on_one_errback();
+    let list = if consume_errors { list.consume_errors() } else { list };
+    list.into_deferred().then(|results| results.into_iter().collect::<Result<Vec<T>, Failure>>())
 }
 
 /// Calls `f` and wraps what it returns in a Deferred: a value, a failure,

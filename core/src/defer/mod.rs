@@ -11,7 +11,8 @@
 //!   [`maybe_deferred`].
 //! - [`Deferred::cancel`] with an optional canceller, and
 //!   [`Deferred::add_timeout`].
-//! - Many at once: [`DeferredList`] and [`gather_results`].
+//! - Many at once: [`DeferredList`], [`gather_results`] and [`race`].
+//! - [`Deferred::pause`] and [`Deferred::unpause`].
 //! - Taking turns: [`DeferredLock`], [`DeferredSemaphore`], [`DeferredQueue`].
 //! - async/await: `Deferred<T>` is a `Future` of `Result<T, Failure>`, and
 //!   [`ensure_deferred`] runs a future on the reactor, so async code reads
@@ -52,21 +53,24 @@
 
 mod deferred;
 mod failure;
+mod flat;
 mod future;
 mod list;
 mod lock;
 mod outcome;
 mod queue;
+mod race;
 mod timeout;
 
 pub use deferred::Deferred;
 pub use failure::{Failure, FailureKind};
 pub use future::ensure_deferred;
 pub(crate) use future::TaskTable;
-pub use list::{gather_results, maybe_deferred, DeferredList, FirstSuccess};
+pub use list::{gather_results, gather_results_with, maybe_deferred, DeferredList, FirstSuccess};
 pub use lock::{DeferredLock, DeferredSemaphore, NotAcquired};
 pub use outcome::{AlreadyCalled, IntoOutcome, Outcome};
 pub use queue::DeferredQueue;
+pub use race::race;
 
 /// A Deferred that already has `value`: Twisted's `succeed`.
 ///

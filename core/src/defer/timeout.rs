@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{Deferred, Failure, FailureKind};
+use super::{Deferred, Failure, FailureKind, IntoOutcome};
 use crate::reactor::Reactor;
 
 impl<T: 'static> Deferred<T> {
@@ -41,6 +41,40 @@ impl<T: 'static> Deferred<T> {
     /// assert!(reactor.pending_timers().is_empty()); // the timer went with the result
     /// ```
     pub fn add_timeout(&self, reactor: &Reactor, delay: Duration) -> Deferred<T> {
+        self.add_timeout_with(reactor, delay, |result, delay| match result {
+            Err(failure) if failure.check(FailureKind::Cancelled) => {
+                Err(Failure::new(FailureKind::TimedOut, format!("Deferred timed out after {delay:?}")))
+            }
+            other => other,
+        })
+    }
+
+    /// [`add_timeout`](Self::add_timeout) with Twisted's `onTimeoutCancel`:
+    /// when the timeout cancelled the Deferred (and only then), the chain
+    /// carries on with what `on_timeout_cancel` makes of the result the
+    /// cancel left (usually a `Cancelled` failure) and the delay. It may
+    /// return a value, a failure or a Deferred, like any callback.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::defer::Deferred;
+    /// use twine_core::task::Clock;
+    ///
+    /// let clock = Clock::new();
+    /// let price = Deferred::<u32>::new();
+    /// price.add_timeout_with(&clock.reactor(), Duration::from_secs(2), |_cancelled, _delay| 0); // a default price
+    /// clock.advance(Duration::from_secs(2));
+    /// price.add_callback(|p| {
+    ///     assert_eq!(p, 0);
+    ///     p
+    /// });
+    /// ```
+    pub fn add_timeout_with<R: IntoOutcome<T>>(
+        &self,
+        reactor: &Reactor,
+        delay: Duration,
+        on_timeout_cancel: impl FnOnce(Result<T, Failure>, Duration) -> R + 'static,
+    ) -> Deferred<T> {
         let timed_out = Rc::new(Cell::new(false));
         // Weak: the Deferred holds the timer through the callback below.
         let target = self.downgrade();
@@ -55,11 +89,10 @@ impl<T: 'static> Deferred<T> {
             if timer.active() {
                 let _ = timer.cancel();
             }
-            match result {
-                Err(failure) if timed_out.get() && failure.check(FailureKind::Cancelled) => {
-                    Err(Failure::new(FailureKind::TimedOut, format!("Deferred timed out after {delay:?}")))
-                }
-                other => other,
+            if timed_out.get() {
+                on_timeout_cancel(result, delay).into_outcome()
+            } else {
+                result.into_outcome()
             }
         })
     }

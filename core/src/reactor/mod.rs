@@ -28,11 +28,17 @@
 //!    [`call_when_running`](Reactor::call_when_running) callback. They run
 //!    before any timer, so before zero-delay calls made at the same time.
 //! 2. The inbox as it stood when the turn began, in FIFO order. Calls queued
-//!    by other threads during the turn wait for the next turn.
-//! 3. Timers due at the turn's time, in (due time, insertion) order. A
+//!    by other threads during the turn (a thread call that queues another
+//!    included) wait for the next turn, so the inbox cannot starve timers.
+//! 3. The timers made since the last turn are inserted, those the inbox
+//!    calls just made included: a `call_later(0)` made by a thread call runs
+//!    in this very turn, as in Twisted's `runUntilCurrent`
+//!    (`CallFromThreadStopsAndWakeUpTests.testCallFromThreadStops`).
+//! 4. Timers due at the turn's time, in (due time, insertion) order. A
 //!    zero-delay call is such a timer. A timer scheduled, reset or delayed
-//!    during the turn runs in a later turn, even when it is already due.
-//! 4. If [`stop`](Reactor::stop) was called, the `shutdown` event fires at the
+//!    by a timer of this turn runs in a later turn, even when it is already
+//!    due.
+//! 5. If [`stop`](Reactor::stop) was called, the `shutdown` event fires at the
 //!    end of the turn. Its `Before` triggers may return Deferreds; the reactor
 //!    keeps running turns until they fire, then runs the `During` and `After`
 //!    triggers and reports [`is_stopped`](Reactor::is_stopped).
@@ -103,7 +109,11 @@ use triggers::{Ready, SystemEvents};
 pub enum Lifecycle {
     /// Created; the first turn will fire the `startup` event.
     NotStarted,
-    /// Running turns.
+    /// The `startup` event's `Before` triggers are running (or the Deferreds
+    /// they returned are pending): [`Reactor::is_running`] is still false,
+    /// as Twisted's `reactor.running` is in before-startup triggers.
+    Starting,
+    /// Running turns: from the `startup` event's `During` phase on.
     Running,
     /// `stop` took effect; the `shutdown` event is firing.
     ShuttingDown,
@@ -156,6 +166,10 @@ struct TurnState {
     now: Time,
     inbox: VecDeque<InboxCall>,
     ready: VecDeque<Ready>,
+    /// Whether this turn has inserted the timers made since the last one:
+    /// done once the inbox batch has run, so a `call_later(0)` made by a
+    /// thread call runs in the same turn (Twisted's `runUntilCurrent`).
+    timers_merged: bool,
 }
 
 #[derive(Default)]
@@ -326,8 +340,10 @@ impl Reactor {
     // Scheduling (Twisted's IReactorTime, IReactorCore)
     // ------------------------------------------------------------------
 
-    /// Runs `f` after `delay`, in a later turn. Twisted's `callLater`.
-    /// A zero delay is "call soon": the next turn.
+    /// Runs `f` after `delay`: Twisted's `callLater`. A zero delay is
+    /// "call soon": the next turn, or this one when called from a
+    /// `call_from_thread` call, whose turn has yet to run its timers (see
+    /// [the order of a turn](crate::reactor#the-order-of-a-turn)).
     ///
     /// ```
     /// use std::time::Duration;
@@ -374,7 +390,8 @@ impl Reactor {
         DelayedCall { timer, reactor: Rc::downgrade(&self.inner) }
     }
 
-    /// Runs `f` in the next turn: `call_later` with no delay.
+    /// Runs `f` soon: `call_later` with no delay (the next turn, or this one
+    /// from a `call_from_thread` call).
     pub fn call_soon(&self, f: impl FnOnce(&Reactor) + 'static) -> DelayedCall {
         self.call_later(Duration::ZERO, f)
     }
@@ -421,7 +438,48 @@ impl Reactor {
         event: SystemEvent,
         trigger: impl FnOnce(&Reactor) -> Option<Deferred<()>> + 'static,
     ) -> TriggerId {
-        self.inner.events.borrow_mut().add(event, phase, Box::new(trigger))
+        self.inner.events.borrow_mut().add(&event, phase, Box::new(trigger))
+    }
+
+    /// Fires the system event `event` (by name, [`SystemEvent::named`]):
+    /// Twisted's `fireSystemEvent`, with its three phases: the `Before`
+    /// triggers, then, once every Deferred they returned has fired, the
+    /// `During` and `After` triggers. Each trigger runs once.
+    ///
+    /// The triggers run as the reactor's next calls (right after the
+    /// current call, when fired from a callback; in the next turn, when
+    /// fired from outside one), not inside this call as in Twisted, so that
+    /// each is a call of its own in the trace and the playground. `startup`
+    /// and `shutdown` are the reactor's own: firing them here does nothing
+    /// and returns `false`.
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// use twine_core::task::Clock;
+    /// use twine_core::trace::{SystemEvent, TriggerPhase};
+    ///
+    /// let clock = Clock::new();
+    /// let reactor = clock.reactor();
+    /// let log = Rc::new(RefCell::new(Vec::new()));
+    /// for phase in [TriggerPhase::After, TriggerPhase::Before] {
+    ///     let l = log.clone();
+    ///     reactor.add_system_event_trigger(phase, SystemEvent::named("persist"), move |_| {
+    ///         l.borrow_mut().push(phase);
+    ///         None
+    ///     });
+    /// }
+    /// assert!(reactor.fire_system_event(SystemEvent::named("persist")));
+    /// clock.advance(Duration::ZERO);
+    /// assert_eq!(*log.borrow(), [TriggerPhase::Before, TriggerPhase::After]);
+    /// ```
+    pub fn fire_system_event(&self, event: SystemEvent) -> bool {
+        if matches!(event, SystemEvent::Startup | SystemEvent::Shutdown) {
+            return false;
+        }
+        self.fire_event(event);
+        true
     }
 
     /// Removes a trigger that has not run. Returns whether it was found.
@@ -431,8 +489,11 @@ impl Reactor {
 
     /// Stops the reactor after the current turn; then the `shutdown` event fires.
     /// Errors if the reactor is not running (not started, or already stopping).
+    /// A stop requested by a before-startup trigger takes effect once startup
+    /// has finished.
     pub fn stop(&self) -> Result<(), ReactorNotRunning> {
-        if self.inner.lifecycle.get() != Lifecycle::Running || self.inner.stop_requested.get() {
+        let started = matches!(self.inner.lifecycle.get(), Lifecycle::Starting | Lifecycle::Running);
+        if !started || self.inner.stop_requested.get() {
             return Err(ReactorNotRunning);
         }
         self.inner.stop_requested.set(true);
@@ -445,7 +506,9 @@ impl Reactor {
         self.inner.lifecycle.get()
     }
 
-    /// Whether the reactor is running turns (started, and `stop` not yet called).
+    /// Whether the reactor is running turns (started, and `stop` not yet
+    /// called): Twisted's `reactor.running`. False in the `startup` event's
+    /// `Before` triggers, true from its `During` phase on.
     pub fn is_running(&self) -> bool {
         self.inner.lifecycle.get() == Lifecycle::Running && !self.inner.stop_requested.get()
     }

@@ -67,9 +67,13 @@ impl Reactor {
         self.inner.timers.borrow().snapshot()
     }
 
-    /// Timers due at `now` that the current turn has still to run.
+    /// Timers due at `now` that the current turn has still to run: during
+    /// the turn's inbox calls, those they schedule count too (the turn
+    /// inserts them before running its timers).
     pub fn due_timers(&self, now: Time) -> usize {
-        self.inner.timers.borrow().due_count(now)
+        let turn = self.inner.turn.borrow();
+        let before_merge = turn.active && !turn.timers_merged;
+        self.inner.timers.borrow().due_count(now, before_merge)
     }
 
     pub(crate) fn count_unhandled_error(&self) {

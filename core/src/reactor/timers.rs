@@ -1,9 +1,11 @@
 //! The timer queue behind `call_later`, and the [`DelayedCall`] handle.
 //!
 //! Timers live in a binary heap ordered by (due time, insertion sequence).
-//! Timers scheduled or moved during a turn wait in `incoming` until the next
-//! turn begins, which is how Twisted guarantees that a call scheduled during a
-//! turn never runs in that same turn, even when it is already due.
+//! Timers scheduled or moved wait in `incoming` until the turn inserts them,
+//! once, after its inbox calls and before its first timer (Twisted's
+//! `runUntilCurrent`): a call scheduled by a timer never runs in that same
+//! turn, even when it is already due, while one scheduled by an inbox call of
+//! the turn does.
 //! Cancelling or moving a timer leaves a stale heap entry behind; stale
 //! entries are skipped when popped, and the heap is rebuilt when they
 //! outnumber the live ones (as Twisted does).
@@ -171,9 +173,11 @@ impl TimerQueue {
         }
     }
 
-    /// Live timers due at or before `now` that have been merged into the heap.
-    pub(crate) fn due_count(&self, now: Time) -> usize {
-        self.heap.iter().filter(|e| e.is_live() && e.due <= now).count()
+    /// Live timers due at or before `now` that have been merged into the
+    /// heap, and, with `incoming`, those waiting to be merged too.
+    pub(crate) fn due_count(&self, now: Time, incoming: bool) -> usize {
+        let waiting = if incoming { &self.incoming[..] } else { &[] };
+        self.heap.iter().chain(waiting).filter(|e| e.is_live() && e.due <= now).count()
     }
 
     /// Live timers, in (due, insertion) order.

@@ -1,11 +1,13 @@
-//! System event triggers: Twisted's three-phase `startup` and `shutdown` events.
+//! System event triggers: Twisted's three-phase events, `startup`,
+//! `shutdown` and any other an application fires.
 //!
 //! Firing an event runs its `Before` triggers; a trigger may return a
 //! Deferred, and the `During` and `After` triggers wait until every such
 //! Deferred has fired. Triggers run as calls of the reactor's turn, one at a
 //! time, so the playground can step through them.
 
-use std::collections::VecDeque;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
 
 use super::Reactor;
 use crate::defer::Deferred;
@@ -51,18 +53,20 @@ pub(crate) enum Ready {
 pub(crate) struct SystemEvents {
     startup: Phases,
     shutdown: Phases,
+    named: HashMap<Cow<'static, str>, Phases>,
     next_id: u64,
 }
 
 impl SystemEvents {
-    fn phases(&mut self, event: SystemEvent) -> &mut Phases {
+    fn phases(&mut self, event: &SystemEvent) -> &mut Phases {
         match event {
             SystemEvent::Startup => &mut self.startup,
             SystemEvent::Shutdown => &mut self.shutdown,
+            SystemEvent::Named(name) => self.named.entry(name.clone()).or_default(),
         }
     }
 
-    pub(crate) fn add(&mut self, event: SystemEvent, phase: TriggerPhase, trigger: Trigger) -> TriggerId {
+    pub(crate) fn add(&mut self, event: &SystemEvent, phase: TriggerPhase, trigger: Trigger) -> TriggerId {
         self.next_id += 1;
         let id = TriggerId(self.next_id);
         self.phases(event).list(phase).push((id, trigger));
@@ -70,7 +74,8 @@ impl SystemEvents {
     }
 
     pub(crate) fn remove(&mut self, id: TriggerId) -> bool {
-        for phases in [&mut self.startup, &mut self.shutdown] {
+        let all = [&mut self.startup, &mut self.shutdown].into_iter().chain(self.named.values_mut());
+        for phases in all {
             for list in [&mut phases.before, &mut phases.during, &mut phases.after] {
                 if let Some(at) = list.iter().position(|(t, _)| *t == id) {
                     drop(list.remove(at));
@@ -82,7 +87,7 @@ impl SystemEvents {
     }
 
     /// Starts firing `event`: queues its `Before` triggers.
-    pub(crate) fn fire(&mut self, event: SystemEvent, ready: &mut VecDeque<Ready>) -> u32 {
+    pub(crate) fn fire(&mut self, event: &SystemEvent, ready: &mut VecDeque<Ready>) -> u32 {
         let phases = self.phases(event);
         phases.waiting = 0;
         phases.before_done = false;
@@ -90,7 +95,7 @@ impl SystemEvents {
     }
 
     /// A `Before` trigger returned a Deferred that has not fired yet.
-    pub(crate) fn wait_for_one(&mut self, event: SystemEvent) {
+    pub(crate) fn wait_for_one(&mut self, event: &SystemEvent) {
         self.phases(event).waiting += 1;
     }
 
@@ -98,7 +103,7 @@ impl SystemEvents {
     /// conditions now hold, queues the `During` and `After` triggers.
     pub(crate) fn progress(
         &mut self,
-        event: SystemEvent,
+        event: &SystemEvent,
         deferred_fired: bool,
         ready: &mut VecDeque<Ready>,
     ) -> Option<u32> {
@@ -117,11 +122,11 @@ impl SystemEvents {
     }
 }
 
-fn queue_phase(phases: &mut Phases, event: SystemEvent, phase: TriggerPhase, ready: &mut VecDeque<Ready>) -> u32 {
+fn queue_phase(phases: &mut Phases, event: &SystemEvent, phase: TriggerPhase, ready: &mut VecDeque<Ready>) -> u32 {
     let triggers = std::mem::take(phases.list(phase));
     let n = triggers.len() as u32;
-    ready.extend(triggers.into_iter().map(|(_, trigger)| Ready::Trigger { event, phase, trigger }));
-    ready.push_back(Ready::PhaseEnd { event, phase });
+    ready.extend(triggers.into_iter().map(|(_, trigger)| Ready::Trigger { event: event.clone(), phase, trigger }));
+    ready.push_back(Ready::PhaseEnd { event: event.clone(), phase });
     n
 }
 
@@ -129,10 +134,11 @@ impl Reactor {
     /// Runs one trigger; a pending Deferred it returns holds back the next phases.
     pub(crate) fn run_trigger(&self, event: SystemEvent, phase: TriggerPhase, trigger: Trigger) {
         let mut returned = None;
-        let name = match (event, phase) {
-            (SystemEvent::Startup, TriggerPhase::After) => "startup trigger (after; call_when_running)",
-            (SystemEvent::Startup, _) => "startup trigger",
-            (SystemEvent::Shutdown, _) => "shutdown trigger",
+        let name: Cow<'static, str> = match (&event, phase) {
+            (SystemEvent::Startup, TriggerPhase::After) => "startup trigger (after; call_when_running)".into(),
+            (SystemEvent::Startup, _) => "startup trigger".into(),
+            (SystemEvent::Shutdown, _) => "shutdown trigger".into(),
+            (SystemEvent::Named(name), _) => format!("{name} trigger").into(),
         };
         self.run_call(crate::trace::CallSource::Trigger, 0, name, || {
             returned = trigger(self);
@@ -141,11 +147,11 @@ impl Reactor {
         if phase != TriggerPhase::Before {
             return; // as in Twisted, only `Before` triggers can make an event wait
         }
-        self.inner.events.borrow_mut().wait_for_one(event);
+        self.inner.events.borrow_mut().wait_for_one(&event);
         let reactor = self.downgrade();
         deferred.add_both(move |result| {
             if let Some(reactor) = reactor.upgrade() {
-                reactor.advance_event(event, true);
+                reactor.advance_event(event.clone(), true);
             }
             // The trigger's failure is reported by the reactor, not left unhandled.
             if let Err(failure) = &result {
@@ -158,9 +164,13 @@ impl Reactor {
     pub(crate) fn advance_event(&self, event: SystemEvent, deferred_fired: bool) {
         let queued = {
             let mut turn = self.inner.turn.borrow_mut();
-            self.inner.events.borrow_mut().progress(event, deferred_fired, &mut turn.ready)
+            self.inner.events.borrow_mut().progress(&event, deferred_fired, &mut turn.ready)
         };
         if let Some(triggers) = queued {
+            if event == SystemEvent::Startup && self.inner.lifecycle.get() == super::Lifecycle::Starting {
+                // Twisted's `_reallyStartRunning`, the first during-startup trigger.
+                self.inner.lifecycle.set(super::Lifecycle::Running);
+            }
             self.emit(|| TraceEvent::SystemEventPhase { event, phase: TriggerPhase::During, triggers });
         }
     }

@@ -24,8 +24,9 @@ impl Reactor {
         self.inner.chained_start.set(None);
     }
 
-    /// Begins a turn at `now` without running anything: takes the inbox batch
-    /// and makes due timers eligible. Then call [`run_next_call`](Self::run_next_call)
+    /// Begins a turn at `now` without running anything: takes the inbox
+    /// batch. Timers made since the last turn become eligible once that
+    /// batch has run. Then call [`run_next_call`](Self::run_next_call)
     /// until it returns `false`. Drivers that charge time per call (the
     /// simulation) use this pair; others use [`handle_timeout`](Self::handle_timeout).
     pub fn begin_turn(&self, now: Time) {
@@ -34,18 +35,18 @@ impl Reactor {
             return;
         }
         if self.inner.lifecycle.get() == Lifecycle::NotStarted {
-            self.inner.lifecycle.set(Lifecycle::Running);
-            self.fire_system_event(SystemEvent::Startup);
+            self.inner.lifecycle.set(Lifecycle::Starting);
+            self.fire_event(SystemEvent::Startup);
         }
         let (number, taken) = {
             let mut turn = self.inner.turn.borrow_mut();
             turn.active = true;
             turn.number += 1;
             turn.now = now;
+            turn.timers_merged = false;
             self.inner.inbox.take_batch(&mut turn.inbox);
             (turn.number, turn.inbox.len() as u32)
         };
-        self.inner.timers.borrow_mut().merge_incoming();
         self.emit(|| TraceEvent::TurnStart { turn: number, inbox: taken });
         if taken > 0 && self.inner.tracing.get() {
             for depth in (0..taken).rev() {
@@ -73,6 +74,9 @@ impl Reactor {
                 } else if let Some(call) = turn.inbox.pop_front() {
                     Next::Inbox(call)
                 } else {
+                    if !std::mem::replace(&mut turn.timers_merged, true) {
+                        self.inner.timers.borrow_mut().merge_incoming();
+                    }
                     Next::Timer(turn.now)
                 }
             };
@@ -98,7 +102,7 @@ impl Reactor {
                     }
                     if self.inner.stop_requested.get() && self.inner.lifecycle.get() == Lifecycle::Running {
                         self.inner.lifecycle.set(Lifecycle::ShuttingDown);
-                        self.fire_system_event(SystemEvent::Shutdown);
+                        self.fire_event(SystemEvent::Shutdown);
                         continue;
                     }
                     let number = {
@@ -144,10 +148,10 @@ impl Reactor {
         self.inner.inbox.set_waker(Some(Arc::new(waker)));
     }
 
-    fn fire_system_event(&self, event: SystemEvent) {
+    pub(crate) fn fire_event(&self, event: SystemEvent) {
         let triggers = {
             let mut turn = self.inner.turn.borrow_mut();
-            self.inner.events.borrow_mut().fire(event, &mut turn.ready)
+            self.inner.events.borrow_mut().fire(&event, &mut turn.ready)
         };
         self.emit(|| TraceEvent::SystemEventPhase { event, phase: TriggerPhase::Before, triggers });
     }
@@ -157,7 +161,7 @@ impl Reactor {
             TriggerPhase::Before => self.advance_event(event, false),
             TriggerPhase::During => {}
             TriggerPhase::After => {
-                if event == SystemEvent::Shutdown {
+                if matches!(event, SystemEvent::Shutdown) {
                     self.inner.lifecycle.set(Lifecycle::Stopped);
                     self.emit(|| TraceEvent::Stopped);
                 }

@@ -6,6 +6,8 @@ use crate::defer::{Deferred, IntoOutcome, Outcome};
 use crate::reactor::{DelayedCall, Reactor, WeakReactor};
 
 type Work = Box<dyn FnMut() -> Option<Outcome<()>>>;
+/// Makes, at the start of each tick, the predicate that says when the tick is over.
+type PredicateFactory = Box<dyn FnMut() -> Box<dyn FnMut() -> bool>>;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum TaskState {
@@ -123,6 +125,7 @@ struct CoopInner {
     budget: Cell<Duration>,
     interval: Cell<Duration>,
     max_steps: Cell<Option<usize>>,
+    termination: RefCell<Option<PredicateFactory>>,
     call: RefCell<Option<DelayedCall>>,
 }
 
@@ -166,6 +169,7 @@ impl Cooperator {
                 budget: Cell::new(Duration::from_millis(10)),
                 interval: Cell::new(Duration::from_millis(10)),
                 max_steps: Cell::new(None),
+                termination: RefCell::new(None),
                 call: RefCell::new(None),
             }),
         }
@@ -179,6 +183,34 @@ impl Cooperator {
     /// The pause between ticks.
     pub fn set_interval(&self, interval: Duration) {
         self.inner.interval.set(interval);
+    }
+
+    /// Ends each tick when a predicate says so, instead of the budget and
+    /// step limit: Twisted's `terminationPredicateFactory`. At the start of
+    /// each tick `factory` makes a predicate, asked after every step; the
+    /// tick ends when it returns `true`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::{Clock, Cooperator};
+    ///
+    /// let clock = Clock::new();
+    /// let coop = Cooperator::new(&clock.reactor());
+    /// coop.set_termination_predicate(|| {
+    ///     let mut steps = 0;
+    ///     move || {
+    ///         steps += 1;
+    ///         steps == 3 // three steps per tick
+    ///     }
+    /// });
+    /// let seen = std::rc::Rc::new(std::cell::Cell::new(0));
+    /// let s = seen.clone();
+    /// coop.coiterate((0..10).map(move |_| s.set(s.get() + 1)));
+    /// clock.advance(Duration::ZERO); // one tick
+    /// assert_eq!(seen.get(), 3);
+    /// ```
+    pub fn set_termination_predicate<P: FnMut() -> bool + 'static>(&self, mut factory: impl FnMut() -> P + 'static) {
+        *self.inner.termination.borrow_mut() = Some(Box::new(move || Box::new(factory())));
     }
 
     /// Also ends a tick after this many steps (`None`: only the budget counts).
@@ -237,6 +269,11 @@ impl Cooperator {
         let deadline = reactor.seconds() + self.inner.budget.get();
         let max_steps = self.inner.max_steps.get().unwrap_or(usize::MAX);
         let mut steps = 0;
+        let mut terminated = self.inner.termination.borrow_mut().as_mut().map(|factory| factory());
+        let mut tick_over = move |steps: usize| match terminated.as_mut() {
+            Some(predicate) => predicate(),
+            None => steps >= max_steps || reactor.seconds() >= deadline,
+        };
         loop {
             let runnable: Vec<CooperativeTask> = self
                 .inner
@@ -255,7 +292,7 @@ impl Cooperator {
                 task.step();
                 steps += 1;
                 self.inner.next.set(self.inner.next.get().wrapping_add(1));
-                if steps >= max_steps || reactor.seconds() >= deadline {
+                if tick_over(steps) {
                     spent = true;
                     break;
                 }

@@ -116,17 +116,84 @@ impl LoopingCall {
         done
     }
 
-    /// Stops the loop; the Deferred from `start` fires.
+    /// Stops the loop. Between calls, the Deferred from `start` fires at
+    /// once. From inside the function, or while the Deferred it returned is
+    /// pending, that Deferred is left to the function's result, as in
+    /// Twisted: it fires when the function's result arrives, and fails if
+    /// the function fails after `stop`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::defer::{Failure, FailureKind};
+    /// use twine_core::task::{Clock, LoopingCall};
+    ///
+    /// let clock = Clock::new();
+    /// let lc = std::rc::Rc::new(std::cell::RefCell::new(None::<LoopingCall>));
+    /// let me = lc.clone();
+    /// let call = LoopingCall::new(&clock.reactor(), move || -> Result<(), Failure> {
+    ///     me.borrow().as_ref().unwrap().stop();
+    ///     Err(Failure::new(FailureKind::Error, "failed after stop"))
+    /// });
+    /// *lc.borrow_mut() = Some(call.clone());
+    /// let done = call.start(Duration::from_secs(1), true);
+    /// done.add_errback(|f| {
+    ///     assert_eq!(f.message(), "failed after stop"); // Twisted's testFailAndStop
+    /// });
+    /// ```
     pub fn stop(&self) {
         if !self.state.running.replace(false) {
             return;
         }
-        if let Some(call) = self.state.call.borrow_mut().take() {
-            let _ = call.cancel();
-        }
+        let Some(call) = self.state.call.borrow_mut().take() else {
+            return; // inside the function, or waiting on its Deferred
+        };
+        let _ = call.cancel();
         if let Some(done) = self.state.done.borrow_mut().take() {
             let _ = done.callback(());
         }
+    }
+
+    /// Skips the next call and starts counting intervals again from now:
+    /// Twisted's `LoopingCall.reset`. Does nothing when the loop is not
+    /// waiting for its next call (not running, or inside the function).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::{Clock, LoopingCall};
+    ///
+    /// let clock = Clock::new();
+    /// let lc = LoopingCall::new(&clock.reactor(), || ());
+    /// lc.start(Duration::from_secs(2), false);
+    /// clock.advance(Duration::from_secs(1));
+    /// lc.reset(); // the next call is now 2 s away
+    /// clock.advance(Duration::from_secs(1));
+    /// assert_eq!(lc.calls(), 0);
+    /// clock.advance(Duration::from_secs(1));
+    /// assert_eq!(lc.calls(), 1);
+    /// ```
+    pub fn reset(&self) {
+        if !self.state.running.get() {
+            return;
+        }
+        let Some(call) = self.state.call.borrow_mut().take() else { return };
+        let _ = call.cancel();
+        let Some(reactor) = self.state.reactor.upgrade() else { return };
+        let now = reactor.seconds();
+        self.state.start_time.set(now);
+        self.schedule_from(&reactor, now);
+    }
+
+    /// The interval between calls.
+    pub fn interval(&self) -> Duration {
+        self.state.interval.get()
+    }
+
+    /// Changes the interval, as setting Twisted's `LoopingCall.interval`
+    /// does: it takes effect when the next call is scheduled (after the
+    /// current wait, or after the function's pending Deferred fires).
+    /// Intervals are still counted from the start.
+    pub fn set_interval(&self, interval: Duration) {
+        self.state.interval.set(interval);
     }
 
     /// Whether the loop is running.
@@ -184,7 +251,12 @@ impl LoopingCall {
                         me.schedule_from(&reactor, now);
                     }
                 }
-                Ok(()) => {}
+                Ok(()) => {
+                    // Stopped from inside the function or while its Deferred was pending.
+                    if let Some(done) = s.done.borrow_mut().take() {
+                        let _ = done.callback(());
+                    }
+                }
                 Err(failure) => {
                     s.running.set(false);
                     if let Some(done) = s.done.borrow_mut().take() {

@@ -30,14 +30,59 @@ pub enum CallSource {
     Task,
 }
 
-/// The two system events a reactor fires.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A system event: the two the reactor fires itself, or any other name an
+/// application fires with [`Reactor::fire_system_event`](crate::Reactor::fire_system_event),
+/// as Twisted's `fireSystemEvent` takes any string. In JSON it is its name.
+///
+/// ```
+/// use twine_core::trace::SystemEvent;
+///
+/// assert_eq!(SystemEvent::named("startup"), SystemEvent::Startup);
+/// assert_eq!(SystemEvent::named("persist").name(), "persist");
+/// assert_eq!(serde_json::to_string(&SystemEvent::Shutdown).unwrap(), r#""shutdown""#);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SystemEvent {
     /// Fired when the reactor starts running.
     Startup,
     /// Fired after `stop`.
     Shutdown,
+    /// Any other event, fired by the application.
+    Named(Cow<'static, str>),
+}
+
+impl SystemEvent {
+    /// The event called `name`: `"startup"` and `"shutdown"` are the
+    /// reactor's own.
+    pub fn named(name: impl Into<Cow<'static, str>>) -> SystemEvent {
+        let name = name.into();
+        match &*name {
+            "startup" => SystemEvent::Startup,
+            "shutdown" => SystemEvent::Shutdown,
+            _ => SystemEvent::Named(name),
+        }
+    }
+
+    /// The event's name.
+    pub fn name(&self) -> &str {
+        match self {
+            SystemEvent::Startup => "startup",
+            SystemEvent::Shutdown => "shutdown",
+            SystemEvent::Named(name) => name,
+        }
+    }
+}
+
+impl Serialize for SystemEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for SystemEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(SystemEvent::named(String::deserialize(deserializer)?))
+    }
 }
 
 /// The three phases of a system event, in the order they run.

@@ -124,7 +124,9 @@ fn run(args: &Args) -> Result<String, String> {
     sim.run();
     let wall = started.elapsed();
     if let Some(error) = sim.python_error() {
-        // As CPython: the traceback, and a failing exit status.
+        // As CPython: what the program printed, then the error and a failing exit status.
+        let printed: String = sim.metrics().output.iter().map(|l| format!("{}\n", l.text)).collect();
+        let _ = std::io::stdout().lock().write_all(printed.as_bytes());
         return Err(error);
     }
     let metrics = sim.metrics();

@@ -82,6 +82,10 @@ pub(crate) enum End {
     Job(Option<Arc<Mutex<Option<String>>>>),
     /// A plain thread's body: the thread exits.
     Thread,
+    /// A Python Deferred callback that needed time: fire this with its result.
+    PyLink(Deferred<crate::python::value::Value>),
+    /// A Python `deferToThread` job: leave the result for the job's work closure.
+    PyJob(crate::python::twisted::JobSlot),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

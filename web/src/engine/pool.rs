@@ -71,6 +71,17 @@ impl Simulation {
             }
             None => (Seq::empty(), None),
         };
+        if let Some(py) = job.hint().and_then(|h| h.downcast_ref::<crate::python::twisted::PyJob>()) {
+            let task = self.sh.py.borrow().as_ref().and_then(|rt| rt.take_task(py.task));
+            if let Some(task) = task {
+                let slot = Arc::clone(&py.slot);
+                let t = &mut self.threads[tid as usize];
+                t.act = Some(Activation::python(task, End::PyJob(slot)));
+                t.job = Some(job);
+                self.update_pool_stats();
+                return;
+            }
+        }
         let t = &mut self.threads[tid as usize];
         t.act = Some(Activation::new(body, Ctx::default(), End::Job(slot)));
         t.job = Some(job);

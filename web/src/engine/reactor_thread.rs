@@ -179,7 +179,7 @@ impl Simulation {
                 let host = client + 1;
                 let peer = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, (host >> 8) as u8, host as u8)), 40000);
                 let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1)), 8000);
-                let protocol = Box::new(ServerProtocol(std::rc::Rc::clone(&self.sh)));
+                let protocol = Box::new(ServerProtocol(std::rc::Rc::clone(&self.sh), None));
                 let conn = self.reactor.open_connection(self.now, protocol, ConnectionKind::Message, peer, local);
                 self.clients.connected(client, conn);
             }

@@ -132,6 +132,10 @@ impl Simulation {
     }
 
     pub(crate) fn finish_activation(&mut self, tid: u32, mut act: Activation) {
+        if let Some(task) = act.py.take() {
+            self.finish_python(tid, *task, act.end);
+            return;
+        }
         let outcome = act.outcome();
         match std::mem::replace(&mut act.end, End::Call) {
             End::Call => {
@@ -172,7 +176,57 @@ impl Simulation {
                     self.update_pool_stats();
                 }
             }
-            End::Thread => {}
+            End::Thread | End::PyLink(_) | End::PyJob(_) => {}
+        }
+    }
+
+    /// A Python activation ended: deliver its result where it was due.
+    fn finish_python(&mut self, tid: u32, mut task: crate::python::vm::Task, end: End) {
+        use crate::python::twisted;
+        let Some(rt) = self.sh.py.borrow().clone() else { return };
+        let result = task.result.take().unwrap_or(Ok(crate::python::value::Value::None));
+        match end {
+            End::Main => self.rl.phase = Phase::Poll,
+            End::PyLink(link) => match twisted::outcome_of(&rt, result) {
+                twine_core::defer::Outcome::Value(v) => {
+                    let _ = link.callback(v);
+                }
+                twine_core::defer::Outcome::Failure(f) => {
+                    let _ = link.errback(f);
+                }
+                twine_core::defer::Outcome::Deferred(d) => {
+                    d.add_both(move |r| {
+                        let _ = link.fire(r);
+                        Ok::<_, Failure>(crate::python::value::Value::None)
+                    });
+                }
+            },
+            End::PyJob(slot) => {
+                let r = match result {
+                    Ok(v) => Ok(rt.store_value(v)),
+                    Err(e) => {
+                        let text = e.value.type_name().to_string();
+                        Err((rt.store_value(e.value), text))
+                    }
+                };
+                *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+                if let Some(job) = self.threads[tid as usize].job.take() {
+                    job.run(tid);
+                    self.sh.inbox_pushed.set(true);
+                    self.pool.completed += 1;
+                    self.update_pool_stats();
+                }
+            }
+            End::Call => {
+                if let Err(e) = result {
+                    let f = match twisted::outcome_of(&rt, Err(e)) {
+                        twine_core::defer::Outcome::Failure(f) => f,
+                        _ => return,
+                    };
+                    twisted::report_unhandled(&self.sh, &rt, &f);
+                }
+            }
+            End::Thread | End::Link(_) | End::Job(_) => {}
         }
     }
 

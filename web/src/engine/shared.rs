@@ -308,11 +308,22 @@ impl ThreadPool for SimPool {
 }
 
 /// The server protocol: each message is a request whose id is its text;
-/// `message_received` runs the scenario's handler on the reactor thread.
-pub(crate) struct ServerProtocol(pub Rc<Shared>);
+/// `message_received` runs the scenario's handler on the reactor thread, or
+/// the Python program's protocol (built by its factory) when it listens.
+pub(crate) struct ServerProtocol(pub Rc<Shared>, pub Option<crate::python::value::Value>);
 
 impl Protocol for ServerProtocol {
+    fn connection_made(&mut self, transport: &Transport) {
+        self.1 = crate::python::twisted::connection_made(&self.0, transport);
+    }
+
     fn message_received(&mut self, transport: &Transport, message: Message) {
+        if self.0.py.borrow().is_some() {
+            if let (Some(proto), Some(text)) = (&self.1, message.as_text()) {
+                crate::python::twisted::message_received(&self.0, proto, text);
+            }
+            return;
+        }
         let Some(handler) = self.0.program.handler.clone() else { return };
         let id = message.as_text().and_then(|t| t.parse().ok()).unwrap_or(0);
         run_top(&self.0, handler, Ctx { request: Some((transport.id(), id)), ..Ctx::default() });

@@ -141,6 +141,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
                 }
                 THREAD
             }
+            other => return super::twisted::method(other, name),
         },
         _ => return None,
     };
@@ -518,7 +519,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let ns = (float_arg(vm, &args[0])? * 1e6).max(0.0) as u64;
             return Ok(Out::Halt(Value::None, Halt::Work(Work::Cpu(ns))));
         }
-        "twine.machine" => Value::None,
+        "twine.machine" | "twine.duration" | "twine.clients" => Value::None,
         "math.sqrt" => {
             let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
             if x < 0.0 {
@@ -583,6 +584,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }))))
         }
         "BaseException.__init__" | "object.__init__" => Value::None,
+        n if n.starts_with("defer.")
+            || n.starts_with("task.")
+            || n.starts_with("threads.")
+            || n == "Factory.forProtocol" =>
+        {
+            return super::twisted::call_function(vm, n, args, kwargs)
+        }
         other => return Err(vm.type_error(&format!("{other}() is not supported"))),
     };
     Ok(Out::Value(v))
@@ -722,6 +730,9 @@ pub(crate) fn call_method(
     args: Vec<Value>,
     kwargs: Kw,
 ) -> PyResult<Out> {
+    if name.starts_with("LineReceiver.") {
+        return super::twisted::line_receiver(vm, name, this, args);
+    }
     if name.contains('.') {
         // `BaseException.__init__(self, ...)` bound to an instance.
         if name == "BaseException.__init__" {
@@ -1035,8 +1046,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             if !*reentrant && owner.get() == Some(tid) {
                 return Err(vm.rt.error("RuntimeError", "deadlock: this thread already holds the Lock (use an RLock)"));
             }
-            owner.set(Some(tid));
-            depth.set(1);
+            // The releasing thread hands the lock over and records the new owner.
             Ok(Out::Halt(Value::Bool(true), Halt::LockWait(*lock, super::vm::no_steps())))
         }
         (Native::Lock { lock, reentrant, owner, depth }, "release") => {
@@ -1112,7 +1122,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             }
         }
         (Native::Thread(t), "is_alive") => Ok(Out::Value(Value::Bool(t.started.get() && !t.done.get()))),
-        _ => Err(vm.type_error(&format!("{name}() is not supported"))),
+        _ => super::twisted::call_method(vm, name, n, args, kwargs),
     }
 }
 
@@ -1124,7 +1134,7 @@ fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {
 }
 
 /// Makes the module `name`, or says which modules exist.
-pub(crate) fn module(name: &str) -> Option<Value> {
+pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     let f = |n: &'static str| Value::builtin(n, None);
     let attrs: HashMap<&'static str, Value> = match name {
         "random" => ["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"]
@@ -1142,8 +1152,8 @@ pub(crate) fn module(name: &str) -> Option<Value> {
         "threading" => {
             ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
         }
-        "twine" => ["machine", "cpu"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
-        _ => return None,
+        "twine" => ["machine", "cpu", "duration", "clients"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
+        _ => return super::twisted::module(rt, name),
     };
     let name = match name {
         "random" => "random",
@@ -1156,7 +1166,8 @@ pub(crate) fn module(name: &str) -> Option<Value> {
 }
 
 /// The modules a program can import.
-pub(crate) const MODULES: &str = "math, random, threading, time, twine";
+pub(crate) const MODULES: &str =
+    "math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {
@@ -1182,6 +1193,8 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.current_thread",
         "twine.machine",
         "twine.cpu",
+        "twine.duration",
+        "twine.clients",
     ];
     ALL.iter().find(|full| full.split_once('.') == Some((module, name))).copied().unwrap_or(name)
 }

@@ -65,6 +65,7 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("ModuleNotFoundError", "ImportError"),
     ("StopIteration", "Exception"),
     ("TimeoutError", "Exception"),
+    ("CancelledError", "Exception"),
 ];
 
 /// Makes the classes of [`HIERARCHY`].

@@ -1,7 +1,7 @@
 //! Python experiments: a Twisted-flavoured subset of Python, compiled to our
 //! own instructions and run on the simulated machine.
 //!
-//! - `compile`: rustpython-parser's AST to [`code::Code`] (one instruction list
+//! - `compile`: rustpython-parser's AST to code objects (one instruction list
 //!   per function, a source position per instruction); everything outside the
 //!   subset is refused there as `FILE:LINE:COL: what to write instead`.
 //! - `vm`: an explicit frame stack per simulated thread, so the engine can
@@ -21,6 +21,7 @@ pub(crate) mod compile;
 pub(crate) mod errors;
 pub(crate) mod format;
 pub(crate) mod ops;
+pub(crate) mod twisted;
 pub(crate) mod value;
 pub(crate) mod vm;
 
@@ -51,8 +52,10 @@ pub const INSTR_NS: u64 = 25;
 pub(crate) const BATCH_NS: u64 = 50_000;
 
 /// The most instructions a run may execute: a runaway program ends with an
-/// error rather than hanging the page (about 25 s of virtual CPU).
-pub const INSTRUCTION_BUDGET: u64 = 1_000_000_000;
+/// error rather than hanging the page (5 s of virtual CPU). Every instruction
+/// also advances virtual time, so the run's duration (60 s unless
+/// `twine.duration(ms)` says otherwise) bounds a busy loop as well.
+pub const INSTRUCTION_BUDGET: u64 = 200_000_000;
 
 /// A program the compiler refused, or could not parse.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,11 +79,15 @@ impl fmt::Display for CompileError {
 impl std::error::Error for CompileError {}
 
 /// What a program's `twine.machine(...)` call at the top level asks for.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct MachineArgs {
     pub cores: Option<u32>,
     pub gil: Option<bool>,
     pub switch_interval_ms: Option<f64>,
+    /// `twine.duration(ms)`: when the run stops.
+    pub duration_ms: Option<f64>,
+    /// `twine.clients(...)`: simulated clients of the program's server.
+    pub clients: Option<crate::scenario::ClientsSpec>,
 }
 
 /// Checks a program compiles and reads its `twine.machine(...)` settings.
@@ -94,7 +101,31 @@ pub(crate) fn check(file: &str, source: &str) -> Result<MachineArgs, CompileErro
         let Stmt::Expr(e) = s else { continue };
         let Expr::Call(c) = &*e.value else { continue };
         let Expr::Attribute(a) = &*c.func else { continue };
-        if a.attr.as_str() != "machine" || !matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "twine") {
+        if !matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "twine") {
+            continue;
+        }
+        if a.attr.as_str() == "duration" {
+            let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
+            let ms = match c.args.first() {
+                Some(Expr::Constant(k)) => match &k.value {
+                    ast::Constant::Int(i) => i64::try_from(i).ok().map(|i| i as f64),
+                    ast::Constant::Float(f) => Some(*f),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(ms) = ms.filter(|ms| *ms > 0.0) else {
+                let message = "twine.duration(ms) takes a positive constant number of milliseconds".into();
+                return Err(CompileError { file: file.into(), line, col, message });
+            };
+            out.duration_ms = Some(ms);
+            continue;
+        }
+        if a.attr.as_str() == "clients" {
+            out.clients = Some(clients_spec(file, &lines, c)?);
+            continue;
+        }
+        if a.attr.as_str() != "machine" {
             continue;
         }
         for k in &c.keywords {
@@ -120,6 +151,83 @@ pub(crate) fn check(file: &str, source: &str) -> Result<MachineArgs, CompileErro
     Ok(out)
 }
 
+/// `twine.clients(rate_per_s=.., requests=.., connections=.., arrival="fixed"|"poisson")`
+/// or `twine.clients(closed=K, think_ms=.., requests=..)`, constants only.
+fn clients_spec(
+    file: &str,
+    lines: &compile::Lines,
+    c: &ast::ExprCall,
+) -> Result<crate::scenario::ClientsSpec, CompileError> {
+    use crate::scenario::{ArrivalSpec, ClientsSpec, ClosedLoopSpec, OpenLoopSpec, ThinkSpec};
+    let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
+    let bad = |m: &str| CompileError { file: file.into(), line, col, message: m.into() };
+    let mut num: HashMap<&str, f64> = HashMap::new();
+    let mut text: HashMap<&str, String> = HashMap::new();
+    for k in &c.keywords {
+        let Some(name) = k.arg.as_ref().map(|a| a.as_str()) else { return Err(bad("twine.clients takes keywords")) };
+        let Expr::Constant(v) = &k.value else { return Err(bad("twine.clients takes constant arguments")) };
+        match &v.value {
+            ast::Constant::Int(i) => {
+                num.insert(name, i64::try_from(i).map_err(|_| bad("number too large"))? as f64);
+            }
+            ast::Constant::Float(f) => {
+                num.insert(name, *f);
+            }
+            ast::Constant::Str(s) => {
+                text.insert(name, s.clone());
+            }
+            _ => return Err(bad("twine.clients takes numbers and strings")),
+        }
+    }
+    let known = [
+        "rate_per_s",
+        "requests",
+        "connections",
+        "arrival",
+        "port",
+        "closed",
+        "think_ms",
+        "think",
+        "network_ms",
+        "start_ms",
+    ];
+    if let Some(k) = num.keys().chain(text.keys()).find(|k| !known.contains(k)) {
+        return Err(bad(&format!("twine.clients has no argument `{k}` (it takes {})", known.join(", "))));
+    }
+    let requests = num.get("requests").map(|r| *r as u64);
+    let (start_ms, network_ms) = (num.get("start_ms").copied(), num.get("network_ms").copied());
+    if let Some(&k) = num.get("closed") {
+        return Ok(ClientsSpec::Closed(ClosedLoopSpec {
+            clients: k as u32,
+            think_ms: num.get("think_ms").copied(),
+            think: if text.get("think").map(String::as_str) == Some("exponential") {
+                ThinkSpec::Exponential
+            } else {
+                ThinkSpec::Fixed
+            },
+            requests,
+            start_ms,
+            network_ms,
+        }));
+    }
+    let Some(&rate_per_s) = num.get("rate_per_s") else {
+        return Err(bad("twine.clients needs rate_per_s=N (open loop) or closed=K (closed loop)"));
+    };
+    let arrival = match text.get("arrival").map(String::as_str) {
+        None | Some("poisson") => ArrivalSpec::Poisson,
+        Some("fixed") => ArrivalSpec::Fixed,
+        Some(_) => return Err(bad("arrival is \"fixed\" or \"poisson\"")),
+    };
+    Ok(ClientsSpec::Open(OpenLoopSpec {
+        rate_per_s,
+        arrival,
+        requests,
+        connections: num.get("connections").map(|c| *c as u32),
+        start_ms,
+        network_ms,
+    }))
+}
+
 /// One run's interpreter state, shared by its threads.
 pub(crate) struct Runtime {
     pub globals: Rc<Globals>,
@@ -136,6 +244,19 @@ pub(crate) struct Runtime {
     pub spawns: RefCell<Vec<(Rc<str>, vm::Task)>>,
     /// Python names of simulated threads (thread 0 is the main thread).
     pub names: RefCell<HashMap<u32, Rc<str>>>,
+    /// The main program after `reactor.run()`: it runs once the reactor stops.
+    pub after_run: RefCell<Option<vm::Task>>,
+    /// Values and tasks parked under an id while they cross the thread pool
+    /// or a core `Failure` (which carry only `Send` data).
+    parked: RefCell<HashMap<u64, Value>>,
+    jobs: RefCell<HashMap<u64, vm::Task>>,
+    next_id: Cell<u64>,
+    /// VM loops running now: a callback fired from Python code runs nested.
+    pub active: Cell<u32>,
+    /// CPU spent by nested callbacks, for the running VM to charge.
+    pub nested_pending: Cell<u64>,
+    /// The factory `reactor.listenTCP` was given: it serves the simulated clients.
+    pub factory: RefCell<Option<Value>>,
 }
 
 impl Runtime {
@@ -154,6 +275,13 @@ impl Runtime {
             thread_count: Cell::new(0),
             spawns: RefCell::default(),
             names: RefCell::default(),
+            after_run: RefCell::default(),
+            parked: RefCell::default(),
+            jobs: RefCell::default(),
+            next_id: Cell::new(0),
+            active: Cell::new(0),
+            nested_pending: Cell::new(0),
+            factory: RefCell::new(None),
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);
@@ -215,7 +343,7 @@ impl Runtime {
         if let Some(m) = self.modules.borrow().get(name) {
             return Ok(m.clone());
         }
-        let m = builtins::module(name).ok_or_else(|| {
+        let m = builtins::module(self, name).ok_or_else(|| {
             self.error(
                 "ModuleNotFoundError",
                 &format!("No module named '{name}' (the modules here: {})", builtins::MODULES),
@@ -223,6 +351,37 @@ impl Runtime {
         })?;
         self.modules.borrow_mut().insert(name.to_owned(), m.clone());
         Ok(m)
+    }
+
+    fn id(&self) -> u64 {
+        self.next_id.set(self.next_id.get() + 1);
+        self.next_id.get()
+    }
+
+    /// Parks a value; its id travels instead.
+    pub fn store_value(&self, v: Value) -> u64 {
+        let id = self.id();
+        self.parked.borrow_mut().insert(id, v);
+        id
+    }
+
+    pub fn peek_value(&self, id: u64) -> Option<Value> {
+        self.parked.borrow().get(&id).cloned()
+    }
+
+    pub fn take_value(&self, id: u64) -> Value {
+        self.parked.borrow_mut().remove(&id).unwrap_or_default()
+    }
+
+    /// Parks a pool job's task until a pool thread takes it.
+    pub fn store_task(&self, t: vm::Task) -> u64 {
+        let id = self.id();
+        self.jobs.borrow_mut().insert(id, t);
+        id
+    }
+
+    pub fn take_task(&self, id: u64) -> Option<vm::Task> {
+        self.jobs.borrow_mut().remove(&id)
     }
 
     pub fn thread_name(&self, tid: u32) -> Rc<str> {

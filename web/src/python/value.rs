@@ -183,6 +183,45 @@ pub(crate) enum Native {
     Event { set: Cell<bool>, lock: u32 },
     /// A thread; `done` is the engine lock its thread holds until it ends.
     Thread(Rc<ThreadObj>),
+    /// `twisted.internet.reactor`.
+    Reactor,
+    /// What `reactor.callLater` returns.
+    DelayedCall(twine_core::reactor::DelayedCall),
+    /// A real twine-core Deferred carrying Python values.
+    Deferred(twine_core::defer::Deferred<Value>),
+    /// What an errback receives: the exception.
+    Failure(Value),
+    /// `task.LoopingCall(f, *args)`: the core LoopingCall once started.
+    LoopingCall { f: Value, args: Vec<Value>, lc: Looping },
+    /// A connection's transport.
+    Transport(TransportRef),
+}
+
+/// A core transport (which has no `Debug`).
+#[derive(Clone)]
+pub(crate) struct TransportRef(pub twine_core::protocol::Transport);
+
+impl std::fmt::Debug for TransportRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Transport")
+    }
+}
+
+/// A started `LoopingCall` (core's has no `Debug`).
+#[derive(Default)]
+pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>);
+
+impl std::ops::Deref for Looping {
+    type Target = RefCell<Option<twine_core::task::LoopingCall>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Looping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoopingCall")
+    }
 }
 
 /// A `threading.Thread`.
@@ -313,6 +352,12 @@ impl Value {
                 Native::Lock { .. } => "RLock",
                 Native::Event { .. } => "Event",
                 Native::Thread(_) => "Thread",
+                Native::Reactor => "EventLoop",
+                Native::DelayedCall(_) => "DelayedCall",
+                Native::Deferred(_) => "Deferred",
+                Native::Failure(_) => "Failure",
+                Native::LoopingCall { .. } => "LoopingCall",
+                Native::Transport(_) => "Transport",
             },
         };
         name.into()

@@ -98,6 +98,10 @@ pub(crate) enum AfterWake {
 /// A Python thread's execution state.
 #[derive(Debug)]
 pub(crate) struct Task {
+    /// A callback (a Deferred link, a timer, a pool job): its result is
+    /// kept in `result` rather than reported.
+    pub callback: bool,
+    pub result: Option<Result<Value, Exc>>,
     pub frames: Vec<Frame>,
     pub pending: u64,
     pub thread: Option<Rc<ThreadObj>>,
@@ -108,7 +112,20 @@ pub(crate) struct Task {
 
 impl Task {
     pub fn new(frame: Frame, thread: Option<Rc<ThreadObj>>) -> Task {
-        Task { frames: vec![frame], pending: 0, thread, after_wake: None, partial: String::new() }
+        Task {
+            callback: false,
+            result: None,
+            frames: vec![frame],
+            pending: 0,
+            thread,
+            after_wake: None,
+            partial: String::new(),
+        }
+    }
+
+    /// A task for a callback's call.
+    pub fn callback(frame: Frame) -> Task {
+        Task { callback: true, ..Task::new(frame, None) }
     }
 }
 
@@ -137,6 +154,15 @@ pub(crate) struct Vm<'a> {
     pub pending: u64,
     pub partial: &'a mut String,
     pub after_wake: Option<AfterWake>,
+    /// `reactor.run()` was called: the main program pauses until the reactor stops.
+    pub reactor_run: bool,
+}
+
+impl<'a> Vm<'a> {
+    /// A VM for calls made from Rust (a reactor callback).
+    pub fn new(sh: &'a Rc<Shared>, rt: &'a Rc<Runtime>, tid: u32, partial: &'a mut String) -> Vm<'a> {
+        Vm { sh, rt, tid, nested: 0, pending: 0, partial, after_wake: None, reactor_run: false }
+    }
 }
 
 /// Runs thread `tid`'s task until it needs virtual time or ends.
@@ -147,11 +173,43 @@ pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) 
     if rt.failed() {
         task.frames.clear();
     }
+    if task.frames.is_empty() && task.result.is_some() {
+        // A callback that ended; its last CPU batch has been charged.
+        return Halt::Done;
+    }
     let mut frames = std::mem::take(&mut task.frames);
-    let mut vm = Vm { sh, rt, tid, nested: 0, pending: task.pending, partial: &mut task.partial, after_wake: None };
+    rt.active.set(rt.active.get() + 1);
+    let mut vm = Vm::new(sh, rt, tid, &mut task.partial);
+    vm.pending = task.pending;
     let result = if frames.is_empty() { Ok(Exit::Returned(Value::None)) } else { vm.run_frames(&mut frames, 0) };
+    rt.active.set(rt.active.get() - 1);
     let pending = std::mem::take(&mut vm.pending);
     let after_wake = vm.after_wake.take();
+    if vm.reactor_run {
+        let mut rest = Task::new(Frame::new(Rc::clone(&frames[0].code), Rc::clone(&rt.globals), None), None);
+        rest.frames = frames;
+        *rt.after_run.borrow_mut() = Some(rest);
+        task.pending = 0;
+        return if pending > 0 { Halt::Work(Work::Py { ns: pending, yield_gil: false }) } else { Halt::Done };
+    }
+    if task.callback {
+        match result {
+            Ok(Exit::Halt(halt)) => {
+                task.frames = frames;
+                task.pending = pending;
+                task.after_wake = after_wake;
+                return halt;
+            }
+            Ok(Exit::Returned(v)) => task.result = Some(Ok(v)),
+            Err(e) => task.result = Some(Err(e)),
+        }
+        let ended = std::mem::take(vm.partial);
+        if !ended.is_empty() {
+            sh.say(tid, ended.clone());
+        }
+        task.frames.clear();
+        return if pending > 0 { Halt::Work(Work::Py { ns: pending, yield_gil: false }) } else { Halt::Done };
+    }
     match result {
         Ok(Exit::Halt(halt)) => {
             task.frames = frames;
@@ -243,6 +301,7 @@ impl Vm<'_> {
                 return Err(Exc::new(Value::None));
             }
             let flow = self.exec(frames, instr);
+            self.pending += self.rt.nested_pending.take();
             match flow {
                 Ok(Flow::Next) => {}
                 Ok(Flow::Return(v)) => {
@@ -1069,10 +1128,13 @@ impl Vm<'_> {
                 }
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
-            Value::Native(n) if name == "name" => match &**n {
+            Value::Native(n) if name == "name" && matches!(&**n, Native::Thread(_)) => match &**n {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
                 _ => Err(self.attr_error(obj, name)),
             },
+            Value::Native(n) if super::twisted::attr(n, name).is_some() => {
+                Ok(super::twisted::attr(n, name).unwrap_or_default())
+            }
             _ => match builtins::method(obj, name) {
                 Some(m) => Ok(Value::builtin(m, Some(obj.clone()))),
                 None => Err(self.attr_error(obj, name)),

@@ -166,6 +166,12 @@ impl Scenario {
         if let Some(ms) = machine.switch_interval_ms {
             spec.machine.switch_interval_ms = ms;
         }
+        spec.duration_ms = machine.duration_ms;
+        if let Some(clients) = machine.clients {
+            spec.clients = Some(clients);
+            // The Python factory answers; this only satisfies the JSON checks.
+            spec.server = Some(ServerSpec { handler: vec![Step::Respond] });
+        }
         let mut program = compile::compile(&spec).map_err(|e| crate::python::CompileError {
             file: file.into(),
             line: 1,

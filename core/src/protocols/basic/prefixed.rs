@@ -231,6 +231,27 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
         self.inner
     }
 
+    /// The bytes received and not yet delivered as strings: Twisted's
+    /// `recvd`. After a length over the limit, everything from that prefix
+    /// on (nothing more is read). Read-only: Twisted's trick of assigning to
+    /// `recvd` inside `stringReceived` to switch buffers has no equivalent
+    /// (the wrapped protocol cannot reach its receiver).
+    ///
+    /// ```
+    /// use twine_core::protocols::{basic::Int8StringReceiver, Echo};
+    /// use twine_core::protocol::Protocol;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// let t = StringTransport::new();
+    /// let mut echo = Int8StringReceiver::new(Echo);
+    /// echo.connection_made(t.transport());
+    /// echo.data_received(t.transport(), b"\x02hi\x05hel");
+    /// assert_eq!(echo.recvd(), b"\x05hel"); // an incomplete string
+    /// ```
+    pub fn recvd(&self) -> &[u8] {
+        &self.buffer
+    }
+
     /// Why this receiver dropped the connection, if it did.
     pub fn error(&self) -> Option<&FramingError> {
         self.rejection.error()
@@ -244,8 +265,8 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
         {
             let length = L::read(&self.buffer);
             if length > self.max_length as u64 {
+                // The buffer stays, for `recvd`: nothing more is parsed.
                 self.broken = true;
-                self.buffer = BytesMut::new();
                 let (handler, max_length) = (self.on_exceeded.as_deref_mut(), self.max_length);
                 self.rejection.handle_or_reject(handler, &mut self.inner, transport, length, || {
                     FramingError::LengthLimitExceeded { length, max_length }

@@ -1,0 +1,755 @@
+//! `twisted.internet`: `reactor`, `defer`, `task`, `threads`, over the real
+//! twine-core reactor and Deferreds carrying interpreter values.
+//!
+//! A Python callback runs on the reactor thread inside the reactor's own
+//! call. When it needs virtual time (`twine.cpu`, a lock) the rest becomes
+//! reactor-thread work the engine finishes before the reactor starts another
+//! call, as the step interpreter does, so a slow callback blocks the loop.
+//! A Python exception crosses a Deferred as a core `Failure` holding the
+//! exception's id; the runtime keeps the value.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use twine_core::defer::{Deferred, Failure, FailureKind, Outcome};
+use twine_core::threads::{defer_to_thread_with, JobOptions};
+use twine_core::trace::{SystemEvent, TriggerPhase};
+
+use super::errors::Exc;
+use super::value::{Module, Native, Value};
+use super::vm::{self, Kw, Out, PyResult, Task, Vm};
+use super::Runtime;
+use crate::engine::interp::{Activation, End, Halt, REACTOR_THREAD};
+use crate::engine::shared::Shared;
+
+/// A Python exception inside a core `Failure`: its id in the runtime's table.
+#[derive(Debug)]
+pub(crate) struct PyError {
+    pub id: u64,
+    pub text: String,
+}
+
+impl fmt::Display for PyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for PyError {}
+
+/// Where a finished Python job's result waits for the job's work closure:
+/// `Ok(value id)` or `Err((exception id, text))`.
+pub(crate) type JobSlot = Arc<Mutex<Option<Result<u64, (u64, String)>>>>;
+
+/// A Python `deferToThread` job, as the pool's cost hint: the task to run
+/// is in the runtime's table under `task`.
+pub(crate) struct PyJob {
+    pub task: u64,
+    pub slot: JobSlot,
+}
+
+/// The `twisted.internet` modules.
+pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
+    let f = |n: &'static str| Value::builtin(n, None);
+    let (mname, attrs): (&'static str, HashMap<&'static str, Value>) = match name {
+        "twisted.internet" => (
+            "twisted.internet",
+            [
+                ("reactor", Value::Native(Rc::new(Native::Reactor))),
+                ("defer", rt.import("twisted.internet.defer").ok()?),
+                ("task", rt.import("twisted.internet.task").ok()?),
+                ("threads", rt.import("twisted.internet.threads").ok()?),
+                ("protocol", rt.import("twisted.internet.protocol").ok()?),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        "twisted.internet.protocol" => {
+            // The classes, so programs that define protocols load; serving
+            // them (listenTCP with simulated clients) is not there yet.
+            let noop = || Value::builtin("Protocol.noop", None);
+            let protocol = super::value::Class::new("Protocol", None);
+            for m in ["connectionMade", "dataReceived", "connectionLost"] {
+                protocol.attrs.borrow_mut().insert(m.into(), noop());
+            }
+            let factory = super::value::Class::new("Factory", None);
+            factory.attrs.borrow_mut().insert("forProtocol".into(), Value::builtin("Factory.forProtocol", None));
+            let client = super::value::Class::new("ClientFactory", Some(Rc::clone(&factory)));
+            let classes = [("Protocol", protocol), ("Factory", factory), ("ClientFactory", client)];
+            ("twisted.internet.protocol", classes.into_iter().map(|(n, c)| (n, Value::Class(c))).collect())
+        }
+        "twisted.protocols" => {
+            ("twisted.protocols", [("basic", rt.import("twisted.protocols.basic").ok()?)].into_iter().collect())
+        }
+        "twisted.protocols.basic" => {
+            let base = match rt.import("twisted.internet.protocol").ok()? {
+                Value::Module(m) => match m.attrs.get("Protocol") {
+                    Some(Value::Class(c)) => Rc::clone(c),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            let lr = super::value::Class::new("LineReceiver", Some(base));
+            {
+                let mut a = lr.attrs.borrow_mut();
+                a.insert("dataReceived".into(), Value::builtin("LineReceiver.dataReceived", None));
+                a.insert("sendLine".into(), Value::builtin("LineReceiver.sendLine", None));
+                a.insert("delimiter".into(), Value::Bytes(Rc::from(&b"\r\n"[..])));
+                a.insert("MAX_LENGTH".into(), Value::Int(16384));
+            }
+            ("twisted.protocols.basic", [("LineReceiver", Value::Class(lr))].into_iter().collect())
+        }
+        "twisted.internet.defer" => (
+            "twisted.internet.defer",
+            [
+                ("Deferred", f("defer.Deferred")),
+                ("succeed", f("defer.succeed")),
+                ("fail", f("defer.fail")),
+                ("gatherResults", f("defer.gatherResults")),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        "twisted.internet.task" => {
+            let fs = [("deferLater", f("task.deferLater")), ("LoopingCall", f("task.LoopingCall"))];
+            ("twisted.internet.task", fs.into_iter().collect())
+        }
+        "twisted.internet.threads" => {
+            ("twisted.internet.threads", [("deferToThread", f("threads.deferToThread"))].into_iter().collect())
+        }
+        _ => return None,
+    };
+    Some(Value::Module(Rc::new(Module { name: mname, attrs })))
+}
+
+/// Methods of the natives this module makes.
+pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
+    let table: &[&'static str] = match n {
+        Native::Reactor => {
+            &["callLater", "callWhenRunning", "run", "stop", "seconds", "callFromThread", "callInThread", "listenTCP"]
+        }
+        Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
+        Native::Deferred(_) => &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback"],
+        Native::Failure(_) => &["getErrorMessage", "check", "trap"],
+        Native::LoopingCall { .. } => &["start", "stop"],
+        Native::Transport(_) => &["write", "loseConnection", "getPeer"],
+        _ => return None,
+    };
+    table.iter().find(|m| **m == name).copied()
+}
+
+fn seconds(vm: &Vm<'_>, v: &Value) -> PyResult<Duration> {
+    let s = match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        other => return Err(vm.type_error(&format!("a delay is a number of seconds, not {}", other.type_name()))),
+    };
+    if !(s >= 0.0 && s.is_finite()) {
+        return Err(vm.rt.error("ValueError", "a delay must be a non-negative number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+fn reactor(vm: &Vm<'_>) -> PyResult<twine_core::Reactor> {
+    vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))
+}
+
+/// A call to make later: the callable and its arguments.
+#[derive(Clone)]
+struct Call {
+    f: Value,
+    args: Vec<Value>,
+    kwargs: Kw,
+}
+
+fn split_call(vm: &Vm<'_>, mut args: Vec<Value>, kwargs: Kw, what: &str) -> PyResult<Call> {
+    if args.is_empty() {
+        return Err(vm.type_error(&format!("{what} needs a function to call")));
+    }
+    let f = args.remove(0);
+    Ok(Call { f, args, kwargs })
+}
+
+/// Functions of the twisted modules.
+pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    let v = match name {
+        "defer.Deferred" => deferred(Deferred::new()),
+        "defer.succeed" => deferred(fired(args.into_iter().next().unwrap_or_default())),
+        "defer.fail" => {
+            let exc = args.into_iter().next().unwrap_or_default();
+            let failure = to_failure(vm.rt, &exc_value(vm, exc)?);
+            let d = Deferred::new();
+            let _ = d.errback(failure);
+            deferred(d)
+        }
+        "task.deferLater" => {
+            if args.len() < 2 {
+                return Err(vm.type_error("deferLater(reactor, delay, f=None, *args)"));
+            }
+            let mut args = args;
+            let rest = args.split_off(2);
+            let delay = seconds(vm, &args[1])?;
+            let r = reactor(vm)?;
+            let sh = Rc::clone(vm.sh);
+            let call = if rest.is_empty() { None } else { Some(split_call(vm, rest, kwargs, "deferLater")?) };
+            let d: Deferred<Value> = twine_core::task::defer_later(&r, delay, move || match call {
+                Some(c) => run_callback(&sh, c.f, c.args, c.kwargs),
+                None => Outcome::Value(Value::None),
+            });
+            deferred(d)
+        }
+        "defer.gatherResults" => {
+            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
+            let mut ds = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::Native(n) if matches!(&*n, Native::Deferred(_)) => {
+                        if let Native::Deferred(d) = &*n {
+                            ds.push(d.clone());
+                        }
+                    }
+                    other => ds.push(fired(other)),
+                }
+            }
+            let all = twine_core::defer::gather_results(ds);
+            let out: Deferred<Value> = Deferred::new();
+            let fire = out.clone();
+            all.add_both(move |r: Result<Vec<Value>, Failure>| {
+                let _ = fire.fire(r.map(Value::list));
+                Outcome::Value(Vec::new())
+            });
+            deferred(out)
+        }
+        "Factory.forProtocol" => {
+            let Some(Value::Class(p)) = args.first() else {
+                return Err(vm.type_error("Factory.forProtocol(ProtocolClass)"));
+            };
+            let factory = match vm.rt.import("twisted.internet.protocol")? {
+                Value::Module(m) => match m.attrs.get("Factory") {
+                    Some(Value::Class(f)) => Rc::clone(f),
+                    _ => return Err(vm.type_error("no Factory")),
+                },
+                _ => return Err(vm.type_error("no Factory")),
+            };
+            let inst = super::value::Instance { class: factory, attrs: Default::default() };
+            inst.set("protocol", Value::Class(Rc::clone(p)));
+            Value::Instance(Rc::new(inst))
+        }
+        "task.LoopingCall" => {
+            let call = split_call(vm, args, kwargs, "LoopingCall")?;
+            if !call.kwargs.is_empty() {
+                return Err(vm.type_error("LoopingCall(f, *args): keyword arguments are not supported"));
+            }
+            Value::Native(Rc::new(Native::LoopingCall { f: call.f, args: call.args, lc: Default::default() }))
+        }
+        "threads.deferToThread" => {
+            let call = split_call(vm, args, kwargs, "deferToThread")?;
+            let frame = match vm.call(call.f, call.args, call.kwargs)? {
+                Out::Frame(frame) => frame,
+                Out::Value(v) => return Ok(Out::Value(deferred(fired(v)))),
+                Out::Halt(..) => return Err(vm.type_error("deferToThread needs a Python function")),
+            };
+            let task = vm.rt.store_task(Task::callback(frame));
+            let slot: JobSlot = Arc::default();
+            let hint = PyJob { task, slot: Arc::clone(&slot) };
+            let r = reactor(vm)?;
+            let d: Deferred<u64> = defer_to_thread_with(
+                &r,
+                JobOptions { name: Some(Cow::Borrowed("deferToThread")), hint: Some(Box::new(hint)) },
+                move || match slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                    Some(Ok(id)) => Ok(id),
+                    Some(Err((id, text))) => Err(Failure::from_error(FailureKind::Error, PyError { id, text })),
+                    None => Err(Failure::new(FailureKind::Error, "the job did not finish")),
+                },
+            );
+            let out: Deferred<Value> = Deferred::new();
+            let (fire, rt) = (out.clone(), Rc::clone(vm.rt));
+            d.add_both(move |r: Result<u64, Failure>| {
+                let _ = match r {
+                    Ok(id) => fire.callback(rt.take_value(id)),
+                    Err(f) => fire.errback(f),
+                };
+                Outcome::Value(0)
+            });
+            deferred(out)
+        }
+        _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
+    };
+    Ok(Out::Value(v))
+}
+
+/// A Deferred that has already fired with `v`.
+fn fired(v: Value) -> Deferred<Value> {
+    let d = Deferred::new();
+    let _ = d.callback(v);
+    d
+}
+
+fn deferred(d: Deferred<Value>) -> Value {
+    Value::Native(Rc::new(Native::Deferred(d)))
+}
+
+/// An exception instance from what `errback`/`fail` were given.
+fn exc_value(vm: &mut Vm<'_>, v: Value) -> PyResult<Value> {
+    match &v {
+        Value::Native(n) => {
+            if let Native::Failure(e) = &**n {
+                return Ok(e.clone());
+            }
+        }
+        Value::None => return Ok(vm.rt.new_exc(&vm.rt.exc_class("Exception"), Vec::new())),
+        _ => {}
+    }
+    let base = vm.rt.exc_class("BaseException");
+    match &v {
+        Value::Instance(i) if i.class.is_subclass(&base) => Ok(v),
+        Value::Class(c) if c.is_subclass(&base) => Ok(vm.rt.new_exc(c, Vec::new())),
+        _ => Err(vm.type_error("errback() takes an exception or a Failure")),
+    }
+}
+
+/// A core failure for a Python exception.
+fn to_failure(rt: &Runtime, exc: &Value) -> Failure {
+    let text = exc_text_plain(exc);
+    let id = rt.store_value(exc.clone());
+    Failure::from_error(FailureKind::Error, PyError { id, text })
+}
+
+fn exc_text_plain(exc: &Value) -> String {
+    let name = exc.type_name();
+    let msg = match exc {
+        Value::Instance(i) => match i.get("args") {
+            Some(Value::Tuple(t)) if t.len() == 1 => match &t[0] {
+                Value::Str(s) => s.to_string(),
+                other => super::format::repr(other),
+            },
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    if msg.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}: {msg}")
+    }
+}
+
+/// The Python exception a core failure carries (or one made from it).
+fn from_failure(rt: &Runtime, f: &Failure) -> Value {
+    if let Some(e) = f.downcast_ref::<PyError>() {
+        if let Some(v) = rt.peek_value(e.id) {
+            return v;
+        }
+    }
+    let class = if f.check(FailureKind::Cancelled) { "CancelledError" } else { "RuntimeError" };
+    rt.new_exc(&rt.exc_class(class), vec![Value::str(f.message())])
+}
+
+/// Runs a Python call on the reactor thread now, as a Deferred link or a
+/// timer: its value, its exception as a failure, or (when it needs virtual
+/// time) a Deferred the engine fires when the rest has run.
+pub(crate) fn run_callback(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: Kw) -> Outcome<Value> {
+    let Some(rt) = sh.py.borrow().clone() else { return Outcome::Value(Value::None) };
+    let mut partial = String::new();
+    if rt.active.get() > 0 {
+        // Fired from Python code (`d.callback(v)`): the callbacks run now,
+        // inside that code, as in Twisted; they cannot wait for time.
+        let r = {
+            let mut vm = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial);
+            vm.nested = 1;
+            let r = if kwargs.is_empty() {
+                vm.call_nested(f, args)
+            } else {
+                Err(rt.error("TypeError", "keyword arguments to nested callbacks are not supported"))
+            };
+            rt.nested_pending.set(rt.nested_pending.get() + vm.pending);
+            r
+        };
+        if !partial.is_empty() {
+            sh.say(REACTOR_THREAD, partial);
+        }
+        return outcome_of(&rt, r);
+    }
+    let out = {
+        let mut vm = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial);
+        vm.call(f, args, kwargs)
+    };
+    let frame = match out {
+        Ok(Out::Frame(frame)) => frame,
+        Ok(Out::Value(v)) => return outcome_of(&rt, Ok(v)),
+        Ok(Out::Halt(..)) => return Outcome::Value(Value::None),
+        Err(e) => return outcome_of(&rt, Err(e)),
+    };
+    let mut task = Task::callback(frame);
+    match vm::run(sh, &rt, REACTOR_THREAD, &mut task) {
+        Halt::Done => outcome_of(&rt, task.result.take().unwrap_or(Ok(Value::None))),
+        halt => {
+            let link = Deferred::with_label("callback");
+            sh.request(Activation::python(task, End::PyLink(link.clone())), halt);
+            Outcome::Deferred(link)
+        }
+    }
+}
+
+/// A callback's result as a Deferred outcome.
+pub(crate) fn outcome_of(rt: &Runtime, r: Result<Value, Exc>) -> Outcome<Value> {
+    match r {
+        Ok(Value::Native(n)) => match &*n {
+            Native::Deferred(d) => Outcome::Deferred(d.clone()),
+            Native::Failure(e) => Outcome::Failure(to_failure(rt, e)),
+            _ => Outcome::Value(Value::Native(n)),
+        },
+        Ok(v) => Outcome::Value(v),
+        Err(e) => Outcome::Failure(to_failure(rt, &e.value)),
+    }
+}
+
+/// A timer or trigger's Python call: an exception is logged, as Twisted's "Unhandled Error".
+fn run_top(sh: &Rc<Shared>, c: Call) {
+    let rt = sh.py.borrow().clone();
+    match run_callback(sh, c.f, c.args, c.kwargs) {
+        Outcome::Failure(f) => {
+            if let Some(rt) = rt {
+                report_unhandled(sh, &rt, &f);
+            }
+        }
+        Outcome::Deferred(d) => {
+            let sh = Rc::clone(sh);
+            d.add_errback(move |f: Failure| {
+                if let Some(rt) = sh.py.borrow().clone() {
+                    report_unhandled(&sh, &rt, &f);
+                }
+                Outcome::Value(Value::None)
+            });
+        }
+        Outcome::Value(_) => {}
+    }
+}
+
+pub(crate) fn report_unhandled(sh: &Shared, rt: &Runtime, f: &Failure) {
+    let exc = from_failure(rt, f);
+    sh.say(REACTOR_THREAD, format!("Unhandled Error: {}", exc_text_plain(&exc)));
+}
+
+/// Methods of the reactor, DelayedCall, Deferred and Failure.
+pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    let v = match (&**n, name) {
+        (Native::Reactor, "callLater") => {
+            let mut args = args;
+            if args.is_empty() {
+                return Err(vm.type_error("callLater(delay, f, *args)"));
+            }
+            let delay = seconds(vm, &args.remove(0))?;
+            let call = split_call(vm, args, kwargs, "callLater")?;
+            let sh = Rc::clone(vm.sh);
+            let dc = reactor(vm)?.call_later_named(delay, "callLater", move |_| run_top(&sh, call));
+            Value::Native(Rc::new(Native::DelayedCall(dc)))
+        }
+        (Native::Reactor, "callWhenRunning") => {
+            let call = split_call(vm, args, kwargs, "callWhenRunning")?;
+            let sh = Rc::clone(vm.sh);
+            reactor(vm)?.call_when_running(move |_| run_top(&sh, call));
+            Value::None
+        }
+        (Native::Reactor, "callFromThread") => {
+            let call = split_call(vm, args, kwargs, "callFromThread")?;
+            // The call goes through the inbox as the reactor's next zero-delay call.
+            let sh = Rc::clone(vm.sh);
+            reactor(vm)?.call_later_named(Duration::ZERO, "callFromThread", move |_| run_top(&sh, call));
+            vm.sh.inbox_pushed.set(true);
+            Value::None
+        }
+        (Native::Reactor, "listenTCP") => {
+            let factory = args.get(1).cloned().unwrap_or_default();
+            let class = factory.class().cloned();
+            let is = |c: &Rc<super::value::Class>, name: &str| {
+                let mut k = Some(Rc::clone(c));
+                while let Some(x) = k {
+                    if &*x.name == name && x.base.is_none() {
+                        return true;
+                    }
+                    k = x.base.clone();
+                }
+                false
+            };
+            match class {
+                Some(c) if is(&c, "Protocol") => {
+                    return Err(vm.type_error(&format!(
+                        "listenTCP needs a factory: use protocol.Factory.forProtocol({})",
+                        c.name
+                    )))
+                }
+                Some(c) if is(&c, "Factory") => *vm.rt.factory.borrow_mut() = Some(factory),
+                _ => return Err(vm.type_error("listenTCP(port, factory): the factory is a protocol.Factory")),
+            }
+            Value::None
+        }
+        (Native::Reactor, "callInThread") => {
+            // Twisted's callInThread: deferToThread with the result dropped.
+            return call_function(vm, "threads.deferToThread", args, kwargs).map(|_| Out::Value(Value::None));
+        }
+        (Native::Reactor, "stop") => {
+            if reactor(vm)?.stop().is_err() {
+                return Err(vm.rt.error("RuntimeError", "Can't stop reactor that isn't running."));
+            }
+            Value::None
+        }
+        (Native::Reactor, "seconds") => Value::Float(vm.sh.now().as_nanos() as f64 / 1e9),
+        (Native::Reactor, "run") => {
+            if vm.tid != REACTOR_THREAD || vm.nested > 0 {
+                return Err(vm.rt.error("RuntimeError", "reactor.run() belongs at the end of the main program"));
+            }
+            // The main program ends here; the rest runs after the reactor stops.
+            vm.reactor_run = true;
+            let sh = Rc::clone(vm.sh);
+            reactor(vm)?.add_system_event_trigger(TriggerPhase::After, SystemEvent::Shutdown, move |_| {
+                let rest = sh.py.borrow().as_ref().and_then(|rt| rt.after_run.borrow_mut().take());
+                if let Some(mut task) = rest {
+                    let rt = sh.py.borrow().clone();
+                    if let Some(rt) = rt {
+                        let halt = vm::run(&sh, &rt, REACTOR_THREAD, &mut task);
+                        if !matches!(halt, Halt::Done) {
+                            sh.request(Activation::python(task, End::Call), halt);
+                        }
+                    }
+                }
+                None
+            });
+            return Ok(Out::Halt(Value::None, Halt::Done));
+        }
+        (Native::DelayedCall(dc), "cancel") => {
+            if dc.cancel().is_err() {
+                return Err(vm.rt.error("RuntimeError", "AlreadyCalled or AlreadyCancelled"));
+            }
+            Value::None
+        }
+        (Native::DelayedCall(dc), "active") => Value::Bool(dc.active()),
+        (Native::DelayedCall(dc), "getTime") => Value::Float(dc.time().as_nanos() as f64 / 1e9),
+        (Native::DelayedCall(dc), "reset" | "delay") => {
+            let d = seconds(vm, args.first().unwrap_or(&Value::None))?;
+            let r = if name == "reset" { dc.reset(d) } else { dc.delay(d) };
+            if r.is_err() {
+                return Err(vm.rt.error("RuntimeError", "AlreadyCalled or AlreadyCancelled"));
+            }
+            Value::None
+        }
+        (Native::Deferred(d), "callback") => {
+            let v = args.into_iter().next().unwrap_or_default();
+            if d.callback(v).is_err() {
+                return Err(vm.rt.error("RuntimeError", "AlreadyCalledError"));
+            }
+            Value::None
+        }
+        (Native::Deferred(d), "errback") => {
+            let exc = exc_value(vm, args.into_iter().next().unwrap_or_default())?;
+            if d.errback(to_failure(vm.rt, &exc)).is_err() {
+                return Err(vm.rt.error("RuntimeError", "AlreadyCalledError"));
+            }
+            Value::None
+        }
+        (Native::Deferred(d), "addCallback" | "addErrback" | "addBoth") => {
+            let call = split_call(vm, args, kwargs, name)?;
+            let (sh1, sh2) = (Rc::clone(vm.sh), Rc::clone(vm.sh));
+            let (c1, c2) = (call.clone(), call);
+            let on_value = move |v: Value| {
+                let mut args = vec![v];
+                args.extend(c1.args);
+                run_callback(&sh1, c1.f, args, c1.kwargs)
+            };
+            let on_failure = move |f: Failure| {
+                let exc = sh2.py.borrow().as_ref().map(|rt| from_failure(rt, &f)).unwrap_or_default();
+                let mut args = vec![Value::Native(Rc::new(Native::Failure(exc)))];
+                args.extend(c2.args);
+                run_callback(&sh2, c2.f, args, c2.kwargs)
+            };
+            match name {
+                "addCallback" => d.add_callback(on_value),
+                "addErrback" => d.add_errback(on_failure),
+                _ => d.add_callbacks(on_value, on_failure),
+            };
+            Value::Native(Rc::clone(n))
+        }
+        (Native::Deferred(d), "addCallbacks") => {
+            let mut args = args;
+            if args.len() < 2 {
+                return Err(vm.type_error("addCallbacks(callback, errback)"));
+            }
+            let eb = args.remove(1);
+            let cb = args.remove(0);
+            let (sh1, sh2) = (Rc::clone(vm.sh), Rc::clone(vm.sh));
+            d.add_callbacks(
+                move |v: Value| run_callback(&sh1, cb, vec![v], Vec::new()),
+                move |f: Failure| {
+                    let exc = sh2.py.borrow().as_ref().map(|rt| from_failure(rt, &f)).unwrap_or_default();
+                    run_callback(&sh2, eb, vec![Value::Native(Rc::new(Native::Failure(exc)))], Vec::new())
+                },
+            );
+            Value::Native(Rc::clone(n))
+        }
+        (Native::LoopingCall { f, args: fargs, lc }, "start") => {
+            if lc.borrow().as_ref().is_some_and(|l| l.running()) {
+                return Err(vm.rt.error("RuntimeError", "Tried to start an already running LoopingCall."));
+            }
+            let interval = seconds(vm, args.first().unwrap_or(&Value::None))?;
+            let now =
+                args.get(1).cloned().or_else(|| kwargs.iter().find(|(k, _)| &**k == "now").map(|(_, v)| v.clone()));
+            let now = now.is_none_or(|v| v.truthy());
+            let (sh, f, fargs) = (Rc::clone(vm.sh), f.clone(), fargs.clone());
+            let looping = twine_core::task::LoopingCall::new(&reactor(vm)?, move || {
+                match run_callback(&sh, f.clone(), fargs.clone(), Vec::new()) {
+                    Outcome::Value(_) => Outcome::Value(()),
+                    Outcome::Failure(e) => Outcome::Failure(e),
+                    Outcome::Deferred(d) => {
+                        let done: Deferred<()> = Deferred::new();
+                        let fire = done.clone();
+                        d.add_both(move |r: Result<Value, Failure>| {
+                            let _ = fire.fire(r.map(|_| ()));
+                            Outcome::Value(Value::None)
+                        });
+                        Outcome::Deferred(done)
+                    }
+                }
+            });
+            let finished = looping.start(interval, now);
+            *lc.borrow_mut() = Some(looping);
+            let out: Deferred<Value> = Deferred::new();
+            let (fire, me) = (out.clone(), Value::Native(Rc::clone(n)));
+            finished.add_both(move |r: Result<(), Failure>| {
+                let _ = fire.fire(r.map(|()| me));
+                Outcome::Value(())
+            });
+            deferred(out)
+        }
+        (Native::LoopingCall { lc, .. }, "stop") => {
+            match lc.borrow().as_ref().filter(|l| l.running()) {
+                Some(l) => l.stop(),
+                None => return Err(vm.rt.error("RuntimeError", "Tried to stop a LoopingCall that was not running.")),
+            }
+            Value::None
+        }
+        (Native::Transport(t), "write") => {
+            let data = match args.first() {
+                Some(Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+                Some(Value::Str(s)) => s.to_string(),
+                _ => return Err(vm.type_error("write() takes bytes")),
+            };
+            // Simulated clients speak whole messages: one line, one answer.
+            for line in data.split("\r\n").filter(|l| !l.is_empty()) {
+                t.0.send(twine_core::protocol::Message::text(line.to_owned()));
+            }
+            Value::None
+        }
+        (Native::Transport(t), "loseConnection") => {
+            t.0.lose_connection();
+            Value::None
+        }
+        (Native::Transport(t), "getPeer") => Value::Str(t.0.peer().to_string().into()),
+        (Native::Failure(e), "getErrorMessage") => {
+            let e = e.clone();
+            let msg = match &e {
+                Value::Instance(i) => match i.get("args") {
+                    Some(Value::Tuple(t)) if t.len() == 1 => vm.str_of(&t[0])?,
+                    Some(Value::Tuple(t)) if t.is_empty() => String::new(),
+                    Some(other) => vm.repr_of(&other)?,
+                    None => String::new(),
+                },
+                _ => String::new(),
+            };
+            Value::Str(msg.into())
+        }
+        (Native::Failure(e), "check" | "trap") => {
+            let class = e.class().cloned();
+            for c in &args {
+                if let (Value::Class(c), Some(ec)) = (c, &class) {
+                    if ec.is_subclass(c) {
+                        return Ok(Out::Value(Value::Class(Rc::clone(c))));
+                    }
+                }
+            }
+            if name == "trap" {
+                return Err(Exc::new(e.clone()));
+            }
+            Value::None
+        }
+        _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
+    };
+    Ok(Out::Value(v))
+}
+
+/// Attributes (not methods) of the natives.
+pub(crate) fn attr(n: &Native, name: &str) -> Option<Value> {
+    match (n, name) {
+        (Native::Failure(e), "value") => Some(e.clone()),
+        (Native::Failure(e), "type") => e.class().map(|c| Value::Class(Rc::clone(c))),
+        _ => None,
+    }
+}
+
+/// `LineReceiver.dataReceived` and `sendLine`, bound to the protocol.
+pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>) -> PyResult<Out> {
+    let delimiter = vm.get_attr(this, "delimiter")?;
+    let Value::Bytes(delim) = delimiter else { return Err(vm.type_error("delimiter must be bytes")) };
+    let data = match args.into_iter().next() {
+        Some(Value::Bytes(b)) => b,
+        Some(Value::Str(s)) => Rc::from(s.as_bytes()),
+        _ => return Err(vm.type_error(&format!("{name}() takes bytes"))),
+    };
+    if name == "LineReceiver.sendLine" {
+        let transport = vm.get_attr(this, "transport")?;
+        let line = [&data[..], &delim[..]].concat();
+        let write = vm.get_attr(&transport, "write")?;
+        return vm.call(write, vec![Value::Bytes(line.into())], Vec::new());
+    }
+    // dataReceived: a message is one line; hand it to lineReceived.
+    let text = &data[..];
+    let line = text.strip_suffix(&delim[..]).unwrap_or(text);
+    let received = vm.get_attr(this, "lineReceived")?;
+    vm.call(received, vec![Value::Bytes(Rc::from(line))], Vec::new())
+}
+
+/// A simulated client connected: the program's factory builds its protocol.
+pub(crate) fn connection_made(sh: &Rc<Shared>, transport: &twine_core::protocol::Transport) -> Option<Value> {
+    let rt = sh.py.borrow().clone()?;
+    let factory = rt.factory.borrow().clone()?;
+    let mut partial = String::new();
+    let proto = {
+        let mut vm = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial);
+        vm.nested = 1;
+        let built = match vm.get_attr(&factory, "buildProtocol") {
+            Ok(build) => vm.call_nested(build, vec![Value::Str(transport.peer().to_string().into())]),
+            Err(_) => vm.get_attr(&factory, "protocol").and_then(|p| vm.call_nested(p, Vec::new())),
+        };
+        match built {
+            Ok(p) => p,
+            Err(e) => {
+                let text = vm.exc_text(&e.value);
+                sh.say(REACTOR_THREAD, format!("Unhandled Error: {text}"));
+                return None;
+            }
+        }
+    };
+    if let Value::Instance(i) = &proto {
+        let transport = super::value::TransportRef(transport.clone());
+        i.set("transport", Value::Native(Rc::new(Native::Transport(transport))));
+        i.set("factory", factory);
+    }
+    let made = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial).get_attr(&proto, "connectionMade");
+    if let Ok(made) = made {
+        run_top(sh, Call { f: made, args: Vec::new(), kwargs: Vec::new() });
+    }
+    Some(proto)
+}
+
+/// A request arrived on a Python protocol's connection.
+pub(crate) fn message_received(sh: &Rc<Shared>, proto: &Value, text: &str) {
+    let Some(rt) = sh.py.borrow().clone() else { return };
+    let mut partial = String::new();
+    let received = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial).get_attr(proto, "dataReceived");
+    let Ok(received) = received else { return };
+    let data = format!("{text}\r\n");
+    run_top(sh, Call { f: received, args: vec![Value::Bytes(Rc::from(data.as_bytes()))], kwargs: Vec::new() });
+}
