@@ -59,6 +59,7 @@ fn load(text: &str) -> Result<Scenario, JsValue> {
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         Scenario::from_json(text).map_err(|e| scenario_error(&e))
     } else {
+        // Without the `python` feature this refuses at once (and the parser is left out).
         Scenario::from_python(PAGE_FILE, text).map_err(|e| python_error(&e))
     }
 }
