@@ -55,8 +55,7 @@ struct Shared {
     pool: OsThreadPool,
 }
 
-/// The driver's own counts, published with the reactor's: one set for its
-/// sockets, one for the external message connections.
+/// The driver's own counts, published with the reactor's.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct DriverCounts {
     pub(crate) connections_total: u64,
@@ -66,21 +65,6 @@ pub(crate) struct DriverCounts {
     pub(crate) messages_out: u64,
     pub(crate) buffered_bytes: u64,
     pub(crate) reading_paused: u64,
-}
-
-impl DriverCounts {
-    /// Both sets together.
-    pub(crate) fn plus(&self, other: &DriverCounts) -> DriverCounts {
-        DriverCounts {
-            connections_total: self.connections_total + other.connections_total,
-            bytes_in: self.bytes_in + other.bytes_in,
-            bytes_out: self.bytes_out + other.bytes_out,
-            messages_in: self.messages_in + other.messages_in,
-            messages_out: self.messages_out + other.messages_out,
-            buffered_bytes: self.buffered_bytes + other.buffered_bytes,
-            reading_paused: self.reading_paused + other.reading_paused,
-        }
-    }
 }
 
 /// One reading of [`Metrics`].
@@ -100,20 +84,20 @@ pub struct MetricsSnapshot {
     pub timers_pending: u64,
     /// Calls waiting in the inbox now.
     pub inbox_depth: u64,
-    /// Open connections (TCP and external message connections).
+    /// Open connections (TCP and WebSocket).
     pub connections_open: u64,
     /// Connections opened since start.
     pub connections_total: u64,
-    /// Bytes read from sockets and message bytes delivered by external connections.
+    /// Bytes read from TCP sockets, and WebSocket message bytes received.
     pub bytes_in: u64,
-    /// Bytes written to sockets and message bytes handed to external connections.
+    /// Bytes written to TCP sockets, and WebSocket message bytes sent.
     pub bytes_out: u64,
-    /// Messages delivered by external message connections.
+    /// WebSocket messages received.
     pub messages_in: u64,
-    /// Messages handed to external message connections.
+    /// WebSocket messages sent.
     pub messages_out: u64,
     /// Bytes the driver holds for peers that have not taken them yet: unsent
-    /// TCP write buffers plus external connections' overflow.
+    /// Bytes in write buffers, waiting for slow peers (WebSocket frames included).
     pub buffered_bytes: u64,
     /// Connections whose reading is paused (back-pressure).
     pub reading_paused: u64,
@@ -168,8 +152,7 @@ impl Metrics {
     }
 
     /// Whether a graceful shutdown has begun (one atomic load): a gateway
-    /// closing a client because of an [`Outgoing::Close`](crate::external::Outgoing::Close)
-    /// says "going away" (WebSocket 1001) when this is true.
+    /// closing a client says "going away" (WebSocket 1001) when this is true.
     pub fn is_shutting_down(&self) -> bool {
         self.shared.shutting_down.load(Ordering::Relaxed)
     }

@@ -8,6 +8,7 @@ use twine_core::protocol::ConnectionId;
 use twine_core::reactor::ListenerId;
 
 use super::connect::Connecting;
+use super::websocket::WsState;
 
 /// Hashes ids that are already unique integers.
 #[derive(Default)]
@@ -55,11 +56,24 @@ pub(super) struct Stream {
     pub(super) above_high: bool,
     /// Queued to be read again after the other connections.
     pub(super) carried: bool,
+    /// A WebSocket: its framing (then the byte counts are message bytes, not wire bytes).
+    pub(super) ws: Option<Box<WsState>>,
+    /// `out[..exempt_end]` is one large WebSocket message, out of the water marks' count.
+    pub(super) exempt_end: usize,
 }
 
 impl Stream {
     pub(super) fn pending(&self) -> usize {
         self.out.len() - self.sent
+    }
+
+    /// The bytes the water marks see: what is pending, less the rest of a
+    /// WebSocket message larger than the high-water mark that the kernel is
+    /// taking (one such message may be in flight, as a WebSocket library's
+    /// write buffer holds one: a client that sends a large message while the
+    /// echo of the last one waits must still be read, or neither side moves).
+    pub(super) fn level(&self) -> usize {
+        self.out.len() - self.sent.max(self.exempt_end)
     }
 }
 

@@ -11,29 +11,27 @@
 //! | `/healthz` | `ok` while the server is up, 503 once it is shutting down |
 //! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own |
 //!
-//! # The bridge
+//! # WebSockets live in the reactor
 //!
-//! Each WebSocket is one [`MessageConnection`](crate::external::MessageConnection)
-//! hosting a core protocol on the reactor, driven by one tokio task (no
-//! split halves, no extra channel): the task reads client messages while
-//! [`read_ready`](crate::external::MessageConnection::read_ready) allows and
-//! [`deliver`](crate::external::MessageConnection::deliver)s them (their
-//! `Bytes` move, no copy), and writes what the protocol sends in batches,
-//! one flush per batch. Text stays text, binary stays binary. When the
-//! client does not read, the outgoing queue fills, the protocol pauses
-//! reading, and the task stops reading that client: memory stays bounded
-//! whatever the client does.
+//! The gateway answers the upgrade (101), then hands the socket itself,
+//! with any bytes hyper read past the request, to the reactor thread; from
+//! then on tokio never touches it. On the reactor the socket is one more
+//! mio stream whose framing is tungstenite's, run sans-IO over the loop's
+//! buffers (see the driver's `websocket` module): frames in,
+//! `message_received` out, `send` frames out, on one thread, so a message
+//! never crosses threads. Text stays text, binary stays binary. When the
+//! client does not read, the stream's write buffer passes its high-water
+//! mark, the protocol pauses reading, and the reactor leaves the client's
+//! bytes in the kernel: memory stays bounded whatever the client does.
 //!
-//! The handshake is answered here (so the socket can be wrapped in a
-//! per-thread 64 KiB read-ahead: one `recv` per 64 KiB while each
-//! connection keeps only a 2 KiB frame buffer); ping/pong, fragmentation,
-//! UTF-8 checks and the close handshake are tungstenite's (RFC 6455), and
-//! protocol errors close with 1002 (1007 for bad UTF-8). Pings are
-//! answered while the task reads, and the pong rides on the next flush; a
-//! client whose reading is paused by back-pressure gets its pong once the
-//! messages it sent before the ping are taken in (TCP keeps the order, and
-//! reading past them would mean buffering them without bound). No
-//! extensions (permessage-deflate) and no subprotocols are negotiated.
+//! Ping/pong, fragmentation, UTF-8 checks and the close handshake are
+//! tungstenite's (RFC 6455); protocol errors close with 1002 (1007 for bad
+//! UTF-8). Pongs go out with the next flush; a client whose reading is
+//! paused by back-pressure gets its pong once the messages it sent before
+//! the ping are taken in (TCP keeps the order, and reading past them would
+//! mean buffering them without bound). No extensions (permessage-deflate)
+//! and no subprotocols are negotiated. `/ws/trace` viewers, which only
+//! listen to the reactor, stay on tokio.
 //!
 //! # Limits
 //!
@@ -81,11 +79,10 @@
 //! gateway.join(std::time::Duration::from_secs(3));
 //! ```
 
-mod bridge;
 mod origin;
 mod routes;
 mod slots;
-mod stats;
+pub(crate) mod stats;
 pub mod trace;
 mod upgrade;
 
@@ -97,6 +94,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use twine_core::ReactorHandle;
 
+use crate::driver::{Handoff, WsSettings};
 use crate::metrics::Metrics;
 use crate::Setup;
 
@@ -141,15 +139,12 @@ pub struct GatewayConfig {
     /// message than 1 worker); 1 worker is about 15% cheaper per message for
     /// a single connection waiting on each echo.
     pub http_threads: usize,
-    /// Bytes of tungstenite's frame buffer, allocated (and zeroed) per
-    /// connection for its whole life: the main cost of an idle connection.
-    /// Socket reads go through a per-thread 64 KiB read-ahead whatever this
-    /// is, so a small buffer does not mean small reads.
+    /// Bytes tungstenite's frame buffer takes in per step; per connection.
+    /// Socket reads go through the reactor's one 64 KiB read buffer
+    /// whatever this is, so a small buffer does not mean small reads.
     pub read_buffer: usize,
-    /// Bytes of frames a WebSocket gathers before writing them out (each
-    /// batch from the reactor ends with a flush anyway): large enough that a
-    /// batch of large echoes goes out in one `send`. Allocated on first
-    /// write; tungstenite keeps the capacity a connection once needed.
+    /// Bytes of frames a `/ws/trace` viewer gathers before writing them out.
+    /// (Echo and chat frames go out once per reactor turn.)
     pub write_buffer: usize,
     /// Trace events the `/ws/trace` ring holds for viewers that fall behind.
     pub trace_buffer_events: usize,
@@ -184,6 +179,7 @@ pub fn default_www_dir() -> PathBuf {
 /// (it installs the shutdown hook there) and handed to [`Gateway::start`].
 pub struct GatewayLink {
     handle: ReactorHandle,
+    handoff: Handoff,
     metrics: Metrics,
     shutdown: Arc<watch::Sender<bool>>,
 }
@@ -191,14 +187,14 @@ pub struct GatewayLink {
 impl GatewayLink {
     /// Installs the gateway's shutdown hook: when a graceful shutdown begins,
     /// the HTTP server stops accepting and trace viewers are closed with
-    /// 1001 (the reactor closes the bridged WebSockets itself, with 1001).
+    /// 1001 (the reactor closes its WebSockets itself, with 1001).
     pub fn install(setup: &mut Setup<'_>) -> GatewayLink {
         let shutdown = Arc::new(watch::Sender::new(false));
         let hook = shutdown.clone();
         setup.on_shutdown(move |_| {
             hook.send_replace(true);
         });
-        GatewayLink { handle: setup.handle(), metrics: setup.metrics().clone(), shutdown }
+        GatewayLink { handle: setup.handle(), handoff: setup.handoff(), metrics: setup.metrics().clone(), shutdown }
     }
 }
 
@@ -210,7 +206,10 @@ impl std::fmt::Debug for GatewayLink {
 
 /// What the request handlers share.
 pub(crate) struct App {
-    pub(crate) handle: ReactorHandle,
+    /// Where upgraded echo and chat sockets go: the reactor.
+    pub(crate) handoff: Handoff,
+    /// What every WebSocket on the reactor shares: limits, counters.
+    pub(crate) ws: Arc<WsSettings>,
     pub(crate) metrics: Metrics,
     pub(crate) stats: Arc<GatewayStats>,
     pub(crate) slots: Slots,
@@ -255,9 +254,18 @@ impl Gateway {
             .enable_all()
             .build()?;
         let stats = Arc::new(GatewayStats::default());
-        let trace = TraceHub::new(link.handle.clone(), config.trace_buffer_events, stats.clone());
+        let trace = TraceHub::new(link.handle, config.trace_buffer_events, stats.clone());
+        let ws = Arc::new(WsSettings {
+            max_message: config.max_message,
+            read_buffer: config.read_buffer,
+            // `Some(0)` from an embedder means never, as `None` does.
+            idle_timeout: config.idle_timeout.filter(|d| !d.is_zero()),
+            close_timeout: config.close_timeout,
+            stats: stats.clone(),
+        });
         let app = Arc::new(App {
-            handle: link.handle,
+            handoff: link.handoff,
+            ws,
             metrics: link.metrics,
             slots: Slots::new(config.max_connections),
             stats,
@@ -286,8 +294,7 @@ impl Gateway {
     }
 
     /// Stops accepting and closes trace viewers with 1001, as the reactor's
-    /// shutdown does; the bridged WebSockets close when the reactor closes
-    /// their connections. Idempotent.
+    /// shutdown does; the reactor closes its WebSockets itself. Idempotent.
     pub fn shutdown(&self) {
         self.shutdown.send_replace(true);
     }

@@ -19,8 +19,8 @@ use twine_core::protocols::{Chat, ChatRoom, Echo};
 
 use super::stats::GatewayStats;
 use super::upgrade::{Rejected, WsUpgrade};
-use super::{bridge, trace, App};
-use crate::external::{MessageConnection, MessageConnectionOptions};
+use super::{trace, App};
+use crate::driver::{Adopted, BuildProtocol};
 
 /// Serves until the shutdown signal, then stops accepting.
 pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
@@ -146,25 +146,21 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
         .max_write_buffer_size(c.max_message.saturating_add(c.write_buffer).saturating_add(1024))
         .max_message_size(Some(c.max_message))
         .max_frame_size(Some(c.max_message));
-    upgrade.accept(config, move |socket| async move {
-        let _slot = slot;
-        match route {
-            Route::Trace => trace::viewer::run(socket, app).await,
-            Route::Echo | Route::Chat => {
-                let options =
-                    MessageConnectionOptions { peer, local: app.local, ..MessageConnectionOptions::default() };
-                let conn = match route {
-                    Route::Echo => MessageConnection::open(&app.handle, options, || Box::new(Echo)),
-                    _ => MessageConnection::open(&app.handle, options, || Box::new(ChatMember::join())),
-                };
-                let settings = bridge::Settings {
-                    // `Some(0)` from an embedder means never, as `None` does.
-                    idle_timeout: app.config.idle_timeout.filter(|d| !d.is_zero()),
-                    close_timeout: app.config.close_timeout,
-                };
-                bridge::run(socket, conn, app.metrics.clone(), app.stats.clone(), &settings).await;
-            }
+    let build: BuildProtocol = match route {
+        Route::Trace => {
+            return upgrade.accept(config, move |socket| async move {
+                let _slot = slot;
+                trace::viewer::run(socket, app).await
+            })
         }
+        Route::Echo => Box::new(|| Box::new(Echo)),
+        Route::Chat => Box::new(|| Box::new(ChatMember::join())),
+    };
+    // Echo and chat live in the reactor: the socket goes there after the 101.
+    upgrade.hand_off(move |sock, early| {
+        let local = sock.local_addr().unwrap_or(app.local);
+        let settings = app.ws.clone();
+        app.handoff.adopt(Adopted { sock, early, peer, local, settings, build, guard: Box::new(slot) });
     })
 }
 

@@ -15,8 +15,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
+use hyper_util::server::conn::auto::upgrade::downcast;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -113,6 +115,42 @@ impl WsUpgrade {
             .body(Body::empty())
             .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
     }
+}
+
+impl WsUpgrade {
+    /// Answers 101 Switching Protocols and, once hyper lets go of the
+    /// connection, gives `adopt` the socket itself (non-blocking, out of
+    /// tokio's hands) and the bytes hyper read past the request.
+    pub(crate) fn hand_off(self, adopt: impl FnOnce(std::net::TcpStream, Bytes) + Send + 'static) -> Response {
+        let accept = derive_accept_key(self.key.as_bytes());
+        let on_upgrade = self.on_upgrade;
+        tokio::spawn(async move {
+            let upgraded = match on_upgrade.await {
+                Ok(upgraded) => upgraded,
+                Err(e) => return tracing::debug!("a WebSocket upgrade failed: {e}"),
+            };
+            let parts = match downcast::<TokioIo<tokio::net::TcpStream>>(upgraded) {
+                Ok(parts) => parts,
+                Err(_) => return tracing::error!("an upgraded connection is not a TCP stream; dropped"),
+            };
+            match parts.io.into_inner().into_std() {
+                // tokio leaves it non-blocking, as the reactor wants it.
+                Ok(sock) => adopt(sock, parts.read_buf),
+                Err(e) => tracing::warn!("cannot take an upgraded socket from tokio: {e}"),
+            }
+        });
+        switching_protocols(accept)
+    }
+}
+
+fn switching_protocols(accept: String) -> Response {
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::empty())
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// Bytes one read-ahead takes from the socket at most.
