@@ -179,6 +179,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub threads: u16,
 
+    /// Reactor threads, each its own mio loop: WebSockets go to the least
+    /// loaded on upgrade, the TCP line echo's connections are spread by the
+    /// kernel (SO_REUSEPORT). Default: the number of cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub reactors: Option<u16>,
+
     /// What to log, as a tracing env-filter (for example `info`, `twine_native=debug`).
     #[arg(long, value_name = "FILTER", default_value = "info")]
     pub log: String,
@@ -231,27 +237,53 @@ fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("twine: --tcp off and --http off: nothing to serve");
         return ExitCode::from(2);
     }
-    let config = Config { threads: usize::from(args.threads), handle_signals: true, ..Config::default() };
-    let spawned = ReactorThread::spawn(config, move |setup| {
-        let bound = tcp.map(|addr| setup.listen_tcp(addr, line_echo_factory())).transpose()?;
-        Ok((bound, http.map(|_| GatewayLink::install(setup))))
-    });
-    let (server, (bound, link)) = match spawned {
-        Ok(started) => started,
-        Err(e) => {
-            eprintln!("twine: tcp line echo: {e}{}", in_use_hint(&e, "--tcp"));
-            return ExitCode::FAILURE;
+    let reactors = args
+        .reactors
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1));
+    let mut servers = Vec::with_capacity(reactors);
+    let mut links = Vec::with_capacity(reactors);
+    let mut bound = None;
+    for k in 0..reactors {
+        let config = Config {
+            threads: usize::from(args.threads),
+            handle_signals: true,
+            reuse_port: reactors > 1,
+            thread_name: if reactors > 1 { format!("twine-reactor-{k}") } else { "twine-reactor".to_owned() },
+            ..Config::default()
+        };
+        // The first reactor binds the line echo (port 0 picks one); the
+        // others bind the same port beside it.
+        let addr = if k == 0 { tcp } else { bound };
+        let spawned = ReactorThread::spawn(config, move |setup| {
+            let bound = addr.map(|addr| setup.listen_tcp(addr, line_echo_factory())).transpose()?;
+            Ok((bound, http.map(|_| GatewayLink::install(setup))))
+        });
+        match spawned {
+            Ok((server, (here, link))) => {
+                bound = bound.or(here);
+                servers.push(server);
+                links.extend(link);
+            }
+            Err(e) => {
+                eprintln!("twine: tcp line echo: {e}{}", in_use_hint(&e, "--tcp"));
+                for server in servers {
+                    server.shutdown();
+                    server.join();
+                }
+                return ExitCode::FAILURE;
+            }
         }
-    };
+    }
     let mut stdout = std::io::stdout().lock();
     if let Some(bound) = bound {
         let _ = writeln!(stdout, "tcp line echo listening on {bound}");
     }
-    let gateway = match (http, link) {
-        (Some(addr), Some(link)) => {
+    let gateway = match http {
+        Some(addr) if !links.is_empty() => {
             let config = args.gateway_config(addr);
             let page = page_problem(&config.www);
-            match Gateway::start(config, link) {
+            match Gateway::start_many(config, links) {
                 Ok(gateway) => {
                     let at = gateway.local_addr();
                     let _ = writeln!(stdout, "http gateway listening on http://{at}");
@@ -268,8 +300,10 @@ fn serve(args: ServeArgs) -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("twine: http gateway: {e}{}", in_use_hint(&e, "--http"));
-                    server.shutdown();
-                    server.join();
+                    for server in servers {
+                        server.shutdown();
+                        server.join();
+                    }
                     return ExitCode::FAILURE;
                 }
             }
@@ -278,16 +312,20 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     let _ = stdout.flush();
     drop(stdout);
-    let report = server.join();
+    // Every reactor hears SIGTERM itself; each drains its own connections.
+    let reports: Vec<_> = servers.into_iter().map(ReactorThread::join).collect();
     if let Some(gateway) = gateway {
         let left = gateway.join(GATEWAY_GRACE);
         if left > 0 {
             eprintln!("twine: {left} WebSocket(s) did not finish closing in {GATEWAY_GRACE:?}; dropped");
         }
     }
+    let total = |f: fn(&crate::ShutdownReport) -> usize| reports.iter().map(f).sum::<usize>();
     eprintln!(
         "twine: stopped; {} connection(s) aborted, {} job(s) cancelled, {} pool thread(s) left running",
-        report.aborted_connections, report.cancelled_jobs, report.threads_left_running
+        total(|r| r.aborted_connections),
+        total(|r| r.cancelled_jobs),
+        total(|r| r.threads_left_running)
     );
     ExitCode::SUCCESS
 }

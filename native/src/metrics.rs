@@ -96,8 +96,8 @@ pub struct MetricsSnapshot {
     pub messages_in: u64,
     /// WebSocket messages sent.
     pub messages_out: u64,
-    /// Bytes the driver holds for peers that have not taken them yet: unsent
-    /// Bytes in write buffers, waiting for slow peers (WebSocket frames included).
+    /// Bytes the driver holds for peers that have not taken them yet
+    /// (unsent TCP bytes and WebSocket frames).
     pub buffered_bytes: u64,
     /// Connections whose reading is paused (back-pressure).
     pub reading_paused: u64,
@@ -195,6 +195,69 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl MetricsSnapshot {
+    /// Several reactors' snapshots added up (shutting down if any is).
+    ///
+    /// ```
+    /// use twine_native::metrics::MetricsSnapshot;
+    ///
+    /// let a = MetricsSnapshot { connections_open: 2, ..MetricsSnapshot::default() };
+    /// let b = MetricsSnapshot { connections_open: 3, shutting_down: true, ..MetricsSnapshot::default() };
+    /// let total = MetricsSnapshot::sum(&[a, b]);
+    /// assert_eq!(total.connections_open, 5);
+    /// assert!(total.shutting_down);
+    /// ```
+    pub fn sum(snapshots: &[MetricsSnapshot]) -> MetricsSnapshot {
+        let mut t = MetricsSnapshot::default();
+        for s in snapshots {
+            t.turns += s.turns;
+            t.calls += s.calls;
+            t.slow_calls += s.slow_calls;
+            t.panics += s.panics;
+            t.unhandled_errors += s.unhandled_errors;
+            t.timers_pending += s.timers_pending;
+            t.inbox_depth += s.inbox_depth;
+            t.connections_open += s.connections_open;
+            t.connections_total += s.connections_total;
+            t.bytes_in += s.bytes_in;
+            t.bytes_out += s.bytes_out;
+            t.messages_in += s.messages_in;
+            t.messages_out += s.messages_out;
+            t.buffered_bytes += s.buffered_bytes;
+            t.reading_paused += s.reading_paused;
+            t.jobs_in_flight += s.jobs_in_flight;
+            t.pool_threads += s.pool_threads;
+            t.pool_queued += s.pool_queued;
+            t.pool_busy += s.pool_busy;
+            t.pool_completed += s.pool_completed;
+            t.shutting_down |= s.shutting_down;
+        }
+        t
+    }
+
+    /// The main figures of each reactor, in Prometheus' text format, as
+    /// `twine_per_reactor_*{reactor="K"}` beside the totals.
+    pub fn per_reactor_prometheus(snapshots: &[MetricsSnapshot]) -> String {
+        type Field = fn(&MetricsSnapshot) -> u64;
+        let rows: [(&str, &str, &str, Field); 8] = [
+            ("connections_open", "gauge", "Open connections, by reactor.", |s| s.connections_open),
+            ("connections_total", "counter", "Connections opened, by reactor.", |s| s.connections_total),
+            ("messages_in_total", "counter", "Messages received, by reactor.", |s| s.messages_in),
+            ("messages_out_total", "counter", "Messages sent, by reactor.", |s| s.messages_out),
+            ("turns_total", "counter", "Reactor turns run, by reactor.", |s| s.turns),
+            ("inbox_depth", "gauge", "Calls waiting in the inbox, by reactor.", |s| s.inbox_depth),
+            ("buffered_bytes", "gauge", "Bytes waiting for slow peers, by reactor.", |s| s.buffered_bytes),
+            ("reading_paused", "gauge", "Connections with reading paused, by reactor.", |s| s.reading_paused),
+        ];
+        let mut out = String::with_capacity(1024);
+        for (name, kind, help, field) in rows {
+            let _ = writeln!(out, "# HELP twine_per_reactor_{name} {help}\n# TYPE twine_per_reactor_{name} {kind}");
+            for (k, s) in snapshots.iter().enumerate() {
+                let _ = writeln!(out, "twine_per_reactor_{name}{{reactor=\"{k}\"}} {}", field(s));
+            }
+        }
+        out
+    }
+
     /// The snapshot in Prometheus' text exposition format, every name
     /// prefixed `twine_`. A gateway appends its own lines.
     pub fn to_prometheus(&self) -> String {

@@ -12,9 +12,24 @@ use twine_core::reactor::ListenerId;
 use super::sources::{Listener, Source, Stream};
 use super::Driver;
 
+/// Binds with `SO_REUSEPORT` (and `SO_REUSEADDR`, as mio does): several
+/// reactors listen on one port and the kernel hashes connections over them.
+fn bind_reuse_port(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    #[cfg(unix)]
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(TcpListener::from_std(socket.into()))
+}
+
 impl Driver {
     pub(super) fn listen(&mut self, id: ListenerId, addr: SocketAddr) {
-        let sock = match TcpListener::bind(addr) {
+        let bound = if self.config.reuse_port { bind_reuse_port(addr) } else { TcpListener::bind(addr) };
+        let sock = match bound {
             Ok(sock) => sock,
             Err(e) => return self.listen_failed(id, addr, e),
         };

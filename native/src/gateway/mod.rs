@@ -80,6 +80,7 @@
 //! ```
 
 mod origin;
+mod reactors;
 mod routes;
 mod slots;
 pub(crate) mod stats;
@@ -97,6 +98,7 @@ use twine_core::ReactorHandle;
 use crate::driver::{Handoff, WsSettings};
 use crate::metrics::Metrics;
 use crate::Setup;
+use reactors::Reactors;
 
 pub use origin::OriginPolicy;
 pub use stats::GatewayStatsSnapshot;
@@ -206,11 +208,10 @@ impl std::fmt::Debug for GatewayLink {
 
 /// What the request handlers share.
 pub(crate) struct App {
-    /// Where upgraded echo and chat sockets go: the reactor.
-    pub(crate) handoff: Handoff,
-    /// What every WebSocket on the reactor shares: limits, counters.
+    /// Where upgraded echo and chat sockets go: the reactors.
+    pub(crate) reactors: Reactors,
+    /// What every WebSocket on a reactor shares: limits, counters.
     pub(crate) ws: Arc<WsSettings>,
-    pub(crate) metrics: Metrics,
     pub(crate) stats: Arc<GatewayStats>,
     pub(crate) slots: Slots,
     pub(crate) origins: OriginPolicy,
@@ -239,6 +240,15 @@ impl Gateway {
     /// when the address cannot be bound or the settings are invalid (an
     /// allowed origin that is not an origin, say).
     pub fn start(config: GatewayConfig, link: GatewayLink) -> std::io::Result<Gateway> {
+        Gateway::start_many(config, vec![link])
+    }
+
+    /// Like [`start`](Self::start), in front of several reactors (one
+    /// [`GatewayLink`] from each): each WebSocket goes to the reactor with
+    /// the fewest open, `/ws/chat` spans them all, `/metrics` shows their
+    /// totals and each one, and a shutdown of any stops the gateway.
+    /// `/ws/trace` shows the first reactor.
+    pub fn start_many(config: GatewayConfig, links: Vec<GatewayLink>) -> std::io::Result<Gateway> {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
         if config.max_message == 0 {
             return Err(invalid("the max message size must be at least 1 byte".into()));
@@ -253,8 +263,22 @@ impl Gateway {
             .thread_name("twine-http")
             .enable_all()
             .build()?;
+        let Some(first) = links.first() else {
+            return Err(invalid("a gateway needs at least one reactor".into()));
+        };
+        let shutdown = first.shutdown.clone();
+        for other in &links[1..] {
+            // Whichever reactor starts shutting down (they all hear the
+            // signal) stops the gateway.
+            let (mut down, shutdown) = (other.shutdown.subscribe(), shutdown.clone());
+            runtime.spawn(async move {
+                shutting_down(&mut down).await;
+                shutdown.send_replace(true);
+            });
+        }
         let stats = Arc::new(GatewayStats::default());
-        let trace = TraceHub::new(link.handle, config.trace_buffer_events, stats.clone());
+        let trace = TraceHub::new(first.handle.clone(), config.trace_buffer_events, stats.clone());
+        let reactors = Reactors::new(links.into_iter().map(|l| (l.handle, l.handoff, l.metrics)).collect());
         let ws = Arc::new(WsSettings {
             max_message: config.max_message,
             read_buffer: config.read_buffer,
@@ -264,14 +288,13 @@ impl Gateway {
             stats: stats.clone(),
         });
         let app = Arc::new(App {
-            handoff: link.handoff,
+            reactors,
             ws,
-            metrics: link.metrics,
             slots: Slots::new(config.max_connections),
             stats,
             origins,
             trace,
-            shutdown: link.shutdown.subscribe(),
+            shutdown: shutdown.subscribe(),
             local,
             config,
         });
@@ -280,7 +303,7 @@ impl Gateway {
             tokio::net::TcpListener::from_std(std_listener)?
         };
         let server = runtime.spawn(routes::serve(listener, app.clone()));
-        Ok(Gateway { runtime: Some(runtime), server: Some(server), app, shutdown: link.shutdown })
+        Ok(Gateway { runtime: Some(runtime), server: Some(server), app, shutdown })
     }
 
     /// The address the gateway listens on.

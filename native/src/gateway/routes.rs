@@ -13,20 +13,17 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tower_http::compression::Compression;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use twine_core::defer::Failure;
-use twine_core::protocol::{Message, Protocol, Transport};
-use twine_core::protocols::{Chat, ChatRoom, Echo};
 
 use super::stats::GatewayStats;
 use super::upgrade::{Rejected, WsUpgrade};
 use super::{trace, App};
-use crate::driver::{Adopted, BuildProtocol};
+use crate::driver::Adopted;
 
 /// Serves until the shutdown signal, then stops accepting.
 pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
     let mut shutdown = app.shutdown.clone();
     let listener = listener.tap_io(|tcp| {
-        // Small messages go out at once (the bridge batches them itself).
+        // Small messages go out at once (the reactor batches frames per turn itself).
         let _ = tcp.set_nodelay(true);
     });
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
@@ -60,7 +57,7 @@ fn router(app: Arc<App>) -> Router {
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    if *app.shutdown.borrow() || app.metrics.is_shutting_down() {
+    if *app.shutdown.borrow() || app.reactors.is_shutting_down() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
     } else {
         "ok\n".into_response()
@@ -68,7 +65,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let mut body = app.metrics.snapshot().to_prometheus();
+    let mut body = app.reactors.to_prometheus();
     body.push_str(&app.stats.snapshot(&app.slots).to_prometheus());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
@@ -128,7 +125,7 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
         let message = format!("origin {shown:?} is not allowed (see twine serve --allowed-origin)\n");
         return (StatusCode::FORBIDDEN, message).into_response();
     }
-    if *app.shutdown.borrow() || app.metrics.is_shutting_down() {
+    if *app.shutdown.borrow() || app.reactors.is_shutting_down() {
         return (StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down\n").into_response();
     }
     let Some(slot) = app.slots.try_acquire() else {
@@ -146,57 +143,27 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
         .max_write_buffer_size(c.max_message.saturating_add(c.write_buffer).saturating_add(1024))
         .max_message_size(Some(c.max_message))
         .max_frame_size(Some(c.max_message));
-    let build: BuildProtocol = match route {
+    let chat = match route {
         Route::Trace => {
             return upgrade.accept(config, move |socket| async move {
                 let _slot = slot;
                 trace::viewer::run(socket, app).await
             })
         }
-        Route::Echo => Box::new(|| Box::new(Echo)),
-        Route::Chat => Box::new(|| Box::new(ChatMember::join())),
+        Route::Echo => false,
+        Route::Chat => true,
     };
-    // Echo and chat live in the reactor: the socket goes there after the 101.
+    // Echo and chat live in the reactors: the socket goes to one after the 101.
     upgrade.hand_off(move |sock, early| {
         let local = sock.local_addr().unwrap_or(app.local);
-        let settings = app.ws.clone();
-        app.handoff.adopt(Adopted { sock, early, peer, local, settings, build, guard: Box::new(slot) });
+        app.reactors.adopt(|k| Adopted {
+            sock,
+            early,
+            peer,
+            local,
+            settings: app.ws.clone(),
+            build: app.reactors.build(chat, k),
+            guard: Box::new(slot),
+        });
     })
-}
-
-thread_local! {
-    /// The `/ws/chat` room of the reactor on this thread (protocols live on
-    /// the reactor thread, and so does what they share).
-    static ROOM: ChatRoom = ChatRoom::new();
-}
-
-/// A `/ws/chat` member: core [`Chat`], except that a member too slow to
-/// take what the room sends it is dropped (IRC's "SendQ exceeded") rather
-/// than buffered without bound, since pausing its reading does not stop
-/// the others from talking.
-struct ChatMember(Chat);
-
-impl ChatMember {
-    fn join() -> ChatMember {
-        ChatMember(ROOM.with(Chat::new))
-    }
-}
-
-impl Protocol for ChatMember {
-    fn connection_made(&mut self, transport: &Transport) {
-        self.0.connection_made(transport);
-    }
-
-    fn message_received(&mut self, transport: &Transport, message: Message) {
-        self.0.message_received(transport, message);
-    }
-
-    fn connection_lost(&mut self, transport: &Transport, reason: &Failure) {
-        self.0.connection_lost(transport, reason);
-    }
-
-    fn pause_producing(&mut self, transport: &Transport) {
-        tracing::info!("chat member {} is too slow to keep up: dropping it", transport.peer());
-        transport.abort_connection();
-    }
 }

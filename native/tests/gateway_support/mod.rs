@@ -23,21 +23,35 @@ use twine_native::{Config, ReactorThread};
 
 pub type Client = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// A reactor thread with the gateway in front, on a free port; shut down on drop.
+/// Reactor threads with the gateway in front, on a free port; shut down on drop.
 pub struct Server {
     reactor: Option<ReactorThread>,
+    others: Vec<ReactorThread>,
     gateway: Option<Gateway>,
     addr: SocketAddr,
 }
 
 impl Server {
     pub fn start(config: GatewayConfig) -> Server {
-        let reactor_config = Config { threads: 2, shutdown_grace: Duration::from_secs(1), ..Config::default() };
-        let (reactor, link) = ReactorThread::spawn(reactor_config, |setup| Ok(GatewayLink::install(setup))).unwrap();
+        Server::start_reactors(1, config)
+    }
+
+    /// A gateway in front of `n` reactors.
+    pub fn start_reactors(n: usize, config: GatewayConfig) -> Server {
+        let mut reactors = Vec::new();
+        let mut links = Vec::new();
+        for _ in 0..n {
+            let reactor_config = Config { threads: 2, shutdown_grace: Duration::from_secs(1), ..Config::default() };
+            let (reactor, link) =
+                ReactorThread::spawn(reactor_config, |setup| Ok(GatewayLink::install(setup))).unwrap();
+            reactors.push(reactor);
+            links.push(link);
+        }
         let config = GatewayConfig { addr: "127.0.0.1:0".parse().unwrap(), ..config };
-        let gateway = Gateway::start(config, link).unwrap();
+        let gateway = Gateway::start_many(config, links).unwrap();
         let addr = gateway.local_addr();
-        Server { reactor: Some(reactor), gateway: Some(gateway), addr }
+        let mut reactors = reactors.into_iter();
+        Server { reactor: reactors.next(), others: reactors.collect(), gateway: Some(gateway), addr }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -59,8 +73,13 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(reactor) = self.reactor.take() {
+        for reactor in self.reactor.iter().chain(&self.others) {
             reactor.shutdown();
+        }
+        if let Some(reactor) = self.reactor.take() {
+            reactor.join();
+        }
+        for reactor in self.others.drain(..) {
             reactor.join();
         }
         if let Some(gateway) = self.gateway.take() {
@@ -184,6 +203,13 @@ pub async fn wait_for_connections(addr: SocketAddr, n: f64) {
         .await
         .unwrap();
     assert!(m["twine_connections_open"] >= n, "only {} connections opened", m["twine_connections_open"]);
+}
+
+/// Open connections on each reactor, from `/metrics`.
+pub fn per_reactor_open(m: &HashMap<String, f64>, reactors: usize) -> Vec<f64> {
+    (0..reactors)
+        .map(|k| m.get(&format!("twine_per_reactor_connections_open{{reactor=\"{k}\"}}")).copied().unwrap_or(0.0))
+        .collect()
 }
 
 /// A fresh directory under the system's temp dir.
