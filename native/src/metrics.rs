@@ -45,6 +45,7 @@ struct Counters {
     messages_out: AtomicU64,
     buffered_bytes: AtomicU64,
     reading_paused: AtomicU64,
+    accept_errors: AtomicU64,
     jobs_in_flight: AtomicU64,
 }
 
@@ -66,6 +67,7 @@ pub(crate) struct DriverCounts {
     pub(crate) messages_out: u64,
     pub(crate) buffered_bytes: u64,
     pub(crate) reading_paused: u64,
+    pub(crate) accept_errors: u64,
 }
 
 impl DriverCounts {
@@ -79,6 +81,7 @@ impl DriverCounts {
             messages_out: self.messages_out + other.messages_out,
             buffered_bytes: self.buffered_bytes + other.buffered_bytes,
             reading_paused: self.reading_paused + other.reading_paused,
+            accept_errors: self.accept_errors + other.accept_errors,
         }
     }
 }
@@ -117,6 +120,9 @@ pub struct MetricsSnapshot {
     pub buffered_bytes: u64,
     /// Connections whose reading is paused (back-pressure).
     pub reading_paused: u64,
+    /// Failed `accept` calls (out of file descriptors, most often): each
+    /// one pauses its listener for a while (see `twine serve`'s log).
+    pub accept_errors: u64,
     /// Jobs handed to the pool whose results have not come back.
     pub jobs_in_flight: u64,
     /// Pool threads alive.
@@ -160,6 +166,7 @@ impl Metrics {
         set(&c.messages_out, driver.messages_out);
         set(&c.buffered_bytes, driver.buffered_bytes);
         set(&c.reading_paused, driver.reading_paused);
+        set(&c.accept_errors, driver.accept_errors);
         set(&c.jobs_in_flight, jobs_in_flight as u64);
     }
 
@@ -195,6 +202,7 @@ impl Metrics {
             messages_out: get(&c.messages_out),
             buffered_bytes: get(&c.buffered_bytes),
             reading_paused: get(&c.reading_paused),
+            accept_errors: get(&c.accept_errors),
             jobs_in_flight: get(&c.jobs_in_flight),
             pool_threads: pool.threads as u64,
             pool_queued: pool.queued as u64,
@@ -215,7 +223,7 @@ impl MetricsSnapshot {
     /// The snapshot in Prometheus' text exposition format, every name
     /// prefixed `twine_`. A gateway appends its own lines.
     pub fn to_prometheus(&self) -> String {
-        let rows: [(&str, &str, &str, u64); 20] = [
+        let rows: [(&str, &str, &str, u64); 21] = [
             ("reactor_turns_total", "counter", "Reactor turns run.", self.turns),
             ("reactor_calls_total", "counter", "Callbacks run on the reactor thread.", self.calls),
             ("reactor_slow_calls_total", "counter", "Callbacks slower than the slow threshold.", self.slow_calls),
@@ -231,6 +239,12 @@ impl MetricsSnapshot {
             ("messages_out_total", "counter", "Messages sent on message connections.", self.messages_out),
             ("buffered_bytes", "gauge", "Bytes waiting for slow peers.", self.buffered_bytes),
             ("reading_paused", "gauge", "Connections with reading paused.", self.reading_paused),
+            (
+                "accept_errors_total",
+                "counter",
+                "Failed accepts (each pauses its listener a while).",
+                self.accept_errors,
+            ),
             ("jobs_in_flight", "gauge", "Pool jobs whose results are pending.", self.jobs_in_flight),
             ("pool_threads", "gauge", "Pool threads alive.", self.pool_threads),
             ("pool_queued", "gauge", "Jobs waiting for a pool thread.", self.pool_queued),

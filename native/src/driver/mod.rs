@@ -20,6 +20,7 @@
 //! low-water mark `WaterMark::Low`. Sent buffers go back to the reactor with
 //! [`Reactor::recycle_buffer`], so the steady state allocates nothing.
 
+mod backoff;
 mod connect;
 mod io;
 mod listen;
@@ -196,6 +197,7 @@ impl Driver {
                 }
             }
             self.run_carried();
+            self.retry_accepts();
             self.expire_connects();
             if self.control.shutdown.load(Ordering::Acquire) {
                 self.begin_shutdown("shutdown requested");
@@ -225,6 +227,9 @@ impl Driver {
         let mut cap = |d: Duration| timeout = Some(timeout.map_or(d, |t| t.min(d)));
         if let Some(deadline) = self.next_connect_deadline() {
             cap(deadline.saturating_duration_since(Instant::now()));
+        }
+        if let Some(retry) = self.next_accept_retry() {
+            cap(retry.saturating_duration_since(Instant::now()));
         }
         if let Some(s) = &self.shutdown {
             // Check often while draining: the last close ends the wait.
