@@ -154,6 +154,18 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
+    /// Open TCP connections to the gateway (HTTP and WebSockets) past which
+    /// new ones are closed at accept. Keep it below the process's
+    /// file-descriptor limit (`ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = 10_240, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_http_connections: u32,
+
+    /// Close an HTTP connection whose request headers take longer than this
+    /// to arrive, or that stays silent this long between requests (`10s`,
+    /// `500ms`; `0` waits for ever).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
     /// A browser origin allowed to open WebSockets (`https://host[:port]`,
     /// or `*` for any); repeat for more. Default: loopback origins. The
     /// server's own address is always allowed.
@@ -192,6 +204,8 @@ impl ServeArgs {
             www: self.www.clone().unwrap_or_else(default_www_dir),
             max_message: self.max_message,
             max_connections: self.max_connections as usize,
+            max_http_connections: self.max_http_connections as usize,
+            header_read_timeout: Some(self.header_timeout).filter(|d| !d.is_zero()),
             allowed_origins: self.allowed_origins.clone(),
             idle_timeout: Some(self.idle_timeout).filter(|d| !d.is_zero()),
             http_threads: usize::from(self.http_threads),
@@ -350,6 +364,8 @@ mod tests {
         assert_eq!(config.www, library.www);
         assert_eq!(config.max_message, library.max_message);
         assert_eq!(config.max_connections, library.max_connections);
+        assert_eq!(config.max_http_connections, library.max_http_connections);
+        assert_eq!(config.header_read_timeout, library.header_read_timeout);
         assert_eq!(config.allowed_origins, library.allowed_origins);
         assert_eq!(config.idle_timeout, library.idle_timeout);
         assert_eq!(config.http_threads, library.http_threads);

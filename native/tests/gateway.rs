@@ -144,7 +144,7 @@ fn upgrades_past_max_connections_get_503_until_one_closes() {
 }
 
 #[test]
-fn a_malformed_upgrade_gets_400() {
+fn a_malformed_upgrade_gets_400_and_a_wrong_version_426_with_the_right_one() {
     let server = Server::start(GatewayConfig::default());
     let addr = server.addr();
     // No upgrade headers at all.
@@ -161,7 +161,9 @@ fn a_malformed_upgrade_gets_400() {
         addr,
         "GET /ws/trace HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
     );
-    assert!(version.starts_with("HTTP/1.1 400"), "{version}");
+    // RFC 6455 §4.2.2: 426 Upgrade Required, naming the version the server speaks.
+    assert!(version.starts_with("HTTP/1.1 426"), "{version}");
+    assert_eq!(header(&version, "sec-websocket-version").as_deref(), Some("13"), "{version}");
     // Garbage is not a request; the server drops it and carries on.
     let _ = http_request(addr, "\u{1}\u{2}NOT HTTP\r\n\r\n");
     assert!(http_get(addr, "/healthz").1.contains("ok"));

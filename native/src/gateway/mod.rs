@@ -40,8 +40,15 @@
 //! [`GatewayConfig`] holds them, with safe defaults: messages over
 //! `max_message` are refused with close code 1009; upgrades past
 //! `max_connections` get 503; an `Origin` that is not allowed gets 403; a
-//! malformed upgrade gets 400; clients silent for `idle_timeout` are closed
-//! (1000, "idle timeout"; trace viewers, which only listen, are exempt). On
+//! malformed upgrade gets 400 (a `Sec-WebSocket-Version` other than 13
+//! gets 426 with `Sec-WebSocket-Version: 13`, as RFC 6455 asks); clients
+//! silent for `idle_timeout` are closed (1000, "idle timeout"; trace
+//! viewers, which only listen, are exempt). Under all of these, a TCP
+//! connection past `max_http_connections` (WebSockets included) is closed
+//! as soon as it is accepted, and one whose request headers take longer
+//! than `header_read_timeout` is closed: slow clients cannot hold the
+//! server's file descriptors (Slowloris). Static files never leave `www`,
+//! whatever symbolic links inside it point to (404). On
 //! a graceful shutdown every WebSocket is closed with 1001.
 //!
 //! # The trace feed (`/ws/trace`)
@@ -82,6 +89,8 @@
 //! ```
 
 mod bridge;
+mod files;
+mod http;
 mod origin;
 mod routes;
 mod slots;
@@ -126,6 +135,16 @@ pub struct GatewayConfig {
     pub max_message: usize,
     /// Open WebSockets (all routes) past which upgrades get 503.
     pub max_connections: usize,
+    /// Open TCP connections (HTTP requests in progress or kept alive, and
+    /// WebSockets) past which new ones are closed as soon as they are
+    /// accepted. Keep it above `max_connections`, so that an upgrade past
+    /// that still gets its 503, and below the process's file-descriptor limit.
+    pub max_http_connections: usize,
+    /// Close a connection whose request headers have not all arrived this
+    /// long after it began sending them (or after its previous request:
+    /// this also bounds a kept-alive connection's silence). `None` (or
+    /// zero) waits for ever.
+    pub header_read_timeout: Option<Duration>,
     /// Origins allowed besides the server's own host (`*` allows any); empty
     /// means loopback origins. See [`OriginPolicy`].
     pub allowed_origins: Vec<String>,
@@ -162,6 +181,8 @@ impl Default for GatewayConfig {
             www: default_www_dir(),
             max_message: 16 * 1024 * 1024,
             max_connections: 10_000,
+            max_http_connections: 10_240,
+            header_read_timeout: Some(Duration::from_secs(10)),
             allowed_origins: Vec::new(),
             idle_timeout: Some(Duration::from_secs(300)),
             close_timeout: Duration::from_secs(2),
@@ -214,6 +235,8 @@ pub(crate) struct App {
     pub(crate) metrics: Metrics,
     pub(crate) stats: Arc<GatewayStats>,
     pub(crate) slots: Slots,
+    /// TCP connections, against `max_http_connections`.
+    pub(crate) connections: Slots,
     pub(crate) origins: OriginPolicy,
     pub(crate) trace: TraceHub,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -241,6 +264,9 @@ impl Gateway {
     /// allowed origin that is not an origin, say).
     pub fn start(config: GatewayConfig, link: GatewayLink) -> std::io::Result<Gateway> {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        if config.max_http_connections == 0 {
+            return Err(invalid("max_http_connections must be at least 1".into()));
+        }
         if config.max_message == 0 {
             return Err(invalid("the max message size must be at least 1 byte".into()));
         }
@@ -260,6 +286,7 @@ impl Gateway {
             handle: link.handle,
             metrics: link.metrics,
             slots: Slots::new(config.max_connections),
+            connections: Slots::new(config.max_http_connections),
             stats,
             origins,
             trace,
@@ -271,7 +298,7 @@ impl Gateway {
             let _enter = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener)?
         };
-        let server = runtime.spawn(routes::serve(listener, app.clone()));
+        let server = runtime.spawn(http::serve(listener, app.clone()));
         Ok(Gateway { runtime: Some(runtime), server: Some(server), app, shutdown: link.shutdown })
     }
 
@@ -282,7 +309,7 @@ impl Gateway {
 
     /// The gateway's own counters (WebSockets, refusals, trace viewers).
     pub fn stats(&self) -> GatewayStatsSnapshot {
-        self.app.stats.snapshot(&self.app.slots)
+        self.app.stats.snapshot(&self.app.slots, &self.app.connections)
     }
 
     /// Stops accepting and closes trace viewers with 1001, as the reactor's

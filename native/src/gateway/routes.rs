@@ -1,53 +1,37 @@
-//! The HTTP side: routes, the upgrade checks, static files.
+//! The routes: the WebSocket upgrade checks, health, metrics, static files.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
+use axum::Extension;
 use axum::Router;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use twine_core::defer::Failure;
 use twine_core::protocol::{Message, Protocol, Transport};
 use twine_core::protocols::{Chat, ChatRoom, Echo};
 
+use super::files::ConfinedDir;
+use super::http::HeldConnection;
 use super::stats::GatewayStats;
 use super::upgrade::{Rejected, WsUpgrade};
 use super::{bridge, trace, App};
 use crate::external::{MessageConnection, MessageConnectionOptions};
 
-/// Serves until the shutdown signal, then stops accepting.
-pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
-    let mut shutdown = app.shutdown.clone();
-    let listener = listener.tap_io(|tcp| {
-        // Small messages go out at once (the bridge batches them itself).
-        let _ = tcp.set_nodelay(true);
-    });
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            super::shutting_down(&mut shutdown).await;
-        })
-        .await;
-    if let Err(e) = served {
-        tracing::error!("the HTTP server stopped: {e}");
-    }
-}
-
-fn router(app: Arc<App>) -> Router {
-    let files = ServeDir::new(&app.config.www).append_index_html_on_directories(true);
+/// The routes, for [`http::serve`](super::http::serve).
+pub(super) fn router(app: Arc<App>) -> Router {
+    let files = ConfinedDir::new(&app.config.www);
     Router::new()
         .route("/ws", get(ws_echo))
         .route("/ws/chat", get(ws_chat))
         .route("/ws/trace", get(ws_trace))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .fallback_service(files)
+        .fallback(move |request: Request| files.clone().serve(request))
         // The playground is developed live: always check for a newer file.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .with_state(app)
@@ -63,7 +47,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let mut body = app.metrics.snapshot().to_prometheus();
-    body.push_str(&app.stats.snapshot(&app.slots).to_prometheus());
+    body.push_str(&app.stats.snapshot(&app.slots, &app.connections).to_prometheus());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
@@ -79,33 +63,43 @@ type Upgrade = Result<WsUpgrade, Rejected>;
 async fn ws_echo(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
     upgrade: Upgrade,
 ) -> Response {
-    accept(app, Route::Echo, peer, &headers, upgrade)
+    accept(app, held, Route::Echo, peer, &headers, upgrade)
 }
 
 async fn ws_chat(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
     upgrade: Upgrade,
 ) -> Response {
-    accept(app, Route::Chat, peer, &headers, upgrade)
+    accept(app, held, Route::Chat, peer, &headers, upgrade)
 }
 
 async fn ws_trace(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
     upgrade: Upgrade,
 ) -> Response {
-    accept(app, Route::Trace, peer, &headers, upgrade)
+    accept(app, held, Route::Trace, peer, &headers, upgrade)
 }
 
 /// The checks every WebSocket upgrade passes, in order: a well-formed
 /// upgrade (400), an allowed origin (403), a free slot (503).
-fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, upgrade: Upgrade) -> Response {
+fn accept(
+    app: Arc<App>,
+    held: HeldConnection,
+    route: Route,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    upgrade: Upgrade,
+) -> Response {
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => {
@@ -141,7 +135,8 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
         .max_message_size(Some(c.max_message))
         .max_frame_size(Some(c.max_message));
     upgrade.accept(config, move |socket| async move {
-        let _slot = slot;
+        // Its WebSocket place, and its TCP connection's place, until it closes.
+        let _places = (slot, held);
         match route {
             Route::Trace => trace::viewer::run(socket, app).await,
             Route::Echo | Route::Chat => {

@@ -40,7 +40,12 @@ pub(crate) struct Rejected {
 
 impl IntoResponse for Rejected {
     fn into_response(self) -> Response {
-        (self.status, format!("not a WebSocket upgrade: {}\n", self.why)).into_response()
+        let mut response = (self.status, format!("not a WebSocket upgrade: {}\n", self.why)).into_response();
+        if self.status == StatusCode::UPGRADE_REQUIRED {
+            // RFC 6455 §4.2.2: say which version the server speaks.
+            response.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        }
+        response
     }
 }
 
@@ -70,8 +75,17 @@ impl<S: Send + Sync> FromRequestParts<S> for WsUpgrade {
         if !header_has_token(&parts.headers, header::UPGRADE, "websocket") {
             return Err(bad("the Upgrade header does not include `websocket`"));
         }
-        if parts.headers.get(header::SEC_WEBSOCKET_VERSION).is_none_or(|v| v.as_bytes() != b"13") {
-            return Err(bad("Sec-WebSocket-Version must be 13"));
+        match parts.headers.get(header::SEC_WEBSOCKET_VERSION) {
+            None => return Err(bad("Sec-WebSocket-Version is missing")),
+            // RFC 6455 §4.2.2: a version the server does not speak gets 426
+            // and the version it does (so a client can retry with it).
+            Some(v) if v.as_bytes() != b"13" => {
+                return Err(Rejected {
+                    status: StatusCode::UPGRADE_REQUIRED,
+                    why: "this server speaks Sec-WebSocket-Version 13 only",
+                })
+            }
+            Some(_) => {}
         }
         let key = match parts.headers.get(header::SEC_WEBSOCKET_KEY) {
             // 16 random bytes in base64.

@@ -1,0 +1,121 @@
+//! The gateway against hostile clients, over real sockets: symbolic links
+//! out of `www`, and slow clients that never finish a request (Slowloris).
+
+mod gateway_support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use gateway_support::*;
+use twine_native::gateway::GatewayConfig;
+
+#[test]
+fn static_files_never_follow_a_symbolic_link_out_of_www() {
+    use std::os::unix::fs::symlink;
+    let outside = tempdir("outside");
+    std::fs::write(outside.join("secret.txt"), "the secret").unwrap();
+    std::fs::write(outside.join("index.html"), "the secret index").unwrap();
+    let www = tempdir("www");
+    std::fs::write(www.join("index.html"), "<!doctype html><title>twine</title>").unwrap();
+    std::fs::write(www.join("inside.txt"), "inside www").unwrap();
+    std::fs::create_dir(www.join("sub")).unwrap();
+    symlink(outside.join("secret.txt"), www.join("leak.txt")).unwrap();
+    symlink(&outside, www.join("leakdir")).unwrap();
+    symlink("/etc/passwd", www.join("passwd")).unwrap();
+    symlink(outside.join("index.html"), www.join("sub/index.html")).unwrap();
+    // A link that stays inside is fine.
+    symlink(www.join("inside.txt"), www.join("alias.txt")).unwrap();
+    let server = Server::start(GatewayConfig { www: www.clone(), ..GatewayConfig::default() });
+    let addr = server.addr();
+    for path in
+        ["/leak.txt", "/leakdir/secret.txt", "/leakdir/", "/leakdir/index.html", "/passwd", "/sub/", "/l%65ak.txt"]
+    {
+        let (status, body) = http_get(addr, path);
+        assert_eq!(status, 404, "{path} was served: {body}");
+        assert!(!body.contains("secret") && !body.contains("root:"), "{path}: {body}");
+    }
+    assert_eq!(http_get(addr, "/alias.txt"), (200, "inside www".to_owned()));
+    assert_eq!(http_get(addr, "/inside.txt"), (200, "inside www".to_owned()));
+    assert_eq!(http_get(addr, "/").0, 200);
+    drop(server);
+    let _ = std::fs::remove_dir_all(www);
+    let _ = std::fs::remove_dir_all(outside);
+}
+
+/// Opens `n` connections that each send the start of a request and never finish it.
+fn slow_clients(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
+    (0..n)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            // The server may already have closed it: a failed write is fine.
+            let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: slow\r\nX-Waiting: ");
+            s.set_nonblocking(true).unwrap();
+            s
+        })
+        .collect()
+}
+
+/// Watches the connections until every one is closed by the server or
+/// `limit` passes; returns when each closed (from `since`), `None` for open.
+fn close_times(streams: &mut [TcpStream], since: Instant, limit: Duration) -> Vec<Option<Duration>> {
+    let mut closed = vec![None; streams.len()];
+    let mut buf = [0u8; 4096];
+    while closed.iter().any(Option::is_none) && since.elapsed() < limit {
+        for (stream, closed) in streams.iter_mut().zip(&mut closed) {
+            while closed.is_none() {
+                match stream.read(&mut buf) {
+                    Ok(0) => *closed = Some(since.elapsed()),
+                    Ok(_) => {} // an error answer before the close
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(_) => *closed = Some(since.elapsed()),
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    closed
+}
+
+#[test]
+fn incomplete_requests_are_closed_after_the_header_timeout_and_past_the_cap_at_once() {
+    let timeout = Duration::from_millis(800);
+    let cap = 40;
+    let server = Server::start(GatewayConfig {
+        header_read_timeout: Some(timeout),
+        max_http_connections: cap,
+        ..GatewayConfig::default()
+    });
+    let addr = server.addr();
+
+    // Under the cap: the slow clients are held until the timeout, and a
+    // good client is served meanwhile.
+    let started = Instant::now();
+    let mut slow = slow_clients(addr, 30);
+    assert_eq!(http_get(addr, "/healthz"), (200, "ok\n".to_owned()));
+    let closed = close_times(&mut slow, started, timeout + Duration::from_secs(5));
+    let open = closed.iter().filter(|c| c.is_none()).count();
+    assert_eq!(open, 0, "{open} of 30 incomplete requests still open {:?} after they began", started.elapsed());
+    let earliest = closed.iter().flatten().min().unwrap();
+    assert!(
+        *earliest >= timeout * 3 / 4,
+        "a slow client was closed after {earliest:?}, before the {timeout:?} timeout"
+    );
+
+    // Past the cap: the extra connections are closed at once; the rest at the timeout.
+    let started = Instant::now();
+    let mut flood = slow_clients(addr, 120);
+    let closed = close_times(&mut flood, started, timeout + Duration::from_secs(5));
+    let at_once = closed.iter().flatten().filter(|&&t| t < timeout / 2).count();
+    let open = closed.iter().filter(|c| c.is_none()).count();
+    assert!(at_once >= 120 - cap, "only {at_once} of 120 connections past a cap of {cap} were closed at once");
+    assert_eq!(open, 0, "{open} of 120 incomplete requests still open after {:?}", started.elapsed());
+
+    // The server is free again.
+    assert_eq!(http_get(addr, "/healthz"), (200, "ok\n".to_owned()));
+    let stats = server.gateway().stats();
+    assert!(stats.http_refused_capacity >= (120 - cap) as u64, "{stats:?}");
+    assert!(stats.http_header_timeouts >= 30, "{stats:?}");
+    let scraped = metrics(addr);
+    assert!(scraped["twine_http_refused_total"] >= (120 - cap) as f64);
+}
