@@ -191,6 +191,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub threads: u16,
 
+    /// A token that `/ws/trace` and `/metrics` require (`Authorization:
+    /// Bearer TOKEN`, or `?token=TOKEN`), at least 16 characters; or `off`
+    /// to leave them open. Default: open on a loopback --http, and on any
+    /// other address twine refuses to start without this flag (or the
+    /// TWINE_ADMIN_TOKEN environment variable, which `ps` does not show).
+    #[arg(long, value_name = "TOKEN|off")]
+    pub admin_token: Option<String>,
+
     /// What to log, as a tracing env-filter (for example `info`, `twine_native=debug`).
     #[arg(long, value_name = "FILTER", default_value = "info")]
     pub log: String,
@@ -212,6 +220,45 @@ impl ServeArgs {
             read_buffer: self.ws_read_buffer,
             ..GatewayConfig::default()
         }
+    }
+}
+
+/// The shortest admin token accepted.
+pub const MIN_ADMIN_TOKEN: usize = 16;
+
+/// The token `/ws/trace` and `/metrics` need, from `--admin-token` (or
+/// `TWINE_ADMIN_TOKEN`) and the address the gateway binds: `None` leaves
+/// them open. Beyond loopback they show what the server does to anyone
+/// who can connect, so there an explicit choice is required: a token, or
+/// `off`.
+///
+/// ```
+/// use twine_native::cli::admin_token;
+///
+/// let lan = "0.0.0.0:8080".parse().unwrap();
+/// let local = "127.0.0.1:8080".parse().unwrap();
+/// assert_eq!(admin_token(local, None), Ok(None));
+/// assert!(admin_token(lan, None).unwrap_err().contains("--admin-token"));
+/// assert_eq!(admin_token(lan, Some("off")), Ok(None));
+/// assert_eq!(admin_token(lan, Some("0123456789abcdef")), Ok(Some("0123456789abcdef".to_owned())));
+/// assert!(admin_token(local, Some("short")).is_err());
+/// ```
+pub fn admin_token(http: SocketAddr, given: Option<&str>) -> Result<Option<String>, String> {
+    match given.map(str::trim) {
+        Some("off") => Ok(None),
+        Some(token) if token.chars().count() < MIN_ADMIN_TOKEN || token.chars().any(|c| !c.is_ascii_graphic()) => {
+            Err(format!(
+                "the admin token must be at least {MIN_ADMIN_TOKEN} printable ASCII characters without spaces \
+                 (try `openssl rand -hex 16`), or `off`"
+            ))
+        }
+        Some(token) => Ok(Some(token.to_owned())),
+        None if http.ip().is_loopback() => Ok(None),
+        None => Err(format!(
+            "--http {http} is reachable beyond this machine, and /ws/trace and /metrics show what the server \
+             does: protect them with --admin-token TOKEN (or TWINE_ADMIN_TOKEN=TOKEN), or leave them open with \
+             --admin-token off"
+        )),
     }
 }
 
@@ -245,6 +292,15 @@ fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("twine: --tcp off and --http off: nothing to serve");
         return ExitCode::from(2);
     }
+    let from_env = std::env::var("TWINE_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
+    let token = match http.map(|addr| admin_token(addr, args.admin_token.as_deref().or(from_env.as_deref()))) {
+        Some(Err(e)) => {
+            eprintln!("twine: {e}");
+            return ExitCode::from(2);
+        }
+        Some(Ok(token)) => token,
+        None => None,
+    };
     let config = Config { threads: usize::from(args.threads), handle_signals: true, ..Config::default() };
     let spawned = ReactorThread::spawn(config, move |setup| {
         let bound = tcp.map(|addr| setup.listen_tcp(addr, line_echo_factory())).transpose()?;
@@ -263,7 +319,8 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
     let gateway = match (http, link) {
         (Some(addr), Some(link)) => {
-            let config = args.gateway_config(addr);
+            let config = GatewayConfig { admin_token: token, ..args.gateway_config(addr) };
+            let protected = config.admin_token.is_some();
             let page = page_problem(&config.www);
             match Gateway::start(config, link) {
                 Ok(gateway) => {
@@ -278,6 +335,14 @@ fn serve(args: ServeArgs) -> ExitCode {
                     let _ =
                         writeln!(stdout, "  websockets  ws://{at}/ws (echo)  ws://{at}/ws/chat  ws://{at}/ws/trace");
                     let _ = writeln!(stdout, "  health      http://{at}/healthz  http://{at}/metrics");
+                    let admin = if protected {
+                        "/ws/trace and /metrics need the admin token (Authorization: Bearer TOKEN, or ?token=TOKEN)"
+                    } else if at.ip().is_loopback() {
+                        "/ws/trace and /metrics are open to this machine (loopback); --admin-token TOKEN protects them"
+                    } else {
+                        "/ws/trace and /metrics are open to anyone who can connect (--admin-token off)"
+                    };
+                    let _ = writeln!(stdout, "  admin       {admin}");
                     Some(gateway)
                 }
                 Err(e) => {

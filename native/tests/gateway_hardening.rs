@@ -119,3 +119,31 @@ fn incomplete_requests_are_closed_after_the_header_timeout_and_past_the_cap_at_o
     let scraped = metrics(addr);
     assert!(scraped["twine_http_refused_total"] >= (120 - cap) as f64);
 }
+
+#[test]
+fn with_an_admin_token_trace_and_metrics_need_it_and_the_rest_stays_open() {
+    let token = "0123456789abcdef-test";
+    let server = Server::start(GatewayConfig { admin_token: Some(token.to_owned()), ..GatewayConfig::default() });
+    let addr = server.addr();
+    let get = |path: &str, auth: &str| {
+        http_request(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"))
+    };
+    let refused = get("/metrics", "");
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    assert_eq!(header(&refused, "www-authenticate").as_deref(), Some("Bearer"));
+    assert!(get("/metrics", "Authorization: Bearer 0123456789abcdef-tesT\r\n").starts_with("HTTP/1.1 401"));
+    assert!(get(&format!("/metrics?token={token}x"), "").starts_with("HTTP/1.1 401"));
+    let scraped = get("/metrics", &format!("Authorization: Bearer {token}\r\n"));
+    assert!(scraped.starts_with("HTTP/1.1 200") && scraped.contains("twine_reactor_turns_total"), "{scraped}");
+    assert!(get(&format!("/metrics?token={token}"), "").starts_with("HTTP/1.1 200"));
+    assert_eq!(http_get(addr, "/healthz"), (200, "ok\n".to_owned()));
+
+    let (trace, echo) = (server.ws("/ws/trace"), server.ws("/ws"));
+    block_on(async move {
+        assert_eq!(handshake_status(&trace, &[]).await, 401);
+        assert_eq!(handshake_status(&trace, &[("authorization", "Bearer wrong")]).await, 401);
+        assert_eq!(handshake_status(&format!("{trace}?token={token}"), &[]).await, 101);
+        assert_eq!(handshake_status(&trace, &[("authorization", &format!("Bearer {token}"))]).await, 101);
+        assert_eq!(handshake_status(&echo, &[]).await, 101);
+    });
+}

@@ -73,7 +73,7 @@ fn relative_path(uri_path: &str) -> Option<PathBuf> {
     Some(out)
 }
 
-fn percent_decode(text: &str) -> Option<String> {
+pub(super) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let hex = |b: u8| (b as char).to_digit(16);
     let mut out = Vec::with_capacity(bytes.len());

@@ -7,9 +7,9 @@
 //! | `/`, static files | the playground from the `www` directory (`.wasm` as `application/wasm`) |
 //! | `/ws` | WebSocket echo: the core [`Echo`](twine_core::protocols::Echo) protocol on the reactor |
 //! | `/ws/chat` | the core [`Chat`](twine_core::protocols::Chat) protocol: every message goes to every other member (a member too slow to take them is dropped) |
-//! | `/ws/trace` | the reactor's trace events as JSON, live, to any number of viewers ([`trace`](self#the-trace-feed-wstrace)) |
+//! | `/ws/trace` | the reactor's trace events as JSON, live, to any number of viewers ([`trace`](self#the-trace-feed-wstrace)); needs the admin token if one is set |
 //! | `/healthz` | `ok` while the server is up, 503 once it is shutting down |
-//! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own |
+//! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own; needs the admin token if one is set |
 //!
 //! # The bridge
 //!
@@ -172,6 +172,13 @@ pub struct GatewayConfig {
     pub write_buffer: usize,
     /// Trace events the `/ws/trace` ring holds for viewers that fall behind.
     pub trace_buffer_events: usize,
+    /// When set, `/ws/trace` and `/metrics` answer 401 unless the request
+    /// carries this token: `Authorization: Bearer TOKEN` (Prometheus'
+    /// `authorization` setting), or `?token=TOKEN` in the URL (browsers
+    /// cannot set headers on a WebSocket). `None` leaves them open, which
+    /// `twine serve` allows beyond loopback only when told to
+    /// (`--admin-token off`).
+    pub admin_token: Option<String>,
 }
 
 impl Default for GatewayConfig {
@@ -190,6 +197,7 @@ impl Default for GatewayConfig {
             read_buffer: 2048,
             write_buffer: 64 * 1024,
             trace_buffer_events: 8192,
+            admin_token: None,
         }
     }
 }
@@ -264,6 +272,9 @@ impl Gateway {
     /// allowed origin that is not an origin, say).
     pub fn start(config: GatewayConfig, link: GatewayLink) -> std::io::Result<Gateway> {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        if config.admin_token.as_deref().is_some_and(str::is_empty) {
+            return Err(invalid("the admin token must not be empty".into()));
+        }
         if config.max_http_connections == 0 {
             return Err(invalid("max_http_connections must be at least 1".into()));
         }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Extension;
@@ -15,7 +15,7 @@ use twine_core::defer::Failure;
 use twine_core::protocol::{Message, Protocol, Transport};
 use twine_core::protocols::{Chat, ChatRoom, Echo};
 
-use super::files::ConfinedDir;
+use super::files::{percent_decode, ConfinedDir};
 use super::http::HeldConnection;
 use super::stats::GatewayStats;
 use super::upgrade::{Rejected, WsUpgrade};
@@ -45,7 +45,38 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> Response {
+/// Whether a request may see `/ws/trace` and `/metrics`: no admin token
+/// is set, or it carries the token (a bearer token, or `?token=`).
+fn authorized(app: &App, headers: &HeaderMap, uri: &Uri) -> bool {
+    let Some(expected) = app.config.admin_token.as_deref() else { return true };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_owned());
+    let query = uri.query().into_iter().flat_map(|q| q.split('&')).find_map(|pair| {
+        let value = pair.strip_prefix("token=")?;
+        percent_decode(value)
+    });
+    [bearer, query].into_iter().flatten().any(|given| same_secret(given.as_bytes(), expected.as_bytes()))
+}
+
+/// Compares without stopping at the first difference, so the time taken
+/// does not tell how much of a guess was right.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+}
+
+fn unauthorized() -> Response {
+    let message =
+        "this needs the admin token: Authorization: Bearer TOKEN, or ?token=TOKEN (twine serve --admin-token)\n";
+    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], message).into_response()
+}
+
+async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
+    if !authorized(&app, &headers, &uri) {
+        return unauthorized();
+    }
     let mut body = app.metrics.snapshot().to_prometheus();
     body.push_str(&app.stats.snapshot(&app.slots, &app.connections).to_prometheus());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
@@ -85,8 +116,12 @@ async fn ws_trace(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
+    uri: Uri,
     upgrade: Upgrade,
 ) -> Response {
+    if !authorized(&app, &headers, &uri) {
+        return unauthorized();
+    }
     accept(app, held, Route::Trace, peer, &headers, upgrade)
 }
 
