@@ -29,6 +29,7 @@ use clap::{Args, Parser, Subcommand};
 use twine_core::protocol::{factory, FnFactory};
 use twine_core::protocols::{Echo, LineEcho};
 
+use crate::fd_limit;
 use crate::gateway::{default_www_dir, Gateway, GatewayConfig, GatewayLink};
 use crate::{Config, ReactorThread};
 
@@ -155,10 +156,11 @@ pub struct ServeArgs {
     pub max_connections: u32,
 
     /// Open TCP connections to the gateway (HTTP and WebSockets) past which
-    /// new ones are closed at accept. Keep it below the process's
-    /// file-descriptor limit (`ulimit -n`).
-    #[arg(long, value_name = "N", default_value_t = 10_240, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_http_connections: u32,
+    /// new ones are closed at accept. Default: 10240, or less if the
+    /// file-descriptor limit (`ulimit -n`, raised to its hard limit at
+    /// start) leaves room for fewer, with an eighth of it kept in reserve.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_http_connections: Option<u32>,
 
     /// Close an HTTP connection whose request headers take longer than this
     /// to arrive, or that stays silent this long between requests (`10s`,
@@ -205,14 +207,21 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The gateway's settings for these options, listening on `addr`.
-    fn gateway_config(&self, addr: SocketAddr) -> GatewayConfig {
+    /// The gateway's settings for these options, listening on `addr`, in
+    /// a process allowed `fd_limit` file descriptors (`None`: unknown).
+    fn gateway_config(&self, addr: SocketAddr, fd_limit: Option<u64>) -> GatewayConfig {
+        let default_cap = GatewayConfig::default().max_http_connections as u64;
+        let max_http_connections = match (self.max_http_connections, fd_limit) {
+            (Some(n), _) => u64::from(n),
+            (None, Some(limit)) => fd_limit::connection_cap(limit, default_cap),
+            (None, None) => default_cap,
+        };
         GatewayConfig {
             addr,
             www: self.www.clone().unwrap_or_else(default_www_dir),
             max_message: self.max_message,
             max_connections: self.max_connections as usize,
-            max_http_connections: self.max_http_connections as usize,
+            max_http_connections: max_http_connections as usize,
             header_read_timeout: Some(self.header_timeout).filter(|d| !d.is_zero()),
             allowed_origins: self.allowed_origins.clone(),
             idle_timeout: Some(self.idle_timeout).filter(|d| !d.is_zero()),
@@ -301,6 +310,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         Some(Ok(token)) => token,
         None => None,
     };
+    // Every connection is a descriptor: take what the hard limit allows.
+    let fds = fd_limit::raise();
     let config = Config { threads: usize::from(args.threads), handle_signals: true, ..Config::default() };
     let spawned = ReactorThread::spawn(config, move |setup| {
         let bound = tcp.map(|addr| setup.listen_tcp(addr, line_echo_factory())).transpose()?;
@@ -319,8 +330,18 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
     let gateway = match (http, link) {
         (Some(addr), Some(link)) => {
-            let config = GatewayConfig { admin_token: token, ..args.gateway_config(addr) };
+            let config = GatewayConfig { admin_token: token, ..args.gateway_config(addr, fds) };
+            if let (Some(n), Some(limit)) = (args.max_http_connections, fds) {
+                if u64::from(n) > limit.saturating_sub(fd_limit::reserve(limit)) {
+                    eprintln!(
+                        "twine: warning: --max-http-connections {n} is more than the file-descriptor limit \
+                         ({limit}) leaves room for: at the limit, accepts fail and pause instead of closing \
+                         extra connections cleanly (raise `ulimit -n`)"
+                    );
+                }
+            }
             let protected = config.admin_token.is_some();
+            let config_summary = (config.max_http_connections, config.header_read_timeout);
             let page = page_problem(&config.www);
             match Gateway::start(config, link) {
                 Ok(gateway) => {
@@ -343,6 +364,12 @@ fn serve(args: ServeArgs) -> ExitCode {
                         "/ws/trace and /metrics are open to anyone who can connect (--admin-token off)"
                     };
                     let _ = writeln!(stdout, "  admin       {admin}");
+                    let fds = fds.map(|n| format!(" (fd limit {n})")).unwrap_or_default();
+                    let headers = match config_summary.1 {
+                        Some(t) => format!("request headers within {t:?}"),
+                        None => "no request header timeout".to_owned(),
+                    };
+                    let _ = writeln!(stdout, "  limits      {} connections{fds}; {headers}", config_summary.0);
                     Some(gateway)
                 }
                 Err(e) => {
@@ -425,11 +452,13 @@ mod tests {
         let library = GatewayConfig::default();
         assert_eq!(args.http, Listen(Some(library.addr)));
         assert_eq!(usize::from(args.threads), Config::default().threads);
-        let config = args.gateway_config(library.addr);
+        let config = args.gateway_config(library.addr, None);
         assert_eq!(config.www, library.www);
         assert_eq!(config.max_message, library.max_message);
         assert_eq!(config.max_connections, library.max_connections);
         assert_eq!(config.max_http_connections, library.max_http_connections);
+        // Under a low fd limit, the default cap fits inside it.
+        assert_eq!(args.gateway_config(library.addr, Some(1024)).max_http_connections, 896);
         assert_eq!(config.header_read_timeout, library.header_read_timeout);
         assert_eq!(config.allowed_origins, library.allowed_origins);
         assert_eq!(config.idle_timeout, library.idle_timeout);

@@ -67,6 +67,7 @@ pub mod cli;
 mod config;
 mod driver;
 pub mod external;
+mod fd_limit;
 pub mod gateway;
 pub mod metrics;
 pub mod pool;

@@ -1,5 +1,7 @@
 //! The gateway against hostile clients, over real sockets: symbolic links
-//! out of `www`, and slow clients that never finish a request (Slowloris).
+//! out of `www`, slow clients that never finish a request (Slowloris), in
+//! process and against a real `twine serve` under a real fd limit, and the
+//! admin token.
 
 mod gateway_support;
 
@@ -146,4 +148,38 @@ fn with_an_admin_token_trace_and_metrics_need_it_and_the_rest_stays_open() {
         assert_eq!(handshake_status(&trace, &[("authorization", &format!("Bearer {token}"))]).await, 101);
         assert_eq!(handshake_status(&echo, &[]).await, 101);
     });
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+}
+
+/// Slowloris against a real `twine serve` under a real fd limit
+/// (`RLIMIT_NOFILE` 128, set in the child): the connection cap it derives
+/// from the limit closes the flood at accept, so the process never runs out
+/// of descriptors; what it holds is closed at the header timeout; then a
+/// good client is served.
+#[test]
+fn a_slowloris_flood_never_runs_a_real_server_out_of_fds() {
+    const LIMIT: u64 = 128;
+    let args = ["--tcp", "off", "--http", "127.0.0.1:0", "--header-timeout", "1s", "--log", "warn"];
+    let mut twine = TwineProcess::serve_with_fd_limit(&args, LIMIT);
+    let addr: SocketAddr = twine.line_after("http gateway listening on http://").parse().unwrap();
+    let limits = twine.line_after("  limits ");
+    assert!(limits.contains("96 connections (fd limit 128)"), "{limits}");
+    let pid = twine.pid();
+
+    let started = Instant::now();
+    let mut flood = slow_clients(addr, 300);
+    let fds = open_fds(pid);
+    assert!(fds < LIMIT as usize - 4, "twine holds {fds} fds of its {LIMIT} during the flood");
+    let closed = close_times(&mut flood, started, Duration::from_secs(8));
+    let open = closed.iter().filter(|c| c.is_none()).count();
+    assert_eq!(open, 0, "{open} of 300 incomplete requests still open after {:?}", started.elapsed());
+    assert_eq!(http_get(addr, "/healthz"), (200, "ok\n".to_owned()));
+    let log = twine.stderr_so_far();
+    assert!(!log.contains("cannot accept"), "twine ran out of fds:\n{log}");
+    eprintln!("300 slow clients: {fds} fds held; all closed within {:?}", closed.iter().flatten().max());
+    twine.sigterm();
+    assert!(twine.wait_exit(Duration::from_secs(10)).is_some_and(|s| s.success()));
 }
