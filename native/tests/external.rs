@@ -135,3 +135,53 @@ fn shutdown_closes_external_connections() {
     assert!(server.join().is_clean());
     assert_eq!(conn.recv_timeout(WAIT), Err(RecvError::Closed));
 }
+
+/// Writes down which connection each message came from, in the order the
+/// reactor handles them.
+struct Recorder {
+    name: &'static str,
+    order: std::sync::Arc<std::sync::Mutex<Vec<(&'static str, String)>>>,
+}
+
+impl Protocol for Recorder {
+    fn message_received(&mut self, _: &Transport, message: Message) {
+        self.order.lock().unwrap().push((self.name, message.to_str().unwrap_or_default().to_owned()));
+    }
+}
+
+/// A connection that delivers 10,000 messages at once does not hold the
+/// reactor until they are all handled: another connection's message,
+/// arriving just after, is handled within the first turn's budget.
+#[test]
+fn a_flood_of_small_messages_is_handled_a_budget_per_turn_behind_the_others() {
+    let server = server();
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    const BUDGET: usize = 50;
+    let open = |name: &'static str| {
+        let order = order.clone();
+        let options = MessageConnectionOptions { messages_per_turn: BUDGET, ..MessageConnectionOptions::default() };
+        MessageConnection::open(server.handle(), options, move || Box::new(Recorder { name, order }))
+    };
+    let (flood, quiet) = (open("flood"), open("quiet"));
+    // Hold the reactor while both deliver, so both calls wait in its inbox.
+    let (release, held) = mpsc::channel::<()>();
+    let (entered, blocked) = mpsc::channel::<()>();
+    server.handle().call_from_thread(move |_| {
+        entered.send(()).unwrap();
+        held.recv_timeout(WAIT).unwrap();
+    });
+    blocked.recv_timeout(WAIT).unwrap();
+    for i in 0..10_000 {
+        flood.deliver_held(Message::text(format!("{i}"))).unwrap();
+    }
+    flood.flush_deliveries();
+    quiet.deliver(Message::text("hello")).unwrap();
+    release.send(()).unwrap();
+    assert!(wait_until(WAIT, || order.lock().unwrap().len() == 10_001), "not every message was handled");
+    let order = order.lock().unwrap();
+    let quiet_at = order.iter().position(|(n, _)| *n == "quiet").unwrap();
+    assert!(quiet_at <= BUDGET, "the quiet connection's message was handled after {quiet_at} of the flood's");
+    // The flood's own messages kept their order across the turns.
+    let flood: Vec<&str> = order.iter().filter(|(n, _)| *n == "flood").map(|(_, m)| m.as_str()).collect();
+    assert!(flood.iter().enumerate().all(|(i, m)| *m == i.to_string()), "the flood's messages came out of order");
+}

@@ -11,7 +11,8 @@
 //!   ───────────────────────────────            ──────────────────────────────────────
 //!   conn.deliver(msg) ──► incoming queue ──►   one inbox call per batch:
 //!                          (wakes the reactor   protocol.message_received(msg) ...
-//!                           on empty→non-empty)
+//!                           on empty→non-empty)  (up to messages_per_turn; the rest
+//!                                                next turn, after the others)
 //!   conn.recv() ◄──────── outgoing queue ◄──   Effect::Send / Close / Abort
 //!                          (bounded, bytes;     (the consumer is woken once, after the
 //!                           woken once a turn)   driver has applied the turn's effects)
@@ -111,6 +112,11 @@ pub struct MessageConnectionOptions {
     /// Incoming message bytes waiting for the reactor before
     /// [`read_ready`](MessageConnection::read_ready) holds the reader back.
     pub incoming_limit: usize,
+    /// Messages the protocol handles from this connection in one inbox
+    /// call; the rest wait for the next turn, behind the other connections
+    /// (as a TCP connection's reads stop at `Config::read_budget` bytes), so
+    /// a flood of small messages cannot hold the reactor for the others.
+    pub messages_per_turn: usize,
 }
 
 impl Default for MessageConnectionOptions {
@@ -121,6 +127,7 @@ impl Default for MessageConnectionOptions {
             local: loopback,
             outgoing_limit: 256 * 1024,
             incoming_limit: 256 * 1024,
+            messages_per_turn: 64,
         }
     }
 }

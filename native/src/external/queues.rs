@@ -122,11 +122,19 @@ impl Shared {
         self.wake_reader();
     }
 
-    pub(crate) fn take_incoming(&self) -> VecDeque<Message> {
+    /// Takes up to `max` incoming messages; the flag says whether more
+    /// are left (then the drain stays scheduled: its caller schedules it again).
+    pub(crate) fn take_incoming(&self, max: usize) -> (VecDeque<Message>, bool) {
         let mut incoming = lock(&self.incoming);
-        incoming.scheduled = false;
-        incoming.bytes = 0;
-        std::mem::take(&mut incoming.queue)
+        if incoming.queue.len() <= max {
+            incoming.scheduled = false;
+            incoming.bytes = 0;
+            return (std::mem::take(&mut incoming.queue), false);
+        }
+        let rest = incoming.queue.split_off(max.max(1));
+        let batch = std::mem::replace(&mut incoming.queue, rest);
+        incoming.bytes -= batch.iter().map(Message::len).sum::<usize>();
+        (batch, true)
     }
 
     pub(crate) fn set_reading_paused(&self, paused: bool) {

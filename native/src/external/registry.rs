@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::task::Waker;
 
 use twine_core::defer::{Failure, FailureKind};
-use twine_core::protocol::{ConnectionId, ConnectionKind, Protocol};
+use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
 use twine_core::reactor::{Effect, WaterMark};
 use twine_core::Reactor;
 
@@ -132,7 +132,17 @@ pub(super) fn open(reactor: &Reactor, shared: &Arc<Shared>, build: impl FnOnce()
 }
 
 pub(super) fn drain_incoming(reactor: &Reactor, shared: &Arc<Shared>) {
-    let messages = shared.take_incoming();
+    let (messages, more) = shared.take_incoming(shared.options.messages_per_turn);
+    if more {
+        // The rest next turn, after the other connections' calls.
+        let s = shared.clone();
+        reactor.handle().call_from_thread(move |reactor| drain_incoming(reactor, &s));
+    }
+    deliver(reactor, shared, messages);
+}
+
+/// Hands `messages` to the protocol, in order, while the connection lasts.
+fn deliver(reactor: &Reactor, shared: &Arc<Shared>, messages: VecDeque<Message>) {
     // The reader may be waiting for the queue to shrink below its limit.
     shared.wake_reader();
     let id = ConnectionId(shared.conn.load(Ordering::Acquire));
@@ -152,6 +162,10 @@ pub(super) fn drain_incoming(reactor: &Reactor, shared: &Arc<Shared>) {
 }
 
 pub(super) fn peer_closed(reactor: &Reactor, shared: &Arc<Shared>, error: Option<String>) {
+    // Messages left over from a budgeted drain go first: the protocol sees
+    // everything the client sent before it left.
+    let (left, _) = shared.take_incoming(usize::MAX);
+    deliver(reactor, shared, left);
     let id = ConnectionId(shared.conn.load(Ordering::Acquire));
     let Some(entry) = with(|r| r.entries.remove(&id)) else { return };
     forget(&entry);
