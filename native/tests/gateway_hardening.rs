@@ -1,7 +1,7 @@
 //! The gateway against hostile clients, over real sockets: symbolic links
 //! out of `www`, slow clients that never finish a request (Slowloris), in
 //! process and against a real `twine serve` under a real fd limit, and the
-//! admin token.
+//! admin token; and memory held for slow readers, given back after they leave.
 
 mod gateway_support;
 
@@ -180,6 +180,93 @@ fn a_slowloris_flood_never_runs_a_real_server_out_of_fds() {
     let log = twine.stderr_so_far();
     assert!(!log.contains("cannot accept"), "twine ran out of fds:\n{log}");
     eprintln!("300 slow clients: {fds} fds held; all closed within {:?}", closed.iter().flatten().max());
+    twine.sigterm();
+    assert!(twine.wait_exit(Duration::from_secs(10)).is_some_and(|s| s.success()));
+}
+
+/// A raw WebSocket client on `/ws`: the handshake, then nothing read.
+fn ws_handshake(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    stream
+}
+
+/// Masked binary frames of 16 KiB (a zero mask: the payload goes as it is).
+fn frames(n: usize) -> Vec<u8> {
+    let mut frame = vec![0x82, 0x80 | 126];
+    frame.extend_from_slice(&(16u16 * 1024).to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend(std::iter::repeat_n(b's', 16 * 1024));
+    frame.repeat(n)
+}
+
+fn rss(pid: u32) -> u64 {
+    resident_bytes(pid)
+}
+
+/// 50 clients that send echo requests and never read the echoes make the
+/// server hold what it could not send; once they leave, that memory goes
+/// back to the system, not just to the allocator.
+#[test]
+fn memory_held_for_slow_readers_is_given_back_after_they_leave() {
+    let mut twine = TwineProcess::serve(&["--tcp", "off", "--http", "127.0.0.1:0", "--log", "warn"]);
+    let addr: SocketAddr = twine.line_after("http gateway listening on http://").parse().unwrap();
+    let pid = twine.pid();
+    assert_eq!(http_get(addr, "/healthz").0, 200);
+    let baseline = rss(pid);
+
+    let mut slow: Vec<TcpStream> = (0..50).map(|_| ws_handshake(addr)).collect();
+    let burst = frames(16);
+    for s in &mut slow {
+        s.set_nonblocking(true).unwrap();
+    }
+    // Write until every client is held back (the server paused reading it).
+    let started = Instant::now();
+    let mut stalled_rounds = 0;
+    while stalled_rounds < 20 && started.elapsed() < Duration::from_secs(20) {
+        let mut progressed = false;
+        for s in &mut slow {
+            if let Ok(n) = s.write(&burst) {
+                progressed |= n > 0;
+            }
+        }
+        stalled_rounds = if progressed { 0 } else { stalled_rounds + 1 };
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let peak = rss(pid);
+    drop(slow);
+    assert!(
+        wait_until(Duration::from_secs(10), || metrics(addr)["twine_ws_connections_open"] == 0.0),
+        "the slow readers' WebSockets did not close"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let after = rss(pid);
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    eprintln!(
+        "resident: {:.1} MiB before, {:.1} MiB with 50 slow readers, {:.1} MiB after",
+        mib(baseline),
+        mib(peak),
+        mib(after)
+    );
+    assert!(peak > baseline + (8 << 20), "the slow readers did not make the server hold memory: {peak} vs {baseline}");
+    let kept = after.saturating_sub(baseline);
+    assert!(
+        kept * 4 <= peak - baseline,
+        "{:.1} MiB of {:.1} MiB still held after the slow readers left",
+        mib(kept),
+        mib(peak - baseline)
+    );
     twine.sigterm();
     assert!(twine.wait_exit(Duration::from_secs(10)).is_some_and(|s| s.success()));
 }

@@ -96,6 +96,7 @@ mod routes;
 mod slots;
 mod stats;
 pub mod trace;
+mod trim;
 mod upgrade;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -310,6 +311,7 @@ impl Gateway {
             tokio::net::TcpListener::from_std(std_listener)?
         };
         let server = runtime.spawn(http::serve(listener, app.clone()));
+        runtime.spawn(trim::give_back_memory(app.clone()));
         Ok(Gateway { runtime: Some(runtime), server: Some(server), app, shutdown: link.shutdown })
     }
 
