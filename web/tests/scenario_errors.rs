@@ -182,7 +182,7 @@ fn thousands_of_thread_entries_are_refused_by_their_total() {
     assert!(e.message.contains("11000 in all") && e.message.contains("at most 10000 threads in all"), "{e}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "refusing took {:?}", started.elapsed());
     // Right at the limit, it loads.
-    let json = format!(r#"{{"threads": [{}]}}"#, vec![entry; 10].join(","));
+    let json = format!(r#"{{"threads": [{}]}}"#, [entry; 10].join(","));
     assert!(Scenario::from_json(&json).is_ok());
 }
 
