@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::{wait_until, TwineProcess};
+use common::{cpu_time, open_fds, wait_until, TwineProcess};
 
 /// The child's fd limit: a few for stdio, epoll, the waker, the signal
 /// pipe and the listener; the rest for connections.
@@ -18,22 +18,6 @@ const FD_LIMIT: u64 = 48;
 /// Connections opened against it: well past the limit (the kernel
 /// completes them into the listen backlog, which holds far more).
 const FLOOD: usize = 120;
-
-fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
-}
-
-/// User plus system CPU time of a process, from /proc/PID/stat.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may hold spaces), from field 3 on.
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
-    Duration::from_nanos(ticks * 1_000_000_000 / per_second)
-}
 
 /// Sends a line and waits (up to `timeout`) for its echo.
 fn echoes(stream: &TcpStream, line: &str, timeout: Duration) -> bool {

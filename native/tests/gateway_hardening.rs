@@ -5,7 +5,7 @@
 
 mod gateway_support;
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -43,40 +43,6 @@ fn static_files_never_follow_a_symbolic_link_out_of_www() {
     drop(server);
     let _ = std::fs::remove_dir_all(www);
     let _ = std::fs::remove_dir_all(outside);
-}
-
-/// Opens `n` connections that each send the start of a request and never finish it.
-fn slow_clients(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
-    (0..n)
-        .map(|_| {
-            let mut s = TcpStream::connect(addr).unwrap();
-            // The server may already have closed it: a failed write is fine.
-            let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: slow\r\nX-Waiting: ");
-            s.set_nonblocking(true).unwrap();
-            s
-        })
-        .collect()
-}
-
-/// Watches the connections until every one is closed by the server or
-/// `limit` passes; returns when each closed (from `since`), `None` for open.
-fn close_times(streams: &mut [TcpStream], since: Instant, limit: Duration) -> Vec<Option<Duration>> {
-    let mut closed = vec![None; streams.len()];
-    let mut buf = [0u8; 4096];
-    while closed.iter().any(Option::is_none) && since.elapsed() < limit {
-        for (stream, closed) in streams.iter_mut().zip(&mut closed) {
-            while closed.is_none() {
-                match stream.read(&mut buf) {
-                    Ok(0) => *closed = Some(since.elapsed()),
-                    Ok(_) => {} // an error answer before the close
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(_) => *closed = Some(since.elapsed()),
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    closed
 }
 
 #[test]
@@ -150,10 +116,6 @@ fn with_an_admin_token_trace_and_metrics_need_it_and_the_rest_stays_open() {
     });
 }
 
-fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
-}
-
 /// Slowloris against a real `twine serve` under a real fd limit
 /// (`RLIMIT_NOFILE` 128, set in the child): the connection cap it derives
 /// from the limit closes the flood at accept, so the process never runs out
@@ -184,37 +146,6 @@ fn a_slowloris_flood_never_runs_a_real_server_out_of_fds() {
     assert!(twine.wait_exit(Duration::from_secs(10)).is_some_and(|s| s.success()));
 }
 
-/// A raw WebSocket client on `/ws`: the handshake, then nothing read.
-fn ws_handshake(addr: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let request = format!(
-        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
-         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    stream
-}
-
-/// Masked binary frames of 16 KiB (a zero mask: the payload goes as it is).
-fn frames(n: usize) -> Vec<u8> {
-    let mut frame = vec![0x82, 0x80 | 126];
-    frame.extend_from_slice(&(16u16 * 1024).to_be_bytes());
-    frame.extend_from_slice(&[0, 0, 0, 0]);
-    frame.extend(std::iter::repeat_n(b's', 16 * 1024));
-    frame.repeat(n)
-}
-
-fn rss(pid: u32) -> u64 {
-    resident_bytes(pid)
-}
-
 /// 50 clients that send echo requests and never read the echoes make the
 /// server hold what it could not send; once they leave, that memory goes
 /// back to the system, not just to the allocator.
@@ -224,7 +155,7 @@ fn memory_held_for_slow_readers_is_given_back_after_they_leave() {
     let addr: SocketAddr = twine.line_after("http gateway listening on http://").parse().unwrap();
     let pid = twine.pid();
     assert_eq!(http_get(addr, "/healthz").0, 200);
-    let baseline = rss(pid);
+    let baseline = resident_bytes(pid);
 
     let mut slow: Vec<TcpStream> = (0..50).map(|_| ws_handshake(addr)).collect();
     let burst = frames(16);
@@ -244,14 +175,14 @@ fn memory_held_for_slow_readers_is_given_back_after_they_leave() {
         stalled_rounds = if progressed { 0 } else { stalled_rounds + 1 };
         std::thread::sleep(Duration::from_millis(20));
     }
-    let peak = rss(pid);
+    let peak = resident_bytes(pid);
     drop(slow);
     assert!(
         wait_until(Duration::from_secs(10), || metrics(addr)["twine_ws_connections_open"] == 0.0),
         "the slow readers' WebSockets did not close"
     );
     std::thread::sleep(Duration::from_secs(3));
-    let after = rss(pid);
+    let after = resident_bytes(pid);
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
     eprintln!(
         "resident: {:.1} MiB before, {:.1} MiB with 50 slow readers, {:.1} MiB after",

@@ -5,6 +5,9 @@
 //! - `cargo xtask test`: the same set-up plus a headless Chromium, then every
 //!   check and test; stops at the first failing step and names it.
 //! - `cargo xtask bench`: criterion benchmarks of the workspace.
+//! - `cargo xtask chaos [--short]`: the chaos suite, bounded probes of a
+//!   real `twine serve` over loopback, one line each (the short version
+//!   also runs in `cargo xtask test`, as one of twine-native's tests).
 //!
 //! Only std: this runs before anything else is built.
 
@@ -19,12 +22,14 @@ fn main() -> ExitCode {
         Some("serve") => steps::serve(&args[1..]),
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
+        Some("chaos") => steps::chaos(&args[1..]),
         Some("setup") => setup::all(setup::Need { browser: true }),
         _ => {
-            eprintln!("usage: cargo xtask <serve|test|bench|setup>\n");
+            eprintln!("usage: cargo xtask <serve|test|bench|chaos|setup>\n");
             eprintln!("  serve [ARGS]   set up, build the playground, run `twine serve ARGS`");
             eprintln!("  test [--skip STEP]...  set up, then fmt, clippy, tests, wasm and browser tests");
             eprintln!("  bench          criterion benchmarks");
+            eprintln!("  chaos [--short]  the chaos suite: probes of a real twine serve, one line each");
             eprintln!("  setup          only install what is missing");
             return ExitCode::from(2);
         }
