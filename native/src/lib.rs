@@ -58,6 +58,7 @@ pub mod blocking;
 pub mod cli;
 mod config;
 mod driver;
+mod fd_limit;
 pub mod gateway;
 pub mod metrics;
 pub mod pool;

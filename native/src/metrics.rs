@@ -45,6 +45,7 @@ struct Counters {
     messages_out: AtomicU64,
     buffered_bytes: AtomicU64,
     reading_paused: AtomicU64,
+    accept_errors: AtomicU64,
     jobs_in_flight: AtomicU64,
 }
 
@@ -65,6 +66,7 @@ pub(crate) struct DriverCounts {
     pub(crate) messages_out: u64,
     pub(crate) buffered_bytes: u64,
     pub(crate) reading_paused: u64,
+    pub(crate) accept_errors: u64,
 }
 
 /// One reading of [`Metrics`].
@@ -101,6 +103,9 @@ pub struct MetricsSnapshot {
     pub buffered_bytes: u64,
     /// Connections whose reading is paused (back-pressure).
     pub reading_paused: u64,
+    /// Failed `accept` calls (out of file descriptors, most often): each
+    /// one pauses its listener for a while (see `twine serve`'s log).
+    pub accept_errors: u64,
     /// Jobs handed to the pool whose results have not come back.
     pub jobs_in_flight: u64,
     /// Pool threads alive.
@@ -144,6 +149,7 @@ impl Metrics {
         set(&c.messages_out, driver.messages_out);
         set(&c.buffered_bytes, driver.buffered_bytes);
         set(&c.reading_paused, driver.reading_paused);
+        set(&c.accept_errors, driver.accept_errors);
         set(&c.jobs_in_flight, jobs_in_flight as u64);
     }
 
@@ -178,6 +184,7 @@ impl Metrics {
             messages_out: get(&c.messages_out),
             buffered_bytes: get(&c.buffered_bytes),
             reading_paused: get(&c.reading_paused),
+            accept_errors: get(&c.accept_errors),
             jobs_in_flight: get(&c.jobs_in_flight),
             pool_threads: pool.threads as u64,
             pool_queued: pool.queued as u64,
@@ -224,6 +231,7 @@ impl MetricsSnapshot {
             t.messages_out += s.messages_out;
             t.buffered_bytes += s.buffered_bytes;
             t.reading_paused += s.reading_paused;
+            t.accept_errors += s.accept_errors;
             t.jobs_in_flight += s.jobs_in_flight;
             t.pool_threads += s.pool_threads;
             t.pool_queued += s.pool_queued;
@@ -261,7 +269,7 @@ impl MetricsSnapshot {
     /// The snapshot in Prometheus' text exposition format, every name
     /// prefixed `twine_`. A gateway appends its own lines.
     pub fn to_prometheus(&self) -> String {
-        let rows: [(&str, &str, &str, u64); 20] = [
+        let rows: [(&str, &str, &str, u64); 21] = [
             ("reactor_turns_total", "counter", "Reactor turns run.", self.turns),
             ("reactor_calls_total", "counter", "Callbacks run on the reactor thread.", self.calls),
             ("reactor_slow_calls_total", "counter", "Callbacks slower than the slow threshold.", self.slow_calls),
@@ -277,6 +285,12 @@ impl MetricsSnapshot {
             ("messages_out_total", "counter", "Messages sent on message connections.", self.messages_out),
             ("buffered_bytes", "gauge", "Bytes waiting for slow peers.", self.buffered_bytes),
             ("reading_paused", "gauge", "Connections with reading paused.", self.reading_paused),
+            (
+                "accept_errors_total",
+                "counter",
+                "Failed accepts (each pauses its listener a while).",
+                self.accept_errors,
+            ),
             ("jobs_in_flight", "gauge", "Pool jobs whose results are pending.", self.jobs_in_flight),
             ("pool_threads", "gauge", "Pool threads alive.", self.pool_threads),
             ("pool_queued", "gauge", "Jobs waiting for a pool thread.", self.pool_queued),

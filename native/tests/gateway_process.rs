@@ -86,3 +86,32 @@ fn with_two_reactors_sigterm_drains_the_websockets_on_each_and_the_line_echo_is_
     });
     assert_eq!(codes, vec![Some(1001); 5], "close codes after SIGTERM");
 }
+
+/// Beyond loopback, /ws/trace and /metrics need an explicit choice: twine
+/// refuses to start (before binding anything) and says how to choose.
+#[test]
+fn a_gateway_beyond_loopback_without_an_admin_token_is_refused_with_the_fix() {
+    let mut twine = TwineProcess::serve(&["--tcp", "off", "--http", "0.0.0.0:0", "--log", "warn"]);
+    let status = twine.wait_exit(Duration::from_secs(10)).expect("twine did not exit");
+    assert_eq!(status.code(), Some(2));
+    let stderr = twine.stderr();
+    assert!(stderr.contains("--admin-token TOKEN") && stderr.contains("--admin-token off"), "{stderr}");
+}
+
+#[test]
+fn start_up_says_what_the_admin_token_protects() {
+    let mut twine = TwineProcess::serve(&[
+        "--tcp",
+        "off",
+        "--http",
+        "127.0.0.1:0",
+        "--admin-token",
+        "0123456789abcdef",
+        "--log",
+        "warn",
+    ]);
+    let admin = twine.line_after("  admin ");
+    assert!(admin.contains("/ws/trace and /metrics need the admin token"), "{admin}");
+    twine.sigterm();
+    assert!(twine.wait_exit(Duration::from_secs(10)).is_some_and(|s| s.success()));
+}

@@ -20,6 +20,7 @@
 //! low-water mark `WaterMark::Low`. Sent buffers go back to the reactor with
 //! [`Reactor::recycle_buffer`], so the steady state allocates nothing.
 
+mod backoff;
 mod connect;
 mod io;
 mod listen;
@@ -219,6 +220,7 @@ impl Driver {
             self.adopt_websockets();
             self.ws_timers();
             self.flush_websockets();
+            self.retry_accepts();
             self.expire_connects();
             if self.control.shutdown.load(Ordering::Acquire) {
                 self.begin_shutdown("shutdown requested");
@@ -251,6 +253,9 @@ impl Driver {
         }
         if let Some(due) = self.ws_timer_due() {
             cap(due.saturating_duration_since(Instant::now()));
+        }
+        if let Some(retry) = self.next_accept_retry() {
+            cap(retry.saturating_duration_since(Instant::now()));
         }
         if let Some(s) = &self.shutdown {
             // Check often while draining: the last close ends the wait.

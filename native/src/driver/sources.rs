@@ -7,6 +7,7 @@ use mio::net::{TcpListener, TcpStream};
 use twine_core::protocol::ConnectionId;
 use twine_core::reactor::ListenerId;
 
+use super::backoff::AcceptBackoff;
 use super::connect::Connecting;
 use super::websocket::WsState;
 
@@ -35,6 +36,8 @@ pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 pub(super) struct Listener {
     pub(super) id: ListenerId,
     pub(super) sock: TcpListener,
+    /// Accepting failed (out of fds, say): not polled until the retry time.
+    pub(super) backoff: Option<AcceptBackoff>,
 }
 
 /// One TCP connection: accepted, or made for a `connect_tcp`.

@@ -18,6 +18,10 @@
 //! Back-pressure is the stream's: past the high-water mark the protocol
 //! pauses reading, and then bytes already read but not yet parsed wait in
 //! the connection (one read's worth at most) while the kernel holds the rest.
+//! Fairness is per turn, as for bytes (`Config::read_budget`): a connection
+//! hands its protocol at most `messages_per_turn` messages a turn; what it
+//! read past them waits in the connection, and it is read again next turn,
+//! after the others, so a flood of small messages cannot hold the reactor.
 //! Idle connections are closed (1000, "idle timeout"), a close the
 //! protocol asks for sends 1000 (1001 while shutting down) and waits for the
 //! client's reply within the close timeout; a message over the limit closes
@@ -65,6 +69,8 @@ pub(crate) struct WsSettings {
     pub(crate) idle_timeout: Option<Duration>,
     /// How long to wait for the client's close reply.
     pub(crate) close_timeout: Duration,
+    /// Messages one connection hands its protocol per turn at most.
+    pub(crate) messages_per_turn: usize,
     /// The gateway's counters (closed for size, idle, protocol errors).
     pub(crate) stats: Arc<GatewayStats>,
 }
@@ -258,7 +264,8 @@ impl Driver {
         self.ws_open += 1;
         self.apply_effects();
         if !early.is_empty() {
-            self.ws_input(i, conn, &early);
+            let mut budget = self.ws_message_budget(i);
+            self.ws_input(i, conn, &early, &mut budget);
         }
         // Frames may have come before the socket was registered: look now.
         if let Some(s) = self.sources.stream_of(i, conn) {
@@ -270,23 +277,36 @@ impl Driver {
         }
     }
 
+    /// Messages a connection may hand its protocol in one turn.
+    fn ws_message_budget(&mut self, i: usize) -> usize {
+        let ws = self.sources.stream(i).and_then(|s| s.ws.as_deref());
+        ws.map_or(usize::MAX, |ws| ws.settings.messages_per_turn.max(1))
+    }
+
     /// Reads a WebSocket's socket: as `read` does for bytes, but through its framing.
     pub(super) fn ws_read(&mut self, i: usize) {
+        let mut messages = self.ws_message_budget(i);
         let Some(s) = self.sources.stream(i) else { return };
         let conn = s.conn;
         if let Some(ws) = s.ws.as_deref_mut() {
             if !s.read_paused || ws.closing.is_some() {
-                // Input held while paused goes first; even with none, the
-                // framing may hold whole frames it read before the pause.
+                // Input held (paused, or past last turn's message budget)
+                // goes first; even with none, the framing may hold whole
+                // frames it read before.
                 let held = std::mem::take(&mut ws.held);
-                self.ws_input(i, conn, &held);
+                self.ws_input(i, conn, &held, &mut messages);
             }
         }
         let mut budget = self.config.read_budget;
         loop {
             let Some(s) = self.sources.stream_of(i, conn) else { return };
             let Some(ws) = s.ws.as_deref() else { return };
-            if (s.read_paused && ws.closing.is_none()) || s.closing || !s.readable || !ws.held.is_empty() {
+            if (s.read_paused && ws.closing.is_none())
+                || s.closing
+                || !s.readable
+                || !ws.held.is_empty()
+                || messages == 0
+            {
                 break;
             }
             match s.sock.read(&mut self.read_buf) {
@@ -300,7 +320,7 @@ impl Driver {
                         s.readable = false;
                     }
                     let buf = std::mem::take(&mut self.read_buf);
-                    self.ws_input(i, conn, &buf[..n]);
+                    self.ws_input(i, conn, &buf[..n], &mut messages);
                     self.read_buf = buf;
                     if drained {
                         break;
@@ -331,9 +351,10 @@ impl Driver {
         self.flush_websocket(i, conn);
     }
 
-    /// Parses `data` into messages for the protocol, until it is used up
-    /// or the protocol pauses reading (the rest is held).
-    fn ws_input(&mut self, i: usize, conn: ConnectionId, data: &[u8]) {
+    /// Parses `data` into messages for the protocol, until it is used up,
+    /// the protocol pauses reading, or `messages` (this turn's budget) runs
+    /// out: then the rest is held (and, for the budget, read next turn).
+    fn ws_input(&mut self, i: usize, conn: ConnectionId, data: &[u8], messages: &mut usize) {
         let mut pos = 0;
         loop {
             let Some(s) = self.sources.stream_of(i, conn) else { return };
@@ -344,6 +365,15 @@ impl Driver {
             }
             if paused && ws.closing.is_none() {
                 ws.held.extend_from_slice(&data[pos..]);
+                return;
+            }
+            if *messages == 0 && ws.closing.is_none() {
+                // This turn's share is spent: the rest next turn, after the others.
+                ws.held.extend_from_slice(&data[pos..]);
+                if !s.carried {
+                    s.carried = true;
+                    self.carry.push((i, conn.0));
+                }
                 return;
             }
             let mut io = Io { input: data, pos, out: &mut ws.out };
@@ -358,6 +388,7 @@ impl Driver {
                     ws.last_active = Instant::now();
                     self.counts.messages_in += 1;
                     self.counts.bytes_in += message.len() as u64;
+                    *messages = messages.saturating_sub(1);
                     self.reactor.handle_message(self.now, conn, message);
                     self.apply_effects();
                 }

@@ -7,9 +7,9 @@
 //! | `/`, static files | the playground from the `www` directory (`.wasm` as `application/wasm`) |
 //! | `/ws` | WebSocket echo: the core [`Echo`](twine_core::protocols::Echo) protocol on the reactor |
 //! | `/ws/chat` | the core [`Chat`](twine_core::protocols::Chat) protocol: every message goes to every other member (a member too slow to take them is dropped) |
-//! | `/ws/trace` | the reactor's trace events as JSON, live, to any number of viewers ([`trace`](self#the-trace-feed-wstrace)) |
+//! | `/ws/trace` | the reactor's trace events as JSON, live, to any number of viewers ([`trace`](self#the-trace-feed-wstrace)); needs the admin token if one is set |
 //! | `/healthz` | `ok` while the server is up, 503 once it is shutting down |
-//! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own |
+//! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own; needs the admin token if one is set |
 //!
 //! # WebSockets live in the reactor
 //!
@@ -38,8 +38,15 @@
 //! [`GatewayConfig`] holds them, with safe defaults: messages over
 //! `max_message` are refused with close code 1009; upgrades past
 //! `max_connections` get 503; an `Origin` that is not allowed gets 403; a
-//! malformed upgrade gets 400; clients silent for `idle_timeout` are closed
-//! (1000, "idle timeout"; trace viewers, which only listen, are exempt). On
+//! malformed upgrade gets 400 (a `Sec-WebSocket-Version` other than 13
+//! gets 426 with `Sec-WebSocket-Version: 13`, as RFC 6455 asks); clients
+//! silent for `idle_timeout` are closed (1000, "idle timeout"; trace
+//! viewers, which only listen, are exempt). Under all of these, a TCP
+//! connection past `max_http_connections` (WebSockets included) is closed
+//! as soon as it is accepted, and one whose request headers take longer
+//! than `header_read_timeout` is closed: slow clients cannot hold the
+//! server's file descriptors (Slowloris). Static files never leave `www`,
+//! whatever symbolic links inside it point to (404). On
 //! a graceful shutdown every WebSocket is closed with 1001.
 //!
 //! # The trace feed (`/ws/trace`)
@@ -79,12 +86,15 @@
 //! gateway.join(std::time::Duration::from_secs(3));
 //! ```
 
+mod files;
+mod http;
 mod origin;
 mod reactors;
 mod routes;
 mod slots;
 pub(crate) mod stats;
 pub mod trace;
+mod trim;
 mod upgrade;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -126,6 +136,16 @@ pub struct GatewayConfig {
     pub max_message: usize,
     /// Open WebSockets (all routes) past which upgrades get 503.
     pub max_connections: usize,
+    /// Open TCP connections (HTTP requests in progress or kept alive, and
+    /// WebSockets) past which new ones are closed as soon as they are
+    /// accepted. Keep it above `max_connections`, so that an upgrade past
+    /// that still gets its 503, and below the process's file-descriptor limit.
+    pub max_http_connections: usize,
+    /// Close a connection whose request headers have not all arrived this
+    /// long after it began sending them (or after its previous request:
+    /// this also bounds a kept-alive connection's silence). `None` (or
+    /// zero) waits for ever.
+    pub header_read_timeout: Option<Duration>,
     /// Origins allowed besides the server's own host (`*` allows any); empty
     /// means loopback origins. See [`OriginPolicy`].
     pub allowed_origins: Vec<String>,
@@ -150,6 +170,18 @@ pub struct GatewayConfig {
     pub write_buffer: usize,
     /// Trace events the `/ws/trace` ring holds for viewers that fall behind.
     pub trace_buffer_events: usize,
+    /// Messages one WebSocket hands its protocol per reactor turn at most
+    /// (as `Config::read_budget` bounds bytes): what the client sent past
+    /// them waits for the next turn, after the other connections, so a
+    /// flood of small messages cannot hold the reactor. At least 1.
+    pub messages_per_turn: usize,
+    /// When set, `/ws/trace` and `/metrics` answer 401 unless the request
+    /// carries this token: `Authorization: Bearer TOKEN` (Prometheus'
+    /// `authorization` setting), or `?token=TOKEN` in the URL (browsers
+    /// cannot set headers on a WebSocket). `None` leaves them open, which
+    /// `twine serve` allows beyond loopback only when told to
+    /// (`--admin-token off`).
+    pub admin_token: Option<String>,
 }
 
 impl Default for GatewayConfig {
@@ -159,6 +191,8 @@ impl Default for GatewayConfig {
             www: default_www_dir(),
             max_message: 16 * 1024 * 1024,
             max_connections: 10_000,
+            max_http_connections: 10_240,
+            header_read_timeout: Some(Duration::from_secs(10)),
             allowed_origins: Vec::new(),
             idle_timeout: Some(Duration::from_secs(300)),
             close_timeout: Duration::from_secs(2),
@@ -166,6 +200,8 @@ impl Default for GatewayConfig {
             read_buffer: 2048,
             write_buffer: 64 * 1024,
             trace_buffer_events: 8192,
+            messages_per_turn: 64,
+            admin_token: None,
         }
     }
 }
@@ -214,6 +250,8 @@ pub(crate) struct App {
     pub(crate) ws: Arc<WsSettings>,
     pub(crate) stats: Arc<GatewayStats>,
     pub(crate) slots: Slots,
+    /// TCP connections, against `max_http_connections`.
+    pub(crate) connections: Slots,
     pub(crate) origins: OriginPolicy,
     pub(crate) trace: TraceHub,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -250,6 +288,12 @@ impl Gateway {
     /// `/ws/trace` shows the first reactor.
     pub fn start_many(config: GatewayConfig, links: Vec<GatewayLink>) -> std::io::Result<Gateway> {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        if config.admin_token.as_deref().is_some_and(str::is_empty) {
+            return Err(invalid("the admin token must not be empty".into()));
+        }
+        if config.max_http_connections == 0 {
+            return Err(invalid("max_http_connections must be at least 1".into()));
+        }
         if config.max_message == 0 {
             return Err(invalid("the max message size must be at least 1 byte".into()));
         }
@@ -285,12 +329,14 @@ impl Gateway {
             // `Some(0)` from an embedder means never, as `None` does.
             idle_timeout: config.idle_timeout.filter(|d| !d.is_zero()),
             close_timeout: config.close_timeout,
+            messages_per_turn: config.messages_per_turn.max(1),
             stats: stats.clone(),
         });
         let app = Arc::new(App {
             reactors,
             ws,
             slots: Slots::new(config.max_connections),
+            connections: Slots::new(config.max_http_connections),
             stats,
             origins,
             trace,
@@ -302,7 +348,8 @@ impl Gateway {
             let _enter = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener)?
         };
-        let server = runtime.spawn(routes::serve(listener, app.clone()));
+        let server = runtime.spawn(http::serve(listener, app.clone()));
+        runtime.spawn(trim::give_back_memory(app.clone()));
         Ok(Gateway { runtime: Some(runtime), server: Some(server), app, shutdown })
     }
 
@@ -313,7 +360,7 @@ impl Gateway {
 
     /// The gateway's own counters (WebSockets, refusals, trace viewers).
     pub fn stats(&self) -> GatewayStatsSnapshot {
-        self.app.stats.snapshot(&self.app.slots)
+        self.app.stats.snapshot(&self.app.slots, &self.app.connections)
     }
 
     /// Stops accepting and closes trace viewers with 1001, as the reactor's

@@ -1,56 +1,34 @@
-//! The HTTP side: routes, the upgrade checks, static files.
+//! The routes: the WebSocket upgrade checks, health, metrics, static files.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
+use axum::Extension;
 use axum::Router;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tower_http::compression::Compression;
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use super::files::{percent_decode, ConfinedDir};
+use super::http::HeldConnection;
 use super::stats::GatewayStats;
 use super::upgrade::{Rejected, WsUpgrade};
 use super::{trace, App};
 use crate::driver::Adopted;
 
-/// Serves until the shutdown signal, then stops accepting.
-pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
-    let mut shutdown = app.shutdown.clone();
-    let listener = listener.tap_io(|tcp| {
-        // Small messages go out at once (the reactor batches frames per turn itself).
-        let _ = tcp.set_nodelay(true);
-    });
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            super::shutting_down(&mut shutdown).await;
-        })
-        .await;
-    if let Err(e) = served {
-        tracing::error!("the HTTP server stopped: {e}");
-    }
-}
-
-fn router(app: Arc<App>) -> Router {
-    // The build writes brotli and gzip copies of the large generated files
-    // (wasm, bundles) at full strength; everything else is gzipped as it is
-    // sent. Only the files: a WebSocket upgrade must not be touched.
-    let files =
-        ServeDir::new(&app.config.www).append_index_html_on_directories(true).precompressed_br().precompressed_gzip();
-    let files = Compression::new(files);
+/// The routes, for [`http::serve`](super::http::serve).
+pub(super) fn router(app: Arc<App>) -> Router {
+    let files = ConfinedDir::new(&app.config.www);
     Router::new()
         .route("/ws", get(ws_echo))
         .route("/ws/chat", get(ws_chat))
         .route("/ws/trace", get(ws_trace))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .fallback_service(files)
+        .fallback(move |request: Request| files.clone().serve(request))
         // The playground is developed live: always check for a newer file.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .with_state(app)
@@ -64,9 +42,40 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> Response {
+/// Whether a request may see `/ws/trace` and `/metrics`: no admin token
+/// is set, or it carries the token (a bearer token, or `?token=`).
+fn authorized(app: &App, headers: &HeaderMap, uri: &Uri) -> bool {
+    let Some(expected) = app.config.admin_token.as_deref() else { return true };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_owned());
+    let query = uri.query().into_iter().flat_map(|q| q.split('&')).find_map(|pair| {
+        let value = pair.strip_prefix("token=")?;
+        percent_decode(value)
+    });
+    [bearer, query].into_iter().flatten().any(|given| same_secret(given.as_bytes(), expected.as_bytes()))
+}
+
+/// Compares without stopping at the first difference, so the time taken
+/// does not tell how much of a guess was right.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+}
+
+fn unauthorized() -> Response {
+    let message =
+        "this needs the admin token: Authorization: Bearer TOKEN, or ?token=TOKEN (twine serve --admin-token)\n";
+    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], message).into_response()
+}
+
+async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
+    if !authorized(&app, &headers, &uri) {
+        return unauthorized();
+    }
     let mut body = app.reactors.to_prometheus();
-    body.push_str(&app.stats.snapshot(&app.slots).to_prometheus());
+    body.push_str(&app.stats.snapshot(&app.slots, &app.connections).to_prometheus());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
@@ -82,33 +91,47 @@ type Upgrade = Result<WsUpgrade, Rejected>;
 async fn ws_echo(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
     upgrade: Upgrade,
 ) -> Response {
-    accept(app, Route::Echo, peer, &headers, upgrade)
+    accept(app, held, Route::Echo, peer, &headers, upgrade)
 }
 
 async fn ws_chat(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
     upgrade: Upgrade,
 ) -> Response {
-    accept(app, Route::Chat, peer, &headers, upgrade)
+    accept(app, held, Route::Chat, peer, &headers, upgrade)
 }
 
 async fn ws_trace(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
+    uri: Uri,
     upgrade: Upgrade,
 ) -> Response {
-    accept(app, Route::Trace, peer, &headers, upgrade)
+    if !authorized(&app, &headers, &uri) {
+        return unauthorized();
+    }
+    accept(app, held, Route::Trace, peer, &headers, upgrade)
 }
 
 /// The checks every WebSocket upgrade passes, in order: a well-formed
 /// upgrade (400), an allowed origin (403), a free slot (503).
-fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, upgrade: Upgrade) -> Response {
+fn accept(
+    app: Arc<App>,
+    held: HeldConnection,
+    route: Route,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    upgrade: Upgrade,
+) -> Response {
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => {
@@ -146,9 +169,10 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
     let chat = match route {
         Route::Trace => {
             return upgrade.accept(config, move |socket| async move {
-                let _slot = slot;
+                // Its WebSocket place, and its TCP connection's place, until it closes.
+                let _places = (slot, held);
                 trace::viewer::run(socket, app).await
-            })
+            });
         }
         Route::Echo => false,
         Route::Chat => true,
@@ -163,7 +187,8 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
             local,
             settings: app.ws.clone(),
             build: app.reactors.build(chat, k),
-            guard: Box::new(slot),
+            // Its WebSocket place, and its TCP connection's place, until it closes.
+            guard: Box::new((slot, held)),
         });
     })
 }

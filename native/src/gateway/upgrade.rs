@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use hyper_util::server::conn::auto::upgrade::downcast;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -42,7 +41,12 @@ pub(crate) struct Rejected {
 
 impl IntoResponse for Rejected {
     fn into_response(self) -> Response {
-        (self.status, format!("not a WebSocket upgrade: {}\n", self.why)).into_response()
+        let mut response = (self.status, format!("not a WebSocket upgrade: {}\n", self.why)).into_response();
+        if self.status == StatusCode::UPGRADE_REQUIRED {
+            // RFC 6455 §4.2.2: say which version the server speaks.
+            response.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        }
+        response
     }
 }
 
@@ -72,8 +76,17 @@ impl<S: Send + Sync> FromRequestParts<S> for WsUpgrade {
         if !header_has_token(&parts.headers, header::UPGRADE, "websocket") {
             return Err(bad("the Upgrade header does not include `websocket`"));
         }
-        if parts.headers.get(header::SEC_WEBSOCKET_VERSION).is_none_or(|v| v.as_bytes() != b"13") {
-            return Err(bad("Sec-WebSocket-Version must be 13"));
+        match parts.headers.get(header::SEC_WEBSOCKET_VERSION) {
+            None => return Err(bad("Sec-WebSocket-Version is missing")),
+            // RFC 6455 §4.2.2: a version the server does not speak gets 426
+            // and the version it does (so a client can retry with it).
+            Some(v) if v.as_bytes() != b"13" => {
+                return Err(Rejected {
+                    status: StatusCode::UPGRADE_REQUIRED,
+                    why: "this server speaks Sec-WebSocket-Version 13 only",
+                })
+            }
+            Some(_) => {}
         }
         let key = match parts.headers.get(header::SEC_WEBSOCKET_KEY) {
             // 16 random bytes in base64.
@@ -129,7 +142,9 @@ impl WsUpgrade {
                 Ok(upgraded) => upgraded,
                 Err(e) => return tracing::debug!("a WebSocket upgrade failed: {e}"),
             };
-            let parts = match downcast::<TokioIo<tokio::net::TcpStream>>(upgraded) {
+            // The gateway serves each connection with hyper's own http1
+            // builder (see `http`), so the upgraded IO is the stream itself.
+            let parts = match upgraded.downcast::<TokioIo<tokio::net::TcpStream>>() {
                 Ok(parts) => parts,
                 Err(_) => return tracing::error!("an upgraded connection is not a TCP stream; dropped"),
             };
