@@ -46,8 +46,10 @@
 //! as soon as it is accepted, and one whose request headers take longer
 //! than `header_read_timeout` is closed: slow clients cannot hold the
 //! server's file descriptors (Slowloris). Static files never leave `www`,
-//! whatever symbolic links inside it point to (404). On
-//! a graceful shutdown every WebSocket is closed with 1001.
+//! whatever symbolic links inside it point to (404). A WebSocket hands its
+//! protocol at most `messages_per_turn` messages per reactor turn (the rest
+//! wait behind the other connections), so a flood of small messages cannot
+//! hold a reactor. On a graceful shutdown every WebSocket is closed with 1001.
 //!
 //! # The trace feed (`/ws/trace`)
 //!

@@ -1,11 +1,12 @@
 //! Giving memory back to the system after connections leave.
 //!
 //! A client that does not read makes the server hold what it could not
-//! send (up to the outgoing limits, tungstenite's write buffer keeps the
-//! capacity it once needed). When the client leaves, all of it is freed,
-//! but glibc's allocator keeps freed memory in its per-thread arenas for
-//! reuse rather than returning it: 50 such clients left the process 37 MiB
-//! larger for good. So, at most once a second and only after WebSockets
+//! send (up to its reactor stream's high-water mark, plus the framing's
+//! buffers). When the client leaves, all of it is freed, but glibc's
+//! allocator keeps freed memory in its per-thread arenas for reuse rather
+//! than returning it (on the tokio bridge this branch was written against,
+//! 50 such clients left the process 37 MiB larger for good; the reactor
+//! itself keeps only its bounded pool of spare write buffers). So, at most once a second and only after WebSockets
 //! have closed, the gateway asks the allocator to return what it can
 //! (`malloc_trim`, which walks every arena). Elsewhere this does nothing.
 
