@@ -32,7 +32,7 @@ impl Stream {
 }
 
 /// Writes what the kernel takes now: `Ok(0)` when it takes nothing.
-fn write_some(sock: &mut TcpStream, data: &[u8]) -> std::io::Result<usize> {
+pub(super) fn write_some(sock: &mut TcpStream, data: &[u8]) -> std::io::Result<usize> {
     loop {
         match sock.write(data) {
             Ok(n) => return Ok(n),

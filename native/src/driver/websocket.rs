@@ -41,9 +41,13 @@ use tungstenite::{Message as WsMessage, Utf8Bytes};
 use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
 
+use super::io::write_some;
 use super::sources::{Source, Stream};
 use super::{Control, Driver};
 use crate::gateway::stats::GatewayStats;
+
+/// Frame buffer capacity a connection keeps between flushes.
+const KEEP_OUT_CAPACITY: usize = 16 * 1024;
 
 /// RFC 6455 close codes the server sends.
 pub(crate) mod code {
@@ -484,10 +488,32 @@ impl Driver {
     /// Hands a connection's frames to its stream.
     fn flush_websocket(&mut self, i: usize, conn: ConnectionId) {
         let Some(s) = self.sources.stream_of(i, conn) else { return };
+        let idle = s.pending() == 0;
         let Some(ws) = s.ws.as_deref_mut() else { return };
         ws.dirty = false;
         if ws.out.is_empty() {
             return;
+        }
+        if idle {
+            // The common case: straight from the frame buffer, which the
+            // connection keeps (small, or given back when large).
+            match write_some(&mut s.sock, &ws.out) {
+                Ok(n) if n == ws.out.len() => {
+                    ws.out.clear();
+                    if ws.out.capacity() > KEEP_OUT_CAPACITY {
+                        ws.out = Vec::new();
+                    }
+                    return;
+                }
+                Ok(n) => {
+                    ws.out.drain(..n);
+                }
+                Err(e) => {
+                    ws.out = Vec::new();
+                    self.lost(i, e);
+                    return self.apply_effects();
+                }
+            }
         }
         let data = std::mem::take(&mut ws.out);
         self.write(i, data);
