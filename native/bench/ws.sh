@@ -5,6 +5,9 @@
 #
 #   native/bench/ws.sh [ROUNDS] [--probe]
 #
+# Environment: TWINE=path (a prebuilt binary instead of building one),
+# TWINE_ARGS="--reactors 1" (extra serve flags), PEERS="tungstenite ...".
+#
 # Each round: start the release `twine serve --http` on a free port, run
 # bench.sh's three loads against it with its PID (server CPU per message and
 # RSS), stop it with SIGTERM; then bench.sh for each peer. With --probe, one
@@ -15,14 +18,18 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=${BENCH:-$ROOT/../shared/bench/bench.sh}
 ROUNDS=${1:-3}
 PROBE=${2:-}
-PEERS=${PEERS:-tungstenite axum-forward node-ws autobahn}
-cargo build --release -p twine-native --bin twine --manifest-path "$ROOT/Cargo.toml"
-TWINE=$ROOT/target/release/twine
+PEERS=${PEERS:-tungstenite fastwebsockets axum-forward node-ws autobahn}
+TWINE_ARGS=${TWINE_ARGS:-}
+if [ -z "${TWINE:-}" ]; then
+  cargo build --release -p twine-native --bin twine --manifest-path "$ROOT/Cargo.toml"
+  TWINE=$ROOT/target/release/twine
+fi
 
 twine_run() { # extra bench.sh args...
   local out pid url
   out=$(mktemp)
-  "$TWINE" serve --tcp 127.0.0.1:0 --http 127.0.0.1:0 --max-connections 20000 --log warn >"$out" &
+  # shellcheck disable=SC2086
+  "$TWINE" serve --tcp 127.0.0.1:0 --http 127.0.0.1:0 --max-connections 20000 --log warn $TWINE_ARGS >"$out" &
   pid=$!
   for _ in $(seq 50); do grep -q "http gateway" "$out" && break; sleep 0.1; done
   url=$(sed -n 's|^http gateway listening on http://|ws://|p' "$out")/ws

@@ -29,6 +29,7 @@ use clap::{Args, Parser, Subcommand};
 use twine_core::protocol::{factory, FnFactory};
 use twine_core::protocols::{Echo, LineEcho};
 
+use crate::fd_limit;
 use crate::gateway::{default_www_dir, Gateway, GatewayConfig, GatewayLink};
 use crate::{Config, ReactorThread};
 
@@ -154,6 +155,19 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
+    /// Open TCP connections to the gateway (HTTP and WebSockets) past which
+    /// new ones are closed at accept. Default: 10240, or less if the
+    /// file-descriptor limit (`ulimit -n`, raised to its hard limit at
+    /// start) leaves room for fewer, with an eighth of it kept in reserve.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_http_connections: Option<u32>,
+
+    /// Close an HTTP connection whose request headers take longer than this
+    /// to arrive, or that stays silent this long between requests (`10s`,
+    /// `500ms`; `0` waits for ever).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
     /// A browser origin allowed to open WebSockets (`https://host[:port]`,
     /// or `*` for any); repeat for more. Default: loopback origins. The
     /// server's own address is always allowed.
@@ -179,25 +193,87 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub threads: u16,
 
+    /// Reactor threads, each its own mio loop: WebSockets go to the least
+    /// loaded on upgrade, the TCP line echo's connections are spread by the
+    /// kernel (SO_REUSEPORT). Default: the number of cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub reactors: Option<u16>,
+
+    /// A token that `/ws/trace` and `/metrics` require (`Authorization:
+    /// Bearer TOKEN`, or `?token=TOKEN`), at least 16 characters; or `off`
+    /// to leave them open. Default: open on a loopback --http, and on any
+    /// other address twine refuses to start without this flag (or the
+    /// TWINE_ADMIN_TOKEN environment variable, which `ps` does not show).
+    #[arg(long, value_name = "TOKEN|off")]
+    pub admin_token: Option<String>,
+
     /// What to log, as a tracing env-filter (for example `info`, `twine_native=debug`).
     #[arg(long, value_name = "FILTER", default_value = "info")]
     pub log: String,
 }
 
 impl ServeArgs {
-    /// The gateway's settings for these options, listening on `addr`.
-    fn gateway_config(&self, addr: SocketAddr) -> GatewayConfig {
+    /// The gateway's settings for these options, listening on `addr`, in
+    /// a process allowed `fd_limit` file descriptors (`None`: unknown).
+    fn gateway_config(&self, addr: SocketAddr, fd_limit: Option<u64>) -> GatewayConfig {
+        let default_cap = GatewayConfig::default().max_http_connections as u64;
+        let max_http_connections = match (self.max_http_connections, fd_limit) {
+            (Some(n), _) => u64::from(n),
+            (None, Some(limit)) => fd_limit::connection_cap(limit, default_cap),
+            (None, None) => default_cap,
+        };
         GatewayConfig {
             addr,
             www: self.www.clone().unwrap_or_else(default_www_dir),
             max_message: self.max_message,
             max_connections: self.max_connections as usize,
+            max_http_connections: max_http_connections as usize,
+            header_read_timeout: Some(self.header_timeout).filter(|d| !d.is_zero()),
             allowed_origins: self.allowed_origins.clone(),
             idle_timeout: Some(self.idle_timeout).filter(|d| !d.is_zero()),
             http_threads: usize::from(self.http_threads),
             read_buffer: self.ws_read_buffer,
             ..GatewayConfig::default()
         }
+    }
+}
+
+/// The shortest admin token accepted.
+pub const MIN_ADMIN_TOKEN: usize = 16;
+
+/// The token `/ws/trace` and `/metrics` need, from `--admin-token` (or
+/// `TWINE_ADMIN_TOKEN`) and the address the gateway binds: `None` leaves
+/// them open. Beyond loopback they show what the server does to anyone
+/// who can connect, so there an explicit choice is required: a token, or
+/// `off`.
+///
+/// ```
+/// use twine_native::cli::admin_token;
+///
+/// let lan = "0.0.0.0:8080".parse().unwrap();
+/// let local = "127.0.0.1:8080".parse().unwrap();
+/// assert_eq!(admin_token(local, None), Ok(None));
+/// assert!(admin_token(lan, None).unwrap_err().contains("--admin-token"));
+/// assert_eq!(admin_token(lan, Some("off")), Ok(None));
+/// assert_eq!(admin_token(lan, Some("0123456789abcdef")), Ok(Some("0123456789abcdef".to_owned())));
+/// assert!(admin_token(local, Some("short")).is_err());
+/// ```
+pub fn admin_token(http: SocketAddr, given: Option<&str>) -> Result<Option<String>, String> {
+    match given.map(str::trim) {
+        Some("off") => Ok(None),
+        Some(token) if token.chars().count() < MIN_ADMIN_TOKEN || token.chars().any(|c| !c.is_ascii_graphic()) => {
+            Err(format!(
+                "the admin token must be at least {MIN_ADMIN_TOKEN} printable ASCII characters without spaces \
+                 (try `openssl rand -hex 16`), or `off`"
+            ))
+        }
+        Some(token) => Ok(Some(token.to_owned())),
+        None if http.ip().is_loopback() => Ok(None),
+        None => Err(format!(
+            "--http {http} is reachable beyond this machine, and /ws/trace and /metrics show what the server \
+             does: protect them with --admin-token TOKEN (or TWINE_ADMIN_TOKEN=TOKEN), or leave them open with \
+             --admin-token off"
+        )),
     }
 }
 
@@ -231,27 +307,75 @@ fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("twine: --tcp off and --http off: nothing to serve");
         return ExitCode::from(2);
     }
-    let config = Config { threads: usize::from(args.threads), handle_signals: true, ..Config::default() };
-    let spawned = ReactorThread::spawn(config, move |setup| {
-        let bound = tcp.map(|addr| setup.listen_tcp(addr, line_echo_factory())).transpose()?;
-        Ok((bound, http.map(|_| GatewayLink::install(setup))))
-    });
-    let (server, (bound, link)) = match spawned {
-        Ok(started) => started,
-        Err(e) => {
-            eprintln!("twine: tcp line echo: {e}{}", in_use_hint(&e, "--tcp"));
-            return ExitCode::FAILURE;
+    let from_env = std::env::var("TWINE_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
+    let token = match http.map(|addr| admin_token(addr, args.admin_token.as_deref().or(from_env.as_deref()))) {
+        Some(Err(e)) => {
+            eprintln!("twine: {e}");
+            return ExitCode::from(2);
         }
+        Some(Ok(token)) => token,
+        None => None,
     };
+    // Every connection is a descriptor: take what the hard limit allows.
+    let fds = fd_limit::raise();
+    let reactors = args
+        .reactors
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1));
+    let mut servers = Vec::with_capacity(reactors);
+    let mut links = Vec::with_capacity(reactors);
+    let mut bound = None;
+    for k in 0..reactors {
+        let config = Config {
+            threads: usize::from(args.threads),
+            handle_signals: true,
+            reuse_port: reactors > 1,
+            thread_name: if reactors > 1 { format!("twine-reactor-{k}") } else { "twine-reactor".to_owned() },
+            ..Config::default()
+        };
+        // The first reactor binds the line echo (port 0 picks one); the
+        // others bind the same port beside it.
+        let addr = if k == 0 { tcp } else { bound };
+        let spawned = ReactorThread::spawn(config, move |setup| {
+            let bound = addr.map(|addr| setup.listen_tcp(addr, line_echo_factory())).transpose()?;
+            Ok((bound, http.map(|_| GatewayLink::install(setup))))
+        });
+        match spawned {
+            Ok((server, (here, link))) => {
+                bound = bound.or(here);
+                servers.push(server);
+                links.extend(link);
+            }
+            Err(e) => {
+                eprintln!("twine: tcp line echo: {e}{}", in_use_hint(&e, "--tcp"));
+                for server in servers {
+                    server.shutdown();
+                    server.join();
+                }
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     if let Some(bound) = bound {
         let _ = writeln!(stdout, "tcp line echo listening on {bound}");
     }
-    let gateway = match (http, link) {
-        (Some(addr), Some(link)) => {
-            let config = args.gateway_config(addr);
+    let gateway = match http {
+        Some(addr) if !links.is_empty() => {
+            let config = GatewayConfig { admin_token: token, ..args.gateway_config(addr, fds) };
+            if let (Some(n), Some(limit)) = (args.max_http_connections, fds) {
+                if u64::from(n) > limit.saturating_sub(fd_limit::reserve(limit)) {
+                    eprintln!(
+                        "twine: warning: --max-http-connections {n} is more than the file-descriptor limit \
+                         ({limit}) leaves room for: at the limit, accepts fail and pause instead of closing \
+                         extra connections cleanly (raise `ulimit -n`)"
+                    );
+                }
+            }
+            let protected = config.admin_token.is_some();
+            let config_summary = (config.max_http_connections, config.header_read_timeout);
             let page = page_problem(&config.www);
-            match Gateway::start(config, link) {
+            match Gateway::start_many(config, links) {
                 Ok(gateway) => {
                     let at = gateway.local_addr();
                     let _ = writeln!(stdout, "http gateway listening on http://{at}");
@@ -264,12 +388,28 @@ fn serve(args: ServeArgs) -> ExitCode {
                     let _ =
                         writeln!(stdout, "  websockets  ws://{at}/ws (echo)  ws://{at}/ws/chat  ws://{at}/ws/trace");
                     let _ = writeln!(stdout, "  health      http://{at}/healthz  http://{at}/metrics");
+                    let admin = if protected {
+                        "/ws/trace and /metrics need the admin token (Authorization: Bearer TOKEN, or ?token=TOKEN)"
+                    } else if at.ip().is_loopback() {
+                        "/ws/trace and /metrics are open to this machine (loopback); --admin-token TOKEN protects them"
+                    } else {
+                        "/ws/trace and /metrics are open to anyone who can connect (--admin-token off)"
+                    };
+                    let _ = writeln!(stdout, "  admin       {admin}");
+                    let fds = fds.map(|n| format!(" (fd limit {n})")).unwrap_or_default();
+                    let headers = match config_summary.1 {
+                        Some(t) => format!("request headers within {t:?}"),
+                        None => "no request header timeout".to_owned(),
+                    };
+                    let _ = writeln!(stdout, "  limits      {} connections{fds}; {headers}", config_summary.0);
                     Some(gateway)
                 }
                 Err(e) => {
                     eprintln!("twine: http gateway: {e}{}", in_use_hint(&e, "--http"));
-                    server.shutdown();
-                    server.join();
+                    for server in servers {
+                        server.shutdown();
+                        server.join();
+                    }
                     return ExitCode::FAILURE;
                 }
             }
@@ -278,16 +418,20 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     let _ = stdout.flush();
     drop(stdout);
-    let report = server.join();
+    // Every reactor hears SIGTERM itself; each drains its own connections.
+    let reports: Vec<_> = servers.into_iter().map(ReactorThread::join).collect();
     if let Some(gateway) = gateway {
         let left = gateway.join(GATEWAY_GRACE);
         if left > 0 {
             eprintln!("twine: {left} WebSocket(s) did not finish closing in {GATEWAY_GRACE:?}; dropped");
         }
     }
+    let total = |f: fn(&crate::ShutdownReport) -> usize| reports.iter().map(f).sum::<usize>();
     eprintln!(
         "twine: stopped; {} connection(s) aborted, {} job(s) cancelled, {} pool thread(s) left running",
-        report.aborted_connections, report.cancelled_jobs, report.threads_left_running
+        total(|r| r.aborted_connections),
+        total(|r| r.cancelled_jobs),
+        total(|r| r.threads_left_running)
     );
     ExitCode::SUCCESS
 }
@@ -346,10 +490,14 @@ mod tests {
         let library = GatewayConfig::default();
         assert_eq!(args.http, Listen(Some(library.addr)));
         assert_eq!(usize::from(args.threads), Config::default().threads);
-        let config = args.gateway_config(library.addr);
+        let config = args.gateway_config(library.addr, None);
         assert_eq!(config.www, library.www);
         assert_eq!(config.max_message, library.max_message);
         assert_eq!(config.max_connections, library.max_connections);
+        assert_eq!(config.max_http_connections, library.max_http_connections);
+        // Under a low fd limit, the default cap fits inside it.
+        assert_eq!(args.gateway_config(library.addr, Some(1024)).max_http_connections, 896);
+        assert_eq!(config.header_read_timeout, library.header_read_timeout);
         assert_eq!(config.allowed_origins, library.allowed_origins);
         assert_eq!(config.idle_timeout, library.idle_timeout);
         assert_eq!(config.http_threads, library.http_threads);

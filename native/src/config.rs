@@ -45,6 +45,9 @@ pub struct Config {
     pub handle_signals: bool,
     /// The reactor thread's name.
     pub thread_name: String,
+    /// Bind listeners with `SO_REUSEPORT`, so that several reactors can
+    /// listen on one port and the kernel spreads connections over them.
+    pub reuse_port: bool,
 }
 
 impl Default for Config {
@@ -62,6 +65,7 @@ impl Default for Config {
             join_timeout: Duration::from_secs(1),
             handle_signals: false,
             thread_name: "twine-reactor".to_owned(),
+            reuse_port: false,
         }
     }
 }

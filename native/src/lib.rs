@@ -5,9 +5,8 @@
 //! listeners and streams ([`driver`](crate::ReactorThread)), an OS
 //! [thread pool](pool) behind `defer_to_thread`, [`blocking_call_from_thread`](blocking),
 //! [metrics] for the reactor's health, graceful shutdown on
-//! SIGINT/SIGTERM, and [external message connections](external) through
-//! which another thread (the WebSocket gateway) hosts core protocols on the
-//! reactor. The `twine` binary ([`cli`]) serves the [WebSocket gateway](gateway)
+//! SIGINT/SIGTERM, and WebSockets hosted on the reactor thread itself
+//! (framing included). The `twine` binary ([`cli`]) serves the [WebSocket gateway](gateway)
 //! with the playground and Twisted's TCP line echo.
 //!
 //! Start a reactor in-process with [`ReactorThread::spawn`]:
@@ -32,7 +31,7 @@
 //! # Building a gateway on this crate
 //!
 //! The WebSocket gateway (axum on its own tokio runtime) embeds the reactor
-//! and bridges each WebSocket into it:
+//! and gives it each upgraded WebSocket:
 //!
 //! 1. Start the reactor with [`ReactorThread::spawn`]. In the setup closure
 //!    (on the reactor thread) install a trace sink
@@ -41,18 +40,11 @@
 //!    hook that tells axum to stop (a tokio `oneshot`, say). Return anything
 //!    `Send` the gateway needs (bound addresses). Set
 //!    [`Config::handle_signals`] in the binary so SIGINT/SIGTERM start the
-//!    graceful shutdown.
-//! 2. Per upgraded WebSocket, [`external::MessageConnection::open`] with the
-//!    core protocol to host (`Echo`, `Chat`, ...). Split the socket: the
-//!    reader task awaits [`read_ready`](external::MessageConnection::read_ready)
-//!    before each read and [`deliver`](external::MessageConnection::deliver)s
-//!    each message (a `Message` wraps `Bytes`: no copy); the writer task
-//!    takes batches with [`recv_many`](external::MessageConnection::recv_many),
-//!    feeds them to the sink and flushes once per batch. `Outgoing::Close`
-//!    means close the WebSocket (with 1001 if
-//!    [`Metrics::is_shutting_down`](metrics::Metrics::is_shutting_down)),
-//!    `Outgoing::Abort` means drop it; when the client goes away call
-//!    [`peer_closed`](external::MessageConnection::peer_closed).
+//!    graceful shutdown. [`gateway::GatewayLink::install`] does the gateway's part.
+//! 2. Per upgraded WebSocket, the gateway answers 101 and hands the socket
+//!    (with any bytes already read) to the reactor, which frames it with
+//!    tungstenite and hosts the core protocol (`Echo`, `Chat`, ...) on it:
+//!    from then on the socket is the reactor's, like an accepted TCP stream.
 //! 3. `/metrics`: [`ReactorThread::metrics`] gives a
 //!    [`MetricsSnapshot`](metrics::MetricsSnapshot) with
 //!    [`to_prometheus`](metrics::MetricsSnapshot::to_prometheus); append the
@@ -66,7 +58,7 @@ pub mod blocking;
 pub mod cli;
 mod config;
 mod driver;
-pub mod external;
+mod fd_limit;
 pub mod gateway;
 pub mod metrics;
 pub mod pool;

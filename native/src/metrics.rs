@@ -45,6 +45,7 @@ struct Counters {
     messages_out: AtomicU64,
     buffered_bytes: AtomicU64,
     reading_paused: AtomicU64,
+    accept_errors: AtomicU64,
     jobs_in_flight: AtomicU64,
 }
 
@@ -55,8 +56,7 @@ struct Shared {
     pool: OsThreadPool,
 }
 
-/// The driver's own counts, published with the reactor's: one set for its
-/// sockets, one for the external message connections.
+/// The driver's own counts, published with the reactor's.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct DriverCounts {
     pub(crate) connections_total: u64,
@@ -66,21 +66,7 @@ pub(crate) struct DriverCounts {
     pub(crate) messages_out: u64,
     pub(crate) buffered_bytes: u64,
     pub(crate) reading_paused: u64,
-}
-
-impl DriverCounts {
-    /// Both sets together.
-    pub(crate) fn plus(&self, other: &DriverCounts) -> DriverCounts {
-        DriverCounts {
-            connections_total: self.connections_total + other.connections_total,
-            bytes_in: self.bytes_in + other.bytes_in,
-            bytes_out: self.bytes_out + other.bytes_out,
-            messages_in: self.messages_in + other.messages_in,
-            messages_out: self.messages_out + other.messages_out,
-            buffered_bytes: self.buffered_bytes + other.buffered_bytes,
-            reading_paused: self.reading_paused + other.reading_paused,
-        }
-    }
+    pub(crate) accept_errors: u64,
 }
 
 /// One reading of [`Metrics`].
@@ -100,23 +86,26 @@ pub struct MetricsSnapshot {
     pub timers_pending: u64,
     /// Calls waiting in the inbox now.
     pub inbox_depth: u64,
-    /// Open connections (TCP and external message connections).
+    /// Open connections (TCP and WebSocket).
     pub connections_open: u64,
     /// Connections opened since start.
     pub connections_total: u64,
-    /// Bytes read from sockets and message bytes delivered by external connections.
+    /// Bytes read from TCP sockets, and WebSocket message bytes received.
     pub bytes_in: u64,
-    /// Bytes written to sockets and message bytes handed to external connections.
+    /// Bytes written to TCP sockets, and WebSocket message bytes sent.
     pub bytes_out: u64,
-    /// Messages delivered by external message connections.
+    /// WebSocket messages received.
     pub messages_in: u64,
-    /// Messages handed to external message connections.
+    /// WebSocket messages sent.
     pub messages_out: u64,
-    /// Bytes the driver holds for peers that have not taken them yet: unsent
-    /// TCP write buffers plus external connections' overflow.
+    /// Bytes the driver holds for peers that have not taken them yet
+    /// (unsent TCP bytes and WebSocket frames).
     pub buffered_bytes: u64,
     /// Connections whose reading is paused (back-pressure).
     pub reading_paused: u64,
+    /// Failed `accept` calls (out of file descriptors, most often): each
+    /// one pauses its listener for a while (see `twine serve`'s log).
+    pub accept_errors: u64,
     /// Jobs handed to the pool whose results have not come back.
     pub jobs_in_flight: u64,
     /// Pool threads alive.
@@ -160,6 +149,7 @@ impl Metrics {
         set(&c.messages_out, driver.messages_out);
         set(&c.buffered_bytes, driver.buffered_bytes);
         set(&c.reading_paused, driver.reading_paused);
+        set(&c.accept_errors, driver.accept_errors);
         set(&c.jobs_in_flight, jobs_in_flight as u64);
     }
 
@@ -168,8 +158,7 @@ impl Metrics {
     }
 
     /// Whether a graceful shutdown has begun (one atomic load): a gateway
-    /// closing a client because of an [`Outgoing::Close`](crate::external::Outgoing::Close)
-    /// says "going away" (WebSocket 1001) when this is true.
+    /// closing a client says "going away" (WebSocket 1001) when this is true.
     pub fn is_shutting_down(&self) -> bool {
         self.shared.shutting_down.load(Ordering::Relaxed)
     }
@@ -195,6 +184,7 @@ impl Metrics {
             messages_out: get(&c.messages_out),
             buffered_bytes: get(&c.buffered_bytes),
             reading_paused: get(&c.reading_paused),
+            accept_errors: get(&c.accept_errors),
             jobs_in_flight: get(&c.jobs_in_flight),
             pool_threads: pool.threads as u64,
             pool_queued: pool.queued as u64,
@@ -212,10 +202,74 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl MetricsSnapshot {
+    /// Several reactors' snapshots added up (shutting down if any is).
+    ///
+    /// ```
+    /// use twine_native::metrics::MetricsSnapshot;
+    ///
+    /// let a = MetricsSnapshot { connections_open: 2, ..MetricsSnapshot::default() };
+    /// let b = MetricsSnapshot { connections_open: 3, shutting_down: true, ..MetricsSnapshot::default() };
+    /// let total = MetricsSnapshot::sum(&[a, b]);
+    /// assert_eq!(total.connections_open, 5);
+    /// assert!(total.shutting_down);
+    /// ```
+    pub fn sum(snapshots: &[MetricsSnapshot]) -> MetricsSnapshot {
+        let mut t = MetricsSnapshot::default();
+        for s in snapshots {
+            t.turns += s.turns;
+            t.calls += s.calls;
+            t.slow_calls += s.slow_calls;
+            t.panics += s.panics;
+            t.unhandled_errors += s.unhandled_errors;
+            t.timers_pending += s.timers_pending;
+            t.inbox_depth += s.inbox_depth;
+            t.connections_open += s.connections_open;
+            t.connections_total += s.connections_total;
+            t.bytes_in += s.bytes_in;
+            t.bytes_out += s.bytes_out;
+            t.messages_in += s.messages_in;
+            t.messages_out += s.messages_out;
+            t.buffered_bytes += s.buffered_bytes;
+            t.reading_paused += s.reading_paused;
+            t.accept_errors += s.accept_errors;
+            t.jobs_in_flight += s.jobs_in_flight;
+            t.pool_threads += s.pool_threads;
+            t.pool_queued += s.pool_queued;
+            t.pool_busy += s.pool_busy;
+            t.pool_completed += s.pool_completed;
+            t.shutting_down |= s.shutting_down;
+        }
+        t
+    }
+
+    /// The main figures of each reactor, in Prometheus' text format, as
+    /// `twine_per_reactor_*{reactor="K"}` beside the totals.
+    pub fn per_reactor_prometheus(snapshots: &[MetricsSnapshot]) -> String {
+        type Field = fn(&MetricsSnapshot) -> u64;
+        let rows: [(&str, &str, &str, Field); 8] = [
+            ("connections_open", "gauge", "Open connections, by reactor.", |s| s.connections_open),
+            ("connections_total", "counter", "Connections opened, by reactor.", |s| s.connections_total),
+            ("messages_in_total", "counter", "Messages received, by reactor.", |s| s.messages_in),
+            ("messages_out_total", "counter", "Messages sent, by reactor.", |s| s.messages_out),
+            ("turns_total", "counter", "Reactor turns run, by reactor.", |s| s.turns),
+            ("inbox_depth", "gauge", "Calls waiting in the inbox, by reactor.", |s| s.inbox_depth),
+            ("buffered_bytes", "gauge", "Bytes waiting for slow peers, by reactor.", |s| s.buffered_bytes),
+            ("reading_paused", "gauge", "Connections with reading paused, by reactor.", |s| s.reading_paused),
+        ];
+        let mut out = String::with_capacity(1024);
+        for (name, kind, help, field) in rows {
+            let _ = writeln!(out, "# HELP twine_per_reactor_{name} {help}\n# TYPE twine_per_reactor_{name} {kind}");
+            for (k, s) in snapshots.iter().enumerate() {
+                let _ = writeln!(out, "twine_per_reactor_{name}{{reactor=\"{k}\"}} {}", field(s));
+            }
+        }
+        out
+    }
+
     /// The snapshot in Prometheus' text exposition format, every name
     /// prefixed `twine_`. A gateway appends its own lines.
     pub fn to_prometheus(&self) -> String {
-        let rows: [(&str, &str, &str, u64); 20] = [
+        let rows: [(&str, &str, &str, u64); 21] = [
             ("reactor_turns_total", "counter", "Reactor turns run.", self.turns),
             ("reactor_calls_total", "counter", "Callbacks run on the reactor thread.", self.calls),
             ("reactor_slow_calls_total", "counter", "Callbacks slower than the slow threshold.", self.slow_calls),
@@ -231,6 +285,12 @@ impl MetricsSnapshot {
             ("messages_out_total", "counter", "Messages sent on message connections.", self.messages_out),
             ("buffered_bytes", "gauge", "Bytes waiting for slow peers.", self.buffered_bytes),
             ("reading_paused", "gauge", "Connections with reading paused.", self.reading_paused),
+            (
+                "accept_errors_total",
+                "counter",
+                "Failed accepts (each pauses its listener a while).",
+                self.accept_errors,
+            ),
             ("jobs_in_flight", "gauge", "Pool jobs whose results are pending.", self.jobs_in_flight),
             ("pool_threads", "gauge", "Pool threads alive.", self.pool_threads),
             ("pool_queued", "gauge", "Jobs waiting for a pool thread.", self.pool_queued),

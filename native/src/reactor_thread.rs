@@ -65,6 +65,11 @@ impl Setup<'_> {
         &self.driver.metrics
     }
 
+    /// What the gateway hands upgraded WebSockets to this reactor through.
+    pub(crate) fn handoff(&self) -> crate::driver::Handoff {
+        crate::driver::Handoff::new(self.driver.control.clone())
+    }
+
     /// Listens for TCP connections on `addr` (port 0: any free port) and
     /// returns the bound address, or the bind error (address in use, ...).
     /// Twisted's `listenTCP`, bound at once.

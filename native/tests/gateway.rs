@@ -144,7 +144,7 @@ fn upgrades_past_max_connections_get_503_until_one_closes() {
 }
 
 #[test]
-fn a_malformed_upgrade_gets_400() {
+fn a_malformed_upgrade_gets_400_and_a_wrong_version_426_with_the_right_one() {
     let server = Server::start(GatewayConfig::default());
     let addr = server.addr();
     // No upgrade headers at all.
@@ -161,7 +161,9 @@ fn a_malformed_upgrade_gets_400() {
         addr,
         "GET /ws/trace HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
     );
-    assert!(version.starts_with("HTTP/1.1 400"), "{version}");
+    // RFC 6455 §4.2.2: 426 Upgrade Required, naming the version the server speaks.
+    assert!(version.starts_with("HTTP/1.1 426"), "{version}");
+    assert_eq!(header(&version, "sec-websocket-version").as_deref(), Some("13"), "{version}");
     // Garbage is not a request; the server drops it and carries on.
     let _ = http_request(addr, "\u{1}\u{2}NOT HTTP\r\n\r\n");
     assert!(http_get(addr, "/healthz").1.contains("ok"));
@@ -206,6 +208,52 @@ fn chat_messages_reach_every_other_member() {
         alice.send(Message::text("last")).await.unwrap();
         assert_eq!(next_data(&mut bob).await, Message::text("last"));
         assert_eq!(next_data(&mut carol).await, Message::text("last"));
+    });
+}
+
+/// A client that sends a flood of small messages at once does not hold the
+/// reactor until they are all handled: another client's message, arriving
+/// just after, is handled within the first turn's message budget (as the
+/// chat room shows: it relays in the order the reactor handles them), and
+/// the flood keeps its order across the turns. (From wip-hard's test of the
+/// external connections' `messages_per_turn`, which the reactor-side
+/// WebSockets replaced.)
+#[test]
+fn a_flood_of_small_messages_is_handled_a_budget_per_turn_behind_the_others() {
+    const BUDGET: usize = 50;
+    const FLOOD: usize = 2_000;
+    let server = Server::start(GatewayConfig { messages_per_turn: BUDGET, ..GatewayConfig::default() });
+    let (url, addr) = (server.ws("/ws/chat"), server.addr());
+    let handle = server.reactor().handle().clone();
+    block_on(async move {
+        let mut observer = connect(&url).await;
+        let mut flood = connect(&url).await;
+        let mut quiet = connect(&url).await;
+        wait_for_connections(addr, 3.0).await;
+        // Hold the reactor while both send, so both wait in the kernel.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (entered, blocked) = std::sync::mpsc::channel::<()>();
+        handle.call_from_thread(move |_| {
+            let _ = entered.send(());
+            let _ = held.recv_timeout(Duration::from_secs(20));
+        });
+        tokio::task::spawn_blocking(move || blocked.recv_timeout(Duration::from_secs(20)).unwrap()).await.unwrap();
+        for i in 0..FLOOD {
+            flood.feed(Message::text(i.to_string())).await.unwrap();
+        }
+        flood.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        quiet.send(Message::text("hello")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        release.send(()).unwrap();
+        let mut order = Vec::with_capacity(FLOOD + 1);
+        for _ in 0..=FLOOD {
+            order.push(next_data(&mut observer).await.into_text().unwrap().to_string());
+        }
+        let quiet_at = order.iter().position(|m| m == "hello").expect("the quiet client's message");
+        assert!(quiet_at <= BUDGET, "the quiet client's message was handled after {quiet_at} of the flood's");
+        let flood: Vec<&String> = order.iter().filter(|m| *m != "hello").collect();
+        assert!(flood.iter().enumerate().all(|(i, m)| **m == i.to_string()), "the flood's messages came out of order");
     });
 }
 

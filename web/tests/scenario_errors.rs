@@ -49,10 +49,36 @@ const CASES: &[(&str, &str, &str)] = &[
     (r#"{"jitter": 1.5}"#, "jitter", "below 1"),
     (r#"{"duration_ms": 0}"#, "duration_ms", "above 0"),
     (r#"{"max_events": 5}"#, "max_events", "at least 100"),
+    (
+        r#"{"max_events": 1000000000000}"#,
+        "max_events",
+        "at most 10000000 (got 1000000000000): the trace would take about",
+    ),
     (r#"{"main": [{"cpu": -3}]}"#, "main[0].cpu", "milliseconds"),
     (r#"{"main": [{"sleep": 1e300}]}"#, "main[0].sleep", "milliseconds between 0 and 1000000000 (got 1e300)"),
     (r#"{"main": [{"call_later": {"ms": -1, "steps": []}}]}"#, "main[0].call_later.ms", "milliseconds"),
     (r#"{"main": [{"repeat": {"times": 20000000, "steps": []}}]}"#, "main[0].repeat.times", "at most"),
+    // resource bombs: totals, not just each number, are bounded
+    (
+        r#"{"main": [{"repeat": {"times": 10000000, "steps": [{"repeat": {"times": 1000, "steps": [{"print": "x"}]}}]}}]}"#,
+        "main[0].repeat.times",
+        "1.0e10 steps that take no virtual time",
+    ),
+    (
+        r#"{"main": [{"repeat": {"times": 1000, "steps": [{"repeat": {"times": 2000000, "steps": ["stop"]}}]}}]}"#,
+        "main[0].repeat.steps[0].repeat.times",
+        "at most 1000000",
+    ),
+    (
+        r#"{"main": [{"repeat": {"times": 600000, "steps": ["stop"]}}, {"repeat": {"times": 600000, "steps": ["stop"]}}]}"#,
+        "main",
+        "its repeats added up",
+    ),
+    (
+        r#"{"threads": [{"name": "t", "steps": [{"lock": {"name": "l", "steps": [{"repeat": {"times": 5000000, "steps": [{"print": "x"}]}}]}}]}]}"#,
+        "threads[0].steps[0].lock.steps[0].repeat.times",
+        "add a step that takes time",
+    ),
     (r#"{"main": [{"looping_call": {"interval_ms": 0, "steps": []}}]}"#, "main[0].looping_call.interval_ms", "above 0"),
     (
         r#"{"main": [{"looping_call": {"interval_ms": 10, "count": 0, "steps": []}}]}"#,
@@ -142,6 +168,32 @@ fn every_bad_scenario_names_its_field_and_why() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// 10,000 thread entries of `count` 1000 pass each entry's check; their
+/// total (10 million threads, 7.4 GB when it ran) is refused before running.
+#[test]
+fn thousands_of_thread_entries_are_refused_by_their_total() {
+    let entry = r#"{"name": "t", "count": 1000, "steps": [{"cpu": 1}]}"#;
+    let json = format!(r#"{{"threads": [{}]}}"#, vec![entry; 10_000].join(","));
+    let started = std::time::Instant::now();
+    let e = error(&json);
+    assert_eq!(e.field, "threads[10].count", "{e}");
+    assert!(e.message.contains("11000 in all") && e.message.contains("at most 10000 threads in all"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "refusing took {:?}", started.elapsed());
+    // Right at the limit, it loads.
+    let json = format!(r#"{{"threads": [{}]}}"#, [entry; 10].join(","));
+    assert!(Scenario::from_json(&json).is_ok());
+}
+
+/// Big numbers stay allowed where they cost nothing up front: repeats of
+/// steps that take virtual time end each call, so the event limit holds.
+#[test]
+fn long_repeats_of_steps_that_take_time_still_load() {
+    let json = r#"{"main": [{"repeat": {"times": 10000000, "steps": [{"repeat": {"times": 10000000, "steps": [{"cpu": 0.001}, {"increment": "c"}]}}]}}],
+                  "threads": [{"name": "t", "steps": [{"repeat": {"times": 1000000, "steps": [{"print": "x"}]}}]}],
+                  "max_events": 10000000}"#;
+    assert!(Scenario::from_json(json).is_ok());
 }
 
 #[test]

@@ -6,6 +6,9 @@
 //!   check and test; stops at the first failing step and names it.
 //! - `cargo xtask bench`: criterion benchmarks of the workspace.
 //! - `cargo xtask fidelity`: the simulation against real CPython + Twisted.
+//! - `cargo xtask chaos [--short]`: the chaos suite, bounded probes of a
+//!   real `twine serve` over loopback, one line each (the short version
+//!   also runs in `cargo xtask test`, as one of twine-native's tests).
 //!
 //! Only std: this runs before anything else is built.
 
@@ -22,13 +25,15 @@ fn main() -> ExitCode {
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
         Some("fidelity") => fidelity::fidelity(&args[1..]),
+        Some("chaos") => steps::chaos(&args[1..]),
         Some("setup") => setup::all(setup::Need { browser: true }),
         _ => {
-            eprintln!("usage: cargo xtask <serve|test|bench|fidelity|setup>\n");
+            eprintln!("usage: cargo xtask <serve|test|bench|fidelity|chaos|setup>\n");
             eprintln!("  serve [ARGS]   set up, build the playground, run `twine serve ARGS`");
             eprintln!("  test [--skip STEP]...  set up, then fmt, clippy, tests, wasm and browser tests");
             eprintln!("  bench          criterion benchmarks");
             eprintln!("  fidelity [--runs N] [--only PRESET]  the simulation against CPython + Twisted");
+            eprintln!("  chaos [--short]  the chaos suite: probes of a real twine serve, one line each");
             eprintln!("  setup          only install what is missing");
             return ExitCode::from(2);
         }

@@ -21,6 +21,7 @@ pub enum Step {
     WasmTest,
     E2e,
     Bench,
+    Chaos,
     Serve,
     Fidelity,
 }
@@ -51,6 +52,7 @@ impl Step {
             Step::WasmTest => "wasm-test",
             Step::E2e => "e2e",
             Step::Bench => "bench",
+            Step::Chaos => "chaos",
             Step::Serve => "serve",
             Step::Fidelity => "fidelity",
         }
@@ -288,4 +290,14 @@ fn exec(mut cmd: Command) -> Result<(), String> {
 
 pub fn bench(args: &[String]) -> Result<(), String> {
     run(Step::Bench, cargo().args(["bench", "--workspace"]).args(args))
+}
+
+/// The chaos suite (native/tests/chaos.rs): the full version unless `--short`.
+pub fn chaos(args: &[String]) -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["test", "-p", "twine-native", "--test", "chaos", "--"]);
+    if !args.iter().any(|a| a == "--short") {
+        cmd.arg("--full");
+    }
+    run(Step::Chaos, &mut cmd)
 }

@@ -25,12 +25,14 @@ impl Stream {
             closing: false,
             above_high: false,
             carried: false,
+            ws: None,
+            exempt_end: 0,
         }
     }
 }
 
 /// Writes what the kernel takes now: `Ok(0)` when it takes nothing.
-fn write_some(sock: &mut TcpStream, data: &[u8]) -> std::io::Result<usize> {
+pub(super) fn write_some(sock: &mut TcpStream, data: &[u8]) -> std::io::Result<usize> {
     loop {
         match sock.write(data) {
             Ok(n) => return Ok(n),
@@ -66,6 +68,9 @@ impl Driver {
     /// stream is read again after the others), or reading is paused.
     pub(super) fn read(&mut self, i: usize) {
         let Some(s) = self.sources.stream(i) else { return };
+        if s.ws.is_some() {
+            return self.ws_read(i);
+        }
         let conn = s.conn;
         let mut budget = self.config.read_budget;
         loop {
@@ -117,7 +122,7 @@ impl Driver {
 
     /// The peer finished sending. Send what is still queued, then close,
     /// reporting a clean close.
-    fn end_of_file(&mut self, i: usize) {
+    pub(super) fn end_of_file(&mut self, i: usize) {
         let Some(s) = self.sources.stream(i) else { return };
         s.readable = false;
         s.read_closed = true;
@@ -136,6 +141,7 @@ impl Driver {
         if s.pending() > 0 || s.connecting.is_some() {
             if s.sent > 0 && s.sent >= s.out.len() / 2 {
                 s.out.drain(..s.sent);
+                s.exempt_end = s.exempt_end.saturating_sub(s.sent);
                 s.sent = 0;
             }
             s.out.extend_from_slice(&data);
@@ -144,12 +150,17 @@ impl Driver {
         } else {
             match write_some(&mut s.sock, &data) {
                 Ok(n) => {
-                    self.counts.bytes_out += n as u64;
+                    if s.ws.is_none() {
+                        self.counts.bytes_out += n as u64;
+                    }
                     if n == data.len() {
                         self.reactor.recycle_buffer(data);
                         return;
                     }
                     self.counts.buffered_bytes += (data.len() - n) as u64;
+                    if s.ws.is_some() && data.len() > self.config.high_water {
+                        s.exempt_end = data.len();
+                    }
                     let spare = std::mem::replace(&mut s.out, data);
                     s.sent = n;
                     if spare.capacity() > 0 {
@@ -163,7 +174,7 @@ impl Driver {
             }
         }
         let Some(s) = self.sources.stream(i) else { return };
-        if !s.above_high && s.pending() > self.config.high_water {
+        if !s.above_high && s.level() > self.config.high_water {
             s.above_high = true;
             let conn = s.conn;
             self.reactor.handle_write_buffer(self.now, conn, WaterMark::High);
@@ -178,7 +189,9 @@ impl Driver {
                 Ok(0) => break,
                 Ok(n) => {
                     s.sent += n;
-                    self.counts.bytes_out += n as u64;
+                    if s.ws.is_none() {
+                        self.counts.bytes_out += n as u64;
+                    }
                     self.counts.buffered_bytes -= n as u64;
                 }
                 Err(e) => return self.lost(i, e),
@@ -187,11 +200,12 @@ impl Driver {
         if s.pending() == 0 && s.out.capacity() > 0 {
             let buf = std::mem::take(&mut s.out);
             s.sent = 0;
+            s.exempt_end = 0;
             self.reactor.recycle_buffer(buf);
         }
         let Some(s) = self.sources.stream(i) else { return };
         let conn = s.conn;
-        if s.above_high && s.pending() <= self.config.low_water {
+        if s.above_high && s.level() <= self.config.low_water {
             s.above_high = false;
             self.reactor.handle_write_buffer(self.now, conn, WaterMark::Low);
         }
@@ -236,7 +250,7 @@ impl Driver {
         } else {
             self.counts.reading_paused -= 1;
             // Bytes that arrived while paused raised no new edge: read them.
-            if s.readable && !s.carried {
+            if (s.readable || s.may_hold_input()) && !s.carried {
                 s.carried = true;
                 self.carry.push((i, s.conn.0));
             }
@@ -263,6 +277,9 @@ impl Driver {
         let Some(Source::Stream(mut s)) = self.sources.remove(i) else { return None };
         let _ = self.poll.registry().deregister(&mut s.sock);
         self.conns.remove(&s.conn);
+        if s.ws.is_some() {
+            self.ws_open -= 1;
+        }
         self.counts.buffered_bytes -= s.pending() as u64;
         if s.read_paused {
             self.counts.reading_paused -= 1;

@@ -20,11 +20,13 @@
 //! low-water mark `WaterMark::Low`. Sent buffers go back to the reactor with
 //! [`Reactor::recycle_buffer`], so the steady state allocates nothing.
 
+mod backoff;
 mod connect;
 mod io;
 mod listen;
 mod shutdown;
 mod sources;
+mod websocket;
 
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,13 +39,13 @@ use twine_core::reactor::{Effect, ListenerId};
 use twine_core::{Reactor, ReactorHandle, Time};
 
 use crate::config::Config;
-use crate::external;
 use crate::metrics::{DriverCounts, Metrics};
 use crate::pool::OsThreadPool;
 
 pub use shutdown::ShutdownReport;
 pub(crate) use sources::IdMap;
 use sources::{Source, Sources};
+pub(crate) use websocket::{close_frame, code, Adopted, BuildProtocol, Handoff, WsSettings};
 
 /// Runs on the reactor thread when a graceful shutdown begins.
 pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;
@@ -67,6 +69,8 @@ pub(crate) struct Control {
     /// the inbox's empty-edge wake need the waker's system call. While the
     /// loop is awake, it looks at the inbox before it sleeps.
     pub(crate) sleeping: AtomicBool,
+    /// WebSockets the gateway handed over, waiting to be adopted.
+    pub(crate) handoffs: websocket::Handoffs,
 }
 
 impl Control {
@@ -103,13 +107,25 @@ pub(crate) struct Driver {
     pub(crate) shutdown_hooks: Vec<ShutdownHook>,
     /// When the loop last published its counters.
     last_publish: Time,
+    /// WebSockets with frames not yet handed to their streams.
+    ws_dirty: Vec<(usize, ConnectionId)>,
+    /// WebSockets open.
+    ws_open: usize,
+    /// How often idle and close timeouts are checked, and when next.
+    ws_sweep_every: Duration,
+    ws_next_sweep: Instant,
 }
 
 impl Driver {
     pub(crate) fn new(config: Config) -> std::io::Result<Driver> {
         let poll = Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER)?;
-        let control = Arc::new(Control { shutdown: AtomicBool::new(false), waker, sleeping: AtomicBool::new(true) });
+        let control = Arc::new(Control {
+            shutdown: AtomicBool::new(false),
+            waker,
+            sleeping: AtomicBool::new(true),
+            handoffs: websocket::Handoffs::default(),
+        });
         let reactor = Reactor::new();
         let epoch = Instant::now();
         reactor.set_clock(move || time_since(epoch));
@@ -157,6 +173,10 @@ impl Driver {
             report: ShutdownReport::default(),
             shutdown_hooks: Vec::new(),
             last_publish: Time::ZERO,
+            ws_dirty: Vec::new(),
+            ws_open: 0,
+            ws_sweep_every: Duration::from_secs(1),
+            ws_next_sweep: epoch,
         })
     }
 
@@ -172,6 +192,7 @@ impl Driver {
             let now = self.clock();
             self.reactor.handle_timeout(now);
             self.apply_effects();
+            self.flush_websockets();
             if self.reactor.is_stopped() {
                 break;
             }
@@ -196,6 +217,10 @@ impl Driver {
                 }
             }
             self.run_carried();
+            self.adopt_websockets();
+            self.ws_timers();
+            self.flush_websockets();
+            self.retry_accepts();
             self.expire_connects();
             if self.control.shutdown.load(Ordering::Acquire) {
                 self.begin_shutdown("shutdown requested");
@@ -226,6 +251,12 @@ impl Driver {
         if let Some(deadline) = self.next_connect_deadline() {
             cap(deadline.saturating_duration_since(Instant::now()));
         }
+        if let Some(due) = self.ws_timer_due() {
+            cap(due.saturating_duration_since(Instant::now()));
+        }
+        if let Some(retry) = self.next_accept_retry() {
+            cap(retry.saturating_duration_since(Instant::now()));
+        }
         if let Some(s) = &self.shutdown {
             // Check often while draining: the last close ends the wait.
             cap(s.deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(50)));
@@ -247,7 +278,6 @@ impl Driver {
         while let Some(effect) = self.reactor.poll_effect() {
             self.apply(effect);
         }
-        external::wake_consumers();
     }
 
     fn apply(&mut self, effect: Effect) {
@@ -263,15 +293,18 @@ impl Driver {
             Effect::Connect { conn, addr, timeout } => return self.connect(*conn, *addr, *timeout),
         };
         let Some(&i) = self.conns.get(&conn) else {
-            // Not a socket of ours: an external message connection, or one already closed.
-            if let Some(Effect::Write { data, .. }) = external::apply_effect(&self.reactor, effect) {
+            // Already closed.
+            if let Effect::Write { data, .. } = effect {
                 self.reactor.recycle_buffer(data);
             }
             return;
         };
+        let websocket = self.sources.stream(i).is_some_and(|s| s.ws.is_some());
         match effect {
             Effect::Write { data, .. } => self.write(i, data),
+            Effect::Send { message, .. } if websocket => self.ws_send(i, message),
             Effect::Send { message, .. } => self.write(i, message.as_bytes().to_vec()),
+            Effect::Close { .. } if websocket => self.ws_close(i),
             Effect::Close { .. } => self.close_when_flushed(i),
             Effect::Abort { .. } => self.abort(i),
             Effect::PauseReading { .. } => self.set_read_paused(i, true),
@@ -286,8 +319,7 @@ impl Driver {
             return;
         }
         self.last_publish = self.now;
-        let counts = self.counts.plus(&external::counts());
-        self.metrics.publish(&self.reactor.stats(), self.reactor.jobs_in_flight(), &counts);
+        self.metrics.publish(&self.reactor.stats(), self.reactor.jobs_in_flight(), &self.counts);
     }
 }
 

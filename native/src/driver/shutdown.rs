@@ -9,7 +9,6 @@ use mio::Events;
 use twine_core::defer::{Failure, FailureKind};
 
 use super::Driver;
-use crate::external;
 
 pub(super) struct Shutdown {
     pub(super) deadline: Instant,
@@ -68,7 +67,6 @@ impl Driver {
         tracing::info!("shutting down ({why}): closing connections, waiting up to {grace:?} for them and for jobs");
         self.shutdown = Some(Shutdown { deadline: Instant::now() + grace });
         self.metrics.set_shutting_down();
-        external::set_shutting_down();
         for hook in std::mem::take(&mut self.shutdown_hooks) {
             if catch_unwind(AssertUnwindSafe(|| hook(&self.reactor))).is_err() {
                 tracing::error!("a shutdown hook panicked");
@@ -120,8 +118,6 @@ impl Driver {
             self.close_stream(i, failure);
             aborted += 1;
         }
-        aborted += self.reactor.stats().connections as usize;
-        external::close_all(&self.reactor);
         self.apply_effects();
         aborted
     }

@@ -7,7 +7,9 @@ use mio::net::{TcpListener, TcpStream};
 use twine_core::protocol::ConnectionId;
 use twine_core::reactor::ListenerId;
 
+use super::backoff::AcceptBackoff;
 use super::connect::Connecting;
+use super::websocket::WsState;
 
 /// Hashes ids that are already unique integers.
 #[derive(Default)]
@@ -34,6 +36,8 @@ pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 pub(super) struct Listener {
     pub(super) id: ListenerId,
     pub(super) sock: TcpListener,
+    /// Accepting failed (out of fds, say): not polled until the retry time.
+    pub(super) backoff: Option<AcceptBackoff>,
 }
 
 /// One TCP connection: accepted, or made for a `connect_tcp`.
@@ -55,11 +59,24 @@ pub(super) struct Stream {
     pub(super) above_high: bool,
     /// Queued to be read again after the other connections.
     pub(super) carried: bool,
+    /// A WebSocket: its framing (then the byte counts are message bytes, not wire bytes).
+    pub(super) ws: Option<Box<WsState>>,
+    /// `out[..exempt_end]` is one large WebSocket message, out of the water marks' count.
+    pub(super) exempt_end: usize,
 }
 
 impl Stream {
     pub(super) fn pending(&self) -> usize {
         self.out.len() - self.sent
+    }
+
+    /// The bytes the water marks see: what is pending, less the rest of a
+    /// WebSocket message larger than the high-water mark that the kernel is
+    /// taking (one such message may be in flight, as a WebSocket library's
+    /// write buffer holds one: a client that sends a large message while the
+    /// echo of the last one waits must still be read, or neither side moves).
+    pub(super) fn level(&self) -> usize {
+        self.out.len() - self.sent.max(self.exempt_end)
     }
 }
 

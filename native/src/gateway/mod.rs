@@ -7,42 +7,49 @@
 //! | `/`, static files | the playground from the `www` directory (`.wasm` as `application/wasm`) |
 //! | `/ws` | WebSocket echo: the core [`Echo`](twine_core::protocols::Echo) protocol on the reactor |
 //! | `/ws/chat` | the core [`Chat`](twine_core::protocols::Chat) protocol: every message goes to every other member (a member too slow to take them is dropped) |
-//! | `/ws/trace` | the reactor's trace events as JSON, live, to any number of viewers ([`trace`](self#the-trace-feed-wstrace)) |
+//! | `/ws/trace` | the reactor's trace events as JSON, live, to any number of viewers ([`trace`](self#the-trace-feed-wstrace)); needs the admin token if one is set |
 //! | `/healthz` | `ok` while the server is up, 503 once it is shutting down |
-//! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own |
+//! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own; needs the admin token if one is set |
 //!
-//! # The bridge
+//! # WebSockets live in the reactor
 //!
-//! Each WebSocket is one [`MessageConnection`](crate::external::MessageConnection)
-//! hosting a core protocol on the reactor, driven by one tokio task (no
-//! split halves, no extra channel): the task reads client messages while
-//! [`read_ready`](crate::external::MessageConnection::read_ready) allows and
-//! [`deliver`](crate::external::MessageConnection::deliver)s them (their
-//! `Bytes` move, no copy), and writes what the protocol sends in batches,
-//! one flush per batch. Text stays text, binary stays binary. When the
-//! client does not read, the outgoing queue fills, the protocol pauses
-//! reading, and the task stops reading that client: memory stays bounded
-//! whatever the client does.
+//! The gateway answers the upgrade (101), then hands the socket itself,
+//! with any bytes hyper read past the request, to the reactor thread; from
+//! then on tokio never touches it. On the reactor the socket is one more
+//! mio stream whose framing is tungstenite's, run sans-IO over the loop's
+//! buffers (see the driver's `websocket` module): frames in,
+//! `message_received` out, `send` frames out, on one thread, so a message
+//! never crosses threads. Text stays text, binary stays binary. When the
+//! client does not read, the stream's write buffer passes its high-water
+//! mark, the protocol pauses reading, and the reactor leaves the client's
+//! bytes in the kernel: memory stays bounded whatever the client does.
 //!
-//! The handshake is answered here (so the socket can be wrapped in a
-//! per-thread 64 KiB read-ahead: one `recv` per 64 KiB while each
-//! connection keeps only a 2 KiB frame buffer); ping/pong, fragmentation,
-//! UTF-8 checks and the close handshake are tungstenite's (RFC 6455), and
-//! protocol errors close with 1002 (1007 for bad UTF-8). Pings are
-//! answered while the task reads, and the pong rides on the next flush; a
-//! client whose reading is paused by back-pressure gets its pong once the
-//! messages it sent before the ping are taken in (TCP keeps the order, and
-//! reading past them would mean buffering them without bound). No
-//! extensions (permessage-deflate) and no subprotocols are negotiated.
+//! Ping/pong, fragmentation, UTF-8 checks and the close handshake are
+//! tungstenite's (RFC 6455); protocol errors close with 1002 (1007 for bad
+//! UTF-8). Pongs go out with the next flush; a client whose reading is
+//! paused by back-pressure gets its pong once the messages it sent before
+//! the ping are taken in (TCP keeps the order, and reading past them would
+//! mean buffering them without bound). No extensions (permessage-deflate)
+//! and no subprotocols are negotiated. `/ws/trace` viewers, which only
+//! listen to the reactor, stay on tokio.
 //!
 //! # Limits
 //!
 //! [`GatewayConfig`] holds them, with safe defaults: messages over
 //! `max_message` are refused with close code 1009; upgrades past
 //! `max_connections` get 503; an `Origin` that is not allowed gets 403; a
-//! malformed upgrade gets 400; clients silent for `idle_timeout` are closed
-//! (1000, "idle timeout"; trace viewers, which only listen, are exempt). On
-//! a graceful shutdown every WebSocket is closed with 1001.
+//! malformed upgrade gets 400 (a `Sec-WebSocket-Version` other than 13
+//! gets 426 with `Sec-WebSocket-Version: 13`, as RFC 6455 asks); clients
+//! silent for `idle_timeout` are closed (1000, "idle timeout"; trace
+//! viewers, which only listen, are exempt). Under all of these, a TCP
+//! connection past `max_http_connections` (WebSockets included) is closed
+//! as soon as it is accepted, and one whose request headers take longer
+//! than `header_read_timeout` is closed: slow clients cannot hold the
+//! server's file descriptors (Slowloris). Static files never leave `www`,
+//! whatever symbolic links inside it point to (404). A WebSocket hands its
+//! protocol at most `messages_per_turn` messages per reactor turn (the rest
+//! wait behind the other connections), so a flood of small messages cannot
+//! hold a reactor. On a graceful shutdown every WebSocket is closed with 1001.
 //!
 //! # The trace feed (`/ws/trace`)
 //!
@@ -81,12 +88,15 @@
 //! gateway.join(std::time::Duration::from_secs(3));
 //! ```
 
-mod bridge;
+mod files;
+mod http;
 mod origin;
+mod reactors;
 mod routes;
 mod slots;
-mod stats;
+pub(crate) mod stats;
 pub mod trace;
+mod trim;
 mod upgrade;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -97,8 +107,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 use twine_core::ReactorHandle;
 
+use crate::driver::{Handoff, WsSettings};
 use crate::metrics::Metrics;
 use crate::Setup;
+use reactors::Reactors;
 
 pub use origin::OriginPolicy;
 pub use stats::GatewayStatsSnapshot;
@@ -126,6 +138,16 @@ pub struct GatewayConfig {
     pub max_message: usize,
     /// Open WebSockets (all routes) past which upgrades get 503.
     pub max_connections: usize,
+    /// Open TCP connections (HTTP requests in progress or kept alive, and
+    /// WebSockets) past which new ones are closed as soon as they are
+    /// accepted. Keep it above `max_connections`, so that an upgrade past
+    /// that still gets its 503, and below the process's file-descriptor limit.
+    pub max_http_connections: usize,
+    /// Close a connection whose request headers have not all arrived this
+    /// long after it began sending them (or after its previous request:
+    /// this also bounds a kept-alive connection's silence). `None` (or
+    /// zero) waits for ever.
+    pub header_read_timeout: Option<Duration>,
     /// Origins allowed besides the server's own host (`*` allows any); empty
     /// means loopback origins. See [`OriginPolicy`].
     pub allowed_origins: Vec<String>,
@@ -141,18 +163,27 @@ pub struct GatewayConfig {
     /// message than 1 worker); 1 worker is about 15% cheaper per message for
     /// a single connection waiting on each echo.
     pub http_threads: usize,
-    /// Bytes of tungstenite's frame buffer, allocated (and zeroed) per
-    /// connection for its whole life: the main cost of an idle connection.
-    /// Socket reads go through a per-thread 64 KiB read-ahead whatever this
-    /// is, so a small buffer does not mean small reads.
+    /// Bytes tungstenite's frame buffer takes in per step; per connection.
+    /// Socket reads go through the reactor's one 64 KiB read buffer
+    /// whatever this is, so a small buffer does not mean small reads.
     pub read_buffer: usize,
-    /// Bytes of frames a WebSocket gathers before writing them out (each
-    /// batch from the reactor ends with a flush anyway): large enough that a
-    /// batch of large echoes goes out in one `send`. Allocated on first
-    /// write; tungstenite keeps the capacity a connection once needed.
+    /// Bytes of frames a `/ws/trace` viewer gathers before writing them out.
+    /// (Echo and chat frames go out once per reactor turn.)
     pub write_buffer: usize,
     /// Trace events the `/ws/trace` ring holds for viewers that fall behind.
     pub trace_buffer_events: usize,
+    /// Messages one WebSocket hands its protocol per reactor turn at most
+    /// (as `Config::read_budget` bounds bytes): what the client sent past
+    /// them waits for the next turn, after the other connections, so a
+    /// flood of small messages cannot hold the reactor. At least 1.
+    pub messages_per_turn: usize,
+    /// When set, `/ws/trace` and `/metrics` answer 401 unless the request
+    /// carries this token: `Authorization: Bearer TOKEN` (Prometheus'
+    /// `authorization` setting), or `?token=TOKEN` in the URL (browsers
+    /// cannot set headers on a WebSocket). `None` leaves them open, which
+    /// `twine serve` allows beyond loopback only when told to
+    /// (`--admin-token off`).
+    pub admin_token: Option<String>,
 }
 
 impl Default for GatewayConfig {
@@ -162,6 +193,8 @@ impl Default for GatewayConfig {
             www: default_www_dir(),
             max_message: 16 * 1024 * 1024,
             max_connections: 10_000,
+            max_http_connections: 10_240,
+            header_read_timeout: Some(Duration::from_secs(10)),
             allowed_origins: Vec::new(),
             idle_timeout: Some(Duration::from_secs(300)),
             close_timeout: Duration::from_secs(2),
@@ -169,6 +202,8 @@ impl Default for GatewayConfig {
             read_buffer: 2048,
             write_buffer: 64 * 1024,
             trace_buffer_events: 8192,
+            messages_per_turn: 64,
+            admin_token: None,
         }
     }
 }
@@ -184,6 +219,7 @@ pub fn default_www_dir() -> PathBuf {
 /// (it installs the shutdown hook there) and handed to [`Gateway::start`].
 pub struct GatewayLink {
     handle: ReactorHandle,
+    handoff: Handoff,
     metrics: Metrics,
     shutdown: Arc<watch::Sender<bool>>,
 }
@@ -191,14 +227,14 @@ pub struct GatewayLink {
 impl GatewayLink {
     /// Installs the gateway's shutdown hook: when a graceful shutdown begins,
     /// the HTTP server stops accepting and trace viewers are closed with
-    /// 1001 (the reactor closes the bridged WebSockets itself, with 1001).
+    /// 1001 (the reactor closes its WebSockets itself, with 1001).
     pub fn install(setup: &mut Setup<'_>) -> GatewayLink {
         let shutdown = Arc::new(watch::Sender::new(false));
         let hook = shutdown.clone();
         setup.on_shutdown(move |_| {
             hook.send_replace(true);
         });
-        GatewayLink { handle: setup.handle(), metrics: setup.metrics().clone(), shutdown }
+        GatewayLink { handle: setup.handle(), handoff: setup.handoff(), metrics: setup.metrics().clone(), shutdown }
     }
 }
 
@@ -210,10 +246,14 @@ impl std::fmt::Debug for GatewayLink {
 
 /// What the request handlers share.
 pub(crate) struct App {
-    pub(crate) handle: ReactorHandle,
-    pub(crate) metrics: Metrics,
+    /// Where upgraded echo and chat sockets go: the reactors.
+    pub(crate) reactors: Reactors,
+    /// What every WebSocket on a reactor shares: limits, counters.
+    pub(crate) ws: Arc<WsSettings>,
     pub(crate) stats: Arc<GatewayStats>,
     pub(crate) slots: Slots,
+    /// TCP connections, against `max_http_connections`.
+    pub(crate) connections: Slots,
     pub(crate) origins: OriginPolicy,
     pub(crate) trace: TraceHub,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -240,7 +280,22 @@ impl Gateway {
     /// when the address cannot be bound or the settings are invalid (an
     /// allowed origin that is not an origin, say).
     pub fn start(config: GatewayConfig, link: GatewayLink) -> std::io::Result<Gateway> {
+        Gateway::start_many(config, vec![link])
+    }
+
+    /// Like [`start`](Self::start), in front of several reactors (one
+    /// [`GatewayLink`] from each): each WebSocket goes to the reactor with
+    /// the fewest open, `/ws/chat` spans them all, `/metrics` shows their
+    /// totals and each one, and a shutdown of any stops the gateway.
+    /// `/ws/trace` shows the first reactor.
+    pub fn start_many(config: GatewayConfig, links: Vec<GatewayLink>) -> std::io::Result<Gateway> {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        if config.admin_token.as_deref().is_some_and(str::is_empty) {
+            return Err(invalid("the admin token must not be empty".into()));
+        }
+        if config.max_http_connections == 0 {
+            return Err(invalid("max_http_connections must be at least 1".into()));
+        }
         if config.max_message == 0 {
             return Err(invalid("the max message size must be at least 1 byte".into()));
         }
@@ -254,16 +309,40 @@ impl Gateway {
             .thread_name("twine-http")
             .enable_all()
             .build()?;
+        let Some(first) = links.first() else {
+            return Err(invalid("a gateway needs at least one reactor".into()));
+        };
+        let shutdown = first.shutdown.clone();
+        for other in &links[1..] {
+            // Whichever reactor starts shutting down (they all hear the
+            // signal) stops the gateway.
+            let (mut down, shutdown) = (other.shutdown.subscribe(), shutdown.clone());
+            runtime.spawn(async move {
+                shutting_down(&mut down).await;
+                shutdown.send_replace(true);
+            });
+        }
         let stats = Arc::new(GatewayStats::default());
-        let trace = TraceHub::new(link.handle.clone(), config.trace_buffer_events, stats.clone());
+        let trace = TraceHub::new(first.handle.clone(), config.trace_buffer_events, stats.clone());
+        let reactors = Reactors::new(links.into_iter().map(|l| (l.handle, l.handoff, l.metrics)).collect());
+        let ws = Arc::new(WsSettings {
+            max_message: config.max_message,
+            read_buffer: config.read_buffer,
+            // `Some(0)` from an embedder means never, as `None` does.
+            idle_timeout: config.idle_timeout.filter(|d| !d.is_zero()),
+            close_timeout: config.close_timeout,
+            messages_per_turn: config.messages_per_turn.max(1),
+            stats: stats.clone(),
+        });
         let app = Arc::new(App {
-            handle: link.handle,
-            metrics: link.metrics,
+            reactors,
+            ws,
             slots: Slots::new(config.max_connections),
+            connections: Slots::new(config.max_http_connections),
             stats,
             origins,
             trace,
-            shutdown: link.shutdown.subscribe(),
+            shutdown: shutdown.subscribe(),
             local,
             config,
         });
@@ -271,8 +350,9 @@ impl Gateway {
             let _enter = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener)?
         };
-        let server = runtime.spawn(routes::serve(listener, app.clone()));
-        Ok(Gateway { runtime: Some(runtime), server: Some(server), app, shutdown: link.shutdown })
+        let server = runtime.spawn(http::serve(listener, app.clone()));
+        runtime.spawn(trim::give_back_memory(app.clone()));
+        Ok(Gateway { runtime: Some(runtime), server: Some(server), app, shutdown })
     }
 
     /// The address the gateway listens on.
@@ -282,12 +362,11 @@ impl Gateway {
 
     /// The gateway's own counters (WebSockets, refusals, trace viewers).
     pub fn stats(&self) -> GatewayStatsSnapshot {
-        self.app.stats.snapshot(&self.app.slots)
+        self.app.stats.snapshot(&self.app.slots, &self.app.connections)
     }
 
     /// Stops accepting and closes trace viewers with 1001, as the reactor's
-    /// shutdown does; the bridged WebSockets close when the reactor closes
-    /// their connections. Idempotent.
+    /// shutdown does; the reactor closes its WebSockets itself. Idempotent.
     pub fn shutdown(&self) {
         self.shutdown.send_replace(true);
     }

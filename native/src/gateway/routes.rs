@@ -1,75 +1,81 @@
-//! The HTTP side: routes, the upgrade checks, static files.
+//! The routes: the WebSocket upgrade checks, health, metrics, static files.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
+use axum::Extension;
 use axum::Router;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tower_http::compression::Compression;
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use twine_core::defer::Failure;
-use twine_core::protocol::{Message, Protocol, Transport};
-use twine_core::protocols::{Chat, ChatRoom, Echo};
 
+use super::files::{percent_decode, ConfinedDir};
+use super::http::HeldConnection;
 use super::stats::GatewayStats;
 use super::upgrade::{Rejected, WsUpgrade};
-use super::{bridge, trace, App};
-use crate::external::{MessageConnection, MessageConnectionOptions};
+use super::{trace, App};
+use crate::driver::Adopted;
 
-/// Serves until the shutdown signal, then stops accepting.
-pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
-    let mut shutdown = app.shutdown.clone();
-    let listener = listener.tap_io(|tcp| {
-        // Small messages go out at once (the bridge batches them itself).
-        let _ = tcp.set_nodelay(true);
-    });
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            super::shutting_down(&mut shutdown).await;
-        })
-        .await;
-    if let Err(e) = served {
-        tracing::error!("the HTTP server stopped: {e}");
-    }
-}
-
-fn router(app: Arc<App>) -> Router {
-    // The build writes brotli and gzip copies of the large generated files
-    // (wasm, bundles) at full strength; everything else is gzipped as it is
-    // sent. Only the files: a WebSocket upgrade must not be touched.
-    let files =
-        ServeDir::new(&app.config.www).append_index_html_on_directories(true).precompressed_br().precompressed_gzip();
-    let files = Compression::new(files);
+/// The routes, for [`http::serve`](super::http::serve).
+pub(super) fn router(app: Arc<App>) -> Router {
+    let files = ConfinedDir::new(&app.config.www);
     Router::new()
         .route("/ws", get(ws_echo))
         .route("/ws/chat", get(ws_chat))
         .route("/ws/trace", get(ws_trace))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .fallback_service(files)
+        .fallback(move |request: Request| files.clone().serve(request))
         // The playground is developed live: always check for a newer file.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .with_state(app)
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    if *app.shutdown.borrow() || app.metrics.is_shutting_down() {
+    if *app.shutdown.borrow() || app.reactors.is_shutting_down() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
     } else {
         "ok\n".into_response()
     }
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let mut body = app.metrics.snapshot().to_prometheus();
-    body.push_str(&app.stats.snapshot(&app.slots).to_prometheus());
+/// Whether a request may see `/ws/trace` and `/metrics`: no admin token
+/// is set, or it carries the token (a bearer token, or `?token=`).
+fn authorized(app: &App, headers: &HeaderMap, uri: &Uri) -> bool {
+    let Some(expected) = app.config.admin_token.as_deref() else { return true };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_owned());
+    let query = uri.query().into_iter().flat_map(|q| q.split('&')).find_map(|pair| {
+        let value = pair.strip_prefix("token=")?;
+        percent_decode(value)
+    });
+    [bearer, query].into_iter().flatten().any(|given| same_secret(given.as_bytes(), expected.as_bytes()))
+}
+
+/// Compares without stopping at the first difference, so the time taken
+/// does not tell how much of a guess was right.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+}
+
+fn unauthorized() -> Response {
+    let message =
+        "this needs the admin token: Authorization: Bearer TOKEN, or ?token=TOKEN (twine serve --admin-token)\n";
+    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], message).into_response()
+}
+
+async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
+    if !authorized(&app, &headers, &uri) {
+        return unauthorized();
+    }
+    let mut body = app.reactors.to_prometheus();
+    body.push_str(&app.stats.snapshot(&app.slots, &app.connections).to_prometheus());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
@@ -85,33 +91,47 @@ type Upgrade = Result<WsUpgrade, Rejected>;
 async fn ws_echo(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
     upgrade: Upgrade,
 ) -> Response {
-    accept(app, Route::Echo, peer, &headers, upgrade)
+    accept(app, held, Route::Echo, peer, &headers, upgrade)
 }
 
 async fn ws_chat(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
     upgrade: Upgrade,
 ) -> Response {
-    accept(app, Route::Chat, peer, &headers, upgrade)
+    accept(app, held, Route::Chat, peer, &headers, upgrade)
 }
 
 async fn ws_trace(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(held): Extension<HeldConnection>,
     headers: HeaderMap,
+    uri: Uri,
     upgrade: Upgrade,
 ) -> Response {
-    accept(app, Route::Trace, peer, &headers, upgrade)
+    if !authorized(&app, &headers, &uri) {
+        return unauthorized();
+    }
+    accept(app, held, Route::Trace, peer, &headers, upgrade)
 }
 
 /// The checks every WebSocket upgrade passes, in order: a well-formed
 /// upgrade (400), an allowed origin (403), a free slot (503).
-fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, upgrade: Upgrade) -> Response {
+fn accept(
+    app: Arc<App>,
+    held: HeldConnection,
+    route: Route,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    upgrade: Upgrade,
+) -> Response {
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => {
@@ -128,7 +148,7 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
         let message = format!("origin {shown:?} is not allowed (see twine serve --allowed-origin)\n");
         return (StatusCode::FORBIDDEN, message).into_response();
     }
-    if *app.shutdown.borrow() || app.metrics.is_shutting_down() {
+    if *app.shutdown.borrow() || app.reactors.is_shutting_down() {
         return (StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down\n").into_response();
     }
     let Some(slot) = app.slots.try_acquire() else {
@@ -146,61 +166,29 @@ fn accept(app: Arc<App>, route: Route, peer: SocketAddr, headers: &HeaderMap, up
         .max_write_buffer_size(c.max_message.saturating_add(c.write_buffer).saturating_add(1024))
         .max_message_size(Some(c.max_message))
         .max_frame_size(Some(c.max_message));
-    upgrade.accept(config, move |socket| async move {
-        let _slot = slot;
-        match route {
-            Route::Trace => trace::viewer::run(socket, app).await,
-            Route::Echo | Route::Chat => {
-                let options =
-                    MessageConnectionOptions { peer, local: app.local, ..MessageConnectionOptions::default() };
-                let conn = match route {
-                    Route::Echo => MessageConnection::open(&app.handle, options, || Box::new(Echo)),
-                    _ => MessageConnection::open(&app.handle, options, || Box::new(ChatMember::join())),
-                };
-                let settings = bridge::Settings {
-                    // `Some(0)` from an embedder means never, as `None` does.
-                    idle_timeout: app.config.idle_timeout.filter(|d| !d.is_zero()),
-                    close_timeout: app.config.close_timeout,
-                };
-                bridge::run(socket, conn, app.metrics.clone(), app.stats.clone(), &settings).await;
-            }
+    let chat = match route {
+        Route::Trace => {
+            return upgrade.accept(config, move |socket| async move {
+                // Its WebSocket place, and its TCP connection's place, until it closes.
+                let _places = (slot, held);
+                trace::viewer::run(socket, app).await
+            });
         }
+        Route::Echo => false,
+        Route::Chat => true,
+    };
+    // Echo and chat live in the reactors: the socket goes to one after the 101.
+    upgrade.hand_off(move |sock, early| {
+        let local = sock.local_addr().unwrap_or(app.local);
+        app.reactors.adopt(|k| Adopted {
+            sock,
+            early,
+            peer,
+            local,
+            settings: app.ws.clone(),
+            build: app.reactors.build(chat, k),
+            // Its WebSocket place, and its TCP connection's place, until it closes.
+            guard: Box::new((slot, held)),
+        });
     })
-}
-
-thread_local! {
-    /// The `/ws/chat` room of the reactor on this thread (protocols live on
-    /// the reactor thread, and so does what they share).
-    static ROOM: ChatRoom = ChatRoom::new();
-}
-
-/// A `/ws/chat` member: core [`Chat`], except that a member too slow to
-/// take what the room sends it is dropped (IRC's "SendQ exceeded") rather
-/// than buffered without bound, since pausing its reading does not stop
-/// the others from talking.
-struct ChatMember(Chat);
-
-impl ChatMember {
-    fn join() -> ChatMember {
-        ChatMember(ROOM.with(Chat::new))
-    }
-}
-
-impl Protocol for ChatMember {
-    fn connection_made(&mut self, transport: &Transport) {
-        self.0.connection_made(transport);
-    }
-
-    fn message_received(&mut self, transport: &Transport, message: Message) {
-        self.0.message_received(transport, message);
-    }
-
-    fn connection_lost(&mut self, transport: &Transport, reason: &Failure) {
-        self.0.connection_lost(transport, reason);
-    }
-
-    fn pause_producing(&mut self, transport: &Transport) {
-        tracing::info!("chat member {} is too slow to keep up: dropping it", transport.peer());
-        transport.abort_connection();
-    }
 }

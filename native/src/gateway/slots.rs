@@ -1,11 +1,12 @@
-//! The open-WebSocket count behind `--max-connections`.
+//! Counts of open things against a maximum: WebSockets (`--max-connections`)
+//! and TCP connections (`--max-http-connections`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-/// Counts open WebSockets against a maximum. Cheap to clone.
+/// Counts open things against a maximum. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Slots {
     shared: Arc<Shared>,
@@ -17,7 +18,7 @@ struct Shared {
     idle: Notify,
 }
 
-/// One open WebSocket's place; gives it back when dropped.
+/// One place; gives it back when dropped.
 pub(crate) struct Slot {
     shared: Arc<Shared>,
 }

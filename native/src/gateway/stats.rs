@@ -19,6 +19,9 @@ pub(crate) struct GatewayStats {
     pub(crate) trace_viewers: AtomicU64,
     pub(crate) trace_events: AtomicU64,
     pub(crate) trace_dropped: AtomicU64,
+    pub(crate) http_refused_capacity: AtomicU64,
+    pub(crate) http_header_timeouts: AtomicU64,
+    pub(crate) http_accept_errors: AtomicU64,
 }
 
 /// One reading of the gateway's counters.
@@ -46,6 +49,14 @@ pub struct GatewayStatsSnapshot {
     pub trace_events: u64,
     /// Trace events viewers lost (too slow, or over their rate), summed over viewers.
     pub trace_dropped: u64,
+    /// TCP connections open now (HTTP requests and WebSockets).
+    pub http_open: u64,
+    /// TCP connections closed at accept because `max_http_connections` were open.
+    pub http_refused_capacity: u64,
+    /// Connections closed because a request's headers took longer than `header_read_timeout`.
+    pub http_header_timeouts: u64,
+    /// Failed accepts (out of file descriptors, most likely), each followed by a 1 s pause.
+    pub http_accept_errors: u64,
 }
 
 impl GatewayStats {
@@ -53,7 +64,8 @@ impl GatewayStats {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn snapshot(&self, slots: &Slots) -> GatewayStatsSnapshot {
+    /// The counters, with the WebSockets (`slots`) and TCP connections open now.
+    pub(crate) fn snapshot(&self, slots: &Slots, connections: &Slots) -> GatewayStatsSnapshot {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         GatewayStatsSnapshot {
             ws_open: slots.open() as u64,
@@ -67,6 +79,10 @@ impl GatewayStats {
             trace_viewers: get(&self.trace_viewers),
             trace_events: get(&self.trace_events),
             trace_dropped: get(&self.trace_dropped),
+            http_open: connections.open() as u64,
+            http_refused_capacity: get(&self.http_refused_capacity),
+            http_header_timeouts: get(&self.http_header_timeouts),
+            http_accept_errors: get(&self.http_accept_errors),
         }
     }
 }
@@ -96,6 +112,25 @@ impl GatewayStatsSnapshot {
             "Trace events viewers lost (slow or over rate).",
             self.trace_dropped,
         );
+        row(
+            "http_connections_open",
+            "gauge",
+            "TCP connections open to the gateway (WebSockets included).",
+            self.http_open,
+        );
+        row(
+            "http_refused_total",
+            "counter",
+            "Connections closed at accept: max-http-connections were open.",
+            self.http_refused_capacity,
+        );
+        row(
+            "http_header_timeouts_total",
+            "counter",
+            "Connections closed: request headers too slow.",
+            self.http_header_timeouts,
+        );
+        row("http_accept_errors_total", "counter", "Failed accepts on the gateway.", self.http_accept_errors);
         let _ = writeln!(out, "# HELP twine_ws_refused_total WebSocket upgrades refused, by reason.");
         let _ = writeln!(out, "# TYPE twine_ws_refused_total counter");
         for (reason, value) in [

@@ -15,6 +15,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -40,7 +41,12 @@ pub(crate) struct Rejected {
 
 impl IntoResponse for Rejected {
     fn into_response(self) -> Response {
-        (self.status, format!("not a WebSocket upgrade: {}\n", self.why)).into_response()
+        let mut response = (self.status, format!("not a WebSocket upgrade: {}\n", self.why)).into_response();
+        if self.status == StatusCode::UPGRADE_REQUIRED {
+            // RFC 6455 §4.2.2: say which version the server speaks.
+            response.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        }
+        response
     }
 }
 
@@ -70,8 +76,17 @@ impl<S: Send + Sync> FromRequestParts<S> for WsUpgrade {
         if !header_has_token(&parts.headers, header::UPGRADE, "websocket") {
             return Err(bad("the Upgrade header does not include `websocket`"));
         }
-        if parts.headers.get(header::SEC_WEBSOCKET_VERSION).is_none_or(|v| v.as_bytes() != b"13") {
-            return Err(bad("Sec-WebSocket-Version must be 13"));
+        match parts.headers.get(header::SEC_WEBSOCKET_VERSION) {
+            None => return Err(bad("Sec-WebSocket-Version is missing")),
+            // RFC 6455 §4.2.2: a version the server does not speak gets 426
+            // and the version it does (so a client can retry with it).
+            Some(v) if v.as_bytes() != b"13" => {
+                return Err(Rejected {
+                    status: StatusCode::UPGRADE_REQUIRED,
+                    why: "this server speaks Sec-WebSocket-Version 13 only",
+                })
+            }
+            Some(_) => {}
         }
         let key = match parts.headers.get(header::SEC_WEBSOCKET_KEY) {
             // 16 random bytes in base64.
@@ -113,6 +128,44 @@ impl WsUpgrade {
             .body(Body::empty())
             .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
     }
+}
+
+impl WsUpgrade {
+    /// Answers 101 Switching Protocols and, once hyper lets go of the
+    /// connection, gives `adopt` the socket itself (non-blocking, out of
+    /// tokio's hands) and the bytes hyper read past the request.
+    pub(crate) fn hand_off(self, adopt: impl FnOnce(std::net::TcpStream, Bytes) + Send + 'static) -> Response {
+        let accept = derive_accept_key(self.key.as_bytes());
+        let on_upgrade = self.on_upgrade;
+        tokio::spawn(async move {
+            let upgraded = match on_upgrade.await {
+                Ok(upgraded) => upgraded,
+                Err(e) => return tracing::debug!("a WebSocket upgrade failed: {e}"),
+            };
+            // The gateway serves each connection with hyper's own http1
+            // builder (see `http`), so the upgraded IO is the stream itself.
+            let parts = match upgraded.downcast::<TokioIo<tokio::net::TcpStream>>() {
+                Ok(parts) => parts,
+                Err(_) => return tracing::error!("an upgraded connection is not a TCP stream; dropped"),
+            };
+            match parts.io.into_inner().into_std() {
+                // tokio leaves it non-blocking, as the reactor wants it.
+                Ok(sock) => adopt(sock, parts.read_buf),
+                Err(e) => tracing::warn!("cannot take an upgraded socket from tokio: {e}"),
+            }
+        });
+        switching_protocols(accept)
+    }
+}
+
+fn switching_protocols(accept: String) -> Response {
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::empty())
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// Bytes one read-ahead takes from the socket at most.

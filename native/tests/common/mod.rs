@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader, Lines, Read};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -63,31 +64,65 @@ pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
 }
 
 /// `twine serve ARGS` as a child process: its stdout read line by line,
-/// its stderr collected. Killed on drop if still running.
+/// its stderr collected as it comes. Killed on drop if still running.
 pub struct TwineProcess {
     child: Child,
     stdout: Lines<BufReader<ChildStdout>>,
-    stderr: Option<JoinHandle<String>>,
+    stderr_text: Arc<Mutex<String>>,
+    stderr: Option<JoinHandle<()>>,
 }
 
 impl TwineProcess {
     pub fn serve(args: &[&str]) -> TwineProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_twine"))
-            .arg("serve")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start twine");
+        TwineProcess::spawn(Command::new(env!("CARGO_BIN_EXE_twine")).arg("serve").args(args))
+    }
+
+    /// `twine serve ARGS` with at most `max_fds` file descriptors
+    /// (`RLIMIT_NOFILE`, set in the child before it runs twine).
+    pub fn serve_with_fd_limit(args: &[&str], max_fds: u64) -> TwineProcess {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_twine"));
+        command.arg("serve").args(args);
+        // SAFETY: setrlimit(2) is async-signal-safe, and the closure touches
+        // nothing else of the parent's between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit { rlim_cur: max_fds as libc::rlim_t, rlim_max: max_fds as libc::rlim_t };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        TwineProcess::spawn(&mut command)
+    }
+
+    fn spawn(command: &mut Command) -> TwineProcess {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start twine");
         let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut pipe = child.stderr.take().unwrap();
+        let stderr_text = Arc::new(Mutex::new(String::new()));
+        let text = stderr_text.clone();
         // Read as it comes, so a chatty log never fills the pipe and blocks the server.
         let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                text.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
         });
-        TwineProcess { child, stdout, stderr: Some(stderr) }
+        TwineProcess { child, stdout, stderr_text, stderr: Some(stderr) }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What it has written on stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr_text.lock().unwrap().clone()
     }
 
     /// The next line it prints on stdout.
@@ -126,7 +161,10 @@ impl TwineProcess {
 
     /// Everything it wrote on stderr, once it has exited.
     pub fn stderr(&mut self) -> String {
-        self.stderr.take().map(|reader| reader.join().unwrap()).unwrap_or_default()
+        if let Some(reader) = self.stderr.take() {
+            reader.join().unwrap();
+        }
+        self.stderr_so_far()
     }
 }
 
@@ -137,4 +175,21 @@ impl Drop for TwineProcess {
             let _ = self.child.wait();
         }
     }
+}
+
+/// How many file descriptors a process has open, from /proc.
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+}
+
+/// User plus system CPU time of a process, from /proc/PID/stat.
+pub fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_nanos(ticks * 1_000_000_000 / per_second)
 }

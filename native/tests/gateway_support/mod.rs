@@ -8,11 +8,11 @@ pub use common::*;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -23,21 +23,35 @@ use twine_native::{Config, ReactorThread};
 
 pub type Client = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// A reactor thread with the gateway in front, on a free port; shut down on drop.
+/// Reactor threads with the gateway in front, on a free port; shut down on drop.
 pub struct Server {
     reactor: Option<ReactorThread>,
+    others: Vec<ReactorThread>,
     gateway: Option<Gateway>,
     addr: SocketAddr,
 }
 
 impl Server {
     pub fn start(config: GatewayConfig) -> Server {
-        let reactor_config = Config { threads: 2, shutdown_grace: Duration::from_secs(1), ..Config::default() };
-        let (reactor, link) = ReactorThread::spawn(reactor_config, |setup| Ok(GatewayLink::install(setup))).unwrap();
+        Server::start_reactors(1, config)
+    }
+
+    /// A gateway in front of `n` reactors.
+    pub fn start_reactors(n: usize, config: GatewayConfig) -> Server {
+        let mut reactors = Vec::new();
+        let mut links = Vec::new();
+        for _ in 0..n {
+            let reactor_config = Config { threads: 2, shutdown_grace: Duration::from_secs(1), ..Config::default() };
+            let (reactor, link) =
+                ReactorThread::spawn(reactor_config, |setup| Ok(GatewayLink::install(setup))).unwrap();
+            reactors.push(reactor);
+            links.push(link);
+        }
         let config = GatewayConfig { addr: "127.0.0.1:0".parse().unwrap(), ..config };
-        let gateway = Gateway::start(config, link).unwrap();
+        let gateway = Gateway::start_many(config, links).unwrap();
         let addr = gateway.local_addr();
-        Server { reactor: Some(reactor), gateway: Some(gateway), addr }
+        let mut reactors = reactors.into_iter();
+        Server { reactor: reactors.next(), others: reactors.collect(), gateway: Some(gateway), addr }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -59,8 +73,13 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(reactor) = self.reactor.take() {
+        for reactor in self.reactor.iter().chain(&self.others) {
             reactor.shutdown();
+        }
+        if let Some(reactor) = self.reactor.take() {
+            reactor.join();
+        }
+        for reactor in self.others.drain(..) {
             reactor.join();
         }
         if let Some(gateway) = self.gateway.take() {
@@ -186,6 +205,13 @@ pub async fn wait_for_connections(addr: SocketAddr, n: f64) {
     assert!(m["twine_connections_open"] >= n, "only {} connections opened", m["twine_connections_open"]);
 }
 
+/// Open connections on each reactor, from `/metrics`.
+pub fn per_reactor_open(m: &HashMap<String, f64>, reactors: usize) -> Vec<f64> {
+    (0..reactors)
+        .map(|k| m.get(&format!("twine_per_reactor_connections_open{{reactor=\"{k}\"}}")).copied().unwrap_or(0.0))
+        .collect()
+}
+
 /// A fresh directory under the system's temp dir.
 pub fn tempdir(name: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
@@ -195,8 +221,76 @@ pub fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
+/// Memory a reactor keeps after its connections leave, by design: up to
+/// 64 spare write buffers of up to 64 KiB each (twine-core's buffer
+/// recycling), so that the steady state allocates nothing. Since
+/// WebSockets live in the reactor, a slow reader's backlog is written
+/// through those buffers.
+pub const REACTOR_SPARE_BUFFERS: u64 = 64 * 64 * 1024;
+
 /// The process's resident memory, from /proc.
 pub fn resident_bytes(pid: u32) -> u64 {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).unwrap();
     statm.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 4096
+}
+
+/// Opens `n` connections that each send the start of a request and never finish it.
+pub fn slow_clients(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
+    (0..n)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            // The server may already have closed it: a failed write is fine.
+            let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: slow\r\nX-Waiting: ");
+            s.set_nonblocking(true).unwrap();
+            s
+        })
+        .collect()
+}
+
+/// Watches the connections until every one is closed by the server or
+/// `limit` passes; returns when each closed (from `since`), `None` for open.
+pub fn close_times(streams: &mut [TcpStream], since: Instant, limit: Duration) -> Vec<Option<Duration>> {
+    let mut closed = vec![None; streams.len()];
+    let mut buf = [0u8; 4096];
+    while closed.iter().any(Option::is_none) && since.elapsed() < limit {
+        for (stream, closed) in streams.iter_mut().zip(&mut closed) {
+            while closed.is_none() {
+                match stream.read(&mut buf) {
+                    Ok(0) => *closed = Some(since.elapsed()),
+                    Ok(_) => {} // an error answer before the close
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(_) => *closed = Some(since.elapsed()),
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    closed
+}
+
+/// A raw WebSocket client on `/ws`: the handshake, then nothing read.
+pub fn ws_handshake(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    stream
+}
+
+/// Masked binary frames of 16 KiB (a zero mask: the payload goes as it is).
+pub fn frames(n: usize) -> Vec<u8> {
+    let mut frame = vec![0x82, 0x80 | 126];
+    frame.extend_from_slice(&(16u16 * 1024).to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend(std::iter::repeat_n(b's', 16 * 1024));
+    frame.repeat(n)
 }

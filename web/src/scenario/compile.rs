@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::budget::{self, MAX_EVENTS, MAX_STEPS_PER_CALL, MAX_THREADS};
 use super::spec::{ArrivalSpec, ClientsSpec, ScenarioSpec, Step, ThinkSpec};
 use super::ScenarioError;
 use crate::program::{ClientsDef, CounterOp, LoopDef, MachineDef, Op, Piece, Program, Seq, Text, ThreadDef};
@@ -78,6 +79,16 @@ pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
     if max_events < 100 {
         return Err(ScenarioError::new("max_events", format!("must be at least 100 (got {max_events})")));
     }
+    if max_events > MAX_EVENTS {
+        return Err(ScenarioError::new(
+            "max_events",
+            format!(
+                "must be at most {MAX_EVENTS} (got {max_events}): the trace would take about {} MiB; \
+                 lower max_events or duration_ms",
+                max_events.saturating_mul(budget::BYTES_PER_EVENT) >> 20
+            ),
+        ));
+    }
     let mut variant_names = Vec::new();
     for (i, v) in spec.variants.iter().enumerate() {
         if v.name.trim().is_empty() {
@@ -97,6 +108,7 @@ pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
 
     let main = c.steps("main", &spec.main, Place::Reactor { handler: false })?;
     let mut threads = Vec::new();
+    let mut thread_total: u64 = 0;
     for (i, t) in spec.threads.iter().enumerate() {
         let path = format!("threads[{i}]");
         if t.name.trim().is_empty() {
@@ -107,6 +119,17 @@ pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
             return Err(ScenarioError::new(
                 format!("{path}.count"),
                 format!("must be between 1 and 1000 (got {count})"),
+            ));
+        }
+        thread_total += u64::from(count);
+        if thread_total > MAX_THREADS {
+            return Err(ScenarioError::new(
+                format!("{path}.count"),
+                format!(
+                    "brings the threads to {thread_total} in all ({} entries so far); at most {MAX_THREADS} \
+                     threads in all: lower the entries' counts or use fewer entries",
+                    i + 1
+                ),
             ));
         }
         let start = opt_ms(&format!("{path}.start_ms"), t.start_ms)?;
@@ -246,6 +269,19 @@ impl Compiler {
         for (i, step) in steps.iter().enumerate() {
             ops.push(self.step(&format!("{path}[{i}]"), step, place)?);
         }
+        // Each repeat is within the limit (checked above); their sum too.
+        let total = budget::steps_per_call(steps);
+        if total > MAX_STEPS_PER_CALL {
+            return Err(ScenarioError::new(
+                path,
+                format!(
+                    "runs about {} steps that take no virtual time in one call (its repeats added up); \
+                     at most {}: lower the repeats' times",
+                    budget::count(total),
+                    budget::count(MAX_STEPS_PER_CALL)
+                ),
+            ));
+        }
         Ok(Seq::new(ops))
     }
 
@@ -282,7 +318,24 @@ impl Compiler {
                         format!("must be at most {MAX_REPEAT} (got {})", r.times),
                     ));
                 }
-                Op::Repeat(r.times, self.steps(&format!("{path}.repeat.steps"), &r.steps, place)?)
+                let body = self.steps(&format!("{path}.repeat.steps"), &r.steps, place)?;
+                let inner = budget::steps_per_call(&r.steps);
+                let total = f64::from(r.times) * inner;
+                if total > MAX_STEPS_PER_CALL {
+                    return Err(ScenarioError::new(
+                        format!("{path}.repeat.times"),
+                        format!(
+                            "runs about {} steps that take no virtual time in one call ({} times {} inside, \
+                             nested repeats multiplied); at most {}: lower these times or those of a repeat \
+                             inside, or add a step that takes time (cpu, io, sleep)",
+                            budget::count(total),
+                            r.times,
+                            budget::count(inner),
+                            budget::count(MAX_STEPS_PER_CALL)
+                        ),
+                    ));
+                }
+                Op::Repeat(r.times, body)
             }
             Step::Print(text) => Op::Print(self.text(&format!("{path}.print"), text)?),
             Step::Fail(message) => Op::Fail(message.as_str().into()),

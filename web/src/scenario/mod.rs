@@ -60,6 +60,7 @@
 //! assert_eq!(err.field, "threads[0].steps[0]");
 //! ```
 
+mod budget;
 mod compile;
 mod spec;
 

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf
 use twine_core::trace::SCHEMA_VERSION;
 
 use super::{KindSet, TraceBatch, KINDS};
-use crate::gateway::bridge::{close_frame, code};
+use crate::driver::{close_frame, code};
 use crate::gateway::upgrade::Socket;
 use crate::gateway::{shutting_down, App};
 

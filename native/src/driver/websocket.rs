@@ -1,0 +1,581 @@
+//! WebSockets on the reactor thread: after the gateway has answered the
+//! upgrade, the socket itself comes here ([`Handoff`]) and is one more
+//! stream of the mio loop, whose framing is tungstenite's
+//! [`WebSocketContext`] (RFC 6455: masking, fragmentation, UTF-8 checks,
+//! ping/pong, the close handshake, size limits) run without I/O of its own:
+//! the bytes the loop reads are fed to it, and the frames it writes are
+//! gathered and sent with the stream's ordinary buffered writes. A message
+//! goes socket → frames → `message_received` → `send` → frames → socket on
+//! one thread, like a line through `LineReceiver`.
+//!
+//! ```text
+//!   readable ─► read(64 KiB) ─► ctx.read ─► Message ─► reactor.handle_message ─► protocol
+//!                               (pongs and close replies go out by themselves)
+//!   Effect::Send ─► ctx.write ─► frames gathered per connection ─► flushed once per loop
+//!                                                 (or at the high-water mark) ─► write
+//! ```
+//!
+//! Back-pressure is the stream's: past the high-water mark the protocol
+//! pauses reading, and then bytes already read but not yet parsed wait in
+//! the connection (one read's worth at most) while the kernel holds the rest.
+//! Fairness is per turn, as for bytes (`Config::read_budget`): a connection
+//! hands its protocol at most `messages_per_turn` messages a turn; what it
+//! read past them waits in the connection, and it is read again next turn,
+//! after the others, so a flood of small messages cannot hold the reactor.
+//! Idle connections are closed (1000, "idle timeout"), a close the
+//! protocol asks for sends 1000 (1001 while shutting down) and waits for the
+//! client's reply within the close timeout; a message over the limit closes
+//! with 1009, bad UTF-8 with 1007, other protocol errors with 1002.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use mio::{Interest, Token};
+use tungstenite::error::{Error as WsError, ProtocolError};
+use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext};
+use tungstenite::{Message as WsMessage, Utf8Bytes};
+use twine_core::defer::{Failure, FailureKind};
+use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
+
+use super::io::write_some;
+use super::sources::{Source, Stream};
+use super::{Control, Driver};
+use crate::gateway::stats::GatewayStats;
+
+/// Frame buffer capacity a connection keeps between flushes.
+const KEEP_OUT_CAPACITY: usize = 16 * 1024;
+
+/// RFC 6455 close codes the server sends.
+pub(crate) mod code {
+    pub(crate) const NORMAL: u16 = 1000;
+    pub(crate) const GOING_AWAY: u16 = 1001;
+    pub(crate) const PROTOCOL: u16 = 1002;
+    pub(crate) const INVALID_DATA: u16 = 1007;
+    pub(crate) const TOO_BIG: u16 = 1009;
+}
+
+/// A close frame with `code` and `reason`.
+pub(crate) fn close_frame(code: u16, reason: &'static str) -> CloseFrame {
+    CloseFrame { code: code.into(), reason: Utf8Bytes::from_static(reason) }
+}
+
+/// The limits and counters every WebSocket of one gateway shares.
+pub(crate) struct WsSettings {
+    /// The largest message (and frame) a client may send.
+    pub(crate) max_message: usize,
+    /// Bytes of tungstenite's read buffer per connection.
+    pub(crate) read_buffer: usize,
+    /// Close a client silent (both ways) for this long; `None`: never.
+    pub(crate) idle_timeout: Option<Duration>,
+    /// How long to wait for the client's close reply.
+    pub(crate) close_timeout: Duration,
+    /// Messages one connection hands its protocol per turn at most.
+    pub(crate) messages_per_turn: usize,
+    /// The gateway's counters (closed for size, idle, protocol errors).
+    pub(crate) stats: Arc<GatewayStats>,
+}
+
+/// Builds the protocol a WebSocket hosts, on the reactor thread.
+pub(crate) type BuildProtocol = Box<dyn FnOnce() -> Box<dyn Protocol> + Send>;
+
+/// An upgraded WebSocket on its way to a reactor.
+pub(crate) struct Adopted {
+    /// The socket, non-blocking, after the 101 response.
+    pub(crate) sock: std::net::TcpStream,
+    /// Bytes the HTTP server read past the request: the client's first frames.
+    pub(crate) early: Bytes,
+    pub(crate) peer: SocketAddr,
+    pub(crate) local: SocketAddr,
+    pub(crate) settings: Arc<WsSettings>,
+    pub(crate) build: BuildProtocol,
+    /// Held while the WebSocket is open (its `--max-connections` slot).
+    pub(crate) guard: Box<dyn Send>,
+}
+
+/// The queue through which the gateway hands upgraded sockets to one
+/// reactor: a push and a wake, no per-message traffic.
+#[derive(Default)]
+pub(crate) struct Handoffs {
+    queue: Mutex<Vec<Adopted>>,
+    pending: AtomicBool,
+}
+
+/// What the gateway holds to give a reactor its WebSockets. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Handoff {
+    control: Arc<Control>,
+}
+
+impl Handoff {
+    pub(crate) fn new(control: Arc<Control>) -> Handoff {
+        Handoff { control }
+    }
+
+    /// Gives the reactor a WebSocket; it is adopted in the loop's next turn.
+    pub(crate) fn adopt(&self, adopted: Adopted) {
+        let handoffs = &self.control.handoffs;
+        handoffs.queue.lock().unwrap_or_else(|e| e.into_inner()).push(adopted);
+        handoffs.pending.store(true, Ordering::Release);
+        let _ = self.control.waker.wake();
+    }
+}
+
+/// One WebSocket's framing state, beside its stream.
+pub(super) struct WsState {
+    ctx: WebSocketContext,
+    /// Frames written by tungstenite, not yet handed to the stream.
+    out: Vec<u8>,
+    /// Bytes read but not parsed because the protocol paused reading.
+    held: Vec<u8>,
+    /// In the driver's list of connections to flush.
+    dirty: bool,
+    settings: Arc<WsSettings>,
+    /// The last time a message went either way.
+    last_active: Instant,
+    /// A close frame went out: the deadline for the client's reply.
+    closing: Option<Instant>,
+    /// A protocol error: what the client sends now is discarded.
+    failed: bool,
+    _guard: Box<dyn Send>,
+}
+
+/// tungstenite's view of the connection: reads come from the bytes the
+/// loop read (`WouldBlock` past them), writes go to the frame buffer.
+struct Io<'a> {
+    input: &'a [u8],
+    pos: usize,
+    out: &'a mut Vec<u8>,
+}
+
+impl Read for Io<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = &self.input[self.pos..];
+        if rest.is_empty() {
+            return Err(ErrorKind::WouldBlock.into());
+        }
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Write for Io<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.out.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The close code a read error calls for, if any (`None`: the socket is gone).
+fn close_for(e: &WsError) -> Option<(u16, &'static str)> {
+    match e {
+        WsError::Capacity(_) => Some((code::TOO_BIG, "message too big")),
+        WsError::Utf8(_) => Some((code::INVALID_DATA, "invalid UTF-8")),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        WsError::Protocol(_) => Some((code::PROTOCOL, "protocol error")),
+        _ => None,
+    }
+}
+
+fn to_ws(message: Message) -> WsMessage {
+    if message.is_text() {
+        match Utf8Bytes::try_from(message.into_bytes()) {
+            Ok(text) => WsMessage::Text(text),
+            Err(_) => WsMessage::Binary(Bytes::new()), // unreachable: core text is UTF-8
+        }
+    } else {
+        WsMessage::Binary(message.into_bytes())
+    }
+}
+
+fn from_ws(message: WsMessage) -> Option<Message> {
+    match message {
+        WsMessage::Text(text) => {
+            let bytes = Bytes::from(text);
+            // tungstenite checked the UTF-8 already; this check cannot fail.
+            Some(Message::text_from_bytes(bytes.clone()).unwrap_or_else(|_| Message::binary(bytes)))
+        }
+        WsMessage::Binary(data) => Some(Message::binary(data)),
+        _ => None,
+    }
+}
+
+impl Driver {
+    /// Adopts the WebSockets the gateway handed over since the last look.
+    pub(super) fn adopt_websockets(&mut self) {
+        if !self.control.handoffs.pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let adopted = std::mem::take(&mut *self.control.handoffs.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        for a in adopted {
+            self.adopt(a);
+        }
+    }
+
+    fn adopt(&mut self, a: Adopted) {
+        let Adopted { sock, early, peer, local, settings, build, guard } = a;
+        if self.shutdown.is_some() {
+            return; // dropping the socket closes it: the server is going away
+        }
+        let mut sock = mio::net::TcpStream::from_std(sock);
+        let config = WebSocketConfig::default()
+            .read_buffer_size(settings.read_buffer.max(256))
+            // Frames go straight into the connection's buffer, flushed once per loop.
+            .write_buffer_size(0)
+            .max_message_size(Some(settings.max_message))
+            .max_frame_size(Some(settings.max_message));
+        let ctx = WebSocketContext::new(Role::Server, Some(config));
+        let every = [settings.idle_timeout.unwrap_or(Duration::MAX), settings.close_timeout]
+            .into_iter()
+            .min()
+            .unwrap_or(Duration::MAX)
+            .checked_div(4)
+            .unwrap_or(Duration::MAX)
+            .clamp(Duration::from_millis(10), Duration::from_secs(1));
+        self.ws_sweep_every = self.ws_sweep_every.min(every);
+        let token = self.sources.free.last().copied().unwrap_or(self.sources.slots.len());
+        if let Err(e) = self.poll.registry().register(&mut sock, Token(token), Interest::READABLE | Interest::WRITABLE)
+        {
+            tracing::warn!("cannot register the WebSocket from {peer}: {e}");
+            return;
+        }
+        let conn = self.reactor.open_connection(self.now, build(), ConnectionKind::Message, peer, local);
+        self.counts.connections_total += 1;
+        let mut stream = Stream::new(conn, sock, None);
+        stream.ws = Some(Box::new(WsState {
+            ctx,
+            out: Vec::new(),
+            held: Vec::new(),
+            dirty: false,
+            settings,
+            last_active: Instant::now(),
+            closing: None,
+            failed: false,
+            _guard: guard,
+        }));
+        let i = self.sources.insert(Source::Stream(stream));
+        debug_assert_eq!(i, token);
+        self.conns.insert(conn, i);
+        self.ws_open += 1;
+        self.apply_effects();
+        if !early.is_empty() {
+            let mut budget = self.ws_message_budget(i);
+            self.ws_input(i, conn, &early, &mut budget);
+        }
+        // Frames may have come before the socket was registered: look now.
+        if let Some(s) = self.sources.stream_of(i, conn) {
+            s.readable = true;
+            if !s.carried {
+                s.carried = true;
+                self.carry.push((i, conn.0));
+            }
+        }
+    }
+
+    /// Messages a connection may hand its protocol in one turn.
+    fn ws_message_budget(&mut self, i: usize) -> usize {
+        let ws = self.sources.stream(i).and_then(|s| s.ws.as_deref());
+        ws.map_or(usize::MAX, |ws| ws.settings.messages_per_turn.max(1))
+    }
+
+    /// Reads a WebSocket's socket: as `read` does for bytes, but through its framing.
+    pub(super) fn ws_read(&mut self, i: usize) {
+        let mut messages = self.ws_message_budget(i);
+        let Some(s) = self.sources.stream(i) else { return };
+        let conn = s.conn;
+        if let Some(ws) = s.ws.as_deref_mut() {
+            if !s.read_paused || ws.closing.is_some() {
+                // Input held (paused, or past last turn's message budget)
+                // goes first; even with none, the framing may hold whole
+                // frames it read before.
+                let held = std::mem::take(&mut ws.held);
+                self.ws_input(i, conn, &held, &mut messages);
+            }
+        }
+        let mut budget = self.config.read_budget;
+        loop {
+            let Some(s) = self.sources.stream_of(i, conn) else { return };
+            let Some(ws) = s.ws.as_deref() else { return };
+            if (s.read_paused && ws.closing.is_none())
+                || s.closing
+                || !s.readable
+                || !ws.held.is_empty()
+                || messages == 0
+            {
+                break;
+            }
+            match s.sock.read(&mut self.read_buf) {
+                Ok(0) => {
+                    self.flush_websocket(i, conn);
+                    return self.end_of_file(i);
+                }
+                Ok(n) => {
+                    let drained = n < self.read_buf.len() && !s.read_closed;
+                    if drained {
+                        s.readable = false;
+                    }
+                    let buf = std::mem::take(&mut self.read_buf);
+                    self.ws_input(i, conn, &buf[..n], &mut messages);
+                    self.read_buf = buf;
+                    if drained {
+                        break;
+                    }
+                    budget = budget.saturating_sub(n);
+                    if budget == 0 {
+                        if let Some(s) = self.sources.stream_of(i, conn) {
+                            if !s.carried {
+                                s.carried = true;
+                                self.carry.push((i, conn.0));
+                            }
+                        }
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    s.readable = false;
+                    break;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.lost(i, e);
+                    self.apply_effects();
+                    return;
+                }
+            }
+        }
+        self.flush_websocket(i, conn);
+    }
+
+    /// Parses `data` into messages for the protocol, until it is used up,
+    /// the protocol pauses reading, or `messages` (this turn's budget) runs
+    /// out: then the rest is held (and, for the budget, read next turn).
+    fn ws_input(&mut self, i: usize, conn: ConnectionId, data: &[u8], messages: &mut usize) {
+        let mut pos = 0;
+        loop {
+            let Some(s) = self.sources.stream_of(i, conn) else { return };
+            let paused = s.read_paused;
+            let Some(ws) = s.ws.as_deref_mut() else { return };
+            if ws.failed {
+                return; // after a protocol error, only the close matters
+            }
+            if paused && ws.closing.is_none() {
+                ws.held.extend_from_slice(&data[pos..]);
+                return;
+            }
+            if *messages == 0 && ws.closing.is_none() {
+                // This turn's share is spent: the rest next turn, after the others.
+                ws.held.extend_from_slice(&data[pos..]);
+                if !s.carried {
+                    s.carried = true;
+                    self.carry.push((i, conn.0));
+                }
+                return;
+            }
+            let mut io = Io { input: data, pos, out: &mut ws.out };
+            let result = ws.ctx.read(&mut io);
+            pos = io.pos;
+            match result {
+                Ok(message) => {
+                    let Some(message) = from_ws(message) else { continue };
+                    if ws.closing.is_some() {
+                        continue; // the server is closing: no more messages for the protocol
+                    }
+                    ws.last_active = Instant::now();
+                    self.counts.messages_in += 1;
+                    self.counts.bytes_in += message.len() as u64;
+                    *messages = messages.saturating_sub(1);
+                    self.reactor.handle_message(self.now, conn, message);
+                    self.apply_effects();
+                }
+                Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
+                    // The close handshake is over (the reply, if ours to send, is in `out`).
+                    self.flush_websocket(i, conn);
+                    self.close_when_flushed(i);
+                    self.apply_effects();
+                    return;
+                }
+                Err(e) => return self.ws_failed(i, conn, e),
+            }
+        }
+    }
+
+    /// A protocol error: close with the code it calls for, or drop the client.
+    fn ws_failed(&mut self, i: usize, conn: ConnectionId, e: WsError) {
+        let Some(s) = self.sources.stream_of(i, conn) else { return };
+        let Some(ws) = s.ws.as_deref_mut() else { return };
+        let close = close_for(&e);
+        let stats = &ws.settings.stats;
+        match close {
+            Some((code::TOO_BIG, _)) => GatewayStats::bump(&stats.closed_too_big),
+            Some(_) => GatewayStats::bump(&stats.protocol_errors),
+            None => {}
+        }
+        ws.failed = true;
+        ws.held = Vec::new();
+        match close {
+            Some((code, why)) => {
+                tracing::debug!(?conn, "closing a WebSocket: {e}");
+                self.ws_start_close(i, code, why);
+            }
+            None => {
+                self.close_stream(i, Failure::new(FailureKind::ConnectionLost, e.to_string()));
+                self.apply_effects();
+            }
+        }
+    }
+
+    /// Sends a close frame (once) and waits for the reply within the close timeout.
+    pub(super) fn ws_start_close(&mut self, i: usize, code: u16, reason: &'static str) {
+        let Some(s) = self.sources.stream(i) else { return };
+        let conn = s.conn;
+        let Some(ws) = s.ws.as_deref_mut() else { return };
+        if ws.closing.is_some() {
+            return;
+        }
+        ws.closing = Some(Instant::now() + ws.settings.close_timeout);
+        let mut io = Io { input: &[], pos: 0, out: &mut ws.out };
+        let _ = ws.ctx.close(&mut io, Some(close_frame(code, reason)));
+        // Read on (even if paused) to find the reply.
+        if !s.carried {
+            s.carried = true;
+            self.carry.push((i, conn.0));
+        }
+        self.flush_websocket(i, conn);
+    }
+
+    /// `Effect::Send` on a WebSocket: frame it into the connection's buffer.
+    pub(super) fn ws_send(&mut self, i: usize, message: Message) {
+        let Some(s) = self.sources.stream(i) else { return };
+        let (conn, pending) = (s.conn, s.pending());
+        let Some(ws) = s.ws.as_deref_mut() else { return };
+        if ws.closing.is_some() || ws.failed {
+            return;
+        }
+        self.counts.messages_out += 1;
+        self.counts.bytes_out += message.len() as u64;
+        let mut io = Io { input: &[], pos: 0, out: &mut ws.out };
+        if ws.ctx.write(&mut io, to_ws(message)).is_err() {
+            return;
+        }
+        ws.last_active = Instant::now();
+        if ws.out.len() + pending > self.config.high_water {
+            // Large enough to matter for back-pressure: out now, where the water marks are.
+            self.flush_websocket(i, conn);
+        } else if !ws.dirty {
+            ws.dirty = true;
+            self.ws_dirty.push((i, conn));
+        }
+    }
+
+    /// `Effect::Close` on a WebSocket: the close handshake, 1001 while shutting down.
+    pub(super) fn ws_close(&mut self, i: usize) {
+        let shutting_down = self.shutdown.is_some() || self.metrics.is_shutting_down();
+        let (code, reason) =
+            if shutting_down { (code::GOING_AWAY, "server shutting down") } else { (code::NORMAL, "") };
+        self.ws_start_close(i, code, reason);
+    }
+
+    /// Hands a connection's frames to its stream.
+    fn flush_websocket(&mut self, i: usize, conn: ConnectionId) {
+        let Some(s) = self.sources.stream_of(i, conn) else { return };
+        let idle = s.pending() == 0;
+        let Some(ws) = s.ws.as_deref_mut() else { return };
+        ws.dirty = false;
+        if ws.out.is_empty() {
+            return;
+        }
+        if idle {
+            // The common case: straight from the frame buffer, which the
+            // connection keeps (small, or given back when large).
+            match write_some(&mut s.sock, &ws.out) {
+                Ok(n) if n == ws.out.len() => {
+                    ws.out.clear();
+                    if ws.out.capacity() > KEEP_OUT_CAPACITY {
+                        ws.out = Vec::new();
+                    }
+                    return;
+                }
+                Ok(n) => {
+                    ws.out.drain(..n);
+                }
+                Err(e) => {
+                    ws.out = Vec::new();
+                    self.lost(i, e);
+                    return self.apply_effects();
+                }
+            }
+        }
+        let data = std::mem::take(&mut ws.out);
+        self.write(i, data);
+    }
+
+    /// Flushes every WebSocket written to since the last flush.
+    pub(super) fn flush_websockets(&mut self) {
+        while !self.ws_dirty.is_empty() {
+            for (i, conn) in std::mem::take(&mut self.ws_dirty) {
+                self.flush_websocket(i, conn);
+            }
+            self.apply_effects();
+        }
+    }
+
+    /// Closes idle WebSockets and drops those whose close reply is late.
+    pub(super) fn ws_timers(&mut self) {
+        if self.ws_open == 0 {
+            return;
+        }
+        let now = Instant::now();
+        if now < self.ws_next_sweep {
+            return;
+        }
+        self.ws_next_sweep = now + self.ws_sweep_every;
+        let mut idle = Vec::new();
+        let mut late = Vec::new();
+        for &i in self.conns.values() {
+            let Some(Some(Source::Stream(s))) = self.sources.slots.get(i) else { continue };
+            let Some(ws) = s.ws.as_deref() else { continue };
+            match ws.closing {
+                Some(deadline) if now >= deadline => late.push(i),
+                Some(_) => {}
+                None => {
+                    if ws.settings.idle_timeout.is_some_and(|t| now.saturating_duration_since(ws.last_active) >= t) {
+                        idle.push(i);
+                    }
+                }
+            }
+        }
+        for i in idle {
+            if let Some(ws) = self.sources.stream(i).and_then(|s| s.ws.as_deref()) {
+                GatewayStats::bump(&ws.settings.stats.closed_idle);
+            }
+            self.ws_start_close(i, code::NORMAL, "idle timeout");
+        }
+        for i in late {
+            self.close_stream(i, Failure::new(FailureKind::ConnectionDone, "no close reply in time"));
+        }
+        self.apply_effects();
+    }
+
+    /// When the loop must wake next for WebSocket timers.
+    pub(super) fn ws_timer_due(&self) -> Option<Instant> {
+        (self.ws_open > 0).then_some(self.ws_next_sweep)
+    }
+}
+
+impl Stream {
+    /// Whether input may wait in the connection itself, not in the kernel:
+    /// a WebSocket's framing keeps what it read past the message it returned.
+    pub(super) fn may_hold_input(&self) -> bool {
+        self.ws.is_some()
+    }
+}

@@ -1,0 +1,136 @@
+//! The HTTP server under the routes: the accept loop, hyper's HTTP/1
+//! connections, and the two limits that keep slow clients from holding
+//! the server's file descriptors (Slowloris):
+//!
+//! - a request's headers must arrive within `header_read_timeout`
+//!   (hyper's own timer; it also bounds how long a kept-alive connection
+//!   may sit idle between requests), or the connection is closed;
+//! - at most `max_http_connections` TCP connections are open at once,
+//!   WebSockets included (an upgraded socket keeps its connection's
+//!   place); past that, a new connection is closed as soon as it is
+//!   accepted, before it is read.
+//!
+//! `axum::serve` offers neither, so this is its loop with them added. An
+//! accept that fails (out of file descriptors, most likely) is retried
+//! after a second, as `axum::serve` does, and reported once per retry.
+
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+use super::slots::Slot;
+use super::stats::GatewayStats;
+use super::{routes, App};
+
+/// The place a connection holds under `max_http_connections`. Requests on
+/// it carry a clone, so that a WebSocket upgrade takes the place along.
+#[derive(Clone)]
+pub(crate) struct HeldConnection(#[allow(dead_code)] Arc<Slot>);
+
+/// How long to wait after a failed accept (as `axum::serve` does).
+const ACCEPT_RETRY: Duration = Duration::from_secs(1);
+/// At most one "at the connection cap" report per this long.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// Serves until the shutdown signal, then stops accepting, lets open
+/// connections finish their request in flight, and returns when all have closed.
+pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
+    let router = routes::router(app.clone());
+    let mut shutdown = app.shutdown.clone();
+    // Connections hold a receiver: `closed()` resolves once all are gone.
+    let (stop, stopped) = watch::channel(false);
+    let mut last_cap_report: Option<Instant> = None;
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) if is_connection_error(&e) => continue,
+                Err(e) => {
+                    GatewayStats::bump(&app.stats.http_accept_errors);
+                    tracing::warn!("the HTTP gateway cannot accept: {e}; retrying in {ACCEPT_RETRY:?}");
+                    tokio::select! {
+                        () = tokio::time::sleep(ACCEPT_RETRY) => continue,
+                        () = super::shutting_down(&mut shutdown) => break,
+                    }
+                }
+            },
+            () = super::shutting_down(&mut shutdown) => break,
+        };
+        let Some(slot) = app.connections.try_acquire() else {
+            // Closed unread: the cheapest answer, and one a flood cannot slow.
+            drop(tcp);
+            GatewayStats::bump(&app.stats.http_refused_capacity);
+            if last_cap_report.is_none_or(|at| at.elapsed() >= REPORT_EVERY) {
+                last_cap_report = Some(Instant::now());
+                tracing::warn!(
+                    "{} HTTP connections open (--max-http-connections): closing new ones until some close",
+                    app.config.max_http_connections
+                );
+            }
+            continue;
+        };
+        // Small messages go out at once (the reactor batches frames per turn itself).
+        let _ = tcp.set_nodelay(true);
+        let held = HeldConnection(Arc::new(slot));
+        tokio::spawn(connection(tcp, peer, held, router.clone(), app.clone(), stopped.clone()));
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    drop(stopped);
+    stop.closed().await;
+}
+
+/// Errors of one pending connection, not of the listener: accept the next.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
+}
+
+async fn connection(
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    held: HeldConnection,
+    router: Router,
+    app: Arc<App>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request.extensions_mut().insert(held.clone());
+        router.clone().oneshot(request)
+    });
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(app.config.header_read_timeout.filter(|d| !d.is_zero()));
+    let mut conn = pin!(builder.serve_connection(TokioIo::new(tcp), service).with_upgrades());
+    let served = tokio::select! {
+        served = conn.as_mut() => served,
+        () = stopping(&mut stop) => {
+            // Finish the request in flight, then close.
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = served {
+        if e.is_timeout() {
+            GatewayStats::bump(&app.stats.http_header_timeouts);
+        }
+        tracing::trace!("HTTP connection from {peer}: {e}");
+    }
+}
+
+/// Resolves once the server stops accepting.
+async fn stopping(rx: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not Send: drop it here.
+    let _ = rx.wait_for(|stop| *stop).await.is_ok();
+}
