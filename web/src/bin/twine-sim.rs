@@ -99,7 +99,7 @@ fn load(args: &Args) -> Result<Scenario, String> {
     }
     if spec.ends_with(".py") {
         let source = fs::read_to_string(spec).map_err(|e| format!("cannot read {spec}: {e}"))?;
-        return Scenario::from_python(spec, &source).map_err(|e| e.to_string());
+        return Scenario::from_python_variant(spec, &source, args.variant.as_deref()).map_err(|e| e.to_string());
     }
     let text = fs::read_to_string(spec)
         .map_err(|e| format!("cannot read {spec}: {e} (not a preset either; `twine-sim --list` shows the presets)"))?;

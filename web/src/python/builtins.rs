@@ -520,6 +520,18 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             return Ok(Out::Halt(Value::None, Halt::Work(Work::Cpu(ns))));
         }
         "twine.machine" | "twine.duration" | "twine.clients" => Value::None,
+        "twine.variant" => {
+            if !args.is_empty() || kwargs.is_empty() {
+                return Err(vm.type_error("variant() needs at least one name=title"));
+            }
+            let chosen = vm.rt.variant.clone().unwrap_or_else(|| Rc::clone(&kwargs[0].0));
+            if !kwargs.iter().any(|(k, _)| *k == chosen) {
+                let names: Vec<&str> = kwargs.iter().map(|(k, _)| &**k).collect();
+                let message = format!("twine: no variant '{chosen}'; this experiment has: {}", names.join(", "));
+                return Err(vm.rt.error("SystemExit", &message));
+            }
+            Value::Str(chosen)
+        }
         "math.sqrt" => {
             let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
             if x < 0.0 {
@@ -1152,7 +1164,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "threading" => {
             ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
         }
-        "twine" => ["machine", "cpu", "duration", "clients"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
+        "twine" => {
+            ["machine", "cpu", "duration", "clients", "variant"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
+        }
         _ => return super::twisted::module(rt, name),
     };
     let name = match name {
@@ -1195,6 +1209,7 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "twine.cpu",
         "twine.duration",
         "twine.clients",
+        "twine.variant",
     ];
     ALL.iter().find(|full| full.split_once('.') == Some((module, name))).copied().unwrap_or(name)
 }
