@@ -506,7 +506,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             Value::None
         }
-        "time.time" | "time.monotonic" | "time.perf_counter" => {
+        "time.time" => Value::Float(super::twisted::epoch_seconds(vm.sh.now()) + vm.pending as f64 / 1e9),
+        "time.monotonic" | "time.perf_counter" => {
             Value::Float(vm.sh.now().as_nanos() as f64 / 1e9 + vm.pending as f64 / 1e9)
         }
         "time.sleep" => {
@@ -568,9 +569,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let name = match kw(&kwargs, "name") {
                 Some(n) => Rc::from(vm.str_of(&n)?.as_str()),
                 None => {
+                    // CPython 3.10+: `Thread-N (target)`.
                     let n = vm.rt.thread_count.get() + 1;
                     vm.rt.thread_count.set(n);
-                    Rc::from(format!("Thread-{n}").as_str())
+                    match &target {
+                        Value::Func(f) => Rc::from(format!("Thread-{n} ({})", f.code.name).as_str()),
+                        _ => Rc::from(format!("Thread-{n}").as_str()),
+                    }
                 }
             };
             Value::Native(Rc::new(Native::Thread(Rc::new(ThreadObj {
@@ -584,7 +589,14 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }))))
         }
         "threading.current_thread" => {
-            let name = vm.rt.thread_name(vm.tid);
+            let mut name = vm.rt.thread_name(vm.tid);
+            if vm.tid != 0 && !vm.rt.names.borrow().contains_key(&vm.tid) {
+                // A reactor pool thread (`pool-K` in the trace): Twisted's name.
+                let engine = vm.sh.thread_names.borrow().get(vm.tid as usize).cloned();
+                if let Some(k) = engine.as_deref().and_then(|n| n.strip_prefix("pool-")?.parse::<u32>().ok()) {
+                    name = Rc::from(format!("PoolThread-twisted.internet.reactor-{}", k.saturating_sub(1)).as_str());
+                }
+            }
             Value::Native(Rc::new(Native::Thread(Rc::new(ThreadObj {
                 name: RefCell::new(name),
                 target: Value::None,

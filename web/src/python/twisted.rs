@@ -129,11 +129,22 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 /// Methods of the natives this module makes.
 pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
     let table: &[&'static str] = match n {
-        Native::Reactor => {
-            &["callLater", "callWhenRunning", "run", "stop", "seconds", "callFromThread", "callInThread", "listenTCP"]
-        }
+        Native::Reactor => &[
+            "callLater",
+            "callWhenRunning",
+            "run",
+            "stop",
+            "seconds",
+            "callFromThread",
+            "callInThread",
+            "listenTCP",
+            "addSystemEventTrigger",
+            "suggestThreadPoolSize",
+        ],
         Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
-        Native::Deferred(_) => &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback"],
+        Native::Deferred(_) => {
+            &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback", "cancel", "addTimeout"]
+        }
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
         Native::LoopingCall { .. } => &["start", "stop"],
         Native::Transport(_) => &["write", "loseConnection", "getPeer"],
@@ -244,7 +255,21 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             if !call.kwargs.is_empty() {
                 return Err(vm.type_error("LoopingCall(f, *args): keyword arguments are not supported"));
             }
-            Value::Native(Rc::new(Native::LoopingCall { f: call.f, args: call.args, lc: Default::default() }))
+            Value::Native(Rc::new(Native::LoopingCall {
+                f: call.f,
+                args: call.args,
+                lc: Default::default(),
+                count: false,
+            }))
+        }
+        "task.LoopingCall.withCount" => {
+            let call = split_call(vm, args, kwargs, "LoopingCall.withCount")?;
+            Value::Native(Rc::new(Native::LoopingCall {
+                f: call.f,
+                args: call.args,
+                lc: Default::default(),
+                count: true,
+            }))
         }
         "threads.deferToThread" => {
             let call = split_call(vm, args, kwargs, "deferToThread")?;
@@ -443,10 +468,19 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             if args.is_empty() {
                 return Err(vm.type_error("callLater(delay, f, *args)"));
             }
-            let delay = seconds(vm, &args.remove(0))?;
+            let mut delay = seconds(vm, &args.remove(0))?;
             let call = split_call(vm, args, kwargs, "callLater")?;
             let sh = Rc::clone(vm.sh);
-            let dc = reactor(vm)?.call_later_named(delay, "callLater", move |_| run_top(&sh, call));
+            let r = reactor(vm)?;
+            if r.lifecycle() == twine_core::reactor::Lifecycle::NotStarted {
+                // Before reactor.run(), delays count from the program's start:
+                // the microseconds the main program takes between two
+                // callLater calls are below a real reactor's wake-up
+                // granularity (epoll waits in whole milliseconds), so on
+                // CPython timers set for the same delay run in one turn.
+                delay = delay.saturating_sub(Duration::from_nanos(vm.sh.now().as_nanos()));
+            }
+            let dc = r.call_later_named(delay, "callLater", move |_| run_top(&sh, call));
             Value::Native(Rc::new(Native::DelayedCall(dc)))
         }
         (Native::Reactor, "callWhenRunning") => {
@@ -498,7 +532,51 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             Value::None
         }
-        (Native::Reactor, "seconds") => Value::Float(vm.sh.now().as_nanos() as f64 / 1e9),
+        (Native::Reactor, "seconds") => Value::Float(epoch_seconds(vm.sh.now())),
+        (Native::Reactor, "suggestThreadPoolSize") => {
+            // The pool's size is part of the machine, read before the run
+            // (see `python::check`); here the call only checks its argument.
+            match args.first() {
+                Some(Value::Int(n)) if *n >= 1 => Value::None,
+                _ => return Err(vm.type_error("suggestThreadPoolSize(n): n is a positive number of threads")),
+            }
+        }
+        (Native::Reactor, "addSystemEventTrigger") => {
+            let mut args = args;
+            if args.len() < 3 {
+                return Err(vm.type_error("addSystemEventTrigger(phase, eventType, f, *args)"));
+            }
+            let rest = args.split_off(2);
+            let phase = match vm.str_of(&args[0])?.as_str() {
+                "before" => TriggerPhase::Before,
+                "during" => TriggerPhase::During,
+                "after" => TriggerPhase::After,
+                other => {
+                    return Err(vm
+                        .rt
+                        .error("KeyError", &format!("{other:?}: the phase is 'before', 'during' or 'after'")))
+                }
+            };
+            let event = SystemEvent::named(vm.str_of(&args[1])?);
+            let call = split_call(vm, rest, kwargs, "addSystemEventTrigger")?;
+            let sh = Rc::clone(vm.sh);
+            reactor(vm)?.add_system_event_trigger(phase, event, move |_| {
+                match run_callback(&sh, call.f, call.args, call.kwargs) {
+                    Outcome::Deferred(d) => {
+                        let done: Deferred<()> = Deferred::new();
+                        let fire = done.clone();
+                        d.add_both(move |r: Result<Value, Failure>| {
+                            // A failed trigger is logged by Twisted and the event goes on.
+                            let _ = fire.callback(());
+                            Outcome::Value(r.unwrap_or_default())
+                        });
+                        Some(done)
+                    }
+                    _ => None,
+                }
+            });
+            Value::None
+        }
         (Native::Reactor, "run") => {
             if vm.tid != REACTOR_THREAD || vm.nested > 0 {
                 return Err(vm.rt.error("RuntimeError", "reactor.run() belongs at the end of the main program"));
@@ -551,6 +629,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             Value::None
         }
+        (Native::Deferred(d), "cancel") => {
+            d.cancel();
+            Value::None
+        }
+        (Native::Deferred(d), "addTimeout") => {
+            let timeout = seconds(vm, args.first().unwrap_or(&Value::None))?;
+            let r = reactor(vm)?;
+            d.add_timeout(&r, timeout);
+            Value::Native(Rc::clone(n))
+        }
         (Native::Deferred(d), "addCallback" | "addErrback" | "addBoth") => {
             let call = split_call(vm, args, kwargs, name)?;
             let (sh1, sh2) = (Rc::clone(vm.sh), Rc::clone(vm.sh));
@@ -590,7 +678,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             );
             Value::Native(Rc::clone(n))
         }
-        (Native::LoopingCall { f, args: fargs, lc }, "start") => {
+        (Native::LoopingCall { f, args: fargs, lc, count }, "start") => {
             if lc.borrow().as_ref().is_some_and(|l| l.running()) {
                 return Err(vm.rt.error("RuntimeError", "Tried to start an already running LoopingCall."));
             }
@@ -599,8 +687,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 args.get(1).cloned().or_else(|| kwargs.iter().find(|(k, _)| &**k == "now").map(|(_, v)| v.clone()));
             let now = now.is_none_or(|v| v.truthy());
             let (sh, f, fargs) = (Rc::clone(vm.sh), f.clone(), fargs.clone());
+            let counter = count.then(|| WithCount::new(epoch_seconds(vm.sh.now()), interval.as_secs_f64(), now));
             let looping = twine_core::task::LoopingCall::new(&reactor(vm)?, move || {
-                match run_callback(&sh, f.clone(), fargs.clone(), Vec::new()) {
+                let mut args = fargs.clone();
+                if let Some(c) = &counter {
+                    match c.count(epoch_seconds(sh.now())) {
+                        0 => return Outcome::Value(()),
+                        n => args.insert(0, Value::Int(n)),
+                    }
+                }
+                match run_callback(&sh, f.clone(), args, Vec::new()) {
                     Outcome::Value(_) => Outcome::Value(()),
                     Outcome::Failure(e) => Outcome::Failure(e),
                     Outcome::Deferred(d) => {
@@ -678,6 +774,76 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
     };
     Ok(Out::Value(v))
+}
+
+/// What `reactor.seconds()` (and `time.time()`) count from: a real epoch
+/// time (2023-11-14 22:13:20 UTC), so float arithmetic on them rounds as on
+/// a real machine. It matters: Twisted's `LoopingCall.withCount` started with
+/// `now=True` computes its first count as `int((start - interval - start) /
+/// interval)`, which on an epoch clock rounds to 0 (the call is skipped) and
+/// on a clock starting at 0 would be 1. CPython with Twisted 26.10 skips it.
+pub(crate) const EPOCH_S: f64 = 1.7e9;
+
+/// Seconds on the reactor's clock at virtual time `t`.
+pub(crate) fn epoch_seconds(t: twine_core::Time) -> f64 {
+    EPOCH_S + t.as_nanos() as f64 / 1e9
+}
+
+/// Twisted's `LoopingCall.withCount` counter, in the same float arithmetic.
+struct WithCount {
+    start: f64,
+    interval: f64,
+    run_at_start: std::cell::Cell<bool>,
+    last: std::cell::Cell<Option<f64>>,
+}
+
+impl WithCount {
+    fn new(start: f64, interval: f64, run_at_start: bool) -> WithCount {
+        WithCount { start, interval, run_at_start: run_at_start.into(), last: None.into() }
+    }
+
+    /// Twisted's `int((t - start) / interval)`, with a millionth of an
+    /// interval added: the sim runs a call exactly when it is due, where a
+    /// real reactor runs it microseconds late, so a count that on CPython
+    /// lands just past a whole number of intervals would here land a rounding
+    /// error short of it. The first call of a loop started with `now=True`
+    /// still computes 0 and is skipped, as on CPython.
+    fn interval_of(&self, t: f64) -> i64 {
+        ((t - self.start) / self.interval + 1e-6) as i64
+    }
+
+    /// The intervals since the last call; 0: no call this time.
+    fn count(&self, now: f64) -> i64 {
+        if self.interval == 0.0 {
+            self.last.set(Some(now));
+            return 1;
+        }
+        let last = match self.last.get() {
+            Some(t) => t,
+            None if self.run_at_start.get() => self.start - self.interval,
+            None => self.start,
+        };
+        let n = self.interval_of(now) - self.interval_of(last);
+        if n > 0 {
+            self.run_at_start.set(false);
+            self.last.set(Some(now));
+        }
+        n
+    }
+}
+
+/// Attributes that depend on the run's state: `reactor.running`,
+/// `task.LoopingCall.withCount`.
+pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
+    match (obj, name) {
+        (Value::Native(n), "running") if matches!(&**n, Native::Reactor) => {
+            Some(Value::Bool(vm.sh.reactor().is_some_and(|r| r.is_running())))
+        }
+        (Value::Builtin(b), "withCount") if b.name == "task.LoopingCall" => {
+            Some(Value::builtin("task.LoopingCall.withCount", None))
+        }
+        _ => None,
+    }
 }
 
 /// Attributes (not methods) of the natives.

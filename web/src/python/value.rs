@@ -192,7 +192,7 @@ pub(crate) enum Native {
     /// What an errback receives: the exception.
     Failure(Value),
     /// `task.LoopingCall(f, *args)`: the core LoopingCall once started.
-    LoopingCall { f: Value, args: Vec<Value>, lc: Looping },
+    LoopingCall { f: Value, args: Vec<Value>, lc: Looping, count: bool },
     /// A connection's transport.
     Transport(TransportRef),
 }
