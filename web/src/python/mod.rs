@@ -324,6 +324,9 @@ pub(crate) struct Runtime {
     pub factory: RefCell<Option<Value>>,
     /// The variant `twine.variant(...)` returns (`None`: its first name).
     pub variant: Option<Rc<str>>,
+    /// The `shutdown` event's `During` phase ran: Twisted's `reactor.running`
+    /// is false from then on (it is still true in `before` shutdown triggers).
+    pub shut_down: Cell<bool>,
 }
 
 impl Runtime {
@@ -355,6 +358,7 @@ impl Runtime {
             nested_pending: Cell::new(0),
             factory: RefCell::new(None),
             variant: variant.map(Rc::from),
+            shut_down: Cell::new(false),
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);

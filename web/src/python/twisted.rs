@@ -98,6 +98,16 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 let mut a = lr.attrs.borrow_mut();
                 a.insert("dataReceived".into(), Value::builtin("LineReceiver.dataReceived", None));
                 a.insert("sendLine".into(), Value::builtin("LineReceiver.sendLine", None));
+                for m in ["setRawMode", "setLineMode", "rawDataReceived", "lineLengthExceeded"] {
+                    let name: &'static str = match m {
+                        "setRawMode" => "LineReceiver.setRawMode",
+                        "setLineMode" => "LineReceiver.setLineMode",
+                        "rawDataReceived" => "LineReceiver.rawDataReceived",
+                        _ => "LineReceiver.lineLengthExceeded",
+                    };
+                    a.insert(m.into(), Value::builtin(name, None));
+                }
+                a.insert("line_mode".into(), Value::Int(1));
                 a.insert("delimiter".into(), Value::Bytes(Rc::from(&b"\r\n"[..])));
                 a.insert("MAX_LENGTH".into(), Value::Int(16384));
             }
@@ -110,6 +120,13 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("succeed", f("defer.succeed")),
                 ("fail", f("defer.fail")),
                 ("gatherResults", f("defer.gatherResults")),
+                ("DeferredList", f("defer.DeferredList")),
+                ("DeferredLock", f("defer.DeferredLock")),
+                ("DeferredSemaphore", f("defer.DeferredSemaphore")),
+                ("DeferredQueue", f("defer.DeferredQueue")),
+                ("maybeDeferred", f("defer.maybeDeferred")),
+                ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
+                ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
             ]
             .into_iter()
             .collect(),
@@ -148,6 +165,8 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
         Native::LoopingCall { .. } => &["start", "stop"],
         Native::Transport(_) => &["write", "loseConnection", "getPeer"],
+        Native::DeferredLock(_) | Native::DeferredSemaphore(_) => &["acquire", "release", "run"],
+        Native::DeferredQueue(_) => &["put", "get"],
         _ => return None,
     };
     table.iter().find(|m| **m == name).copied()
@@ -196,6 +215,85 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             let d = Deferred::new();
             let _ = d.errback(failure);
             deferred(d)
+        }
+        "defer.DeferredLock" => Value::Native(Rc::new(Native::DeferredLock(twine_core::defer::DeferredLock::new()))),
+        "defer.DeferredSemaphore" => match args.first() {
+            Some(Value::Int(n)) if *n >= 1 => Value::Native(Rc::new(Native::DeferredSemaphore(
+                twine_core::defer::DeferredSemaphore::new(*n as usize),
+            ))),
+            _ => return Err(vm.rt.error("ValueError", "DeferredSemaphore requires tokens >= 1")),
+        },
+        "defer.DeferredQueue" => {
+            let size = match kw_arg(&kwargs, "size").or_else(|| args.first().cloned()) {
+                Some(Value::Int(n)) if n >= 0 => Some(n as usize),
+                _ => None,
+            };
+            let backlog = match kw_arg(&kwargs, "backlog").or_else(|| args.get(1).cloned()) {
+                Some(Value::Int(n)) if n >= 0 => Some(n as usize),
+                _ => None,
+            };
+            Value::Native(Rc::new(Native::DeferredQueue(twine_core::defer::DeferredQueue::bounded(size, backlog))))
+        }
+        "defer.maybeDeferred" => {
+            let call = split_call(vm, args, kwargs, "maybeDeferred")?;
+            let sh = Rc::clone(vm.sh);
+            deferred(match run_callback(&sh, call.f, call.args, call.kwargs) {
+                Outcome::Value(v) => fired(v),
+                Outcome::Failure(f) => {
+                    let d = Deferred::new();
+                    let _ = d.errback(f);
+                    d
+                }
+                Outcome::Deferred(d) => d,
+            })
+        }
+        "defer.DeferredList" => {
+            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
+            let flag = |name: &str, at: usize| {
+                kw_arg(&kwargs, name).or_else(|| args.get(at).cloned()).is_some_and(|v| v.truthy())
+            };
+            let (on_one_cb, on_one_eb, consume) =
+                (flag("fireOnOneCallback", 1), flag("fireOnOneErrback", 2), flag("consumeErrors", 3));
+            let out: Deferred<Value> = Deferred::new();
+            let n = items.len();
+            let results: Rc<std::cell::RefCell<Vec<Option<Value>>>> = Rc::new(std::cell::RefCell::new(vec![None; n]));
+            if n == 0 && !on_one_cb {
+                let _ = out.callback(Value::list(Vec::new()));
+            }
+            for (i, item) in items.into_iter().enumerate() {
+                let d = match &item {
+                    Value::Native(nat) => match &**nat {
+                        Native::Deferred(d) => d.clone(),
+                        _ => fired(item.clone()),
+                    },
+                    _ => fired(item.clone()),
+                };
+                let (out, results, sh) = (out.clone(), Rc::clone(&results), Rc::clone(vm.sh));
+                d.add_both(move |r: Result<Value, Failure>| {
+                    let (ok, v, passed) = match r {
+                        Ok(v) => (true, v.clone(), Outcome::Value(v)),
+                        Err(f) => {
+                            let exc = sh.py.borrow().as_ref().map(|rt| from_failure(rt, &f)).unwrap_or_default();
+                            let passed = if consume { Outcome::Value(Value::None) } else { Outcome::Failure(f) };
+                            (false, Value::Native(Rc::new(Native::Failure(exc))), passed)
+                        }
+                    };
+                    if !out.called() {
+                        if ok && on_one_cb {
+                            let _ = out.callback(Value::tuple(vec![v.clone(), Value::Int(i as i64)]));
+                        } else if !ok && on_one_eb {
+                            let _ = out.callback(Value::tuple(vec![v.clone(), Value::Int(i as i64)]));
+                        }
+                    }
+                    results.borrow_mut()[i] = Some(Value::tuple(vec![Value::Bool(ok), v]));
+                    if !out.called() && results.borrow().iter().all(Option::is_some) {
+                        let all = results.borrow_mut().iter_mut().map(|r| r.take().unwrap_or_default()).collect();
+                        let _ = out.callback(Value::list(all));
+                    }
+                    passed
+                });
+            }
+            deferred(out)
         }
         "task.deferLater" => {
             if args.len() < 2 {
@@ -307,6 +405,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
     Ok(Out::Value(v))
 }
 
+/// A keyword argument's value.
+fn kw_arg(kwargs: &Kw, name: &str) -> Option<Value> {
+    kwargs.iter().find(|(k, _)| &**k == name).map(|(_, v)| v.clone())
+}
+
 /// A Deferred that has already fired with `v`.
 fn fired(v: Value) -> Deferred<Value> {
     let d = Deferred::new();
@@ -370,7 +473,13 @@ fn from_failure(rt: &Runtime, f: &Failure) -> Value {
             return v;
         }
     }
-    let class = if f.check(FailureKind::Cancelled) { "CancelledError" } else { "RuntimeError" };
+    let class = if f.check(FailureKind::Cancelled) {
+        "CancelledError"
+    } else if f.check(FailureKind::TimedOut) {
+        "TimeoutError"
+    } else {
+        "RuntimeError"
+    };
     rt.new_exc(&rt.exc_class(class), vec![Value::str(f.message())])
 }
 
@@ -583,6 +692,11 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             // The main program ends here; the rest runs after the reactor stops.
             vm.reactor_run = true;
+            let rt = Rc::clone(vm.rt);
+            reactor(vm)?.add_system_event_trigger(TriggerPhase::During, SystemEvent::Shutdown, move |_| {
+                rt.shut_down.set(true);
+                None
+            });
             let sh = Rc::clone(vm.sh);
             reactor(vm)?.add_system_event_trigger(TriggerPhase::After, SystemEvent::Shutdown, move |_| {
                 let rest = sh.py.borrow().as_ref().and_then(|rt| rt.after_run.borrow_mut().take());
@@ -744,6 +858,49 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             Value::None
         }
         (Native::Transport(t), "getPeer") => Value::Str(t.0.peer().to_string().into()),
+        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "acquire") => {
+            let d = match &**n {
+                Native::DeferredLock(l) => l.acquire(),
+                Native::DeferredSemaphore(s) => s.acquire(),
+                _ => unreachable!("matched above"),
+            };
+            // Twisted's acquire() fires with the lock itself.
+            let out: Deferred<Value> = Deferred::new();
+            let (fire, me) = (out.clone(), Value::Native(Rc::clone(n)));
+            d.add_both(move |r: Result<(), Failure>| {
+                let _ = fire.fire(r.map(|()| me));
+                Outcome::Value(())
+            });
+            deferred(out)
+        }
+        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "release") => {
+            let r = match &**n {
+                Native::DeferredLock(l) => l.release(),
+                Native::DeferredSemaphore(s) => s.release(),
+                _ => unreachable!("matched above"),
+            };
+            if r.is_err() {
+                return Err(vm.rt.error("RuntimeError", "release() of a lock that is not acquired"));
+            }
+            Value::None
+        }
+        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "run") => {
+            let call = split_call(vm, args, kwargs, "run")?;
+            let sh = Rc::clone(vm.sh);
+            let body = move || run_callback(&sh, call.f, call.args, call.kwargs);
+            deferred(match &**n {
+                Native::DeferredLock(l) => l.run(body),
+                Native::DeferredSemaphore(s) => s.run(body),
+                _ => unreachable!("matched above"),
+            })
+        }
+        (Native::DeferredQueue(q), "put") => {
+            if q.put(args.into_iter().next().unwrap_or_default()).is_err() {
+                return Err(vm.rt.error("RuntimeError", "QueueOverflow"));
+            }
+            Value::None
+        }
+        (Native::DeferredQueue(q), "get") => deferred(q.get()),
         (Native::Failure(e), "getErrorMessage") => {
             let e = e.clone();
             let msg = match &e {
@@ -802,14 +959,15 @@ impl WithCount {
         WithCount { start, interval, run_at_start: run_at_start.into(), last: None.into() }
     }
 
-    /// Twisted's `int((t - start) / interval)`, with a millionth of an
-    /// interval added: the sim runs a call exactly when it is due, where a
-    /// real reactor runs it microseconds late, so a count that on CPython
-    /// lands just past a whole number of intervals would here land a rounding
-    /// error short of it. The first call of a loop started with `now=True`
-    /// still computes 0 and is skipped, as on CPython.
+    /// Twisted's `int((t - start) / interval)`, with a ten-thousandth of
+    /// an interval added. The sim runs a call exactly when it is due, where a
+    /// real reactor runs it some microseconds late; on the epoch clock a
+    /// float's rounding (about 0.24 us at 1.7e9 s) can then make a count
+    /// that lands exactly on a whole number of intervals come out one short,
+    /// which a real reactor's lateness never shows. The first call of a loop
+    /// started with `now=True` still computes 0 and is skipped, as on CPython.
     fn interval_of(&self, t: f64) -> i64 {
-        ((t - self.start) / self.interval + 1e-6) as i64
+        ((t - self.start) / self.interval + 1e-4) as i64
     }
 
     /// The intervals since the last call; 0: no call this time.
@@ -837,8 +995,23 @@ impl WithCount {
 pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
     match (obj, name) {
         (Value::Native(n), "running") if matches!(&**n, Native::Reactor) => {
-            Some(Value::Bool(vm.sh.reactor().is_some_and(|r| r.is_running())))
+            // As Twisted: true from the `startup` event's `During` phase until
+            // the `shutdown` event's, so still true in `before` shutdown triggers.
+            use twine_core::reactor::Lifecycle;
+            let on =
+                vm.sh.reactor().is_some_and(|r| matches!(r.lifecycle(), Lifecycle::Running | Lifecycle::ShuttingDown));
+            Some(Value::Bool(on && !vm.rt.shut_down.get()))
         }
+        (Value::Native(n), "locked") => match &**n {
+            Native::DeferredLock(l) => Some(Value::Bool(l.locked())),
+            _ => None,
+        },
+        (Value::Native(n), "tokens" | "limit") => match &**n {
+            Native::DeferredSemaphore(s) => {
+                Some(Value::Int(if name == "tokens" { s.tokens() } else { s.limit() } as i64))
+            }
+            _ => None,
+        },
         (Value::Builtin(b), "withCount") if b.name == "task.LoopingCall" => {
             Some(Value::builtin("task.LoopingCall.withCount", None))
         }
@@ -855,8 +1028,41 @@ pub(crate) fn attr(n: &Native, name: &str) -> Option<Value> {
     }
 }
 
-/// `LineReceiver.dataReceived` and `sendLine`, bound to the protocol.
+/// `LineReceiver`'s methods, bound to the protocol.
+///
+/// `dataReceived` buffers bytes (in the instance's `_twine_buffer`) and hands
+/// each complete line to `lineReceived`, or everything to `rawDataReceived`
+/// once `setRawMode()` was called (`line_mode` is 0); a line longer than
+/// `MAX_LENGTH` goes to `lineLengthExceeded` (which by default drops the
+/// connection). All but the last call run nested (they may not wait on
+/// virtual time); the last runs as an ordinary call. Simulated clients send
+/// one line per message, so there is one call per message.
 pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>) -> PyResult<Out> {
+    let Value::Instance(inst) = this else { return Err(vm.type_error(&format!("{name}() needs a protocol"))) };
+    match name {
+        "LineReceiver.setRawMode" => {
+            inst.set("line_mode", Value::Int(0));
+            return Ok(Out::Value(Value::None));
+        }
+        "LineReceiver.setLineMode" => {
+            inst.set("line_mode", Value::Int(1));
+            return match args.into_iter().next() {
+                Some(Value::Bytes(extra)) if !extra.is_empty() => {
+                    line_receiver(vm, "LineReceiver.dataReceived", this, vec![Value::Bytes(extra)])
+                }
+                _ => Ok(Out::Value(Value::None)),
+            };
+        }
+        "LineReceiver.rawDataReceived" => {
+            return Err(vm.rt.error("NotImplementedError", "rawDataReceived: override it to use raw mode"))
+        }
+        "LineReceiver.lineLengthExceeded" => {
+            let transport = vm.get_attr(this, "transport")?;
+            let lose = vm.get_attr(&transport, "loseConnection")?;
+            return vm.call(lose, Vec::new(), Vec::new());
+        }
+        _ => {}
+    }
     let delimiter = vm.get_attr(this, "delimiter")?;
     let Value::Bytes(delim) = delimiter else { return Err(vm.type_error("delimiter must be bytes")) };
     let data = match args.into_iter().next() {
@@ -870,11 +1076,62 @@ pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec
         let write = vm.get_attr(&transport, "write")?;
         return vm.call(write, vec![Value::Bytes(line.into())], Vec::new());
     }
-    // dataReceived: a message is one line; hand it to lineReceived.
-    let text = &data[..];
-    let line = text.strip_suffix(&delim[..]).unwrap_or(text);
-    let received = vm.get_attr(this, "lineReceived")?;
-    vm.call(received, vec![Value::Bytes(Rc::from(line))], Vec::new())
+    // dataReceived.
+    let mut buffer: Vec<u8> = match inst.get("_twine_buffer") {
+        Some(Value::Bytes(b)) => b.to_vec(),
+        _ => Vec::new(),
+    };
+    buffer.extend_from_slice(&data);
+    let max = match vm.get_attr(this, "MAX_LENGTH")? {
+        Value::Int(n) => n.max(0) as usize,
+        _ => 16384,
+    };
+    let mut calls: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    let raw = |inst: &super::value::Instance| matches!(inst.get("line_mode"), Some(v) if !v.truthy());
+    let mut pending_raw = raw(inst);
+    loop {
+        if pending_raw {
+            if !buffer.is_empty() {
+                calls.push(("rawDataReceived", std::mem::take(&mut buffer)));
+            }
+            break;
+        }
+        let at = if delim.is_empty() { None } else { buffer.windows(delim.len()).position(|w| w == &delim[..]) };
+        let Some(at) = at else {
+            if buffer.len() > max {
+                calls.push(("lineLengthExceeded", std::mem::take(&mut buffer)));
+            }
+            break;
+        };
+        let line: Vec<u8> = buffer.drain(..at + delim.len()).take(at).collect();
+        calls.push((if line.len() > max { "lineLengthExceeded" } else { "lineReceived" }, line));
+        // More data follows: run the calls so far now (nested), as they may
+        // switch modes; the buffer they leave decides how to go on.
+        if !buffer.is_empty() {
+            inst.set("_twine_buffer", Value::Bytes(Rc::from(&buffer[..])));
+            for (m, arg) in std::mem::take(&mut calls) {
+                let f = vm.get_attr(this, m)?;
+                vm.call_nested(f, vec![Value::Bytes(Rc::from(arg))])?;
+            }
+            buffer = match inst.get("_twine_buffer") {
+                Some(Value::Bytes(b)) => b.to_vec(),
+                _ => Vec::new(),
+            };
+            pending_raw = raw(inst);
+        }
+    }
+    inst.set("_twine_buffer", Value::Bytes(Rc::from(&buffer[..])));
+    let mut last = Ok(Out::Value(Value::None));
+    let n = calls.len();
+    for (i, (m, arg)) in calls.into_iter().enumerate() {
+        let f = vm.get_attr(this, m)?;
+        if i + 1 == n {
+            last = vm.call(f, vec![Value::Bytes(Rc::from(arg))], Vec::new());
+        } else {
+            vm.call_nested(f, vec![Value::Bytes(Rc::from(arg))])?;
+        }
+    }
+    last
 }
 
 /// A simulated client connected: the program's factory builds its protocol.
