@@ -271,20 +271,22 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 let (out, results, sh) = (out.clone(), Rc::clone(&results), Rc::clone(vm.sh));
                 d.add_both(move |r: Result<Value, Failure>| {
                     let (ok, v, passed) = match r {
-                        Ok(v) => (true, v.clone(), Outcome::Value(v)),
+                        Ok(v) => {
+                            if on_one_cb && !out.called() {
+                                let _ = out.callback(Value::tuple(vec![v.clone(), Value::Int(i as i64)]));
+                            }
+                            (true, v.clone(), Outcome::Value(v))
+                        }
                         Err(f) => {
+                            if on_one_eb && !out.called() {
+                                // Twisted wraps it in a FirstError; here the failure itself.
+                                let _ = out.errback(f.clone());
+                            }
                             let exc = sh.py.borrow().as_ref().map(|rt| from_failure(rt, &f)).unwrap_or_default();
                             let passed = if consume { Outcome::Value(Value::None) } else { Outcome::Failure(f) };
                             (false, Value::Native(Rc::new(Native::Failure(exc))), passed)
                         }
                     };
-                    if !out.called() {
-                        if ok && on_one_cb {
-                            let _ = out.callback(Value::tuple(vec![v.clone(), Value::Int(i as i64)]));
-                        } else if !ok && on_one_eb {
-                            let _ = out.callback(Value::tuple(vec![v.clone(), Value::Int(i as i64)]));
-                        }
-                    }
                     results.borrow_mut()[i] = Some(Value::tuple(vec![Value::Bool(ok), v]));
                     if !out.called() && results.borrow().iter().all(Option::is_some) {
                         let all = results.borrow_mut().iter_mut().map(|r| r.take().unwrap_or_default()).collect();
