@@ -362,3 +362,16 @@ fn the_echo_server_answers_every_request() {
         assert_eq!(m.requests.completed, 1000, "{v}");
     }
 }
+
+#[test]
+fn a_machine_call_the_reading_did_not_see_fails_at_run_time() {
+    let src = "import twine\ndef setup():\n    twine.machine(cores=2)\nsetup()\n";
+    let scenario = Scenario::from_python("m.py", src).unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let err = sim.python_error().expect("an error");
+    assert!(
+        err.contains("m.py:3:5: RuntimeError: twine.machine(...) sets the simulated machine before the run"),
+        "{err}"
+    );
+}

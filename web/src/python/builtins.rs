@@ -520,7 +520,29 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let ns = (float_arg(vm, &args[0])? * 1e6).max(0.0) as u64;
             return Ok(Out::Halt(Value::None, Halt::Work(Work::Cpu(ns))));
         }
-        "twine.machine" | "twine.duration" | "twine.clients" => Value::None,
+        "twine.machine" => {
+            // The machine is set before the run, from the top-level calls
+            // `check` read: one that runs must agree with what was read.
+            let m = &vm.rt.machine;
+            let agrees = args.is_empty()
+                && kwargs.iter().all(|(k, v)| match (&**k, v) {
+                    ("cores", Value::Int(i)) => m.cores.map(i64::from) == Some(*i),
+                    ("gil", v) => m.gil == Some(v.truthy()),
+                    ("switch_interval_ms", Value::Int(i)) => m.switch_interval_ms == Some(*i as f64),
+                    ("switch_interval_ms", Value::Float(f)) => m.switch_interval_ms == Some(*f),
+                    _ => false,
+                });
+            if !agrees {
+                return Err(vm.rt.error(
+                    "RuntimeError",
+                    "twine.machine(...) sets the simulated machine before the run starts: call it once, as a \
+                     top-level statement (not in a function, loop or if), with keyword arguments computed from \
+                     constants and the variant",
+                ));
+            }
+            Value::None
+        }
+        "twine.duration" | "twine.clients" => Value::None,
         "twine.variant" => {
             if !args.is_empty() || kwargs.is_empty() {
                 return Err(vm.type_error("variant() needs at least one name=title"));

@@ -327,6 +327,9 @@ pub(crate) struct Runtime {
     /// The `shutdown` event's `During` phase ran: Twisted's `reactor.running`
     /// is false from then on (it is still true in `before` shutdown triggers).
     pub shut_down: Cell<bool>,
+    /// The machine settings read before the run (see [`check`]): a
+    /// `twine.machine(...)` call that runs must be one of those read.
+    pub machine: MachineArgs,
 }
 
 impl Runtime {
@@ -338,6 +341,7 @@ impl Runtime {
         seed: u64,
     ) -> Result<(Rc<Runtime>, vm::Task), CompileError> {
         let code = compile::compile_module(file, source)?;
+        let machine = check(file, source, variant).unwrap_or_default();
         let rt = Rc::new(Runtime {
             globals: Rc::default(),
             exc: errors::classes(),
@@ -359,6 +363,7 @@ impl Runtime {
             factory: RefCell::new(None),
             variant: variant.map(Rc::from),
             shut_down: Cell::new(false),
+            machine,
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);
