@@ -674,3 +674,30 @@ reactor.run()
     );
     assert_eq!(out, ["cancelled: CancelledError", "timed out: TimeoutError True"]);
 }
+
+#[test]
+fn blocking_call_from_thread_waits_for_the_reactor() {
+    // Checked against CPython 3.11 with Twisted 26.10.0.
+    let out = output(
+        r#"
+from twisted.internet import reactor, threads, task
+def on_reactor(x):
+    print("on the reactor:", x)
+    return task.deferLater(reactor, 0.1, lambda: x * 2)
+def fails():
+    raise ValueError("bad")
+def worker():
+    print("worker got", threads.blockingCallFromThread(reactor, on_reactor, 21))
+    try:
+        threads.blockingCallFromThread(reactor, fails)
+    except ValueError as e:
+        print("worker caught", e)
+    return "done"
+d = threads.deferToThread(worker)
+d.addCallback(print)
+d.addCallback(lambda _: reactor.stop())
+reactor.run()
+"#,
+    );
+    assert_eq!(out, ["on the reactor: 21", "worker got 42", "worker caught bad", "done"]);
+}

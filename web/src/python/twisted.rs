@@ -136,7 +136,11 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             ("twisted.internet.task", fs.into_iter().collect())
         }
         "twisted.internet.threads" => {
-            ("twisted.internet.threads", [("deferToThread", f("threads.deferToThread"))].into_iter().collect())
+            let fs = [
+                ("deferToThread", f("threads.deferToThread")),
+                ("blockingCallFromThread", blocking_call_from_thread()?),
+            ];
+            ("twisted.internet.threads", fs.into_iter().collect())
         }
         _ => return None,
     };
@@ -371,6 +375,66 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 count: true,
             }))
         }
+        "threads._callInReactor" => {
+            // For blockingCallFromThread: runs f(*a, **kw) on the reactor
+            // thread and fills [event, failed, result], then sets the event.
+            if vm.tid == REACTOR_THREAD {
+                return Err(vm
+                    .rt
+                    .error("RuntimeError", "blockingCallFromThread must not be called in the reactor thread"));
+            }
+            let mut args = args.into_iter();
+            let (f, a, kw) = (args.next().unwrap_or_default(), args.next().unwrap_or_default(), args.next());
+            let a = vm.collect(&a)?;
+            let mut kwargs = Vec::new();
+            if let Some(Value::Dict(d)) = kw {
+                for (k, v) in d.borrow().items() {
+                    if let Value::Str(k) = k {
+                        kwargs.push((Rc::clone(k), v.clone()));
+                    }
+                }
+            }
+            let lock = vm.sh.new_lock("blockingCallFromThread");
+            vm.sh.hold_for_nobody(lock);
+            let event = Value::Native(Rc::new(Native::Event { set: std::cell::Cell::new(false), lock }));
+            let boxed = Value::list(vec![event.clone(), Value::Bool(false), Value::None]);
+            let (sh, out) = (Rc::clone(vm.sh), boxed.clone());
+            let fill = move |sh: &Rc<Shared>, failed: bool, v: Value| {
+                if let Value::List(l) = &out {
+                    let mut l = l.borrow_mut();
+                    l[1] = Value::Bool(failed);
+                    l[2] = v;
+                }
+                if let Value::Native(n) = &event {
+                    if let Native::Event { set, lock } = &**n {
+                        if !set.replace(true) {
+                            sh.release_lock(*lock, REACTOR_THREAD);
+                        }
+                    }
+                }
+            };
+            reactor(vm)?.call_later_named(Duration::ZERO, "blockingCallFromThread", move |_| {
+                let exc = |sh: &Rc<Shared>, f: &Failure| {
+                    sh.py.borrow().as_ref().map(|rt| from_failure(rt, f)).unwrap_or_default()
+                };
+                match run_callback(&sh, f, a, kwargs) {
+                    Outcome::Value(v) => fill(&sh, false, v),
+                    Outcome::Failure(e) => fill(&sh, true, exc(&sh, &e)),
+                    Outcome::Deferred(d) => {
+                        let sh2 = Rc::clone(&sh);
+                        d.add_both(move |r: Result<Value, Failure>| {
+                            match r {
+                                Ok(v) => fill(&sh2, false, v),
+                                Err(e) => fill(&sh2, true, exc(&sh2, &e)),
+                            }
+                            Outcome::Value(Value::None)
+                        });
+                    }
+                }
+            });
+            vm.sh.inbox_pushed.set(true);
+            boxed
+        }
         "threads.deferToThread" => {
             let call = split_call(vm, args, kwargs, "deferToThread")?;
             let frame = match vm.call(call.f, call.args, call.kwargs)? {
@@ -405,6 +469,35 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
     };
     Ok(Out::Value(v))
+}
+
+/// `threads.blockingCallFromThread`, written in Python over a native that
+/// runs the call on the reactor thread: the calling thread waits on an Event.
+const BLOCKING_CALL: &str = "\
+def blockingCallFromThread(reactor, f, *a, **kw):
+    box = _callInReactor(f, a, kw)
+    box[0].wait()
+    if box[1]:
+        raise box[2]
+    return box[2]
+";
+
+fn blocking_call_from_thread() -> Option<Value> {
+    let code = super::compile::compile_module("<twisted.internet.threads>", BLOCKING_CALL).ok()?;
+    let template = code.consts.iter().find_map(|c| match c {
+        Value::Func(f) if &*f.code.name == "blockingCallFromThread" => Some(Rc::clone(&f.code)),
+        _ => None,
+    })?;
+    let globals: Rc<super::value::Globals> = Rc::default();
+    globals.vars.borrow_mut().insert("_callInReactor".into(), Value::builtin("threads._callInReactor", None));
+    Some(Value::Func(Rc::new(super::value::Function {
+        code: template,
+        globals,
+        defaults: Vec::new(),
+        kwdefaults: Vec::new(),
+        closure: Vec::new(),
+        owner: std::cell::RefCell::new(None),
+    })))
 }
 
 /// A keyword argument's value.
