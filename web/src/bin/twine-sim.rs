@@ -6,7 +6,9 @@
 //! ```
 //!
 //! SCENARIO is a JSON file, a preset name (`echo-blocking`) or a preset and
-//! variant (`echo-blocking/deferred`). Without `--metrics` it prints the
+//! variant (`echo-blocking/deferred`), or a Python experiment (`FILE.py`),
+//! whose `twine.variant(...)` returns the `--variant` given (its first name
+//! by default). Without `--metrics` it prints the
 //! program's output and a summary; with it, the metrics as JSON (the same
 //! numbers the playground shows for the same scenario and seed).
 
