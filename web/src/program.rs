@@ -206,6 +206,8 @@ pub(crate) struct Program {
 pub(crate) struct PySource {
     pub file: String,
     pub source: String,
+    /// The variant `twine.variant(...)` returns (`None`: its first name).
+    pub variant: Option<String>,
 }
 
 #[cfg(test)]

@@ -296,12 +296,13 @@ fn twisted_call_when_running_and_stop() {
     let sim = run(
         r#"
 from twisted.internet import reactor
+T0 = reactor.seconds()
 def start():
-    print("running at", reactor.seconds())
+    print("running at", reactor.seconds() - T0)
     reactor.callLater(0.25, reactor.stop)
 reactor.callWhenRunning(start)
 reactor.run()
-print("stopped at", round(reactor.seconds(), 3))
+print("stopped at", round(reactor.seconds() - T0, 3))
 "#,
         None,
     );
@@ -397,10 +398,11 @@ fn twisted_looping_call_runs_now_and_every_interval_until_stopped() {
         r#"
 from twisted.internet import reactor, task
 n = 0
+T0 = reactor.seconds()
 def tick(label):
     global n
     n += 1
-    print(label, n, round(reactor.seconds(), 3))
+    print(label, n, round(reactor.seconds() - T0, 3))
     if n == 3:
         lc.stop()
 lc = task.LoopingCall(tick, "tick")
@@ -420,8 +422,9 @@ fn twisted_defer_later_and_gather_results() {
     let sim = run(
         r#"
 from twisted.internet import reactor, defer, task
+T0 = reactor.seconds()
 def show(results):
-    print("all:", results, round(reactor.seconds(), 3))
+    print("all:", results, round(reactor.seconds() - T0, 3))
     reactor.stop()
 ds = [task.deferLater(reactor, 0.1 * i, lambda i=i: i * i) for i in range(1, 4)]
 defer.gatherResults(ds + [7]).addCallback(show)
@@ -502,4 +505,199 @@ print(log)
 "#,
     );
     assert_eq!(out, ["['a in', 'a out', 'b in', 'b out', 'c in', 'c out']"]);
+}
+
+// The tests below were checked against CPython 3.11 with Twisted 26.10.0
+// (the same program under `python3`, same printed lines).
+
+#[test]
+fn reactor_seconds_is_an_epoch_clock() {
+    // As Twisted's (time.time()): a real epoch time, so float arithmetic on
+    // it rounds as on a real machine; time.monotonic() starts at 0.
+    let out = output(
+        r#"
+import time
+from twisted.internet import reactor
+print(reactor.seconds() > 1.6e9, time.time() > 1.6e9, time.monotonic() < 1)
+"#,
+    );
+    assert_eq!(out, ["True True True"]);
+}
+
+#[test]
+fn looping_call_with_count_skips_its_first_call_as_twisted_does() {
+    // CPython + Twisted 26.10: the first call of withCount(f).start(0.1,
+    // now=True) computes a count of 0 on the epoch clock and is skipped.
+    let out = output(
+        r#"
+from twisted.internet import reactor, task
+T0 = reactor.seconds()
+def f(n):
+    print(n, round(reactor.seconds() - T0, 1))
+    if reactor.seconds() - T0 > 0.25:
+        lc.stop()
+        reactor.stop()
+lc = task.LoopingCall.withCount(f)
+lc.start(0.1, now=True)
+reactor.callLater(0.12, lambda: None)
+reactor.run()
+"#,
+    );
+    assert_eq!(out, ["1 0.1", "1 0.2", "1 0.3"]);
+}
+
+#[test]
+fn line_receiver_modes_and_max_length() {
+    let out = output(
+        r#"
+from twisted.protocols import basic
+class T:
+    disconnecting = False
+    def loseConnection(self):
+        print("lost connection")
+class P(basic.LineReceiver):
+    MAX_LENGTH = 8
+    def lineReceived(self, line):
+        print("line", line)
+        if line == b"raw":
+            self.setRawMode()
+    def rawDataReceived(self, data):
+        print("raw", data)
+        self.setLineMode(b"back\r\n")
+p = P()
+p.transport = T()
+p.dataReceived(b"one\r\ntw")
+p.dataReceived(b"o\r\nraw\r\nxyz")
+p.dataReceived(b"a very long line\r\n")
+"#,
+    );
+    assert_eq!(out, ["line b'one'", "line b'two'", "line b'raw'", "raw b'xyz'", "line b'back'", "lost connection"]);
+}
+
+#[test]
+fn deferred_list_lock_semaphore_and_queue() {
+    let out = output(
+        r#"
+from twisted.internet import reactor, defer, task
+def boom():
+    raise ValueError("no")
+dl = defer.DeferredList([defer.succeed(1), defer.maybeDeferred(boom)], consumeErrors=True)
+dl.addCallback(lambda rs: print([(ok, r if ok else r.getErrorMessage()) for ok, r in rs]))
+lock = defer.DeferredLock()
+def critical(name):
+    print(name, "in", lock.locked)
+    return task.deferLater(reactor, 0.1, print, name, "out")
+lock.run(critical, "a")
+lock.run(critical, "b")
+sem = defer.DeferredSemaphore(2)
+print("tokens", sem.tokens, "of", sem.limit)
+q = defer.DeferredQueue()
+q.get().addCallback(lambda v: print("got", v))
+q.put("x")
+reactor.callLater(0.5, reactor.stop)
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        ["[(True, 1), (False, 'no')]", "a in True", "tokens 2 of 2", "got x", "a out", "b in True", "b out"]
+    );
+}
+
+#[test]
+fn thread_names_are_cpythons() {
+    let out = output(
+        r#"
+import threading
+def work():
+    print(threading.current_thread().name)
+t = threading.Thread(target=work)
+t.start()
+t.join()
+u = threading.Thread(target=work, name="mine")
+u.start()
+u.join()
+print(threading.current_thread().name)
+"#,
+    );
+    assert_eq!(out, ["Thread-1 (work)", "mine", "MainThread"]);
+}
+
+#[test]
+fn reactor_running_and_system_event_triggers() {
+    let out = output(
+        r#"
+from twisted.internet import reactor, task
+print("before run:", reactor.running)
+def during():
+    print("running:", reactor.running)
+    reactor.stop()
+def before_shutdown():
+    print("before shutdown, running:", reactor.running)
+    return task.deferLater(reactor, 0.5, print, "held the shutdown 0.5 s")
+def after_shutdown(word):
+    print("after shutdown:", word)
+reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
+reactor.addSystemEventTrigger("after", "shutdown", after_shutdown, "bye")
+reactor.callWhenRunning(during)
+reactor.run()
+print("run returned")
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "before run: False",
+            "running: True",
+            "before shutdown, running: True",
+            "held the shutdown 0.5 s",
+            "after shutdown: bye",
+            "run returned"
+        ]
+    );
+}
+
+#[test]
+fn deferred_cancel_and_add_timeout() {
+    let out = output(
+        r#"
+from twisted.internet import reactor, defer
+d = defer.Deferred()
+d.addErrback(lambda f: print("cancelled:", f.type.__name__))
+d.cancel()
+slow = defer.Deferred()
+slow.addTimeout(0.2, reactor)
+slow.addErrback(lambda f: print("timed out:", f.type.__name__, reactor.seconds() > 1e9))
+reactor.callLater(0.5, reactor.stop)
+reactor.run()
+"#,
+    );
+    assert_eq!(out, ["cancelled: CancelledError", "timed out: TimeoutError True"]);
+}
+
+#[test]
+fn blocking_call_from_thread_waits_for_the_reactor() {
+    // Checked against CPython 3.11 with Twisted 26.10.0.
+    let out = output(
+        r#"
+from twisted.internet import reactor, threads, task
+def on_reactor(x):
+    print("on the reactor:", x)
+    return task.deferLater(reactor, 0.1, lambda: x * 2)
+def fails():
+    raise ValueError("bad")
+def worker():
+    print("worker got", threads.blockingCallFromThread(reactor, on_reactor, 21))
+    try:
+        threads.blockingCallFromThread(reactor, fails)
+    except ValueError as e:
+        print("worker caught", e)
+    return "done"
+d = threads.deferToThread(worker)
+d.addCallback(print)
+d.addCallback(lambda _: reactor.stop())
+reactor.run()
+"#,
+    );
+    assert_eq!(out, ["on the reactor: 21", "worker got 42", "worker caught bad", "done"]);
 }

@@ -6,7 +6,9 @@
 //! ```
 //!
 //! SCENARIO is a JSON file, a preset name (`echo-blocking`) or a preset and
-//! variant (`echo-blocking/deferred`). Without `--metrics` it prints the
+//! variant (`echo-blocking/deferred`), or a Python experiment (`FILE.py`),
+//! whose `twine.variant(...)` returns the `--variant` given (its first name
+//! by default). Without `--metrics` it prints the
 //! program's output and a summary; with it, the metrics as JSON (the same
 //! numbers the playground shows for the same scenario and seed).
 
@@ -99,7 +101,7 @@ fn load(args: &Args) -> Result<Scenario, String> {
     }
     if spec.ends_with(".py") {
         let source = fs::read_to_string(spec).map_err(|e| format!("cannot read {spec}: {e}"))?;
-        return Scenario::from_python(spec, &source).map_err(|e| e.to_string());
+        return Scenario::from_python_variant(spec, &source, args.variant.as_deref()).map_err(|e| e.to_string());
     }
     let text = fs::read_to_string(spec)
         .map_err(|e| format!("cannot read {spec}: {e} (not a preset either; `twine-sim --list` shows the presets)"))?;

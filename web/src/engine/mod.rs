@@ -200,7 +200,7 @@ impl Simulation {
 
     fn main_activation(&mut self) -> Activation {
         if let Some(py) = &self.program.python {
-            match crate::python::Runtime::new(&py.file, &py.source, self.seed) {
+            match crate::python::Runtime::new(&py.file, &py.source, py.variant.as_deref(), self.seed) {
                 Ok((rt, task)) => {
                     *self.sh.py.borrow_mut() = Some(rt);
                     return Activation::python(task, End::Main);

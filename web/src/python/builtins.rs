@@ -506,7 +506,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             Value::None
         }
-        "time.time" | "time.monotonic" | "time.perf_counter" => {
+        "time.time" => Value::Float(super::twisted::epoch_seconds(vm.sh.now()) + vm.pending as f64 / 1e9),
+        "time.monotonic" | "time.perf_counter" => {
             Value::Float(vm.sh.now().as_nanos() as f64 / 1e9 + vm.pending as f64 / 1e9)
         }
         "time.sleep" => {
@@ -519,7 +520,41 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let ns = (float_arg(vm, &args[0])? * 1e6).max(0.0) as u64;
             return Ok(Out::Halt(Value::None, Halt::Work(Work::Cpu(ns))));
         }
-        "twine.machine" | "twine.duration" | "twine.clients" => Value::None,
+        "twine.machine" => {
+            // The machine is set before the run, from the top-level calls
+            // `check` read: one that runs must agree with what was read.
+            let m = &vm.rt.machine;
+            let agrees = args.is_empty()
+                && kwargs.iter().all(|(k, v)| match (&**k, v) {
+                    ("cores", Value::Int(i)) => m.cores.map(i64::from) == Some(*i),
+                    ("gil", v) => m.gil == Some(v.truthy()),
+                    ("switch_interval_ms", Value::Int(i)) => m.switch_interval_ms == Some(*i as f64),
+                    ("switch_interval_ms", Value::Float(f)) => m.switch_interval_ms == Some(*f),
+                    _ => false,
+                });
+            if !agrees {
+                return Err(vm.rt.error(
+                    "RuntimeError",
+                    "twine.machine(...) sets the simulated machine before the run starts: call it once, as a \
+                     top-level statement (not in a function, loop or if), with keyword arguments computed from \
+                     constants and the variant",
+                ));
+            }
+            Value::None
+        }
+        "twine.duration" | "twine.clients" => Value::None,
+        "twine.variant" => {
+            if !args.is_empty() || kwargs.is_empty() {
+                return Err(vm.type_error("variant() needs at least one name=title"));
+            }
+            let chosen = vm.rt.variant.clone().unwrap_or_else(|| Rc::clone(&kwargs[0].0));
+            if !kwargs.iter().any(|(k, _)| *k == chosen) {
+                let names: Vec<&str> = kwargs.iter().map(|(k, _)| &**k).collect();
+                let message = format!("twine: no variant '{chosen}'; this experiment has: {}", names.join(", "));
+                return Err(vm.rt.error("SystemExit", &message));
+            }
+            Value::Str(chosen)
+        }
         "math.sqrt" => {
             let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
             if x < 0.0 {
@@ -556,9 +591,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let name = match kw(&kwargs, "name") {
                 Some(n) => Rc::from(vm.str_of(&n)?.as_str()),
                 None => {
+                    // CPython 3.10+: `Thread-N (target)`.
                     let n = vm.rt.thread_count.get() + 1;
                     vm.rt.thread_count.set(n);
-                    Rc::from(format!("Thread-{n}").as_str())
+                    match &target {
+                        Value::Func(f) => Rc::from(format!("Thread-{n} ({})", f.code.name).as_str()),
+                        _ => Rc::from(format!("Thread-{n}").as_str()),
+                    }
                 }
             };
             Value::Native(Rc::new(Native::Thread(Rc::new(ThreadObj {
@@ -572,7 +611,14 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }))))
         }
         "threading.current_thread" => {
-            let name = vm.rt.thread_name(vm.tid);
+            let mut name = vm.rt.thread_name(vm.tid);
+            if vm.tid != 0 && !vm.rt.names.borrow().contains_key(&vm.tid) {
+                // A reactor pool thread (`pool-K` in the trace): Twisted's name.
+                let engine = vm.sh.thread_names.borrow().get(vm.tid as usize).cloned();
+                if let Some(k) = engine.as_deref().and_then(|n| n.strip_prefix("pool-")?.parse::<u32>().ok()) {
+                    name = Rc::from(format!("PoolThread-twisted.internet.reactor-{}", k.saturating_sub(1)).as_str());
+                }
+            }
             Value::Native(Rc::new(Native::Thread(Rc::new(ThreadObj {
                 name: RefCell::new(name),
                 target: Value::None,
@@ -1152,7 +1198,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "threading" => {
             ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
         }
-        "twine" => ["machine", "cpu", "duration", "clients"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
+        "twine" => {
+            ["machine", "cpu", "duration", "clients", "variant"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
+        }
         _ => return super::twisted::module(rt, name),
     };
     let name = match name {
@@ -1195,6 +1243,7 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "twine.cpu",
         "twine.duration",
         "twine.clients",
+        "twine.variant",
     ];
     ALL.iter().find(|full| full.split_once('.') == Some((module, name))).copied().unwrap_or(name)
 }

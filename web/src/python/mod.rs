@@ -21,6 +21,7 @@ pub(crate) mod compile;
 pub(crate) mod errors;
 pub(crate) mod format;
 pub(crate) mod ops;
+pub(crate) mod statics;
 pub(crate) mod twisted;
 pub(crate) mod value;
 pub(crate) mod vm;
@@ -88,67 +89,131 @@ pub(crate) struct MachineArgs {
     pub duration_ms: Option<f64>,
     /// `twine.clients(...)`: simulated clients of the program's server.
     pub clients: Option<crate::scenario::ClientsSpec>,
+    /// `reactor.suggestThreadPoolSize(n)`: the pool's size.
+    pub pool_threads: Option<u32>,
 }
 
-/// Checks a program compiles and reads its `twine.machine(...)` settings.
-pub(crate) fn check(file: &str, source: &str) -> Result<MachineArgs, CompileError> {
+/// Checks a program compiles and reads its `twine.machine(...)` settings
+/// (and `twine.duration`, `twine.clients`, `reactor.suggestThreadPoolSize`)
+/// for the run of `variant` (the first of its `twine.variant(...)` names when
+/// `None`).
+///
+/// The settings are read before the run, from the program's top-level
+/// statements: their arguments may be constants or expressions over names the
+/// top level bound before with a computable value (`VARIANT =
+/// twine.variant(...)`, `cores = int(VARIANT.split("-")[1])`, ...). One the
+/// reading cannot compute is refused with its line and column.
+pub(crate) fn check(file: &str, source: &str, variant: Option<&str>) -> Result<MachineArgs, CompileError> {
     compile::compile_module(file, source)?;
     let parsed = compile::parse_module(file, source).ok();
     let mut out = MachineArgs::default();
     let Some(ast::Mod::Module(m)) = parsed else { return Ok(out) };
     let lines = compile::Lines::new(source);
+    let mut st = statics::Static::new(file, &lines, variant);
     for s in &m.body {
+        if let Stmt::Assign(a) = s {
+            let value = st.eval(&a.value)?;
+            for t in &a.targets {
+                if let Expr::Name(n) = t {
+                    match &value {
+                        Some(v) => st.names.insert(n.id.to_string(), v.clone()),
+                        None => st.names.remove(n.id.as_str()),
+                    };
+                }
+            }
+            continue;
+        }
         let Stmt::Expr(e) = s else { continue };
         let Expr::Call(c) = &*e.value else { continue };
         let Expr::Attribute(a) = &*c.func else { continue };
+        let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
+        let bad = |m: &str| CompileError { file: file.into(), line, col, message: m.into() };
+        if matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "reactor") {
+            if a.attr.as_str() == "suggestThreadPoolSize" {
+                let n = match c.args.first() {
+                    Some(e) => st.need(e)?,
+                    None => return Err(bad("reactor.suggestThreadPoolSize(n) takes a number of threads")),
+                };
+                match n {
+                    statics::Const::Int(n) if (1..=1024).contains(&n) => out.pool_threads = Some(n as u32),
+                    _ => return Err(bad("reactor.suggestThreadPoolSize(n): n is 1 to 1024")),
+                }
+            }
+            continue;
+        }
         if !matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "twine") {
             continue;
         }
-        if a.attr.as_str() == "duration" {
-            let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
-            let ms = match c.args.first() {
-                Some(Expr::Constant(k)) => match &k.value {
-                    ast::Constant::Int(i) => i64::try_from(i).ok().map(|i| i as f64),
-                    ast::Constant::Float(f) => Some(*f),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let Some(ms) = ms.filter(|ms| *ms > 0.0) else {
-                let message = "twine.duration(ms) takes a positive constant number of milliseconds".into();
-                return Err(CompileError { file: file.into(), line, col, message });
-            };
-            out.duration_ms = Some(ms);
-            continue;
-        }
-        if a.attr.as_str() == "clients" {
-            out.clients = Some(clients_spec(file, &lines, c)?);
-            continue;
-        }
-        if a.attr.as_str() != "machine" {
-            continue;
-        }
-        for k in &c.keywords {
-            let (line, col) = lines.at(ast::Ranged::start(k).to_usize());
-            let bad = |m: &str| CompileError { file: file.into(), line, col, message: m.into() };
-            let Expr::Constant(v) = &k.value else { return Err(bad("twine.machine() takes constant arguments")) };
-            match (k.arg.as_ref().map(|a| a.as_str()), &v.value) {
-                (Some("cores"), ast::Constant::Int(i)) => {
-                    out.cores = u32::try_from(i).ok().filter(|c| (1..=64).contains(c));
-                    if out.cores.is_none() {
-                        return Err(bad("cores must be 1 to 64"));
+        match a.attr.as_str() {
+            "variant" => {
+                st.eval(&e.value)?;
+            }
+            "duration" => {
+                let ms = match c.args.first() {
+                    Some(e) => st.need(e)?.number(),
+                    None => None,
+                };
+                let Some(ms) = ms.filter(|ms| *ms > 0.0) else {
+                    return Err(bad("twine.duration(ms) takes a positive number of milliseconds"));
+                };
+                out.duration_ms = Some(ms);
+            }
+            "clients" => out.clients = Some(clients_spec(file, &lines, c, &mut st)?),
+            "machine" => {
+                for k in &c.keywords {
+                    let (line, col) = lines.at(ast::Ranged::start(k).to_usize());
+                    let bad = |m: &str| CompileError { file: file.into(), line, col, message: m.into() };
+                    let v = st.need(&k.value)?;
+                    match (k.arg.as_ref().map(|a| a.as_str()), v) {
+                        (Some("cores"), statics::Const::Int(i)) => {
+                            out.cores = u32::try_from(i).ok().filter(|c| (1..=64).contains(c));
+                            if out.cores.is_none() {
+                                return Err(bad("cores must be 1 to 64"));
+                            }
+                        }
+                        (Some("gil"), statics::Const::Bool(b)) => out.gil = Some(b),
+                        (Some("switch_interval_ms"), v) if v.number().is_some() => out.switch_interval_ms = v.number(),
+                        _ => return Err(bad("twine.machine(cores=N, gil=True|False, switch_interval_ms=MS)")),
                     }
                 }
-                (Some("gil"), ast::Constant::Bool(b)) => out.gil = Some(*b),
-                (Some("switch_interval_ms"), ast::Constant::Int(i)) => {
-                    out.switch_interval_ms = i64::try_from(i).ok().map(|i| i as f64)
-                }
-                (Some("switch_interval_ms"), ast::Constant::Float(f)) => out.switch_interval_ms = Some(*f),
-                _ => return Err(bad("twine.machine(cores=N, gil=True|False, switch_interval_ms=MS)")),
+            }
+            _ => {}
+        }
+    }
+    if let (Some(v), None) = (variant, &st.variants) {
+        let (line, col) = (1, 1);
+        let message = format!("the program has no variants (no twine.variant(...) call), so no variant `{v}`");
+        return Err(CompileError { file: file.into(), line, col, message });
+    }
+    Ok(out)
+}
+
+/// The variants a program's top-level `twine.variant(name="title", ...)`
+/// offers, in order: `(name, title)`. Empty when it has none (or does not parse).
+///
+/// ```
+/// let src = "import twine\nV = twine.variant(fast='Fast', **{'slow-ish': 'Slower'})\n";
+/// assert_eq!(
+///     twine_web::python::variants(src),
+///     vec![("fast".to_string(), "Fast".to_string()), ("slow-ish".to_string(), "Slower".to_string())]
+/// );
+/// ```
+pub fn variants(source: &str) -> Vec<(String, String)> {
+    let Ok(ast::Mod::Module(m)) = compile::parse_module("<variants>", source) else { return Vec::new() };
+    let lines = compile::Lines::new(source);
+    for s in &m.body {
+        let value = match s {
+            Stmt::Assign(a) => &a.value,
+            Stmt::Expr(e) => &e.value,
+            _ => continue,
+        };
+        if let Expr::Call(c) = &**value {
+            if let Some(Ok(v)) = statics::variant_titles(&lines, "<variants>", c) {
+                return v;
             }
         }
     }
-    Ok(out)
+    Vec::new()
 }
 
 /// `twine.clients(rate_per_s=.., requests=.., connections=.., arrival="fixed"|"poisson")`
@@ -157,6 +222,7 @@ fn clients_spec(
     file: &str,
     lines: &compile::Lines,
     c: &ast::ExprCall,
+    st: &mut statics::Static<'_>,
 ) -> Result<crate::scenario::ClientsSpec, CompileError> {
     use crate::scenario::{ArrivalSpec, ClientsSpec, ClosedLoopSpec, OpenLoopSpec, ThinkSpec};
     let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
@@ -165,16 +231,15 @@ fn clients_spec(
     let mut text: HashMap<&str, String> = HashMap::new();
     for k in &c.keywords {
         let Some(name) = k.arg.as_ref().map(|a| a.as_str()) else { return Err(bad("twine.clients takes keywords")) };
-        let Expr::Constant(v) = &k.value else { return Err(bad("twine.clients takes constant arguments")) };
-        match &v.value {
-            ast::Constant::Int(i) => {
-                num.insert(name, i64::try_from(i).map_err(|_| bad("number too large"))? as f64);
+        match st.need(&k.value)? {
+            statics::Const::Int(i) => {
+                num.insert(name, i as f64);
             }
-            ast::Constant::Float(f) => {
-                num.insert(name, *f);
+            statics::Const::Float(f) => {
+                num.insert(name, f);
             }
-            ast::Constant::Str(s) => {
-                text.insert(name, s.clone());
+            statics::Const::Str(s) => {
+                text.insert(name, s);
             }
             _ => return Err(bad("twine.clients takes numbers and strings")),
         }
@@ -257,12 +322,26 @@ pub(crate) struct Runtime {
     pub nested_pending: Cell<u64>,
     /// The factory `reactor.listenTCP` was given: it serves the simulated clients.
     pub factory: RefCell<Option<Value>>,
+    /// The variant `twine.variant(...)` returns (`None`: its first name).
+    pub variant: Option<Rc<str>>,
+    /// The `shutdown` event's `During` phase ran: Twisted's `reactor.running`
+    /// is false from then on (it is still true in `before` shutdown triggers).
+    pub shut_down: Cell<bool>,
+    /// The machine settings read before the run (see [`check`]): a
+    /// `twine.machine(...)` call that runs must be one of those read.
+    pub machine: MachineArgs,
 }
 
 impl Runtime {
     /// A runtime for `file`, and the main thread's task.
-    pub fn new(file: &str, source: &str, seed: u64) -> Result<(Rc<Runtime>, vm::Task), CompileError> {
+    pub fn new(
+        file: &str,
+        source: &str,
+        variant: Option<&str>,
+        seed: u64,
+    ) -> Result<(Rc<Runtime>, vm::Task), CompileError> {
         let code = compile::compile_module(file, source)?;
+        let machine = check(file, source, variant).unwrap_or_default();
         let rt = Rc::new(Runtime {
             globals: Rc::default(),
             exc: errors::classes(),
@@ -282,6 +361,9 @@ impl Runtime {
             active: Cell::new(0),
             nested_pending: Cell::new(0),
             factory: RefCell::new(None),
+            variant: variant.map(Rc::from),
+            shut_down: Cell::new(false),
+            machine,
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);

@@ -98,6 +98,16 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 let mut a = lr.attrs.borrow_mut();
                 a.insert("dataReceived".into(), Value::builtin("LineReceiver.dataReceived", None));
                 a.insert("sendLine".into(), Value::builtin("LineReceiver.sendLine", None));
+                for m in ["setRawMode", "setLineMode", "rawDataReceived", "lineLengthExceeded"] {
+                    let name: &'static str = match m {
+                        "setRawMode" => "LineReceiver.setRawMode",
+                        "setLineMode" => "LineReceiver.setLineMode",
+                        "rawDataReceived" => "LineReceiver.rawDataReceived",
+                        _ => "LineReceiver.lineLengthExceeded",
+                    };
+                    a.insert(m.into(), Value::builtin(name, None));
+                }
+                a.insert("line_mode".into(), Value::Int(1));
                 a.insert("delimiter".into(), Value::Bytes(Rc::from(&b"\r\n"[..])));
                 a.insert("MAX_LENGTH".into(), Value::Int(16384));
             }
@@ -110,6 +120,13 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("succeed", f("defer.succeed")),
                 ("fail", f("defer.fail")),
                 ("gatherResults", f("defer.gatherResults")),
+                ("DeferredList", f("defer.DeferredList")),
+                ("DeferredLock", f("defer.DeferredLock")),
+                ("DeferredSemaphore", f("defer.DeferredSemaphore")),
+                ("DeferredQueue", f("defer.DeferredQueue")),
+                ("maybeDeferred", f("defer.maybeDeferred")),
+                ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
+                ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
             ]
             .into_iter()
             .collect(),
@@ -119,7 +136,11 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             ("twisted.internet.task", fs.into_iter().collect())
         }
         "twisted.internet.threads" => {
-            ("twisted.internet.threads", [("deferToThread", f("threads.deferToThread"))].into_iter().collect())
+            let fs = [
+                ("deferToThread", f("threads.deferToThread")),
+                ("blockingCallFromThread", blocking_call_from_thread()?),
+            ];
+            ("twisted.internet.threads", fs.into_iter().collect())
         }
         _ => return None,
     };
@@ -129,14 +150,27 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 /// Methods of the natives this module makes.
 pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
     let table: &[&'static str] = match n {
-        Native::Reactor => {
-            &["callLater", "callWhenRunning", "run", "stop", "seconds", "callFromThread", "callInThread", "listenTCP"]
-        }
+        Native::Reactor => &[
+            "callLater",
+            "callWhenRunning",
+            "run",
+            "stop",
+            "seconds",
+            "callFromThread",
+            "callInThread",
+            "listenTCP",
+            "addSystemEventTrigger",
+            "suggestThreadPoolSize",
+        ],
         Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
-        Native::Deferred(_) => &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback"],
+        Native::Deferred(_) => {
+            &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback", "cancel", "addTimeout"]
+        }
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
         Native::LoopingCall { .. } => &["start", "stop"],
         Native::Transport(_) => &["write", "loseConnection", "getPeer"],
+        Native::DeferredLock(_) | Native::DeferredSemaphore(_) => &["acquire", "release", "run"],
+        Native::DeferredQueue(_) => &["put", "get"],
         _ => return None,
     };
     table.iter().find(|m| **m == name).copied()
@@ -185,6 +219,87 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             let d = Deferred::new();
             let _ = d.errback(failure);
             deferred(d)
+        }
+        "defer.DeferredLock" => Value::Native(Rc::new(Native::DeferredLock(twine_core::defer::DeferredLock::new()))),
+        "defer.DeferredSemaphore" => match args.first() {
+            Some(Value::Int(n)) if *n >= 1 => Value::Native(Rc::new(Native::DeferredSemaphore(
+                twine_core::defer::DeferredSemaphore::new(*n as usize),
+            ))),
+            _ => return Err(vm.rt.error("ValueError", "DeferredSemaphore requires tokens >= 1")),
+        },
+        "defer.DeferredQueue" => {
+            let size = match kw_arg(&kwargs, "size").or_else(|| args.first().cloned()) {
+                Some(Value::Int(n)) if n >= 0 => Some(n as usize),
+                _ => None,
+            };
+            let backlog = match kw_arg(&kwargs, "backlog").or_else(|| args.get(1).cloned()) {
+                Some(Value::Int(n)) if n >= 0 => Some(n as usize),
+                _ => None,
+            };
+            Value::Native(Rc::new(Native::DeferredQueue(twine_core::defer::DeferredQueue::bounded(size, backlog))))
+        }
+        "defer.maybeDeferred" => {
+            let call = split_call(vm, args, kwargs, "maybeDeferred")?;
+            let sh = Rc::clone(vm.sh);
+            deferred(match run_callback(&sh, call.f, call.args, call.kwargs) {
+                Outcome::Value(v) => fired(v),
+                Outcome::Failure(f) => {
+                    let d = Deferred::new();
+                    let _ = d.errback(f);
+                    d
+                }
+                Outcome::Deferred(d) => d,
+            })
+        }
+        "defer.DeferredList" => {
+            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
+            let flag = |name: &str, at: usize| {
+                kw_arg(&kwargs, name).or_else(|| args.get(at).cloned()).is_some_and(|v| v.truthy())
+            };
+            let (on_one_cb, on_one_eb, consume) =
+                (flag("fireOnOneCallback", 1), flag("fireOnOneErrback", 2), flag("consumeErrors", 3));
+            let out: Deferred<Value> = Deferred::new();
+            let n = items.len();
+            let results: Rc<std::cell::RefCell<Vec<Option<Value>>>> = Rc::new(std::cell::RefCell::new(vec![None; n]));
+            if n == 0 && !on_one_cb {
+                let _ = out.callback(Value::list(Vec::new()));
+            }
+            for (i, item) in items.into_iter().enumerate() {
+                let d = match &item {
+                    Value::Native(nat) => match &**nat {
+                        Native::Deferred(d) => d.clone(),
+                        _ => fired(item.clone()),
+                    },
+                    _ => fired(item.clone()),
+                };
+                let (out, results, sh) = (out.clone(), Rc::clone(&results), Rc::clone(vm.sh));
+                d.add_both(move |r: Result<Value, Failure>| {
+                    let (ok, v, passed) = match r {
+                        Ok(v) => {
+                            if on_one_cb && !out.called() {
+                                let _ = out.callback(Value::tuple(vec![v.clone(), Value::Int(i as i64)]));
+                            }
+                            (true, v.clone(), Outcome::Value(v))
+                        }
+                        Err(f) => {
+                            if on_one_eb && !out.called() {
+                                // Twisted wraps it in a FirstError; here the failure itself.
+                                let _ = out.errback(f.clone());
+                            }
+                            let exc = sh.py.borrow().as_ref().map(|rt| from_failure(rt, &f)).unwrap_or_default();
+                            let passed = if consume { Outcome::Value(Value::None) } else { Outcome::Failure(f) };
+                            (false, Value::Native(Rc::new(Native::Failure(exc))), passed)
+                        }
+                    };
+                    results.borrow_mut()[i] = Some(Value::tuple(vec![Value::Bool(ok), v]));
+                    if !out.called() && results.borrow().iter().all(Option::is_some) {
+                        let all = results.borrow_mut().iter_mut().map(|r| r.take().unwrap_or_default()).collect();
+                        let _ = out.callback(Value::list(all));
+                    }
+                    passed
+                });
+            }
+            deferred(out)
         }
         "task.deferLater" => {
             if args.len() < 2 {
@@ -244,7 +359,81 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             if !call.kwargs.is_empty() {
                 return Err(vm.type_error("LoopingCall(f, *args): keyword arguments are not supported"));
             }
-            Value::Native(Rc::new(Native::LoopingCall { f: call.f, args: call.args, lc: Default::default() }))
+            Value::Native(Rc::new(Native::LoopingCall {
+                f: call.f,
+                args: call.args,
+                lc: Default::default(),
+                count: false,
+            }))
+        }
+        "task.LoopingCall.withCount" => {
+            let call = split_call(vm, args, kwargs, "LoopingCall.withCount")?;
+            Value::Native(Rc::new(Native::LoopingCall {
+                f: call.f,
+                args: call.args,
+                lc: Default::default(),
+                count: true,
+            }))
+        }
+        "threads._callInReactor" => {
+            // For blockingCallFromThread: runs f(*a, **kw) on the reactor
+            // thread and fills [event, failed, result], then sets the event.
+            if vm.tid == REACTOR_THREAD {
+                return Err(vm
+                    .rt
+                    .error("RuntimeError", "blockingCallFromThread must not be called in the reactor thread"));
+            }
+            let mut args = args.into_iter();
+            let (f, a, kw) = (args.next().unwrap_or_default(), args.next().unwrap_or_default(), args.next());
+            let a = vm.collect(&a)?;
+            let mut kwargs = Vec::new();
+            if let Some(Value::Dict(d)) = kw {
+                for (k, v) in d.borrow().items() {
+                    if let Value::Str(k) = k {
+                        kwargs.push((Rc::clone(k), v.clone()));
+                    }
+                }
+            }
+            let lock = vm.sh.new_lock("blockingCallFromThread");
+            vm.sh.hold_for_nobody(lock);
+            let event = Value::Native(Rc::new(Native::Event { set: std::cell::Cell::new(false), lock }));
+            let boxed = Value::list(vec![event.clone(), Value::Bool(false), Value::None]);
+            let (sh, out) = (Rc::clone(vm.sh), boxed.clone());
+            let fill = move |sh: &Rc<Shared>, failed: bool, v: Value| {
+                if let Value::List(l) = &out {
+                    let mut l = l.borrow_mut();
+                    l[1] = Value::Bool(failed);
+                    l[2] = v;
+                }
+                if let Value::Native(n) = &event {
+                    if let Native::Event { set, lock } = &**n {
+                        if !set.replace(true) {
+                            sh.release_lock(*lock, REACTOR_THREAD);
+                        }
+                    }
+                }
+            };
+            reactor(vm)?.call_later_named(Duration::ZERO, "blockingCallFromThread", move |_| {
+                let exc = |sh: &Rc<Shared>, f: &Failure| {
+                    sh.py.borrow().as_ref().map(|rt| from_failure(rt, f)).unwrap_or_default()
+                };
+                match run_callback(&sh, f, a, kwargs) {
+                    Outcome::Value(v) => fill(&sh, false, v),
+                    Outcome::Failure(e) => fill(&sh, true, exc(&sh, &e)),
+                    Outcome::Deferred(d) => {
+                        let sh2 = Rc::clone(&sh);
+                        d.add_both(move |r: Result<Value, Failure>| {
+                            match r {
+                                Ok(v) => fill(&sh2, false, v),
+                                Err(e) => fill(&sh2, true, exc(&sh2, &e)),
+                            }
+                            Outcome::Value(Value::None)
+                        });
+                    }
+                }
+            });
+            vm.sh.inbox_pushed.set(true);
+            boxed
         }
         "threads.deferToThread" => {
             let call = split_call(vm, args, kwargs, "deferToThread")?;
@@ -280,6 +469,40 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
     };
     Ok(Out::Value(v))
+}
+
+/// `threads.blockingCallFromThread`, written in Python over a native that
+/// runs the call on the reactor thread: the calling thread waits on an Event.
+const BLOCKING_CALL: &str = "\
+def blockingCallFromThread(reactor, f, *a, **kw):
+    box = _callInReactor(f, a, kw)
+    box[0].wait()
+    if box[1]:
+        raise box[2]
+    return box[2]
+";
+
+fn blocking_call_from_thread() -> Option<Value> {
+    let code = super::compile::compile_module("<twisted.internet.threads>", BLOCKING_CALL).ok()?;
+    let template = code.consts.iter().find_map(|c| match c {
+        Value::Func(f) if &*f.code.name == "blockingCallFromThread" => Some(Rc::clone(&f.code)),
+        _ => None,
+    })?;
+    let globals: Rc<super::value::Globals> = Rc::default();
+    globals.vars.borrow_mut().insert("_callInReactor".into(), Value::builtin("threads._callInReactor", None));
+    Some(Value::Func(Rc::new(super::value::Function {
+        code: template,
+        globals,
+        defaults: Vec::new(),
+        kwdefaults: Vec::new(),
+        closure: Vec::new(),
+        owner: std::cell::RefCell::new(None),
+    })))
+}
+
+/// A keyword argument's value.
+fn kw_arg(kwargs: &Kw, name: &str) -> Option<Value> {
+    kwargs.iter().find(|(k, _)| &**k == name).map(|(_, v)| v.clone())
 }
 
 /// A Deferred that has already fired with `v`.
@@ -345,7 +568,13 @@ fn from_failure(rt: &Runtime, f: &Failure) -> Value {
             return v;
         }
     }
-    let class = if f.check(FailureKind::Cancelled) { "CancelledError" } else { "RuntimeError" };
+    let class = if f.check(FailureKind::Cancelled) {
+        "CancelledError"
+    } else if f.check(FailureKind::TimedOut) {
+        "TimeoutError"
+    } else {
+        "RuntimeError"
+    };
     rt.new_exc(&rt.exc_class(class), vec![Value::str(f.message())])
 }
 
@@ -443,10 +672,19 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             if args.is_empty() {
                 return Err(vm.type_error("callLater(delay, f, *args)"));
             }
-            let delay = seconds(vm, &args.remove(0))?;
+            let mut delay = seconds(vm, &args.remove(0))?;
             let call = split_call(vm, args, kwargs, "callLater")?;
             let sh = Rc::clone(vm.sh);
-            let dc = reactor(vm)?.call_later_named(delay, "callLater", move |_| run_top(&sh, call));
+            let r = reactor(vm)?;
+            if r.lifecycle() == twine_core::reactor::Lifecycle::NotStarted {
+                // Before reactor.run(), delays count from the program's start:
+                // the microseconds the main program takes between two
+                // callLater calls are below a real reactor's wake-up
+                // granularity (epoll waits in whole milliseconds), so on
+                // CPython timers set for the same delay run in one turn.
+                delay = delay.saturating_sub(Duration::from_nanos(vm.sh.now().as_nanos()));
+            }
+            let dc = r.call_later_named(delay, "callLater", move |_| run_top(&sh, call));
             Value::Native(Rc::new(Native::DelayedCall(dc)))
         }
         (Native::Reactor, "callWhenRunning") => {
@@ -498,13 +736,62 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             Value::None
         }
-        (Native::Reactor, "seconds") => Value::Float(vm.sh.now().as_nanos() as f64 / 1e9),
+        (Native::Reactor, "seconds") => Value::Float(epoch_seconds(vm.sh.now())),
+        (Native::Reactor, "suggestThreadPoolSize") => {
+            // The pool's size is part of the machine, read before the run
+            // (see `python::check`); here the call only checks its argument.
+            match args.first() {
+                Some(Value::Int(n)) if *n >= 1 => Value::None,
+                _ => return Err(vm.type_error("suggestThreadPoolSize(n): n is a positive number of threads")),
+            }
+        }
+        (Native::Reactor, "addSystemEventTrigger") => {
+            let mut args = args;
+            if args.len() < 3 {
+                return Err(vm.type_error("addSystemEventTrigger(phase, eventType, f, *args)"));
+            }
+            let rest = args.split_off(2);
+            let phase = match vm.str_of(&args[0])?.as_str() {
+                "before" => TriggerPhase::Before,
+                "during" => TriggerPhase::During,
+                "after" => TriggerPhase::After,
+                other => {
+                    return Err(vm
+                        .rt
+                        .error("KeyError", &format!("{other:?}: the phase is 'before', 'during' or 'after'")))
+                }
+            };
+            let event = SystemEvent::named(vm.str_of(&args[1])?);
+            let call = split_call(vm, rest, kwargs, "addSystemEventTrigger")?;
+            let sh = Rc::clone(vm.sh);
+            reactor(vm)?.add_system_event_trigger(phase, event, move |_| {
+                match run_callback(&sh, call.f, call.args, call.kwargs) {
+                    Outcome::Deferred(d) => {
+                        let done: Deferred<()> = Deferred::new();
+                        let fire = done.clone();
+                        d.add_both(move |r: Result<Value, Failure>| {
+                            // A failed trigger is logged by Twisted and the event goes on.
+                            let _ = fire.callback(());
+                            Outcome::Value(r.unwrap_or_default())
+                        });
+                        Some(done)
+                    }
+                    _ => None,
+                }
+            });
+            Value::None
+        }
         (Native::Reactor, "run") => {
             if vm.tid != REACTOR_THREAD || vm.nested > 0 {
                 return Err(vm.rt.error("RuntimeError", "reactor.run() belongs at the end of the main program"));
             }
             // The main program ends here; the rest runs after the reactor stops.
             vm.reactor_run = true;
+            let rt = Rc::clone(vm.rt);
+            reactor(vm)?.add_system_event_trigger(TriggerPhase::During, SystemEvent::Shutdown, move |_| {
+                rt.shut_down.set(true);
+                None
+            });
             let sh = Rc::clone(vm.sh);
             reactor(vm)?.add_system_event_trigger(TriggerPhase::After, SystemEvent::Shutdown, move |_| {
                 let rest = sh.py.borrow().as_ref().and_then(|rt| rt.after_run.borrow_mut().take());
@@ -551,6 +838,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             Value::None
         }
+        (Native::Deferred(d), "cancel") => {
+            d.cancel();
+            Value::None
+        }
+        (Native::Deferred(d), "addTimeout") => {
+            let timeout = seconds(vm, args.first().unwrap_or(&Value::None))?;
+            let r = reactor(vm)?;
+            d.add_timeout(&r, timeout);
+            Value::Native(Rc::clone(n))
+        }
         (Native::Deferred(d), "addCallback" | "addErrback" | "addBoth") => {
             let call = split_call(vm, args, kwargs, name)?;
             let (sh1, sh2) = (Rc::clone(vm.sh), Rc::clone(vm.sh));
@@ -590,7 +887,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             );
             Value::Native(Rc::clone(n))
         }
-        (Native::LoopingCall { f, args: fargs, lc }, "start") => {
+        (Native::LoopingCall { f, args: fargs, lc, count }, "start") => {
             if lc.borrow().as_ref().is_some_and(|l| l.running()) {
                 return Err(vm.rt.error("RuntimeError", "Tried to start an already running LoopingCall."));
             }
@@ -599,8 +896,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 args.get(1).cloned().or_else(|| kwargs.iter().find(|(k, _)| &**k == "now").map(|(_, v)| v.clone()));
             let now = now.is_none_or(|v| v.truthy());
             let (sh, f, fargs) = (Rc::clone(vm.sh), f.clone(), fargs.clone());
+            let counter = count.then(|| WithCount::new(epoch_seconds(vm.sh.now()), interval.as_secs_f64(), now));
             let looping = twine_core::task::LoopingCall::new(&reactor(vm)?, move || {
-                match run_callback(&sh, f.clone(), fargs.clone(), Vec::new()) {
+                let mut args = fargs.clone();
+                if let Some(c) = &counter {
+                    match c.count(epoch_seconds(sh.now())) {
+                        0 => return Outcome::Value(()),
+                        n => args.insert(0, Value::Int(n)),
+                    }
+                }
+                match run_callback(&sh, f.clone(), args, Vec::new()) {
                     Outcome::Value(_) => Outcome::Value(()),
                     Outcome::Failure(e) => Outcome::Failure(e),
                     Outcome::Deferred(d) => {
@@ -648,6 +953,49 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             Value::None
         }
         (Native::Transport(t), "getPeer") => Value::Str(t.0.peer().to_string().into()),
+        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "acquire") => {
+            let d = match &**n {
+                Native::DeferredLock(l) => l.acquire(),
+                Native::DeferredSemaphore(s) => s.acquire(),
+                _ => unreachable!("matched above"),
+            };
+            // Twisted's acquire() fires with the lock itself.
+            let out: Deferred<Value> = Deferred::new();
+            let (fire, me) = (out.clone(), Value::Native(Rc::clone(n)));
+            d.add_both(move |r: Result<(), Failure>| {
+                let _ = fire.fire(r.map(|()| me));
+                Outcome::Value(())
+            });
+            deferred(out)
+        }
+        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "release") => {
+            let r = match &**n {
+                Native::DeferredLock(l) => l.release(),
+                Native::DeferredSemaphore(s) => s.release(),
+                _ => unreachable!("matched above"),
+            };
+            if r.is_err() {
+                return Err(vm.rt.error("RuntimeError", "release() of a lock that is not acquired"));
+            }
+            Value::None
+        }
+        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "run") => {
+            let call = split_call(vm, args, kwargs, "run")?;
+            let sh = Rc::clone(vm.sh);
+            let body = move || run_callback(&sh, call.f, call.args, call.kwargs);
+            deferred(match &**n {
+                Native::DeferredLock(l) => l.run(body),
+                Native::DeferredSemaphore(s) => s.run(body),
+                _ => unreachable!("matched above"),
+            })
+        }
+        (Native::DeferredQueue(q), "put") => {
+            if q.put(args.into_iter().next().unwrap_or_default()).is_err() {
+                return Err(vm.rt.error("RuntimeError", "QueueOverflow"));
+            }
+            Value::None
+        }
+        (Native::DeferredQueue(q), "get") => deferred(q.get()),
         (Native::Failure(e), "getErrorMessage") => {
             let e = e.clone();
             let msg = match &e {
@@ -680,6 +1028,92 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
     Ok(Out::Value(v))
 }
 
+/// What `reactor.seconds()` (and `time.time()`) count from: a real epoch
+/// time (2023-11-14 22:13:20 UTC), so float arithmetic on them rounds as on
+/// a real machine. It matters: Twisted's `LoopingCall.withCount` started with
+/// `now=True` computes its first count as `int((start - interval - start) /
+/// interval)`, which on an epoch clock rounds to 0 (the call is skipped) and
+/// on a clock starting at 0 would be 1. CPython with Twisted 26.10 skips it.
+pub(crate) const EPOCH_S: f64 = 1.7e9;
+
+/// Seconds on the reactor's clock at virtual time `t`.
+pub(crate) fn epoch_seconds(t: twine_core::Time) -> f64 {
+    EPOCH_S + t.as_nanos() as f64 / 1e9
+}
+
+/// Twisted's `LoopingCall.withCount` counter, in the same float arithmetic.
+struct WithCount {
+    start: f64,
+    interval: f64,
+    run_at_start: std::cell::Cell<bool>,
+    last: std::cell::Cell<Option<f64>>,
+}
+
+impl WithCount {
+    fn new(start: f64, interval: f64, run_at_start: bool) -> WithCount {
+        WithCount { start, interval, run_at_start: run_at_start.into(), last: None.into() }
+    }
+
+    /// Twisted's `int((t - start) / interval)`, with a ten-thousandth of
+    /// an interval added. The sim runs a call exactly when it is due, where a
+    /// real reactor runs it some microseconds late; on the epoch clock a
+    /// float's rounding (about 0.24 us at 1.7e9 s) can then make a count
+    /// that lands exactly on a whole number of intervals come out one short,
+    /// which a real reactor's lateness never shows. The first call of a loop
+    /// started with `now=True` still computes 0 and is skipped, as on CPython.
+    fn interval_of(&self, t: f64) -> i64 {
+        ((t - self.start) / self.interval + 1e-4) as i64
+    }
+
+    /// The intervals since the last call; 0: no call this time.
+    fn count(&self, now: f64) -> i64 {
+        if self.interval == 0.0 {
+            self.last.set(Some(now));
+            return 1;
+        }
+        let last = match self.last.get() {
+            Some(t) => t,
+            None if self.run_at_start.get() => self.start - self.interval,
+            None => self.start,
+        };
+        let n = self.interval_of(now) - self.interval_of(last);
+        if n > 0 {
+            self.run_at_start.set(false);
+            self.last.set(Some(now));
+        }
+        n
+    }
+}
+
+/// Attributes that depend on the run's state: `reactor.running`,
+/// `task.LoopingCall.withCount`.
+pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
+    match (obj, name) {
+        (Value::Native(n), "running") if matches!(&**n, Native::Reactor) => {
+            // As Twisted: true from the `startup` event's `During` phase until
+            // the `shutdown` event's, so still true in `before` shutdown triggers.
+            use twine_core::reactor::Lifecycle;
+            let on =
+                vm.sh.reactor().is_some_and(|r| matches!(r.lifecycle(), Lifecycle::Running | Lifecycle::ShuttingDown));
+            Some(Value::Bool(on && !vm.rt.shut_down.get()))
+        }
+        (Value::Native(n), "locked") => match &**n {
+            Native::DeferredLock(l) => Some(Value::Bool(l.locked())),
+            _ => None,
+        },
+        (Value::Native(n), "tokens" | "limit") => match &**n {
+            Native::DeferredSemaphore(s) => {
+                Some(Value::Int(if name == "tokens" { s.tokens() } else { s.limit() } as i64))
+            }
+            _ => None,
+        },
+        (Value::Builtin(b), "withCount") if b.name == "task.LoopingCall" => {
+            Some(Value::builtin("task.LoopingCall.withCount", None))
+        }
+        _ => None,
+    }
+}
+
 /// Attributes (not methods) of the natives.
 pub(crate) fn attr(n: &Native, name: &str) -> Option<Value> {
     match (n, name) {
@@ -689,8 +1123,41 @@ pub(crate) fn attr(n: &Native, name: &str) -> Option<Value> {
     }
 }
 
-/// `LineReceiver.dataReceived` and `sendLine`, bound to the protocol.
+/// `LineReceiver`'s methods, bound to the protocol.
+///
+/// `dataReceived` buffers bytes (in the instance's `_twine_buffer`) and hands
+/// each complete line to `lineReceived`, or everything to `rawDataReceived`
+/// once `setRawMode()` was called (`line_mode` is 0); a line longer than
+/// `MAX_LENGTH` goes to `lineLengthExceeded` (which by default drops the
+/// connection). All but the last call run nested (they may not wait on
+/// virtual time); the last runs as an ordinary call. Simulated clients send
+/// one line per message, so there is one call per message.
 pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>) -> PyResult<Out> {
+    let Value::Instance(inst) = this else { return Err(vm.type_error(&format!("{name}() needs a protocol"))) };
+    match name {
+        "LineReceiver.setRawMode" => {
+            inst.set("line_mode", Value::Int(0));
+            return Ok(Out::Value(Value::None));
+        }
+        "LineReceiver.setLineMode" => {
+            inst.set("line_mode", Value::Int(1));
+            return match args.into_iter().next() {
+                Some(Value::Bytes(extra)) if !extra.is_empty() => {
+                    line_receiver(vm, "LineReceiver.dataReceived", this, vec![Value::Bytes(extra)])
+                }
+                _ => Ok(Out::Value(Value::None)),
+            };
+        }
+        "LineReceiver.rawDataReceived" => {
+            return Err(vm.rt.error("NotImplementedError", "rawDataReceived: override it to use raw mode"))
+        }
+        "LineReceiver.lineLengthExceeded" => {
+            let transport = vm.get_attr(this, "transport")?;
+            let lose = vm.get_attr(&transport, "loseConnection")?;
+            return vm.call(lose, Vec::new(), Vec::new());
+        }
+        _ => {}
+    }
     let delimiter = vm.get_attr(this, "delimiter")?;
     let Value::Bytes(delim) = delimiter else { return Err(vm.type_error("delimiter must be bytes")) };
     let data = match args.into_iter().next() {
@@ -704,11 +1171,62 @@ pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec
         let write = vm.get_attr(&transport, "write")?;
         return vm.call(write, vec![Value::Bytes(line.into())], Vec::new());
     }
-    // dataReceived: a message is one line; hand it to lineReceived.
-    let text = &data[..];
-    let line = text.strip_suffix(&delim[..]).unwrap_or(text);
-    let received = vm.get_attr(this, "lineReceived")?;
-    vm.call(received, vec![Value::Bytes(Rc::from(line))], Vec::new())
+    // dataReceived.
+    let mut buffer: Vec<u8> = match inst.get("_twine_buffer") {
+        Some(Value::Bytes(b)) => b.to_vec(),
+        _ => Vec::new(),
+    };
+    buffer.extend_from_slice(&data);
+    let max = match vm.get_attr(this, "MAX_LENGTH")? {
+        Value::Int(n) => n.max(0) as usize,
+        _ => 16384,
+    };
+    let mut calls: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    let raw = |inst: &super::value::Instance| matches!(inst.get("line_mode"), Some(v) if !v.truthy());
+    let mut pending_raw = raw(inst);
+    loop {
+        if pending_raw {
+            if !buffer.is_empty() {
+                calls.push(("rawDataReceived", std::mem::take(&mut buffer)));
+            }
+            break;
+        }
+        let at = if delim.is_empty() { None } else { buffer.windows(delim.len()).position(|w| w == &delim[..]) };
+        let Some(at) = at else {
+            if buffer.len() > max {
+                calls.push(("lineLengthExceeded", std::mem::take(&mut buffer)));
+            }
+            break;
+        };
+        let line: Vec<u8> = buffer.drain(..at + delim.len()).take(at).collect();
+        calls.push((if line.len() > max { "lineLengthExceeded" } else { "lineReceived" }, line));
+        // More data follows: run the calls so far now (nested), as they may
+        // switch modes; the buffer they leave decides how to go on.
+        if !buffer.is_empty() {
+            inst.set("_twine_buffer", Value::Bytes(Rc::from(&buffer[..])));
+            for (m, arg) in std::mem::take(&mut calls) {
+                let f = vm.get_attr(this, m)?;
+                vm.call_nested(f, vec![Value::Bytes(Rc::from(arg))])?;
+            }
+            buffer = match inst.get("_twine_buffer") {
+                Some(Value::Bytes(b)) => b.to_vec(),
+                _ => Vec::new(),
+            };
+            pending_raw = raw(inst);
+        }
+    }
+    inst.set("_twine_buffer", Value::Bytes(Rc::from(&buffer[..])));
+    let mut last = Ok(Out::Value(Value::None));
+    let n = calls.len();
+    for (i, (m, arg)) in calls.into_iter().enumerate() {
+        let f = vm.get_attr(this, m)?;
+        if i + 1 == n {
+            last = vm.call(f, vec![Value::Bytes(Rc::from(arg))], Vec::new());
+        } else {
+            vm.call_nested(f, vec![Value::Bytes(Rc::from(arg))])?;
+        }
+    }
+    last
 }
 
 /// A simulated client connected: the program's factory builds its protocol.

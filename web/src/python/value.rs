@@ -192,9 +192,15 @@ pub(crate) enum Native {
     /// What an errback receives: the exception.
     Failure(Value),
     /// `task.LoopingCall(f, *args)`: the core LoopingCall once started.
-    LoopingCall { f: Value, args: Vec<Value>, lc: Looping },
+    LoopingCall { f: Value, args: Vec<Value>, lc: Looping, count: bool },
     /// A connection's transport.
     Transport(TransportRef),
+    /// `defer.DeferredLock()`.
+    DeferredLock(twine_core::defer::DeferredLock),
+    /// `defer.DeferredSemaphore(n)`.
+    DeferredSemaphore(twine_core::defer::DeferredSemaphore),
+    /// `defer.DeferredQueue()`.
+    DeferredQueue(twine_core::defer::DeferredQueue<Value>),
 }
 
 /// A core transport (which has no `Debug`).
@@ -358,6 +364,9 @@ impl Value {
                 Native::Failure(_) => "Failure",
                 Native::LoopingCall { .. } => "LoopingCall",
                 Native::Transport(_) => "Transport",
+                Native::DeferredLock(_) => "DeferredLock",
+                Native::DeferredSemaphore(_) => "DeferredSemaphore",
+                Native::DeferredQueue(_) => "DeferredQueue",
             },
         };
         name.into()

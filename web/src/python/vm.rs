@@ -1132,6 +1132,9 @@ impl Vm<'_> {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
                 _ => Err(self.attr_error(obj, name)),
             },
+            Value::Native(_) | Value::Builtin(_) if super::twisted::live_attr(self, obj, name).is_some() => {
+                Ok(super::twisted::live_attr(self, obj, name).unwrap_or_default())
+            }
             Value::Native(n) if super::twisted::attr(n, name).is_some() => {
                 Ok(super::twisted::attr(n, name).unwrap_or_default())
             }

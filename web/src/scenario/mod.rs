@@ -158,7 +158,31 @@ impl Scenario {
     /// assert!(err.to_string().starts_with("bad.py:1:5: sets are not supported"));
     /// ```
     pub fn from_python(file: &str, source: &str) -> Result<Scenario, crate::python::CompileError> {
-        let machine = crate::python::check(file, source)?;
+        Scenario::from_python_variant(file, source, None)
+    }
+
+    /// [`Scenario::from_python`] for one of the program's variants: what its
+    /// `twine.variant(name="title", ...)` returns (`None`: the first name).
+    /// A name the program does not offer is an error that lists its names.
+    ///
+    /// ```
+    /// use twine_web::{Scenario, Simulation};
+    ///
+    /// let src = "import twine\nV = twine.variant(a='A', b='B')\ntwine.machine(cores=2 if V == 'b' else 1)\nprint(V)";
+    /// let s = Scenario::from_python_variant("v.py", src, Some("b")).unwrap();
+    /// assert_eq!(s.spec().machine.cores, 2);
+    /// let mut sim = Simulation::new(&s, None);
+    /// sim.run();
+    /// assert_eq!(sim.metrics().output[0].text, "b");
+    /// let err = Scenario::from_python_variant("v.py", src, Some("c")).unwrap_err();
+    /// assert_eq!(err.to_string(), "v.py:2:5: no variant 'c'; this experiment has: a, b");
+    /// ```
+    pub fn from_python_variant(
+        file: &str,
+        source: &str,
+        variant: Option<&str>,
+    ) -> Result<Scenario, crate::python::CompileError> {
+        let machine = crate::python::check(file, source, variant)?;
         let mut spec = ScenarioSpec { title: Some(file.to_owned()), ..ScenarioSpec::default() };
         spec.machine.gil = machine.gil.unwrap_or(true);
         if let Some(cores) = machine.cores {
@@ -166,6 +190,9 @@ impl Scenario {
         }
         if let Some(ms) = machine.switch_interval_ms {
             spec.machine.switch_interval_ms = ms;
+        }
+        if let Some(n) = machine.pool_threads {
+            spec.pool.threads = n;
         }
         spec.duration_ms = machine.duration_ms;
         if let Some(clients) = machine.clients {
@@ -179,7 +206,11 @@ impl Scenario {
             col: 1,
             message: e.to_string(),
         })?;
-        program.python = Some(Arc::new(crate::program::PySource { file: file.into(), source: source.into() }));
+        program.python = Some(Arc::new(crate::program::PySource {
+            file: file.into(),
+            source: source.into(),
+            variant: variant.map(str::to_owned),
+        }));
         Ok(Scenario { program: Arc::new(program), spec: Arc::new(spec) })
     }
 
