@@ -148,10 +148,13 @@ def main():
         variants = [v["name"] for v in preset.get("variants", [])] or [None]
         for variant in variants:
             label = f"{name}/{variant}" if variant else name
-            sims, reals = [], []
+            sims, pys, reals = [], [], []
+            program = os.path.join(args.presets, name + ".py")
             # Interleaved rounds: a slow moment of the machine hits both sides.
             for seed in range(1, args.runs + 1):
                 sims.append(run_json([args.sim, label, "--seed", str(seed), "--metrics"], 120))
+                py = [args.sim, program, "--seed", str(seed), "--metrics"] + (["--variant", variant] if variant else [])
+                pys.append(run_json(py, 120))
                 cmd = [args.python, "-c", BOOT, os.path.join(args.presets, name + ".py"), "--seed", str(seed), "--metrics"]
                 if variant:
                     cmd += ["--variant", variant]
@@ -160,8 +163,9 @@ def main():
             figures = HEADLINES.get(name, []) + [("printed lines", lambda m: float(len(texts(m))))]
             for title, figure in figures:
                 s = median(figure(m) for m in sims)
+                p = median(figure(m) for m in pys)
                 r = median(figure(m) for m in reals)
-                rows.append((label, title, s, r))
+                rows.append((label, title, s, p, r))
 
     runtime = reals[-1].get("runtime", {}) if rows else {}
     with open(args.out, "w") as out:
@@ -169,11 +173,13 @@ def main():
         out.write(f"Measured {datetime.date.today().isoformat()} on {platform.machine()} "
                   f"({os.cpu_count()} cores), CPython {runtime.get('python')}, Twisted {runtime.get('twisted')}, "
                   f"{args.runs} interleaved runs each, medians; took {time.time() - started:.0f} s.\n")
-        out.write("Command: `cargo xtask fidelity --runs N`. The simulation runs the JSON preset; "
-                  "CPython runs the preset's Python program (GIL on: CPython 3.11 has no other mode).\n\n")
-        out.write("| experiment | figure | simulation | CPython | sim / CPython |\n|---|---|---:|---:|---:|\n")
-        for label, title, s, r in rows:
-            out.write(f"| {label} | {title} | {fmt(s)} | {fmt(r)} | {ratio(s, r)} |\n")
+        out.write("Command: `cargo xtask fidelity --runs N`. The simulation runs each preset twice: as its JSON "
+                  "scenario and as its Python program (`www/presets/NAME.py`); CPython runs the same Python program "
+                  "(GIL on: CPython 3.11 has no other mode, so the `nogil` variants cannot match there).\n\n")
+        out.write("| experiment | figure | sim (JSON) | sim (.py) | CPython | JSON / CPython | .py / CPython |\n"
+                  "|---|---|---:|---:|---:|---:|---:|\n")
+        for label, title, s, p, r in rows:
+            out.write(f"| {label} | {title} | {fmt(s)} | {fmt(p)} | {fmt(r)} | {ratio(s, r)} | {ratio(p, r)} |\n")
     print(open(args.out).read())
 
 
