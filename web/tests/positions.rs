@@ -97,3 +97,20 @@ fn positions_are_the_same_every_run() {
     assert_eq!(a, b);
     assert!(!a.is_empty());
 }
+
+#[test]
+fn the_queues_say_where_each_python_thread_is() {
+    let scenario = Scenario::from_python("test.py", THREADS).unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.seek(twine_core::Time::from_nanos(50_000_000));
+    let q = sim.queues();
+    let at = |name: &str| q.threads.iter().find(|t| t.name == name).and_then(|t| t.at.clone());
+    // Both workers sleep on line 4; the main thread waits in `t.join()`.
+    assert_eq!(at("w1").as_deref(), Some("work:4"));
+    assert_eq!(at("w2").as_deref(), Some("work:4"));
+    assert_eq!(q.threads[0].at.as_deref(), Some("<module>:11"));
+    sim.run();
+    let q = sim.queues();
+    let workers: Vec<_> = q.threads.iter().filter(|t| t.name.starts_with('w')).collect();
+    assert!(workers.iter().all(|t| t.state == "exited" && t.at.is_none()), "{workers:?}");
+}

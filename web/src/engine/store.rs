@@ -92,6 +92,12 @@ impl TraceStore {
         }
     }
 
+    /// Where thread `tid` is in the Python program, as `function:line`.
+    pub fn position_of(&self, tid: u32) -> Option<String> {
+        let (line, func, _) = self.thread_pos.get(tid as usize)?.as_ref()?;
+        Some(format!("{func}:{line}"))
+    }
+
     /// The thread whose Python code is running.
     pub fn running(&self) -> Option<u32> {
         self.running
