@@ -151,6 +151,8 @@ function checkEditor() {
     app.wasm.checkScenario(json);
     editor.clearError();
     knobs.setError(null);
+    // A check that comes after a run of this very text must not hide the exception it raised.
+    if (app.run?.json === json) showRaised(app.run.sim.pythonError);
     return true;
   } catch (e) {
     if (e && e.name === 'ScenarioError') {
@@ -286,17 +288,20 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   $('#speed').value = String(app.speed);
   document.body.dataset.run = String(app.run.id);
   // An exception nobody caught ended the program: show it at its line, as CPython would print it.
-  const raised = result.sim.pythonError;
-  if (raised) {
-    const at = /^[^\n:]+:(\d+):(\d+): ([^\n]*)/.exec(raised);
-    editor.showError({ name: 'ScenarioError', field: '', reason: at ? at[3] : raised, line: at ? Number(at[1]) : 0, col: at ? Number(at[2]) : 0 });
-  }
+  showRaised(result.sim.pythonError);
   const start = at ?? (keepPlayhead ? Math.min(prevT, app.run.durationMs) : autoplay ? 0 : app.run.durationMs);
   seekTo(start);
   updateShare();
   setStatus('ready');
   if (autoplay && at === undefined) play();
   return true;
+}
+
+/** Shows the exception that ended a Python program (if one did) at its line. */
+function showRaised(raised) {
+  if (!raised) return;
+  const at = /^[^\n:]+:(\d+):(\d+): ([^\n]*)/.exec(raised);
+  editor.showError({ name: 'ScenarioError', field: '', reason: at ? at[3] : raised, line: at ? Number(at[1]) : 0, col: at ? Number(at[2]) : 0 });
 }
 
 function pickSpeed(duration) {
