@@ -383,6 +383,73 @@ export const tests = [
   },
 
   {
+    name: 'stepping a Python program highlights the line each thread is at; a clicked event highlights its line',
+    async fn({ page, url }) {
+      await open(page, url);
+      await page.waitForFunction(() => document.body.dataset.editor === 'code');
+      const program = [
+        'import threading, time',
+        'lock = threading.Lock()',
+        'def work(n):',
+        '    time.sleep(0.01 * n)',
+        '    with lock:',
+        '        print("worker", n)',
+        'ts = [threading.Thread(target=work, args=(i,), name=f"w{i}") for i in (1, 2)]',
+        'for t in ts:',
+        '    t.start()',
+        'for t in ts:',
+        '    t.join()',
+        'print("done")',
+      ].join('\n');
+      await typeScenario(page, program);
+      await page.waitForSelector('.ed-error', { state: 'hidden' });
+      await run(page);
+      await seekTo(page, 0);
+      // What the page shows: the selected event, its source, and the editor's highlighted lines.
+      const shown = () =>
+        page.evaluate(() => {
+          const { view } = window.twine.ui.editor.code;
+          const lineOfEl = (el) => view.state.doc.lineAt(view.posAtDOM(el)).number;
+          const row = document.querySelector('.log-row.selected');
+          const index = row ? Number(row.dataset.index) : -1;
+          const e = window.twine.run.model.events[index];
+          return {
+            index,
+            src: e?.src ?? null,
+            thread: e?.src ? window.twine.run.model.threadName(e.src.thread) : null,
+            current: [...document.querySelectorAll('.cm-step-current')].map(lineOfEl),
+            soft: [...document.querySelectorAll('.cm-step:not(.cm-step-current)')].map((el) => ({ line: lineOfEl(el), threads: el.dataset.threads })),
+            currentThreads: [...document.querySelectorAll('.cm-step-current')].map((el) => el.dataset.threads),
+          };
+        });
+      const threadsSeen = new Set();
+      let sawOthers = false;
+      for (let n = 0; n < 200 && !(await page.isDisabled('#step-btn')); n++) {
+        await page.click('#step-btn');
+        const s = await shown();
+        if (!s.src) continue;
+        assert.deepEqual(s.current, [s.src.line], `event #${s.index} (${s.thread}) is at line ${s.src.line}`);
+        assert.ok(s.currentThreads[0].split(', ').includes(s.thread), `the strong line names ${s.thread}`);
+        threadsSeen.add(s.thread);
+        if (s.soft.some((x) => !x.threads.includes(s.thread))) sawOthers = true;
+      }
+      // The main program's thread, then w1 and w2.
+      assert.ok(threadsSeen.has('w1') && threadsSeen.has('w2') && threadsSeen.size >= 3, `the highlight moved between threads: ${[...threadsSeen]}`);
+      assert.ok(sawOthers, 'the other threads\' lines show softly');
+
+      // The log rows say where each event came from; clicking one highlights its line.
+      const rows = await page.$$eval('.log-row[data-line]', (els) => els.map((el) => ({ index: Number(el.dataset.index), line: Number(el.dataset.line), src: el.querySelector('.log-src')?.textContent })));
+      assert.ok(rows.length > 0, 'rows with a source');
+      const current = (await shown()).current[0];
+      const target = rows.find((r) => r.line !== current) ?? rows[0];
+      assert.match(target.src, new RegExp(`:${target.line}$`));
+      await page.click(`.log-row[data-index="${target.index}"]`);
+      await page.waitForFunction((i) => document.querySelector('.log-row.selected')?.dataset.index === String(i), target.index);
+      assert.deepEqual((await shown()).current, [target.line]);
+    },
+  },
+
+  {
     name: 'a deadlock is the run\'s headline, naming the threads it stopped',
     async fn({ page, url }) {
       await open(page, url);

@@ -36,6 +36,7 @@ pub mod scenario;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
+pub use engine::store::SourcePos;
 pub use engine::{EndReason, Simulation};
 pub use metrics::Metrics;
 pub use python::CompileError;

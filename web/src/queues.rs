@@ -120,6 +120,10 @@ pub struct ThreadView {
     pub doing: Option<String>,
     /// CPU time left in its current step.
     pub cpu_left_ms: Option<f64>,
+    /// Where it is in the Python program, `function:line` (only while it
+    /// runs Python code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 /// The GIL.
@@ -214,6 +218,7 @@ impl Simulation {
                 .map(|j| JobView { id: j.id(), name: j.name().to_owned() })
                 .collect(),
         };
+        let store = self.store.borrow();
         let threads = self
             .threads
             .iter()
@@ -244,6 +249,7 @@ impl Simulation {
                     holds_gil: t.holds_gil,
                     doing: if state == "exited" { None } else { doing },
                     cpu_left_ms: cpu_left.map(ms),
+                    at: if state == "exited" { None } else { store.position_of(i as u32) },
                 }
             })
             .collect();

@@ -194,6 +194,13 @@ impl WasmSimulation {
         to_json(&self.sim.queues())
     }
 
+    /// Where in the Python program the visible events came from:
+    /// `[{i, thread, line, func}]` by event index, in order (events with no
+    /// Python source have none).
+    pub fn positions(&self) -> Result<JsValue, JsValue> {
+        parse(&self.sim.positions_json())
+    }
+
     /// The visible trace in Chrome Trace Event Format (opens in Perfetto).
     #[wasm_bindgen(js_name = chromeTrace)]
     pub fn chrome_trace(&self) -> String {

@@ -176,6 +176,14 @@ export class ScenarioEditor {
     }
   }
 
+  /**
+   * Highlights the lines threads are at (`[{line, thread, current}]`, see
+   * the bundle's `showSteps`); only the code editor can, the textarea does not.
+   */
+  showSteps(steps) {
+    this.code?.showSteps?.(steps);
+  }
+
   /** Scrolls to the error's line and puts the caret there. */
   revealError() {
     const loc = this.error?.loc;

@@ -151,10 +151,12 @@ export class EventLog {
       const color = typeof th === 'number' && this.model ? this.model.threadColor(th) : '#8b8d98';
       const cls = `log-row${i === this.selected ? ' selected' : ''}${i >= this.cursor ? ' future' : ''}`;
       const text = describeEvent(e, name);
-      html += `<div class="${cls}" data-index="${i}" style="top:${p * ROW}px" title="${escapeHtml(`${e.kind}: ${text}`)}">` +
+      // A Python program's events say where they came from: `work:6`.
+      const src = e.src ? `${e.src.func}:${e.src.line}` : '';
+      html += `<div class="${cls}" data-index="${i}"${e.src ? ` data-line="${e.src.line}"` : ''} style="top:${p * ROW}px" title="${escapeHtml(`${e.kind}: ${text}${src ? ` at ${src}` : ''}`)}">` +
         `<span class="log-t">${fmtMs(e.t / 1e6, 5)}</span>` +
         `<span class="log-th"><i style="background:${color}"></i>${escapeHtml(thName)}</span>` +
-        `<span class="log-d">${escapeHtml(text)}</span></div>`;
+        `<span class="log-d">${escapeHtml(text)}</span>${src ? `<span class="log-src">${escapeHtml(src)}</span>` : ''}</div>`;
     }
     this.rows.innerHTML = html;
   }

@@ -151,6 +151,8 @@ function checkEditor() {
     app.wasm.checkScenario(json);
     editor.clearError();
     knobs.setError(null);
+    // A check that comes after a run of this very text must not hide the exception it raised.
+    if (app.run?.json === json) showRaised(app.run.sim.pythonError);
     return true;
   } catch (e) {
     if (e && e.name === 'ScenarioError') {
@@ -286,17 +288,20 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   $('#speed').value = String(app.speed);
   document.body.dataset.run = String(app.run.id);
   // An exception nobody caught ended the program: show it at its line, as CPython would print it.
-  const raised = result.sim.pythonError;
-  if (raised) {
-    const at = /^[^\n:]+:(\d+):(\d+): ([^\n]*)/.exec(raised);
-    editor.showError({ name: 'ScenarioError', field: '', reason: at ? at[3] : raised, line: at ? Number(at[1]) : 0, col: at ? Number(at[2]) : 0 });
-  }
+  showRaised(result.sim.pythonError);
   const start = at ?? (keepPlayhead ? Math.min(prevT, app.run.durationMs) : autoplay ? 0 : app.run.durationMs);
   seekTo(start);
   updateShare();
   setStatus('ready');
   if (autoplay && at === undefined) play();
   return true;
+}
+
+/** Shows the exception that ended a Python program (if one did) at its line. */
+function showRaised(raised) {
+  if (!raised) return;
+  const at = /^[^\n:]+:(\d+):(\d+): ([^\n]*)/.exec(raised);
+  editor.showError({ name: 'ScenarioError', field: '', reason: at ? at[3] : raised, line: at ? Number(at[1]) : 0, col: at ? Number(at[2]) : 0 });
 }
 
 function pickSpeed(duration) {
@@ -372,6 +377,7 @@ function showPlayhead({ force = true } = {}) {
     $('#queues').dataset.t = String(t);
     output.setNow(t, { follow: app.playing });
     log.setCursor(app.cursor.eventCount);
+    showSteps(app.cursor.eventCount - 1);
     // While playing, keep the newest event in view.
     if (app.playing && app.cursor.eventCount > 0 && !log.view.matches(':hover')) log.scrollTo(app.cursor.eventCount - 1);
   }
@@ -436,6 +442,31 @@ function cursorBefore(count) {
   return before < count ? cursorAtCount(before) : freshCursor();
 }
 
+/**
+ * Highlights in the editor where the Python program's threads are at event
+ * `index`: its own thread's line strongly, the others' (where each was at its
+ * latest event so far, unless it has exited) softly, labelled with their names.
+ */
+function showSteps(index) {
+  const model = app.run?.model;
+  if (!model) return;
+  const events = model.events;
+  const current = events[index]?.src;
+  const at = new Map(current ? [[current.thread, current]] : []);
+  for (let i = Math.min(index, events.length - 1); i >= 0; i--) {
+    const e = events[i];
+    if (e.kind === 'thread_exit' && !at.has(e.thread)) at.set(e.thread, null);
+    if (e.src && !at.has(e.src.thread)) at.set(e.src.thread, e.src);
+  }
+  const steps = [];
+  for (const [thread, src] of at) {
+    if (!src) continue;
+    const isCurrent = current?.thread === thread;
+    steps.push({ line: isCurrent ? current.line : src.line, thread: model.threadName(thread), current: isCurrent });
+  }
+  editor.showSteps(steps);
+}
+
 function select(index, { seek = true } = {}) {
   const e = app.run?.model.events[index];
   if (!e) return;
@@ -453,6 +484,7 @@ function select(index, { seek = true } = {}) {
     } else placeCursor(cursor);
     timeline.reveal(t);
   }
+  showSteps(index);
 }
 
 let rafId = 0;

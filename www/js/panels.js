@@ -44,7 +44,7 @@ export function renderQueues(el, q, color) {
           (t) => `<tr class="${STATE_CLASS[t.state] || ''}"><td>${chip(t.id)}</td>
           <td><span class="state">${t.state === 'blocked' ? blockReason(t.reason) : t.state.replace('_', ' ')}</span></td>
           <td>${t.core !== null && t.core !== undefined ? `core ${t.core}` : ''}${t.holds_gil ? ' <span class="gil-badge" title="holds the GIL">GIL</span>' : ''}</td>
-          <td class="muted">${escapeHtml(t.doing || '')}</td></tr>`,
+          <td class="muted">${escapeHtml(t.doing || '')}${t.at ? ` <code class="q-at" data-at="${escapeHtml(t.at)}">${escapeHtml(t.at)}</code>` : ''}</td></tr>`,
         )
         .join('')}
       </tbody></table></div>

@@ -59,8 +59,19 @@ export async function runToEnd(wasm, json, seed, { onProgress, cancelled = () =>
   const model = new TraceModel();
   model.ensureCores(metrics.cores.length);
   const n = sim.eventCount;
+  // Where in a Python program each event came from: `e.src = {thread, line,
+  // func}`, and a reactor call is named after the Python function it ran.
+  const positions = sim.positions();
+  let next = 0;
   for (let at = 0; at < n; at += CHUNK) {
-    model.append(sim.events(at, CHUNK));
+    const events = sim.events(at, CHUNK);
+    for (; next < positions.length && positions[next].i < at + events.length; next++) {
+      const p = positions[next];
+      const e = events[p.i - at];
+      e.src = { thread: p.thread, line: p.line, func: p.func };
+      if (e.kind === 'call') e.name = p.func;
+    }
+    model.append(events);
     if (await breathe('drawing')) return null;
   }
   model.finish(metrics.time_ms);

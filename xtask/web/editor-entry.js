@@ -3,9 +3,9 @@
 // The page loads it after it can already run (www/js/editor.js): until then a
 // plain textarea stands in.
 
-import { EditorState, Compartment } from '@codemirror/state';
+import { EditorState, Compartment, StateField, StateEffect, RangeSetBuilder } from '@codemirror/state';
 import {
-  EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
+  EditorView, Decoration, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
 } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import {
@@ -14,6 +14,48 @@ import {
 import { setDiagnostics, lintGutter } from '@codemirror/lint';
 import { python } from '@codemirror/lang-python';
 import { json } from '@codemirror/lang-json';
+
+// Where the simulated threads are at the page's cursor: a line decoration per
+// line, strong for the selected event's thread, soft (and labelled with the
+// threads' names) for the others.
+const setSteps = StateEffect.define();
+const stepField = StateField.define({
+  create: () => Decoration.none,
+  update(deco, tr) {
+    for (const e of tr.effects) if (e.is(setSteps)) return stepDecorations(tr.state.doc, e.value);
+    return tr.docChanged ? Decoration.none : deco;
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
+
+/** @param {{line: number, thread: string, current: boolean}[]} steps */
+function stepDecorations(doc, steps) {
+  const byLine = new Map();
+  for (const s of steps) {
+    if (!(s.line >= 1 && s.line <= doc.lines)) continue;
+    const at = byLine.get(s.line) || { current: false, threads: [] };
+    at.current ||= s.current;
+    at.threads.push(s.thread);
+    byLine.set(s.line, at);
+  }
+  const builder = new RangeSetBuilder();
+  for (const line of [...byLine.keys()].sort((a, b) => a - b)) {
+    const at = byLine.get(line);
+    builder.add(doc.line(line).from, doc.line(line).from, Decoration.line({
+      class: at.current ? 'cm-step cm-step-current' : 'cm-step',
+      attributes: { 'data-threads': at.threads.join(', ') },
+    }));
+  }
+  return builder.finish();
+}
+
+const stepTheme = EditorView.baseTheme({
+  '.cm-step': { backgroundColor: 'rgba(255, 196, 0, 0.14)' },
+  '.cm-step-current': { backgroundColor: 'rgba(255, 170, 0, 0.38)', boxShadow: 'inset 3px 0 0 #e08a00' },
+  '.cm-step::after': {
+    content: 'attr(data-threads)', float: 'right', fontSize: '0.8em', opacity: '0.7', paddingRight: '6px',
+  },
+});
 
 /**
  * Makes an editor in `parent`.
@@ -39,6 +81,8 @@ export function createEditor(parent, opts) {
         indentUnit.of('    '),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         lintGutter(),
+        stepField,
+        stepTheme,
         language.of(modeOf(opts.language)),
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ 'aria-label': opts.label }),
@@ -84,6 +128,20 @@ export function createEditor(parent, opts) {
         if (to <= from) to = Math.min(from + 1, first.to);
       }
       view.dispatch(setDiagnostics(view.state, [{ from, to, severity: 'error', message: error.message }]));
+    },
+    /**
+     * Highlights where threads are: `[{line, thread, current}]` (lines from
+     * 1; `current` for the selected event's thread). An empty list clears.
+     * Scrolls the current line into view unless it is visible.
+     */
+    showSteps(steps) {
+      const effects = [setSteps.of(steps)];
+      const cur = steps.find((s) => s.current);
+      const doc = view.state.doc;
+      if (cur && cur.line >= 1 && cur.line <= doc.lines) {
+        effects.push(EditorView.scrollIntoView(doc.line(cur.line).from, { y: 'nearest' }));
+      }
+      view.dispatch({ effects });
     },
     /** Puts the caret on a line and scrolls it into view. */
     reveal(line) {

@@ -157,6 +157,7 @@ impl Simulation {
             *d = dur;
         }
         store.hold_from = None;
+        store.clear_position(REACTOR_THREAD);
         self.rl.busy_ns += dur;
         self.rl.longest_call_ns = self.rl.longest_call_ns.max(dur);
         if dur > SLOW_CALL_NS {

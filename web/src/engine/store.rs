@@ -36,6 +36,32 @@ pub(crate) struct TraceStore {
     timer_due: Vec<Time>,
     /// (when the timer ran, how late), from the reactor's own records.
     pub timer_lag: Vec<(Time, u64)>,
+    /// Where each simulated thread is in the Python program, while it runs
+    /// Python: (line, function, the code object's address to skip renaming).
+    thread_pos: Vec<Option<(u32, Rc<str>, usize)>>,
+    /// The thread whose Python code is running right now.
+    running: Option<u32>,
+    /// The source positions of the records a Python program caused, by
+    /// record index (a side table: the records themselves stay as they are).
+    pub positions: Vec<SourcePos>,
+}
+
+/// Where in a Python program a trace record came from.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SourcePos {
+    /// The record's index in the trace.
+    pub i: usize,
+    /// The simulated thread that was there.
+    pub thread: u32,
+    /// The line, from 1.
+    pub line: u32,
+    /// The function (`Class.method`, `<module>`).
+    #[serde(serialize_with = "str_of")]
+    pub func: Rc<str>,
+}
+
+fn str_of<S: serde::Serializer>(s: &Rc<str>, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s)
 }
 
 impl TraceStore {
@@ -50,6 +76,72 @@ impl TraceStore {
             mark(&mut self.jobs_started, *job);
         }
         self.records.push(TraceRecord { t, event });
+        self.note_position();
+    }
+
+    /// Thread `tid` is at `line` of `func` (`code` identifies the code
+    /// object, so the name is only rebuilt when the function changes).
+    pub fn set_position(&mut self, tid: u32, line: u32, code: usize, func: impl FnOnce() -> Rc<str>) {
+        let i = tid as usize;
+        if self.thread_pos.len() <= i {
+            self.thread_pos.resize(i + 1, None);
+        }
+        match &mut self.thread_pos[i] {
+            Some((l, _, c)) if *c == code => *l = line,
+            slot => *slot = Some((line, func(), code)),
+        }
+    }
+
+    /// Where thread `tid` is in the Python program, as `function:line`.
+    pub fn position_of(&self, tid: u32) -> Option<String> {
+        let (line, func, _) = self.thread_pos.get(tid as usize)?.as_ref()?;
+        Some(format!("{func}:{line}"))
+    }
+
+    /// The thread whose Python code is running.
+    pub fn running(&self) -> Option<u32> {
+        self.running
+    }
+
+    /// Python code of thread `tid` starts (`Some`) or stops (`None`) running.
+    pub fn set_running(&mut self, tid: Option<u32>) {
+        self.running = tid;
+    }
+
+    /// The last record gets the position of the thread it belongs to, if
+    /// that thread is in Python code.
+    fn note_position(&mut self) {
+        let i = self.records.len() - 1;
+        let (tid, clear) = match &self.records[i].event {
+            TraceEvent::Call { .. } => (Some(0), true),
+            TraceEvent::ThreadExit { thread } | TraceEvent::JobFinished { thread, .. } => (Some(*thread), true),
+            TraceEvent::Print { thread, .. }
+            | TraceEvent::ThreadSpawned { thread, .. }
+            | TraceEvent::ThreadRun { thread, .. }
+            | TraceEvent::ThreadPreempt { thread, .. }
+            | TraceEvent::ThreadBlock { thread, .. }
+            | TraceEvent::GilAcquire { thread }
+            | TraceEvent::GilRelease { thread }
+            | TraceEvent::LockWait { thread, .. }
+            | TraceEvent::LockAcquire { thread, .. }
+            | TraceEvent::LockRelease { thread, .. }
+            | TraceEvent::JobStarted { thread, .. } => (Some(*thread), false),
+            TraceEvent::TurnStart { .. } | TraceEvent::TurnEnd { .. } => (None, false),
+            _ => (self.running, false),
+        };
+        let Some(tid) = tid else { return };
+        let Some(slot) = self.thread_pos.get_mut(tid as usize) else { return };
+        let pos = if clear { slot.take() } else { slot.clone() };
+        if let Some((line, func, _)) = pos {
+            self.positions.push(SourcePos { i, thread: tid, line, func });
+        }
+    }
+
+    /// Thread `tid` left Python code (a reactor call's work finished).
+    pub fn clear_position(&mut self, tid: u32) {
+        if let Some(slot) = self.thread_pos.get_mut(tid as usize) {
+            *slot = None;
+        }
     }
 
     fn record(&mut self, record: &TraceRecord) {
@@ -89,6 +181,7 @@ impl TraceStore {
             _ => {}
         }
         self.records.push(record);
+        self.note_position();
     }
 
     fn local_deferred(&mut self, id: u64) -> u64 {
@@ -153,6 +246,19 @@ impl Simulation {
         }
         out.push(']');
         out
+    }
+
+    /// The source positions of the visible records a Python program caused,
+    /// by record index, in order.
+    pub fn positions(&self) -> Vec<SourcePos> {
+        let store = self.store.borrow();
+        let end = store.visible_len();
+        store.positions.iter().take_while(|p| p.i < end).cloned().collect()
+    }
+
+    /// [`positions`](Self::positions) as JSON: `[{i, thread, line, func}]`.
+    pub fn positions_json(&self) -> String {
+        serde_json::to_string(&self.positions()).unwrap_or_else(|_| "[]".into())
     }
 
     /// The visible trace in Chrome Trace Event Format (opens in Perfetto).

@@ -177,7 +177,16 @@ pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) 
         // A callback that ended; its last CPU batch has been charged.
         return Halt::Done;
     }
-    let mut frames = std::mem::take(&mut task.frames);
+    let frames = std::mem::take(&mut task.frames);
+    // Records made while it runs are this thread's (see `TraceStore::positions`).
+    let was_running = sh.store.borrow().running();
+    sh.store.borrow_mut().set_running(Some(tid));
+    let halt = run_task(sh, rt, tid, task, frames);
+    sh.store.borrow_mut().set_running(was_running);
+    halt
+}
+
+fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut frames: Vec<Frame>) -> Halt {
     rt.active.set(rt.active.get() + 1);
     let mut vm = Vm::new(sh, rt, tid, &mut task.partial);
     vm.pending = task.pending;
@@ -289,9 +298,16 @@ impl Vm<'_> {
             let instr = f.code.instrs[f.pc];
             if self.nested == 0 {
                 if let Some(yield_gil) = self.batch_ends(f, instr) {
+                    self.note_position(f);
                     let ns = std::mem::take(&mut self.pending);
                     return Ok(Exit::Halt(Halt::Work(Work::Py { ns, yield_gil })));
                 }
+            }
+            if matches!(
+                instr,
+                Instr::Call(_) | Instr::CallKw(..) | Instr::CallEx(_) | Instr::WithEnter | Instr::WithExit
+            ) {
+                self.note_position(f);
             }
             f.pc += 1;
             self.pending += INSTR_NS;
@@ -382,6 +398,18 @@ impl Vm<'_> {
             Instr::WithEnter | Instr::WithExit => Some(false),
             _ => None,
         }
+    }
+
+    /// Tells the trace where this thread is: before instruction `f.pc`.
+    fn note_position(&self, f: &Frame) {
+        let (line, _) = f.code.span(f.pc);
+        let code = Rc::as_ptr(&f.code) as usize;
+        self.sh.store.borrow_mut().set_position(self.tid, line, code, || {
+            match f.func.as_ref().and_then(|func| func.owner.borrow().clone()) {
+                Some(class) => format!("{}.{}", class.name, f.code.name).into(),
+                None => Rc::clone(&f.code.name),
+            }
+        });
     }
 
     fn locate(&self, frames: &[Frame], message: &str) -> String {
