@@ -4,7 +4,6 @@
 mod gateway_support;
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,24 +12,6 @@ use futures_util::SinkExt;
 use gateway_support::*;
 use tokio_tungstenite::tungstenite::Message;
 use twine_native::gateway::GatewayConfig;
-
-/// A raw WebSocket client: handshake, then masked binary frames of `size`.
-fn greedy_client(addr: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let request = format!(
-        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
-         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    stream
-}
 
 fn binary_frame(size: u16) -> Vec<u8> {
     // FIN + binary, masked, 16-bit length, a zero mask (the payload goes as it is).
@@ -47,7 +28,7 @@ fn a_client_that_sends_without_reading_is_paused_with_bounded_memory_and_others_
     let addr = server.addr();
     let rss_before = resident_bytes(std::process::id());
 
-    let greedy = greedy_client(addr);
+    let greedy = ws_handshake(addr);
     greedy.set_write_timeout(Some(Duration::from_millis(50))).unwrap();
     let (written, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
     let writer = {

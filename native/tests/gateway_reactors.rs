@@ -5,8 +5,7 @@
 
 mod gateway_support;
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{ErrorKind, Write};
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
@@ -67,24 +66,6 @@ fn chat_messages_cross_reactors() {
     });
 }
 
-/// A raw WebSocket client: handshake, then the caller writes frames.
-fn raw_client(addr: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let request = format!(
-        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
-         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    stream
-}
-
 #[test]
 fn a_client_that_does_not_read_is_paused_on_its_reactor_while_the_other_reactor_serves() {
     let server = Server::start_reactors(2, GatewayConfig::default());
@@ -95,7 +76,7 @@ fn a_client_that_does_not_read_is_paused_on_its_reactor_while_the_other_reactor_
     frame.extend_from_slice(&[0, 0, 0, 0]);
     frame.extend(std::iter::repeat_n(b'g', 16 * 1024));
     let frames = frame.repeat(8);
-    let mut greedy = raw_client(addr);
+    let mut greedy = ws_handshake(addr);
     greedy.set_write_timeout(Some(Duration::from_millis(50))).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut paused_on = None;
