@@ -3,6 +3,7 @@
 
 mod gateway_support;
 
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -359,4 +360,29 @@ fn files_are_sent_compressed_to_browsers_that_accept_it() {
     assert_eq!((status, body), (200, script));
     drop(server);
     let _ = std::fs::remove_dir_all(www);
+}
+
+#[test]
+fn after_a_protocol_error_and_the_close_handshake_the_server_closes_the_tcp_connection() {
+    // RFC 6455 7.1.1: once the closing handshake is over, the server closes
+    // the TCP connection first. A long close timeout tells "closed at once"
+    // from "dropped when the timeout ran out".
+    let server = Server::start(GatewayConfig { close_timeout: Duration::from_secs(60), ..GatewayConfig::default() });
+    let mut tcp = ws_handshake(server.addr());
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    // A text frame with RSV1 set, though no extension was agreed: a protocol error.
+    tcp.write_all(&[0xC1, 0x82, 0, 0, 0, 0, b'h', b'i']).unwrap();
+    let mut close = [0u8; 4];
+    tcp.read_exact(&mut close).unwrap();
+    assert_eq!(close[0], 0x88, "a close frame");
+    assert_eq!(u16::from_be_bytes([close[2], close[3]]), 1002);
+    let mut reason = vec![0u8; close[1] as usize - 2];
+    tcp.read_exact(&mut reason).unwrap();
+    // The client's reply (masked, zero mask): the handshake is over.
+    tcp.write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8]).unwrap();
+    let mut rest = Vec::new();
+    let read = tcp.read_to_end(&mut rest);
+    assert!(read.is_ok(), "the server should close the connection, not wait for its close timeout: {read:?}");
+    assert!(rest.is_empty(), "nothing after the close frame: {rest:?}");
+    assert_eq!(server.gateway().stats().protocol_errors, 1);
 }

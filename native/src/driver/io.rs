@@ -197,6 +197,7 @@ impl Driver {
                 Err(e) => return self.lost(i, e),
             }
         }
+        super::websocket::shut_if_failed(s);
         if s.pending() == 0 && s.out.capacity() > 0 {
             let buf = std::mem::take(&mut s.out);
             s.sent = 0;

@@ -140,6 +140,8 @@ pub(super) struct WsState {
     closing: Option<Instant>,
     /// A protocol error: what the client sends now is discarded.
     failed: bool,
+    /// After a protocol error, our side is shut once the close frame is out.
+    write_shut: bool,
     _guard: Box<dyn Send>,
 }
 
@@ -172,6 +174,21 @@ impl Write for Io<'_> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// After a protocol error our close frame is the last thing we send: once
+/// it is out, shut our side, so the client sees its end (RFC 6455 7.1.1: the
+/// server closes the TCP connection first). The client's reply is read and
+/// discarded until its end-of-file, or the close timeout drops it. (Reading
+/// the reply through the framing is not safe: after some errors, a frame too
+/// large among them, tungstenite's reader is left in a state that panics.)
+pub(super) fn shut_if_failed(s: &mut Stream) {
+    let pending = s.pending();
+    let Some(ws) = s.ws.as_deref_mut() else { return };
+    if ws.failed && !ws.write_shut && ws.out.is_empty() && pending == 0 {
+        ws.write_shut = true;
+        let _ = s.sock.shutdown(std::net::Shutdown::Write);
     }
 }
 
@@ -260,6 +277,7 @@ impl Driver {
             last_active: Instant::now(),
             closing: None,
             failed: false,
+            write_shut: false,
             _guard: guard,
         }));
         let i = self.sources.insert(Source::Stream(stream));
@@ -503,7 +521,7 @@ impl Driver {
                     if ws.out.capacity() > KEEP_OUT_CAPACITY {
                         ws.out = Vec::new();
                     }
-                    return;
+                    return shut_if_failed(s);
                 }
                 Ok(n) => {
                     ws.out.drain(..n);
@@ -517,6 +535,9 @@ impl Driver {
         }
         let data = std::mem::take(&mut ws.out);
         self.write(i, data);
+        if let Some(s) = self.sources.stream_of(i, conn) {
+            shut_if_failed(s);
+        }
     }
 
     /// Flushes every WebSocket written to since the last flush.
