@@ -185,3 +185,46 @@ fn events_over_a_viewers_rate_are_dropped_and_reported() {
         assert!(events <= 40, "{events} events in half a second at 20/s");
     });
 }
+
+#[test]
+fn with_two_reactors_the_trace_shows_each_one_with_its_own_sequence() {
+    let server = Server::start_reactors(2, GatewayConfig::default());
+    let (trace, echo) = (server.ws("/ws/trace"), server.ws("/ws"));
+    block_on(async move {
+        let mut ws = connect(&trace).await;
+        let hello = next_json(&mut ws).await;
+        assert_eq!(hello["reactors"], 2, "{hello}");
+        let subscribe = json!({"type": "subscribe", "kinds": ["connection_made", "message_received"]});
+        ws.send(Message::text(subscribe.to_string())).await.unwrap();
+        next_until(&mut ws, |m| m["type"] == "subscribed").await;
+
+        // Upgrades go to the reactor with the fewest open: two clients held
+        // open together land on both.
+        let mut clients = vec![connect(&echo).await, connect(&echo).await];
+        for (i, client) in clients.iter_mut().enumerate() {
+            client.send(Message::text(format!("from client {i}"))).await.unwrap();
+            next_data(client).await;
+        }
+        let mut made = std::collections::HashSet::new();
+        let mut last_seq = [None::<u64>; 2];
+        let mut received = 0;
+        while received < 2 {
+            let m = next_until(&mut ws, |m| m["type"] == "event").await;
+            let reactor = m["reactor"].as_u64().unwrap_or_else(|| panic!("an event without its reactor: {m}"));
+            assert!(reactor < 2, "{m}");
+            let seq = m["seq"].as_u64().unwrap();
+            if let Some(last) = last_seq[reactor as usize] {
+                assert!(seq > last, "each reactor's sequence rises: {m}");
+            }
+            last_seq[reactor as usize] = Some(seq);
+            let key = (reactor, m["conn"].as_u64().unwrap());
+            if m["kind"] == "connection_made" {
+                made.insert(key);
+            } else {
+                assert!(made.contains(&key), "a message on a connection its reactor never made: {m}");
+                received += 1;
+            }
+        }
+        assert!(last_seq.iter().all(Option::is_some), "events from both reactors: {last_seq:?}");
+    });
+}

@@ -24,6 +24,13 @@ export class LiveView {
     this.trace = null;
     this.pending = [];
     this.dropped = 0;
+    // `twine serve --reactors N`: the feed names each event's reactor; the
+    // timeline draws one reactor's lanes at a time (its turns, calls and
+    // pool). Until the user picks one, it follows the reactor that last
+    // received a message, so the echo you send is the one you see.
+    this.shownReactor = 0;
+    this.followActivity = true;
+    this.recent = []; // per reactor: its latest events, to show on a switch
     this.connected = false;
     this.pendingRows = new Map();
     root.innerHTML = `
@@ -39,6 +46,7 @@ export class LiveView {
       <section class="panel live-trace">
         <div class="panel-head"><h3>The server's reactor, live <small>/ws/trace</small></h3>
           <span class="muted small" id="live-stats"></span>
+          <label class="check" id="live-reactor-pick" hidden>reactor <select id="live-reactor" data-testid="live-reactor"></select></label>
           <label class="check"><input type="checkbox" id="live-follow" checked> follow</label>
           <button class="btn ghost small" id="live-clear">Clear</button></div>
         <div class="tl-area">
@@ -104,6 +112,11 @@ export class LiveView {
     });
     $('#live-follow').addEventListener('change', (ev) => this.setFollow(ev.target.checked));
     $('#live-clear').addEventListener('click', () => this.resetModel([]));
+    $('#live-reactor').addEventListener('change', (ev) => {
+      const v = ev.target.value;
+      this.followActivity = v === 'auto';
+      if (!this.followActivity) this.showReactor(Number(v));
+    });
     const canvas = $('#live-timeline');
     canvas.addEventListener('pointerdown', () => this.setFollow(false));
     canvas.addEventListener('wheel', () => this.setFollow(false), { passive: true });
@@ -267,15 +280,32 @@ export class LiveView {
         return;
       }
       switch (msg.type) {
-        case 'hello':
+        case 'hello': {
+          const n = msg.reactors ?? 1;
+          const pick = this.$('#live-reactor');
+          const options = Array.from({ length: n }, (_, i) => `<option value="${i}">${i} of ${n}</option>`);
+          pick.innerHTML = `<option value="auto">the busy one</option>${options.join('')}`;
+          pick.value = this.followActivity ? 'auto' : String(Math.min(this.shownReactor, n - 1));
+          this.recent = Array.from({ length: n }, () => []);
+          this.$('#live-reactor-pick').hidden = n < 2;
           ws.send(JSON.stringify({ type: 'subscribe', kinds: 'all', max_rate: 5000 }));
           break;
+        }
         case 'subscribed':
           onReady();
           break;
         case 'event': {
-          const { type, seq, ...event } = msg;
-          this.pending.push(event);
+          const { type, seq, reactor = 0, ...event } = msg;
+          const recent = this.recent[reactor];
+          if (recent) {
+            recent.push(event);
+            if (recent.length > MAX_EVENTS / 2) recent.splice(0, recent.length - MAX_EVENTS / 4);
+          }
+          if (reactor !== this.shownReactor && this.followActivity && event.kind === 'message_received') {
+            this.showReactor(reactor);
+          } else if (reactor === this.shownReactor) {
+            this.pending.push(event);
+          }
           break;
         }
         case 'dropped':
@@ -292,6 +322,14 @@ export class LiveView {
       onReady();
       if (this.trace === ws && this.connected) this.status('The trace feed closed.', 'closed');
     });
+  }
+
+  /** Draws reactor `r`, starting from the events of it the page has kept. */
+  showReactor(r) {
+    this.shownReactor = r;
+    this.pending = [];
+    this.resetModel(this.recent[r] ?? []);
+    this.$('#live-stats').dataset.reactor = String(r);
   }
 
   resetModel(keep) {

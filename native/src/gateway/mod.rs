@@ -57,17 +57,21 @@
 //! is one JSON object with a `type`:
 //!
 //! ```text
-//! server: {"type":"hello","schema":"twine-trace","version":1,"kinds":["turn_start",...],"max_rate":2000,"buffer_events":8192}
+//! server: {"type":"hello","schema":"twine-trace","version":1,"kinds":["turn_start",...],"max_rate":2000,"buffer_events":8192,"reactors":2}
 //! client: {"type":"subscribe","kinds":["call","message_received"],"max_rate":500}   (both fields optional)
 //! server: {"type":"subscribed","kinds":["call","message_received"],"max_rate":500}
-//! server: {"type":"event","seq":41,"t":1500000,"kind":"message_received","conn":3,"len":5}
+//! server: {"type":"event","reactor":1,"seq":41,"t":1500000,"kind":"message_received","conn":3,"len":5}
 //! server: {"type":"dropped","count":120,"reason":"lagged","total":120}
 //! server: {"type":"error","message":"unknown event kind \"cal\""}
 //! ```
 //!
 //! An event is a [`TraceRecord`](twine_core::trace::TraceRecord) in the
-//! [trace schema](twine_core::trace) with `type` and `seq` in front; `seq`
-//! counts every event the reactor produced, so a gap shows what was missed.
+//! [trace schema](twine_core::trace) with `type`, `reactor` and `seq` in
+//! front. `reactor` says which of the server's reactors (0 to `reactors` - 1,
+//! from the hello) produced it, each a lane of its own; `seq` counts every
+//! event that reactor produced, so a gap in it shows what was missed. `t`
+//! is on that reactor's clock, which starts when the reactor does (under
+//! `twine serve` they start together, well within a millisecond).
 //! `"kinds":"all"` subscribes to every kind. `max_rate` is events per second
 //! (1 to 1,000,000; default 2,000). Events over the rate are dropped with
 //! reason `"rate"`; a viewer that reads too slowly loses events with reason
@@ -287,7 +291,7 @@ impl Gateway {
     /// [`GatewayLink`] from each): each WebSocket goes to the reactor with
     /// the fewest open, `/ws/chat` spans them all, `/metrics` shows their
     /// totals and each one, and a shutdown of any stops the gateway.
-    /// `/ws/trace` shows the first reactor.
+    /// `/ws/trace` shows every reactor, each event naming its own.
     pub fn start_many(config: GatewayConfig, links: Vec<GatewayLink>) -> std::io::Result<Gateway> {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
         if config.admin_token.as_deref().is_some_and(str::is_empty) {
@@ -323,7 +327,8 @@ impl Gateway {
             });
         }
         let stats = Arc::new(GatewayStats::default());
-        let trace = TraceHub::new(first.handle.clone(), config.trace_buffer_events, stats.clone());
+        let trace =
+            TraceHub::new(links.iter().map(|l| l.handle.clone()).collect(), config.trace_buffer_events, stats.clone());
         let reactors = Reactors::new(links.into_iter().map(|l| (l.handle, l.handoff, l.metrics)).collect());
         let ws = Arc::new(WsSettings {
             max_message: config.max_message,

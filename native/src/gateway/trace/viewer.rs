@@ -112,7 +112,8 @@ impl Filter {
 /// What a viewer lost and has not been told yet.
 #[derive(Default)]
 struct Losses {
-    next_seq: Option<u64>,
+    /// Per reactor: the sequence number the next batch should start at.
+    next_seq: Vec<Option<u64>>,
     lagged: u64,
     rate: u64,
     total: u64,
@@ -123,10 +124,26 @@ struct Losses {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ToViewer<'a> {
-    Hello { schema: &'static str, version: u32, kinds: &'a [&'static str], max_rate: u32, buffer_events: usize },
-    Subscribed { kinds: KindsOut, max_rate: u32 },
-    Dropped { count: u64, reason: &'a str, total: u64 },
-    Error { message: String },
+    Hello {
+        schema: &'static str,
+        version: u32,
+        kinds: &'a [&'static str],
+        max_rate: u32,
+        buffer_events: usize,
+        reactors: usize,
+    },
+    Subscribed {
+        kinds: KindsOut,
+        max_rate: u32,
+    },
+    Dropped {
+        count: u64,
+        reason: &'a str,
+        total: u64,
+    },
+    Error {
+        message: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -155,6 +172,7 @@ pub(crate) async fn run(mut ws: Socket, app: Arc<App>) {
         kinds: &KINDS,
         max_rate: DEFAULT_MAX_RATE,
         buffer_events: app.trace.buffer_events(),
+        reactors: app.trace.reactors(),
     };
     if ws.send(text(&hello)).await.is_err() {
         return;
@@ -217,11 +235,15 @@ async fn send_batch(
     losses: &mut Losses,
     app: &App,
 ) -> Result<(), WsError> {
-    let expected = *losses.next_seq.get_or_insert(batch.first_seq);
+    if losses.next_seq.len() <= batch.reactor {
+        losses.next_seq.resize(batch.reactor + 1, None);
+    }
+    let next_seq = &mut losses.next_seq[batch.reactor];
+    let expected = *next_seq.get_or_insert(batch.first_seq);
     if batch.first_seq > expected {
         losses.lagged += batch.first_seq - expected;
     }
-    losses.next_seq = Some(batch.first_seq + batch.events.len() as u64);
+    *next_seq = Some(batch.first_seq + batch.events.len() as u64);
     if losses.lagged > 0 {
         let count = std::mem::take(&mut losses.lagged);
         report(ws, losses, app, count, "lagged").await?;
@@ -273,11 +295,17 @@ mod tests {
     fn messages_to_viewers_start_with_their_type() {
         let dropped = serde_json::to_string(&ToViewer::Dropped { count: 3, reason: "lagged", total: 7 }).unwrap();
         assert_eq!(dropped, r#"{"type":"dropped","count":3,"reason":"lagged","total":7}"#);
-        let hello =
-            ToViewer::Hello { schema: "twine-trace", version: 1, kinds: &["call"], max_rate: 5, buffer_events: 9 };
+        let hello = ToViewer::Hello {
+            schema: "twine-trace",
+            version: 1,
+            kinds: &["call"],
+            max_rate: 5,
+            buffer_events: 9,
+            reactors: 2,
+        };
         assert_eq!(
             serde_json::to_string(&hello).unwrap(),
-            r#"{"type":"hello","schema":"twine-trace","version":1,"kinds":["call"],"max_rate":5,"buffer_events":9}"#
+            r#"{"type":"hello","schema":"twine-trace","version":1,"kinds":["call"],"max_rate":5,"buffer_events":9,"reactors":2}"#
         );
     }
 
