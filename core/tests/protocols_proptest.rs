@@ -126,9 +126,8 @@ fn frame_with<P: Protocol>(mut receiver: P, messages: &[Vec<u8>]) -> Vec<u8> {
     t.value()
 }
 
+// Cases: proptest's default (256), or PROPTEST_CASES (`cargo xtask fuzz`).
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
-
     #[test]
     fn line_receiver_with_raw_switches_ignores_chunking(items in items(), sizes in sizes()) {
         let (wire, expected) = encode_lines(&items);

@@ -200,7 +200,7 @@ fn with_two_reactors_the_trace_shows_each_one_with_its_own_sequence() {
 
         // Upgrades go to the reactor with the fewest open: two clients held
         // open together land on both.
-        let mut clients = vec![connect(&echo).await, connect(&echo).await];
+        let mut clients = [connect(&echo).await, connect(&echo).await];
         for (i, client) in clients.iter_mut().enumerate() {
             client.send(Message::text(format!("from client {i}"))).await.unwrap();
             next_data(client).await;

@@ -9,6 +9,8 @@
 //! - `cargo xtask chaos [--short]`: the chaos suite, bounded probes of a
 //!   real `twine serve` over loopback, one line each (the short version
 //!   also runs in `cargo xtask test`, as one of twine-native's tests).
+//! - `cargo xtask fuzz [--cases N]`: the property tests of every decoder
+//!   and front end, optimised, at N cases each.
 //!
 //! Only std: this runs before anything else is built.
 
@@ -26,14 +28,16 @@ fn main() -> ExitCode {
         Some("bench") => steps::bench(&args[1..]),
         Some("fidelity") => fidelity::fidelity(&args[1..]),
         Some("chaos") => steps::chaos(&args[1..]),
+        Some("fuzz") => steps::fuzz(&args[1..]),
         Some("setup") => setup::all(setup::Need { browser: true }),
         _ => {
-            eprintln!("usage: cargo xtask <serve|test|bench|fidelity|chaos|setup>\n");
+            eprintln!("usage: cargo xtask <serve|test|bench|fidelity|chaos|fuzz|setup>\n");
             eprintln!("  serve [ARGS]   set up, build the playground, run `twine serve ARGS`");
             eprintln!("  test [--skip STEP]...  set up, then fmt, clippy, tests, wasm and browser tests");
             eprintln!("  bench          criterion benchmarks");
             eprintln!("  fidelity [--runs N] [--only PRESET]  the simulation against CPython + Twisted");
             eprintln!("  chaos [--short]  the chaos suite: probes of a real twine serve, one line each");
+            eprintln!("  fuzz [--cases N]  the decoders' and front ends' property tests at N cases each (10 M)");
             eprintln!("  setup          only install what is missing");
             return ExitCode::from(2);
         }

@@ -24,6 +24,7 @@ pub enum Step {
     Chaos,
     Serve,
     Fidelity,
+    Fuzz,
 }
 
 impl Step {
@@ -55,6 +56,7 @@ impl Step {
             Step::Chaos => "chaos",
             Step::Serve => "serve",
             Step::Fidelity => "fidelity",
+            Step::Fuzz => "fuzz",
         }
     }
 }
@@ -300,4 +302,34 @@ pub fn chaos(args: &[String]) -> Result<(), String> {
         cmd.arg("--full");
     }
     run(Step::Chaos, &mut cmd)
+}
+
+/// The decoders' and front ends' property tests, run as a fuzzer: the same
+/// tests `cargo test` runs a few hundred cases of, optimised and at `--cases
+/// N` each (default 10 million). Stable Rust has no coverage-guided engine
+/// here (cargo-fuzz needs nightly), so the inputs are structured and
+/// mutated by proptest; a failure is shrunk and kept in the test's
+/// `.proptest-regressions` file, which every later run (CI's too) replays.
+pub fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut cases = "10000000".to_owned();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--cases" => cases = args.next().ok_or("--cases needs a number")?.clone(),
+            other => return Err(format!("unknown argument `{other}` (fuzz [--cases N])")),
+        }
+    }
+    cases.parse::<u64>().map_err(|_| format!("--cases wants a number, not `{cases}`"))?;
+    // What a client sends (the framing receivers) and what a link or a typed
+    // program contains (scenario JSON, Python), then what runs it.
+    let targets = [("twine-core", "protocols_proptest"), ("twine-web", "fuzz_frontends")];
+    for (package, test) in targets {
+        let started = Instant::now();
+        run(
+            Step::Fuzz,
+            cargo().args(["test", "--release", "-p", package, "--test", test]).env("PROPTEST_CASES", &cases),
+        )?;
+        println!("xtask [fuzz] {package} {test}: {cases} cases per property in {:.0?}", started.elapsed());
+    }
+    Ok(())
 }
