@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             eprintln!("  bench          criterion benchmarks");
             eprintln!("  fidelity [--runs N] [--only PRESET]  the simulation against CPython + Twisted");
             eprintln!("  chaos [--short]  the chaos suite: probes of a real twine serve, one line each");
-            eprintln!("  fuzz [--cases N]  the decoders' and front ends' property tests at N cases each (10 M)");
+            eprintln!("  fuzz [--cases N]  the decoders' and front ends' property tests, at N cases each");
             eprintln!("  setup          only install what is missing");
             return ExitCode::from(2);
         }

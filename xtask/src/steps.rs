@@ -305,31 +305,37 @@ pub fn chaos(args: &[String]) -> Result<(), String> {
 }
 
 /// The decoders' and front ends' property tests, run as a fuzzer: the same
-/// tests `cargo test` runs a few hundred cases of, optimised and at `--cases
-/// N` each (default 10 million). Stable Rust has no coverage-guided engine
-/// here (cargo-fuzz needs nightly), so the inputs are structured and
-/// mutated by proptest; a failure is shrunk and kept in the test's
-/// `.proptest-regressions` file, which every later run (CI's too) replays.
+/// tests `cargo test` runs a few hundred cases of, optimised and at many
+/// more. Stable Rust has no coverage-guided engine here (cargo-fuzz needs
+/// nightly), so the inputs are structured and mutated by proptest; a
+/// failure is kept in the test's `.proptest-regressions` file, which every
+/// later run (CI's too) replays first. `--cases N` sets every target's count.
 pub fn fuzz(args: &[String]) -> Result<(), String> {
-    let mut cases = "10000000".to_owned();
+    let mut cases: Option<u64> = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--cases" => cases = args.next().ok_or("--cases needs a number")?.clone(),
+            "--cases" => {
+                let n = args.next().ok_or("--cases needs a number")?;
+                cases = Some(n.parse().map_err(|_| format!("--cases wants a number, not `{n}`"))?);
+            }
             other => return Err(format!("unknown argument `{other}` (fuzz [--cases N])")),
         }
     }
-    cases.parse::<u64>().map_err(|_| format!("--cases wants a number, not `{cases}`"))?;
-    // What a client sends (the framing receivers) and what a link or a typed
-    // program contains (scenario JSON, Python), then what runs it.
-    let targets = [("twine-core", "protocols_proptest"), ("twine-web", "fuzz_frontends")];
-    for (package, test) in targets {
+    // What a client sends (the framing receivers in memory; the WebSocket
+    // path through a real reactor over loopback, a connection per case, so
+    // fewer), and what a link or a typed program contains (scenario JSON,
+    // Python) and what then runs it.
+    let targets = [
+        ("twine-core", "protocols_proptest", 10_000_000),
+        ("twine-web", "fuzz_frontends", 1_000_000),
+        ("twine-native", "fuzz_websocket", 100_000),
+    ];
+    for (package, test, default) in targets {
+        let n = cases.unwrap_or(default).to_string();
         let started = Instant::now();
-        run(
-            Step::Fuzz,
-            cargo().args(["test", "--release", "-p", package, "--test", test]).env("PROPTEST_CASES", &cases),
-        )?;
-        println!("xtask [fuzz] {package} {test}: {cases} cases per property in {:.0?}", started.elapsed());
+        run(Step::Fuzz, cargo().args(["test", "--release", "-p", package, "--test", test]).env("PROPTEST_CASES", &n))?;
+        println!("xtask [fuzz] {package} {test}: {n} cases per property in {:.0?}", started.elapsed());
     }
     Ok(())
 }
