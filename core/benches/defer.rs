@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use twine_core::defer::{ensure_deferred, Deferred};
-use twine_core::task::Clock;
+use twine_core::defer::Deferred;
+use twine_core::task::{ensure_deferred, Clock};
 
 /// A Deferred with 10 callbacks, fired: callbacks added before `callback`
 /// (they run when it fires) and after (they run as they are added).
@@ -64,7 +64,7 @@ fn round_trips(c: &mut Criterion) {
         b.iter(|| {
             let inner = Deferred::<u64>::new();
             let awaited = inner.clone();
-            let out = ensure_deferred(&reactor, async move { Ok(awaited.await? + 1) });
+            let out = ensure_deferred(&reactor, |_| async move { Ok(awaited.await? + 1) });
             inner.callback(std::hint::black_box(41)).unwrap();
             clock.advance(Duration::ZERO);
             assert!(out.has_result());
@@ -75,7 +75,7 @@ fn round_trips(c: &mut Criterion) {
         b.iter(|| {
             let inner = Deferred::<u64>::new();
             inner.callback(std::hint::black_box(41)).unwrap();
-            let out = ensure_deferred(&reactor, async move { Ok(inner.await? + 1) });
+            let out = ensure_deferred(&reactor, |_| async move { Ok(inner.await? + 1) });
             assert!(out.has_result());
             out
         })
