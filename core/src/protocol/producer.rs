@@ -219,7 +219,9 @@ impl Transport {
         self.conn.producer.buffer_size.get()
     }
 
-    /// Bytes written since the driver last reported the buffer drained.
+    /// Bytes written since the driver last reported the buffer drained
+    /// (with [`Reactor::handle_write_drained`](crate::Reactor::handle_write_drained);
+    /// a driver that does not report drains leaves this growing).
     pub fn buffered_bytes(&self) -> usize {
         self.conn.producer.buffered.get()
     }
