@@ -1,10 +1,11 @@
 //! Ports of Twisted's producer and consumer tests: `ProducerTests` in
 //! `twisted/test/test_internet.py` (abstract.FileDescriptor's consumer
 //! half), `test_streamingProducer` / `test_nonStreamingProducer` in
-//! `twisted/internet/test/test_tcp.py`, and `test_disconnectWhileProducing`
+//! `twisted/internet/test/test_tcp.py`, `test_disconnectWhileProducing`
 //! / `test_unregisterProducerAfterDisconnect` in
-//! `twisted/internet/test/connectionmixins.py`. Each test names the Twisted
-//! test it ports and asserts what that test asserts.
+//! `twisted/internet/test/connectionmixins.py`, and `IOPumpTests`'
+//! streaming producer tests in `twisted/test/test_iosim.py`. Each test names
+//! the Twisted test it ports and asserts what that test asserts.
 //!
 //! Twisted's `SillyDescriptor` (a buffer of 3 bytes whose `doWrite` sends
 //! everything) is a [`StringTransport`] with a write buffer size of 3 and
@@ -337,4 +338,68 @@ fn water_marks_pause_and_resume_a_streaming_producer_and_loss_stops_it() {
     memory.lose(conn, Failure::new(FailureKind::ConnectionDone, "closed"));
     assert_eq!(producer.take(), ["stop"]);
     assert!(!transport.has_producer());
+}
+
+/// Twisted's `iosim.StrictPushProducer`: fails on any call its state does
+/// not allow (resuming a running producer, pausing a paused one, anything
+/// after a stop).
+#[derive(Default)]
+struct StrictPushProducer {
+    state: Cell<&'static str>,
+}
+
+impl StrictPushProducer {
+    fn state(&self) -> &'static str {
+        match self.state.get() {
+            "" => "running",
+            state => state,
+        }
+    }
+}
+
+impl Producer for StrictPushProducer {
+    fn resume_producing(&self) {
+        assert_eq!(self.state(), "paused", "resume_producing on a producer that is {}", self.state());
+        self.state.set("running");
+    }
+    fn pause_producing(&self) {
+        assert_eq!(self.state(), "running", "pause_producing on a producer that is {}", self.state());
+        self.state.set("paused");
+    }
+    fn stop_producing(&self) {
+        assert_ne!(self.state(), "stopped", "stop_producing twice");
+        self.state.set("stopped");
+    }
+}
+
+/// `IOPumpTests._testStreamingProducer`: pumping data both ways does not
+/// make the transport call a streaming producer that was never paused.
+fn streaming_producer_through_a_pump(server: bool) {
+    let memory = MemoryReactor::new();
+    let port = memory.reactor().listen_tcp("127.0.0.1:0".parse().unwrap(), twine_core::protocol::factory(|| Idle));
+    let accepted = memory.accept(&port).unwrap();
+    let (dialed, _) = connected(&memory);
+    let victim = if server { accepted } else { dialed };
+    let transport = memory.reactor().transport(victim).unwrap();
+    let producer = Rc::new(StrictPushProducer::default());
+    transport.register_producer(producer.clone(), true).unwrap();
+    // The pump: bytes each way, and the send buffers emptying.
+    for conn in [accepted, dialed] {
+        memory.reactor().transport(conn).unwrap().write(b"greeting");
+        memory.deliver(conn, b"hello");
+        memory.write_drained(conn);
+    }
+    assert_eq!(producer.state(), "running");
+}
+
+/// Ports `IOPumpTests.test_serverStreamingProducer`.
+#[test]
+fn test_server_streaming_producer() {
+    streaming_producer_through_a_pump(true);
+}
+
+/// Ports `IOPumpTests.test_clientStreamingProducer`.
+#[test]
+fn test_client_streaming_producer() {
+    streaming_producer_through_a_pump(false);
 }
