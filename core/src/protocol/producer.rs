@@ -184,6 +184,25 @@ impl Transport {
     /// Forgets the producer, without disconnecting: Twisted's
     /// `unregisterProducer`. A [`lose_connection`](Self::lose_connection)
     /// that waited for it takes effect now.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use twine_core::protocol::Producer;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// struct Idle;
+    /// impl Producer for Idle {
+    ///     fn resume_producing(&self) {}
+    ///     fn stop_producing(&self) {}
+    /// }
+    ///
+    /// let t = StringTransport::new();
+    /// t.transport().register_producer(Rc::new(Idle), true).unwrap();
+    /// t.transport().lose_connection();
+    /// assert!(!t.disconnecting()); // held back: the producer may still write
+    /// t.transport().unregister_producer();
+    /// assert!(t.disconnecting() && !t.transport().has_producer());
+    /// ```
     pub fn unregister_producer(&self) {
         let slot = &self.conn.producer;
         let producer = slot.producer.borrow_mut().take();
@@ -210,6 +229,14 @@ impl Transport {
 
     /// Sets how many bytes written and not yet sent make the buffer full
     /// for a streaming producer: Twisted's `bufferSize` (64 KiB by default).
+    ///
+    /// ```
+    /// let t = twine_core::testing::StringTransport::new();
+    /// assert_eq!(t.transport().write_buffer_size(), 64 * 1024);
+    /// t.transport().set_write_buffer_size(500);
+    /// t.transport().write(&[0; 100]);
+    /// assert_eq!((t.transport().write_buffer_size(), t.transport().buffered_bytes()), (500, 100));
+    /// ```
     pub fn set_write_buffer_size(&self, bytes: usize) {
         self.conn.producer.buffer_size.set(bytes);
     }
