@@ -21,10 +21,30 @@
 //! | [`protocols::basic`] | `twisted.protocols.basic` |
 //! | [`testing`] | `twisted.internet.testing` |
 //! | [`trace`] | (beyond Twisted) structured trace events |
+//!
+//! # Layers
+//!
+//! The modules form a one-way stack, read bottom-up; a module names only
+//! its own layer and those below (a test, `layers.rs`, fails otherwise):
+//!
+//! 1. `time` ([`Time`], [`ReactorTime`]) and [`trace`];
+//! 2. [`defer`]: Deferreds know no reactor, as Twisted's `defer.py` knows
+//!    only `IReactorTime`. Timeouts take any [`ReactorTime`]; trace events
+//!    and unhandled errors go to an observer the reactor registers;
+//! 3. [`reactor`], with what it hosts and so names: [`protocol`] (the
+//!    transports and protocols of its connections) and [`threads`] (the
+//!    pool contract its driver fills);
+//! 4. [`task`]: what runs on a reactor (`LoopingCall`, `Cooperator`,
+//!    [`ensure_deferred`](task::ensure_deferred), which needs the reactor
+//!    to poll futures, so it lives here rather than in `defer`);
+//! 5. [`protocols`]: ready-made protocols;
+//! 6. [`testing`]: fakes built from everything below.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod defer;
+#[cfg(test)]
+mod layers;
 pub mod protocol;
 pub mod protocols;
 pub mod reactor;
@@ -35,4 +55,4 @@ mod time;
 pub mod trace;
 
 pub use reactor::{Reactor, ReactorHandle};
-pub use time::Time;
+pub use time::{ReactorTime, ScheduledCall, Time};

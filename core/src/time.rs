@@ -11,6 +11,41 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// A clock that can run a function later: Twisted's `IReactorTime`, all
+/// that Deferreds know of a reactor (for [`add_timeout`]). The
+/// [`Reactor`](crate::Reactor) is one; a test may bring its own.
+///
+/// [`add_timeout`]: crate::defer::Deferred::add_timeout
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_core::task::Clock;
+/// use twine_core::ReactorTime;
+///
+/// let clock = Clock::new();
+/// let reactor = clock.reactor();
+/// let call = reactor.call_later_dyn(Duration::from_secs(1), "example", Box::new(|| ()));
+/// assert!(call.active());
+/// call.cancel();
+/// assert!(!call.active());
+/// ```
+pub trait ReactorTime {
+    /// The current time: Twisted's `seconds()`.
+    fn seconds(&self) -> Time;
+    /// Runs `f` after `delay`: Twisted's `callLater`. `name` is the type
+    /// name of the code that made `f`, for traces.
+    fn call_later_dyn(&self, delay: Duration, name: &'static str, f: Box<dyn FnOnce()>) -> Box<dyn ScheduledCall>;
+}
+
+/// A call [`ReactorTime::call_later_dyn`] scheduled: Twisted's
+/// `IDelayedCall`, as much of it as Deferreds use.
+pub trait ScheduledCall {
+    /// Whether it has yet to run and was not cancelled.
+    fn active(&self) -> bool;
+    /// Cancels it, if it is still active.
+    fn cancel(&self);
+}
+
 /// A point in time, in nanoseconds since the driver's epoch.
 ///
 /// ```

@@ -12,8 +12,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use common::{error, record_trace, with_manual_pool, Seen};
-use twine_core::defer::{ensure_deferred, Deferred, DeferredLock, Failure, FailureKind};
-use twine_core::task::{defer_later, Clock};
+use twine_core::defer::{Deferred, DeferredLock, Failure, FailureKind};
+use twine_core::task::{defer_later, ensure_deferred, Clock};
 use twine_core::threads::defer_to_thread;
 use twine_core::trace::{CallSource, TraceEvent};
 
@@ -66,7 +66,7 @@ fn awaiting_a_pending_deferred_resumes_in_the_turn_after_it_fires() {
     let reactor = clock.reactor();
     let input = Deferred::<u32>::new();
     let i = input.clone();
-    let out = ensure_deferred(&reactor, async move { Ok(i.await? * 2) });
+    let out = ensure_deferred(&reactor, |_| async move { Ok(i.await? * 2) });
     let seen = Seen::new(&out);
     assert_eq!(reactor.tasks_in_flight(), 1);
     input.callback(21).unwrap();
@@ -80,7 +80,7 @@ fn awaiting_a_pending_deferred_resumes_in_the_turn_after_it_fires() {
 fn a_future_that_never_waits_finishes_inside_ensure_deferred() {
     let clock = Clock::new();
     let ready = twine_core::defer::succeed(5u32);
-    let out = ensure_deferred(&clock.reactor(), async move { Ok(ready.await? + 1) });
+    let out = ensure_deferred(&clock.reactor(), |_| async move { Ok(ready.await? + 1) });
     assert_eq!(Seen::new(&out).take().unwrap(), 6, "polled at once, as Twisted runs a coroutine to its first await");
 }
 
@@ -88,8 +88,7 @@ fn a_future_that_never_waits_finishes_inside_ensure_deferred() {
 fn sequential_awaits_read_like_inline_callbacks() {
     let clock = Clock::new();
     let reactor = clock.reactor();
-    let r = reactor.clone();
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |r| async move {
         let mut total = 0;
         for step in 1..=3u32 {
             total += defer_later(&r, Duration::from_secs(1), move || step).await?;
@@ -111,7 +110,7 @@ fn a_failure_comes_out_of_await_as_err_and_question_mark_passes_it_on() {
     let reactor = clock.reactor();
     let input = Deferred::<u32>::new();
     let i = input.clone();
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |_| async move {
         let value = i.await?;
         Ok::<_, Failure>(value)
     });
@@ -126,7 +125,7 @@ fn a_future_may_handle_a_failure_and_carry_on() {
     let reactor = clock.reactor();
     let input = Deferred::<u32>::new();
     let i = input.clone();
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |_| async move {
         match i.await {
             Ok(v) => Ok(v),
             Err(f) if f.check(FailureKind::Error) => Ok(0),
@@ -144,7 +143,7 @@ fn a_panicking_future_fails_its_deferred() {
     let reactor = clock.reactor();
     let input = Deferred::<u32>::new();
     let i = input.clone();
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |_| async move {
         let v = i.await?;
         if v > 1 {
             panic!("future bug with {v}");
@@ -166,7 +165,7 @@ fn callbacks_added_before_the_await_run_first_and_the_result_is_then_taken() {
     let input = Deferred::<u32>::new();
     input.add_callback(|x| x + 100);
     let i = input.clone();
-    let out = ensure_deferred(&reactor, i);
+    let out = ensure_deferred(&reactor, |_| i);
     input.callback(1).unwrap();
     clock.advance(Duration::ZERO);
     assert_eq!(Seen::new(&out).take().unwrap(), 101);
@@ -179,7 +178,7 @@ fn awaiting_a_deferred_a_second_time_fails_with_result_consumed() {
     let clock = Clock::new();
     let input = twine_core::defer::succeed(1u32);
     let i = input.clone();
-    let out = ensure_deferred(&clock.reactor(), async move {
+    let out = ensure_deferred(&clock.reactor(), |_| async move {
         let first = i.clone().await?;
         let second = i.await;
         Ok::<_, Failure>((first, second.unwrap_err().kind()))
@@ -194,7 +193,7 @@ fn many_wakes_before_the_poll_cost_one_poll() {
     let polls = Rc::new(Cell::new(0));
     let slot = Slot::default();
     let (p, s) = (polls.clone(), slot.clone());
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |_| async move {
         std::future::poll_fn(|_| {
             p.set(p.get() + 1);
             Poll::Ready(())
@@ -231,7 +230,7 @@ fn a_wake_from_another_thread_goes_through_the_inbox() {
     });
     let slot = Slot::default();
     let s = slot.clone();
-    let out = ensure_deferred(&reactor, async move { Ok::<_, Failure>(s.await) });
+    let out = ensure_deferred(&reactor, |_| async move { Ok::<_, Failure>(s.await) });
     std::thread::spawn(move || slot.set(11)).join().unwrap();
     assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 1, "the driver was woken once");
     clock.advance(Duration::ZERO);
@@ -242,8 +241,7 @@ fn a_wake_from_another_thread_goes_through_the_inbox() {
 fn awaiting_work_on_the_thread_pool() {
     let (clock, pool) = with_manual_pool();
     let reactor = clock.reactor();
-    let r = reactor.clone();
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |r| async move {
         let n = defer_to_thread(&r, || (1..=5u64).product::<u64>()).await?;
         Ok::<_, Failure>(n + 1)
     });
@@ -260,7 +258,7 @@ fn polls_are_traced_as_task_calls() {
     let recorder = record_trace(&reactor);
     let input = Deferred::<u32>::new();
     let i = input.clone();
-    let _out = ensure_deferred(&reactor, i);
+    let _out = ensure_deferred(&reactor, |_| i);
     input.callback(1).unwrap();
     clock.advance(Duration::ZERO);
     let task_calls = recorder
@@ -281,7 +279,7 @@ fn cancel_reaches_the_awaited_deferred_and_the_future_may_recover() {
     let ac = awaited_cancelled.clone();
     let awaited = Deferred::<u32>::with_canceller(move |_| ac.set(true));
     let a = awaited.clone();
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |_| async move {
         match a.await {
             Err(f) if f.check(FailureKind::Cancelled) => Ok(0),
             other => other,
@@ -301,7 +299,7 @@ fn a_future_that_ignores_the_cancel_fails_with_cancelled() {
     let reactor = clock.reactor();
     let awaited = Deferred::<u32>::new();
     let a = awaited.clone();
-    let out = ensure_deferred(&reactor, async move { Ok(a.await? + 1) });
+    let out = ensure_deferred(&reactor, |_| async move { Ok(a.await? + 1) });
     let seen = Seen::new(&out);
     out.cancel();
     clock.advance(Duration::ZERO);
@@ -315,7 +313,7 @@ fn a_future_may_carry_on_after_a_cancel_and_finish_later() {
     let reactor = clock.reactor();
     let awaited = Deferred::<u32>::new();
     let (a, r) = (awaited.clone(), reactor.clone());
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |_| async move {
         if a.await.is_err() {
             // Clean up for a second, then report.
             return defer_later(&r, Duration::from_secs(1), || 99u32).await;
@@ -338,7 +336,7 @@ fn cancelling_a_future_that_waits_on_something_else_drops_it() {
     let guard = DropFlag(dropped.clone());
     let slot = Slot::default();
     let s = slot.clone();
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |_| async move {
         let _guard = guard;
         Ok::<_, Failure>(s.await)
     });
@@ -357,7 +355,7 @@ fn cancelling_twice_before_the_future_runs_again_keeps_waiting_for_it() {
     let reactor = clock.reactor();
     let awaited = Deferred::<u32>::new();
     let a = awaited.clone();
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |_| async move {
         match a.await {
             Err(f) if f.check(FailureKind::Cancelled) => Ok(5),
             other => other,
@@ -373,7 +371,7 @@ fn cancelling_twice_before_the_future_runs_again_keeps_waiting_for_it() {
 #[test]
 fn cancelling_after_the_future_finished_does_nothing() {
     let clock = Clock::new();
-    let out = ensure_deferred(&clock.reactor(), async { Ok::<_, Failure>(3u32) });
+    let out = ensure_deferred(&clock.reactor(), |_| async { Ok::<_, Failure>(3u32) });
     out.cancel();
     assert_eq!(Seen::new(&out).take().unwrap(), 3);
 }
@@ -385,9 +383,8 @@ fn cancel_reaches_through_nested_ensure_deferred() {
     let leaf_cancelled = Rc::new(Cell::new(false));
     let lc = leaf_cancelled.clone();
     let leaf = Deferred::<u32>::with_canceller(move |_| lc.set(true));
-    let r = reactor.clone();
-    let outer = ensure_deferred(&reactor, async move {
-        let inner = ensure_deferred(&r, leaf);
+    let outer = ensure_deferred(&reactor, |r| async move {
+        let inner = ensure_deferred(&r, |_| leaf);
         inner.await
     });
     let seen = Seen::new(&outer);
@@ -406,7 +403,7 @@ fn cancelling_while_waiting_for_a_lock_leaves_the_line() {
     let lock = DeferredLock::new();
     let _held = lock.acquire();
     let l = lock.clone();
-    let out = ensure_deferred(&reactor, async move {
+    let out = ensure_deferred(&reactor, |_| async move {
         l.acquire().await?;
         Ok::<_, Failure>(())
     });
@@ -422,8 +419,7 @@ fn a_timeout_on_an_awaited_deferred_surfaces_as_timed_out() {
     let clock = Clock::new();
     let reactor = clock.reactor();
     let never = Deferred::<u32>::new();
-    let r = reactor.clone();
-    let out = ensure_deferred(&reactor, async move { never.add_timeout(&r, Duration::from_secs(2)).await });
+    let out = ensure_deferred(&reactor, |r| async move { never.add_timeout(&r, Duration::from_secs(2)).await });
     clock.advance(Duration::from_secs(2));
     assert!(Seen::new(&out).take().unwrap_err().check(FailureKind::TimedOut));
 }
@@ -434,8 +430,21 @@ fn the_task_waker_is_send_and_sync() {
     let clock = Clock::new();
     let slot = Slot::default();
     let s = slot.clone();
-    let _out = ensure_deferred(&clock.reactor(), async move { Ok::<_, Failure>(s.await) });
+    let _out = ensure_deferred(&clock.reactor(), |_| async move { Ok::<_, Failure>(s.await) });
     let waker = slot.waker().unwrap();
     assert_send_sync(&waker);
     slot.set(0);
+}
+
+#[test]
+fn ensure_deferred_hands_the_future_maker_the_same_reactor() {
+    let clock = Clock::new();
+    let reactor = clock.reactor();
+    let out = ensure_deferred(&reactor, |r| async move {
+        let n: u32 = defer_later(&r, Duration::from_secs(3), || 4).await?;
+        Ok::<_, Failure>((n, r.seconds()))
+    });
+    clock.advance(Duration::from_secs(3));
+    let (n, when) = Seen::new(&out).value();
+    assert_eq!((n, when.as_secs_f64()), (4, 3.0), "the timer ran on the reactor the maker was given");
 }

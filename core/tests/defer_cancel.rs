@@ -133,13 +133,13 @@ fn a_recovered_cancel_in_the_inner_chain_resumes_the_outer() {
 }
 
 #[test]
-fn cancelling_then_output_cancels_the_source_or_what_the_function_returned() {
+fn cancelling_map_output_cancels_the_source_or_what_the_function_returned() {
     let source = Deferred::<u32>::new();
-    let out = source.then(|n| n.to_string());
+    let out = source.map(|n| n.to_string());
     let seen = Seen::new(&out);
     out.cancel();
     assert!(source.called(), "the source was cancelled");
-    assert_eq!(seen.kind(), FailureKind::Cancelled, "and its Cancelled flowed through then");
+    assert_eq!(seen.kind(), FailureKind::Cancelled, "and its Cancelled flowed through map");
 
     // Once the source fired and the function returned a pending Deferred,
     // cancelling the output reaches that Deferred.
@@ -148,7 +148,7 @@ fn cancelling_then_output_cancels_the_source_or_what_the_function_returned() {
     let sc = step_cancelled.clone();
     let step = Deferred::<String>::with_canceller(move |_| sc.set(true));
     let s = step.clone();
-    let out: Deferred<String> = source.then(move |_| s);
+    let out = source.and_then(move |_| s);
     let seen = Seen::new(&out);
     source.callback(1).unwrap();
     out.cancel();

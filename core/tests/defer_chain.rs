@@ -174,7 +174,7 @@ fn returning_an_already_fired_deferred_continues_at_once_and_takes_its_result() 
 #[test]
 fn returning_a_deferred_whose_result_was_taken_fails_instead_of_hanging() {
     let inner = succeed(5);
-    let _moved_on = inner.then(|x| x); // takes inner's result
+    let _moved_on = inner.map(|x| x); // takes inner's result
     let outer = Deferred::<i32>::new();
     let i = inner.clone();
     outer.add_callback(move |_| i);
@@ -266,25 +266,25 @@ fn a_callback_firing_another_deferred_that_feeds_back_does_not_deadlock() {
 }
 
 #[test]
-fn then_continues_with_another_type_and_moves_the_result() {
+fn map_continues_with_another_type_and_moves_the_result() {
     let d = Deferred::<u32>::new();
-    let text = d.then(|n| format!("{n}!"));
+    let text = d.map(|n| format!("{n}!"));
     let seen = Seen::new(&text);
     d.callback(3).unwrap();
     assert_eq!(seen.value(), "3!");
     assert!(Seen::new(&d).failure().check(FailureKind::ResultConsumed));
 
     let failed = fail::<u32>(error("no"));
-    let text = failed.then(|n| n.to_string());
-    assert_eq!(Seen::new(&text).failure().message(), "no", "failures pass through then");
+    let text = failed.map(|n| n.to_string());
+    assert_eq!(Seen::new(&text).failure().message(), "no", "failures pass through map");
 }
 
 #[test]
-fn then_may_return_a_deferred_of_the_new_type() {
+fn and_then_waits_for_a_deferred_of_the_new_type() {
     let d = Deferred::<u32>::new();
     let later = Deferred::<String>::new();
     let l = later.clone();
-    let out: Deferred<String> = d.then(move |_| l);
+    let out = d.and_then(move |_| l);
     let seen = Seen::new(&out);
     d.callback(1).unwrap();
     assert!(!seen.fired());
@@ -317,7 +317,7 @@ fn succeed_and_fail_are_already_fired() {
 #[test]
 fn errors_convert_into_failures_with_question_mark() {
     let d = Deferred::<String>::new();
-    let parsed: Deferred<u16> = d.then(|s| -> Result<u16, Failure> { Ok(s.parse::<u16>()?) });
+    let parsed = d.try_map(|s| s.parse::<u16>());
     let seen = Seen::new(&parsed);
     d.callback("70000".into()).unwrap();
     let failure = seen.failure();

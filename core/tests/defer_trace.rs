@@ -129,8 +129,8 @@ fn handled_failures_and_results_are_not_reported() {
         handled.add_errback(|_| 0);
         handled.errback(Failure::new(FailureKind::Error, "handled")).unwrap();
         let moved_on = Deferred::<u32>::new();
-        let _next = moved_on.then(|x| x).add_errback(|_| 0);
-        moved_on.errback(Failure::new(FailureKind::Error, "passed to then")).unwrap();
+        let _next = moved_on.map(|x| x).add_errback(|_| 0);
+        moved_on.errback(Failure::new(FailureKind::Error, "passed to map")).unwrap();
         let fine = Deferred::<u32>::new();
         fine.callback(1).unwrap();
         let never_fired = Deferred::<u32>::new();

@@ -559,3 +559,53 @@ fn due_timers_counts_what_an_inbox_call_schedules_for_this_turn() {
     assert_eq!(*seen.lock().unwrap(), Some(1)); // it runs in this turn
     assert_eq!(r.due_timers(Time::ZERO), 0); // and it ran
 }
+
+#[test]
+fn reactor_locals_are_per_reactor_and_reach_worker_results_through_the_inbox() {
+    #[derive(Default)]
+    struct Done(RefCell<Vec<u64>>);
+
+    let clock = Clock::new();
+    let reactor = clock.reactor();
+    let other = Reactor::new(); // a second reactor on the same thread keeps its own
+    reactor.set_local(Done::default());
+    assert!(other.local::<Done>().is_none());
+
+    let handle = reactor.handle();
+    let workers: Vec<_> = (1..=3u64)
+        .map(|n| {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                handle.call_from_thread(move |reactor| reactor.local::<Done>().unwrap().0.borrow_mut().push(n * 10))
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    assert!(reactor.local::<Done>().unwrap().0.borrow().is_empty(), "nothing runs before the reactor's turn");
+    clock.advance(Duration::ZERO);
+    let mut done = reactor.local::<Done>().unwrap().0.borrow().clone();
+    done.sort();
+    assert_eq!(done, [10, 20, 30]);
+
+    let taken = reactor.take_local::<Done>().unwrap();
+    assert_eq!(taken.0.borrow().len(), 3);
+    assert!(reactor.local::<Done>().is_none());
+}
+
+#[test]
+fn reactor_locals_are_dropped_with_the_reactor() {
+    struct Flag(Rc<RefCell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            *self.0.borrow_mut() = true;
+        }
+    }
+    let dropped = Rc::new(RefCell::new(false));
+    let reactor = Reactor::new();
+    reactor.set_local(Flag(dropped.clone()));
+    assert!(!*dropped.borrow());
+    drop(reactor);
+    assert!(*dropped.borrow());
+}

@@ -117,7 +117,7 @@ fn test_long_then_chain_fires_in_bounded_stack() {
         let first = Deferred::<u64>::new();
         let mut d = first.clone();
         for _ in 0..1_000_000 {
-            d = d.then(|n| n + 1);
+            d = d.map(|n| n + 1);
         }
         let seen = Rc::new(Cell::new(0));
         let s = seen.clone();
@@ -139,7 +139,7 @@ fn test_unfired_long_chain_drops_in_bounded_stack() {
         let first = Deferred::<u64>::new();
         let mut d = first.clone();
         for _ in 0..1_000_000 {
-            d = d.then(|n| n + 1);
+            d = d.map(|n| n + 1);
         }
         drop(d);
         drop(first);
@@ -568,7 +568,7 @@ fn test_cancel_reaches_the_source_of_a_long_then_chain_in_bounded_stack() {
         let first = Deferred::<u64>::new();
         let mut d = first.clone();
         for _ in 0..1_000_000 {
-            d = d.then(|n| n + 1);
+            d = d.map(|n| n + 1);
         }
         d.cancel();
         assert!(first.called());

@@ -7,8 +7,8 @@ use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
 
 use super::flat::{run_flat, DROPS};
+use super::observer;
 use super::{AlreadyCalled, Failure, FailureKind, IntoOutcome, Outcome};
-use crate::reactor::Reactor;
 use crate::trace::TraceEvent;
 
 type Link<T> = Box<dyn FnOnce(Result<T, Failure>) -> Step<T>>;
@@ -20,7 +20,7 @@ pub(crate) enum Step<T: 'static> {
     /// The link took the result away (await, a list, a lock).
     Consumed,
     /// The link handed the result to another Deferred (the one waiting on
-    /// this chain, or the one `then` made), whose callbacks must run next,
+    /// this chain, or the one `map` made), whose callbacks must run next,
     /// before this chain's remaining links. The run loop does that
     /// iteratively, so a chain of any depth runs in bounded stack.
     Continue(Rc<dyn ChainRun>),
@@ -117,11 +117,7 @@ impl<T: 'static> Drop for Chain<T> {
                 return;
             }
             tracing::error!("Unhandled error in Deferred #{}: {failure:?}", self.id);
-            let (deferred, message) = (self.id, failure.to_string());
-            if let Some(reactor) = Reactor::current() {
-                reactor.count_unhandled_error();
-            }
-            Reactor::emit_current(|| TraceEvent::UnhandledError { deferred, message });
+            observer::unhandled_error(self.id, failure);
         }
         // The links and cancellers may hold the next Deferred of a long
         // chain, whose own drop would run inside this one: freed through
@@ -176,7 +172,8 @@ impl<T: 'static> Drop for Chain<T> {
 ///
 /// `Deferred<T>` is a cheap handle: clones are the same Deferred. Callbacks
 /// added with [`add_callback`](Self::add_callback) keep the type `T`;
-/// [`then`](Self::then) continues with another type.
+/// [`map`](Self::map), [`try_map`](Self::try_map) and
+/// [`and_then`](Self::and_then) continue with another type.
 ///
 /// ```
 /// use twine_core::defer::{Deferred, Failure, FailureKind};
@@ -261,7 +258,7 @@ impl<T: 'static> Deferred<T> {
             n.get()
         });
         let label = label.into();
-        Reactor::emit_current(|| TraceEvent::DeferredCreated { deferred: id, label });
+        observer::emit(|| TraceEvent::DeferredCreated { deferred: id, label });
         Deferred {
             chain: Rc::new(Chain {
                 id,
@@ -340,7 +337,7 @@ impl<T: 'static> Deferred<T> {
     ///
     /// let d = succeed(1);
     /// assert!(d.has_result());
-    /// let _next = d.then(|x| x + 1); // moves the result on
+    /// let _next = d.map(|x| x + 1); // moves the result on
     /// assert!(!d.has_result());
     /// ```
     pub fn has_result(&self) -> bool {
@@ -425,7 +422,7 @@ impl<T: 'static> Deferred<T> {
         // Dropped outside the borrow: their captures may run Drop code.
         drop((canceller, forward));
         let id = self.chain.id;
-        Reactor::emit_current(|| TraceEvent::DeferredFired { deferred: id, ok });
+        observer::emit(|| TraceEvent::DeferredFired { deferred: id, ok });
         Ok(true)
     }
 
@@ -440,7 +437,7 @@ impl<T: 'static> Deferred<T> {
 
     /// [`resolve_with`](Self::resolve_with) from inside a link of another
     /// chain: a value or failure is handed on through the run loop rather
-    /// than by a nested call, so chains of `then` of any length run in
+    /// than by a nested call, so chains of `map` of any length run in
     /// bounded stack.
     pub(crate) fn resolve_step<S: 'static>(&self, outcome: Outcome<T>) -> Step<S> {
         match outcome {
@@ -572,31 +569,24 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// Continues the chain with another type: a new `Deferred<U>` fired with
-    /// what `f` makes of this one's result (a failure passes straight
-    /// through). The result moves on: callbacks added here afterwards see a
+    /// `f`'s value (a failure passes straight through, skipping `f`). The
+    /// type is inferred from what `f` returns.
+    ///
+    /// Three ways to go on, after the iterator and `Result` methods of the
+    /// same names: [`map`](Self::map) for a plain value,
+    /// [`try_map`](Self::try_map) for a `Result` (its `Err` goes down the
+    /// errbacks), [`and_then`](Self::and_then) for another Deferred (the new
+    /// one waits for it); [`then_both`](Self::then_both) sees failures too.
+    ///
+    /// The result moves on: callbacks added to `self` afterwards see a
     /// `ResultConsumed` failure. Cancelling the new Deferred cancels this
     /// one, or, once `f` returned a Deferred that has not fired, that one.
-    /// When `f` returns a `Result` or a Deferred, name the new type (see
-    /// [`IntoOutcome`]). Beware a std `Result<U, E>` left unnamed: it is a
-    /// value like any other, so the new Deferred carries the `Result` and
-    /// its errbacks never see the `Err`. Return `Result<U, Failure>` (`?`
-    /// converts any error) to send errors down the errback path:
-    ///
-    /// ```
-    /// use twine_core::defer::{succeed, Deferred, Failure};
-    ///
-    /// let parsed: Deferred<u32> = succeed("x").then(|s| -> Result<u32, Failure> { Ok(s.parse()?) });
-    /// parsed.add_errback(|f| {
-    ///     assert!(f.message().contains("invalid digit"));
-    ///     0
-    /// });
-    /// ```
     ///
     /// ```
     /// use twine_core::defer::Deferred;
     ///
     /// let d = Deferred::<u32>::new();
-    /// let text = d.then(|n| format!("{n} requests"));
+    /// let text = d.map(|n| format!("{n} requests"));
     /// d.callback(3).unwrap();
     /// let out = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
     /// let o = out.clone();
@@ -606,14 +596,65 @@ impl<T: 'static> Deferred<T> {
     /// });
     /// assert_eq!(*out.borrow(), "3 requests");
     /// ```
-    pub fn then<U: 'static, R: IntoOutcome<U>>(&self, f: impl FnOnce(T) -> R + 'static) -> Deferred<U> {
-        self.then_both(move |result| match result {
-            Ok(value) => f(value).into_outcome(),
+    pub fn map<U: 'static>(&self, f: impl FnOnce(T) -> U + 'static) -> Deferred<U> {
+        self.continue_with(move |result| match result {
+            Ok(value) => Outcome::Value(f(value)),
             Err(failure) => Outcome::Failure(failure),
         })
     }
 
-    /// Like [`then`](Self::then), with the result or the failure.
+    /// Like [`map`](Self::map), for a fallible `f`: `Ok` carries on down
+    /// the callbacks, `Err` (any error that converts into a [`Failure`], any
+    /// `std::error::Error` included) goes down the errbacks.
+    ///
+    /// ```
+    /// use twine_core::defer::succeed;
+    ///
+    /// let parsed = succeed("x").try_map(|s| s.parse::<u32>());
+    /// parsed.add_errback(|f| {
+    ///     assert!(f.message().contains("invalid digit"));
+    ///     0
+    /// });
+    /// ```
+    pub fn try_map<U: 'static, E: Into<Failure>>(&self, f: impl FnOnce(T) -> Result<U, E> + 'static) -> Deferred<U> {
+        self.continue_with(move |result| match result.map(f) {
+            Ok(Ok(value)) => Outcome::Value(value),
+            Ok(Err(error)) => Outcome::Failure(error.into()),
+            Err(failure) => Outcome::Failure(failure),
+        })
+    }
+
+    /// Like [`map`](Self::map), for an `f` that answers later: the new
+    /// Deferred waits for the one `f` returns and takes its result.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::{defer_later, Clock};
+    ///
+    /// let clock = Clock::new();
+    /// let reactor = clock.reactor();
+    /// let user = defer_later(&reactor, Duration::from_secs(1), || 7_u32);
+    /// let r = reactor.clone();
+    /// let name = user.and_then(move |id| defer_later(&r, Duration::from_secs(1), move || format!("user {id}")));
+    /// clock.advance(Duration::from_secs(1));
+    /// assert!(!name.has_result()); // the second lookup is under way
+    /// clock.advance(Duration::from_secs(1));
+    /// name.add_callback(|n| {
+    ///     assert_eq!(n, "user 7");
+    ///     n
+    /// });
+    /// ```
+    pub fn and_then<U: 'static>(&self, f: impl FnOnce(T) -> Deferred<U> + 'static) -> Deferred<U> {
+        self.continue_with(move |result| match result {
+            Ok(value) => Outcome::Deferred(f(value)),
+            Err(failure) => Outcome::Failure(failure),
+        })
+    }
+
+    /// Continues the chain with another type, with the result or the
+    /// failure: what `f` returns may be a value, a `Result<U, Failure>`, a
+    /// `Deferred<U>` or an [`Outcome`] (see [`IntoOutcome`]); when it is
+    /// not a plain value, name the new type (`let d: Deferred<U> = ...`).
     ///
     /// ```
     /// use twine_core::defer::{Deferred, Failure, FailureKind};
@@ -633,14 +674,19 @@ impl<T: 'static> Deferred<T> {
         &self,
         f: impl FnOnce(Result<T, Failure>) -> R + 'static,
     ) -> Deferred<U> {
+        self.continue_with(move |result| f(result).into_outcome())
+    }
+
+    /// The new Deferred of [`map`](Self::map) and its siblings.
+    fn continue_with<U: 'static>(&self, f: impl FnOnce(Result<T, Failure>) -> Outcome<U> + 'static) -> Deferred<U> {
         // Cancelling `out` forwards to `self` (weakly: `self` holds `out`
         // through the link below, and a strong reference back would keep
         // both alive if `self` never fired), as a cancel forwarded to a
-        // Deferred waited on is: so a long `then` chain cancels in a loop.
+        // Deferred waited on is: so a long `map` chain cancels in a loop.
         let out = Deferred::<U>::new();
         out.chain.state.borrow_mut().cancel_inner = Some(self.weak_chain());
         let target = out.clone();
-        self.add_link(Box::new(move |result| target.resolve_step(f(result).into_outcome())));
+        self.add_link(Box::new(move |result| target.resolve_step(f(result))));
         out
     }
 
@@ -752,7 +798,7 @@ impl<T: 'static> Deferred<T> {
     /// ```
     pub fn cancel(&self) {
         // A cancel forwarded down a chain (a Deferred waiting on another, a
-        // `then` on its source) runs as this loop, not one cancel inside the
+        // `map` on its source) runs as this loop, not one cancel inside the
         // other. Forwards that have more to do once the cancel below them is
         // done wait on a stack, as calls would.
         let mut unfinished: Vec<(Rc<dyn ChainRun>, bool)> = Vec::new();
@@ -773,7 +819,7 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// Cancels this Deferred up to forwarding the cancel to the Deferred it
-    /// waits on (or, for `then`, its source), which it leaves to
+    /// waits on (or, for `map`, its source), which it leaves to
     /// [`cancel`](Self::cancel)'s loop.
     fn cancel_one(&self) -> CancelStep {
         let mut state = self.chain.state.borrow_mut();
@@ -782,7 +828,7 @@ impl<T: 'static> Deferred<T> {
             let forward = state.cancel_inner.take();
             drop(state);
             let id = self.chain.id;
-            Reactor::emit_current(|| TraceEvent::DeferredCancelled { deferred: id });
+            observer::emit(|| TraceEvent::DeferredCancelled { deferred: id });
             let had_canceller = canceller.is_some();
             if let Some(canceller) = canceller {
                 canceller(self);
@@ -802,7 +848,7 @@ impl<T: 'static> Deferred<T> {
             };
             drop(state);
             let id = self.chain.id;
-            Reactor::emit_current(|| TraceEvent::DeferredCancelled { deferred: id });
+            observer::emit(|| TraceEvent::DeferredCancelled { deferred: id });
             CancelStep::Forward(to)
         }
     }
@@ -830,7 +876,7 @@ impl<T: 'static> Deferred<T> {
     /// at once; the running loop picks up the work.
     ///
     /// A link that hands the result on to another chain (a Deferred waiting
-    /// on this one, or `then`'s) does not run that chain itself: it returns
+    /// on this one, or `map`'s) does not run that chain itself: it returns
     /// it, and this loop runs it, then comes back here. The chains waiting
     /// on each other live on a heap stack, as in Twisted's `_runCallbacks`,
     /// so a chain of a million Deferreds fires in constant native stack.
@@ -891,14 +937,14 @@ impl<T: 'static> Deferred<T> {
                 Step::Outcome(Outcome::Value(value)) => {
                     if !was_ok {
                         let id = self.chain.id;
-                        Reactor::emit_current(|| TraceEvent::DeferredRecovered { deferred: id });
+                        observer::emit(|| TraceEvent::DeferredRecovered { deferred: id });
                     }
                     Slot::Ready(Ok(value))
                 }
                 Step::Outcome(Outcome::Failure(failure)) => {
                     if was_ok {
                         let (id, message) = (self.chain.id, failure.to_string());
-                        Reactor::emit_current(|| TraceEvent::DeferredFailed { deferred: id, message });
+                        observer::emit(|| TraceEvent::DeferredFailed { deferred: id, message });
                     }
                     Slot::Ready(Err(failure))
                 }
@@ -943,7 +989,7 @@ impl<T: 'static> Deferred<T> {
             return;
         }
         let (outer, to) = (self.chain.id, inner.chain.id);
-        Reactor::emit_current(|| TraceEvent::DeferredChained { deferred: outer, to });
+        observer::emit(|| TraceEvent::DeferredChained { deferred: outer, to });
         {
             let mut state = self.chain.state.borrow_mut();
             state.result = Slot::Waiting;
@@ -1039,7 +1085,7 @@ impl<T: 'static> Deferred<T> {
 fn result_consumed() -> Failure {
     Failure::new(
         FailureKind::ResultConsumed,
-        "the result moved on: taken by an await, a then(), a DeferredList, or the Deferred that waited on this one",
+        "the result moved on: taken by an await, a map(), a DeferredList, or the Deferred that waited on this one",
     )
 }
 

@@ -338,7 +338,7 @@ pub fn gather_results_with<T: 'static>(
 ) -> Deferred<Vec<T>> {
     let list = DeferredList::new(deferreds).fire_on_one_errback();
     let list = if consume_errors { list.consume_errors() } else { list };
-    list.into_deferred().then(|results| results.into_iter().collect::<Result<Vec<T>, Failure>>())
+    list.into_deferred().try_map(|results| results.into_iter().collect::<Result<Vec<T>, Failure>>())
 }
 
 /// Calls `f` and wraps what it returns in a Deferred: a value, a failure,

@@ -15,8 +15,8 @@
 //! - [`Deferred::pause`] and [`Deferred::unpause`].
 //! - Taking turns: [`DeferredLock`], [`DeferredSemaphore`], [`DeferredQueue`].
 //! - async/await: `Deferred<T>` is a `Future` of `Result<T, Failure>`, and
-//!   [`ensure_deferred`] runs a future on the reactor, so async code reads
-//!   like `inlineCallbacks`.
+//!   [`task::ensure_deferred`](crate::task::ensure_deferred) runs a future
+//!   on the reactor, so async code reads like `inlineCallbacks`.
 //!
 //! ```
 //! use std::time::Duration;
@@ -57,6 +57,7 @@ mod flat;
 mod future;
 mod list;
 mod lock;
+mod observer;
 mod outcome;
 mod queue;
 mod race;
@@ -64,10 +65,10 @@ mod timeout;
 
 pub use deferred::Deferred;
 pub use failure::{Failure, FailureKind};
-pub use future::ensure_deferred;
-pub(crate) use future::TaskTable;
+pub(crate) use future::{note_awaited, CancelAwaited};
 pub use list::{gather_results, gather_results_with, maybe_deferred, DeferredList, FirstSuccess};
 pub use lock::{DeferredLock, DeferredSemaphore, NotAcquired};
+pub(crate) use observer::{set_observer as set_defer_observer, DeferObserver};
 pub use outcome::{AlreadyCalled, IntoOutcome, Outcome};
 pub use queue::DeferredQueue;
 pub use race::race;

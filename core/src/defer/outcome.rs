@@ -38,15 +38,16 @@ pub enum Outcome<T: 'static> {
 /// `Deferred<T>`, or an [`Outcome`] (a bare `Failure` goes through
 /// `Err(failure)` or `Outcome::Failure`).
 ///
-/// Where the target type is open, as in [`Deferred::then`], a closure
+/// Where the target type is open, as in [`Deferred::then_both`], a closure
 /// returning a `Result` or a `Deferred` needs the type named, since
-/// `Deferred<U>` is itself a `U`-like value:
+/// `Deferred<U>` is itself a `U`-like value ([`Deferred::map`],
+/// [`Deferred::try_map`] and [`Deferred::and_then`] need no name):
 ///
 /// ```
 /// use twine_core::defer::{succeed, Deferred, Failure};
 ///
 /// let d = succeed("42");
-/// let n: Deferred<u32> = d.then(|s| -> Result<u32, Failure> { Ok(s.parse()?) });
+/// let n: Deferred<u32> = d.then_both(|r| -> Result<u32, Failure> { Ok(r?.parse()?) });
 /// # n.add_callback(|n| {
 /// #     assert_eq!(n, 42);
 /// #     n
@@ -56,7 +57,7 @@ pub enum Outcome<T: 'static> {
     message = "a Deferred<{T}> callback must return {T}, Result<{T}, Failure>, Outcome<{T}> or Deferred<{T}>, not `{Self}`",
     label = "this returns `{Self}`",
     note = "an errback that only logs passes the failure on with `Err(failure)`, or recovers with a value",
-    note = "to change the result's type, use `then` (naming the new type: `let d: Deferred<U> = d.then(...)`)",
+    note = "to change the result's type, use `map`, `try_map` (a Result) or `and_then` (a Deferred)",
     note = "a std Result converts with `?` inside a closure returning Result<{T}, Failure>"
 )]
 pub trait IntoOutcome<T: 'static> {

@@ -5,11 +5,11 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::{Deferred, Failure, FailureKind, IntoOutcome};
-use crate::reactor::Reactor;
+use crate::time::ReactorTime;
 
 impl<T: 'static> Deferred<T> {
     /// Cancels the Deferred if it has no result within `delay` on
-    /// `reactor`'s clock: Twisted's `addTimeout`.
+    /// `reactor`'s clock (any [`ReactorTime`]): Twisted's `addTimeout`.
     ///
     /// When the timer fires it calls [`cancel`](Self::cancel), so the
     /// canceller (if any) runs as for any cancel. A `Cancelled` failure that
@@ -40,7 +40,7 @@ impl<T: 'static> Deferred<T> {
     /// quick.callback(7).unwrap();
     /// assert!(reactor.pending_timers().is_empty()); // the timer went with the result
     /// ```
-    pub fn add_timeout(&self, reactor: &Reactor, delay: Duration) -> Deferred<T> {
+    pub fn add_timeout(&self, reactor: &impl ReactorTime, delay: Duration) -> Deferred<T> {
         self.add_timeout_with(reactor, delay, |result, delay| match result {
             Err(failure) if failure.check(FailureKind::Cancelled) => {
                 Err(Failure::new(FailureKind::TimedOut, format!("Deferred timed out after {delay:?}")))
@@ -71,7 +71,7 @@ impl<T: 'static> Deferred<T> {
     /// ```
     pub fn add_timeout_with<R: IntoOutcome<T>>(
         &self,
-        reactor: &Reactor,
+        reactor: &impl ReactorTime,
         delay: Duration,
         on_timeout_cancel: impl FnOnce(Result<T, Failure>, Duration) -> R + 'static,
     ) -> Deferred<T> {
@@ -79,16 +79,16 @@ impl<T: 'static> Deferred<T> {
         // Weak: the Deferred holds the timer through the callback below.
         let target = self.downgrade();
         let flag = timed_out.clone();
-        let timer = reactor.call_later(delay, move |_| {
+        let on_timeout = move || {
             if let Some(d) = target.upgrade() {
                 flag.set(true);
                 d.cancel();
             }
-        });
+        };
+        let name = std::any::type_name_of_val(&on_timeout);
+        let timer = reactor.call_later_dyn(delay, name, Box::new(on_timeout));
         self.add_both(move |result| {
-            if timer.active() {
-                let _ = timer.cancel();
-            }
+            timer.cancel();
             if timed_out.get() {
                 on_timeout_cancel(result, delay).into_outcome()
             } else {

@@ -29,12 +29,14 @@
 //! ```
 
 mod message;
+mod producer;
 mod reconnecting;
 pub(crate) mod transport;
 
 use std::net::SocketAddr;
 
 pub use message::Message;
+pub use producer::{Producer, ProducerAlreadyRegistered};
 pub use reconnecting::{Backoff, ReconnectingClientFactory};
 pub use transport::{Encoder, Transport};
 

@@ -3,6 +3,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
+use super::producer::ProducerSlot;
 use super::Message;
 use crate::reactor::{ConnectionId, ConnectionKind, Effect, Reactor, WeakReactor};
 
@@ -43,6 +44,8 @@ pub(crate) struct ConnShared {
     /// The receiver is running (it takes in requests itself when its callback returns).
     receiver_busy: Cell<bool>,
     wake_scheduled: Cell<bool>,
+    /// The registered producer and the write buffer it watches.
+    pub(crate) producer: ProducerSlot,
 }
 
 /// The connection a protocol sees: Twisted's `ITransport`. Cheap to clone;
@@ -51,7 +54,8 @@ pub(crate) struct ConnShared {
 /// Writes are buffered in the reactor and handed to the driver after the
 /// current call, so many small writes in one callback become one send.
 /// After [`lose_connection`](Self::lose_connection) or
-/// [`abort_connection`](Self::abort_connection), writes are dropped.
+/// [`abort_connection`](Self::abort_connection), writes are dropped (except
+/// while a registered [`Producer`](super::Producer) holds the close back).
 ///
 /// ```
 /// use twine_core::testing::StringTransport;
@@ -93,6 +97,7 @@ impl Transport {
                 buffers_input: Cell::new(false),
                 receiver_busy: Cell::new(false),
                 wake_scheduled: Cell::new(false),
+                producer: ProducerSlot::default(),
             }),
         }
     }
@@ -142,18 +147,21 @@ impl Transport {
     pub fn write(&self, data: &[u8]) {
         let Some(reactor) = self.writable() else { return };
         match self.conn.kind {
-            ConnectionKind::Stream => reactor.queue_write(self.conn.id, |buf| buf.extend_from_slice(data)),
+            ConnectionKind::Stream => {
+                reactor.queue_write(self.conn.id, |buf| buf.extend_from_slice(data));
+            }
             ConnectionKind::Message => reactor.queue_effect(Effect::Send {
                 conn: self.conn.id,
                 message: Message::binary(bytes::Bytes::copy_from_slice(data)),
             }),
         }
+        self.wrote(data.len());
     }
 
     /// Writes several buffers as if concatenated: Twisted's `writeSequence`.
     pub fn write_sequence<'a>(&self, parts: impl IntoIterator<Item = &'a [u8]>) {
         let Some(reactor) = self.writable() else { return };
-        match self.conn.kind {
+        let n = match self.conn.kind {
             ConnectionKind::Stream => reactor.queue_write(self.conn.id, |buf| {
                 for part in parts {
                     buf.extend_from_slice(part);
@@ -161,9 +169,12 @@ impl Transport {
             }),
             ConnectionKind::Message => {
                 let joined: Vec<u8> = parts.into_iter().flatten().copied().collect();
+                let n = joined.len();
                 reactor.queue_effect(Effect::Send { conn: self.conn.id, message: Message::binary(joined) });
+                n
             }
-        }
+        };
+        self.wrote(n);
     }
 
     /// Sends one message. On a message connection it is one message of the
@@ -173,18 +184,24 @@ impl Transport {
     pub fn send(&self, message: impl Into<Message>) {
         let message = message.into();
         let Some(reactor) = self.writable() else { return };
-        match self.conn.kind {
-            ConnectionKind::Message => reactor.queue_effect(Effect::Send { conn: self.conn.id, message }),
+        let n = match self.conn.kind {
+            ConnectionKind::Message => {
+                let n = message.len();
+                reactor.queue_effect(Effect::Send { conn: self.conn.id, message });
+                n
+            }
             // The encoder is borrowed, not cloned: this is the hot path of
             // every line echo, and an encoder only appends to `buf`.
             ConnectionKind::Stream => reactor.queue_write(self.conn.id, |buf| match &*self.conn.encoder.borrow() {
                 Some(encode) => encode(message.as_bytes(), buf),
                 None => buf.extend_from_slice(message.as_bytes()),
             }),
-        }
+        };
+        self.wrote(n);
     }
 
-    /// Closes the connection once everything written so far has been sent.
+    /// Closes the connection once everything written so far has been sent
+    /// (and, if a producer is registered, once it is unregistered).
     pub fn lose_connection(&self) {
         self.close(false);
     }
@@ -200,6 +217,11 @@ impl Transport {
             return;
         }
         self.conn.state.set(ConnState::Disconnecting);
+        // As in Twisted, a registered producer holds a clean close back
+        // until it is unregistered (and may write until then).
+        if !abort && self.defer_close_to_producer() {
+            return;
+        }
         if let Some(reactor) = self.reactor() {
             let conn = self.conn.id;
             reactor.queue_effect(if abort { Effect::Abort { conn } } else { Effect::Close { conn } });
@@ -341,8 +363,10 @@ impl Transport {
     }
 
     fn writable(&self) -> Option<Reactor> {
-        if self.conn.state.get() != ConnState::Open {
-            return None;
+        match self.conn.state.get() {
+            ConnState::Open => {}
+            ConnState::Disconnecting if self.producer_holds_close() => {}
+            _ => return None,
         }
         self.reactor()
     }

@@ -76,6 +76,7 @@
 
 mod inbox;
 mod io;
+mod locals;
 mod observe;
 mod timers;
 mod triggers;
@@ -207,8 +208,8 @@ pub(crate) struct Inner {
     counters: Counters,
     pub(crate) pool: RefCell<Option<Rc<dyn ThreadPool>>>,
     pub(crate) jobs: RefCell<JobTable>,
-    /// Futures run by `defer::ensure_deferred`.
-    pub(crate) tasks: RefCell<crate::defer::TaskTable>,
+    /// Reactor-local storage (the futures `task::ensure_deferred` runs among them).
+    locals: RefCell<locals::Locals>,
 }
 
 impl Drop for Inner {
@@ -221,7 +222,6 @@ impl Drop for Inner {
 
 thread_local! {
     static CURRENT: RefCell<Weak<Inner>> = const { RefCell::new(Weak::new()) };
-    static CURRENT_TRACING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The reactor. A cheap, clonable handle to single-threaded state (`!Send`):
@@ -286,7 +286,7 @@ impl Reactor {
                 counters: Counters::default(),
                 pool: RefCell::new(None),
                 jobs: RefCell::default(),
-                tasks: RefCell::default(),
+                locals: RefCell::default(),
             }),
         };
         reactor.make_current();
@@ -309,10 +309,7 @@ impl Reactor {
     /// The current time: the driver's clock if it lent one, otherwise the
     /// time of the latest `handle_*` call. Twisted's `reactor.seconds()`.
     pub fn seconds(&self) -> Time {
-        match &*self.inner.clock.borrow() {
-            Some(clock) => clock(),
-            None => self.inner.now.get(),
-        }
+        self.inner.seconds()
     }
 
     /// Lends the reactor the driver's clock. With it, `seconds()` is live
@@ -516,6 +513,34 @@ impl Reactor {
     /// Whether shutdown finished. The driver leaves its loop when this is true.
     pub fn is_stopped(&self) -> bool {
         self.inner.lifecycle.get() == Lifecycle::Stopped
+    }
+}
+
+/// Deferreds' view of the reactor: a clock that runs functions later.
+impl crate::time::ReactorTime for Reactor {
+    fn seconds(&self) -> Time {
+        self.inner.seconds()
+    }
+
+    fn call_later_dyn(
+        &self,
+        delay: Duration,
+        name: &'static str,
+        f: Box<dyn FnOnce()>,
+    ) -> Box<dyn crate::time::ScheduledCall> {
+        Box::new(self.call_later_named(delay, callback_name(name), move |_| f()))
+    }
+}
+
+impl crate::time::ScheduledCall for DelayedCall {
+    fn active(&self) -> bool {
+        DelayedCall::active(self)
+    }
+
+    fn cancel(&self) {
+        if DelayedCall::active(self) {
+            let _ = DelayedCall::cancel(self);
+        }
     }
 }
 

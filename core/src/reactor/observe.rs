@@ -1,12 +1,45 @@
 //! What the reactor tells about itself: the trace, its counters, its
 //! queues, and which reactor is current on this thread.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
-use super::{PendingTimer, Reactor, ReactorStats, CURRENT, CURRENT_TRACING};
+use super::{Inner, PendingTimer, Reactor, ReactorStats, CURRENT};
+use crate::defer::{set_defer_observer, DeferObserver, Failure};
 use crate::time::Time;
 use crate::trace::{TraceEvent, TraceRecord, TraceSink};
+
+/// Deferreds trace through, and report unhandled errors to, the current
+/// reactor without knowing it: it lends itself as their observer.
+impl DeferObserver for Inner {
+    fn trace(&self, event: TraceEvent) {
+        if self.tracing.get() {
+            self.record(self.seconds(), event);
+        }
+    }
+
+    fn unhandled_error(&self, deferred: u64, failure: &Failure) {
+        let c = &self.counters.unhandled_errors;
+        c.set(c.get() + 1);
+        self.trace(TraceEvent::UnhandledError { deferred, message: failure.to_string() });
+    }
+}
+
+impl Inner {
+    pub(super) fn seconds(&self) -> Time {
+        match &*self.clock.borrow() {
+            Some(clock) => clock(),
+            None => self.now.get(),
+        }
+    }
+
+    fn record(&self, t: Time, event: TraceEvent) {
+        if let Ok(mut sink) = self.trace.try_borrow_mut() {
+            if let Some(sink) = sink.as_mut() {
+                sink.record(&TraceRecord { t, event });
+            }
+        }
+    }
+}
 
 impl Reactor {
     /// Sends every trace event from now on to `sink`, replacing any other.
@@ -38,11 +71,7 @@ impl Reactor {
 
     /// Records `event` at `t`.
     pub fn emit_at(&self, t: Time, event: TraceEvent) {
-        if let Ok(mut sink) = self.inner.trace.try_borrow_mut() {
-            if let Some(sink) = sink.as_mut() {
-                sink.record(&TraceRecord { t, event });
-            }
-        }
+        self.inner.record(t, event);
     }
 
     /// The reactor's health counters.
@@ -76,11 +105,6 @@ impl Reactor {
         self.inner.timers.borrow().due_count(now, before_merge)
     }
 
-    pub(crate) fn count_unhandled_error(&self) {
-        let c = &self.inner.counters.unhandled_errors;
-        c.set(c.get() + 1);
-    }
-
     pub(crate) fn count_bytes(&self, incoming: bool, n: usize) {
         let c = if incoming { &self.inner.counters.bytes_in } else { &self.inner.counters.bytes_out };
         c.set(c.get() + n as u64);
@@ -98,22 +122,13 @@ impl Reactor {
                 *current = Rc::downgrade(&self.inner);
             }
         });
-        CURRENT_TRACING.with(|t| t.set(self.inner.tracing.get()));
+        let observer: Weak<dyn DeferObserver> = Rc::downgrade(&self.inner) as Weak<Inner>;
+        set_defer_observer(observer, self.inner.tracing.get());
     }
 
     /// The reactor most recently created or driven on this thread, if it still exists.
     pub fn current() -> Option<Reactor> {
         CURRENT.with(|c| c.borrow().upgrade()).map(|inner| Reactor { inner })
-    }
-
-    /// Traces through the current reactor, if it has a sink. Deferreds use
-    /// this: they are not tied to a reactor.
-    pub(crate) fn emit_current(event: impl FnOnce() -> TraceEvent) {
-        if CURRENT_TRACING.with(Cell::get) {
-            if let Some(reactor) = Reactor::current() {
-                reactor.emit(event);
-            }
-        }
     }
 }
 

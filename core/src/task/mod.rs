@@ -5,13 +5,18 @@
 //! - [`Cooperator`] and [`coiterate`]: run many iterators a slice at a time
 //!   without starving the reactor.
 //! - [`defer_later`]: a Deferred fired with a function's result after a delay.
+//! - [`ensure_deferred`]: run a future on the reactor, its result in a
+//!   Deferred (Twisted's `ensureDeferred`, which lives in `defer`; here it
+//!   sits above the reactor it needs).
 
 mod clock;
 mod cooperator;
+mod ensure;
 mod looping;
 
 pub use clock::Clock;
 pub use cooperator::{coiterate, CooperativeTask, Cooperator};
+pub use ensure::ensure_deferred;
 pub use looping::LoopingCall;
 
 use std::time::Duration;

@@ -199,6 +199,23 @@ impl StringTransport {
         self.recorded.borrow().aborted
     }
 
+    /// Reports that everything written has been sent, as a driver does
+    /// when the socket's send buffer empties (Twisted's `doWrite` emptying
+    /// the buffer): a registered pull producer is asked for more, a paused
+    /// streaming one resumed. What was written stays in [`value`](Self::value).
+    pub fn write_drained(&self) {
+        self.drain();
+        self.reactor.handle_write_drained(self.reactor.seconds(), self.transport.id());
+        self.drain();
+    }
+
+    /// Reports the driver's write buffer crossing a water mark.
+    pub fn write_buffer(&self, mark: crate::reactor::WaterMark) {
+        self.drain();
+        self.reactor.handle_write_buffer(self.reactor.seconds(), self.transport.id(), mark);
+        self.drain();
+    }
+
     /// Whether the protocol paused reading (Twisted's `producerState == 'paused'`).
     pub fn reading_paused(&self) -> bool {
         self.drain();

@@ -26,7 +26,7 @@ pub enum CallSource {
     Trigger,
     /// A protocol callback driven by I/O.
     Io,
-    /// A future bridged with `ensure_deferred`, polled after a wake.
+    /// A future bridged with `task::ensure_deferred`, polled after a wake.
     Task,
 }
 

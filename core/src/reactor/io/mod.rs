@@ -154,7 +154,8 @@ impl Reactor {
 
     /// Appends to the connection's pending write, coalescing consecutive
     /// writes to the same connection into one buffer.
-    pub(crate) fn queue_write(&self, conn: ConnectionId, fill: impl FnOnce(&mut Vec<u8>)) {
+    /// Returns how many bytes `fill` added.
+    pub(crate) fn queue_write(&self, conn: ConnectionId, fill: impl FnOnce(&mut Vec<u8>)) -> usize {
         let n = {
             let mut io = self.inner.io.borrow_mut();
             let io = &mut *io;
@@ -169,6 +170,7 @@ impl Reactor {
         };
         self.count_bytes(false, n);
         self.emit(|| TraceEvent::BytesOut { conn: conn.0, n: n as u64 });
+        n
     }
 
     // ------------------------------------------------------------------
@@ -238,9 +240,24 @@ impl Reactor {
         self.dispatch(conn, "message_received", |p, t| p.message_received(t, message));
     }
 
-    /// The connection's write buffer crossed a water mark.
+    /// The connection's write buffer crossed a water mark. A streaming
+    /// [`Producer`](crate::protocol::Producer) registered on the transport
+    /// is paused (`High`) and resumed (`Low`); without one, the protocol's
+    /// own [`pause_producing`](Protocol::pause_producing) and
+    /// [`resume_producing`](Protocol::resume_producing) are called.
     pub fn handle_write_buffer(&self, now: Time, conn: ConnectionId, mark: WaterMark) {
         self.set_now(now);
+        let Some(transport) = self.transport(conn) else { return };
+        if transport.has_streaming_producer() {
+            let producer = match mark {
+                WaterMark::High => transport.pause_streaming_producer(),
+                WaterMark::Low => transport.resume_streaming_producer(),
+            };
+            if let Some(producer) = producer {
+                self.run_producer(conn, mark, producer);
+            }
+            return;
+        }
         match mark {
             WaterMark::High => {
                 self.emit(|| TraceEvent::ProducerPaused { conn: conn.0 });
@@ -249,6 +266,54 @@ impl Reactor {
             WaterMark::Low => {
                 self.emit(|| TraceEvent::ProducerResumed { conn: conn.0 });
                 self.dispatch(conn, "resume_producing", |p, t| p.resume_producing(t));
+            }
+        }
+    }
+
+    /// Everything written on the connection has been sent: Twisted's
+    /// `doWrite` emptying its buffer. A pull producer registered on the
+    /// transport is asked for more, and a streaming one the transport
+    /// paused is resumed. Drivers call this each time a connection's send
+    /// buffer empties.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use twine_core::protocol::Producer;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// #[derive(Default)]
+    /// struct Asked(Cell<u32>);
+    /// impl Producer for Asked {
+    ///     fn resume_producing(&self) { self.0.set(self.0.get() + 1) }
+    ///     fn stop_producing(&self) {}
+    /// }
+    ///
+    /// let t = StringTransport::new();
+    /// let asked = Rc::new(Asked::default());
+    /// t.transport().register_producer(asked.clone(), false).unwrap();
+    /// let (reactor, conn) = (t.reactor(), t.transport().id());
+    /// reactor.handle_write_drained(reactor.seconds(), conn);
+    /// assert_eq!(asked.0.get(), 2); // once on registering, once per drain
+    /// ```
+    pub fn handle_write_drained(&self, now: Time, conn: ConnectionId) {
+        self.set_now(now);
+        let Some(transport) = self.transport(conn) else { return };
+        if let Some(producer) = transport.drained() {
+            self.run_producer(conn, WaterMark::Low, producer);
+        }
+    }
+
+    /// Pauses (`High`) or resumes (`Low`) a transport's producer, as a call.
+    fn run_producer(&self, conn: ConnectionId, mark: WaterMark, producer: Rc<dyn crate::protocol::Producer>) {
+        match mark {
+            WaterMark::High => {
+                self.emit(|| TraceEvent::ProducerPaused { conn: conn.0 });
+                self.run_call(CallSource::Io, conn.0, "pause_producing", || producer.pause_producing());
+            }
+            WaterMark::Low => {
+                self.emit(|| TraceEvent::ProducerResumed { conn: conn.0 });
+                self.run_call(CallSource::Io, conn.0, "resume_producing", || producer.resume_producing());
             }
         }
     }
@@ -262,6 +327,11 @@ impl Reactor {
         entry.transport.conn.state.set(crate::protocol::transport::ConnState::Closed);
         self.emit(|| TraceEvent::ConnectionLost { conn: conn.0, reason: reason.to_string() });
         let transport = entry.transport.clone();
+        // As Twisted's FileDescriptor.connectionLost: the producer stops
+        // before the protocol hears of the loss.
+        if let Some(producer) = transport.take_producer_to_stop() {
+            self.run_call(CallSource::Io, conn.0, "stop_producing", || producer.stop_producing());
+        }
         self.run_call(CallSource::Io, conn.0, "connection_lost", || {
             entry.protocol.borrow_mut().connection_lost(&transport, &reason)
         });

@@ -408,6 +408,15 @@ impl MemoryReactor {
         self.settle();
     }
 
+    /// Reports that everything written on `conn` has been sent, as a
+    /// driver does when a socket's send buffer empties: a pull producer on
+    /// the transport is asked for more, a paused streaming one resumed.
+    pub fn write_drained(&self, conn: ConnectionId) {
+        self.settle();
+        self.reactor().handle_write_drained(self.now(), conn);
+        self.settle();
+    }
+
     /// Connection attempts waiting (see [`hold_connects`](Self::hold_connects)).
     pub fn held_connects(&self) -> Vec<ConnectAttempt> {
         self.settle();
