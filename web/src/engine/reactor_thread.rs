@@ -16,6 +16,7 @@
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use twine_core::protocol::{ConnectionKind, Message};
 use twine_core::trace::{TraceEvent, TraceRecord};
@@ -129,6 +130,8 @@ impl Simulation {
         }
         self.block(REACTOR_THREAD, Block::Poll);
         if let Some(t) = due {
+            // The poll's timeout wakes the thread a little late, as a real one does.
+            let t = t + Duration::from_nanos(self.noise.wake_latency());
             let gen = self.threads[REACTOR_THREAD as usize].gen;
             self.schedule(t, Ev::Thread { tid: REACTOR_THREAD, gen });
         }

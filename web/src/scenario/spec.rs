@@ -86,11 +86,14 @@ pub struct MachineSpec {
     pub switch_interval_ms: f64,
     /// CPU time of one counter step (`increment`, `read`, `write`). Default 50 ns.
     pub counter_op_ns: f64,
+    /// A real machine's noise: OS wake-up latency after every timed wait and
+    /// a few percent of CPU speed variation, drawn from the seed. Default true.
+    pub noise: bool,
 }
 
 impl Default for MachineSpec {
     fn default() -> Self {
-        MachineSpec { cores: 4, time_slice_ms: 10.0, gil: false, switch_interval_ms: 5.0, counter_op_ns: 50.0 }
+        MachineSpec { cores: 4, time_slice_ms: 10.0, gil: false, switch_interval_ms: 5.0, counter_op_ns: 50.0, noise: true }
     }
 }
 
@@ -268,6 +271,10 @@ pub struct LockStep {
     pub name: String,
     /// What runs while holding it.
     pub steps: Vec<Step>,
+    /// Hand the lock to the longest waiter (FIFO) instead of letting the
+    /// releasing thread take it again first, as CPython's lock does. Default false.
+    #[serde(default)]
+    pub fair: bool,
 }
 
 /// `{"repeat": {"times": .., "steps": [..]}}`
