@@ -132,6 +132,8 @@ pub struct Simulation {
     pub(crate) clients: ClientState,
     rng: Rng,
     pub(crate) noise: Noise,
+    /// When the last thread a Python program started first runs.
+    last_py_spawn: Time,
     end: Option<EndReason>,
     actions: u64,
 }
@@ -181,6 +183,7 @@ impl Simulation {
             clients,
             rng: Rng::new(seed),
             noise: Noise::new(seed, program.machine.noise),
+            last_py_spawn: Time::ZERO,
             end: None,
             actions: 0,
         };
@@ -246,9 +249,14 @@ impl Simulation {
             t.act = Some(Activation::python(task, End::Thread));
             self.threads.push(t);
             self.sh.thread_names.borrow_mut().push(name);
-            match self.noise.wake_latency() {
-                0 => self.spawn(tid),
-                ns => self.schedule(self.now + Duration::from_nanos(ns), Ev::Spawn { tid }),
+            // CPython's `start()` returns once the new thread runs, so
+            // threads a program starts one after another run in that order.
+            let at = (self.now + Duration::from_nanos(self.noise.wake_latency())).max(self.last_py_spawn);
+            self.last_py_spawn = at;
+            if at == self.now {
+                self.spawn(tid);
+            } else {
+                self.schedule(at, Ev::Spawn { tid });
             }
         }
     }
