@@ -320,7 +320,10 @@ impl Compiler {
                     let say = if lock.fair { "remove `\"fair\": true` here" } else { "add `\"fair\": true` here" };
                     return Err(ScenarioError::new(
                         format!("{path}.lock.fair"),
-                        format!("lock `{}` is fair in one step and not in another: {say}, or name them apart", lock.name),
+                        format!(
+                            "lock `{}` is fair in one step and not in another: {say}, or name them apart",
+                            lock.name
+                        ),
                     ));
                 }
                 Op::Lock(id, self.steps(&format!("{path}.lock.steps"), &lock.steps, place)?)

@@ -35,8 +35,9 @@ pub struct ScenarioSpec {
     /// The reactor's thread pool.
     #[serde(default)]
     pub pool: PoolSpec,
-    /// Randomly scale every `cpu`, `io` and `sleep` duration by up to this
-    /// fraction either way (0 <= jitter < 1). Default 0: fully regular.
+    /// Randomly scale every `cpu` duration by up to this fraction either
+    /// way, and lengthen every `io` and `sleep` by up to it (a wait never
+    /// ends early); 0 <= jitter < 1. Default 0: only the machine's noise.
     #[serde(default)]
     pub jitter: Option<f64>,
     /// Runs on the main thread before `reactor.run()`; reactor steps allowed.
@@ -93,7 +94,14 @@ pub struct MachineSpec {
 
 impl Default for MachineSpec {
     fn default() -> Self {
-        MachineSpec { cores: 4, time_slice_ms: 10.0, gil: false, switch_interval_ms: 5.0, counter_op_ns: 50.0, noise: true }
+        MachineSpec {
+            cores: 4,
+            time_slice_ms: 10.0,
+            gil: false,
+            switch_interval_ms: 5.0,
+            counter_op_ns: 50.0,
+            noise: true,
+        }
     }
 }
 
