@@ -137,3 +137,25 @@ fn a_lock_is_fair_everywhere_or_nowhere() {
          add `\"fair\": true` here, or name them apart"
     );
 }
+
+#[test]
+fn answers_to_requests_read_in_one_batch_leave_together_when_the_iteration_ends() {
+    // Five requests 10 µs apart; each costs 10 ms of CPU on the reactor. The
+    // first is read alone; the other four arrive while it runs and are read
+    // in the next iteration, whose answers leave when all four are handled.
+    let scenario = Scenario::from_json(
+        r#"{"machine": {"noise": false},
+            "server": {"handler": [{"cpu": 10}, "respond"]},
+            "clients": {"open": {"rate_per_s": 100000, "arrival": "fixed", "requests": 5, "connections": 5}}}"#,
+    )
+    .unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let answered: Vec<f64> = sim
+        .events(0, usize::MAX)
+        .iter()
+        .filter(|r| matches!(r.event, twine_core::trace::TraceEvent::ClientResponse { .. }))
+        .map(|r| r.t.as_nanos() as f64 / 1e6)
+        .collect();
+    assert_eq!(answered, [10.0, 50.0, 50.0, 50.0, 50.0]);
+}

@@ -423,7 +423,8 @@ impl Simulation {
         }
         while let Some(effect) = self.reactor.poll_effect() {
             match effect {
-                Effect::Send { conn, message } => self.on_response(conn, message),
+                // Held until the reactor's iteration ends (`reactor_thread`).
+                Effect::Send { conn, message } => self.rl.outbox.push((conn, message)),
                 Effect::Write { data, .. } => self.reactor.recycle_buffer(data),
                 // Handlers cannot close or listen: nothing else is asked for.
                 _ => {}
