@@ -179,6 +179,8 @@ pub(crate) struct MachineDef {
     pub gil: bool,
     pub switch_interval: u64,
     pub counter_op: u64,
+    /// The default noise model (wake-up latency, CPU speed variation) is on.
+    pub noise: bool,
 }
 
 /// A whole compiled scenario.
@@ -196,6 +198,8 @@ pub(crate) struct Program {
     pub clients: Option<ClientsDef>,
     pub counters: Vec<Arc<str>>,
     pub locks: Vec<Arc<str>>,
+    /// Per lock: hand it over first come, first served (`"fair": true`).
+    pub fair_locks: Vec<bool>,
     pub loops: Vec<LoopDef>,
     /// A Python program run as the main program instead of `main`.
     pub python: Option<Arc<PySource>>,

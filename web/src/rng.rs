@@ -58,6 +58,23 @@ impl Rng {
         -mean * ln(1.0 - self.next_f64())
     }
 
+    /// `value` scaled by a uniform factor in `[1, 1 + fraction]`: jitter for
+    /// a timed wait, which a real machine can lengthen but never shorten.
+    ///
+    /// ```
+    /// use twine_web::rng::Rng;
+    ///
+    /// let mut rng = Rng::new(9);
+    /// assert!((0..1000).all(|_| (1000..=1200).contains(&rng.lengthen(1000, 0.2))));
+    /// ```
+    pub fn lengthen(&mut self, value: u64, fraction: f64) -> u64 {
+        if fraction <= 0.0 || value == 0 {
+            return value;
+        }
+        let factor = 1.0 + fraction * self.next_f64();
+        (value as f64 * factor).round() as u64
+    }
+
     /// `value` scaled by a uniform factor in `[1 - fraction, 1 + fraction]`.
     pub fn jitter(&mut self, value: u64, fraction: f64) -> u64 {
         if fraction <= 0.0 || value == 0 {

@@ -224,9 +224,12 @@ print("done")
         None,
     );
     let m = sim.metrics();
-    let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
-    assert_eq!(texts, ["w0 finished", "w1 finished", "w2 finished", "w3 finished", "w4 finished", "done"]);
-    assert!(m.output.iter().all(|l| (500.0..500.1).contains(&l.t_ms)), "{:?}", m.output);
+    let mut texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    // They finish together, in an order the OS's wake-ups decide (as in CPython).
+    assert_eq!(texts.pop(), Some("done"));
+    texts.sort_unstable();
+    assert_eq!(texts, ["w0 finished", "w1 finished", "w2 finished", "w3 finished", "w4 finished"]);
+    assert!(m.output.iter().all(|l| (500.0..501.0).contains(&l.t_ms)), "{:?}", m.output);
 }
 
 const COUNT: &str = r#"
@@ -340,7 +343,8 @@ reactor.run()
     let lines: Vec<(&str, f64)> = m.output.iter().map(|l| (l.text.as_str(), l.t_ms)).collect();
     assert_eq!(lines.iter().map(|l| l.0).collect::<Vec<_>>(), ["tick", "got 42"]);
     assert!((55.0..56.0).contains(&lines[0].1), "{lines:?}");
-    assert!((100.0..101.0).contains(&lines[1].1), "{lines:?}");
+    // 100 ms of CPU, give or take the machine's few percent.
+    assert!((97.0..104.0).contains(&lines[1].1), "{lines:?}");
 }
 
 #[test]

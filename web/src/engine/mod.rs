@@ -37,6 +37,7 @@ pub(crate) mod agenda;
 pub(crate) mod clients;
 pub(crate) mod gil;
 pub(crate) mod interp;
+pub(crate) mod noise;
 pub(crate) mod pool;
 pub(crate) mod reactor_thread;
 pub(crate) mod run;
@@ -48,6 +49,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use twine_core::reactor::Effect;
@@ -60,6 +62,7 @@ use agenda::{Agenda, Ev};
 use clients::ClientState;
 use gil::Gil;
 use interp::{Activation, Ctx, End};
+use noise::Noise;
 use pool::PoolState;
 use reactor_thread::ReactorLoop;
 use sched::{Block, Core, Kind, State, Thread};
@@ -128,6 +131,9 @@ pub struct Simulation {
     pub(crate) pool: PoolState,
     pub(crate) clients: ClientState,
     rng: Rng,
+    pub(crate) noise: Noise,
+    /// When the last thread a Python program started first runs.
+    last_py_spawn: Time,
     end: Option<EndReason>,
     actions: u64,
 }
@@ -176,6 +182,8 @@ impl Simulation {
             pool: PoolState::default(),
             clients,
             rng: Rng::new(seed),
+            noise: Noise::new(seed, program.machine.noise),
+            last_py_spawn: Time::ZERO,
             end: None,
             actions: 0,
         };
@@ -186,10 +194,13 @@ impl Simulation {
         for def in &program.threads {
             for _ in 0..def.count {
                 sim.threads[tid as usize].act = Some(Activation::new(def.body.clone(), Ctx::default(), End::Thread));
-                if def.start == 0 {
+                // A new thread first runs after the OS wakes it, so threads
+                // started together do not march in step.
+                let start = def.start + sim.noise.wake_latency();
+                if start == 0 {
                     sim.spawn(tid);
                 } else {
-                    sim.schedule(Time::from_nanos(def.start), Ev::Spawn { tid });
+                    sim.schedule(Time::from_nanos(start), Ev::Spawn { tid });
                 }
                 tid += 1;
             }
@@ -238,7 +249,15 @@ impl Simulation {
             t.act = Some(Activation::python(task, End::Thread));
             self.threads.push(t);
             self.sh.thread_names.borrow_mut().push(name);
-            self.spawn(tid);
+            // CPython's `start()` returns once the new thread runs, so
+            // threads a program starts one after another run in that order.
+            let at = (self.now + Duration::from_nanos(self.noise.wake_latency())).max(self.last_py_spawn);
+            self.last_py_spawn = at;
+            if at == self.now {
+                self.spawn(tid);
+            } else {
+                self.schedule(at, Ev::Spawn { tid });
+            }
         }
     }
 
@@ -359,8 +378,18 @@ impl Simulation {
         }
     }
 
-    pub(crate) fn jitter(&mut self, ns: u64) -> u64 {
-        self.rng.jitter(ns, self.program.jitter)
+    /// `ns` of CPU work as it runs this time: the scenario's `jitter`
+    /// either way, then the machine's speed variation.
+    pub(crate) fn cpu_time(&mut self, ns: u64) -> u64 {
+        let ns = self.rng.jitter(ns, self.program.jitter);
+        self.noise.cpu(ns)
+    }
+
+    /// When a timed wait of `ns` that starts now lets its thread run again:
+    /// `jitter` and the OS's wake-up latency only ever lengthen it.
+    pub(crate) fn wait_end(&mut self, ns: u64) -> Time {
+        let ns = self.rng.lengthen(ns, self.program.jitter);
+        self.now + Duration::from_nanos(ns + self.noise.wake_latency())
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -372,7 +401,8 @@ impl Simulation {
                 }
                 match t.state {
                     State::Running { .. } if t.work.is_some() => self.burst_tick(tid),
-                    State::Blocked(Block::Io | Block::Sleep | Block::Poll) => self.make_ready(tid),
+                    // A lock's waiter woken to try again (`lock_handoffs`) as well.
+                    State::Blocked(Block::Io | Block::Sleep | Block::Poll | Block::Lock) => self.make_ready(tid),
                     _ => {}
                 }
             }
@@ -393,7 +423,8 @@ impl Simulation {
         }
         while let Some(effect) = self.reactor.poll_effect() {
             match effect {
-                Effect::Send { conn, message } => self.on_response(conn, message),
+                // Held until the reactor's iteration ends (`reactor_thread`).
+                Effect::Send { conn, message } => self.rl.outbox.push((conn, message)),
                 Effect::Write { data, .. } => self.reactor.recycle_buffer(data),
                 // Handlers cannot close or listen: nothing else is asked for.
                 _ => {}

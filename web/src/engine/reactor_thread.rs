@@ -3,12 +3,18 @@
 //! ```text
 //! main program (before reactor.run())
 //! loop {
-//!     deliver the I/O that arrived, one protocol callback each
+//!     write what the last iteration's calls wrote
+//!     deliver the I/O that had arrived when the iteration began, one protocol callback each
 //!     begin_turn(now); run_next_call() until the turn ends
 //!     if the reactor stopped: exit
 //!     nothing ready? block in poll until a timer is due, I/O arrives or the inbox fills
 //! }
 //! ```
+//!
+//! Writes leave when the iteration ends, as in Twisted (a transport's
+//! `write` buffers; the socket is written when the next poll finds it
+//! writable) and the native driver: the answers to requests read in one
+//! batch leave together, after the whole batch was handled.
 //!
 //! Every call runs inside the reactor; when its steps need virtual time the
 //! rest comes back as requests and this thread works them off before the
@@ -16,8 +22,9 @@
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
-use twine_core::protocol::{ConnectionKind, Message};
+use twine_core::protocol::{ConnectionId, ConnectionKind, Message};
 use twine_core::trace::{TraceEvent, TraceRecord};
 use twine_core::Time;
 
@@ -70,6 +77,11 @@ pub(crate) struct ReactorLoop {
     /// The call whose steps are still running: its record and start.
     pub open_call: Option<(usize, Time)>,
     pub pending_io: VecDeque<IoEvent>,
+    /// How many of `pending_io` this iteration still delivers (those that
+    /// had arrived when it began); later arrivals wait for the next one.
+    pub batch_left: usize,
+    /// Answers written in this iteration, sent when it ends.
+    pub outbox: Vec<(ConnectionId, Message)>,
     pub busy_ns: u64,
     pub slow_calls: u64,
     pub longest_call_ns: u64,
@@ -106,6 +118,13 @@ impl Simulation {
 
     fn poll_phase(&mut self) {
         self.rl.phase = Phase::Poll;
+        if self.rl.batch_left == 0 {
+            // An iteration ends: its writes leave; the next reads what has arrived.
+            for (conn, message) in std::mem::take(&mut self.rl.outbox) {
+                self.on_response(conn, message);
+            }
+            self.rl.batch_left = self.rl.pending_io.len();
+        }
         if self.reactor.is_stopped() {
             self.rl.phase = Phase::Stopped;
             self.exit_thread(REACTOR_THREAD);
@@ -113,6 +132,7 @@ impl Simulation {
             return;
         }
         if let Some(io) = self.rl.pending_io.pop_front() {
+            self.rl.batch_left = self.rl.batch_left.saturating_sub(1);
             self.deliver_io(io);
             self.after_reactor_call();
             self.rl.turn_due = true;
@@ -129,6 +149,8 @@ impl Simulation {
         }
         self.block(REACTOR_THREAD, Block::Poll);
         if let Some(t) = due {
+            // The poll's timeout wakes the thread a little late, as a real one does.
+            let t = t + Duration::from_nanos(self.noise.wake_latency());
             let gen = self.threads[REACTOR_THREAD as usize].gen;
             self.schedule(t, Ev::Thread { tid: REACTOR_THREAD, gen });
         }

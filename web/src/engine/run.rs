@@ -25,6 +25,10 @@ impl Simulation {
             self.run_burst(tid);
             return;
         }
+        if let Some(since) = self.threads[tid as usize].lock_retry.take() {
+            self.retry_lock(tid, since);
+            return;
+        }
         if tid == 0 {
             self.reactor_advance();
         } else {
@@ -73,7 +77,7 @@ impl Simulation {
     fn start_work(&mut self, tid: u32, work: Work) {
         match work {
             Work::Cpu(ns) => {
-                let ns = self.jitter(ns);
+                let ns = self.cpu_time(ns);
                 if ns == 0 {
                     self.queue_now(tid);
                 } else {
@@ -83,7 +87,7 @@ impl Simulation {
                 }
             }
             Work::Counter(op, counter) => {
-                let ns = self.program.machine.counter_op;
+                let ns = self.noise.cpu(self.program.machine.counter_op);
                 if ns == 0 {
                     self.counter_step(tid, op, counter, None);
                     self.queue_now(tid);
@@ -94,6 +98,7 @@ impl Simulation {
                 }
             }
             Work::Py { ns, yield_gil } => {
+                let ns = self.noise.cpu(ns);
                 if ns == 0 {
                     if yield_gil {
                         self.py_yield(tid);
@@ -108,26 +113,57 @@ impl Simulation {
             }
             Work::Io(ns) | Work::Sleep(ns) => {
                 let why = if matches!(work, Work::Io(_)) { Block::Io } else { Block::Sleep };
-                let ns = self.jitter(ns);
+                let end = self.wait_end(ns);
                 self.block(tid, why);
                 let gen = self.threads[tid as usize].gen;
-                self.schedule(self.now + Duration::from_nanos(ns), Ev::Thread { tid, gen });
+                self.schedule(end, Ev::Thread { tid, gen });
             }
         }
     }
 
-    /// Hands over locks released since the last action.
+    /// Wakes the waiters of locks released since the last action: a fair
+    /// lock's new holder at once, an unfair lock's waiter after the OS's
+    /// wake-up latency, to try again (by then the releasing thread, which
+    /// never stopped running, may have taken the lock back).
     pub(crate) fn lock_handoffs(&mut self) {
-        let handed = std::mem::take(&mut *self.sh.wakeups.borrow_mut());
-        for (tid, lock) in handed {
+        let woken = std::mem::take(&mut *self.sh.wakeups.borrow_mut());
+        for wake in woken {
+            let tid = wake.thread;
+            if let Some(since) = wake.retry_since {
+                self.threads[tid as usize].lock_retry = Some(since);
+                if self.threads[tid as usize].state == State::Blocked(Block::Lock) {
+                    let at = self.now + Duration::from_nanos(self.noise.wake_latency());
+                    let gen = self.threads[tid as usize].gen;
+                    self.schedule(at, Ev::Thread { tid, gen });
+                }
+                continue;
+            }
             let t = &mut self.threads[tid as usize];
             if let (Some(act), Some((waited_for, body))) = (t.act.as_mut(), t.lock_body.take()) {
-                debug_assert_eq!(waited_for, lock);
-                act.enter_lock(lock, body);
+                debug_assert_eq!(waited_for, wake.lock);
+                act.enter_lock(wake.lock, body);
             }
             if t.state == State::Blocked(Block::Lock) {
                 self.make_ready(tid);
             }
+        }
+    }
+
+    /// A woken waiter of an unfair lock, running again: it takes the lock
+    /// and enters its body, or waits again.
+    fn retry_lock(&mut self, tid: u32, since: twine_core::Time) {
+        let Some((lock, body)) = self.threads[tid as usize].lock_body.take() else {
+            self.queue_now(tid);
+            return;
+        };
+        if self.sh.try_lock_again(lock, tid, since) {
+            if let Some(act) = self.threads[tid as usize].act.as_mut() {
+                act.enter_lock(lock, body);
+            }
+            self.queue_now(tid);
+        } else {
+            self.threads[tid as usize].lock_body = Some((lock, body));
+            self.block(tid, Block::Lock);
         }
     }
 

@@ -110,6 +110,9 @@ pub(crate) struct Thread {
     pub queued: bool,
     pub holds_gil: bool,
     pub lock_body: Option<(u32, Seq)>,
+    /// Woken by an unfair lock's release: try for the lock (waiting since
+    /// then) before anything else.
+    pub lock_retry: Option<Time>,
     pub job: Option<Job>,
     /// Values read by `read` steps, per counter.
     pub registers: Vec<(u32, i64)>,
@@ -134,6 +137,7 @@ impl Thread {
             queued: false,
             holds_gil: false,
             lock_body: None,
+            lock_retry: None,
             job: None,
             registers: Vec::new(),
             cpu_ns: 0,

@@ -48,12 +48,27 @@ pub(crate) struct CounterState {
 
 #[derive(Default)]
 pub(crate) struct LockState {
+    /// First come, first served: a release hands the lock to the longest
+    /// waiter. Otherwise (CPython's `threading.Lock`, an OS mutex) a release
+    /// frees it and wakes one waiter to try again, so a thread that goes on
+    /// running, the releasing one above all, can take it first (barging).
+    pub fair: bool,
     pub holder: Option<u32>,
     pub waiters: VecDeque<(u32, Time)>,
     pub acquisitions: u64,
     pub contended: u64,
     pub wait_ns: u64,
     pub max_wait_ns: u64,
+}
+
+/// A lock waiter the engine must wake.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LockWake {
+    pub thread: u32,
+    pub lock: u32,
+    /// `None`: the lock was handed to it (fair). `Some(since)`: it must try
+    /// again, having waited since then.
+    pub retry_since: Option<Time>,
 }
 
 pub(crate) struct LoopInstance {
@@ -88,8 +103,8 @@ pub(crate) struct Shared {
     pub pool_stats: Cell<PoolStats>,
     pub counters: RefCell<Vec<CounterState>>,
     pub locks: RefCell<Vec<LockState>>,
-    /// Threads handed a lock, to wake.
-    pub wakeups: RefCell<Vec<(u32, u32)>>,
+    /// Lock waiters to wake.
+    pub wakeups: RefCell<Vec<LockWake>>,
     pub output: RefCell<Vec<Printed>>,
     pub loops: RefCell<Vec<LoopInstance>>,
     /// Failures nobody handled in reactor callbacks (Twisted logs them).
@@ -112,7 +127,9 @@ impl Shared {
         reactor: &Reactor,
     ) -> Shared {
         let counters = program.counters.iter().map(|_| CounterState::default()).collect();
-        let locks = program.locks.iter().map(|_| LockState::default()).collect();
+        let locks = (0..program.locks.len())
+            .map(|i| LockState { fair: program.fair_locks.get(i).copied().unwrap_or(false), ..LockState::default() })
+            .collect();
         let lock_names = RefCell::new(program.locks.clone());
         Shared {
             program,
@@ -212,41 +229,66 @@ impl Shared {
         self.emit(TraceEvent::LockWait { lock: name.into(), thread });
     }
 
-    /// Releases the lock, handing it to the longest waiter (FIFO), who is
-    /// woken by the engine.
+    /// Releases the lock. A fair lock goes to its longest waiter, woken
+    /// holding it; any other is freed and its longest waiter woken to try
+    /// again (`try_lock_again`).
     pub fn release_lock(&self, lock: u32, thread: u32) {
         let name = Arc::clone(&self.lock_names.borrow()[lock as usize]);
         self.emit(TraceEvent::LockRelease { lock: name.to_string().into(), thread });
         let now = self.now();
-        let next = {
+        let wake = {
             let mut locks = self.locks.borrow_mut();
             let state = &mut locks[lock as usize];
+            state.holder = None;
             match state.waiters.pop_front() {
-                Some((next, since)) => {
+                Some((next, since)) if state.fair => {
                     let waited = now.saturating_since(since).as_nanos() as u64;
                     state.holder = Some(next);
                     state.acquisitions += 1;
                     state.wait_ns += waited;
                     state.max_wait_ns = state.max_wait_ns.max(waited);
-                    Some((next, waited))
+                    self.emit(TraceEvent::LockAcquire { lock: name.to_string().into(), thread: next, waited });
+                    Some(LockWake { thread: next, lock, retry_since: None })
                 }
-                None => {
-                    state.holder = None;
-                    None
-                }
+                Some((next, since)) => Some(LockWake { thread: next, lock, retry_since: Some(since) }),
+                None => None,
             }
         };
-        if let Some((next, waited)) = next {
-            self.emit(TraceEvent::LockAcquire { lock: name.to_string().into(), thread: next, waited });
-            self.wakeups.borrow_mut().push((next, lock));
+        if let Some(wake) = wake {
+            self.wakeups.borrow_mut().push(wake);
         }
     }
 
-    /// A new lock (a Python `threading.Lock`, a thread's join), free.
-    pub fn new_lock(&self, name: &str) -> u32 {
+    /// A woken waiter of an unfair lock tries again: takes it if it is free
+    /// (accounting the wait since `since`), else waits again without
+    /// counting a second contended acquisition.
+    pub fn try_lock_again(&self, lock: u32, thread: u32, since: Time) -> bool {
+        let now = self.now();
+        let name = self.lock_names.borrow()[lock as usize].to_string();
+        let mut locks = self.locks.borrow_mut();
+        let state = &mut locks[lock as usize];
+        if state.holder.is_some() {
+            state.waiters.push_back((thread, since));
+            drop(locks);
+            self.emit(TraceEvent::LockWait { lock: name.into(), thread });
+            return false;
+        }
+        let waited = now.saturating_since(since).as_nanos() as u64;
+        state.holder = Some(thread);
+        state.acquisitions += 1;
+        state.wait_ns += waited;
+        state.max_wait_ns = state.max_wait_ns.max(waited);
+        drop(locks);
+        self.emit(TraceEvent::LockAcquire { lock: name.into(), thread, waited });
+        true
+    }
+
+    /// A new lock, free: unfair as a Python `threading.Lock`, or `fair` (a
+    /// thread's join, an event: the one waiter it is released for gets it).
+    pub fn new_lock(&self, name: &str, fair: bool) -> u32 {
         let mut names = self.lock_names.borrow_mut();
         names.push(name.into());
-        self.locks.borrow_mut().push(LockState::default());
+        self.locks.borrow_mut().push(LockState { fair, ..LockState::default() });
         names.len() as u32 - 1
     }
 

@@ -567,7 +567,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "threading.Lock" => new_lock(vm, false),
         "threading.RLock" => new_lock(vm, true),
         "threading.Event" => {
-            let lock = vm.sh.new_lock("event");
+            let lock = vm.sh.new_lock("event", true);
             vm.sh.hold_for_nobody(lock);
             Value::Native(Rc::new(Native::Event { set: Cell::new(false), lock }))
         }
@@ -648,7 +648,9 @@ fn iter_of(items: Vec<Value>) -> Value {
 
 fn new_lock(vm: &mut Vm<'_>, reentrant: bool) -> Value {
     let n = vm.sh.lock_count() + 1;
-    let lock = vm.sh.new_lock(&format!("{}-{n}", if reentrant { "RLock" } else { "Lock" }));
+    // A `Lock` barges as CPython's does; an `RLock` is handed over in order
+    // (its holder's depth moves with it).
+    let lock = vm.sh.new_lock(&format!("{}-{n}", if reentrant { "RLock" } else { "Lock" }), reentrant);
     Value::Native(Rc::new(Native::Lock { lock, reentrant, owner: Cell::new(None), depth: Cell::new(0) }))
 }
 
@@ -1089,14 +1091,19 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             if !blocking {
                 return Ok(Out::Value(Value::Bool(false)));
             }
-            if !*reentrant && owner.get() == Some(tid) {
+            if !*reentrant && vm.sh.lock_holder(*lock) == Some(tid) {
                 return Err(vm.rt.error("RuntimeError", "deadlock: this thread already holds the Lock (use an RLock)"));
             }
-            // The releasing thread hands the lock over and records the new owner.
+            // The engine gives the lock to this thread before it resumes: an
+            // RLock's releasing thread hands it over and records the new
+            // owner; a Lock's waiter takes it when it wakes.
             Ok(Out::Halt(Value::Bool(true), Halt::LockWait(*lock, super::vm::no_steps())))
         }
         (Native::Lock { lock, reentrant, owner, depth }, "release") => {
-            if owner.get().is_none() || (*reentrant && owner.get() != Some(tid)) {
+            // A Lock's holder is the engine's (any thread may release it, as
+            // in CPython); an RLock's is its owner.
+            let held = if *reentrant { owner.get() } else { vm.sh.lock_holder(*lock) };
+            if held.is_none() || (*reentrant && held != Some(tid)) {
                 return Err(vm.rt.error("RuntimeError", "release unlocked lock"));
             }
             if depth.get() > 1 {
@@ -1113,7 +1120,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             }
             Ok(Out::Value(Value::None))
         }
-        (Native::Lock { owner, .. }, "locked") => Ok(Out::Value(Value::Bool(owner.get().is_some()))),
+        (Native::Lock { lock, .. }, "locked") => Ok(Out::Value(Value::Bool(vm.sh.lock_holder(*lock).is_some()))),
         (Native::Event { set, .. }, "is_set") => Ok(Out::Value(Value::Bool(set.get()))),
         (Native::Event { set, lock }, "set") => {
             if !set.replace(true) {
@@ -1148,7 +1155,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
                 Out::Frame(f) => f,
                 _ => return Err(vm.type_error("Thread(target=...) must be a Python function")),
             };
-            let lock = vm.sh.new_lock(&format!("{}.join", t.name.borrow()));
+            let lock = vm.sh.new_lock(&format!("{}.join", t.name.borrow()), true);
             vm.sh.hold_for_nobody(lock);
             t.done_lock.set(Some(lock));
             vm.rt.threaded.set(true);

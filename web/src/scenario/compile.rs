@@ -29,6 +29,8 @@ struct Compiler {
     counter_names: Vec<Arc<str>>,
     locks: HashMap<String, u32>,
     lock_names: Vec<Arc<str>>,
+    /// Per lock: whether its steps asked for a FIFO hand-off.
+    fair_locks: Vec<bool>,
     loops: Vec<LoopDef>,
     responds: bool,
 }
@@ -39,6 +41,7 @@ pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
         counter_names: Vec::new(),
         locks: HashMap::new(),
         lock_names: Vec::new(),
+        fair_locks: Vec::new(),
         loops: Vec::new(),
         responds: false,
     };
@@ -60,6 +63,7 @@ pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
         gil: m.gil,
         switch_interval,
         counter_op: m.counter_op_ns.round() as u64,
+        noise: m.noise,
     };
     if !(1..=1024).contains(&spec.pool.threads) {
         return Err(ScenarioError::new(
@@ -171,6 +175,7 @@ pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
         clients,
         counters: c.counter_names,
         locks: c.lock_names,
+        fair_locks: c.fair_locks,
         python: None,
         loops: c.loops,
     })
@@ -309,6 +314,18 @@ impl Compiler {
             Step::Write(name) => Op::Counter(CounterOp::Write, self.counter(&format!("{path}.write"), name)?),
             Step::Lock(lock) => {
                 let id = self.lock(&format!("{path}.lock.name"), &lock.name)?;
+                if self.fair_locks.len() <= id as usize {
+                    self.fair_locks.push(lock.fair);
+                } else if self.fair_locks[id as usize] != lock.fair {
+                    let say = if lock.fair { "remove `\"fair\": true` here" } else { "add `\"fair\": true` here" };
+                    return Err(ScenarioError::new(
+                        format!("{path}.lock.fair"),
+                        format!(
+                            "lock `{}` is fair in one step and not in another: {say}, or name them apart",
+                            lock.name
+                        ),
+                    ));
+                }
                 Op::Lock(id, self.steps(&format!("{path}.lock.steps"), &lock.steps, place)?)
             }
             Step::Repeat(r) => {

@@ -35,8 +35,9 @@ pub struct ScenarioSpec {
     /// The reactor's thread pool.
     #[serde(default)]
     pub pool: PoolSpec,
-    /// Randomly scale every `cpu`, `io` and `sleep` duration by up to this
-    /// fraction either way (0 <= jitter < 1). Default 0: fully regular.
+    /// Randomly scale every `cpu` duration by up to this fraction either
+    /// way, and lengthen every `io` and `sleep` by up to it (a wait never
+    /// ends early); 0 <= jitter < 1. Default 0: only the machine's noise.
     #[serde(default)]
     pub jitter: Option<f64>,
     /// Runs on the main thread before `reactor.run()`; reactor steps allowed.
@@ -86,11 +87,21 @@ pub struct MachineSpec {
     pub switch_interval_ms: f64,
     /// CPU time of one counter step (`increment`, `read`, `write`). Default 50 ns.
     pub counter_op_ns: f64,
+    /// A real machine's noise: OS wake-up latency after every timed wait and
+    /// a few percent of CPU speed variation, drawn from the seed. Default true.
+    pub noise: bool,
 }
 
 impl Default for MachineSpec {
     fn default() -> Self {
-        MachineSpec { cores: 4, time_slice_ms: 10.0, gil: false, switch_interval_ms: 5.0, counter_op_ns: 50.0 }
+        MachineSpec {
+            cores: 4,
+            time_slice_ms: 10.0,
+            gil: false,
+            switch_interval_ms: 5.0,
+            counter_op_ns: 50.0,
+            noise: true,
+        }
     }
 }
 
@@ -268,6 +279,10 @@ pub struct LockStep {
     pub name: String,
     /// What runs while holding it.
     pub steps: Vec<Step>,
+    /// Hand the lock to the longest waiter (FIFO) instead of letting the
+    /// releasing thread take it again first, as CPython's lock does. Default false.
+    #[serde(default)]
+    pub fair: bool,
 }
 
 /// `{"repeat": {"times": .., "steps": [..]}}`

@@ -1,0 +1,99 @@
+//! The machine's noise: why two runs of one program on a real machine differ.
+//!
+//! Two effects, both drawn from the run's seed on a stream of their own (so
+//! turning noise off leaves the clients' arrivals where they were):
+//!
+//! - **OS wake-up latency.** A thread whose timed wait ends (a `sleep`, an
+//!   `io`, the reactor's poll timeout, a lock it was woken for) runs a little
+//!   after the wait's end, never before: the kernel's timer slack and the
+//!   scheduler's wake-up path cost tens of microseconds, and now and then
+//!   (another process on the core, an interrupt) much more. Latency is
+//!   one-sided, so noise never makes a wait end early.
+//! - **CPU speed variation.** Every timed CPU step (`cpu`, a counter step, a
+//!   batch of Python instructions) takes its nominal time scaled by a factor
+//!   within a few percent (caches, frequency scaling, a sibling
+//!   hyper-thread). This is also what keeps unlocked counters on several
+//!   cores from marching in lockstep.
+//!
+//! The figures are small on purpose: they are a quiet machine's, and the
+//! fidelity harness (`cargo xtask fidelity`) measures how far they go.
+
+use crate::rng::Rng;
+
+/// The shortest wake-up latency, in nanoseconds.
+const WAKE_MIN_NS: f64 = 10_000.0;
+/// The mean of the usual latency above the minimum.
+const WAKE_MEAN_NS: f64 = 20_000.0;
+/// How often a wake-up falls in the long tail.
+const TAIL_CHANCE: f64 = 0.01;
+/// The mean extra latency of a wake-up in the long tail.
+const TAIL_MEAN_NS: f64 = 1_000_000.0;
+/// CPU work takes its nominal time times a factor in `1 ± CPU_SPREAD`.
+const CPU_SPREAD: f64 = 0.03;
+
+/// The seeded noise of one run; with `on` false it changes nothing.
+pub(crate) struct Noise {
+    on: bool,
+    rng: Rng,
+}
+
+impl Noise {
+    pub fn new(seed: u64, on: bool) -> Noise {
+        // Its own stream: the arrivals and `jitter` draw from the main one.
+        Noise { on, rng: Rng::new(seed ^ 0x0bad_5eed_c0ff_ee00) }
+    }
+
+    /// How long after its wait ends a woken thread is ready to run.
+    pub fn wake_latency(&mut self) -> u64 {
+        if !self.on {
+            return 0;
+        }
+        let mut ns = WAKE_MIN_NS + self.rng.exponential(WAKE_MEAN_NS);
+        if self.rng.next_f64() < TAIL_CHANCE {
+            ns += self.rng.exponential(TAIL_MEAN_NS);
+        }
+        ns.round() as u64
+    }
+
+    /// `ns` of nominal CPU work at this moment's speed (at least 1 ns when
+    /// `ns` is not zero, so a step never becomes free).
+    pub fn cpu(&mut self, ns: u64) -> u64 {
+        if !self.on || ns == 0 {
+            return ns;
+        }
+        let factor = 1.0 + CPU_SPREAD * (2.0 * self.rng.next_f64() - 1.0);
+        ((ns as f64 * factor).round() as u64).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_is_one_sided_and_mostly_tens_of_microseconds() {
+        let mut noise = Noise::new(5, true);
+        let draws: Vec<u64> = (0..10_000).map(|_| noise.wake_latency()).collect();
+        assert!(draws.iter().all(|&ns| ns >= WAKE_MIN_NS as u64));
+        let mut sorted = draws.clone();
+        sorted.sort_unstable();
+        let median = sorted[sorted.len() / 2];
+        assert!((20_000..40_000).contains(&median), "median {median} ns");
+        assert!(sorted[sorted.len() - 1] > 500_000, "a long tail: max {} ns", sorted[sorted.len() - 1]);
+    }
+
+    #[test]
+    fn cpu_speed_stays_within_a_few_percent() {
+        let mut noise = Noise::new(5, true);
+        let draws: Vec<u64> = (0..1000).map(|_| noise.cpu(1_000_000)).collect();
+        assert!(draws.iter().all(|ns| (970_000..=1_030_000).contains(ns)));
+        assert!(draws.iter().any(|&ns| ns != draws[0]), "it varies");
+    }
+
+    #[test]
+    fn off_changes_nothing() {
+        let mut noise = Noise::new(5, false);
+        assert_eq!(noise.wake_latency(), 0);
+        assert_eq!(noise.cpu(50), 50);
+    }
+}

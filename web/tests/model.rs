@@ -1,0 +1,161 @@
+//! The machine model's corrections, one phenomenon each, as a user would
+//! check them against a real machine: waits never end early, the default
+//! noise model, unlocked counters that do not march in step, and
+//! `threading.Lock`'s barging.
+#![cfg(not(target_arch = "wasm32"))]
+
+use twine_web::{presets, Metrics, Scenario, Simulation};
+
+fn run(json: &str, seed: Option<u64>) -> Metrics {
+    let scenario = Scenario::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, seed);
+    sim.run();
+    sim.metrics()
+}
+
+fn preset(name: &str, variant: &str, seed: u64) -> Metrics {
+    let p = presets::all().iter().find(|p| p.name == name).expect("a preset");
+    let scenario = p.scenario(Some(variant)).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, Some(seed));
+    sim.run();
+    sim.metrics()
+}
+
+fn wake_times(m: &Metrics) -> Vec<f64> {
+    m.output.iter().map(|l| l.t_ms).collect()
+}
+
+/// Forty threads that sleep, block in I/O and wait for a timer, as `jitter`
+/// and `noise` configure.
+fn waits(jitter: f64, noise: bool) -> String {
+    format!(
+        r#"{{
+        "jitter": {jitter},
+        "machine": {{"noise": {noise}}},
+        "threads": [
+            {{"name": "s", "count": 20, "steps": [{{"sleep": 10}}, {{"print": "slept"}}]}},
+            {{"name": "i", "count": 20, "steps": [{{"io": 10}}, {{"print": "io done"}}]}}
+        ],
+        "main": [{{"call_later": {{"ms": 10, "steps": [{{"print": "timer"}}]}}}}]
+    }}"#
+    )
+}
+
+#[test]
+fn a_sleep_an_io_and_a_timer_never_end_early() {
+    for seed in 1..=20 {
+        for (jitter, noise) in [(0.5, false), (0.0, true), (0.5, true)] {
+            let m = run(&waits(jitter, noise), Some(seed));
+            let times = wake_times(&m);
+            assert_eq!(times.len(), 41);
+            let early: Vec<f64> = times.iter().copied().filter(|&t| t < 10.0).collect();
+            assert!(early.is_empty(), "seed {seed}, jitter {jitter}, noise {noise}: woke early at {early:?} ms");
+            // Jitter still spreads them: not all woke at one instant.
+            assert!(times.iter().any(|&t| t != times[0]), "seed {seed}, jitter {jitter}, noise {noise}");
+        }
+    }
+}
+
+#[test]
+fn noise_is_on_by_default_small_and_can_be_turned_off() {
+    let quiet = run(&waits(0.0, false), None);
+    assert!(wake_times(&quiet).iter().all(|&t| t == 10.0), "{:?}", wake_times(&quiet));
+
+    let default = run(r#"{"threads": [{"name": "s", "count": 50, "steps": [{"sleep": 10}, {"print": "up"}]}]}"#, None);
+    let times = wake_times(&default);
+    assert!(times.iter().all(|&t| t > 10.0), "every wake-up pays some OS latency: {times:?}");
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    // Tens of microseconds as a rule (the thread's start pays it too).
+    let median_late_us = (sorted[sorted.len() / 2] - 10.0) * 1000.0;
+    assert!((10.0..200.0).contains(&median_late_us), "median lateness {median_late_us} µs");
+
+    // CPU speed varies by a few percent, either way.
+    let cpu = run(r#"{"threads": [{"name": "c", "count": 4, "steps": [{"cpu": 100}]}]}"#, None);
+    for t in &cpu.threads {
+        if let Some(cpu_ms) = t.name.starts_with('c').then_some(t.cpu_ms) {
+            assert!((97.0..=103.0).contains(&cpu_ms) && cpu_ms != 100.0, "{}: {cpu_ms} ms of CPU", t.name);
+        }
+    }
+}
+
+#[test]
+fn unlocked_counters_without_the_gil_lose_a_different_number_for_each_seed() {
+    let lost: Vec<i64> =
+        (1..=6).map(|seed| preset("counter-race", "nogil-unlocked", seed).counters[0].lost_updates).collect();
+    assert!(lost.iter().all(|&n| n > 0 && n < 10_000), "{lost:?}");
+    assert!(lost.iter().any(|&n| n != lost[0]), "no lockstep waves: {lost:?}");
+}
+
+#[test]
+fn under_the_gil_a_lock_is_rarely_contended_because_the_releasing_thread_takes_it_again() {
+    for seed in 1..=3 {
+        let m = preset("counter-race", "gil-locked", seed);
+        let (counter, lock) = (&m.counters[0], &m.locks[0]);
+        assert_eq!((counter.value, counter.lost_updates), (10_000, 0), "seed {seed}: the lock still protects");
+        assert_eq!(lock.acquisitions, 10_000);
+        assert!(lock.contended * 100 < lock.acquisitions, "seed {seed}: {} of 10 000 contended", lock.contended);
+    }
+}
+
+#[test]
+fn a_fair_lock_hands_over_in_order_and_so_is_contended_far_more() {
+    let counting = |fair: bool| {
+        run(
+            &format!(
+                r#"{{"machine": {{"cores": 2, "gil": true}}, "threads": [{{"name": "c", "count": 4, "steps": [
+                {{"repeat": {{"times": 2000, "steps": [{{"lock": {{"name": "l", "fair": {fair}, "steps": [
+                    {{"increment": "n"}}, {{"cpu": 0.01}}]}}}}]}}}}]}}]}}"#
+            ),
+            Some(3),
+        )
+    };
+    let (fair, barging) = (counting(true), counting(false));
+    for m in [&fair, &barging] {
+        assert_eq!(m.counters[0].value, 8_000);
+    }
+    assert!(
+        fair.locks[0].contended > 10 * barging.locks[0].contended.max(1),
+        "fair {} contended, barging {}",
+        fair.locks[0].contended,
+        barging.locks[0].contended
+    );
+}
+
+#[test]
+fn a_lock_is_fair_everywhere_or_nowhere() {
+    let err = Scenario::from_json(
+        r#"{"threads": [
+            {"name": "a", "steps": [{"lock": {"name": "l", "fair": true, "steps": []}}]},
+            {"name": "b", "steps": [{"lock": {"name": "l", "steps": []}}]}
+        ]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "threads[1].steps[0].lock.fair: lock `l` is fair in one step and not in another: \
+         add `\"fair\": true` here, or name them apart"
+    );
+}
+
+#[test]
+fn answers_to_requests_read_in_one_batch_leave_together_when_the_iteration_ends() {
+    // Five requests 10 µs apart; each costs 10 ms of CPU on the reactor. The
+    // first is read alone; the other four arrive while it runs and are read
+    // in the next iteration, whose answers leave when all four are handled.
+    let scenario = Scenario::from_json(
+        r#"{"machine": {"noise": false},
+            "server": {"handler": [{"cpu": 10}, "respond"]},
+            "clients": {"open": {"rate_per_s": 100000, "arrival": "fixed", "requests": 5, "connections": 5}}}"#,
+    )
+    .unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let answered: Vec<f64> = sim
+        .events(0, usize::MAX)
+        .iter()
+        .filter(|r| matches!(r.event, twine_core::trace::TraceEvent::ClientResponse { .. }))
+        .map(|r| r.t.as_nanos() as f64 / 1e6)
+        .collect();
+    assert_eq!(answered, [10.0, 50.0, 50.0, 50.0, 50.0]);
+}
