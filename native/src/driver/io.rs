@@ -25,6 +25,7 @@ impl Stream {
             closing: false,
             above_high: false,
             carried: false,
+            drain_queued: false,
             ws: None,
             exempt_end: 0,
         }
@@ -155,7 +156,7 @@ impl Driver {
                     }
                     if n == data.len() {
                         self.reactor.recycle_buffer(data);
-                        return;
+                        return self.queue_drained(i);
                     }
                     self.counts.buffered_bytes += (data.len() - n) as u64;
                     if s.ws.is_some() && data.len() > self.config.high_water {
@@ -198,7 +199,8 @@ impl Driver {
             }
         }
         super::websocket::shut_if_failed(s);
-        if s.pending() == 0 && s.out.capacity() > 0 {
+        let drained = s.pending() == 0;
+        if drained && s.out.capacity() > 0 {
             let buf = std::mem::take(&mut s.out);
             s.sent = 0;
             s.exempt_end = 0;
@@ -213,6 +215,32 @@ impl Driver {
         if let Some(s) = self.sources.stream_of(i, conn) {
             if s.closing && s.pending() == 0 {
                 self.close_stream(i, Failure::new(FailureKind::ConnectionDone, "connection closed"));
+                return;
+            }
+        }
+        if drained {
+            self.queue_drained(i);
+        }
+    }
+
+    /// Notes that stream `i` has sent everything it was given.
+    pub(super) fn queue_drained(&mut self, i: usize) {
+        let Some(s) = self.sources.stream(i) else { return };
+        if !s.drain_queued && s.connecting.is_none() {
+            s.drain_queued = true;
+            self.drained.push((i, s.conn.0));
+        }
+    }
+
+    /// Tells the reactor which streams sent everything since the last turn
+    /// (`handle_write_drained`: a registered producer is resumed).
+    pub(super) fn run_drained(&mut self) {
+        for (i, key) in std::mem::take(&mut self.drained) {
+            let Some(s) = self.sources.stream_of(i, ConnectionId(key)) else { continue };
+            s.drain_queued = false;
+            if s.pending() == 0 && !s.closing {
+                self.reactor.handle_write_drained(self.now, s.conn);
+                self.apply_effects();
             }
         }
     }

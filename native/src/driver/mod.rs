@@ -91,6 +91,10 @@ pub(crate) struct Driver {
     pub(crate) listen_errors: IdMap<ListenerId, std::io::Error>,
     /// Sources with readiness left over after their budget: (index, id).
     carry: Vec<(usize, u64)>,
+    /// Streams whose writes were all sent since the last turn: the reactor
+    /// hears of each once, next turn (a producer resumed then may write
+    /// again; Twisted resumes it from `doWrite`, a later iteration, too).
+    drained: Vec<(usize, u64)>,
     /// Connection attempts in progress and their deadlines.
     connecting: Vec<(Instant, ConnectionId)>,
     read_buf: Vec<u8>,
@@ -159,6 +163,7 @@ impl Driver {
             listeners: IdMap::default(),
             listen_errors: IdMap::default(),
             carry: Vec::new(),
+            drained: Vec::new(),
             connecting: Vec::new(),
             read_buf: vec![0; config.read_buffer.max(1024)],
             config,
@@ -217,6 +222,7 @@ impl Driver {
                 }
             }
             self.run_carried();
+            self.run_drained();
             self.adopt_websockets();
             self.ws_timers();
             self.flush_websockets();
@@ -243,7 +249,7 @@ impl Driver {
     }
 
     fn poll_timeout(&self) -> Option<Duration> {
-        if !self.carry.is_empty() {
+        if !self.carry.is_empty() || !self.drained.is_empty() {
             return Some(Duration::ZERO);
         }
         let mut timeout = self.reactor.poll_timeout().map(|due| due.saturating_since(self.now));

@@ -59,6 +59,8 @@ pub(super) struct Stream {
     pub(super) above_high: bool,
     /// Queued to be read again after the other connections.
     pub(super) carried: bool,
+    /// Queued to tell the reactor its writes were all sent.
+    pub(super) drain_queued: bool,
     /// A WebSocket: its framing (then the byte counts are message bytes, not wire bytes).
     pub(super) ws: Option<Box<WsState>>,
     /// `out[..exempt_end]` is one large WebSocket message, out of the water marks' count.

@@ -521,7 +521,8 @@ impl Driver {
                     if ws.out.capacity() > KEEP_OUT_CAPACITY {
                         ws.out = Vec::new();
                     }
-                    return shut_if_failed(s);
+                    shut_if_failed(s);
+                    return self.queue_drained(i);
                 }
                 Ok(n) => {
                     ws.out.drain(..n);
