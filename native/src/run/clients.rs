@@ -58,8 +58,9 @@ impl Clients {
             ClientsDef::Open { mean_gap, poisson, requests, connections, start, .. } => {
                 let streams: Vec<TcpStream> =
                     (0..connections.max(1)).map(|_| connect(server)).collect::<std::io::Result<_>>()?;
-                // Request i's due time, by id; readers look it up.
-                let due: Arc<Mutex<Vec<u64>>> = Arc::new(Mutex::new(Vec::new()));
+                // Request i's due time, by id, and whether it was answered:
+                // an answer counts once, and only for a request that was sent.
+                let due: Arc<Mutex<Vec<(u64, bool)>>> = Arc::new(Mutex::new(Vec::new()));
                 let answered = Arc::new(std::sync::atomic::AtomicU64::new(0));
                 let all_sent = Arc::new(AtomicBool::new(false));
                 for stream in &streams {
@@ -71,7 +72,13 @@ impl Clients {
                             let Ok(line) = line else { break };
                             let Ok(id) = line.trim().parse::<usize>() else { continue };
                             let at = now_ns();
-                            let Some(sent) = lock(&due).get(id).copied() else { continue };
+                            let sent = match lock(&due).get_mut(id) {
+                                Some((sent, answered @ false)) => {
+                                    *answered = true;
+                                    *sent
+                                }
+                                _ => continue,
+                            };
                             let mut r = lock(&report);
                             r.latencies_ns.push(at.saturating_sub(sent));
                             r.last_answer_ns = Some(at);
@@ -98,7 +105,7 @@ impl Clients {
                             break;
                         }
                         sleep_until(t as u64);
-                        lock(&due).push(t as u64);
+                        lock(&due).push((t as u64, false));
                         {
                             let mut r = lock(&report);
                             r.sent += 1;
@@ -149,6 +156,10 @@ impl Clients {
                             if writer.write_all(format!("{id}\r\n").as_bytes()).is_err()
                                 || reader.read_line(&mut line).unwrap_or(0) == 0
                             {
+                                break;
+                            }
+                            if line.trim().parse::<u64>().ok() != Some(id) {
+                                // Not this request's answer: the server is confused; stop.
                                 break;
                             }
                             let at = now_ns();

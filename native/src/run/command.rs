@@ -35,6 +35,11 @@ pub struct RunArgs {
 /// Loads a scenario file with its variant; errors name the file and field.
 pub fn load(path: &std::path::Path, variant: Option<&str>) -> Result<Scenario, String> {
     let shown = path.display();
+    if path.extension().is_some_and(|e| e == "py") {
+        return Err(format!(
+            "{shown}: twine run executes JSON scenarios; run a Python experiment in CPython itself (python3 {shown} --metrics)"
+        ));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let text = match variant {
         Some(v) => twine_scenario::variant_json(&text, v).map_err(|e| format!("{shown}: {e}"))?,

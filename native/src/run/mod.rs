@@ -249,6 +249,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Vec<Tr
     if end_reason != "stopped" {
         reactor_thread.shutdown();
     }
+    let driver_metrics = reactor_thread.metrics().clone();
     let _report = reactor_thread.join();
     // Plain threads still going stop at their next step.
     run.abort.store(true, Ordering::SeqCst);
@@ -265,7 +266,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Vec<Tr
     }
     let report = clients.map(clients::Clients::finish).unwrap_or_default();
     let trace = std::mem::take(&mut *trace.lock().unwrap_or_else(|e| e.into_inner()));
-    let metrics = collect(scenario, &run, seed, end_reason, end_ns, &report, &trace);
+    let mut metrics = collect(scenario, &run, seed, end_reason, end_ns, &report, &trace);
+    // Failures left in Deferreds nobody waited on (a failing call_in_thread,
+    // say), which the reactor reports itself, beside the scenario's own.
+    metrics.reactor.unhandled_errors += driver_metrics.snapshot().unhandled_errors;
     Ok((metrics, trace))
 }
 
@@ -404,7 +408,8 @@ struct Server {
 
 impl Protocol for Server {
     fn message_received(&mut self, transport: &Transport, message: Message) {
-        let id = message.as_text().and_then(|t| t.trim().parse().ok()).unwrap_or(0);
+        // Lines arrive as bytes; a line that is not an id is answered as 0.
+        let id = message.to_str().ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0);
         let Some(reactor) = Reactor::current() else { return };
         let ctx = Ctx { request: Some((transport.id(), id)), ..Ctx::default() };
         self.side.run_top(&reactor, self.handler.clone(), ctx);
