@@ -1,9 +1,11 @@
-//! The `twine` command line: `twine serve`.
+//! The `twine` command line: `twine serve`, and `twine run` (an experiment
+//! executed for real; see [`crate::run`]).
 //!
 //! ```text
 //! twine serve [--tcp ADDR|off] [--http ADDR|off] [--www DIR] [--threads N] [--log FILTER]
 //!             [--max-message SIZE] [--max-connections N] [--allowed-origin ORIGIN]...
 //!             [--idle-timeout DURATION] [--http-threads N] [--ws-read-buffer SIZE]
+//! twine run EXPERIMENT.json [--variant V] [--seed N] [--metrics] [--trace FILE] [--allow-long]
 //! ```
 //!
 //! With no options it serves everything on loopback: `--tcp` (default
@@ -128,6 +130,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server: the WebSocket gateway with the playground, and the TCP line echo.
     Serve(ServeArgs),
+    /// Run an experiment scenario for real (reactor, threads, clients on loopback) and measure it.
+    Run(crate::run::command::RunArgs),
 }
 
 /// `twine serve` options.
@@ -286,6 +290,7 @@ pub fn line_echo_factory() -> FnFactory {
 pub fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
+        Command::Run(args) => crate::run::command::main(&args),
     }
 }
 
@@ -486,7 +491,9 @@ mod tests {
     /// embedding the library gets.
     #[test]
     fn serve_without_options_gets_the_librarys_defaults() {
-        let Command::Serve(args) = Cli::try_parse_from(["twine", "serve"]).unwrap().command;
+        let Command::Serve(args) = Cli::try_parse_from(["twine", "serve"]).unwrap().command else {
+            panic!("`twine serve` parses as serve")
+        };
         let library = GatewayConfig::default();
         assert_eq!(args.http, Listen(Some(library.addr)));
         assert_eq!(usize::from(args.threads), Config::default().threads);

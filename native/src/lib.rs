@@ -63,6 +63,7 @@ pub mod gateway;
 pub mod metrics;
 pub mod pool;
 mod reactor_thread;
+pub mod run;
 
 pub use config::Config;
 pub use driver::ShutdownReport;

@@ -28,11 +28,12 @@ mod engine;
 pub mod live;
 pub mod metrics;
 pub mod presets;
-mod program;
 pub mod python;
 pub mod queues;
 pub mod rng;
 pub mod scenario;
+// The compiled form, under the path the engine has always used.
+use twine_scenario::program;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
@@ -41,4 +42,4 @@ pub use engine::{EndReason, Simulation};
 pub use metrics::Metrics;
 pub use python::CompileError;
 pub use queues::Queues;
-pub use scenario::{Scenario, ScenarioError};
+pub use scenario::{PythonScenario, Scenario, ScenarioError};

@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::presets::{self, PresetInfo};
 use crate::python::CompileError;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{PythonScenario, Scenario, ScenarioError};
 use crate::Simulation;
 
 /// A JavaScript `Error` named `ScenarioError` whose `field` is the failing

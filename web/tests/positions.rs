@@ -2,7 +2,7 @@
 //! and function each came from.
 
 use twine_core::trace::TraceEvent;
-use twine_web::{Scenario, Simulation};
+use twine_web::{PythonScenario, Scenario, Simulation};
 
 fn run(source: &str) -> Simulation {
     let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));

@@ -15,7 +15,7 @@
 //! finish together, CPU-bound work whose duration depends on the machine), the
 //! lines are compared as a multiset, or with their numbers masked (`#`).
 
-use twine_web::{python, Scenario, Simulation};
+use twine_web::{python, PythonScenario, Scenario, Simulation};
 
 const PRESETS: &[(&str, &str)] = &[
     ("counter-race", include_str!("../../www/presets/counter-race.py")),

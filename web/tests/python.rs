@@ -1,6 +1,6 @@
 //! Python experiments: real programs, asserting what CPython would print.
 
-use twine_web::{EndReason, Scenario, Simulation};
+use twine_web::{EndReason, PythonScenario, Scenario, Simulation};
 
 fn run(source: &str, seed: Option<u64>) -> Simulation {
     let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use twine_web::{presets, Scenario, Simulation};
+use twine_web::{presets, PythonScenario, Scenario, Simulation};
 
 #[derive(Parser, Debug)]
 #[command(name = "twine-sim", version, about = "Run a twine playground scenario in the simulator")]
@@ -107,16 +107,9 @@ fn load(args: &Args) -> Result<Scenario, String> {
         .map_err(|e| format!("cannot read {spec}: {e} (not a preset either; `twine-sim --list` shows the presets)"))?;
     let text = match &args.variant {
         None => text,
-        Some(variant) => variant_json(&text, variant)?,
+        Some(variant) => twine_web::scenario::variant_json(&text, variant).map_err(|e| format!("{spec}: {e}"))?,
     };
     Scenario::from_json(&text).map_err(|e| format!("{spec}: {e}"))
-}
-
-/// Applies a scenario file's own variant.
-fn variant_json(text: &str, variant: &str) -> Result<String, String> {
-    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    presets::apply_variant(&mut value, variant).ok_or_else(|| format!("the scenario has no variant `{variant}`"))?;
-    Ok(value.to_string())
 }
 
 fn run(args: &Args) -> Result<String, String> {

@@ -35,7 +35,7 @@ struct Compiler {
     responds: bool,
 }
 
-pub(super) fn compile(spec: &ScenarioSpec) -> Result<Program> {
+pub(crate) fn compile(spec: &ScenarioSpec) -> Result<Program> {
     let mut c = Compiler {
         counters: HashMap::new(),
         counter_names: Vec::new(),

@@ -1,6 +1,9 @@
-//! Scenarios: the JSON files that describe an experiment.
+//! twine-scenario: the JSON files that describe an experiment, checked and
+//! compiled.
 //!
-//! One file serves the browser playground, `twine-sim` and the tests. It
+//! One file serves the browser playground, `twine-sim`, `twine run` (which
+//! executes it for real) and the tests; both drivers read it through this
+//! crate, so neither depends on the other. It
 //! describes the machine (cores, the GIL), the thread pool, what the program
 //! does (a `main` program run before `reactor.run()`, plain threads, a server
 //! handler) and, optionally, simulated clients. The full reference with every
@@ -49,7 +52,7 @@
 //! Loading checks everything and names the field at fault:
 //!
 //! ```
-//! use twine_web::scenario::Scenario;
+//! use twine_scenario::Scenario;
 //!
 //! let err = Scenario::from_json(r#"{"machine": {"cores": 0}}"#).unwrap_err();
 //! assert_eq!(err.field, "machine.cores");
@@ -60,9 +63,19 @@
 //! assert_eq!(err.field, "threads[0].steps[0]");
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 mod budget;
 mod compile;
+pub mod metrics_shape;
+// The compiled form is for drivers (the simulation's engine, `twine run`),
+// not for scenario authors; each item mirrors the spec item of the same name,
+// whose docs say what it means, so its fields are not documented twice.
+#[allow(missing_docs)]
+pub mod program;
 mod spec;
+mod variant;
 
 use std::fmt;
 use std::sync::Arc;
@@ -72,7 +85,8 @@ pub use spec::{
     PoolSpec, RepeatStep, ScenarioSpec, ServerSpec, Step, ThinkSpec, ThreadSpec, VariantSpec,
 };
 
-use crate::program::Program;
+pub use program::Program;
+pub use variant::{apply_variant, merge_patch, variant_json};
 
 /// A scenario that failed to load: which field, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +99,8 @@ pub struct ScenarioError {
 }
 
 impl ScenarioError {
-    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    /// An error at `field` (empty: the document as a whole).
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
         ScenarioError { field: field.into(), message: message.into() }
     }
 }
@@ -105,7 +120,7 @@ impl std::error::Error for ScenarioError {}
 /// A checked, compiled scenario, ready to simulate. Cheap to clone.
 ///
 /// ```
-/// use twine_web::scenario::Scenario;
+/// use twine_scenario::Scenario;
 ///
 /// let s = Scenario::from_json(r#"{"title": "hello", "main": [{"print": "hi"}]}"#).unwrap();
 /// assert_eq!(s.title(), Some("hello"));
@@ -113,7 +128,8 @@ impl std::error::Error for ScenarioError {}
 /// ```
 #[derive(Clone)]
 pub struct Scenario {
-    pub(crate) program: Arc<Program>,
+    /// The compiled form a driver runs (the simulation's engine, `twine run`).
+    pub program: Arc<Program>,
     spec: Arc<ScenarioSpec>,
 }
 
@@ -139,79 +155,14 @@ impl Scenario {
 
     /// Checks and compiles an already parsed scenario.
     pub fn from_spec(spec: ScenarioSpec) -> Result<Scenario, ScenarioError> {
-        let program = compile::compile(&spec)?;
+        let program = compile(&spec)?;
         Ok(Scenario { program: Arc::new(program), spec: Arc::new(spec) })
     }
 
-    /// Compiles a Python experiment (`file` names it in error messages).
-    /// Its top-level `twine.machine(cores=.., gil=.., switch_interval_ms=..)`
-    /// sets the machine; without one it is 4 cores with the GIL on, as CPython.
-    ///
-    /// ```
-    /// use twine_web::{Scenario, Simulation};
-    ///
-    /// let s = Scenario::from_python("hello.py", "print('hello', 6 * 7)").unwrap();
-    /// let mut sim = Simulation::new(&s, None);
-    /// sim.run();
-    /// assert_eq!(sim.metrics().output[0].text, "hello 42");
-    /// let err = Scenario::from_python("bad.py", "x = {1, 2}").unwrap_err();
-    /// assert!(err.to_string().starts_with("bad.py:1:5: sets are not supported"));
-    /// ```
-    pub fn from_python(file: &str, source: &str) -> Result<Scenario, crate::python::CompileError> {
-        Scenario::from_python_variant(file, source, None)
-    }
-
-    /// [`Scenario::from_python`] for one of the program's variants: what its
-    /// `twine.variant(name="title", ...)` returns (`None`: the first name).
-    /// A name the program does not offer is an error that lists its names.
-    ///
-    /// ```
-    /// use twine_web::{Scenario, Simulation};
-    ///
-    /// let src = "import twine\nV = twine.variant(a='A', b='B')\ntwine.machine(cores=2 if V == 'b' else 1)\nprint(V)";
-    /// let s = Scenario::from_python_variant("v.py", src, Some("b")).unwrap();
-    /// assert_eq!(s.spec().machine.cores, 2);
-    /// let mut sim = Simulation::new(&s, None);
-    /// sim.run();
-    /// assert_eq!(sim.metrics().output[0].text, "b");
-    /// let err = Scenario::from_python_variant("v.py", src, Some("c")).unwrap_err();
-    /// assert_eq!(err.to_string(), "v.py:2:5: no variant 'c'; this experiment has: a, b");
-    /// ```
-    pub fn from_python_variant(
-        file: &str,
-        source: &str,
-        variant: Option<&str>,
-    ) -> Result<Scenario, crate::python::CompileError> {
-        let machine = crate::python::check(file, source, variant)?;
-        let mut spec = ScenarioSpec { title: Some(file.to_owned()), ..ScenarioSpec::default() };
-        spec.machine.gil = machine.gil.unwrap_or(true);
-        if let Some(cores) = machine.cores {
-            spec.machine.cores = cores;
-        }
-        if let Some(ms) = machine.switch_interval_ms {
-            spec.machine.switch_interval_ms = ms;
-        }
-        if let Some(n) = machine.pool_threads {
-            spec.pool.threads = n;
-        }
-        spec.duration_ms = machine.duration_ms;
-        if let Some(clients) = machine.clients {
-            spec.clients = Some(clients);
-            // The Python factory answers; this only satisfies the JSON checks.
-            spec.server = Some(ServerSpec { handler: vec![Step::Respond] });
-        }
-        let mut program = compile::compile(&spec).map_err(|e| crate::python::CompileError {
-            file: file.into(),
-            line: 1,
-            col: 1,
-            message: e.to_string(),
-        })?;
-        program.python = Some(Arc::new(crate::program::PySource {
-            file: file.into(),
-            source: source.into(),
-            variant: variant.map(str::to_owned),
-        }));
-        Ok(Scenario { program: Arc::new(program), spec: Arc::new(spec) })
+    /// A scenario from its parsed form and a program compiled from it
+    /// elsewhere (twine-web's Python experiments set [`Program::python`]).
+    pub fn from_parts(spec: ScenarioSpec, program: Program) -> Scenario {
+        Scenario { program: Arc::new(program), spec: Arc::new(spec) }
     }
 
     /// The parsed form.
@@ -228,6 +179,11 @@ impl Scenario {
     pub fn seed(&self) -> u64 {
         self.program.seed
     }
+}
+
+/// Checks a parsed scenario and compiles it, without keeping the spec.
+pub fn compile(spec: &ScenarioSpec) -> Result<Program, ScenarioError> {
+    compile::compile(spec)
 }
 
 impl fmt::Debug for Scenario {

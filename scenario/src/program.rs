@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 /// A run of steps: `ops[start..end]`. Cheap to clone.
 #[derive(Clone, Debug)]
-pub(crate) struct Seq {
+pub struct Seq {
     pub ops: Arc<[Op]>,
     pub start: u32,
     pub end: u32,
@@ -34,7 +34,7 @@ impl Seq {
 
 /// Which counter operation a step performs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CounterOp {
+pub enum CounterOp {
     /// Read, add one, write back: one step.
     Increment,
     /// Read into the thread's register for that counter.
@@ -56,7 +56,7 @@ impl CounterOp {
 
 /// One compiled step.
 #[derive(Clone, Debug)]
-pub(crate) enum Op {
+pub enum Op {
     Cpu(u64),
     Io(u64),
     Sleep(u64),
@@ -80,10 +80,10 @@ pub(crate) enum Op {
 
 /// A `print` text with its placeholders resolved.
 #[derive(Clone, Debug)]
-pub(crate) struct Text(pub Arc<[Piece]>);
+pub struct Text(pub Arc<[Piece]>);
 
 #[derive(Clone, Debug)]
-pub(crate) enum Piece {
+pub enum Piece {
     Lit(Arc<str>),
     Thread,
     Time,
@@ -93,7 +93,7 @@ pub(crate) enum Piece {
 }
 
 /// What a placeholder renders from.
-pub(crate) struct TextEnv<'a> {
+pub struct TextEnv<'a> {
     pub thread: &'a str,
     pub time_ns: u64,
     pub error: Option<&'a str>,
@@ -138,7 +138,7 @@ impl Text {
 
 /// A `looping_call` step's settings.
 #[derive(Clone, Debug)]
-pub(crate) struct LoopDef {
+pub struct LoopDef {
     pub interval: u64,
     pub now: bool,
     pub count: Option<u64>,
@@ -149,7 +149,7 @@ pub(crate) struct LoopDef {
 
 /// A declared plain thread (one per `count`).
 #[derive(Clone, Debug)]
-pub(crate) struct ThreadDef {
+pub struct ThreadDef {
     pub name: String,
     pub count: u32,
     pub start: u64,
@@ -158,7 +158,7 @@ pub(crate) struct ThreadDef {
 
 /// How requests arrive.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum ClientsDef {
+pub enum ClientsDef {
     Open { mean_gap: f64, poisson: bool, requests: Option<u64>, connections: u32, start: u64, network: u64 },
     Closed { clients: u32, think: u64, exponential: bool, requests: Option<u64>, start: u64, network: u64 },
 }
@@ -173,7 +173,7 @@ impl ClientsDef {
 
 /// The machine being simulated.
 #[derive(Clone, Debug)]
-pub(crate) struct MachineDef {
+pub struct MachineDef {
     pub cores: u32,
     pub time_slice: u64,
     pub gil: bool,
@@ -185,7 +185,7 @@ pub(crate) struct MachineDef {
 
 /// A whole compiled scenario.
 #[derive(Debug)]
-pub(crate) struct Program {
+pub struct Program {
     pub seed: u64,
     pub duration: u64,
     pub max_events: u64,
@@ -207,7 +207,7 @@ pub(crate) struct Program {
 
 /// A Python experiment's source.
 #[derive(Debug)]
-pub(crate) struct PySource {
+pub struct PySource {
     pub file: String,
     pub source: String,
     /// The variant `twine.variant(...)` returns (`None`: its first name).

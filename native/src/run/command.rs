@@ -1,0 +1,135 @@
+//! `twine run EXPERIMENT.json [--variant V] [--seed N] [--metrics] [--trace FILE] [--allow-long]`.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use twine_scenario::Scenario;
+
+use super::{run, RunOptions};
+
+/// `twine run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A scenario JSON file (the playground's format; `twine-sim` runs the same file).
+    pub scenario: PathBuf,
+    /// One of the scenario's variants.
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// The seed for client arrivals and think times (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the metrics as JSON (the fields of `twine-sim --metrics`).
+    #[arg(long)]
+    pub metrics: bool,
+    /// Write the real reactor's trace to this file, one JSON object per line.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Allow a run longer than 60 s of real time.
+    #[arg(long)]
+    pub allow_long: bool,
+}
+
+/// Loads a scenario file with its variant; errors name the file and field.
+pub fn load(path: &std::path::Path, variant: Option<&str>) -> Result<Scenario, String> {
+    let shown = path.display();
+    if path.extension().is_some_and(|e| e == "py") {
+        return Err(format!(
+            "{shown}: twine run executes JSON scenarios; run a Python experiment in CPython itself (python3 {shown} --metrics)"
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let text = match variant {
+        Some(v) => twine_scenario::variant_json(&text, v).map_err(|e| format!("{shown}: {e}"))?,
+        None => text,
+    };
+    Scenario::from_json(&text).map_err(|e| format!("{shown}: {e}"))
+}
+
+/// Runs `twine run`.
+pub fn main(args: &RunArgs) -> ExitCode {
+    match execute(args) {
+        Ok(text) => {
+            // A closed pipe (`twine run ... | head`) is not worth a panic.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("twine run: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(args: &RunArgs) -> Result<String, String> {
+    let scenario = load(&args.scenario, args.variant.as_deref())?;
+    let options = RunOptions { seed: args.seed, allow_long: args.allow_long };
+    let (metrics, trace) = run(&scenario, &options).map_err(|e| format!("{}: {e}", args.scenario.display()))?;
+    if let Some(path) = &args.trace {
+        let mut text = String::new();
+        for record in &trace {
+            let line = serde_json::to_string(record).map_err(|e| e.to_string())?;
+            text.push_str(&line);
+            text.push('\n');
+        }
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if args.metrics {
+        return serde_json::to_string_pretty(&metrics).map(|json| json + "\n").map_err(|e| e.to_string());
+    }
+    // The same summary as twine-sim's, from real measurements.
+    let mut out = String::new();
+    for line in &metrics.output {
+        let _ = writeln!(out, "[{:>10.3} ms] {:<12} {}", line.t_ms, line.name, line.text);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "ended: {} at {:.3} ms real time; {} trace events",
+        metrics.end_reason.unwrap_or_default(),
+        metrics.time_ms,
+        metrics.events
+    );
+    let r = &metrics.requests;
+    if r.sent > 0 {
+        let _ = writeln!(
+            out,
+            "requests: {} sent, {} answered; latency p50 {:.3} ms, p90 {:.3}, p99 {:.3}, max {:.3}; {:.1}/s",
+            r.sent, r.completed, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.throughput_per_s
+        );
+    }
+    let lag = &metrics.reactor.lag;
+    let _ = writeln!(
+        out,
+        "reactor: {} turns, {} calls, busy {:.1} ms ({:.0}%), lag p99 {:.3} ms max {:.3} ms",
+        metrics.reactor.turns,
+        metrics.reactor.calls,
+        metrics.reactor.busy_ms,
+        metrics.reactor.utilization * 100.0,
+        lag.p99_ms,
+        lag.max_ms
+    );
+    for c in &metrics.counters {
+        let _ = writeln!(out, "counter {}: {} (expected {}, lost {})", c.name, c.value, c.expected, c.lost_updates);
+    }
+    for l in &metrics.locks {
+        let _ = writeln!(
+            out,
+            "lock {}: {} acquisitions, {} contended, waited {:.3} ms",
+            l.name, l.acquisitions, l.contended, l.wait_ms
+        );
+    }
+    if metrics.pool.jobs > 0 {
+        let _ = writeln!(
+            out,
+            "pool: {} jobs on {} threads, queue max {}",
+            metrics.pool.jobs, metrics.pool.threads_started, metrics.pool.max_queue
+        );
+    }
+    for lc in &metrics.looping_calls {
+        let _ = writeln!(out, "looping call {}: {} calls, {} intervals skipped", lc.step, lc.calls, lc.skipped);
+    }
+    Ok(out)
+}

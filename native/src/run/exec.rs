@@ -1,0 +1,381 @@
+//! The step interpreter, for real.
+//!
+//! The same compiled [`Program`](twine_scenario::Program) the simulation
+//! runs, with real parts: on the reactor thread a step runs inside the
+//! reactor's own call, so a `cpu` or `io` there blocks the whole loop (as it
+//! does in Twisted); on a pool or plain thread it runs on that OS thread.
+//! `defer_to_thread` and `defer_later` return real twine-core Deferreds and
+//! the rest of the list becomes their chain, each run of ordinary steps one
+//! callback and each `errback` one errback, exactly as the simulation
+//! builds it (web/src/engine/interp.rs), so a deterministic program prints
+//! the same lines in the same order.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use twine_core::defer::{Deferred, Failure, FailureKind, Outcome};
+use twine_core::protocol::{ConnectionId, Message};
+use twine_core::task::{defer_later, LoopingCall};
+use twine_core::threads::{defer_to_thread_with, JobOptions};
+use twine_core::trace::{SystemEvent, TriggerPhase};
+use twine_core::Reactor;
+use twine_scenario::program::{Op, Seq};
+
+use super::state::{Me, Run, REACTOR_TID};
+use super::work;
+
+/// What a running step list knows about where it is.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Ctx {
+    /// The request being handled: its connection and id.
+    pub request: Option<(ConnectionId, u64)>,
+    /// The failure an errback is handling.
+    pub error: Option<Arc<str>>,
+    /// A looping call's count of intervals.
+    pub count: u64,
+}
+
+/// The steps one OS thread (plain or pool) runs, to the end. Returns the
+/// failure no errback handled, if any.
+pub(crate) fn run_on_thread(run: &Arc<Run>, me: &Me, seq: &Seq, ctx: &mut Ctx) -> Option<String> {
+    let mut failure = None;
+    thread_seq(run, me, seq, ctx, &mut failure);
+    failure
+}
+
+fn thread_seq(run: &Arc<Run>, me: &Me, seq: &Seq, ctx: &mut Ctx, failure: &mut Option<String>) {
+    for op in &seq.ops[seq.start as usize..seq.end as usize] {
+        if run.abort.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Some(message) = failure {
+            if let Op::Errback(body) = op {
+                ctx.error = Some(message.as_str().into());
+                *failure = None;
+                thread_seq(run, me, body, ctx, failure);
+            }
+            continue;
+        }
+        match op {
+            Op::Cpu(ns) => run.spin.burn(*ns),
+            Op::Io(ns) | Op::Sleep(ns) => work::block(*ns),
+            Op::Counter(op, c) => run.counter(*op, *c),
+            Op::Lock(l, body) => run.with_lock(*l, || thread_seq(run, me, body, ctx, failure)),
+            Op::Repeat(times, body) => {
+                for _ in 0..*times {
+                    thread_seq(run, me, body, ctx, failure);
+                    if failure.is_some() {
+                        break;
+                    }
+                }
+            }
+            Op::Print(text) => run.print(me, text, ctx.error.as_deref(), ctx.count),
+            Op::Fail(message) => *failure = Some(message.to_string()),
+            Op::Errback(_) => {}
+            Op::CallFromThread(body) => {
+                let (run2, body) = (Arc::clone(run), body.clone());
+                if let Some(handle) = run.handle.get() {
+                    handle.call_from_thread(move |reactor| {
+                        if let Some(side) = ReactorSide::current(&run2) {
+                            side.run_top(reactor, body, Ctx::default());
+                        }
+                    });
+                }
+            }
+            // Reactor steps: the scenario's checks keep them off threads.
+            _ => {}
+        }
+    }
+}
+
+/// The reactor thread's part of a run: what only it touches.
+pub(crate) struct ReactorSide {
+    pub run: Arc<Run>,
+    me: Me,
+    loops: RefCell<Vec<LoopingCall>>,
+    /// Pool jobs submitted and not yet answered.
+    pub jobs_in_flight: std::cell::Cell<u64>,
+}
+
+thread_local! {
+    /// The reactor side of the run this thread is the reactor of. Calls
+    /// from other threads arrive as `Send` closures and find it here.
+    static SIDE: RefCell<Option<Rc<ReactorSide>>> = const { RefCell::new(None) };
+}
+
+/// How a reactor-thread step list came out.
+enum Ended {
+    Ok,
+    Failed(Failure),
+    Pending(Deferred<()>),
+}
+
+impl ReactorSide {
+    /// Makes this thread the reactor of `run`.
+    pub(crate) fn install(run: Arc<Run>) -> Rc<ReactorSide> {
+        let me = Me { tid: REACTOR_TID, name: "reactor".into() };
+        let side = Rc::new(ReactorSide { run, me, loops: RefCell::new(Vec::new()), jobs_in_flight: 0.into() });
+        SIDE.with(|s| *s.borrow_mut() = Some(Rc::clone(&side)));
+        side
+    }
+
+    /// The reactor side of `run`, on its reactor thread.
+    pub(crate) fn current(run: &Arc<Run>) -> Option<Rc<ReactorSide>> {
+        SIDE.with(|s| s.borrow().as_ref().filter(|side| Arc::ptr_eq(&side.run, run)).cloned())
+    }
+
+    /// Runs a reactor callback's steps (a timer, a trigger, a request) now;
+    /// a failure nothing handled is an unhandled error.
+    pub(crate) fn run_top(self: &Rc<Self>, reactor: &Reactor, seq: Seq, ctx: Ctx) {
+        if let Ended::Failed(failure) = self.exec(reactor, &seq, ctx) {
+            self.unhandled(&failure);
+        }
+    }
+
+    fn unhandled(&self, failure: &Failure) {
+        self.run.unhandled.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(message = failure.message(), "unhandled error in a scenario callback");
+    }
+
+    /// One link of a Deferred chain, now.
+    fn run_link(self: &Rc<Self>, reactor: &Reactor, seq: Seq, ctx: Ctx) -> Outcome<()> {
+        match self.exec(reactor, &seq, ctx) {
+            Ended::Ok => Outcome::Value(()),
+            Ended::Failed(failure) => Outcome::Failure(failure),
+            Ended::Pending(d) => Outcome::Deferred(d),
+        }
+    }
+
+    fn exec(self: &Rc<Self>, reactor: &Reactor, seq: &Seq, mut ctx: Ctx) -> Ended {
+        let mut failure = None;
+        let mut pending = None;
+        self.seq(reactor, seq, &mut ctx, &mut failure, &mut pending, true);
+        match (failure, pending) {
+            (Some(f), _) => Ended::Failed(f),
+            (None, Some(d)) => Ended::Pending(d),
+            (None, None) => Ended::Ok,
+        }
+    }
+
+    /// Runs `seq` on the reactor thread. An async step hands the rest of the
+    /// list to its Deferred and ends the list; at the top level (`top`) the
+    /// program's result follows that Deferred, nested (in a lock or repeat)
+    /// the enclosing steps carry on, as the code after `d.addCallback(...)`.
+    fn seq(
+        self: &Rc<Self>,
+        reactor: &Reactor,
+        seq: &Seq,
+        ctx: &mut Ctx,
+        failure: &mut Option<Failure>,
+        pending: &mut Option<Deferred<()>>,
+        top: bool,
+    ) {
+        let run = &self.run;
+        for pc in seq.start..seq.end {
+            let op = &seq.ops[pc as usize];
+            if let Some(f) = failure {
+                if let Op::Errback(body) = op {
+                    ctx.error = Some(f.message().into());
+                    *failure = None;
+                    self.seq(reactor, body, ctx, failure, pending, false);
+                }
+                continue;
+            }
+            match op {
+                Op::Cpu(ns) => run.spin.burn(*ns),
+                Op::Io(ns) | Op::Sleep(ns) => work::block(*ns),
+                Op::Counter(op, c) => run.counter(*op, *c),
+                Op::Lock(l, body) => run.with_lock(*l, || self.seq(reactor, body, ctx, failure, pending, false)),
+                Op::Repeat(times, body) => {
+                    for _ in 0..*times {
+                        self.seq(reactor, body, ctx, failure, pending, false);
+                        if failure.is_some() {
+                            break;
+                        }
+                    }
+                }
+                Op::Print(text) => run.print(&self.me, text, ctx.error.as_deref(), ctx.count),
+                Op::Fail(message) => *failure = Some(Failure::new(FailureKind::Error, message.to_string())),
+                Op::Errback(_) => {}
+                Op::DeferToThread(body) => {
+                    let d = self.submit_job(reactor, body.clone(), "defer_to_thread");
+                    self.split(d, seq.range(pc + 1, seq.end), ctx, pending, top);
+                    return;
+                }
+                Op::CallInThread(body) => {
+                    // Twisted's callInThread: the outcome is only logged.
+                    drop(self.submit_job(reactor, body.clone(), "call_in_thread"));
+                }
+                Op::DeferLater(ns) => {
+                    let d: Deferred<()> = defer_later(reactor, Duration::from_nanos(*ns), || ());
+                    self.split(d, seq.range(pc + 1, seq.end), ctx, pending, top);
+                    return;
+                }
+                Op::CallLater(ns, body) => {
+                    let (side, body, ctx) = (Rc::clone(self), body.clone(), ctx.clone());
+                    reactor
+                        .call_later_named(Duration::from_nanos(*ns), "call_later", move |r| side.run_top(r, body, ctx));
+                }
+                Op::CallWhenRunning(body) => {
+                    let (side, body, ctx) = (Rc::clone(self), body.clone(), ctx.clone());
+                    reactor.call_when_running(move |r| side.run_top(r, body, ctx));
+                }
+                Op::OnShutdown(body) => {
+                    let (side, body, ctx) = (Rc::clone(self), body.clone(), ctx.clone());
+                    reactor.add_system_event_trigger(TriggerPhase::Before, SystemEvent::Shutdown, move |r| match side
+                        .run_link(r, body, ctx)
+                    {
+                        Outcome::Value(()) => None,
+                        Outcome::Failure(failure) => {
+                            side.unhandled(&failure);
+                            None
+                        }
+                        Outcome::Deferred(d) => Some(d),
+                    });
+                }
+                Op::LoopingCall(def) => self.start_looping_call(reactor, *def, ctx),
+                Op::CallFromThread(body) => {
+                    // Allowed on threads only; the checks keep it off the reactor.
+                    let _ = body;
+                }
+                Op::Respond => {
+                    if let Some((conn, id)) = ctx.request {
+                        if let Some(transport) = reactor.transport(conn) {
+                            transport.send(Message::text(id.to_string()));
+                        }
+                    }
+                }
+                Op::Stop => {
+                    if let Err(e) = reactor.stop() {
+                        *failure = Some(Failure::new(FailureKind::ReactorNotRunning, e.to_string()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rest of a list after an async step becomes `d`'s chain.
+    fn split(self: &Rc<Self>, d: Deferred<()>, rest: Seq, ctx: &Ctx, pending: &mut Option<Deferred<()>>, top: bool) {
+        self.attach_links(&d, rest, ctx);
+        if top {
+            *pending = Some(d);
+        }
+    }
+
+    /// Each run of ordinary steps is a callback, each `errback` an errback.
+    fn attach_links(self: &Rc<Self>, d: &Deferred<()>, rest: Seq, ctx: &Ctx) {
+        let mut i = rest.start;
+        while i < rest.end {
+            if let Op::Errback(body) = &rest.ops[i as usize] {
+                let (side, body, ctx) = (Rc::clone(self), body.clone(), ctx.clone());
+                d.add_errback(move |failure: Failure| {
+                    let ctx = Ctx { error: Some(failure.message().into()), ..ctx };
+                    match side.reactor() {
+                        Some(r) => side.run_link(&r, body, ctx),
+                        None => Outcome::Value(()),
+                    }
+                });
+                i += 1;
+            } else {
+                let mut j = i;
+                while j < rest.end && !matches!(rest.ops[j as usize], Op::Errback(_)) {
+                    j += 1;
+                }
+                let (side, seq, ctx) = (Rc::clone(self), rest.range(i, j), ctx.clone());
+                d.add_callback(move |()| match side.reactor() {
+                    Some(r) => side.run_link(&r, seq, ctx),
+                    None => Outcome::Value(()),
+                });
+                i = j;
+            }
+        }
+    }
+
+    fn reactor(&self) -> Option<Reactor> {
+        Reactor::current()
+    }
+
+    /// `defer_to_thread` the steps: they run on a real pool thread.
+    fn submit_job(self: &Rc<Self>, reactor: &Reactor, body: Seq, name: &'static str) -> Deferred<()> {
+        let run = Arc::clone(&self.run);
+        self.jobs_in_flight.set(self.jobs_in_flight.get() + 1);
+        let d = defer_to_thread_with(reactor, JobOptions { name: Some(Cow::Borrowed(name)), hint: None }, move || {
+            let me = pool_me(&run);
+            let failure = run_on_thread(&run, &me, &body, &mut Ctx::default());
+            run.record_cpu(me.tid);
+            match failure {
+                Some(message) => Err(Failure::new(FailureKind::Error, message)),
+                None => Ok(()),
+            }
+        });
+        // Counted down on the reactor thread, where the quiet check runs.
+        let side = Rc::clone(self);
+        d.add_both(move |outcome| {
+            side.jobs_in_flight.set(side.jobs_in_flight.get() - 1);
+            outcome
+        })
+    }
+
+    fn start_looping_call(self: &Rc<Self>, reactor: &Reactor, def: u32, ctx: &Ctx) {
+        let spec = &self.run.program.loops[def as usize];
+        let (interval, now, count, body) = (spec.interval, spec.now, spec.count, spec.body.clone());
+        let index = {
+            let mut loops = self.run.loops();
+            loops.push((spec.label.clone(), 0, 0));
+            loops.len() - 1
+        };
+        let (weak, ctx) = (Rc::downgrade(self), ctx.clone());
+        let slot = self.loops.borrow().len();
+        let lc = LoopingCall::with_count(reactor, move |intervals| {
+            let Some(side) = weak.upgrade() else { return Outcome::Value(()) };
+            let calls = {
+                let mut loops = side.run.loops();
+                let entry = &mut loops[index];
+                entry.1 += 1;
+                entry.2 += intervals.saturating_sub(1);
+                entry.1
+            };
+            if count.is_some_and(|c| calls >= c) {
+                let lc = side.loops.borrow().get(slot).cloned();
+                if let Some(lc) = lc {
+                    lc.stop();
+                }
+            }
+            match side.reactor() {
+                Some(r) => side.run_link(&r, body.clone(), Ctx { count: intervals, ..ctx.clone() }),
+                None => Outcome::Value(()),
+            }
+        });
+        self.loops.borrow_mut().push(lc.clone());
+        drop(lc.start(Duration::from_nanos(interval), now));
+    }
+}
+
+thread_local! {
+    /// Who this pool thread is in the run it serves, once it ran a job.
+    static POOL_ME: RefCell<Option<(usize, Me)>> = const { RefCell::new(None) };
+}
+
+/// This pool thread's entry in the thread table, made on its first job
+/// (`pool-1`, `pool-2`, ... in the order they first run one, as simulated).
+fn pool_me(run: &Arc<Run>) -> Me {
+    let key = Arc::as_ptr(run) as usize;
+    POOL_ME.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some((k, me)) = slot.as_ref() {
+            if *k == key {
+                return me.clone();
+            }
+        }
+        let n = run.pool_started.fetch_add(1, Ordering::Relaxed) + 1;
+        let me = run.add_thread(format!("pool-{n}").into(), "pool");
+        let now = run.now_ns();
+        run.update_thread(me.tid, |t| t.started_ns = Some(now));
+        *slot = Some((key, me.clone()));
+        me
+    })
+}

@@ -1,0 +1,190 @@
+//! `twine run`: scenarios executed for real on loopback, checked against
+//! what the simulation (twine-web, the engine behind twine-sim) says for
+//! the same file. Short scenarios, real threads, bounded in time; nothing
+//! here asserts a duration beyond "a real timer never fires early".
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+use twine_native::run::{run, RunOptions};
+use twine_scenario::{metrics_shape, Scenario};
+use twine_web::Simulation;
+
+/// One real run at a time: these tests measure the machine, and a test
+/// spinning four threads beside a timer test would be measuring the other test.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn preset(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../www/presets").join(format!("{name}.json"))
+}
+
+fn real(json: &str) -> twine_native::run::metrics::Metrics {
+    let scenario = Scenario::from_json(json).unwrap();
+    run(&scenario, &RunOptions::default()).unwrap().0
+}
+
+/// The simulation's printed lines: (thread name, text, virtual ms).
+fn simulated(scenario: &Scenario) -> Vec<(String, String, f64)> {
+    let mut sim = Simulation::new(scenario, None);
+    sim.run();
+    sim.metrics().output.into_iter().map(|l| (l.name, l.text, l.t_ms)).collect()
+}
+
+#[test]
+fn prints_what_the_simulation_prints_for_deterministic_programs() {
+    let _serial = serial();
+    for name in ["reactor-ordering", "deferred-errback"] {
+        let text = std::fs::read_to_string(preset(name)).unwrap();
+        let scenario = Scenario::from_json(&text).unwrap();
+        let expected = simulated(&scenario);
+        let (metrics, _) = run(&scenario, &RunOptions::default()).unwrap();
+        // On a loaded machine the reactor can wake more than 100 ms late;
+        // then the 200 ms timer is due in the same turn as the 100 ms ones
+        // (or before the shutdown trigger's 50 ms) and runs, as it would in
+        // Twisted. That line, at 200 ms or later, is the machine's, not a
+        // difference in order.
+        let got: Vec<(String, String)> = metrics
+            .output
+            .iter()
+            .filter(|l| !(l.text.starts_with("never printed") && l.t_ms >= 200.0))
+            .map(|l| (l.name.clone(), l.text.clone()))
+            .collect();
+        let want: Vec<(String, String)> = expected.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
+        assert_eq!(got, want, "{name}: printed lines differ from the simulation's");
+        // The simulation's times are the program's ideal delays; real ones
+        // can only be later (a sleep or timer never ends early).
+        let kept = metrics.output.iter().filter(|l| !l.text.starts_with("never printed"));
+        for (line, (_, text, t)) in kept.zip(&expected) {
+            assert!(line.t_ms >= t - 0.001, "{name}: `{text}` at {} ms, before the simulated {t} ms", line.t_ms);
+        }
+        assert_eq!(metrics.end_reason, Some("stopped"));
+    }
+}
+
+#[test]
+fn the_metrics_json_has_twine_sims_fields() {
+    let _serial = serial();
+    // Every kind of entry present: requests, pool jobs, a lock, a counter,
+    // a looping call, plain threads, printed lines.
+    let metrics = real(
+        r#"{
+        "name": "everything",
+        "pool": {"threads": 2},
+        "main": [
+            {"looping_call": {"interval_ms": 5, "count": 3, "steps": [{"print": "tick {count}"}]}},
+            {"call_later": {"ms": 40, "steps": ["stop"]}}
+        ],
+        "threads": [{"name": "t", "count": 2, "steps": [
+            {"lock": {"name": "l", "steps": [{"increment": "c"}]}}, {"print": "{thread}: c = {counter:c}"}
+        ]}],
+        "server": {"handler": [{"defer_to_thread": [{"cpu": 0.2}]}, "respond"]},
+        "clients": {"open": {"rate_per_s": 500, "arrival": "fixed", "requests": 5}}
+    }"#,
+    );
+    let json = serde_json::to_value(&metrics).unwrap();
+    if let Err(e) = metrics_shape::check(&json) {
+        panic!("{e}\n{json:#}");
+    }
+    assert_eq!(json["scenario"], "everything");
+    assert_eq!(metrics.looping_calls[0].calls, 3);
+    assert_eq!(metrics.pool.jobs, metrics.requests.completed);
+}
+
+#[test]
+fn lost_updates_are_real_without_a_lock_and_none_with_one() {
+    let _serial = serial();
+    // Read and write apart, as `c += 1` compiles: two threads can read the
+    // same value. Whether they do depends on the OS (on a loaded machine the
+    // threads may never overlap), so the totals are what is certain.
+    let race = |lock: bool| {
+        let step = r#"{"read": "c"}, {"write": "c"}"#;
+        let body = if lock { format!(r#"{{"lock": {{"name": "l", "steps": [{step}]}}}}"#) } else { step.to_owned() };
+        real(&format!(
+            r#"{{"threads": [{{"name": "w", "count": 4, "steps": [{{"repeat": {{"times": 20000, "steps": [{body}]}}}}]}}]}}"#
+        ))
+    };
+    let unlocked = race(false);
+    let c = &unlocked.counters[0];
+    assert_eq!(c.expected, 80_000);
+    assert_eq!(c.value + c.lost_updates, 80_000, "every write either counts or is lost");
+    assert!(c.lost_updates >= 0 && c.value >= 20_000, "{c:?}");
+    assert_eq!(unlocked.end_reason, Some("quiet"));
+
+    let locked = race(true);
+    let c = &locked.counters[0];
+    assert_eq!((c.value, c.expected, c.lost_updates), (80_000, 80_000, 0));
+    assert_eq!(locked.locks[0].acquisitions, 80_000);
+    assert_eq!(locked.threads.iter().filter(|t| t.kind == "thread" && t.finished_ms.is_some()).count(), 4);
+}
+
+#[test]
+fn clients_get_their_replies() {
+    let _serial = serial();
+    let open = real(
+        r#"{"server": {"handler": [{"cpu": 0.5}, "respond"]},
+            "clients": {"open": {"rate_per_s": 400, "arrival": "poisson", "requests": 60, "connections": 3}}}"#,
+    );
+    let r = &open.requests;
+    assert_eq!((r.sent, r.completed, r.in_flight), (60, 60, 0));
+    // Each answer waited at least for its handler's CPU.
+    assert!(r.p50_ms >= 0.5 && r.max_ms >= r.p99_ms && r.p99_ms >= r.p50_ms, "{r:?}");
+
+    let closed = real(
+        r#"{"server": {"handler": [{"defer_to_thread": [{"io": 2}]}, "respond"]},
+            "clients": {"closed": {"clients": 3, "requests": 5, "think_ms": 1}}}"#,
+    );
+    let r = &closed.requests;
+    assert_eq!((r.sent, r.completed), (15, 15));
+    assert!(r.p50_ms >= 2.0, "an answer follows a real 2 ms sleep: {r:?}");
+    assert_eq!(closed.pool.jobs, 15);
+}
+
+#[test]
+fn what_it_cannot_run_is_refused_by_field() {
+    let _serial = serial();
+    let refuse = |json: &str| {
+        let scenario = Scenario::from_json(json).unwrap();
+        run(&scenario, &RunOptions::default()).unwrap_err()
+    };
+    let e = refuse(r#"{"machine": {"gil": true}, "main": [{"cpu": 1}]}"#);
+    assert_eq!(e.field, "machine.gil");
+    assert!(e.message.contains("no global interpreter lock"), "{e}");
+    let e = refuse(r#"{"duration_ms": 120000, "main": [{"print": "x"}]}"#);
+    assert_eq!(e.field, "duration_ms");
+    assert!(e.message.contains("--allow-long"), "{e}");
+    let e =
+        refuse(r#"{"server": {"handler": ["respond"]}, "clients": {"open": {"rate_per_s": 10, "requests": 1000}}}"#);
+    assert_eq!(e.field, "clients.open.requests");
+    let e = refuse(
+        r#"{"server": {"handler": ["respond"]}, "clients": {"closed": {"clients": 1, "requests": 1, "network_ms": 5}}}"#,
+    );
+    assert_eq!(e.field, "clients.closed.network_ms");
+}
+
+#[test]
+fn the_command_prints_metrics_json_and_names_bad_input() {
+    let _serial = serial();
+    let twine = env!("CARGO_BIN_EXE_twine");
+    let file = preset("counter-race");
+    let out = Command::new(twine)
+        .args(["run", file.to_str().unwrap(), "--variant", "nogil-locked", "--metrics"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    metrics_shape::check(&json).unwrap();
+    assert_eq!(json["counters"][0]["value"], 10_000);
+
+    let out = Command::new(twine).args(["run", file.to_str().unwrap(), "--variant", "nope"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("counter-race.json: variant: no variant `nope` (this scenario has: nogil-unlocked"), "{err}");
+
+    let out = Command::new(twine).args(["run", preset("gil-cpu-bound").to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gil-cpu-bound.json: machine.gil: "));
+}
