@@ -16,7 +16,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use twine_web::{Scenario, Simulation};
+use twine_web::{PythonScenario, Scenario, Simulation};
 
 const JSON_PRESETS: &[&str] = &[
     include_str!("../../www/presets/counter-race.json"),
