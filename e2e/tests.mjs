@@ -356,7 +356,7 @@ export const tests = [
   },
 
   {
-    name: 'a shared URL reproduces the run (edited scenario, seed and playhead)',
+    name: 'a shared URL reproduces the run (an edited program and its variant, seed and playhead)',
     async fn({ page, url, env, context }) {
       await open(page, url);
       await page.selectOption('[data-testid=preset-picker]', 'echo-blocking/deferred');
