@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { tests } from './tests.mjs';
 
-const GLOBAL_TIMEOUT_MS = 170_000;
+const GLOBAL_TIMEOUT_MS = 300_000;
 const TEST_TIMEOUT_MS = 45_000;
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -39,6 +39,36 @@ function simPresets(env) {
   return specs;
 }
 
+/**
+ * The Python presets as twine-sim knows them: `{name, file, variants}`, the
+ * variants listed by twine-sim's own error for a variant a program lacks.
+ */
+function simPrograms(env) {
+  const dir = path.join(env.root, 'www', 'presets');
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.py') && f !== 'twine.py')
+    .map((f) => {
+      const file = path.join(dir, f);
+      const r = spawnSync(env.twineSim, [file, '--variant', 'no-such-variant'], { encoding: 'utf8' });
+      const listed = /this experiment has: (.*)/.exec(r.stderr);
+      return { name: f.replace(/\.py$/, ''), file, variants: listed ? listed[1].trim().split(', ') : [] };
+    });
+}
+
+/**
+ * `twine-sim` on a program's text with `--metrics`, saved as the page names
+ * a program it runs (`experiment.py`, which the metrics carry).
+ */
+function simProgramMetrics(env, text, args) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twine-e2e-'));
+  fs.writeFileSync(path.join(dir, 'experiment.py'), text);
+  const r = spawnSync(env.twineSim, ['experiment.py', ...args, '--metrics'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`twine-sim experiment.py ${args.join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
 /** `a.b[0].c` in an object, as the page's key metrics name them. */
 function pick(obj, p) {
   let v = obj;
@@ -138,7 +168,9 @@ export const tests = [
       assert.ok(await page.isVisible('[data-testid=run]'));
       assert.ok(await page.isVisible('#tl-empty'), 'the empty timeline says to press Run');
       assert.ok((await page.textContent('.legend')).includes('waiting for the GIL'));
-      assert.ok((await page.evaluate(() => window.twine.ui.editor.value)).includes('"clients"'), 'the scenario JSON is in the editor');
+      const program = await page.evaluate(() => window.twine.ui.editor.value);
+      assert.match(program, /^"""/, 'a Python program is in the editor, its docstring first');
+      assert.match(program, /\ntwine\.clients\(/, 'with its clients');
       for (const id of ['preset-picker', 'run', 'step', 'seek', 'timeline', 'metrics', 'event-log', 'queues', 'share-link']) {
         assert.equal(await page.locator(`[data-testid="${id}"]`).count(), 1, `one ${id}`);
       }
@@ -150,20 +182,29 @@ export const tests = [
   },
 
   {
-    name: "every preset and variant: its key metric shows and equals twine-sim's",
-    // Two dozen runs in the page and in a debug twine-sim: 26 s on an idle machine.
-    timeoutMs: 120_000,
+    name: "the picker lists the Python presets and their variants; each one's key metric shows and equals twine-sim's",
+    // Two dozen runs in the page and in a debug twine-sim: about 30 s on an idle machine.
+    timeoutMs: 150_000,
     async fn({ page, url, env }) {
       await open(page, url);
       const options = await page.$$eval('[data-testid=preset-picker] option', (os) => os.map((o) => o.value));
-      const specs = simPresets(env);
-      assert.deepEqual([...options].sort(), [...specs].sort(), 'the picker offers exactly the presets twine-sim knows');
-      for (const spec of options) {
+      const programs = simPrograms(env);
+      const expected = programs.flatMap((p) => (p.variants.length ? p.variants.map((v) => `${p.name}/${v}`) : [p.name]));
+      const python = options.filter((o) => !o.startsWith('json:'));
+      assert.deepEqual([...python].sort(), [...expected].sort(), 'the picker offers exactly the Python presets and the variants each declares');
+      const json = options.filter((o) => o.startsWith('json:')).map((o) => o.slice('json:'.length));
+      assert.deepEqual([...json].sort(), [...simPresets(env)].sort(), 'and, apart, the JSON scenarios twine-sim knows');
+      for (const spec of python) {
         await page.selectOption('[data-testid=preset-picker]', spec);
+        const text = await editorText(page);
+        const [name, variant] = spec.split('/');
+        assert.equal(text, fs.readFileSync(programs.find((p) => p.name === name).file, 'utf8'), `${spec}: the editor holds the preset's program`);
+        const title = text.split('\n')[0].replace(/^"""/, '').trim();
+        assert.equal(await page.textContent('#title'), title, `${spec}: its docstring is the title`);
         await run(page);
         await page.keyboard.press('End');
         const seed = Number(await page.inputValue('[data-knob="seed"] input'));
-        const native = simMetrics(env, [spec, '--seed', String(seed)]);
+        const native = simProgramMetrics(env, text, [...(variant ? ['--variant', variant] : []), '--seed', String(seed)]);
         const shown = await keyMetrics(page);
         assert.ok(shown.length > 0 && shown[0].primary, `${spec}: a key metric is shown`);
         for (const k of shown) {
@@ -172,9 +213,57 @@ export const tests = [
         }
         const page_metrics = await page.evaluate(() => window.twine.run.metrics);
         assert.deepEqual(page_metrics, native, `${spec}: every metric equals twine-sim's`);
-        assert.equal(await page.getAttribute('[data-testid=metrics]', 'data-scenario'), native.scenario);
         await page.screenshot({ path: path.join(env.screenshots, `${spec.replace('/', '--')}.png`) });
       }
+    },
+  },
+
+  {
+    name: "a variant changes the program's result: the counter race's lock makes the count exact",
+    async fn({ page, url }) {
+      await open(page, url);
+      const lastLine = () => page.evaluate(() => window.twine.run.metrics.output.at(-1).text);
+      await page.selectOption('[data-testid=preset-picker]', 'counter-race/nogil-unlocked');
+      const text = await editorText(page);
+      await run(page);
+      const unlocked = await lastLine();
+      assert.match(unlocked, /^hits = \d+ of 10000 \((\d+) lost\)$/);
+      assert.notEqual(unlocked, 'hits = 10000 of 10000 (0 lost)', 'without the GIL or a lock, updates are lost');
+      assert.ok(await page.isVisible('#variant-title'));
+      await page.selectOption('[data-testid=preset-picker]', 'counter-race/nogil-locked');
+      assert.equal(await editorText(page), text, 'the same program: the variant is what its twine.variant(...) returns');
+      await run(page);
+      assert.equal(await lastLine(), 'hits = 10000 of 10000 (0 lost)', 'with the lock, none');
+      assert.match(await page.textContent('#variant-title'), /with a lock/);
+      // The share link names the program and its variant; it reproduces the run.
+      const href = await page.getAttribute('[data-testid=share-link]', 'href');
+      assert.match(href, /#program=counter-race\/nogil-locked/);
+      // A knob edits a literal in the program's settings; one it does not write as a literal is not offered.
+      assert.ok(await page.isVisible('[data-knob="cores"]'));
+      assert.ok(!(await page.isVisible('[data-knob="gil"]')), 'gil= is computed from the variant: no knob');
+      assert.ok(!(await page.isVisible('[data-knob="pool"]')), 'no pool size in the program: no knob');
+      await setKnob(page, 'cores', 1);
+      assert.match(await editorText(page), /\ntwine\.machine\(cores=1, gil=VARIANT\.startswith\("gil"\)\)/);
+      await run(page);
+      assert.deepEqual(await page.evaluate(() => window.twine.run.metrics.cores.length), 1, 'the run has one core');
+      assert.equal(await lastLine(), 'hits = 10000 of 10000 (0 lost)', 'still the locked variant');
+    },
+  },
+
+  {
+    name: 'an old share link to a JSON preset still loads it, as before',
+    async fn({ page, url, env }) {
+      await open(page, url, '#preset=gil-cpu-bound/nogil-2-cores&seed=3');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      assert.equal(await page.inputValue('[data-testid=preset-picker]'), 'json:gil-cpu-bound/nogil-2-cores');
+      const text = await editorText(page);
+      assert.equal(JSON.parse(text).name, 'gil-cpu-bound/nogil-2-cores', 'the JSON scenario is in the editor');
+      assert.ok(await page.isVisible('[data-knob="work"]'), 'with the JSON knobs');
+      const native = simMetrics(env, ['gil-cpu-bound/nogil-2-cores', '--seed', '3']);
+      assert.deepEqual(await page.evaluate(() => window.twine.run.metrics), native, 'the run is twine-sim\'s');
+      const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));
+      assert.ok(!fetched.some((p) => p.startsWith('/pkg/py/')), 'a JSON link needs only the light module');
+      assert.match(await page.getAttribute('[data-testid=share-link]', 'href'), /#preset=gil-cpu-bound\/nogil-2-cores&seed=3/);
     },
   },
 
@@ -267,7 +356,7 @@ export const tests = [
   },
 
   {
-    name: 'a shared URL reproduces the run (edited scenario, seed and playhead)',
+    name: 'a shared URL reproduces the run (an edited program and its variant, seed and playhead)',
     async fn({ page, url, env, context }) {
       await open(page, url);
       await page.selectOption('[data-testid=preset-picker]', 'echo-blocking/deferred');
@@ -275,8 +364,8 @@ export const tests = [
       await setKnob(page, 'rate', 120);
       await setKnob(page, 'seed', 7);
       const json = await editorText(page);
-      assert.match(json, /"cores": 2/);
-      assert.match(json, /"rate_per_s": 120/);
+      assert.match(json, /\ntwine\.machine\(cores=2, gil=True\)/);
+      assert.match(json, /\ntwine\.clients\(rate_per_s=120, /);
       await run(page);
       await page.keyboard.press('Home');
       await seekTo(page, 1234.5);
@@ -284,6 +373,7 @@ export const tests = [
       await page.waitForFunction(() => document.querySelector('[data-testid=share-link]').href.includes('t=1234.5'));
       const href = await page.getAttribute('[data-testid=share-link]', 'href');
       assert.match(href, /#scenario=z[\w-]+/);
+      assert.match(href, /variant=deferred/);
       assert.match(href, /seed=7/);
 
       const other = await context.newPage();
@@ -299,11 +389,8 @@ export const tests = [
       await other.close();
       assert.deepEqual(errors, []);
 
-      // And twine-sim agrees on the edited scenario.
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'twine-e2e-')), 'shared.json');
-      fs.writeFileSync(file, json);
-      assert.deepEqual(simMetrics(env, [file, '--seed', '7']), metrics);
-      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      // And twine-sim agrees on the edited program, as the same variant.
+      assert.deepEqual(simProgramMetrics(env, json, ['--variant', 'deferred', '--seed', '7']), metrics);
     },
   },
 
@@ -330,7 +417,8 @@ export const tests = [
   {
     name: 'a Python program typed in the page: its error underlined at its line, fixed, run, its docstring the story',
     async fn({ page, url }) {
-      await open(page, url);
+      // From an old JSON link, which needs only the light module.
+      await open(page, url, '#preset=reactor-ordering');
       await page.waitForFunction(() => document.body.dataset.editor === 'code');
       const program = [
         '"""Two threads say hello',
@@ -450,6 +538,70 @@ export const tests = [
   },
 
   {
+    name: 'the stack panel names the callback, the errback and its Deferred, and each thread\'s functions, while stepping',
+    timeoutMs: 90_000,
+    async fn({ page, url }) {
+      await open(page, url);
+      await page.selectOption('[data-testid=preset-picker]', 'deferred-errback');
+      await run(page);
+      await page.keyboard.press('Home');
+      const panel = () =>
+        page.$$eval('[data-testid=stacks] .stk-thread', (els) =>
+          els.map((el) => ({
+            thread: el.dataset.thread,
+            frames: [...el.querySelectorAll('.stk-frame')].map((f) => ({ func: f.dataset.func, role: f.dataset.role, deferred: Number(f.dataset.deferred || 0), text: f.textContent.replace(/\s+/g, ' ').trim() })),
+          })),
+        );
+      const seen = new Map(); // function -> {thread, role, deferred, text}
+      for (let n = 0; n < 300 && !(await page.isDisabled('#step-btn')); n++) {
+        await page.click('#step-btn');
+        for (const s of await panel()) {
+          const top = s.frames.at(-1);
+          if (top && !seen.has(top.func)) seen.set(top.func, { thread: s.thread, ...top });
+        }
+        if (seen.has('parse')) break;
+      }
+      assert.ok(seen.has('parse'), `stepping reached the first callback (saw ${[...seen.keys()]})`);
+      // A step can show several events at once (a whole chain runs in one reactor call): a clicked event shows its own.
+      const count = await page.evaluate(() => window.twine.run.model.events.length);
+      for (let i = 0; i < count; i++) {
+        await page.evaluate((k) => window.twine.ui.log.opts.onPick(k), i);
+        for (const s of await panel()) {
+          const top = s.frames.at(-1);
+          if (top && !seen.has(top.func)) seen.set(top.func, { thread: s.thread, ...top });
+        }
+        if (['recover', 'retry_later', 'write_to_database'].every((f) => seen.has(f))) break;
+      }
+      const parse = seen.get('parse');
+      assert.ok(parse, `the panel named parse (saw ${[...seen.keys()]})`);
+      assert.equal(parse.thread, 'reactor');
+      assert.equal(parse.role, 'callback');
+      assert.match(parse.text, /^parse line \d+ callback of Deferred #\d+$/);
+      const recover = seen.get('recover');
+      assert.ok(recover, 'and recover');
+      assert.equal(recover.role, 'errback');
+      assert.equal(recover.deferred, parse.deferred, 'the errback runs in the same Deferred\'s chain');
+      assert.equal(seen.get('retry_later')?.role, 'errback');
+      // The number is the event log's: that Deferred was created, fired and waited on its callbacks there.
+      const kinds = await page.evaluate((d) => window.twine.run.model.events.filter((e) => e.deferred === d).map((e) => e.kind), parse.deferred);
+      assert.deepEqual(kinds.slice(0, 2), ['deferred_created', 'deferred_fired'], `Deferred #${parse.deferred} in the log: ${kinds}`);
+      assert.ok(kinds.includes('deferred_chained'), `Deferred #${parse.deferred} waits for its callbacks' work: ${kinds}`);
+      // A pool thread's job: the function handed to deferToThread, called by no Deferred.
+      const job = seen.get('write_to_database');
+      assert.ok(job && job.thread !== 'reactor' && !job.role, `write_to_database on a pool thread: ${JSON.stringify(job)}`);
+
+      // A method calling a function: both frames, the program's names, outermost first.
+      await page.selectOption('[data-testid=preset-picker]', 'echo-blocking/blocking');
+      await run(page);
+      const index = await page.evaluate(() => window.twine.run.model.events.findIndex((e) => e.src?.func === 'query_database'));
+      assert.ok(index >= 0, 'an event in query_database');
+      await page.evaluate((i) => window.twine.ui.log.opts.onPick(i), index);
+      const reactor = (await panel()).find((s) => s.thread === 'reactor');
+      assert.deepEqual(reactor.frames.map((f) => f.func), ['Echo.lineReceived', 'query_database']);
+    },
+  },
+
+  {
     name: 'a deadlock is the run\'s headline, naming the threads it stopped',
     async fn({ page, url }) {
       await open(page, url);
@@ -473,7 +625,7 @@ export const tests = [
     async fn({ page, url }) {
       await open(page, url);
       await page.waitForFunction(() => document.body.dataset.editor === 'code');
-      await page.selectOption('[data-testid=preset-picker]', 'echo-blocking/blocking');
+      await page.selectOption('[data-testid=preset-picker]', 'json:echo-blocking/blocking');
       const good = await editorText(page);
       const colors = await page.$$eval('.cm-line span', (els) => new Set(els.map((e) => getComputedStyle(e).color)).size);
       assert.ok(colors >= 2, `the JSON is highlighted (${colors} colours)`);

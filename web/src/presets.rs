@@ -5,6 +5,11 @@
 //! A preset may have variants: JSON merge patches (RFC 7396) of its
 //! scenario, for side-by-side comparisons. `name/variant` names one.
 //!
+//! Each preset is also a Python program, `www/presets/NAME.py`, the form the
+//! page shows: its docstring is its title and explanation, and its variants
+//! are the names its `twine.variant(...)` offers, which a run is given
+//! rather than a patch ([`Preset::program_info`]).
+//!
 //! ```
 //! use twine_web::presets;
 //!
@@ -29,11 +34,17 @@ pub struct Preset {
     pub name: &'static str,
     /// The file's text.
     pub json: &'static str,
+    /// The same experiment as a Python program (`NAME.py`).
+    pub python: &'static str,
 }
 
 macro_rules! preset {
     ($name:literal) => {
-        Preset { name: $name, json: include_str!(concat!("../../www/presets/", $name, ".json")) }
+        Preset {
+            name: $name,
+            json: include_str!(concat!("../../www/presets/", $name, ".json")),
+            python: include_str!(concat!("../../www/presets/", $name, ".py")),
+        }
     };
 }
 
@@ -128,6 +139,25 @@ impl Preset {
         }
     }
 
+    /// The Python program's description: its docstring's first line is the
+    /// title and the rest the explanation; its variants are what its
+    /// `twine.variant(...)` offers (none in a build without the `python`
+    /// feature, which cannot parse the program).
+    ///
+    /// ```
+    /// let info = twine_web::presets::find("counter-race").unwrap().program_info();
+    /// assert!(info.title.starts_with("Ten threads count"));
+    /// assert_eq!(info.variants[1].name, "nogil-locked");
+    /// ```
+    pub fn program_info(&self) -> PresetInfo {
+        let (title, explanation) = docstring(self.python).unwrap_or_default();
+        let variants = crate::python::variants(self.python)
+            .into_iter()
+            .map(|(name, title)| VariantInfo { name, title, explanation: None })
+            .collect();
+        PresetInfo { name: self.name.to_owned(), title, explanation, variants }
+    }
+
     /// The scenario's JSON: the file as it is, or a variant with its patch
     /// applied (and its own name, title and explanation).
     pub fn scenario_json(&self, variant: Option<&str>) -> Result<String, ScenarioError> {
@@ -156,6 +186,44 @@ impl Preset {
     pub fn scenario(&self, variant: Option<&str>) -> Result<Scenario, ScenarioError> {
         Scenario::from_json(&self.scenario_json(variant)?)
     }
+}
+
+/// A Python program's docstring as (title, explanation): the first line,
+/// then the paragraphs after it with each one's lines joined, paragraphs
+/// apart by a blank line (as the JSON presets' explanations are written).
+///
+/// ```
+/// let src = "\"\"\"Two threads\n\nOne prints,\nthe other too.\n\nThat is all.\n\"\"\"\nprint(1)";
+/// let (title, text) = twine_web::presets::docstring(src).unwrap();
+/// assert_eq!(title, "Two threads");
+/// assert_eq!(text, "One prints, the other too.\n\nThat is all.");
+/// assert_eq!(twine_web::presets::docstring("print(1)"), None);
+/// ```
+pub fn docstring(source: &str) -> Option<(String, String)> {
+    // Comments and blank lines may come first; then the string must open the module.
+    let mut rest = source.trim_start();
+    while let Some(comment) = rest.strip_prefix('#') {
+        rest = comment.split_once('\n').map_or("", |(_, after)| after).trim_start();
+    }
+    let rest = rest.strip_prefix(['r', 'R', 'u', 'U']).unwrap_or(rest);
+    let quote = ["\"\"\"", "'''"].into_iter().find(|q| rest.starts_with(q))?;
+    let body = &rest[quote.len()..];
+    let body = &body[..body.find(quote)?];
+    let mut lines = body.trim().lines();
+    let title = lines.next().unwrap_or_default().trim().to_owned();
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in lines.chain([""]) {
+        if line.trim().is_empty() {
+            if !current.is_empty() {
+                paragraphs.push(current.join(" "));
+                current.clear();
+            }
+        } else {
+            current.push(line.trim());
+        }
+    }
+    Some((title, paragraphs.join("\n\n")))
 }
 
 fn text(value: &Value, field: &str) -> String {

@@ -1,17 +1,20 @@
 //! The browser API (wasm-bindgen), a thin layer over [`Simulation`].
 //!
 //! ```js
-//! import init, { Simulation, presets, presetScenario, checkScenario } from './pkg/twine_web.js';
+//! import init, { Simulation, programs, presetProgram, presets, presetScenario, checkScenario } from './pkg/twine_web.js';
 //! await init();
-//! const list = presets();                    // [{name, title, explanation, variants: [{name, title, explanation}]}]
+//! const list = programs();                   // the Python presets: [{name, title, explanation, variants: [{name, title}]}]
+//! const py = presetProgram('echo-blocking'); // its program's text
+//! const sim = new Simulation(py, 7, 'deferred'); // throws Error {name: 'ScenarioError', field, message, line?, col?}
+//! presets();                                 // the JSON presets, for old links: the same shape
 //! const json = presetScenario('echo-blocking', 'deferred');
-//! const sim = new Simulation(json, 7);       // throws Error {name: 'ScenarioError', field, message}
 //! sim.step(100);                             // runs until 100 more events are visible
 //! const evs = sim.events(0);                 // [{t, kind, ...}] (t in nanoseconds)
 //! sim.seek(250);                             // milliseconds; backwards replays from the start
 //! sim.queues();                              // {t_ms, reactor: {inbox, due_timers, ...}, pool, threads, ...}
 //! sim.run();
 //! sim.metrics();                             // {requests: {p50_ms, ...}, reactor, pool, cores, gil, ...}
+//! sim.stacks(12);                            // at event 12: [{thread, frames: [{func, line, role?, deferred?}]}]
 //! ```
 //!
 //! Objects are built from JSON with `JSON.parse`, which is fast for large
@@ -53,15 +56,22 @@ const PAGE_FILE: &str = "experiment.py";
 
 /// A scenario from the page's text: JSON when it starts like JSON (an object
 /// or an array, which the JSON reader refuses by name), otherwise a Python
-/// program.
-fn load(text: &str) -> Result<Scenario, JsValue> {
+/// program; run as its `variant` when one is named (a JSON scenario's own
+/// `variants`, a program's `twine.variant(...)` names).
+fn load(text: &str, variant: Option<&str>) -> Result<Scenario, JsValue> {
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        Scenario::from_json(text).map_err(|e| scenario_error(&e))
-    } else {
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
         // Without the `python` feature this refuses at once (and the parser is left out).
-        Scenario::from_python(PAGE_FILE, text).map_err(|e| python_error(&e))
+        return Scenario::from_python_variant(PAGE_FILE, text, variant).map_err(|e| python_error(&e));
     }
+    let Some(variant) = variant else { return Scenario::from_json(text).map_err(|e| scenario_error(&e)) };
+    let mut doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| scenario_error(&ScenarioError::new("", e.to_string())))?;
+    if presets::apply_variant(&mut doc, variant).is_none() {
+        let message = format!("the scenario has no variant `{variant}`");
+        return Err(scenario_error(&ScenarioError::new("variant", message)));
+    }
+    Scenario::from_json(&doc.to_string()).map_err(|e| scenario_error(&e))
 }
 
 fn parse(json: &str) -> Result<JsValue, JsValue> {
@@ -80,12 +90,13 @@ pub struct WasmSimulation {
 
 #[wasm_bindgen(js_class = Simulation)]
 impl WasmSimulation {
-    /// Loads a scenario: JSON text, or a Python program; `seed` overrides
-    /// the scenario's. Throws a `ScenarioError` naming the field at fault
-    /// (JSON) or the line and column (Python).
+    /// Loads a scenario: JSON text, or a Python program, as its `variant`
+    /// if one is named; `seed` overrides the scenario's. Throws a
+    /// `ScenarioError` naming the field at fault (JSON) or the line and
+    /// column (Python).
     #[wasm_bindgen(constructor)]
-    pub fn new(scenario_json: &str, seed: Option<f64>) -> Result<WasmSimulation, JsValue> {
-        let scenario = load(scenario_json)?;
+    pub fn new(scenario_json: &str, seed: Option<f64>, variant: Option<String>) -> Result<WasmSimulation, JsValue> {
+        let scenario = load(scenario_json, variant.as_deref())?;
         let seed = seed.map(|s| s.max(0.0) as u64);
         Ok(WasmSimulation { sim: Simulation::new(&scenario, seed) })
     }
@@ -201,6 +212,15 @@ impl WasmSimulation {
         parse(&self.sim.positions_json())
     }
 
+    /// What each thread of a Python program is in at event `index`: `[{thread,
+    /// frames: [{func, line, role?, deferred?}]}]`, outermost frame first,
+    /// `role` (`callback` or `errback`) and `deferred` (its number in the
+    /// trace) on a function a Deferred called. Threads whose Python code had
+    /// ended by then are left out; empty for a JSON scenario.
+    pub fn stacks(&self, index: u32) -> Result<JsValue, JsValue> {
+        parse(&self.sim.python_stacks_json(index as usize))
+    }
+
     /// The visible trace in Chrome Trace Event Format (opens in Perfetto).
     #[wasm_bindgen(js_name = chromeTrace)]
     pub fn chrome_trace(&self) -> String {
@@ -233,9 +253,44 @@ pub fn preset_scenario(name: &str, variant: Option<String>) -> Result<String, Js
     preset.scenario_json(variant.as_deref()).map_err(|e| scenario_error(&e))
 }
 
-/// Checks a scenario (JSON or Python) without running it. Throws a
-/// `ScenarioError` naming the field, or the line and column, at fault.
+/// Checks a scenario (JSON or Python), as its `variant` if one is named,
+/// without running it. Throws a `ScenarioError` naming the field, or the
+/// line and column, at fault.
 #[wasm_bindgen(js_name = checkScenario)]
-pub fn check_scenario(scenario_json: &str) -> Result<(), JsValue> {
-    load(scenario_json).map(drop)
+pub fn check_scenario(scenario_json: &str, variant: Option<String>) -> Result<(), JsValue> {
+    load(scenario_json, variant.as_deref()).map(drop)
+}
+
+/// The Python presets (`www/presets/*.py`), the page's experiments: `[{name,
+/// title, explanation, variants: [{name, title}]}]`, from each program's
+/// docstring and `twine.variant(...)`.
+pub fn program_list() -> Vec<PresetInfo> {
+    presets::all().iter().map(|p| p.program_info()).collect()
+}
+
+/// [`program_list`], as objects.
+#[wasm_bindgen]
+pub fn programs() -> Result<JsValue, JsValue> {
+    parse(&to_json(&program_list()))
+}
+
+/// A Python preset's program text (its variants are run, not written in:
+/// pass one to `new Simulation`). Throws a `ScenarioError` (field `preset`)
+/// for an unknown name.
+#[wasm_bindgen(js_name = presetProgram)]
+pub fn preset_program(name: &str) -> Result<String, JsValue> {
+    presets::find(name)
+        .map(|p| p.python.to_owned())
+        .ok_or_else(|| scenario_error(&ScenarioError::new("preset", format!("no preset named `{name}`"))))
+}
+
+/// The variants a program's `twine.variant(...)` offers: `[{name, title}]`
+/// (none for a program without, or one that does not parse).
+#[wasm_bindgen(js_name = programVariants)]
+pub fn program_variants(source: &str) -> Result<JsValue, JsValue> {
+    let list: Vec<serde_json::Value> = crate::python::variants(source)
+        .into_iter()
+        .map(|(name, title)| serde_json::json!({ "name": name, "title": title }))
+        .collect();
+    parse(&to_json(&list))
 }

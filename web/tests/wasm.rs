@@ -6,7 +6,9 @@ use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
-use twine_web::wasm::{check_scenario, preset_scenario, presets, WasmSimulation as Simulation};
+use twine_web::wasm::{
+    check_scenario, preset_program, preset_scenario, presets, programs, WasmSimulation as Simulation,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -64,15 +66,15 @@ fn bad_scenarios_throw_errors_naming_the_field() {
         (r#"{"machine": {"cores": 2"#, "machine"),
     ];
     for (json, field) in cases {
-        let thrown = Simulation::new(json, None).err().expect("an exception");
+        let thrown = Simulation::new(json, None, None).err().expect("an exception");
         let error = thrown.dyn_into::<js_sys::Error>().expect("an Error");
         assert_eq!(String::from(error.name()), "ScenarioError");
         assert_eq!(text(&error, &["field"]), field, "{json}");
         assert!(String::from(error.message()).starts_with(&format!("{field}: ")));
         assert!(!text(&error, &["reason"]).is_empty());
-        assert!(check_scenario(json).is_err());
+        assert!(check_scenario(json, None).is_err());
     }
-    assert!(check_scenario(r#"{"main": [{"print": "ok"}]}"#).is_ok());
+    assert!(check_scenario(r#"{"main": [{"print": "ok"}]}"#, None).is_ok());
     let unknown = preset_scenario("nope", None).err().unwrap();
     assert_eq!(text(&unknown, &["field"]), "preset");
     let unknown = preset_scenario("echo-blocking", Some("nope".into())).err().unwrap();
@@ -82,7 +84,7 @@ fn bad_scenarios_throw_errors_naming_the_field() {
 #[wasm_bindgen_test]
 fn step_seek_events_and_queues_follow_the_run() {
     let json = preset_scenario("pool-saturation", None).unwrap();
-    let mut sim = Simulation::new(&json, Some(3.0)).unwrap();
+    let mut sim = Simulation::new(&json, Some(3.0), None).unwrap();
     assert_eq!(sim.seed(), 3.0);
     assert!(!sim.finished());
     assert!(sim.end_reason().is_none());
@@ -133,7 +135,7 @@ fn step_seek_events_and_queues_follow_the_run() {
 #[wasm_bindgen_test]
 fn metrics_and_exports_have_the_documented_shape() {
     let json = preset_scenario("echo-blocking", Some("blocking".into())).unwrap();
-    let mut sim = Simulation::new(&json, None).unwrap();
+    let mut sim = Simulation::new(&json, None, None).unwrap();
     sim.run();
     let m = sim.metrics().unwrap();
     assert_eq!(num(&m, &["requests", "completed"]), 1000.0);
@@ -155,7 +157,7 @@ fn metrics_and_exports_have_the_documented_shape() {
     assert_eq!(jsonl.lines().count() as u32, sim.event_count() + 1);
 
     // Deterministic: the same scenario and seed, the same metrics.
-    let mut again = Simulation::new(&json, None).unwrap();
+    let mut again = Simulation::new(&json, None, None).unwrap();
     again.run();
     assert_eq!(again.metrics_json(), sim.metrics_json());
 }
@@ -165,10 +167,52 @@ fn a_hundred_thousand_events_come_out_in_one_call() {
     // Twenty threads counting under a lock: some 120 000 events.
     let json =
         preset_scenario("counter-race", Some("nogil-locked".into())).unwrap().replace("\"count\": 10", "\"count\": 20");
-    let mut sim = Simulation::new(&json, None).unwrap();
+    let mut sim = Simulation::new(&json, None, None).unwrap();
     sim.run();
     let events = array(sim.events(0, None).unwrap());
     assert!(events.length() > 100_000, "{} events", events.length());
     assert_eq!(events.length(), sim.event_count());
     assert!(!text(&events.get(events.length() - 1), &["kind"]).is_empty());
+}
+
+#[wasm_bindgen_test]
+fn python_presets_run_as_the_variant_named() {
+    let list = array(programs().unwrap());
+    assert_eq!(list.length(), 8);
+    let race = list.iter().find(|p| text(p, &["name"]) == "counter-race").unwrap();
+    assert!(text(&race, &["title"]).starts_with("Ten threads count"));
+    let variants: Vec<String> = array(get(&race, "variants")).iter().map(|v| text(&v, &["name"])).collect();
+    assert_eq!(variants[..2], ["nogil-unlocked", "nogil-locked"]);
+
+    // One program, two variants, two results: the lock makes the count exact.
+    let program = preset_program("counter-race").unwrap();
+    let last_line = |variant: &str| {
+        let mut sim = Simulation::new(&program, Some(1.0), Some(variant.into())).unwrap();
+        sim.run();
+        let output = array(get(&sim.metrics().unwrap(), "output"));
+        text(&output.get(output.length() - 1), &["text"])
+    };
+    assert_eq!(last_line("nogil-locked"), "hits = 10000 of 10000 (0 lost)");
+    assert_ne!(last_line("nogil-unlocked"), "hits = 10000 of 10000 (0 lost)");
+    let thrown = Simulation::new(&program, None, Some("nope".into())).err().expect("an unknown variant throws");
+    assert!(text(&thrown, &["reason"]).contains("this experiment has: nogil-unlocked"));
+    assert!(check_scenario(&program, Some("gil-locked".into())).is_ok());
+    // A JSON scenario's own variants apply the same way.
+    let json = preset_scenario("echo-blocking", None).unwrap();
+    assert!(Simulation::new(&json, None, Some("deferred".into())).is_ok());
+    assert!(check_scenario(&json, Some("nope".into())).is_err());
+}
+
+#[wasm_bindgen_test]
+fn stacks_name_the_callback_and_its_deferred() {
+    let mut sim = Simulation::new(&preset_program("deferred-errback").unwrap(), None, None).unwrap();
+    sim.run();
+    let positions = array(sim.positions().unwrap());
+    let at = positions.iter().find(|p| text(p, &["func"]) == "recover").expect("recover ran");
+    let stacks = array(sim.stacks(num(&at, &["i"]) as u32).unwrap());
+    let reactor = stacks.iter().find(|s| num(s, &["thread"]) == 0.0).expect("the reactor thread's stack");
+    let frames = array(get(&reactor, "frames"));
+    assert_eq!(text(&frames.get(0), &["func"]), "recover");
+    assert_eq!(text(&frames.get(0), &["role"]), "errback");
+    assert!(num(&frames.get(0), &["deferred"]) >= 1.0);
 }

@@ -1,8 +1,10 @@
-// The common knobs: each one edits one value in the scenario's JSON, so the
-// editor always shows exactly what runs.
+// The common knobs: each one edits one value in the scenario's text (a JSON
+// field, or a literal in a Python program's settings), so the editor always
+// shows exactly what runs.
 
 import { getIn, joinPath } from './jsontext.js';
 import { trim } from './format.js';
+import { programKnobs } from './program-knobs.js';
 
 const DURATION_STEPS = ['cpu', 'io', 'sleep'];
 /** Steps that hold steps: the list itself, or its `steps` field. */
@@ -59,6 +61,7 @@ export class Knobs {
     this.root = root;
     this.onChange = onChange;
     this.work = null;
+    this.python = false; // the knobs edit a Python program: `onChange(knobName, value)`
     root.innerHTML = `
       <label class="knob" data-knob="cores"><span>Cores</span><input type="number" min="1" max="64" step="1" inputmode="numeric"></label>
       <label class="knob" data-knob="pool"><span>Pool threads</span><input type="number" min="1" max="1024" step="1" inputmode="numeric"></label>
@@ -69,7 +72,7 @@ export class Knobs {
     this.inputs = {};
     for (const el of root.querySelectorAll('[data-knob]')) this.inputs[el.dataset.knob] = el.querySelector('input');
     const fire = (name, value) => {
-      const path = this.pathOf(name);
+      const path = this.python ? name : this.pathOf(name);
       if (path) this.onChange(path, value);
     };
     for (const [name, input] of Object.entries(this.inputs)) {
@@ -94,9 +97,43 @@ export class Knobs {
     }
   }
 
+  /**
+   * Shows a Python program's settings: a knob for each one it writes as a
+   * literal; the others are hidden, as a knob that changed nothing would mislead.
+   */
+  syncProgram(text, seed, { keepSeed = false } = {}) {
+    this.python = true;
+    const found = programKnobs(text);
+    const titles = {
+      cores: 'twine.machine(cores=N) in the program',
+      gil: 'twine.machine(gil=True|False) in the program',
+      pool: 'reactor.suggestThreadPoolSize(N) in the program',
+      rate: 'twine.clients(rate_per_s=N) in the program',
+    };
+    for (const name of ['cores', 'pool', 'gil', 'rate', 'work']) {
+      const input = this.inputs[name];
+      const knob = input.closest('.knob');
+      const at = found[name];
+      knob.classList.toggle('absent', !at);
+      knob.classList.remove('off');
+      input.disabled = !at;
+      if (!at) continue;
+      knob.title = titles[name];
+      if (document.activeElement !== input) {
+        if (input.type === 'checkbox') input.checked = at.value;
+        else input.value = String(at.value);
+      }
+    }
+    const seedInput = this.inputs.seed;
+    seedInput.closest('.knob').title = 'The seed: same program and seed, same run';
+    if ((!keepSeed || seedInput.value === '') && document.activeElement !== seedInput) seedInput.value = String(seed);
+  }
+
   /** Shows the scenario's values (defaults where it has none). */
   sync(doc, seed, { keepSeed = false } = {}) {
     if (!doc) return;
+    this.python = false;
+    for (const el of this.root.querySelectorAll('.knob.absent')) el.classList.remove('absent');
     const set = (name, value, enabled = true, title = '') => {
       const input = this.inputs[name];
       if (document.activeElement !== input) {
@@ -122,6 +159,10 @@ export class Knobs {
   /** Marks the knob editing `field` (a ScenarioError's), if any. */
   setError(field) {
     for (const [name, input] of Object.entries(this.inputs)) {
+      if (this.python) {
+        input.closest('.knob').classList.remove('bad');
+        continue;
+      }
       const p = this.pathOf(name);
       const bad = !!field && Array.isArray(p) && (field === joinPath(p) || field.startsWith(`${joinPath(p)}.`));
       input.closest('.knob').classList.toggle('bad', bad);

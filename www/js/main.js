@@ -6,6 +6,7 @@ import { ScenarioEditor } from './editor.js';
 import { Timeline } from './timeline.js';
 import { EventLog } from './event-log.js';
 import { renderQueues, OutputView } from './panels.js';
+import { StackView } from './stacks.js';
 import { renderMetrics } from './metrics-view.js';
 import { runToEnd } from './runner.js';
 import { readHash, buildUrl, encodeScenario, decodeScenario, download } from './share.js';
@@ -14,7 +15,8 @@ import { fmtMs, escapeHtml } from './format.js';
 import { Knobs } from './knobs.js';
 import { CompareView } from './compare.js';
 import { LiveView } from './live.js';
-import { fillPresetOptions, findPreset, presetJson } from './presets.js';
+import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js';
+import { setProgramKnob } from './program-knobs.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -23,8 +25,10 @@ const SPEEDS = [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 50, 200, 1000, 5000, 20000]
 
 const app = {
   wasm: null,
-  presets: [],
-  spec: '', // the picker's value: `preset` or `preset/variant`
+  programs: [], // the Python presets, the page's experiments
+  presets: [], // the JSON step scenarios, for old links and Compare
+  spec: '', // the picker's value: `name`, `name/variant`, `json:name[/variant]`
+  variant: undefined, // the variant a Python program runs as (its twine.variant(...) returns it)
   presetJson: '', // the preset's text as loaded, to tell edits apart
   seed: 1,
   run: null, // {sim, metrics, model, durationMs, json, seed, id}
@@ -52,20 +56,23 @@ function toast(text) {
 // ---------------------------------------------------------------- presets
 
 function showExplanation(spec, edited) {
-  const d = spec ? findPreset(app.presets, spec) : null;
+  const d = describeSpec(spec, app.programs, app.presets);
   $('#title').textContent = d ? d.preset.title : 'Your scenario';
-  $('#variant-title').textContent = d?.variant ? d.variant.title : '';
-  $('#variant-title').hidden = !d?.variant;
+  $('#variant-title').textContent = d?.variantInfo ? d.variantInfo.title : '';
+  $('#variant-title').hidden = !d?.variantInfo;
   const text = !d
     ? 'A scenario of its own, not one of the presets: its JSON is below. Run it, or pick a preset above (Reset goes back to the one shown there).'
-    : d.variant?.explanation
-      ? `${d.preset.explanation}\n\n${d.variant.explanation}`
+    : d.variantInfo?.explanation
+      ? `${d.preset.explanation}\n\n${d.variantInfo.explanation}`
       : d.preset.explanation || '';
-  $('#explanation').innerHTML = text
-    .split('\n\n')
+  showParagraphs(text.split('\n\n'));
+  $('#edited').hidden = !edited;
+}
+
+function showParagraphs(paragraphs) {
+  $('#explanation').innerHTML = paragraphs
     .map((para) => `<p>${escapeHtml(para).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`)
     .join('');
-  $('#edited').hidden = !edited;
 }
 
 /**
@@ -90,42 +97,79 @@ const isPython = (text) => !/^\s*[{[]/.test(text);
 let fullModule = null;
 async function wasmFor(text) {
   if (app.wasmHasPython || !isPython(text)) return app.wasm;
-  fullModule ??= import('../pkg/py/twine_web.js').then(async (m) => {
-    await m.default();
-    return m;
-  });
+  fullModule ??= loadModule('../pkg/py/twine_web.js');
   try {
     app.wasm = await fullModule;
   } catch (e) {
     fullModule = null;
     throw new Error(`the Python module did not load (pkg/py/, built by cargo xtask): ${e.message}`);
   }
-  app.wasmHasPython = true;
+  if (!app.wasmHasPython) {
+    app.wasmHasPython = true;
+    // The light module cannot parse programs, so it knew no variants: list them now.
+    app.programs = app.wasm.programs();
+    fillPicker($('#preset'), app.programs, app.presets);
+    if (compare) compare.wasm = app.wasm;
+  }
   return app.wasm;
 }
 
-/** The title and story of a program typed in the page, from its docstring. */
+async function loadModule(path) {
+  const m = await import(path);
+  await m.default();
+  return m;
+}
+
+/** The variant a Python program runs as: the one picked, while the program still offers it. */
+function variantFor(text) {
+  if (!app.variant || !isPython(text) || !app.wasmHasPython) return undefined;
+  return app.wasm.programVariants(text).some((v) => v.name === app.variant) ? app.variant : undefined;
+}
+
+/** The title and story of a program typed in the page, from its docstring (and the variant it runs as). */
 function showProgramStory(text) {
   const doc = docstringOf(text);
   $('#title').textContent = doc?.title || 'Your program';
-  $('#variant-title').hidden = true;
+  const variant = variantFor(text);
+  const info = variant && app.wasm.programVariants(text).find((v) => v.name === variant);
+  $('#variant-title').textContent = info ? info.title : '';
+  $('#variant-title').hidden = !info;
   const explanation = doc?.explanation || 'A Python program of your own. Its docstring, when it has one, becomes this title and explanation.';
-  $('#explanation').innerHTML = explanation
-    .split(/\n\s*\n/)
-    .map((para) => `<p>${escapeHtml(para).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`)
-    .join('');
+  showParagraphs(explanation.split(/\n\s*\n/));
 }
 
-function loadPreset(spec, { seed } = {}) {
-  const json = presetJson(app.wasm, spec);
+/** Shows the knobs for `text`: a JSON scenario's fields or a program's settings. */
+function syncKnobs(text, opts) {
+  const python = isPython(text);
+  $('#knobs').closest('.side-sec').classList.toggle('python', python);
+  if (python) knobs.syncProgram(text, app.seed, opts);
+  else {
+    const doc = safeParse(text);
+    if (doc) knobs.sync(doc, app.seed, opts);
+  }
+}
+
+/** Loads the preset a picker value names into the editor. */
+async function loadPreset(spec, { seed } = {}) {
+  let d = describeSpec(spec, app.programs, app.presets);
+  let text;
+  if (d.json) {
+    text = presetJson(app.wasm, spec.slice(JSON_PREFIX.length));
+  } else {
+    text = app.wasm.presetProgram(d.name);
+    // The light module lists no variants: with the full one here, a program that has them starts at its first.
+    await wasmFor(text);
+    spec = validSpec(spec) ?? spec;
+    d = describeSpec(spec, app.programs, app.presets);
+  }
   app.spec = spec;
-  app.presetJson = json;
+  app.variant = d.json ? undefined : d.variant;
+  app.presetJson = text;
   $('#preset').value = spec;
-  editor.value = json;
-  const doc = safeParse(json);
+  editor.value = text;
+  const doc = d.json ? safeParse(text) : null;
   app.seed = seed ?? (Number.isFinite(doc?.seed) ? doc.seed : 1);
-  knobs.sync(doc, app.seed);
-  $('#knobs').closest('.side-sec').classList.toggle('python', isPython(json));
+  syncKnobs(text);
   showExplanation(spec, false);
   updateShare();
 }
@@ -148,7 +192,7 @@ function checkEditor() {
     return true;
   }
   try {
-    app.wasm.checkScenario(json);
+    app.wasm.checkScenario(json, variantFor(json));
     editor.clearError();
     knobs.setError(null);
     // A check that comes after a run of this very text must not hide the exception it raised.
@@ -168,12 +212,11 @@ let checkTimer = 0;
 function onEditorInput(text) {
   const edited = text !== app.presetJson;
   $('#edited').hidden = !edited;
-  // The knobs edit a JSON scenario; a Python program says its settings itself.
   const python = isPython(text);
-  $('#knobs').closest('.side-sec').classList.toggle('python', python);
-  if (python) showProgramStory(text);
-  const doc = safeParse(text);
-  if (doc) knobs.sync(doc, app.seed, { keepSeed: true });
+  // A program's docstring is its story; a preset as shipped tells its variant's too.
+  if (python && edited) showProgramStory(text);
+  else if (python) showExplanation(app.spec, false);
+  syncKnobs(text, { keepSeed: true });
   clearTimeout(checkTimer);
   checkTimer = setTimeout(() => {
     checkEditor();
@@ -183,7 +226,18 @@ function onEditorInput(text) {
 }
 
 function onKnob(path, value) {
-  if (path === 'seed') {
+  if (path === 'seed' && isPython(editor.value)) {
+    app.seed = value;
+  } else if (isPython(editor.value)) {
+    // A literal in the program's settings.
+    const next = setProgramKnob(editor.value, path, value);
+    if (next === null) {
+      toast('The program no longer sets that: the knobs edit its twine.machine(...) and similar calls.');
+      return;
+    }
+    editor.setValue(next, { keepScroll: true });
+    $('#edited').hidden = next === app.presetJson;
+  } else if (path === 'seed') {
     app.seed = value;
     const doc = safeParse(editor.value);
     // Keep a seed written in the scenario in step with the knob.
@@ -243,12 +297,13 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   const json = editor.value;
   await wasmFor(json);
   const seed = app.seed;
+  const variant = variantFor(json);
   const prevT = app.playhead;
   const id = ++runsStarted;
   const superseded = () => id !== runsStarted;
   let result;
   try {
-    result = await runToEnd(app.wasm, json, seed, { onProgress: showProgress, cancelled: superseded });
+    result = await runToEnd(app.wasm, json, seed, { variant, onProgress: showProgress, cancelled: superseded });
   } catch (e) {
     if (superseded()) return false;
     setStatus('error');
@@ -267,8 +322,8 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   }
   freeRun();
   app.runs += 1;
-  app.run = { ...result, json, seed, id: app.runs };
-  app.cursor = new app.wasm.Simulation(json, seed);
+  app.run = { ...result, json, seed, variant, id: app.runs };
+  app.cursor = new app.wasm.Simulation(json, seed, variant);
   app.warm = true;
   $('#run-btn').classList.remove('pulse');
   $('#tl-empty').hidden = true;
@@ -326,7 +381,7 @@ function seekTo(ms, { fromPlay = false } = {}) {
   showPlayhead({ force: !fromPlay });
 }
 
-const freshCursor = () => new app.wasm.Simulation(app.run.json, app.run.seed);
+const freshCursor = () => new app.wasm.Simulation(app.run.json, app.run.seed, app.run.variant);
 
 function replaceCursor(cursor) {
   app.cursor.free();
@@ -465,6 +520,8 @@ function showSteps(index) {
     steps.push({ line: isCurrent ? current.line : src.line, thread: model.threadName(thread), current: isCurrent });
   }
   editor.showSteps(steps);
+  const list = index >= 0 && index < events.length ? app.run.sim.stacks(index) : [];
+  stacks.show(list, { current: current?.thread, lines: at, name: (t) => model.threadName(t), color: (t) => model.threadColor(t) });
 }
 
 function select(index, { seek = true } = {}) {
@@ -539,8 +596,12 @@ function updateShareSoon() {
 async function shareState() {
   const json = editor.value;
   const state = { seed: app.seed, view: app.view };
-  if (json === app.presetJson && app.spec) state.preset = app.spec;
-  else state.scenario = await encodeScenario(json);
+  if (json === app.presetJson && app.spec.startsWith(JSON_PREFIX)) state.preset = app.spec.slice(JSON_PREFIX.length);
+  else if (json === app.presetJson && app.spec) state.program = app.spec;
+  else {
+    state.scenario = await encodeScenario(json);
+    state.variant = variantFor(json);
+  }
   if (app.run && !app.playing && app.playhead < app.run.durationMs - 1e-9) state.t = app.playhead;
   if (app.view === 'compare') Object.assign(state, compare.pair());
   return state;
@@ -552,13 +613,23 @@ async function updateShare() {
   link.href = url;
 }
 
-/** A picker value for a scenario or preset name (a preset with variants starts at its first). */
-function validSpec(name) {
-  const d = name && findPreset(app.presets, name);
+/** A picker value for a picker value or preset name (a preset with variants starts at its first). */
+function validSpec(spec) {
+  const d = describeSpec(spec, app.programs, app.presets);
   if (!d) return null;
-  if (d.variant || d.preset.variants.length === 0) return name;
-  return `${d.preset.name}/${d.preset.variants[0].name}`;
+  if (d.variant || d.preset.variants.length === 0) return spec;
+  return `${d.json ? JSON_PREFIX : ''}${d.name}/${d.preset.variants[0].name}`;
 }
+
+/** The picker value of the preset program whose docstring has `text`'s title, if one does. */
+function programSpecOf(text, variant) {
+  const title = docstringOf(text)?.title;
+  const p = title && app.programs.find((x) => x.title === title);
+  if (!p) return null;
+  return validSpec(variant && p.variants.some((v) => v.name === variant) ? `${p.name}/${variant}` : p.name);
+}
+
+const DEFAULT_SPEC = 'echo-blocking/blocking';
 
 async function applyHash() {
   const h = readHash();
@@ -566,28 +637,35 @@ async function applyHash() {
   if (h.scenario) {
     try {
       const json = await decodeScenario(h.scenario);
-      const doc = safeParse(json);
-      const own = validSpec(doc?.name);
+      const python = isPython(json);
+      if (python) await wasmFor(json);
+      const doc = python ? null : safeParse(json);
+      const own = python ? programSpecOf(json, h.variant) : validSpec(doc?.name && `${JSON_PREFIX}${doc.name}`);
       // The picker keeps a preset to reset to; the story told is the scenario's own.
-      loadPreset(own || validSpec(app.spec) || validSpec(app.presets[0].name), { seed: h.seed });
+      // Else a preset in the same language: a JSON link keeps needing only the light module.
+      const fallback = python ? validSpec(DEFAULT_SPEC) || validSpec(app.programs[0].name) : validSpec(`${JSON_PREFIX}${app.presets[0].name}`);
+      await loadPreset(own || validSpec(app.spec) || fallback, { seed: h.seed });
       editor.value = json;
-      knobs.sync(doc, app.seed);
-      showExplanation(own, json !== app.presetJson);
-      if (isPython(json)) {
-        showProgramStory(json);
-        $('#knobs').closest('.side-sec').classList.add('python');
-      }
+      app.variant = python ? h.variant : undefined;
+      syncKnobs(json);
+      if (python) showProgramStory(json);
+      else showExplanation(own, json !== app.presetJson);
+      $('#edited').hidden = json === app.presetJson;
       loaded = true;
     } catch (e) {
       toast('That link holds a scenario this page cannot read.');
       console.warn('bad scenario in the URL', e);
     }
-  } else if (validSpec(h.preset)) {
-    loadPreset(validSpec(h.preset), { seed: h.seed });
+  } else if (h.program && validSpec(h.program)) {
+    await loadPreset(validSpec(h.program), { seed: h.seed });
+    loaded = true;
+  } else if (h.preset && validSpec(`${JSON_PREFIX}${h.preset}`)) {
+    // An old link: a JSON preset, loaded as before.
+    await loadPreset(validSpec(`${JSON_PREFIX}${h.preset}`), { seed: h.seed });
     loaded = true;
   } else if (h.seed !== undefined && app.spec) {
     app.seed = h.seed;
-    knobs.sync(safeParse(editor.value), app.seed);
+    syncKnobs(editor.value);
   }
   setView(h.view || 'experiment', { fromHash: true, a: h.a, b: h.b });
   if (loaded && (h.view || 'experiment') === 'experiment') {
@@ -611,7 +689,9 @@ function setView(view, { fromHash = false, a, b } = {}) {
   document.body.dataset.view = view;
   $('#exports').hidden = view === 'live';
   if (view !== 'experiment') pause();
-  if (view === 'compare') compare.show({ spec: app.spec, json: editor.value, edited: editor.value !== app.presetJson, seed: app.seed, a, b, fromHash });
+  // Compare runs the JSON forms of the presets (a program's variants have the same names).
+  const jsonSpec = app.spec.startsWith(JSON_PREFIX) ? app.spec.slice(JSON_PREFIX.length) : app.spec;
+  if (view === 'compare') compare.show({ spec: jsonSpec, json: editor.value, edited: editor.value !== app.presetJson, seed: app.seed, a, b, fromHash });
   if (view === 'live') live.show();
   updateShare();
 }
@@ -625,6 +705,7 @@ let output;
 let knobs;
 let compare;
 let live;
+let stacks;
 
 function bindKeys() {
   document.addEventListener('keydown', (ev) => {
@@ -652,11 +733,29 @@ function bindKeys() {
   });
 }
 
+/**
+ * Whether the page starts on a Python program, and so needs the full module
+ * at once: everything but an old link to a JSON preset or scenario.
+ */
+async function startsOnPython() {
+  const h = readHash();
+  if (h.preset && !h.program) return false;
+  if (h.scenario) {
+    try {
+      return isPython(await decodeScenario(h.scenario));
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
 async function boot() {
   let wasm;
+  const python = await startsOnPython();
   try {
-    wasm = await import('../pkg/twine_web.js');
-    await wasm.default();
+    if (python) fullModule = loadModule('../pkg/py/twine_web.js');
+    wasm = await (fullModule ?? loadModule('../pkg/twine_web.js'));
   } catch (e) {
     $('#fatal').hidden = false;
     $('#fatal').innerHTML = `<b>The simulation module did not load.</b> It is built into <code>www/pkg/</code> by <code>cargo xtask serve</code>. (${escapeHtml(e.message)})`;
@@ -665,8 +764,11 @@ async function boot() {
     return;
   }
   app.wasm = wasm;
+  app.wasmHasPython = python;
+  app.programs = wasm.programs();
   app.presets = wasm.presets();
-  fillPresetOptions($('#preset'), app.presets);
+  fillPicker($('#preset'), app.programs, app.presets);
+  stacks = new StackView($('#stacks'));
   editor = new ScenarioEditor($('#editor'), { onInput: onEditorInput });
   knobs = new Knobs($('#knobs'), { onChange: onKnob });
   timeline = new Timeline($('#timeline'), {
@@ -696,8 +798,8 @@ async function boot() {
   speed.value = String(app.speed);
   speed.addEventListener('change', () => { app.speed = Number(speed.value); });
 
-  $('#preset').addEventListener('change', (ev) => {
-    loadPreset(ev.target.value);
+  $('#preset').addEventListener('change', async (ev) => {
+    await loadPreset(ev.target.value);
     checkEditor();
     if (app.warm) run();
     else {
@@ -716,8 +818,8 @@ async function boot() {
     pause();
     seekTo(Number(ev.target.value));
   });
-  $('#reset-btn').addEventListener('click', () => {
-    loadPreset(app.spec);
+  $('#reset-btn').addEventListener('click', async () => {
+    await loadPreset(app.spec);
     checkEditor();
     if (app.warm) run();
   });
@@ -741,7 +843,7 @@ async function boot() {
 
   const fromLink = await applyHash();
   if (!fromLink) {
-    loadPreset(app.presets.find((p) => p.name === 'echo-blocking') ? 'echo-blocking/blocking' : app.presets[0].name);
+    await loadPreset(validSpec(DEFAULT_SPEC) ?? validSpec(app.programs[0].name));
     checkEditor();
   }
   setStatus(app.run ? 'ready' : 'loaded');

@@ -32,14 +32,15 @@ const yieldToPage = () =>
  * @param {object} wasm the loaded twine_web module
  * @param {string} json the scenario
  * @param {number} seed
- * @param {{onProgress?: (p: {phase: string, events: number, nowMs: number}) => void, cancelled?: () => boolean}} [opts]
+ * @param {{variant?: string, onProgress?: (p: {phase: string, events: number, nowMs: number}) => void, cancelled?: () => boolean}} [opts]
+ *   `variant`: the one a Python program's `twine.variant(...)` returns (its first by default)
  * @returns {Promise<{sim, metrics, model, durationMs: number, millis: number} | null>}
  *   null when `cancelled()` said so between slices. Rejects with the
  *   simulation's ScenarioError for a bad scenario.
  */
-export async function runToEnd(wasm, json, seed, { onProgress, cancelled = () => false } = {}) {
+export async function runToEnd(wasm, json, seed, { variant, onProgress, cancelled = () => false } = {}) {
   const started = performance.now();
-  const sim = new wasm.Simulation(json, seed);
+  const sim = new wasm.Simulation(json, seed, variant);
   let sliceStart = performance.now();
   // True when the caller wants the run stopped: then the simulation is freed.
   const breathe = async (phase) => {

@@ -1,7 +1,9 @@
 // Share links (the scenario and seed in the URL's fragment) and downloads.
 //
-//   #preset=echo-blocking/deferred&seed=7&t=120.5      a preset as shipped
-//   #scenario=z<base64url of deflate-raw JSON>&seed=7    an edited scenario
+//   #program=echo-blocking/deferred&seed=7&t=120.5     a Python preset as shipped, as a variant
+//   #scenario=z<base64url of deflate-raw text>&variant=deferred&seed=7
+//                                                       an edited program (or JSON scenario)
+//   #preset=echo-blocking/deferred&seed=7              a JSON preset (older links)
 //
 // The fragment never reaches the server, so a link works on any copy of the page.
 
@@ -44,7 +46,9 @@ export function readHash(hash = location.hash) {
   const num = (k) => (p.has(k) && p.get(k) !== '' && Number.isFinite(Number(p.get(k))) ? Number(p.get(k)) : undefined);
   return {
     preset: p.get('preset') || undefined,
+    program: p.get('program') || undefined,
     scenario: p.get('scenario') || undefined,
+    variant: p.get('variant') || undefined,
     seed: num('seed'),
     t: num('t'),
     view: p.get('view') || undefined,
@@ -53,11 +57,14 @@ export function readHash(hash = location.hash) {
   };
 }
 
-/** A full URL for `state` ({preset | scenario, seed, t, view, a, b}). */
+/** A full URL for `state` ({program | preset | scenario and variant, seed, t, view, a, b}). */
 export function buildUrl(state) {
   const p = new URLSearchParams();
   if (state.view && state.view !== 'experiment') p.set('view', state.view);
-  if (state.scenario) p.set('scenario', state.scenario);
+  if (state.scenario) {
+    p.set('scenario', state.scenario);
+    if (state.variant) p.set('variant', state.variant);
+  } else if (state.program) p.set('program', state.program);
   else if (state.preset) p.set('preset', state.preset);
   if (state.seed !== undefined) p.set('seed', String(state.seed));
   if (state.t !== undefined && state.t !== null) p.set('t', String(Number(state.t.toFixed(6))));

@@ -184,6 +184,12 @@ impl TraceStore {
         self.note_position();
     }
 
+    /// The run's number for twine-core's Deferred `id`, once a record named it.
+    pub fn deferred_number(&self, id: u64) -> Option<u64> {
+        let i = self.deferreds.binary_search_by_key(&id, |&(core, _)| core).ok()?;
+        Some(self.deferreds[i].1)
+    }
+
     fn local_deferred(&mut self, id: u64) -> u64 {
         match self.deferreds.binary_search_by_key(&id, |&(core, _)| core) {
             Ok(i) => self.deferreds[i].1,

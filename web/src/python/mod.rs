@@ -21,8 +21,10 @@ pub(crate) mod compile;
 pub(crate) mod errors;
 pub(crate) mod format;
 pub(crate) mod ops;
+pub(crate) mod stacks;
 pub(crate) mod statics;
 pub(crate) mod twisted;
+pub(crate) mod unhandled;
 pub(crate) mod value;
 pub(crate) mod vm;
 
@@ -34,6 +36,7 @@ use std::rc::Rc;
 use rustpython_parser::ast::{self, Expr, Stmt};
 
 use errors::Exc;
+pub use stacks::{Role, StackFrame, ThreadStack};
 use value::{Class, Globals, Value};
 
 /// CPU time one instruction costs, in nanoseconds.
@@ -330,6 +333,15 @@ pub(crate) struct Runtime {
     /// The machine settings read before the run (see [`check`]): a
     /// `twine.machine(...)` call that runs must be one of those read.
     pub machine: MachineArgs,
+    /// Every thread's stacks over the run, for the stack panel.
+    pub stacks: RefCell<stacks::StackLog>,
+    /// The Deferred link whose function the next `run_callback` runs.
+    pub next_link: Cell<Option<stacks::Link>>,
+    /// The frames an exception left, by its text (and by its class name):
+    /// `(text, frames)`, for the report of a failure nobody handled.
+    pub tracebacks: RefCell<HashMap<String, (String, Vec<String>)>>,
+    /// Trace records already looked through for dropped, unhandled failures.
+    pub unhandled_seen: Cell<usize>,
 }
 
 impl Runtime {
@@ -364,6 +376,10 @@ impl Runtime {
             variant: variant.map(Rc::from),
             shut_down: Cell::new(false),
             machine,
+            stacks: RefCell::default(),
+            next_link: Cell::new(None),
+            tracebacks: RefCell::default(),
+            unhandled_seen: Cell::new(0),
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);

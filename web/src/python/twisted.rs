@@ -20,6 +20,7 @@ use twine_core::threads::{defer_to_thread_with, JobOptions};
 use twine_core::trace::{SystemEvent, TriggerPhase};
 
 use super::errors::Exc;
+use super::stacks::{Link, Role};
 use super::value::{Module, Native, Value};
 use super::vm::{self, Kw, Out, PyResult, Task, Vm};
 use super::Runtime;
@@ -542,7 +543,7 @@ fn to_failure(rt: &Runtime, exc: &Value) -> Failure {
     Failure::from_error(FailureKind::Error, PyError { id, text })
 }
 
-fn exc_text_plain(exc: &Value) -> String {
+pub(crate) fn exc_text_plain(exc: &Value) -> String {
     let name = exc.type_name();
     let msg = match exc {
         Value::Instance(i) => match i.get("args") {
@@ -583,6 +584,7 @@ fn from_failure(rt: &Runtime, f: &Failure) -> Value {
 /// time) a Deferred the engine fires when the rest has run.
 pub(crate) fn run_callback(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: Kw) -> Outcome<Value> {
     let Some(rt) = sh.py.borrow().clone() else { return Outcome::Value(Value::None) };
+    let link = rt.next_link.take();
     let mut partial = String::new();
     if rt.active.get() > 0 {
         // Fired from Python code (`d.callback(v)`): the callbacks run now,
@@ -590,6 +592,7 @@ pub(crate) fn run_callback(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: 
         let r = {
             let mut vm = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial);
             vm.nested = 1;
+            vm.link = link;
             let r = if kwargs.is_empty() {
                 vm.call_nested(f, args)
             } else {
@@ -614,6 +617,7 @@ pub(crate) fn run_callback(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: 
         Err(e) => return outcome_of(&rt, Err(e)),
     };
     let mut task = Task::callback(frame);
+    task.link = link;
     match vm::run(sh, &rt, REACTOR_THREAD, &mut task) {
         Halt::Done => outcome_of(&rt, task.result.take().unwrap_or(Ok(Value::None))),
         halt => {
@@ -622,6 +626,16 @@ pub(crate) fn run_callback(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: 
             Outcome::Deferred(link)
         }
     }
+}
+
+/// [`run_callback`] for a link of the chain of the Deferred with id
+/// `deferred` (an id, not the Deferred: a link holding its own Deferred
+/// would keep it alive, and an unhandled failure in it unreported).
+fn run_link(sh: &Rc<Shared>, deferred: u64, role: Role, f: Value, args: Vec<Value>, kwargs: Kw) -> Outcome<Value> {
+    if let Some(rt) = sh.py.borrow().as_ref() {
+        rt.next_link.set(Some(Link { role, deferred }));
+    }
+    run_callback(sh, f, args, kwargs)
 }
 
 /// A callback's result as a Deferred outcome.
@@ -633,7 +647,10 @@ pub(crate) fn outcome_of(rt: &Runtime, r: Result<Value, Exc>) -> Outcome<Value> 
             _ => Outcome::Value(Value::Native(n)),
         },
         Ok(v) => Outcome::Value(v),
-        Err(e) => Outcome::Failure(to_failure(rt, &e.value)),
+        Err(e) => {
+            rt.remember_traceback(&e);
+            Outcome::Failure(to_failure(rt, &e.value))
+        }
     }
 }
 
@@ -852,16 +869,17 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             let call = split_call(vm, args, kwargs, name)?;
             let (sh1, sh2) = (Rc::clone(vm.sh), Rc::clone(vm.sh));
             let (c1, c2) = (call.clone(), call);
+            let (d1, d2) = (d.id(), d.id());
             let on_value = move |v: Value| {
                 let mut args = vec![v];
                 args.extend(c1.args);
-                run_callback(&sh1, c1.f, args, c1.kwargs)
+                run_link(&sh1, d1, Role::Callback, c1.f, args, c1.kwargs)
             };
             let on_failure = move |f: Failure| {
                 let exc = sh2.py.borrow().as_ref().map(|rt| from_failure(rt, &f)).unwrap_or_default();
                 let mut args = vec![Value::Native(Rc::new(Native::Failure(exc)))];
                 args.extend(c2.args);
-                run_callback(&sh2, c2.f, args, c2.kwargs)
+                run_link(&sh2, d2, Role::Errback, c2.f, args, c2.kwargs)
             };
             match name {
                 "addCallback" => d.add_callback(on_value),
@@ -878,11 +896,13 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             let eb = args.remove(1);
             let cb = args.remove(0);
             let (sh1, sh2) = (Rc::clone(vm.sh), Rc::clone(vm.sh));
+            let (d1, d2) = (d.id(), d.id());
             d.add_callbacks(
-                move |v: Value| run_callback(&sh1, cb, vec![v], Vec::new()),
+                move |v: Value| run_link(&sh1, d1, Role::Callback, cb, vec![v], Vec::new()),
                 move |f: Failure| {
                     let exc = sh2.py.borrow().as_ref().map(|rt| from_failure(rt, &f)).unwrap_or_default();
-                    run_callback(&sh2, eb, vec![Value::Native(Rc::new(Native::Failure(exc)))], Vec::new())
+                    let failure = vec![Value::Native(Rc::new(Native::Failure(exc)))];
+                    run_link(&sh2, d2, Role::Errback, eb, failure, Vec::new())
                 },
             );
             Value::Native(Rc::clone(n))

@@ -16,6 +16,7 @@ use super::code::{CmpOp, Code, CodeKind, Instr, UnOp};
 use super::errors::Exc;
 use super::format;
 use super::ops;
+use super::stacks::{self, Link};
 use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Native, ThreadObj, Value};
 use super::{Runtime, BATCH_NS, INSTR_NS};
 use crate::engine::interp::{Halt, Work};
@@ -108,6 +109,8 @@ pub(crate) struct Task {
     pub after_wake: Option<AfterWake>,
     /// Text printed with `end=` other than a newline, waiting for one.
     pub partial: String,
+    /// The Deferred whose chain called it, for a callback or errback.
+    pub link: Option<Link>,
 }
 
 impl Task {
@@ -120,6 +123,7 @@ impl Task {
             thread,
             after_wake: None,
             partial: String::new(),
+            link: None,
         }
     }
 
@@ -156,12 +160,14 @@ pub(crate) struct Vm<'a> {
     pub after_wake: Option<AfterWake>,
     /// `reactor.run()` was called: the main program pauses until the reactor stops.
     pub reactor_run: bool,
+    /// The Deferred whose chain called the code running, if one did.
+    pub link: Option<Link>,
 }
 
 impl<'a> Vm<'a> {
     /// A VM for calls made from Rust (a reactor callback).
     pub fn new(sh: &'a Rc<Shared>, rt: &'a Rc<Runtime>, tid: u32, partial: &'a mut String) -> Vm<'a> {
-        Vm { sh, rt, tid, nested: 0, pending: 0, partial, after_wake: None, reactor_run: false }
+        Vm { sh, rt, tid, nested: 0, pending: 0, partial, after_wake: None, reactor_run: false, link: None }
     }
 }
 
@@ -183,6 +189,12 @@ pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) 
     sh.store.borrow_mut().set_running(Some(tid));
     let halt = run_task(sh, rt, tid, task, frames);
     sh.store.borrow_mut().set_running(was_running);
+    if task.frames.is_empty() {
+        let records = sh.store.borrow().records.len();
+        rt.stacks.borrow_mut().note_end(records, tid);
+    }
+    // A Deferred the code dropped with a failure in it: reported now, as CPython collects it.
+    super::unhandled::report_dropped(sh, rt);
     halt
 }
 
@@ -190,6 +202,7 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
     rt.active.set(rt.active.get() + 1);
     let mut vm = Vm::new(sh, rt, tid, &mut task.partial);
     vm.pending = task.pending;
+    vm.link = task.link;
     let result = if frames.is_empty() { Ok(Exit::Returned(Value::None)) } else { vm.run_frames(&mut frames, 0) };
     rt.active.set(rt.active.get() - 1);
     let pending = std::mem::take(&mut vm.pending);
@@ -210,7 +223,10 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
                 return halt;
             }
             Ok(Exit::Returned(v)) => task.result = Some(Ok(v)),
-            Err(e) => task.result = Some(Err(e)),
+            Err(e) => {
+                rt.remember_traceback(&e);
+                task.result = Some(Err(e));
+            }
         }
         let ended = std::mem::take(vm.partial);
         if !ended.is_empty() {
@@ -298,7 +314,7 @@ impl Vm<'_> {
             let instr = f.code.instrs[f.pc];
             if self.nested == 0 {
                 if let Some(yield_gil) = self.batch_ends(f, instr) {
-                    self.note_position(f);
+                    self.note_position(frames);
                     let ns = std::mem::take(&mut self.pending);
                     return Ok(Exit::Halt(Halt::Work(Work::Py { ns, yield_gil })));
                 }
@@ -307,9 +323,11 @@ impl Vm<'_> {
                 instr,
                 Instr::Call(_) | Instr::CallKw(..) | Instr::CallEx(_) | Instr::WithEnter | Instr::WithExit
             ) {
-                self.note_position(f);
+                self.note_position(frames);
             }
-            f.pc += 1;
+            if let Some(f) = frames.last_mut() {
+                f.pc += 1;
+            }
             self.pending += INSTR_NS;
             if self.rt.count_instruction() {
                 let exc = self.rt.budget_exceeded();
@@ -400,16 +418,15 @@ impl Vm<'_> {
         }
     }
 
-    /// Tells the trace where this thread is: before instruction `f.pc`.
-    fn note_position(&self, f: &Frame) {
+    /// Tells the trace where this thread is: before instruction `pc` of
+    /// the top frame; and the stack panel what it is in.
+    fn note_position(&self, frames: &[Frame]) {
+        let Some(f) = frames.last() else { return };
         let (line, _) = f.code.span(f.pc);
         let code = Rc::as_ptr(&f.code) as usize;
-        self.sh.store.borrow_mut().set_position(self.tid, line, code, || {
-            match f.func.as_ref().and_then(|func| func.owner.borrow().clone()) {
-                Some(class) => format!("{}.{}", class.name, f.code.name).into(),
-                None => Rc::clone(&f.code.name),
-            }
-        });
+        let mut store = self.sh.store.borrow_mut();
+        store.set_position(self.tid, line, code, || stacks::name_of(f));
+        self.rt.stacks.borrow_mut().note(store.records.len(), self.tid, frames, self.link);
     }
 
     fn locate(&self, frames: &[Frame], message: &str) -> String {

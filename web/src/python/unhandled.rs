@@ -1,0 +1,92 @@
+//! Twisted's report of a Deferred that was dropped holding a failure nobody
+//! handled: CPython collects it as soon as the last reference goes, and
+//! Twisted logs
+//!
+//! ```text
+//! Unhandled error in Deferred:
+//!
+//! Traceback (most recent call last):
+//!   File "experiment.py", line 4, in boom
+//! builtins.ValueError: boom 1
+//! ```
+//!
+//! twine-core records the drop as an `unhandled_error` trace event with the
+//! failure's text; the frames the exception left on its way out are kept
+//! here, by that text, when a callback or a thread's job raises it.
+
+use std::rc::Rc;
+
+use twine_core::trace::TraceEvent;
+
+use super::errors::Exc;
+use super::twisted::exc_text_plain;
+use super::Runtime;
+use crate::engine::interp::REACTOR_THREAD;
+use crate::engine::shared::Shared;
+
+impl Runtime {
+    /// Keeps the frames `exc` left, for the report should it go unhandled.
+    pub(crate) fn remember_traceback(&self, exc: &Exc) {
+        let text = exc_text_plain(&exc.value);
+        let frames: Vec<String> = exc
+            .tb
+            .iter()
+            .rev()
+            .map(|(file, line, _, func)| format!("  File \"{file}\", line {line}, in {func}"))
+            .collect();
+        let name = exc.value.type_name().to_string();
+        let mut tracebacks = self.tracebacks.borrow_mut();
+        // A failure that crossed the pool is known by its class name only.
+        tracebacks.insert(name, (text.clone(), frames.clone()));
+        tracebacks.insert(text.clone(), (text, frames));
+    }
+
+    /// The lines Twisted logs for a Deferred dropped with the failure `message`
+    /// (twine-core's text of it: `Error: ValueError: boom`).
+    pub(crate) fn unhandled_report(&self, message: &str) -> Vec<String> {
+        let mut out = vec!["Unhandled error in Deferred:".to_owned(), String::new()];
+        out.push("Traceback (most recent call last):".to_owned());
+        let Some(text) = message.strip_prefix("Error: ") else {
+            // A cancellation or a timeout: no Python exception, no frames.
+            out.push(format!("Failure: {message}"));
+            return out;
+        };
+        match self.tracebacks.borrow().get(text) {
+            Some((full, frames)) if !frames.is_empty() => {
+                out.extend(frames.iter().cloned());
+                out.push(self.qualified(full));
+            }
+            Some((full, _)) => out.push(format!("Failure: {}", self.qualified(full))),
+            None => out.push(format!("Failure: {}", self.qualified(text))),
+        }
+        out
+    }
+
+    /// `builtins.ValueError: boom`, as a Failure names its exception's class.
+    fn qualified(&self, text: &str) -> String {
+        let name = text.split(':').next().unwrap_or(text);
+        let module = if self.exc.contains_key(name) { "builtins" } else { "__main__" };
+        format!("{module}.{text}")
+    }
+}
+
+/// Prints the report for every Deferred dropped with an unhandled failure
+/// since the last look at the trace.
+pub(crate) fn report_dropped(sh: &Rc<Shared>, rt: &Runtime) {
+    let messages: Vec<String> = {
+        let store = sh.store.borrow();
+        let from = rt.unhandled_seen.replace(store.records.len()).min(store.records.len());
+        store.records[from..]
+            .iter()
+            .filter_map(|r| match &r.event {
+                TraceEvent::UnhandledError { message, .. } => Some(message.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    for message in messages {
+        for line in rt.unhandled_report(&message) {
+            sh.say(REACTOR_THREAD, line);
+        }
+    }
+}
