@@ -3,7 +3,7 @@
 //! errback runs for.
 
 use twine_web::python::Role;
-use twine_web::{presets, Scenario, Simulation, SourcePos};
+use twine_web::{presets, PythonScenario, Scenario, Simulation, SourcePos};
 
 fn run(name: &str, variant: Option<&str>) -> Simulation {
     let src = presets::find(name).unwrap().python;

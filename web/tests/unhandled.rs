@@ -3,7 +3,7 @@
 //! 26.10.0 writes for the same programs (on stderr, where twine has one
 //! output), less the frames inside Twisted and the source lines.
 
-use twine_web::{Scenario, Simulation};
+use twine_web::{PythonScenario, Scenario, Simulation};
 
 fn output(src: &str) -> Vec<String> {
     let mut sim = Simulation::new(&Scenario::from_python("experiment.py", src).unwrap(), None);

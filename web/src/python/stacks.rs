@@ -170,7 +170,7 @@ impl Simulation {
     /// shows what the event came from. Empty for a JSON scenario.
     ///
     /// ```
-    /// use twine_web::{Scenario, Simulation};
+    /// use twine_web::{PythonScenario, Scenario, Simulation};
     ///
     /// let src = "from twisted.internet import defer, reactor\n\
     ///            def on_result(v):\n    print('got', v)\n\
