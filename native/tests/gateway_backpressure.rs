@@ -80,10 +80,16 @@ fn a_client_that_sends_without_reading_is_paused_with_bounded_memory_and_others_
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
-        let last = tokio::task::spawn_blocking(move || metrics(addr)).await.unwrap();
-        let greedy_in = |m: &std::collections::HashMap<String, f64>| m["twine_messages_in_total"];
+        // The reactor publishes its counters when it is about to sleep,
+        // which may come just after the last echo arrived: wait for them.
+        let before = first["twine_messages_in_total"];
+        let last = tokio::task::spawn_blocking(move || {
+            wait_for_metrics(addr, |m| m["twine_messages_in_total"] - before >= 200.0)
+        })
+        .await
+        .unwrap();
         // The other client's 200 messages are all that came in meanwhile.
-        (slowest, greedy_in(&last) - greedy_in(&first))
+        (slowest, last["twine_messages_in_total"] - before)
     });
     assert_eq!(messages_in, 200.0, "messages from the paused client kept coming in");
     // Not a speed target: a hang detector with room for a loaded machine.

@@ -91,9 +91,10 @@ pub(crate) struct Driver {
     pub(crate) listen_errors: IdMap<ListenerId, std::io::Error>,
     /// Sources with readiness left over after their budget: (index, id).
     carry: Vec<(usize, u64)>,
-    /// Streams whose writes were all sent since the last turn: the reactor
-    /// hears of each once, next turn (a producer resumed then may write
-    /// again; Twisted resumes it from `doWrite`, a later iteration, too).
+    /// Streams whose writes were all sent: the reactor hears of each once,
+    /// after the events of this pass (a producer resumed then may write
+    /// again, and is told again on the next pass, as Twisted resumes it
+    /// from a later `doWrite`).
     drained: Vec<(usize, u64)>,
     /// Connection attempts in progress and their deadlines.
     connecting: Vec<(Instant, ConnectionId)>,
@@ -198,6 +199,9 @@ impl Driver {
             self.reactor.handle_timeout(now);
             self.apply_effects();
             self.flush_websockets();
+            // Before deciding how long to sleep: only a producer that wrote
+            // again when resumed leaves something for a zero-timeout poll.
+            self.run_drained();
             if self.reactor.is_stopped() {
                 break;
             }
