@@ -122,7 +122,10 @@ fn lost_updates_are_real_without_a_lock_and_none_with_one() {
     let c = &unlocked.counters[0];
     assert_eq!(c.expected, 80_000);
     assert_eq!(c.value + c.lost_updates, 80_000, "every write either counts or is lost");
-    assert!(c.lost_updates >= 0 && c.value >= 20_000, "{c:?}");
+    // Racing read-then-write can end far below one thread's 20,000 (a stale
+    // write undoes everything the others did meanwhile; the floor is 2), but
+    // never above what was written.
+    assert!(c.lost_updates >= 0 && (2..=80_000).contains(&c.value), "{c:?}");
     assert_eq!(unlocked.end_reason, Some("quiet"));
 
     let locked = race(true);

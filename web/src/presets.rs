@@ -23,7 +23,9 @@
 //! ```
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+// The variant machinery is the scenario crate's, shared with `twine run`.
+pub use twine_scenario::{apply_variant, merge_patch};
 
 use crate::scenario::{Scenario, ScenarioError};
 
@@ -240,58 +242,4 @@ fn variants(value: &Value) -> Vec<VariantInfo> {
             explanation: v.get("explanation").and_then(Value::as_str).map(str::to_owned),
         })
         .collect()
-}
-
-/// Turns a scenario document into its variant named `variant`: takes out
-/// the `variants` and applies that variant's patch. Returns the variant
-/// (its `name`, `title`, `explanation` and `patch`), or `None`, leaving
-/// `doc` as it was, when the document has no such variant.
-///
-/// ```
-/// use serde_json::json;
-///
-/// let mut doc = json!({"machine": {"gil": true}, "variants": [{"name": "free", "patch": {"machine": {"gil": false}}}]});
-/// assert!(twine_web::presets::apply_variant(&mut doc.clone(), "none").is_none());
-/// let variant = twine_web::presets::apply_variant(&mut doc, "free").unwrap();
-/// assert_eq!(variant["name"], "free");
-/// assert_eq!(doc, json!({"machine": {"gil": false}}));
-/// ```
-pub fn apply_variant(doc: &mut Value, variant: &str) -> Option<Value> {
-    let found = doc
-        .get("variants")?
-        .as_array()?
-        .iter()
-        .find(|v| v.get("name").and_then(Value::as_str) == Some(variant) && v.get("patch").is_some())?
-        .clone();
-    if let Some(map) = doc.as_object_mut() {
-        map.remove("variants");
-    }
-    merge_patch(doc, &found["patch"]);
-    Some(found)
-}
-
-/// Applies a JSON merge patch (RFC 7396): objects merge key by key, `null`
-/// removes a key, anything else replaces.
-///
-/// ```
-/// let mut doc = serde_json::json!({"machine": {"cores": 4, "gil": true}, "seed": 3});
-/// twine_web::presets::merge_patch(&mut doc, &serde_json::json!({"machine": {"gil": false}, "seed": null}));
-/// assert_eq!(doc, serde_json::json!({"machine": {"cores": 4, "gil": false}}));
-/// ```
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    let Some(map) = target.as_object_mut() else { return };
-    for (key, value) in patch {
-        if value.is_null() {
-            map.remove(key);
-        } else {
-            merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
-        }
-    }
 }
