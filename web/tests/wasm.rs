@@ -164,9 +164,10 @@ fn metrics_and_exports_have_the_documented_shape() {
 
 #[wasm_bindgen_test]
 fn a_hundred_thousand_events_come_out_in_one_call() {
-    // Twenty threads counting under a lock: some 120 000 events.
+    // Forty threads counting under a lock: some 120 000 events (locks barge,
+    // so few acquisitions wait: about 3 000 events a thread).
     let json =
-        preset_scenario("counter-race", Some("nogil-locked".into())).unwrap().replace("\"count\": 10", "\"count\": 20");
+        preset_scenario("counter-race", Some("nogil-locked".into())).unwrap().replace("\"count\": 10", "\"count\": 40");
     let mut sim = Simulation::new(&json, None, None).unwrap();
     sim.run();
     let events = array(sim.events(0, None).unwrap());
