@@ -850,6 +850,32 @@ export const tests = [
   },
 
   {
+    name: 'compare runs an edited program as the variant the editor runs it as',
+    async fn({ page, url, env }) {
+      await open(page, url);
+      await page.selectOption('[data-testid=preset-picker]', 'counter-race/nogil-locked');
+      const text = `${await editorText(page)}\n# edited\n`;
+      await typeScenario(page, text);
+      await run(page);
+      assert.equal(await page.evaluate(() => window.twine.run.metrics.output.at(-1).text), 'hits = 10000 of 10000 (0 lost)');
+      await page.click('button[data-view=compare]');
+      await page.waitForFunction(() => document.querySelector('#view-compare').dataset.state === 'ready');
+      assert.equal(await page.inputValue('#cmp-a'), '@edited');
+      assert.match(await page.textContent('.cmp-col[data-side="A"] .cmp-sub'), /variant nogil-locked/);
+      // The edited side is the editor's run: twine-sim's, as the same variant (not the first, unlocked one).
+      const cards = await page.$$eval('.cmp-col[data-side="A"] .km', (els) => els.map((e) => [e.dataset.metric, JSON.parse(e.dataset.value)]));
+      assert.ok(cards.length > 0);
+      const seed = await page.evaluate(() => window.twine.run.seed);
+      const asVariant = (v) => {
+        const m = simProgramMetrics(env, text, ['--variant', v, '--seed', String(seed)]);
+        return cards.map(([path]) => [path, pick(m, path)]);
+      };
+      assert.deepEqual(cards, asVariant('nogil-locked'));
+      assert.notDeepEqual(cards, asVariant('nogil-unlocked'));
+    },
+  },
+
+  {
     name: 'exports: Chrome Trace JSON and JSONL downloads',
     async fn({ page, url }) {
       await open(page, url, '#preset=deferred-errback');

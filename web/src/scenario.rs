@@ -15,8 +15,9 @@ use crate::python::CompileError;
 /// which the shared scenario crate does not carry.
 pub trait PythonScenario: Sized {
     /// Compiles a Python experiment (`file` names it in error messages).
-    /// Its top-level `twine.machine(cores=.., gil=.., switch_interval_ms=..)`
-    /// sets the machine; without one it is 4 cores with the GIL on, as CPython.
+    /// Its top-level `twine.machine(cores=.., gil=.., switch_interval_ms=..,
+    /// noise=..)` sets the machine; without one it is 4 cores with the GIL on,
+    /// as CPython, and the machine's noise on.
     ///
     /// ```
     /// use twine_web::{PythonScenario, Scenario, Simulation};
@@ -61,6 +62,9 @@ impl PythonScenario for Scenario {
         }
         if let Some(ms) = machine.switch_interval_ms {
             spec.machine.switch_interval_ms = ms;
+        }
+        if let Some(noise) = machine.noise {
+            spec.machine.noise = noise;
         }
         if let Some(n) = machine.pool_threads {
             spec.pool.threads = n;

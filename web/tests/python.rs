@@ -627,6 +627,62 @@ print(threading.current_thread().name)
     assert_eq!(out, ["Thread-1 (work)", "mine", "MainThread"]);
 }
 
+/// The reactor's thread is CPython's main thread and the pool's threads carry
+/// Twisted's names (printed by CPython 3.11 + Twisted 26.10).
+#[test]
+fn reactor_callbacks_run_on_mainthread_and_jobs_on_named_pool_threads() {
+    let out = output(
+        r#"
+import threading
+from twisted.internet import reactor, threads
+
+def where(label):
+    print(label, threading.current_thread().name)
+
+def start():
+    where("callWhenRunning")
+    d = threads.deferToThread(where, "deferToThread")
+    d.addCallback(lambda _: where("callback"))
+    d.addCallback(lambda _: reactor.stop())
+
+reactor.callWhenRunning(start)
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        ["callWhenRunning MainThread", "deferToThread PoolThread-twisted.internet.reactor-0", "callback MainThread"]
+    );
+}
+
+/// `twine.machine(noise=False)` turns the simulated machine's noise off: a
+/// timer fires at its time to the nanosecond, where with noise the OS's
+/// wake-up latency makes it late.
+#[test]
+fn machine_noise_false_makes_timers_exact() {
+    let src = |noise: &str| {
+        format!(
+            r#"
+import twine
+from twisted.internet import reactor
+twine.machine(noise={noise})
+reactor.callLater(0.25, print, "tick")
+reactor.callLater(0.5, reactor.stop)
+reactor.run()
+"#
+        )
+    };
+    let tick_ms = |noise: &str| {
+        let sim = run(&src(noise), Some(7));
+        let line = sim.metrics().output.into_iter().find(|l| l.text == "tick").expect("a tick");
+        line.t_ms
+    };
+    assert_eq!(tick_ms("False"), 250.0);
+    assert!(tick_ms("True") > 250.0);
+    let scenario = Scenario::from_python("test.py", &src("False")).unwrap();
+    assert!(!scenario.spec().machine.noise);
+}
+
 #[test]
 fn reactor_running_and_system_event_triggers() {
     let out = output(

@@ -1,5 +1,6 @@
-//! A Deferred dropped with a failure nobody handled is reported as Twisted
-//! reports it. The expected lines are what CPython 3.11.2 with Twisted
+//! A Deferred dropped with a failure nobody handled, and an exception out of
+//! a timed call, a system event trigger or a call from a thread, are reported
+//! as Twisted reports them. The expected lines are what CPython 3.11.2 with Twisted
 //! 26.10.0 writes for the same programs (on stderr, where twine has one
 //! output), less the frames inside Twisted and the source lines.
 
@@ -38,6 +39,7 @@ reactor.run()
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 4, in boom",
             "builtins.ValueError: boom 1",
+            "",
         ]
     );
 }
@@ -68,11 +70,13 @@ reactor.run()
             "",
             "Traceback (most recent call last):",
             "Failure: builtins.ValueError: plain",
+            "",
             "Unhandled error in Deferred:",
             "",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 7, in work",
             "__main__.Refused: no",
+            "",
         ]
     );
 }
@@ -90,4 +94,94 @@ reactor.callLater(0.01, reactor.stop)
 reactor.run()
 "#;
     assert_eq!(output(src), ["handled seen"]);
+}
+
+/// Each kind of reactor call logs under its own heading (Twisted's
+/// `failureHandler`s in twisted/internet/base.py); `callWhenRunning` is a
+/// trigger of the startup event. CPython 3.11 + Twisted 26.10 print these
+/// lines (on stderr), less Twisted's frames and the source lines.
+#[test]
+fn exceptions_in_timed_calls_triggers_and_calls_from_threads_are_logged_with_their_heading() {
+    let src = r#"from twisted.internet import reactor
+
+class Refused(Exception):
+    pass
+
+def timed():
+    raise ValueError("timed")
+
+def starting():
+    {}["missing"]
+
+def before_shutdown():
+    raise Refused("not now")
+
+def from_thread():
+    raise RuntimeError("from thread")
+
+reactor.callWhenRunning(starting)
+reactor.callLater(0.1, timed)
+reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
+reactor.callInThread(reactor.callFromThread, from_thread)
+reactor.callLater(0.5, reactor.stop)
+reactor.run()
+print("run returned")
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "While calling system event trigger handler",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 10, in starting",
+            "builtins.KeyError: 'missing'",
+            "",
+            "while calling from thread",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 16, in from_thread",
+            "builtins.RuntimeError: from thread",
+            "",
+            "while handling timed call",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 7, in timed",
+            "builtins.ValueError: timed",
+            "",
+            "While calling system event trigger handler",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 13, in before_shutdown",
+            "__main__.Refused: not now",
+            "",
+            "run returned",
+        ]
+    );
+}
+
+/// A LoopingCall's exception fails the Deferred `start` returned: with no
+/// errback, Twisted reports that Deferred. CPython 3.11 + Twisted 26.10.
+#[test]
+fn a_looping_calls_exception_fails_its_deferred() {
+    let handled = r#"from twisted.internet import reactor, task
+
+def tick():
+    raise ZeroDivisionError("tick")
+
+d = task.LoopingCall(tick).start(0.2)
+d.addErrback(lambda f: print("stopped:", f.getErrorMessage()))
+reactor.callLater(0.5, reactor.stop)
+reactor.run()
+"#;
+    assert_eq!(output(handled), ["stopped: tick"]);
+    let dropped = handled
+        .replace("d = task", "task")
+        .replace("d.addErrback(lambda f: print(\"stopped:\", f.getErrorMessage()))\n", "");
+    assert_eq!(
+        output(&dropped),
+        [
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 4, in tick",
+            "builtins.ZeroDivisionError: tick",
+            "",
+        ]
+    );
 }

@@ -45,6 +45,7 @@ export class CompareView {
     this.comparisons = 0; // started so far: a newer one supersedes a running one
     this.timelines = [];
     this.edited = null;
+    this.editedVariant = undefined; // the variant the edited program runs as, as in the editor
     root.innerHTML = `
       <div class="cmp-bar">
         <label class="field"><span>A</span><select id="cmp-a"></select></label>
@@ -87,8 +88,11 @@ export class CompareView {
     return { a: this.a.value, b: this.b.value };
   }
 
-  /** Opens the view for the experiment in the editor (its variants side by side). */
-  show({ spec, json, edited, seed, a, b }) {
+  /**
+   * Opens the view for the experiment in the editor (its variants side by side).
+   * `variant`: the one an edited Python program runs as in the editor.
+   */
+  show({ spec, json, edited, variant, seed, a, b }) {
     this.seed.value = String(seed ?? 1);
     // The editor's scenario, when edited, is offered as a choice of its own.
     for (const sel of [this.a, this.b]) {
@@ -96,6 +100,7 @@ export class CompareView {
       if (edited) sel.prepend(new Option('Your edited scenario', '@edited'));
     }
     this.edited = edited ? json : null;
+    this.editedVariant = edited ? variant : undefined;
     const p = findPreset(this.presets, spec || '')?.preset;
     const options = p && p.variants.length ? p.variants.map((v) => `${p.name}/${v.name}`) : [spec];
     const has = (sel, v) => !!v && [...sel.options].some((o) => o.value === v);
@@ -113,7 +118,10 @@ export class CompareView {
   }
 
   titleOf(spec) {
-    if (spec === '@edited') return { title: 'Your edited scenario', sub: 'from the editor' };
+    if (spec === '@edited') {
+      const as = this.editedVariant ? `, variant ${this.editedVariant}` : '';
+      return { title: 'Your edited scenario', sub: `from the editor${as}` };
+    }
     const d = findPreset(this.presets, spec);
     return { title: d?.variant ? d.variant.title : d?.preset.title ?? spec, sub: d?.variant ? d.preset.title : '' };
   }
@@ -137,7 +145,8 @@ export class CompareView {
       let r;
       try {
         const onProgress = ({ events }) => { info.textContent = `running ${'AB'[i]}… ${events.toLocaleString('en-US')} events`; };
-        r = await runToEnd(this.wasm, this.jsonOf(spec), seed, { onProgress, cancelled: superseded });
+        const variant = spec === '@edited' ? this.editedVariant : undefined;
+        r = await runToEnd(this.wasm, this.jsonOf(spec), seed, { variant, onProgress, cancelled: superseded });
       } catch (e) {
         if (superseded()) return;
         col.querySelector('.cmp-keys').innerHTML = `<p class="bad">${escapeHtml(e.message)}</p>`;

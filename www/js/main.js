@@ -691,7 +691,10 @@ function setView(view, { fromHash = false, a, b } = {}) {
   if (view !== 'experiment') pause();
   // Compare runs the JSON forms of the presets (a program's variants have the same names).
   const jsonSpec = app.spec.startsWith(JSON_PREFIX) ? app.spec.slice(JSON_PREFIX.length) : app.spec;
-  if (view === 'compare') compare.show({ spec: jsonSpec, json: editor.value, edited: editor.value !== app.presetJson, seed: app.seed, a, b, fromHash });
+  if (view === 'compare') {
+    const edited = editor.value !== app.presetJson;
+    compare.show({ spec: jsonSpec, json: editor.value, edited, variant: variantFor(editor.value), seed: app.seed, a, b, fromHash });
+  }
   if (view === 'live') live.show();
   updateShare();
 }

@@ -84,7 +84,7 @@ _SEED = int(_take_flag("--seed", True) or os.environ.get("TWINE_SEED", "1"))
 _VARIANT_FLAG = _take_flag("--variant", True) or os.environ.get("TWINE_VARIANT")
 random.seed(_SEED)
 
-_settings = {"cores": None, "gil": True, "switch_interval_ms": None}
+_settings = {"cores": None, "gil": True, "switch_interval_ms": None, "noise": True}
 _chosen_variant = None
 _clients = None
 _ended = {"reason": "quiet"}
@@ -144,9 +144,14 @@ sys.stdout = _capture
 
 # ---- the machine ----------------------------------------------------------
 
-def machine(cores=None, gil=True, switch_interval_ms=None, **ignored):
-    """Sets up the machine the experiment models, as far as a real one can."""
-    _settings.update(cores=cores, gil=gil, switch_interval_ms=switch_interval_ms)
+def machine(cores=None, gil=True, switch_interval_ms=None, noise=True, **ignored):
+    """Sets up the machine the experiment models, as far as a real one can.
+
+    ``noise=False`` only affects the simulation (it turns off its model of a
+    real machine's wake-up latency and CPU speed variation); a real machine
+    has no such switch, so here it is only recorded.
+    """
+    _settings.update(cores=cores, gil=gil, switch_interval_ms=switch_interval_ms, noise=noise)
     if cores is not None and hasattr(os, "sched_setaffinity"):
         available = sorted(os.sched_getaffinity(0))
         if cores <= len(available):
@@ -430,6 +435,8 @@ def _report():
             "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
             "cores_requested": _settings["cores"],
             "switch_interval_ms": sys.getswitchinterval() * 1000.0,
+            # Recorded only: a real machine's noise cannot be switched off.
+            "noise_requested": _settings["noise"],
         },
     }
     _real_stdout.write(json.dumps(report) + "\n")

@@ -259,7 +259,7 @@ impl Simulation {
                         twine_core::defer::Outcome::Failure(f) => f,
                         _ => return,
                     };
-                    twisted::report_unhandled(&self.sh, &rt, &f);
+                    twisted::report_unhandled(&self.sh, &rt, "Unhandled Error", &f);
                 }
             }
             End::Thread | End::Link(_) | End::Job(_) => {}

@@ -528,6 +528,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 && kwargs.iter().all(|(k, v)| match (&**k, v) {
                     ("cores", Value::Int(i)) => m.cores.map(i64::from) == Some(*i),
                     ("gil", v) => m.gil == Some(v.truthy()),
+                    ("noise", v) => m.noise == Some(v.truthy()),
                     ("switch_interval_ms", Value::Int(i)) => m.switch_interval_ms == Some(*i as f64),
                     ("switch_interval_ms", Value::Float(f)) => m.switch_interval_ms == Some(*f),
                     _ => false,

@@ -88,6 +88,9 @@ pub(crate) struct MachineArgs {
     pub cores: Option<u32>,
     pub gil: Option<bool>,
     pub switch_interval_ms: Option<f64>,
+    /// `noise=False`: the simulated machine's noise (OS wake-up latency, CPU
+    /// speed variation) is off, so a run shows the program's own timing.
+    pub noise: Option<bool>,
     /// `twine.duration(ms)`: when the run stops.
     pub duration_ms: Option<f64>,
     /// `twine.clients(...)`: simulated clients of the program's server.
@@ -176,7 +179,12 @@ pub(crate) fn check(file: &str, source: &str, variant: Option<&str>) -> Result<M
                         }
                         (Some("gil"), statics::Const::Bool(b)) => out.gil = Some(b),
                         (Some("switch_interval_ms"), v) if v.number().is_some() => out.switch_interval_ms = v.number(),
-                        _ => return Err(bad("twine.machine(cores=N, gil=True|False, switch_interval_ms=MS)")),
+                        (Some("noise"), statics::Const::Bool(b)) => out.noise = Some(b),
+                        _ => {
+                            return Err(bad(
+                                "twine.machine(cores=N, gil=True|False, switch_interval_ms=MS, noise=True|False)",
+                            ))
+                        }
                     }
                 }
             }

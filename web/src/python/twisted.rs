@@ -548,7 +548,8 @@ pub(crate) fn exc_text_plain(exc: &Value) -> String {
     let msg = match exc {
         Value::Instance(i) => match i.get("args") {
             Some(Value::Tuple(t)) if t.len() == 1 => match &t[0] {
-                Value::Str(s) => s.to_string(),
+                // `str(KeyError("k"))` is `'k'`: the key's repr.
+                Value::Str(s) if &*name != "KeyError" => s.to_string(),
                 other => super::format::repr(other),
             },
             _ => String::new(),
@@ -654,20 +655,28 @@ pub(crate) fn outcome_of(rt: &Runtime, r: Result<Value, Exc>) -> Outcome<Value> 
     }
 }
 
-/// A timer or trigger's Python call: an exception is logged, as Twisted's "Unhandled Error".
-fn run_top(sh: &Rc<Shared>, c: Call) {
+/// What Twisted logs above the traceback of a system event trigger (and a
+/// `callWhenRunning` function, a trigger of the startup event) that raised.
+const TRIGGER_FAILED: &str = "While calling system event trigger handler";
+
+/// A timer or trigger's Python call: an exception is logged as Twisted logs
+/// it, under `why` (the reactor's `log.err(None, why)` for that kind of call:
+/// "while handling timed call", "Unhandled Error", ...).
+fn run_top(sh: &Rc<Shared>, why: &'static str, c: Call) {
     let rt = sh.py.borrow().clone();
     match run_callback(sh, c.f, c.args, c.kwargs) {
         Outcome::Failure(f) => {
             if let Some(rt) = rt {
-                report_unhandled(sh, &rt, &f);
+                report_unhandled(sh, &rt, why, &f);
             }
         }
         Outcome::Deferred(d) => {
+            // Mostly the call itself, which needed virtual time to finish (a
+            // Deferred the function returned is taken for it too).
             let sh = Rc::clone(sh);
             d.add_errback(move |f: Failure| {
                 if let Some(rt) = sh.py.borrow().clone() {
-                    report_unhandled(&sh, &rt, &f);
+                    report_unhandled(&sh, &rt, why, &f);
                 }
                 Outcome::Value(Value::None)
             });
@@ -676,9 +685,15 @@ fn run_top(sh: &Rc<Shared>, c: Call) {
     }
 }
 
-pub(crate) fn report_unhandled(sh: &Shared, rt: &Runtime, f: &Failure) {
+/// Logs `f` as Twisted's `log.err(failure, why)` does with no observer set
+/// up: `why`, the traceback, a blank line.
+pub(crate) fn report_unhandled(sh: &Shared, rt: &Runtime, why: &str, f: &Failure) {
     let exc = from_failure(rt, f);
-    sh.say(REACTOR_THREAD, format!("Unhandled Error: {}", exc_text_plain(&exc)));
+    sh.say(REACTOR_THREAD, why.to_owned());
+    for line in rt.traceback_lines(&exc_text_plain(&exc)) {
+        sh.say(REACTOR_THREAD, line);
+    }
+    sh.say(REACTOR_THREAD, String::new());
 }
 
 /// Methods of the reactor, DelayedCall, Deferred and Failure.
@@ -701,20 +716,22 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 // CPython timers set for the same delay run in one turn.
                 delay = delay.saturating_sub(Duration::from_nanos(vm.sh.now().as_nanos()));
             }
-            let dc = r.call_later_named(delay, "callLater", move |_| run_top(&sh, call));
+            let dc = r.call_later_named(delay, "callLater", move |_| run_top(&sh, "while handling timed call", call));
             Value::Native(Rc::new(Native::DelayedCall(dc)))
         }
         (Native::Reactor, "callWhenRunning") => {
             let call = split_call(vm, args, kwargs, "callWhenRunning")?;
             let sh = Rc::clone(vm.sh);
-            reactor(vm)?.call_when_running(move |_| run_top(&sh, call));
+            reactor(vm)?.call_when_running(move |_| run_top(&sh, TRIGGER_FAILED, call));
             Value::None
         }
         (Native::Reactor, "callFromThread") => {
             let call = split_call(vm, args, kwargs, "callFromThread")?;
             // The call goes through the inbox as the reactor's next zero-delay call.
             let sh = Rc::clone(vm.sh);
-            reactor(vm)?.call_later_named(Duration::ZERO, "callFromThread", move |_| run_top(&sh, call));
+            reactor(vm)?.call_later_named(Duration::ZERO, "callFromThread", move |_| {
+                run_top(&sh, "while calling from thread", call)
+            });
             vm.sh.inbox_pushed.set(true);
             Value::None
         }
@@ -786,14 +803,24 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                     Outcome::Deferred(d) => {
                         let done: Deferred<()> = Deferred::new();
                         let fire = done.clone();
+                        let sh = Rc::clone(&sh);
                         d.add_both(move |r: Result<Value, Failure>| {
                             // A failed trigger is logged by Twisted and the event goes on.
+                            if let (Err(f), Some(rt)) = (&r, sh.py.borrow().clone()) {
+                                report_unhandled(&sh, &rt, TRIGGER_FAILED, f);
+                            }
                             let _ = fire.callback(());
                             Outcome::Value(r.unwrap_or_default())
                         });
                         Some(done)
                     }
-                    _ => None,
+                    Outcome::Failure(f) => {
+                        if let Some(rt) = sh.py.borrow().clone() {
+                            report_unhandled(&sh, &rt, TRIGGER_FAILED, &f);
+                        }
+                        None
+                    }
+                    Outcome::Value(_) => None,
                 }
             });
             Value::None
@@ -1277,7 +1304,7 @@ pub(crate) fn connection_made(sh: &Rc<Shared>, transport: &twine_core::protocol:
     }
     let made = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial).get_attr(&proto, "connectionMade");
     if let Ok(made) = made {
-        run_top(sh, Call { f: made, args: Vec::new(), kwargs: Vec::new() });
+        run_top(sh, "Unhandled Error", Call { f: made, args: Vec::new(), kwargs: Vec::new() });
     }
     Some(proto)
 }
@@ -1289,5 +1316,9 @@ pub(crate) fn message_received(sh: &Rc<Shared>, proto: &Value, text: &str) {
     let received = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial).get_attr(proto, "dataReceived");
     let Ok(received) = received else { return };
     let data = format!("{text}\r\n");
-    run_top(sh, Call { f: received, args: vec![Value::Bytes(Rc::from(data.as_bytes()))], kwargs: Vec::new() });
+    run_top(
+        sh,
+        "Unhandled Error",
+        Call { f: received, args: vec![Value::Bytes(Rc::from(data.as_bytes()))], kwargs: Vec::new() },
+    );
 }

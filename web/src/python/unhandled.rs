@@ -8,6 +8,7 @@
 //! Traceback (most recent call last):
 //!   File "experiment.py", line 4, in boom
 //! builtins.ValueError: boom 1
+//!
 //! ```
 //!
 //! twine-core records the drop as an `unhandled_error` trace event with the
@@ -45,12 +46,24 @@ impl Runtime {
     /// (twine-core's text of it: `Error: ValueError: boom`).
     pub(crate) fn unhandled_report(&self, message: &str) -> Vec<String> {
         let mut out = vec!["Unhandled error in Deferred:".to_owned(), String::new()];
-        out.push("Traceback (most recent call last):".to_owned());
-        let Some(text) = message.strip_prefix("Error: ") else {
+        if let Some(text) = message.strip_prefix("Error: ") {
+            out.extend(self.traceback_lines(text));
+        } else {
             // A cancellation or a timeout: no Python exception, no frames.
+            out.push("Traceback (most recent call last):".to_owned());
             out.push(format!("Failure: {message}"));
-            return out;
-        };
+        }
+        // The log entry's own line end after the traceback's.
+        out.push(String::new());
+        out
+    }
+
+    /// `Traceback (most recent call last):`, the frames the exception `text`
+    /// (`ValueError: boom`) left in the program, and its qualified name and
+    /// message: what Twisted prints of a Failure, less its own frames and the
+    /// source lines.
+    pub(crate) fn traceback_lines(&self, text: &str) -> Vec<String> {
+        let mut out = vec!["Traceback (most recent call last):".to_owned()];
         match self.tracebacks.borrow().get(text) {
             Some((full, frames)) if !frames.is_empty() => {
                 out.extend(frames.iter().cloned());
