@@ -68,7 +68,7 @@
 
 mod budget;
 mod compile;
-pub mod metrics_shape;
+pub mod metrics;
 // The compiled form is for drivers (the simulation's engine, `twine run`),
 // not for scenario authors; each item mirrors the spec item of the same name,
 // whose docs say what it means, so its fields are not documented twice.

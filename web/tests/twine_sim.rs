@@ -23,19 +23,6 @@ fn metrics_match_the_library_for_the_same_scenario_and_seed() {
 }
 
 #[test]
-fn metrics_have_the_shape_twine_run_prints_too() {
-    // Every kind of entry present: requests, pool, GIL, locks, counters, looping calls, output.
-    for preset in ["echo-blocking/deferred", "gil-cpu-bound", "counter-race", "looping-call-drift", "pool-saturation"] {
-        let (ok, stdout, stderr) = twine_sim(&[preset, "--metrics"]);
-        assert!(ok, "{stderr}");
-        let printed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-        if let Err(e) = twine_web::scenario::metrics_shape::check(&printed) {
-            panic!("{preset}: {e}");
-        }
-    }
-}
-
-#[test]
 fn a_file_with_a_variant_and_a_trace() {
     let dir = std::env::temp_dir().join(format!("twine-sim-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

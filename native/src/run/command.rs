@@ -1,11 +1,11 @@
 //! `twine run EXPERIMENT.json [--variant V] [--seed N] [--metrics] [--trace FILE] [--allow-long]`.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use twine_scenario::metrics::EndReason;
 use twine_scenario::Scenario;
 
 use super::{run, RunOptions};
@@ -80,56 +80,11 @@ fn execute(args: &RunArgs) -> Result<String, String> {
         return serde_json::to_string_pretty(&metrics).map(|json| json + "\n").map_err(|e| e.to_string());
     }
     // The same summary as twine-sim's, from real measurements.
-    let mut out = String::new();
-    for line in &metrics.output {
-        let _ = writeln!(out, "[{:>10.3} ms] {:<12} {}", line.t_ms, line.name, line.text);
-    }
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
+    let ended = format!(
         "ended: {} at {:.3} ms real time; {} trace events",
-        metrics.end_reason.unwrap_or_default(),
+        metrics.end_reason.map_or("", EndReason::as_str),
         metrics.time_ms,
         metrics.events
     );
-    let r = &metrics.requests;
-    if r.sent > 0 {
-        let _ = writeln!(
-            out,
-            "requests: {} sent, {} answered; latency p50 {:.3} ms, p90 {:.3}, p99 {:.3}, max {:.3}; {:.1}/s",
-            r.sent, r.completed, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.throughput_per_s
-        );
-    }
-    let lag = &metrics.reactor.lag;
-    let _ = writeln!(
-        out,
-        "reactor: {} turns, {} calls, busy {:.1} ms ({:.0}%), lag p99 {:.3} ms max {:.3} ms",
-        metrics.reactor.turns,
-        metrics.reactor.calls,
-        metrics.reactor.busy_ms,
-        metrics.reactor.utilization * 100.0,
-        lag.p99_ms,
-        lag.max_ms
-    );
-    for c in &metrics.counters {
-        let _ = writeln!(out, "counter {}: {} (expected {}, lost {})", c.name, c.value, c.expected, c.lost_updates);
-    }
-    for l in &metrics.locks {
-        let _ = writeln!(
-            out,
-            "lock {}: {} acquisitions, {} contended, waited {:.3} ms",
-            l.name, l.acquisitions, l.contended, l.wait_ms
-        );
-    }
-    if metrics.pool.jobs > 0 {
-        let _ = writeln!(
-            out,
-            "pool: {} jobs on {} threads, queue max {}",
-            metrics.pool.jobs, metrics.pool.threads_started, metrics.pool.max_queue
-        );
-    }
-    for lc in &metrics.looping_calls {
-        let _ = writeln!(out, "looping call {}: {} calls, {} intervals skipped", lc.step, lc.calls, lc.skipped);
-    }
-    Ok(out)
+    Ok(metrics.summary(&ended))
 }

@@ -15,8 +15,8 @@
 //! - clients are TCP line clients on loopback against the scenario's
 //!   handler listening on 127.0.0.1; time is the real clock.
 //!
-//! It prints the metrics JSON of `twine-sim --metrics` (the fields in
-//! `twine_scenario::metrics_shape`), so the two can be diffed. What a real
+//! It prints the metrics JSON of `twine-sim --metrics` (the same types,
+//! `twine_scenario::metrics`), so the two can be diffed. What a real
 //! run cannot measure is said in [`metrics`]. What it cannot run yet it
 //! refuses, naming the field: a GIL (`machine.gil`), a simulated network
 //! delay (`clients.*.network_ms`). `jitter` is ignored: the machine brings
@@ -35,7 +35,7 @@
 //! let printed: Vec<&str> = metrics.output.iter().map(|l| l.text.as_str()).collect();
 //! assert_eq!(printed, ["now", "later"]);
 //! assert!(metrics.output[1].t_ms >= 20.0); // a real timer never fires early
-//! assert_eq!(metrics.end_reason, Some("stopped"));
+//! assert_eq!(metrics.end_reason, Some(twine_scenario::metrics::EndReason::Stopped));
 //! ```
 
 mod clients;
@@ -63,7 +63,7 @@ use twine_scenario::Scenario;
 
 use crate::{Config, ReactorThread};
 use exec::{Ctx, ReactorSide};
-use metrics::{ms, Metrics};
+use metrics::{ms, EndReason, Metrics};
 use state::{Run, REACTOR_TID};
 
 /// The longest run allowed without [`RunOptions::allow_long`].
@@ -246,7 +246,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Vec<Tr
     };
 
     let end_reason = watch(&run, &reactor_thread, clients.as_ref(), deadline, epoch);
-    if end_reason != "stopped" {
+    if end_reason != EndReason::Stopped {
         reactor_thread.shutdown();
     }
     let driver_metrics = reactor_thread.metrics().clone();
@@ -256,11 +256,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Vec<Tr
     let mut end_ns = run.now_ns();
     for join in joins {
         // A thread past the deadline (blocked on a lock, say) is left behind.
-        if end_reason != "duration" || join.is_finished() {
+        if end_reason != EndReason::Duration || join.is_finished() {
             let _ = join.join();
         }
     }
-    if end_reason == "stopped" {
+    if end_reason == EndReason::Stopped {
         // The run ends when the reactor has stopped and the threads are done.
         end_ns = end_ns.max(run.now_ns());
     }
@@ -281,16 +281,16 @@ fn watch(
     clients: Option<&clients::Clients>,
     deadline: Duration,
     epoch: Instant,
-) -> &'static str {
+) -> EndReason {
     let quiet = Arc::new(AtomicBool::new(false));
     let checking = Arc::new(AtomicBool::new(false));
     loop {
         thread::sleep(Duration::from_millis(2));
         if reactor_thread.is_finished() {
-            return if quiet.load(Ordering::SeqCst) { "quiet" } else { "stopped" };
+            return if quiet.load(Ordering::SeqCst) { EndReason::Quiet } else { EndReason::Stopped };
         }
         if epoch.elapsed() >= deadline {
-            return "duration";
+            return EndReason::Duration;
         }
         // Read here, before the check is queued: a thread that finished has
         // queued its last call_from_thread before it, so the check sees it.
@@ -321,7 +321,7 @@ fn collect(
     scenario: &Scenario,
     run: &Run,
     seed: u64,
-    end_reason: &'static str,
+    end_reason: EndReason,
     end_ns: u64,
     report: &metrics::ClientReport,
     trace: &[TraceRecord],

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use twine_web::{presets, PythonScenario, Scenario, Simulation};
+use twine_web::{presets, EndReason, PythonScenario, Scenario, Simulation};
 
 #[derive(Parser, Debug)]
 #[command(name = "twine-sim", version, about = "Run a twine playground scenario in the simulator")]
@@ -137,68 +137,14 @@ fn run(args: &Args) -> Result<String, String> {
     if args.metrics {
         return serde_json::to_string_pretty(&metrics).map(|json| json + "\n").map_err(|e| e.to_string());
     }
-    let mut out = String::new();
-    for line in &metrics.output {
-        let _ = writeln!(out, "[{:>10.3} ms] {:<12} {}", line.t_ms, line.name, line.text);
-    }
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
+    let ended = format!(
         "ended: {} at {:.3} ms virtual; {} events, {} actions in {:.1} ms wall ({:.2} M events/s)",
-        metrics.end_reason.map(|r| format!("{r:?}").to_lowercase()).unwrap_or_default(),
+        metrics.end_reason.map_or("", EndReason::as_str),
         metrics.time_ms,
         metrics.events,
         metrics.actions,
         wall.as_secs_f64() * 1e3,
         metrics.events as f64 / wall.as_secs_f64().max(1e-9) / 1e6
     );
-    let r = &metrics.requests;
-    if r.sent > 0 {
-        let _ = writeln!(
-            out,
-            "requests: {} sent, {} answered; latency p50 {:.3} ms, p90 {:.3}, p99 {:.3}, max {:.3}; {:.1}/s",
-            r.sent, r.completed, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms, r.throughput_per_s
-        );
-    }
-    let lag = &metrics.reactor.lag;
-    let _ = writeln!(
-        out,
-        "reactor: {} turns, {} calls, busy {:.1} ms ({:.0}%), lag p99 {:.3} ms max {:.3} ms",
-        metrics.reactor.turns,
-        metrics.reactor.calls,
-        metrics.reactor.busy_ms,
-        metrics.reactor.utilization * 100.0,
-        lag.p99_ms,
-        lag.max_ms
-    );
-    for c in &metrics.counters {
-        let _ = writeln!(out, "counter {}: {} (expected {}, lost {})", c.name, c.value, c.expected, c.lost_updates);
-    }
-    for l in &metrics.locks {
-        let _ = writeln!(
-            out,
-            "lock {}: {} acquisitions, {} contended, waited {:.3} ms",
-            l.name, l.acquisitions, l.contended, l.wait_ms
-        );
-    }
-    if let Some(gil) = &metrics.gil {
-        let _ = writeln!(
-            out,
-            "gil: {} switches ({} forced), waited {:.1} ms in all",
-            gil.switches, gil.forced_switches, gil.wait_ms
-        );
-    }
-    if metrics.pool.jobs > 0 {
-        let _ = writeln!(
-            out,
-            "pool: {} jobs on {} threads, queue max {}",
-            metrics.pool.jobs, metrics.pool.threads_started, metrics.pool.max_queue
-        );
-    }
-    for lc in &metrics.looping_calls {
-        let _ = writeln!(out, "looping call {}: {} calls, {} intervals skipped", lc.step, lc.calls, lc.skipped);
-    }
-    let util: Vec<String> = metrics.cores.iter().map(|c| format!("{:.0}%", c.utilization * 100.0)).collect();
-    let _ = writeln!(out, "cores: {}", util.join(" "));
-    Ok(out)
+    Ok(metrics.summary(&ended))
 }

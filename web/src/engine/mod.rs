@@ -51,7 +51,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use twine_core::reactor::Effect;
 use twine_core::{Reactor, Time};
 
@@ -69,47 +68,7 @@ use sched::{Block, Core, Kind, State, Thread};
 use shared::{ServerProtocol, Shared, SimPool};
 use store::{StoreSink, TraceStore};
 
-/// Why a simulation ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndReason {
-    /// The reactor stopped and everything else finished.
-    Stopped,
-    /// Nothing was left to happen.
-    Quiet,
-    /// Threads wait for locks that will never be released.
-    Deadlock,
-    /// The scenario's `duration_ms` was reached.
-    Duration,
-    /// The scenario's `max_events` was reached.
-    EventLimit,
-    /// A Python program raised an exception it did not catch.
-    Error,
-}
-
-impl EndReason {
-    /// Its name, as the metrics' JSON writes it.
-    ///
-    /// ```
-    /// use twine_web::EndReason;
-    ///
-    /// assert_eq!(EndReason::EventLimit.as_str(), "event_limit");
-    /// use EndReason::*;
-    /// for reason in [Stopped, Quiet, Deadlock, Duration, EventLimit, Error] {
-    ///     assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
-    /// }
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndReason::Stopped => "stopped",
-            EndReason::Quiet => "quiet",
-            EndReason::Deadlock => "deadlock",
-            EndReason::Duration => "duration",
-            EndReason::EventLimit => "event_limit",
-            EndReason::Error => "error",
-        }
-    }
-}
+pub use twine_scenario::metrics::EndReason;
 
 /// A running simulation of one scenario with one seed.
 pub struct Simulation {

@@ -5,73 +5,9 @@ use twine_core::Time;
 use super::*;
 use crate::engine::Simulation;
 
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn mean(values: &[u64]) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64
-}
-
-/// At most `SERIES_POINTS` points: the largest value in each time bucket.
-fn series(points: &[(Time, u64)], end: Time, scale: fn(u64) -> f64) -> Vec<[f64; 2]> {
-    if points.len() <= SERIES_POINTS {
-        return points.iter().map(|&(t, v)| [t_ms(t), scale(v)]).collect();
-    }
-    let span = end.as_nanos().max(1);
-    let mut out: Vec<[f64; 2]> = Vec::with_capacity(SERIES_POINTS);
-    let mut bucket = u64::MAX;
-    let mut best: Option<(Time, u64)> = None;
-    for &(t, v) in points {
-        let b = (t.as_nanos() as u128 * SERIES_POINTS as u128 / (span as u128 + 1)) as u64;
-        if b != bucket {
-            if let Some((bt, bv)) = best.take() {
-                out.push([t_ms(bt), scale(bv)]);
-            }
-            bucket = b;
-        }
-        if best.is_none_or(|(_, bv)| v > bv) {
-            best = Some((t, v));
-        }
-    }
-    if let Some((bt, bv)) = best {
-        out.push([t_ms(bt), scale(bv)]);
-    }
-    out
-}
-
-fn histogram(sorted: &[u64]) -> Vec<HistogramBucket> {
-    if sorted.is_empty() {
-        return Vec::new();
-    }
-    // 1-2-5 bounds from 1 µs to 1000 s, in nanoseconds.
-    let mut bounds = Vec::new();
-    let mut decade = 1_000u64;
-    while decade <= 100_000_000_000 {
-        bounds.extend([decade, 2 * decade, 5 * decade]);
-        decade *= 10;
-    }
-    let mut counts = vec![0u64; bounds.len() + 1];
-    let mut b = 0;
-    for &v in sorted {
-        while b < bounds.len() && v > bounds[b] {
-            b += 1;
-        }
-        counts[b] += 1;
-    }
-    let first = counts.iter().position(|&c| c > 0).unwrap_or(0);
-    let last = counts.iter().rposition(|&c| c > 0).unwrap_or(0);
-    (first..=last)
-        .map(|i| HistogramBucket { le_ms: bounds.get(i).map_or(f64::MAX, |&b| ms(b)), count: counts[i] })
-        .collect()
+/// Points on the simulation's clock, in nanoseconds for [`series`].
+fn ns_points(points: &[(Time, u64)]) -> Vec<(u64, u64)> {
+    points.iter().map(|&(t, v)| (t.as_nanos(), v)).collect()
 }
 
 impl Simulation {
@@ -126,7 +62,7 @@ impl Simulation {
                 p99_ms: ms(percentile(&lags, 0.99)),
                 max_ms: ms(lags.last().copied().unwrap_or(0)),
                 mean_ms: mean(&lags) / 1e6,
-                series: series(&lag_points, now, ms),
+                series: series(&ns_points(&lag_points), now.as_nanos(), ms),
             },
         };
 
@@ -143,7 +79,7 @@ impl Simulation {
             completed: self.pool.completed,
             max_queue: depth.iter().map(|&(_, d)| d as u32).max().unwrap_or(0),
             mean_queue: area / elapsed,
-            queue_series: series(&depth, now, |d| d as f64),
+            queue_series: series(&ns_points(&depth), now.as_nanos(), |d| d as f64),
         };
 
         let running_since = |tid: u32| match self.threads[tid as usize].state {
@@ -282,38 +218,5 @@ impl Simulation {
             looping_calls,
             output,
         }
-    }
-}
-
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_use_nearest_rank() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!(percentile(&v, 0.5), 50);
-        assert_eq!(percentile(&v, 0.99), 99);
-        assert_eq!(percentile(&v, 1.0), 100);
-        assert_eq!(percentile(&[7], 0.99), 7);
-        assert_eq!(percentile(&[], 0.5), 0);
-    }
-
-    #[test]
-    fn histogram_counts_every_value_once() {
-        let v = [500, 1_000, 1_500, 3_000_000, 3_000_000, 40_000_000];
-        let h = histogram(&v);
-        assert_eq!(h.iter().map(|b| b.count).sum::<u64>(), v.len() as u64);
-        assert_eq!(h[0].le_ms, 0.001);
-        assert_eq!(h[0].count, 2);
-    }
-
-    #[test]
-    fn long_series_are_bucketed_keeping_peaks() {
-        let points: Vec<(Time, u64)> =
-            (0..10_000).map(|i| (Time::from_micros(i), if i == 5_000 { 99 } else { 1 })).collect();
-        let s = series(&points, Time::from_micros(10_000), |v| v as f64);
-        assert!(s.len() <= SERIES_POINTS);
-        assert!(s.iter().any(|p| p[1] == 99.0));
     }
 }
