@@ -11,6 +11,17 @@ use super::connect::Connecting;
 use super::sources::{Source, Stream};
 use super::Driver;
 
+/// How a [`Driver::read_loop`] ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum ReadEnd {
+    /// Nothing more to read now (drained, paused, budget spent).
+    Stopped,
+    /// The peer finished sending.
+    EndOfFile,
+    /// The connection is gone (a read error dropped it, or it was closed).
+    Gone,
+}
+
 impl Stream {
     pub(super) fn new(conn: ConnectionId, sock: TcpStream, connecting: Option<Connecting>) -> Stream {
         Stream {
@@ -73,14 +84,41 @@ impl Driver {
             return self.ws_read(i);
         }
         let conn = s.conn;
+        let end = self.read_loop(
+            i,
+            conn,
+            |s| !s.read_paused,
+            |driver, data| {
+                driver.counts.bytes_in += data.len() as u64;
+                driver.reactor.handle_data(driver.now, conn, data);
+                driver.apply_effects();
+            },
+        );
+        if end == ReadEnd::EndOfFile {
+            self.end_of_file(i);
+        }
+    }
+
+    /// The read loop both kinds of stream share: reads while `may_read` and
+    /// the kernel has bytes, handing each read to `deliver`, until the
+    /// socket is drained or the turn's byte budget is spent (then the
+    /// stream is carried to be read again after the others). A read error
+    /// drops the connection here; end-of-file is the caller's to handle.
+    pub(super) fn read_loop(
+        &mut self,
+        i: usize,
+        conn: ConnectionId,
+        may_read: impl Fn(&Stream) -> bool,
+        mut deliver: impl FnMut(&mut Self, &[u8]),
+    ) -> ReadEnd {
         let mut budget = self.config.read_budget;
         loop {
-            let Some(s) = self.sources.stream_of(i, conn) else { return };
-            if s.read_paused || s.closing || !s.readable {
-                return;
+            let Some(s) = self.sources.stream_of(i, conn) else { return ReadEnd::Gone };
+            if s.closing || !s.readable || !may_read(s) {
+                return ReadEnd::Stopped;
             }
             match s.sock.read(&mut self.read_buf) {
-                Ok(0) => return self.end_of_file(i),
+                Ok(0) => return ReadEnd::EndOfFile,
                 Ok(n) => {
                     // A short read emptied the socket; epoll (edge-triggered)
                     // reports the next arrival, so skip the read that would
@@ -90,11 +128,11 @@ impl Driver {
                     if drained {
                         s.readable = false;
                     }
-                    self.counts.bytes_in += n as u64;
-                    self.reactor.handle_data(self.now, conn, &self.read_buf[..n]);
-                    self.apply_effects();
+                    let buf = std::mem::take(&mut self.read_buf);
+                    deliver(self, &buf[..n]);
+                    self.read_buf = buf;
                     if drained {
-                        return;
+                        return ReadEnd::Stopped;
                     }
                     budget = budget.saturating_sub(n);
                     if budget == 0 {
@@ -104,18 +142,18 @@ impl Driver {
                                 self.carry.push((i, conn.0));
                             }
                         }
-                        return;
+                        return ReadEnd::Stopped;
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
                     s.readable = false;
-                    return;
+                    return ReadEnd::Stopped;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.lost(i, e);
                     self.apply_effects();
-                    return;
+                    return ReadEnd::Gone;
                 }
             }
         }

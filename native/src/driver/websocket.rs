@@ -41,7 +41,7 @@ use tungstenite::{Message as WsMessage, Utf8Bytes};
 use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
 
-use super::io::write_some;
+use super::io::{write_some, ReadEnd};
 use super::sources::{Source, Stream};
 use super::{Control, Driver};
 use crate::gateway::stats::GatewayStats;
@@ -319,58 +319,24 @@ impl Driver {
                 self.ws_input(i, conn, &held, &mut messages);
             }
         }
-        let mut budget = self.config.read_budget;
-        loop {
-            let Some(s) = self.sources.stream_of(i, conn) else { return };
-            let Some(ws) = s.ws.as_deref() else { return };
-            if (s.read_paused && ws.closing.is_none())
-                || s.closing
-                || !s.readable
-                || !ws.held.is_empty()
-                || messages == 0
-            {
-                break;
-            }
-            match s.sock.read(&mut self.read_buf) {
-                Ok(0) => {
-                    self.flush_websocket(i, conn);
-                    return self.end_of_file(i);
-                }
-                Ok(n) => {
-                    let drained = n < self.read_buf.len() && !s.read_closed;
-                    if drained {
-                        s.readable = false;
-                    }
-                    let buf = std::mem::take(&mut self.read_buf);
-                    self.ws_input(i, conn, &buf[..n], &mut messages);
-                    self.read_buf = buf;
-                    if drained {
-                        break;
-                    }
-                    budget = budget.saturating_sub(n);
-                    if budget == 0 {
-                        if let Some(s) = self.sources.stream_of(i, conn) {
-                            if !s.carried {
-                                s.carried = true;
-                                self.carry.push((i, conn.0));
-                            }
-                        }
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    s.readable = false;
-                    break;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.lost(i, e);
-                    self.apply_effects();
-                    return;
-                }
+        let messages = std::cell::Cell::new(messages);
+        let may_read = |s: &Stream| {
+            s.ws.as_deref()
+                .is_some_and(|ws| (!s.read_paused || ws.closing.is_some()) && ws.held.is_empty() && messages.get() > 0)
+        };
+        let end = self.read_loop(i, conn, may_read, |driver, data| {
+            let mut left = messages.get();
+            driver.ws_input(i, conn, data, &mut left);
+            messages.set(left);
+        });
+        match end {
+            ReadEnd::Gone => {}
+            ReadEnd::Stopped => self.flush_websocket(i, conn),
+            ReadEnd::EndOfFile => {
+                self.flush_websocket(i, conn);
+                self.end_of_file(i);
             }
         }
-        self.flush_websocket(i, conn);
     }
 
     /// Parses `data` into messages for the protocol, until it is used up,
