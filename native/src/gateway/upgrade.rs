@@ -120,13 +120,7 @@ impl WsUpgrade {
                 Err(e) => tracing::debug!("a WebSocket upgrade failed: {e}"),
             }
         });
-        Response::builder()
-            .status(StatusCode::SWITCHING_PROTOCOLS)
-            .header(header::CONNECTION, "upgrade")
-            .header(header::UPGRADE, "websocket")
-            .header(header::SEC_WEBSOCKET_ACCEPT, accept)
-            .body(Body::empty())
-            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        switching_protocols(accept)
     }
 }
 
