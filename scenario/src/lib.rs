@@ -29,7 +29,7 @@
 //! | `{"io": ms}`, `{"sleep": ms}` | any thread | blocks the thread (the GIL is released meanwhile) |
 //! | `{"increment": "c"}` | any thread | `c += 1` as one step (atomic under the GIL, racy without) |
 //! | `{"read": "c"}`, `{"write": "c"}` | any thread | the two halves of `c += 1`: `write` stores what this thread last read, plus one |
-//! | `{"lock": {"name": "l", "steps": [..]}}` | any thread | runs the steps holding a named lock (FIFO hand-off) |
+//! | `{"lock": {"name": "l", "steps": [..]}}` | any thread | runs the steps holding a named lock (unfair, as CPython's: a release lets the releasing thread barge back in; `"fair": true` hands it to the longest waiter) |
 //! | `{"repeat": {"times": n, "steps": [..]}}` | any thread | runs the steps n times |
 //! | `{"print": "text"}` | any thread | prints; `{thread}`, `{time}`, `{error}`, `{count}`, `{counter:c}` are filled in |
 //! | `{"fail": "message"}` | any thread | raises: the following steps are skipped until an `errback` |
