@@ -91,6 +91,48 @@ pub struct Metrics {
     pub looping_calls: Vec<LoopingCallMetrics>,
     /// Printed lines, in order.
     pub output: Vec<OutputLine>,
+    /// When the run ended in deadlock: who holds what and waits for what.
+    pub deadlock: Option<Deadlock>,
+}
+
+/// A deadlock: threads that each wait for a lock the next one holds.
+///
+/// ```
+/// use twine_scenario::metrics::{Deadlock, DeadlockEdge};
+///
+/// let edge = |t: &str, h: &str, w: &str| DeadlockEdge { thread: t.into(), holds: h.into(), waits_for: w.into() };
+/// let d = Deadlock { cycle: vec![edge("thread-1", "A", "B"), edge("thread-2", "B", "A")] };
+/// assert_eq!(
+///     d.to_string(),
+///     "thread-1 holds lock A and waits for lock B; thread-2 holds lock B and waits for lock A"
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Deadlock {
+    /// The wait-for cycle, in order: each thread waits for a lock the next
+    /// one holds, and the last waits for one the first holds.
+    pub cycle: Vec<DeadlockEdge>,
+}
+
+/// One thread of a deadlock cycle.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeadlockEdge {
+    /// The thread's name.
+    pub thread: String,
+    /// The lock it holds that the previous thread of the cycle waits for.
+    pub holds: String,
+    /// The lock it waits for, held by the next thread of the cycle.
+    pub waits_for: String,
+}
+
+impl std::fmt::Display for Deadlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.cycle.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "; " };
+            write!(f, "{sep}{} holds lock {} and waits for lock {}", e.thread, e.holds, e.waits_for)?;
+        }
+        Ok(())
+    }
 }
 
 /// Client requests and their latency (send to answer).
@@ -315,6 +357,9 @@ impl Metrics {
         }
         let _ = writeln!(out);
         let _ = writeln!(out, "{ended}");
+        if let Some(deadlock) = &self.deadlock {
+            let _ = writeln!(out, "deadlock: {deadlock}");
+        }
         let r = &self.requests;
         if r.sent > 0 {
             let _ = writeln!(

@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 mod engine;
+mod explain;
 #[cfg(target_arch = "wasm32")]
 pub mod live;
 pub mod metrics;

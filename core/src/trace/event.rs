@@ -213,4 +213,10 @@ pub enum TraceEvent {
     Print { thread: u32, text: String },
     /// A shared counter changed.
     Counter { name: Cow<'static, str>, value: i64 },
+    /// `thread` wrote `wrote` to the shared variable `name`, computed from the
+    /// value `read` it read at `read_at`; meanwhile other writes had taken the
+    /// value further, and this write erased `overwritten` of their updates.
+    /// Negative: the value had been set back below `read` by a stale write,
+    /// and this write restores that many of the updates it erased.
+    LostUpdate { name: Cow<'static, str>, thread: u32, read: i64, read_at: Time, wrote: i64, overwritten: i64 },
 }

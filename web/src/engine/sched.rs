@@ -16,6 +16,7 @@ use twine_core::Time;
 
 use super::interp::{Activation, Halt};
 use super::{Ev, Simulation};
+use crate::explain::lost::Var;
 use crate::program::{CounterOp, Seq};
 
 /// What kind of thread.
@@ -286,7 +287,9 @@ impl Simulation {
         let t = &mut self.threads[tid as usize];
         let Some(burst) = t.work.as_mut() else { return };
         if let BurstOp::Counter { op: CounterOp::Increment, counter, read: read @ None } = &mut burst.op {
-            *read = Some(counters.borrow()[*counter as usize].value);
+            let value = counters.borrow()[*counter as usize].value;
+            *read = Some(value);
+            self.sh.shared_read(Var::Counter(*counter), tid, value);
         }
         burst.since = now;
         burst.fresh = false;
@@ -345,27 +348,27 @@ impl Simulation {
         let t = &mut self.threads[tid as usize];
         let mut counters = self.sh.counters.borrow_mut();
         let state = &mut counters[counter as usize];
-        let written = match op {
+        let before = state.value;
+        // The value the write is computed from.
+        let base = match op {
             CounterOp::Read => {
-                let value = state.value;
                 match t.registers.iter_mut().find(|(c, _)| *c == counter) {
-                    Some(slot) => slot.1 = value,
-                    None => t.registers.push((counter, value)),
+                    Some(slot) => slot.1 = before,
+                    None => t.registers.push((counter, before)),
                 }
-                None
+                drop(counters);
+                self.sh.shared_read(Var::Counter(counter), tid, before);
+                return;
             }
-            CounterOp::Increment => Some(read.unwrap_or(state.value) + 1),
-            CounterOp::Write => {
-                let base = t.registers.iter().find(|(c, _)| *c == counter).map_or(state.value, |(_, v)| *v);
-                Some(base + 1)
-            }
+            CounterOp::Increment => read.unwrap_or(before),
+            CounterOp::Write => t.registers.iter().find(|(c, _)| *c == counter).map_or(before, |(_, v)| *v),
         };
-        if let Some(value) = written {
-            state.value = value;
-            state.intended += 1;
-            drop(counters);
-            let name = String::from(&*self.program.counters[counter as usize]);
-            self.emit(TraceEvent::Counter { name: Cow::Owned(name), value });
-        }
+        let value = base + 1;
+        state.value = value;
+        state.intended += 1;
+        drop(counters);
+        let name = &*self.program.counters[counter as usize];
+        self.sh.shared_write(&Var::Counter(counter), name, tid, Some(base), before, value);
+        self.emit(TraceEvent::Counter { name: Cow::Owned(name.to_owned()), value });
     }
 }

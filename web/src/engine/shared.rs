@@ -23,6 +23,7 @@ use twine_core::{Reactor, ReactorHandle, Time};
 
 use super::interp::{run_top, Activation, Ctx, Halt, Request};
 use super::store::TraceStore;
+use crate::explain::lost::{Lost, Races, Var};
 use crate::program::{Program, Seq, Text, TextEnv};
 
 /// A job's program, handed to the pool as its cost hint. The engine runs the
@@ -117,6 +118,8 @@ pub(crate) struct Shared {
     pub gil_drop: Cell<bool>,
     /// The Python program's interpreter, when the experiment is one.
     pub py: RefCell<Option<Rc<crate::python::Runtime>>>,
+    /// Who read which shared variable last, to name lost updates.
+    pub races: RefCell<Races>,
 }
 
 impl Shared {
@@ -152,6 +155,7 @@ impl Shared {
             lock_names,
             gil_drop: Cell::new(false),
             py: RefCell::new(None),
+            races: RefCell::default(),
         }
     }
 
@@ -200,6 +204,28 @@ impl Shared {
     pub fn unhandled_error(&self, failure: &Failure) {
         self.unhandled.set(self.unhandled.get() + 1);
         self.say(0, format!("Unhandled Error: {}", failure.message()));
+    }
+
+    /// `thread` read `value` from the shared variable.
+    pub fn shared_read(&self, var: Var, thread: u32, value: i64) {
+        self.races.borrow_mut().read(var, thread, value, self.now());
+    }
+
+    /// `thread` wrote `wrote` over `before`, computed from `base` (`None`:
+    /// from its last read); a write that erased other threads' updates
+    /// becomes a `lost_update` event.
+    pub fn shared_write(&self, var: &Var, name: &str, thread: u32, base: Option<i64>, before: i64, wrote: i64) {
+        let lost = self.races.borrow_mut().write(var, thread, base, before, wrote, self.now());
+        if let Some(Lost { thread, read, read_at, wrote, overwritten }) = lost {
+            self.emit(TraceEvent::LostUpdate {
+                name: name.to_owned().into(),
+                thread,
+                read,
+                read_at,
+                wrote,
+                overwritten,
+            });
+        }
     }
 
     /// Takes the lock if it is free.
@@ -290,6 +316,18 @@ impl Shared {
         names.push(name.into());
         self.locks.borrow_mut().push(LockState { fair, ..LockState::default() });
         names.len() as u32 - 1
+    }
+
+    /// Names a Python lock after the variable it is first stored in
+    /// (`hits_lock = threading.Lock()`), so waits and deadlocks read as the
+    /// program does; a lock already named keeps its name.
+    pub fn name_lock(&self, lock: u32, name: &str) {
+        let mut names = self.lock_names.borrow_mut();
+        let Some(slot) = names.get_mut(lock as usize) else { return };
+        let default = slot.strip_prefix("RLock-").or_else(|| slot.strip_prefix("Lock-"));
+        if default.is_some_and(|n| n.parse::<u32>().is_ok()) {
+            *slot = name.into();
+        }
     }
 
     /// How many locks exist.

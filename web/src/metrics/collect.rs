@@ -217,6 +217,24 @@ impl Simulation {
             threads,
             looping_calls,
             output,
+            deadlock: self.deadlock(),
         }
+    }
+
+    /// The wait-for cycle, when the run ended in deadlock.
+    fn deadlock(&self) -> Option<twine_scenario::metrics::Deadlock> {
+        use crate::explain::deadlock::{find_cycle, LockView};
+        if self.end_reason() != Some(EndReason::Deadlock) {
+            return None;
+        }
+        let locks = self.sh.locks.borrow();
+        let names = self.sh.lock_names.borrow();
+        let views: Vec<LockView<'_>> = locks
+            .iter()
+            .zip(names.iter())
+            .map(|(l, name)| LockView { name, holder: l.holder, waiters: l.waiters.iter().map(|(t, _)| *t).collect() })
+            .collect();
+        let threads = self.sh.thread_names.borrow();
+        find_cycle(&views, |t| threads.get(t as usize).map_or_else(|| format!("thread {t}"), |n| n.to_string()))
     }
 }

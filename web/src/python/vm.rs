@@ -21,6 +21,7 @@ use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Nati
 use super::{Runtime, BATCH_NS, INSTR_NS};
 use crate::engine::interp::{Halt, Work};
 use crate::engine::shared::Shared;
+use crate::explain::lost::Var;
 use crate::program::Seq;
 
 pub(crate) type PyResult<T> = Result<T, Exc>;
@@ -519,11 +520,23 @@ impl Vm<'_> {
                     Some(v) => v,
                     None => self.builtin_name(name)?,
                 };
+                if let (Value::Int(i), true) = (&v, self.rt.threaded.get()) {
+                    self.sh.shared_read(Var::Global(Rc::clone(name)), self.tid, *i);
+                }
                 f.stack.push(v);
             }
             Instr::StoreGlobal(n) => {
                 let v = f.pop();
-                f.globals.vars.borrow_mut().insert(Rc::clone(&f.code.names[n as usize]), v);
+                let name = Rc::clone(&f.code.names[n as usize]);
+                let old = f.globals.vars.borrow_mut().insert(Rc::clone(&name), v.clone());
+                if let (Some(Value::Int(before)), Value::Int(wrote), true) = (old, &v, self.rt.threaded.get()) {
+                    self.sh.shared_write(&Var::Global(Rc::clone(&name)), &name, self.tid, None, before, *wrote);
+                }
+                if let Value::Native(n) = &v {
+                    if let Native::Lock { lock, .. } = &**n {
+                        self.sh.name_lock(*lock, &name);
+                    }
+                }
             }
             Instr::LoadName(n) => {
                 let name = &f.code.names[n as usize];
@@ -545,12 +558,26 @@ impl Vm<'_> {
                 let obj = f.pop();
                 let name = Rc::clone(&f.code.names[n as usize]);
                 let v = self.get_attr(&obj, &name)?;
+                if let (Value::Instance(i), Value::Int(value), true) = (&obj, &v, self.rt.threaded.get()) {
+                    self.sh.shared_read(Var::attr(i, &name), self.tid, *value);
+                }
                 frames.last_mut().expect("frame").stack.push(v);
             }
             Instr::StoreAttr(n) => {
                 let obj = f.pop();
                 let v = f.pop();
                 let name = Rc::clone(&f.code.names[n as usize]);
+                if let (Value::Instance(i), Value::Native(n)) = (&obj, &v) {
+                    if let Native::Lock { lock, .. } = &**n {
+                        self.sh.name_lock(*lock, &format!("{}.{name}", i.class.name));
+                    }
+                }
+                if let (Value::Instance(i), Value::Int(wrote), true) = (&obj, &v, self.rt.threaded.get()) {
+                    if let Some(Value::Int(before)) = i.get(&name) {
+                        let shown = format!("{}.{name}", i.class.name);
+                        self.sh.shared_write(&Var::attr(i, &name), &shown, self.tid, None, before, *wrote);
+                    }
+                }
                 self.set_attr(&obj, &name, v)?;
             }
             Instr::Subscr => {

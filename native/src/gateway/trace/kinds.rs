@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// Every `kind` of the trace schema (version 1), in the schema's order.
-pub const KINDS: [&str; 46] = [
+pub const KINDS: [&str; 47] = [
     "turn_start",
     "turn_end",
     "call",
@@ -51,6 +51,7 @@ pub const KINDS: [&str; 46] = [
     "client_response",
     "print",
     "counter",
+    "lost_update",
 ];
 
 /// The bit of a kind this gateway does not know (a newer core): shown to
