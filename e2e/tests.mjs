@@ -614,9 +614,20 @@ export const tests = [
       await typeScenario(page, json);
       await run(page);
       const card = page.locator('.key-metrics .km.primary');
-      assert.match(await card.textContent(), /deadlock at/i);
+      assert.match(await card.locator('.km-l').textContent(), /^deadlock$/i);
+      assert.doesNotMatch(await card.textContent(), /finished/i);
       assert.ok(await card.evaluate((e) => e.classList.contains('bad')), 'marked as a problem');
-      assert.match(await card.textContent(), /ab, ba wait for locks held by each other/);
+      // The wait-for cycle, in words on the card and as arrows on the timeline.
+      assert.match(await card.textContent(), /ab holds lock a and waits for lock b; ba holds lock b and waits for lock a/);
+      const arrows = await page.evaluate(() => {
+        const { model } = window.twine.run;
+        const out = [];
+        for (let i = 0; i < model.links.n; i++) {
+          if (model.links.style[i] === 4) out.push(`${model.links.lane1[i]}->${model.links.lane2[i]}`);
+        }
+        return out.sort();
+      });
+      assert.deepEqual(arrows, ['t1->t2', 't2->t1'], 'each waiter points at the holder');
     },
   },
 

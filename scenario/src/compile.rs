@@ -355,7 +355,7 @@ impl Compiler {
                 Op::Repeat(r.times, body)
             }
             Step::Print(text) => Op::Print(self.text(&format!("{path}.print"), text)?),
-            Step::Fail(message) => Op::Fail(message.as_str().into()),
+            Step::Fail(message) => Op::Fail(self.text(&format!("{path}.fail"), message)?),
             Step::Errback(steps) => Op::Errback(self.steps(&format!("{path}.errback"), steps, place)?),
             Step::DeferToThread(steps) => {
                 reactor_only("defer_to_thread")?;

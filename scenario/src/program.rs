@@ -64,7 +64,8 @@ pub enum Op {
     Lock(u32, Seq),
     Repeat(u32, Seq),
     Print(Text),
-    Fail(Arc<str>),
+    /// A failure whose message is rendered as a print's text is (`{error}`: the failure being handled).
+    Fail(Text),
     Errback(Seq),
     DeferToThread(Seq),
     CallInThread(Seq),

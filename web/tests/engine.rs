@@ -201,10 +201,32 @@ fn failures_nobody_handles_are_reported_and_the_loop_goes_on() {
     ]}"#)
     .metrics();
     let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
-    assert_eq!(texts, ["Unhandled Error: boom", "handled caught", "after", "still running"]);
-    // The thread's failure travelled back and was dropped unhandled in its Deferred.
+    // The thread's failure travels back and is dropped unhandled in its
+    // Deferred, which Twisted logs as such.
+    assert_eq!(
+        texts,
+        [
+            "Unhandled Error: boom",
+            "Unhandled error in Deferred:",
+            "Failure: Error: lost in a thread",
+            "handled caught",
+            "after",
+            "still running"
+        ]
+    );
     assert_eq!(m.reactor.unhandled_errors, 2);
     assert_eq!(m.end_reason, Some(EndReason::Stopped));
+}
+
+#[test]
+fn a_fail_message_names_the_error_it_replaces() {
+    let m = run(r#"{"main": [
+        {"call_later": {"ms": 1, "steps": [{"fail": "timeout"}, {"errback": [{"fail": "giving up after {error}"}]}]}},
+        {"call_later": {"ms": 2, "steps": ["stop"]}}
+    ]}"#)
+    .metrics();
+    let texts: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["Unhandled Error: giving up after timeout"]);
 }
 
 #[test]

@@ -226,3 +226,23 @@ fn a_run_without_deadlock_has_no_cycle() {
         run(r#"{"threads": [{"name": "t", "steps": [{"lock": {"name": "A", "steps": [{"sleep": 1}]}}]}]}"#).metrics();
     assert_eq!(m.deadlock, None);
 }
+
+#[test]
+fn the_python_counter_races_lost_updates_add_up_to_what_the_program_prints() {
+    let source = include_str!("../../www/presets/counter-race.py");
+    for variant in ["nogil-unlocked", "gil-read-then-write", "gil-unlocked", "nogil-locked"] {
+        let scenario = Scenario::from_python_variant("counter-race.py", source, Some(variant)).unwrap();
+        let mut sim = Simulation::new(&scenario, Some(3));
+        sim.run();
+        let last = sim.metrics().output.last().unwrap().text.clone();
+        // "hits = 9412 of 10000 (588 lost)"
+        let printed: i64 = last.split('(').nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
+        let marked: i64 = lost(&sim).iter().map(|l| l.6).sum();
+        assert_eq!(marked, printed, "{variant}: {last}");
+        if variant.ends_with("-locked") || variant == "gil-unlocked" {
+            assert_eq!(lost(&sim), [], "{variant} loses nothing");
+        } else {
+            assert!(printed > 0, "{variant}: {last}");
+        }
+    }
+}

@@ -102,11 +102,25 @@ export function describeEvent(e, name = (t) => `thread ${t}`) {
     case 'client_response': return `client ${e.client} gets answer ${e.request} after ${fmtMs(nsToMs(e.latency))}`;
     case 'print': return `${th()}: ${e.text}`;
     case 'counter': return `${e.name} = ${e.value}`;
+    case 'lost_update': return describeLostUpdate(e, th());
     default: {
       const { t, kind, ...rest } = e;
       return `${kind} ${JSON.stringify(rest)}`;
     }
   }
+}
+
+/**
+ * A write computed from a stale read: who read what and when, what it wrote
+ * over, and how many other updates that erased (negative: an earlier stale
+ * write had set the value back, and this one restores that many).
+ */
+function describeLostUpdate(e, who) {
+  const n = e.overwritten;
+  const head = `${who} read ${e.name} = ${fmtInt(e.read)} at ${fmtMs(nsToMs(e.read_at))}, wrote ${fmtInt(e.wrote)} over ${fmtInt(e.read + n)}`;
+  return n > 0
+    ? `${head}: lost update, ${fmtInt(n)} ${n === 1 ? 'update' : 'updates'} by other threads overwritten`
+    : `${head}: restores ${fmtInt(-n)} lost ${n === -1 ? 'update' : 'updates'} an earlier stale write erased`;
 }
 
 export function blockReason(reason) {

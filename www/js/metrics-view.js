@@ -68,13 +68,16 @@ function fmtValue(v, unit) {
 
 /**
  * A deadlock is the story of the run whatever the preset: it comes first,
- * named, with the threads it stopped.
+ * named, with its wait-for cycle (who holds what and waits for what).
  */
 const DEADLOCK = {
   path: 'time_ms',
-  label: 'deadlock at',
+  label: 'deadlock',
   unit: 'ms',
+  text: (m) => `at ${fmtMs(m.time_ms, 3)}`,
   hint: (m) => {
+    const cycle = m.deadlock?.cycle;
+    if (cycle?.length) return cycle.map((e) => `${e.thread} holds lock ${e.holds} and waits for lock ${e.waits_for}`).join('; ');
     const stuck = m.threads.filter((t) => t.started_ms !== null && t.finished_ms === null).map((t) => t.name);
     return `${stuck.join(', ') || 'threads'} wait for locks held by each other: nothing can happen any more`;
   },
@@ -89,7 +92,7 @@ export function keyCards(metrics, { compact = false } = {}) {
       if (v === undefined || (v === null && i > 0)) return '';
       return `<div class="km${i === 0 ? ' primary' : ''}${k === DEADLOCK ? ' bad' : ''}" data-metric="${k.path}" data-value="${escapeHtml(JSON.stringify(v))}">
         <span class="km-l">${escapeHtml(k.label)}</span>
-        <span class="km-v">${fmtValue(v, k.unit)}</span>
+        <span class="km-v">${k.text ? escapeHtml(k.text(metrics)) : fmtValue(v, k.unit)}</span>
         ${k.hint && i === 0 && !compact ? `<span class="km-h">${escapeHtml(k.hint(metrics))}</span>` : ''}
       </div>`;
     })

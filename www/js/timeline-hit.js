@@ -108,6 +108,7 @@ export function describeHit(tl, hit) {
     else if (st === S.LOCK_WAIT_BAR) title = `${name(list.color[i])} waits for lock ${lbl}`;
     else if (st === S.REQUEST) title = `request ${e?.request ?? ''}: answered after ${dur}`;
     else if (st === S.TIMER_LATE) title = `timer #${e?.timer} ran ${dur} late`;
+    else if (st === S.STALE_READ) title = `${name(list.color[i])} ${lbl}, then wrote it from a stale value`;
     else title = lbl || 'span';
     return `<b>${title}</b><span>${fmtMs(a, 6)} → ${fmtMs(b, 6)} · ${dur}</span>${e ? `<small>${escapeHtml(describeEvent(e, name))}</small>` : ''}`;
   }

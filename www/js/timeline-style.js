@@ -23,6 +23,7 @@ export const STATE_COLORS = {
   [S.LOCK_HOLD]: '#3f4756',
   [S.LOCK_WAIT_BAR]: '#e5484d',
   [S.TIMER_LATE]: '#e5484d',
+  [S.STALE_READ]: 'rgba(229,72,77,0.35)',
 };
 
 const MARK_COLORS = {
@@ -45,9 +46,10 @@ const MARK_COLORS = {
   [M.CONNECTION]: '#8e4ec6',
   [M.BYTES]: '#9aa9bf',
   [M.REQUEST_SENT]: '#8b8d98',
+  [M.LOST_UPDATE]: '#e5484d',
 };
 
-export const LINK_COLORS = { [L.JOB_START]: 'rgba(31,143,95,0.8)', [L.JOB_DONE]: 'rgba(18,165,148,0.85)', [L.CHAIN]: 'rgba(11,138,214,0.8)' };
+export const LINK_COLORS = { [L.JOB_START]: 'rgba(31,143,95,0.8)', [L.JOB_DONE]: 'rgba(18,165,148,0.85)', [L.CHAIN]: 'rgba(11,138,214,0.8)', [L.WAITS_FOR]: 'rgba(229,72,77,0.95)' };
 
 /** A 6×6 tile of diagonal `color` stripes on `background`, for waiting states. */
 export function hatch(color, background) {
@@ -119,6 +121,16 @@ export function paintMark(ctx, st, x, cy, small) {
     case M.DEF_CREATED:
       ctx.beginPath();
       ctx.arc(x, cy, 2.6, 0, Math.PI * 2);
+      ctx.stroke();
+      break;
+    case M.LOST_UPDATE:
+      // A bolt-like cross: a write that erased others.
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(x - 4, cy - 4);
+      ctx.lineTo(x + 4, cy + 4);
+      ctx.moveTo(x + 4, cy - 4);
+      ctx.lineTo(x - 4, cy + 4);
       ctx.stroke();
       break;
     case M.ERROR:

@@ -14,18 +14,18 @@ export const S = {
   CALL_TIMER: 20, CALL_INBOX: 21, CALL_IO: 22, CALL_TRIGGER: 23, CALL_TASK: 24,
   TURN: 30, JOB_OK: 31, JOB_FAIL: 32, JOB_OPEN: 33,
   LOCK_HOLD: 40, LOCK_WAIT_BAR: 41,
-  REQUEST: 50, TIMER_LATE: 60,
+  REQUEST: 50, TIMER_LATE: 60, STALE_READ: 61,
 };
 
 /** Marker styles. */
 export const M = {
   TIMER_DUE: 1, TIMER_FIRED: 2, TIMER_CANCEL: 3, PRINT: 4, DEF_CREATED: 5, DEF_OK: 6, DEF_FAIL: 7,
   DEF_RECOVER: 8, DEF_CHAIN: 9, DEF_CANCEL: 10, ERROR: 11, INBOX: 12, SYSTEM: 13, STOP: 14,
-  JOB_QUEUED: 15, MESSAGE: 16, CONNECTION: 17, BYTES: 18, REQUEST_SENT: 19,
+  JOB_QUEUED: 15, MESSAGE: 16, CONNECTION: 17, BYTES: 18, REQUEST_SENT: 19, LOST_UPDATE: 20,
 };
 
 /** Link styles: arrows between related things on different lanes. */
-export const L = { JOB_START: 1, JOB_DONE: 2, CHAIN: 3 };
+export const L = { JOB_START: 1, JOB_DONE: 2, CHAIN: 3, WAITS_FOR: 4 };
 
 /** Lane groups, top to bottom. */
 export const G = { REACTOR: 0, TIMERS: 1, POOL: 2, THREAD: 3, GIL: 4, CORE: 5, IO: 6, CLIENTS: 7, COUNTER: 8 };
@@ -311,6 +311,15 @@ export class TraceModel {
         if (e.value > lane.series.max) lane.series.max = e.value;
         break;
       }
+      case 'lost_update': {
+        // The stale read's window on the writer's lane, the write marked
+        // there and on the counter's lane (a scenario counter has one).
+        const lane = this.threadLane(e.thread);
+        lane.spans.push(e.read_at / 1e6, t, S.STALE_READ, e.thread, ev, this.str(`read ${e.name}`));
+        lane.marks.push(t, M.LOST_UPDATE, ev);
+        this.lanes.get(`n:${e.name}`)?.marks.push(t, M.LOST_UPDATE, ev);
+        break;
+      }
       case 'message_received':
       case 'connection_made':
       case 'connection_lost':
@@ -366,6 +375,14 @@ export class TraceModel {
     for (const [k, h] of this.locksHeld) {
       const [thread, lock] = [Number(k.split('/')[0]), k.slice(k.indexOf('/') + 1)];
       this.threadLane(thread).spans.push(h.since, end, S.LOCK_HOLD, thread, h.ev, this.str(lock));
+    }
+    // Who still waits for a lock waits for its holder: an arrow from the
+    // waiter to the holder where the wait began. In a deadlock the arrows
+    // close a cycle.
+    for (const [k, w] of this.lockWaits) {
+      const [thread, lock] = [Number(k.split('/')[0]), k.slice(k.indexOf('/') + 1)];
+      const holder = [...this.locksHeld.keys()].find((h) => h.slice(h.indexOf('/') + 1) === lock);
+      if (holder !== undefined) this.links.push(w.since, `t${thread}`, w.since, `t${holder.split('/')[0]}`, L.WAITS_FOR, w.ev);
     }
     this.locksHeld.clear();
     for (const [, job] of this.jobs) {

@@ -74,7 +74,7 @@ fn thread_seq(run: &Arc<Run>, me: &Me, seq: &Seq, ctx: &mut Ctx, failure: &mut O
                 }
             }
             Op::Print(text) => run.print(me, text, ctx.error.as_deref(), ctx.count),
-            Op::Fail(message) => *failure = Some(message.to_string()),
+            Op::Fail(message) => *failure = Some(run.render(me, message, ctx.error.as_deref(), ctx.count)),
             Op::Errback(_) => {}
             Op::CallFromThread(body) => {
                 let (run2, body) = (Arc::clone(run), body.clone());
@@ -199,7 +199,10 @@ impl ReactorSide {
                     }
                 }
                 Op::Print(text) => run.print(&self.me, text, ctx.error.as_deref(), ctx.count),
-                Op::Fail(message) => *failure = Some(Failure::new(FailureKind::Error, message.to_string())),
+                Op::Fail(message) => {
+                    let message = run.render(&self.me, message, ctx.error.as_deref(), ctx.count);
+                    *failure = Some(Failure::new(FailureKind::Error, message));
+                }
                 Op::Errback(_) => {}
                 Op::DeferToThread(body) => {
                     let d = self.submit_job(reactor, body.clone(), "defer_to_thread");

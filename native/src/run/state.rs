@@ -203,6 +203,12 @@ impl Run {
         out.push(Printed { t_ns, tid: me.tid, name: Arc::clone(&me.name), text });
     }
 
+    /// A `fail` step's message, its placeholders filled in as a print's are.
+    pub(crate) fn render(&self, me: &Me, text: &Text, error: Option<&str>, count: u64) -> String {
+        let counter = |c: u32| self.counters[c as usize].load(Ordering::Relaxed);
+        text.render(&TextEnv { thread: &me.name, time_ns: self.now_ns(), error, count, counter: &counter })
+    }
+
     pub(crate) fn output(&self) -> Vec<Printed> {
         lock(&self.output).clone()
     }

@@ -259,7 +259,9 @@ pub(crate) fn exec(sh: &Rc<Shared>, reactor: &Reactor, tid: u32, act: &mut Activ
                 }
             }
             Op::Print(text) => sh.print(tid, text, &act.ctx),
-            Op::Fail(message) => act.failure = Some(Failure::new(FailureKind::Error, message.to_string())),
+            Op::Fail(message) => {
+                act.failure = Some(Failure::new(FailureKind::Error, sh.render(tid, message, &act.ctx)));
+            }
             Op::Errback(_) => {}
             Op::DeferToThread(body) => {
                 let d = submit_job(reactor, body.clone(), "defer_to_thread");

@@ -374,6 +374,7 @@ impl Simulation {
     /// What the reactor and its callbacks left for the driver.
     fn after_action(&mut self) {
         self.spawn_python_threads();
+        self.print_dropped_failures();
         if !self.sh.wakeups.borrow().is_empty() {
             self.lock_handoffs();
         }
@@ -391,6 +392,20 @@ impl Simulation {
         }
         if self.sh.inbox_pushed.replace(false) {
             self.wake_reactor();
+        }
+    }
+
+    /// A scenario's Deferred dropped holding a failure: Twisted logs it when
+    /// the Deferred is collected, as these two lines. (A Python program's
+    /// are printed with their traceback by its runtime.)
+    fn print_dropped_failures(&mut self) {
+        let dropped = std::mem::take(&mut self.store.borrow_mut().dropped_failures);
+        if self.sh.py.borrow().is_some() {
+            return;
+        }
+        for message in dropped {
+            self.sh.say(0, "Unhandled error in Deferred:".to_owned());
+            self.sh.say(0, format!("Failure: {message}"));
         }
     }
 

@@ -181,16 +181,21 @@ impl Shared {
     }
 
     pub fn print(&self, thread: u32, text: &Text, ctx: &Ctx) {
+        let line = self.render(thread, text, ctx);
+        self.say(thread, line);
+    }
+
+    /// A print's or a `fail`'s text with its placeholders filled in.
+    pub fn render(&self, thread: u32, text: &Text, ctx: &Ctx) -> String {
         let name = self.thread_names.borrow().get(thread as usize).cloned().unwrap_or_else(|| "?".into());
         let counters = |c: u32| self.counters.borrow().get(c as usize).map_or(0, |s| s.value);
-        let line = text.render(&TextEnv {
+        text.render(&TextEnv {
             thread: &name,
             time_ns: self.now().as_nanos(),
             error: ctx.error.as_deref(),
             count: ctx.count,
             counter: &counters,
-        });
-        self.say(thread, line);
+        })
     }
 
     /// Records a printed line: the program's output and a trace event.

@@ -44,6 +44,9 @@ pub(crate) struct TraceStore {
     /// The source positions of the records a Python program caused, by
     /// record index (a side table: the records themselves stay as they are).
     pub positions: Vec<SourcePos>,
+    /// Failures Deferreds dropped unhandled since the engine last looked:
+    /// a scenario's are printed as Twisted logs them.
+    pub dropped_failures: Vec<String>,
 }
 
 /// Where in a Python program a trace record came from.
@@ -145,6 +148,9 @@ impl TraceStore {
     }
 
     fn record(&mut self, record: &TraceRecord) {
+        if let TraceEvent::UnhandledError { message, .. } = &record.event {
+            self.dropped_failures.push(message.clone());
+        }
         let mut record = record.clone();
         match &mut record.event {
             TraceEvent::DeferredCreated { deferred, .. }
