@@ -321,6 +321,9 @@ pub struct LoopingCallMetrics {
     pub calls: u64,
     /// Intervals it missed because the reactor was late.
     pub skipped: u64,
+    /// The longest a call ran after the first interval boundary it was due
+    /// at (after skipped intervals, from the first of them).
+    pub max_lag_ms: f64,
 }
 
 /// A printed line.
@@ -405,7 +408,11 @@ impl Metrics {
             );
         }
         for lc in &self.looping_calls {
-            let _ = writeln!(out, "looping call {}: {} calls, {} intervals skipped", lc.step, lc.calls, lc.skipped);
+            let _ = writeln!(
+                out,
+                "looping call {}: {} calls, {} intervals skipped, worst lag {:.3} ms",
+                lc.step, lc.calls, lc.skipped, lc.max_lag_ms
+            );
         }
         if !self.cores.is_empty() {
             let util: Vec<String> = self.cores.iter().map(|c| format!("{:.0}%", c.utilization * 100.0)).collect();

@@ -219,6 +219,19 @@ fn failures_nobody_handles_are_reported_and_the_loop_goes_on() {
 }
 
 #[test]
+fn a_looping_call_busier_than_its_interval_reports_its_skipped_ticks_and_their_lag() {
+    // Each tick computes 95 ms on a 10 ms interval: the next runs at the
+    // next boundary, 9 intervals (90 ms) after the first it was due at.
+    let m = run(r#"{"main": [
+        {"looping_call": {"interval_ms": 10, "count": 3, "steps": [{"cpu": 95}]}}
+    ]}"#)
+    .metrics();
+    let lc = &m.looping_calls[0];
+    assert_eq!((lc.calls, lc.skipped), (3, 18));
+    assert!((90.0..91.0).contains(&lc.max_lag_ms), "worst lag {} ms", lc.max_lag_ms);
+}
+
+#[test]
 fn a_fail_message_names_the_error_it_replaces() {
     let m = run(r#"{"main": [
         {"call_later": {"ms": 1, "steps": [{"fail": "timeout"}, {"errback": [{"fail": "giving up after {error}"}]}]}},

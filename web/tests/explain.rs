@@ -175,7 +175,7 @@ fn a_deadlock_names_both_threads_and_both_locks() {
     assert_eq!(m.end_reason, Some(EndReason::Deadlock));
     let d = m.deadlock.expect("a deadlock cycle");
     assert_eq!(d.to_string(), "ab holds lock A and waits for lock B; ba holds lock B and waits for lock A");
-    let json = serde_json::to_value(&sim.metrics()).unwrap();
+    let json = serde_json::to_value(sim.metrics()).unwrap();
     assert_eq!(json["deadlock"]["cycle"][1], serde_json::json!({"thread": "ba", "holds": "B", "waits_for": "A"}));
 }
 

@@ -41,7 +41,7 @@ export const KEY_METRICS = {
   ],
   'looping-call-drift': [
     { path: 'looping_calls[0].skipped', label: 'skipped intervals', unit: 'int', hint: () => 'ticks due while the reactor was busy' },
-    { path: 'reactor.lag.max_ms', label: 'worst loop lag', unit: 'ms' },
+    { path: 'looping_calls[0].max_lag_ms', label: 'worst tick lag', unit: 'ms' },
   ],
 };
 

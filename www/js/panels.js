@@ -6,6 +6,17 @@ import { fmtMs, fmtInt, escapeHtml, blockReason } from './format.js';
 const STATE_CLASS = { running: 'st-run', ready: 'st-ready', blocked: 'st-blocked', exited: 'st-exited', not_started: 'st-exited' };
 const PHASES = { main: 'running main', poll: 'in poll, idle', turn: 'running a turn', stopped: 'stopped' };
 
+/**
+ * The reactor's phase as its thread's row tells it too: between a wake-up
+ * and the turn it starts, the loop is still in its poll phase but the thread
+ * is no longer idle (the header said "in poll, idle" beside "running").
+ */
+function reactorPhase(phase, thread) {
+  if (phase === 'poll' && thread?.state === 'running') return 'woken from poll, starting a turn';
+  if (phase === 'poll' && thread?.state === 'ready') return 'woken from poll, waiting for a core';
+  return PHASES[phase] || phase;
+}
+
 function list(items, render, empty, limit = 6) {
   if (!items.length) return `<p class="q-empty">${empty}</p>`;
   const shown = items.slice(0, limit).map(render).join('');
@@ -20,7 +31,7 @@ export function renderQueues(el, q, color) {
   const chip = (id) => `<span class="tchip"><i style="background:${color(id)}"></i>${escapeHtml(name(id))}</span>`;
   const phase = r.in_call
     ? `<span class="pill phase-call">inside a call for ${fmtMs(r.call_ms)}</span>`
-    : `<span class="pill phase-${r.phase}">${PHASES[r.phase] || r.phase}</span>`;
+    : `<span class="pill phase-${r.phase}">${reactorPhase(r.phase, q.threads[0])}</span>`;
   const poolQ = q.pool.queue;
   const box = (key, title, n, note, extra = '') => `<div class="q-box${n ? ' hot' : ''}"><div class="q-big" data-q="${key}">${n}</div><div class="q-txt"><h5>${title}</h5><p>${note}</p>${extra}</div></div>`;
   const html = `

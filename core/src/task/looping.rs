@@ -21,6 +21,7 @@ struct State {
     done: RefCell<Option<Deferred<()>>>,
     calls: Cell<u64>,
     skipped: Cell<u64>,
+    max_lag: Cell<Duration>,
 }
 
 /// Calls a function every interval: Twisted's `task.LoopingCall`.
@@ -80,6 +81,7 @@ impl LoopingCall {
                 done: RefCell::new(None),
                 calls: Cell::new(0),
                 skipped: Cell::new(0),
+                max_lag: Cell::new(Duration::ZERO),
             }),
         }
     }
@@ -211,6 +213,25 @@ impl LoopingCall {
         self.state.skipped.get()
     }
 
+    /// The longest a call ran after the first boundary it was due at: a
+    /// call on time lags by its timer's lateness; one that comes after
+    /// skipped intervals lags from the first of them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::{Clock, LoopingCall};
+    ///
+    /// let clock = Clock::new();
+    /// let lc = LoopingCall::new(&clock.reactor(), || ());
+    /// lc.start(Duration::from_secs(1), true);
+    /// clock.advance(Duration::from_millis(3500)); // due at 1 s, runs at 3.5 s
+    /// assert_eq!(lc.max_lag(), Duration::from_millis(2500));
+    /// lc.stop();
+    /// ```
+    pub fn max_lag(&self) -> Duration {
+        self.state.max_lag.get()
+    }
+
     fn interval_of(&self, t: Time) -> u64 {
         let interval = self.state.interval.get().as_nanos();
         if interval == 0 {
@@ -223,19 +244,26 @@ impl LoopingCall {
         let s = &self.state;
         *s.call.borrow_mut() = None;
         let now = reactor.seconds();
-        let count = if s.interval.get().is_zero() {
-            1
+        let (count, due) = if s.interval.get().is_zero() {
+            (1, now)
         } else {
             let last_interval = match s.last_time.get() {
                 Some(last) => self.interval_of(last) as i128,
                 None if s.run_at_start.get() => -1,
                 None => 0,
             };
-            (self.interval_of(now) as i128 - last_interval).max(0) as u64
+            let first_due = (last_interval + 1).max(0) as u64;
+            let due = s.start_time.get()
+                + Duration::from_nanos((s.interval.get().as_nanos() as u64).saturating_mul(first_due));
+            ((self.interval_of(now) as i128 - last_interval).max(0) as u64, due)
         };
         if s.with_count && count == 0 {
             self.schedule_from(reactor, now);
             return;
+        }
+        let lag = now.saturating_since(due);
+        if lag > s.max_lag.get() {
+            s.max_lag.set(lag);
         }
         s.last_time.set(Some(now));
         s.skipped.set(s.skipped.get() + count.saturating_sub(1));

@@ -328,18 +328,21 @@ impl ReactorSide {
         let (interval, now, count, body) = (spec.interval, spec.now, spec.count, spec.body.clone());
         let index = {
             let mut loops = self.run.loops();
-            loops.push((spec.label.clone(), 0, 0));
+            loops.push((spec.label.clone(), 0, 0, 0));
             loops.len() - 1
         };
         let (weak, ctx) = (Rc::downgrade(self), ctx.clone());
         let slot = self.loops.borrow().len();
         let lc = LoopingCall::with_count(reactor, move |intervals| {
             let Some(side) = weak.upgrade() else { return Outcome::Value(()) };
+            // The loop has measured this call's lag before calling it.
+            let lag = side.loops.borrow().get(slot).map_or(0, |lc| lc.max_lag().as_nanos() as u64);
             let calls = {
                 let mut loops = side.run.loops();
                 let entry = &mut loops[index];
                 entry.1 += 1;
                 entry.2 += intervals.saturating_sub(1);
+                entry.3 = lag;
                 entry.1
             };
             if count.is_some_and(|c| calls >= c) {

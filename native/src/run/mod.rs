@@ -368,10 +368,11 @@ fn collect(
     let looping_calls = run
         .loops()
         .iter()
-        .map(|(step, calls, skipped)| metrics::LoopingCallMetrics {
+        .map(|(step, calls, skipped, max_lag_ns)| metrics::LoopingCallMetrics {
             step: step.clone(),
             calls: *calls,
             skipped: *skipped,
+            max_lag_ms: ms(*max_lag_ns),
         })
         .collect();
     let output = run

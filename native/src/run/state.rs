@@ -79,8 +79,8 @@ pub(crate) struct Run {
     pub pool_started: AtomicU32,
     /// Errors no errback handled.
     pub unhandled: AtomicU64,
-    /// Each `looping_call` started: its label, calls and skipped intervals.
-    pub loops: Mutex<Vec<(String, u64, u64)>>,
+    /// Each `looping_call` started: its label, calls, skipped intervals and worst lag (ns).
+    pub loops: Mutex<Vec<(String, u64, u64, u64)>>,
 }
 
 thread_local! {
@@ -217,7 +217,7 @@ impl Run {
         self.locks.iter().map(|l| *lock(&l.stats)).collect()
     }
 
-    pub(crate) fn loops(&self) -> MutexGuard<'_, Vec<(String, u64, u64)>> {
+    pub(crate) fn loops(&self) -> MutexGuard<'_, Vec<(String, u64, u64, u64)>> {
         lock(&self.loops)
     }
 

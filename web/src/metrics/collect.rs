@@ -184,6 +184,7 @@ impl Simulation {
                 step: self.program.loops[l.def as usize].label.clone(),
                 calls: l.lc.calls(),
                 skipped: l.lc.skipped(),
+                max_lag_ms: ms(l.lc.max_lag().as_nanos() as u64),
             })
             .collect();
         let names = self.sh.thread_names.borrow();
