@@ -632,6 +632,64 @@ export const tests = [
   },
 
   {
+    name: 'a lost update is marked where it happens and explained: who read what, which write overwrote how many',
+    async fn({ page, url }) {
+      await open(page, url);
+      await page.selectOption('[data-testid=preset-picker]', 'counter-race/nogil-unlocked');
+      await run(page);
+      const last = await page.evaluate(() => window.twine.run.metrics.output.at(-1).text);
+      const printed = Number(/\((\d+) lost\)/.exec(last)?.[1]);
+      assert.ok(printed > 0, `updates are lost: ${last}`);
+
+      // Filtering the log for "lost" finds each one, in words.
+      await page.fill('.log-filter', 'lost');
+      await page.waitForFunction(() => / of /.test(document.querySelector('.log-count').textContent));
+      const row = page.locator('[data-testid=event-log] .log-row').first();
+      assert.match(
+        await row.textContent(),
+        /counter-\d+ read hits = [\d\u2009]+ at .+, wrote [\d\u2009]+ over [\d\u2009]+: lost update, [\d\u2009]+ updates? by other threads overwritten/,
+      );
+      // The marks add up to what the program prints it lost.
+      const { sum, events, marks } = await page.evaluate(() => {
+        const { model } = window.twine.run;
+        const lost = model.events.filter((e) => e.kind === 'lost_update');
+        let marks = 0;
+        for (const lane of model.lanes.values()) for (let i = 0; i < lane.marks.n; i++) marks += lane.marks.style[i] === 20;
+        return { sum: lost.reduce((a, e) => a + e.overwritten, 0), events: lost.length, marks };
+      });
+      assert.equal(sum, printed, 'the overwritten counts add up to the updates lost');
+      assert.equal(marks, events, 'each is marked on its thread\'s lane');
+
+      // Clicking one explains it.
+      await row.click();
+      await page.waitForSelector('[data-testid=causes]:not([hidden])');
+      const why = await page.textContent('[data-testid=causes]');
+      assert.match(why, /counter-\d+ read hits = [\d\u2009]+ at /);
+      assert.match(why, /meanwhile other threads took hits to [\d\u2009]+/);
+      assert.match(why, /counter-\d+ wrote [\d\u2009]+ at .+: [\d\u2009]+ increments? by other threads overwritten/);
+    },
+  },
+
+  {
+    name: 'an unhandled error is printed as Twisted logs it, its {error} filled in',
+    async fn({ page, url }) {
+      await open(page, url);
+      const json = JSON.stringify({
+        main: [
+          { call_later: { ms: 1, steps: [{ fail: 'timeout' }, { errback: [{ fail: 'giving up after {error}' }] }] } },
+          { call_later: { ms: 2, steps: [{ defer_to_thread: [{ fail: 'lost in a thread' }] }] } },
+          { call_later: { ms: 10, steps: ['stop'] } },
+        ],
+      });
+      await typeScenario(page, json);
+      await run(page);
+      await seekTo(page, 1e9);
+      const lines = await page.$$eval('#output li .out-x', (els) => els.map((e) => e.lastChild.textContent));
+      assert.deepEqual(lines, ['Unhandled Error: giving up after timeout', 'Unhandled error in Deferred:', 'Failure: Error: lost in a thread']);
+    },
+  },
+
+  {
     name: 'a bad edit shows the error at its field, underlined in the code editor',
     async fn({ page, url }) {
       await open(page, url);

@@ -32,7 +32,7 @@
 //! | `{"lock": {"name": "l", "steps": [..]}}` | any thread | runs the steps holding a named lock (unfair, as CPython's: a release lets the releasing thread barge back in; `"fair": true` hands it to the longest waiter) |
 //! | `{"repeat": {"times": n, "steps": [..]}}` | any thread | runs the steps n times |
 //! | `{"print": "text"}` | any thread | prints; `{thread}`, `{time}`, `{error}`, `{count}`, `{counter:c}` are filled in |
-//! | `{"fail": "message"}` | any thread | raises: the following steps are skipped until an `errback` |
+//! | `{"fail": "message"}` | any thread | raises: the following steps are skipped until an `errback`; the message is filled in as a print's (`{error}`: the failure an errback handles) |
 //! | `{"errback": [..]}` | any thread | runs only when failing; finishing it recovers |
 //! | `{"defer_to_thread": [..]}` | reactor | runs the steps on a pool thread; the rest of the list becomes the Deferred's callbacks (and `errback`s) |
 //! | `{"call_in_thread": [..]}` | reactor | runs the steps on a pool thread, result ignored |

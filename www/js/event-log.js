@@ -29,11 +29,13 @@ export class EventLog {
       <div class="log-view" tabindex="0" aria-label="Trace events">
         <div class="log-spacer"></div>
         <div class="log-rows"></div>
-      </div>`;
+      </div>
+      <div class="log-causes" data-testid="causes" hidden></div>`;
     this.view = root.querySelector('.log-view');
     this.spacer = root.querySelector('.log-spacer');
     this.rows = root.querySelector('.log-rows');
     this.count = root.querySelector('.log-count');
+    this.causes = root.querySelector('.log-causes');
     this.render();
     const input = root.querySelector('.log-filter');
     let timer = 0;
@@ -54,6 +56,7 @@ export class EventLog {
     this.events = model ? model.events : [];
     this.selected = -1;
     this.cursor = Infinity;
+    this.showCauses([]);
     this.refilter();
     this.view.scrollTop = 0;
     this.render();
@@ -106,6 +109,14 @@ export class EventLog {
     return lowerBound(this.visible.length, (i) => this.visible[i] < index);
   }
 
+  /** The selected event's chain of causes (`causes.js`), or none. */
+  showCauses(lines) {
+    this.causes.hidden = lines.length === 0;
+    this.causes.innerHTML = lines.length
+      ? `<h5>Why</h5><ol>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ol>`
+      : '';
+  }
+
   /** Rows from `count` on have not happened yet at the playhead. */
   setCursor(count) {
     if (count !== this.cursor) {
@@ -149,7 +160,8 @@ export class EventLog {
       const th = eventThread(e);
       const thName = typeof th === 'number' ? name(th) : th;
       const color = typeof th === 'number' && this.model ? this.model.threadColor(th) : '#8b8d98';
-      const cls = `log-row${i === this.selected ? ' selected' : ''}${i >= this.cursor ? ' future' : ''}`;
+      const lost = e.kind === 'lost_update' && e.overwritten > 0;
+      const cls = `log-row${i === this.selected ? ' selected' : ''}${i >= this.cursor ? ' future' : ''}${lost ? ' lost' : ''}`;
       const text = describeEvent(e, name);
       // A Python program's events say where they came from: `work:6`.
       const src = e.src ? `${e.src.func}:${e.src.line}` : '';

@@ -7,6 +7,7 @@ import { Timeline } from './timeline.js';
 import { EventLog } from './event-log.js';
 import { renderQueues, OutputView } from './panels.js';
 import { StackView } from './stacks.js';
+import { causesOf } from './causes.js';
 import { renderMetrics } from './metrics-view.js';
 import { runToEnd } from './runner.js';
 import { readHash, buildUrl, encodeScenario, decodeScenario, download } from './share.js';
@@ -528,6 +529,7 @@ function select(index, { seek = true } = {}) {
   const e = app.run?.model.events[index];
   if (!e) return;
   log.setSelected(index);
+  log.showCauses(causesOf(app.run.model, index));
   timeline.setSelected(index);
   if (seek) {
     pause();
