@@ -246,3 +246,21 @@ fn the_python_counter_races_lost_updates_add_up_to_what_the_program_prints() {
         }
     }
 }
+
+#[test]
+fn a_python_looping_call_reports_its_skipped_intervals_and_worst_lag() {
+    let source = include_str!("../../www/presets/looping-call-drift.py");
+    let scenario = Scenario::from_python_variant("looping-call-drift.py", source, Some("busy")).unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let m = sim.metrics();
+    // What the program itself prints: "(3 interval(s) since the last)".
+    let counts: Vec<u64> =
+        m.output.iter().filter_map(|l| l.text.split('(').nth(1)?.split(' ').next()?.parse().ok()).collect();
+    let lc = &m.looping_calls[0];
+    assert_eq!(lc.step, "LoopingCall(tick)");
+    assert_eq!(lc.calls, counts.len() as u64);
+    assert_eq!(lc.skipped, counts.iter().map(|n| n - 1).sum::<u64>());
+    // The tick due at 400 ms waits for the 280 ms computation begun at 350 ms.
+    assert!((230.0..236.0).contains(&lc.max_lag_ms), "worst lag {} ms", lc.max_lag_ms);
+}

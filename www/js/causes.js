@@ -11,6 +11,9 @@ import { fmtMs, fmtInt, nsToMs } from './format.js';
 /** The most causes of one kind listed (the longest first). */
 const TOP = 3;
 
+/** How many events before a window to look for a reactor call running into it. */
+const LOOKBACK = 5000;
+
 /**
  * The causes of event `index`, as sentences (empty when the event is not one
  * that waits: a timer that fired on time, a fast request, ...).
@@ -58,6 +61,11 @@ function lateWork(model, index, from, to, headline, { pool = false } = {}) {
   let queued = 0;
   let first = index;
   while (first > 0 && events[first - 1].t >= from) first--;
+  // A reactor call recorded before the window (at its start) may run into it.
+  for (let i = first - 1; i >= 0 && i >= first - LOOKBACK; i--) {
+    const x = events[i];
+    if (x.kind === 'call' && x.t + x.dur > from) calls.push(x);
+  }
   // Who held the GIL when the window opened.
   for (let i = first - 1; i >= 0 && gilHolder === null; i--) {
     if (events[i].kind === 'gil_acquire') gilHolder = events[i].thread;
@@ -92,11 +100,24 @@ function lateWork(model, index, from, to, headline, { pool = false } = {}) {
         break;
     }
   }
-  calls.sort((a, b) => b.dur - a.dur);
-  for (const c of calls.slice(0, TOP)) {
-    out.push(`the reactor was in \`${c.name}\` for ${fmtMs(nsToMs(c.dur))} (from ${fmtMs(nsToMs(c.t))}, ${c.source} call)`);
+  // The reactor's calls in the window, by name, the most time first.
+  const byName = new Map();
+  for (const c of calls) {
+    const g = byName.get(c.name) ?? { name: c.name, source: c.source, n: 0, ns: 0, first: c };
+    g.n++;
+    g.ns += Math.min(c.t + c.dur, to) - Math.max(c.t, from);
+    if (c.t < g.first.t) g.first = c;
+    byName.set(c.name, g);
   }
-  if (calls.length > TOP) out.push(`and ${fmtInt(calls.length - TOP)} shorter reactor calls`);
+  const groups = [...byName.values()].sort((a, b) => b.ns - a.ns);
+  for (const g of groups.slice(0, TOP)) {
+    out.push(
+      g.n === 1
+        ? `the reactor was in \`${g.name}\` for ${fmtMs(nsToMs(g.first.dur))} (from ${fmtMs(nsToMs(g.first.t), 4)}, ${g.source} call)`
+        : `the reactor ran \`${g.name}\` ${fmtInt(g.n)} times, ${fmtMs(nsToMs(g.ns))} of this wait (${g.source} calls)`,
+    );
+  }
+  if (groups.length > TOP) out.push(`and ${fmtInt(groups.length - TOP)} other reactor calls`);
   gilWaits.sort((a, b) => b.ms - a.ms);
   for (const w of gilWaits.slice(0, TOP)) {
     out.push(`the reactor thread waited ${fmtMs(w.ms)} for the GIL${w.holder !== null && w.holder !== undefined ? ` held by ${model.threadName(w.holder)}` : ''}`);
@@ -115,7 +136,7 @@ function lostUpdate(model, index, name) {
   const e = model.events[index];
   const events = model.events;
   const who = name(e.thread);
-  const out = [`${who} read ${e.name} = ${fmtInt(e.read)} at ${fmtMs(nsToMs(e.read_at))}`];
+  const out = [`${who} read ${e.name} = ${fmtInt(e.read)} at ${fmtMs(nsToMs(e.read_at), 4)}`];
   const others = new Set();
   let paused = null;
   let i = index;
@@ -136,8 +157,8 @@ function lostUpdate(model, index, name) {
   out.push(`meanwhile other threads took ${e.name} to ${fmtInt(e.read + n)}${meanwhile}`);
   out.push(
     n > 0
-      ? `${who} wrote ${fmtInt(e.wrote)} at ${fmtMs(nsToMs(e.t))}: ${fmtInt(n)} ${n === 1 ? 'increment' : 'increments'} by other threads overwritten`
-      : `${who} wrote ${fmtInt(e.wrote)} at ${fmtMs(nsToMs(e.t))}, bringing back ${fmtInt(-n)} updates an earlier stale write had erased`,
+      ? `${who} wrote ${fmtInt(e.wrote)} at ${fmtMs(nsToMs(e.t), 4)}: ${fmtInt(n)} ${n === 1 ? 'increment' : 'increments'} by other threads overwritten`
+      : `${who} wrote ${fmtInt(e.wrote)} at ${fmtMs(nsToMs(e.t), 4)}, bringing back ${fmtInt(-n)} updates an earlier stale write had erased`,
   );
   return out;
 }

@@ -117,7 +117,7 @@ export function describeEvent(e, name = (t) => `thread ${t}`) {
  */
 function describeLostUpdate(e, who) {
   const n = e.overwritten;
-  const head = `${who} read ${e.name} = ${fmtInt(e.read)} at ${fmtMs(nsToMs(e.read_at))}, wrote ${fmtInt(e.wrote)} over ${fmtInt(e.read + n)}`;
+  const head = `${who} read ${e.name} = ${fmtInt(e.read)} at ${fmtMs(nsToMs(e.read_at), 4)}, wrote ${fmtInt(e.wrote)} over ${fmtInt(e.read + n)}`;
   return n > 0
     ? `${head}: lost update, ${fmtInt(n)} ${n === 1 ? 'update' : 'updates'} by other threads overwritten`
     : `${head}: restores ${fmtInt(-n)} lost ${n === -1 ? 'update' : 'updates'} an earlier stale write erased`;

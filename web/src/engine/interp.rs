@@ -422,6 +422,6 @@ fn start_looping_call(sh: &Rc<Shared>, reactor: &Reactor, def: u32, ctx: &Ctx) {
         }
         run_link(&sh, body.clone(), Ctx { count: intervals, ..ctx.clone() })
     });
-    sh.loops.borrow_mut().push(LoopInstance { def, lc: lc.clone(), calls: 0 });
+    sh.loops.borrow_mut().push(LoopInstance { step: spec.label.clone(), lc: lc.clone(), calls: 0 });
     drop(lc.start(Duration::from_nanos(interval), now));
 }

@@ -73,8 +73,10 @@ pub(crate) struct LockWake {
 }
 
 pub(crate) struct LoopInstance {
-    pub def: u32,
+    /// What the metrics call it: its scenario step, or `LoopingCall(f)`.
+    pub step: String,
     pub lc: LoopingCall,
+    /// Times its body ran (a Python `withCount` call with nothing to count is not one).
     pub calls: u64,
 }
 

@@ -181,8 +181,8 @@ impl Simulation {
             .borrow()
             .iter()
             .map(|l| LoopingCallMetrics {
-                step: self.program.loops[l.def as usize].label.clone(),
-                calls: l.lc.calls(),
+                step: l.step.clone(),
+                calls: l.calls,
                 skipped: l.lc.skipped(),
                 max_lag_ms: ms(l.lc.max_lag().as_nanos() as u64),
             })

@@ -25,7 +25,7 @@ use super::value::{Module, Native, Value};
 use super::vm::{self, Kw, Out, PyResult, Task, Vm};
 use super::Runtime;
 use crate::engine::interp::{Activation, End, Halt, REACTOR_THREAD};
-use crate::engine::shared::Shared;
+use crate::engine::shared::{LoopInstance, Shared};
 
 /// A Python exception inside a core `Failure`: its id in the runtime's table.
 #[derive(Debug)]
@@ -942,8 +942,14 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             let now =
                 args.get(1).cloned().or_else(|| kwargs.iter().find(|(k, _)| &**k == "now").map(|(_, v)| v.clone()));
             let now = now.is_none_or(|v| v.truthy());
+            let step = match f {
+                Value::Func(func) => format!("LoopingCall({})", func.code.name),
+                _ => "LoopingCall".to_owned(),
+            };
             let (sh, f, fargs) = (Rc::clone(vm.sh), f.clone(), fargs.clone());
             let counter = count.then(|| WithCount::new(epoch_seconds(vm.sh.now()), interval.as_secs_f64(), now));
+            // Its place among the run's loops, for the metrics.
+            let index = vm.sh.loops.borrow().len();
             let looping = twine_core::task::LoopingCall::new(&reactor(vm)?, move || {
                 let mut args = fargs.clone();
                 if let Some(c) = &counter {
@@ -951,6 +957,9 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                         0 => return Outcome::Value(()),
                         n => args.insert(0, Value::Int(n)),
                     }
+                }
+                if let Some(instance) = sh.loops.borrow_mut().get_mut(index) {
+                    instance.calls += 1;
                 }
                 match run_callback(&sh, f.clone(), args, Vec::new()) {
                     Outcome::Value(_) => Outcome::Value(()),
@@ -966,6 +975,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                     }
                 }
             });
+            vm.sh.loops.borrow_mut().push(LoopInstance { step, lc: looping.clone(), calls: 0 });
             let finished = looping.start(interval, now);
             *lc.borrow_mut() = Some(looping);
             let out: Deferred<Value> = Deferred::new();
