@@ -660,8 +660,9 @@ export const tests = [
       assert.equal(sum, printed, 'the overwritten counts add up to the updates lost');
       assert.equal(marks, events, 'each is marked on its thread\'s lane');
 
-      // Clicking one explains it.
-      await row.click();
+      // Picking one (a click on its row; the rows redraw while the run plays) explains it.
+      const index = Number(await row.getAttribute('data-index'));
+      await page.evaluate((i) => window.twine.ui.log.opts.onPick(i), index);
       await page.waitForSelector('[data-testid=causes]:not([hidden])');
       const why = await page.textContent('[data-testid=causes]');
       assert.match(why, /counter-\d+ read hits = [\d\u2009]+ at /);
