@@ -602,7 +602,7 @@ export const tests = [
   },
 
   {
-    name: 'a deadlock is the run\'s headline, naming the threads it stopped',
+    name: 'a deadlock is the run\'s headline with its wait-for cycle, for JSON and Python locks',
     async fn({ page, url }) {
       await open(page, url);
       const json = JSON.stringify({
@@ -628,6 +628,40 @@ export const tests = [
         return out.sort();
       });
       assert.deepEqual(arrows, ['t1->t2', 't2->t1'], 'each waiter points at the holder');
+
+      // The same with Python's threading.Lock: the locks take their variables' names.
+      const program = [
+        'import threading',
+        'import time',
+        '',
+        'a = threading.Lock()',
+        'b = threading.Lock()',
+        '',
+        'def one():',
+        '    with a:',
+        '        time.sleep(0.001)',
+        '        with b:',
+        '            pass',
+        '',
+        'def two():',
+        '    with b:',
+        '        time.sleep(0.001)',
+        '        with a:',
+        '            pass',
+        '',
+        't1 = threading.Thread(target=one, name="thread-1")',
+        't2 = threading.Thread(target=two, name="thread-2")',
+        't1.start()',
+        't2.start()',
+        't1.join()',
+        't2.join()',
+      ].join('\n');
+      await typeScenario(page, program);
+      await run(page);
+      const text = await page.locator('.key-metrics .km.primary').textContent();
+      assert.match(text, /deadlock/i);
+      assert.match(text, /thread-1 holds lock a and waits for lock b/);
+      assert.match(text, /thread-2 holds lock b and waits for lock a/);
     },
   },
 
