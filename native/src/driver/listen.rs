@@ -186,10 +186,19 @@ impl Driver {
     fn accepted(&mut self, listener: ListenerId, sock: TcpStream, peer: SocketAddr) {
         let _ = sock.set_nodelay(true);
         let Ok(local) = sock.local_addr() else { return };
+        let place = match &self.config.per_ip {
+            Some(limit) => match limit.try_take(peer.ip()) {
+                Some(place) => Some(place),
+                None => return self.refuse_per_ip(sock, peer, limit.max()),
+            },
+            None => None,
+        };
         // The factory may refuse: then dropping the socket closes it.
         let Some(conn) = self.reactor.handle_accept(self.now, listener, peer, local) else { return };
         self.counts.connections_total += 1;
-        let i = self.sources.insert(Source::Stream(Stream::new(conn, sock, None)));
+        let mut stream = Stream::new(conn, sock, None);
+        stream._place = place;
+        let i = self.sources.insert(Source::Stream(stream));
         self.conns.insert(conn, i);
         // `connection_made`'s writes are still queued: register before applying them.
         let Some(stream) = self.sources.stream(i) else { unreachable!() };
@@ -199,6 +208,30 @@ impl Driver {
             self.lost(i, e);
         }
         self.apply_effects();
+    }
+
+    /// `peer`'s address has `max` connections open already: one line says
+    /// why (a line client reads it as it would an echo), then the socket
+    /// closes. Logged at most once per [`REPORT_EVERY`](super::backoff::REPORT_EVERY), with a count.
+    fn refuse_per_ip(&mut self, mut sock: TcpStream, peer: SocketAddr, max: usize) {
+        use std::io::Write;
+        let line = format!(
+            "too many connections from {} (at most {max} at once, --max-connections-per-ip); close one and try again\r\n",
+            peer.ip()
+        );
+        let _ = sock.write(line.as_bytes());
+        let _ = sock.shutdown(std::net::Shutdown::Write);
+        self.counts.refused_per_ip += 1;
+        self.per_ip_refused_since_report += 1;
+        let now = Instant::now();
+        if self.per_ip_report.is_none_or(|at| now.saturating_duration_since(at) >= super::backoff::REPORT_EVERY) {
+            tracing::warn!(
+                "refused {} connection(s) from addresses at --max-connections-per-ip {max} (the last from {peer})",
+                self.per_ip_refused_since_report
+            );
+            self.per_ip_report = Some(now);
+            self.per_ip_refused_since_report = 0;
+        }
     }
 
     fn carry_source(&mut self, i: usize, key: u64) {

@@ -27,6 +27,7 @@ mod listen;
 mod shutdown;
 mod sources;
 mod websocket;
+mod write_timeout;
 
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,6 +97,14 @@ pub(crate) struct Driver {
     /// again, and is told again on the next pass, as Twisted resumes it
     /// from a later `doWrite`).
     drained: Vec<(usize, u64)>,
+    /// Streams with output waiting, watched by the write timeout: (index, id).
+    stalled: Vec<(usize, u64)>,
+    /// When the write timeout next looks at them.
+    write_next_sweep: Instant,
+    /// When a refusal under the per-address limit was last logged, and
+    /// how many came since.
+    per_ip_report: Option<Instant>,
+    per_ip_refused_since_report: u64,
     /// Connection attempts in progress and their deadlines.
     connecting: Vec<(Instant, ConnectionId)>,
     read_buf: Vec<u8>,
@@ -165,6 +174,10 @@ impl Driver {
             listen_errors: IdMap::default(),
             carry: Vec::new(),
             drained: Vec::new(),
+            stalled: Vec::new(),
+            write_next_sweep: epoch,
+            per_ip_report: None,
+            per_ip_refused_since_report: 0,
             connecting: Vec::new(),
             read_buf: vec![0; config.read_buffer.max(1024)],
             config,
@@ -229,6 +242,7 @@ impl Driver {
             self.run_drained();
             self.adopt_websockets();
             self.ws_timers();
+            self.write_timers();
             self.flush_websockets();
             self.retry_accepts();
             self.expire_connects();
@@ -262,6 +276,9 @@ impl Driver {
             cap(deadline.saturating_duration_since(Instant::now()));
         }
         if let Some(due) = self.ws_timer_due() {
+            cap(due.saturating_duration_since(Instant::now()));
+        }
+        if let Some(due) = self.write_timer_due() {
             cap(due.saturating_duration_since(Instant::now()));
         }
         if let Some(retry) = self.next_accept_retry() {
