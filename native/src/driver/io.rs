@@ -41,6 +41,7 @@ impl Stream {
             exempt_end: 0,
             held: Vec::new(),
             stalled_since: None,
+            kernel_queued: None,
             _place: None,
         }
     }

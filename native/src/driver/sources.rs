@@ -72,6 +72,8 @@ pub(super) struct Stream {
     /// any (see [`write_timeout`](super::write_timeout)); `None` while the
     /// stream keeps up.
     pub(super) stalled_since: Option<std::time::Instant>,
+    /// What the kernel still held to send at the last write-timeout sweep.
+    pub(super) kernel_queued: Option<usize>,
     /// Its place under the per-address connection limit, if there is one.
     pub(super) _place: Option<crate::per_ip::IpPlace>,
 }

@@ -5,6 +5,12 @@
 //! notices it. A stream whose pending output has not moved for the timeout
 //! is dropped, with a warning that says why, and its buffers go back.
 //!
+//! Progress is what the client reads: the kernel's send queue shrinking
+//! (`TIOCOUTQ`) as well as the driver handing the kernel more. Writability
+//! alone would miss a slow reader: epoll reports a full socket writable
+//! only once a third of its send buffer is free, which at a few KiB a
+//! second can take longer than the timeout.
+//!
 //! Only streams with output waiting are watched: a stream joins the list
 //! when a write leaves bytes behind and leaves it when its output drains,
 //! so a sweep costs nothing for the connections that keep up.
@@ -15,6 +21,17 @@ use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::ConnectionId;
 
 use super::Driver;
+
+/// Bytes in the socket's send queue not yet acknowledged by the peer
+/// (`TIOCOUTQ`), or `None` where that cannot be asked.
+fn kernel_queued(sock: &mio::net::TcpStream) -> Option<usize> {
+    use std::os::fd::AsRawFd;
+    let mut queued: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ writes one int through the pointer, which is valid
+    // for the call; the descriptor is the stream's own, open while it lives.
+    let done = unsafe { libc::ioctl(sock.as_raw_fd(), libc::TIOCOUTQ, &mut queued) };
+    (done == 0).then_some(queued.max(0) as usize)
+}
 
 /// The longest between two sweeps (a short timeout sweeps more often).
 const MAX_SWEEP: Duration = Duration::from_secs(1);
@@ -29,6 +46,7 @@ impl Driver {
         let Some(s) = self.sources.stream(i) else { return };
         if s.stalled_since.is_none() {
             s.stalled_since = Some(Instant::now());
+            s.kernel_queued = None;
             self.stalled.push((i, s.conn.0));
         }
     }
@@ -58,6 +76,12 @@ impl Driver {
         let mut late = Vec::new();
         self.stalled.retain(|&(i, key)| {
             let Some(s) = self.sources.stream(i).filter(|s| s.conn == ConnectionId(key)) else { return false };
+            // The client read some of what the kernel holds: its clock starts again.
+            let queued = kernel_queued(&s.sock);
+            if s.stalled_since.is_some() && matches!((queued, s.kernel_queued), (Some(q), Some(p)) if q < p) {
+                s.stalled_since = Some(now);
+            }
+            s.kernel_queued = queued;
             match s.stalled_since {
                 Some(since) if now.saturating_duration_since(since) >= timeout => {
                     late.push((i, s.pending(), s.sock.peer_addr().ok()));
