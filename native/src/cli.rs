@@ -448,7 +448,7 @@ fn serve(args: ServeArgs) -> ExitCode {
                     };
                     let _ = writeln!(
                         stdout,
-                        "  limits      {} connections{per_ip}{fds}; {headers}; {writes}",
+                        "  limits      {} connections{fds}{per_ip}; {headers}; {writes}",
                         config_summary.0
                     );
                     Some(gateway)

@@ -31,9 +31,9 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use super::slots::Slot;
-use crate::per_ip::IpPlace;
 use super::stats::GatewayStats;
 use super::{routes, App};
+use crate::per_ip::IpPlace;
 
 /// The place a connection holds under `max_http_connections`. Requests on
 /// it carry a clone, so that a WebSocket upgrade takes the place along.
