@@ -5,7 +5,8 @@
 # WebSockets, tokio LinesCodec for lines). A benchmark, not a test: the
 # figures depend on the machine (the load generator shares its cores).
 #
-#   native/bench/flood.sh [ROUNDS]        (default 3; env FLOODERS=8, TWINE=path)
+#   native/bench/flood.sh [ROUNDS]        (default 3; env FLOODERS=8, TWINE=path,
+#                                          TWINE_ARGS="--messages-per-turn 4", PEERS="tungstenite tokio-lines")
 #
 # One row per server and round: baseline p99, flooded p99, their ratio, and
 # the flood's own rate (a server that starves the flood is not fair either).
@@ -39,7 +40,7 @@ measure() {
   sleep 1
   flooded=$($good | p99)
   wait "$flood_pid" || true
-  printf '%-18s baseline p99 %6d us  flooded p99 %7d us  ratio %6.2fx  flood %7s msgs/s\n' \
+  printf '%-36s baseline p99 %6d us  flooded p99 %7d us  ratio %6.2fx  flood %7s msgs/s\n' \
     "$name" "$base" "$flooded" "$(echo "$flooded / $base" | bc -l)" "$(rate <"$flood_out")"
   rm -f "$flood_out"
 }
@@ -49,15 +50,16 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round: $(uptime)"
   out=$(mktemp)
-  "$TWINE" serve --tcp 127.0.0.1:0 --http 127.0.0.1:0 --log warn >"$out" &
+  # shellcheck disable=SC2086
+  "$TWINE" serve --tcp 127.0.0.1:0 --http 127.0.0.1:0 --log warn ${TWINE_ARGS:-} >"$out" &
   pid=$!
   for _ in $(seq 50); do grep -q 'http gateway' "$out" && break; sleep 0.1; done
   http=$(sed -n 's|^http gateway listening on http://||p' "$out")
   tcp=$(sed -n 's/^tcp line echo listening on //p' "$out")
-  measure twine-ws ws --url "ws://$http/ws"
-  measure twine-lines lines --addr "$tcp"
+  measure "twine-ws${TWINE_ARGS:+ $TWINE_ARGS}" ws --url "ws://$http/ws"
+  measure "twine-lines${TWINE_ARGS:+ $TWINE_ARGS}" lines --addr "$tcp"
   kill -TERM "$pid"; wait "$pid" || true; rm -f "$out"
-  for peer in tungstenite tokio-lines; do
+  for peer in ${PEERS-tungstenite tokio-lines}; do
     port=$(free_port)
     "$SHARED/peer.sh" "$peer" "$port" 2>/dev/null &
     ppid=$!

@@ -8,9 +8,15 @@
 //!    [`mio::Waker`] (rung only on the inbox's empty-to-non-empty edge, and
 //!    only while the loop sleeps: it looks at the inbox before it does);
 //! 3. I/O: accepts, reads, writes. Each readable connection is read until
-//!    the kernel has nothing more or its per-turn byte budget is spent; a
-//!    connection with data left is read again next turn, after the others,
-//!    so one busy client cannot starve the rest.
+//!    the kernel has nothing more or its per-turn budget is spent: bytes
+//!    (`Config::read_budget`) and messages (`Config::lines_per_turn` for
+//!    byte streams, `messages_per_turn` for WebSockets); a connection with
+//!    data left is read again next turn, after the others, so one busy
+//!    client cannot starve the rest.
+//!
+//! Past their limits: a connection whose address has `Config::per_ip`
+//! open already is told why and closed at accept; one whose output does
+//! not move for `Config::write_timeout` is dropped ([`write_timeout`]).
 //!
 //! Writes: the reactor coalesces a callback's writes into one
 //! [`Effect::Write`]; the driver sends it with one `write` call. What the
