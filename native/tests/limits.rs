@@ -93,9 +93,10 @@ fn one_address_past_its_connection_limit_is_refused_with_the_reason_and_others_c
     // Closing one (the WebSocket) gives its place back.
     drop(ws);
     assert!(wait_until(Duration::from_secs(10), || http_get(http, "/healthz").0 == 200));
-    assert!(twine.stderr_so_far().contains("--max-connections-per-ip"), "the refusals are logged");
+    let logged = wait_until(Duration::from_secs(5), || twine.stderr_so_far().contains("--max-connections-per-ip"));
+    assert!(logged, "the refusals are logged");
     drop((other_http, kept));
-    let m = metrics(http);
+    let m = wait_for_metrics(http, |m| m["twine_refused_per_ip_total"] == 1.0);
     assert!(m["twine_http_refused_per_ip_total"] >= 1.0 && m["twine_refused_per_ip_total"] == 1.0);
     twine.sigterm();
     twine.wait_exit(Duration::from_secs(10));

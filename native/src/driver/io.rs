@@ -76,7 +76,11 @@ impl Driver {
         if event.is_readable() || event.is_read_closed() || event.is_error() {
             let Some(s) = self.sources.stream_of(i, conn) else { return };
             s.readable = true;
-            self.read(i);
+            // Already queued to be read after the others (it spent its
+            // budget last turn): that read takes this data too.
+            if !s.carried {
+                self.read(i);
+            }
         }
     }
 

@@ -240,12 +240,8 @@ impl Driver {
 
     /// Reads (and accepts) again from sources that still had data when
     /// their budget ran out.
-    pub(super) fn run_carried(&mut self) {
-        if self.carry.is_empty() {
-            return;
-        }
-        let carried = std::mem::take(&mut self.carry);
-        for (i, key) in carried {
+    pub(super) fn run_carried(&mut self, mut carried: Vec<(usize, u64)>) {
+        for &(i, key) in &carried {
             match self.sources.slots.get_mut(i) {
                 Some(Some(Source::Listener(l))) if l.id.0 == key => self.accept(i),
                 Some(Some(Source::Stream(s))) if s.conn.0 == key => {
@@ -254,6 +250,11 @@ impl Driver {
                 }
                 _ => {}
             }
+        }
+        // Hand the list back for the next turn's carries: no allocation a turn.
+        if self.carry.is_empty() {
+            carried.clear();
+            self.carry = carried;
         }
     }
 }

@@ -237,6 +237,10 @@ impl Driver {
                 continue;
             }
             self.clock();
+            // What was left over from the last turn is read after this
+            // turn's events; what this turn leaves over waits for the next,
+            // so no connection gets more than one budget a turn.
+            let carried = std::mem::take(&mut self.carry);
             for event in events.iter() {
                 match event.token() {
                     WAKER => {}
@@ -244,7 +248,7 @@ impl Driver {
                     Token(i) => self.on_event(i, event),
                 }
             }
-            self.run_carried();
+            self.run_carried(carried);
             self.run_drained();
             self.adopt_websockets();
             self.ws_timers();
