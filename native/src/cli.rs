@@ -182,7 +182,9 @@ pub struct ServeArgs {
     /// Messages (WebSocket messages, echo lines) one connection hands the
     /// reactor per turn at most; what it sent past them waits behind the
     /// other connections, so a flooding client gets its share of a turn.
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Smaller is fairer per turn but costs more turns (system calls) per
+    /// message: on a busy machine that costs everyone (native/bench/flood.sh).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub messages_per_turn: u32,
 
     /// Close an HTTP connection whose request headers take longer than this

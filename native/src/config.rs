@@ -75,7 +75,7 @@ impl Default for Config {
             max_queued_jobs: DEFAULT_MAX_QUEUED,
             read_buffer: 64 * 1024,
             read_budget: 256 * 1024,
-            lines_per_turn: 16,
+            lines_per_turn: 64,
             write_timeout: None,
             per_ip: None,
             accept_budget: 128,

@@ -214,7 +214,7 @@ impl Default for GatewayConfig {
             read_buffer: 2048,
             write_buffer: 64 * 1024,
             trace_buffer_events: 8192,
-            messages_per_turn: 16,
+            messages_per_turn: 64,
             admin_token: None,
             per_ip: None,
         }
