@@ -2,7 +2,7 @@
 // a test whose page logged an error, failed a request or got an HTTP error.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -1034,6 +1034,58 @@ export const tests = [
       await page.screenshot({ path: path.join(env.screenshots, 'live.png') });
       await other.close();
       await page.click('[data-testid=live-connect]'); // disconnect
+    },
+  },
+
+  {
+    name: 'live: a server that needs the admin token says so in the panel, and #token= in the address opens its trace',
+    async fn({ page, env, errors }) {
+      const token = 'e2e-admin-token-0123456789';
+      const guarded = spawn(env.twine, ['serve', '--http', '127.0.0.1:0', '--tcp', 'off', '--www', env.www, '--admin-token', token, '--log', 'warn'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        const at = await new Promise((resolve, reject) => {
+          let out = '';
+          guarded.stdout.on('data', (d) => {
+            out += d;
+            const m = /http gateway listening on (http:\/\/\S+)/.exec(out);
+            if (m) resolve(m[1]);
+          });
+          guarded.on('exit', (code) => reject(new Error(`twine serve --admin-token exited (${code}): ${out}`)));
+        });
+        // Without the token: the panel says the trace needs it; echo still works.
+        await open(page, at, '#view=live');
+        await page.click('[data-testid=live-connect]');
+        await page.waitForSelector('[data-testid=echo-input]:not([disabled])');
+        await page.waitForFunction(() => /admin token/.test(document.querySelector('#live-status').textContent));
+        assert.match(await page.textContent('#live-status'), /enter it in the field, or open the page with #token=TOKEN/);
+        assert.ok(await page.isVisible('[data-testid=live-token]'));
+        await page.click('[data-testid=live-connect]'); // disconnect
+        // A wrong token is refused, and the panel says that instead.
+        await page.fill('[data-testid=live-token]', 'not-the-right-token-at-all');
+        await page.click('[data-testid=live-connect]');
+        await page.waitForFunction(() => /refused this admin token/.test(document.querySelector('#live-status').textContent));
+        await page.click('[data-testid=live-connect]');
+        // The page's probe of /metrics was answered 401 twice (and the
+        // browser logs each): expected here, and nothing else.
+        const refusals = errors.filter((e) => /HTTP 401: .*\/metrics/.test(e));
+        const logged = errors.filter((e) => /status of 401/.test(e));
+        assert.equal(refusals.length, 2, errors.join('\n'));
+        assert.equal(logged.length, 2, errors.join('\n'));
+        errors.splice(0, errors.length, ...errors.filter((e) => !refusals.includes(e) && !logged.includes(e)));
+        // With #token= the trace feed opens and shows the server's reactor.
+        await open(page, at, `#view=live&token=${token}`);
+        await page.click('[data-testid=live-connect]');
+        await page.waitForSelector('[data-testid=echo-input]:not([disabled])');
+        await page.fill('[data-testid=echo-input]', 'with the token');
+        await page.press('[data-testid=echo-input]', 'Enter');
+        await page.waitForFunction(() => window.twine.ui.live.model.events.some((e) => e.kind === 'message_received'));
+        assert.match(await page.textContent('#live-status'), /Connected: echo, chat and the trace feed/);
+        await page.click('[data-testid=live-connect]');
+      } finally {
+        guarded.kill('SIGTERM');
+      }
     },
   },
 ];

@@ -33,7 +33,7 @@ use twine_core::protocols::{Echo, LineEcho};
 
 use crate::fd_limit;
 use crate::gateway::{default_www_dir, Gateway, GatewayConfig, GatewayLink};
-use crate::{Config, ReactorThread};
+use crate::{Config, PerIpLimit, ReactorThread};
 
 /// An address to listen on, or `off`.
 ///
@@ -166,6 +166,27 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_http_connections: Option<u32>,
 
+    /// TCP connections one client address may hold open at once: HTTP,
+    /// WebSockets and the line echo together. Past it, HTTP gets 429 and
+    /// the line echo a line saying why, then the connection closes; other
+    /// addresses carry on. `0`: no limit beyond the others.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_connections_per_ip: u32,
+
+    /// Drop a connection that takes none of its pending output for this
+    /// long (a client that stopped reading), logging why (`60s`, `500ms`;
+    /// `0` waits for ever).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub write_timeout: Duration,
+
+    /// Messages (WebSocket messages, echo lines) one connection hands the
+    /// reactor per turn at most; what it sent past them waits behind the
+    /// other connections, so a flooding client gets its share of a turn.
+    /// Smaller is fairer per turn but costs more turns (system calls) per
+    /// message: on a busy machine that costs everyone (native/bench/flood.sh).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub messages_per_turn: u32,
+
     /// Close an HTTP connection whose request headers take longer than this
     /// to arrive, or that stays silent this long between requests (`10s`,
     /// `500ms`; `0` waits for ever).
@@ -237,8 +258,16 @@ impl ServeArgs {
             idle_timeout: Some(self.idle_timeout).filter(|d| !d.is_zero()),
             http_threads: usize::from(self.http_threads),
             read_buffer: self.ws_read_buffer,
+            messages_per_turn: self.messages_per_turn as usize,
             ..GatewayConfig::default()
         }
+    }
+}
+
+impl ServeArgs {
+    /// The per-address limit every listener shares, if there is one.
+    fn per_ip_limit(&self) -> Option<PerIpLimit> {
+        (self.max_connections_per_ip > 0).then(|| PerIpLimit::new(self.max_connections_per_ip as usize))
     }
 }
 
@@ -329,6 +358,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         .unwrap_or_else(|| std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1));
     let mut servers = Vec::with_capacity(reactors);
     let mut links = Vec::with_capacity(reactors);
+    // One count for every listener: the line echo on each reactor and the gateway.
+    let per_ip = args.per_ip_limit();
     let mut bound = None;
     for k in 0..reactors {
         let config = Config {
@@ -336,6 +367,9 @@ fn serve(args: ServeArgs) -> ExitCode {
             handle_signals: true,
             reuse_port: reactors > 1,
             thread_name: if reactors > 1 { format!("twine-reactor-{k}") } else { "twine-reactor".to_owned() },
+            lines_per_turn: args.messages_per_turn as usize,
+            write_timeout: Some(args.write_timeout).filter(|d| !d.is_zero()),
+            per_ip: per_ip.clone(),
             ..Config::default()
         };
         // The first reactor binds the line echo (port 0 picks one); the
@@ -367,7 +401,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
     let gateway = match http {
         Some(addr) if !links.is_empty() => {
-            let config = GatewayConfig { admin_token: token, ..args.gateway_config(addr, fds) };
+            let config = GatewayConfig { admin_token: token, per_ip: per_ip.clone(), ..args.gateway_config(addr, fds) };
             if let (Some(n), Some(limit)) = (args.max_http_connections, fds) {
                 if u64::from(n) > limit.saturating_sub(fd_limit::reserve(limit)) {
                     eprintln!(
@@ -406,7 +440,19 @@ fn serve(args: ServeArgs) -> ExitCode {
                         Some(t) => format!("request headers within {t:?}"),
                         None => "no request header timeout".to_owned(),
                     };
-                    let _ = writeln!(stdout, "  limits      {} connections{fds}; {headers}", config_summary.0);
+                    let per_ip = match &per_ip {
+                        Some(limit) => format!(", {} per address", limit.max()),
+                        None => String::new(),
+                    };
+                    let writes = match args.write_timeout {
+                        t if t.is_zero() => "no write timeout".to_owned(),
+                        t => format!("clients that read nothing for {t:?} dropped"),
+                    };
+                    let _ = writeln!(
+                        stdout,
+                        "  limits      {} connections{fds}{per_ip}; {headers}; {writes}",
+                        config_summary.0
+                    );
                     Some(gateway)
                 }
                 Err(e) => {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::per_ip::PerIpLimit;
 use crate::pool::{DEFAULT_MAX_QUEUED, DEFAULT_THREADS};
 
 /// How a [`ReactorThread`](crate::ReactorThread) runs. Start from
@@ -24,6 +25,23 @@ pub struct Config {
     pub read_buffer: usize,
     /// Bytes read from one connection per turn before the others get their turn.
     pub read_budget: usize,
+    /// Lines (bytes up to a `\n`) one byte stream hands its protocol per
+    /// turn at most, as `read_budget` bounds bytes: what it read past them
+    /// waits in the connection for the next turn, after the others, so a
+    /// flood of small messages gets its share of a turn and no more.
+    /// Splitting a stream anywhere is safe for every protocol (TCP has no
+    /// message boundaries); counting `\n` is how messages are estimated
+    /// for the line protocols. At least 1.
+    pub lines_per_turn: usize,
+    /// Drop a connection that takes none of its pending output for this
+    /// long (a client that does not read), logging why and returning its
+    /// buffers; `None`: never (Twisted's behaviour).
+    pub write_timeout: Option<std::time::Duration>,
+    /// Connections open at once from one client address, shared with
+    /// whatever else holds a clone (`twine serve` gives the gateway the
+    /// same one); past it a new connection is told why and closed. `None`:
+    /// no limit.
+    pub per_ip: Option<PerIpLimit>,
     /// Connections accepted from one listener per turn.
     pub accept_budget: usize,
     /// Unsent bytes past which a connection's protocol hears `WaterMark::High`
@@ -57,6 +75,9 @@ impl Default for Config {
             max_queued_jobs: DEFAULT_MAX_QUEUED,
             read_buffer: 64 * 1024,
             read_budget: 256 * 1024,
+            lines_per_turn: 64,
+            write_timeout: None,
+            per_ip: None,
             accept_budget: 128,
             high_water: 64 * 1024,
             low_water: 16 * 1024,

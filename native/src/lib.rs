@@ -61,12 +61,14 @@ mod driver;
 mod fd_limit;
 pub mod gateway;
 pub mod metrics;
+mod per_ip;
 pub mod pool;
 mod reactor_thread;
 pub mod run;
 
 pub use config::Config;
 pub use driver::ShutdownReport;
+pub use per_ip::{IpPlace, PerIpLimit};
 pub use reactor_thread::{ReactorThread, Setup};
 
 /// The README's examples, compiled and run as doctests.

@@ -46,6 +46,8 @@ struct Counters {
     buffered_bytes: AtomicU64,
     reading_paused: AtomicU64,
     accept_errors: AtomicU64,
+    write_timeouts: AtomicU64,
+    refused_per_ip: AtomicU64,
     jobs_in_flight: AtomicU64,
 }
 
@@ -67,6 +69,8 @@ pub(crate) struct DriverCounts {
     pub(crate) buffered_bytes: u64,
     pub(crate) reading_paused: u64,
     pub(crate) accept_errors: u64,
+    pub(crate) write_timeouts: u64,
+    pub(crate) refused_per_ip: u64,
 }
 
 /// One reading of [`Metrics`].
@@ -106,6 +110,10 @@ pub struct MetricsSnapshot {
     /// Failed `accept` calls (out of file descriptors, most often): each
     /// one pauses its listener for a while (see `twine serve`'s log).
     pub accept_errors: u64,
+    /// Connections dropped for taking none of their output for the write timeout.
+    pub write_timeouts: u64,
+    /// Connections refused at accept: their address had the most it may open.
+    pub refused_per_ip: u64,
     /// Jobs handed to the pool whose results have not come back.
     pub jobs_in_flight: u64,
     /// Pool threads alive.
@@ -150,6 +158,8 @@ impl Metrics {
         set(&c.buffered_bytes, driver.buffered_bytes);
         set(&c.reading_paused, driver.reading_paused);
         set(&c.accept_errors, driver.accept_errors);
+        set(&c.write_timeouts, driver.write_timeouts);
+        set(&c.refused_per_ip, driver.refused_per_ip);
         set(&c.jobs_in_flight, jobs_in_flight as u64);
     }
 
@@ -185,6 +195,8 @@ impl Metrics {
             buffered_bytes: get(&c.buffered_bytes),
             reading_paused: get(&c.reading_paused),
             accept_errors: get(&c.accept_errors),
+            write_timeouts: get(&c.write_timeouts),
+            refused_per_ip: get(&c.refused_per_ip),
             jobs_in_flight: get(&c.jobs_in_flight),
             pool_threads: pool.threads as u64,
             pool_queued: pool.queued as u64,
@@ -232,6 +244,8 @@ impl MetricsSnapshot {
             t.buffered_bytes += s.buffered_bytes;
             t.reading_paused += s.reading_paused;
             t.accept_errors += s.accept_errors;
+            t.write_timeouts += s.write_timeouts;
+            t.refused_per_ip += s.refused_per_ip;
             t.jobs_in_flight += s.jobs_in_flight;
             t.pool_threads += s.pool_threads;
             t.pool_queued += s.pool_queued;
@@ -269,7 +283,7 @@ impl MetricsSnapshot {
     /// The snapshot in Prometheus' text exposition format, every name
     /// prefixed `twine_`. A gateway appends its own lines.
     pub fn to_prometheus(&self) -> String {
-        let rows: [(&str, &str, &str, u64); 21] = [
+        let rows: [(&str, &str, &str, u64); 23] = [
             ("reactor_turns_total", "counter", "Reactor turns run.", self.turns),
             ("reactor_calls_total", "counter", "Callbacks run on the reactor thread.", self.calls),
             ("reactor_slow_calls_total", "counter", "Callbacks slower than the slow threshold.", self.slow_calls),
@@ -290,6 +304,18 @@ impl MetricsSnapshot {
                 "counter",
                 "Failed accepts (each pauses its listener a while).",
                 self.accept_errors,
+            ),
+            (
+                "write_timeouts_total",
+                "counter",
+                "Connections dropped for reading nothing for the write timeout.",
+                self.write_timeouts,
+            ),
+            (
+                "refused_per_ip_total",
+                "counter",
+                "Connections refused: their address had the most it may open.",
+                self.refused_per_ip,
             ),
             ("jobs_in_flight", "gauge", "Pool jobs whose results are pending.", self.jobs_in_flight),
             ("pool_threads", "gauge", "Pool threads alive.", self.pool_threads),

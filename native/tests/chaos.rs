@@ -40,14 +40,17 @@ fn judge(ok: bool, figure: String) -> Outcome {
 fn main() -> ExitCode {
     // `cargo test` may pass libtest's flags (filters, --nocapture): ignored.
     let full = std::env::args().any(|a| a == "--full");
-    let probes: [Probe; 7] = [
+    let probes: [Probe; 10] = [
         ("slowloris", false, slowloris),
         ("fd-exhaustion", false, fd_exhaustion),
         ("symlink-escape", false, symlink_escape),
         ("ws-version", false, ws_version),
         ("slow-readers-memory", false, slow_readers_memory),
         ("exposed-needs-token", false, exposed_needs_token),
+        ("per-ip-cap", false, per_ip_cap),
+        ("write-timeout", false, write_timeout),
         ("flood-latency", true, flood_latency),
+        ("flood-latency-lines", true, flood_latency_lines),
     ];
     println!("twine chaos suite ({})", if full { "full" } else { "short; --full for all" });
     let mut failed = 0;
@@ -118,6 +121,11 @@ fn fd_exhaustion(full: bool) -> Outcome {
     let addr: SocketAddr = twine.line_after("tcp line echo listening on ").parse().unwrap();
     let pid = twine.pid();
     let early = TcpStream::connect(addr).unwrap();
+    // Accepted before the flood (connect returns from the kernel's backlog;
+    // with two reactors the other one could use up the fds first).
+    if !echo_line(&early, "before the flood") {
+        return Err("the first connection was not served before the flood".into());
+    }
     // Past the listen backlog the kernel drops SYNs and a connect would wait for minutes.
     let flood: Vec<TcpStream> =
         (0..n).filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()).collect();
@@ -234,6 +242,109 @@ fn exposed_needs_token(_: bool) -> Outcome {
     )
 }
 
+/// One address opens more connections than `--max-connections-per-ip`
+/// allows, of every kind; another address is served meanwhile.
+fn per_ip_cap(full: bool) -> Outcome {
+    let (cap, n) = if full { (64, 300) } else { (16, 60) };
+    let cap_arg = cap.to_string();
+    let args = ["--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--max-connections-per-ip", &cap_arg, "--log", "warn"];
+    let mut twine = TwineProcess::serve(&args);
+    let tcp: SocketAddr = twine.line_after("tcp line echo listening on ").parse().unwrap();
+    let http: SocketAddr = twine.line_after("http gateway listening on http://").parse().unwrap();
+    // Half line clients, half WebSockets (each an HTTP connection first).
+    let mut held: Vec<TcpStream> = Vec::new();
+    let mut refused = 0;
+    for k in 0..n {
+        let stream = if k % 2 == 0 { TcpStream::connect(tcp).unwrap() } else { TcpStream::connect(http).unwrap() };
+        stream.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let answer = if k % 2 == 0 {
+            let mut line = String::new();
+            (&stream).write_all(b"hello\r\n").unwrap();
+            let _ = BufReader::new(&stream).read_line(&mut line);
+            line
+        } else {
+            let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
+            let request = format!(
+                "GET /ws HTTP/1.1\r\nHost: {http}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+                 Sec-WebSocket-Version: 13\r\n{key}\r\n\r\n"
+            );
+            (&stream).write_all(request.as_bytes()).unwrap();
+            let mut head = [0u8; 512];
+            let got = std::io::Read::read(&mut &stream, &mut head).unwrap_or(0);
+            String::from_utf8_lossy(&head[..got]).into_owned()
+        };
+        if answer.contains("too many connections") {
+            refused += 1;
+        } else if answer == "hello\r\n" || answer.starts_with("HTTP/1.1 101") {
+            held.push(stream);
+        }
+    }
+    // 127.0.0.2 is loopback too: another address on this machine.
+    let other = {
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        s.bind(&SocketAddr::from(([127, 0, 0, 2], 0)).into()).unwrap();
+        s.connect(&tcp.into()).is_ok() && echo_line(&TcpStream::from(s), "another address")
+    };
+    let served =
+        held.first().is_some_and(|first| first.peer_addr().is_ok_and(|a| a == tcp) && echo_line(first, "kept"));
+    twine.sigterm();
+    judge(
+        held.len() == cap && refused == n - cap && other && served,
+        format!(
+            "{n} connections from one address at a cap of {cap}: {} held, {refused} refused with the reason, \
+             another address {}, a held one {}",
+            held.len(),
+            if other { "served" } else { "NOT served" },
+            if served { "served" } else { "NOT served" }
+        ),
+    )
+}
+
+/// Clients that stop reading, under `--write-timeout 1s`: dropped, the
+/// memory returned, a good client served throughout.
+fn write_timeout(full: bool) -> Outcome {
+    let n = if full { 20 } else { 5 };
+    let args =
+        ["--reactors", "1", "--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--write-timeout", "1s", "--log", "warn"];
+    let mut twine = TwineProcess::serve(&args);
+    let tcp: SocketAddr = twine.line_after("tcp line echo listening on ").parse().unwrap();
+    let http: SocketAddr = twine.line_after("http gateway listening on http://").parse().unwrap();
+    let good = TcpStream::connect(tcp).unwrap();
+    let mut deaf: Vec<TcpStream> = (0..n).map(|_| TcpStream::connect(tcp).unwrap()).collect();
+    let burst = ("x".repeat(1000) + "\r\n").repeat(16);
+    for s in &mut deaf {
+        s.set_nonblocking(true).unwrap();
+    }
+    // They write until nothing more goes (the server paused reading them),
+    // then wait; the most the server held for them is sampled meanwhile.
+    let (started, mut held, mut served) = (Instant::now(), 0.0f64, true);
+    let dropped = wait_until(Duration::from_secs(20), || {
+        let progressed = deaf.iter_mut().fold(false, |p, s| p | s.write(burst.as_bytes()).is_ok_and(|n| n > 0));
+        let m = metrics(http);
+        held = held.max(m["twine_buffered_bytes"]);
+        if progressed {
+            return false;
+        }
+        served &= echo_line(&good, "still served");
+        m["twine_write_timeouts_total"] == n as f64
+    });
+    let took = started.elapsed();
+    let after = wait_for_metrics(http, |m| m["twine_buffered_bytes"] == 0.0)["twine_buffered_bytes"];
+    let count = |t: &TwineProcess| t.stderr_so_far().matches("(--write-timeout)").count();
+    wait_until(Duration::from_secs(5), || count(&twine) == n);
+    let logged = count(&twine);
+    twine.sigterm();
+    judge(
+        dropped && took >= Duration::from_secs(1) && served && after == 0.0 && logged == n,
+        format!(
+            "{n} clients that stopped reading (up to {:.0} KiB held for them): all dropped {took:.1?} after their \
+             first write (timeout 1 s), {logged} logged, {after} bytes held after, a good client {}",
+            held / 1024.0,
+            if served { "served throughout" } else { "NOT served" }
+        ),
+    )
+}
+
 /// A good client's echo latency while other clients flood small messages.
 fn flood_latency(_: bool) -> Outcome {
     const ROUNDS: usize = 200;
@@ -281,6 +392,64 @@ fn flood_latency(_: bool) -> Outcome {
     judge(
         ratio <= 1.5,
         format!("echo p99 {baseline:.2?} alone, {flooded:.2?} beside {FLOODERS} flooders: {ratio:.2}x (<= 1.5x)"),
+    )
+}
+
+/// The line echo's version of `flood-latency`: a good line client's p99
+/// alone, then beside flooders that keep 64 lines in flight each.
+fn flood_latency_lines(_: bool) -> Outcome {
+    const ROUNDS: usize = 500;
+    const FLOODERS: usize = 8;
+    let mut twine = TwineProcess::serve(&["--tcp", "127.0.0.1:0", "--http", "off", "--log", "warn"]);
+    let tcp: SocketAddr = twine.line_after("tcp line echo listening on ").parse().unwrap();
+    let p99 = |good: &TcpStream| {
+        let mut times: Vec<Duration> = (0..ROUNDS)
+            .map(|i| {
+                let sent = Instant::now();
+                assert!(echo_line(good, &format!("probe {i}")), "the good client's echo failed");
+                sent.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[ROUNDS * 99 / 100]
+    };
+    let good = TcpStream::connect(tcp).unwrap();
+    good.set_nodelay(true).unwrap();
+    let baseline = p99(&good);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooders: Vec<_> = (0..FLOODERS)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let stream = TcpStream::connect(tcp).unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let window = "flood flood flood flood\r\n".repeat(64);
+                let mut line = String::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if (&stream).write_all(window.as_bytes()).is_err() {
+                        return;
+                    }
+                    for _ in 0..64 {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let flooded = p99(&good);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for f in flooders {
+        let _ = f.join();
+    }
+    twine.sigterm();
+    let ratio = flooded.as_secs_f64() / baseline.as_secs_f64().max(1e-6);
+    judge(
+        ratio <= 1.5,
+        format!("line echo p99 {baseline:.2?} alone, {flooded:.2?} beside {FLOODERS} flooders: {ratio:.2}x (<= 1.5x)"),
     )
 }
 

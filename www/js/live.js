@@ -2,7 +2,10 @@
 // runs core's LatencyProbe on a real twine-core reactor inside the page
 // (LiveEcho, wasm) over a WebSocket to /ws; the chat pane joins /ws/chat;
 // and the server's own reactor trace (/ws/trace) is drawn on the same
-// timeline as the simulations.
+// timeline as the simulations. A server started with --admin-token guards
+// the trace: the page sends the token from its field (filled from
+// `#token=TOKEN` in the address, which never leaves the browser) as
+// `?token=`, since a browser cannot set headers on a WebSocket.
 
 import { Timeline } from './timeline.js';
 import { TraceModel } from './trace-model.js';
@@ -13,6 +16,11 @@ const MAX_EVENTS = 150_000;
 
 function wsUrl(path) {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+}
+
+/** The admin token given in the address (`#token=` among the other fragment parameters). */
+function tokenFromHash() {
+  return new URLSearchParams(location.hash.replace(/^#/, '')).get('token') ?? '';
 }
 
 export class LiveView {
@@ -37,6 +45,8 @@ export class LiveView {
       <div class="live-bar">
         <button class="btn primary" data-testid="live-connect" id="live-connect">Connect to this server</button>
         <span class="live-status" id="live-status" data-state="idle">Not connected.</span>
+        <label class="check live-token" id="live-token-label" ${tokenFromHash() ? '' : 'hidden'}>admin token
+          <input type="password" id="live-token" data-testid="live-token" autocomplete="off" size="18" value="${escapeHtml(tokenFromHash())}"></label>
         <span class="muted small live-host">${escapeHtml(location.host || '(no server: open the page from twine serve)')}</span>
       </div>
       <p class="live-intro">This page can talk to the <code>twine serve</code> it came from. The echo console runs a real
@@ -110,6 +120,13 @@ export class LiveView {
       this.chatLine('you', input.value, true);
       input.value = '';
     });
+    // A token given in the address later (a pasted link) fills the field too.
+    window.addEventListener('hashchange', () => {
+      const token = tokenFromHash();
+      if (!token) return;
+      $('#live-token').value = token;
+      $('#live-token-label').hidden = false;
+    });
     $('#live-follow').addEventListener('change', (ev) => this.setFollow(ev.target.checked));
     $('#live-clear').addEventListener('click', () => this.resetModel([]));
     $('#live-reactor').addEventListener('change', (ev) => {
@@ -138,7 +155,38 @@ export class LiveView {
     el.dataset.state = state;
   }
 
-  connect() {
+  /** `?token=…` for the admin routes, when a token was given. */
+  tokenQuery() {
+    const token = this.$('#live-token').value.trim();
+    return token ? `?token=${encodeURIComponent(token)}` : '';
+  }
+
+  /**
+   * Whether the server lets this page see its trace: asks /metrics, which
+   * the same token guards (a refused WebSocket upgrade shows the page no
+   * status). When refused, says why and how to give the token.
+   */
+  async traceAllowed() {
+    let status;
+    try {
+      status = (await fetch(`/metrics${this.tokenQuery()}`, { cache: 'no-store' })).status;
+    } catch {
+      return true; // the trace's own connection will say what is wrong
+    }
+    if (status !== 401) return true;
+    this.$('#live-token-label').hidden = false;
+    const given = this.tokenQuery() !== '';
+    this.status(
+      given
+        ? 'The server refused this admin token, so its reactor trace is not shown (echo and chat work without it). Check the token (twine serve --admin-token) and connect again.'
+        : 'This server guards its reactor trace with an admin token (twine serve --admin-token): enter it in the field, or open the page with #token=TOKEN, and connect again. Echo and chat work without it.',
+      'error',
+    );
+    this.$('#live-token').focus();
+    return false;
+  }
+
+  async connect() {
     if (!location.host) {
       this.status('This page was not served by twine serve, so there is no server to talk to.', 'error');
       return;
@@ -146,15 +194,21 @@ export class LiveView {
     this.connected = true;
     this.$('#live-connect').textContent = 'Disconnect';
     this.status('Connecting…', 'connecting');
+    const trace = await this.traceAllowed();
+    if (!this.connected) return;
     // The trace feed first, so the timeline sees the echo's first message.
     let rest = () => {
       rest = () => {};
       if (!this.connected) return;
-      this.connectEcho();
+      this.connectEcho({ trace });
       this.connectChat();
     };
-    this.connectTrace(() => rest());
-    setTimeout(() => rest(), 3000);
+    if (trace) {
+      this.connectTrace(() => rest());
+      setTimeout(() => rest(), 3000);
+    } else {
+      rest();
+    }
     const flush = () => {
       if (!this.connected && this.pending.length === 0) return;
       this.flush();
@@ -180,7 +234,7 @@ export class LiveView {
     for (const sel of ['#echo-input', '#echo-form button', '#echo-burst']) this.root.querySelectorAll(sel).forEach((el) => { el.disabled = !on; });
   }
 
-  connectEcho() {
+  connectEcho({ trace = true } = {}) {
     if (typeof this.wasm.LiveEcho !== 'function') {
       this.status('This build of the page has no LiveEcho; rebuild www/pkg.', 'error');
       return;
@@ -189,7 +243,7 @@ export class LiveView {
     this.echo = echo;
     echo.onOpen(() => {
       this.enable(true);
-      this.status('Connected: echo, chat and the trace feed.', 'open');
+      if (trace) this.status('Connected: echo, chat and the trace feed.', 'open');
       this.$('#echo-input').focus();
       this.updateSummary();
     });
@@ -270,7 +324,7 @@ export class LiveView {
   }
 
   connectTrace(onReady) {
-    const ws = new WebSocket(wsUrl('/ws/trace'));
+    const ws = new WebSocket(wsUrl(`/ws/trace${this.tokenQuery()}`));
     this.trace = ws;
     ws.addEventListener('message', (ev) => {
       let msg;

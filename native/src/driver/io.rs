@@ -39,6 +39,10 @@ impl Stream {
             drain_queued: false,
             ws: None,
             exempt_end: 0,
+            held: Vec::new(),
+            stalled_since: None,
+            kernel_queued: None,
+            _place: None,
         }
     }
 }
@@ -72,30 +76,75 @@ impl Driver {
         if event.is_readable() || event.is_read_closed() || event.is_error() {
             let Some(s) = self.sources.stream_of(i, conn) else { return };
             s.readable = true;
-            self.read(i);
+            // Already queued to be read after the others (it spent its
+            // budget last turn): that read takes this data too.
+            if !s.carried {
+                self.read(i);
+            }
         }
     }
 
     /// Reads until the kernel has no more, the budget is spent (then the
-    /// stream is read again after the others), or reading is paused.
+    /// stream is read again after the others), or reading is paused. A
+    /// byte stream hands its protocol at most `lines_per_turn` lines a turn
+    /// ([`Config::lines_per_turn`](crate::Config::lines_per_turn)): the rest
+    /// of that read is held for the next turn.
     pub(super) fn read(&mut self, i: usize) {
         let Some(s) = self.sources.stream(i) else { return };
         if s.ws.is_some() {
             return self.ws_read(i);
         }
         let conn = s.conn;
+        let mut lines = self.config.lines_per_turn.max(1);
+        if !s.read_paused && !s.held.is_empty() {
+            let held = std::mem::take(&mut s.held);
+            self.deliver_lines(i, conn, &held, &mut lines);
+        }
+        let lines = std::cell::Cell::new(lines);
         let end = self.read_loop(
             i,
             conn,
-            |s| !s.read_paused,
+            |s| !s.read_paused && s.held.is_empty() && lines.get() > 0,
             |driver, data| {
-                driver.counts.bytes_in += data.len() as u64;
-                driver.reactor.handle_data(driver.now, conn, data);
-                driver.apply_effects();
+                let mut left = lines.get();
+                driver.deliver_lines(i, conn, data, &mut left);
+                lines.set(left);
             },
         );
         if end == ReadEnd::EndOfFile {
-            self.end_of_file(i);
+            return self.end_of_file(i);
+        }
+        // Out of lines this turn with input left (held, or in the kernel):
+        // read again next turn, after the others.
+        if let Some(s) = self.sources.stream_of(i, conn) {
+            if lines.get() == 0 && !s.read_paused && (s.readable || !s.held.is_empty()) && !s.carried {
+                s.carried = true;
+                self.carry.push((i, conn.0));
+            }
+        }
+    }
+
+    /// Hands `data` to the protocol up to the `lines`-th `\n`, holding the
+    /// rest in the stream for the next turn.
+    fn deliver_lines(&mut self, i: usize, conn: ConnectionId, data: &[u8], lines: &mut usize) {
+        let mut end = data.len();
+        let mut seen = 0;
+        for (at, _) in data.iter().enumerate().filter(|(_, &b)| b == b'\n') {
+            seen += 1;
+            if seen == *lines {
+                end = at + 1;
+                break;
+            }
+        }
+        *lines -= seen.min(*lines);
+        let (now, rest) = data.split_at(end);
+        self.counts.bytes_in += now.len() as u64;
+        self.reactor.handle_data(self.now, conn, now);
+        self.apply_effects();
+        if !rest.is_empty() {
+            if let Some(s) = self.sources.stream_of(i, conn) {
+                s.held.extend_from_slice(rest);
+            }
         }
     }
 
@@ -186,6 +235,7 @@ impl Driver {
             s.out.extend_from_slice(&data);
             self.counts.buffered_bytes += data.len() as u64;
             self.reactor.recycle_buffer(data);
+            self.output_waiting(i);
         } else {
             match write_some(&mut s.sock, &data) {
                 Ok(n) => {
@@ -205,6 +255,7 @@ impl Driver {
                     if spare.capacity() > 0 {
                         self.reactor.recycle_buffer(spare);
                     }
+                    self.output_waiting(i);
                 }
                 Err(e) => {
                     self.reactor.recycle_buffer(data);
@@ -223,6 +274,7 @@ impl Driver {
     /// Sends queued bytes the kernel now has room for.
     fn flush(&mut self, i: usize) {
         let Some(s) = self.sources.stream(i) else { return };
+        let before = s.pending();
         while s.pending() > 0 {
             match write_some(&mut s.sock, &s.out[s.sent..]) {
                 Ok(0) => break,
@@ -237,12 +289,15 @@ impl Driver {
             }
         }
         super::websocket::shut_if_failed(s);
-        let drained = s.pending() == 0;
+        let (moved, drained) = (s.pending() < before, s.pending() == 0);
         if drained && s.out.capacity() > 0 {
             let buf = std::mem::take(&mut s.out);
             s.sent = 0;
             s.exempt_end = 0;
             self.reactor.recycle_buffer(buf);
+        }
+        if moved {
+            self.output_moved(i);
         }
         let Some(s) = self.sources.stream(i) else { return };
         let conn = s.conn;

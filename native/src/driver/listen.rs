@@ -186,10 +186,19 @@ impl Driver {
     fn accepted(&mut self, listener: ListenerId, sock: TcpStream, peer: SocketAddr) {
         let _ = sock.set_nodelay(true);
         let Ok(local) = sock.local_addr() else { return };
+        let place = match &self.config.per_ip {
+            Some(limit) => match limit.try_take(peer.ip()) {
+                Some(place) => Some(place),
+                None => return self.refuse_per_ip(sock, peer, limit.max()),
+            },
+            None => None,
+        };
         // The factory may refuse: then dropping the socket closes it.
         let Some(conn) = self.reactor.handle_accept(self.now, listener, peer, local) else { return };
         self.counts.connections_total += 1;
-        let i = self.sources.insert(Source::Stream(Stream::new(conn, sock, None)));
+        let mut stream = Stream::new(conn, sock, None);
+        stream._place = place;
+        let i = self.sources.insert(Source::Stream(stream));
         self.conns.insert(conn, i);
         // `connection_made`'s writes are still queued: register before applying them.
         let Some(stream) = self.sources.stream(i) else { unreachable!() };
@@ -201,18 +210,38 @@ impl Driver {
         self.apply_effects();
     }
 
+    /// `peer`'s address has `max` connections open already: one line says
+    /// why (a line client reads it as it would an echo), then the socket
+    /// closes. Logged at most once per [`REPORT_EVERY`](super::backoff::REPORT_EVERY), with a count.
+    fn refuse_per_ip(&mut self, mut sock: TcpStream, peer: SocketAddr, max: usize) {
+        use std::io::Write;
+        let line = format!(
+            "too many connections from {} (at most {max} at once, --max-connections-per-ip); close one and try again\r\n",
+            peer.ip()
+        );
+        let _ = sock.write(line.as_bytes());
+        let _ = sock.shutdown(std::net::Shutdown::Write);
+        self.counts.refused_per_ip += 1;
+        self.per_ip_refused_since_report += 1;
+        let now = Instant::now();
+        if self.per_ip_report.is_none_or(|at| now.saturating_duration_since(at) >= super::backoff::REPORT_EVERY) {
+            tracing::warn!(
+                "refused {} connection(s) from addresses at --max-connections-per-ip {max} (the last from {peer})",
+                self.per_ip_refused_since_report
+            );
+            self.per_ip_report = Some(now);
+            self.per_ip_refused_since_report = 0;
+        }
+    }
+
     fn carry_source(&mut self, i: usize, key: u64) {
         self.carry.push((i, key));
     }
 
     /// Reads (and accepts) again from sources that still had data when
     /// their budget ran out.
-    pub(super) fn run_carried(&mut self) {
-        if self.carry.is_empty() {
-            return;
-        }
-        let carried = std::mem::take(&mut self.carry);
-        for (i, key) in carried {
+    pub(super) fn run_carried(&mut self, mut carried: Vec<(usize, u64)>) {
+        for &(i, key) in &carried {
             match self.sources.slots.get_mut(i) {
                 Some(Some(Source::Listener(l))) if l.id.0 == key => self.accept(i),
                 Some(Some(Source::Stream(s))) if s.conn.0 == key => {
@@ -221,6 +250,11 @@ impl Driver {
                 }
                 _ => {}
             }
+        }
+        // Hand the list back for the next turn's carries: no allocation a turn.
+        if self.carry.is_empty() {
+            carried.clear();
+            self.carry = carried;
         }
     }
 }

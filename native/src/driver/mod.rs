@@ -8,9 +8,15 @@
 //!    [`mio::Waker`] (rung only on the inbox's empty-to-non-empty edge, and
 //!    only while the loop sleeps: it looks at the inbox before it does);
 //! 3. I/O: accepts, reads, writes. Each readable connection is read until
-//!    the kernel has nothing more or its per-turn byte budget is spent; a
-//!    connection with data left is read again next turn, after the others,
-//!    so one busy client cannot starve the rest.
+//!    the kernel has nothing more or its per-turn budget is spent: bytes
+//!    (`Config::read_budget`) and messages (`Config::lines_per_turn` for
+//!    byte streams, `messages_per_turn` for WebSockets); a connection with
+//!    data left is read again next turn, after the others, so one busy
+//!    client cannot starve the rest.
+//!
+//! Past their limits: a connection whose address has `Config::per_ip`
+//! open already is told why and closed at accept; one whose output does
+//! not move for `Config::write_timeout` is dropped ([`write_timeout`]).
 //!
 //! Writes: the reactor coalesces a callback's writes into one
 //! [`Effect::Write`]; the driver sends it with one `write` call. What the
@@ -27,6 +33,7 @@ mod listen;
 mod shutdown;
 mod sources;
 mod websocket;
+mod write_timeout;
 
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,6 +103,14 @@ pub(crate) struct Driver {
     /// again, and is told again on the next pass, as Twisted resumes it
     /// from a later `doWrite`).
     drained: Vec<(usize, u64)>,
+    /// Streams with output waiting, watched by the write timeout: (index, id).
+    stalled: Vec<(usize, u64)>,
+    /// When the write timeout next looks at them.
+    write_next_sweep: Instant,
+    /// When a refusal under the per-address limit was last logged, and
+    /// how many came since.
+    per_ip_report: Option<Instant>,
+    per_ip_refused_since_report: u64,
     /// Connection attempts in progress and their deadlines.
     connecting: Vec<(Instant, ConnectionId)>,
     read_buf: Vec<u8>,
@@ -165,6 +180,10 @@ impl Driver {
             listen_errors: IdMap::default(),
             carry: Vec::new(),
             drained: Vec::new(),
+            stalled: Vec::new(),
+            write_next_sweep: epoch,
+            per_ip_report: None,
+            per_ip_refused_since_report: 0,
             connecting: Vec::new(),
             read_buf: vec![0; config.read_buffer.max(1024)],
             config,
@@ -218,6 +237,10 @@ impl Driver {
                 continue;
             }
             self.clock();
+            // What was left over from the last turn is read after this
+            // turn's events; what this turn leaves over waits for the next,
+            // so no connection gets more than one budget a turn.
+            let carried = std::mem::take(&mut self.carry);
             for event in events.iter() {
                 match event.token() {
                     WAKER => {}
@@ -225,10 +248,11 @@ impl Driver {
                     Token(i) => self.on_event(i, event),
                 }
             }
-            self.run_carried();
+            self.run_carried(carried);
             self.run_drained();
             self.adopt_websockets();
             self.ws_timers();
+            self.write_timers();
             self.flush_websockets();
             self.retry_accepts();
             self.expire_connects();
@@ -262,6 +286,9 @@ impl Driver {
             cap(deadline.saturating_duration_since(Instant::now()));
         }
         if let Some(due) = self.ws_timer_due() {
+            cap(due.saturating_duration_since(Instant::now()));
+        }
+        if let Some(due) = self.write_timer_due() {
             cap(due.saturating_duration_since(Instant::now()));
         }
         if let Some(retry) = self.next_accept_retry() {

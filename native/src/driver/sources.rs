@@ -65,6 +65,17 @@ pub(super) struct Stream {
     pub(super) ws: Option<Box<WsState>>,
     /// `out[..exempt_end]` is one large WebSocket message, out of the water marks' count.
     pub(super) exempt_end: usize,
+    /// A byte stream's input read past its turn's line budget, handed to
+    /// its protocol first next turn (at most one read's worth).
+    pub(super) held: Vec<u8>,
+    /// Output has been waiting since this time without the kernel taking
+    /// any (see [`write_timeout`](super::write_timeout)); `None` while the
+    /// stream keeps up.
+    pub(super) stalled_since: Option<std::time::Instant>,
+    /// What the kernel still held to send at the last write-timeout sweep.
+    pub(super) kernel_queued: Option<usize>,
+    /// Its place under the per-address connection limit, if there is one.
+    pub(super) _place: Option<crate::per_ip::IpPlace>,
 }
 
 impl Stream {

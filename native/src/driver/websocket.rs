@@ -562,8 +562,9 @@ impl Driver {
 
 impl Stream {
     /// Whether input may wait in the connection itself, not in the kernel:
-    /// a WebSocket's framing keeps what it read past the message it returned.
+    /// a WebSocket's framing keeps what it read past the message it
+    /// returned, a byte stream what it read past its turn's lines.
     pub(super) fn may_hold_input(&self) -> bool {
-        self.ws.is_some()
+        self.ws.is_some() || !self.held.is_empty()
     }
 }

@@ -8,7 +8,9 @@
 //! - at most `max_http_connections` TCP connections are open at once,
 //!   WebSockets included (an upgraded socket keeps its connection's
 //!   place); past that, a new connection is closed as soon as it is
-//!   accepted, before it is read.
+//!   accepted, before it is read;
+//! - with `per_ip`, at most that many of them from one address; past it a
+//!   new connection is answered `429 Too Many Requests` with the reason.
 //!
 //! `axum::serve` offers neither, so this is its loop with them added. An
 //! accept that fails (out of file descriptors, most likely) is retried
@@ -31,14 +33,17 @@ use tower::ServiceExt;
 use super::slots::Slot;
 use super::stats::GatewayStats;
 use super::{routes, App};
+use crate::per_ip::IpPlace;
 
 /// The place a connection holds under `max_http_connections`. Requests on
 /// it carry a clone, so that a WebSocket upgrade takes the place along.
 #[derive(Clone)]
-pub(crate) struct HeldConnection(#[allow(dead_code)] Arc<Slot>);
+pub(crate) struct HeldConnection(#[allow(dead_code)] Arc<(Slot, Option<IpPlace>)>);
 
 /// How long to wait after a failed accept (as `axum::serve` does).
 const ACCEPT_RETRY: Duration = Duration::from_secs(1);
+/// How long a refused connection may take to read its 429 before it is closed.
+const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 /// At most one "at the connection cap" report per this long.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
 
@@ -50,6 +55,7 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
     // Connections hold a receiver: `closed()` resolves once all are gone.
     let (stop, stopped) = watch::channel(false);
     let mut last_cap_report: Option<Instant> = None;
+    let mut last_ip_report: Option<Instant> = None;
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -79,15 +85,59 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) {
             }
             continue;
         };
+        let place = match &app.config.per_ip {
+            Some(limit) => match limit.try_take(peer.ip()) {
+                Some(place) => Some(place),
+                None => {
+                    GatewayStats::bump(&app.stats.refused_per_ip);
+                    if last_ip_report.is_none_or(|at| at.elapsed() >= REPORT_EVERY) {
+                        last_ip_report = Some(Instant::now());
+                        tracing::warn!(
+                            "{peer} has {} connections open (--max-connections-per-ip): refusing more with 429",
+                            limit.max()
+                        );
+                    }
+                    // It keeps its place under max_http_connections while it lingers.
+                    tokio::spawn(refuse(tcp, peer, limit.max(), slot));
+                    continue;
+                }
+            },
+            None => None,
+        };
         // Small messages go out at once (the reactor batches frames per turn itself).
         let _ = tcp.set_nodelay(true);
-        let held = HeldConnection(Arc::new(slot));
+        let held = HeldConnection(Arc::new((slot, place)));
         tokio::spawn(connection(tcp, peer, held, router.clone(), app.clone(), stopped.clone()));
     }
     drop(listener);
     let _ = stop.send(true);
     drop(stopped);
     stop.closed().await;
+}
+
+/// Answers a connection past its address's limit with 429 and the reason,
+/// without reading its request, then closes it. The request is read and
+/// dropped meanwhile (up to [`REFUSAL_LINGER`]): closing with it unread
+/// would reset the connection and could lose the answer.
+async fn refuse(mut tcp: tokio::net::TcpStream, peer: SocketAddr, max: usize, _slot: Slot) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = format!(
+        "too many connections from {} (at most {max} at once, --max-connections-per-ip); close one and try again\n",
+        peer.ip()
+    );
+    let response = format!(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\n\
+         retry-after: 1\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(REFUSAL_LINGER, async {
+        tcp.write_all(response.as_bytes()).await?;
+        tcp.shutdown().await?;
+        let mut sink = [0u8; 1024];
+        while tcp.read(&mut sink).await? > 0 {}
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
 }
 
 /// Errors of one pending connection, not of the listener: accept the next.

@@ -46,7 +46,9 @@
 //! as soon as it is accepted, and one whose request headers take longer
 //! than `header_read_timeout` is closed: slow clients cannot hold the
 //! server's file descriptors (Slowloris). Static files never leave `www`,
-//! whatever symbolic links inside it point to (404). A WebSocket hands its
+//! whatever symbolic links inside it point to (404). With `per_ip` set, an
+//! address past its share of connections gets 429 (a clear refusal; the
+//! others carry on). A WebSocket hands its
 //! protocol at most `messages_per_turn` messages per reactor turn (the rest
 //! wait behind the other connections), so a flood of small messages cannot
 //! hold a reactor. On a graceful shutdown every WebSocket is closed with 1001.
@@ -188,6 +190,12 @@ pub struct GatewayConfig {
     /// `twine serve` allows beyond loopback only when told to
     /// (`--admin-token off`).
     pub admin_token: Option<String>,
+    /// TCP connections one client address may hold open at once
+    /// (WebSockets included), counted with whatever else shares the limit
+    /// (`twine serve` gives its line echo the same one). Past it a new
+    /// connection is answered 429 with the reason and closed. `None`: no
+    /// limit beyond `max_http_connections`.
+    pub per_ip: Option<crate::PerIpLimit>,
 }
 
 impl Default for GatewayConfig {
@@ -208,6 +216,7 @@ impl Default for GatewayConfig {
             trace_buffer_events: 8192,
             messages_per_turn: 64,
             admin_token: None,
+            per_ip: None,
         }
     }
 }

@@ -20,6 +20,7 @@ pub(crate) struct GatewayStats {
     pub(crate) trace_events: AtomicU64,
     pub(crate) trace_dropped: AtomicU64,
     pub(crate) http_refused_capacity: AtomicU64,
+    pub(crate) refused_per_ip: AtomicU64,
     pub(crate) http_header_timeouts: AtomicU64,
     pub(crate) http_accept_errors: AtomicU64,
 }
@@ -53,6 +54,8 @@ pub struct GatewayStatsSnapshot {
     pub http_open: u64,
     /// TCP connections closed at accept because `max_http_connections` were open.
     pub http_refused_capacity: u64,
+    /// TCP connections answered 429: their address had `per_ip` open.
+    pub http_refused_per_ip: u64,
     /// Connections closed because a request's headers took longer than `header_read_timeout`.
     pub http_header_timeouts: u64,
     /// Failed accepts (out of file descriptors, most likely), each followed by a 1 s pause.
@@ -81,6 +84,7 @@ impl GatewayStats {
             trace_dropped: get(&self.trace_dropped),
             http_open: connections.open() as u64,
             http_refused_capacity: get(&self.http_refused_capacity),
+            http_refused_per_ip: get(&self.refused_per_ip),
             http_header_timeouts: get(&self.http_header_timeouts),
             http_accept_errors: get(&self.http_accept_errors),
         }
@@ -123,6 +127,12 @@ impl GatewayStatsSnapshot {
             "counter",
             "Connections closed at accept: max-http-connections were open.",
             self.http_refused_capacity,
+        );
+        row(
+            "http_refused_per_ip_total",
+            "counter",
+            "Connections answered 429: their address had max-connections-per-ip open.",
+            self.http_refused_per_ip,
         );
         row(
             "http_header_timeouts_total",
