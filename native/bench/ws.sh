@@ -11,7 +11,7 @@
 # Each round: start the release `twine serve --http` on a free port, run
 # bench.sh's three loads against it with its PID (server CPU per message and
 # RSS), stop it with SIGTERM; then bench.sh for each peer. With --probe, one
-# last run holds 19,500 idle WebSockets on twine (bench.sh --probe-conns).
+# last run holds 19,500 idle WebSockets on twine (bench.sh --probe-conns). Every client is on 127.0.0.1, so the per-address cap is off here.
 # Rows also go to /tmp/peers/results/*.jsonl.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,7 +29,7 @@ twine_run() { # extra bench.sh args...
   local out pid url
   out=$(mktemp)
   # shellcheck disable=SC2086
-  "$TWINE" serve --tcp 127.0.0.1:0 --http 127.0.0.1:0 --max-connections 20000 --log warn $TWINE_ARGS >"$out" &
+  "$TWINE" serve --tcp 127.0.0.1:0 --http 127.0.0.1:0 --max-connections 20000 --max-connections-per-ip 0 --log warn $TWINE_ARGS >"$out" &
   pid=$!
   for _ in $(seq 50); do grep -q "http gateway" "$out" && break; sleep 0.1; done
   url=$(sed -n 's|^http gateway listening on http://|ws://|p' "$out")/ws
