@@ -86,7 +86,7 @@ pub struct RunOptions {
 /// A scenario `twine run` will not execute: which field, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunError {
-    /// The field at fault (`machine.gil`), or empty.
+    /// The field at fault (`duration_ms`), or empty.
     pub field: String,
     /// What is wrong, and what to do instead.
     pub message: String,
