@@ -1,15 +1,19 @@
-"""The fidelity harness: the simulation against real CPython + Twisted.
+"""The fidelity harness: the simulation against the real thing.
 
 For every preset and variant it runs the simulation (`twine-sim
-PRESET/VARIANT --seed S --metrics`) and the preset's Python program under
-CPython with Twisted and twine.py (`python PRESET.py --variant V --seed S
---metrics`), RUNS times each, takes the median of each headline figure, and
-writes a Markdown table with the simulation's ratio to CPython.
+PRESET/VARIANT --seed S --metrics`), the same scenario for real with
+`twine run PRESET.json --variant V --seed S --metrics` (as the variant
+says, and again with `--gil on`: CPython's terms), and the preset's Python
+program under CPython with Twisted and twine.py (`python PRESET.py
+--variant V --seed S --metrics`), RUNS times each, takes the median of each
+headline figure, and writes a Markdown table with the simulation's ratio to
+`twine run` and to CPython, and `twine run --gil on`'s ratio to CPython.
 
 Run it through `cargo xtask fidelity [--runs N] [--only PRESET]`, which
-builds twine-sim, makes the virtualenv with Twisted and passes the paths:
+builds twine-sim and twine, makes the virtualenv with Twisted and passes
+the paths:
 
-    python3 xtask/fidelity.py --sim SIM --python VENV_PYTHON --presets www/presets --out target/fidelity.md
+    python3 xtask/fidelity.py --sim SIM --twine TWINE --python VENV_PYTHON --presets www/presets --out target/fidelity.md
 
 A measurement, not a test: CPython's figures move with the machine's load.
 """
@@ -130,6 +134,7 @@ def ratio(sim, real):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sim", required=True)
+    ap.add_argument("--twine", required=True)
     ap.add_argument("--python", required=True)
     ap.add_argument("--presets", required=True)
     ap.add_argument("--out", required=True)
@@ -138,6 +143,7 @@ def main():
     args = ap.parse_args()
 
     rows = []
+    refused = {}
     started = time.time()
     names = sorted(f[:-3] for f in os.listdir(args.presets) if f.endswith(".py") and f != "twine.py")
     for name in names:
@@ -148,13 +154,21 @@ def main():
         variants = [v["name"] for v in preset.get("variants", [])] or [None]
         for variant in variants:
             label = f"{name}/{variant}" if variant else name
-            sims, pys, reals = [], [], []
+            sims, pys, natives, gils, reals = [], [], [], [], []
             program = os.path.join(args.presets, name + ".py")
             # Interleaved rounds: a slow moment of the machine hits both sides.
             for seed in range(1, args.runs + 1):
                 sims.append(run_json([args.sim, label, "--seed", str(seed), "--metrics"], 120))
                 py = [args.sim, program, "--seed", str(seed), "--metrics"] + (["--variant", variant] if variant else [])
                 pys.append(run_json(py, 120))
+                native = [args.twine, "run", os.path.join(args.presets, name + ".json"), "--seed", str(seed),
+                          "--metrics"] + (["--variant", variant] if variant else [])
+                try:
+                    natives.append(run_json(native, 120))
+                    # A variant with a GIL already ran on CPython's terms.
+                    gils.append(natives[-1] if natives[-1].get("gil") else run_json(native + ["--gil", "on"], 120))
+                except RuntimeError as e:  # refused (a field twine run cannot run): said under the table
+                    refused[label] = str(e).splitlines()[-1][-200:]
                 cmd = [args.python, "-c", BOOT, os.path.join(args.presets, name + ".py"), "--seed", str(seed), "--metrics"]
                 if variant:
                     cmd += ["--variant", variant]
@@ -164,22 +178,32 @@ def main():
             for title, figure in figures:
                 s = median(figure(m) for m in sims)
                 p = median(figure(m) for m in pys)
+                n = median(figure(m) for m in natives)
+                g = median(figure(m) for m in gils)
                 r = median(figure(m) for m in reals)
-                rows.append((label, title, s, p, r))
+                rows.append((label, title, s, p, n, g, r))
 
     runtime = reals[-1].get("runtime", {}) if rows else {}
     with open(args.out, "w") as out:
-        out.write("# Fidelity: the simulation against CPython + Twisted\n\n")
+        out.write("# Fidelity: the simulation against twine run and CPython + Twisted\n\n")
         out.write(f"Measured {datetime.date.today().isoformat()} on {platform.machine()} "
                   f"({os.cpu_count()} cores), CPython {runtime.get('python')}, Twisted {runtime.get('twisted')}, "
                   f"{args.runs} interleaved runs each, medians; took {time.time() - started:.0f} s.\n")
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        out.write(f"Load average at the end: {load}.\n")
         out.write("Command: `cargo xtask fidelity --runs N`. The simulation runs each preset twice: as its JSON "
-                  "scenario and as its Python program (`www/presets/NAME.py`); CPython runs the same Python program "
-                  "(GIL on: CPython 3.11 has no other mode, so the `nogil` variants cannot match there).\n\n")
-        out.write("| experiment | figure | sim (JSON) | sim (.py) | CPython | JSON / CPython | .py / CPython |\n"
-                  "|---|---|---:|---:|---:|---:|---:|\n")
-        for label, title, s, p, r in rows:
-            out.write(f"| {label} | {title} | {fmt(s)} | {fmt(p)} | {fmt(r)} | {ratio(s, r)} | {ratio(p, r)} |\n")
+                  "scenario and as its Python program (`www/presets/NAME.py`). `twine run` runs the JSON scenario "
+                  "for real, as the variant says (GIL where it says so), and again with `--gil on` (\"+GIL\"), "
+                  "CPython's terms. CPython runs the Python program (GIL on: CPython 3.11 has no other mode, so the "
+                  "`nogil` variants cannot match there).\n\n")
+        out.write("| experiment | figure | sim (JSON) | sim (.py) | twine run | twine run +GIL | CPython "
+                  "| JSON / twine run | JSON / CPython | .py / CPython | +GIL / CPython |\n"
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+        for label, title, s, p, n, g, r in rows:
+            out.write(f"| {label} | {title} | {fmt(s)} | {fmt(p)} | {fmt(n)} | {fmt(g)} | {fmt(r)} "
+                      f"| {ratio(s, n)} | {ratio(s, r)} | {ratio(p, r)} | {ratio(g, r)} |\n")
+        for label, why in refused.items():
+            out.write(f"\n`twine run` refused {label}: {why}\n")
     print(open(args.out).read())
 
 

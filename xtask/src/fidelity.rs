@@ -1,9 +1,10 @@
 //! `cargo xtask fidelity [--runs N] [--only PRESET]`: the simulation against
-//! real CPython + Twisted, preset by preset (a measurement, not a test).
+//! `twine run` (the scenario on real threads, without and with a real GIL)
+//! and real CPython + Twisted, preset by preset (a measurement, not a test).
 //!
 //! Makes `target/fidelity-venv` with Twisted from PyPI (once), builds
-//! `twine-sim` in release, then runs `xtask/fidelity.py`, which writes the
-//! table to `target/fidelity.md`.
+//! `twine-sim` and `twine` in release, then runs `xtask/fidelity.py`, which
+//! writes the table to `target/fidelity.md`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -24,14 +25,31 @@ pub fn fidelity(args: &[String]) -> Result<(), String> {
     if !has_twisted {
         run(Step::Fidelity, Command::new(&python).args(["-m", "pip", "install", "--quiet", TWISTED]))?;
     }
-    run(Step::Fidelity, cargo().args(["build", "--release", "-p", "twine-web", "--bin", "twine-sim"]))?;
+    run(
+        Step::Fidelity,
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "twine-web",
+            "--bin",
+            "twine-sim",
+            "-p",
+            "twine-native",
+            "--bin",
+            "twine",
+        ]),
+    )?;
     let sim: PathBuf = target.join("release").join("twine-sim");
+    let twine: PathBuf = target.join("release").join("twine");
     run(
         Step::Fidelity,
         Command::new("python3")
             .arg(root().join("xtask").join("fidelity.py"))
             .arg("--sim")
             .arg(sim)
+            .arg("--twine")
+            .arg(twine)
             .arg("--python")
             .arg(&python)
             .arg("--presets")

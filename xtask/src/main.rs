@@ -5,7 +5,7 @@
 //! - `cargo xtask test`: the same set-up plus a headless Chromium, then every
 //!   check and test; stops at the first failing step and names it.
 //! - `cargo xtask bench`: criterion benchmarks of the workspace.
-//! - `cargo xtask fidelity`: the simulation against real CPython + Twisted.
+//! - `cargo xtask fidelity`: the simulation against `twine run` and real CPython + Twisted.
 //! - `cargo xtask chaos [--short]`: the chaos suite, bounded probes of a
 //!   real `twine serve` over loopback, one line each (the short version
 //!   also runs in `cargo xtask test`, as one of twine-native's tests).
@@ -35,7 +35,7 @@ fn main() -> ExitCode {
             eprintln!("  serve [ARGS]   set up, build the playground, run `twine serve ARGS`");
             eprintln!("  test [--skip STEP]...  set up, then fmt, clippy, tests, wasm and browser tests");
             eprintln!("  bench          criterion benchmarks");
-            eprintln!("  fidelity [--runs N] [--only PRESET]  the simulation against CPython + Twisted");
+            eprintln!("  fidelity [--runs N] [--only PRESET]  the simulation against twine run and CPython + Twisted");
             eprintln!("  chaos [--short]  the chaos suite: probes of a real twine serve, one line each");
             eprintln!("  fuzz [--cases N]  the decoders' and front ends' property tests, at N cases each");
             eprintln!("  setup          only install what is missing");

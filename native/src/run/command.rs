@@ -1,4 +1,4 @@
-//! `twine run EXPERIMENT.json [--variant V] [--seed N] [--metrics] [--trace FILE] [--allow-long]`.
+//! `twine run EXPERIMENT.json [--variant V] [--seed N] [--metrics] [--trace FILE] [--allow-long] [--gil on|off]`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// Allow a run longer than 60 s of real time.
     #[arg(long)]
     pub allow_long: bool,
+    /// Run with (`--gil on`) or without (`--gil off`) a global interpreter
+    /// lock, whatever the scenario's `machine.gil` says.
+    #[arg(long, value_parser = ["on", "off"])]
+    pub gil: Option<String>,
 }
 
 /// Loads a scenario file with its variant; errors name the file and field.
@@ -65,7 +69,8 @@ pub fn main(args: &RunArgs) -> ExitCode {
 
 fn execute(args: &RunArgs) -> Result<String, String> {
     let scenario = load(&args.scenario, args.variant.as_deref())?;
-    let options = RunOptions { seed: args.seed, allow_long: args.allow_long };
+    let options =
+        RunOptions { seed: args.seed, allow_long: args.allow_long, gil: args.gil.as_deref().map(|g| g == "on") };
     let (metrics, trace) = run(&scenario, &options).map_err(|e| format!("{}: {e}", args.scenario.display()))?;
     if let Some(path) = &args.trace {
         let mut text = String::new();

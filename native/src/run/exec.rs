@@ -26,7 +26,6 @@ use twine_core::Reactor;
 use twine_scenario::program::{Op, Seq};
 
 use super::state::{Me, Run, REACTOR_TID};
-use super::work;
 
 /// What a running step list knows about where it is.
 #[derive(Clone, Debug, Default)]
@@ -43,7 +42,8 @@ pub(crate) struct Ctx {
 /// failure no errback handled, if any.
 pub(crate) fn run_on_thread(run: &Arc<Run>, me: &Me, seq: &Seq, ctx: &mut Ctx) -> Option<String> {
     let mut failure = None;
-    thread_seq(run, me, seq, ctx, &mut failure);
+    // A Python thread runs its function holding the GIL.
+    run.holding(me.tid, || thread_seq(run, me, seq, ctx, &mut failure));
     failure
 }
 
@@ -52,6 +52,7 @@ fn thread_seq(run: &Arc<Run>, me: &Me, seq: &Seq, ctx: &mut Ctx, failure: &mut O
         if run.abort.load(Ordering::Relaxed) {
             return;
         }
+        run.checkpoint();
         if let Some(message) = failure {
             if let Op::Errback(body) = op {
                 ctx.error = Some(message.as_str().into());
@@ -61,8 +62,8 @@ fn thread_seq(run: &Arc<Run>, me: &Me, seq: &Seq, ctx: &mut Ctx, failure: &mut O
             continue;
         }
         match op {
-            Op::Cpu(ns) => run.spin.burn(*ns),
-            Op::Io(ns) | Op::Sleep(ns) => work::block(*ns),
+            Op::Cpu(ns) => run.cpu(*ns),
+            Op::Io(ns) | Op::Sleep(ns) => run.sleep(*ns),
             Op::Counter(op, c) => run.counter(*op, *c),
             Op::Lock(l, body) => run.with_lock(*l, || thread_seq(run, me, body, ctx, failure)),
             Op::Repeat(times, body) => {
@@ -153,7 +154,9 @@ impl ReactorSide {
     fn exec(self: &Rc<Self>, reactor: &Reactor, seq: &Seq, mut ctx: Ctx) -> Ended {
         let mut failure = None;
         let mut pending = None;
-        self.seq(reactor, seq, &mut ctx, &mut failure, &mut pending, true);
+        // Every reactor callback is Python code: it runs holding the GIL,
+        // which the reactor gives up while it waits in its poll.
+        self.run.holding(REACTOR_TID, || self.seq(reactor, seq, &mut ctx, &mut failure, &mut pending, true));
         match (failure, pending) {
             (Some(f), _) => Ended::Failed(f),
             (None, Some(d)) => Ended::Pending(d),
@@ -185,9 +188,10 @@ impl ReactorSide {
                 }
                 continue;
             }
+            run.checkpoint();
             match op {
-                Op::Cpu(ns) => run.spin.burn(*ns),
-                Op::Io(ns) | Op::Sleep(ns) => work::block(*ns),
+                Op::Cpu(ns) => run.cpu(*ns),
+                Op::Io(ns) | Op::Sleep(ns) => run.sleep(*ns),
                 Op::Counter(op, c) => run.counter(*op, *c),
                 Op::Lock(l, body) => run.with_lock(*l, || self.seq(reactor, body, ctx, failure, pending, false)),
                 Op::Repeat(times, body) => {

@@ -3,7 +3,7 @@
 //!
 //! What a real machine cannot tell is stated, not made up: `cores` is empty
 //! (the OS does not say which core ran what, and the scenario's cores are
-//! not this machine's), `gil` is `null` (no GIL), `actions` (the
+//! not this machine's), `gil` is `null` without a GIL, `actions` (the
 //! simulation's scheduler decisions) is 0, and `events` counts the real
 //! reactor's trace events.
 

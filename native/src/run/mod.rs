@@ -17,9 +17,10 @@
 //!
 //! It prints the metrics JSON of `twine-sim --metrics` (the same types,
 //! `twine_scenario::metrics`), so the two can be diffed. What a real
-//! run cannot measure is said in [`metrics`]. What it cannot run yet it
-//! refuses, naming the field: a GIL (`machine.gil`), a simulated network
-//! delay (`clients.*.network_ms`). `jitter` is ignored: the machine brings
+//! run cannot measure is said in [`metrics`]. With `"gil": true` every
+//! thread runs its steps holding a real global interpreter lock with
+//! CPython 3.11's protocol ([`gil`]). What it cannot run it refuses, naming
+//! the field: a simulated network delay (`clients.*.network_ms`). `jitter` is ignored: the machine brings
 //! its own noise. A run longer than 60 s of real time is refused, or cut
 //! off, unless `allow_long`.
 //!
@@ -41,6 +42,7 @@
 mod clients;
 pub mod command;
 mod exec;
+pub mod gil;
 #[allow(missing_docs)] // each field means what it means in twine-web's metrics (twine-sim --metrics)
 pub mod metrics;
 mod rng;
@@ -76,12 +78,15 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Allow a run longer than [`MAX_REAL_TIME`].
     pub allow_long: bool,
+    /// Run with (`Some(true)`) or without a GIL whatever `machine.gil`
+    /// says: the same program on CPython's terms, or free-threaded.
+    pub gil: Option<bool>,
 }
 
 /// A scenario `twine run` will not execute: which field, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunError {
-    /// The field at fault (`machine.gil`), or empty.
+    /// The field at fault (`duration_ms`), or empty.
     pub field: String,
     /// What is wrong, and what to do instead.
     pub message: String,
@@ -111,12 +116,6 @@ fn check(scenario: &Scenario, options: &RunOptions) -> Result<Duration, RunError
         return Err(refuse(
             "",
             "twine run executes JSON scenarios; a Python experiment runs in CPython itself (python3 FILE.py --metrics)",
-        ));
-    }
-    if spec.machine.gil {
-        return Err(refuse(
-            "machine.gil",
-            "twine run has no global interpreter lock yet (CPython 3.11's protocol: switch interval, drop requests at step boundaries, released in io/sleep/lock waits); set \"gil\": false to run it without one, or use twine-sim",
         ));
     }
     if let Some(def) = program.clients {
@@ -160,7 +159,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Vec<Tr
     let deadline = check(scenario, options)?;
     let program = Arc::clone(&scenario.program);
     let seed = options.seed.unwrap_or(program.seed);
-    let run = Arc::new(Run::new(Arc::clone(&program), work::Spin::calibrate()));
+    let gil = options.gil.unwrap_or(program.machine.gil);
+    let run = Arc::new(Run::new(Arc::clone(&program), work::Spin::calibrate(), gil));
 
     // Plain threads take numbers 1.. before any pool thread can, as simulated.
     let mut plain = Vec::new();
@@ -350,7 +350,7 @@ fn collect(
             metrics::CounterMetrics { name: name.to_string(), value, expected, lost_updates: expected as i64 - value }
         })
         .collect();
-    let threads = run
+    let threads: Vec<metrics::ThreadMetrics> = run
         .threads
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -391,7 +391,7 @@ fn collect(
         reactor,
         pool,
         cores: Vec::new(),
-        gil: None,
+        gil: run.gil.as_ref().map(|gil| gil_metrics(&gil.stats(), &threads)),
         locks,
         counters,
         threads,
@@ -399,6 +399,28 @@ fn collect(
         output,
         // Real threads that deadlock never end the run: nothing to report.
         deadlock: None,
+    }
+}
+
+/// The GIL's figures, per thread by name; a thread that never wanted it
+/// (a pool thread with no job) is left out.
+fn gil_metrics(stats: &gil::GilStats, threads: &[metrics::ThreadMetrics]) -> metrics::GilMetrics {
+    let per: Vec<metrics::GilThreadMetrics> = stats
+        .per_thread
+        .iter()
+        .map(|(&tid, &(hold_ns, wait_ns))| metrics::GilThreadMetrics {
+            thread: tid,
+            name: threads.get(tid as usize).map_or_else(String::new, |t| t.name.clone()),
+            hold_ms: ms(hold_ns),
+            wait_ms: ms(wait_ns),
+        })
+        .collect();
+    metrics::GilMetrics {
+        switches: stats.switches,
+        forced_switches: stats.forced_switches,
+        hold_ms: per.iter().map(|t| t.hold_ms).sum(),
+        wait_ms: per.iter().map(|t| t.wait_ms).sum(),
+        threads: per,
     }
 }
 

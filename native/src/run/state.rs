@@ -7,11 +7,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use twine_core::ReactorHandle;
 use twine_scenario::program::{CounterOp, Program, Text, TextEnv};
 
+use super::gil::Gil;
 use super::work::{self, Spin};
 
 /// The reactor thread's number, as in the simulation.
@@ -64,6 +65,8 @@ pub(crate) struct Run {
     /// Time zero: the reactor's clock and every printed line count from it.
     pub epoch: OnceLock<Instant>,
     pub spin: Spin,
+    /// The global interpreter lock, when the machine has one.
+    pub gil: Option<Gil>,
     pub handle: OnceLock<ReactorHandle>,
     counters: Vec<AtomicI64>,
     /// Writes each counter was meant to make: the count a correct program reaches.
@@ -94,16 +97,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Run {
-    pub(crate) fn new(program: Arc<Program>, spin: Spin) -> Run {
+    pub(crate) fn new(program: Arc<Program>, spin: Spin, gil: bool) -> Run {
         let counters = program.counters.iter().map(|_| AtomicI64::new(0)).collect();
         let counter_writes = program.counters.iter().map(|_| AtomicU64::new(0)).collect();
         let locks = program.locks.iter().map(|_| LockState::default()).collect();
+        let gil = gil.then(|| Gil::new(Duration::from_nanos(program.machine.switch_interval)));
         let reactor =
             ThreadRec { name: "reactor".into(), kind: "reactor", cpu_ns: 0, started_ns: Some(0), finished_ns: None };
         Run {
             program,
             epoch: OnceLock::new(),
             spin,
+            gil,
             handle: OnceLock::new(),
             counters,
             counter_writes,
@@ -116,6 +121,39 @@ impl Run {
             unhandled: AtomicU64::new(0),
             loops: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Runs `f` as thread `tid` holding the GIL, if the machine has one.
+    pub(crate) fn holding<R>(&self, tid: u32, f: impl FnOnce() -> R) -> R {
+        match &self.gil {
+            Some(gil) => gil.hold(tid, f),
+            None => f(),
+        }
+    }
+
+    /// An eval-breaker point: gives the GIL up here if a waiter asked.
+    pub(crate) fn checkpoint(&self) {
+        if let Some(gil) = &self.gil {
+            gil.checkpoint();
+        }
+    }
+
+    /// Runs a blocking call without the GIL (`io`, `sleep`, a lock wait).
+    pub(crate) fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.gil {
+            Some(gil) => gil.allow_threads(f),
+            None => f(),
+        }
+    }
+
+    /// A `cpu` step: the calibrated busy loop, with eval-breaker points.
+    pub(crate) fn cpu(&self, ns: u64) {
+        self.spin.burn(ns, || self.checkpoint());
+    }
+
+    /// An `io` or `sleep` step: a real sleep, without the GIL.
+    pub(crate) fn sleep(&self, ns: u64) {
+        self.blocking(|| work::block(ns));
     }
 
     /// Nanoseconds since time zero.
@@ -167,14 +205,17 @@ impl Run {
     }
 
     /// Runs `body` holding the named lock (a real mutex: a waiter blocks in
-    /// the OS, and whoever the OS wakes first gets it).
+    /// the OS, and whoever the OS wakes first gets it). As `threading.Lock`
+    /// under the GIL: a free lock is taken holding the GIL, a wait for a
+    /// held one releases the GIL, so a thread that just released the lock
+    /// usually takes it again before a woken waiter gets the GIL back.
     pub(crate) fn with_lock<R>(&self, l: u32, body: impl FnOnce() -> R) -> R {
         let state = &self.locks[l as usize];
         let (guard, waited) = match state.mutex.try_lock() {
             Ok(guard) => (guard, None),
             Err(_) => {
                 let started = Instant::now();
-                let guard = lock(&state.mutex);
+                let guard = self.blocking(|| lock(&state.mutex));
                 (guard, Some(started.elapsed().as_nanos() as u64))
             }
         };

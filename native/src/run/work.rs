@@ -13,6 +13,10 @@ pub(crate) struct Spin {
     iters_per_ns: f64,
 }
 
+/// How much of a `cpu` step runs between two eval-breaker points: a few
+/// microseconds, about what a Python loop's backward jumps are apart.
+pub(crate) const CHECK_EVERY_NS: u64 = 5_000;
+
 /// One iteration: a multiply-add the optimiser cannot remove.
 #[inline(always)]
 fn step(x: u64) -> u64 {
@@ -39,12 +43,24 @@ impl Spin {
         Spin { iters_per_ns: best }
     }
 
-    /// Burns `ns` nanoseconds of CPU (as measured when calibrating).
-    pub(crate) fn burn(self, ns: u64) {
+    /// Burns `ns` nanoseconds of CPU (as measured when calibrating),
+    /// calling `between` every [`CHECK_EVERY_NS`] of it: the busy loop's
+    /// eval-breaker point, where a thread holding the GIL gives it up if a
+    /// waiter asked (CPython checks at every backward jump).
+    pub(crate) fn burn(self, ns: u64, mut between: impl FnMut()) {
         let iters = (ns as f64 * self.iters_per_ns) as u64;
+        let chunk = ((CHECK_EVERY_NS as f64 * self.iters_per_ns) as u64).max(1);
         let mut x = 1;
-        for _ in 0..iters {
-            x = step(x);
+        let mut left = iters;
+        while left > 0 {
+            let n = left.min(chunk);
+            for _ in 0..n {
+                x = step(x);
+            }
+            left -= n;
+            if left > 0 {
+                between();
+            }
         }
         black_box(x);
     }
@@ -75,7 +91,7 @@ mod tests {
     fn a_burn_uses_about_the_cpu_it_was_asked_for() {
         let spin = Spin::calibrate();
         let before = thread_cpu_ns();
-        spin.burn(20_000_000);
+        spin.burn(20_000_000, || {});
         let used = thread_cpu_ns() - before;
         // Calibration takes the fastest round, so the burn is never much
         // shorter; it can be longer on a busy machine (cache, frequency).
