@@ -23,7 +23,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod choice {
+    //! Scheduling decisions: a [`Chooser`] picks, at each point where more
+    //! than one thread could go next, which one does
+    //! ([`Simulation::with_chooser`](crate::Simulation::with_chooser)).
+    pub use crate::engine::choice::{ChoiceKind, ChoicePoint, Chooser};
+}
 mod engine;
+pub mod explore;
 #[cfg(target_arch = "wasm32")]
 pub mod live;
 pub mod metrics;

@@ -117,6 +117,8 @@ pub(crate) struct Shared {
     pub gil_drop: Cell<bool>,
     /// The Python program's interpreter, when the experiment is one.
     pub py: RefCell<Option<Rc<crate::python::Runtime>>>,
+    /// Set when exploring: what counts as visible, who stopped before one.
+    pub watch: std::cell::OnceCell<Rc<super::choice::Watch>>,
 }
 
 impl Shared {
@@ -152,6 +154,7 @@ impl Shared {
             lock_names,
             gil_drop: Cell::new(false),
             py: RefCell::new(None),
+            watch: std::cell::OnceCell::new(),
         }
     }
 
