@@ -118,6 +118,13 @@ struct Follow {
     misfit: Rc<RefCell<Option<String>>>,
 }
 
+impl Follow {
+    /// Another view of the same schedule and record.
+    fn watcher(&self) -> Follow {
+        Follow { prefix: self.prefix.clone(), taken: Rc::clone(&self.taken), misfit: Rc::clone(&self.misfit) }
+    }
+}
+
 impl Chooser for Follow {
     fn choose(&mut self, point: &ChoicePoint<'_>) -> usize {
         if point.kind != ChoiceKind::Visible {
@@ -324,9 +331,9 @@ pub fn replay(scenario: &Scenario, example: &str) -> Result<Replay, String> {
     let explored = for_exploring(scenario)?;
     let gil = scenario.spec().machine.gil && scenario.program.python.is_some();
     let watch = Rc::new(Watch::new(shared, gil));
-    let misfit = Rc::new(RefCell::new(None));
-    let chooser = Follow { prefix, taken: Rc::default(), misfit: Rc::clone(&misfit) };
-    Ok(Replay { sim: Simulation::exploring(&explored, watch, Box::new(chooser)), misfit: Misfit(Some(misfit)) })
+    let chooser = Follow { prefix, taken: Rc::default(), misfit: Rc::default() };
+    let watching = chooser.watcher();
+    Ok(Replay { sim: Simulation::exploring(&explored, watch, Box::new(chooser)), misfit: Misfit(Some(watching)) })
 }
 
 /// A simulation following a schedule.
@@ -338,11 +345,18 @@ pub struct Replay {
 }
 
 /// Where a schedule did not fit the program it was replayed on.
-pub struct Misfit(Option<Rc<RefCell<Option<String>>>>);
+pub struct Misfit(Option<Follow>);
 
 impl Misfit {
-    /// The first choice that named a thread not waiting there, if one did.
+    /// The first choice that named a thread not waiting there, or picks
+    /// left over when the run ended, if any.
     pub fn get(&self) -> Option<String> {
-        self.0.as_ref().and_then(|m| m.borrow().clone())
+        let follow = self.0.as_ref()?;
+        let misfit = follow.misfit.borrow().clone();
+        let made = follow.taken.borrow().len();
+        misfit.or_else(|| {
+            (made < follow.prefix.len())
+                .then(|| format!("the run ended after {made} choices; the schedule has {}", follow.prefix.len()))
+        })
     }
 }
