@@ -227,7 +227,7 @@ impl Groups {
     fn report(self, complete: bool) -> Report {
         let mut outcomes: Vec<Outcome> = self.groups.into_values().collect();
         // Most common first; ties in the order of their values.
-        outcomes.sort_by(|a, b| b.schedules.cmp(&a.schedules));
+        outcomes.sort_by_key(|o| std::cmp::Reverse(o.schedules));
         Report { schedules: self.runs, outcomes, complete }
     }
 }
