@@ -6,6 +6,8 @@
 //! const list = programs();                   // the Python presets: [{name, title, explanation, variants: [{name, title}]}]
 //! const py = presetProgram('echo-blocking'); // its program's text
 //! const sim = new Simulation(py, 7, 'deferred'); // throws Error {name: 'ScenarioError', field, message, line?, col?}
+//! const found = explore(py, 'deferred', 2000);  // {schedules, outcomes: [{counters, end, schedules, example, ...}], complete}
+//! Simulation.withSchedule(py, 'deferred', found.outcomes[0].example); // replays that schedule
 //! presets();                                 // the JSON presets, for old links: the same shape
 //! const json = presetScenario('echo-blocking', 'deferred');
 //! sim.step(100);                             // runs until 100 more events are visible
@@ -82,6 +84,24 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
+/// Runs the program under every schedule of its visible operations (at
+/// most `max_schedules`), or under `seeds` seeds when given, and returns
+/// `{schedules, outcomes: [{counters, output_digest, end, schedules,
+/// example, output}], complete}` (see `twine_web::explore`).
+#[wasm_bindgen]
+pub fn explore(
+    scenario_json: &str,
+    variant: Option<String>,
+    max_schedules: f64,
+    seeds: Option<f64>,
+) -> Result<JsValue, JsValue> {
+    let scenario = load(scenario_json, variant.as_deref())?;
+    let how = seeds.map_or(crate::explore::How::Exhaustive, |k| crate::explore::How::Seeds(k.max(1.0) as u64));
+    let report = crate::explore::explore(&scenario, how, max_schedules.max(1.0) as u64)
+        .map_err(|e| JsValue::from(Error::new(&e)))?;
+    parse(&to_json(&report))
+}
+
 /// A simulation of one scenario with one seed, for the page.
 #[wasm_bindgen(js_name = Simulation)]
 pub struct WasmSimulation {
@@ -99,6 +119,19 @@ impl WasmSimulation {
         let scenario = load(scenario_json, variant.as_deref())?;
         let seed = seed.map(|s| s.max(0.0) as u64);
         Ok(WasmSimulation { sim: Simulation::new(&scenario, seed) })
+    }
+
+    /// Loads a scenario as [`WasmSimulation::new`] does, to follow
+    /// `schedule` (an outcome's `example` from [`explore`]) instead of a seed.
+    #[wasm_bindgen(js_name = withSchedule)]
+    pub fn with_schedule(
+        scenario_json: &str,
+        variant: Option<String>,
+        schedule: &str,
+    ) -> Result<WasmSimulation, JsValue> {
+        let scenario = load(scenario_json, variant.as_deref())?;
+        let replay = crate::explore::replay(&scenario, schedule).map_err(|e| JsValue::from(Error::new(&e)))?;
+        Ok(WasmSimulation { sim: replay.sim })
     }
 
     /// Runs to the end. Returns the number of visible events.

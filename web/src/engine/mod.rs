@@ -99,6 +99,9 @@ pub struct Simulation {
     actions: u64,
     /// Who makes the scheduling decisions (see `choice`).
     pub(crate) choices: Choices,
+    /// How to start this run over (a replayed schedule must be replayed
+    /// again); `None`: the same scenario and seed.
+    pub(crate) restart: Option<Rc<dyn Fn() -> Simulation>>,
 }
 
 impl Simulation {
@@ -171,6 +174,7 @@ impl Simulation {
             end: None,
             actions: 0,
             choices,
+            restart: None,
         };
         sim.reactor.make_current();
         sim.threads[0].act = Some(sim.main_activation());
@@ -349,7 +353,10 @@ impl Simulation {
     /// start with the same seed (which gives the same run).
     pub fn seek(&mut self, t: Time) {
         if t < self.now {
-            *self = Simulation::new(&self.scenario, Some(self.seed));
+            *self = match &self.restart {
+                Some(restart) => restart(),
+                None => Simulation::new(&self.scenario, Some(self.seed)),
+            };
         }
         self.run_until(t);
     }

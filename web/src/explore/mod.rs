@@ -330,10 +330,18 @@ pub fn replay(scenario: &Scenario, example: &str) -> Result<Replay, String> {
     }
     let explored = for_exploring(scenario)?;
     let gil = scenario.spec().machine.gil && scenario.program.python.is_some();
-    let watch = Rc::new(Watch::new(shared, gil));
-    let chooser = Follow { prefix, taken: Rc::default(), misfit: Rc::default() };
+    let (sim, follow) = following(explored, shared, gil, prefix);
+    Ok(Replay { sim, misfit: Misfit(Some(follow)) })
+}
+
+/// A simulation of `explored` that follows `prefix`, and starts over the same way.
+fn following(explored: Scenario, shared: BTreeSet<Rc<str>>, gil: bool, prefix: Vec<u32>) -> (Simulation, Follow) {
+    let watch = Rc::new(Watch::new(shared.clone(), gil));
+    let chooser = Follow { prefix: prefix.clone(), taken: Rc::default(), misfit: Rc::default() };
     let watching = chooser.watcher();
-    Ok(Replay { sim: Simulation::exploring(&explored, watch, Box::new(chooser)), misfit: Misfit(Some(watching)) })
+    let mut sim = Simulation::exploring(&explored, watch, Box::new(chooser));
+    sim.restart = Some(Rc::new(move || following(explored.clone(), shared.clone(), gil, prefix.clone()).0));
+    (sim, watching)
 }
 
 /// A simulation following a schedule.
