@@ -6,7 +6,8 @@
 //! const list = programs();                   // the Python presets: [{name, title, explanation, variants: [{name, title}]}]
 //! const py = presetProgram('echo-blocking'); // its program's text
 //! const sim = new Simulation(py, 7, 'deferred'); // throws Error {name: 'ScenarioError', field, message, line?, col?}
-//! const found = explore(py, 'deferred', 2000);  // {schedules, outcomes: [{counters, end, schedules, example, ...}], complete}
+//! const ex = new Explorer(py, 'deferred', 2000); // every schedule; ex.step(10) runs ten more, false when done
+//! const found = ex.report();                 // {schedules, outcomes: [{counters, end, schedules, example, ...}], complete}
 //! Simulation.withSchedule(py, 'deferred', found.outcomes[0].example); // replays that schedule
 //! presets();                                 // the JSON presets, for old links: the same shape
 //! const json = presetScenario('echo-blocking', 'deferred');
@@ -84,22 +85,43 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
-/// Runs the program under every schedule of its visible operations (at
-/// most `max_schedules`), or under `seeds` seeds when given, and returns
-/// `{schedules, outcomes: [{counters, output_digest, end, schedules,
-/// example, output}], complete}` (see `twine_web::explore`).
-#[wasm_bindgen]
-pub fn explore(
-    scenario_json: &str,
-    variant: Option<String>,
-    max_schedules: f64,
-    seeds: Option<f64>,
-) -> Result<JsValue, JsValue> {
-    let scenario = load(scenario_json, variant.as_deref())?;
-    let how = seeds.map_or(crate::explore::How::Exhaustive, |k| crate::explore::How::Seeds(k.max(1.0) as u64));
-    let report = crate::explore::explore(&scenario, how, max_schedules.max(1.0) as u64)
-        .map_err(|e| JsValue::from(Error::new(&e)))?;
-    parse(&to_json(&report))
+/// An exploration of a program's schedules (see `twine_web::explore`),
+/// run a few schedules at a time so the page can show its progress.
+#[wasm_bindgen(js_name = Explorer)]
+pub struct WasmExplorer {
+    explorer: crate::explore::Explorer,
+}
+
+#[wasm_bindgen(js_class = Explorer)]
+impl WasmExplorer {
+    /// Every schedule of the program's visible operations (at most
+    /// `max_schedules`), or `seeds` seeds when given. Throws a
+    /// `ScenarioError` as `new Simulation` does.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        scenario_json: &str,
+        variant: Option<String>,
+        max_schedules: f64,
+        seeds: Option<f64>,
+    ) -> Result<WasmExplorer, JsValue> {
+        use crate::explore::{Explorer, How};
+        let scenario = load(scenario_json, variant.as_deref())?;
+        let how = seeds.map_or(How::Exhaustive, |k| How::Seeds(k.max(1.0) as u64));
+        let explorer =
+            Explorer::new(&scenario, how, max_schedules.max(1.0) as u64).map_err(|e| JsValue::from(Error::new(&e)))?;
+        Ok(WasmExplorer { explorer })
+    }
+
+    /// Runs up to `schedules` more; false once there are no more to run.
+    pub fn step(&mut self, schedules: u32) -> bool {
+        self.explorer.step(schedules.into())
+    }
+
+    /// `{schedules, outcomes: [{counters, output_digest, end, schedules,
+    /// example, output}], complete}`: what it has found so far.
+    pub fn report(&self) -> Result<JsValue, JsValue> {
+        parse(&to_json(&self.explorer.report()))
+    }
 }
 
 /// A simulation of one scenario with one seed, for the page.

@@ -10,6 +10,36 @@ import { escapeHtml, fmtInt } from './format.js';
 
 /** Schedules the page runs at most before it reports what it found so far. */
 export const MAX_SCHEDULES = 2000;
+/** Wall time the page spends exploring before it reports what it found so far. */
+const BUDGET_MS = 8000;
+/** Wall time a slice may take before the page gets a turn to paint. */
+const SLICE_MS = 50;
+
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+/**
+ * Explores the program's schedules in slices, the page painting in
+ * between. Resolves to the report (`complete` false if the schedule or time
+ * budget ran out first), or null when `cancelled()` said so.
+ */
+export async function exploreProgram(wasm, json, variant, { onProgress, cancelled = () => false } = {}) {
+  const explorer = new wasm.Explorer(json, variant, MAX_SCHEDULES);
+  try {
+    const started = performance.now();
+    let more = true;
+    while (more && performance.now() - started < BUDGET_MS) {
+      const slice = performance.now();
+      while (more && performance.now() - slice < SLICE_MS) more = explorer.step(1);
+      if (!more) break;
+      onProgress?.(explorer.report());
+      await nextFrame();
+      if (cancelled()) return null;
+    }
+    return explorer.report();
+  } finally {
+    explorer.free();
+  }
+}
 
 /**
  * A simulation of the run to show: one following `schedule` (an outcome's
@@ -46,9 +76,10 @@ export class ExploreView {
     this.panel.hidden = true;
   }
 
-  busy() {
+  busy(report) {
     this.panel.hidden = false;
-    this.body.innerHTML = '<p class="q-empty">Running every schedule…</p>';
+    const n = report ? ` ${fmtInt(report.schedules)} so far, ${report.outcomes.length} distinct outcomes` : '';
+    this.body.innerHTML = `<p class="q-empty">Running every schedule…${n}</p>`;
   }
 
   /** Shows `report` (what wasm `explore` returns). */
@@ -57,7 +88,7 @@ export class ExploreView {
     const total = report.schedules;
     const head = report.complete
       ? `${fmtInt(total)} schedules, ${report.outcomes.length} distinct ${report.outcomes.length === 1 ? 'outcome' : 'outcomes'}`
-      : `the first ${fmtInt(total)} schedules (stopped there), ${report.outcomes.length} distinct outcomes so far`;
+      : `the first ${fmtInt(total)} schedules (stopped there: too many to run them all), ${report.outcomes.length} distinct outcomes so far`;
     const rows = report.outcomes
       .map((o) => {
         const end = ENDS[o.end] ? ` <span class="x-end x-${escapeHtml(o.end)}">${ENDS[o.end]}</span>` : '';

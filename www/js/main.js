@@ -17,7 +17,7 @@ import { CompareView } from './compare.js';
 import { LiveView } from './live.js';
 import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js';
 import { setProgramKnob } from './program-knobs.js';
-import { ExploreView, MAX_SCHEDULES, newSimulation } from './explore.js';
+import { ExploreView, exploreProgram, newSimulation } from './explore.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -354,6 +354,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule } = {})
 }
 
 let exploreView;
+let exploresStarted = 0;
 
 /** Runs every schedule of the editor's program and lists the outcomes, each one click from its replay. */
 async function explore() {
@@ -366,10 +367,13 @@ async function explore() {
   exploreView.busy();
   const json = editor.value;
   await wasmFor(json);
-  // A turn for the page to show that it is busy: exploring takes the main thread.
-  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  const id = ++exploresStarted;
   try {
-    exploreView.show(app.wasm.explore(json, variantFor(json), MAX_SCHEDULES));
+    const report = await exploreProgram(app.wasm, json, variantFor(json), {
+      onProgress: (r) => exploreView.busy(r),
+      cancelled: () => id !== exploresStarted,
+    });
+    if (report) exploreView.show(report);
   } catch (e) {
     exploreView.error(e.message);
   }

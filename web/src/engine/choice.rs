@@ -17,7 +17,8 @@
 //! A simulation made for exploring ([`Simulation::exploring`]) runs on one
 //! core without noise or time slices, and stops every thread before each
 //! *visible operation*: an access to a Python global or attribute that more
-//! than one thread touches, a `with` block's enter and exit, a lock's
+//! than one thread touches and one writes while threads run (a value nobody
+//! changes reads the same in any order), a `with` block's enter and exit, a lock's
 //! `acquire` / `release`, a `print`, or a JSON `counter` step. Between
 //! visible operations a thread runs alone, since nothing it does there can
 //! be seen by another. When no thread can run without performing a

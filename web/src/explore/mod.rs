@@ -14,7 +14,9 @@
 //!
 //! Which globals are visible is learned: a run notes every global and
 //! attribute each thread touches; when one turns out to be touched by a
-//! second thread, it becomes visible and the walk starts over.
+//! second thread and written while threads run, it becomes visible and the
+//! walk starts over. (Attributes go by name, whatever the object: the safe
+//! side, at the price of more schedules.)
 //!
 //! **Seeds.** A program too big to enumerate runs with K seeds and the
 //! machine's usual noise instead.
@@ -224,8 +226,8 @@ impl Groups {
         }
     }
 
-    fn report(self, complete: bool) -> Report {
-        let mut outcomes: Vec<Outcome> = self.groups.into_values().collect();
+    fn report(&self, complete: bool) -> Report {
+        let mut outcomes: Vec<Outcome> = self.groups.values().cloned().collect();
         // Most common first; ties in the order of their values.
         outcomes.sort_by_key(|o| std::cmp::Reverse(o.schedules));
         Report { schedules: self.runs, outcomes, complete }
@@ -274,38 +276,112 @@ fn digest(lines: &[String]) -> String {
 /// Runs `scenario` under every schedule of its visible operations (up to
 /// `max_schedules`), or under `K` seeds, and groups the outcomes.
 pub fn explore(scenario: &Scenario, how: How, max_schedules: u64) -> Result<Report, String> {
-    if let How::Seeds(k) = how {
-        let mut groups = Groups::default();
-        for seed in 1..=k.min(max_schedules.max(1)) {
-            let mut sim = Simulation::new(scenario, Some(seed));
-            sim.run();
-            groups.add(&sim, || format!("seed:{seed}"));
-        }
-        return Ok(groups.report(false));
+    let mut explorer = Explorer::new(scenario, how, max_schedules)?;
+    while explorer.step(u64::MAX) {}
+    Ok(explorer.report())
+}
+
+/// An exploration that runs a few schedules at a time, so that a page can
+/// show its progress and stay responsive ([`explore`] runs one to the end).
+///
+/// ```
+/// use twine_web::explore::{Explorer, How};
+/// use twine_web::Scenario;
+///
+/// let json = r#"{"threads": [{"name": "w", "count": 2, "steps": [{"read": "n"}, {"write": "n"}]}]}"#;
+/// let mut explorer = Explorer::new(&Scenario::from_json(json).unwrap(), How::Exhaustive, 100).unwrap();
+/// assert!(explorer.step(4));
+/// assert_eq!(explorer.report().schedules, 4);
+/// assert!(!explorer.step(10));
+/// assert_eq!(explorer.report().schedules, 6);
+/// assert!(explorer.report().complete);
+/// ```
+pub struct Explorer {
+    scenario: Scenario,
+    /// The program as explored (exhaustive only).
+    explored: Option<Scenario>,
+    how: How,
+    max_schedules: u64,
+    gil: bool,
+    shared: BTreeSet<Rc<str>>,
+    groups: Groups,
+    /// The next schedule's choices (exhaustive), or the next seed's number.
+    next: Vec<u32>,
+    next_seed: u64,
+    done: Option<bool>,
+}
+
+impl Explorer {
+    /// An exploration of `scenario` that has run nothing yet.
+    pub fn new(scenario: &Scenario, how: How, max_schedules: u64) -> Result<Explorer, String> {
+        let explored = match how {
+            How::Exhaustive => Some(for_exploring(scenario)?),
+            How::Seeds(_) => None,
+        };
+        Ok(Explorer {
+            scenario: scenario.clone(),
+            explored,
+            how,
+            max_schedules: max_schedules.max(1),
+            gil: scenario.spec().machine.gil && scenario.program.python.is_some(),
+            shared: BTreeSet::new(),
+            groups: Groups::default(),
+            next: Vec::new(),
+            next_seed: 1,
+            done: None,
+        })
     }
-    let explored = for_exploring(scenario)?;
-    let gil = scenario.spec().machine.gil && scenario.program.python.is_some();
-    let mut shared = BTreeSet::new();
-    'walk: loop {
-        let mut groups = Groups::default();
-        let mut prefix = Vec::new();
-        loop {
-            if groups.runs >= max_schedules {
-                return Ok(groups.report(false));
+
+    /// Runs up to `n` more schedules. Returns false once there are no more
+    /// to run (all of them ran, or `max_schedules` did).
+    pub fn step(&mut self, n: u64) -> bool {
+        for _ in 0..n {
+            if self.done.is_some() {
+                return false;
             }
-            let run = run_schedule(&explored, &shared, gil, prefix);
-            let many = run.watch.touched_by_many();
-            if !many.is_subset(&shared) {
-                // A second thread touched something: it is visible, start over.
-                shared.extend(many);
-                continue 'walk;
+            if self.groups.runs >= self.max_schedules {
+                self.done = Some(false);
+                return false;
             }
-            groups.add(&run.sim, || schedule_string(&shared, &run.taken));
-            match next_prefix(&run.taken) {
-                Some(next) => prefix = next,
-                None => return Ok(groups.report(true)),
+            match (self.how, &self.explored) {
+                (How::Seeds(k), _) => {
+                    let seed = self.next_seed;
+                    let mut sim = Simulation::new(&self.scenario, Some(seed));
+                    sim.run();
+                    self.groups.add(&sim, || format!("seed:{seed}"));
+                    self.next_seed += 1;
+                    if self.next_seed > k {
+                        // Seeds sample the schedules; they never cover them all.
+                        self.done = Some(false);
+                    }
+                }
+                (How::Exhaustive, Some(explored)) => {
+                    let prefix = std::mem::take(&mut self.next);
+                    let run = run_schedule(explored, &self.shared, self.gil, prefix);
+                    let many = run.watch.touched_by_many();
+                    if !many.is_subset(&self.shared) {
+                        // A second thread wrote something another reads: it is
+                        // visible from now on, and the walk starts over.
+                        self.shared.extend(many);
+                        self.groups = Groups::default();
+                        continue;
+                    }
+                    let shared = &self.shared;
+                    self.groups.add(&run.sim, || schedule_string(shared, &run.taken));
+                    match next_prefix(&run.taken) {
+                        Some(next) => self.next = next,
+                        None => self.done = Some(true),
+                    }
+                }
+                (How::Exhaustive, None) => self.done = Some(false),
             }
         }
+        self.done.is_none()
+    }
+
+    /// What it has found so far.
+    pub fn report(&self) -> Report {
+        self.groups.report(self.done == Some(true))
     }
 }
 
