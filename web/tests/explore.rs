@@ -214,12 +214,15 @@ fn a_chooser_that_takes_option_zero_changes_nothing() {
     }
 }
 
-/// Always the thread that has waited least, and notes what it was asked.
-struct Newest(Vec<ChoiceKind>);
+/// Always the thread that has waited least, for the one kind of decision.
+struct Newest(ChoiceKind);
 impl Chooser for Newest {
     fn choose(&mut self, point: &ChoicePoint<'_>) -> usize {
-        self.0.push(point.kind);
-        point.options.len() - 1
+        if point.kind == self.0 {
+            point.options.len() - 1
+        } else {
+            0
+        }
     }
 }
 
@@ -233,7 +236,24 @@ fn the_chooser_decides_which_ready_thread_gets_a_free_core() {
         sim.metrics().output.iter().map(|l| l.text.clone()).collect::<Vec<_>>()
     };
     assert_eq!(order(&mut Simulation::new(&scenario, None)), ["t-1", "t-2", "t-3"]);
-    let mut sim = Simulation::with_chooser(&scenario, None, Box::new(Newest(Vec::new())));
+    let mut sim = Simulation::with_chooser(&scenario, None, Box::new(Newest(ChoiceKind::Core)));
+    assert_eq!(order(&mut sim), ["t-1", "t-3", "t-2"]);
+}
+
+#[test]
+fn the_chooser_decides_which_waiter_a_released_lock_goes_to() {
+    // t-1 takes the lock first; t-2 and t-3 wait for it, in that order.
+    let json = r#"{"machine": {"cores": 4},
+        "threads": [
+            {"name": "t", "count": 3, "steps": [
+                {"lock": {"name": "l", "fair": true, "steps": [{"cpu": 1}, {"print": "{thread}"}]}}]}]}"#;
+    let scenario = Scenario::from_json(json).unwrap();
+    let order = |sim: &mut Simulation| {
+        sim.run();
+        sim.metrics().output.iter().map(|l| l.text.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(order(&mut Simulation::new(&scenario, None)), ["t-1", "t-2", "t-3"]);
+    let mut sim = Simulation::with_chooser(&scenario, None, Box::new(Newest(ChoiceKind::Lock)));
     assert_eq!(order(&mut sim), ["t-1", "t-3", "t-2"]);
 }
 

@@ -2,8 +2,8 @@
 //! legal next step, and who picks it.
 //!
 //! The engine asks a [`Chooser`] whenever more than one thread could go
-//! next: which ready thread gets a free core, which waiter gets the GIL,
-//! and (when exploring) which thread stopped before a visible operation
+//! next: which ready thread gets a free core, which waiter gets the GIL or
+//! a released lock, and (when exploring) which thread stopped before a visible operation
 //! performs it next. The options come in the order today's policy ranks
 //! them (FIFO run queue, longest GIL waiter), so option 0 *is* the default
 //! policy: a simulation without a chooser takes option 0 everywhere, and
@@ -44,6 +44,9 @@ pub enum ChoiceKind {
     Core,
     /// Which waiter gets the GIL its holder let go (default: the longest waiting).
     Gil,
+    /// Which waiter a released lock goes to (a fair lock) or wakes to try
+    /// again (default: the longest waiting).
+    Lock,
     /// Exploring: which thread, stopped before a visible operation, performs it next.
     Visible,
 }
@@ -163,10 +166,27 @@ impl Watch {
     }
 }
 
+/// A chooser the engine and its locks (in `Shared`) both ask.
+pub(crate) type SharedChooser = Rc<RefCell<Box<dyn Chooser>>>;
+
+/// Asks `chooser` to pick among `options`: option 0 with a single option,
+/// or for an answer out of range.
+pub(crate) fn ask(chooser: &SharedChooser, kind: ChoiceKind, options: &[u32], time: Time) -> usize {
+    if options.len() < 2 {
+        return 0;
+    }
+    let i = chooser.borrow_mut().choose(&ChoicePoint { kind, options, time });
+    if i < options.len() {
+        i
+    } else {
+        0
+    }
+}
+
 /// The engine's side: the chooser, and threads stopped before visible operations.
 #[derive(Default)]
 pub(crate) struct Choices {
-    pub chooser: Option<Box<dyn Chooser>>,
+    pub chooser: Option<SharedChooser>,
     /// Set when exploring (shared with the interpreter).
     pub watch: OnceCell<Rc<Watch>>,
     /// Threads stopped before a visible operation, off their core, in the order they stopped.
@@ -177,16 +197,9 @@ impl Simulation {
     /// Asks the chooser to pick among `options` (at least one); option 0
     /// without a chooser or with a single option.
     pub(crate) fn choose(&mut self, kind: ChoiceKind, options: &[u32]) -> usize {
-        match &mut self.choices.chooser {
-            Some(chooser) if options.len() > 1 => {
-                let i = chooser.choose(&ChoicePoint { kind, options, time: self.now });
-                if i < options.len() {
-                    i
-                } else {
-                    0
-                }
-            }
-            _ => 0,
+        match &self.choices.chooser {
+            Some(chooser) => ask(chooser, kind, options, self.now),
+            None => 0,
         }
     }
 

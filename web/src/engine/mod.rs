@@ -113,12 +113,14 @@ impl Simulation {
     /// A simulation whose scheduling decisions `chooser` makes (see
     /// [`crate::choice`]); one that always answers 0 runs as [`Simulation::new`].
     pub fn with_chooser(scenario: &Scenario, seed: Option<u64>, chooser: Box<dyn Chooser>) -> Simulation {
+        let chooser: choice::SharedChooser = Rc::new(RefCell::new(chooser));
         Simulation::build(scenario, seed, Choices { chooser: Some(chooser), ..Choices::default() })
     }
 
     /// A simulation for exploring: `scenario` must be made for it (one
     /// core, no noise, see `explore`); `watch` says what is visible.
     pub(crate) fn exploring(scenario: &Scenario, watch: Rc<Watch>, chooser: Box<dyn Chooser>) -> Simulation {
+        let chooser: choice::SharedChooser = Rc::new(RefCell::new(chooser));
         let choices = Choices { chooser: Some(chooser), ..Choices::default() };
         let _ = choices.watch.set(watch);
         Simulation::build(scenario, None, choices)
@@ -136,6 +138,9 @@ impl Simulation {
         let sh = Rc::new(Shared::new(Arc::clone(&program), Rc::clone(&clock), Rc::clone(&store), &reactor));
         if let Some(watch) = choices.watch.get() {
             let _ = sh.watch.set(Rc::clone(watch));
+        }
+        if let Some(chooser) = &choices.chooser {
+            let _ = sh.chooser.set(Rc::clone(chooser));
         }
         reactor.set_thread_pool(SimPool(Rc::clone(&sh)));
 

@@ -129,7 +129,9 @@ impl Follow {
 
 impl Chooser for Follow {
     fn choose(&mut self, point: &ChoicePoint<'_>) -> usize {
-        if point.kind != ChoiceKind::Visible {
+        // Which thread gets the core matters not: a thread runs alone up
+        // to its next visible operation, where it stops and waits its turn.
+        if point.kind == ChoiceKind::Core {
             return 0;
         }
         let mut taken = self.taken.borrow_mut();
