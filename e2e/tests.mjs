@@ -471,6 +471,63 @@ export const tests = [
   },
 
   {
+    name: 'explore finds both outcomes of two read-then-write threads (6 schedules: 4 lose an update, 2 do not), each one click from its replay',
+    async fn({ page, url }) {
+      await open(page, url);
+      const program = [
+        'import threading',
+        'import twine',
+        '',
+        'twine.machine(gil=False)',
+        'counter = 0',
+        '',
+        'def work():',
+        '    global counter',
+        '    seen = counter',
+        '    counter = seen + 1',
+        '',
+        'threads = [threading.Thread(target=work) for _ in range(2)]',
+        'for t in threads:',
+        '    t.start()',
+        'for t in threads:',
+        '    t.join()',
+        'print(f"counter = {counter}")',
+      ].join('\n');
+      await typeScenario(page, program);
+      await page.waitForSelector('.ed-error', { state: 'hidden' });
+      await page.click('[data-testid=explore]');
+      const summary = await page.waitForSelector('[data-testid=explore-summary]');
+      assert.equal(await summary.getAttribute('data-schedules'), '6');
+      assert.equal(await summary.getAttribute('data-complete'), 'true');
+      assert.match(await summary.textContent(), /6 schedules, 2 distinct outcomes/);
+      const outcomes = await page.$$eval('[data-testid=explore-outcome]', (els) =>
+        els.map((e) => ({ schedules: Number(e.dataset.schedules), text: e.querySelector('.x-vals').textContent.trim() })),
+      );
+      assert.deepEqual(outcomes, [
+        { schedules: 4, text: 'counter = 1' },
+        { schedules: 2, text: 'counter = 2' },
+      ]);
+
+      // The outcome the seed's own run does not reach, replayed on the
+      // timeline: its run prints what the outcome says.
+      await run(page);
+      const [seeded] = await page.evaluate(() => window.twine.run.metrics.output.map((o) => o.text));
+      const other = outcomes.findIndex((o) => o.text !== seeded);
+      const want = outcomes[other].text;
+      const before = await runId(page);
+      await page.click(`[data-testid=explore-outcome]:nth-child(${other + 1}) [data-testid=explore-replay]`);
+      await page.waitForFunction((b) => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0) > b, before);
+      const printed = await page.evaluate(() => window.twine.run.metrics.output.map((o) => o.text));
+      assert.deepEqual(printed, [want]);
+      assert.notEqual(want, seeded);
+      assert.match(await page.textContent('#run-info'), /schedule counter\//);
+      // Seeking back replays the same schedule, not the seed's run.
+      await seekTo(page, 0);
+      await page.evaluate(() => window.twine.cursor.run());
+      assert.deepEqual(await page.evaluate(() => window.twine.cursor.metrics().output.map((o) => o.text)), [want]);
+    },
+  },
+  {
     name: 'stepping a Python program highlights the line each thread is at; a clicked event highlights its line',
     async fn({ page, url }) {
       await open(page, url);

@@ -23,8 +23,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod choice {
+    //! Scheduling decisions: a [`Chooser`] picks, at each point where more
+    //! than one thread could go next, which one does
+    //! ([`Simulation::with_chooser`](crate::Simulation::with_chooser)).
+    pub use crate::engine::choice::{ChoiceKind, ChoicePoint, Chooser};
+}
 mod engine;
 mod explain;
+pub mod explore;
 #[cfg(target_arch = "wasm32")]
 pub mod live;
 pub mod metrics;

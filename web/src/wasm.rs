@@ -6,6 +6,9 @@
 //! const list = programs();                   // the Python presets: [{name, title, explanation, variants: [{name, title}]}]
 //! const py = presetProgram('echo-blocking'); // its program's text
 //! const sim = new Simulation(py, 7, 'deferred'); // throws Error {name: 'ScenarioError', field, message, line?, col?}
+//! const ex = new Explorer(py, 'deferred', 2000); // every schedule; ex.step(10) runs ten more, false when done
+//! const found = ex.report();                 // {schedules, outcomes: [{counters, end, schedules, example, ...}], complete}
+//! Simulation.withSchedule(py, 'deferred', found.outcomes[0].example); // replays that schedule
 //! presets();                                 // the JSON presets, for old links: the same shape
 //! const json = presetScenario('echo-blocking', 'deferred');
 //! sim.step(100);                             // runs until 100 more events are visible
@@ -82,6 +85,45 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
+/// An exploration of a program's schedules (see `twine_web::explore`),
+/// run a few schedules at a time so the page can show its progress.
+#[wasm_bindgen(js_name = Explorer)]
+pub struct WasmExplorer {
+    explorer: crate::explore::Explorer,
+}
+
+#[wasm_bindgen(js_class = Explorer)]
+impl WasmExplorer {
+    /// Every schedule of the program's visible operations (at most
+    /// `max_schedules`), or `seeds` seeds when given. Throws a
+    /// `ScenarioError` as `new Simulation` does.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        scenario_json: &str,
+        variant: Option<String>,
+        max_schedules: f64,
+        seeds: Option<f64>,
+    ) -> Result<WasmExplorer, JsValue> {
+        use crate::explore::{Explorer, How};
+        let scenario = load(scenario_json, variant.as_deref())?;
+        let how = seeds.map_or(How::Exhaustive, |k| How::Seeds(k.max(1.0) as u64));
+        let explorer =
+            Explorer::new(&scenario, how, max_schedules.max(1.0) as u64).map_err(|e| JsValue::from(Error::new(&e)))?;
+        Ok(WasmExplorer { explorer })
+    }
+
+    /// Runs up to `schedules` more; false once there are no more to run.
+    pub fn step(&mut self, schedules: u32) -> bool {
+        self.explorer.step(schedules.into())
+    }
+
+    /// `{schedules, outcomes: [{counters, output_digest, end, schedules,
+    /// example, output}], complete}`: what it has found so far.
+    pub fn report(&self) -> Result<JsValue, JsValue> {
+        parse(&to_json(&self.explorer.report()))
+    }
+}
+
 /// A simulation of one scenario with one seed, for the page.
 #[wasm_bindgen(js_name = Simulation)]
 pub struct WasmSimulation {
@@ -99,6 +141,19 @@ impl WasmSimulation {
         let scenario = load(scenario_json, variant.as_deref())?;
         let seed = seed.map(|s| s.max(0.0) as u64);
         Ok(WasmSimulation { sim: Simulation::new(&scenario, seed) })
+    }
+
+    /// Loads a scenario as [`WasmSimulation::new`] does, to follow
+    /// `schedule` (an outcome's `example` from [`explore`]) instead of a seed.
+    #[wasm_bindgen(js_name = withSchedule)]
+    pub fn with_schedule(
+        scenario_json: &str,
+        variant: Option<String>,
+        schedule: &str,
+    ) -> Result<WasmSimulation, JsValue> {
+        let scenario = load(scenario_json, variant.as_deref())?;
+        let replay = crate::explore::replay(&scenario, schedule).map_err(|e| JsValue::from(Error::new(&e)))?;
+        Ok(WasmSimulation { sim: replay.sim })
     }
 
     /// Runs to the end. Returns the number of visible events.

@@ -7,7 +7,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 use twine_web::wasm::{
-    check_scenario, preset_program, preset_scenario, presets, programs, WasmSimulation as Simulation,
+    check_scenario, preset_program, preset_scenario, presets, programs, WasmExplorer as Explorer,
+    WasmSimulation as Simulation,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -216,4 +217,25 @@ fn stacks_name_the_callback_and_its_deferred() {
     assert_eq!(text(&frames.get(0), &["func"]), "recover");
     assert_eq!(text(&frames.get(0), &["role"]), "errback");
     assert!(num(&frames.get(0), &["deferred"]) >= 1.0);
+}
+
+#[wasm_bindgen_test]
+fn explorer_finds_both_outcomes_and_a_schedule_replays_one() {
+    let json = r#"{"threads": [{"name": "w", "count": 2, "steps": [{"read": "n"}, {"write": "n"}]}]}"#;
+    let mut explorer = Explorer::new(json, None, 100.0, None).unwrap();
+    while explorer.step(2) {}
+    let report = explorer.report().unwrap();
+    assert_eq!(num(&report, &["schedules"]), 6.0);
+    assert_eq!(path(&report, &["complete"]).as_bool(), Some(true));
+    let outcomes = array(get(&report, "outcomes"));
+    let counts: Vec<(f64, f64)> =
+        outcomes.iter().map(|o| (num(&o, &["counters", "n"]), num(&o, &["schedules"]))).collect();
+    assert_eq!(counts, [(1.0, 4.0), (2.0, 2.0)]);
+    // The lost update's example, replayed.
+    let example = text(&outcomes.get(0), &["example"]);
+    let mut sim = Simulation::with_schedule(json, None, &example).unwrap();
+    sim.run();
+    let counters = array(get(&sim.metrics().unwrap(), "counters"));
+    assert_eq!(num(&counters.get(0), &["value"]), 1.0);
+    assert!(Simulation::with_schedule(json, None, "n/x").is_err());
 }

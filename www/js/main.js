@@ -18,6 +18,7 @@ import { CompareView } from './compare.js';
 import { LiveView } from './live.js';
 import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js';
 import { setProgramKnob } from './program-knobs.js';
+import { ExploreView, exploreProgram, newSimulation } from './explore.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -287,7 +288,7 @@ function showProgress({ phase, events, nowMs }) {
  * Runs the editor's scenario to the end and shows it. Resolves to whether
  * it did: false for a scenario error or when a newer run took its place.
  */
-async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
+async function run({ autoplay = true, keepPlayhead = false, at, schedule } = {}) {
   if (!checkEditor()) {
     editor.revealError();
     toast('The scenario has an error: see the highlighted field.');
@@ -304,7 +305,7 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   const superseded = () => id !== runsStarted;
   let result;
   try {
-    result = await runToEnd(app.wasm, json, seed, { variant, onProgress: showProgress, cancelled: superseded });
+    result = await runToEnd(app.wasm, json, seed, { variant, schedule, onProgress: showProgress, cancelled: superseded });
   } catch (e) {
     if (superseded()) return false;
     setStatus('error');
@@ -323,8 +324,8 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   }
   freeRun();
   app.runs += 1;
-  app.run = { ...result, json, seed, variant, id: app.runs };
-  app.cursor = new app.wasm.Simulation(json, seed, variant);
+  app.run = { ...result, json, seed, variant, schedule, id: app.runs };
+  app.cursor = newSimulation(app.wasm, json, seed, variant, schedule);
   app.warm = true;
   $('#run-btn').classList.remove('pulse');
   $('#tl-empty').hidden = true;
@@ -339,7 +340,7 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   metricsEl.dataset.seed = String(seed);
   const seek = $('#seek');
   seek.max = String(app.run.durationMs);
-  $('#run-info').textContent = `${metrics.events.toLocaleString('en-US')} events · simulated in ${Math.max(1, Math.round(result.millis))} ms`;
+  $('#run-info').textContent = `${metrics.events.toLocaleString('en-US')} events · simulated in ${Math.max(1, Math.round(result.millis))} ms${schedule ? ` · schedule ${schedule}` : ''}`;
   app.speed = pickSpeed(app.run.durationMs);
   $('#speed').value = String(app.speed);
   document.body.dataset.run = String(app.run.id);
@@ -351,6 +352,32 @@ async function run({ autoplay = true, keepPlayhead = false, at } = {}) {
   setStatus('ready');
   if (autoplay && at === undefined) play();
   return true;
+}
+
+let exploreView;
+let exploresStarted = 0;
+
+/** Runs every schedule of the editor's program and lists the outcomes, each one click from its replay. */
+async function explore() {
+  if (!checkEditor()) {
+    editor.revealError();
+    toast('The scenario has an error: see the highlighted field.');
+    return;
+  }
+  exploreView ??= new ExploreView($('#explore-panel'), $('#explore'), (example) => run({ schedule: example }));
+  exploreView.busy();
+  const json = editor.value;
+  await wasmFor(json);
+  const id = ++exploresStarted;
+  try {
+    const report = await exploreProgram(app.wasm, json, variantFor(json), {
+      onProgress: (r) => exploreView.busy(r),
+      cancelled: () => id !== exploresStarted,
+    });
+    if (report) exploreView.show(report);
+  } catch (e) {
+    exploreView.error(e.message);
+  }
 }
 
 /** Shows the exception that ended a Python program (if one did) at its line. */
@@ -382,7 +409,7 @@ function seekTo(ms, { fromPlay = false } = {}) {
   showPlayhead({ force: !fromPlay });
 }
 
-const freshCursor = () => new app.wasm.Simulation(app.run.json, app.run.seed, app.run.variant);
+const freshCursor = () => newSimulation(app.wasm, app.run.json, app.run.seed, app.run.variant, app.run.schedule);
 
 function replaceCursor(cursor) {
   app.cursor.free();
@@ -813,6 +840,7 @@ async function boot() {
     }
   });
   $('#run-btn').addEventListener('click', () => run());
+  $('#explore-btn').addEventListener('click', () => explore());
   $('#empty-run').addEventListener('click', () => run());
   $('#play').addEventListener('click', () => (app.playing ? pause() : play()));
   $('#step-btn').addEventListener('click', () => step(1));

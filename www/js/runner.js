@@ -6,6 +6,7 @@
 // that a newer one superseded stops at the next slice.
 
 import { TraceModel } from './trace-model.js';
+import { newSimulation } from './explore.js';
 
 /** Events converted into the timeline's model per call. */
 const CHUNK = 25_000;
@@ -32,15 +33,16 @@ const yieldToPage = () =>
  * @param {object} wasm the loaded twine_web module
  * @param {string} json the scenario
  * @param {number} seed
- * @param {{variant?: string, onProgress?: (p: {phase: string, events: number, nowMs: number}) => void, cancelled?: () => boolean}} [opts]
- *   `variant`: the one a Python program's `twine.variant(...)` returns (its first by default)
+ * @param {{variant?: string, schedule?: string, onProgress?: (p: {phase: string, events: number, nowMs: number}) => void, cancelled?: () => boolean}} [opts]
+ *   `variant`: the one a Python program's `twine.variant(...)` returns (its first by default);
+ *   `schedule`: follow this explored schedule instead of the seed
  * @returns {Promise<{sim, metrics, model, durationMs: number, millis: number} | null>}
  *   null when `cancelled()` said so between slices. Rejects with the
  *   simulation's ScenarioError for a bad scenario.
  */
-export async function runToEnd(wasm, json, seed, { variant, onProgress, cancelled = () => false } = {}) {
+export async function runToEnd(wasm, json, seed, { variant, schedule, onProgress, cancelled = () => false } = {}) {
   const started = performance.now();
-  const sim = new wasm.Simulation(json, seed, variant);
+  const sim = newSimulation(wasm, json, seed, variant, schedule);
   let sliceStart = performance.now();
   // True when the caller wants the run stopped: then the simulation is freed.
   const breathe = async (phase) => {

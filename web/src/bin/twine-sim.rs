@@ -1,9 +1,14 @@
 //! `twine-sim`: runs a playground scenario natively and prints what happened.
 //!
 //! ```text
-//! twine-sim SCENARIO [--variant V] [--seed N] [--metrics] [--trace FILE [--format chrome|jsonl]]
+//! twine-sim SCENARIO [--variant V] [--seed N | --schedule S] [--metrics] [--trace FILE [--format chrome|jsonl]]
+//! twine-sim explore SCENARIO [--variant V] [--exhaustive | --seeds K] [--max-schedules N]
 //! twine-sim --list
 //! ```
+//!
+//! `explore` runs the program under every schedule of its visible
+//! operations (or K seeds) and prints the distinct outcomes as JSON, each
+//! with an example schedule that `--schedule` replays.
 //!
 //! SCENARIO is a JSON file, a preset name (`echo-blocking`) or a preset and
 //! variant (`echo-blocking/deferred`), or a Python experiment (`FILE.py`),
@@ -20,6 +25,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
+use twine_web::explore::How;
 use twine_web::{presets, EndReason, PythonScenario, Scenario, Simulation};
 
 #[derive(Parser, Debug)]
@@ -32,8 +38,11 @@ struct Args {
     #[arg(long)]
     variant: Option<String>,
     /// The seed (default: the scenario's).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "schedule")]
     seed: Option<u64>,
+    /// Follow this schedule (an `example` that `twine-sim explore` printed).
+    #[arg(long)]
+    schedule: Option<String>,
     /// Print the metrics as JSON instead of the output and a summary.
     #[arg(long)]
     metrics: bool,
@@ -48,6 +57,29 @@ struct Args {
     list: bool,
 }
 
+/// `twine-sim explore`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "twine-sim explore",
+    about = "Run a program under every schedule (or many seeds) and group the outcomes"
+)]
+struct ExploreArgs {
+    /// A Python experiment (`FILE.py`), a scenario JSON file, or a preset.
+    scenario: String,
+    /// A variant of the preset or scenario.
+    #[arg(long)]
+    variant: Option<String>,
+    /// Every schedule of the visible operations (the default).
+    #[arg(long, conflicts_with = "seeds")]
+    exhaustive: bool,
+    /// Run K seeds with the machine's usual noise instead.
+    #[arg(long, value_name = "K")]
+    seeds: Option<u64>,
+    /// Stop after this many schedules (then `complete` is false).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_schedules: u64,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Format {
     /// Chrome Trace Event Format (opens in Perfetto).
@@ -57,8 +89,17 @@ enum Format {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let result = if args.list { Ok(list()) } else { run(&args) };
+    let result = if std::env::args().nth(1).as_deref() == Some("explore") {
+        let args = ExploreArgs::parse_from(std::env::args().skip(1));
+        explore(&args)
+    } else {
+        let args = Args::parse();
+        if args.list {
+            Ok(list())
+        } else {
+            run(&args)
+        }
+    };
     match result {
         Ok(text) => {
             // A closed pipe (`twine-sim ... | head`) is not an error worth a panic.
@@ -87,10 +128,9 @@ fn list() -> String {
     out
 }
 
-fn load(args: &Args) -> Result<Scenario, String> {
-    let spec = args.scenario.as_deref().unwrap_or_default();
-    if let Some((preset, variant)) = presets::resolve(spec) {
-        let variant = args.variant.as_deref().or(variant);
+fn load(spec: &str, variant: Option<&str>) -> Result<Scenario, String> {
+    if let Some((preset, preset_variant)) = presets::resolve(spec) {
+        let variant = variant.or(preset_variant);
         return preset.scenario(variant).map_err(|e| format!("preset {spec}: {e}"));
     }
     if let Some((name, variant)) = spec.split_once('/') {
@@ -101,23 +141,39 @@ fn load(args: &Args) -> Result<Scenario, String> {
     }
     if spec.ends_with(".py") {
         let source = fs::read_to_string(spec).map_err(|e| format!("cannot read {spec}: {e}"))?;
-        return Scenario::from_python_variant(spec, &source, args.variant.as_deref()).map_err(|e| e.to_string());
+        return Scenario::from_python_variant(spec, &source, variant).map_err(|e| e.to_string());
     }
     let text = fs::read_to_string(spec)
         .map_err(|e| format!("cannot read {spec}: {e} (not a preset either; `twine-sim --list` shows the presets)"))?;
-    let text = match &args.variant {
+    let text = match variant {
         None => text,
         Some(variant) => twine_web::scenario::variant_json(&text, variant).map_err(|e| format!("{spec}: {e}"))?,
     };
     Scenario::from_json(&text).map_err(|e| format!("{spec}: {e}"))
 }
 
+fn explore(args: &ExploreArgs) -> Result<String, String> {
+    let scenario = load(&args.scenario, args.variant.as_deref())?;
+    let how = args.seeds.map_or(How::Exhaustive, How::Seeds);
+    let report = twine_web::explore::explore(&scenario, how, args.max_schedules)?;
+    serde_json::to_string_pretty(&report).map(|json| json + "\n").map_err(|e| e.to_string())
+}
+
 fn run(args: &Args) -> Result<String, String> {
-    let scenario = load(args)?;
+    let scenario = load(args.scenario.as_deref().unwrap_or_default(), args.variant.as_deref())?;
     let started = Instant::now();
-    let mut sim = Simulation::new(&scenario, args.seed);
+    let (mut sim, replay) = match &args.schedule {
+        None => (Simulation::new(&scenario, args.seed), None),
+        Some(schedule) => {
+            let replay = twine_web::explore::replay(&scenario, schedule)?;
+            (replay.sim, Some(replay.misfit))
+        }
+    };
     sim.run();
     let wall = started.elapsed();
+    if let Some(misfit) = replay.and_then(|m| m.get()) {
+        return Err(format!("--schedule: {misfit}"));
+    }
     if let Some(error) = sim.python_error() {
         // As CPython: what the program printed, then the error and a failing exit status.
         let printed: String = sim.metrics().output.iter().map(|l| format!("{}\n", l.text)).collect();

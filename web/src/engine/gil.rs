@@ -83,7 +83,16 @@ impl Simulation {
         t.gil_hold_ns += now.saturating_since(t.gil_since).as_nanos() as u64;
         self.gil.holder = None;
         self.emit(TraceEvent::GilRelease { thread: tid });
-        if let Some(next) = self.gil.waiters.pop_front() {
+        let next = match self.gil.waiters.len() {
+            _ if self.choices.chooser.is_none() => self.gil.waiters.pop_front(),
+            0 | 1 => self.gil.waiters.pop_front(),
+            _ => {
+                let options: Vec<u32> = self.gil.waiters.iter().copied().collect();
+                let i = self.choose(super::choice::ChoiceKind::Gil, &options);
+                self.gil.waiters.remove(i)
+            }
+        };
+        if let Some(next) = next {
             let waiter = &mut self.threads[next as usize];
             waiter.gil_wait_ns += now.saturating_since(waiter.gil_since).as_nanos() as u64;
             self.gil.switches += 1;

@@ -34,6 +34,7 @@
 //! ```
 
 pub(crate) mod agenda;
+pub(crate) mod choice;
 pub(crate) mod clients;
 pub(crate) mod gil;
 pub(crate) mod interp;
@@ -58,6 +59,7 @@ use crate::program::Program;
 use crate::rng::Rng;
 use crate::scenario::{Scenario, ScenarioError};
 use agenda::{Agenda, Ev};
+use choice::{Choices, Chooser, Watch};
 use clients::ClientState;
 use gil::Gil;
 use interp::{Activation, Ctx, End};
@@ -95,11 +97,36 @@ pub struct Simulation {
     last_py_spawn: Time,
     end: Option<EndReason>,
     actions: u64,
+    /// Who makes the scheduling decisions (see `choice`).
+    pub(crate) choices: Choices,
+    /// How to start this run over (a replayed schedule must be replayed
+    /// again); `None`: the same scenario and seed.
+    pub(crate) restart: Option<Rc<dyn Fn() -> Simulation>>,
 }
 
 impl Simulation {
     /// A simulation of `scenario` at time zero; `seed` overrides the scenario's.
     pub fn new(scenario: &Scenario, seed: Option<u64>) -> Simulation {
+        Simulation::build(scenario, seed, Choices::default())
+    }
+
+    /// A simulation whose scheduling decisions `chooser` makes (see
+    /// [`crate::choice`]); one that always answers 0 runs as [`Simulation::new`].
+    pub fn with_chooser(scenario: &Scenario, seed: Option<u64>, chooser: Box<dyn Chooser>) -> Simulation {
+        let chooser: choice::SharedChooser = Rc::new(RefCell::new(chooser));
+        Simulation::build(scenario, seed, Choices { chooser: Some(chooser), ..Choices::default() })
+    }
+
+    /// A simulation for exploring: `scenario` must be made for it (one
+    /// core, no noise, see `explore`); `watch` says what is visible.
+    pub(crate) fn exploring(scenario: &Scenario, watch: Rc<Watch>, chooser: Box<dyn Chooser>) -> Simulation {
+        let chooser: choice::SharedChooser = Rc::new(RefCell::new(chooser));
+        let choices = Choices { chooser: Some(chooser), ..Choices::default() };
+        let _ = choices.watch.set(watch);
+        Simulation::build(scenario, None, choices)
+    }
+
+    fn build(scenario: &Scenario, seed: Option<u64>, choices: Choices) -> Simulation {
         let program = Arc::clone(&scenario.program);
         let seed = seed.unwrap_or(program.seed);
         let clock = Rc::new(Cell::new(Time::ZERO));
@@ -109,6 +136,12 @@ impl Simulation {
         reactor.set_clock(move || c.get());
         reactor.set_trace_sink(StoreSink(Rc::clone(&store)));
         let sh = Rc::new(Shared::new(Arc::clone(&program), Rc::clone(&clock), Rc::clone(&store), &reactor));
+        if let Some(watch) = choices.watch.get() {
+            let _ = sh.watch.set(Rc::clone(watch));
+        }
+        if let Some(chooser) = &choices.chooser {
+            let _ = sh.chooser.set(Rc::clone(chooser));
+        }
         reactor.set_thread_pool(SimPool(Rc::clone(&sh)));
 
         let mut threads = vec![Thread::new("reactor".into(), Kind::Reactor)];
@@ -145,6 +178,8 @@ impl Simulation {
             last_py_spawn: Time::ZERO,
             end: None,
             actions: 0,
+            choices,
+            restart: None,
         };
         sim.reactor.make_current();
         sim.threads[0].act = Some(sim.main_activation());
@@ -264,6 +299,8 @@ impl Simulation {
         self.reactor.make_current();
         if let Some(tid) = self.ready_now.pop_front() {
             self.advance(tid);
+        } else if self.unpark() {
+            // Exploring: a thread stopped before a visible operation goes on.
         } else {
             self.drop_stale();
             match self.agenda.pop() {
@@ -321,7 +358,10 @@ impl Simulation {
     /// start with the same seed (which gives the same run).
     pub fn seek(&mut self, t: Time) {
         if t < self.now {
-            *self = Simulation::new(&self.scenario, Some(self.seed));
+            *self = match &self.restart {
+                Some(restart) => restart(),
+                None => Simulation::new(&self.scenario, Some(self.seed)),
+            };
         }
         self.run_until(t);
     }

@@ -29,6 +29,9 @@ impl Simulation {
             self.retry_lock(tid, since);
             return;
         }
+        if self.park_at_visible(tid) {
+            return;
+        }
         if tid == 0 {
             self.reactor_advance();
         } else {
@@ -75,6 +78,24 @@ impl Simulation {
     }
 
     fn start_work(&mut self, tid: u32, work: Work) {
+        if let Some(watch) = self.sh.watch.get() {
+            match work {
+                // The interpreter stopped before a visible operation.
+                Work::Py { .. } if watch.stopped.get() == Some(tid) => {
+                    watch.stopped.set(None);
+                    self.threads[tid as usize].at_visible = true;
+                }
+                // A counter step is one: it waits for its turn first.
+                Work::Counter(..) if !watch.take_grant(tid) => {
+                    let t = &mut self.threads[tid as usize];
+                    t.at_visible = true;
+                    t.resume = Some(Halt::Work(work));
+                    self.queue_now(tid);
+                    return;
+                }
+                _ => {}
+            }
+        }
         match work {
             Work::Cpu(ns) => {
                 let ns = self.cpu_time(ns);

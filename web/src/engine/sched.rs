@@ -123,6 +123,8 @@ pub(crate) struct Thread {
     pub gil_since: Time,
     pub spawned: Option<Time>,
     pub exited: Option<Time>,
+    /// Exploring: stopped before a visible operation, not yet let through.
+    pub at_visible: bool,
 }
 
 impl Thread {
@@ -147,6 +149,7 @@ impl Thread {
             gil_since: Time::ZERO,
             spawned: None,
             exited: None,
+            at_visible: false,
         }
     }
 }
@@ -210,7 +213,7 @@ impl Simulation {
 
     pub(super) fn fill_core(&mut self, core: u32) {
         if self.cores[core as usize].thread.is_none() {
-            if let Some(next) = self.run_queue.pop_front() {
+            if let Some(next) = self.pick_ready() {
                 self.put_on_core(next, core);
             }
         }

@@ -122,6 +122,11 @@ pub(crate) struct Shared {
     pub py: RefCell<Option<Rc<crate::python::Runtime>>>,
     /// Who read which shared variable last, to name lost updates.
     pub races: RefCell<Races>,
+    /// Set when exploring: what counts as visible, who stopped before one.
+    pub watch: std::cell::OnceCell<Rc<super::choice::Watch>>,
+    /// The simulation's chooser, if it has one: it picks which waiter a
+    /// released lock goes to.
+    pub chooser: std::cell::OnceCell<super::choice::SharedChooser>,
 }
 
 impl Shared {
@@ -158,6 +163,8 @@ impl Shared {
             gil_drop: Cell::new(false),
             py: RefCell::new(None),
             races: RefCell::default(),
+            watch: std::cell::OnceCell::new(),
+            chooser: std::cell::OnceCell::new(),
         }
     }
 
@@ -262,9 +269,9 @@ impl Shared {
         self.emit(TraceEvent::LockWait { lock: name.into(), thread });
     }
 
-    /// Releases the lock. A fair lock goes to its longest waiter, woken
-    /// holding it; any other is freed and its longest waiter woken to try
-    /// again (`try_lock_again`).
+    /// Releases the lock. A fair lock goes to its longest waiter (or the
+    /// one the chooser picks), woken holding it; any other is freed and that
+    /// waiter woken to try again (`try_lock_again`).
     pub fn release_lock(&self, lock: u32, thread: u32) {
         let name = Arc::clone(&self.lock_names.borrow()[lock as usize]);
         self.emit(TraceEvent::LockRelease { lock: name.to_string().into(), thread });
@@ -273,7 +280,14 @@ impl Shared {
             let mut locks = self.locks.borrow_mut();
             let state = &mut locks[lock as usize];
             state.holder = None;
-            match state.waiters.pop_front() {
+            let next = match self.chooser.get() {
+                Some(chooser) if state.waiters.len() > 1 => {
+                    let options: Vec<u32> = state.waiters.iter().map(|(t, _)| *t).collect();
+                    state.waiters.remove(super::choice::ask(chooser, super::choice::ChoiceKind::Lock, &options, now))
+                }
+                _ => state.waiters.pop_front(),
+            };
+            match next {
                 Some((next, since)) if state.fair => {
                     let waited = now.saturating_since(since).as_nanos() as u64;
                     state.holder = Some(next);

@@ -19,6 +19,7 @@ use super::ops;
 use super::stacks::{self, Link};
 use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Native, ThreadObj, Value};
 use super::{Runtime, BATCH_NS, INSTR_NS};
+use crate::engine::choice::Watch;
 use crate::engine::interp::{Halt, Work};
 use crate::engine::shared::Shared;
 use crate::explain::lost::Var;
@@ -390,6 +391,11 @@ impl Vm<'_> {
     /// points (calls, backward jumps): for a GIL drop request, or when the
     /// batch is long enough.
     fn batch_ends(&self, f: &Frame, instr: Instr) -> Option<bool> {
+        if let Some(watch) = self.sh.watch.get() {
+            if let Some(end) = self.explore_stop(watch, f, instr) {
+                return end;
+            }
+        }
         match instr {
             Instr::Call(_) | Instr::CallKw(..) | Instr::CallEx(_) | Instr::Loop(_) => {
                 if self.sh.gil_drop.get() {
@@ -417,6 +423,64 @@ impl Vm<'_> {
             Instr::WithEnter | Instr::WithExit => Some(false),
             _ => None,
         }
+    }
+
+    /// Exploring: stops the batch before a visible operation (see
+    /// `engine::choice`) until the engine lets this thread perform it
+    /// (`Some(None)`: go on, and do not stop here for anything else).
+    /// `None` for everything else, which the usual rules decide.
+    fn explore_stop(&self, watch: &Watch, f: &Frame, instr: Instr) -> Option<Option<bool>> {
+        match instr {
+            Instr::Call(_) | Instr::CallKw(..) | Instr::CallEx(_) => {
+                watch.note_breaker(self.tid);
+                let callee = match instr {
+                    Instr::Call(n) | Instr::CallKw(n, _) => f.stack.len().checked_sub(n as usize + 1),
+                    Instr::CallEx(kw) => f.stack.len().checked_sub(2 + kw as usize),
+                    _ => None,
+                };
+                let visible = callee.and_then(|i| f.stack.get(i)).is_some_and(
+                    |v| matches!(v, Value::Builtin(b) if matches!(b.name, "print" | "acquire" | "release")),
+                );
+                if !visible {
+                    return None;
+                }
+            }
+            Instr::Loop(_) => {
+                watch.note_breaker(self.tid);
+                return None;
+            }
+            Instr::LoadGlobal(n) | Instr::StoreGlobal(n) => {
+                let name = &f.code.names[n as usize];
+                let plain = match f.globals.vars.borrow().get(name) {
+                    Some(Value::Func(_) | Value::Class(_) | Value::Module(_) | Value::Builtin(_)) => false,
+                    Some(_) => true,
+                    None => matches!(instr, Instr::StoreGlobal(_)),
+                };
+                if !plain {
+                    return None;
+                }
+                let written = matches!(instr, Instr::StoreGlobal(_)) && self.rt.threaded.get();
+                watch.touch(name, self.tid, written);
+                if !watch.shared.contains(name) {
+                    return None;
+                }
+            }
+            Instr::LoadAttr(n) | Instr::StoreAttr(n) if matches!(f.top(), Value::Instance(_)) => {
+                let key: Rc<str> = format!(".{}", f.code.names[n as usize]).into();
+                let written = matches!(instr, Instr::StoreAttr(_)) && self.rt.threaded.get();
+                watch.touch(&key, self.tid, written);
+                if !watch.shared.contains(&key) {
+                    return None;
+                }
+            }
+            Instr::WithEnter | Instr::WithExit => {}
+            _ => return None,
+        }
+        if watch.take_grant(self.tid) {
+            return Some(None);
+        }
+        watch.stopped.set(Some(self.tid));
+        Some(Some(false))
     }
 
     /// Tells the trace where this thread is: before instruction `pc` of

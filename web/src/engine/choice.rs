@@ -1,0 +1,261 @@
+//! Scheduling decisions: the one place where the model has more than one
+//! legal next step, and who picks it.
+//!
+//! The engine asks a [`Chooser`] whenever more than one thread could go
+//! next: which ready thread gets a free core, which waiter gets the GIL or
+//! a released lock, and (when exploring) which thread stopped before a visible operation
+//! performs it next. The options come in the order today's policy ranks
+//! them (FIFO run queue, longest GIL waiter), so option 0 *is* the default
+//! policy: a simulation without a chooser takes option 0 everywhere, and
+//! one with a chooser that answers 0 runs byte for byte the same.
+//!
+//! The reactor's own order of ready calls is fixed by Twisted and is not a
+//! choice: it is shown on the timeline, never asked for here.
+//!
+//! ## Exploring
+//!
+//! A simulation made for exploring ([`Simulation::exploring`]) runs on one
+//! core without noise or time slices, and stops every thread before each
+//! *visible operation*: an access to a Python global or attribute that more
+//! than one thread touches and one writes while threads run (a value nobody
+//! changes reads the same in any order), a `with` block's enter and exit, a lock's
+//! `acquire` / `release`, a `print`, or a JSON `counter` step. Between
+//! visible operations a thread runs alone, since nothing it does there can
+//! be seen by another. When no thread can run without performing a
+//! visible operation, the chooser picks which one goes ([`ChoiceKind::Visible`]).
+//! With the GIL a thread can only be switched away at an eval-breaker point
+//! (a call, a backward jump), so a visible operation with none since the
+//! thread's previous one runs straight on, as `hits += 1` does in CPython.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use twine_core::trace::TraceEvent;
+use twine_core::Time;
+
+use super::sched::State;
+use super::Simulation;
+
+/// What is being decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChoiceKind {
+    /// Which ready thread gets the free core (default: the longest ready).
+    Core,
+    /// Which waiter gets the GIL its holder let go (default: the longest waiting).
+    Gil,
+    /// Which waiter a released lock goes to (a fair lock) or wakes to try
+    /// again (default: the longest waiting).
+    Lock,
+    /// Exploring: which thread, stopped before a visible operation, performs it next.
+    Visible,
+}
+
+/// One scheduling decision.
+#[derive(Debug)]
+pub struct ChoicePoint<'a> {
+    /// What is being decided.
+    pub kind: ChoiceKind,
+    /// The threads that could go next, by thread number, in the order the
+    /// default policy ranks them: option 0 is what happens without a chooser.
+    pub options: &'a [u32],
+    /// When.
+    pub time: Time,
+}
+
+/// Picks one of a decision's options: returns an index into
+/// [`ChoicePoint::options`] (one out of range counts as 0).
+///
+/// ```
+/// use twine_web::choice::{ChoicePoint, Chooser};
+/// use twine_web::{PythonScenario, Scenario, Simulation};
+///
+/// /// Always the thread that has waited least.
+/// struct Newest;
+/// impl Chooser for Newest {
+///     fn choose(&mut self, point: &ChoicePoint<'_>) -> usize {
+///         point.options.len() - 1
+///     }
+/// }
+/// let s = Scenario::from_python("t.py", "print('hi')").unwrap();
+/// let mut sim = Simulation::with_chooser(&s, None, Box::new(Newest));
+/// sim.run();
+/// assert_eq!(sim.metrics().output[0].text, "hi");
+/// ```
+pub trait Chooser {
+    /// The index of the option to take.
+    fn choose(&mut self, point: &ChoicePoint<'_>) -> usize;
+}
+
+/// What the Python interpreter and the engine share while exploring: which
+/// keys are visible, who touched what, and who is stopped before what.
+#[derive(Default)]
+pub(crate) struct Watch {
+    /// Globals (`name`) and attributes (`.name`) that count as visible.
+    pub shared: BTreeSet<Rc<str>>,
+    /// The program's GIL: switches only at eval-breaker points.
+    pub gil: bool,
+    /// Every global and attribute a thread touched: by whom, and whether
+    /// it was written while other threads ran.
+    touched: RefCell<BTreeMap<Rc<str>, Touched>>,
+    /// The thread the interpreter just stopped before a visible operation.
+    pub stopped: Cell<Option<u32>>,
+    /// The thread allowed to perform its next visible operation.
+    pub granted: Cell<Option<u32>>,
+    /// Per thread: an eval-breaker point passed since its last visible operation.
+    breaker: RefCell<Vec<bool>>,
+}
+
+#[derive(Clone, Copy)]
+struct Touched {
+    first: u32,
+    many: bool,
+    written: bool,
+}
+
+impl Watch {
+    /// A watch for which `shared` keys are visible, under the GIL's rule or not.
+    pub fn new(shared: BTreeSet<Rc<str>>, gil: bool) -> Watch {
+        Watch { shared, gil, ..Watch::default() }
+    }
+
+    /// Notes that `tid` touched `key`; `written` when it wrote it while
+    /// more than one thread existed.
+    pub fn touch(&self, key: &Rc<str>, tid: u32, written: bool) {
+        let mut touched = self.touched.borrow_mut();
+        let t = touched.entry(Rc::clone(key)).or_insert(Touched { first: tid, many: false, written: false });
+        t.many |= t.first != tid;
+        t.written |= written;
+    }
+
+    /// The keys that order matters for: touched by more than one thread
+    /// and written while threads ran (a value nobody changes reads the
+    /// same in every order).
+    pub fn touched_by_many(&self) -> BTreeSet<Rc<str>> {
+        self.touched.borrow().iter().filter(|(_, t)| t.many && t.written).map(|(k, _)| Rc::clone(k)).collect()
+    }
+
+    /// `tid` passed an eval-breaker point (a call, a backward jump).
+    pub fn note_breaker(&self, tid: u32) {
+        let mut b = self.breaker.borrow_mut();
+        if b.len() <= tid as usize {
+            b.resize(tid as usize + 1, true);
+        }
+        b[tid as usize] = true;
+    }
+
+    /// Whether `tid` may be switched away before its next visible operation;
+    /// that operation then counts as its last one.
+    fn switchable(&self, tid: u32) -> bool {
+        let mut b = self.breaker.borrow_mut();
+        if b.len() <= tid as usize {
+            // A thread that has not run yet is at a switch point.
+            b.resize(tid as usize + 1, true);
+        }
+        !self.gil || std::mem::replace(&mut b[tid as usize], false)
+    }
+
+    /// Whether `tid` was granted its next visible operation (taking the grant).
+    pub fn take_grant(&self, tid: u32) -> bool {
+        if self.granted.get() == Some(tid) {
+            self.granted.set(None);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A chooser the engine and its locks (in `Shared`) both ask.
+pub(crate) type SharedChooser = Rc<RefCell<Box<dyn Chooser>>>;
+
+/// Asks `chooser` to pick among `options`: option 0 with a single option,
+/// or for an answer out of range.
+pub(crate) fn ask(chooser: &SharedChooser, kind: ChoiceKind, options: &[u32], time: Time) -> usize {
+    if options.len() < 2 {
+        return 0;
+    }
+    let i = chooser.borrow_mut().choose(&ChoicePoint { kind, options, time });
+    if i < options.len() {
+        i
+    } else {
+        0
+    }
+}
+
+/// The engine's side: the chooser, and threads stopped before visible operations.
+#[derive(Default)]
+pub(crate) struct Choices {
+    pub chooser: Option<SharedChooser>,
+    /// Set when exploring (shared with the interpreter).
+    pub watch: OnceCell<Rc<Watch>>,
+    /// Threads stopped before a visible operation, off their core, in the order they stopped.
+    pub parked: Vec<u32>,
+}
+
+impl Simulation {
+    /// Asks the chooser to pick among `options` (at least one); option 0
+    /// without a chooser or with a single option.
+    pub(crate) fn choose(&mut self, kind: ChoiceKind, options: &[u32]) -> usize {
+        match &self.choices.chooser {
+            Some(chooser) => ask(chooser, kind, options, self.now),
+            None => 0,
+        }
+    }
+
+    /// Takes the next thread off the run queue for a free core.
+    pub(crate) fn pick_ready(&mut self) -> Option<u32> {
+        if self.choices.chooser.is_none() || self.run_queue.len() < 2 {
+            return self.run_queue.pop_front();
+        }
+        let options: Vec<u32> = self.run_queue.iter().copied().collect();
+        let i = self.choose(ChoiceKind::Core, &options);
+        self.run_queue.remove(i)
+    }
+
+    /// Exploring: `tid` is about to run on. If it stopped before a visible
+    /// operation, it waits off its core for the chooser (true), unless no
+    /// other thread could go first, or the GIL rules a switch out here.
+    pub(crate) fn park_at_visible(&mut self, tid: u32) -> bool {
+        let Some(watch) = self.choices.watch.get().cloned() else { return false };
+        if !std::mem::take(&mut self.threads[tid as usize].at_visible) {
+            return false;
+        }
+        let alone = self.run_queue.is_empty()
+            && self.choices.parked.is_empty()
+            && self.ready_now.is_empty()
+            && self.next_time().is_none_or(|t| t > self.now);
+        if !watch.switchable(tid) || alone {
+            watch.granted.set(Some(tid));
+            return false;
+        }
+        let Some(core) = self.off_core(tid) else { return false };
+        self.emit(TraceEvent::ThreadPreempt { thread: tid, core });
+        let t = &mut self.threads[tid as usize];
+        t.state = State::Ready;
+        t.gen += 1;
+        self.choices.parked.push(tid);
+        self.fill_core(core);
+        true
+    }
+
+    /// Exploring, when nothing else can happen at this instant: the chooser
+    /// picks a stopped thread to perform its visible operation. Returns
+    /// false if there was nothing to pick.
+    pub(crate) fn unpark(&mut self) -> bool {
+        if self.choices.parked.is_empty()
+            || self.cores.iter().all(|c| c.thread.is_some())
+            || self.next_time().is_some_and(|t| t <= self.now)
+        {
+            return false;
+        }
+        let options = self.choices.parked.clone();
+        let i = self.choose(ChoiceKind::Visible, &options);
+        let tid = self.choices.parked.remove(i);
+        if let Some(watch) = self.choices.watch.get() {
+            watch.granted.set(Some(tid));
+        }
+        self.make_ready(tid);
+        true
+    }
+}
