@@ -1485,6 +1485,9 @@ pub(crate) fn parse_module(file: &str, source: &str) -> Result<ast::Mod, rustpyt
 
 /// Parses and compiles a module.
 pub(crate) fn compile_module(file: &str, source: &str) -> Result<Rc<Code>, CompileError> {
+    if let Some(code) = super::precompiled::code(file, source) {
+        return Ok(code);
+    }
     let lines = Lines::new(source);
     let parsed = parse_module(file, source).map_err(|e| {
         let (line, col) = lines.at(e.offset.to_usize());
