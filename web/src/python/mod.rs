@@ -114,6 +114,9 @@ pub(crate) fn check(file: &str, source: &str, variant: Option<&str>) -> Result<M
     if let Some(machine) = precompiled::machine(file, source, variant) {
         return Ok(machine);
     }
+    if !compile::PARSER {
+        return Err(compile::no_parser(file));
+    }
     compile::compile_module(file, source)?;
     let parsed = compile::parse_module(file, source).ok();
     let mut out = MachineArgs::default();
@@ -216,6 +219,9 @@ pub(crate) fn check(file: &str, source: &str, variant: Option<&str>) -> Result<M
 pub fn variants(source: &str) -> Vec<(String, String)> {
     if let Some(v) = precompiled::variants(source) {
         return v;
+    }
+    if !compile::PARSER {
+        return Vec::new();
     }
     let Ok(ast::Mod::Module(m)) = compile::parse_module("<variants>", source) else { return Vec::new() };
     let lines = compile::Lines::new(source);
