@@ -1,6 +1,7 @@
 //! Compiles the preset programs ahead of time for the playground's light
 //! wasm module, which has no Python parser: `twine-precompile OUT.json`
-//! writes a JSON array, one entry per preset (see
+//! writes a JSON array, one entry per preset and per part of the library
+//! written in Python (see
 //! `twine_web::python::precompiled`), that the page hands to the module's
 //! `addCompiled` before its first Run. `cargo xtask` runs it when it builds
 //! the playground.
@@ -26,6 +27,14 @@ fn main() -> ExitCode {
                 eprintln!("{}.py: {e}", p.name);
                 return ExitCode::FAILURE;
             }
+        }
+    }
+    // The library's Python parts: a run that imports them compiles them.
+    match precompiled::library() {
+        Ok(library) => entries.extend(library),
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
         }
     }
     if let Err(e) = std::fs::write(&out, format!("[{}]", entries.join(",\n"))) {

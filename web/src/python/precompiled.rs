@@ -3,7 +3,7 @@
 //!
 //! Python's parser is most of the weight of the full wasm module, and the
 //! page opens on a preset program. So the build compiles every preset
-//! natively ([`compile`], `twine-precompile`), the page hands the result to
+//! natively ([`compile`], [`library`], `twine-precompile`), the page hands the result to
 //! the light module ([`register`], `addCompiled` in wasm), and from then on
 //! that exact source text compiles, checks and lists its variants from the
 //! registered form: [`code`], [`machine`] and [`variants`] are asked first by
@@ -176,6 +176,13 @@ pub fn compile(file: &str, source: &str) -> Result<String, CompileError> {
     let code = CodeRepr::of(&code).map_err(|message| CompileError { file: file.into(), line: 1, col: 1, message })?;
     let compiled = Compiled { file: file.into(), source: source.into(), code, variants, machines };
     Ok(serde_json::to_string(&compiled).expect("plain data serializes"))
+}
+
+/// [`compile`] for the parts of the library written in Python
+/// (`threads.blockingCallFromThread`), which a build without the parser
+/// needs registered too: one entry each.
+pub fn library() -> Result<Vec<String>, CompileError> {
+    super::twisted::LIBRARY.iter().map(|(file, source)| compile(file, source)).collect()
 }
 
 thread_local! {
