@@ -6,7 +6,7 @@
 //! natively ([`compile`], [`library`], `twine-precompile`), the page hands the result to
 //! the light module ([`register`], `addCompiled` in wasm), and from then on
 //! that exact source text compiles, checks and lists its variants from the
-//! registered form: [`code`], [`machine`] and [`variants`] are asked first by
+//! registered form: `code`, `machine` and [`variants`] are asked first by
 //! `compile_module`, `check` and `python::variants`. Any other text (the user
 //! edited the program) goes to the parser as before.
 //!
