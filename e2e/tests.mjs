@@ -251,6 +251,42 @@ export const tests = [
   },
 
   {
+    name: 'the default program runs before the parser arrives (light module, precompiled presets); an edit loads the parser and runs',
+    async fn({ page, url, env }) {
+      const fetched = [];
+      page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+      const py = () => fetched.filter((p) => p.startsWith('/pkg/py/'));
+      await page.goto(`${url}/`);
+      await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
+      assert.deepEqual(py(), [], 'Run is possible before anything of pkg/py/ is asked for');
+      assert.ok(fetched.includes('/pkg/twine_web_bg.wasm') && fetched.includes('/pkg/presets.compiled.json'), 'the light module and the compiled presets came');
+      await page.waitForFunction(() => document.body.dataset.editor, null, { timeout: 15_000 });
+      const spec = await page.inputValue('[data-testid=preset-picker]');
+      const [name, variant] = spec.split('/');
+      assert.ok(variant, `the default program's variants are listed without the parser (${spec})`);
+      const text = await editorText(page);
+      assert.equal(text, fs.readFileSync(path.join(env.root, 'www', 'presets', `${name}.py`), 'utf8'));
+      await run(page);
+      assert.deepEqual(py(), [], 'the run needed no parser');
+      assert.equal(await page.evaluate(() => window.twine.wasmHasPython), false, 'it ran in the light module');
+      const seed = String(await page.evaluate(() => window.twine.run.seed));
+      const native = simProgramMetrics(env, text, ['--variant', variant, '--seed', seed]);
+      assert.deepEqual(await page.evaluate(() => window.twine.run.metrics), native, "the run is twine-sim's");
+
+      // An edit is a program of its own: the full module compiles it.
+      const edited = text.replace(/\ntwine\.machine\(([^)]*)\)\n/, '\ntwine.machine($1)\nprint("edited")\n');
+      assert.notEqual(edited, text);
+      await typeScenario(page, edited);
+      await page.waitForSelector('.ed-error', { state: 'hidden' });
+      await run(page);
+      assert.ok(py().includes('/pkg/py/twine_web_bg.wasm'), 'the full module came for the edit');
+      const metrics = await page.evaluate(() => window.twine.run.metrics);
+      assert.equal(metrics.output[0].text, 'edited', 'and ran the edited program');
+      assert.deepEqual(metrics, simProgramMetrics(env, edited, ['--variant', variant, '--seed', seed]), "as twine-sim runs it");
+    },
+  },
+
+  {
     name: 'an old share link to a JSON preset still loads it, as before',
     async fn({ page, url, env }) {
       await open(page, url, '#preset=gil-cpu-bound/nogil-2-cores&seed=3');

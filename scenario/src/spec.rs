@@ -2,7 +2,7 @@
 //! errors. Semantic checks (ranges, which steps may run where) happen when
 //! the spec is compiled; see [`Scenario::from_json`](super::Scenario::from_json).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A whole scenario file. Every field is optional.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -145,7 +145,7 @@ pub struct ServerSpec {
 
 /// Simulated clients: open loop (requests arrive whatever the server does)
 /// or closed loop (each client waits for its answer, thinks, sends again).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum ClientsSpec {
     /// Requests arrive at a rate.
@@ -155,7 +155,7 @@ pub enum ClientsSpec {
 }
 
 /// Open-loop arrivals.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenLoopSpec {
     /// Mean requests per second.
@@ -178,7 +178,7 @@ pub struct OpenLoopSpec {
 }
 
 /// How open-loop requests are spaced.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ArrivalSpec {
     /// Exponential gaps: a Poisson process.
@@ -189,7 +189,7 @@ pub enum ArrivalSpec {
 }
 
 /// Closed-loop clients.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClosedLoopSpec {
     /// How many clients (1 to 10000).
@@ -212,7 +212,7 @@ pub struct ClosedLoopSpec {
 }
 
 /// How think times vary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ThinkSpec {
     /// Always `think_ms`.

@@ -18,6 +18,9 @@
 //! sim.run();
 //! sim.metrics();                             // {requests: {p50_ms, ...}, reactor, pool, cores, gil, ...}
 //! sim.stacks(12);                            // at event 12: [{thread, frames: [{func, line, role?, deferred?}]}]
+//! // Without the parser (the light module), programs compiled ahead of time still run:
+//! addCompiled(await (await fetch('pkg/presets.compiled.json')).text()); // returns how many
+//! isPrecompiled(py);                         // true: `new Simulation(py, ...)` needs no parser
 //! ```
 //!
 //! Objects are built from JSON with `JSON.parse`, which is fast for large
@@ -348,4 +351,20 @@ pub fn program_variants(source: &str) -> Result<JsValue, JsValue> {
         .map(|(name, title)| serde_json::json!({ "name": name, "title": title }))
         .collect();
     parse(&to_json(&list))
+}
+
+/// Registers programs compiled ahead of time (`twine-precompile`'s JSON
+/// array): their exact texts then load, check and list their variants
+/// without the Python parser, so the light module runs them. Returns how
+/// many it registered; throws an `Error` for text that is not such a file.
+#[wasm_bindgen(js_name = addCompiled)]
+pub fn add_compiled(json: &str) -> Result<u32, JsValue> {
+    crate::python::precompiled::register(json).map(|n| n as u32).map_err(|e| Error::new(&e).into())
+}
+
+/// Whether `source` is a program [`add_compiled`] registered (it runs
+/// without the parser).
+#[wasm_bindgen(js_name = isPrecompiled)]
+pub fn is_precompiled(source: &str) -> bool {
+    crate::python::precompiled::is_registered(source)
 }

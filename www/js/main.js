@@ -91,15 +91,25 @@ function docstringOf(text) {
 const isPython = (text) => !/^\s*[{[]/.test(text);
 
 /**
+ * Whether the module in use can run `text`: the full module runs
+ * everything; the light one JSON scenarios and the preset programs as
+ * they were compiled at build time (pkg/presets.compiled.json), not an
+ * edit of them.
+ */
+const canRun = (text) => app.wasmHasPython || !isPython(text) || app.wasm.isPrecompiled(text);
+
+/**
  * The module that can run `text`. The page starts with the light module
- * (JSON scenarios); the first Python program loads the full one (pkg/py/,
- * with the Python compiler, about four times the size), which then serves
- * everything: it is the same simulation with more in it.
+ * (no Python parser) and the presets compiled ahead of time, so Run works
+ * before the parser arrives; the full module (pkg/py/, with the Python
+ * compiler, about twice the size) is fetched once the user sets about
+ * editing and serves everything from the first program the light one
+ * cannot run (an edited one): it is the same simulation with more in it.
  */
 let fullModule = null;
 async function wasmFor(text) {
-  if (app.wasmHasPython || !isPython(text)) return app.wasm;
-  fullModule ??= loadModule('../pkg/py/twine_web.js');
+  if (canRun(text)) return app.wasm;
+  fetchFullModule();
   try {
     app.wasm = await fullModule;
   } catch (e) {
@@ -122,9 +132,32 @@ async function loadModule(path) {
   return m;
 }
 
+/** Starts loading the full module, once; `wasmFor` waits for it when a program needs it. */
+function fetchFullModule() {
+  if (fullModule) return;
+  fullModule = loadModule('../pkg/py/twine_web.js');
+  // A failure is reported when a program needs the module (wasmFor), not before.
+  fullModule.catch(() => {});
+}
+
+/**
+ * The preset programs compiled at build time, handed to the light module so
+ * it runs them without the parser. Null when the file is not there (the
+ * full module then compiles them).
+ */
+async function registerCompiled(wasm) {
+  try {
+    const res = await fetch(new URL('../pkg/presets.compiled.json', import.meta.url));
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    wasm.addCompiled(await res.text());
+  } catch (e) {
+    console.warn(`the precompiled presets did not load, so programs wait for the full module: ${e.message}`);
+  }
+}
+
 /** The variant a Python program runs as: the one picked, while the program still offers it. */
 function variantFor(text) {
-  if (!app.variant || !isPython(text) || !app.wasmHasPython) return undefined;
+  if (!app.variant || !isPython(text) || !canRun(text)) return undefined;
   return app.wasm.programVariants(text).some((v) => v.name === app.variant) ? app.variant : undefined;
 }
 
@@ -188,7 +221,7 @@ function safeParse(text) {
 
 function checkEditor() {
   const json = editor.value;
-  if (isPython(json) && !app.wasmHasPython) {
+  if (!canRun(json)) {
     // Checked again once the module that compiles Python is here.
     wasmFor(json).then(() => editor.value === json && checkEditor(), (e) => toast(e.message));
     return true;
@@ -766,28 +799,31 @@ function bindKeys() {
 }
 
 /**
- * Whether the page starts on a Python program, and so needs the full module
- * at once: everything but an old link to a JSON preset or scenario.
+ * Whether the page starts on a program of its own (a link that carries its
+ * text), and so needs the full module at once; a preset program or a JSON
+ * scenario runs in the light one.
  */
-async function startsOnPython() {
+async function startsOnOwnProgram() {
   const h = readHash();
-  if (h.preset && !h.program) return false;
-  if (h.scenario) {
-    try {
-      return isPython(await decodeScenario(h.scenario));
-    } catch {
-      return false;
-    }
+  if (!h.scenario) return false;
+  try {
+    return isPython(await decodeScenario(h.scenario));
+  } catch {
+    return false;
   }
-  return true;
 }
 
 async function boot() {
   let wasm;
-  const python = await startsOnPython();
+  const python = await startsOnOwnProgram();
   try {
-    if (python) fullModule = loadModule('../pkg/py/twine_web.js');
-    wasm = await (fullModule ?? loadModule('../pkg/twine_web.js'));
+    if (python) {
+      fetchFullModule();
+      wasm = await fullModule;
+    } else {
+      wasm = await loadModule('../pkg/twine_web.js');
+      await registerCompiled(wasm);
+    }
   } catch (e) {
     $('#fatal').hidden = false;
     $('#fatal').innerHTML = `<b>The simulation module did not load.</b> It is built into <code>www/pkg/</code> by <code>cargo xtask serve</code>. (${escapeHtml(e.message)})`;
@@ -886,6 +922,10 @@ async function boot() {
   editor.upgrade().then((ok) => {
     document.body.dataset.editor = ok ? 'code' : 'plain';
   });
+  // The full module (the parser) as soon as the user sets about editing, so it
+  // is there or on its way when an edited program needs it (wasmFor); a visit
+  // that only picks presets and runs them never fetches it.
+  $('#editor').addEventListener('focusin', () => fetchFullModule(), { once: true });
 }
 
 async function exportTrace(format) {

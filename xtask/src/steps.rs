@@ -169,9 +169,11 @@ fn run_test_step(step: Step) -> Result<(), String> {
 }
 
 /// Builds the playground into www/pkg: the simulation module twice (light,
-/// without the Python compiler, for the first load; full, in pkg/py/, for
-/// when a program needs it), each through wasm-opt; the code editor bundle;
-/// and brotli and gzip copies of all of them.
+/// without the Python parser, for the first load; full, in pkg/py/, for
+/// when a program needs it), each through wasm-opt; the preset programs
+/// compiled natively (presets.compiled.json), which the light module runs
+/// until the user edits one; the code editor bundle; and brotli and gzip
+/// copies of all of them.
 fn build_playground(step: Step) -> Result<(), String> {
     let tools = root().join("xtask").join("web");
     setup::npm_packages(&tools)?;
@@ -179,6 +181,12 @@ fn build_playground(step: Step) -> Result<(), String> {
     // Each in its own target folder, so switching features rebuilds neither.
     build_module(step, &tools, &["--no-default-features"], "wasm-light", &out)?;
     build_module(step, &tools, &[], "wasm-full", &out.join("py"))?;
+    run(step, cargo().args(["build", "-p", "twine-web", "--bin", "twine-precompile"]))?;
+    run(
+        step,
+        Command::new(root().join("target").join("debug").join("twine-precompile"))
+            .arg(out.join("presets.compiled.json")),
+    )?;
     // The code editor, bundled from the pinned npm packages (no CDN).
     run(
         step,
@@ -230,7 +238,7 @@ fn precompress(step: Step, dir: &Path) -> Result<(), String> {
 const fs = require("fs"), path = require("path"), zlib = require("zlib");
 const dir = process.argv[1];
 for (const name of fs.readdirSync(dir)) {
-  if (!/\.(wasm|js)$/.test(name)) continue;
+  if (!/\.(wasm|js|json)$/.test(name)) continue;
   const data = fs.readFileSync(path.join(dir, name));
   fs.writeFileSync(path.join(dir, name + ".br"), zlib.brotliCompressSync(data, {
     params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length },

@@ -7,10 +7,12 @@
 
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
+
 use super::value::Value;
 
 /// Binary operators (`+`, `-`, ...), shared by `a + b` and `a += b`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum BinOp {
     Add,
     Sub,
@@ -46,7 +48,7 @@ impl BinOp {
 }
 
 /// Comparisons.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum CmpOp {
     Eq,
     Ne,
@@ -61,7 +63,7 @@ pub(crate) enum CmpOp {
 }
 
 /// Unary operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum UnOp {
     Neg,
     Pos,
@@ -71,7 +73,7 @@ pub(crate) enum UnOp {
 
 /// One instruction. Operands index the code object's `consts` or `names`,
 /// or are jump targets (instruction indices).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub(crate) enum Instr {
     Const(u32),
     Pop,
@@ -173,7 +175,7 @@ pub(crate) struct Params {
 }
 
 /// What a code object is the body of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum CodeKind {
     Module,
     Function,

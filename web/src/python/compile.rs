@@ -1464,6 +1464,19 @@ fn cmpop(op: ast::CmpOp) -> CmpOp {
     }
 }
 
+/// Whether this build has the parser (twine-web's `python` feature). Without
+/// it, `compile_module`, `check` and `variants` stop before the compiler, so
+/// the optimiser leaves the compiler out of the light module too (and with it
+/// the AST and the big integers of its literals).
+pub(crate) const PARSER: bool = cfg!(feature = "python");
+
+/// The error every program not compiled ahead of time gets without the parser.
+pub(crate) fn no_parser(file: &str) -> CompileError {
+    let message =
+        "this build runs JSON scenarios and precompiled programs only: Python needs twine-web's `python` feature";
+    CompileError { file: file.into(), line: 1, col: 1, message: message.into() }
+}
+
 /// Parses a module with rustpython's parser. Without twine-web's `python`
 /// feature (the playground's light module) the parser is not compiled in at
 /// all, and every program is refused here.
@@ -1485,6 +1498,12 @@ pub(crate) fn parse_module(file: &str, source: &str) -> Result<ast::Mod, rustpyt
 
 /// Parses and compiles a module.
 pub(crate) fn compile_module(file: &str, source: &str) -> Result<Rc<Code>, CompileError> {
+    if let Some(code) = super::precompiled::code(file, source) {
+        return Ok(code);
+    }
+    if !PARSER {
+        return Err(no_parser(file));
+    }
     let lines = Lines::new(source);
     let parsed = parse_module(file, source).map_err(|e| {
         let (line, col) = lines.at(e.offset.to_usize());

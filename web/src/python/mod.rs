@@ -21,6 +21,7 @@ pub(crate) mod compile;
 pub(crate) mod errors;
 pub(crate) mod format;
 pub(crate) mod ops;
+pub mod precompiled;
 pub(crate) mod stacks;
 pub(crate) mod statics;
 pub(crate) mod twisted;
@@ -83,7 +84,7 @@ impl fmt::Display for CompileError {
 impl std::error::Error for CompileError {}
 
 /// What a program's `twine.machine(...)` call at the top level asks for.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MachineArgs {
     pub cores: Option<u32>,
     pub gil: Option<bool>,
@@ -110,6 +111,12 @@ pub(crate) struct MachineArgs {
 /// twine.variant(...)`, `cores = int(VARIANT.split("-")[1])`, ...). One the
 /// reading cannot compute is refused with its line and column.
 pub(crate) fn check(file: &str, source: &str, variant: Option<&str>) -> Result<MachineArgs, CompileError> {
+    if let Some(machine) = precompiled::machine(file, source, variant) {
+        return Ok(machine);
+    }
+    if !compile::PARSER {
+        return Err(compile::no_parser(file));
+    }
     compile::compile_module(file, source)?;
     let parsed = compile::parse_module(file, source).ok();
     let mut out = MachineArgs::default();
@@ -210,6 +217,12 @@ pub(crate) fn check(file: &str, source: &str, variant: Option<&str>) -> Result<M
 /// );
 /// ```
 pub fn variants(source: &str) -> Vec<(String, String)> {
+    if let Some(v) = precompiled::variants(source) {
+        return v;
+    }
+    if !compile::PARSER {
+        return Vec::new();
+    }
     let Ok(ast::Mod::Module(m)) = compile::parse_module("<variants>", source) else { return Vec::new() };
     let lines = compile::Lines::new(source);
     for s in &m.body {

@@ -483,8 +483,14 @@ def blockingCallFromThread(reactor, f, *a, **kw):
     return box[2]
 ";
 
+/// The library's parts written in Python, as `(file, source)`: compiled when
+/// first imported, and ahead of time for builds without the parser
+/// (`precompiled::library`).
+pub(crate) const LIBRARY: &[(&str, &str)] = &[("<twisted.internet.threads>", BLOCKING_CALL)];
+
 fn blocking_call_from_thread() -> Option<Value> {
-    let code = super::compile::compile_module("<twisted.internet.threads>", BLOCKING_CALL).ok()?;
+    let (file, source) = LIBRARY[0];
+    let code = super::compile::compile_module(file, source).ok()?;
     let template = code.consts.iter().find_map(|c| match c {
         Value::Func(f) if &*f.code.name == "blockingCallFromThread" => Some(Rc::clone(&f.code)),
         _ => None,

@@ -1,0 +1,235 @@
+//! Programs compiled ahead of time, so a build without the parser (the
+//! playground's light module) can run them.
+//!
+//! Python's parser is most of the weight of the full wasm module, and the
+//! page opens on a preset program. So the build compiles every preset
+//! natively ([`compile`], [`library`], `twine-precompile`), the page hands the result to
+//! the light module ([`register`], `addCompiled` in wasm), and from then on
+//! that exact source text compiles, checks and lists its variants from the
+//! registered form: `code`, `machine` and [`variants`] are asked first by
+//! `compile_module`, `check` and `python::variants`. Any other text (the user
+//! edited the program) goes to the parser as before.
+//!
+//! ```
+//! use twine_web::python::precompiled;
+//!
+//! let src = "import twine\nV = twine.variant(a='A', b='B')\nprint(V)\n";
+//! let json = precompiled::compile("experiment.py", src).unwrap();
+//! // A file holds a list of them, as `twine-precompile` writes it.
+//! assert_eq!(precompiled::register(&format!("[{json}]")).unwrap(), 1);
+//! assert!(precompiled::is_registered(src));
+//! assert_eq!(precompiled::variants(src).unwrap()[1].0, "b");
+//! ```
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+
+use super::code::{Code, CodeKind, Instr, Params};
+use super::value::{Function, Value};
+use super::{CompileError, MachineArgs};
+
+/// One program as compiled natively: what the light module needs to run it.
+#[derive(Serialize, Deserialize)]
+struct Compiled {
+    /// The name errors give the program (the page's is `experiment.py`).
+    file: String,
+    /// Its exact text: only this text uses the compiled form.
+    source: String,
+    code: CodeRepr,
+    /// `twine.variant(...)`'s `(name, title)`s.
+    variants: Vec<(String, String)>,
+    /// The machine settings of each run: the default one (`None`) and each variant's.
+    machines: Vec<(Option<String>, MachineArgs)>,
+}
+
+/// [`Code`] as data: names as strings and constants without live objects.
+#[derive(Clone, Serialize, Deserialize)]
+struct CodeRepr {
+    name: String,
+    kind: CodeKind,
+    instrs: Vec<Instr>,
+    spans: Vec<(u32, u32)>,
+    consts: Vec<ConstRepr>,
+    names: Vec<String>,
+    params: (Vec<String>, Option<String>, Vec<String>, Option<String>),
+    varnames: Vec<String>,
+    cellvars: Vec<(String, Option<u32>)>,
+    freevars: Vec<String>,
+}
+
+/// The constants the compiler makes: literals, keyword-name tuples and the
+/// code of nested functions and classes.
+#[derive(Clone, Serialize, Deserialize)]
+enum ConstRepr {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bytes(Vec<u8>),
+    Tuple(Vec<ConstRepr>),
+    Code(Box<CodeRepr>),
+}
+
+fn strs(v: &[Rc<str>]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn rcs(v: Vec<String>) -> Vec<Rc<str>> {
+    v.into_iter().map(Rc::from).collect()
+}
+
+impl CodeRepr {
+    fn of(code: &Code) -> Result<CodeRepr, String> {
+        let p = &code.params;
+        Ok(CodeRepr {
+            name: code.name.to_string(),
+            kind: code.kind,
+            instrs: code.instrs.clone(),
+            spans: code.spans.clone(),
+            consts: code.consts.iter().map(ConstRepr::of).collect::<Result<_, _>>()?,
+            names: strs(&code.names),
+            params: (
+                strs(&p.positional),
+                p.vararg.as_ref().map(|s| s.to_string()),
+                strs(&p.kwonly),
+                p.kwarg.as_ref().map(|s| s.to_string()),
+            ),
+            varnames: strs(&code.varnames),
+            cellvars: code.cellvars.iter().map(|(n, i)| (n.to_string(), *i)).collect(),
+            freevars: strs(&code.freevars),
+        })
+    }
+
+    fn code(self, file: &Rc<str>) -> Code {
+        let (positional, vararg, kwonly, kwarg) = self.params;
+        Code {
+            name: self.name.into(),
+            file: Rc::clone(file),
+            kind: self.kind,
+            instrs: self.instrs,
+            spans: self.spans,
+            consts: self.consts.into_iter().map(|c| c.value(file)).collect(),
+            names: rcs(self.names),
+            params: Params {
+                positional: rcs(positional),
+                vararg: vararg.map(Rc::from),
+                kwonly: rcs(kwonly),
+                kwarg: kwarg.map(Rc::from),
+            },
+            varnames: rcs(self.varnames),
+            cellvars: self.cellvars.into_iter().map(|(n, i)| (Rc::from(n), i)).collect(),
+            freevars: rcs(self.freevars),
+        }
+    }
+}
+
+impl ConstRepr {
+    fn of(v: &Value) -> Result<ConstRepr, String> {
+        Ok(match v {
+            Value::None => ConstRepr::None,
+            Value::Bool(b) => ConstRepr::Bool(*b),
+            Value::Int(i) => ConstRepr::Int(*i),
+            Value::Float(f) => ConstRepr::Float(*f),
+            Value::Str(s) => ConstRepr::Str(s.to_string()),
+            Value::Bytes(b) => ConstRepr::Bytes(b.to_vec()),
+            Value::Tuple(t) => ConstRepr::Tuple(t.iter().map(ConstRepr::of).collect::<Result<_, _>>()?),
+            Value::Func(f) => ConstRepr::Code(Box::new(CodeRepr::of(&f.code)?)),
+            other => return Err(format!("a constant the compiler does not make: {other:?}")),
+        })
+    }
+
+    fn value(self, file: &Rc<str>) -> Value {
+        match self {
+            ConstRepr::None => Value::None,
+            ConstRepr::Bool(b) => Value::Bool(b),
+            ConstRepr::Int(i) => Value::Int(i),
+            ConstRepr::Float(f) => Value::Float(f),
+            ConstRepr::Str(s) => Value::Str(s.into()),
+            ConstRepr::Bytes(b) => Value::Bytes(b.into()),
+            ConstRepr::Tuple(t) => Value::tuple(t.into_iter().map(|c| c.value(file)).collect()),
+            // As the compiler's `code_value`: a template `MakeFunction` copies.
+            ConstRepr::Code(c) => Value::Func(Rc::new(Function {
+                code: Rc::new(c.code(file)),
+                globals: Rc::default(),
+                defaults: Vec::new(),
+                kwdefaults: Vec::new(),
+                closure: Vec::new(),
+                owner: Default::default(),
+            })),
+        }
+    }
+}
+
+/// Compiles `source` (as `file`) with the parser into the JSON that
+/// [`register`] takes: its code, its variants and each run's machine
+/// settings. Fails as the program would fail to load.
+pub fn compile(file: &str, source: &str) -> Result<String, CompileError> {
+    let code = super::compile::compile_module(file, source)?;
+    let variants = super::variants(source);
+    let mut machines = vec![(None, super::check(file, source, None)?)];
+    for (name, _) in &variants {
+        machines.push((Some(name.clone()), super::check(file, source, Some(name))?));
+    }
+    let code = CodeRepr::of(&code).map_err(|message| CompileError { file: file.into(), line: 1, col: 1, message })?;
+    let compiled = Compiled { file: file.into(), source: source.into(), code, variants, machines };
+    Ok(serde_json::to_string(&compiled).expect("plain data serializes"))
+}
+
+/// [`compile`] for the parts of the library written in Python
+/// (`threads.blockingCallFromThread`), which a build without the parser
+/// needs registered too: one entry each.
+pub fn library() -> Result<Vec<String>, CompileError> {
+    super::twisted::LIBRARY.iter().map(|(file, source)| compile(file, source)).collect()
+}
+
+thread_local! {
+    /// What [`register`] was given (a handful of presets: a list is enough).
+    static REGISTERED: RefCell<Vec<Rc<Compiled>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Makes the programs of a JSON array of what [`compile`] produced runnable
+/// in this build, parser or not. Returns how many.
+pub fn register(json: &str) -> Result<usize, String> {
+    let list: Vec<Compiled> =
+        serde_json::from_str(json).map_err(|e| format!("not a list of precompiled programs: {e}"))?;
+    let n = list.len();
+    REGISTERED.with(|r| {
+        let mut r = r.borrow_mut();
+        for compiled in list {
+            r.retain(|c| c.source != compiled.source || c.file != compiled.file);
+            r.push(Rc::new(compiled));
+        }
+    });
+    Ok(n)
+}
+
+fn find(source: &str) -> Option<Rc<Compiled>> {
+    REGISTERED.with(|r| r.borrow().iter().find(|c| c.source == source).cloned())
+}
+
+/// Whether `source` was registered: this build can run it without the parser.
+pub fn is_registered(source: &str) -> bool {
+    find(source).is_some()
+}
+
+/// The registered code of `source` as `file`, a fresh copy for one run.
+pub(crate) fn code(file: &str, source: &str) -> Option<Rc<Code>> {
+    let compiled = find(source).filter(|c| c.file == file)?;
+    // Each run gets its own objects, as a fresh compile would give it.
+    Some(Rc::new(compiled.code.clone().code(&Rc::from(file))))
+}
+
+/// The registered machine settings of `source`'s run of `variant`; `None`
+/// for an unknown program or variant (the parser's path says why).
+pub(crate) fn machine(file: &str, source: &str, variant: Option<&str>) -> Option<MachineArgs> {
+    let compiled = find(source).filter(|c| c.file == file)?;
+    compiled.machines.iter().find(|(v, _)| v.as_deref() == variant).map(|(_, m)| m.clone())
+}
+
+/// The registered variants of `source`.
+pub fn variants(source: &str) -> Option<Vec<(String, String)>> {
+    find(source).map(|c| c.variants.clone())
+}

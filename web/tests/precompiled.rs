@@ -1,0 +1,69 @@
+//! Programs compiled ahead of time (`python::precompiled`, what the
+//! playground's light module runs before the parser arrives) run exactly as
+//! the same programs parsed on the spot.
+#![cfg(not(target_arch = "wasm32"))]
+
+use twine_web::python::precompiled;
+use twine_web::{presets, PythonScenario, Scenario, Simulation};
+
+const FILE: &str = "experiment.py";
+
+/// The whole visible trace and the metrics of a run: what the page shows.
+fn run(source: &str, variant: Option<&str>) -> (String, String) {
+    let scenario = Scenario::from_python_variant(FILE, source, variant).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, Some(3));
+    sim.run();
+    (sim.jsonl(), serde_json::to_string(&sim.metrics()).unwrap())
+}
+
+#[test]
+fn every_preset_and_variant_runs_the_same_precompiled_as_parsed() {
+    for p in presets::all() {
+        let variants = twine_web::python::variants(p.python);
+        let mut runs: Vec<Option<&str>> = vec![None];
+        runs.extend(variants.iter().map(|(v, _)| Some(v.as_str())));
+        let parsed: Vec<_> = runs.iter().map(|v| run(p.python, *v)).collect();
+
+        let json = precompiled::compile(FILE, p.python).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+        assert!(!precompiled::is_registered(p.python));
+        precompiled::register(&format!("[{json}]")).unwrap();
+        assert!(precompiled::is_registered(p.python), "{}", p.name);
+        assert_eq!(precompiled::variants(p.python), Some(variants.clone()), "{}", p.name);
+        for (v, expected) in runs.iter().zip(&parsed) {
+            let got = run(p.python, *v);
+            assert_eq!(got.1, expected.1, "{} {v:?}: metrics differ", p.name);
+            assert!(got.0 == expected.0, "{} {v:?}: traces differ", p.name);
+        }
+    }
+}
+
+#[test]
+fn a_registered_program_runs_its_compiled_code_and_an_edit_of_it_is_parsed_anew() {
+    let hello = "print('hello')\n";
+    let bye = "print('bye')\n";
+    // The compiled form of one text filed under another: if the run prints
+    // `bye`, it ran what was registered, not what the parser makes of the text.
+    let mut entry: serde_json::Value = serde_json::from_str(&precompiled::compile(FILE, bye).unwrap()).unwrap();
+    entry["source"] = hello.into();
+    precompiled::register(&serde_json::Value::Array(vec![entry]).to_string()).unwrap();
+    let printed = |src: &str| {
+        let scenario = Scenario::from_python(FILE, src).unwrap();
+        let mut sim = Simulation::new(&scenario, None);
+        sim.run();
+        sim.metrics().output.iter().map(|l| l.text.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(printed(hello), ["bye"]);
+    // One character more and it is a program of its own.
+    assert_eq!(printed("print('hello!')\n"), ["hello!"]);
+    // Under another file name the registered code (whose errors name experiment.py) is not used.
+    let scenario = Scenario::from_python("other.py", hello).unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    assert_eq!(sim.metrics().output[0].text, "hello");
+}
+
+#[test]
+fn a_file_that_is_not_a_list_of_compiled_programs_is_refused_by_name() {
+    let err = precompiled::register("{\"source\": 1}").unwrap_err();
+    assert!(err.starts_with("not a list of precompiled programs"), "{err}");
+}
