@@ -9,6 +9,8 @@
 //! const ex = new Explorer(py, 'deferred', 2000); // every schedule; ex.step(10) runs ten more, false when done
 //! const found = ex.report();                 // {schedules, outcomes: [{counters, end, schedules, example, ...}], complete}
 //! Simulation.withSchedule(py, 'deferred', found.outcomes[0].example); // replays that schedule
+//! const played = Simulation.playing(py, undefined, 'hits/1.2'); // follows the picks, stops at the next choice
+//! played.run(); played.play();               // {schedule, pending: {t_ms, options: [{thread, name, line, op}]} | null, end, misfit}
 //! presets();                                 // the JSON presets, for old links: the same shape
 //! const json = presetScenario('echo-blocking', 'deferred');
 //! sim.step(100);                             // runs until 100 more events are visible
@@ -131,6 +133,8 @@ impl WasmExplorer {
 #[wasm_bindgen(js_name = Simulation)]
 pub struct WasmSimulation {
     sim: Simulation,
+    /// Set when playing the scheduler ([`WasmSimulation::playing`]).
+    player: Option<crate::explore::Player>,
 }
 
 #[wasm_bindgen(js_class = Simulation)]
@@ -143,7 +147,7 @@ impl WasmSimulation {
     pub fn new(scenario_json: &str, seed: Option<f64>, variant: Option<String>) -> Result<WasmSimulation, JsValue> {
         let scenario = load(scenario_json, variant.as_deref())?;
         let seed = seed.map(|s| s.max(0.0) as u64);
-        Ok(WasmSimulation { sim: Simulation::new(&scenario, seed) })
+        Ok(WasmSimulation { sim: Simulation::new(&scenario, seed), player: None })
     }
 
     /// Loads a scenario as [`WasmSimulation::new`] does, to follow
@@ -156,7 +160,27 @@ impl WasmSimulation {
     ) -> Result<WasmSimulation, JsValue> {
         let scenario = load(scenario_json, variant.as_deref())?;
         let replay = crate::explore::replay(&scenario, schedule).map_err(|e| JsValue::from(Error::new(&e)))?;
-        Ok(WasmSimulation { sim: replay.sim })
+        Ok(WasmSimulation { sim: replay.sim, player: None })
+    }
+
+    /// Loads a scenario as [`WasmSimulation::new`] does, to play the
+    /// scheduler: it follows `schedule` (empty to start afresh, or what
+    /// [`play`](Self::play) returned, one pick added) and stops before
+    /// the next choice of which thread goes next.
+    pub fn playing(scenario_json: &str, variant: Option<String>, schedule: &str) -> Result<WasmSimulation, JsValue> {
+        let scenario = load(scenario_json, variant.as_deref())?;
+        let (sim, player) = crate::explore::play(&scenario, schedule).map_err(|e| JsValue::from(Error::new(&e)))?;
+        Ok(WasmSimulation { sim, player: Some(player) })
+    }
+
+    /// Playing: runs up to the choice and says where the run stands:
+    /// `{schedule, pending: {t_ms, options: [{thread, name, line, op}]} |
+    /// null, end, misfit}`; `undefined` for a simulation not made by
+    /// [`playing`](Self::playing). Call it before any backward seek.
+    pub fn play(&mut self) -> Result<JsValue, JsValue> {
+        let Some(player) = &self.player else { return Ok(JsValue::UNDEFINED) };
+        self.sim.run();
+        parse(&to_json(&player.state(&self.sim)))
     }
 
     /// Runs to the end. Returns the number of visible events.

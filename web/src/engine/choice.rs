@@ -85,6 +85,14 @@ pub struct ChoicePoint<'a> {
 pub trait Chooser {
     /// The index of the option to take.
     fn choose(&mut self, point: &ChoicePoint<'_>) -> usize;
+
+    /// Whether the run should stop before this decision instead of making
+    /// it, for a person to make it in a later run (playing the scheduler).
+    /// Asked only at [`ChoiceKind::Visible`] points with two options or
+    /// more; a run stopped here takes no more steps.
+    fn waits(&mut self, _point: &ChoicePoint<'_>) -> bool {
+        false
+    }
 }
 
 /// What the Python interpreter and the engine share while exploring: which
@@ -104,6 +112,9 @@ pub(crate) struct Watch {
     pub granted: Cell<Option<u32>>,
     /// Per thread: an eval-breaker point passed since its last visible operation.
     breaker: RefCell<Vec<bool>>,
+    /// Per thread: the visible operation it last stopped before, and its
+    /// source line, so that a player can be told what each choice does.
+    ops: RefCell<BTreeMap<u32, (u32, Rc<str>)>>,
 }
 
 #[derive(Clone, Copy)]
@@ -155,6 +166,17 @@ impl Watch {
         !self.gil || std::mem::replace(&mut b[tid as usize], false)
     }
 
+    /// Notes that `tid` stopped at `line` before the visible operation `op`
+    /// (`write hits`, `enter with`).
+    pub fn note_stop(&self, tid: u32, line: u32, op: impl Into<Rc<str>>) {
+        self.ops.borrow_mut().insert(tid, (line, op.into()));
+    }
+
+    /// The line and visible operation `tid` last stopped before, if any.
+    pub fn stop_of(&self, tid: u32) -> Option<(u32, Rc<str>)> {
+        self.ops.borrow().get(&tid).cloned()
+    }
+
     /// Whether `tid` was granted its next visible operation (taking the grant).
     pub fn take_grant(&self, tid: u32) -> bool {
         if self.granted.get() == Some(tid) {
@@ -191,6 +213,9 @@ pub(crate) struct Choices {
     pub watch: OnceCell<Rc<Watch>>,
     /// Threads stopped before a visible operation, off their core, in the order they stopped.
     pub parked: Vec<u32>,
+    /// The options of the decision the chooser chose to wait at
+    /// ([`Chooser::waits`]): the run stopped there.
+    pub waiting: Option<Vec<u32>>,
 }
 
 impl Simulation {
@@ -201,6 +226,20 @@ impl Simulation {
             Some(chooser) => ask(chooser, kind, options, self.now),
             None => 0,
         }
+    }
+
+    /// Whether the chooser stops the run before picking among `options`
+    /// (a visible decision).
+    fn waits_at(&self, options: &[u32]) -> bool {
+        let Some(chooser) = &self.choices.chooser else { return false };
+        options.len() > 1
+            && chooser.borrow_mut().waits(&ChoicePoint { kind: ChoiceKind::Visible, options, time: self.now })
+    }
+
+    /// The options of the decision the run stopped before, if it did
+    /// ([`Chooser::waits`]).
+    pub fn waiting_choice(&self) -> Option<&[u32]> {
+        self.choices.waiting.as_deref()
     }
 
     /// Takes the next thread off the run queue for a free core.
@@ -250,6 +289,10 @@ impl Simulation {
             return false;
         }
         let options = self.choices.parked.clone();
+        if self.waits_at(&options) {
+            self.choices.waiting = Some(options);
+            return true;
+        }
         let i = self.choose(ChoiceKind::Visible, &options);
         let tid = self.choices.parked.remove(i);
         if let Some(watch) = self.choices.watch.get() {

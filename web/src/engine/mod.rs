@@ -291,16 +291,22 @@ impl Simulation {
         self.actions
     }
 
-    /// Takes one scheduler action. Returns false once the simulation has ended.
+    /// Takes one scheduler action. Returns false once the simulation has
+    /// ended, or stopped before a choice its chooser waits to be told
+    /// ([`crate::choice::Chooser::waits`]).
     pub fn step(&mut self) -> bool {
-        if self.end.is_some() {
+        if self.end.is_some() || self.choices.waiting.is_some() {
             return false;
         }
         self.reactor.make_current();
         if let Some(tid) = self.ready_now.pop_front() {
             self.advance(tid);
         } else if self.unpark() {
-            // Exploring: a thread stopped before a visible operation goes on.
+            // Exploring: a thread stopped before a visible operation goes
+            // on, or the chooser stopped the run to wait for a player.
+            if self.choices.waiting.is_some() {
+                return false;
+            }
         } else {
             self.drop_stale();
             match self.agenda.pop() {
@@ -347,7 +353,10 @@ impl Simulation {
     /// the clock to `t` (unless the simulation ended earlier).
     pub fn run_until(&mut self, t: Time) {
         while self.end.is_none() && self.next_time().is_none_or(|next| next <= t) {
-            self.step();
+            if !self.step() {
+                // Stopped for a player's choice (`choice::Chooser::waits`).
+                return;
+            }
         }
         if self.end.is_none() && t > self.now {
             self.set_now(t);

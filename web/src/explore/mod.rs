@@ -54,6 +54,9 @@ use crate::python::value::Value;
 use crate::scenario::{Scenario, ScenarioSpec};
 use crate::Simulation;
 
+mod play;
+pub use play::{play, Pending, PlayOption, PlayState, Player};
+
 /// How to explore.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum How {
@@ -112,18 +115,29 @@ struct Taken {
     index: usize,
 }
 
-/// Follows `prefix` (thread numbers), then takes option 0; notes every
+/// Follows `prefix` (thread numbers), then takes option 0 (or, when it
+/// `wait`s, stops at the next visible choice for a player); notes every
 /// visible choice with more than one option.
 struct Follow {
     prefix: Vec<u32>,
     taken: Rc<RefCell<Vec<Taken>>>,
     misfit: Rc<RefCell<Option<String>>>,
+    wait: bool,
 }
 
 impl Follow {
+    fn new(prefix: Vec<u32>, wait: bool) -> Follow {
+        Follow { prefix, taken: Rc::default(), misfit: Rc::default(), wait }
+    }
+
     /// Another view of the same schedule and record.
     fn watcher(&self) -> Follow {
-        Follow { prefix: self.prefix.clone(), taken: Rc::clone(&self.taken), misfit: Rc::clone(&self.misfit) }
+        Follow {
+            prefix: self.prefix.clone(),
+            taken: Rc::clone(&self.taken),
+            misfit: Rc::clone(&self.misfit),
+            wait: self.wait,
+        }
     }
 }
 
@@ -157,6 +171,10 @@ impl Chooser for Follow {
         taken.push(Taken { options: point.options.to_vec(), index });
         index
     }
+
+    fn waits(&mut self, _point: &ChoicePoint<'_>) -> bool {
+        self.wait && self.taken.borrow().len() >= self.prefix.len()
+    }
 }
 
 struct Run {
@@ -168,7 +186,7 @@ struct Run {
 fn run_schedule(explored: &Scenario, shared: &BTreeSet<Rc<str>>, gil: bool, prefix: Vec<u32>) -> Run {
     let watch = Rc::new(Watch::new(shared.clone(), gil));
     let taken = Rc::new(RefCell::new(Vec::new()));
-    let chooser = Follow { prefix, taken: Rc::clone(&taken), misfit: Rc::default() };
+    let chooser = Follow { prefix, taken: Rc::clone(&taken), misfit: Rc::default(), wait: false };
     let mut sim = Simulation::exploring(explored, Rc::clone(&watch), Box::new(chooser));
     sim.run();
     let taken = taken.borrow().clone();
@@ -396,6 +414,20 @@ pub fn replay(scenario: &Scenario, example: &str) -> Result<Replay, String> {
         let seed = seed.parse().map_err(|_| format!("schedule `{example}`: write seed:N with N a number"))?;
         return Ok(Replay { sim: Simulation::new(scenario, Some(seed)), misfit: Misfit(None) });
     }
+    let (shared, prefix) = parse_schedule(example)?;
+    let explored = for_exploring(scenario)?;
+    let gil = uses_gil(scenario);
+    let (sim, follow, _) = following(explored, shared, gil, prefix, false);
+    Ok(Replay { sim, misfit: Misfit(Some(follow)) })
+}
+
+/// Whether the choice points keep the GIL's rule (see [`crate::choice`]).
+fn uses_gil(scenario: &Scenario) -> bool {
+    scenario.spec().machine.gil && scenario.program.python.is_some()
+}
+
+/// `keys/1.2.1`: the visible keys and the thread picked at each choice.
+fn parse_schedule(example: &str) -> Result<(BTreeSet<Rc<str>>, Vec<u32>), String> {
     let Some((keys, picks)) = example.split_once('/') else {
         return Err(format!(
             "schedule `{example}`: write KEYS/THREADS as `twine-sim explore` prints it (e.g. `n/1.2.2.1`), or seed:N"
@@ -406,20 +438,25 @@ pub fn replay(scenario: &Scenario, example: &str) -> Result<Replay, String> {
     for pick in picks.split('.').filter(|p| !p.is_empty()) {
         prefix.push(pick.parse().map_err(|_| format!("schedule `{example}`: `{pick}` is not a thread number"))?);
     }
-    let explored = for_exploring(scenario)?;
-    let gil = scenario.spec().machine.gil && scenario.program.python.is_some();
-    let (sim, follow) = following(explored, shared, gil, prefix);
-    Ok(Replay { sim, misfit: Misfit(Some(follow)) })
+    Ok((shared, prefix))
 }
 
-/// A simulation of `explored` that follows `prefix`, and starts over the same way.
-fn following(explored: Scenario, shared: BTreeSet<Rc<str>>, gil: bool, prefix: Vec<u32>) -> (Simulation, Follow) {
+/// A simulation of `explored` that follows `prefix` (and, when it `wait`s,
+/// stops at the next visible choice), and starts over the same way; with
+/// a view of its choices and its watch.
+fn following(
+    explored: Scenario,
+    shared: BTreeSet<Rc<str>>,
+    gil: bool,
+    prefix: Vec<u32>,
+    wait: bool,
+) -> (Simulation, Follow, Rc<Watch>) {
     let watch = Rc::new(Watch::new(shared.clone(), gil));
-    let chooser = Follow { prefix: prefix.clone(), taken: Rc::default(), misfit: Rc::default() };
+    let chooser = Follow::new(prefix.clone(), wait);
     let watching = chooser.watcher();
-    let mut sim = Simulation::exploring(&explored, watch, Box::new(chooser));
-    sim.restart = Some(Rc::new(move || following(explored.clone(), shared.clone(), gil, prefix.clone()).0));
-    (sim, watching)
+    let mut sim = Simulation::exploring(&explored, Rc::clone(&watch), Box::new(chooser));
+    sim.restart = Some(Rc::new(move || following(explored.clone(), shared.clone(), gil, prefix.clone(), wait).0));
+    (sim, watching, watch)
 }
 
 /// A simulation following a schedule.

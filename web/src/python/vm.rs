@@ -479,6 +479,7 @@ impl Vm<'_> {
         if watch.take_grant(self.tid) {
             return Some(None);
         }
+        watch.note_stop(self.tid, f.code.span(f.pc).0, visible_op(f, instr));
         watch.stopped.set(Some(self.tid));
         Some(Some(false))
     }
@@ -1528,4 +1529,23 @@ fn bind(this: &Value, v: Value) -> Value {
 /// thread's lock body is its own code, not steps.
 pub(crate) fn no_steps() -> Seq {
     Seq::empty()
+}
+
+/// What a visible operation does, in a player's words: `read hits`,
+/// `write .value`, `enter with`, `acquire`, `print`.
+fn visible_op(f: &Frame, instr: Instr) -> String {
+    let name = |n: usize| &f.code.names[n];
+    match instr {
+        Instr::LoadGlobal(n) => format!("read {}", name(n as usize)),
+        Instr::StoreGlobal(n) => format!("write {}", name(n as usize)),
+        Instr::LoadAttr(n) => format!("read .{}", name(n as usize)),
+        Instr::StoreAttr(n) => format!("write .{}", name(n as usize)),
+        Instr::WithEnter => "enter with".to_owned(),
+        Instr::WithExit => "leave with".to_owned(),
+        Instr::Call(n) | Instr::CallKw(n, _) => match f.stack.len().checked_sub(n as usize + 1).map(|i| &f.stack[i]) {
+            Some(Value::Builtin(b)) => b.name.to_owned(),
+            _ => "call".to_owned(),
+        },
+        _ => "call".to_owned(),
+    }
 }
