@@ -43,9 +43,11 @@ export async function exploreProgram(wasm, json, variant, { onProgress, cancelle
 
 /**
  * A simulation of the run to show: one following `schedule` (an outcome's
- * example) when given, otherwise the seed's.
+ * example) when given, otherwise the seed's; when `play`ing the scheduler,
+ * one that follows `schedule` and stops at the next choice (play.js).
  */
-export function newSimulation(wasm, json, seed, variant, schedule) {
+export function newSimulation(wasm, json, seed, variant, schedule, play = false) {
+  if (play) return wasm.Simulation.playing(json, variant, schedule ?? '');
   return schedule ? wasm.Simulation.withSchedule(json, variant, schedule) : new wasm.Simulation(json, seed, variant);
 }
 

@@ -19,6 +19,7 @@ import { LiveView } from './live.js';
 import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js';
 import { setProgramKnob } from './program-knobs.js';
 import { ExploreView, exploreProgram, newSimulation } from './explore.js';
+import { PlayView, loadChallenges } from './play.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -41,6 +42,7 @@ const app = {
   runs: 0,
   warm: false, // a run happened: later changes run at once
   view: 'experiment',
+  challenge: null, // the challenge (play.js) whose program was loaded, if one was
 };
 
 function setStatus(state) {
@@ -321,7 +323,7 @@ function showProgress({ phase, events, nowMs }) {
  * Runs the editor's scenario to the end and shows it. Resolves to whether
  * it did: false for a scenario error or when a newer run took its place.
  */
-async function run({ autoplay = true, keepPlayhead = false, at, schedule } = {}) {
+async function run({ autoplay = true, keepPlayhead = false, at, schedule, play = false } = {}) {
   if (!checkEditor()) {
     editor.revealError();
     toast('The scenario has an error: see the highlighted field.');
@@ -338,7 +340,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule } = {})
   const superseded = () => id !== runsStarted;
   let result;
   try {
-    result = await runToEnd(app.wasm, json, seed, { variant, schedule, onProgress: showProgress, cancelled: superseded });
+    result = await runToEnd(app.wasm, json, seed, { variant, schedule, play, onProgress: showProgress, cancelled: superseded });
   } catch (e) {
     if (superseded()) return false;
     setStatus('error');
@@ -357,8 +359,11 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule } = {})
   }
   freeRun();
   app.runs += 1;
-  app.run = { ...result, json, seed, variant, schedule, id: app.runs };
-  app.cursor = newSimulation(app.wasm, json, seed, variant, schedule);
+  app.run = { ...result, json, seed, variant, schedule, play, id: app.runs };
+  app.cursor = newSimulation(app.wasm, json, seed, variant, schedule, play);
+  // Playing the scheduler: where the run stopped, and who could go next.
+  if (play) app.run.playState = result.sim.play();
+  else playView.hide();
   app.warm = true;
   $('#run-btn').classList.remove('pulse');
   $('#tl-empty').hidden = true;
@@ -373,7 +378,8 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule } = {})
   metricsEl.dataset.seed = String(seed);
   const seek = $('#seek');
   seek.max = String(app.run.durationMs);
-  $('#run-info').textContent = `${metrics.events.toLocaleString('en-US')} events · simulated in ${Math.max(1, Math.round(result.millis))} ms${schedule ? ` · schedule ${schedule}` : ''}`;
+  const shown = play ? app.run.playState.schedule : schedule;
+  $('#run-info').textContent = `${metrics.events.toLocaleString('en-US')} events · simulated in ${Math.max(1, Math.round(result.millis))} ms${shown ? ` · schedule ${shown}` : ''}`;
   app.speed = pickSpeed(app.run.durationMs);
   $('#speed').value = String(app.speed);
   document.body.dataset.run = String(app.run.id);
@@ -413,6 +419,42 @@ async function explore() {
   }
 }
 
+let playView;
+/** The challenges once listed (play.js), or none if they did not load. */
+let challengesReady = Promise.resolve([]);
+
+/**
+ * Plays the scheduler on the editor's program from `schedule` (empty:
+ * afresh); as the loaded challenge when the program is still its text.
+ */
+async function startPlay(schedule = '') {
+  if (!checkEditor()) {
+    editor.revealError();
+    toast('The scenario has an error: see the highlighted field.');
+    return;
+  }
+  const challenge = app.challenge && editor.value === app.challenge.text ? app.challenge : null;
+  await playView.start(schedule, challenge);
+}
+
+/** Replays `schedule` up to the next choice and shows it; resolves to where the run stands. */
+async function playRun(schedule) {
+  const ok = await run({ play: true, schedule, autoplay: false });
+  return ok ? app.run.playState : null;
+}
+
+/** Puts challenge `c`'s program in the editor, with its story. */
+async function loadChallenge(c) {
+  app.challenge = c;
+  app.variant = undefined;
+  app.presetJson = c.text;
+  editor.value = c.text;
+  await wasmFor(c.text);
+  syncKnobs(c.text);
+  showProgramStory(c.text);
+  $('#edited').hidden = true;
+}
+
 /** Shows the exception that ended a Python program (if one did) at its line. */
 function showRaised(raised) {
   if (!raised) return;
@@ -442,7 +484,7 @@ function seekTo(ms, { fromPlay = false } = {}) {
   showPlayhead({ force: !fromPlay });
 }
 
-const freshCursor = () => newSimulation(app.wasm, app.run.json, app.run.seed, app.run.variant, app.run.schedule);
+const freshCursor = () => newSimulation(app.wasm, app.run.json, app.run.seed, app.run.variant, app.run.schedule, app.run.play);
 
 function replaceCursor(cursor) {
   app.cursor.free();
@@ -658,12 +700,14 @@ function updateShareSoon() {
 async function shareState() {
   const json = editor.value;
   const state = { seed: app.seed, view: app.view };
-  if (json === app.presetJson && app.spec.startsWith(JSON_PREFIX)) state.preset = app.spec.slice(JSON_PREFIX.length);
+  if (app.challenge && json === app.challenge.text) state.challenge = app.challenge.name;
+  else if (json === app.presetJson && app.spec.startsWith(JSON_PREFIX)) state.preset = app.spec.slice(JSON_PREFIX.length);
   else if (json === app.presetJson && app.spec) state.program = app.spec;
   else {
     state.scenario = await encodeScenario(json);
     state.variant = variantFor(json);
   }
+  if (app.run?.play && app.run.json === json) state.schedule = app.run.playState.schedule;
   if (app.run && !app.playing && app.playhead < app.run.durationMs - 1e-9) state.t = app.playhead;
   if (app.view === 'compare') Object.assign(state, compare.pair());
   return state;
@@ -696,7 +740,11 @@ const DEFAULT_SPEC = 'echo-blocking/blocking';
 async function applyHash() {
   const h = readHash();
   let loaded = false;
-  if (h.scenario) {
+  const challenge = h.challenge && (await challengesReady).find((c) => c.name === h.challenge);
+  if (challenge) {
+    await loadChallenge(challenge);
+    loaded = true;
+  } else if (h.scenario) {
     try {
       const json = await decodeScenario(h.scenario);
       const python = isPython(json);
@@ -732,7 +780,9 @@ async function applyHash() {
   setView(h.view || 'experiment', { fromHash: true, a: h.a, b: h.b });
   if (loaded && (h.view || 'experiment') === 'experiment') {
     checkEditor();
-    await run({ autoplay: h.t === undefined, at: h.t });
+    // A played run (a challenge is always played) picks up where its schedule left off.
+    if (h.schedule !== undefined || challenge) await startPlay(h.schedule ?? '');
+    else await run({ autoplay: h.t === undefined, at: h.t });
   }
   return loaded;
 }
@@ -860,6 +910,24 @@ async function boot() {
   });
   compare = new CompareView($('#view-compare'), { wasm, presets: app.presets, onChange: () => updateShare() });
   live = new LiveView($('#view-live'), { wasm });
+  playView = new PlayView($('#play-panel'), {
+    run: playRun,
+    source: () => app.run?.json ?? editor.value,
+    startChallenge: async (c) => {
+      await loadChallenge(c);
+      await startPlay();
+    },
+  });
+  challengesReady = loadChallenges().then(
+    (list) => {
+      playView.setChallenges(list);
+      return list;
+    },
+    (e) => {
+      console.warn(e.message);
+      return [];
+    },
+  );
 
   const speed = $('#speed');
   for (const s of SPEEDS) speed.append(new Option(`${fmtMs(s, 3)} per second`, String(s)));
@@ -877,6 +945,7 @@ async function boot() {
   });
   $('#run-btn').addEventListener('click', () => run());
   $('#explore-btn').addEventListener('click', () => explore());
+  $('#play-sched-btn').addEventListener('click', () => startPlay());
   $('#empty-run').addEventListener('click', () => run());
   $('#play').addEventListener('click', () => (app.playing ? pause() : play()));
   $('#step-btn').addEventListener('click', () => step(1));

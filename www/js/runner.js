@@ -35,14 +35,15 @@ const yieldToPage = () =>
  * @param {number} seed
  * @param {{variant?: string, schedule?: string, onProgress?: (p: {phase: string, events: number, nowMs: number}) => void, cancelled?: () => boolean}} [opts]
  *   `variant`: the one a Python program's `twine.variant(...)` returns (its first by default);
- *   `schedule`: follow this explored schedule instead of the seed
+ *   `schedule`: follow this explored schedule instead of the seed;
+ *   `play`: playing the scheduler, stop at the choice after `schedule` (the run then ends unfinished)
  * @returns {Promise<{sim, metrics, model, durationMs: number, millis: number} | null>}
  *   null when `cancelled()` said so between slices. Rejects with the
  *   simulation's ScenarioError for a bad scenario.
  */
-export async function runToEnd(wasm, json, seed, { variant, schedule, onProgress, cancelled = () => false } = {}) {
+export async function runToEnd(wasm, json, seed, { variant, schedule, play, onProgress, cancelled = () => false } = {}) {
   const started = performance.now();
-  const sim = newSimulation(wasm, json, seed, variant, schedule);
+  const sim = newSimulation(wasm, json, seed, variant, schedule, play);
   let sliceStart = performance.now();
   // True when the caller wants the run stopped: then the simulation is freed.
   const breathe = async (phase) => {

@@ -4,6 +4,8 @@
 //   #scenario=z<base64url of deflate-raw text>&variant=deferred&seed=7
 //                                                       an edited program (or JSON scenario)
 //   #preset=echo-blocking/deferred&seed=7              a JSON preset (older links)
+//   #program=counter-race/...&schedule=hits/1.2         playing the scheduler: the picks so far
+//   #challenge=lost-update&schedule=hits/1.2           a challenge (www/challenges/) being played
 //
 // The fragment never reaches the server, so a link works on any copy of the page.
 
@@ -48,6 +50,8 @@ export function readHash(hash = location.hash) {
     preset: p.get('preset') || undefined,
     program: p.get('program') || undefined,
     scenario: p.get('scenario') || undefined,
+    challenge: p.get('challenge') || undefined,
+    schedule: p.get('schedule') ?? undefined,
     variant: p.get('variant') || undefined,
     seed: num('seed'),
     t: num('t'),
@@ -57,20 +61,22 @@ export function readHash(hash = location.hash) {
   };
 }
 
-/** A full URL for `state` ({program | preset | scenario and variant, seed, t, view, a, b}). */
+/** A full URL for `state` ({challenge | program | preset | scenario and variant, seed, schedule, t, view, a, b}). */
 export function buildUrl(state) {
   const p = new URLSearchParams();
   if (state.view && state.view !== 'experiment') p.set('view', state.view);
-  if (state.scenario) {
+  if (state.challenge) p.set('challenge', state.challenge);
+  else if (state.scenario) {
     p.set('scenario', state.scenario);
     if (state.variant) p.set('variant', state.variant);
   } else if (state.program) p.set('program', state.program);
   else if (state.preset) p.set('preset', state.preset);
   if (state.seed !== undefined) p.set('seed', String(state.seed));
+  if (state.schedule !== undefined) p.set('schedule', state.schedule);
   if (state.t !== undefined && state.t !== null) p.set('t', String(Number(state.t.toFixed(6))));
   if (state.a) p.set('a', state.a);
   if (state.b) p.set('b', state.b);
-  return `${location.origin}${location.pathname}#${p.toString().replace(/%2F/g, '/')}`;
+  return `${location.origin}${location.pathname}#${p.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
 }
 
 /** Saves `text` as a file. */
