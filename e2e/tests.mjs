@@ -564,6 +564,76 @@ export const tests = [
     },
   },
   {
+    name: 'play the scheduler: the lose-an-update challenge played to its goal by clicking threads, undo and redo, the shared link replays the schedule',
+    async fn({ page, url, context }) {
+      await open(page, url);
+      await page.evaluate(() => localStorage.removeItem('twine.challenges'));
+      await page.click('[data-testid=play-scheduler]');
+      const playing = async (click) => {
+        const before = await runId(page);
+        await click();
+        await page.waitForFunction((b) => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0) > b, before);
+      };
+      await playing(() => page.click('[data-testid=challenge][data-challenge=lost-update]'));
+      const program = await editorText(page);
+      assert.match(program, /^"""Lose an update with two threads/);
+      const options = () =>
+        page.$$eval('[data-testid=play-option]', (els) =>
+          els.map((e) => ({ name: e.dataset.name, op: e.dataset.op, line: e.closest('li').querySelector('code').textContent })),
+        );
+      const schedule = () => page.textContent('[data-testid=play-schedule]');
+      const pickThread = (name) => playing(() => page.click(`[data-testid=play-option][data-name="${name}"]`));
+
+      // Both threads are about to read the counter.
+      const first = [
+        { name: 'counter-1', op: 'read hits', line: 'seen = hits' },
+        { name: 'counter-2', op: 'read hits', line: 'seen = hits' },
+      ];
+      assert.deepEqual(await options(), first);
+      assert.equal(await schedule(), 'hits/');
+      await pickThread('counter-1');
+      // counter-1 has read and stops before its write; counter-2 has not read yet.
+      assert.deepEqual(
+        (await options()).sort((a, b) => a.name.localeCompare(b.name)),
+        [
+          { name: 'counter-1', op: 'write hits', line: 'hits = seen + 1' },
+          { name: 'counter-2', op: 'read hits', line: 'seen = hits' },
+        ],
+      );
+      const afterOne = await schedule();
+      assert.match(afterOne, /^hits\/\d+$/);
+
+      // Undo goes back to the first choice; redo to the pick again.
+      await playing(() => page.click('[data-testid=play-undo]'));
+      assert.deepEqual(await options(), first);
+      assert.equal(await schedule(), 'hits/');
+      await playing(() => page.click('[data-testid=play-redo]'));
+      assert.equal(await schedule(), afterOne);
+
+      // counter-2 reads the same value before counter-1 writes: one update is lost.
+      await pickThread('counter-2');
+      while (await page.$('[data-testid=play-option]')) await pickThread(await page.getAttribute('[data-testid=play-option]', 'data-name'));
+      assert.equal(await page.getAttribute('[data-testid=play-end]', 'data-end'), 'quiet');
+      assert.match(await page.textContent('[data-testid=challenge-success]'), /Goal met: Lose an update with two threads/);
+      assert.deepEqual(await page.evaluate(() => window.twine.run.metrics.output.map((o) => o.text)), ['hits = 1']);
+      assert.equal(await page.getAttribute('[data-testid=challenge][data-challenge=lost-update]', 'data-met'), 'true');
+      assert.deepEqual(await page.evaluate(() => JSON.parse(localStorage.getItem('twine.challenges'))), { 'lost-update': true });
+      const played = await schedule();
+
+      // The link replays the same schedule to the same end.
+      await page.waitForFunction((s) => document.querySelector('[data-testid=share-link]').href.endsWith(`schedule=${s}`), played);
+      const href = await page.getAttribute('[data-testid=share-link]', 'href');
+      assert.match(href, /#challenge=lost-update&/);
+      const other = await context.newPage();
+      await other.goto(href);
+      await other.waitForSelector('[data-testid=play-end]');
+      assert.equal(await other.textContent('[data-testid=play-schedule]'), played);
+      assert.deepEqual(await other.evaluate(() => window.twine.run.metrics.output.map((o) => o.text)), ['hits = 1']);
+      assert.match(await other.textContent('[data-testid=challenge-success]'), /Goal met/);
+      await other.close();
+    },
+  },
+  {
     name: 'stepping a Python program highlights the line each thread is at; a clicked event highlights its line',
     async fn({ page, url }) {
       await open(page, url);
