@@ -105,6 +105,14 @@ fn one_payment_after_the_other_makes_both() {
 }
 
 #[test]
+fn a_thread_about_to_take_a_lock_says_which() {
+    let s = state(DEADLOCK, "");
+    let ops: Vec<(&str, &str)> =
+        s.pending.as_ref().unwrap().options.iter().map(|o| (o.name.as_str(), o.op.as_str())).collect();
+    assert_eq!(ops, [("alice-pays-bob", "enter with alice"), ("bob-pays-alice", "enter with bob")]);
+}
+
+#[test]
 fn taking_the_locks_crosswise_deadlocks() {
     let s = play_by_names(DEADLOCK, &["alice-pays-bob", "bob-pays-alice"]);
     assert_eq!(s.end.as_deref(), Some("deadlock"));

@@ -479,7 +479,8 @@ impl Vm<'_> {
         if watch.take_grant(self.tid) {
             return Some(None);
         }
-        watch.note_stop(self.tid, f.code.span(f.pc).0, visible_op(f, instr));
+        let lock_name = |lock: u32| self.sh.lock_names.borrow().get(lock as usize).map(|n| n.to_string());
+        watch.note_stop(self.tid, f.code.span(f.pc).0, visible_op(f, instr, lock_name));
         watch.stopped.set(Some(self.tid));
         Some(Some(false))
     }
@@ -1532,15 +1533,24 @@ pub(crate) fn no_steps() -> Seq {
 }
 
 /// What a visible operation does, in a player's words: `read hits`,
-/// `write .value`, `enter with`, `acquire`, `print`.
-fn visible_op(f: &Frame, instr: Instr) -> String {
+/// `write .value`, `enter with hits_lock`, `acquire`, `print`
+/// (`lock_name` names a lock by its number).
+fn visible_op(f: &Frame, instr: Instr, lock_name: impl Fn(u32) -> Option<String>) -> String {
     let name = |n: usize| &f.code.names[n];
     match instr {
         Instr::LoadGlobal(n) => format!("read {}", name(n as usize)),
         Instr::StoreGlobal(n) => format!("write {}", name(n as usize)),
         Instr::LoadAttr(n) => format!("read .{}", name(n as usize)),
         Instr::StoreAttr(n) => format!("write .{}", name(n as usize)),
-        Instr::WithEnter => "enter with".to_owned(),
+        Instr::WithEnter => match f.stack.last() {
+            Some(Value::Native(n)) => match &**n {
+                Native::Lock { lock, .. } => {
+                    lock_name(*lock).map_or_else(|| "enter with".to_owned(), |n| format!("enter with {n}"))
+                }
+                _ => "enter with".to_owned(),
+            },
+            _ => "enter with".to_owned(),
+        },
         Instr::WithExit => "leave with".to_owned(),
         Instr::Call(n) | Instr::CallKw(n, _) => match f.stack.len().checked_sub(n as usize + 1).map(|i| &f.stack[i]) {
             Some(Value::Builtin(b)) => b.name.to_owned(),
