@@ -634,6 +634,32 @@ export const tests = [
     },
   },
   {
+    name: 'play the scheduler: an edit challenge is checked on each run\'s metrics (p99 under 30 ms at 200 requests a second)',
+    async fn({ page, url }) {
+      await open(page, url);
+      await page.evaluate(() => localStorage.removeItem('twine.challenges'));
+      await page.click('[data-testid=play-scheduler]');
+      const before = await runId(page);
+      await page.click('[data-testid=challenge][data-challenge=fast-echo]');
+      await page.waitForSelector('[data-testid=challenge-miss]');
+      assert.ok((await runId(page)) > before);
+      const p99 = () => page.$eval('[data-testid=play-panel] [data-metric="requests.p99_ms"]', (e) => Number(e.textContent));
+      assert.ok((await p99()) > 30, 'the program as given misses the goal');
+      // The fix: the database call on a pool thread.
+      const program = await editorText(page);
+      const fixed = program.replace(
+        '        query_database()\n        self.sendLine(line)',
+        '        d = threads.deferToThread(query_database)\n        d.addCallback(lambda _: self.sendLine(line))',
+      );
+      assert.notEqual(fixed, program);
+      await typeScenario(page, fixed);
+      await run(page);
+      await page.waitForSelector('[data-testid=challenge-success]');
+      assert.ok((await p99()) < 30);
+      assert.deepEqual(await page.evaluate(() => JSON.parse(localStorage.getItem('twine.challenges'))), { 'fast-echo': true });
+    },
+  },
+  {
     name: 'stepping a Python program highlights the line each thread is at; a clicked event highlights its line',
     async fn({ page, url }) {
       await open(page, url);

@@ -200,6 +200,8 @@ async function loadPreset(spec, { seed } = {}) {
     d = describeSpec(spec, app.programs, app.presets);
   }
   app.spec = spec;
+  app.challenge = null;
+  playView?.hide();
   app.variant = d.json ? undefined : d.variant;
   app.presetJson = text;
   $('#preset').value = spec;
@@ -323,7 +325,7 @@ function showProgress({ phase, events, nowMs }) {
  * Runs the editor's scenario to the end and shows it. Resolves to whether
  * it did: false for a scenario error or when a newer run took its place.
  */
-async function run({ autoplay = true, keepPlayhead = false, at, schedule, play = false } = {}) {
+async function run({ autoplay = true, keepPlayhead = false, at, schedule, scheduler = false } = {}) {
   if (!checkEditor()) {
     editor.revealError();
     toast('The scenario has an error: see the highlighted field.');
@@ -340,7 +342,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, play =
   const superseded = () => id !== runsStarted;
   let result;
   try {
-    result = await runToEnd(app.wasm, json, seed, { variant, schedule, play, onProgress: showProgress, cancelled: superseded });
+    result = await runToEnd(app.wasm, json, seed, { variant, schedule, play: scheduler, onProgress: showProgress, cancelled: superseded });
   } catch (e) {
     if (superseded()) return false;
     setStatus('error');
@@ -359,11 +361,10 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, play =
   }
   freeRun();
   app.runs += 1;
-  app.run = { ...result, json, seed, variant, schedule, play, id: app.runs };
-  app.cursor = newSimulation(app.wasm, json, seed, variant, schedule, play);
+  app.run = { ...result, json, seed, variant, schedule, play: scheduler, id: app.runs };
+  app.cursor = newSimulation(app.wasm, json, seed, variant, schedule, scheduler);
   // Playing the scheduler: where the run stopped, and who could go next.
-  if (play) app.run.playState = result.sim.play();
-  else playView.hide();
+  if (scheduler) app.run.playState = result.sim.play();
   app.warm = true;
   $('#run-btn').classList.remove('pulse');
   $('#tl-empty').hidden = true;
@@ -378,7 +379,8 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, play =
   metricsEl.dataset.seed = String(seed);
   const seek = $('#seek');
   seek.max = String(app.run.durationMs);
-  const shown = play ? app.run.playState.schedule : schedule;
+  if (!scheduler) playView.afterRun(metrics);
+  const shown = scheduler ? app.run.playState.schedule : schedule;
   $('#run-info').textContent = `${metrics.events.toLocaleString('en-US')} events · simulated in ${Math.max(1, Math.round(result.millis))} ms${shown ? ` · schedule ${shown}` : ''}`;
   app.speed = pickSpeed(app.run.durationMs);
   $('#speed').value = String(app.speed);
@@ -433,14 +435,25 @@ async function startPlay(schedule = '') {
     toast('The scenario has an error: see the highlighted field.');
     return;
   }
-  const challenge = app.challenge && editor.value === app.challenge.text ? app.challenge : null;
+  const c = app.challenge;
+  const challenge = c && c.mode !== 'edit' && editor.value === c.text ? c : null;
   await playView.start(schedule, challenge);
 }
 
 /** Replays `schedule` up to the next choice and shows it; resolves to where the run stands. */
 async function playRun(schedule) {
-  const ok = await run({ play: true, schedule, autoplay: false });
+  const ok = await run({ scheduler: true, schedule, autoplay: false });
   return ok ? app.run.playState : null;
+}
+
+/** Starts challenge `c`: played through the scheduler, or (an edit challenge) run and checked after each run. */
+async function startChallenge(c, schedule = '') {
+  await loadChallenge(c);
+  checkEditor();
+  if (c.mode === 'edit') {
+    playView.startEdit(c);
+    await run({ autoplay: false });
+  } else await startPlay(schedule);
 }
 
 /** Puts challenge `c`'s program in the editor, with its story. */
@@ -742,9 +755,11 @@ async function applyHash() {
   let loaded = false;
   const challenge = h.challenge && (await challengesReady).find((c) => c.name === h.challenge);
   if (challenge) {
-    await loadChallenge(challenge);
-    loaded = true;
-  } else if (h.scenario) {
+    setView('experiment', { fromHash: true });
+    await startChallenge(challenge, h.schedule ?? '');
+    return true;
+  }
+  if (h.scenario) {
     try {
       const json = await decodeScenario(h.scenario);
       const python = isPython(json);
@@ -780,8 +795,8 @@ async function applyHash() {
   setView(h.view || 'experiment', { fromHash: true, a: h.a, b: h.b });
   if (loaded && (h.view || 'experiment') === 'experiment') {
     checkEditor();
-    // A played run (a challenge is always played) picks up where its schedule left off.
-    if (h.schedule !== undefined || challenge) await startPlay(h.schedule ?? '');
+    // A played run picks up where its schedule left off.
+    if (h.schedule !== undefined) await startPlay(h.schedule);
     else await run({ autoplay: h.t === undefined, at: h.t });
   }
   return loaded;
@@ -913,10 +928,7 @@ async function boot() {
   playView = new PlayView($('#play-panel'), {
     run: playRun,
     source: () => app.run?.json ?? editor.value,
-    startChallenge: async (c) => {
-      await loadChallenge(c);
-      await startPlay();
-    },
+    startChallenge: (c) => startChallenge(c),
   });
   challengesReady = loadChallenges().then(
     (list) => {

@@ -5,8 +5,9 @@
 // replayed from the start after every pick, and shared in the URL.
 //
 // Challenges (www/challenges/NAME.py, listed in index.json with a goal)
-// are programs to play to a goal, checked on how the run ends; the ones met
-// are kept in localStorage.
+// are programs to play to a goal, checked on how the run ends; or, with
+// `"mode": "edit"`, programs to change until a run's metrics meet the goal.
+// The ones met are kept in localStorage.
 //
 // The stopping and the options are twine_web's (`Simulation.playing` and
 // `play()` in the wasm module); this file shows them and keeps the picks.
@@ -70,6 +71,21 @@ export function goalMet(check, state) {
     if (typeof v !== 'number' || !(v < check.below)) return false;
   }
   return true;
+}
+
+/** A metric by its dotted path (`requests.p99_ms`). */
+const metricAt = (metrics, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), metrics);
+
+/**
+ * Whether a run's `metrics` meet `check.metrics`: `{path: {below}}` or
+ * `{path: {atLeast}}` for each metric named.
+ */
+export function metricsMet(check, metrics) {
+  return Object.entries(check.metrics).every(([path, want]) => {
+    const v = metricAt(metrics, path);
+    if (typeof v !== 'number') return false;
+    return (want.below === undefined || v < want.below) && (want.atLeast === undefined || v >= want.atLeast);
+  });
 }
 
 /** `keys/1.2` plus one more pick. */
@@ -140,6 +156,38 @@ export class PlayView {
     this.panel.hidden = true;
     this.state = null;
     this.challenge = null;
+  }
+
+  /** Starts an edit challenge: the goal shows, and each run is checked ([`afterRun`]). */
+  startEdit(challenge) {
+    this.challenge = challenge;
+    this.state = null;
+    this.panel.hidden = false;
+    this.body.innerHTML = `<p class="p-goal"><b>Goal:</b> ${escapeHtml(challenge.goal)}</p><p class="muted">Change the program and Run it: each run is checked.</p>`;
+    this.renderList();
+  }
+
+  /** After a run that did not play the scheduler: checks an edit challenge on its metrics, else leaves. */
+  afterRun(metrics) {
+    const c = this.challenge;
+    if (c?.mode !== 'edit') {
+      this.hide();
+      return;
+    }
+    const shown = Object.keys(c.check.metrics)
+      .map((path) => {
+        const v = metricAt(metrics, path);
+        return `${escapeHtml(path)} = <b data-metric="${escapeHtml(path)}">${typeof v === 'number' ? Number(v.toFixed(2)) : '–'}</b>`;
+      })
+      .join(', ');
+    const met = metricsMet(c.check, metrics);
+    if (met) markMet(c.name);
+    this.body.innerHTML = `<p class="p-goal"><b>Goal:</b> ${escapeHtml(c.goal)}</p><p class="p-values">This run: ${shown}</p>${
+      met
+        ? `<p class="p-success" data-testid="challenge-success">Goal met: ${escapeHtml(c.title)}.</p>`
+        : '<p class="p-miss" data-testid="challenge-miss">Not yet: change the program and Run again.</p>'
+    }`;
+    this.renderList();
   }
 
   async go(schedule) {
