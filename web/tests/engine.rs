@@ -140,12 +140,12 @@ fn the_gil_changes_hands_every_switch_interval_and_is_released_while_blocking() 
         "threads": [{"name": "a", "steps": [{"cpu": 20}]}, {"name": "b", "steps": [{"cpu": 20}]}]
     }"#);
     let m = sim.metrics();
-    assert_eq!(finished(&m, "a"), 35.0);
-    assert_eq!(finished(&m, "b"), 40.0);
-    let gil = m.gil.unwrap();
-    // The reactor hands it to `a` at 0 ms; then six forced switches; at 35 ms
-    // `a` is done and lets go by itself.
-    assert_eq!((gil.forced_switches, gil.switches), (6, 8));
+    let gil = m.gil.clone().unwrap();
+    // The reactor lets go at 0 ms and the OS picks `a` or `b`. The other's
+    // timed wait (0-5 ms) saw that switch, so it asks at 10 ms; from then
+    // on the holder is asked every 5 ms; at 30 ms the first is done and
+    // lets go by itself.
+    assert_eq!((gil.forced_switches, gil.switches), (4, 6));
     let holders: Vec<(u64, u32)> = all_events(&sim)
         .iter()
         .filter_map(|r| match r.event {
@@ -153,7 +153,12 @@ fn the_gil_changes_hands_every_switch_interval_and_is_released_while_blocking() 
             _ => None,
         })
         .collect();
-    assert_eq!(holders, [(0, 1), (5, 2), (10, 1), (15, 2), (20, 1), (25, 2), (30, 1), (35, 2)]);
+    let first = holders[0].1;
+    let other = 3 - first;
+    assert_eq!(holders, [(0, first), (10, other), (15, first), (20, other), (25, first), (30, other)]);
+    let name = |tid: u32| if tid == 1 { "a" } else { "b" };
+    assert_eq!(finished(&m, name(first)), 30.0);
+    assert_eq!(finished(&m, name(other)), 40.0);
 
     // A thread blocked in I/O does not hold the GIL: the other computes meanwhile.
     let m = run(r#"{
@@ -163,6 +168,48 @@ fn the_gil_changes_hands_every_switch_interval_and_is_released_while_blocking() 
     .metrics();
     assert_eq!(finished(&m, "cpu"), 20.0);
     assert_eq!(finished(&m, "io"), 20.0);
+}
+
+/// When each thread other than the reactor took the GIL, in ms.
+fn gil_takes(sim: &Simulation) -> Vec<(f64, u32)> {
+    all_events(sim)
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::GilAcquire { thread } if thread != 0 => Some((r.t.as_nanos() as f64 / 1e6, thread)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_waiter_asks_for_the_gil_after_a_switch_interval_of_its_own_and_gets_it_sooner_only_if_the_holder_blocks() {
+    // One waiter beside a computing holder: it asks after 5 ms of waiting
+    // and the holder drops the GIL at once, in the middle of its work.
+    let sim = run(r#"{
+        "machine": {"cores": 2, "gil": true, "switch_interval_ms": 5},
+        "threads": [{"name": "holder", "steps": [{"cpu": 50}]},
+                    {"name": "waiter", "start_ms": 12, "steps": [{"cpu": 1}, {"print": "got it"}]}]
+    }"#);
+    assert_eq!(gil_takes(&sim)[..2], [(0.0, 1), (17.0, 2)]);
+    assert_eq!(lines(&sim.metrics()), [(18.0, "got it")]);
+
+    // The holder blocks at 4 ms, before either waiter has waited 5 ms: one
+    // of them gets it at once. The other's timed wait saw that switch, so
+    // it asks only after a whole interval that began after it: at 11 ms
+    // (waiting since 1 ms: 1-6 saw the switch, 6-11 did not) or 12 ms.
+    let sim = run(r#"{
+        "machine": {"cores": 4, "gil": true, "switch_interval_ms": 5},
+        "threads": [{"name": "holder", "steps": [{"cpu": 4}, {"io": 100}]},
+                    {"name": "w1", "start_ms": 1, "steps": [{"cpu": 50}]},
+                    {"name": "w2", "start_ms": 2, "steps": [{"cpu": 50}]}]
+    }"#);
+    let takes = gil_takes(&sim);
+    assert_eq!(takes[0], (0.0, 1));
+    assert_eq!(takes[1].0, 4.0);
+    let second = takes[1].1;
+    let other = 5 - second;
+    let asked_at = if other == 2 { 11.0 } else { 12.0 };
+    assert_eq!(takes[2], (asked_at, other));
 }
 
 #[test]

@@ -297,3 +297,32 @@ fn twine_sim_explore_prints_the_outcomes_and_replays_one() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Takes the last option of every GIL decision and notes the thread it took.
+struct LastGilWaiter(std::rc::Rc<std::cell::RefCell<Vec<u32>>>);
+impl Chooser for LastGilWaiter {
+    fn choose(&mut self, point: &ChoicePoint<'_>) -> usize {
+        if point.kind != ChoiceKind::Gil {
+            return 0;
+        }
+        self.0.borrow_mut().push(point.options[point.options.len() - 1]);
+        point.options.len() - 1
+    }
+}
+
+#[test]
+fn the_chooser_decides_which_waiter_gets_the_gil() {
+    // The reactor lets go of the GIL at 0 ms with three threads waiting;
+    // each then computes 1 ms (less than a switch interval) and prints.
+    let json = r#"{"machine": {"cores": 4, "gil": true, "noise": false},
+        "threads": [{"name": "t", "count": 3, "steps": [{"cpu": 1}, {"print": "{thread}"}]}]}"#;
+    let scenario = Scenario::from_json(json).unwrap();
+    let taken = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let mut sim = Simulation::with_chooser(&scenario, None, Box::new(LastGilWaiter(taken.clone())));
+    sim.run();
+    let order: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    let taken = taken.borrow();
+    assert_eq!(taken.len(), 2, "two decisions: among three waiters, then two");
+    let names: Vec<String> = taken.iter().map(|tid| format!("t-{tid}")).collect();
+    assert_eq!(order[..2], names[..]);
+}

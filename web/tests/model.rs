@@ -159,3 +159,36 @@ fn answers_to_requests_read_in_one_batch_leave_together_when_the_iteration_ends(
         .collect();
     assert_eq!(answered, [10.0, 50.0, 50.0, 50.0, 50.0]);
 }
+
+/// A 100 ms LoopingCall on the reactor beside ten CPU-bound pool jobs
+/// (800 ms each, a pool of ten), all under the GIL.
+const TICKS_BESIDE_CPU_BOUND_POOL: &str = r#"{
+    "machine": {"cores": 2, "gil": true, "switch_interval_ms": 5},
+    "pool": {"threads": 10},
+    "main": [
+        {"looping_call": {"interval_ms": 100, "steps": [{"print": "tick"}]}},
+        {"repeat": {"times": 10, "steps": [{"defer_to_thread": [{"cpu": 800}]}]}},
+        {"call_later": {"ms": 2000, "steps": ["stop"]}}
+    ]
+}"#;
+
+#[test]
+fn under_the_gil_a_looping_call_beside_cpu_bound_threads_runs_late_by_the_os_pick_and_skips_intervals() {
+    // CPython 3.11 hands the GIL to whichever waiter the OS wakes, not to
+    // the longest waiting: the reactor waits some switches and not others.
+    // A queue would make every tick exactly ten switch intervals (50 ms) late.
+    let m = run(TICKS_BESIDE_CPU_BOUND_POOL, Some(1));
+    let lateness: Vec<f64> = m.output.iter().map(|l| l.t_ms % 100.0).collect();
+    let lc = &m.looping_calls[0];
+    assert!(lc.max_lag_ms > 50.0, "max lag {} ms, ticks at {:?}", lc.max_lag_ms, wake_times(&m));
+    assert!(lc.skipped > 0, "ticks at {:?}", wake_times(&m));
+    let (least, most) = lateness.iter().skip(1).fold((f64::MAX, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+    assert!(most - least > 20.0, "ticks at {:?}", wake_times(&m));
+}
+
+#[test]
+fn the_gil_hand_off_is_the_same_for_a_seed_and_differs_between_seeds() {
+    let ticks = |seed| wake_times(&run(TICKS_BESIDE_CPU_BOUND_POOL, Some(seed)));
+    assert_eq!(ticks(4), ticks(4));
+    assert_ne!(ticks(4), ticks(5));
+}

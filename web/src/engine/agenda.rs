@@ -18,8 +18,8 @@ pub(crate) enum Ev {
     Thread { tid: u32, gen: u64 },
     /// A plain thread starts.
     Spawn { tid: u32 },
-    /// A GIL waiter's switch interval is over.
-    Gil { epoch: u64 },
+    /// A GIL waiter's timed wait (one switch interval) is over.
+    Gil { tid: u32, epoch: u64 },
     /// A simulated client sends, or a message reaches the other end.
     Client(ClientEv),
 }
@@ -102,7 +102,7 @@ impl Simulation {
     fn is_stale(&self, ev: &Ev) -> bool {
         match *ev {
             Ev::Thread { tid, gen } => self.threads[tid as usize].gen != gen,
-            Ev::Gil { epoch } => self.gil.epoch != epoch,
+            Ev::Gil { tid, epoch } => self.threads[tid as usize].gil_timer != epoch,
             Ev::Spawn { .. } | Ev::Client(_) => false,
         }
     }

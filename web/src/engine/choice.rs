@@ -5,7 +5,8 @@
 //! next: which ready thread gets a free core, which waiter gets the GIL or
 //! a released lock, and (when exploring) which thread stopped before a visible operation
 //! performs it next. The options come in the order today's policy ranks
-//! them (FIFO run queue, longest GIL waiter), so option 0 *is* the default
+//! them (FIFO run queue; for the GIL, the waiter the seeded OS model picks,
+//! then the others, longest waiting first), so option 0 *is* the default
 //! policy: a simulation without a chooser takes option 0 everywhere, and
 //! one with a chooser that answers 0 runs byte for byte the same.
 //!
@@ -42,7 +43,8 @@ use super::Simulation;
 pub enum ChoiceKind {
     /// Which ready thread gets the free core (default: the longest ready).
     Core,
-    /// Which waiter gets the GIL its holder let go (default: the longest waiting).
+    /// Which waiter gets the GIL its holder let go (default: a seeded pick,
+    /// as the OS wakes one waiter or another).
     Gil,
     /// Which waiter a released lock goes to (a fair lock) or wakes to try
     /// again (default: the longest waiting).

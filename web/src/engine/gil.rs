@@ -1,37 +1,75 @@
-//! CPython's global interpreter lock.
+//! CPython's global interpreter lock, handed over as CPython 3.11 does it
+//! (`Python/ceval_gil.h`; the real one in `twine run` is `native/src/run/gil.rs`).
 //!
 //! With the GIL on, a thread must hold it to execute anything: it takes it
 //! when free, otherwise it waits, off its core as on a condition variable.
-//! A waiter that has waited a switch interval without a switch asks the
-//! holder to drop it: at once in the middle of `cpu` work, otherwise before
-//! the holder next computes (never inside a counter step, which is one
-//! bytecode-sized step no switch can split). The GIL goes to the longest
-//! waiter. Blocking (I/O, sleep, a lock, the reactor's poll, an idle pool
-//! thread) releases it.
+//!
+//! - **Timed waits.** Every waiter waits in periods of one switch interval,
+//!   each timed from when it began. A period that ends with no change of
+//!   holder since it began sets the drop request; one that saw a change just
+//!   starts another. So a holder keeps the GIL at least a switch interval
+//!   after it took it, and a waiter asks no sooner than a switch interval
+//!   after it began waiting.
+//! - **Dropping.** The holder drops it at its next eval-breaker point: at
+//!   once in the middle of `cpu` work, otherwise before it next computes
+//!   (never inside a counter step, which is one bytecode-sized step no
+//!   switch can split).
+//! - **FORCE_SWITCHING.** A holder that dropped on request only waits for
+//!   the GIL again once another thread has taken it, so it cannot take it
+//!   straight back.
+//! - **The OS picks.** Dropping wakes a waiter, and which one runs first is
+//!   the OS's business, not a queue's: the model picks one at random, seeded
+//!   (so the same seed gives the same run), on a stream of its own. A
+//!   [`Chooser`](super::choice::Chooser) is offered that pick as option 0,
+//!   then the other waiters, longest waiting first.
+//!
+//! Blocking (I/O, sleep, a lock, the reactor's poll, an idle pool thread)
+//! releases the GIL.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use twine_core::trace::TraceEvent;
-use twine_core::Time;
 
 use super::sched::{Block, Burst, BurstOp, State};
 use super::{Ev, Simulation};
+use crate::rng::Rng;
 
-#[derive(Default)]
 pub(crate) struct Gil {
     pub on: bool,
     pub holder: Option<u32>,
+    /// Threads waiting for it, longest waiting first.
     pub waiters: VecDeque<u32>,
     pub drop_requested: bool,
-    pub epoch: u64,
-    pub deadline: Option<Time>,
+    /// Times it was taken (CPython's `switch_number`), for the waiters' timers.
+    pub takes: u64,
+    /// Times a waiter got it from a holder that let go.
     pub switches: u64,
+    /// Of those, drops on request.
     pub forced: u64,
+    /// The OS's pick among waiters.
+    rng: Rng,
+}
+
+impl Gil {
+    /// A free GIL (`on`: whether the program has one) for a run with `seed`.
+    pub fn new(on: bool, seed: u64) -> Gil {
+        Gil {
+            on,
+            holder: None,
+            waiters: VecDeque::new(),
+            drop_requested: false,
+            takes: 0,
+            switches: 0,
+            forced: 0,
+            // Its own stream: turning the GIL on leaves arrivals and noise where they were.
+            rng: Rng::new(seed ^ 0x6115_0c0f_fee5_0000),
+        }
+    }
 }
 
 impl Simulation {
-    /// Takes the GIL if it is free; otherwise queues `tid` for it, off its core.
+    /// Takes the GIL if it is free; otherwise `tid` waits for it, off its core.
     pub(crate) fn gil_acquire(&mut self, tid: u32) -> bool {
         if self.gil.holder.is_none() {
             self.gil_take(tid);
@@ -41,22 +79,25 @@ impl Simulation {
         false
     }
 
-    /// `tid` waits for the GIL off its core (releasing it first if it holds it).
+    /// `tid` waits for the GIL off its core (releasing it first if it holds
+    /// it, so a holder that drops on request is not among the waiters its
+    /// release picks from).
     fn gil_wait(&mut self, tid: u32) {
         self.block(tid, Block::Gil);
         self.threads[tid as usize].gil_since = self.now;
         self.gil.waiters.push_back(tid);
-        if self.gil.deadline.is_none() {
-            self.gil_schedule_deadline();
-        }
+        self.gil_start_period(tid);
     }
 
-    fn gil_schedule_deadline(&mut self) {
-        self.gil.epoch += 1;
+    /// Starts one timed wait of a switch interval for waiter `tid`.
+    fn gil_start_period(&mut self, tid: u32) {
+        let takes = self.gil.takes;
+        let t = &mut self.threads[tid as usize];
+        t.gil_seen = takes;
+        t.gil_timer += 1;
+        let epoch = t.gil_timer;
         let at = self.now + Duration::from_nanos(self.program.machine.switch_interval);
-        self.gil.deadline = Some(at);
-        let epoch = self.gil.epoch;
-        self.schedule(at, Ev::Gil { epoch });
+        self.schedule(at, Ev::Gil { tid, epoch });
     }
 
     fn gil_take(&mut self, tid: u32) {
@@ -64,18 +105,16 @@ impl Simulation {
         let t = &mut self.threads[tid as usize];
         t.holds_gil = true;
         t.gil_since = now;
+        // Its timed wait is over.
+        t.gil_timer += 1;
         self.gil.holder = Some(tid);
+        self.gil.takes += 1;
         self.gil.drop_requested = false;
         self.sh.gil_drop.set(false);
-        self.gil.epoch += 1;
-        self.gil.deadline = None;
         self.emit(TraceEvent::GilAcquire { thread: tid });
-        if !self.gil.waiters.is_empty() {
-            self.gil_schedule_deadline();
-        }
     }
 
-    /// Lets go of the GIL, handing it to the longest waiter, who becomes ready.
+    /// Lets go of the GIL; a waiter, picked as the OS would, takes it and becomes ready.
     pub(crate) fn gil_release(&mut self, tid: u32) {
         let now = self.now;
         let t = &mut self.threads[tid as usize];
@@ -83,37 +122,41 @@ impl Simulation {
         t.gil_hold_ns += now.saturating_since(t.gil_since).as_nanos() as u64;
         self.gil.holder = None;
         self.emit(TraceEvent::GilRelease { thread: tid });
-        let next = match self.gil.waiters.len() {
-            _ if self.choices.chooser.is_none() => self.gil.waiters.pop_front(),
-            0 | 1 => self.gil.waiters.pop_front(),
-            _ => {
-                let options: Vec<u32> = self.gil.waiters.iter().copied().collect();
-                let i = self.choose(super::choice::ChoiceKind::Gil, &options);
-                self.gil.waiters.remove(i)
-            }
-        };
-        if let Some(next) = next {
-            let waiter = &mut self.threads[next as usize];
-            waiter.gil_wait_ns += now.saturating_since(waiter.gil_since).as_nanos() as u64;
-            self.gil.switches += 1;
-            self.gil_take(next);
-            self.make_ready(next);
-        } else {
-            self.gil.epoch += 1;
-            self.gil.deadline = None;
-        }
+        let Some(i) = self.gil_pick() else { return };
+        let Some(next) = self.gil.waiters.remove(i) else { return };
+        let waiter = &mut self.threads[next as usize];
+        waiter.gil_wait_ns += now.saturating_since(waiter.gil_since).as_nanos() as u64;
+        self.gil.switches += 1;
+        self.gil_take(next);
+        self.make_ready(next);
     }
 
-    /// A waiter has waited a switch interval: the holder must drop the GIL.
-    pub(crate) fn gil_deadline(&mut self, epoch: u64) {
-        if epoch != self.gil.epoch {
-            return;
+    /// Which waiter (an index into `waiters`) gets the GIL: the seeded pick,
+    /// or the chooser's, offered the seeded pick first.
+    fn gil_pick(&mut self) -> Option<usize> {
+        let n = self.gil.waiters.len();
+        if n < 2 {
+            return (n == 1).then_some(0);
         }
-        self.gil.deadline = None;
-        let Some(holder) = self.gil.holder else { return };
-        if self.gil.waiters.is_empty() {
-            return;
+        // Drawn with or without a chooser, so one that answers 0 changes nothing.
+        let picked = (self.gil.rng.next_u64() % n as u64) as usize;
+        if self.choices.chooser.is_none() {
+            return Some(picked);
         }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.remove(picked);
+        order.insert(0, picked);
+        let options: Vec<u32> = order.iter().map(|&i| self.gil.waiters[i]).collect();
+        let i = self.choose(super::choice::ChoiceKind::Gil, &options);
+        Some(order[i])
+    }
+
+    /// Waiter `tid`'s timed wait is over: if nobody took the GIL since it
+    /// began, the holder must drop it. Either way it waits another interval.
+    pub(crate) fn gil_timed_out(&mut self, tid: u32) {
+        let asks = self.threads[tid as usize].gil_seen == self.gil.takes;
+        self.gil_start_period(tid);
+        let Some(holder) = self.gil.holder.filter(|_| asks) else { return };
         let now = self.now;
         let t = &mut self.threads[holder as usize];
         let computing = match (t.state, t.work) {
@@ -139,7 +182,8 @@ impl Simulation {
         }
     }
 
-    /// The holder drops the GIL on request and queues for it again.
+    /// The holder drops the GIL on request and, once another thread has
+    /// taken it (FORCE_SWITCHING), waits for it again.
     pub(crate) fn gil_forced_drop(&mut self, tid: u32) {
         self.gil.forced += 1;
         self.gil_wait(tid);

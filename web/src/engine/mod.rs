@@ -153,7 +153,7 @@ impl Simulation {
         }
         *sh.thread_names.borrow_mut() = threads.iter().map(|t| Rc::clone(&t.name)).collect();
         let cores = (0..program.machine.cores).map(|_| Core::default()).collect();
-        let gil = Gil { on: program.machine.gil, ..Gil::default() };
+        let gil = Gil::new(program.machine.gil, seed);
         let clients = ClientState::new(program.clients);
         let mut sim = Simulation {
             scenario: scenario.clone(),
@@ -415,7 +415,7 @@ impl Simulation {
                 }
             }
             Ev::Spawn { tid } => self.spawn(tid),
-            Ev::Gil { epoch } => self.gil_deadline(epoch),
+            Ev::Gil { tid, .. } => self.gil_timed_out(tid),
             Ev::Client(ev) => self.client_event(ev),
         }
     }

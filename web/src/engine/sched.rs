@@ -121,6 +121,10 @@ pub(crate) struct Thread {
     pub gil_hold_ns: u64,
     pub gil_wait_ns: u64,
     pub gil_since: Time,
+    /// Waiting for the GIL: bumped to cancel this waiter's switch-interval timer.
+    pub gil_timer: u64,
+    /// Waiting for the GIL: the switch count when its current timed wait began.
+    pub gil_seen: u64,
     pub spawned: Option<Time>,
     pub exited: Option<Time>,
     /// Exploring: stopped before a visible operation, not yet let through.
@@ -147,6 +151,8 @@ impl Thread {
             gil_hold_ns: 0,
             gil_wait_ns: 0,
             gil_since: Time::ZERO,
+            gil_timer: 0,
+            gil_seen: 0,
             spawned: None,
             exited: None,
             at_visible: false,
