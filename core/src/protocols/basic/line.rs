@@ -24,16 +24,18 @@ pub(super) type ExceededHandler<P> = dyn FnMut(&mut P, &Transport, &[u8]);
 ///   delimiter arrives, or once `max_length + delimiter.len()` bytes are
 ///   buffered without one. A line of exactly `max_length` passes. By default
 ///   the connection is dropped (see [`on_line_length_exceeded`](Self::on_line_length_exceeded)).
-/// - Raw mode: when the inner protocol calls [`LineMode::set_raw_mode`] on
-///   its transport during a line, the rest of the buffer and everything
-///   after it go to its [`data_received`](Protocol::data_received)
-///   untouched. [`LineMode::set_line_mode`] switches back;
-///   [`LineMode::set_line_mode_with`] also hands back bytes to cut into
-///   lines first (Twisted's `setLineMode(extra)`). The mode is the
-///   receiver's own, as in Twisted.
-/// - [`LineMode::clear_line_buffer`] (from the inner protocol) or
-///   [`clear_line_buffer`](Self::clear_line_buffer) (on the receiver)
-///   discards what is buffered.
+/// - Raw mode: when the inner protocol calls
+///   [`set_raw_mode`](super::LineMode::set_raw_mode) on its transport during
+///   a line, the rest of the buffer and everything after it go to its
+///   [`data_received`](Protocol::data_received) untouched.
+///   [`set_line_mode`](super::LineMode::set_line_mode) switches back;
+///   [`set_line_mode_with`](super::LineMode::set_line_mode_with) also hands
+///   back bytes to cut into lines first (Twisted's `setLineMode(extra)`).
+///   The mode is the receiver's own, as in Twisted; the [`LineMode`](super::LineMode)
+///   methods on the transport reach it.
+/// - [`LineMode::clear_line_buffer`](super::LineMode::clear_line_buffer)
+///   (from the inner protocol) or [`clear_line_buffer`](Self::clear_line_buffer)
+///   (on the receiver) discards what is buffered.
 /// - Lines stop as soon as the transport is disconnecting, and wait while
 ///   reading is paused.
 ///
@@ -149,8 +151,8 @@ impl<P: Protocol> LineReceiver<P> {
     /// on (it may hold more than one line, or only the start of one). The
     /// buffer is cleared before the call; lines arriving later are cut as
     /// usual, and bytes the handler hands back with
-    /// [`LineMode::set_line_mode_with`] are cut at once (Twisted leaves them
-    /// until more data arrives).
+    /// [`set_line_mode_with`](super::LineMode::set_line_mode_with) are cut at
+    /// once (Twisted leaves them until more data arrives).
     ///
     /// ```
     /// use twine_core::protocols::{basic::LineReceiver, Echo};
