@@ -8,8 +8,8 @@ use std::time::Duration;
 use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{ConnectionKind, Message, Protocol, Transport};
 use twine_core::protocols::basic::{
-    FramingError, Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, LineOnlyReceiver, LineReceiver,
-    NetstringReceiver,
+    FramingError, Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, LineMode, LineOnlyReceiver,
+    LineReceiver, NetstringReceiver,
 };
 use twine_core::testing::{chunks, feed_chunked, MemoryReactor, StringTransport};
 use twine_core::trace::{Recorder, TraceEvent};

@@ -7,8 +7,8 @@ use proptest::prelude::*;
 
 use twine_core::protocol::{Message, Protocol, Transport};
 use twine_core::protocols::basic::{
-    FramingError, Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, LineOnlyReceiver, LineReceiver,
-    NetstringReceiver,
+    FramingError, Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, LineMode, LineOnlyReceiver,
+    LineReceiver, NetstringReceiver,
 };
 use twine_core::testing::{feed_chunked, StringTransport};
 

@@ -3,7 +3,8 @@
 //! half), `test_streamingProducer` / `test_nonStreamingProducer` in
 //! `twisted/internet/test/test_tcp.py`, `test_disconnectWhileProducing`
 //! / `test_unregisterProducerAfterDisconnect` in
-//! `twisted/internet/test/connectionmixins.py`, and `IOPumpTests`'
+//! `twisted/internet/test/connectionmixins.py`, `StringTransportTests.test_loseConnection`
+//! in `twisted/test/test_stringtransport.py`, and `IOPumpTests`'
 //! streaming producer tests in `twisted/test/test_iosim.py`. Each test names
 //! the Twisted test it ports and asserts what that test asserts.
 //!
@@ -283,6 +284,28 @@ fn test_disconnect_while_producing() {
     assert!(client.is_disconnecting());
     memory.advance(Duration::from_millis(1));
     assert_eq!(memory.close_requested(conn), Some(CloseRequest::Close));
+}
+
+/// Ports `StringTransportTests.test_loseConnection`
+/// (`twisted/test/test_stringtransport.py`): `loseConnection` makes
+/// `disconnecting` true at once. Here a producer is registered, as in
+/// `test_disconnectWhileProducing`: the close is held back, but the flag is
+/// not (Twisted's `FileDescriptor.loseConnection` sets `disconnecting`
+/// before the producer lets the close through).
+#[test]
+fn test_lose_connection_sets_disconnecting_while_a_producer_holds_the_close() {
+    let t = StringTransport::new();
+    let dp = Rc::new(DummyProducer::default());
+    t.transport().register_producer(dp, true).unwrap();
+    assert!(!t.disconnecting());
+    t.transport().lose_connection();
+    assert!(t.disconnecting(), "disconnecting at once");
+    assert!(t.transport().is_disconnecting());
+    t.transport().write(b"last words");
+    assert_eq!(t.value(), b"last words", "the producer may still write");
+    t.transport().unregister_producer();
+    assert!(t.disconnecting());
+    assert!(!t.aborted());
 }
 
 /// Ports `connectionmixins.py`'s `test_unregisterProducerAfterDisconnect`:

@@ -330,6 +330,12 @@ export class TraceModel {
       case 'bytes_out':
         this.lane('io', G.IO, 0, 'connections').marks.push(t, M.BYTES, ev);
         break;
+      // Drawn on no lane: the event log lists them.
+      case 'listening':
+      case 'listener_closed':
+      case 'producer_paused':
+      case 'producer_resumed':
+        break;
       default:
         break;
     }

@@ -199,8 +199,10 @@ impl Transport {
     /// let t = StringTransport::new();
     /// t.transport().register_producer(Rc::new(Idle), true).unwrap();
     /// t.transport().lose_connection();
-    /// assert!(!t.disconnecting()); // held back: the producer may still write
+    /// t.transport().write(b"bye"); // held back: the producer may still write
     /// t.transport().unregister_producer();
+    /// t.transport().write(b" again"); // closed now: dropped
+    /// assert_eq!(t.value(), b"bye");
     /// assert!(t.disconnecting() && !t.transport().has_producer());
     /// ```
     pub fn unregister_producer(&self) {

@@ -1,3 +1,4 @@
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::net::SocketAddr;
@@ -14,6 +15,21 @@ use crate::reactor::{ConnectionId, ConnectionKind, Effect, Reactor, WeakReactor}
 /// borrowed: it appends to the buffer it is given and does not call back
 /// into the transport.
 pub type Encoder = Rc<dyn Fn(&[u8], &mut Vec<u8>)>;
+
+/// The framing receiver wrapped around a connection's protocol, as its
+/// transport sees it. The receiver owns its state (Twisted's `LineReceiver`
+/// keeps its line mode on itself); the transport only keeps a link to it, so
+/// that the wrapped protocol, which sees the transport and not the receiver,
+/// can reach it (`protocols::basic::LineMode`), and so that resuming reading
+/// can wake a receiver holding input.
+pub(crate) trait ReceiverLink {
+    /// Whether the receiver is running now: it takes in what was asked of it
+    /// itself when its callback returns, so no wake is needed.
+    fn is_running(&self) -> bool;
+
+    /// The receiver's state, for its own module to downcast.
+    fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum ConnState {
@@ -33,16 +49,8 @@ pub(crate) struct ConnShared {
     pub(crate) state: Cell<ConnState>,
     reading_paused: Cell<bool>,
     encoder: RefCell<Option<Encoder>>,
-    raw_mode: Cell<bool>,
-    /// Bytes handed back with `set_line_mode_with`, for the framing receiver to cut first.
-    line_extra: RefCell<Vec<u8>>,
-    clear_line_buffer: Cell<bool>,
-    /// Either of the two above is pending: one flag for receivers to test per line.
-    receiver_requests: Cell<bool>,
-    /// A framing receiver buffers input here: wake it when reading resumes.
-    buffers_input: Cell<bool>,
-    /// The receiver is running (it takes in requests itself when its callback returns).
-    receiver_busy: Cell<bool>,
+    /// A framing receiver that buffers input: woken when reading resumes.
+    receiver: RefCell<Option<Rc<dyn ReceiverLink>>>,
     wake_scheduled: Cell<bool>,
     /// The registered producer and the write buffer it watches.
     pub(crate) producer: ProducerSlot,
@@ -90,12 +98,7 @@ impl Transport {
                 state: Cell::new(ConnState::Open),
                 reading_paused: Cell::new(false),
                 encoder: RefCell::new(None),
-                raw_mode: Cell::new(false),
-                line_extra: RefCell::new(Vec::new()),
-                clear_line_buffer: Cell::new(false),
-                receiver_requests: Cell::new(false),
-                buffers_input: Cell::new(false),
-                receiver_busy: Cell::new(false),
+                receiver: RefCell::new(None),
                 wake_scheduled: Cell::new(false),
                 producer: ProducerSlot::default(),
             }),
@@ -262,93 +265,27 @@ impl Transport {
         *self.conn.encoder.borrow_mut() = encoder;
     }
 
-    /// Asks a line-mode framing receiver to hand the rest of the stream over
-    /// raw, to [`Protocol::data_received`](super::Protocol::data_received):
-    /// Twisted's `setRawMode`.
-    pub fn set_raw_mode(&self) {
-        self.conn.raw_mode.set(true);
+    /// Links the framing receiver around the protocol, which holds input
+    /// the protocol has not seen yet: when reading resumes (or its wrapped
+    /// protocol hands it bytes) outside its own callbacks, an empty chunk is
+    /// redelivered so it can go on, as Twisted's `resumeProducing` calls
+    /// `dataReceived(b'')`.
+    pub(crate) fn set_receiver(&self, receiver: Rc<dyn ReceiverLink>) {
+        *self.conn.receiver.borrow_mut() = Some(receiver);
     }
 
-    /// Asks the framing receiver to go back to cutting lines: Twisted's `setLineMode`.
-    pub fn set_line_mode(&self) {
-        self.conn.raw_mode.set(false);
+    /// The linked receiver's state, if it is a `T`.
+    pub(crate) fn receiver<T: 'static>(&self) -> Option<Rc<T>> {
+        let receiver = self.conn.receiver.borrow().clone()?;
+        receiver.as_any().downcast().ok()
     }
 
-    /// Whether raw mode was asked for.
-    pub fn is_raw_mode(&self) -> bool {
-        self.conn.raw_mode.get()
-    }
-
-    /// Goes back to line mode and hands `extra` back to the framing receiver,
-    /// which cuts it into lines before anything that arrives later:
-    /// Twisted's `setLineMode(extra)`. Call it from raw
-    /// [`data_received`](super::Protocol::data_received) with the part of the
-    /// chunk that belongs to the next lines.
-    ///
-    /// ```
-    /// use twine_core::testing::StringTransport;
-    ///
-    /// let t = StringTransport::new();
-    /// t.transport().set_raw_mode();
-    /// t.transport().set_line_mode_with(b"next line\r\n");
-    /// assert!(!t.transport().is_raw_mode());
-    /// ```
-    pub fn set_line_mode_with(&self, extra: &[u8]) {
-        self.conn.raw_mode.set(false);
-        if !extra.is_empty() {
-            self.conn.line_extra.borrow_mut().extend_from_slice(extra);
-            self.conn.receiver_requests.set(true);
-            self.wake_receiver();
-        }
-    }
-
-    /// Asks the framing receiver to discard what it has buffered and not yet
-    /// delivered: Twisted's `clearLineBuffer`. Called from `message_received`,
-    /// it drops the rest of the current chunk; called from elsewhere, what is
-    /// buffered when the next data arrives. To get those bytes instead of
-    /// dropping them, switch to raw mode: they arrive in `data_received`.
-    pub fn clear_line_buffer(&self) {
-        self.conn.clear_line_buffer.set(true);
-        self.conn.receiver_requests.set(true);
-    }
-
-    /// Whether `set_line_mode_with` or `clear_line_buffer` left something for
-    /// the receiver; reading it clears it, so take what it says next.
-    #[inline]
-    pub(crate) fn has_receiver_requests(&self) -> bool {
-        self.conn.receiver_requests.replace(false)
-    }
-
-    pub(crate) fn take_line_mode_extra(&self) -> Option<Vec<u8>> {
-        let mut extra = self.conn.line_extra.borrow_mut();
-        (!extra.is_empty()).then(|| std::mem::take(&mut *extra))
-    }
-
-    pub(crate) fn take_clear_line_buffer(&self) -> bool {
-        self.conn.clear_line_buffer.replace(false)
-    }
-
-    /// A framing receiver holds input the protocol has not seen yet: when
-    /// reading resumes (or line mode gets extra bytes) outside its own
-    /// callbacks, redeliver an empty chunk so it can go on, as Twisted's
-    /// `resumeProducing` calls `dataReceived(b'')`.
-    pub(crate) fn set_buffers_input(&self) {
-        self.conn.buffers_input.set(true);
-    }
-
-    /// Marks the framing receiver as running (or not): while it runs it
-    /// looks at what was asked itself, so no wake is needed.
-    pub(crate) fn set_receiver_busy(&self, busy: bool) -> bool {
-        self.conn.receiver_busy.replace(busy)
-    }
-
-    fn wake_receiver(&self) {
+    /// Schedules an empty chunk for the linked receiver, unless it is
+    /// running (it looks itself) or a wake is pending already.
+    pub(crate) fn wake_receiver(&self) {
         let conn = &self.conn;
-        if !conn.buffers_input.get()
-            || conn.receiver_busy.get()
-            || conn.state.get() != ConnState::Open
-            || conn.wake_scheduled.get()
-        {
+        let idle = conn.receiver.borrow().as_ref().is_some_and(|receiver| !receiver.is_running());
+        if !idle || conn.state.get() != ConnState::Open || conn.wake_scheduled.get() {
             return;
         }
         let Some(reactor) = self.reactor() else { return };

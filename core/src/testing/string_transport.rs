@@ -186,11 +186,30 @@ impl StringTransport {
         std::mem::take(&mut self.recorded.borrow_mut().messages)
     }
 
-    /// Whether `lose_connection` or `abort_connection` was called.
+    /// Whether `lose_connection` or `abort_connection` was called: true at
+    /// once, as Twisted's `disconnecting`, even while a registered producer
+    /// holds the close itself back.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use twine_core::protocol::Producer;
+    /// use twine_core::testing::StringTransport;
+    ///
+    /// struct Quiet;
+    /// impl Producer for Quiet {
+    ///     fn resume_producing(&self) {}
+    ///     fn stop_producing(&self) {}
+    /// }
+    ///
+    /// let t = StringTransport::new();
+    /// t.transport().register_producer(Rc::new(Quiet), false).unwrap();
+    /// t.transport().lose_connection();
+    /// assert!(t.disconnecting());
+    /// ```
     pub fn disconnecting(&self) -> bool {
         self.drain();
         let rec = self.recorded.borrow();
-        rec.closed || rec.aborted
+        rec.closed || rec.aborted || self.transport.producer_holds_close()
     }
 
     /// Whether `abort_connection` was called.

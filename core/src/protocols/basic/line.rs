@@ -1,11 +1,13 @@
 //! Lines with a raw mode: Twisted's `LineReceiver`.
 
 use std::fmt;
+use std::rc::Rc;
 
 use bytes::Bytes;
 
 use super::line_buffer::LineBuffer;
-use super::{Busy, FramingError, Rejection, Tracer};
+use super::state::{Busy, ReceiverState};
+use super::{FramingError, Rejection, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -22,21 +24,24 @@ pub(super) type ExceededHandler<P> = dyn FnMut(&mut P, &Transport, &[u8]);
 ///   delimiter arrives, or once `max_length + delimiter.len()` bytes are
 ///   buffered without one. A line of exactly `max_length` passes. By default
 ///   the connection is dropped (see [`on_line_length_exceeded`](Self::on_line_length_exceeded)).
-/// - Raw mode: when the inner protocol calls [`Transport::set_raw_mode`]
-///   during a line, the rest of the buffer and everything after it go to its
+/// - Raw mode: when the inner protocol calls
+///   [`set_raw_mode`](super::LineMode::set_raw_mode) on its transport during
+///   a line, the rest of the buffer and everything after it go to its
 ///   [`data_received`](Protocol::data_received) untouched.
-///   [`Transport::set_line_mode`] switches back;
-///   [`Transport::set_line_mode_with`] also hands back bytes to cut into
-///   lines first (Twisted's `setLineMode(extra)`).
-/// - [`Transport::clear_line_buffer`] (from the inner protocol) or
-///   [`clear_line_buffer`](Self::clear_line_buffer) (on the receiver)
-///   discards what is buffered.
+///   [`set_line_mode`](super::LineMode::set_line_mode) switches back;
+///   [`set_line_mode_with`](super::LineMode::set_line_mode_with) also hands
+///   back bytes to cut into lines first (Twisted's `setLineMode(extra)`).
+///   The mode is the receiver's own, as in Twisted; the [`LineMode`](super::LineMode)
+///   methods on the transport reach it.
+/// - [`LineMode::clear_line_buffer`](super::LineMode::clear_line_buffer)
+///   (from the inner protocol) or [`clear_line_buffer`](Self::clear_line_buffer)
+///   (on the receiver) discards what is buffered.
 /// - Lines stop as soon as the transport is disconnecting, and wait while
 ///   reading is paused.
 ///
 /// ```
 /// use twine_core::protocol::{Message, Protocol, Transport};
-/// use twine_core::protocols::basic::LineReceiver;
+/// use twine_core::protocols::basic::{LineMode, LineReceiver};
 /// use twine_core::testing::StringTransport;
 ///
 /// /// An upload: a header line with the size, then that many raw bytes.
@@ -75,6 +80,8 @@ pub struct LineReceiver<P> {
     lines: LineBuffer,
     on_exceeded: Option<Box<ExceededHandler<P>>>,
     rejection: Rejection,
+    /// Raw mode and the inner protocol's requests, reached from its transport.
+    state: Rc<ReceiverState>,
 }
 
 impl<P: Protocol> LineReceiver<P> {
@@ -88,7 +95,13 @@ impl<P: Protocol> LineReceiver<P> {
     /// assert_eq!(echo.max_length(), 16384);
     /// ```
     pub fn new(inner: P) -> LineReceiver<P> {
-        LineReceiver { inner, lines: LineBuffer::new(), on_exceeded: None, rejection: Rejection::default() }
+        LineReceiver {
+            inner,
+            lines: LineBuffer::new(),
+            on_exceeded: None,
+            rejection: Rejection::default(),
+            state: Rc::default(),
+        }
     }
 
     /// Uses `delimiter` to cut and send lines.
@@ -138,8 +151,8 @@ impl<P: Protocol> LineReceiver<P> {
     /// on (it may hold more than one line, or only the start of one). The
     /// buffer is cleared before the call; lines arriving later are cut as
     /// usual, and bytes the handler hands back with
-    /// [`Transport::set_line_mode_with`] are cut at once (Twisted leaves them
-    /// until more data arrives).
+    /// [`set_line_mode_with`](super::LineMode::set_line_mode_with) are cut at
+    /// once (Twisted leaves them until more data arrives).
     ///
     /// ```
     /// use twine_core::protocols::{basic::LineReceiver, Echo};
@@ -226,26 +239,26 @@ impl<P: Protocol> LineReceiver<P> {
         self.rejection.error()
     }
 
-    /// Takes in what the inner protocol asked for on the transport since the
-    /// last look: a cleared buffer, bytes handed back with line mode.
-    fn absorb_requests(&mut self, transport: &Transport) {
-        if !transport.has_receiver_requests() {
+    /// Takes in what the inner protocol asked for since the last look: a
+    /// cleared buffer, bytes handed back with line mode.
+    fn absorb_requests(&mut self) {
+        if !self.state.has_requests() {
             return;
         }
-        if transport.take_clear_line_buffer() {
+        if self.state.take_clear_line_buffer() {
             self.lines.clear();
         }
-        if let Some(extra) = transport.take_line_mode_extra() {
+        if let Some(extra) = self.state.take_line_mode_extra() {
             self.lines.prepend(&extra);
         }
     }
 
     fn deliver(&mut self, transport: &Transport, tracer: &Tracer) {
         while !self.lines.is_empty() && !transport.is_reading_paused() && !transport.is_disconnecting() {
-            if transport.is_raw_mode() {
+            if self.state.is_raw_mode() {
                 let data = self.lines.take_all();
                 self.inner.data_received(transport, &data);
-                self.absorb_requests(transport);
+                self.absorb_requests();
                 continue;
             }
             let Some(end) = self.lines.find_line_end() else {
@@ -267,7 +280,7 @@ impl<P: Protocol> LineReceiver<P> {
             if transport.is_disconnecting() {
                 return;
             }
-            self.absorb_requests(transport);
+            self.absorb_requests();
         }
     }
 
@@ -283,29 +296,30 @@ impl<P: Protocol> LineReceiver<P> {
         self.lines.reuse(data);
         // Bytes the handler handed back with `set_line_mode_with` are cut
         // now (Twisted leaves them until more data arrives).
-        self.absorb_requests(transport);
+        self.absorb_requests();
     }
 }
 
 impl<P: Protocol> Protocol for LineReceiver<P> {
     fn connection_made(&mut self, transport: &Transport) {
         transport.set_encoder(Some(self.lines.encoder()));
-        transport.set_buffers_input();
+        ReceiverState::link(&self.state, transport);
         self.inner.connection_made(transport);
     }
 
     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
-        let _busy = Busy::new(transport);
+        let state = self.state.clone();
+        let _busy = Busy::new(&state);
         if transport.is_disconnecting() {
             return;
         }
         let tracer = Tracer::new(transport);
-        self.absorb_requests(transport);
-        if self.lines.is_empty() && transport.is_raw_mode() && !transport.is_reading_paused() {
+        self.absorb_requests();
+        if self.lines.is_empty() && self.state.is_raw_mode() && !transport.is_reading_paused() {
             // Raw data straight through, without a copy into the buffer.
             if !data.is_empty() {
                 self.inner.data_received(transport, data);
-                self.absorb_requests(transport);
+                self.absorb_requests();
             }
         } else {
             self.lines.extend(data);
@@ -329,7 +343,8 @@ impl<P: Protocol> Protocol for LineReceiver<P> {
 
     /// Resumes the inner protocol, then delivers the lines held while paused.
     fn resume_producing(&mut self, transport: &Transport) {
-        let _busy = Busy::new(transport);
+        let state = self.state.clone();
+        let _busy = Busy::new(&state);
         self.inner.resume_producing(transport);
         if !transport.is_disconnecting() {
             self.deliver(transport, &Tracer::new(transport));

@@ -16,7 +16,7 @@ use crate::protocol::{Message, Protocol, Transport};
 /// buffered without a delimiter (not `max_length + delimiter.len()`); the
 /// length handler gets only the offending line, and the complete lines after
 /// it in the same chunk are dropped. It neither holds lines while reading is
-/// paused nor looks at raw mode or [`Transport::clear_line_buffer`].
+/// paused nor looks at raw mode or [`LineMode::clear_line_buffer`](super::LineMode::clear_line_buffer).
 ///
 /// ```
 /// use twine_core::protocols::{basic::LineOnlyReceiver, Echo};

@@ -55,10 +55,11 @@
 //! ([`Transport::pause_producing`], or the reactor pausing the protocol at the
 //! write buffer's high-water mark), [`LineReceiver`], [`NetstringReceiver`]
 //! and the length-prefixed receivers hold what they have and deliver it when
-//! reading resumes, as Twisted's pauseable receivers do. Raw mode, line mode
-//! with extra bytes and clearing the line buffer are requested on the
-//! transport ([`Transport::set_raw_mode`],
-//! [`Transport::set_line_mode_with`], [`Transport::clear_line_buffer`]),
+//! reading resumes, as Twisted's pauseable receivers do. The receivers own
+//! their state, as Twisted's do; raw mode, line mode with extra bytes and
+//! clearing the line buffer are asked of [`LineReceiver`] through the
+//! [`LineMode`] methods on the transport ([`LineMode::set_raw_mode`],
+//! [`LineMode::set_line_mode_with`], [`LineMode::clear_line_buffer`]),
 //! because the application protocol sees the transport, not the receiver
 //! wrapped around it.
 //!
@@ -79,6 +80,7 @@ mod line_only;
 mod netstring;
 mod prefixed;
 mod search;
+mod state;
 
 use std::fmt;
 
@@ -90,6 +92,7 @@ pub use prefixed::{
     Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, IntNStringReceiver, LengthPrefix, Prefix16, Prefix32,
     Prefix8, PREFIXED_MAX_LENGTH,
 };
+pub use state::LineMode;
 
 use crate::protocol::Transport;
 use crate::reactor::Reactor;
@@ -217,25 +220,5 @@ impl Tracer {
             let conn = transport.id().0;
             reactor.emit(|| TraceEvent::MessageReceived { conn, len: len as u64 });
         }
-    }
-}
-
-/// Marks a receiver as running for as long as it lives, so that requests the
-/// inner protocol makes meanwhile (resume reading, line mode with extra
-/// bytes) are taken in by the receiver itself rather than by a later wake.
-struct Busy<'a> {
-    transport: &'a Transport,
-    was: bool,
-}
-
-impl<'a> Busy<'a> {
-    fn new(transport: &'a Transport) -> Busy<'a> {
-        Busy { transport, was: transport.set_receiver_busy(true) }
-    }
-}
-
-impl Drop for Busy<'_> {
-    fn drop(&mut self) {
-        self.transport.set_receiver_busy(self.was);
     }
 }

@@ -6,7 +6,8 @@ use std::rc::Rc;
 
 use bytes::{Buf, BytesMut};
 
-use super::{Busy, FramingError, Rejection, Tracer};
+use super::state::{Busy, ReceiverState};
+use super::{FramingError, Rejection, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -58,6 +59,8 @@ pub struct NetstringReceiver<P> {
     buffer: BytesMut,
     state: State,
     rejection: Rejection,
+    /// Whether it is running, for the transport to know when to wake it.
+    receiver: Rc<ReceiverState>,
 }
 
 impl<P: Protocol> NetstringReceiver<P> {
@@ -69,6 +72,7 @@ impl<P: Protocol> NetstringReceiver<P> {
             buffer: BytesMut::new(),
             state: State::Length { value: 0, digits: 0 },
             rejection: Rejection::default(),
+            receiver: Rc::default(),
         }
     }
 
@@ -195,12 +199,13 @@ impl<P: Protocol> Protocol for NetstringReceiver<P> {
             buf.extend_from_slice(payload);
             buf.push(b',');
         })));
-        transport.set_buffers_input();
+        ReceiverState::link(&self.receiver, transport);
         self.inner.connection_made(transport);
     }
 
     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
-        let _busy = Busy::new(transport);
+        let receiver = self.receiver.clone();
+        let _busy = Busy::new(&receiver);
         if self.state == State::Broken || transport.is_disconnecting() {
             return;
         }
@@ -222,7 +227,8 @@ impl<P: Protocol> Protocol for NetstringReceiver<P> {
     }
 
     fn resume_producing(&mut self, transport: &Transport) {
-        let _busy = Busy::new(transport);
+        let receiver = self.receiver.clone();
+        let _busy = Busy::new(&receiver);
         self.inner.resume_producing(transport);
         self.deliver(transport, &Tracer::new(transport));
     }

@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use bytes::{Buf, BytesMut};
 
-use super::{Busy, FramingError, Rejection, Tracer};
+use super::state::{Busy, ReceiverState};
+use super::{FramingError, Rejection, Tracer};
 use crate::defer::Failure;
 use crate::protocol::{Message, Protocol, Transport};
 
@@ -103,6 +104,8 @@ pub struct IntNStringReceiver<P, L> {
     broken: bool,
     on_exceeded: Option<Box<LimitHandler<P>>>,
     rejection: Rejection,
+    /// Whether it is running, for the transport to know when to wake it.
+    receiver: Rc<ReceiverState>,
     prefix: PhantomData<L>,
 }
 
@@ -161,6 +164,7 @@ impl<P: Protocol, L: LengthPrefix> IntNStringReceiver<P, L> {
             broken: false,
             on_exceeded: None,
             rejection: Rejection::default(),
+            receiver: Rc::default(),
             prefix: PhantomData,
         }
     }
@@ -302,12 +306,13 @@ impl<P: Protocol, L: LengthPrefix> Protocol for IntNStringReceiver<P, L> {
             L::write(len, buf);
             buf.extend_from_slice(string);
         })));
-        transport.set_buffers_input();
+        ReceiverState::link(&self.receiver, transport);
         self.inner.connection_made(transport);
     }
 
     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
-        let _busy = Busy::new(transport);
+        let receiver = self.receiver.clone();
+        let _busy = Busy::new(&receiver);
         if self.broken || transport.is_disconnecting() {
             return;
         }
@@ -329,7 +334,8 @@ impl<P: Protocol, L: LengthPrefix> Protocol for IntNStringReceiver<P, L> {
     }
 
     fn resume_producing(&mut self, transport: &Transport) {
-        let _busy = Busy::new(transport);
+        let receiver = self.receiver.clone();
+        let _busy = Busy::new(&receiver);
         self.inner.resume_producing(transport);
         self.deliver(transport, &Tracer::new(transport));
     }

@@ -3,60 +3,18 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// Every `kind` of the trace schema (version 1), in the schema's order.
-pub const KINDS: [&str; 47] = [
-    "turn_start",
-    "turn_end",
-    "call",
-    "callback_panicked",
-    "timer_scheduled",
-    "timer_reset",
-    "timer_cancelled",
-    "timer_fired",
-    "inbox_delivery",
-    "stop_requested",
-    "system_event_phase",
-    "stopped",
-    "deferred_created",
-    "deferred_fired",
-    "deferred_chained",
-    "deferred_failed",
-    "deferred_recovered",
-    "deferred_cancelled",
-    "unhandled_error",
-    "job_queued",
-    "job_started",
-    "job_finished",
-    "listening",
-    "listener_closed",
-    "connection_made",
-    "connection_lost",
-    "bytes_in",
-    "bytes_out",
-    "message_received",
-    "input_rejected",
-    "producer_paused",
-    "producer_resumed",
-    "thread_spawned",
-    "thread_run",
-    "thread_preempt",
-    "thread_block",
-    "thread_exit",
-    "gil_acquire",
-    "gil_release",
-    "lock_wait",
-    "lock_acquire",
-    "lock_release",
-    "client_request",
-    "client_response",
-    "print",
-    "counter",
-    "lost_update",
-];
+use twine_core::trace::TraceEvent;
+
+/// Every `kind` of the trace schema, in the schema's order: core declares
+/// them once, next to each variant.
+const KINDS: &[&str] = TraceEvent::KINDS;
 
 /// The bit of a kind this gateway does not know (a newer core): shown to
 /// viewers subscribed to all kinds.
 const OTHER: u8 = 63;
+
+// Each kind needs its own bit below OTHER in the u64.
+const _: () = assert!(KINDS.len() < OTHER as usize, "the kind set needs more than 64 bits");
 
 /// A set of event kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +63,7 @@ pub(crate) fn kind_of_json(json: &[u8]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use twine_core::trace::{CallSource, TraceEvent, TraceRecord};
+    use twine_core::trace::{CallSource, TraceRecord};
     use twine_core::Time;
 
     #[test]

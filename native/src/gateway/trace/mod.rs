@@ -24,8 +24,6 @@ use tokio::sync::{broadcast, oneshot};
 use twine_core::trace::{TraceEvent, TraceRecord, TraceSink};
 use twine_core::{Reactor, ReactorHandle};
 
-pub use kinds::KINDS;
-
 use super::stats::GatewayStats;
 
 /// Events per batch at most.

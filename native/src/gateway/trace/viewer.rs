@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
-use twine_core::trace::SCHEMA_VERSION;
+use twine_core::trace::{TraceEvent, SCHEMA_VERSION};
 
-use super::{KindSet, TraceBatch, KINDS};
+use super::{KindSet, TraceBatch};
 use crate::driver::{close_frame, code};
 use crate::gateway::upgrade::Socket;
 use crate::gateway::{shutting_down, App};
@@ -169,7 +169,7 @@ pub(crate) async fn run(mut ws: Socket, app: Arc<App>) {
     let hello = ToViewer::Hello {
         schema: "twine-trace",
         version: SCHEMA_VERSION,
-        kinds: &KINDS,
+        kinds: TraceEvent::KINDS,
         max_rate: DEFAULT_MAX_RATE,
         buffer_events: app.trace.buffer_events(),
         reactors: app.trace.reactors(),
