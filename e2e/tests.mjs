@@ -260,6 +260,9 @@ export const tests = [
       await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
       assert.deepEqual(py(), [], 'Run is possible before anything of pkg/py/ is asked for');
       assert.ok(fetched.includes('/pkg/twine_web_bg.wasm') && fetched.includes('/pkg/presets.compiled.json'), 'the light module and the compiled presets came');
+      // The wasm glue and the code editor's bundle aside, the page's code is one request.
+      const code = fetched.filter((p) => p.endsWith('.js') && !['/pkg/twine_web.js', '/pkg/editor.js'].includes(p));
+      assert.deepEqual(code, ['/pkg/app.js'], "the page's code came as the one bundle, none of js/ itself");
       await page.waitForFunction(() => document.body.dataset.editor, null, { timeout: 15_000 });
       const spec = await page.inputValue('[data-testid=preset-picker]');
       const [name, variant] = spec.split('/');

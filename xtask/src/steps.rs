@@ -172,7 +172,8 @@ fn run_test_step(step: Step) -> Result<(), String> {
 /// without the Python parser, for the first load; full, in pkg/py/, for
 /// when a program needs it), each through wasm-opt; the preset programs
 /// compiled natively (presets.compiled.json), which the light module runs
-/// until the user edits one; the code editor bundle; and brotli and gzip
+/// until the user edits one; the page's own modules as one bundle (app.js,
+/// which index.html loads); the code editor bundle; and brotli and gzip
 /// copies of all of them.
 fn build_playground(step: Step) -> Result<(), String> {
     let tools = root().join("xtask").join("web");
@@ -186,6 +187,17 @@ fn build_playground(step: Step) -> Result<(), String> {
         step,
         Command::new(root().join("target").join("debug").join("twine-precompile"))
             .arg(out.join("presets.compiled.json")),
+    )?;
+    // The page's own modules as one minified module, so the page makes one
+    // request for its code instead of a chain of 22 imports (index.html
+    // falls back to js/main.js when it is missing). Paths into pkg/ stay
+    // outside: from pkg/app.js `../pkg/x` is the same file as from js/.
+    run(
+        step,
+        Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
+            .arg(root().join("www").join("js").join("main.js"))
+            .args(["--bundle", "--format=esm", "--minify", "--external:../pkg/*", "--log-level=warning"])
+            .arg(format!("--outfile={}", out.join("app.js").display())),
     )?;
     // The code editor, bundled from the pinned npm packages (no CDN).
     run(
@@ -214,6 +226,16 @@ fn build_module(step: Step, tools: &Path, features: &[&str], target_dir: &str, o
     run(
         step,
         Command::new("wasm-bindgen").args(["--target", "web", "--no-typescript", "--out-dir"]).arg(out).arg(&wasm),
+    )?;
+    // The glue carries every exported item's rustdoc as JSDoc: minified it
+    // is about half the size compressed (same exports, same module path).
+    let glue = out.join("twine_web.js");
+    run(
+        step,
+        Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
+            .arg(&glue)
+            .args(["--minify", "--format=esm", "--allow-overwrite", "--log-level=warning"])
+            .arg(format!("--outfile={}", glue.display())),
     )?;
     // npm's binaryen after wasm-bindgen (Debian's older wasm-opt breaks the
     // module's table there: ../shared/TOOLCHAIN.md). The features are the
