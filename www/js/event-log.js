@@ -44,7 +44,12 @@ export class EventLog {
       timer = setTimeout(() => this.setFilter(input.value), 120);
     });
     this.view.addEventListener('scroll', () => this.render());
-    this.view.addEventListener('click', (ev) => {
+    // On press, not on click: the rows are redrawn whenever the view
+    // scrolls or the playhead moves (during playback, every frame), and a
+    // click whose press and release land on two drawings of the same row
+    // reaches no row at all.
+    this.view.addEventListener('pointerdown', (ev) => {
+      if (ev.button !== 0) return;
       const row = ev.target.closest('.log-row');
       if (row) this.opts.onPick(Number(row.dataset.index));
     });
