@@ -594,6 +594,8 @@ export const tests = [
       ];
       assert.deepEqual(await options(), first);
       assert.equal(await schedule(), 'hits/');
+      // The run has not finished: its headline says it waits for a pick.
+      assert.match(await page.textContent('[data-testid=metrics] .km.primary'), /waiting for your pick/);
       await pickThread('counter-1');
       // counter-1 has read and stops before its write; counter-2 has not read yet.
       assert.deepEqual(
@@ -617,6 +619,7 @@ export const tests = [
       await pickThread('counter-2');
       while (await page.$('[data-testid=play-option]')) await pickThread(await page.getAttribute('[data-testid=play-option]', 'data-name'));
       assert.equal(await page.getAttribute('[data-testid=play-end]', 'data-end'), 'quiet');
+      assert.doesNotMatch(await page.textContent('[data-testid=metrics] .km.primary'), /waiting/);
       assert.match(await page.textContent('[data-testid=challenge-success]'), /Goal met: Lose an update with two threads/);
       assert.deepEqual(await page.evaluate(() => window.twine.run.metrics.output.map((o) => o.text)), ['hits = 1']);
       assert.equal(await page.getAttribute('[data-testid=challenge][data-challenge=lost-update]', 'data-met'), 'true');

@@ -372,7 +372,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   timeline.setModel(model);
   log.setModel(model);
   output.set(metrics.output, (t) => model.threadColor(t));
-  renderMetrics($('#metrics'), metrics);
+  renderMetrics($('#metrics'), metrics, { waiting: Boolean(app.run.playState?.pending) });
   const metricsEl = $('#metrics');
   metricsEl.dataset.run = String(app.run.id);
   metricsEl.dataset.scenario = metrics.scenario || '';

@@ -83,10 +83,26 @@ const DEADLOCK = {
   },
 };
 
-/** The key metric cards (also used by the compare view). */
-export function keyCards(metrics, { compact = false } = {}) {
+/**
+ * A run stopped at a scheduling choice (play the scheduler) has not
+ * finished: its headline says it waits for the player, not when it ended.
+ */
+const WAITING = {
+  path: 'time_ms',
+  label: 'waiting for your pick',
+  unit: 'ms',
+  text: (m) => `at ${fmtMs(m.time_ms, 3)}`,
+  hint: () => 'the run stops at each choice until you pick who goes next',
+};
+
+/**
+ * The key metric cards (also used by the compare view); `waiting` when the
+ * run is stopped at a choice the player has to make.
+ */
+export function keyCards(metrics, { compact = false, waiting = false } = {}) {
   const keys = keyMetricsFor(metrics);
-  return (metrics.end_reason === 'deadlock' ? [DEADLOCK, ...keys.filter((k) => k.path !== 'time_ms')] : keys)
+  const head = metrics.end_reason === 'deadlock' ? DEADLOCK : waiting ? WAITING : null;
+  return (head ? [head, ...keys.filter((k) => k.path !== 'time_ms')] : keys)
     .map((k, i) => {
       const v = metricValue(metrics, k.path);
       if (v === undefined || (v === null && i > 0)) return '';
@@ -101,9 +117,9 @@ export function keyCards(metrics, { compact = false } = {}) {
 
 const row = (label, value) => `<dt>${label}</dt><dd>${value}</dd>`;
 
-export function renderMetrics(el, m) {
+export function renderMetrics(el, m, { waiting = false } = {}) {
   const parts = [];
-  parts.push(`<div class="key-metrics">${keyCards(m)}</div>`);
+  parts.push(`<div class="key-metrics">${keyCards(m, { waiting })}</div>`);
   const r = m.requests;
   if (r.sent > 0) {
     parts.push(`<section class="m-sec"><h4>Requests</h4>
