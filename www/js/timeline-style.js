@@ -73,6 +73,16 @@ export function hatch(color, background) {
 }
 
 /** Draws mark style `st` centred at (x, cy); `small` in squeezed lanes. */
+/** An X of half-width `r` centred on (x, cy), in the current stroke style. */
+function cross(ctx, x, cy, r) {
+  ctx.beginPath();
+  ctx.moveTo(x - r, cy - r);
+  ctx.lineTo(x + r, cy + r);
+  ctx.moveTo(x + r, cy - r);
+  ctx.lineTo(x - r, cy + r);
+  ctx.stroke();
+}
+
 export function paintMark(ctx, st, x, cy, small) {
   const c = MARK_COLORS[st] || '#555';
   ctx.fillStyle = c;
@@ -101,12 +111,7 @@ export function paintMark(ctx, st, x, cy, small) {
       break;
     case M.TIMER_CANCEL:
     case M.DEF_CANCEL:
-      ctx.beginPath();
-      ctx.moveTo(x - 3, cy - 3);
-      ctx.lineTo(x + 3, cy + 3);
-      ctx.moveTo(x + 3, cy - 3);
-      ctx.lineTo(x - 3, cy + 3);
-      ctx.stroke();
+      cross(ctx, x, cy, 3);
       break;
     case M.PRINT:
       ctx.beginPath();
@@ -126,12 +131,7 @@ export function paintMark(ctx, st, x, cy, small) {
     case M.LOST_UPDATE:
       // A bolt-like cross: a write that erased others.
       ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.moveTo(x - 4, cy - 4);
-      ctx.lineTo(x + 4, cy + 4);
-      ctx.moveTo(x + 4, cy - 4);
-      ctx.lineTo(x - 4, cy + 4);
-      ctx.stroke();
+      cross(ctx, x, cy, 4);
       break;
     case M.ERROR:
     case M.STOP:
