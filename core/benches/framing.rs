@@ -11,7 +11,7 @@ use twine_core::protocols::basic::{Int32StringReceiver, LineReceiver, NetstringR
 use twine_core::protocols::{Echo, LineEcho};
 use twine_core::reactor::Effect;
 use twine_core::testing::StringTransport;
-use twine_core::{Reactor, Time};
+use twine_core::{ReactorDriver, Time};
 
 /// A 64 KiB chunk of `line_len`-byte lines (delimiter included), as a busy
 /// client's socket read gives them.
@@ -45,7 +45,7 @@ fn lines(c: &mut Criterion) {
 
         // The line echo hosted by a reactor, as a driver runs it: deliver the
         // chunk, take the coalesced write, give the buffer back.
-        let reactor = Reactor::new();
+        let reactor = ReactorDriver::new();
         let conn = reactor.open_connection(
             Time::ZERO,
             Box::new(LineEcho::new(Echo)),

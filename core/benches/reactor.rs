@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use twine_core::{Reactor, Time};
+use twine_core::{ReactorDriver, Time};
 
 fn timers(c: &mut Criterion) {
     let mut group = c.benchmark_group("timers");
@@ -19,7 +19,7 @@ fn timers(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("1M call_later + fire", |b| {
         b.iter_batched(
-            Reactor::new,
+            ReactorDriver::new,
             |reactor| {
                 for i in 0..N {
                     reactor.call_later(Duration::from_nanos(i % 1000), |_| {});
@@ -62,7 +62,7 @@ fn call_from_thread(c: &mut Criterion) {
     for threads in [1u64, 4] {
         group.bench_function(format!("{threads} thread(s)"), |b| {
             b.iter(|| {
-                let reactor = Reactor::new();
+                let reactor = ReactorDriver::new();
                 let handle = reactor.handle();
                 RAN.with(|r| r.set(0));
                 let producers: Vec<_> = (0..threads)

@@ -54,5 +54,5 @@ pub mod threads;
 mod time;
 pub mod trace;
 
-pub use reactor::{Reactor, ReactorHandle};
+pub use reactor::{Reactor, ReactorDriver, ReactorHandle};
 pub use time::{ReactorTime, ScheduledCall, Time};

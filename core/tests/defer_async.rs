@@ -225,7 +225,7 @@ fn a_wake_from_another_thread_goes_through_the_inbox() {
     let reactor = clock.reactor();
     let woken = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let w = woken.clone();
-    reactor.set_waker(move || {
+    clock.driver().set_waker(move || {
         w.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     });
     let slot = Slot::default();

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use common::{error, Seen};
 use twine_core::defer::{fail, gather_results, succeed, Deferred, DeferredList, Failure, FailureKind, FirstSuccess};
-use twine_core::Reactor;
+use twine_core::ReactorDriver;
 
 fn pending(n: usize) -> Vec<Deferred<u32>> {
     (0..n).map(|_| Deferred::new()).collect()
@@ -45,7 +45,7 @@ fn inputs_that_already_fired_count_at_once() {
 
 #[test]
 fn failures_stay_in_their_inputs_unless_consumed() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     {
         let input = Deferred::<u32>::new();
         let list = DeferredList::new([input.clone()]).into_deferred();
@@ -181,7 +181,7 @@ fn gather_results_collects_values_in_input_order() {
 
 #[test]
 fn gather_results_fails_fast_and_consumes_the_failures() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     {
         let ds = pending(3);
         let seen = Seen::new(&gather_results(ds.clone()));

@@ -255,14 +255,13 @@ fn probe_stopped_early_or_cut_off_reports_what_it_has() {
 /// Plays a driver on `clock` that refuses every connection attempt; returns
 /// the times of the attempts made until `until`.
 fn refuse_all(clock: &Clock, until: Duration) -> Vec<f64> {
-    let reactor = clock.reactor();
     let mut attempts = Vec::new();
     let step = Duration::from_millis(1);
     while clock.seconds() < Time::ZERO + until {
-        while let Some(effect) = reactor.poll_effect() {
+        while let Some(effect) = clock.driver().poll_effect() {
             if let Effect::Connect { conn, .. } = effect {
                 attempts.push(clock.seconds().as_secs_f64());
-                reactor.handle_connect_failed(
+                clock.driver().handle_connect_failed(
                     clock.seconds(),
                     conn,
                     Failure::new(FailureKind::ConnectionRefused, "refused"),
@@ -323,7 +322,7 @@ fn a_successful_connection_resets_the_delay_and_a_lost_one_retries() {
     let factory = ReconnectingClientFactory::new(&reactor, || Echo).with_backoff(backoff);
     reactor.connect_tcp(addr("127.0.0.1:9"), factory.clone(), Duration::from_secs(1));
     let connect = || loop {
-        match reactor.poll_effect() {
+        match clock.driver().poll_effect() {
             Some(Effect::Connect { conn, .. }) => return conn,
             Some(_) => {}
             None => clock.advance(Duration::from_millis(100)),
@@ -331,17 +330,17 @@ fn a_successful_connection_resets_the_delay_and_a_lost_one_retries() {
     };
     let refused = || Failure::new(FailureKind::ConnectionRefused, "refused");
     let conn = connect();
-    reactor.handle_connect_failed(clock.seconds(), conn, refused());
+    clock.driver().handle_connect_failed(clock.seconds(), conn, refused());
     let conn = connect();
-    reactor.handle_connect_failed(clock.seconds(), conn, refused());
+    clock.driver().handle_connect_failed(clock.seconds(), conn, refused());
     assert_eq!(factory.retries(), 2);
     let conn = connect();
-    reactor.handle_connected(clock.seconds(), conn, addr("127.0.0.1:50000"));
+    clock.driver().handle_connected(clock.seconds(), conn, addr("127.0.0.1:50000"));
     assert_eq!(factory.retries(), 0, "reset on connect");
     assert_eq!(factory.backoff().delay(), Duration::from_secs(1));
 
     let lost_at = clock.seconds();
-    reactor.handle_closed(lost_at, conn, Failure::new(FailureKind::ConnectionLost, "reset"));
+    clock.driver().handle_closed(lost_at, conn, Failure::new(FailureKind::ConnectionLost, "reset"));
     assert!(factory.retry_pending());
     connect();
     assert_eq!(clock.seconds() - lost_at, Duration::from_secs(2), "back to the first delay");
@@ -353,24 +352,28 @@ fn stop_trying_cancels_the_pending_retry_and_an_attempt_in_progress() {
     let reactor = clock.reactor();
     let factory = ReconnectingClientFactory::new(&reactor, || Echo);
     reactor.connect_tcp(addr("127.0.0.1:9"), factory.clone(), Duration::from_secs(1));
-    let Some(Effect::Connect { conn, .. }) = reactor.poll_effect() else { panic!("no connect") };
-    reactor.handle_connect_failed(clock.seconds(), conn, Failure::new(FailureKind::ConnectionRefused, "refused"));
+    let Some(Effect::Connect { conn, .. }) = clock.driver().poll_effect() else { panic!("no connect") };
+    clock.driver().handle_connect_failed(
+        clock.seconds(),
+        conn,
+        Failure::new(FailureKind::ConnectionRefused, "refused"),
+    );
     assert!(factory.retry_pending());
     factory.stop_trying();
     assert!(!factory.retry_pending() && !factory.is_trying());
     clock.advance(Duration::from_secs(3600));
-    assert!(reactor.poll_effect().is_none(), "no more attempts");
+    assert!(clock.driver().poll_effect().is_none(), "no more attempts");
 
     // Stopping while an attempt is in progress gives it up.
     let clock = Clock::new();
     let reactor = clock.reactor();
     let factory = ReconnectingClientFactory::new(&reactor, || Echo);
     reactor.connect_tcp(addr("127.0.0.1:9"), factory.clone(), Duration::from_secs(1));
-    let Some(Effect::Connect { conn, .. }) = reactor.poll_effect() else { panic!("no connect") };
+    let Some(Effect::Connect { conn, .. }) = clock.driver().poll_effect() else { panic!("no connect") };
     factory.stop_trying();
-    assert!(matches!(reactor.poll_effect(), Some(Effect::Abort { conn: c }) if c == conn));
+    assert!(matches!(clock.driver().poll_effect(), Some(Effect::Abort { conn: c }) if c == conn));
     clock.advance(Duration::from_secs(3600));
-    assert!(reactor.poll_effect().is_none());
+    assert!(clock.driver().poll_effect().is_none());
 }
 
 #[test]

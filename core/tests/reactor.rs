@@ -11,7 +11,7 @@ use twine_core::defer::Deferred;
 use twine_core::reactor::{Effect, Lifecycle, ReactorNotRunning, TimerError};
 use twine_core::task::{Clock, Cooperator, LoopingCall};
 use twine_core::trace::{Recorder, SystemEvent, TraceEvent, TriggerPhase};
-use twine_core::{Reactor, Time};
+use twine_core::{Reactor, ReactorDriver, Time};
 
 type Log = Rc<RefCell<Vec<String>>>;
 
@@ -45,7 +45,7 @@ fn due_timers_run_in_time_then_insertion_order() {
 
 #[test]
 fn the_inbox_runs_before_timers_and_only_as_it_stood_when_the_turn_began() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     let order = Arc::new(Mutex::new(Vec::new()));
     let o = order.clone();
     reactor.call_soon(move |_| o.lock().unwrap().push("timer"));
@@ -68,7 +68,7 @@ fn the_inbox_runs_before_timers_and_only_as_it_stood_when_the_turn_began() {
 
 #[test]
 fn a_call_scheduled_during_a_turn_runs_in_a_later_turn_even_when_due() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     let log = log();
     let l = log.clone();
     reactor.call_soon(move |r| {
@@ -149,12 +149,12 @@ fn stop_takes_effect_after_the_current_turn_then_shutdown_triggers_run() {
     assert_eq!(*log.borrow(), ["stopper", "same-turn", "shutdown"]);
     assert!(r.is_stopped());
     assert_eq!(r.lifecycle(), Lifecycle::Stopped);
-    assert_eq!(r.poll_timeout(), None);
+    assert_eq!(clock.driver().poll_timeout(), None);
 }
 
 #[test]
 fn stop_before_running_is_refused() {
-    let r = Reactor::new();
+    let r = ReactorDriver::new();
     assert_eq!(r.stop(), Err(ReactorNotRunning));
 }
 
@@ -224,7 +224,7 @@ fn delayed_call_cancel_reset_and_delay_follow_twisted() {
 
 #[test]
 fn a_due_timer_moved_during_a_turn_waits_for_a_later_turn() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     let log = log();
     let target = Rc::new(RefCell::new(None::<twine_core::reactor::DelayedCall>));
     let (l, t) = (log.clone(), target.clone());
@@ -242,7 +242,7 @@ fn a_due_timer_moved_during_a_turn_waits_for_a_later_turn() {
 
 #[test]
 fn a_call_reset_to_now_during_a_turn_runs_next_turn() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     let log = log();
     let later = reactor.call_later(ms(100), push(&log, "was-later"));
     let l = log.clone();
@@ -258,7 +258,7 @@ fn a_call_reset_to_now_during_a_turn_runs_next_turn() {
 
 #[test]
 fn the_waker_runs_only_on_the_inbox_empty_to_non_empty_edge() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     let wakes = Arc::new(AtomicU64::new(0));
     let w = wakes.clone();
     reactor.set_waker(move || {
@@ -295,7 +295,7 @@ thread_local! {
 fn calls_from_many_threads_run_once_each_in_per_thread_order_with_few_wakes() {
     const THREADS: usize = 4;
     const CALLS: usize = 20_000;
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     // A driver's wait: the waker sets a flag and notifies.
     let signal = Arc::new((Mutex::new(false), Condvar::new()));
     let s = signal.clone();
@@ -451,7 +451,7 @@ fn writes_in_one_callback_coalesce_and_close_follows_them() {
             t.write(b"dropped: written after lose_connection");
         }
     }
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     reactor.listen_tcp("127.0.0.1:0".parse().unwrap(), factory(|| Greeter));
     let Some(Effect::Listen { listener, .. }) = reactor.poll_effect() else { panic!("expected a listen effect") };
     let conn = reactor
@@ -468,7 +468,7 @@ fn writes_in_one_callback_coalesce_and_close_follows_them() {
 #[test]
 fn the_calls_of_a_turn_are_timed_end_to_end_with_one_clock_read_each() {
     use std::cell::Cell;
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     let reads = Rc::new(Cell::new(0u64));
     let r = reads.clone();
     // Every read of this clock is 1 ms later than the one before.
@@ -514,7 +514,7 @@ fn a_call_nested_in_another_reads_the_clock_only_when_traced() {
     impl Protocol for Quiet {
         fn message_received(&mut self, _: &Transport, _: Message) {}
     }
-    let reactor = Reactor::new();
+    let reactor = Rc::new(ReactorDriver::new());
     let reads = Rc::new(Cell::new(0u64));
     let r = reads.clone();
     reactor.set_clock(move || {
@@ -523,20 +523,22 @@ fn a_call_nested_in_another_reads_the_clock_only_when_traced() {
     });
     let addr = "10.0.0.1:1".parse().unwrap();
     let conn = reactor.open_connection(Time::ZERO, Box::new(Quiet), ConnectionKind::Message, addr, addr);
-    // A driver's delivery: one inbox call handing the protocol five messages.
-    let deliver = move |reactor: &Reactor| {
-        for i in 0..5 {
-            reactor.handle_message(Time::ZERO, conn, Message::text(format!("m{i}")));
+    // A driver's delivery: one call handing the protocol five messages.
+    let deliver = |driver: Rc<ReactorDriver>| {
+        move |_: &Reactor| {
+            for i in 0..5 {
+                driver.handle_message(Time::ZERO, conn, Message::text(format!("m{i}")));
+            }
         }
     };
-    reactor.handle().call_from_thread(deliver);
+    reactor.call_at(Time::ZERO, deliver(reactor.clone()));
     let before = reads.get();
     reactor.handle_timeout(Time::ZERO);
     assert_eq!(reads.get() - before, 2, "the delivery call is timed; the five callbacks inside it are not");
 
     let recorder = Recorder::new();
     reactor.set_trace_sink(recorder.clone());
-    reactor.handle().call_from_thread(deliver);
+    reactor.call_at(Time::ZERO, deliver(reactor.clone()));
     reactor.handle_timeout(Time::ZERO);
     let io_calls = recorder
         .events()
@@ -548,7 +550,7 @@ fn a_call_nested_in_another_reads_the_clock_only_when_traced() {
 
 #[test]
 fn due_timers_counts_what_an_inbox_call_schedules_for_this_turn() {
-    let r = Reactor::new();
+    let r = ReactorDriver::new();
     let seen = Arc::new(Mutex::new(None));
     let s = seen.clone();
     r.handle().call_from_thread(move |reactor| {
@@ -567,7 +569,7 @@ fn reactor_locals_are_per_reactor_and_reach_worker_results_through_the_inbox() {
 
     let clock = Clock::new();
     let reactor = clock.reactor();
-    let other = Reactor::new(); // a second reactor on the same thread keeps its own
+    let other = ReactorDriver::new(); // a second reactor on the same thread keeps its own
     reactor.set_local(Done::default());
     assert!(other.local::<Done>().is_none());
 
@@ -603,7 +605,7 @@ fn reactor_locals_are_dropped_with_the_reactor() {
         }
     }
     let dropped = Rc::new(RefCell::new(false));
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     reactor.set_local(Flag(dropped.clone()));
     assert!(!*dropped.borrow());
     drop(reactor);

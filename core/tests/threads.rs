@@ -69,7 +69,7 @@ fn a_full_pool_refuses_with_pool_unavailable() {
     let clock = Clock::new();
     let reactor = clock.reactor();
     let pool = ManualPool::with_capacity(1);
-    reactor.set_thread_pool(pool.clone());
+    clock.driver().set_thread_pool(pool.clone());
     let first = defer_to_thread(&reactor, || 1u32);
     let second = defer_to_thread(&reactor, || 2u32);
     let refused = Seen::new(&second).take().unwrap_err();
@@ -98,7 +98,7 @@ fn jobs_a_pool_drops_without_running_fail_instead_of_hanging() {
     let d = defer_to_thread(&reactor, || 1u32);
     let seen = Seen::new(&d);
     // The driver swaps pools (or shuts one down) with the job still queued.
-    reactor.set_thread_pool(ManualPool::new());
+    clock.driver().set_thread_pool(ManualPool::new());
     drop(pool);
     clock.advance(Duration::ZERO);
     let failure = seen.take().unwrap_err();
@@ -112,7 +112,7 @@ fn jobs_a_pool_drops_without_running_fail_instead_of_hanging() {
 fn a_refused_job_fails_once() {
     let clock = Clock::new();
     let reactor = clock.reactor();
-    reactor.set_thread_pool(ManualPool::with_capacity(0));
+    clock.driver().set_thread_pool(ManualPool::with_capacity(0));
     let d = defer_to_thread(&reactor, || 1u32);
     let calls = Rc::new(RefCell::new(0));
     let c = calls.clone();
@@ -168,7 +168,7 @@ fn job_names_and_cost_hints_reach_the_pool() {
     let clock = Clock::new();
     let reactor = clock.reactor();
     let seen = Rc::new(RefCell::new(Vec::new()));
-    reactor.set_thread_pool(Inspect(seen.clone()));
+    clock.driver().set_thread_pool(Inspect(seen.clone()));
     let options = JobOptions { name: Some("resize image".into()), hint: Some(Box::new(Duration::from_millis(40))) };
     let d = defer_to_thread_with(&reactor, options, || Ok(3u8));
     clock.advance(Duration::ZERO);
@@ -232,7 +232,7 @@ fn results_from_real_threads_arrive_through_the_inbox() {
     let clock = Clock::new();
     let reactor = clock.reactor();
     let handles = Arc::new(Mutex::new(Vec::new()));
-    reactor.set_thread_pool(SpawnPool { next: Arc::new(AtomicU32::new(0)), handles: handles.clone() });
+    clock.driver().set_thread_pool(SpawnPool { next: Arc::new(AtomicU32::new(0)), handles: handles.clone() });
     let recorder = record_trace(&reactor);
     let ds: Vec<Deferred<String>> = (0..4)
         .map(|n| defer_to_thread(&reactor, move || format!("{n} on {}", std::thread::current().name().unwrap())))

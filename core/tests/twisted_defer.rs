@@ -408,7 +408,7 @@ fn test_race_failure() {
 /// error is reported.
 #[test]
 fn test_race_result_after_cancel() {
-    let reactor = twine_core::Reactor::new();
+    let reactor = twine_core::reactor::ReactorDriver::new();
     for before in 0..4 {
         for after in 0..4 {
             let ds: Vec<Deferred<()>> = (0..before + 2 + after).map(|_| Deferred::new()).collect();

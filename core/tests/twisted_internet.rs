@@ -10,7 +10,7 @@ use std::time::Duration;
 use twine_core::defer::Deferred;
 use twine_core::task::Clock;
 use twine_core::trace::{SystemEvent, TriggerPhase};
-use twine_core::{Reactor, Time};
+use twine_core::{Reactor, ReactorDriver, Time};
 
 /// Ports `CallFromThreadStopsAndWakeUpTests.testCallFromThreadStops`: a
 /// `call_from_thread` made inside a thread call does not loop forever and
@@ -19,7 +19,7 @@ use twine_core::{Reactor, Time};
 /// second thread call runs.
 #[test]
 fn test_call_from_thread_stops() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     let stopped = Arc::new(AtomicBool::new(false));
     let checked = Arc::new(Mutex::new(None));
     let (s, c) = (stopped.clone(), checked.clone());
@@ -46,7 +46,7 @@ fn test_call_from_thread_stops() {
 /// call waits for the next iteration.
 #[test]
 fn test_call_later_zero_from_a_timed_call_waits_for_the_next_turn() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     let ran = Arc::new(AtomicBool::new(false));
     let r = ran.clone();
     reactor.call_later(Duration::ZERO, move |reactor| {
@@ -213,7 +213,7 @@ fn test_interaction_between_different_events() {
 /// fire them (Twisted would run their triggers again).
 #[test]
 fn test_reactor_events_cannot_be_fired_by_hand() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     assert!(!reactor.fire_system_event(SystemEvent::Startup));
     assert!(!reactor.fire_system_event(SystemEvent::named("shutdown")));
 }

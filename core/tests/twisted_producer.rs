@@ -73,7 +73,7 @@ fn test_double_producer() {
 #[test]
 fn test_unconnected_file_descriptor() {
     let t = StringTransport::new();
-    t.reactor().handle_closed(
+    t.driver().handle_closed(
         t.reactor().seconds(),
         t.transport().id(),
         Failure::new(FailureKind::ConnectionDone, "closed"),

@@ -52,7 +52,7 @@ pub struct Setup<'a> {
 impl Setup<'_> {
     /// The reactor: install a trace sink, schedule calls, listen, connect.
     pub fn reactor(&self) -> &Reactor {
-        &self.driver.reactor
+        self.driver.reactor.reactor()
     }
 
     /// The handle other threads use to reach the reactor.

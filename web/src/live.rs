@@ -33,7 +33,7 @@ use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
 use twine_core::protocols::{LatencyProbe, LatencySummary, ProbeConfig, ProbeReport};
 use twine_core::reactor::Effect;
-use twine_core::{Reactor, Time};
+use twine_core::{ReactorDriver, Time};
 
 /// The browser's monotonic clock, in reactor time.
 fn now() -> Time {
@@ -67,7 +67,7 @@ struct Socket {
 
 /// Drives one reactor from browser events.
 struct Driver {
-    reactor: Reactor,
+    reactor: ReactorDriver,
     socket: RefCell<Option<Socket>>,
     conn: Cell<Option<ConnectionId>>,
     state: Cell<LinkState>,
@@ -80,7 +80,7 @@ struct Driver {
 
 impl Driver {
     fn new() -> Rc<Driver> {
-        let reactor = Reactor::new();
+        let reactor = ReactorDriver::new();
         reactor.set_clock(now);
         let driver = Rc::new(Driver {
             reactor,

@@ -243,7 +243,7 @@ impl<T: 'static> Deferred<T> {
     /// use twine_core::defer::Deferred;
     /// use twine_core::trace::{Recorder, TraceEvent};
     ///
-    /// let reactor = twine_core::Reactor::new();
+    /// let reactor = twine_core::ReactorDriver::new();
     /// let recorder = Recorder::new();
     /// reactor.set_trace_sink(recorder.clone());
     /// let d = Deferred::<()>::with_label("db query");

@@ -136,9 +136,9 @@ impl<T: 'static> DeferredList<T> {
     ///
     /// ```
     /// use twine_core::defer::{Deferred, DeferredList, Failure, FailureKind};
-    /// use twine_core::Reactor;
+    /// use twine_core::ReactorDriver;
     ///
-    /// let reactor = Reactor::new();
+    /// let reactor = ReactorDriver::new();
     /// {
     ///     let input = Deferred::<u8>::new();
     ///     let _list = DeferredList::new([input.clone()]).consume_errors().into_deferred();

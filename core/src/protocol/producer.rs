@@ -11,9 +11,9 @@
 //! time the driver reports the buffer drained.
 //!
 //! The transport does not send: the driver does, and tells the reactor with
-//! [`Reactor::handle_write_drained`](crate::Reactor::handle_write_drained)
+//! [`ReactorDriver::handle_write_drained`](crate::ReactorDriver::handle_write_drained)
 //! (everything written so far has gone) and
-//! [`Reactor::handle_write_buffer`](crate::Reactor::handle_write_buffer)
+//! [`ReactorDriver::handle_write_buffer`](crate::ReactorDriver::handle_write_buffer)
 //! (the water marks). A driver that never reports a drain leaves a pull
 //! producer waiting after its first write, as a socket that never becomes
 //! writable would.
@@ -249,7 +249,7 @@ impl Transport {
     }
 
     /// Bytes written since the driver last reported the buffer drained
-    /// (with [`Reactor::handle_write_drained`](crate::Reactor::handle_write_drained);
+    /// (with [`ReactorDriver::handle_write_drained`](crate::ReactorDriver::handle_write_drained);
     /// a driver that does not report drains leaves this growing).
     pub fn buffered_bytes(&self) -> usize {
         self.conn.producer.buffered.get()

@@ -59,7 +59,7 @@ impl Reactor {
     /// ```
     /// use std::cell::Cell;
     ///
-    /// let reactor = twine_core::Reactor::new();
+    /// let reactor = twine_core::ReactorDriver::new();
     /// assert!(reactor.set_local(Cell::new(1_u32)).is_none());
     /// let old = reactor.set_local(Cell::new(2_u32)).unwrap();
     /// assert_eq!((old.get(), reactor.local::<Cell<u32>>().unwrap().get()), (1, 2));
@@ -77,7 +77,7 @@ impl Reactor {
     /// #[derive(Default)]
     /// struct Hits(Cell<u32>);
     ///
-    /// let reactor = twine_core::Reactor::new();
+    /// let reactor = twine_core::ReactorDriver::new();
     /// reactor.local_or_insert_with(Hits::default).0.set(1);
     /// let hits = reactor.local_or_insert_with(Hits::default); // the same one
     /// assert_eq!(hits.0.get(), 1);
@@ -95,7 +95,7 @@ impl Reactor {
     /// Removes this reactor's value of type `T` and returns it.
     ///
     /// ```
-    /// let reactor = twine_core::Reactor::new();
+    /// let reactor = twine_core::ReactorDriver::new();
     /// reactor.set_local("config");
     /// assert_eq!(reactor.take_local::<&str>().as_deref(), Some(&"config"));
     /// assert!(reactor.local::<&str>().is_none());

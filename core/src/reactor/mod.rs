@@ -74,6 +74,7 @@
 //! assert!(reactor.is_stopped());
 //! ```
 
+mod driver;
 mod inbox;
 mod io;
 mod locals;
@@ -90,6 +91,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use driver::ReactorDriver;
 pub use inbox::{ReactorHandle, Waker};
 pub use io::{ConnectionId, ConnectionKind, Connector, ConnectorState, Effect, ListenerId, ListeningPort, WaterMark};
 pub use timers::{DelayedCall, PendingTimer, TimerError};
@@ -98,7 +100,6 @@ pub use triggers::{Trigger, TriggerId};
 pub(crate) use observe::callback_name;
 
 use crate::defer::Deferred;
-use crate::threads::{JobTable, ThreadPool};
 use crate::time::Time;
 use crate::trace::{SystemEvent, TraceEvent, TraceSink, TriggerPhase};
 use inbox::{Inbox, InboxCall};
@@ -183,7 +184,7 @@ struct Counters {
     bytes_out: Cell<u64>,
 }
 
-/// The driver's clock, when it lends one. See [`Reactor::set_clock`].
+/// The driver's clock, when it lends one. See [`ReactorDriver::set_clock`].
 pub type ClockFn = Rc<dyn Fn() -> Time>;
 
 pub(crate) struct Inner {
@@ -206,9 +207,8 @@ pub(crate) struct Inner {
     call_depth: Cell<u32>,
     slow_threshold: Cell<Duration>,
     counters: Counters,
-    pub(crate) pool: RefCell<Option<Rc<dyn ThreadPool>>>,
-    pub(crate) jobs: RefCell<JobTable>,
-    /// Reactor-local storage (the futures `task::ensure_deferred` runs among them).
+    /// Reactor-local storage: what the layers above keep per reactor (the
+    /// futures `task::ensure_deferred` runs, the thread pool and its jobs).
     locals: RefCell<locals::Locals>,
 }
 
@@ -224,48 +224,37 @@ thread_local! {
     static CURRENT: RefCell<Weak<Inner>> = const { RefCell::new(Weak::new()) };
 }
 
-/// The reactor. A cheap, clonable handle to single-threaded state (`!Send`):
-/// clones are the same reactor.
+/// The reactor's Twisted face: what callbacks get, and what user code
+/// schedules with (`call_later`, `call_from_thread`'s [handle](Self::handle),
+/// `listen_tcp`, `stop`, system event triggers). A cheap, clonable handle
+/// to single-threaded state (`!Send`): clones are the same reactor.
 ///
-/// A driver owns the clock and the I/O. The smallest driver is a loop that
-/// runs a turn, applies the effects, and moves time on to the next deadline
-/// (tests use [`task::Clock`](crate::task::Clock), which is this loop):
+/// The loop itself is driven through the other face, [`ReactorDriver`],
+/// which made the reactor and which a callback cannot reach from here (see
+/// [the driver face](driver)). Tests drive it with
+/// [`task::Clock`](crate::task::Clock):
 ///
 /// ```
 /// use std::time::Duration;
-/// use twine_core::{Reactor, Time};
+/// use twine_core::task::Clock;
 ///
-/// let reactor = Reactor::new();
+/// let clock = Clock::new();
+/// let reactor = clock.reactor();
 /// reactor.call_later(Duration::from_millis(5), |reactor| reactor.stop().unwrap());
-/// let mut now = Time::ZERO;
-/// while !reactor.is_stopped() {
-///     reactor.handle_timeout(now);
-///     while let Some(effect) = reactor.poll_effect() {
-///         // A real driver writes, listens, connects or closes here.
-///         println!("{effect:?}");
-///     }
-///     match reactor.poll_timeout() {
-///         Some(next) => now = now.max(next),
-///         None => break, // only I/O could wake it: a real driver would wait for some
-///     }
-/// }
+/// clock.run();
 /// assert!(reactor.is_stopped());
-/// assert_eq!(now, Time::from_millis(5));
+/// assert_eq!(reactor.seconds().as_secs_f64(), 0.005);
 /// ```
 #[derive(Clone)]
 pub struct Reactor {
     pub(crate) inner: Rc<Inner>,
 }
 
-impl Default for Reactor {
-    fn default() -> Self {
-        Reactor::new()
-    }
-}
-
 impl Reactor {
-    /// A reactor at time zero, not yet started. Its first turn fires `startup`.
-    pub fn new() -> Reactor {
+    /// A reactor at time zero, not yet started. Its first turn fires
+    /// `startup`. Only [`ReactorDriver::new`] makes one: a reactor nobody
+    /// drives would never run anything.
+    pub(crate) fn create() -> Reactor {
         let reactor = Reactor {
             inner: Rc::new(Inner {
                 timers: RefCell::default(),
@@ -284,8 +273,6 @@ impl Reactor {
                 call_depth: Cell::new(0),
                 slow_threshold: Cell::new(Duration::from_millis(50)),
                 counters: Counters::default(),
-                pool: RefCell::new(None),
-                jobs: RefCell::default(),
                 locals: RefCell::default(),
             }),
         };
@@ -312,17 +299,13 @@ impl Reactor {
         self.inner.seconds()
     }
 
-    /// Lends the reactor the driver's clock. With it, `seconds()` is live
-    /// inside long callbacks (as in Twisted), calls are timed for the trace,
-    /// and slow calls are counted. The reactor still never reads a clock of
-    /// its own.
-    pub fn set_clock(&self, clock: impl Fn() -> Time + 'static) {
+    /// Driver face: `ReactorDriver::set_clock` documents it.
+    pub(crate) fn set_clock(&self, clock: impl Fn() -> Time + 'static) {
         *self.inner.clock.borrow_mut() = Some(Rc::new(clock));
     }
 
-    /// Calls that take longer than this are logged and counted as slow
-    /// (asyncio's debug mode does the same). Default 50 ms. Needs a clock.
-    pub fn set_slow_call_threshold(&self, threshold: Duration) {
+    /// Driver face: `ReactorDriver::set_slow_call_threshold` documents it.
+    pub(crate) fn set_slow_call_threshold(&self, threshold: Duration) {
         self.inner.slow_threshold.set(threshold);
     }
 

@@ -110,12 +110,8 @@ impl Reactor {
         c.set(c.get() + n as u64);
     }
 
-    /// Makes this reactor the thread's [`current`](Self::current) one: the
-    /// reactor that Deferreds, which belong to no reactor, trace through and
-    /// report unhandled errors to. Every `handle_*` call does this; a driver
-    /// that keeps several reactors on one thread (the playground comparing
-    /// two simulations) calls it before it fires Deferreds of its own.
-    pub fn make_current(&self) {
+    /// Driver face: `ReactorDriver::make_current` documents it.
+    pub(crate) fn make_current(&self) {
         CURRENT.with(|current| {
             let mut current = current.borrow_mut();
             if !std::ptr::eq(current.as_ptr(), Rc::as_ptr(&self.inner)) {

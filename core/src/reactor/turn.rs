@@ -12,8 +12,8 @@ use crate::time::Time;
 use crate::trace::{CallSource, SystemEvent, TraceEvent, TriggerPhase};
 
 impl Reactor {
-    /// Runs one whole turn at `now` (see the [module docs](crate::reactor) for its order).
-    pub fn handle_timeout(&self, now: Time) {
+    /// Driver face: `ReactorDriver::handle_timeout` documents it.
+    pub(crate) fn handle_timeout(&self, now: Time) {
         self.begin_turn(now);
         // The calls of one turn run back to back: each starts when the one
         // before it ended, so a lent clock is read once per call, not twice.
@@ -24,12 +24,8 @@ impl Reactor {
         self.inner.chained_start.set(None);
     }
 
-    /// Begins a turn at `now` without running anything: takes the inbox
-    /// batch. Timers made since the last turn become eligible once that
-    /// batch has run. Then call [`run_next_call`](Self::run_next_call)
-    /// until it returns `false`. Drivers that charge time per call (the
-    /// simulation) use this pair; others use [`handle_timeout`](Self::handle_timeout).
-    pub fn begin_turn(&self, now: Time) {
+    /// Driver face: `ReactorDriver::begin_turn` documents it.
+    pub(crate) fn begin_turn(&self, now: Time) {
         self.set_now(now);
         if self.inner.turn.borrow().active {
             return;
@@ -55,9 +51,8 @@ impl Reactor {
         }
     }
 
-    /// Runs the next call of the current turn. Returns `false`, ending the
-    /// turn, when nothing is left.
-    pub fn run_next_call(&self) -> bool {
+    /// Driver face: `ReactorDriver::run_next_call` documents it.
+    pub(crate) fn run_next_call(&self) -> bool {
         loop {
             enum Next {
                 Ready(Ready),
@@ -117,16 +112,13 @@ impl Reactor {
         }
     }
 
-    /// Whether a turn has begun and not yet ended.
-    pub fn in_turn(&self) -> bool {
+    /// Driver face: `ReactorDriver::in_turn` documents it.
+    pub(crate) fn in_turn(&self) -> bool {
         self.inner.turn.borrow().active
     }
 
-    /// When the driver should next call [`handle_timeout`](Self::handle_timeout):
-    /// the latest `handle_*` time when work is ready now (inbox calls,
-    /// triggers, a pending stop), the earliest timer's due time, or `None`
-    /// when only I/O can wake the reactor.
-    pub fn poll_timeout(&self) -> Option<Time> {
+    /// Driver face: `ReactorDriver::poll_timeout` documents it.
+    pub(crate) fn poll_timeout(&self) -> Option<Time> {
         if self.is_stopped() {
             return None;
         }
@@ -141,10 +133,8 @@ impl Reactor {
         self.inner.timers.borrow_mut().next_due()
     }
 
-    /// Sets the waker the inbox calls on its empty-to-non-empty edge (the
-    /// native driver's `mio::Waker`). Runs on the calling thread of
-    /// `call_from_thread`, so it must be quick.
-    pub fn set_waker(&self, waker: impl Fn() + Send + Sync + 'static) {
+    /// Driver face: `ReactorDriver::set_waker` documents it.
+    pub(crate) fn set_waker(&self, waker: impl Fn() + Send + Sync + 'static) {
         self.inner.inbox.set_waker(Some(Arc::new(waker)));
     }
 

@@ -2,7 +2,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::reactor::Reactor;
+use crate::reactor::{Reactor, ReactorDriver};
 use crate::time::Time;
 
 /// Turns a single `advance` may run before giving up: a zero-delay call that
@@ -34,7 +34,7 @@ const MAX_TURNS_PER_ADVANCE: usize = 1_000_000;
 /// ```
 #[derive(Clone)]
 pub struct Clock {
-    reactor: Reactor,
+    reactor: Rc<ReactorDriver>,
     now: Rc<Cell<Time>>,
 }
 
@@ -47,16 +47,33 @@ impl Default for Clock {
 impl Clock {
     /// A clock at time zero with a fresh reactor.
     pub fn new() -> Clock {
-        let reactor = Reactor::new();
+        let reactor = ReactorDriver::new();
         let now = Rc::new(Cell::new(Time::ZERO));
         let n = now.clone();
         reactor.set_clock(move || n.get());
-        Clock { reactor, now }
+        Clock { reactor: Rc::new(reactor), now }
     }
 
     /// The reactor this clock drives.
     pub fn reactor(&self) -> Reactor {
-        self.reactor.clone()
+        self.reactor.reactor().clone()
+    }
+
+    /// The clock's hold on its reactor's driver face, for what a test lends
+    /// the reactor (a thread pool) or feeds it by hand.
+    ///
+    /// ```
+    /// use twine_core::task::Clock;
+    /// use twine_core::threads::{call_in_thread, ManualPool};
+    ///
+    /// let clock = Clock::new();
+    /// let pool = ManualPool::new();
+    /// clock.driver().set_thread_pool(pool.clone());
+    /// call_in_thread(&clock.reactor(), || {});
+    /// assert_eq!(pool.queued(), 1);
+    /// ```
+    pub fn driver(&self) -> &ReactorDriver {
+        &self.reactor
     }
 
     /// The current time.

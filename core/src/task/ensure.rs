@@ -149,9 +149,9 @@ impl Reactor {
     /// ```
     /// use twine_core::defer::Deferred;
     /// use twine_core::task::ensure_deferred;
-    /// use twine_core::Reactor;
+    /// use twine_core::ReactorDriver;
     ///
-    /// let reactor = Reactor::new();
+    /// let reactor = ReactorDriver::new();
     /// let gate = Deferred::<()>::new();
     /// let g = gate.clone();
     /// let _done = ensure_deferred(&reactor, |_| async move { g.await });

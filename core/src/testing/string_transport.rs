@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use crate::defer::Failure;
 use crate::protocol::{ConnectionKind, Message, Protocol, Transport};
-use crate::reactor::{Effect, Reactor};
+use crate::reactor::{Effect, Reactor, ReactorDriver};
 use crate::time::Time;
 
 /// Stands in for the driver's side of the connection.
@@ -49,7 +49,7 @@ struct Recorded {
 /// assert!(!t.transport().is_connected());
 /// ```
 pub struct StringTransport {
-    reactor: Reactor,
+    reactor: ReactorDriver,
     transport: Transport,
     recorded: RefCell<Recorded>,
 }
@@ -94,7 +94,7 @@ impl StringTransport {
     /// assert_eq!(t.transport().host(), host);
     /// ```
     pub fn with_addresses(kind: ConnectionKind, peer: SocketAddr, host: SocketAddr) -> StringTransport {
-        let reactor = Reactor::new();
+        let reactor = ReactorDriver::new();
         let id = reactor.open_connection(Time::ZERO, Box::new(Null), kind, peer, host);
         let transport = reactor.transport(id).expect("connection just opened");
         StringTransport { reactor, transport, recorded: RefCell::default() }
@@ -123,6 +123,12 @@ impl StringTransport {
     /// assert!(recorder.events().iter().any(|r| r.event == TraceEvent::MessageReceived { conn: 1, len: 3 }));
     /// ```
     pub fn reactor(&self) -> &Reactor {
+        self.reactor.reactor()
+    }
+
+    /// The driver face of that reactor, to feed it what a real driver would
+    /// (see [`ReactorDriver::handle_write_drained`] for an example).
+    pub fn driver(&self) -> &ReactorDriver {
         &self.reactor
     }
 

@@ -10,9 +10,9 @@ use super::{Job, PoolRefused, PoolStats, ThreadPool};
 ///
 /// ```
 /// use twine_core::threads::{call_in_thread, ManualPool};
-/// use twine_core::Reactor;
+/// use twine_core::ReactorDriver;
 ///
-/// let reactor = Reactor::new();
+/// let reactor = ReactorDriver::new();
 /// let pool = ManualPool::with_capacity(1);
 /// reactor.set_thread_pool(pool.clone());
 /// call_in_thread(&reactor, || {});
@@ -64,7 +64,7 @@ impl ManualPool {
     /// ```
     /// use twine_core::threads::{call_in_thread, defer_to_thread, ManualPool};
     ///
-    /// let reactor = twine_core::Reactor::new();
+    /// let reactor = twine_core::ReactorDriver::new();
     /// let pool = ManualPool::new();
     /// reactor.set_thread_pool(pool.clone());
     /// let _d = defer_to_thread(&reactor, || 1);
@@ -95,7 +95,7 @@ impl ManualPool {
     /// ```
     /// use twine_core::threads::{call_in_thread, ManualPool};
     ///
-    /// let reactor = twine_core::Reactor::new();
+    /// let reactor = twine_core::ReactorDriver::new();
     /// let pool = ManualPool::new();
     /// reactor.set_thread_pool(pool.clone());
     /// call_in_thread(&reactor, || {});

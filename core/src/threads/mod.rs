@@ -17,7 +17,7 @@
 //! let clock = Clock::new();
 //! let reactor = clock.reactor();
 //! let pool = ManualPool::new();
-//! reactor.set_thread_pool(pool.clone());
+//! clock.driver().set_thread_pool(pool.clone());
 //!
 //! let d = defer_to_thread(&reactor, || (1..=10u64).product::<u64>());
 //! assert_eq!(pool.queued(), 1);
@@ -34,6 +34,7 @@ mod manual;
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -42,7 +43,7 @@ use std::rc::Rc;
 pub use manual::ManualPool;
 
 use crate::defer::{Deferred, Failure, FailureKind};
-use crate::reactor::{Reactor, ReactorHandle};
+use crate::reactor::{Reactor, ReactorDriver, ReactorHandle};
 use crate::trace::TraceEvent;
 
 /// A job's result on its way back to the reactor: the value, boxed so that
@@ -53,9 +54,9 @@ pub type JobResult = Result<Box<dyn Any + Send>, Failure>;
 ///
 /// ```
 /// use twine_core::threads::{call_in_thread, ManualPool};
-/// use twine_core::Reactor;
+/// use twine_core::ReactorDriver;
 ///
-/// let reactor = Reactor::new();
+/// let reactor = ReactorDriver::new();
 /// reactor.set_thread_pool(ManualPool::new());
 /// call_in_thread(&reactor, || {});
 /// let stats = reactor.pool_stats().unwrap();
@@ -124,7 +125,7 @@ impl std::error::Error for PoolRefused {}
 ///
 /// let clock = Clock::new();
 /// let reactor = clock.reactor();
-/// reactor.set_thread_pool(ThreadPerJob);
+/// clock.driver().set_thread_pool(ThreadPerJob);
 /// let d = defer_to_thread(&reactor, || std::thread::current().name().unwrap().to_owned());
 /// while !d.has_result() {
 ///     clock.advance(Duration::ZERO); // a real driver sleeps until its waker runs
@@ -157,9 +158,9 @@ pub trait ThreadPool {
 /// ```
 /// use std::time::Duration;
 /// use twine_core::threads::{defer_to_thread_with, JobOptions, ManualPool};
-/// use twine_core::Reactor;
+/// use twine_core::ReactorDriver;
 ///
-/// let reactor = Reactor::new();
+/// let reactor = ReactorDriver::new();
 /// let pool = ManualPool::new();
 /// reactor.set_thread_pool(pool.clone());
 /// let options = JobOptions { name: Some("thumbnail".into()), hint: Some(Box::new(Duration::from_millis(30))) };
@@ -234,7 +235,7 @@ impl Job {
     ///     }
     /// }
     /// let clock = Clock::new();
-    /// clock.reactor().set_thread_pool(Inline);
+    /// clock.driver().set_thread_pool(Inline);
     /// let d = defer_to_thread(&clock.reactor(), || 6 * 7);
     /// clock.advance(Duration::ZERO); // the result still comes through the inbox
     /// assert!(d.has_result());
@@ -269,12 +270,29 @@ type Completion = Box<dyn FnOnce(JobResult)>;
 
 /// Jobs handed to the pool whose results have not come back.
 #[derive(Default)]
-pub(crate) struct JobTable {
+struct JobTable {
     next_id: u64,
     waiting: HashMap<u64, Completion>,
 }
 
-impl Reactor {
+/// The reactor's side of its pool: the pool the driver lent and the jobs
+/// out on it. Kept in the reactor's local storage, so the reactor, below
+/// this layer, knows nothing of threads (this type is private: nobody else
+/// can reach it there).
+#[derive(Default)]
+struct PoolSide {
+    pool: RefCell<Option<Rc<dyn ThreadPool>>>,
+    jobs: RefCell<JobTable>,
+}
+
+impl PoolSide {
+    fn of(reactor: &Reactor) -> Rc<PoolSide> {
+        reactor.local_or_insert_with(PoolSide::default)
+    }
+}
+
+/// The thread pool's driver hooks: the pool is the driver's to lend.
+impl ReactorDriver {
     /// Installs the driver's thread pool, replacing any other (jobs the old
     /// pool drops without running fail with `PoolUnavailable`). Without a
     /// pool, `defer_to_thread` fails at once.
@@ -282,39 +300,13 @@ impl Reactor {
     /// ```
     /// use twine_core::threads::ManualPool;
     ///
-    /// let reactor = twine_core::Reactor::new();
+    /// let reactor = twine_core::ReactorDriver::new();
     /// assert!(reactor.pool_stats().is_none());
     /// reactor.set_thread_pool(ManualPool::new());
     /// assert!(reactor.pool_stats().is_some());
     /// ```
     pub fn set_thread_pool(&self, pool: impl ThreadPool + 'static) {
-        *self.inner.pool.borrow_mut() = Some(Rc::new(pool));
-    }
-
-    /// The installed pool's counters (see [`PoolStats`]).
-    pub fn pool_stats(&self) -> Option<PoolStats> {
-        let pool = self.inner.pool.borrow().clone();
-        pool.map(|p| p.stats())
-    }
-
-    /// Jobs whose results have not come back yet.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use twine_core::task::Clock;
-    /// use twine_core::threads::{call_in_thread, ManualPool};
-    ///
-    /// let clock = Clock::new();
-    /// let pool = ManualPool::new();
-    /// clock.reactor().set_thread_pool(pool.clone());
-    /// call_in_thread(&clock.reactor(), || {});
-    /// assert_eq!(clock.reactor().jobs_in_flight(), 1);
-    /// pool.run_all();
-    /// clock.advance(Duration::ZERO);
-    /// assert_eq!(clock.reactor().jobs_in_flight(), 0);
-    /// ```
-    pub fn jobs_in_flight(&self) -> usize {
-        self.inner.jobs.borrow().waiting.len()
+        *PoolSide::of(self).pool.borrow_mut() = Some(Rc::new(pool));
     }
 
     /// Gives up on every job whose result has not come back: each one's
@@ -329,10 +321,10 @@ impl Reactor {
     ///
     /// let clock = Clock::new();
     /// let pool = ManualPool::new();
-    /// clock.reactor().set_thread_pool(pool.clone());
+    /// clock.driver().set_thread_pool(pool.clone());
     /// let d = defer_to_thread(&clock.reactor(), || 42);
     /// let reason = Failure::new(FailureKind::Cancelled, "shutting down");
-    /// assert_eq!(clock.reactor().abandon_jobs(reason), 1);
+    /// assert_eq!(clock.driver().abandon_jobs(reason), 1);
     /// d.add_errback(|f| {
     ///     assert_eq!(f.kind(), FailureKind::Cancelled);
     ///     0
@@ -342,7 +334,8 @@ impl Reactor {
     /// assert_eq!(clock.reactor().jobs_in_flight(), 0);
     /// ```
     pub fn abandon_jobs(&self, reason: Failure) -> usize {
-        let mut waiting: Vec<_> = std::mem::take(&mut self.inner.jobs.borrow_mut().waiting).into_iter().collect();
+        let side = PoolSide::of(self);
+        let mut waiting: Vec<_> = std::mem::take(&mut side.jobs.borrow_mut().waiting).into_iter().collect();
         waiting.sort_unstable_by_key(|(id, _)| *id);
         let abandoned = waiting.len();
         for (id, complete) in waiting {
@@ -351,10 +344,39 @@ impl Reactor {
         }
         abandoned
     }
+}
+
+impl Reactor {
+    /// The installed pool's counters (see [`PoolStats`]).
+    pub fn pool_stats(&self) -> Option<PoolStats> {
+        let pool = self.local::<PoolSide>()?.pool.borrow().clone();
+        pool.map(|p| p.stats())
+    }
+
+    /// Jobs whose results have not come back yet.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::Clock;
+    /// use twine_core::threads::{call_in_thread, ManualPool};
+    ///
+    /// let clock = Clock::new();
+    /// let pool = ManualPool::new();
+    /// clock.driver().set_thread_pool(pool.clone());
+    /// call_in_thread(&clock.reactor(), || {});
+    /// assert_eq!(clock.reactor().jobs_in_flight(), 1);
+    /// pool.run_all();
+    /// clock.advance(Duration::ZERO);
+    /// assert_eq!(clock.reactor().jobs_in_flight(), 0);
+    /// ```
+    pub fn jobs_in_flight(&self) -> usize {
+        self.local::<PoolSide>().map_or(0, |side| side.jobs.borrow().waiting.len())
+    }
 
     fn submit_job(&self, options: JobOptions, work: Box<dyn FnOnce() -> JobResult + Send>, completion: Completion) {
+        let side = PoolSide::of(self);
         let id = {
-            let mut jobs = self.inner.jobs.borrow_mut();
+            let mut jobs = side.jobs.borrow_mut();
             jobs.next_id += 1;
             let id = jobs.next_id;
             jobs.waiting.insert(id, completion);
@@ -362,7 +384,7 @@ impl Reactor {
         };
         let name = options.name.unwrap_or(Cow::Borrowed("job"));
         self.emit(|| TraceEvent::JobQueued { job: id, name: name.clone() });
-        let pool = self.inner.pool.borrow().clone();
+        let pool = side.pool.borrow().clone();
         let refused = match pool {
             Some(pool) => {
                 let job = Job {
@@ -378,7 +400,7 @@ impl Reactor {
             None => Some("no thread pool is installed".to_owned()),
         };
         if let Some(reason) = refused {
-            let completion = self.inner.jobs.borrow_mut().waiting.remove(&id);
+            let completion = side.jobs.borrow_mut().waiting.remove(&id);
             if let Some(complete) = completion {
                 complete(Err(Failure::new(FailureKind::PoolUnavailable, reason)));
             }
@@ -389,7 +411,7 @@ impl Reactor {
     /// too, after `submit_job` already failed its Deferred: then nothing is
     /// left to do.
     fn job_dropped(&self, id: u64) {
-        let completion = self.inner.jobs.borrow_mut().waiting.remove(&id);
+        let completion = PoolSide::of(self).jobs.borrow_mut().waiting.remove(&id);
         if let Some(complete) = completion {
             self.emit(|| TraceEvent::JobFinished { job: id, thread: 0, ok: false });
             complete(Err(Failure::new(
@@ -403,7 +425,7 @@ impl Reactor {
     fn complete_job(&self, id: u64, thread: u32, outcome: JobResult) {
         let ok = outcome.is_ok();
         self.emit(|| TraceEvent::JobFinished { job: id, thread, ok });
-        let completion = self.inner.jobs.borrow_mut().waiting.remove(&id);
+        let completion = PoolSide::of(self).jobs.borrow_mut().waiting.remove(&id);
         if let Some(complete) = completion {
             complete(outcome);
         }
@@ -429,7 +451,7 @@ pub fn defer_to_thread<T: Send + 'static>(reactor: &Reactor, work: impl FnOnce()
 ///
 /// let clock = Clock::new();
 /// let pool = ManualPool::new();
-/// clock.reactor().set_thread_pool(pool.clone());
+/// clock.driver().set_thread_pool(pool.clone());
 /// let d = try_defer_to_thread(&clock.reactor(), || std::fs::read_to_string("/no/such/file"));
 /// pool.run_all();
 /// clock.advance(Duration::ZERO);
@@ -478,7 +500,7 @@ pub fn defer_to_thread_with<T: Send + 'static>(
 /// use std::sync::Arc;
 /// use twine_core::threads::{call_in_thread, ManualPool};
 ///
-/// let reactor = twine_core::Reactor::new();
+/// let reactor = twine_core::ReactorDriver::new();
 /// let pool = ManualPool::new();
 /// reactor.set_thread_pool(pool.clone());
 /// let flushed = Arc::new(AtomicBool::new(false));
@@ -507,14 +529,14 @@ pub fn call_in_thread(reactor: &Reactor, work: impl FnOnce() + Send + 'static) {
 /// ```
 /// use twine_core::threads::{suggest_thread_pool_size, ManualPool};
 ///
-/// let reactor = twine_core::Reactor::new();
+/// let reactor = twine_core::ReactorDriver::new();
 /// let pool = ManualPool::new();
 /// reactor.set_thread_pool(pool.clone());
 /// suggest_thread_pool_size(&reactor, 10);
 /// assert_eq!(pool.suggested_size(), 10);
 /// ```
 pub fn suggest_thread_pool_size(reactor: &Reactor, threads: usize) {
-    let pool = reactor.inner.pool.borrow().clone();
+    let pool = reactor.local::<PoolSide>().and_then(|side| side.pool.borrow().clone());
     if let Some(pool) = pool {
         pool.suggest_size(threads);
     }

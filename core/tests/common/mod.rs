@@ -72,7 +72,7 @@ pub fn error(message: &str) -> Failure {
 pub fn with_manual_pool() -> (Clock, ManualPool) {
     let clock = Clock::new();
     let pool = ManualPool::new();
-    clock.reactor().set_thread_pool(pool.clone());
+    clock.driver().set_thread_pool(pool.clone());
     (clock, pool)
 }
 

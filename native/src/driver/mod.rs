@@ -24,7 +24,7 @@
 //! writable again; past the high-water mark the protocol hears
 //! `WaterMark::High` (by default it pauses reading that peer), below the
 //! low-water mark `WaterMark::Low`. Sent buffers go back to the reactor with
-//! [`Reactor::recycle_buffer`], so the steady state allocates nothing.
+//! [`ReactorDriver::recycle_buffer`](twine_core::ReactorDriver::recycle_buffer), so the steady state allocates nothing.
 
 mod backoff;
 mod connect;
@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Token};
 use twine_core::protocol::ConnectionId;
 use twine_core::reactor::{Effect, ListenerId};
-use twine_core::{Reactor, ReactorHandle, Time};
+use twine_core::{Reactor, ReactorDriver, ReactorHandle, Time};
 
 use crate::config::Config;
 use crate::metrics::{DriverCounts, Metrics};
@@ -88,7 +88,7 @@ impl Control {
 }
 
 pub(crate) struct Driver {
-    pub(crate) reactor: Reactor,
+    pub(crate) reactor: ReactorDriver,
     /// The reactor's own handle, to look at its inbox before sleeping.
     inbox: ReactorHandle,
     poll: Poll,
@@ -146,7 +146,7 @@ impl Driver {
             sleeping: AtomicBool::new(true),
             handoffs: websocket::Handoffs::default(),
         });
-        let reactor = Reactor::new();
+        let reactor = ReactorDriver::new();
         let epoch = Instant::now();
         reactor.set_clock(move || time_since(epoch));
         reactor.set_slow_call_threshold(config.slow_call_threshold);

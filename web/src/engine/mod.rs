@@ -53,7 +53,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use twine_core::reactor::Effect;
-use twine_core::{Reactor, Time};
+use twine_core::{ReactorDriver, Time};
 
 use crate::program::Program;
 use crate::rng::Rng;
@@ -77,7 +77,7 @@ pub struct Simulation {
     scenario: Scenario,
     pub(crate) program: Arc<Program>,
     seed: u64,
-    pub(crate) reactor: Reactor,
+    pub(crate) reactor: ReactorDriver,
     pub(crate) sh: Rc<Shared>,
     pub(crate) store: Rc<RefCell<TraceStore>>,
     clock: Rc<Cell<Time>>,
@@ -131,7 +131,7 @@ impl Simulation {
         let seed = seed.unwrap_or(program.seed);
         let clock = Rc::new(Cell::new(Time::ZERO));
         let store = Rc::new(RefCell::new(TraceStore::default()));
-        let reactor = Reactor::new();
+        let reactor = ReactorDriver::new();
         let c = Rc::clone(&clock);
         reactor.set_clock(move || c.get());
         reactor.set_trace_sink(StoreSink(Rc::clone(&store)));

@@ -31,8 +31,8 @@ impl Reactor {
         connector
     }
 
-    /// A connection the reactor asked for is up.
-    pub fn handle_connected(&self, now: Time, conn: ConnectionId, local: SocketAddr) {
+    /// Driver face: `ReactorDriver::handle_connected` documents it.
+    pub(crate) fn handle_connected(&self, now: Time, conn: ConnectionId, local: SocketAddr) {
         self.set_now(now);
         let Some(connector) = self.inner.io.borrow_mut().connecting.remove(&conn) else { return };
         let peer = connector.shared.addr;
@@ -51,8 +51,8 @@ impl Reactor {
         }
     }
 
-    /// A connection the reactor asked for could not be made.
-    pub fn handle_connect_failed(&self, now: Time, conn: ConnectionId, reason: Failure) {
+    /// Driver face: `ReactorDriver::handle_connect_failed` documents it.
+    pub(crate) fn handle_connect_failed(&self, now: Time, conn: ConnectionId, reason: Failure) {
         self.set_now(now);
         let Some(connector) = self.inner.io.borrow_mut().connecting.remove(&conn) else { return };
         connector.shared.state.set(ConnectorState::Disconnected);

@@ -19,14 +19,14 @@ impl Reactor {
     /// ```
     /// use twine_core::protocol::factory;
     /// use twine_core::protocols::Echo;
-    /// use twine_core::reactor::Effect;
-    /// use twine_core::Reactor;
+    /// use twine_core::reactor::{Effect, ReactorDriver};
     ///
-    /// let reactor = Reactor::new();
+    /// let driver = ReactorDriver::new();
+    /// let reactor = driver.reactor();
     /// let port = reactor.listen_tcp("127.0.0.1:0".parse().unwrap(), factory(|| Echo));
     /// // The driver binds the socket and reports back:
-    /// let Some(Effect::Listen { listener, .. }) = reactor.poll_effect() else { panic!() };
-    /// reactor.handle_listening(twine_core::Time::ZERO, listener, Ok("127.0.0.1:4321".parse().unwrap()));
+    /// let Some(Effect::Listen { listener, .. }) = driver.poll_effect() else { panic!() };
+    /// driver.handle_listening(twine_core::Time::ZERO, listener, Ok("127.0.0.1:4321".parse().unwrap()));
     /// assert_eq!(port.address().unwrap().port(), 4321);
     /// ```
     pub fn listen_tcp(&self, addr: SocketAddr, factory: impl Factory) -> ListeningPort {
@@ -47,8 +47,8 @@ impl Reactor {
         ListeningPort { shared }
     }
 
-    /// The driver bound a listener (or failed to).
-    pub fn handle_listening(&self, now: Time, listener: ListenerId, result: Result<SocketAddr, Failure>) {
+    /// Driver face: `ReactorDriver::handle_listening` documents it.
+    pub(crate) fn handle_listening(&self, now: Time, listener: ListenerId, result: Result<SocketAddr, Failure>) {
         self.set_now(now);
         let Some(shared) = self.inner.io.borrow().listeners.get(&listener).cloned() else { return };
         let waiters = std::mem::take(&mut *shared.waiters.borrow_mut());
@@ -77,9 +77,8 @@ impl Reactor {
         }
     }
 
-    /// A listener accepted a connection. Returns its id, or `None` when the
-    /// factory refused it (the driver then closes the socket).
-    pub fn handle_accept(
+    /// Driver face: `ReactorDriver::handle_accept` documents it.
+    pub(crate) fn handle_accept(
         &self,
         now: Time,
         listener: ListenerId,

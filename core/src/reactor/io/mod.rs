@@ -2,7 +2,7 @@
 //! driver tells the reactor (`handle_*`), listeners and connectors.
 //!
 //! Every connection the reactor knows about gets exactly one
-//! [`handle_closed`](Reactor::handle_closed) from the driver, whoever closed it.
+//! [`handle_closed`](super::ReactorDriver::handle_closed) from the driver, whoever closed it.
 
 mod connect;
 mod listen;
@@ -64,19 +64,19 @@ pub enum WaterMark {
 }
 
 /// Something the reactor asks its driver to do. Drain them with
-/// [`Reactor::poll_effect`] after every turn and every `handle_*` call.
+/// [`ReactorDriver::poll_effect`](super::ReactorDriver::poll_effect) after every turn and every `handle_*` call.
 #[derive(Debug)]
 #[allow(missing_docs)] // the fields are named for what they are
 pub enum Effect {
-    /// Bind and listen; answer with [`Reactor::handle_listening`].
+    /// Bind and listen; answer with [`ReactorDriver::handle_listening`](super::ReactorDriver::handle_listening).
     Listen { listener: ListenerId, addr: SocketAddr },
     /// Stop accepting and close the listening socket.
     StopListening { listener: ListenerId },
-    /// Open a connection; answer with [`Reactor::handle_connected`] or
-    /// [`Reactor::handle_connect_failed`] (after `timeout` at the latest).
+    /// Open a connection; answer with [`ReactorDriver::handle_connected`](super::ReactorDriver::handle_connected) or
+    /// [`ReactorDriver::handle_connect_failed`](super::ReactorDriver::handle_connect_failed) (after `timeout` at the latest).
     Connect { conn: ConnectionId, addr: SocketAddr, timeout: Duration },
     /// Send bytes on a stream connection. Give the buffer back with
-    /// [`Reactor::recycle_buffer`] once sent to save an allocation.
+    /// [`ReactorDriver::recycle_buffer`](super::ReactorDriver::recycle_buffer) once sent to save an allocation.
     Write { conn: ConnectionId, data: Vec<u8> },
     /// Send one message on a message connection.
     Send { conn: ConnectionId, message: Message },
@@ -129,13 +129,13 @@ impl Reactor {
     // Effects
     // ------------------------------------------------------------------
 
-    /// The next thing the driver must do, in the order the protocols asked.
-    pub fn poll_effect(&self) -> Option<Effect> {
+    /// Driver face: `ReactorDriver::poll_effect` documents it.
+    pub(crate) fn poll_effect(&self) -> Option<Effect> {
         self.inner.io.borrow_mut().effects.pop_front()
     }
 
-    /// Hands back a sent [`Effect::Write`] buffer for reuse.
-    pub fn recycle_buffer(&self, mut buf: Vec<u8>) {
+    /// Driver face: `ReactorDriver::recycle_buffer` documents it.
+    pub(crate) fn recycle_buffer(&self, mut buf: Vec<u8>) {
         let mut io = self.inner.io.borrow_mut();
         if io.spare.len() < SPARE_BUFFERS && buf.capacity() <= SPARE_BUFFER_CAPACITY {
             buf.clear();
@@ -177,9 +177,8 @@ impl Reactor {
     // Connections made by the driver itself
     // ------------------------------------------------------------------
 
-    /// Adds a connection the driver made on its own (a WebSocket the gateway
-    /// accepted, a simulated client), hosting `protocol`.
-    pub fn open_connection(
+    /// Driver face: `ReactorDriver::open_connection` documents it.
+    pub(crate) fn open_connection(
         &self,
         now: Time,
         protocol: Box<dyn Protocol>,
@@ -224,28 +223,24 @@ impl Reactor {
     // Connection events
     // ------------------------------------------------------------------
 
-    /// Bytes arrived on a stream connection.
-    pub fn handle_data(&self, now: Time, conn: ConnectionId, data: &[u8]) {
+    /// Driver face: `ReactorDriver::handle_data` documents it.
+    pub(crate) fn handle_data(&self, now: Time, conn: ConnectionId, data: &[u8]) {
         self.set_now(now);
         self.count_bytes(true, data.len());
         self.emit(|| TraceEvent::BytesIn { conn: conn.0, n: data.len() as u64 });
         self.dispatch(conn, "data_received", |p, t| p.data_received(t, data));
     }
 
-    /// A whole message arrived on a message connection.
-    pub fn handle_message(&self, now: Time, conn: ConnectionId, message: Message) {
+    /// Driver face: `ReactorDriver::handle_message` documents it.
+    pub(crate) fn handle_message(&self, now: Time, conn: ConnectionId, message: Message) {
         self.set_now(now);
         self.count_bytes(true, message.len());
         self.emit(|| TraceEvent::MessageReceived { conn: conn.0, len: message.len() as u64 });
         self.dispatch(conn, "message_received", |p, t| p.message_received(t, message));
     }
 
-    /// The connection's write buffer crossed a water mark. A streaming
-    /// [`Producer`](crate::protocol::Producer) registered on the transport
-    /// is paused (`High`) and resumed (`Low`); without one, the protocol's
-    /// own [`pause_producing`](Protocol::pause_producing) and
-    /// [`resume_producing`](Protocol::resume_producing) are called.
-    pub fn handle_write_buffer(&self, now: Time, conn: ConnectionId, mark: WaterMark) {
+    /// Driver face: `ReactorDriver::handle_write_buffer` documents it.
+    pub(crate) fn handle_write_buffer(&self, now: Time, conn: ConnectionId, mark: WaterMark) {
         self.set_now(now);
         let Some(transport) = self.transport(conn) else { return };
         if transport.has_streaming_producer() {
@@ -270,33 +265,8 @@ impl Reactor {
         }
     }
 
-    /// Everything written on the connection has been sent: Twisted's
-    /// `doWrite` emptying its buffer. A pull producer registered on the
-    /// transport is asked for more, and a streaming one the transport
-    /// paused is resumed. Drivers call this each time a connection's send
-    /// buffer empties.
-    ///
-    /// ```
-    /// use std::cell::Cell;
-    /// use std::rc::Rc;
-    /// use twine_core::protocol::Producer;
-    /// use twine_core::testing::StringTransport;
-    ///
-    /// #[derive(Default)]
-    /// struct Asked(Cell<u32>);
-    /// impl Producer for Asked {
-    ///     fn resume_producing(&self) { self.0.set(self.0.get() + 1) }
-    ///     fn stop_producing(&self) {}
-    /// }
-    ///
-    /// let t = StringTransport::new();
-    /// let asked = Rc::new(Asked::default());
-    /// t.transport().register_producer(asked.clone(), false).unwrap();
-    /// let (reactor, conn) = (t.reactor(), t.transport().id());
-    /// reactor.handle_write_drained(reactor.seconds(), conn);
-    /// assert_eq!(asked.0.get(), 2); // once on registering, once per drain
-    /// ```
-    pub fn handle_write_drained(&self, now: Time, conn: ConnectionId) {
+    /// Driver face: `ReactorDriver::handle_write_drained` documents it.
+    pub(crate) fn handle_write_drained(&self, now: Time, conn: ConnectionId) {
         self.set_now(now);
         let Some(transport) = self.transport(conn) else { return };
         if let Some(producer) = transport.drained() {
@@ -318,9 +288,8 @@ impl Reactor {
         }
     }
 
-    /// The connection is closed, whoever closed it. `reason` is
-    /// [`FailureKind::ConnectionDone`](crate::defer::FailureKind::ConnectionDone) for a clean close.
-    pub fn handle_closed(&self, now: Time, conn: ConnectionId, reason: Failure) {
+    /// Driver face: `ReactorDriver::handle_closed` documents it.
+    pub(crate) fn handle_closed(&self, now: Time, conn: ConnectionId, reason: Failure) {
         self.set_now(now);
         let Some(entry) = self.inner.io.borrow_mut().conns.remove(&conn) else { return };
         let reason = entry.dropped_for.clone().unwrap_or(reason);

@@ -9,7 +9,7 @@ use crate::reactor::{ConnectionId, Effect, ListenerId};
 
 impl MemoryReactor {
     pub(super) fn apply(&self, effect: Effect) {
-        let reactor = self.reactor();
+        let reactor = self.driver();
         let now = self.now();
         match &effect {
             Effect::Listen { listener, addr } => {
@@ -109,7 +109,7 @@ impl MemoryReactor {
     /// Connects an attempt: to a listener in this reactor when there is one
     /// (or refuses), or with no other end when `refuse_unknown` is false.
     pub(super) fn route_connect(&self, conn: ConnectionId, addr: SocketAddr, refuse_unknown: bool) {
-        let reactor = self.reactor();
+        let reactor = self.driver();
         let listener = self.listener_at(addr);
         if listener.is_none() && refuse_unknown {
             let reason =
@@ -163,7 +163,7 @@ impl MemoryReactor {
     pub(super) fn mark_closed(&self, conn: ConnectionId, reason: Failure) {
         let first = self.with_conn(conn, |c| c.closed.replace(reason.clone()).is_none()).unwrap_or(true);
         if first {
-            self.reactor().handle_closed(self.now(), conn, reason);
+            self.driver().handle_closed(self.now(), conn, reason);
         }
     }
 
@@ -199,8 +199,8 @@ impl MemoryReactor {
         };
         let now = self.now();
         match delivery {
-            Delivery::Data(conn, data) => self.reactor().handle_data(now, conn, &data),
-            Delivery::Message(conn, message) => self.reactor().handle_message(now, conn, message),
+            Delivery::Data(conn, data) => self.driver().handle_data(now, conn, &data),
+            Delivery::Message(conn, message) => self.driver().handle_message(now, conn, message),
             Delivery::Closed(conn, reason) => self.mark_closed(conn, reason),
         }
     }

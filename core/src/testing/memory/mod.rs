@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::defer::{Failure, FailureKind};
 use crate::protocol::{ConnectionKind, Message, Protocol};
-use crate::reactor::{ConnectionId, Effect, ListenerId, ListeningPort, Reactor, WaterMark};
+use crate::reactor::{ConnectionId, Effect, ListenerId, ListeningPort, Reactor, ReactorDriver, WaterMark};
 use crate::task::Clock;
 use crate::time::Time;
 
@@ -175,6 +175,11 @@ impl MemoryReactor {
         self.clock.reactor()
     }
 
+    /// The driver face of the reactor under test: this fake is its driver.
+    fn driver(&self) -> &ReactorDriver {
+        self.clock.driver()
+    }
+
     /// The clock the reactor runs on.
     pub fn clock(&self) -> &Clock {
         &self.clock
@@ -255,7 +260,7 @@ impl MemoryReactor {
         self.settle();
         for _ in 0..MAX_SETTLE_ROUNDS * 100 {
             let next_delivery = self.state.borrow().in_flight.front().map(|(t, _)| *t);
-            let next_timer = self.reactor().poll_timeout();
+            let next_timer = self.driver().poll_timeout();
             let Some(next) = next_delivery.into_iter().chain(next_timer).min().filter(|&t| t <= target) else {
                 break;
             };
@@ -284,7 +289,7 @@ impl MemoryReactor {
     /// Carries out what the reactor asked for and runs the turns due now,
     /// until nothing more is ready. Every other method does this itself.
     pub fn settle(&self) {
-        let reactor = self.reactor();
+        let reactor = self.driver();
         for _ in 0..MAX_SETTLE_ROUNDS {
             while let Some(effect) = reactor.poll_effect() {
                 self.apply(effect);
@@ -309,7 +314,7 @@ impl MemoryReactor {
         self.settle();
         let addr = self.state.borrow().listeners.get(&port.id()).filter(|l| l.open).map(|l| l.addr)?;
         let peer = self.ephemeral([127, 0, 0, 1].into());
-        let conn = self.reactor().handle_accept(self.now(), port.id(), peer, addr)?;
+        let conn = self.driver().handle_accept(self.now(), port.id(), peer, addr)?;
         self.state.borrow_mut().conns.insert(conn, ConnRecord::new(ConnectionKind::Stream, None));
         self.settle();
         Some(conn)
@@ -332,7 +337,7 @@ impl MemoryReactor {
         self.settle();
         let peer = self.ephemeral([127, 0, 0, 1].into());
         let host = SocketAddr::from(([127, 0, 0, 1], 8080));
-        let reactor = self.reactor();
+        let reactor = self.driver();
         let conn = reactor.open_connection(self.now(), Box::new(protocol), kind, peer, host);
         self.state.borrow_mut().conns.insert(conn, ConnRecord::new(kind, None));
         self.settle();
@@ -404,7 +409,7 @@ impl MemoryReactor {
     /// ```
     pub fn write_buffer(&self, conn: ConnectionId, mark: WaterMark) {
         self.settle();
-        self.reactor().handle_write_buffer(self.now(), conn, mark);
+        self.driver().handle_write_buffer(self.now(), conn, mark);
         self.settle();
     }
 
@@ -413,7 +418,7 @@ impl MemoryReactor {
     /// the transport is asked for more, a paused streaming one resumed.
     pub fn write_drained(&self, conn: ConnectionId) {
         self.settle();
-        self.reactor().handle_write_drained(self.now(), conn);
+        self.driver().handle_write_drained(self.now(), conn);
         self.settle();
     }
 
@@ -441,7 +446,7 @@ impl MemoryReactor {
         if self.state.borrow_mut().held_connects.remove(&conn).is_none() {
             return false;
         }
-        self.reactor().handle_connect_failed(self.now(), conn, reason);
+        self.driver().handle_connect_failed(self.now(), conn, reason);
         self.settle();
         true
     }
