@@ -1,6 +1,7 @@
 //! twine-core: Twisted's model of concurrency for Rust.
 //!
-//! One event-driven [`Reactor`] running callbacks; [`Deferred`](defer::Deferred)s
+//! One event-driven [`Reactor`] running callbacks (driven through its
+//! other face, [`ReactorDriver`]); [`Deferred`](defer::Deferred)s
 //! chaining results and errors; [`Protocol`](protocol::Protocol)s as state
 //! machines over transports; and a thread pool for blocking work, reached only
 //! through [`defer_to_thread`](threads::defer_to_thread) and
@@ -31,12 +32,18 @@
 //! 2. [`defer`]: Deferreds know no reactor, as Twisted's `defer.py` knows
 //!    only `IReactorTime`. Timeouts take any [`ReactorTime`]; trace events
 //!    and unhandled errors go to an observer the reactor registers;
-//! 3. [`reactor`], with what it hosts and so names: [`protocol`] (the
-//!    transports and protocols of its connections) and [`threads`] (the
-//!    pool contract its driver fills);
-//! 4. [`task`]: what runs on a reactor (`LoopingCall`, `Cooperator`,
+//! 3. [`reactor`]: the loop, its timers, inbox and system events, and
+//!    connections as ids, effects and write buffers. What it hosts reaches
+//!    it through small traits it defines and the layer above fills: a
+//!    protocol on a connection, jobs on a pool (kept in reactor-local
+//!    storage by [`threads`]). Its two faces: [`Reactor`], what callbacks
+//!    get, and [`ReactorDriver`], what a driver holds;
+//! 4. [`threads`] (`defer_to_thread` and the pool contract its driver
+//!    fills), [`task`] (`LoopingCall`, `Cooperator`,
 //!    [`ensure_deferred`](task::ensure_deferred), which needs the reactor
-//!    to poll futures, so it lives here rather than in `defer`);
+//!    to poll futures, so it lives here rather than in `defer`) and
+//!    [`protocol`] (protocols, factories, transports, `listen_tcp` and
+//!    `connect_tcp`: Twisted's `tcp.py` sits above its reactor core too);
 //! 5. [`protocols`]: ready-made protocols;
 //! 6. [`testing`]: fakes built from everything below.
 #![forbid(unsafe_code)]

@@ -28,20 +28,23 @@
 //! }
 //! ```
 
-mod message;
+mod connect;
+mod connection;
+mod listen;
 mod producer;
 mod reconnecting;
 pub(crate) mod transport;
 
 use std::net::SocketAddr;
 
-pub use message::Message;
+pub use connect::{Connector, ConnectorState};
+pub use listen::ListeningPort;
 pub use producer::{Producer, ProducerAlreadyRegistered};
 pub use reconnecting::{Backoff, ReconnectingClientFactory};
 pub use transport::{Encoder, Transport};
 
 use crate::defer::Failure;
-pub use crate::reactor::{ConnectionId, ConnectionKind, Connector};
+pub use crate::reactor::{ConnectionId, ConnectionKind, Message};
 
 /// A connection's state machine: Twisted's `IProtocol`.
 ///

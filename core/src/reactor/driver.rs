@@ -17,15 +17,15 @@
 //!
 //! The layers above add their own driver hooks to this type where their
 //! concepts live: the thread pool in [`threads`](crate::threads)
-//! (`set_thread_pool`, `abandon_jobs`).
+//! (`set_thread_pool`, `abandon_jobs`), connections hosting a protocol in
+//! [`protocol`](crate::protocol) (`open_connection`).
 
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::time::Duration;
 
-use super::{ConnectionId, ConnectionKind, Effect, ListenerId, Reactor, WaterMark};
+use super::{ConnectionId, Effect, ListenerId, Message, Reactor, WaterMark};
 use crate::defer::Failure;
-use crate::protocol::{Message, Protocol};
 use crate::time::Time;
 
 /// The driver's hold on a reactor: makes it, runs its turns, feeds it I/O
@@ -200,19 +200,6 @@ impl ReactorDriver {
     // Connections
     // ------------------------------------------------------------------
 
-    /// Adds a connection the driver made on its own (a WebSocket the gateway
-    /// accepted, a simulated client), hosting `protocol`.
-    pub fn open_connection(
-        &self,
-        now: Time,
-        protocol: Box<dyn Protocol>,
-        kind: ConnectionKind,
-        peer: SocketAddr,
-        local: SocketAddr,
-    ) -> ConnectionId {
-        self.reactor.open_connection(now, protocol, kind, peer, local)
-    }
-
     /// Bytes arrived on a stream connection.
     pub fn handle_data(&self, now: Time, conn: ConnectionId, data: &[u8]) {
         self.reactor.handle_data(now, conn, data)
@@ -226,8 +213,8 @@ impl ReactorDriver {
     /// The connection's write buffer crossed a water mark. A streaming
     /// [`Producer`](crate::protocol::Producer) registered on the transport
     /// is paused (`High`) and resumed (`Low`); without one, the protocol's
-    /// own [`pause_producing`](Protocol::pause_producing) and
-    /// [`resume_producing`](Protocol::resume_producing) are called.
+    /// own [`pause_producing`](crate::protocol::Protocol::pause_producing) and
+    /// [`resume_producing`](crate::protocol::Protocol::resume_producing) are called.
     pub fn handle_write_buffer(&self, now: Time, conn: ConnectionId, mark: WaterMark) {
         self.reactor.handle_write_buffer(now, conn, mark)
     }

@@ -1,22 +1,31 @@
 //! The reactor: Twisted's event loop as a sans-IO state machine.
 //!
 //! The reactor never reads a clock, blocks, spawns a thread or touches a
-//! socket. A driver owns those and feeds the reactor, in the vocabulary of
-//! quinn-proto and str0m: `handle_*` for what comes in, `poll_*` for what goes
-//! out. Users speak Twisted: [`call_later`](Reactor::call_later),
+//! socket. A driver owns those and feeds the reactor through its driver
+//! face, [`ReactorDriver`], in the vocabulary of quinn-proto and str0m:
+//! `handle_*` for what comes in, `poll_*` for what goes out. Users speak
+//! Twisted, to the other face, [`Reactor`]: [`call_later`](Reactor::call_later),
 //! [`call_from_thread`](ReactorHandle::call_from_thread),
-//! [`listen_tcp`](Reactor::listen_tcp), [`stop`](Reactor::stop).
+//! [`listen_tcp`](Reactor::listen_tcp), [`stop`](Reactor::stop). A callback
+//! gets a `&Reactor` and cannot reach the driver face (mio's `Poll` /
+//! `Registry` split).
 //!
 //! ```text
 //! loop {
 //!     now = driver clock
-//!     reactor.handle_timeout(now)             // one turn
-//!     while let Some(e) = reactor.poll_effect() { driver.apply(e) }
-//!     if reactor.is_stopped() { break }
-//!     wait = reactor.poll_timeout() - now
-//!     for ev in driver.poll(wait) { reactor.handle_data(..) / handle_accept(..) / ... }
+//!     driver.handle_timeout(now)              // one turn
+//!     while let Some(e) = driver.poll_effect() { apply(e) }
+//!     if driver.is_stopped() { break }
+//!     wait = driver.poll_timeout() - now
+//!     for ev in poll_os(wait) { driver.handle_data(..) / handle_accept(..) / ... }
 //! }
 //! ```
+//!
+//! The reactor knows no protocols and no threads: connections are ids,
+//! effects and write buffers here, and what is hosted on one (a protocol
+//! and its transport) is the [`protocol`](crate::protocol) layer's, behind
+//! a trait this module defines; the thread pool and its jobs are kept by
+//! [`threads`](crate::threads) in reactor-local storage.
 //!
 //! # The order of a turn
 //!
@@ -93,7 +102,8 @@ use std::time::Duration;
 
 pub use driver::ReactorDriver;
 pub use inbox::{ReactorHandle, Waker};
-pub use io::{ConnectionId, ConnectionKind, Connector, ConnectorState, Effect, ListenerId, ListeningPort, WaterMark};
+pub(crate) use io::{ConnectHost, Hosted, IoEvent, ListenerHost};
+pub use io::{ConnectionId, ConnectionKind, Effect, ListenerId, Message, WaterMark};
 pub use timers::{DelayedCall, PendingTimer, TimerError};
 pub use triggers::{Trigger, TriggerId};
 
@@ -309,7 +319,7 @@ impl Reactor {
         self.inner.slow_threshold.set(threshold);
     }
 
-    fn set_now(&self, now: Time) {
+    pub(crate) fn set_now(&self, now: Time) {
         if now > self.inner.now.get() {
             self.inner.now.set(now);
         }

@@ -1,18 +1,17 @@
-//! Connections: what the reactor asks of the driver ([`Effect`]), what the
-//! driver tells the reactor (`handle_*`), listeners and connectors.
+//! Connections as the reactor sees them: ids, what it asks of the driver
+//! ([`Effect`], write buffers), and what the driver tells it (`handle_*`),
+//! handed to what the layer above hosts on the connection, listener or
+//! connect attempt (`Hosted`, `ListenerHost`, `ConnectHost`: protocols,
+//! factories and connectors live in [`protocol`](crate::protocol)).
 //!
 //! Every connection the reactor knows about gets exactly one
 //! [`handle_closed`](super::ReactorDriver::handle_closed) from the driver, whoever closed it.
 
-mod connect;
-mod listen;
+mod message;
 
-pub use connect::{Connector, ConnectorState};
-pub use listen::ListeningPort;
+pub use message::Message;
 
-use listen::ListenerShared;
-
-use std::cell::RefCell;
+use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
@@ -21,9 +20,8 @@ use std::time::Duration;
 
 use super::Reactor;
 use crate::defer::Failure;
-use crate::protocol::{Message, Protocol, Transport};
 use crate::time::Time;
-use crate::trace::{CallSource, TraceEvent};
+use crate::trace::TraceEvent;
 
 /// A connection's id, unique within its reactor.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,13 +88,51 @@ pub enum Effect {
     ResumeReading { conn: ConnectionId },
 }
 
-struct Conn {
-    protocol: Rc<RefCell<Box<dyn Protocol>>>,
-    transport: Transport,
-    connector: Option<Connector>,
-    /// Why the reactor itself dropped the connection (its protocol
-    /// panicked): what `connection_lost` hears instead of the driver's reason.
-    dropped_for: Option<Failure>,
+/// What the reactor hosts on a connection, seen from below: something the
+/// driver's reports are handed to. The protocol layer implements it (a
+/// protocol and its transport), so the reactor needs no notion of
+/// protocols, as Twisted's `tcp.py` sits above its reactor core.
+pub(crate) trait Hosted {
+    /// The driver reported `event` on this connection. Runs outside any
+    /// borrow of the reactor: it may call back into it.
+    fn handle(&self, reactor: &Reactor, conn: ConnectionId, event: IoEvent<'_>);
+
+    /// The protocol layer's state, for it to downcast.
+    fn as_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
+/// What the driver reports on a connection, handed to its [`Hosted`].
+pub(crate) enum IoEvent<'a> {
+    /// The connection is up and hosted.
+    Made,
+    /// Bytes arrived on a stream.
+    Data(&'a [u8]),
+    /// A whole message arrived.
+    Message(Message),
+    /// The write buffer crossed a water mark.
+    WriteBuffer(WaterMark),
+    /// Everything written has been sent.
+    WriteDrained,
+    /// The connection is closed (already forgotten by the reactor).
+    Closed(Failure),
+}
+
+/// A listener, seen from below: the driver's answers are handed to it.
+pub(crate) trait ListenerHost {
+    /// The driver bound the listener, or failed to.
+    fn listening(&self, reactor: &Reactor, result: Result<SocketAddr, Failure>);
+
+    /// A connection was accepted: host it and return its id, or refuse it.
+    fn accept(&self, reactor: &Reactor, peer: SocketAddr, local: SocketAddr) -> Option<ConnectionId>;
+}
+
+/// An outgoing connection attempt, seen from below.
+pub(crate) trait ConnectHost {
+    /// The connection `conn` is up: host it, or refuse it (the reactor then aborts it).
+    fn connected(&self, reactor: &Reactor, conn: ConnectionId, local: SocketAddr) -> bool;
+
+    /// The attempt failed.
+    fn failed(&self, reactor: &Reactor, conn: ConnectionId, reason: Failure);
 }
 
 /// Keep at most this many spare write buffers, each at most this big.
@@ -106,9 +142,9 @@ const SPARE_BUFFER_CAPACITY: usize = 64 * 1024;
 #[derive(Default)]
 pub(crate) struct IoState {
     effects: VecDeque<Effect>,
-    conns: HashMap<ConnectionId, Conn>,
-    listeners: HashMap<ListenerId, Rc<ListenerShared>>,
-    connecting: HashMap<ConnectionId, Connector>,
+    conns: HashMap<ConnectionId, Rc<dyn Hosted>>,
+    listeners: HashMap<ListenerId, Rc<dyn ListenerHost>>,
+    connecting: HashMap<ConnectionId, Rc<dyn ConnectHost>>,
     next_id: u64,
     spare: Vec<Vec<u8>>,
 }
@@ -174,49 +210,49 @@ impl Reactor {
     }
 
     // ------------------------------------------------------------------
-    // Connections made by the driver itself
+    // Connections, listeners and connect attempts the layer above hosts
     // ------------------------------------------------------------------
 
-    /// Driver face: `ReactorDriver::open_connection` documents it.
-    pub(crate) fn open_connection(
-        &self,
-        now: Time,
-        protocol: Box<dyn Protocol>,
-        kind: ConnectionKind,
-        peer: SocketAddr,
-        local: SocketAddr,
-    ) -> ConnectionId {
-        self.set_now(now);
-        self.attach(protocol, kind, peer, local, None)
+    /// A fresh id for a connection or a listener.
+    pub(crate) fn next_io_id(&self) -> u64 {
+        self.inner.io.borrow_mut().next_id()
     }
 
-    fn attach(
-        &self,
-        protocol: Box<dyn Protocol>,
-        kind: ConnectionKind,
-        peer: SocketAddr,
-        local: SocketAddr,
-        connector: Option<Connector>,
-    ) -> ConnectionId {
-        let id = ConnectionId(self.inner.io.borrow_mut().next_id());
-        self.attach_with_id(id, protocol, kind, peer, local, connector);
-        id
-    }
-
-    fn attach_with_id(
-        &self,
-        id: ConnectionId,
-        protocol: Box<dyn Protocol>,
-        kind: ConnectionKind,
-        peer: SocketAddr,
-        local: SocketAddr,
-        connector: Option<Connector>,
-    ) {
-        let transport = Transport::new(id, self.downgrade(), kind, peer, local);
-        let protocol = Rc::new(RefCell::new(protocol));
-        self.inner.io.borrow_mut().conns.insert(id, Conn { protocol, transport, connector, dropped_for: None });
+    /// Hosts `hosted` on the connection `id` and tells it the connection is made.
+    pub(crate) fn host(&self, id: ConnectionId, peer: SocketAddr, hosted: Rc<dyn Hosted>) {
+        self.inner.io.borrow_mut().conns.insert(id, hosted.clone());
         self.emit(|| TraceEvent::ConnectionMade { conn: id.0, peer: peer.to_string() });
-        self.dispatch(id, "connection_made", |p, t| p.connection_made(t));
+        hosted.handle(self, id, IoEvent::Made);
+    }
+
+    /// What is hosted on an open connection.
+    pub(crate) fn hosted(&self, conn: ConnectionId) -> Option<Rc<dyn Hosted>> {
+        self.inner.io.borrow().conns.get(&conn).cloned()
+    }
+
+    /// Asks the driver to listen on `addr`; its answers go to `host`.
+    pub(crate) fn add_listener(&self, id: ListenerId, addr: SocketAddr, host: Rc<dyn ListenerHost>) {
+        let mut io = self.inner.io.borrow_mut();
+        io.listeners.insert(id, host);
+        io.effects.push_back(Effect::Listen { listener: id, addr });
+    }
+
+    /// Forgets a listener; `close` also asks the driver to close its socket.
+    pub(crate) fn remove_listener(&self, id: ListenerId, close: bool) {
+        let mut io = self.inner.io.borrow_mut();
+        io.listeners.remove(&id);
+        if close {
+            io.effects.push_back(Effect::StopListening { listener: id });
+        }
+    }
+
+    /// Asks the driver to connect to `addr`; its answer goes to `host`.
+    pub(crate) fn add_connect(&self, addr: SocketAddr, timeout: Duration, host: Rc<dyn ConnectHost>) -> ConnectionId {
+        let mut io = self.inner.io.borrow_mut();
+        let conn = ConnectionId(io.next_id());
+        io.connecting.insert(conn, host);
+        io.effects.push_back(Effect::Connect { conn, addr, timeout });
+        conn
     }
 
     // ------------------------------------------------------------------
@@ -228,7 +264,7 @@ impl Reactor {
         self.set_now(now);
         self.count_bytes(true, data.len());
         self.emit(|| TraceEvent::BytesIn { conn: conn.0, n: data.len() as u64 });
-        self.dispatch(conn, "data_received", |p, t| p.data_received(t, data));
+        self.deliver(conn, IoEvent::Data(data));
     }
 
     /// Driver face: `ReactorDriver::handle_message` documents it.
@@ -236,82 +272,62 @@ impl Reactor {
         self.set_now(now);
         self.count_bytes(true, message.len());
         self.emit(|| TraceEvent::MessageReceived { conn: conn.0, len: message.len() as u64 });
-        self.dispatch(conn, "message_received", |p, t| p.message_received(t, message));
+        self.deliver(conn, IoEvent::Message(message));
     }
 
     /// Driver face: `ReactorDriver::handle_write_buffer` documents it.
     pub(crate) fn handle_write_buffer(&self, now: Time, conn: ConnectionId, mark: WaterMark) {
         self.set_now(now);
-        let Some(transport) = self.transport(conn) else { return };
-        if transport.has_streaming_producer() {
-            let producer = match mark {
-                WaterMark::High => transport.pause_streaming_producer(),
-                WaterMark::Low => transport.resume_streaming_producer(),
-            };
-            if let Some(producer) = producer {
-                self.run_producer(conn, mark, producer);
-            }
-            return;
-        }
-        match mark {
-            WaterMark::High => {
-                self.emit(|| TraceEvent::ProducerPaused { conn: conn.0 });
-                self.dispatch(conn, "pause_producing", |p, t| p.pause_producing(t));
-            }
-            WaterMark::Low => {
-                self.emit(|| TraceEvent::ProducerResumed { conn: conn.0 });
-                self.dispatch(conn, "resume_producing", |p, t| p.resume_producing(t));
-            }
-        }
+        self.deliver(conn, IoEvent::WriteBuffer(mark));
     }
 
     /// Driver face: `ReactorDriver::handle_write_drained` documents it.
     pub(crate) fn handle_write_drained(&self, now: Time, conn: ConnectionId) {
         self.set_now(now);
-        let Some(transport) = self.transport(conn) else { return };
-        if let Some(producer) = transport.drained() {
-            self.run_producer(conn, WaterMark::Low, producer);
-        }
-    }
-
-    /// Pauses (`High`) or resumes (`Low`) a transport's producer, as a call.
-    fn run_producer(&self, conn: ConnectionId, mark: WaterMark, producer: Rc<dyn crate::protocol::Producer>) {
-        match mark {
-            WaterMark::High => {
-                self.emit(|| TraceEvent::ProducerPaused { conn: conn.0 });
-                self.run_call(CallSource::Io, conn.0, "pause_producing", || producer.pause_producing());
-            }
-            WaterMark::Low => {
-                self.emit(|| TraceEvent::ProducerResumed { conn: conn.0 });
-                self.run_call(CallSource::Io, conn.0, "resume_producing", || producer.resume_producing());
-            }
-        }
+        self.deliver(conn, IoEvent::WriteDrained);
     }
 
     /// Driver face: `ReactorDriver::handle_closed` documents it.
     pub(crate) fn handle_closed(&self, now: Time, conn: ConnectionId, reason: Failure) {
         self.set_now(now);
-        let Some(entry) = self.inner.io.borrow_mut().conns.remove(&conn) else { return };
-        let reason = entry.dropped_for.clone().unwrap_or(reason);
-        entry.transport.conn.state.set(crate::protocol::transport::ConnState::Closed);
-        self.emit(|| TraceEvent::ConnectionLost { conn: conn.0, reason: reason.to_string() });
-        let transport = entry.transport.clone();
-        // As Twisted's FileDescriptor.connectionLost: the producer stops
-        // before the protocol hears of the loss.
-        if let Some(producer) = transport.take_producer_to_stop() {
-            self.run_call(CallSource::Io, conn.0, "stop_producing", || producer.stop_producing());
-        }
-        self.run_call(CallSource::Io, conn.0, "connection_lost", || {
-            entry.protocol.borrow_mut().connection_lost(&transport, &reason)
-        });
-        if let Some(connector) = entry.connector {
-            connector.connection_lost(self, conn, &reason);
+        let Some(hosted) = self.inner.io.borrow_mut().conns.remove(&conn) else { return };
+        hosted.handle(self, conn, IoEvent::Closed(reason));
+    }
+
+    /// Driver face: `ReactorDriver::handle_listening` documents it.
+    pub(crate) fn handle_listening(&self, now: Time, listener: ListenerId, result: Result<SocketAddr, Failure>) {
+        self.set_now(now);
+        let Some(host) = self.inner.io.borrow().listeners.get(&listener).cloned() else { return };
+        host.listening(self, result);
+    }
+
+    /// Driver face: `ReactorDriver::handle_accept` documents it.
+    pub(crate) fn handle_accept(
+        &self,
+        now: Time,
+        listener: ListenerId,
+        peer: SocketAddr,
+        local: SocketAddr,
+    ) -> Option<ConnectionId> {
+        self.set_now(now);
+        let host = self.inner.io.borrow().listeners.get(&listener).cloned()?;
+        host.accept(self, peer, local)
+    }
+
+    /// Driver face: `ReactorDriver::handle_connected` documents it.
+    pub(crate) fn handle_connected(&self, now: Time, conn: ConnectionId, local: SocketAddr) {
+        self.set_now(now);
+        let Some(host) = self.inner.io.borrow_mut().connecting.remove(&conn) else { return };
+        if !host.connected(self, conn, local) {
+            self.queue_effect(Effect::Abort { conn });
         }
     }
 
-    /// The transport of an open connection.
-    pub fn transport(&self, conn: ConnectionId) -> Option<Transport> {
-        self.inner.io.borrow().conns.get(&conn).map(|c| c.transport.clone())
+    /// Driver face: `ReactorDriver::handle_connect_failed` documents it.
+    pub(crate) fn handle_connect_failed(&self, now: Time, conn: ConnectionId, reason: Failure) {
+        self.set_now(now);
+        let Some(host) = self.inner.io.borrow_mut().connecting.remove(&conn) else { return };
+        host.failed(self, conn, reason);
     }
 
     /// Ids of the open connections.
@@ -321,24 +337,9 @@ impl Reactor {
         ids
     }
 
-    fn dispatch(&self, conn: ConnectionId, name: &'static str, f: impl FnOnce(&mut dyn Protocol, &Transport)) {
-        let Some((protocol, transport)) =
-            self.inner.io.borrow().conns.get(&conn).map(|c| (c.protocol.clone(), c.transport.clone()))
-        else {
-            return;
-        };
-        let panicked = self.run_call(CallSource::Io, conn.0, name, || match protocol.try_borrow_mut() {
-            Ok(mut protocol) => f(&mut **protocol, &transport),
-            Err(_) => tracing::error!(?conn, "{name} re-entered a protocol already running; dropped"),
-        });
-        // As in Twisted, an exception in a protocol's callback drops that
-        // connection (its state can no longer be trusted); the others carry on.
-        if let Some(failure) = panicked {
-            tracing::warn!(?conn, peer = %transport.peer(), "dropping connection: its protocol panicked in {name}");
-            if let Some(entry) = self.inner.io.borrow_mut().conns.get_mut(&conn) {
-                entry.dropped_for.get_or_insert(failure);
-            }
-            transport.abort_connection();
+    fn deliver(&self, conn: ConnectionId, event: IoEvent<'_>) {
+        if let Some(hosted) = self.hosted(conn) {
+            hosted.handle(self, conn, event);
         }
     }
 }

@@ -9,8 +9,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::defer::{Failure, FailureKind};
+use crate::protocol::ListeningPort;
 use crate::protocol::{ConnectionKind, Message, Protocol};
-use crate::reactor::{ConnectionId, Effect, ListenerId, ListeningPort, Reactor, ReactorDriver, WaterMark};
+use crate::reactor::{ConnectionId, Effect, ListenerId, Reactor, ReactorDriver, WaterMark};
 use crate::task::Clock;
 use crate::time::Time;
 

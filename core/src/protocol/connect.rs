@@ -1,4 +1,5 @@
-//! Connecting: `connect_tcp`, the driver's answers, and [`Connector`].
+//! Connecting: `connect_tcp`, the driver's answers, and [`Connector`]
+//! (Twisted's `tcp.Connector`, above the reactor core).
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -6,11 +7,10 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{ConnectionId, ConnectionKind, Effect};
+use super::connection::host_protocol;
+use super::ClientFactory;
 use crate::defer::{Failure, FailureKind};
-use crate::protocol::ClientFactory;
-use crate::reactor::{Reactor, WeakReactor};
-use crate::time::Time;
+use crate::reactor::{ConnectHost, ConnectionId, ConnectionKind, Effect, Reactor, WeakReactor};
 use crate::trace::CallSource;
 
 impl Reactor {
@@ -30,36 +30,35 @@ impl Reactor {
         connector.connect();
         connector
     }
+}
 
-    /// Driver face: `ReactorDriver::handle_connected` documents it.
-    pub(crate) fn handle_connected(&self, now: Time, conn: ConnectionId, local: SocketAddr) {
-        self.set_now(now);
-        let Some(connector) = self.inner.io.borrow_mut().connecting.remove(&conn) else { return };
-        let peer = connector.shared.addr;
-        let factory = connector.shared.factory.clone();
+/// The driver's answer to an attempt reaches the connector.
+impl ConnectHost for Connector {
+    fn connected(&self, reactor: &Reactor, conn: ConnectionId, local: SocketAddr) -> bool {
+        let peer = self.shared.addr;
+        let factory = self.shared.factory.clone();
         let mut built = None;
-        self.run_call(CallSource::Io, conn.0, "build_protocol", || built = factory.borrow_mut().build_protocol(peer));
+        reactor
+            .run_call(CallSource::Io, conn.0, "build_protocol", || built = factory.borrow_mut().build_protocol(peer));
         match built {
             Some(protocol) => {
-                connector.shared.state.set(ConnectorState::Connected);
-                self.attach_with_id(conn, protocol, ConnectionKind::Stream, peer, local, Some(connector));
+                self.shared.state.set(ConnectorState::Connected);
+                host_protocol(reactor, conn, protocol, ConnectionKind::Stream, peer, local, Some(self.clone()));
+                true
             }
             None => {
-                connector.shared.state.set(ConnectorState::Disconnected);
-                self.queue_effect(Effect::Abort { conn });
+                self.shared.state.set(ConnectorState::Disconnected);
+                false
             }
         }
     }
 
-    /// Driver face: `ReactorDriver::handle_connect_failed` documents it.
-    pub(crate) fn handle_connect_failed(&self, now: Time, conn: ConnectionId, reason: Failure) {
-        self.set_now(now);
-        let Some(connector) = self.inner.io.borrow_mut().connecting.remove(&conn) else { return };
-        connector.shared.state.set(ConnectorState::Disconnected);
-        connector.shared.conn.set(None);
-        let factory = connector.shared.factory.clone();
-        self.run_call(CallSource::Io, conn.0, "client_connection_failed", || {
-            factory.borrow_mut().client_connection_failed(&connector, &reason)
+    fn failed(&self, reactor: &Reactor, conn: ConnectionId, reason: Failure) {
+        self.shared.state.set(ConnectorState::Disconnected);
+        self.shared.conn.set(None);
+        let factory = self.shared.factory.clone();
+        reactor.run_call(CallSource::Io, conn.0, "client_connection_failed", || {
+            factory.borrow_mut().client_connection_failed(self, &reason)
         });
     }
 }
@@ -122,13 +121,7 @@ impl Connector {
             return;
         }
         let Some(reactor) = self.shared.reactor.upgrade() else { return };
-        let conn = {
-            let mut io = reactor.inner.io.borrow_mut();
-            let conn = ConnectionId(io.next_id());
-            io.connecting.insert(conn, self.clone());
-            io.effects.push_back(Effect::Connect { conn, addr: self.shared.addr, timeout: self.shared.timeout });
-            conn
-        };
+        let conn = reactor.add_connect(self.shared.addr, self.shared.timeout, Rc::new(self.clone()));
         self.shared.conn.set(Some(conn));
         self.shared.state.set(ConnectorState::Connecting);
         // `connect` is often called from the factory's own callbacks (the

@@ -1,15 +1,15 @@
-//! Listening: `listen_tcp`, the driver's answers, and [`ListeningPort`].
+//! Listening: `listen_tcp`, the driver's answers, and [`ListeningPort`]
+//! (Twisted's `tcp.Port`, above the reactor core).
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
-use super::{ConnectionId, ConnectionKind, Effect, ListenerId};
+use super::connection::host_protocol;
+use super::Factory;
 use crate::defer::{Deferred, Failure};
-use crate::protocol::Factory;
-use crate::reactor::{Reactor, WeakReactor};
-use crate::time::Time;
+use crate::reactor::{ConnectionId, ConnectionKind, ListenerHost, ListenerId, Reactor, WeakReactor};
 use crate::trace::{CallSource, TraceEvent};
 
 impl Reactor {
@@ -30,7 +30,7 @@ impl Reactor {
     /// assert_eq!(port.address().unwrap().port(), 4321);
     /// ```
     pub fn listen_tcp(&self, addr: SocketAddr, factory: impl Factory) -> ListeningPort {
-        let id = ListenerId(self.inner.io.borrow_mut().next_id());
+        let id = ListenerId(self.next_io_id());
         let shared = Rc::new(ListenerShared {
             id,
             requested: addr,
@@ -41,23 +41,21 @@ impl Reactor {
             waiters: RefCell::new(Vec::new()),
             open: Cell::new(true),
         });
-        let mut io = self.inner.io.borrow_mut();
-        io.listeners.insert(id, shared.clone());
-        io.effects.push_back(Effect::Listen { listener: id, addr });
+        self.add_listener(id, addr, shared.clone());
         ListeningPort { shared }
     }
+}
 
-    /// Driver face: `ReactorDriver::handle_listening` documents it.
-    pub(crate) fn handle_listening(&self, now: Time, listener: ListenerId, result: Result<SocketAddr, Failure>) {
-        self.set_now(now);
-        let Some(shared) = self.inner.io.borrow().listeners.get(&listener).cloned() else { return };
-        let waiters = std::mem::take(&mut *shared.waiters.borrow_mut());
+impl ListenerHost for ListenerShared {
+    fn listening(&self, reactor: &Reactor, result: Result<SocketAddr, Failure>) {
+        let listener = self.id;
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
         match result {
             Ok(addr) => {
-                shared.address.set(Some(addr));
-                self.emit(|| TraceEvent::Listening { listener: listener.0, addr: addr.to_string() });
-                let factory = shared.factory.clone();
-                self.run_call(CallSource::Io, listener.0, "start_factory", || factory.borrow_mut().start_factory());
+                self.address.set(Some(addr));
+                reactor.emit(|| TraceEvent::Listening { listener: listener.0, addr: addr.to_string() });
+                let factory = self.factory.clone();
+                reactor.run_call(CallSource::Io, listener.0, "start_factory", || factory.borrow_mut().start_factory());
                 for waiter in waiters {
                     let _ = waiter.callback(addr);
                 }
@@ -65,11 +63,11 @@ impl Reactor {
             Err(failure) => {
                 // Whoever waits on `listening()` hears it; with nobody waiting, the log is all there is.
                 if waiters.is_empty() {
-                    tracing::error!(addr = %shared.requested, "listen failed: {failure}");
+                    tracing::error!(addr = %self.requested, "listen failed: {failure}");
                 }
-                self.inner.io.borrow_mut().listeners.remove(&listener);
-                shared.open.set(false);
-                *shared.failure.borrow_mut() = Some(failure.clone());
+                reactor.remove_listener(listener, false);
+                self.open.set(false);
+                *self.failure.borrow_mut() = Some(failure.clone());
                 for waiter in waiters {
                     let _ = waiter.errback(failure.clone());
                 }
@@ -77,21 +75,15 @@ impl Reactor {
         }
     }
 
-    /// Driver face: `ReactorDriver::handle_accept` documents it.
-    pub(crate) fn handle_accept(
-        &self,
-        now: Time,
-        listener: ListenerId,
-        peer: SocketAddr,
-        local: SocketAddr,
-    ) -> Option<ConnectionId> {
-        self.set_now(now);
-        let factory = self.inner.io.borrow().listeners.get(&listener)?.factory.clone();
+    fn accept(&self, reactor: &Reactor, peer: SocketAddr, local: SocketAddr) -> Option<ConnectionId> {
+        let factory = self.factory.clone();
         let mut built = None;
-        self.run_call(CallSource::Io, listener.0, "build_protocol", || {
+        reactor.run_call(CallSource::Io, self.id.0, "build_protocol", || {
             built = factory.borrow_mut().build_protocol(peer)
         });
-        Some(self.attach(built?, ConnectionKind::Stream, peer, local, None))
+        let id = ConnectionId(reactor.next_io_id());
+        host_protocol(reactor, id, built?, ConnectionKind::Stream, peer, local, None);
+        Some(id)
     }
 }
 
@@ -143,11 +135,7 @@ impl ListeningPort {
         }
         let Some(reactor) = self.shared.reactor.upgrade() else { return };
         let id = self.shared.id;
-        {
-            let mut io = reactor.inner.io.borrow_mut();
-            io.listeners.remove(&id);
-            io.effects.push_back(Effect::StopListening { listener: id });
-        }
+        reactor.remove_listener(id, true);
         reactor.emit(|| TraceEvent::ListenerClosed { listener: id.0 });
         if self.shared.address.get().is_some() {
             let factory = self.shared.factory.clone();
