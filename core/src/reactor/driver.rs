@@ -5,15 +5,7 @@
 //! ...). The driver face, here, is what feeds the loop and lends it the
 //! platform: `handle_*` for what comes in, `poll_*` for what goes out, turn
 //! control, the clock, the waker. Only the one who made the reactor holds it;
-//! a callback, which gets only a `&Reactor`, cannot reach it:
-//!
-//! ```compile_fail
-//! use twine_core::Reactor;
-//!
-//! fn callback(reactor: &Reactor) {
-//!     reactor.handle_timeout(reactor.seconds()); // no such method on the Twisted face
-//! }
-//! ```
+//! a callback, which gets only a `&Reactor`, cannot reach it.
 //!
 //! The layers above add their own driver hooks to this type where their
 //! concepts live: the thread pool in [`threads`](crate::threads)
@@ -30,7 +22,17 @@ use crate::time::Time;
 
 /// The driver's hold on a reactor: makes it, runs its turns, feeds it I/O
 /// and drains what it asks for. It dereferences to the [`Reactor`] it drives,
-/// whose Twisted face it can use too; the reverse is not possible.
+/// whose Twisted face it can use too; the reverse is not possible: a
+/// callback, which gets a `&Reactor`, cannot run a turn or feed the
+/// reactor I/O.
+///
+/// ```compile_fail
+/// use twine_core::Reactor;
+///
+/// fn callback(reactor: &Reactor) {
+///     reactor.handle_timeout(reactor.seconds()); // not on the Twisted face
+/// }
+/// ```
 ///
 /// Call them in this order (str0m's rule): after any `handle_*` or turn,
 /// drain [`poll_effect`](Self::poll_effect) until `None`, then wait until

@@ -240,8 +240,8 @@ thread_local! {
 /// to single-threaded state (`!Send`): clones are the same reactor.
 ///
 /// The loop itself is driven through the other face, [`ReactorDriver`],
-/// which made the reactor and which a callback cannot reach from here (see
-/// [the driver face](driver)). Tests drive it with
+/// which made the reactor and which a callback cannot reach from here.
+/// Tests drive it with
 /// [`task::Clock`](crate::task::Clock):
 ///
 /// ```
