@@ -11,8 +11,38 @@ use super::observer;
 use super::{AlreadyCalled, Failure, FailureKind, IntoOutcome, Outcome};
 use crate::trace::TraceEvent;
 
-type Link<T> = Box<dyn FnOnce(Result<T, Failure>) -> Step<T>>;
+/// A link that sees the result or the failure and may take it away or hand
+/// it on: the building block of awaits, lists, locks and `map`.
+pub(crate) type StepLink<T> = Box<dyn FnOnce(Result<T, Failure>) -> Step<T>>;
 type Canceller<T> = Box<dyn FnOnce(&Deferred<T>)>;
+
+/// One link of a chain. Callbacks and errbacks are kept apart, as Twisted
+/// keeps (callback, errback) pairs, so the run loop skips the one that does
+/// not apply without calling it, and a callback takes its value unwrapped.
+enum Link<T: 'static> {
+    /// [`Deferred::add_callback`]: skipped on a failure.
+    Callback(Box<dyn FnOnce(T) -> Outcome<T>>),
+    /// [`Deferred::add_errback`]: skipped on a result.
+    Errback(Box<dyn FnOnce(Failure) -> Outcome<T>>),
+    /// [`Deferred::add_both`] and [`Deferred::add_callbacks`]: sees either.
+    Both(Box<dyn FnOnce(Result<T, Failure>) -> Outcome<T>>),
+    /// A crate-internal link ([`Deferred::add_link`]).
+    Step(StepLink<T>),
+}
+
+impl<T: 'static> Link<T> {
+    /// Runs the link on `input`.
+    fn run(self, input: Result<T, Failure>) -> Step<T> {
+        match (self, input) {
+            (Link::Callback(f), Ok(value)) => Step::Outcome(f(value)),
+            (Link::Errback(f), Err(failure)) => Step::Outcome(f(failure)),
+            (Link::Callback(_), Err(failure)) => Step::Outcome(Outcome::Failure(failure)),
+            (Link::Errback(_), Ok(value)) => Step::Outcome(Outcome::Value(value)),
+            (Link::Both(f), input) => Step::Outcome(f(input)),
+            (Link::Step(f), input) => f(input),
+        }
+    }
+}
 
 /// What one link of the chain did with the result.
 pub(crate) enum Step<T: 'static> {
@@ -486,10 +516,7 @@ impl<T: 'static> Deferred<T> {
     /// });
     /// ```
     pub fn add_callback<R: IntoOutcome<T>>(&self, f: impl FnOnce(T) -> R + 'static) -> Deferred<T> {
-        self.add_link(Box::new(move |result| match result {
-            Ok(value) => Step::Outcome(f(value).into_outcome()),
-            Err(failure) => Step::Outcome(Outcome::Failure(failure)),
-        }))
+        self.push_link(Link::Callback(Box::new(move |value| f(value).into_outcome())))
     }
 
     /// Adds an errback, run with a failure (skipped on a result). Returning
@@ -511,10 +538,7 @@ impl<T: 'static> Deferred<T> {
     /// });
     /// ```
     pub fn add_errback<R: IntoOutcome<T>>(&self, f: impl FnOnce(Failure) -> R + 'static) -> Deferred<T> {
-        self.add_link(Box::new(move |result| match result {
-            Ok(value) => Step::Outcome(Outcome::Value(value)),
-            Err(failure) => Step::Outcome(f(failure).into_outcome()),
-        }))
+        self.push_link(Link::Errback(Box::new(move |failure| f(failure).into_outcome())))
     }
 
     /// Adds a callback and an errback as one link: exactly one of them runs,
@@ -539,10 +563,10 @@ impl<T: 'static> Deferred<T> {
         callback: impl FnOnce(T) -> R1 + 'static,
         errback: impl FnOnce(Failure) -> R2 + 'static,
     ) -> Deferred<T> {
-        self.add_link(Box::new(move |result| match result {
-            Ok(value) => Step::Outcome(callback(value).into_outcome()),
-            Err(failure) => Step::Outcome(errback(failure).into_outcome()),
-        }))
+        self.push_link(Link::Both(Box::new(move |result| match result {
+            Ok(value) => callback(value).into_outcome(),
+            Err(failure) => errback(failure).into_outcome(),
+        })))
     }
 
     /// Adds a function run with either the result or the failure: Twisted's
@@ -565,7 +589,7 @@ impl<T: 'static> Deferred<T> {
     /// d.add_errback(|_| 0);
     /// ```
     pub fn add_both<R: IntoOutcome<T>>(&self, f: impl FnOnce(Result<T, Failure>) -> R + 'static) -> Deferred<T> {
-        self.add_link(Box::new(move |result| Step::Outcome(f(result).into_outcome())))
+        self.push_link(Link::Both(Box::new(move |result| f(result).into_outcome())))
     }
 
     /// Continues the chain with another type: a new `Deferred<U>` fired with
@@ -709,7 +733,12 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// Adds a link that may take the result away. Crate-internal building block.
-    pub(crate) fn add_link(&self, link: Link<T>) -> Deferred<T> {
+    pub(crate) fn add_link(&self, link: StepLink<T>) -> Deferred<T> {
+        self.push_link(Link::Step(link))
+    }
+
+    /// Adds a link; runs it at once if the Deferred has fired.
+    fn push_link(&self, link: Link<T>) -> Deferred<T> {
         let called = {
             let mut state = self.chain.state.borrow_mut();
             state.links.push_back(link);
@@ -881,11 +910,11 @@ impl<T: 'static> Deferred<T> {
     /// on each other live on a heap stack, as in Twisted's `_runCallbacks`,
     /// so a chain of a million Deferreds fires in constant native stack.
     fn run_callbacks(&self) {
-        if self.chain.state.borrow().running {
+        // Most chains hand nothing on: they run here without the stack.
+        let Some(mut current) = self.run_links() else {
             return;
-        }
-        let mut current: Rc<dyn ChainRun> = self.chain.clone();
-        let mut waiting: Vec<Rc<dyn ChainRun>> = Vec::new();
+        };
+        let mut waiting: Vec<Rc<dyn ChainRun>> = vec![self.chain.clone()];
         loop {
             match current.clone().run_links() {
                 Some(next) => waiting.push(std::mem::replace(&mut current, next)),
@@ -898,67 +927,123 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// One chain's part of [`run_callbacks`](Self::run_callbacks).
+    ///
+    /// The links run in one loop inside one `catch_unwind`, not one each: a
+    /// link that panics unwinds out of the loop, its panic becomes the
+    /// failure the next link gets, and the loop starts again there. Between
+    /// links the result stays in this frame (nothing can see the slot while
+    /// the chain runs: `running` turns readers away), so a link costs one
+    /// borrow of the state, to take the next one.
     fn run_links(&self) -> Option<Rc<dyn ChainRun>> {
-        {
+        let mut next = {
             let mut state = self.chain.state.borrow_mut();
             if state.running || state.paused > 0 {
                 // Running: its loop is further up the native stack and will
                 // see the result handed to it. Paused: `unpause` runs it.
                 return None;
             }
+            let next = Self::next_from_slot(&mut state)?;
             state.running = true;
-        }
+            next
+        };
         let handed_to = loop {
-            let (link, input) = {
-                let mut state = self.chain.state.borrow_mut();
-                let input = match std::mem::replace(&mut state.result, Slot::Empty) {
-                    Slot::Ready(result) => result,
-                    Slot::Consumed if !state.links.is_empty() => Err(result_consumed()),
-                    other => {
-                        state.result = other;
-                        break None;
+            // Whether the input of the link running now was a result: a
+            // link that panics turns the chain to failure from there.
+            let mut was_ok = true;
+            match catch_unwind(AssertUnwindSafe(|| self.run_from(next, &mut was_ok))) {
+                Ok(handed_to) => break handed_to,
+                Err(payload) => {
+                    let failure = Failure::from_panic(payload);
+                    match self.after_link(was_ok, Err(failure)) {
+                        Some(after) => next = after,
+                        None => break None,
                     }
-                };
-                let Some(link) = state.links.pop_front() else {
-                    state.result = Slot::Ready(input);
-                    break None;
-                };
-                (link, input)
-            };
-            let was_ok = input.is_ok();
-            let step = catch_unwind(AssertUnwindSafe(|| link(input)))
-                .unwrap_or_else(|payload| Step::Outcome(Outcome::Failure(Failure::from_panic(payload))));
-            let next = match step {
-                Step::Consumed => Slot::Consumed,
-                Step::Continue(next) => {
-                    self.chain.state.borrow_mut().result = Slot::Consumed;
-                    break Some(next);
                 }
-                Step::Outcome(Outcome::Value(value)) => {
-                    if !was_ok {
-                        let id = self.chain.id;
-                        observer::emit(|| TraceEvent::DeferredRecovered { deferred: id });
-                    }
-                    Slot::Ready(Ok(value))
-                }
-                Step::Outcome(Outcome::Failure(failure)) => {
-                    if was_ok {
-                        let (id, message) = (self.chain.id, failure.to_string());
-                        observer::emit(|| TraceEvent::DeferredFailed { deferred: id, message });
-                    }
-                    Slot::Ready(Err(failure))
-                }
+            }
+        };
+        self.chain.state.borrow_mut().running = false;
+        handed_to
+    }
+
+    /// The run loop proper: runs `first`'s link on its input, then the
+    /// links after it, until the chain runs out of links or of a result
+    /// (`None`), or a link hands the result to another chain (`Some`). Sets
+    /// the result slot on the way out.
+    fn run_from(&self, first: (Link<T>, Result<T, Failure>), was_ok: &mut bool) -> Option<Rc<dyn ChainRun>> {
+        let (mut link, mut input) = first;
+        loop {
+            *was_ok = input.is_ok();
+            let after = match link.run(input) {
+                Step::Outcome(Outcome::Value(value)) => self.after_link(*was_ok, Ok(value)),
+                Step::Outcome(Outcome::Failure(failure)) => self.after_link(*was_ok, Err(failure)),
                 Step::Outcome(Outcome::Deferred(inner)) => {
                     // chain_to sets the slot itself: `inner` may hand its
                     // result over before chain_to returns.
                     self.chain_to(inner);
-                    continue;
+                    Self::next_from_slot(&mut self.chain.state.borrow_mut())
+                }
+                Step::Consumed => {
+                    let mut state = self.chain.state.borrow_mut();
+                    match state.links.pop_front() {
+                        Some(link) => Some((link, Err(result_consumed()))),
+                        None => {
+                            state.result = Slot::Consumed;
+                            None
+                        }
+                    }
+                }
+                Step::Continue(next) => {
+                    self.chain.state.borrow_mut().result = Slot::Consumed;
+                    return Some(next);
                 }
             };
-            self.chain.state.borrow_mut().result = next;
+            (link, input) = after?;
+        }
+    }
+
+    /// After a link whose input was a result (`was_ok`) or a failure gave
+    /// `output`: traces a switch between the two, and takes the next link,
+    /// or leaves `output` in the slot when there is none.
+    fn after_link(&self, was_ok: bool, output: Result<T, Failure>) -> Option<(Link<T>, Result<T, Failure>)> {
+        match (&output, was_ok) {
+            (Ok(_), false) => {
+                let id = self.chain.id;
+                observer::emit(|| TraceEvent::DeferredRecovered { deferred: id });
+            }
+            (Err(failure), true) => {
+                let id = self.chain.id;
+                observer::emit(|| TraceEvent::DeferredFailed { deferred: id, message: failure.to_string() });
+            }
+            _ => {}
+        }
+        let mut state = self.chain.state.borrow_mut();
+        match state.links.pop_front() {
+            Some(link) => Some((link, output)),
+            None => {
+                state.result = Slot::Ready(output);
+                None
+            }
+        }
+    }
+
+    /// Takes the result and the next link to run it, if the slot has a
+    /// result (or was consumed, and a link is left to hear so).
+    fn next_from_slot(state: &mut State<T>) -> Option<(Link<T>, Result<T, Failure>)> {
+        let input = match std::mem::replace(&mut state.result, Slot::Empty) {
+            Slot::Ready(result) => result,
+            Slot::Consumed if !state.links.is_empty() => Err(result_consumed()),
+            other => {
+                state.result = other;
+                return None;
+            }
         };
-        self.chain.state.borrow_mut().running = false;
-        handed_to
+        match state.links.pop_front() {
+            Some(link) => Some((link, input)),
+            None => {
+                state.result = Slot::Ready(input);
+                None
+            }
+        }
     }
 
     /// A callback returned `inner`: take its result now if it has one,
