@@ -1,6 +1,5 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
@@ -113,7 +112,9 @@ enum Slot<T> {
 struct State<T: 'static> {
     called: bool,
     result: Slot<T>,
-    links: VecDeque<Link<T>>,
+    /// Links not run yet, in order (while the chain runs, those added
+    /// since its loop took the rest).
+    links: Vec<Link<T>>,
     running: bool,
     canceller: Option<Canceller<T>>,
     suppress_already_called: bool,
@@ -295,7 +296,7 @@ impl<T: 'static> Deferred<T> {
                 state: RefCell::new(State {
                     called: false,
                     result: Slot::Empty,
-                    links: VecDeque::new(),
+                    links: Vec::new(),
                     running: false,
                     canceller: None,
                     suppress_already_called: false,
@@ -450,7 +451,9 @@ impl<T: 'static> Deferred<T> {
             (state.canceller.take(), state.cancel_inner.take())
         };
         // Dropped outside the borrow: their captures may run Drop code.
-        drop((canceller, forward));
+        if canceller.is_some() || forward.is_some() {
+            drop((canceller, forward));
+        }
         let id = self.chain.id;
         observer::emit(|| TraceEvent::DeferredFired { deferred: id, ok });
         Ok(true)
@@ -741,7 +744,7 @@ impl<T: 'static> Deferred<T> {
     fn push_link(&self, link: Link<T>) -> Deferred<T> {
         let called = {
             let mut state = self.chain.state.borrow_mut();
-            state.links.push_back(link);
+            state.links.push(link);
             state.called
         };
         if called {
@@ -930,34 +933,36 @@ impl<T: 'static> Deferred<T> {
     ///
     /// The links run in one loop inside one `catch_unwind`, not one each: a
     /// link that panics unwinds out of the loop, its panic becomes the
-    /// failure the next link gets, and the loop starts again there. Between
-    /// links the result stays in this frame (nothing can see the slot while
-    /// the chain runs: `running` turns readers away), so a link costs one
-    /// borrow of the state, to take the next one.
+    /// failure the next link gets, and the loop starts again there. The loop
+    /// takes the chain's links as a batch and walks it without borrowing the
+    /// state; links added meanwhile (by the callbacks themselves) queue
+    /// behind, as the next batch. Between links the result stays in this
+    /// frame: nothing can see the slot while the chain runs (`running`
+    /// turns readers away).
     fn run_links(&self) -> Option<Rc<dyn ChainRun>> {
-        let mut next = {
+        let (mut batch, mut input) = {
             let mut state = self.chain.state.borrow_mut();
             if state.running || state.paused > 0 {
                 // Running: its loop is further up the native stack and will
                 // see the result handed to it. Paused: `unpause` runs it.
                 return None;
             }
-            let next = Self::next_from_slot(&mut state)?;
+            let input = Self::take_input(&mut state)?;
             state.running = true;
-            next
+            (std::mem::take(&mut state.links).into_iter(), input)
         };
         let handed_to = loop {
             // Whether the input of the link running now was a result: a
             // link that panics turns the chain to failure from there.
             let mut was_ok = true;
-            match catch_unwind(AssertUnwindSafe(|| self.run_from(next, &mut was_ok))) {
+            match catch_unwind(AssertUnwindSafe(|| self.run_from(&mut batch, input, &mut was_ok))) {
                 Ok(handed_to) => break handed_to,
                 Err(payload) => {
                     let failure = Failure::from_panic(payload);
-                    match self.after_link(was_ok, Err(failure)) {
-                        Some(after) => next = after,
-                        None => break None,
+                    if was_ok {
+                        self.trace_failed(&failure);
                     }
+                    input = Err(failure);
                 }
             }
         };
@@ -965,85 +970,108 @@ impl<T: 'static> Deferred<T> {
         handed_to
     }
 
-    /// The run loop proper: runs `first`'s link on its input, then the
-    /// links after it, until the chain runs out of links or of a result
-    /// (`None`), or a link hands the result to another chain (`Some`). Sets
-    /// the result slot on the way out.
-    fn run_from(&self, first: (Link<T>, Result<T, Failure>), was_ok: &mut bool) -> Option<Rc<dyn ChainRun>> {
-        let (mut link, mut input) = first;
+    /// The run loop proper: runs the links of `batch` (and those added
+    /// meanwhile) on `input` and what each returns, until the chain runs out
+    /// of links or of a result (`None`), or a link hands the result to
+    /// another chain (`Some`). Sets the result slot on the way out.
+    fn run_from(
+        &self,
+        batch: &mut std::vec::IntoIter<Link<T>>,
+        mut input: Result<T, Failure>,
+        was_ok: &mut bool,
+    ) -> Option<Rc<dyn ChainRun>> {
         loop {
+            let Some(link) = self.next_link(batch) else {
+                self.chain.state.borrow_mut().result = Slot::Ready(input);
+                return None;
+            };
             *was_ok = input.is_ok();
-            let after = match link.run(input) {
-                Step::Outcome(Outcome::Value(value)) => self.after_link(*was_ok, Ok(value)),
-                Step::Outcome(Outcome::Failure(failure)) => self.after_link(*was_ok, Err(failure)),
+            input = match link.run(input) {
+                Step::Outcome(Outcome::Value(value)) => {
+                    if !*was_ok {
+                        let id = self.chain.id;
+                        observer::emit(|| TraceEvent::DeferredRecovered { deferred: id });
+                    }
+                    Ok(value)
+                }
+                Step::Outcome(Outcome::Failure(failure)) => {
+                    if *was_ok {
+                        self.trace_failed(&failure);
+                    }
+                    Err(failure)
+                }
                 Step::Outcome(Outcome::Deferred(inner)) => {
+                    self.put_back(batch);
                     // chain_to sets the slot itself: `inner` may hand its
                     // result over before chain_to returns.
                     self.chain_to(inner);
-                    Self::next_from_slot(&mut self.chain.state.borrow_mut())
+                    let mut state = self.chain.state.borrow_mut();
+                    let input = Self::take_input(&mut state)?;
+                    *batch = std::mem::take(&mut state.links).into_iter();
+                    input
                 }
                 Step::Consumed => {
-                    let mut state = self.chain.state.borrow_mut();
-                    match state.links.pop_front() {
-                        Some(link) => Some((link, Err(result_consumed()))),
-                        None => {
+                    if batch.len() == 0 {
+                        let mut state = self.chain.state.borrow_mut();
+                        if state.links.is_empty() {
                             state.result = Slot::Consumed;
-                            None
+                            return None;
                         }
                     }
+                    Err(result_consumed())
                 }
                 Step::Continue(next) => {
+                    self.put_back(batch);
                     self.chain.state.borrow_mut().result = Slot::Consumed;
                     return Some(next);
                 }
             };
-            (link, input) = after?;
         }
     }
 
-    /// After a link whose input was a result (`was_ok`) or a failure gave
-    /// `output`: traces a switch between the two, and takes the next link,
-    /// or leaves `output` in the slot when there is none.
-    fn after_link(&self, was_ok: bool, output: Result<T, Failure>) -> Option<(Link<T>, Result<T, Failure>)> {
-        match (&output, was_ok) {
-            (Ok(_), false) => {
-                let id = self.chain.id;
-                observer::emit(|| TraceEvent::DeferredRecovered { deferred: id });
-            }
-            (Err(failure), true) => {
-                let id = self.chain.id;
-                observer::emit(|| TraceEvent::DeferredFailed { deferred: id, message: failure.to_string() });
-            }
-            _ => {}
+    /// The next link of the run: the batch's, or the first of those added
+    /// since the batch was taken.
+    fn next_link(&self, batch: &mut std::vec::IntoIter<Link<T>>) -> Option<Link<T>> {
+        if let Some(link) = batch.next() {
+            return Some(link);
         }
         let mut state = self.chain.state.borrow_mut();
-        match state.links.pop_front() {
-            Some(link) => Some((link, output)),
-            None => {
-                state.result = Slot::Ready(output);
+        if state.links.is_empty() {
+            return None;
+        }
+        *batch = std::mem::take(&mut state.links).into_iter();
+        batch.next()
+    }
+
+    /// Returns the links of `batch` not run to the chain, ahead of those
+    /// added since: the run stops, and whoever runs the chain next runs them.
+    fn put_back(&self, batch: &mut std::vec::IntoIter<Link<T>>) {
+        if batch.len() > 0 {
+            let mut state = self.chain.state.borrow_mut();
+            state.links.splice(0..0, std::mem::take(batch));
+        }
+    }
+
+    /// Takes the result for the next link to run: when a link waits and the
+    /// slot has a result (or was consumed: the link hears so).
+    fn take_input(state: &mut State<T>) -> Option<Result<T, Failure>> {
+        if state.links.is_empty() {
+            return None;
+        }
+        match std::mem::replace(&mut state.result, Slot::Empty) {
+            Slot::Ready(result) => Some(result),
+            Slot::Consumed => Some(Err(result_consumed())),
+            other => {
+                state.result = other;
                 None
             }
         }
     }
 
-    /// Takes the result and the next link to run it, if the slot has a
-    /// result (or was consumed, and a link is left to hear so).
-    fn next_from_slot(state: &mut State<T>) -> Option<(Link<T>, Result<T, Failure>)> {
-        let input = match std::mem::replace(&mut state.result, Slot::Empty) {
-            Slot::Ready(result) => result,
-            Slot::Consumed if !state.links.is_empty() => Err(result_consumed()),
-            other => {
-                state.result = other;
-                return None;
-            }
-        };
-        match state.links.pop_front() {
-            Some(link) => Some((link, input)),
-            None => {
-                state.result = Slot::Ready(input);
-                None
-            }
-        }
+    /// Traces the chain turning from results to failures.
+    fn trace_failed(&self, failure: &Failure) {
+        let id = self.chain.id;
+        observer::emit(|| TraceEvent::DeferredFailed { deferred: id, message: failure.to_string() });
     }
 
     /// A callback returned `inner`: take its result now if it has one,
