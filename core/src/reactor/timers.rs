@@ -11,8 +11,9 @@
 //! outnumber the live ones (as Twisted does).
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::cmp::Ordering;
+use std::collections::binary_heap::PeekMut;
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::rc::{Rc, Weak};
@@ -37,7 +38,7 @@ pub(crate) struct TimerCell {
     due: Cell<Time>,
     seq: Cell<u64>,
     state: Cell<TimerState>,
-    callback: RefCell<Option<TimerCallback>>,
+    callback: Cell<Option<TimerCallback>>,
 }
 
 impl TimerCell {
@@ -48,7 +49,7 @@ impl TimerCell {
     /// Marks the timer called and hands out its callback.
     pub(crate) fn fire(&self) -> Option<TimerCallback> {
         self.state.set(TimerState::Called);
-        self.callback.borrow_mut().take()
+        self.callback.take()
     }
 }
 
@@ -105,7 +106,7 @@ impl TimerQueue {
             due: Cell::new(due),
             seq: Cell::new(self.seq),
             state: Cell::new(TimerState::Pending),
-            callback: RefCell::new(Some(callback)),
+            callback: Cell::new(Some(callback)),
         });
         self.incoming.push(Entry { due, seq: self.seq, timer: timer.clone() });
         self.live += 1;
@@ -116,7 +117,7 @@ impl TimerQueue {
         timer.state.set(TimerState::Cancelled);
         self.stale += 1;
         self.live -= 1;
-        timer.callback.borrow_mut().take()
+        timer.callback.take()
     }
 
     /// Moves a pending timer; it re-enters the queue as if scheduled now.
@@ -130,12 +131,24 @@ impl TimerQueue {
 
     /// Makes timers scheduled since the last turn eligible to run.
     pub(crate) fn merge_incoming(&mut self) {
-        for entry in self.incoming.drain(..) {
-            if entry.is_live() {
-                self.heap.push(entry);
-            } else {
-                self.stale -= 1;
+        if self.stale > 0 {
+            for entry in self.incoming.drain(..) {
+                if entry.is_live() {
+                    self.heap.push(entry);
+                } else {
+                    self.stale -= 1;
+                }
             }
+        } else if self.heap.is_empty() {
+            // Nothing cancelled or moved, so every entry is live, and nothing
+            // merged yet: the batch becomes the heap, ordered in place in
+            // linear time (a push each would take log n each). The heap's
+            // spare buffer becomes the next batch's.
+            let spare = std::mem::take(&mut self.heap).into_vec();
+            self.heap = BinaryHeap::from(std::mem::replace(&mut self.incoming, spare));
+        } else {
+            // `extend` picks pushes or a rebuild, whichever is cheaper.
+            self.heap.extend(self.incoming.drain(..));
         }
         if self.stale > COMPACT_AT && self.stale > self.heap.len() / 2 {
             let entries = std::mem::take(&mut self.heap).into_vec();
@@ -145,6 +158,9 @@ impl TimerQueue {
     }
 
     fn drop_stale_top(&mut self) {
+        if self.stale == 0 {
+            return; // nothing cancelled or moved: every entry is live
+        }
         while self.heap.peek().is_some_and(|e| !e.is_live()) {
             self.heap.pop();
             self.stale -= 1;
@@ -154,12 +170,9 @@ impl TimerQueue {
     /// Pops the next live timer due at or before `now`, among those merged.
     pub(crate) fn pop_due(&mut self, now: Time) -> Option<Rc<TimerCell>> {
         self.drop_stale_top();
-        if self.heap.peek()?.due > now {
-            return None;
-        }
-        let entry = self.heap.pop()?;
+        let top = PeekMut::pop(self.heap.peek_mut().filter(|e| e.due <= now)?);
         self.live -= 1;
-        Some(entry.timer)
+        Some(top.timer)
     }
 
     /// The earliest due time of any live timer, merged or incoming.
