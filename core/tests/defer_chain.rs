@@ -222,6 +222,40 @@ fn a_panic_in_a_callback_becomes_a_failure() {
 }
 
 #[test]
+fn a_chain_goes_on_after_a_panic_in_its_middle() {
+    // The links run in one loop under one catch_unwind: after a panic the
+    // loop starts again at the next link, with the panic as its failure.
+    let d = Deferred::<i32>::new();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    d.add_callback(move |x| {
+        l.borrow_mut().push(format!("first {x}"));
+        x + 1
+    });
+    d.add_callback(|x| -> i32 { panic!("second panicked on {x}") });
+    let l = log.clone();
+    d.add_callback(move |x| {
+        l.borrow_mut().push("skipped".to_owned());
+        x
+    });
+    let l = log.clone();
+    d.add_errback(move |f| {
+        l.borrow_mut().push(format!("{:?}: {}", f.kind(), f.message()));
+        10
+    });
+    d.add_callback(|x| -> i32 { panic!("fifth panicked on {x}") });
+    let l = log.clone();
+    d.add_errback(move |f| {
+        l.borrow_mut().push(f.message().to_owned());
+        20
+    });
+    d.callback(1).unwrap();
+    let seen = Seen::new(&d);
+    assert_eq!(seen.value(), 20);
+    assert_eq!(*log.borrow(), ["first 1", "Panicked: second panicked on 2", "fifth panicked on 10"]);
+}
+
+#[test]
 fn callbacks_added_from_inside_a_callback_run_after_it_in_order() {
     // Twisted's test_reentrantRunCallbacks / test_nonReentrantCallbacks.
     let d = Deferred::<i32>::new();

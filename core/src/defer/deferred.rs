@@ -1,6 +1,5 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
@@ -11,8 +10,38 @@ use super::observer;
 use super::{AlreadyCalled, Failure, FailureKind, IntoOutcome, Outcome};
 use crate::trace::TraceEvent;
 
-type Link<T> = Box<dyn FnOnce(Result<T, Failure>) -> Step<T>>;
+/// A link that sees the result or the failure and may take it away or hand
+/// it on: the building block of awaits, lists, locks and `map`.
+pub(crate) type StepLink<T> = Box<dyn FnOnce(Result<T, Failure>) -> Step<T>>;
 type Canceller<T> = Box<dyn FnOnce(&Deferred<T>)>;
+
+/// One link of a chain. Callbacks and errbacks are kept apart, as Twisted
+/// keeps (callback, errback) pairs, so the run loop skips the one that does
+/// not apply without calling it, and a callback takes its value unwrapped.
+enum Link<T: 'static> {
+    /// [`Deferred::add_callback`]: skipped on a failure.
+    Callback(Box<dyn FnOnce(T) -> Outcome<T>>),
+    /// [`Deferred::add_errback`]: skipped on a result.
+    Errback(Box<dyn FnOnce(Failure) -> Outcome<T>>),
+    /// [`Deferred::add_both`] and [`Deferred::add_callbacks`]: sees either.
+    Both(Box<dyn FnOnce(Result<T, Failure>) -> Outcome<T>>),
+    /// A crate-internal link ([`Deferred::add_link`]).
+    Step(StepLink<T>),
+}
+
+impl<T: 'static> Link<T> {
+    /// Runs the link on `input`.
+    fn run(self, input: Result<T, Failure>) -> Step<T> {
+        match (self, input) {
+            (Link::Callback(f), Ok(value)) => Step::Outcome(f(value)),
+            (Link::Errback(f), Err(failure)) => Step::Outcome(f(failure)),
+            (Link::Callback(_), Err(failure)) => Step::Outcome(Outcome::Failure(failure)),
+            (Link::Errback(_), Ok(value)) => Step::Outcome(Outcome::Value(value)),
+            (Link::Both(f), input) => Step::Outcome(f(input)),
+            (Link::Step(f), input) => f(input),
+        }
+    }
+}
 
 /// What one link of the chain did with the result.
 pub(crate) enum Step<T: 'static> {
@@ -83,7 +112,9 @@ enum Slot<T> {
 struct State<T: 'static> {
     called: bool,
     result: Slot<T>,
-    links: VecDeque<Link<T>>,
+    /// Links not run yet, in order (while the chain runs, those added
+    /// since its loop took the rest).
+    links: Vec<Link<T>>,
     running: bool,
     canceller: Option<Canceller<T>>,
     suppress_already_called: bool,
@@ -265,7 +296,7 @@ impl<T: 'static> Deferred<T> {
                 state: RefCell::new(State {
                     called: false,
                     result: Slot::Empty,
-                    links: VecDeque::new(),
+                    links: Vec::new(),
                     running: false,
                     canceller: None,
                     suppress_already_called: false,
@@ -420,7 +451,9 @@ impl<T: 'static> Deferred<T> {
             (state.canceller.take(), state.cancel_inner.take())
         };
         // Dropped outside the borrow: their captures may run Drop code.
-        drop((canceller, forward));
+        if canceller.is_some() || forward.is_some() {
+            drop((canceller, forward));
+        }
         let id = self.chain.id;
         observer::emit(|| TraceEvent::DeferredFired { deferred: id, ok });
         Ok(true)
@@ -486,10 +519,7 @@ impl<T: 'static> Deferred<T> {
     /// });
     /// ```
     pub fn add_callback<R: IntoOutcome<T>>(&self, f: impl FnOnce(T) -> R + 'static) -> Deferred<T> {
-        self.add_link(Box::new(move |result| match result {
-            Ok(value) => Step::Outcome(f(value).into_outcome()),
-            Err(failure) => Step::Outcome(Outcome::Failure(failure)),
-        }))
+        self.push_link(Link::Callback(Box::new(move |value| f(value).into_outcome())))
     }
 
     /// Adds an errback, run with a failure (skipped on a result). Returning
@@ -511,10 +541,7 @@ impl<T: 'static> Deferred<T> {
     /// });
     /// ```
     pub fn add_errback<R: IntoOutcome<T>>(&self, f: impl FnOnce(Failure) -> R + 'static) -> Deferred<T> {
-        self.add_link(Box::new(move |result| match result {
-            Ok(value) => Step::Outcome(Outcome::Value(value)),
-            Err(failure) => Step::Outcome(f(failure).into_outcome()),
-        }))
+        self.push_link(Link::Errback(Box::new(move |failure| f(failure).into_outcome())))
     }
 
     /// Adds a callback and an errback as one link: exactly one of them runs,
@@ -539,10 +566,10 @@ impl<T: 'static> Deferred<T> {
         callback: impl FnOnce(T) -> R1 + 'static,
         errback: impl FnOnce(Failure) -> R2 + 'static,
     ) -> Deferred<T> {
-        self.add_link(Box::new(move |result| match result {
-            Ok(value) => Step::Outcome(callback(value).into_outcome()),
-            Err(failure) => Step::Outcome(errback(failure).into_outcome()),
-        }))
+        self.push_link(Link::Both(Box::new(move |result| match result {
+            Ok(value) => callback(value).into_outcome(),
+            Err(failure) => errback(failure).into_outcome(),
+        })))
     }
 
     /// Adds a function run with either the result or the failure: Twisted's
@@ -565,7 +592,7 @@ impl<T: 'static> Deferred<T> {
     /// d.add_errback(|_| 0);
     /// ```
     pub fn add_both<R: IntoOutcome<T>>(&self, f: impl FnOnce(Result<T, Failure>) -> R + 'static) -> Deferred<T> {
-        self.add_link(Box::new(move |result| Step::Outcome(f(result).into_outcome())))
+        self.push_link(Link::Both(Box::new(move |result| f(result).into_outcome())))
     }
 
     /// Continues the chain with another type: a new `Deferred<U>` fired with
@@ -709,10 +736,15 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// Adds a link that may take the result away. Crate-internal building block.
-    pub(crate) fn add_link(&self, link: Link<T>) -> Deferred<T> {
+    pub(crate) fn add_link(&self, link: StepLink<T>) -> Deferred<T> {
+        self.push_link(Link::Step(link))
+    }
+
+    /// Adds a link; runs it at once if the Deferred has fired.
+    fn push_link(&self, link: Link<T>) -> Deferred<T> {
         let called = {
             let mut state = self.chain.state.borrow_mut();
-            state.links.push_back(link);
+            state.links.push(link);
             state.called
         };
         if called {
@@ -881,11 +913,11 @@ impl<T: 'static> Deferred<T> {
     /// on each other live on a heap stack, as in Twisted's `_runCallbacks`,
     /// so a chain of a million Deferreds fires in constant native stack.
     fn run_callbacks(&self) {
-        if self.chain.state.borrow().running {
+        // Most chains hand nothing on: they run here without the stack.
+        let Some(mut current) = self.run_links() else {
             return;
-        }
-        let mut current: Rc<dyn ChainRun> = self.chain.clone();
-        let mut waiting: Vec<Rc<dyn ChainRun>> = Vec::new();
+        };
+        let mut waiting: Vec<Rc<dyn ChainRun>> = vec![self.chain.clone()];
         loop {
             match current.clone().run_links() {
                 Some(next) => waiting.push(std::mem::replace(&mut current, next)),
@@ -898,67 +930,148 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// One chain's part of [`run_callbacks`](Self::run_callbacks).
+    ///
+    /// The links run in one loop inside one `catch_unwind`, not one each: a
+    /// link that panics unwinds out of the loop, its panic becomes the
+    /// failure the next link gets, and the loop starts again there. The loop
+    /// takes the chain's links as a batch and walks it without borrowing the
+    /// state; links added meanwhile (by the callbacks themselves) queue
+    /// behind, as the next batch. Between links the result stays in this
+    /// frame: nothing can see the slot while the chain runs (`running`
+    /// turns readers away).
     fn run_links(&self) -> Option<Rc<dyn ChainRun>> {
-        {
+        let (mut batch, mut input) = {
             let mut state = self.chain.state.borrow_mut();
             if state.running || state.paused > 0 {
                 // Running: its loop is further up the native stack and will
                 // see the result handed to it. Paused: `unpause` runs it.
                 return None;
             }
+            let input = Self::take_input(&mut state)?;
             state.running = true;
-        }
+            (std::mem::take(&mut state.links).into_iter(), input)
+        };
         let handed_to = loop {
-            let (link, input) = {
-                let mut state = self.chain.state.borrow_mut();
-                let input = match std::mem::replace(&mut state.result, Slot::Empty) {
-                    Slot::Ready(result) => result,
-                    Slot::Consumed if !state.links.is_empty() => Err(result_consumed()),
-                    other => {
-                        state.result = other;
-                        break None;
-                    }
-                };
-                let Some(link) = state.links.pop_front() else {
-                    state.result = Slot::Ready(input);
-                    break None;
-                };
-                (link, input)
-            };
-            let was_ok = input.is_ok();
-            let step = catch_unwind(AssertUnwindSafe(|| link(input)))
-                .unwrap_or_else(|payload| Step::Outcome(Outcome::Failure(Failure::from_panic(payload))));
-            let next = match step {
-                Step::Consumed => Slot::Consumed,
-                Step::Continue(next) => {
-                    self.chain.state.borrow_mut().result = Slot::Consumed;
-                    break Some(next);
-                }
-                Step::Outcome(Outcome::Value(value)) => {
-                    if !was_ok {
-                        let id = self.chain.id;
-                        observer::emit(|| TraceEvent::DeferredRecovered { deferred: id });
-                    }
-                    Slot::Ready(Ok(value))
-                }
-                Step::Outcome(Outcome::Failure(failure)) => {
+            // Whether the input of the link running now was a result: a
+            // link that panics turns the chain to failure from there.
+            let mut was_ok = true;
+            match catch_unwind(AssertUnwindSafe(|| self.run_from(&mut batch, input, &mut was_ok))) {
+                Ok(handed_to) => break handed_to,
+                Err(payload) => {
+                    let failure = Failure::from_panic(payload);
                     if was_ok {
-                        let (id, message) = (self.chain.id, failure.to_string());
-                        observer::emit(|| TraceEvent::DeferredFailed { deferred: id, message });
+                        self.trace_failed(&failure);
                     }
-                    Slot::Ready(Err(failure))
+                    input = Err(failure);
                 }
-                Step::Outcome(Outcome::Deferred(inner)) => {
-                    // chain_to sets the slot itself: `inner` may hand its
-                    // result over before chain_to returns.
-                    self.chain_to(inner);
-                    continue;
-                }
-            };
-            self.chain.state.borrow_mut().result = next;
+            }
         };
         self.chain.state.borrow_mut().running = false;
         handed_to
+    }
+
+    /// The run loop proper: runs the links of `batch` (and those added
+    /// meanwhile) on `input` and what each returns, until the chain runs out
+    /// of links or of a result (`None`), or a link hands the result to
+    /// another chain (`Some`). Sets the result slot on the way out.
+    fn run_from(
+        &self,
+        batch: &mut std::vec::IntoIter<Link<T>>,
+        mut input: Result<T, Failure>,
+        was_ok: &mut bool,
+    ) -> Option<Rc<dyn ChainRun>> {
+        loop {
+            let Some(link) = self.next_link(batch) else {
+                self.chain.state.borrow_mut().result = Slot::Ready(input);
+                return None;
+            };
+            *was_ok = input.is_ok();
+            input = match link.run(input) {
+                Step::Outcome(Outcome::Value(value)) => {
+                    if !*was_ok {
+                        let id = self.chain.id;
+                        observer::emit(|| TraceEvent::DeferredRecovered { deferred: id });
+                    }
+                    Ok(value)
+                }
+                Step::Outcome(Outcome::Failure(failure)) => {
+                    if *was_ok {
+                        self.trace_failed(&failure);
+                    }
+                    Err(failure)
+                }
+                Step::Outcome(Outcome::Deferred(inner)) => {
+                    self.put_back(batch);
+                    // chain_to sets the slot itself: `inner` may hand its
+                    // result over before chain_to returns.
+                    self.chain_to(inner);
+                    let mut state = self.chain.state.borrow_mut();
+                    let input = Self::take_input(&mut state)?;
+                    *batch = std::mem::take(&mut state.links).into_iter();
+                    input
+                }
+                Step::Consumed => {
+                    if batch.len() == 0 {
+                        let mut state = self.chain.state.borrow_mut();
+                        if state.links.is_empty() {
+                            state.result = Slot::Consumed;
+                            return None;
+                        }
+                    }
+                    Err(result_consumed())
+                }
+                Step::Continue(next) => {
+                    self.put_back(batch);
+                    self.chain.state.borrow_mut().result = Slot::Consumed;
+                    return Some(next);
+                }
+            };
+        }
+    }
+
+    /// The next link of the run: the batch's, or the first of those added
+    /// since the batch was taken.
+    fn next_link(&self, batch: &mut std::vec::IntoIter<Link<T>>) -> Option<Link<T>> {
+        if let Some(link) = batch.next() {
+            return Some(link);
+        }
+        let mut state = self.chain.state.borrow_mut();
+        if state.links.is_empty() {
+            return None;
+        }
+        *batch = std::mem::take(&mut state.links).into_iter();
+        batch.next()
+    }
+
+    /// Returns the links of `batch` not run to the chain, ahead of those
+    /// added since: the run stops, and whoever runs the chain next runs them.
+    fn put_back(&self, batch: &mut std::vec::IntoIter<Link<T>>) {
+        if batch.len() > 0 {
+            let mut state = self.chain.state.borrow_mut();
+            state.links.splice(0..0, std::mem::take(batch));
+        }
+    }
+
+    /// Takes the result for the next link to run: when a link waits and the
+    /// slot has a result (or was consumed: the link hears so).
+    fn take_input(state: &mut State<T>) -> Option<Result<T, Failure>> {
+        if state.links.is_empty() {
+            return None;
+        }
+        match std::mem::replace(&mut state.result, Slot::Empty) {
+            Slot::Ready(result) => Some(result),
+            Slot::Consumed => Some(Err(result_consumed())),
+            other => {
+                state.result = other;
+                None
+            }
+        }
+    }
+
+    /// Traces the chain turning from results to failures.
+    fn trace_failed(&self, failure: &Failure) {
+        let id = self.chain.id;
+        observer::emit(|| TraceEvent::DeferredFailed { deferred: id, message: failure.to_string() });
     }
 
     /// A callback returned `inner`: take its result now if it has one,

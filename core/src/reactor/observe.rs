@@ -1,6 +1,7 @@
 //! What the reactor tells about itself: the trace, its counters, its
 //! queues, and which reactor is current on this thread.
 
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use super::{Inner, PendingTimer, Reactor, ReactorStats, CURRENT};
@@ -134,6 +135,22 @@ impl Reactor {
 /// `twine_core::task::looping::LoopingCall::schedule_from::{{closure}}`.
 /// A suffix of the static type name, so naming costs nothing.
 pub(crate) fn callback_name(type_name: &'static str) -> &'static str {
+    thread_local! {
+        /// The last name shortened and its short form: a loop scheduling
+        /// calls schedules the same closure type over and over, and
+        /// shortening costs as much as the rest of `call_later`.
+        static LAST: Cell<(&'static str, &'static str)> = const { Cell::new(("", "")) };
+    }
+    let (last, short) = LAST.with(Cell::get);
+    if std::ptr::eq(last, type_name) {
+        return short;
+    }
+    let short = shorten(type_name);
+    LAST.with(|l| l.set((type_name, short)));
+    short
+}
+
+fn shorten(type_name: &'static str) -> &'static str {
     let mut name = type_name;
     while let Some(stripped) = name.strip_suffix("::{{closure}}") {
         name = stripped;

@@ -9,13 +9,19 @@
 //! Cancelling or moving a timer leaves a stale heap entry behind; stale
 //! entries are skipped when popped, and the heap is rebuilt when they
 //! outnumber the live ones (as Twisted does).
+//!
+//! A timer's state lives in a slot of one table (a slab), not in an
+//! allocation of its own: a heap entry names its slot, and so does each
+//! [`DelayedCall`] handle. A slot is reused once its timer has run or been
+//! cancelled and no handle is left to ask how it ended.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::cmp::Ordering;
+use std::collections::binary_heap::PeekMut;
 use std::collections::BinaryHeap;
 use std::fmt;
-use std::rc::{Rc, Weak};
+use std::rc::Weak;
 use std::time::Duration;
 
 use super::{Inner, Reactor};
@@ -31,37 +37,55 @@ pub(crate) enum TimerState {
     Cancelled,
 }
 
-pub(crate) struct TimerCell {
-    pub(crate) id: u64,
-    pub(crate) name: Cow<'static, str>,
-    due: Cell<Time>,
-    seq: Cell<u64>,
-    state: Cell<TimerState>,
-    callback: RefCell<Option<TimerCallback>>,
+/// One timer's state in the table.
+struct Slot {
+    /// The timer's id (ids are never reused, slots are).
+    id: u64,
+    /// The sequence number of its live heap entry (0 once it is no longer
+    /// pending): an entry whose number differs is stale.
+    seq: u64,
+    due: Time,
+    state: TimerState,
+    /// [`DelayedCall`] handles alive: while there is one, the slot keeps
+    /// the timer's end for it to report.
+    handles: u32,
+    callback: Option<TimerCallback>,
+    name: Cow<'static, str>,
 }
 
-impl TimerCell {
+/// What [`TimerQueue::schedule`] hands out: the new timer's id, name and
+/// slot, which its [`DelayedCall`] holds.
+pub(crate) struct TimerRef {
+    pub(crate) id: u64,
+    pub(crate) name: Cow<'static, str>,
+    slot: u32,
+    /// The due time last seen, for when the reactor is gone.
+    due: Cell<Time>,
+}
+
+/// A timer taken off the queue to run now.
+pub(crate) struct DueTimer {
+    pub(crate) id: u64,
+    pub(crate) name: Cow<'static, str>,
+    due: Time,
+    callback: Cell<Option<TimerCallback>>,
+}
+
+impl DueTimer {
     pub(crate) fn due(&self) -> Time {
-        self.due.get()
+        self.due
     }
 
-    /// Marks the timer called and hands out its callback.
+    /// Hands out its callback (once).
     pub(crate) fn fire(&self) -> Option<TimerCallback> {
-        self.state.set(TimerState::Called);
-        self.callback.borrow_mut().take()
+        self.callback.take()
     }
 }
 
 struct Entry {
     due: Time,
     seq: u64,
-    timer: Rc<TimerCell>,
-}
-
-impl Entry {
-    fn is_live(&self) -> bool {
-        self.timer.state.get() == TimerState::Pending && self.timer.seq.get() == self.seq
-    }
+    slot: u32,
 }
 
 impl PartialEq for Entry {
@@ -89,6 +113,9 @@ const COMPACT_AT: usize = 50;
 pub(crate) struct TimerQueue {
     heap: BinaryHeap<Entry>,
     incoming: Vec<Entry>,
+    slots: Vec<Slot>,
+    /// Slots to reuse.
+    free: Vec<u32>,
     stale: usize,
     seq: u64,
     next_id: u64,
@@ -96,77 +123,139 @@ pub(crate) struct TimerQueue {
 }
 
 impl TimerQueue {
-    pub(crate) fn schedule(&mut self, due: Time, name: Cow<'static, str>, callback: TimerCallback) -> Rc<TimerCell> {
+    pub(crate) fn schedule(&mut self, due: Time, name: Cow<'static, str>, callback: TimerCallback) -> TimerRef {
         self.next_id += 1;
         self.seq += 1;
-        let timer = Rc::new(TimerCell {
+        let slot = Slot {
             id: self.next_id,
-            name,
-            due: Cell::new(due),
-            seq: Cell::new(self.seq),
-            state: Cell::new(TimerState::Pending),
-            callback: RefCell::new(Some(callback)),
-        });
-        self.incoming.push(Entry { due, seq: self.seq, timer: timer.clone() });
+            seq: self.seq,
+            due,
+            state: TimerState::Pending,
+            handles: 1,
+            callback: Some(callback),
+            name: name.clone(),
+        };
+        let index = match self.free.pop() {
+            Some(index) => {
+                self.slots[index as usize] = slot;
+                index
+            }
+            None => {
+                self.slots.push(slot);
+                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 timers at once")
+            }
+        };
+        self.incoming.push(Entry { due, seq: self.seq, slot: index });
         self.live += 1;
-        timer
+        TimerRef { id: self.next_id, name, slot: index, due: Cell::new(due) }
     }
 
-    fn cancel(&mut self, timer: &TimerCell) -> Option<TimerCallback> {
-        timer.state.set(TimerState::Cancelled);
+    fn is_live(&self, entry: &Entry) -> bool {
+        self.slots[entry.slot as usize].seq == entry.seq
+    }
+
+    /// The slot of `timer`, if it is still the timer's.
+    fn slot(&self, timer: &TimerRef) -> Option<&Slot> {
+        self.slots.get(timer.slot as usize).filter(|s| s.id == timer.id)
+    }
+
+    fn slot_mut(&mut self, timer: &TimerRef) -> Option<&mut Slot> {
+        self.slots.get_mut(timer.slot as usize).filter(|s| s.id == timer.id)
+    }
+
+    /// Frees `index` if its timer is over and no handle is left.
+    fn release_if_done(&mut self, index: u32) {
+        let slot = &mut self.slots[index as usize];
+        if slot.handles == 0 && slot.state != TimerState::Pending {
+            slot.id = 0;
+            slot.name = Cow::Borrowed("");
+            self.free.push(index);
+        }
+    }
+
+    fn cancel(&mut self, timer: &TimerRef) -> Option<TimerCallback> {
+        let slot = self.slot_mut(timer)?;
+        slot.state = TimerState::Cancelled;
+        slot.seq = 0;
+        let callback = slot.callback.take();
         self.stale += 1;
         self.live -= 1;
-        timer.callback.borrow_mut().take()
+        callback
     }
 
     /// Moves a pending timer; it re-enters the queue as if scheduled now.
-    fn reschedule(&mut self, timer: &Rc<TimerCell>, due: Time) {
+    fn reschedule(&mut self, timer: &TimerRef, due: Time) {
         self.seq += 1;
-        timer.due.set(due);
-        timer.seq.set(self.seq);
+        let seq = self.seq;
+        let Some(slot) = self.slot_mut(timer) else {
+            return;
+        };
+        slot.due = due;
+        slot.seq = seq;
         self.stale += 1;
-        self.incoming.push(Entry { due, seq: self.seq, timer: timer.clone() });
+        self.incoming.push(Entry { due, seq, slot: timer.slot });
     }
 
     /// Makes timers scheduled since the last turn eligible to run.
     pub(crate) fn merge_incoming(&mut self) {
-        for entry in self.incoming.drain(..) {
-            if entry.is_live() {
-                self.heap.push(entry);
-            } else {
-                self.stale -= 1;
+        if self.stale > 0 {
+            let mut incoming = std::mem::take(&mut self.incoming);
+            for entry in incoming.drain(..) {
+                if self.is_live(&entry) {
+                    self.heap.push(entry);
+                } else {
+                    self.stale -= 1;
+                }
             }
+            self.incoming = incoming; // empty, and keeps its capacity
+        } else if self.heap.is_empty() {
+            // Nothing cancelled or moved, so every entry is live, and nothing
+            // merged yet: the batch becomes the heap, ordered in place in
+            // linear time (a push each would take log n each). The heap's
+            // spare buffer becomes the next batch's.
+            let spare = std::mem::take(&mut self.heap).into_vec();
+            self.heap = BinaryHeap::from(std::mem::replace(&mut self.incoming, spare));
+        } else {
+            // `extend` picks pushes or a rebuild, whichever is cheaper.
+            self.heap.extend(self.incoming.drain(..));
         }
         if self.stale > COMPACT_AT && self.stale > self.heap.len() / 2 {
             let entries = std::mem::take(&mut self.heap).into_vec();
-            self.heap = entries.into_iter().filter(Entry::is_live).collect();
+            self.heap = entries.into_iter().filter(|e| self.is_live(e)).collect();
             self.stale = 0;
         }
     }
 
     fn drop_stale_top(&mut self) {
-        while self.heap.peek().is_some_and(|e| !e.is_live()) {
+        if self.stale == 0 {
+            return; // nothing cancelled or moved: every entry is live
+        }
+        while self.heap.peek().is_some_and(|e| !self.is_live(e)) {
             self.heap.pop();
             self.stale -= 1;
         }
     }
 
-    /// Pops the next live timer due at or before `now`, among those merged.
-    pub(crate) fn pop_due(&mut self, now: Time) -> Option<Rc<TimerCell>> {
+    /// Pops the next live timer due at or before `now`, among those
+    /// merged; it counts as called from now on.
+    pub(crate) fn pop_due(&mut self, now: Time) -> Option<DueTimer> {
         self.drop_stale_top();
-        if self.heap.peek()?.due > now {
-            return None;
-        }
-        let entry = self.heap.pop()?;
+        let entry = PeekMut::pop(self.heap.peek_mut().filter(|e| e.due <= now)?);
         self.live -= 1;
-        Some(entry.timer)
+        let slot = &mut self.slots[entry.slot as usize];
+        slot.state = TimerState::Called;
+        slot.seq = 0;
+        let name = if slot.handles == 0 { std::mem::take(&mut slot.name) } else { slot.name.clone() };
+        let due = DueTimer { id: slot.id, name, due: slot.due, callback: Cell::new(slot.callback.take()) };
+        self.release_if_done(entry.slot);
+        Some(due)
     }
 
     /// The earliest due time of any live timer, merged or incoming.
     pub(crate) fn next_due(&mut self) -> Option<Time> {
         self.drop_stale_top();
         let merged = self.heap.peek().map(|e| e.due);
-        let incoming = self.incoming.iter().filter(|e| e.is_live()).map(|e| e.due).min();
+        let incoming = self.incoming.iter().filter(|e| self.is_live(e)).map(|e| e.due).min();
         match (merged, incoming) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -177,14 +266,19 @@ impl TimerQueue {
     /// heap, and, with `incoming`, those waiting to be merged too.
     pub(crate) fn due_count(&self, now: Time, incoming: bool) -> usize {
         let waiting = if incoming { &self.incoming[..] } else { &[] };
-        self.heap.iter().chain(waiting).filter(|e| e.is_live() && e.due <= now).count()
+        self.heap.iter().chain(waiting).filter(|e| self.is_live(e) && e.due <= now).count()
     }
 
     /// Live timers, in (due, insertion) order.
     pub(crate) fn snapshot(&self) -> Vec<PendingTimer> {
-        let mut live: Vec<&Entry> = self.heap.iter().chain(&self.incoming).filter(|e| e.is_live()).collect();
+        let mut live: Vec<&Entry> = self.heap.iter().chain(&self.incoming).filter(|e| self.is_live(e)).collect();
         live.sort_by_key(|e| (e.due, e.seq));
-        live.into_iter().map(|e| PendingTimer { id: e.timer.id, due: e.due, name: e.timer.name.clone() }).collect()
+        live.into_iter()
+            .map(|e| {
+                let slot = &self.slots[e.slot as usize];
+                PendingTimer { id: slot.id, due: e.due, name: slot.name.clone() }
+            })
+            .collect()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -239,13 +333,61 @@ impl std::error::Error for TimerError {}
 /// assert_eq!(call.cancel(), Err(TimerError::AlreadyCancelled));
 /// clock.advance(Duration::from_secs(10)); // nothing runs
 /// ```
-#[derive(Clone)]
+///
+/// The handle reads the timer in its reactor. Once the reactor is gone the
+/// call will never run: it is inactive, cancelling it says
+/// [`AlreadyCancelled`](TimerError::AlreadyCancelled), and its time is the
+/// one this handle saw last.
 pub struct DelayedCall {
-    pub(crate) timer: Rc<TimerCell>,
+    pub(crate) timer: TimerRef,
     pub(crate) reactor: Weak<Inner>,
 }
 
+impl Clone for DelayedCall {
+    fn clone(&self) -> Self {
+        let timer = TimerRef {
+            id: self.timer.id,
+            name: self.timer.name.clone(),
+            slot: self.timer.slot,
+            due: self.timer.due.clone(),
+        };
+        self.with_queue(|queue| {
+            if let Some(slot) = queue.slots.get_mut(timer.slot as usize).filter(|s| s.id == timer.id) {
+                slot.handles += 1;
+            }
+        });
+        DelayedCall { timer, reactor: self.reactor.clone() }
+    }
+}
+
+impl Drop for DelayedCall {
+    fn drop(&mut self) {
+        let timer = &self.timer;
+        self.with_queue(|queue| {
+            if let Some(slot) = queue.slot_mut(timer) {
+                slot.handles -= 1;
+                queue.release_if_done(timer.slot);
+            }
+        });
+    }
+}
+
 impl DelayedCall {
+    /// Runs `f` on the timer queue, if the reactor is still there (and the
+    /// queue is not in use further up the stack, which would be a bug).
+    fn with_queue<R>(&self, f: impl FnOnce(&mut TimerQueue) -> R) -> Option<R> {
+        let inner = self.reactor.upgrade()?;
+        let mut queue = inner.timers.try_borrow_mut().ok()?;
+        Some(f(&mut queue))
+    }
+
+    /// The timer's state and due time, or `None` once the reactor is gone.
+    fn read(&self) -> Option<(TimerState, Time)> {
+        let inner = self.reactor.upgrade()?;
+        let queue = inner.timers.borrow();
+        queue.slot(&self.timer).map(|s| (s.state, s.due))
+    }
+
     /// The timer's id, as it appears in trace events.
     pub fn id(&self) -> u64 {
         self.timer.id
@@ -253,22 +395,25 @@ impl DelayedCall {
 
     /// When the call is due.
     pub fn time(&self) -> Time {
+        if let Some((_, due)) = self.read() {
+            self.timer.due.set(due);
+        }
         self.timer.due.get()
     }
 
     /// Whether the call has neither run nor been cancelled.
     pub fn active(&self) -> bool {
-        self.timer.state.get() == TimerState::Pending
+        self.read().is_some_and(|(state, _)| state == TimerState::Pending)
     }
 
     fn check_pending(&self) -> Result<Reactor, TimerError> {
-        match self.timer.state.get() {
-            TimerState::Called => Err(TimerError::AlreadyCalled),
-            TimerState::Cancelled => Err(TimerError::AlreadyCancelled),
-            // A reactor that is gone will never run the call: it is as good as cancelled.
-            TimerState::Pending => {
-                self.reactor.upgrade().map(|inner| Reactor { inner }).ok_or(TimerError::AlreadyCancelled)
-            }
+        // A reactor that is gone will never run the call: it is as good as cancelled.
+        let inner = self.reactor.upgrade().ok_or(TimerError::AlreadyCancelled)?;
+        let state = inner.timers.borrow().slot(&self.timer).map(|s| s.state);
+        match state {
+            Some(TimerState::Pending) => Ok(Reactor { inner }),
+            Some(TimerState::Called) => Err(TimerError::AlreadyCalled),
+            Some(TimerState::Cancelled) | None => Err(TimerError::AlreadyCancelled),
         }
     }
 
@@ -306,7 +451,7 @@ impl fmt::Debug for DelayedCall {
         f.debug_struct("DelayedCall")
             .field("id", &self.timer.id)
             .field("time", &self.time())
-            .field("state", &self.timer.state.get())
+            .field("state", &self.read().map(|(state, _)| state))
             .field("name", &self.timer.name)
             .finish()
     }
