@@ -38,6 +38,7 @@ pub(crate) mod choice;
 pub(crate) mod clients;
 pub(crate) mod gil;
 pub(crate) mod interp;
+pub(crate) mod loopback;
 pub(crate) mod noise;
 pub(crate) mod pool;
 pub(crate) mod reactor_thread;
@@ -91,6 +92,8 @@ pub struct Simulation {
     pub(crate) rl: ReactorLoop,
     pub(crate) pool: PoolState,
     pub(crate) clients: ClientState,
+    /// The program's own ports and connections to them.
+    pub(crate) net: loopback::Loopback,
     rng: Rng,
     pub(crate) noise: Noise,
     /// When the last thread a Python program started first runs.
@@ -173,6 +176,7 @@ impl Simulation {
             rl: ReactorLoop::default(),
             pool: PoolState::default(),
             clients,
+            net: loopback::Loopback::default(),
             rng: Rng::new(seed),
             noise: Noise::new(seed, program.machine.noise),
             last_py_spawn: Time::ZERO,
@@ -431,11 +435,11 @@ impl Simulation {
             self.dispatch_pool();
         }
         while let Some(effect) = self.reactor.poll_effect() {
-            match effect {
+            match self.loopback_effect(effect) {
                 // Held until the reactor's iteration ends (`reactor_thread`).
-                Effect::Send { conn, message } => self.rl.outbox.push((conn, message)),
-                Effect::Write { data, .. } => self.reactor.recycle_buffer(data),
-                // Handlers cannot close or listen: nothing else is asked for.
+                Some(Effect::Send { conn, message }) => self.rl.outbox.push((conn, message)),
+                Some(Effect::Write { data, .. }) => self.reactor.recycle_buffer(data),
+                // Simulated clients' connections are not closed from the program's side.
                 _ => {}
             }
         }

@@ -67,6 +67,8 @@ pub(crate) enum IoEvent {
     Open { client: u32 },
     /// A request message arrived at `at`.
     Request { client: u32, req: u64, at: Time },
+    /// The loopback network's next event (see `loopback`).
+    Net,
 }
 
 #[derive(Default)]
@@ -123,6 +125,7 @@ impl Simulation {
             for (conn, message) in std::mem::take(&mut self.rl.outbox) {
                 self.on_response(conn, message);
             }
+            self.loopback_flush();
             self.rl.batch_left = self.rl.pending_io.len();
         }
         if self.reactor.is_stopped() {
@@ -212,6 +215,7 @@ impl Simulation {
                     self.reactor.handle_message(self.now, conn, Message::text(req.to_string()));
                 }
             }
+            IoEvent::Net => self.deliver_net(),
         }
     }
 

@@ -60,6 +60,7 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "dict" => TypeId::Dict,
         "bytes" => TypeId::Bytes,
         "object" => TypeId::Object,
+        _ if super::errors::TWISTED_ONLY.contains(&name) => return None,
         _ => return rt.exc.get(name).map(|c| Value::Class(Rc::clone(c))),
     };
     Some(Value::Type(ty))
@@ -781,6 +782,9 @@ pub(crate) fn call_method(
 ) -> PyResult<Out> {
     if name.starts_with("LineReceiver.") {
         return super::twisted::line_receiver(vm, name, this, args);
+    }
+    if name.starts_with("IPv4Address.") || name.starts_with("Factory.") {
+        return super::net::library_method(vm, name, this, args);
     }
     if name.contains('.') {
         // `BaseException.__init__(self, ...)` bound to an instance.

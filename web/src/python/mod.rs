@@ -20,6 +20,7 @@ pub(crate) mod code;
 pub(crate) mod compile;
 pub(crate) mod errors;
 pub(crate) mod format;
+pub(crate) mod net;
 pub(crate) mod ops;
 pub mod precompiled;
 pub(crate) mod stacks;
@@ -346,6 +347,8 @@ pub(crate) struct Runtime {
     pub nested_pending: Cell<u64>,
     /// The factory `reactor.listenTCP` was given: it serves the simulated clients.
     pub factory: RefCell<Option<Value>>,
+    /// The ports the program listens on.
+    pub ports: RefCell<Vec<u16>>,
     /// The variant `twine.variant(...)` returns (`None`: its first name).
     pub variant: Option<Rc<str>>,
     /// The `shutdown` event's `During` phase ran: Twisted's `reactor.running`
@@ -394,6 +397,7 @@ impl Runtime {
             active: Cell::new(0),
             nested_pending: Cell::new(0),
             factory: RefCell::new(None),
+            ports: RefCell::default(),
             variant: variant.map(Rc::from),
             shut_down: Cell::new(false),
             machine,

@@ -65,13 +65,14 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("task", rt.import("twisted.internet.task").ok()?),
                 ("threads", rt.import("twisted.internet.threads").ok()?),
                 ("protocol", rt.import("twisted.internet.protocol").ok()?),
+                ("error", rt.import("twisted.internet.error").ok()?),
+                ("address", rt.import("twisted.internet.address").ok()?),
             ]
             .into_iter()
             .collect(),
         ),
         "twisted.internet.protocol" => {
-            // The classes, so programs that define protocols load; serving
-            // them (listenTCP with simulated clients) is not there yet.
+            // The classes; `net` connects their instances to the reactor.
             let noop = || Value::builtin("Protocol.noop", None);
             let protocol = super::value::Class::new("Protocol", None);
             for m in ["connectionMade", "dataReceived", "connectionLost"] {
@@ -79,10 +80,20 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             }
             let factory = super::value::Class::new("Factory", None);
             factory.attrs.borrow_mut().insert("forProtocol".into(), Value::builtin("Factory.forProtocol", None));
+            factory.attrs.borrow_mut().insert("buildProtocol".into(), Value::builtin("Factory.buildProtocol", None));
             let client = super::value::Class::new("ClientFactory", Some(Rc::clone(&factory)));
             let classes = [("Protocol", protocol), ("Factory", factory), ("ClientFactory", client)];
             ("twisted.internet.protocol", classes.into_iter().map(|(n, c)| (n, Value::Class(c))).collect())
         }
+        "twisted.internet.error" => {
+            let names = super::errors::TWISTED_ONLY.iter().map(|n| (*n, Value::Class(rt.exc_class(n))));
+            let more = [("CancelledError", Value::Class(rt.exc_class("CancelledError")))];
+            ("twisted.internet.error", names.chain(more).collect())
+        }
+        "twisted.internet.address" => (
+            "twisted.internet.address",
+            [("IPv4Address", Value::Class(super::net::ipv4_address_class()))].into_iter().collect(),
+        ),
         "twisted.protocols" => {
             ("twisted.protocols", [("basic", rt.import("twisted.protocols.basic").ok()?)].into_iter().collect())
         }
@@ -160,6 +171,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "callFromThread",
             "callInThread",
             "listenTCP",
+            "connectTCP",
             "addSystemEventTrigger",
             "suggestThreadPoolSize",
         ],
@@ -169,7 +181,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
         }
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
         Native::LoopingCall { .. } => &["start", "stop"],
-        Native::Transport(_) => &["write", "loseConnection", "getPeer"],
+        Native::Transport(_) | Native::Connector(_) | Native::Port(_) => return super::net::method(n, name),
         Native::DeferredLock(_) | Native::DeferredSemaphore(_) => &["acquire", "release", "run"],
         Native::DeferredQueue(_) => &["put", "get"],
         _ => return None,
@@ -195,10 +207,10 @@ fn reactor(vm: &Vm<'_>) -> PyResult<twine_core::Reactor> {
 
 /// A call to make later: the callable and its arguments.
 #[derive(Clone)]
-struct Call {
-    f: Value,
-    args: Vec<Value>,
-    kwargs: Kw,
+pub(crate) struct Call {
+    pub f: Value,
+    pub args: Vec<Value>,
+    pub kwargs: Kw,
 }
 
 fn split_call(vm: &Vm<'_>, mut args: Vec<Value>, kwargs: Kw, what: &str) -> PyResult<Call> {
@@ -543,7 +555,7 @@ fn exc_value(vm: &mut Vm<'_>, v: Value) -> PyResult<Value> {
 }
 
 /// A core failure for a Python exception.
-fn to_failure(rt: &Runtime, exc: &Value) -> Failure {
+pub(crate) fn to_failure(rt: &Runtime, exc: &Value) -> Failure {
     let text = exc_text_plain(exc);
     let id = rt.store_value(exc.clone());
     Failure::from_error(FailureKind::Error, PyError { id, text })
@@ -570,18 +582,19 @@ pub(crate) fn exc_text_plain(exc: &Value) -> String {
 }
 
 /// The Python exception a core failure carries (or one made from it).
-fn from_failure(rt: &Runtime, f: &Failure) -> Value {
+pub(crate) fn from_failure(rt: &Runtime, f: &Failure) -> Value {
     if let Some(e) = f.downcast_ref::<PyError>() {
         if let Some(v) = rt.peek_value(e.id) {
             return v;
         }
     }
-    let class = if f.check(FailureKind::Cancelled) {
-        "CancelledError"
-    } else if f.check(FailureKind::TimedOut) {
-        "TimeoutError"
-    } else {
-        "RuntimeError"
+    let class = match f.kind() {
+        FailureKind::Cancelled => "CancelledError",
+        FailureKind::TimedOut => "TimeoutError",
+        FailureKind::ConnectionDone => "ConnectionDone",
+        FailureKind::ConnectionLost => "ConnectionLost",
+        FailureKind::ConnectionRefused => "ConnectionRefusedError",
+        _ => "RuntimeError",
     };
     rt.new_exc(&rt.exc_class(class), vec![Value::str(f.message())])
 }
@@ -668,7 +681,7 @@ const TRIGGER_FAILED: &str = "While calling system event trigger handler";
 /// A timer or trigger's Python call: an exception is logged as Twisted logs
 /// it, under `why` (the reactor's `log.err(None, why)` for that kind of call:
 /// "while handling timed call", "Unhandled Error", ...).
-fn run_top(sh: &Rc<Shared>, why: &'static str, c: Call) {
+pub(crate) fn run_top(sh: &Rc<Shared>, why: &'static str, c: Call) {
     let rt = sh.py.borrow().clone();
     match run_callback(sh, c.f, c.args, c.kwargs) {
         Outcome::Failure(f) => {
@@ -741,31 +754,8 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             vm.sh.inbox_pushed.set(true);
             Value::None
         }
-        (Native::Reactor, "listenTCP") => {
-            let factory = args.get(1).cloned().unwrap_or_default();
-            let class = factory.class().cloned();
-            let is = |c: &Rc<super::value::Class>, name: &str| {
-                let mut k = Some(Rc::clone(c));
-                while let Some(x) = k {
-                    if &*x.name == name && x.base.is_none() {
-                        return true;
-                    }
-                    k = x.base.clone();
-                }
-                false
-            };
-            match class {
-                Some(c) if is(&c, "Protocol") => {
-                    return Err(vm.type_error(&format!(
-                        "listenTCP needs a factory: use protocol.Factory.forProtocol({})",
-                        c.name
-                    )))
-                }
-                Some(c) if is(&c, "Factory") => *vm.rt.factory.borrow_mut() = Some(factory),
-                _ => return Err(vm.type_error("listenTCP(port, factory): the factory is a protocol.Factory")),
-            }
-            Value::None
-        }
+        (Native::Reactor, "listenTCP") => super::net::listen_tcp(vm, args, kwargs)?,
+        (Native::Reactor, "connectTCP") => super::net::connect_tcp(vm, args, kwargs)?,
         (Native::Reactor, "callInThread") => {
             // Twisted's callInThread: deferToThread with the result dropped.
             return call_function(vm, "threads.deferToThread", args, kwargs).map(|_| Out::Value(Value::None));
@@ -999,23 +989,9 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             Value::None
         }
-        (Native::Transport(t), "write") => {
-            let data = match args.first() {
-                Some(Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
-                Some(Value::Str(s)) => s.to_string(),
-                _ => return Err(vm.type_error("write() takes bytes")),
-            };
-            // Simulated clients speak whole messages: one line, one answer.
-            for line in data.split("\r\n").filter(|l| !l.is_empty()) {
-                t.0.send(twine_core::protocol::Message::text(line.to_owned()));
-            }
-            Value::None
+        (Native::Transport(_) | Native::Connector(_) | Native::Port(_), _) => {
+            return super::net::call_method(vm, name, n, args)
         }
-        (Native::Transport(t), "loseConnection") => {
-            t.0.lose_connection();
-            Value::None
-        }
-        (Native::Transport(t), "getPeer") => Value::Str(t.0.peer().to_string().into()),
         (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "acquire") => {
             let d = match &**n {
                 Native::DeferredLock(l) => l.acquire(),

@@ -201,6 +201,10 @@ pub(crate) enum Native {
     DeferredSemaphore(twine_core::defer::DeferredSemaphore),
     /// `defer.DeferredQueue()`.
     DeferredQueue(twine_core::defer::DeferredQueue<Value>),
+    /// What `reactor.connectTCP` returns.
+    Connector(super::net::ConnectorRef),
+    /// What `reactor.listenTCP` returns.
+    Port(super::net::PortRef),
 }
 
 /// A core transport (which has no `Debug`).
@@ -367,6 +371,8 @@ impl Value {
                 Native::DeferredLock(_) => "DeferredLock",
                 Native::DeferredSemaphore(_) => "DeferredSemaphore",
                 Native::DeferredQueue(_) => "DeferredQueue",
+                Native::Connector(_) => "Connector",
+                Native::Port(_) => "Port",
             },
         };
         name.into()
