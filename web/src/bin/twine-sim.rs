@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
+use twine_scenario::metrics::Stream;
 use twine_web::explore::How;
 use twine_web::{presets, EndReason, PythonScenario, Scenario, Simulation};
 
@@ -175,9 +176,15 @@ fn run(args: &Args) -> Result<String, String> {
         return Err(format!("--schedule: {misfit}"));
     }
     if let Some(error) = sim.python_error() {
-        // As CPython: what the program printed, then the error and a failing exit status.
-        let printed: String = sim.metrics().output.iter().map(|l| format!("{}\n", l.text)).collect();
-        let _ = std::io::stdout().lock().write_all(printed.as_bytes());
+        // As CPython: what the program printed, each line to its stream,
+        // then the error and a failing exit status.
+        for line in &sim.metrics().output {
+            let text = format!("{}\n", line.text);
+            let _ = match line.stream {
+                Stream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
+                Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+            };
+        }
         return Err(error);
     }
     let metrics = sim.metrics();
@@ -202,5 +209,7 @@ fn run(args: &Args) -> Result<String, String> {
         wall.as_secs_f64() * 1e3,
         metrics.events as f64 / wall.as_secs_f64().max(1e-9) / 1e6
     );
+    // Error reports go to stderr, as the program's own process writes them.
+    let _ = std::io::stderr().lock().write_all(metrics.stderr_lines().as_bytes());
     Ok(metrics.summary(&ended))
 }

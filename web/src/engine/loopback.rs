@@ -16,9 +16,12 @@
 //! - writes leave when the reactor's iteration ends (a transport buffers
 //!   until the poll finds the socket writable), one iteration's writes on a
 //!   connection arriving as one `dataReceived`;
-//! - `loseConnection` closes the writer's side when its iteration ends
-//!   (`connectionLost`, then the client factory's `clientConnectionLost`)
-//!   and the peer reads the end after it.
+//! - `loseConnection` closes the writer's side when its writes have left
+//!   (`connectionLost`, then the client factory's `clientConnectionLost`),
+//!   before anybody reads them; the peer reads the data, then the end;
+//! - what arrives in one iteration is read in the order the connections
+//!   were set up (level-triggered epoll keeps its ready list in that order):
+//!   the server's side of a connection before the client's.
 //!
 //! Every event waits in the reactor's I/O queue (`IoEvent::Net`), among
 //! the simulated clients' requests, in the order it arrived.
@@ -73,6 +76,16 @@ pub(crate) struct Loopback {
     outbox: Vec<Outgoing>,
     inbox: VecDeque<NetEvent>,
     next_client_port: u16,
+    /// When each open connection was set up: the order reads happen in.
+    set_up: HashMap<ConnectionId, u64>,
+    next_set_up: u64,
+}
+
+impl Loopback {
+    fn set_up(&mut self, conn: ConnectionId) {
+        self.next_set_up += 1;
+        self.set_up.insert(conn, self.next_set_up);
+    }
 }
 
 fn localhost(port: u16) -> SocketAddr {
@@ -133,19 +146,29 @@ impl Simulation {
         self.wake_reactor();
     }
 
-    /// The reactor's iteration ended: what it wrote leaves.
+    /// The reactor's iteration ended: what it wrote leaves. The writers'
+    /// closes happen first (as their writes go out); then each receiver,
+    /// in set-up order, reads its data and then the end of its peer.
     pub(crate) fn loopback_flush(&mut self) {
-        for out in std::mem::take(&mut self.net.outbox) {
+        let outbox = std::mem::take(&mut self.net.outbox);
+        let mut reads: Vec<(u64, usize, NetEvent)> = Vec::new();
+        for (i, out) in outbox.into_iter().enumerate() {
+            let order = |net: &Loopback, c: &ConnectionId| net.set_up.get(c).copied().unwrap_or(u64::MAX);
             match out {
-                Outgoing::Data { to, data } => self.net_arrive(NetEvent::Data { conn: to, data }),
+                Outgoing::Data { to, data } => {
+                    reads.push((order(&self.net, &to), i, NetEvent::Data { conn: to, data }))
+                }
                 Outgoing::Close { conn, clean } => {
-                    let peer = self.net.peers.get(&conn).copied();
-                    self.net_arrive(NetEvent::Closed { conn, clean });
-                    if let Some(peer) = peer {
-                        self.net_arrive(NetEvent::Closed { conn: peer, clean });
+                    if let Some(&peer) = self.net.peers.get(&conn) {
+                        reads.push((order(&self.net, &peer), i, NetEvent::Closed { conn: peer, clean }));
                     }
+                    self.net_arrive(NetEvent::Closed { conn, clean });
                 }
             }
+        }
+        reads.sort_by_key(|(order, i, _)| (*order, *i));
+        for (_, _, ev) in reads {
+            self.net_arrive(ev);
         }
     }
 
@@ -157,6 +180,7 @@ impl Simulation {
             NetEvent::Accept { listener, client, peer, local } => {
                 match self.reactor.handle_accept(now, listener, peer, local) {
                     Some(server) => {
+                        self.net.set_up(server);
                         self.net.peers.insert(server, client);
                         self.net.peers.insert(client, server);
                     }
@@ -164,7 +188,10 @@ impl Simulation {
                     None => self.net.outbox.push(Outgoing::Close { conn: client, clean: true }),
                 }
             }
-            NetEvent::Connected { conn, local } => self.reactor.handle_connected(now, conn, local),
+            NetEvent::Connected { conn, local } => {
+                self.net.set_up(conn);
+                self.reactor.handle_connected(now, conn, local);
+            }
             NetEvent::Refused { conn } => {
                 let reason = Failure::new(FailureKind::ConnectionRefused, REFUSED);
                 self.reactor.handle_connect_failed(now, conn, reason);
@@ -172,6 +199,7 @@ impl Simulation {
             NetEvent::Data { conn, data } => self.reactor.handle_data(now, conn, &data),
             NetEvent::Closed { conn, clean } => {
                 self.net.peers.remove(&conn);
+                self.net.set_up.remove(&conn);
                 let reason = if clean {
                     Failure::new(FailureKind::ConnectionDone, DONE)
                 } else {

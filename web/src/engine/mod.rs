@@ -215,7 +215,7 @@ impl Simulation {
                     return Activation::python(task, End::Main);
                 }
                 // A scenario is compiled once before, so this does not happen.
-                Err(e) => self.sh.say(0, e.to_string()),
+                Err(e) => self.sh.say_err(0, e.to_string()),
             }
         }
         Activation::new(self.program.main.clone(), Ctx::default(), End::Main)
@@ -457,8 +457,8 @@ impl Simulation {
             return;
         }
         for message in dropped {
-            self.sh.say(0, "Unhandled error in Deferred:".to_owned());
-            self.sh.say(0, format!("Failure: {message}"));
+            self.sh.say_err(0, "Unhandled error in Deferred:".to_owned());
+            self.sh.say_err(0, format!("Failure: {message}"));
         }
     }
 
@@ -471,6 +471,13 @@ impl Simulation {
         } else {
             EndReason::Quiet
         };
+        if reason != EndReason::Deadlock {
+            // The program ended as a process does: what it still held is collected.
+            let rt = self.sh.py.borrow().clone();
+            if let Some(rt) = rt {
+                crate::python::unhandled::collect_at_exit(&self.sh, &rt);
+            }
+        }
         self.finish(reason);
     }
 

@@ -134,7 +134,12 @@ impl Simulation {
             self.on_reactor_stopped();
             return;
         }
-        if let Some(io) = self.rl.pending_io.pop_front() {
+        // As `reactor.run()`: the startup triggers and `callWhenRunning`
+        // calls run in the first turn, before any I/O is read.
+        let started = self.reactor.lifecycle() != twine_core::reactor::Lifecycle::NotStarted;
+        if !started {
+            self.rl.turn_due = true;
+        } else if let Some(io) = self.rl.pending_io.pop_front() {
             self.rl.batch_left = self.rl.batch_left.saturating_sub(1);
             self.deliver_io(io);
             self.after_reactor_call();

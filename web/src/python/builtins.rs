@@ -58,6 +58,7 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "list" => TypeId::List,
         "tuple" => TypeId::Tuple,
         "dict" => TypeId::Dict,
+        "set" => TypeId::Set,
         "bytes" => TypeId::Bytes,
         "object" => TypeId::Object,
         _ if super::errors::TWISTED_ONLY.contains(&name) => return None,
@@ -131,6 +132,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Str(_) => STR,
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
+        Value::Set(_) => super::sets::METHODS,
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
         Value::Native(n) => match &**n {
@@ -270,7 +272,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Bytes(b) => b.len(),
                 Value::List(l) => l.borrow().len(),
                 Value::Tuple(t) => t.len(),
-                Value::Dict(d) => d.borrow().len(),
+                Value::Dict(d) | Value::Set(d) => d.borrow().len(),
                 Value::Range(a, b, c) => super::value::range_len(*a, *b, *c) as usize,
                 other => return Err(vm.type_error(&format!("object of type '{}' has no len()", other.type_name()))),
             };
@@ -454,6 +456,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::List(_) => Value::Type(TypeId::List),
                 Value::Tuple(_) => Value::Type(TypeId::Tuple),
                 Value::Dict(_) => Value::Type(TypeId::Dict),
+                Value::Set(_) => Value::Type(TypeId::Set),
                 Value::None => Value::Type(TypeId::NoneType),
                 _ => Value::Type(TypeId::Object),
             }
@@ -675,6 +678,7 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
             TypeId::List => matches!(v, Value::List(_)),
             TypeId::Tuple => matches!(v, Value::Tuple(_)),
             TypeId::Dict => matches!(v, Value::Dict(_)),
+            TypeId::Set => matches!(v, Value::Set(_)),
             TypeId::Bytes => matches!(v, Value::Bytes(_)),
             TypeId::NoneType => matches!(v, Value::None),
             TypeId::Object => true,
@@ -695,6 +699,11 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
                 return Err(vm.rt.error("OverflowError", "cannot convert float to a 64-bit integer"));
             }
             Value::Int(f.trunc() as i64)
+        }
+        (TypeId::Int, Some(Value::Bytes(b))) if args.len() == 1 => {
+            // `int(b"42")`: the ASCII digits, as for a str.
+            let text = Value::Str(String::from_utf8_lossy(b).into());
+            return call_type(vm, TypeId::Int, vec![text], kwargs);
         }
         (TypeId::Int, Some(Value::Str(s))) => {
             let base = match args.get(1).or(kw(&kwargs, "base").as_ref()) {
@@ -737,6 +746,12 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Tuple, None) => Value::tuple(Vec::new()),
         (TypeId::Tuple, Some(Value::Tuple(t))) => Value::Tuple(Rc::clone(t)),
         (TypeId::Tuple, Some(v)) => Value::tuple(vm.collect(v)?),
+        (TypeId::Set, None) => super::sets::new(vm, Vec::new())?,
+        (TypeId::Set, Some(Value::Set(d))) => super::sets::new(vm, super::sets::elements(d))?,
+        (TypeId::Set, Some(v)) => {
+            let items = vm.collect(v)?;
+            super::sets::new(vm, items)?
+        }
         (TypeId::Dict, _) => {
             let mut d = Dict::default();
             if let Some(v) = a {
@@ -880,6 +895,7 @@ pub(crate) fn call_method(
                 },
             }
         }
+        Value::Set(d) => super::sets::method(vm, name, d, &args)?,
         Value::Dict(d) => {
             let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
             match name {

@@ -117,6 +117,9 @@ pub(crate) enum Instr {
     BuildList(u32),
     BuildTuple(u32),
     BuildDict(u32),
+    BuildSet(u32),
+    /// Adds the top to the set `n` below it (set comprehensions).
+    SetAdd(u32),
     /// Appends the top to the list `n` below it (comprehensions).
     ListAppend(u32),
     /// Sets key, value (top two) into the dict `n` below them.

@@ -23,6 +23,7 @@ pub(crate) mod format;
 pub(crate) mod net;
 pub(crate) mod ops;
 pub mod precompiled;
+pub(crate) mod sets;
 pub(crate) mod stacks;
 pub(crate) mod statics;
 pub(crate) mod twisted;
@@ -349,6 +350,8 @@ pub(crate) struct Runtime {
     pub factory: RefCell<Option<Value>>,
     /// The ports the program listens on.
     pub ports: RefCell<Vec<u16>>,
+    /// Pool jobs given before `reactor.run()`: submitted once it runs.
+    pub held_jobs: RefCell<Vec<Box<dyn FnOnce(&twine_core::Reactor)>>>,
     /// The variant `twine.variant(...)` returns (`None`: its first name).
     pub variant: Option<Rc<str>>,
     /// The `shutdown` event's `During` phase ran: Twisted's `reactor.running`
@@ -398,6 +401,7 @@ impl Runtime {
             nested_pending: Cell::new(0),
             factory: RefCell::new(None),
             ports: RefCell::default(),
+            held_jobs: RefCell::default(),
             variant: variant.map(Rc::from),
             shut_down: Cell::new(false),
             machine,

@@ -285,7 +285,11 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
 pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Native, args: Vec<Value>) -> PyResult<Out> {
     let v = match (n, name) {
         (Native::Transport(t), "write" | "writeSequence") => {
-            let parts = if name == "write" { vec![args.first().cloned().unwrap_or_default()] } else { vm.collect(args.first().unwrap_or(&Value::None))? };
+            let parts = if name == "write" {
+                vec![args.first().cloned().unwrap_or_default()]
+            } else {
+                vm.collect(args.first().unwrap_or(&Value::None))?
+            };
             for part in parts {
                 let Value::Bytes(data) = part else {
                     return Err(vm.type_error(&format!(
@@ -323,9 +327,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Native, args: Vec<Val
             Value::None
         }
         (Native::Connector(c), "getDestination") => ipv4_address(vm.rt, c.0.address()),
-        (Native::Port(p), "getHost") => {
-            ipv4_address(vm.rt, SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), p.1))
-        }
+        (Native::Port(p), "getHost") => ipv4_address(vm.rt, SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), p.1)),
         (Native::Port(p), "stopListening") => {
             p.0.stop_listening();
             vm.rt.ports.borrow_mut().retain(|q| *q != p.1);

@@ -449,34 +449,58 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             boxed
         }
         "threads.deferToThread" => {
-            let call = split_call(vm, args, kwargs, "deferToThread")?;
+            let mut call = split_call(vm, args, kwargs, "deferToThread")?;
+            if !matches!(call.f, Value::Func(_) | Value::Method(_)) {
+                // A built-in (`print`) or a class runs in the pool thread
+                // too: through a Python function that calls it.
+                let via = library_function("_callInThread").ok_or_else(|| vm.type_error("no _callInThread"))?;
+                call.args.insert(0, std::mem::replace(&mut call.f, via));
+            }
             let frame = match vm.call(call.f, call.args, call.kwargs)? {
                 Out::Frame(frame) => frame,
-                Out::Value(v) => return Ok(Out::Value(deferred(fired(v)))),
-                Out::Halt(..) => return Err(vm.type_error("deferToThread needs a Python function")),
+                Out::Value(_) | Out::Halt(..) => return Err(vm.type_error("deferToThread needs a function")),
             };
             let task = vm.rt.store_task(Task::callback(frame));
             let slot: JobSlot = Arc::default();
             let hint = PyJob { task, slot: Arc::clone(&slot) };
             let r = reactor(vm)?;
-            let d: Deferred<u64> = defer_to_thread_with(
-                &r,
-                JobOptions { name: Some(Cow::Borrowed("deferToThread")), hint: Some(Box::new(hint)) },
-                move || match slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
-                    Some(Ok(id)) => Ok(id),
-                    Some(Err((id, text))) => Err(Failure::from_error(FailureKind::Error, PyError { id, text })),
-                    None => Err(Failure::new(FailureKind::Error, "the job did not finish")),
-                },
-            );
             let out: Deferred<Value> = Deferred::new();
             let (fire, rt) = (out.clone(), Rc::clone(vm.rt));
-            d.add_both(move |r: Result<u64, Failure>| {
-                let _ = match r {
-                    Ok(id) => fire.callback(rt.take_value(id)),
-                    Err(f) => fire.errback(f),
-                };
-                Outcome::Value(0)
-            });
+            let submit = move |r: &twine_core::Reactor| {
+                let d: Deferred<u64> = defer_to_thread_with(
+                    r,
+                    JobOptions { name: Some(Cow::Borrowed("deferToThread")), hint: Some(Box::new(hint)) },
+                    move || match slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                        Some(Ok(id)) => Ok(id),
+                        Some(Err((id, text))) => Err(Failure::from_error(FailureKind::Error, PyError { id, text })),
+                        None => Err(Failure::new(FailureKind::Error, "the job did not finish")),
+                    },
+                );
+                d.add_both(move |r: Result<u64, Failure>| {
+                    let _ = match r {
+                        Ok(id) => fire.callback(rt.take_value(id)),
+                        Err(f) => fire.errback(f),
+                    };
+                    Outcome::Value(0)
+                });
+            };
+            if r.lifecycle() == twine_core::reactor::Lifecycle::NotStarted {
+                // Twisted's pool starts with the reactor (its `start` is a
+                // `callWhenRunning` made at the pool's first use): jobs given
+                // before `reactor.run()` wait for it, in order.
+                let first = vm.rt.held_jobs.borrow().is_empty();
+                vm.rt.held_jobs.borrow_mut().push(Box::new(submit));
+                if first {
+                    let rt = Rc::clone(vm.rt);
+                    r.call_when_running(move |r| {
+                        for job in std::mem::take(&mut *rt.held_jobs.borrow_mut()) {
+                            job(r);
+                        }
+                    });
+                }
+            } else {
+                submit(&r);
+            }
             deferred(out)
         }
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
@@ -485,7 +509,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
 }
 
 /// `threads.blockingCallFromThread`, written in Python over a native that
-/// runs the call on the reactor thread: the calling thread waits on an Event.
+/// runs the call on the reactor thread: the calling thread waits on an
+/// Event. And `_callInThread`, which runs a built-in as a pool job.
 const BLOCKING_CALL: &str = "\
 def blockingCallFromThread(reactor, f, *a, **kw):
     box = _callInReactor(f, a, kw)
@@ -493,6 +518,9 @@ def blockingCallFromThread(reactor, f, *a, **kw):
     if box[1]:
         raise box[2]
     return box[2]
+
+def _callInThread(f, *a, **kw):
+    return f(*a, **kw)
 ";
 
 /// The library's parts written in Python, as `(file, source)`: compiled when
@@ -501,10 +529,15 @@ def blockingCallFromThread(reactor, f, *a, **kw):
 pub(crate) const LIBRARY: &[(&str, &str)] = &[("<twisted.internet.threads>", BLOCKING_CALL)];
 
 fn blocking_call_from_thread() -> Option<Value> {
+    library_function("blockingCallFromThread")
+}
+
+/// A function of the library's Python part.
+fn library_function(name: &str) -> Option<Value> {
     let (file, source) = LIBRARY[0];
     let code = super::compile::compile_module(file, source).ok()?;
     let template = code.consts.iter().find_map(|c| match c {
-        Value::Func(f) if &*f.code.name == "blockingCallFromThread" => Some(Rc::clone(&f.code)),
+        Value::Func(f) if &*f.code.name == name => Some(Rc::clone(&f.code)),
         _ => None,
     })?;
     let globals: Rc<super::value::Globals> = Rc::default();
@@ -708,11 +741,11 @@ pub(crate) fn run_top(sh: &Rc<Shared>, why: &'static str, c: Call) {
 /// up: `why`, the traceback, a blank line.
 pub(crate) fn report_unhandled(sh: &Shared, rt: &Runtime, why: &str, f: &Failure) {
     let exc = from_failure(rt, f);
-    sh.say(REACTOR_THREAD, why.to_owned());
+    sh.say_err(REACTOR_THREAD, why.to_owned());
     for line in rt.traceback_lines(&exc_text_plain(&exc)) {
-        sh.say(REACTOR_THREAD, line);
+        sh.say_err(REACTOR_THREAD, line);
     }
-    sh.say(REACTOR_THREAD, String::new());
+    sh.say_err(REACTOR_THREAD, String::new());
 }
 
 /// Methods of the reactor, DelayedCall, Deferred and Failure.
@@ -1284,7 +1317,7 @@ pub(crate) fn connection_made(sh: &Rc<Shared>, transport: &twine_core::protocol:
             Ok(p) => p,
             Err(e) => {
                 let text = vm.exc_text(&e.value);
-                sh.say(REACTOR_THREAD, format!("Unhandled Error: {text}"));
+                sh.say_err(REACTOR_THREAD, format!("Unhandled Error: {text}"));
                 return None;
             }
         }

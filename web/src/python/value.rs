@@ -24,6 +24,8 @@ pub(crate) enum Value {
     List(Rc<RefCell<Vec<Value>>>),
     Tuple(Rc<[Value]>),
     Dict(Rc<RefCell<Dict>>),
+    /// A set: a dict of its elements (see `sets`).
+    Set(Rc<RefCell<Dict>>),
     /// `range(start, stop, step)`.
     Range(i64, i64, i64),
     /// `slice(start, stop, step)`.
@@ -55,6 +57,7 @@ pub(crate) enum TypeId {
     List,
     Tuple,
     Dict,
+    Set,
     Bytes,
     NoneType,
     Object,
@@ -70,6 +73,7 @@ impl TypeId {
             TypeId::List => "list",
             TypeId::Tuple => "tuple",
             TypeId::Dict => "dict",
+            TypeId::Set => "set",
             TypeId::Bytes => "bytes",
             TypeId::NoneType => "NoneType",
             TypeId::Object => "object",
@@ -347,6 +351,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
             Value::Range(..) => "range",
             Value::Slice(_) => "slice",
             Value::Func(_) => "function",
@@ -389,7 +394,7 @@ impl Value {
             Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.borrow().is_empty(),
             Value::Tuple(t) => !t.is_empty(),
-            Value::Dict(d) => d.borrow().len() > 0,
+            Value::Dict(d) | Value::Set(d) => d.borrow().len() > 0,
             Value::Range(start, stop, step) => range_len(*start, *stop, *step) > 0,
             _ => true,
         }
@@ -406,7 +411,7 @@ impl Value {
             Value::Str(s) => Key::Str(Rc::clone(s)),
             Value::Bytes(b) => Key::Bytes(Rc::clone(b)),
             Value::Tuple(t) => Key::Tuple(t.iter().map(Value::key).collect::<Result<_, _>>()?),
-            Value::List(_) | Value::Dict(_) | Value::Slice(_) => return Err(self.type_name()),
+            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return Err(self.type_name()),
             other => Key::Id(other.identity()),
         })
     }
@@ -415,7 +420,7 @@ impl Value {
     pub fn identity(&self) -> usize {
         match self {
             Value::List(r) => Rc::as_ptr(r) as *const u8 as usize,
-            Value::Dict(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Dict(r) | Value::Set(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Func(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Builtin(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Class(r) => Rc::as_ptr(r) as *const u8 as usize,

@@ -291,9 +291,9 @@ impl Vm<'_> {
             None => self.rt.fail(exc.located(&text)),
             Some(t) => {
                 let name = t.name.borrow().clone();
-                self.sh.say(self.tid, format!("Exception in thread {name}:"));
+                self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
                 for line in exc.traceback(&text) {
-                    self.sh.say(self.tid, line);
+                    self.sh.say_err(self.tid, line);
                 }
             }
         }
@@ -767,6 +767,22 @@ impl Vm<'_> {
                     d.insert(key, pair[0].clone(), pair[1].clone());
                 }
                 frames.last_mut().expect("frame").stack.push(Value::dict(d));
+            }
+            Instr::BuildSet(n) => {
+                let items = f.stack.split_off(f.stack.len() - n as usize);
+                let set = super::sets::new(self, items)?;
+                frames.last_mut().expect("frame").stack.push(set);
+            }
+            Instr::SetAdd(n) => {
+                let v = f.pop();
+                let at = f.stack.len() - 1 - n as usize;
+                let key = self.key(&v)?;
+                let f = frames.last_mut().expect("frame");
+                if let Value::Set(d) = &f.stack[at] {
+                    if d.borrow().get(&key).is_none() {
+                        d.borrow_mut().insert(key, v, Value::None);
+                    }
+                }
             }
             Instr::ListAppend(n) => {
                 let v = f.pop();
@@ -1316,7 +1332,7 @@ impl Vm<'_> {
         let it = match v {
             Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) => Iter::Seq(v.clone(), 0),
             Value::Range(a, b, c) => Iter::Range { next: *a, stop: *b, step: *c },
-            Value::Dict(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
+            Value::Dict(d) | Value::Set(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
             Value::Iter(_) => return Ok(v.clone()),
             _ => return Err(self.type_error(&format!("'{}' object is not iterable", v.type_name()))),
         };
@@ -1444,6 +1460,7 @@ impl Vm<'_> {
                 }
                 Ok(format!("{{{}}}", parts.join(", ")))
             }
+            Value::Set(d) => super::sets::repr(self, d),
             Value::Class(c) => Ok(format!("<class '__main__.{}'>", c.name)),
             Value::Func(f) => Ok(format!("<function {}>", f.code.name)),
             _ => Ok(format::repr(v)),
