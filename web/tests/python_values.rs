@@ -1,5 +1,5 @@
-//! Values and definitions Twisted programs use all the time: `set`s and
-//! decorators. The expected lines are what CPython 3.11 prints for the
+//! Values and definitions Twisted programs use all the time: `set`s,
+//! generators and decorators. The expected lines are what CPython 3.11 prints for the
 //! same programs (each was run there when the test was written).
 
 use twine_web::{PythonScenario, Scenario, Simulation};
@@ -143,4 +143,90 @@ fn a_decorator_that_is_not_callable_fails_at_its_line() {
     sim.run();
     let err = sim.python_error().expect("an error");
     assert!(err.starts_with("test.py:3:2: TypeError: 'int' object is not callable"), "{err}");
+}
+
+#[test]
+fn generators_for_loops_next_send_and_builtins_that_iterate() {
+    let out = output(
+        r#"
+def count(n):
+    i = 0
+    while i < n:
+        yield i
+        i += 1
+    print("count done")
+
+for x in count(3):
+    print("got", x)
+g = count(2)
+print(next(g), next(g), next(g, "end"))
+print(list(count(4)), sum(count(5)), sorted(count(3), key=lambda v: -v))
+def echo():
+    total = 0
+    while True:
+        v = yield total
+        if v is None:
+            return
+        total += v
+e = echo()
+print(next(e), e.send(5), e.send(10))
+try:
+    next(count(0))
+except StopIteration:
+    print("StopIteration")
+def pairs(d):
+    for k in d:
+        yield k, d[k]
+print(dict(pairs({"a": 1, "b": 2})))
+class Tree:
+    def __init__(self, items):
+        self.items = items
+    def walk(self):
+        for i in self.items:
+            if i % 2:
+                yield i * 10
+t = Tree([1, 2, 3])
+print([v for v in t.walk()], repr(t.walk()).startswith("<generator object"))
+def boom():
+    yield 1
+    raise ValueError("inside")
+try:
+    for v in boom():
+        print("v", v)
+except ValueError as err:
+    print("caught", err)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "got 0",
+            "got 1",
+            "got 2",
+            "count done",
+            "count done",
+            "0 1 end",
+            "count done",
+            "count done",
+            "count done",
+            "[0, 1, 2, 3] 10 [2, 1, 0]",
+            "0 5 15",
+            "count done",
+            "StopIteration",
+            "{'a': 1, 'b': 2}",
+            "[10, 30] True",
+            "v 1",
+            "caught inside",
+        ]
+    );
+}
+
+#[test]
+fn a_generator_that_waits_says_where_to_wait_instead() {
+    let src = "import time\ndef slow():\n    time.sleep(0.1)\n    yield 1\nfor x in slow():\n    print(x)\n";
+    let scenario = Scenario::from_python("test.py", src).unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let err = sim.python_error().expect("an error");
+    assert!(err.starts_with("test.py:3:5: RuntimeError: cannot wait (sleep, a lock, cpu) inside a generator"), "{err}");
 }

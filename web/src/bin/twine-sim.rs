@@ -56,6 +56,11 @@ struct Args {
     /// List the presets and their variants.
     #[arg(long)]
     list: bool,
+    /// A benchmark, not a run: simulate the Python program N times and
+    /// print, as JSON, the Python operations (instructions) each run
+    /// executes, each run's wall time, and the median operations per second.
+    #[arg(long, value_name = "N", conflicts_with_all = ["metrics", "trace", "schedule"])]
+    bench_ops: Option<u32>,
 }
 
 /// `twine-sim explore`.
@@ -160,8 +165,38 @@ fn explore(args: &ExploreArgs) -> Result<String, String> {
     serde_json::to_string_pretty(&report).map(|json| json + "\n").map_err(|e| e.to_string())
 }
 
+/// `--bench-ops N`: each run from `Simulation::new` (the program is
+/// compiled once, when loaded) to the end of `run`.
+fn bench_ops(scenario: &Scenario, seed: Option<u64>, runs: u32) -> Result<String, String> {
+    let mut ms = Vec::new();
+    let mut instructions = 0;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let mut sim = Simulation::new(scenario, seed);
+        sim.run();
+        ms.push(started.elapsed().as_secs_f64() * 1e3);
+        if let Some(error) = sim.python_error() {
+            return Err(error);
+        }
+        instructions = sim.python_instructions();
+    }
+    let mut sorted = ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let json = serde_json::json!({
+        "instructions": instructions,
+        "ms": ms,
+        "median_ms": median,
+        "ops_per_s": instructions as f64 / (median / 1e3),
+    });
+    Ok(json.to_string() + "\n")
+}
+
 fn run(args: &Args) -> Result<String, String> {
     let scenario = load(args.scenario.as_deref().unwrap_or_default(), args.variant.as_deref())?;
+    if let Some(runs) = args.bench_ops {
+        return bench_ops(&scenario, args.seed, runs);
+    }
     let started = Instant::now();
     let (mut sim, replay) = match &args.schedule {
         None => (Simulation::new(&scenario, args.seed), None),

@@ -4,7 +4,8 @@
 //! The engine is a driver like the native one: it supplies the time (the
 //! reactor's clock reads the virtual clock, so `reactor.seconds()` is live
 //! inside long handlers), the connections (simulated clients over message
-//! connections), and the thread pool (simulated pool threads behind core's
+//! connections; a Python program's own `listenTCP` ports and `connectTCP`
+//! clients over byte streams, see `loopback`), and the thread pool (simulated pool threads behind core's
 //! [`ThreadPool`](twine_core::threads::ThreadPool) contract). Around the
 //! reactor it simulates N cores, an OS scheduler, the reactor thread, plain
 //! and pool threads, an optional GIL, named locks and shared counters.

@@ -133,6 +133,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
         Value::Set(_) => super::sets::METHODS,
+        Value::Generator(_) => &["send"],
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
         Value::Native(n) => match &**n {
@@ -896,6 +897,10 @@ pub(crate) fn call_method(
             }
         }
         Value::Set(d) => super::sets::method(vm, name, d, &args)?,
+        Value::Generator(g) => match vm.gen_next(g, args.first().cloned().unwrap_or_default())? {
+            Some(v) => v,
+            None => return Err(vm.rt.error("StopIteration", "")),
+        },
         Value::Dict(d) => {
             let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
             match name {

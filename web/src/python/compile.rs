@@ -485,6 +485,7 @@ impl<'a> Unit<'a> {
             self.cells.iter().map(|c| (Rc::clone(c), self.varnames.iter().position(|v| v == c).map(|i| i as u32)));
         let cellvars = cellvars.collect();
         Code {
+            generator: self.instrs.iter().any(|i| matches!(i, Instr::Yield)),
             name: name.into(),
             file: self.file,
             kind: self.kind,
@@ -1228,8 +1229,21 @@ impl<'a> Unit<'a> {
             }
             Expr::NamedExpr(_) => return Err(self.err(e, "`:=` is not supported: assign on its own line")),
             Expr::Await(_) => return Err(self.err(e, "await is not supported: use Deferred callbacks")),
-            Expr::Yield(_) | Expr::YieldFrom(_) => {
-                return Err(self.err(e, "generators (yield) are not supported: build and return a list"))
+            Expr::Yield(y) => {
+                if self.kind != CodeKind::Function {
+                    return Err(self.err(e, "'yield' outside function: yield in a def's body"));
+                }
+                match &y.value {
+                    Some(v) => self.expr(v)?,
+                    None => {
+                        let c = self.konst(Value::None);
+                        self.emit(Instr::Const(c));
+                    }
+                }
+                self.emit(Instr::Yield);
+            }
+            Expr::YieldFrom(_) => {
+                return Err(self.err(e, "`yield from` is not supported: write `for x in it: yield x`"))
             }
             Expr::Starred(_) => return Err(self.err(e, "`*` is only supported in calls: f(*args)")),
         }

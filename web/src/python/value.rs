@@ -45,6 +45,17 @@ pub(crate) enum Value {
     Super(Rc<(Rc<Class>, Value)>),
     /// An object of the `threading`/`twine` modules.
     Native(Rc<Native>),
+    /// What calling a function that `yield`s returns.
+    Generator(Rc<Generator>),
+}
+
+/// A generator: its function's frame, stopped at a `yield` (`None` once it
+/// finished, or while it runs).
+#[derive(Debug)]
+pub(crate) struct Generator {
+    pub name: Rc<str>,
+    pub frame: RefCell<Option<super::vm::Frame>>,
+    pub started: Cell<bool>,
 }
 
 /// The built-in types that can be named (`isinstance(x, int)`, `int("3")`).
@@ -361,6 +372,7 @@ impl Value {
             Value::Method(_) => "method",
             Value::Module(_) => "module",
             Value::Iter(_) => "iterator",
+            Value::Generator(_) => "generator",
             Value::Super(_) => "super",
             Value::Native(n) => match &**n {
                 Native::Lock { reentrant: false, .. } => "lock",
@@ -428,6 +440,7 @@ impl Value {
             Value::Method(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Module(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Iter(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Generator(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Native(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Tuple(r) => r.as_ptr() as usize,
             Value::Str(r) => r.as_ptr() as usize,
