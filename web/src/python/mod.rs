@@ -319,6 +319,9 @@ fn clients_spec(
     }))
 }
 
+/// A pool job waiting for the reactor to run: it submits itself.
+pub(crate) type HeldJob = Box<dyn FnOnce(&twine_core::Reactor)>;
+
 /// One run's interpreter state, shared by its threads.
 pub(crate) struct Runtime {
     pub globals: Rc<Globals>,
@@ -351,7 +354,7 @@ pub(crate) struct Runtime {
     /// The ports the program listens on.
     pub ports: RefCell<Vec<u16>>,
     /// Pool jobs given before `reactor.run()`: submitted once it runs.
-    pub held_jobs: RefCell<Vec<Box<dyn FnOnce(&twine_core::Reactor)>>>,
+    pub held_jobs: RefCell<Vec<HeldJob>>,
     /// The variant `twine.variant(...)` returns (`None`: its first name).
     pub variant: Option<Rc<str>>,
     /// The `shutdown` event's `During` phase ran: Twisted's `reactor.running`
