@@ -1,5 +1,5 @@
 //! Values and definitions Twisted programs use all the time: `set`s,
-//! generators and decorators. The expected lines are what CPython 3.11 prints for the
+//! generators and decorators, and `@defer.inlineCallbacks` over them. The expected lines are what CPython 3.11 prints for the
 //! same programs (each was run there when the test was written).
 
 use twine_web::{PythonScenario, Scenario, Simulation};
@@ -229,4 +229,84 @@ fn a_generator_that_waits_says_where_to_wait_instead() {
     sim.run();
     let err = sim.python_error().expect("an error");
     assert!(err.starts_with("test.py:3:5: RuntimeError: cannot wait (sleep, a lock, cpu) inside a generator"), "{err}");
+}
+
+#[test]
+fn a_generator_catches_what_is_thrown_in_and_returns_a_value() {
+    let out = output(
+        r#"
+def g():
+    try:
+        yield 1
+    except ValueError as e:
+        print("inside caught", e)
+        yield 2
+    return "finished"
+it = g()
+print(next(it), it.throw(ValueError("x")))
+try:
+    next(it)
+except StopIteration as e:
+    print("stop", e.value)
+"#,
+    );
+    assert_eq!(out, ["inside caught x", "1 2", "stop finished",]);
+}
+
+#[test]
+fn inline_callbacks_wait_on_deferreds_like_await() {
+    // A Deferred that fires later resumes the generator then; one that has
+    // fired (succeed, fail) at once; a plain value comes straight back; an
+    // exception the generator does not catch fails its Deferred.
+    let out = output(
+        r#"
+from twisted.internet import defer, reactor, task
+
+
+def fetch(x):
+    return task.deferLater(reactor, 0.1, lambda: x * 2)
+
+
+def broken():
+    return defer.fail(ValueError("no data"))
+
+
+@defer.inlineCallbacks
+def work(n):
+    print("start", n)
+    a = yield fetch(n)
+    print("a", a)
+    b = yield defer.succeed(a + 1)
+    print("b", b)
+    try:
+        yield broken()
+    except ValueError as e:
+        print("caught", e)
+    c = yield 7
+    return a + b + c
+
+
+@defer.inlineCallbacks
+def fails():
+    yield fetch(1)
+    raise KeyError("k")
+
+
+def done(total):
+    print("total", total)
+    return fails()
+
+
+def failed(f):
+    print("failed", f.type.__name__, f.getErrorMessage())
+    reactor.stop()
+
+
+d = work(5)
+print("returned")
+d.addCallback(done).addErrback(failed)
+reactor.run()
+"#,
+    );
+    assert_eq!(out, ["start 5", "returned", "a 10", "b 11", "caught no data", "total 28", "failed KeyError 'k'",]);
 }

@@ -133,7 +133,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
         Value::Set(_) => super::sets::METHODS,
-        Value::Generator(_) => &["send"],
+        Value::Generator(_) => &["send", "throw"],
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
         Value::Native(n) => match &**n {
@@ -435,6 +435,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             Value::Int(h.finish() as i64)
         }
         "iter" => vm.iter(args.first().unwrap_or(&Value::None))?,
+        "next" if args.len() == 1 && matches!(args[0], Value::Generator(_)) => {
+            let Value::Generator(g) = &args[0] else { unreachable!("matched") };
+            gen_send(vm, g, Ok(Value::None))?
+        }
         "next" => match vm.next(args.first().unwrap_or(&Value::None))? {
             Some(v) => v,
             None => match args.get(1) {
@@ -897,10 +901,20 @@ pub(crate) fn call_method(
             }
         }
         Value::Set(d) => super::sets::method(vm, name, d, &args)?,
-        Value::Generator(g) => match vm.gen_next(g, args.first().cloned().unwrap_or_default())? {
-            Some(v) => v,
-            None => return Err(vm.rt.error("StopIteration", "")),
-        },
+        Value::Generator(g) => {
+            let arg = args.first().cloned().unwrap_or_default();
+            let sent = if name == "throw" {
+                let base = vm.rt.exc_class("BaseException");
+                Err(match arg {
+                    Value::Class(c) if c.is_subclass(&base) => vm.rt.new_exc(&c, Vec::new()),
+                    Value::Instance(i) if i.class.is_subclass(&base) => Value::Instance(i),
+                    _ => return Err(vm.type_error("exceptions must derive from BaseException")),
+                })
+            } else {
+                Ok(arg)
+            };
+            gen_send(vm, g, sent)?
+        }
         Value::Dict(d) => {
             let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
             match name {
@@ -1279,4 +1293,21 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "twine.variant",
     ];
     ALL.iter().find(|full| full.split_once('.') == Some((module, name))).copied().unwrap_or(name)
+}
+
+/// `g.send(v)`, `g.throw(exc)`, `next(g)`: the value yielded, or the
+/// StopIteration whose `value` is what the generator returned.
+fn gen_send(vm: &mut Vm<'_>, g: &Rc<super::value::Generator>, sent: Result<Value, Value>) -> PyResult<Value> {
+    match vm.gen_resume(g, sent)? {
+        super::vm::GenStep::Yielded(v) => Ok(v),
+        super::vm::GenStep::Returned(v) => {
+            let class = vm.rt.exc_class("StopIteration");
+            let args = if matches!(v, Value::None) { Vec::new() } else { vec![v.clone()] };
+            let exc = vm.rt.new_exc(&class, args);
+            if let Value::Instance(i) = &exc {
+                i.set("value", v);
+            }
+            Err(Exc::new(exc))
+        }
+    }
 }

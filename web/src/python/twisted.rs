@@ -137,6 +137,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("DeferredSemaphore", f("defer.DeferredSemaphore")),
                 ("DeferredQueue", f("defer.DeferredQueue")),
                 ("maybeDeferred", f("defer.maybeDeferred")),
+                ("inlineCallbacks", library_function("inlineCallbacks")?),
                 ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
                 ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
             ]
@@ -225,6 +226,16 @@ fn split_call(vm: &Vm<'_>, mut args: Vec<Value>, kwargs: Kw, what: &str) -> PyRe
 pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
     let v = match name {
         "defer.Deferred" => deferred(Deferred::new()),
+        "defer._isDeferred" | "defer._isFailure" => {
+            let n = match args.first() {
+                Some(Value::Native(n)) => Some(n),
+                _ => None,
+            };
+            Value::Bool(match name {
+                "defer._isDeferred" => n.is_some_and(|n| matches!(**n, Native::Deferred(_))),
+                _ => n.is_some_and(|n| matches!(**n, Native::Failure(_))),
+            })
+        }
         "defer.succeed" => deferred(fired(args.into_iter().next().unwrap_or_default())),
         "defer.fail" => {
             let exc = args.into_iter().next().unwrap_or_default();
@@ -523,33 +534,97 @@ def _callInThread(f, *a, **kw):
     return f(*a, **kw)
 ";
 
+/// `defer.inlineCallbacks`, as Twisted's `_inlineCallbacks` drives the
+/// generator: a yielded Deferred that has already fired is resumed at once,
+/// in the same loop; one that has not resumes the generator when it fires.
+/// A yielded value that is not a Deferred comes straight back.
+const INLINE_CALLBACKS: &str = "\
+def inlineCallbacks(f):
+    def unwindGenerator(*args, **kwargs):
+        g = f(*args, **kwargs)
+        d = _Deferred()
+        _inlineCallbacks(g, d, None, False)
+        return d
+    return unwindGenerator
+
+def _inlineCallbacks(g, d, result, failed):
+    while True:
+        try:
+            if failed:
+                step = g.throw(result)
+            else:
+                step = g.send(result)
+        except StopIteration as e:
+            d.callback(e.value)
+            return
+        except BaseException as e:
+            d.errback(e)
+            return
+        if not _isDeferred(step):
+            result, failed = step, False
+            continue
+        state = [True, None, False, False]
+        def gotResult(r, state=state):
+            bad = _isFailure(r)
+            value = r.value if bad else r
+            if state[0]:
+                state[1] = value
+                state[2] = bad
+                state[3] = True
+            else:
+                _inlineCallbacks(g, d, value, bad)
+        step.addBoth(gotResult)
+        if state[3]:
+            result, failed = state[1], state[2]
+            continue
+        state[0] = False
+        return
+";
+
 /// The library's parts written in Python, as `(file, source)`: compiled when
 /// first imported, and ahead of time for builds without the parser
 /// (`precompiled::library`).
-pub(crate) const LIBRARY: &[(&str, &str)] = &[("<twisted.internet.threads>", BLOCKING_CALL)];
+pub(crate) const LIBRARY: &[(&str, &str)] =
+    &[("<twisted.internet.threads>", BLOCKING_CALL), ("<twisted.internet.defer>", INLINE_CALLBACKS)];
 
 fn blocking_call_from_thread() -> Option<Value> {
     library_function("blockingCallFromThread")
 }
 
-/// A function of the library's Python part.
+/// A function of the library's Python part. Its globals are its file's
+/// functions and the natives they call.
 fn library_function(name: &str) -> Option<Value> {
-    let (file, source) = LIBRARY[0];
-    let code = super::compile::compile_module(file, source).ok()?;
-    let template = code.consts.iter().find_map(|c| match c {
-        Value::Func(f) if &*f.code.name == name => Some(Rc::clone(&f.code)),
-        _ => None,
+    let code = LIBRARY.iter().find_map(|(file, source)| {
+        let code = super::compile::compile_module(file, source).ok()?;
+        code.consts.iter().any(|c| matches!(c, Value::Func(f) if &*f.code.name == name)).then_some(code)
     })?;
     let globals: Rc<super::value::Globals> = Rc::default();
-    globals.vars.borrow_mut().insert("_callInReactor".into(), Value::builtin("threads._callInReactor", None));
-    Some(Value::Func(Rc::new(super::value::Function {
-        code: template,
-        globals,
-        defaults: Vec::new(),
-        kwdefaults: Vec::new(),
-        closure: Vec::new(),
-        owner: std::cell::RefCell::new(None),
-    })))
+    let natives = [
+        ("_callInReactor", "threads._callInReactor"),
+        ("_Deferred", "defer.Deferred"),
+        ("_isDeferred", "defer._isDeferred"),
+        ("_isFailure", "defer._isFailure"),
+    ];
+    let mut vars = globals.vars.borrow_mut();
+    for (n, builtin) in natives {
+        vars.insert(n.into(), Value::builtin(builtin, None));
+    }
+    for c in &code.consts {
+        if let Value::Func(f) = c {
+            let func = super::value::Function {
+                code: Rc::clone(&f.code),
+                globals: Rc::clone(&globals),
+                defaults: Vec::new(),
+                kwdefaults: Vec::new(),
+                closure: Vec::new(),
+                owner: std::cell::RefCell::new(None),
+            };
+            vars.insert(Rc::clone(&f.code.name), Value::Func(Rc::new(func)));
+        }
+    }
+    let found = vars.get(name).cloned();
+    drop(vars);
+    found
 }
 
 /// A keyword argument's value.
@@ -1068,19 +1143,8 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             Value::None
         }
         (Native::DeferredQueue(q), "get") => deferred(q.get()),
-        (Native::Failure(e), "getErrorMessage") => {
-            let e = e.clone();
-            let msg = match &e {
-                Value::Instance(i) => match i.get("args") {
-                    Some(Value::Tuple(t)) if t.len() == 1 => vm.str_of(&t[0])?,
-                    Some(Value::Tuple(t)) if t.is_empty() => String::new(),
-                    Some(other) => vm.repr_of(&other)?,
-                    None => String::new(),
-                },
-                _ => String::new(),
-            };
-            Value::Str(msg.into())
-        }
+        // Twisted's: `str(self.value)` (so a KeyError's key shows as its repr).
+        (Native::Failure(e), "getErrorMessage") => Value::Str(vm.str_of(&e.clone())?.into()),
         (Native::Failure(e), "check" | "trap") => {
             let class = e.class().cloned();
             for c in &args {

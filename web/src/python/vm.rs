@@ -1402,24 +1402,45 @@ impl Vm<'_> {
     /// in a loop of its own, as a built-in's callback does: it cannot wait
     /// (sleep, a lock), and the GIL does not switch inside it.
     pub fn gen_next(&mut self, g: &Rc<super::value::Generator>, sent: Value) -> PyResult<Option<Value>> {
-        let Some(mut frame) = g.frame.borrow_mut().take() else {
-            return Ok(None);
-        };
-        if g.started.replace(true) {
-            frame.stack.push(sent);
-        } else if !matches!(sent, Value::None) {
-            return Err(self.type_error("can't send non-None value to a just-started generator"));
+        match self.gen_resume(g, Ok(sent))? {
+            GenStep::Yielded(v) => Ok(Some(v)),
+            GenStep::Returned(_) => Ok(None),
         }
-        let mut frames = vec![frame];
+    }
+
+    /// `g.send(v)` (`Ok(v)`) or `g.throw(exc)` (`Err(exc)`): runs the
+    /// generator to its next `yield`, or to its end and the value it returned.
+    pub fn gen_resume(&mut self, g: &Rc<super::value::Generator>, sent: Result<Value, Value>) -> PyResult<GenStep> {
+        let Some(mut frame) = g.frame.borrow_mut().take() else {
+            return match sent {
+                Err(exc) => Err(Exc::new(exc)),
+                Ok(_) => Ok(GenStep::Returned(Value::None)),
+            };
+        };
+        let mut frames = match sent {
+            Ok(v) if g.started.replace(true) => {
+                frame.stack.push(v);
+                vec![frame]
+            }
+            Ok(Value::None) => vec![frame],
+            Ok(_) => return Err(self.type_error("can't send non-None value to a just-started generator")),
+            // Raised where it stopped: its own handlers may catch it.
+            Err(exc) if g.started.get() => {
+                let mut frames = vec![frame];
+                self.unwind(&mut frames, 0, Exc::new(exc))?;
+                frames
+            }
+            Err(exc) => return Err(Exc::new(exc)),
+        };
         self.nested += 1;
         let r = self.run_frames(&mut frames, 0);
         self.nested -= 1;
         match r? {
             Exit::Yielded(v, frame) => {
                 *g.frame.borrow_mut() = Some(*frame);
-                Ok(Some(v))
+                Ok(GenStep::Yielded(v))
             }
-            Exit::Returned(_) => Ok(None),
+            Exit::Returned(v) => Ok(GenStep::Returned(v)),
             Exit::Halt(_) => Err(self.rt.error(
                 "RuntimeError",
                 "a generator cannot wait (sleep, a lock, cpu): do the waiting in the loop that iterates it",
@@ -1583,6 +1604,13 @@ impl Vm<'_> {
 
 /// Keyword arguments.
 pub(crate) type Kw = Vec<(Rc<str>, Value)>;
+
+/// Where a resumed generator stopped.
+pub(crate) enum GenStep {
+    Yielded(Value),
+    /// It finished, returning this.
+    Returned(Value),
+}
 
 /// A call's frame, or the generator that holds it when its code yields.
 fn started(frame: Frame) -> Out {
