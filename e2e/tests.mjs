@@ -916,6 +916,9 @@ export const tests = [
       await seekTo(page, 1e9);
       const lines = await page.$$eval('#output li .out-x', (els) => els.map((e) => e.lastChild.textContent));
       assert.deepEqual(lines, ['Unhandled Error: giving up after timeout', 'Unhandled error in Deferred:', 'Failure: Error: lost in a thread']);
+      // Error reports went to stderr: the panel marks them so.
+      const marked = await page.$$eval('#output li', (els) => els.map((e) => e.classList.contains('out-err')));
+      assert.deepEqual(marked, [true, true, true]);
     },
   },
 
