@@ -479,13 +479,13 @@ export const tests = [
       const fetched = () => page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));
       assert.ok((await fetched()).includes('/pkg/twine_web_bg.wasm'), 'the light module loads first');
       assert.ok(!(await fetched()).some((p) => p.startsWith('/pkg/py/')), 'the Python compiler only when a program needs it');
-      // A set, which the subset refuses: the error names the line and says what to write.
-      const bad = program.replace('print("done")', 'seen = {1, 2}\nprint("done")');
+      // `:=`, which the subset refuses: the error names the line and says what to write.
+      const bad = program.replace('print("done")', 'seen = (n := 2)\nprint("done")');
       await typeScenario(page, bad);
       await page.waitForSelector('.ed-error:not([hidden])');
-      assert.match(await page.textContent('.ed-error'), /sets are not supported/);
+      assert.match(await page.textContent('.ed-error'), /`:=` is not supported/);
       assert.ok((await fetched()).includes('/pkg/py/twine_web_bg.wasm'), 'the full module came for the program');
-      assert.deepEqual(await underlinedLines(page), [lineOf(bad, 'seen = {1, 2}')]);
+      assert.deepEqual(await underlinedLines(page), [lineOf(bad, 'seen = (n := 2)')]);
       assert.equal(await page.textContent('#title'), 'Two threads say hello', 'the docstring is the title');
       assert.match(await page.textContent('#explanation'), /prints its own name/);
       assert.ok(!(await page.isVisible('[data-knob="cores"]')), 'the JSON knobs do not apply to a program');
@@ -916,6 +916,9 @@ export const tests = [
       await seekTo(page, 1e9);
       const lines = await page.$$eval('#output li .out-x', (els) => els.map((e) => e.lastChild.textContent));
       assert.deepEqual(lines, ['Unhandled Error: giving up after timeout', 'Unhandled error in Deferred:', 'Failure: Error: lost in a thread']);
+      // Error reports went to stderr: the panel marks them so.
+      const marked = await page.$$eval('#output li', (els) => els.map((e) => e.classList.contains('out-err')));
+      assert.deepEqual(marked, [true, true, true]);
     },
   },
 

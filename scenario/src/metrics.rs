@@ -337,25 +337,61 @@ pub struct OutputLine {
     pub name: String,
     /// The text.
     pub text: String,
+    /// Where it went: `print` writes to stdout; error reports (a thread's
+    /// uncaught exception, Twisted's "Unhandled Error" and "Unhandled error
+    /// in Deferred" logs) go to stderr, as CPython and Twisted write them.
+    pub stream: Stream,
+}
+
+/// An output stream.
+///
+/// ```
+/// use twine_scenario::metrics::Stream;
+///
+/// assert_eq!(serde_json::to_value(Stream::Stderr).unwrap(), "stderr");
+/// assert_eq!(Stream::default(), Stream::Stdout);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// Standard output.
+    #[default]
+    Stdout,
+    /// Standard error.
+    Stderr,
 }
 
 impl Metrics {
+    /// The lines printed to stderr, as [`Metrics::summary`] shows stdout's.
+    pub fn stderr_lines(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for line in self.output.iter().filter(|l| l.stream == Stream::Stderr) {
+            let _ = writeln!(out, "[{:>10.3} ms] {:<12} {}", line.t_ms, line.name, line.text);
+        }
+        out
+    }
+
     /// The summary `twine-sim` and `twine run` print without `--metrics`:
-    /// the printed lines, then `ended` (each says what ended and how fast
-    /// in its own terms), then a line per measurement that applies.
+    /// the lines printed to stdout, then `ended` (each says what ended and
+    /// how fast in its own terms), then a line per measurement that
+    /// applies. The stderr lines are [`Metrics::stderr_lines`].
     ///
     /// ```
-    /// use twine_scenario::metrics::{Metrics, OutputLine};
+    /// use twine_scenario::metrics::{Metrics, OutputLine, Stream};
     ///
     /// let mut m = Metrics::default();
-    /// m.output.push(OutputLine { t_ms: 1.5, thread: 0, name: "reactor".into(), text: "hello".into() });
+    /// let line = |text: &str, stream| OutputLine { t_ms: 1.5, thread: 0, name: "reactor".into(), text: text.into(), stream };
+    /// m.output.push(line("hello", Stream::Stdout));
+    /// m.output.push(line("Unhandled Error", Stream::Stderr));
     /// let text = m.summary("ended: stopped");
     /// assert!(text.starts_with("[     1.500 ms] reactor      hello\n\nended: stopped\nreactor: 0 turns"));
+    /// assert_eq!(m.stderr_lines(), "[     1.500 ms] reactor      Unhandled Error\n");
     /// ```
     pub fn summary(&self, ended: &str) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
-        for line in &self.output {
+        for line in self.output.iter().filter(|l| l.stream == Stream::Stdout) {
             let _ = writeln!(out, "[{:>10.3} ms] {:<12} {}", line.t_ms, line.name, line.text);
         }
         let _ = writeln!(out);

@@ -77,3 +77,19 @@ fn bad_input_is_refused_with_the_reason() {
     let (ok, stdout, _) = twine_sim(&["--list"]);
     assert!(ok && stdout.lines().filter(|l| !l.starts_with(' ')).count() == presets::all().len());
 }
+
+#[test]
+fn error_reports_go_to_stderr_and_prints_to_stdout() {
+    let dir = std::env::temp_dir().join(format!("twine-sim-streams-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("streams.py");
+    let program = "from twisted.internet import reactor\ndef boom():\n    raise ValueError('boom')\n\
+                   reactor.callLater(0, boom)\nreactor.callLater(0.01, reactor.stop)\nprint('hello')\nreactor.run()\n";
+    std::fs::write(&file, program).unwrap();
+    let (ok, stdout, stderr) = twine_sim(&[file.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("hello") && !stdout.contains("boom"), "{stdout}");
+    assert!(stderr.contains("while handling timed call") && stderr.contains("ValueError: boom"), "{stderr}");
+    assert!(!stderr.contains("hello"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -90,7 +90,7 @@ export class OutputView {
     }
     this.el.innerHTML = `<ol class="out-list">${lines
       .map(
-        (l) => `<li data-t="${l.t_ms}"><span class="out-t">${fmtMs(l.t_ms, 4)}</span><span class="out-x"><b class="out-th" style="color:${color(l.thread)}">${escapeHtml(l.name)}</b>${escapeHtml(l.text)}</span></li>`,
+        (l) => `<li data-t="${l.t_ms}"${l.stream === 'stderr' ? ' class="out-err" title="written to stderr"' : ''}><span class="out-t">${fmtMs(l.t_ms, 4)}</span><span class="out-x"><b class="out-th" style="color:${color(l.thread)}">${escapeHtml(l.name)}</b>${escapeHtml(l.text)}</span></li>`,
       )
       .join('')}</ol>`;
     this.items = [...this.el.querySelectorAll('li')];

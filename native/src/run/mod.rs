@@ -378,7 +378,13 @@ fn collect(
     let output = run
         .output()
         .into_iter()
-        .map(|p| metrics::OutputLine { t_ms: ms(p.t_ns), thread: p.tid, name: p.name.to_string(), text: p.text })
+        .map(|p| metrics::OutputLine {
+            t_ms: ms(p.t_ns),
+            thread: p.tid,
+            name: p.name.to_string(),
+            text: p.text,
+            stream: metrics::Stream::Stdout,
+        })
         .collect();
     Metrics {
         scenario: scenario.spec().name.clone(),

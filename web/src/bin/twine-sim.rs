@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
+use twine_scenario::metrics::Stream;
 use twine_web::explore::How;
 use twine_web::{presets, EndReason, PythonScenario, Scenario, Simulation};
 
@@ -55,6 +56,11 @@ struct Args {
     /// List the presets and their variants.
     #[arg(long)]
     list: bool,
+    /// A benchmark, not a run: simulate the Python program N times and
+    /// print, as JSON, the Python operations (instructions) each run
+    /// executes, each run's wall time, and the median operations per second.
+    #[arg(long, value_name = "N", conflicts_with_all = ["metrics", "trace", "schedule"])]
+    bench_ops: Option<u32>,
 }
 
 /// `twine-sim explore`.
@@ -159,8 +165,38 @@ fn explore(args: &ExploreArgs) -> Result<String, String> {
     serde_json::to_string_pretty(&report).map(|json| json + "\n").map_err(|e| e.to_string())
 }
 
+/// `--bench-ops N`: each run from `Simulation::new` (the program is
+/// compiled once, when loaded) to the end of `run`.
+fn bench_ops(scenario: &Scenario, seed: Option<u64>, runs: u32) -> Result<String, String> {
+    let mut ms = Vec::new();
+    let mut instructions = 0;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let mut sim = Simulation::new(scenario, seed);
+        sim.run();
+        ms.push(started.elapsed().as_secs_f64() * 1e3);
+        if let Some(error) = sim.python_error() {
+            return Err(error);
+        }
+        instructions = sim.python_instructions();
+    }
+    let mut sorted = ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let json = serde_json::json!({
+        "instructions": instructions,
+        "ms": ms,
+        "median_ms": median,
+        "ops_per_s": instructions as f64 / (median / 1e3),
+    });
+    Ok(json.to_string() + "\n")
+}
+
 fn run(args: &Args) -> Result<String, String> {
     let scenario = load(args.scenario.as_deref().unwrap_or_default(), args.variant.as_deref())?;
+    if let Some(runs) = args.bench_ops {
+        return bench_ops(&scenario, args.seed, runs);
+    }
     let started = Instant::now();
     let (mut sim, replay) = match &args.schedule {
         None => (Simulation::new(&scenario, args.seed), None),
@@ -175,9 +211,15 @@ fn run(args: &Args) -> Result<String, String> {
         return Err(format!("--schedule: {misfit}"));
     }
     if let Some(error) = sim.python_error() {
-        // As CPython: what the program printed, then the error and a failing exit status.
-        let printed: String = sim.metrics().output.iter().map(|l| format!("{}\n", l.text)).collect();
-        let _ = std::io::stdout().lock().write_all(printed.as_bytes());
+        // As CPython: what the program printed, each line to its stream,
+        // then the error and a failing exit status.
+        for line in &sim.metrics().output {
+            let text = format!("{}\n", line.text);
+            let _ = match line.stream {
+                Stream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
+                Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+            };
+        }
         return Err(error);
     }
     let metrics = sim.metrics();
@@ -202,5 +244,7 @@ fn run(args: &Args) -> Result<String, String> {
         wall.as_secs_f64() * 1e3,
         metrics.events as f64 / wall.as_secs_f64().max(1e-9) / 1e6
     );
+    // Error reports go to stderr, as the program's own process writes them.
+    let _ = std::io::stderr().lock().write_all(metrics.stderr_lines().as_bytes());
     Ok(metrics.summary(&ended))
 }

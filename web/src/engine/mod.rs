@@ -4,7 +4,8 @@
 //! The engine is a driver like the native one: it supplies the time (the
 //! reactor's clock reads the virtual clock, so `reactor.seconds()` is live
 //! inside long handlers), the connections (simulated clients over message
-//! connections), and the thread pool (simulated pool threads behind core's
+//! connections; a Python program's own `listenTCP` ports and `connectTCP`
+//! clients over byte streams, see `loopback`), and the thread pool (simulated pool threads behind core's
 //! [`ThreadPool`](twine_core::threads::ThreadPool) contract). Around the
 //! reactor it simulates N cores, an OS scheduler, the reactor thread, plain
 //! and pool threads, an optional GIL, named locks and shared counters.
@@ -38,6 +39,7 @@ pub(crate) mod choice;
 pub(crate) mod clients;
 pub(crate) mod gil;
 pub(crate) mod interp;
+pub(crate) mod loopback;
 pub(crate) mod noise;
 pub(crate) mod pool;
 pub(crate) mod reactor_thread;
@@ -91,6 +93,8 @@ pub struct Simulation {
     pub(crate) rl: ReactorLoop,
     pub(crate) pool: PoolState,
     pub(crate) clients: ClientState,
+    /// The program's own ports and connections to them.
+    pub(crate) net: loopback::Loopback,
     rng: Rng,
     pub(crate) noise: Noise,
     /// When the last thread a Python program started first runs.
@@ -173,6 +177,7 @@ impl Simulation {
             rl: ReactorLoop::default(),
             pool: PoolState::default(),
             clients,
+            net: loopback::Loopback::default(),
             rng: Rng::new(seed),
             noise: Noise::new(seed, program.machine.noise),
             last_py_spawn: Time::ZERO,
@@ -211,7 +216,7 @@ impl Simulation {
                     return Activation::python(task, End::Main);
                 }
                 // A scenario is compiled once before, so this does not happen.
-                Err(e) => self.sh.say(0, e.to_string()),
+                Err(e) => self.sh.say_err(0, e.to_string()),
             }
         }
         Activation::new(self.program.main.clone(), Ctx::default(), End::Main)
@@ -431,11 +436,11 @@ impl Simulation {
             self.dispatch_pool();
         }
         while let Some(effect) = self.reactor.poll_effect() {
-            match effect {
+            match self.loopback_effect(effect) {
                 // Held until the reactor's iteration ends (`reactor_thread`).
-                Effect::Send { conn, message } => self.rl.outbox.push((conn, message)),
-                Effect::Write { data, .. } => self.reactor.recycle_buffer(data),
-                // Handlers cannot close or listen: nothing else is asked for.
+                Some(Effect::Send { conn, message }) => self.rl.outbox.push((conn, message)),
+                Some(Effect::Write { data, .. }) => self.reactor.recycle_buffer(data),
+                // Simulated clients' connections are not closed from the program's side.
                 _ => {}
             }
         }
@@ -453,8 +458,8 @@ impl Simulation {
             return;
         }
         for message in dropped {
-            self.sh.say(0, "Unhandled error in Deferred:".to_owned());
-            self.sh.say(0, format!("Failure: {message}"));
+            self.sh.say_err(0, "Unhandled error in Deferred:".to_owned());
+            self.sh.say_err(0, format!("Failure: {message}"));
         }
     }
 
@@ -467,6 +472,13 @@ impl Simulation {
         } else {
             EndReason::Quiet
         };
+        if reason != EndReason::Deadlock {
+            // The program ended as a process does: what it still held is collected.
+            let rt = self.sh.py.borrow().clone();
+            if let Some(rt) = rt {
+                crate::python::unhandled::collect_at_exit(&self.sh, &rt);
+            }
+        }
         self.finish(reason);
     }
 

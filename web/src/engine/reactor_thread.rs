@@ -67,6 +67,8 @@ pub(crate) enum IoEvent {
     Open { client: u32 },
     /// A request message arrived at `at`.
     Request { client: u32, req: u64, at: Time },
+    /// The loopback network's next event (see `loopback`).
+    Net,
 }
 
 #[derive(Default)]
@@ -123,6 +125,7 @@ impl Simulation {
             for (conn, message) in std::mem::take(&mut self.rl.outbox) {
                 self.on_response(conn, message);
             }
+            self.loopback_flush();
             self.rl.batch_left = self.rl.pending_io.len();
         }
         if self.reactor.is_stopped() {
@@ -131,7 +134,12 @@ impl Simulation {
             self.on_reactor_stopped();
             return;
         }
-        if let Some(io) = self.rl.pending_io.pop_front() {
+        // As `reactor.run()`: the startup triggers and `callWhenRunning`
+        // calls run in the first turn, before any I/O is read.
+        let started = self.reactor.lifecycle() != twine_core::reactor::Lifecycle::NotStarted;
+        if !started {
+            self.rl.turn_due = true;
+        } else if let Some(io) = self.rl.pending_io.pop_front() {
             self.rl.batch_left = self.rl.batch_left.saturating_sub(1);
             self.deliver_io(io);
             self.after_reactor_call();
@@ -212,6 +220,7 @@ impl Simulation {
                     self.reactor.handle_message(self.now, conn, Message::text(req.to_string()));
                 }
             }
+            IoEvent::Net => self.deliver_net(),
         }
     }
 

@@ -86,6 +86,7 @@ pub(crate) struct Printed {
     pub t: Time,
     pub thread: u32,
     pub text: String,
+    pub stream: twine_scenario::metrics::Stream,
 }
 
 pub(crate) struct Shared {
@@ -209,15 +210,25 @@ impl Shared {
 
     /// Records a printed line: the program's output and a trace event.
     pub fn say(&self, thread: u32, text: String) {
+        self.say_to(twine_scenario::metrics::Stream::Stdout, thread, text);
+    }
+
+    /// Records a line of an error report, which goes to stderr (a thread's
+    /// uncaught exception, Twisted's logged failures).
+    pub fn say_err(&self, thread: u32, text: String) {
+        self.say_to(twine_scenario::metrics::Stream::Stderr, thread, text);
+    }
+
+    fn say_to(&self, stream: twine_scenario::metrics::Stream, thread: u32, text: String) {
         self.emit(TraceEvent::Print { thread, text: text.clone() });
-        self.output.borrow_mut().push(Printed { t: self.now(), thread, text });
+        self.output.borrow_mut().push(Printed { t: self.now(), thread, text, stream });
     }
 
     /// A failure reached the end of a reactor callback with nobody to handle
     /// it; Twisted logs "Unhandled Error" and the loop goes on.
     pub fn unhandled_error(&self, failure: &Failure) {
         self.unhandled.set(self.unhandled.get() + 1);
-        self.say(0, format!("Unhandled Error: {}", failure.message()));
+        self.say_err(0, format!("Unhandled Error: {}", failure.message()));
     }
 
     /// `thread` read `value` from the shared variable.

@@ -198,6 +198,7 @@ impl Simulation {
                 thread: p.thread,
                 name: names.get(p.thread as usize).map_or_else(String::new, |n| n.to_string()),
                 text: p.text.clone(),
+                stream: p.stream,
             })
             .collect();
 

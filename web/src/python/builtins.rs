@@ -58,8 +58,10 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "list" => TypeId::List,
         "tuple" => TypeId::Tuple,
         "dict" => TypeId::Dict,
+        "set" => TypeId::Set,
         "bytes" => TypeId::Bytes,
         "object" => TypeId::Object,
+        _ if super::errors::TWISTED_ONLY.contains(&name) => return None,
         _ => return rt.exc.get(name).map(|c| Value::Class(Rc::clone(c))),
     };
     Some(Value::Type(ty))
@@ -130,6 +132,8 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Str(_) => STR,
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
+        Value::Set(_) => super::sets::METHODS,
+        Value::Generator(_) => &["send", "throw"],
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
         Value::Native(n) => match &**n {
@@ -269,7 +273,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Bytes(b) => b.len(),
                 Value::List(l) => l.borrow().len(),
                 Value::Tuple(t) => t.len(),
-                Value::Dict(d) => d.borrow().len(),
+                Value::Dict(d) | Value::Set(d) => d.borrow().len(),
                 Value::Range(a, b, c) => super::value::range_len(*a, *b, *c) as usize,
                 other => return Err(vm.type_error(&format!("object of type '{}' has no len()", other.type_name()))),
             };
@@ -431,6 +435,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             Value::Int(h.finish() as i64)
         }
         "iter" => vm.iter(args.first().unwrap_or(&Value::None))?,
+        "next" if args.len() == 1 && matches!(args[0], Value::Generator(_)) => {
+            let Value::Generator(g) = &args[0] else { unreachable!("matched") };
+            gen_send(vm, g, Ok(Value::None))?
+        }
         "next" => match vm.next(args.first().unwrap_or(&Value::None))? {
             Some(v) => v,
             None => match args.get(1) {
@@ -453,6 +461,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::List(_) => Value::Type(TypeId::List),
                 Value::Tuple(_) => Value::Type(TypeId::Tuple),
                 Value::Dict(_) => Value::Type(TypeId::Dict),
+                Value::Set(_) => Value::Type(TypeId::Set),
                 Value::None => Value::Type(TypeId::NoneType),
                 _ => Value::Type(TypeId::Object),
             }
@@ -674,6 +683,7 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
             TypeId::List => matches!(v, Value::List(_)),
             TypeId::Tuple => matches!(v, Value::Tuple(_)),
             TypeId::Dict => matches!(v, Value::Dict(_)),
+            TypeId::Set => matches!(v, Value::Set(_)),
             TypeId::Bytes => matches!(v, Value::Bytes(_)),
             TypeId::NoneType => matches!(v, Value::None),
             TypeId::Object => true,
@@ -694,6 +704,11 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
                 return Err(vm.rt.error("OverflowError", "cannot convert float to a 64-bit integer"));
             }
             Value::Int(f.trunc() as i64)
+        }
+        (TypeId::Int, Some(Value::Bytes(b))) if args.len() == 1 => {
+            // `int(b"42")`: the ASCII digits, as for a str.
+            let text = Value::Str(String::from_utf8_lossy(b).into());
+            return call_type(vm, TypeId::Int, vec![text], kwargs);
         }
         (TypeId::Int, Some(Value::Str(s))) => {
             let base = match args.get(1).or(kw(&kwargs, "base").as_ref()) {
@@ -736,6 +751,12 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Tuple, None) => Value::tuple(Vec::new()),
         (TypeId::Tuple, Some(Value::Tuple(t))) => Value::Tuple(Rc::clone(t)),
         (TypeId::Tuple, Some(v)) => Value::tuple(vm.collect(v)?),
+        (TypeId::Set, None) => super::sets::new(vm, Vec::new())?,
+        (TypeId::Set, Some(Value::Set(d))) => super::sets::new(vm, super::sets::elements(d))?,
+        (TypeId::Set, Some(v)) => {
+            let items = vm.collect(v)?;
+            super::sets::new(vm, items)?
+        }
         (TypeId::Dict, _) => {
             let mut d = Dict::default();
             if let Some(v) = a {
@@ -781,6 +802,9 @@ pub(crate) fn call_method(
 ) -> PyResult<Out> {
     if name.starts_with("LineReceiver.") {
         return super::twisted::line_receiver(vm, name, this, args);
+    }
+    if name.starts_with("IPv4Address.") || name.starts_with("Factory.") {
+        return super::net::library_method(vm, name, this, args);
     }
     if name.contains('.') {
         // `BaseException.__init__(self, ...)` bound to an instance.
@@ -875,6 +899,21 @@ pub(crate) fn call_method(
                     None => return Err(vm.rt.error("ValueError", "tuple.index(x): x not in tuple")),
                 },
             }
+        }
+        Value::Set(d) => super::sets::method(vm, name, d, &args)?,
+        Value::Generator(g) => {
+            let arg = args.first().cloned().unwrap_or_default();
+            let sent = if name == "throw" {
+                let base = vm.rt.exc_class("BaseException");
+                Err(match arg {
+                    Value::Class(c) if c.is_subclass(&base) => vm.rt.new_exc(&c, Vec::new()),
+                    Value::Instance(i) if i.class.is_subclass(&base) => Value::Instance(i),
+                    _ => return Err(vm.type_error("exceptions must derive from BaseException")),
+                })
+            } else {
+                Ok(arg)
+            };
+            gen_send(vm, g, sent)?
         }
         Value::Dict(d) => {
             let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
@@ -1254,4 +1293,21 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "twine.variant",
     ];
     ALL.iter().find(|full| full.split_once('.') == Some((module, name))).copied().unwrap_or(name)
+}
+
+/// `g.send(v)`, `g.throw(exc)`, `next(g)`: the value yielded, or the
+/// StopIteration whose `value` is what the generator returned.
+fn gen_send(vm: &mut Vm<'_>, g: &Rc<super::value::Generator>, sent: Result<Value, Value>) -> PyResult<Value> {
+    match vm.gen_resume(g, sent)? {
+        super::vm::GenStep::Yielded(v) => Ok(v),
+        super::vm::GenStep::Returned(v) => {
+            let class = vm.rt.exc_class("StopIteration");
+            let args = if matches!(v, Value::None) { Vec::new() } else { vec![v.clone()] };
+            let exc = vm.rt.new_exc(&class, args);
+            if let Value::Instance(i) = &exc {
+                i.set("value", v);
+            }
+            Err(Exc::new(exc))
+        }
+    }
 }

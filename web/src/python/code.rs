@@ -117,6 +117,9 @@ pub(crate) enum Instr {
     BuildList(u32),
     BuildTuple(u32),
     BuildDict(u32),
+    BuildSet(u32),
+    /// Adds the top to the set `n` below it (set comprehensions).
+    SetAdd(u32),
     /// Appends the top to the list `n` below it (comprehensions).
     ListAppend(u32),
     /// Sets key, value (top two) into the dict `n` below them.
@@ -162,6 +165,9 @@ pub(crate) enum Instr {
     WithExit,
     /// An `assert` failed: raise AssertionError with the top (if set) as message.
     AssertFail(bool),
+    /// `yield`: the generator's frame stops with the top as the value of
+    /// `next()`; resumed, the value sent in (None for `next`) is on top.
+    Yield,
 }
 
 /// The names of a function's parameters.
@@ -200,6 +206,8 @@ pub(crate) struct Code {
     pub cellvars: Vec<(Rc<str>, Option<u32>)>,
     /// Variables of enclosing functions this one uses (cells after `cellvars`).
     pub freevars: Vec<Rc<str>>,
+    /// It `yield`s: calling it makes a generator.
+    pub generator: bool,
 }
 
 impl Code {

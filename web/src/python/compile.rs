@@ -148,7 +148,7 @@ fn scan_stmt(s: &Stmt, scan: &mut Scan) {
         }
         Stmt::ClassDef(c) => {
             scan.assigned.insert(name(&c.name));
-            c.bases.iter().for_each(|e| scan_expr(e, scan));
+            c.bases.iter().chain(&c.decorator_list).for_each(|e| scan_expr(e, scan));
             let mut child = Scan::default();
             scan_stmts(&c.body, &mut child);
             scan.children_free.extend(child.free(true));
@@ -287,6 +287,8 @@ fn scan_expr(e: &Expr, scan: &mut Scan) {
         }
         Expr::Starred(s) => scan_expr(&s.value, scan),
         Expr::List(l) => l.elts.iter().for_each(|e| scan_expr(e, scan)),
+        Expr::Set(l) => l.elts.iter().for_each(|e| scan_expr(e, scan)),
+        Expr::SetComp(c) => comprehension(&[&c.elt], &c.generators, scan),
         Expr::Tuple(l) => l.elts.iter().for_each(|e| scan_expr(e, scan)),
         Expr::Slice(s) => s.lower.iter().chain(&s.upper).chain(&s.step).for_each(|e| scan_expr(e, scan)),
         _ => {}
@@ -483,6 +485,7 @@ impl<'a> Unit<'a> {
             self.cells.iter().map(|c| (Rc::clone(c), self.varnames.iter().position(|v| v == c).map(|i| i as u32)));
         let cellvars = cellvars.collect();
         Code {
+            generator: self.instrs.iter().any(|i| matches!(i, Instr::Yield)),
             name: name.into(),
             file: self.file,
             kind: self.kind,
@@ -618,12 +621,13 @@ impl<'a> Unit<'a> {
                 self.emit(Instr::Return);
             }
             Stmt::FunctionDef(f) => {
-                if let Some(d) = f.decorator_list.first() {
-                    return Err(
-                        self.err(d, "decorators are not supported yet: call the function yourself (f = deco(f))")
-                    );
+                // As CPython: the decorators are evaluated first, top down,
+                // then applied to the function bottom up.
+                for d in &f.decorator_list {
+                    self.expr(d)?;
                 }
                 self.function(f.name.as_str(), &f.args, FnBody::Stmts(&f.body), s)?;
+                self.decorate(&f.decorator_list);
                 self.store(f.name.as_str());
             }
             Stmt::ClassDef(c) => self.class(c)?,
@@ -1002,9 +1006,20 @@ impl<'a> Unit<'a> {
         self.frees = frees;
     }
 
+    /// Calls the decorators (evaluated before the definition, on the
+    /// stack under it) on it, the last first.
+    fn decorate(&mut self, decorators: &'a [Expr]) {
+        let saved = self.pos;
+        for d in decorators.iter().rev() {
+            self.at(d);
+            self.emit(Instr::Call(1));
+        }
+        self.pos = saved;
+    }
+
     fn class(&mut self, c: &'a ast::StmtClassDef) -> R<()> {
-        if let Some(d) = c.decorator_list.first() {
-            return Err(self.err(d, "class decorators are not supported"));
+        for d in &c.decorator_list {
+            self.expr(d)?;
         }
         if let Some(k) = c.keywords.first() {
             return Err(self.err(k, "class keywords (metaclass=...) are not supported"));
@@ -1037,6 +1052,7 @@ impl<'a> Unit<'a> {
         let k = self.konst(Value::None);
         self.consts[k as usize] = code_value(code);
         self.emit(Instr::MakeClass { code: k, has_base: !c.bases.is_empty() });
+        self.decorate(&c.decorator_list);
         self.store(c.name.as_str());
         Ok(())
     }
@@ -1156,6 +1172,13 @@ impl<'a> Unit<'a> {
                 }
                 self.emit(Instr::BuildList(l.elts.len() as u32));
             }
+            Expr::Set(l) => {
+                self.no_starred(&l.elts)?;
+                for x in &l.elts {
+                    self.expr(x)?;
+                }
+                self.emit(Instr::BuildSet(l.elts.len() as u32));
+            }
             Expr::Tuple(l) => {
                 self.no_starred(&l.elts)?;
                 for x in &l.elts {
@@ -1184,6 +1207,7 @@ impl<'a> Unit<'a> {
             Expr::ListComp(c) => self.comprehension("<listcomp>", Comp::List(&c.elt), &c.generators, e)?,
             Expr::GeneratorExp(c) => self.comprehension("<genexpr>", Comp::List(&c.elt), &c.generators, e)?,
             Expr::DictComp(c) => self.comprehension("<dictcomp>", Comp::Dict(&c.key, &c.value), &c.generators, e)?,
+            Expr::SetComp(c) => self.comprehension("<setcomp>", Comp::Set(&c.elt), &c.generators, e)?,
             Expr::JoinedStr(j) => {
                 for v in &j.values {
                     self.expr(v)?;
@@ -1203,13 +1227,23 @@ impl<'a> Unit<'a> {
                 };
                 self.emit(Instr::FormatValue(conv, f.format_spec.is_some()));
             }
-            Expr::Set(_) | Expr::SetComp(_) => {
-                return Err(self.err(e, "sets are not supported yet: use a dict ({x: True}) or a list"))
-            }
             Expr::NamedExpr(_) => return Err(self.err(e, "`:=` is not supported: assign on its own line")),
             Expr::Await(_) => return Err(self.err(e, "await is not supported: use Deferred callbacks")),
-            Expr::Yield(_) | Expr::YieldFrom(_) => {
-                return Err(self.err(e, "generators (yield) are not supported: build and return a list"))
+            Expr::Yield(y) => {
+                if self.kind != CodeKind::Function {
+                    return Err(self.err(e, "'yield' outside function: yield in a def's body"));
+                }
+                match &y.value {
+                    Some(v) => self.expr(v)?,
+                    None => {
+                        let c = self.konst(Value::None);
+                        self.emit(Instr::Const(c));
+                    }
+                }
+                self.emit(Instr::Yield);
+            }
+            Expr::YieldFrom(_) => {
+                return Err(self.err(e, "`yield from` is not supported: write `for x in it: yield x`"))
             }
             Expr::Starred(_) => return Err(self.err(e, "`*` is only supported in calls: f(*args)")),
         }
@@ -1330,7 +1364,7 @@ impl<'a> Unit<'a> {
         at: &'a Expr,
     ) -> R<()> {
         let elts: Vec<&Expr> = match what {
-            Comp::List(e) => vec![e],
+            Comp::List(e) | Comp::Set(e) => vec![e],
             Comp::Dict(k, v) => vec![k, v],
         };
         let scan = {
@@ -1351,6 +1385,7 @@ impl<'a> Unit<'a> {
         unit.setup_scope(&scan);
         unit.emit(match what {
             Comp::List(_) => Instr::BuildList(0),
+            Comp::Set(_) => Instr::BuildSet(0),
             Comp::Dict(..) => Instr::BuildDict(0),
         });
         let mut loops = Vec::new();
@@ -1378,6 +1413,10 @@ impl<'a> Unit<'a> {
             Comp::List(e) => {
                 unit.expr(e)?;
                 unit.emit(Instr::ListAppend(generators.len() as u32));
+            }
+            Comp::Set(e) => {
+                unit.expr(e)?;
+                unit.emit(Instr::SetAdd(generators.len() as u32));
             }
             Comp::Dict(k, v) => {
                 unit.expr(k)?;
@@ -1415,6 +1454,7 @@ enum FnBody<'a> {
 #[derive(Clone, Copy)]
 enum Comp<'a> {
     List(&'a Expr),
+    Set(&'a Expr),
     Dict(&'a Expr, &'a Expr),
 }
 

@@ -66,6 +66,26 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("StopIteration", "Exception"),
     ("TimeoutError", "Exception"),
     ("CancelledError", "Exception"),
+    // twisted.internet.error's (not built-in names: see `TWISTED_ONLY`).
+    ("ConnectError", "Exception"),
+    ("ConnectionRefusedError", "ConnectError"),
+    ("ConnectionClosed", "Exception"),
+    ("ConnectionLost", "ConnectionClosed"),
+    ("ConnectionDone", "ConnectionClosed"),
+    ("BindError", "Exception"),
+    ("CannotListenError", "BindError"),
+];
+
+/// Classes of [`HIERARCHY`] a program reaches only through
+/// `twisted.internet.error`, as in CPython.
+pub(crate) const TWISTED_ONLY: &[&str] = &[
+    "ConnectError",
+    "ConnectionRefusedError",
+    "ConnectionClosed",
+    "ConnectionLost",
+    "ConnectionDone",
+    "BindError",
+    "CannotListenError",
 ];
 
 /// Makes the classes of [`HIERARCHY`].

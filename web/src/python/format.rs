@@ -41,10 +41,13 @@ pub(crate) fn repr(v: &Value) -> String {
             let items: Vec<String> = d.items().map(|(k, v)| format!("{}: {}", repr(k), repr(v))).collect();
             format!("{{{}}}", items.join(", "))
         }
+        Value::Set(d) if d.borrow().len() == 0 => "set()".to_owned(),
+        Value::Set(d) => format!("{{{}}}", join(&super::sets::elements(d))),
         Value::Range(a, b, 1) => format!("range({a}, {b})"),
         Value::Range(a, b, c) => format!("range({a}, {b}, {c})"),
         Value::Slice(s) => format!("slice({}, {}, {})", repr(&s[0]), repr(&s[1]), repr(&s[2])),
         Value::Func(f) => format!("<function {}>", f.code.name),
+        Value::Generator(g) => format!("<generator object {}>", g.name),
         Value::Builtin(b) => format!("<built-in function {}>", b.name),
         Value::Class(c) => format!("<class '{}'>", c.name),
         Value::Type(t) => format!("<class '{}'>", t.name()),

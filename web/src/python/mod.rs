@@ -20,8 +20,10 @@ pub(crate) mod code;
 pub(crate) mod compile;
 pub(crate) mod errors;
 pub(crate) mod format;
+pub(crate) mod net;
 pub(crate) mod ops;
 pub mod precompiled;
+pub(crate) mod sets;
 pub(crate) mod stacks;
 pub(crate) mod statics;
 pub(crate) mod twisted;
@@ -317,6 +319,9 @@ fn clients_spec(
     }))
 }
 
+/// A pool job waiting for the reactor to run: it submits itself.
+pub(crate) type HeldJob = Box<dyn FnOnce(&twine_core::Reactor)>;
+
 /// One run's interpreter state, shared by its threads.
 pub(crate) struct Runtime {
     pub globals: Rc<Globals>,
@@ -346,6 +351,10 @@ pub(crate) struct Runtime {
     pub nested_pending: Cell<u64>,
     /// The factory `reactor.listenTCP` was given: it serves the simulated clients.
     pub factory: RefCell<Option<Value>>,
+    /// The ports the program listens on.
+    pub ports: RefCell<Vec<u16>>,
+    /// Pool jobs given before `reactor.run()`: submitted once it runs.
+    pub held_jobs: RefCell<Vec<HeldJob>>,
     /// The variant `twine.variant(...)` returns (`None`: its first name).
     pub variant: Option<Rc<str>>,
     /// The `shutdown` event's `During` phase ran: Twisted's `reactor.running`
@@ -394,6 +403,8 @@ impl Runtime {
             active: Cell::new(0),
             nested_pending: Cell::new(0),
             factory: RefCell::new(None),
+            ports: RefCell::default(),
+            held_jobs: RefCell::default(),
             variant: variant.map(Rc::from),
             shut_down: Cell::new(false),
             machine,

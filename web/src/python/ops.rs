@@ -67,6 +67,10 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
             Ok(Value::tuple(t.iter().cloned().cycle().take(t.len() * times).collect()))
         }
         (BinOp::Mod, Value::Str(fmt), args) => percent(vm, fmt, args),
+        (BinOp::Mod, Value::Bytes(fmt), args) => percent_bytes(vm, fmt, args),
+        (op, Value::Set(x), Value::Set(y)) if super::sets::binary(vm, op, x, y)?.is_some() => {
+            Ok(super::sets::binary(vm, op, x, y)?.unwrap_or_default())
+        }
         (BinOp::BitOr, Value::Dict(x), Value::Dict(y)) => {
             let mut d = super::value::Dict::default();
             for (k, v) in x.borrow().items().chain(y.borrow().items()) {
@@ -225,6 +229,23 @@ fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value) -> PyResult<Value> {
     Ok(Value::Str(out.into()))
 }
 
+/// `b"..." % args`: as `str`'s, bytes in and out (`%s` takes bytes, as
+/// Python 3's does), through latin-1 so every byte survives.
+fn percent_bytes(vm: &mut Vm<'_>, fmt: &[u8], args: &Value) -> PyResult<Value> {
+    let latin1 = |b: &[u8]| -> String { b.iter().map(|&c| c as char).collect() };
+    let arg = |v: &Value| match v {
+        Value::Bytes(b) => Ok(Value::Str(latin1(b).into())),
+        Value::Str(_) => Err(vm.type_error("%b requires a bytes-like object, not 'str' (encode it: \"...\".encode())")),
+        other => Ok(other.clone()),
+    };
+    let args = match args {
+        Value::Tuple(t) => Value::tuple(t.iter().map(arg).collect::<PyResult<_>>()?),
+        other => arg(other)?,
+    };
+    let Value::Str(text) = percent(vm, &latin1(fmt), &args)? else { unreachable!("percent makes a str") };
+    Ok(Value::Bytes(text.chars().map(|c| c as u32 as u8).collect::<Vec<u8>>().into()))
+}
+
 /// `a == b` for values (instances by identity).
 pub(crate) fn eq(a: &Value, b: &Value) -> bool {
     if let (Some(x), Some(y)) = (num(a), num(b)) {
@@ -244,6 +265,7 @@ pub(crate) fn eq(a: &Value, b: &Value) -> bool {
             }
         }
         (Value::Tuple(x), Value::Tuple(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| eq(a, b)),
+        (Value::Set(x), Value::Set(y)) => Rc::ptr_eq(x, y) || super::sets::equal(x, y),
         (Value::Dict(x), Value::Dict(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
             x.len() == y.len()
@@ -283,6 +305,11 @@ pub(crate) fn order(vm: &mut Vm<'_>, a: &Value, b: &Value, op: &str) -> PyResult
 }
 
 pub(crate) fn compare(vm: &mut Vm<'_>, op: CmpOp, a: &Value, b: &Value) -> PyResult<bool> {
+    if let (Value::Set(x), Value::Set(y)) = (a, b) {
+        if let Some(r) = super::sets::compare(vm, op, x, y)? {
+            return Ok(r);
+        }
+    }
     Ok(match op {
         CmpOp::Eq => eq(a, b),
         CmpOp::Ne => !eq(a, b),
@@ -307,6 +334,7 @@ pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyR
             let k = vm.key(needle)?;
             Ok(d.borrow().get(&k).is_some())
         }
+        Value::Set(d) => super::sets::contains(vm, d, needle),
         Value::Range(a, b, c) => Ok(int(needle).is_some_and(|n| {
             let in_span = if *c > 0 { *a <= n && n < *b } else { *b < n && n <= *a };
             in_span && (n - a) % c == 0

@@ -65,13 +65,14 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("task", rt.import("twisted.internet.task").ok()?),
                 ("threads", rt.import("twisted.internet.threads").ok()?),
                 ("protocol", rt.import("twisted.internet.protocol").ok()?),
+                ("error", rt.import("twisted.internet.error").ok()?),
+                ("address", rt.import("twisted.internet.address").ok()?),
             ]
             .into_iter()
             .collect(),
         ),
         "twisted.internet.protocol" => {
-            // The classes, so programs that define protocols load; serving
-            // them (listenTCP with simulated clients) is not there yet.
+            // The classes; `net` connects their instances to the reactor.
             let noop = || Value::builtin("Protocol.noop", None);
             let protocol = super::value::Class::new("Protocol", None);
             for m in ["connectionMade", "dataReceived", "connectionLost"] {
@@ -79,10 +80,20 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             }
             let factory = super::value::Class::new("Factory", None);
             factory.attrs.borrow_mut().insert("forProtocol".into(), Value::builtin("Factory.forProtocol", None));
+            factory.attrs.borrow_mut().insert("buildProtocol".into(), Value::builtin("Factory.buildProtocol", None));
             let client = super::value::Class::new("ClientFactory", Some(Rc::clone(&factory)));
             let classes = [("Protocol", protocol), ("Factory", factory), ("ClientFactory", client)];
             ("twisted.internet.protocol", classes.into_iter().map(|(n, c)| (n, Value::Class(c))).collect())
         }
+        "twisted.internet.error" => {
+            let names = super::errors::TWISTED_ONLY.iter().map(|n| (*n, Value::Class(rt.exc_class(n))));
+            let more = [("CancelledError", Value::Class(rt.exc_class("CancelledError")))];
+            ("twisted.internet.error", names.chain(more).collect())
+        }
+        "twisted.internet.address" => (
+            "twisted.internet.address",
+            [("IPv4Address", Value::Class(super::net::ipv4_address_class()))].into_iter().collect(),
+        ),
         "twisted.protocols" => {
             ("twisted.protocols", [("basic", rt.import("twisted.protocols.basic").ok()?)].into_iter().collect())
         }
@@ -126,6 +137,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("DeferredSemaphore", f("defer.DeferredSemaphore")),
                 ("DeferredQueue", f("defer.DeferredQueue")),
                 ("maybeDeferred", f("defer.maybeDeferred")),
+                ("inlineCallbacks", library_function("inlineCallbacks")?),
                 ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
                 ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
             ]
@@ -160,6 +172,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "callFromThread",
             "callInThread",
             "listenTCP",
+            "connectTCP",
             "addSystemEventTrigger",
             "suggestThreadPoolSize",
         ],
@@ -169,7 +182,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
         }
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
         Native::LoopingCall { .. } => &["start", "stop"],
-        Native::Transport(_) => &["write", "loseConnection", "getPeer"],
+        Native::Transport(_) | Native::Connector(_) | Native::Port(_) => return super::net::method(n, name),
         Native::DeferredLock(_) | Native::DeferredSemaphore(_) => &["acquire", "release", "run"],
         Native::DeferredQueue(_) => &["put", "get"],
         _ => return None,
@@ -195,10 +208,10 @@ fn reactor(vm: &Vm<'_>) -> PyResult<twine_core::Reactor> {
 
 /// A call to make later: the callable and its arguments.
 #[derive(Clone)]
-struct Call {
-    f: Value,
-    args: Vec<Value>,
-    kwargs: Kw,
+pub(crate) struct Call {
+    pub f: Value,
+    pub args: Vec<Value>,
+    pub kwargs: Kw,
 }
 
 fn split_call(vm: &Vm<'_>, mut args: Vec<Value>, kwargs: Kw, what: &str) -> PyResult<Call> {
@@ -213,6 +226,16 @@ fn split_call(vm: &Vm<'_>, mut args: Vec<Value>, kwargs: Kw, what: &str) -> PyRe
 pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
     let v = match name {
         "defer.Deferred" => deferred(Deferred::new()),
+        "defer._isDeferred" | "defer._isFailure" => {
+            let n = match args.first() {
+                Some(Value::Native(n)) => Some(n),
+                _ => None,
+            };
+            Value::Bool(match name {
+                "defer._isDeferred" => n.is_some_and(|n| matches!(**n, Native::Deferred(_))),
+                _ => n.is_some_and(|n| matches!(**n, Native::Failure(_))),
+            })
+        }
         "defer.succeed" => deferred(fired(args.into_iter().next().unwrap_or_default())),
         "defer.fail" => {
             let exc = args.into_iter().next().unwrap_or_default();
@@ -437,34 +460,58 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             boxed
         }
         "threads.deferToThread" => {
-            let call = split_call(vm, args, kwargs, "deferToThread")?;
+            let mut call = split_call(vm, args, kwargs, "deferToThread")?;
+            if !matches!(call.f, Value::Func(_) | Value::Method(_)) {
+                // A built-in (`print`) or a class runs in the pool thread
+                // too: through a Python function that calls it.
+                let via = library_function("_callInThread").ok_or_else(|| vm.type_error("no _callInThread"))?;
+                call.args.insert(0, std::mem::replace(&mut call.f, via));
+            }
             let frame = match vm.call(call.f, call.args, call.kwargs)? {
                 Out::Frame(frame) => frame,
-                Out::Value(v) => return Ok(Out::Value(deferred(fired(v)))),
-                Out::Halt(..) => return Err(vm.type_error("deferToThread needs a Python function")),
+                Out::Value(_) | Out::Halt(..) => return Err(vm.type_error("deferToThread needs a function")),
             };
             let task = vm.rt.store_task(Task::callback(frame));
             let slot: JobSlot = Arc::default();
             let hint = PyJob { task, slot: Arc::clone(&slot) };
             let r = reactor(vm)?;
-            let d: Deferred<u64> = defer_to_thread_with(
-                &r,
-                JobOptions { name: Some(Cow::Borrowed("deferToThread")), hint: Some(Box::new(hint)) },
-                move || match slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
-                    Some(Ok(id)) => Ok(id),
-                    Some(Err((id, text))) => Err(Failure::from_error(FailureKind::Error, PyError { id, text })),
-                    None => Err(Failure::new(FailureKind::Error, "the job did not finish")),
-                },
-            );
             let out: Deferred<Value> = Deferred::new();
             let (fire, rt) = (out.clone(), Rc::clone(vm.rt));
-            d.add_both(move |r: Result<u64, Failure>| {
-                let _ = match r {
-                    Ok(id) => fire.callback(rt.take_value(id)),
-                    Err(f) => fire.errback(f),
-                };
-                Outcome::Value(0)
-            });
+            let submit = move |r: &twine_core::Reactor| {
+                let d: Deferred<u64> = defer_to_thread_with(
+                    r,
+                    JobOptions { name: Some(Cow::Borrowed("deferToThread")), hint: Some(Box::new(hint)) },
+                    move || match slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                        Some(Ok(id)) => Ok(id),
+                        Some(Err((id, text))) => Err(Failure::from_error(FailureKind::Error, PyError { id, text })),
+                        None => Err(Failure::new(FailureKind::Error, "the job did not finish")),
+                    },
+                );
+                d.add_both(move |r: Result<u64, Failure>| {
+                    let _ = match r {
+                        Ok(id) => fire.callback(rt.take_value(id)),
+                        Err(f) => fire.errback(f),
+                    };
+                    Outcome::Value(0)
+                });
+            };
+            if r.lifecycle() == twine_core::reactor::Lifecycle::NotStarted {
+                // Twisted's pool starts with the reactor (its `start` is a
+                // `callWhenRunning` made at the pool's first use): jobs given
+                // before `reactor.run()` wait for it, in order.
+                let first = vm.rt.held_jobs.borrow().is_empty();
+                vm.rt.held_jobs.borrow_mut().push(Box::new(submit));
+                if first {
+                    let rt = Rc::clone(vm.rt);
+                    r.call_when_running(move |r| {
+                        for job in std::mem::take(&mut *rt.held_jobs.borrow_mut()) {
+                            job(r);
+                        }
+                    });
+                }
+            } else {
+                submit(&r);
+            }
             deferred(out)
         }
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
@@ -473,7 +520,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
 }
 
 /// `threads.blockingCallFromThread`, written in Python over a native that
-/// runs the call on the reactor thread: the calling thread waits on an Event.
+/// runs the call on the reactor thread: the calling thread waits on an
+/// Event. And `_callInThread`, which runs a built-in as a pool job.
 const BLOCKING_CALL: &str = "\
 def blockingCallFromThread(reactor, f, *a, **kw):
     box = _callInReactor(f, a, kw)
@@ -481,30 +529,102 @@ def blockingCallFromThread(reactor, f, *a, **kw):
     if box[1]:
         raise box[2]
     return box[2]
+
+def _callInThread(f, *a, **kw):
+    return f(*a, **kw)
+";
+
+/// `defer.inlineCallbacks`, as Twisted's `_inlineCallbacks` drives the
+/// generator: a yielded Deferred that has already fired is resumed at once,
+/// in the same loop; one that has not resumes the generator when it fires.
+/// A yielded value that is not a Deferred comes straight back.
+const INLINE_CALLBACKS: &str = "\
+def inlineCallbacks(f):
+    def unwindGenerator(*args, **kwargs):
+        g = f(*args, **kwargs)
+        d = _Deferred()
+        _inlineCallbacks(g, d, None, False)
+        return d
+    return unwindGenerator
+
+def _inlineCallbacks(g, d, result, failed):
+    while True:
+        try:
+            if failed:
+                step = g.throw(result)
+            else:
+                step = g.send(result)
+        except StopIteration as e:
+            d.callback(e.value)
+            return
+        except BaseException as e:
+            d.errback(e)
+            return
+        if not _isDeferred(step):
+            result, failed = step, False
+            continue
+        state = [True, None, False, False]
+        def gotResult(r, state=state):
+            bad = _isFailure(r)
+            value = r.value if bad else r
+            if state[0]:
+                state[1] = value
+                state[2] = bad
+                state[3] = True
+            else:
+                _inlineCallbacks(g, d, value, bad)
+        step.addBoth(gotResult)
+        if state[3]:
+            result, failed = state[1], state[2]
+            continue
+        state[0] = False
+        return
 ";
 
 /// The library's parts written in Python, as `(file, source)`: compiled when
 /// first imported, and ahead of time for builds without the parser
 /// (`precompiled::library`).
-pub(crate) const LIBRARY: &[(&str, &str)] = &[("<twisted.internet.threads>", BLOCKING_CALL)];
+pub(crate) const LIBRARY: &[(&str, &str)] =
+    &[("<twisted.internet.threads>", BLOCKING_CALL), ("<twisted.internet.defer>", INLINE_CALLBACKS)];
 
 fn blocking_call_from_thread() -> Option<Value> {
-    let (file, source) = LIBRARY[0];
-    let code = super::compile::compile_module(file, source).ok()?;
-    let template = code.consts.iter().find_map(|c| match c {
-        Value::Func(f) if &*f.code.name == "blockingCallFromThread" => Some(Rc::clone(&f.code)),
-        _ => None,
+    library_function("blockingCallFromThread")
+}
+
+/// A function of the library's Python part. Its globals are its file's
+/// functions and the natives they call.
+fn library_function(name: &str) -> Option<Value> {
+    let code = LIBRARY.iter().find_map(|(file, source)| {
+        let code = super::compile::compile_module(file, source).ok()?;
+        code.consts.iter().any(|c| matches!(c, Value::Func(f) if &*f.code.name == name)).then_some(code)
     })?;
     let globals: Rc<super::value::Globals> = Rc::default();
-    globals.vars.borrow_mut().insert("_callInReactor".into(), Value::builtin("threads._callInReactor", None));
-    Some(Value::Func(Rc::new(super::value::Function {
-        code: template,
-        globals,
-        defaults: Vec::new(),
-        kwdefaults: Vec::new(),
-        closure: Vec::new(),
-        owner: std::cell::RefCell::new(None),
-    })))
+    let natives = [
+        ("_callInReactor", "threads._callInReactor"),
+        ("_Deferred", "defer.Deferred"),
+        ("_isDeferred", "defer._isDeferred"),
+        ("_isFailure", "defer._isFailure"),
+    ];
+    let mut vars = globals.vars.borrow_mut();
+    for (n, builtin) in natives {
+        vars.insert(n.into(), Value::builtin(builtin, None));
+    }
+    for c in &code.consts {
+        if let Value::Func(f) = c {
+            let func = super::value::Function {
+                code: Rc::clone(&f.code),
+                globals: Rc::clone(&globals),
+                defaults: Vec::new(),
+                kwdefaults: Vec::new(),
+                closure: Vec::new(),
+                owner: std::cell::RefCell::new(None),
+            };
+            vars.insert(Rc::clone(&f.code.name), Value::Func(Rc::new(func)));
+        }
+    }
+    let found = vars.get(name).cloned();
+    drop(vars);
+    found
 }
 
 /// A keyword argument's value.
@@ -543,7 +663,7 @@ fn exc_value(vm: &mut Vm<'_>, v: Value) -> PyResult<Value> {
 }
 
 /// A core failure for a Python exception.
-fn to_failure(rt: &Runtime, exc: &Value) -> Failure {
+pub(crate) fn to_failure(rt: &Runtime, exc: &Value) -> Failure {
     let text = exc_text_plain(exc);
     let id = rt.store_value(exc.clone());
     Failure::from_error(FailureKind::Error, PyError { id, text })
@@ -570,18 +690,19 @@ pub(crate) fn exc_text_plain(exc: &Value) -> String {
 }
 
 /// The Python exception a core failure carries (or one made from it).
-fn from_failure(rt: &Runtime, f: &Failure) -> Value {
+pub(crate) fn from_failure(rt: &Runtime, f: &Failure) -> Value {
     if let Some(e) = f.downcast_ref::<PyError>() {
         if let Some(v) = rt.peek_value(e.id) {
             return v;
         }
     }
-    let class = if f.check(FailureKind::Cancelled) {
-        "CancelledError"
-    } else if f.check(FailureKind::TimedOut) {
-        "TimeoutError"
-    } else {
-        "RuntimeError"
+    let class = match f.kind() {
+        FailureKind::Cancelled => "CancelledError",
+        FailureKind::TimedOut => "TimeoutError",
+        FailureKind::ConnectionDone => "ConnectionDone",
+        FailureKind::ConnectionLost => "ConnectionLost",
+        FailureKind::ConnectionRefused => "ConnectionRefusedError",
+        _ => "RuntimeError",
     };
     rt.new_exc(&rt.exc_class(class), vec![Value::str(f.message())])
 }
@@ -668,7 +789,7 @@ const TRIGGER_FAILED: &str = "While calling system event trigger handler";
 /// A timer or trigger's Python call: an exception is logged as Twisted logs
 /// it, under `why` (the reactor's `log.err(None, why)` for that kind of call:
 /// "while handling timed call", "Unhandled Error", ...).
-fn run_top(sh: &Rc<Shared>, why: &'static str, c: Call) {
+pub(crate) fn run_top(sh: &Rc<Shared>, why: &'static str, c: Call) {
     let rt = sh.py.borrow().clone();
     match run_callback(sh, c.f, c.args, c.kwargs) {
         Outcome::Failure(f) => {
@@ -695,11 +816,11 @@ fn run_top(sh: &Rc<Shared>, why: &'static str, c: Call) {
 /// up: `why`, the traceback, a blank line.
 pub(crate) fn report_unhandled(sh: &Shared, rt: &Runtime, why: &str, f: &Failure) {
     let exc = from_failure(rt, f);
-    sh.say(REACTOR_THREAD, why.to_owned());
+    sh.say_err(REACTOR_THREAD, why.to_owned());
     for line in rt.traceback_lines(&exc_text_plain(&exc)) {
-        sh.say(REACTOR_THREAD, line);
+        sh.say_err(REACTOR_THREAD, line);
     }
-    sh.say(REACTOR_THREAD, String::new());
+    sh.say_err(REACTOR_THREAD, String::new());
 }
 
 /// Methods of the reactor, DelayedCall, Deferred and Failure.
@@ -741,31 +862,8 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             vm.sh.inbox_pushed.set(true);
             Value::None
         }
-        (Native::Reactor, "listenTCP") => {
-            let factory = args.get(1).cloned().unwrap_or_default();
-            let class = factory.class().cloned();
-            let is = |c: &Rc<super::value::Class>, name: &str| {
-                let mut k = Some(Rc::clone(c));
-                while let Some(x) = k {
-                    if &*x.name == name && x.base.is_none() {
-                        return true;
-                    }
-                    k = x.base.clone();
-                }
-                false
-            };
-            match class {
-                Some(c) if is(&c, "Protocol") => {
-                    return Err(vm.type_error(&format!(
-                        "listenTCP needs a factory: use protocol.Factory.forProtocol({})",
-                        c.name
-                    )))
-                }
-                Some(c) if is(&c, "Factory") => *vm.rt.factory.borrow_mut() = Some(factory),
-                _ => return Err(vm.type_error("listenTCP(port, factory): the factory is a protocol.Factory")),
-            }
-            Value::None
-        }
+        (Native::Reactor, "listenTCP") => super::net::listen_tcp(vm, args, kwargs)?,
+        (Native::Reactor, "connectTCP") => super::net::connect_tcp(vm, args, kwargs)?,
         (Native::Reactor, "callInThread") => {
             // Twisted's callInThread: deferToThread with the result dropped.
             return call_function(vm, "threads.deferToThread", args, kwargs).map(|_| Out::Value(Value::None));
@@ -999,23 +1097,9 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             Value::None
         }
-        (Native::Transport(t), "write") => {
-            let data = match args.first() {
-                Some(Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
-                Some(Value::Str(s)) => s.to_string(),
-                _ => return Err(vm.type_error("write() takes bytes")),
-            };
-            // Simulated clients speak whole messages: one line, one answer.
-            for line in data.split("\r\n").filter(|l| !l.is_empty()) {
-                t.0.send(twine_core::protocol::Message::text(line.to_owned()));
-            }
-            Value::None
+        (Native::Transport(_) | Native::Connector(_) | Native::Port(_), _) => {
+            return super::net::call_method(vm, name, n, args)
         }
-        (Native::Transport(t), "loseConnection") => {
-            t.0.lose_connection();
-            Value::None
-        }
-        (Native::Transport(t), "getPeer") => Value::Str(t.0.peer().to_string().into()),
         (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "acquire") => {
             let d = match &**n {
                 Native::DeferredLock(l) => l.acquire(),
@@ -1059,19 +1143,8 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             Value::None
         }
         (Native::DeferredQueue(q), "get") => deferred(q.get()),
-        (Native::Failure(e), "getErrorMessage") => {
-            let e = e.clone();
-            let msg = match &e {
-                Value::Instance(i) => match i.get("args") {
-                    Some(Value::Tuple(t)) if t.len() == 1 => vm.str_of(&t[0])?,
-                    Some(Value::Tuple(t)) if t.is_empty() => String::new(),
-                    Some(other) => vm.repr_of(&other)?,
-                    None => String::new(),
-                },
-                _ => String::new(),
-            };
-            Value::Str(msg.into())
-        }
+        // Twisted's: `str(self.value)` (so a KeyError's key shows as its repr).
+        (Native::Failure(e), "getErrorMessage") => Value::Str(vm.str_of(&e.clone())?.into()),
         (Native::Failure(e), "check" | "trap") => {
             let class = e.class().cloned();
             for c in &args {
@@ -1308,7 +1381,7 @@ pub(crate) fn connection_made(sh: &Rc<Shared>, transport: &twine_core::protocol:
             Ok(p) => p,
             Err(e) => {
                 let text = vm.exc_text(&e.value);
-                sh.say(REACTOR_THREAD, format!("Unhandled Error: {text}"));
+                sh.say_err(REACTOR_THREAD, format!("Unhandled Error: {text}"));
                 return None;
             }
         }

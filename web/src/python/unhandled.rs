@@ -78,7 +78,13 @@ impl Runtime {
     /// `builtins.ValueError: boom`, as a Failure names its exception's class.
     fn qualified(&self, text: &str) -> String {
         let name = text.split(':').next().unwrap_or(text);
-        let module = if self.exc.contains_key(name) { "builtins" } else { "__main__" };
+        let module = if super::errors::TWISTED_ONLY.contains(&name) {
+            "twisted.internet.error"
+        } else if self.exc.contains_key(name) {
+            "builtins"
+        } else {
+            "__main__"
+        };
         format!("{module}.{text}")
     }
 }
@@ -99,7 +105,37 @@ pub(crate) fn report_dropped(sh: &Rc<Shared>, rt: &Runtime) {
     };
     for message in messages {
         for line in rt.unhandled_report(&message) {
-            sh.say(REACTOR_THREAD, line);
+            sh.say_err(REACTOR_THREAD, line);
         }
     }
+}
+
+/// The program ended: CPython clears the module's variables at exit, and a
+/// Deferred only they held, with a failure nobody handled, is reported then
+/// (after everything the program printed). Variables go in name order, so
+/// the reports come in an order that does not depend on a hash. Plain
+/// values (numbers, strings) stay: they hold no Deferred, and the run's
+/// report reads the final counters from them.
+pub(crate) fn collect_at_exit(sh: &Rc<Shared>, rt: &Runtime) {
+    use super::value::Value;
+    let mut held: Vec<_> = {
+        let mut vars = rt.globals.vars.borrow_mut();
+        let names: Vec<_> = vars
+            .iter()
+            .filter(|(_, v)| {
+                !matches!(
+                    v,
+                    Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) | Value::Bytes(_)
+                )
+            })
+            .map(|(k, _)| Rc::clone(k))
+            .collect();
+        names.into_iter().filter_map(|k| vars.remove(&k).map(|v| (k, v))).collect()
+    };
+    held.sort_by(|a, b| a.0.cmp(&b.0));
+    for var in held {
+        drop(var);
+    }
+    rt.factory.borrow_mut().take();
+    report_dropped(sh, rt);
 }

@@ -24,6 +24,8 @@ pub(crate) enum Value {
     List(Rc<RefCell<Vec<Value>>>),
     Tuple(Rc<[Value]>),
     Dict(Rc<RefCell<Dict>>),
+    /// A set: a dict of its elements (see `sets`).
+    Set(Rc<RefCell<Dict>>),
     /// `range(start, stop, step)`.
     Range(i64, i64, i64),
     /// `slice(start, stop, step)`.
@@ -43,6 +45,17 @@ pub(crate) enum Value {
     Super(Rc<(Rc<Class>, Value)>),
     /// An object of the `threading`/`twine` modules.
     Native(Rc<Native>),
+    /// What calling a function that `yield`s returns.
+    Generator(Rc<Generator>),
+}
+
+/// A generator: its function's frame, stopped at a `yield` (`None` once it
+/// finished, or while it runs).
+#[derive(Debug)]
+pub(crate) struct Generator {
+    pub name: Rc<str>,
+    pub frame: RefCell<Option<super::vm::Frame>>,
+    pub started: Cell<bool>,
 }
 
 /// The built-in types that can be named (`isinstance(x, int)`, `int("3")`).
@@ -55,6 +68,7 @@ pub(crate) enum TypeId {
     List,
     Tuple,
     Dict,
+    Set,
     Bytes,
     NoneType,
     Object,
@@ -70,6 +84,7 @@ impl TypeId {
             TypeId::List => "list",
             TypeId::Tuple => "tuple",
             TypeId::Dict => "dict",
+            TypeId::Set => "set",
             TypeId::Bytes => "bytes",
             TypeId::NoneType => "NoneType",
             TypeId::Object => "object",
@@ -201,6 +216,10 @@ pub(crate) enum Native {
     DeferredSemaphore(twine_core::defer::DeferredSemaphore),
     /// `defer.DeferredQueue()`.
     DeferredQueue(twine_core::defer::DeferredQueue<Value>),
+    /// What `reactor.connectTCP` returns.
+    Connector(super::net::ConnectorRef),
+    /// What `reactor.listenTCP` returns.
+    Port(super::net::PortRef),
 }
 
 /// A core transport (which has no `Debug`).
@@ -343,6 +362,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
             Value::Range(..) => "range",
             Value::Slice(_) => "slice",
             Value::Func(_) => "function",
@@ -352,6 +372,7 @@ impl Value {
             Value::Method(_) => "method",
             Value::Module(_) => "module",
             Value::Iter(_) => "iterator",
+            Value::Generator(_) => "generator",
             Value::Super(_) => "super",
             Value::Native(n) => match &**n {
                 Native::Lock { reentrant: false, .. } => "lock",
@@ -367,6 +388,8 @@ impl Value {
                 Native::DeferredLock(_) => "DeferredLock",
                 Native::DeferredSemaphore(_) => "DeferredSemaphore",
                 Native::DeferredQueue(_) => "DeferredQueue",
+                Native::Connector(_) => "Connector",
+                Native::Port(_) => "Port",
             },
         };
         name.into()
@@ -383,7 +406,7 @@ impl Value {
             Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.borrow().is_empty(),
             Value::Tuple(t) => !t.is_empty(),
-            Value::Dict(d) => d.borrow().len() > 0,
+            Value::Dict(d) | Value::Set(d) => d.borrow().len() > 0,
             Value::Range(start, stop, step) => range_len(*start, *stop, *step) > 0,
             _ => true,
         }
@@ -400,7 +423,7 @@ impl Value {
             Value::Str(s) => Key::Str(Rc::clone(s)),
             Value::Bytes(b) => Key::Bytes(Rc::clone(b)),
             Value::Tuple(t) => Key::Tuple(t.iter().map(Value::key).collect::<Result<_, _>>()?),
-            Value::List(_) | Value::Dict(_) | Value::Slice(_) => return Err(self.type_name()),
+            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return Err(self.type_name()),
             other => Key::Id(other.identity()),
         })
     }
@@ -409,7 +432,7 @@ impl Value {
     pub fn identity(&self) -> usize {
         match self {
             Value::List(r) => Rc::as_ptr(r) as *const u8 as usize,
-            Value::Dict(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Dict(r) | Value::Set(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Func(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Builtin(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Class(r) => Rc::as_ptr(r) as *const u8 as usize,
@@ -417,6 +440,7 @@ impl Value {
             Value::Method(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Module(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Iter(r) => Rc::as_ptr(r) as *const u8 as usize,
+            Value::Generator(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Native(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Tuple(r) => r.as_ptr() as usize,
             Value::Str(r) => r.as_ptr() as usize,

@@ -148,6 +148,7 @@ enum Flow {
     Next,
     Return(Value),
     Halt(Halt),
+    Yield(Value),
 }
 
 /// The VM's view of the world while a thread runs.
@@ -224,7 +225,7 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
                 task.after_wake = after_wake;
                 return halt;
             }
-            Ok(Exit::Returned(v)) => task.result = Some(Ok(v)),
+            Ok(Exit::Returned(v) | Exit::Yielded(v, _)) => task.result = Some(Ok(v)),
             Err(e) => {
                 rt.remember_traceback(&e);
                 task.result = Some(Err(e));
@@ -245,7 +246,7 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
             task.after_wake = after_wake;
             halt
         }
-        Ok(Exit::Returned(_)) | Err(_) if pending > 0 => {
+        Ok(Exit::Returned(_) | Exit::Yielded(..)) | Err(_) if pending > 0 => {
             // Charge the last instructions before the thread ends.
             if let Err(exc) = result {
                 vm.report(exc, task.thread.as_ref());
@@ -253,7 +254,7 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
             task.pending = 0;
             Halt::Work(Work::Py { ns: pending, yield_gil: false })
         }
-        Ok(Exit::Returned(_)) => {
+        Ok(Exit::Returned(_) | Exit::Yielded(..)) => {
             vm.end_thread(task.thread.as_ref());
             Halt::Done
         }
@@ -268,6 +269,8 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
 enum Exit {
     Returned(Value),
     Halt(Halt),
+    /// A generator's frame (the loop's base) stopped at a `yield`.
+    Yielded(Value, Box<Frame>),
 }
 
 impl Vm<'_> {
@@ -291,9 +294,9 @@ impl Vm<'_> {
             None => self.rt.fail(exc.located(&text)),
             Some(t) => {
                 let name = t.name.borrow().clone();
-                self.sh.say(self.tid, format!("Exception in thread {name}:"));
+                self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
                 for line in exc.traceback(&text) {
-                    self.sh.say(self.tid, line);
+                    self.sh.say_err(self.tid, line);
                 }
             }
         }
@@ -375,6 +378,12 @@ impl Vm<'_> {
                     }
                 }
                 Ok(Flow::Halt(h)) => return Ok(Exit::Halt(h)),
+                Ok(Flow::Yield(v)) => {
+                    // Generators run in a loop of their own (see `gen_next`):
+                    // their frame is that loop's base.
+                    let Some(frame) = frames.pop() else { return Ok(Exit::Returned(v)) };
+                    return Ok(Exit::Yielded(v, Box::new(frame)));
+                }
                 Err(exc) => {
                     if self.rt.failed() {
                         return Err(exc);
@@ -768,6 +777,22 @@ impl Vm<'_> {
                 }
                 frames.last_mut().expect("frame").stack.push(Value::dict(d));
             }
+            Instr::BuildSet(n) => {
+                let items = f.stack.split_off(f.stack.len() - n as usize);
+                let set = super::sets::new(self, items)?;
+                frames.last_mut().expect("frame").stack.push(set);
+            }
+            Instr::SetAdd(n) => {
+                let v = f.pop();
+                let at = f.stack.len() - 1 - n as usize;
+                let key = self.key(&v)?;
+                let f = frames.last_mut().expect("frame");
+                if let Value::Set(d) = &f.stack[at] {
+                    if d.borrow().get(&key).is_none() {
+                        d.borrow_mut().insert(key, v, Value::None);
+                    }
+                }
+            }
             Instr::ListAppend(n) => {
                 let v = f.pop();
                 let at = f.stack.len() - 1 - n as usize;
@@ -973,6 +998,10 @@ impl Vm<'_> {
                 let m = f.pop();
                 return self.with_exit(frames, m);
             }
+            Instr::Yield => {
+                let v = f.pop();
+                return Ok(Flow::Yield(v));
+            }
             Instr::AssertFail(has_msg) => {
                 let args = if has_msg { vec![f.pop()] } else { Vec::new() };
                 let class = self.rt.exc_class("AssertionError");
@@ -1046,7 +1075,8 @@ impl Vm<'_> {
                 if self.nested > 0 {
                     return Err(self.rt.error(
                         "RuntimeError",
-                        "cannot wait (sleep, a lock, cpu) inside a function called by a built-in such as sorted()",
+                        "cannot wait (sleep, a lock, cpu) inside a generator or a function called by a built-in such as \
+                         sorted(): wait in the code that iterates it or calls the built-in",
                     ));
                 }
                 frames.last_mut().expect("frame").stack.push(v);
@@ -1076,16 +1106,17 @@ impl Vm<'_> {
         self.push_out(frames, out)
     }
 
-    /// Calls `callee`: a Python function becomes a frame to push.
+    /// Calls `callee`: a Python function becomes a frame to push (or, if
+    /// it yields, a generator holding the frame).
     pub fn call(&mut self, callee: Value, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
         match callee {
-            Value::Func(func) => Ok(Out::Frame(self.frame_for(&func, args, kwargs)?)),
+            Value::Func(func) => Ok(started(self.frame_for(&func, args, kwargs)?)),
             Value::Method(m) => {
                 let (this, func) = (&m.0, &m.1);
                 let mut all = Vec::with_capacity(args.len() + 1);
                 all.push(this.clone());
                 all.extend(args);
-                Ok(Out::Frame(self.frame_for(func, all, kwargs)?))
+                Ok(started(self.frame_for(func, all, kwargs)?))
             }
             Value::Class(class) => self.instantiate(&class, args, kwargs),
             Value::Builtin(b) => match &b.this {
@@ -1108,7 +1139,7 @@ impl Vm<'_> {
                 let r = self.run_frames(&mut frames, 0);
                 self.nested -= 1;
                 match r? {
-                    Exit::Returned(v) => Ok(v),
+                    Exit::Returned(v) | Exit::Yielded(v, _) => Ok(v),
                     Exit::Halt(_) => {
                         Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in"))
                     }
@@ -1316,15 +1347,20 @@ impl Vm<'_> {
         let it = match v {
             Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) => Iter::Seq(v.clone(), 0),
             Value::Range(a, b, c) => Iter::Range { next: *a, stop: *b, step: *c },
-            Value::Dict(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
-            Value::Iter(_) => return Ok(v.clone()),
+            Value::Dict(d) | Value::Set(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
+            Value::Iter(_) | Value::Generator(_) => return Ok(v.clone()),
             _ => return Err(self.type_error(&format!("'{}' object is not iterable", v.type_name()))),
         };
         Ok(Value::Iter(Rc::new(RefCell::new(it))))
     }
 
     pub fn next(&mut self, it: &Value) -> PyResult<Option<Value>> {
-        let Value::Iter(it) = it else { return Err(self.type_error("not an iterator")) };
+        if let Value::Generator(g) = it {
+            return self.gen_next(g, Value::None);
+        }
+        let Value::Iter(it) = it else {
+            return Err(self.type_error(&format!("'{}' object is not an iterator", it.type_name())));
+        };
         let mut it = it.borrow_mut();
         Ok(match &mut *it {
             Iter::Seq(seq, i) => {
@@ -1359,6 +1395,57 @@ impl Vm<'_> {
                 v
             }
         })
+    }
+
+    /// Runs generator `g` to its next `yield` (`None`: it finished),
+    /// `sent` being the value of the `yield` it stopped at. Its body runs
+    /// in a loop of its own, as a built-in's callback does: it cannot wait
+    /// (sleep, a lock), and the GIL does not switch inside it.
+    pub fn gen_next(&mut self, g: &Rc<super::value::Generator>, sent: Value) -> PyResult<Option<Value>> {
+        match self.gen_resume(g, Ok(sent))? {
+            GenStep::Yielded(v) => Ok(Some(v)),
+            GenStep::Returned(_) => Ok(None),
+        }
+    }
+
+    /// `g.send(v)` (`Ok(v)`) or `g.throw(exc)` (`Err(exc)`): runs the
+    /// generator to its next `yield`, or to its end and the value it returned.
+    pub fn gen_resume(&mut self, g: &Rc<super::value::Generator>, sent: Result<Value, Value>) -> PyResult<GenStep> {
+        let Some(mut frame) = g.frame.borrow_mut().take() else {
+            return match sent {
+                Err(exc) => Err(Exc::new(exc)),
+                Ok(_) => Ok(GenStep::Returned(Value::None)),
+            };
+        };
+        let mut frames = match sent {
+            Ok(v) if g.started.replace(true) => {
+                frame.stack.push(v);
+                vec![frame]
+            }
+            Ok(Value::None) => vec![frame],
+            Ok(_) => return Err(self.type_error("can't send non-None value to a just-started generator")),
+            // Raised where it stopped: its own handlers may catch it.
+            Err(exc) if g.started.get() => {
+                let mut frames = vec![frame];
+                self.unwind(&mut frames, 0, Exc::new(exc))?;
+                frames
+            }
+            Err(exc) => return Err(Exc::new(exc)),
+        };
+        self.nested += 1;
+        let r = self.run_frames(&mut frames, 0);
+        self.nested -= 1;
+        match r? {
+            Exit::Yielded(v, frame) => {
+                *g.frame.borrow_mut() = Some(*frame);
+                Ok(GenStep::Yielded(v))
+            }
+            Exit::Returned(v) => Ok(GenStep::Returned(v)),
+            Exit::Halt(_) => Err(self.rt.error(
+                "RuntimeError",
+                "a generator cannot wait (sleep, a lock, cpu): do the waiting in the loop that iterates it",
+            )),
+        }
     }
 
     /// All values of an iterable.
@@ -1444,6 +1531,7 @@ impl Vm<'_> {
                 }
                 Ok(format!("{{{}}}", parts.join(", ")))
             }
+            Value::Set(d) => super::sets::repr(self, d),
             Value::Class(c) => Ok(format!("<class '__main__.{}'>", c.name)),
             Value::Func(f) => Ok(format!("<function {}>", f.code.name)),
             _ => Ok(format::repr(v)),
@@ -1516,6 +1604,23 @@ impl Vm<'_> {
 
 /// Keyword arguments.
 pub(crate) type Kw = Vec<(Rc<str>, Value)>;
+
+/// Where a resumed generator stopped.
+pub(crate) enum GenStep {
+    Yielded(Value),
+    /// It finished, returning this.
+    Returned(Value),
+}
+
+/// A call's frame, or the generator that holds it when its code yields.
+fn started(frame: Frame) -> Out {
+    if !frame.code.generator {
+        return Out::Frame(frame);
+    }
+    let name = Rc::clone(&frame.code.name);
+    let g = super::value::Generator { name, frame: RefCell::new(Some(frame)), started: Default::default() };
+    Out::Value(Value::Generator(Rc::new(g)))
+}
 
 /// A class attribute seen through an instance: functions become bound methods.
 fn bind(this: &Value, v: Value) -> Value {

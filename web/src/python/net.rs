@@ -1,0 +1,408 @@
+//! TCP in a program: `reactor.listenTCP` and `reactor.connectTCP` with
+//! Python factories and protocols, over core's reactor connections and the
+//! engine's loopback network (`engine::loopback`).
+//!
+//! A Python factory becomes a core [`Factory`] / [`ClientFactory`]
+//! ([`PyFactory`]), a Python protocol a core [`Protocol`] ([`PyProtocol`]),
+//! so the reactor calls them as Twisted's calls its own: `buildProtocol`,
+//! `makeConnection` (`transport` set, then `connectionMade`),
+//! `dataReceived`, `connectionLost(reason)`, and a client factory's
+//! `startedConnecting`, `clientConnectionFailed`, `clientConnectionLost`.
+//! An exception in one is logged as Twisted logs it ("Unhandled Error").
+
+use std::cell::RefCell;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+use std::time::Duration;
+
+use twine_core::defer::Failure;
+use twine_core::protocol::{ClientFactory, Factory, Protocol, Transport};
+use twine_core::reactor::{Connector, ConnectorState, ListeningPort};
+
+use super::twisted::{from_failure, run_top, Call};
+use super::value::{Class, Instance, Native, TransportRef, Value};
+use super::vm::{Kw, Out, PyResult, Vm};
+use crate::engine::shared::Shared;
+
+/// The first port `listenTCP(0, ...)` hands out.
+const FIRST_FREE_PORT: u16 = 40000;
+
+/// A core connector (which has no `Debug`).
+#[derive(Clone)]
+pub(crate) struct ConnectorRef(pub Connector);
+
+impl std::fmt::Debug for ConnectorRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Connector")
+    }
+}
+
+/// A core listening port (which has no `Debug`), and its port number.
+#[derive(Clone)]
+pub(crate) struct PortRef(pub ListeningPort, pub u16);
+
+impl std::fmt::Debug for PortRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Port")
+    }
+}
+
+/// A Python factory, as the reactor sees it.
+pub(crate) struct PyFactory {
+    sh: Rc<Shared>,
+    factory: Value,
+}
+
+impl PyFactory {
+    /// Calls the factory's method `name` if the program defined one (the
+    /// defaults do nothing), as a reactor call.
+    fn hook(&self, name: &str, args: Vec<Value>) {
+        let Some(class) = self.factory.class() else { return };
+        if !matches!(class.lookup(name), Some(Value::Func(_))) {
+            return;
+        }
+        let f = Value::Method(Rc::new((self.factory.clone(), func_of(class.lookup(name)))));
+        run_top(&self.sh, "Unhandled Error", Call { f, args, kwargs: Vec::new() });
+    }
+}
+
+fn func_of(v: Option<Value>) -> Rc<super::value::Function> {
+    match v {
+        Some(Value::Func(f)) => f,
+        _ => unreachable!("checked by the caller"),
+    }
+}
+
+impl Factory for PyFactory {
+    fn build_protocol(&mut self, addr: SocketAddr) -> Option<Box<dyn Protocol>> {
+        let rt = self.sh.py.borrow().clone()?;
+        let address = ipv4_address(&rt, addr);
+        let mut partial = String::new();
+        let built = {
+            let mut vm = Vm::new(&self.sh, &rt, crate::engine::interp::REACTOR_THREAD, &mut partial);
+            vm.nested = 1;
+            vm.get_attr(&self.factory, "buildProtocol").and_then(|b| vm.call_nested(b, vec![address]))
+        };
+        if !partial.is_empty() {
+            self.sh.say(crate::engine::interp::REACTOR_THREAD, partial);
+        }
+        match built {
+            Ok(Value::None) => None,
+            Ok(proto) => Some(Box::new(PyProtocol { sh: Rc::clone(&self.sh), proto })),
+            Err(e) => {
+                rt.remember_traceback(&e);
+                let f = super::twisted::to_failure(&rt, &e.value);
+                super::twisted::report_unhandled(&self.sh, &rt, "Unhandled Error", &f);
+                None
+            }
+        }
+    }
+
+    fn start_factory(&mut self) {
+        self.hook("startFactory", Vec::new());
+    }
+
+    fn stop_factory(&mut self) {
+        self.hook("stopFactory", Vec::new());
+    }
+}
+
+impl ClientFactory for PyFactory {
+    fn started_connecting(&mut self, connector: &Connector) {
+        self.hook("startedConnecting", vec![connector_value(connector)]);
+    }
+
+    fn client_connection_failed(&mut self, connector: &Connector, reason: &Failure) {
+        let reason = self.failure(reason);
+        self.hook("clientConnectionFailed", vec![connector_value(connector), reason]);
+    }
+
+    fn client_connection_lost(&mut self, connector: &Connector, reason: &Failure) {
+        let reason = self.failure(reason);
+        self.hook("clientConnectionLost", vec![connector_value(connector), reason]);
+    }
+}
+
+impl PyFactory {
+    fn failure(&self, reason: &Failure) -> Value {
+        let exc = self.sh.py.borrow().as_ref().map(|rt| from_failure(rt, reason)).unwrap_or_default();
+        Value::Native(Rc::new(Native::Failure(exc)))
+    }
+}
+
+fn connector_value(c: &Connector) -> Value {
+    Value::Native(Rc::new(Native::Connector(ConnectorRef(c.clone()))))
+}
+
+/// A Python protocol on a stream connection.
+pub(crate) struct PyProtocol {
+    sh: Rc<Shared>,
+    proto: Value,
+}
+
+impl PyProtocol {
+    fn call(&self, name: &str, args: Vec<Value>) {
+        let Some(rt) = self.sh.py.borrow().clone() else { return };
+        let mut partial = String::new();
+        let f = Vm::new(&self.sh, &rt, crate::engine::interp::REACTOR_THREAD, &mut partial).get_attr(&self.proto, name);
+        if let Ok(f) = f {
+            run_top(&self.sh, "Unhandled Error", Call { f, args, kwargs: Vec::new() });
+        }
+    }
+}
+
+impl Protocol for PyProtocol {
+    fn connection_made(&mut self, transport: &Transport) {
+        // Twisted's `makeConnection`.
+        if let Value::Instance(i) = &self.proto {
+            i.set("connected", Value::Int(1));
+            i.set("transport", Value::Native(Rc::new(Native::Transport(TransportRef(transport.clone())))));
+        }
+        self.call("connectionMade", Vec::new());
+    }
+
+    fn data_received(&mut self, _transport: &Transport, data: &[u8]) {
+        self.call("dataReceived", vec![Value::Bytes(Rc::from(data))]);
+    }
+
+    fn connection_lost(&mut self, _transport: &Transport, reason: &Failure) {
+        if let Value::Instance(i) = &self.proto {
+            i.set("connected", Value::Int(0));
+        }
+        let exc = self.sh.py.borrow().as_ref().map(|rt| from_failure(rt, reason)).unwrap_or_default();
+        self.call("connectionLost", vec![Value::Native(Rc::new(Native::Failure(exc)))]);
+    }
+}
+
+/// Whether `v` is an instance of a class deriving from the library's
+/// `twisted.internet.protocol.<name>`.
+fn derives(vm: &Vm<'_>, v: &Value, name: &str) -> bool {
+    let Some(class) = v.class() else { return false };
+    let library = match vm.rt.import("twisted.internet.protocol") {
+        Ok(Value::Module(m)) => m.attrs.get(name).cloned(),
+        _ => None,
+    };
+    matches!(library, Some(Value::Class(lib)) if class.is_subclass(&lib))
+}
+
+/// The factory argument of `listenTCP`/`connectTCP`, or the error a
+/// newcomer's slip deserves.
+fn factory_arg(vm: &Vm<'_>, v: Option<&Value>, call: &str) -> PyResult<Value> {
+    let v = v.cloned().unwrap_or_default();
+    if derives(vm, &v, "Protocol") {
+        let name = v.type_name();
+        let fix = if call == "listenTCP" {
+            format!("use protocol.Factory.forProtocol({name})")
+        } else {
+            format!("use a protocol.ClientFactory subclass with `protocol = {name}`")
+        };
+        return Err(vm.type_error(&format!("{call} needs a factory: {fix}")));
+    }
+    if !derives(vm, &v, "Factory") {
+        return Err(vm.type_error(&format!(
+            "{call}: the factory is a protocol.Factory (or ClientFactory) instance, not {}",
+            v.type_name()
+        )));
+    }
+    Ok(v)
+}
+
+fn port_arg(vm: &Vm<'_>, v: Option<&Value>, call: &str) -> PyResult<u16> {
+    match v {
+        Some(Value::Int(p)) if (0..=65535).contains(p) => Ok(*p as u16),
+        _ => Err(vm.type_error(&format!("{call}: the port is a number from 0 to 65535"))),
+    }
+}
+
+/// `reactor.listenTCP(port, factory)`: a listening port on the simulated
+/// machine, for the program's own `connectTCP` and for `twine.clients`.
+pub(crate) fn listen_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
+    let factory = factory_arg(vm, args.get(1).or_else(|| kw(&kwargs, "factory")), "listenTCP")?;
+    let mut port = port_arg(vm, args.first().or_else(|| kw(&kwargs, "port")), "listenTCP")?;
+    let mut ports = vm.rt.ports.borrow_mut();
+    if port == 0 {
+        port = (FIRST_FREE_PORT..=u16::MAX).find(|p| !ports.contains(p)).unwrap_or(FIRST_FREE_PORT);
+    } else if ports.contains(&port) {
+        drop(ports);
+        let class = vm.rt.exc_class("CannotListenError");
+        let msg = format!("Couldn't listen on any:{port}: [Errno 98] Address already in use.");
+        return Err(super::errors::Exc::new(vm.rt.new_exc(&class, vec![Value::Str(msg.into())])));
+    }
+    ports.push(port);
+    drop(ports);
+    // The simulated clients (`twine.clients`) are served by the factory too.
+    *vm.rt.factory.borrow_mut() = Some(factory.clone());
+    let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
+    let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
+    let listening = reactor.listen_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory });
+    Ok(Value::Native(Rc::new(Native::Port(PortRef(listening, port)))))
+}
+
+/// `reactor.connectTCP(host, port, factory, timeout=30)`.
+pub(crate) fn connect_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
+    let host = match args.first().or_else(|| kw(&kwargs, "host")) {
+        Some(Value::Str(h)) => Rc::clone(h),
+        _ => return Err(vm.type_error("connectTCP(host, port, factory): the host is a string such as '127.0.0.1'")),
+    };
+    if !matches!(&*host, "127.0.0.1" | "localhost" | "0.0.0.0" | "") {
+        return Err(vm.rt.error(
+            "ValueError",
+            &format!(
+                "connectTCP: the simulated machine has no network beyond itself: connect to '127.0.0.1' \
+                 (a port this program listens on), not '{host}'"
+            ),
+        ));
+    }
+    let port = port_arg(vm, args.get(1).or_else(|| kw(&kwargs, "port")), "connectTCP")?;
+    let factory = factory_arg(vm, args.get(2).or_else(|| kw(&kwargs, "factory")), "connectTCP")?;
+    let timeout = match args.get(3).or_else(|| kw(&kwargs, "timeout")) {
+        Some(Value::Int(s)) if *s > 0 => Duration::from_secs(*s as u64),
+        Some(Value::Float(s)) if *s > 0.0 && s.is_finite() => Duration::from_secs_f64(*s),
+        _ => Duration::from_secs(30),
+    };
+    let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
+    let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+    let connector = reactor.connect_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory }, timeout);
+    Ok(connector_value(&connector))
+}
+
+fn kw<'a>(kwargs: &'a Kw, name: &str) -> Option<&'a Value> {
+    kwargs.iter().find(|(k, _)| &**k == name).map(|(_, v)| v)
+}
+
+/// Methods of transports, connectors and listening ports.
+pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
+    let table: &[&'static str] = match n {
+        Native::Transport(_) => &["write", "writeSequence", "loseConnection", "abortConnection", "getPeer", "getHost"],
+        Native::Connector(_) => &["connect", "disconnect", "stopConnecting", "getDestination"],
+        Native::Port(_) => &["getHost", "stopListening"],
+        _ => return None,
+    };
+    table.iter().find(|m| **m == name).copied()
+}
+
+/// Calls a method of a transport, connector or listening port.
+pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Native, args: Vec<Value>) -> PyResult<Out> {
+    let v = match (n, name) {
+        (Native::Transport(t), "write" | "writeSequence") => {
+            let parts = if name == "write" {
+                vec![args.first().cloned().unwrap_or_default()]
+            } else {
+                vm.collect(args.first().unwrap_or(&Value::None))?
+            };
+            for part in parts {
+                let Value::Bytes(data) = part else {
+                    return Err(vm.type_error(&format!(
+                        "Data must be bytes, not {} (write b\"...\" or \"...\".encode())",
+                        part.type_name()
+                    )));
+                };
+                write(&t.0, &data);
+            }
+            Value::None
+        }
+        (Native::Transport(t), "loseConnection") => {
+            t.0.lose_connection();
+            Value::None
+        }
+        (Native::Transport(t), "abortConnection") => {
+            t.0.abort_connection();
+            Value::None
+        }
+        (Native::Transport(t), "getPeer") => ipv4_address(vm.rt, t.0.peer()),
+        (Native::Transport(t), "getHost") => ipv4_address(vm.rt, t.0.host()),
+        (Native::Connector(c), "connect") => {
+            c.0.connect();
+            Value::None
+        }
+        (Native::Connector(c), "disconnect") => {
+            c.0.disconnect();
+            Value::None
+        }
+        (Native::Connector(c), "stopConnecting") => {
+            if c.0.state() != ConnectorState::Connecting {
+                return Err(vm.rt.error("RuntimeError", "we're not trying to connect"));
+            }
+            c.0.stop_connecting();
+            Value::None
+        }
+        (Native::Connector(c), "getDestination") => ipv4_address(vm.rt, c.0.address()),
+        (Native::Port(p), "getHost") => ipv4_address(vm.rt, SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), p.1)),
+        (Native::Port(p), "stopListening") => {
+            p.0.stop_listening();
+            vm.rt.ports.borrow_mut().retain(|q| *q != p.1);
+            Value::None
+        }
+        _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
+    };
+    Ok(Out::Value(v))
+}
+
+/// Writes on a connection: bytes on a stream; on a simulated client's
+/// message connection, one message per line (those clients speak lines).
+fn write(t: &Transport, data: &[u8]) {
+    match t.kind() {
+        twine_core::reactor::ConnectionKind::Stream => t.write(data),
+        twine_core::reactor::ConnectionKind::Message => {
+            let text = String::from_utf8_lossy(data);
+            for line in text.split("\r\n").filter(|l| !l.is_empty()) {
+                t.send(twine_core::protocol::Message::text(line.to_owned()));
+            }
+        }
+    }
+}
+
+/// `twisted.internet.address.IPv4Address('TCP', host, port)`.
+pub(crate) fn ipv4_address(rt: &super::Runtime, addr: SocketAddr) -> Value {
+    let class = match rt.import("twisted.internet.address") {
+        Ok(Value::Module(m)) => match m.attrs.get("IPv4Address") {
+            Some(Value::Class(c)) => Rc::clone(c),
+            _ => Class::new("IPv4Address", None),
+        },
+        _ => Class::new("IPv4Address", None),
+    };
+    let host = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => "0.0.0.0".to_owned(),
+        ip => ip.to_string(),
+    };
+    let inst = Instance { class, attrs: RefCell::default() };
+    inst.set("type", Value::str("TCP"));
+    inst.set("host", Value::Str(host.into()));
+    inst.set("port", Value::Int(addr.port() as i64));
+    Value::Instance(Rc::new(inst))
+}
+
+/// The `IPv4Address` class: its repr is Twisted's.
+pub(crate) fn ipv4_address_class() -> Rc<Class> {
+    let class = Class::new("IPv4Address", None);
+    class.attrs.borrow_mut().insert("__repr__".into(), Value::builtin("IPv4Address.__repr__", None));
+    class
+}
+
+/// `IPv4Address.__repr__`, and the default `Factory.buildProtocol`.
+pub(crate) fn library_method(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>) -> PyResult<Out> {
+    match name {
+        "IPv4Address.__repr__" => {
+            let Value::Instance(i) = this else { return Ok(Out::Value(Value::str("IPv4Address()"))) };
+            let field = |vm: &mut Vm<'_>, n: &str| vm.repr_of(&i.get(n).unwrap_or_default());
+            let text = format!(
+                "IPv4Address(type={}, host={}, port={})",
+                field(vm, "type")?,
+                field(vm, "host")?,
+                field(vm, "port")?
+            );
+            Ok(Out::Value(Value::Str(text.into())))
+        }
+        "Factory.buildProtocol" => {
+            // Twisted's: `p = self.protocol(); p.factory = self; return p`.
+            let _addr = args;
+            let protocol = vm.get_attr(this, "protocol")?;
+            let p = vm.call_nested(protocol, Vec::new())?;
+            if let Value::Instance(i) = &p {
+                i.set("factory", this.clone());
+            }
+            Ok(Out::Value(p))
+        }
+        _ => Ok(Out::Value(Value::None)),
+    }
+}

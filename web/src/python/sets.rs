@@ -1,0 +1,217 @@
+//! `set`: literals (`{1, 2}`), `set(iterable)`, comprehensions, the
+//! methods Twisted programs use (`add`, `discard`, `remove`, `pop`,
+//! `union`, `intersection`, ...), and the operators `|`, `&`, `-`, `^`,
+//! `<=`, `>=`, `in`.
+//!
+//! A set is a [`Dict`] whose values are unused: its elements iterate in
+//! insertion order. CPython's order follows hashes instead; insertion order
+//! is one CPython may show, and it does not change between runs, so a
+//! program's output is the same every run (print `sorted(s)` for output
+//! that matches CPython's whatever its hashing).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::code::{BinOp, CmpOp};
+use super::errors::Exc;
+use super::value::{Dict, Value};
+use super::vm::{PyResult, Vm};
+
+/// The methods of a set.
+pub(crate) const METHODS: &[&str] = &[
+    "add",
+    "discard",
+    "remove",
+    "pop",
+    "clear",
+    "copy",
+    "update",
+    "union",
+    "intersection",
+    "difference",
+    "symmetric_difference",
+    "issubset",
+    "issuperset",
+    "isdisjoint",
+];
+
+/// A set of `items` (duplicates dropped, the first kept).
+pub(crate) fn new(vm: &Vm<'_>, items: impl IntoIterator<Item = Value>) -> PyResult<Value> {
+    let mut d = Dict::default();
+    for v in items {
+        let key = vm.key(&v)?;
+        if d.get(&key).is_none() {
+            d.insert(key, v, Value::None);
+        }
+    }
+    Ok(Value::Set(Rc::new(RefCell::new(d))))
+}
+
+/// The elements, in order.
+pub(crate) fn elements(d: &RefCell<Dict>) -> Vec<Value> {
+    d.borrow().items().map(|(k, _)| k.clone()).collect()
+}
+
+fn has(vm: &Vm<'_>, d: &RefCell<Dict>, v: &Value) -> PyResult<bool> {
+    let key = vm.key(v)?;
+    Ok(d.borrow().get(&key).is_some())
+}
+
+/// `x in s`.
+pub(crate) fn contains(vm: &Vm<'_>, d: &RefCell<Dict>, v: &Value) -> PyResult<bool> {
+    has(vm, d, v)
+}
+
+/// `a == b` for two sets.
+pub(crate) fn equal(a: &RefCell<Dict>, b: &RefCell<Dict>) -> bool {
+    let (a, b) = (a.borrow(), b.borrow());
+    a.len() == b.len() && a.items().all(|(k, _)| k.key().is_ok_and(|k| b.get(&k).is_some()))
+}
+
+/// `repr(s)`: `{1, 2}`, or `set()` when empty.
+pub(crate) fn repr(vm: &mut Vm<'_>, d: &RefCell<Dict>) -> PyResult<String> {
+    let items = elements(d);
+    if items.is_empty() {
+        return Ok("set()".to_owned());
+    }
+    let parts = items.iter().map(|x| vm.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
+    Ok(format!("{{{}}}", parts.join(", ")))
+}
+
+/// The elements of a method's iterable argument.
+fn other(vm: &mut Vm<'_>, v: &Value) -> PyResult<Vec<Value>> {
+    match v {
+        Value::Set(d) => Ok(elements(d)),
+        v => vm.collect(v),
+    }
+}
+
+/// `a | b`, `a & b`, `a - b`, `a ^ b` on two sets; `None` for other operators.
+pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &RefCell<Dict>, b: &RefCell<Dict>) -> PyResult<Option<Value>> {
+    let (x, y) = (elements(a), elements(b));
+    let v = match op {
+        BinOp::BitOr => new(vm, x.into_iter().chain(y))?,
+        BinOp::BitAnd => new(vm, keep(vm, x, b, true)?)?,
+        BinOp::Sub => new(vm, keep(vm, x, b, false)?)?,
+        BinOp::BitXor => {
+            let left = keep(vm, x, b, false)?;
+            let right = keep(vm, y, a, false)?;
+            new(vm, left.into_iter().chain(right))?
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(v))
+}
+
+/// The items that are (`inside`) or are not in `d`.
+fn keep(vm: &Vm<'_>, items: Vec<Value>, d: &RefCell<Dict>, inside: bool) -> PyResult<Vec<Value>> {
+    let mut out = Vec::new();
+    for v in items {
+        if has(vm, d, &v)? == inside {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// `a <= b` and friends on sets: subset and superset tests.
+pub(crate) fn compare(vm: &Vm<'_>, op: CmpOp, a: &RefCell<Dict>, b: &RefCell<Dict>) -> PyResult<Option<bool>> {
+    let subset = |x: &RefCell<Dict>, y: &RefCell<Dict>| -> PyResult<bool> {
+        for v in elements(x) {
+            if !has(vm, y, &v)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    let (la, lb) = (a.borrow().len(), b.borrow().len());
+    Ok(Some(match op {
+        CmpOp::Le => subset(a, b)?,
+        CmpOp::Lt => la < lb && subset(a, b)?,
+        CmpOp::Ge => subset(b, a)?,
+        CmpOp::Gt => la > lb && subset(b, a)?,
+        _ => return Ok(None),
+    }))
+}
+
+/// Calls the set method `name` of `d`.
+pub(crate) fn method(vm: &mut Vm<'_>, name: &str, d: &RefCell<Dict>, args: &[Value]) -> PyResult<Value> {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    let one = |vm: &Vm<'_>| -> PyResult<Value> {
+        match args.len() {
+            1 => Ok(arg(0)),
+            n => Err(vm.type_error(&format!("set.{name}() takes exactly one argument ({n} given)"))),
+        }
+    };
+    Ok(match name {
+        "add" => {
+            let v = one(vm)?;
+            let key = vm.key(&v)?;
+            if d.borrow().get(&key).is_none() {
+                d.borrow_mut().insert(key, v, Value::None);
+            }
+            Value::None
+        }
+        "discard" | "remove" => {
+            let v = one(vm)?;
+            let key = vm.key(&v)?;
+            if d.borrow_mut().remove(&key).is_none() && name == "remove" {
+                let class = vm.rt.exc_class("KeyError");
+                return Err(Exc::new(vm.rt.new_exc(&class, vec![v])));
+            }
+            Value::None
+        }
+        "pop" => {
+            let first = d.borrow().items().next().map(|(k, _)| k.clone());
+            let Some(v) = first else { return Err(vm.rt.error("KeyError", "'pop from an empty set'")) };
+            let key = vm.key(&v)?;
+            d.borrow_mut().remove(&key);
+            v
+        }
+        "clear" => {
+            *d.borrow_mut() = Dict::default();
+            Value::None
+        }
+        "copy" => new(vm, elements(d))?,
+        "update" => {
+            for a in args {
+                for v in other(vm, a)? {
+                    let key = vm.key(&v)?;
+                    if d.borrow().get(&key).is_none() {
+                        d.borrow_mut().insert(key, v, Value::None);
+                    }
+                }
+            }
+            Value::None
+        }
+        "union" | "intersection" | "difference" | "symmetric_difference" => {
+            let op = match name {
+                "union" => BinOp::BitOr,
+                "intersection" => BinOp::BitAnd,
+                "difference" => BinOp::Sub,
+                _ => BinOp::BitXor,
+            };
+            let mut acc = new(vm, elements(d))?;
+            for a in args {
+                let items = other(vm, a)?;
+                let b = new(vm, items)?;
+                if let (Value::Set(x), Value::Set(y)) = (&acc, &b) {
+                    acc = binary(vm, op, x, y)?.unwrap_or_default();
+                }
+            }
+            acc
+        }
+        "issubset" | "issuperset" | "isdisjoint" => {
+            let arg = one(vm)?;
+            let items = other(vm, &arg)?;
+            let b = new(vm, items)?;
+            let Value::Set(b) = &b else { unreachable!("new makes a set") };
+            match name {
+                "issubset" => Value::Bool(compare(vm, CmpOp::Le, d, b)?.unwrap_or(false)),
+                "issuperset" => Value::Bool(compare(vm, CmpOp::Ge, d, b)?.unwrap_or(false)),
+                _ => Value::Bool(keep(vm, elements(d), b, true)?.is_empty()),
+            }
+        }
+        _ => return Err(vm.rt.error("AttributeError", &format!("'set' object has no attribute '{name}'"))),
+    })
+}

@@ -1,0 +1,276 @@
+//! TCP in Python programs: `reactor.connectTCP` with a `ClientFactory`
+//! against the program's own `listenTCP` port, on the simulated loopback
+//! network. The expected lines are what CPython 3.11 with Twisted prints
+//! for the same program (each was run there; see the report of the change
+//! that added them).
+
+use twine_web::{PythonScenario, Scenario, Simulation};
+
+fn run(source: &str) -> Simulation {
+    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    sim
+}
+
+fn output(source: &str) -> Vec<String> {
+    let sim = run(source);
+    if let Some(e) = sim.python_error() {
+        panic!("{e}");
+    }
+    sim.metrics().output.iter().map(|l| l.text.clone()).collect()
+}
+
+const ECHO: &str = r#"
+from twisted.internet import reactor, protocol
+from twisted.protocols import basic
+
+class Echo(basic.LineReceiver):
+    def connectionMade(self):
+        print("server: connectionMade")
+    def lineReceived(self, line):
+        print("server got", line)
+        self.sendLine(b"echo: " + line)
+    def connectionLost(self, reason):
+        print("server: connectionLost", reason.getErrorMessage())
+
+class Client(basic.LineReceiver):
+    def connectionMade(self):
+        print("client: connectionMade")
+        self.sendLine(b"hello")
+        self.sendLine(b"world")
+    def lineReceived(self, line):
+        print("client got", line)
+        if line == b"echo: world":
+            self.transport.loseConnection()
+    def connectionLost(self, reason):
+        print("client: connectionLost", reason.getErrorMessage())
+
+class CF(protocol.ClientFactory):
+    protocol = Client
+    def startedConnecting(self, connector):
+        print("startedConnecting")
+    def clientConnectionLost(self, connector, reason):
+        print("clientConnectionLost", reason.type.__name__)
+        reactor.callLater(0.1, reactor.stop)
+"#;
+
+#[test]
+fn a_client_talks_to_the_programs_own_server_in_twisteds_order() {
+    let src = format!(
+        "{ECHO}\nreactor.listenTCP(8123, protocol.Factory.forProtocol(Echo))\n\
+         reactor.connectTCP('127.0.0.1', 8123, CF())\nprint('main done')\nreactor.run()\n"
+    );
+    assert_eq!(
+        output(&src),
+        [
+            "startedConnecting",
+            "main done",
+            "server: connectionMade",
+            "client: connectionMade",
+            "server got b'hello'",
+            "server got b'world'",
+            "client got b'echo: hello'",
+            "client got b'echo: world'",
+            "client: connectionLost Connection was closed cleanly.",
+            "clientConnectionLost ConnectionDone",
+            "server: connectionLost Connection was closed cleanly.",
+        ]
+    );
+}
+
+#[test]
+fn a_port_nobody_listens_on_refuses_with_connection_refused_error() {
+    let out = output(
+        r#"
+from twisted.internet import reactor, protocol, error
+
+class CF(protocol.ClientFactory):
+    protocol = protocol.Protocol
+    def clientConnectionFailed(self, connector, reason):
+        print(reason.type.__name__, reason.check(error.ConnectError) is not None)
+        print(reason.getErrorMessage())
+        print("to port", connector.getDestination().port)
+        reactor.stop()
+
+reactor.connectTCP("localhost", 9999, CF())
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "ConnectionRefusedError True",
+            "Connection was refused by other side: 111: Connection refused.",
+            "to port 9999",
+        ]
+    );
+}
+
+#[test]
+fn the_server_hangs_up_and_the_client_hears_connection_done() {
+    let out = output(
+        r#"
+from twisted.internet import reactor, protocol, error
+
+class Server(protocol.Protocol):
+    def connectionMade(self):
+        self.transport.write(b"bye")
+        self.transport.loseConnection()
+    def connectionLost(self, reason):
+        print("server lost", reason.type.__name__)
+
+class Client(protocol.Protocol):
+    def dataReceived(self, data):
+        print("client got", data)
+    def connectionLost(self, reason):
+        print("client lost", reason.check(error.ConnectionDone) is not None)
+
+class CF(protocol.ClientFactory):
+    protocol = Client
+    def clientConnectionLost(self, connector, reason):
+        print("factory lost", reason.getErrorMessage())
+        reactor.stop()
+
+reactor.listenTCP(8000, protocol.Factory.forProtocol(Server))
+reactor.connectTCP("127.0.0.1", 8000, CF())
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "server lost ConnectionDone",
+            "client got b'bye'",
+            "client lost True",
+            "factory lost Connection was closed cleanly.",
+        ]
+    );
+}
+
+#[test]
+fn addresses_ports_and_listening_twice() {
+    let out = output(
+        r#"
+from twisted.internet import reactor, protocol, error
+
+class Server(protocol.Protocol):
+    def connectionMade(self):
+        print("server host is the port", self.transport.getHost().port == port.getHost().port)
+        print("server peer", self.transport.getPeer().host, self.transport.getPeer().type)
+        print("factory set", self.factory is f)
+        self.transport.loseConnection()
+
+class Client(protocol.Protocol):
+    def connectionMade(self):
+        print("peers match", self.transport.getPeer().port == port.getHost().port)
+        print(repr(self.transport.getPeer()) == "IPv4Address(type='TCP', host='127.0.0.1', port=%d)" % port.getHost().port)
+
+class CF(protocol.ClientFactory):
+    protocol = Client
+    def clientConnectionLost(self, connector, reason):
+        try:
+            reactor.listenTCP(port.getHost().port, f)
+        except error.CannotListenError:
+            print("CannotListenError")
+        reactor.stop()
+
+f = protocol.Factory.forProtocol(Server)
+port = reactor.listenTCP(0, f)
+print(port.getHost().port > 0)
+reactor.connectTCP("127.0.0.1", port.getHost().port, CF())
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "True",
+            "server host is the port True",
+            "server peer 127.0.0.1 TCP",
+            "factory set True",
+            "peers match True",
+            "True",
+            "CannotListenError",
+        ]
+    );
+}
+
+#[test]
+fn a_custom_build_protocol_and_bytes_formatting() {
+    let out = output(
+        r#"
+from twisted.internet import reactor, protocol
+
+class P(protocol.Protocol):
+    def __init__(self, n):
+        self.n = n
+    def connectionMade(self):
+        self.transport.write(b"n=%d %s" % (self.n, b"ok"))
+    def dataReceived(self, data):
+        print(self.n, data)
+        if self.n == 2:
+            reactor.stop()
+
+class F(protocol.Factory):
+    def buildProtocol(self, addr):
+        print("building for", addr.host)
+        return P(1)
+
+class CF(protocol.ClientFactory):
+    def buildProtocol(self, addr):
+        return P(2)
+
+reactor.listenTCP(7000, F())
+reactor.connectTCP("127.0.0.1", 7000, CF())
+reactor.run()
+"#,
+    );
+    assert_eq!(out, ["building for 127.0.0.1", "1 b'n=2 ok'", "2 b'n=1 ok'"]);
+}
+
+#[test]
+fn slips_get_errors_that_say_what_to_write() {
+    let cases = [
+        (
+            "reactor.connectTCP('127.0.0.1', 8000, P())",
+            "connectTCP needs a factory: use a protocol.ClientFactory subclass with `protocol = P`",
+        ),
+        ("reactor.connectTCP('example.com', 80, protocol.ClientFactory())", "connect to '127.0.0.1'"),
+        ("reactor.listenTCP(8000, P())", "use protocol.Factory.forProtocol(P)"),
+        ("reactor.listenTCP('x', protocol.Factory())", "the port is a number"),
+    ];
+    for (line, want) in cases {
+        let src = format!(
+            "from twisted.internet import reactor, protocol\nclass P(protocol.Protocol):\n    pass\n{line}\nreactor.run()\n"
+        );
+        let sim = run(&src);
+        let err = sim.python_error().unwrap_or_else(|| panic!("{line}: no error"));
+        assert!(err.contains(want), "{line}: {err}");
+        assert!(err.starts_with("test.py:4:"), "{line}: {err}");
+    }
+}
+
+#[test]
+fn the_client_server_program_prints_what_cpython_prints() {
+    // www/presets/client-server.py, run with CPython 3.11 + Twisted and
+    // twine.py on the path, printed exactly these lines.
+    let src = include_str!("../../www/presets/client-server.py");
+    assert_eq!(
+        output(src),
+        [
+            "client: connecting to port 8007",
+            "client: connecting to port 8008",
+            "server: client connected",
+            "client: connected",
+            "client: failed, ConnectionRefusedError",
+            "server: got b'twisted'",
+            "server: got b'reactor'",
+            "server: got b'deferred'",
+            "client: answers [7, 7, 8]",
+            "client: connection closed, True",
+            "both clients done",
+            "server: client left, Connection was closed cleanly.",
+        ]
+    );
+}
