@@ -15,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { tests as playground } from './tests.mjs';
 import { tests as compare } from './compare.mjs';
+import { tests as narrow } from './narrow.mjs';
 
-const tests = [...playground, ...compare];
+const tests = [...playground, ...compare, ...narrow];
 
 const GLOBAL_TIMEOUT_MS = 300_000;
 const TEST_TIMEOUT_MS = 45_000;
