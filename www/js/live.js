@@ -6,6 +6,12 @@
 // the trace: the page sends the token from its field (filled from
 // `#token=TOKEN` in the address, which never leaves the browser) as
 // `?token=`, since a browser cannot set headers on a WebSocket.
+//
+// Each echo is timed twice, so the page's own work does not pass for the
+// network's: "network + server" ends in the WebSocket's message handler,
+// where the reactor in the page receives the reply (before any drawing for
+// it), and "page" runs from there until the reply is on the screen (the
+// frame after it was written into the list).
 
 import { Timeline } from './timeline.js';
 import { TraceModel } from './trace-model.js';
@@ -22,6 +28,25 @@ function wsUrl(path) {
 function tokenFromHash() {
   return new URLSearchParams(location.hash.replace(/^#/, '')).get('token') ?? '';
 }
+
+/**
+ * Calls `f` once the page has painted what it changed so far: a frame
+ * callback runs just before the paint, and a message posted from it is
+ * handled just after.
+ */
+function afterPaint(f) {
+  requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      f();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** The `q` quantile of sorted `xs` (nearest rank). */
+const quantile = (xs, q) => xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))];
 
 export class LiveView {
   constructor(root, { wasm }) {
@@ -41,6 +66,7 @@ export class LiveView {
     this.recent = []; // per reactor: its latest events, to show on a switch
     this.connected = false;
     this.pendingRows = new Map();
+    this.pageMs = []; // per echo back: what the page added, from its arrival to its frame
     root.innerHTML = `
       <div class="live-bar">
         <button class="btn primary" data-testid="live-connect" id="live-connect">Connect to this server</button>
@@ -67,7 +93,9 @@ export class LiveView {
       </section>
       <div class="live-grid">
         <section class="panel">
-          <div class="panel-head"><h3>Echo <small>/ws · LatencyProbe in wasm</small></h3><span class="muted small" id="echo-summary" title="Round trips as the page's own reactor sees them: from the send to when the page gets to the reply. The page's work in between counts too (drawing after a key press, a busy tab), as a loop's lag does in any reactor."></span></div>
+          <div class="panel-head"><h3>Echo <small>/ws · LatencyProbe in wasm</small></h3><span class="muted small" id="echo-summary"></span></div>
+          <p class="echo-explain small muted" data-testid="echo-explain"><b>network + server</b>: from the send to the reply reaching the page's WebSocket handler, before any drawing;
+            <b>+ page</b>: from there until the reply is painted (this page's own work). A busy tab can still hold the reply back before its handler runs.</p>
           <form class="live-form" id="echo-form">
             <input data-testid="echo-input" id="echo-input" placeholder="Type a message and press Enter" autocomplete="off" disabled>
             <button class="btn" disabled>Send</button>
@@ -241,6 +269,7 @@ export class LiveView {
     }
     const echo = new this.wasm.LiveEcho(wsUrl('/ws'));
     this.echo = echo;
+    this.pageMs = [];
     echo.onOpen(() => {
       this.enable(true);
       if (trace) this.status('Connected: echo, chat and the trace feed.', 'open');
@@ -276,22 +305,39 @@ export class LiveView {
   }
 
   onRoundTrip({ seq, text, rtt_ms: rtt }) {
+    // Called from the WebSocket's message handler, as the page's reactor
+    // receives the echo: the network and the server's part ends here.
+    const arrived = performance.now();
+    const echo = this.echo;
     const li = this.pendingRows.get(seq);
     if (li) {
       this.pendingRows.delete(seq);
       li.classList.remove('pending');
       li.dataset.rtt = String(rtt);
-      li.querySelector('.echo-rtt').textContent = fmtMs(rtt, 3);
+      li.querySelector('.echo-rtt').innerHTML = `<span class="echo-net" title="network + server">${fmtMs(rtt, 3)}</span> <span class="echo-page" title="what the page added, until the reply was painted">+ …</span>`;
       li.querySelector('.echo-text').textContent = text;
     }
+    afterPaint(() => {
+      const page = performance.now() - arrived;
+      if (this.echo !== echo) return; // a new connection has its own figures
+      this.pageMs.push(page);
+      if (li) {
+        li.dataset.pageMs = String(page);
+        li.dataset.totalMs = String(rtt + page);
+        li.querySelector('.echo-page').textContent = `+ ${fmtMs(page, 2)} page`;
+      }
+      this.updateSummary();
+    });
     this.updateSummary();
   }
 
   updateSummary() {
     if (!this.echo) return;
     const s = this.echo.summary();
+    const page = [...this.pageMs].sort((a, b) => a - b);
+    const pageText = page.length ? ` · page adds p50 ${fmtMs(quantile(page, 0.5), 2)}, max ${fmtMs(page[page.length - 1], 2)}` : '';
     this.$('#echo-summary').textContent = s.received
-      ? `${s.received}/${s.sent} back · p50 ${fmtMs(s.p50_ms)} · p99 ${fmtMs(s.p99_ms)} · max ${fmtMs(s.max_ms)}`
+      ? `${s.received}/${s.sent} back · network + server p50 ${fmtMs(s.p50_ms)} · p99 ${fmtMs(s.p99_ms)} · max ${fmtMs(s.max_ms)}${pageText}`
       : `${s.sent} sent`;
   }
 
