@@ -69,7 +69,8 @@ export function fmtFigure(v, unit) {
  *
  * ```js
  * judge({ better: 'lower' }, 40, 10);      // {ratio: 0.25, verdict: 'better', text: '0.25×'}
- * judge({ better: 'higher' }, 41.8, 42);   // {ratio: 1.0048, verdict: 'same', text: '1×'}
+ * judge({ better: 'higher' }, 41.8, 42);   // {ratio: 1.0048 (rounded), verdict: 'same', text: '1×'}
+ * judge({ better: 'lower' }, 0, 5);        // {ratio: null, verdict: 'worse', text: 'from 0'}
  * ```
  */
 export function judge(figure, a, b) {
@@ -77,8 +78,8 @@ export function judge(figure, a, b) {
   if (a === b) return { ratio: a === 0 ? null : 1, verdict: 'same', text: a === 0 ? 'both 0' : '1×' };
   const ratio = a === 0 ? null : b / a;
   const text = ratio === null ? 'from 0' : `${trim(ratio, 3)}×`;
-  // Relative to the larger of the two, so 0 against 5 is a difference and
-  // 1000 against 1001 is not.
+  // Within the band either way (B / A or A / B) is about the same; 0 on one
+  // side only is always a difference.
   const same = ratio !== null && ratio > 0 && ratio < SAME_WITHIN && ratio > 1 / SAME_WITHIN;
   if (same) return { ratio, verdict: 'same', text };
   if (!figure.better) return { ratio, verdict: 'differs', text };

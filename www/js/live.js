@@ -1,5 +1,5 @@
 // Live mode: talk to the `twine serve` this page came from. The echo console
-// runs core's LatencyProbe on a real twine-core reactor inside the page
+// runs core's LatencyProbe on a real twine-core reactor in the page's worker
 // (LiveEcho, wasm) over a WebSocket to /ws; the chat pane joins /ws/chat;
 // and the server's own reactor trace (/ws/trace) is drawn on the same
 // timeline as the simulations. A server started with --admin-token guards
@@ -7,16 +7,15 @@
 // `#token=TOKEN` in the address, which never leaves the browser) as
 // `?token=`, since a browser cannot set headers on a WebSocket.
 //
-// Each echo is timed twice, so the page's own work does not pass for the
-// network's: "network + server" ends in the WebSocket's message handler,
-// where the reactor in the page receives the reply (before any drawing for
-// it), and "page" runs from there until the reply is on the screen (the
-// frame after it was written into the list).
+// The echo's reactor runs in a worker (live-echo.js), so each round trip
+// is told as what the network and server took, timed off the page's
+// thread, and what the page added until the reply was painted.
 
 import { Timeline } from './timeline.js';
 import { TraceModel } from './trace-model.js';
 import { EventLog } from './event-log.js';
 import { fmtMs, escapeHtml, trim } from './format.js';
+import { EchoClient, afterPaint, quantile, wallclock } from './live-echo.js';
 
 const MAX_EVENTS = 150_000;
 
@@ -29,29 +28,9 @@ function tokenFromHash() {
   return new URLSearchParams(location.hash.replace(/^#/, '')).get('token') ?? '';
 }
 
-/**
- * Calls `f` once the page has painted what it changed so far: a frame
- * callback runs just before the paint, and a message posted from it is
- * handled just after.
- */
-function afterPaint(f) {
-  requestAnimationFrame(() => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      f();
-    };
-    channel.port2.postMessage(null);
-  });
-}
-
-/** The `q` quantile of sorted `xs` (nearest rank). */
-const quantile = (xs, q) => xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))];
-
 export class LiveView {
-  constructor(root, { wasm }) {
+  constructor(root) {
     this.root = root;
-    this.wasm = wasm;
     this.echo = null;
     this.chat = null;
     this.trace = null;
@@ -76,7 +55,7 @@ export class LiveView {
         <span class="muted small live-host">${escapeHtml(location.host || '(no server: open the page from twine serve)')}</span>
       </div>
       <p class="live-intro">This page can talk to the <code>twine serve</code> it came from. The echo console runs a real
-        twine-core reactor <em>inside this page</em> (compiled to WebAssembly, driven by the browser's event loop) whose
+        twine-core reactor <em>inside this page</em> (compiled to WebAssembly, in a worker, driven by the browser's event loop) whose
         <code>LatencyProbe</code> protocol times each round trip to the server's <code>/ws</code> echo. The timeline below is the
         <em>server's</em> reactor, streamed from <code>/ws/trace</code>: send a message and watch the server receive and answer it.</p>
       <section class="panel live-trace">
@@ -94,8 +73,8 @@ export class LiveView {
       <div class="live-grid">
         <section class="panel">
           <div class="panel-head"><h3>Echo <small>/ws · LatencyProbe in wasm</small></h3><span class="muted small" id="echo-summary"></span></div>
-          <p class="echo-explain small muted" data-testid="echo-explain"><b>network + server</b>: from the send to the reply reaching the page's WebSocket handler, before any drawing;
-            <b>+ page</b>: from there until the reply is painted (this page's own work). A busy tab can still hold the reply back before its handler runs.</p>
+          <p class="echo-explain small muted" data-testid="echo-explain"><b>network + server</b>: the probe's round trip, timed by the reactor in a worker, off the page's thread;
+            <b>+ page</b>: what this page added until the reply was painted (handing it over, its queue, its drawing).</p>
           <form class="live-form" id="echo-form">
             <input data-testid="echo-input" id="echo-input" placeholder="Type a message and press Enter" autocomplete="off" disabled>
             <button class="btn" disabled>Send</button>
@@ -263,32 +242,33 @@ export class LiveView {
   }
 
   connectEcho({ trace = true } = {}) {
-    if (typeof this.wasm.LiveEcho !== 'function') {
-      this.status('This build of the page has no LiveEcho; rebuild www/pkg.', 'error');
-      return;
-    }
-    const echo = new this.wasm.LiveEcho(wsUrl('/ws'));
-    this.echo = echo;
     this.pageMs = [];
-    echo.onOpen(() => {
-      this.enable(true);
-      if (trace) this.status('Connected: echo, chat and the trace feed.', 'open');
-      this.$('#echo-input').focus();
-      this.updateSummary();
+    const echo = new EchoClient(wsUrl('/ws'), {
+      onOpen: () => {
+        this.enable(true);
+        if (trace) this.status('Connected: echo, chat and the trace feed.', 'open');
+        this.$('#echo-input').focus();
+        this.updateSummary();
+      },
+      onClose: (reason) => {
+        if (this.echo !== echo) return;
+        this.enable(false);
+        this.status(`Echo ${reason}.`, 'closed');
+      },
+      onSent: () => this.updateSummary(),
+      onTrip: (trip) => this.onRoundTrip(echo, trip),
+      onError: (message) => {
+        if (this.echo === echo) this.status(`Echo: ${message}`, 'error');
+      },
     });
-    echo.onClose((reason) => {
-      if (this.echo !== echo) return;
-      this.enable(false);
-      this.status(`Echo ${reason}.`, 'closed');
-    });
-    echo.onRoundTrip((trip) => this.onRoundTrip(trip));
+    this.echo = echo;
   }
 
   sendEcho(text, { quiet = false } = {}) {
     if (!this.echo || this.echo.state !== 'open') return;
-    let seq;
+    let id;
     try {
-      seq = this.echo.send(text);
+      id = this.echo.send(text);
     } catch (e) {
       this.status(e.message, 'error');
       return;
@@ -296,35 +276,39 @@ export class LiveView {
     if (quiet) return;
     const li = document.createElement('li');
     li.className = 'pending';
-    li.dataset.seq = String(seq);
-    li.innerHTML = `<span class="echo-seq">#${seq}</span><span class="echo-text">${escapeHtml(text)}</span><span class="echo-rtt">…</span>`;
+    li.dataset.seq = String(id);
+    li.innerHTML = `<span class="echo-seq">#${id}</span><span class="echo-text">${escapeHtml(text)}</span><span class="echo-rtt">…</span>`;
     const out = this.$('#echo-output');
     out.prepend(li);
     while (out.children.length > 200) out.lastChild.remove();
-    this.pendingRows.set(seq, li);
+    this.pendingRows.set(id, li);
   }
 
-  onRoundTrip({ seq, text, rtt_ms: rtt }) {
-    // Called from the WebSocket's message handler, as the page's reactor
-    // receives the echo: the network and the server's part ends here.
-    const arrived = performance.now();
-    const echo = this.echo;
-    const li = this.pendingRows.get(seq);
+  /**
+   * A reply: `rtt_ms` is the network and the server's part (timed in the
+   * worker); the page's part runs from `arrivedAt` (the worker had it) to
+   * the frame that shows it.
+   */
+  onRoundTrip(echo, { id, text, rtt_ms: rtt, sentAt, arrivedAt }) {
+    if (this.echo !== echo) return; // a new connection has its own figures
+    const li = this.pendingRows.get(id);
     if (li) {
-      this.pendingRows.delete(seq);
+      this.pendingRows.delete(id);
       li.classList.remove('pending');
       li.dataset.rtt = String(rtt);
-      li.querySelector('.echo-rtt').innerHTML = `<span class="echo-net" title="network + server">${fmtMs(rtt, 3)}</span> <span class="echo-page" title="what the page added, until the reply was painted">+ …</span>`;
+      li.querySelector('.echo-rtt').innerHTML = `<span class="echo-net" title="network + server, timed in the worker">${fmtMs(rtt, 3)}</span> <span class="echo-page" title="what the page added, until the reply was painted">+ …</span>`;
       li.querySelector('.echo-text').textContent = text;
     }
-    afterPaint(() => {
-      const page = performance.now() - arrived;
-      if (this.echo !== echo) return; // a new connection has its own figures
-      this.pageMs.push(page);
+    afterPaint((painted) => {
+      if (this.echo !== echo) return;
+      const page = painted && sentAt !== undefined ? wallclock() - sentAt - rtt : null;
+      if (page !== null) this.pageMs.push(page);
       if (li) {
-        li.dataset.pageMs = String(page);
-        li.dataset.totalMs = String(rtt + page);
-        li.querySelector('.echo-page').textContent = `+ ${fmtMs(page, 2)} page`;
+        li.querySelector('.echo-page').textContent = page === null ? '(not painted: tab hidden)' : `+ ${fmtMs(Math.max(page, 0), 2)} page`;
+        if (page !== null) {
+          li.dataset.pageMs = String(page);
+          li.dataset.totalMs = String(rtt + page);
+        }
       }
       this.updateSummary();
     });
@@ -333,7 +317,7 @@ export class LiveView {
 
   updateSummary() {
     if (!this.echo) return;
-    const s = this.echo.summary();
+    const s = this.echo.summary;
     const page = [...this.pageMs].sort((a, b) => a - b);
     const pageText = page.length ? ` · page adds p50 ${fmtMs(quantile(page, 0.5), 2)}, max ${fmtMs(page[page.length - 1], 2)}` : '';
     this.$('#echo-summary').textContent = s.received
