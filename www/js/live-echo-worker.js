@@ -7,10 +7,7 @@
 //   page -> worker  {type: 'connect', url} | {type: 'send', id, text} | {type: 'close'}
 //   worker -> page  {type: 'open'} | {type: 'close', reason}
 //                   {type: 'sent', id, seq, summary} | {type: 'refused', id, message}
-//                   {type: 'trip', id, seq, text, rtt_ms, arrivedAt, summary} | {type: 'error', message}
-//
-// `arrivedAt` is when the reply's handler ran, in ms since the epoch
-// (performance.timeOrigin + now(), comparable with the page's own).
+//                   {type: 'trip', id, seq, text, rtt_ms, summary} | {type: 'error', message}
 
 import init, { LiveEcho } from '../pkg/twine_web.js';
 
@@ -30,10 +27,9 @@ function connect(url) {
     if (echo === mine) post({ type: 'close', reason });
   });
   mine.onRoundTrip(({ seq, text, rtt_ms }) => {
-    const arrivedAt = performance.timeOrigin + performance.now();
     const id = ids.get(seq);
     ids.delete(seq);
-    post({ type: 'trip', id, seq, text, rtt_ms, arrivedAt, summary: mine.summary() });
+    post({ type: 'trip', id, seq, text, rtt_ms, summary: mine.summary() });
   });
 }
 

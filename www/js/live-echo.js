@@ -8,9 +8,6 @@
 //                      hops to and from the worker, the page's queue and
 //                      its drawing (total - network + server)
 
-/** Wall-clock ms, comparable between the page and its worker. */
-export const wallclock = () => performance.timeOrigin + performance.now();
-
 /**
  * Calls `f` once the page has painted what it changed so far: a frame
  * callback runs just before the paint, and a message posted from it is
@@ -46,7 +43,7 @@ const EMPTY = { sent: 0, received: 0, lost: 0, min_ms: 0, mean_ms: 0, p50_ms: 0,
  * ```js
  * const echo = new EchoClient('ws://127.0.0.1:8080/ws', {
  *   onOpen: () => echo.send('hello'),
- *   onTrip: ({ id, text, rtt_ms, sentAt, arrivedAt }) => console.log(id, text, rtt_ms),
+ *   onTrip: ({ id, text, rtt_ms, sentAt }) => console.log(id, text, rtt_ms, sentAt),
  *   onClose: (reason) => console.log(reason),
  * });
  * ```
@@ -56,7 +53,7 @@ export class EchoClient {
     this.state = 'connecting';
     this.summary = EMPTY; // the worker's LatencyProbe statistics, as of its last message
     this.next = 0;
-    this.sentAt = new Map(); // id -> wallclock of the page's send
+    this.sentAt = new Map(); // id -> performance.now() at the page's send
     this.worker = new Worker('js/live-echo-worker.js', { type: 'module' });
     this.worker.onerror = (e) => {
       this.state = 'closed';
@@ -101,7 +98,7 @@ export class EchoClient {
   send(text) {
     if (this.state !== 'open') throw new Error(`the echo connection is ${this.state}`);
     const id = this.next++;
-    this.sentAt.set(id, wallclock());
+    this.sentAt.set(id, performance.now());
     this.worker.postMessage({ type: 'send', id, text });
     return id;
   }

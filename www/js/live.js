@@ -15,7 +15,7 @@ import { Timeline } from './timeline.js';
 import { TraceModel } from './trace-model.js';
 import { EventLog } from './event-log.js';
 import { fmtMs, escapeHtml, trim } from './format.js';
-import { EchoClient, afterPaint, quantile, wallclock } from './live-echo.js';
+import { EchoClient, afterPaint, quantile } from './live-echo.js';
 
 const MAX_EVENTS = 150_000;
 
@@ -45,7 +45,7 @@ export class LiveView {
     this.recent = []; // per reactor: its latest events, to show on a switch
     this.connected = false;
     this.pendingRows = new Map();
-    this.pageMs = []; // per echo back: what the page added, from its arrival to its frame
+    this.pageMs = []; // per echo back: what the page added to its round trip, until the reply was painted
     root.innerHTML = `
       <div class="live-bar">
         <button class="btn primary" data-testid="live-connect" id="live-connect">Connect to this server</button>
@@ -286,10 +286,10 @@ export class LiveView {
 
   /**
    * A reply: `rtt_ms` is the network and the server's part (timed in the
-   * worker); the page's part runs from `arrivedAt` (the worker had it) to
-   * the frame that shows it.
+   * worker); the page's part is the rest of the time from the page's send
+   * (`sentAt`) to the frame that shows the reply.
    */
-  onRoundTrip(echo, { id, text, rtt_ms: rtt, sentAt, arrivedAt }) {
+  onRoundTrip(echo, { id, text, rtt_ms: rtt, sentAt }) {
     if (this.echo !== echo) return; // a new connection has its own figures
     const li = this.pendingRows.get(id);
     if (li) {
@@ -301,7 +301,7 @@ export class LiveView {
     }
     afterPaint((painted) => {
       if (this.echo !== echo) return;
-      const page = painted && sentAt !== undefined ? wallclock() - sentAt - rtt : null;
+      const page = painted && sentAt !== undefined ? performance.now() - sentAt - rtt : null;
       if (page !== null) this.pageMs.push(page);
       if (li) {
         li.querySelector('.echo-page').textContent = page === null ? '(not painted: tab hidden)' : `+ ${fmtMs(Math.max(page, 0), 2)} page`;
