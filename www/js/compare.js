@@ -261,12 +261,14 @@ export class CompareView {
 
   /**
    * The latency histograms and loop-lag plots, each shown only when a side
-   * has requests or lag samples; the lag plots on the shared axis' length.
+   * has requests or lag samples; the lag plots on the shared time axis and
+   * one lag scale, so a flat line is as flat as it looks.
    */
   charts() {
     const ms = this.runs.map((r) => r?.metrics);
     const any = (has) => ms.some((m) => m && has(m));
     const endMs = this.axis.endMs;
+    const maxValue = ms.reduce((top, m) => (m ? m.reactor.lag.series.reduce((t, p) => Math.max(t, p[1]), top) : top), 0);
     this.root.querySelectorAll('.cmp-col').forEach((col, i) => {
       const m = ms[i];
       const hist = any((x) => x.requests.sent > 0);
@@ -275,7 +277,7 @@ export class CompareView {
       col.querySelector('.cmp-lag-c').hidden = !lag;
       col.querySelector('.cmp-charts').hidden = !hist && !lag;
       col.querySelector('.cmp-hist').innerHTML = m && hist ? histogram(m.requests.histogram, { height: 90 }) : '';
-      col.querySelector('.cmp-lag').innerHTML = m && lag ? series(m.reactor.lag.series, { color: '#e5484d', endMs, height: 80, label: 'loop lag samples' }) : '';
+      col.querySelector('.cmp-lag').innerHTML = m && lag ? series(m.reactor.lag.series, { color: '#e5484d', endMs, maxValue, height: 80, label: 'loop lag samples' }) : '';
       const after = col.querySelector('.cmp-after span');
       after.textContent = m ? `${'AB'[i]} ended at ${fmtMs(this.axis.ends[i])}` : '';
       const extent = col.querySelector('.cmp-extent');
