@@ -13,7 +13,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { tests } from './tests.mjs';
+import { tests as playground } from './tests.mjs';
+import { tests as compare } from './compare.mjs';
+import { tests as narrow } from './narrow.mjs';
+import { tests as liveEcho } from './live-echo.mjs';
+
+const tests = [...playground, ...compare, ...narrow, ...liveEcho];
 
 const GLOBAL_TIMEOUT_MS = 300_000;
 const TEST_TIMEOUT_MS = 45_000;

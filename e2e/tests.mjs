@@ -10,7 +10,7 @@ import path from 'node:path';
 // ---------------------------------------------------------------- helpers
 
 /** `twine-sim ARGS --metrics`, parsed. */
-function simMetrics(env, args) {
+export function simMetrics(env, args) {
   const r = spawnSync(env.twineSim, [...args, '--metrics'], { encoding: 'utf8', timeout: 20_000 });
   if (r.status !== 0) throw new Error(`twine-sim ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -98,7 +98,7 @@ const underlinedLines = (page) =>
     return [...new Set(lines)];
   });
 
-async function open(page, url, hash = '') {
+export async function open(page, url, hash = '') {
   await page.goto(`${url}/${hash}`);
   await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
   // The code editor arrives just after the page can run; the tests type into it.

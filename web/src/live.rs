@@ -5,7 +5,9 @@
 //! here the browser is its driver: `performance.now()` is the clock, one
 //! `setTimeout` stands for the next timer, and a `WebSocket` is a message
 //! connection whose events become `handle_message` / `handle_closed` and
-//! whose `Effect::Send`s become `ws.send`.
+//! whose `Effect::Send`s become `ws.send`. It needs only the global
+//! scope's `performance`, timers and `WebSocket`, so it runs in a worker as
+//! well as in a window (the playground runs it in a worker).
 //!
 //! [`LiveEcho`] runs core's [`LatencyProbe`] over `/ws`:
 //!
@@ -35,10 +37,22 @@ use twine_core::protocols::{LatencyProbe, LatencySummary, ProbeConfig, ProbeRepo
 use twine_core::reactor::Effect;
 use twine_core::{ReactorDriver, Time};
 
+// The global scope's clock and timers, a window's or a worker's alike: the
+// playground runs the echo in a worker, so the page's drawing cannot hold
+// back the handler that times a reply.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, delay_ms: i32) -> i32;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: i32);
+}
+
 /// The browser's monotonic clock, in reactor time.
 fn now() -> Time {
-    let ms = web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now());
-    Time::from_nanos((ms * 1e6) as u64)
+    Time::from_nanos((performance_now() * 1e6) as u64)
 }
 
 /// Where a live connection stands.
@@ -138,19 +152,14 @@ impl Driver {
         if self.timer.get().is_some_and(|(_, at)| at <= due) {
             return; // an earlier wake-up is already set
         }
-        let Some(window) = web_sys::window() else { return };
         if let Some((handle, _)) = self.timer.take() {
-            window.clear_timeout_with_handle(handle);
+            clear_timeout(handle);
         }
         let delay_ms = (due - now()).as_secs_f64() * 1e3;
         let callback = self.timer_callback.borrow();
         let Some(callback) = callback.as_ref() else { return };
-        if let Ok(handle) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            callback.as_ref().unchecked_ref(),
-            delay_ms.ceil() as i32,
-        ) {
-            self.timer.set(Some((handle, due)));
-        }
+        let handle = set_timeout(callback.as_ref().unchecked_ref(), delay_ms.ceil() as i32);
+        self.timer.set(Some((handle, due)));
     }
 
     /// Opens `url` and hosts the protocol `make` builds on it once open.
@@ -226,9 +235,7 @@ impl Driver {
 fn free_later(socket: Socket) {
     let mut socket = Some(socket);
     let free = Closure::once_into_js(move || drop(socket.take()));
-    if let Some(window) = web_sys::window() {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(free.unchecked_ref(), 0);
-    }
+    set_timeout(free.unchecked_ref(), 0);
 }
 
 fn call(callback: &RefCell<Option<Function>>, arg: &JsValue) {

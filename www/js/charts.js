@@ -23,16 +23,18 @@ export function histogram(buckets, { width = 300, height = 110, color = '#5b5bd6
 
 /**
  * A time series ([[t_ms, value], ...]) as a filled line.
- * `step` draws it as steps (queue depth), `unit` formats the y label.
+ * `step` draws it as steps (queue depth), `unit` formats the y label;
+ * `maxValue` sets the top of the y axis at least that high (two charts
+ * side by side on one scale).
  */
-export function series(points, { width = 300, height = 90, color = '#5b5bd6', step = false, unit = 'ms', endMs, label = '' } = {}) {
+export function series(points, { width = 300, height = 90, color = '#5b5bd6', step = false, unit = 'ms', endMs, label = '', maxValue = 0 } = {}) {
   if (!points || points.length === 0) return `<p class="muted small">No ${label || 'samples'} in this run.</p>`;
   const padL = 34;
   const padB = 14;
   const padT = 6;
   const t0 = 0;
   const t1 = Math.max(endMs ?? 0, points[points.length - 1][0], 1e-9);
-  const vmax = Math.max(...points.map((p) => p[1]), unit === 'ms' ? 1e-3 : 1);
+  const vmax = Math.max(...points.map((p) => p[1]), maxValue, unit === 'ms' ? 1e-3 : 1);
   const x = (t) => padL + ((t - t0) / (t1 - t0)) * (width - padL - 4);
   const y = (v) => height - padB - (v / vmax) * (height - padB - padT);
   let d = `M${x(points[0][0]).toFixed(1)},${y(step ? 0 : points[0][1]).toFixed(1)}`;

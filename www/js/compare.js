@@ -1,38 +1,108 @@
 // Compare: two variants (or any two experiments) run with the same seed,
-// side by side: their key metrics, timelines, latency and loop lag, and a
-// table of the numbers that differ.
+// side by side on one time axis: their key metrics, timelines, latency and
+// loop lag, and a table of the figures that apply to either, with each
+// difference judged better or worse for B (compare-figures.js).
 
 import { Timeline } from './timeline.js';
 import { runToEnd } from './runner.js';
-import { keyCards, metricValue } from './metrics-view.js';
+import { keyCards } from './metrics-view.js';
 import { histogram, series } from './charts.js';
-import { fmtMs, fmtInt, fmtPct, escapeHtml, trim } from './format.js';
+import { fmtMs, escapeHtml } from './format.js';
 import { fillPresetOptions, findPreset, presetJson } from './presets.js';
+import { compareFigures, fmtFigure, SAME_WITHIN } from './compare-figures.js';
 
-const ROWS = [
-  { path: 'time_ms', label: 'finished at', unit: 'ms' },
-  { path: 'requests.p50_ms', label: 'latency p50', unit: 'ms', when: (m) => m.requests.sent > 0 },
-  { path: 'requests.p99_ms', label: 'latency p99', unit: 'ms', when: (m) => m.requests.sent > 0 },
-  { path: 'requests.max_ms', label: 'latency max', unit: 'ms', when: (m) => m.requests.sent > 0 },
-  { path: 'requests.throughput_per_s', label: 'throughput /s', unit: 'num', when: (m) => m.requests.sent > 0 },
-  { path: 'reactor.utilization', label: 'reactor busy', unit: 'pct' },
-  { path: 'reactor.lag.p99_ms', label: 'loop lag p99', unit: 'ms' },
-  { path: 'reactor.lag.max_ms', label: 'loop lag max', unit: 'ms' },
-  { path: 'pool.max_queue', label: 'pool queue max', unit: 'int', when: (m) => m.pool.jobs > 0 },
-  { path: 'gil.switches', label: 'GIL switches', unit: 'int', when: (m) => !!m.gil },
-  { path: 'gil.wait_ms', label: 'GIL wait', unit: 'ms', when: (m) => !!m.gil },
-  { path: 'counters[0].value', label: 'counter value', unit: 'int', when: (m) => m.counters.length > 0 },
-  { path: 'counters[0].lost_updates', label: 'lost updates', unit: 'int', when: (m) => m.counters.length > 0 },
-  { path: 'looping_calls[0].skipped', label: 'skipped ticks', unit: 'int', when: (m) => m.looping_calls.length > 0 },
-  { path: 'events', label: 'trace events', unit: 'int' },
-];
+/** Where a run's timeline ends: its last event, or later when the clock ran on. */
+const runEnd = (r) => Math.max(r.model.endMs, r.metrics.time_ms);
 
-function fmt(v, unit) {
-  if (v === undefined || v === null) return '–';
-  if (unit === 'ms') return fmtMs(v);
-  if (unit === 'pct') return fmtPct(v);
-  if (unit === 'num') return trim(v, 3);
-  return fmtInt(v);
+/**
+ * One time axis for both sides: the longer run sets the scale, and a zoom,
+ * pan or playhead move on either timeline moves the other with it.
+ */
+class SharedAxis {
+  constructor() {
+    this.timelines = [];
+    this.ends = []; // per side, where its run ends (ms); undefined while none
+    this.syncing = false;
+  }
+
+  /** The axis' extent: 0 to the longer run's end. */
+  get endMs() {
+    const ends = this.ends.filter((e) => Number.isFinite(e));
+    return ends.length ? Math.max(...ends) : 1;
+  }
+
+  /** Fits both timelines to the longer run, as Timeline.fit fits one. */
+  fit() {
+    const b = Math.max(this.endMs, 1e-6);
+    const pad = b * 0.02;
+    this.setView(-pad * 0.25, b + pad);
+  }
+
+  setView(t0, t1, from = null) {
+    if (this.syncing) return;
+    this.syncing = true;
+    for (const tl of this.timelines) {
+      if (from === null) tl.scrollY = 0; // a fit shows the lanes from the top, as Timeline.fit does
+      if (tl !== from) tl.setView(t0, t1);
+    }
+    this.syncing = false;
+  }
+
+  setPlayhead(ms) {
+    for (const tl of this.timelines) tl.setPlayhead(ms);
+  }
+}
+
+/** A compare timeline: its view is the shared axis', and it marks where its own run ends. */
+class AxisTimeline extends Timeline {
+  constructor(canvas, opts, axis, side) {
+    super(canvas, opts);
+    this.axis = axis;
+    this.side = side;
+    axis.timelines.push(this);
+  }
+
+  setView(t0, t1) {
+    super.setView(t0, t1);
+    this.axis?.setView(t0, t1, this);
+  }
+
+  fit() {
+    if (this.axis) this.axis.fit();
+    else super.fit();
+  }
+
+  draw() {
+    super.draw();
+    this.placeExtent();
+  }
+
+  /**
+   * The run's extent on the shared axis, in the page (the ruler under the
+   * canvas, and the shade over the canvas past the run's end), placed with
+   * the same time-to-pixel mapping the canvas is drawn with.
+   */
+  placeExtent() {
+    const wrap = this.canvas.parentElement;
+    const ruler = wrap.parentElement.querySelector('.cmp-ruler');
+    const bar = ruler?.querySelector('.cmp-extent');
+    const after = wrap.querySelector('.cmp-after');
+    const end = this.axis.ends[this.side];
+    const shown = !!this.model && Number.isFinite(end);
+    if (bar) bar.hidden = !shown;
+    if (after) after.hidden = !shown;
+    if (!shown || !bar || !after) return;
+    const x0 = this.xAt(0);
+    const x1 = this.xAt(end);
+    const left = Math.max(this.plotX, x0);
+    const right = Math.min(this.plotX + this.plotW, x1);
+    bar.style.left = `${left}px`;
+    bar.style.width = `${Math.max(0, right - left)}px`;
+    bar.dataset.endMs = String(end);
+    const plotRight = this.plotX + this.plotW + 4;
+    after.style.left = `${Math.min(plotRight, Math.max(this.plotX, x1))}px`;
+    after.style.width = `${Math.max(0, plotRight - Math.max(this.plotX, x1))}px`;
+  }
 }
 
 export class CompareView {
@@ -61,14 +131,15 @@ export class CompareView {
             (i) => `<section class="cmp-col" data-side="${'AB'[i]}">
               <header class="cmp-head"><span class="side-tag">${'AB'[i]}</span><div><h3 class="cmp-title"></h3><p class="cmp-sub muted small"></p></div></header>
               <div class="key-metrics cmp-keys"></div>
-              <div class="tl-wrap cmp-tl"><canvas tabindex="0" aria-label="Timeline ${'AB'[i]}"></canvas><div class="tooltip" hidden></div></div>
-              <div class="cmp-charts"><div class="m-chart"><div class="m-chart-t">latency histogram</div><div class="cmp-hist"></div></div>
-              <div class="m-chart"><div class="m-chart-t">loop lag over time</div><div class="cmp-lag"></div></div></div>
+              <div class="tl-wrap cmp-tl"><canvas tabindex="0" aria-label="Timeline ${'AB'[i]}"></canvas><div class="cmp-after" hidden><span></span></div><div class="tooltip" hidden></div></div>
+              <div class="cmp-ruler" title="This run on the time axis both sides share"><span class="cmp-extent" hidden></span></div>
+              <div class="cmp-charts"><div class="m-chart cmp-hist-c"><div class="m-chart-t">latency histogram</div><div class="cmp-hist"></div></div>
+              <div class="m-chart cmp-lag-c"><div class="m-chart-t">loop lag over time</div><div class="cmp-lag"></div></div></div>
             </section>`,
           )
           .join('')}
       </div>
-      <section class="panel cmp-table-wrap"><h3>The numbers <small>B against A</small></h3><table class="cmp-table"></table></section>`;
+      <section class="panel cmp-table-wrap"><h3>The numbers <small>B against A: green where B is better, red where worse, grey within ±${Math.round((SAME_WITHIN - 1) * 100)} % (what another seed could change)</small></h3><table class="cmp-table"></table></section>`;
     this.a = root.querySelector('#cmp-a');
     this.b = root.querySelector('#cmp-b');
     this.seed = root.querySelector('#cmp-seed');
@@ -78,8 +149,12 @@ export class CompareView {
     }
     this.seed.addEventListener('change', () => this.compare());
     root.querySelector('#cmp-run').addEventListener('click', () => this.compare());
+    this.axis = new SharedAxis();
+    // A click on either timeline moves the playhead on both.
+    const seek = (ms) => this.setPlayhead(ms);
     root.querySelectorAll('.cmp-col').forEach((col, i) => {
-      this.timelines[i] = new Timeline(col.querySelector('canvas'), { compact: true, tooltip: col.querySelector('.tooltip') });
+      const opts = { compact: true, tooltip: col.querySelector('.tooltip'), onSeek: seek, onSelect: (ev, t) => seek(t) };
+      this.timelines[i] = new AxisTimeline(col.querySelector('canvas'), opts, this.axis, i);
     });
   }
 
@@ -112,6 +187,13 @@ export class CompareView {
     this.compare();
   }
 
+  /** Puts the playhead at `ms` on both sides. */
+  setPlayhead(ms) {
+    if (!Number.isFinite(ms)) return;
+    this.axis.setPlayhead(ms);
+    this.root.dataset.playhead = String(ms);
+  }
+
   jsonOf(spec) {
     if (spec === '@edited') return this.edited;
     return presetJson(this.wasm, spec);
@@ -135,6 +217,9 @@ export class CompareView {
     const superseded = () => id !== this.comparisons;
     const info = this.root.querySelector('#cmp-info');
     this.root.dataset.state = 'running';
+    this.axis.ends = [];
+    this.axis.setPlayhead(null);
+    delete this.root.dataset.playhead;
     for (const [i, spec] of specs.entries()) {
       if (this.runs[i]) this.runs[i].sim.free();
       this.runs[i] = null;
@@ -150,6 +235,7 @@ export class CompareView {
       } catch (e) {
         if (superseded()) return;
         col.querySelector('.cmp-keys').innerHTML = `<p class="bad">${escapeHtml(e.message)}</p>`;
+        this.axis.ends[i] = undefined;
         this.timelines[i].setModel(null);
         continue;
       }
@@ -161,14 +247,42 @@ export class CompareView {
       }
       this.runs[i] = r;
       col.querySelector('.cmp-keys').innerHTML = keyCards(r.metrics, { compact: true });
-      col.querySelector('.cmp-hist').innerHTML = histogram(r.metrics.requests.histogram, { height: 90 });
-      col.querySelector('.cmp-lag').innerHTML = series(r.metrics.reactor.lag.series, { color: '#e5484d', endMs: r.metrics.time_ms, height: 80, label: 'loop lag samples' });
+      col.dataset.endMs = String(runEnd(r));
+      // Setting the model fits the shared axis, which now knows this run's end.
+      this.axis.ends[i] = runEnd(r);
       this.timelines[i].setModel(r.model);
     }
+    this.charts();
     this.table();
     info.textContent = `both runs took ${Math.round(performance.now() - started)} ms`;
     this.root.dataset.state = 'ready';
     this.onChange?.();
+  }
+
+  /**
+   * The latency histograms and loop-lag plots, each shown only when a side
+   * has requests or lag samples; the lag plots on the shared time axis and
+   * one lag scale, so a flat line is as flat as it looks.
+   */
+  charts() {
+    const ms = this.runs.map((r) => r?.metrics);
+    const any = (has) => ms.some((m) => m && has(m));
+    const endMs = this.axis.endMs;
+    const maxValue = ms.reduce((top, m) => (m ? m.reactor.lag.series.reduce((t, p) => Math.max(t, p[1]), top) : top), 0);
+    this.root.querySelectorAll('.cmp-col').forEach((col, i) => {
+      const m = ms[i];
+      const hist = any((x) => x.requests.sent > 0);
+      const lag = any((x) => x.reactor.lag.samples > 0);
+      col.querySelector('.cmp-hist-c').hidden = !hist;
+      col.querySelector('.cmp-lag-c').hidden = !lag;
+      col.querySelector('.cmp-charts').hidden = !hist && !lag;
+      col.querySelector('.cmp-hist').innerHTML = m && hist ? histogram(m.requests.histogram, { height: 90 }) : '';
+      col.querySelector('.cmp-lag').innerHTML = m && lag ? series(m.reactor.lag.series, { color: '#e5484d', endMs, maxValue, height: 80, label: 'loop lag samples' }) : '';
+      const after = col.querySelector('.cmp-after span');
+      after.textContent = m ? `${'AB'[i]} ended at ${fmtMs(this.axis.ends[i])}` : '';
+      const extent = col.querySelector('.cmp-extent');
+      extent.textContent = m ? `${'AB'[i]}: 0 to ${fmtMs(this.axis.ends[i])}` : '';
+    });
   }
 
   table() {
@@ -178,14 +292,11 @@ export class CompareView {
       t.innerHTML = '';
       return;
     }
-    const rows = ROWS.filter((r) => !r.when || r.when(a) || r.when(b));
-    t.innerHTML = `<tr><th></th><th>A</th><th>B</th><th>B / A</th></tr>${rows
-      .map((r) => {
-        const va = metricValue(a, r.path);
-        const vb = metricValue(b, r.path);
-        const ratio = typeof va === 'number' && typeof vb === 'number' && va !== 0 ? vb / va : null;
-        const cls = ratio === null || Math.abs(Math.log(ratio)) < 0.05 ? '' : ratio > 1 ? 'up' : 'down';
-        return `<tr data-metric="${r.path}"><td>${r.label}</td><td>${fmt(va, r.unit)}</td><td>${fmt(vb, r.unit)}</td><td class="ratio ${cls}">${ratio === null ? '' : `${trim(ratio, 3)}×`}</td></tr>`;
+    const words = { better: 'B better', worse: 'B worse', same: 'about the same', differs: '', none: '' };
+    t.innerHTML = `<tr><th></th><th>A</th><th>B</th><th>B / A</th></tr>${compareFigures(a, b)
+      .map(({ figure: f, a: va, b: vb, text, verdict }) => {
+        const direction = f.better ? `${f.better} is better` : 'neither direction is better';
+        return `<tr data-metric="${f.path}" data-verdict="${verdict}" title="${escapeHtml(f.label)}: ${direction}"><td>${escapeHtml(f.label)}</td><td>${fmtFigure(va, f.unit)}</td><td>${fmtFigure(vb, f.unit)}</td><td class="ratio ${verdict}">${text}${words[verdict] ? ` <small>${words[verdict]}</small>` : ''}</td></tr>`;
       })
       .join('')}`;
   }

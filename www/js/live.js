@@ -1,16 +1,21 @@
 // Live mode: talk to the `twine serve` this page came from. The echo console
-// runs core's LatencyProbe on a real twine-core reactor inside the page
+// runs core's LatencyProbe on a real twine-core reactor in the page's worker
 // (LiveEcho, wasm) over a WebSocket to /ws; the chat pane joins /ws/chat;
 // and the server's own reactor trace (/ws/trace) is drawn on the same
 // timeline as the simulations. A server started with --admin-token guards
 // the trace: the page sends the token from its field (filled from
 // `#token=TOKEN` in the address, which never leaves the browser) as
 // `?token=`, since a browser cannot set headers on a WebSocket.
+//
+// The echo's reactor runs in a worker (live-echo.js), so each round trip
+// is told as what the network and server took, timed off the page's
+// thread, and what the page added until the reply was painted.
 
 import { Timeline } from './timeline.js';
 import { TraceModel } from './trace-model.js';
 import { EventLog } from './event-log.js';
 import { fmtMs, escapeHtml, trim } from './format.js';
+import { EchoClient, afterPaint, quantile } from './live-echo.js';
 
 const MAX_EVENTS = 150_000;
 
@@ -24,9 +29,8 @@ function tokenFromHash() {
 }
 
 export class LiveView {
-  constructor(root, { wasm }) {
+  constructor(root) {
     this.root = root;
-    this.wasm = wasm;
     this.echo = null;
     this.chat = null;
     this.trace = null;
@@ -41,6 +45,7 @@ export class LiveView {
     this.recent = []; // per reactor: its latest events, to show on a switch
     this.connected = false;
     this.pendingRows = new Map();
+    this.pageMs = []; // per echo back: what the page added to its round trip, until the reply was painted
     root.innerHTML = `
       <div class="live-bar">
         <button class="btn primary" data-testid="live-connect" id="live-connect">Connect to this server</button>
@@ -50,7 +55,7 @@ export class LiveView {
         <span class="muted small live-host">${escapeHtml(location.host || '(no server: open the page from twine serve)')}</span>
       </div>
       <p class="live-intro">This page can talk to the <code>twine serve</code> it came from. The echo console runs a real
-        twine-core reactor <em>inside this page</em> (compiled to WebAssembly, driven by the browser's event loop) whose
+        twine-core reactor <em>inside this page</em> (compiled to WebAssembly, in a worker, driven by the browser's event loop) whose
         <code>LatencyProbe</code> protocol times each round trip to the server's <code>/ws</code> echo. The timeline below is the
         <em>server's</em> reactor, streamed from <code>/ws/trace</code>: send a message and watch the server receive and answer it.</p>
       <section class="panel live-trace">
@@ -67,7 +72,9 @@ export class LiveView {
       </section>
       <div class="live-grid">
         <section class="panel">
-          <div class="panel-head"><h3>Echo <small>/ws · LatencyProbe in wasm</small></h3><span class="muted small" id="echo-summary" title="Round trips as the page's own reactor sees them: from the send to when the page gets to the reply. The page's work in between counts too (drawing after a key press, a busy tab), as a loop's lag does in any reactor."></span></div>
+          <div class="panel-head"><h3>Echo <small>/ws · LatencyProbe in wasm</small></h3><span class="muted small" id="echo-summary"></span></div>
+          <p class="echo-explain small muted" data-testid="echo-explain"><b>network + server</b>: the probe's round trip, timed by the reactor in a worker, off the page's thread;
+            <b>+ page</b>: what this page added until the reply was painted (handing it over, its queue, its drawing).</p>
           <form class="live-form" id="echo-form">
             <input data-testid="echo-input" id="echo-input" placeholder="Type a message and press Enter" autocomplete="off" disabled>
             <button class="btn" disabled>Send</button>
@@ -235,31 +242,33 @@ export class LiveView {
   }
 
   connectEcho({ trace = true } = {}) {
-    if (typeof this.wasm.LiveEcho !== 'function') {
-      this.status('This build of the page has no LiveEcho; rebuild www/pkg.', 'error');
-      return;
-    }
-    const echo = new this.wasm.LiveEcho(wsUrl('/ws'));
+    this.pageMs = [];
+    const echo = new EchoClient(wsUrl('/ws'), {
+      onOpen: () => {
+        this.enable(true);
+        if (trace) this.status('Connected: echo, chat and the trace feed.', 'open');
+        this.$('#echo-input').focus();
+        this.updateSummary();
+      },
+      onClose: (reason) => {
+        if (this.echo !== echo) return;
+        this.enable(false);
+        this.status(`Echo ${reason}.`, 'closed');
+      },
+      onSent: () => this.updateSummary(),
+      onTrip: (trip) => this.onRoundTrip(echo, trip),
+      onError: (message) => {
+        if (this.echo === echo) this.status(`Echo: ${message}`, 'error');
+      },
+    });
     this.echo = echo;
-    echo.onOpen(() => {
-      this.enable(true);
-      if (trace) this.status('Connected: echo, chat and the trace feed.', 'open');
-      this.$('#echo-input').focus();
-      this.updateSummary();
-    });
-    echo.onClose((reason) => {
-      if (this.echo !== echo) return;
-      this.enable(false);
-      this.status(`Echo ${reason}.`, 'closed');
-    });
-    echo.onRoundTrip((trip) => this.onRoundTrip(trip));
   }
 
   sendEcho(text, { quiet = false } = {}) {
     if (!this.echo || this.echo.state !== 'open') return;
-    let seq;
+    let id;
     try {
-      seq = this.echo.send(text);
+      id = this.echo.send(text);
     } catch (e) {
       this.status(e.message, 'error');
       return;
@@ -267,31 +276,52 @@ export class LiveView {
     if (quiet) return;
     const li = document.createElement('li');
     li.className = 'pending';
-    li.dataset.seq = String(seq);
-    li.innerHTML = `<span class="echo-seq">#${seq}</span><span class="echo-text">${escapeHtml(text)}</span><span class="echo-rtt">…</span>`;
+    li.dataset.seq = String(id);
+    li.innerHTML = `<span class="echo-seq">#${id}</span><span class="echo-text">${escapeHtml(text)}</span><span class="echo-rtt">…</span>`;
     const out = this.$('#echo-output');
     out.prepend(li);
     while (out.children.length > 200) out.lastChild.remove();
-    this.pendingRows.set(seq, li);
+    this.pendingRows.set(id, li);
   }
 
-  onRoundTrip({ seq, text, rtt_ms: rtt }) {
-    const li = this.pendingRows.get(seq);
+  /**
+   * A reply: `rtt_ms` is the network and the server's part (timed in the
+   * worker); the page's part is the rest of the time from the page's send
+   * (`sentAt`) to the frame that shows the reply.
+   */
+  onRoundTrip(echo, { id, text, rtt_ms: rtt, sentAt }) {
+    if (this.echo !== echo) return; // a new connection has its own figures
+    const li = this.pendingRows.get(id);
     if (li) {
-      this.pendingRows.delete(seq);
+      this.pendingRows.delete(id);
       li.classList.remove('pending');
       li.dataset.rtt = String(rtt);
-      li.querySelector('.echo-rtt').textContent = fmtMs(rtt, 3);
+      li.querySelector('.echo-rtt').innerHTML = `<span class="echo-net" title="network + server, timed in the worker">${fmtMs(rtt, 3)}</span> <span class="echo-page" title="what the page added, until the reply was painted">+ …</span>`;
       li.querySelector('.echo-text').textContent = text;
     }
+    afterPaint((painted) => {
+      if (this.echo !== echo) return;
+      const page = painted && sentAt !== undefined ? performance.now() - sentAt - rtt : null;
+      if (page !== null) this.pageMs.push(page);
+      if (li) {
+        li.querySelector('.echo-page').textContent = page === null ? '(not painted: tab hidden)' : `+ ${fmtMs(Math.max(page, 0), 2)} page`;
+        if (page !== null) {
+          li.dataset.pageMs = String(page);
+          li.dataset.totalMs = String(rtt + page);
+        }
+      }
+      this.updateSummary();
+    });
     this.updateSummary();
   }
 
   updateSummary() {
     if (!this.echo) return;
-    const s = this.echo.summary();
+    const s = this.echo.summary;
+    const page = [...this.pageMs].sort((a, b) => a - b);
+    const pageText = page.length ? ` · page adds p50 ${fmtMs(quantile(page, 0.5), 2)}, max ${fmtMs(page[page.length - 1], 2)}` : '';
     this.$('#echo-summary').textContent = s.received
-      ? `${s.received}/${s.sent} back · p50 ${fmtMs(s.p50_ms)} · p99 ${fmtMs(s.p99_ms)} · max ${fmtMs(s.max_ms)}`
+      ? `${s.received}/${s.sent} back · network + server p50 ${fmtMs(s.p50_ms)} · p99 ${fmtMs(s.p99_ms)} · max ${fmtMs(s.max_ms)}${pageText}`
       : `${s.sent} sent`;
   }
 

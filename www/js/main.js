@@ -924,7 +924,7 @@ async function boot() {
     },
   });
   compare = new CompareView($('#view-compare'), { wasm, presets: app.presets, onChange: () => updateShare() });
-  live = new LiveView($('#view-live'), { wasm });
+  live = new LiveView($('#view-live'));
   playView = new PlayView($('#play-panel'), {
     run: playRun,
     source: () => app.run?.json ?? editor.value,
