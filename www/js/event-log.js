@@ -15,7 +15,6 @@ export class EventLog {
   constructor(root, opts) {
     this.root = root;
     this.opts = opts;
-    this.events = [];
     this.model = null;
     this.visible = []; // indices after filtering
     this.cursor = Infinity;
@@ -58,7 +57,6 @@ export class EventLog {
 
   setModel(model) {
     this.model = model;
-    this.events = model ? model.events : [];
     this.selected = -1;
     this.cursor = Infinity;
     this.showCauses([]);
@@ -84,14 +82,14 @@ export class EventLog {
 
   refilter() {
     const f = this.filter;
-    const n = this.events.length;
+    const n = this.total;
     if (!f) {
       this.visible = null;
     } else {
       const name = (t) => this.model.threadName(t);
       const out = [];
       for (let i = 0; i < n; i++) {
-        const e = this.events[i];
+        const e = this.model.event(i);
         if (e.kind.includes(f) || describeEvent(e, name).toLowerCase().includes(f)) out.push(i);
       }
       this.visible = out;
@@ -101,8 +99,13 @@ export class EventLog {
     this.count.textContent = this.visible ? `${shown} of ${n}` : `${n} events`;
   }
 
+  /** Events in the log. */
+  get total() {
+    return this.model ? this.model.eventCount : 0;
+  }
+
   get size() {
-    return this.visible ? this.visible.length : this.events.length;
+    return this.visible ? this.visible.length : this.total;
   }
 
   indexAt(pos) {
@@ -154,14 +157,14 @@ export class EventLog {
     const first = Math.max(0, Math.floor(v.scrollTop / ROW) - 4);
     const last = Math.min(size, Math.ceil((v.scrollTop + v.clientHeight) / ROW) + 4);
     const name = (t) => (this.model ? this.model.threadName(t) : `thread ${t}`);
-    if (this.events.length === 0) {
+    if (this.total === 0) {
       this.rows.innerHTML = `<p class="log-empty">${this.opts.empty || 'No events yet.'}</p>`;
       return;
     }
     let html = '';
     for (let p = first; p < last; p++) {
       const i = this.indexAt(p);
-      const e = this.events[i];
+      const e = this.model.event(i);
       const th = eventThread(e);
       const thName = typeof th === 'number' ? name(th) : th;
       const color = typeof th === 'number' && this.model ? this.model.threadColor(th) : '#8b8d98';
