@@ -362,6 +362,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   freeRun();
   app.runs += 1;
   app.run = { ...result, json, seed, variant, schedule, play: scheduler, id: app.runs };
+  lastSteps = ''; // the editor may have dropped its highlights since
   app.cursor = newSimulation(app.wasm, json, seed, variant, schedule, scheduler);
   // Playing the scheduler: where the run stopped, and who could go next.
   if (scheduler) app.run.playState = result.sim.play();
@@ -617,6 +618,7 @@ function cursorBefore(count) {
  * `index`: its own thread's line strongly, the others' (where each was at its
  * latest event so far, unless it has exited) softly, labelled with their names.
  */
+let lastSteps = '';
 function showSteps(index) {
   const model = app.run?.model;
   if (!model) return;
@@ -629,7 +631,10 @@ function showSteps(index) {
     const isCurrent = current?.thread === thread;
     steps.push({ line: isCurrent ? current.line : src.line, thread: model.threadName(thread), current: isCurrent });
   }
-  editor.showSteps(steps);
+  // Playback asks ten times a second; the editor redraws only when a line moved.
+  const key = JSON.stringify(steps);
+  if (key !== lastSteps) editor.showSteps(steps);
+  lastSteps = key;
   const list = index >= 0 && index < n ? app.run.sim.stacks(index) : [];
   stacks.show(list, { current: current?.thread, lines: at, name: (t) => model.threadName(t), color: (t) => model.threadColor(t) });
 }
