@@ -72,7 +72,8 @@ function decodeInto(e, c, i) {
   e.kind = c.kinds[c.kind[i]];
   e.thread = c.thread[i];
   // A reactor call of a Python program is named after the function it ran.
-  e.name = e.kind === 'call' && c.func[i] >= 0 ? c.strings[c.func[i]] : text >= 0 ? c.strings[text] : undefined;
+  e.nameId = e.kind === 'call' && c.func[i] >= 0 ? c.func[i] : text;
+  e.name = e.nameId >= 0 ? c.strings[e.nameId] : undefined;
   e.lock = e.reason = e.name;
   e.dur = e.due = e.late = e.latency = e.value = e.read_at = a;
   e.core = e.job = e.deferred = e.timer = e.request = id;
@@ -100,6 +101,8 @@ export class TraceModel {
     this.srcIndex = null;
     this.threadLanes = []; // by thread id, and the cores' by core: no key strings per event
     this.coreLanes = [];
+    this.threadStrs = []; // string ids, by thread id
+    this.colStrs = []; // string ids, by the columns' string id
     this.lanes = new Map();
     this.links = new LinkList();
     this.strings = [];
@@ -146,6 +149,18 @@ export class TraceModel {
     l = this.lanes.get(key) ?? this.lane(key, KIND_GROUP[this.threadKind(id)], id, this.threadName(id), id);
     this.threadLanes[id] = l;
     return l;
+  }
+
+  /** The string id of an event's `name`: by the columns' own ids when it came in columns (no lookup by text). */
+  nameStr(e) {
+    if (e.nameId === undefined || !this.cols) return this.str(e.name);
+    if (e.nameId < 0) return this.str(undefined);
+    return (this.colStrs[e.nameId] ??= this.str(e.name));
+  }
+
+  /** The string id of a thread's name. */
+  threadStr(id) {
+    return (this.threadStrs[id] ??= this.str(this.threadName(id)));
   }
 
   coreLane(c) {
@@ -319,6 +334,7 @@ export class TraceModel {
     switch (e.kind) {
       case 'thread_spawned': {
         this.threadNames.set(e.thread, e.name);
+        this.threadStrs[e.thread] = undefined;
         const kind = e.thread === 0 || e.name === 'reactor' ? 'reactor' : /^pool/.test(e.name) ? 'pool' : 'thread';
         this.threadKinds.set(e.thread, kind);
         const lane = this.threadLane(e.thread);
@@ -382,7 +398,7 @@ export class TraceModel {
       case 'call': {
         const end = t + e.dur / 1e6;
         if (end > this.endMs) this.endMs = end;
-        this.threadLane(0).spans.push(t, end, CALL_STYLE[e.source] ?? S.CALL_TASK, 0, ev, this.str(e.name));
+        this.threadLane(0).spans.push(t, end, CALL_STYLE[e.source] ?? S.CALL_TASK, 0, ev, this.nameStr(e));
         break;
       }
       case 'timer_scheduled':
@@ -530,7 +546,7 @@ export class TraceModel {
     // Any change ends the thread's stay on its core (thread_run opens a new one).
     const core = this.onCore.get(thread);
     if (core) {
-      this.coreLane(core.core).spans.push(core.since, t, S.CORE, thread, core.ev, this.str(this.threadName(thread)));
+      this.coreLane(core.core).spans.push(core.since, t, S.CORE, thread, core.ev, this.threadStr(thread));
       this.onCore.delete(thread);
     }
     if (style) this.open.set(thread, { style, since: t, ev });
@@ -540,7 +556,7 @@ export class TraceModel {
   closeGil(t) {
     const g = this.gilOpen;
     if (!g) return;
-    this.lanes.get('gil')?.spans.push(g.since, t, S.GIL, g.thread, g.ev, this.str(this.threadName(g.thread)));
+    this.lanes.get('gil')?.spans.push(g.since, t, S.GIL, g.thread, g.ev, this.threadStr(g.thread));
     this.gilOpen = null;
   }
 
