@@ -1,4 +1,5 @@
-// Runs a scenario to the end in the wasm simulation and builds its timeline model.
+// Runs a scenario to the end in the wasm simulation and builds its timeline
+// model from the trace in columns (typed arrays: no object per event).
 //
 // The work is done in slices of a few tens of milliseconds with the page
 // given a turn in between, so a scenario of millions of events shows its
