@@ -631,7 +631,7 @@ function showSteps(index) {
     const isCurrent = current?.thread === thread;
     steps.push({ line: isCurrent ? current.line : src.line, thread: model.threadName(thread), current: isCurrent });
   }
-  // Playback asks ten times a second; the editor redraws only when a line moved.
+  // Playback asks about fifteen times a second; the editor redraws only when a line moved.
   const key = JSON.stringify(steps);
   if (key !== lastSteps) editor.showSteps(steps);
   lastSteps = key;
