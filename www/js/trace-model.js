@@ -549,8 +549,13 @@ export class TraceModel {
       this.coreLane(core.core).spans.push(core.since, t, S.CORE, thread, core.ev, this.threadStr(thread));
       this.onCore.delete(thread);
     }
-    if (style) this.open.set(thread, { style, since: t, ev });
-    else this.open.delete(thread);
+    if (!style) this.open.delete(thread);
+    else if (cur) {
+      // Reused: a million state changes need not make a million objects.
+      cur.style = style;
+      cur.since = t;
+      cur.ev = ev;
+    } else this.open.set(thread, { style, since: t, ev });
   }
 
   closeGil(t) {
