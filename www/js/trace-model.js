@@ -97,7 +97,6 @@ export class TraceModel {
     this.count = 0;
     /** Bumped whenever the lanes change, so a cached drawing knows it is stale. */
     this.revision = 0;
-    this.kindIds = null;
     this.srcIndex = null;
     this.threadLanes = []; // by thread id, and the cores' by core: no key strings per event
     this.coreLanes = [];
