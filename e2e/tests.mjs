@@ -346,7 +346,7 @@ export const tests = [
       await open(page, url, '#preset=reactor-ordering');
       await page.waitForFunction(() => document.body.dataset.state === 'ready');
       const state = () => page.evaluate(() => ({ count: window.twine.cursor.eventCount, t: window.twine.playhead }));
-      const atZero = await page.evaluate(() => window.twine.run.model.events.filter((e) => e.t === 0).length);
+      const atZero = await page.evaluate(() => Array.from({ length: window.twine.run.model.eventCount }, (_, i) => window.twine.run.model.event(i)).filter((e) => e.t === 0).length);
       assert.ok(atZero >= 5, `this preset has ${atZero} events at time 0`);
       await page.keyboard.press('Home');
       const fresh = await page.evaluate(() => {
@@ -381,7 +381,7 @@ export const tests = [
 
       // The end: Step stays at the last event, says so, and does not start over.
       await page.keyboard.press('End');
-      const total = await page.evaluate(() => window.twine.run.model.events.length);
+      const total = await page.evaluate(() => window.twine.run.model.eventCount);
       for (let i = 0; i < 400 && (await state()).count < total; i++) await page.keyboard.press('ArrowRight');
       const end = await state();
       assert.equal(end.count, total, 'stepping reaches the last event');
@@ -695,7 +695,7 @@ export const tests = [
           const lineOfEl = (el) => view.state.doc.lineAt(view.posAtDOM(el)).number;
           const row = document.querySelector('.log-row.selected');
           const index = row ? Number(row.dataset.index) : -1;
-          const e = window.twine.run.model.events[index];
+          const e = window.twine.run.model.event(index);
           return {
             index,
             src: e?.src ?? null,
@@ -758,7 +758,7 @@ export const tests = [
       }
       assert.ok(seen.has('parse'), `stepping reached the first callback (saw ${[...seen.keys()]})`);
       // A step can show several events at once (a whole chain runs in one reactor call): a clicked event shows its own.
-      const count = await page.evaluate(() => window.twine.run.model.events.length);
+      const count = await page.evaluate(() => window.twine.run.model.eventCount);
       for (let i = 0; i < count; i++) {
         await page.evaluate((k) => window.twine.ui.log.opts.onPick(k), i);
         for (const s of await panel()) {
@@ -778,7 +778,7 @@ export const tests = [
       assert.equal(recover.deferred, parse.deferred, 'the errback runs in the same Deferred\'s chain');
       assert.equal(seen.get('retry_later')?.role, 'errback');
       // The number is the event log's: that Deferred was created, fired and waited on its callbacks there.
-      const kinds = await page.evaluate((d) => window.twine.run.model.events.filter((e) => e.deferred === d).map((e) => e.kind), parse.deferred);
+      const kinds = await page.evaluate((d) => Array.from({ length: window.twine.run.model.eventCount }, (_, i) => window.twine.run.model.event(i)).filter((e) => e.deferred === d).map((e) => e.kind), parse.deferred);
       assert.deepEqual(kinds.slice(0, 2), ['deferred_created', 'deferred_fired'], `Deferred #${parse.deferred} in the log: ${kinds}`);
       assert.ok(kinds.includes('deferred_chained'), `Deferred #${parse.deferred} waits for its callbacks' work: ${kinds}`);
       // A pool thread's job: the function handed to deferToThread, called by no Deferred.
@@ -788,7 +788,7 @@ export const tests = [
       // A method calling a function: both frames, the program's names, outermost first.
       await page.selectOption('[data-testid=preset-picker]', 'echo-blocking/blocking');
       await run(page);
-      const index = await page.evaluate(() => window.twine.run.model.events.findIndex((e) => e.src?.func === 'query_database'));
+      const index = await page.evaluate(() => Array.from({ length: window.twine.run.model.eventCount }, (_, i) => window.twine.run.model.event(i)).findIndex((e) => e.src?.func === 'query_database'));
       assert.ok(index >= 0, 'an event in query_database');
       await page.evaluate((i) => window.twine.ui.log.opts.onPick(i), index);
       const reactor = (await panel()).find((s) => s.thread === 'reactor');
@@ -881,7 +881,7 @@ export const tests = [
       // The marks add up to what the program prints it lost.
       const { sum, events, marks } = await page.evaluate(() => {
         const { model } = window.twine.run;
-        const lost = model.events.filter((e) => e.kind === 'lost_update');
+        const lost = Array.from({ length: model.eventCount }, (_, i) => model.event(i)).filter((e) => e.kind === 'lost_update');
         let marks = 0;
         for (const lane of model.lanes.values()) for (let i = 0; i < lane.marks.n; i++) marks += lane.marks.style[i] === 20;
         return { sum: lost.reduce((a, e) => a + e.overwritten, 0), events: lost.length, marks };
@@ -984,6 +984,62 @@ export const tests = [
     },
   },
 
+  {
+    name: 'the timeline a run hands over in columns is the one its events as objects draw (every lane, mark and arrow)',
+    async fn({ page, url }) {
+      for (const program of ['echo-blocking/deferred', 'counter-race/gil-read-then-write', 'pool-saturation/four-threads']) {
+        await open(page, url, `#program=${program}`);
+        await run(page);
+        const diff = await page.evaluate(async () => {
+          const { TraceModel } = await import('./js/trace-model.js');
+          const { sim, metrics, model } = window.twine.run;
+          // The events as objects, with their Python positions, as the page took them before columns.
+          const events = sim.events(0);
+          for (const p of sim.positions()) {
+            events[p.i].src = { thread: p.thread, line: p.line, func: p.func };
+            if (events[p.i].kind === 'call') events[p.i].name = p.func;
+          }
+          const objects = new TraceModel();
+          objects.ensureCores(metrics.cores.length);
+          objects.append(events);
+          objects.finish(metrics.time_ms);
+          const problems = [];
+          const label = (m, id) => (id >= 0 ? m.strings[id] : null);
+          const same = (what, a, b) => {
+            if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) problems.push(`${what}: ${a} (columns) vs ${b} (objects)`);
+          };
+          same('events', model.eventCount, objects.eventCount);
+          same('lanes', [...model.lanes.keys()].sort().join(), [...objects.lanes.keys()].sort().join());
+          for (const [key, lane] of objects.lanes) {
+            const mine = model.lanes.get(key);
+            if (!mine) continue;
+            same(`${key} title`, mine.title, lane.title);
+            for (const list of ['state', 'spans', 'sub']) {
+              same(`${key}.${list} n`, mine[list].n, lane[list].n);
+              for (let i = 0; i < lane[list].n && problems.length < 10; i++) {
+                for (const col of ['start', 'end', 'style', 'color', 'ev', 'row']) same(`${key}.${list}[${i}].${col}`, mine[list][col][i], lane[list][col][i]);
+                same(`${key}.${list}[${i}] label`, label(model, mine[list].label[i]), label(objects, lane[list].label[i]));
+              }
+            }
+            same(`${key}.marks n`, mine.marks.n, lane.marks.n);
+            for (let i = 0; i < lane.marks.n && problems.length < 10; i++) {
+              for (const col of ['t', 'style', 'ev']) same(`${key}.marks[${i}].${col}`, mine.marks[col][i], lane.marks[col][i]);
+            }
+            same(`${key} series`, JSON.stringify(mine.series), JSON.stringify(lane.series));
+          }
+          same('links n', model.links.n, objects.links.n);
+          for (let i = 0; i < objects.links.n && problems.length < 10; i++) {
+            for (const col of ['t1', 't2', 'lane1', 'lane2', 'style', 'ev']) same(`links[${i}].${col}`, model.links[col][i], objects.links[col][i]);
+          }
+          // Whole events by index: what the log shows.
+          for (const i of [0, Math.floor(events.length / 2), events.length - 1]) same(`event ${i}`, JSON.stringify(model.event(i)), JSON.stringify(events[i]));
+          return { problems, events: events.length };
+        });
+        assert.ok(diff.events > 100, `${program}: ${diff.events} events`);
+        assert.deepEqual(diff.problems, [], program);
+      }
+    },
+  },
   {
     name: 'a run of 750 000 events shows its progress without freezing the page, and a newer run replaces it',
     async fn({ page, url }) {
@@ -1088,7 +1144,7 @@ export const tests = [
       const row = page.locator('[data-testid=event-log] .log-row').nth(12);
       const index = Number(await row.getAttribute('data-index'));
       await row.click();
-      const t = await page.evaluate((i) => window.twine.run.model.events[i].t / 1e6, index);
+      const t = await page.evaluate((i) => window.twine.run.model.eventT(i) / 1e6, index);
       assert.equal(await queuesTime(page), t);
       assert.equal(await page.evaluate(() => window.twine.ui.timeline.selected), index);
       assert.ok(await page.$eval(`[data-testid=event-log] .log-row[data-index="${index}"]`, (e) => e.classList.contains('selected')));
@@ -1097,7 +1153,7 @@ export const tests = [
         const wrong = [];
         for (let i = 0; i < 60; i++) {
           window.twine.ui.log.opts.onPick(i); // what a click on row i does
-          const t = window.twine.run.model.events[i].t / 1e6;
+          const t = window.twine.run.model.eventT(i) / 1e6;
           const shown = Number(document.querySelector('[data-testid=queues] [data-q-time]').dataset.qTime);
           if (Math.abs(shown - t) > 1e-9) wrong.push({ i, t, shown });
         }
@@ -1182,7 +1238,7 @@ export const tests = [
     async fn({ page, url }) {
       await open(page, url, '#preset=deferred-errback');
       await page.waitForFunction(() => document.body.dataset.state === 'ready');
-      const events = await page.evaluate(() => window.twine.run.model.events.length);
+      const events = await page.evaluate(() => window.twine.run.model.eventCount);
       const [chrome] = await Promise.all([page.waitForEvent('download'), page.click('#export-chrome')]);
       assert.match(chrome.suggestedFilename(), /^twine-deferred-errback-seed1\.trace\.json$/);
       const trace = JSON.parse(fs.readFileSync(await chrome.path(), 'utf8'));

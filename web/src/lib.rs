@@ -29,6 +29,7 @@ pub mod choice {
     //! ([`Simulation::with_chooser`](crate::Simulation::with_chooser)).
     pub use crate::engine::choice::{ChoiceKind, ChoicePoint, Chooser};
 }
+pub mod columns;
 mod engine;
 mod explain;
 pub mod explore;

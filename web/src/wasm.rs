@@ -15,6 +15,7 @@
 //! const json = presetScenario('echo-blocking', 'deferred');
 //! sim.step(100);                             // runs until 100 more events are visible
 //! const evs = sim.events(0);                 // [{t, kind, ...}] (t in nanoseconds)
+//! const cols = sim.eventColumns();           // the same in typed arrays: {n, t, kind, thread, ...}
 //! sim.seek(250);                             // milliseconds; backwards replays from the start
 //! sim.queues();                              // {t_ms, reactor: {inbox, due_timers, ...}, pool, threads, ...}
 //! sim.run();
@@ -258,6 +259,18 @@ impl WasmSimulation {
         parse(&self.events_json(cursor, max))
     }
 
+    /// Every visible event in columns, for the timeline: `{n, t:
+    /// Float64Array, kind: Uint8Array, thread: Uint32Array, a: Float64Array,
+    /// id: Uint32Array, id2: Uint32Array, text: Int32Array, line:
+    /// Uint32Array, func: Int32Array, srcThread: Uint32Array, strings,
+    /// kinds, callSources}` (see `twine_web::columns`), far cheaper than
+    /// [`events`](Self::events) for a long run; whole events by index come
+    /// from `events`.
+    #[wasm_bindgen(js_name = eventColumns)]
+    pub fn event_columns(&self) -> JsValue {
+        columns_object(&crate::columns::EventColumns::of(&self.sim))
+    }
+
     /// [`events`](Self::events) as JSON text.
     #[wasm_bindgen(js_name = eventsJson)]
     pub fn events_json(&self, cursor: u32, max: Option<u32>) -> String {
@@ -313,6 +326,30 @@ impl WasmSimulation {
     pub fn jsonl(&self) -> String {
         self.sim.jsonl()
     }
+}
+
+/// [`EventColumns`](crate::columns::EventColumns) as a JS object of typed
+/// arrays (copies, so they outlive the simulation and can be transferred).
+fn columns_object(cols: &crate::columns::EventColumns) -> JsValue {
+    use js_sys::{Array, Float64Array, Int32Array, Object, Uint32Array, Uint8Array};
+    let obj = Object::new();
+    let set = |key: &str, value: &JsValue| drop(Reflect::set(&obj, &JsValue::from_str(key), value));
+    let strings = |list: &mut dyn Iterator<Item = &str>| list.map(JsValue::from_str).collect::<Array>();
+    set("n", &JsValue::from_f64(cols.len() as f64));
+    set("t", &Float64Array::from(&cols.t[..]));
+    set("kind", &Uint8Array::from(&cols.kind[..]));
+    set("thread", &Uint32Array::from(&cols.thread[..]));
+    set("a", &Float64Array::from(&cols.a[..]));
+    set("id", &Uint32Array::from(&cols.id[..]));
+    set("id2", &Uint32Array::from(&cols.id2[..]));
+    set("text", &Int32Array::from(&cols.text[..]));
+    set("line", &Uint32Array::from(&cols.line[..]));
+    set("func", &Int32Array::from(&cols.func[..]));
+    set("srcThread", &Uint32Array::from(&cols.src_thread[..]));
+    set("strings", &strings(&mut cols.strings.iter().map(String::as_str)));
+    set("kinds", &strings(&mut crate::columns::EventColumns::KINDS.iter().copied()));
+    set("callSources", &strings(&mut crate::columns::EventColumns::CALL_SOURCES.iter().copied()));
+    obj.into()
 }
 
 /// The presets: `[{name, title, explanation, variants: [{name, title, explanation}]}]`.

@@ -4,7 +4,7 @@
 // for, which pool jobs were ahead, which threads wrote in between.
 //
 // Everything is derived from the events the page has (a TraceModel's
-// `events`), scanning only the window the selected event covers.
+// `event(i)`), scanning only the window the selected event covers.
 
 import { fmtMs, fmtInt, nsToMs } from './format.js';
 
@@ -17,10 +17,10 @@ const LOOKBACK = 5000;
 /**
  * The causes of event `index`, as sentences (empty when the event is not one
  * that waits: a timer that fired on time, a fast request, ...).
- * @param {{events: object[], threadName: (id: number) => string}} model
+ * @param {{event: (i: number) => object, eventT: (i: number) => number, threadName: (id: number) => string}} model
  */
 export function causesOf(model, index) {
-  const e = model.events[index];
+  const e = model.event(index);
   if (!e) return [];
   const name = (t) => model.threadName(t);
   switch (e.kind) {
@@ -40,8 +40,8 @@ export function causesOf(model, index) {
 /** A timer call: the `timer_fired` just before it says how late it ran. */
 function timerCall(model, index) {
   for (let i = index - 1; i >= 0 && i >= index - 8; i--) {
-    const f = model.events[i];
-    if (f.kind === 'timer_fired' && f.timer === model.events[index].id) return causesOf(model, i);
+    const f = model.event(i);
+    if (f.kind === 'timer_fired' && f.timer === model.event(index).id) return causesOf(model, i);
   }
   return [];
 }
@@ -52,7 +52,6 @@ function timerCall(model, index) {
  * waits for the GIL (and who held it), the pool jobs queued ahead.
  */
 function lateWork(model, index, from, to, headline, { pool = false } = {}) {
-  const events = model.events;
   const out = [headline];
   const calls = [];
   const gilWaits = [];
@@ -60,19 +59,20 @@ function lateWork(model, index, from, to, headline, { pool = false } = {}) {
   let waitSince = null;
   let queued = 0;
   let first = index;
-  while (first > 0 && events[first - 1].t >= from) first--;
+  while (first > 0 && model.eventT(first - 1) >= from) first--;
   // A reactor call recorded before the window (at its start) may run into it.
   for (let i = first - 1; i >= 0 && i >= first - LOOKBACK; i--) {
-    const x = events[i];
+    const x = model.event(i);
     if (x.kind === 'call' && x.t + x.dur > from) calls.push(x);
   }
   // Who held the GIL when the window opened.
   for (let i = first - 1; i >= 0 && gilHolder === null; i--) {
-    if (events[i].kind === 'gil_acquire') gilHolder = events[i].thread;
-    if (events[i].kind === 'gil_release') break;
+    const x = model.event(i);
+    if (x.kind === 'gil_acquire') gilHolder = x.thread;
+    if (x.kind === 'gil_release') break;
   }
   for (let i = first; i < index; i++) {
-    const x = events[i];
+    const x = model.event(i);
     switch (x.kind) {
       case 'call':
         if (x.dur > 0) calls.push(x);
@@ -133,16 +133,15 @@ function lateWork(model, index, from, to, headline, { pool = false } = {}) {
  * the write that erased their updates.
  */
 function lostUpdate(model, index, name) {
-  const e = model.events[index];
-  const events = model.events;
+  const e = model.event(index);
   const who = name(e.thread);
   const out = [`${who} read ${e.name} = ${fmtInt(e.read)} at ${fmtMs(nsToMs(e.read_at), 4)}`];
   const others = new Set();
   let paused = null;
   let i = index;
-  while (i > 0 && events[i - 1].t >= e.read_at) i--;
+  while (i > 0 && model.eventT(i - 1) >= e.read_at) i--;
   for (; i < index; i++) {
-    const x = events[i];
+    const x = model.event(i);
     if (x.thread === e.thread && paused === null) {
       if (x.kind === 'gil_release') paused = `the GIL switched away from ${who} at ${fmtMs(nsToMs(x.t))}`;
       else if (x.kind === 'thread_preempt') paused = `${who} was taken off core ${x.core} at ${fmtMs(nsToMs(x.t))}`;

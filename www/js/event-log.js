@@ -15,12 +15,12 @@ export class EventLog {
   constructor(root, opts) {
     this.root = root;
     this.opts = opts;
-    this.events = [];
     this.model = null;
     this.visible = []; // indices after filtering
     this.cursor = Infinity;
     this.selected = -1;
     this.filter = '';
+    this.drawn = new Map(); // event index -> its row, for the rows in view
     root.innerHTML = `
       <div class="log-head">
         <input type="search" class="log-filter" placeholder="Filter events (kind, thread, text)" aria-label="Filter events">
@@ -43,7 +43,10 @@ export class EventLog {
       clearTimeout(timer);
       timer = setTimeout(() => this.setFilter(input.value), 120);
     });
-    this.view.addEventListener('scroll', () => this.render());
+    this.view.addEventListener('scroll', () => {
+      this.scrollTop = this.view.scrollTop;
+      this.render();
+    });
     // On press, not on click: the rows are redrawn whenever the view
     // scrolls or the playhead moves (during playback, every frame), and a
     // click whose press and release land on two drawings of the same row
@@ -53,17 +56,22 @@ export class EventLog {
       const row = ev.target.closest('.log-row');
       if (row) this.opts.onPick(Number(row.dataset.index));
     });
-    new ResizeObserver(() => this.render()).observe(this.view);
+    new ResizeObserver(() => {
+      this.viewH = this.view.clientHeight;
+      this.render();
+    }).observe(this.view);
   }
 
   setModel(model) {
     this.model = model;
-    this.events = model ? model.events : [];
     this.selected = -1;
     this.cursor = Infinity;
     this.showCauses([]);
     this.refilter();
-    this.view.scrollTop = 0;
+    // Rows drawn are by event index: another run's are not this one's.
+    this.rows.textContent = '';
+    this.drawn = new Map();
+    this.view.scrollTop = this.scrollTop = 0;
     this.render();
   }
 
@@ -72,6 +80,7 @@ export class EventLog {
     const atBottom = this.view.scrollTop + this.view.clientHeight >= this.view.scrollHeight - ROW * 2;
     this.refilter();
     if (stick && atBottom) this.view.scrollTop = this.view.scrollHeight;
+    this.scrollTop = this.view.scrollTop;
     this.render();
   }
 
@@ -84,14 +93,14 @@ export class EventLog {
 
   refilter() {
     const f = this.filter;
-    const n = this.events.length;
+    const n = this.total;
     if (!f) {
       this.visible = null;
     } else {
       const name = (t) => this.model.threadName(t);
       const out = [];
       for (let i = 0; i < n; i++) {
-        const e = this.events[i];
+        const e = this.model.event(i);
         if (e.kind.includes(f) || describeEvent(e, name).toLowerCase().includes(f)) out.push(i);
       }
       this.visible = out;
@@ -101,8 +110,13 @@ export class EventLog {
     this.count.textContent = this.visible ? `${shown} of ${n}` : `${n} events`;
   }
 
+  /** Events in the log. */
+  get total() {
+    return this.model ? this.model.eventCount : 0;
+  }
+
   get size() {
-    return this.visible ? this.visible.length : this.events.length;
+    return this.visible ? this.visible.length : this.total;
   }
 
   indexAt(pos) {
@@ -141,40 +155,81 @@ export class EventLog {
   scrollTo(index) {
     const pos = this.posOf(index);
     const top = pos * ROW;
-    const v = this.view;
-    if (top < v.scrollTop || top + ROW > v.scrollTop + v.clientHeight) {
-      v.scrollTop = Math.max(0, top - v.clientHeight / 2);
+    const { top: scrollTop, height } = this.viewport();
+    if (top < scrollTop || top + ROW > scrollTop + height) {
+      // Where the browser will clamp it, so it need not be read back (a read would lay the page out).
+      const max = Math.max(0, this.size * ROW - height);
+      this.scrollTop = Math.min(max, Math.max(0, top - height / 2));
+      this.view.scrollTop = this.scrollTop;
       this.render();
     }
   }
 
+  /**
+   * The view's scroll offset and height, as last seen by the scroll event and
+   * the resize observer: reading them from the element while playback has
+   * just changed other panels would make the browser lay the page out.
+   */
+  viewport() {
+    if (this.viewH === undefined) this.viewH = this.view.clientHeight;
+    if (this.scrollTop === undefined) this.scrollTop = this.view.scrollTop;
+    return { top: this.scrollTop, height: this.viewH };
+  }
+
+  /**
+   * Draws the rows in view. A row already drawn for the same event is kept
+   * (only its position and classes updated), so playback, which moves the
+   * view a few rows at a time, rebuilds few rows.
+   */
   render() {
-    const v = this.view;
     const size = this.size;
-    const first = Math.max(0, Math.floor(v.scrollTop / ROW) - 4);
-    const last = Math.min(size, Math.ceil((v.scrollTop + v.clientHeight) / ROW) + 4);
-    const name = (t) => (this.model ? this.model.threadName(t) : `thread ${t}`);
-    if (this.events.length === 0) {
+    const { top, height } = this.viewport();
+    const first = Math.max(0, Math.floor(top / ROW) - 4);
+    const last = Math.min(size, Math.ceil((top + height) / ROW) + 4);
+    if (this.total === 0) {
       this.rows.innerHTML = `<p class="log-empty">${this.opts.empty || 'No events yet.'}</p>`;
+      this.drawn = new Map();
       return;
     }
-    let html = '';
+    if (this.drawn.size === 0) this.rows.textContent = ''; // the empty-log note
+    const drawn = new Map();
     for (let p = first; p < last; p++) {
       const i = this.indexAt(p);
-      const e = this.events[i];
-      const th = eventThread(e);
-      const thName = typeof th === 'number' ? name(th) : th;
-      const color = typeof th === 'number' && this.model ? this.model.threadColor(th) : '#8b8d98';
+      const e = this.model.event(i);
+      let row = this.drawn.get(i);
+      if (row) this.drawn.delete(i);
+      else {
+        row = this.makeRow(i, e);
+        this.rows.appendChild(row);
+      }
       const lost = e.kind === 'lost_update' && e.overwritten > 0;
       const cls = `log-row${i === this.selected ? ' selected' : ''}${i >= this.cursor ? ' future' : ''}${lost ? ' lost' : ''}`;
-      const text = describeEvent(e, name);
-      // A Python program's events say where they came from: `work:6`.
-      const src = e.src ? `${e.src.func}:${e.src.line}` : '';
-      html += `<div class="${cls}" data-index="${i}"${e.src ? ` data-line="${e.src.line}"` : ''} style="top:${p * ROW}px" title="${escapeHtml(`${e.kind}: ${text}${src ? ` at ${src}` : ''}`)}">` +
-        `<span class="log-t">${fmtMs(e.t / 1e6, 5)}</span>` +
-        `<span class="log-th"><i style="background:${color}"></i>${escapeHtml(thName)}</span>` +
-        `<span class="log-d">${escapeHtml(text)}</span>${src ? `<span class="log-src">${escapeHtml(src)}</span>` : ''}</div>`;
+      if (row.className !== cls) row.className = cls;
+      const y = `${p * ROW}px`;
+      if (row.style.top !== y) row.style.top = y;
+      drawn.set(i, row);
     }
-    this.rows.innerHTML = html;
+    for (const row of this.drawn.values()) row.remove();
+    this.drawn = drawn;
+  }
+
+  /** A row for event `i`. */
+  makeRow(i, e) {
+    const name = (t) => (this.model ? this.model.threadName(t) : `thread ${t}`);
+    const th = eventThread(e);
+    const thName = typeof th === 'number' ? name(th) : th;
+    const color = typeof th === 'number' && this.model ? this.model.threadColor(th) : '#8b8d98';
+    const text = describeEvent(e, name);
+    // A Python program's events say where they came from: `work:6`.
+    const src = e.src ? `${e.src.func}:${e.src.line}` : '';
+    const row = document.createElement('div');
+    row.dataset.index = String(i);
+    if (e.src) row.dataset.line = String(e.src.line);
+    row.title = `${e.kind}: ${text}${src ? ` at ${src}` : ''}`;
+    row.innerHTML =
+      `<span class="log-t">${fmtMs(e.t / 1e6, 5)}</span>` +
+      `<span class="log-th"><i style="background:${color}"></i>${escapeHtml(thName)}</span>` +
+      `<span class="log-d">${escapeHtml(text)}</span>${src ? `<span class="log-src">${escapeHtml(src)}</span>` : ''}`;
+    return row;
   }
 }

@@ -362,6 +362,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   freeRun();
   app.runs += 1;
   app.run = { ...result, json, seed, variant, schedule, play: scheduler, id: app.runs };
+  lastSteps = ''; // the editor may have dropped its highlights since
   app.cursor = newSimulation(app.wasm, json, seed, variant, schedule, scheduler);
   // Playing the scheduler: where the run stopped, and who could go next.
   if (scheduler) app.run.playState = result.sim.play();
@@ -511,9 +512,9 @@ function replaceCursor(cursor) {
  */
 function cursorAtCount(count) {
   const cursor = freshCursor();
-  const e = app.run.model.events[count - 1];
+  const t = count > 0 ? app.run.model.eventT(count - 1) : 0;
   // Everything before the event's instant, then step up to it.
-  if (e && e.t > 0) cursor.seek((e.t - 1) / 1e6);
+  if (t > 0) cursor.seek((t - 1) / 1e6);
   if (cursor.eventCount < count) cursor.step(count - cursor.eventCount);
   return cursor;
 }
@@ -572,10 +573,9 @@ async function step(n = 1) {
   const last = app.cursor.eventCount - 1;
   showPlayhead();
   if (last >= before) {
-    const e = app.run.model.events[last];
-    if (e) {
+    if (last < app.run.model.eventCount) {
       select(last, { seek: false });
-      timeline.reveal(e.t / 1e6);
+      timeline.reveal(app.run.model.eventT(last) / 1e6);
     }
   }
 }
@@ -600,9 +600,9 @@ function stepBack() {
  * instant (cheap) to find where that step began, then go there.
  */
 function cursorBefore(count) {
-  const e = app.run.model.events[count - 1];
+  const t = count > 0 ? app.run.model.eventT(count - 1) : 0;
   const probe = freshCursor();
-  if (e && e.t > 0) probe.seek((e.t - 1) / 1e6);
+  if (t > 0) probe.seek((t - 1) / 1e6);
   let before = probe.eventCount;
   while (before < count && !probe.finished) {
     probe.step(1);
@@ -618,30 +618,29 @@ function cursorBefore(count) {
  * `index`: its own thread's line strongly, the others' (where each was at its
  * latest event so far, unless it has exited) softly, labelled with their names.
  */
+let lastSteps = '';
 function showSteps(index) {
   const model = app.run?.model;
   if (!model) return;
-  const events = model.events;
-  const current = events[index]?.src;
-  const at = new Map(current ? [[current.thread, current]] : []);
-  for (let i = Math.min(index, events.length - 1); i >= 0; i--) {
-    const e = events[i];
-    if (e.kind === 'thread_exit' && !at.has(e.thread)) at.set(e.thread, null);
-    if (e.src && !at.has(e.src.thread)) at.set(e.src.thread, e.src);
-  }
+  const n = model.eventCount;
+  const current = index >= 0 && index < n ? model.eventSrc(index) : undefined;
+  const at = index >= 0 && n > 0 ? model.threadsAt(Math.min(index, n - 1)) : new Map();
   const steps = [];
   for (const [thread, src] of at) {
     if (!src) continue;
     const isCurrent = current?.thread === thread;
     steps.push({ line: isCurrent ? current.line : src.line, thread: model.threadName(thread), current: isCurrent });
   }
-  editor.showSteps(steps);
-  const list = index >= 0 && index < events.length ? app.run.sim.stacks(index) : [];
+  // Playback asks about fifteen times a second; the editor redraws only when a line moved.
+  const key = JSON.stringify(steps);
+  if (key !== lastSteps) editor.showSteps(steps);
+  lastSteps = key;
+  const list = index >= 0 && index < n ? app.run.sim.stacks(index) : [];
   stacks.show(list, { current: current?.thread, lines: at, name: (t) => model.threadName(t), color: (t) => model.threadColor(t) });
 }
 
 function select(index, { seek = true } = {}) {
-  const e = app.run?.model.events[index];
+  const e = app.run?.model.event(index);
   if (!e) return;
   log.setSelected(index);
   log.showCauses(causesOf(app.run.model, index));

@@ -24,6 +24,9 @@ function list(items, render, empty, limit = 6) {
   return `<ul class="q-list">${shown}${more}</ul>`;
 }
 
+/** What `renderQueues` last put in each panel. */
+const drawnHtml = new WeakMap();
+
 /** Renders `q` (Simulation.queues()) into `el`. `color(thread)` gives lane colors. */
 export function renderQueues(el, q, color) {
   const r = q.reactor;
@@ -67,7 +70,10 @@ export function renderQueues(el, q, color) {
       ${q.counters.map((c) => `<div><h5>${escapeHtml(c.name)}</h5><b>${fmtInt(c.value)}</b></div>`).join('')}
       ${q.clients.sent ? `<div><h5>Clients</h5>${fmtInt(q.clients.sent)} sent · ${fmtInt(q.clients.answered)} answered · ${fmtInt(q.clients.in_flight)} in flight</div>` : ''}
     </div>`;
+  // Playback asks about fifteen times a second; unchanged, the panel is left alone (no relayout).
+  if (drawnHtml.get(el) === html) return;
   el.innerHTML = html;
+  drawnHtml.set(el, html);
 }
 
 /** The program's printed lines; lines after the playhead are dimmed. */
@@ -95,6 +101,7 @@ export class OutputView {
       .join('')}</ol>`;
     this.items = [...this.el.querySelectorAll('li')];
     this.now = Infinity;
+    this.latest = undefined;
   }
 
   /** Dims the lines after `ms`; `follow` scrolls the latest printed line into view. */
@@ -103,10 +110,12 @@ export class OutputView {
     this.now = ms;
     let latest = -1;
     this.lines.forEach((l, i) => {
-      const future = l.t_ms > ms + 1e-9;
-      this.items[i].classList.toggle('future', future);
-      if (!future) latest = i;
+      if (l.t_ms <= ms + 1e-9) latest = i;
     });
+    // Playback moves the playhead every frame; the lines change far less often.
+    if (latest === this.latest) return;
+    this.latest = latest;
+    this.lines.forEach((l, i) => this.items[i].classList.toggle('future', l.t_ms > ms + 1e-9));
     if (follow && latest >= 0) {
       const item = this.items[latest];
       const box = this.el;

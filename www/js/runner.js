@@ -1,4 +1,5 @@
-// Runs a scenario to the end in the wasm simulation and builds its timeline model.
+// Runs a scenario to the end in the wasm simulation and builds its timeline
+// model from the trace in columns (typed arrays: no object per event).
 //
 // The work is done in slices of a few tens of milliseconds with the page
 // given a turn in between, so a scenario of millions of events shows its
@@ -8,8 +9,8 @@
 import { TraceModel } from './trace-model.js';
 import { newSimulation } from './explore.js';
 
-/** Events converted into the timeline's model per call. */
-const CHUNK = 25_000;
+/** Events added to the timeline's model between clock checks. */
+const CHUNK = 100_000;
 /** Events simulated per call into wasm between clock checks. */
 const STEP = 4_096;
 /** Wall time a slice may take before the page gets a turn. */
@@ -62,20 +63,10 @@ export async function runToEnd(wasm, json, seed, { variant, schedule, play, onPr
   const metrics = sim.metrics();
   const model = new TraceModel();
   model.ensureCores(metrics.cores.length);
-  const n = sim.eventCount;
-  // Where in a Python program each event came from: `e.src = {thread, line,
-  // func}`, and a reactor call is named after the Python function it ran.
-  const positions = sim.positions();
-  let next = 0;
-  for (let at = 0; at < n; at += CHUNK) {
-    const events = sim.events(at, CHUNK);
-    for (; next < positions.length && positions[next].i < at + events.length; next++) {
-      const p = positions[next];
-      const e = events[p.i - at];
-      e.src = { thread: p.thread, line: p.line, func: p.func };
-      if (e.kind === 'call') e.name = p.func;
-    }
-    model.append(events);
+  // Typed arrays, not an object per event: whole events are fetched by
+  // index when the log or a tooltip shows them.
+  model.useColumns(sim.eventColumns(), (from, max) => sim.events(from, max));
+  while (model.addColumns(CHUNK) > 0) {
     if (await breathe('drawing')) return null;
   }
   model.finish(metrics.time_ms);

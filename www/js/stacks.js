@@ -18,12 +18,12 @@ export class StackView {
    */
   show(stacks, { current, lines, name, color }) {
     if (!stacks.length) {
-      this.el.innerHTML = this.empty;
+      this.draw(this.empty);
       return;
     }
     // The event's own thread first.
     const sorted = [...stacks].sort((a, b) => (b.thread === current) - (a.thread === current) || a.thread - b.thread);
-    this.el.innerHTML = sorted
+    this.draw(sorted
       .map((s) => {
         const last = s.frames.length - 1;
         const frames = s.frames
@@ -38,6 +38,13 @@ export class StackView {
           <h5><span class="tchip"><i style="background:${color(s.thread)}"></i>${escapeHtml(name(s.thread))}</span></h5>
           <ol class="stk-frames">${frames}</ol></div>`;
       })
-      .join('');
+      .join(''));
+  }
+
+  /** Playback redraws about fifteen times a second: unchanged, the panel is left alone (no relayout). */
+  draw(html) {
+    if (html === this.drawn) return;
+    this.el.innerHTML = html;
+    this.drawn = html;
   }
 }

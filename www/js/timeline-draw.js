@@ -1,5 +1,6 @@
 // Painting one frame of a Timeline: the axis, a row per lane, and in each
-// row only the visible range of its spans and marks. Spans narrower than a
+// row only the visible range of its spans and marks; kept offscreen between
+// frames that only move the playhead. Spans narrower than a
 // pixel merge into one column per pixel (its opacity says how busy it is),
 // so a frame costs the same with 100k events as with ten.
 
@@ -74,8 +75,53 @@ function latencyColor(tl, ms) {
   return `hsl(${h} 60% ${46 - r * 6}%)`;
 }
 
-/** Draws the whole canvas for `tl`'s view, and records the lanes' rows in `tl.layout`. */
+/**
+ * Draws the canvas for `tl`'s view, and records the lanes' rows in
+ * `tl.layout`. The lanes are painted into an offscreen copy only when what
+ * they show changed (the model, the view, the size, the selection); a frame
+ * that only moves the playhead (playback) copies that and draws the
+ * playhead over it, so it costs the same at a million events as at ten.
+ */
 export function drawFrame(tl) {
+  const key = [tl.model?.revision, tl.t0, tl.t1, tl.scrollY, tl.w, tl.h, tl.dpr, tl.selected, tl.latencyScale].join();
+  const { width, height } = tl.canvas;
+  if (!tl.base || tl.base.width !== width || tl.base.height !== height) {
+    tl.base = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(width, height) : document.createElement('canvas');
+    tl.base.width = width;
+    tl.base.height = height;
+    tl.baseCtx = tl.base.getContext('2d');
+    tl.patterns = null; // made for the old copy's context
+    tl.baseKey = null;
+  }
+  if (tl.baseModel !== tl.model || tl.baseKey !== key) {
+    const screen = tl.ctx;
+    tl.ctx = tl.baseCtx;
+    try {
+      drawLanes(tl);
+    } finally {
+      tl.ctx = screen;
+    }
+    tl.baseModel = tl.model;
+    tl.baseKey = key;
+  }
+  const ctx = tl.ctx;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  ctx.drawImage(tl.base, 0, 0);
+  if (!tl.model) return;
+  ctx.setTransform(tl.dpr, 0, 0, tl.dpr, 0, 0);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(tl.plotX, AXIS_H, tl.plotW + 4, tl.h - AXIS_H);
+  ctx.clip();
+  drawPlayhead(tl);
+  drawSelection(tl);
+  ctx.restore();
+  drawScrollbar(tl);
+}
+
+/** Everything but the playhead, the selection's line and the scrollbar. */
+function drawLanes(tl) {
   const ctx = tl.ctx;
   const dpr = tl.dpr;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -134,11 +180,8 @@ export function drawFrame(tl) {
     ctx.fillText(l.text, l.x + 3, l.y);
     ctx.restore();
   }
-  drawPlayhead(tl);
-  drawSelection(tl);
   ctx.restore();
   drawLaneLabels(tl);
-  drawScrollbar(tl);
   ctx.restore();
 }
 
@@ -549,9 +592,8 @@ function drawPlayhead(tl) {
 
 function drawSelection(tl) {
   if (tl.selected < 0 || !tl.model) return;
-  const e = tl.model.events[tl.selected];
-  if (!e) return;
-  const x = Math.round(tl.xAt(e.t / 1e6)) + 0.5;
+  if (tl.selected >= tl.model.eventCount) return;
+  const x = Math.round(tl.xAt(tl.model.eventT(tl.selected) / 1e6)) + 0.5;
   const ctx = tl.ctx;
   ctx.strokeStyle = '#0b8ad6';
   ctx.setLineDash([3, 3]);

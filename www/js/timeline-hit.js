@@ -89,7 +89,7 @@ export function describeHit(tl, hit) {
   if (hit.kind === 'counter') {
     return `<b>${escapeHtml(hit.counter.name)} = ${hit.counter.value}</b><span>at ${fmtMs(hit.counter.at)}</span>`;
   }
-  const e = model.events[hit.ev];
+  const e = model.event(hit.ev);
   if (hit.kind === 'span') {
     const { list, i } = hit.span;
     const st = list.style[i];

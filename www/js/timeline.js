@@ -93,7 +93,7 @@ export class Timeline {
   }
 
   fit() {
-    if (!this.model || this.model.events.length === 0) {
+    if (!this.model || this.model.eventCount === 0) {
       this.t0 = 0;
       this.t1 = 1;
     } else {
@@ -110,7 +110,7 @@ export class Timeline {
   /** Moves the view onto the model's end; called as a frame begins, so it draws in that frame. */
   applyFollow() {
     const end = this.model.endMs;
-    if (!Number.isFinite(end) || this.model.events.length === 0) return;
+    if (!Number.isFinite(end) || this.model.eventCount === 0) return;
     const w = this.followWindow;
     if (Math.abs(this.t1 - (end + w * 0.03)) > w * 0.001) {
       this.t1 = end + w * 0.03;

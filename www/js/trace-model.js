@@ -2,10 +2,16 @@
 // appended to, for the live feed) so the timeline draws only what is visible
 // without touching event objects.
 //
+// A simulated run arrives in columns (typed arrays from wasm's
+// `eventColumns`, see web/src/columns.rs): the lanes are built from them
+// without an object per event, and a whole event (for the log, a tooltip,
+// the causes box) is fetched from the simulation by index when first asked
+// for (`event(i)`), a chunk at a time. The live feed appends objects.
+//
 // A lane per thread (reactor, pool threads, plain threads), per core, the GIL,
 // timers, clients and counters. Times are milliseconds as float64.
 
-import { SpanList, MarkerList, LinkList } from './lists.js';
+import { SpanList, MarkerList, LinkList, lowerBound } from './lists.js';
 
 /** Span styles (what a bar means); the timeline maps them to colors. */
 export const S = {
@@ -49,10 +55,53 @@ class Lane {
   }
 }
 
+/** Whole events fetched from the simulation per request, for the log and the causes box. */
+const FETCH_CHUNK = 512;
+
+/**
+ * The fields the lane builder reads, filled from the columns in place (one
+ * object reused for every event, so a million events make no garbage).
+ * Which column holds which field is web/src/columns.rs's table.
+ */
+function decodeInto(e, c, i) {
+  const text = c.text[i];
+  const a = c.a[i];
+  const id = c.id[i];
+  const id2 = c.id2[i];
+  e.t = c.t[i];
+  e.kind = c.kinds[c.kind[i]];
+  e.thread = c.thread[i];
+  // A reactor call of a Python program is named after the function it ran.
+  e.nameId = e.kind === 'call' && c.func[i] >= 0 ? c.func[i] : text;
+  e.name = e.nameId >= 0 ? c.strings[e.nameId] : undefined;
+  e.lock = e.reason = e.name;
+  e.dur = e.due = e.late = e.latency = e.value = e.read_at = a;
+  e.core = e.job = e.deferred = e.timer = e.request = id;
+  e.source = c.callSources[id];
+  e.ok = id2 === 1;
+  e.to = e.triggers = id2;
+  return e;
+}
+
 /** Builds lanes from trace events. */
 export class TraceModel {
   constructor() {
+    /** The events as objects (the live feed's); null for a run given in columns. */
     this.events = [];
+    /** The columns of a run given in columns ({n, t, kind, ...}). */
+    this.cols = null;
+    /** Fetches whole events `(from, max) => object[]` for a run given in columns. */
+    this.fetch = null;
+    /** Whole events fetched so far, by chunk (FETCH_CHUNK events each). */
+    this.fetched = new Map();
+    this.count = 0;
+    /** Bumped whenever the lanes change, so a cached drawing knows it is stale. */
+    this.revision = 0;
+    this.srcIndex = null;
+    this.threadLanes = []; // by thread id, and the cores' by core: no key strings per event
+    this.coreLanes = [];
+    this.threadStrs = []; // string ids, by thread id
+    this.colStrs = []; // string ids, by the columns' string id
     this.lanes = new Map();
     this.links = new LinkList();
     this.strings = [];
@@ -93,15 +142,132 @@ export class TraceModel {
   }
 
   threadLane(id) {
+    let l = this.threadLanes[id];
+    if (l) return l;
     const key = `t${id}`;
-    let l = this.lanes.get(key);
-    if (!l) l = this.lane(key, KIND_GROUP[this.threadKind(id)], id, this.threadName(id), id);
+    l = this.lanes.get(key) ?? this.lane(key, KIND_GROUP[this.threadKind(id)], id, this.threadName(id), id);
+    this.threadLanes[id] = l;
     return l;
+  }
+
+  /** The string id of an event's `name`: by the columns' own ids when it came in columns (no lookup by text). */
+  nameStr(e) {
+    if (e.nameId === undefined || !this.cols) return this.str(e.name);
+    if (e.nameId < 0) return this.str(undefined);
+    return (this.colStrs[e.nameId] ??= this.str(e.name));
+  }
+
+  /** The string id of a thread's name. */
+  threadStr(id) {
+    return (this.threadStrs[id] ??= this.str(this.threadName(id)));
+  }
+
+  coreLane(c) {
+    return (this.coreLanes[c] ??= this.lane(`c${c}`, G.CORE, c, `core ${c}`));
+  }
+
+  // ---- the events, whichever way they came
+
+  /** How many events the model holds. */
+  get eventCount() {
+    return this.count;
+  }
+
+  /** Event `i` as an object (`{t, kind, ...}`, `src` for a Python program's), or undefined. */
+  event(i) {
+    if (!(i >= 0 && i < this.count)) return undefined;
+    if (!this.cols) return this.events[i];
+    const chunk = Math.floor(i / FETCH_CHUNK);
+    let list = this.fetched.get(chunk);
+    if (!list) {
+      const from = chunk * FETCH_CHUNK;
+      try {
+        list = this.fetch(from, FETCH_CHUNK);
+      } catch {
+        // The simulation is gone (a newer run freed it): what the columns know.
+        list = Array.from({ length: Math.min(FETCH_CHUNK, this.count - from) }, (_, k) => ({ ...decodeInto({}, this.cols, from + k) }));
+      }
+      for (let k = 0; k < list.length; k++) {
+        const e = list[k];
+        const src = this.eventSrc(from + k);
+        if (src) e.src = src;
+        if (src && e.kind === 'call') e.name = src.func;
+      }
+      this.fetched.set(chunk, list);
+    }
+    return list[i - chunk * FETCH_CHUNK];
+  }
+
+  /** Event `i`'s time in nanoseconds. */
+  eventT(i) {
+    return this.cols ? this.cols.t[i] : this.events[i].t;
+  }
+
+  /** Event `i`'s kind. */
+  eventKind(i) {
+    return this.cols ? this.cols.kinds[this.cols.kind[i]] : this.events[i].kind;
+  }
+
+  /** Where in the Python program event `i` came from: `{thread, line, func}`, or undefined. */
+  eventSrc(i) {
+    const c = this.cols;
+    if (!c) return this.events[i]?.src;
+    if (!(c.line[i] > 0)) return undefined;
+    return { thread: c.srcThread[i], line: c.line[i], func: c.func[i] >= 0 ? c.strings[c.func[i]] : '' };
+  }
+
+  /**
+   * Where each thread of a Python program is at event `index`: a map from
+   * thread to its latest `src` so far, or null once it has exited. Binary
+   * searches in per-thread indexes, so it costs the same at the end of a
+   * million events as at the start.
+   */
+  threadsAt(index) {
+    if (!this.srcIndex) this.buildSrcIndex();
+    const { events, exits } = this.srcIndex;
+    const current = this.eventSrc(index);
+    // Each thread's latest event so far (its line, or its exit), newest first.
+    const latest = [];
+    for (const thread of new Set([...events.keys(), ...exits.keys()])) {
+      if (current && thread === current.thread) continue;
+      const e = events.get(thread);
+      const k = e ? lowerBound(e.n, (j) => e.list[j] <= index) - 1 : -1;
+      const last = k >= 0 ? e.list[k] : -1;
+      const exit = exits.get(thread) ?? Infinity;
+      if (exit <= index && exit >= last) latest.push({ thread, i: exit, src: null });
+      else if (last >= 0) latest.push({ thread, i: last, src: this.eventSrc(last) });
+    }
+    latest.sort((a, b) => b.i - a.i);
+    const at = new Map(current ? [[current.thread, current]] : []);
+    for (const { thread, src } of latest) at.set(thread, src);
+    return at;
+  }
+
+  buildSrcIndex() {
+    const events = new Map();
+    const exits = new Map();
+    for (let i = 0; i < this.count; i++) {
+      if (this.eventKind(i) === 'thread_exit') {
+        const th = this.cols ? this.cols.thread[i] : this.events[i].thread;
+        if (!exits.has(th)) exits.set(th, i);
+      }
+      const src = this.cols ? (this.cols.line[i] > 0 ? this.cols.srcThread[i] : -1) : (this.events[i].src?.thread ?? -1);
+      if (src < 0) continue;
+      let e = events.get(src);
+      if (!e) events.set(src, (e = { list: new Int32Array(64), n: 0 }));
+      if (e.n === e.list.length) {
+        const next = new Int32Array(e.n * 2);
+        next.set(e.list);
+        e.list = next;
+      }
+      e.list[e.n++] = i;
+    }
+    this.srcIndex = { events, exits };
   }
 
   /** Declares the cores, so idle ones get a lane too. */
   ensureCores(n) {
-    for (let c = 0; c < n; c++) this.lane(`c${c}`, G.CORE, c, `core ${c}`);
+    for (let c = 0; c < n; c++) this.coreLane(c);
   }
 
   threadName(id) {
@@ -131,18 +297,43 @@ export class TraceModel {
 
   /** Adds events (objects with `t` in ns and `kind`). */
   append(events) {
-    for (const e of events) this.add(e);
+    for (const e of events) {
+      this.events.push(e);
+      this.add(e);
+    }
+    this.srcIndex = null;
+  }
+
+  /**
+   * Takes a whole run in columns (wasm's `eventColumns()`), with `fetch(from,
+   * max)` for whole events by index (the simulation's `events`); then
+   * `addColumns` builds the lanes from them, in as many slices as suits.
+   */
+  useColumns(cols, fetch) {
+    this.cols = cols;
+    this.fetch = fetch;
+    this.events = null;
+  }
+
+  /** Adds the next `n` events of the columns (or the rest); returns how many are left. */
+  addColumns(n = Infinity) {
+    const c = this.cols;
+    const end = Math.min(c.n, this.count + n);
+    const e = {};
+    while (this.count < end) this.add(decodeInto(e, c, this.count));
+    return c.n - end;
   }
 
   add(e) {
-    const ev = this.events.length;
-    this.events.push(e);
+    const ev = this.count++;
+    this.revision++;
     const t = e.t / 1e6;
     if (t < this.startMs) this.startMs = t;
     if (t > this.endMs) this.endMs = t;
     switch (e.kind) {
       case 'thread_spawned': {
         this.threadNames.set(e.thread, e.name);
+        this.threadStrs[e.thread] = undefined;
         const kind = e.thread === 0 || e.name === 'reactor' ? 'reactor' : /^pool/.test(e.name) ? 'pool' : 'thread';
         this.threadKinds.set(e.thread, kind);
         const lane = this.threadLane(e.thread);
@@ -155,7 +346,7 @@ export class TraceModel {
       case 'thread_run':
         this.setState(e.thread, t, S.RUN, ev);
         this.onCore.set(e.thread, { core: e.core, since: t, ev });
-        this.lane(`c${e.core}`, G.CORE, e.core, `core ${e.core}`);
+        this.coreLane(e.core);
         break;
       case 'thread_preempt':
         this.setState(e.thread, t, S.READY, ev);
@@ -206,7 +397,7 @@ export class TraceModel {
       case 'call': {
         const end = t + e.dur / 1e6;
         if (end > this.endMs) this.endMs = end;
-        this.threadLane(0).spans.push(t, end, CALL_STYLE[e.source] ?? S.CALL_TASK, 0, ev, this.str(e.name));
+        this.threadLane(0).spans.push(t, end, CALL_STYLE[e.source] ?? S.CALL_TASK, 0, ev, this.nameStr(e));
         break;
       }
       case 'timer_scheduled':
@@ -251,8 +442,10 @@ export class TraceModel {
       case 'deferred_fired': {
         this.threadLane(0).marks.push(t, e.ok ? M.DEF_OK : M.DEF_FAIL, ev);
         // A pool job's result fires its Deferred: link the job's end to it.
-        const prev = this.events[ev - 1];
-        if (prev && prev.kind === 'job_finished') this.links.push(prev.t / 1e6, `t${prev.thread}`, t, 't0', L.JOB_DONE, ev);
+        if (ev > 0 && this.eventKind(ev - 1) === 'job_finished') {
+          const prevThread = this.cols ? this.cols.thread[ev - 1] : this.events[ev - 1].thread;
+          this.links.push(this.eventT(ev - 1) / 1e6, `t${prevThread}`, t, 't0', L.JOB_DONE, ev);
+        }
         const waiting = this.deferreds.get(e.deferred);
         if (waiting) {
           for (const w of waiting) this.links.push(w.t, 't0', t, 't0', L.CHAIN, w.ev);
@@ -352,17 +545,22 @@ export class TraceModel {
     // Any change ends the thread's stay on its core (thread_run opens a new one).
     const core = this.onCore.get(thread);
     if (core) {
-      this.lanes.get(`c${core.core}`)?.spans.push(core.since, t, S.CORE, thread, core.ev, this.str(this.threadName(thread)));
+      this.coreLane(core.core).spans.push(core.since, t, S.CORE, thread, core.ev, this.threadStr(thread));
       this.onCore.delete(thread);
     }
-    if (style) this.open.set(thread, { style, since: t, ev });
-    else this.open.delete(thread);
+    if (!style) this.open.delete(thread);
+    else if (cur) {
+      // Reused: a million state changes need not make a million objects.
+      cur.style = style;
+      cur.since = t;
+      cur.ev = ev;
+    } else this.open.set(thread, { style, since: t, ev });
   }
 
   closeGil(t) {
     const g = this.gilOpen;
     if (!g) return;
-    this.lanes.get('gil')?.spans.push(g.since, t, S.GIL, g.thread, g.ev, this.str(this.threadName(g.thread)));
+    this.lanes.get('gil')?.spans.push(g.since, t, S.GIL, g.thread, g.ev, this.threadStr(g.thread));
     this.gilOpen = null;
   }
 
@@ -374,7 +572,7 @@ export class TraceModel {
     }
     this.open.clear();
     for (const [thread, core] of this.onCore) {
-      this.lanes.get(`c${core.core}`)?.spans.push(core.since, end, S.CORE, thread, core.ev, this.str(this.threadName(thread)));
+      this.coreLane(core.core).spans.push(core.since, end, S.CORE, thread, core.ev, this.str(this.threadName(thread)));
     }
     this.onCore.clear();
     this.closeGil(end);
@@ -401,6 +599,7 @@ export class TraceModel {
     this.turnOpen = null;
     this.endMs = end;
     this.index();
+    this.revision++;
   }
 
   index() {
