@@ -13,7 +13,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { tests } from './tests.mjs';
+import { tests as pageTests } from './tests.mjs';
+import { tests as onServerTests } from './onserver.mjs';
+
+const tests = [...pageTests, ...onServerTests];
 
 const GLOBAL_TIMEOUT_MS = 300_000;
 const TEST_TIMEOUT_MS = 45_000;

@@ -145,11 +145,8 @@ fn a_short_preset_runs_for_real_and_prints_what_the_simulation_prints() {
     assert!(real.len() >= 8, "{real:?}");
 
     // The real reactor's trace came along, all of it: the jobs ran on pool threads.
-    let events: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["type"] == "trace")
-        .flat_map(|l| l["events"].as_array().unwrap())
-        .collect();
+    let events: Vec<&Value> =
+        lines.iter().filter(|l| l["type"] == "trace").flat_map(|l| l["events"].as_array().unwrap()).collect();
     let done = lines.last().unwrap();
     assert_eq!(done["sent"], events.len());
     assert_eq!(done["events"], metrics["events"]);
@@ -161,7 +158,8 @@ fn a_second_run_is_refused_while_one_runs_and_accepted_after() {
     let _serial = serial();
     let server = server();
     let addr = server.addr();
-    let slow = json!({ "scenario": { "main": [{ "call_later": { "ms": 1500, "steps": [{ "print": "late" }, "stop"] } }] } });
+    let slow =
+        json!({ "scenario": { "main": [{ "call_later": { "ms": 1500, "steps": [{ "print": "late" }, "stop"] } }] } });
     let mut first = Post::send(addr, &slow, "");
     // The first line goes out as the run starts.
     first.read_until("\"started\"");

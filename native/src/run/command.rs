@@ -69,8 +69,7 @@ pub fn main(args: &RunArgs) -> ExitCode {
 
 fn execute(args: &RunArgs) -> Result<String, String> {
     let scenario = load(&args.scenario, args.variant.as_deref())?;
-    let options =
-        RunOptions {
+    let options = RunOptions {
         seed: args.seed,
         allow_long: args.allow_long,
         gil: args.gil.as_deref().map(|g| g == "on"),
