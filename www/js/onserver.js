@@ -78,10 +78,12 @@ export class OnServer {
           <div class="tl-wrap" style="height: 200px"><canvas data-onserver="measured" tabindex="0" aria-label="Timeline of the real run"></canvas><div class="tooltip" hidden></div></div>
         </div>
       </div>`;
-    panel.style.gridColumn = '1 / -1';
     const style = document.createElement('style');
-    // Its own few rules, so the page's stylesheet stays the layout's.
+    // Its own few rules, so the page's stylesheet stays the layout's: the
+    // panel lies over the work area (whose grid is the page's layout) until closed.
     style.textContent = `
+      #onserver-panel { position: fixed; top: 60px; right: 14px; bottom: 14px; width: min(960px, calc(100vw - 28px)); z-index: 30;
+        box-shadow: 0 12px 36px rgba(0, 0, 0, 0.18); }
       .onserver-table { border-collapse: collapse; font-size: 12.5px; margin: 4px 0 8px; }
       .onserver-table th { text-align: right; font-weight: 600; padding: 3px 16px 3px 0; color: var(--muted); font-size: 11.5px; }
       .onserver-table td { text-align: right; padding: 3px 16px 3px 0; border-top: 1px solid var(--line-soft); font-family: var(--mono); font-size: 12px; }
@@ -101,6 +103,9 @@ export class OnServer {
       for (const ev of ['wheel', 'pointermove', 'keydown', 'dblclick']) canvas.addEventListener(ev, sync, { passive: true });
     }
     panel.querySelector('[data-onserver=close]').addEventListener('click', () => { panel.hidden = true; });
+    document.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && !panel.hidden) panel.hidden = true;
+    });
     button.addEventListener('click', () => this.run());
   }
 
@@ -159,7 +164,6 @@ export class OnServer {
     this.panel.querySelector('[data-testid=onserver-table]').innerHTML = '';
     this.panel.querySelector('[data-testid=onserver-output]').textContent = '';
     this.panel.querySelector('.onserver-tls').hidden = true;
-    this.panel.scrollIntoView({ block: 'nearest' });
     const json = shorter?.json ?? this.scenario();
     if (json === null) {
       this.panel.dataset.state = 'refused';
@@ -207,7 +211,7 @@ export class OnServer {
   }
 
   /**
-   * `POST /api/run`, reading its JSON lines as they come: `{metrics, events,
+   * `POST /api/run` and its JSON lines: `{metrics, events,
    * sent, total}`, or `{refused: {status, field, error}}`.
    */
   async fetchRun(json, seed) {
@@ -224,22 +228,16 @@ export class OnServer {
       return { refused };
     }
     const out = { metrics: null, events: [], sent: 0, total: 0 };
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (value) buffered += value;
-      const lines = buffered.split('\n');
-      buffered = done ? '' : lines.pop();
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        const msg = JSON.parse(line);
-        if (msg.type === 'metrics') out.metrics = msg.metrics;
-        else if (msg.type === 'trace') out.events.push(...msg.events);
-        else if (msg.type === 'done') [out.sent, out.total] = [msg.sent, msg.events];
-        else if (msg.type === 'error') throw new Error(`The server could not run it: ${msg.message}`);
-      }
-      if (done) break;
+    // Read whole: all but the first line come when the run is over, and a
+    // body read to its end through a stream reader is sometimes reported as
+    // aborted by Chromium's network layer.
+    for (const line of (await res.text()).split('\n')) {
+      if (!line.trim()) continue;
+      const msg = JSON.parse(line);
+      if (msg.type === 'metrics') out.metrics = msg.metrics;
+      else if (msg.type === 'trace') out.events.push(...msg.events);
+      else if (msg.type === 'done') [out.sent, out.total] = [msg.sent, msg.events];
+      else if (msg.type === 'error') throw new Error(`The server could not run it: ${msg.message}`);
     }
     if (!out.metrics) throw new Error('The server ended the run without its metrics.');
     return out;
@@ -294,19 +292,29 @@ export class OnServer {
   }
 }
 
-/** Whether the two runs printed the same lines in the same order, or where they part. */
+/**
+ * Whether the two runs printed the same lines in the same order, or where
+ * they part. Numbers in a line (a `{time}` filled in, say) are the
+ * machine's, so lines that differ only in them count as the same, and
+ * the note says so.
+ */
 function compareOutput(predicted, measured) {
   if (predicted.length === 0 && measured.length === 0) return '';
-  const key = (l) => `${threadKind(l.name)}: ${l.text}`;
+  const key = (l, masked) => `${threadKind(l.name)}: ${masked ? l.text.replace(/\d+(\.\d+)?/g, '#') : l.text}`;
   const n = Math.max(predicted.length, measured.length);
+  let numbersDiffer = false;
   for (let i = 0; i < n; i++) {
     const [a, b] = [predicted[i], measured[i]];
-    if (!a || !b || key(a) !== key(b)) {
+    if (a && b && key(a, false) !== key(b, false)) numbersDiffer = true;
+    if (!a || !b || key(a, true) !== key(b, true)) {
       const show = (l) => (l ? `“${l.text}” (${l.name})` : 'nothing');
       return `Printed lines part at line ${i + 1}: the simulation printed ${show(a)}, this server ${show(b)}.`;
     }
   }
-  return `Printed: the same ${n} line${n === 1 ? '' : 's'} in the same order (a pool thread counts as any pool thread).`;
+  const lines = `${n} line${n === 1 ? '' : 's'}`;
+  return numbersDiffer
+    ? `Printed: the same ${lines} in the same order, but for the numbers in them (times measured are the machine's); a pool thread counts as any pool thread.`
+    : `Printed: the same ${lines} in the same order (a pool thread counts as any pool thread).`;
 }
 
 /**
