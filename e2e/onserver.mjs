@@ -84,7 +84,7 @@ export const tests = [
       // either that the lines match or where they part, naming both.
       assert.match(
         await page.textContent('[data-testid=onserver-output]'),
-        /^Printed: the same 24 lines in the same order|^Printed lines part at line \d+: the simulation printed “.+”, this server “.+”/,
+        /^Printed: the same 24 lines in the same order|^Printed lines part at line \d+: the simulation printed “.+” \(.+\), this server “.+” \(.+\)\.$/,
       );
       await page.locator('[data-testid=onserver]').screenshot({ path: path.join(env.screenshots, 'run-on-this-server.png') });
     },
