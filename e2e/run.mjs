@@ -17,10 +17,11 @@ import { tests as playground } from './tests.mjs';
 import { tests as compare } from './compare.mjs';
 import { tests as narrow } from './narrow.mjs';
 import { tests as liveEcho } from './live-echo.mjs';
+import { tests as onServer } from './onserver.mjs';
 
-const tests = [...playground, ...compare, ...narrow, ...liveEcho];
+const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...onServer];
 
-const GLOBAL_TIMEOUT_MS = 300_000;
+const GLOBAL_TIMEOUT_MS = 600_000;
 const TEST_TIMEOUT_MS = 45_000;
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -20,6 +20,7 @@ import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js'
 import { setProgramKnob } from './program-knobs.js';
 import { ExploreView, exploreProgram, newSimulation } from './explore.js';
 import { PlayView, loadChallenges } from './play.js';
+import { OnServer } from './onserver.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -924,6 +925,19 @@ async function boot() {
   });
   compare = new CompareView($('#view-compare'), { wasm, presets: app.presets, onChange: () => updateShare() });
   live = new LiveView($('#view-live'));
+  // Run on this server: the experiment in the editor, as its JSON scenario, run for real beside its prediction.
+  const onServer = new OnServer($('#onserver-panel'), $('#onserver-btn'), {
+    wasm: () => app.wasm,
+    experiment: () => ({
+      text: editor.value,
+      presetText: app.presetJson,
+      spec: app.spec,
+      variant: app.variant,
+      seed: app.seed,
+      challenge: app.challenge !== null,
+    }),
+  });
+  onServer.detect();
   playView = new PlayView($('#play-panel'), {
     run: playRun,
     source: () => app.run?.json ?? editor.value,

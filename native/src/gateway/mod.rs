@@ -10,6 +10,7 @@
 //! | `/ws/trace` | the reactor's trace events as JSON, live, to any number of viewers ([`trace`](self#the-trace-feed-wstrace)); needs the admin token if one is set |
 //! | `/healthz` | `ok` while the server is up, 503 once it is shutting down |
 //! | `/metrics` | Prometheus text: the reactor's [metrics](crate::metrics) and the gateway's own; needs the admin token if one is set |
+//! | `/api/run` | "Run on this server": `POST` a scenario, get it run for real ([`crate::run`]), metrics and trace as JSON lines ([`run_api`]); one at a time, at most 10 s; needs the admin token if one is set |
 //!
 //! # WebSockets live in the reactor
 //!
@@ -99,6 +100,7 @@ mod http;
 mod origin;
 mod reactors;
 mod routes;
+pub mod run_api;
 mod slots;
 pub(crate) mod stats;
 pub mod trace;
@@ -265,6 +267,8 @@ pub(crate) struct App {
     pub(crate) ws: Arc<WsSettings>,
     pub(crate) stats: Arc<GatewayStats>,
     pub(crate) slots: Slots,
+    /// The one run `/api/run` may have going at a time.
+    pub(crate) runs: Slots,
     /// TCP connections, against `max_http_connections`.
     pub(crate) connections: Slots,
     pub(crate) origins: OriginPolicy,
@@ -352,6 +356,7 @@ impl Gateway {
             reactors,
             ws,
             slots: Slots::new(config.max_connections),
+            runs: Slots::new(1),
             connections: Slots::new(config.max_http_connections),
             stats,
             origins,

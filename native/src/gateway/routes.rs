@@ -1,8 +1,10 @@
-//! The routes: the WebSocket upgrade checks, health, metrics, static files.
+//! The routes: the WebSocket upgrade checks, health, metrics, runs for the
+//! page (`/api/run`), static files.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +18,7 @@ use super::files::{percent_decode, ConfinedDir};
 use super::http::HeldConnection;
 use super::stats::GatewayStats;
 use super::upgrade::{Rejected, WsUpgrade};
-use super::{trace, App};
+use super::{run_api, trace, App};
 use crate::driver::Adopted;
 
 /// The routes, for [`http::serve`](super::http::serve).
@@ -28,6 +30,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .route("/ws/trace", get(ws_trace))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/api/run", get(run_api::info).post(run_api::start).layer(DefaultBodyLimit::max(run_api::MAX_BODY)))
         .fallback(move |request: Request| files.clone().serve(request))
         // The playground is developed live: always check for a newer file.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
@@ -44,7 +47,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 
 /// Whether a request may see `/ws/trace` and `/metrics`: no admin token
 /// is set, or it carries the token (a bearer token, or `?token=`).
-fn authorized(app: &App, headers: &HeaderMap, uri: &Uri) -> bool {
+pub(super) fn authorized(app: &App, headers: &HeaderMap, uri: &Uri) -> bool {
     let Some(expected) = app.config.admin_token.as_deref() else { return true };
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -64,7 +67,7 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
     given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
 }
 
-fn unauthorized() -> Response {
+pub(super) fn unauthorized() -> Response {
     let message =
         "this needs the admin token: Authorization: Bearer TOKEN, or ?token=TOKEN (twine serve --admin-token)\n";
     (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], message).into_response()

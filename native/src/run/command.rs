@@ -69,8 +69,12 @@ pub fn main(args: &RunArgs) -> ExitCode {
 
 fn execute(args: &RunArgs) -> Result<String, String> {
     let scenario = load(&args.scenario, args.variant.as_deref())?;
-    let options =
-        RunOptions { seed: args.seed, allow_long: args.allow_long, gil: args.gil.as_deref().map(|g| g == "on") };
+    let options = RunOptions {
+        seed: args.seed,
+        allow_long: args.allow_long,
+        gil: args.gil.as_deref().map(|g| g == "on"),
+        max_real_time: None,
+    };
     let (metrics, trace) = run(&scenario, &options).map_err(|e| format!("{}: {e}", args.scenario.display()))?;
     if let Some(path) = &args.trace {
         let mut text = String::new();

@@ -78,6 +78,12 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Allow a run longer than [`MAX_REAL_TIME`].
     pub allow_long: bool,
+    /// A tighter bound than [`MAX_REAL_TIME`] on the run's real time, set
+    /// by whoever runs scenarios for others (the gateway's `/api/run`):
+    /// a scenario that asks for more is refused naming the field, and a
+    /// run that does not end by itself is cut off there. `allow_long`
+    /// does not lift it.
+    pub max_real_time: Option<Duration>,
     /// Run with (`Some(true)`) or without a GIL whatever `machine.gil`
     /// says: the same program on CPython's terms, or free-threaded.
     pub gil: Option<bool>,
@@ -108,8 +114,24 @@ fn refuse(field: &str, message: impl Into<String>) -> RunError {
     RunError { field: field.into(), message: message.into() }
 }
 
-/// What a scenario asks for that a real run cannot give, and how long it may run.
-fn check(scenario: &Scenario, options: &RunOptions) -> Result<Duration, RunError> {
+/// Checks what a scenario asks for against what a real run can give, and
+/// returns how long the run may take: refuses (naming the field) a
+/// simulated network delay, a Python experiment, and a run longer than
+/// its bound ([`MAX_REAL_TIME`] unless `allow_long`, or
+/// [`RunOptions::max_real_time`]). [`run`] checks first itself; a caller
+/// that must answer before the run starts (an HTTP request) asks here.
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_native::run::{check, RunOptions};
+/// use twine_scenario::Scenario;
+///
+/// let long = Scenario::from_json(r#"{"duration_ms": 20000}"#).unwrap();
+/// assert!(check(&long, &RunOptions::default()).is_ok());
+/// let bounded = RunOptions { max_real_time: Some(Duration::from_secs(10)), ..RunOptions::default() };
+/// assert_eq!(check(&long, &bounded).unwrap_err().field, "duration_ms");
+/// ```
+pub fn check(scenario: &Scenario, options: &RunOptions) -> Result<Duration, RunError> {
     let spec = scenario.spec();
     let program = &scenario.program;
     if program.python.is_some() {
@@ -130,16 +152,17 @@ fn check(scenario: &Scenario, options: &RunOptions) -> Result<Duration, RunError
             ));
         }
     }
-    let limit = if options.allow_long { Duration::MAX } else { MAX_REAL_TIME };
+    let (limit, lift) = match options.max_real_time {
+        Some(bound) => (bound.min(MAX_REAL_TIME), " (the most this server runs)"),
+        None if options.allow_long => (Duration::MAX, ""),
+        None => (MAX_REAL_TIME, " or pass --allow-long"),
+    };
+    let shown = format!("{} s", limit.as_secs_f64());
     let asked = Duration::from_nanos(program.duration);
     if spec.duration_ms.is_some() && asked > limit {
         return Err(refuse(
             "duration_ms",
-            format!(
-                "{} ms of real time is longer than {} s; lower it or pass --allow-long",
-                asked.as_millis(),
-                MAX_REAL_TIME.as_secs()
-            ),
+            format!("{} ms of real time is longer than {shown}; lower it{lift}", asked.as_millis()),
         ));
     }
     if let Some(ClientsDef::Open { mean_gap, requests: Some(n), start, .. }) = program.clients {
@@ -147,7 +170,10 @@ fn check(scenario: &Scenario, options: &RunOptions) -> Result<Duration, RunError
         if needs > limit {
             return Err(refuse(
                 "clients.open.requests",
-                format!("{n} requests at this rate take {:.0} s of real time, more than {} s; send fewer or pass --allow-long", needs.as_secs_f64(), MAX_REAL_TIME.as_secs()),
+                format!(
+                    "{n} requests at this rate take {:.1} s of real time, more than {shown}; send fewer{lift}",
+                    needs.as_secs_f64()
+                ),
             ));
         }
     }

@@ -1,0 +1,251 @@
+//! `/api/run`: "Run on this server". The playground sends the experiment it
+//! simulates; the server runs it for real ([`crate::run::run`], as `twine
+//! run` does) and answers with the measured metrics and the real reactor's
+//! trace, so the page can put prediction and measurement side by side.
+//!
+//! `GET /api/run` says what the server allows (the page shows the button
+//! only when it answers):
+//!
+//! ```text
+//! {"max_real_time_ms":10000,"max_trace_events":100000,"busy":false,"needs_token":false}
+//! ```
+//!
+//! `POST /api/run` takes `{"scenario": TEXT or OBJECT, "variant": NAME,
+//! "seed": N}` (the JSON scenario `twine run` and `twine-sim` read; only
+//! `scenario` is required) and streams JSON lines (`application/x-ndjson`),
+//! the first at once, the rest when the run is over:
+//!
+//! ```text
+//! {"type":"started","scenario":"pool-saturation","max_real_time_ms":10000}
+//! {"type":"metrics","metrics":{...the fields of twine-sim --metrics...}}
+//! {"type":"trace","events":[{"t":0,"kind":"turn_start",...},...]}      (chunks)
+//! {"type":"done","events":1234,"sent":1234}
+//! ```
+//!
+//! or, when the run could not start, `{"type":"error","field":..,"message":..}`.
+//!
+//! Refusals come before the run, as one JSON object `{"error": TEXT,
+//! "field": FIELD}` with a status: 400 for a request that is not one, 422
+//! for a scenario the checks refuse (its field named, as `twine run` names
+//! it) or one asking for more than [`MAX_REAL_TIME`] of real time, 429
+//! while another run is going (one at a time per server: a run measures the
+//! machine, and two would measure each other), 403 for an origin that is
+//! not allowed, 401 without the admin token when one is set. A server that
+//! listens beyond loopback without an admin token refuses runs (403): a run
+//! is seconds of the server's CPU on request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use twine_scenario::Scenario;
+
+use super::routes::{authorized, unauthorized};
+use super::App;
+use crate::run::{check, run, RunOptions};
+
+/// The longest run the server makes for a page: a scenario asking for more
+/// is refused naming the field, and one that does not end by itself is
+/// cut off here (`end_reason: "duration"`).
+pub const MAX_REAL_TIME: Duration = Duration::from_secs(10);
+
+/// Trace events sent back at most (the earliest; `done` says how many there
+/// were). About 100 bytes each as JSON.
+pub const MAX_TRACE_EVENTS: usize = 100_000;
+
+/// Trace events per line of the answer.
+const CHUNK: usize = 5_000;
+
+/// The largest request body: a scenario is a few KiB.
+pub(super) const MAX_BODY: usize = 1 << 20;
+
+/// What a page sends.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunRequest {
+    /// The scenario, as its JSON text or as the object itself.
+    scenario: Value,
+    variant: Option<String>,
+    seed: Option<u64>,
+}
+
+fn refusal(status: StatusCode, field: &str, error: impl Into<String>) -> Response {
+    let body = json!({ "error": error.into(), "field": field }).to_string() + "\n";
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Why this request may not start a run, before its body is looked at.
+fn forbidden(app: &App, headers: &HeaderMap, uri: &Uri) -> Option<Response> {
+    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if !app.origins.allows(origin, host) {
+        let shown = origin.unwrap_or_default().chars().take(200).collect::<String>();
+        return Some(refusal(
+            StatusCode::FORBIDDEN,
+            "",
+            format!("origin {shown:?} is not allowed (see twine serve --allowed-origin)"),
+        ));
+    }
+    if app.config.admin_token.is_none() && !app.local.ip().is_loopback() {
+        return Some(refusal(
+            StatusCode::FORBIDDEN,
+            "",
+            "this server listens beyond loopback without an admin token, so it runs no experiments for pages: \
+             start it with --admin-token (runs then need the token)",
+        ));
+    }
+    if !authorized(app, headers, uri) {
+        return Some(unauthorized());
+    }
+    None
+}
+
+/// `GET /api/run`: what the server allows.
+pub(super) async fn info(State(app): State<Arc<App>>) -> Response {
+    let body = json!({
+        "max_real_time_ms": MAX_REAL_TIME.as_millis() as u64,
+        "max_trace_events": MAX_TRACE_EVENTS,
+        "busy": app.runs.open() > 0,
+        "needs_token": app.config.admin_token.is_some(),
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body.to_string() + "\n").into_response()
+}
+
+/// `POST /api/run`: checks, then runs on a thread of its own and streams the result.
+pub(super) async fn start(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = forbidden(&app, &headers, &uri) {
+        return refused;
+    }
+    if *app.shutdown.borrow() || app.reactors.is_shutting_down() {
+        return refusal(StatusCode::SERVICE_UNAVAILABLE, "", "the server is shutting down");
+    }
+    let request: RunRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                "",
+                format!("the request must be {{\"scenario\": ..., \"variant\": ..., \"seed\": ...}} ({e})"),
+            )
+        }
+    };
+    let (scenario, options) = match load(&request) {
+        Ok(loaded) => loaded,
+        Err((field, message)) => return refusal(StatusCode::UNPROCESSABLE_ENTITY, &field, message),
+    };
+    let Some(slot) = app.runs.try_acquire() else {
+        return refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "",
+            "busy: this server is running another experiment (one at a time, so each measures the machine alone); try again when it ends",
+        );
+    };
+    let name = scenario.spec().name.clone().unwrap_or_default();
+    tracing::info!(%peer, scenario = %name, "running an experiment for a page (/api/run)");
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    let started = line(&json!({
+        "type": "started",
+        "scenario": name,
+        "max_real_time_ms": MAX_REAL_TIME.as_millis() as u64,
+    }));
+    let spawned = std::thread::Builder::new().name("twine-api-run".into()).spawn(move || {
+        // The run's place is given back when the run ends, whether or not
+        // the page is still there to read its result.
+        let _slot = slot;
+        if tx.blocking_send(started).is_err() {
+            return;
+        }
+        for chunk in answer(&scenario, &options) {
+            if tx.blocking_send(chunk).is_err() {
+                return;
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        return refusal(StatusCode::SERVICE_UNAVAILABLE, "", format!("cannot start the run: {e}"));
+    }
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
+    });
+    ([(header::CONTENT_TYPE, "application/x-ndjson"), (header::CACHE_CONTROL, "no-store")], Body::from_stream(stream))
+        .into_response()
+}
+
+/// The scenario with its variant applied, checked against the server's bound.
+fn load(request: &RunRequest) -> Result<(Scenario, RunOptions), (String, String)> {
+    let text = match &request.scenario {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let text = match &request.variant {
+        Some(v) => twine_scenario::variant_json(&text, v).map_err(|e| (e.field.clone(), e.to_string()))?,
+        None => text,
+    };
+    let scenario = Scenario::from_json(&text).map_err(|e| (e.field.clone(), e.to_string()))?;
+    let options = RunOptions { seed: request.seed, max_real_time: Some(MAX_REAL_TIME), ..RunOptions::default() };
+    check(&scenario, &options).map_err(|e| (e.field.clone(), e.to_string()))?;
+    Ok((scenario, options))
+}
+
+/// Runs the scenario (blocking, up to [`MAX_REAL_TIME`]) and returns the
+/// lines that tell how it went.
+fn answer(scenario: &Scenario, options: &RunOptions) -> Vec<Bytes> {
+    let (metrics, trace) = match run(scenario, options) {
+        Ok(done) => done,
+        Err(e) => return vec![line(&json!({ "type": "error", "field": e.field, "message": e.to_string() }))],
+    };
+    let mut lines = vec![line(&json!({ "type": "metrics", "metrics": metrics }))];
+    let sent = trace.len().min(MAX_TRACE_EVENTS);
+    for events in trace[..sent].chunks(CHUNK) {
+        lines.push(line(&json!({ "type": "trace", "events": events })));
+    }
+    lines.push(line(&json!({ "type": "done", "events": trace.len(), "sent": sent })));
+    lines
+}
+
+fn line(value: &Value) -> Bytes {
+    let mut text = value.to_string();
+    text.push('\n');
+    Bytes::from(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(json: &str) -> RunRequest {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_variant_is_applied_and_a_bad_one_names_the_variants() {
+        let scenario = r#"{"duration_ms": 100, "variants": [{"name": "long", "patch": {"duration_ms": 20000}}]}"#;
+        let text = serde_json::to_string(scenario).unwrap();
+        assert!(load(&request(&format!(r#"{{"scenario": {text}}}"#))).is_ok());
+        let (field, message) = load(&request(&format!(r#"{{"scenario": {text}, "variant": "long"}}"#))).unwrap_err();
+        assert_eq!(field, "duration_ms");
+        assert!(message.contains("longer than 10 s"), "{message}");
+        let (field, message) = load(&request(&format!(r#"{{"scenario": {text}, "variant": "short"}}"#))).unwrap_err();
+        assert_eq!(field, "variant");
+        assert!(message.contains("this scenario has: long"), "{message}");
+    }
+
+    #[test]
+    fn the_scenario_may_be_an_object() {
+        let (scenario, options) = load(&request(r#"{"scenario": {"main": [{"print": "hi"}]}, "seed": 7}"#)).unwrap();
+        assert_eq!(scenario.spec().main.len(), 1);
+        assert_eq!(options.seed, Some(7));
+    }
+}
