@@ -174,7 +174,10 @@ export class OnServer {
     try {
       this.status('Simulating the prediction…');
       const predicted = await runToEnd(this.wasm(), json, seed);
-      predicted.sim.free();
+      // The predicted timeline fetches whole events from its simulation
+      // (tooltips), so it lives until the next run replaces it.
+      this.predictedSim?.free();
+      this.predictedSim = predicted.sim;
       if (id !== this.runs) return;
       this.status(`Running it for real on ${location.host} (at most ${this.boundText()} of real time)…`);
       const measured = await this.fetchRun(json, seed);
