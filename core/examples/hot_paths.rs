@@ -30,7 +30,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use twine_core::defer::Deferred;
-use twine_core::{Reactor, Time};
+use twine_core::{ReactorDriver, Time};
 
 fn chain() {
     let d = Deferred::<u64>::new();
@@ -52,7 +52,7 @@ fn chain_peer() {
 const TIMERS: u64 = 1_000_000;
 
 fn timers() {
-    let reactor = Reactor::new();
+    let reactor = ReactorDriver::new();
     for i in 0..TIMERS {
         reactor.call_later(Duration::from_nanos(i % 1000), |_| {});
     }

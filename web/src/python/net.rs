@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use twine_core::defer::Failure;
 use twine_core::protocol::{ClientFactory, Factory, Protocol, Transport};
-use twine_core::reactor::{Connector, ConnectorState, ListeningPort};
+use twine_core::protocol::{Connector, ConnectorState, ListeningPort};
 
 use super::twisted::{from_failure, run_top, Call};
 use super::value::{Class, Instance, Native, TransportRef, Value};
