@@ -10,39 +10,19 @@
 //
 // after building www/pkg and twine (as run.mjs). TWINE_BIN as in run.mjs.
 
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { root, serve, launchBrowser } from './bench-kit.mjs';
 
 if (typeof WebSocket !== 'function') {
   console.error('echo-rtt: this Node has no WebSocket client; run it with node --experimental-websocket (Node 20) or Node 22');
   process.exit(2);
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(process.env.TWINE_ROOT || path.join(here, '..'));
-const twine = process.env.TWINE_BIN || path.join(root, 'target', 'debug', 'twine');
 const rounds = Number(process.argv[2] || 21);
 
-const server = spawn(twine, ['serve', '--http', '127.0.0.1:0', '--tcp', 'off', '--www', path.join(root, 'www'), '--log', 'warn'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-process.on('exit', () => server.kill('SIGTERM'));
-const url = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = /http gateway listening on (http:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (c) => reject(new Error(`twine serve exited (${c}): ${out}`)));
-});
+const url = await serve(path.join(root, 'www'));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launchBrowser();
 const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 await page.goto(`${url}/#view=live`);
 await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 30_000 });

@@ -19,14 +19,9 @@
 // (its metrics shown and a frame painted); `fps` is frames painted a second
 // over PLAY_MS of playback at the speed the page picks.
 
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { root, serve, launchBrowser } from './bench-kit.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(process.env.TWINE_ROOT || path.join(here, '..'));
-const twine = process.env.TWINE_BIN || path.join(root, 'target', 'debug', 'twine');
 const rounds = Number(process.argv[2] || 3);
 const roots = process.argv.length > 3 ? process.argv.slice(3).map((p) => path.resolve(p)) : [path.join(root, 'www')];
 /** How long to play each run back. */
@@ -43,25 +38,6 @@ const CASES = [
   { name: 'largest preset', hash: '#program=counter-race/nogil-locked' },
   { name: '1.5M events', hash: '#preset=echo-blocking/deferred', text: BIG },
 ];
-
-const servers = [];
-process.on('exit', () => servers.forEach((s) => s.kill('SIGTERM')));
-
-function serve(www) {
-  const server = spawn(twine, ['serve', '--http', '127.0.0.1:0', '--tcp', 'off', '--www', www, '--log', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  servers.push(server);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /http gateway listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (c) => reject(new Error(`twine serve exited (${c}): ${out}`)));
-  });
-}
 
 /** One measurement of `c` on the page at `url`. */
 async function measure(browser, url, c) {
@@ -136,10 +112,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const urls = [];
 for (const www of roots) urls.push(await serve(www));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launchBrowser();
 const results = roots.map(() => CASES.map(() => []));
 for (let r = 0; r < rounds; r++) {
   for (let k = 0; k < CASES.length; k++) {

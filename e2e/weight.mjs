@@ -11,37 +11,17 @@
 // compressed it) and decoded. Prints one line per file of the median load,
 // then the median of each figure over the loads.
 
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { root, serve, launchBrowser } from './bench-kit.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(process.env.TWINE_ROOT || path.join(here, '..'));
-const twine = process.env.TWINE_BIN || path.join(root, 'target', 'debug', 'twine');
 const loads = Number(process.argv[2] || 5);
 const page_path = process.argv[3] || '/';
 /** How long after Run is possible to keep counting what the page fetches. */
 const SETTLE_MS = 4000;
 
-const server = spawn(twine, ['serve', '--http', '127.0.0.1:0', '--tcp', 'off', '--www', path.join(root, 'www'), '--log', 'warn'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-process.on('exit', () => server.kill('SIGTERM'));
-const url = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = /http gateway listening on (http:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (c) => reject(new Error(`twine serve exited (${c}): ${out}`)));
-});
+const url = await serve(path.join(root, 'www'));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launchBrowser();
 const results = [];
 for (let i = 0; i < loads; i++) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
