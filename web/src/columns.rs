@@ -8,7 +8,7 @@
 //! events it shows by index ([`Simulation::events_json`]).
 //!
 //! Each event's numbers land in the same few columns whatever its kind; the
-//! table in [`EventColumns::push`] says which field goes where. A field an
+//! table in `EventColumns::push` says which field goes where. A field an
 //! event lacks is 0 (numbers) or -1 (strings).
 //!
 //! ```
