@@ -47,7 +47,10 @@ function simPrograms(env) {
   const dir = path.join(env.root, 'www', 'presets');
   return fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith('.py') && f !== 'twine.py')
+    // A page preset is a pair: NAME.py with its JSON form NAME.json. A
+    // program without one (client-server.py, connectTCP) is an example for
+    // twine-sim and CPython that the page does not list.
+    .filter((f) => f.endsWith('.py') && fs.existsSync(path.join(dir, f.replace(/\.py$/, '.json'))))
     .map((f) => {
       const file = path.join(dir, f);
       const r = spawnSync(env.twineSim, [file, '--variant', 'no-such-variant'], { encoding: 'utf8' });
