@@ -109,6 +109,22 @@ enum Slot<T> {
     Consumed,
 }
 
+impl<T> Slot<T> {
+    /// Takes the result for a link to run on, leaving `Consumed`: the
+    /// result, or the `ResultConsumed` failure when an earlier link took it.
+    /// `None`, and the slot unchanged, while there is no result yet.
+    fn take(&mut self) -> Option<Result<T, Failure>> {
+        match std::mem::replace(self, Slot::Consumed) {
+            Slot::Ready(result) => Some(result),
+            Slot::Consumed => Some(Err(result_consumed())),
+            other @ (Slot::Empty | Slot::Waiting) => {
+                *self = other;
+                None
+            }
+        }
+    }
+}
+
 struct State<T: 'static> {
     called: bool,
     result: Slot<T>,
@@ -1058,14 +1074,7 @@ impl<T: 'static> Deferred<T> {
         if state.links.is_empty() {
             return None;
         }
-        match std::mem::replace(&mut state.result, Slot::Empty) {
-            Slot::Ready(result) => Some(result),
-            Slot::Consumed => Some(Err(result_consumed())),
-            other => {
-                state.result = other;
-                None
-            }
-        }
+        state.result.take()
     }
 
     /// Traces the chain turning from results to failures.
@@ -1085,14 +1094,7 @@ impl<T: 'static> Deferred<T> {
         let taken = {
             let mut inner_state = inner.chain.state.borrow_mut();
             if !inner_state.running && inner_state.paused == 0 && inner_state.links.is_empty() {
-                match std::mem::replace(&mut inner_state.result, Slot::Consumed) {
-                    Slot::Ready(result) => Some(result),
-                    Slot::Consumed => Some(Err(result_consumed())),
-                    other => {
-                        inner_state.result = other;
-                        None
-                    }
-                }
+                inner_state.result.take()
             } else {
                 None
             }
