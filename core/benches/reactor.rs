@@ -4,8 +4,8 @@
 //!
 //! `cargo bench -p twine-core --bench reactor`
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+mod peers;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -31,21 +31,7 @@ fn timers(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    group.bench_function("peer: bare heap of boxed closures", |b| {
-        b.iter(|| {
-            let mut heap = BinaryHeap::new();
-            let mut calls: Vec<Option<Box<dyn FnOnce()>>> = Vec::with_capacity(N as usize);
-            for i in 0..N {
-                heap.push(Reverse((i % 1000, i)));
-                calls.push(Some(Box::new(|| {})));
-            }
-            while let Some(Reverse((_, seq))) = heap.pop() {
-                if let Some(call) = calls[seq as usize].take() {
-                    call();
-                }
-            }
-        })
-    });
+    group.bench_function("peer: bare heap of boxed closures", |b| b.iter(|| peers::bare_timer_heap(N)));
     group.finish();
 }
 

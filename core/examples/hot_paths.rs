@@ -24,8 +24,9 @@
 //! leaves out the waits for a CPU that a loaded machine adds; the kernel
 //! updates it at scheduler ticks, so a batch runs for tens of milliseconds.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+#[path = "../benches/peers/mod.rs"]
+mod peers;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -42,11 +43,7 @@ fn chain() {
 }
 
 fn chain_peer() {
-    let mut chain: Vec<Box<dyn FnOnce(u64) -> u64>> = Vec::new();
-    for _ in 0..10 {
-        chain.push(Box::new(|x| x + 1));
-    }
-    black_box(chain.into_iter().fold(black_box(0), |x, f| f(x)));
+    black_box(peers::ten_boxed_closures());
 }
 
 const TIMERS: u64 = 1_000_000;
@@ -61,17 +58,7 @@ fn timers() {
 }
 
 fn timers_peer() {
-    let mut heap = BinaryHeap::new();
-    let mut calls: Vec<Option<Box<dyn FnOnce()>>> = Vec::with_capacity(TIMERS as usize);
-    for i in 0..TIMERS {
-        heap.push(Reverse((i % 1000, i)));
-        calls.push(Some(Box::new(|| {})));
-    }
-    while let Some(Reverse((_, seq))) = heap.pop() {
-        if let Some(call) = calls[seq as usize].take() {
-            call();
-        }
-    }
+    peers::bare_timer_heap(TIMERS);
 }
 
 /// Nanoseconds this thread has spent on a CPU (Linux's schedstat), or
