@@ -2,7 +2,12 @@
 //!
 //! Threads are started on demand up to the pool's size (Twisted's default,
 //! 10) and named `twine-worker-N`, so they are easy to find in `top -H`, a
-//! debugger or a panic message. Jobs wait in a bounded FIFO queue; when it is
+//! debugger or a panic message. As in Twisted's pool (`twisted._threads`'
+//! `Team`), a job goes straight to an idle worker, or to a new one while
+//! the pool may grow, and is taken there and then ([`Job::taken_by`]); only
+//! jobs no worker can take wait, in a bounded FIFO queue, for the next
+//! worker that finishes. So the queue's depth is the jobs waiting for a
+//! thread, not the ones a thread was already given. When the queue is
 //! full, [`submit`](ThreadPool::submit) refuses with a message that says so,
 //! and the job's Deferred fails with
 //! [`FailureKind::PoolUnavailable`](twine_core::defer::FailureKind::PoolUnavailable)
@@ -48,7 +53,6 @@ pub struct OsThreadPool {
 
 struct Shared {
     state: Mutex<State>,
-    work: Condvar,
     max_queued: usize,
     // Mirrors of the state, so metrics read them without the lock.
     live: AtomicUsize,
@@ -58,10 +62,14 @@ struct Shared {
 }
 
 struct State {
+    /// Jobs no worker could take yet (Twisted's `_pending`).
     queue: VecDeque<Job>,
     target: usize,
     live: usize,
-    idle: usize,
+    /// Idle workers, the last to go idle last, each with its own wake-up.
+    idle: Vec<(u32, Arc<Condvar>)>,
+    /// Jobs given to an idle worker that has not woken up yet.
+    handed: Vec<(u32, Job)>,
     started: usize,
     shutdown: bool,
     handles: Vec<JoinHandle<()>>,
@@ -77,12 +85,12 @@ impl OsThreadPool {
                     queue: VecDeque::new(),
                     target: threads.max(1),
                     live: 0,
-                    idle: 0,
+                    idle: Vec::new(),
+                    handed: Vec::new(),
                     started: 0,
                     shutdown: false,
                     handles: Vec::new(),
                 }),
-                work: Condvar::new(),
                 max_queued,
                 live: AtomicUsize::new(0),
                 queued: AtomicUsize::new(0),
@@ -112,9 +120,9 @@ impl OsThreadPool {
             let mut state = self.shared.lock();
             state.shutdown = true;
             self.shared.queued.store(0, Ordering::Relaxed);
+            state.wake_idle();
             state.queue.drain(..).collect()
         };
-        self.shared.work.notify_all();
         let n = cancelled.len();
         if n > 0 {
             tracing::warn!("thread pool shutting down: cancelled {n} queued job(s)");
@@ -149,17 +157,40 @@ impl OsThreadPool {
         self.shared.lock().handles.len()
     }
 
-    fn spawn_worker(&self, state: &mut State) -> std::io::Result<()> {
-        state.started += 1;
-        let number = state.started as u32;
+    /// Starts a worker whose first job is `job`, taken now; gives the job
+    /// back if the thread cannot start.
+    fn spawn_worker(&self, state: &mut State, job: Job) -> Result<(), (std::io::Error, Job)> {
+        let number = state.started as u32 + 1;
         let shared = self.shared.clone();
-        let handle = std::thread::Builder::new()
-            .name(format!("twine-worker-{number}"))
-            .spawn(move || shared.work_loop(number))?;
+        // The job crosses into the thread only once it started.
+        let (first, slot) = std::sync::mpsc::sync_channel::<Job>(1);
+        let spawned = std::thread::Builder::new().name(format!("twine-worker-{number}")).spawn(move || {
+            if let Ok(job) = slot.recv() {
+                shared.work_loop(number, Some(job));
+            }
+        });
+        let handle = match spawned {
+            Ok(handle) => handle,
+            Err(e) => return Err((e, job)),
+        };
+        let mut job = job;
+        job.taken_by(number);
+        self.shared.busy.fetch_add(1, Ordering::Relaxed);
+        let _ = first.send(job);
+        state.started += 1;
         state.live += 1;
         self.shared.live.store(state.live, Ordering::Relaxed);
         state.handles.push(handle);
         Ok(())
+    }
+}
+
+impl State {
+    /// Wakes every idle worker to look at the pool again (to shut down or shrink).
+    fn wake_idle(&self) {
+        for (_, wake) in &self.idle {
+            wake.notify_one();
+        }
     }
 }
 
@@ -169,28 +200,50 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn work_loop(&self, number: u32) {
-        let mut state = self.lock();
+    /// A worker's life: its first job, then queued jobs and jobs handed to
+    /// it while idle, until the pool shrinks below it or shuts down.
+    /// `busy` counts a job from when it is taken to when it ends.
+    fn work_loop(&self, number: u32, first: Option<Job>) {
+        let wake = Arc::new(Condvar::new());
+        let mut next = first;
         loop {
-            if state.live > state.target || (state.shutdown && state.queue.is_empty()) {
-                break;
-            }
-            if let Some(job) = state.queue.pop_front() {
-                self.queued.store(state.queue.len(), Ordering::Relaxed);
-                self.busy.fetch_add(1, Ordering::Relaxed);
-                drop(state);
+            if let Some(job) = next.take() {
                 job.run(number);
                 self.busy.fetch_sub(1, Ordering::Relaxed);
                 self.completed.fetch_add(1, Ordering::Relaxed);
-                state = self.lock();
-                continue;
             }
-            state.idle += 1;
-            state = self.work.wait(state).unwrap_or_else(PoisonError::into_inner);
-            state.idle -= 1;
+            let mut state = self.lock();
+            let mut waited = false;
+            loop {
+                if let Some(i) = state.handed.iter().position(|(n, _)| *n == number) {
+                    next = Some(state.handed.swap_remove(i).1);
+                    break;
+                }
+                if state.live > state.target || (state.shutdown && state.queue.is_empty()) {
+                    state.live -= 1;
+                    self.live.store(state.live, Ordering::Relaxed);
+                    return;
+                }
+                if let Some(mut job) = state.queue.pop_front() {
+                    self.queued.store(state.queue.len(), Ordering::Relaxed);
+                    self.busy.fetch_add(1, Ordering::Relaxed);
+                    drop(state);
+                    job.taken_by(number);
+                    next = Some(job);
+                    break;
+                }
+                if !waited {
+                    state.idle.push((number, Arc::clone(&wake)));
+                }
+                waited = true;
+                state = wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+                // Still idle unless a job was handed over or the pool asks it to leave.
+                if state.handed.iter().any(|(n, _)| *n == number) || state.shutdown || state.live > state.target {
+                    state.idle.retain(|(n, _)| *n != number);
+                    waited = false;
+                }
+            }
         }
-        state.live -= 1;
-        self.live.store(state.live, Ordering::Relaxed);
     }
 }
 
@@ -209,30 +262,43 @@ impl ThreadPool for OsThreadPool {
                 job.name()
             )));
         }
-        if state.idle == 0 && state.live < state.target {
-            if let Err(e) = self.spawn_worker(&mut state) {
-                tracing::error!("cannot start a pool thread: {e}");
-                if state.live == 0 {
-                    return Err(PoolRefused(format!(
-                        "cannot start a pool thread: {e}; job '{}' was not run",
-                        job.name()
-                    )));
+        // An idle worker takes it, the one idle longest last (Twisted's
+        // `_idle.pop()`), and wakes to run it.
+        if let Some((number, wake)) = state.idle.pop() {
+            let mut job = job;
+            job.taken_by(number);
+            self.shared.busy.fetch_add(1, Ordering::Relaxed);
+            state.handed.push((number, job));
+            wake.notify_one();
+            return Ok(());
+        }
+        let job = if state.live < state.target {
+            match self.spawn_worker(&mut state, job) {
+                Ok(()) => return Ok(()),
+                Err((e, job)) => {
+                    tracing::error!("cannot start a pool thread: {e}");
+                    if state.live == 0 {
+                        return Err(PoolRefused(format!(
+                            "cannot start a pool thread: {e}; job '{}' was not run",
+                            job.name()
+                        )));
+                    }
+                    job
                 }
             }
-        }
+        } else {
+            job
+        };
         state.queue.push_back(job);
         self.shared.queued.store(state.queue.len(), Ordering::Relaxed);
-        drop(state);
-        self.shared.work.notify_one();
         Ok(())
     }
 
     fn suggest_size(&self, threads: usize) {
         let mut state = self.shared.lock();
         state.target = threads.max(1);
-        // Extra threads notice on their next wake and leave; new ones start on demand.
-        drop(state);
-        self.shared.work.notify_all();
+        // Extra idle threads wake and leave; new ones start on demand.
+        state.wake_idle();
     }
 
     fn stats(&self) -> PoolStats {

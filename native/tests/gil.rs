@@ -142,3 +142,21 @@ fn a_looping_call_waits_for_a_cpu_bound_pool_thread() {
     let gil = m.gil.as_ref().unwrap();
     assert!(gil.forced_switches >= 1, "the reactor asked the pool thread to drop it: {gil:?}");
 }
+
+#[test]
+fn a_read_then_a_write_with_nothing_between_is_never_split_by_a_switch() {
+    let _serial = serial();
+    // `seen = hits; hits = seen + 1`: CPython looks at the drop request only
+    // at calls and backward jumps, so the GIL changes hands at the loop's
+    // backward jump and never between the read and the write. Checking
+    // between every two steps lost thousands here.
+    let m = real(
+        r#"{"machine": {"gil": true, "switch_interval_ms": 1},
+            "threads": [{"name": "w", "count": 4, "steps": [
+                {"repeat": {"times": 100000, "steps": [{"read": "c"}, {"write": "c"}]}}]}]}"#,
+    );
+    let gil = m.gil.as_ref().expect("a GIL");
+    assert!(gil.switches > 4, "the GIL changed hands {} times", gil.switches);
+    let c = &m.counters[0];
+    assert_eq!((c.value, c.expected, c.lost_updates), (400_000, 400_000, 0));
+}

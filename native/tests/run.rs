@@ -104,6 +104,26 @@ fn the_metrics_json_has_twine_sims_fields() {
 }
 
 #[test]
+fn the_pool_queue_holds_only_jobs_no_thread_could_take_as_simulated() {
+    let _serial = serial();
+    // Twelve jobs handed to four threads in one reactor call: four threads
+    // take one each there and then, eight wait. A start recorded only when
+    // the reactor next heard of it counted all twelve as queued.
+    let text = std::fs::read_to_string(preset("pool-saturation")).unwrap();
+    let scenario = Scenario::from_json(&text).unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let predicted = sim.metrics().pool;
+    for _ in 0..3 {
+        let (metrics, _) = run(&scenario, &RunOptions::default()).unwrap();
+        assert_eq!((metrics.pool.jobs, metrics.pool.completed), (12, 12));
+        assert_eq!(metrics.pool.threads_started, 4);
+        assert_eq!(metrics.pool.max_queue, 8);
+        assert_eq!(metrics.pool.max_queue, predicted.max_queue);
+    }
+}
+
+#[test]
 fn lost_updates_are_real_without_a_lock_and_none_with_one() {
     let _serial = serial();
     // Read and write apart, as `c += 1` compiles: two threads can read the

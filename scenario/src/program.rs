@@ -79,6 +79,42 @@ pub enum Op {
     Stop,
 }
 
+impl Op {
+    /// Whether CPython would reach an eval-breaker point (where a thread
+    /// holding the GIL gives it up if a waiter asked) just before the step,
+    /// in the Python the step stands for. CPython 3.11 checks at calls
+    /// (`RESUME` on entering a function, `CALL` after a C function returns)
+    /// and at backward jumps (the end of each loop iteration), nowhere else
+    /// (`Python/ceval.c`, `CHECK_EVAL_BREAKER`). So:
+    ///
+    /// | step | Python | breaker before it |
+    /// |---|---|---|
+    /// | `increment` | `hits += 1` | no: one unsplittable update |
+    /// | `read` | `seen = hits` | no |
+    /// | `write` | `hits = seen + 1` | no |
+    /// | `cpu`, `io`, `sleep` | `twine.cpu(ms)`, `time.sleep(s)` | yes (a call; `cpu`'s loop checks inside too, and at its end) |
+    /// | `print`, `fail`, `lock`, `call_from_thread`, reactor steps | `print(...)`, `raise E(...)`, `with lock:`, `reactor.callFromThread(...)`, ... | yes (calls) |
+    /// | `repeat` | `for _ in range(n):` | yes (calling `range`), and at the end of every iteration (the backward jump) |
+    /// | `errback` | (skipped unless failing) | no |
+    ///
+    /// So `read` then `write` with nothing between is atomic under the GIL,
+    /// as `seen = hits; hits = seen + 1` is in CPython, and a `cpu` between
+    /// them lets a switch land in the middle. `twine run` checks its real
+    /// GIL's drop request exactly there (and at the end of each `repeat`
+    /// iteration), and the simulation lets a switch happen before a counter
+    /// step only right after such a point.
+    ///
+    /// ```
+    /// use twine_scenario::program::{CounterOp, Op};
+    ///
+    /// assert!(!Op::Counter(CounterOp::Write, 0).eval_breaker());
+    /// assert!(Op::Cpu(1_000).eval_breaker());
+    /// ```
+    pub fn eval_breaker(&self) -> bool {
+        !matches!(self, Op::Counter(..) | Op::Errback(_))
+    }
+}
+
 /// A `print` text with its placeholders resolved.
 #[derive(Clone, Debug)]
 pub struct Text(pub Arc<[Piece]>);

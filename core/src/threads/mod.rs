@@ -34,11 +34,12 @@ mod manual;
 
 use std::any::Any;
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::Arc;
 
 pub use manual::ManualPool;
 
@@ -189,6 +190,8 @@ pub struct Job {
     work: Option<Box<dyn FnOnce() -> JobResult + Send>>,
     reply: ReactorHandle,
     traced: bool,
+    /// A pool thread took it (see [`Job::taken_by`]).
+    taken: bool,
 }
 
 impl Job {
@@ -241,13 +244,66 @@ impl Job {
     /// assert!(d.has_result());
     /// ```
     pub fn run(mut self, thread: u32) {
+        self.taken_by(thread);
         let Some(work) = self.work.take() else { return };
         let id = self.id;
-        if self.traced {
-            self.reply.call_from_thread(move |reactor| reactor.emit(|| TraceEvent::JobStarted { job: id, thread }));
-        }
         let outcome = catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| Err(Failure::from_panic(payload)));
         self.reply.call_from_thread(move |reactor| reactor.complete_job(id, thread, outcome));
+    }
+}
+
+impl Job {
+    /// Pool thread `thread` took the job: it leaves the pool's queue (the
+    /// trace's `job_started`, from which queue depths are measured). Once
+    /// per job; [`Job::run`] calls it if the pool did not.
+    ///
+    /// Called where the thread takes the job, so the queue is what the pool
+    /// holds. Twisted's pool gives a job to an idle or new worker inside
+    /// `callInThread` (only jobs no worker can take wait in its queue); a
+    /// pool that does the same calls this inside [`ThreadPool::submit`], and
+    /// the start is recorded there and then, before the reactor queues its
+    /// next job. Anywhere else (a worker taking a queued job when its last
+    /// one ends) the start reaches the reactor through its inbox.
+    ///
+    /// ```
+    /// use twine_core::threads::{call_in_thread, Job, PoolRefused, ThreadPool};
+    /// use twine_core::trace::TraceEvent;
+    ///
+    /// /// Takes every job on submission, as a pool with a free worker does,
+    /// /// and leaves it there (this example runs nothing).
+    /// struct Taker(std::cell::RefCell<Vec<Job>>);
+    /// impl ThreadPool for Taker {
+    ///     fn submit(&self, mut job: Job) -> Result<(), PoolRefused> {
+    ///         job.taken_by(1);
+    ///         self.0.borrow_mut().push(job);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let reactor = twine_core::ReactorDriver::new();
+    /// let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    /// let seen = events.clone();
+    /// reactor.set_trace_sink(move |r: &twine_core::trace::TraceRecord| seen.borrow_mut().push(r.event.clone()));
+    /// reactor.set_thread_pool(Taker(Default::default()));
+    /// call_in_thread(&reactor, || {});
+    /// // Started at once: no turn of the reactor needed to hear it.
+    /// assert!(matches!(events.borrow().last(), Some(TraceEvent::JobStarted { job: 1, thread: 1 })));
+    /// ```
+    pub fn taken_by(&mut self, thread: u32) {
+        if std::mem::replace(&mut self.taken, true) || !self.traced {
+            return;
+        }
+        let id = self.id;
+        let started = move |reactor: &Reactor| reactor.emit(|| TraceEvent::JobStarted { job: id, thread });
+        let submitting = Reactor::current().filter(|r| {
+            Arc::ptr_eq(&r.handle().inbox, &self.reply.inbox)
+                && r.local::<PoolSide>().is_some_and(|side| side.submitting.get() == Some(id))
+        });
+        match submitting {
+            Some(reactor) => started(&reactor),
+            None => {
+                self.reply.call_from_thread(started);
+            }
+        }
     }
 }
 
@@ -283,6 +339,9 @@ struct JobTable {
 struct PoolSide {
     pool: RefCell<Option<Rc<dyn ThreadPool>>>,
     jobs: RefCell<JobTable>,
+    /// The job inside `ThreadPool::submit` now: a pool taking it there
+    /// records its start at once (see [`Job::taken_by`]).
+    submitting: Cell<Option<u64>>,
 }
 
 impl PoolSide {
@@ -394,8 +453,12 @@ impl Reactor {
                     work: Some(work),
                     reply: self.handle(),
                     traced: self.is_tracing(),
+                    taken: false,
                 };
-                pool.submit(job).err().map(|e| e.0)
+                side.submitting.set(Some(id));
+                let refused = pool.submit(job).err().map(|e| e.0);
+                side.submitting.set(None);
+                refused
             }
             None => Some("no thread pool is installed".to_owned()),
         };

@@ -52,7 +52,10 @@ fn thread_seq(run: &Arc<Run>, me: &Me, seq: &Seq, ctx: &mut Ctx, failure: &mut O
         if run.abort.load(Ordering::Relaxed) {
             return;
         }
-        run.checkpoint();
+        // Where CPython would look at the drop request (see `Op::eval_breaker`).
+        if op.eval_breaker() {
+            run.checkpoint();
+        }
         if let Some(message) = failure {
             if let Op::Errback(body) = op {
                 ctx.error = Some(message.as_str().into());
@@ -72,6 +75,8 @@ fn thread_seq(run: &Arc<Run>, me: &Me, seq: &Seq, ctx: &mut Ctx, failure: &mut O
                     if failure.is_some() {
                         break;
                     }
+                    // The loop's backward jump.
+                    run.checkpoint();
                 }
             }
             Op::Print(text) => run.print(me, text, ctx.error.as_deref(), ctx.count),
@@ -188,7 +193,9 @@ impl ReactorSide {
                 }
                 continue;
             }
-            run.checkpoint();
+            if op.eval_breaker() {
+                run.checkpoint();
+            }
             match op {
                 Op::Cpu(ns) => run.cpu(*ns),
                 Op::Io(ns) | Op::Sleep(ns) => run.sleep(*ns),
@@ -200,6 +207,7 @@ impl ReactorSide {
                         if failure.is_some() {
                             break;
                         }
+                        run.checkpoint();
                     }
                 }
                 Op::Print(text) => run.print(&self.me, text, ctx.error.as_deref(), ctx.count),

@@ -9,9 +9,12 @@
 //!   `sys.setswitchinterval`). If it timed out and nobody took the lock in
 //!   the meantime, it sets the drop request and waits again;
 //! - the holder looks at the drop request at its eval-breaker points
-//!   ([`Gil::checkpoint`]): between steps, and every few microseconds of a
-//!   `cpu` step's busy loop (a backward jump in CPython). If set, it drops
-//!   the lock and takes it back;
+//!   ([`Gil::checkpoint`]): where CPython would, before a step that stands
+//!   for a call and at the end of each `repeat` iteration
+//!   (`twine_scenario::program::Op::eval_breaker` has the table; never
+//!   between a `read` and the `write` right after it), every few
+//!   microseconds of a `cpu` step's busy loop (a backward jump in CPython)
+//!   and at its end. If set, it drops the lock and takes it back;
 //! - FORCE_SWITCHING: a holder that drops on request waits until another
 //!   thread has taken the lock, so it cannot take it straight back;
 //! - `io`, `sleep` and a lock wait run without it ([`Gil::allow_threads`],

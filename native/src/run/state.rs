@@ -149,6 +149,10 @@ impl Run {
     /// A `cpu` step: the calibrated busy loop, with eval-breaker points.
     pub(crate) fn cpu(&self, ns: u64) {
         self.spin.burn(ns, || self.checkpoint());
+        // Its last check: CPython's `CALL` checks when a C call (the loop's
+        // clock) returns, so a request made during the work is honoured
+        // before the next step, even a counter step.
+        self.checkpoint();
     }
 
     /// An `io` or `sleep` step: a real sleep, without the GIL.
@@ -181,17 +185,25 @@ impl Run {
     /// without making the pair atomic; the lost update is the real one.
     pub(crate) fn counter(&self, op: CounterOp, c: u32) {
         let cell = &self.counters[c as usize];
+        // A counter step costs the machine's `counter_op_ns` of CPU, as
+        // simulated: an increment reads, works, then writes (so its race
+        // window is that long, as in the simulation), a read or a write
+        // takes effect when its work ends. No eval-breaker point inside.
+        let work = || self.spin.burn(self.program.machine.counter_op, || {});
         match op {
             CounterOp::Increment => {
                 let seen = cell.load(Ordering::Relaxed);
+                work();
                 cell.store(seen + 1, Ordering::Relaxed);
                 self.counter_writes[c as usize].fetch_add(1, Ordering::Relaxed);
             }
             CounterOp::Read => {
+                work();
                 let seen = cell.load(Ordering::Relaxed);
                 REGISTERS.with(|r| r.borrow_mut().insert(c, seen));
             }
             CounterOp::Write => {
+                work();
                 let seen = REGISTERS.with(|r| r.borrow().get(&c).copied().unwrap_or(0));
                 cell.store(seen + 1, Ordering::Relaxed);
                 self.counter_writes[c as usize].fetch_add(1, Ordering::Relaxed);

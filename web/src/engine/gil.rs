@@ -11,9 +11,10 @@
 //!   after it took it, and a waiter asks no sooner than a switch interval
 //!   after it began waiting.
 //! - **Dropping.** The holder drops it at its next eval-breaker point: at
-//!   once in the middle of `cpu` work, otherwise before it next computes
-//!   (never inside a counter step, which is one bytecode-sized step no
-//!   switch can split).
+//!   once in the middle of `cpu` work, otherwise before its next step that
+//!   CPython would check before (`Op::eval_breaker`: a call, or a counter
+//!   step right after a loop's backward jump; never inside a counter step,
+//!   nor between a `read` and a `write` with nothing between them).
 //! - **FORCE_SWITCHING.** A holder that dropped on request only waits for
 //!   the GIL again once another thread has taken it, so it cannot take it
 //!   straight back.

@@ -112,6 +112,12 @@ pub(crate) struct Activation {
     pending: Option<Deferred<()>>,
     /// A Python thread: its own frames instead of steps.
     pub py: Option<Box<crate::python::vm::Task>>,
+    /// The last thing run was an eval-breaker point (`Op::eval_breaker`, a
+    /// loop's backward jump, leaving a `with` block, or the start).
+    after_breaker: bool,
+    /// The counter step issued last comes right after an eval-breaker
+    /// point, so a requested GIL switch may happen before it.
+    pub counter_at_breaker: bool,
 }
 
 /// How an activation came out.
@@ -137,6 +143,8 @@ impl Activation {
             end,
             pending: None,
             py: None,
+            after_breaker: true,
+            counter_at_breaker: true,
         }
     }
 
@@ -149,6 +157,8 @@ impl Activation {
             end,
             pending: None,
             py: Some(Box::new(task)),
+            after_breaker: true,
+            counter_at_breaker: true,
         }
     }
 
@@ -206,6 +216,8 @@ pub(crate) fn exec(sh: &Rc<Shared>, reactor: &Reactor, tid: u32, act: &mut Activ
         let Some(frame) = act.frames.last_mut() else { return Halt::Done };
         if frame.pc >= frame.seq.end {
             let Some(done) = act.frames.pop() else { return Halt::Done };
+            // A loop's backward jump, or `with`'s `__exit__` call.
+            act.after_breaker |= matches!(done.kind, FrameKind::Repeat(_) | FrameKind::Lock(_));
             match done.kind {
                 FrameKind::Lock(lock) => sh.release_lock(lock, tid),
                 FrameKind::Repeat(left) if left > 1 && act.failure.is_none() => {
@@ -219,13 +231,17 @@ pub(crate) fn exec(sh: &Rc<Shared>, reactor: &Reactor, tid: u32, act: &mut Activ
         let pc = frame.pc as usize;
         frame.pc += 1;
         if act.failure.is_none() {
+            let at_breaker = std::mem::replace(&mut act.after_breaker, frame.seq.ops[pc].eval_breaker());
             // The steps that take time, and so end this call, without the
             // reference count the general case below needs.
             match frame.seq.ops[pc] {
                 Op::Cpu(ns) => return Halt::Work(Work::Cpu(ns)),
                 Op::Io(ns) => return Halt::Work(Work::Io(ns)),
                 Op::Sleep(ns) => return Halt::Work(Work::Sleep(ns)),
-                Op::Counter(op, counter) => return Halt::Work(Work::Counter(op, counter)),
+                Op::Counter(op, counter) => {
+                    act.counter_at_breaker = at_breaker;
+                    return Halt::Work(Work::Counter(op, counter));
+                }
                 _ => {}
             }
         }

@@ -190,12 +190,17 @@ impl Simulation {
         sim.threads[0].act = Some(sim.main_activation());
         sim.spawn(0);
         let mut tid = 1;
+        // The threads are started one after another, as `twine run` (or a
+        // Rust program) starts them in a loop, and each first runs tens of
+        // microseconds after the one before: threads "started together"
+        // begin apart, in order, and short ones rarely overlap.
+        let mut begun = 0;
         for def in &program.threads {
             for _ in 0..def.count {
                 sim.threads[tid as usize].act = Some(Activation::new(def.body.clone(), Ctx::default(), End::Thread));
-                // A new thread first runs after the OS wakes it, so threads
-                // started together do not march in step.
-                let start = def.start + sim.noise.wake_latency();
+                begun += sim.noise.thread_start();
+                // A thread with a later start sleeps until then, and wakes as any sleeper.
+                let start = if def.start > begun { def.start + sim.noise.wake_latency() } else { begun };
                 if start == 0 {
                     sim.spawn(tid);
                 } else {
@@ -249,8 +254,8 @@ impl Simulation {
             self.threads.push(t);
             self.sh.thread_names.borrow_mut().push(name);
             // CPython's `start()` returns once the new thread runs, so
-            // threads a program starts one after another run in that order.
-            let at = (self.now + Duration::from_nanos(self.noise.wake_latency())).max(self.last_py_spawn);
+            // threads a program starts one after another start that far apart.
+            let at = self.now.max(self.last_py_spawn) + Duration::from_nanos(self.noise.thread_start());
             self.last_py_spawn = at;
             if at == self.now {
                 self.spawn(tid);

@@ -114,7 +114,11 @@ impl Simulation {
                     self.queue_now(tid);
                 } else {
                     let op = BurstOp::Counter { op, counter, read: None };
-                    self.threads[tid as usize].work = Some(Burst { left: ns, since: self.now, op, fresh: true });
+                    // A GIL switch may come before it only right after an
+                    // eval-breaker point, as in CPython (`Op::eval_breaker`).
+                    let t = &mut self.threads[tid as usize];
+                    let fresh = t.act.as_ref().is_none_or(|a| a.counter_at_breaker);
+                    t.work = Some(Burst { left: ns, since: self.now, op, fresh });
                     self.run_burst(tid);
                 }
             }

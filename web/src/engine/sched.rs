@@ -77,7 +77,9 @@ pub(crate) struct Burst {
     /// When the current stretch on a core began.
     pub since: Time,
     pub op: BurstOp,
-    /// Not begun yet: even a counter step may still give way to a GIL switch.
+    /// Not begun yet, so a GIL switch may still come before it: any `cpu`
+    /// work, and a counter step right after an eval-breaker point (never
+    /// one inside `seen = hits; hits = seen + 1`, as in CPython).
     pub fresh: bool,
 }
 
