@@ -147,7 +147,7 @@ impl Driver {
             handoffs: websocket::Handoffs::default(),
         });
         let reactor = ReactorDriver::new();
-        let epoch = Instant::now();
+        let epoch = config.clock_origin.unwrap_or_else(Instant::now);
         reactor.set_clock(move || time_since(epoch));
         reactor.set_slow_call_threshold(config.slow_call_threshold);
         let wake = control.clone();
