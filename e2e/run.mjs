@@ -17,9 +17,10 @@ import { tests as playground } from './tests.mjs';
 import { tests as compare } from './compare.mjs';
 import { tests as narrow } from './narrow.mjs';
 import { tests as liveEcho } from './live-echo.mjs';
+import { tests as liveLanes } from './live-lanes.mjs';
 import { tests as onServer } from './onserver.mjs';
 
-const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...onServer];
+const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...liveLanes, ...onServer];
 
 const GLOBAL_TIMEOUT_MS = 600_000;
 const TEST_TIMEOUT_MS = 45_000;

@@ -361,6 +361,8 @@ fn serve(args: ServeArgs) -> ExitCode {
     // One count for every listener: the line echo on each reactor and the gateway.
     let per_ip = args.per_ip_limit();
     let mut bound = None;
+    // One clock for every reactor: /ws/trace draws them on one time axis.
+    let clock_origin = Some(std::time::Instant::now());
     for k in 0..reactors {
         let config = Config {
             threads: usize::from(args.threads),
@@ -370,6 +372,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             lines_per_turn: args.messages_per_turn as usize,
             write_timeout: Some(args.write_timeout).filter(|d| !d.is_zero()),
             per_ip: per_ip.clone(),
+            clock_origin,
             ..Config::default()
         };
         // The first reactor binds the line echo (port 0 picks one); the

@@ -66,6 +66,11 @@ pub struct Config {
     /// Bind listeners with `SO_REUSEPORT`, so that several reactors can
     /// listen on one port and the kernel spreads connections over them.
     pub reuse_port: bool,
+    /// Time zero of the reactor's clock (its trace's `t`, its timers).
+    /// Reactors given the same origin tell time on one axis, so their
+    /// traces can be drawn side by side (`twine serve --reactors N` gives
+    /// them all one); `None`: when the reactor starts.
+    pub clock_origin: Option<std::time::Instant>,
 }
 
 impl Default for Config {
@@ -87,6 +92,7 @@ impl Default for Config {
             handle_signals: false,
             thread_name: "twine-reactor".to_owned(),
             reuse_port: false,
+            clock_origin: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 mod gateway_support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use gateway_support::*;
@@ -226,5 +226,47 @@ fn with_two_reactors_the_trace_shows_each_one_with_its_own_sequence() {
             }
         }
         assert!(last_seq.iter().all(Option::is_some), "events from both reactors: {last_seq:?}");
+    });
+}
+
+#[test]
+fn several_reactors_tell_time_on_one_clock() {
+    // Reactors started 300 ms apart: on their own clocks, the second's
+    // times would read 300 ms early, and the page's lanes would not line up.
+    let gap = Duration::from_millis(300);
+    let server = Server::start_reactors_apart(2, GatewayConfig::default(), gap);
+    let (trace, echo) = (server.ws("/ws/trace"), server.ws("/ws"));
+    block_on(async move {
+        let mut ws = viewer(&trace, json!({"type": "subscribe", "kinds": ["message_received"]})).await;
+        let mut clients = [connect(&echo).await, connect(&echo).await];
+        // Each client's message, and when (by this test's clock) it was echoed.
+        let start = Instant::now();
+        let mut sent_at = Vec::new();
+        for (i, client) in clients.iter_mut().enumerate() {
+            if i > 0 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let before = start.elapsed();
+            // Told apart in the trace by their lengths.
+            client.send(Message::text("x".repeat(10 + i))).await.unwrap();
+            next_data(client).await;
+            sent_at.push((before, start.elapsed()));
+        }
+        let mut at = [None::<(u64, u64)>; 2]; // per client: (reactor, t in ns)
+        while at.iter().any(Option::is_none) {
+            let m = next_until(&mut ws, |m| m["type"] == "event").await;
+            let client = if m["len"] == 11 { 1 } else { 0 };
+            at[client] = Some((m["reactor"].as_u64().unwrap(), m["t"].as_u64().unwrap()));
+        }
+        let [(r0, t0), (r1, t1)] = at.map(Option::unwrap);
+        assert_ne!(r0, r1, "the two clients landed on different reactors");
+        // Between the two messages, the server's clocks saw what this test did.
+        let server_gap = Duration::from_nanos(t1.saturating_sub(t0));
+        let (least, most) = (sent_at[1].0.saturating_sub(sent_at[0].1), sent_at[1].1 - sent_at[0].0);
+        assert!(
+            t1 > t0 && server_gap >= least && server_gap <= most,
+            "reactor {r1} saw client 1 {server_gap:?} after reactor {r0} saw client 0 ({t0} -> {t1} ns); \
+             the clients sent between {least:?} and {most:?} apart"
+        );
     });
 }

@@ -48,7 +48,7 @@ export function eventThread(e) {
     case 'counter':
       return 'counter';
     default:
-      return 0; // the reactor's own events
+      return e.home ?? 0; // the reactor's own events (on its own thread, when a live feed has several)
   }
 }
 

@@ -36,13 +36,16 @@ export class LiveView {
     this.trace = null;
     this.pending = [];
     this.dropped = 0;
-    // `twine serve --reactors N`: the feed names each event's reactor; the
-    // timeline draws one reactor's lanes at a time (its turns, calls and
-    // pool). Until the user picks one, it follows the reactor that last
-    // received a message, so the echo you send is the one you see.
-    this.shownReactor = 0;
-    this.followActivity = true;
-    this.recent = []; // per reactor: its latest events, to show on a switch
+    // `twine serve --reactors N`: the feed names each event's reactor, and
+    // every reactor is drawn at once, a lane each ("reactor 1", "reactor 2",
+    // ...) on one time axis (the server's reactors share one clock), its
+    // pool threads beside it. Each reactor numbers its threads, jobs and
+    // Deferreds from its own start, so the page gives reactor r's threads
+    // ids of their own (`threadId`) and tells the model which reactor
+    // thread each event is `home` on.
+    this.reactors = 1;
+    this.threadIds = new Map(); // `${reactor}/${thread}` -> the model's thread id
+    this.threadNames = new Map(); // the model's thread id -> [name, kind], kept across a Clear
     this.connected = false;
     this.pendingRows = new Map();
     this.pageMs = []; // per echo back: what the page added to its round trip, until the reply was painted
@@ -57,11 +60,10 @@ export class LiveView {
       <p class="live-intro">This page can talk to the <code>twine serve</code> it came from. The echo console runs a real
         twine-core reactor <em>inside this page</em> (compiled to WebAssembly, in a worker, driven by the browser's event loop) whose
         <code>LatencyProbe</code> protocol times each round trip to the server's <code>/ws</code> echo. The timeline below is the
-        <em>server's</em> reactor, streamed from <code>/ws/trace</code>: send a message and watch the server receive and answer it.</p>
+        <em>server's</em> reactors, streamed from <code>/ws/trace</code>, a lane each: send a message and watch the server receive and answer it.</p>
       <section class="panel live-trace">
         <div class="panel-head"><h3>The server's reactor, live <small>/ws/trace</small></h3>
           <span class="muted small" id="live-stats"></span>
-          <label class="check" id="live-reactor-pick" hidden>reactor <select id="live-reactor" data-testid="live-reactor"></select></label>
           <label class="check"><input type="checkbox" id="live-follow" checked> follow</label>
           <button class="btn ghost small" id="live-clear">Clear</button></div>
         <div class="tl-area">
@@ -136,11 +138,6 @@ export class LiveView {
     });
     $('#live-follow').addEventListener('change', (ev) => this.setFollow(ev.target.checked));
     $('#live-clear').addEventListener('click', () => this.resetModel([]));
-    $('#live-reactor').addEventListener('change', (ev) => {
-      const v = ev.target.value;
-      this.followActivity = v === 'auto';
-      if (!this.followActivity) this.showReactor(Number(v));
-    });
     const canvas = $('#live-timeline');
     canvas.addEventListener('pointerdown', () => this.setFollow(false));
     canvas.addEventListener('wheel', () => this.setFollow(false), { passive: true });
@@ -365,13 +362,10 @@ export class LiveView {
       }
       switch (msg.type) {
         case 'hello': {
-          const n = msg.reactors ?? 1;
-          const pick = this.$('#live-reactor');
-          const options = Array.from({ length: n }, (_, i) => `<option value="${i}">${i} of ${n}</option>`);
-          pick.innerHTML = `<option value="auto">the busy one</option>${options.join('')}`;
-          pick.value = this.followActivity ? 'auto' : String(Math.min(this.shownReactor, n - 1));
-          this.recent = Array.from({ length: n }, () => []);
-          this.$('#live-reactor-pick').hidden = n < 2;
+          this.reactors = Math.max(1, msg.reactors ?? 1);
+          // Every reactor has its lane from the start, busy or not.
+          for (let r = 0; r < this.reactors; r++) this.threadId(r, 0);
+          this.timeline.invalidate();
           ws.send(JSON.stringify({ type: 'subscribe', kinds: 'all', max_rate: 5000 }));
           break;
         }
@@ -380,16 +374,7 @@ export class LiveView {
           break;
         case 'event': {
           const { type, seq, reactor = 0, ...event } = msg;
-          const recent = this.recent[reactor];
-          if (recent) {
-            recent.push(event);
-            if (recent.length > MAX_EVENTS / 2) recent.splice(0, recent.length - MAX_EVENTS / 4);
-          }
-          if (reactor !== this.shownReactor && this.followActivity && event.kind === 'message_received') {
-            this.showReactor(reactor);
-          } else if (reactor === this.shownReactor) {
-            this.pending.push(event);
-          }
+          this.pending.push(this.placed(reactor, event));
           break;
         }
         case 'dropped':
@@ -408,16 +393,45 @@ export class LiveView {
     });
   }
 
-  /** Draws reactor `r`, starting from the events of it the page has kept. */
-  showReactor(r) {
-    this.shownReactor = r;
-    this.pending = [];
-    this.resetModel(this.recent[r] ?? []);
-    this.$('#live-stats').dataset.reactor = String(r);
+  /**
+   * The model's id for reactor `r`'s thread `thread` (0 is the reactor's
+   * own), named on first sight. With one reactor, the ids are the feed's.
+   */
+  threadId(r, thread) {
+    const key = `${r}/${thread}`;
+    let id = this.threadIds.get(key);
+    if (id !== undefined) return id;
+    // Reactor 0 keeps its ids; the others' threads are numbered from 1000
+    // (far above any pool's size).
+    id = r === 0 ? thread : 1000 + this.threadIds.size;
+    this.threadIds.set(key, id);
+    if (this.reactors > 1) {
+      const kind = thread === 0 ? 'reactor' : 'pool';
+      this.threadNames.set(id, [thread === 0 ? `reactor ${r + 1}` : `reactor ${r + 1} thread ${thread}`, kind]);
+      this.nameThreads(this.model);
+    }
+    return id;
+  }
+
+  /** Gives `model` the names of every reactor and pool thread seen, and a lane to each reactor. */
+  nameThreads(model) {
+    for (const [id, [name, kind]] of this.threadNames) {
+      model.nameThread(id, name, kind);
+      if (kind === 'reactor') model.threadLane(id);
+    }
+  }
+
+  /** A feed event of reactor `r`, on that reactor's lanes. */
+  placed(r, event) {
+    if (this.reactors === 1) return event;
+    event.home = this.threadId(r, 0);
+    if (event.thread !== undefined) event.thread = this.threadId(r, event.thread);
+    return event;
   }
 
   resetModel(keep) {
     this.model = new TraceModel();
+    this.nameThreads(this.model);
     this.model.append(keep);
     this.timeline.setModel(this.model, { keepView: true });
     this.log.setModel(this.model);

@@ -9,7 +9,10 @@
 // for (`event(i)`), a chunk at a time. The live feed appends objects.
 //
 // A lane per thread (reactor, pool threads, plain threads), per core, the GIL,
-// timers, clients and counters. Times are milliseconds as float64.
+// timers, clients and counters. Times are milliseconds as float64. An event
+// of the reactor itself (a call, a turn, a Deferred) goes on thread 0's lane,
+// or on its `home` thread's when it says one: the live feed of a server with
+// several reactors gives each reactor a thread of its own.
 
 import { SpanList, MarkerList, LinkList, lowerBound } from './lists.js';
 
@@ -53,6 +56,11 @@ class Lane {
     this.marks = new MarkerList();
     this.series = null; // counters: {t: [], v: []}
   }
+}
+
+/** A job's or Deferred's key: each reactor numbers its own, so another reactor's (`home` > 0) are told apart. */
+function idOf(home, id) {
+  return home === 0 ? id : `${home}/${id}`;
 }
 
 /** Whole events fetched from the simulation per request, for the log and the causes box. */
@@ -116,7 +124,7 @@ export class TraceModel {
     this.gilOpen = null; // {thread, since, ev}
     this.locksHeld = new Map(); // `${thread}/${lock}` -> {since, ev, waited}
     this.lockWaits = new Map();
-    this.turnOpen = null;
+    this.turnsOpen = new Map(); // reactor thread -> {since, ev} of its open turn
     this.jobs = new Map(); // job id -> {queued, started, startEv, thread}
     this.deferreds = new Map(); // deferred id -> [{t, ev}] of the chains waiting for it
     this.palette = 0;
@@ -279,6 +287,22 @@ export class TraceModel {
     return this.threadKinds.get(id) ?? (id === 0 ? 'reactor' : 'thread');
   }
 
+  /**
+   * Names thread `id` and says what it is (`reactor`, `pool` or `thread`),
+   * before or after its lane exists: a live feed from several reactors
+   * names each reactor's thread (`home`) and the threads of its pool.
+   */
+  nameThread(id, name, kind) {
+    this.threadNames.set(id, name);
+    this.threadKinds.set(id, kind);
+    this.threadStrs[id] = undefined;
+    const lane = this.threadLanes[id];
+    if (lane) {
+      lane.title = name;
+      lane.group = KIND_GROUP[kind];
+    }
+  }
+
   threadColor(id) {
     let c = this.threadColors.get(id);
     if (c) return c;
@@ -326,6 +350,9 @@ export class TraceModel {
 
   add(e) {
     const ev = this.count++;
+    // The thread of the reactor the event belongs to: 0, unless a live feed
+    // from a server with several reactors says otherwise (`home`).
+    const home = e.home ?? 0;
     this.revision++;
     const t = e.t / 1e6;
     if (t < this.startMs) this.startMs = t;
@@ -388,16 +415,18 @@ export class TraceModel {
         break;
       }
       case 'turn_start':
-        this.turnOpen = { since: t, ev };
+        this.turnsOpen.set(home, { since: t, ev });
         break;
-      case 'turn_end':
-        if (this.turnOpen) this.threadLane(0).sub.push(this.turnOpen.since, t, S.TURN, 0, this.turnOpen.ev);
-        this.turnOpen = null;
+      case 'turn_end': {
+        const open = this.turnsOpen.get(home);
+        if (open) this.threadLane(home).sub.push(open.since, t, S.TURN, home, open.ev);
+        this.turnsOpen.delete(home);
         break;
+      }
       case 'call': {
         const end = t + e.dur / 1e6;
         if (end > this.endMs) this.endMs = end;
-        this.threadLane(0).spans.push(t, end, CALL_STYLE[e.source] ?? S.CALL_TASK, 0, ev, this.nameStr(e));
+        this.threadLane(home).spans.push(t, end, CALL_STYLE[e.source] ?? S.CALL_TASK, home, ev, this.nameStr(e));
         break;
       }
       case 'timer_scheduled':
@@ -415,73 +444,73 @@ export class TraceModel {
         break;
       }
       case 'job_queued':
-        this.jobs.set(e.job, { queued: t });
-        this.threadLane(0).marks.push(t, M.JOB_QUEUED, ev);
+        this.jobs.set(idOf(home, e.job), { queued: t });
+        this.threadLane(home).marks.push(t, M.JOB_QUEUED, ev);
         break;
       case 'job_started': {
-        const job = this.jobs.get(e.job) ?? { queued: t };
+        const job = this.jobs.get(idOf(home, e.job)) ?? { queued: t };
         job.started = t;
         job.startEv = ev;
         job.thread = e.thread;
-        this.jobs.set(e.job, job);
+        this.jobs.set(idOf(home, e.job), job);
         if (!this.threadKinds.has(e.thread)) this.threadKinds.set(e.thread, 'pool');
-        this.links.push(job.queued, 't0', t, `t${e.thread}`, L.JOB_START, ev);
+        this.links.push(job.queued, `t${home}`, t, `t${e.thread}`, L.JOB_START, ev);
         this.threadLane(e.thread);
         break;
       }
       case 'job_finished': {
-        const job = this.jobs.get(e.job);
+        const job = this.jobs.get(idOf(home, e.job));
         const since = job?.started ?? t;
         this.threadLane(e.thread).spans.push(since, t, e.ok ? S.JOB_OK : S.JOB_FAIL, e.thread, job?.startEv ?? ev, this.str(`job #${e.job}`));
-        this.jobs.delete(e.job);
+        this.jobs.delete(idOf(home, e.job));
         break;
       }
       case 'deferred_created':
-        this.threadLane(0).marks.push(t, M.DEF_CREATED, ev);
+        this.threadLane(home).marks.push(t, M.DEF_CREATED, ev);
         break;
       case 'deferred_fired': {
-        this.threadLane(0).marks.push(t, e.ok ? M.DEF_OK : M.DEF_FAIL, ev);
+        this.threadLane(home).marks.push(t, e.ok ? M.DEF_OK : M.DEF_FAIL, ev);
         // A pool job's result fires its Deferred: link the job's end to it.
         if (ev > 0 && this.eventKind(ev - 1) === 'job_finished') {
           const prevThread = this.cols ? this.cols.thread[ev - 1] : this.events[ev - 1].thread;
-          this.links.push(this.eventT(ev - 1) / 1e6, `t${prevThread}`, t, 't0', L.JOB_DONE, ev);
+          this.links.push(this.eventT(ev - 1) / 1e6, `t${prevThread}`, t, `t${home}`, L.JOB_DONE, ev);
         }
-        const waiting = this.deferreds.get(e.deferred);
+        const waiting = this.deferreds.get(idOf(home, e.deferred));
         if (waiting) {
-          for (const w of waiting) this.links.push(w.t, 't0', t, 't0', L.CHAIN, w.ev);
-          this.deferreds.delete(e.deferred);
+          for (const w of waiting) this.links.push(w.t, `t${home}`, t, `t${home}`, L.CHAIN, w.ev);
+          this.deferreds.delete(idOf(home, e.deferred));
         }
         break;
       }
       case 'deferred_chained': {
-        this.threadLane(0).marks.push(t, M.DEF_CHAIN, ev);
-        const list = this.deferreds.get(e.to) ?? [];
+        this.threadLane(home).marks.push(t, M.DEF_CHAIN, ev);
+        const list = this.deferreds.get(idOf(home, e.to)) ?? [];
         list.push({ t, ev });
-        this.deferreds.set(e.to, list);
+        this.deferreds.set(idOf(home, e.to), list);
         break;
       }
       case 'deferred_failed':
-        this.threadLane(0).marks.push(t, M.DEF_FAIL, ev);
+        this.threadLane(home).marks.push(t, M.DEF_FAIL, ev);
         break;
       case 'deferred_recovered':
-        this.threadLane(0).marks.push(t, M.DEF_RECOVER, ev);
+        this.threadLane(home).marks.push(t, M.DEF_RECOVER, ev);
         break;
       case 'deferred_cancelled':
-        this.threadLane(0).marks.push(t, M.DEF_CANCEL, ev);
+        this.threadLane(home).marks.push(t, M.DEF_CANCEL, ev);
         break;
       case 'unhandled_error':
       case 'callback_panicked':
-        this.threadLane(0).marks.push(t, M.ERROR, ev);
+        this.threadLane(home).marks.push(t, M.ERROR, ev);
         break;
       case 'inbox_delivery':
-        this.threadLane(0).marks.push(t, M.INBOX, ev);
+        this.threadLane(home).marks.push(t, M.INBOX, ev);
         break;
       case 'stop_requested':
       case 'stopped':
-        this.threadLane(0).marks.push(t, M.STOP, ev);
+        this.threadLane(home).marks.push(t, M.STOP, ev);
         break;
       case 'system_event_phase':
-        if (e.triggers > 0) this.threadLane(0).marks.push(t, M.SYSTEM, ev);
+        if (e.triggers > 0) this.threadLane(home).marks.push(t, M.SYSTEM, ev);
         break;
       case 'print':
         this.threadLane(e.thread).marks.push(t, M.PRINT, ev);
@@ -595,8 +624,8 @@ export class TraceModel {
       }
     }
     this.jobs.clear();
-    if (this.turnOpen) this.threadLane(0).sub.push(this.turnOpen.since, end, S.TURN, 0, this.turnOpen.ev);
-    this.turnOpen = null;
+    for (const [home, open] of this.turnsOpen) this.threadLane(home).sub.push(open.since, end, S.TURN, home, open.ev);
+    this.turnsOpen.clear();
     this.endMs = end;
     this.index();
     this.revision++;

@@ -129,7 +129,7 @@ impl Driver {
     fn deliver_lines(&mut self, i: usize, conn: ConnectionId, data: &[u8], lines: &mut usize) {
         let mut end = data.len();
         let mut seen = 0;
-        for (at, _) in data.iter().enumerate().filter(|(_, &b)| b == b'\n') {
+        for at in memchr::memchr_iter(b'\n', data) {
             seen += 1;
             if seen == *lines {
                 end = at + 1;

@@ -147,7 +147,7 @@ impl Driver {
             handoffs: websocket::Handoffs::default(),
         });
         let reactor = ReactorDriver::new();
-        let epoch = Instant::now();
+        let epoch = config.clock_origin.unwrap_or_else(Instant::now);
         reactor.set_clock(move || time_since(epoch));
         reactor.set_slow_call_threshold(config.slow_call_threshold);
         let wake = control.clone();
@@ -208,6 +208,13 @@ impl Driver {
     fn clock(&mut self) -> Time {
         self.now = time_since(self.epoch);
         self.now
+    }
+
+    /// The loop's last clock reading as an `Instant`, for the driver's own
+    /// deadlines: no clock read of its own (the loop reads the clock once
+    /// before its turn and once after polling).
+    fn loop_instant(&self) -> Instant {
+        self.epoch + self.now.saturating_since(Time::ZERO)
     }
 
     /// Runs the loop until the reactor stops, then winds everything down.
@@ -280,23 +287,26 @@ impl Driver {
         if !self.carry.is_empty() || !self.drained.is_empty() {
             return Some(Duration::ZERO);
         }
+        // Measured from the loop's last clock reading, as the reactor's own
+        // timers are: a wake may come as late as this turn took, never early.
+        let now = self.loop_instant();
         let mut timeout = self.reactor.poll_timeout().map(|due| due.saturating_since(self.now));
         let mut cap = |d: Duration| timeout = Some(timeout.map_or(d, |t| t.min(d)));
         if let Some(deadline) = self.next_connect_deadline() {
-            cap(deadline.saturating_duration_since(Instant::now()));
+            cap(deadline.saturating_duration_since(now));
         }
         if let Some(due) = self.ws_timer_due() {
-            cap(due.saturating_duration_since(Instant::now()));
+            cap(due.saturating_duration_since(now));
         }
         if let Some(due) = self.write_timer_due() {
-            cap(due.saturating_duration_since(Instant::now()));
+            cap(due.saturating_duration_since(now));
         }
         if let Some(retry) = self.next_accept_retry() {
-            cap(retry.saturating_duration_since(Instant::now()));
+            cap(retry.saturating_duration_since(now));
         }
         if let Some(s) = &self.shutdown {
             // Check often while draining: the last close ends the wait.
-            cap(s.deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(50)));
+            cap(s.deadline.saturating_duration_since(now).min(Duration::from_millis(50)));
         }
         timeout
     }

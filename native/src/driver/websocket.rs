@@ -40,6 +40,7 @@ use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext}
 use tungstenite::{Message as WsMessage, Utf8Bytes};
 use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
+use twine_core::Time;
 
 use super::io::{write_some, ReadEnd};
 use super::sources::{Source, Stream};
@@ -134,8 +135,9 @@ pub(super) struct WsState {
     /// In the driver's list of connections to flush.
     dirty: bool,
     settings: Arc<WsSettings>,
-    /// The last time a message went either way.
-    last_active: Instant,
+    /// The last time a message went either way, by the loop's clock (read
+    /// once per loop iteration: no clock read per message).
+    last_active: Time,
     /// A close frame went out: the deadline for the client's reply.
     closing: Option<Instant>,
     /// A protocol error: what the client sends now is discarded.
@@ -274,7 +276,7 @@ impl Driver {
             held: Vec::new(),
             dirty: false,
             settings,
-            last_active: Instant::now(),
+            last_active: self.now,
             closing: None,
             failed: false,
             write_shut: false,
@@ -373,7 +375,7 @@ impl Driver {
                     if ws.closing.is_some() {
                         continue; // the server is closing: no more messages for the protocol
                     }
-                    ws.last_active = Instant::now();
+                    ws.last_active = self.now;
                     self.counts.messages_in += 1;
                     self.counts.bytes_in += message.len() as u64;
                     *messages = messages.saturating_sub(1);
@@ -451,7 +453,7 @@ impl Driver {
         if ws.ctx.write(&mut io, to_ws(message)).is_err() {
             return;
         }
-        ws.last_active = Instant::now();
+        ws.last_active = self.now;
         if ws.out.len() + pending > self.config.high_water {
             // Large enough to matter for back-pressure: out now, where the water marks are.
             self.flush_websocket(i, conn);
@@ -522,7 +524,7 @@ impl Driver {
         if self.ws_open == 0 {
             return;
         }
-        let now = Instant::now();
+        let now = self.loop_instant();
         if now < self.ws_next_sweep {
             return;
         }
@@ -536,7 +538,7 @@ impl Driver {
                 Some(deadline) if now >= deadline => late.push(i),
                 Some(_) => {}
                 None => {
-                    if ws.settings.idle_timeout.is_some_and(|t| now.saturating_duration_since(ws.last_active) >= t) {
+                    if ws.settings.idle_timeout.is_some_and(|t| self.now.saturating_since(ws.last_active) >= t) {
                         idle.push(i);
                     }
                 }

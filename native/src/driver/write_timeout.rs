@@ -68,8 +68,11 @@ impl Driver {
     /// Drops the streams whose output has not moved for the timeout.
     pub(super) fn write_timers(&mut self) {
         let Some(timeout) = self.config.write_timeout else { return };
-        let now = Instant::now();
-        if self.stalled.is_empty() || now < self.write_next_sweep {
+        if self.stalled.is_empty() {
+            return;
+        }
+        let now = self.loop_instant();
+        if now < self.write_next_sweep {
             return;
         }
         self.write_next_sweep = now + (timeout / 4).clamp(Duration::from_millis(10), MAX_SWEEP);

@@ -73,8 +73,9 @@
 //! front. `reactor` says which of the server's reactors (0 to `reactors` - 1,
 //! from the hello) produced it, each a lane of its own; `seq` counts every
 //! event that reactor produced, so a gap in it shows what was missed. `t`
-//! is on that reactor's clock, which starts when the reactor does (under
-//! `twine serve` they start together, well within a millisecond).
+//! is nanoseconds on the reactors' one clock (`twine serve` gives them all
+//! one origin, [`Config::clock_origin`](crate::Config::clock_origin)), so
+//! events of different reactors can be drawn on one time axis.
 //! `"kinds":"all"` subscribes to every kind. `max_rate` is events per second
 //! (1 to 1,000,000; default 2,000). Events over the rate are dropped with
 //! reason `"rate"`; a viewer that reads too slowly loses events with reason

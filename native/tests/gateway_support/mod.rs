@@ -38,10 +38,21 @@ impl Server {
 
     /// A gateway in front of `n` reactors.
     pub fn start_reactors(n: usize, config: GatewayConfig) -> Server {
+        Server::start_reactors_apart(n, config, Duration::ZERO)
+    }
+
+    /// A gateway in front of `n` reactors started `gap` apart, on one
+    /// clock (as `twine serve` starts them), so their traces line up.
+    pub fn start_reactors_apart(n: usize, config: GatewayConfig, gap: Duration) -> Server {
         let mut reactors = Vec::new();
         let mut links = Vec::new();
-        for _ in 0..n {
-            let reactor_config = Config { threads: 2, shutdown_grace: Duration::from_secs(1), ..Config::default() };
+        let clock_origin = Some(Instant::now());
+        for k in 0..n {
+            if k > 0 {
+                std::thread::sleep(gap);
+            }
+            let reactor_config =
+                Config { threads: 2, shutdown_grace: Duration::from_secs(1), clock_origin, ..Config::default() };
             let (reactor, link) =
                 ReactorThread::spawn(reactor_config, |setup| Ok(GatewayLink::install(setup))).unwrap();
             reactors.push(reactor);
