@@ -1,13 +1,13 @@
 //! The loop that runs a [`Target`]: take an input from the corpus, mutate
 //! it, run it, and keep it if it reached an outcome no input reached before.
 //!
-//! There is no coverage-guided engine for stable Rust here (cargo-afl
-//! needs its own LLVM pass plugin, which this toolchain's LLVM cannot
-//! load: see the crate's documentation), so "coverage" is what each target
-//! can say cheaply about where an input went: the messages it produced,
-//! the error that stopped it, the status it was answered. An input that
-//! reaches a new one is a step deeper into the parser and is mutated
-//! further; the others are thrown away.
+//! This is not coverage-guided (no compiler instrumentation: afl.rs's
+//! `cargo-afl` was tried and did not finish building in the time this
+//! work had), so "coverage" is what each target can say cheaply about
+//! where an input went: the messages it produced, the error that stopped
+//! it, the status it was answered. An input that reaches a new one is a
+//! step deeper into the parser and is mutated further; the others are
+//! thrown away.
 //!
 //! A finding is a panic anywhere on the fuzzing thread (even one the code
 //! under test catches: twine's reactor turns a callback's panic into a
