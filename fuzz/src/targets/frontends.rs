@@ -205,7 +205,7 @@ impl Target for ScenarioJson {
             }
             Err(e) if e.message.is_empty() => Err(format!("an error without a message at `{}`", e.field)),
             // The field at fault, without its indices: where the input went.
-            Err(e) => Ok(Sig::new("refused").text(&without_digits(&e.field)).text(&without_digits(&e.message)).done()),
+            Err(e) => Ok(Sig::new("refused").text(&without_digits(&e.field)).text(&kind_of(&e.message)).done()),
         }
     }
 }
@@ -249,12 +249,17 @@ impl Target for Python {
                 if e.message.is_empty() {
                     return Err(format!("an error without a message: {e}"));
                 }
-                // The kind of message, without the names and numbers in it.
-                let kind: String = e.message.split(['\'', '"', '`']).step_by(2).collect();
-                Ok(Sig::new("refused").text(&without_digits(&kind)).done())
+                Ok(Sig::new("refused").text(&kind_of(&e.message)).done())
             }
         }
     }
+}
+
+/// The kind of an error message: without what it quotes from the input,
+/// and without numbers.
+fn kind_of(message: &str) -> String {
+    let unquoted: String = message.split(['\'', '"', '`']).step_by(2).collect();
+    without_digits(&unquoted)
 }
 
 /// `s` with its digits left out, so `steps[3]` and `steps[4]` are one place.

@@ -138,5 +138,8 @@ mod tests {
         assert_eq!(relative_path("//etc/passwd"), Some(PathBuf::from("etc/passwd")));
         assert_eq!(relative_path("/%ff"), None);
         assert_eq!(relative_path("/100%"), Some(PathBuf::from("100%")));
+        // Not a path (`GET healthz`, authority form): no file.
+        assert_eq!(relative_path("healthz"), None);
+        assert_eq!(relative_path(""), None);
     }
 }
