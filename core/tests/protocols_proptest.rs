@@ -126,7 +126,8 @@ fn frame_with<P: Protocol>(mut receiver: P, messages: &[Vec<u8>]) -> Vec<u8> {
     t.value()
 }
 
-// Cases: proptest's default (256), or PROPTEST_CASES (`cargo xtask fuzz`).
+// Cases: proptest's default (256), or PROPTEST_CASES. Random streams at
+// millions of inputs: the `framing` target of `cargo xtask fuzz`.
 proptest! {
     #[test]
     fn line_receiver_with_raw_switches_ignores_chunking(items in items(), sizes in sizes()) {

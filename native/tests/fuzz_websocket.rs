@@ -7,8 +7,10 @@
 //! What must hold for every input: the server ends that connection once the
 //! client is done (it never leaks one), and a well-behaved client on the
 //! same reactor still gets its echo (nothing the fuzzer sent broke the
-//! reactor). `cargo test` runs a few hundred cases; `cargo xtask fuzz` runs
-//! more (`PROPTEST_CASES`); a failing input is kept by proptest in
+//! reactor). This is the end-to-end check, a connection per case: `cargo
+//! test` runs a few hundred cases, `cargo xtask fuzz` 2,000; millions of
+//! inputs go through the same framing in memory in the `websocket` target
+//! of `fuzz/`. A failing input is kept by proptest in
 //! `fuzz_websocket.proptest-regressions` and replayed by every later run.
 
 mod gateway_support;

@@ -9,8 +9,8 @@
 //! - `cargo xtask chaos [--short]`: the chaos suite, bounded probes of a
 //!   real `twine serve` over loopback, one line each (the short version
 //!   also runs in `cargo xtask test`, as one of twine-native's tests).
-//! - `cargo xtask fuzz [--cases N]`: the property tests of every decoder
-//!   and front end, optimised, at N cases each.
+//! - `cargo xtask fuzz [--target NAME]... [--execs N]`: every decoder's
+//!   and parser's fuzz target (`fuzz/`), optimised, N inputs each (10 M).
 //!
 //! Only std: this runs before anything else is built.
 
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             eprintln!("  bench          criterion benchmarks");
             eprintln!("  fidelity [--runs N] [--only PRESET]  the simulation against twine run and CPython + Twisted");
             eprintln!("  chaos [--short]  the chaos suite: probes of a real twine serve, one line each");
-            eprintln!("  fuzz [--cases N]  the decoders' and front ends' property tests, at N cases each");
+            eprintln!("  fuzz [--target NAME]... [--execs N]  fuzz every decoder and parser, N inputs each (10M)");
             eprintln!("  setup          only install what is missing");
             return ExitCode::from(2);
         }

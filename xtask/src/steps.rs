@@ -341,31 +341,38 @@ pub fn chaos(args: &[String]) -> Result<(), String> {
 /// failure is kept in the test's `.proptest-regressions` file, which every
 /// later run (CI's too) replays first. `--cases N` sets every target's count.
 pub fn fuzz(args: &[String]) -> Result<(), String> {
-    let mut cases: Option<u64> = None;
+    let mut forward = Vec::new();
+    let mut targets = 0;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--cases" => {
-                let n = args.next().ok_or("--cases needs a number")?;
-                cases = Some(n.parse().map_err(|_| format!("--cases wants a number, not `{n}`"))?);
+            "--execs" | "--target" | "--seed" => {
+                let value = args.next().ok_or(format!("{arg} needs a value"))?;
+                targets += usize::from(arg == "--target");
+                forward.extend([arg.clone(), value.clone()]);
             }
-            other => return Err(format!("unknown argument `{other}` (fuzz [--cases N])")),
+            "--no-save" => forward.push(arg.clone()),
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}` (fuzz [--target NAME]... [--execs N] [--seed S] [--no-save])"
+                ))
+            }
         }
     }
-    // What a client sends (the framing receivers in memory; the WebSocket
-    // path through a real reactor over loopback, a connection per case, so
-    // fewer), and what a link or a typed program contains (scenario JSON,
-    // Python) and what then runs it.
-    let targets = [
-        ("twine-core", "protocols_proptest", 10_000_000),
-        ("twine-web", "fuzz_frontends", 1_000_000),
-        ("twine-native", "fuzz_websocket", 100_000),
-    ];
-    for (package, test, default) in targets {
-        let n = cases.unwrap_or(default).to_string();
-        let started = Instant::now();
-        run(Step::Fuzz, cargo().args(["test", "--release", "-p", package, "--test", test]).env("PROPTEST_CASES", &n))?;
-        println!("xtask [fuzz] {package} {test}: {n} cases per property in {:.0?}", started.elapsed());
+    // Every target in memory, one after another, in one optimised process
+    // that prints a line per target (twine-fuzz; see fuzz/src/lib.rs).
+    let started = Instant::now();
+    run(Step::Fuzz, cargo().args(["run", "--release", "-p", "twine-fuzz", "--"]).args(&forward))?;
+    if targets == 0 {
+        // The end-to-end check: the real reactor's WebSocket path over
+        // loopback, a connection per case, so a modest count.
+        run(
+            Step::Fuzz,
+            cargo()
+                .args(["test", "--release", "-p", "twine-native", "--test", "fuzz_websocket"])
+                .env("PROPTEST_CASES", "2000"),
+        )?;
     }
+    println!("xtask [fuzz] done in {:.0?}", started.elapsed());
     Ok(())
 }

@@ -69,7 +69,9 @@ fn not_found() -> Response {
 /// The request path as a relative file path, decoded as `ServeDir` decodes
 /// it; `None` for what `ServeDir` refuses too (`..`, a root, bad UTF-8).
 fn relative_path(uri_path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(uri_path.trim_start_matches('/'))?;
+    // A request target that is not a path (`GET healthz`, authority form)
+    // names no file; ServeDir answered it 500.
+    let decoded = percent_decode(uri_path.strip_prefix('/')?.trim_start_matches('/'))?;
     let mut out = PathBuf::new();
     for component in Path::new(&decoded).components() {
         match component {
@@ -136,5 +138,8 @@ mod tests {
         assert_eq!(relative_path("//etc/passwd"), Some(PathBuf::from("etc/passwd")));
         assert_eq!(relative_path("/%ff"), None);
         assert_eq!(relative_path("/100%"), Some(PathBuf::from("100%")));
+        // Not a path (`GET healthz`, authority form): no file.
+        assert_eq!(relative_path("healthz"), None);
+        assert_eq!(relative_path(""), None);
     }
 }

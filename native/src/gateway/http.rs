@@ -146,14 +146,57 @@ fn is_connection_error(e: &std::io::Error) -> bool {
     matches!(e.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
 }
 
-async fn connection(
-    tcp: tokio::net::TcpStream,
+/// Serves HTTP connections that do not come from the gateway's listener
+/// (an in-memory pipe, for tests and fuzzing) the way the accept loop
+/// serves a TCP connection: the same routes, hyper settings, header
+/// timeout and `max_http_connections` place (the per-address cap is the
+/// listener's and does not apply). A WebSocket upgrade is answered as over
+/// TCP, with 101, but then dropped: a reactor adopts TCP sockets only.
+/// Made by [`Gateway::stream_server`](super::Gateway::stream_server).
+pub struct StreamServer {
+    router: Router,
+    app: Arc<App>,
+    /// Never sent: these connections end with their streams.
+    stop: (watch::Sender<bool>, watch::Receiver<bool>),
+}
+
+impl StreamServer {
+    pub(super) fn new(app: Arc<App>) -> StreamServer {
+        StreamServer { router: routes::router(app.clone()), app, stop: watch::channel(false) }
+    }
+
+    /// Serves one HTTP connection over `io`, as from `peer`, until either
+    /// side closes it. Run it on a tokio runtime (the caller's).
+    pub fn serve<IO>(&self, io: IO, peer: SocketAddr) -> impl std::future::Future<Output = ()> + Send + 'static
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let slot = self.app.connections.try_acquire();
+        let (router, app, stop) = (self.router.clone(), self.app.clone(), self.stop.1.clone());
+        async move {
+            // Past max_http_connections: closed unread, as at accept.
+            let Some(slot) = slot else { return };
+            connection(io, peer, HeldConnection(Arc::new((slot, None))), router, app, stop).await
+        }
+    }
+}
+
+impl std::fmt::Debug for StreamServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamServer").finish_non_exhaustive()
+    }
+}
+
+async fn connection<IO>(
+    tcp: IO,
     peer: SocketAddr,
     held: HeldConnection,
     router: Router,
     app: Arc<App>,
     mut stop: watch::Receiver<bool>,
-) {
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(ConnectInfo(peer));

@@ -121,6 +121,7 @@ use crate::metrics::Metrics;
 use crate::Setup;
 use reactors::Reactors;
 
+pub use http::StreamServer;
 pub use origin::OriginPolicy;
 pub use stats::GatewayStatsSnapshot;
 
@@ -378,6 +379,32 @@ impl Gateway {
     /// The address the gateway listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.app.local
+    }
+
+    /// A server of HTTP connections over other streams than the listener's
+    /// (an in-memory pipe), with this gateway's routes and limits: how the
+    /// fuzzer feeds requests to the real router without a socket per input.
+    ///
+    /// ```no_run
+    /// # use twine_native::gateway::{Gateway, GatewayConfig, GatewayLink};
+    /// # use twine_native::{Config, ReactorThread};
+    /// # let (server, link) = ReactorThread::spawn(Config::default(), |setup| Ok(GatewayLink::install(setup))).unwrap();
+    /// # let gateway = Gateway::start(GatewayConfig { addr: "127.0.0.1:0".parse().unwrap(), ..GatewayConfig::default() }, link).unwrap();
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// let streams = gateway.stream_server();
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// runtime.block_on(async {
+    ///     let (mut client, server) = tokio::io::duplex(4096);
+    ///     tokio::spawn(streams.serve(server, "127.0.0.1:5000".parse().unwrap()));
+    ///     client.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await.unwrap();
+    ///     let mut answer = String::new();
+    ///     client.read_to_string(&mut answer).await.unwrap();
+    ///     assert!(answer.starts_with("HTTP/1.1 200 OK"));
+    /// });
+    /// ```
+    pub fn stream_server(&self) -> StreamServer {
+        StreamServer::new(self.app.clone())
     }
 
     /// The gateway's own counters (WebSockets, refusals, trace viewers).

@@ -1,0 +1,264 @@
+//! `websocket`: the WebSocket framing the native reactor runs for `/ws`,
+//! in memory. The driver (`native/src/driver/websocket.rs`, crate-private
+//! and tied to its mio sockets) runs tungstenite's sans-IO
+//! `WebSocketContext` as the server, configured from the gateway's limits,
+//! fed the bytes each read brought, with its frames written into a
+//! buffer; echo answers each message; after an error it sends its close
+//! frame and feeds the framing nothing more (fed after some errors,
+//! tungstenite's reader panics). This target does the same, with the same
+//! configuration and rules, on bytes instead of a socket. The real driver
+//! over loopback stays covered by `native/tests/fuzz_websocket.rs`.
+//!
+//! Input: a byte for the size of the pieces the client's bytes arrive in,
+//! then those bytes (frames from the client).
+//!
+//! Properties, beside "never panics": no message is over the limit; what
+//! the server sends back, read by a client, is valid frames carrying
+//! exactly the messages it received, in order (the echo), ending with the
+//! close code the error called for (1009 too big, 1007 bad UTF-8, 1002 the
+//! rest).
+
+use std::io::{ErrorKind, Read, Write};
+
+use tungstenite::error::{Error as WsError, ProtocolError};
+use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext};
+use tungstenite::{Message, Utf8Bytes};
+
+use crate::{Outcome, Sig, Target};
+
+/// The message limit, small so that "too big" is a path inputs take (the
+/// loopback fuzzer uses the same).
+const MAX_MESSAGE: usize = 1000;
+/// The gateway's default read buffer (`GatewayConfig::read_buffer`).
+const READ_BUFFER: usize = 2048;
+
+/// See the module documentation.
+pub struct WebSocket;
+
+/// tungstenite's view of the connection, as the driver gives it: reads
+/// come from the bytes at hand (`WouldBlock` past them), writes go to the
+/// frame buffer.
+struct Io<'a> {
+    input: &'a [u8],
+    pos: usize,
+    out: &'a mut Vec<u8>,
+}
+
+impl Read for Io<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = &self.input[self.pos..];
+        if rest.is_empty() {
+            return Err(ErrorKind::WouldBlock.into());
+        }
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Write for Io<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.out.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The driver's configuration of a WebSocket's framing.
+fn server() -> WebSocketContext {
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE));
+    WebSocketContext::new(Role::Server, Some(config))
+}
+
+/// The close code the driver sends for a read error (`None`: it drops the client).
+fn close_for(e: &WsError) -> Option<u16> {
+    match e {
+        WsError::Capacity(_) => Some(1009),
+        WsError::Utf8(_) => Some(1007),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        WsError::Protocol(_) => Some(1002),
+        _ => None,
+    }
+}
+
+/// How the server's side ended.
+#[derive(Debug, PartialEq)]
+enum End {
+    /// The input ran out with the connection open.
+    Open,
+    /// The close handshake finished.
+    Closed,
+    /// A read error: the close code sent, if any.
+    Failed(Option<u16>, u64),
+}
+
+/// The kind of error (a protocol error's variant and its detail, like the opcode).
+fn error_kind(e: &WsError) -> u64 {
+    match e {
+        WsError::Capacity(_) => 1,
+        WsError::Utf8(_) => 2,
+        WsError::Protocol(p) => Sig::new("protocol").text(&format!("{p:?}")).done() % 4096,
+        _ => 3,
+    }
+}
+
+/// A client's frame: `first` (FIN, RSV, opcode), masked `payload`, its
+/// length as `length` says (the length byte and extension) or the shortest.
+fn masked(first: u8, payload: &[u8], length: Option<&[u8]>) -> Vec<u8> {
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    let mut f = vec![first];
+    match length {
+        Some(l) => {
+            f.push(0x80 | l[0]);
+            f.extend_from_slice(&l[1..]);
+        }
+        None => f.push(0x80 | payload.len() as u8),
+    }
+    f.extend_from_slice(&mask);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    f
+}
+
+/// An input: the piece size, then the frames.
+fn seed(piece: u8, frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut input = vec![piece];
+    for f in frames {
+        input.extend_from_slice(f);
+    }
+    input
+}
+
+/// Data messages as (text?, bytes).
+type Data = Vec<(bool, Vec<u8>)>;
+
+impl Target for WebSocket {
+    fn name(&self) -> &'static str {
+        "websocket"
+    }
+
+    fn seeds(&self) -> Vec<Vec<u8>> {
+        let long = vec![b'a'; 200];
+        let over = vec![b'b'; 1200];
+        vec![
+            seed(0, &[masked(0x81, b"hello", None)]),
+            seed(3, &[masked(0x82, &[0, 1, 2, 255], None), masked(0x89, b"ping", None)]),
+            seed(1, &[masked(0x01, b"frag", None), masked(0x80, b"mented", None)]),
+            seed(0, &[masked(0x81, &long, Some(&[126, 0, 200]))]),
+            seed(7, &[masked(0x82, b"xy", Some(&[127, 0, 0, 0, 0, 0, 0, 0, 2]))]),
+            seed(0, &[masked(0x82, &over, Some(&[126, 0x04, 0xb0]))]),
+            seed(0, &[masked(0x81, &[0xc3, 0x28], None)]),
+            seed(2, &[masked(0x81, b"bye", None), masked(0x88, &[0x03, 0xe8, b'o', b'k'], None)]),
+            seed(0, &[vec![0x81, 0x02, b'n', b'o']]), // unmasked: refused
+            seed(0, &[masked(0xc1, b"rsv", None)]),
+        ]
+    }
+
+    fn max_len(&self) -> usize {
+        4096
+    }
+
+    fn run(&mut self, input: &[u8]) -> Result<Outcome, String> {
+        let [piece, wire @ ..] = input else { return Ok(0) };
+        let piece = if *piece == 0 { wire.len().max(1) } else { *piece as usize % 64 + 1 };
+        let mut ctx = server();
+        let mut out = Vec::new();
+        let mut received: Data = Vec::new();
+        let mut controls = 0u64;
+        let mut end = End::Open;
+        'feed: for chunk in wire.chunks(piece) {
+            let mut pos = 0;
+            loop {
+                let mut io = Io { input: chunk, pos, out: &mut out };
+                let result = ctx.read(&mut io);
+                pos = io.pos;
+                match result {
+                    Ok(Message::Text(t)) => {
+                        received.push((true, t.as_bytes().to_vec()));
+                        let mut io = Io { input: &[], pos: 0, out: &mut out };
+                        let _ = ctx.write(&mut io, Message::Text(t));
+                    }
+                    Ok(Message::Binary(b)) => {
+                        received.push((false, b.to_vec()));
+                        let mut io = Io { input: &[], pos: 0, out: &mut out };
+                        let _ = ctx.write(&mut io, Message::Binary(b));
+                    }
+                    Ok(_) => controls += 1,
+                    Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
+                        end = End::Closed;
+                        break 'feed;
+                    }
+                    Err(e) => {
+                        let code = close_for(&e);
+                        if let Some(code) = code {
+                            let mut io = Io { input: &[], pos: 0, out: &mut out };
+                            let frame = CloseFrame { code: code.into(), reason: Utf8Bytes::from_static("") };
+                            let _ = ctx.close(&mut io, Some(frame));
+                        }
+                        // The driver feeds the framing nothing more after an error.
+                        end = End::Failed(code, error_kind(&e));
+                        break 'feed;
+                    }
+                }
+            }
+        }
+        for (_, m) in &received {
+            if m.len() > MAX_MESSAGE {
+                return Err(format!("a message of {} bytes passed the {MAX_MESSAGE}-byte limit", m.len()));
+            }
+        }
+        let (echoed, close) = read_as_client(&out)?;
+        if echoed != received {
+            return Err(format!(
+                "the client read {} messages back where the server got {}",
+                echoed.len(),
+                received.len()
+            ));
+        }
+        if let End::Failed(Some(code), _) = end {
+            if close != Some(code) {
+                return Err(format!("a read error called for close code {code}; the client saw {close:?}"));
+            }
+        }
+        let end_kind = match end {
+            End::Open => 0,
+            End::Closed => 1,
+            End::Failed(code, kind) => 2 + code.unwrap_or(0) as u64 * 4096 + kind,
+        };
+        Ok(Sig::new("websocket")
+            .add(end_kind)
+            .add(Sig::bucket(received.len()))
+            .add(received.iter().any(|m| m.0) as u64)
+            .add(received.iter().any(|m| !m.0) as u64)
+            .add(Sig::bucket(controls as usize))
+            .done())
+    }
+}
+
+/// Reads the server's bytes as a client would: its data messages, and the
+/// code of its close frame. Errs if they are not valid frames.
+fn read_as_client(out: &[u8]) -> Result<(Data, Option<u16>), String> {
+    let mut client = WebSocketContext::new(Role::Client, None);
+    let mut replies = Vec::new();
+    let mut io = Io { input: out, pos: 0, out: &mut replies };
+    let mut got = Vec::new();
+    loop {
+        match client.read(&mut io) {
+            Ok(Message::Text(t)) => got.push((true, t.as_bytes().to_vec())),
+            Ok(Message::Binary(b)) => got.push((false, b.to_vec())),
+            Ok(Message::Close(frame)) => return Ok((got, frame.map(|f| u16::from(f.code)))),
+            Ok(_) => {}
+            Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => return Ok((got, None)),
+            Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => return Ok((got, None)),
+            Err(e) => return Err(format!("the server's own frames do not read back: {e}")),
+        }
+    }
+}
