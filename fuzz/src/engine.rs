@@ -48,8 +48,8 @@ pub trait Target {
 /// ```
 /// use twine_fuzz::Sig;
 ///
-/// let a = Sig::new("ws").add(3).add(Sig::bucket(17)).done();
-/// let b = Sig::new("ws").add(3).add(Sig::bucket(20)).done();
+/// let a = Sig::new("ws").mix(3).mix(Sig::bucket(17)).done();
+/// let b = Sig::new("ws").mix(3).mix(Sig::bucket(20)).done();
 /// assert_eq!(a, b); // 17 and 20 fall in the same power-of-two bucket
 /// ```
 #[derive(Clone, Copy, Debug)]
@@ -62,13 +62,13 @@ impl Sig {
     }
 
     /// Mixes in a number.
-    pub fn add(self, v: u64) -> Sig {
+    pub fn mix(self, v: u64) -> Sig {
         Sig((self.0 ^ v).wrapping_mul(0x1000_0000_01B3).rotate_left(23) ^ (v >> 7))
     }
 
     /// Mixes in text.
     pub fn text(self, s: &str) -> Sig {
-        s.bytes().fold(self, |sig, b| sig.add(b as u64))
+        s.bytes().fold(self, |sig, b| sig.mix(b as u64))
     }
 
     /// `n` in powers of two (0, 1, 2-3, 4-7, ...), so counts do not make every input new.
@@ -211,7 +211,7 @@ fn read_dir(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// A file name for an input: its hash, so the same input is saved once.
 fn file_name(input: &[u8]) -> String {
-    format!("{:016x}", input.iter().fold(Sig::new("file"), |sig, &b| sig.add(b as u64)).add(input.len() as u64).done())
+    format!("{:016x}", input.iter().fold(Sig::new("file"), |sig, &b| sig.mix(b as u64)).mix(input.len() as u64).done())
 }
 
 /// Fuzzes `target` as `options` say.
@@ -431,7 +431,7 @@ mod tests {
                 let v: Vec<u8> = Vec::new();
                 let _ = v[input.len()]; // the bug: an unchecked index
             }
-            Ok(Sig::new("hidden").add(depth as u64).add(input.last().copied().unwrap_or(0) as u64).done())
+            Ok(Sig::new("hidden").mix(depth as u64).mix(input.last().copied().unwrap_or(0) as u64).done())
         }
     }
 

@@ -160,11 +160,11 @@ impl Target for Framing {
         }
         let raw = whole.got.iter().any(|g| matches!(g, Got::Raw(_)));
         Ok(Sig::new("framing")
-            .add(*kind as u64 % 6)
-            .add(whole.error.as_ref().map_or(0, error_kind))
-            .add(pieces.error.as_ref().map_or(0, error_kind))
-            .add(Sig::bucket(whole.got.len()))
-            .add(raw as u64)
+            .mix(*kind as u64 % 6)
+            .mix(whole.error.as_ref().map_or(0, error_kind))
+            .mix(pieces.error.as_ref().map_or(0, error_kind))
+            .mix(Sig::bucket(whole.got.len()))
+            .mix(raw as u64)
             .done())
     }
 }

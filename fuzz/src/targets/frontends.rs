@@ -201,7 +201,7 @@ impl Target for ScenarioJson {
         match Scenario::from_json(&text) {
             Ok(scenario) => {
                 let events = if self.run { run_a_little(&scenario, input) } else { 0 };
-                Ok(Sig::new("loaded").add(Sig::bucket(events)).done())
+                Ok(Sig::new("loaded").mix(Sig::bucket(events)).done())
             }
             Err(e) if e.message.is_empty() => Err(format!("an error without a message at `{}`", e.field)),
             // The field at fault, without its indices: where the input went.
@@ -236,7 +236,7 @@ impl Target for Python {
         match Scenario::from_python("fuzz.py", &text) {
             Ok(scenario) => {
                 let events = if self.run { run_a_little(&scenario, input) } else { 0 };
-                Ok(Sig::new("compiled").add(Sig::bucket(events)).done())
+                Ok(Sig::new("compiled").mix(Sig::bucket(events)).done())
             }
             Err(e) => {
                 let lines = text.split('\n').count() as u32;

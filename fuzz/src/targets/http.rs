@@ -243,7 +243,7 @@ impl Target for Http {
             if asked.plain_upgrade && !ends {
                 return Err("a plain valid upgrade to /ws was closed without an answer".into());
             }
-            return Ok(Sig::new("closed").add(asked.complete as u64).done());
+            return Ok(Sig::new("closed").mix(asked.complete as u64).done());
         }
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut response = httparse::Response::new(&mut headers);
@@ -275,7 +275,7 @@ impl Target for Http {
             return Err(format!("a plain valid upgrade to /ws got {status}: {:?}", head(&answer)));
         }
         let responses = answer.windows(9).filter(|w| *w == b"HTTP/1.1 ").count();
-        Ok(Sig::new("answered").add(status as u64).add(Sig::bucket(responses)).add(ends as u64).done())
+        Ok(Sig::new("answered").mix(status as u64).mix(Sig::bucket(responses)).mix(ends as u64).done())
     }
 }
 

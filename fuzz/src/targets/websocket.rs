@@ -234,11 +234,11 @@ impl Target for WebSocket {
             End::Failed(code, kind) => 2 + code.unwrap_or(0) as u64 * 4096 + kind,
         };
         Ok(Sig::new("websocket")
-            .add(end_kind)
-            .add(Sig::bucket(received.len()))
-            .add(received.iter().any(|m| m.0) as u64)
-            .add(received.iter().any(|m| !m.0) as u64)
-            .add(Sig::bucket(controls as usize))
+            .mix(end_kind)
+            .mix(Sig::bucket(received.len()))
+            .mix(received.iter().any(|m| m.0) as u64)
+            .mix(received.iter().any(|m| !m.0) as u64)
+            .mix(Sig::bucket(controls as usize))
             .done())
     }
 }

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +29,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .route("/ws/trace", get(ws_trace))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/api/run", get(run_api::info).post(run_api::start).layer(DefaultBodyLimit::max(run_api::MAX_BODY)))
+        .route("/api/run", get(run_api::info).post(run_api::start))
         .fallback(move |request: Request| files.clone().serve(request))
         // The playground is developed live: always check for a newer file.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))

@@ -123,11 +123,28 @@ pub(super) async fn start(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     uri: Uri,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     if let Some(refused) = forbidden(&app, &headers, &uri) {
         return refused;
     }
+    // The body is bounded in time as the headers are (`header_read_timeout`,
+    // which hyper applies to headers only): a client that announces a body
+    // and never sends it must not hold its connection for ever.
+    let read = axum::body::to_bytes(body, MAX_BODY);
+    let body = match app.config.header_read_timeout.filter(|d| !d.is_zero()) {
+        Some(limit) => match tokio::time::timeout(limit, read).await {
+            Ok(read) => read,
+            Err(_) => return refusal(StatusCode::REQUEST_TIMEOUT, "", "the request body did not arrive in time"),
+        },
+        None => read.await,
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => {
+            return refusal(StatusCode::PAYLOAD_TOO_LARGE, "", format!("the request body could not be read ({e})"))
+        }
+    };
     if *app.shutdown.borrow() || app.reactors.is_shutting_down() {
         return refusal(StatusCode::SERVICE_UNAVAILABLE, "", "the server is shutting down");
     }
