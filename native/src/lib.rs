@@ -65,6 +65,7 @@ mod per_ip;
 pub mod pool;
 mod reactor_thread;
 pub mod run;
+pub mod ws_framing;
 
 pub use config::Config;
 pub use driver::ShutdownReport;

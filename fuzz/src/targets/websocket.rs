@@ -1,12 +1,11 @@
 //! `websocket`: the WebSocket framing the native reactor runs for `/ws`,
-//! in memory. The driver (`native/src/driver/websocket.rs`, crate-private
-//! and tied to its mio sockets) runs tungstenite's sans-IO
-//! `WebSocketContext` as the server, configured from the gateway's limits,
-//! fed the bytes each read brought, with its frames written into a
-//! buffer; echo answers each message; after an error it sends its close
-//! frame and feeds the framing nothing more (fed after some errors,
-//! tungstenite's reader panics). This target does the same, with the same
-//! configuration and rules, on bytes instead of a socket. The real driver
+//! in memory. The driver (`native/src/driver/websocket.rs`, tied to its mio
+//! sockets) runs tungstenite's sans-IO `WebSocketContext` as the server,
+//! through the pieces of `twine_native::ws_framing` (its configuration, the
+//! I/O shim over the bytes each read brought, the close code an error calls
+//! for); echo answers each message; after an error it sends its close frame
+//! and feeds the framing nothing more. This target drives the same pieces
+//! on bytes instead of a socket. The real driver
 //! over loopback stays covered by `native/tests/fuzz_websocket.rs`.
 //!
 //! Input: a byte for the size of the pieces the client's bytes arrive in,
@@ -18,11 +17,12 @@
 //! close code the error called for (1009 too big, 1007 bad UTF-8, 1002 the
 //! rest).
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
 
-use tungstenite::error::{Error as WsError, ProtocolError};
-use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext};
-use tungstenite::{Message, Utf8Bytes};
+use tungstenite::error::Error as WsError;
+use tungstenite::protocol::{Role, WebSocketContext};
+use tungstenite::Message;
+use twine_native::ws_framing::{close_for, close_frame, server_context, Io};
 
 use crate::{Outcome, Sig, Target};
 
@@ -34,60 +34,6 @@ const READ_BUFFER: usize = 2048;
 
 /// See the module documentation.
 pub struct WebSocket;
-
-/// tungstenite's view of the connection, as the driver gives it: reads
-/// come from the bytes at hand (`WouldBlock` past them), writes go to the
-/// frame buffer.
-struct Io<'a> {
-    input: &'a [u8],
-    pos: usize,
-    out: &'a mut Vec<u8>,
-}
-
-impl Read for Io<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let rest = &self.input[self.pos..];
-        if rest.is_empty() {
-            return Err(ErrorKind::WouldBlock.into());
-        }
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl Write for Io<'_> {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.out.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The driver's configuration of a WebSocket's framing.
-fn server() -> WebSocketContext {
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
-        .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE));
-    WebSocketContext::new(Role::Server, Some(config))
-}
-
-/// The close code the driver sends for a read error (`None`: it drops the client).
-fn close_for(e: &WsError) -> Option<u16> {
-    match e {
-        WsError::Capacity(_) => Some(1009),
-        WsError::Utf8(_) => Some(1007),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
-        WsError::Protocol(_) => Some(1002),
-        _ => None,
-    }
-}
 
 /// How the server's side ended.
 #[derive(Debug, PartialEq)]
@@ -168,7 +114,7 @@ impl Target for WebSocket {
     fn run(&mut self, input: &[u8]) -> Result<Outcome, String> {
         let [piece, wire @ ..] = input else { return Ok(0) };
         let piece = if *piece == 0 { wire.len().max(1) } else { *piece as usize % 64 + 1 };
-        let mut ctx = server();
+        let mut ctx = server_context(READ_BUFFER, MAX_MESSAGE);
         let mut out = Vec::new();
         let mut received: Data = Vec::new();
         let mut controls = 0u64;
@@ -197,12 +143,12 @@ impl Target for WebSocket {
                         break 'feed;
                     }
                     Err(e) => {
-                        let code = close_for(&e);
-                        if let Some(code) = code {
+                        let close = close_for(&e);
+                        if let Some((code, reason)) = close {
                             let mut io = Io { input: &[], pos: 0, out: &mut out };
-                            let frame = CloseFrame { code: code.into(), reason: Utf8Bytes::from_static("") };
-                            let _ = ctx.close(&mut io, Some(frame));
+                            let _ = ctx.close(&mut io, Some(close_frame(code, reason)));
                         }
+                        let code = close.map(|(code, _)| code);
                         // The driver feeds the framing nothing more after an error.
                         end = End::Failed(code, error_kind(&e));
                         break 'feed;

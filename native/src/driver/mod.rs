@@ -52,7 +52,7 @@ use crate::pool::OsThreadPool;
 pub use shutdown::ShutdownReport;
 pub(crate) use sources::IdMap;
 use sources::{Source, Sources};
-pub(crate) use websocket::{close_frame, code, Adopted, BuildProtocol, Handoff, WsSettings};
+pub(crate) use websocket::{Adopted, BuildProtocol, Handoff, WsSettings};
 
 /// Runs on the reactor thread when a graceful shutdown begins.
 pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;

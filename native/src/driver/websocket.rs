@@ -27,7 +27,7 @@
 //! client's reply within the close timeout; a message over the limit closes
 //! with 1009, bad UTF-8 with 1007, other protocol errors with 1002.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -35,8 +35,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use mio::{Interest, Token};
-use tungstenite::error::{Error as WsError, ProtocolError};
-use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext};
+use tungstenite::error::Error as WsError;
+use tungstenite::protocol::WebSocketContext;
 use tungstenite::{Message as WsMessage, Utf8Bytes};
 use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
@@ -46,23 +46,10 @@ use super::io::{write_some, ReadEnd};
 use super::sources::{Source, Stream};
 use super::{Control, Driver};
 use crate::gateway::stats::GatewayStats;
+use crate::ws_framing::{close_for, close_frame, code, server_context, Io};
 
 /// Frame buffer capacity a connection keeps between flushes.
 const KEEP_OUT_CAPACITY: usize = 16 * 1024;
-
-/// RFC 6455 close codes the server sends.
-pub(crate) mod code {
-    pub(crate) const NORMAL: u16 = 1000;
-    pub(crate) const GOING_AWAY: u16 = 1001;
-    pub(crate) const PROTOCOL: u16 = 1002;
-    pub(crate) const INVALID_DATA: u16 = 1007;
-    pub(crate) const TOO_BIG: u16 = 1009;
-}
-
-/// A close frame with `code` and `reason`.
-pub(crate) fn close_frame(code: u16, reason: &'static str) -> CloseFrame {
-    CloseFrame { code: code.into(), reason: Utf8Bytes::from_static(reason) }
-}
 
 /// The limits and counters every WebSocket of one gateway shares.
 pub(crate) struct WsSettings {
@@ -147,38 +134,6 @@ pub(super) struct WsState {
     _guard: Box<dyn Send>,
 }
 
-/// tungstenite's view of the connection: reads come from the bytes the
-/// loop read (`WouldBlock` past them), writes go to the frame buffer.
-struct Io<'a> {
-    input: &'a [u8],
-    pos: usize,
-    out: &'a mut Vec<u8>,
-}
-
-impl Read for Io<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let rest = &self.input[self.pos..];
-        if rest.is_empty() {
-            return Err(ErrorKind::WouldBlock.into());
-        }
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl Write for Io<'_> {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.out.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// After a protocol error our close frame is the last thing we send: once
 /// it is out, shut our side, so the client sees its end (RFC 6455 7.1.1: the
 /// server closes the TCP connection first). The client's reply is read and
@@ -191,17 +146,6 @@ pub(super) fn shut_if_failed(s: &mut Stream) {
     if ws.failed && !ws.write_shut && ws.out.is_empty() && pending == 0 {
         ws.write_shut = true;
         let _ = s.sock.shutdown(std::net::Shutdown::Write);
-    }
-}
-
-/// The close code a read error calls for, if any (`None`: the socket is gone).
-fn close_for(e: &WsError) -> Option<(u16, &'static str)> {
-    match e {
-        WsError::Capacity(_) => Some((code::TOO_BIG, "message too big")),
-        WsError::Utf8(_) => Some((code::INVALID_DATA, "invalid UTF-8")),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
-        WsError::Protocol(_) => Some((code::PROTOCOL, "protocol error")),
-        _ => None,
     }
 }
 
@@ -246,13 +190,7 @@ impl Driver {
             return; // dropping the socket closes it: the server is going away
         }
         let mut sock = mio::net::TcpStream::from_std(sock);
-        let config = WebSocketConfig::default()
-            .read_buffer_size(settings.read_buffer.max(256))
-            // Frames go straight into the connection's buffer, flushed once per loop.
-            .write_buffer_size(0)
-            .max_message_size(Some(settings.max_message))
-            .max_frame_size(Some(settings.max_message));
-        let ctx = WebSocketContext::new(Role::Server, Some(config));
+        let ctx = server_context(settings.read_buffer, settings.max_message);
         let every = [settings.idle_timeout.unwrap_or(Duration::MAX), settings.close_timeout]
             .into_iter()
             .min()

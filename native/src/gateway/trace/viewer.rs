@@ -13,9 +13,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf
 use twine_core::trace::{TraceEvent, SCHEMA_VERSION};
 
 use super::{KindSet, TraceBatch};
-use crate::driver::{close_frame, code};
 use crate::gateway::upgrade::Socket;
 use crate::gateway::{shutting_down, App};
+use crate::ws_framing::{close_frame, code};
 
 /// Events per second a viewer gets unless it asks otherwise.
 pub const DEFAULT_MAX_RATE: u32 = 2_000;
