@@ -28,12 +28,13 @@
 //! assert_eq!((first.first, rest.first), (0, first.len()));
 //! assert_eq!(first.len() + rest.len(), sim.event_count());
 //! // Strings are numbered across slices: each slice brings the new ones.
-//! let strings: Vec<String> = [first.strings, rest.strings].concat();
-//! let spawned: Vec<&str> = (0..rest.len())
-//!     .filter(|&i| EventColumns::KINDS[rest.kind[i] as usize] == "thread_spawned")
-//!     .map(|i| strings[rest.text[i] as usize].as_str())
+//! let strings = [&first.strings[..], &rest.strings[..]].concat();
+//! let spawned: Vec<&str> = [&first, &rest]
+//!     .into_iter()
+//!     .flat_map(|c| (0..c.len()).filter(|&i| EventColumns::KINDS[c.kind[i] as usize] == "thread_spawned").map(|i| c.text[i]))
+//!     .map(|s| strings[s as usize].as_str())
 //!     .collect();
-//! assert!(spawned.contains(&"w"));
+//! assert_eq!(spawned, ["reactor", "w"]);
 //! ```
 
 use std::collections::HashMap;
