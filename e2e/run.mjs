@@ -18,8 +18,9 @@ import { tests as compare } from './compare.mjs';
 import { tests as narrow } from './narrow.mjs';
 import { tests as liveEcho } from './live-echo.mjs';
 import { tests as onServer } from './onserver.mjs';
+import { tests as worker } from './worker.mjs';
 
-const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...onServer];
+const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...onServer, ...worker];
 
 const GLOBAL_TIMEOUT_MS = 600_000;
 const TEST_TIMEOUT_MS = 45_000;
