@@ -582,12 +582,13 @@ export const tests = [
     async fn({ page, url, context }) {
       await open(page, url);
       await page.evaluate(() => localStorage.removeItem('twine.challenges'));
-      await page.click('[data-testid=play-scheduler]');
       const playing = async (click) => {
         const before = await runId(page);
         await click();
         await page.waitForFunction((b) => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0) > b, before);
       };
+      // The scheduler's first run (of the program shown) lands before a challenge is picked.
+      await playing(() => page.click('[data-testid=play-scheduler]'));
       await playing(() => page.click('[data-testid=challenge][data-challenge=lost-update]'));
       const program = await editorText(page);
       assert.match(program, /^"""Lose an update with two threads/);
