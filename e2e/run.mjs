@@ -19,8 +19,9 @@ import { tests as narrow } from './narrow.mjs';
 import { tests as liveEcho } from './live-echo.mjs';
 import { tests as liveLanes } from './live-lanes.mjs';
 import { tests as onServer } from './onserver.mjs';
+import { tests as worker } from './worker.mjs';
 
-const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...liveLanes, ...onServer];
+const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...liveLanes, ...onServer, ...worker];
 
 const GLOBAL_TIMEOUT_MS = 600_000;
 const TEST_TIMEOUT_MS = 45_000;

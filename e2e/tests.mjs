@@ -83,7 +83,7 @@ function pick(obj, p) {
 const editorText = (page) => page.evaluate(() => window.twine.ui.editor.value);
 
 /** Replaces the scenario as a person would: select all in the code editor, type (paste) the text. */
-async function typeScenario(page, text) {
+export async function typeScenario(page, text) {
   if ((await page.getAttribute('body', 'data-editor')) !== 'code') {
     await page.fill('.ed-text', text);
     return;
@@ -107,6 +107,14 @@ export async function open(page, url, hash = '') {
   // The code editor arrives just after the page can run; the tests type into it.
   await page.waitForFunction(() => document.body.dataset.editor, null, { timeout: 15_000 });
 }
+
+/** Every whole event of the run shown (fetched from the simulation worker). */
+const allEvents = (page) =>
+  page.evaluate(async () => {
+    const { model } = window.twine.run;
+    await model.loadRange(0, model.eventCount);
+    return Array.from({ length: model.eventCount }, (_, i) => model.event(i));
+  });
 
 const runId = (page) => page.evaluate(() => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0));
 
@@ -349,7 +357,7 @@ export const tests = [
       await open(page, url, '#preset=reactor-ordering');
       await page.waitForFunction(() => document.body.dataset.state === 'ready');
       const state = () => page.evaluate(() => ({ count: window.twine.cursor.eventCount, t: window.twine.playhead }));
-      const atZero = await page.evaluate(() => Array.from({ length: window.twine.run.model.eventCount }, (_, i) => window.twine.run.model.event(i)).filter((e) => e.t === 0).length);
+      const atZero = (await allEvents(page)).filter((e) => e.t === 0).length;
       assert.ok(atZero >= 5, `this preset has ${atZero} events at time 0`);
       await page.keyboard.press('Home');
       const fresh = await page.evaluate(() => {
@@ -574,12 +582,13 @@ export const tests = [
     async fn({ page, url, context }) {
       await open(page, url);
       await page.evaluate(() => localStorage.removeItem('twine.challenges'));
-      await page.click('[data-testid=play-scheduler]');
       const playing = async (click) => {
         const before = await runId(page);
         await click();
         await page.waitForFunction((b) => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0) > b, before);
       };
+      // The scheduler's first run (of the program shown) lands before a challenge is picked.
+      await playing(() => page.click('[data-testid=play-scheduler]'));
       await playing(() => page.click('[data-testid=challenge][data-challenge=lost-update]'));
       const program = await editorText(page);
       assert.match(program, /^"""Lose an update with two threads/);
@@ -693,12 +702,12 @@ export const tests = [
       await seekTo(page, 0);
       // What the page shows: the selected event, its source, and the editor's highlighted lines.
       const shown = () =>
-        page.evaluate(() => {
+        page.evaluate(async () => {
           const { view } = window.twine.ui.editor.code;
           const lineOfEl = (el) => view.state.doc.lineAt(view.posAtDOM(el)).number;
           const row = document.querySelector('.log-row.selected');
           const index = row ? Number(row.dataset.index) : -1;
-          const e = window.twine.run.model.event(index);
+          const e = await window.twine.run.model.eventAsync(index);
           return {
             index,
             src: e?.src ?? null,
@@ -743,13 +752,19 @@ export const tests = [
       await page.selectOption('[data-testid=preset-picker]', 'deferred-errback');
       await run(page);
       await page.keyboard.press('Home');
-      const panel = () =>
-        page.$$eval('[data-testid=stacks] .stk-thread', (els) =>
+      // The stacks come from the simulation worker: read them once they are the ones last asked for.
+      const panel = async () => {
+        await page.waitForFunction(() => {
+          const el = document.querySelector('[data-testid=stacks]');
+          return el.dataset.index === el.dataset.asked;
+        });
+        return page.$$eval('[data-testid=stacks] .stk-thread', (els) =>
           els.map((el) => ({
             thread: el.dataset.thread,
             frames: [...el.querySelectorAll('.stk-frame')].map((f) => ({ func: f.dataset.func, role: f.dataset.role, deferred: Number(f.dataset.deferred || 0), text: f.textContent.replace(/\s+/g, ' ').trim() })),
           })),
         );
+      };
       const seen = new Map(); // function -> {thread, role, deferred, text}
       for (let n = 0; n < 300 && !(await page.isDisabled('#step-btn')); n++) {
         await page.click('#step-btn');
@@ -781,7 +796,7 @@ export const tests = [
       assert.equal(recover.deferred, parse.deferred, 'the errback runs in the same Deferred\'s chain');
       assert.equal(seen.get('retry_later')?.role, 'errback');
       // The number is the event log's: that Deferred was created, fired and waited on its callbacks there.
-      const kinds = await page.evaluate((d) => Array.from({ length: window.twine.run.model.eventCount }, (_, i) => window.twine.run.model.event(i)).filter((e) => e.deferred === d).map((e) => e.kind), parse.deferred);
+      const kinds = (await allEvents(page)).filter((e) => e.deferred === parse.deferred).map((e) => e.kind);
       assert.deepEqual(kinds.slice(0, 2), ['deferred_created', 'deferred_fired'], `Deferred #${parse.deferred} in the log: ${kinds}`);
       assert.ok(kinds.includes('deferred_chained'), `Deferred #${parse.deferred} waits for its callbacks' work: ${kinds}`);
       // A pool thread's job: the function handed to deferToThread, called by no Deferred.
@@ -791,7 +806,7 @@ export const tests = [
       // A method calling a function: both frames, the program's names, outermost first.
       await page.selectOption('[data-testid=preset-picker]', 'echo-blocking/blocking');
       await run(page);
-      const index = await page.evaluate(() => Array.from({ length: window.twine.run.model.eventCount }, (_, i) => window.twine.run.model.event(i)).findIndex((e) => e.src?.func === 'query_database'));
+      const index = (await allEvents(page)).findIndex((e) => e.src?.func === 'query_database');
       assert.ok(index >= 0, 'an event in query_database');
       await page.evaluate((i) => window.twine.ui.log.opts.onPick(i), index);
       const reactor = (await panel()).find((s) => s.thread === 'reactor');
@@ -882,8 +897,9 @@ export const tests = [
         /counter-\d+ read hits = [\d\u2009]+ at .+, wrote [\d\u2009]+ over [\d\u2009]+: lost update, [\d\u2009]+ updates? by other threads overwritten/,
       );
       // The marks add up to what the program prints it lost.
-      const { sum, events, marks } = await page.evaluate(() => {
+      const { sum, events, marks } = await page.evaluate(async () => {
         const { model } = window.twine.run;
+        await model.loadRange(0, model.eventCount);
         const lost = Array.from({ length: model.eventCount }, (_, i) => model.event(i)).filter((e) => e.kind === 'lost_update');
         let marks = 0;
         for (const lane of model.lanes.values()) for (let i = 0; i < lane.marks.n; i++) marks += lane.marks.style[i] === 20;
@@ -995,8 +1011,11 @@ export const tests = [
         await run(page);
         const diff = await page.evaluate(async () => {
           const { TraceModel } = await import('./js/trace-model.js');
-          const { sim, metrics, model } = window.twine.run;
-          // The events as objects, with their Python positions, as the page took them before columns.
+          const { metrics, model, json, seed, variant } = window.twine.run;
+          // The events as objects, with their Python positions, as the page took them before
+          // columns, from a simulation of the same run on the page (the shown one ran in the worker).
+          const sim = new window.twine.wasm.Simulation(json, seed, variant);
+          sim.run();
           const events = sim.events(0);
           for (const p of sim.positions()) {
             events[p.i].src = { thread: p.thread, line: p.line, func: p.func };
@@ -1035,7 +1054,8 @@ export const tests = [
             for (const col of ['t1', 't2', 'lane1', 'lane2', 'style', 'ev']) same(`links[${i}].${col}`, model.links[col][i], objects.links[col][i]);
           }
           // Whole events by index: what the log shows.
-          for (const i of [0, Math.floor(events.length / 2), events.length - 1]) same(`event ${i}`, JSON.stringify(model.event(i)), JSON.stringify(events[i]));
+          for (const i of [0, Math.floor(events.length / 2), events.length - 1]) same(`event ${i}`, JSON.stringify(await model.eventAsync(i)), JSON.stringify(events[i]));
+          sim.free();
           return { problems, events: events.length };
         });
         assert.ok(diff.events > 100, `${program}: ${diff.events} events`);

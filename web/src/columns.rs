@@ -7,20 +7,32 @@
 //! strings interned in one table; the event log asks for the few whole
 //! events it shows by index ([`Simulation::events_json`]).
 //!
+//! A run is handed over in slices while it is simulated ([`ColumnStream`]):
+//! each slice holds the events that became visible since the previous one
+//! and only the strings the earlier slices did not carry, so the page can
+//! build its timeline while the simulation goes on (in a Web Worker).
+//!
 //! Each event's numbers land in the same few columns whatever its kind; the
-//! table in `EventColumns::push` says which field goes where. A field an
+//! table in `ColumnStream::push` says which field goes where. A field an
 //! event lacks is 0 (numbers) or -1 (strings).
 //!
 //! ```
-//! use twine_web::{columns::EventColumns, Scenario, Simulation};
+//! use twine_web::{columns::{ColumnStream, EventColumns}, Scenario, Simulation};
 //! let scenario = Scenario::from_json(r#"{"threads": [{"name": "w", "steps": [{"cpu": 5}]}]}"#).unwrap();
 //! let mut sim = Simulation::new(&scenario, Some(1));
+//! let mut stream = ColumnStream::default();
+//! sim.step_events(1);
+//! let first = stream.take(&sim);
 //! sim.run();
-//! let cols = EventColumns::of(&sim);
-//! assert_eq!(cols.len(), sim.event_count());
-//! let spawned: Vec<&str> = (0..cols.len())
-//!     .filter(|&i| EventColumns::KINDS[cols.kind[i] as usize] == "thread_spawned")
-//!     .map(|i| cols.strings[cols.text[i] as usize].as_str())
+//! let rest = stream.take(&sim);
+//! assert_eq!((first.first, rest.first), (0, first.len()));
+//! assert_eq!(first.len() + rest.len(), sim.event_count());
+//! // Strings are numbered across slices: each slice brings the new ones.
+//! let strings = [&first.strings[..], &rest.strings[..]].concat();
+//! let spawned: Vec<&str> = [&first, &rest]
+//!     .into_iter()
+//!     .flat_map(|c| (0..c.len()).filter(|&i| EventColumns::KINDS[c.kind[i] as usize] == "thread_spawned").map(|i| c.text[i]))
+//!     .map(|s| strings[s as usize].as_str())
 //!     .collect();
 //! assert_eq!(spawned, ["reactor", "w"]);
 //! ```
@@ -30,9 +42,6 @@ use std::collections::HashMap;
 use twine_core::trace::{CallSource, TraceEvent, TraceRecord};
 
 use crate::Simulation;
-
-/// How many records are copied out of the simulation at a time.
-const CHUNK: usize = 65_536;
 
 /// The visible trace, one array per field (see the module docs).
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -65,9 +74,14 @@ pub struct EventColumns {
     pub func: Vec<i32>,
     /// The simulated thread whose Python code caused it (when `line` > 0).
     pub src_thread: Vec<u32>,
-    /// The interned strings the `text` and `func` columns point into.
+    /// The strings first used in this slice: string `first_string + k` is
+    /// `strings[k]`; the `text` and `func` columns number strings across
+    /// the whole run.
     pub strings: Vec<String>,
-    ids: HashMap<String, i32>,
+    /// The index of this slice's first event in the run.
+    pub first: usize,
+    /// The run-wide number of this slice's first new string.
+    pub first_string: usize,
 }
 
 impl EventColumns {
@@ -76,42 +90,9 @@ impl EventColumns {
     /// A call's source, in the order of its `id` column's values.
     pub const CALL_SOURCES: &'static [&'static str] = &["timer", "inbox", "trigger", "io", "task"];
 
-    /// The visible trace of `sim`, with the Python positions of its events.
+    /// The whole visible trace of `sim` in one slice.
     pub fn of(sim: &Simulation) -> EventColumns {
-        let n = sim.event_count();
-        let mut cols = EventColumns::with_capacity(n);
-        let kinds: HashMap<&str, u8> = Self::KINDS.iter().enumerate().map(|(i, k)| (*k, i as u8)).collect();
-        let mut from = 0;
-        while from < n {
-            for record in sim.events(from, from + CHUNK) {
-                cols.push(&kinds, &record);
-            }
-            from += CHUNK;
-        }
-        for p in sim.positions() {
-            if p.i < cols.len() {
-                cols.line[p.i] = p.line;
-                cols.src_thread[p.i] = p.thread;
-                cols.func[p.i] = cols.intern(&p.func);
-            }
-        }
-        cols
-    }
-
-    fn with_capacity(n: usize) -> EventColumns {
-        EventColumns {
-            t: Vec::with_capacity(n),
-            kind: Vec::with_capacity(n),
-            thread: Vec::with_capacity(n),
-            a: Vec::with_capacity(n),
-            id: Vec::with_capacity(n),
-            id2: Vec::with_capacity(n),
-            text: Vec::with_capacity(n),
-            line: vec![0; n],
-            func: vec![-1; n],
-            src_thread: vec![0; n],
-            ..EventColumns::default()
-        }
+        ColumnStream::default().take(sim)
     }
 
     /// Events in the columns.
@@ -123,18 +104,68 @@ impl EventColumns {
     pub fn is_empty(&self) -> bool {
         self.t.is_empty()
     }
+}
+
+/// Hands a run's visible trace over in slices, as it grows (see the module
+/// docs): each [`take`](Self::take) returns the events made visible since
+/// the previous one, numbering strings across the whole run.
+#[derive(Debug, Default)]
+pub struct ColumnStream {
+    /// Events handed over so far.
+    next: usize,
+    /// The run's interned strings, by text.
+    ids: HashMap<String, i32>,
+    /// Strings first used in the slice being built.
+    new_strings: Vec<String>,
+}
+
+impl ColumnStream {
+    /// The events of `sim` made visible since the last call, with the Python
+    /// positions of those that came from a program.
+    pub fn take(&mut self, sim: &Simulation) -> EventColumns {
+        let from = self.next;
+        let to = sim.event_count().max(from);
+        let n = to - from;
+        let mut cols = EventColumns {
+            t: Vec::with_capacity(n),
+            kind: Vec::with_capacity(n),
+            thread: Vec::with_capacity(n),
+            a: Vec::with_capacity(n),
+            id: Vec::with_capacity(n),
+            id2: Vec::with_capacity(n),
+            text: Vec::with_capacity(n),
+            line: vec![0; n],
+            func: vec![-1; n],
+            src_thread: vec![0; n],
+            strings: Vec::new(),
+            first: from,
+            first_string: self.ids.len(),
+        };
+        // Looked up by name, so the kinds' order is KINDS' whatever the enum's.
+        let kinds: HashMap<&str, u8> = EventColumns::KINDS.iter().enumerate().map(|(i, k)| (*k, i as u8)).collect();
+        sim.visit_events(from, to, |record| self.push(&mut cols, &kinds, record));
+        for p in sim.positions_between(from, to) {
+            let k = p.i - from;
+            cols.line[k] = p.line;
+            cols.src_thread[k] = p.thread;
+            cols.func[k] = self.intern(&p.func);
+        }
+        self.next = to;
+        cols.strings = std::mem::take(&mut self.new_strings);
+        cols
+    }
 
     fn intern(&mut self, s: &str) -> i32 {
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
-        let id = self.strings.len() as i32;
-        self.strings.push(s.to_owned());
+        let id = self.ids.len() as i32;
+        self.new_strings.push(s.to_owned());
         self.ids.insert(s.to_owned(), id);
         id
     }
 
-    fn push(&mut self, kinds: &HashMap<&str, u8>, record: &TraceRecord) {
+    fn push(&mut self, cols: &mut EventColumns, kinds: &HashMap<&str, u8>, record: &TraceRecord) {
         use TraceEvent as E;
         let (mut thread, mut a, mut id, mut id2, mut text) = (0u32, 0f64, 0u64, 0u64, None::<&str>);
         match &record.event {
@@ -230,14 +261,14 @@ impl EventColumns {
             _ => {}
         }
         let text = text.map_or(-1, |s| self.intern(s));
-        self.t.push(record.t.as_nanos() as f64);
-        self.kind.push(kinds.get(record.event.kind()).copied().unwrap_or(u8::MAX));
-        self.thread.push(thread);
-        self.a.push(a);
+        cols.t.push(record.t.as_nanos() as f64);
+        cols.kind.push(kinds.get(record.event.kind()).copied().unwrap_or(u8::MAX));
+        cols.thread.push(thread);
+        cols.a.push(a);
         // Ids past 2^32 do not occur in a run the page can hold; saturate rather than wrap.
-        self.id.push(id.min(u32::MAX.into()) as u32);
-        self.id2.push(id2.min(u32::MAX.into()) as u32);
-        self.text.push(text);
+        cols.id.push(id.min(u32::MAX.into()) as u32);
+        cols.id2.push(id2.min(u32::MAX.into()) as u32);
+        cols.text.push(text);
     }
 }
 
@@ -307,5 +338,51 @@ mod tests {
             assert_eq!(string(cols.func[p.i]), Some(&*p.func));
         }
         assert_eq!(cols.line.iter().filter(|&&l| l > 0).count(), sim.positions().len());
+    }
+
+    /// A run handed over in slices while it is simulated reads the same as
+    /// the whole run in one: the same columns, the strings numbered alike.
+    #[test]
+    fn slices_taken_while_running_add_up_to_the_whole_run() {
+        let py = crate::presets::find("echo-blocking").unwrap().python;
+        let scenario = Scenario::from_python_variant("experiment.py", py, Some("deferred")).unwrap();
+        let mut sim = Simulation::new(&scenario, Some(3));
+        let mut stream = ColumnStream::default();
+        let mut slices = Vec::new();
+        while !sim.is_finished() {
+            sim.step_events(700);
+            slices.push(stream.take(&sim));
+        }
+        slices.push(stream.take(&sim));
+        assert!(slices.len() > 3, "the run should take several slices");
+        let whole = EventColumns::of(&sim);
+        let mut joined = EventColumns::default();
+        for s in &slices {
+            assert_eq!(s.first, joined.len(), "each slice starts where the last ended");
+            assert_eq!(s.first_string, joined.strings.len(), "and numbers its strings after theirs");
+            joined.t.extend(&s.t);
+            joined.kind.extend(&s.kind);
+            joined.thread.extend(&s.thread);
+            joined.a.extend(&s.a);
+            joined.id.extend(&s.id);
+            joined.id2.extend(&s.id2);
+            joined.text.extend(&s.text);
+            joined.line.extend(&s.line);
+            joined.func.extend(&s.func);
+            joined.src_thread.extend(&s.src_thread);
+            joined.strings.extend(s.strings.iter().cloned());
+        }
+        assert_eq!(joined.len(), sim.event_count());
+        let text = |c: &EventColumns, i: usize| (c.text[i] >= 0).then(|| c.strings[c.text[i] as usize].clone());
+        let func = |c: &EventColumns, i: usize| (c.func[i] >= 0).then(|| c.strings[c.func[i] as usize].clone());
+        for i in 0..whole.len() {
+            assert_eq!(
+                (joined.t[i], joined.kind[i], joined.thread[i], joined.a[i], joined.id[i], joined.id2[i]),
+                (whole.t[i], whole.kind[i], whole.thread[i], whole.a[i], whole.id[i], whole.id2[i]),
+                "event {i}"
+            );
+            assert_eq!((joined.line[i], joined.src_thread[i]), (whole.line[i], whole.src_thread[i]), "event {i}");
+            assert_eq!((text(&joined, i), func(&joined, i)), (text(&whole, i), func(&whole, i)), "event {i}");
+        }
     }
 }

@@ -15,7 +15,7 @@
 //! const json = presetScenario('echo-blocking', 'deferred');
 //! sim.step(100);                             // runs until 100 more events are visible
 //! const evs = sim.events(0);                 // [{t, kind, ...}] (t in nanoseconds)
-//! const cols = sim.eventColumns();           // the same in typed arrays: {n, t, kind, thread, ...}
+//! const cols = sim.takeColumns();            // the same in typed arrays: {n, first, t, kind, thread, ...}; next time, only newer ones
 //! sim.seek(250);                             // milliseconds; backwards replays from the start
 //! sim.queues();                              // {t_ms, reactor: {inbox, due_timers, ...}, pool, threads, ...}
 //! sim.run();
@@ -136,6 +136,8 @@ pub struct WasmSimulation {
     sim: Simulation,
     /// Set when playing the scheduler ([`WasmSimulation::playing`]).
     player: Option<crate::explore::Player>,
+    /// What [`take_columns`](Self::take_columns) has handed over so far.
+    columns: crate::columns::ColumnStream,
 }
 
 #[wasm_bindgen(js_class = Simulation)]
@@ -148,7 +150,7 @@ impl WasmSimulation {
     pub fn new(scenario_json: &str, seed: Option<f64>, variant: Option<String>) -> Result<WasmSimulation, JsValue> {
         let scenario = load(scenario_json, variant.as_deref())?;
         let seed = seed.map(|s| s.max(0.0) as u64);
-        Ok(WasmSimulation { sim: Simulation::new(&scenario, seed), player: None })
+        Ok(WasmSimulation { sim: Simulation::new(&scenario, seed), player: None, columns: Default::default() })
     }
 
     /// Loads a scenario as [`WasmSimulation::new`] does, to follow
@@ -161,7 +163,7 @@ impl WasmSimulation {
     ) -> Result<WasmSimulation, JsValue> {
         let scenario = load(scenario_json, variant.as_deref())?;
         let replay = crate::explore::replay(&scenario, schedule).map_err(|e| JsValue::from(Error::new(&e)))?;
-        Ok(WasmSimulation { sim: replay.sim, player: None })
+        Ok(WasmSimulation { sim: replay.sim, player: None, columns: Default::default() })
     }
 
     /// Loads a scenario as [`WasmSimulation::new`] does, to play the
@@ -171,7 +173,7 @@ impl WasmSimulation {
     pub fn playing(scenario_json: &str, variant: Option<String>, schedule: &str) -> Result<WasmSimulation, JsValue> {
         let scenario = load(scenario_json, variant.as_deref())?;
         let (sim, player) = crate::explore::play(&scenario, schedule).map_err(|e| JsValue::from(Error::new(&e)))?;
-        Ok(WasmSimulation { sim, player: Some(player) })
+        Ok(WasmSimulation { sim, player: Some(player), columns: Default::default() })
     }
 
     /// Playing: runs up to the choice and says where the run stands:
@@ -259,16 +261,19 @@ impl WasmSimulation {
         parse(&self.events_json(cursor, max))
     }
 
-    /// Every visible event in columns, for the timeline: `{n, t:
+    /// The events made visible since the last call (all of them the first
+    /// time) in columns, for the timeline: `{n, first, firstString, t:
     /// Float64Array, kind: Uint8Array, thread: Uint32Array, a: Float64Array,
     /// id: Uint32Array, id2: Uint32Array, text: Int32Array, line:
     /// Uint32Array, func: Int32Array, srcThread: Uint32Array, strings,
-    /// kinds, callSources}` (see `twine_web::columns`), far cheaper than
-    /// [`events`](Self::events) for a long run; whole events by index come
-    /// from `events`.
-    #[wasm_bindgen(js_name = eventColumns)]
-    pub fn event_columns(&self) -> JsValue {
-        columns_object(&crate::columns::EventColumns::of(&self.sim))
+    /// kinds, callSources}` (see `twine_web::columns`: `strings` holds only
+    /// the strings new in this slice, numbered from `firstString`), far
+    /// cheaper than [`events`](Self::events) for a long run; whole events by
+    /// index come from `events`. Called between steps, it streams a run as
+    /// it is simulated.
+    #[wasm_bindgen(js_name = takeColumns)]
+    pub fn take_columns(&mut self) -> JsValue {
+        columns_object(&self.columns.take(&self.sim))
     }
 
     /// [`events`](Self::events) as JSON text.
@@ -329,13 +334,16 @@ impl WasmSimulation {
 }
 
 /// [`EventColumns`](crate::columns::EventColumns) as a JS object of typed
-/// arrays (copies, so they outlive the simulation and can be transferred).
+/// arrays (copies, so they outlive the simulation and can be transferred
+/// to another thread).
 fn columns_object(cols: &crate::columns::EventColumns) -> JsValue {
     use js_sys::{Array, Float64Array, Int32Array, Object, Uint32Array, Uint8Array};
     let obj = Object::new();
     let set = |key: &str, value: &JsValue| drop(Reflect::set(&obj, &JsValue::from_str(key), value));
     let strings = |list: &mut dyn Iterator<Item = &str>| list.map(JsValue::from_str).collect::<Array>();
     set("n", &JsValue::from_f64(cols.len() as f64));
+    set("first", &JsValue::from_f64(cols.first as f64));
+    set("firstString", &JsValue::from_f64(cols.first_string as f64));
     set("t", &Float64Array::from(&cols.t[..]));
     set("kind", &Uint8Array::from(&cols.kind[..]));
     set("thread", &Uint32Array::from(&cols.thread[..]));

@@ -3,8 +3,9 @@
 // reactor was running while the thing waited, who held the GIL it waited
 // for, which pool jobs were ahead, which threads wrote in between.
 //
-// Everything is derived from the events the page has (a TraceModel's
-// `event(i)`), scanning only the window the selected event covers.
+// Everything is derived from the run's events (a TraceModel's, fetched from
+// the simulation worker as needed), scanning only the window the selected
+// event covers.
 
 import { fmtMs, fmtInt, nsToMs } from './format.js';
 
@@ -15,12 +16,19 @@ const TOP = 3;
 const LOOKBACK = 5000;
 
 /**
+ * Event `i` of `model`: at once when it is here, else once fetched.
+ * @returns {object | Promise<object>}
+ */
+const eventOf = (model, i) => model.event(i) ?? model.eventAsync(i);
+
+/**
  * The causes of event `index`, as sentences (empty when the event is not one
  * that waits: a timer that fired on time, a fast request, ...).
- * @param {{event: (i: number) => object, eventT: (i: number) => number, threadName: (id: number) => string}} model
+ * @param {{event: (i: number) => object, eventAsync: (i: number) => Promise<object>, loadRange: (from: number, to: number) => Promise<void>, eventT: (i: number) => number, threadName: (id: number) => string}} model
+ * @returns {Promise<string[]>}
  */
-export function causesOf(model, index) {
-  const e = model.event(index);
+export async function causesOf(model, index) {
+  const e = await eventOf(model, index);
   if (!e) return [];
   const name = (t) => model.threadName(t);
   switch (e.kind) {
@@ -38,7 +46,8 @@ export function causesOf(model, index) {
 }
 
 /** A timer call: the `timer_fired` just before it says how late it ran. */
-function timerCall(model, index) {
+async function timerCall(model, index) {
+  await model.loadRange(index - 8, index + 1);
   for (let i = index - 1; i >= 0 && i >= index - 8; i--) {
     const f = model.event(i);
     if (f.kind === 'timer_fired' && f.timer === model.event(index).id) return causesOf(model, i);
@@ -51,7 +60,7 @@ function timerCall(model, index) {
  * the reactor calls that ran in between (the longest), the reactor thread's
  * waits for the GIL (and who held it), the pool jobs queued ahead.
  */
-function lateWork(model, index, from, to, headline, { pool = false } = {}) {
+async function lateWork(model, index, from, to, headline, { pool = false } = {}) {
   const out = [headline];
   const calls = [];
   const gilWaits = [];
@@ -60,6 +69,7 @@ function lateWork(model, index, from, to, headline, { pool = false } = {}) {
   let queued = 0;
   let first = index;
   while (first > 0 && model.eventT(first - 1) >= from) first--;
+  await model.loadRange(first - LOOKBACK, index + 1);
   // A reactor call recorded before the window (at its start) may run into it.
   for (let i = first - 1; i >= 0 && i >= first - LOOKBACK; i--) {
     const x = model.event(i);
@@ -67,7 +77,7 @@ function lateWork(model, index, from, to, headline, { pool = false } = {}) {
   }
   // Who held the GIL when the window opened.
   for (let i = first - 1; i >= 0 && gilHolder === null; i--) {
-    const x = model.event(i);
+    const x = await eventOf(model, i);
     if (x.kind === 'gil_acquire') gilHolder = x.thread;
     if (x.kind === 'gil_release') break;
   }
@@ -132,7 +142,7 @@ function lateWork(model, index, from, to, headline, { pool = false } = {}) {
  * between the read and the write, the other threads that ran meanwhile, and
  * the write that erased their updates.
  */
-function lostUpdate(model, index, name) {
+async function lostUpdate(model, index, name) {
   const e = model.event(index);
   const who = name(e.thread);
   const out = [`${who} read ${e.name} = ${fmtInt(e.read)} at ${fmtMs(nsToMs(e.read_at), 4)}`];
@@ -140,6 +150,7 @@ function lostUpdate(model, index, name) {
   let paused = null;
   let i = index;
   while (i > 0 && model.eventT(i - 1) >= e.read_at) i--;
+  await model.loadRange(i, index);
   for (; i < index; i++) {
     const x = model.event(i);
     if (x.thread === e.thread && paused === null) {

@@ -221,7 +221,7 @@ export class CompareView {
     this.axis.setPlayhead(null);
     delete this.root.dataset.playhead;
     for (const [i, spec] of specs.entries()) {
-      if (this.runs[i]) this.runs[i].sim.free();
+      if (this.runs[i]) this.runs[i].remote.free();
       this.runs[i] = null;
       const col = this.root.querySelectorAll('.cmp-col')[i];
       const { title, sub } = this.titleOf(spec);
@@ -242,7 +242,7 @@ export class CompareView {
       if (!r) return; // a newer comparison took its place
       if (superseded()) {
         // One started while this result waited for its microtask: it owns the columns now.
-        r.sim.free();
+        r.remote.free();
         return;
       }
       this.runs[i] = r;

@@ -21,6 +21,7 @@ export class EventLog {
     this.selected = -1;
     this.filter = '';
     this.drawn = new Map(); // event index -> its row, for the rows in view
+    this.filtersAsked = 0; // so a filter's result that a newer one overtook is dropped
     root.innerHTML = `
       <div class="log-head">
         <input type="search" class="log-filter" placeholder="Filter events (kind, thread, text)" aria-label="Filter events">
@@ -91,20 +92,49 @@ export class EventLog {
     if (this.selected >= 0) this.scrollTo(this.selected);
   }
 
+  /**
+   * Applies the filter. Filtering reads every whole event, which a run in
+   * the simulation worker hands over asynchronously: until they are here
+   * the log says it is filtering, and a filter or run that changed
+   * meanwhile wins.
+   */
   refilter() {
     const f = this.filter;
     const n = this.total;
+    const model = this.model;
+    const asked = ++this.filtersAsked;
     if (!f) {
       this.visible = null;
-    } else {
-      const name = (t) => this.model.threadName(t);
+      this.showCount();
+      return;
+    }
+    const matches = () => {
+      const name = (t) => model.threadName(t);
       const out = [];
       for (let i = 0; i < n; i++) {
-        const e = this.model.event(i);
+        const e = model.event(i);
         if (e.kind.includes(f) || describeEvent(e, name).toLowerCase().includes(f)) out.push(i);
       }
-      this.visible = out;
+      return out;
+    };
+    if (!model.cols) {
+      this.visible = matches();
+      this.showCount();
+      return;
     }
+    this.visible = [];
+    this.showCount();
+    this.count.textContent = `filtering ${n} events…`;
+    model.loadRange(0, n).then(() => {
+      if (asked !== this.filtersAsked || model !== this.model) return;
+      this.visible = matches();
+      this.showCount();
+      this.render();
+    });
+  }
+
+  showCount() {
+    const n = this.total;
     const shown = this.visible ? this.visible.length : n;
     this.spacer.style.height = `${shown * ROW}px`;
     this.count.textContent = this.visible ? `${shown} of ${n}` : `${n} events`;
@@ -193,16 +223,23 @@ export class EventLog {
     }
     if (this.drawn.size === 0) this.rows.textContent = ''; // the empty-log note
     const drawn = new Map();
+    let missing = false;
     for (let p = first; p < last; p++) {
       const i = this.indexAt(p);
       const e = this.model.event(i);
       let row = this.drawn.get(i);
       if (row) this.drawn.delete(i);
-      else {
-        row = this.makeRow(i, e);
+      // A row drawn before its event arrived from the worker is drawn again.
+      if (row && e && row.dataset.pending) {
+        row.remove();
+        row = null;
+      }
+      if (!row) {
+        row = e ? this.makeRow(i, e) : this.pendingRow(i);
         this.rows.appendChild(row);
       }
-      const lost = e.kind === 'lost_update' && e.overwritten > 0;
+      missing ||= !e;
+      const lost = e?.kind === 'lost_update' && e.overwritten > 0;
       const cls = `log-row${i === this.selected ? ' selected' : ''}${i >= this.cursor ? ' future' : ''}${lost ? ' lost' : ''}`;
       if (row.className !== cls) row.className = cls;
       const y = `${p * ROW}px`;
@@ -211,6 +248,20 @@ export class EventLog {
     }
     for (const row of this.drawn.values()) row.remove();
     this.drawn = drawn;
+    if (missing) {
+      // Whole events come from the worker: draw again when they are here (if still this run's).
+      const model = this.model;
+      model.loadRange(this.indexAt(first), this.indexAt(last - 1) + 1).then(() => model === this.model && this.render());
+    }
+  }
+
+  /** A row for event `i` while its whole event is on its way: its time and kind, from the columns. */
+  pendingRow(i) {
+    const row = document.createElement('div');
+    row.dataset.index = String(i);
+    row.dataset.pending = 'true';
+    row.innerHTML = `<span class="log-t">${fmtMs(this.model.eventT(i) / 1e6, 5)}</span><span class="log-th"></span><span class="log-d">${escapeHtml(this.model.eventKind(i))}</span>`;
+    return row;
   }
 
   /** A row for event `i`. */

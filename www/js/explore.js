@@ -3,42 +3,31 @@
 // and list the distinct outcomes, how many schedules reach each, and a
 // button that replays one of them on the timeline.
 //
-// The exploring is twine_web's (`explore` in the wasm module, the same as
-// `twine-sim explore`); this file shows its report.
+// The exploring is twine_web's (`Explorer` in the wasm module, the same as
+// `twine-sim explore`), run in the simulation worker; this file shows its
+// report.
 
 import { escapeHtml, fmtInt } from './format.js';
+import { startExplore } from './sim-client.js';
 
 /** Schedules the page runs at most before it reports what it found so far. */
 export const MAX_SCHEDULES = 2000;
-/** Wall time the page spends exploring before it reports what it found so far. */
+/** Wall time the worker spends exploring before it reports what it found so far. */
 const BUDGET_MS = 8000;
-/** Wall time a slice may take before the page gets a turn to paint. */
-const SLICE_MS = 50;
-
-const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
 /**
- * Explores the program's schedules in slices, the page painting in
- * between. Resolves to the report (`complete` false if the schedule or time
- * budget ran out first), or null when `cancelled()` said so.
+ * Explores the program's schedules in the simulation worker, reporting as
+ * it goes. Resolves to the report (`complete` false if the schedule or time
+ * budget ran out first), or null when `cancelled()` said so (checked at
+ * each report, and the worker then stops).
  */
 export async function exploreProgram(wasm, json, variant, { onProgress, cancelled = () => false } = {}) {
-  const explorer = new wasm.Explorer(json, variant, MAX_SCHEDULES);
-  try {
-    const started = performance.now();
-    let more = true;
-    while (more && performance.now() - started < BUDGET_MS) {
-      const slice = performance.now();
-      while (more && performance.now() - slice < SLICE_MS) more = explorer.step(1);
-      if (!more) break;
-      onProgress?.(explorer.report());
-      await nextFrame();
-      if (cancelled()) return null;
-    }
-    return explorer.report();
-  } finally {
-    explorer.free();
-  }
+  const exploring = startExplore(wasm, { json, variant, max: MAX_SCHEDULES, budgetMs: BUDGET_MS }, (report) => {
+    if (cancelled()) exploring.cancel();
+    else onProgress?.(report);
+  });
+  const report = await exploring.report;
+  return report && !cancelled() ? report : null;
 }
 
 /**

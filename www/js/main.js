@@ -21,6 +21,7 @@ import { setProgramKnob } from './program-knobs.js';
 import { ExploreView, exploreProgram, newSimulation } from './explore.js';
 import { PlayView, loadChallenges } from './play.js';
 import { OnServer } from './onserver.js';
+import { registerModule, warmUp } from './sim-client.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -129,9 +130,16 @@ async function wasmFor(text) {
   return app.wasm;
 }
 
-async function loadModule(path) {
+/**
+ * Loads the wasm module at `path` on the page (checks, variants, the cursor
+ * at the playhead) and registers it with the simulation worker, which loads
+ * its own copy to run scenarios in; the light one gets the presets compiled
+ * at build time, in both places.
+ */
+async function loadModule(path, { compiled = false } = {}) {
   const m = await import(path);
   await m.default();
+  registerModule(m, new URL(path, import.meta.url).href, compiled ? await registerCompiled(m) : undefined);
   return m;
 }
 
@@ -145,16 +153,20 @@ function fetchFullModule() {
 
 /**
  * The preset programs compiled at build time, handed to the light module so
- * it runs them without the parser. Null when the file is not there (the
- * full module then compiles them).
+ * it runs them without the parser; resolves to their text (for the worker's
+ * copy), or undefined when the file is not there (the full module then
+ * compiles them).
  */
 async function registerCompiled(wasm) {
   try {
     const res = await fetch(new URL('../pkg/presets.compiled.json', import.meta.url));
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    wasm.addCompiled(await res.text());
+    const text = await res.text();
+    wasm.addCompiled(text);
+    return text;
   } catch (e) {
     console.warn(`the precompiled presets did not load, so programs wait for the full module: ${e.message}`);
+    return undefined;
   }
 }
 
@@ -236,7 +248,7 @@ function checkEditor() {
     editor.clearError();
     knobs.setError(null);
     // A check that comes after a run of this very text must not hide the exception it raised.
-    if (app.run?.json === json) showRaised(app.run.sim.pythonError);
+    if (app.run?.json === json) showRaised(app.run.pythonError);
     return true;
   } catch (e) {
     if (e && e.name === 'ScenarioError') {
@@ -308,7 +320,7 @@ function scheduleRun() {
 // ---------------------------------------------------------------- running
 
 function freeRun() {
-  if (app.run) app.run.sim.free();
+  if (app.run) app.run.remote.free();
   if (app.cursor) app.cursor.free();
   app.run = null;
   app.cursor = null;
@@ -357,7 +369,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   if (superseded()) {
     // One started while this one's result waited for its turn (a run that
     // never had to yield still resumes here a microtask later).
-    result.sim.free();
+    result.remote.free();
     return false;
   }
   freeRun();
@@ -365,8 +377,6 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   app.run = { ...result, json, seed, variant, schedule, play: scheduler, id: app.runs };
   lastSteps = ''; // the editor may have dropped its highlights since
   app.cursor = newSimulation(app.wasm, json, seed, variant, schedule, scheduler);
-  // Playing the scheduler: where the run stopped, and who could go next.
-  if (scheduler) app.run.playState = result.sim.play();
   app.warm = true;
   $('#run-btn').classList.remove('pulse');
   $('#tl-empty').hidden = true;
@@ -388,7 +398,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   $('#speed').value = String(app.speed);
   document.body.dataset.run = String(app.run.id);
   // An exception nobody caught ended the program: show it at its line, as CPython would print it.
-  showRaised(result.sim.pythonError);
+  showRaised(result.pythonError);
   const start = at ?? (keepPlayhead ? Math.min(prevT, app.run.durationMs) : autoplay ? 0 : app.run.durationMs);
   seekTo(start);
   updateShare();
@@ -636,19 +646,43 @@ function showSteps(index) {
   const key = JSON.stringify(steps);
   if (key !== lastSteps) editor.showSteps(steps);
   lastSteps = key;
-  const list = index >= 0 && index < n ? app.run.sim.stacks(index) : [];
-  stacks.show(list, { current: current?.thread, lines: at, name: (t) => model.threadName(t), color: (t) => model.threadColor(t) });
+  // data-asked and data-index: which event's stacks were last asked for, and which are shown.
+  const panel = $('#stacks');
+  panel.dataset.asked = String(index);
+  const show = (list) => {
+    stacks.show(list, { current: current?.thread, lines: at, name: (t) => model.threadName(t), color: (t) => model.threadColor(t) });
+    panel.dataset.index = String(index);
+  };
+  if (!(index >= 0 && index < n)) {
+    stacksAsked++;
+    show([]);
+    return;
+  }
+  // The stacks come from the run in the worker: shown if they are still what was last asked for.
+  const run = app.run;
+  const asked = ++stacksAsked;
+  run.remote.stacks(index).then(
+    (list) => asked === stacksAsked && app.run === run && show(list),
+    () => {}, // the run was freed meanwhile
+  );
 }
 
+/** Counts stack requests, so an answer that a newer request overtook is dropped. */
+let stacksAsked = 0;
+
 function select(index, { seek = true } = {}) {
-  const e = app.run?.model.event(index);
-  if (!e) return;
+  const run = app.run;
+  if (!run || !(index >= 0 && index < run.model.eventCount)) return;
   log.setSelected(index);
-  log.showCauses(causesOf(app.run.model, index));
+  log.showCauses([]);
+  // The causes read whole events from the worker: shown if the event is still the one selected.
+  causesOf(run.model, index).then((lines) => {
+    if (app.run === run && log.selected === index) log.showCauses(lines);
+  });
   timeline.setSelected(index);
   if (seek) {
     pause();
-    const t = e.t / 1e6;
+    const t = run.model.eventT(index) / 1e6;
     const cursor = cursorAtCount(index + 1);
     // An event inside a reactor call that spends virtual time shows once
     // the call ends; the playhead still goes to the event's own time.
@@ -886,8 +920,7 @@ async function boot() {
       fetchFullModule();
       wasm = await fullModule;
     } else {
-      wasm = await loadModule('../pkg/twine_web.js');
-      await registerCompiled(wasm);
+      wasm = await loadModule('../pkg/twine_web.js', { compiled: true });
     }
   } catch (e) {
     $('#fatal').hidden = false;
@@ -898,6 +931,8 @@ async function boot() {
   }
   app.wasm = wasm;
   app.wasmHasPython = python;
+  // The worker loads its copy of the module while the page sets up.
+  warmUp(wasm);
   app.programs = wasm.programs();
   app.presets = wasm.presets();
   fillPicker($('#preset'), app.programs, app.presets);
@@ -1026,8 +1061,8 @@ async function exportTrace(format) {
   if (!app.run && !(await run({ autoplay: false }))) return;
   const name = (app.run.metrics.scenario || 'scenario').replace(/[^a-z0-9-]+/gi, '_');
   const base = `twine-${name}-seed${app.run.seed}`;
-  if (format === 'chrome') download(`${base}.trace.json`, app.run.sim.chromeTrace());
-  else download(`${base}.jsonl`, app.run.sim.jsonl(), 'application/x-ndjson');
+  if (format === 'chrome') download(`${base}.trace.json`, await app.run.remote.chromeTrace());
+  else download(`${base}.jsonl`, await app.run.remote.jsonl(), 'application/x-ndjson');
 }
 
 boot();

@@ -174,10 +174,10 @@ export class OnServer {
     try {
       this.status('Simulating the prediction…');
       const predicted = await runToEnd(this.wasm(), json, seed);
-      // The predicted timeline fetches whole events from its simulation
-      // (tooltips), so it lives until the next run replaces it.
-      this.predictedSim?.free();
-      this.predictedSim = predicted.sim;
+      // The predicted timeline fetches whole events from its run in the
+      // worker (tooltips), so it lives until the next run replaces it.
+      this.predictedRun?.free();
+      this.predictedRun = predicted.remote;
       if (id !== this.runs) return;
       this.status(`Running it for real on ${location.host} (at most ${this.boundText()} of real time)…`);
       const measured = await this.fetchRun(json, seed);

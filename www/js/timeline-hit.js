@@ -112,5 +112,7 @@ export function describeHit(tl, hit) {
     else title = lbl || 'span';
     return `<b>${title}</b><span>${fmtMs(a, 6)} → ${fmtMs(b, 6)} · ${dur}</span>${e ? `<small>${escapeHtml(describeEvent(e, name))}</small>` : ''}`;
   }
+  // A marker whose whole event is still on its way from the worker: what the columns say.
+  if (!e) return `<b>${escapeHtml(model.eventKind(hit.ev))}</b><span>at ${fmtMs(model.eventT(hit.ev) / 1e6, 6)}</span>`;
   return `<b>${escapeHtml(describeEvent(e, name))}</b><span>at ${fmtMs(e.t / 1e6, 6)}</span><small>${escapeHtml(e.kind)}</small>`;
 }

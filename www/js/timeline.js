@@ -256,6 +256,7 @@ export class Timeline {
   }
 
   onHover(x, y) {
+    this.hoverAt = { x, y };
     const hit = this.hitTest(x, y);
     if (!hit || !this.tooltip) {
       this.hideTooltip();
@@ -265,6 +266,15 @@ export class Timeline {
     this.canvas.style.cursor = 'pointer';
     const tip = this.tooltip;
     tip.innerHTML = this.describeHit(hit);
+    const model = this.model;
+    if (hit.ev >= 0 && model.event(hit.ev) === undefined) {
+      // Its whole event comes from the worker: describe it again when it is
+      // here, if the pointer is still where it was (else the tip is for elsewhere now).
+      const at = this.hoverAt;
+      model.eventAsync(hit.ev).then(() => {
+        if (this.model === model && this.hoverAt === at && !tip.hidden) this.onHover(x, y);
+      });
+    }
     tip.hidden = false;
     const bw = tip.offsetWidth;
     const bh = tip.offsetHeight;
@@ -274,6 +284,7 @@ export class Timeline {
   }
 
   hideTooltip() {
+    this.hoverAt = null;
     if (this.tooltip) this.tooltip.hidden = true;
   }
 }

@@ -2,11 +2,13 @@
 // appended to, for the live feed) so the timeline draws only what is visible
 // without touching event objects.
 //
-// A simulated run arrives in columns (typed arrays from wasm's
-// `eventColumns`, see web/src/columns.rs): the lanes are built from them
-// without an object per event, and a whole event (for the log, a tooltip,
-// the causes box) is fetched from the simulation by index when first asked
-// for (`event(i)`), a chunk at a time. The live feed appends objects.
+// A simulated run arrives in column slices while the simulation worker runs
+// it (typed arrays from wasm's `takeColumns`, see web/src/columns.rs): the
+// lanes are built from them without an object per event, and a whole event
+// (for the log, a tooltip, the causes box) is fetched from the worker by
+// index when first asked for, a chunk at a time: `event(i)` answers with
+// what is here and `eventAsync(i)` / `loadRange` wait for the rest. The live
+// feed appends objects.
 //
 // A lane per thread (reactor, pool threads, plain threads), per core, the GIL,
 // timers, clients and counters. Times are milliseconds as float64. An event
@@ -63,6 +65,9 @@ function idOf(home, id) {
   return home === 0 ? id : `${home}/${id}`;
 }
 
+/** The typed-array columns of a run (web/src/columns.rs). */
+const COLUMN_KEYS = ['t', 'kind', 'thread', 'a', 'id', 'id2', 'text', 'line', 'func', 'srcThread'];
+
 /** Whole events fetched from the simulation per request, for the log and the causes box. */
 const FETCH_CHUNK = 512;
 
@@ -98,10 +103,12 @@ export class TraceModel {
     this.events = [];
     /** The columns of a run given in columns ({n, t, kind, ...}). */
     this.cols = null;
-    /** Fetches whole events `(from, max) => object[]` for a run given in columns. */
+    /** Fetches whole events `(from, max) => Promise<object[]>` for a run given in columns. */
     this.fetch = null;
     /** Whole events fetched so far, by chunk (FETCH_CHUNK events each). */
     this.fetched = new Map();
+    /** Chunks being fetched: chunk -> promise of its events. */
+    this.loading = new Map();
     this.count = 0;
     /** Bumped whenever the lanes change, so a cached drawing knows it is stale. */
     this.revision = 0;
@@ -181,29 +188,58 @@ export class TraceModel {
     return this.count;
   }
 
-  /** Event `i` as an object (`{t, kind, ...}`, `src` for a Python program's), or undefined. */
+  /**
+   * Event `i` as an object (`{t, kind, ...}`, `src` for a Python program's)
+   * if it is here; otherwise undefined, and it is being fetched (`loadRange`
+   * or `eventAsync` say when it is here).
+   */
   event(i) {
     if (!(i >= 0 && i < this.count)) return undefined;
     if (!this.cols) return this.events[i];
-    const chunk = Math.floor(i / FETCH_CHUNK);
-    let list = this.fetched.get(chunk);
-    if (!list) {
-      const from = chunk * FETCH_CHUNK;
-      try {
-        list = this.fetch(from, FETCH_CHUNK);
-      } catch {
-        // The simulation is gone (a newer run freed it): what the columns know.
-        list = Array.from({ length: Math.min(FETCH_CHUNK, this.count - from) }, (_, k) => ({ ...decodeInto({}, this.cols, from + k) }));
-      }
-      for (let k = 0; k < list.length; k++) {
-        const e = list[k];
-        const src = this.eventSrc(from + k);
+    const list = this.fetched.get(Math.floor(i / FETCH_CHUNK));
+    if (list) return list[i % FETCH_CHUNK];
+    this.loadChunk(Math.floor(i / FETCH_CHUNK));
+    return undefined;
+  }
+
+  /** Resolves to event `i` as an object (undefined past the end). */
+  async eventAsync(i) {
+    if (!(i >= 0 && i < this.count)) return undefined;
+    return this.event(i) ?? (await this.loadChunk(Math.floor(i / FETCH_CHUNK)))[i % FETCH_CHUNK];
+  }
+
+  /** Fetches events `from..to` (exclusive) that are not here yet; resolves when they are. */
+  async loadRange(from, to) {
+    if (!this.cols) return;
+    const first = Math.floor(Math.max(0, from) / FETCH_CHUNK);
+    const last = Math.floor((Math.min(to, this.count) - 1) / FETCH_CHUNK);
+    const waits = [];
+    for (let k = first; k <= last; k++) if (!this.fetched.has(k)) waits.push(this.loadChunk(k));
+    await Promise.all(waits);
+  }
+
+  /** Chunk `k` of whole events, fetched once (concurrent askers share the request). */
+  loadChunk(k) {
+    let loading = this.loading.get(k);
+    if (loading) return loading;
+    const from = k * FETCH_CHUNK;
+    const take = (list) => {
+      for (let j = 0; j < list.length; j++) {
+        const e = list[j];
+        const src = this.eventSrc(from + j);
         if (src) e.src = src;
         if (src && e.kind === 'call') e.name = src.func;
       }
-      this.fetched.set(chunk, list);
-    }
-    return list[i - chunk * FETCH_CHUNK];
+      this.fetched.set(k, list);
+      this.loading.delete(k);
+      return list;
+    };
+    loading = this.fetch(from, FETCH_CHUNK).then(take, () =>
+      // The run is gone (a newer one freed it): what the columns know.
+      take(Array.from({ length: Math.min(FETCH_CHUNK, this.count - from) }, (_, j) => ({ ...decodeInto({}, this.cols, from + j) }))),
+    );
+    this.loading.set(k, loading);
+    return loading;
   }
 
   /** Event `i`'s time in nanoseconds. */
@@ -329,14 +365,39 @@ export class TraceModel {
   }
 
   /**
-   * Takes a whole run in columns (wasm's `eventColumns()`), with `fetch(from,
-   * max)` for whole events by index (the simulation's `events`); then
-   * `addColumns` builds the lanes from them, in as many slices as suits.
+   * Makes this the model of a run that arrives in column slices
+   * (`appendColumns`), with `fetch(from, max)` resolving to whole events by
+   * index (the worker's `events`); `addColumns` builds the lanes from what
+   * has arrived, in as many slices as suits.
    */
-  useColumns(cols, fetch) {
-    this.cols = cols;
+  streamColumns(fetch) {
+    this.cols = { n: 0, strings: [], kinds: [], callSources: [] };
     this.fetch = fetch;
     this.events = null;
+  }
+
+  /**
+   * Appends a slice of columns (wasm's `takeColumns`: the events after the
+   * last slice, and the strings new in it) to the run's columns, which grow
+   * by doubling so a million events are copied about twice in all.
+   */
+  appendColumns(slice) {
+    const c = this.cols;
+    if (slice.first !== c.n) throw new Error(`column slice at ${slice.first}, expected ${c.n}`);
+    const n = c.n + slice.n;
+    for (const key of COLUMN_KEYS) {
+      const have = c[key];
+      if (!have || have.length < n) {
+        const grown = new slice[key].constructor(Math.max(n, (have?.length ?? 0) * 2, 1024));
+        if (have) grown.set(have.subarray(0, c.n));
+        c[key] = grown;
+      }
+      c[key].set(slice[key], c.n);
+    }
+    for (const s of slice.strings) c.strings.push(s);
+    c.kinds = slice.kinds;
+    c.callSources = slice.callSources;
+    c.n = n;
   }
 
   /** Adds the next `n` events of the columns (or the rest); returns how many are left. */

@@ -244,6 +244,14 @@ impl Simulation {
         store.records.get(from.min(end)..end).map(<[TraceRecord]>::to_vec).unwrap_or_default()
     }
 
+    /// Calls `f` with each visible event `from..to` (clamped), in order,
+    /// without copying them out.
+    pub fn visit_events(&self, from: usize, to: usize, mut f: impl FnMut(&TraceRecord)) {
+        let store = self.store.borrow();
+        let end = to.min(store.visible_len());
+        store.records.get(from.min(end)..end).unwrap_or_default().iter().for_each(&mut f);
+    }
+
     /// Visible events from `from`, at most `max`, as a JSON array.
     pub fn events_json(&self, from: usize, max: usize) -> String {
         let store = self.store.borrow();
@@ -266,6 +274,14 @@ impl Simulation {
         let store = self.store.borrow();
         let end = store.visible_len();
         store.positions.iter().take_while(|p| p.i < end).cloned().collect()
+    }
+
+    /// The source positions of the visible events `from..to` (clamped), in order.
+    pub fn positions_between(&self, from: usize, to: usize) -> Vec<SourcePos> {
+        let store = self.store.borrow();
+        let end = to.min(store.visible_len());
+        let first = store.positions.partition_point(|p| p.i < from);
+        store.positions[first..].iter().take_while(|p| p.i < end).cloned().collect()
     }
 
     /// [`positions`](Self::positions) as JSON: `[{i, thread, line, func}]`.
