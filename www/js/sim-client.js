@@ -44,8 +44,9 @@ function onMessage({ data }) {
 
 function theWorker() {
   if (worker) return worker;
-  // From js/main.js and from the bundle in pkg/ alike, `../js/` is js/.
-  worker = new Worker(new URL('../js/sim-worker.js', import.meta.url), { type: 'module' });
+  // Beside this code: js/sim-worker.js for js/main.js, and for the bundle
+  // in pkg/ the worker's own minified build there (xtask builds both).
+  worker = new Worker(new URL('./sim-worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = onMessage;
   worker.onerror = (ev) => {
     ev.preventDefault?.();

@@ -199,6 +199,14 @@ fn build_playground(step: Step) -> Result<(), String> {
             .args(["--bundle", "--format=esm", "--minify", "--external:../pkg/*", "--log-level=warning"])
             .arg(format!("--outfile={}", out.join("app.js").display())),
     )?;
+    // The simulation worker, minified beside the bundle that starts it.
+    run(
+        step,
+        Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
+            .arg(root().join("www").join("js").join("sim-worker.js"))
+            .args(["--bundle", "--format=esm", "--minify", "--log-level=warning"])
+            .arg(format!("--outfile={}", out.join("sim-worker.js").display())),
+    )?;
     // The code editor, bundled from the pinned npm packages (no CDN).
     run(
         step,
