@@ -358,3 +358,52 @@ fn errors_convert_into_failures_with_question_mark() {
     assert!(failure.check(FailureKind::Error));
     assert!(failure.downcast_ref::<std::num::ParseIntError>().is_some());
 }
+
+#[test]
+fn long_chains_paused_and_extended_midway_run_every_link_once_in_order() {
+    // Links are kept in place up to a few, then on the heap: cross that
+    // boundary while the chain runs, while it waits on another Deferred,
+    // and after, and every link still runs once, in the order added.
+    for pause_at in [0, 2, 3, 4, 5, 9, 17] {
+        let d = Deferred::<Vec<u32>>::new();
+        let inner = Deferred::<Vec<u32>>::new();
+        for n in 0..20 {
+            let (i, again) = (inner.clone(), d.clone());
+            d.add_callback(move |mut v| {
+                v.push(n);
+                if n == 1 {
+                    // Added from inside the run: queued behind link 19.
+                    again.add_callback(|mut v| {
+                        v.push(100);
+                        v
+                    });
+                }
+                if n == pause_at {
+                    i.add_callback(move |mut w| {
+                        w.extend(v);
+                        w
+                    });
+                    return Outcome::Deferred(i);
+                }
+                Outcome::Value(v)
+            });
+        }
+        d.callback(Vec::new()).unwrap();
+        assert!(!d.has_result(), "paused on `inner` at link {pause_at}");
+        for n in 20..26 {
+            d.add_callback(move |mut v| {
+                v.push(n);
+                v
+            });
+        }
+        inner.callback(Vec::new()).unwrap();
+        let seen = Seen::new(&d);
+        // Link 1 adds its link when it runs: before the pause, that is
+        // ahead of links 20-25; after it (a pause at link 0), behind them.
+        let expected: Vec<u32> = match pause_at {
+            0 => (0..26).chain([100]).collect(),
+            _ => (0..20).chain([100]).chain(20..26).collect(),
+        };
+        assert_eq!(seen.value(), expected, "paused at link {pause_at}");
+    }
+}

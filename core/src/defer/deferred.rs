@@ -5,6 +5,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
 
+use smallvec::SmallVec;
+
 use super::flat::{run_flat, DROPS};
 use super::observer;
 use super::{AlreadyCalled, Failure, FailureKind, IntoOutcome, Outcome};
@@ -42,6 +44,21 @@ impl<T: 'static> Link<T> {
         }
     }
 }
+
+/// How many links a Deferred holds in place, in its own allocation: a
+/// chain this short (the common case) allocates nothing for its links.
+const INLINE_LINKS: usize = 4;
+
+/// The room a chain that outgrows [`INLINE_LINKS`] moves to, in one
+/// allocation: growing the usual way (8, then 16) would reallocate on the
+/// way, and a reallocation costs more instructions than running ten links.
+const SPILLED_LINKS: usize = 16;
+
+/// A chain's links not run yet, in order.
+type Links<T> = SmallVec<[Link<T>; INLINE_LINKS]>;
+
+/// The links a run took from the chain to walk without borrowing it.
+type Batch<T> = smallvec::IntoIter<[Link<T>; INLINE_LINKS]>;
 
 /// What one link of the chain did with the result.
 pub(crate) enum Step<T: 'static> {
@@ -130,7 +147,7 @@ struct State<T: 'static> {
     result: Slot<T>,
     /// Links not run yet, in order (while the chain runs, those added
     /// since its loop took the rest).
-    links: Vec<Link<T>>,
+    links: Links<T>,
     running: bool,
     canceller: Option<Canceller<T>>,
     suppress_already_called: bool,
@@ -169,9 +186,10 @@ impl<T: 'static> Drop for Chain<T> {
         // The links and cancellers may hold the next Deferred of a long
         // chain, whose own drop would run inside this one: freed through
         // `run_flat`, a chain of any length drops in bounded stack.
-        let links = std::mem::take(&mut state.links);
-        let owned = (state.canceller.take(), state.cancel_inner.take());
-        if !links.is_empty() || owned.0.is_some() || owned.1.is_some() {
+        // (Most chains are run out and hold none of these: they skip it.)
+        if !state.links.is_empty() || state.canceller.is_some() || state.cancel_inner.is_some() {
+            let links = std::mem::take(&mut state.links);
+            let owned = (state.canceller.take(), state.cancel_inner.take());
             run_flat(&DROPS, Box::new(move || drop((links, owned))));
         }
     }
@@ -312,7 +330,7 @@ impl<T: 'static> Deferred<T> {
                 state: RefCell::new(State {
                     called: false,
                     result: Slot::Empty,
-                    links: Vec::new(),
+                    links: Links::new(),
                     running: false,
                     canceller: None,
                     suppress_already_called: false,
@@ -760,6 +778,9 @@ impl<T: 'static> Deferred<T> {
     fn push_link(&self, link: Link<T>) -> Deferred<T> {
         let called = {
             let mut state = self.chain.state.borrow_mut();
+            if state.links.len() == INLINE_LINKS {
+                state.links.reserve_exact(SPILLED_LINKS - INLINE_LINKS);
+            }
             state.links.push(link);
             state.called
         };
@@ -992,7 +1013,7 @@ impl<T: 'static> Deferred<T> {
     /// another chain (`Some`). Sets the result slot on the way out.
     fn run_from(
         &self,
-        batch: &mut std::vec::IntoIter<Link<T>>,
+        batch: &mut Batch<T>,
         mut input: Result<T, Failure>,
         was_ok: &mut bool,
     ) -> Option<Rc<dyn ChainRun>> {
@@ -1047,7 +1068,7 @@ impl<T: 'static> Deferred<T> {
 
     /// The next link of the run: the batch's, or the first of those added
     /// since the batch was taken.
-    fn next_link(&self, batch: &mut std::vec::IntoIter<Link<T>>) -> Option<Link<T>> {
+    fn next_link(&self, batch: &mut Batch<T>) -> Option<Link<T>> {
         if let Some(link) = batch.next() {
             return Some(link);
         }
@@ -1061,10 +1082,10 @@ impl<T: 'static> Deferred<T> {
 
     /// Returns the links of `batch` not run to the chain, ahead of those
     /// added since: the run stops, and whoever runs the chain next runs them.
-    fn put_back(&self, batch: &mut std::vec::IntoIter<Link<T>>) {
+    fn put_back(&self, batch: &mut Batch<T>) {
         if batch.len() > 0 {
             let mut state = self.chain.state.borrow_mut();
-            state.links.splice(0..0, std::mem::take(batch));
+            state.links.insert_many(0, batch);
         }
     }
 
