@@ -31,20 +31,6 @@ enum Link<T: 'static> {
     Step(StepLink<T>),
 }
 
-impl<T: 'static> Link<T> {
-    /// Runs the link on `input`.
-    fn run(self, input: Result<T, Failure>) -> Step<T> {
-        match (self, input) {
-            (Link::Callback(f), Ok(value)) => Step::Outcome(f(value)),
-            (Link::Errback(f), Err(failure)) => Step::Outcome(f(failure)),
-            (Link::Callback(_), Err(failure)) => Step::Outcome(Outcome::Failure(failure)),
-            (Link::Errback(_), Ok(value)) => Step::Outcome(Outcome::Value(value)),
-            (Link::Both(f), input) => Step::Outcome(f(input)),
-            (Link::Step(f), input) => f(input),
-        }
-    }
-}
-
 /// How many links a Deferred holds in place, in its own allocation: a
 /// chain this short (the common case) allocates nothing for its links.
 const INLINE_LINKS: usize = 4;
@@ -1023,7 +1009,18 @@ impl<T: 'static> Deferred<T> {
                 return None;
             };
             *was_ok = input.is_ok();
-            input = match link.run(input) {
+            let step = match (link, input) {
+                (Link::Callback(f), Ok(value)) => Step::Outcome(f(value)),
+                (Link::Errback(f), Err(failure)) => Step::Outcome(f(failure)),
+                // The link does not apply: the input passes it untouched.
+                (Link::Callback(_), skipped @ Err(_)) | (Link::Errback(_), skipped @ Ok(_)) => {
+                    input = skipped;
+                    continue;
+                }
+                (Link::Both(f), input) => Step::Outcome(f(input)),
+                (Link::Step(f), input) => f(input),
+            };
+            input = match step {
                 Step::Outcome(Outcome::Value(value)) => {
                     if !*was_ok {
                         let id = self.chain.id;
