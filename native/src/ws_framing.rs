@@ -201,7 +201,8 @@ impl Frames {
 }
 
 /// tungstenite's view of the connection: reads come from the bytes at hand
-/// (`WouldBlock` past them), writes go to the frame buffer.
+/// (`WouldBlock` past them), writes (its own frames: pongs, closes) go to
+/// the connection's outgoing bytes ([`Frames::io`]).
 pub struct Io<'a> {
     /// The bytes the loop read.
     pub input: &'a [u8],
