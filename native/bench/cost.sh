@@ -6,8 +6,8 @@
 #   native/bench/cost.sh cg|st NAME ws|lines SERVER-COMMAND...
 #
 # PORT in the command is replaced by a free port. Examples:
-#   native/bench/cost.sh cg twine ws target/release/twine serve --http 127.0.0.1:PORT --no-lines
-#   WSPATH=/ native/bench/cost.sh st tungstenite ws /tmp/peers/target/release/tungstenite_echo 127.0.0.1:PORT
+#   WSPATH=/ws native/bench/cost.sh cg twine ws target/release/twine serve --http 127.0.0.1:PORT --tcp off --log warn
+#   WSPATH=/ native/bench/cost.sh st tungstenite ws /tmp/peers/target/release/tungstenite_echo PORT
 # Each load runs twice (N1 and N2 messages per connection, after a warm-up),
 # counters zeroed before each; per message = (count at N2 - count at N1) /
 # (messages at N2 - messages at N1), so start-up and connection set-up cancel.

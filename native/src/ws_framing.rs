@@ -1,10 +1,17 @@
 //! The WebSocket framing the reactor runs, without its sockets: the
 //! pieces the driver (`driver/websocket.rs`) feeds its bytes through, public
 //! so that a fuzzer (`fuzz/`, target `websocket`) drives the very same
-//! configuration, I/O shim and error-to-close-code rule in memory.
+//! configuration, I/O shim, outgoing frames and error-to-close-code rule in
+//! memory.
+//!
+//! Messages come in through tungstenite's [`WebSocketContext::read`] (which
+//! also answers pings and closes), and go out as [`Frames`]: a frame header
+//! from tungstenite's [`FrameHeader`], the payload beside it, so a large
+//! echoed message is never copied on its way out.
 //!
 //! ```
-//! use twine_native::ws_framing::{server_context, Io};
+//! use bytes::Bytes;
+//! use twine_native::ws_framing::{server_context, Frames};
 //! use tungstenite::Message;
 //!
 //! let mut ctx = server_context(2048, 1000);
@@ -13,14 +20,19 @@
 //! let mut frame = vec![0x81, 0x80 | 2];
 //! frame.extend_from_slice(&mask);
 //! frame.extend(b"hi".iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-//! let mut out = Vec::new();
-//! let mut io = Io { input: &frame, pos: 0, out: &mut out };
-//! assert_eq!(ctx.read(&mut io).unwrap(), Message::text("hi"));
+//! let mut out = Frames::default();
+//! assert_eq!(ctx.read(&mut out.io(&frame, 0)).unwrap(), Message::text("hi"));
+//! // The echo: an unmasked text frame "hi".
+//! assert!(out.message(&ctx, true, Bytes::from_static(b"hi")));
+//! assert_eq!(out.take_after(0), [0x81, 2, b'h', b'i']);
 //! ```
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, IoSlice, Read, Write};
 
+use bytes::Bytes;
 use tungstenite::error::{Error as WsError, ProtocolError};
+use tungstenite::protocol::frame::coding::{Data, OpCode};
+use tungstenite::protocol::frame::FrameHeader;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext};
 use tungstenite::Utf8Bytes;
 
@@ -56,8 +68,141 @@ pub fn server_context(read_buffer: usize, max_message: usize) -> WebSocketContex
     WebSocketContext::new(Role::Server, Some(config))
 }
 
+/// Payloads at least this long go out from where they are (one more slice
+/// of a vectored write); shorter ones are copied beside their header, which
+/// costs less than a slice of their own.
+pub const LARGE_PAYLOAD: usize = 512;
+
+/// Slices one vectored write takes at most: what is past them goes in the
+/// next write.
+const MAX_SLICES: usize = 128;
+
+/// Buffer capacity a connection keeps between flushes.
+const KEEP_CAPACITY: usize = 16 * 1024;
+
+/// One connection's frames on their way out: headers, short payloads and
+/// tungstenite's own frames (pongs, closes) in one buffer, large payloads
+/// as the `Bytes` they came in (an echo's payload is the received frame's
+/// buffer), each to be sent at its place in one vectored write.
+///
+/// ```
+/// use bytes::Bytes;
+/// use twine_native::ws_framing::{server_context, Frames};
+///
+/// let ctx = server_context(2048, 1 << 20);
+/// let mut out = Frames::default();
+/// out.message(&ctx, false, Bytes::from(vec![7; 600])); // large: not copied
+/// out.message(&ctx, true, Bytes::from_static(b"ok"));
+/// assert_eq!(out.len(), 4 + 600 + 2 + 2);
+/// let mut wire = Vec::new();
+/// assert_eq!(out.write_to(&mut wire).unwrap(), out.len());
+/// assert_eq!(wire[..4], [0x82, 126, 2, 88]); // binary, 600 bytes
+/// assert_eq!(wire[604..], [0x81, 2, b'o', b'k']);
+/// ```
+#[derive(Default)]
+pub struct Frames {
+    /// Everything but the large payloads, in order.
+    bytes: Vec<u8>,
+    /// Large payloads, each sent after `bytes[..at]`: `(at, payload)`.
+    large: Vec<(usize, Bytes)>,
+    /// Their bytes.
+    large_len: usize,
+}
+
+impl Frames {
+    /// tungstenite's view of the connection for one call, reading `input`
+    /// from `pos` and writing its own frames here.
+    pub fn io<'a>(&'a mut self, input: &'a [u8], pos: usize) -> Io<'a> {
+        Io { input, pos, out: &mut self.bytes }
+    }
+
+    /// Frames one data message (a single final frame, unmasked as a
+    /// server's are). Returns `false`, sending nothing, once a close frame
+    /// went either way and `ctx` may no longer send.
+    pub fn message(&mut self, ctx: &WebSocketContext, text: bool, payload: Bytes) -> bool {
+        if !ctx.can_write() {
+            return false;
+        }
+        let opcode = OpCode::Data(if text { Data::Text } else { Data::Binary });
+        let header = FrameHeader { is_final: true, opcode, ..FrameHeader::default() };
+        // Writing into a Vec cannot fail.
+        let _ = header.format(payload.len() as u64, &mut self.bytes);
+        if payload.len() >= LARGE_PAYLOAD {
+            self.large_len += payload.len();
+            self.large.push((self.bytes.len(), payload));
+        } else {
+            self.bytes.extend_from_slice(&payload);
+        }
+        true
+    }
+
+    /// Bytes waiting to go.
+    pub fn len(&self) -> usize {
+        self.bytes.len() + self.large_len
+    }
+
+    /// Whether nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty() && self.large.is_empty()
+    }
+
+    /// The pieces in wire order.
+    fn pieces(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = self.large.iter().map(|(at, _)| *at).chain([self.bytes.len()]);
+        let starts = std::iter::once(0).chain(self.large.iter().map(|(at, _)| *at));
+        let heads = starts.zip(ends).map(|(from, to)| &self.bytes[from..to]);
+        let payloads = self.large.iter().map(|(_, p)| &p[..]).map(Some).chain([None]);
+        heads.zip(payloads).flat_map(|(head, payload)| [Some(head), payload]).flatten().filter(|p| !p.is_empty())
+    }
+
+    /// One write of what is waiting (one vectored write when large payloads
+    /// are): the number of bytes `w` took. Nothing is removed: see
+    /// [`clear`](Self::clear) and [`take_after`](Self::take_after).
+    pub fn write_to(&self, w: &mut impl Write) -> std::io::Result<usize> {
+        if self.large.is_empty() {
+            return w.write(&self.bytes);
+        }
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let mut n = 0;
+        for (slot, piece) in slices.iter_mut().zip(self.pieces()) {
+            *slot = IoSlice::new(piece);
+            n += 1;
+        }
+        w.write_vectored(&slices[..n])
+    }
+
+    /// Forgets everything (all of it was sent), keeping a small buffer.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        if self.bytes.capacity() > KEEP_CAPACITY {
+            self.bytes = Vec::new();
+        }
+        self.large.clear();
+        self.large_len = 0;
+    }
+
+    /// What is waiting after its first `sent` bytes, in one buffer (large
+    /// payloads copied in: only when the socket is behind), leaving nothing.
+    pub fn take_after(&mut self, sent: usize) -> Vec<u8> {
+        if self.large.is_empty() {
+            self.bytes.drain(..sent.min(self.bytes.len()));
+            return std::mem::take(&mut self.bytes);
+        }
+        let mut rest = Vec::with_capacity(self.len().saturating_sub(sent));
+        let mut skip = sent;
+        for piece in self.pieces() {
+            let cut = skip.min(piece.len());
+            skip -= cut;
+            rest.extend_from_slice(&piece[cut..]);
+        }
+        self.clear();
+        rest
+    }
+}
+
 /// tungstenite's view of the connection: reads come from the bytes at hand
-/// (`WouldBlock` past them), writes go to the frame buffer.
+/// (`WouldBlock` past them), writes (its own frames: pongs, closes) go to
+/// the connection's outgoing bytes ([`Frames::io`]).
 pub struct Io<'a> {
     /// The bytes the loop read.
     pub input: &'a [u8],
@@ -102,5 +247,108 @@ pub fn close_for(e: &WsError) -> Option<(u16, &'static str)> {
         WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
         WsError::Protocol(_) => Some((code::PROTOCOL, "protocol error")),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A socket that takes at most `limit` bytes per write, across slices.
+    struct Partial {
+        wire: Vec<u8>,
+        limit: usize,
+    }
+
+    impl Write for Partial {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.write_vectored(&[IoSlice::new(data)])
+        }
+
+        fn write_vectored(&mut self, slices: &[IoSlice<'_>]) -> std::io::Result<usize> {
+            let start = self.wire.len();
+            for slice in slices {
+                let room = self.limit - (self.wire.len() - start);
+                self.wire.extend_from_slice(&slice[..slice.len().min(room)]);
+            }
+            Ok(self.wire.len() - start)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Short and large messages, with a pong tungstenite wrote between them.
+    fn mixed(ctx: &mut WebSocketContext) -> Frames {
+        let mut out = Frames::default();
+        out.message(ctx, true, Bytes::from_static(b"one"));
+        out.message(ctx, false, Bytes::from(vec![1; LARGE_PAYLOAD]));
+        // A ping from the client: tungstenite queues the pong and writes it on its next read.
+        let ping = [0x89, 0x80, 0, 0, 0, 0];
+        let _ = ctx.read(&mut out.io(&ping, 0));
+        let _ = ctx.read(&mut out.io(&[], 0));
+        out.message(ctx, false, Bytes::from(vec![2; 70_000]));
+        out.message(ctx, true, Bytes::from_static(b"two"));
+        out
+    }
+
+    /// What a client reads back from `wire`: (text?, payload) per data
+    /// message, and how many pongs.
+    fn read_back(wire: &[u8]) -> (Vec<(bool, Vec<u8>)>, usize) {
+        let mut client = WebSocketContext::new(Role::Client, None);
+        let mut replies = Vec::new();
+        let mut io = Io { input: wire, pos: 0, out: &mut replies };
+        let (mut got, mut pongs) = (Vec::new(), 0);
+        loop {
+            match client.read(&mut io) {
+                Ok(tungstenite::Message::Text(t)) => got.push((true, t.as_bytes().to_vec())),
+                Ok(tungstenite::Message::Binary(b)) => got.push((false, b.to_vec())),
+                Ok(tungstenite::Message::Pong(_)) => pongs += 1,
+                Ok(m) => panic!("unexpected {m:?}"),
+                Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => return (got, pongs),
+                Err(e) => panic!("the frames do not read back: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn frames_read_back_in_order_whatever_a_write_takes() {
+        let expected = vec![
+            (true, b"one".to_vec()),
+            (false, vec![1; LARGE_PAYLOAD]),
+            (false, vec![2; 70_000]),
+            (true, b"two".to_vec()),
+        ];
+        let whole = {
+            let mut out = mixed(&mut server_context(2048, 1 << 20));
+            let mut sock = Partial { wire: Vec::new(), limit: usize::MAX };
+            assert_eq!(out.write_to(&mut sock).unwrap(), out.len());
+            out.clear();
+            assert!(out.is_empty());
+            sock.wire
+        };
+        assert_eq!(read_back(&whole), (expected, 1));
+        // A socket that takes part: the rest, taken after, completes the same bytes.
+        for limit in [0, 1, 2, 5, 6, 7, 9, 10, 100, LARGE_PAYLOAD + 9, 70_000, whole.len() - 1] {
+            let mut out = mixed(&mut server_context(2048, 1 << 20));
+            let mut sock = Partial { wire: Vec::new(), limit };
+            let sent = out.write_to(&mut sock).unwrap();
+            assert_eq!(sent, limit.min(whole.len()));
+            let mut wire = sock.wire;
+            wire.extend(out.take_after(sent));
+            assert!(out.is_empty());
+            assert_eq!(wire, whole, "a write taking {limit} bytes");
+        }
+    }
+
+    #[test]
+    fn nothing_is_framed_after_a_close() {
+        let mut ctx = server_context(2048, 1000);
+        let mut out = Frames::default();
+        let _ = ctx.close(&mut out.io(&[], 0), Some(close_frame(code::NORMAL, "")));
+        let before = out.len();
+        assert!(!out.message(&ctx, true, Bytes::from_static(b"late")));
+        assert_eq!(out.len(), before);
     }
 }

@@ -4,14 +4,13 @@
 //! apart).
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::Reactor;
+use super::{IdMap, Reactor};
 
 /// The values, by type.
 #[derive(Default)]
-pub(crate) struct Locals(HashMap<TypeId, Rc<dyn Any>>);
+pub(crate) struct Locals(IdMap<TypeId, Rc<dyn Any>>);
 
 impl Reactor {
     /// This reactor's value of type `T`, if one was set with

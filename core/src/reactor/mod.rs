@@ -84,6 +84,7 @@
 //! ```
 
 mod driver;
+mod id_map;
 mod inbox;
 mod io;
 mod locals;
@@ -101,6 +102,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use driver::ReactorDriver;
+pub use id_map::{IdHasher, IdMap};
 pub use inbox::{ReactorHandle, Waker};
 pub(crate) use io::{ConnectHost, Hosted, IoEvent, ListenerHost};
 pub use io::{ConnectionId, ConnectionKind, Effect, ListenerId, Message, WaterMark};

@@ -2,8 +2,9 @@
 //! in memory. The driver (`native/src/driver/websocket.rs`, tied to its mio
 //! sockets) runs tungstenite's sans-IO `WebSocketContext` as the server,
 //! through the pieces of `twine_native::ws_framing` (its configuration, the
-//! I/O shim over the bytes each read brought, the close code an error calls
-//! for); echo answers each message; after an error it sends its close frame
+//! I/O shim over the bytes each read brought, the outgoing [`Frames`], the
+//! close code an error calls for); echo answers each message; after an
+//! error it sends its close frame
 //! and feeds the framing nothing more. This target drives the same pieces
 //! on bytes instead of a socket. The real driver
 //! over loopback stays covered by `native/tests/fuzz_websocket.rs`.
@@ -15,14 +16,15 @@
 //! the server sends back, read by a client, is valid frames carrying
 //! exactly the messages it received, in order (the echo), ending with the
 //! close code the error called for (1009 too big, 1007 bad UTF-8, 1002 the
-//! rest).
+//! rest). The server's frames leave through one write that takes at most
+//! the piece size (a socket taking part), the rest after it.
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, IoSlice, Write};
 
 use tungstenite::error::Error as WsError;
 use tungstenite::protocol::{Role, WebSocketContext};
 use tungstenite::Message;
-use twine_native::ws_framing::{close_for, close_frame, server_context, Io};
+use twine_native::ws_framing::{close_for, close_frame, server_context, Frames, Io};
 
 use crate::{Outcome, Sig, Target};
 
@@ -93,7 +95,9 @@ impl Target for WebSocket {
     fn seeds(&self) -> Vec<Vec<u8>> {
         let long = vec![b'a'; 200];
         let over = vec![b'b'; 1200];
+        let large = vec![b'c'; 600]; // sent from where it is (ws_framing::LARGE_PAYLOAD)
         vec![
+            seed(5, &[masked(0x82, &large, Some(&[126, 2, 88])), masked(0x81, b"after", None)]),
             seed(0, &[masked(0x81, b"hello", None)]),
             seed(3, &[masked(0x82, &[0, 1, 2, 255], None), masked(0x89, b"ping", None)]),
             seed(1, &[masked(0x01, b"frag", None), masked(0x80, b"mented", None)]),
@@ -115,26 +119,24 @@ impl Target for WebSocket {
         let [piece, wire @ ..] = input else { return Ok(0) };
         let piece = if *piece == 0 { wire.len().max(1) } else { *piece as usize % 64 + 1 };
         let mut ctx = server_context(READ_BUFFER, MAX_MESSAGE);
-        let mut out = Vec::new();
+        let mut out = Frames::default();
         let mut received: Data = Vec::new();
         let mut controls = 0u64;
         let mut end = End::Open;
         'feed: for chunk in wire.chunks(piece) {
             let mut pos = 0;
             loop {
-                let mut io = Io { input: chunk, pos, out: &mut out };
+                let mut io = out.io(chunk, pos);
                 let result = ctx.read(&mut io);
                 pos = io.pos;
                 match result {
                     Ok(Message::Text(t)) => {
                         received.push((true, t.as_bytes().to_vec()));
-                        let mut io = Io { input: &[], pos: 0, out: &mut out };
-                        let _ = ctx.write(&mut io, Message::Text(t));
+                        out.message(&ctx, true, t.into());
                     }
                     Ok(Message::Binary(b)) => {
                         received.push((false, b.to_vec()));
-                        let mut io = Io { input: &[], pos: 0, out: &mut out };
-                        let _ = ctx.write(&mut io, Message::Binary(b));
+                        out.message(&ctx, false, b);
                     }
                     Ok(_) => controls += 1,
                     Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => break,
@@ -145,8 +147,7 @@ impl Target for WebSocket {
                     Err(e) => {
                         let close = close_for(&e);
                         if let Some((code, reason)) = close {
-                            let mut io = Io { input: &[], pos: 0, out: &mut out };
-                            let _ = ctx.close(&mut io, Some(close_frame(code, reason)));
+                            let _ = ctx.close(&mut out.io(&[], 0), Some(close_frame(code, reason)));
                         }
                         let code = close.map(|(code, _)| code);
                         // The driver feeds the framing nothing more after an error.
@@ -161,7 +162,13 @@ impl Target for WebSocket {
                 return Err(format!("a message of {} bytes passed the {MAX_MESSAGE}-byte limit", m.len()));
             }
         }
-        let (echoed, close) = read_as_client(&out)?;
+        let mut wire = Vec::new();
+        let sent = out.write_to(&mut Partial { out: &mut wire, limit: piece }).map_err(|e| e.to_string())?;
+        if sent != wire.len() || sent > out.len() {
+            return Err(format!("a write said {sent} bytes and wrote {}", wire.len()));
+        }
+        wire.extend(out.take_after(sent));
+        let (echoed, close) = read_as_client(&wire)?;
         if echoed != received {
             return Err(format!(
                 "the client read {} messages back where the server got {}",
@@ -186,6 +193,31 @@ impl Target for WebSocket {
             .mix(received.iter().any(|m| !m.0) as u64)
             .mix(Sig::bucket(controls as usize))
             .done())
+    }
+}
+
+/// A socket that takes at most `limit` bytes per write, across slices.
+struct Partial<'a> {
+    out: &'a mut Vec<u8>,
+    limit: usize,
+}
+
+impl Write for Partial<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(data)])
+    }
+
+    fn write_vectored(&mut self, slices: &[IoSlice<'_>]) -> std::io::Result<usize> {
+        let start = self.out.len();
+        for slice in slices {
+            let room = self.limit - (self.out.len() - start);
+            self.out.extend_from_slice(&slice[..slice.len().min(room)]);
+        }
+        Ok(self.out.len() - start)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -328,13 +328,18 @@ impl Driver {
     /// Tells the reactor which streams sent everything since the last turn
     /// (`handle_write_drained`: a registered producer is resumed).
     pub(super) fn run_drained(&mut self) {
-        for (i, key) in std::mem::take(&mut self.drained) {
+        let mut drained = std::mem::take(&mut self.drained);
+        for (i, key) in drained.drain(..) {
             let Some(s) = self.sources.stream_of(i, ConnectionId(key)) else { continue };
             s.drain_queued = false;
             if s.pending() == 0 && !s.closing {
                 self.reactor.handle_write_drained(self.now, s.conn);
                 self.apply_effects();
             }
+        }
+        // Keep the list's room for the next pass (no allocation per pass).
+        if self.drained.is_empty() {
+            self.drained = drained;
         }
     }
 

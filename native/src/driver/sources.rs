@@ -1,8 +1,5 @@
 //! The sockets the driver owns, indexed by their mio token.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use mio::net::{TcpListener, TcpStream};
 use twine_core::protocol::ConnectionId;
 use twine_core::reactor::ListenerId;
@@ -11,27 +8,7 @@ use super::backoff::AcceptBackoff;
 use super::connect::Connecting;
 use super::websocket::WsState;
 
-/// Hashes ids that are already unique integers.
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+pub(crate) use twine_core::reactor::IdMap;
 
 pub(super) struct Listener {
     pub(super) id: ListenerId,

@@ -11,8 +11,9 @@
 //! ```text
 //!   readable ─► read(64 KiB) ─► ctx.read ─► Message ─► reactor.handle_message ─► protocol
 //!                               (pongs and close replies go out by themselves)
-//!   Effect::Send ─► ctx.write ─► frames gathered per connection ─► flushed once per loop
-//!                                                 (or at the high-water mark) ─► write
+//!   Effect::Send ─► Frames::message ─► frames gathered per connection ─► flushed once per loop
+//!                   (header + payload,             (or at the high-water mark) ─► write / writev
+//!                    large ones not copied)
 //! ```
 //!
 //! Back-pressure is the stream's: past the high-water mark the protocol
@@ -37,19 +38,16 @@ use bytes::Bytes;
 use mio::{Interest, Token};
 use tungstenite::error::Error as WsError;
 use tungstenite::protocol::WebSocketContext;
-use tungstenite::{Message as WsMessage, Utf8Bytes};
+use tungstenite::Message as WsMessage;
 use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
 use twine_core::Time;
 
-use super::io::{write_some, ReadEnd};
+use super::io::ReadEnd;
 use super::sources::{Source, Stream};
 use super::{Control, Driver};
 use crate::gateway::stats::GatewayStats;
-use crate::ws_framing::{close_for, close_frame, code, server_context, Io};
-
-/// Frame buffer capacity a connection keeps between flushes.
-const KEEP_OUT_CAPACITY: usize = 16 * 1024;
+use crate::ws_framing::{close_for, close_frame, code, server_context, Frames};
 
 /// The limits and counters every WebSocket of one gateway shares.
 pub(crate) struct WsSettings {
@@ -115,8 +113,8 @@ impl Handoff {
 /// One WebSocket's framing state, beside its stream.
 pub(super) struct WsState {
     ctx: WebSocketContext,
-    /// Frames written by tungstenite, not yet handed to the stream.
-    out: Vec<u8>,
+    /// Frames not yet handed to the stream.
+    out: Frames,
     /// Bytes read but not parsed because the protocol paused reading.
     held: Vec<u8>,
     /// In the driver's list of connections to flush.
@@ -149,24 +147,10 @@ pub(super) fn shut_if_failed(s: &mut Stream) {
     }
 }
 
-fn to_ws(message: Message) -> WsMessage {
-    if message.is_text() {
-        match Utf8Bytes::try_from(message.into_bytes()) {
-            Ok(text) => WsMessage::Text(text),
-            Err(_) => WsMessage::Binary(Bytes::new()), // unreachable: core text is UTF-8
-        }
-    } else {
-        WsMessage::Binary(message.into_bytes())
-    }
-}
-
 fn from_ws(message: WsMessage) -> Option<Message> {
     match message {
-        WsMessage::Text(text) => {
-            let bytes = Bytes::from(text);
-            // tungstenite checked the UTF-8 already; this check cannot fail.
-            Some(Message::text_from_bytes(bytes.clone()).unwrap_or_else(|_| Message::binary(bytes)))
-        }
+        // tungstenite checked the UTF-8 (RFC 6455 8.1): not checked again.
+        WsMessage::Text(text) => Some(Message::text_from_checked_bytes(text.into())),
         WsMessage::Binary(data) => Some(Message::binary(data)),
         _ => None,
     }
@@ -210,7 +194,7 @@ impl Driver {
         let mut stream = Stream::new(conn, sock, None);
         stream.ws = Some(Box::new(WsState {
             ctx,
-            out: Vec::new(),
+            out: Frames::default(),
             held: Vec::new(),
             dirty: false,
             settings,
@@ -304,7 +288,7 @@ impl Driver {
                 }
                 return;
             }
-            let mut io = Io { input: data, pos, out: &mut ws.out };
+            let mut io = ws.out.io(data, pos);
             let result = ws.ctx.read(&mut io);
             pos = io.pos;
             match result {
@@ -367,8 +351,7 @@ impl Driver {
             return;
         }
         ws.closing = Some(Instant::now() + ws.settings.close_timeout);
-        let mut io = Io { input: &[], pos: 0, out: &mut ws.out };
-        let _ = ws.ctx.close(&mut io, Some(close_frame(code, reason)));
+        let _ = ws.ctx.close(&mut ws.out.io(&[], 0), Some(close_frame(code, reason)));
         // Read on (even if paused) to find the reply.
         if !s.carried {
             s.carried = true;
@@ -385,12 +368,12 @@ impl Driver {
         if ws.closing.is_some() || ws.failed {
             return;
         }
-        self.counts.messages_out += 1;
-        self.counts.bytes_out += message.len() as u64;
-        let mut io = Io { input: &[], pos: 0, out: &mut ws.out };
-        if ws.ctx.write(&mut io, to_ws(message)).is_err() {
+        let (text, len) = (message.is_text(), message.len());
+        if !ws.out.message(&ws.ctx, text, message.into_bytes()) {
             return;
         }
+        self.counts.messages_out += 1;
+        self.counts.bytes_out += len as u64;
         ws.last_active = self.now;
         if ws.out.len() + pending > self.config.high_water {
             // Large enough to matter for back-pressure: out now, where the water marks are.
@@ -418,29 +401,26 @@ impl Driver {
         if ws.out.is_empty() {
             return;
         }
+        let mut sent = 0;
         if idle {
-            // The common case: straight from the frame buffer, which the
-            // connection keeps (small, or given back when large).
-            match write_some(&mut s.sock, &ws.out) {
+            // The common case: straight from the frames, large payloads
+            // from where they are, in one (vectored) write.
+            match write_frames(&mut s.sock, &ws.out) {
                 Ok(n) if n == ws.out.len() => {
                     ws.out.clear();
-                    if ws.out.capacity() > KEEP_OUT_CAPACITY {
-                        ws.out = Vec::new();
-                    }
                     shut_if_failed(s);
                     return self.queue_drained(i);
                 }
-                Ok(n) => {
-                    ws.out.drain(..n);
-                }
+                Ok(n) => sent = n,
                 Err(e) => {
-                    ws.out = Vec::new();
+                    ws.out = Frames::default();
                     self.lost(i, e);
                     return self.apply_effects();
                 }
             }
         }
-        let data = std::mem::take(&mut ws.out);
+        // The socket is behind: the rest waits in the stream's buffer.
+        let data = ws.out.take_after(sent);
         self.write(i, data);
         if let Some(s) = self.sources.stream_of(i, conn) {
             shut_if_failed(s);
@@ -449,11 +429,17 @@ impl Driver {
 
     /// Flushes every WebSocket written to since the last flush.
     pub(super) fn flush_websockets(&mut self) {
+        let mut dirty = Vec::new();
         while !self.ws_dirty.is_empty() {
-            for (i, conn) in std::mem::take(&mut self.ws_dirty) {
+            // Swapped, not taken: both lists keep their room (no allocation per pass).
+            std::mem::swap(&mut dirty, &mut self.ws_dirty);
+            for (i, conn) in dirty.drain(..) {
                 self.flush_websocket(i, conn);
             }
             self.apply_effects();
+        }
+        if self.ws_dirty.capacity() < dirty.capacity() {
+            self.ws_dirty = dirty;
         }
     }
 
@@ -497,6 +483,18 @@ impl Driver {
     /// When the loop must wake next for WebSocket timers.
     pub(super) fn ws_timer_due(&self) -> Option<Instant> {
         (self.ws_open > 0).then_some(self.ws_next_sweep)
+    }
+}
+
+/// [`Frames::write_to`] on a socket: `Ok(0)` when it takes nothing now.
+fn write_frames(sock: &mut mio::net::TcpStream, frames: &Frames) -> std::io::Result<usize> {
+    loop {
+        match frames.write_to(sock) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(0),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 

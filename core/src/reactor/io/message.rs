@@ -39,6 +39,23 @@ impl Message {
         Ok(Message { text: true, data })
     }
 
+    /// A text message from bytes the caller has already found to be UTF-8
+    /// (a WebSocket codec checks every text message it reads), so that they
+    /// are not checked twice. Bytes that are not UTF-8 make a message whose
+    /// [`as_text`](Self::as_text) is empty and whose [`to_str`](Self::to_str)
+    /// is an error: a mistake here is wrong text, never undefined behaviour.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use twine_core::protocol::Message;
+    ///
+    /// let m = Message::text_from_checked_bytes(Bytes::from_static("héllo".as_bytes()));
+    /// assert_eq!(m, Message::text("héllo"));
+    /// ```
+    pub fn text_from_checked_bytes(data: Bytes) -> Message {
+        Message { text: true, data }
+    }
+
     /// Whether this is a text message.
     pub fn is_text(&self) -> bool {
         self.text

@@ -12,13 +12,13 @@ mod message;
 pub use message::Message;
 
 use std::any::Any;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::Reactor;
+use super::{IdMap, Reactor};
 use crate::defer::Failure;
 use crate::time::Time;
 use crate::trace::TraceEvent;
@@ -142,9 +142,9 @@ const SPARE_BUFFER_CAPACITY: usize = 64 * 1024;
 #[derive(Default)]
 pub(crate) struct IoState {
     effects: VecDeque<Effect>,
-    conns: HashMap<ConnectionId, Rc<dyn Hosted>>,
-    listeners: HashMap<ListenerId, Rc<dyn ListenerHost>>,
-    connecting: HashMap<ConnectionId, Rc<dyn ConnectHost>>,
+    conns: IdMap<ConnectionId, Rc<dyn Hosted>>,
+    listeners: IdMap<ListenerId, Rc<dyn ListenerHost>>,
+    connecting: IdMap<ConnectionId, Rc<dyn ConnectHost>>,
     next_id: u64,
     spare: Vec<Vec<u8>>,
 }
