@@ -34,6 +34,30 @@ function compareDrawings() {
   const exact = grab(false);
   const lod = grab(true);
   const summarised = [...tl.model.lanes.values()].filter((l) => [l.state, l.spans, l.sub].some((s) => s.summaries?.size > 0)).map((l) => l.title);
+  // What a drawing of the view reads: every span in it, or the buckets and wide spans of the summaries drawn from.
+  let spansInView = 0;
+  let summaryItemsInView = 0;
+  for (const lane of tl.model.lanes.values()) {
+    for (const list of [lane.state, lane.spans, lane.sub]) {
+      if (list.n === 0) continue;
+      const first = list.firstEndingAfter(tl.t0);
+      let last = first;
+      while (last < list.n && list.start[last] <= tl.t1) last++;
+      spansInView += last - first;
+      const level = Math.floor(Math.log2((tl.t1 - tl.t0) / tl.plotW / 4));
+      const sum = list.summaries?.get(level);
+      if (!sum) {
+        summaryItemsInView += last - first;
+        continue;
+      }
+      let k = sum.firstEntryFrom(tl.t0);
+      while (k < sum.n && sum.at[k] <= tl.t1) {
+        k++;
+        summaryItemsInView++;
+      }
+      for (let j = sum.firstWideEndingAfter(tl.t0); j < sum.wideN && list.start[sum.wide[j]] <= tl.t1; j++) summaryItemsInView++;
+    }
+  }
   const { width } = exact;
   const x0 = Math.ceil(tl.plotX * tl.dpr);
   const x1 = Math.floor((tl.plotX + tl.plotW) * tl.dpr);
@@ -60,7 +84,7 @@ function compareDrawings() {
       }
     }
   }
-  return { summarised, pixels, differ, far, inked, inkOnlyOne };
+  return { summarised, spansInView, summaryItemsInView, pixels, differ, far, inked, inkOnlyOne };
 }
 
 export const tests = [
