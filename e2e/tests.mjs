@@ -750,6 +750,8 @@ export const tests = [
       // What the page shows: the selected event, its source, and the editor's highlighted lines.
       const shown = () =>
         page.evaluate(async () => {
+          // What the next frame paints: the editor draws its highlights just before it.
+          await new Promise(requestAnimationFrame);
           const { view } = window.twine.ui.editor.code;
           const lineOfEl = (el) => view.state.doc.lineAt(view.posAtDOM(el)).number;
           const row = document.querySelector('.log-row.selected');

@@ -374,7 +374,6 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   freeRun();
   app.runs += 1;
   app.run = { ...result, json, seed, variant, schedule, play: scheduler, id: app.runs };
-  lastSteps = ''; // the editor may have dropped its highlights since
   app.warm = true;
   $('#run-btn').classList.remove('pulse');
   $('#tl-empty').hidden = true;
@@ -617,7 +616,6 @@ async function stepBack() {
  * `index`: its own thread's line strongly, the others' (where each was at its
  * latest event so far, unless it has exited) softly, labelled with their names.
  */
-let lastSteps = '';
 function showSteps(index) {
   const model = app.run?.model;
   if (!model) return;
@@ -630,10 +628,8 @@ function showSteps(index) {
     const isCurrent = current?.thread === thread;
     steps.push({ line: isCurrent ? current.line : src.line, thread: model.threadName(thread), current: isCurrent });
   }
-  // Playback asks about fifteen times a second; the editor redraws only when a line moved.
-  const key = JSON.stringify(steps);
-  if (key !== lastSteps) editor.showSteps(steps);
-  lastSteps = key;
+  // The editor draws the newest list once a frame, and only when a line moved.
+  editor.showSteps(steps);
   // data-asked and data-index: which event's stacks were last asked for, and which are shown.
   const panel = $('#stacks');
   panel.dataset.asked = String(index);
