@@ -45,6 +45,9 @@ export class EventLog {
       timer = setTimeout(() => this.setFilter(input.value), 120);
     });
     this.view.addEventListener('scroll', () => {
+      // The log's own scroll (`scrollTo`, every frame while playing) was
+      // drawn already; reading the offset back would lay the page out.
+      if (this.ownScroll) return;
       this.scrollTop = this.view.scrollTop;
       this.render();
     });
@@ -199,6 +202,10 @@ export class EventLog {
       const max = Math.max(0, this.size * ROW - height);
       this.scrollTop = Math.min(max, Math.max(0, top - height / 2));
       this.view.scrollTop = this.scrollTop;
+      // Its scroll event comes before the next frame's callbacks; from then on, scrolls are the user's.
+      this.ownScroll = true;
+      cancelAnimationFrame(this.ownScrollEnds);
+      this.ownScrollEnds = requestAnimationFrame(() => (this.ownScroll = false));
       this.render();
     }
   }

@@ -557,9 +557,34 @@ function showPlayhead({ panels = true } = {}) {
   updateShareSoon();
 }
 
-/** What the cursor shows at the playhead: the queues, the events so far, (with `steps`) the threads' lines, the Step button. */
+/**
+ * What the cursor shows at the playhead: the queues, the events so far, (with
+ * `steps`) the threads' lines, the Step button. While playing, the worker's
+ * answer waits for the start of the next frame: there the log can scroll
+ * before anything else on the page changed, so the browser need not lay the
+ * page out to scroll it (the frame painted is the same).
+ */
+let cursorToShow = null;
 function showCursor({ steps = true } = {}) {
+  if (app.playing) {
+    cursorToShow = { steps };
+    return;
+  }
+  cursorToShow = null;
+  drawCursor({ steps });
+}
+
+/** Shows a cursor that arrived while playing (see `showCursor`), first thing in a frame. */
+function drawPendingCursor() {
+  const pending = cursorToShow;
+  cursorToShow = null;
+  if (pending && app.run) drawCursor(pending);
+}
+
+function drawCursor({ steps }) {
   const cursor = app.cursor;
+  // While playing, keep the newest event in view; scrolled first, while the page's layout is clean.
+  if (app.playing && cursor.eventCount > 0 && !log.view.matches(':hover')) log.scrollTo(cursor.eventCount - 1);
   const stepButton = $('#step-btn');
   if (stepButton.disabled !== cursor.atEnd) {
     stepButton.disabled = cursor.atEnd;
@@ -569,8 +594,6 @@ function showCursor({ steps = true } = {}) {
   $('#queues').dataset.t = String(cursor.queues.t_ms);
   log.setCursor(cursor.eventCount);
   if (steps) showSteps(cursor.eventCount - 1);
-  // While playing, keep the newest event in view.
-  if (app.playing && cursor.eventCount > 0 && !log.view.matches(':hover')) log.scrollTo(cursor.eventCount - 1);
 }
 
 const STEP_TITLE = 'Step to the next event (→, Shift+→ for ten)';
@@ -692,6 +715,7 @@ function play() {
   lastFrame = performance.now();
   const frame = (now) => {
     if (!app.playing) return;
+    drawPendingCursor();
     const dt = Math.min(100, now - lastFrame);
     lastFrame = now;
     const t = app.playhead + (dt / 1000) * app.speed;
@@ -709,6 +733,7 @@ function play() {
 function pause() {
   if (!app.playing) return;
   app.playing = false;
+  drawPendingCursor();
   cancelAnimationFrame(rafId);
   document.body.classList.remove('playing');
   $('#play').textContent = 'Play';
