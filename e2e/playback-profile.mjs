@@ -91,8 +91,10 @@ async function measure(browser, url) {
   return { frames, count, self, fns, samples: profile.samples.length };
 }
 
+const copies = roots.map(unbundled);
+process.on('exit', () => copies.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 const urls = [];
-for (const www of roots) urls.push(await serve(unbundled(www)));
+for (const dir of copies) urls.push(await serve(dir));
 const browser = await launchBrowser();
 const results = roots.map(() => []);
 for (let r = 0; r < rounds; r++) {
