@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { open } from './tests.mjs';
+import { open, cursorCount } from './tests.mjs';
 
 const WIDTH = 800;
 
@@ -73,9 +73,9 @@ export const tests = [
       await seek.focus();
       await page.keyboard.press('Home');
       await page.waitForFunction(() => !document.querySelector('[data-testid=step]').disabled);
-      const before = await page.evaluate(() => window.twine.cursor.eventCount);
+      const before = await cursorCount(page);
       await page.click('[data-testid=step]');
-      assert.ok((await page.evaluate(() => window.twine.cursor.eventCount)) > before);
+      assert.ok((await cursorCount(page)) > before);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: path.join(env.screenshots, 'narrow-800.png'), fullPage: true });
 

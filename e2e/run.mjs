@@ -20,8 +20,9 @@ import { tests as liveEcho } from './live-echo.mjs';
 import { tests as liveLanes } from './live-lanes.mjs';
 import { tests as onServer } from './onserver.mjs';
 import { tests as worker } from './worker.mjs';
+import { tests as timelineLod } from './timeline-lod.mjs';
 
-const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...liveLanes, ...onServer, ...worker];
+const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...liveLanes, ...onServer, ...worker, ...timelineLod];
 
 const GLOBAL_TIMEOUT_MS = 600_000;
 const TEST_TIMEOUT_MS = 45_000;

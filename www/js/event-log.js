@@ -45,6 +45,9 @@ export class EventLog {
       timer = setTimeout(() => this.setFilter(input.value), 120);
     });
     this.view.addEventListener('scroll', () => {
+      // The log's own scroll (`scrollTo`, every frame while playing) was
+      // drawn already; reading the offset back would lay the page out.
+      if (this.ownScroll) return;
       this.scrollTop = this.view.scrollTop;
       this.render();
     });
@@ -168,10 +171,18 @@ export class EventLog {
 
   /** Rows from `count` on have not happened yet at the playhead. */
   setCursor(count) {
-    if (count !== this.cursor) {
-      this.cursor = count;
+    if (count === this.cursor) return;
+    const was = this.cursor;
+    this.cursor = count;
+    // Playback moves the cursor every frame: when the rows in view are the
+    // ones drawn, only those it passed change (their `future` class).
+    if (!this.drawnRange || this.drawnRange !== this.rangeKey()) {
       this.render();
+      return;
     }
+    const lo = Math.min(was, count);
+    const hi = Math.max(was, count);
+    for (const [i, row] of this.drawn) if (i >= lo && i < hi) this.styleRow(row, i, this.model.event(i));
   }
 
   setSelected(index, { scroll = true } = {}) {
@@ -191,6 +202,10 @@ export class EventLog {
       const max = Math.max(0, this.size * ROW - height);
       this.scrollTop = Math.min(max, Math.max(0, top - height / 2));
       this.view.scrollTop = this.scrollTop;
+      // Its scroll event comes before the next frame's callbacks; from then on, scrolls are the user's.
+      this.ownScroll = true;
+      cancelAnimationFrame(this.ownScrollEnds);
+      this.ownScrollEnds = requestAnimationFrame(() => (this.ownScroll = false));
       this.render();
     }
   }
@@ -212,10 +227,8 @@ export class EventLog {
    * view a few rows at a time, rebuilds few rows.
    */
   render() {
-    const size = this.size;
-    const { top, height } = this.viewport();
-    const first = Math.max(0, Math.floor(top / ROW) - 4);
-    const last = Math.min(size, Math.ceil((top + height) / ROW) + 4);
+    const { first, last } = this.range();
+    this.drawnRange = null;
     if (this.total === 0) {
       this.rows.innerHTML = `<p class="log-empty">${this.opts.empty || 'No events yet.'}</p>`;
       this.drawn = new Map();
@@ -239,20 +252,42 @@ export class EventLog {
         this.rows.appendChild(row);
       }
       missing ||= !e;
-      const lost = e?.kind === 'lost_update' && e.overwritten > 0;
-      const cls = `log-row${i === this.selected ? ' selected' : ''}${i >= this.cursor ? ' future' : ''}${lost ? ' lost' : ''}`;
-      if (row.className !== cls) row.className = cls;
+      this.styleRow(row, i, e);
       const y = `${p * ROW}px`;
       if (row.style.top !== y) row.style.top = y;
       drawn.set(i, row);
     }
     for (const row of this.drawn.values()) row.remove();
     this.drawn = drawn;
+    // Rows waiting for their events are drawn again in full when they arrive.
+    if (!missing) this.drawnRange = this.rangeKey();
     if (missing) {
       // Whole events come from the worker: draw again when they are here (if still this run's).
       const model = this.model;
       model.loadRange(this.indexAt(first), this.indexAt(last - 1) + 1).then(() => model === this.model && this.render());
     }
+  }
+
+  /** The positions of the rows in view, and four either side. */
+  range() {
+    const { top, height } = this.viewport();
+    return {
+      first: Math.max(0, Math.floor(top / ROW) - 4),
+      last: Math.min(this.size, Math.ceil((top + height) / ROW) + 4),
+    };
+  }
+
+  /** What the rows drawn depend on besides the cursor: equal keys, equal rows. */
+  rangeKey() {
+    const { first, last } = this.range();
+    return `${first} ${last} ${this.selected} ${this.total} ${this.visible ? this.visible.length : -1}`;
+  }
+
+  /** Sets row `i`'s classes: selected, not yet happened at the playhead, a lost update. */
+  styleRow(row, i, e) {
+    const lost = e?.kind === 'lost_update' && e.overwritten > 0;
+    const cls = `log-row${i === this.selected ? ' selected' : ''}${i >= this.cursor ? ' future' : ''}${lost ? ' lost' : ''}`;
+    if (row.className !== cls) row.className = cls;
   }
 
   /** A row for event `i` while its whole event is on its way: its time and kind, from the columns. */

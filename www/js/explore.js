@@ -30,16 +30,6 @@ export async function exploreProgram(wasm, json, variant, { onProgress, cancelle
   return report && !cancelled() ? report : null;
 }
 
-/**
- * A simulation of the run to show: one following `schedule` (an outcome's
- * example) when given, otherwise the seed's; when `play`ing the scheduler,
- * one that follows `schedule` and stops at the next choice (play.js).
- */
-export function newSimulation(wasm, json, seed, variant, schedule, play = false) {
-  if (play) return wasm.Simulation.playing(json, variant, schedule ?? '');
-  return schedule ? wasm.Simulation.withSchedule(json, variant, schedule) : new wasm.Simulation(json, seed, variant);
-}
-
 /** `counter = 1, name = 'x'`: an outcome's final shared values. */
 function describeValues(counters) {
   const parts = Object.entries(counters).map(([k, v]) => `${escapeHtml(k)} = <b>${escapeHtml(typeof v === 'string' ? `'${v}'` : String(v))}</b>`);

@@ -47,6 +47,8 @@ export class SpanList {
     this.maxEnd = new Float64Array(64);
     this.sorted = true;
     this.indexed = 0; // maxEnd is valid below this
+    this.permutes = 0; // times it was re-sorted (a drawing summary of it, span-lod.js, is then stale)
+    this.summaries = null; // span-lod.js: level -> SpanSummary
   }
 
   push(start, end, style, color, ev, label = -1, row = 0) {
@@ -76,6 +78,7 @@ export class SpanList {
       permute(this, SPAN_COLUMNS, order, n);
       this.sorted = true;
       this.indexed = 0;
+      this.permutes++;
     }
     let m = this.indexed > 0 ? this.maxEnd[this.indexed - 1] : -Infinity;
     for (let i = this.indexed; i < this.n; i++) {

@@ -18,7 +18,7 @@ import { CompareView } from './compare.js';
 import { LiveView } from './live.js';
 import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js';
 import { setProgramKnob } from './program-knobs.js';
-import { ExploreView, exploreProgram, newSimulation } from './explore.js';
+import { ExploreView, exploreProgram } from './explore.js';
 import { PlayView, loadChallenges } from './play.js';
 import { OnServer } from './onserver.js';
 import { registerModule, warmUp } from './sim-client.js';
@@ -37,7 +37,7 @@ const app = {
   presetJson: '', // the preset's text as loaded, to tell edits apart
   seed: 1,
   run: null, // {sim, metrics, model, durationMs, json, seed, id}
-  cursor: null, // a second Simulation that sits at the playhead, for the queues
+  cursor: null, // where the run's cursor in the worker last was: {eventCount, nowMs, atEnd, queues}
   playhead: 0,
   playing: false,
   speed: 50,
@@ -131,8 +131,8 @@ async function wasmFor(text) {
 }
 
 /**
- * Loads the wasm module at `path` on the page (checks, variants, the cursor
- * at the playhead) and registers it with the simulation worker, which loads
+ * Loads the wasm module at `path` on the page (checks, variants, the preset
+ * texts) and registers it with the simulation worker, which loads
  * its own copy to run scenarios in; the light one gets the presets compiled
  * at build time, in both places.
  */
@@ -321,7 +321,6 @@ function scheduleRun() {
 
 function freeRun() {
   if (app.run) app.run.remote.free();
-  if (app.cursor) app.cursor.free();
   app.run = null;
   app.cursor = null;
 }
@@ -375,8 +374,6 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   freeRun();
   app.runs += 1;
   app.run = { ...result, json, seed, variant, schedule, play: scheduler, id: app.runs };
-  lastSteps = ''; // the editor may have dropped its highlights since
-  app.cursor = newSimulation(app.wasm, json, seed, variant, schedule, scheduler);
   app.warm = true;
   $('#run-btn').classList.remove('pulse');
   $('#tl-empty').hidden = true;
@@ -499,105 +496,137 @@ let lastPanel = 0;
 /**
  * Moves the playhead to `ms`: everything up to and including that time has
  * happened. At 0 nothing has, so Step walks even the events at time zero.
+ * The queues and the log follow once the cursor in the worker is there.
  */
 function seekTo(ms, { fromPlay = false } = {}) {
   if (!app.run) return;
   const t = Math.max(0, Math.min(ms, app.run.durationMs));
-  if (t === 0) replaceCursor(freshCursor());
-  else app.cursor.seek(t);
   app.playhead = t;
-  showPlayhead({ force: !fromPlay });
+  // Playing, the panels follow about fifteen times a second, not every frame.
+  const now = performance.now();
+  const panels = !fromPlay || now - lastPanel > 66;
+  if (panels) {
+    lastPanel = now;
+    moveCursor({ to: 'seek', t });
+  }
+  showPlayhead({ panels });
 }
 
-const freshCursor = () => newSimulation(app.wasm, app.run.json, app.run.seed, app.run.variant, app.run.schedule, app.run.play);
-
-function replaceCursor(cursor) {
-  app.cursor.free();
-  app.cursor = cursor;
-}
+/** Counts cursor moves asked for, so an answer a newer move overtook is not shown. */
+let cursorMoves = 0;
+/** Cursor moves not answered yet, and who waits for none to be left (`cursorIdle`). */
+let cursorBusy = 0;
+let cursorIdleWaiters = [];
 
 /**
- * A cursor at the first step at which `count` events have happened: the
- * events at one instant are then walked one step at a time, which a seek to
- * that instant (it runs all of them) cannot do.
+ * Moves the run's cursor in the worker (sim-client.js `moveCursor`) and
+ * shows where it lands: resolves to its place, or null when a newer move
+ * or run took its place meanwhile (latest wins).
  */
-function cursorAtCount(count) {
-  const cursor = freshCursor();
-  const t = count > 0 ? app.run.model.eventT(count - 1) : 0;
-  // Everything before the event's instant, then step up to it.
-  if (t > 0) cursor.seek((t - 1) / 1e6);
-  if (cursor.eventCount < count) cursor.step(count - cursor.eventCount);
-  return cursor;
-}
-
-/** Puts `cursor` at the playhead and shows where it is. */
-function placeCursor(cursor) {
-  replaceCursor(cursor);
-  app.playhead = Math.max(cursor.nowMs, 0);
-  showPlayhead();
-}
-
-/** The cursor has shown the run's last event. */
-function atEnd() {
-  return app.cursor.finished && app.cursor.nowMs >= app.run.model.endMs - 1e-9;
-}
-
-function showPlayhead({ force = true } = {}) {
-  const t = app.playhead;
-  const stepButton = $('#step-btn');
-  const end = atEnd();
-  if (stepButton.disabled !== end) {
-    stepButton.disabled = end;
-    stepButton.title = end ? 'The end of the run: ← steps back, Home starts over' : STEP_TITLE;
+async function moveCursor(move) {
+  const run = app.run;
+  const asked = ++cursorMoves;
+  cursorBusy++;
+  try {
+    const state = await run.remote.moveCursor({ ...move, endMs: run.model.endMs });
+    if (!state || asked !== cursorMoves || app.run !== run) return null;
+    app.cursor = state;
+    // A clicked event's own lines and stacks stay shown (its step can show later events too).
+    showCursor({ steps: move.to !== 'event' });
+    return state;
+  } catch {
+    return null; // the run was freed meanwhile
+  } finally {
+    // After what the move's caller does with its answer (a task later than its promise callbacks).
+    if (--cursorBusy === 0) setTimeout(() => cursorBusy === 0 && cursorIdleWaiters.splice(0).forEach((wake) => wake()));
   }
+}
+
+/** Resolves once every cursor move asked for is answered (for the browser tests). */
+function cursorIdle() {
+  return cursorBusy === 0 ? Promise.resolve() : new Promise((resolve) => cursorIdleWaiters.push(resolve));
+}
+
+/** The playhead's place: the timeline, the seek bar, the clock and (with `panels`) the printed output. */
+function showPlayhead({ panels = true } = {}) {
+  const t = app.playhead;
   timeline.setPlayhead(t);
   $('#seek').value = String(t);
   $('#clock').innerHTML = `<b>${fmtMs(t, 4)}</b> / ${fmtMs(app.run.durationMs, 4)}`;
-  const now = performance.now();
-  if (force || now - lastPanel > 66) {
-    lastPanel = now;
-    renderQueues($('#queues'), app.cursor.queues(), (id) => app.run.model.threadColor(id));
-    $('#queues').dataset.t = String(t);
-    output.setNow(t, { follow: app.playing });
-    log.setCursor(app.cursor.eventCount);
-    showSteps(app.cursor.eventCount - 1);
-    // While playing, keep the newest event in view.
-    if (app.playing && app.cursor.eventCount > 0 && !log.view.matches(':hover')) log.scrollTo(app.cursor.eventCount - 1);
-  }
+  if (panels) output.setNow(t, { follow: app.playing });
   updateShareSoon();
+}
+
+/**
+ * What the cursor shows at the playhead: the queues, the events so far, (with
+ * `steps`) the threads' lines, the Step button. While playing, the worker's
+ * answer waits for the start of the next frame: there the log can scroll
+ * before anything else on the page changed, so the browser need not lay the
+ * page out to scroll it (the frame painted is the same).
+ */
+let cursorToShow = null;
+function showCursor({ steps = true } = {}) {
+  if (app.playing) {
+    cursorToShow = { steps };
+    return;
+  }
+  cursorToShow = null;
+  drawCursor({ steps });
+}
+
+/** Shows a cursor that arrived while playing (see `showCursor`), first thing in a frame. */
+function drawPendingCursor() {
+  const pending = cursorToShow;
+  cursorToShow = null;
+  if (pending && app.run) drawCursor(pending);
+}
+
+function drawCursor({ steps }) {
+  const cursor = app.cursor;
+  // While playing, keep the newest event in view; scrolled first, while the page's layout is clean.
+  if (app.playing && cursor.eventCount > 0 && !log.view.matches(':hover')) log.scrollTo(cursor.eventCount - 1);
+  const stepButton = $('#step-btn');
+  if (stepButton.disabled !== cursor.atEnd) {
+    stepButton.disabled = cursor.atEnd;
+    stepButton.title = cursor.atEnd ? 'The end of the run: ← steps back, Home starts over' : STEP_TITLE;
+  }
+  renderQueues($('#queues'), cursor.queues, (id) => app.run.model.threadColor(id));
+  $('#queues').dataset.t = String(cursor.queues.t_ms);
+  log.setCursor(cursor.eventCount);
+  if (steps) showSteps(cursor.eventCount - 1);
 }
 
 const STEP_TITLE = 'Step to the next event (→, Shift+→ for ten)';
 
+/** Puts the playhead where the cursor landed (a step, a step back, a clicked event). */
+function followCursor(state) {
+  app.playhead = Math.max(state.nowMs, 0);
+  showPlayhead();
+}
+
 async function step(n = 1) {
   if (!app.run && !(await run({ autoplay: false, at: 0 }))) return;
   pause();
+  const run = app.run;
   // At the end Step stays there (it used to start over without a word);
   // Home or Play start over.
-  if (atEnd()) {
-    showPlayhead();
-    return;
-  }
-  const before = app.cursor.eventCount;
-  app.cursor.step(n);
-  app.playhead = Math.max(app.cursor.nowMs, 0);
-  const last = app.cursor.eventCount - 1;
-  showPlayhead();
-  if (last >= before) {
-    if (last < app.run.model.eventCount) {
-      select(last, { seek: false });
-      timeline.reveal(app.run.model.eventT(last) / 1e6);
-    }
+  const state = await moveCursor({ to: 'step', n });
+  if (!state) return;
+  followCursor(state);
+  const last = state.eventCount - 1;
+  if (last >= state.before && last < run.model.eventCount) {
+    select(last, { seek: false });
+    timeline.reveal(run.model.eventT(last) / 1e6);
   }
 }
 
-function stepBack() {
+async function stepBack() {
   if (!app.run) return;
   pause();
-  const count = app.cursor.eventCount;
-  if (count === 0) return;
-  placeCursor(cursorBefore(count));
-  const last = app.cursor.eventCount - 1;
+  const state = await moveCursor({ to: 'back' });
+  if (!state || state.eventCount === state.before) return; // nothing had happened
+  followCursor(state);
+  const last = state.eventCount - 1;
   if (last >= 0) select(last, { seek: false });
   else {
     log.setSelected(-1);
@@ -606,30 +635,10 @@ function stepBack() {
 }
 
 /**
- * A cursor at the latest step that shows fewer than `count` events. One
- * step can show several events, so walk the steps of the last event's
- * instant (cheap) to find where that step began, then go there.
- */
-function cursorBefore(count) {
-  const t = count > 0 ? app.run.model.eventT(count - 1) : 0;
-  const probe = freshCursor();
-  if (t > 0) probe.seek((t - 1) / 1e6);
-  let before = probe.eventCount;
-  while (before < count && !probe.finished) {
-    probe.step(1);
-    if (probe.eventCount >= count) break;
-    before = probe.eventCount;
-  }
-  probe.free();
-  return before < count ? cursorAtCount(before) : freshCursor();
-}
-
-/**
  * Highlights in the editor where the Python program's threads are at event
  * `index`: its own thread's line strongly, the others' (where each was at its
  * latest event so far, unless it has exited) softly, labelled with their names.
  */
-let lastSteps = '';
 function showSteps(index) {
   const model = app.run?.model;
   if (!model) return;
@@ -642,10 +651,8 @@ function showSteps(index) {
     const isCurrent = current?.thread === thread;
     steps.push({ line: isCurrent ? current.line : src.line, thread: model.threadName(thread), current: isCurrent });
   }
-  // Playback asks about fifteen times a second; the editor redraws only when a line moved.
-  const key = JSON.stringify(steps);
-  if (key !== lastSteps) editor.showSteps(steps);
-  lastSteps = key;
+  // The editor draws the newest list once a frame, and only when a line moved.
+  editor.showSteps(steps);
   // data-asked and data-index: which event's stacks were last asked for, and which are shown.
   const panel = $('#stacks');
   panel.dataset.asked = String(index);
@@ -683,13 +690,10 @@ function select(index, { seek = true } = {}) {
   if (seek) {
     pause();
     const t = run.model.eventT(index) / 1e6;
-    const cursor = cursorAtCount(index + 1);
-    // An event inside a reactor call that spends virtual time shows once
-    // the call ends; the playhead still goes to the event's own time.
-    if (cursor.nowMs > t + 1e-9) {
-      cursor.free();
-      seekTo(t);
-    } else placeCursor(cursor);
+    // The step that shows the event; an event inside a reactor call that
+    // spends virtual time shows once the call ends, so the playhead goes
+    // to the event's own time then (sim-worker.js `CURSOR_MOVES.event`).
+    moveCursor({ to: 'event', index }).then((state) => state && followCursor(state));
     timeline.reveal(t);
   }
   showSteps(index);
@@ -711,6 +715,7 @@ function play() {
   lastFrame = performance.now();
   const frame = (now) => {
     if (!app.playing) return;
+    drawPendingCursor();
     const dt = Math.min(100, now - lastFrame);
     lastFrame = now;
     const t = app.playhead + (dt / 1000) * app.speed;
@@ -728,11 +733,12 @@ function play() {
 function pause() {
   if (!app.playing) return;
   app.playing = false;
+  drawPendingCursor();
   cancelAnimationFrame(rafId);
   document.body.classList.remove('playing');
   $('#play').textContent = 'Play';
   $('#play').setAttribute('aria-pressed', 'false');
-  if (app.run) showPlayhead();
+  if (app.run) seekTo(app.playhead);
 }
 
 // ---------------------------------------------------------------- sharing
@@ -1046,6 +1052,7 @@ async function boot() {
   }
   setStatus(app.run ? 'ready' : 'loaded');
   app.ui = { editor, timeline, log, knobs, compare, live };
+  app.cursorIdle = cursorIdle;
   window.twine = app; // for the browser tests and the curious
   // The code editor comes after the page can run: Run need not wait for it.
   editor.upgrade().then((ok) => {

@@ -86,6 +86,10 @@ export class RemoteRun {
   constructor(id) {
     this.id = id;
     this.freed = false;
+    /** Cursor moves not sent yet: [{move, resolve}]. */
+    this.moves = [];
+    /** Whether a cursor move is with the worker. */
+    this.moving = false;
   }
 
   /** Whole events `from..from+max` as objects `{t, kind, ...}`. */
@@ -96,6 +100,38 @@ export class RemoteRun {
   /** What each thread of a Python program is in at event `index` (wasm `stacks`). */
   stacks(index) {
     return this.ask({ op: 'stacks', index });
+  }
+
+  /**
+   * Moves the run's cursor at the playhead (sim-worker.js `CURSOR_MOVES`:
+   * `{to: 'seek', t}`, `{to: 'step', n}`, `{to: 'event', index}`, `{to:
+   * 'back'}`, each with `endMs`, where the run ends on the page). Resolves
+   * to `{before, eventCount, nowMs, atEnd, queues}`, the cursor's place
+   * after it. One move is with the worker at a time; a move to a place
+   * (any but a step) drops the moves still waiting, which resolve to null,
+   * so dragging the playhead never queues up stale seeks.
+   */
+  moveCursor(move) {
+    return new Promise((resolve, reject) => {
+      if (move.to !== 'step') {
+        for (const waiting of this.moves) waiting.resolve(null);
+        this.moves = [];
+      }
+      this.moves.push({ move, resolve, reject });
+      this.sendMove();
+    });
+  }
+
+  sendMove() {
+    if (this.moving || this.moves.length === 0) return;
+    const { move, resolve, reject } = this.moves.shift();
+    this.moving = true;
+    this.ask({ op: 'cursor', move })
+      .then(resolve, reject)
+      .finally(() => {
+        this.moving = false;
+        this.sendMove();
+      });
   }
 
   /** The trace in Chrome Trace Event Format, as text. */

@@ -11,11 +11,17 @@
 //                   {op: 'explore', id, module, json, variant?, max, budgetMs}
 //                   {op: 'events', id, run, from, max} | {op: 'stacks', id, run, index}
 //                   {op: 'chromeTrace', id, run} | {op: 'jsonl', id, run}
+//                   {op: 'cursor', id, run, move}              the run's cursor at the playhead (see CURSOR_MOVES)
 //                   {op: 'free', run}                           a run (or exploration) the page is done with, even mid-way
 //   worker -> page  {id, type: 'slice', cols, events, nowMs}   the run's next events in columns (buffers transferred)
 //                   {id, type: 'done', metrics, pythonError, playState}
 //                   {id, type: 'progress', report}             an exploration so far
 //                   {id, type: 'reply', value} | {id, type: 'error', error: {name, message, field?, reason?, line?, col?}}
+//
+// Each run also has a cursor: a second simulation of it, made when the page
+// first asks, that sits at the playhead so the queues panel can show what
+// waits there. Moving it simulates (a backward seek replays from the
+// start), which is why it lives here and not on the page's thread.
 
 /** Wall time the worker simulates before it hands the page a slice (and reads its messages). */
 const SLICE_MS = 25;
@@ -26,7 +32,7 @@ const EXPLORE_SLICE_MS = 100;
 
 /** Module URL -> the loaded module (a promise). */
 const modules = new Map();
-/** Run id -> {sim, cancelled}: the runs the page has not freed. */
+/** Run id -> {sim, cancelled, args, cursor?}: the runs the page has not freed. */
 const runs = new Map();
 /** Exploration id -> {cancelled}. */
 const explorations = new Map();
@@ -74,7 +80,7 @@ async function run(msg) {
   const { id } = msg;
   const wasm = await modules.get(msg.module);
   const sim = newSimulation(wasm, msg);
-  const entry = { sim, cancelled: false };
+  const entry = { sim, cancelled: false, wasm, args: msg, cursor: null };
   runs.set(id, entry);
   for (;;) {
     const started = performance.now();
@@ -121,15 +127,114 @@ async function explore(msg) {
 }
 
 /** A run the page still holds. */
-function held(msg) {
+function heldEntry(msg) {
   const entry = runs.get(msg.run);
   if (!entry) throw new Error(`run ${msg.run} was freed`);
-  return entry.sim;
+  return entry;
+}
+const held = (msg) => heldEntry(msg).sim;
+
+// ---------------------------------------------------------------- the cursor
+
+/** A new cursor of `entry`'s run, at its start. */
+function freshCursor(entry) {
+  return newSimulation(entry.wasm, entry.args);
+}
+
+/** Makes `cursor` the run's cursor, freeing the one before. */
+function replaceCursor(entry, cursor) {
+  entry.cursor?.free();
+  entry.cursor = cursor;
+  return cursor;
+}
+
+/**
+ * A cursor at the first step at which `count` events have happened: the
+ * events of one instant are then walked one step at a time, which a seek
+ * to that instant (it runs all of them) cannot do.
+ */
+function cursorAtCount(entry, count) {
+  const t = count > 0 ? eventT(entry, count - 1) : 0;
+  const cursor = freshCursor(entry);
+  // Everything before the event's instant, then step up to it.
+  if (count > 0 && t > 0) cursor.seek((t - 1) / 1e6);
+  if (cursor.eventCount < count) cursor.step(count - cursor.eventCount);
+  return cursor;
+}
+
+/**
+ * A cursor at the latest step that shows fewer than `count` events. One
+ * step can show several events, so walk the steps of the last event's
+ * instant (cheap) to find where that step began, then go there.
+ */
+function cursorBefore(entry, count) {
+  const t = count > 0 ? eventT(entry, count - 1) : 0;
+  const probe = freshCursor(entry);
+  if (count > 0 && t > 0) probe.seek((t - 1) / 1e6);
+  let before = probe.eventCount;
+  while (before < count && !probe.finished) {
+    probe.step(1);
+    if (probe.eventCount >= count) break;
+    before = probe.eventCount;
+  }
+  probe.free();
+  return before < count ? cursorAtCount(entry, before) : freshCursor(entry);
+}
+
+/**
+ * The ways the page moves a run's cursor; each leaves it at a place the
+ * page's playhead then shows. `t` is a time in ms, `endMs` where the run
+ * ends as the page draws it.
+ */
+const CURSOR_MOVES = {
+  /** To `t`: everything up to and including it has happened (at 0, nothing has). */
+  seek: (entry, { t }) => {
+    if (t <= 0 || !entry.cursor) replaceCursor(entry, freshCursor(entry));
+    if (t > 0) entry.cursor.seek(t);
+  },
+  /** `n` steps on, unless the run has ended. */
+  step: (entry, { n, endMs }) => {
+    const c = entry.cursor ?? replaceCursor(entry, freshCursor(entry));
+    if (!atEnd(c, endMs)) c.step(n);
+  },
+  /**
+   * To event `index`, as a click on it: the step that shows it, or, for an
+   * event inside a reactor call that spends virtual time (shown once the
+   * call ends), the event's own time.
+   */
+  event: (entry, { index }) => {
+    const c = replaceCursor(entry, cursorAtCount(entry, index + 1));
+    const t = eventT(entry, index) / 1e6;
+    if (c.nowMs > t + 1e-9) CURSOR_MOVES.seek(entry, { t });
+  },
+  /** One step back (to the latest step that shows fewer events), unless nothing has happened yet. */
+  back: (entry) => {
+    const count = entry.cursor?.eventCount ?? 0;
+    if (count > 0) replaceCursor(entry, cursorBefore(entry, count));
+  },
+};
+
+/** The time of the run's event `index`, in ns. */
+const eventT = (entry, index) => entry.sim.events(index, 1)[0]?.t ?? 0;
+
+/** Whether `cursor` has shown the run's last event (the run ends at `endMs`, as the page draws it). */
+const atEnd = (cursor, endMs) => cursor.finished && cursor.nowMs >= endMs - 1e-9;
+
+/** Moves the run's cursor; replies where it is and what waits there. */
+function moveCursor(msg) {
+  const entry = heldEntry(msg);
+  const before = entry.cursor?.eventCount ?? 0;
+  const move = CURSOR_MOVES[msg.move.to];
+  if (!move) throw new Error(`no such cursor move: ${msg.move.to}`);
+  move(entry, msg.move);
+  const c = entry.cursor;
+  return { before, eventCount: c.eventCount, nowMs: c.nowMs, atEnd: atEnd(c, msg.move.endMs), queues: c.queues() };
 }
 
 const REQUESTS = {
   events: (msg) => held(msg).events(msg.from, msg.max),
   stacks: (msg) => held(msg).stacks(msg.index),
+  cursor: moveCursor,
   chromeTrace: (msg) => held(msg).chromeTrace(),
   jsonl: (msg) => held(msg).jsonl(),
 };
@@ -140,6 +245,7 @@ function free(id) {
     runs.delete(id);
     entry.cancelled = true;
     try {
+      entry.cursor?.free();
       entry.sim.free();
     } catch {
       // A simulation that panicked cannot be freed: the module is left as it is.

@@ -1,13 +1,15 @@
 // Painting one frame of a Timeline: the axis, a row per lane, and in each
 // row only the visible range of its spans and marks; kept offscreen between
 // frames that only move the playhead. Spans narrower than a
-// pixel merge into one column per pixel (its opacity says how busy it is),
-// so a frame costs the same with 100k events as with ten.
+// pixel merge into one column per pixel (its opacity says how busy it is);
+// zoomed out over many spans, from per-bucket sums of them (span-lod.js),
+// so a frame costs about the same with a million events as with ten.
 
 import { S, G } from './trace-model.js';
 import { lowerBound } from './lists.js';
 import { fmtMs } from './format.js';
 import { STATE_COLORS, LINK_COLORS, hatch, paintMark } from './timeline-style.js';
+import { summaryFor, spanKey } from './span-lod.js';
 
 /** Height of the time axis on top. */
 export const AXIS_H = 22;
@@ -83,7 +85,7 @@ function latencyColor(tl, ms) {
  * playhead over it, so it costs the same at a million events as at ten.
  */
 export function drawFrame(tl) {
-  const key = [tl.model?.revision, tl.t0, tl.t1, tl.scrollY, tl.w, tl.h, tl.dpr, tl.selected, tl.latencyScale].join();
+  const key = [tl.model?.revision, tl.t0, tl.t1, tl.scrollY, tl.w, tl.h, tl.dpr, tl.selected, tl.latencyScale, tl.lod].join();
   const { width, height } = tl.canvas;
   if (!tl.base || tl.base.width !== width || tl.base.height !== height) {
     tl.base = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(width, height) : document.createElement('canvas');
@@ -403,38 +405,39 @@ function drawSpans(tl, list, y, h, labels, o = {}) {
     }
     accPx = -1;
   };
-  for (let i = list.firstEndingAfter(t0); i < n; i++) {
-    const s = start[i];
-    if (s > t1) break;
-    const e = end[i];
-    if (e < t0) continue;
-    const st = style[i];
-    if (o.skipIdle && (st === S.POLL || st === S.IDLE)) {
-      continue;
+  /** A span, or a bucket of spans, narrower than a pixel: summed into its pixel column. */
+  const addNarrow = (xa, w, key, r, count) => {
+    const px = Math.floor(xa);
+    if (px !== accPx) {
+      flush();
+      accPx = px;
     }
+    const keys = accKeys[r & 3];
+    accCount[r & 3] += count;
+    const at = keys.indexOf(key);
+    if (at >= 0) accVals[r & 3][at] += w;
+    else {
+      keys.push(key);
+      accVals[r & 3].push(w);
+    }
+  };
+  const idle = (st) => o.skipIdle && (st === S.POLL || st === S.IDLE);
+  const drawSpan = (i) => {
+    const e = end[i];
+    if (e < t0) return;
+    const st = style[i];
+    if (idle(st)) return;
+    const s = start[i];
     let xa = X + (s - t0) * sx;
     let xb = X + (e - t0) * sx;
     if (xa < X - 2) xa = X - 2;
     if (xb > xMax) xb = xMax;
-    let key = st * 65536 + (color[i] & 0xffff);
+    let key = spanKey(st, color[i]);
     const r = row[i];
     if (xb - xa < 1) {
-      const px = Math.floor(xa);
-      if (px !== accPx) {
-        flush();
-        accPx = px;
-      }
-      const keys = accKeys[r & 3];
-      accCount[r & 3]++;
       // True widths rank the styles: a burst of instant spans must not outweigh a long one.
-      const w = Math.max(xb - xa, 0) + 1e-6;
-      const at = keys.indexOf(key);
-      if (at >= 0) accVals[r & 3][at] += w;
-      else {
-        keys.push(key);
-        accVals[r & 3].push(w);
-      }
-      continue;
+      addNarrow(xa, Math.max(xb - xa, 0) + 1e-6, key, r, 1);
+      return;
     }
     if (accPx >= 0 && Math.floor(xa) > accPx) flush();
     const yy = o.rows ? y + r * o.rows : y;
@@ -447,6 +450,25 @@ function drawSpans(tl, list, y, h, labels, o = {}) {
         labels.push({ x: xa, y: yy + h / 2, w: xb - xa, text: tl.model.strings[label[i]], color: o.labelColor || '#1c2024' });
       }
     }
+  };
+  // Zoomed out over many spans: their buckets (a few per pixel column) and the wide ones, in time order.
+  const summary = tl.lod ? summaryFor(list, t0, t1, tl.plotW) : null;
+  if (summary) {
+    const { at, key: keys, row: rows, width, count, wide } = summary;
+    let k = summary.firstEntryFrom(t0);
+    let j = summary.firstWideEndingAfter(t0);
+    for (;;) {
+      const tk = k < summary.n ? at[k] : Infinity;
+      const tj = j < summary.wideN ? start[wide[j]] : Infinity;
+      if (tk > t1 && tj > t1) break;
+      if (tj <= tk) drawSpan(wide[j++]);
+      else {
+        if (!idle(Math.floor(keys[k] / 65536))) addNarrow(Math.max(X - 2, X + (at[k] - t0) * sx), width[k] * sx + 1e-6 * count[k], keys[k], rows[k], count[k]);
+        k++;
+      }
+    }
+  } else {
+    for (let i = list.firstEndingAfter(t0); i < n && start[i] <= t1; i++) drawSpan(i);
   }
   flush();
   for (const [key, rects] of batches) {

@@ -28,6 +28,8 @@ export class Timeline {
     this.layout = [];
     this.latencyScale = 1;
     this.patterns = null;
+    /** Zoomed out over many spans, draw from their per-bucket sums (span-lod.js); false draws every span. */
+    this.lod = true;
     this.tooltip = opts.tooltip || null;
     this.resize();
     new ResizeObserver(() => this.resize()).observe(canvas.parentElement);

@@ -57,6 +57,9 @@ const stepTheme = EditorView.baseTheme({
   },
 });
 
+/** How long after the user scrolls or types in the editor the step highlight leaves its scrolling alone. */
+const USER_GRACE_MS = 3000;
+
 /**
  * Makes an editor in `parent`.
  * @param {HTMLElement} parent
@@ -87,11 +90,52 @@ export function createEditor(parent, opts) {
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ 'aria-label': opts.label }),
         EditorView.updateListener.of((update) => {
+          if (update.docChanged) shownSteps = '[]'; // stepField drops its highlights on an edit
           if (update.docChanged && !silent) opts.onChange(update.state.doc.toString());
         }),
       ],
     }),
   });
+  // The step highlights (see `showSteps`): the list last drawn, the newest
+  // asked for, and when the user last scrolled or typed here themselves.
+  let shownSteps = '[]';
+  let pendingSteps = null;
+  let stepsFrame = 0;
+  let userAt = -Infinity;
+  // The scroller's offset and height as last seen, so deciding whether the
+  // current line is in view reads no layout in the middle of a frame.
+  let scrollTop = 0;
+  let scrollH = 0;
+  const scroller = view.scrollDOM;
+  scroller.addEventListener('scroll', () => { scrollTop = scroller.scrollTop; }, { passive: true });
+  new ResizeObserver(() => { scrollH = scroller.clientHeight; }).observe(scroller);
+  for (const type of ['wheel', 'touchstart', 'keydown']) view.dom.addEventListener(type, () => { userAt = performance.now(); }, { passive: true });
+  // A press on the scroller itself (not its text) is a drag of its scroll bar.
+  scroller.addEventListener('pointerdown', (ev) => { if (ev.target === scroller) userAt = performance.now(); });
+  /** Whether line `n`'s block lies wholly inside the scroller's visible part. */
+  const inView = (n) => {
+    const block = view.lineBlockAt(view.state.doc.line(n).from);
+    const top = block.top + view.documentPadding.top;
+    return top >= scrollTop && top + block.height <= scrollTop + scrollH;
+  };
+  const drawSteps = () => {
+    stepsFrame = 0;
+    const steps = pendingSteps;
+    pendingSteps = null;
+    const key = JSON.stringify(steps);
+    if (key === shownSteps) return;
+    shownSteps = key;
+    const effects = [setSteps.of(steps)];
+    const cur = steps.find((s) => s.current);
+    const doc = view.state.doc;
+    // Follow the current line only when it is out of sight, and never while
+    // the user is typing here or has just scrolled the editor themselves.
+    const userBusy = view.hasFocus || performance.now() - userAt < USER_GRACE_MS;
+    if (cur && cur.line >= 1 && cur.line <= doc.lines && !userBusy && !inView(cur.line)) {
+      effects.push(EditorView.scrollIntoView(doc.line(cur.line).from, { y: 'nearest' }));
+    }
+    view.dispatch({ effects });
+  };
   return {
     view,
     get value() {
@@ -132,16 +176,12 @@ export function createEditor(parent, opts) {
     /**
      * Highlights where threads are: `[{line, thread, current}]` (lines from
      * 1; `current` for the selected event's thread). An empty list clears.
-     * Scrolls the current line into view unless it is visible.
+     * Playback asks every frame: the newest list is drawn once, just before
+     * the next frame paints, and only if it differs from what is shown.
      */
     showSteps(steps) {
-      const effects = [setSteps.of(steps)];
-      const cur = steps.find((s) => s.current);
-      const doc = view.state.doc;
-      if (cur && cur.line >= 1 && cur.line <= doc.lines) {
-        effects.push(EditorView.scrollIntoView(doc.line(cur.line).from, { y: 'nearest' }));
-      }
-      view.dispatch({ effects });
+      pendingSteps = steps;
+      if (!stepsFrame) stepsFrame = requestAnimationFrame(drawSteps);
     },
     /** Puts the caret on a line and scrolls it into view. */
     reveal(line) {
