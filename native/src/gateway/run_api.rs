@@ -226,7 +226,9 @@ pub(super) async fn start(
         let _slot = slot;
         let _ = tx.send(started);
         // A page that went away stops nothing: the run ends at its bound.
-        answer(&scenario, &options, |chunk| drop(tx.send(chunk)));
+        answer(&scenario, &options, |chunk| {
+            let _ = tx.send(chunk);
+        });
     });
     if let Err(e) = spawned {
         return refusal(StatusCode::SERVICE_UNAVAILABLE, "", format!("cannot start the run: {e}"));
