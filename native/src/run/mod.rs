@@ -367,7 +367,6 @@ pub fn run_observed(
         }
     };
     let end_reason = watch(&run, &reactor_thread, clients.as_ref(), deadline, epoch, &mut tick);
-    drop(tick);
     if end_reason != EndReason::Stopped {
         reactor_thread.shutdown();
     }
