@@ -430,6 +430,12 @@ fn serve(args: ServeArgs) -> ExitCode {
                     let _ =
                         writeln!(stdout, "  websockets  ws://{at}/ws (echo)  ws://{at}/ws/chat  ws://{at}/ws/trace");
                     let _ = writeln!(stdout, "  health      http://{at}/healthz  http://{at}/metrics");
+                    let _ = writeln!(
+                        stdout,
+                        "  runs        http://{at}/api/run (POST runs an experiment for real, one at a time, at most {} s; {})",
+                        crate::gateway::run_api::MAX_REAL_TIME.as_secs(),
+                        crate::gateway::run_api::who_may_run(protected, at),
+                    );
                     let admin = if protected {
                         "/ws/trace and /metrics need the admin token (Authorization: Bearer TOKEN, or ?token=TOKEN)"
                     } else if at.ip().is_loopback() {

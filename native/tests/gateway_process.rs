@@ -110,8 +110,44 @@ fn start_up_says_what_the_admin_token_protects() {
         "--log",
         "warn",
     ]);
+    let runs = twine.line_after("  runs ");
+    assert!(runs.contains("/api/run") && runs.contains("needs the admin token"), "{runs}");
     let admin = twine.line_after("  admin ");
     assert!(admin.contains("/ws/trace and /metrics need the admin token"), "{admin}");
+    twine.sigterm();
+    assert!(twine.wait_exit(Duration::from_secs(10)).is_some_and(|s| s.success()));
+}
+
+/// A user reads start-up to learn what they can reach: every endpoint is
+/// named with its full address, and each one named answers (none is a 404).
+#[test]
+fn start_up_names_every_endpoint_including_runs_and_who_may_ask_for_them() {
+    let mut twine = TwineProcess::serve(&["--tcp", "off", "--http", "127.0.0.1:0", "--log", "warn"]);
+    let addr: std::net::SocketAddr = twine.line_after("http gateway listening on http://").parse().unwrap();
+    let mut text = String::new();
+    loop {
+        let line = twine.next_line();
+        text.push_str(&line);
+        text.push('\n');
+        if line.starts_with("  limits") {
+            break;
+        }
+    }
+    let named = |url: &str| text.split_whitespace().any(|word| word == url);
+    for (scheme, path) in [
+        ("ws", "/ws"),
+        ("ws", "/ws/chat"),
+        ("ws", "/ws/trace"),
+        ("http", "/healthz"),
+        ("http", "/metrics"),
+        ("http", "/api/run"),
+    ] {
+        assert!(named(&format!("{scheme}://{addr}{path}")), "{path} is not named at start-up:\n{text}");
+        let (status, _) = http_get(addr, path);
+        assert_ne!(status, 404, "{path} is named but not there");
+    }
+    let runs = text.lines().find(|l| l.contains("/api/run")).unwrap();
+    assert!(runs.contains("POST") && runs.contains("open to this machine (loopback)"), "{runs}");
     twine.sigterm();
     assert!(twine.wait_exit(Duration::from_secs(10)).is_some_and(|s| s.success()));
 }

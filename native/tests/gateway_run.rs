@@ -89,6 +89,12 @@ fn post(addr: SocketAddr, body: &Value) -> (u16, String) {
     Post::send(addr, body, "").finish()
 }
 
+/// The `metrics` of a streamed answer (the line before `done`).
+fn metrics_of(body: &str) -> Value {
+    let mut line = lines(body).into_iter().find(|l| l["type"] == "metrics");
+    line.as_mut().unwrap_or_else(|| panic!("no metrics in {body}"))["metrics"].take()
+}
+
 /// The JSON lines of a streamed answer.
 fn lines(body: &str) -> Vec<Value> {
     body.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
@@ -124,11 +130,10 @@ fn a_short_preset_runs_for_real_and_prints_what_the_simulation_prints() {
     let lines = lines(&body);
     let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
     assert_eq!(kinds.first(), Some(&"started"), "{kinds:?}");
-    assert_eq!(kinds.get(1), Some(&"metrics"), "{kinds:?}");
-    assert_eq!(kinds.last(), Some(&"done"), "{kinds:?}");
+    assert_eq!(kinds[kinds.len() - 2..], ["metrics", "done"], "{kinds:?}");
     assert_eq!(lines[0]["scenario"], "deferred-errback");
 
-    let metrics = &lines[1]["metrics"];
+    let metrics = &lines[lines.len() - 2]["metrics"];
     assert_eq!(metrics["end_reason"], "stopped");
     assert_eq!(metrics["seed"], 3);
     let real: Vec<(String, String)> = metrics["output"]
@@ -153,6 +158,48 @@ fn a_short_preset_runs_for_real_and_prints_what_the_simulation_prints() {
     assert_eq!(events.iter().filter(|e| e["kind"] == "job_finished").count(), 2);
 }
 
+/// The answer comes as the run goes: trace events and progress while the
+/// real run is still going, the metrics when it is over.
+#[test]
+fn the_answer_streams_progress_and_trace_while_the_run_goes() {
+    let _serial = serial();
+    let server = server();
+    // A LoopingCall ticking every 100 ms for 2.05 s of real time.
+    let sent = std::time::Instant::now();
+    let mut post =
+        Post::send(server.addr(), &json!({ "scenario": preset("looping-call-drift"), "variant": "idle" }), "");
+    post.read_until("\"type\":\"progress\"");
+    let first_progress = sent.elapsed();
+    let early = String::from_utf8_lossy(&post.read).into_owned();
+    assert!(early.contains("\"type\":\"trace\""), "trace events come before the run ends: {early}");
+    assert!(!early.contains("\"type\":\"metrics\""), "the metrics came before the run ended: {early}");
+    post.read_until("\"type\":\"done\"");
+    let done = sent.elapsed();
+    assert!(
+        done >= first_progress + Duration::from_secs(1),
+        "progress came at {first_progress:?}, the end at {done:?}: not while the run went"
+    );
+    let (status, body) = post.finish();
+    assert_eq!(status, 200, "{body}");
+    let lines = lines(&body);
+    let progress: Vec<&Value> = lines.iter().filter(|l| l["type"] == "progress").collect();
+    assert!(progress.len() >= 10, "a progress line about every 100 ms: {}", progress.len());
+    let elapsed: Vec<f64> = progress.iter().map(|p| p["elapsed_ms"].as_f64().unwrap()).collect();
+    let events: Vec<u64> = progress.iter().map(|p| p["events"].as_u64().unwrap()).collect();
+    assert!(
+        elapsed.windows(2).all(|w| w[0] <= w[1]) && events.windows(2).all(|w| w[0] <= w[1]),
+        "{elapsed:?} {events:?}"
+    );
+    assert!(*elapsed.last().unwrap() >= 2050.0, "{elapsed:?}");
+    let metrics = &lines[lines.len() - 2]["metrics"];
+    assert_eq!(metrics["looping_calls"][0]["calls"], 16);
+    let streamed: usize =
+        lines.iter().filter(|l| l["type"] == "trace").map(|l| l["events"].as_array().unwrap().len()).sum();
+    assert_eq!(lines.last().unwrap()["sent"], streamed);
+    assert_eq!(lines.last().unwrap()["events"], metrics["events"]);
+    assert_eq!(*events.last().unwrap(), metrics["events"].as_u64().unwrap());
+}
+
 #[test]
 fn a_second_run_is_refused_while_one_runs_and_accepted_after() {
     let _serial = serial();
@@ -173,13 +220,13 @@ fn a_second_run_is_refused_while_one_runs_and_accepted_after() {
 
     let (status, body) = first.finish();
     assert_eq!(status, 200);
-    let metrics = &lines(&body)[1]["metrics"];
+    let metrics = &metrics_of(&body);
     assert_eq!(metrics["output"][0]["text"], "late");
     assert!(metrics["output"][0]["t_ms"].as_f64().unwrap() >= 1500.0);
 
     let (status, body) = post(addr, &json!({ "scenario": { "main": [{ "print": "my turn" }] } }));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(lines(&body)[1]["metrics"]["output"][0]["text"], "my turn");
+    assert_eq!(metrics_of(&body)["output"][0]["text"], "my turn");
 }
 
 #[test]
@@ -219,7 +266,7 @@ fn a_bad_scenario_gets_the_scenario_error_and_the_server_keeps_serving() {
     assert_eq!(http_get(addr, "/healthz"), (200, "ok\n".to_owned()));
     let (status, body) = post(addr, &json!({ "scenario": { "main": [{ "print": "still here" }] } }));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(lines(&body)[1]["metrics"]["output"][0]["text"], "still here");
+    assert_eq!(metrics_of(&body)["output"][0]["text"], "still here");
 }
 
 #[test]

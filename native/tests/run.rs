@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
+use twine_core::trace::TraceEvent;
 use twine_native::run::{run, RunOptions};
 use twine_scenario::metrics::EndReason;
 use twine_scenario::Scenario;
@@ -219,4 +220,110 @@ fn the_command_prints_metrics_json_and_names_bad_input() {
         err.contains("invalid value 'yes' for '--gil <GIL>'") && err.contains("[possible values: on, off]"),
         "{err}"
     );
+}
+
+/// A pool thread that takes a queued job when its last one ends records
+/// the moment itself: the trace and the pool's queue show the job starting
+/// when the thread took it, not when the busy reactor heard of it.
+#[test]
+fn a_job_taken_from_the_queue_starts_when_the_thread_takes_it_not_when_the_reactor_hears() {
+    let _serial = serial();
+    // One pool thread: the first job sleeps 300 ms, the second waits in the
+    // queue. From 200 ms the reactor computes for 300 ms, so it hears of
+    // anything from the pool no sooner than about 500 ms.
+    let scenario = Scenario::from_json(
+        r#"{
+        "pool": {"threads": 1},
+        "main": [
+            {"call_in_thread": [{"sleep": 300}]},
+            {"call_in_thread": [{"sleep": 10}]},
+            {"call_later": {"ms": 200, "steps": [{"cpu": 300}]}},
+            {"call_later": {"ms": 700, "steps": ["stop"]}}
+        ]
+    }"#,
+    )
+    .unwrap();
+    let options = RunOptions { trace_cap: 100_000, ..RunOptions::default() };
+    let (metrics, trace) = run(&scenario, &options).unwrap();
+    let (busy_from, busy_until) = trace
+        .events
+        .iter()
+        .find_map(|r| match &r.event {
+            TraceEvent::Call { dur, .. } if *dur > 250_000_000 => {
+                Some((r.t.as_nanos() as f64 / 1e6, (r.t.as_nanos() + dur) as f64 / 1e6))
+            }
+            _ => None,
+        })
+        .expect("the reactor's long call");
+    let started: Vec<f64> = trace
+        .events
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::JobStarted { job: 2, .. } => Some(r.t.as_nanos() as f64 / 1e6),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started.len(), 1, "one start for the second job");
+    let taken = started[0];
+    assert!(taken >= 300.0, "the second job started at {taken} ms, before the first one's 300 ms sleep ended");
+    assert!(busy_from < taken, "the reactor was to be busy when the job was taken, but began at {busy_from} ms");
+    assert!(
+        taken < busy_until,
+        "the second job started at {taken} ms: when the reactor, busy until {busy_until} ms, heard of it"
+    );
+    // The pool's queue empties for the last time when that job is taken.
+    assert_eq!(metrics.pool.max_queue, 1);
+    let emptied = metrics.pool.queue_series.iter().rev().find(|p| p[1] == 0.0).expect("the queue empties")[0];
+    assert!((emptied - taken).abs() < 1e-3, "queue empty at {emptied} ms, job taken at {taken} ms");
+}
+
+/// 20,000 timers, each counting: some 60,000 trace events.
+const MANY_TIMERS: &str = r#"{
+    "main": [
+        {"repeat": {"times": 20000, "steps": [{"call_later": {"ms": 1, "steps": [{"increment": "c"}]}}]}},
+        {"call_later": {"ms": 100, "steps": ["stop"]}}
+    ]
+}"#;
+
+/// A run keeps at most the trace it will send or write, and counts the
+/// rest; its metrics come from every event, kept or not.
+#[test]
+fn the_trace_is_capped_and_the_metrics_still_count_every_event() {
+    let _serial = serial();
+    let scenario = Scenario::from_json(MANY_TIMERS).unwrap();
+    let options = RunOptions { trace_cap: 500, ..RunOptions::default() };
+    let (metrics, trace) = run(&scenario, &options).unwrap();
+    assert_eq!(trace.events.len(), 500);
+    assert!(metrics.events > 40_000, "{} events", metrics.events);
+    assert_eq!(trace.dropped, metrics.events - 500);
+    // Exact, though the first 500 events hold only a few of the timers.
+    assert_eq!(metrics.reactor.lag.samples, 20_001);
+    assert!(metrics.reactor.calls >= 20_001, "{} calls", metrics.reactor.calls);
+    assert_eq!(metrics.counters[0].value, 20_000);
+
+    // Nothing kept unless asked.
+    let (metrics, trace) = run(&scenario, &RunOptions::default()).unwrap();
+    assert!(trace.events.is_empty());
+    assert_eq!(trace.dropped, metrics.events);
+    assert_eq!(metrics.reactor.lag.samples, 20_001);
+
+    // The command writes at most --trace-max events and says how many it dropped.
+    let dir = std::env::temp_dir().join(format!("twine-run-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (file, out) = (dir.join("many.json"), dir.join("trace.jsonl"));
+    std::fs::write(&file, MANY_TIMERS).unwrap();
+    let ran = Command::new(env!("CARGO_BIN_EXE_twine"))
+        .args(["run", file.to_str().unwrap(), "--trace", out.to_str().unwrap(), "--trace-max", "300", "--metrics"])
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(written.lines().count(), 300);
+    assert!(written.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    let err = String::from_utf8_lossy(&ran.stderr);
+    let total = json["events"].as_u64().unwrap();
+    assert!(err.contains(&format!("holds the first 300 of {total} events; {} were dropped", total - 300)), "{err}");
+    assert_eq!(json["reactor"]["lag"]["samples"], 20_001);
+    let _ = std::fs::remove_dir_all(&dir);
 }

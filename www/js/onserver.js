@@ -2,8 +2,11 @@
 // simulates the experiment (the prediction) and asks the `twine serve` it
 // came from to run the same scenario for real (`POST /api/run`, the real
 // reactor, pool, threads and loopback clients: `twine run` in the server's
-// process), then shows each headline figure from both with their ratio, the
-// printed lines side by side, and both timelines on one time axis.
+// process). The answer streams as the real run goes: the page shows how far
+// it is (real time against the prediction's end, events received) and draws
+// the measured timeline as its trace arrives; when the metrics come, each
+// headline figure from both with their ratio, and the printed lines side by
+// side.
 //
 // The server runs JSON scenarios. A preset program has a JSON form (the
 // wasm `presetScenario`), which is what is sent and what is simulated for
@@ -69,6 +72,7 @@ export class OnServer {
         <button class="btn ghost small" data-onserver="close" title="Hide this panel">Close</button></div>
       <div class="panel-body">
         <p class="onserver-status" data-testid="onserver-status"></p>
+        <progress class="onserver-progress" data-testid="onserver-progress" hidden></progress>
         <table class="onserver-table" data-testid="onserver-table"></table>
         <p class="onserver-output muted small" data-testid="onserver-output"></p>
         <div class="onserver-tls" hidden>
@@ -89,6 +93,7 @@ export class OnServer {
       .onserver-table td { text-align: right; padding: 3px 16px 3px 0; border-top: 1px solid var(--line-soft); font-family: var(--mono); font-size: 12px; }
       .onserver-table th:first-child, .onserver-table td:first-child { text-align: left; font-family: var(--sans); color: var(--muted); }
       .onserver-status[data-state=error] { color: #c62828; }
+      .onserver-progress { width: 100%; height: 6px; margin: 0 0 6px; }
       .onserver-tl-h { font-size: 11.5px; color: var(--muted); margin: 6px 0 2px; }`;
     panel.append(style);
     const [a, b] = ['predicted', 'measured'].map((k) => panel.querySelector(`[data-onserver=${k}]`));
@@ -164,6 +169,8 @@ export class OnServer {
     this.panel.querySelector('[data-testid=onserver-table]').innerHTML = '';
     this.panel.querySelector('[data-testid=onserver-output]').textContent = '';
     this.panel.querySelector('.onserver-tls').hidden = true;
+    delete this.panel.dataset.elapsedMs;
+    delete this.panel.dataset.eventsReceived;
     const json = shorter?.json ?? this.scenario();
     if (json === null) {
       this.panel.dataset.state = 'refused';
@@ -171,6 +178,7 @@ export class OnServer {
     }
     const { seed } = this.experiment();
     this.button.disabled = true;
+    const bar = this.panel.querySelector('[data-testid=onserver-progress]');
     try {
       this.status('Simulating the prediction…');
       const predicted = await runToEnd(this.wasm(), json, seed);
@@ -179,12 +187,51 @@ export class OnServer {
       this.predictedRun?.free();
       this.predictedRun = predicted.remote;
       if (id !== this.runs) return;
+      const predictedMs = predicted.metrics.time_ms;
       this.status(`Running it for real on ${location.host} (at most ${this.boundText()} of real time)…`);
-      const measured = await this.fetchRun(json, seed);
+      // The measured timeline grows as the trace arrives, on the
+      // prediction's time axis (widened if the real run goes on longer).
+      const model = new TraceModel();
+      model.ensureCores(0);
+      let endMs = predicted.durationMs;
+      this.showTimelines(predicted.model, model, endMs);
+      const measuredTl = this.timelines[1];
+      const measured = await this.fetchRun(json, seed, {
+        trace: (events) => {
+          if (id !== this.runs) return;
+          model.append(events);
+          model.index();
+          measuredTl.canvas.dataset.events = String(model.eventCount);
+          measuredTl.invalidate();
+        },
+        progress: ({ elapsed_ms: elapsedMs, events }) => {
+          if (id !== this.runs) return;
+          if (elapsedMs > endMs) {
+            endMs = elapsedMs * 1.25;
+            this.setAxis(endMs);
+          }
+          bar.hidden = false;
+          bar.max = Math.max(predictedMs, elapsedMs);
+          bar.value = elapsedMs;
+          this.panel.dataset.elapsedMs = String(elapsedMs);
+          this.panel.dataset.eventsReceived = String(model.eventCount);
+          this.status(
+            `Running it for real on ${location.host}: ${(elapsedMs / 1000).toFixed(2)} s of real time so far; ` +
+              `the prediction ends at ${(predictedMs / 1000).toFixed(2)} s, and the server stops a run at ${this.boundText()}. ` +
+              `${fmtInt(events)} trace events made, ${fmtInt(model.eventCount)} received.`,
+          );
+        },
+      });
       if (id !== this.runs) return;
+      bar.hidden = true;
       if (measured.refused) this.refused(measured.refused, json);
-      else this.show(predicted, measured, seed, shorter?.what);
+      else {
+        model.finish(measured.metrics.time_ms);
+        this.show(predicted, measured, model, seed, shorter?.what);
+      }
     } catch (e) {
+      if (id !== this.runs) return;
+      bar.hidden = true;
       this.status(e.message, 'error');
       this.panel.dataset.state = 'error';
     } finally {
@@ -214,10 +261,13 @@ export class OnServer {
   }
 
   /**
-   * `POST /api/run` and its JSON lines: `{metrics, events,
-   * sent, total}`, or `{refused: {status, field, error}}`.
+   * `POST /api/run`, its JSON lines read as they arrive: `on.trace(events)`
+   * and `on.progress({elapsed_ms, events})` while the run goes; resolves to
+   * `{metrics, sent, total}` when it is over, or to `{refused: {status,
+   * field, error}}` when the server would not start it. A run that fails,
+   * or an answer that breaks off, rejects with the reason.
    */
-  async fetchRun(json, seed) {
+  async fetchRun(json, seed, on) {
     const headers = { 'Content-Type': 'application/json' };
     if (token()) headers.Authorization = `Bearer ${token()}`;
     const res = await fetch('/api/run', { method: 'POST', headers, body: JSON.stringify({ scenario: json, seed }), cache: 'no-store' });
@@ -230,23 +280,46 @@ export class OnServer {
       }
       return { refused };
     }
-    const out = { metrics: null, events: [], sent: 0, total: 0 };
-    // Read whole: all but the first line come when the run is over, and a
-    // body read to its end through a stream reader is sometimes reported as
-    // aborted by Chromium's network layer.
-    for (const line of (await res.text()).split('\n')) {
-      if (!line.trim()) continue;
+    const out = { metrics: null, sent: 0, total: 0, done: false };
+    const take = (line) => {
+      if (!line.trim()) return;
       const msg = JSON.parse(line);
-      if (msg.type === 'metrics') out.metrics = msg.metrics;
-      else if (msg.type === 'trace') out.events.push(...msg.events);
-      else if (msg.type === 'done') [out.sent, out.total] = [msg.sent, msg.events];
+      if (msg.type === 'trace') on.trace(msg.events);
+      else if (msg.type === 'progress') on.progress(msg);
+      else if (msg.type === 'metrics') out.metrics = msg.metrics;
+      else if (msg.type === 'done') [out.sent, out.total, out.done] = [msg.sent, msg.events, true];
       else if (msg.type === 'error') throw new Error(`The server could not run it: ${msg.message}`);
+    };
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let pending = '';
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        // Once `done` is in, the answer is whole; a stream reported broken
+        // after it (Chromium does, now and then) has lost nothing.
+        if (out.done) break;
+        throw new Error(`The answer from ${location.host} broke off before the run's end (${e.message}).`);
+      }
+      if (chunk.done) break;
+      pending += decoder.decode(chunk.value, { stream: true });
+      let nl;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        take(line);
+      }
     }
-    if (!out.metrics) throw new Error('The server ended the run without its metrics.');
+    // Read to the end, not cancelled after `done`: a cancelled body is a
+    // failed request to the browser.
+    take(pending + decoder.decode());
+    if (!out.metrics) throw new Error(`The server ended the answer before the run's metrics: it may have stopped or restarted.`);
     return out;
   }
 
-  show(predicted, measured, seed, what) {
+  show(predicted, measured, model, seed, what) {
     const p = predicted.metrics;
     const m = measured.metrics;
     const seen = new Set();
@@ -267,7 +340,8 @@ export class OnServer {
         })
         .join('');
     this.panel.querySelector('[data-testid=onserver-output]').textContent = compareOutput(p.output, m.output);
-    this.showTimelines(predicted.model, measured, Math.max(predicted.durationMs, m.time_ms));
+    this.setAxis(Math.max(predicted.durationMs, m.time_ms));
+    this.timelines[1].canvas.dataset.events = String(model.eventCount);
     const cut = measured.sent < measured.total ? ` The trace shows its first ${fmtInt(measured.sent)} of ${fmtInt(measured.total)} events.` : '';
     const ended = m.end_reason === 'duration' && p.end_reason !== 'duration' ? ` The real run was cut off at the server's bound of ${this.boundText()}.` : '';
     const which = what ? ` Both ran ${what}, to fit the server's bound.` : '';
@@ -277,21 +351,22 @@ export class OnServer {
     this.panel.dataset.state = 'done';
   }
 
-  showTimelines(predictedModel, measured, endMs) {
+  /** Shows both timelines, the measured one still empty, on an axis to `endMs`. */
+  showTimelines(predictedModel, measuredModel, endMs) {
     this.panel.querySelector('.onserver-tls').hidden = false;
-    const model = new TraceModel();
-    model.ensureCores(0);
-    model.append(measured.events);
-    model.finish(measured.metrics.time_ms);
     const [a, b] = this.timelines;
     a.resize();
     b.resize();
     a.setModel(predictedModel);
-    b.setModel(model);
-    b.canvas.dataset.events = String(measured.events.length);
+    b.setModel(measuredModel);
+    b.canvas.dataset.events = '0';
+    this.setAxis(endMs);
+  }
+
+  /** Both timelines from just before 0 to just after `endMs`. */
+  setAxis(endMs) {
     const pad = endMs * 0.02;
-    a.setView(-pad / 4, endMs + pad);
-    b.setView(-pad / 4, endMs + pad);
+    for (const tl of this.timelines) tl.setView(-pad / 4, endMs + pad);
   }
 }
 

@@ -168,6 +168,29 @@ impl ReactorDriver {
         self.reactor.set_slow_call_threshold(threshold)
     }
 
+    /// Shares the driver's clock with other threads, through every
+    /// [`ReactorHandle`](crate::ReactorHandle) (`seconds`): a pool thread
+    /// then records the moment it takes a job from its queue
+    /// ([`Job::taken_by`](crate::threads::Job::taken_by)) where it
+    /// happens, not when the reactor next hears of it. Give the clock
+    /// [`set_clock`](Self::set_clock) has, as a `Send + Sync` function; a
+    /// simulation, whose threads are not real, need not share one.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use twine_core::{ReactorDriver, Time};
+    ///
+    /// let reactor = ReactorDriver::new();
+    /// let epoch = Instant::now();
+    /// let now = move || Time::from_nanos(epoch.elapsed().as_nanos() as u64);
+    /// reactor.set_clock(now);
+    /// reactor.share_clock(now);
+    /// assert!(reactor.handle().seconds().is_some());
+    /// ```
+    pub fn share_clock(&self, clock: impl Fn() -> Time + Send + Sync + 'static) {
+        self.reactor.inner.inbox.share_clock(std::sync::Arc::new(clock));
+    }
+
     /// Sets the waker the inbox calls on its empty-to-non-empty edge (the
     /// native driver's `mio::Waker`). Runs on the calling thread of
     /// `call_from_thread`, so it must be quick.

@@ -14,11 +14,15 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::Reactor;
+use crate::time::Time;
 
 pub(crate) type InboxCall = Box<dyn FnOnce(&Reactor) + Send>;
 
 /// What a driver calls to wake its loop when the inbox stops being empty.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The driver's clock, as other threads may read it.
+pub(crate) type SharedClock = Arc<dyn Fn() -> Time + Send + Sync>;
 
 pub(crate) struct Inbox {
     sender: Sender<InboxCall>,
@@ -28,6 +32,8 @@ pub(crate) struct Inbox {
     /// so the count never exceeds what the channel holds.
     pending: AtomicUsize,
     waker: Mutex<Option<Waker>>,
+    /// The driver's clock, when it shares one with other threads.
+    clock: Mutex<Option<SharedClock>>,
     closed: AtomicBool,
     wakes: AtomicU64,
 }
@@ -40,6 +46,7 @@ impl Default for Inbox {
             receiver: Mutex::new(receiver),
             pending: AtomicUsize::new(0),
             waker: Mutex::new(None),
+            clock: Mutex::new(None),
             closed: AtomicBool::new(false),
             wakes: AtomicU64::new(0),
         }
@@ -85,6 +92,15 @@ impl Inbox {
 
     pub(crate) fn set_waker(&self, waker: Option<Waker>) {
         *self.waker.lock().unwrap_or_else(PoisonError::into_inner) = waker;
+    }
+
+    pub(crate) fn share_clock(&self, clock: SharedClock) {
+        *self.clock.lock().unwrap_or_else(PoisonError::into_inner) = Some(clock);
+    }
+
+    fn seconds(&self) -> Option<Time> {
+        let clock = self.clock.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        clock.map(|now| now())
     }
 
     /// Refuses new calls and drops the queued ones (on the reactor's thread).
@@ -181,6 +197,28 @@ impl ReactorHandle {
     /// empty-to-non-empty edge of the inbox, not once per call.
     pub fn wakes(&self) -> u64 {
         self.inbox.wakes()
+    }
+
+    /// The reactor's time, read on the calling thread, when the driver
+    /// shares its clock ([`ReactorDriver::share_clock`]); `None` otherwise.
+    /// A thread that records when something happened to it (a pool thread
+    /// taking a job) reads it here, on the reactor's time axis, instead of
+    /// leaving the time to when the reactor hears of it.
+    ///
+    /// [`ReactorDriver::share_clock`]: crate::ReactorDriver::share_clock
+    ///
+    /// ```
+    /// use twine_core::{ReactorDriver, Time};
+    ///
+    /// let reactor = ReactorDriver::new();
+    /// let handle = reactor.handle();
+    /// assert_eq!(handle.seconds(), None);
+    /// reactor.share_clock(|| Time::from_millis(42));
+    /// let read = std::thread::spawn(move || handle.seconds()).join().unwrap();
+    /// assert_eq!(read, Some(Time::from_millis(42)));
+    /// ```
+    pub fn seconds(&self) -> Option<Time> {
+        self.inbox.seconds()
     }
 
     /// Whether the reactor is gone; calls are then dropped.

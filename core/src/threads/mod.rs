@@ -263,7 +263,12 @@ impl Job {
     /// pool that does the same calls this inside [`ThreadPool::submit`], and
     /// the start is recorded there and then, before the reactor queues its
     /// next job. Anywhere else (a worker taking a queued job when its last
-    /// one ends) the start reaches the reactor through its inbox.
+    /// one ends) the start reaches the reactor through its inbox, timed
+    /// where it happened when the driver shares its clock
+    /// ([`ReactorHandle::seconds`]): the thread reads the time as it takes
+    /// the job, so a trace can hold a `job_started` after events the
+    /// reactor recorded while the news was on its way. Without a shared
+    /// clock, it is timed when the reactor hears of it.
     ///
     /// ```
     /// use twine_core::threads::{call_in_thread, Job, PoolRefused, ThreadPool};
@@ -293,17 +298,20 @@ impl Job {
             return;
         }
         let id = self.id;
-        let started = move |reactor: &Reactor| reactor.emit(|| TraceEvent::JobStarted { job: id, thread });
+        let event = TraceEvent::JobStarted { job: id, thread };
         let submitting = Reactor::current().filter(|r| {
             Arc::ptr_eq(&r.handle().inbox, &self.reply.inbox)
                 && r.local::<PoolSide>().is_some_and(|side| side.submitting.get() == Some(id))
         });
-        match submitting {
-            Some(reactor) => started(&reactor),
-            None => {
-                self.reply.call_from_thread(started);
-            }
+        if let Some(reactor) = submitting {
+            reactor.emit(|| event);
+            return;
         }
+        let taken_at = self.reply.seconds();
+        self.reply.call_from_thread(move |reactor| match taken_at {
+            Some(t) => reactor.emit_at(t, event),
+            None => reactor.emit(|| event),
+        });
     }
 }
 

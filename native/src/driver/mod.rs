@@ -149,6 +149,8 @@ impl Driver {
         let reactor = ReactorDriver::new();
         let epoch = config.clock_origin.unwrap_or_else(Instant::now);
         reactor.set_clock(move || time_since(epoch));
+        // Pool threads time the jobs they take on the same clock.
+        reactor.share_clock(move || time_since(epoch));
         reactor.set_slow_call_threshold(config.slow_call_threshold);
         let wake = control.clone();
         reactor.set_waker(move || {

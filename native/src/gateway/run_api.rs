@@ -12,17 +12,27 @@
 //!
 //! `POST /api/run` takes `{"scenario": TEXT or OBJECT, "variant": NAME,
 //! "seed": N}` (the JSON scenario `twine run` and `twine-sim` read; only
-//! `scenario` is required) and streams JSON lines (`application/x-ndjson`),
-//! the first at once, the rest when the run is over:
+//! `scenario` is required) and streams JSON lines (`application/x-ndjson`)
+//! as the run goes: `started` at once; every [`PROGRESS_EVERY`] the trace
+//! events the real reactor made since the last report (at most
+//! [`CHUNK`] a line; the earliest [`MAX_TRACE_EVENTS`] in all) and a
+//! `progress` line with the real time elapsed and the events made so far
+//! (sent or not); when the run is over, its `metrics` and `done`:
 //!
 //! ```text
-//! {"type":"started","scenario":"pool-saturation","max_real_time_ms":10000}
+//! {"type":"started","scenario":"pool-saturation","max_real_time_ms":10000,"max_trace_events":100000}
+//! {"type":"trace","events":[{"t":0,"kind":"turn_start",...},...]}
+//! {"type":"progress","elapsed_ms":100.2,"events":412}
+//! ...
 //! {"type":"metrics","metrics":{...the fields of twine-sim --metrics...}}
-//! {"type":"trace","events":[{"t":0,"kind":"turn_start",...},...]}      (chunks)
 //! {"type":"done","events":1234,"sent":1234}
 //! ```
 //!
-//! or, when the run could not start, `{"type":"error","field":..,"message":..}`.
+//! or, when the run could not start, `{"type":"error","field":..,"message":..}`
+//! in place of `metrics` and `done`. The events of a `trace` line are in
+//! the order the reactor recorded them, which is not always time order: a
+//! pool thread records when it took a job itself, and the reactor hears of
+//! it a little later.
 //!
 //! Refusals come before the run, as one JSON object `{"error": TEXT,
 //! "field": FIELD}` with a status: 400 for a request that is not one, 422
@@ -48,7 +58,7 @@ use twine_scenario::Scenario;
 
 use super::routes::{authorized, unauthorized};
 use super::App;
-use crate::run::{check, run, RunOptions};
+use crate::run::{check, run_observed, RunOptions};
 
 /// The longest run the server makes for a page: a scenario asking for more
 /// is refused naming the field, and one that does not end by itself is
@@ -59,8 +69,12 @@ pub const MAX_REAL_TIME: Duration = Duration::from_secs(10);
 /// were). About 100 bytes each as JSON.
 pub const MAX_TRACE_EVENTS: usize = 100_000;
 
-/// Trace events per line of the answer.
-const CHUNK: usize = 5_000;
+/// Trace events per line of the answer, at most.
+pub const CHUNK: usize = 5_000;
+
+/// How often a run reports how it goes (a `progress` line, and the trace
+/// events made meanwhile).
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// The largest request body: a scenario is a few KiB.
 pub(super) const MAX_BODY: usize = 1 << 20;
@@ -92,7 +106,7 @@ fn forbidden(app: &App, headers: &HeaderMap, uri: &Uri) -> Option<Response> {
             format!("origin {shown:?} is not allowed (see twine serve --allowed-origin)"),
         ));
     }
-    if app.config.admin_token.is_none() && !app.local.ip().is_loopback() {
+    if refuses_runs(app.config.admin_token.is_some(), app.local) {
         return Some(refusal(
             StatusCode::FORBIDDEN,
             "",
@@ -104,6 +118,32 @@ fn forbidden(app: &App, headers: &HeaderMap, uri: &Uri) -> Option<Response> {
         return Some(unauthorized());
     }
     None
+}
+
+/// Whether a server listening on `local` refuses every run: beyond
+/// loopback without an admin token (a run is seconds of its CPU on request).
+fn refuses_runs(needs_token: bool, local: SocketAddr) -> bool {
+    !needs_token && !local.ip().is_loopback()
+}
+
+/// Who may ask a gateway listening on `local` for runs, in words, for
+/// `twine serve`'s start-up lines: the rule `POST /api/run` applies.
+///
+/// ```
+/// use twine_native::gateway::run_api::who_may_run;
+///
+/// assert!(who_may_run(true, "0.0.0.0:8080".parse().unwrap()).contains("needs the admin token"));
+/// assert!(who_may_run(false, "127.0.0.1:8080".parse().unwrap()).contains("this machine"));
+/// assert!(who_may_run(false, "0.0.0.0:8080".parse().unwrap()).starts_with("refused"));
+/// ```
+pub fn who_may_run(needs_token: bool, local: SocketAddr) -> &'static str {
+    if needs_token {
+        "needs the admin token"
+    } else if refuses_runs(needs_token, local) {
+        "refused: this server listens beyond loopback without an admin token"
+    } else {
+        "open to this machine (loopback)"
+    }
 }
 
 /// `GET /api/run`: what the server allows.
@@ -171,24 +211,24 @@ pub(super) async fn start(
     };
     let name = scenario.spec().name.clone().unwrap_or_default();
     tracing::info!(%peer, scenario = %name, "running an experiment for a page (/api/run)");
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    // Unbounded, so a page that reads slowly (or not at all) never holds
+    // the run up: what waits in it is bounded by the trace cap.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
     let started = line(&json!({
         "type": "started",
         "scenario": name,
         "max_real_time_ms": MAX_REAL_TIME.as_millis() as u64,
+        "max_trace_events": MAX_TRACE_EVENTS,
     }));
     let spawned = std::thread::Builder::new().name("twine-api-run".into()).spawn(move || {
         // The run's place is given back when the run ends, whether or not
         // the page is still there to read its result.
         let _slot = slot;
-        if tx.blocking_send(started).is_err() {
-            return;
-        }
-        for chunk in answer(&scenario, &options) {
-            if tx.blocking_send(chunk).is_err() {
-                return;
-            }
-        }
+        let _ = tx.send(started);
+        // A page that went away stops nothing: the run ends at its bound.
+        answer(&scenario, &options, |chunk| {
+            let _ = tx.send(chunk);
+        });
     });
     if let Err(e) = spawned {
         return refusal(StatusCode::SERVICE_UNAVAILABLE, "", format!("cannot start the run: {e}"));
@@ -211,25 +251,36 @@ fn load(request: &RunRequest) -> Result<(Scenario, RunOptions), (String, String)
         None => text,
     };
     let scenario = Scenario::from_json(&text).map_err(|e| (e.field.clone(), e.to_string()))?;
-    let options = RunOptions { seed: request.seed, max_real_time: Some(MAX_REAL_TIME), ..RunOptions::default() };
+    let options = RunOptions {
+        seed: request.seed,
+        max_real_time: Some(MAX_REAL_TIME),
+        trace_cap: MAX_TRACE_EVENTS,
+        ..RunOptions::default()
+    };
     check(&scenario, &options).map_err(|e| (e.field.clone(), e.to_string()))?;
     Ok((scenario, options))
 }
 
-/// Runs the scenario (blocking, up to [`MAX_REAL_TIME`]) and returns the
-/// lines that tell how it went.
-fn answer(scenario: &Scenario, options: &RunOptions) -> Vec<Bytes> {
-    let (metrics, trace) = match run(scenario, options) {
-        Ok(done) => done,
-        Err(e) => return vec![line(&json!({ "type": "error", "field": e.field, "message": e.to_string() }))],
-    };
-    let mut lines = vec![line(&json!({ "type": "metrics", "metrics": metrics }))];
-    let sent = trace.len().min(MAX_TRACE_EVENTS);
-    for events in trace[..sent].chunks(CHUNK) {
-        lines.push(line(&json!({ "type": "trace", "events": events })));
+/// Runs the scenario (blocking, up to [`MAX_REAL_TIME`]) and hands `send`
+/// the lines that tell how it goes, as it goes.
+fn answer(scenario: &Scenario, options: &RunOptions, mut send: impl FnMut(Bytes)) {
+    let mut sent = 0usize;
+    let observed = run_observed(scenario, options, PROGRESS_EVERY, |p| {
+        for events in p.trace.chunks(CHUNK) {
+            send(line(&json!({ "type": "trace", "events": events })));
+        }
+        sent += p.trace.len();
+        let elapsed_ms = (p.elapsed.as_secs_f64() * 1e4).round() / 10.0;
+        send(line(&json!({ "type": "progress", "elapsed_ms": elapsed_ms, "events": p.events })));
+    });
+    match observed {
+        Ok(metrics) => {
+            let events = metrics.events;
+            send(line(&json!({ "type": "metrics", "metrics": metrics })));
+            send(line(&json!({ "type": "done", "events": events, "sent": sent })));
+        }
+        Err(e) => send(line(&json!({ "type": "error", "field": e.field, "message": e.to_string() }))),
     }
-    lines.push(line(&json!({ "type": "done", "events": trace.len(), "sent": sent })));
-    lines
 }
 
 fn line(value: &Value) -> Bytes {

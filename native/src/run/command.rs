@@ -1,4 +1,4 @@
-//! `twine run EXPERIMENT.json [--variant V] [--seed N] [--metrics] [--trace FILE] [--allow-long] [--gil on|off]`.
+//! `twine run EXPERIMENT.json [--variant V] [--seed N] [--metrics] [--trace FILE [--trace-max N]] [--allow-long] [--gil on|off]`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -27,6 +27,11 @@ pub struct RunArgs {
     /// Write the real reactor's trace to this file, one JSON object per line.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+    /// Keep and write at most this many trace events, the earliest; the
+    /// rest are counted (the metrics' `events`) and the run says how many
+    /// it dropped. A run holds only what it will write.
+    #[arg(long, default_value_t = DEFAULT_TRACE_MAX, value_name = "N")]
+    pub trace_max: usize,
     /// Allow a run longer than 60 s of real time.
     #[arg(long)]
     pub allow_long: bool,
@@ -35,6 +40,9 @@ pub struct RunArgs {
     #[arg(long, value_parser = ["on", "off"])]
     pub gil: Option<String>,
 }
+
+/// `--trace-max`'s default: about 100 MB of trace in memory at most.
+pub const DEFAULT_TRACE_MAX: usize = 1_000_000;
 
 /// Loads a scenario file with its variant; errors name the file and field.
 pub fn load(path: &std::path::Path, variant: Option<&str>) -> Result<Scenario, String> {
@@ -74,16 +82,27 @@ fn execute(args: &RunArgs) -> Result<String, String> {
         allow_long: args.allow_long,
         gil: args.gil.as_deref().map(|g| g == "on"),
         max_real_time: None,
+        // Without --trace nothing is kept: the metrics need no trace.
+        trace_cap: if args.trace.is_some() { args.trace_max } else { 0 },
     };
     let (metrics, trace) = run(&scenario, &options).map_err(|e| format!("{}: {e}", args.scenario.display()))?;
     if let Some(path) = &args.trace {
-        let mut text = String::new();
-        for record in &trace {
-            let line = serde_json::to_string(record).map_err(|e| e.to_string())?;
-            text.push_str(&line);
-            text.push('\n');
+        let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(cannot)?);
+        for record in &trace.events {
+            serde_json::to_writer(&mut file, record).map_err(|e| e.to_string())?;
+            file.write_all(b"\n").map_err(cannot)?;
         }
-        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        file.flush().map_err(cannot)?;
+        if trace.dropped > 0 {
+            eprintln!(
+                "twine run: the trace in {} holds the first {} of {} events; {} were dropped (--trace-max)",
+                path.display(),
+                trace.events.len(),
+                metrics.events,
+                trace.dropped
+            );
+        }
     }
     if args.metrics {
         return serde_json::to_string_pretty(&metrics).map(|json| json + "\n").map_err(|e| e.to_string());

@@ -45,63 +45,90 @@ pub(crate) fn requests(report: &ClientReport) -> RequestMetrics {
     }
 }
 
-/// The reactor's and the pool's figures, from the real reactor's trace.
-pub(crate) fn from_trace(records: &[TraceRecord], end_ns: u64, max_threads: u32) -> (ReactorMetrics, PoolMetrics) {
-    let mut reactor = ReactorMetrics::default();
-    let mut pool = PoolMetrics { max_threads, ..PoolMetrics::default() };
-    let (mut busy, mut longest) = (0u64, 0u64);
-    let mut lag_points = Vec::new();
-    let mut queue: u32 = 0;
-    let mut queue_points = Vec::new();
-    let mut pool_threads = std::collections::BTreeSet::new();
-    let (mut queue_area, mut last_t) = (0f64, 0u64);
-    for r in records {
+/// The reactor's and the pool's figures, folded from the real reactor's
+/// trace as it is made: exact however many events there are, without
+/// keeping the events (a run may make millions; it keeps at most what it
+/// sends or writes, [`RunOptions::trace_cap`](super::RunOptions::trace_cap)).
+/// What a percentile or a series needs is kept: a number per timer that
+/// fired and two per pool job.
+#[derive(Debug, Default)]
+pub(crate) struct TraceFold {
+    pub events: u64,
+    reactor: ReactorMetrics,
+    pool: PoolMetrics,
+    busy: u64,
+    longest: u64,
+    lag_points: Vec<(u64, u64)>,
+    /// Each job's arrival in (+1) and departure from (-1) the pool's queue,
+    /// at the time it happened. A pool thread records when it took a job
+    /// (`Job::taken_by`), and the reactor hears of it later: those records
+    /// come late, so the queue is replayed in time order at the end.
+    queue_moves: Vec<(u64, i8)>,
+    pool_threads: std::collections::BTreeSet<u32>,
+}
+
+impl TraceFold {
+    pub(crate) fn push(&mut self, r: &TraceRecord) {
+        self.events += 1;
         let t = r.t.as_nanos();
-        queue_area += f64::from(queue) * t.saturating_sub(last_t) as f64;
-        last_t = last_t.max(t);
         match &r.event {
-            TraceEvent::TurnStart { .. } => reactor.turns += 1,
+            TraceEvent::TurnStart { .. } => self.reactor.turns += 1,
             TraceEvent::Call { dur, .. } => {
-                reactor.calls += 1;
-                busy += dur;
-                longest = longest.max(*dur);
+                self.reactor.calls += 1;
+                self.busy += dur;
+                self.longest = self.longest.max(*dur);
                 if *dur > SLOW_CALL_NS {
-                    reactor.slow_calls += 1;
+                    self.reactor.slow_calls += 1;
                 }
             }
-            TraceEvent::TimerFired { late, .. } => lag_points.push((t, *late)),
+            TraceEvent::TimerFired { late, .. } => self.lag_points.push((t, *late)),
             TraceEvent::JobQueued { .. } => {
-                pool.jobs += 1;
-                queue += 1;
-                pool.max_queue = pool.max_queue.max(queue);
-                queue_points.push((t, u64::from(queue)));
+                self.pool.jobs += 1;
+                self.queue_moves.push((t, 1));
             }
             TraceEvent::JobStarted { thread, .. } => {
-                queue = queue.saturating_sub(1);
-                pool_threads.insert(*thread);
-                queue_points.push((t, u64::from(queue)));
+                self.pool_threads.insert(*thread);
+                self.queue_moves.push((t, -1));
             }
-            TraceEvent::JobFinished { .. } => pool.completed += 1,
+            TraceEvent::JobFinished { .. } => self.pool.completed += 1,
             _ => {}
         }
     }
-    let mut lags: Vec<u64> = lag_points.iter().map(|&(_, v)| v).collect();
-    lags.sort_unstable();
-    reactor.busy_ms = ms(busy);
-    reactor.utilization = if end_ns > 0 { busy as f64 / end_ns as f64 } else { 0.0 };
-    reactor.longest_call_ms = ms(longest);
-    reactor.lag = LagMetrics {
-        samples: lags.len() as u64,
-        p50_ms: ms(percentile(&lags, 0.50)),
-        p99_ms: ms(percentile(&lags, 0.99)),
-        max_ms: ms(lags.last().copied().unwrap_or(0)),
-        mean_ms: mean(&lags) / 1e6,
-        series: series(&lag_points, end_ns, ms),
-    };
-    pool.threads_started = pool_threads.len() as u32;
-    pool.mean_queue = if end_ns > 0 { queue_area / end_ns as f64 } else { 0.0 };
-    pool.queue_series = series(&queue_points, end_ns, |v| v as f64);
-    (reactor, pool)
+
+    /// The figures of a run that ended at `end_ns`, with a pool of `max_threads`.
+    pub(crate) fn finish(mut self, end_ns: u64, max_threads: u32) -> (ReactorMetrics, PoolMetrics) {
+        let mut reactor = self.reactor;
+        let mut pool = PoolMetrics { max_threads, ..self.pool };
+        let mut lags: Vec<u64> = self.lag_points.iter().map(|&(_, v)| v).collect();
+        lags.sort_unstable();
+        reactor.busy_ms = ms(self.busy);
+        reactor.utilization = if end_ns > 0 { self.busy as f64 / end_ns as f64 } else { 0.0 };
+        reactor.longest_call_ms = ms(self.longest);
+        reactor.lag = LagMetrics {
+            samples: lags.len() as u64,
+            p50_ms: ms(percentile(&lags, 0.50)),
+            p99_ms: ms(percentile(&lags, 0.99)),
+            max_ms: ms(lags.last().copied().unwrap_or(0)),
+            mean_ms: mean(&lags) / 1e6,
+            series: series(&self.lag_points, end_ns, ms),
+        };
+        // Stable: moves at the same nanosecond keep the order they were recorded in.
+        self.queue_moves.sort_by_key(|&(t, _)| t);
+        let (mut queue, mut last_t, mut area) = (0u32, 0u64, 0f64);
+        let mut queue_points = Vec::with_capacity(self.queue_moves.len());
+        for &(t, step) in &self.queue_moves {
+            area += f64::from(queue) * t.saturating_sub(last_t) as f64;
+            last_t = last_t.max(t);
+            queue = if step > 0 { queue + 1 } else { queue.saturating_sub(1) };
+            pool.max_queue = pool.max_queue.max(queue);
+            queue_points.push((t, u64::from(queue)));
+        }
+        area += f64::from(queue) * end_ns.saturating_sub(last_t) as f64;
+        pool.threads_started = self.pool_threads.len() as u32;
+        pool.mean_queue = if end_ns > 0 { area / end_ns as f64 } else { 0.0 };
+        pool.queue_series = series(&queue_points, end_ns, |v| v as f64);
+        (reactor, pool)
+    }
 }
 
 #[cfg(test)]

@@ -87,6 +87,52 @@ pub struct RunOptions {
     /// Run with (`Some(true)`) or without a GIL whatever `machine.gil`
     /// says: the same program on CPython's terms, or free-threaded.
     pub gil: Option<bool>,
+    /// The most trace events the run keeps, the earliest (0, the default:
+    /// none). Later ones are counted ([`Metrics::events`]), not kept: a run
+    /// that makes millions of events holds no more than it will send or
+    /// write, and its metrics, folded from every event as it is made, stay exact.
+    pub trace_cap: usize,
+}
+
+/// The trace a run kept: the earliest [`RunOptions::trace_cap`] events of
+/// the real reactor, and how many it made past those and dropped.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// The events kept, in the order the reactor recorded them.
+    pub events: Vec<TraceRecord>,
+    /// Events made past the cap: counted, not kept.
+    pub dropped: u64,
+}
+
+/// How a run stands, as [`run_observed`] reports it while the run goes.
+#[derive(Debug)]
+pub struct Progress<'a> {
+    /// Real time since the run's time zero.
+    pub elapsed: Duration,
+    /// Trace events the reactor has made so far, kept or not.
+    pub events: u64,
+    /// The events kept since the last report (within the cap), in order.
+    pub trace: &'a [TraceRecord],
+}
+
+/// What the reactor's trace sink feeds: the metrics' fold, and the events
+/// kept until the next report takes them.
+#[derive(Default)]
+struct Tap {
+    fold: metrics::TraceFold,
+    fresh: Vec<TraceRecord>,
+    kept: usize,
+    cap: usize,
+}
+
+impl Tap {
+    fn record(&mut self, r: &TraceRecord) {
+        self.fold.push(r);
+        if self.kept < self.cap {
+            self.kept += 1;
+            self.fresh.push(r.clone());
+        }
+    }
 }
 
 /// A scenario `twine run` will not execute: which field, and why.
@@ -180,8 +226,47 @@ pub fn check(scenario: &Scenario, options: &RunOptions) -> Result<Duration, RunE
     Ok(asked.min(limit))
 }
 
-/// Runs `scenario` for real and returns its metrics and the real reactor's trace.
-pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Vec<TraceRecord>), RunError> {
+/// Runs `scenario` for real and returns its metrics and the real
+/// reactor's trace (as much as [`RunOptions::trace_cap`] keeps).
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Trace), RunError> {
+    let mut events = Vec::new();
+    let metrics = run_observed(scenario, options, Duration::MAX, |p| events.extend_from_slice(p.trace))?;
+    let dropped = metrics.events - events.len() as u64;
+    Ok((metrics, Trace { events, dropped }))
+}
+
+/// How often [`run_observed`] looks at the run: the finest `every` it honours.
+const WATCH_EVERY: Duration = Duration::from_millis(2);
+
+/// [`run`], reporting how it goes while it goes: `report` is called on
+/// the calling thread about every `every` of real time with the events
+/// kept since its last call, and once more when the run is over (before
+/// this returns its metrics), so the reports together hold every event
+/// kept. What `report` does with them (send them to a page, say) costs
+/// the calling thread's time, not the run's threads'.
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_native::run::{run_observed, RunOptions};
+/// use twine_scenario::Scenario;
+///
+/// let scenario = Scenario::from_json(r#"{"main": [{"call_later": {"ms": 60, "steps": ["stop"]}}]}"#).unwrap();
+/// let options = RunOptions { trace_cap: 1000, ..RunOptions::default() };
+/// let (mut reports, mut kept) = (0, 0);
+/// let metrics = run_observed(&scenario, &options, Duration::from_millis(10), |p| {
+///     reports += 1;
+///     kept += p.trace.len() as u64;
+/// })
+/// .unwrap();
+/// assert!(reports >= 3, "{reports} reports"); // the run takes 60 ms
+/// assert_eq!(kept, metrics.events); // all of them, under the cap
+/// ```
+pub fn run_observed(
+    scenario: &Scenario,
+    options: &RunOptions,
+    every: Duration,
+    mut report: impl FnMut(Progress<'_>),
+) -> Result<Metrics, RunError> {
     let deadline = check(scenario, options)?;
     let program = Arc::clone(&scenario.program);
     let seed = options.seed.unwrap_or(program.seed);
@@ -198,21 +283,17 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Vec<Tr
     }
     run.threads_alive.store(plain.len() as u32, Ordering::SeqCst);
 
-    let trace: Arc<Mutex<Vec<TraceRecord>>> = Arc::default();
+    let tap = Arc::new(Mutex::new(Tap { cap: options.trace_cap, ..Tap::default() }));
     let config =
         Config { threads: program.pool_threads as usize, thread_name: "twine-run".into(), ..Config::default() };
-    let (setup_run, setup_trace) = (Arc::clone(&run), Arc::clone(&trace));
+    let (setup_run, setup_tap) = (Arc::clone(&run), Arc::clone(&tap));
     let spawned = ReactorThread::spawn(config, move |setup| {
         let reactor = setup.reactor();
         // Time zero is the driver's: its timers, its trace and our prints agree.
         let since = Duration::from_nanos(reactor.seconds().as_nanos());
         let _ = setup_run.epoch.set(Instant::now() - since);
         let _ = setup_run.handle.set(setup.handle());
-        reactor.set_trace_sink(move |r: &TraceRecord| {
-            if let Ok(mut t) = setup_trace.lock() {
-                t.push(r.clone());
-            }
-        });
+        reactor.set_trace_sink(move |r: &TraceRecord| setup_tap.lock().unwrap_or_else(|e| e.into_inner()).record(r));
         let side = ReactorSide::install(Arc::clone(&setup_run));
         let run_end = Arc::clone(&setup_run);
         reactor.add_system_event_trigger(TriggerPhase::After, SystemEvent::Shutdown, move |_| {
@@ -271,7 +352,21 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Vec<Tr
         _ => None,
     };
 
-    let end_reason = watch(&run, &reactor_thread, clients.as_ref(), deadline, epoch);
+    // Reports take the kept events out under the sink's lock, and hand
+    // them over after letting go of it, so the reactor never waits on them.
+    let take = |tap: &Mutex<Tap>| {
+        let mut tap = tap.lock().unwrap_or_else(|e| e.into_inner());
+        (std::mem::take(&mut tap.fresh), tap.fold.events)
+    };
+    let mut last_report = Instant::now();
+    let mut tick = || {
+        if last_report.elapsed() >= every {
+            last_report = Instant::now();
+            let (fresh, events) = take(&tap);
+            report(Progress { elapsed: epoch.elapsed(), events, trace: &fresh });
+        }
+    };
+    let end_reason = watch(&run, &reactor_thread, clients.as_ref(), deadline, epoch, &mut tick);
     if end_reason != EndReason::Stopped {
         reactor_thread.shutdown();
     }
@@ -290,13 +385,15 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<(Metrics, Vec<Tr
         // The run ends when the reactor has stopped and the threads are done.
         end_ns = end_ns.max(run.now_ns());
     }
-    let report = clients.map(clients::Clients::finish).unwrap_or_default();
-    let trace = std::mem::take(&mut *trace.lock().unwrap_or_else(|e| e.into_inner()));
-    let mut metrics = collect(scenario, &run, seed, end_reason, end_ns, &report, &trace);
+    let answers = clients.map(clients::Clients::finish).unwrap_or_default();
+    let (fresh, events) = take(&tap);
+    report(Progress { elapsed: Duration::from_nanos(end_ns), events, trace: &fresh });
+    let fold = std::mem::take(&mut tap.lock().unwrap_or_else(|e| e.into_inner()).fold);
+    let mut metrics = collect(scenario, &run, seed, end_reason, end_ns, &answers, fold);
     // Failures left in Deferreds nobody waited on (a failing call_in_thread,
     // say), which the reactor reports itself, beside the scenario's own.
     metrics.reactor.unhandled_errors += driver_metrics.snapshot().unhandled_errors;
-    Ok((metrics, trace))
+    Ok(metrics)
 }
 
 /// Waits for the run to end and says why: the reactor stopped (and every
@@ -307,11 +404,13 @@ fn watch(
     clients: Option<&clients::Clients>,
     deadline: Duration,
     epoch: Instant,
+    tick: &mut dyn FnMut(),
 ) -> EndReason {
     let quiet = Arc::new(AtomicBool::new(false));
     let checking = Arc::new(AtomicBool::new(false));
     loop {
-        thread::sleep(Duration::from_millis(2));
+        thread::sleep(WATCH_EVERY);
+        tick();
         if reactor_thread.is_finished() {
             return if quiet.load(Ordering::SeqCst) { EndReason::Quiet } else { EndReason::Stopped };
         }
@@ -350,10 +449,11 @@ fn collect(
     end_reason: EndReason,
     end_ns: u64,
     report: &metrics::ClientReport,
-    trace: &[TraceRecord],
+    trace: metrics::TraceFold,
 ) -> Metrics {
     let program = &run.program;
-    let (mut reactor, pool) = metrics::from_trace(trace, end_ns, program.pool_threads);
+    let events = trace.events;
+    let (mut reactor, pool) = trace.finish(end_ns, program.pool_threads);
     reactor.unhandled_errors = run.unhandled.load(Ordering::Relaxed);
     let locks = program
         .locks
@@ -417,7 +517,7 @@ fn collect(
         seed,
         end_reason: Some(end_reason),
         time_ms: ms(end_ns),
-        events: trace.len() as u64,
+        events,
         actions: 0,
         requests: metrics::requests(report),
         reactor,
