@@ -7,50 +7,10 @@ use proptest::prelude::*;
 
 use twine_core::protocol::{Message, Protocol, Transport};
 use twine_core::protocols::basic::{
-    FramingError, Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, LineMode, LineOnlyReceiver,
-    LineReceiver, NetstringReceiver,
+    FramingError, Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, LineOnlyReceiver, LineReceiver,
+    NetstringReceiver,
 };
-use twine_core::testing::{feed_chunked, StringTransport};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Got {
-    Line(Vec<u8>),
-    Raw(Vec<u8>),
-}
-
-/// Collects messages; on a line `raw N` takes the next N bytes raw, then
-/// hands the rest of the chunk back to line mode.
-#[derive(Default)]
-struct Recorder {
-    got: Vec<Got>,
-    raw_left: usize,
-}
-
-impl Protocol for Recorder {
-    fn message_received(&mut self, transport: &Transport, message: Message) {
-        let line = message.as_bytes();
-        self.got.push(Got::Line(line.to_vec()));
-        if let Some(n) = line.strip_prefix(b"raw ").and_then(|n| std::str::from_utf8(n).ok()?.parse().ok()) {
-            if n > 0 {
-                self.raw_left = n;
-                self.got.push(Got::Raw(Vec::new()));
-                transport.set_raw_mode();
-            }
-        }
-    }
-
-    fn data_received(&mut self, transport: &Transport, data: &[u8]) {
-        let take = data.len().min(self.raw_left);
-        self.raw_left -= take;
-        match self.got.last_mut() {
-            Some(Got::Raw(raw)) => raw.extend_from_slice(&data[..take]),
-            _ => panic!("raw data outside a raw block"),
-        }
-        if self.raw_left == 0 {
-            transport.set_line_mode_with(&data[take..]);
-        }
-    }
-}
+use twine_core::testing::{feed_chunked, MessageRecorder, Received, StringTransport};
 
 fn sizes() -> impl Strategy<Value = Vec<usize>> {
     vec(0usize..24, 0..64)
@@ -76,8 +36,8 @@ fn items() -> impl Strategy<Value = Vec<Item>> {
     vec(prop_oneof![3 => line().prop_map(Item::Line), 1 => vec(any::<u8>(), 1..60).prop_map(Item::Raw)], 0..30)
 }
 
-/// The wire bytes for `items`, and what a `Recorder` must get from them.
-fn encode_lines(items: &[Item]) -> (Vec<u8>, Vec<Got>) {
+/// The wire bytes for `items`, and what a `MessageRecorder` must get from them.
+fn encode_lines(items: &[Item]) -> (Vec<u8>, Vec<Received>) {
     let mut wire = Vec::new();
     let mut expected = Vec::new();
     for item in items {
@@ -86,15 +46,15 @@ fn encode_lines(items: &[Item]) -> (Vec<u8>, Vec<Got>) {
             Item::Line(l) => {
                 wire.extend_from_slice(l);
                 wire.extend_from_slice(b"\r\n");
-                expected.push(Got::Line(l.clone()));
+                expected.push(Received::Message(l.clone()));
             }
             Item::Raw(bytes) => {
                 let command = format!("raw {}", bytes.len()).into_bytes();
                 wire.extend_from_slice(&command);
                 wire.extend_from_slice(b"\r\n");
                 wire.extend_from_slice(bytes);
-                expected.push(Got::Line(command));
-                expected.push(Got::Raw(bytes.clone()));
+                expected.push(Received::Message(command));
+                expected.push(Received::Raw(bytes.clone()));
             }
         }
     }
@@ -132,9 +92,9 @@ proptest! {
     #[test]
     fn line_receiver_with_raw_switches_ignores_chunking(items in items(), sizes in sizes()) {
         let (wire, expected) = encode_lines(&items);
-        let mut receiver = LineReceiver::new(Recorder::default());
+        let mut receiver = LineReceiver::new(MessageRecorder::default());
         let t = run(&mut receiver, &wire, &sizes);
-        prop_assert_eq!(&receiver.inner().got, &expected);
+        prop_assert_eq!(receiver.inner().received(), &expected[..]);
         prop_assert!(!t.disconnecting());
     }
 
@@ -187,7 +147,7 @@ proptest! {
             }
             Ok(())
         }
-        check(LineReceiver::new(Recorder::default()).with_max_length(max), |r| r.error().cloned(), &data, &sizes)?;
+        check(LineReceiver::new(MessageRecorder::default()).with_max_length(max), |r| r.error().cloned(), &data, &sizes)?;
         check(LineOnlyReceiver::new(Collect::default()).with_max_length(max), |r| r.error().cloned(), &data, &sizes)?;
         check(NetstringReceiver::new(Collect::default()).with_max_length(max), |r| r.error().cloned(), &data, &sizes)?;
         check(Int8StringReceiver::new(Collect::default()).with_max_length(max), |r| r.error().cloned(), &data, &sizes)?;

@@ -95,6 +95,9 @@ pub struct Options {
     pub save: bool,
     /// Where a finding is written.
     pub crashes: Option<PathBuf>,
+    /// Print a line to stderr this often (executions, rate, outcomes), so a
+    /// long run that is stopped still says how far it got.
+    pub progress: Option<Duration>,
 }
 
 /// What a run did.
@@ -246,9 +249,23 @@ pub fn fuzz(target: &mut dyn Target, options: &Options) -> Report {
     }
     let mut input = Vec::with_capacity(max_len);
     let mut n = 0;
+    let mut next_progress = options.progress.map(|every| started + every);
     while n < options.execs && finding.is_none() {
         n += 1;
         execs += 1;
+        if let (Some(at), Some(every), 0) = (next_progress, options.progress, n % 1024) {
+            let now = Instant::now();
+            if now >= at {
+                let secs = now.duration_since(started).as_secs_f64();
+                eprintln!(
+                    "twine-fuzz {}: {execs} executions in {secs:.0} s = {:.0}/s, {} distinct outcomes",
+                    target.name(),
+                    execs as f64 / secs,
+                    outcomes.len()
+                );
+                next_progress = Some(now + every);
+            }
+        }
         let parent = rng.below(corpus.len());
         input.clear();
         input.extend_from_slice(&corpus[parent]);

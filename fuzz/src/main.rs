@@ -1,9 +1,11 @@
 //! `twine-fuzz [--target NAME]... [--execs N] [--seed S] [--no-save]`: runs
 //! the fuzz targets one after another (all of them by default) and prints a
-//! line per target; exits non-zero, naming the input kept, if one failed.
+//! line per target (and a progress line to stderr each minute); exits
+//! non-zero, naming the input kept, if one failed.
 //! `cargo xtask fuzz` builds and runs it optimised.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use twine_fuzz::{corpus_dir, crash_dir, fuzz, targets, Options};
 
@@ -20,7 +22,13 @@ fn main() -> ExitCode {
 
 fn run(args: Vec<String>) -> Result<bool, String> {
     let mut names = Vec::new();
-    let mut options = Options { execs: 10_000_000, seed: 0, save: true, ..Options::default() };
+    let mut options = Options {
+        execs: 10_000_000,
+        seed: 0,
+        save: true,
+        progress: Some(Duration::from_secs(60)),
+        ..Options::default()
+    };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mut value = |what: &str| args.next().ok_or(format!("{arg} needs {what}"));

@@ -761,3 +761,24 @@ reactor.run()
     );
     assert_eq!(out, ["on the reactor: 21", "worker got 42", "worker caught bad", "done"]);
 }
+
+#[test]
+fn delays_past_the_clocks_range_are_taken_and_never_come_as_in_twisted() {
+    // CPython 3.11 + Twisted 26.10 print `active True` (a float deadline 1e308 s away);
+    // the simulation used to panic converting the delay.
+    let lines = output(
+        r#"
+from twisted.internet import reactor, task
+def never():
+    print("never")
+far = reactor.callLater(1e308, never)
+reactor.callLater(1e300, never).delay(1e308)
+task.deferLater(reactor, 1e308, never)
+task.LoopingCall(never).start(1e308, now=False)
+reactor.callLater(0.1, reactor.stop)
+reactor.run()
+print("active", far.active())
+"#,
+    );
+    assert_eq!(lines, ["active True"]);
+}

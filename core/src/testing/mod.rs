@@ -12,6 +12,8 @@
 //!   connections, and records everything the reactor asked for.
 //! - [`feed_chunked`] and [`chunks`]: deliver bytes cut at chosen places, to
 //!   check a protocol does not care how the stream is split.
+//! - [`MessageRecorder`]: a protocol to put under a framing receiver; it
+//!   records the messages delivered, and tries a line receiver's raw mode.
 //!
 //! ```
 //! use twine_core::protocol::Protocol;
@@ -27,8 +29,10 @@
 
 mod chunks;
 mod memory;
+mod recorder;
 mod string_transport;
 
 pub use chunks::{chunks, feed_chunked, Chunks};
 pub use memory::{CloseRequest, ConnectAttempt, MemoryReactor};
+pub use recorder::{MessageRecorder, Received};
 pub use string_transport::StringTransport;

@@ -10,59 +10,21 @@
 //! than its `max_length` (Twisted's rule); and when neither run refuses,
 //! the stream in pieces gives the same messages as the stream at once.
 
-use twine_core::protocol::{Message, Protocol, Transport};
+use twine_core::protocol::Protocol;
 use twine_core::protocols::basic::{
-    FramingError, Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, LineMode, LineOnlyReceiver,
-    LineReceiver, NetstringReceiver,
+    FramingError, Int16StringReceiver, Int32StringReceiver, Int8StringReceiver, LineOnlyReceiver, LineReceiver,
+    NetstringReceiver,
 };
-use twine_core::testing::{feed_chunked, StringTransport};
+use twine_core::testing::{feed_chunked, MessageRecorder, Received, StringTransport};
 
 use crate::{Outcome, Sig, Target};
 
 /// See the module documentation.
 pub struct Framing;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Got {
-    Message(Vec<u8>),
-    Raw(Vec<u8>),
-}
-
-/// Collects messages; a message `raw N` takes the next N bytes raw, then
-/// hands the rest back to line mode (on a `LineReceiver`; the others ignore it).
-#[derive(Default)]
-struct Recorder {
-    got: Vec<Got>,
-    raw_left: usize,
-}
-
-impl Protocol for Recorder {
-    fn message_received(&mut self, transport: &Transport, message: Message) {
-        let line = message.as_bytes();
-        self.got.push(Got::Message(line.to_vec()));
-        let n = line.strip_prefix(b"raw ").and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok());
-        if let Some(n @ 1..) = n {
-            self.raw_left = n;
-            self.got.push(Got::Raw(Vec::new()));
-            transport.set_raw_mode();
-        }
-    }
-
-    fn data_received(&mut self, transport: &Transport, data: &[u8]) {
-        let take = data.len().min(self.raw_left);
-        self.raw_left -= take;
-        if let Some(Got::Raw(raw)) = self.got.last_mut() {
-            raw.extend_from_slice(&data[..take]);
-        }
-        if self.raw_left == 0 {
-            transport.set_line_mode_with(&data[take..]);
-        }
-    }
-}
-
 /// What one receiver did with a stream.
 struct Run {
-    got: Vec<Got>,
+    got: Vec<Received>,
     error: Option<FramingError>,
     disconnecting: bool,
 }
@@ -78,16 +40,16 @@ fn run(kind: u8, max: usize, data: &[u8], piece: usize) -> Run {
     macro_rules! with {
         ($receiver:expr) => {{
             let (r, disconnecting) = feed($receiver.with_max_length(max), data, piece);
-            Run { error: r.error().cloned(), got: r.into_inner().got, disconnecting }
+            Run { error: r.error().cloned(), got: r.into_inner().into_received(), disconnecting }
         }};
     }
     match kind % 6 {
-        0 => with!(LineReceiver::new(Recorder::default())),
-        1 => with!(LineOnlyReceiver::new(Recorder::default())),
-        2 => with!(NetstringReceiver::new(Recorder::default())),
-        3 => with!(Int8StringReceiver::new(Recorder::default())),
-        4 => with!(Int16StringReceiver::new(Recorder::default())),
-        _ => with!(Int32StringReceiver::new(Recorder::default())),
+        0 => with!(LineReceiver::new(MessageRecorder::default())),
+        1 => with!(LineOnlyReceiver::new(MessageRecorder::default())),
+        2 => with!(NetstringReceiver::new(MessageRecorder::default())),
+        3 => with!(Int8StringReceiver::new(MessageRecorder::default())),
+        4 => with!(Int16StringReceiver::new(MessageRecorder::default())),
+        _ => with!(Int32StringReceiver::new(MessageRecorder::default())),
     }
 }
 
@@ -145,7 +107,7 @@ impl Target for Framing {
                 }
             }
             for got in &r.got {
-                if let Got::Message(m) = got {
+                if let Received::Message(m) = got {
                     if m.len() > max {
                         return Err(format!("a message of {} bytes delivered past max_length {max}", m.len()));
                     }
@@ -158,7 +120,7 @@ impl Target for Framing {
                 pieces.got, whole.got
             ));
         }
-        let raw = whole.got.iter().any(|g| matches!(g, Got::Raw(_)));
+        let raw = whole.got.iter().any(|g| matches!(g, Received::Raw(_)));
         Ok(Sig::new("framing")
             .mix(*kind as u64 % 6)
             .mix(whole.error.as_ref().map_or(0, error_kind))

@@ -11,6 +11,7 @@
 //! (a message for JSON; for Python a line and column inside the program);
 //! what is accepted runs its first events.
 
+use twine_web::scenario::program::{ClientsDef, Program};
 use twine_web::{PythonScenario, Scenario, Simulation};
 
 use crate::{Outcome, Sig, Target};
@@ -169,10 +170,14 @@ pub struct Python {
     pub run: bool,
 }
 
-fn run_a_little(scenario: &Scenario, input: &[u8]) -> usize {
+/// A simulation of `scenario` on a seed taken from the input.
+fn start(scenario: &Scenario, input: &[u8]) -> Simulation {
     let seed = input.iter().fold(0u64, |h, &b| h.wrapping_mul(31).wrapping_add(b as u64));
-    let mut sim = Simulation::new(scenario, Some(seed));
-    sim.step_events(EVENTS)
+    Simulation::new(scenario, Some(seed))
+}
+
+fn run_a_little(scenario: &Scenario, input: &[u8]) -> usize {
+    start(scenario, input).step_events(EVENTS)
 }
 
 impl Target for ScenarioJson {
@@ -200,12 +205,18 @@ impl Target for ScenarioJson {
         let text = String::from_utf8_lossy(input);
         match Scenario::from_json(&text) {
             Ok(scenario) => {
-                let events = if self.run { run_a_little(&scenario, input) } else { 0 };
-                Ok(Sig::new("loaded").mix(Sig::bucket(events)).done())
+                let loaded = program_shape(Sig::new("loaded"), &scenario.program);
+                if !self.run {
+                    return Ok(loaded.done());
+                }
+                let mut sim = start(&scenario, input);
+                let events = sim.step_events(EVENTS);
+                Ok(run_shape(loaded.mix(Sig::bucket(events)), &sim).done())
             }
             Err(e) if e.message.is_empty() => Err(format!("an error without a message at `{}`", e.field)),
-            // The field at fault, without its indices: where the input went.
-            Err(e) => Ok(Sig::new("refused").text(&without_digits(&e.field)).text(&kind_of(&e.message)).done()),
+            Err(e) => {
+                Ok(Sig::new("refused").text(&field_shape(&e.field, &e.message)).text(message_kind(&e.message)).done())
+            }
         }
     }
 }
@@ -265,4 +276,125 @@ fn kind_of(message: &str) -> String {
 /// `s` with its digits left out, so `steps[3]` and `steps[4]` are one place.
 fn without_digits(s: &str) -> String {
     s.chars().filter(|c| !c.is_ascii_digit()).collect()
+}
+
+// The `scenario` targets' outcomes are what the loader or the run did, in
+// classes, never text or names from the input: a mutated field name or a
+// number in a message is the same refusal, so a new outcome is a new path
+// through the loader, the compiler or the engine, and the corpus keeps
+// inputs that went somewhere new rather than every spelling of one error.
+
+/// What a scenario that loaded asks for: which parts it has, counts in
+/// powers of two.
+fn program_shape(sig: Sig, p: &Program) -> Sig {
+    let clients = match p.clients {
+        None => 0,
+        Some(ClientsDef::Open { .. }) => 1,
+        Some(ClientsDef::Closed { .. }) => 2,
+    };
+    sig.mix(Sig::bucket(p.machine.cores as usize))
+        .mix(p.machine.gil as u64)
+        .mix(Sig::bucket(p.pool_threads as usize))
+        .mix(p.main.is_empty() as u64)
+        .mix(Sig::bucket(p.threads.len()))
+        .mix(p.handler.is_some() as u64)
+        .mix(clients)
+        .mix(Sig::bucket(p.counters.len()))
+        .mix(Sig::bucket(p.locks.len()))
+        .mix(Sig::bucket(p.loops.len()))
+}
+
+/// What the first events of a run did: how it ended (if it did) and which
+/// of its measurements moved.
+fn run_shape(sig: Sig, sim: &Simulation) -> Sig {
+    let m = sim.metrics();
+    let moved = [
+        m.requests.sent > 0,
+        m.requests.completed > 0,
+        m.pool.jobs > 0,
+        m.pool.completed > 0,
+        m.reactor.unhandled_errors > 0,
+        m.reactor.slow_calls > 0,
+        m.gil.as_ref().is_some_and(|g| g.switches > 0),
+        m.locks.iter().any(|l| l.contended > 0),
+        m.counters.iter().any(|c| c.lost_updates > 0),
+        m.looping_calls.iter().any(|l| l.calls > 0),
+        m.deadlock.is_some(),
+    ];
+    let moved = moved.iter().fold(0u64, |bits, &b| bits << 1 | b as u64);
+    sig.mix(m.end_reason.map_or(0, |r| r as u64 + 1)).mix(moved).mix(Sig::bucket(m.output.len()))
+}
+
+/// The kind of a refusal: the message up to the first thing it quotes or
+/// counts (`unknown field`, `invalid type: string`, `must be between`),
+/// since what follows is the input's own text or numbers.
+fn message_kind(message: &str) -> &str {
+    let end =
+        message.find(|c: char| matches!(c, '`' | '"' | '\'' | '(') || c.is_ascii_digit()).unwrap_or(message.len());
+    message[..end].trim_end_matches([' ', ':', ','])
+}
+
+/// Where a refusal is, as a shape: the section it is in, the last field
+/// named on its path, and how deep it is (in powers of two). List indices
+/// do not count, nor does a name the input chose: an unknown field's key
+/// (the path ends in it, and the message quotes it) or anything that is
+/// not a snake_case name, as every field of the format is.
+fn field_shape(field: &str, message: &str) -> String {
+    // The longest end of the path the message quotes back is the input's
+    // own key (which may hold dots or backquotes itself).
+    let key = std::iter::once(0)
+        .chain(field.match_indices('.').map(|(i, _)| i + 1))
+        .find(|&start| message.contains(&format!("`{}`", &field[start..])));
+    let field = key.map_or(field, |start| field[..start].trim_end_matches('.'));
+    let names: Vec<&str> = field
+        .split(['.', '['])
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .collect();
+    let depth = field.matches(['.', '[']).count();
+    format!("{}/{}/{}", names.first().unwrap_or(&""), names.last().unwrap_or(&""), Sig::bucket(depth))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(target: &mut dyn Target, json: &str) -> Outcome {
+        target.run(json.as_bytes()).unwrap_or_else(|e| panic!("{json}: {e}"))
+    }
+
+    #[test]
+    fn a_refusal_is_its_place_and_kind_not_the_names_or_numbers_the_input_chose() {
+        let mut t = ScenarioJson { run: false };
+        let unknown = outcome(&mut t, r#"{"machine": {"coresx": 1}}"#);
+        assert_eq!(unknown, outcome(&mut t, r#"{"machine": {"gpus": 1}}"#));
+        assert_eq!(unknown, outcome(&mut t, r#"{"machine": {"c.o[res` 7": 1}}"#));
+        let range = outcome(&mut t, r#"{"machine": {"cores": 0}}"#);
+        assert_eq!(range, outcome(&mut t, r#"{"machine": {"cores": 65}}"#));
+        let deep = outcome(&mut t, r#"{"threads": [{"name": "t", "steps": [{"cpu": 1}, {"cpux": 2}]}]}"#);
+        assert_eq!(deep, outcome(&mut t, r#"{"threads": [{"name": "u", "steps": [{"zzz": 2}]}]}"#));
+        let outcomes = [unknown, range, deep, outcome(&mut t, r#"{"pool": {"threads": 0}}"#)];
+        for (i, a) in outcomes.iter().enumerate() {
+            for b in &outcomes[i + 1..] {
+                assert_ne!(a, b, "different refusals, one outcome");
+            }
+        }
+    }
+
+    #[test]
+    fn a_run_is_what_it_did_not_what_it_named() {
+        let mut t = ScenarioJson { run: true };
+        let two_locks = |first: &str, second: &str| {
+            format!(
+                r#"{{"threads": [
+                    {{"name": "a", "steps": [{{"lock": {{"name": "x", "steps": [{{"sleep": 10}}, {{"lock": {{"name": "y", "steps": []}}}}]}}}}]}},
+                    {{"name": "b", "steps": [{{"lock": {{"name": "{first}", "steps": [{{"sleep": 10}}, {{"lock": {{"name": "{second}", "steps": []}}}}]}}}}]}}
+                ]}}"#
+            )
+        };
+        let in_order = outcome(&mut t, &two_locks("x", "y"));
+        let deadlock = outcome(&mut t, &two_locks("y", "x"));
+        assert_ne!(in_order, deadlock);
+        let renamed = two_locks("y", "x").replace("\"a\"", "\"left\"").replace("\"b\"", "\"right\"");
+        assert_eq!(deadlock, outcome(&mut t, &renamed));
+    }
 }

@@ -257,7 +257,7 @@ pub(crate) fn connect_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyRe
     let factory = factory_arg(vm, args.get(2).or_else(|| kw(&kwargs, "factory")), "connectTCP")?;
     let timeout = match args.get(3).or_else(|| kw(&kwargs, "timeout")) {
         Some(Value::Int(s)) if *s > 0 => Duration::from_secs(*s as u64),
-        Some(Value::Float(s)) if *s > 0.0 && s.is_finite() => Duration::from_secs_f64(*s),
+        Some(Value::Float(s)) if *s > 0.0 && s.is_finite() => super::twisted::delay_from_secs(*s),
         _ => Duration::from_secs(30),
     };
     let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;

@@ -199,7 +199,17 @@ fn seconds(vm: &Vm<'_>, v: &Value) -> PyResult<Duration> {
     if !(s >= 0.0 && s.is_finite()) {
         return Err(vm.rt.error("ValueError", "a delay must be a non-negative number of seconds"));
     }
-    Ok(Duration::from_secs_f64(s))
+    Ok(delay_from_secs(s))
+}
+
+/// The longest delay the reactor's clock holds (about 584 years).
+const LONGEST_DELAY: Duration = Duration::from_nanos(u64::MAX);
+
+/// A finite, non-negative number of seconds as a delay. Twisted takes any
+/// such delay (`callLater(1e308, f)` schedules a call that never comes);
+/// here one past the clock's range waits for its end, which no run reaches.
+pub(super) fn delay_from_secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).map_or(LONGEST_DELAY, |d| d.min(LONGEST_DELAY))
 }
 
 fn reactor(vm: &Vm<'_>) -> PyResult<twine_core::Reactor> {
