@@ -237,7 +237,7 @@ impl Shared {
     }
 
     /// `thread` read `value` from the shared variable.
-    pub fn shared_read(&self, var: Var, thread: u32, value: i64) {
+    pub fn shared_read(&self, var: &Var, thread: u32, value: i64) {
         self.races.borrow_mut().read(var, thread, value, self.now());
     }
 

@@ -644,7 +644,7 @@ impl Vm<'_> {
                     None => self.builtin_name(name)?,
                 };
                 if let (Value::Int(i), true) = (&v, self.rt.threaded.get()) {
-                    self.sh.shared_read(Var::Global(Rc::clone(name)), self.tid, *i);
+                    self.sh.shared_read(&Var::Global(Rc::clone(name)), self.tid, *i);
                 }
                 f.stack.push(v);
             }
@@ -686,7 +686,7 @@ impl Vm<'_> {
                 }
                 let v = self.get_attr(&obj, &name)?;
                 if let (Value::Instance(i), Value::Int(value), true) = (&obj, &v, self.rt.threaded.get()) {
-                    self.sh.shared_read(Var::attr(i, &name), self.tid, *value);
+                    self.sh.shared_read(&Var::attr(i, &name), self.tid, *value);
                 }
                 frames.last_mut().expect("frame").stack.push(v);
             }
@@ -1441,10 +1441,19 @@ impl Vm<'_> {
 
     /// `obj.name = v` through a property's setter, run on this thread's
     /// stack; its value is dropped.
-    fn call_setter(&mut self, frames: &mut Vec<Frame>, obj: &Value, name: &str, fset: Value, v: Value) -> PyResult<Flow> {
+    fn call_setter(
+        &mut self,
+        frames: &mut Vec<Frame>,
+        obj: &Value,
+        name: &str,
+        fset: Value,
+        v: Value,
+    ) -> PyResult<Flow> {
         if matches!(fset, Value::None) {
             let class = obj.type_name();
-            return Err(self.rt.error("AttributeError", &format!("property '{name}' of '{class}' object has no setter")));
+            return Err(self
+                .rt
+                .error("AttributeError", &format!("property '{name}' of '{class}' object has no setter")));
         }
         match self.call(fset, vec![obj.clone(), v], Vec::new())? {
             Out::Frame(mut frame) => {
