@@ -4,6 +4,7 @@
 //! for the same program (each was run there; see the report of the change
 //! that added them).
 
+use twine_scenario::metrics::Stream;
 use twine_web::{PythonScenario, Scenario, Simulation};
 
 fn run(source: &str) -> Simulation {
@@ -271,6 +272,87 @@ fn the_client_server_program_prints_what_cpython_prints() {
             "client: connection closed, True",
             "both clients done",
             "server: client left, Connection was closed cleanly.",
+        ]
+    );
+}
+
+/// Twisted's reactor (`posixbase._doReadOrWrite`) logs an exception from
+/// `dataReceived` as "Unhandled Error" and drops that connection at once:
+/// `connectionLost` hears the exception, what it wrote and had not sent is
+/// discarded, the peer reads a clean end; the other connection carries on.
+/// The expected lines are CPython 3.11 + Twisted 26.10's for this program
+/// (stdout; its stderr holds the report, checked below without Twisted's
+/// own frames).
+#[test]
+fn an_exception_in_data_received_drops_that_connection_only() {
+    let src = r#"
+from twisted.internet import protocol, reactor
+from twisted.protocols import basic
+
+class Echo(basic.LineReceiver):
+    def connectionMade(self):
+        print("server: connectionMade")
+    def lineReceived(self, line):
+        print("server got", line)
+        if line == b"boom":
+            self.sendLine(b"unsent")
+            raise ValueError("bad line")
+        self.sendLine(line)
+    def connectionLost(self, reason):
+        print("server: connectionLost", reason.type.__name__, reason.getErrorMessage())
+
+ended = []
+
+class Client(basic.LineReceiver):
+    def connectionMade(self):
+        for l in self.factory.lines:
+            self.sendLine(l)
+    def lineReceived(self, line):
+        print(self.factory.name, "got", line)
+        self.transport.loseConnection()
+    def connectionLost(self, reason):
+        print(self.factory.name, "connectionLost", reason.type.__name__)
+        ended.append(self.factory.name)
+        if len(ended) == 2:
+            reactor.callLater(0.1, reactor.stop)
+
+class CF(protocol.ClientFactory):
+    protocol = Client
+    def __init__(self, name, lines):
+        self.name, self.lines = name, lines
+
+reactor.listenTCP(1234, protocol.Factory.forProtocol(Echo))
+reactor.connectTCP("127.0.0.1", 1234, CF("a", [b"boom", b"after"]))
+reactor.connectTCP("127.0.0.1", 1234, CF("b", [b"hello"]))
+reactor.run()
+"#;
+    let sim = run(src);
+    assert_eq!(sim.python_error(), None);
+    let m = sim.metrics();
+    let out: Vec<&str> = m.output.iter().filter(|l| l.stream == Stream::Stdout).map(|l| l.text.as_str()).collect();
+    assert_eq!(
+        out,
+        [
+            "server: connectionMade",
+            "server: connectionMade",
+            "server got b'boom'",
+            "server: connectionLost ValueError bad line",
+            "server got b'hello'",
+            "a connectionLost ConnectionDone",
+            "b got b'hello'",
+            "b connectionLost ConnectionDone",
+            "server: connectionLost ConnectionDone Connection was closed cleanly.",
+        ]
+    );
+    let err: Vec<&str> = m.output.iter().filter(|l| l.stream == Stream::Stderr).map(|l| l.text.as_str()).collect();
+    assert_eq!(
+        err,
+        [
+            "Unhandled Error",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 12, in lineReceived",
+            "builtins.ValueError: bad line",
+            "",
         ]
     );
 }

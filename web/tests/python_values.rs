@@ -222,13 +222,23 @@ except ValueError as err:
 }
 
 #[test]
-fn a_generator_that_waits_says_where_to_wait_instead() {
-    let src = "import time\ndef slow():\n    time.sleep(0.1)\n    yield 1\nfor x in slow():\n    print(x)\n";
+fn a_generator_a_built_in_consumes_cannot_wait_and_says_what_to_write() {
+    // A for loop resumes the generator on the thread's stack: it sleeps there.
+    let src = "import time\ndef slow():\n    time.sleep(0.1)\n    yield 1\nfor x in slow():\n    print(x, round(time.monotonic(), 1))\n";
+    assert_eq!(output(src), ["1 0.1"]);
+    // list() runs it in a loop of its own, which cannot wait.
+    let src = "import time\ndef slow():\n    time.sleep(0.1)\n    yield 1\nprint(list(slow()))\n";
     let scenario = Scenario::from_python("test.py", src).unwrap();
     let mut sim = Simulation::new(&scenario, None);
     sim.run();
     let err = sim.python_error().expect("an error");
-    assert!(err.starts_with("test.py:3:5: RuntimeError: cannot wait (sleep, a lock, cpu) inside a generator"), "{err}");
+    assert!(
+        err.starts_with(
+            "test.py:3:5: RuntimeError: cannot wait (sleep, a lock, cpu) inside a function called by a built-in \
+             such as sorted(), or a generator a built-in consumes: wait in the code that calls the built-in"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

@@ -152,6 +152,33 @@ impl Simulation {
         self.wake_reactor();
     }
 
+    /// The server closed a client's connection (a Python protocol's
+    /// `loseConnection`, or its `dataReceived` raised). Answers written
+    /// before a clean close still leave when the iteration ends; an abort
+    /// discards them. The reactor hears the end in its next poll; the
+    /// client's requests in flight go unanswered, and its next request
+    /// connects again.
+    pub(crate) fn client_closed(&mut self, conn: ConnectionId, abort: bool) {
+        let Some(&client) = self.clients.by_conn.get(&conn.0) else { return };
+        if abort {
+            self.rl.outbox.retain(|(c, _)| *c != conn);
+        }
+        if let Some(c) = self.clients.conns.get_mut(client as usize) {
+            if c.conn == Some(conn) {
+                c.conn = None;
+                c.opened = false;
+            }
+        }
+        if abort && self.sh.take_dropped(conn) {
+            // The reactor dropped it because its protocol raised: the
+            // protocol hears the loss now, within this read.
+            self.io_next(IoEvent::Closed { conn, clean: false });
+        } else {
+            self.rl.pending_io.push_back(IoEvent::Closed { conn, clean: !abort });
+            self.wake_reactor();
+        }
+    }
+
     /// The server sent an answer.
     pub(crate) fn on_response(&mut self, conn: ConnectionId, message: Message) {
         let Some(req) = message.as_text().and_then(|t| t.parse::<u64>().ok()) else { return };

@@ -19,6 +19,9 @@
 //! - `loseConnection` closes the writer's side when its writes have left
 //!   (`connectionLost`, then the client factory's `clientConnectionLost`),
 //!   before anybody reads them; the peer reads the data, then the end;
+//! - `abortConnection` discards the writes that have not left; the peer
+//!   reads a connection lost, or a clean end when the reactor dropped the
+//!   connection because its protocol raised (`Shared::dropped_conns`);
 //! - what arrives in one iteration is read in the order the connections
 //!   were set up (level-triggered epoll keeps its ready list in that order):
 //!   the server's side of a connection before the client's.
@@ -64,8 +67,18 @@ pub(crate) enum NetEvent {
 /// Sent when the reactor's iteration ends.
 #[derive(Debug)]
 enum Outgoing {
-    Data { to: ConnectionId, data: Vec<u8> },
-    Close { conn: ConnectionId, clean: bool },
+    Data {
+        to: ConnectionId,
+        data: Vec<u8>,
+    },
+    /// `conn` closed: `peer` reads the end; `conn` hears it too unless it
+    /// already did (a connection dropped because its protocol raised).
+    Close {
+        conn: ConnectionId,
+        peer: ConnectionId,
+        clean: bool,
+        tell_closer: bool,
+    },
 }
 
 #[derive(Default)]
@@ -130,10 +143,22 @@ impl Simulation {
                 }
             }
             Effect::Close { conn } if net.peers.contains_key(&conn) => {
-                net.outbox.push(Outgoing::Close { conn, clean: true });
+                let peer = net.peers[&conn];
+                net.outbox.push(Outgoing::Close { conn, peer, clean: true, tell_closer: true });
             }
             Effect::Abort { conn } if net.peers.contains_key(&conn) => {
-                net.outbox.push(Outgoing::Close { conn, clean: false });
+                // An abort discards what the connection wrote and has not sent.
+                let peer = net.peers[&conn];
+                net.outbox.retain(|o| !matches!(o, Outgoing::Data { to, .. } if *to == peer));
+                if self.sh.take_dropped(conn) {
+                    // The reactor dropped it: its protocol hears the loss
+                    // now; the peer reads a clean end.
+                    net.outbox.push(Outgoing::Close { conn, peer, clean: true, tell_closer: false });
+                    net.inbox.push_front(NetEvent::Closed { conn, clean: false });
+                    self.io_next(IoEvent::Net);
+                } else {
+                    net.outbox.push(Outgoing::Close { conn, peer, clean: false, tell_closer: true });
+                }
             }
             other => return Some(other),
         }
@@ -158,11 +183,13 @@ impl Simulation {
                 Outgoing::Data { to, data } => {
                     reads.push((order(&self.net, &to), i, NetEvent::Data { conn: to, data }))
                 }
-                Outgoing::Close { conn, clean } => {
-                    if let Some(&peer) = self.net.peers.get(&conn) {
+                Outgoing::Close { conn, peer, clean, tell_closer } => {
+                    if self.net.peers.contains_key(&peer) {
                         reads.push((order(&self.net, &peer), i, NetEvent::Closed { conn: peer, clean }));
                     }
-                    self.net_arrive(NetEvent::Closed { conn, clean });
+                    if tell_closer {
+                        self.net_arrive(NetEvent::Closed { conn, clean });
+                    }
                 }
             }
         }
@@ -185,7 +212,10 @@ impl Simulation {
                         self.net.peers.insert(client, server);
                     }
                     // The factory built no protocol: the server closes at once.
-                    None => self.net.outbox.push(Outgoing::Close { conn: client, clean: true }),
+                    None => {
+                        let close = Outgoing::Close { conn: client, peer: client, clean: true, tell_closer: true };
+                        self.net.outbox.push(close);
+                    }
                 }
             }
             NetEvent::Connected { conn, local } => {

@@ -445,7 +445,8 @@ impl Simulation {
                 // Held until the reactor's iteration ends (`reactor_thread`).
                 Some(Effect::Send { conn, message }) => self.rl.outbox.push((conn, message)),
                 Some(Effect::Write { data, .. }) => self.reactor.recycle_buffer(data),
-                // Simulated clients' connections are not closed from the program's side.
+                Some(Effect::Close { conn }) => self.client_closed(conn, false),
+                Some(Effect::Abort { conn }) => self.client_closed(conn, true),
                 _ => {}
             }
         }

@@ -24,7 +24,8 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use twine_core::protocol::{ConnectionId, ConnectionKind, Message};
+use twine_core::defer::{Failure, FailureKind};
+use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
 use twine_core::trace::{TraceEvent, TraceRecord};
 use twine_core::Time;
 
@@ -69,6 +70,8 @@ pub(crate) enum IoEvent {
     Request { client: u32, req: u64, at: Time },
     /// The loopback network's next event (see `loopback`).
     Net,
+    /// The server closed a simulated client's connection (`clean`: not aborted).
+    Closed { conn: ConnectionId, clean: bool },
 }
 
 #[derive(Default)]
@@ -195,6 +198,18 @@ impl Simulation {
         }
     }
 
+    /// I/O the reactor handles before anything else still waiting, within
+    /// its current iteration: a connection dropped because its protocol
+    /// raised hears `connectionLost` at once, as Twisted calls it within
+    /// the same read.
+    pub(crate) fn io_next(&mut self, io: IoEvent) {
+        self.rl.pending_io.push_front(io);
+        if self.rl.phase == Phase::Poll || self.rl.batch_left > 0 {
+            self.rl.batch_left += 1;
+        }
+        self.wake_reactor();
+    }
+
     /// Something for the reactor: wake it if it sleeps in poll.
     pub(crate) fn wake_reactor(&mut self) {
         let t = &mut self.threads[REACTOR_THREAD as usize];
@@ -210,9 +225,25 @@ impl Simulation {
                 let host = client + 1;
                 let peer = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, (host >> 8) as u8, host as u8)), 40000);
                 let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1)), 8000);
-                let protocol = Box::new(ServerProtocol(std::rc::Rc::clone(&self.sh), None));
+                let protocol: Box<dyn Protocol> = if self.sh.py.borrow().is_some() {
+                    // The program's server: its port's factory builds the protocol.
+                    match crate::python::net::client_protocol(&self.sh, peer) {
+                        Some(p) => p,
+                        None => return,
+                    }
+                } else {
+                    Box::new(ServerProtocol(std::rc::Rc::clone(&self.sh)))
+                };
                 let conn = self.reactor.open_connection(self.now, protocol, ConnectionKind::Message, peer, local);
                 self.clients.connected(client, conn);
+            }
+            IoEvent::Closed { conn, clean } => {
+                let reason = if clean {
+                    Failure::new(FailureKind::ConnectionDone, super::loopback::DONE)
+                } else {
+                    Failure::new(FailureKind::ConnectionLost, super::loopback::LOST)
+                };
+                self.reactor.handle_closed(self.now, conn, reason);
             }
             IoEvent::Request { client, req, at } => {
                 if let Some(conn) = self.clients.conn_of(client) {

@@ -300,7 +300,7 @@ impl Simulation {
         if let BurstOp::Counter { op: CounterOp::Increment, counter, read: read @ None } = &mut burst.op {
             let value = counters.borrow()[*counter as usize].value;
             *read = Some(value);
-            self.sh.shared_read(Var::Counter(*counter), tid, value);
+            self.sh.shared_read(&Var::Counter(*counter), tid, value);
         }
         burst.since = now;
         burst.fresh = false;
@@ -368,7 +368,7 @@ impl Simulation {
                     None => t.registers.push((counter, before)),
                 }
                 drop(counters);
-                self.sh.shared_read(Var::Counter(counter), tid, before);
+                self.sh.shared_read(&Var::Counter(counter), tid, before);
                 return;
             }
             CounterOp::Increment => read.unwrap_or(before),

@@ -128,6 +128,10 @@ pub(crate) struct Shared {
     /// The simulation's chooser, if it has one: it picks which waiter a
     /// released lock goes to.
     pub chooser: std::cell::OnceCell<super::choice::SharedChooser>,
+    /// Connections dropped because their protocol's `dataReceived` raised:
+    /// Twisted closes such a socket in order (`_closeSocket(orderly=True)`),
+    /// so the peer reads a clean end, though the unsent writes are gone.
+    pub dropped_conns: RefCell<Vec<twine_core::reactor::ConnectionId>>,
 }
 
 impl Shared {
@@ -166,6 +170,7 @@ impl Shared {
             races: RefCell::default(),
             watch: std::cell::OnceCell::new(),
             chooser: std::cell::OnceCell::new(),
+            dropped_conns: RefCell::default(),
         }
     }
 
@@ -232,7 +237,7 @@ impl Shared {
     }
 
     /// `thread` read `value` from the shared variable.
-    pub fn shared_read(&self, var: Var, thread: u32, value: i64) {
+    pub fn shared_read(&self, var: &Var, thread: u32, value: i64) {
         self.races.borrow_mut().read(var, thread, value, self.now());
     }
 
@@ -251,6 +256,13 @@ impl Shared {
                 overwritten,
             });
         }
+    }
+
+    /// Whether `conn` was dropped because its protocol raised (and forgets it).
+    pub fn take_dropped(&self, conn: twine_core::reactor::ConnectionId) -> bool {
+        let mut dropped = self.dropped_conns.borrow_mut();
+        let at = dropped.iter().position(|c| *c == conn);
+        at.map(|i| dropped.swap_remove(i)).is_some()
     }
 
     /// Takes the lock if it is free.
@@ -419,23 +431,14 @@ impl ThreadPool for SimPool {
     }
 }
 
-/// The server protocol: each message is a request whose id is its text;
-/// `message_received` runs the scenario's handler on the reactor thread, or
-/// the Python program's protocol (built by its factory) when it listens.
-pub(crate) struct ServerProtocol(pub Rc<Shared>, pub Option<crate::python::value::Value>);
+/// A scenario's server protocol: each message is a request whose id is its
+/// text; `message_received` runs the scenario's handler on the reactor
+/// thread. (A Python program's server is its own protocol, built by its
+/// factory: `python::net::client_protocol`.)
+pub(crate) struct ServerProtocol(pub Rc<Shared>);
 
 impl Protocol for ServerProtocol {
-    fn connection_made(&mut self, transport: &Transport) {
-        self.1 = crate::python::twisted::connection_made(&self.0, transport);
-    }
-
     fn message_received(&mut self, transport: &Transport, message: Message) {
-        if self.0.py.borrow().is_some() {
-            if let (Some(proto), Some(text)) = (&self.1, message.as_text()) {
-                crate::python::twisted::message_received(&self.0, proto, text);
-            }
-            return;
-        }
         let Some(handler) = self.0.program.handler.clone() else { return };
         let id = message.as_text().and_then(|t| t.parse().ok()).unwrap_or(0);
         run_top(&self.0, handler, Ctx { request: Some((transport.id(), id)), ..Ctx::default() });

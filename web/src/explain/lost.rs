@@ -12,10 +12,10 @@
 //! thread read; that thread's write then brings erased updates back, and
 //! counts negative (`overwritten` below zero: restored).
 //!
-//! Only lost updates become trace events; reads and writes cost a map
-//! entry, so a run of 10^5 increments does not grow the trace.
+//! Only lost updates become trace events; a read or a write updates its
+//! own thread's short list of latest reads, so a run of 10^5 increments
+//! does not grow the trace, and threads that do not race pay next to nothing.
 
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use twine_core::Time;
@@ -35,8 +35,8 @@ pub(crate) enum Var {
 }
 
 impl Var {
-    pub fn attr(instance: &Rc<Instance>, name: &str) -> Var {
-        Var::Attr(Rc::downgrade(instance), name.into())
+    pub fn attr(instance: &Rc<Instance>, name: &Rc<str>) -> Var {
+        Var::Attr(Rc::downgrade(instance), Rc::clone(name))
     }
 }
 
@@ -44,7 +44,7 @@ impl PartialEq for Var {
     fn eq(&self, other: &Var) -> bool {
         match (self, other) {
             (Var::Counter(a), Var::Counter(b)) => a == b,
-            (Var::Global(a), Var::Global(b)) => a == b,
+            (Var::Global(a), Var::Global(b)) => Rc::ptr_eq(a, b) || a == b,
             (Var::Attr(a, x), Var::Attr(b, y)) => a.ptr_eq(b) && x == y,
             _ => false,
         }
@@ -52,16 +52,6 @@ impl PartialEq for Var {
 }
 
 impl Eq for Var {}
-
-impl std::hash::Hash for Var {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        match self {
-            Var::Counter(c) => (0u8, *c).hash(h),
-            Var::Global(name) => (1u8, name).hash(h),
-            Var::Attr(i, name) => (2u8, i.as_ptr() as usize, name).hash(h),
-        }
-    }
-}
 
 /// A read a thread made and has not yet written back.
 #[derive(Clone, Copy, Debug)]
@@ -82,21 +72,52 @@ pub(crate) struct Lost {
     pub overwritten: i64,
 }
 
-/// The reads each thread has outstanding, per shared variable.
+/// How many reads each thread keeps: its latest reads of that many
+/// distinct shared variables. A write computed from an older read (with more
+/// shared variables read in between) erases nothing this can name.
+pub(crate) const READS_KEPT: usize = 16;
+
+/// The reads each thread has outstanding: per thread, its latest reads,
+/// newest first. A read costs a short scan of its own thread's list (no
+/// hashing, no allocation, nothing shared), so watching for lost updates
+/// costs next to nothing where no thread races.
 #[derive(Default)]
 pub(crate) struct Races {
-    reads: HashMap<Var, Vec<Read>>,
+    threads: Vec<Vec<(Var, Read)>>,
 }
 
 impl Races {
-    /// `thread` read `value` from `var` at `at`.
-    pub fn read(&mut self, var: Var, thread: u32, value: i64, at: Time) {
-        let reads = self.reads.entry(var).or_default();
-        let read = Read { thread, value, at };
-        match reads.iter_mut().find(|r| r.thread == thread) {
-            Some(slot) => *slot = read,
-            None => reads.push(read),
+    fn reads(&mut self, thread: u32) -> &mut Vec<(Var, Read)> {
+        let i = thread as usize;
+        if self.threads.len() <= i {
+            self.threads.resize_with(i + 1, Vec::new);
         }
+        &mut self.threads[i]
+    }
+
+    /// Records `read` as the thread's latest of `var`; gives back the one it replaces.
+    fn note(&mut self, var: &Var, read: Read) -> Option<Read> {
+        let reads = self.reads(read.thread);
+        if let Some(at) = reads.iter().position(|(v, _)| v == var) {
+            let old = reads[at].1;
+            if at == 0 {
+                reads[0].1 = read;
+            } else {
+                reads.remove(at);
+                reads.insert(0, (var.clone(), read));
+            }
+            return Some(old);
+        }
+        if reads.len() == READS_KEPT {
+            reads.pop();
+        }
+        reads.insert(0, (var.clone(), read));
+        None
+    }
+
+    /// `thread` read `value` from `var` at `at`.
+    pub fn read(&mut self, var: &Var, thread: u32, value: i64, at: Time) {
+        self.note(var, Read { thread, value, at });
     }
 
     /// `thread` writes `wrote` over `before`, computed from `base`, the value
@@ -112,15 +133,7 @@ impl Races {
         wrote: i64,
         at: Time,
     ) -> Option<Lost> {
-        let view = Read { thread, value: wrote, at };
-        let reads = self.reads.entry(var.clone()).or_default();
-        let read = match reads.iter_mut().find(|r| r.thread == thread) {
-            Some(slot) => Some(std::mem::replace(slot, view)),
-            None => {
-                reads.push(view);
-                None
-            }
-        };
+        let read = self.note(var, Read { thread, value: wrote, at });
         let base = base.or(read.map(|r| r.value))?;
         let overwritten = before.checked_sub(base).filter(|n| *n != 0)?;
         let read_at = read.filter(|r| r.value == base).map_or(at, |r| r.at);
@@ -140,11 +153,11 @@ mod tests {
     fn a_write_from_a_stale_read_erases_the_updates_made_since() {
         let mut races = Races::default();
         let v = Var::Global("hits".into());
-        races.read(v.clone(), 1, 10, ms(1));
-        races.read(v.clone(), 2, 10, ms(2));
+        races.read(&v, 1, 10, ms(1));
+        races.read(&v, 2, 10, ms(2));
         // Thread 2 writes 11 over 10: nothing lost.
         assert_eq!(races.write(&v, 2, None, 10, 11, ms(3)), None);
-        races.read(v.clone(), 2, 11, ms(4));
+        races.read(&v, 2, 11, ms(4));
         assert_eq!(races.write(&v, 2, None, 11, 12, ms(5)), None);
         // Thread 1 still holds 10: writing 11 over 12 erases two increments.
         let lost = races.write(&v, 1, None, 12, 11, ms(6)).unwrap();

@@ -46,6 +46,7 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "next",
         "callable",
         "type",
+        "property",
     ];
     if let Some(f) = FUNCTIONS.iter().find(|f| **f == name) {
         return Some(Value::builtin(f, None));
@@ -145,6 +146,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
                 }
                 THREAD
             }
+            Native::Property { .. } => &["setter", "getter"],
             other => return super::twisted::method(other, name),
         },
         _ => return None,
@@ -446,6 +448,12 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 None => return Err(vm.rt.error("StopIteration", "")),
             },
         },
+        "property" => {
+            arity(vm, name, &args, 0, 2)?;
+            let arg = |i: usize, k: &str| args.get(i).cloned().or_else(|| kw(&kwargs, k)).unwrap_or_default();
+            vm.rt.properties.set(true);
+            Value::Native(Rc::new(Native::Property { fget: arg(0, "fget"), fset: arg(1, "fset") }))
+        }
         "callable" => Value::Bool(matches!(
             args.first(),
             Some(Value::Func(_) | Value::Builtin(_) | Value::Class(_) | Value::Method(_) | Value::Type(_))
@@ -902,17 +910,7 @@ pub(crate) fn call_method(
         }
         Value::Set(d) => super::sets::method(vm, name, d, &args)?,
         Value::Generator(g) => {
-            let arg = args.first().cloned().unwrap_or_default();
-            let sent = if name == "throw" {
-                let base = vm.rt.exc_class("BaseException");
-                Err(match arg {
-                    Value::Class(c) if c.is_subclass(&base) => vm.rt.new_exc(&c, Vec::new()),
-                    Value::Instance(i) if i.class.is_subclass(&base) => Value::Instance(i),
-                    _ => return Err(vm.type_error("exceptions must derive from BaseException")),
-                })
-            } else {
-                Ok(arg)
-            };
+            let sent = sent_into(vm, name, args.first().cloned().unwrap_or_default())?;
             gen_send(vm, g, sent)?
         }
         Value::Dict(d) => {
@@ -1117,6 +1115,12 @@ fn str_format(vm: &mut Vm<'_>, fmt: &str, args: &[Value]) -> PyResult<String> {
 fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
     let tid = vm.tid;
     match (&**n, name) {
+        // `@x.setter`: a copy of the property with this setter (or getter).
+        (Native::Property { fget, fset }, "setter" | "getter") => {
+            let f = args.into_iter().next().unwrap_or_default();
+            let (fget, fset) = if name == "setter" { (fget.clone(), f) } else { (f, fset.clone()) };
+            Ok(Out::Value(Value::Native(Rc::new(Native::Property { fget, fset }))))
+        }
         (Native::Lock { lock, reentrant, owner, depth }, "acquire") => {
             if *reentrant && owner.get() == Some(tid) {
                 depth.set(depth.get() + 1);
@@ -1295,19 +1299,25 @@ fn leak(module: &str, name: &'static str) -> &'static str {
     ALL.iter().find(|full| full.split_once('.') == Some((module, name))).copied().unwrap_or(name)
 }
 
-/// `g.send(v)`, `g.throw(exc)`, `next(g)`: the value yielded, or the
-/// StopIteration whose `value` is what the generator returned.
+/// `g.send(v)`, `g.throw(exc)`, `next(g)` from a built-in's loop: the value
+/// yielded, or the StopIteration whose `value` is what the generator returned.
 fn gen_send(vm: &mut Vm<'_>, g: &Rc<super::value::Generator>, sent: Result<Value, Value>) -> PyResult<Value> {
     match vm.gen_resume(g, sent)? {
         super::vm::GenStep::Yielded(v) => Ok(v),
-        super::vm::GenStep::Returned(v) => {
-            let class = vm.rt.exc_class("StopIteration");
-            let args = if matches!(v, Value::None) { Vec::new() } else { vec![v.clone()] };
-            let exc = vm.rt.new_exc(&class, args);
-            if let Value::Instance(i) = &exc {
-                i.set("value", v);
-            }
-            Err(Exc::new(exc))
-        }
+        super::vm::GenStep::Returned(v) => Err(vm.stop_iteration(v)),
     }
+}
+
+/// What `g.send(arg)` (`Ok`) or `g.throw(arg)` (`Err`: an exception
+/// instance, a class instantiated) hands the generator.
+pub(crate) fn sent_into(vm: &mut Vm<'_>, method: &str, arg: Value) -> PyResult<Result<Value, Value>> {
+    if method != "throw" {
+        return Ok(Ok(arg));
+    }
+    let base = vm.rt.exc_class("BaseException");
+    Ok(Err(match arg {
+        Value::Class(c) if c.is_subclass(&base) => vm.rt.new_exc(&c, Vec::new()),
+        Value::Instance(i) if i.class.is_subclass(&base) => Value::Instance(i),
+        _ => return Err(vm.type_error("exceptions must derive from BaseException")),
+    }))
 }

@@ -168,6 +168,11 @@ pub(crate) enum Instr {
     /// `yield`: the generator's frame stops with the top as the value of
     /// `next()`; resumed, the value sent in (None for `next`) is on top.
     Yield,
+    /// `yield from`'s step: sends the top into the iterator below it (a
+    /// generator resumes; another iterator gives its next value). What it
+    /// yields replaces the sent value; when it ends, the iterator is
+    /// replaced by its return value and the jump is taken.
+    Send(u32),
 }
 
 /// The names of a function's parameters.

@@ -405,6 +405,7 @@ impl<'a> Unit<'a> {
             Instr::JumpIfFalseOrPop(_) => Instr::JumpIfFalseOrPop(to),
             Instr::JumpIfTrueOrPop(_) => Instr::JumpIfTrueOrPop(to),
             Instr::ForIter(_) => Instr::ForIter(to),
+            Instr::Send(_) => Instr::Send(to),
             Instr::SetupExcept(_) => Instr::SetupExcept(to),
             other => other,
         };
@@ -1242,8 +1243,22 @@ impl<'a> Unit<'a> {
                 }
                 self.emit(Instr::Yield);
             }
-            Expr::YieldFrom(_) => {
-                return Err(self.err(e, "`yield from` is not supported: write `for x in it: yield x`"))
+            Expr::YieldFrom(y) => {
+                if self.kind != CodeKind::Function {
+                    return Err(self.err(e, "'yield from' outside function: use it in a def's body"));
+                }
+                // CPython's loop: send the value the generator was resumed
+                // with into the iterator; yield what it yields; its return
+                // value is the expression's.
+                self.expr(&y.value)?;
+                self.emit(Instr::GetIter);
+                let c = self.konst(Value::None);
+                self.emit(Instr::Const(c));
+                let start = self.here();
+                let end = self.emit(Instr::Send(0));
+                self.emit(Instr::Yield);
+                self.emit(Instr::Jump(start as u32));
+                self.patch(end);
             }
             Expr::Starred(_) => return Err(self.err(e, "`*` is only supported in calls: f(*args)")),
         }

@@ -372,6 +372,9 @@ pub(crate) struct Runtime {
     pub tracebacks: RefCell<HashMap<String, (String, Vec<String>)>>,
     /// Trace records already looked through for dropped, unhandled failures.
     pub unhandled_seen: Cell<usize>,
+    /// The program made a `property`: only then do attribute loads and
+    /// stores on instances look for one on the class.
+    pub properties: Cell<bool>,
 }
 
 impl Runtime {
@@ -412,6 +415,7 @@ impl Runtime {
             next_link: Cell::new(None),
             tracebacks: RefCell::default(),
             unhandled_seen: Cell::new(0),
+            properties: Cell::new(false),
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);

@@ -8,7 +8,10 @@
 //! `makeConnection` (`transport` set, then `connectionMade`),
 //! `dataReceived`, `connectionLost(reason)`, and a client factory's
 //! `startedConnecting`, `clientConnectionFailed`, `clientConnectionLost`.
-//! An exception in one is logged as Twisted logs it ("Unhandled Error").
+//! An exception in one is logged as Twisted logs it ("Unhandled Error");
+//! one in `dataReceived` also drops its connection, as Twisted's reactor
+//! does. The simulated clients of `twine.clients` are served the same way:
+//! the port's factory builds their protocols (see [`client_protocol`]).
 
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -16,10 +19,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use twine_core::defer::Failure;
-use twine_core::protocol::{ClientFactory, Factory, Protocol, Transport};
+use twine_core::protocol::{ClientFactory, Factory, Message, Protocol, Transport};
 use twine_core::protocol::{Connector, ConnectorState, ListeningPort};
 
-use super::twisted::{from_failure, run_top, Call};
+use super::twisted::{from_failure, run_top, run_top_then, Call};
 use super::value::{Class, Instance, Native, TransportRef, Value};
 use super::vm::{Kw, Out, PyResult, Vm};
 use crate::engine::shared::Shared;
@@ -88,7 +91,7 @@ impl Factory for PyFactory {
         }
         match built {
             Ok(Value::None) => None,
-            Ok(proto) => Some(Box::new(PyProtocol { sh: Rc::clone(&self.sh), proto })),
+            Ok(proto) => Some(Box::new(PyProtocol { sh: Rc::clone(&self.sh), proto, dropped_for: Rc::default() })),
             Err(e) => {
                 rt.remember_traceback(&e);
                 let f = super::twisted::to_failure(&rt, &e.value);
@@ -134,20 +137,47 @@ fn connector_value(c: &Connector) -> Value {
     Value::Native(Rc::new(Native::Connector(ConnectorRef(c.clone()))))
 }
 
-/// A Python protocol on a stream connection.
+/// A Python protocol on a connection: a stream (`listenTCP`, `connectTCP`)
+/// or a simulated client's message connection, whose messages are lines.
 pub(crate) struct PyProtocol {
     sh: Rc<Shared>,
     proto: Value,
+    /// Why the connection was dropped: its `dataReceived` raised. Twisted's
+    /// reactor (`_doReadOrWrite`) logs the error, reads no more, and calls
+    /// `connectionLost` with that failure; the other connections carry on.
+    dropped_for: Rc<RefCell<Option<Failure>>>,
 }
 
 impl PyProtocol {
     fn call(&self, name: &str, args: Vec<Value>) {
-        let Some(rt) = self.sh.py.borrow().clone() else { return };
-        let mut partial = String::new();
-        let f = Vm::new(&self.sh, &rt, crate::engine::interp::REACTOR_THREAD, &mut partial).get_attr(&self.proto, name);
-        if let Ok(f) = f {
+        if let Some(f) = self.method(name) {
             run_top(&self.sh, "Unhandled Error", Call { f, args, kwargs: Vec::new() });
         }
+    }
+
+    fn method(&self, name: &str) -> Option<Value> {
+        let rt = self.sh.py.borrow().clone()?;
+        let mut partial = String::new();
+        Vm::new(&self.sh, &rt, crate::engine::interp::REACTOR_THREAD, &mut partial).get_attr(&self.proto, name).ok()
+    }
+
+    /// `dataReceived(data)`; if it raises, the connection is dropped.
+    fn receive(&self, transport: &Transport, data: Rc<[u8]>) {
+        if self.dropped_for.borrow().is_some() {
+            return;
+        }
+        let Some(f) = self.method("dataReceived") else { return };
+        let dropped_for = Rc::clone(&self.dropped_for);
+        let transport = transport.clone();
+        let call = Call { f, args: vec![Value::Bytes(data)], kwargs: Vec::new() };
+        let sh = Rc::clone(&self.sh);
+        run_top_then(&self.sh, "Unhandled Error", call, move |failure| {
+            if dropped_for.borrow_mut().replace(failure.clone()).is_none() {
+                // Its unsent writes are discarded, as Twisted's are.
+                sh.dropped_conns.borrow_mut().push(transport.id());
+                transport.abort_connection();
+            }
+        });
     }
 }
 
@@ -161,17 +191,34 @@ impl Protocol for PyProtocol {
         self.call("connectionMade", Vec::new());
     }
 
-    fn data_received(&mut self, _transport: &Transport, data: &[u8]) {
-        self.call("dataReceived", vec![Value::Bytes(Rc::from(data))]);
+    fn data_received(&mut self, transport: &Transport, data: &[u8]) {
+        self.receive(transport, Rc::from(data));
+    }
+
+    /// A simulated client's request: one line, its end added back.
+    fn message_received(&mut self, transport: &Transport, message: Message) {
+        let line = [message.as_bytes(), &b"\r\n"[..]].concat();
+        self.receive(transport, Rc::from(line));
     }
 
     fn connection_lost(&mut self, _transport: &Transport, reason: &Failure) {
         if let Value::Instance(i) = &self.proto {
             i.set("connected", Value::Int(0));
         }
-        let exc = self.sh.py.borrow().as_ref().map(|rt| from_failure(rt, reason)).unwrap_or_default();
+        let reason = self.dropped_for.borrow().clone().unwrap_or_else(|| reason.clone());
+        let exc = self.sh.py.borrow().as_ref().map(|rt| from_failure(rt, &reason)).unwrap_or_default();
         self.call("connectionLost", vec![Value::Native(Rc::new(Native::Failure(exc)))]);
     }
+}
+
+/// The protocol the program's server gives a simulated client
+/// (`twine.clients`) that connects from `peer`: built by the factory of its
+/// `listenTCP` port, exactly as for a `connectTCP` connection. `None`: the
+/// program listens on no port, or its factory built no protocol (the
+/// client's connection is closed at once).
+pub(crate) fn client_protocol(sh: &Rc<Shared>, peer: SocketAddr) -> Option<Box<dyn Protocol>> {
+    let factory = sh.py.borrow().as_ref()?.factory.borrow().clone()?;
+    PyFactory { sh: Rc::clone(sh), factory }.build_protocol(peer)
 }
 
 /// Whether `v` is an instance of a class deriving from the library's

@@ -721,7 +721,13 @@ pub(crate) fn from_failure(rt: &Runtime, f: &Failure) -> Value {
 /// timer: its value, its exception as a failure, or (when it needs virtual
 /// time) a Deferred the engine fires when the rest has run.
 pub(crate) fn run_callback(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: Kw) -> Outcome<Value> {
-    let Some(rt) = sh.py.borrow().clone() else { return Outcome::Value(Value::None) };
+    run_call(sh, f, args, kwargs).0
+}
+
+/// [`run_callback`], and whether the call itself still runs (it needs
+/// virtual time): then the Deferred fires when it ends, with its result.
+fn run_call(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: Kw) -> (Outcome<Value>, bool) {
+    let Some(rt) = sh.py.borrow().clone() else { return (Outcome::Value(Value::None), false) };
     let link = rt.next_link.take();
     let mut partial = String::new();
     if rt.active.get() > 0 {
@@ -742,7 +748,7 @@ pub(crate) fn run_callback(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: 
         if !partial.is_empty() {
             sh.say(REACTOR_THREAD, partial);
         }
-        return outcome_of(&rt, r);
+        return (outcome_of(&rt, r), false);
     }
     let out = {
         let mut vm = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial);
@@ -750,18 +756,18 @@ pub(crate) fn run_callback(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: 
     };
     let frame = match out {
         Ok(Out::Frame(frame)) => frame,
-        Ok(Out::Value(v)) => return outcome_of(&rt, Ok(v)),
-        Ok(Out::Halt(..)) => return Outcome::Value(Value::None),
-        Err(e) => return outcome_of(&rt, Err(e)),
+        Ok(Out::Value(v)) => return (outcome_of(&rt, Ok(v)), false),
+        Ok(Out::Halt(..)) => return (Outcome::Value(Value::None), false),
+        Err(e) => return (outcome_of(&rt, Err(e)), false),
     };
     let mut task = Task::callback(frame);
     task.link = link;
     match vm::run(sh, &rt, REACTOR_THREAD, &mut task) {
-        Halt::Done => outcome_of(&rt, task.result.take().unwrap_or(Ok(Value::None))),
+        Halt::Done => (outcome_of(&rt, task.result.take().unwrap_or(Ok(Value::None))), false),
         halt => {
             let link = Deferred::with_label("callback");
             sh.request(Activation::python(task, End::PyLink(link.clone())), halt);
-            Outcome::Deferred(link)
+            (Outcome::Deferred(link), true)
         }
     }
 }
@@ -800,25 +806,37 @@ const TRIGGER_FAILED: &str = "While calling system event trigger handler";
 /// it, under `why` (the reactor's `log.err(None, why)` for that kind of call:
 /// "while handling timed call", "Unhandled Error", ...).
 pub(crate) fn run_top(sh: &Rc<Shared>, why: &'static str, c: Call) {
+    run_top_then(sh, why, c, |_| {});
+}
+
+/// [`run_top`], then `raised` with the failure once it is logged, if the
+/// call raised (also after it needed virtual time): how a protocol's
+/// connection is dropped when its `dataReceived` raised, as Twisted's
+/// reactor does. A Deferred the function returned is not the call raising.
+pub(crate) fn run_top_then(sh: &Rc<Shared>, why: &'static str, c: Call, raised: impl FnOnce(&Failure) + 'static) {
     let rt = sh.py.borrow().clone();
-    match run_callback(sh, c.f, c.args, c.kwargs) {
-        Outcome::Failure(f) => {
+    match run_call(sh, c.f, c.args, c.kwargs) {
+        (Outcome::Failure(f), _) => {
             if let Some(rt) = rt {
                 report_unhandled(sh, &rt, why, &f);
             }
+            raised(&f);
         }
-        Outcome::Deferred(d) => {
-            // Mostly the call itself, which needed virtual time to finish (a
-            // Deferred the function returned is taken for it too).
+        (Outcome::Deferred(d), still_running) => {
+            // The call itself, which needed virtual time to finish, or a
+            // Deferred the function returned (logged too).
             let sh = Rc::clone(sh);
             d.add_errback(move |f: Failure| {
                 if let Some(rt) = sh.py.borrow().clone() {
                     report_unhandled(&sh, &rt, why, &f);
                 }
+                if still_running {
+                    raised(&f);
+                }
                 Outcome::Value(Value::None)
             });
         }
-        Outcome::Value(_) => {}
+        (Outcome::Value(_), _) => {}
     }
 }
 
@@ -1373,51 +1391,4 @@ pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec
         }
     }
     last
-}
-
-/// A simulated client connected: the program's factory builds its protocol.
-pub(crate) fn connection_made(sh: &Rc<Shared>, transport: &twine_core::protocol::Transport) -> Option<Value> {
-    let rt = sh.py.borrow().clone()?;
-    let factory = rt.factory.borrow().clone()?;
-    let mut partial = String::new();
-    let proto = {
-        let mut vm = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial);
-        vm.nested = 1;
-        let built = match vm.get_attr(&factory, "buildProtocol") {
-            Ok(build) => vm.call_nested(build, vec![Value::Str(transport.peer().to_string().into())]),
-            Err(_) => vm.get_attr(&factory, "protocol").and_then(|p| vm.call_nested(p, Vec::new())),
-        };
-        match built {
-            Ok(p) => p,
-            Err(e) => {
-                let text = vm.exc_text(&e.value);
-                sh.say_err(REACTOR_THREAD, format!("Unhandled Error: {text}"));
-                return None;
-            }
-        }
-    };
-    if let Value::Instance(i) = &proto {
-        let transport = super::value::TransportRef(transport.clone());
-        i.set("transport", Value::Native(Rc::new(Native::Transport(transport))));
-        i.set("factory", factory);
-    }
-    let made = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial).get_attr(&proto, "connectionMade");
-    if let Ok(made) = made {
-        run_top(sh, "Unhandled Error", Call { f: made, args: Vec::new(), kwargs: Vec::new() });
-    }
-    Some(proto)
-}
-
-/// A request arrived on a Python protocol's connection.
-pub(crate) fn message_received(sh: &Rc<Shared>, proto: &Value, text: &str) {
-    let Some(rt) = sh.py.borrow().clone() else { return };
-    let mut partial = String::new();
-    let received = Vm::new(sh, &rt, REACTOR_THREAD, &mut partial).get_attr(proto, "dataReceived");
-    let Ok(received) = received else { return };
-    let data = format!("{text}\r\n");
-    run_top(
-        sh,
-        "Unhandled Error",
-        Call { f: received, args: vec![Value::Bytes(Rc::from(data.as_bytes()))], kwargs: Vec::new() },
-    );
 }

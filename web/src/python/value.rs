@@ -56,6 +56,8 @@ pub(crate) struct Generator {
     pub name: Rc<str>,
     pub frame: RefCell<Option<super::vm::Frame>>,
     pub started: Cell<bool>,
+    /// Its frame runs now (on some thread's stack, or a built-in's loop).
+    pub running: Cell<bool>,
 }
 
 /// The built-in types that can be named (`isinstance(x, int)`, `int("3")`).
@@ -220,6 +222,9 @@ pub(crate) enum Native {
     Connector(super::net::ConnectorRef),
     /// What `reactor.listenTCP` returns.
     Port(super::net::PortRef),
+    /// `property(fget, fset)`: an attribute computed by its getter (and
+    /// stored by its setter) on the class's instances.
+    Property { fget: Value, fset: Value },
 }
 
 /// A core transport (which has no `Debug`).
@@ -390,6 +395,7 @@ impl Value {
                 Native::DeferredQueue(_) => "DeferredQueue",
                 Native::Connector(_) => "Connector",
                 Native::Port(_) => "Port",
+                Native::Property { .. } => "property",
             },
         };
         name.into()

@@ -35,6 +35,26 @@ pub(crate) enum Ret {
     Init(Value),
     /// A class body: the namespace becomes the class.
     Class(Option<Rc<Class>>),
+    /// A generator's frame, resumed on the thread's stack above its
+    /// resumer (so its body may wait like any function's): its `yield`
+    /// and its end go back as `Resume` says.
+    Gen(Rc<super::value::Generator>, Resume),
+    /// A property's setter: the call's value is dropped.
+    Discard,
+}
+
+/// Who resumed a generator on the thread's stack. A `yield` pushes its
+/// value for the resumer; the generator's end depends on who it was.
+#[derive(Debug)]
+pub(crate) enum Resume {
+    /// A `for` loop's `ForIter(exit)`: the iterator is popped, the loop left.
+    ForIter(u32),
+    /// `next(g)` or `next(g, default)`: StopIteration, or the default.
+    Next(Option<Value>),
+    /// `g.send(v)`, `g.throw(e)`: StopIteration carrying the return value.
+    Send,
+    /// `yield from`'s `Send(end)`: the return value replaces the iterator.
+    YieldFrom(u32),
 }
 
 #[derive(Debug)]
@@ -355,6 +375,19 @@ impl Vm<'_> {
                             }
                             this
                         }
+                        Ret::Gen(g, resume) => {
+                            g.running.set(false);
+                            if let Err(e) = self.gen_ended(frames, resume, v) {
+                                self.unwind(frames, base, e)?;
+                            }
+                            continue;
+                        }
+                        Ret::Discard => {
+                            if frames.len() == base {
+                                return Ok(Exit::Returned(Value::None));
+                            }
+                            continue;
+                        }
                         Ret::Class(base_class) => {
                             let ns = done.ns.map(|ns| std::mem::take(&mut *ns.borrow_mut())).unwrap_or_default();
                             let class = Rc::new(Class {
@@ -379,8 +412,20 @@ impl Vm<'_> {
                 }
                 Ok(Flow::Halt(h)) => return Ok(Exit::Halt(h)),
                 Ok(Flow::Yield(v)) => {
-                    // Generators run in a loop of their own (see `gen_next`):
-                    // their frame is that loop's base.
+                    if let Some(Ret::Gen(..)) = frames.last().map(|f| &f.ret) {
+                        // Back to its resumer, on this stack.
+                        let mut frame = frames.pop().expect("the generator's frame");
+                        if let Ret::Gen(g, _) = std::mem::replace(&mut frame.ret, Ret::Normal) {
+                            g.running.set(false);
+                            *g.frame.borrow_mut() = Some(frame);
+                        }
+                        if let Some(resumer) = frames.last_mut() {
+                            resumer.stack.push(v);
+                        }
+                        continue;
+                    }
+                    // A generator a built-in consumes runs in a loop of its
+                    // own (see `gen_resume`): its frame is that loop's base.
                     let Some(frame) = frames.pop() else { return Ok(Exit::Returned(v)) };
                     return Ok(Exit::Yielded(v, Box::new(frame)));
                 }
@@ -529,7 +574,10 @@ impl Vm<'_> {
             }
             let (line, col) = f.code.span(f.pc.saturating_sub(1));
             exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
-            frames.pop();
+            if let Some(Frame { ret: Ret::Gen(g, _), .. }) = frames.pop() {
+                // An exception ends the generator.
+                g.running.set(false);
+            }
             if frames.len() <= base {
                 return Err(exc);
             }
@@ -596,7 +644,7 @@ impl Vm<'_> {
                     None => self.builtin_name(name)?,
                 };
                 if let (Value::Int(i), true) = (&v, self.rt.threaded.get()) {
-                    self.sh.shared_read(Var::Global(Rc::clone(name)), self.tid, *i);
+                    self.sh.shared_read(&Var::Global(Rc::clone(name)), self.tid, *i);
                 }
                 f.stack.push(v);
             }
@@ -632,9 +680,13 @@ impl Vm<'_> {
             Instr::LoadAttr(n) => {
                 let obj = f.pop();
                 let name = Rc::clone(&f.code.names[n as usize]);
+                if let Some((fget, _)) = self.property_of(&obj, &name) {
+                    // The getter runs on this thread's stack, as any call.
+                    return self.call_flow(frames, fget, vec![obj], Vec::new());
+                }
                 let v = self.get_attr(&obj, &name)?;
                 if let (Value::Instance(i), Value::Int(value), true) = (&obj, &v, self.rt.threaded.get()) {
-                    self.sh.shared_read(Var::attr(i, &name), self.tid, *value);
+                    self.sh.shared_read(&Var::attr(i, &name), self.tid, *value);
                 }
                 frames.last_mut().expect("frame").stack.push(v);
             }
@@ -642,6 +694,9 @@ impl Vm<'_> {
                 let obj = f.pop();
                 let v = f.pop();
                 let name = Rc::clone(&f.code.names[n as usize]);
+                if let Some((_, fset)) = self.property_of(&obj, &name) {
+                    return self.call_setter(frames, &obj, &name, fset, v);
+                }
                 if let (Value::Instance(i), Value::Native(n)) = (&obj, &v) {
                     if let Native::Lock { lock, .. } = &**n {
                         self.sh.name_lock(*lock, &format!("{}.{name}", i.class.name));
@@ -751,6 +806,9 @@ impl Vm<'_> {
             }
             Instr::ForIter(t) => {
                 let it = f.top().clone();
+                if let Value::Generator(g) = &it {
+                    return self.resume_on_stack(frames, g, Ok(Value::None), Resume::ForIter(t));
+                }
                 match self.next(&it)? {
                     Some(v) => frames.last_mut().expect("frame").stack.push(v),
                     None => {
@@ -1002,6 +1060,26 @@ impl Vm<'_> {
                 let v = f.pop();
                 return Ok(Flow::Yield(v));
             }
+            Instr::Send(t) => {
+                let sent = f.pop();
+                let it = f.top().clone();
+                if let Value::Generator(g) = &it {
+                    return self.resume_on_stack(frames, g, Ok(sent), Resume::YieldFrom(t));
+                }
+                if !matches!(sent, Value::None) {
+                    return Err(self.attr_error(&it, "send"));
+                }
+                let next = self.next(&it)?;
+                let f = frames.last_mut().expect("frame");
+                match next {
+                    Some(v) => f.stack.push(v),
+                    None => {
+                        f.pop();
+                        f.stack.push(Value::None);
+                        f.pc = t as usize;
+                    }
+                }
+            }
             Instr::AssertFail(has_msg) => {
                 let args = if has_msg { vec![f.pop()] } else { Vec::new() };
                 let class = self.rt.exc_class("AssertionError");
@@ -1075,8 +1153,8 @@ impl Vm<'_> {
                 if self.nested > 0 {
                     return Err(self.rt.error(
                         "RuntimeError",
-                        "cannot wait (sleep, a lock, cpu) inside a generator or a function called by a built-in such as \
-                         sorted(): wait in the code that iterates it or calls the built-in",
+                        "cannot wait (sleep, a lock, cpu) inside a function called by a built-in such as sorted(), \
+                         or a generator a built-in consumes: wait in the code that calls the built-in",
                     ));
                 }
                 frames.last_mut().expect("frame").stack.push(v);
@@ -1089,8 +1167,92 @@ impl Vm<'_> {
         }
     }
 
+    /// Resumes generator `g` on this thread's stack, its frame pushed
+    /// above the resumer's, so its body may sleep, take a lock or burn CPU
+    /// as any function's does: `sent` is what its `yield` returns (`Err`:
+    /// an exception raised there).
+    fn resume_on_stack(
+        &mut self,
+        frames: &mut Vec<Frame>,
+        g: &Rc<super::value::Generator>,
+        sent: Result<Value, Value>,
+        resume: Resume,
+    ) -> PyResult<Flow> {
+        if g.running.get() {
+            return Err(self.rt.error("ValueError", "generator already executing"));
+        }
+        let Some(mut frame) = g.frame.borrow_mut().take() else {
+            // It has finished.
+            return match sent {
+                Err(exc) => Err(Exc::new(exc)),
+                Ok(_) => self.gen_ended(frames, resume, Value::None).map(|()| Flow::Next),
+            };
+        };
+        match &sent {
+            Ok(v) if g.started.get() => frame.stack.push(v.clone()),
+            Ok(Value::None) => {}
+            Ok(_) => {
+                *g.frame.borrow_mut() = Some(frame);
+                return Err(self.type_error("can't send non-None value to a just-started generator"));
+            }
+            // Thrown into a generator that never ran: it ends, raising.
+            Err(exc) if !g.started.get() => return Err(Exc::new(exc.clone())),
+            Err(_) => {}
+        }
+        g.started.set(true);
+        g.running.set(true);
+        frame.ret = Ret::Gen(Rc::clone(g), resume);
+        frames.push(frame);
+        match sent {
+            // Raised where it stopped: its own handlers may catch it.
+            Err(exc) => Err(Exc::new(exc)),
+            Ok(_) => Ok(Flow::Next),
+        }
+    }
+
+    /// A generator resumed on the stack returned `v`: what its resumer gets.
+    fn gen_ended(&mut self, frames: &mut [Frame], resume: Resume, v: Value) -> PyResult<()> {
+        let f = frames.last_mut().expect("the generator's resumer");
+        match resume {
+            Resume::ForIter(exit) => {
+                f.pop();
+                f.pc = exit as usize;
+            }
+            Resume::YieldFrom(end) => {
+                f.pop();
+                f.stack.push(v);
+                f.pc = end as usize;
+            }
+            Resume::Next(Some(default)) => f.stack.push(default),
+            Resume::Next(None) | Resume::Send => return Err(self.stop_iteration(v)),
+        }
+        Ok(())
+    }
+
+    /// The StopIteration that ends a generator which returned `v`.
+    pub fn stop_iteration(&self, v: Value) -> Exc {
+        let class = self.rt.exc_class("StopIteration");
+        let args = if matches!(v, Value::None) { Vec::new() } else { vec![v.clone()] };
+        let exc = self.rt.new_exc(&class, args);
+        if let Value::Instance(i) = &exc {
+            i.set("value", v);
+        }
+        Exc::new(exc)
+    }
+
     fn call_flow(&mut self, frames: &mut Vec<Frame>, callee: Value, args: Vec<Value>, kwargs: Kw) -> PyResult<Flow> {
         if let Value::Builtin(b) = &callee {
+            match (&b.this, b.name) {
+                (None, "next") if kwargs.is_empty() && matches!(args.first(), Some(Value::Generator(_))) => {
+                    let Some(Value::Generator(g)) = args.first() else { unreachable!("matched") };
+                    return self.resume_on_stack(frames, g, Ok(Value::None), Resume::Next(args.get(1).cloned()));
+                }
+                (Some(Value::Generator(g)), "send" | "throw") => {
+                    let sent = builtins::sent_into(self, b.name, args.into_iter().next().unwrap_or_default())?;
+                    return self.resume_on_stack(frames, g, sent, Resume::Send);
+                }
+                _ => {}
+            }
             if b.name == "super" && b.this.is_none() && args.is_empty() {
                 let f = frames.last().expect("frame");
                 let owner = f.func.as_ref().and_then(|func| func.owner.borrow().clone());
@@ -1261,7 +1423,59 @@ impl Vm<'_> {
     // Attributes, iteration, text
     // ------------------------------------------------------------------
 
+    /// The getter and setter of a property `name` of `obj`'s class, if
+    /// `obj` is an instance and the program made properties at all.
+    fn property_of(&self, obj: &Value, name: &str) -> Option<(Value, Value)> {
+        if !self.rt.properties.get() {
+            return None;
+        }
+        let Value::Instance(i) = obj else { return None };
+        match i.class.lookup(name) {
+            Some(Value::Native(n)) => match &*n {
+                Native::Property { fget, fset } => Some((fget.clone(), fset.clone())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// `obj.name = v` through a property's setter, run on this thread's
+    /// stack; its value is dropped.
+    fn call_setter(
+        &mut self,
+        frames: &mut Vec<Frame>,
+        obj: &Value,
+        name: &str,
+        fset: Value,
+        v: Value,
+    ) -> PyResult<Flow> {
+        if matches!(fset, Value::None) {
+            let class = obj.type_name();
+            return Err(self
+                .rt
+                .error("AttributeError", &format!("property '{name}' of '{class}' object has no setter")));
+        }
+        match self.call(fset, vec![obj.clone(), v], Vec::new())? {
+            Out::Frame(mut frame) => {
+                frame.ret = Ret::Discard;
+                frames.push(frame);
+                Ok(Flow::Next)
+            }
+            out => {
+                let flow = self.push_out(frames, out)?;
+                frames.last_mut().expect("frame").stack.pop();
+                Ok(flow)
+            }
+        }
+    }
+
     pub fn get_attr(&mut self, obj: &Value, name: &str) -> PyResult<Value> {
+        if let Some((fget, _)) = self.property_of(obj, name) {
+            if matches!(fget, Value::None) {
+                return Err(self.rt.error("AttributeError", &format!("property '{name}' has no getter")));
+            }
+            return self.call_nested(fget, vec![obj.clone()]);
+        }
         match obj {
             Value::Instance(i) => {
                 if let Some(v) = i.get(name) {
@@ -1398,9 +1612,12 @@ impl Vm<'_> {
     }
 
     /// Runs generator `g` to its next `yield` (`None`: it finished),
-    /// `sent` being the value of the `yield` it stopped at. Its body runs
-    /// in a loop of its own, as a built-in's callback does: it cannot wait
-    /// (sleep, a lock), and the GIL does not switch inside it.
+    /// `sent` being the value of the `yield` it stopped at, for a built-in
+    /// that consumes it (`list(g)`, `sorted(g)`). Its body runs in a loop
+    /// of its own, as a built-in's callback does: it cannot wait (sleep, a
+    /// lock), and the GIL does not switch inside it. A `for` loop, `next`,
+    /// `send` and `yield from` resume it on the thread's stack instead
+    /// (`resume_on_stack`).
     pub fn gen_next(&mut self, g: &Rc<super::value::Generator>, sent: Value) -> PyResult<Option<Value>> {
         match self.gen_resume(g, Ok(sent))? {
             GenStep::Yielded(v) => Ok(Some(v)),
@@ -1411,6 +1628,9 @@ impl Vm<'_> {
     /// `g.send(v)` (`Ok(v)`) or `g.throw(exc)` (`Err(exc)`): runs the
     /// generator to its next `yield`, or to its end and the value it returned.
     pub fn gen_resume(&mut self, g: &Rc<super::value::Generator>, sent: Result<Value, Value>) -> PyResult<GenStep> {
+        if g.running.get() {
+            return Err(self.rt.error("ValueError", "generator already executing"));
+        }
         let Some(mut frame) = g.frame.borrow_mut().take() else {
             return match sent {
                 Err(exc) => Err(Exc::new(exc)),
@@ -1433,7 +1653,9 @@ impl Vm<'_> {
             Err(exc) => return Err(Exc::new(exc)),
         };
         self.nested += 1;
+        g.running.set(true);
         let r = self.run_frames(&mut frames, 0);
+        g.running.set(false);
         self.nested -= 1;
         match r? {
             Exit::Yielded(v, frame) => {
@@ -1443,7 +1665,8 @@ impl Vm<'_> {
             Exit::Returned(v) => Ok(GenStep::Returned(v)),
             Exit::Halt(_) => Err(self.rt.error(
                 "RuntimeError",
-                "a generator cannot wait (sleep, a lock, cpu): do the waiting in the loop that iterates it",
+                "a generator a built-in consumes (list(), sorted(), sum(), ...) cannot wait (sleep, a lock, cpu): \
+                 iterate it with a for loop or next()",
             )),
         }
     }
@@ -1618,7 +1841,12 @@ fn started(frame: Frame) -> Out {
         return Out::Frame(frame);
     }
     let name = Rc::clone(&frame.code.name);
-    let g = super::value::Generator { name, frame: RefCell::new(Some(frame)), started: Default::default() };
+    let g = super::value::Generator {
+        name,
+        frame: RefCell::new(Some(frame)),
+        started: Default::default(),
+        running: Default::default(),
+    };
     Out::Value(Value::Generator(Rc::new(g)))
 }
 

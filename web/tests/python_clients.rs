@@ -1,0 +1,99 @@
+//! `twine.clients` against a Python server and a JSON scenario's clients
+//! against its handler: the same clients, on the same connections, through
+//! the same reactor path. Only the server differs (the program's protocol,
+//! built by its port's factory, against the scenario's step list).
+#![cfg(not(target_arch = "wasm32"))]
+
+use twine_web::{Metrics, PythonScenario, Scenario, Simulation};
+
+fn run(scenario: &Scenario, seed: u64) -> Metrics {
+    let mut sim = Simulation::new(scenario, Some(seed));
+    sim.run();
+    assert_eq!(sim.python_error(), None);
+    sim.metrics()
+}
+
+const PYTHON: &str = r#"
+import twine
+from twisted.internet import protocol, reactor
+from twisted.protocols import basic
+
+twine.machine(cores=2, gil=False, noise=False)
+twine.clients(rate_per_s=RATE, arrival="ARRIVAL", requests=300, connections=8, port=8000)
+
+class Echo(basic.LineReceiver):
+    def lineReceived(self, line):
+        twine.cpu(CPU)
+        self.sendLine(line)
+
+reactor.listenTCP(8000, protocol.Factory.forProtocol(Echo))
+reactor.run()
+"#;
+
+const JSON: &str = r#"{
+    "machine": {"cores": 2, "gil": false, "noise": false},
+    "server": {"handler": [{"cpu": CPU}, "respond"]},
+    "clients": {"open": {"rate_per_s": RATE, "arrival": "ARRIVAL", "requests": 300, "connections": 8}}
+}"#;
+
+fn fill(template: &str, rate: u32, arrival: &str, cpu: f64) -> String {
+    template.replace("RATE", &rate.to_string()).replace("ARRIVAL", arrival).replace("CPU", &cpu.to_string())
+}
+
+/// Latencies agree to within 50 us: the Python server also runs its own
+/// instructions (25 ns each, about 70 per request: 1.8 us), which add up
+/// where requests queue.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 0.05
+}
+
+#[test]
+fn python_and_json_clients_give_equal_metrics_for_the_same_load() {
+    for (rate, arrival, cpu) in [(200, "fixed", 2.0), (400, "poisson", 2.0), (600, "poisson", 1.5)] {
+        let py = Scenario::from_python("echo.py", &fill(PYTHON, rate, arrival, cpu)).unwrap();
+        let json = Scenario::from_json(&fill(JSON, rate, arrival, cpu)).unwrap();
+        for seed in [1, 7] {
+            let (p, j) = (run(&py, seed).requests, run(&json, seed).requests);
+            let what = format!("{rate}/s {arrival}, cpu {cpu} ms, seed {seed}: python {p:?}\njson {j:?}");
+            assert_eq!((p.sent, p.completed), (300, 300), "{what}");
+            assert_eq!((p.sent, p.completed), (j.sent, j.completed), "{what}");
+            for (a, b) in [(p.p50_ms, j.p50_ms), (p.p90_ms, j.p90_ms), (p.p99_ms, j.p99_ms), (p.max_ms, j.max_ms)] {
+                assert!(close(a, b), "{what}");
+            }
+            assert!((p.throughput_per_s / j.throughput_per_s - 1.0).abs() < 1e-3, "{what}");
+        }
+    }
+}
+
+/// A simulated client whose request made `lineReceived` raise loses its
+/// connection (the request goes unanswered), and connects again for its
+/// next request; the other client carries on.
+#[test]
+fn a_client_dropped_for_an_exception_connects_again_for_its_next_request() {
+    let src = r#"
+import twine
+from twisted.internet import protocol, reactor
+from twisted.protocols import basic
+
+twine.clients(rate_per_s=100, arrival="fixed", requests=20, connections=2, port=8000)
+
+class Echo(basic.LineReceiver):
+    def connectionMade(self):
+        print("connected")
+    def lineReceived(self, line):
+        if line == b"5":
+            raise ValueError("five")
+        self.sendLine(line)
+    def connectionLost(self, reason):
+        print("lost:", reason.getErrorMessage())
+
+reactor.listenTCP(8000, protocol.Factory.forProtocol(Echo))
+reactor.run()
+"#;
+    let m = run(&Scenario::from_python("drop.py", src).unwrap(), 1);
+    assert_eq!((m.requests.sent, m.requests.completed), (20, 19));
+    let out: Vec<&str> = m.output.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(out.iter().filter(|l| **l == "connected").count(), 3, "{out:?}");
+    assert_eq!(out.iter().filter(|l| **l == "lost: five").count(), 1, "{out:?}");
+    assert_eq!(out.iter().filter(|l| **l == "Unhandled Error").count(), 1, "{out:?}");
+}

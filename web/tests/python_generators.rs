@@ -1,0 +1,275 @@
+//! Generators resumed on the thread's own stack (a `for` loop, `next`,
+//! `send`, `yield from`, inlineCallbacks), so their bodies sleep, take locks
+//! and burn CPU as any function body does; `yield from`; `property`.
+//!
+//! The expected lines are what CPython 3.11.7 (with Twisted 26.10.0 for
+//! inlineCallbacks) printed for the same programs.
+#![cfg(not(target_arch = "wasm32"))]
+
+use twine_web::{PythonScenario, Scenario, Simulation};
+
+fn output(source: &str) -> Vec<String> {
+    let scenario = Scenario::from_python("gen.py", source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    if let Some(e) = sim.python_error() {
+        panic!("{e}");
+    }
+    sim.metrics().output.iter().map(|l| l.text.clone()).collect()
+}
+
+#[test]
+fn a_generator_sleeps_and_takes_a_lock_on_the_thread_that_resumes_it() {
+    let src = r#"
+import threading, time
+
+start = time.monotonic()
+
+def ticks(name, n, period):
+    for i in range(n):
+        time.sleep(period)
+        yield f"{name} tick {i}"
+
+def worker(name, n, period):
+    for line in ticks(name, n, period):
+        print(line)
+
+a = threading.Thread(target=worker, args=("a", 3, 0.1))
+b = threading.Thread(target=worker, args=("b", 2, 0.25))
+a.start()
+b.start()
+a.join()
+b.join()
+print(f"done at {time.monotonic() - start:.1f} s")
+
+lock = threading.Lock()
+
+def holder():
+    with lock:
+        time.sleep(0.2)
+
+def guarded():
+    with lock:
+        yield f"got the lock at {time.monotonic() - start:.1f} s"
+
+t = threading.Thread(target=holder)
+start = time.monotonic()
+t.start()
+time.sleep(0.01)
+g = guarded()
+print(next(g))
+t.join()
+"#;
+    assert_eq!(
+        output(src),
+        ["a tick 0", "a tick 1", "b tick 0", "a tick 2", "b tick 1", "done at 0.5 s", "got the lock at 0.2 s"]
+    );
+}
+
+#[test]
+fn a_generator_burns_cpu_on_the_thread_that_iterates_it() {
+    let src = r#"
+import threading, time, twine
+twine.machine(cores=2, gil=False, noise=False)
+
+def work(n):
+    for i in range(n):
+        twine.cpu(100)
+        yield i
+
+def run(name):
+    t = time.perf_counter()
+    total = sum(x for x in [0])
+    for i in work(3):
+        total += i
+    print(name, total, f"{time.perf_counter() - t:.1f} s")
+
+threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b")]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"#;
+    let mut out = output(src);
+    out.sort();
+    // Two cores: both threads burn their 300 ms at once.
+    assert_eq!(out, ["a 3 0.3 s", "b 3 0.3 s"]);
+}
+
+#[test]
+fn yield_from_delegates_sends_and_returns_and_next_and_send_end_with_stop_iteration() {
+    let src = r#"
+def inner():
+    x = yield 1
+    print("inner got", x)
+    y = yield 2
+    print("inner got", y)
+    return "inner done"
+
+def outer():
+    r = yield from inner()
+    print("outer: inner returned", r)
+    yield from [10, 20]
+    return "outer done"
+
+g = outer()
+print(next(g))
+print(g.send("a"))
+print(g.send("b"))
+print(next(g))
+try:
+    next(g)
+except StopIteration as e:
+    print("StopIteration", e.value)
+print(next(g, "exhausted"))
+
+def chain(*its):
+    for it in its:
+        yield from it
+
+print(list(chain([1, 2], "ab", range(2))))
+print([x for x in outer() if isinstance(x, int)])
+
+def counter():
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+def take(g, k):
+    for x in g:
+        if x > k:
+            return
+        yield x
+
+print(sum(take(counter(), 4)))
+
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "1",
+            "inner got a",
+            "2",
+            "inner got b",
+            "outer: inner returned inner done",
+            "10",
+            "20",
+            "StopIteration outer done",
+            "exhausted",
+            "[1, 2, 'a', 'b', 0, 1]",
+            "inner got None",
+            "inner got None",
+            "outer: inner returned inner done",
+            "[1, 2, 10, 20]",
+            "10",
+        ]
+    );
+}
+
+#[test]
+fn a_property_computes_and_checks_attributes() {
+    let src = r#"
+class Account:
+    def __init__(self):
+        self._balance = 0
+
+    @property
+    def balance(self):
+        print("get balance")
+        return self._balance
+
+    @balance.setter
+    def balance(self, value):
+        if value < 0:
+            raise ValueError("a balance cannot be negative")
+        self._balance = value
+
+a = Account()
+a.balance = 10
+print(a.balance)
+a.balance += 5
+print(a._balance)
+try:
+    a.balance = -1
+except ValueError as e:
+    print("refused:", e)
+print(getattr(a, "balance"))
+
+class ReadOnly:
+    @property
+    def x(self):
+        return 1
+
+r = ReadOnly()
+print(r.x)
+try:
+    r.x = 2
+except AttributeError as e:
+    print(e)
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "get balance",
+            "10",
+            "get balance",
+            "15",
+            "refused: a balance cannot be negative",
+            "get balance",
+            "15",
+            "1",
+            "property 'x' of 'ReadOnly' object has no setter",
+        ]
+    );
+}
+
+#[test]
+fn a_property_getter_may_sleep() {
+    let src = r#"
+import time
+class Slow:
+    @property
+    def value(self):
+        time.sleep(0.25)
+        return 7
+t = time.monotonic()
+print(Slow().value, f"{time.monotonic() - t:.2f} s")
+"#;
+    assert_eq!(output(src), ["7 0.25 s"]);
+}
+
+#[test]
+fn an_inline_callbacks_generator_blocks_the_reactor_when_it_sleeps() {
+    let src = r#"
+import time
+from twisted.internet import defer, reactor, task
+
+start = time.monotonic()
+
+def now():
+    return f"{time.monotonic() - start:.1f} s"
+
+@defer.inlineCallbacks
+def fetch():
+    print("fetch starts at", now())
+    yield task.deferLater(reactor, 0.1, lambda: None)
+    print("fetch resumed at", now())
+    time.sleep(0.2)  # blocks the reactor thread, as in Twisted
+    value = yield defer.succeed(42)
+    return value
+
+def tick():
+    print("timer at", now())
+
+def main():
+    reactor.callLater(0.15, tick)
+    d = fetch()
+    d.addCallback(lambda v: print("fetched", v, "at", now()))
+    d.addCallback(lambda _: reactor.stop())
+
+reactor.callWhenRunning(main)
+reactor.run()
+"#;
+    assert_eq!(output(src), ["fetch starts at 0.0 s", "fetch resumed at 0.1 s", "fetched 42 at 0.3 s"]);
+}
