@@ -320,3 +320,54 @@ reactor.run()
     );
     assert_eq!(out, ["start 5", "returned", "a 10", "b 11", "caught no data", "total 28", "failed KeyError 'k'",]);
 }
+
+/// A program that asks for more than a tab can hold gets an exception it can
+/// catch (MemoryError; ValueError for a format field, as CPython for a
+/// precision beyond a C int), never a crashed simulator; long precisions print as CPython does.
+/// The fuzzer found `f"{x:.4294967296f}"` panicking in the formatter.
+#[test]
+fn huge_values_and_formats_raise_instead_of_crashing() {
+    let out = output(
+        r#"
+def attempt(label, f):
+    try:
+        f()
+        print(label, "made")
+    except MemoryError:
+        print(label, "MemoryError")
+    except ValueError as e:
+        print(label, "ValueError", e)
+
+s = "ab"
+def double():
+    global s
+    for _ in range(64):
+        s = s + s
+attempt("doubling", double)
+attempt("repeat", lambda: "x" * 10**15)
+attempt("list repeat", lambda: [0] * 10**12)
+attempt("list of range", lambda: list(range(10**12)))
+attempt("ljust", lambda: "x".ljust(10**13))
+attempt("replace", lambda: ("a" * 1000).replace("a", "b" * 100000))
+attempt("precision", lambda: f"{1.5:.4294967296f}")
+attempt("width", lambda: "%4294967296d" % 1)
+print(len(f"{1.5:.2000f}"), f"{1.5:.2000f}".endswith("0" * 1990), f"{0.1:.1200f}"[:40])
+print(len("%.3000f" % 2.5), len(f"{2.5:.1500e}"), f"{2.5:.1500e}"[-4:], f"{1/3:.2000g}" == f"{1/3:.1000g}")
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "doubling MemoryError",
+            "repeat MemoryError",
+            "list repeat MemoryError",
+            "list of range MemoryError",
+            "ljust MemoryError",
+            "replace MemoryError",
+            "precision ValueError precision too big",
+            "width ValueError width 4294967296 is more than the simulator holds in one field (1048576 characters): use a smaller width",
+            "2002 True 0.10000000000000000555111512312578270211",
+            "3002 1506 e+00 True",
+        ]
+    );
+}

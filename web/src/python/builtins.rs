@@ -1030,14 +1030,20 @@ fn str_method(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value]) -> PyRes
         "startswith" => Value::Bool(sarg(0).is_some_and(|p| s.starts_with(&*p))),
         "endswith" => Value::Bool(sarg(0).is_some_and(|p| s.ends_with(&*p))),
         "replace" => match (sarg(0), sarg(1)) {
-            (Some(a), Some(b)) => Value::Str(s.replace(&*a, &b).into()),
+            (Some(a), Some(b)) => {
+                let hits = if a.is_empty() { s.chars().count() + 1 } else { s.matches(&*a).count() };
+                let grows = b.len().saturating_sub(a.len()).saturating_mul(hits);
+                ops::sized(vm, s.len().saturating_add(grows))?;
+                Value::Str(s.replace(&*a, &b).into())
+            }
             _ => return Err(vm.type_error("replace() takes two strings")),
         },
         "find" => Value::Int(sarg(0).and_then(|p| s.find(&*p)).map_or(-1, |i| s[..i].chars().count() as i64)),
         "count" => Value::Int(sarg(0).map_or(0, |p| s.matches(&*p).count() as i64)),
         "encode" => Value::Bytes(s.as_bytes().into()),
         "ljust" | "rjust" | "center" | "zfill" => {
-            let w = int_arg(vm, args.first().unwrap_or(&Value::Int(0)))?.max(0) as usize;
+            let w = int_arg(vm, args.first().unwrap_or(&Value::Int(0)))?.max(0);
+            let w = ops::sized(vm, usize::try_from(w).unwrap_or(usize::MAX))?;
             let fill = sarg(1).and_then(|f| f.chars().next()).unwrap_or(if name == "zfill" { '0' } else { ' ' });
             let n = s.chars().count();
             let pad = w.saturating_sub(n);

@@ -57,6 +57,7 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("NameError", "Exception"),
     ("UnboundLocalError", "NameError"),
     ("RuntimeError", "Exception"),
+    ("MemoryError", "Exception"),
     ("NotImplementedError", "RuntimeError"),
     ("RecursionError", "RuntimeError"),
     ("TypeError", "Exception"),

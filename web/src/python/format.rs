@@ -130,6 +130,43 @@ pub(crate) fn float_repr(f: f64) -> String {
     }
 }
 
+/// The widest field and the longest precision one format may ask for here.
+/// CPython takes any size that fits in memory; the simulator keeps a value
+/// within what a browser tab can hold, and says so rather than crash.
+pub(crate) const MAX_FIELD: usize = 1 << 20;
+
+/// Digits past this many after the point are zeros for every f64 (the
+/// longest exact expansion has 1,074), so a longer precision formats this
+/// many and pads: Rust's formatter refuses precisions above 65,535.
+const EXACT_DIGITS: usize = 1100;
+
+/// `text` as a width or precision: a precision beyond a C int is refused as
+/// CPython refuses it ("precision too big"); anything else beyond
+/// [`MAX_FIELD`] is refused as more than the simulator holds (CPython would
+/// try to build it).
+fn field_size(text: &str, what: &str) -> Result<usize, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n <= MAX_FIELD as u64 => Ok(n as usize),
+        Ok(n) if what == "precision" && n > i32::MAX as u64 => Err("precision too big".into()),
+        _ => Err(format!(
+            "{what} {text} is more than the simulator holds in one field ({MAX_FIELD} characters): use a smaller {what}"
+        )),
+    }
+}
+
+/// `formatted` (made with at most [`EXACT_DIGITS`] decimals) with the zeros a
+/// larger precision `p` asks for, put before any exponent or percent sign.
+fn pad_precision(formatted: String, p: usize) -> String {
+    if p <= EXACT_DIGITS {
+        return formatted;
+    }
+    let zeros = "0".repeat(p - EXACT_DIGITS);
+    match formatted.find(['e', '%']) {
+        Some(at) => format!("{}{zeros}{}", &formatted[..at], &formatted[at..]),
+        None => formatted + &zeros,
+    }
+}
+
 /// A parsed format spec: `[[fill]align][sign][#][0][width][,][.precision][type]`.
 #[derive(Default, Debug)]
 struct Spec {
@@ -174,7 +211,7 @@ fn parse_spec(spec: &str) -> Result<Spec, String> {
         i += 1;
     }
     if i > start {
-        s.width = chars[start..i].iter().collect::<String>().parse().unwrap_or(0);
+        s.width = field_size(&chars[start..i].iter().collect::<String>(), "width")?;
     }
     if i < chars.len() && (chars[i] == ',' || chars[i] == '_') {
         s.comma = true;
@@ -189,7 +226,7 @@ fn parse_spec(spec: &str) -> Result<Spec, String> {
         if i == start {
             return Err("Format specifier missing precision".into());
         }
-        s.precision = chars[start..i].iter().collect::<String>().parse().ok();
+        s.precision = Some(field_size(&chars[start..i].iter().collect::<String>(), "precision")?);
     }
     if i < chars.len() {
         s.ty = Some(chars[i]);
@@ -255,12 +292,13 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
         }
         (_, Some(t @ ('f' | 'F' | 'e' | 'E' | '%' | 'g' | 'G'))) | (Value::Float(_), Some(t @ 'n')) => {
             let Some(x) = num else { return Err(unknown_code(t, v)) };
-            let p = s.precision.unwrap_or(6);
+            let asked = s.precision.unwrap_or(6);
+            let p = asked.min(EXACT_DIGITS);
             let digits = match t {
-                'f' | 'F' | 'n' => format!("{:.*}", p, x.abs()),
-                '%' => format!("{:.*}%", p, x.abs() * 100.0),
+                'f' | 'F' | 'n' => pad_precision(format!("{:.*}", p, x.abs()), asked),
+                '%' => pad_precision(format!("{:.*}%", p, x.abs() * 100.0), asked),
                 'e' | 'E' => {
-                    let e = format!("{:.*e}", p, x.abs());
+                    let e = pad_precision(format!("{:.*e}", p, x.abs()), asked);
                     let (m, ex) = e.split_once('e').unwrap_or((&e, "0"));
                     let ex: i32 = ex.parse().unwrap_or(0);
                     let out = format!("{m}e{}{:02}", if ex < 0 { '-' } else { '+' }, ex.abs());
@@ -294,6 +332,9 @@ fn unknown_code(t: char, v: &Value) -> String {
 
 /// `%g`: precision significant digits, trailing zeros dropped.
 fn general(x: f64, p: usize) -> String {
+    // Past EXACT_DIGITS significant digits every further one is a zero,
+    // which `g` drops: the same text.
+    let p = p.min(EXACT_DIGITS);
     if x == 0.0 {
         return "0".into();
     }
@@ -404,13 +445,14 @@ pub(crate) fn parse_percent(fmt: &str) -> Result<Vec<Result<String, Percent>>, S
                 p.push(d);
                 chars.next();
             }
-            precision = Some(p.parse().unwrap_or(0));
+            precision = Some(if p.is_empty() { 0 } else { field_size(&p, "precision")? });
         }
         let Some(conv) = chars.next() else { return Err("incomplete format".into()) };
         if !"sdirfFeExXgGc".contains(conv) {
             return Err(format!("unsupported format character '{conv}'"));
         }
-        out.push(Err(Percent { flags, width: width.parse().ok(), precision, conv }));
+        let width = if width.is_empty() { None } else { Some(field_size(&width, "width")?) };
+        out.push(Err(Percent { flags, width, precision, conv }));
     }
     if !lit.is_empty() {
         out.push(Ok(lit));

@@ -18,6 +18,31 @@ fn num(v: &Value) -> Option<f64> {
     }
 }
 
+/// The most items (characters, bytes, elements) one value may hold here.
+/// CPython's limit is memory; a simulated program runs in a browser tab, so
+/// `s = s + s` forty times ends with a MemoryError that says so, not a crash.
+pub(crate) const MAX_ITEMS: usize = 1 << 24;
+
+/// `n` items, or the MemoryError the simulator raises past [`MAX_ITEMS`].
+pub(crate) fn sized(vm: &Vm<'_>, n: usize) -> PyResult<usize> {
+    if n <= MAX_ITEMS {
+        Ok(n)
+    } else {
+        Err(vm.rt.error(
+            "MemoryError",
+            &format!("a value of {n} items is more than the simulator holds ({MAX_ITEMS}): build a smaller one"),
+        ))
+    }
+}
+
+/// `len * times` items, checked against [`MAX_ITEMS`] (a negative count is none).
+fn repeated(vm: &Vm<'_>, len: usize, times: &Value) -> PyResult<usize> {
+    let times = int(times).unwrap_or(0).max(0) as u64;
+    let total = (len as u64).saturating_mul(times);
+    sized(vm, usize::try_from(total).unwrap_or(usize::MAX))?;
+    Ok(times as usize)
+}
+
 fn int(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
@@ -36,9 +61,16 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
         }
     }
     match (op, a, b) {
-        (BinOp::Add, Value::Str(x), Value::Str(y)) => Ok(Value::Str(format!("{x}{y}").into())),
-        (BinOp::Add, Value::Bytes(x), Value::Bytes(y)) => Ok(Value::Bytes([&x[..], &y[..]].concat().into())),
+        (BinOp::Add, Value::Str(x), Value::Str(y)) => {
+            sized(vm, x.len() + y.len())?;
+            Ok(Value::Str(format!("{x}{y}").into()))
+        }
+        (BinOp::Add, Value::Bytes(x), Value::Bytes(y)) => {
+            sized(vm, x.len() + y.len())?;
+            Ok(Value::Bytes([&x[..], &y[..]].concat().into()))
+        }
         (BinOp::Add, Value::List(x), Value::List(y)) => {
+            sized(vm, x.borrow().len() + y.borrow().len())?;
             if inplace {
                 let extra = y.borrow().clone();
                 x.borrow_mut().extend(extra);
@@ -53,17 +85,20 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
             x.borrow_mut().extend(extra);
             Ok(a.clone())
         }
-        (BinOp::Add, Value::Tuple(x), Value::Tuple(y)) => Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect())),
+        (BinOp::Add, Value::Tuple(x), Value::Tuple(y)) => {
+            sized(vm, x.len() + y.len())?;
+            Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect()))
+        }
         (BinOp::Mul, Value::Str(s), n) | (BinOp::Mul, n, Value::Str(s)) if int(n).is_some() => {
-            Ok(Value::Str(s.repeat(int(n).unwrap_or(0).max(0) as usize).into()))
+            Ok(Value::Str(s.repeat(repeated(vm, s.len(), n)?).into()))
         }
         (BinOp::Mul, Value::List(l), n) | (BinOp::Mul, n, Value::List(l)) if int(n).is_some() => {
             let items = l.borrow();
-            let times = int(n).unwrap_or(0).max(0) as usize;
+            let times = repeated(vm, items.len(), n)?;
             Ok(Value::list(items.iter().cloned().cycle().take(items.len() * times).collect()))
         }
         (BinOp::Mul, Value::Tuple(t), n) | (BinOp::Mul, n, Value::Tuple(t)) if int(n).is_some() => {
-            let times = int(n).unwrap_or(0).max(0) as usize;
+            let times = repeated(vm, t.len(), n)?;
             Ok(Value::tuple(t.iter().cloned().cycle().take(t.len() * times).collect()))
         }
         (BinOp::Mod, Value::Str(fmt), args) => percent(vm, fmt, args),

@@ -1680,6 +1680,9 @@ impl Vm<'_> {
                 let it = self.iter(v)?;
                 let mut out = Vec::new();
                 while let Some(x) = self.next(&it)? {
+                    // `list(range(10**12))` would fill the tab's memory
+                    // before any event limit is reached.
+                    super::ops::sized(self, out.len() + 1)?;
                     out.push(x);
                 }
                 Ok(out)
