@@ -6,16 +6,10 @@
 //! inlineCallbacks) printed for the same programs.
 #![cfg(not(target_arch = "wasm32"))]
 
-use twine_web::{PythonScenario, Scenario, Simulation};
+mod common;
 
 fn output(source: &str) -> Vec<String> {
-    let scenario = Scenario::from_python("gen.py", source).unwrap_or_else(|e| panic!("{e}"));
-    let mut sim = Simulation::new(&scenario, None);
-    sim.run();
-    if let Some(e) = sim.python_error() {
-        panic!("{e}");
-    }
-    sim.metrics().output.iter().map(|l| l.text.clone()).collect()
+    common::printed("gen.py", source)
 }
 
 #[test]

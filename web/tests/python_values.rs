@@ -2,16 +2,12 @@
 //! generators and decorators, and `@defer.inlineCallbacks` over them. The expected lines are what CPython 3.11 prints for the
 //! same programs (each was run there when the test was written).
 
+mod common;
+
 use twine_web::{PythonScenario, Scenario, Simulation};
 
 fn output(source: &str) -> Vec<String> {
-    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
-    let mut sim = Simulation::new(&scenario, None);
-    sim.run();
-    if let Some(e) = sim.python_error() {
-        panic!("{e}");
-    }
-    sim.metrics().output.iter().map(|l| l.text.clone()).collect()
+    common::printed("test.py", source)
 }
 
 #[test]
