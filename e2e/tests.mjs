@@ -158,6 +158,12 @@ export const cursorCount = (page) =>
     return window.twine.cursor.eventCount;
   });
 
+/** Clicks Step and waits for the worker's cursor to answer: a click before that would overtake the step, whose answer is then dropped (latest wins). */
+const clickStep = async (page) => {
+  await page.click('#step-btn');
+  await page.evaluate(() => window.twine.cursorIdle());
+};
+
 /** What the queues panel shows, once the worker's cursor has followed the playhead. */
 const queuesPanel = async (page, selector, read) => {
   await page.evaluate(() => window.twine.cursorIdle());
@@ -769,7 +775,7 @@ export const tests = [
       const threadsSeen = new Set();
       let sawOthers = false;
       for (let n = 0; n < 200 && !(await page.isDisabled('#step-btn')); n++) {
-        await page.click('#step-btn');
+        await clickStep(page);
         const s = await shown();
         if (!s.src) continue;
         assert.deepEqual(s.current, [s.src.line], `event #${s.index} (${s.thread}) is at line ${s.src.line}`);
@@ -816,7 +822,7 @@ export const tests = [
       };
       const seen = new Map(); // function -> {thread, role, deferred, text}
       for (let n = 0; n < 300 && !(await page.isDisabled('#step-btn')); n++) {
-        await page.click('#step-btn');
+        await clickStep(page);
         for (const s of await panel()) {
           const top = s.frames.at(-1);
           if (top && !seen.has(top.func)) seen.set(top.func, { thread: s.thread, ...top });
