@@ -1408,8 +1408,12 @@ export const tests = [
         assert.equal(logged.length, 2, errors.join('\n'));
         errors.splice(0, errors.length, ...errors.filter((e) => !refusals.includes(e) && !logged.includes(e)));
         // With #token= the trace feed opens and shows the server's reactor.
+        // Only the hash changes, so this is a same-document navigation: the
+        // page's hashchange handler fills the field, after goto returns.
         await open(page, at, `#view=live&token=${token}`);
+        await page.waitForFunction((t) => document.querySelector('[data-testid=live-token]').value === t, token);
         await page.click('[data-testid=live-connect]');
+        await page.waitForFunction(() => /Connected: echo, chat and the trace feed/.test(document.querySelector('#live-status').textContent));
         await page.waitForSelector('[data-testid=echo-input]:not([disabled])');
         await page.fill('[data-testid=echo-input]', 'with the token');
         await page.press('[data-testid=echo-input]', 'Enter');
