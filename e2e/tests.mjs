@@ -759,7 +759,14 @@ export const tests = [
           // What the next frame paints: the editor draws its highlights just before it.
           await new Promise(requestAnimationFrame);
           const { view } = window.twine.ui.editor.code;
-          const lineOfEl = (el) => view.state.doc.lineAt(view.posAtDOM(el)).number;
+          // A highlight's line, if it lies over that line's text as drawn (else `misplaced`).
+          const lineOfEl = (el) => {
+            const n = Number(el.dataset.line);
+            const { node } = view.domAtPos(view.state.doc.line(n).from);
+            const line = (node.nodeType === 1 ? node : node.parentElement).closest('.cm-line').getBoundingClientRect();
+            const band = el.getBoundingClientRect();
+            return Math.abs(band.top - line.top) <= 1 && Math.abs(band.bottom - line.bottom) <= 1 ? n : `misplaced over line ${n}`;
+          };
           const row = document.querySelector('.log-row.selected');
           const index = row ? Number(row.dataset.index) : -1;
           const e = await window.twine.run.model.eventAsync(index);

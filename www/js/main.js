@@ -492,6 +492,15 @@ function pickSpeed(duration) {
 
 // ---------------------------------------------------------------- the playhead
 
+/**
+ * While playing, how often the panels that follow the cursor in the worker
+ * (queues, log, stacks, output, the editor's lines) are brought up to the
+ * playhead: eight times a second. Each time redraws most of them (at the
+ * speed the page picks, a preset passes a few hundred events a second), and
+ * changes that fast cannot be read anyway; the timeline, the seek bar and
+ * the clock move every frame.
+ */
+const PANELS_EVERY_MS = 125;
 let lastPanel = 0;
 /**
  * Moves the playhead to `ms`: everything up to and including that time has
@@ -502,9 +511,8 @@ function seekTo(ms, { fromPlay = false } = {}) {
   if (!app.run) return;
   const t = Math.max(0, Math.min(ms, app.run.durationMs));
   app.playhead = t;
-  // Playing, the panels follow about fifteen times a second, not every frame.
   const now = performance.now();
-  const panels = !fromPlay || now - lastPanel > 66;
+  const panels = !fromPlay || now - lastPanel >= PANELS_EVERY_MS;
   if (panels) {
     lastPanel = now;
     moveCursor({ to: 'seek', t });
@@ -552,9 +560,18 @@ function showPlayhead({ panels = true } = {}) {
   const t = app.playhead;
   timeline.setPlayhead(t);
   $('#seek').value = String(t);
-  $('#clock').innerHTML = `<b>${fmtMs(t, 4)}</b> / ${fmtMs(app.run.durationMs, 4)}`;
+  showClock(fmtMs(t, 4), fmtMs(app.run.durationMs, 4));
   if (panels) output.setNow(t, { follow: app.playing });
   updateShareSoon();
+}
+
+/** The clock: `now / end`. Playback changes it every frame: in place, its text only (no new elements to lay out). */
+function showClock(now, end) {
+  const clock = $('#clock');
+  if (clock.childElementCount !== 2) clock.innerHTML = '<b> </b> / <span> </span>';
+  for (const [el, text] of [[clock.children[0], now], [clock.children[1], end]]) {
+    if (el.firstChild.data !== text) el.firstChild.data = text;
+  }
 }
 
 /**
