@@ -610,7 +610,7 @@ function drawCursor({ steps }) {
   renderQueues($('#queues'), cursor.queues, (id) => app.run.model.threadColor(id));
   $('#queues').dataset.t = String(cursor.queues.t_ms);
   log.setCursor(cursor.eventCount);
-  if (steps) showSteps(cursor.eventCount - 1);
+  if (steps) showSteps(cursor.eventCount - 1, cursor.stacks);
 }
 
 const STEP_TITLE = 'Step to the next event (→, Shift+→ for ten)';
@@ -654,9 +654,11 @@ async function stepBack() {
 /**
  * Highlights in the editor where the Python program's threads are at event
  * `index`: its own thread's line strongly, the others' (where each was at its
- * latest event so far, unless it has exited) softly, labelled with their names.
+ * latest event so far, unless it has exited) softly, labelled with their names;
+ * and shows their stacks there: `known` when the cursor's answer brought them,
+ * else asked of the worker.
  */
-function showSteps(index) {
+function showSteps(index, known) {
   const model = app.run?.model;
   if (!model) return;
   const n = model.eventCount;
@@ -668,7 +670,7 @@ function showSteps(index) {
     const isCurrent = current?.thread === thread;
     steps.push({ line: isCurrent ? current.line : src.line, thread: model.threadName(thread), current: isCurrent });
   }
-  // The editor draws the newest list once a frame, and only when a line moved.
+  // The editor draws the list only when a line moved.
   editor.showSteps(steps);
   // data-asked and data-index: which event's stacks were last asked for, and which are shown.
   const panel = $('#stacks');
@@ -677,9 +679,9 @@ function showSteps(index) {
     stacks.show(list, { current: current?.thread, lines: at, name: (t) => model.threadName(t), color: (t) => model.threadColor(t) });
     panel.dataset.index = String(index);
   };
-  if (!(index >= 0 && index < n)) {
+  if (!(index >= 0 && index < n) || known) {
     stacksAsked++;
-    show([]);
+    show(index >= 0 && index < n ? known : []);
     return;
   }
   // The stacks come from the run in the worker: shown if they are still what was last asked for.
