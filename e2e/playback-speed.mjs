@@ -8,11 +8,8 @@
 // Each WWW is a copy of the page (default: this tree's www/), served by its
 // own `twine serve`; with two (say a checkout of the old page beside the new
 // one) the rounds interleave them, so both see the same machine load, and
-// the figures are medians over the rounds. Two runs are measured:
-//
-// - `largest preset`: the biggest shipped program (counter-race, no GIL with
-//   a lock: about 30 000 events);
-// - `1.5M events`: a JSON scenario of 60 000 requests (about 1.5 million).
+// the figures are medians over the rounds. The two runs measured are
+// bench-kit.mjs's PLAYBACK_CASES (the largest preset, 1.5M events).
 //
 // Per run: `sim` is `new Simulation(text).run()` alone in the page's own
 // wasm module; `show` is from the click on Run until the run is on screen
@@ -20,42 +17,19 @@
 // over PLAY_MS of playback at the speed the page picks.
 
 import path from 'node:path';
-import { root, serve, launchBrowser } from './bench-kit.mjs';
+import { root, serve, launchBrowser, PLAYBACK_CASES as CASES, openCase, playFrames } from './bench-kit.mjs';
 
 const rounds = Number(process.argv[2] || 3);
 const roots = process.argv.length > 3 ? process.argv.slice(3).map((p) => path.resolve(p)) : [path.join(root, 'www')];
 /** How long to play each run back. */
 const PLAY_MS = 4000;
 
-const BIG = JSON.stringify({
-  duration_ms: 121000,
-  machine: { cores: 4 },
-  pool: { threads: 10 },
-  server: { handler: [{ cpu: 0.2 }, { defer_to_thread: [{ io: 5 }] }, 'respond'] },
-  clients: { open: { rate_per_s: 500, arrival: 'poisson', requests: 60000, connections: 50 } },
-});
-const CASES = [
-  { name: 'largest preset', hash: '#program=counter-race/nogil-locked' },
-  { name: '1.5M events', hash: '#preset=echo-blocking/deferred', text: BIG },
-];
-
 /** One measurement of `c` on the page at `url`. */
 async function measure(browser, url, c) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${url}/${c.hash}`);
-  await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state) && document.body.dataset.editor, null, { timeout: 60_000 });
-  if (c.text) {
-    await page.evaluate((text) => {
-      const { code, text: plain } = window.twine.ui.editor;
-      if (code) code.view.dispatch({ changes: { from: 0, to: code.view.state.doc.length, insert: text } });
-      else {
-        plain.value = text;
-        plain.dispatchEvent(new Event('input', { bubbles: true }));
-      }
-    }, c.text);
-  }
+  await openCase(page, url, c);
   // The simulation alone, in the module the page runs it with.
   const sim = await page.evaluate(() => {
     const { wasm } = window.twine;
@@ -84,25 +58,8 @@ async function measure(browser, url, c) {
   );
   const events = await page.evaluate(() => window.twine.run.metrics.events);
   // Playback: frames painted a second while the page plays the run (from its start, as Run does).
-  const fps = await page.evaluate(
-    (playMs) =>
-      new Promise((resolve) => {
-        const play = document.querySelector('#play');
-        if (play.getAttribute('aria-pressed') !== 'true') play.click();
-        let frames = 0;
-        const t0 = performance.now();
-        const frame = (now) => {
-          frames += 1;
-          if (now - t0 < playMs && play.getAttribute('aria-pressed') === 'true') requestAnimationFrame(frame);
-          else {
-            if (play.getAttribute('aria-pressed') === 'true') play.click();
-            resolve((frames * 1000) / (now - t0));
-          }
-        };
-        requestAnimationFrame(frame);
-      }),
-    PLAY_MS,
-  );
+  const played = await playFrames(page, PLAY_MS);
+  const fps = (played.frames * 1000) / played.ms;
   await page.close();
   if (errors.length) throw new Error(`the page threw: ${errors.join('; ')}`);
   return { sim, show, fps, events };

@@ -759,7 +759,14 @@ export const tests = [
           // What the next frame paints: the editor draws its highlights just before it.
           await new Promise(requestAnimationFrame);
           const { view } = window.twine.ui.editor.code;
-          const lineOfEl = (el) => view.state.doc.lineAt(view.posAtDOM(el)).number;
+          // A highlight's line, if it lies over that line's text as drawn (else `misplaced`).
+          const lineOfEl = (el) => {
+            const n = Number(el.dataset.line);
+            const { node } = view.domAtPos(view.state.doc.line(n).from);
+            const line = (node.nodeType === 1 ? node : node.parentElement).closest('.cm-line').getBoundingClientRect();
+            const band = el.getBoundingClientRect();
+            return Math.abs(band.top - line.top) <= 1 && Math.abs(band.bottom - line.bottom) <= 1 ? n : `misplaced over line ${n}`;
+          };
           const row = document.querySelector('.log-row.selected');
           const index = row ? Number(row.dataset.index) : -1;
           const e = await window.twine.run.model.eventAsync(index);
@@ -796,6 +803,59 @@ export const tests = [
       await page.click(`.log-row[data-index="${target.index}"]`);
       await page.waitForFunction((i) => document.querySelector('.log-row.selected')?.dataset.index === String(i), target.index);
       assert.deepEqual((await shown()).current, [target.line]);
+    },
+  },
+
+  {
+    name: 'while a Python program plays, the queues, stacks and highlighted line follow the playhead; paused, they show where it stopped',
+    async fn({ page, url }) {
+      await open(page, url, '#program=counter-race/nogil-locked');
+      await page.waitForFunction(() => document.body.dataset.editor === 'code');
+      // The link runs the program and plays it from the start.
+      await page.waitForFunction(() => document.body.classList.contains('playing'), null, { timeout: 20_000 });
+      // While it plays, the panels move on with it (several times a second, not every frame).
+      const seen = await page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const times = new Set();
+            const lines = new Set();
+            const t0 = performance.now();
+            const frame = () => {
+              times.add(document.querySelector('[data-testid=queues] [data-q-time]')?.dataset.qTime);
+              lines.add(document.querySelector('.cm-step-current')?.dataset.line);
+              if (performance.now() - t0 < 1500 && document.body.classList.contains('playing')) requestAnimationFrame(frame);
+              else resolve({ times: times.size, lines: lines.size });
+            };
+            requestAnimationFrame(frame);
+          }),
+      );
+      assert.ok(seen.times >= 4, `the queues panel showed ${seen.times} times in 1.5 s of playback`);
+      assert.ok(seen.lines >= 2, `the highlighted line moved ${seen.lines - 1} times`);
+      await page.click('#play');
+      const shown = await page.evaluate(async () => {
+        await window.twine.cursorIdle();
+        await new Promise(requestAnimationFrame);
+        const { run, cursor, playhead } = window.twine;
+        const last = cursor.eventCount - 1;
+        return {
+          playhead,
+          queuesT: Number(document.querySelector('[data-testid=queues] [data-q-time]').dataset.qTime),
+          last,
+          stacksIndex: Number(document.querySelector('[data-testid=stacks]').dataset.index),
+          stackThreads: document.querySelectorAll('[data-testid=stacks] .stk-thread').length,
+          src: run.model.eventSrc(last) ?? null,
+          band: document.querySelector('.cm-step-current')?.dataset.line ?? null,
+          future: document.querySelectorAll('[data-testid=event-log] .log-row.future').length,
+          rows: document.querySelectorAll('[data-testid=event-log] .log-row').length,
+        };
+      });
+      assert.ok(shown.playhead > 0, 'it had played on from the start');
+      // The simulation's clock counts nanoseconds.
+      assert.ok(Math.abs(shown.queuesT - shown.playhead) < 1e-6, `the queues are at the playhead where it stopped (${shown.queuesT} against ${shown.playhead} ms)`);
+      assert.equal(shown.stacksIndex, shown.last, 'the stacks are at the last event shown');
+      assert.ok(shown.stackThreads > 0, 'and name the threads\' functions');
+      if (shown.src) assert.equal(Number(shown.band), shown.src.line, 'the strong line is the last event\'s');
+      assert.ok(shown.rows > 0 && shown.future < shown.rows, 'the log shows the events up to the playhead');
     },
   },
 

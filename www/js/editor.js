@@ -178,8 +178,8 @@ export class ScenarioEditor {
 
   /**
    * Highlights the lines threads are at (`[{line, thread, current}]`, see
-   * the bundle's `showSteps`: drawn before the next frame, when they
-   * changed); only the code editor can, the textarea does not.
+   * the bundle's `showSteps`: drawn when they changed, with no transaction);
+   * only the code editor can, the textarea does not.
    */
   showSteps(steps) {
     this.code?.showSteps?.(steps);

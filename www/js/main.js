@@ -492,6 +492,15 @@ function pickSpeed(duration) {
 
 // ---------------------------------------------------------------- the playhead
 
+/**
+ * While playing, how often the panels that follow the cursor in the worker
+ * (queues, log, stacks, output, the editor's lines) are brought up to the
+ * playhead: eight times a second. Each time redraws most of them (at the
+ * speed the page picks, a preset passes a few hundred events a second), and
+ * changes that fast cannot be read anyway; the timeline, the seek bar and
+ * the clock move every frame.
+ */
+const PANELS_EVERY_MS = 125;
 let lastPanel = 0;
 /**
  * Moves the playhead to `ms`: everything up to and including that time has
@@ -502,9 +511,8 @@ function seekTo(ms, { fromPlay = false } = {}) {
   if (!app.run) return;
   const t = Math.max(0, Math.min(ms, app.run.durationMs));
   app.playhead = t;
-  // Playing, the panels follow about fifteen times a second, not every frame.
   const now = performance.now();
-  const panels = !fromPlay || now - lastPanel > 66;
+  const panels = !fromPlay || now - lastPanel >= PANELS_EVERY_MS;
   if (panels) {
     lastPanel = now;
     moveCursor({ to: 'seek', t });
@@ -552,9 +560,18 @@ function showPlayhead({ panels = true } = {}) {
   const t = app.playhead;
   timeline.setPlayhead(t);
   $('#seek').value = String(t);
-  $('#clock').innerHTML = `<b>${fmtMs(t, 4)}</b> / ${fmtMs(app.run.durationMs, 4)}`;
+  showClock(fmtMs(t, 4), fmtMs(app.run.durationMs, 4));
   if (panels) output.setNow(t, { follow: app.playing });
   updateShareSoon();
+}
+
+/** The clock: `now / end`. Playback changes it every frame: in place, its text only (no new elements to lay out). */
+function showClock(now, end) {
+  const clock = $('#clock');
+  if (clock.childElementCount !== 2) clock.innerHTML = '<b> </b> / <span> </span>';
+  for (const [el, text] of [[clock.children[0], now], [clock.children[1], end]]) {
+    if (el.firstChild.data !== text) el.firstChild.data = text;
+  }
 }
 
 /**
@@ -593,7 +610,7 @@ function drawCursor({ steps }) {
   renderQueues($('#queues'), cursor.queues, (id) => app.run.model.threadColor(id));
   $('#queues').dataset.t = String(cursor.queues.t_ms);
   log.setCursor(cursor.eventCount);
-  if (steps) showSteps(cursor.eventCount - 1);
+  if (steps) showSteps(cursor.eventCount - 1, cursor.stacks);
 }
 
 const STEP_TITLE = 'Step to the next event (→, Shift+→ for ten)';
@@ -637,9 +654,11 @@ async function stepBack() {
 /**
  * Highlights in the editor where the Python program's threads are at event
  * `index`: its own thread's line strongly, the others' (where each was at its
- * latest event so far, unless it has exited) softly, labelled with their names.
+ * latest event so far, unless it has exited) softly, labelled with their names;
+ * and shows their stacks there: `known` when the cursor's answer brought them,
+ * else asked of the worker.
  */
-function showSteps(index) {
+function showSteps(index, known) {
   const model = app.run?.model;
   if (!model) return;
   const n = model.eventCount;
@@ -651,7 +670,7 @@ function showSteps(index) {
     const isCurrent = current?.thread === thread;
     steps.push({ line: isCurrent ? current.line : src.line, thread: model.threadName(thread), current: isCurrent });
   }
-  // The editor draws the newest list once a frame, and only when a line moved.
+  // The editor draws the list only when a line moved.
   editor.showSteps(steps);
   // data-asked and data-index: which event's stacks were last asked for, and which are shown.
   const panel = $('#stacks');
@@ -660,9 +679,9 @@ function showSteps(index) {
     stacks.show(list, { current: current?.thread, lines: at, name: (t) => model.threadName(t), color: (t) => model.threadColor(t) });
     panel.dataset.index = String(index);
   };
-  if (!(index >= 0 && index < n)) {
+  if (!(index >= 0 && index < n) || known) {
     stacksAsked++;
-    show([]);
+    show(index >= 0 && index < n ? known : []);
     return;
   }
   // The stacks come from the run in the worker: shown if they are still what was last asked for.

@@ -70,7 +70,7 @@ export function renderQueues(el, q, color) {
       ${q.counters.map((c) => `<div><h5>${escapeHtml(c.name)}</h5><b>${fmtInt(c.value)}</b></div>`).join('')}
       ${q.clients.sent ? `<div><h5>Clients</h5>${fmtInt(q.clients.sent)} sent · ${fmtInt(q.clients.answered)} answered · ${fmtInt(q.clients.in_flight)} in flight</div>` : ''}
     </div>`;
-  // Playback asks about fifteen times a second; unchanged, the panel is left alone (no relayout).
+  // Playback asks eight times a second (main.js PANELS_EVERY_MS); unchanged, the panel is left alone (no relayout).
   if (drawnHtml.get(el) === html) return;
   el.innerHTML = html;
   drawnHtml.set(el, html);

@@ -106,10 +106,11 @@ export class RemoteRun {
    * Moves the run's cursor at the playhead (sim-worker.js `CURSOR_MOVES`:
    * `{to: 'seek', t}`, `{to: 'step', n}`, `{to: 'event', index}`, `{to:
    * 'back'}`, each with `endMs`, where the run ends on the page). Resolves
-   * to `{before, eventCount, nowMs, atEnd, queues}`, the cursor's place
-   * after it. One move is with the worker at a time; a move to a place
-   * (any but a step) drops the moves still waiting, which resolve to null,
-   * so dragging the playhead never queues up stale seeks.
+   * to `{before, eventCount, nowMs, atEnd, queues, stacks}`, the cursor's
+   * place after it (`stacks`: at its last event). One move is with the
+   * worker at a time; a move to a place (any but a step) drops the moves
+   * still waiting, which resolve to null, so dragging the playhead never
+   * queues up stale seeks.
    */
   moveCursor(move) {
     return new Promise((resolve, reject) => {

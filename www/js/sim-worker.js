@@ -220,7 +220,7 @@ const eventT = (entry, index) => entry.sim.events(index, 1)[0]?.t ?? 0;
 /** Whether `cursor` has shown the run's last event (the run ends at `endMs`, as the page draws it). */
 const atEnd = (cursor, endMs) => cursor.finished && cursor.nowMs >= endMs - 1e-9;
 
-/** Moves the run's cursor; replies where it is and what waits there. */
+/** Moves the run's cursor; replies where it is, what waits there and the threads' stacks. */
 function moveCursor(msg) {
   const entry = heldEntry(msg);
   const before = entry.cursor?.eventCount ?? 0;
@@ -228,7 +228,9 @@ function moveCursor(msg) {
   if (!move) throw new Error(`no such cursor move: ${msg.move.to}`);
   move(entry, msg.move);
   const c = entry.cursor;
-  return { before, eventCount: c.eventCount, nowMs: c.nowMs, atEnd: atEnd(c, msg.move.endMs), queues: c.queues() };
+  // The stacks at its last event come along: the page shows them with the queues, in the same frame.
+  const stacks = c.eventCount > 0 ? entry.sim.stacks(c.eventCount - 1) : [];
+  return { before, eventCount: c.eventCount, nowMs: c.nowMs, atEnd: atEnd(c, msg.move.endMs), queues: c.queues(), stacks };
 }
 
 const REQUESTS = {

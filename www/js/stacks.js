@@ -41,7 +41,7 @@ export class StackView {
       .join(''));
   }
 
-  /** Playback redraws about fifteen times a second: unchanged, the panel is left alone (no relayout). */
+  /** Playback redraws eight times a second (main.js PANELS_EVERY_MS): unchanged, the panel is left alone (no relayout). */
   draw(html) {
     if (html === this.drawn) return;
     this.el.innerHTML = html;

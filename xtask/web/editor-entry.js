@@ -3,9 +3,9 @@
 // The page loads it after it can already run (www/js/editor.js): until then a
 // plain textarea stands in.
 
-import { EditorState, Compartment, StateField, StateEffect, RangeSetBuilder } from '@codemirror/state';
+import { EditorState, Compartment } from '@codemirror/state';
 import {
-  EditorView, Decoration, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
+  EditorView, ViewPlugin, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
 } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import {
@@ -15,50 +15,83 @@ import { setDiagnostics, lintGutter } from '@codemirror/lint';
 import { python } from '@codemirror/lang-python';
 import { json } from '@codemirror/lang-json';
 
-// Where the simulated threads are at the page's cursor: a line decoration per
-// line, strong for the selected event's thread, soft (and labelled with the
-// threads' names) for the others.
-const setSteps = StateEffect.define();
-const stepField = StateField.define({
-  create: () => Decoration.none,
-  update(deco, tr) {
-    for (const e of tr.effects) if (e.is(setSteps)) return stepDecorations(tr.state.doc, e.value);
-    return tr.docChanged ? Decoration.none : deco;
-  },
-  provide: (f) => EditorView.decorations.from(f),
-});
+// Where the simulated threads are at the page's cursor: a band behind each
+// such line, strong for the selected event's thread, soft (and labelled with
+// the threads' names) for the others. The bands are not decorations of the
+// document but an overlay in the scroller, placed from CodeMirror's height
+// map: playback moves them several times a second, and a decoration change
+// would have CodeMirror redraw its lines, read the DOM selection and measure
+// the layout each time (half the page's script time per frame while playing).
+class StepBands {
+  constructor(view) {
+    this.view = view;
+    this.dom = view.scrollDOM.appendChild(document.createElement('div'));
+    this.dom.className = 'cm-steps';
+    this.dom.setAttribute('aria-hidden', 'true');
+    /** The bands shown: [{line, threads, current}], one per line. */
+    this.bands = [];
+  }
 
-/** @param {{line: number, thread: string, current: boolean}[]} steps */
-function stepDecorations(doc, steps) {
-  const byLine = new Map();
-  for (const s of steps) {
-    if (!(s.line >= 1 && s.line <= doc.lines)) continue;
-    const at = byLine.get(s.line) || { current: false, threads: [] };
-    at.current ||= s.current;
-    at.threads.push(s.thread);
-    byLine.set(s.line, at);
+  /** Shows `steps` ([{line, thread, current}], lines from 1): one band per line. */
+  set(steps) {
+    const doc = this.view.state.doc;
+    const byLine = new Map();
+    for (const s of steps) {
+      if (!(s.line >= 1 && s.line <= doc.lines)) continue;
+      const at = byLine.get(s.line) || { line: s.line, current: false, threads: [] };
+      at.current ||= s.current;
+      at.threads.push(s.thread);
+      byLine.set(s.line, at);
+    }
+    this.bands = [...byLine.values()].sort((a, b) => a.line - b.line);
+    const els = this.dom.children;
+    while (els.length > this.bands.length) els[els.length - 1].remove();
+    while (els.length < this.bands.length) this.dom.appendChild(document.createElement('div'));
+    this.bands.forEach((band, i) => {
+      const el = els[i];
+      el.className = band.current ? 'cm-step cm-step-current' : 'cm-step';
+      el.dataset.line = String(band.line);
+      el.dataset.threads = band.threads.join(', ');
+    });
+    this.place();
   }
-  const builder = new RangeSetBuilder();
-  for (const line of [...byLine.keys()].sort((a, b) => a - b)) {
-    const at = byLine.get(line);
-    builder.add(doc.line(line).from, doc.line(line).from, Decoration.line({
-      class: at.current ? 'cm-step cm-step-current' : 'cm-step',
-      attributes: { 'data-threads': at.threads.join(', ') },
-    }));
+
+  /** Puts each band over its line, from the height map (no layout is read). */
+  place() {
+    const { view } = this;
+    const top = view.documentPadding.top;
+    this.bands.forEach((band, i) => {
+      const block = view.lineBlockAt(view.state.doc.line(band.line).from);
+      const el = this.dom.children[i];
+      el.style.top = `${top + block.top}px`;
+      el.style.height = `${block.height}px`;
+      el.style.lineHeight = `${block.height}px`;
+    });
   }
-  return builder.finish();
+
+  update(update) {
+    // An edit moves the program's lines: the highlights were for the old text.
+    if (update.docChanged) this.set([]);
+    else if (update.heightChanged || update.geometryChanged || update.viewportChanged) this.place();
+  }
+
+  destroy() {
+    this.dom.remove();
+  }
 }
+const stepBands = ViewPlugin.fromClass(StepBands);
 
 const stepTheme = EditorView.baseTheme({
-  '.cm-step': { backgroundColor: 'rgba(255, 196, 0, 0.14)' },
+  '.cm-steps': { position: 'absolute', left: 0, top: 0, width: '100%', zIndex: -1, pointerEvents: 'none' },
+  '.cm-step': { position: 'absolute', left: 0, right: 0, backgroundColor: 'rgba(255, 196, 0, 0.14)', textAlign: 'right', overflow: 'hidden' },
   '.cm-step-current': { backgroundColor: 'rgba(255, 170, 0, 0.38)', boxShadow: 'inset 3px 0 0 #e08a00' },
-  '.cm-step::after': {
-    content: 'attr(data-threads)', float: 'right', fontSize: '0.8em', opacity: '0.7', paddingRight: '6px',
-  },
+  '.cm-step::after': { content: 'attr(data-threads)', fontSize: '0.8em', opacity: '0.7', paddingRight: '6px' },
 });
 
 /** How long after the user scrolls or types in the editor the step highlight leaves its scrolling alone. */
 const USER_GRACE_MS = 3000;
+/** The least time between two scrolls that follow the step highlight (each has CodeMirror measure the layout). */
+const FOLLOW_MS = 250;
 
 /**
  * Makes an editor in `parent`.
@@ -84,24 +117,25 @@ export function createEditor(parent, opts) {
         indentUnit.of('    '),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         lintGutter(),
-        stepField,
+        stepBands,
         stepTheme,
         language.of(modeOf(opts.language)),
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ 'aria-label': opts.label }),
         EditorView.updateListener.of((update) => {
-          if (update.docChanged) shownSteps = '[]'; // stepField drops its highlights on an edit
+          if (update.docChanged) shownSteps = '[]'; // StepBands drops its highlights on an edit
           if (update.docChanged && !silent) opts.onChange(update.state.doc.toString());
         }),
       ],
     }),
   });
-  // The step highlights (see `showSteps`): the list last drawn, the newest
-  // asked for, and when the user last scrolled or typed here themselves.
+  // The step highlights (see `showSteps`): the list last drawn, and when the
+  // user last scrolled or typed here themselves, and when the highlight last
+  // scrolled the editor.
   let shownSteps = '[]';
-  let pendingSteps = null;
-  let stepsFrame = 0;
   let userAt = -Infinity;
+  let followedAt = -Infinity;
+  let followTimer = 0;
   // The scroller's offset and height as last seen, so deciding whether the
   // current line is in view reads no layout in the middle of a frame.
   let scrollTop = 0;
@@ -112,29 +146,27 @@ export function createEditor(parent, opts) {
   for (const type of ['wheel', 'touchstart', 'keydown']) view.dom.addEventListener(type, () => { userAt = performance.now(); }, { passive: true });
   // A press on the scroller itself (not its text) is a drag of its scroll bar.
   scroller.addEventListener('pointerdown', (ev) => { if (ev.target === scroller) userAt = performance.now(); });
-  /** Whether line `n`'s block lies wholly inside the scroller's visible part. */
-  const inView = (n) => {
-    const block = view.lineBlockAt(view.state.doc.line(n).from);
+  /**
+   * Scrolls the current thread's line into sight when it is out of it, from
+   * the height map (scrolling has CodeMirror measure the layout once): at
+   * most every FOLLOW_MS, and never while the user is typing here or has
+   * just scrolled the editor themselves.
+   */
+  const follow = () => {
+    followTimer = 0;
+    const cur = view.plugin(stepBands)?.bands.find((b) => b.current);
+    if (!cur || view.hasFocus || performance.now() - userAt < USER_GRACE_MS) return;
+    const block = view.lineBlockAt(view.state.doc.line(cur.line).from);
     const top = block.top + view.documentPadding.top;
-    return top >= scrollTop && top + block.height <= scrollTop + scrollH;
-  };
-  const drawSteps = () => {
-    stepsFrame = 0;
-    const steps = pendingSteps;
-    pendingSteps = null;
-    const key = JSON.stringify(steps);
-    if (key === shownSteps) return;
-    shownSteps = key;
-    const effects = [setSteps.of(steps)];
-    const cur = steps.find((s) => s.current);
-    const doc = view.state.doc;
-    // Follow the current line only when it is out of sight, and never while
-    // the user is typing here or has just scrolled the editor themselves.
-    const userBusy = view.hasFocus || performance.now() - userAt < USER_GRACE_MS;
-    if (cur && cur.line >= 1 && cur.line <= doc.lines && !userBusy && !inView(cur.line)) {
-      effects.push(EditorView.scrollIntoView(doc.line(cur.line).from, { y: 'nearest' }));
+    const margin = block.height;
+    if (top >= scrollTop && top + block.height <= scrollTop + scrollH) return;
+    const wait = followedAt + FOLLOW_MS - performance.now();
+    if (wait > 0) {
+      followTimer = setTimeout(follow, wait);
+      return;
     }
-    view.dispatch({ effects });
+    followedAt = performance.now();
+    scroller.scrollTop = top < scrollTop ? top - margin : top + block.height + margin - scrollH;
   };
   return {
     view,
@@ -176,12 +208,15 @@ export function createEditor(parent, opts) {
     /**
      * Highlights where threads are: `[{line, thread, current}]` (lines from
      * 1; `current` for the selected event's thread). An empty list clears.
-     * Playback asks every frame: the newest list is drawn once, just before
-     * the next frame paints, and only if it differs from what is shown.
+     * Playback asks several times a second: drawn only when it differs from
+     * what is shown, and without a transaction (see StepBands).
      */
     showSteps(steps) {
-      pendingSteps = steps;
-      if (!stepsFrame) stepsFrame = requestAnimationFrame(drawSteps);
+      const key = JSON.stringify(steps);
+      if (key === shownSteps) return;
+      shownSteps = key;
+      view.plugin(stepBands)?.set(steps);
+      if (!followTimer) follow();
     },
     /** Puts the caret on a line and scrolls it into view. */
     reveal(line) {
