@@ -8,8 +8,10 @@
 //!
 //! - the reactor is the real [`ReactorThread`] on mio, with its OS thread
 //!   pool behind `defer_to_thread`; plain threads are OS threads;
-//! - `cpu` is a calibrated busy loop (a fixed amount of work, so a thread
-//!   waiting for a core takes longer, as on the simulated cores), `io` and
+//! - `cpu` is a busy loop that burns the thread's own CPU time (read from
+//!   its CPU clock, so a thread waiting for a core or the GIL takes longer
+//!   in wall time, as on the simulated cores, and a machine whose load
+//!   changes during the run still burns what was asked), `io` and
 //!   `sleep` are real sleeps, locks are OS mutexes, counters are shared
 //!   memory read and written separately (lost updates are real);
 //! - clients are TCP line clients on loopback against the scenario's
