@@ -366,3 +366,28 @@ fn a_cpu_step_burns_its_cpu_time_on_a_loaded_machine() {
         worker.cpu_ms
     );
 }
+
+/// The scenario's `cores` hold for real: two threads of 100 ms of CPU each
+/// on `"cores": 1` share one CPU, so the last ends no sooner than their CPU
+/// time added up (on 2 free CPUs they would end together after 100 ms). A
+/// lower bound: a loaded machine only makes it later.
+#[test]
+fn a_run_keeps_to_the_scenarios_cores() {
+    let _serial = serial();
+    let metrics = real(
+        r#"{"machine": {"cores": 1, "gil": false},
+            "threads": [{"name": "spin", "count": 2, "steps": [{"cpu": 100}]}]}"#,
+    );
+    let spinners: Vec<_> = metrics.threads.iter().filter(|t| t.name.starts_with("spin")).collect();
+    let cpu: f64 = spinners.iter().map(|t| t.cpu_ms).sum();
+    let last = spinners.iter().filter_map(|t| t.finished_ms).fold(0.0, f64::max);
+    let first = spinners.iter().filter_map(|t| t.started_ms).fold(f64::MAX, f64::min);
+    assert!(last - first >= cpu * 0.95, "{cpu} ms of CPU on one core took {} ms", last - first);
+    let cores = metrics.real_cores.expect("a real run says which cores");
+    assert_eq!((cores.asked, cores.used), (1, Some(1)));
+    // More cores than the machine has: all of them, and the metrics say how many.
+    let metrics = real(r#"{"machine": {"cores": 64}, "threads": [{"name": "t", "steps": [{"cpu": 1}]}]}"#);
+    let available = std::thread::available_parallelism().unwrap().get() as u32;
+    let cores = metrics.real_cores.unwrap();
+    assert_eq!((cores.asked, cores.used), (64, Some(available.min(64))));
+}
