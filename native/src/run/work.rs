@@ -140,7 +140,8 @@ mod tests {
         let mut checks = 0u64;
         spin.burn(10_000_000, || checks += 1);
         // 10 ms in stretches of about 5 µs: some 2,000 checks (fewer when
-        // the clock reads themselves take a share).
-        assert!((500..=2_100).contains(&checks), "{checks} eval-breaker points in 10 ms");
+        // the clock reads take a share, more when start-up measured the
+        // loop slow on a loaded machine): between 2 and 20 µs apart.
+        assert!((500..=5_000).contains(&checks), "{checks} eval-breaker points in 10 ms");
     }
 }
