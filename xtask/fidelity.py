@@ -144,6 +144,7 @@ def main():
 
     rows = []
     refused = {}
+    fewer = {}  # label: (cores the scenario asks for, CPUs twine run had)
     started = time.time()
     names = sorted(f[:-3] for f in os.listdir(args.presets) if f.endswith(".py") and f != "twine.py")
     for name in names:
@@ -182,6 +183,9 @@ def main():
                 if variant:
                     cmd += ["--variant", variant]
                 reals.append(run_json(cmd, 300))
+            cores = (natives[-1].get("real_cores") or {}) if natives else {}
+            if cores.get("used") is not None and cores["used"] < cores["asked"]:
+                fewer[label] = (cores["asked"], cores["used"])
             print(f"{label}: {args.runs} runs each", file=sys.stderr)
             figures = HEADLINES.get(name, []) + [("printed lines", lambda m: float(len(texts(m))))]
             for title, figure in figures:
@@ -211,6 +215,9 @@ def main():
         for label, title, s, p, n, g, r in rows:
             out.write(f"| {label} | {title} | {fmt(s)} | {fmt(p)} | {fmt(n)} | {fmt(g)} | {fmt(r)} "
                       f"| {ratio(s, n)} | {ratio(s, r)} | {ratio(p, r)} | {ratio(g, r)} |\n")
+        for label, (asked, used) in fewer.items():
+            out.write(f"\n{label}: the scenario asks for {asked} cores and this machine has {used}, so `twine run` "
+                      f"ran it on {used}: its column is not the scenario's machine.\n")
         for label, why in refused.items():
             out.write(f"\n`twine run` refused {label}: {why}\n")
     print(open(args.out).read())

@@ -93,6 +93,21 @@ pub struct Metrics {
     pub output: Vec<OutputLine>,
     /// When the run ended in deadlock: who holds what and waits for what.
     pub deadlock: Option<Deadlock>,
+    /// A real run (`twine run`) only, left out of the simulation's JSON:
+    /// the CPUs its threads ran on against the scenario's cores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_cores: Option<RealCores>,
+}
+
+/// How many of the machine's CPUs a real run's threads were kept to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RealCores {
+    /// The scenario's `machine.cores`.
+    pub asked: u32,
+    /// The CPUs its threads ran on: `asked`, or all the machine has when
+    /// that is fewer (then the run is not the scenario's machine); `None`
+    /// when the platform would not keep them to a set (the OS chose).
+    pub used: Option<u32>,
 }
 
 /// A deadlock: threads that each wait for a lock the next one holds.

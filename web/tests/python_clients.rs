@@ -97,3 +97,53 @@ reactor.run()
     assert_eq!(out.iter().filter(|l| **l == "lost: five").count(), 1, "{out:?}");
     assert_eq!(out.iter().filter(|l| **l == "Unhandled Error").count(), 1, "{out:?}");
 }
+
+/// Two servers: one answers, one says "other" to every line. Clients go
+/// to the port `twine.clients(port=...)` names (PORT), whichever listens last.
+const TWO_SERVERS: &str = r#"
+import twine
+from twisted.internet import protocol, reactor
+from twisted.protocols import basic
+
+twine.machine(cores=2, gil=False, noise=False)
+twine.clients(rate_per_s=100, requests=5, port=PORT)
+
+class Echo(basic.LineReceiver):
+    def lineReceived(self, line):
+        print("echo", line.decode())
+        self.sendLine(line)
+
+class Other(basic.LineReceiver):
+    def lineReceived(self, line):
+        print("other", line.decode())
+        self.sendLine(line)
+
+reactor.listenTCP(8000, protocol.Factory.forProtocol(Echo))
+reactor.listenTCP(8001, protocol.Factory.forProtocol(Other))
+reactor.run()
+"#;
+
+#[test]
+fn clients_connect_to_the_port_they_name() {
+    for (port, server) in [("8000", "echo"), ("8001", "other")] {
+        let source = TWO_SERVERS.replace("PORT", port);
+        let scenario = Scenario::from_python("two.py", &source).unwrap();
+        let metrics = run(&scenario, 1);
+        let servers: Vec<&str> = metrics.output.iter().map(|l| l.text.split(' ').next().unwrap()).collect();
+        assert_eq!(servers, [server; 5], "port={port}: {:?}", metrics.output);
+        assert_eq!(metrics.requests.completed, 5);
+    }
+}
+
+#[test]
+fn clients_on_a_port_nobody_listens_on_are_refused_at_their_call() {
+    let source = TWO_SERVERS.replace("PORT", "9999");
+    let scenario = Scenario::from_python("two.py", &source).unwrap();
+    let mut sim = Simulation::new(&scenario, Some(1));
+    sim.run();
+    assert_eq!(
+        sim.python_error().as_deref(),
+        Some("two.py:7:1: twine.clients(port=9999): nothing listens on port 9999 (listening: 8000, 8001)")
+    );
+    assert_eq!(sim.metrics().requests.completed, 0);
+}

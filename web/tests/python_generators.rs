@@ -267,3 +267,98 @@ reactor.run()
 "#;
     assert_eq!(output(src), ["fetch starts at 0.0 s", "fetch resumed at 0.1 s", "fetched 42 at 0.3 s"]);
 }
+
+#[test]
+fn throw_into_a_generator_in_yield_from_is_thrown_into_the_inner_one() {
+    let src = r#"
+def inner():
+    try:
+        yield 1
+        yield 2
+    except ValueError as e:
+        print("inner caught", e)
+        yield 10
+    return "inner done"
+
+
+def outer():
+    try:
+        r = yield from inner()
+        print("outer got", r)
+        yield 20
+    except ValueError as e:
+        print("outer caught", e)
+        yield 30
+
+
+g = outer()
+print(next(g))
+print(g.throw(ValueError("boom")))
+print(next(g))
+h = outer()
+print(next(h))
+print(next(h))
+print(h.throw(KeyError("k")) if False else "skip")
+try:
+    print(next(h))
+except StopIteration:
+    print("h ended")
+
+
+def deep():
+    yield from outer()
+
+
+d = deep()
+print(next(d))
+print(d.throw(ValueError("deep")))
+
+
+def plain():
+    try:
+        yield from [1, 2, 3]
+    except ValueError as e:
+        print("plain caught", e)
+        yield 99
+
+
+p = plain()
+print(next(p))
+print(p.throw(ValueError("list")))
+
+
+def outer2():
+    try:
+        yield from inner()
+    except TypeError as e:
+        print("outer2 caught", e)
+        yield 40
+
+
+o = outer2()
+print(next(o))
+print(o.throw(TypeError("t")))
+"#;
+    let expected = [
+        "1",
+        "inner caught boom",
+        "10",
+        "outer got inner done",
+        "20",
+        "1",
+        "2",
+        "skip",
+        "outer got inner done",
+        "20",
+        "1",
+        "inner caught deep",
+        "10",
+        "1",
+        "plain caught list",
+        "99",
+        "1",
+        "outer2 caught t",
+        "40",
+    ];
+    assert_eq!(output(src), expected);
+}

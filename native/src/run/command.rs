@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use twine_scenario::metrics::EndReason;
+use twine_scenario::metrics::{EndReason, RealCores};
 use twine_scenario::Scenario;
 
 use super::{run, RunOptions};
@@ -103,6 +103,9 @@ fn execute(args: &RunArgs) -> Result<String, String> {
                 trace.dropped
             );
         }
+    }
+    if let Some(RealCores { asked, used: Some(used) }) = metrics.real_cores.filter(|c| c.used < Some(c.asked)) {
+        eprintln!("twine run: the scenario asks for {asked} cores and this machine has {used}: it ran on {used}");
     }
     if args.metrics {
         return serde_json::to_string_pretty(&metrics).map(|json| json + "\n").map_err(|e| e.to_string());

@@ -8,10 +8,14 @@
 //!
 //! - the reactor is the real [`ReactorThread`] on mio, with its OS thread
 //!   pool behind `defer_to_thread`; plain threads are OS threads;
-//! - `cpu` is a calibrated busy loop (a fixed amount of work, so a thread
-//!   waiting for a core takes longer, as on the simulated cores), `io` and
+//! - `cpu` is a busy loop that burns the thread's own CPU time (read from
+//!   its CPU clock, so a thread waiting for a core or the GIL takes longer
+//!   in wall time, as on the simulated cores, and a machine whose load
+//!   changes during the run still burns what was asked), `io` and
 //!   `sleep` are real sleeps, locks are OS mutexes, counters are shared
 //!   memory read and written separately (lost updates are real);
+//! - its threads run on the scenario's `cores` of this machine's CPUs, or
+//!   all of them when it has fewer (the metrics' `real_cores` says which);
 //! - clients are TCP line clients on loopback against the scenario's
 //!   handler listening on 127.0.0.1; time is the real clock.
 //!
@@ -41,6 +45,7 @@
 
 mod clients;
 pub mod command;
+mod cores;
 mod exec;
 pub mod gil;
 #[allow(missing_docs)] // each field means what it means in twine-web's metrics (twine-sim --metrics)
@@ -272,6 +277,8 @@ pub fn run_observed(
     let seed = options.seed.unwrap_or(program.seed);
     let gil = options.gil.unwrap_or(program.machine.gil);
     let run = Arc::new(Run::new(Arc::clone(&program), work::Spin::calibrate(), gil));
+    // The run's threads start from here, on the scenario's cores.
+    let pinned = cores::Pinned::to(program.machine.cores);
 
     // Plain threads take numbers 1.. before any pool thread can, as simulated.
     let mut plain = Vec::new();
@@ -340,6 +347,9 @@ pub fn run_observed(
         }
     }
 
+    // Clients stand for other machines: not on the scenario's cores.
+    let real_cores = pinned.cores;
+    drop(pinned);
     let clients = match (program.clients, addr) {
         (Some(def), Some(addr)) => match clients::Clients::start(def, addr, epoch, deadline.as_nanos() as u64, seed) {
             Ok(c) => Some(c),
@@ -390,6 +400,7 @@ pub fn run_observed(
     report(Progress { elapsed: Duration::from_nanos(end_ns), events, trace: &fresh });
     let fold = std::mem::take(&mut tap.lock().unwrap_or_else(|e| e.into_inner()).fold);
     let mut metrics = collect(scenario, &run, seed, end_reason, end_ns, &answers, fold);
+    metrics.real_cores = Some(real_cores);
     // Failures left in Deferreds nobody waited on (a failing call_in_thread,
     // say), which the reactor reports itself, beside the scenario's own.
     metrics.reactor.unhandled_errors += driver_metrics.snapshot().unhandled_errors;
@@ -531,6 +542,7 @@ fn collect(
         output,
         // Real threads that deadlock never end the run: nothing to report.
         deadlock: None,
+        real_cores: None,
     }
 }
 

@@ -146,7 +146,7 @@ impl Run {
         }
     }
 
-    /// A `cpu` step: the calibrated busy loop, with eval-breaker points.
+    /// A `cpu` step: `ns` of this thread's CPU time, with eval-breaker points.
     pub(crate) fn cpu(&self, ns: u64) {
         self.spin.burn(ns, || self.checkpoint());
         // Its last check: CPython's `CALL` checks when a C call (the loop's

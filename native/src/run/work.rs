@@ -1,26 +1,43 @@
-//! Real work: `cpu` as a calibrated busy loop, a thread's own CPU clock.
+//! Real work: `cpu` burns the thread's own CPU time, read from its CPU clock.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-/// How many spin iterations make a nanosecond of CPU on this machine.
+/// The busy loop's speed on this machine, measured at start-up: how many
+/// spin iterations make a nanosecond of CPU.
 ///
-/// `cpu(10)` is a fixed amount of work, not "spin until 10 ms of wall time
-/// have passed": a thread that waits for a core (or is preempted) takes
-/// longer in wall time, as on the simulated cores.
+/// `cpu(10)` is 10 ms of the thread's own CPU time (its
+/// `CLOCK_THREAD_CPUTIME_ID`), not "spin until 10 ms of wall time have
+/// passed": a thread that waits for a core, is preempted or waits for the
+/// GIL takes longer in wall time, as on the simulated cores. The clock, not
+/// this figure, decides when a burn ends, so a machine whose speed or load
+/// changes during a run still gets the CPU time asked for; the figure only
+/// sizes the stretches between clock reads, and burns too short to time
+/// (shorter than [`CHECK_EVERY_NS`]: a clock read is a system call of a few
+/// hundred nanoseconds, longer than a 50 ns counter step).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Spin {
     iters_per_ns: f64,
 }
 
-/// How much of a `cpu` step runs between two eval-breaker points: a few
-/// microseconds, about what a Python loop's backward jumps are apart.
+/// How much of a `cpu` step runs between two reads of the thread's CPU
+/// clock, each an eval-breaker point: a few microseconds, about what a
+/// Python loop's backward jumps are apart.
 pub(crate) const CHECK_EVERY_NS: u64 = 5_000;
 
 /// One iteration: a multiply-add the optimiser cannot remove.
 #[inline(always)]
 fn step(x: u64) -> u64 {
     black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407))
+}
+
+/// Spins `iters` iterations.
+fn spin(iters: u64) {
+    let mut x = 1;
+    for _ in 0..iters {
+        x = step(x);
+    }
+    black_box(x);
 }
 
 impl Spin {
@@ -32,37 +49,50 @@ impl Spin {
         for _ in 0..5 {
             let iters = 200_000u64;
             let started = Instant::now();
-            let mut x = 1;
-            for _ in 0..iters {
-                x = step(x);
-            }
-            black_box(x);
+            spin(iters);
             let ns = started.elapsed().as_nanos().max(1) as f64;
             best = best.max(iters as f64 / ns);
         }
         Spin { iters_per_ns: best }
     }
 
-    /// Burns `ns` nanoseconds of CPU (as measured when calibrating),
-    /// calling `between` every [`CHECK_EVERY_NS`] of it: the busy loop's
-    /// eval-breaker point, where a thread holding the GIL gives it up if a
-    /// waiter asked (CPython checks at every backward jump).
+    /// A speed for tests: `iters_per_ns` iterations per nanosecond, right or not.
+    #[cfg(test)]
+    fn assumed(iters_per_ns: f64) -> Spin {
+        Spin { iters_per_ns }
+    }
+
+    fn iters(self, ns: u64) -> u64 {
+        (ns as f64 * self.iters_per_ns) as u64
+    }
+
+    /// Burns `ns` nanoseconds of this thread's CPU time, calling `between`
+    /// about every [`CHECK_EVERY_NS`] of it: the busy loop's eval-breaker
+    /// point, where a thread holding the GIL gives it up if a waiter asked
+    /// (CPython checks at every backward jump). Time spent in `between`
+    /// waiting for the GIL uses no CPU, so it does not count as work done.
+    /// A burn shorter than [`CHECK_EVERY_NS`] is the measured number of
+    /// iterations, untimed.
     pub(crate) fn burn(self, ns: u64, mut between: impl FnMut()) {
-        let iters = (ns as f64 * self.iters_per_ns) as u64;
-        let chunk = ((CHECK_EVERY_NS as f64 * self.iters_per_ns) as u64).max(1);
-        let mut x = 1;
-        let mut left = iters;
-        while left > 0 {
-            let n = left.min(chunk);
-            for _ in 0..n {
-                x = step(x);
-            }
-            left -= n;
-            if left > 0 {
-                between();
-            }
+        if ns < CHECK_EVERY_NS {
+            spin(self.iters(ns));
+            return;
         }
-        black_box(x);
+        let end = thread_cpu_ns() + ns;
+        let chunk = self.iters(CHECK_EVERY_NS).max(1);
+        loop {
+            let now = thread_cpu_ns();
+            if now >= end {
+                return;
+            }
+            // The last stretch no longer than what is left, so the overshoot
+            // is about one clock read, not one stretch.
+            spin(chunk.min(self.iters(end - now)).max(1));
+            if thread_cpu_ns() >= end {
+                return;
+            }
+            between();
+        }
     }
 }
 
@@ -87,14 +117,31 @@ pub(crate) fn thread_cpu_ns() -> u64 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_burn_uses_about_the_cpu_it_was_asked_for() {
-        let spin = Spin::calibrate();
+    /// CPU time `burn(ns)` used on this thread, with `spin` as the speed.
+    fn burned(spin: Spin, ns: u64) -> u64 {
         let before = thread_cpu_ns();
-        spin.burn(20_000_000, || {});
-        let used = thread_cpu_ns() - before;
-        // Calibration takes the fastest round, so the burn is never much
-        // shorter; it can be longer on a busy machine (cache, frequency).
-        assert!(used >= 15_000_000, "burned {used} ns for 20 ms");
+        spin.burn(ns, || {});
+        thread_cpu_ns() - before
+    }
+
+    #[test]
+    fn a_burn_uses_the_cpu_time_asked_for_whatever_speed_was_measured() {
+        // A speed measured 4x too high or too low (a machine whose load or
+        // clock changed since start-up) changes only how often the clock is read.
+        for spin in [Spin::calibrate(), Spin::assumed(Spin::calibrate().iters_per_ns * 4.0), Spin::assumed(0.01)] {
+            let used = burned(spin, 20_000_000);
+            assert!((20_000_000..24_000_000).contains(&used), "burned {used} ns for 20 ms with {spin:?}");
+        }
+    }
+
+    #[test]
+    fn between_runs_every_few_microseconds_of_work() {
+        let spin = Spin::calibrate();
+        let mut checks = 0u64;
+        spin.burn(10_000_000, || checks += 1);
+        // 10 ms in stretches of about 5 µs: some 2,000 checks (fewer when
+        // the clock reads take a share, more when start-up measured the
+        // loop slow on a loaded machine): between 2 and 20 µs apart.
+        assert!((500..=5_000).contains(&checks), "{checks} eval-breaker points in 10 ms");
     }
 }

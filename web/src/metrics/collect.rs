@@ -220,6 +220,7 @@ impl Simulation {
             looping_calls,
             output,
             deadlock: self.deadlock(),
+            real_cores: None,
         }
     }
 

@@ -85,6 +85,13 @@ impl fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
+/// `twine.clients(port=P)`: the port, and the call's `file:line:col`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ClientsPort {
+    pub port: u16,
+    pub at: String,
+}
+
 /// What a program's `twine.machine(...)` call at the top level asks for.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MachineArgs {
@@ -98,6 +105,11 @@ pub(crate) struct MachineArgs {
     pub duration_ms: Option<f64>,
     /// `twine.clients(...)`: simulated clients of the program's server.
     pub clients: Option<crate::scenario::ClientsSpec>,
+    /// `twine.clients(port=P)`: the port they connect to (default: the
+    /// latest `listenTCP`), and where the call is, for the refusal when
+    /// nothing listens there.
+    #[serde(default)]
+    pub clients_port: Option<ClientsPort>,
     /// `reactor.suggestThreadPoolSize(n)`: the pool's size.
     pub pool_threads: Option<u32>,
 }
@@ -173,7 +185,12 @@ pub(crate) fn check(file: &str, source: &str, variant: Option<&str>) -> Result<M
                 };
                 out.duration_ms = Some(ms);
             }
-            "clients" => out.clients = Some(clients_spec(file, &lines, c, &mut st)?),
+            "clients" => {
+                let (spec, port) = clients_spec(file, &lines, c, &mut st)?;
+                let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
+                out.clients = Some(spec);
+                out.clients_port = port.map(|port| ClientsPort { port, at: format!("{file}:{line}:{col}") });
+            }
             "machine" => {
                 for k in &c.keywords {
                     let (line, col) = lines.at(ast::Ranged::start(k).to_usize());
@@ -243,13 +260,14 @@ pub fn variants(source: &str) -> Vec<(String, String)> {
 }
 
 /// `twine.clients(rate_per_s=.., requests=.., connections=.., arrival="fixed"|"poisson")`
-/// or `twine.clients(closed=K, think_ms=.., requests=..)`, constants only.
+/// or `twine.clients(closed=K, think_ms=.., requests=..)`, constants only, and
+/// the `port=` they connect to.
 fn clients_spec(
     file: &str,
     lines: &compile::Lines,
     c: &ast::ExprCall,
     st: &mut statics::Static<'_>,
-) -> Result<crate::scenario::ClientsSpec, CompileError> {
+) -> Result<(crate::scenario::ClientsSpec, Option<u16>), CompileError> {
     use crate::scenario::{ArrivalSpec, ClientsSpec, ClosedLoopSpec, OpenLoopSpec, ThinkSpec};
     let (line, col) = lines.at(ast::Ranged::start(c).to_usize());
     let bad = |m: &str| CompileError { file: file.into(), line, col, message: m.into() };
@@ -285,21 +303,29 @@ fn clients_spec(
     if let Some(k) = num.keys().chain(text.keys()).find(|k| !known.contains(k)) {
         return Err(bad(&format!("twine.clients has no argument `{k}` (it takes {})", known.join(", "))));
     }
+    let port = match num.get("port") {
+        None => None,
+        Some(&p) if p.fract() == 0.0 && (1.0..=65535.0).contains(&p) => Some(p as u16),
+        Some(_) => return Err(bad("twine.clients(port=P): P is a port number, 1 to 65535")),
+    };
     let requests = num.get("requests").map(|r| *r as u64);
     let (start_ms, network_ms) = (num.get("start_ms").copied(), num.get("network_ms").copied());
     if let Some(&k) = num.get("closed") {
-        return Ok(ClientsSpec::Closed(ClosedLoopSpec {
-            clients: k as u32,
-            think_ms: num.get("think_ms").copied(),
-            think: if text.get("think").map(String::as_str) == Some("exponential") {
-                ThinkSpec::Exponential
-            } else {
-                ThinkSpec::Fixed
-            },
-            requests,
-            start_ms,
-            network_ms,
-        }));
+        return Ok((
+            ClientsSpec::Closed(ClosedLoopSpec {
+                clients: k as u32,
+                think_ms: num.get("think_ms").copied(),
+                think: if text.get("think").map(String::as_str) == Some("exponential") {
+                    ThinkSpec::Exponential
+                } else {
+                    ThinkSpec::Fixed
+                },
+                requests,
+                start_ms,
+                network_ms,
+            }),
+            port,
+        ));
     }
     let Some(&rate_per_s) = num.get("rate_per_s") else {
         return Err(bad("twine.clients needs rate_per_s=N (open loop) or closed=K (closed loop)"));
@@ -309,14 +335,17 @@ fn clients_spec(
         Some("fixed") => ArrivalSpec::Fixed,
         Some(_) => return Err(bad("arrival is \"fixed\" or \"poisson\"")),
     };
-    Ok(ClientsSpec::Open(OpenLoopSpec {
-        rate_per_s,
-        arrival,
-        requests,
-        connections: num.get("connections").map(|c| *c as u32),
-        start_ms,
-        network_ms,
-    }))
+    Ok((
+        ClientsSpec::Open(OpenLoopSpec {
+            rate_per_s,
+            arrival,
+            requests,
+            connections: num.get("connections").map(|c| *c as u32),
+            start_ms,
+            network_ms,
+        }),
+        port,
+    ))
 }
 
 /// A pool job waiting for the reactor to run: it submits itself.
@@ -349,10 +378,10 @@ pub(crate) struct Runtime {
     pub active: Cell<u32>,
     /// CPU spent by nested callbacks, for the running VM to charge.
     pub nested_pending: Cell<u64>,
-    /// The factory `reactor.listenTCP` was given: it serves the simulated clients.
-    pub factory: RefCell<Option<Value>>,
-    /// The ports the program listens on.
-    pub ports: RefCell<Vec<u16>>,
+    /// The ports the program listens on, in the order it began, each with
+    /// the factory `reactor.listenTCP` was given: the one on the port
+    /// `twine.clients(port=P)` names (else the latest) serves the simulated clients.
+    pub listening: RefCell<Vec<(u16, Value)>>,
     /// Pool jobs given before `reactor.run()`: submitted once it runs.
     pub held_jobs: RefCell<Vec<HeldJob>>,
     /// The variant `twine.variant(...)` returns (`None`: its first name).
@@ -405,8 +434,7 @@ impl Runtime {
             next_id: Cell::new(0),
             active: Cell::new(0),
             nested_pending: Cell::new(0),
-            factory: RefCell::new(None),
-            ports: RefCell::default(),
+            listening: RefCell::default(),
             held_jobs: RefCell::default(),
             variant: variant.map(Rc::from),
             shut_down: Cell::new(false),

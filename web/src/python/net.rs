@@ -212,12 +212,33 @@ impl Protocol for PyProtocol {
 }
 
 /// The protocol the program's server gives a simulated client
-/// (`twine.clients`) that connects from `peer`: built by the factory of its
-/// `listenTCP` port, exactly as for a `connectTCP` connection. `None`: the
-/// program listens on no port, or its factory built no protocol (the
-/// client's connection is closed at once).
+/// (`twine.clients`) that connects from `peer`: built by the factory of the
+/// `listenTCP` port `twine.clients(port=P)` names, or else of the latest,
+/// exactly as for a `connectTCP` connection. `None`: the program listens on
+/// no port, or its factory built no protocol (the client's connection is
+/// closed at once). A `port=P` nothing listens on fails the program at the
+/// `twine.clients` call, naming the ports that are listening.
 pub(crate) fn client_protocol(sh: &Rc<Shared>, peer: SocketAddr) -> Option<Box<dyn Protocol>> {
-    let factory = sh.py.borrow().as_ref()?.factory.borrow().clone()?;
+    let factory = {
+        let py = sh.py.borrow();
+        let rt = py.as_ref()?;
+        let listening = rt.listening.borrow();
+        match &rt.machine.clients_port {
+            None => listening.last().map(|(_, f)| f.clone())?,
+            Some(wanted) => match listening.iter().find(|(p, _)| *p == wanted.port) {
+                Some((_, f)) => f.clone(),
+                None => {
+                    let ports: Vec<String> = listening.iter().map(|(p, _)| p.to_string()).collect();
+                    let ports = if ports.is_empty() { "none".to_owned() } else { ports.join(", ") };
+                    rt.fail(format!(
+                        "{}: twine.clients(port={}): nothing listens on port {} (listening: {ports})",
+                        wanted.at, wanted.port, wanted.port
+                    ));
+                    return None;
+                }
+            },
+        }
+    };
     PyFactory { sh: Rc::clone(sh), factory }.build_protocol(peer)
 }
 
@@ -266,19 +287,19 @@ fn port_arg(vm: &Vm<'_>, v: Option<&Value>, call: &str) -> PyResult<u16> {
 pub(crate) fn listen_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
     let factory = factory_arg(vm, args.get(1).or_else(|| kw(&kwargs, "factory")), "listenTCP")?;
     let mut port = port_arg(vm, args.first().or_else(|| kw(&kwargs, "port")), "listenTCP")?;
-    let mut ports = vm.rt.ports.borrow_mut();
+    let mut listening = vm.rt.listening.borrow_mut();
+    let taken = |p: u16| listening.iter().any(|(q, _)| *q == p);
     if port == 0 {
-        port = (FIRST_FREE_PORT..=u16::MAX).find(|p| !ports.contains(p)).unwrap_or(FIRST_FREE_PORT);
-    } else if ports.contains(&port) {
-        drop(ports);
+        port = (FIRST_FREE_PORT..=u16::MAX).find(|&p| !taken(p)).unwrap_or(FIRST_FREE_PORT);
+    } else if taken(port) {
+        drop(listening);
         let class = vm.rt.exc_class("CannotListenError");
         let msg = format!("Couldn't listen on any:{port}: [Errno 98] Address already in use.");
         return Err(super::errors::Exc::new(vm.rt.new_exc(&class, vec![Value::Str(msg.into())])));
     }
-    ports.push(port);
-    drop(ports);
-    // The simulated clients (`twine.clients`) are served by the factory too.
-    *vm.rt.factory.borrow_mut() = Some(factory.clone());
+    // The simulated clients (`twine.clients`) may be served by the factory too.
+    listening.push((port, factory.clone()));
+    drop(listening);
     let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
     let listening = reactor.listen_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory });
@@ -377,7 +398,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Native, args: Vec<Val
         (Native::Port(p), "getHost") => ipv4_address(vm.rt, SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), p.1)),
         (Native::Port(p), "stopListening") => {
             p.0.stop_listening();
-            vm.rt.ports.borrow_mut().retain(|q| *q != p.1);
+            vm.rt.listening.borrow_mut().retain(|(q, _)| *q != p.1);
             Value::None
         }
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),

@@ -136,6 +136,6 @@ pub(crate) fn collect_at_exit(sh: &Rc<Shared>, rt: &Runtime) {
     for var in held {
         drop(var);
     }
-    rt.factory.borrow_mut().take();
+    rt.listening.borrow_mut().clear();
     report_dropped(sh, rt);
 }

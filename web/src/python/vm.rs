@@ -1201,6 +1201,19 @@ impl Vm<'_> {
         }
         g.started.set(true);
         g.running.set(true);
+        // Thrown into a generator suspended in `yield from` on a generator:
+        // thrown into that one instead (CPython's `gen_throw` delegates), and
+        // its yields and return come back through the `yield from`.
+        let delegate = match &sent {
+            Err(_) => yield_from_suspended(&frame),
+            Ok(_) => None,
+        };
+        if let Some((resume_at, end, inner)) = delegate {
+            frame.pc = resume_at;
+            frame.ret = Ret::Gen(Rc::clone(g), resume);
+            frames.push(frame);
+            return self.resume_on_stack(frames, &inner, sent, Resume::YieldFrom(end));
+        }
         frame.ret = Ret::Gen(Rc::clone(g), resume);
         frames.push(frame);
         match sent {
@@ -1893,5 +1906,18 @@ fn visible_op(f: &Frame, instr: Instr, lock_name: impl Fn(u32) -> Option<String>
             _ => "call".to_owned(),
         },
         _ => "call".to_owned(),
+    }
+}
+
+/// Where a suspended generator's `frame` would go on if it is inside a
+/// `yield from` over a generator: the `yield` the delegation loop resumes at,
+/// the loop's end, and the inner generator. The compiler's loop is `Send(end);
+/// Yield; Jump(send)`, suspended at the `Jump` with the inner on top of the stack.
+fn yield_from_suspended(frame: &Frame) -> Option<(usize, u32, Rc<super::value::Generator>)> {
+    let Some(Instr::Jump(send)) = frame.code.instrs.get(frame.pc) else { return None };
+    let Some(Instr::Send(end)) = frame.code.instrs.get(*send as usize) else { return None };
+    match frame.stack.last() {
+        Some(Value::Generator(inner)) => Some((*send as usize + 1, *end, Rc::clone(inner))),
+        _ => None,
     }
 }
