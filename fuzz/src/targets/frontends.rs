@@ -284,6 +284,9 @@ const KEYWORDS: &[&str] = &[
 /// outcome, `... 'def'` and `... '('` others, and a string literal's text
 /// (which may hold quotes of its own) never reaches the signature.
 fn refusal_shape(message: &str) -> String {
+    if let Some(complaint) = message.strip_prefix("syntax error: ") {
+        return format!("syntax error: {}", syntax_shape(complaint));
+    }
     let mut shape = String::new();
     let mut rest = message;
     while let Some(open) = rest.find(['\'', '"', '`']) {
@@ -299,6 +302,35 @@ fn refusal_shape(message: &str) -> String {
     }
     shape.extend(rest.chars().filter(|c| !c.is_ascii_digit()));
     shape
+}
+
+/// The parser's complaint up to the token it names, and that token's
+/// class. The parser quotes a string token as it was written, so what
+/// follows its first quote may be any text of the program (quotes and
+/// all): only the token's first characters are looked at.
+fn syntax_shape(complaint: &str) -> String {
+    let end = complaint
+        .find(|c: char| matches!(c, '\'' | '"' | '`') || c.is_ascii_digit() || !c.is_ascii_graphic() && c != ' ')
+        .unwrap_or(complaint.len());
+    let (words, token) = complaint.split_at(end);
+    // `keyword argument repeated: x` names the program's own name unquoted.
+    let words = match words.rsplit_once(": ") {
+        Some((head, last)) if !last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+            format!("{head}: _")
+        }
+        _ => words.to_owned(),
+    };
+    let class = match token.chars().next() {
+        None => "",
+        Some('\'') => match token[1..].find('\'') {
+            Some(close) if close <= 12 => quoted_class(&token[1..1 + close]),
+            _ => "…",
+        },
+        Some('"' | '`') => "…",
+        Some(c) if c.is_ascii_digit() => "0",
+        Some(_) => "char",
+    };
+    format!("{words}{class}")
 }
 
 /// The class of a piece of the program a refusal quotes (see [`refusal_shape`]).
@@ -317,7 +349,7 @@ fn quoted_class(quoted: &str) -> &str {
     }
 }
 
-// The `scenario` targets' outcomes are what the loader or the run did, in
+// Every target here signs what the loader, the compiler or the run did, in
 // classes, never text or names from the input: a mutated field name or a
 // number in a message is the same refusal, so a new outcome is a new path
 // through the loader, the compiler or the engine, and the corpus keeps
