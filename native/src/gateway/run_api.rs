@@ -15,7 +15,8 @@
 //! `scenario` is required) and streams JSON lines (`application/x-ndjson`)
 //! as the run goes: `started` at once; every [`PROGRESS_EVERY`] the trace
 //! events the real reactor made since the last report (at most
-//! [`CHUNK`] a line; the earliest [`MAX_TRACE_EVENTS`] in all) and a
+//! [`CHUNK`] a line; the earliest [`MAX_TRACE_EVENTS`] in all, and none
+//! while [`MAX_PENDING_BYTES`] wait for a page that is not reading) and a
 //! `progress` line with the real time elapsed and the events made so far
 //! (sent or not); when the run is over, its `metrics` and `done`:
 //!
