@@ -475,6 +475,8 @@ mod tests {
         // A string literal's text, quotes inside it too, is no part of the outcome.
         let string = outcome(&mut t, "x = 1 \"it's a\"\n");
         assert_eq!(string, outcome(&mut t, "x = 1 \"don't 'stop' now\"\n"));
+        assert_eq!(string, outcome(&mut t, "x = 1 \"\"\"a \" b\"\"\"\n"));
+        assert_eq!(string, outcome(&mut t, "x = 1 \"\"\"c \" d ' e\"\"\"\n"));
         // Nor is a name the program chose, or a number.
         let name = outcome(&mut t, "x = 1 y\n");
         assert_eq!(name, outcome(&mut t, "total = 10 count\n"));
