@@ -187,6 +187,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub messages_per_turn: u32,
 
+    /// Messages one reactor turn hands out to heavy connections, all of
+    /// them together, before the rest wait for the next turn. Light
+    /// clients (a few messages at a time) are read first: one that sends
+    /// during a flood waits for at most this many of the flood's messages.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub turn_budget: u32,
+
     /// Close an HTTP connection whose request headers take longer than this
     /// to arrive, or that stays silent this long between requests (`10s`,
     /// `500ms`; `0` waits for ever).
@@ -370,6 +377,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             reuse_port: reactors > 1,
             thread_name: if reactors > 1 { format!("twine-reactor-{k}") } else { "twine-reactor".to_owned() },
             lines_per_turn: args.messages_per_turn as usize,
+            turn_budget: args.turn_budget as usize,
             write_timeout: Some(args.write_timeout).filter(|d| !d.is_zero()),
             per_ip: per_ip.clone(),
             clock_origin,

@@ -33,6 +33,12 @@ pub struct Config {
     /// message boundaries); counting `\n` is how messages are estimated
     /// for the line protocols. At least 1.
     pub lines_per_turn: usize,
+    /// Messages (lines, WebSocket messages) one turn's reads of heavy
+    /// connections hand their protocols, all connections together, before
+    /// the rest wait for the next turn (at least one connection is read a
+    /// turn). A light client's message that arrives during a turn waits
+    /// for at most this many (see the driver's fairness). At least 1.
+    pub turn_budget: usize,
     /// Drop a connection that takes none of its pending output for this
     /// long (a client that does not read), logging why and returning its
     /// buffers; `None`: never (Twisted's behaviour).
@@ -81,6 +87,7 @@ impl Default for Config {
             read_buffer: 64 * 1024,
             read_budget: 256 * 1024,
             lines_per_turn: 64,
+            turn_budget: 64,
             write_timeout: None,
             per_ip: None,
             accept_budget: 128,

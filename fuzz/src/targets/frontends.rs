@@ -176,10 +176,6 @@ fn start(scenario: &Scenario, input: &[u8]) -> Simulation {
     Simulation::new(scenario, Some(seed))
 }
 
-fn run_a_little(scenario: &Scenario, input: &[u8]) -> usize {
-    start(scenario, input).step_events(EVENTS)
-}
-
 impl Target for ScenarioJson {
     fn name(&self) -> &'static str {
         if self.run {
@@ -246,8 +242,13 @@ impl Target for Python {
         let text = String::from_utf8_lossy(input);
         match Scenario::from_python("fuzz.py", &text) {
             Ok(scenario) => {
-                let events = if self.run { run_a_little(&scenario, input) } else { 0 };
-                Ok(Sig::new("compiled").mix(Sig::bucket(events)).done())
+                let compiled = program_shape(Sig::new("compiled"), &scenario.program);
+                if !self.run {
+                    return Ok(compiled.done());
+                }
+                let mut sim = start(&scenario, input);
+                let events = sim.step_events(EVENTS);
+                Ok(run_shape(compiled.mix(Sig::bucket(events)), &sim).done())
             }
             Err(e) => {
                 let lines = text.split('\n').count() as u32;
@@ -260,25 +261,95 @@ impl Target for Python {
                 if e.message.is_empty() {
                     return Err(format!("an error without a message: {e}"));
                 }
-                Ok(Sig::new("refused").text(&kind_of(&e.message)).done())
+                Ok(Sig::new("refused").text(&refusal_shape(&e.message)).done())
             }
         }
     }
 }
 
-/// The kind of an error message: without what it quotes from the input,
-/// and without numbers.
-fn kind_of(message: &str) -> String {
-    let unquoted: String = message.split(['\'', '"', '`']).step_by(2).collect();
-    without_digits(&unquoted)
+/// Python's keywords: quoted in a refusal, they are the construct refused,
+/// not a name the program chose.
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "match",
+    "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+];
+
+/// A Python refusal as its kind and the construct it is about: the
+/// message's own words (the parser's complaint, the compiler's rule and
+/// advice) with every quoted piece of the program reduced to its class:
+/// a keyword or an operator as itself, a name as `_`, a number as `0`,
+/// anything longer (a string literal, an expression) as `…`. Digits outside
+/// quotes go too. So `Got unexpected token 'x'` and `... 'total'` are one
+/// outcome, `... 'def'` and `... '('` others, and a string literal's text
+/// (which may hold quotes of its own) never reaches the signature.
+fn refusal_shape(message: &str) -> String {
+    if let Some(complaint) = message.strip_prefix("syntax error: ") {
+        return format!("syntax error: {}", syntax_shape(complaint));
+    }
+    let mut shape = String::new();
+    let mut rest = message;
+    while let Some(open) = rest.find(['\'', '"', '`']) {
+        shape.extend(rest[..open].chars().filter(|c| !c.is_ascii_digit()));
+        let quote = rest[open..].chars().next().unwrap_or('"');
+        let after = &rest[open + 1..];
+        // An unclosed quote runs to the end (a string literal cut short).
+        let close = after.find(quote).unwrap_or(after.len());
+        shape.push(quote);
+        shape.push_str(quoted_class(&after[..close]));
+        shape.push(quote);
+        rest = after.get(close + 1..).unwrap_or("");
+    }
+    shape.extend(rest.chars().filter(|c| !c.is_ascii_digit()));
+    shape
 }
 
-/// `s` with its digits left out, so `steps[3]` and `steps[4]` are one place.
-fn without_digits(s: &str) -> String {
-    s.chars().filter(|c| !c.is_ascii_digit()).collect()
+/// The parser's complaint up to the token it names, and that token's
+/// class. The parser quotes a string token as it was written, so what
+/// follows its first quote may be any text of the program (quotes and
+/// all): only the token's first characters are looked at.
+fn syntax_shape(complaint: &str) -> String {
+    let end = complaint
+        .find(|c: char| matches!(c, '\'' | '"' | '`') || c.is_ascii_digit() || !c.is_ascii_graphic() && c != ' ')
+        .unwrap_or(complaint.len());
+    let (words, token) = complaint.split_at(end);
+    // `keyword argument repeated: x` names the program's own name unquoted.
+    let words = match words.rsplit_once(": ") {
+        Some((head, last)) if !last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+            format!("{head}: _")
+        }
+        _ => words.to_owned(),
+    };
+    let class = match token.chars().next() {
+        None => "",
+        Some('\'') => match token[1..].find('\'') {
+            Some(close) if close <= 12 => quoted_class(&token[1..1 + close]),
+            _ => "…",
+        },
+        Some('"' | '`') => "…",
+        Some(c) if c.is_ascii_digit() => "0",
+        Some(_) => "char",
+    };
+    format!("{words}{class}")
 }
 
-// The `scenario` targets' outcomes are what the loader or the run did, in
+/// The class of a piece of the program a refusal quotes (see [`refusal_shape`]).
+fn quoted_class(quoted: &str) -> &str {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    if let Some(keyword) = KEYWORDS.iter().find(|k| **k == quoted) {
+        keyword
+    } else if quoted.starts_with(|c: char| c.is_ascii_digit()) && quoted.chars().all(|c| word(c) || c == '.') {
+        "0"
+    } else if !quoted.is_empty() && quoted.chars().all(word) {
+        "_"
+    } else if quoted.chars().count() <= 3 && quoted.chars().all(|c| c.is_ascii_punctuation() || c == ' ') {
+        quoted
+    } else {
+        "…"
+    }
+}
+
+// Every target here signs what the loader, the compiler or the run did, in
 // classes, never text or names from the input: a mutated field name or a
 // number in a message is the same refusal, so a new outcome is a new path
 // through the loader, the compiler or the engine, and the corpus keeps
@@ -396,5 +467,47 @@ mod tests {
         assert_ne!(in_order, deadlock);
         let renamed = two_locks("y", "x").replace("\"a\"", "\"left\"").replace("\"b\"", "\"right\"");
         assert_eq!(deadlock, outcome(&mut t, &renamed));
+    }
+
+    #[test]
+    fn a_python_refusal_is_its_kind_and_construct_not_the_programs_text() {
+        let mut t = Python { run: false };
+        // A string literal's text, quotes inside it too, is no part of the outcome.
+        let string = outcome(&mut t, "x = 1 \"it's a\"\n");
+        assert_eq!(string, outcome(&mut t, "x = 1 \"don't 'stop' now\"\n"));
+        assert_eq!(string, outcome(&mut t, "x = 1 \"\"\"a \" b\"\"\"\n"));
+        assert_eq!(string, outcome(&mut t, "x = 1 \"\"\"c \" d ' e\"\"\"\n"));
+        // Nor is a name the program chose, or a number.
+        let name = outcome(&mut t, "x = 1 y\n");
+        assert_eq!(name, outcome(&mut t, "total = 10 count\n"));
+        let walrus = outcome(&mut t, "x = (y := 2)\n");
+        assert_eq!(walrus, outcome(&mut t, "z = [w := 30]\n"));
+        let keyword = outcome(&mut t, "x = 1 def\n");
+        let import = outcome(&mut t, "import os\n");
+        assert_eq!(import, outcome(&mut t, "import subprocess\n"));
+        let outcomes = [string, name, walrus, keyword, import];
+        for (i, a) in outcomes.iter().enumerate() {
+            for b in &outcomes[i + 1..] {
+                assert_ne!(a, b, "different refusals, one outcome");
+            }
+        }
+    }
+
+    #[test]
+    fn a_python_program_is_what_it_asks_for_and_does_not_what_it_names() {
+        let mut compile = Python { run: false };
+        let machine = |cores: u32| format!("import twine\ntwine.machine(cores={cores})\nprint('hi')\n");
+        assert_ne!(outcome(&mut compile, &machine(1)), outcome(&mut compile, &machine(4)));
+        let mut run = Python { run: true };
+        let program = |body: &str| {
+            format!(
+                "from twisted.internet import reactor\n\ndef tick():\n    {body}\n\n\
+                 reactor.callLater(0.1, tick)\nreactor.callLater(0.2, reactor.stop)\nreactor.run()\n"
+            )
+        };
+        let prints = outcome(&mut run, &program("print('tick')"));
+        assert_eq!(prints, outcome(&mut run, &program("print('a different line')")));
+        let raises = outcome(&mut run, &program("raise ValueError('boom')"));
+        assert_ne!(prints, raises, "a callback that raised is another outcome");
     }
 }

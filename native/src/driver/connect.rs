@@ -62,9 +62,8 @@ impl Driver {
         self.counts.connections_total += 1;
         self.reactor.handle_connected(self.now, conn, local);
         self.apply_effects();
-        if let Some(s) = self.sources.stream_of(i, conn) {
-            s.readable = true;
-            self.read(i);
+        if self.sources.stream_of(i, conn).is_some() {
+            self.input_ready(i);
         }
     }
 

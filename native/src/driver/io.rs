@@ -8,6 +8,7 @@ use twine_core::protocol::ConnectionId;
 use twine_core::reactor::WaterMark;
 
 use super::connect::Connecting;
+use super::fairness::{carry, Share};
 use super::sources::{Source, Stream};
 use super::Driver;
 
@@ -36,6 +37,7 @@ impl Stream {
             closing: false,
             above_high: false,
             carried: false,
+            heavy: false,
             drain_queued: false,
             ws: None,
             exempt_end: 0,
@@ -73,29 +75,27 @@ impl Driver {
             self.flush(i);
             self.apply_effects();
         }
-        if event.is_readable() || event.is_read_closed() || event.is_error() {
-            let Some(s) = self.sources.stream_of(i, conn) else { return };
-            s.readable = true;
-            // Already queued to be read after the others (it spent its
-            // budget last turn): that read takes this data too.
-            if !s.carried {
-                self.read(i);
-            }
+        if (event.is_readable() || event.is_read_closed() || event.is_error())
+            && self.sources.stream_of(i, conn).is_some()
+        {
+            self.input_ready(i);
         }
     }
 
     /// Reads until the kernel has no more, the budget is spent (then the
-    /// stream is read again after the others), or reading is paused. A
-    /// byte stream hands its protocol at most `lines_per_turn` lines a turn
+    /// stream is queued to be read again after the others), or reading is
+    /// paused; returns how many messages it handed the protocol. A byte
+    /// stream hands its protocol at most `share` of `lines_per_turn` lines
     /// ([`Config::lines_per_turn`](crate::Config::lines_per_turn)): the rest
-    /// of that read is held for the next turn.
-    pub(super) fn read(&mut self, i: usize) {
-        let Some(s) = self.sources.stream(i) else { return };
+    /// of that read is held for its next read.
+    pub(super) fn read(&mut self, i: usize, share: Share) -> usize {
+        let Some(s) = self.sources.stream(i) else { return 0 };
         if s.ws.is_some() {
-            return self.ws_read(i);
+            return self.ws_read(i, share);
         }
         let conn = s.conn;
-        let mut lines = self.config.lines_per_turn.max(1);
+        let budget = share.messages(self.config.lines_per_turn);
+        let mut lines = budget;
         if !s.read_paused && !s.held.is_empty() {
             let held = std::mem::take(&mut s.held);
             self.deliver_lines(i, conn, &held, &mut lines);
@@ -111,17 +111,19 @@ impl Driver {
                 lines.set(left);
             },
         );
+        let handed = budget - lines.get();
         if end == ReadEnd::EndOfFile {
-            return self.end_of_file(i);
+            self.end_of_file(i);
+            return handed;
         }
-        // Out of lines this turn with input left (held, or in the kernel):
-        // read again next turn, after the others.
+        // Out of lines with input left (held, or in the kernel): read
+        // again after the others.
         if let Some(s) = self.sources.stream_of(i, conn) {
-            if lines.get() == 0 && !s.read_paused && (s.readable || !s.held.is_empty()) && !s.carried {
-                s.carried = true;
-                self.carry.push((i, conn.0));
+            if lines.get() == 0 && !s.read_paused && (s.readable || !s.held.is_empty()) {
+                carry(&mut self.carry, i, s);
             }
         }
+        handed
     }
 
     /// Hands `data` to the protocol up to the `lines`-th `\n`, holding the
@@ -186,10 +188,7 @@ impl Driver {
                     budget = budget.saturating_sub(n);
                     if budget == 0 {
                         if let Some(s) = self.sources.stream_of(i, conn) {
-                            if !s.carried {
-                                s.carried = true;
-                                self.carry.push((i, conn.0));
-                            }
+                            carry(&mut self.carry, i, s);
                         }
                         return ReadEnd::Stopped;
                     }
@@ -377,9 +376,8 @@ impl Driver {
         } else {
             self.counts.reading_paused -= 1;
             // Bytes that arrived while paused raised no new edge: read them.
-            if (s.readable || s.may_hold_input()) && !s.carried {
-                s.carried = true;
-                self.carry.push((i, s.conn.0));
+            if s.readable || s.may_hold_input() {
+                carry(&mut self.carry, i, s);
             }
         }
     }

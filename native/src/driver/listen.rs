@@ -1,6 +1,6 @@
 //! Listeners: bind, accept with a budget, back off when accepting fails
-//! (see [`backoff`](super::backoff)), stop; and the carry list of sources
-//! read or accepted again next turn.
+//! (see [`backoff`](super::backoff)), stop; a listener past its accept
+//! budget waits in the carry queue ([`fairness`](super::fairness)).
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
@@ -235,26 +235,6 @@ impl Driver {
     }
 
     fn carry_source(&mut self, i: usize, key: u64) {
-        self.carry.push((i, key));
-    }
-
-    /// Reads (and accepts) again from sources that still had data when
-    /// their budget ran out.
-    pub(super) fn run_carried(&mut self, mut carried: Vec<(usize, u64)>) {
-        for &(i, key) in &carried {
-            match self.sources.slots.get_mut(i) {
-                Some(Some(Source::Listener(l))) if l.id.0 == key => self.accept(i),
-                Some(Some(Source::Stream(s))) if s.conn.0 == key => {
-                    s.carried = false;
-                    self.read(i);
-                }
-                _ => {}
-            }
-        }
-        // Hand the list back for the next turn's carries: no allocation a turn.
-        if self.carry.is_empty() {
-            carried.clear();
-            self.carry = carried;
-        }
+        self.carry.push_back((i, key));
     }
 }

@@ -7,12 +7,15 @@
 //! 2. `mio::Poll` until the next timer, I/O, or the inbox's
 //!    [`mio::Waker`] (rung only on the inbox's empty-to-non-empty edge, and
 //!    only while the loop sleeps: it looks at the inbox before it does);
-//! 3. I/O: accepts, reads, writes. Each readable connection is read until
-//!    the kernel has nothing more or its per-turn budget is spent: bytes
-//!    (`Config::read_budget`) and messages (`Config::lines_per_turn` for
-//!    byte streams, `messages_per_turn` for WebSockets); a connection with
-//!    data left is read again next turn, after the others, so one busy
-//!    client cannot starve the rest.
+//! 3. I/O: accepts, reads, writes. Light connections (an interactive
+//!    client's few messages) are read first, as their events come; heavy
+//!    ones after them, in turn, each until the kernel has nothing more or
+//!    its per-turn budget is spent: bytes (`Config::read_budget`) and
+//!    messages (`Config::lines_per_turn` for byte streams,
+//!    `messages_per_turn` for WebSockets), until the turn's budget
+//!    (`Config::turn_budget`) is spent; the rest wait for the next turn
+//!    ([`fairness`]). So one busy client cannot starve the rest, nor delay a
+//!    light client's message by more than one short turn.
 //!
 //! Past their limits: a connection whose address has `Config::per_ip`
 //! open already is told why and closed at accept; one whose output does
@@ -28,6 +31,7 @@
 
 mod backoff;
 mod connect;
+mod fairness;
 mod io;
 mod listen;
 mod shutdown;
@@ -35,6 +39,7 @@ mod sources;
 mod websocket;
 mod write_timeout;
 
+use std::collections::VecDeque;
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -96,8 +101,9 @@ pub(crate) struct Driver {
     conns: IdMap<ConnectionId, usize>,
     listeners: IdMap<ListenerId, usize>,
     pub(crate) listen_errors: IdMap<ListenerId, std::io::Error>,
-    /// Sources with readiness left over after their budget: (index, id).
-    carry: Vec<(usize, u64)>,
+    /// Heavy sources waiting for their read (and listeners for their
+    /// accepts), in turn: (index, id). See [`fairness`].
+    carry: VecDeque<(usize, u64)>,
     /// Streams whose writes were all sent: the reactor hears of each once,
     /// after the events of this pass (a producer resumed then may write
     /// again, and is told again on the next pass, as Twisted resumes it
@@ -180,7 +186,7 @@ impl Driver {
             conns: IdMap::default(),
             listeners: IdMap::default(),
             listen_errors: IdMap::default(),
-            carry: Vec::new(),
+            carry: VecDeque::new(),
             drained: Vec::new(),
             stalled: Vec::new(),
             write_next_sweep: epoch,
@@ -246,10 +252,8 @@ impl Driver {
                 continue;
             }
             self.clock();
-            // What was left over from the last turn is read after this
-            // turn's events; what this turn leaves over waits for the next,
-            // so no connection gets more than one budget a turn.
-            let carried = std::mem::take(&mut self.carry);
+            // Light connections are read as their events come, heavy ones
+            // after them, in turn, up to the turn budget ([`fairness`]).
             for event in events.iter() {
                 match event.token() {
                     WAKER => {}
@@ -257,7 +261,7 @@ impl Driver {
                     Token(i) => self.on_event(i, event),
                 }
             }
-            self.run_carried(carried);
+            self.run_carried();
             self.run_drained();
             self.adopt_websockets();
             self.ws_timers();

@@ -36,6 +36,10 @@ pub(super) struct Stream {
     pub(super) above_high: bool,
     /// Queued to be read again after the other connections.
     pub(super) carried: bool,
+    /// Its last read handed its protocol a light share's worth or more:
+    /// its next input waits in the queue behind the light connections
+    /// ([`fairness`](super::fairness)).
+    pub(super) heavy: bool,
     /// Queued to tell the reactor its writes were all sent.
     pub(super) drain_queued: bool,
     /// A WebSocket: its framing (then the byte counts are message bytes, not wire bytes).

@@ -19,10 +19,12 @@
 //! Back-pressure is the stream's: past the high-water mark the protocol
 //! pauses reading, and then bytes already read but not yet parsed wait in
 //! the connection (one read's worth at most) while the kernel holds the rest.
-//! Fairness is per turn, as for bytes (`Config::read_budget`): a connection
-//! hands its protocol at most `messages_per_turn` messages a turn; what it
-//! read past them waits in the connection, and it is read again next turn,
-//! after the others, so a flood of small messages cannot hold the reactor.
+//! Fairness is per read, as for bytes (`Config::read_budget`): a connection
+//! hands its protocol at most `messages_per_turn` messages a read (a light
+//! share when it is read ahead of the others, see
+//! [`fairness`](super::fairness)); what it read past them waits in the
+//! connection, and it is read again after the others, so a flood of small
+//! messages cannot hold the reactor.
 //! Idle connections are closed (1000, "idle timeout"), a close the
 //! protocol asks for sends 1000 (1001 while shutting down) and waits for the
 //! client's reply within the close timeout; a message over the limit closes
@@ -43,6 +45,7 @@ use twine_core::defer::{Failure, FailureKind};
 use twine_core::protocol::{ConnectionId, ConnectionKind, Message, Protocol};
 use twine_core::Time;
 
+use super::fairness::{carry, Share};
 use super::io::ReadEnd;
 use super::sources::{Source, Stream};
 use super::{Control, Driver};
@@ -210,29 +213,27 @@ impl Driver {
         self.ws_open += 1;
         self.apply_effects();
         if !early.is_empty() {
-            let mut budget = self.ws_message_budget(i);
+            let mut budget = self.ws_message_budget(i, Share::Full);
             self.ws_input(i, conn, &early, &mut budget);
         }
         // Frames may have come before the socket was registered: look now.
-        if let Some(s) = self.sources.stream_of(i, conn) {
-            s.readable = true;
-            if !s.carried {
-                s.carried = true;
-                self.carry.push((i, conn.0));
-            }
+        if self.sources.stream_of(i, conn).is_some() {
+            self.input_ready(i);
         }
     }
 
-    /// Messages a connection may hand its protocol in one turn.
-    fn ws_message_budget(&mut self, i: usize) -> usize {
+    /// Messages a connection may hand its protocol in one read of `share`.
+    fn ws_message_budget(&mut self, i: usize, share: Share) -> usize {
         let ws = self.sources.stream(i).and_then(|s| s.ws.as_deref());
-        ws.map_or(usize::MAX, |ws| ws.settings.messages_per_turn.max(1))
+        ws.map_or(usize::MAX, |ws| share.messages(ws.settings.messages_per_turn))
     }
 
-    /// Reads a WebSocket's socket: as `read` does for bytes, but through its framing.
-    pub(super) fn ws_read(&mut self, i: usize) {
-        let mut messages = self.ws_message_budget(i);
-        let Some(s) = self.sources.stream(i) else { return };
+    /// Reads a WebSocket's socket: as `read` does for bytes, but through
+    /// its framing. Returns how many messages it handed the protocol.
+    pub(super) fn ws_read(&mut self, i: usize, share: Share) -> usize {
+        let budget = self.ws_message_budget(i, share);
+        let mut messages = budget;
+        let Some(s) = self.sources.stream(i) else { return 0 };
         let conn = s.conn;
         if let Some(ws) = s.ws.as_deref_mut() {
             if !s.read_paused || ws.closing.is_some() {
@@ -261,6 +262,7 @@ impl Driver {
                 self.end_of_file(i);
             }
         }
+        budget - messages.get()
     }
 
     /// Parses `data` into messages for the protocol, until it is used up,
@@ -280,13 +282,9 @@ impl Driver {
                 return;
             }
             if *messages == 0 && ws.closing.is_none() {
-                // This turn's share is spent: the rest next turn, after the others.
+                // This read's share is spent: the rest after the others.
                 ws.held.extend_from_slice(&data[pos..]);
-                if !s.carried {
-                    s.carried = true;
-                    self.carry.push((i, conn.0));
-                }
-                return;
+                return carry(&mut self.carry, i, s);
             }
             let mut io = ws.out.io(data, pos);
             let result = ws.ctx.read(&mut io);
@@ -353,10 +351,7 @@ impl Driver {
         ws.closing = Some(Instant::now() + ws.settings.close_timeout);
         let _ = ws.ctx.close(&mut ws.out.io(&[], 0), Some(close_frame(code, reason)));
         // Read on (even if paused) to find the reply.
-        if !s.carried {
-            s.carried = true;
-            self.carry.push((i, conn.0));
-        }
+        carry(&mut self.carry, i, s);
         self.flush_websocket(i, conn);
     }
 

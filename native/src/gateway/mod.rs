@@ -51,8 +51,10 @@
 //! address past its share of connections gets 429 (a clear refusal; the
 //! others carry on). A WebSocket hands its
 //! protocol at most `messages_per_turn` messages per reactor turn (the rest
-//! wait behind the other connections), so a flood of small messages cannot
-//! hold a reactor. On a graceful shutdown every WebSocket is closed with 1001.
+//! wait behind the other connections), light clients are read before heavy
+//! ones, and a turn's heavy reads stop at the reactor's turn budget, so a
+//! flood of small messages cannot hold a reactor, nor delay a light
+//! client's message by more than one short turn. On a graceful shutdown every WebSocket is closed with 1001.
 //!
 //! # The trace feed (`/ws/trace`)
 //!

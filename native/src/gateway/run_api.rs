@@ -15,7 +15,8 @@
 //! `scenario` is required) and streams JSON lines (`application/x-ndjson`)
 //! as the run goes: `started` at once; every [`PROGRESS_EVERY`] the trace
 //! events the real reactor made since the last report (at most
-//! [`CHUNK`] a line; the earliest [`MAX_TRACE_EVENTS`] in all) and a
+//! [`CHUNK`] a line; the earliest [`MAX_TRACE_EVENTS`] in all, and none
+//! while [`MAX_PENDING_BYTES`] wait for a page that is not reading) and a
 //! `progress` line with the real time elapsed and the events made so far
 //! (sent or not); when the run is over, its `metrics` and `done`:
 //!
@@ -45,6 +46,7 @@
 //! is seconds of the server's CPU on request.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +70,12 @@ pub const MAX_REAL_TIME: Duration = Duration::from_secs(10);
 /// Trace events sent back at most (the earliest; `done` says how many there
 /// were). About 100 bytes each as JSON.
 pub const MAX_TRACE_EVENTS: usize = 100_000;
+
+/// Bytes of the answer that may wait for a page that reads slowly (or not
+/// at all). The run never waits for the page: past this, trace lines are
+/// left out (`done`'s `sent` counts the events that went), while the lines
+/// that say how the run goes and how it ended always go (a few KiB).
+pub const MAX_PENDING_BYTES: usize = 4 << 20;
 
 /// Trace events per line of the answer, at most.
 pub const CHUNK: usize = 5_000;
@@ -211,9 +219,8 @@ pub(super) async fn start(
     };
     let name = scenario.spec().name.clone().unwrap_or_default();
     tracing::info!(%peer, scenario = %name, "running an experiment for a page (/api/run)");
-    // Unbounded, so a page that reads slowly (or not at all) never holds
-    // the run up: what waits in it is bounded by the trace cap.
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    // The run never waits for the page; what waits for the page is bounded in bytes.
+    let (outbox, rx) = Outbox::new(MAX_PENDING_BYTES);
     let started = line(&json!({
         "type": "started",
         "scenario": name,
@@ -224,11 +231,9 @@ pub(super) async fn start(
         // The run's place is given back when the run ends, whether or not
         // the page is still there to read its result.
         let _slot = slot;
-        let _ = tx.send(started);
+        outbox.send(started, Line::Required);
         // A page that went away stops nothing: the run ends at its bound.
-        answer(&scenario, &options, |chunk| {
-            let _ = tx.send(chunk);
-        });
+        answer(&scenario, &options, |chunk, kind| outbox.send(chunk, kind));
     });
     if let Err(e) = spawned {
         return refusal(StatusCode::SERVICE_UNAVAILABLE, "", format!("cannot start the run: {e}"));
@@ -262,24 +267,84 @@ fn load(request: &RunRequest) -> Result<(Scenario, RunOptions), (String, String)
 }
 
 /// Runs the scenario (blocking, up to [`MAX_REAL_TIME`]) and hands `send`
-/// the lines that tell how it goes, as it goes.
-fn answer(scenario: &Scenario, options: &RunOptions, mut send: impl FnMut(Bytes)) {
+/// the lines that tell how it goes, as it goes; `send` says whether it took
+/// a line (it may refuse a [`Line::Trace`]).
+fn answer(scenario: &Scenario, options: &RunOptions, mut send: impl FnMut(Bytes, Line) -> bool) {
     let mut sent = 0usize;
     let observed = run_observed(scenario, options, PROGRESS_EVERY, |p| {
         for events in p.trace.chunks(CHUNK) {
-            send(line(&json!({ "type": "trace", "events": events })));
+            if send(line(&json!({ "type": "trace", "events": events })), Line::Trace) {
+                sent += events.len();
+            }
         }
-        sent += p.trace.len();
         let elapsed_ms = (p.elapsed.as_secs_f64() * 1e4).round() / 10.0;
-        send(line(&json!({ "type": "progress", "elapsed_ms": elapsed_ms, "events": p.events })));
+        send(line(&json!({ "type": "progress", "elapsed_ms": elapsed_ms, "events": p.events })), Line::Required);
     });
     match observed {
         Ok(metrics) => {
             let events = metrics.events;
-            send(line(&json!({ "type": "metrics", "metrics": metrics })));
-            send(line(&json!({ "type": "done", "events": events, "sent": sent })));
+            send(line(&json!({ "type": "metrics", "metrics": metrics })), Line::Required);
+            send(line(&json!({ "type": "done", "events": events, "sent": sent })), Line::Required);
         }
-        Err(e) => send(line(&json!({ "type": "error", "field": e.field, "message": e.to_string() }))),
+        Err(e) => {
+            send(line(&json!({ "type": "error", "field": e.field, "message": e.to_string() })), Line::Required);
+        }
+    }
+}
+
+/// Whether a line of the answer may be left out when the page is behind.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Line {
+    /// Trace events: left out past [`MAX_PENDING_BYTES`].
+    Trace,
+    /// `started`, `progress`, `metrics`, `done`, `error`: always sent.
+    Required,
+}
+
+/// The run's end of the answer: lines wait in a channel for the page, and
+/// the bytes waiting are counted (the page's end takes them off as it
+/// reads), so a page that does not read holds at most `limit` bytes of
+/// trace, whatever the run makes.
+struct Outbox {
+    tx: tokio::sync::mpsc::UnboundedSender<Bytes>,
+    waiting: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+/// The page's end of an [`Outbox`].
+struct Inbox {
+    rx: tokio::sync::mpsc::UnboundedReceiver<Bytes>,
+    waiting: Arc<AtomicUsize>,
+}
+
+impl Outbox {
+    fn new(limit: usize) -> (Outbox, Inbox) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let waiting = Arc::new(AtomicUsize::new(0));
+        (Outbox { tx, waiting: waiting.clone(), limit }, Inbox { rx, waiting })
+    }
+
+    /// Queues `chunk` unless it is a trace line that would take what waits
+    /// past the limit (or the page is gone); returns whether it was queued.
+    fn send(&self, chunk: Bytes, kind: Line) -> bool {
+        let len = chunk.len();
+        if kind == Line::Trace && self.waiting.load(Ordering::Acquire) + len > self.limit {
+            return false;
+        }
+        self.waiting.fetch_add(len, Ordering::AcqRel);
+        if self.tx.send(chunk).is_err() {
+            self.waiting.fetch_sub(len, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+}
+
+impl Inbox {
+    async fn recv(&mut self) -> Option<Bytes> {
+        let chunk = self.rx.recv().await?;
+        self.waiting.fetch_sub(chunk.len(), Ordering::AcqRel);
+        Some(chunk)
     }
 }
 
@@ -308,6 +373,29 @@ mod tests {
         let (field, message) = load(&request(&format!(r#"{{"scenario": {text}, "variant": "short"}}"#))).unwrap_err();
         assert_eq!(field, "variant");
         assert!(message.contains("this scenario has: long"), "{message}");
+    }
+
+    /// A page that reads nothing holds at most the limit of trace lines;
+    /// the lines that say how the run ends still go; what the page reads
+    /// makes room again.
+    #[test]
+    fn trace_lines_past_the_byte_limit_are_left_out_and_the_ending_is_not() {
+        let (outbox, mut inbox) = Outbox::new(1000);
+        let trace = Bytes::from(vec![b'x'; 300]);
+        let taken = (0..10).filter(|_| outbox.send(trace.clone(), Line::Trace)).count();
+        assert_eq!(taken, 3, "three 300-byte lines fit in 1000 bytes");
+        assert!(outbox.send(Bytes::from_static(b"{\"type\":\"done\"}\n"), Line::Required));
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let first = rt.block_on(inbox.recv()).unwrap();
+        assert_eq!(first.len(), 300);
+        assert!(outbox.send(trace.clone(), Line::Trace), "a line read makes room for another");
+        assert!(!outbox.send(trace, Line::Trace));
+        drop(outbox);
+        let mut rest = Vec::new();
+        while let Some(chunk) = rt.block_on(inbox.recv()) {
+            rest.push(chunk.len());
+        }
+        assert_eq!(rest, [300, 300, 16, 300]);
     }
 
     #[test]

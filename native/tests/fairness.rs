@@ -1,0 +1,129 @@
+//! Fair sharing under floods, over real loopback sockets: a light client's
+//! message is handled ahead of the floods, whatever their number. The
+//! reactor's own log of the lines it handled (in the order it handled them)
+//! is what is counted, not time: how many flood lines the reactor handled
+//! after the light client's line reached it and before that line.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use twine_core::protocol::{factory, Message, Protocol, Transport};
+use twine_core::protocols::basic::LineReceiver;
+use twine_native::{Config, ReactorThread};
+
+const FLOODERS: usize = 8;
+const FLOOD_LINES: usize = 3000;
+
+/// Where the server's protocols write down what they handle.
+#[derive(Clone)]
+struct Log {
+    lines: Arc<Mutex<Vec<String>>>,
+    /// `block` was handled: the reactor waits in that handler until released.
+    entered: Arc<Mutex<Sender<()>>>,
+    release: Arc<Mutex<Receiver<()>>>,
+}
+
+/// Writes down every line it is handed; on `block`, writes down `MARK`
+/// and holds the reactor (in the middle of a turn) until released.
+struct Recorder(Log);
+
+impl Protocol for Recorder {
+    fn message_received(&mut self, _: &Transport, message: Message) {
+        let line = String::from_utf8_lossy(message.as_bytes()).into_owned();
+        if line == "block" {
+            self.0.lines.lock().unwrap().push("MARK".to_owned());
+            self.0.entered.lock().unwrap().send(()).unwrap();
+            let _ = self.0.release.lock().unwrap().recv_timeout(Duration::from_secs(20));
+        } else {
+            self.0.lines.lock().unwrap().push(line);
+        }
+    }
+}
+
+fn flood_line(k: usize, seq: usize) -> String {
+    format!("f{k} {seq}")
+}
+
+/// Sends `lines` as `\r\n` lines, in one blocking stream of writes.
+fn send_lines(mut stream: &TcpStream, lines: impl Iterator<Item = String>) {
+    let wire: String = lines.map(|l| l + "\r\n").collect();
+    stream.write_all(wire.as_bytes()).unwrap();
+}
+
+/// Eight clients flood the server with lines, without waiting; the first
+/// one's `block` line holds the reactor in the middle of a turn, and while
+/// it is held a light client sends one line. Once released, the reactor
+/// finishes that turn and then reads the light client first: between the
+/// mark and the light line it handles at most the rest of one turn budget
+/// (less than `turn_budget + lines_per_turn` flood lines), not one budget
+/// per flooder. Every flood line is handled, in its client's order.
+#[test]
+fn a_light_clients_line_waits_for_at_most_one_turn_budget_of_eight_floods() {
+    const TURN: usize = 16;
+    const PER_CONNECTION: usize = 16;
+    let (entered_tx, entered) = channel();
+    let (release, release_rx) = channel();
+    let log = Log {
+        lines: Arc::default(),
+        entered: Arc::new(Mutex::new(entered_tx)),
+        release: Arc::new(Mutex::new(release_rx)),
+    };
+    let config = Config { lines_per_turn: PER_CONNECTION, turn_budget: TURN, ..Config::default() };
+    let server_log = log.clone();
+    let (server, addr): (ReactorThread, SocketAddr) = ReactorThread::spawn(config, move |setup| {
+        let log = server_log.clone();
+        setup.listen_tcp(([127, 0, 0, 1], 0).into(), factory(move || LineReceiver::new(Recorder(log.clone()))))
+    })
+    .unwrap();
+    let light = TcpStream::connect(addr).unwrap();
+    let flooders: Vec<TcpStream> = (0..FLOODERS).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let writers: Vec<_> = flooders
+        .into_iter()
+        .enumerate()
+        .map(|(k, stream)| {
+            std::thread::spawn(move || {
+                // The first flooder blocks the reactor halfway, when all
+                // eight have been flooding for a while.
+                let half = if k == 0 { FLOOD_LINES / 2 } else { FLOOD_LINES };
+                send_lines(&stream, (0..half).map(|i| flood_line(k, i)));
+                if k == 0 {
+                    send_lines(&stream, std::iter::once("block".to_owned()));
+                    send_lines(&stream, (half..FLOOD_LINES).map(|i| flood_line(k, i)));
+                }
+                stream
+            })
+        })
+        .collect();
+    entered.recv_timeout(Duration::from_secs(30)).expect("the reactor reached the block line");
+    send_lines(&light, std::iter::once("hello".to_owned()));
+    // Long enough for the line to reach the server's kernel.
+    std::thread::sleep(Duration::from_millis(200));
+    release.send(()).unwrap();
+    let streams: Vec<TcpStream> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while log.lines.lock().unwrap().len() < FLOODERS * FLOOD_LINES + 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let lines = log.lines.lock().unwrap().clone();
+    assert_eq!(lines.len(), FLOODERS * FLOOD_LINES + 2, "every line was handled once");
+    let mark = lines.iter().position(|l| l == "MARK").unwrap();
+    let hello = lines.iter().position(|l| l == "hello").unwrap();
+    assert!(hello > mark, "the light line was sent after the mark");
+    let between = hello - mark - 1;
+    assert!(
+        between < TURN + PER_CONNECTION,
+        "{between} flood lines were handled after the light client's line arrived and before it"
+    );
+    for k in 0..FLOODERS {
+        let prefix = format!("f{k} ");
+        let mine: Vec<&String> = lines.iter().filter(|l| l.starts_with(&prefix)).collect();
+        assert!(mine.iter().enumerate().all(|(i, l)| **l == flood_line(k, i)), "flooder {k}'s lines out of order");
+        assert_eq!(mine.len(), FLOOD_LINES);
+    }
+    drop((streams, light));
+    server.shutdown();
+    assert!(server.join().is_clean());
+}
