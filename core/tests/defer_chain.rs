@@ -361,10 +361,11 @@ fn errors_convert_into_failures_with_question_mark() {
 
 #[test]
 fn long_chains_paused_and_extended_midway_run_every_link_once_in_order() {
-    // Links are kept in place up to a few, then on the heap: cross that
-    // boundary while the chain runs, while it waits on another Deferred,
-    // and after, and every link still runs once, in the order added.
-    for pause_at in [0, 2, 3, 4, 5, 9, 17] {
+    // A Deferred keeps its first ten links in place, then moves them to the
+    // heap: cross that boundary while the chain runs, while it waits on
+    // another Deferred, and after, and every link still runs once, in the
+    // order added.
+    for pause_at in [0, 2, 3, 4, 5, 8, 9, 10, 11, 17] {
         let d = Deferred::<Vec<u32>>::new();
         let inner = Deferred::<Vec<u32>>::new();
         for n in 0..20 {
@@ -406,4 +407,71 @@ fn long_chains_paused_and_extended_midway_run_every_link_once_in_order() {
         };
         assert_eq!(seen.value(), expected, "paused at link {pause_at}");
     }
+}
+
+#[test]
+fn every_kind_of_link_runs_or_is_skipped_as_in_twisted_along_a_long_chain() {
+    // 40 links, past the ten a Deferred keeps in place, of every kind, in
+    // blocks of ten: a callback that fails, a callback (skipped on the
+    // failure), add_both, add_callbacks (its errback side), an errback that
+    // recovers; then two callbacks, add_both, add_callbacks (its callback
+    // side), an errback (skipped on the result). As Twisted's
+    // _runCallbacks: a callback runs on a result only, an errback on a
+    // failure only, and a skipped one passes the input on untouched.
+    let d = Deferred::<u32>::new();
+    let log = Rc::new(RefCell::new(Vec::<String>::new()));
+    for i in 0..40_u32 {
+        let l = log.clone();
+        match i % 5 {
+            0 | 1 => d.add_callback(move |n| {
+                l.borrow_mut().push(format!("callback {i}"));
+                if i % 10 == 0 {
+                    Err(Failure::new(FailureKind::Error, format!("failed at {i}")))
+                } else {
+                    Ok(n + 1)
+                }
+            }),
+            2 => d.add_both(move |r| {
+                l.borrow_mut().push(format!("both {i} {}", if r.is_ok() { "result" } else { "failure" }));
+                r
+            }),
+            3 => {
+                let l2 = l.clone();
+                d.add_callbacks(
+                    move |n| {
+                        l.borrow_mut().push(format!("callbacks {i} callback"));
+                        Ok(n + 1)
+                    },
+                    move |f| {
+                        l2.borrow_mut().push(format!("callbacks {i} errback"));
+                        Err(f)
+                    },
+                )
+            }
+            _ => d.add_errback(move |f| {
+                l.borrow_mut().push(format!("errback {i}: {}", f.message()));
+                i
+            }),
+        };
+    }
+    let seen = Seen::new(&d);
+    d.callback(0).unwrap();
+    let expected: Vec<String> = (0..4)
+        .flat_map(|block| {
+            let at = |k: u32| block * 10 + k;
+            [
+                format!("callback {}", at(0)),
+                format!("both {} failure", at(2)),
+                format!("callbacks {} errback", at(3)),
+                format!("errback {}: failed at {}", at(4), at(0)),
+                format!("callback {}", at(5)),
+                format!("callback {}", at(6)),
+                format!("both {} result", at(7)),
+                format!("callbacks {} callback", at(8)),
+            ]
+        })
+        .collect();
+    assert_eq!(*log.borrow(), expected);
+    // The last block: recovered with 34, then three links added one each.
+    assert_eq!(seen.value(), 37);
 }

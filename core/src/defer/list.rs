@@ -179,7 +179,7 @@ impl<T: 'static> DeferredList<T> {
         }
         for (index, input) in deferreds.iter().enumerate() {
             let (out, results, remaining) = (out.clone(), results.clone(), remaining.clone());
-            input.add_link(Box::new(move |result| {
+            input.add_link(move |result| {
                 if out.called() {
                     // A fire-on-one list already fired: leave the result be.
                     return pass_on(result, consume_errors);
@@ -203,7 +203,7 @@ impl<T: 'static> DeferredList<T> {
                     let _ = out.callback(all);
                 }
                 step
-            }));
+            });
         }
         out
     }
@@ -238,7 +238,7 @@ impl<T: 'static> DeferredList<T> {
         }
         for (index, input) in deferreds.iter().enumerate() {
             let (out, failures, remaining) = (out.clone(), failures.clone(), remaining.clone());
-            input.add_link(Box::new(move |result| {
+            input.add_link(move |result| {
                 if out.called() {
                     return pass_on(result, consume_errors);
                 }
@@ -259,7 +259,7 @@ impl<T: 'static> DeferredList<T> {
                         pass_on(Err(failure), consume_errors)
                     }
                 }
-            }));
+            });
         }
         out
     }

@@ -48,7 +48,7 @@ pub fn race<T: 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Def
     let state = Rc::new(RefCell::new(Race { won: false, failures: Vec::new() }));
     for (index, input) in inputs.iter().enumerate() {
         let (out, others, state) = (out.clone(), others.clone(), state.clone());
-        input.add_link(Box::new(move |result| {
+        input.add_link(move |result| {
             match result {
                 Ok(value) => {
                     // Only the first success counts: a canceller may fire
@@ -76,7 +76,7 @@ pub fn race<T: 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Def
                 }
             }
             Step::Consumed
-        }));
+        });
     }
     out
 }
