@@ -101,7 +101,8 @@ pub struct WasmExplorer {
 #[wasm_bindgen(js_class = Explorer)]
 impl WasmExplorer {
     /// Every schedule of the program's visible operations (at most
-    /// `max_schedules`), or `seeds` seeds when given. Throws a
+    /// `max_schedules`; past that, one per class of orders of commuting
+    /// operations, `reduced` in the report), or `seeds` seeds when given. Throws a
     /// `ScenarioError` as `new Simulation` does.
     #[wasm_bindgen(constructor)]
     pub fn new(
@@ -124,7 +125,7 @@ impl WasmExplorer {
     }
 
     /// `{schedules, outcomes: [{counters, output_digest, end, schedules,
-    /// example, output}], complete}`: what it has found so far.
+    /// example, output}], complete, reduced, pruned}`: what it has found so far.
     pub fn report(&self) -> Result<JsValue, JsValue> {
         parse(&to_json(&self.explorer.report()))
     }
