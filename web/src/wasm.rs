@@ -381,6 +381,16 @@ pub fn preset_scenario(name: &str, variant: Option<String>) -> Result<String, Js
     preset.scenario_json(variant.as_deref()).map_err(|e| scenario_error(&e))
 }
 
+/// Runs the scenario (or its `variant`) with `seed` to its end and returns
+/// its headline figures `{seed, end, lost_updates, p99_ms, last_line_ms,
+/// time_ms}`, as `twine-sim explore --seeds K` lists them per seed. Throws
+/// a `ScenarioError` as `new Simulation` does.
+#[wasm_bindgen(js_name = seedFigures)]
+pub fn seed_figures(scenario_json: &str, variant: Option<String>, seed: f64) -> Result<JsValue, JsValue> {
+    let scenario = load(scenario_json, variant.as_deref())?;
+    parse(&to_json(&crate::explore::seed_figures(&scenario, seed.max(0.0) as u64)))
+}
+
 /// Checks a scenario (JSON or Python), as its `variant` if one is named,
 /// without running it. Throws a `ScenarioError` naming the field, or the
 /// line and column, at fault.

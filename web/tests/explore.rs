@@ -464,3 +464,25 @@ mod generated {
         }
     }
 }
+
+#[test]
+fn seeds_list_each_seeds_figures_as_seed_figures_gives_them() {
+    let report = explore(&py(READ_WRITE), How::Seeds(3), 100).unwrap();
+    let seeds: Vec<u64> = report.seeds.iter().map(|s| s.seed).collect();
+    assert_eq!(seeds, [1, 2, 3]);
+    for figures in &report.seeds {
+        assert_eq!(*figures, twine_web::explore::seed_figures(&py(READ_WRITE), figures.seed));
+        assert_eq!(figures.end, "quiet");
+        assert!(figures.lost_updates <= 1);
+        assert!(figures.last_line_ms.is_some() && figures.p99_ms.is_none());
+    }
+    let counter = presets::find("counter-race").unwrap().scenario(Some("nogil-unlocked")).unwrap();
+    let report = explore(&counter, How::Seeds(4), 100).unwrap();
+    assert!(report.seeds.iter().all(|f| f.lost_updates > 0), "{:?}", report.seeds);
+    // The lost updates are what the counters miss.
+    let mut sim = Simulation::new(&counter, Some(2));
+    sim.run();
+    let missing: i64 = sim.metrics().counters.iter().map(|c| c.lost_updates).sum();
+    assert_eq!(report.seeds[1].lost_updates, missing);
+    assert!(explore(&counter, How::Exhaustive, 1).unwrap().seeds.is_empty(), "only seeds list seeds");
+}

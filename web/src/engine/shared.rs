@@ -126,6 +126,9 @@ pub(crate) struct Shared {
     pub py: RefCell<Option<Rc<crate::python::Runtime>>>,
     /// Who read which shared variable last, to name lost updates.
     pub races: RefCell<Races>,
+    /// Updates lost so far, summed over every `lost_update` event (net of
+    /// the ones a later stale write restored).
+    pub lost_total: Cell<i64>,
     /// Set when exploring: what counts as visible, who stopped before one.
     pub watch: std::cell::OnceCell<Rc<super::choice::Watch>>,
     /// The simulation's chooser, if it has one: it picks which waiter a
@@ -175,6 +178,7 @@ impl Shared {
             gil_drop: Cell::new(false),
             py: RefCell::new(None),
             races: RefCell::default(),
+            lost_total: Cell::new(0),
             watch: std::cell::OnceCell::new(),
             chooser: std::cell::OnceCell::new(),
             dropped_conns: RefCell::default(),
@@ -254,6 +258,7 @@ impl Shared {
     pub fn shared_write(&self, var: &Var, name: &str, thread: u32, base: Option<i64>, before: i64, wrote: i64) {
         let lost = self.races.borrow_mut().write(var, thread, base, before, wrote, self.now());
         if let Some(Lost { thread, read, read_at, wrote, overwritten }) = lost {
+            self.lost_total.set(self.lost_total.get() + overwritten);
             self.emit(TraceEvent::LostUpdate {
                 name: name.to_owned().into(),
                 thread,

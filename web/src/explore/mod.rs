@@ -72,7 +72,9 @@ use crate::scenario::{Scenario, ScenarioSpec};
 use crate::Simulation;
 
 mod play;
+mod sweep;
 pub use play::{play, Pending, PlayOption, PlayState, Player};
+pub use sweep::{seed_figures, SeedFigures};
 
 /// How to explore.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +105,10 @@ pub struct Report {
     /// Runs cut short because they only reordered commuting operations of
     /// a schedule already run (reduced walks only).
     pub pruned: u64,
+    /// Seeds only: each seed's headline figures, in seed order (what the
+    /// page's seed sweep charts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<SeedFigures>,
 }
 
 /// One distinct outcome.
@@ -309,6 +315,7 @@ struct Key {
 #[derive(Default)]
 struct Groups {
     runs: u64,
+    seeds: Vec<SeedFigures>,
     pruned: u64,
     reduced: bool,
     groups: BTreeMap<Key, Outcome>,
@@ -342,7 +349,14 @@ impl Groups {
         let mut outcomes: Vec<Outcome> = self.groups.values().cloned().collect();
         // Most common first; ties in the order of their values.
         outcomes.sort_by_key(|o| std::cmp::Reverse(o.schedules));
-        Report { schedules: self.runs, outcomes, complete, reduced: self.reduced, pruned: self.pruned }
+        Report {
+            schedules: self.runs,
+            outcomes,
+            complete,
+            reduced: self.reduced,
+            pruned: self.pruned,
+            seeds: self.seeds.clone(),
+        }
     }
 }
 
@@ -475,6 +489,7 @@ impl Explorer {
                     let mut sim = Simulation::new(&self.scenario, Some(seed));
                     sim.run();
                     self.groups.add(&sim, || format!("seed:{seed}"));
+                    self.groups.seeds.push(SeedFigures::of(&sim, seed));
                     self.next_seed += 1;
                     if self.next_seed > k {
                         // Seeds sample the schedules; they never cover them all.
