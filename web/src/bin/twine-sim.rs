@@ -12,6 +12,7 @@
 //! counts every order while there are at most N, and otherwise (or with
 //! `--reduced`) one per class of orders that differ only in operations
 //! that commute (partial-order reduction; `"reduced": true` in the JSON).
+//! `--seeds K` also lists each seed's headline figures under `"seeds"`.
 //!
 //! SCENARIO is a JSON file, a preset name (`echo-blocking`) or a preset and
 //! variant (`echo-blocking/deferred`), or a Python experiment (`FILE.py`),
