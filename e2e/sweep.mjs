@@ -29,14 +29,14 @@ export const tests = [
       const keys = await page.$$eval('[data-testid=sweep-panel] circle[data-key]', (els) => els.map((e) => Number(e.dataset.key)));
       assert.deepEqual([...keys].sort((a, b) => a - b), native.map((s) => s.seed));
 
-      // A dot runs its seed: the seed knob says so and the run's lost updates are the dot's.
+      // A dot runs its seed: the seed knob says so, and the run is the dot's.
       const seed = 13;
       const before = await page.evaluate(() => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0));
       await page.click(`[data-testid=sweep-panel] circle[data-key="${seed}"]`);
       await page.waitForFunction((b) => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0) > b, before);
       assert.equal(await page.inputValue('[data-knob=seed] input'), String(seed));
-      const lost = await page.evaluate(() => window.twine.run.metrics.counters.reduce((n, c) => n + c.lost_updates, 0));
-      assert.equal(lost, native[seed - 1].lost_updates);
+      const shownRun = await page.evaluate(() => ({ seed: window.twine.run.seed, lastLine: window.twine.run.metrics.output.at(-1).t_ms }));
+      assert.deepEqual(shownRun, { seed, lastLine: native[seed - 1].last_line_ms });
     },
   },
 ];
