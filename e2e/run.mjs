@@ -21,8 +21,9 @@ import { tests as liveLanes } from './live-lanes.mjs';
 import { tests as onServer } from './onserver.mjs';
 import { tests as worker } from './worker.mjs';
 import { tests as timelineLod } from './timeline-lod.mjs';
+import { tests as sweep } from './sweep.mjs';
 
-const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...liveLanes, ...onServer, ...worker, ...timelineLod];
+const tests = [...playground, ...compare, ...narrow, ...liveEcho, ...liveLanes, ...onServer, ...worker, ...timelineLod, ...sweep];
 
 const GLOBAL_TIMEOUT_MS = 600_000;
 const TEST_TIMEOUT_MS = 45_000;

@@ -101,7 +101,8 @@ pub struct WasmExplorer {
 #[wasm_bindgen(js_class = Explorer)]
 impl WasmExplorer {
     /// Every schedule of the program's visible operations (at most
-    /// `max_schedules`), or `seeds` seeds when given. Throws a
+    /// `max_schedules`; past that, one per class of orders of commuting
+    /// operations, `reduced` in the report), or `seeds` seeds when given. Throws a
     /// `ScenarioError` as `new Simulation` does.
     #[wasm_bindgen(constructor)]
     pub fn new(
@@ -124,7 +125,7 @@ impl WasmExplorer {
     }
 
     /// `{schedules, outcomes: [{counters, output_digest, end, schedules,
-    /// example, output}], complete}`: what it has found so far.
+    /// example, output}], complete, reduced, pruned}`: what it has found so far.
     pub fn report(&self) -> Result<JsValue, JsValue> {
         parse(&to_json(&self.explorer.report()))
     }
@@ -378,6 +379,16 @@ pub fn preset_scenario(name: &str, variant: Option<String>) -> Result<String, Js
     let preset = presets::find(name)
         .ok_or_else(|| scenario_error(&ScenarioError::new("preset", format!("no preset named `{name}`"))))?;
     preset.scenario_json(variant.as_deref()).map_err(|e| scenario_error(&e))
+}
+
+/// Runs the scenario (or its `variant`) with `seed` to its end and returns
+/// its headline figures `{seed, end, lost_updates, p99_ms, last_line_ms,
+/// time_ms}`, as `twine-sim explore --seeds K` lists them per seed. Throws
+/// a `ScenarioError` as `new Simulation` does.
+#[wasm_bindgen(js_name = seedFigures)]
+pub fn seed_figures(scenario_json: &str, variant: Option<String>, seed: f64) -> Result<JsValue, JsValue> {
+    let scenario = load(scenario_json, variant.as_deref())?;
+    parse(&to_json(&crate::explore::seed_figures(&scenario, seed.max(0.0) as u64)))
 }
 
 /// Checks a scenario (JSON or Python), as its `variant` if one is named,

@@ -326,3 +326,163 @@ fn the_chooser_decides_which_waiter_gets_the_gil() {
     let names: Vec<String> = taken.iter().map(|tid| format!("t-{tid}")).collect();
     assert_eq!(order[..2], names[..]);
 }
+
+/// Three threads: two update `a` (read, then write), one updates `b`.
+const THREE_ON_TWO: &str = r#"import threading
+import twine
+
+twine.machine(gil=False)
+a = 0
+b = 0
+
+
+def on_a():
+    global a
+    seen = a
+    a = seen + 1
+
+
+def on_b():
+    global b
+    seen = b
+    b = seen + 1
+
+
+threads = [threading.Thread(target=f) for f in (on_a, on_a, on_b)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(f"a = {a}, b = {b}")
+"#;
+
+fn locked(source: &str) -> String {
+    source.replace("counter = 0\n", "counter = 0\nlock = threading.Lock()\n").replace(
+        "    seen = counter\n    counter = seen + 1\n",
+        "    with lock:\n        seen = counter\n        counter = seen + 1\n",
+    )
+}
+
+/// Each distinct outcome: (final values, output digest, end).
+fn outcome_set(report: &Report) -> std::collections::BTreeSet<(String, String, String)> {
+    report
+        .outcomes
+        .iter()
+        .map(|o| (serde_json::to_string(&o.counters).unwrap(), o.output_digest.clone(), o.end.clone()))
+        .collect()
+}
+
+/// The full walk and the reduced one: the same outcomes, fewer schedules.
+fn full_and_reduced(scenario: &Scenario) -> (Report, Report) {
+    let full = explore(scenario, How::Exhaustive, 100_000).unwrap();
+    let reduced = explore(scenario, How::Reduced, 100_000).unwrap();
+    assert!(full.complete && reduced.complete);
+    assert!(!full.reduced);
+    assert_eq!(outcome_set(&full), outcome_set(&reduced));
+    assert_eq!(reduced.outcomes.iter().map(|o| o.schedules).sum::<u64>(), reduced.schedules);
+    assert!(reduced.schedules <= full.schedules);
+    (full, reduced)
+}
+
+#[test]
+fn the_reduced_walk_runs_one_order_of_commuting_operations_and_finds_every_outcome() {
+    // The two reads commute: r1 r2 w1 w2 is r2 r1 w1 w2, and so on.
+    let (full, reduced) = full_and_reduced(&py(READ_WRITE));
+    assert_eq!((full.schedules, reduced.schedules), (6, 4));
+    assert!(reduced.reduced);
+    assert_eq!(summary(&reduced), [(1, "quiet".into(), 2), (2, "quiet".into(), 2)]);
+    for outcome in &reduced.outcomes {
+        replays_to(&py(READ_WRITE), outcome);
+    }
+
+    // b's thread commutes with both of a's.
+    let (full, reduced) = full_and_reduced(&py(THREE_ON_TWO));
+    assert_eq!(reduced.schedules, 4, "full: {}", full.schedules);
+    assert!(full.schedules > 4 * 5);
+
+    let (full, reduced) = full_and_reduced(&py(&locked(READ_WRITE)));
+    assert!(reduced.schedules < full.schedules, "{} < {}", reduced.schedules, full.schedules);
+
+    let (_, reduced) = full_and_reduced(&py(DEADLOCK));
+    assert!(reduced.outcomes.iter().any(|o| o.end == "deadlock"));
+}
+
+#[test]
+fn a_full_walk_past_the_bound_starts_over_reduced() {
+    let report = explore(&py(READ_WRITE), How::Exhaustive, 5).unwrap();
+    assert!(report.reduced && report.complete);
+    assert_eq!(report.schedules, 4);
+}
+
+#[test]
+fn threads_that_meet_where_the_explorer_cannot_see_are_not_reduced() {
+    // A JSON lock step is not a visible operation: who takes the lock
+    // first depends on the order of the reads before it, which commute.
+    let json = r#"{"machine": {"gil": false}, "threads": [
+        {"name": "x", "count": 1, "steps": [{"read": "a"}, {"lock": {"name": "l", "steps": [{"print": "x"}]}}]},
+        {"name": "y", "count": 1, "steps": [{"read": "b"}, {"lock": {"name": "l", "steps": [{"print": "y"}]}}]}]}"#;
+    let scenario = Scenario::from_json(json).unwrap();
+    let full = explore(&scenario, How::Exhaustive, 1000).unwrap();
+    let reduced = explore(&scenario, How::Reduced, 1000).unwrap();
+    assert_eq!(outcome_set(&full), outcome_set(&reduced));
+    assert_eq!(outcome_set(&full).len(), 2, "x or y prints first");
+    assert!(!reduced.reduced, "the walk says it counted every order");
+}
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A JSON program of 2 or 3 threads (kinds of one), each 1 to 3
+    /// counter steps on `a` or `b`: at most 1,680 orders.
+    fn program() -> impl Strategy<Value = String> {
+        let step = (0..3usize, prop::bool::ANY).prop_map(|(op, on_a)| {
+            let op = ["read", "write", "increment"][op];
+            format!(r#"{{"{op}": "{}"}}"#, if on_a { "a" } else { "b" })
+        });
+        prop::collection::vec(prop::collection::vec(step, 1..=3), 2..=3).prop_map(|kinds| {
+            let threads: Vec<String> = kinds
+                .iter()
+                .enumerate()
+                .map(|(i, steps)| format!(r#"{{"name": "t{i}", "count": 1, "steps": [{}]}}"#, steps.join(", ")))
+                .collect();
+            format!(r#"{{"machine": {{"gil": false}}, "threads": [{}]}}"#, threads.join(", "))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_reduced_walk_finds_exactly_the_outcomes_of_the_full_one(json in program()) {
+            let scenario = Scenario::from_json(&json).unwrap();
+            let full = explore(&scenario, How::Exhaustive, 1_000_000).unwrap();
+            let reduced = explore(&scenario, How::Reduced, 1_000_000).unwrap();
+            prop_assert!(full.complete && reduced.complete);
+            prop_assert_eq!(outcome_set(&full), outcome_set(&reduced));
+            prop_assert!(reduced.schedules <= full.schedules);
+        }
+    }
+}
+
+#[test]
+fn seeds_list_each_seeds_figures_as_seed_figures_gives_them() {
+    let report = explore(&py(READ_WRITE), How::Seeds(3), 100).unwrap();
+    let seeds: Vec<u64> = report.seeds.iter().map(|s| s.seed).collect();
+    assert_eq!(seeds, [1, 2, 3]);
+    for figures in &report.seeds {
+        assert_eq!(*figures, twine_web::explore::seed_figures(&py(READ_WRITE), figures.seed));
+        assert_eq!(figures.end, "quiet");
+        assert!(figures.lost_updates <= 1);
+        assert!(figures.last_line_ms.is_some() && figures.p99_ms.is_none());
+    }
+    let counter = presets::find("counter-race").unwrap().scenario(Some("nogil-unlocked")).unwrap();
+    let report = explore(&counter, How::Seeds(4), 100).unwrap();
+    assert!(report.seeds.iter().all(|f| f.lost_updates > 0), "{:?}", report.seeds);
+    // The lost updates are what the counters miss.
+    let mut sim = Simulation::new(&counter, Some(2));
+    sim.run();
+    let missing: i64 = sim.metrics().counters.iter().map(|c| c.lost_updates).sum();
+    assert_eq!(report.seeds[1].lost_updates, missing);
+    assert!(explore(&counter, How::Exhaustive, 1).unwrap().seeds.is_empty(), "only seeds list seeds");
+}

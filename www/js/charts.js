@@ -67,3 +67,38 @@ export function bars(items, { color = '#5b5bd6' } = {}) {
     )
     .join('')}</div>`;
 }
+
+/**
+ * A dot plot: one dot per point (`[{value, key, label}]`), stacked in
+ * columns by value, so a spread of seeds shows its shape and each seed stays
+ * a dot (`data-key` on each, for a click to open it).
+ */
+export function dots(points, { width = 420, height = 120, color = '#5b5bd6', columns = 24, fmt = (v) => trim(v, 3), label = '' } = {}) {
+  if (!points.length) return '<p class="muted small">Nothing yet.</p>';
+  const padB = 16;
+  const values = points.map((p) => p.value);
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const span = hi - lo || 1;
+  const col = (v) => Math.min(columns - 1, Math.floor(((v - lo) / span) * columns));
+  const cw = (width - 8) / columns;
+  const r = Math.max(2, Math.min(6, cw / 2 - 1));
+  // Tall enough for the highest column: no dot hides another.
+  const tallest = Math.max(...points.reduce((n, p) => (n[col(p.value)]++, n), new Array(columns).fill(0)));
+  height = Math.max(height, padB + tallest * (2 * r + 1) + 4);
+  const heights = new Array(columns).fill(0);
+  let marks = '';
+  for (const p of points) {
+    const c = col(p.value);
+    const cx = 4 + c * cw + cw / 2;
+    const cy = height - padB - r - heights[c] * (2 * r + 1);
+    heights[c] += 1;
+    marks += `<circle class="c-dot" data-key="${p.key}" cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${r.toFixed(1)}" fill="${color}"><title>${p.label}</title></circle>`;
+  }
+  return `<svg class="chart dots" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${label}">
+    <line x1="4" x2="${width - 4}" y1="${height - padB}" y2="${height - padB}" class="c-axis"/>
+    <text x="4" y="${height - 3}" class="c-tick">${fmt(lo)}</text>
+    <text x="${width - 4}" y="${height - 3}" class="c-tick" text-anchor="end">${fmt(hi)}</text>
+    ${marks}
+  </svg>`;
+}

@@ -67,9 +67,15 @@ export class ExploreView {
   show(report) {
     this.panel.hidden = false;
     const total = report.schedules;
+    // Reduced: too many orders to count each, so orders that differ only in
+    // steps that commute (different variables, two reads) count once.
+    const unit = report.reduced ? 'distinct schedules' : 'schedules';
+    const why = report.reduced
+      ? '<span class="muted" data-testid="explore-reduced"> (too many orders to count each: orders that differ only in steps on different variables, or two reads, count once)</span>'
+      : '';
     const head = report.complete
-      ? `${fmtInt(total)} schedules, ${report.outcomes.length} distinct ${report.outcomes.length === 1 ? 'outcome' : 'outcomes'}`
-      : `the first ${fmtInt(total)} schedules (stopped there: too many to run them all), ${report.outcomes.length} distinct outcomes so far`;
+      ? `${fmtInt(total)} ${unit}, ${report.outcomes.length} distinct ${report.outcomes.length === 1 ? 'outcome' : 'outcomes'}${why}`
+      : `the first ${fmtInt(total)} ${unit} (stopped there: too many to run them all), ${report.outcomes.length} distinct outcomes so far${why}`;
     const rows = report.outcomes
       .map((o) => {
         const end = ENDS[o.end] ? ` <span class="x-end x-${escapeHtml(o.end)}">${ENDS[o.end]}</span>` : '';

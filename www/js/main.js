@@ -19,6 +19,7 @@ import { LiveView } from './live.js';
 import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js';
 import { setProgramKnob } from './program-knobs.js';
 import { ExploreView, exploreProgram } from './explore.js';
+import { SweepView, sweepSeeds, DEFAULT_SEEDS } from './sweep.js';
 import { PlayView, loadChallenges } from './play.js';
 import { OnServer } from './onserver.js';
 import { registerModule, warmUp } from './sim-client.js';
@@ -427,6 +428,37 @@ async function explore() {
     if (report) exploreView.show(report);
   } catch (e) {
     exploreView.error(e.message);
+  }
+}
+
+let sweepView;
+let sweepsStarted = 0;
+
+/** Runs seeds 1..K of the editor's program in workers on every core and charts a figure per seed. */
+async function sweep() {
+  if (!checkEditor()) {
+    editor.revealError();
+    toast('The scenario has an error: see the highlighted field.');
+    return;
+  }
+  sweepView ??= new SweepView($('#sweep-panel'), $('#sweep'), (seed) => {
+    onKnob('seed', seed);
+    knobs.inputs.seed.value = String(seed);
+    run();
+  });
+  const count = Math.max(1, Math.min(1000, Number($('#sweep-count').value) || DEFAULT_SEEDS));
+  sweepView.start(count);
+  const json = editor.value;
+  await wasmFor(json);
+  const id = ++sweepsStarted;
+  try {
+    const results = await sweepSeeds(app.wasm, json, variantFor(json), count, {
+      onFigures: (f) => id === sweepsStarted && sweepView.add(f),
+      cancelled: () => id !== sweepsStarted,
+    });
+    if (results) sweepView.show(results);
+  } catch (e) {
+    if (id === sweepsStarted) sweepView.error(e.message);
   }
 }
 
@@ -1030,6 +1062,7 @@ async function boot() {
   });
   $('#run-btn').addEventListener('click', () => run());
   $('#explore-btn').addEventListener('click', () => explore());
+  $('#sweep-btn').addEventListener('click', () => sweep());
   $('#play-sched-btn').addEventListener('click', () => startPlay());
   $('#empty-run').addEventListener('click', () => run());
   $('#play').addEventListener('click', () => (app.playing ? pause() : play()));

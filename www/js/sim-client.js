@@ -22,8 +22,14 @@ export function registerModule(wasm, url, compiled) {
   modules.set(wasm, { url: new URL(url, import.meta.url).href, compiled });
 }
 
+/** `{url, compiled}`: where a worker loads `wasm` from, and the presets it was given (for a seed sweep's own workers). */
+export function moduleSource(wasm) {
+  moduleUrl(wasm);
+  return modules.get(wasm);
+}
+
 /** A ScenarioError (or any error) as the page's code expects it, from what crossed over. */
-function errorFrom({ name, message, field, reason, line, col }) {
+export function errorFrom({ name, message, field, reason, line, col }) {
   const e = new Error(message);
   e.name = name;
   Object.assign(e, { field, reason, line, col });

@@ -9,6 +9,7 @@
 //   page -> worker  {op: 'load', module, compiled?}            a module's URL; the light one's precompiled presets
 //                   {op: 'run', id, module, json, seed, variant?, schedule?, play?}
 //                   {op: 'explore', id, module, json, variant?, max, budgetMs}
+//                   {op: 'figures', id, module, json, variant?, seed}   one seed's headline figures (a seed sweep)
 //                   {op: 'events', id, run, from, max} | {op: 'stacks', id, run, index}
 //                   {op: 'chromeTrace', id, run} | {op: 'jsonl', id, run}
 //                   {op: 'cursor', id, run, move}              the run's cursor at the playhead (see CURSOR_MOVES)
@@ -269,6 +270,11 @@ self.onmessage = async ({ data: msg }) => {
       case 'explore':
         await explore(msg);
         break;
+      case 'figures': {
+        const wasm = await modules.get(msg.module);
+        post({ id: msg.id, type: 'reply', value: wasm.seedFigures(msg.json, msg.variant, msg.seed) });
+        break;
+      }
       case 'free':
         free(msg.run);
         break;

@@ -2,13 +2,17 @@
 //!
 //! ```text
 //! twine-sim SCENARIO [--variant V] [--seed N | --schedule S] [--metrics] [--trace FILE [--format chrome|jsonl]]
-//! twine-sim explore SCENARIO [--variant V] [--exhaustive | --seeds K] [--max-schedules N]
+//! twine-sim explore SCENARIO [--variant V] [--exhaustive | --reduced | --seeds K] [--max-schedules N]
 //! twine-sim --list
 //! ```
 //!
 //! `explore` runs the program under every schedule of its visible
 //! operations (or K seeds) and prints the distinct outcomes as JSON, each
-//! with an example schedule that `--schedule` replays.
+//! with an example schedule that `--schedule` replays. `--exhaustive`
+//! counts every order while there are at most N, and otherwise (or with
+//! `--reduced`) one per class of orders that differ only in operations
+//! that commute (partial-order reduction; `"reduced": true` in the JSON).
+//! `--seeds K` also lists each seed's headline figures under `"seeds"`.
 //!
 //! SCENARIO is a JSON file, a preset name (`echo-blocking`) or a preset and
 //! variant (`echo-blocking/deferred`), or a Python experiment (`FILE.py`),
@@ -76,8 +80,12 @@ struct ExploreArgs {
     #[arg(long)]
     variant: Option<String>,
     /// Every schedule of the visible operations (the default).
-    #[arg(long, conflicts_with = "seeds")]
+    #[arg(long, conflicts_with_all = ["seeds", "reduced"])]
     exhaustive: bool,
+    /// One schedule per class of schedules that differ only in the order
+    /// of commuting operations (partial-order reduction).
+    #[arg(long, conflicts_with = "seeds")]
+    reduced: bool,
     /// Run K seeds with the machine's usual noise instead.
     #[arg(long, value_name = "K")]
     seeds: Option<u64>,
@@ -160,7 +168,11 @@ fn load(spec: &str, variant: Option<&str>) -> Result<Scenario, String> {
 
 fn explore(args: &ExploreArgs) -> Result<String, String> {
     let scenario = load(&args.scenario, args.variant.as_deref())?;
-    let how = args.seeds.map_or(How::Exhaustive, How::Seeds);
+    let how = match args.seeds {
+        Some(k) => How::Seeds(k),
+        None if args.reduced => How::Reduced,
+        None => How::Exhaustive,
+    };
     let report = twine_web::explore::explore(&scenario, how, args.max_schedules)?;
     serde_json::to_string_pretty(&report).map(|json| json + "\n").map_err(|e| e.to_string())
 }

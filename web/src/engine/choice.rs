@@ -90,8 +90,9 @@ pub trait Chooser {
 
     /// Whether the run should stop before this decision instead of making
     /// it, for a person to make it in a later run (playing the scheduler).
-    /// Asked only at [`ChoiceKind::Visible`] points with two options or
-    /// more; a run stopped here takes no more steps.
+    /// Asked at every [`ChoiceKind::Visible`] point, even one with a single
+    /// option (an explorer may find that point redundant and stop there);
+    /// a run stopped here takes no more steps.
     fn waits(&mut self, _point: &ChoicePoint<'_>) -> bool {
         false
     }
@@ -117,6 +118,45 @@ pub(crate) struct Watch {
     /// Per thread: the visible operation it last stopped before, and its
     /// source line, so that a player can be told what each choice does.
     ops: RefCell<BTreeMap<u32, (u32, Rc<str>)>>,
+    /// Per thread: what the visible operation it is stopped before touches.
+    pending: RefCell<BTreeMap<u32, Access>>,
+    /// The visible operations performed since [`Watch::take_performed`]
+    /// was last called, in order, with who performed them.
+    performed: RefCell<Vec<(u32, Access)>>,
+    /// Threads synchronised outside visible operations in this run.
+    hidden_sync: Cell<bool>,
+}
+
+/// What a visible operation touches: two operations of different threads
+/// whose accesses [commute](Access::commutes) give the same result in
+/// either order, so an explorer need only try one of the orders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Reads a global (`name`), an attribute (`.name`) or a counter (`#3`).
+    Read(Rc<str>),
+    /// Writes one.
+    Write(Rc<str>),
+    /// Takes or lets go of the lock with this number (`with lock:`).
+    Lock(u32),
+    /// Anything else (a `print`, a lock's `acquire` call): ordered
+    /// against every other operation, the safe side.
+    Other,
+}
+
+impl Access {
+    /// Whether the two operations give the same result in either order
+    /// (and neither can stop the other from running): different keys,
+    /// two reads of one key, or different locks.
+    pub fn commutes(&self, other: &Access) -> bool {
+        use Access::{Lock, Other, Read, Write};
+        match (self, other) {
+            (Other, _) | (_, Other) => false,
+            (Read(_), Read(_)) => true,
+            (Read(a) | Write(a), Read(b) | Write(b)) => a != b,
+            (Lock(a), Lock(b)) => a != b,
+            (Lock(_), _) | (_, Lock(_)) => true,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -169,9 +209,38 @@ impl Watch {
     }
 
     /// Notes that `tid` stopped at `line` before the visible operation `op`
-    /// (`write hits`, `enter with`).
-    pub fn note_stop(&self, tid: u32, line: u32, op: impl Into<Rc<str>>) {
+    /// (`write hits`, `enter with`) which touches `access`.
+    pub fn note_stop(&self, tid: u32, line: u32, op: impl Into<Rc<str>>, access: Access) {
         self.ops.borrow_mut().insert(tid, (line, op.into()));
+        self.note_access(tid, access);
+    }
+
+    /// Notes what the visible operation `tid` is stopped before touches.
+    pub fn note_access(&self, tid: u32, access: Access) {
+        self.pending.borrow_mut().insert(tid, access);
+    }
+
+    /// What the visible operation `tid` is stopped before touches
+    /// ([`Access::Other`] if it was not told).
+    pub fn access_of(&self, tid: u32) -> Access {
+        self.pending.borrow().get(&tid).cloned().unwrap_or(Access::Other)
+    }
+
+    /// Threads synchronised outside visible operations (see
+    /// `Shared::note_hidden_sync`).
+    pub fn note_hidden_sync(&self) {
+        self.hidden_sync.set(true);
+    }
+
+    /// Whether threads synchronised outside visible operations in this run:
+    /// then operations that look independent may not commute.
+    pub fn saw_hidden_sync(&self) -> bool {
+        self.hidden_sync.get()
+    }
+
+    /// The visible operations performed since the last call, in order.
+    pub fn take_performed(&self) -> Vec<(u32, Access)> {
+        std::mem::take(&mut self.performed.borrow_mut())
     }
 
     /// The line and visible operation `tid` last stopped before, if any.
@@ -183,6 +252,8 @@ impl Watch {
     pub fn take_grant(&self, tid: u32) -> bool {
         if self.granted.get() == Some(tid) {
             self.granted.set(None);
+            let access = self.pending.borrow_mut().remove(&tid).unwrap_or(Access::Other);
+            self.performed.borrow_mut().push((tid, access));
             true
         } else {
             false
@@ -234,7 +305,7 @@ impl Simulation {
     /// (a visible decision).
     fn waits_at(&self, options: &[u32]) -> bool {
         let Some(chooser) = &self.choices.chooser else { return false };
-        options.len() > 1
+        !options.is_empty()
             && chooser.borrow_mut().waits(&ChoicePoint { kind: ChoiceKind::Visible, options, time: self.now })
     }
 
@@ -302,5 +373,29 @@ impl Simulation {
         }
         self.make_ready(tid);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Access::{self, Lock, Other, Read, Write};
+
+    #[test]
+    fn only_independent_operations_commute() {
+        let k = |s: &str| -> std::rc::Rc<str> { s.into() };
+        let pairs: [(Access, Access, bool); 8] = [
+            (Read(k("n")), Read(k("n")), true),
+            (Read(k("n")), Write(k("n")), false),
+            (Write(k("n")), Write(k("n")), false),
+            (Write(k("n")), Write(k("m")), true),
+            (Lock(1), Lock(1), false),
+            (Lock(1), Lock(2), true),
+            (Lock(1), Write(k("n")), true),
+            (Other, Read(k("n")), false),
+        ];
+        for (a, b, commute) in pairs {
+            assert_eq!(a.commutes(&b), commute, "{a:?} {b:?}");
+            assert_eq!(b.commutes(&a), commute, "{b:?} {a:?}");
+        }
     }
 }

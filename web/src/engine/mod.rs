@@ -451,6 +451,7 @@ impl Simulation {
             }
         }
         if self.sh.inbox_pushed.replace(false) {
+            self.sh.note_hidden_sync(true);
             self.wake_reactor();
         }
     }

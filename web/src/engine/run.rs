@@ -2,14 +2,17 @@
 //! the interpreter stopped (a step that takes time, a lock to wait for, the
 //! end of a program).
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use twine_core::defer::Failure;
 
+use super::choice::Access;
 use super::interp::{ActOutcome, Activation, End, Halt, Work};
 use super::reactor_thread::Phase;
 use super::sched::{Block, Burst, BurstOp, Kind, State};
 use super::{Ev, Simulation};
+use crate::program::CounterOp;
 
 impl Simulation {
     /// One unit of work for a running thread at the current instant.
@@ -86,7 +89,15 @@ impl Simulation {
                     self.threads[tid as usize].at_visible = true;
                 }
                 // A counter step is one: it waits for its turn first.
-                Work::Counter(..) if !watch.take_grant(tid) => {
+                Work::Counter(op, counter) if !watch.take_grant(tid) => {
+                    let key: Rc<str> = format!("#{counter}").into();
+                    watch.note_access(
+                        tid,
+                        match op {
+                            CounterOp::Read => Access::Read(key),
+                            CounterOp::Write | CounterOp::Increment => Access::Write(key),
+                        },
+                    );
                     let t = &mut self.threads[tid as usize];
                     t.at_visible = true;
                     t.resume = Some(Halt::Work(work));

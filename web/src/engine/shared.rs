@@ -54,6 +54,9 @@ pub(crate) struct LockState {
     /// frees it and wakes one waiter to try again, so a thread that goes on
     /// running, the releasing one above all, can take it first (barging).
     pub fair: bool,
+    /// Taken and let go outside any visible operation (a JSON lock step,
+    /// an `Event`): an explorer cannot see who races for it.
+    pub hidden: bool,
     pub holder: Option<u32>,
     pub waiters: VecDeque<(u32, Time)>,
     pub acquisitions: u64,
@@ -123,6 +126,9 @@ pub(crate) struct Shared {
     pub py: RefCell<Option<Rc<crate::python::Runtime>>>,
     /// Who read which shared variable last, to name lost updates.
     pub races: RefCell<Races>,
+    /// Updates lost so far, summed over every `lost_update` event (net of
+    /// the ones a later stale write restored).
+    pub lost_total: Cell<i64>,
     /// Set when exploring: what counts as visible, who stopped before one.
     pub watch: std::cell::OnceCell<Rc<super::choice::Watch>>,
     /// The simulation's chooser, if it has one: it picks which waiter a
@@ -143,7 +149,11 @@ impl Shared {
     ) -> Shared {
         let counters = program.counters.iter().map(|_| CounterState::default()).collect();
         let locks = (0..program.locks.len())
-            .map(|i| LockState { fair: program.fair_locks.get(i).copied().unwrap_or(false), ..LockState::default() })
+            .map(|i| LockState {
+                fair: program.fair_locks.get(i).copied().unwrap_or(false),
+                hidden: true,
+                ..LockState::default()
+            })
             .collect();
         let lock_names = RefCell::new(program.locks.clone());
         Shared {
@@ -168,6 +178,7 @@ impl Shared {
             gil_drop: Cell::new(false),
             py: RefCell::new(None),
             races: RefCell::default(),
+            lost_total: Cell::new(0),
             watch: std::cell::OnceCell::new(),
             chooser: std::cell::OnceCell::new(),
             dropped_conns: RefCell::default(),
@@ -247,6 +258,7 @@ impl Shared {
     pub fn shared_write(&self, var: &Var, name: &str, thread: u32, base: Option<i64>, before: i64, wrote: i64) {
         let lost = self.races.borrow_mut().write(var, thread, base, before, wrote, self.now());
         if let Some(Lost { thread, read, read_at, wrote, overwritten }) = lost {
+            self.lost_total.set(self.lost_total.get() + overwritten);
             self.emit(TraceEvent::LostUpdate {
                 name: name.to_owned().into(),
                 thread,
@@ -269,6 +281,7 @@ impl Shared {
     pub fn try_lock(&self, lock: u32, thread: u32) -> bool {
         let mut locks = self.locks.borrow_mut();
         let state = &mut locks[lock as usize];
+        self.note_hidden_sync(state.hidden);
         if state.holder.is_some() {
             return false;
         }
@@ -285,6 +298,7 @@ impl Shared {
         {
             let mut locks = self.locks.borrow_mut();
             let state = &mut locks[lock as usize];
+            self.note_hidden_sync(state.hidden);
             state.waiters.push_back((thread, self.now()));
             state.contended += 1;
         }
@@ -362,6 +376,20 @@ impl Shared {
         names.len() as u32 - 1
     }
 
+    /// Marks the lock as one taken outside visible operations (an `Event`'s).
+    pub fn hide_lock(&self, lock: u32) {
+        self.locks.borrow_mut()[lock as usize].hidden = true;
+    }
+
+    /// Exploring: tells the watch that threads synchronised where it cannot
+    /// see (a hidden lock, the reactor's inbox, the pool's queue), so that
+    /// no two of their operations may be taken to commute.
+    pub fn note_hidden_sync(&self, hidden: bool) {
+        if let (true, Some(watch)) = (hidden, self.watch.get()) {
+            watch.note_hidden_sync();
+        }
+    }
+
     /// Names a Python lock after the variable it is first stored in
     /// (`hits_lock = threading.Lock()`), so waits and deadlocks read as the
     /// program does; a lock already named keeps its name.
@@ -420,6 +448,7 @@ pub(crate) struct SimPool(pub Rc<Shared>);
 
 impl ThreadPool for SimPool {
     fn submit(&self, job: Job) -> Result<(), PoolRefused> {
+        self.0.note_hidden_sync(true);
         self.0.pool_queue.borrow_mut().push_back(job);
         Ok(())
     }

@@ -7,16 +7,27 @@
 //! perform its next visible operation, the explorer picks. It walks the tree
 //! of those picks depth first, replaying the program from the start for each
 //! schedule (programs worth exploring are small), until every schedule has
-//! run or `max_schedules` have. There is no reduction: two schedules that
-//! differ only in the order of operations on different objects both count,
-//! so "two threads, each one read then one write of a shared counter" is
-//! the 6 interleavings of its 4 visible operations.
+//! run or `max_schedules` have. A schedule is counted as an order of the
+//! visible operations, so "two threads, each one read then one write of a
+//! shared counter" is the 6 interleavings of its 4 visible operations.
 //!
-//! Which globals are visible is learned: a run notes every global and
-//! attribute each thread touches; when one turns out to be touched by a
-//! second thread and written while threads run, it becomes visible and the
-//! walk starts over. (Attributes go by name, whatever the object: the safe
-//! side, at the price of more schedules.)
+//! **Partial-order reduction.** Two schedules that differ only in the order
+//! of operations that commute (on different variables or locks, or two
+//! reads of one variable) end the same way, so a reduced walk
+//! ([`How::Reduced`]) runs only one of them, with sleep sets as loom and
+//! Godefroid's thesis do: after trying thread A at a point, the walk tries
+//! B there with A "asleep", and a schedule that would run A next before
+//! anything A's operation does not commute with is cut short (it would
+//! reorder commuting operations of one already run). Every outcome the full
+//! walk finds, the reduced walk finds; its counts are then per class of
+//! equivalent schedules (the read-then-write pair: 4, since the two reads
+//! commute), and [`Report::reduced`] says so. [`How::Exhaustive`] counts
+//! every order while that takes at most `max_schedules` runs, and
+//! otherwise starts over reduced. The reduction holds when what a thread
+//! does between its visible operations is its own; a run in which threads
+//! met where the explorer cannot see (a JSON lock step, an `Event`, the
+//! reactor's inbox or the pool's queue) turns it off, and the walk starts
+//! over counting every order.
 //!
 //! **Seeds.** A program too big to enumerate runs with K seeds and the
 //! machine's usual noise instead.
@@ -34,14 +45,20 @@
 //! def work():\n    global n\n    seen = n\n    n = seen + 1\n\
 //! ts = [threading.Thread(target=work) for _ in range(2)]\n\
 //! for t in ts:\n    t.start()\nfor t in ts:\n    t.join()\n";
-//! let report = explore(&Scenario::from_python("rw.py", src).unwrap(), How::Exhaustive, 100).unwrap();
+//! let program = Scenario::from_python("rw.py", src).unwrap();
+//! let report = explore(&program, How::Exhaustive, 100).unwrap();
 //! assert_eq!(report.schedules, 6);
 //! assert!(report.complete);
 //! let counts: Vec<_> = report.outcomes.iter().map(|o| (o.counters["n"].as_i64().unwrap(), o.schedules)).collect();
 //! assert_eq!(counts, [(1, 4), (2, 2)]);
+//!
+//! // The two reads commute: one order of them is enough.
+//! let reduced = explore(&program, How::Reduced, 100).unwrap();
+//! assert_eq!((reduced.schedules, reduced.reduced), (4, true));
+//! assert_eq!(reduced.outcomes.len(), 2);
 //! ```
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::rc::Rc;
@@ -49,19 +66,25 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use crate::choice::{ChoiceKind, ChoicePoint, Chooser};
-use crate::engine::choice::Watch;
+use crate::engine::choice::{Access, Watch};
 use crate::python::value::Value;
 use crate::scenario::{Scenario, ScenarioSpec};
 use crate::Simulation;
 
 mod play;
+mod sweep;
 pub use play::{play, Pending, PlayOption, PlayState, Player};
+pub use sweep::{seed_figures, SeedFigures};
 
 /// How to explore.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum How {
-    /// Every schedule of the visible operations, up to the bound.
+    /// Every order of the visible operations when that takes at most
+    /// `max_schedules` runs; otherwise the walk starts over reduced.
     Exhaustive,
+    /// One schedule per class of schedules that differ only in the order
+    /// of commuting operations (partial-order reduction), up to the bound.
+    Reduced,
     /// This many seeds (1, 2, ...) with the machine's usual noise.
     Seeds(u64),
 }
@@ -75,6 +98,17 @@ pub struct Report {
     pub outcomes: Vec<Outcome>,
     /// Whether every schedule ran (never for seeds).
     pub complete: bool,
+    /// Whether the counts are per class of schedules that differ only in
+    /// the order of commuting operations (partial-order reduction), rather
+    /// than per order.
+    pub reduced: bool,
+    /// Runs cut short because they only reordered commuting operations of
+    /// a schedule already run (reduced walks only).
+    pub pruned: u64,
+    /// Seeds only: each seed's headline figures, in seed order (what the
+    /// page's seed sweep charts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<SeedFigures>,
 }
 
 /// One distinct outcome.
@@ -115,19 +149,45 @@ struct Taken {
     index: usize,
 }
 
-/// Follows `prefix` (thread numbers), then takes option 0 (or, when it
-/// `wait`s, stops at the next visible choice for a player); notes every
-/// visible choice with more than one option.
+/// Follows `prefix` (thread numbers), then takes the first option it may
+/// (or, when it `wait`s, stops at the next visible choice for a player);
+/// notes every choice with more than one option. With `sleep` (a reduced
+/// walk) it skips the threads asleep at each point, and stops a run where
+/// every option is asleep.
 struct Follow {
     prefix: Vec<u32>,
     taken: Rc<RefCell<Vec<Taken>>>,
     misfit: Rc<RefCell<Option<String>>>,
     wait: bool,
+    sleep: Option<Sleep>,
+}
+
+/// A reduced walk's sleep set: threads stopped before an operation whose
+/// orders against the operations since were all tried at an earlier point.
+struct Sleep {
+    watch: Rc<Watch>,
+    asleep: Vec<(u32, Access)>,
+    /// Set when a run was cut short.
+    pruned: Rc<Cell<bool>>,
+}
+
+impl Sleep {
+    /// Wakes the threads whose operation does not commute with one
+    /// performed since the last point.
+    fn catch_up(&mut self) {
+        for (tid, done) in self.watch.take_performed() {
+            self.asleep.retain(|(t, a)| *t != tid && a.commutes(&done));
+        }
+    }
+
+    fn awake(&self, options: &[u32]) -> Vec<u32> {
+        options.iter().copied().filter(|o| !self.asleep.iter().any(|(t, _)| t == o)).collect()
+    }
 }
 
 impl Follow {
     fn new(prefix: Vec<u32>, wait: bool) -> Follow {
-        Follow { prefix, taken: Rc::default(), misfit: Rc::default(), wait }
+        Follow { prefix, taken: Rc::default(), misfit: Rc::default(), wait, sleep: None }
     }
 
     /// Another view of the same schedule and record.
@@ -137,6 +197,7 @@ impl Follow {
             taken: Rc::clone(&self.taken),
             misfit: Rc::clone(&self.misfit),
             wait: self.wait,
+            sleep: None,
         }
     }
 }
@@ -148,11 +209,24 @@ impl Chooser for Follow {
         if point.kind == ChoiceKind::Core {
             return 0;
         }
+        let options = match &mut self.sleep {
+            Some(sleep) if point.kind == ChoiceKind::Visible => {
+                sleep.catch_up();
+                sleep.awake(point.options)
+            }
+            Some(sleep) => {
+                // Who gets a lock is not an operation of the stopped
+                // threads: the safe side is to wake them all.
+                sleep.asleep.clear();
+                point.options.to_vec()
+            }
+            None => point.options.to_vec(),
+        };
         let mut taken = self.taken.borrow_mut();
         let step = taken.len();
         let index = match self.prefix.get(step) {
             None => 0,
-            Some(tid) => match point.options.iter().position(|o| o == tid) {
+            Some(tid) => match options.iter().position(|o| o == tid) {
                 Some(i) => i,
                 None => {
                     let mut misfit = self.misfit.borrow_mut();
@@ -168,12 +242,28 @@ impl Chooser for Follow {
                 }
             },
         };
-        taken.push(Taken { options: point.options.to_vec(), index });
-        index
+        let Some(&tid) = options.get(index) else { return 0 };
+        if let Some(sleep) = self.sleep.as_mut().filter(|_| point.kind == ChoiceKind::Visible) {
+            // The threads tried before this one here sleep until something
+            // they do not commute with runs.
+            let chosen = sleep.watch.access_of(tid);
+            let tried = options[..index].iter().map(|&t| (t, sleep.watch.access_of(t)));
+            sleep.asleep.extend(tried);
+            sleep.asleep.retain(|(_, a)| a.commutes(&chosen));
+        }
+        taken.push(Taken { options, index });
+        point.options.iter().position(|&o| o == tid).unwrap_or(0)
     }
 
-    fn waits(&mut self, _point: &ChoicePoint<'_>) -> bool {
-        self.wait && self.taken.borrow().len() >= self.prefix.len()
+    fn waits(&mut self, point: &ChoicePoint<'_>) -> bool {
+        if let Some(sleep) = &mut self.sleep {
+            sleep.catch_up();
+            if sleep.awake(point.options).is_empty() {
+                sleep.pruned.set(true);
+                return true;
+            }
+        }
+        self.wait && point.options.len() > 1 && self.taken.borrow().len() >= self.prefix.len()
     }
 }
 
@@ -181,16 +271,22 @@ struct Run {
     sim: Simulation,
     watch: Rc<Watch>,
     taken: Vec<Taken>,
+    /// Cut short by the reduction: it only reorders a schedule already run.
+    pruned: bool,
 }
 
-fn run_schedule(explored: &Scenario, shared: &BTreeSet<Rc<str>>, gil: bool, prefix: Vec<u32>) -> Run {
+fn run_schedule(explored: &Scenario, shared: &BTreeSet<Rc<str>>, gil: bool, prefix: Vec<u32>, reduce: bool) -> Run {
     let watch = Rc::new(Watch::new(shared.clone(), gil));
-    let taken = Rc::new(RefCell::new(Vec::new()));
-    let chooser = Follow { prefix, taken: Rc::clone(&taken), misfit: Rc::default(), wait: false };
+    let mut chooser = Follow::new(prefix, false);
+    let pruned = Rc::new(Cell::new(false));
+    if reduce {
+        chooser.sleep = Some(Sleep { watch: Rc::clone(&watch), asleep: Vec::new(), pruned: Rc::clone(&pruned) });
+    }
+    let taken = Rc::clone(&chooser.taken);
     let mut sim = Simulation::exploring(explored, Rc::clone(&watch), Box::new(chooser));
     sim.run();
     let taken = taken.borrow().clone();
-    Run { sim, watch, taken }
+    Run { sim, watch, taken, pruned: pruned.get() }
 }
 
 /// The schedule after `taken` in depth-first order: the deepest choice
@@ -219,6 +315,9 @@ struct Key {
 #[derive(Default)]
 struct Groups {
     runs: u64,
+    seeds: Vec<SeedFigures>,
+    pruned: u64,
+    reduced: bool,
     groups: BTreeMap<Key, Outcome>,
 }
 
@@ -250,7 +349,14 @@ impl Groups {
         let mut outcomes: Vec<Outcome> = self.groups.values().cloned().collect();
         // Most common first; ties in the order of their values.
         outcomes.sort_by_key(|o| std::cmp::Reverse(o.schedules));
-        Report { schedules: self.runs, outcomes, complete }
+        Report {
+            schedules: self.runs,
+            outcomes,
+            complete,
+            reduced: self.reduced,
+            pruned: self.pruned,
+            seeds: self.seeds.clone(),
+        }
     }
 }
 
@@ -325,6 +431,10 @@ pub struct Explorer {
     gil: bool,
     shared: BTreeSet<Rc<str>>,
     groups: Groups,
+    /// Whether the walk skips reorderings of commuting operations.
+    reduce: bool,
+    /// Set once a run showed threads meeting where the reduction cannot see.
+    irreducible: bool,
     /// The next schedule's choices (exhaustive), or the next seed's number.
     next: Vec<u32>,
     next_seed: u64,
@@ -335,9 +445,10 @@ impl Explorer {
     /// An exploration of `scenario` that has run nothing yet.
     pub fn new(scenario: &Scenario, how: How, max_schedules: u64) -> Result<Explorer, String> {
         let explored = match how {
-            How::Exhaustive => Some(for_exploring(scenario)?),
+            How::Exhaustive | How::Reduced => Some(for_exploring(scenario)?),
             How::Seeds(_) => None,
         };
+        let reduce = how == How::Reduced;
         Ok(Explorer {
             scenario: scenario.clone(),
             explored,
@@ -345,7 +456,9 @@ impl Explorer {
             max_schedules: max_schedules.max(1),
             gil: scenario.spec().machine.gil && scenario.program.python.is_some(),
             shared: BTreeSet::new(),
-            groups: Groups::default(),
+            groups: Groups { reduced: reduce, ..Groups::default() },
+            reduce,
+            irreducible: false,
             next: Vec::new(),
             next_seed: 1,
             done: None,
@@ -360,6 +473,13 @@ impl Explorer {
                 return false;
             }
             if self.groups.runs >= self.max_schedules {
+                if self.how == How::Exhaustive && !self.reduce && !self.irreducible {
+                    // Too many orders to count them all: count classes.
+                    self.reduce = true;
+                    self.groups = Groups { reduced: true, ..Groups::default() };
+                    self.next.clear();
+                    continue;
+                }
                 self.done = Some(false);
                 return false;
             }
@@ -369,31 +489,45 @@ impl Explorer {
                     let mut sim = Simulation::new(&self.scenario, Some(seed));
                     sim.run();
                     self.groups.add(&sim, || format!("seed:{seed}"));
+                    self.groups.seeds.push(SeedFigures::of(&sim, seed));
                     self.next_seed += 1;
                     if self.next_seed > k {
                         // Seeds sample the schedules; they never cover them all.
                         self.done = Some(false);
                     }
                 }
-                (How::Exhaustive, Some(explored)) => {
+                (How::Exhaustive | How::Reduced, Some(explored)) => {
                     let prefix = std::mem::take(&mut self.next);
-                    let run = run_schedule(explored, &self.shared, self.gil, prefix);
+                    let run = run_schedule(explored, &self.shared, self.gil, prefix, self.reduce);
                     let many = run.watch.touched_by_many();
                     if !many.is_subset(&self.shared) {
                         // A second thread wrote something another reads: it is
                         // visible from now on, and the walk starts over.
                         self.shared.extend(many);
-                        self.groups = Groups::default();
+                        self.groups = Groups { reduced: self.reduce, ..Groups::default() };
                         continue;
                     }
-                    let shared = &self.shared;
-                    self.groups.add(&run.sim, || schedule_string(shared, &run.taken));
+                    if self.reduce && run.watch.saw_hidden_sync() {
+                        // Threads met where the reduction cannot see (a JSON
+                        // lock, an Event, the reactor's inbox): count every order.
+                        self.reduce = false;
+                        self.irreducible = true;
+                        self.groups = Groups::default();
+                        self.next.clear();
+                        continue;
+                    }
+                    if run.pruned {
+                        self.groups.pruned += 1;
+                    } else {
+                        let shared = &self.shared;
+                        self.groups.add(&run.sim, || schedule_string(shared, &run.taken));
+                    }
                     match next_prefix(&run.taken) {
                         Some(next) => self.next = next,
                         None => self.done = Some(true),
                     }
                 }
-                (How::Exhaustive, None) => self.done = Some(false),
+                (How::Exhaustive | How::Reduced, None) => self.done = Some(false),
             }
         }
         self.done.is_none()

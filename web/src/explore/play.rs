@@ -103,7 +103,7 @@ fn visible_keys(explored: &Scenario, gil: bool) -> BTreeSet<Rc<str>> {
     let mut shared = BTreeSet::new();
     // Each round can only add keys; a handful settles any small program.
     for _ in 0..8 {
-        let many = run_schedule(explored, &shared, gil, Vec::new()).watch.touched_by_many();
+        let many = run_schedule(explored, &shared, gil, Vec::new(), false).watch.touched_by_many();
         if many.is_subset(&shared) {
             break;
         }

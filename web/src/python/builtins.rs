@@ -586,6 +586,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "threading.RLock" => new_lock(vm, true),
         "threading.Event" => {
             let lock = vm.sh.new_lock("event", true);
+            vm.sh.hide_lock(lock);
             vm.sh.hold_for_nobody(lock);
             Value::Native(Rc::new(Native::Event { set: Cell::new(false), lock }))
         }

@@ -429,6 +429,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 }
             }
             let lock = vm.sh.new_lock("blockingCallFromThread", true);
+            vm.sh.hide_lock(lock);
             vm.sh.hold_for_nobody(lock);
             let event = Value::Native(Rc::new(Native::Event { set: std::cell::Cell::new(false), lock }));
             let boxed = Value::list(vec![event.clone(), Value::Bool(false), Value::None]);

@@ -19,7 +19,7 @@ use super::ops;
 use super::stacks::{self, Link};
 use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Native, ThreadObj, Value};
 use super::{Runtime, BATCH_NS, INSTR_NS};
-use crate::engine::choice::Watch;
+use crate::engine::choice::{Access, Watch};
 use crate::engine::interp::{Halt, Work};
 use crate::engine::shared::Shared;
 use crate::explain::lost::Var;
@@ -534,7 +534,7 @@ impl Vm<'_> {
             return Some(None);
         }
         let lock_name = |lock: u32| self.sh.lock_names.borrow().get(lock as usize).map(|n| n.to_string());
-        watch.note_stop(self.tid, f.code.span(f.pc).0, visible_op(f, instr, lock_name));
+        watch.note_stop(self.tid, f.code.span(f.pc).0, visible_op(f, instr, lock_name), access_of(f, instr));
         watch.stopped.set(Some(self.tid));
         Some(Some(false))
     }
@@ -1884,6 +1884,26 @@ pub(crate) fn no_steps() -> Seq {
 /// What a visible operation does, in a player's words: `read hits`,
 /// `write .value`, `enter with hits_lock`, `acquire`, `print`
 /// (`lock_name` names a lock by its number).
+/// What the visible operation `instr` touches, for telling which
+/// operations commute (see `engine::choice::Access`).
+fn access_of(f: &Frame, instr: Instr) -> Access {
+    let name = |n: u32| Rc::clone(&f.code.names[n as usize]);
+    match instr {
+        Instr::LoadGlobal(n) => Access::Read(name(n)),
+        Instr::StoreGlobal(n) => Access::Write(name(n)),
+        Instr::LoadAttr(n) => Access::Read(format!(".{}", name(n)).into()),
+        Instr::StoreAttr(n) => Access::Write(format!(".{}", name(n)).into()),
+        Instr::WithEnter | Instr::WithExit => match f.stack.last() {
+            Some(Value::Native(n)) => match &**n {
+                Native::Lock { lock, .. } => Access::Lock(*lock),
+                _ => Access::Other,
+            },
+            _ => Access::Other,
+        },
+        _ => Access::Other,
+    }
+}
+
 fn visible_op(f: &Frame, instr: Instr, lock_name: impl Fn(u32) -> Option<String>) -> String {
     let name = |n: usize| &f.code.names[n];
     match instr {
