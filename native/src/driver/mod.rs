@@ -60,7 +60,8 @@ pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;
 const WAKER: Token = Token(usize::MAX);
 const SIGNALS: Token = Token(usize::MAX - 1);
 
-/// How often the loop publishes its counters to [`Metrics`].
+/// How often at most the loop publishes its counters to [`Metrics`], and
+/// how stale they may be once it sleeps.
 const PUBLISH_EVERY: Duration = Duration::from_millis(5);
 
 /// The reactor's time: how long ago the driver started.
@@ -127,6 +128,10 @@ pub(crate) struct Driver {
     pub(crate) shutdown_hooks: Vec<ShutdownHook>,
     /// When the loop last published its counters.
     last_publish: Time,
+    /// Something happened since then that metrics readers have not seen.
+    unpublished: bool,
+    /// The current sleep ends early only to publish.
+    publish_wake: bool,
     /// WebSockets with frames not yet handed to their streams.
     ws_dirty: Vec<(usize, ConnectionId)>,
     /// WebSockets open.
@@ -200,6 +205,8 @@ impl Driver {
             report: ShutdownReport::default(),
             shutdown_hooks: Vec::new(),
             last_publish: Time::ZERO,
+            unpublished: true,
+            publish_wake: false,
             ws_dirty: Vec::new(),
             ws_open: 0,
             ws_sweep_every: Duration::from_secs(1),
@@ -233,11 +240,7 @@ impl Driver {
             if self.reactor.is_stopped() {
                 break;
             }
-            let timeout = self.poll_timeout();
-            if timeout != Some(Duration::ZERO) {
-                // About to sleep: let metrics readers see where things stand.
-                self.maybe_publish(true);
-            }
+            let timeout = self.publish(self.poll_timeout());
             if let Err(e) = self.sleep(&mut events, timeout) {
                 if e.kind() != ErrorKind::Interrupted {
                     tracing::error!("the reactor's poll failed: {e}; stopping");
@@ -246,6 +249,9 @@ impl Driver {
                 continue;
             }
             self.clock();
+            if !events.is_empty() || !self.publish_wake {
+                self.unpublished = true;
+            }
             // What was left over from the last turn is read after this
             // turn's events; what this turn leaves over waits for the next,
             // so no connection gets more than one budget a turn.
@@ -269,7 +275,6 @@ impl Driver {
                 self.begin_shutdown("shutdown requested");
             }
             self.shutdown_step();
-            self.maybe_publish(false);
         }
         self.finish()
     }
@@ -336,7 +341,8 @@ impl Driver {
             | Effect::Close { conn }
             | Effect::Abort { conn }
             | Effect::PauseReading { conn }
-            | Effect::ResumeReading { conn } => *conn,
+            | Effect::ResumeReading { conn }
+            | Effect::ReportDrained { conn, .. } => *conn,
             Effect::Listen { listener, addr } => return self.listen(*listener, *addr),
             Effect::StopListening { listener } => return self.stop_listening(*listener),
             Effect::Connect { conn, addr, timeout } => return self.connect(*conn, *addr, *timeout),
@@ -358,16 +364,42 @@ impl Driver {
             Effect::Abort { .. } => self.abort(i),
             Effect::PauseReading { .. } => self.set_read_paused(i, true),
             Effect::ResumeReading { .. } => self.set_read_paused(i, false),
+            Effect::ReportDrained { on, .. } => self.set_report_drained(i, on),
             _ => {}
         }
     }
 
-    fn maybe_publish(&mut self, force: bool) {
+    /// Before polling with `timeout`: publishes the counters for metrics
+    /// readers at most once per [`PUBLISH_EVERY`] (not before every sleep:
+    /// at one message per wake that was most of a sleep's own cost), and
+    /// when the loop would sleep on unpublished counts, shortens the sleep
+    /// to publish them at the end of the period. Returns the timeout to poll with.
+    fn publish(&mut self, timeout: Option<Duration>) -> Option<Duration> {
+        self.publish_wake = false;
+        let busy = timeout == Some(Duration::ZERO);
         // The loop's last clock reading is recent enough to pace this by.
-        if !force && self.now.saturating_since(self.last_publish) < PUBLISH_EVERY {
-            return;
+        let since = self.now.saturating_since(self.last_publish);
+        if since >= PUBLISH_EVERY {
+            if self.unpublished || busy {
+                self.publish_now();
+            }
+            return timeout;
         }
+        if !self.unpublished || busy {
+            return timeout;
+        }
+        let wait = PUBLISH_EVERY - since;
+        if timeout.is_some_and(|t| t <= wait) {
+            return timeout;
+        }
+        self.publish_wake = true;
+        Some(wait)
+    }
+
+    /// Lets metrics readers see where things stand now.
+    fn publish_now(&mut self) {
         self.last_publish = self.now;
+        self.unpublished = false;
         self.metrics.publish(&self.reactor.stats(), self.reactor.jobs_in_flight(), &self.counts);
     }
 }

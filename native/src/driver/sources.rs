@@ -36,6 +36,9 @@ pub(super) struct Stream {
     pub(super) above_high: bool,
     /// Queued to be read again after the other connections.
     pub(super) carried: bool,
+    /// The reactor asked to hear when its writes were all sent (a producer
+    /// is registered: [`Effect::ReportDrained`](twine_core::reactor::Effect::ReportDrained)).
+    pub(super) report_drained: bool,
     /// Queued to tell the reactor its writes were all sent.
     pub(super) drain_queued: bool,
     /// A WebSocket: its framing (then the byte counts are message bytes, not wire bytes).
