@@ -136,6 +136,8 @@ impl Driver {
                 Effect::Close { .. } | Effect::Abort { .. } => socket.ws.close_with_code(1000),
                 // Reading a WebSocket cannot be paused; the browser buffers.
                 Effect::PauseReading { .. } | Effect::ResumeReading { .. } => Ok(()),
+                // The browser does not say when a send has left: no drains to report.
+                Effect::ReportDrained { .. } => Ok(()),
                 other => {
                     web_sys::console::warn_1(&format!("live driver: {other:?} is not supported in the page").into());
                     Ok(())

@@ -14,9 +14,11 @@
 //! [`ReactorDriver::handle_write_drained`](crate::ReactorDriver::handle_write_drained)
 //! (everything written so far has gone) and
 //! [`ReactorDriver::handle_write_buffer`](crate::ReactorDriver::handle_write_buffer)
-//! (the water marks). A driver that never reports a drain leaves a pull
-//! producer waiting after its first write, as a socket that never becomes
-//! writable would.
+//! (the water marks). Only a producer listens for drains, so the transport
+//! asks for them while one is registered ([`Effect::ReportDrained`]) and a
+//! driver need not report the others' (one for every message echoed). A
+//! driver that never reports a drain leaves a pull producer waiting after
+//! its first write, as a socket that never becomes writable would.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -99,7 +101,8 @@ pub(crate) struct ProducerSlot {
     streaming: Cell<bool>,
     /// Paused by the transport (Twisted's `producerPaused`).
     paused: Cell<bool>,
-    /// Bytes written since the driver last reported the buffer drained.
+    /// Bytes written, while a producer is registered, since the driver
+    /// last reported the buffer drained.
     buffered: Cell<usize>,
     buffer_size: Cell<usize>,
     /// `lose_connection` came while a producer was registered: close when
@@ -175,6 +178,10 @@ impl Transport {
         *slot.producer.borrow_mut() = Some(producer.clone());
         slot.streaming.set(streaming);
         slot.paused.set(false);
+        slot.buffered.set(0);
+        if let Some(reactor) = self.reactor() {
+            reactor.queue_effect(Effect::ReportDrained { conn: self.conn.id, on: true });
+        }
         if !streaming {
             producer.resume_producing();
         }
@@ -208,8 +215,12 @@ impl Transport {
     pub fn unregister_producer(&self) {
         let slot = &self.conn.producer;
         let producer = slot.producer.borrow_mut().take();
-        drop(producer);
         slot.paused.set(false);
+        if let (Some(_), Some(reactor)) = (producer, self.reactor()) {
+            if self.conn.state.get() != ConnState::Closed {
+                reactor.queue_effect(Effect::ReportDrained { conn: self.conn.id, on: false });
+            }
+        }
         if slot.close_when_unregistered.replace(false) && self.conn.state.get() == ConnState::Disconnecting {
             if let Some(reactor) = self.reactor() {
                 reactor.queue_effect(Effect::Close { conn: self.conn.id });
@@ -233,9 +244,19 @@ impl Transport {
     /// for a streaming producer: Twisted's `bufferSize` (64 KiB by default).
     ///
     /// ```
+    /// use std::rc::Rc;
+    /// use twine_core::protocol::Producer;
+    ///
+    /// struct Idle;
+    /// impl Producer for Idle {
+    ///     fn resume_producing(&self) {}
+    ///     fn stop_producing(&self) {}
+    /// }
+    ///
     /// let t = twine_core::testing::StringTransport::new();
     /// assert_eq!(t.transport().write_buffer_size(), 64 * 1024);
     /// t.transport().set_write_buffer_size(500);
+    /// t.transport().register_producer(Rc::new(Idle), true).unwrap();
     /// t.transport().write(&[0; 100]);
     /// assert_eq!((t.transport().write_buffer_size(), t.transport().buffered_bytes()), (500, 100));
     /// ```
@@ -248,9 +269,11 @@ impl Transport {
         self.conn.producer.buffer_size.get()
     }
 
-    /// Bytes written since the driver last reported the buffer drained
-    /// (with [`ReactorDriver::handle_write_drained`](crate::ReactorDriver::handle_write_drained);
-    /// a driver that does not report drains leaves this growing).
+    /// Bytes written while a producer is registered, since it was
+    /// registered or the driver last reported the buffer drained (with
+    /// [`ReactorDriver::handle_write_drained`](crate::ReactorDriver::handle_write_drained)):
+    /// what the transport weighs against the write buffer size. Without a
+    /// producer nothing is counted (nothing would be paused).
     pub fn buffered_bytes(&self) -> usize {
         self.conn.producer.buffered.get()
     }
@@ -260,6 +283,9 @@ impl Transport {
     /// every write to a full buffer).
     pub(crate) fn wrote(&self, n: usize) {
         let slot = &self.conn.producer;
+        if slot.producer.borrow().is_none() {
+            return;
+        }
         let buffered = slot.buffered.get() + n;
         slot.buffered.set(buffered);
         if slot.streaming.get() && buffered > slot.buffer_size.get() {

@@ -248,7 +248,8 @@ impl ReactorDriver {
     /// `doWrite` emptying its buffer. A pull producer registered on the
     /// transport is asked for more, and a streaming one the transport
     /// paused is resumed. Drivers call this each time a connection's send
-    /// buffer empties.
+    /// buffer empties, at least while [`Effect::ReportDrained`] has asked
+    /// for it (a producer is registered); other reports change nothing.
     ///
     /// ```
     /// use std::cell::Cell;

@@ -38,6 +38,7 @@ impl Stream {
             above_high: false,
             carried: false,
             heavy: false,
+            report_drained: false,
             drain_queued: false,
             ws: None,
             exempt_end: 0,
@@ -315,12 +316,23 @@ impl Driver {
         }
     }
 
-    /// Notes that stream `i` has sent everything it was given.
+    /// Notes that stream `i` has sent everything it was given, if the
+    /// reactor asked to hear it (only a producer listens: an echo sends
+    /// every message without this report).
     pub(super) fn queue_drained(&mut self, i: usize) {
         let Some(s) = self.sources.stream(i) else { return };
-        if !s.drain_queued && s.connecting.is_none() {
+        if s.report_drained && !s.drain_queued && s.connecting.is_none() {
             s.drain_queued = true;
             self.drained.push((i, s.conn.0));
+        }
+    }
+
+    /// [`Effect::ReportDrained`](twine_core::reactor::Effect::ReportDrained):
+    /// a producer was registered (`on`) or unregistered. One registered
+    /// on a stream with nothing waiting hears of the next drain.
+    pub(super) fn set_report_drained(&mut self, i: usize, on: bool) {
+        if let Some(s) = self.sources.stream(i) {
+            s.report_drained = on;
         }
     }
 

@@ -29,6 +29,7 @@
 //! low-water mark `WaterMark::Low`. Sent buffers go back to the reactor with
 //! [`ReactorDriver::recycle_buffer`](twine_core::ReactorDriver::recycle_buffer), so the steady state allocates nothing.
 
+mod alarm;
 mod backoff;
 mod connect;
 mod fairness;
@@ -64,8 +65,10 @@ pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;
 
 const WAKER: Token = Token(usize::MAX);
 const SIGNALS: Token = Token(usize::MAX - 1);
+const ALARM: Token = Token(usize::MAX - 2);
 
-/// How often the loop publishes its counters to [`Metrics`].
+/// How often at most the loop publishes its counters to [`Metrics`], and
+/// how stale they may be once it sleeps.
 const PUBLISH_EVERY: Duration = Duration::from_millis(5);
 
 /// The reactor's time: how long ago the driver started.
@@ -97,6 +100,8 @@ pub(crate) struct Driver {
     /// The reactor's own handle, to look at its inbox before sleeping.
     inbox: ReactorHandle,
     poll: Poll,
+    /// Wakes the loop for the driver's own deadlines; `None`: the poll's timeout does.
+    alarm: Option<alarm::Alarm>,
     sources: Sources,
     conns: IdMap<ConnectionId, usize>,
     listeners: IdMap<ListenerId, usize>,
@@ -133,6 +138,10 @@ pub(crate) struct Driver {
     pub(crate) shutdown_hooks: Vec<ShutdownHook>,
     /// When the loop last published its counters.
     last_publish: Time,
+    /// Something happened since then that metrics readers have not seen.
+    unpublished: bool,
+    /// The current sleep ends early only to publish.
+    publish_wake: bool,
     /// WebSockets with frames not yet handed to their streams.
     ws_dirty: Vec<(usize, ConnectionId)>,
     /// WebSockets open.
@@ -178,9 +187,11 @@ impl Driver {
         } else {
             None
         };
+        let alarm = alarm::Alarm::new(poll.registry(), ALARM);
         Ok(Driver {
             inbox: reactor.handle(),
             reactor,
+            alarm,
             poll,
             sources: Sources::default(),
             conns: IdMap::default(),
@@ -206,6 +217,8 @@ impl Driver {
             report: ShutdownReport::default(),
             shutdown_hooks: Vec::new(),
             last_publish: Time::ZERO,
+            unpublished: true,
+            publish_wake: false,
             ws_dirty: Vec::new(),
             ws_open: 0,
             ws_sweep_every: Duration::from_secs(1),
@@ -240,10 +253,6 @@ impl Driver {
                 break;
             }
             let timeout = self.poll_timeout();
-            if timeout != Some(Duration::ZERO) {
-                // About to sleep: let metrics readers see where things stand.
-                self.maybe_publish(true);
-            }
             if let Err(e) = self.sleep(&mut events, timeout) {
                 if e.kind() != ErrorKind::Interrupted {
                     tracing::error!("the reactor's poll failed: {e}; stopping");
@@ -252,11 +261,15 @@ impl Driver {
                 continue;
             }
             self.clock();
+            if !self.woke_only_to_publish(&events) {
+                self.unpublished = true;
+            }
             // Light connections are read as their events come, heavy ones
             // after them, in turn, up to the turn budget ([`fairness`]).
             for event in events.iter() {
                 match event.token() {
                     WAKER => {}
+                    ALARM => self.alarm.as_mut().map_or((), alarm::Alarm::rang),
                     SIGNALS => self.on_signals(),
                     Token(i) => self.on_event(i, event),
                 }
@@ -273,7 +286,6 @@ impl Driver {
                 self.begin_shutdown("shutdown requested");
             }
             self.shutdown_step();
-            self.maybe_publish(false);
         }
         self.finish()
     }
@@ -289,32 +301,57 @@ impl Driver {
         polled
     }
 
-    fn poll_timeout(&self) -> Option<Duration> {
-        if !self.carry.is_empty() || !self.drained.is_empty() {
+    /// How long the next poll may sleep: until the reactor's next timer.
+    /// The driver's own deadlines ring the [`alarm`] (or, without one,
+    /// shorten the sleep); metrics are published here (see [`Self::publish`]).
+    fn poll_timeout(&mut self) -> Option<Duration> {
+        let busy = !self.carry.is_empty() || !self.drained.is_empty();
+        let publish_by = self.publish(busy);
+        if busy {
             return Some(Duration::ZERO);
         }
         // Measured from the loop's last clock reading, as the reactor's own
         // timers are: a wake may come as late as this turn took, never early.
         let now = self.loop_instant();
-        let mut timeout = self.reactor.poll_timeout().map(|due| due.saturating_since(self.now));
-        let mut cap = |d: Duration| timeout = Some(timeout.map_or(d, |t| t.min(d)));
-        if let Some(deadline) = self.next_connect_deadline() {
-            cap(deadline.saturating_duration_since(now));
+        let timers = self.reactor.poll_timeout().map(|due| due.saturating_since(self.now));
+        let due = [self.housekeeping_due(), publish_by].into_iter().flatten().min();
+        self.publish_wake = false;
+        let Some(due) = due else { return timers };
+        let wait = due.saturating_duration_since(now);
+        if timers.is_some_and(|t| t <= wait) {
+            return timers;
         }
-        if let Some(due) = self.ws_timer_due() {
-            cap(due.saturating_duration_since(now));
+        if !wait.is_zero() && self.alarm.as_mut().is_some_and(|alarm| alarm.ring_by(due, now)) {
+            return timers;
         }
-        if let Some(due) = self.write_timer_due() {
-            cap(due.saturating_duration_since(now));
-        }
-        if let Some(retry) = self.next_accept_retry() {
-            cap(retry.saturating_duration_since(now));
-        }
-        if let Some(s) = &self.shutdown {
+        self.publish_wake = publish_by == Some(due);
+        Some(wait)
+    }
+
+    /// The earliest of the driver's own deadlines: connect attempts, the
+    /// WebSocket and write timeouts' sweeps, accept retries, a shutdown.
+    fn housekeeping_due(&self) -> Option<Instant> {
+        let now = self.loop_instant();
+        let draining = self.shutdown.as_ref().map(|s| {
             // Check often while draining: the last close ends the wait.
-            cap(s.deadline.saturating_duration_since(now).min(Duration::from_millis(50)));
+            s.deadline.min(now + Duration::from_millis(50))
+        });
+        [self.next_connect_deadline(), self.ws_timer_due(), self.write_timer_due(), self.next_accept_retry(), draining]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Whether the loop woke only to publish (the alarm, or the shortened
+    /// sleep), with nothing else due: then nothing changed that metrics show.
+    fn woke_only_to_publish(&self, events: &Events) -> bool {
+        let alarm_alone = !events.is_empty() && events.iter().all(|e| e.token() == ALARM);
+        if !(alarm_alone || events.is_empty() && self.publish_wake) {
+            return false;
         }
-        timeout
+        let now = self.loop_instant();
+        self.housekeeping_due().is_none_or(|due| due > now)
+            && self.reactor.poll_timeout().is_none_or(|due| due > self.now)
     }
 
     fn on_event(&mut self, i: usize, event: &mio::event::Event) {
@@ -340,7 +377,8 @@ impl Driver {
             | Effect::Close { conn }
             | Effect::Abort { conn }
             | Effect::PauseReading { conn }
-            | Effect::ResumeReading { conn } => *conn,
+            | Effect::ResumeReading { conn }
+            | Effect::ReportDrained { conn, .. } => *conn,
             Effect::Listen { listener, addr } => return self.listen(*listener, *addr),
             Effect::StopListening { listener } => return self.stop_listening(*listener),
             Effect::Connect { conn, addr, timeout } => return self.connect(*conn, *addr, *timeout),
@@ -362,16 +400,31 @@ impl Driver {
             Effect::Abort { .. } => self.abort(i),
             Effect::PauseReading { .. } => self.set_read_paused(i, true),
             Effect::ResumeReading { .. } => self.set_read_paused(i, false),
+            Effect::ReportDrained { on, .. } => self.set_report_drained(i, on),
             _ => {}
         }
     }
 
-    fn maybe_publish(&mut self, force: bool) {
+    /// Before polling: publishes the counters for metrics readers at most
+    /// once per [`PUBLISH_EVERY`] (not before every sleep: at one message
+    /// per wake that was most of a sleep's own cost). Returns when the loop
+    /// must wake to publish, if it would otherwise sleep on unpublished counts.
+    fn publish(&mut self, busy: bool) -> Option<Instant> {
         // The loop's last clock reading is recent enough to pace this by.
-        if !force && self.now.saturating_since(self.last_publish) < PUBLISH_EVERY {
-            return;
+        let since = self.now.saturating_since(self.last_publish);
+        if since >= PUBLISH_EVERY {
+            if self.unpublished || busy {
+                self.publish_now();
+            }
+            return None;
         }
+        (self.unpublished && !busy).then(|| self.loop_instant() + (PUBLISH_EVERY - since))
+    }
+
+    /// Lets metrics readers see where things stand now.
+    fn publish_now(&mut self) {
         self.last_publish = self.now;
+        self.unpublished = false;
         self.metrics.publish(&self.reactor.stats(), self.reactor.jobs_in_flight(), &self.counts);
     }
 }

@@ -146,7 +146,7 @@ impl Driver {
             self.apply_effects();
             let _ = self.sleep(&mut events, Some(Duration::from_millis(5)));
         }
-        self.maybe_publish(true);
+        self.publish_now();
         tracing::info!("reactor stopped: {:?}", self.report);
         self.report
     }

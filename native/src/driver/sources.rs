@@ -40,6 +40,9 @@ pub(super) struct Stream {
     /// its next input waits in the queue behind the light connections
     /// ([`fairness`](super::fairness)).
     pub(super) heavy: bool,
+    /// The reactor asked to hear when its writes were all sent (a producer
+    /// is registered: [`Effect::ReportDrained`](twine_core::reactor::Effect::ReportDrained)).
+    pub(super) report_drained: bool,
     /// Queued to tell the reactor its writes were all sent.
     pub(super) drain_queued: bool,
     /// A WebSocket: its framing (then the byte counts are message bytes, not wire bytes).

@@ -86,6 +86,12 @@ pub enum Effect {
     PauseReading { conn: ConnectionId },
     /// Start reading from the peer again.
     ResumeReading { conn: ConnectionId },
+    /// Report (`on`), or stop reporting, each time everything written on
+    /// the connection has been sent, with
+    /// [`ReactorDriver::handle_write_drained`](super::ReactorDriver::handle_write_drained).
+    /// Asked while a producer is registered on it, the only one who listens:
+    /// a driver may skip every other drain report.
+    ReportDrained { conn: ConnectionId, on: bool },
 }
 
 /// What the reactor hosts on a connection, seen from below: something the
@@ -264,6 +270,7 @@ impl Reactor {
         self.set_now(now);
         self.count_bytes(true, data.len());
         self.emit(|| TraceEvent::BytesIn { conn: conn.0, n: data.len() as u64 });
+        self.chain_calls_from(now);
         self.deliver(conn, IoEvent::Data(data));
     }
 
@@ -272,7 +279,25 @@ impl Reactor {
         self.set_now(now);
         self.count_bytes(true, message.len());
         self.emit(|| TraceEvent::MessageReceived { conn: conn.0, len: message.len() as u64 });
+        self.chain_calls_from(now);
         self.deliver(conn, IoEvent::Message(message));
+    }
+
+    /// The protocol call a read starts is timed from the later of `now`
+    /// (the driver's clock reading after it polled) and the end of the
+    /// call before it, as the calls of a turn are (`run_call`): one clock
+    /// read per call, not two. What the driver did in between (reading the
+    /// socket, parsing frames) counts towards the call, a few microseconds
+    /// against a slow-call threshold of milliseconds. While tracing, a
+    /// call's duration is its own: both ends are read.
+    fn chain_calls_from(&self, now: Time) {
+        let inner = &self.inner;
+        if inner.tracing.get() || inner.call_depth.get() > 0 {
+            return;
+        }
+        let start = inner.chained_start.get().map_or(now, |end| end.max(now));
+        inner.chained_start.set(Some(start));
+        inner.chaining.set(true);
     }
 
     /// Driver face: `ReactorDriver::handle_write_buffer` documents it.

@@ -80,6 +80,8 @@ impl MemoryReactor {
                     self.arrive(delivery);
                 }
             }
+            // Drains are reported when a test says so (`write_drained`).
+            Effect::ReportDrained { .. } => {}
         }
         self.state.borrow_mut().log.push(effect);
     }
