@@ -29,7 +29,6 @@
 //! low-water mark `WaterMark::Low`. Sent buffers go back to the reactor with
 //! [`ReactorDriver::recycle_buffer`](twine_core::ReactorDriver::recycle_buffer), so the steady state allocates nothing.
 
-mod alarm;
 mod backoff;
 mod connect;
 mod fairness;
@@ -65,7 +64,6 @@ pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;
 
 const WAKER: Token = Token(usize::MAX);
 const SIGNALS: Token = Token(usize::MAX - 1);
-const ALARM: Token = Token(usize::MAX - 2);
 
 /// How often at most the loop publishes its counters to [`Metrics`], and
 /// how stale they may be once it sleeps.
@@ -100,8 +98,6 @@ pub(crate) struct Driver {
     /// The reactor's own handle, to look at its inbox before sleeping.
     inbox: ReactorHandle,
     poll: Poll,
-    /// Wakes the loop for the driver's own deadlines; `None`: the poll's timeout does.
-    alarm: Option<alarm::Alarm>,
     sources: Sources,
     conns: IdMap<ConnectionId, usize>,
     listeners: IdMap<ListenerId, usize>,
@@ -187,11 +183,9 @@ impl Driver {
         } else {
             None
         };
-        let alarm = alarm::Alarm::new(poll.registry(), ALARM);
         Ok(Driver {
             inbox: reactor.handle(),
             reactor,
-            alarm,
             poll,
             sources: Sources::default(),
             conns: IdMap::default(),
@@ -252,7 +246,7 @@ impl Driver {
             if self.reactor.is_stopped() {
                 break;
             }
-            let timeout = self.poll_timeout();
+            let timeout = self.publish(self.poll_timeout());
             if let Err(e) = self.sleep(&mut events, timeout) {
                 if e.kind() != ErrorKind::Interrupted {
                     tracing::error!("the reactor's poll failed: {e}; stopping");
@@ -261,7 +255,7 @@ impl Driver {
                 continue;
             }
             self.clock();
-            if !self.woke_only_to_publish(&events) {
+            if !events.is_empty() || !self.publish_wake {
                 self.unpublished = true;
             }
             // Light connections are read as their events come, heavy ones
@@ -269,7 +263,6 @@ impl Driver {
             for event in events.iter() {
                 match event.token() {
                     WAKER => {}
-                    ALARM => self.alarm.as_mut().map_or((), alarm::Alarm::rang),
                     SIGNALS => self.on_signals(),
                     Token(i) => self.on_event(i, event),
                 }
@@ -301,57 +294,32 @@ impl Driver {
         polled
     }
 
-    /// How long the next poll may sleep: until the reactor's next timer.
-    /// The driver's own deadlines ring the [`alarm`] (or, without one,
-    /// shorten the sleep); metrics are published here (see [`Self::publish`]).
-    fn poll_timeout(&mut self) -> Option<Duration> {
-        let busy = !self.carry.is_empty() || !self.drained.is_empty();
-        let publish_by = self.publish(busy);
-        if busy {
+    fn poll_timeout(&self) -> Option<Duration> {
+        if !self.carry.is_empty() || !self.drained.is_empty() {
             return Some(Duration::ZERO);
         }
         // Measured from the loop's last clock reading, as the reactor's own
         // timers are: a wake may come as late as this turn took, never early.
         let now = self.loop_instant();
-        let timers = self.reactor.poll_timeout().map(|due| due.saturating_since(self.now));
-        let due = [self.housekeeping_due(), publish_by].into_iter().flatten().min();
-        self.publish_wake = false;
-        let Some(due) = due else { return timers };
-        let wait = due.saturating_duration_since(now);
-        if timers.is_some_and(|t| t <= wait) {
-            return timers;
+        let mut timeout = self.reactor.poll_timeout().map(|due| due.saturating_since(self.now));
+        let mut cap = |d: Duration| timeout = Some(timeout.map_or(d, |t| t.min(d)));
+        if let Some(deadline) = self.next_connect_deadline() {
+            cap(deadline.saturating_duration_since(now));
         }
-        if !wait.is_zero() && self.alarm.as_mut().is_some_and(|alarm| alarm.ring_by(due, now)) {
-            return timers;
+        if let Some(due) = self.ws_timer_due() {
+            cap(due.saturating_duration_since(now));
         }
-        self.publish_wake = publish_by == Some(due);
-        Some(wait)
-    }
-
-    /// The earliest of the driver's own deadlines: connect attempts, the
-    /// WebSocket and write timeouts' sweeps, accept retries, a shutdown.
-    fn housekeeping_due(&self) -> Option<Instant> {
-        let now = self.loop_instant();
-        let draining = self.shutdown.as_ref().map(|s| {
+        if let Some(due) = self.write_timer_due() {
+            cap(due.saturating_duration_since(now));
+        }
+        if let Some(retry) = self.next_accept_retry() {
+            cap(retry.saturating_duration_since(now));
+        }
+        if let Some(s) = &self.shutdown {
             // Check often while draining: the last close ends the wait.
-            s.deadline.min(now + Duration::from_millis(50))
-        });
-        [self.next_connect_deadline(), self.ws_timer_due(), self.write_timer_due(), self.next_accept_retry(), draining]
-            .into_iter()
-            .flatten()
-            .min()
-    }
-
-    /// Whether the loop woke only to publish (the alarm, or the shortened
-    /// sleep), with nothing else due: then nothing changed that metrics show.
-    fn woke_only_to_publish(&self, events: &Events) -> bool {
-        let alarm_alone = !events.is_empty() && events.iter().all(|e| e.token() == ALARM);
-        if !(alarm_alone || events.is_empty() && self.publish_wake) {
-            return false;
+            cap(s.deadline.saturating_duration_since(now).min(Duration::from_millis(50)));
         }
-        let now = self.loop_instant();
-        self.housekeeping_due().is_none_or(|due| due > now)
-            && self.reactor.poll_timeout().is_none_or(|due| due > self.now)
+        timeout
     }
 
     fn on_event(&mut self, i: usize, event: &mio::event::Event) {
@@ -405,20 +373,31 @@ impl Driver {
         }
     }
 
-    /// Before polling: publishes the counters for metrics readers at most
-    /// once per [`PUBLISH_EVERY`] (not before every sleep: at one message
-    /// per wake that was most of a sleep's own cost). Returns when the loop
-    /// must wake to publish, if it would otherwise sleep on unpublished counts.
-    fn publish(&mut self, busy: bool) -> Option<Instant> {
+    /// Before polling with `timeout`: publishes the counters for metrics
+    /// readers at most once per [`PUBLISH_EVERY`] (not before every sleep:
+    /// at one message per wake that was most of a sleep's own cost), and
+    /// when the loop would sleep on unpublished counts, shortens the sleep
+    /// to publish them at the end of the period. Returns the timeout to poll with.
+    fn publish(&mut self, timeout: Option<Duration>) -> Option<Duration> {
+        self.publish_wake = false;
+        let busy = timeout == Some(Duration::ZERO);
         // The loop's last clock reading is recent enough to pace this by.
         let since = self.now.saturating_since(self.last_publish);
         if since >= PUBLISH_EVERY {
             if self.unpublished || busy {
                 self.publish_now();
             }
-            return None;
+            return timeout;
         }
-        (self.unpublished && !busy).then(|| self.loop_instant() + (PUBLISH_EVERY - since))
+        if !self.unpublished || busy {
+            return timeout;
+        }
+        let wait = PUBLISH_EVERY - since;
+        if timeout.is_some_and(|t| t <= wait) {
+            return timeout;
+        }
+        self.publish_wake = true;
+        Some(wait)
     }
 
     /// Lets metrics readers see where things stand now.
