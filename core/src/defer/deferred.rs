@@ -72,11 +72,25 @@ impl<T: 'static, F: FnOnce(Result<T, Failure>) -> Step<T>> Link<T> for OnEither<
 /// 150 bytes for a bare Deferred, 3.4 KB with ten callbacks.)
 const INLINE_LINKS: usize = 10;
 
-/// A chain's links not run yet, in order.
-type Links<T> = SmallVec<[Box<dyn Link<T>>; INLINE_LINKS]>;
+/// A chain's links not run yet, in order. Each in an `Option` (no bigger:
+/// the box's pointer is never null) so that a run can take links out where
+/// they are: the chain's own links are all `Some`.
+type Links<T> = SmallVec<[Option<Box<dyn Link<T>>>; INLINE_LINKS]>;
 
-/// The links a run took from the chain to walk without borrowing it.
-type Batch<T> = smallvec::IntoIter<[Box<dyn Link<T>>; INLINE_LINKS]>;
+/// The links a run took from the chain to walk without borrowing it:
+/// `links[..ran]` have been taken out to run, the rest wait.
+struct Batch<T: 'static> {
+    links: Links<T>,
+    ran: usize,
+}
+
+/// Where [`Deferred::run_batch`] stopped.
+enum BatchEnd<T: 'static> {
+    /// Every link of the batch ran: the result they left.
+    RanOut(Result<T, Failure>),
+    /// A link did something other than turn a result into a result.
+    Step(Step<T>),
+}
 
 /// What one link of the chain did with the result.
 pub(crate) enum Step<T: 'static> {
@@ -86,8 +100,24 @@ pub(crate) enum Step<T: 'static> {
     /// The link handed the result to another Deferred (the one waiting on
     /// this chain, or the one `map` made), whose callbacks must run next,
     /// before this chain's remaining links. The run loop does that
-    /// iteratively, so a chain of any depth runs in bounded stack.
-    Continue(Rc<dyn ChainRun>),
+    /// iteratively, so a chain of any depth runs in bounded stack. Made by
+    /// [`hand_on`], which leaves that chain in [`HANDED_TO`].
+    Continue,
+}
+
+thread_local! {
+    /// The chain of the [`Step::Continue`] a link just returned, for the
+    /// run loop to take at once. Not in the variant: a fat `Rc` there would
+    /// make a `Step<u64>` 24 bytes, returned through memory from every link,
+    /// where 16 come back in two registers.
+    static HANDED_TO: Cell<Option<Rc<dyn ChainRun>>> = const { Cell::new(None) };
+}
+
+/// What a link returns after handing the result to `chain`: the run loop
+/// runs `chain` next.
+fn hand_on<T: 'static>(chain: Rc<dyn ChainRun>) -> Step<T> {
+    HANDED_TO.set(Some(chain));
+    Step::Continue
 }
 
 /// A chain of any result type, as the run loop's stack holds it (Twisted's
@@ -515,7 +545,7 @@ impl<T: 'static> Deferred<T> {
     /// `result`: the run loop runs this chain next (see `run_callbacks`).
     fn settle_step<S: 'static>(&self, result: Result<T, Failure>) -> Step<S> {
         match self.settle(result) {
-            Ok(true) => Step::Continue(self.chain.clone()),
+            Ok(true) => hand_on(self.chain.clone()),
             _ => Step::Consumed,
         }
     }
@@ -804,7 +834,7 @@ impl<T: 'static> Deferred<T> {
         {
             let mut state = self.chain.state.borrow_mut();
             if !state.called && state.links.len() < state.links.capacity() {
-                state.links.push(link);
+                state.links.push(Some(link));
                 return self.clone();
             }
         }
@@ -817,7 +847,7 @@ impl<T: 'static> Deferred<T> {
     fn push_link_and_run(&self, link: Box<dyn Link<T>>) -> Deferred<T> {
         let called = {
             let mut state = self.chain.state.borrow_mut();
-            state.links.push(link);
+            state.links.push(Some(link));
             state.called
         };
         if called {
@@ -1022,7 +1052,7 @@ impl<T: 'static> Deferred<T> {
             }
             let input = Self::take_input(&mut state)?;
             state.running = true;
-            (std::mem::take(&mut state.links).into_iter(), input)
+            (Batch { links: std::mem::take(&mut state.links), ran: 0 }, input)
         };
         let handed_to = loop {
             // Whether the input of the link running now was a result: a
@@ -1054,17 +1084,25 @@ impl<T: 'static> Deferred<T> {
         was_ok: &mut bool,
     ) -> Option<Rc<dyn ChainRun>> {
         loop {
-            let Some(link) = self.next_link(batch) else {
-                self.chain.state.borrow_mut().result = Slot::Ready(input);
-                return None;
-            };
-            *was_ok = input.is_ok();
-            input = match link.run(input) {
-                Step::Outcome(Outcome::Value(value)) => {
-                    if !*was_ok {
-                        let id = self.chain.id;
-                        observer::emit(|| TraceEvent::DeferredRecovered { deferred: id });
+            let step = match Self::run_batch(batch, input, was_ok) {
+                BatchEnd::Step(step) => step,
+                BatchEnd::RanOut(result) => {
+                    // The links added since the batch was taken are the next.
+                    let mut state = self.chain.state.borrow_mut();
+                    if state.links.is_empty() {
+                        state.result = Slot::Ready(result);
+                        return None;
                     }
+                    *batch = Batch { links: std::mem::take(&mut state.links), ran: 0 };
+                    input = result;
+                    continue;
+                }
+            };
+            input = match step {
+                Step::Outcome(Outcome::Value(value)) => {
+                    // A value on a failure: `run_batch` returns the others.
+                    let id = self.chain.id;
+                    observer::emit(|| TraceEvent::DeferredRecovered { deferred: id });
                     Ok(value)
                 }
                 Step::Outcome(Outcome::Failure(failure)) => {
@@ -1080,11 +1118,11 @@ impl<T: 'static> Deferred<T> {
                     self.chain_to(inner);
                     let mut state = self.chain.state.borrow_mut();
                     let input = Self::take_input(&mut state)?;
-                    *batch = std::mem::take(&mut state.links).into_iter();
+                    *batch = Batch { links: std::mem::take(&mut state.links), ran: 0 };
                     input
                 }
                 Step::Consumed => {
-                    if batch.len() == 0 {
+                    if batch.ran == batch.links.len() {
                         let mut state = self.chain.state.borrow_mut();
                         if state.links.is_empty() {
                             state.result = Slot::Consumed;
@@ -1093,7 +1131,8 @@ impl<T: 'static> Deferred<T> {
                     }
                     Err(result_consumed())
                 }
-                Step::Continue(next) => {
+                Step::Continue => {
+                    let next = HANDED_TO.take().expect("Step::Continue comes from hand_on");
                     self.put_back(batch);
                     self.chain.state.borrow_mut().result = Slot::Consumed;
                     return Some(next);
@@ -1102,26 +1141,38 @@ impl<T: 'static> Deferred<T> {
         }
     }
 
-    /// The next link of the run: the batch's, or the first of those added
-    /// since the batch was taken.
-    fn next_link(&self, batch: &mut Batch<T>) -> Option<Box<dyn Link<T>>> {
-        if let Some(link) = batch.next() {
-            return Some(link);
+    /// The inner loop of [`run_from`](Self::run_from): runs the batch's
+    /// links while each turns a result into a result. Its slice and position
+    /// stay in registers; the position and `was_ok` are only stored, for a
+    /// panic to resume from.
+    #[inline]
+    fn run_batch(batch: &mut Batch<T>, mut input: Result<T, Failure>, was_ok: &mut bool) -> BatchEnd<T> {
+        let links = &mut batch.links[..];
+        let mut next = batch.ran;
+        loop {
+            let Some(slot) = links.get_mut(next) else {
+                return BatchEnd::RanOut(input);
+            };
+            next += 1;
+            batch.ran = next;
+            let Some(link) = slot.take() else {
+                continue;
+            };
+            let ok = input.is_ok();
+            *was_ok = ok;
+            match link.run(input) {
+                Step::Outcome(Outcome::Value(value)) if ok => input = Ok(value),
+                step => return BatchEnd::Step(step),
+            }
         }
-        let mut state = self.chain.state.borrow_mut();
-        if state.links.is_empty() {
-            return None;
-        }
-        *batch = std::mem::take(&mut state.links).into_iter();
-        batch.next()
     }
 
     /// Returns the links of `batch` not run to the chain, ahead of those
     /// added since: the run stops, and whoever runs the chain next runs them.
     fn put_back(&self, batch: &mut Batch<T>) {
-        if batch.len() > 0 {
+        if batch.ran < batch.links.len() {
             let mut state = self.chain.state.borrow_mut();
-            state.links.insert_many(0, batch);
+            state.links.insert_many(0, batch.links.drain(batch.ran..));
         }
     }
 
@@ -1170,7 +1221,7 @@ impl<T: 'static> Deferred<T> {
         let me = self.clone();
         inner.add_link(move |result| {
             me.resume(result);
-            Step::Continue(me.chain)
+            hand_on(me.chain)
         });
     }
 
