@@ -370,25 +370,26 @@ impl<T: 'static> Deferred<T> {
             n.set(n.get() + 1);
             n.get()
         });
+        let chain = Rc::new(Chain {
+            id,
+            state: RefCell::new(State {
+                called: false,
+                result: Slot::Empty,
+                links: Links::new(),
+                running: false,
+                canceller: None,
+                suppress_already_called: false,
+                cancel_inner: None,
+                waker: None,
+                await_linked: false,
+                paused: 0,
+            }),
+        });
+        // Traced once the chain is built, so that the chain is built in its
+        // allocation rather than on the stack and copied there.
         let label = label.into();
         observer::emit(|| TraceEvent::DeferredCreated { deferred: id, label });
-        Deferred {
-            chain: Rc::new(Chain {
-                id,
-                state: RefCell::new(State {
-                    called: false,
-                    result: Slot::Empty,
-                    links: Links::new(),
-                    running: false,
-                    canceller: None,
-                    suppress_already_called: false,
-                    cancel_inner: None,
-                    waker: None,
-                    await_linked: false,
-                    paused: 0,
-                }),
-            }),
-        }
+        Deferred { chain }
     }
 
     /// A Deferred whose [`cancel`](Self::cancel) calls `canceller` first.
