@@ -190,7 +190,8 @@ fn nested_chains_pause_at_every_level() {
     a.add_callback(move |_| b2);
     b.add_callback(move |x| {
         let c = c2.clone();
-        c.add_callback(move |y| x + y)
+        c.add_callback(move |y| x + y);
+        c
     });
     let seen = Seen::new(&a);
     a.callback(0).unwrap();

@@ -190,7 +190,8 @@ fn semaphore_run_caps_concurrency() {
                 running.set(running.get() + 1);
                 peak.set(peak.get().max(running.get()));
                 let running = running.clone();
-                job.add_callback(move |()| running.set(running.get() - 1))
+                job.add_callback(move |()| running.set(running.get() - 1));
+                job
             })
         })
         .collect();

@@ -7,7 +7,7 @@
 //! asks [`note_awaited`] which Deferreds a poll left pending.
 
 use std::cell::RefCell;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -50,6 +50,37 @@ impl<T: 'static> Future for Deferred<T> {
             note_awaiting(&self);
         }
         poll
+    }
+}
+
+/// A borrowed Deferred awaits as the Deferred itself (a clone of the
+/// handle), so that the end of a chain can be awaited as it is built:
+/// [`add_callback`](Deferred::add_callback) and its siblings return `&self`,
+/// and `d.add_callback(f).await` reads as Twisted's `await d.addCallback(f)`.
+///
+/// ```
+/// use std::time::Duration;
+/// use twine_core::defer::Failure;
+/// use twine_core::task::{defer_later, ensure_deferred, Clock};
+///
+/// let clock = Clock::new();
+/// let reactor = clock.reactor();
+/// let d = ensure_deferred(&reactor, |r| async move {
+///     let n = defer_later(&r, Duration::from_secs(1), || 20);
+///     Ok::<u32, Failure>(n.add_callback(|n| n + 22).await?)
+/// });
+/// clock.advance(Duration::from_secs(1));
+/// d.add_callback(|n| {
+///     assert_eq!(n, 42);
+///     n
+/// });
+/// ```
+impl<T: 'static> IntoFuture for &Deferred<T> {
+    type Output = Result<T, Failure>;
+    type IntoFuture = Deferred<T>;
+
+    fn into_future(self) -> Deferred<T> {
+        self.clone()
     }
 }
 

@@ -40,7 +40,7 @@ impl<T: 'static> Deferred<T> {
     /// quick.callback(7).unwrap();
     /// assert!(reactor.pending_timers().is_empty()); // the timer went with the result
     /// ```
-    pub fn add_timeout(&self, reactor: &impl ReactorTime, delay: Duration) -> Deferred<T> {
+    pub fn add_timeout(&self, reactor: &impl ReactorTime, delay: Duration) -> &Deferred<T> {
         self.add_timeout_with(reactor, delay, |result, delay| match result {
             Err(failure) if failure.check(FailureKind::Cancelled) => {
                 Err(Failure::new(FailureKind::TimedOut, format!("Deferred timed out after {delay:?}")))
@@ -74,7 +74,7 @@ impl<T: 'static> Deferred<T> {
         reactor: &impl ReactorTime,
         delay: Duration,
         on_timeout_cancel: impl FnOnce(Result<T, Failure>, Duration) -> R + 'static,
-    ) -> Deferred<T> {
+    ) -> &Deferred<T> {
         let timed_out = Rc::new(Cell::new(false));
         // Weak: the Deferred holds the timer through the callback below.
         let target = self.downgrade();

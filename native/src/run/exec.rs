@@ -332,7 +332,8 @@ impl ReactorSide {
         d.add_both(move |outcome| {
             side.jobs_in_flight.set(side.jobs_in_flight.get() - 1);
             outcome
-        })
+        });
+        d
     }
 
     fn start_looping_call(self: &Rc<Self>, reactor: &Reactor, def: u32, ctx: &Ctx) {
