@@ -378,10 +378,11 @@ def _load(spec):
     seed = spec["seed"]
     t0 = time.perf_counter()
     start_ns = _ms_ns(spec["start_ms"])
-    total = spec["requests"]
+    n_conns = spec["connections"] if spec["kind"] == "open" else spec["clients"]
+    # Open loop: `requests` in all; closed loop: per client, as in the simulation.
+    total = spec["requests"] * (1 if spec["kind"] == "open" else n_conns)
     sent_at = {}
     latencies = []
-    n_conns = spec["connections"] if spec["kind"] == "open" else spec["clients"]
     socks = []
     for _ in range(n_conns):
         s = socket.create_connection((spec["host"], spec["port"]))
@@ -459,7 +460,8 @@ def _load(spec):
                     state["last"] = t
                     if spec["kind"] == "closed":
                         c = owner.pop(req)
-                        next_send[c] = t + closed[c].pause() / 1e9
+                        if sent_by[c] < spec["requests"]:
+                            next_send[c] = t + closed[c].pause() / 1e9
     for s in socks:
         s.close()
     ordered = sorted(latencies)
@@ -540,11 +542,17 @@ def _report():
 
 
 if __name__ == "__main__":
-    schedule = _take_flag("--open-arrivals", True)
+    schedule = _take_flag("--schedule", True)
     if schedule is not None:
-        # For the tests: the open-loop send times of a seed, in nanoseconds.
+        # For the tests: a seed's open-loop send times, or a closed-loop
+        # client's first send and then its think times, in nanoseconds.
         s = json.loads(schedule)
-        json.dump(_open_arrivals(s["seed"], s["start_ns"], s["mean_gap_ns"], s["poisson"], s["n"]), _real_stdout)
+        if s["kind"] == "open":
+            out = _open_arrivals(s["seed"], s["start_ns"], s["mean_gap_ns"], s["poisson"], s["n"])
+        else:
+            c = _ClosedClient(s["seed"], s["client"], s["think_ns"], s["exponential"])
+            out = [c.first_send(s["start_ns"])] + [c.pause() for _ in range(s["n"] - 1)]
+        json.dump(out, _real_stdout)
         raise SystemExit(0)
     load = _take_flag("--load", True)
     if load is None:
