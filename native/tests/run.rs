@@ -391,3 +391,41 @@ fn a_run_keeps_to_the_scenarios_cores() {
     let cores = metrics.real_cores.unwrap();
     assert_eq!((cores.asked, cores.used), (64, Some(available.min(64))));
 }
+
+/// `twine run`'s clients send on the simulation's schedule for the seed
+/// (twine_scenario::arrivals): each request reaches the real server on
+/// loopback when the simulation sends it, give or take the real clock
+/// (a sleep ends late, never early; loopback takes microseconds).
+#[test]
+fn real_clients_send_when_the_simulation_sends() {
+    let _serial = serial();
+    let scenario = Scenario::from_json(
+        r#"{"seed": 8, "server": {"handler": ["respond"]},
+            "clients": {"open": {"rate_per_s": 25, "arrival": "poisson", "requests": 30, "start_ms": 5}}}"#,
+    )
+    .unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let simulated: Vec<u64> = sim
+        .events(0, usize::MAX)
+        .iter()
+        .filter(|r| matches!(r.event, TraceEvent::ClientRequest { .. }))
+        .map(|r| r.t.as_nanos())
+        .collect();
+    assert_eq!(simulated.len(), 30);
+    // Requests far enough apart that the server reads each on its own.
+    assert!(simulated.windows(2).all(|w| w[1] - w[0] > 2_000_000), "{simulated:?}");
+
+    let options = RunOptions { trace_cap: 100_000, ..RunOptions::default() };
+    let (metrics, trace) = run(&scenario, &options).unwrap();
+    assert_eq!(metrics.requests.completed, 30);
+    let received: Vec<u64> =
+        trace.events.iter().filter(|r| matches!(r.event, TraceEvent::BytesIn { .. })).map(|r| r.t.as_nanos()).collect();
+    assert_eq!(received.len(), 30, "one read per request: {received:?}");
+    let mut late: Vec<i64> = received.iter().zip(&simulated).map(|(&r, &s)| r as i64 - s as i64).collect();
+    // Before the shared schedule the first request left at 0 instead of 5 ms
+    // and the rest were another sample: hundreds of milliseconds apart.
+    assert!(late.iter().all(|&d| (-1_000_000..100_000_000).contains(&d)), "real minus simulated ns: {late:?}");
+    late.sort_unstable();
+    assert!(late[15] < 2_000_000, "median lateness {} ns: {late:?}", late[15]);
+}

@@ -66,6 +66,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod arrivals;
 mod budget;
 mod compile;
 pub mod metrics;
@@ -74,6 +75,7 @@ pub mod metrics;
 // whose docs say what it means, so its fields are not documented twice.
 #[allow(missing_docs)]
 pub mod program;
+pub mod rng;
 mod spec;
 mod variant;
 

@@ -39,7 +39,6 @@ pub mod metrics;
 pub mod presets;
 pub mod python;
 pub mod queues;
-pub mod rng;
 pub mod scenario;
 // The compiled form, under the path the engine has always used.
 use twine_scenario::program;

@@ -4,6 +4,7 @@
 
 use twine_core::trace::{CallSource, TraceEvent, TraceRecord};
 use twine_core::Time;
+use twine_scenario::arrivals::OpenArrivals;
 use twine_web::{EndReason, Metrics, Scenario, Simulation};
 
 /// Runs `json` on a noiseless machine: these tests state the engine's
@@ -324,6 +325,65 @@ fn closed_loop_clients_think_and_pay_the_network_both_ways() {
     assert_eq!(m.time_ms, sent[2] as f64 / 1e6 + 5.0);
 }
 
+fn client_send_times(sim: &Simulation) -> Vec<u64> {
+    all_events(sim)
+        .iter()
+        .filter(|r| matches!(r.event, TraceEvent::ClientRequest { .. }))
+        .map(|r| r.t.as_nanos())
+        .collect()
+}
+
+/// Open-loop requests leave on the seed's schedule from twine_scenario,
+/// the one `twine run` and twine.py use: the first at the clients' start,
+/// and none moved by what else the run draws (jitter, noise, a GIL).
+#[test]
+fn open_loop_requests_leave_on_the_shared_schedule_whatever_else_is_drawn() {
+    let scenario = |extra: &str| {
+        format!(
+            r#"{{"seed": 5, {extra} "server": {{"handler": [{{"defer_to_thread": [{{"cpu": 3}}]}}, "respond"]}},
+                "clients": {{"open": {{"rate_per_s": 100, "arrival": "poisson", "requests": 50, "start_ms": 2}}}}}}"#
+        )
+    };
+    let expected: Vec<u64> = OpenArrivals::new(5, 2_000_000, 1e7, true).take(50).collect();
+    assert_eq!(client_send_times(&run(&scenario(""))), expected);
+    for extra in [r#""jitter": 0.5,"#, r#""machine": {"noise": true, "gil": true},"#] {
+        assert_eq!(client_send_times(&run(&scenario(extra))), expected, "with {extra}");
+    }
+}
+
+/// A closed-loop client's think times are its own draws: the same whether
+/// or not jitter changes when the answers come back.
+#[test]
+fn closed_loop_think_times_do_not_depend_on_jitter() {
+    let scenario = |jitter: f64| {
+        format!(
+            r#"{{"jitter": {jitter}, "server": {{"handler": [{{"cpu": 2}}, "respond"]}},
+                "clients": {{"closed": {{"clients": 3, "think_ms": 10, "think": "exponential", "requests": 20}}}}}}"#
+        )
+    };
+    // Each client's think times: a send minus that client's answer before it.
+    let thinks = |sim: &Simulation| {
+        let mut last_answer = std::collections::HashMap::new();
+        let mut thinks: std::collections::BTreeMap<u32, Vec<u64>> = Default::default();
+        for r in all_events(sim) {
+            match r.event {
+                TraceEvent::ClientResponse { client, .. } => {
+                    last_answer.insert(client, r.t.as_nanos());
+                }
+                TraceEvent::ClientRequest { client, .. } => {
+                    let think = last_answer.get(&client).map(|&a| r.t.as_nanos() - a);
+                    thinks.entry(client).or_default().extend(think);
+                }
+                _ => {}
+            }
+        }
+        thinks
+    };
+    let (plain, jittered) = (run(&scenario(0.0)), run(&scenario(0.5)));
+    assert_ne!(plain.metrics().requests.p50_ms, jittered.metrics().requests.p50_ms, "jitter changed the service");
+    assert_eq!(thinks(&plain), thinks(&jittered));
+}
+
 #[test]
 fn a_shutdown_trigger_that_takes_time_holds_the_stop_back() {
     // Waiting without blocking (a Deferred): the reactor keeps running meanwhile.
@@ -370,14 +430,16 @@ fn a_looping_call_without_an_end_stops_at_the_duration() {
 }
 
 #[test]
-fn a_rate_too_low_to_send_anything_runs_to_the_duration_without_requests() {
+fn a_rate_too_low_for_a_second_request_sends_the_first_and_runs_to_the_duration() {
+    // The first request leaves at the clients' start; the next gap is out
+    // of range, and saturates instead of wrapping round to too soon.
     let sim = run(r#"{
         "duration_ms": 1000,
         "server": {"handler": ["respond"]},
         "clients": {"open": {"rate_per_s": 1e-300, "start_ms": 1}}
     }"#);
     assert_eq!(sim.end_reason(), Some(EndReason::Duration));
-    assert_eq!(sim.metrics().requests.sent, 0);
+    assert_eq!(sim.metrics().requests.sent, 1);
 }
 
 #[test]

@@ -274,15 +274,115 @@ def _load_done():
         reactor.stop()
 
 
+# ---- the clients' schedule (twine_scenario::arrivals, ported) -------------
+#
+# The simulation and `twine run` draw a seed's arrival times and think times
+# from twine_scenario's arrivals module; these are the same numbers, bit for
+# bit (SplitMix64, and a logarithm from + - * / only, as there), so CPython's
+# load generator sends on the same schedule for the same seed. Times are
+# integer nanoseconds from the load's start.
+
+_MASK = (1 << 64) - 1
+_OPEN_STREAM = 0xa8817a1500000001
+_CLOSED_STREAM = 0xc105edc11e470002
+_GAMMA = 0x9e3779b97f4a7c15
+
+
+class _Rng:
+    """twine_scenario::rng::Rng."""
+
+    def __init__(self, seed):
+        self.state = (seed ^ 0x6a09e667f3bcc909) & _MASK
+
+    def skip(self, n):
+        self.state = (self.state + _GAMMA * n) & _MASK
+
+    def next_u64(self):
+        self.state = (self.state + _GAMMA) & _MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & _MASK
+        return z ^ (z >> 31)
+
+    def next_f64(self):
+        return float(self.next_u64() >> 11) * (1.0 / float(1 << 53))
+
+    def exponential(self, mean):
+        return -mean * _ln(1.0 - self.next_f64())
+
+
+def _ln(x):
+    """twine_scenario::rng::ln for x in (0, 1] and beyond (never subnormal here)."""
+    import struct
+    bits = struct.unpack("<Q", struct.pack("<d", x))[0]
+    exponent = ((bits >> 52) & 0x7ff) - 1023
+    mantissa = struct.unpack("<d", struct.pack("<Q", (bits & 0x000fffffffffffff) | 0x3ff0000000000000))[0]
+    if mantissa > 1.4142135623730951:
+        mantissa /= 2.0
+        exponent += 1
+    s = (mantissa - 1.0) / (mantissa + 1.0)
+    s2 = s * s
+    term = s
+    total = s
+    for k in range(1, 14):
+        term *= s2
+        total += term / float(2 * k + 1)
+    return 2.0 * total + float(exponent) * 0.6931471805599453
+
+
+def _round_ns(x):
+    """Rust's f64::round (half away from zero) then `as u64` (saturating)."""
+    import math
+    if x != x or x <= 0:
+        return 0
+    if x >= 2.0 ** 64:
+        return _MASK
+    whole = math.floor(x)
+    return min(int(whole) + (1 if x - whole >= 0.5 else 0), _MASK)
+
+
+def _open_arrivals(seed, start_ns, mean_gap_ns, poisson, n):
+    """The first n open-loop send times (twine_scenario::arrivals::OpenArrivals)."""
+    rng = _Rng(seed ^ _OPEN_STREAM)
+    due, out = start_ns, []
+    for _ in range(n):
+        out.append(due)
+        gap = rng.exponential(mean_gap_ns) if poisson else mean_gap_ns
+        due = min(due + max(_round_ns(gap), 1), _MASK)
+    return out
+
+
+class _ClosedClient:
+    """twine_scenario::arrivals::ClosedClient: one client's first send and think times."""
+
+    def __init__(self, seed, client, think_ns, exponential):
+        root = _Rng(seed ^ _CLOSED_STREAM)
+        root.skip(client)
+        self.rng = _Rng(root.next_u64())
+        self.think, self.exponential = think_ns, exponential
+
+    def first_send(self, start_ns):
+        return start_ns + _round_ns(self.rng.next_f64() * float(self.think))
+
+    def pause(self):
+        return _round_ns(self.rng.exponential(float(self.think))) if self.exponential else self.think
+
+
+def _ms_ns(ms):
+    """A scenario's milliseconds in nanoseconds, rounded as twine_scenario compiles them."""
+    return _round_ns(ms * 1e6)
+
+
 def _load(spec):
     """The load generator (its own process): prints its measurements as JSON."""
-    rng = random.Random(spec["seed"])
+    seed = spec["seed"]
     t0 = time.perf_counter()
-    start = t0 + spec["start_ms"] / 1000.0
-    total = spec["requests"]
+    start_ns = _ms_ns(spec["start_ms"])
+    n_conns = spec["connections"] if spec["kind"] == "open" else spec["clients"]
+    # Open loop: `requests` in all; closed loop: per client, as in the simulation.
+    total = spec["requests"] * (1 if spec["kind"] == "open" else n_conns)
     sent_at = {}
     latencies = []
-    n_conns = spec["connections"] if spec["kind"] == "open" else spec["clients"]
     socks = []
     for _ in range(n_conns):
         s = socket.create_connection((spec["host"], spec["port"]))
@@ -307,16 +407,15 @@ def _load(spec):
     # Open loop: arrival times fixed in advance; closed loop: per-client next send.
     next_send = {}
     arrivals = []
+    closed = []
     if spec["kind"] == "open":
-        gap = 1.0 / spec["rate_per_s"]
-        t = start + (rng.expovariate(1.0 / gap) if spec["arrival"] == "poisson" else 0.0)
-        for _ in range(total):
-            arrivals.append(t)
-            t += rng.expovariate(1.0 / gap) if spec["arrival"] == "poisson" else gap
+        due = _open_arrivals(seed, start_ns, 1e9 / spec["rate_per_s"], spec["arrival"] == "poisson", total)
+        arrivals = [t0 + ns / 1e9 for ns in due]
     else:
-        think = spec["think_ms"] / 1000.0
+        think_ns = _ms_ns(spec["think_ms"])
+        closed = [_ClosedClient(seed, c, think_ns, spec["think"] == "exponential") for c in range(n_conns)]
         for c in range(n_conns):
-            next_send[c] = start + rng.random() * think
+            next_send[c] = t0 + closed[c].first_send(start_ns) / 1e9
     owner = {}
     sent_by = [0] * n_conns
     deadline = time.perf_counter() + 600
@@ -361,9 +460,8 @@ def _load(spec):
                     state["last"] = t
                     if spec["kind"] == "closed":
                         c = owner.pop(req)
-                        think = spec["think_ms"] / 1000.0
-                        pause = rng.expovariate(1.0 / think) if spec["think"] == "exponential" and think > 0 else think
-                        next_send[c] = t + pause
+                        if sent_by[c] < spec["requests"]:
+                            next_send[c] = t + closed[c].pause() / 1e9
     for s in socks:
         s.close()
     ordered = sorted(latencies)
@@ -444,6 +542,18 @@ def _report():
 
 
 if __name__ == "__main__":
+    schedule = _take_flag("--schedule", True)
+    if schedule is not None:
+        # For the tests: a seed's open-loop send times, or a closed-loop
+        # client's first send and then its think times, in nanoseconds.
+        s = json.loads(schedule)
+        if s["kind"] == "open":
+            out = _open_arrivals(s["seed"], s["start_ns"], s["mean_gap_ns"], s["poisson"], s["n"])
+        else:
+            c = _ClosedClient(s["seed"], s["client"], s["think_ns"], s["exponential"])
+            out = [c.first_send(s["start_ns"])] + [c.pause() for _ in range(s["n"] - 1)]
+        json.dump(out, _real_stdout)
+        raise SystemExit(0)
     load = _take_flag("--load", True)
     if load is None:
         raise SystemExit("twine.py is imported by an experiment: python3 experiment.py [--metrics]")

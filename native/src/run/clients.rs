@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use twine_scenario::arrivals::{ClosedClient, OpenArrivals};
 use twine_scenario::program::ClientsDef;
 
 use super::metrics::ClientReport;
-use super::rng::Rng;
 
 /// Where the clients are: running, or done with what they measured.
 pub(crate) struct Clients {
@@ -93,30 +93,23 @@ impl Clients {
                 }
                 let (report, stop, done) = (report.clone(), stop.clone(), done.clone());
                 threads.push(thread::spawn(move || {
-                    let mut rng = Rng::new(seed);
                     let mut streams = streams;
-                    let mut t = start as f64;
-                    let mut id = 0usize;
-                    loop {
-                        if requests.is_some_and(|n| id as u64 >= n)
-                            || t as u64 > until_ns
-                            || stop.load(Ordering::SeqCst)
-                        {
+                    // The simulation's send times for this seed.
+                    for (id, t) in OpenArrivals::new(seed, start, mean_gap, poisson).enumerate() {
+                        if requests.is_some_and(|n| id as u64 >= n) || t > until_ns || stop.load(Ordering::SeqCst) {
                             break;
                         }
-                        sleep_until(t as u64);
-                        lock(&due).push((t as u64, false));
+                        sleep_until(t);
+                        lock(&due).push((t, false));
                         {
                             let mut r = lock(&report);
                             r.sent += 1;
-                            r.first_sent_ns.get_or_insert(t as u64);
+                            r.first_sent_ns.get_or_insert(t);
                         }
                         let c = id % streams.len();
                         if streams[c].write_all(format!("{id}\r\n").as_bytes()).is_err() {
                             break;
                         }
-                        id += 1;
-                        t += if poisson { rng.exponential(mean_gap) } else { mean_gap };
                     }
                     all_sent.store(true, Ordering::SeqCst);
                     if answered.load(Ordering::SeqCst) >= lock(&report).sent {
@@ -126,15 +119,13 @@ impl Clients {
             }
             ClientsDef::Closed { clients, think, exponential, requests, start, .. } => {
                 let left = Arc::new(std::sync::atomic::AtomicU32::new(clients));
-                let mut rng = Rng::new(seed);
-                for _ in 0..clients {
+                for client in 0..clients {
                     let stream = connect(server)?;
-                    // Each client starts after a random part of one think time.
-                    let first = start + (rng.uniform() * think as f64) as u64;
-                    let client_seed = rng.next_u64();
+                    // The simulation's first send and think times for this seed and client.
+                    let mut schedule = ClosedClient::new(seed, client, think, exponential);
+                    let first = schedule.first_send(start);
                     let (report, stop, done, left) = (report.clone(), stop.clone(), done.clone(), left.clone());
                     threads.push(thread::spawn(move || {
-                        let mut rng = Rng::new(client_seed);
                         let mut reader = match stream.try_clone() {
                             Ok(s) => BufReader::new(s),
                             Err(_) => return,
@@ -168,8 +159,7 @@ impl Clients {
                                 r.latencies_ns.push(at - t.min(at));
                                 r.last_answer_ns = Some(r.last_answer_ns.map_or(at, |l| l.max(at)));
                             }
-                            let pause = if exponential { rng.exponential(think as f64) as u64 } else { think };
-                            t = at + pause;
+                            t = at + schedule.pause();
                         }
                         if left.fetch_sub(1, Ordering::SeqCst) == 1 {
                             done.store(true, Ordering::SeqCst);

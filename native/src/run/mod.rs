@@ -50,7 +50,6 @@ mod exec;
 pub mod gil;
 #[allow(missing_docs)] // each field means what it means in twine-web's metrics (twine-sim --metrics)
 pub mod metrics;
-mod rng;
 mod state;
 mod work;
 

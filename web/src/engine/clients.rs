@@ -9,6 +9,7 @@ use std::time::Duration;
 use twine_core::protocol::{ConnectionId, Message};
 use twine_core::trace::TraceEvent;
 use twine_core::Time;
+use twine_scenario::arrivals::{ClosedClient, OpenArrivals};
 
 use super::reactor_thread::IoEvent;
 use super::{Ev, Simulation};
@@ -33,16 +34,19 @@ pub(crate) struct RequestRec {
     pub answered: bool,
 }
 
-#[derive(Default)]
 pub(crate) struct ClientConn {
     pub conn: Option<ConnectionId>,
     pub opened: bool,
     pub sent: u64,
+    /// A closed-loop client's first send and think times.
+    closed: Option<ClosedClient>,
 }
 
 #[derive(Default)]
 pub(crate) struct ClientState {
     pub def: Option<ClientsDef>,
+    /// The open loop's send times, the ones `twine run` uses for the seed.
+    arrivals: Option<OpenArrivals>,
     pub conns: Vec<ClientConn>,
     by_conn: HashMap<u64, u32>,
     pub requests: Vec<RequestRec>,
@@ -53,13 +57,19 @@ pub(crate) struct ClientState {
 }
 
 impl ClientState {
-    pub fn new(def: Option<ClientsDef>) -> ClientState {
-        let n = match def {
-            Some(ClientsDef::Open { connections, .. }) => connections,
-            Some(ClientsDef::Closed { clients, .. }) => clients,
-            None => 0,
+    pub fn new(def: Option<ClientsDef>, seed: u64) -> ClientState {
+        let conn = |closed| ClientConn { conn: None, opened: false, sent: 0, closed };
+        let (arrivals, conns) = match def {
+            Some(ClientsDef::Open { connections, start, mean_gap, poisson, .. }) => (
+                Some(OpenArrivals::new(seed, start, mean_gap, poisson)),
+                (0..connections).map(|_| conn(None)).collect(),
+            ),
+            Some(ClientsDef::Closed { clients, think, exponential, .. }) => {
+                (None, (0..clients).map(|c| conn(Some(ClosedClient::new(seed, c, think, exponential)))).collect())
+            }
+            None => (None, Vec::new()),
         };
-        ClientState { def, conns: (0..n).map(|_| ClientConn::default()).collect(), ..ClientState::default() }
+        ClientState { def, arrivals, conns, ..ClientState::default() }
     }
 
     pub fn connected(&mut self, client: u32, conn: ConnectionId) {
@@ -82,19 +92,21 @@ impl Simulation {
     pub(crate) fn start_clients(&mut self) {
         let Some(def) = self.clients.def else { return };
         match def {
-            ClientsDef::Open { start, mean_gap, poisson, .. } => {
-                // At a rate far below one a run the first gap is out of range: it saturates.
-                let first = if poisson { self.rng.exponential(mean_gap).round() as u64 } else { 0 };
-                self.schedule(Time::from_nanos(start.saturating_add(first)), Ev::Client(ClientEv::Arrival));
-            }
-            ClientsDef::Closed { clients, think, start, .. } => {
-                for client in 0..clients {
-                    // Spread the first requests over one think time, so the
-                    // clients do not march in step.
-                    let offset = (self.rng.next_f64() * think as f64).round() as u64;
-                    self.schedule(Time::from_nanos(start + offset), Ev::Client(ClientEv::Send { client }));
+            ClientsDef::Open { .. } => self.schedule_arrival(),
+            ClientsDef::Closed { start, .. } => {
+                for client in 0..self.clients.conns.len() {
+                    let Some(c) = self.clients.conns[client].closed.as_mut() else { continue };
+                    let at = c.first_send(start);
+                    self.schedule(Time::from_nanos(at), Ev::Client(ClientEv::Send { client: client as u32 }));
                 }
             }
+        }
+    }
+
+    /// Schedules the open loop's next request at its time in the shared schedule.
+    fn schedule_arrival(&mut self) {
+        if let Some(at) = self.clients.arrivals.as_mut().and_then(Iterator::next) {
+            self.schedule(Time::from_nanos(at), Ev::Client(ClientEv::Arrival));
         }
     }
 
@@ -102,16 +114,14 @@ impl Simulation {
         let Some(def) = self.clients.def else { return };
         match ev {
             ClientEv::Arrival => {
-                let ClientsDef::Open { mean_gap, poisson, requests, connections, .. } = def else { return };
+                let ClientsDef::Open { requests, connections, .. } = def else { return };
                 let n = self.clients.requests.len() as u64;
                 if self.clients.stopped || requests.is_some_and(|r| n >= r) {
                     return;
                 }
                 self.send_request((n % connections as u64) as u32);
                 if requests.is_none_or(|r| n + 1 < r) {
-                    let gap = if poisson { self.rng.exponential(mean_gap) } else { mean_gap };
-                    let at = self.now + Duration::from_nanos(gap.round().max(1.0) as u64);
-                    self.schedule(at, Ev::Client(ClientEv::Arrival));
+                    self.schedule_arrival();
                 }
             }
             ClientEv::Send { client } => {
@@ -205,10 +215,11 @@ impl Simulation {
         self.clients.latencies.push(latency);
         self.clients.last_answer = Some(self.now);
         self.emit(TraceEvent::ClientResponse { client, request: req, latency });
-        if let Some(ClientsDef::Closed { think, exponential, requests, .. }) = self.clients.def {
-            let sent = self.clients.conns[client as usize].sent;
+        if let Some(ClientsDef::Closed { requests, .. }) = self.clients.def {
+            let conn = &mut self.clients.conns[client as usize];
+            let sent = conn.sent;
             if !self.clients.stopped && requests.is_none_or(|r| sent < r) {
-                let pause = if exponential { self.rng.exponential(think as f64).round() as u64 } else { think };
+                let pause = conn.closed.as_mut().map_or(0, ClosedClient::pause);
                 let at = self.now + Duration::from_nanos(pause);
                 self.schedule(at, Ev::Client(ClientEv::Send { client }));
             }

@@ -34,7 +34,7 @@ use twine_core::trace::TraceEvent;
 
 use super::sched::{Block, Burst, BurstOp, State};
 use super::{Ev, Simulation};
-use crate::rng::Rng;
+use twine_scenario::rng::Rng;
 
 pub(crate) struct Gil {
     pub on: bool,

@@ -58,7 +58,6 @@ use twine_core::reactor::Effect;
 use twine_core::{ReactorDriver, Time};
 
 use crate::program::Program;
-use crate::rng::Rng;
 use crate::scenario::{Scenario, ScenarioError};
 use agenda::{Agenda, Ev};
 use choice::{Choices, Chooser, Watch};
@@ -71,6 +70,7 @@ use reactor_thread::ReactorLoop;
 use sched::{Block, Core, Kind, State, Thread};
 use shared::{ServerProtocol, Shared, SimPool};
 use store::{StoreSink, TraceStore};
+use twine_scenario::rng::Rng;
 
 pub use twine_scenario::metrics::EndReason;
 
@@ -158,7 +158,7 @@ impl Simulation {
         *sh.thread_names.borrow_mut() = threads.iter().map(|t| Rc::clone(&t.name)).collect();
         let cores = (0..program.machine.cores).map(|_| Core::default()).collect();
         let gil = Gil::new(program.machine.gil, seed);
-        let clients = ClientState::new(program.clients);
+        let clients = ClientState::new(program.clients, seed);
         let mut sim = Simulation {
             scenario: scenario.clone(),
             program: Arc::clone(&program),

@@ -34,7 +34,7 @@
 //! of other builds on the same two cores, which a model of a quiet machine
 //! leaves out.
 
-use crate::rng::Rng;
+use twine_scenario::rng::Rng;
 
 /// The shortest wake-up latency, in nanoseconds.
 const WAKE_MIN_NS: f64 = 10_000.0;

@@ -481,7 +481,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Some(Value::Int(i)) => *i as u64,
                 _ => vm.rt.seed,
             };
-            *vm.rt.rng.borrow_mut() = crate::rng::Rng::new(seed);
+            *vm.rt.rng.borrow_mut() = twine_scenario::rng::Rng::new(seed);
             Value::None
         }
         "random.random" => Value::Float(vm.rt.rng.borrow_mut().next_f64()),

@@ -357,7 +357,7 @@ pub(crate) struct Runtime {
     pub exc: HashMap<&'static str, Rc<Class>>,
     pub modules: RefCell<HashMap<String, Value>>,
     pub seed: u64,
-    pub rng: RefCell<crate::rng::Rng>,
+    pub rng: RefCell<twine_scenario::rng::Rng>,
     instructions: Cell<u64>,
     /// Set once a second thread starts: from then on batches end at shared state.
     pub threaded: Cell<bool>,
@@ -421,7 +421,7 @@ impl Runtime {
             exc: errors::classes(),
             modules: RefCell::default(),
             seed,
-            rng: RefCell::new(crate::rng::Rng::new(seed)),
+            rng: RefCell::new(twine_scenario::rng::Rng::new(seed)),
             instructions: Cell::new(0),
             threaded: Cell::new(false),
             error: RefCell::new(None),

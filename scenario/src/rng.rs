@@ -1,15 +1,19 @@
 //! A small seeded PRNG that gives the same numbers on every platform.
 //!
 //! The simulation must produce the same trace natively (`twine-sim`, tests)
-//! and in the browser (wasm), so nothing here may depend on the platform's
-//! math library: `f64::ln` comes from the host's libm natively and from a
+//! and in the browser (wasm), and `twine run` the same client arrivals as
+//! the simulation (see [`crate::arrivals`]), so nothing here may depend on
+//! the platform's math library: `f64::ln` comes from the host's libm natively and from a
 //! Rust port in wasm, and the two may differ in the last bit. Everything
 //! below uses only `+ - * /` and bit operations, which IEEE 754 pins down.
+
+/// SplitMix64's step: its state advances by this each draw.
+const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// SplitMix64: tiny, fast, and good enough for arrival times and jitter.
 ///
 /// ```
-/// use twine_web::rng::Rng;
+/// use twine_scenario::rng::Rng;
 ///
 /// let mut a = Rng::new(7);
 /// let mut b = Rng::new(7);
@@ -28,9 +32,23 @@ impl Rng {
         Rng { state: seed ^ 0x6a09_e667_f3bc_c909 }
     }
 
+    /// Skips the next `n` draws at once (SplitMix64's state only counts).
+    ///
+    /// ```
+    /// use twine_scenario::rng::Rng;
+    ///
+    /// let (mut a, mut b) = (Rng::new(5), Rng::new(5));
+    /// a.skip(3);
+    /// (0..3).for_each(|_| drop(b.next_u64()));
+    /// assert_eq!(a.next_u64(), b.next_u64());
+    /// ```
+    pub fn skip(&mut self, n: u64) {
+        self.state = self.state.wrapping_add(GAMMA.wrapping_mul(n));
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        self.state = self.state.wrapping_add(GAMMA);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -46,7 +64,7 @@ impl Rng {
     /// inter-arrival times, think times).
     ///
     /// ```
-    /// use twine_web::rng::Rng;
+    /// use twine_scenario::rng::Rng;
     ///
     /// let mut rng = Rng::new(1);
     /// let n = 20_000;
@@ -62,7 +80,7 @@ impl Rng {
     /// a timed wait, which a real machine can lengthen but never shorten.
     ///
     /// ```
-    /// use twine_web::rng::Rng;
+    /// use twine_scenario::rng::Rng;
     ///
     /// let mut rng = Rng::new(9);
     /// assert!((0..1000).all(|_| (1000..=1200).contains(&rng.lengthen(1000, 0.2))));
@@ -90,7 +108,7 @@ impl Rng {
 /// infinity (the callers never pass one).
 ///
 /// ```
-/// use twine_web::rng::ln;
+/// use twine_scenario::rng::ln;
 ///
 /// assert!((ln(10.0) - std::f64::consts::LN_10).abs() < 1e-15);
 /// assert_eq!(ln(1.0), 0.0);
