@@ -140,6 +140,8 @@ pub(crate) struct Driver {
     publish_wake: bool,
     /// WebSockets with frames not yet handed to their streams.
     ws_dirty: Vec<(usize, ConnectionId)>,
+    /// Byte streams written to this turn, sent at its end: (index, id).
+    turn_writes: Vec<(usize, u64)>,
     /// WebSockets open.
     ws_open: usize,
     /// How often idle and close timeouts are checked, and when next.
@@ -214,6 +216,7 @@ impl Driver {
             unpublished: true,
             publish_wake: false,
             ws_dirty: Vec::new(),
+            turn_writes: Vec::new(),
             ws_open: 0,
             ws_sweep_every: Duration::from_secs(1),
             ws_next_sweep: epoch,
@@ -239,6 +242,7 @@ impl Driver {
             let now = self.clock();
             self.reactor.handle_timeout(now);
             self.apply_effects();
+            self.flush_turn_writes();
             self.flush_websockets();
             // Before deciding how long to sleep: only a producer that wrote
             // again when resumed leaves something for a zero-timeout poll.
@@ -272,6 +276,7 @@ impl Driver {
             self.adopt_websockets();
             self.ws_timers();
             self.write_timers();
+            self.flush_turn_writes();
             self.flush_websockets();
             self.retry_accepts();
             self.expire_connects();
@@ -360,9 +365,9 @@ impl Driver {
         };
         let websocket = self.sources.stream(i).is_some_and(|s| s.ws.is_some());
         match effect {
-            Effect::Write { data, .. } => self.write(i, data),
+            Effect::Write { data, .. } => self.write_at_turn_end(i, data),
             Effect::Send { message, .. } if websocket => self.ws_send(i, message),
-            Effect::Send { message, .. } => self.write(i, message.as_bytes().to_vec()),
+            Effect::Send { message, .. } => self.write_at_turn_end(i, message.as_bytes().to_vec()),
             Effect::Close { .. } if websocket => self.ws_close(i),
             Effect::Close { .. } => self.close_when_flushed(i),
             Effect::Abort { .. } => self.abort(i),
