@@ -242,11 +242,12 @@ impl Driver {
             let now = self.clock();
             self.reactor.handle_timeout(now);
             self.apply_effects();
-            self.flush_turn_writes();
-            self.flush_websockets();
+            self.flush_outputs();
             // Before deciding how long to sleep: only a producer that wrote
             // again when resumed leaves something for a zero-timeout poll.
             self.run_drained();
+            // What the resumed producers wrote leaves before the sleep.
+            self.flush_outputs();
             if self.reactor.is_stopped() {
                 break;
             }
@@ -276,8 +277,7 @@ impl Driver {
             self.adopt_websockets();
             self.ws_timers();
             self.write_timers();
-            self.flush_turn_writes();
-            self.flush_websockets();
+            self.flush_outputs();
             self.retry_accepts();
             self.expire_connects();
             if self.control.shutdown.load(Ordering::Acquire) {
@@ -286,6 +286,13 @@ impl Driver {
             self.shutdown_step();
         }
         self.finish()
+    }
+
+    /// Sends what this turn's callbacks wrote: byte streams' writes and
+    /// WebSockets' frames.
+    fn flush_outputs(&mut self) {
+        self.flush_turn_writes();
+        self.flush_websockets();
     }
 
     /// Polls for I/O, sleeping up to `timeout`, unless the inbox has calls
