@@ -40,11 +40,13 @@ impl Stream {
             heavy: false,
             report_drained: false,
             drain_queued: false,
+            flush_queued: false,
             ws: None,
             exempt_end: 0,
             held: Vec::new(),
             stalled_since: None,
             kernel_queued: None,
+            watched: false,
             _place: None,
         }
     }
@@ -219,6 +221,59 @@ impl Driver {
             self.apply_effects();
         } else {
             s.closing = true;
+        }
+    }
+
+    /// A protocol's write ([`Effect::Write`](twine_core::reactor::Effect::Write)):
+    /// its bytes leave when the turn's callbacks are done
+    /// ([`flush_turn_writes`](Self::flush_turn_writes)), as Twisted's
+    /// `transport.write` only buffers until the reactor's next poll. So the
+    /// answers to lines read in one turn leave together after the turn's
+    /// handlers (a handler that blocks holds back the answers before it, as
+    /// in Twisted and in the simulation), with the same system calls as
+    /// writing each at once. A write larger than the high-water mark goes
+    /// now, where the water marks are.
+    pub(super) fn write_at_turn_end(&mut self, i: usize, data: Vec<u8>) {
+        let high_water = self.config.high_water;
+        let Some(s) = self.sources.stream(i) else { return };
+        if s.pending() > 0 || s.connecting.is_some() || s.ws.is_some() || data.len() > high_water {
+            return self.write(i, data);
+        }
+        self.counts.buffered_bytes += data.len() as u64;
+        let spare = std::mem::replace(&mut s.out, data);
+        s.sent = 0;
+        if !s.flush_queued {
+            s.flush_queued = true;
+            self.turn_writes.push((i, s.conn.0));
+        }
+        if spare.capacity() > 0 {
+            self.reactor.recycle_buffer(spare);
+        }
+    }
+
+    /// Sends the writes of this turn ([`write_at_turn_end`](Self::write_at_turn_end)),
+    /// and those the sending causes (a close after the last byte runs
+    /// `connection_lost`, which may write).
+    pub(super) fn flush_turn_writes(&mut self) {
+        let mut queued = Vec::new();
+        while !self.turn_writes.is_empty() {
+            // Swapped, not taken: both lists keep their room (no allocation per pass).
+            std::mem::swap(&mut queued, &mut self.turn_writes);
+            for (i, key) in queued.drain(..) {
+                let Some(s) = self.sources.stream_of(i, ConnectionId(key)) else { continue };
+                s.flush_queued = false;
+                if s.pending() == 0 {
+                    continue;
+                }
+                self.flush(i);
+                if self.sources.stream_of(i, ConnectionId(key)).is_some_and(|s| s.pending() > 0) {
+                    self.output_waiting(i);
+                }
+            }
+            self.apply_effects();
+        }
+        if self.turn_writes.capacity() < queued.capacity() {
+            self.turn_writes = queued;
         }
     }
 

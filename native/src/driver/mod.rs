@@ -140,6 +140,8 @@ pub(crate) struct Driver {
     publish_wake: bool,
     /// WebSockets with frames not yet handed to their streams.
     ws_dirty: Vec<(usize, ConnectionId)>,
+    /// Byte streams written to this turn, sent at its end: (index, id).
+    turn_writes: Vec<(usize, u64)>,
     /// WebSockets open.
     ws_open: usize,
     /// How often idle and close timeouts are checked, and when next.
@@ -214,6 +216,7 @@ impl Driver {
             unpublished: true,
             publish_wake: false,
             ws_dirty: Vec::new(),
+            turn_writes: Vec::new(),
             ws_open: 0,
             ws_sweep_every: Duration::from_secs(1),
             ws_next_sweep: epoch,
@@ -239,10 +242,12 @@ impl Driver {
             let now = self.clock();
             self.reactor.handle_timeout(now);
             self.apply_effects();
-            self.flush_websockets();
+            self.flush_outputs();
             // Before deciding how long to sleep: only a producer that wrote
             // again when resumed leaves something for a zero-timeout poll.
             self.run_drained();
+            // What the resumed producers wrote leaves before the sleep.
+            self.flush_outputs();
             if self.reactor.is_stopped() {
                 break;
             }
@@ -272,7 +277,7 @@ impl Driver {
             self.adopt_websockets();
             self.ws_timers();
             self.write_timers();
-            self.flush_websockets();
+            self.flush_outputs();
             self.retry_accepts();
             self.expire_connects();
             if self.control.shutdown.load(Ordering::Acquire) {
@@ -281,6 +286,13 @@ impl Driver {
             self.shutdown_step();
         }
         self.finish()
+    }
+
+    /// Sends what this turn's callbacks wrote: byte streams' writes and
+    /// WebSockets' frames.
+    fn flush_outputs(&mut self) {
+        self.flush_turn_writes();
+        self.flush_websockets();
     }
 
     /// Polls for I/O, sleeping up to `timeout`, unless the inbox has calls
@@ -360,9 +372,9 @@ impl Driver {
         };
         let websocket = self.sources.stream(i).is_some_and(|s| s.ws.is_some());
         match effect {
-            Effect::Write { data, .. } => self.write(i, data),
+            Effect::Write { data, .. } => self.write_at_turn_end(i, data),
             Effect::Send { message, .. } if websocket => self.ws_send(i, message),
-            Effect::Send { message, .. } => self.write(i, message.as_bytes().to_vec()),
+            Effect::Send { message, .. } => self.write_at_turn_end(i, message.as_bytes().to_vec()),
             Effect::Close { .. } if websocket => self.ws_close(i),
             Effect::Close { .. } => self.close_when_flushed(i),
             Effect::Abort { .. } => self.abort(i),

@@ -45,6 +45,8 @@ pub(super) struct Stream {
     pub(super) report_drained: bool,
     /// Queued to tell the reactor its writes were all sent.
     pub(super) drain_queued: bool,
+    /// Has writes of this turn waiting for its end ([`Driver::flush_turn_writes`](super::Driver::flush_turn_writes)).
+    pub(super) flush_queued: bool,
     /// A WebSocket: its framing (then the byte counts are message bytes, not wire bytes).
     pub(super) ws: Option<Box<WsState>>,
     /// `out[..exempt_end]` is one large WebSocket message, out of the water marks' count.
@@ -58,6 +60,8 @@ pub(super) struct Stream {
     pub(super) stalled_since: Option<std::time::Instant>,
     /// What the kernel still held to send at the last write-timeout sweep.
     pub(super) kernel_queued: Option<usize>,
+    /// In the write timeout's list (once, however often its clock starts).
+    pub(super) watched: bool,
     /// Its place under the per-address connection limit, if there is one.
     pub(super) _place: Option<crate::per_ip::IpPlace>,
 }

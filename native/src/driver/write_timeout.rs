@@ -47,7 +47,12 @@ impl Driver {
         if s.stalled_since.is_none() {
             s.stalled_since = Some(Instant::now());
             s.kernel_queued = None;
-            self.stalled.push((i, s.conn.0));
+            // A clock that stopped and started again between two sweeps
+            // must not list the stream twice (it would be dropped twice).
+            if !s.watched {
+                s.watched = true;
+                self.stalled.push((i, s.conn.0));
+            }
         }
     }
 
@@ -85,14 +90,16 @@ impl Driver {
                 s.stalled_since = Some(now);
             }
             s.kernel_queued = queued;
-            match s.stalled_since {
+            let keep = match s.stalled_since {
                 Some(since) if now.saturating_duration_since(since) >= timeout => {
                     late.push((i, s.pending(), s.sock.peer_addr().ok()));
                     false
                 }
                 Some(_) => true,
                 None => false,
-            }
+            };
+            s.watched = keep;
+            keep
         });
         for (i, pending, peer) in late {
             let peer = peer.map_or_else(|| "a client".to_owned(), |p| p.to_string());
