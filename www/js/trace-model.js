@@ -65,27 +65,25 @@ function idOf(home, id) {
   return home === 0 ? id : `${home}/${id}`;
 }
 
-/** The typed-array columns of a run (web/src/columns.rs). */
-const COLUMN_KEYS = ['t', 'kind', 'thread', 'a', 'id', 'id2', 'text', 'line', 'func', 'srcThread'];
-
 /** Whole events fetched from the simulation per request, for the log and the causes box. */
 const FETCH_CHUNK = 512;
 
 /**
  * The fields the lane builder reads, filled from the columns in place (one
- * object reused for every event, so a million events make no garbage).
- * Which column holds which field is web/src/columns.rs's table.
+ * object reused for every event, so a million events make no garbage):
+ * event `i` of column slice `s`, with the run's tables `c` (strings, kinds,
+ * call sources). Which column holds which field is web/src/columns.rs's table.
  */
-function decodeInto(e, c, i) {
-  const text = c.text[i];
-  const a = c.a[i];
-  const id = c.id[i];
-  const id2 = c.id2[i];
-  e.t = c.t[i];
-  e.kind = c.kinds[c.kind[i]];
-  e.thread = c.thread[i];
+function decodeInto(e, c, s, i) {
+  const text = s.text[i];
+  const a = s.a[i];
+  const id = s.id[i];
+  const id2 = s.id2[i];
+  e.t = s.t[i];
+  e.kind = c.kinds[s.kind[i]];
+  e.thread = s.thread[i];
   // A reactor call of a Python program is named after the function it ran.
-  e.nameId = e.kind === 'call' && c.func[i] >= 0 ? c.func[i] : text;
+  e.nameId = e.kind === 'call' && s.func[i] >= 0 ? s.func[i] : text;
   e.name = e.nameId >= 0 ? c.strings[e.nameId] : undefined;
   e.lock = e.reason = e.name;
   e.dur = e.due = e.late = e.latency = e.value = e.read_at = a;
@@ -101,7 +99,7 @@ export class TraceModel {
   constructor() {
     /** The events as objects (the live feed's); null for a run given in columns. */
     this.events = [];
-    /** The columns of a run given in columns ({n, t, kind, ...}). */
+    /** A run given in columns: its slices as they came, and the tables they share ({n, slices, strings, kinds, callSources}). */
     this.cols = null;
     /** Fetches whole events `(from, max) => Promise<object[]>` for a run given in columns. */
     this.fetch = null;
@@ -236,28 +234,59 @@ export class TraceModel {
     };
     loading = this.fetch(from, FETCH_CHUNK).then(take, () =>
       // The run is gone (a newer one freed it): what the columns know.
-      take(Array.from({ length: Math.min(FETCH_CHUNK, this.count - from) }, (_, j) => ({ ...decodeInto({}, this.cols, from + j) }))),
+      take(Array.from({ length: Math.min(FETCH_CHUNK, this.count - from) }, (_, j) => this.decodedEvent(from + j))),
     );
     this.loading.set(k, loading);
     return loading;
   }
 
+  /**
+   * The column slice holding event `i` of a run given in columns. Reads come
+   * in runs of nearby events, so the last slice found is tried first.
+   */
+  sliceOf(i) {
+    const c = this.cols;
+    const last = c.slices[c.lastSlice];
+    if (last && i >= last.first && i < last.first + last.n) return last;
+    c.lastSlice = lowerBound(c.slices.length, (k) => c.slices[k].first + c.slices[k].n <= i);
+    return c.slices[c.lastSlice];
+  }
+
+  /** Column `key` of event `i`, for a run given in columns. */
+  column(key, i) {
+    const s = this.sliceOf(i);
+    return s[key][i - s.first];
+  }
+
+  /** Event `i` as the columns tell it (a new object). */
+  decodedEvent(i) {
+    const s = this.sliceOf(i);
+    return decodeInto({}, this.cols, s, i - s.first);
+  }
+
   /** Event `i`'s time in nanoseconds. */
   eventT(i) {
-    return this.cols ? this.cols.t[i] : this.events[i].t;
+    return this.cols ? this.column('t', i) : this.events[i].t;
   }
 
   /** Event `i`'s kind. */
   eventKind(i) {
-    return this.cols ? this.cols.kinds[this.cols.kind[i]] : this.events[i].kind;
+    return this.cols ? this.cols.kinds[this.column('kind', i)] : this.events[i].kind;
+  }
+
+  /** Event `i`'s thread. */
+  eventThread(i) {
+    return this.cols ? this.column('thread', i) : this.events[i].thread;
   }
 
   /** Where in the Python program event `i` came from: `{thread, line, func}`, or undefined. */
   eventSrc(i) {
     const c = this.cols;
     if (!c) return this.events[i]?.src;
-    if (!(c.line[i] > 0)) return undefined;
-    return { thread: c.srcThread[i], line: c.line[i], func: c.func[i] >= 0 ? c.strings[c.func[i]] : '' };
+    const s = this.sliceOf(i);
+    const j = i - s.first;
+    if (!(s.line[j] > 0)) return undefined;
+    return { thread: s.srcThread[j], line: s.line[j], func: s.func[j] >= 0 ? c.strings[s.func[j]] : '' };
   }
 
   /**
@@ -292,10 +321,10 @@ export class TraceModel {
     const exits = new Map();
     for (let i = 0; i < this.count; i++) {
       if (this.eventKind(i) === 'thread_exit') {
-        const th = this.cols ? this.cols.thread[i] : this.events[i].thread;
+        const th = this.eventThread(i);
         if (!exits.has(th)) exits.set(th, i);
       }
-      const src = this.cols ? (this.cols.line[i] > 0 ? this.cols.srcThread[i] : -1) : (this.events[i].src?.thread ?? -1);
+      const src = this.cols ? (this.column('line', i) > 0 ? this.column('srcThread', i) : -1) : (this.events[i].src?.thread ?? -1);
       if (src < 0) continue;
       let e = events.get(src);
       if (!e) events.set(src, (e = { list: new Int32Array(64), n: 0 }));
@@ -371,35 +400,27 @@ export class TraceModel {
    * has arrived, in as many slices as suits.
    */
   streamColumns(fetch) {
-    this.cols = { n: 0, strings: [], kinds: [], callSources: [] };
+    this.cols = { n: 0, slices: [], lastSlice: 0, strings: [], kinds: [], callSources: [] };
     this.fetch = fetch;
     this.events = null;
   }
 
   /**
    * Appends a slice of columns (wasm's `takeColumns`: the events after the
-   * last slice, and the strings new in it) to the run's columns, which grow
-   * fourfold, so a million events are copied about 1.3 times in all and
-   * make few large allocations (each a chance for a full garbage
-   * collection); memory reserved and never written costs nothing.
+   * last slice, and the strings new in it) to the run. The slices are kept
+   * as they came, not copied into one set of columns: for a million events
+   * that copy (and the large arrays it grows into, which invite full
+   * garbage collections) cost the page more than any other step of taking
+   * a slice in.
    */
   appendColumns(slice) {
     const c = this.cols;
     if (slice.first !== c.n) throw new Error(`column slice at ${slice.first}, expected ${c.n}`);
-    const n = c.n + slice.n;
-    for (const key of COLUMN_KEYS) {
-      const have = c[key];
-      if (!have || have.length < n) {
-        const grown = new slice[key].constructor(Math.max(n, (have?.length ?? 0) * 4, 1024));
-        if (have) grown.set(have.subarray(0, c.n));
-        c[key] = grown;
-      }
-      c[key].set(slice[key], c.n);
-    }
+    if (slice.n > 0) c.slices.push(slice);
     for (const s of slice.strings) c.strings.push(s);
     c.kinds = slice.kinds;
     c.callSources = slice.callSources;
-    c.n = n;
+    c.n += slice.n;
   }
 
   /** Adds the next `n` events of the columns (or the rest); returns how many are left. */
@@ -407,7 +428,11 @@ export class TraceModel {
     const c = this.cols;
     const end = Math.min(c.n, this.count + n);
     const e = {};
-    while (this.count < end) this.add(decodeInto(e, c, this.count));
+    while (this.count < end) {
+      const s = this.sliceOf(this.count);
+      const stop = Math.min(end, s.first + s.n);
+      for (let j = this.count - s.first; this.count < stop; j++) this.add(decodeInto(e, c, s, j));
+    }
     return c.n - end;
   }
 
@@ -535,7 +560,7 @@ export class TraceModel {
         this.threadLane(home).marks.push(t, e.ok ? M.DEF_OK : M.DEF_FAIL, ev);
         // A pool job's result fires its Deferred: link the job's end to it.
         if (ev > 0 && this.eventKind(ev - 1) === 'job_finished') {
-          const prevThread = this.cols ? this.cols.thread[ev - 1] : this.events[ev - 1].thread;
+          const prevThread = this.eventThread(ev - 1);
           this.links.push(this.eventT(ev - 1) / 1e6, `t${prevThread}`, t, `t${home}`, L.JOB_DONE, ev);
         }
         const waiting = this.deferreds.get(idOf(home, e.deferred));
