@@ -65,6 +65,15 @@ function idOf(home, id) {
   return home === 0 ? id : `${home}/${id}`;
 }
 
+/**
+ * `s` as V8's one shared copy of its text (property keys are interned). The
+ * kinds and names in the columns come from wasm as fresh strings, and `add`
+ * compares each event's kind with a switch and looks its reason and source
+ * up by key: with interned strings those are pointer compares, not
+ * character compares and string-table lookups a million times over.
+ */
+const interned = (s) => Object.keys({ [s]: 0 })[0];
+
 /** Whole events fetched from the simulation per request, for the log and the causes box. */
 const FETCH_CHUNK = 512;
 
@@ -88,7 +97,9 @@ function decodeInto(e, c, s, i) {
   e.lock = e.reason = e.name;
   e.dur = e.due = e.late = e.latency = e.value = e.read_at = a;
   e.core = e.job = e.deferred = e.timer = e.request = id;
-  e.source = c.callSources[id];
+  // Only a call's id is a call source: reading the short table at a job's or
+  // request's id (past its end) would take V8's slow path for every event.
+  e.source = e.kind === 'call' ? c.callSources[id] : undefined;
   e.ok = id2 === 1;
   e.to = e.triggers = id2;
   return e;
@@ -114,6 +125,7 @@ export class TraceModel {
     this.threadLanes = []; // by thread id, and the cores' by core: no key strings per event
     this.coreLanes = [];
     this.threadStrs = []; // string ids, by thread id
+    this.threadKeys = []; // lane keys, by thread id
     this.colStrs = []; // string ids, by the columns' string id
     this.lanes = new Map();
     this.links = new LinkList();
@@ -125,11 +137,11 @@ export class TraceModel {
     this.startMs = Infinity;
     this.endMs = 0;
     this.open = new Map(); // thread -> {style, since, ev}
-    this.onCore = new Map(); // thread -> {core, since, ev}
+    this.onCore = new Map(); // thread -> {core, since, ev}; core -1 while it is on none
     this.gilOpen = null; // {thread, since, ev}
     this.locksHeld = new Map(); // `${thread}/${lock}` -> {since, ev, waited}
     this.lockWaits = new Map();
-    this.turnsOpen = new Map(); // reactor thread -> {since, ev} of its open turn
+    this.turnsOpen = new Map(); // reactor thread -> {since, ev} of its open turn; ev -1 between turns
     this.jobs = new Map(); // job id -> {queued, started, startEv, thread}
     this.deferreds = new Map(); // deferred id -> [{t, ev}] of the chains waiting for it
     this.palette = 0;
@@ -154,10 +166,15 @@ export class TraceModel {
     return l;
   }
 
+  /** Thread `id`'s lane key (made once: links name lanes by key, several per job). */
+  threadKey(id) {
+    return (this.threadKeys[id] ??= `t${id}`);
+  }
+
   threadLane(id) {
     let l = this.threadLanes[id];
     if (l) return l;
-    const key = `t${id}`;
+    const key = this.threadKey(id);
     l = this.lanes.get(key) ?? this.lane(key, KIND_GROUP[this.threadKind(id)], id, this.threadName(id), id);
     this.threadLanes[id] = l;
     return l;
@@ -417,9 +434,9 @@ export class TraceModel {
     const c = this.cols;
     if (slice.first !== c.n) throw new Error(`column slice at ${slice.first}, expected ${c.n}`);
     if (slice.n > 0) c.slices.push(slice);
-    for (const s of slice.strings) c.strings.push(s);
-    c.kinds = slice.kinds;
-    c.callSources = slice.callSources;
+    for (const s of slice.strings) c.strings.push(interned(s));
+    c.kinds = slice.kinds.map(interned);
+    c.callSources = slice.callSources.map(interned);
     c.n += slice.n;
   }
 
@@ -458,11 +475,18 @@ export class TraceModel {
         this.setState(e.thread, t, S.READY, ev);
         break;
       }
-      case 'thread_run':
+      case 'thread_run': {
         this.setState(e.thread, t, S.RUN, ev);
-        this.onCore.set(e.thread, { core: e.core, since: t, ev });
+        // Reused, as a thread's state is (setState).
+        const stay = this.onCore.get(e.thread);
+        if (stay) {
+          stay.core = e.core;
+          stay.since = t;
+          stay.ev = ev;
+        } else this.onCore.set(e.thread, { core: e.core, since: t, ev });
         this.coreLane(e.core);
         break;
+      }
       case 'thread_preempt':
         this.setState(e.thread, t, S.READY, ev);
         break;
@@ -502,13 +526,18 @@ export class TraceModel {
         }
         break;
       }
-      case 'turn_start':
-        this.turnsOpen.set(home, { since: t, ev });
+      case 'turn_start': {
+        const open = this.turnsOpen.get(home);
+        if (open) {
+          open.since = t;
+          open.ev = ev;
+        } else this.turnsOpen.set(home, { since: t, ev });
         break;
+      }
       case 'turn_end': {
         const open = this.turnsOpen.get(home);
-        if (open) this.threadLane(home).sub.push(open.since, t, S.TURN, home, open.ev);
-        this.turnsOpen.delete(home);
+        if (open && open.ev >= 0) this.threadLane(home).sub.push(open.since, t, S.TURN, home, open.ev);
+        if (open) open.ev = -1;
         break;
       }
       case 'call': {
@@ -542,7 +571,7 @@ export class TraceModel {
         job.thread = e.thread;
         this.jobs.set(idOf(home, e.job), job);
         if (!this.threadKinds.has(e.thread)) this.threadKinds.set(e.thread, 'pool');
-        this.links.push(job.queued, `t${home}`, t, `t${e.thread}`, L.JOB_START, ev);
+        this.links.push(job.queued, this.threadKey(home), t, this.threadKey(e.thread), L.JOB_START, ev);
         this.threadLane(e.thread);
         break;
       }
@@ -561,11 +590,11 @@ export class TraceModel {
         // A pool job's result fires its Deferred: link the job's end to it.
         if (ev > 0 && this.eventKind(ev - 1) === 'job_finished') {
           const prevThread = this.eventThread(ev - 1);
-          this.links.push(this.eventT(ev - 1) / 1e6, `t${prevThread}`, t, `t${home}`, L.JOB_DONE, ev);
+          this.links.push(this.eventT(ev - 1) / 1e6, this.threadKey(prevThread), t, this.threadKey(home), L.JOB_DONE, ev);
         }
         const waiting = this.deferreds.get(idOf(home, e.deferred));
         if (waiting) {
-          for (const w of waiting) this.links.push(w.t, `t${home}`, t, `t${home}`, L.CHAIN, w.ev);
+          for (const w of waiting) this.links.push(w.t, this.threadKey(home), t, this.threadKey(home), L.CHAIN, w.ev);
           this.deferreds.delete(idOf(home, e.deferred));
         }
         break;
@@ -661,9 +690,9 @@ export class TraceModel {
     if (cur) lane.state.push(cur.since, t, cur.style, thread, cur.ev);
     // Any change ends the thread's stay on its core (thread_run opens a new one).
     const core = this.onCore.get(thread);
-    if (core) {
+    if (core && core.core >= 0) {
       this.coreLane(core.core).spans.push(core.since, t, S.CORE, thread, core.ev, this.threadStr(thread));
-      this.onCore.delete(thread);
+      core.core = -1;
     }
     if (!style) this.open.delete(thread);
     else if (cur) {
@@ -689,6 +718,7 @@ export class TraceModel {
     }
     this.open.clear();
     for (const [thread, core] of this.onCore) {
+      if (core.core < 0) continue;
       this.coreLane(core.core).spans.push(core.since, end, S.CORE, thread, core.ev, this.str(this.threadName(thread)));
     }
     this.onCore.clear();
@@ -712,7 +742,7 @@ export class TraceModel {
       }
     }
     this.jobs.clear();
-    for (const [home, open] of this.turnsOpen) this.threadLane(home).sub.push(open.since, end, S.TURN, home, open.ev);
+    for (const [home, open] of this.turnsOpen) if (open.ev >= 0) this.threadLane(home).sub.push(open.since, end, S.TURN, home, open.ev);
     this.turnsOpen.clear();
     this.endMs = end;
     this.index();
