@@ -37,7 +37,7 @@
 //! assert_eq!(spawned, ["reactor", "w"]);
 //! ```
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use twine_core::trace::{CallSource, TraceEvent, TraceRecord};
 
@@ -113,8 +113,10 @@ impl EventColumns {
 pub struct ColumnStream {
     /// Events handed over so far.
     next: usize,
-    /// The run's interned strings, by text.
-    ids: HashMap<String, i32>,
+    /// The run's interned strings, by text (looked up for every named event:
+    /// the default hash, made to resist crafted keys, cost more than it
+    /// keeps out here).
+    ids: FxHashMap<String, i32>,
     /// Strings first used in the slice being built.
     new_strings: Vec<String>,
 }
@@ -141,9 +143,7 @@ impl ColumnStream {
             first: from,
             first_string: self.ids.len(),
         };
-        // Looked up by name, so the kinds' order is KINDS' whatever the enum's.
-        let kinds: HashMap<&str, u8> = EventColumns::KINDS.iter().enumerate().map(|(i, k)| (*k, i as u8)).collect();
-        sim.visit_events(from, to, |record| self.push(&mut cols, &kinds, record));
+        sim.visit_events(from, to, |record| self.push(&mut cols, record));
         for p in sim.positions_between(from, to) {
             let k = p.i - from;
             cols.line[k] = p.line;
@@ -165,7 +165,7 @@ impl ColumnStream {
         id
     }
 
-    fn push(&mut self, cols: &mut EventColumns, kinds: &HashMap<&str, u8>, record: &TraceRecord) {
+    fn push(&mut self, cols: &mut EventColumns, record: &TraceRecord) {
         use TraceEvent as E;
         let (mut thread, mut a, mut id, mut id2, mut text) = (0u32, 0f64, 0u64, 0u64, None::<&str>);
         match &record.event {
@@ -262,7 +262,7 @@ impl ColumnStream {
         }
         let text = text.map_or(-1, |s| self.intern(s));
         cols.t.push(record.t.as_nanos() as f64);
-        cols.kind.push(kinds.get(record.event.kind()).copied().unwrap_or(u8::MAX));
+        cols.kind.push(record.event.kind_index() as u8);
         cols.thread.push(thread);
         cols.a.push(a);
         // Ids past 2^32 do not occur in a run the page can hold; saturate rather than wrap.

@@ -30,6 +30,33 @@ function permute(list, keys, order, n) {
   }
 }
 
+/**
+ * Sorts the indexes `order` by `key[index]`, ties by index, in place. A list
+ * that needs it is nearly sorted (a client's span is pushed when its response
+ * comes, a few requests after it was sent): an insertion sort puts 60 000 of
+ * them in order in a few moves each, where the general sort calls a
+ * comparator some million times. One that would move too much is sorted the
+ * general way.
+ */
+function sortByKey(order, key) {
+  const budget = 16 * order.length;
+  let moves = 0;
+  for (let i = 1; i < order.length; i++) {
+    const o = order[i];
+    const k = key[o];
+    let j = i - 1;
+    for (; j >= 0 && key[order[j]] > k; j--) {
+      order[j + 1] = order[j];
+      if (++moves > budget) {
+        order[j] = o; // a permutation again
+        order.sort((a, b) => key[a] - key[b] || a - b);
+        return;
+      }
+    }
+    order[j + 1] = o;
+  }
+}
+
 const SPAN_COLUMNS = ['start', 'end', 'style', 'color', 'ev', 'label', 'row'];
 const MARK_COLUMNS = ['t', 'style', 'ev'];
 
@@ -73,8 +100,7 @@ export class SpanList {
       const n = this.n;
       const order = new Int32Array(n);
       for (let i = 0; i < n; i++) order[i] = i;
-      const st = this.start;
-      order.sort((a, b) => st[a] - st[b] || a - b);
+      sortByKey(order, this.start);
       permute(this, SPAN_COLUMNS, order, n);
       this.sorted = true;
       this.indexed = 0;

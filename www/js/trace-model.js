@@ -65,32 +65,41 @@ function idOf(home, id) {
   return home === 0 ? id : `${home}/${id}`;
 }
 
-/** The typed-array columns of a run (web/src/columns.rs). */
-const COLUMN_KEYS = ['t', 'kind', 'thread', 'a', 'id', 'id2', 'text', 'line', 'func', 'srcThread'];
+/**
+ * `s` as V8's one shared copy of its text (property keys are interned). The
+ * kinds and names in the columns come from wasm as fresh strings, and `add`
+ * compares each event's kind with a switch and looks its reason and source
+ * up by key: with interned strings those are pointer compares, not
+ * character compares and string-table lookups a million times over.
+ */
+const interned = (s) => Object.keys({ [s]: 0 })[0];
 
 /** Whole events fetched from the simulation per request, for the log and the causes box. */
 const FETCH_CHUNK = 512;
 
 /**
  * The fields the lane builder reads, filled from the columns in place (one
- * object reused for every event, so a million events make no garbage).
- * Which column holds which field is web/src/columns.rs's table.
+ * object reused for every event, so a million events make no garbage):
+ * event `i` of column slice `s`, with the run's tables `c` (strings, kinds,
+ * call sources). Which column holds which field is web/src/columns.rs's table.
  */
-function decodeInto(e, c, i) {
-  const text = c.text[i];
-  const a = c.a[i];
-  const id = c.id[i];
-  const id2 = c.id2[i];
-  e.t = c.t[i];
-  e.kind = c.kinds[c.kind[i]];
-  e.thread = c.thread[i];
+function decodeInto(e, c, s, i) {
+  const text = s.text[i];
+  const a = s.a[i];
+  const id = s.id[i];
+  const id2 = s.id2[i];
+  e.t = s.t[i];
+  e.kind = c.kinds[s.kind[i]];
+  e.thread = s.thread[i];
   // A reactor call of a Python program is named after the function it ran.
-  e.nameId = e.kind === 'call' && c.func[i] >= 0 ? c.func[i] : text;
+  e.nameId = e.kind === 'call' && s.func[i] >= 0 ? s.func[i] : text;
   e.name = e.nameId >= 0 ? c.strings[e.nameId] : undefined;
   e.lock = e.reason = e.name;
   e.dur = e.due = e.late = e.latency = e.value = e.read_at = a;
   e.core = e.job = e.deferred = e.timer = e.request = id;
-  e.source = c.callSources[id];
+  // Only a call's id is a call source: reading the short table at a job's or
+  // request's id (past its end) would take V8's slow path for every event.
+  e.source = e.kind === 'call' ? c.callSources[id] : undefined;
   e.ok = id2 === 1;
   e.to = e.triggers = id2;
   return e;
@@ -101,7 +110,7 @@ export class TraceModel {
   constructor() {
     /** The events as objects (the live feed's); null for a run given in columns. */
     this.events = [];
-    /** The columns of a run given in columns ({n, t, kind, ...}). */
+    /** A run given in columns: its slices as they came, and the tables they share ({n, slices, strings, kinds, callSources}). */
     this.cols = null;
     /** Fetches whole events `(from, max) => Promise<object[]>` for a run given in columns. */
     this.fetch = null;
@@ -116,6 +125,7 @@ export class TraceModel {
     this.threadLanes = []; // by thread id, and the cores' by core: no key strings per event
     this.coreLanes = [];
     this.threadStrs = []; // string ids, by thread id
+    this.threadKeys = []; // lane keys, by thread id
     this.colStrs = []; // string ids, by the columns' string id
     this.lanes = new Map();
     this.links = new LinkList();
@@ -127,11 +137,11 @@ export class TraceModel {
     this.startMs = Infinity;
     this.endMs = 0;
     this.open = new Map(); // thread -> {style, since, ev}
-    this.onCore = new Map(); // thread -> {core, since, ev}
+    this.onCore = new Map(); // thread -> {core, since, ev}; core -1 while it is on none
     this.gilOpen = null; // {thread, since, ev}
     this.locksHeld = new Map(); // `${thread}/${lock}` -> {since, ev, waited}
     this.lockWaits = new Map();
-    this.turnsOpen = new Map(); // reactor thread -> {since, ev} of its open turn
+    this.turnsOpen = new Map(); // reactor thread -> {since, ev} of its open turn; ev -1 between turns
     this.jobs = new Map(); // job id -> {queued, started, startEv, thread}
     this.deferreds = new Map(); // deferred id -> [{t, ev}] of the chains waiting for it
     this.palette = 0;
@@ -156,10 +166,15 @@ export class TraceModel {
     return l;
   }
 
+  /** Thread `id`'s lane key (made once: links name lanes by key, several per job). */
+  threadKey(id) {
+    return (this.threadKeys[id] ??= `t${id}`);
+  }
+
   threadLane(id) {
     let l = this.threadLanes[id];
     if (l) return l;
-    const key = `t${id}`;
+    const key = this.threadKey(id);
     l = this.lanes.get(key) ?? this.lane(key, KIND_GROUP[this.threadKind(id)], id, this.threadName(id), id);
     this.threadLanes[id] = l;
     return l;
@@ -236,28 +251,59 @@ export class TraceModel {
     };
     loading = this.fetch(from, FETCH_CHUNK).then(take, () =>
       // The run is gone (a newer one freed it): what the columns know.
-      take(Array.from({ length: Math.min(FETCH_CHUNK, this.count - from) }, (_, j) => ({ ...decodeInto({}, this.cols, from + j) }))),
+      take(Array.from({ length: Math.min(FETCH_CHUNK, this.count - from) }, (_, j) => this.decodedEvent(from + j))),
     );
     this.loading.set(k, loading);
     return loading;
   }
 
+  /**
+   * The column slice holding event `i` of a run given in columns. Reads come
+   * in runs of nearby events, so the last slice found is tried first.
+   */
+  sliceOf(i) {
+    const c = this.cols;
+    const last = c.slices[c.lastSlice];
+    if (last && i >= last.first && i < last.first + last.n) return last;
+    c.lastSlice = lowerBound(c.slices.length, (k) => c.slices[k].first + c.slices[k].n <= i);
+    return c.slices[c.lastSlice];
+  }
+
+  /** Column `key` of event `i`, for a run given in columns. */
+  column(key, i) {
+    const s = this.sliceOf(i);
+    return s[key][i - s.first];
+  }
+
+  /** Event `i` as the columns tell it (a new object). */
+  decodedEvent(i) {
+    const s = this.sliceOf(i);
+    return decodeInto({}, this.cols, s, i - s.first);
+  }
+
   /** Event `i`'s time in nanoseconds. */
   eventT(i) {
-    return this.cols ? this.cols.t[i] : this.events[i].t;
+    return this.cols ? this.column('t', i) : this.events[i].t;
   }
 
   /** Event `i`'s kind. */
   eventKind(i) {
-    return this.cols ? this.cols.kinds[this.cols.kind[i]] : this.events[i].kind;
+    return this.cols ? this.cols.kinds[this.column('kind', i)] : this.events[i].kind;
+  }
+
+  /** Event `i`'s thread. */
+  eventThread(i) {
+    return this.cols ? this.column('thread', i) : this.events[i].thread;
   }
 
   /** Where in the Python program event `i` came from: `{thread, line, func}`, or undefined. */
   eventSrc(i) {
     const c = this.cols;
     if (!c) return this.events[i]?.src;
-    if (!(c.line[i] > 0)) return undefined;
-    return { thread: c.srcThread[i], line: c.line[i], func: c.func[i] >= 0 ? c.strings[c.func[i]] : '' };
+    const s = this.sliceOf(i);
+    const j = i - s.first;
+    if (!(s.line[j] > 0)) return undefined;
+    return { thread: s.srcThread[j], line: s.line[j], func: s.func[j] >= 0 ? c.strings[s.func[j]] : '' };
   }
 
   /**
@@ -292,10 +338,10 @@ export class TraceModel {
     const exits = new Map();
     for (let i = 0; i < this.count; i++) {
       if (this.eventKind(i) === 'thread_exit') {
-        const th = this.cols ? this.cols.thread[i] : this.events[i].thread;
+        const th = this.eventThread(i);
         if (!exits.has(th)) exits.set(th, i);
       }
-      const src = this.cols ? (this.cols.line[i] > 0 ? this.cols.srcThread[i] : -1) : (this.events[i].src?.thread ?? -1);
+      const src = this.cols ? (this.column('line', i) > 0 ? this.column('srcThread', i) : -1) : (this.events[i].src?.thread ?? -1);
       if (src < 0) continue;
       let e = events.get(src);
       if (!e) events.set(src, (e = { list: new Int32Array(64), n: 0 }));
@@ -371,35 +417,27 @@ export class TraceModel {
    * has arrived, in as many slices as suits.
    */
   streamColumns(fetch) {
-    this.cols = { n: 0, strings: [], kinds: [], callSources: [] };
+    this.cols = { n: 0, slices: [], lastSlice: 0, strings: [], kinds: [], callSources: [] };
     this.fetch = fetch;
     this.events = null;
   }
 
   /**
    * Appends a slice of columns (wasm's `takeColumns`: the events after the
-   * last slice, and the strings new in it) to the run's columns, which grow
-   * fourfold, so a million events are copied about 1.3 times in all and
-   * make few large allocations (each a chance for a full garbage
-   * collection); memory reserved and never written costs nothing.
+   * last slice, and the strings new in it) to the run. The slices are kept
+   * as they came, not copied into one set of columns: for a million events
+   * that copy (and the large arrays it grows into, which invite full
+   * garbage collections) cost the page more than any other step of taking
+   * a slice in.
    */
   appendColumns(slice) {
     const c = this.cols;
     if (slice.first !== c.n) throw new Error(`column slice at ${slice.first}, expected ${c.n}`);
-    const n = c.n + slice.n;
-    for (const key of COLUMN_KEYS) {
-      const have = c[key];
-      if (!have || have.length < n) {
-        const grown = new slice[key].constructor(Math.max(n, (have?.length ?? 0) * 4, 1024));
-        if (have) grown.set(have.subarray(0, c.n));
-        c[key] = grown;
-      }
-      c[key].set(slice[key], c.n);
-    }
-    for (const s of slice.strings) c.strings.push(s);
-    c.kinds = slice.kinds;
-    c.callSources = slice.callSources;
-    c.n = n;
+    if (slice.n > 0) c.slices.push(slice);
+    for (const s of slice.strings) c.strings.push(interned(s));
+    c.kinds = slice.kinds.map(interned);
+    c.callSources = slice.callSources.map(interned);
+    c.n += slice.n;
   }
 
   /** Adds the next `n` events of the columns (or the rest); returns how many are left. */
@@ -407,7 +445,11 @@ export class TraceModel {
     const c = this.cols;
     const end = Math.min(c.n, this.count + n);
     const e = {};
-    while (this.count < end) this.add(decodeInto(e, c, this.count));
+    while (this.count < end) {
+      const s = this.sliceOf(this.count);
+      const stop = Math.min(end, s.first + s.n);
+      for (let j = this.count - s.first; this.count < stop; j++) this.add(decodeInto(e, c, s, j));
+    }
     return c.n - end;
   }
 
@@ -433,11 +475,18 @@ export class TraceModel {
         this.setState(e.thread, t, S.READY, ev);
         break;
       }
-      case 'thread_run':
+      case 'thread_run': {
         this.setState(e.thread, t, S.RUN, ev);
-        this.onCore.set(e.thread, { core: e.core, since: t, ev });
+        // Reused, as a thread's state is (setState).
+        const stay = this.onCore.get(e.thread);
+        if (stay) {
+          stay.core = e.core;
+          stay.since = t;
+          stay.ev = ev;
+        } else this.onCore.set(e.thread, { core: e.core, since: t, ev });
         this.coreLane(e.core);
         break;
+      }
       case 'thread_preempt':
         this.setState(e.thread, t, S.READY, ev);
         break;
@@ -477,13 +526,18 @@ export class TraceModel {
         }
         break;
       }
-      case 'turn_start':
-        this.turnsOpen.set(home, { since: t, ev });
+      case 'turn_start': {
+        const open = this.turnsOpen.get(home);
+        if (open) {
+          open.since = t;
+          open.ev = ev;
+        } else this.turnsOpen.set(home, { since: t, ev });
         break;
+      }
       case 'turn_end': {
         const open = this.turnsOpen.get(home);
-        if (open) this.threadLane(home).sub.push(open.since, t, S.TURN, home, open.ev);
-        this.turnsOpen.delete(home);
+        if (open && open.ev >= 0) this.threadLane(home).sub.push(open.since, t, S.TURN, home, open.ev);
+        if (open) open.ev = -1;
         break;
       }
       case 'call': {
@@ -517,7 +571,7 @@ export class TraceModel {
         job.thread = e.thread;
         this.jobs.set(idOf(home, e.job), job);
         if (!this.threadKinds.has(e.thread)) this.threadKinds.set(e.thread, 'pool');
-        this.links.push(job.queued, `t${home}`, t, `t${e.thread}`, L.JOB_START, ev);
+        this.links.push(job.queued, this.threadKey(home), t, this.threadKey(e.thread), L.JOB_START, ev);
         this.threadLane(e.thread);
         break;
       }
@@ -535,12 +589,12 @@ export class TraceModel {
         this.threadLane(home).marks.push(t, e.ok ? M.DEF_OK : M.DEF_FAIL, ev);
         // A pool job's result fires its Deferred: link the job's end to it.
         if (ev > 0 && this.eventKind(ev - 1) === 'job_finished') {
-          const prevThread = this.cols ? this.cols.thread[ev - 1] : this.events[ev - 1].thread;
-          this.links.push(this.eventT(ev - 1) / 1e6, `t${prevThread}`, t, `t${home}`, L.JOB_DONE, ev);
+          const prevThread = this.eventThread(ev - 1);
+          this.links.push(this.eventT(ev - 1) / 1e6, this.threadKey(prevThread), t, this.threadKey(home), L.JOB_DONE, ev);
         }
         const waiting = this.deferreds.get(idOf(home, e.deferred));
         if (waiting) {
-          for (const w of waiting) this.links.push(w.t, `t${home}`, t, `t${home}`, L.CHAIN, w.ev);
+          for (const w of waiting) this.links.push(w.t, this.threadKey(home), t, this.threadKey(home), L.CHAIN, w.ev);
           this.deferreds.delete(idOf(home, e.deferred));
         }
         break;
@@ -636,9 +690,9 @@ export class TraceModel {
     if (cur) lane.state.push(cur.since, t, cur.style, thread, cur.ev);
     // Any change ends the thread's stay on its core (thread_run opens a new one).
     const core = this.onCore.get(thread);
-    if (core) {
+    if (core && core.core >= 0) {
       this.coreLane(core.core).spans.push(core.since, t, S.CORE, thread, core.ev, this.threadStr(thread));
-      this.onCore.delete(thread);
+      core.core = -1;
     }
     if (!style) this.open.delete(thread);
     else if (cur) {
@@ -664,6 +718,7 @@ export class TraceModel {
     }
     this.open.clear();
     for (const [thread, core] of this.onCore) {
+      if (core.core < 0) continue;
       this.coreLane(core.core).spans.push(core.since, end, S.CORE, thread, core.ev, this.str(this.threadName(thread)));
     }
     this.onCore.clear();
@@ -687,7 +742,7 @@ export class TraceModel {
       }
     }
     this.jobs.clear();
-    for (const [home, open] of this.turnsOpen) this.threadLane(home).sub.push(open.since, end, S.TURN, home, open.ev);
+    for (const [home, open] of this.turnsOpen) if (open.ev >= 0) this.threadLane(home).sub.push(open.since, end, S.TURN, home, open.ev);
     this.turnsOpen.clear();
     this.endMs = end;
     this.index();

@@ -148,6 +148,26 @@ macro_rules! trace_events {
                     $($Enum::$Variant { .. } => $kind,)*
                 }
             }
+
+            /// This event's place in [`KINDS`](Self::KINDS): what the page's
+            /// trace columns carry instead of the name (no lookup by text).
+            ///
+            /// ```
+            /// use twine_core::trace::TraceEvent;
+            ///
+            /// let event = TraceEvent::TimerFired { timer: 3, late: 0 };
+            /// assert_eq!(TraceEvent::KINDS[event.kind_index()], "timer_fired");
+            /// ```
+            pub fn kind_index(&self) -> usize {
+                // The variants in declaration order, as KINDS lists their names.
+                #[allow(dead_code)]
+                enum Index {
+                    $($Variant,)*
+                }
+                match self {
+                    $($Enum::$Variant { .. } => Index::$Variant as usize,)*
+                }
+            }
         }
     };
 }
