@@ -306,7 +306,7 @@ export const tests = [
       assert.equal(text, fs.readFileSync(path.join(env.root, 'www', 'presets', `${name}.py`), 'utf8'));
       await run(page);
       assert.deepEqual(py(), [], 'the run needed no parser');
-      assert.equal(await page.evaluate(() => window.twine.wasmHasPython), false, 'it ran in the light module');
+      assert.equal(await page.evaluate(() => window.twine.wasmIsFull), false, 'it ran in the light module');
       const seed = String(await page.evaluate(() => window.twine.run.seed));
       const native = simProgramMetrics(env, text, ['--variant', variant, '--seed', seed]);
       assert.deepEqual(await page.evaluate(() => window.twine.run.metrics), native, "the run is twine-sim's");
@@ -336,7 +336,7 @@ export const tests = [
       const native = simMetrics(env, ['gil-cpu-bound/nogil-2-cores', '--seed', '3']);
       assert.deepEqual(await page.evaluate(() => window.twine.run.metrics), native, 'the run is twine-sim\'s');
       const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));
-      assert.ok(!fetched.some((p) => p.startsWith('/pkg/py/')), 'a JSON link needs only the light module');
+      assert.ok(fetched.includes('/pkg/py/twine_web_bg.wasm'), 'a JSON scenario runs in the full module (the light one runs the compiled presets only)');
       assert.match(await page.getAttribute('[data-testid=share-link]', 'href'), /#preset=gil-cpu-bound\/nogil-2-cores&seed=3/);
     },
   },
@@ -1386,6 +1386,18 @@ export const tests = [
       const lines = fs.readFileSync(await jsonl.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       assert.equal(lines[0].schema, 'twine-trace');
       assert.equal(lines.length - 1, events, 'one line per event after the header');
+
+      // A preset program runs in the light module, which has no exports: the
+      // worker runs the same run again in the full one for them. (A fresh
+      // document: a change of hash alone keeps the full module loaded above.)
+      await page.goto('about:blank');
+      await open(page, url, '#program=deferred-errback');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      assert.equal(await page.evaluate(() => window.twine.wasmIsFull), false, 'the program ran in the light module');
+      const programEvents = await page.evaluate(() => window.twine.run.model.eventCount);
+      const [again] = await Promise.all([page.waitForEvent('download'), page.click('#export-jsonl')]);
+      const programLines = fs.readFileSync(await again.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(programLines.length - 1, programEvents, "the full module's export is the light module's run, event for event");
     },
   },
 

@@ -106,9 +106,11 @@ class AxisTimeline extends Timeline {
 }
 
 export class CompareView {
-  constructor(root, { wasm, presets, onChange }) {
+  /** `runModule`: resolves to the module that runs JSON scenarios (the full one). */
+  constructor(root, { wasm, presets, runModule, onChange }) {
     this.root = root;
     this.wasm = wasm;
+    this.runModule = runModule;
     this.presets = presets;
     this.onChange = onChange;
     this.runs = [null, null];
@@ -231,7 +233,7 @@ export class CompareView {
       try {
         const onProgress = ({ events }) => { info.textContent = `running ${'AB'[i]}… ${events.toLocaleString('en-US')} events`; };
         const variant = spec === '@edited' ? this.editedVariant : undefined;
-        r = await runToEnd(this.wasm, this.jsonOf(spec), seed, { variant, onProgress, cancelled: superseded });
+        r = await runToEnd(await this.runModule(), this.jsonOf(spec), seed, { variant, onProgress, cancelled: superseded });
       } catch (e) {
         if (superseded()) return;
         col.querySelector('.cmp-keys').innerHTML = `<p class="bad">${escapeHtml(e.message)}</p>`;

@@ -58,12 +58,14 @@ export class OnServer {
   /**
    * @param {HTMLElement} panel the section the comparison fills (hidden until used)
    * @param {HTMLButtonElement} button "Run on this server" (shown once the server answers)
-   * @param {{wasm: () => object, experiment: () => {text: string, presetText: string, spec: string, variant?: string, seed: number, challenge: boolean}}} opts
+   * @param {{wasm: () => object, runModule: () => Promise<object>, experiment: () => {text: string, presetText: string, spec: string, variant?: string, seed: number, challenge: boolean}}} opts
    */
-  constructor(panel, button, { wasm, experiment }) {
+  constructor(panel, button, { wasm, runModule, experiment }) {
     this.panel = panel;
     this.button = button;
     this.wasm = wasm;
+    /** Resolves to the module that runs JSON scenarios (the full one), for the prediction. */
+    this.runModule = runModule;
     this.experiment = experiment;
     this.limits = null;
     this.runs = 0;
@@ -181,7 +183,7 @@ export class OnServer {
     const bar = this.panel.querySelector('[data-testid=onserver-progress]');
     try {
       this.status('Simulating the prediction…');
-      const predicted = await runToEnd(this.wasm(), json, seed);
+      const predicted = await runToEnd(await this.runModule(), json, seed);
       // The predicted timeline fetches whole events from its run in the
       // worker (tooltips), so it lives until the next run replaces it.
       this.predictedRun?.free();

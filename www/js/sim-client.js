@@ -141,14 +141,18 @@ export class RemoteRun {
       });
   }
 
-  /** The trace in Chrome Trace Event Format, as text. */
-  chromeTrace() {
-    return this.ask({ op: 'chromeTrace' });
+  /**
+   * The trace in Chrome Trace Event Format, as text, made by module `wasm`
+   * (the full one: the light one has no exports; the worker runs the same
+   * run again there when it ran elsewhere).
+   */
+  chromeTrace(wasm) {
+    return this.ask({ op: 'chromeTrace', module: moduleUrl(wasm) });
   }
 
-  /** The trace as JSON lines, as text. */
-  jsonl() {
-    return this.ask({ op: 'jsonl' });
+  /** The trace as JSON lines, as text, made by module `wasm` (as `chromeTrace`). */
+  jsonl(wasm) {
+    return this.ask({ op: 'jsonl', module: moduleUrl(wasm) });
   }
 
   ask(message) {

@@ -169,8 +169,10 @@ fn run_test_step(step: Step) -> Result<(), String> {
 }
 
 /// Builds the playground into www/pkg: the simulation module twice (light,
-/// without the Python parser, for the first load; full, in pkg/py/, for
-/// when a program needs it), each through wasm-opt; the preset programs
+/// twine-web without its default features: runs of the compiled presets
+/// only, for the first load; full, in pkg/py/, with the Python parser, JSON
+/// scenarios, explore, play, sweeps, exports and the live echo, for when
+/// the page needs one), each through wasm-opt; the preset programs
 /// compiled natively (presets.compiled.json), which the light module runs
 /// until the user edits one; the page's own modules as one bundle (app.js,
 /// which index.html loads); the code editor bundle; and brotli and gzip
