@@ -497,8 +497,8 @@ export const tests = [
   {
     name: 'a Python program typed in the page: its error underlined at its line, fixed, run, its docstring the story',
     async fn({ page, url }) {
-      // From an old JSON link, which needs only the light module.
-      await open(page, url, '#preset=reactor-ordering');
+      // From a preset program, which needs only the light module.
+      await open(page, url, '#program=reactor-ordering');
       await page.waitForFunction(() => document.body.dataset.editor === 'code');
       const program = [
         '"""Two threads say hello',
