@@ -290,7 +290,7 @@ export const tests = [
       await page.goto(`${url}/`);
       await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
       assert.deepEqual(py(), [], 'Run is possible before anything of pkg/py/ is asked for');
-      assert.ok(fetched.includes('/pkg/twine_web_bg.wasm') && fetched.includes('/pkg/presets.compiled.json'), 'the light module and the compiled presets came');
+      assert.ok(fetched.includes('/pkg/twine_web_bg.wasm') && fetched.includes('/pkg/presets.compiled.bin'), 'the light module and the compiled presets came');
       // The wasm glue and the code editor's bundle aside, the page's code is
       // the one bundle and the simulation worker's own build beside it.
       const code = fetched.filter((p) => p.endsWith('.js') && !['/pkg/twine_web.js', '/pkg/editor.js'].includes(p));

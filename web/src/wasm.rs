@@ -22,7 +22,7 @@
 //! sim.metrics();                             // {requests: {p50_ms, ...}, reactor, pool, cores, gil, ...}
 //! sim.stacks(12);                            // at event 12: [{thread, frames: [{func, line, role?, deferred?}]}]
 //! // Without the parser (the light module), programs compiled ahead of time still run:
-//! addCompiled(await (await fetch('pkg/presets.compiled.json')).text()); // returns how many
+//! addCompiled(new Uint8Array(await (await fetch('pkg/presets.compiled.bin')).arrayBuffer())); // returns how many
 //! isPrecompiled(py);                         // true: `new Simulation(py, ...)` needs no parser
 //! ```
 //!
@@ -457,13 +457,13 @@ pub fn program_variants(source: &str) -> Result<JsValue, JsValue> {
     parse(&to_json(&list))
 }
 
-/// Registers programs compiled ahead of time (`twine-precompile`'s JSON
-/// array): their exact texts then load, check and list their variants
+/// Registers programs compiled ahead of time (`twine-precompile`'s file,
+/// as bytes): their exact texts then load, check and list their variants
 /// without the Python parser, so the light module runs them. Returns how
-/// many it registered; throws an `Error` for text that is not such a file.
+/// many it registered; throws an `Error` for bytes that are not such a file.
 #[wasm_bindgen(js_name = addCompiled)]
-pub fn add_compiled(json: &str) -> Result<u32, JsValue> {
-    crate::python::precompiled::register(json).map(|n| n as u32).map_err(|e| Error::new(&e).into())
+pub fn add_compiled(file: &[u8]) -> Result<u32, JsValue> {
+    crate::python::precompiled::register(file).map(|n| n as u32).map_err(|e| Error::new(&e).into())
 }
 
 /// Whether `source` is a program [`add_compiled`] registered (it runs

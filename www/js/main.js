@@ -98,7 +98,7 @@ const isPython = (text) => !/^\s*[{[]/.test(text);
 /**
  * Whether the module in use can run `text`: the full module runs
  * everything; the light one only the preset programs as they were compiled
- * at build time (pkg/presets.compiled.json), not an edit of them nor a JSON
+ * at build time (pkg/presets.compiled.bin), not an edit of them nor a JSON
  * scenario.
  */
 const canRun = (text) => app.wasmIsFull || (isPython(text) && app.wasm.isPrecompiled(text));
@@ -158,17 +158,17 @@ function fetchFullModule() {
 
 /**
  * The preset programs compiled at build time, handed to the light module so
- * it runs them without the parser; resolves to their text (for the worker's
+ * it runs them without the parser; resolves to the file's bytes (for the worker's
  * copy), or undefined when the file is not there (the full module then
  * compiles them).
  */
 async function registerCompiled(wasm) {
   try {
-    const res = await fetch(new URL('../pkg/presets.compiled.json', import.meta.url));
+    const res = await fetch(new URL('../pkg/presets.compiled.bin', import.meta.url));
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const text = await res.text();
-    wasm.addCompiled(text);
-    return text;
+    const file = new Uint8Array(await res.arrayBuffer());
+    wasm.addCompiled(file);
+    return file;
   } catch (e) {
     console.warn(`the precompiled presets did not load, so programs wait for the full module: ${e.message}`);
     return undefined;

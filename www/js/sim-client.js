@@ -15,7 +15,7 @@ let nextId = 1;
 
 /**
  * Makes `wasm` (a module the page loaded from `url`) one the worker can run
- * scenarios in; `compiled` is the precompiled presets' text the light module
+ * scenarios in; `compiled` is the precompiled presets' file (bytes) the light module
  * was given (`addCompiled`), so the worker's copy runs what the page's runs.
  */
 export function registerModule(wasm, url, compiled) {

@@ -173,7 +173,7 @@ fn run_test_step(step: Step) -> Result<(), String> {
 /// only, for the first load; full, in pkg/py/, with the Python parser, JSON
 /// scenarios, explore, play, sweeps, exports and the live echo, for when
 /// the page needs one), each through wasm-opt; the preset programs
-/// compiled natively (presets.compiled.json), which the light module runs
+/// compiled natively (presets.compiled.bin), which the light module runs
 /// until the user edits one; the page's own modules as one bundle (app.js,
 /// which index.html loads); the code editor bundle; and brotli and gzip
 /// copies of all of them.
@@ -188,7 +188,7 @@ fn build_playground(step: Step) -> Result<(), String> {
     run(
         step,
         Command::new(root().join("target").join("debug").join("twine-precompile"))
-            .arg(out.join("presets.compiled.json")),
+            .arg(out.join("presets.compiled.bin")),
     )?;
     // The page's own modules as one minified module, so the page makes one
     // request for its code instead of a chain of 22 imports (index.html
@@ -270,7 +270,7 @@ fn precompress(step: Step, dir: &Path) -> Result<(), String> {
 const fs = require("fs"), path = require("path"), zlib = require("zlib");
 const dir = process.argv[1];
 for (const name of fs.readdirSync(dir)) {
-  if (!/\.(wasm|js|json)$/.test(name)) continue;
+  if (!/\.(wasm|js|json|bin)$/.test(name)) continue;
   const data = fs.readFileSync(path.join(dir, name));
   fs.writeFileSync(path.join(dir, name + ".br"), zlib.brotliCompressSync(data, {
     params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length },
