@@ -1062,6 +1062,8 @@ export const tests = [
       await open(page, url);
       await page.waitForFunction(() => document.body.dataset.editor === 'code');
       await page.selectOption('[data-testid=preset-picker]', 'json:echo-blocking/blocking');
+      // The JSON scenario arrives with the full module, which reads it.
+      await page.waitForFunction(() => window.twine.ui.editor.value.trimStart().startsWith('{'));
       const good = await editorText(page);
       const colors = await page.$$eval('.cm-line span', (els) => new Set(els.map((e) => getComputedStyle(e).color)).size);
       assert.ok(colors >= 2, `the JSON is highlighted (${colors} colours)`);

@@ -22,7 +22,7 @@
 //! assert_eq!((p.name, v), ("counter-race", Some("nogil-locked")));
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 // The variant machinery is the scenario crate's, shared with `twine run`.
 pub use twine_scenario::{apply_variant, merge_patch};
@@ -87,7 +87,7 @@ pub fn resolve(spec: &str) -> Option<(&'static Preset, Option<&str>)> {
 }
 
 /// A preset's description, for a picker.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PresetInfo {
     /// The preset's name.
     pub name: String,
@@ -100,7 +100,7 @@ pub struct PresetInfo {
 }
 
 /// A variant's description.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VariantInfo {
     /// The variant's name.
     pub name: String,

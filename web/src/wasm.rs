@@ -389,14 +389,21 @@ pub fn preset_list() -> Vec<PresetInfo> {
     presets::all().iter().map(|p| p.info()).collect()
 }
 
-/// The presets, as objects.
+/// The presets, as objects. The light module cannot read their JSON: it
+/// lists what [`add_compiled`]'s file carried.
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsValue> {
-    parse(&to_json(&preset_list()))
+    #[cfg(feature = "lab")]
+    let list = preset_list();
+    #[cfg(not(feature = "lab"))]
+    let list = crate::python::precompiled::json_presets();
+    parse(&to_json(&list))
 }
 
-/// A preset's scenario JSON, or one of its variants'. Throws a
-/// `ScenarioError` (field `preset` or `variant`) for unknown names.
+/// A preset's scenario JSON, or one of its variants' (the full module's
+/// only). Throws a `ScenarioError` (field `preset` or `variant`) for
+/// unknown names.
+#[cfg(feature = "lab")]
 #[wasm_bindgen(js_name = presetScenario)]
 pub fn preset_scenario(name: &str, variant: Option<String>) -> Result<String, JsValue> {
     let preset = presets::find(name)

@@ -26,7 +26,7 @@ fn every_preset_and_variant_runs_the_same_precompiled_as_parsed() {
 
         let compiled = precompiled::compile(FILE, p.python).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         assert!(!precompiled::is_registered(p.python));
-        precompiled::register(&precompiled::encode(&[compiled])).unwrap();
+        precompiled::register(&precompiled::encode(&[compiled], &[])).unwrap();
         assert!(precompiled::is_registered(p.python), "{}", p.name);
         assert_eq!(precompiled::variants(p.python), Some(variants.clone()), "{}", p.name);
         for (v, expected) in runs.iter().zip(&parsed) {
@@ -45,7 +45,7 @@ fn a_registered_program_runs_its_compiled_code_and_an_edit_of_it_is_parsed_anew(
     // `bye`, it ran what was registered, not what the parser makes of the text.
     let mut entry = precompiled::compile(FILE, bye).unwrap();
     entry.source = hello.into();
-    precompiled::register(&precompiled::encode(&[entry])).unwrap();
+    precompiled::register(&precompiled::encode(&[entry], &[])).unwrap();
     let printed = |src: &str| {
         let scenario = Scenario::from_python(FILE, src).unwrap();
         let mut sim = Simulation::new(&scenario, None);

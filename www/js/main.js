@@ -130,7 +130,6 @@ async function wasmFor(text, { lab = false } = {}) {
     // The light module cannot parse programs, so it knew no variants: list them now.
     app.programs = app.wasm.programs();
     fillPicker($('#preset'), app.programs, app.presets);
-    if (compare) compare.wasm = app.wasm;
   }
   return app.wasm;
 }
@@ -209,7 +208,8 @@ async function loadPreset(spec, { seed } = {}) {
   let d = describeSpec(spec, app.programs, app.presets);
   let text;
   if (d.json) {
-    text = presetJson(app.wasm, spec.slice(JSON_PREFIX.length));
+    // A JSON scenario is the full module's to read.
+    text = presetJson(await wasmFor('{}', { lab: true }), spec.slice(JSON_PREFIX.length));
   } else {
     text = app.wasm.presetProgram(d.name);
     // The light module lists no variants: with the full one here, a program that has them starts at its first.
@@ -1021,7 +1021,6 @@ async function boot() {
   });
   // Compare runs JSON scenarios: in the full module.
   compare = new CompareView($('#view-compare'), {
-    wasm,
     presets: app.presets,
     runModule: () => wasmFor('{}', { lab: true }),
     onChange: () => updateShare(),
@@ -1029,7 +1028,6 @@ async function boot() {
   live = new LiveView($('#view-live'));
   // Run on this server: the experiment in the editor, as its JSON scenario, run for real beside its prediction.
   const onServer = new OnServer($('#onserver-panel'), $('#onserver-btn'), {
-    wasm: () => app.wasm,
     // Its prediction runs the JSON scenario: the full module's.
     runModule: () => wasmFor('{}', { lab: true }),
     experiment: () => ({

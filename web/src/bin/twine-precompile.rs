@@ -1,7 +1,7 @@
 //! Compiles the preset programs ahead of time for the playground's light
 //! wasm module, which has no Python parser: `twine-precompile OUT.bin`
 //! writes a list (postcard), one entry per preset and per part of the library
-//! written in Python (see
+//! written in Python, and the JSON presets' list (see
 //! `twine_web::python::precompiled`), that the page hands to the module's
 //! `addCompiled` before its first Run. `cargo xtask` runs it when it builds
 //! the playground.
@@ -37,7 +37,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if let Err(e) = std::fs::write(&out, precompiled::encode(&entries)) {
+    let json_presets: Vec<_> = presets::all().iter().map(|p| p.info()).collect();
+    if let Err(e) = std::fs::write(&out, precompiled::encode(&entries, &json_presets)) {
         eprintln!("{out}: {e}");
         return ExitCode::FAILURE;
     }

@@ -12,7 +12,9 @@
 //!
 //! The file is postcard, not JSON: the light module then carries postcard's
 //! small reader instead of serde_json's (the JSON reader for these types was
-//! about 70 KB of the module before wasm-opt, 14 KB brotli).
+//! about 70 KB of the module before wasm-opt, 13 KB brotli). For the same
+//! reason it also lists the JSON presets (their titles and variants, for the
+//! page's picker), which the light module cannot read from their JSON.
 //!
 //! ```
 //! use twine_web::python::precompiled;
@@ -20,7 +22,7 @@
 //! let src = "import twine\nV = twine.variant(a='A', b='B')\nprint(V)\n";
 //! let compiled = precompiled::compile("experiment.py", src).unwrap();
 //! // A file holds a list of them, as `twine-precompile` writes it.
-//! assert_eq!(precompiled::register(&precompiled::encode(&[compiled])).unwrap(), 1);
+//! assert_eq!(precompiled::register(&precompiled::encode(&[compiled], &[])).unwrap(), 1);
 //! assert!(precompiled::is_registered(src));
 //! assert_eq!(precompiled::variants(src).unwrap()[1].0, "b");
 //! ```
@@ -33,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use super::code::{Code, CodeKind, Instr, Params};
 use super::value::{Function, Value};
 use super::{CompileError, MachineArgs};
+use crate::presets::PresetInfo;
 
 /// One program as compiled natively: what the light module needs to run it.
 #[derive(Serialize, Deserialize)]
@@ -182,9 +185,10 @@ pub fn compile(file: &str, source: &str) -> Result<Compiled, CompileError> {
     Ok(Compiled { file: file.into(), source: source.into(), code, variants, machines })
 }
 
-/// The file [`register`] reads: `programs` in postcard.
-pub fn encode(programs: &[Compiled]) -> Vec<u8> {
-    postcard::to_allocvec(programs).expect("plain data serializes")
+/// The file [`register`] reads: `programs` and the JSON presets' list
+/// (`presets::all()`'s infos, for [`json_presets`]), in postcard.
+pub fn encode(programs: &[Compiled], json_presets: &[PresetInfo]) -> Vec<u8> {
+    postcard::to_allocvec(&(programs, json_presets)).expect("plain data serializes")
 }
 
 /// [`compile`] for the parts of the library written in Python
@@ -197,14 +201,19 @@ pub fn library() -> Result<Vec<Compiled>, CompileError> {
 thread_local! {
     /// What [`register`] was given (a handful of presets: a list is enough).
     static REGISTERED: RefCell<Vec<Rc<Compiled>>> = const { RefCell::new(Vec::new()) };
+    /// The JSON presets' list the last file gave.
+    static JSON_PRESETS: RefCell<Vec<PresetInfo>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Makes the programs of a list of what [`compile`] produced ([`encode`]d)
 /// runnable in this build, parser or not. Returns how many.
 pub fn register(file: &[u8]) -> Result<usize, String> {
-    let list: Vec<Compiled> =
+    let (list, json_presets): (Vec<Compiled>, Vec<PresetInfo>) =
         postcard::from_bytes(file).map_err(|e| format!("not a list of precompiled programs: {e}"))?;
     let n = list.len();
+    if !json_presets.is_empty() {
+        JSON_PRESETS.with(|p| *p.borrow_mut() = json_presets);
+    }
     REGISTERED.with(|r| {
         let mut r = r.borrow_mut();
         for compiled in list {
@@ -236,6 +245,11 @@ pub(crate) fn code(file: &str, source: &str) -> Option<Rc<Code>> {
 pub(crate) fn machine(file: &str, source: &str, variant: Option<&str>) -> Option<MachineArgs> {
     let compiled = find(source).filter(|c| c.file == file)?;
     compiled.machines.iter().find(|(v, _)| v.as_deref() == variant).map(|(_, m)| m.clone())
+}
+
+/// The JSON presets' list the registered file carried (empty if none did).
+pub fn json_presets() -> Vec<PresetInfo> {
+    JSON_PRESETS.with(|p| p.borrow().clone())
 }
 
 /// The registered variants of `source`.
