@@ -148,6 +148,22 @@ fn run_test_step(step: Step) -> Result<(), String> {
                     "-D",
                     "warnings",
                 ]),
+            )?;
+            // The light module's build (no `python`, no `lab`), whose bindings differ.
+            run(
+                step,
+                cargo().args([
+                    "clippy",
+                    "-p",
+                    "twine-web",
+                    "--lib",
+                    "--no-default-features",
+                    "--target",
+                    WASM_TARGET,
+                    "--",
+                    "-D",
+                    "warnings",
+                ]),
             )
         }
         Step::Test => run(step, cargo().args(["test", "--workspace"])),
