@@ -290,7 +290,7 @@ export const tests = [
       await page.goto(`${url}/`);
       await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
       assert.deepEqual(py(), [], 'Run is possible before anything of pkg/py/ is asked for');
-      assert.ok(fetched.includes('/pkg/twine_web_bg.wasm') && fetched.includes('/pkg/presets.compiled.json'), 'the light module and the compiled presets came');
+      assert.ok(fetched.includes('/pkg/twine_web_bg.wasm') && fetched.includes('/pkg/presets.compiled.bin'), 'the light module and the compiled presets came');
       // The wasm glue and the code editor's bundle aside, the page's code is
       // the one bundle and the simulation worker's own build beside it.
       const code = fetched.filter((p) => p.endsWith('.js') && !['/pkg/twine_web.js', '/pkg/editor.js'].includes(p));
@@ -306,7 +306,7 @@ export const tests = [
       assert.equal(text, fs.readFileSync(path.join(env.root, 'www', 'presets', `${name}.py`), 'utf8'));
       await run(page);
       assert.deepEqual(py(), [], 'the run needed no parser');
-      assert.equal(await page.evaluate(() => window.twine.wasmHasPython), false, 'it ran in the light module');
+      assert.equal(await page.evaluate(() => window.twine.wasmIsFull), false, 'it ran in the light module');
       const seed = String(await page.evaluate(() => window.twine.run.seed));
       const native = simProgramMetrics(env, text, ['--variant', variant, '--seed', seed]);
       assert.deepEqual(await page.evaluate(() => window.twine.run.metrics), native, "the run is twine-sim's");
@@ -336,7 +336,7 @@ export const tests = [
       const native = simMetrics(env, ['gil-cpu-bound/nogil-2-cores', '--seed', '3']);
       assert.deepEqual(await page.evaluate(() => window.twine.run.metrics), native, 'the run is twine-sim\'s');
       const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));
-      assert.ok(!fetched.some((p) => p.startsWith('/pkg/py/')), 'a JSON link needs only the light module');
+      assert.ok(fetched.includes('/pkg/py/twine_web_bg.wasm'), 'a JSON scenario runs in the full module (the light one runs the compiled presets only)');
       assert.match(await page.getAttribute('[data-testid=share-link]', 'href'), /#preset=gil-cpu-bound\/nogil-2-cores&seed=3/);
     },
   },
@@ -497,8 +497,8 @@ export const tests = [
   {
     name: 'a Python program typed in the page: its error underlined at its line, fixed, run, its docstring the story',
     async fn({ page, url }) {
-      // From an old JSON link, which needs only the light module.
-      await open(page, url, '#preset=reactor-ordering');
+      // From a preset program, which needs only the light module.
+      await open(page, url, '#program=reactor-ordering');
       await page.waitForFunction(() => document.body.dataset.editor === 'code');
       const program = [
         '"""Two threads say hello',
@@ -1062,6 +1062,8 @@ export const tests = [
       await open(page, url);
       await page.waitForFunction(() => document.body.dataset.editor === 'code');
       await page.selectOption('[data-testid=preset-picker]', 'json:echo-blocking/blocking');
+      // The JSON scenario arrives with the full module, which reads it.
+      await page.waitForFunction(() => window.twine.ui.editor.value.trimStart().startsWith('{'));
       const good = await editorText(page);
       const colors = await page.$$eval('.cm-line span', (els) => new Set(els.map((e) => getComputedStyle(e).color)).size);
       assert.ok(colors >= 2, `the JSON is highlighted (${colors} colours)`);
@@ -1386,6 +1388,18 @@ export const tests = [
       const lines = fs.readFileSync(await jsonl.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       assert.equal(lines[0].schema, 'twine-trace');
       assert.equal(lines.length - 1, events, 'one line per event after the header');
+
+      // A preset program runs in the light module, which has no exports: the
+      // worker runs the same run again in the full one for them. (A fresh
+      // document: a change of hash alone keeps the full module loaded above.)
+      await page.goto('about:blank');
+      await open(page, url, '#program=deferred-errback');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      assert.equal(await page.evaluate(() => window.twine.wasmIsFull), false, 'the program ran in the light module');
+      const programEvents = await page.evaluate(() => window.twine.run.model.eventCount);
+      const [again] = await Promise.all([page.waitForEvent('download'), page.click('#export-jsonl')]);
+      const programLines = fs.readFileSync(await again.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(programLines.length - 1, programEvents, "the full module's export is the light module's run, event for event");
     },
   },
 

@@ -33,7 +33,7 @@ pub mod columns;
 mod engine;
 mod explain;
 pub mod explore;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "lab"))]
 pub mod live;
 pub mod metrics;
 pub mod presets;

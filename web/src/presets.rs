@@ -22,7 +22,7 @@
 //! assert_eq!((p.name, v), ("counter-race", Some("nogil-locked")));
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 // The variant machinery is the scenario crate's, shared with `twine run`.
 pub use twine_scenario::{apply_variant, merge_patch};
@@ -34,31 +34,36 @@ use crate::scenario::{Scenario, ScenarioError};
 pub struct Preset {
     /// Its name: the file name without `.json`.
     pub name: &'static str,
-    /// The file's text.
-    pub json: &'static str,
     /// The same experiment as a Python program (`NAME.py`).
     pub python: &'static str,
 }
 
-macro_rules! preset {
-    ($name:literal) => {
-        Preset {
-            name: $name,
-            json: include_str!(concat!("../../www/presets/", $name, ".json")),
-            python: include_str!(concat!("../../www/presets/", $name, ".py")),
+macro_rules! presets {
+    ($($name:literal),* $(,)?) => {
+        static PRESETS: [Preset; [$($name),*].len()] =
+            [$(Preset { name: $name, python: include_str!(concat!("../../www/presets/", $name, ".py")) }),*];
+
+        /// The JSON file of the preset called `name`. A function rather
+        /// than a field, so that a build that never reads the JSON forms
+        /// (the light wasm module) leaves their text out.
+        fn json_of(name: &str) -> &'static str {
+            match name {
+                $($name => include_str!(concat!("../../www/presets/", $name, ".json")),)*
+                _ => unreachable!("every preset has a JSON file"),
+            }
         }
     };
 }
 
-static PRESETS: [Preset; 8] = [
-    preset!("sleeping-threads"),
-    preset!("counter-race"),
-    preset!("reactor-ordering"),
-    preset!("deferred-errback"),
-    preset!("echo-blocking"),
-    preset!("pool-saturation"),
-    preset!("gil-cpu-bound"),
-    preset!("looping-call-drift"),
+presets![
+    "sleeping-threads",
+    "counter-race",
+    "reactor-ordering",
+    "deferred-errback",
+    "echo-blocking",
+    "pool-saturation",
+    "gil-cpu-bound",
+    "looping-call-drift",
 ];
 
 /// Every preset, in the order the page lists them.
@@ -87,7 +92,7 @@ pub fn resolve(spec: &str) -> Option<(&'static Preset, Option<&str>)> {
 }
 
 /// A preset's description, for a picker.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PresetInfo {
     /// The preset's name.
     pub name: String,
@@ -100,7 +105,7 @@ pub struct PresetInfo {
 }
 
 /// A variant's description.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VariantInfo {
     /// The variant's name.
     pub name: String,
@@ -111,8 +116,13 @@ pub struct VariantInfo {
 }
 
 impl Preset {
+    /// The JSON file's text.
+    pub fn json(&self) -> &'static str {
+        json_of(self.name)
+    }
+
     fn value(&self) -> Value {
-        serde_json::from_str(self.json).unwrap_or(Value::Null)
+        serde_json::from_str(self.json()).unwrap_or(Value::Null)
     }
 
     /// The title.
@@ -163,7 +173,7 @@ impl Preset {
     /// The scenario's JSON: the file as it is, or a variant with its patch
     /// applied (and its own name, title and explanation).
     pub fn scenario_json(&self, variant: Option<&str>) -> Result<String, ScenarioError> {
-        let Some(variant) = variant else { return Ok(self.json.to_owned()) };
+        let Some(variant) = variant else { return Ok(self.json().to_owned()) };
         let mut doc = self.value();
         let Some(v) = apply_variant(&mut doc, variant) else {
             let known: Vec<String> = self.variants().into_iter().map(|v| v.name).collect();

@@ -22,7 +22,7 @@
 //! sim.metrics();                             // {requests: {p50_ms, ...}, reactor, pool, cores, gil, ...}
 //! sim.stacks(12);                            // at event 12: [{thread, frames: [{func, line, role?, deferred?}]}]
 //! // Without the parser (the light module), programs compiled ahead of time still run:
-//! addCompiled(await (await fetch('pkg/presets.compiled.json')).text()); // returns how many
+//! addCompiled(new Uint8Array(await (await fetch('pkg/presets.compiled.bin')).arrayBuffer())); // returns how many
 //! isPrecompiled(py);                         // true: `new Simulation(py, ...)` needs no parser
 //! ```
 //!
@@ -73,6 +73,12 @@ fn load(text: &str, variant: Option<&str>) -> Result<Scenario, JsValue> {
         // Without the `python` feature this refuses at once (and the parser is left out).
         return Scenario::from_python_variant(PAGE_FILE, text, variant).map_err(|e| python_error(&e));
     }
+    // Without the `lab` feature (the light module) JSON scenarios are refused
+    // here, which leaves their reader, checks and error paths out.
+    if !cfg!(feature = "lab") {
+        let message = "this module runs the preset programs only: JSON scenarios need the full module (pkg/py/)";
+        return Err(scenario_error(&ScenarioError::new("", message.to_owned())));
+    }
     let Some(variant) = variant else { return Scenario::from_json(text).map_err(|e| scenario_error(&e)) };
     let mut doc: serde_json::Value =
         serde_json::from_str(text).map_err(|e| scenario_error(&ScenarioError::new("", e.to_string())))?;
@@ -93,11 +99,13 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 
 /// An exploration of a program's schedules (see `twine_web::explore`),
 /// run a few schedules at a time so the page can show its progress.
+#[cfg(feature = "lab")]
 #[wasm_bindgen(js_name = Explorer)]
 pub struct WasmExplorer {
     explorer: crate::explore::Explorer,
 }
 
+#[cfg(feature = "lab")]
 #[wasm_bindgen(js_class = Explorer)]
 impl WasmExplorer {
     /// Every schedule of the program's visible operations (at most
@@ -136,9 +144,19 @@ impl WasmExplorer {
 pub struct WasmSimulation {
     sim: Simulation,
     /// Set when playing the scheduler ([`WasmSimulation::playing`]).
+    #[cfg(feature = "lab")]
     player: Option<crate::explore::Player>,
     /// What [`take_columns`](Self::take_columns) has handed over so far.
     columns: crate::columns::ColumnStream,
+}
+
+impl WasmSimulation {
+    fn of(sim: Simulation) -> WasmSimulation {
+        #[cfg(feature = "lab")]
+        return WasmSimulation { sim, player: None, columns: Default::default() };
+        #[cfg(not(feature = "lab"))]
+        WasmSimulation { sim, columns: Default::default() }
+    }
 }
 
 #[wasm_bindgen(js_class = Simulation)]
@@ -151,9 +169,10 @@ impl WasmSimulation {
     pub fn new(scenario_json: &str, seed: Option<f64>, variant: Option<String>) -> Result<WasmSimulation, JsValue> {
         let scenario = load(scenario_json, variant.as_deref())?;
         let seed = seed.map(|s| s.max(0.0) as u64);
-        Ok(WasmSimulation { sim: Simulation::new(&scenario, seed), player: None, columns: Default::default() })
+        Ok(WasmSimulation::of(Simulation::new(&scenario, seed)))
     }
 
+    #[cfg(feature = "lab")]
     /// Loads a scenario as [`WasmSimulation::new`] does, to follow
     /// `schedule` (an outcome's `example` from [`explore`]) instead of a seed.
     #[wasm_bindgen(js_name = withSchedule)]
@@ -164,9 +183,10 @@ impl WasmSimulation {
     ) -> Result<WasmSimulation, JsValue> {
         let scenario = load(scenario_json, variant.as_deref())?;
         let replay = crate::explore::replay(&scenario, schedule).map_err(|e| JsValue::from(Error::new(&e)))?;
-        Ok(WasmSimulation { sim: replay.sim, player: None, columns: Default::default() })
+        Ok(WasmSimulation::of(replay.sim))
     }
 
+    #[cfg(feature = "lab")]
     /// Loads a scenario as [`WasmSimulation::new`] does, to play the
     /// scheduler: it follows `schedule` (empty to start afresh, or what
     /// [`play`](Self::play) returned, one pick added) and stops before
@@ -177,6 +197,7 @@ impl WasmSimulation {
         Ok(WasmSimulation { sim, player: Some(player), columns: Default::default() })
     }
 
+    #[cfg(feature = "lab")]
     /// Playing: runs up to the choice and says where the run stands:
     /// `{schedule, pending: {t_ms, options: [{thread, name, line, op}]} |
     /// null, end, misfit}`; `undefined` for a simulation not made by
@@ -322,12 +343,14 @@ impl WasmSimulation {
         parse(&self.sim.python_stacks_json(index as usize))
     }
 
+    #[cfg(feature = "lab")]
     /// The visible trace in Chrome Trace Event Format (opens in Perfetto).
     #[wasm_bindgen(js_name = chromeTrace)]
     pub fn chrome_trace(&self) -> String {
         self.sim.chrome_trace().to_string()
     }
 
+    #[cfg(feature = "lab")]
     /// The visible trace as JSON lines, after a header line.
     pub fn jsonl(&self) -> String {
         self.sim.jsonl()
@@ -366,14 +389,21 @@ pub fn preset_list() -> Vec<PresetInfo> {
     presets::all().iter().map(|p| p.info()).collect()
 }
 
-/// The presets, as objects.
+/// The presets, as objects. The light module cannot read their JSON: it
+/// lists what [`add_compiled`]'s file carried.
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsValue> {
-    parse(&to_json(&preset_list()))
+    #[cfg(feature = "lab")]
+    let list = preset_list();
+    #[cfg(not(feature = "lab"))]
+    let list = crate::python::precompiled::json_presets();
+    parse(&to_json(&list))
 }
 
-/// A preset's scenario JSON, or one of its variants'. Throws a
-/// `ScenarioError` (field `preset` or `variant`) for unknown names.
+/// A preset's scenario JSON, or one of its variants' (the full module's
+/// only). Throws a `ScenarioError` (field `preset` or `variant`) for
+/// unknown names.
+#[cfg(feature = "lab")]
 #[wasm_bindgen(js_name = presetScenario)]
 pub fn preset_scenario(name: &str, variant: Option<String>) -> Result<String, JsValue> {
     let preset = presets::find(name)
@@ -381,6 +411,7 @@ pub fn preset_scenario(name: &str, variant: Option<String>) -> Result<String, Js
     preset.scenario_json(variant.as_deref()).map_err(|e| scenario_error(&e))
 }
 
+#[cfg(feature = "lab")]
 /// Runs the scenario (or its `variant`) with `seed` to its end and returns
 /// its headline figures `{seed, end, lost_updates, p99_ms, last_line_ms,
 /// time_ms}`, as `twine-sim explore --seeds K` lists them per seed. Throws
@@ -433,13 +464,13 @@ pub fn program_variants(source: &str) -> Result<JsValue, JsValue> {
     parse(&to_json(&list))
 }
 
-/// Registers programs compiled ahead of time (`twine-precompile`'s JSON
-/// array): their exact texts then load, check and list their variants
+/// Registers programs compiled ahead of time (`twine-precompile`'s file,
+/// as bytes): their exact texts then load, check and list their variants
 /// without the Python parser, so the light module runs them. Returns how
-/// many it registered; throws an `Error` for text that is not such a file.
+/// many it registered; throws an `Error` for bytes that are not such a file.
 #[wasm_bindgen(js_name = addCompiled)]
-pub fn add_compiled(json: &str) -> Result<u32, JsValue> {
-    crate::python::precompiled::register(json).map(|n| n as u32).map_err(|e| Error::new(&e).into())
+pub fn add_compiled(file: &[u8]) -> Result<u32, JsValue> {
+    crate::python::precompiled::register(file).map(|n| n as u32).map_err(|e| Error::new(&e).into())
 }
 
 /// Whether `source` is a program [`add_compiled`] registered (it runs

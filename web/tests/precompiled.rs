@@ -24,9 +24,9 @@ fn every_preset_and_variant_runs_the_same_precompiled_as_parsed() {
         runs.extend(variants.iter().map(|(v, _)| Some(v.as_str())));
         let parsed: Vec<_> = runs.iter().map(|v| run(p.python, *v)).collect();
 
-        let json = precompiled::compile(FILE, p.python).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+        let compiled = precompiled::compile(FILE, p.python).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         assert!(!precompiled::is_registered(p.python));
-        precompiled::register(&format!("[{json}]")).unwrap();
+        precompiled::register(&precompiled::encode(&[compiled], &[])).unwrap();
         assert!(precompiled::is_registered(p.python), "{}", p.name);
         assert_eq!(precompiled::variants(p.python), Some(variants.clone()), "{}", p.name);
         for (v, expected) in runs.iter().zip(&parsed) {
@@ -43,9 +43,9 @@ fn a_registered_program_runs_its_compiled_code_and_an_edit_of_it_is_parsed_anew(
     let bye = "print('bye')\n";
     // The compiled form of one text filed under another: if the run prints
     // `bye`, it ran what was registered, not what the parser makes of the text.
-    let mut entry: serde_json::Value = serde_json::from_str(&precompiled::compile(FILE, bye).unwrap()).unwrap();
-    entry["source"] = hello.into();
-    precompiled::register(&serde_json::Value::Array(vec![entry]).to_string()).unwrap();
+    let mut entry = precompiled::compile(FILE, bye).unwrap();
+    entry.source = hello.into();
+    precompiled::register(&precompiled::encode(&[entry], &[])).unwrap();
     let printed = |src: &str| {
         let scenario = Scenario::from_python(FILE, src).unwrap();
         let mut sim = Simulation::new(&scenario, None);
@@ -64,6 +64,6 @@ fn a_registered_program_runs_its_compiled_code_and_an_edit_of_it_is_parsed_anew(
 
 #[test]
 fn a_file_that_is_not_a_list_of_compiled_programs_is_refused_by_name() {
-    let err = precompiled::register("{\"source\": 1}").unwrap_err();
+    let err = precompiled::register(b"{\"source\": 1}").unwrap_err();
     assert!(err.starts_with("not a list of precompiled programs"), "{err}");
 }

@@ -27,7 +27,7 @@ fn a_file_with_a_variant_and_a_trace() {
     let dir = std::env::temp_dir().join(format!("twine-sim-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("scenario.json");
-    std::fs::write(&file, presets::find("gil-cpu-bound").unwrap().json).unwrap();
+    std::fs::write(&file, presets::find("gil-cpu-bound").unwrap().json()).unwrap();
     let trace = dir.join("trace.json");
     let (ok, stdout, stderr) = twine_sim(&[
         file.to_str().unwrap(),

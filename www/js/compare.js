@@ -106,9 +106,10 @@ class AxisTimeline extends Timeline {
 }
 
 export class CompareView {
-  constructor(root, { wasm, presets, onChange }) {
+  /** `runModule`: resolves to the module that runs JSON scenarios (the full one). */
+  constructor(root, { presets, runModule, onChange }) {
     this.root = root;
-    this.wasm = wasm;
+    this.runModule = runModule;
     this.presets = presets;
     this.onChange = onChange;
     this.runs = [null, null];
@@ -194,9 +195,10 @@ export class CompareView {
     this.root.dataset.playhead = String(ms);
   }
 
-  jsonOf(spec) {
+  /** The JSON scenario `spec` names, read by `wasm` (the full module: the light one has no JSON presets). */
+  jsonOf(spec, wasm) {
     if (spec === '@edited') return this.edited;
-    return presetJson(this.wasm, spec);
+    return presetJson(wasm, spec);
   }
 
   titleOf(spec) {
@@ -231,7 +233,8 @@ export class CompareView {
       try {
         const onProgress = ({ events }) => { info.textContent = `running ${'AB'[i]}… ${events.toLocaleString('en-US')} events`; };
         const variant = spec === '@edited' ? this.editedVariant : undefined;
-        r = await runToEnd(this.wasm, this.jsonOf(spec), seed, { variant, onProgress, cancelled: superseded });
+        const wasm = await this.runModule();
+        r = await runToEnd(wasm, this.jsonOf(spec, wasm), seed, { variant, onProgress, cancelled: superseded });
       } catch (e) {
         if (superseded()) return;
         col.querySelector('.cmp-keys').innerHTML = `<p class="bad">${escapeHtml(e.message)}</p>`;

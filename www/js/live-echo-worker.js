@@ -9,7 +9,8 @@
 //                   {type: 'sent', id, seq, summary} | {type: 'refused', id, message}
 //                   {type: 'trip', id, seq, text, rtt_ms, summary} | {type: 'error', message}
 
-import init, { LiveEcho } from '../pkg/twine_web.js';
+// The full module's: the light one (the first load) leaves LiveEcho out.
+import init, { LiveEcho } from '../pkg/py/twine_web.js';
 
 const ready = init();
 let echo = null;

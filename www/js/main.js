@@ -97,36 +97,39 @@ const isPython = (text) => !/^\s*[{[]/.test(text);
 
 /**
  * Whether the module in use can run `text`: the full module runs
- * everything; the light one JSON scenarios and the preset programs as
- * they were compiled at build time (pkg/presets.compiled.json), not an
- * edit of them.
+ * everything; the light one only the preset programs as they were compiled
+ * at build time (pkg/presets.compiled.bin), not an edit of them nor a JSON
+ * scenario.
  */
-const canRun = (text) => app.wasmHasPython || !isPython(text) || app.wasm.isPrecompiled(text);
+const canRun = (text) => app.wasmIsFull || (isPython(text) && app.wasm.isPrecompiled(text));
 
 /**
- * The module that can run `text`. The page starts with the light module
- * (no Python parser) and the presets compiled ahead of time, so Run works
- * before the parser arrives; the full module (pkg/py/, with the Python
- * compiler, about twice the size) is fetched once the user sets about
- * editing and serves everything from the first program the light one
- * cannot run (an edited one): it is the same simulation with more in it.
+ * The module that can run `text` (and, with `lab`, do more than run it:
+ * explore, play the scheduler, replay a schedule, sweep seeds, export).
+ * The page starts with the light module (no Python parser, nothing but
+ * runs of the presets compiled ahead of time), so Run works before the
+ * rest arrives; the full module (pkg/py/, the same simulation with the
+ * Python compiler, JSON scenarios and those tools, about twice the size) is
+ * fetched once the user sets about editing or asks for one of them, and
+ * serves everything from then on.
  */
 let fullModule = null;
-async function wasmFor(text) {
-  if (canRun(text)) return app.wasm;
+async function wasmFor(text, { lab = false } = {}) {
+  if (canRun(text) && (!lab || app.wasmIsFull)) return app.wasm;
+  const arriving = !app.wasmIsFull;
+  if (arriving) toast('Loading the full simulation module (the Python compiler, JSON scenarios, explore, exports)…');
   fetchFullModule();
   try {
     app.wasm = await fullModule;
   } catch (e) {
     fullModule = null;
-    throw new Error(`the Python module did not load (pkg/py/, built by cargo xtask): ${e.message}`);
+    throw new Error(`the full module did not load (pkg/py/, built by cargo xtask): ${e.message}`);
   }
-  if (!app.wasmHasPython) {
-    app.wasmHasPython = true;
+  if (!app.wasmIsFull) {
+    app.wasmIsFull = true;
     // The light module cannot parse programs, so it knew no variants: list them now.
     app.programs = app.wasm.programs();
     fillPicker($('#preset'), app.programs, app.presets);
-    if (compare) compare.wasm = app.wasm;
   }
   return app.wasm;
 }
@@ -154,17 +157,17 @@ function fetchFullModule() {
 
 /**
  * The preset programs compiled at build time, handed to the light module so
- * it runs them without the parser; resolves to their text (for the worker's
+ * it runs them without the parser; resolves to the file's bytes (for the worker's
  * copy), or undefined when the file is not there (the full module then
  * compiles them).
  */
 async function registerCompiled(wasm) {
   try {
-    const res = await fetch(new URL('../pkg/presets.compiled.json', import.meta.url));
+    const res = await fetch(new URL('../pkg/presets.compiled.bin', import.meta.url));
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const text = await res.text();
-    wasm.addCompiled(text);
-    return text;
+    const file = new Uint8Array(await res.arrayBuffer());
+    wasm.addCompiled(file);
+    return file;
   } catch (e) {
     console.warn(`the precompiled presets did not load, so programs wait for the full module: ${e.message}`);
     return undefined;
@@ -205,7 +208,8 @@ async function loadPreset(spec, { seed } = {}) {
   let d = describeSpec(spec, app.programs, app.presets);
   let text;
   if (d.json) {
-    text = presetJson(app.wasm, spec.slice(JSON_PREFIX.length));
+    // A JSON scenario is the full module's to read.
+    text = presetJson(await wasmFor('{}', { lab: true }), spec.slice(JSON_PREFIX.length));
   } else {
     text = app.wasm.presetProgram(d.name);
     // The light module lists no variants: with the full one here, a program that has them starts at its first.
@@ -347,7 +351,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   pause();
   setStatus('running');
   const json = editor.value;
-  await wasmFor(json);
+  await wasmFor(json, { lab: Boolean(schedule) || scheduler });
   const seed = app.seed;
   const variant = variantFor(json);
   const prevT = app.playhead;
@@ -418,7 +422,7 @@ async function explore() {
   exploreView ??= new ExploreView($('#explore-panel'), $('#explore'), (example) => run({ schedule: example }));
   exploreView.busy();
   const json = editor.value;
-  await wasmFor(json);
+  await wasmFor(json, { lab: true });
   const id = ++exploresStarted;
   try {
     const report = await exploreProgram(app.wasm, json, variantFor(json), {
@@ -449,7 +453,7 @@ async function sweep() {
   const count = Math.max(1, Math.min(1000, Number($('#sweep-count').value) || DEFAULT_SEEDS));
   sweepView.start(count);
   const json = editor.value;
-  await wasmFor(json);
+  await wasmFor(json, { lab: true });
   const id = ++sweepsStarted;
   try {
     const results = await sweepSeeds(app.wasm, json, variantFor(json), count, {
@@ -858,7 +862,7 @@ async function applyHash() {
       const doc = python ? null : safeParse(json);
       const own = python ? programSpecOf(json, h.variant) : validSpec(doc?.name && `${JSON_PREFIX}${doc.name}`);
       // The picker keeps a preset to reset to; the story told is the scenario's own.
-      // Else a preset in the same language: a JSON link keeps needing only the light module.
+      // Else a preset in the same language.
       const fallback = python ? validSpec(DEFAULT_SPEC) || validSpec(app.programs[0].name) : validSpec(`${JSON_PREFIX}${app.presets[0].name}`);
       await loadPreset(own || validSpec(app.spec) || fallback, { seed: h.seed });
       editor.value = json;
@@ -987,7 +991,7 @@ async function boot() {
     return;
   }
   app.wasm = wasm;
-  app.wasmHasPython = python;
+  app.wasmIsFull = python;
   // The worker loads its copy of the module while the page sets up.
   warmUp(wasm);
   app.programs = wasm.programs();
@@ -1015,11 +1019,17 @@ async function boot() {
       timeline.reveal(t);
     },
   });
-  compare = new CompareView($('#view-compare'), { wasm, presets: app.presets, onChange: () => updateShare() });
+  // Compare runs JSON scenarios: in the full module.
+  compare = new CompareView($('#view-compare'), {
+    presets: app.presets,
+    runModule: () => wasmFor('{}', { lab: true }),
+    onChange: () => updateShare(),
+  });
   live = new LiveView($('#view-live'));
   // Run on this server: the experiment in the editor, as its JSON scenario, run for real beside its prediction.
   const onServer = new OnServer($('#onserver-panel'), $('#onserver-btn'), {
-    wasm: () => app.wasm,
+    // Its prediction runs the JSON scenario: the full module's.
+    runModule: () => wasmFor('{}', { lab: true }),
     experiment: () => ({
       text: editor.value,
       presetText: app.presetJson,
@@ -1120,8 +1130,10 @@ async function exportTrace(format) {
   if (!app.run && !(await run({ autoplay: false }))) return;
   const name = (app.run.metrics.scenario || 'scenario').replace(/[^a-z0-9-]+/gi, '_');
   const base = `twine-${name}-seed${app.run.seed}`;
-  if (format === 'chrome') download(`${base}.trace.json`, await app.run.remote.chromeTrace());
-  else download(`${base}.jsonl`, await app.run.remote.jsonl(), 'application/x-ndjson');
+  // The exports are the full module's: the worker runs the same run there again when it ran in the light one.
+  const full = await wasmFor(app.run.json, { lab: true });
+  if (format === 'chrome') download(`${base}.trace.json`, await app.run.remote.chromeTrace(full));
+  else download(`${base}.jsonl`, await app.run.remote.jsonl(full), 'application/x-ndjson');
 }
 
 boot();

@@ -58,12 +58,13 @@ export class OnServer {
   /**
    * @param {HTMLElement} panel the section the comparison fills (hidden until used)
    * @param {HTMLButtonElement} button "Run on this server" (shown once the server answers)
-   * @param {{wasm: () => object, experiment: () => {text: string, presetText: string, spec: string, variant?: string, seed: number, challenge: boolean}}} opts
+   * @param {{runModule: () => Promise<object>, experiment: () => {text: string, presetText: string, spec: string, variant?: string, seed: number, challenge: boolean}}} opts
    */
-  constructor(panel, button, { wasm, experiment }) {
+  constructor(panel, button, { runModule, experiment }) {
     this.panel = panel;
     this.button = button;
-    this.wasm = wasm;
+    /** Resolves to the module that runs JSON scenarios (the full one), for the prediction. */
+    this.runModule = runModule;
     this.experiment = experiment;
     this.limits = null;
     this.runs = 0;
@@ -138,13 +139,13 @@ export class OnServer {
    * The JSON scenario for the experiment in the editor, or null (with the
    * reason shown) when it has none.
    */
-  scenario() {
+  scenario(wasm) {
     const { text, presetText, spec, variant, challenge } = this.experiment();
     if (!isPython(text)) return text;
     const name = spec.split('/')[0];
     if (text === presetText && !challenge && !spec.startsWith('json:')) {
       try {
-        return this.wasm().presetScenario(name, variant);
+        return wasm.presetScenario(name, variant);
       } catch {
         // a program with no JSON form: said below
       }
@@ -171,7 +172,9 @@ export class OnServer {
     this.panel.querySelector('.onserver-tls').hidden = true;
     delete this.panel.dataset.elapsedMs;
     delete this.panel.dataset.eventsReceived;
-    const json = shorter?.json ?? this.scenario();
+    // The full module reads the presets' JSON forms and simulates them.
+    const wasm = await this.runModule();
+    const json = shorter?.json ?? this.scenario(wasm);
     if (json === null) {
       this.panel.dataset.state = 'refused';
       return;
@@ -181,7 +184,7 @@ export class OnServer {
     const bar = this.panel.querySelector('[data-testid=onserver-progress]');
     try {
       this.status('Simulating the prediction…');
-      const predicted = await runToEnd(this.wasm(), json, seed);
+      const predicted = await runToEnd(wasm, json, seed);
       // The predicted timeline fetches whole events from its run in the
       // worker (tooltips), so it lives until the next run replaces it.
       this.predictedRun?.free();

@@ -15,7 +15,7 @@ let nextId = 1;
 
 /**
  * Makes `wasm` (a module the page loaded from `url`) one the worker can run
- * scenarios in; `compiled` is the precompiled presets' text the light module
+ * scenarios in; `compiled` is the precompiled presets' file (bytes) the light module
  * was given (`addCompiled`), so the worker's copy runs what the page's runs.
  */
 export function registerModule(wasm, url, compiled) {
@@ -141,14 +141,18 @@ export class RemoteRun {
       });
   }
 
-  /** The trace in Chrome Trace Event Format, as text. */
-  chromeTrace() {
-    return this.ask({ op: 'chromeTrace' });
+  /**
+   * The trace in Chrome Trace Event Format, as text, made by module `wasm`
+   * (the full one: the light one has no exports; the worker runs the same
+   * run again there when it ran elsewhere).
+   */
+  chromeTrace(wasm) {
+    return this.ask({ op: 'chromeTrace', module: moduleUrl(wasm) });
   }
 
-  /** The trace as JSON lines, as text. */
-  jsonl() {
-    return this.ask({ op: 'jsonl' });
+  /** The trace as JSON lines, as text, made by module `wasm` (as `chromeTrace`). */
+  jsonl(wasm) {
+    return this.ask({ op: 'jsonl', module: moduleUrl(wasm) });
   }
 
   ask(message) {

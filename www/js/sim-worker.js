@@ -11,7 +11,7 @@
 //                   {op: 'explore', id, module, json, variant?, max, budgetMs}
 //                   {op: 'figures', id, module, json, variant?, seed}   one seed's headline figures (a seed sweep)
 //                   {op: 'events', id, run, from, max} | {op: 'stacks', id, run, index}
-//                   {op: 'chromeTrace', id, run} | {op: 'jsonl', id, run}
+//                   {op: 'chromeTrace', id, run, module} | {op: 'jsonl', id, run, module}   made by that module
 //                   {op: 'cursor', id, run, move}              the run's cursor at the playhead (see CURSOR_MOVES)
 //                   {op: 'free', run}                           a run (or exploration) the page is done with, even mid-way
 //   worker -> page  {id, type: 'slice', cols, events, nowMs}   the run's next events in columns (buffers transferred)
@@ -234,12 +234,30 @@ function moveCursor(msg) {
   return { before, eventCount: c.eventCount, nowMs: c.nowMs, atEnd: atEnd(c, msg.move.endMs), queues: c.queues(), stacks };
 }
 
+/**
+ * `make(sim)` of the run `msg` names, in module `msg.module`: the exports
+ * are the full module's, so a run the light module made is run again there
+ * (same scenario, seed and schedule: the same run) for them.
+ */
+async function exported(msg, make) {
+  const entry = heldEntry(msg);
+  const wasm = await modules.get(msg.module);
+  if (wasm === entry.wasm) return make(entry.sim);
+  const sim = newSimulation(wasm, entry.args);
+  try {
+    sim.run();
+    return make(sim);
+  } finally {
+    sim.free();
+  }
+}
+
 const REQUESTS = {
   events: (msg) => held(msg).events(msg.from, msg.max),
   stacks: (msg) => held(msg).stacks(msg.index),
   cursor: moveCursor,
-  chromeTrace: (msg) => held(msg).chromeTrace(),
-  jsonl: (msg) => held(msg).jsonl(),
+  chromeTrace: (msg) => exported(msg, (sim) => sim.chromeTrace()),
+  jsonl: (msg) => exported(msg, (sim) => sim.jsonl()),
 };
 
 function free(id) {
@@ -281,7 +299,7 @@ self.onmessage = async ({ data: msg }) => {
       default: {
         const request = REQUESTS[msg.op];
         if (!request) throw new Error(`no such request: ${msg.op}`);
-        post({ id: msg.id, type: 'reply', value: request(msg) });
+        post({ id: msg.id, type: 'reply', value: await request(msg) });
       }
     }
   } catch (e) {

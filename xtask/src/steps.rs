@@ -148,6 +148,22 @@ fn run_test_step(step: Step) -> Result<(), String> {
                     "-D",
                     "warnings",
                 ]),
+            )?;
+            // The light module's build (no `python`, no `lab`), whose bindings differ.
+            run(
+                step,
+                cargo().args([
+                    "clippy",
+                    "-p",
+                    "twine-web",
+                    "--lib",
+                    "--no-default-features",
+                    "--target",
+                    WASM_TARGET,
+                    "--",
+                    "-D",
+                    "warnings",
+                ]),
             )
         }
         Step::Test => run(step, cargo().args(["test", "--workspace"])),
@@ -169,9 +185,11 @@ fn run_test_step(step: Step) -> Result<(), String> {
 }
 
 /// Builds the playground into www/pkg: the simulation module twice (light,
-/// without the Python parser, for the first load; full, in pkg/py/, for
-/// when a program needs it), each through wasm-opt; the preset programs
-/// compiled natively (presets.compiled.json), which the light module runs
+/// twine-web without its default features: runs of the compiled presets
+/// only, for the first load; full, in pkg/py/, with the Python parser, JSON
+/// scenarios, explore, play, sweeps, exports and the live echo, for when
+/// the page needs one), each through wasm-opt; the preset programs
+/// compiled natively (presets.compiled.bin), which the light module runs
 /// until the user edits one; the page's own modules as one bundle (app.js,
 /// which index.html loads); the code editor bundle; and brotli and gzip
 /// copies of all of them.
@@ -186,7 +204,7 @@ fn build_playground(step: Step) -> Result<(), String> {
     run(
         step,
         Command::new(root().join("target").join("debug").join("twine-precompile"))
-            .arg(out.join("presets.compiled.json")),
+            .arg(out.join("presets.compiled.bin")),
     )?;
     // The page's own modules as one minified module, so the page makes one
     // request for its code instead of a chain of 22 imports (index.html
@@ -268,7 +286,7 @@ fn precompress(step: Step, dir: &Path) -> Result<(), String> {
 const fs = require("fs"), path = require("path"), zlib = require("zlib");
 const dir = process.argv[1];
 for (const name of fs.readdirSync(dir)) {
-  if (!/\.(wasm|js|json)$/.test(name)) continue;
+  if (!/\.(wasm|js|json|bin)$/.test(name)) continue;
   const data = fs.readFileSync(path.join(dir, name));
   fs.writeFileSync(path.join(dir, name + ".br"), zlib.brotliCompressSync(data, {
     params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length },

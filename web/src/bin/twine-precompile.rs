@@ -1,7 +1,7 @@
 //! Compiles the preset programs ahead of time for the playground's light
-//! wasm module, which has no Python parser: `twine-precompile OUT.json`
-//! writes a JSON array, one entry per preset and per part of the library
-//! written in Python (see
+//! wasm module, which has no Python parser: `twine-precompile OUT.bin`
+//! writes a list (postcard), one entry per preset and per part of the library
+//! written in Python, and the JSON presets' list (see
 //! `twine_web::python::precompiled`), that the page hands to the module's
 //! `addCompiled` before its first Run. `cargo xtask` runs it when it builds
 //! the playground.
@@ -16,13 +16,13 @@ const PAGE_FILE: &str = "experiment.py";
 
 fn main() -> ExitCode {
     let Some(out) = std::env::args().nth(1) else {
-        eprintln!("usage: twine-precompile OUT.json");
+        eprintln!("usage: twine-precompile OUT.bin");
         return ExitCode::FAILURE;
     };
     let mut entries = Vec::new();
     for p in presets::all() {
         match precompiled::compile(PAGE_FILE, p.python) {
-            Ok(json) => entries.push(json),
+            Ok(compiled) => entries.push(compiled),
             Err(e) => {
                 eprintln!("{}.py: {e}", p.name);
                 return ExitCode::FAILURE;
@@ -37,7 +37,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if let Err(e) = std::fs::write(&out, format!("[{}]", entries.join(",\n"))) {
+    let json_presets: Vec<_> = presets::all().iter().map(|p| p.info()).collect();
+    if let Err(e) = std::fs::write(&out, precompiled::encode(&entries, &json_presets)) {
         eprintln!("{out}: {e}");
         return ExitCode::FAILURE;
     }

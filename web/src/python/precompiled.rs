@@ -10,13 +10,19 @@
 //! `compile_module`, `check` and `python::variants`. Any other text (the user
 //! edited the program) goes to the parser as before.
 //!
+//! The file is postcard, not JSON: the light module then carries postcard's
+//! small reader instead of serde_json's (the JSON reader for these types was
+//! about 70 KB of the module before wasm-opt, 13 KB brotli). For the same
+//! reason it also lists the JSON presets (their titles and variants, for the
+//! page's picker), which the light module cannot read from their JSON.
+//!
 //! ```
 //! use twine_web::python::precompiled;
 //!
 //! let src = "import twine\nV = twine.variant(a='A', b='B')\nprint(V)\n";
-//! let json = precompiled::compile("experiment.py", src).unwrap();
+//! let compiled = precompiled::compile("experiment.py", src).unwrap();
 //! // A file holds a list of them, as `twine-precompile` writes it.
-//! assert_eq!(precompiled::register(&format!("[{json}]")).unwrap(), 1);
+//! assert_eq!(precompiled::register(&precompiled::encode(&[compiled], &[])).unwrap(), 1);
 //! assert!(precompiled::is_registered(src));
 //! assert_eq!(precompiled::variants(src).unwrap()[1].0, "b");
 //! ```
@@ -29,14 +35,15 @@ use serde::{Deserialize, Serialize};
 use super::code::{Code, CodeKind, Instr, Params};
 use super::value::{Function, Value};
 use super::{CompileError, MachineArgs};
+use crate::presets::PresetInfo;
 
 /// One program as compiled natively: what the light module needs to run it.
 #[derive(Serialize, Deserialize)]
-struct Compiled {
+pub struct Compiled {
     /// The name errors give the program (the page's is `experiment.py`).
     file: String,
     /// Its exact text: only this text uses the compiled form.
-    source: String,
+    pub source: String,
     code: CodeRepr,
     /// `twine.variant(...)`'s `(name, title)`s.
     variants: Vec<(String, String)>,
@@ -164,10 +171,10 @@ impl ConstRepr {
     }
 }
 
-/// Compiles `source` (as `file`) with the parser into the JSON that
-/// [`register`] takes: its code, its variants and each run's machine
-/// settings. Fails as the program would fail to load.
-pub fn compile(file: &str, source: &str) -> Result<String, CompileError> {
+/// Compiles `source` (as `file`) with the parser into what [`register`]
+/// takes (a list of them, [`encode`]d): its code, its variants and each
+/// run's machine settings. Fails as the program would fail to load.
+pub fn compile(file: &str, source: &str) -> Result<Compiled, CompileError> {
     let code = super::compile::compile_module(file, source)?;
     let variants = super::variants(source);
     let mut machines = vec![(None, super::check(file, source, None)?)];
@@ -175,28 +182,38 @@ pub fn compile(file: &str, source: &str) -> Result<String, CompileError> {
         machines.push((Some(name.clone()), super::check(file, source, Some(name))?));
     }
     let code = CodeRepr::of(&code).map_err(|message| CompileError { file: file.into(), line: 1, col: 1, message })?;
-    let compiled = Compiled { file: file.into(), source: source.into(), code, variants, machines };
-    Ok(serde_json::to_string(&compiled).expect("plain data serializes"))
+    Ok(Compiled { file: file.into(), source: source.into(), code, variants, machines })
+}
+
+/// The file [`register`] reads: `programs` and the JSON presets' list
+/// (`presets::all()`'s infos, for [`json_presets`]), in postcard.
+pub fn encode(programs: &[Compiled], json_presets: &[PresetInfo]) -> Vec<u8> {
+    postcard::to_allocvec(&(programs, json_presets)).expect("plain data serializes")
 }
 
 /// [`compile`] for the parts of the library written in Python
 /// (`threads.blockingCallFromThread`), which a build without the parser
 /// needs registered too: one entry each.
-pub fn library() -> Result<Vec<String>, CompileError> {
+pub fn library() -> Result<Vec<Compiled>, CompileError> {
     super::twisted::LIBRARY.iter().map(|(file, source)| compile(file, source)).collect()
 }
 
 thread_local! {
     /// What [`register`] was given (a handful of presets: a list is enough).
     static REGISTERED: RefCell<Vec<Rc<Compiled>>> = const { RefCell::new(Vec::new()) };
+    /// The JSON presets' list the last file gave.
+    static JSON_PRESETS: RefCell<Vec<PresetInfo>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Makes the programs of a JSON array of what [`compile`] produced runnable
-/// in this build, parser or not. Returns how many.
-pub fn register(json: &str) -> Result<usize, String> {
-    let list: Vec<Compiled> =
-        serde_json::from_str(json).map_err(|e| format!("not a list of precompiled programs: {e}"))?;
+/// Makes the programs of a list of what [`compile`] produced ([`encode`]d)
+/// runnable in this build, parser or not. Returns how many.
+pub fn register(file: &[u8]) -> Result<usize, String> {
+    let (list, json_presets): (Vec<Compiled>, Vec<PresetInfo>) =
+        postcard::from_bytes(file).map_err(|e| format!("not a list of precompiled programs: {e}"))?;
     let n = list.len();
+    if !json_presets.is_empty() {
+        JSON_PRESETS.with(|p| *p.borrow_mut() = json_presets);
+    }
     REGISTERED.with(|r| {
         let mut r = r.borrow_mut();
         for compiled in list {
@@ -228,6 +245,11 @@ pub(crate) fn code(file: &str, source: &str) -> Option<Rc<Code>> {
 pub(crate) fn machine(file: &str, source: &str, variant: Option<&str>) -> Option<MachineArgs> {
     let compiled = find(source).filter(|c| c.file == file)?;
     compiled.machines.iter().find(|(v, _)| v.as_deref() == variant).map(|(_, m)| m.clone())
+}
+
+/// The JSON presets' list the registered file carried (empty if none did).
+pub fn json_presets() -> Vec<PresetInfo> {
+    JSON_PRESETS.with(|p| p.borrow().clone())
 }
 
 /// The registered variants of `source`.
