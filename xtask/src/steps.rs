@@ -130,41 +130,17 @@ fn run_test_step(step: Step) -> Result<(), String> {
         Step::Clippy => run(step, cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])),
         // The code that only exists on wasm (bindings, browser tests) gets linted too.
         Step::ClippyWasm => {
-            run(
-                step,
-                cargo().args(["clippy", "-p", "twine-core", "--lib", "--target", WASM_TARGET, "--", "-D", "warnings"]),
-            )?;
-            run(
-                step,
-                cargo().args([
-                    "clippy",
-                    "-p",
-                    "twine-web",
-                    "--lib",
-                    "--tests",
-                    "--target",
-                    WASM_TARGET,
-                    "--",
-                    "-D",
-                    "warnings",
-                ]),
-            )?;
-            // The light module's build (no `python`, no `lab`), whose bindings differ.
-            run(
-                step,
-                cargo().args([
-                    "clippy",
-                    "-p",
-                    "twine-web",
-                    "--lib",
-                    "--no-default-features",
-                    "--target",
-                    WASM_TARGET,
-                    "--",
-                    "-D",
-                    "warnings",
-                ]),
-            )
+            // core; the page's bindings and browser tests; and the light
+            // module's build (no `python`, no `lab`), whose bindings differ.
+            const BUILDS: [&[&str]; 3] = [
+                &["-p", "twine-core", "--lib"],
+                &["-p", "twine-web", "--lib", "--tests"],
+                &["-p", "twine-web", "--lib", "--no-default-features"],
+            ];
+            for build in BUILDS {
+                run(step, cargo().arg("clippy").args(build).args(["--target", WASM_TARGET, "--", "-D", "warnings"]))?;
+            }
+            Ok(())
         }
         Step::Test => run(step, cargo().args(["test", "--workspace"])),
         Step::Doc => run(step, cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings")),
