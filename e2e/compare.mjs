@@ -108,6 +108,24 @@ export const tests = [
       assert.equal(e['requests.p99_ms'].color, green);
       assert.equal(e['reactor.lag.p99_ms'].verdict, 'better', 'the loop lag row applies to a server with timers');
       assert.equal(e['pool.max_queue'].verdict, 'none', 'the pool applies to the deferred side only');
+
+      // The latency histograms: the same buckets on both sides, and one
+      // count scale (a bar's height per request is the same on both).
+      const bars = await page.$$eval('.cmp-col', (cols) =>
+        cols.map((col) =>
+          [...col.querySelectorAll('.cmp-hist rect')].map((r) => ({ title: r.querySelector('title').textContent, height: Number(r.getAttribute('height')) })),
+        ),
+      );
+      const bounds = (side) => side.map((b) => b.title.split(':')[0]);
+      assert.ok(bars[0].length > 1, `the blocking run spreads over several buckets (${bounds(bars[0])})`);
+      assert.deepEqual(bounds(bars[0]), bounds(bars[1]), 'both histograms over the same buckets');
+      // Heights are written to a tenth of a pixel.
+      const all = bars.flat().map((b) => ({ ...b, count: Number(b.title.split(': ')[1]) }));
+      const tallest = all.reduce((t, b) => (b.count > t.count ? b : t));
+      const scale = tallest.height / tallest.count;
+      for (const b of all) {
+        assert.ok(Math.abs(b.height - b.count * scale) <= 0.06, `one count scale on both sides: ${b.title} drawn ${b.height} px, ${b.count * scale} on the tallest bar's scale`);
+      }
     },
   },
 ];

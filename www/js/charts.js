@@ -2,12 +2,16 @@
 
 import { fmtMs, trim, fmtInt } from './format.js';
 
-/** A bar per latency bucket. `buckets` are [{le_ms, count}]. */
-export function histogram(buckets, { width = 300, height = 110, color = '#5b5bd6' } = {}) {
-  if (!buckets || buckets.length === 0) return '<p class="muted small">No requests in this run.</p>';
+/**
+ * A bar per latency bucket. `buckets` are [{le_ms, count}]; `maxCount`, when
+ * given, is the count a full-height bar stands for (so two histograms drawn
+ * side by side share one scale).
+ */
+export function histogram(buckets, { width = 300, height = 110, color = '#5b5bd6', maxCount } = {}) {
+  if (!buckets || buckets.every((b) => b.count === 0)) return '<p class="muted small">No requests in this run.</p>';
   const padB = 18;
   const padT = 12;
-  const max = Math.max(...buckets.map((b) => b.count), 1);
+  const max = Math.max(maxCount ?? 0, ...buckets.map((b) => b.count), 1);
   const bw = width / buckets.length;
   let bars = '';
   buckets.forEach((b, i) => {
@@ -101,4 +105,20 @@ export function dots(points, { width = 420, height = 120, color = '#5b5bd6', col
     <text x="${width - 4}" y="${height - 3}" class="c-tick" text-anchor="end">${fmt(hi)}</text>
     ${marks}
   </svg>`;
+}
+
+/**
+ * Histograms of several runs over the same buckets: every bound any of them
+ * uses, in order (the runs' buckets are all from one fixed 1-2-5 series),
+ * each run counting 0 where it has none. Returns the bucket lists and the
+ * largest count, for `histogram`'s `maxCount`.
+ */
+export function sharedBuckets(histograms) {
+  const bounds = [...new Set(histograms.flatMap((h) => (h ?? []).map((b) => b.le_ms)))].sort((a, b) => a - b);
+  const lists = histograms.map((h) => {
+    const counts = new Map((h ?? []).map((b) => [b.le_ms, b.count]));
+    return bounds.map((le_ms) => ({ le_ms, count: counts.get(le_ms) ?? 0 }));
+  });
+  const maxCount = Math.max(1, ...lists.flat().map((b) => b.count));
+  return { lists, maxCount };
 }

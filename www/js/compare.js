@@ -6,7 +6,7 @@
 import { Timeline } from './timeline.js';
 import { runToEnd } from './runner.js';
 import { keyCards } from './metrics-view.js';
-import { histogram, series } from './charts.js';
+import { histogram, series, sharedBuckets } from './charts.js';
 import { fmtMs, escapeHtml } from './format.js';
 import { fillPresetOptions, findPreset, presetJson } from './presets.js';
 import { compareFigures, fmtFigure, SAME_WITHIN } from './compare-figures.js';
@@ -264,14 +264,16 @@ export class CompareView {
 
   /**
    * The latency histograms and loop-lag plots, each shown only when a side
-   * has requests or lag samples; the lag plots on the shared time axis and
-   * one lag scale, so a flat line is as flat as it looks.
+   * has requests or lag samples; the histograms over the same buckets and
+   * one count scale, the lag plots on the shared time axis and one lag
+   * scale, so a short bar or a flat line is as short or flat as it looks.
    */
   charts() {
     const ms = this.runs.map((r) => r?.metrics);
     const any = (has) => ms.some((m) => m && has(m));
     const endMs = this.axis.endMs;
     const maxValue = ms.reduce((top, m) => (m ? m.reactor.lag.series.reduce((t, p) => Math.max(t, p[1]), top) : top), 0);
+    const hists = sharedBuckets(ms.map((m) => m?.requests.histogram));
     this.root.querySelectorAll('.cmp-col').forEach((col, i) => {
       const m = ms[i];
       const hist = any((x) => x.requests.sent > 0);
@@ -279,7 +281,7 @@ export class CompareView {
       col.querySelector('.cmp-hist-c').hidden = !hist;
       col.querySelector('.cmp-lag-c').hidden = !lag;
       col.querySelector('.cmp-charts').hidden = !hist && !lag;
-      col.querySelector('.cmp-hist').innerHTML = m && hist ? histogram(m.requests.histogram, { height: 90 }) : '';
+      col.querySelector('.cmp-hist').innerHTML = m && hist ? histogram(hists.lists[i], { height: 90, maxCount: hists.maxCount }) : '';
       col.querySelector('.cmp-lag').innerHTML = m && lag ? series(m.reactor.lag.series, { color: '#e5484d', endMs, maxValue, height: 80, label: 'loop lag samples' }) : '';
       const after = col.querySelector('.cmp-after span');
       after.textContent = m ? `${'AB'[i]} ended at ${fmtMs(this.axis.ends[i])}` : '';
