@@ -16,10 +16,11 @@
 //!    stay at the front of the queue for the next turn, and one read goes
 //!    to the back.
 //!
-//! So a light client's message never waits behind floods read in the same
-//! turn, and a message that arrives during a turn waits for at most the
-//! rest of that turn: one turn budget of flood messages, not one per
-//! flooding connection. The floods keep one `epoll_wait` per turn budget
+//! The light pass's writes are sent before the heavy pass begins. So a
+//! light client's message, and its answer, never wait behind floods read
+//! in the same turn, and a message that arrives during a turn waits for at
+//! most the rest of that turn: one turn budget of flood messages, not one
+//! per flooding connection. The floods keep one `epoll_wait` per turn budget
 //! of messages (this is deficit round robin with the previous read as the
 //! estimate of a connection's weight, and "light first" as
 //! shortest-job-first).

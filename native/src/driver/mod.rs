@@ -272,6 +272,11 @@ impl Driver {
                     Token(i) => self.on_event(i, event),
                 }
             }
+            // The light pass's answers leave before the heavy pass reads
+            // the floods: an interactive client waits for its own turn's
+            // reads, never for a turn budget of flood messages. (Within a
+            // pass, writes still wait for every read, as in Twisted.)
+            self.flush_outputs();
             self.run_carried();
             self.run_drained();
             self.adopt_websockets();
