@@ -106,6 +106,27 @@ fn send_lines(mut stream: &TcpStream, lines: impl Iterator<Item = String>) {
     stream.write_all(wire.as_bytes()).unwrap();
 }
 
+/// Connects the flooders, each sending `FLOOD_LINES` lines from its own
+/// thread without waiting; with `block`, the first one sends `block`
+/// halfway, when all of them have been flooding for a while.
+fn flood(addr: SocketAddr, block: bool) -> Vec<std::thread::JoinHandle<TcpStream>> {
+    (0..FLOODERS)
+        .map(|k| {
+            let stream = TcpStream::connect(addr).unwrap();
+            std::thread::spawn(move || {
+                let blocks = block && k == 0;
+                let half = if blocks { FLOOD_LINES / 2 } else { FLOOD_LINES };
+                send_lines(&stream, (0..half).map(|i| flood_line(k, i)));
+                if blocks {
+                    send_lines(&stream, std::iter::once("block".to_owned()));
+                    send_lines(&stream, (half..FLOOD_LINES).map(|i| flood_line(k, i)));
+                }
+                stream
+            })
+        })
+        .collect()
+}
+
 /// Eight clients flood the server with lines, without waiting; the first
 /// one's `block` line holds the reactor in the middle of a turn, and while
 /// it is held a light client sends one line. Once released, the reactor
@@ -120,24 +141,7 @@ fn a_light_clients_line_waits_for_at_most_one_turn_budget_of_eight_floods() {
     let (log, entered, release) = Log::new(false);
     let (server, addr) = spawn_server(&log, PER_CONNECTION, TURN);
     let light = TcpStream::connect(addr).unwrap();
-    let flooders: Vec<TcpStream> = (0..FLOODERS).map(|_| TcpStream::connect(addr).unwrap()).collect();
-    let writers: Vec<_> = flooders
-        .into_iter()
-        .enumerate()
-        .map(|(k, stream)| {
-            std::thread::spawn(move || {
-                // The first flooder blocks the reactor halfway, when all
-                // eight have been flooding for a while.
-                let half = if k == 0 { FLOOD_LINES / 2 } else { FLOOD_LINES };
-                send_lines(&stream, (0..half).map(|i| flood_line(k, i)));
-                if k == 0 {
-                    send_lines(&stream, std::iter::once("block".to_owned()));
-                    send_lines(&stream, (half..FLOOD_LINES).map(|i| flood_line(k, i)));
-                }
-                stream
-            })
-        })
-        .collect();
+    let writers = flood(addr, true);
     entered.recv_timeout(Duration::from_secs(30)).expect("the reactor reached the block line");
     send_lines(&light, std::iter::once("hello".to_owned()));
     // Long enough for the line to reach the server's kernel.
@@ -177,17 +181,7 @@ fn a_light_clients_answer_leaves_before_the_floods_of_its_turn_are_read() {
     let (log, entered, release) = Log::new(true);
     let (server, addr) = spawn_server(&log, 16, 16);
     let light = TcpStream::connect(addr).unwrap();
-    let flooders: Vec<TcpStream> = (0..FLOODERS).map(|_| TcpStream::connect(addr).unwrap()).collect();
-    let writers: Vec<_> = flooders
-        .into_iter()
-        .enumerate()
-        .map(|(k, stream)| {
-            std::thread::spawn(move || {
-                send_lines(&stream, (0..FLOOD_LINES).map(|i| flood_line(k, i)));
-                stream
-            })
-        })
-        .collect();
+    let writers = flood(addr, false);
     wait_for_lines(&log, 1000);
     send_lines(&light, std::iter::once("hello".to_owned()));
     entered.recv_timeout(Duration::from_secs(30)).expect("a flood line after hello held the reactor");
