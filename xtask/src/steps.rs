@@ -2,6 +2,7 @@
 //! and fails naming the step.
 
 use std::fmt;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -182,16 +183,22 @@ fn build_playground(step: Step) -> Result<(), String> {
         Command::new(root().join("target").join("debug").join("twine-precompile"))
             .arg(out.join("presets.compiled.bin")),
     )?;
-    // The page's own modules as one minified module, so the page makes one
-    // request for its code instead of a chain of 22 imports (index.html
-    // falls back to js/main.js when it is missing). Paths into pkg/ stay
-    // outside: from pkg/app.js `../pkg/x` is the same file as from js/.
+    // The page's own modules, minified: app.js, which index.html loads (it
+    // falls back to js/main.js when it is missing), and what it imports
+    // statically, a few requests instead of a chain of 22 imports; the parts
+    // main.js imports on first use (Compare, the live view, the scheduler...)
+    // are chunks of their own, fetched then. All sit in pkg/ itself, so the
+    // paths the modules build from import.meta.url (`../challenges/`, `../pkg/x`)
+    // mean what they mean from js/; the chunks' names carry a hash, so the
+    // last build's are removed first.
+    remove_app_chunks(&out)?;
     run(
         step,
         Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
             .arg(root().join("www").join("js").join("main.js"))
-            .args(["--bundle", "--format=esm", "--minify", "--external:../pkg/*", "--log-level=warning"])
-            .arg(format!("--outfile={}", out.join("app.js").display())),
+            .args(["--bundle", "--splitting", "--format=esm", "--minify", "--external:../pkg/*", "--log-level=warning"])
+            .args(["--entry-names=app", "--chunk-names=app-[name]-[hash]"])
+            .arg(format!("--outdir={}", out.display())),
     )?;
     // The simulation worker, minified beside the bundle that starts it.
     run(
@@ -211,6 +218,20 @@ fn build_playground(step: Step) -> Result<(), String> {
     )?;
     precompress(step, &out)?;
     precompress(step, &out.join("py"))
+}
+
+/// Removes the page's chunks (`app-*.js` and their compressed copies) that
+/// an earlier build left in `out`.
+fn remove_app_chunks(out: &Path) -> Result<(), String> {
+    let Ok(entries) = fs::read_dir(out) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("app-") && [".js", ".js.br", ".js.gz"].iter().any(|ext| name.ends_with(ext)) {
+            fs::remove_file(entry.path()).map_err(|e| format!("removing {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// One build of twine-web for the browser, its JS glue and wasm-opt, into `out`.
