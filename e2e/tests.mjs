@@ -97,7 +97,7 @@ export async function typeScenario(page, text) {
 const underlinedLines = (page) =>
   page.evaluate(() => {
     const { view } = window.twine.ui.editor.code;
-    const lines = [...document.querySelectorAll('.cm-lintRange-error')].map((el) => view.state.doc.lineAt(view.posAtDOM(el)).number);
+    const lines = [...document.querySelectorAll('.cm-error-range')].map((el) => view.state.doc.lineAt(view.posAtDOM(el)).number);
     return [...new Set(lines)];
   });
 
