@@ -292,12 +292,12 @@ export const tests = [
       assert.deepEqual(py(), [], 'Run is possible before anything of pkg/py/ is asked for');
       assert.ok(fetched.includes('/pkg/twine_web_bg.wasm') && fetched.includes('/pkg/presets.compiled.bin'), 'the light module and the compiled presets came');
       // The wasm glue and the code editor's bundle aside, the page's code is
-      // the bundle (app.js and the chunks it imports, pkg/app-chunk-*) and
-      // the simulation worker's own build beside it: none of js/ itself, and
-      // none of the parts loaded on first use (Compare, the live view...).
+      // the one bundle and the simulation worker's own build beside it: none
+      // of js/ itself, nor the chunks of the parts loaded on first use
+      // (pkg/app-compare-*, app-live-*...).
       const code = fetched.filter((p) => p.endsWith('.js') && !['/pkg/twine_web.js', '/pkg/editor.js'].includes(p));
       assert.ok(
-        code.includes('/pkg/app.js') && code.every((p) => ['/pkg/app.js', '/pkg/sim-worker.js'].includes(p) || p.startsWith('/pkg/app-chunk-')),
+        code.includes('/pkg/app.js') && code.every((p) => ['/pkg/app.js', '/pkg/sim-worker.js'].includes(p)),
         `the page's code came as the bundle and its worker, none of js/ itself (${code.join(', ')})`,
       );
       await page.waitForFunction(() => document.body.dataset.editor, null, { timeout: 15_000 });

@@ -183,21 +183,37 @@ fn build_playground(step: Step) -> Result<(), String> {
         Command::new(root().join("target").join("debug").join("twine-precompile"))
             .arg(out.join("presets.compiled.bin")),
     )?;
-    // The page's own modules, minified: app.js, which index.html loads (it
-    // falls back to js/main.js when it is missing), and what it imports
-    // statically, a few requests instead of a chain of 22 imports; the parts
-    // main.js imports on first use (Compare, the live view, the scheduler...)
-    // are chunks of their own, fetched then. All sit in pkg/ itself, so the
-    // paths the modules build from import.meta.url (`../challenges/`, `../pkg/x`)
-    // mean what they mean from js/; the chunks' names carry a hash, so the
-    // last build's are removed first.
+    // The page's own modules: app.js, which index.html loads (it falls back
+    // to js/main.js when it is missing), one request instead of a chain of
+    // 22 imports; the parts main.js imports on first use (Compare, the live
+    // view, the scheduler...) are chunks of their own, fetched then, which
+    // import what they share with the page from app.js. Rollup splits so
+    // (esbuild's splitting would put every module both use in shared chunks
+    // that app.js imports: 8 requests, one after the other, before Run);
+    // esbuild minifies. All sit in pkg/ itself, so the paths the modules
+    // build from import.meta.url (`../challenges/`, `../pkg/x`) mean what
+    // they mean from js/; the chunks' names carry a hash, so the last
+    // build's are removed first.
     remove_app_chunks(&out)?;
     run(
         step,
-        Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
+        Command::new(tools.join("node_modules").join(".bin").join("rollup"))
             .arg(root().join("www").join("js").join("main.js"))
-            .args(["--bundle", "--splitting", "--format=esm", "--minify", "--external:../pkg/*", "--log-level=warning"])
-            .args(["--entry-names=app", "--chunk-names=app-[name]-[hash]"])
+            .args(["--format=es", "--entryFileNames=app.js", "--chunkFileNames=app-[name]-[hash].js"])
+            .args(["--external=../pkg/editor.js", "--dir"])
+            .arg(&out),
+    )?;
+    let mut modules = vec![out.join("app.js")];
+    for entry in fs::read_dir(&out).map_err(|e| format!("reading {}: {e}", out.display()))?.flatten() {
+        if is_app_chunk(&entry.file_name().to_string_lossy()) {
+            modules.push(entry.path());
+        }
+    }
+    run(
+        step,
+        Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
+            .args(&modules)
+            .args(["--minify", "--format=esm", "--allow-overwrite", "--log-level=warning"])
             .arg(format!("--outdir={}", out.display())),
     )?;
     // The simulation worker, minified beside the bundle that starts it.
@@ -227,11 +243,16 @@ fn remove_app_chunks(out: &Path) -> Result<(), String> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with("app-") && [".js", ".js.br", ".js.gz"].iter().any(|ext| name.ends_with(ext)) {
+        if is_app_chunk(&name) || [".br", ".gz"].iter().any(|ext| name.strip_suffix(ext).is_some_and(is_app_chunk)) {
             fs::remove_file(entry.path()).map_err(|e| format!("removing {}: {e}", entry.path().display()))?;
         }
     }
     Ok(())
+}
+
+/// Whether `name` is one of the page's chunks (`app-NAME-HASH.js`).
+fn is_app_chunk(name: &str) -> bool {
+    name.starts_with("app-") && name.ends_with(".js")
 }
 
 /// One build of twine-web for the browser, its JS glue and wasm-opt, into `out`.
