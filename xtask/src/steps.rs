@@ -168,8 +168,8 @@ fn run_test_step(step: Step) -> Result<(), String> {
 /// the page needs one), each through wasm-opt; the preset programs
 /// compiled natively (presets.compiled.bin), which the light module runs
 /// until the user edits one; the page's own modules as one bundle (app.js,
-/// which index.html loads); the code editor bundle; and brotli and gzip
-/// copies of all of them.
+/// which index.html loads) and the chunks it loads on first use; the code
+/// editor bundle; and brotli and gzip copies of all of them.
 fn build_playground(step: Step) -> Result<(), String> {
     let tools = root().join("xtask").join("web");
     setup::npm_packages(&tools)?;
