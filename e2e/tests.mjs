@@ -97,7 +97,7 @@ export async function typeScenario(page, text) {
 const underlinedLines = (page) =>
   page.evaluate(() => {
     const { view } = window.twine.ui.editor.code;
-    const lines = [...document.querySelectorAll('.cm-lintRange-error')].map((el) => view.state.doc.lineAt(view.posAtDOM(el)).number);
+    const lines = [...document.querySelectorAll('.cm-error-range')].map((el) => view.state.doc.lineAt(view.posAtDOM(el)).number);
     return [...new Set(lines)];
   });
 
@@ -292,7 +292,9 @@ export const tests = [
       assert.deepEqual(py(), [], 'Run is possible before anything of pkg/py/ is asked for');
       assert.ok(fetched.includes('/pkg/twine_web_bg.wasm') && fetched.includes('/pkg/presets.compiled.bin'), 'the light module and the compiled presets came');
       // The wasm glue and the code editor's bundle aside, the page's code is
-      // the one bundle and the simulation worker's own build beside it.
+      // the one bundle and the simulation worker's own build beside it: none
+      // of js/ itself, nor the chunks of the parts loaded on first use
+      // (pkg/app-compare-*, app-live-*...).
       const code = fetched.filter((p) => p.endsWith('.js') && !['/pkg/twine_web.js', '/pkg/editor.js'].includes(p));
       assert.ok(
         code.includes('/pkg/app.js') && code.every((p) => ['/pkg/app.js', '/pkg/sim-worker.js'].includes(p)),

@@ -12,16 +12,10 @@ import { renderMetrics } from './metrics-view.js';
 import { runToEnd } from './runner.js';
 import { readHash, buildUrl, encodeScenario, decodeScenario, download } from './share.js';
 import { setIn } from './jsontext.js';
-import { fmtMs, escapeHtml } from './format.js';
+import { fmtMs, escapeHtml, trim } from './format.js';
 import { Knobs } from './knobs.js';
-import { CompareView } from './compare.js';
-import { LiveView } from './live.js';
 import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js';
 import { setProgramKnob } from './program-knobs.js';
-import { ExploreView, exploreProgram } from './explore.js';
-import { SweepView, sweepSeeds, DEFAULT_SEEDS } from './sweep.js';
-import { PlayView, loadChallenges } from './play.js';
-import { OnServer } from './onserver.js';
 import { registerModule, warmUp } from './sim-client.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -59,6 +53,38 @@ function toast(text) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { el.hidden = true; }, 2200);
 }
+
+/**
+ * A part of the page the first Run does not need (Compare, the live server,
+ * Run on this server, explore, seeds, the scheduler): its module is a chunk
+ * of the bundle, fetched the first time it is used, with a word on screen if
+ * that takes a moment. `later(load, what)` is the function that resolves to
+ * the module, loading it once (again after a failure).
+ */
+function later(load, what) {
+  let module = null;
+  return () => {
+    module ??= (async () => {
+      const slow = setTimeout(() => toast(`Loading ${what}…`), 300);
+      try {
+        return await load();
+      } catch (e) {
+        module = null;
+        toast(`${what} did not load: ${e.message}`);
+        throw e;
+      } finally {
+        clearTimeout(slow);
+      }
+    })();
+    return module;
+  };
+}
+const compareModule = later(() => import('./compare.js'), 'Compare');
+const liveModule = later(() => import('./live.js'), 'the live server view');
+const onServerModule = later(() => import('./onserver.js'), 'Run on this server');
+const exploreModule = later(() => import('./explore.js'), 'Explore');
+const sweepModule = later(() => import('./sweep.js'), 'Seeds');
+const playModule = later(() => import('./play.js'), 'the scheduler');
 
 // ---------------------------------------------------------------- presets
 
@@ -393,7 +419,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   metricsEl.dataset.seed = String(seed);
   const seek = $('#seek');
   seek.max = String(app.run.durationMs);
-  if (!scheduler) playView.afterRun(metrics);
+  if (!scheduler) playView?.afterRun(metrics); // not loaded yet: no challenge to check
   const shown = scheduler ? app.run.playState.schedule : schedule;
   $('#run-info').textContent = `${metrics.events.toLocaleString('en-US')} events · simulated in ${Math.max(1, Math.round(result.millis))} ms${shown ? ` · schedule ${shown}` : ''}`;
   app.speed = pickSpeed(app.run.durationMs);
@@ -419,6 +445,7 @@ async function explore() {
     toast('The scenario has an error: see the highlighted field.');
     return;
   }
+  const { ExploreView, exploreProgram } = await exploreModule();
   exploreView ??= new ExploreView($('#explore-panel'), $('#explore'), (example) => run({ schedule: example }));
   exploreView.busy();
   const json = editor.value;
@@ -445,6 +472,7 @@ async function sweep() {
     toast('The scenario has an error: see the highlighted field.');
     return;
   }
+  const { SweepView, sweepSeeds, DEFAULT_SEEDS } = await sweepModule();
   sweepView ??= new SweepView($('#sweep-panel'), $('#sweep'), (seed) => {
     onKnob('seed', seed);
     knobs.inputs.seed.value = String(seed);
@@ -467,8 +495,36 @@ async function sweep() {
 }
 
 let playView;
-/** The challenges once listed (play.js), or none if they did not load. */
-let challengesReady = Promise.resolve([]);
+/** Resolves to the challenges (play.js), none if they did not load; null until the scheduler's panel is made. */
+let challengesReady = null;
+
+/** The scheduler's panel, made (and its challenges listed) on first use. */
+async function playPanel() {
+  const { PlayView, loadChallenges } = await playModule();
+  if (playView) return playView;
+  playView = new PlayView($('#play-panel'), {
+    run: playRun,
+    source: () => app.run?.json ?? editor.value,
+    startChallenge: (c) => startChallenge(c),
+  });
+  challengesReady = loadChallenges().then(
+    (list) => {
+      playView.setChallenges(list);
+      return list;
+    },
+    (e) => {
+      console.warn(e.message);
+      return [];
+    },
+  );
+  return playView;
+}
+
+/** The challenges (play.js), listed on first use. */
+async function challenges() {
+  await playPanel();
+  return challengesReady;
+}
 
 /**
  * Plays the scheduler on the editor's program from `schedule` (empty:
@@ -482,7 +538,7 @@ async function startPlay(schedule = '') {
   }
   const c = app.challenge;
   const challenge = c && c.mode !== 'edit' && editor.value === c.text ? c : null;
-  await playView.start(schedule, challenge);
+  await (await playPanel()).start(schedule, challenge);
 }
 
 /** Replays `schedule` up to the next choice and shows it; resolves to where the run stands. */
@@ -496,7 +552,7 @@ async function startChallenge(c, schedule = '') {
   await loadChallenge(c);
   checkEditor();
   if (c.mode === 'edit') {
-    playView.startEdit(c);
+    (await playPanel()).startEdit(c);
     await run({ autoplay: false });
   } else await startPlay(schedule);
 }
@@ -817,7 +873,7 @@ async function shareState() {
   }
   if (app.run?.play && app.run.json === json) state.schedule = app.run.playState.schedule;
   if (app.run && !app.playing && app.playhead < app.run.durationMs - 1e-9) state.t = app.playhead;
-  if (app.view === 'compare') Object.assign(state, compare.pair());
+  if (app.view === 'compare' && compare) Object.assign(state, compare.pair());
   return state;
 }
 
@@ -848,7 +904,7 @@ const DEFAULT_SPEC = 'echo-blocking/blocking';
 async function applyHash() {
   const h = readHash();
   let loaded = false;
-  const challenge = h.challenge && (await challengesReady).find((c) => c.name === h.challenge);
+  const challenge = h.challenge && (await challenges()).find((c) => c.name === h.challenge);
   if (challenge) {
     setView('experiment', { fromHash: true });
     await startChallenge(challenge, h.schedule ?? '');
@@ -899,7 +955,7 @@ async function applyHash() {
 
 // ---------------------------------------------------------------- views
 
-function setView(view, { fromHash = false, a, b } = {}) {
+async function setView(view, { fromHash = false, a, b } = {}) {
   if (!['experiment', 'compare', 'live'].includes(view)) view = 'experiment';
   app.view = view;
   for (const btn of document.querySelectorAll('button[data-view]')) {
@@ -914,10 +970,16 @@ function setView(view, { fromHash = false, a, b } = {}) {
   // Compare runs the JSON forms of the presets (a program's variants have the same names).
   const jsonSpec = app.spec.startsWith(JSON_PREFIX) ? app.spec.slice(JSON_PREFIX.length) : app.spec;
   if (view === 'compare') {
+    const shown = await compareView();
+    if (app.view !== 'compare') return;
     const edited = editor.value !== app.presetJson;
-    compare.show({ spec: jsonSpec, json: editor.value, edited, variant: variantFor(editor.value), seed: app.seed, a, b, fromHash });
+    shown.show({ spec: jsonSpec, json: editor.value, edited, variant: variantFor(editor.value), seed: app.seed, a, b, fromHash });
   }
-  if (view === 'live') live.show();
+  if (view === 'live') {
+    const shown = await liveView();
+    if (app.view !== 'live') return;
+    shown.show();
+  }
   updateShare();
 }
 
@@ -931,6 +993,64 @@ let knobs;
 let compare;
 let live;
 let stacks;
+
+/** Compare, made on first use. */
+async function compareView() {
+  const { CompareView } = await compareModule();
+  // Compare runs JSON scenarios: in the full module.
+  compare ??= new CompareView($('#view-compare'), {
+    presets: app.presets,
+    runModule: () => wasmFor('{}', { lab: true }),
+    onChange: () => updateShare(),
+  });
+  return compare;
+}
+
+/** The live server view, made on first use. */
+async function liveView() {
+  const { LiveView } = await liveModule();
+  live ??= new LiveView($('#view-live'));
+  return live;
+}
+
+/**
+ * Shows "Run on this server" when the page came from a `twine serve` that
+ * runs experiments (it answers `GET /api/run` with its limits); the panel
+ * (onserver.js) loads on the first press.
+ */
+async function offerRunOnServer() {
+  if (!location.host) return;
+  let limits;
+  try {
+    const res = await fetch('/api/run', { cache: 'no-store' });
+    if (!res.ok) return;
+    limits = await res.json();
+  } catch {
+    return; // a page served by something else: no button
+  }
+  const button = $('#onserver-btn');
+  button.hidden = false;
+  button.title = `Run this experiment for real on the server the page came from (at most ${trim(limits.max_real_time_ms / 1000, 1)} s) and put the measurement beside the simulation's prediction`;
+  let onServer;
+  button.addEventListener('click', async () => {
+    const { OnServer } = await onServerModule();
+    // Run on this server: the experiment in the editor, as its JSON scenario, run for real beside its prediction.
+    onServer ??= new OnServer($('#onserver-panel'), button, {
+      limits,
+      // Its prediction runs the JSON scenario: the full module's.
+      runModule: () => wasmFor('{}', { lab: true }),
+      experiment: () => ({
+        text: editor.value,
+        presetText: app.presetJson,
+        spec: app.spec,
+        variant: app.variant,
+        seed: app.seed,
+        challenge: app.challenge !== null,
+      }),
+    });
+    onServer.run();
+  });
+}
 
 function bindKeys() {
   document.addEventListener('keydown', (ev) => {
@@ -1019,42 +1139,7 @@ async function boot() {
       timeline.reveal(t);
     },
   });
-  // Compare runs JSON scenarios: in the full module.
-  compare = new CompareView($('#view-compare'), {
-    presets: app.presets,
-    runModule: () => wasmFor('{}', { lab: true }),
-    onChange: () => updateShare(),
-  });
-  live = new LiveView($('#view-live'));
-  // Run on this server: the experiment in the editor, as its JSON scenario, run for real beside its prediction.
-  const onServer = new OnServer($('#onserver-panel'), $('#onserver-btn'), {
-    // Its prediction runs the JSON scenario: the full module's.
-    runModule: () => wasmFor('{}', { lab: true }),
-    experiment: () => ({
-      text: editor.value,
-      presetText: app.presetJson,
-      spec: app.spec,
-      variant: app.variant,
-      seed: app.seed,
-      challenge: app.challenge !== null,
-    }),
-  });
-  onServer.detect();
-  playView = new PlayView($('#play-panel'), {
-    run: playRun,
-    source: () => app.run?.json ?? editor.value,
-    startChallenge: (c) => startChallenge(c),
-  });
-  challengesReady = loadChallenges().then(
-    (list) => {
-      playView.setChallenges(list);
-      return list;
-    },
-    (e) => {
-      console.warn(e.message);
-      return [];
-    },
-  );
+  offerRunOnServer();
 
   const speed = $('#speed');
   for (const s of SPEEDS) speed.append(new Option(`${fmtMs(s, 3)} per second`, String(s)));
@@ -1113,7 +1198,19 @@ async function boot() {
     checkEditor();
   }
   setStatus(app.run ? 'ready' : 'loaded');
-  app.ui = { editor, timeline, log, knobs, compare, live };
+  // Compare and the live view exist once opened (their modules load then).
+  app.ui = {
+    editor,
+    timeline,
+    log,
+    knobs,
+    get compare() {
+      return compare;
+    },
+    get live() {
+      return live;
+    },
+  };
   app.cursorIdle = cursorIdle;
   window.twine = app; // for the browser tests and the curious
   // The code editor comes after the page can run: Run need not wait for it.

@@ -12,7 +12,8 @@
 // wasm `presetScenario`), which is what is sent and what is simulated for
 // the prediction, so both columns are the same experiment; a program edited
 // in the page has none, and the panel says how to run it for real instead.
-// The button shows only when the server answers `GET /api/run`.
+// The button shows only when the server answers `GET /api/run` (main.js
+// asks; this module loads on the first press).
 
 import { Timeline } from './timeline.js';
 import { TraceModel } from './trace-model.js';
@@ -57,16 +58,17 @@ function token() {
 export class OnServer {
   /**
    * @param {HTMLElement} panel the section the comparison fills (hidden until used)
-   * @param {HTMLButtonElement} button "Run on this server" (shown once the server answers)
-   * @param {{runModule: () => Promise<object>, experiment: () => {text: string, presetText: string, spec: string, variant?: string, seed: number, challenge: boolean}}} opts
+   * @param {HTMLButtonElement} button "Run on this server" (the page shows it once the server answers, and calls `run` on a press)
+   * @param {{limits: {max_real_time_ms: number}, runModule: () => Promise<object>, experiment: () => {text: string, presetText: string, spec: string, variant?: string, seed: number, challenge: boolean}}} opts
    */
-  constructor(panel, button, { runModule, experiment }) {
+  constructor(panel, button, { limits, runModule, experiment }) {
     this.panel = panel;
     this.button = button;
     /** Resolves to the module that runs JSON scenarios (the full one), for the prediction. */
     this.runModule = runModule;
     this.experiment = experiment;
-    this.limits = null;
+    /** What the server allows (its answer to `GET /api/run`). */
+    this.limits = limits;
     this.runs = 0;
     panel.innerHTML = `
       <div class="panel-head"><h3>Prediction and measurement <small>the simulation beside a real run on this server</small></h3>
@@ -112,21 +114,6 @@ export class OnServer {
     document.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && !panel.hidden) panel.hidden = true;
     });
-    button.addEventListener('click', () => this.run());
-  }
-
-  /** Shows the button when the page came from a `twine serve` that runs experiments. */
-  async detect() {
-    if (!location.host) return;
-    try {
-      const res = await fetch('/api/run', { cache: 'no-store' });
-      if (!res.ok) return;
-      this.limits = await res.json();
-    } catch {
-      return; // a page served by something else: no button
-    }
-    this.button.hidden = false;
-    this.button.title = `Run this experiment for real on the server the page came from (at most ${trim(this.limits.max_real_time_ms / 1000, 1)} s) and put the measurement beside the simulation's prediction`;
   }
 
   status(text, state = '') {

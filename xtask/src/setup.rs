@@ -101,9 +101,15 @@ fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|id| id.trim() == "0")
 }
 
-/// Installs the npm packages of a folder with a package-lock.json, once.
+/// Installs the npm packages of a folder with a package-lock.json: once, and
+/// again when the lock file is newer than the install (a package was added
+/// or moved to another version since).
 pub fn npm_packages(dir: &Path) -> Result<(), String> {
-    if dir.join("node_modules").exists() {
+    let modified = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    // npm writes node_modules/.package-lock.json at each install.
+    let installed = modified(dir.join("node_modules").join(".package-lock.json"));
+    let locked = modified(dir.join("package-lock.json"));
+    if installed.is_some() && installed >= locked {
         return Ok(());
     }
     println!("xtask: installing npm packages in {}", dir.display());

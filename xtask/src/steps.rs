@@ -2,6 +2,7 @@
 //! and fails naming the step.
 
 use std::fmt;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -167,8 +168,8 @@ fn run_test_step(step: Step) -> Result<(), String> {
 /// the page needs one), each through wasm-opt; the preset programs
 /// compiled natively (presets.compiled.bin), which the light module runs
 /// until the user edits one; the page's own modules as one bundle (app.js,
-/// which index.html loads); the code editor bundle; and brotli and gzip
-/// copies of all of them.
+/// which index.html loads) and the chunks it loads on first use; the code
+/// editor bundle; and brotli and gzip copies of all of them.
 fn build_playground(step: Step) -> Result<(), String> {
     let tools = root().join("xtask").join("web");
     setup::npm_packages(&tools)?;
@@ -182,16 +183,38 @@ fn build_playground(step: Step) -> Result<(), String> {
         Command::new(root().join("target").join("debug").join("twine-precompile"))
             .arg(out.join("presets.compiled.bin")),
     )?;
-    // The page's own modules as one minified module, so the page makes one
-    // request for its code instead of a chain of 22 imports (index.html
-    // falls back to js/main.js when it is missing). Paths into pkg/ stay
-    // outside: from pkg/app.js `../pkg/x` is the same file as from js/.
+    // The page's own modules: app.js, which index.html loads (it falls back
+    // to js/main.js when it is missing), one request instead of a chain of
+    // 22 imports; the parts main.js imports on first use (Compare, the live
+    // view, the scheduler...) are chunks of their own, fetched then, which
+    // import what they share with the page from app.js. Rollup splits so
+    // (esbuild's splitting would put every module both use in shared chunks
+    // that app.js imports: 8 requests, one after the other, before Run);
+    // esbuild minifies. All sit in pkg/ itself, so the paths the modules
+    // build from import.meta.url (`../challenges/`, `../pkg/x`) mean what
+    // they mean from js/; the chunks' names carry a hash, so the last
+    // build's are removed first.
+    remove_app_chunks(&out)?;
+    run(
+        step,
+        Command::new(tools.join("node_modules").join(".bin").join("rollup"))
+            .arg(root().join("www").join("js").join("main.js"))
+            .args(["--format=es", "--entryFileNames=app.js", "--chunkFileNames=app-[name]-[hash].js"])
+            .args(["--external=../pkg/editor.js", "--dir"])
+            .arg(&out),
+    )?;
+    let mut modules = vec![out.join("app.js")];
+    for entry in fs::read_dir(&out).map_err(|e| format!("reading {}: {e}", out.display()))?.flatten() {
+        if is_app_chunk(&entry.file_name().to_string_lossy()) {
+            modules.push(entry.path());
+        }
+    }
     run(
         step,
         Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
-            .arg(root().join("www").join("js").join("main.js"))
-            .args(["--bundle", "--format=esm", "--minify", "--external:../pkg/*", "--log-level=warning"])
-            .arg(format!("--outfile={}", out.join("app.js").display())),
+            .args(&modules)
+            .args(["--minify", "--format=esm", "--allow-overwrite", "--log-level=warning"])
+            .arg(format!("--outdir={}", out.display())),
     )?;
     // The simulation worker, minified beside the bundle that starts it.
     run(
@@ -211,6 +234,25 @@ fn build_playground(step: Step) -> Result<(), String> {
     )?;
     precompress(step, &out)?;
     precompress(step, &out.join("py"))
+}
+
+/// Removes the page's chunks (`app-*.js` and their compressed copies) that
+/// an earlier build left in `out`.
+fn remove_app_chunks(out: &Path) -> Result<(), String> {
+    let Ok(entries) = fs::read_dir(out) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if is_app_chunk(&name) || [".br", ".gz"].iter().any(|ext| name.strip_suffix(ext).is_some_and(is_app_chunk)) {
+            fs::remove_file(entry.path()).map_err(|e| format!("removing {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` is one of the page's chunks (`app-NAME-HASH.js`).
+fn is_app_chunk(name: &str) -> bool {
+    name.starts_with("app-") && name.ends_with(".js")
 }
 
 /// One build of twine-web for the browser, its JS glue and wasm-opt, into `out`.

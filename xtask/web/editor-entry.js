@@ -2,18 +2,70 @@
 // bundled by `cargo xtask` into www/pkg/editor.js (generated, not committed).
 // The page loads it after it can already run (www/js/editor.js): until then a
 // plain textarea stands in.
+//
+// Only the parts this page uses, not `basicSetup`: line numbers, undo
+// history, the default keys (with Tab to indent), bracket matching,
+// indentation on input, highlighting, and the error underline drawn here
+// (below). Left out, as the page never turned them on or has its own:
+// search, autocompletion (the language packages' `python()` registers
+// completion sources that pull in @codemirror/autocomplete: the bare
+// languages are used instead), folding, and @codemirror/lint (its tooltips
+// and panels; the page shows the error's message above the editor).
 
-import { EditorState, Compartment } from '@codemirror/state';
+import { EditorState, Compartment, RangeSet, StateEffect, StateField } from '@codemirror/state';
 import {
-  EditorView, ViewPlugin, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
+  EditorView, Decoration, GutterMarker, ViewPlugin, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter,
+  drawSelection, gutterLineClass,
 } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import {
-  syntaxHighlighting, defaultHighlightStyle, bracketMatching, indentOnInput, indentUnit,
+  LanguageSupport, syntaxHighlighting, defaultHighlightStyle, bracketMatching, indentOnInput, indentUnit,
 } from '@codemirror/language';
-import { setDiagnostics, lintGutter } from '@codemirror/lint';
-import { python } from '@codemirror/lang-python';
-import { json } from '@codemirror/lang-json';
+import { pythonLanguage } from '@codemirror/lang-python';
+import { jsonLanguage } from '@codemirror/lang-json';
+
+// The error the page found (a ScenarioError or a Python exception at its
+// line): the span underlined, its lines' numbers marked in the gutter (as
+// the textarea marks them: www/style.css), and its message as the span's
+// tooltip. Set with `setError` (null clears); an
+// edit keeps it on the text it was on until the page checks again.
+const setError = StateEffect.define();
+const errorLine = new (class extends GutterMarker {
+  elementClass = 'cm-error-line';
+})();
+const errorField = StateField.define({
+  create: () => ({ marks: Decoration.none, lines: [] }),
+  update(value, tr) {
+    let { marks, lines } = value;
+    if (tr.docChanged) {
+      marks = marks.map(tr.changes);
+      lines = lines.map((pos) => tr.changes.mapPos(pos));
+    }
+    for (const e of tr.effects) {
+      if (!e.is(setError)) continue;
+      const err = e.value;
+      if (!err) return { marks: Decoration.none, lines: [] };
+      const mark = Decoration.mark({ class: 'cm-error-range', attributes: { title: err.message } });
+      marks = Decoration.set([mark.range(err.from, err.to)]);
+      lines = [];
+      for (let l = tr.state.doc.lineAt(err.from).number; l <= tr.state.doc.lineAt(err.to).number; l++) lines.push(tr.state.doc.line(l).from);
+    }
+    return { marks, lines };
+  },
+  provide: (field) => [
+    EditorView.decorations.from(field, (v) => v.marks),
+    gutterLineClass.from(field, (v) => RangeSet.of(v.lines.map((pos) => errorLine.range(pos)))),
+  ],
+});
+const errorTheme = EditorView.baseTheme({
+  '.cm-error-range': {
+    // A red wavy underline, drawn as @codemirror/lint draws its own.
+    backgroundImage: `url('data:image/svg+xml,<svg xmlns="http://www.w3.org/2000/svg" width="6" height="3"><path d="m0 2.5 l2 -1.5 l1 0 l2 1.5 l1 0" stroke="%23d11" fill="none" stroke-width=".7"/></svg>')`,
+    backgroundRepeat: 'repeat-x',
+    backgroundPosition: 'left bottom',
+    paddingBottom: '0.7px',
+  },
+});
 
 // Where the simulated threads are at the page's cursor: a band behind each
 // such line, strong for the selected event's thread, soft (and labelled with
@@ -100,7 +152,7 @@ const FOLLOW_MS = 250;
  */
 export function createEditor(parent, opts) {
   const language = new Compartment();
-  const modeOf = (name) => (name === 'json' ? json() : python());
+  const modeOf = (name) => new LanguageSupport(name === 'json' ? jsonLanguage : pythonLanguage);
   let silent = false;
   const view = new EditorView({
     parent,
@@ -116,7 +168,8 @@ export function createEditor(parent, opts) {
         bracketMatching(),
         indentUnit.of('    '),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-        lintGutter(),
+        errorField,
+        errorTheme,
         stepBands,
         stepTheme,
         language.of(modeOf(opts.language)),
@@ -190,7 +243,7 @@ export function createEditor(parent, opts) {
     /** Underlines lines firstLine..lastLine (1-based), or the column span on one line. */
     mark(error) {
       if (!error) {
-        view.dispatch(setDiagnostics(view.state, []));
+        view.dispatch({ effects: setError.of(null) });
         return;
       }
       const doc = view.state.doc;
@@ -203,7 +256,7 @@ export function createEditor(parent, opts) {
         to = error.endCol ? Math.min(first.from + error.endCol - 1, first.to) : first.to;
         if (to <= from) to = Math.min(from + 1, first.to);
       }
-      view.dispatch(setDiagnostics(view.state, [{ from, to, severity: 'error', message: error.message }]));
+      view.dispatch({ effects: setError.of({ from, to, message: error.message }) });
     },
     /**
      * Highlights where threads are: `[{line, thread, current}]` (lines from
