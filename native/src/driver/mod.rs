@@ -30,6 +30,7 @@
 //! [`ReactorDriver::recycle_buffer`](twine_core::ReactorDriver::recycle_buffer), so the steady state allocates nothing.
 
 mod backoff;
+mod clock;
 mod connect;
 mod fairness;
 mod io;
@@ -54,6 +55,7 @@ use crate::config::Config;
 use crate::metrics::{DriverCounts, Metrics};
 use crate::pool::OsThreadPool;
 
+use clock::LoopClock;
 pub use shutdown::ShutdownReport;
 pub(crate) use sources::IdMap;
 use sources::{Source, Sources};
@@ -68,11 +70,6 @@ const SIGNALS: Token = Token(usize::MAX - 1);
 /// How often at most the loop publishes its counters to [`Metrics`], and
 /// how stale they may be once it sleeps.
 const PUBLISH_EVERY: Duration = Duration::from_millis(5);
-
-/// The reactor's time: how long ago the driver started.
-fn time_since(epoch: Instant) -> Time {
-    Time::from_nanos(epoch.elapsed().as_nanos() as u64)
-}
 
 /// What other threads use to poke the loop.
 pub(crate) struct Control {
@@ -123,6 +120,8 @@ pub(crate) struct Driver {
     read_buf: Vec<u8>,
     config: Config,
     epoch: Instant,
+    /// Reads the time since `epoch`.
+    loop_clock: LoopClock,
     now: Time,
     counts: DriverCounts,
     pub(crate) metrics: Metrics,
@@ -161,9 +160,10 @@ impl Driver {
         });
         let reactor = ReactorDriver::new();
         let epoch = config.clock_origin.unwrap_or_else(Instant::now);
-        reactor.set_clock(move || time_since(epoch));
+        let clock = LoopClock::new(epoch);
+        reactor.set_clock(move || clock.now());
         // Pool threads time the jobs they take on the same clock.
-        reactor.share_clock(move || time_since(epoch));
+        reactor.share_clock(move || clock.now());
         reactor.set_slow_call_threshold(config.slow_call_threshold);
         let wake = control.clone();
         reactor.set_waker(move || {
@@ -203,6 +203,7 @@ impl Driver {
             read_buf: vec![0; config.read_buffer.max(1024)],
             config,
             epoch,
+            loop_clock: clock,
             now: Time::ZERO,
             counts: DriverCounts::default(),
             metrics,
@@ -224,7 +225,7 @@ impl Driver {
     }
 
     fn clock(&mut self) -> Time {
-        self.now = time_since(self.epoch);
+        self.now = self.loop_clock.now();
         self.now
     }
 
