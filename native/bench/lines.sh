@@ -4,6 +4,9 @@
 #
 #   native/bench/lines.sh [ROUNDS]
 #
+# Environment: TWINE=path (a prebuilt binary instead of building one),
+# PEERS="tokio-lines twisted-lines" (the peers to run).
+#
 # Each round: start the release `twine serve --tcp` on a free port (the
 # gateway off: it would take 127.0.0.1:8080 and two more threads), run
 # bench.sh's three loads against it with its PID (for server CPU and RSS),
@@ -13,8 +16,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=${BENCH:-$ROOT/../shared/bench/bench.sh}
 ROUNDS=${1:-5}
-cargo build --release -p twine-native --bin twine --manifest-path "$ROOT/Cargo.toml"
-TWINE=$ROOT/target/release/twine
+PEERS=${PEERS:-tokio-lines twisted-lines}
+if [ -z "${TWINE:-}" ]; then
+  cargo build --release -p twine-native --bin twine --manifest-path "$ROOT/Cargo.toml"
+  TWINE=$ROOT/target/release/twine
+fi
 for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round: $(uptime)"
   out=$(mktemp)
@@ -24,6 +30,7 @@ for round in $(seq 1 "$ROUNDS"); do
   addr=$(sed -n 's/^tcp line echo listening on //p' "$out")
   "$BENCH" --addr "$addr" --pid "$pid" | grep -E '^(peer|lines-)'
   kill -TERM "$pid"; wait "$pid"; rm -f "$out"
-  "$BENCH" tokio-lines | grep -E '^tokio-lines '
-  "$BENCH" twisted-lines | grep -E '^twisted-lines '
+  for peer in $PEERS; do
+    "$BENCH" "$peer" | grep -E "^$peer "
+  done
 done

@@ -48,12 +48,14 @@ impl Reactor {
         *self.inner.trace.borrow_mut() = Some(Box::new(sink));
         self.inner.tracing.set(true);
         self.make_current();
+        self.observe_deferreds();
     }
 
     /// Stops tracing; returns the sink that was attached.
     pub fn take_trace_sink(&self) -> Option<Box<dyn TraceSink>> {
         self.inner.tracing.set(false);
         self.make_current();
+        self.observe_deferreds();
         self.inner.trace.borrow_mut().take()
     }
 
@@ -112,13 +114,27 @@ impl Reactor {
     }
 
     /// Driver face: `ReactorDriver::make_current` documents it.
+    /// Every call into the reactor makes it current (twice a message), so
+    /// one that already is returns after one thread-local read: the
+    /// Deferreds' observer is set with `CURRENT`, and only here, so it is
+    /// this reactor's already.
     pub(crate) fn make_current(&self) {
-        CURRENT.with(|current| {
+        let already = CURRENT.with(|current| {
             let mut current = current.borrow_mut();
-            if !std::ptr::eq(current.as_ptr(), Rc::as_ptr(&self.inner)) {
-                *current = Rc::downgrade(&self.inner);
+            if std::ptr::eq(current.as_ptr(), Rc::as_ptr(&self.inner)) {
+                return true;
             }
+            *current = Rc::downgrade(&self.inner);
+            false
         });
+        if !already {
+            self.observe_deferreds();
+        }
+    }
+
+    /// Makes this reactor the thread's Deferreds' observer, with its
+    /// tracing flag (set again whenever the flag changes).
+    fn observe_deferreds(&self) {
         let observer: Weak<dyn DeferObserver> = Rc::downgrade(&self.inner) as Weak<Inner>;
         set_defer_observer(observer, self.inner.tracing.get());
     }

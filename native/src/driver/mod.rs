@@ -30,6 +30,7 @@
 //! [`ReactorDriver::recycle_buffer`](twine_core::ReactorDriver::recycle_buffer), so the steady state allocates nothing.
 
 mod backoff;
+mod clock;
 mod connect;
 mod fairness;
 mod io;
@@ -54,6 +55,7 @@ use crate::config::Config;
 use crate::metrics::{DriverCounts, Metrics};
 use crate::pool::OsThreadPool;
 
+use clock::LoopClock;
 pub use shutdown::ShutdownReport;
 pub(crate) use sources::IdMap;
 use sources::{Source, Sources};
@@ -65,14 +67,10 @@ pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;
 const WAKER: Token = Token(usize::MAX);
 const SIGNALS: Token = Token(usize::MAX - 1);
 
-/// How often at most the loop publishes its counters to [`Metrics`], and
-/// how stale they may be once it sleeps.
+/// How often at most a busy loop (one that polls without sleeping)
+/// publishes its counters to [`Metrics`]: how stale they may be meanwhile.
+/// A loop about to sleep publishes first.
 const PUBLISH_EVERY: Duration = Duration::from_millis(5);
-
-/// The reactor's time: how long ago the driver started.
-fn time_since(epoch: Instant) -> Time {
-    Time::from_nanos(epoch.elapsed().as_nanos() as u64)
-}
 
 /// What other threads use to poke the loop.
 pub(crate) struct Control {
@@ -123,6 +121,8 @@ pub(crate) struct Driver {
     read_buf: Vec<u8>,
     config: Config,
     epoch: Instant,
+    /// Reads the time since `epoch`.
+    loop_clock: LoopClock,
     now: Time,
     counts: DriverCounts,
     pub(crate) metrics: Metrics,
@@ -136,8 +136,6 @@ pub(crate) struct Driver {
     last_publish: Time,
     /// Something happened since then that metrics readers have not seen.
     unpublished: bool,
-    /// The current sleep ends early only to publish.
-    publish_wake: bool,
     /// WebSockets with frames not yet handed to their streams.
     ws_dirty: Vec<(usize, ConnectionId)>,
     /// Byte streams written to this turn, sent at its end: (index, id).
@@ -161,9 +159,10 @@ impl Driver {
         });
         let reactor = ReactorDriver::new();
         let epoch = config.clock_origin.unwrap_or_else(Instant::now);
-        reactor.set_clock(move || time_since(epoch));
+        let clock = LoopClock::new(epoch);
+        reactor.set_clock(move || clock.now());
         // Pool threads time the jobs they take on the same clock.
-        reactor.share_clock(move || time_since(epoch));
+        reactor.share_clock(move || clock.now());
         reactor.set_slow_call_threshold(config.slow_call_threshold);
         let wake = control.clone();
         reactor.set_waker(move || {
@@ -203,6 +202,7 @@ impl Driver {
             read_buf: vec![0; config.read_buffer.max(1024)],
             config,
             epoch,
+            loop_clock: clock,
             now: Time::ZERO,
             counts: DriverCounts::default(),
             metrics,
@@ -214,7 +214,6 @@ impl Driver {
             shutdown_hooks: Vec::new(),
             last_publish: Time::ZERO,
             unpublished: true,
-            publish_wake: false,
             ws_dirty: Vec::new(),
             turn_writes: Vec::new(),
             ws_open: 0,
@@ -224,7 +223,7 @@ impl Driver {
     }
 
     fn clock(&mut self) -> Time {
-        self.now = time_since(self.epoch);
+        self.now = self.loop_clock.now();
         self.now
     }
 
@@ -260,9 +259,7 @@ impl Driver {
                 continue;
             }
             self.clock();
-            if !events.is_empty() || !self.publish_wake {
-                self.unpublished = true;
-            }
+            self.unpublished = true;
             // Light connections are read as their events come, heavy ones
             // after them, in turn, up to the turn budget ([`fairness`]).
             for event in events.iter() {
@@ -391,30 +388,25 @@ impl Driver {
     }
 
     /// Before polling with `timeout`: publishes the counters for metrics
-    /// readers at most once per [`PUBLISH_EVERY`] (not before every sleep:
-    /// at one message per wake that was most of a sleep's own cost), and
-    /// when the loop would sleep on unpublished counts, shortens the sleep
-    /// to publish them at the end of the period. Returns the timeout to poll with.
+    /// readers when the loop is about to sleep on counts they have not
+    /// seen, and while it is busy (polling without sleeping) at most once
+    /// per [`PUBLISH_EVERY`]. Returns the timeout to poll with, unchanged.
+    ///
+    /// Publishing before each sleep costs about 100 user instructions (a
+    /// message at 1x1 costs 3,000 to 4,000). The sleep shortened to publish
+    /// at the end of the period, as this did before, armed a kernel timer
+    /// per sleep, which costs far more: the server's CPU per message at
+    /// 1x1 was 1.07x what it is now (native/bench/RESULTS-ws.md, 2026-12-03).
     fn publish(&mut self, timeout: Option<Duration>) -> Option<Duration> {
-        self.publish_wake = false;
+        if !self.unpublished {
+            return timeout;
+        }
         let busy = timeout == Some(Duration::ZERO);
         // The loop's last clock reading is recent enough to pace this by.
-        let since = self.now.saturating_since(self.last_publish);
-        if since >= PUBLISH_EVERY {
-            if self.unpublished || busy {
-                self.publish_now();
-            }
-            return timeout;
+        if !busy || self.now.saturating_since(self.last_publish) >= PUBLISH_EVERY {
+            self.publish_now();
         }
-        if !self.unpublished || busy {
-            return timeout;
-        }
-        let wait = PUBLISH_EVERY - since;
-        if timeout.is_some_and(|t| t <= wait) {
-            return timeout;
-        }
-        self.publish_wake = true;
-        Some(wait)
+        timeout
     }
 
     /// Lets metrics readers see where things stand now.

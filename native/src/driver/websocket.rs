@@ -120,6 +120,10 @@ pub(super) struct WsState {
     out: Frames,
     /// Bytes read but not parsed because the protocol paused reading.
     held: Vec<u8>,
+    /// The framing said `WouldBlock` when last asked: it holds no whole
+    /// frame, so with nothing held there is nothing to ask it for (each
+    /// ask costs it a read-buffer fill).
+    framing_idle: bool,
     /// In the driver's list of connections to flush.
     dirty: bool,
     settings: Arc<WsSettings>,
@@ -199,6 +203,7 @@ impl Driver {
             ctx,
             out: Frames::default(),
             held: Vec::new(),
+            framing_idle: true,
             dirty: false,
             settings,
             last_active: self.now,
@@ -239,9 +244,11 @@ impl Driver {
             if !s.read_paused || ws.closing.is_some() {
                 // Input held (paused, or past last turn's message budget)
                 // goes first; even with none, the framing may hold whole
-                // frames it read before.
-                let held = std::mem::take(&mut ws.held);
-                self.ws_input(i, conn, &held, &mut messages);
+                // frames it read before, unless it last said `WouldBlock`.
+                if !ws.held.is_empty() || !ws.framing_idle {
+                    let held = std::mem::take(&mut ws.held);
+                    self.ws_input(i, conn, &held, &mut messages);
+                }
             }
         }
         let messages = std::cell::Cell::new(messages);
@@ -289,6 +296,7 @@ impl Driver {
             let mut io = ws.out.io(data, pos);
             let result = ws.ctx.read(&mut io);
             pos = io.pos;
+            ws.framing_idle = matches!(&result, Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock);
             match result {
                 Ok(message) => {
                     let Some(message) = from_ws(message) else { continue };
