@@ -24,4 +24,3 @@ fn a_microsecond_of_cpu_in_cpython_costs_about_a_microsecond() {
     let us = cpu_call_us(0.001);
     assert!((0.7..2.0).contains(&us), "twine.cpu(0.001) took {us:.2} us");
 }
-
