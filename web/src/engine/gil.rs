@@ -18,12 +18,11 @@
 //! - **FORCE_SWITCHING.** A holder that dropped on request only waits for
 //!   the GIL again once another thread has taken it, so it cannot take it
 //!   straight back.
-//! - **The asker, often; else the OS picks.** In CPython the waiter whose
-//!   timed wait set the drop request takes the GIL it frees far more often
-//!   than any other waiter (measured; likely because it is still awake when
-//!   a holder in a busy loop drops within nanoseconds, and finds the GIL
-//!   free before it sleeps again): here with probability [`ASKER_TAKES`].
-//!   Otherwise dropping wakes a waiter, and which one runs
+//! - **The asker, often; else the OS picks.** The waiter whose timed wait
+//!   set the drop request is still awake when the holder drops (a holder
+//!   checks within nanoseconds of a busy loop's bytecodes) and finds the
+//!   GIL free before it sleeps again: it takes it with probability
+//!   [`ASKER_TAKES`]. Otherwise dropping wakes a waiter, and which one runs
 //!   first is the OS's business, not a queue's: the model picks one at
 //!   random. Both draws are seeded (so the same seed gives the same run),
 //!   on a stream of their own. A [`Chooser`](super::choice::Chooser) is
