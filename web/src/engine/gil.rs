@@ -18,16 +18,11 @@
 //! - **FORCE_SWITCHING.** A holder that dropped on request only waits for
 //!   the GIL again once another thread has taken it, so it cannot take it
 //!   straight back.
-//! - **The asker, often; else the OS picks.** The waiter whose timed wait
-//!   set the drop request is still awake when the holder drops (a holder
-//!   checks within nanoseconds of a busy loop's bytecodes) and finds the
-//!   GIL free before it sleeps again: it takes it with probability
-//!   [`ASKER_TAKES`]. Otherwise dropping wakes a waiter, and which one runs
-//!   first is the OS's business, not a queue's: the model picks one at
-//!   random. Both draws are seeded (so the same seed gives the same run),
-//!   on a stream of their own. A [`Chooser`](super::choice::Chooser) is
-//!   offered that pick as option 0, then the other waiters, longest waiting
-//!   first.
+//! - **The OS picks.** Dropping wakes a waiter, and which one runs first is
+//!   the OS's business, not a queue's: the model picks one at random, seeded
+//!   (so the same seed gives the same run), on a stream of its own. A
+//!   [`Chooser`](super::choice::Chooser) is offered that pick as option 0,
+//!   then the other waiters, longest waiting first.
 //!
 //! Blocking (I/O, sleep, a lock, the reactor's poll, an idle pool thread)
 //! releases the GIL.
@@ -41,24 +36,12 @@ use super::sched::{Block, Burst, BurstOp, State};
 use super::{Ev, Simulation};
 use twine_scenario::rng::Rng;
 
-/// How often the waiter that asked for a drop takes the GIL it frees.
-///
-/// Measured with CPython 3.11.7 on the fidelity machine (docs/fidelity.md,
-/// "counter-race, cause by cause"): a thread switched out between its read
-/// and its write in counter-race.py's gil-read-then-write, which is the
-/// next to ask, had the GIL back after one other holder in 22 of 37 and 36
-/// of 74 cases (two sets of 20 runs), where a uniform pick among its ~9
-/// waiters gives 1 in 9: p + (1 - p) / 9 = 0.49-0.59 gives p = 0.43-0.54.
-pub(crate) const ASKER_TAKES: f64 = 0.5;
-
 pub(crate) struct Gil {
     pub on: bool,
     pub holder: Option<u32>,
     /// Threads waiting for it, longest waiting first.
     pub waiters: VecDeque<u32>,
     pub drop_requested: bool,
-    /// The waiter whose timed wait set the drop request.
-    pub asker: Option<u32>,
     /// Times it was taken (CPython's `switch_number`), for the waiters' timers.
     pub takes: u64,
     /// Times a waiter got it from a holder that let go.
@@ -77,7 +60,6 @@ impl Gil {
             holder: None,
             waiters: VecDeque::new(),
             drop_requested: false,
-            asker: None,
             takes: 0,
             switches: 0,
             forced: 0,
@@ -129,7 +111,6 @@ impl Simulation {
         self.gil.holder = Some(tid);
         self.gil.takes += 1;
         self.gil.drop_requested = false;
-        self.gil.asker = None;
         self.sh.gil_drop.set(false);
         self.emit(TraceEvent::GilAcquire { thread: tid });
     }
@@ -151,20 +132,15 @@ impl Simulation {
         self.make_ready(next);
     }
 
-    /// Which waiter (an index into `waiters`) gets the GIL: the asker or
-    /// the seeded pick, or the chooser's, offered that one first.
+    /// Which waiter (an index into `waiters`) gets the GIL: the seeded pick,
+    /// or the chooser's, offered the seeded pick first.
     fn gil_pick(&mut self) -> Option<usize> {
         let n = self.gil.waiters.len();
         if n < 2 {
             return (n == 1).then_some(0);
         }
         // Drawn with or without a chooser, so one that answers 0 changes nothing.
-        // (The asker's draw only when there is one, so hand-offs nobody
-        // asked for draw as before.)
-        let asker = self.gil.asker.and_then(|a| self.gil.waiters.iter().position(|&w| w == a));
-        let asker_takes = asker.filter(|_| self.gil.rng.next_f64() < ASKER_TAKES);
-        let uniform = (self.gil.rng.next_u64() % n as u64) as usize;
-        let picked = asker_takes.unwrap_or(uniform);
+        let picked = (self.gil.rng.next_u64() % n as u64) as usize;
         if self.choices.chooser.is_none() {
             return Some(picked);
         }
@@ -182,7 +158,6 @@ impl Simulation {
         let asks = self.threads[tid as usize].gil_seen == self.gil.takes;
         self.gil_start_period(tid);
         let Some(holder) = self.gil.holder.filter(|_| asks) else { return };
-        self.gil.asker = Some(tid);
         let now = self.now;
         let t = &mut self.threads[holder as usize];
         let computing = match (t.state, t.work) {
