@@ -11,7 +11,8 @@ drive the simulation; here they do the real thing:
   reported (``runtime.gil``), not obeyed;
 - ``cpu(ms)`` burns ``ms`` milliseconds of this thread's CPU time (a spin on
   ``time.thread_time``, so time spent waiting for the GIL or a core does not
-  count as work done, as in the simulation);
+  count as work done, as in the simulation; under 50 us, a loop counted to
+  the speed measured at import, since a clock read alone costs about 0.8 us);
 - ``clients(...)`` starts a real load generator in a separate process (so it
   does not compete for this interpreter's GIL) once the reactor runs: TCP line
   clients on loopback sending request numbers as lines and timing the echoes,
@@ -35,6 +36,7 @@ uses ``clients`` or ``duration``).
 """
 
 import atexit
+import itertools
 import json
 import os
 import random
@@ -160,9 +162,46 @@ def machine(cores=None, gil=True, switch_interval_ms=None, noise=True, **ignored
         sys.setswitchinterval(switch_interval_ms / 1000.0)
 
 
+def _burn(n):
+    """An empty loop of ``n`` iterations. It runs over ``itertools.repeat``,
+    whose iterations all cost the same (``range`` makes a new int past 256)."""
+    for _ in itertools.repeat(None, n):
+        pass
+
+
+def _burn_cost():
+    """What ``_burn`` costs in this thread's CPU time: seconds an iteration
+    and seconds a call, from calls of two sizes, each the fastest of a few
+    rounds (a slow round was interrupted)."""
+
+    def fastest(n, calls):
+        best = float("inf")
+        for _ in range(5):
+            started = time.thread_time()
+            for _ in range(calls):
+                _burn(n)
+            best = min(best, (time.thread_time() - started) / calls)
+        return best
+
+    small, large = fastest(10, 200), fastest(50_000, 4)
+    per_iteration = max((large - small) / 49_990, 1e-10)
+    return per_iteration, max(small - 10 * per_iteration, 0.0)
+
+
+_PER_ITERATION, _PER_CALL = _burn_cost()
+# Burns shorter than this are counted loops: a clock read
+# (``time.thread_time()``, a system call) costs about 0.8 us, so timing
+# ``cpu(0.001)`` made it 2.3 us. Longer burns are timed, at most a read over.
+_COUNTED_S = 50e-6
+
+
 def cpu(ms):
     """Burns ``ms`` milliseconds of this thread's CPU time."""
-    end = time.thread_time() + ms / 1000.0
+    seconds = ms / 1000.0
+    if seconds < _COUNTED_S:
+        _burn(max(round((seconds - _PER_CALL) / _PER_ITERATION), 0))
+        return
+    end = time.thread_time() + seconds
     while time.thread_time() < end:
         pass
 

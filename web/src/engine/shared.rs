@@ -57,6 +57,9 @@ pub(crate) struct LockState {
     /// Taken and let go outside any visible operation (a JSON lock step,
     /// an `Event`): an explorer cannot see who races for it.
     pub hidden: bool,
+    /// The engine's own, not the program's (a `start()` waiting for its
+    /// thread): no trace events, not in the metrics.
+    pub internal: bool,
     pub holder: Option<u32>,
     pub waiters: VecDeque<(u32, Time)>,
     pub acquisitions: u64,
@@ -287,20 +290,27 @@ impl Shared {
         }
         state.holder = Some(thread);
         state.acquisitions += 1;
+        let internal = state.internal;
         drop(locks);
-        let name = self.lock_names.borrow()[lock as usize].to_string();
-        self.emit(TraceEvent::LockAcquire { lock: name.into(), thread, waited: 0 });
+        if !internal {
+            let name = self.lock_names.borrow()[lock as usize].to_string();
+            self.emit(TraceEvent::LockAcquire { lock: name.into(), thread, waited: 0 });
+        }
         true
     }
 
     /// Queues `thread` behind the lock's holder.
     pub fn wait_lock(&self, lock: u32, thread: u32) {
-        {
+        let internal = {
             let mut locks = self.locks.borrow_mut();
             let state = &mut locks[lock as usize];
             self.note_hidden_sync(state.hidden);
             state.waiters.push_back((thread, self.now()));
             state.contended += 1;
+            state.internal
+        };
+        if internal {
+            return;
         }
         let name = self.lock_names.borrow()[lock as usize].to_string();
         self.emit(TraceEvent::LockWait { lock: name.into(), thread });
@@ -311,7 +321,10 @@ impl Shared {
     /// waiter woken to try again (`try_lock_again`).
     pub fn release_lock(&self, lock: u32, thread: u32) {
         let name = Arc::clone(&self.lock_names.borrow()[lock as usize]);
-        self.emit(TraceEvent::LockRelease { lock: name.to_string().into(), thread });
+        let internal = self.locks.borrow()[lock as usize].internal;
+        if !internal {
+            self.emit(TraceEvent::LockRelease { lock: name.to_string().into(), thread });
+        }
         let now = self.now();
         let wake = {
             let mut locks = self.locks.borrow_mut();
@@ -331,7 +344,9 @@ impl Shared {
                     state.acquisitions += 1;
                     state.wait_ns += waited;
                     state.max_wait_ns = state.max_wait_ns.max(waited);
-                    self.emit(TraceEvent::LockAcquire { lock: name.to_string().into(), thread: next, waited });
+                    if !internal {
+                        self.emit(TraceEvent::LockAcquire { lock: name.to_string().into(), thread: next, waited });
+                    }
                     Some(LockWake { thread: next, lock, retry_since: None })
                 }
                 Some((next, since)) => Some(LockWake { thread: next, lock, retry_since: Some(since) }),
@@ -351,10 +366,13 @@ impl Shared {
         let name = self.lock_names.borrow()[lock as usize].to_string();
         let mut locks = self.locks.borrow_mut();
         let state = &mut locks[lock as usize];
+        let internal = state.internal;
         if state.holder.is_some() {
             state.waiters.push_back((thread, since));
             drop(locks);
-            self.emit(TraceEvent::LockWait { lock: name.into(), thread });
+            if !internal {
+                self.emit(TraceEvent::LockWait { lock: name.into(), thread });
+            }
             return false;
         }
         let waited = now.saturating_since(since).as_nanos() as u64;
@@ -363,7 +381,9 @@ impl Shared {
         state.wait_ns += waited;
         state.max_wait_ns = state.max_wait_ns.max(waited);
         drop(locks);
-        self.emit(TraceEvent::LockAcquire { lock: name.into(), thread, waited });
+        if !internal {
+            self.emit(TraceEvent::LockAcquire { lock: name.into(), thread, waited });
+        }
         true
     }
 
@@ -374,6 +394,11 @@ impl Shared {
         names.push(name.into());
         self.locks.borrow_mut().push(LockState { fair, ..LockState::default() });
         names.len() as u32 - 1
+    }
+
+    /// Marks the lock as the engine's own: no trace events, not in the metrics.
+    pub fn make_internal(&self, lock: u32) {
+        self.locks.borrow_mut()[lock as usize].internal = true;
     }
 
     /// Marks the lock as one taken outside visible operations (an `Event`'s).

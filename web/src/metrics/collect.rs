@@ -135,6 +135,7 @@ impl Simulation {
             .borrow()
             .iter()
             .zip(self.sh.lock_names.borrow().iter())
+            .filter(|(l, _)| !l.internal)
             .map(|(l, name)| LockMetrics {
                 name: name.to_string(),
                 acquisitions: l.acquisitions,

@@ -627,6 +627,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 started: Cell::new(false),
                 done: Cell::new(false),
                 done_lock: Cell::new(None),
+                start_lock: Cell::new(None),
             }))))
         }
         "threading.current_thread" => {
@@ -646,6 +647,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 started: Cell::new(true),
                 done: Cell::new(false),
                 done_lock: Cell::new(None),
+                start_lock: Cell::new(None),
             }))))
         }
         "BaseException.__init__" | "object.__init__" => Value::None,
@@ -1209,9 +1211,19 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             let lock = vm.sh.new_lock(&format!("{}.join", t.name.borrow()), true);
             vm.sh.hold_for_nobody(lock);
             t.done_lock.set(Some(lock));
+            // CPython's `start()` returns once the new thread has run (it
+            // waits on the thread's `_started` event), and its caller then
+            // needs the GIL back like any waiter: under the GIL, threads a
+            // program starts one after another begin a switch interval or
+            // more apart, not microseconds.
+            let started = vm.sh.new_lock(&format!("{}.start", t.name.borrow()), true);
+            vm.sh.make_internal(started);
+            vm.sh.hold_for_nobody(started);
+            t.start_lock.set(Some(started));
             vm.rt.threaded.set(true);
             spawn(vm, Rc::clone(t), frame);
-            Ok(Out::Value(Value::None))
+            vm.after_wake = Some(super::vm::AfterWake::Release(started));
+            Ok(Out::Halt(Value::None, Halt::LockWait(started, super::vm::no_steps())))
         }
         (Native::Thread(t), "join") => {
             if !t.started.get() {

@@ -265,6 +265,9 @@ pub(crate) struct ThreadObj {
     pub done: Cell<bool>,
     /// The engine lock held while it runs; joiners queue on it.
     pub done_lock: Cell<Option<u32>>,
+    /// The engine lock its `start()` caller waits on until it first runs
+    /// (CPython's `Thread._started` event), let go then.
+    pub start_lock: Cell<Option<u32>>,
 }
 
 /// A hashable key: equal values give equal keys (`1`, `1.0` and `True` alike).

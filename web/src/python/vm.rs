@@ -199,6 +199,10 @@ pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) 
     if let Some(AfterWake::Release(lock)) = task.after_wake.take() {
         sh.release_lock(lock, tid);
     }
+    // A thread's first run lets its `start()` caller go on.
+    if let Some(started) = task.thread.as_ref().and_then(|t| t.start_lock.take()) {
+        sh.release_lock(started, tid);
+    }
     if rt.failed() {
         task.frames.clear();
     }
