@@ -2,6 +2,8 @@
 //! shapes it gets back. Runs in headless Chromium (`cargo xtask test`).
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -238,4 +240,15 @@ fn explorer_finds_both_outcomes_and_a_schedule_replays_one() {
     let counters = array(get(&sim.metrics().unwrap(), "counters"));
     assert_eq!(num(&counters.get(0), &["value"]), 1.0);
     assert!(Simulation::with_schedule(json, None, "n/x").is_err());
+}
+
+/// `str.upper()` and `str.lower()` map non-ASCII text through the JS engine
+/// in the browser (`python/case.rs`, to keep std's case tables out of the
+/// module): the result is std's mapping, as natively.
+#[wasm_bindgen_test]
+fn str_case_methods_map_non_ascii_text_as_std_does() {
+    let words = ["straße", "ΌΣΟΣ Σ", "ǆemal Ǆ ǅ", "İstanbul", "ﬃ ŉ ΐ"];
+    let source: String = words.iter().map(|w| format!("print({w:?}.upper())\nprint({w:?}.lower())\n")).collect();
+    let expected: Vec<String> = words.iter().flat_map(|w| [w.to_uppercase(), w.to_lowercase()]).collect();
+    assert_eq!(common::printed("case.py", &source), expected);
 }

@@ -736,7 +736,7 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
             }
         }
         (TypeId::Float, None) => Value::Float(0.0),
-        (TypeId::Float, Some(Value::Str(s))) => match s.trim().to_lowercase().as_str() {
+        (TypeId::Float, Some(Value::Str(s))) => match s.trim().to_ascii_lowercase().as_str() {
             "inf" | "infinity" | "+inf" => Value::Float(f64::INFINITY),
             "-inf" | "-infinity" => Value::Float(f64::NEG_INFINITY),
             "nan" => Value::Float(f64::NAN),
@@ -1016,17 +1016,9 @@ fn str_method(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value]) -> PyRes
             Some(c) => s.trim_end_matches(|x| c.contains(x)),
             None => s.trim_end(),
         }),
-        "upper" => Value::Str(s.to_uppercase().into()),
-        "lower" => Value::Str(s.to_lowercase().into()),
-        "title" => {
-            let mut out = String::new();
-            let mut prev_alpha = false;
-            for c in s.chars() {
-                out.extend(if prev_alpha { c.to_lowercase().collect::<Vec<_>>() } else { c.to_uppercase().collect() });
-                prev_alpha = c.is_alphabetic();
-            }
-            Value::Str(out.into())
-        }
+        "upper" => Value::Str(super::case::upper(s).into()),
+        "lower" => Value::Str(super::case::lower(s).into()),
+        "title" => Value::Str(super::case::title(s).into()),
         "isdigit" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
         "startswith" => Value::Bool(sarg(0).is_some_and(|p| s.starts_with(&*p))),
         "endswith" => Value::Bool(sarg(0).is_some_and(|p| s.ends_with(&*p))),

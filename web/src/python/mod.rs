@@ -16,6 +16,7 @@
 //! is not.
 
 pub(crate) mod builtins;
+pub(crate) mod case;
 pub(crate) mod code;
 pub(crate) mod compile;
 pub(crate) mod errors;

@@ -250,8 +250,8 @@ impl<'a> Static<'a> {
                 match (a.attr.as_str(), args.as_slice()) {
                     ("startswith", [Const::Str(p)]) => Some(Const::Bool(s.starts_with(p.as_str()))),
                     ("endswith", [Const::Str(p)]) => Some(Const::Bool(s.ends_with(p.as_str()))),
-                    ("lower", []) => Some(Const::Str(s.to_lowercase())),
-                    ("upper", []) => Some(Const::Str(s.to_uppercase())),
+                    ("lower", []) => Some(Const::Str(super::case::lower(&s))),
+                    ("upper", []) => Some(Const::Str(super::case::upper(&s))),
                     ("split", [Const::Str(p)]) if !p.is_empty() => {
                         Some(Const::List(s.split(p.as_str()).map(|x| Const::Str(x.to_owned())).collect()))
                     }
