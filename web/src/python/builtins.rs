@@ -387,7 +387,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                     let x = float_arg(vm, v)?;
                     let n = int_arg(vm, n)?;
                     let text = format!("{:.*}", n.max(0) as usize, x);
-                    Value::Float(text.parse().unwrap_or(x))
+                    Value::Float(super::text::parse_float(&text).unwrap_or(x))
                 }
             }
         }
@@ -740,9 +740,9 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
             "inf" | "infinity" | "+inf" => Value::Float(f64::INFINITY),
             "-inf" | "-infinity" => Value::Float(f64::NEG_INFINITY),
             "nan" => Value::Float(f64::NAN),
-            text => match text.parse::<f64>() {
-                Ok(f) => Value::Float(f),
-                Err(_) => {
+            text => match super::text::parse_float(text) {
+                Some(f) => Value::Float(f),
+                None => {
                     return Err(vm.rt.error(
                         "ValueError",
                         &format!("could not convert string to float: {}", super::format::str_repr(s)),
@@ -1016,9 +1016,9 @@ fn str_method(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value]) -> PyRes
             Some(c) => s.trim_end_matches(|x| c.contains(x)),
             None => s.trim_end(),
         }),
-        "upper" => Value::Str(super::case::upper(s).into()),
-        "lower" => Value::Str(super::case::lower(s).into()),
-        "title" => Value::Str(super::case::title(s).into()),
+        "upper" => Value::Str(super::text::upper(s).into()),
+        "lower" => Value::Str(super::text::lower(s).into()),
+        "title" => Value::Str(super::text::title(s).into()),
         "isdigit" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
         "startswith" => Value::Bool(sarg(0).is_some_and(|p| s.starts_with(&*p))),
         "endswith" => Value::Bool(sarg(0).is_some_and(|p| s.ends_with(&*p))),

@@ -16,7 +16,6 @@
 //! is not.
 
 pub(crate) mod builtins;
-pub(crate) mod case;
 pub(crate) mod code;
 pub(crate) mod compile;
 pub(crate) mod errors;
@@ -27,6 +26,7 @@ pub mod precompiled;
 pub(crate) mod sets;
 pub(crate) mod stacks;
 pub(crate) mod statics;
+pub mod text;
 pub(crate) mod twisted;
 pub(crate) mod unhandled;
 pub(crate) mod value;
