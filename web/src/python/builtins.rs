@@ -1231,28 +1231,20 @@ fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {
 
 /// Makes the module `name`, or says which modules exist.
 pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
-    let f = |n: &'static str| Value::builtin(n, None);
-    let attrs: HashMap<&'static str, Value> = match name {
-        "random" => ["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"]
-            .into_iter()
-            .map(|n| (n, f(leak(name, n))))
-            .collect(),
-        "time" => ["sleep", "time", "monotonic", "perf_counter"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
-        "math" => {
-            let mut m: HashMap<&'static str, Value> =
-                ["sqrt", "floor", "ceil"].into_iter().map(|n| (n, f(leak(name, n)))).collect();
-            m.insert("pi", Value::Float(std::f64::consts::PI));
-            m.insert("inf", Value::Float(f64::INFINITY));
-            m
-        }
-        "threading" => {
-            ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
-        }
-        "twine" => {
-            ["machine", "cpu", "duration", "clients", "variant"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
-        }
+    let functions: &[&'static str] = match name {
+        "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
+        "time" => &["sleep", "time", "monotonic", "perf_counter"],
+        "math" => &["sqrt", "floor", "ceil"],
+        "threading" => &["Lock", "RLock", "Event", "Thread", "current_thread"],
+        "twine" => &["machine", "cpu", "duration", "clients", "variant"],
         _ => return super::twisted::module(rt, name),
     };
+    let mut attrs: HashMap<&'static str, Value> =
+        functions.iter().map(|&n| (n, Value::builtin(leak(name, n), None))).collect();
+    if name == "math" {
+        attrs.insert("pi", Value::Float(std::f64::consts::PI));
+        attrs.insert("inf", Value::Float(f64::INFINITY));
+    }
     let name = match name {
         "random" => "random",
         "time" => "time",
