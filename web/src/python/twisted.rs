@@ -9,7 +9,6 @@
 //! exception's id; the runtime keeps the value.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
