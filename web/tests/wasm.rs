@@ -2,6 +2,8 @@
 //! shapes it gets back. Runs in headless Chromium (`cargo xtask test`).
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -238,4 +240,90 @@ fn explorer_finds_both_outcomes_and_a_schedule_replays_one() {
     let counters = array(get(&sim.metrics().unwrap(), "counters"));
     assert_eq!(num(&counters.get(0), &["value"]), 1.0);
     assert!(Simulation::with_schedule(json, None, "n/x").is_err());
+}
+
+/// `str.upper()` and `str.lower()` map non-ASCII text through the JS engine
+/// in the browser (`python/case.rs`, to keep std's case tables out of the
+/// module): the result is std's mapping, as natively.
+#[wasm_bindgen_test]
+fn str_case_methods_map_non_ascii_text_as_std_does() {
+    let words = ["straße", "ΌΣΟΣ Σ", "ǆemal Ǆ ǅ", "İstanbul", "ﬃ ŉ ΐ"];
+    let source: String = words.iter().map(|w| format!("print({w:?}.upper())\nprint({w:?}.lower())\n")).collect();
+    let expected: Vec<String> = words.iter().flat_map(|w| [w.to_uppercase(), w.to_lowercase()]).collect();
+    assert_eq!(common::printed("case.py", &source), expected);
+}
+
+/// `float(text)` reads numbers with the JS engine in the browser
+/// (`python/text.rs`, to keep std's float-parsing tables out of the module):
+/// the same value, to the bit, as `str::parse::<f64>`, and the same
+/// strings refused.
+#[wasm_bindgen_test]
+fn float_parsing_agrees_with_std() {
+    let mut cases: Vec<String> = [
+        "0",
+        "-0",
+        "+1.5",
+        "1.",
+        ".5",
+        "1.e5",
+        "00012",
+        "1E-5",
+        "-1e+400",
+        "1e-400",
+        "inf",
+        "-Infinity",
+        "NaN",
+        "+nan",
+        "9007199254740993",
+        "2.2250738585072011e-308",
+        "4.9406564584124654e-324",
+        "2.4703282292062327e-324",
+        "2.4703282292062328e-324",
+        "1.7976931348623157e308",
+        "1.7976931348623159e308",
+        "0.1",
+        "123456789012345678901234567890",
+        "",
+        ".",
+        "e5",
+        ".e5",
+        "1e",
+        "1e+",
+        "1.2.3",
+        "0x10",
+        "1_0",
+        "+-1",
+        "Infinity",
+        "infinit",
+        "1 ",
+        "١",
+    ]
+    .map(String::from)
+    .to_vec();
+    // Halfway between two doubles, then just above: 2^53 + 1 with 800 more digits.
+    cases.push(format!("9007199254740993.{}", "0".repeat(800)));
+    cases.push(format!("9007199254740993.{}1", "0".repeat(800)));
+    // Pseudo-random decimals: up to 25 digits, a point anywhere, exponents over the whole range.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for _ in 0..3000 {
+        let digits: String = (0..1 + next(25)).map(|_| char::from(b'0' + next(10) as u8)).collect();
+        let point = next(digits.len() as u64 + 1) as usize;
+        let exponent = next(700) as i64 - 350;
+        cases.push(format!("{}.{}e{exponent}", &digits[..point], &digits[point..]));
+    }
+    for text in &cases {
+        let ours = twine_web::python::text::parse_float(text);
+        let std = text.parse::<f64>().ok();
+        let same = match (ours, std) {
+            (Some(a), Some(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        assert!(same, "{text:?}: ours {ours:?}, std {std:?}");
+    }
 }

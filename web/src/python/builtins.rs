@@ -387,7 +387,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                     let x = float_arg(vm, v)?;
                     let n = int_arg(vm, n)?;
                     let text = format!("{:.*}", n.max(0) as usize, x);
-                    Value::Float(text.parse().unwrap_or(x))
+                    Value::Float(super::text::parse_float(&text).unwrap_or(x))
                 }
             }
         }
@@ -738,13 +738,13 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
             }
         }
         (TypeId::Float, None) => Value::Float(0.0),
-        (TypeId::Float, Some(Value::Str(s))) => match s.trim().to_lowercase().as_str() {
+        (TypeId::Float, Some(Value::Str(s))) => match s.trim().to_ascii_lowercase().as_str() {
             "inf" | "infinity" | "+inf" => Value::Float(f64::INFINITY),
             "-inf" | "-infinity" => Value::Float(f64::NEG_INFINITY),
             "nan" => Value::Float(f64::NAN),
-            text => match text.parse::<f64>() {
-                Ok(f) => Value::Float(f),
-                Err(_) => {
+            text => match super::text::parse_float(text) {
+                Some(f) => Value::Float(f),
+                None => {
                     return Err(vm.rt.error(
                         "ValueError",
                         &format!("could not convert string to float: {}", super::format::str_repr(s)),
@@ -1018,17 +1018,9 @@ fn str_method(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value]) -> PyRes
             Some(c) => s.trim_end_matches(|x| c.contains(x)),
             None => s.trim_end(),
         }),
-        "upper" => Value::Str(s.to_uppercase().into()),
-        "lower" => Value::Str(s.to_lowercase().into()),
-        "title" => {
-            let mut out = String::new();
-            let mut prev_alpha = false;
-            for c in s.chars() {
-                out.extend(if prev_alpha { c.to_lowercase().collect::<Vec<_>>() } else { c.to_uppercase().collect() });
-                prev_alpha = c.is_alphabetic();
-            }
-            Value::Str(out.into())
-        }
+        "upper" => Value::Str(super::text::upper(s).into()),
+        "lower" => Value::Str(super::text::lower(s).into()),
+        "title" => Value::Str(super::text::title(s).into()),
         "isdigit" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
         "startswith" => Value::Bool(sarg(0).is_some_and(|p| s.starts_with(&*p))),
         "endswith" => Value::Bool(sarg(0).is_some_and(|p| s.ends_with(&*p))),
@@ -1251,28 +1243,20 @@ fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {
 
 /// Makes the module `name`, or says which modules exist.
 pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
-    let f = |n: &'static str| Value::builtin(n, None);
-    let attrs: HashMap<&'static str, Value> = match name {
-        "random" => ["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"]
-            .into_iter()
-            .map(|n| (n, f(leak(name, n))))
-            .collect(),
-        "time" => ["sleep", "time", "monotonic", "perf_counter"].into_iter().map(|n| (n, f(leak(name, n)))).collect(),
-        "math" => {
-            let mut m: HashMap<&'static str, Value> =
-                ["sqrt", "floor", "ceil"].into_iter().map(|n| (n, f(leak(name, n)))).collect();
-            m.insert("pi", Value::Float(std::f64::consts::PI));
-            m.insert("inf", Value::Float(f64::INFINITY));
-            m
-        }
-        "threading" => {
-            ["Lock", "RLock", "Event", "Thread", "current_thread"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
-        }
-        "twine" => {
-            ["machine", "cpu", "duration", "clients", "variant"].into_iter().map(|n| (n, f(leak(name, n)))).collect()
-        }
+    let functions: &[&'static str] = match name {
+        "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
+        "time" => &["sleep", "time", "monotonic", "perf_counter"],
+        "math" => &["sqrt", "floor", "ceil"],
+        "threading" => &["Lock", "RLock", "Event", "Thread", "current_thread"],
+        "twine" => &["machine", "cpu", "duration", "clients", "variant"],
         _ => return super::twisted::module(rt, name),
     };
+    let mut attrs: HashMap<&'static str, Value> =
+        functions.iter().map(|&n| (n, Value::builtin(leak(name, n), None))).collect();
+    if name == "math" {
+        attrs.insert("pi", Value::Float(std::f64::consts::PI));
+        attrs.insert("inf", Value::Float(f64::INFINITY));
+    }
     let name = match name {
         "random" => "random",
         "time" => "time",

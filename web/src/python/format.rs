@@ -303,7 +303,7 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
                     let ex: i32 = ex.parse().unwrap_or(0);
                     let out = format!("{m}e{}{:02}", if ex < 0 { '-' } else { '+' }, ex.abs());
                     if t == 'E' {
-                        out.to_uppercase()
+                        out.to_ascii_uppercase()
                     } else {
                         out
                     }

@@ -26,6 +26,7 @@ pub mod precompiled;
 pub(crate) mod sets;
 pub(crate) mod stacks;
 pub(crate) mod statics;
+pub mod text;
 pub(crate) mod twisted;
 pub(crate) mod unhandled;
 pub(crate) mod value;

@@ -235,7 +235,7 @@ impl<'a> Static<'a> {
                 ("int", [Const::Float(f)]) if f.is_finite() => Some(Const::Int(f.trunc() as i64)),
                 ("int", [Const::Str(s)]) => s.trim().parse().ok().map(Const::Int),
                 ("float", [v]) => match v {
-                    Const::Str(s) => s.trim().parse().ok().map(Const::Float),
+                    Const::Str(s) => super::text::parse_float(s.trim()).map(Const::Float),
                     v => v.number().map(Const::Float),
                 },
                 ("str", [Const::Str(s)]) => Some(Const::Str(s.clone())),
@@ -250,8 +250,8 @@ impl<'a> Static<'a> {
                 match (a.attr.as_str(), args.as_slice()) {
                     ("startswith", [Const::Str(p)]) => Some(Const::Bool(s.starts_with(p.as_str()))),
                     ("endswith", [Const::Str(p)]) => Some(Const::Bool(s.ends_with(p.as_str()))),
-                    ("lower", []) => Some(Const::Str(s.to_lowercase())),
-                    ("upper", []) => Some(Const::Str(s.to_uppercase())),
+                    ("lower", []) => Some(Const::Str(super::text::lower(&s))),
+                    ("upper", []) => Some(Const::Str(super::text::upper(&s))),
                     ("split", [Const::Str(p)]) if !p.is_empty() => {
                         Some(Const::List(s.split(p.as_str()).map(|x| Const::Str(x.to_owned())).collect()))
                     }

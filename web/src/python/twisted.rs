@@ -9,7 +9,6 @@
 //! exception's id; the runtime keeps the value.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -56,10 +55,12 @@ pub(crate) struct PyJob {
 /// The `twisted.internet` modules.
 pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     let f = |n: &'static str| Value::builtin(n, None);
-    let (mname, attrs): (&'static str, HashMap<&'static str, Value>) = match name {
+    // Each module's attributes as a list, made into one map below: one
+    // instantiation of the map's `collect` instead of one per array length.
+    let (mname, attrs): (&'static str, Vec<(&'static str, Value)>) = match name {
         "twisted.internet" => (
             "twisted.internet",
-            [
+            vec![
                 ("reactor", Value::Native(Rc::new(Native::Reactor))),
                 ("defer", rt.import("twisted.internet.defer").ok()?),
                 ("task", rt.import("twisted.internet.task").ok()?),
@@ -67,9 +68,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("protocol", rt.import("twisted.internet.protocol").ok()?),
                 ("error", rt.import("twisted.internet.error").ok()?),
                 ("address", rt.import("twisted.internet.address").ok()?),
-            ]
-            .into_iter()
-            .collect(),
+            ],
         ),
         "twisted.internet.protocol" => {
             // The classes; `net` connects their instances to the reactor.
@@ -82,21 +81,22 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             factory.attrs.borrow_mut().insert("forProtocol".into(), Value::builtin("Factory.forProtocol", None));
             factory.attrs.borrow_mut().insert("buildProtocol".into(), Value::builtin("Factory.buildProtocol", None));
             let client = super::value::Class::new("ClientFactory", Some(Rc::clone(&factory)));
-            let classes = [("Protocol", protocol), ("Factory", factory), ("ClientFactory", client)];
-            ("twisted.internet.protocol", classes.into_iter().map(|(n, c)| (n, Value::Class(c))).collect())
+            let classes = vec![
+                ("Protocol", Value::Class(protocol)),
+                ("Factory", Value::Class(factory)),
+                ("ClientFactory", Value::Class(client)),
+            ];
+            ("twisted.internet.protocol", classes)
         }
         "twisted.internet.error" => {
             let names = super::errors::TWISTED_ONLY.iter().map(|n| (*n, Value::Class(rt.exc_class(n))));
             let more = [("CancelledError", Value::Class(rt.exc_class("CancelledError")))];
             ("twisted.internet.error", names.chain(more).collect())
         }
-        "twisted.internet.address" => (
-            "twisted.internet.address",
-            [("IPv4Address", Value::Class(super::net::ipv4_address_class()))].into_iter().collect(),
-        ),
-        "twisted.protocols" => {
-            ("twisted.protocols", [("basic", rt.import("twisted.protocols.basic").ok()?)].into_iter().collect())
+        "twisted.internet.address" => {
+            ("twisted.internet.address", vec![("IPv4Address", Value::Class(super::net::ipv4_address_class()))])
         }
+        "twisted.protocols" => ("twisted.protocols", vec![("basic", rt.import("twisted.protocols.basic").ok()?)]),
         "twisted.protocols.basic" => {
             let base = match rt.import("twisted.internet.protocol").ok()? {
                 Value::Module(m) => match m.attrs.get("Protocol") {
@@ -123,11 +123,11 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 a.insert("delimiter".into(), Value::Bytes(Rc::from(&b"\r\n"[..])));
                 a.insert("MAX_LENGTH".into(), Value::Int(16384));
             }
-            ("twisted.protocols.basic", [("LineReceiver", Value::Class(lr))].into_iter().collect())
+            ("twisted.protocols.basic", vec![("LineReceiver", Value::Class(lr))])
         }
         "twisted.internet.defer" => (
             "twisted.internet.defer",
-            [
+            vec![
                 ("Deferred", f("defer.Deferred")),
                 ("succeed", f("defer.succeed")),
                 ("fail", f("defer.fail")),
@@ -140,24 +140,22 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("inlineCallbacks", library_function("inlineCallbacks")?),
                 ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
                 ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
-            ]
-            .into_iter()
-            .collect(),
+            ],
         ),
-        "twisted.internet.task" => {
-            let fs = [("deferLater", f("task.deferLater")), ("LoopingCall", f("task.LoopingCall"))];
-            ("twisted.internet.task", fs.into_iter().collect())
-        }
+        "twisted.internet.task" => (
+            "twisted.internet.task",
+            vec![("deferLater", f("task.deferLater")), ("LoopingCall", f("task.LoopingCall"))],
+        ),
         "twisted.internet.threads" => {
-            let fs = [
+            let fs = vec![
                 ("deferToThread", f("threads.deferToThread")),
                 ("blockingCallFromThread", blocking_call_from_thread()?),
             ];
-            ("twisted.internet.threads", fs.into_iter().collect())
+            ("twisted.internet.threads", fs)
         }
         _ => return None,
     };
-    Some(Value::Module(Rc::new(Module { name: mname, attrs })))
+    Some(Value::Module(Rc::new(Module { name: mname, attrs: attrs.into_iter().collect() })))
 }
 
 /// Methods of the natives this module makes.
