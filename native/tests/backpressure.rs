@@ -98,7 +98,10 @@ fn a_client_that_never_reads_is_paused_and_memory_stays_bounded() {
     let mut got = 0u64;
     let mut buf = vec![0; 64 * 1024];
     while got < total {
-        let n = greedy_reader.read(&mut buf).expect("read the echoes back");
+        // A stall here once failed CI (1 in ~150 runs): say where it stood.
+        let n = greedy_reader.read(&mut buf).unwrap_or_else(|e| {
+            panic!("read the echoes back: {e} after {got} of {total} bytes; server: {:?}", server.metrics().snapshot())
+        });
         assert!(n > 0, "closed after {got} of {total} bytes");
         got += n as u64;
     }
