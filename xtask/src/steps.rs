@@ -215,13 +215,7 @@ fn build_playground(step: Step) -> Result<(), String> {
             modules.push(entry.path());
         }
     }
-    run(
-        step,
-        Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
-            .args(&modules)
-            .args(["--minify", "--format=esm", "--allow-overwrite", "--log-level=warning"])
-            .arg(format!("--outdir={}", out.display())),
-    )?;
+    minify_in_place(step, &tools, &modules, &out)?;
     // The simulation worker, minified beside the bundle that starts it.
     run(
         step,
@@ -240,6 +234,17 @@ fn build_playground(step: Step) -> Result<(), String> {
     )?;
     precompress(step, &out)?;
     precompress(step, &out.join("py"))
+}
+
+/// Minifies ES modules that sit in `dir`, each into itself (esbuild).
+fn minify_in_place(step: Step, tools: &Path, modules: &[PathBuf], dir: &Path) -> Result<(), String> {
+    run(
+        step,
+        Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
+            .args(modules)
+            .args(["--minify", "--format=esm", "--allow-overwrite", "--log-level=warning"])
+            .arg(format!("--outdir={}", dir.display())),
+    )
 }
 
 /// Removes the page's chunks (`app-*.js` and their compressed copies) that
@@ -287,14 +292,7 @@ fn build_module(
     )?;
     // The glue carries every exported item's rustdoc as JSDoc: minified it
     // is about half the size compressed (same exports, same module path).
-    let glue = out.join("twine_web.js");
-    run(
-        step,
-        Command::new(tools.join("node_modules").join(".bin").join("esbuild"))
-            .arg(&glue)
-            .args(["--minify", "--format=esm", "--allow-overwrite", "--log-level=warning"])
-            .arg(format!("--outfile={}", glue.display())),
-    )?;
+    minify_in_place(step, tools, &[out.join("twine_web.js")], out)?;
     // npm's binaryen after wasm-bindgen (Debian's older wasm-opt breaks the
     // module's table there: ../shared/TOOLCHAIN.md). The features are the
     // ones rustc's wasm32 target enables by default.
