@@ -284,51 +284,51 @@ pub struct FrameTracker {
 impl FrameTracker {
     /// Follows `bytes`, the next bytes tungstenite read.
     pub fn feed(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() {
-            if self.payload_left > 0 {
-                let n = self.payload_left.min(bytes.len() as u64);
-                self.payload_left -= n;
-                bytes = &bytes[n as usize..];
-                continue;
+        loop {
+            // The rest of the current frame's payload.
+            if self.payload_left >= bytes.len() as u64 {
+                self.payload_left -= bytes.len() as u64;
+                return;
             }
-            let used = if self.header_len == 0 {
-                // The common case: a whole header at the start of `bytes`.
-                match parse_header(bytes) {
-                    Some(header) => self.begin(header),
-                    None => {
-                        self.header[..bytes.len()].copy_from_slice(bytes);
-                        self.header_len = bytes.len();
-                        return;
-                    }
-                }
-            } else {
-                let have = self.header_len;
-                let take = (MAX_HEADER - have).min(bytes.len());
-                self.header[have..have + take].copy_from_slice(&bytes[..take]);
-                match parse_header(&self.header[..have + take]) {
-                    Some(header) => {
-                        self.header_len = 0;
-                        self.begin(header) - have
-                    }
-                    None => {
-                        self.header_len = have + take;
-                        return;
-                    }
-                }
+            bytes = &bytes[self.payload_left as usize..];
+            self.payload_left = 0;
+            // Then the next header: whole at the start of `bytes` (the
+            // common case), or cut off.
+            let header = match self.header_len {
+                0 => parse_header(bytes),
+                _ => self.rest_of_header(bytes),
             };
-            bytes = &bytes[used..];
+            let Some(header) = header else { return self.keep_header_start(bytes) };
+            bytes = &bytes[header.size..];
+            self.payload_left = header.payload;
+            if header.single_data {
+                self.unreturned += 1;
+            } else {
+                self.unsure = true;
+            }
         }
     }
 
-    /// A frame with `header` begins: returns the header's size.
-    fn begin(&mut self, header: Header) -> usize {
-        self.payload_left = header.payload;
-        if header.single_data {
-            self.unreturned += 1;
-        } else {
-            self.unsure = true;
-        }
-        header.size
+    /// The header begun in an earlier feed, completed from `bytes`; its
+    /// size counts only the bytes taken from `bytes`.
+    #[cold]
+    fn rest_of_header(&mut self, bytes: &[u8]) -> Option<Header> {
+        let have = self.header_len;
+        let take = (MAX_HEADER - have).min(bytes.len());
+        self.header[have..have + take].copy_from_slice(&bytes[..take]);
+        let mut header = parse_header(&self.header[..have + take])?;
+        self.header_len = 0;
+        header.size -= have;
+        Some(header)
+    }
+
+    /// Keeps the start of a header that `bytes` cut off.
+    #[cold]
+    fn keep_header_start(&mut self, bytes: &[u8]) {
+        let have = self.header_len;
+        let take = (MAX_HEADER - have).min(bytes.len());
+        self.header[have..have + take].copy_from_slice(&bytes[..take]);
+        self.header_len = have + take;
     }
 
     /// Whether the bytes fed end where a frame ends.

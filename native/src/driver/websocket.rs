@@ -306,7 +306,9 @@ impl Driver {
             let mut io = ws.out.io(data, pos);
             let result = ws.ctx.read(&mut io);
             pos = io.pos;
-            ws.fed.feed(&data[start..pos]);
+            if pos > start {
+                ws.fed.feed(&data[start..pos]); // most asks take nothing new: whole frames were read before
+            }
             ws.framing_idle = false;
             match result {
                 Ok(message) => {
