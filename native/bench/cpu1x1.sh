@@ -25,7 +25,7 @@ for _ in $(seq 100); do [ -n "$(ss -Hltn "sport = :$port")" ] && break; sleep 0.
 if [ $KIND = ws ]; then base=(ws --url "ws://127.0.0.1:$port${WSPATH:-/}"); else base=(lines --addr 127.0.0.1:$port); fi
 a=(--conns 1 --inflight 1 --size 64)
 $P/loadgen "${base[@]}" "${a[@]}" --msgs-per-conn 2000 >/dev/null 2>&1
-cpu() { awk '{s += $1} END {print s}' /proc/$pid/task/*/schedstat; }
+cpu() { awk '{s += $1} END {printf "%.0f\n", s}' /proc/$pid/task/*/schedstat; }
 ticks() { for t in /proc/$pid/task/*/stat; do sed 's/^.*) //' $t; done | awk '{u += $12; s += $13} END {print u, s}'; }
 c0=$(cpu); read -r u0 s0 <<<"$(ticks)"
 json=$($P/loadgen "${base[@]}" "${a[@]}" --msgs-per-conn "$N" 2>/dev/null)

@@ -35,10 +35,15 @@ fn a_client_that_sends_without_reading_is_paused_with_bounded_memory_and_others_
         let (mut greedy, written, stop) = (greedy.try_clone().unwrap(), written.clone(), stop.clone());
         std::thread::spawn(move || {
             let frames = binary_frame(16 * 1024).repeat(8);
+            // Where the next write starts: a write the timeout cut short
+            // leaves the rest of its frames for the next one (starting over
+            // would send a broken frame, which the server rightly fails).
+            let mut at = 0;
             while !stop.load(Ordering::Relaxed) {
-                match greedy.write(&frames) {
-                    // Frames split across writes still arrive whole; count what the kernel took.
+                match greedy.write(&frames[at..]) {
+                    // Count what the kernel took.
                     Ok(n) => {
+                        at = (at + n) % frames.len();
                         written.fetch_add(n as u64, Ordering::Relaxed);
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {}

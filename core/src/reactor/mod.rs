@@ -194,6 +194,10 @@ struct Counters {
     unhandled_errors: Cell<u64>,
     bytes_in: Cell<u64>,
     bytes_out: Cell<u64>,
+    /// Pool jobs out, kept by `threads` (whose job table is a reactor
+    /// local): drivers read it before every sleep, a local's lookup costs
+    /// more than a message's worth of bookkeeping.
+    jobs_in_flight: Cell<usize>,
 }
 
 /// The driver's clock, when it lends one. See [`ReactorDriver::set_clock`].

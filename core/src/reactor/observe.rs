@@ -77,6 +77,32 @@ impl Reactor {
         self.inner.record(t, event);
     }
 
+    /// Thread-pool jobs ([`threads`](crate::threads)) whose results have
+    /// not come back yet.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::Clock;
+    /// use twine_core::threads::{call_in_thread, ManualPool};
+    ///
+    /// let clock = Clock::new();
+    /// let pool = ManualPool::new();
+    /// clock.driver().set_thread_pool(pool.clone());
+    /// call_in_thread(&clock.reactor(), || {});
+    /// assert_eq!(clock.reactor().jobs_in_flight(), 1);
+    /// pool.run_all();
+    /// clock.advance(Duration::ZERO);
+    /// assert_eq!(clock.reactor().jobs_in_flight(), 0);
+    /// ```
+    pub fn jobs_in_flight(&self) -> usize {
+        self.inner.counters.jobs_in_flight.get()
+    }
+
+    /// Sets the count [`jobs_in_flight`](Self::jobs_in_flight) reads.
+    pub(crate) fn set_jobs_in_flight(&self, jobs: usize) {
+        self.inner.counters.jobs_in_flight.set(jobs);
+    }
+
     /// The reactor's health counters.
     pub fn stats(&self) -> ReactorStats {
         let c = &self.inner.counters;

@@ -403,6 +403,7 @@ impl ReactorDriver {
     pub fn abandon_jobs(&self, reason: Failure) -> usize {
         let side = PoolSide::of(self);
         let mut waiting: Vec<_> = std::mem::take(&mut side.jobs.borrow_mut().waiting).into_iter().collect();
+        self.set_jobs_in_flight(0);
         waiting.sort_unstable_by_key(|(id, _)| *id);
         let abandoned = waiting.len();
         for (id, complete) in waiting {
@@ -420,24 +421,12 @@ impl Reactor {
         pool.map(|p| p.stats())
     }
 
-    /// Jobs whose results have not come back yet.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use twine_core::task::Clock;
-    /// use twine_core::threads::{call_in_thread, ManualPool};
-    ///
-    /// let clock = Clock::new();
-    /// let pool = ManualPool::new();
-    /// clock.driver().set_thread_pool(pool.clone());
-    /// call_in_thread(&clock.reactor(), || {});
-    /// assert_eq!(clock.reactor().jobs_in_flight(), 1);
-    /// pool.run_all();
-    /// clock.advance(Duration::ZERO);
-    /// assert_eq!(clock.reactor().jobs_in_flight(), 0);
-    /// ```
-    pub fn jobs_in_flight(&self) -> usize {
-        self.local::<PoolSide>().map_or(0, |side| side.jobs.borrow().waiting.len())
+    /// Takes job `id`'s completion out of the table, if it is still there.
+    fn take_completion(&self, side: &PoolSide, id: u64) -> Option<Completion> {
+        let mut jobs = side.jobs.borrow_mut();
+        let completion = jobs.waiting.remove(&id);
+        self.set_jobs_in_flight(jobs.waiting.len());
+        completion
     }
 
     fn submit_job(&self, options: JobOptions, work: Box<dyn FnOnce() -> JobResult + Send>, completion: Completion) {
@@ -447,6 +436,7 @@ impl Reactor {
             jobs.next_id += 1;
             let id = jobs.next_id;
             jobs.waiting.insert(id, completion);
+            self.set_jobs_in_flight(jobs.waiting.len());
             id
         };
         let name = options.name.unwrap_or(Cow::Borrowed("job"));
@@ -471,8 +461,7 @@ impl Reactor {
             None => Some("no thread pool is installed".to_owned()),
         };
         if let Some(reason) = refused {
-            let completion = side.jobs.borrow_mut().waiting.remove(&id);
-            if let Some(complete) = completion {
+            if let Some(complete) = self.take_completion(&side, id) {
                 complete(Err(Failure::new(FailureKind::PoolUnavailable, reason)));
             }
         }
@@ -482,7 +471,7 @@ impl Reactor {
     /// too, after `submit_job` already failed its Deferred: then nothing is
     /// left to do.
     fn job_dropped(&self, id: u64) {
-        let completion = PoolSide::of(self).jobs.borrow_mut().waiting.remove(&id);
+        let completion = self.take_completion(&PoolSide::of(self), id);
         if let Some(complete) = completion {
             self.emit(|| TraceEvent::JobFinished { job: id, thread: 0, ok: false });
             complete(Err(Failure::new(
@@ -496,7 +485,7 @@ impl Reactor {
     fn complete_job(&self, id: u64, thread: u32, outcome: JobResult) {
         let ok = outcome.is_ok();
         self.emit(|| TraceEvent::JobFinished { job: id, thread, ok });
-        let completion = PoolSide::of(self).jobs.borrow_mut().waiting.remove(&id);
+        let completion = self.take_completion(&PoolSide::of(self), id);
         if let Some(complete) = completion {
             complete(outcome);
         }

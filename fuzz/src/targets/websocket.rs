@@ -16,7 +16,9 @@
 //! the server sends back, read by a client, is valid frames carrying
 //! exactly the messages it received, in order (the echo), ending with the
 //! close code the error called for (1009 too big, 1007 bad UTF-8, 1002 the
-//! rest). The server's frames leave through one write that takes at most
+//! rest); when the frame tracker says the framing holds nothing after a
+//! message (the driver then does not ask it again), asking it again brings
+//! `WouldBlock` and writes nothing. The server's frames leave through one write that takes at most
 //! the piece size (a socket taking part), the rest after it.
 
 use std::io::{ErrorKind, IoSlice, Write};
@@ -24,7 +26,7 @@ use std::io::{ErrorKind, IoSlice, Write};
 use tungstenite::error::Error as WsError;
 use tungstenite::protocol::{Role, WebSocketContext};
 use tungstenite::Message;
-use twine_native::ws_framing::{close_for, close_frame, server_context, Frames, Io};
+use twine_native::ws_framing::{close_for, close_frame, server_context, FrameTracker, Frames, Io};
 
 use crate::{Outcome, Sig, Target};
 
@@ -120,26 +122,44 @@ impl Target for WebSocket {
         let piece = if *piece == 0 { wire.len().max(1) } else { *piece as usize % 64 + 1 };
         let mut ctx = server_context(READ_BUFFER, MAX_MESSAGE);
         let mut out = Frames::default();
+        let mut fed = FrameTracker::default();
         let mut received: Data = Vec::new();
         let mut controls = 0u64;
         let mut end = End::Open;
         'feed: for chunk in wire.chunks(piece) {
             let mut pos = 0;
+            // The tracker says the framing holds nothing after the message it returned.
+            let mut holds_nothing = false;
             loop {
+                let (before, written) = (pos, out.len());
                 let mut io = out.io(chunk, pos);
                 let result = ctx.read(&mut io);
                 pos = io.pos;
+                fed.feed(&chunk[before..pos]);
+                let would_block = matches!(&result, Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock);
+                if holds_nothing && (!would_block || out.len() != written) {
+                    return Err(format!(
+                        "the frame tracker said the framing held nothing; asked again it gave {result:?} \
+                         and wrote {} bytes",
+                        out.len() - written
+                    ));
+                }
                 match result {
                     Ok(Message::Text(t)) => {
                         received.push((true, t.as_bytes().to_vec()));
                         out.message(&ctx, true, t.into());
+                        holds_nothing = fed.message_returned() && pos == chunk.len();
                     }
                     Ok(Message::Binary(b)) => {
                         received.push((false, b.to_vec()));
                         out.message(&ctx, false, b);
+                        holds_nothing = fed.message_returned() && pos == chunk.len();
                     }
                     Ok(_) => controls += 1,
-                    Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => {
+                        fed.would_block();
+                        break;
+                    }
                     Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
                         end = End::Closed;
                         break 'feed;

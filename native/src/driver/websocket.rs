@@ -50,7 +50,7 @@ use super::io::ReadEnd;
 use super::sources::{Source, Stream};
 use super::{Control, Driver};
 use crate::gateway::stats::GatewayStats;
-use crate::ws_framing::{close_for, close_frame, code, server_context, Frames};
+use crate::ws_framing::{close_for, close_frame, code, server_context, FrameTracker, Frames};
 
 /// The limits and counters every WebSocket of one gateway shares.
 pub(crate) struct WsSettings {
@@ -120,10 +120,12 @@ pub(super) struct WsState {
     out: Frames,
     /// Bytes read but not parsed because the protocol paused reading.
     held: Vec<u8>,
-    /// The framing said `WouldBlock` when last asked: it holds no whole
-    /// frame, so with nothing held there is nothing to ask it for (each
-    /// ask costs it a read-buffer fill).
+    /// The framing holds no whole frame (it said `WouldBlock` when last
+    /// asked, or `fed` says it holds nothing), so with nothing held there
+    /// is nothing to ask it for (each ask costs it a read-buffer fill).
     framing_idle: bool,
+    /// The frames in the bytes the framing has read: whether it holds any.
+    fed: FrameTracker,
     /// In the driver's list of connections to flush.
     dirty: bool,
     settings: Arc<WsSettings>,
@@ -204,6 +206,7 @@ impl Driver {
             out: Frames::default(),
             held: Vec::new(),
             framing_idle: true,
+            fed: FrameTracker::default(),
             dirty: false,
             settings,
             last_active: self.now,
@@ -277,6 +280,9 @@ impl Driver {
     /// out: then the rest is held (and, for the budget, read next turn).
     fn ws_input(&mut self, i: usize, conn: ConnectionId, data: &[u8], messages: &mut usize) {
         let mut pos = 0;
+        // The framing read all of `data` and holds nothing: asking it
+        // again would only bring `WouldBlock`.
+        let mut drained = false;
         loop {
             let Some(s) = self.sources.stream_of(i, conn) else { return };
             let paused = s.read_paused;
@@ -293,13 +299,22 @@ impl Driver {
                 ws.held.extend_from_slice(&data[pos..]);
                 return carry(&mut self.carry, i, s);
             }
+            if drained {
+                return;
+            }
+            let start = pos;
             let mut io = ws.out.io(data, pos);
             let result = ws.ctx.read(&mut io);
             pos = io.pos;
-            ws.framing_idle = matches!(&result, Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock);
+            if pos > start {
+                ws.fed.feed(&data[start..pos]); // most asks take nothing new: whole frames were read before
+            }
+            ws.framing_idle = false;
             match result {
                 Ok(message) => {
                     let Some(message) = from_ws(message) else { continue };
+                    drained = ws.fed.message_returned() && pos == data.len();
+                    ws.framing_idle = drained;
                     if ws.closing.is_some() {
                         continue; // the server is closing: no more messages for the protocol
                     }
@@ -310,7 +325,11 @@ impl Driver {
                     self.reactor.handle_message(self.now, conn, message);
                     self.apply_effects();
                 }
-                Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(WsError::Io(e)) if e.kind() == ErrorKind::WouldBlock => {
+                    ws.fed.would_block();
+                    ws.framing_idle = true;
+                    return;
+                }
                 Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
                     // The close handshake is over (the reply, if ours to send, is in `out`).
                     self.flush_websocket(i, conn);
