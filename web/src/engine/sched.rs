@@ -197,12 +197,6 @@ impl Simulation {
         let name = self.threads[tid as usize].name.to_string();
         self.threads[tid as usize].spawned = Some(self.now);
         self.emit(TraceEvent::ThreadSpawned { thread: tid, name });
-        if self.threads[tid as usize].kind == Kind::Plain {
-            let left = self.noise.thread_boot();
-            if left > 0 {
-                self.threads[tid as usize].work = Some(Burst { left, since: self.now, op: BurstOp::Boot, fresh: true });
-            }
-        }
         self.make_ready(tid);
     }
 

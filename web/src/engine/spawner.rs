@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use twine_core::Time;
 
+use super::sched::{Burst, BurstOp};
 use super::{Ev, Simulation};
 
 /// Threads waiting to be started, and the core the starter holds.
@@ -94,12 +95,19 @@ impl Simulation {
         self.spawner_go();
     }
 
-    /// A new thread runs now, or sleeps until its `start` and wakes as any sleeper.
+    /// A new thread starts up on a core, then runs its steps. One with a
+    /// later `start` sleeps until then (its start-up, long done by then, is
+    /// not charged) and wakes as any sleeper.
     fn thread_created(&mut self, tid: u32, start: u64) {
+        let boot = self.noise.thread_boot();
         if start > self.now.as_nanos() {
-            let at = start + self.noise.wake_latency();
+            let at = (start + self.noise.wake_latency()).max(self.now.as_nanos() + boot);
             self.schedule(Time::from_nanos(at), Ev::Spawn { tid });
         } else {
+            if boot > 0 {
+                self.threads[tid as usize].work =
+                    Some(Burst { left: boot, since: self.now, op: BurstOp::Boot, fresh: true });
+            }
             self.spawn(tid);
         }
     }
