@@ -248,7 +248,8 @@ pub struct PoolMetrics {
 pub struct CoreMetrics {
     /// Its number.
     pub core: u32,
-    /// Time a thread ran on it.
+    /// Time a thread ran on it (in the simulation, also the time its
+    /// thread starter held it: see web/src/engine/spawner.rs).
     pub busy_ms: f64,
     /// `busy_ms` over the run's time.
     pub utilization: f64,

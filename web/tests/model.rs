@@ -72,11 +72,12 @@ fn noise_is_on_by_default_small_and_can_be_turned_off() {
     let median_late_us = (sorted[sorted.len() / 2] - 10.0) * 1000.0;
     assert!((10.0..200.0).contains(&median_late_us), "median lateness {median_late_us} µs");
 
-    // CPU speed varies by a few percent, either way.
+    // CPU speed varies by a few percent, either way (a thread's CPU time
+    // also counts its start-up, tens of microseconds: `Noise::thread_boot`).
     let cpu = run(r#"{"threads": [{"name": "c", "count": 4, "steps": [{"cpu": 100}]}]}"#, None);
     for t in &cpu.threads {
         if let Some(cpu_ms) = t.name.starts_with('c').then_some(t.cpu_ms) {
-            assert!((97.0..=103.0).contains(&cpu_ms) && cpu_ms != 100.0, "{}: {cpu_ms} ms of CPU", t.name);
+            assert!((97.0..=103.5).contains(&cpu_ms) && cpu_ms != 100.0, "{}: {cpu_ms} ms of CPU", t.name);
         }
     }
 }
@@ -236,16 +237,25 @@ fn ten_counting_threads(times: u32) -> String {
 }
 
 #[test]
-fn threads_started_in_a_loop_begin_tens_of_microseconds_apart_in_order() {
+fn threads_started_in_a_loop_are_spawned_a_call_apart_and_first_run_after_their_own_start_up() {
+    let mut out_of_order = 0;
     for seed in 1..=5 {
         let m = run(&ten_counting_threads(1), Some(seed));
+        let spawned: Vec<f64> =
+            m.threads.iter().filter(|t| t.kind == "thread").map(|t| t.started_ms.unwrap()).collect();
+        assert!(spawned[0] >= 0.026, "seed {seed}: the first spawn call took {} ms", spawned[0]);
+        // In order, each spawn call at least 26 µs of the starter's CPU.
+        assert!(spawned.windows(2).all(|w| w[1] - w[0] >= 0.026), "seed {seed}: spawned at {spawned:?} ms");
+        // Each prints after its own start-up (24 µs or more), which varies,
+        // so a thread may run before one spawned earlier (as `twine run`'s do).
+        for line in &m.output {
+            let own = m.threads.iter().find(|t| t.name == line.name).and_then(|t| t.started_ms).unwrap();
+            assert!(line.t_ms - own >= 0.024, "seed {seed}: {} ran {} ms after its spawn", line.name, line.t_ms - own);
+        }
         let names: Vec<&str> = m.output.iter().map(|l| l.name.as_str()).collect();
-        assert_eq!(names, (1..=10).map(|i| format!("t-{i}")).collect::<Vec<_>>(), "seed {seed}: in spawn order");
-        let firsts: Vec<f64> = m.threads.iter().filter(|t| t.kind == "thread").map(|t| t.started_ms.unwrap()).collect();
-        assert!(firsts[0] >= 0.023, "seed {seed}: the first runs {} ms after its spawn", firsts[0]);
-        // Each at least 23 µs after the one before.
-        assert!(firsts.windows(2).all(|w| w[1] - w[0] >= 0.023), "seed {seed}: started at {firsts:?} ms");
+        out_of_order += usize::from(names != (1..=10).map(|i| format!("t-{i}")).collect::<Vec<_>>());
     }
+    assert!(out_of_order > 0, "start-up times vary, so the first runs are not always in spawn order");
     // With noise off they all start at once, as the scenario says.
     let quiet = run(&ten_counting_threads(1).replacen(r#""cores": 4"#, r#""cores": 4, "noise": false"#, 1), Some(1));
     assert!(quiet.threads.iter().filter(|t| t.kind == "thread").all(|t| t.started_ms == Some(0.0)));
@@ -254,10 +264,41 @@ fn threads_started_in_a_loop_begin_tens_of_microseconds_apart_in_order() {
 #[test]
 fn ten_short_unlocked_counting_threads_rarely_overlap_because_they_start_apart() {
     // 100 increments of 50 ns: 5 µs of work each, less than the time
-    // between two threads' starts, so real threads (and `twine run`) lose
-    // nothing; started all at once on four cores, they lost hundreds.
-    for seed in 1..=10 {
-        let m = run(&ten_counting_threads(100), Some(seed));
-        assert_eq!(m.counters[0].lost_updates, 0, "seed {seed}");
+    // between two spawns, so mostly nothing is lost; started all at once
+    // on four cores, they lost hundreds. But a thread whose start-up is
+    // slow now and then meets a later one: `twine run` on this scenario
+    // (30 seeds, SCHED_FIFO on 2 CPUs, 2026-12-03) lost nothing in 17 and
+    // 9-179 in 13.
+    let lost: Vec<i64> =
+        (1..=30).map(|seed| run(&ten_counting_threads(100), Some(seed)).counters[0].lost_updates).collect();
+    let some = lost.iter().filter(|&&n| n > 0).count();
+    assert!((1..=15).contains(&some), "seeds that lost updates: {some} of 30: {lost:?}");
+    assert!(lost.iter().all(|&n| n < 200), "{lost:?}");
+}
+
+/// The engine's starter holds a core for each spawn call (`spawner`). With
+/// two cores, while it starts ten threads that each work 200 µs, the
+/// threads have one core between them, so they run one at a time until
+/// the starter is done; started apart on free cores (the old model), two
+/// ran at once from the second thread on.
+#[test]
+fn with_two_cores_the_starting_thread_leaves_its_threads_one_core_while_it_starts_them() {
+    let json = r#"{"machine": {"cores": 2},
+        "threads": [{"name": "w", "count": 10, "steps": [{"print": "in"}, {"cpu": 0.2}, {"print": "out"}]}]}"#;
+    for seed in 1..=5 {
+        let m = run(json, Some(seed));
+        let last_spawn = m.threads.iter().filter_map(|t| t.started_ms).fold(0.0, f64::max);
+        // Workers inside their work at each instant, up to the last spawn.
+        let mut inside = 0;
+        let mut most = 0;
+        for line in m.output.iter().filter(|l| l.t_ms < last_spawn) {
+            inside += if line.text == "in" { 1 } else { -1 };
+            most = most.max(inside);
+        }
+        assert_eq!(most, 1, "seed {seed}: {most} workers ran at once while threads were being started");
+        // The starter's core time is the machine's: ten calls of 26 µs or more.
+        let busy: f64 = m.cores.iter().map(|c| c.busy_ms).sum();
+        let work: f64 = m.threads.iter().map(|t| t.cpu_ms).sum();
+        assert!(busy - work >= 10.0 * 0.026, "seed {seed}: cores busy {busy} ms, threads' CPU {work} ms");
     }
 }

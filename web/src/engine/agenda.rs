@@ -18,6 +18,8 @@ pub(crate) enum Ev {
     Thread { tid: u32, gen: u64 },
     /// A plain thread starts.
     Spawn { tid: u32 },
+    /// The starter's spawn call returns (`spawner`).
+    SpawnCall,
     /// A GIL waiter's timed wait (one switch interval) is over.
     Gil { tid: u32, epoch: u64 },
     /// A simulated client sends, or a message reaches the other end.
@@ -103,7 +105,7 @@ impl Simulation {
         match *ev {
             Ev::Thread { tid, gen } => self.threads[tid as usize].gen != gen,
             Ev::Gil { tid, epoch } => self.threads[tid as usize].gil_timer != epoch,
-            Ev::Spawn { .. } | Ev::Client(_) => false,
+            Ev::Spawn { .. } | Ev::SpawnCall | Ev::Client(_) => false,
         }
     }
 

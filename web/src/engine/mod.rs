@@ -46,6 +46,7 @@ pub(crate) mod reactor_thread;
 pub(crate) mod run;
 pub(crate) mod sched;
 pub(crate) mod shared;
+pub(crate) mod spawner;
 pub(crate) mod store;
 
 use std::cell::{Cell, RefCell};
@@ -97,8 +98,8 @@ pub struct Simulation {
     pub(crate) net: loopback::Loopback,
     rng: Rng,
     pub(crate) noise: Noise,
-    /// When the last thread a Python program started first runs.
-    last_py_spawn: Time,
+    /// Starts the program's threads, one spawn call after another.
+    spawner: spawner::Spawner,
     end: Option<EndReason>,
     actions: u64,
     /// Who makes the scheduling decisions (see `choice`).
@@ -180,7 +181,7 @@ impl Simulation {
             net: loopback::Loopback::default(),
             rng: Rng::new(seed),
             noise: Noise::new(seed, program.machine.noise),
-            last_py_spawn: Time::ZERO,
+            spawner: spawner::Spawner::default(),
             end: None,
             actions: 0,
             choices,
@@ -189,26 +190,17 @@ impl Simulation {
         sim.reactor.make_current();
         sim.threads[0].act = Some(sim.main_activation());
         sim.spawn(0);
-        let mut tid = 1;
         // The threads are started one after another, as `twine run` (or a
-        // Rust program) starts them in a loop, and each first runs tens of
-        // microseconds after the one before: threads "started together"
-        // begin apart, in order, and short ones rarely overlap.
-        let mut begun = 0;
+        // Rust program) starts them in a loop: see `spawner`.
+        let mut starts = Vec::new();
         for def in &program.threads {
             for _ in 0..def.count {
+                let tid = starts.len() as u32 + 1;
                 sim.threads[tid as usize].act = Some(Activation::new(def.body.clone(), Ctx::default(), End::Thread));
-                begun += sim.noise.thread_start();
-                // A thread with a later start sleeps until then, and wakes as any sleeper.
-                let start = if def.start > begun { def.start + sim.noise.wake_latency() } else { begun };
-                if start == 0 {
-                    sim.spawn(tid);
-                } else {
-                    sim.schedule(Time::from_nanos(start), Ev::Spawn { tid });
-                }
-                tid += 1;
+                starts.push((tid, def.start));
             }
         }
+        sim.start_threads(starts);
         sim.start_clients();
         sim
     }
@@ -253,15 +245,9 @@ impl Simulation {
             t.act = Some(Activation::python(task, End::Thread));
             self.threads.push(t);
             self.sh.thread_names.borrow_mut().push(name);
-            // CPython's `start()` returns once the new thread runs, so
-            // threads a program starts one after another start that far apart.
-            let at = self.now.max(self.last_py_spawn) + Duration::from_nanos(self.noise.thread_start());
-            self.last_py_spawn = at;
-            if at == self.now {
-                self.spawn(tid);
-            } else {
-                self.schedule(at, Ev::Spawn { tid });
-            }
+            // Its `start()` call spawns it as any thread is spawned (and
+            // returns once it has run, see `python::builtins`).
+            self.start_threads([(tid, 0)]);
         }
     }
 
@@ -425,6 +411,7 @@ impl Simulation {
                 }
             }
             Ev::Spawn { tid } => self.spawn(tid),
+            Ev::SpawnCall => self.spawn_call_done(),
             Ev::Gil { tid, .. } => self.gil_timed_out(tid),
             Ev::Client(ev) => self.client_event(ev),
         }

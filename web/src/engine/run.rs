@@ -21,7 +21,9 @@ impl Simulation {
         if !matches!(self.threads[tid as usize].state, State::Running { .. }) {
             return;
         }
-        if self.gil.on && !self.threads[tid as usize].holds_gil && !self.gil_acquire(tid) {
+        // A new thread's start-up is the OS's work: it needs no GIL.
+        let booting = matches!(self.threads[tid as usize].work, Some(Burst { op: BurstOp::Boot, .. }));
+        if self.gil.on && !self.threads[tid as usize].holds_gil && !booting && !self.gil_acquire(tid) {
             return;
         }
         if self.threads[tid as usize].work.is_some() {

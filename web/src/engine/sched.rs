@@ -97,6 +97,9 @@ pub(crate) enum BurstOp {
     Py {
         yield_gil: bool,
     },
+    /// A new thread's own start-up (`Noise::thread_boot`), before its
+    /// first step: OS work, done without the GIL.
+    Boot,
 }
 
 pub(crate) struct Thread {
@@ -166,6 +169,14 @@ impl Thread {
 pub(crate) struct Core {
     pub thread: Option<u32>,
     pub busy_ns: u64,
+    /// Held by the engine's thread starter (`spawner`).
+    pub reserved: bool,
+}
+
+impl Core {
+    pub fn is_free(&self) -> bool {
+        self.thread.is_none() && !self.reserved
+    }
 }
 
 impl Simulation {
@@ -191,7 +202,7 @@ impl Simulation {
 
     pub(crate) fn make_ready(&mut self, tid: u32) {
         self.threads[tid as usize].state = State::Ready;
-        match self.cores.iter().position(|c| c.thread.is_none()) {
+        match self.cores.iter().position(Core::is_free) {
             Some(core) => self.put_on_core(tid, core as u32),
             None => self.run_queue.push_back(tid),
         }
@@ -220,7 +231,7 @@ impl Simulation {
     }
 
     pub(super) fn fill_core(&mut self, core: u32) {
-        if self.cores[core as usize].thread.is_none() {
+        if self.cores[core as usize].is_free() && !self.spawner_wants(core) {
             if let Some(next) = self.pick_ready() {
                 self.put_on_core(next, core);
             }

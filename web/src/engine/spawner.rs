@@ -1,0 +1,114 @@
+//! The thread that starts a program's threads.
+//!
+//! Starting a thread is work for the thread that starts it: each spawn
+//! call holds a core for tens of microseconds (`Noise::spawn_cost`), so
+//! threads started in a loop appear one call apart, and while the loop
+//! runs its core is not the workers'. `twine run` starts a scenario's
+//! threads from its main thread in such a loop (native/src/run/mod.rs), a
+//! Python program from the thread that calls `Thread.start()`. The starter
+//! here is the engine's own: it is no thread of the program, so it has no
+//! number, no trace events and no metrics row, only the core time it
+//! takes (in the cores' busy time) and the order and times it starts
+//! threads at. With noise off starting costs nothing and threads start at
+//! once, as before.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use twine_core::Time;
+
+use super::sched::{Burst, BurstOp};
+use super::{Ev, Simulation};
+
+/// Threads waiting to be started, and the core the starter holds.
+#[derive(Default)]
+pub(crate) struct Spawner {
+    /// In order: the thread, and the scenario's `start` (ns) it then sleeps until.
+    queue: VecDeque<(u32, u64)>,
+    /// The core it holds, and since when.
+    core: Option<(u32, Time)>,
+    /// Waiting for a core to free up.
+    waiting: bool,
+}
+
+impl Simulation {
+    /// Starts `threads` (each with its `start` time) one after another.
+    pub(crate) fn start_threads(&mut self, threads: impl IntoIterator<Item = (u32, u64)>) {
+        self.spawner.queue.extend(threads);
+        if self.spawner.core.is_none() && !self.spawner.waiting {
+            self.spawner_go();
+        }
+    }
+
+    /// The starter's next call: on its core, or waiting for one; when
+    /// the queue is empty it gives its core back.
+    pub(super) fn spawner_go(&mut self) {
+        if self.spawner.queue.is_empty() {
+            if let Some((core, since)) = self.spawner.core.take() {
+                let c = &mut self.cores[core as usize];
+                c.busy_ns += self.now.saturating_since(since).as_nanos() as u64;
+                c.reserved = false;
+                self.fill_core(core);
+            }
+            return;
+        }
+        if !self.noise.on() {
+            while let Some((tid, start)) = self.spawner.queue.pop_front() {
+                self.thread_created(tid, start);
+            }
+            return;
+        }
+        if self.spawner.core.is_none() {
+            match self.cores.iter().position(|c| c.is_free()) {
+                Some(core) => self.spawner_takes(core as u32),
+                None => self.spawner.waiting = true,
+            }
+            return;
+        }
+        let cost = self.noise.spawn_cost();
+        self.schedule(self.now + Duration::from_nanos(cost), Ev::SpawnCall);
+    }
+
+    /// The starter runs its next spawn call on `core`.
+    fn spawner_takes(&mut self, core: u32) {
+        self.cores[core as usize].reserved = true;
+        self.spawner.core = Some((core, self.now));
+        self.spawner.waiting = false;
+        self.spawner_go();
+    }
+
+    /// `core` is free: the starter takes it if it is waiting for one.
+    /// Returns whether it did.
+    pub(super) fn spawner_wants(&mut self, core: u32) -> bool {
+        if !self.spawner.waiting {
+            return false;
+        }
+        self.spawner_takes(core);
+        true
+    }
+
+    /// A spawn call returned: its thread exists.
+    pub(super) fn spawn_call_done(&mut self) {
+        if let Some((tid, start)) = self.spawner.queue.pop_front() {
+            self.thread_created(tid, start);
+        }
+        self.spawner_go();
+    }
+
+    /// A new thread starts up on a core, then runs its steps. One with a
+    /// later `start` sleeps until then (its start-up, long done by then, is
+    /// not charged) and wakes as any sleeper.
+    fn thread_created(&mut self, tid: u32, start: u64) {
+        let boot = self.noise.thread_boot();
+        if start > self.now.as_nanos() {
+            let at = (start + self.noise.wake_latency()).max(self.now.as_nanos() + boot);
+            self.schedule(Time::from_nanos(at), Ev::Spawn { tid });
+        } else {
+            if boot > 0 {
+                self.threads[tid as usize].work =
+                    Some(Burst { left: boot, since: self.now, op: BurstOp::Boot, fresh: true });
+            }
+            self.spawn(tid);
+        }
+    }
+}
