@@ -32,13 +32,25 @@ fn exact(x: f64) -> (Vec<u8>, i32) {
     if mantissa == 0 {
         return (vec![b'0'], 1);
     }
-    // Little-endian limbs of nine decimal digits each.
-    let mut limbs = vec![(mantissa % 1_000_000_000) as u32, (mantissa / 1_000_000_000 % 1_000_000_000) as u32];
-    limbs.push((mantissa / 1_000_000_000_000_000_000) as u32);
-    let multiply = |limbs: &mut Vec<u32>, factor: u64| {
+    // The mantissa's trailing zero bits make the number no longer, only slower to reach.
+    let shift = mantissa.trailing_zeros() as i32;
+    let (mantissa, exp) = (mantissa >> shift, exp + shift);
+    // Little-endian limbs of nine decimal digits each: m * 2^e, or m * 5^-e
+    // over 10^-e, in steps that keep a limb's product within u64 (2^27 and
+    // 5^13 are below 2^32).
+    let mut limbs = Vec::with_capacity(4 + exp.unsigned_abs() as usize / 12);
+    let mut m = mantissa;
+    while m > 0 {
+        limbs.push((m % 1_000_000_000) as u32);
+        m /= 1_000_000_000;
+    }
+    let (factor, step, mut left) = if exp >= 0 { (2u64, 27, exp) } else { (5u64, 13, -exp) };
+    while left > 0 {
+        let n = left.min(step);
+        let by = factor.pow(n as u32);
         let mut carry = 0u64;
         for limb in limbs.iter_mut() {
-            let v = u64::from(*limb) * factor + carry;
+            let v = u64::from(*limb) * by + carry;
             *limb = (v % 1_000_000_000) as u32;
             carry = v / 1_000_000_000;
         }
@@ -46,23 +58,44 @@ fn exact(x: f64) -> (Vec<u8>, i32) {
             limbs.push((carry % 1_000_000_000) as u32);
             carry /= 1_000_000_000;
         }
-    };
-    // m * 2^e, or m * 5^-e over 10^-e, in steps that keep a limb's product
-    // within u64 (2^27 and 5^13 are below 2^32).
-    let (factor, step, mut left) = if exp >= 0 { (2u64, 27, exp) } else { (5u64, 13, -exp) };
-    while left > 0 {
-        let n = left.min(step);
-        multiply(&mut limbs, factor.pow(n as u32));
         left -= n;
     }
     let mut digits = Vec::with_capacity(limbs.len() * 9);
-    for limb in limbs.iter().rev() {
-        digits.extend_from_slice(format!("{limb:09}").as_bytes());
+    for (i, &limb) in limbs.iter().rev().enumerate() {
+        let mut nine = [b'0'; 9];
+        let mut v = limb;
+        for d in nine.iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        // The top limb's leading zeros are not digits of the number.
+        let from = if i == 0 { nine.iter().take_while(|&&d| d == b'0').count() } else { 0 };
+        digits.extend_from_slice(&nine[from..]);
     }
-    let leading = digits.iter().take_while(|&&d| d == b'0').count();
-    digits.drain(..leading);
     let point = digits.len() as i32 - exp.min(0).abs();
     (digits, point)
+}
+
+/// `x * 10^p` rounded half to even, when it is quick to have exactly: `x`
+/// is `m * 2^e`, so it is `m * 10^p` shifted by `e`, in 128 bits.
+fn scaled_integer(x: f64, p: usize) -> Option<u64> {
+    let bits = x.to_bits();
+    let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mantissa, exp) = if exp_bits == 0 { (fraction, -1074) } else { (fraction | 1 << 52, exp_bits - 1075) };
+    if p > 19 || !(-127..=10).contains(&exp) {
+        return None;
+    }
+    // Below 2^53 * 10^19 < 2^117, so a shift by up to 10 stays within 128 bits.
+    let scaled = u128::from(mantissa) * 10u128.pow(p as u32);
+    let rounded = if exp >= 0 {
+        scaled << exp
+    } else {
+        let k = exp.unsigned_abs();
+        let (whole, rest, half) = (scaled >> k, scaled & ((1 << k) - 1), 1u128 << (k - 1));
+        whole + u128::from(rest > half || rest == half && whole % 2 == 1)
+    };
+    u64::try_from(rounded).ok()
 }
 
 /// Keeps the first `keep` of `digits` (padding with zeros), rounded half to
@@ -73,12 +106,12 @@ fn round(digits: &mut Vec<u8>, keep: usize) -> bool {
         digits.resize(keep, b'0');
         return false;
     }
-    let rest = digits.split_off(keep);
-    let up = match rest[0] {
+    let up = match digits[keep] {
         b'6'..=b'9' => true,
-        b'5' => rest[1..].iter().any(|&d| d != b'0') || digits.last().is_some_and(|d| (d - b'0') % 2 == 1),
+        b'5' => digits[keep + 1..].iter().any(|&d| d != b'0') || keep > 0 && (digits[keep - 1] - b'0') % 2 == 1,
         _ => false,
     };
+    digits.truncate(keep);
     if !up {
         return false;
     }
@@ -100,40 +133,75 @@ fn text(digits: &[u8]) -> &str {
 
 /// `x` (finite, not negative) with `p` digits after the point: std's `{:.p$}`.
 pub fn fixed(x: f64, p: usize) -> String {
+    if let Some(scaled) = scaled_integer(x, p) {
+        // The common case (a precision up to 19, a value up to 1.8e19 once
+        // scaled): one 128-bit product, no digit of the exact value needed.
+        let digits = format!("{scaled:0>width$}", width = p + 1);
+        let (int, frac) = digits.split_at(digits.len() - p);
+        return if p == 0 { digits } else { format!("{int}.{frac}") };
+    }
     let (mut digits, point) = exact(x);
     // Put the digits as they stand from the units' place on: zeros before a
     // point that is to the left of them.
     let mut point = point;
     if point < 1 {
-        let mut padded = vec![b'0'; (1 - point) as usize];
-        padded.append(&mut digits);
-        digits = padded;
+        digits.splice(0..0, std::iter::repeat_n(b'0', (1 - point) as usize));
         point = 1;
     }
     if round(&mut digits, point as usize + p) {
         point += 1;
     }
     let (int, frac) = digits.split_at(point as usize);
-    if p == 0 {
-        text(int).to_owned()
-    } else {
-        format!("{}.{}", text(int), text(frac))
+    let mut out = String::with_capacity(digits.len() + 1);
+    out.push_str(text(int));
+    if p > 0 {
+        out.push('.');
+        out.push_str(text(frac));
     }
+    out
 }
 
 /// `x` (finite, not negative) as one digit, a point and `p` more digits
 /// (no point when `p` is 0), and the power of ten: `("1.23", 3)` for 1234.5
 /// and 2 (std's `{:.2e}` is `1.23e3`). Zero is `("0.00", 0)`.
 pub fn scientific(x: f64, p: usize) -> (String, i32) {
-    let (mut digits, point) = exact(x);
-    let mut exp = if x == 0.0 { 0 } else { point - 1 };
-    if round(&mut digits, p + 1) {
-        digits.pop();
-        exp += 1;
-    }
+    let (digits, exp) = scientific_quick(x, p).unwrap_or_else(|| {
+        let (mut digits, point) = exact(x);
+        let mut exp = if x == 0.0 { 0 } else { point - 1 };
+        if round(&mut digits, p + 1) {
+            digits.pop();
+            exp += 1;
+        }
+        (digits, exp)
+    });
     let (first, rest) = digits.split_at(1);
     let mantissa = if p == 0 { text(first).to_owned() } else { format!("{}.{}", text(first), text(rest)) };
     (mantissa, exp)
+}
+
+/// [`scientific`]'s `p + 1` digits and power of ten by [`scaled_integer`],
+/// when that can have them: the power from the float's logarithm, checked
+/// (and moved by one) against the digits it gives.
+fn scientific_quick(x: f64, p: usize) -> Option<(Vec<u8>, i32)> {
+    if x == 0.0 || p > 18 {
+        return None;
+    }
+    let low = 10u64.pow(p as u32);
+    let mut exp = x.log10().floor() as i32;
+    for _ in 0..3 {
+        let scaled = scaled_integer(x, usize::try_from(p as i32 - exp).ok()?)?;
+        if scaled < low {
+            exp -= 1;
+        } else if scaled > low * 10 {
+            exp += 1;
+        } else if scaled == low * 10 {
+            // Rounded up into one more digit (9.99 to 10.0): 1.00 at the next power.
+            return Some((format!("{low}").into_bytes(), exp + 1));
+        } else {
+            return Some((scaled.to_string().into_bytes(), exp));
+        }
+    }
+    None
 }
 
 /// The shortest digits that read back as `x` (finite, above zero), without
@@ -244,6 +312,15 @@ mod tests {
             assert_eq!(display(x), std_d, "{std_e}");
         }
         assert_eq!(shortest(162_214_972_029_042.12), ("16221497202904212".to_owned(), 14));
+        // Everyday values and precisions (the 128-bit paths).
+        for i in 0..200_000_u64 {
+            bits = bits.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let x = (bits >> 11) as f64 / (1u64 << 53) as f64 * [1.0, 1e3, 1e6, 1e-3, 1e12][(i % 5) as usize];
+            let p = (i % 21) as usize;
+            assert_eq!(fixed(x, p), format!("{x:.p$}"), "{x:e} .{p}");
+            let (m, e) = scientific(x, p);
+            assert_eq!(format!("{m}e{e}"), format!("{x:.p$e}"), "{x:e} .{p}e");
+        }
         // Values halfway between two texts, where rounding up and to even differ.
         for (x, p) in [(0.5, 0), (2.5, 0), (0.125, 2), (1.0625, 3), (1e23, 0), (123.5, 0)] {
             assert_eq!(fixed(x, p), format!("{x:.p$}"));
