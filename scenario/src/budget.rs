@@ -46,8 +46,9 @@ pub(super) fn steps_per_call(steps: &[Step]) -> f64 {
 /// `n` in a short form: `12000`, `3.2e9`.
 pub(super) fn count(n: f64) -> String {
     if n < 1e7 {
-        format!("{n:.0}")
+        super::decimal::fixed(n, 0)
     } else {
-        format!("{n:.1e}")
+        let (mantissa, exp) = super::decimal::scientific(n, 1);
+        format!("{mantissa}e{exp}")
     }
 }

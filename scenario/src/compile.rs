@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::budget::{self, MAX_EVENTS, MAX_STEPS_PER_CALL, MAX_THREADS};
+use super::decimal;
 use super::spec::{ArrivalSpec, ClientsSpec, ScenarioSpec, Step, ThinkSpec};
 use super::ScenarioError;
 use crate::program::{ClientsDef, CounterOp, LoopDef, MachineDef, Op, Piece, Program, Seq, Text, ThreadDef};
@@ -238,10 +239,19 @@ fn check_requests(path: &str, requests: Option<u64>) -> Result<()> {
 
 /// A number as the user would write it: `1e300`, not three hundred digits.
 fn shown(value: f64) -> String {
-    if value != 0.0 && !(1e-6..1e15).contains(&value.abs()) {
-        format!("{value:e}")
+    if !value.is_finite() {
+        if value.is_nan() {
+            "NaN"
+        } else if value > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        }
+        .to_owned()
+    } else if value != 0.0 && !(1e-6..1e15).contains(&value.abs()) {
+        decimal::display_exp(value)
     } else {
-        format!("{value}")
+        decimal::display(value)
     }
 }
 
@@ -250,7 +260,7 @@ fn ms(path: &str, value: f64) -> Result<u64> {
     if !value.is_finite() || !(0.0..=MAX_MS).contains(&value) {
         return Err(ScenarioError::new(
             path,
-            format!("must be a number of milliseconds between 0 and {MAX_MS} (got {})", shown(value)),
+            format!("must be a number of milliseconds between 0 and {} (got {})", shown(MAX_MS), shown(value)),
         ));
     }
     Ok((value * 1e6).round() as u64)
@@ -259,7 +269,7 @@ fn ms(path: &str, value: f64) -> Result<u64> {
 fn positive_ms(path: &str, value: f64) -> Result<u64> {
     let ns = ms(path, value)?;
     if ns == 0 {
-        return Err(ScenarioError::new(path, format!("must be above 0 (got {value})")));
+        return Err(ScenarioError::new(path, format!("must be above 0 (got {})", decimal::display(value))));
     }
     Ok(ns)
 }

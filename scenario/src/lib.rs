@@ -69,6 +69,7 @@
 pub mod arrivals;
 mod budget;
 mod compile;
+pub mod decimal;
 pub mod metrics;
 // The compiled form is for drivers (the simulation's engine, `twine run`),
 // not for scenario authors; each item mirrors the spec item of the same name,

@@ -150,10 +150,10 @@ impl Text {
                     // 10 ms (where "0.000" would hide what happened).
                     let secs = env.time_ns as f64 / 1e9;
                     if secs >= 0.01 {
-                        let _ = write!(out, "{secs:.3}");
+                        out.push_str(&crate::decimal::fixed(secs, 3));
                     } else {
                         // Six decimals, trailing zeros dropped down to three: 0.00005, 0.005, 0.000.
-                        let mut text = format!("{secs:.6}");
+                        let mut text = crate::decimal::fixed(secs, 6);
                         while text.len() > "0.000".len() && text.ends_with('0') {
                             text.pop();
                         }

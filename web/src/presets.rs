@@ -162,12 +162,7 @@ impl Preset {
     /// assert_eq!(info.variants[1].name, "nogil-locked");
     /// ```
     pub fn program_info(&self) -> PresetInfo {
-        let (title, explanation) = docstring(self.python).unwrap_or_default();
-        let variants = crate::python::variants(self.python)
-            .into_iter()
-            .map(|(name, title)| VariantInfo { name, title, explanation: None })
-            .collect();
-        PresetInfo { name: self.name.to_owned(), title, explanation, variants }
+        program_info(self.name, self.python)
     }
 
     /// The scenario's JSON: the file as it is, or a variant with its patch
@@ -198,6 +193,16 @@ impl Preset {
     pub fn scenario(&self, variant: Option<&str>) -> Result<Scenario, ScenarioError> {
         Scenario::from_json(&self.scenario_json(variant)?)
     }
+}
+
+/// [`Preset::program_info`] of the program `source` called `name`.
+pub fn program_info(name: &str, source: &str) -> PresetInfo {
+    let (title, explanation) = docstring(source).unwrap_or_default();
+    let variants = crate::python::variants(source)
+        .into_iter()
+        .map(|(name, title)| VariantInfo { name, title, explanation: None })
+        .collect();
+    PresetInfo { name: name.to_owned(), title, explanation, variants }
 }
 
 /// A Python program's docstring as (title, explanation): the first line,

@@ -432,9 +432,15 @@ pub fn check_scenario(scenario_json: &str, variant: Option<String>) -> Result<()
 
 /// The Python presets (`www/presets/*.py`), the page's experiments: `[{name,
 /// title, explanation, variants: [{name, title}]}]`, from each program's
-/// docstring and `twine.variant(...)`.
+/// docstring and `twine.variant(...)`. The light module (no `python`) has
+/// no copy of their texts: it lists those [`add_compiled`]'s file carried,
+/// which come with the texts anyway (a copy in the module too was 3 KB of
+/// its brotli).
 pub fn program_list() -> Vec<PresetInfo> {
-    presets::all().iter().map(|p| p.program_info()).collect()
+    #[cfg(feature = "python")]
+    return presets::all().iter().map(|p| p.program_info()).collect();
+    #[cfg(not(feature = "python"))]
+    crate::python::precompiled::presets().iter().map(|(name, source)| presets::program_info(name, source)).collect()
 }
 
 /// [`program_list`], as objects.
@@ -448,9 +454,11 @@ pub fn programs() -> Result<JsValue, JsValue> {
 /// for an unknown name.
 #[wasm_bindgen(js_name = presetProgram)]
 pub fn preset_program(name: &str) -> Result<String, JsValue> {
-    presets::find(name)
-        .map(|p| p.python.to_owned())
-        .ok_or_else(|| scenario_error(&ScenarioError::new("preset", format!("no preset named `{name}`"))))
+    #[cfg(feature = "python")]
+    let source = presets::find(name).map(|p| p.python.to_owned());
+    #[cfg(not(feature = "python"))]
+    let source = crate::python::precompiled::presets().into_iter().find(|(n, _)| n == name).map(|(_, s)| s);
+    source.ok_or_else(|| scenario_error(&ScenarioError::new("preset", format!("no preset named `{name}`"))))
 }
 
 /// The variants a program's `twine.variant(...)` offers: `[{name, title}]`

@@ -67,3 +67,19 @@ fn a_file_that_is_not_a_list_of_compiled_programs_is_refused_by_name() {
     let err = precompiled::register(b"{\"source\": 1}").unwrap_err();
     assert!(err.starts_with("not a list of precompiled programs"), "{err}");
 }
+
+#[test]
+fn a_named_preset_is_listed_with_its_text_from_the_file() {
+    // The light module has no copy of the presets' texts: the page's picker
+    // and editor get them from what the file registered.
+    let p = presets::find("sleeping-threads").unwrap();
+    let mut entry = precompiled::compile(FILE, p.python).unwrap();
+    entry.preset = Some(p.name.into());
+    let unnamed = precompiled::compile(FILE, "print('not a preset')\n").unwrap();
+    precompiled::register(&precompiled::encode(&[entry, unnamed], &[])).unwrap();
+    let listed = precompiled::presets();
+    assert!(listed.contains(&(p.name.to_owned(), p.python.to_owned())), "{listed:?}");
+    assert!(listed.iter().all(|(_, text)| text != "print('not a preset')\n"), "{listed:?}");
+    let info = presets::program_info(p.name, &listed.iter().find(|(n, _)| n == p.name).unwrap().1);
+    assert_eq!(info, p.program_info());
+}

@@ -1095,13 +1095,17 @@ async function startsOnOwnProgram() {
 
 async function boot() {
   let wasm;
-  const python = await startsOnOwnProgram();
+  let full = await startsOnOwnProgram();
   try {
-    if (python) {
+    if (!full) {
+      wasm = await loadModule('../pkg/twine_web.js', { compiled: true });
+      // The light module has the preset programs only from the compiled
+      // file: when that did not load, it has none to offer.
+      full = wasm.programs().length === 0;
+    }
+    if (full) {
       fetchFullModule();
       wasm = await fullModule;
-    } else {
-      wasm = await loadModule('../pkg/twine_web.js', { compiled: true });
     }
   } catch (e) {
     $('#fatal').hidden = false;
@@ -1111,7 +1115,7 @@ async function boot() {
     return;
   }
   app.wasm = wasm;
-  app.wasmIsFull = python;
+  app.wasmIsFull = full;
   // The worker loads its copy of the module while the page sets up.
   warmUp(wasm);
   app.programs = wasm.programs();

@@ -22,7 +22,11 @@ fn main() -> ExitCode {
     let mut entries = Vec::new();
     for p in presets::all() {
         match precompiled::compile(PAGE_FILE, p.python) {
-            Ok(compiled) => entries.push(compiled),
+            Ok(mut compiled) => {
+                // Named, so the light module lists the presets from here.
+                compiled.preset = Some(p.name.into());
+                entries.push(compiled);
+            }
             Err(e) => {
                 eprintln!("{}.py: {e}", p.name);
                 return ExitCode::FAILURE;

@@ -192,7 +192,8 @@ impl Activation {
 }
 
 fn describe_op(op: &Op) -> String {
-    let ms = |ns: &u64| *ns as f64 / 1e6;
+    // As `{}` would write the milliseconds (decimal: std's float formatting stays out of the module).
+    let ms = |ns: &u64| twine_scenario::decimal::display(*ns as f64 / 1e6);
     match op {
         Op::Cpu(ns) => format!("cpu {} ms", ms(ns)),
         Op::Io(ns) => format!("io {} ms", ms(ns)),

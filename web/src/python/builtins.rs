@@ -386,8 +386,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 (v, Some(n)) => {
                     let x = float_arg(vm, v)?;
                     let n = int_arg(vm, n)?;
-                    let text = format!("{:.*}", n.max(0) as usize, x);
-                    Value::Float(super::text::parse_float(&text).unwrap_or(x))
+                    if x.is_finite() {
+                        let digits = twine_scenario::decimal::fixed(x.abs(), n.max(0) as usize);
+                        let text = if x.is_sign_negative() { format!("-{digits}") } else { digits };
+                        Value::Float(super::text::parse_float(&text).unwrap_or(x))
+                    } else {
+                        Value::Float(x)
+                    }
                 }
             }
         }

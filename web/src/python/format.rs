@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::value::{Native, Value};
+use twine_scenario::decimal;
 
 /// `repr(x)` for values that need no Python call.
 pub(crate) fn repr(v: &Value) -> String {
@@ -104,12 +105,8 @@ pub(crate) fn float_repr(f: f64) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
     }
-    let sci = format!("{:e}", f);
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let sign = if neg { "-" } else { "" };
+    let (digits, exp) = decimal::shortest(f.abs());
+    let sign = if f < 0.0 { "-" } else { "" };
     if (-4..16).contains(&exp) {
         let n = digits.len() as i32;
         let body = if exp >= 0 {
@@ -135,9 +132,8 @@ pub(crate) fn float_repr(f: f64) -> String {
 /// within what a browser tab can hold, and says so rather than crash.
 pub(crate) const MAX_FIELD: usize = 1 << 20;
 
-/// Digits past this many after the point are zeros for every f64 (the
-/// longest exact expansion has 1,074), so a longer precision formats this
-/// many and pads: Rust's formatter refuses precisions above 65,535.
+/// Significant digits past this many are zeros for every f64 (the longest
+/// exact expansion has 1,074 after the point), which `g` drops.
 const EXACT_DIGITS: usize = 1100;
 
 /// `text` as a width or precision: a precision beyond a C int is refused as
@@ -151,19 +147,6 @@ fn field_size(text: &str, what: &str) -> Result<usize, String> {
         _ => Err(format!(
             "{what} {text} is more than the simulator holds in one field ({MAX_FIELD} characters): use a smaller {what}"
         )),
-    }
-}
-
-/// `formatted` (made with at most [`EXACT_DIGITS`] decimals) with the zeros a
-/// larger precision `p` asks for, put before any exponent or percent sign.
-fn pad_precision(formatted: String, p: usize) -> String {
-    if p <= EXACT_DIGITS {
-        return formatted;
-    }
-    let zeros = "0".repeat(p - EXACT_DIGITS);
-    match formatted.find(['e', '%']) {
-        Some(at) => format!("{}{zeros}{}", &formatted[..at], &formatted[at..]),
-        None => formatted + &zeros,
     }
 }
 
@@ -292,15 +275,20 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
         }
         (_, Some(t @ ('f' | 'F' | 'e' | 'E' | '%' | 'g' | 'G'))) | (Value::Float(_), Some(t @ 'n')) => {
             let Some(x) = num else { return Err(unknown_code(t, v)) };
-            let asked = s.precision.unwrap_or(6);
-            let p = asked.min(EXACT_DIGITS);
+            let p = s.precision.unwrap_or(6);
             let digits = match t {
-                'f' | 'F' | 'n' => pad_precision(format!("{:.*}", p, x.abs()), asked),
-                '%' => pad_precision(format!("{:.*}%", p, x.abs() * 100.0), asked),
+                _ if !x.is_finite() => {
+                    let text = non_finite(x) + if t == '%' { "%" } else { "" };
+                    if t.is_ascii_uppercase() {
+                        text.to_ascii_uppercase()
+                    } else {
+                        text
+                    }
+                }
+                'f' | 'F' | 'n' => decimal::fixed(x.abs(), p),
+                '%' => decimal::fixed(x.abs() * 100.0, p) + "%",
                 'e' | 'E' => {
-                    let e = pad_precision(format!("{:.*e}", p, x.abs()), asked);
-                    let (m, ex) = e.split_once('e').unwrap_or((&e, "0"));
-                    let ex: i32 = ex.parse().unwrap_or(0);
+                    let (m, ex) = decimal::scientific(x.abs(), p);
                     let out = format!("{m}e{}{:02}", if ex < 0 { '-' } else { '+' }, ex.abs());
                     if t == 'E' {
                         out.to_ascii_uppercase()
@@ -338,18 +326,22 @@ fn general(x: f64, p: usize) -> String {
     if x == 0.0 {
         return "0".into();
     }
-    let exp = x.log10().floor() as i32;
-    let e = format!("{:.*e}", p - 1, x);
-    let (_, ex) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp = ex.parse::<i32>().unwrap_or(exp);
+    if !x.is_finite() {
+        return non_finite(x);
+    }
+    let (m, exp) = decimal::scientific(x, p - 1);
     if exp < -4 || exp >= p as i32 {
-        let (m, _) = e.split_once('e').unwrap_or((&e, ""));
-        let m = trim_zeros(m);
+        let m = trim_zeros(&m);
         format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
     } else {
         let decimals = (p as i32 - 1 - exp).max(0) as usize;
-        trim_zeros(&format!("{:.*}", decimals, x))
+        trim_zeros(&decimal::fixed(x, decimals))
     }
+}
+
+/// `inf` or `nan`, as Python formats them (the sign is added apart).
+fn non_finite(x: f64) -> String {
+    if x.is_nan() { "nan" } else { "inf" }.to_owned()
 }
 
 fn trim_zeros(s: &str) -> String {
@@ -507,6 +499,14 @@ mod tests {
         assert_eq!(float_repr(123456.789), "123456.789");
         assert_eq!(float_repr(0.0001), "0.0001");
         assert_eq!(float_repr(-2.5), "-2.5");
+        assert_eq!(float_repr(1e22), "1e+22");
+        assert_eq!(float_repr(-1.5e-300), "-1.5e-300");
+        assert_eq!(float_repr(5e-324), "5e-324");
+        assert_eq!(float_repr(f64::MAX), "1.7976931348623157e+308");
+        assert_eq!(float_repr(100.0), "100.0");
+        assert_eq!(float_repr(0.30000000000000004), "0.30000000000000004");
+        // 162214972029042.125 exactly, halfway between two 17-digit texts: CPython's repr rounds to even.
+        assert_eq!(float_repr(162_214_972_029_042.12), "162214972029042.12");
     }
 
     #[test]
@@ -519,6 +519,16 @@ mod tests {
         assert_eq!(f(Value::Int(1234567), ","), "1,234,567");
         assert_eq!(f(Value::Float(0.5), ".1%"), "50.0%");
         assert_eq!(f(Value::Float(2.0), "g"), "2");
+        assert_eq!(f(Value::Float(2.675), ".2f"), "2.67");
+        assert_eq!(f(Value::Float(0.125), ".2f"), "0.12");
+        assert_eq!(f(Value::Float(1234.5), ".2e"), "1.23e+03");
+        assert_eq!(f(Value::Float(0.00012345), ".3g"), "0.000123");
+        assert_eq!(f(Value::Float(1234567.0), ".3g"), "1.23e+06");
+        assert_eq!(f(Value::Float(0.1), ".30f"), "0.100000000000000005551115123126");
+        assert_eq!(f(Value::Float(f64::INFINITY), ".2e"), "inf");
+        assert_eq!(f(Value::Float(f64::NEG_INFINITY), "E"), "-INF");
+        assert_eq!(f(Value::Float(f64::NAN), ".1f"), "nan");
+        assert_eq!(f(Value::Float(f64::INFINITY), "%"), "inf%");
         assert_eq!(f(Value::Float(-1.5), "8.3f"), "  -1.500");
     }
 }

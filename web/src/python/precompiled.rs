@@ -14,7 +14,9 @@
 //! small reader instead of serde_json's (the JSON reader for these types was
 //! about 70 KB of the module before wasm-opt, 13 KB brotli). For the same
 //! reason it also lists the JSON presets (their titles and variants, for the
-//! page's picker), which the light module cannot read from their JSON.
+//! page's picker), which the light module cannot read from their JSON; and
+//! the preset programs' texts it carries are the only copy the light module
+//! has ([`presets`]: the page's picker and editor read them from there).
 //!
 //! ```
 //! use twine_web::python::precompiled;
@@ -40,6 +42,10 @@ use crate::presets::PresetInfo;
 /// One program as compiled natively: what the light module needs to run it.
 #[derive(Serialize, Deserialize)]
 pub struct Compiled {
+    /// The preset it is, if one (`twine-precompile` names them): a build
+    /// without the parser has no copy of the presets' texts of its own and
+    /// lists them from here ([`presets`]).
+    pub preset: Option<String>,
     /// The name errors give the program (the page's is `experiment.py`).
     file: String,
     /// Its exact text: only this text uses the compiled form.
@@ -182,7 +188,7 @@ pub fn compile(file: &str, source: &str) -> Result<Compiled, CompileError> {
         machines.push((Some(name.clone()), super::check(file, source, Some(name))?));
     }
     let code = CodeRepr::of(&code).map_err(|message| CompileError { file: file.into(), line: 1, col: 1, message })?;
-    Ok(Compiled { file: file.into(), source: source.into(), code, variants, machines })
+    Ok(Compiled { preset: None, file: file.into(), source: source.into(), code, variants, machines })
 }
 
 /// The file [`register`] reads: `programs` and the JSON presets' list
@@ -250,6 +256,12 @@ pub(crate) fn machine(file: &str, source: &str, variant: Option<&str>) -> Option
 /// The JSON presets' list the registered file carried (empty if none did).
 pub fn json_presets() -> Vec<PresetInfo> {
     JSON_PRESETS.with(|p| p.borrow().clone())
+}
+
+/// The registered presets' names and texts, in the order the file gave
+/// them.
+pub fn presets() -> Vec<(String, String)> {
+    REGISTERED.with(|r| r.borrow().iter().filter_map(|c| Some((c.preset.clone()?, c.source.clone()))).collect())
 }
 
 /// The registered variants of `source`.
