@@ -784,3 +784,33 @@ print("active", far.active())
     );
     assert_eq!(lines, ["active True"]);
 }
+
+/// A program's printed lines under the machine's `python3` (plain CPython,
+/// no Twisted needed).
+fn cpython_output(source: &str) -> Vec<String> {
+    let out = std::process::Command::new("python3").args(["-c", source]).output().expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn float_text_is_what_cpython_prints() {
+    // Checked against a real CPython run, not a table: repr, str, %-format,
+    // format specs and round() over values that sit on rounding edges
+    // (k * 0.005 holds 0.125 and 2.675), thirds and sevenths, powers of two
+    // and of ten, and the specials.
+    let program = r#"
+values = [k * 0.005 for k in range(0, 700)]
+values += [i / 7 for i in range(-30, 30)] + [i / 3 for i in range(-9, 9)]
+values += [1.2345 * 10.0 ** e for e in range(-15, 23)] + [2.0 ** -k for k in range(0, 60, 7)]
+values += [0.1 + 0.2, 1e16, 1e22, 123456789.5, -0.0, 162214972029042.125, float('inf'), float('-inf'), float('nan')]
+for v in values:
+    print(repr(v), str(v), '%.2f' % v, '%.3e' % v, '%g' % v, f'{v:.1f} {v:.6g} {v:.0f} {v:e}', round(v, 2) if v == v and abs(v) != float('inf') else v)
+"#;
+    let ours = output(program);
+    let cpython = cpython_output(program);
+    assert_eq!(ours.len(), cpython.len());
+    for (a, b) in ours.iter().zip(&cpython) {
+        assert_eq!(a, b, "twine's line, then CPython's");
+    }
+}
