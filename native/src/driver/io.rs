@@ -475,6 +475,9 @@ impl Driver {
         self.conns.remove(&s.conn);
         if s.ws.is_some() {
             self.ws_open -= 1;
+            if self.ws_open == 0 {
+                self.ws_all_closed();
+            }
         }
         self.counts.buffered_bytes -= s.pending() as u64;
         if s.read_paused {

@@ -37,6 +37,7 @@ mod io;
 mod listen;
 mod shutdown;
 mod sources;
+mod ticker;
 mod websocket;
 mod write_timeout;
 
@@ -66,6 +67,7 @@ pub(crate) type ShutdownHook = Box<dyn FnOnce(&Reactor)>;
 
 const WAKER: Token = Token(usize::MAX);
 const SIGNALS: Token = Token(usize::MAX - 1);
+const TICKER: Token = Token(usize::MAX - 2);
 
 /// How often at most a busy loop (one that polls without sleeping)
 /// publishes its counters to [`Metrics`]: how stale they may be meanwhile.
@@ -145,12 +147,15 @@ pub(crate) struct Driver {
     /// How often idle and close timeouts are checked, and when next.
     ws_sweep_every: Duration,
     ws_next_sweep: Instant,
+    /// Wakes the loop for the WebSocket sweeps while any is open.
+    ticker: ticker::Ticker,
 }
 
 impl Driver {
     pub(crate) fn new(config: Config) -> std::io::Result<Driver> {
         let poll = Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER)?;
+        let ticker = ticker::Ticker::new(poll.registry(), TICKER)?;
         let control = Arc::new(Control {
             shutdown: AtomicBool::new(false),
             waker,
@@ -219,6 +224,7 @@ impl Driver {
             ws_open: 0,
             ws_sweep_every: Duration::from_secs(1),
             ws_next_sweep: epoch,
+            ticker,
         })
     }
 
@@ -266,6 +272,7 @@ impl Driver {
                 match event.token() {
                     WAKER => {}
                     SIGNALS => self.on_signals(),
+                    TICKER => self.on_tick(),
                     Token(i) => self.on_event(i, event),
                 }
             }

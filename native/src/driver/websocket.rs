@@ -219,6 +219,7 @@ impl Driver {
         debug_assert_eq!(i, token);
         self.conns.insert(conn, i);
         self.ws_open += 1;
+        self.ticker.set(Some(self.ws_sweep_every));
         self.apply_effects();
         if !early.is_empty() {
             let mut budget = self.ws_message_budget(i, Share::Full);
@@ -502,9 +503,21 @@ impl Driver {
         self.apply_effects();
     }
 
-    /// When the loop must wake next for WebSocket timers.
+    /// When the loop must wake next for WebSocket timers, unless the
+    /// ticker wakes it for them.
     pub(super) fn ws_timer_due(&self) -> Option<Instant> {
-        (self.ws_open > 0).then_some(self.ws_next_sweep)
+        (self.ws_open > 0 && !self.ticker.armed()).then_some(self.ws_next_sweep)
+    }
+
+    /// The ticker fired: the sweep is due in this turn.
+    pub(super) fn on_tick(&mut self) {
+        self.ticker.take();
+        self.ws_next_sweep = self.loop_instant();
+    }
+
+    /// The last WebSocket closed: no more sweeps to wake for.
+    pub(super) fn ws_all_closed(&mut self) {
+        self.ticker.set(None);
     }
 }
 
