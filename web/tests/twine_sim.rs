@@ -66,6 +66,31 @@ fn a_file_with_a_variant_and_a_trace() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `--cores N` runs the same program on N cores: four threads of 1 s of
+/// CPU without a GIL end after ~1 s on the scenario's 4 cores and ~2 s on
+/// 2, for the JSON scenario and the Python program alike.
+#[test]
+fn cores_runs_the_scenario_on_the_machine_asked_for() {
+    let last_ms = |args: &[&str]| {
+        let (ok, stdout, stderr) = twine_sim(args);
+        assert!(ok, "{args:?}: {stderr}");
+        let m: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let cores = m["cores"].as_array().unwrap().len();
+        (cores, m["output"].as_array().unwrap().last().unwrap()["t_ms"].as_f64().unwrap())
+    };
+    let py = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/presets/gil-cpu-bound.py");
+    for program in ["gil-cpu-bound", py] {
+        let base = [program, "--variant", "nogil-4-cores", "--seed", "3", "--metrics"];
+        let (cores, own) = last_ms(&base);
+        assert_eq!(cores, 4);
+        let (cores, two) = last_ms(&[&base[..], &["--cores", "2"]].concat());
+        assert_eq!(cores, 2);
+        assert!((900.0..1200.0).contains(&own) && (1900.0..2300.0).contains(&two), "{program}: {own} ms, {two} ms");
+    }
+    let (ok, _, stderr) = twine_sim(&["gil-cpu-bound", "--cores", "0"]);
+    assert!(!ok && stderr.contains("--cores"), "{stderr}");
+}
+
 #[test]
 fn bad_input_is_refused_with_the_reason() {
     let dir = std::env::temp_dir().join(format!("twine-sim-bad-{}", std::process::id()));

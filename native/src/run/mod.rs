@@ -275,7 +275,13 @@ pub fn run_observed(
     let program = Arc::clone(&scenario.program);
     let seed = options.seed.unwrap_or(program.seed);
     let gil = options.gil.unwrap_or(program.machine.gil);
-    let run = Arc::new(Run::new(Arc::clone(&program), work::Spin::calibrate(), gil));
+    let spin = work::Spin::calibrate();
+    // Measured only for a program that counts (it takes ~10 ms).
+    let counter_spin_ns = match program.counters.is_empty() {
+        true => program.machine.counter_op,
+        false => exec::counter_spin_ns(program.machine.counter_op, spin),
+    };
+    let run = Arc::new(Run::new(Arc::clone(&program), spin, gil, counter_spin_ns));
     // The run's threads start from here, on the scenario's cores.
     let pinned = cores::Pinned::to(program.machine.cores);
 

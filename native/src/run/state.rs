@@ -69,8 +69,13 @@ pub(crate) struct Run {
     pub gil: Option<Gil>,
     pub handle: OnceLock<ReactorHandle>,
     counters: Vec<AtomicI64>,
-    /// Writes each counter was meant to make: the count a correct program reaches.
+    /// Writes each counter was meant to make: the count a correct program
+    /// reaches. Each thread tallies its own ([`WRITES`]) and adds them here
+    /// when it stops counting (see [`Run::flush_writes`]).
     counter_writes: Vec<AtomicU64>,
+    /// How long a counter step spins: what is left of the scenario's
+    /// `counter_op_ns` after the step's bookkeeping ([`super::exec::counter_spin_ns`]).
+    counter_spin_ns: u64,
     pub locks: Vec<LockState>,
     output: Mutex<Vec<Printed>>,
     pub threads: Mutex<Vec<ThreadRec>>,
@@ -89,6 +94,24 @@ pub(crate) struct Run {
 thread_local! {
     /// This thread's register per counter, for `read` / `write`.
     static REGISTERS: RefCell<HashMap<u32, i64>> = RefCell::new(HashMap::new());
+    /// The writes this thread made per counter and has not yet added to
+    /// the run's count. A shared count bumped at every write would be
+    /// bookkeeping the simulated step does not have, and a costly one:
+    /// threads counting at once fight over its cache line (~30 ns a write
+    /// with two threads on this 2-CPU machine).
+    static WRITES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One more write to counter `c` in this thread's tally.
+fn tally_write(c: u32) {
+    WRITES.with(|w| {
+        let mut w = w.borrow_mut();
+        let c = c as usize;
+        if w.len() <= c {
+            w.resize(c + 1, 0);
+        }
+        w[c] += 1;
+    });
 }
 
 /// Poison is not an error here: a panicking step already failed the run.
@@ -97,7 +120,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Run {
-    pub(crate) fn new(program: Arc<Program>, spin: Spin, gil: bool) -> Run {
+    /// A run of `program` whose counter steps spin `counter_spin_ns`.
+    pub(crate) fn new(program: Arc<Program>, spin: Spin, gil: bool, counter_spin_ns: u64) -> Run {
         let counters = program.counters.iter().map(|_| AtomicI64::new(0)).collect();
         let counter_writes = program.counters.iter().map(|_| AtomicU64::new(0)).collect();
         let locks = program.locks.iter().map(|_| LockState::default()).collect();
@@ -112,6 +136,7 @@ impl Run {
             handle: OnceLock::new(),
             counters,
             counter_writes,
+            counter_spin_ns,
             locks,
             output: Mutex::new(Vec::new()),
             threads: Mutex::new(vec![reactor]),
@@ -140,6 +165,8 @@ impl Run {
 
     /// Runs a blocking call without the GIL (`io`, `sleep`, a lock wait).
     pub(crate) fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        // As in a long `cpu` step: counted before a wait that may outlast the run.
+        self.flush_writes();
         match &self.gil {
             Some(gil) => gil.allow_threads(f),
             None => f(),
@@ -148,6 +175,9 @@ impl Run {
 
     /// A `cpu` step: `ns` of this thread's CPU time, with eval-breaker points.
     pub(crate) fn cpu(&self, ns: u64) {
+        // A thread in a long step may be left behind at the deadline: its
+        // writes so far are counted first.
+        self.flush_writes();
         self.spin.burn(ns, || self.checkpoint());
         // Its last check: CPython's `CALL` checks when a C call (the loop's
         // clock) returns, so a request made during the work is honoured
@@ -183,19 +213,23 @@ impl Run {
     /// `c += 1` compiles to, so two threads can both read 41 and both write
     /// 42. Atomics make each access well defined (no undefined behaviour)
     /// without making the pair atomic; the lost update is the real one.
+    ///
+    /// A step costs the machine's `counter_op_ns` of CPU in all, as
+    /// simulated: the spin is what is left of it after the step's own
+    /// bookkeeping (the interpreter's turn, the load, the store, the tally),
+    /// measured at start-up. An increment reads, tallies, spins, then
+    /// writes, so nearly all of the step is its race window, as in the
+    /// simulation; a read or a write takes effect when its work ends. No
+    /// eval-breaker point inside.
     pub(crate) fn counter(&self, op: CounterOp, c: u32) {
         let cell = &self.counters[c as usize];
-        // A counter step costs the machine's `counter_op_ns` of CPU, as
-        // simulated: an increment reads, works, then writes (so its race
-        // window is that long, as in the simulation), a read or a write
-        // takes effect when its work ends. No eval-breaker point inside.
-        let work = || self.spin.burn(self.program.machine.counter_op, || {});
+        let work = || self.spin.burn(self.counter_spin_ns, || {});
         match op {
             CounterOp::Increment => {
                 let seen = cell.load(Ordering::Relaxed);
+                tally_write(c);
                 work();
                 cell.store(seen + 1, Ordering::Relaxed);
-                self.counter_writes[c as usize].fetch_add(1, Ordering::Relaxed);
             }
             CounterOp::Read => {
                 work();
@@ -205,10 +239,23 @@ impl Run {
             CounterOp::Write => {
                 work();
                 let seen = REGISTERS.with(|r| r.borrow().get(&c).copied().unwrap_or(0));
+                tally_write(c);
                 cell.store(seen + 1, Ordering::Relaxed);
-                self.counter_writes[c as usize].fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Adds this thread's tally of writes to the run's count. Called where
+    /// a thread stops counting: at the end of its steps (a thread, a pool
+    /// job, a reactor callback) and before a `cpu` step or a wait.
+    pub(crate) fn flush_writes(&self) {
+        WRITES.with(|w| {
+            for (count, n) in self.counter_writes.iter().zip(w.borrow_mut().drain(..)) {
+                if n > 0 {
+                    count.fetch_add(n, Ordering::Relaxed);
+                }
+            }
+        });
     }
 
     /// A counter's value and the writes it was meant to count.

@@ -1,7 +1,7 @@
 //! `twine-sim`: runs a playground scenario natively and prints what happened.
 //!
 //! ```text
-//! twine-sim SCENARIO [--variant V] [--seed N | --schedule S] [--metrics] [--trace FILE [--format chrome|jsonl]]
+//! twine-sim SCENARIO [--variant V] [--seed N | --schedule S] [--cores N] [--metrics] [--trace FILE [--format chrome|jsonl]]
 //! twine-sim explore SCENARIO [--variant V] [--exhaustive | --reduced | --seeds K] [--max-schedules N]
 //! twine-sim --list
 //! ```
@@ -20,6 +20,11 @@
 //! by default). Without `--metrics` it prints the
 //! program's output and a summary; with it, the metrics as JSON (the same
 //! numbers the playground shows for the same scenario and seed).
+//!
+//! `--cores N` simulates the same program on a machine of N cores instead
+//! of the scenario's `machine.cores`: the machine a real run was measured
+//! on, when the scenario asks for more CPUs than it has (`twine run` then
+//! uses all the machine has, and says so in `real_cores`).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -48,6 +53,11 @@ struct Args {
     /// Follow this schedule (an `example` that `twine-sim explore` printed).
     #[arg(long)]
     schedule: Option<String>,
+    /// Simulate N cores (1 to 64) instead of the scenario's `machine.cores`:
+    /// the machine a real run measured on, when the scenario asks for more
+    /// CPUs than it has (`twine run` then runs on all it has).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    cores: Option<u32>,
     /// Print the metrics as JSON instead of the output and a summary.
     #[arg(long)]
     metrics: bool,
@@ -204,8 +214,20 @@ fn bench_ops(scenario: &Scenario, seed: Option<u64>, runs: u32) -> Result<String
     Ok(json.to_string() + "\n")
 }
 
+/// The same program on a machine of `cores` cores, as `explore` changes its machine.
+fn with_cores(scenario: Scenario, cores: u32) -> Result<Scenario, String> {
+    let mut spec = scenario.spec().clone();
+    spec.machine.cores = cores;
+    let mut program = twine_scenario::compile(&spec).map_err(|e| e.to_string())?;
+    program.python.clone_from(&scenario.program.python);
+    Ok(Scenario::from_parts(spec, program))
+}
+
 fn run(args: &Args) -> Result<String, String> {
-    let scenario = load(args.scenario.as_deref().unwrap_or_default(), args.variant.as_deref())?;
+    let mut scenario = load(args.scenario.as_deref().unwrap_or_default(), args.variant.as_deref())?;
+    if let Some(cores) = args.cores {
+        scenario = with_cores(scenario, cores)?;
+    }
     if let Some(runs) = args.bench_ops {
         return bench_ops(&scenario, args.seed, runs);
     }
