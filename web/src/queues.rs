@@ -197,7 +197,7 @@ impl Simulation {
             in_call: self.rl.open_call.is_some(),
             call_ms: self.rl.open_call.map(|(_, start)| ms(now.saturating_since(start).as_nanos() as u64)),
             inbox: stats.inbox_depth,
-            pending_io: self.rl.pending_io.len(),
+            pending_io: self.rl.pending_io.len() + self.ready.unread(),
             due_timers: timers.iter().filter(|t| t.due <= now).take(TIMERS_LISTED).map(view).collect(),
             timers: timers.iter().take(TIMERS_LISTED).map(view).collect(),
             timers_pending: timers.len(),

@@ -54,9 +54,19 @@ fn close_percentile(a: f64, b: f64) -> bool {
     (a - b).abs() < 0.3
 }
 
+/// What Twisted's own Python costs the reactor per request on top of the
+/// program's: a read handed to `lineReceived` (0.1 ms) and a write (0.12 ms),
+/// measured in CPython (`TWISTED_READ_NS`, `TWISTED_WRITE_NS`).
+const TWISTED_MS: f64 = 0.22;
+
+/// Equal but for Twisted's cost per request, where requests do not queue
+/// long enough for a connection to get its next request while the server is
+/// busy: beyond that the Python server (Twisted's reactor) reads and writes
+/// in epoll's ready-list order and the JSON one (twine's) by turns, see the
+/// last test.
 #[test]
 fn python_and_json_clients_give_equal_metrics_for_the_same_load() {
-    for (rate, arrival, cpu) in [(200, "fixed", 2.0), (400, "poisson", 2.0), (600, "poisson", 1.5)] {
+    for (rate, arrival, cpu) in [(200, "fixed", 2.0), (400, "fixed", 2.0), (100, "fixed", 1.5)] {
         let py = Scenario::from_python("echo.py", &fill(PYTHON, rate, arrival, cpu)).unwrap();
         let json = Scenario::from_json(&fill(JSON, rate, arrival, cpu)).unwrap();
         for seed in [1, 7] {
@@ -64,9 +74,9 @@ fn python_and_json_clients_give_equal_metrics_for_the_same_load() {
             let what = format!("{rate}/s {arrival}, cpu {cpu} ms, seed {seed}: python {p:?}\njson {j:?}");
             assert_eq!((p.sent, p.completed), (300, 300), "{what}");
             assert_eq!((p.sent, p.completed), (j.sent, j.completed), "{what}");
-            assert!(close(p.mean_ms, j.mean_ms), "{what}");
+            assert!(close(p.mean_ms, j.mean_ms + TWISTED_MS), "{what}");
             for (a, b) in [(p.p50_ms, j.p50_ms), (p.p90_ms, j.p90_ms), (p.p99_ms, j.p99_ms), (p.max_ms, j.max_ms)] {
-                assert!(close_percentile(a, b), "{what}");
+                assert!(close_percentile(a, b + TWISTED_MS), "{what}");
             }
             assert!((p.throughput_per_s / j.throughput_per_s - 1.0).abs() < 1e-3, "{what}");
         }
@@ -154,4 +164,67 @@ fn clients_on_a_port_nobody_listens_on_are_refused_at_their_call() {
         Some("two.py:7:1: twine.clients(port=9999): nothing listens on port 9999 (listening: 8000, 8001)")
     );
     assert_eq!(sim.metrics().requests.completed, 0);
+}
+
+/// Three connections, a request every 4 ms on each in turn (r0, r3 on the
+/// first; r1, r4 on the second; r2 on the third), 10 ms of CPU each.
+const THREE_CONNECTIONS_PY: &str = r#"
+import twine
+from twisted.internet import protocol, reactor
+from twisted.protocols import basic
+
+twine.machine(cores=2, gil=False, noise=False)
+twine.clients(rate_per_s=250, arrival="fixed", requests=5, connections=3, port=8000)
+
+class Echo(basic.LineReceiver):
+    def lineReceived(self, line):
+        twine.cpu(10)
+        self.sendLine(line)
+
+reactor.listenTCP(8000, protocol.Factory.forProtocol(Echo))
+reactor.run()
+"#;
+
+const THREE_CONNECTIONS_JSON: &str = r#"{
+    "machine": {"cores": 2, "gil": false, "noise": false},
+    "server": {"handler": [{"cpu": 10}, "respond"]},
+    "clients": {"open": {"rate_per_s": 250, "arrival": "fixed", "requests": 5, "connections": 3}}
+}"#;
+
+/// When each request was answered, in ms from the start, to 0.1 ms.
+fn answered_at(scenario: &Scenario) -> Vec<f64> {
+    let mut sim = Simulation::new(scenario, Some(1));
+    sim.run();
+    assert_eq!(sim.python_error(), None);
+    let mut answers: Vec<(u64, f64)> = sim
+        .events(0, usize::MAX)
+        .iter()
+        .filter_map(|r| match r.event {
+            twine_core::trace::TraceEvent::ClientResponse { request, .. } => {
+                Some((request, (r.t.as_nanos() as f64 / 1e5).round() / 10.0))
+            }
+            _ => None,
+        })
+        .collect();
+    answers.sort_by_key(|&(request, _)| request);
+    answers.into_iter().map(|(_, t)| t).collect()
+}
+
+#[test]
+fn a_twisted_server_reads_connections_in_epoll_ready_list_order_before_it_writes_older_answers() {
+    // CPython 3.11 + Twisted 26.10 with twine.py's load generator, this
+    // program, run under SCHED_FIFO on a loaded 2-CPU machine, 4 of 4 runs:
+    // answers at 10.4-10.7, 50.7-51.0 (the other four) ms after r0 was sent.
+    // At 10 ms the first connection is written and stays at the head of the
+    // ready list; r3 arrives on it while r1 and r2 are handled, so at 30 ms
+    // the reactor reads r3, then the second connection's r4 (its doRead
+    // before its doWrite), and only then writes r1 and r2.
+    // Each request also costs Twisted's read and write, 0.22 ms (see the
+    // first test): 10.2, then 51.1 for the four.
+    let py = Scenario::from_python("three.py", THREE_CONNECTIONS_PY).unwrap();
+    assert_eq!(answered_at(&py), [10.2, 51.1, 51.1, 51.1, 51.1]);
+    // twine's own server (a JSON scenario, as `twine run` serves it) answers
+    // what it read in one turn when the turn ends: r1 and r2 at 30 ms.
+    let json = Scenario::from_json(THREE_CONNECTIONS_JSON).unwrap();
+    assert_eq!(answered_at(&json), [10.0, 30.0, 30.0, 50.0, 50.0]);
 }

@@ -79,6 +79,10 @@ impl ClientState {
         }
     }
 
+    pub fn client_of(&self, conn: ConnectionId) -> Option<u32> {
+        self.by_conn.get(&conn.0).copied()
+    }
+
     pub fn conn_of(&self, client: u32) -> Option<ConnectionId> {
         self.conns.get(client as usize)?.conn
     }
@@ -158,7 +162,11 @@ impl Simulation {
             conn.opened = true;
             self.rl.pending_io.push_back(IoEvent::Open { client });
         }
-        self.rl.pending_io.push_back(IoEvent::Request { client, req, at: self.now });
+        if self.ready.on {
+            self.epoll_arrive(client, req);
+        } else {
+            self.rl.pending_io.push_back(IoEvent::Request { client, req, at: self.now });
+        }
         self.wake_reactor();
     }
 
@@ -177,6 +185,7 @@ impl Simulation {
             if c.conn == Some(conn) {
                 c.conn = None;
                 c.opened = false;
+                self.epoll_closed(client);
             }
         }
         if abort && self.sh.take_dropped(conn) {

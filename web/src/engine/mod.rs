@@ -37,6 +37,7 @@
 pub(crate) mod agenda;
 pub(crate) mod choice;
 pub(crate) mod clients;
+pub(crate) mod epoll;
 pub(crate) mod gil;
 pub(crate) mod interp;
 pub(crate) mod loopback;
@@ -92,6 +93,8 @@ pub struct Simulation {
     pub(crate) run_queue: VecDeque<u32>,
     pub(crate) gil: Gil,
     pub(crate) rl: ReactorLoop,
+    /// Twisted's read and write order, for a Python program's server.
+    pub(crate) ready: epoll::ReadyList,
     pub(crate) pool: PoolState,
     pub(crate) clients: ClientState,
     /// The program's own ports and connections to them.
@@ -176,6 +179,7 @@ impl Simulation {
             run_queue: VecDeque::new(),
             gil,
             rl: ReactorLoop::default(),
+            ready: epoll::ReadyList::new(program.python.is_some()),
             pool: PoolState::default(),
             clients,
             net: loopback::Loopback::default(),
@@ -430,7 +434,12 @@ impl Simulation {
         while let Some(effect) = self.reactor.poll_effect() {
             match self.loopback_effect(effect) {
                 // Held until the reactor's iteration ends (`reactor_thread`).
-                Some(Effect::Send { conn, message }) => self.rl.outbox.push((conn, message)),
+                Some(Effect::Send { conn, message }) => {
+                    self.rl.outbox.push((conn, message));
+                    if self.ready.on {
+                        self.epoll_buffered(conn);
+                    }
+                }
                 Some(Effect::Write { data, .. }) => self.reactor.recycle_buffer(data),
                 Some(Effect::Close { conn }) => self.client_closed(conn, false),
                 Some(Effect::Abort { conn }) => self.client_closed(conn, true),

@@ -11,10 +11,12 @@
 //! }
 //! ```
 //!
-//! Writes leave when the iteration ends, as in Twisted (a transport's
-//! `write` buffers; the socket is written when the next poll finds it
-//! writable) and the native driver: the answers to requests read in one
-//! batch leave together, after the whole batch was handled.
+//! Writes leave when the iteration ends, as in the native driver (and
+//! roughly as in Twisted, whose `write` buffers until the next poll finds
+//! the socket writable): the answers to requests read in one batch leave
+//! together, after the whole batch was handled. A Python program's server
+//! runs on Twisted's reactor, where epoll's ready list orders the reads and
+//! writes of an iteration: see `epoll`, which replaces the batch there.
 //!
 //! Every call runs inside the reactor; when its steps need virtual time the
 //! rest comes back as requests and this thread works them off before the
@@ -123,15 +125,20 @@ impl Simulation {
 
     fn poll_phase(&mut self) {
         self.rl.phase = Phase::Poll;
-        if self.rl.batch_left == 0 {
-            // An iteration ends: its writes leave; the next reads what has arrived.
-            for (conn, message) in std::mem::take(&mut self.rl.outbox) {
-                self.on_response(conn, message);
+        if self.rl.batch_left == 0 && self.ready.plan.is_empty() {
+            if self.ready.on {
+                // Twisted's reactor: the ready list orders reads and writes (`epoll`).
+                self.epoll_wait();
+            } else {
+                // An iteration ends: its writes leave; the next reads what has arrived.
+                self.flush_outbox();
             }
             self.loopback_flush();
             self.rl.batch_left = self.rl.pending_io.len();
         }
         if self.reactor.is_stopped() {
+            // Answers still buffered leave, so a stop loses none the run counts.
+            self.flush_outbox();
             self.rl.phase = Phase::Stopped;
             self.exit_thread(REACTOR_THREAD);
             self.on_reactor_stopped();
@@ -145,6 +152,11 @@ impl Simulation {
         } else if let Some(io) = self.rl.pending_io.pop_front() {
             self.rl.batch_left = self.rl.batch_left.saturating_sub(1);
             self.deliver_io(io);
+            self.after_reactor_call();
+            self.rl.turn_due = true;
+            self.queue_now(REACTOR_THREAD);
+            return;
+        } else if self.epoll_dispatch() {
             self.after_reactor_call();
             self.rl.turn_due = true;
             self.queue_now(REACTOR_THREAD);
@@ -164,6 +176,12 @@ impl Simulation {
             let t = t + Duration::from_nanos(self.noise.wake_latency());
             let gen = self.threads[REACTOR_THREAD as usize].gen;
             self.schedule(t, Ev::Thread { tid: REACTOR_THREAD, gen });
+        }
+    }
+
+    fn flush_outbox(&mut self) {
+        for (conn, message) in std::mem::take(&mut self.rl.outbox) {
+            self.on_response(conn, message);
         }
     }
 
@@ -219,7 +237,7 @@ impl Simulation {
         }
     }
 
-    fn deliver_io(&mut self, io: IoEvent) {
+    pub(crate) fn deliver_io(&mut self, io: IoEvent) {
         match io {
             IoEvent::Open { client } => {
                 let host = client + 1;

@@ -353,6 +353,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
 pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Native, args: Vec<Value>) -> PyResult<Out> {
     let v = match (n, name) {
         (Native::Transport(t), "write" | "writeSequence") => {
+            vm.pending += super::twisted::TWISTED_WRITE_NS;
             let parts = if name == "write" {
                 vec![args.first().cloned().unwrap_or_default()]
             } else {

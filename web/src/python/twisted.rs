@@ -1286,6 +1286,24 @@ pub(crate) fn attr(n: &Native, name: &str) -> Option<Value> {
     }
 }
 
+/// The CPU Twisted 26.10 on CPython 3.11 spends to hand a read's bytes to a
+/// `LineReceiver` (`doRead`: `recv`, `_dataReceived`, the line split, the
+/// call): the time from `epoll.poll` returning to `lineReceived` starting
+/// when a read comes first in its poll, median 98-106 µs (echo-blocking.py
+/// instrumented, seeds 1-3, 131-212 such polls each, run as SCHED_FIFO so
+/// other processes could not stretch it, 2026-12-03; docs/fidelity.md).
+/// Charged to the last `lineReceived` a read makes (a read that completes no
+/// line is not charged). The server process's CPU beyond `cpu(0.2)` was
+/// 0.29-0.34 ms a request in those runs; this and the write cost make 0.22.
+pub(crate) const TWISTED_READ_NS: u64 = 100_000;
+
+/// The CPU Twisted spends on one `transport.write` and, later, its
+/// `doWrite`: `sendLine` (buffer, `startWriting`) took 87-90 µs at the
+/// median, and a poll that only writes 30-35 µs more per connection written
+/// (129-135 µs with one, 159-172 µs with two; the same runs). Charged to the
+/// caller of `write`.
+pub(crate) const TWISTED_WRITE_NS: u64 = 120_000;
+
 /// `LineReceiver`'s methods, bound to the protocol.
 ///
 /// `dataReceived` buffers bytes (in the instance's `_twine_buffer`) and hands
@@ -1384,6 +1402,9 @@ pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec
     for (i, (m, arg)) in calls.into_iter().enumerate() {
         let f = vm.get_attr(this, m)?;
         if i + 1 == n {
+            // The read's cost, charged to the call's first instruction (the
+            // call runs as a task of its own, after this builtin returns).
+            vm.rt.nested_pending.set(vm.rt.nested_pending.get() + TWISTED_READ_NS);
             last = vm.call(f, vec![Value::Bytes(Rc::from(arg))], Vec::new());
         } else {
             vm.call_nested(f, vec![Value::Bytes(Rc::from(arg))])?;
