@@ -39,8 +39,8 @@ impl Simulation {
         };
 
         // Timer lateness and request waits, in time order.
-        let mut lag_points: Vec<(Time, u64)> = store.timer_lag.iter().chain(&self.rl.io_lag).copied().collect();
-        lag_points.sort_by_key(|&(t, _)| t);
+        let lag_points: Vec<(Time, u64)> = store.timer_lag.iter().chain(&self.rl.io_lag).copied().collect();
+        let lag_points = crate::order::sorted_by(lag_points, &mut |a, b| a.0.cmp(&b.0));
         let mut lags: Vec<u64> = lag_points.iter().map(|&(_, v)| v).collect();
         lags.sort_unstable();
         let mut busy_ns = self.rl.busy_ns;
