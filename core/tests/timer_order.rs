@@ -1,5 +1,6 @@
 //! Property: any schedule of timers with cancels and resets fires in
-//! (due time, insertion) order, each live timer exactly once.
+//! (due time, insertion) order, each live timer exactly once, and the
+//! reactor lists its pending timers in that order.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -92,8 +93,13 @@ proptest! {
                 _ => {}
             }
         }
+        // The reactor lists its pending timers in the order they then fire.
+        let pending: Vec<u64> = reactor.pending_timers().iter().map(|t| t.id).collect();
+        let fired_before = fired.borrow().len();
         clock.advance(Duration::from_secs(10));
         flush(&mut model, now_ms(&clock), &mut expected);
+        let fired_after: Vec<u64> = fired.borrow()[fired_before..].iter().map(|(id, _)| calls[*id].id()).collect();
+        prop_assert_eq!(pending, fired_after);
         let got: Vec<usize> = fired.borrow().iter().map(|(id, _)| *id).collect();
         let want: Vec<usize> = expected.iter().map(|(_, _, id)| *id).collect();
         prop_assert_eq!(got, want);

@@ -36,6 +36,7 @@ pub mod explore;
 #[cfg(all(target_arch = "wasm32", feature = "lab"))]
 pub mod live;
 pub mod metrics;
+mod order;
 pub mod presets;
 pub mod python;
 pub mod queues;

@@ -465,10 +465,15 @@ pub fn preset_program(name: &str) -> Result<String, JsValue> {
 /// (none for a program without, or one that does not parse).
 #[wasm_bindgen(js_name = programVariants)]
 pub fn program_variants(source: &str) -> Result<JsValue, JsValue> {
-    let list: Vec<serde_json::Value> = crate::python::variants(source)
-        .into_iter()
-        .map(|(name, title)| serde_json::json!({ "name": name, "title": title }))
-        .collect();
+    // A struct, not `json!`: serde_json's `Value` and its map (a BTreeMap)
+    // are otherwise not in the light module.
+    #[derive(serde::Serialize)]
+    struct Variant {
+        name: String,
+        title: String,
+    }
+    let list: Vec<Variant> =
+        crate::python::variants(source).into_iter().map(|(name, title)| Variant { name, title }).collect();
     parse(&to_json(&list))
 }
 

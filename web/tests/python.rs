@@ -97,6 +97,32 @@ print(sorted(["bb", "a", "ccc"], key=len), str(1.0), repr("a'b"), int("42") + 1,
 }
 
 #[test]
+fn sorting_keeps_equal_keys_in_their_first_order() {
+    // Python's sort is stable, reversed too (as a python3 run prints).
+    let out = output(
+        r#"
+words = ["pear", "fig", "apple", "kiwi", "plum", "date", "banana", "lime", "yam", "nut"]
+print(sorted(words, key=len))
+print(sorted(words, key=len, reverse=True))
+words.sort(key=lambda w: w[-1])
+print(words)
+nums = [n * 7 % 50 for n in range(50)]
+print(sorted(range(50), key=lambda i: nums[i] % 3))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "['fig', 'yam', 'nut', 'pear', 'kiwi', 'plum', 'date', 'lime', 'apple', 'banana']",
+            "['banana', 'apple', 'pear', 'kiwi', 'plum', 'date', 'lime', 'fig', 'yam', 'nut']",
+            "['banana', 'apple', 'date', 'lime', 'fig', 'kiwi', 'plum', 'yam', 'pear', 'nut']",
+            "[0, 3, 6, 8, 11, 14, 16, 19, 24, 27, 29, 32, 35, 37, 40, 45, 48, 1, 4, 7, 9, 12, 17, 20, 22, 25, 28, \
+             30, 33, 38, 41, 43, 46, 49, 2, 5, 10, 13, 15, 18, 21, 23, 26, 31, 34, 36, 39, 42, 44, 47]",
+        ]
+    );
+}
+
+#[test]
 fn formatting_as_python() {
     let out = output(
         r#"

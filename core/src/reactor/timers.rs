@@ -91,6 +91,7 @@ impl DueTimer {
     }
 }
 
+#[derive(Clone, Copy)]
 struct Entry {
     due: Time,
     seq: u64,
@@ -318,10 +319,14 @@ impl TimerQueue {
 
     /// Live timers, in (due, insertion) order.
     pub(crate) fn snapshot(&self) -> Vec<PendingTimer> {
-        let mut live: Vec<&Entry> =
-            self.heap.iter().chain(&self.run).chain(&self.incoming).filter(|e| self.is_live(e)).collect();
-        live.sort_by_key(|e| (e.due, e.seq));
+        // Copies sorted as a batch is (by `Entry`'s order, which is the
+        // heap's, latest first) and read backwards: the batch sort's code,
+        // not a second copy of the sort in the wasm module.
+        let mut live: Vec<Entry> =
+            self.heap.iter().chain(&self.run).chain(&self.incoming).filter(|e| self.is_live(e)).copied().collect();
+        live.sort();
         live.into_iter()
+            .rev()
             .map(|e| {
                 let slot = &self.slots[e.slot as usize];
                 PendingTimer { id: slot.id, due: e.due, name: slot.name.clone() }

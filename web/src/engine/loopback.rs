@@ -193,7 +193,7 @@ impl Simulation {
                 }
             }
         }
-        reads.sort_by_key(|(order, i, _)| (*order, *i));
+        let reads = crate::order::sorted_by(reads, &mut |a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         for (_, _, ev) in reads {
             self.net_arrive(ev);
         }

@@ -19,8 +19,8 @@ pub(crate) struct LockView<'a> {
 /// `None` when the waits end at a thread that could still release.
 pub(crate) fn find_cycle(locks: &[LockView<'_>], thread_name: impl Fn(u32) -> String) -> Option<Deadlock> {
     let waits_for = |thread: u32| locks.iter().position(|l| l.waiters.contains(&thread));
-    let mut starts: Vec<u32> = locks.iter().flat_map(|l| l.waiters.iter().copied()).collect();
-    starts.sort_unstable();
+    let starts: Vec<u32> = locks.iter().flat_map(|l| l.waiters.iter().copied()).collect();
+    let starts = crate::order::sorted_by(starts, &mut |a, b| a.cmp(b));
     for start in starts {
         // (thread, lock it waits for)
         let mut path: Vec<(u32, usize)> = Vec::new();

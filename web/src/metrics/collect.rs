@@ -17,8 +17,9 @@ impl Simulation {
         let elapsed = now.as_nanos().max(1) as f64;
         let store = self.store.borrow();
 
-        let mut latencies = self.clients.latencies.clone();
-        latencies.sort_unstable();
+        // The crate's one sort (crate::order), not a copy of std's for u64:
+        // these are sorted once, when the metrics are read.
+        let latencies = crate::order::sorted_by(self.clients.latencies.clone(), &mut u64::cmp);
         let span = match (self.clients.first_sent, self.clients.last_answer) {
             (Some(a), Some(b)) if b > a => b.saturating_since(a).as_secs_f64(),
             _ => 0.0,
@@ -39,10 +40,9 @@ impl Simulation {
         };
 
         // Timer lateness and request waits, in time order.
-        let mut lag_points: Vec<(Time, u64)> = store.timer_lag.iter().chain(&self.rl.io_lag).copied().collect();
-        lag_points.sort_by_key(|&(t, _)| t);
-        let mut lags: Vec<u64> = lag_points.iter().map(|&(_, v)| v).collect();
-        lags.sort_unstable();
+        let lag_points: Vec<(Time, u64)> = store.timer_lag.iter().chain(&self.rl.io_lag).copied().collect();
+        let lag_points = crate::order::sorted_by(lag_points, &mut |a, b| a.0.cmp(&b.0));
+        let lags = crate::order::sorted_by(lag_points.iter().map(|&(_, v)| v).collect(), &mut u64::cmp);
         let mut busy_ns = self.rl.busy_ns;
         if let Some((_, start)) = self.rl.open_call {
             busy_ns += now.saturating_since(start).as_nanos() as u64;

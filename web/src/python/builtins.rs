@@ -205,9 +205,9 @@ fn keyed(vm: &mut Vm<'_>, items: Vec<Value>, key: Option<Value>) -> PyResult<Vec
 }
 
 fn sort(vm: &mut Vm<'_>, items: Vec<Value>, key: Option<Value>, reverse: bool) -> PyResult<Vec<Value>> {
-    let mut pairs = keyed(vm, items, key)?;
+    let pairs = keyed(vm, items, key)?;
     let mut err: Option<Exc> = None;
-    pairs.sort_by(|a, b| {
+    let pairs = crate::order::sorted_by(pairs, &mut |a, b| {
         if err.is_some() {
             return std::cmp::Ordering::Equal;
         }

@@ -214,8 +214,10 @@ thread_local! {
 /// Makes the programs of a list of what [`compile`] produced ([`encode`]d)
 /// runnable in this build, parser or not. Returns how many.
 pub fn register(file: &[u8]) -> Result<usize, String> {
+    // postcard's error by its name (`DeserializeUnexpectedEnd`, ...): its
+    // sentences would be in the light module only for this message.
     let (list, json_presets): (Vec<Compiled>, Vec<PresetInfo>) =
-        postcard::from_bytes(file).map_err(|e| format!("not a list of precompiled programs: {e}"))?;
+        postcard::from_bytes(file).map_err(|e| format!("not a list of precompiled programs: {e:?}"))?;
     let n = list.len();
     if !json_presets.is_empty() {
         JSON_PRESETS.with(|p| *p.borrow_mut() = json_presets);

@@ -118,7 +118,7 @@ pub(crate) fn report_dropped(sh: &Rc<Shared>, rt: &Runtime) {
 /// report reads the final counters from them.
 pub(crate) fn collect_at_exit(sh: &Rc<Shared>, rt: &Runtime) {
     use super::value::Value;
-    let mut held: Vec<_> = {
+    let held: Vec<_> = {
         let mut vars = rt.globals.vars.borrow_mut();
         let names: Vec<_> = vars
             .iter()
@@ -132,8 +132,7 @@ pub(crate) fn collect_at_exit(sh: &Rc<Shared>, rt: &Runtime) {
             .collect();
         names.into_iter().filter_map(|k| vars.remove(&k).map(|v| (k, v))).collect()
     };
-    held.sort_by(|a, b| a.0.cmp(&b.0));
-    for var in held {
+    for var in crate::order::sorted_by(held, &mut |a, b| a.0.cmp(&b.0)) {
         drop(var);
     }
     rt.listening.borrow_mut().clear();
