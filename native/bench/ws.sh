@@ -29,7 +29,7 @@ twine_run() { # extra bench.sh args...
   local out pid url
   out=$(mktemp)
   # shellcheck disable=SC2086
-  "$TWINE" serve --tcp 127.0.0.1:0 --http 127.0.0.1:0 --max-connections 20000 --max-connections-per-ip 0 --log warn $TWINE_ARGS >"$out" &
+  "$TWINE" serve --tcp 127.0.0.1:0 --http 127.0.0.1:0 --max-connections 20000 --max-http-connections 20000 --max-connections-per-ip 0 --log warn $TWINE_ARGS >"$out" &
   pid=$!
   for _ in $(seq 50); do grep -q "http gateway" "$out" && break; sleep 0.1; done
   url=$(sed -n 's|^http gateway listening on http://|ws://|p' "$out")/ws
