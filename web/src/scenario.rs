@@ -50,9 +50,31 @@ pub trait PythonScenario: Sized {
     /// assert_eq!(err.to_string(), "v.py:2:5: no variant 'c'; this experiment has: a, b");
     /// ```
     fn from_python_variant(file: &str, source: &str, variant: Option<&str>) -> Result<Scenario, CompileError>;
+
+    /// The same experiment, JSON or Python, with its settings changed by
+    /// `change` and compiled again (its Python program, if any, kept): how
+    /// `twine-sim --cores` and explore run a program on another machine.
+    ///
+    /// ```
+    /// use twine_web::{PythonScenario, Scenario};
+    ///
+    /// let s = Scenario::from_python("p.py", "import twine\ntwine.machine(cores=4)\nprint(1)").unwrap();
+    /// let two = s.with_spec(|spec| spec.machine.cores = 2).unwrap();
+    /// assert_eq!(two.spec().machine.cores, 2);
+    /// assert!(two.program.python.is_some());
+    /// ```
+    fn with_spec(&self, change: impl FnOnce(&mut ScenarioSpec)) -> Result<Scenario, String>;
 }
 
 impl PythonScenario for Scenario {
+    fn with_spec(&self, change: impl FnOnce(&mut ScenarioSpec)) -> Result<Scenario, String> {
+        let mut spec = self.spec().clone();
+        change(&mut spec);
+        let mut program = twine_scenario::compile(&spec).map_err(|e| e.to_string())?;
+        program.python.clone_from(&self.program.python);
+        Ok(Scenario::from_parts(spec, program))
+    }
+
     fn from_python_variant(file: &str, source: &str, variant: Option<&str>) -> Result<Scenario, CompileError> {
         let machine = crate::python::check(file, source, variant)?;
         let mut spec = ScenarioSpec { title: Some(file.to_owned()), ..ScenarioSpec::default() };

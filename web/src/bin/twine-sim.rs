@@ -214,19 +214,10 @@ fn bench_ops(scenario: &Scenario, seed: Option<u64>, runs: u32) -> Result<String
     Ok(json.to_string() + "\n")
 }
 
-/// The same program on a machine of `cores` cores, as `explore` changes its machine.
-fn with_cores(scenario: Scenario, cores: u32) -> Result<Scenario, String> {
-    let mut spec = scenario.spec().clone();
-    spec.machine.cores = cores;
-    let mut program = twine_scenario::compile(&spec).map_err(|e| e.to_string())?;
-    program.python.clone_from(&scenario.program.python);
-    Ok(Scenario::from_parts(spec, program))
-}
-
 fn run(args: &Args) -> Result<String, String> {
     let mut scenario = load(args.scenario.as_deref().unwrap_or_default(), args.variant.as_deref())?;
     if let Some(cores) = args.cores {
-        scenario = with_cores(scenario, cores)?;
+        scenario = scenario.with_spec(|spec| spec.machine.cores = cores)?;
     }
     if let Some(runs) = args.bench_ops {
         return bench_ops(&scenario, args.seed, runs);

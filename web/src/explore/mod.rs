@@ -68,7 +68,7 @@ use serde::Serialize;
 use crate::choice::{ChoiceKind, ChoicePoint, Chooser};
 use crate::engine::choice::{Access, Watch};
 use crate::python::value::Value;
-use crate::scenario::{Scenario, ScenarioSpec};
+use crate::scenario::{PythonScenario, Scenario};
 use crate::Simulation;
 
 mod play;
@@ -131,15 +131,13 @@ pub struct Outcome {
 /// The program as explored: one core, no noise, no time slices, no GIL
 /// in the engine (the choice points keep the GIL's rule instead).
 fn for_exploring(scenario: &Scenario) -> Result<Scenario, String> {
-    let mut spec: ScenarioSpec = scenario.spec().clone();
-    spec.machine.cores = 1;
-    spec.machine.noise = false;
-    spec.machine.gil = false;
-    spec.machine.time_slice_ms = 1e9;
-    spec.jitter = None;
-    let mut program = twine_scenario::compile(&spec).map_err(|e| e.to_string())?;
-    program.python.clone_from(&scenario.program.python);
-    Ok(Scenario::from_parts(spec, program))
+    scenario.with_spec(|spec| {
+        spec.machine.cores = 1;
+        spec.machine.noise = false;
+        spec.machine.gil = false;
+        spec.machine.time_slice_ms = 1e9;
+        spec.jitter = None;
+    })
 }
 
 /// A choice taken at a visible point.
