@@ -256,7 +256,8 @@ impl Driver {
             if self.reactor.is_stopped() {
                 break;
             }
-            let timeout = self.publish(self.poll_timeout());
+            let timeout = self.poll_timeout();
+            let timeout = self.publish(timeout);
             if let Err(e) = self.sleep(&mut events, timeout) {
                 if e.kind() != ErrorKind::Interrupted {
                     tracing::error!("the reactor's poll failed: {e}; stopping");
@@ -315,12 +316,16 @@ impl Driver {
         polled
     }
 
-    fn poll_timeout(&self) -> Option<Duration> {
+    fn poll_timeout(&mut self) -> Option<Duration> {
         if !self.carry.is_empty() || !self.drained.is_empty() {
             return Some(Duration::ZERO);
         }
-        // Measured from the loop's last clock reading, as the reactor's own
-        // timers are: a wake may come as late as this turn took, never early.
+        // Measured from a clock reading taken now, after the turn, as
+        // Twisted's mainLoop asks `timeout()` after `runUntilCurrent()`: a
+        // turn's slow callback (280 ms of work) would otherwise add its own
+        // length to the sleep, and a timer that fell due meanwhile would run
+        // that much later again.
+        self.clock();
         let now = self.loop_instant();
         let mut timeout = self.reactor.poll_timeout().map(|due| due.saturating_since(self.now));
         let mut cap = |d: Duration| timeout = Some(timeout.map_or(d, |t| t.min(d)));
