@@ -1,6 +1,10 @@
 //! CPython's `twine.cpu(ms)` (`www/presets/twine.py`) burns about the CPU
 //! time asked for, also for the microseconds counter-race.py asks for: the
-//! simulation charges `cpu(0.001)` as 1 us, so CPython must not run 2.3 us.
+//! simulation charges `cpu(0.001)` as 1 us, the call included, so CPython
+//! must not run 2.3 us (the clock read it once timed itself with), nor
+//! 1.5 us (the call's own ~0.5 us on top of a 1 us burn: it widened the
+//! window between counter-race's read and its write, and CPython lost half
+//! again as many updates).
 
 use std::process::Command;
 
@@ -22,7 +26,8 @@ fn cpu_call_us(ms: f64) -> f64 {
 
 #[test]
 fn a_microsecond_of_cpu_in_cpython_costs_about_a_microsecond() {
-    // Timed by reading the thread's CPU clock (a system call of ~0.8 us) it took 2.3 us.
+    // Timed by reading the thread's CPU clock (a system call of ~0.8 us) it
+    // took 2.3 us; burning 1 us after the call's own cost, 1.51 us (quiet).
     let us = cpu_call_us(0.001);
-    assert!((0.7..2.0).contains(&us), "twine.cpu(0.001) took {us:.2} us");
+    assert!((0.7..1.25).contains(&us), "twine.cpu(0.001) took {us:.2} us");
 }

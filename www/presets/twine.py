@@ -169,26 +169,50 @@ def _burn(n):
         pass
 
 
-def _burn_cost():
-    """What ``_burn`` costs in this thread's CPU time: seconds an iteration
-    and seconds a call, from calls of two sizes, each the fastest of a few
-    rounds (a slow round was interrupted)."""
-
-    def fastest(n, calls):
-        best = float("inf")
-        for _ in range(5):
-            started = time.thread_time()
-            for _ in range(calls):
-                _burn(n)
-            best = min(best, (time.thread_time() - started) / calls)
-        return best
-
-    small, large = fastest(10, 200), fastest(50_000, 4)
-    per_iteration = max((large - small) / 49_990, 1e-10)
-    return per_iteration, max(small - 10 * per_iteration, 0.0)
+def _fastest(calls, rounds=5):
+    """The fastest of a few rounds of ``calls()`` in this thread's CPU time
+    (a slow round was interrupted)."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.thread_time()
+        calls()
+        best = min(best, time.thread_time() - started)
+    return best
 
 
-_PER_ITERATION, _PER_CALL = _burn_cost()
+def _iteration_cost():
+    """Seconds of this thread's CPU time one iteration of ``_burn`` costs,
+    from calls of two sizes."""
+
+    def small():
+        for _ in range(200):
+            _burn(10)
+
+    def large():
+        for _ in range(4):
+            _burn(50_000)
+
+    return max((_fastest(large) / 4 - _fastest(small) / 200) / 49_990, 1e-10)
+
+
+def _call_cost():
+    """Seconds of this thread's CPU time a ``cpu()`` call costs besides its
+    burn: ``cpu(0)`` calls, less the loop that makes them. The simulation
+    charges ``cpu(ms)`` as ``ms`` with the call in it, so a call must not
+    add its own ~0.5 us on top (counter-race.py's ``cpu(0.001)`` took
+    1.35 us, widening the window between its read and its write)."""
+
+    def calls():
+        for _ in range(200):
+            cpu(0)
+
+    def loop():
+        for _ in range(200):
+            pass
+
+    return max((_fastest(calls) - _fastest(loop)) / 200, 0.0)
+
+
 # Burns shorter than this are counted loops: a clock read
 # (``time.thread_time()``, a system call) costs about 0.8 us, so timing
 # ``cpu(0.001)`` made it 2.3 us. Longer burns are timed, at most a read over.
@@ -204,6 +228,11 @@ def cpu(ms):
     end = time.thread_time() + seconds
     while time.thread_time() < end:
         pass
+
+
+_PER_ITERATION = _iteration_cost()
+_PER_CALL = 0.0
+_PER_CALL = _call_cost()
 
 
 def variant(**titles):
