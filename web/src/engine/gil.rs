@@ -9,7 +9,8 @@
 //!   holder since it began sets the drop request; one that saw a change just
 //!   starts another. So a holder keeps the GIL at least a switch interval
 //!   after it took it, and a waiter asks no sooner than a switch interval
-//!   after it began waiting.
+//!   after it began waiting. A period ends on a kernel timer, so with the
+//!   machine's noise on, about 0.1 ms late (`Noise::timer_latency`).
 //! - **Dropping.** The holder drops it at its next eval-breaker point: at
 //!   once in the middle of `cpu` work, otherwise before its next step that
 //!   CPython would check before (`Op::eval_breaker`: a call, or a counter
@@ -97,7 +98,9 @@ impl Simulation {
         t.gil_seen = takes;
         t.gil_timer += 1;
         let epoch = t.gil_timer;
-        let at = self.now + Duration::from_nanos(self.program.machine.switch_interval);
+        // A timed wait on a condition variable: it ends on a kernel timer.
+        let late = self.noise.timer_latency();
+        let at = self.now + Duration::from_nanos(self.program.machine.switch_interval + late);
         self.schedule(at, Ev::Gil { tid, epoch });
     }
 

@@ -394,10 +394,10 @@ impl Simulation {
     }
 
     /// When a timed wait of `ns` that starts now lets its thread run again:
-    /// `jitter` and the OS's wake-up latency only ever lengthen it.
+    /// `jitter` and the OS's timer latency only ever lengthen it.
     pub(crate) fn wait_end(&mut self, ns: u64) -> Time {
         let ns = self.rng.lengthen(ns, self.program.jitter);
-        self.now + Duration::from_nanos(ns + self.noise.wake_latency())
+        self.now + Duration::from_nanos(ns + self.noise.timer_latency())
     }
 
     fn handle(&mut self, ev: Ev) {

@@ -9,6 +9,16 @@
 //!   scheduler's wake-up path cost tens of microseconds, and now and then
 //!   (another process on the core, an interrupt) much more. Latency is
 //!   one-sided, so noise never makes a wait end early.
+//! - **Timer slack.** A timed wait (a `sleep`, an `io`, the reactor's poll
+//!   timeout, a GIL waiter's switch interval) ends on a kernel timer, which
+//!   Linux lets fire up to 50 µs late for a normal thread (its default
+//!   `timer_slack_ns`, prctl(2)) to batch wake-ups, and whose interrupt
+//!   path costs more than one thread waking another: such a wake-up comes
+//!   about 0.1 ms late, not tens of µs. Measured on the harness's machine
+//!   (2026-12-03, python3, normal scheduling, idle sibling CPU): overshoot
+//!   of `time.sleep(0.001)` p10/p50/p90 81/98/116 µs, of `time.sleep(0.02)`
+//!   92/110/124, of a 5 ms `epoll.poll` timeout 94/111/131; a lock released
+//!   to a blocked thread wakes it in 10/12/15 µs.
 //! - **CPU speed variation.** Every timed CPU step (`cpu`, a counter step, a
 //!   batch of Python instructions) takes its nominal time scaled by a factor
 //!   within a few percent (caches, frequency scaling, a sibling
@@ -47,6 +57,10 @@ const WAKE_MEAN_NS: f64 = 20_000.0;
 const TAIL_CHANCE: f64 = 0.01;
 /// The mean extra latency of a wake-up in the long tail.
 const TAIL_MEAN_NS: f64 = 1_000_000.0;
+/// How late Linux may fire a normal thread's timer (`timer_slack_ns`).
+const TIMER_SLACK_NS: f64 = 50_000.0;
+/// What a timer's wake-up costs beyond a plain wake-up (the interrupt path).
+const TIMER_EXTRA_NS: f64 = 20_000.0;
 /// CPU work takes its nominal time times a factor in `1 ± CPU_SPREAD`.
 const CPU_SPREAD: f64 = 0.03;
 /// The least CPU the starting thread spends in one spawn call.
@@ -85,6 +99,15 @@ impl Noise {
             ns += self.rng.exponential(TAIL_MEAN_NS);
         }
         ns.round() as u64
+    }
+
+    /// How long after its timeout a timed wait's thread is ready to run:
+    /// the timer slack and the timer's own path, then a wake-up's latency.
+    pub fn timer_latency(&mut self) -> u64 {
+        if !self.on {
+            return 0;
+        }
+        (TIMER_SLACK_NS + TIMER_EXTRA_NS) as u64 + self.wake_latency()
     }
 
     /// The starting thread's CPU time for one spawn call. Zero with noise off.
@@ -132,6 +155,19 @@ mod tests {
     }
 
     #[test]
+    fn a_timed_wait_ends_about_a_tenth_of_a_millisecond_late() {
+        let mut noise = Noise::new(5, true);
+        let mut draws: Vec<u64> = (0..10_000).map(|_| noise.timer_latency()).collect();
+        draws.sort_unstable();
+        let (p10, p50, p90) = (draws[1000], draws[5000], draws[9000]);
+        // The machine's sleeps: 81-94 / 98-111 / 116-131 µs (module docs).
+        assert!(draws[0] >= 80_000, "never sooner than the slack and the timer's path");
+        assert!((80_000..95_000).contains(&p10), "p10 {p10}");
+        assert!((90_000..105_000).contains(&p50), "p50 {p50}");
+        assert!((110_000..135_000).contains(&p90), "p90 {p90}");
+    }
+
+    #[test]
     fn cpu_speed_stays_within_a_few_percent() {
         let mut noise = Noise::new(5, true);
         let draws: Vec<u64> = (0..1000).map(|_| noise.cpu(1_000_000)).collect();
@@ -143,6 +179,7 @@ mod tests {
     fn off_changes_nothing() {
         let mut noise = Noise::new(5, false);
         assert_eq!(noise.wake_latency(), 0);
+        assert_eq!(noise.timer_latency(), 0);
         assert_eq!(noise.cpu(50), 50);
         assert_eq!(noise.spawn_cost(), 0);
         assert_eq!(noise.thread_boot(), 0);

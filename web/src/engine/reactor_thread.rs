@@ -172,8 +172,8 @@ impl Simulation {
         }
         self.block(REACTOR_THREAD, Block::Poll);
         if let Some(t) = due {
-            // The poll's timeout wakes the thread a little late, as a real one does.
-            let t = t + Duration::from_nanos(self.noise.wake_latency());
+            // The poll's timeout wakes the thread late, as a real one's timer does.
+            let t = t + Duration::from_nanos(self.noise.timer_latency());
             let gen = self.threads[REACTOR_THREAD as usize].gen;
             self.schedule(t, Ev::Thread { tid: REACTOR_THREAD, gen });
         }
