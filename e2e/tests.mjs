@@ -282,6 +282,29 @@ export const tests = [
   },
 
   {
+    name: 'a Run clicked as soon as the page can run waits for the run views (a chunk fetched after boot, held back here) and shows the run',
+    async fn({ page, url }) {
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      let served = false;
+      await page.route(/\/pkg\/app-views-[^/]*\.js$/, async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        served = true;
+        await route.continue();
+      });
+      await page.goto(`${url}/`);
+      await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
+      assert.ok(!served && !(await page.evaluate(() => window.twine.ui.timeline)), 'Run is possible before the views are');
+      await page.click('#run-btn');
+      await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 15_000 });
+      assert.ok(served, 'the run waited for the views');
+      assert.equal(await page.evaluate(() => document.querySelector('#metrics').dataset.run), '1');
+      assert.ok(await page.evaluate(() => window.twine.ui.timeline.model), 'the timeline shows the run');
+      assert.deepEqual(errors, []);
+    },
+  },
+
+  {
     name: 'the default program runs before the parser arrives (light module, precompiled presets); an edit loads the parser and runs',
     async fn({ page, url, env }) {
       const fetched = [];
@@ -292,12 +315,14 @@ export const tests = [
       assert.deepEqual(py(), [], 'Run is possible before anything of pkg/py/ is asked for');
       assert.ok(fetched.includes('/pkg/twine_web_bg.wasm') && fetched.includes('/pkg/presets.compiled.bin'), 'the light module and the compiled presets came');
       // The wasm glue and the code editor's bundle aside, the page's code is
-      // the one bundle and the simulation worker's own build beside it: none
-      // of js/ itself, nor the chunks of the parts loaded on first use
+      // the one bundle, the simulation worker's own build beside it and the
+      // run's views (views.js's chunks, fetched after boot): none of js/
+      // itself, nor the chunks of the parts loaded on first use
       // (pkg/app-compare-*, app-live-*...).
       const code = fetched.filter((p) => p.endsWith('.js') && !['/pkg/twine_web.js', '/pkg/editor.js'].includes(p));
+      const onFirstUse = /^\/pkg\/app-(compare|live|onserver|explore|sweep|play)-/;
       assert.ok(
-        code.includes('/pkg/app.js') && code.every((p) => ['/pkg/app.js', '/pkg/sim-worker.js'].includes(p)),
+        code.includes('/pkg/app.js') && code.every((p) => p.startsWith('/pkg/') && !onFirstUse.test(p)),
         `the page's code came as the bundle and its worker, none of js/ itself (${code.join(', ')})`,
       );
       await page.waitForFunction(() => document.body.dataset.editor, null, { timeout: 15_000 });

@@ -32,6 +32,9 @@ pub mod choice {
 pub mod columns;
 mod engine;
 mod explain;
+// Not in the light browser module (twine-web without `lab` on wasm), which
+// neither explores nor plays the scheduler (see engine::choice::CHOOSES).
+#[cfg(any(feature = "lab", not(target_arch = "wasm32")))]
 pub mod explore;
 #[cfg(all(target_arch = "wasm32", feature = "lab"))]
 pub mod live;

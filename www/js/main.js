@@ -3,12 +3,6 @@
 // metrics; compare two variants; or watch the real server live.
 
 import { ScenarioEditor } from './editor.js';
-import { Timeline } from './timeline.js';
-import { EventLog } from './event-log.js';
-import { renderQueues, OutputView } from './panels.js';
-import { StackView } from './stacks.js';
-import { causesOf } from './causes.js';
-import { renderMetrics } from './metrics-view.js';
 import { runToEnd } from './runner.js';
 import { readHash, buildUrl, encodeScenario, decodeScenario, download } from './share.js';
 import { setIn } from './jsontext.js';
@@ -85,6 +79,20 @@ const onServerModule = later(() => import('./onserver.js'), 'Run on this server'
 const exploreModule = later(() => import('./explore.js'), 'Explore');
 const sweepModule = later(() => import('./sweep.js'), 'Seeds');
 const playModule = later(() => import('./play.js'), 'the scheduler');
+/**
+ * What shows a run (views.js): fetched right after boot, not before Run is
+ * possible; `views()` resolves once it is there and the page's timeline,
+ * log, output and stacks are made (run() waits for it before it shows one).
+ */
+const viewsModule = later(() => import('./views.js'), 'the run views');
+let viewsMade = null;
+function views() {
+  viewsMade ??= viewsModule().then(makeViews, (e) => {
+    viewsMade = null; // a later run tries again
+    throw e;
+  });
+  return viewsMade;
+}
 
 // ---------------------------------------------------------------- presets
 
@@ -383,9 +391,13 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   const prevT = app.playhead;
   const id = ++runsStarted;
   const superseded = () => id !== runsStarted;
+  // The views' chunk, if it is still on its way, loads while the run is simulated.
+  const viewsLoaded = views();
+  viewsLoaded.catch(() => {}); // awaited below
   let result;
   try {
     result = await runToEnd(app.wasm, json, seed, { variant, schedule, play: scheduler, onProgress: showProgress, cancelled: superseded });
+    await viewsLoaded;
   } catch (e) {
     if (superseded()) return false;
     setStatus('error');
@@ -412,7 +424,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   timeline.setModel(model);
   log.setModel(model);
   output.set(metrics.output, (t) => model.threadColor(t));
-  renderMetrics($('#metrics'), metrics, { waiting: Boolean(app.run.playState?.pending) });
+  viewFns.renderMetrics($('#metrics'), metrics, { waiting: Boolean(app.run.playState?.pending) });
   const metricsEl = $('#metrics');
   metricsEl.dataset.run = String(app.run.id);
   metricsEl.dataset.scenario = metrics.scenario || '';
@@ -699,7 +711,7 @@ function drawCursor({ steps }) {
     stepButton.disabled = cursor.atEnd;
     stepButton.title = cursor.atEnd ? 'The end of the run: ← steps back, Home starts over' : STEP_TITLE;
   }
-  renderQueues($('#queues'), cursor.queues, (id) => app.run.model.threadColor(id));
+  viewFns.renderQueues($('#queues'), cursor.queues, (id) => app.run.model.threadColor(id));
   $('#queues').dataset.t = String(cursor.queues.t_ms);
   log.setCursor(cursor.eventCount);
   if (steps) showSteps(cursor.eventCount - 1, cursor.stacks);
@@ -794,7 +806,7 @@ function select(index, { seek = true } = {}) {
   log.setSelected(index);
   log.showCauses([]);
   // The causes read whole events from the worker: shown if the event is still the one selected.
-  causesOf(run.model, index).then((lines) => {
+  viewFns.causesOf(run.model, index).then((lines) => {
     if (app.run === run && log.selected === index) log.showCauses(lines);
   });
   timeline.setSelected(index);
@@ -993,6 +1005,33 @@ let knobs;
 let compare;
 let live;
 let stacks;
+/** views.js's functions (renderMetrics, renderQueues, causesOf), once it is loaded. */
+let viewFns;
+
+/** Makes the run's views from views.js (see `views`). */
+function makeViews(m) {
+  viewFns = m;
+  stacks = new m.StackView($('#stacks'));
+  timeline = new m.Timeline($('#timeline'), {
+    tooltip: $('#tl-tip'),
+    onSeek: (t) => {
+      pause();
+      seekTo(t);
+    },
+    onSelect: (ev) => select(ev),
+  });
+  log = new m.EventLog($('#event-log'), {
+    onPick: (i) => select(i),
+    empty: 'Every trace event of the run appears here, in order. Click one to jump there.',
+  });
+  output = new m.OutputView($('#output'), {
+    onSeek: (t) => {
+      pause();
+      seekTo(t);
+      timeline.reveal(t);
+    },
+  });
+}
 
 /** Compare, made on first use. */
 async function compareView() {
@@ -1071,7 +1110,7 @@ function bindKeys() {
       seekTo(app.run.durationMs);
     }
     else if (k === 'r') run();
-    else if (k === 'f') timeline.fit();
+    else if (k === 'f') timeline?.fit();
     else if (k === '?') $('#keys').toggleAttribute('open');
     else return;
     ev.preventDefault();
@@ -1121,28 +1160,8 @@ async function boot() {
   app.programs = wasm.programs();
   app.presets = wasm.presets();
   fillPicker($('#preset'), app.programs, app.presets);
-  stacks = new StackView($('#stacks'));
   editor = new ScenarioEditor($('#editor'), { onInput: onEditorInput });
   knobs = new Knobs($('#knobs'), { onChange: onKnob });
-  timeline = new Timeline($('#timeline'), {
-    tooltip: $('#tl-tip'),
-    onSeek: (t) => {
-      pause();
-      seekTo(t);
-    },
-    onSelect: (ev) => select(ev),
-  });
-  log = new EventLog($('#event-log'), {
-    onPick: (i) => select(i),
-    empty: 'Every trace event of the run appears here, in order. Click one to jump there.',
-  });
-  output = new OutputView($('#output'), {
-    onSeek: (t) => {
-      pause();
-      seekTo(t);
-      timeline.reveal(t);
-    },
-  });
   offerRunOnServer();
 
   const speed = $('#speed');
@@ -1167,7 +1186,7 @@ async function boot() {
   $('#play').addEventListener('click', () => (app.playing ? pause() : play()));
   $('#step-btn').addEventListener('click', () => step(1));
   $('#back-btn').addEventListener('click', () => stepBack());
-  $('#fit-btn').addEventListener('click', () => timeline.fit());
+  $('#fit-btn').addEventListener('click', () => timeline?.fit());
   $('#seek').addEventListener('input', (ev) => {
     if (!app.run) return;
     pause();
@@ -1203,10 +1222,16 @@ async function boot() {
   }
   setStatus(app.run ? 'ready' : 'loaded');
   // Compare and the live view exist once opened (their modules load then).
+  // The run's views right after boot (before, if a link ran a scenario).
+  views().catch(() => {}); // a failure shows a word; Run tries again
   app.ui = {
     editor,
-    timeline,
-    log,
+    get timeline() {
+      return timeline;
+    },
+    get log() {
+      return log;
+    },
     knobs,
     get compare() {
       return compare;

@@ -143,6 +143,8 @@ pub(crate) enum Access {
     Other,
 }
 
+// What only `explore` asks, which the light module leaves out (see CHOOSES).
+#[cfg_attr(not(any(feature = "lab", not(target_arch = "wasm32"))), allow(dead_code))]
 impl Access {
     /// Whether the two operations give the same result in either order
     /// (and neither can stop the other from running): different keys,
@@ -166,6 +168,7 @@ struct Touched {
     written: bool,
 }
 
+#[cfg_attr(not(any(feature = "lab", not(target_arch = "wasm32"))), allow(dead_code))]
 impl Watch {
     /// A watch for which `shared` keys are visible, under the GIL's rule or not.
     pub fn new(shared: BTreeSet<Rc<str>>, gil: bool) -> Watch {
@@ -278,6 +281,13 @@ pub(crate) fn ask(chooser: &SharedChooser, kind: ChoiceKind, options: &[u32], ti
     }
 }
 
+/// Whether this build explores and follows choosers: everywhere but the
+/// light browser module (twine-web without `lab` on wasm), which has
+/// neither `explore` nor [`Simulation::with_chooser`]. There the hooks
+/// ([`Choices::chooser`], [`Choices::watch`] and `Shared`'s) are `None` as
+/// a constant, so the optimiser leaves out what only such runs do.
+pub(crate) const CHOOSES: bool = cfg!(any(feature = "lab", not(target_arch = "wasm32")));
+
 /// The engine's side: the chooser, and threads stopped before visible operations.
 #[derive(Default)]
 pub(crate) struct Choices {
@@ -291,11 +301,31 @@ pub(crate) struct Choices {
     pub waiting: Option<Vec<u32>>,
 }
 
+impl Choices {
+    /// The chooser, if the simulation has one (never without [`CHOOSES`]).
+    pub fn chooser(&self) -> Option<&SharedChooser> {
+        if CHOOSES {
+            self.chooser.as_ref()
+        } else {
+            None
+        }
+    }
+
+    /// The watch, when exploring (never without [`CHOOSES`]).
+    pub fn watch(&self) -> Option<&Rc<Watch>> {
+        if CHOOSES {
+            self.watch.get()
+        } else {
+            None
+        }
+    }
+}
+
 impl Simulation {
     /// Asks the chooser to pick among `options` (at least one); option 0
     /// without a chooser or with a single option.
     pub(crate) fn choose(&mut self, kind: ChoiceKind, options: &[u32]) -> usize {
-        match &self.choices.chooser {
+        match self.choices.chooser() {
             Some(chooser) => ask(chooser, kind, options, self.now),
             None => 0,
         }
@@ -304,7 +334,7 @@ impl Simulation {
     /// Whether the chooser stops the run before picking among `options`
     /// (a visible decision).
     fn waits_at(&self, options: &[u32]) -> bool {
-        let Some(chooser) = &self.choices.chooser else { return false };
+        let Some(chooser) = self.choices.chooser() else { return false };
         !options.is_empty()
             && chooser.borrow_mut().waits(&ChoicePoint { kind: ChoiceKind::Visible, options, time: self.now })
     }
@@ -317,7 +347,7 @@ impl Simulation {
 
     /// Takes the next thread off the run queue for a free core.
     pub(crate) fn pick_ready(&mut self) -> Option<u32> {
-        if self.choices.chooser.is_none() || self.run_queue.len() < 2 {
+        if self.choices.chooser().is_none() || self.run_queue.len() < 2 {
             return self.run_queue.pop_front();
         }
         let options: Vec<u32> = self.run_queue.iter().copied().collect();
@@ -329,7 +359,7 @@ impl Simulation {
     /// operation, it waits off its core for the chooser (true), unless no
     /// other thread could go first, or the GIL rules a switch out here.
     pub(crate) fn park_at_visible(&mut self, tid: u32) -> bool {
-        let Some(watch) = self.choices.watch.get().cloned() else { return false };
+        let Some(watch) = self.choices.watch().cloned() else { return false };
         if !std::mem::take(&mut self.threads[tid as usize].at_visible) {
             return false;
         }
@@ -368,7 +398,7 @@ impl Simulation {
         }
         let i = self.choose(ChoiceKind::Visible, &options);
         let tid = self.choices.parked.remove(i);
-        if let Some(watch) = self.choices.watch.get() {
+        if let Some(watch) = self.choices.watch() {
             watch.granted.set(Some(tid));
         }
         self.make_ready(tid);

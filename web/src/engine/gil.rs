@@ -144,7 +144,7 @@ impl Simulation {
         }
         // Drawn with or without a chooser, so one that answers 0 changes nothing.
         let picked = (self.gil.rng.next_u64() % n as u64) as usize;
-        if self.choices.chooser.is_none() {
+        if self.choices.chooser().is_none() {
             return Some(picked);
         }
         let mut order: Vec<usize> = (0..n).collect();

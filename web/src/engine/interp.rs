@@ -204,6 +204,15 @@ fn describe_op(op: &Op) -> String {
     }
 }
 
+/// Whether this build runs JSON scenarios' steps: everywhere but the light
+/// browser module (twine-web without `lab` on wasm), which refuses JSON
+/// scenarios (`wasm::load`) and so runs Python programs only, whose
+/// activations have no steps (their program's `main` and `threads` are
+/// empty; the server's handler runs only when there is no Python runtime;
+/// pool jobs with steps come from `defer_to_thread` steps). There the step
+/// loop below is left out.
+const STEPS: bool = cfg!(any(feature = "lab", not(target_arch = "wasm32")));
+
 /// Runs steps on thread `tid` until one needs time or the program ends.
 pub(crate) fn exec(sh: &Rc<Shared>, reactor: &Reactor, tid: u32, act: &mut Activation) -> Halt {
     if let Some(task) = act.py.as_mut() {
@@ -212,6 +221,9 @@ pub(crate) fn exec(sh: &Rc<Shared>, reactor: &Reactor, tid: u32, act: &mut Activ
             Some(rt) => crate::python::vm::run(sh, &rt, tid, task),
             None => Halt::Done,
         };
+    }
+    if !STEPS {
+        return Halt::Done;
     }
     loop {
         let Some(frame) = act.frames.last_mut() else { return Halt::Done };

@@ -62,7 +62,9 @@ use twine_core::{ReactorDriver, Time};
 use crate::program::Program;
 use crate::scenario::{Scenario, ScenarioError};
 use agenda::{Agenda, Ev};
-use choice::{Choices, Chooser, Watch};
+use choice::Choices;
+#[cfg(any(feature = "lab", not(target_arch = "wasm32")))]
+use choice::{Chooser, Watch};
 use clients::ClientState;
 use gil::Gil;
 use interp::{Activation, Ctx, End};
@@ -120,6 +122,7 @@ impl Simulation {
 
     /// A simulation whose scheduling decisions `chooser` makes (see
     /// [`crate::choice`]); one that always answers 0 runs as [`Simulation::new`].
+    #[cfg(any(feature = "lab", not(target_arch = "wasm32")))]
     pub fn with_chooser(scenario: &Scenario, seed: Option<u64>, chooser: Box<dyn Chooser>) -> Simulation {
         let chooser: choice::SharedChooser = Rc::new(RefCell::new(chooser));
         Simulation::build(scenario, seed, Choices { chooser: Some(chooser), ..Choices::default() })
@@ -127,6 +130,7 @@ impl Simulation {
 
     /// A simulation for exploring: `scenario` must be made for it (one
     /// core, no noise, see `explore`); `watch` says what is visible.
+    #[cfg(any(feature = "lab", not(target_arch = "wasm32")))]
     pub(crate) fn exploring(scenario: &Scenario, watch: Rc<Watch>, chooser: Box<dyn Chooser>) -> Simulation {
         let chooser: choice::SharedChooser = Rc::new(RefCell::new(chooser));
         let choices = Choices { chooser: Some(chooser), ..Choices::default() };

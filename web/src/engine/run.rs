@@ -83,7 +83,7 @@ impl Simulation {
     }
 
     fn start_work(&mut self, tid: u32, work: Work) {
-        if let Some(watch) = self.sh.watch.get() {
+        if let Some(watch) = self.sh.watch() {
             match work {
                 // The interpreter stopped before a visible operation.
                 Work::Py { .. } if watch.stopped.get() == Some(tid) => {

@@ -330,7 +330,7 @@ impl Shared {
             let mut locks = self.locks.borrow_mut();
             let state = &mut locks[lock as usize];
             state.holder = None;
-            let next = match self.chooser.get() {
+            let next = match self.chooser() {
                 Some(chooser) if state.waiters.len() > 1 => {
                     let options: Vec<u32> = state.waiters.iter().map(|(t, _)| *t).collect();
                     state.waiters.remove(super::choice::ask(chooser, super::choice::ChoiceKind::Lock, &options, now))
@@ -406,11 +406,29 @@ impl Shared {
         self.locks.borrow_mut()[lock as usize].hidden = true;
     }
 
+    /// The watch, when exploring (see [`super::choice::CHOOSES`]).
+    pub fn watch(&self) -> Option<&Rc<super::choice::Watch>> {
+        if super::choice::CHOOSES {
+            self.watch.get()
+        } else {
+            None
+        }
+    }
+
+    /// The chooser, if the simulation has one (see [`super::choice::CHOOSES`]).
+    pub fn chooser(&self) -> Option<&super::choice::SharedChooser> {
+        if super::choice::CHOOSES {
+            self.chooser.get()
+        } else {
+            None
+        }
+    }
+
     /// Exploring: tells the watch that threads synchronised where it cannot
     /// see (a hidden lock, the reactor's inbox, the pool's queue), so that
     /// no two of their operations may be taken to commute.
     pub fn note_hidden_sync(&self, hidden: bool) {
-        if let (true, Some(watch)) = (hidden, self.watch.get()) {
+        if let (true, Some(watch)) = (hidden, self.watch()) {
             watch.note_hidden_sync();
         }
     }

@@ -449,7 +449,7 @@ impl Vm<'_> {
     /// points (calls, backward jumps): for a GIL drop request, or when the
     /// batch is long enough.
     fn batch_ends(&self, f: &Frame, instr: Instr) -> Option<bool> {
-        if let Some(watch) = self.sh.watch.get() {
+        if let Some(watch) = self.sh.watch() {
             if let Some(end) = self.explore_stop(watch, f, instr) {
                 return end;
             }
