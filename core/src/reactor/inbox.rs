@@ -45,18 +45,10 @@ impl Queue {
     }
 
     /// Takes up to `n` calls, in the order they were sent, into `out`;
-    /// returns how many were counted as taken.
+    /// returns how many were taken.
     fn take(&self, n: usize, out: &mut impl FnMut(InboxCall)) -> usize {
         let receiver = self.receiver.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut taken = 0;
-        while taken < n {
-            match receiver.try_recv() {
-                Ok(call) => out(call),
-                Err(_) => break,
-            }
-            taken += 1;
-        }
-        taken
+        take_up_to(n, || receiver.try_recv().ok(), out)
     }
 }
 
@@ -78,19 +70,23 @@ impl Queue {
     }
 
     /// Takes up to `n` calls, in the order they were sent, into `out`;
-    /// returns how many were counted as taken.
+    /// returns how many were taken.
     fn take(&self, n: usize, out: &mut impl FnMut(InboxCall)) -> usize {
         let mut queue = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut taken = 0;
-        while taken < n {
-            match queue.pop_front() {
-                Some(call) => out(call),
-                None => break,
-            }
-            taken += 1;
-        }
-        taken
+        take_up_to(n, || queue.pop_front(), out)
     }
+}
+
+/// Moves up to `n` calls from `next` into `out`, stopping when `next` has
+/// none; returns how many it moved.
+fn take_up_to(n: usize, mut next: impl FnMut() -> Option<InboxCall>, out: &mut impl FnMut(InboxCall)) -> usize {
+    let mut taken = 0;
+    while taken < n {
+        let Some(call) = next() else { break };
+        out(call);
+        taken += 1;
+    }
+    taken
 }
 
 pub(crate) struct Inbox {

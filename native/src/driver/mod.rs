@@ -234,8 +234,8 @@ impl Driver {
     }
 
     /// The loop's last clock reading as an `Instant`, for the driver's own
-    /// deadlines: no clock read of its own (the loop reads the clock once
-    /// before its turn and once after polling).
+    /// deadlines: no clock read of its own (the loop reads the clock before
+    /// its turn, before it works out how long to sleep, and after polling).
     fn loop_instant(&self) -> Instant {
         self.epoch + self.now.saturating_since(Time::ZERO)
     }
