@@ -193,9 +193,11 @@ fn build_playground(step: Step) -> Result<(), String> {
     )?;
     // The page's own modules: app.js, which index.html loads (it falls back
     // to js/main.js when it is missing), one request instead of a chain of
-    // 22 imports; the parts main.js imports on first use (Compare, the live
-    // view, the scheduler...) are chunks of their own, fetched then, which
-    // import what they share with the page from app.js. Rollup splits so
+    // 22 imports; the parts main.js imports later are chunks of their own:
+    // what shows a run (views.js), fetched right after boot so that it is
+    // not part of what Run waits for, and Compare, the live view, the
+    // scheduler... fetched on first use; they import what they share with
+    // the page from app.js. Rollup splits so
     // (esbuild's splitting would put every module both use in shared chunks
     // that app.js imports: 8 requests, one after the other, before Run);
     // esbuild minifies. All sit in pkg/ itself, so the paths the modules
