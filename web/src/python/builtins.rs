@@ -869,7 +869,7 @@ pub(crate) fn call_method(
                     Value::None
                 }
                 "remove" | "index" => {
-                    let pos = l.borrow().iter().position(|x| ops::eq(x, &arg(0)));
+                    let pos = ops::position(vm, &l.borrow(), &arg(0))?;
                     match pos {
                         Some(i) if name == "index" => Value::Int(i as i64),
                         Some(i) => {
@@ -886,7 +886,7 @@ pub(crate) fn call_method(
                         }
                     }
                 }
-                "count" => Value::Int(l.borrow().iter().filter(|x| ops::eq(x, &arg(0))).count() as i64),
+                "count" => Value::Int(ops::count(vm, &l.borrow(), &arg(0))? as i64),
                 "sort" => {
                     let items = l.borrow().clone();
                     let reverse = kw(&kwargs, "reverse").is_some_and(|r| r.truthy());
@@ -909,8 +909,8 @@ pub(crate) fn call_method(
         Value::Tuple(t) => {
             let x = args.first().cloned().unwrap_or_default();
             match name {
-                "count" => Value::Int(t.iter().filter(|y| ops::eq(y, &x)).count() as i64),
-                _ => match t.iter().position(|y| ops::eq(y, &x)) {
+                "count" => Value::Int(ops::count(vm, t, &x)? as i64),
+                _ => match ops::position(vm, t, &x)? {
                     Some(i) => Value::Int(i as i64),
                     None => return Err(vm.rt.error("ValueError", "tuple.index(x): x not in tuple")),
                 },

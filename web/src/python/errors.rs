@@ -21,9 +21,24 @@ impl Exc {
     /// CPython's traceback, most recent call last, ending with `text`.
     pub fn traceback(&self, text: &str) -> Vec<String> {
         let mut out = vec!["Traceback (most recent call last):".to_owned()];
+        // CPython prints a line repeated more than three times in a row
+        // (a recursion) three times, then how many more there were.
+        let mut repeats = 0;
+        let mut last: Option<String> = None;
         for (file, line, _, func) in self.tb.iter().rev() {
-            out.push(format!("  File \"{file}\", line {line}, in {func}"));
+            let entry = format!("  File \"{file}\", line {line}, in {func}");
+            if last.as_ref() == Some(&entry) {
+                repeats += 1;
+            } else {
+                out.extend(repeated(repeats));
+                repeats = 0;
+            }
+            if repeats < 3 {
+                out.push(entry.clone());
+            }
+            last = Some(entry);
         }
+        out.extend(repeated(repeats));
         out.push(text.to_owned());
         out
     }
@@ -38,6 +53,13 @@ impl Exc {
         lines.extend(self.traceback(text));
         lines.join("\n")
     }
+}
+
+/// CPython's note for a traceback line repeated `repeats` more times in a
+/// row, past the three it prints.
+fn repeated(repeats: usize) -> Option<String> {
+    let more = repeats.checked_sub(2).filter(|&n| n > 0)?;
+    Some(format!("  [Previous line repeated {more} more time{}]", if more == 1 { "" } else { "s" }))
 }
 
 /// The built-in exception classes, by name, each with its base.

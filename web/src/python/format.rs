@@ -34,16 +34,7 @@ pub(crate) fn repr(v: &Value) -> String {
             out.push('\'');
             out
         }
-        Value::List(l) => format!("[{}]", join(&l.borrow())),
-        Value::Tuple(t) if t.len() == 1 => format!("({},)", repr(&t[0])),
-        Value::Tuple(t) => format!("({})", join(t)),
-        Value::Dict(d) => {
-            let d = d.borrow();
-            let items: Vec<String> = d.items().map(|(k, v)| format!("{}: {}", repr(k), repr(v))).collect();
-            format!("{{{}}}", items.join(", "))
-        }
-        Value::Set(d) if d.borrow().len() == 0 => "set()".to_owned(),
-        Value::Set(d) => format!("{{{}}}", join(&super::sets::elements(d))),
+        Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Set(_) => container_repr(v),
         Value::Range(a, b, 1) => format!("range({a}, {b})"),
         Value::Range(a, b, c) => format!("range({a}, {b}, {c})"),
         Value::Slice(s) => format!("slice({}, {}, {})", repr(&s[0]), repr(&s[1]), repr(&s[2])),
@@ -62,6 +53,40 @@ pub(crate) fn repr(v: &Value) -> String {
             _ => format!("<{} object>", v.type_name()),
         },
     }
+}
+
+/// `repr` of a list, tuple, dict or set: `[...]` where it contains itself,
+/// and `...` for what is nested too deeply to walk (this `repr` has no
+/// way to raise; the VM's `repr_of` raises `RecursionError` there).
+fn container_repr(v: &Value) -> String {
+    let walking = match super::nesting::enter(v.identity(), true) {
+        Ok(walking) => walking,
+        Err(super::nesting::Refused::TooDeep) => return "...".into(),
+        Err(super::nesting::Refused::Cycle) => {
+            return match v {
+                Value::List(_) => "[...]",
+                Value::Tuple(_) => "(...)",
+                Value::Set(_) => "set(...)",
+                _ => "{...}",
+            }
+            .into()
+        }
+    };
+    let text = match v {
+        Value::List(l) => format!("[{}]", join(&l.borrow())),
+        Value::Tuple(t) if t.len() == 1 => format!("({},)", repr(&t[0])),
+        Value::Tuple(t) => format!("({})", join(t)),
+        Value::Dict(d) => {
+            let d = d.borrow();
+            let items: Vec<String> = d.items().map(|(k, v)| format!("{}: {}", repr(k), repr(v))).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Set(d) if d.borrow().len() == 0 => "set()".to_owned(),
+        Value::Set(d) => format!("{{{}}}", join(&super::sets::elements(d))),
+        _ => unreachable!("a container"),
+    };
+    drop(walking);
+    text
 }
 
 fn join(items: &[Value]) -> String {

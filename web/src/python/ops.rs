@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use super::code::{BinOp, CmpOp};
 use super::errors::Exc;
+use super::nesting;
 use super::value::{range_len, Value};
 use super::vm::{PyResult, Vm};
 
@@ -281,34 +282,85 @@ fn percent_bytes(vm: &mut Vm<'_>, fmt: &[u8], args: &Value) -> PyResult<Value> {
     Ok(Value::Bytes(text.chars().map(|c| c as u32 as u8).collect::<Vec<u8>>().into()))
 }
 
-/// `a == b` for values (instances by identity).
-pub(crate) fn eq(a: &Value, b: &Value) -> bool {
+/// `a == b` for values (instances by identity). Containers nested past
+/// [`nesting::DEPTH_LIMIT`] (two that hold themselves, say) raise
+/// `RecursionError`, as CPython does.
+pub(crate) fn eq(vm: &Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
     if let (Some(x), Some(y)) = (num(a), num(b)) {
         if let (Some(i), Some(j)) = (int(a), int(b)) {
-            return i == j;
+            return Ok(i == j);
         }
-        return x == y;
+        return Ok(x == y);
     }
-    match (a, b) {
+    Ok(match (a, b) {
         (Value::None, Value::None) => true,
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::Bytes(x), Value::Bytes(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
-            Rc::ptr_eq(x, y) || {
-                let (x, y) = (x.borrow(), y.borrow());
-                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| eq(a, b))
+            if Rc::ptr_eq(x, y) {
+                return Ok(true);
             }
+            let _walking = enter_eq(vm, a)?;
+            let (x, y) = (x.borrow(), y.borrow());
+            x.len() == y.len() && all_eq(vm, &x, &y)?
         }
-        (Value::Tuple(x), Value::Tuple(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| eq(a, b)),
+        (Value::Tuple(x), Value::Tuple(y)) => {
+            let _walking = enter_eq(vm, a)?;
+            x.len() == y.len() && all_eq(vm, x, y)?
+        }
         (Value::Set(x), Value::Set(y)) => Rc::ptr_eq(x, y) || super::sets::equal(x, y),
         (Value::Dict(x), Value::Dict(y)) => {
+            let _walking = enter_eq(vm, a)?;
             let (x, y) = (x.borrow(), y.borrow());
-            x.len() == y.len()
-                && x.items().all(|(k, v)| k.key().ok().and_then(|k| y.get(&k)).is_some_and(|w| eq(v, &w)))
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (k, v) in x.items() {
+                match k.key().ok().and_then(|k| y.get(&k)) {
+                    Some(w) if eq(vm, v, &w)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            true
         }
         (Value::Range(a1, b1, c1), Value::Range(a2, b2, c2)) => (a1, b1, c1) == (a2, b2, c2),
         _ => a.is(b),
+    })
+}
+
+/// Whether `x` and `y`, of equal lengths, are equal item by item.
+fn all_eq(vm: &Vm<'_>, x: &[Value], y: &[Value]) -> PyResult<bool> {
+    for (a, b) in x.iter().zip(y) {
+        if !eq(vm, a, b)? {
+            return Ok(false);
+        }
     }
+    Ok(true)
+}
+
+/// The first index of an item of `items` equal to `x`.
+pub(crate) fn position(vm: &Vm<'_>, items: &[Value], x: &Value) -> PyResult<Option<usize>> {
+    for (i, item) in items.iter().enumerate() {
+        if eq(vm, item, x)? {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// How many items of `items` equal `x`.
+pub(crate) fn count(vm: &Vm<'_>, items: &[Value], x: &Value) -> PyResult<usize> {
+    let mut n = 0;
+    for item in items {
+        n += eq(vm, item, x)? as usize;
+    }
+    Ok(n)
+}
+
+/// Enters container `v` for `==`.
+fn enter_eq(vm: &Vm<'_>, v: &Value) -> PyResult<nesting::Entered> {
+    nesting::enter(v.identity(), false)
+        .map_err(|_| vm.rt.error("RecursionError", "maximum recursion depth exceeded in comparison"))
 }
 
 /// Orders two values as `<` does, or says why it cannot.
@@ -325,7 +377,7 @@ pub(crate) fn order(vm: &mut Vm<'_>, a: &Value, b: &Value, op: &str) -> PyResult
         (Value::List(_), Value::List(_)) | (Value::Tuple(_), Value::Tuple(_)) => {
             let (x, y) = (vm.collect(a)?, vm.collect(b)?);
             for (p, q) in x.iter().zip(&y) {
-                if !eq(p, q) {
+                if !eq(vm, p, q)? {
                     return order(vm, p, q, op);
                 }
             }
@@ -346,8 +398,8 @@ pub(crate) fn compare(vm: &mut Vm<'_>, op: CmpOp, a: &Value, b: &Value) -> PyRes
         }
     }
     Ok(match op {
-        CmpOp::Eq => eq(a, b),
-        CmpOp::Ne => !eq(a, b),
+        CmpOp::Eq => eq(vm, a, b)?,
+        CmpOp::Ne => !eq(vm, a, b)?,
         CmpOp::Lt => order(vm, a, b, "<")? == Ordering::Less,
         CmpOp::Le => order(vm, a, b, "<=")? != Ordering::Greater,
         CmpOp::Gt => order(vm, a, b, ">")? == Ordering::Greater,
@@ -374,7 +426,10 @@ pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyR
             let in_span = if *c > 0 { *a <= n && n < *b } else { *b < n && n <= *a };
             in_span && (n - a) % c == 0
         })),
-        Value::List(_) | Value::Tuple(_) => Ok(vm.collect(haystack)?.iter().any(|x| eq(x, needle))),
+        Value::List(_) | Value::Tuple(_) => {
+            let items = vm.collect(haystack)?;
+            Ok(position(vm, &items, needle)?.is_some())
+        }
         other => Err(vm.type_error(&format!("argument of type '{}' is not iterable", other.type_name()))),
     }
 }

@@ -15,6 +15,7 @@ use super::builtins;
 use super::code::{CmpOp, Code, CodeKind, Instr, UnOp};
 use super::errors::Exc;
 use super::format;
+use super::nesting;
 use super::ops;
 use super::stacks::{self, Link};
 use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Native, ThreadObj, Value};
@@ -24,6 +25,19 @@ use crate::engine::interp::{Halt, Work};
 use crate::engine::shared::Shared;
 use crate::explain::lost::Var;
 use crate::program::Seq;
+
+/// CPython's `sys.getrecursionlimit()` default: a call that would put more
+/// than this many Python frames on a thread's stack raises
+/// `RecursionError: maximum recursion depth exceeded` instead (an endless
+/// recursion would otherwise grow until the instruction budget ran out).
+pub(crate) const RECURSION_LIMIT: usize = 1000;
+
+/// How deep built-ins that call back into Python (`sorted(key=...)`, a
+/// `__repr__` that calls `repr`) may nest: each level is Rust recursion,
+/// the built-in, a nested loop and `exec`, some kilobytes of stack, and the
+/// browser gives the module 1 MB. CPython 3.11 counts these against the same
+/// limit as Python frames, so it, too, stops such a recursion early.
+const NESTED_LIMIT: u32 = 100;
 
 pub(crate) type PyResult<T> = Result<T, Exc>;
 
@@ -178,6 +192,12 @@ pub(crate) struct Vm<'a> {
     pub tid: u32,
     /// Nested loops run for built-ins: they cannot wait.
     pub nested: u32,
+    /// The Python frames of the loops this one runs inside (`call_nested`),
+    /// so that [`RECURSION_LIMIT`] counts the thread's whole stack.
+    outer_frames: usize,
+    /// The frames on this thread's stack when the running instruction
+    /// started: where a nested loop's `outer_frames` begin.
+    depth: usize,
     pub pending: u64,
     pub partial: &'a mut String,
     pub after_wake: Option<AfterWake>,
@@ -190,7 +210,19 @@ pub(crate) struct Vm<'a> {
 impl<'a> Vm<'a> {
     /// A VM for calls made from Rust (a reactor callback).
     pub fn new(sh: &'a Rc<Shared>, rt: &'a Rc<Runtime>, tid: u32, partial: &'a mut String) -> Vm<'a> {
-        Vm { sh, rt, tid, nested: 0, pending: 0, partial, after_wake: None, reactor_run: false, link: None }
+        Vm {
+            sh,
+            rt,
+            tid,
+            nested: 0,
+            outer_frames: 0,
+            depth: 0,
+            pending: 0,
+            partial,
+            after_wake: None,
+            reactor_run: false,
+            link: None,
+        }
     }
 }
 
@@ -363,6 +395,7 @@ impl Vm<'_> {
                 self.rt.fail(self.locate(frames, &exc));
                 return Err(Exc::new(Value::None));
             }
+            self.depth = self.outer_frames + frames.len();
             let flow = self.exec(frames, instr);
             self.pending += self.rt.nested_pending.take();
             match flow {
@@ -966,6 +999,7 @@ impl Vm<'_> {
                 frame.cells = closure;
                 frame.ns = Some(Rc::default());
                 frame.ret = Ret::Class(base);
+                self.check_depth(frames)?;
                 frames.push(frame);
             }
             Instr::Return => {
@@ -1165,10 +1199,45 @@ impl Vm<'_> {
                 Ok(Flow::Halt(h))
             }
             Out::Frame(frame) => {
+                self.check_depth(frames)?;
                 frames.push(frame);
                 Ok(Flow::Next)
             }
         }
+    }
+
+    /// CPython's check before a call: a thread already [`RECURSION_LIMIT`]
+    /// frames deep raises `RecursionError` in the caller.
+    fn check_depth(&self, frames: &[Frame]) -> PyResult<()> {
+        if self.outer_frames + frames.len() >= RECURSION_LIMIT {
+            return Err(self.recursion_error());
+        }
+        Ok(())
+    }
+
+    /// The check before a built-in runs Python code in a loop of its own:
+    /// each such loop is a level of Rust recursion (the built-in, the loop,
+    /// `exec`), so they are bounded by [`NESTED_LIMIT`] as well.
+    fn check_nesting(&self) -> PyResult<()> {
+        if self.nested >= NESTED_LIMIT || self.depth >= RECURSION_LIMIT {
+            return Err(self.recursion_error());
+        }
+        Ok(())
+    }
+
+    /// Runs `frames` in a loop nested in this one, above the frames of the
+    /// loops it runs in (for [`RECURSION_LIMIT`]).
+    fn run_nested(&mut self, frames: &mut Vec<Frame>) -> PyResult<Exit> {
+        let (outer, depth) = (std::mem::replace(&mut self.outer_frames, self.depth), self.depth);
+        self.nested += 1;
+        let r = self.run_frames(frames, 0);
+        self.nested -= 1;
+        (self.outer_frames, self.depth) = (outer, depth);
+        r
+    }
+
+    fn recursion_error(&self) -> Exc {
+        self.rt.error("RecursionError", "maximum recursion depth exceeded")
     }
 
     /// Resumes generator `g` on this thread's stack, its frame pushed
@@ -1184,6 +1253,9 @@ impl Vm<'_> {
     ) -> PyResult<Flow> {
         if g.running.get() {
             return Err(self.rt.error("ValueError", "generator already executing"));
+        }
+        if g.frame.borrow().is_some() {
+            self.check_depth(frames)?;
         }
         let Some(mut frame) = g.frame.borrow_mut().take() else {
             // It has finished.
@@ -1313,11 +1385,8 @@ impl Vm<'_> {
             Out::Value(v) => Ok(v),
             Out::Halt(..) => Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in")),
             Out::Frame(frame) => {
-                let mut frames = vec![frame];
-                self.nested += 1;
-                let r = self.run_frames(&mut frames, 0);
-                self.nested -= 1;
-                match r? {
+                self.check_nesting()?;
+                match self.run_nested(&mut vec![frame])? {
                     Exit::Returned(v) | Exit::Yielded(v, _) => Ok(v),
                     Exit::Halt(_) => {
                         Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in"))
@@ -1475,6 +1544,7 @@ impl Vm<'_> {
         match self.call(fset, vec![obj.clone(), v], Vec::new())? {
             Out::Frame(mut frame) => {
                 frame.ret = Ret::Discard;
+                self.check_depth(frames)?;
                 frames.push(frame);
                 Ok(Flow::Next)
             }
@@ -1648,6 +1718,7 @@ impl Vm<'_> {
         if g.running.get() {
             return Err(self.rt.error("ValueError", "generator already executing"));
         }
+        self.check_nesting()?;
         let Some(mut frame) = g.frame.borrow_mut().take() else {
             return match sent {
                 Err(exc) => Err(Exc::new(exc)),
@@ -1669,11 +1740,9 @@ impl Vm<'_> {
             }
             Err(exc) => return Err(Exc::new(exc)),
         };
-        self.nested += 1;
         g.running.set(true);
-        let r = self.run_frames(&mut frames, 0);
+        let r = self.run_nested(&mut frames);
         g.running.set(false);
-        self.nested -= 1;
         match r? {
             Exit::Yielded(v, frame) => {
                 *g.frame.borrow_mut() = Some(*frame);
@@ -1754,11 +1823,13 @@ impl Vm<'_> {
                 Ok(format!("<__main__.{} object>", i.class.name))
             }
             Value::List(l) => {
+                let Some(_walking) = self.enter_repr(v)? else { return Ok("[...]".into()) };
                 let items = l.borrow().clone();
                 let parts = items.iter().map(|x| self.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
                 Ok(format!("[{}]", parts.join(", ")))
             }
             Value::Tuple(t) => {
+                let Some(_walking) = self.enter_repr(v)? else { return Ok("(...)".into()) };
                 let parts = t.iter().map(|x| self.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
                 if parts.len() == 1 {
                     Ok(format!("({},)", parts[0]))
@@ -1767,6 +1838,7 @@ impl Vm<'_> {
                 }
             }
             Value::Dict(d) => {
+                let Some(_walking) = self.enter_repr(v)? else { return Ok("{...}".into()) };
                 let items: Vec<(Value, Value)> = d.borrow().items().cloned().collect();
                 let mut parts = Vec::new();
                 for (k, v) in &items {
@@ -1774,10 +1846,25 @@ impl Vm<'_> {
                 }
                 Ok(format!("{{{}}}", parts.join(", ")))
             }
-            Value::Set(d) => super::sets::repr(self, d),
+            Value::Set(d) => {
+                let Some(_walking) = self.enter_repr(v)? else { return Ok("set(...)".into()) };
+                super::sets::repr(self, d)
+            }
             Value::Class(c) => Ok(format!("<class '__main__.{}'>", c.name)),
             Value::Func(f) => Ok(format!("<function {}>", f.code.name)),
             _ => Ok(format::repr(v)),
+        }
+    }
+
+    /// Enters container `v` for `repr`: `None` when it is being printed
+    /// already, further out (it contains itself: CPython prints `[...]`).
+    fn enter_repr(&self, v: &Value) -> PyResult<Option<nesting::Entered>> {
+        match nesting::enter(v.identity(), true) {
+            Ok(walking) => Ok(Some(walking)),
+            Err(nesting::Refused::Cycle) => Ok(None),
+            Err(nesting::Refused::TooDeep) => Err(self
+                .rt
+                .error("RecursionError", "maximum recursion depth exceeded while getting the repr of an object")),
         }
     }
 
