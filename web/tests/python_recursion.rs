@@ -104,12 +104,14 @@ fn deeply_nested_values_raise_recursion_error_in_repr_and_comparison() {
         "a = []\nb = []\nfor i in range(3000):\n    a = [a]\n    b = [b]\n\
          try:\n    print(repr(a))\nexcept RecursionError as e:\n    print(e)\n\
          try:\n    print(a == b)\nexcept RecursionError as e:\n    print(e)\n\
+         try:\n    print(a < b)\nexcept RecursionError as e:\n    print(e)\n\
          c = []\nfor i in range(50):\n    c = [c]\nprint(repr(c)[:4], c == c[:])\n",
     );
     assert_eq!(
         out,
         [
             "maximum recursion depth exceeded while getting the repr of an object",
+            "maximum recursion depth exceeded in comparison",
             "maximum recursion depth exceeded in comparison",
             "[[[[ True",
         ]

@@ -357,7 +357,7 @@ pub(crate) fn count(vm: &Vm<'_>, items: &[Value], x: &Value) -> PyResult<usize> 
     Ok(n)
 }
 
-/// Enters container `v` for `==`.
+/// Enters container `v` for `==` or `<`.
 fn enter_eq(vm: &Vm<'_>, v: &Value) -> PyResult<nesting::Entered> {
     nesting::enter(v.identity(), false)
         .map_err(|_| vm.rt.error("RecursionError", "maximum recursion depth exceeded in comparison"))
@@ -375,6 +375,7 @@ pub(crate) fn order(vm: &mut Vm<'_>, a: &Value, b: &Value, op: &str) -> PyResult
         (Value::Str(x), Value::Str(y)) => Ok(x.cmp(y)),
         (Value::Bytes(x), Value::Bytes(y)) => Ok(x.cmp(y)),
         (Value::List(_), Value::List(_)) | (Value::Tuple(_), Value::Tuple(_)) => {
+            let _walking = enter_eq(vm, a)?;
             let (x, y) = (vm.collect(a)?, vm.collect(b)?);
             for (p, q) in x.iter().zip(&y) {
                 if !eq(vm, p, q)? {
