@@ -282,6 +282,14 @@ pub(crate) enum Key {
     Id(usize),
 }
 
+/// Why a value cannot be a dict key or a set element.
+pub(crate) enum Unhashable {
+    /// A mutable type's (its name): `unhashable type: 'list'`.
+    Type(Rc<str>),
+    /// Tuples nested past [`nesting::DEPTH_LIMIT`](super::nesting::DEPTH_LIMIT).
+    TooDeep,
+}
+
 /// A dict: insertion-ordered entries, indexed by key.
 #[derive(Debug, Default)]
 pub(crate) struct Dict {
@@ -421,8 +429,8 @@ impl Value {
         }
     }
 
-    /// The hash key, or the type's name when it is unhashable.
-    pub fn key(&self) -> Result<Key, Rc<str>> {
+    /// The hash key, or why there is none.
+    pub fn key(&self) -> Result<Key, Unhashable> {
         Ok(match self {
             Value::None => Key::None,
             Value::Bool(b) => Key::Int(*b as i64),
@@ -431,8 +439,13 @@ impl Value {
             Value::Float(f) => Key::Float(f.to_bits()),
             Value::Str(s) => Key::Str(Rc::clone(s)),
             Value::Bytes(b) => Key::Bytes(Rc::clone(b)),
-            Value::Tuple(t) => Key::Tuple(t.iter().map(Value::key).collect::<Result<_, _>>()?),
-            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => return Err(self.type_name()),
+            Value::Tuple(t) => {
+                let _walking = super::nesting::enter(self.identity(), false).map_err(|_| Unhashable::TooDeep)?;
+                Key::Tuple(t.iter().map(Value::key).collect::<Result<_, _>>()?)
+            }
+            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => {
+                return Err(Unhashable::Type(self.type_name()))
+            }
             other => Key::Id(other.identity()),
         })
     }

@@ -1777,7 +1777,10 @@ impl Vm<'_> {
     }
 
     pub fn key(&self, v: &Value) -> PyResult<super::value::Key> {
-        v.key().map_err(|t| self.type_error(&format!("unhashable type: '{t}'")))
+        v.key().map_err(|why| match why {
+            super::value::Unhashable::Type(t) => self.type_error(&format!("unhashable type: '{t}'")),
+            super::value::Unhashable::TooDeep => self.recursion_error(),
+        })
     }
 
     /// `str(x)`, calling `__str__` (or `__repr__`) of instances.
