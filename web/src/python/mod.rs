@@ -27,6 +27,7 @@ pub(crate) mod sets;
 pub(crate) mod stacks;
 pub(crate) mod statics;
 pub mod text;
+pub(crate) mod trash;
 pub(crate) mod twisted;
 pub(crate) mod unhandled;
 pub(crate) mod value;
