@@ -1,14 +1,26 @@
-//! Deeply nested programs and values: each runs on a thread with a 1 MB
-//! stack, the browser's wasm stack, and must end as in CPython (which
-//! prints "built" for every program here) instead of overflowing the stack.
+//! Deeply nested programs and values: each runs on a thread with a small
+//! stack standing for the browser's 1 MB wasm stack, and must end as in
+//! CPython (which prints "built" for the programs that build deep values)
+//! or with a compile error naming where to split it, instead of overflowing
+//! the stack.
 
 use twine_web::{PythonScenario, Scenario, Simulation};
 
-/// Runs `source` to its end and drops everything, on a thread with a 1 MB
-/// stack; returns its output lines, or the compile error's text.
+/// The test threads' stack: 1 MB, as wasm's, in an optimized build
+/// (`cargo test --release`). Unoptimized frames are several times larger
+/// (compiling a 1000-deep expression overflows 1 MB there, and 2 MB), so a
+/// debug build gets STACK_DEBUG; the depths that fit the page are measured
+/// in wasm itself (see compile::MAX_NESTING). The values' tests overflow
+/// either stack without the trashcan.
+const STACK: usize = if cfg!(debug_assertions) { STACK_DEBUG } else { 1 << 20 };
+const STACK_DEBUG: usize = 16 << 20;
+
+/// Runs `source` to its end and drops everything, on a thread with a
+/// [`STACK`]-byte stack; returns its output lines, or the compile error's
+/// text.
 fn run_small_stack(source: &'static str) -> Result<Vec<String>, String> {
     std::thread::Builder::new()
-        .stack_size(1 << 20)
+        .stack_size(STACK)
         .spawn(move || {
             let scenario = Scenario::from_python("test.py", source).map_err(|e| e.to_string())?;
             let mut sim = Simulation::new(&scenario, None);
@@ -74,4 +86,80 @@ fn a_deep_structure_freed_mid_program_leaves_the_program_running() {
          a = None\nprint(keep, len(keep))\n",
     );
     assert_eq!(out, Ok(vec!["[1, (2, 3), {4: 5}] 3".to_string()]));
+}
+
+fn plus_chain(n: usize) -> String {
+    format!("x = 1{}\nprint(\"built\")\n", " + 1".repeat(n))
+}
+
+/// Programs from `make`, leaked to be `'static` for the test thread.
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+#[test]
+fn an_expression_nested_too_deeply_is_refused_where_it_passes_the_limit() {
+    // The statement (3 levels, see compile::STMT_LEVELS), 996 additions and
+    // the last constant: 1000 levels, which compile and run; one more
+    // addition does not.
+    assert_eq!(run_small_stack(leak(plus_chain(996))), Ok(vec!["built".to_string()]));
+    let expected = "test.py:1:5: expression nested too deeply (more than 1000 levels): \
+                    split it into smaller expressions with intermediate variables";
+    assert_eq!(run_small_stack(leak(plus_chain(997))), Err(expected.to_string()));
+    assert_eq!(run_small_stack(leak(plus_chain(50_000))), Err(expected.to_string()));
+}
+
+#[test]
+fn unary_minuses_nested_too_deeply_are_refused_at_the_first_one_too_many() {
+    // CPython: MemoryError. The statement is levels 1-3, the k-th minus
+    // (column 4 + k) level k + 3: the 998th, column 1002, is one too many.
+    let text = format!("x = 2\ny = {}1\n", "-".repeat(20_000));
+    let err = run_small_stack(leak(text)).unwrap_err();
+    assert!(err.starts_with("test.py:2:1002: expression nested too deeply"), "{err}");
+}
+
+#[test]
+fn nested_lambdas_count_their_bodies_as_deeper_levels() {
+    // Each lambda: its expression and 3 levels for its body (see
+    // compile::BODY_LEVELS); with the statement's 3 and the constant's 1,
+    // 249 fit in 1000 levels and 250 do not.
+    let lambdas = |n: usize| format!("f = {}7\nprint({}f{})\n", "lambda: ".repeat(n), "", "()".repeat(n));
+    assert_eq!(run_small_stack(leak(lambdas(249))), Ok(vec!["7".to_string()]));
+    let err = run_small_stack(leak(lambdas(250))).unwrap_err();
+    assert!(err.starts_with("test.py:1:"), "{err}");
+    assert!(err.contains("expression nested too deeply (more than 1000 levels)"), "{err}");
+}
+
+#[test]
+fn blocks_nested_too_deeply_are_refused() {
+    // `try:` blocks (no expression of their own), 3 levels each: the 334th,
+    // on line 334 after 333 spaces, is one too many.
+    let mut text = String::new();
+    for depth in 0..1100 {
+        text.push_str(&format!("{}try:\n", " ".repeat(depth)));
+    }
+    text.push_str(&format!("{}pass\n", " ".repeat(1100)));
+    for depth in (0..1100).rev() {
+        text.push_str(&format!("{0}finally:\n{0} pass\n", " ".repeat(depth)));
+    }
+    let err = run_small_stack(leak(text)).unwrap_err();
+    assert_eq!(
+        err,
+        "test.py:334:334: blocks nested too deeply (more than 333 levels): move the inner blocks into functions"
+    );
+}
+
+#[test]
+fn reading_the_variants_of_a_deeply_nested_program_does_not_overflow() {
+    // The page reads a program's variants without compiling it: the parser
+    // takes 50000 nested additions without recursing, and the AST it
+    // returns is freed without recursing either.
+    let text = leak(format!("VARIANT = twine.variant(a=\"A\")\n{}", plus_chain(50_000)));
+    let variants = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || twine_web::python::variants(text))
+        .unwrap()
+        .join()
+        .expect("the thread ends without overflowing its stack");
+    assert_eq!(variants, [("a".to_string(), "A".to_string())]);
 }

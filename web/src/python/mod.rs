@@ -257,8 +257,11 @@ pub fn variants(source: &str) -> Vec<(String, String)> {
         return Vec::new();
     }
     let Ok(ast::Mod::Module(m)) = compile::parse_module("<variants>", source) else { return Vec::new() };
+    // Freed without deep recursion: this text was never compiled, so never
+    // refused for nesting too deeply.
+    let body = compile::Ast(m.body);
     let lines = compile::Lines::new(source);
-    for s in &m.body {
+    for s in &body.0 {
         let value = match s {
             Stmt::Assign(a) => &a.value,
             Stmt::Expr(e) => &e.value,
