@@ -40,9 +40,10 @@ impl Lines {
 }
 
 /// How deeply expressions and blocks may nest in a program, counting each
-/// expression, statement and assignment target on the way down (functions,
-/// lambdas, classes and comprehensions included: their bodies continue the
-/// count). Compiling, like dropping the AST, recurses once per level, and
+/// expression and assignment target on the way down as 1 level and each
+/// statement as [`STMT_LEVELS`] (functions, lambdas, classes and
+/// comprehensions included: their bodies continue the count,
+/// [`BODY_LEVELS`] deeper). Compiling, like dropping the AST, recurses once per level, and
 /// the browser runs all of it on a 1 MB wasm stack; a program nested deeper
 /// is refused at the node past the limit, as CPython refuses one with
 /// "RecursionError: maximum recursion depth exceeded during compilation"
@@ -51,9 +52,9 @@ pub(crate) const MAX_NESTING: u32 = 1000;
 
 /// How many levels deeper than a plain nested expression would a
 /// function's, lambda's, class's or comprehension's body starts: compiling
-/// one takes a new `Unit`, a scan and their frames, which in wasm cost about 3x a plain expression's
-/// stack (nested lambdas overflowed the page's stack from about 900 levels,
-/// `1 + 1 + ...` from about 2400).
+/// one takes a new `Unit`, a scan and their frames, which in wasm cost
+/// about 3x a plain expression's stack (nested lambdas overflowed the
+/// page's stack from about 900 levels, `1 + 1 + ...` from about 2400).
 const BODY_LEVELS: u32 = 3;
 
 /// How many levels a statement counts: compiling a block (`try`, `with`,
@@ -146,11 +147,12 @@ fn scan_stmts(body: &[Stmt], scan: &mut Scan) {
     }
 }
 
-/// Runs `walk` `levels` deeper, unless that is past [`MAX_NESTING`]: then
-/// the scan stops there (the compiler, which counts the same levels, refuses
-/// the program at that node).
+/// Runs `walk` `levels` deeper, unless that is past [`MAX_NESTING`] (and a
+/// few levels more): then the scan stops there. The compiler counts the same
+/// levels, or a level fewer at a few nodes (the target of `x.a += 1`), never
+/// more, so it refuses the program at or before any node the scan skipped.
 fn deeper(scan: &mut Scan, levels: u32, walk: impl FnOnce(&mut Scan)) {
-    if scan.depth + levels <= MAX_NESTING {
+    if scan.depth + levels <= MAX_NESTING + STMT_LEVELS {
         scan.depth += levels;
         walk(scan);
         scan.depth -= levels;
@@ -280,6 +282,11 @@ fn scan_stmt_inner(s: &Stmt, scan: &mut Scan) {
 }
 
 fn scan_expr(e: &Expr, scan: &mut Scan) {
+    // `*x` in a call or a display is compiled as `x`, no level of its own:
+    // not counted here either, or nested `f(*g(*h(...)))` would add up.
+    if let Expr::Starred(s) = e {
+        return scan_expr(&s.value, scan);
+    }
     deeper(scan, 1, |scan| scan_expr_inner(e, scan));
 }
 
