@@ -8,7 +8,7 @@ use twine_web::{PythonScenario, Scenario, Simulation};
 
 /// The test threads' stack: 1 MB, as wasm's, in an optimized build
 /// (`cargo test --release`). Unoptimized frames are several times larger
-/// (compiling a 1000-deep expression overflows 1 MB there, and 2 MB), so a
+/// (compiling a 1000-deep expression overflowed 4 MB there), so a
 /// debug build gets STACK_DEBUG; the depths that fit the page are measured
 /// in wasm itself (see compile::MAX_NESTING). The values' tests overflow
 /// either stack without the trashcan.
@@ -99,41 +99,41 @@ fn leak(text: String) -> &'static str {
 
 #[test]
 fn an_expression_nested_too_deeply_is_refused_where_it_passes_the_limit() {
-    // The statement (3 levels, see compile::STMT_LEVELS), 996 additions and
-    // the last constant: 1000 levels, which compile and run; one more
+    // The statement (3 levels, see compile::STMT_LEVELS), 796 additions and
+    // the last constant: 800 levels, which compile and run; one more
     // addition does not.
-    assert_eq!(run_small_stack(leak(plus_chain(996))), Ok(vec!["built".to_string()]));
-    let expected = "test.py:1:5: expression nested too deeply (more than 1000 levels): \
+    assert_eq!(run_small_stack(leak(plus_chain(796))), Ok(vec!["built".to_string()]));
+    let expected = "test.py:1:5: expression nested too deeply (more than 800 levels): \
                     split it into smaller expressions with intermediate variables";
-    assert_eq!(run_small_stack(leak(plus_chain(997))), Err(expected.to_string()));
+    assert_eq!(run_small_stack(leak(plus_chain(797))), Err(expected.to_string()));
     assert_eq!(run_small_stack(leak(plus_chain(50_000))), Err(expected.to_string()));
 }
 
 #[test]
 fn unary_minuses_nested_too_deeply_are_refused_at_the_first_one_too_many() {
     // CPython: MemoryError. The statement is levels 1-3, the k-th minus
-    // (column 4 + k) level k + 3: the 998th, column 1002, is one too many.
+    // (column 4 + k) level k + 3: the 798th, column 802, is one too many.
     let text = format!("x = 2\ny = {}1\n", "-".repeat(20_000));
     let err = run_small_stack(leak(text)).unwrap_err();
-    assert!(err.starts_with("test.py:2:1002: expression nested too deeply"), "{err}");
+    assert!(err.starts_with("test.py:2:802: expression nested too deeply"), "{err}");
 }
 
 #[test]
 fn nested_lambdas_count_their_bodies_as_deeper_levels() {
     // Each lambda: its expression and 3 levels for its body (see
     // compile::BODY_LEVELS); with the statement's 3 and the constant's 1,
-    // 249 fit in 1000 levels and 250 do not.
+    // 199 fit in 800 levels and 200 do not.
     let lambdas = |n: usize| format!("f = {}7\nprint({}f{})\n", "lambda: ".repeat(n), "", "()".repeat(n));
-    assert_eq!(run_small_stack(leak(lambdas(249))), Ok(vec!["7".to_string()]));
-    let err = run_small_stack(leak(lambdas(250))).unwrap_err();
+    assert_eq!(run_small_stack(leak(lambdas(199))), Ok(vec!["7".to_string()]));
+    let err = run_small_stack(leak(lambdas(200))).unwrap_err();
     assert!(err.starts_with("test.py:1:"), "{err}");
-    assert!(err.contains("expression nested too deeply (more than 1000 levels)"), "{err}");
+    assert!(err.contains("expression nested too deeply (more than 800 levels)"), "{err}");
 }
 
 #[test]
 fn blocks_nested_too_deeply_are_refused() {
-    // `try:` blocks (no expression of their own), 3 levels each: the 334th,
-    // on line 334 after 333 spaces, is one too many.
+    // `try:` blocks (no expression of their own), 3 levels each: the 267th,
+    // on line 267 after 266 spaces, is one too many.
     let mut text = String::new();
     for depth in 0..1100 {
         text.push_str(&format!("{}try:\n", " ".repeat(depth)));
@@ -145,7 +145,7 @@ fn blocks_nested_too_deeply_are_refused() {
     let err = run_small_stack(leak(text)).unwrap_err();
     assert_eq!(
         err,
-        "test.py:334:334: blocks nested too deeply (more than 333 levels): move the inner blocks into functions"
+        "test.py:267:267: blocks nested too deeply (more than 266 levels): move the inner blocks into functions"
     );
 }
 

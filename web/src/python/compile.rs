@@ -48,7 +48,15 @@ impl Lines {
 /// is refused at the node past the limit, as CPython refuses one with
 /// "RecursionError: maximum recursion depth exceeded during compilation"
 /// (from about 3000 levels).
-pub(crate) const MAX_NESTING: u32 = 1000;
+///
+/// 800 leaves the page about 2x of room for the costliest kind measured:
+/// without a limit, the wasm module (in node, V8's default stack, as
+/// Chromium's) loaded and ran `x = abs(abs(...))` up to about 1800 levels,
+/// `1 + 1 + ...` up to about 2400; with it, every kind measured (calls,
+/// operators, displays, lambdas, comprehensions, `def`, `try`, `if` ...)
+/// nested just under the limit still runs with V8's stack halved (`node
+/// --stack-size=490`).
+pub(crate) const MAX_NESTING: u32 = 800;
 
 /// How many levels deeper than a plain nested expression would a
 /// function's, lambda's, class's or comprehension's body starts: compiling
