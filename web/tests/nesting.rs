@@ -6,21 +6,28 @@
 
 use twine_web::{PythonScenario, Scenario, Simulation};
 
-/// The test threads' stack: 1 MB, as wasm's, in an optimized build
-/// (`cargo test --release`). Unoptimized frames are several times larger
-/// (compiling a 1000-deep expression overflowed 4 MB there), so a
-/// debug build gets STACK_DEBUG; the depths that fit the page are measured
-/// in wasm itself (see compile::MAX_NESTING). The values' tests overflow
-/// either stack without the trashcan.
-const STACK: usize = if cfg!(debug_assertions) { STACK_DEBUG } else { 1 << 20 };
-const STACK_DEBUG: usize = 16 << 20;
+/// The stack of the threads that compile deeply nested programs: 1 MB, as
+/// wasm's, in an optimized build (`cargo test --release`). Unoptimized
+/// frames are several times larger (compiling a 1000-deep expression
+/// overflowed 4 MB there), so a debug build gets 16 MB; the depths that fit
+/// the page are measured in wasm itself (see compile::MAX_NESTING). The
+/// values' tests run on 1 MB in every build.
+const COMPILE_STACK: usize = if cfg!(debug_assertions) { 16 << 20 } else { 1 << 20 };
 
-/// Runs `source` to its end and drops everything, on a thread with a
-/// [`STACK`]-byte stack; returns its output lines, or the compile error's
-/// text.
+/// Runs `source` to its end and drops everything, on a thread with a 1 MB
+/// stack; returns its output lines, or the compile error's text.
 fn run_small_stack(source: &'static str) -> Result<Vec<String>, String> {
+    run_on_stack(source, 1 << 20)
+}
+
+/// As [`run_small_stack`], on a [`COMPILE_STACK`]-byte stack.
+fn compile_and_run(source: &'static str) -> Result<Vec<String>, String> {
+    run_on_stack(source, COMPILE_STACK)
+}
+
+fn run_on_stack(source: &'static str, stack: usize) -> Result<Vec<String>, String> {
     std::thread::Builder::new()
-        .stack_size(STACK)
+        .stack_size(stack)
         .spawn(move || {
             let scenario = Scenario::from_python("test.py", source).map_err(|e| e.to_string())?;
             let mut sim = Simulation::new(&scenario, None);
@@ -102,11 +109,11 @@ fn an_expression_nested_too_deeply_is_refused_where_it_passes_the_limit() {
     // The statement (3 levels, see compile::STMT_LEVELS), 796 additions and
     // the last constant: 800 levels, which compile and run; one more
     // addition does not.
-    assert_eq!(run_small_stack(leak(plus_chain(796))), Ok(vec!["built".to_string()]));
+    assert_eq!(compile_and_run(leak(plus_chain(796))), Ok(vec!["built".to_string()]));
     let expected = "test.py:1:5: expression nested too deeply (more than 800 levels): \
                     split it into smaller expressions with intermediate variables";
-    assert_eq!(run_small_stack(leak(plus_chain(797))), Err(expected.to_string()));
-    assert_eq!(run_small_stack(leak(plus_chain(50_000))), Err(expected.to_string()));
+    assert_eq!(compile_and_run(leak(plus_chain(797))), Err(expected.to_string()));
+    assert_eq!(compile_and_run(leak(plus_chain(50_000))), Err(expected.to_string()));
 }
 
 #[test]
@@ -114,7 +121,7 @@ fn unary_minuses_nested_too_deeply_are_refused_at_the_first_one_too_many() {
     // CPython: MemoryError. The statement is levels 1-3, the k-th minus
     // (column 4 + k) level k + 3: the 798th, column 802, is one too many.
     let text = format!("x = 2\ny = {}1\n", "-".repeat(20_000));
-    let err = run_small_stack(leak(text)).unwrap_err();
+    let err = compile_and_run(leak(text)).unwrap_err();
     assert!(err.starts_with("test.py:2:802: expression nested too deeply"), "{err}");
 }
 
@@ -124,8 +131,8 @@ fn nested_lambdas_count_their_bodies_as_deeper_levels() {
     // compile::BODY_LEVELS); with the statement's 3 and the constant's 1,
     // 199 fit in 800 levels and 200 do not.
     let lambdas = |n: usize| format!("f = {}7\nprint({}f{})\n", "lambda: ".repeat(n), "", "()".repeat(n));
-    assert_eq!(run_small_stack(leak(lambdas(199))), Ok(vec!["7".to_string()]));
-    let err = run_small_stack(leak(lambdas(200))).unwrap_err();
+    assert_eq!(compile_and_run(leak(lambdas(199))), Ok(vec!["7".to_string()]));
+    let err = compile_and_run(leak(lambdas(200))).unwrap_err();
     assert!(err.starts_with("test.py:1:"), "{err}");
     assert!(err.contains("expression nested too deeply (more than 800 levels)"), "{err}");
 }
@@ -142,7 +149,7 @@ fn blocks_nested_too_deeply_are_refused() {
     for depth in (0..1100).rev() {
         text.push_str(&format!("{0}finally:\n{0} pass\n", " ".repeat(depth)));
     }
-    let err = run_small_stack(leak(text)).unwrap_err();
+    let err = compile_and_run(leak(text)).unwrap_err();
     assert_eq!(
         err,
         "test.py:267:267: blocks nested too deeply (more than 266 levels): move the inner blocks into functions"
