@@ -891,7 +891,7 @@ pub(crate) fn call_method(
                     let items = l.borrow().clone();
                     let reverse = kw(&kwargs, "reverse").is_some_and(|r| r.truthy());
                     let sorted = sort(vm, items, kw(&kwargs, "key"), reverse)?;
-                    *l.borrow_mut() = sorted;
+                    **l.borrow_mut() = sorted;
                     Value::None
                 }
                 "reverse" => {

@@ -39,9 +39,43 @@ impl Lines {
     }
 }
 
+/// How deeply expressions and blocks may nest in a program, counting each
+/// expression and assignment target on the way down as 1 level and each
+/// statement as [`STMT_LEVELS`] (functions, lambdas, classes and
+/// comprehensions included: their bodies continue the count,
+/// [`BODY_LEVELS`] deeper). Compiling, like dropping the AST, recurses once per level, and
+/// the browser runs all of it on a 1 MB wasm stack; a program nested deeper
+/// is refused at the node past the limit, as CPython refuses one with
+/// "RecursionError: maximum recursion depth exceeded during compilation"
+/// (from about 3000 levels).
+///
+/// 800 leaves the page about 2x of room for the costliest kind measured:
+/// without a limit, the wasm module (in node, V8's default stack, as
+/// Chromium's) loaded and ran `x = abs(abs(...))` up to about 1800 levels,
+/// `1 + 1 + ...` up to about 2400; with it, every kind measured (calls,
+/// operators, displays, lambdas, comprehensions, `def`, `try`, `if` ...)
+/// nested just under the limit still runs with V8's stack halved (`node
+/// --stack-size=490`).
+pub(crate) const MAX_NESTING: u32 = 800;
+
+/// How many levels deeper than a plain nested expression would a
+/// function's, lambda's, class's or comprehension's body starts: compiling
+/// one takes a new `Unit`, a scan and their frames, which in wasm cost
+/// about 3x a plain expression's stack (nested lambdas overflowed the
+/// page's stack from about 900 levels, `1 + 1 + ...` from about 2400).
+const BODY_LEVELS: u32 = 3;
+
+/// How many levels a statement counts: compiling a block (`try`, `with`,
+/// `except`, `if` ...) costs about 2.5x a plain expression's stack in wasm
+/// (850-900 nested `with` or `try` blocks fit the page, about 2400 nested
+/// additions). CPython takes no more than 100 levels of indentation anyway.
+const STMT_LEVELS: u32 = 3;
+
 /// What a scope binds and uses, found before compiling it.
 #[derive(Default, Debug)]
 struct Scan {
+    /// How deep the walk is now, from the module (see [`MAX_NESTING`]).
+    depth: u32,
     assigned: HashSet<Rc<str>>,
     used: HashSet<Rc<str>>,
     globals: HashSet<Rc<str>>,
@@ -84,22 +118,22 @@ fn scan_args(args: &ast::Arguments, scan: &mut Scan) {
     }
 }
 
-fn scan_function(args: &ast::Arguments, body: &[Stmt]) -> Scan {
-    let mut scan = Scan::default();
+fn scan_function(args: &ast::Arguments, body: &[Stmt], depth: u32) -> Scan {
+    let mut scan = Scan { depth, ..Scan::default() };
     scan_args(args, &mut scan);
     scan_stmts(body, &mut scan);
     scan
 }
 
-fn scan_lambda(args: &ast::Arguments, body: &Expr) -> Scan {
-    let mut scan = Scan::default();
+fn scan_lambda(args: &ast::Arguments, body: &Expr, depth: u32) -> Scan {
+    let mut scan = Scan { depth, ..Scan::default() };
     scan_args(args, &mut scan);
     scan_expr(body, &mut scan);
     scan
 }
 
-fn scan_comprehension(elts: &[&Expr], generators: &[ast::Comprehension]) -> Scan {
-    let mut scan = Scan::default();
+fn scan_comprehension(elts: &[&Expr], generators: &[ast::Comprehension], depth: u32) -> Scan {
+    let mut scan = Scan { depth, ..Scan::default() };
     for (i, g) in generators.iter().enumerate() {
         if i > 0 {
             scan_expr(&g.iter, &mut scan);
@@ -121,7 +155,23 @@ fn scan_stmts(body: &[Stmt], scan: &mut Scan) {
     }
 }
 
+/// Runs `walk` `levels` deeper, unless that is past [`MAX_NESTING`] (and a
+/// few levels more): then the scan stops there. The compiler counts the same
+/// levels, or a level fewer at a few nodes (the target of `x.a += 1`), never
+/// more, so it refuses the program at or before any node the scan skipped.
+fn deeper(scan: &mut Scan, levels: u32, walk: impl FnOnce(&mut Scan)) {
+    if scan.depth + levels <= MAX_NESTING + STMT_LEVELS {
+        scan.depth += levels;
+        walk(scan);
+        scan.depth -= levels;
+    }
+}
+
 fn scan_target(e: &Expr, scan: &mut Scan) {
+    deeper(scan, 1, |scan| scan_target_inner(e, scan));
+}
+
+fn scan_target_inner(e: &Expr, scan: &mut Scan) {
     match e {
         Expr::Name(n) => {
             scan.assigned.insert(name(&n.id));
@@ -129,11 +179,16 @@ fn scan_target(e: &Expr, scan: &mut Scan) {
         Expr::Tuple(t) => t.elts.iter().for_each(|e| scan_target(e, scan)),
         Expr::List(t) => t.elts.iter().for_each(|e| scan_target(e, scan)),
         Expr::Starred(s) => scan_target(&s.value, scan),
-        other => scan_expr(other, scan),
+        // This level is counted already, as the compiler's `assign` counts it.
+        other => scan_expr_inner(other, scan),
     }
 }
 
 fn scan_stmt(s: &Stmt, scan: &mut Scan) {
+    deeper(scan, STMT_LEVELS, |scan| scan_stmt_inner(s, scan));
+}
+
+fn scan_stmt_inner(s: &Stmt, scan: &mut Scan) {
     match s {
         Stmt::FunctionDef(f) => {
             scan.assigned.insert(name(&f.name));
@@ -143,13 +198,13 @@ fn scan_stmt(s: &Stmt, scan: &mut Scan) {
                 }
             }
             f.decorator_list.iter().for_each(|e| scan_expr(e, scan));
-            let child = scan_function(&f.args, &f.body);
+            let child = scan_function(&f.args, &f.body, scan.depth + BODY_LEVELS);
             scan.children_free.extend(child.free(false));
         }
         Stmt::ClassDef(c) => {
             scan.assigned.insert(name(&c.name));
             c.bases.iter().chain(&c.decorator_list).for_each(|e| scan_expr(e, scan));
-            let mut child = Scan::default();
+            let mut child = Scan { depth: scan.depth + BODY_LEVELS, ..Scan::default() };
             scan_stmts(&c.body, &mut child);
             scan.children_free.extend(child.free(true));
         }
@@ -235,6 +290,15 @@ fn scan_stmt(s: &Stmt, scan: &mut Scan) {
 }
 
 fn scan_expr(e: &Expr, scan: &mut Scan) {
+    // `*x` in a call or a display is compiled as `x`, no level of its own:
+    // not counted here either, or nested `f(*g(*h(...)))` would add up.
+    if let Expr::Starred(s) = e {
+        return scan_expr(&s.value, scan);
+    }
+    deeper(scan, 1, |scan| scan_expr_inner(e, scan));
+}
+
+fn scan_expr_inner(e: &Expr, scan: &mut Scan) {
     match e {
         Expr::Name(n) => {
             scan.used.insert(name(&n.id));
@@ -245,7 +309,7 @@ fn scan_expr(e: &Expr, scan: &mut Scan) {
                     scan_expr(e, scan);
                 }
             }
-            let child = scan_lambda(&l.args, &l.body);
+            let child = scan_lambda(&l.args, &l.body, scan.depth + BODY_LEVELS);
             scan.children_free.extend(child.free(false));
         }
         Expr::ListComp(c) => comprehension(&[&c.elt], &c.generators, scan),
@@ -299,7 +363,7 @@ fn comprehension(elts: &[&Expr], generators: &[ast::Comprehension], scan: &mut S
     if let Some(first) = generators.first() {
         scan_expr(&first.iter, scan);
     }
-    let child = scan_comprehension(elts, generators);
+    let child = scan_comprehension(elts, generators, scan.depth + BODY_LEVELS);
     scan.children_free.extend(child.free(false));
 }
 
@@ -350,6 +414,8 @@ struct Unit<'a> {
     blocks: Vec<Block<'a>>,
     pos: (u32, u32),
     temps: u32,
+    /// How deep the compiler is now, from the module (see [`MAX_NESTING`]).
+    depth: u32,
 }
 
 type R<T> = Result<T, CompileError>;
@@ -374,12 +440,36 @@ impl<'a> Unit<'a> {
             blocks: Vec::new(),
             pos: (1, 1),
             temps: 0,
+            depth: 0,
         }
     }
 
     fn err(&self, at: &impl Ranged, message: impl Into<String>) -> CompileError {
         let (line, col) = self.lines.at(at.start().to_usize());
         CompileError { file: self.file.to_string(), line, col, message: message.into() }
+    }
+
+    /// `levels` deeper into `node`, or the error past [`MAX_NESTING`]
+    /// levels: [`STMT_LEVELS`] for a statement, 1 for an expression. The
+    /// caller steps back once done; after an error the whole compile stops,
+    /// so its count no longer matters.
+    fn deeper(&mut self, node: &impl Ranged, levels: u32) -> R<()> {
+        if self.depth + levels > MAX_NESTING {
+            let message = if levels == STMT_LEVELS {
+                format!(
+                    "blocks nested too deeply (more than {} levels): move the inner blocks into functions",
+                    MAX_NESTING / STMT_LEVELS
+                )
+            } else {
+                format!(
+                    "expression nested too deeply (more than {MAX_NESTING} levels): \
+                     split it into smaller expressions with intermediate variables"
+                )
+            };
+            return Err(self.err(node, message));
+        }
+        self.depth += levels;
+        Ok(())
     }
 
     fn at(&mut self, node: &impl Ranged) {
@@ -513,6 +603,13 @@ impl<'a> Unit<'a> {
     }
 
     fn stmt(&mut self, s: &'a Stmt) -> R<()> {
+        self.deeper(s, STMT_LEVELS)?;
+        self.stmt_inner(s)?;
+        self.depth -= STMT_LEVELS;
+        Ok(())
+    }
+
+    fn stmt_inner(&mut self, s: &'a Stmt) -> R<()> {
         self.at(s);
         match s {
             Stmt::Expr(e) => {
@@ -897,6 +994,13 @@ impl<'a> Unit<'a> {
 
     /// Stores the top of the stack into a target.
     fn assign(&mut self, t: &'a Expr) -> R<()> {
+        self.deeper(t, 1)?;
+        self.assign_inner(t)?;
+        self.depth -= 1;
+        Ok(())
+    }
+
+    fn assign_inner(&mut self, t: &'a Expr) -> R<()> {
         match t {
             Expr::Name(n) => self.store(n.id.as_str()),
             Expr::Attribute(a) => {
@@ -947,8 +1051,8 @@ impl<'a> Unit<'a> {
             self.emit(Instr::Const(c));
         }
         let scan = match body {
-            FnBody::Stmts(b) => scan_function(args, b),
-            FnBody::Expr(e) => scan_lambda(args, e),
+            FnBody::Stmts(b) => scan_function(args, b, self.depth + BODY_LEVELS),
+            FnBody::Expr(e) => scan_lambda(args, e, self.depth + BODY_LEVELS),
         };
         let mut enclosing = self.enclosing.clone();
         if self.kind == CodeKind::Function {
@@ -959,6 +1063,7 @@ impl<'a> Unit<'a> {
         }
         let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
         unit.pos = self.pos;
+        unit.depth = self.depth + BODY_LEVELS;
         let params = Params {
             positional: args.args.iter().map(|a| name(&a.def.arg)).collect(),
             vararg: args.vararg.as_ref().map(|a| name(&a.arg)),
@@ -1031,7 +1136,7 @@ impl<'a> Unit<'a> {
         if let Some(b) = c.bases.first() {
             self.expr(b)?;
         }
-        let mut scan = Scan::default();
+        let mut scan = Scan { depth: self.depth + BODY_LEVELS, ..Scan::default() };
         scan_stmts(&c.body, &mut scan);
         let mut enclosing = self.enclosing.clone();
         if self.kind == CodeKind::Function {
@@ -1042,6 +1147,7 @@ impl<'a> Unit<'a> {
         }
         let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Class, enclosing);
         unit.pos = self.pos;
+        unit.depth = self.depth + BODY_LEVELS;
         unit.setup_scope(&scan);
         unit.class_assigned = scan.assigned.clone();
         unit.cells.clear();
@@ -1063,10 +1169,12 @@ impl<'a> Unit<'a> {
     // ------------------------------------------------------------------
 
     fn expr(&mut self, e: &'a Expr) -> R<()> {
+        self.deeper(e, 1)?;
         let saved = self.pos;
         self.at(e);
         self.expr_inner(e)?;
         self.pos = saved;
+        self.depth -= 1;
         Ok(())
     }
 
@@ -1383,7 +1491,7 @@ impl<'a> Unit<'a> {
             Comp::Dict(k, v) => vec![k, v],
         };
         let scan = {
-            let mut s = scan_comprehension(&elts, generators);
+            let mut s = scan_comprehension(&elts, generators, self.depth + BODY_LEVELS);
             s.assigned.insert(".0".into());
             s
         };
@@ -1396,6 +1504,7 @@ impl<'a> Unit<'a> {
         }
         let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
         unit.pos = self.pos;
+        unit.depth = self.depth + BODY_LEVELS;
         unit.local(".0");
         unit.setup_scope(&scan);
         unit.emit(match what {
@@ -1567,10 +1676,169 @@ pub(crate) fn compile_module(file: &str, source: &str) -> Result<Rc<Code>, Compi
     let ast::Mod::Module(module) = parsed else {
         return Err(CompileError { file: file.into(), line: 1, col: 1, message: "not a module".into() });
     };
+    let body = Ast(module.body);
     let mut unit = Unit::new(&lines, file.into(), CodeKind::Module, Vec::new());
-    unit.stmts(&module.body)?;
+    unit.stmts(&body.0)?;
     let k = unit.konst(Value::None);
     unit.emit(Instr::Const(k));
     unit.emit(Instr::Return);
     Ok(Rc::new(unit.finish("<module>", Params::default())))
+}
+
+/// A parsed module's statements, freed without recursing once per level of
+/// nesting: rustpython's AST is boxed node in node, so dropping a
+/// 50000-deep expression (`x = 1 + 1 + ... + 1`, which the parser takes
+/// without recursing) recursed 50000 levels, past the 1 MB wasm stack,
+/// even when the compiler refused the program. [`dismantle`] takes it apart
+/// with a work list instead; it costs one walk over the AST, small next to
+/// parsing it.
+pub(crate) struct Ast(pub Vec<Stmt>);
+
+impl Drop for Ast {
+    fn drop(&mut self) {
+        dismantle(std::mem::take(&mut self.0));
+    }
+}
+
+enum Node {
+    S(Stmt),
+    E(Expr),
+}
+
+/// Drops `body` one node at a time: each node's expression and statement
+/// children are moved onto a work list before the node itself is dropped,
+/// so no drop nests deeper than a node's own leaves. (Statements nest only
+/// through indentation, a few thousand levels at most in any source the
+/// page takes; expressions are what nest deep.)
+fn dismantle(body: Vec<Stmt>) {
+    fn boxed(work: &mut Vec<Node>, e: impl IntoIterator<Item = Box<Expr>>) {
+        work.extend(e.into_iter().map(|e| Node::E(*e)));
+    }
+    fn exprs(work: &mut Vec<Node>, e: impl IntoIterator<Item = Expr>) {
+        work.extend(e.into_iter().map(Node::E));
+    }
+    fn stmts(work: &mut Vec<Node>, s: Vec<Stmt>) {
+        work.extend(s.into_iter().map(Node::S));
+    }
+    fn args(work: &mut Vec<Node>, a: ast::Arguments) {
+        let all = a.posonlyargs.into_iter().chain(a.args).chain(a.kwonlyargs);
+        boxed(work, all.filter_map(|d| d.default));
+    }
+    fn comprehensions(work: &mut Vec<Node>, generators: Vec<ast::Comprehension>) {
+        for g in generators {
+            exprs(work, [g.target, g.iter].into_iter().chain(g.ifs));
+        }
+    }
+    let mut work = Vec::new();
+    stmts(&mut work, body);
+    while let Some(node) = work.pop() {
+        let w = &mut work;
+        match node {
+            Node::S(s) => match s {
+                Stmt::FunctionDef(f) => {
+                    args(w, *f.args);
+                    exprs(w, f.decorator_list);
+                    stmts(w, f.body);
+                }
+                Stmt::ClassDef(c) => {
+                    exprs(w, c.bases.into_iter().chain(c.decorator_list));
+                    exprs(w, c.keywords.into_iter().map(|k| k.value));
+                    stmts(w, c.body);
+                }
+                Stmt::Return(r) => boxed(w, r.value),
+                Stmt::Delete(d) => exprs(w, d.targets),
+                Stmt::Assign(a) => {
+                    exprs(w, a.targets);
+                    boxed(w, [a.value]);
+                }
+                Stmt::AugAssign(a) => boxed(w, [a.target, a.value]),
+                Stmt::AnnAssign(a) => boxed(w, [a.target, a.annotation].into_iter().chain(a.value)),
+                Stmt::For(f) => {
+                    boxed(w, [f.target, f.iter]);
+                    stmts(w, f.body);
+                    stmts(w, f.orelse);
+                }
+                Stmt::While(s) => {
+                    boxed(w, [s.test]);
+                    stmts(w, s.body);
+                    stmts(w, s.orelse);
+                }
+                Stmt::If(s) => {
+                    boxed(w, [s.test]);
+                    stmts(w, s.body);
+                    stmts(w, s.orelse);
+                }
+                Stmt::With(s) => {
+                    for item in s.items {
+                        exprs(w, [item.context_expr]);
+                        boxed(w, item.optional_vars);
+                    }
+                    stmts(w, s.body);
+                }
+                Stmt::Raise(r) => boxed(w, r.exc.into_iter().chain(r.cause)),
+                Stmt::Try(t) => {
+                    for ast::ExceptHandler::ExceptHandler(h) in t.handlers {
+                        boxed(w, h.type_);
+                        stmts(w, h.body);
+                    }
+                    stmts(w, t.body);
+                    stmts(w, t.orelse);
+                    stmts(w, t.finalbody);
+                }
+                Stmt::Assert(a) => boxed(w, [a.test].into_iter().chain(a.msg)),
+                Stmt::Expr(e) => boxed(w, [e.value]),
+                // The rest hold no expressions, or none the compiler takes.
+                _ => {}
+            },
+            Node::E(e) => match e {
+                Expr::BoolOp(b) => exprs(w, b.values),
+                Expr::NamedExpr(n) => boxed(w, [n.target, n.value]),
+                Expr::BinOp(b) => boxed(w, [b.left, b.right]),
+                Expr::UnaryOp(u) => boxed(w, [u.operand]),
+                Expr::Lambda(l) => {
+                    args(w, *l.args);
+                    boxed(w, [l.body]);
+                }
+                Expr::IfExp(i) => boxed(w, [i.test, i.body, i.orelse]),
+                Expr::Dict(d) => exprs(w, d.keys.into_iter().flatten().chain(d.values)),
+                Expr::Set(s) => exprs(w, s.elts),
+                Expr::ListComp(c) => {
+                    boxed(w, [c.elt]);
+                    comprehensions(w, c.generators);
+                }
+                Expr::SetComp(c) => {
+                    boxed(w, [c.elt]);
+                    comprehensions(w, c.generators);
+                }
+                Expr::DictComp(c) => {
+                    boxed(w, [c.key, c.value]);
+                    comprehensions(w, c.generators);
+                }
+                Expr::GeneratorExp(c) => {
+                    boxed(w, [c.elt]);
+                    comprehensions(w, c.generators);
+                }
+                Expr::Await(a) => boxed(w, [a.value]),
+                Expr::Yield(y) => boxed(w, y.value),
+                Expr::YieldFrom(y) => boxed(w, [y.value]),
+                Expr::Compare(c) => {
+                    boxed(w, [c.left]);
+                    exprs(w, c.comparators);
+                }
+                Expr::Call(c) => {
+                    boxed(w, [c.func]);
+                    exprs(w, c.args.into_iter().chain(c.keywords.into_iter().map(|k| k.value)));
+                }
+                Expr::FormattedValue(f) => boxed(w, [f.value].into_iter().chain(f.format_spec)),
+                Expr::JoinedStr(j) => exprs(w, j.values),
+                Expr::Attribute(a) => boxed(w, [a.value]),
+                Expr::Subscript(s) => boxed(w, [s.value, s.slice]),
+                Expr::Starred(s) => boxed(w, [s.value]),
+                Expr::List(l) => exprs(w, l.elts),
+                Expr::Tuple(t) => exprs(w, t.elts),
+                Expr::Slice(s) => boxed(w, s.lower.into_iter().chain(s.upper).chain(s.step)),
+                Expr::Constant(_) | Expr::Name(_) => {}
+            },
+        }
+    }
 }

@@ -28,6 +28,7 @@ pub(crate) mod sets;
 pub(crate) mod stacks;
 pub(crate) mod statics;
 pub mod text;
+pub(crate) mod trash;
 pub(crate) mod twisted;
 pub(crate) mod unhandled;
 pub(crate) mod value;
@@ -257,8 +258,11 @@ pub fn variants(source: &str) -> Vec<(String, String)> {
         return Vec::new();
     }
     let Ok(ast::Mod::Module(m)) = compile::parse_module("<variants>", source) else { return Vec::new() };
+    // Freed without deep recursion: this text was never compiled, so never
+    // refused for nesting too deeply.
+    let body = compile::Ast(m.body);
     let lines = compile::Lines::new(source);
-    for s in &m.body {
+    for s in &body.0 {
         let value = match s {
             Stmt::Assign(a) => &a.value,
             Stmt::Expr(e) => &e.value,

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::code::Code;
+use super::trash;
 
 /// A cell: a variable shared between a function and the functions nested in it.
 pub(crate) type CellRef = Rc<RefCell<Value>>;
@@ -21,8 +22,8 @@ pub(crate) enum Value {
     Float(f64),
     Str(Rc<str>),
     Bytes(Rc<[u8]>),
-    List(Rc<RefCell<Vec<Value>>>),
-    Tuple(Rc<[Value]>),
+    List(Rc<RefCell<List>>),
+    Tuple(Rc<Tuple>),
     Dict(Rc<RefCell<Dict>>),
     /// A set: a dict of its elements (see `sets`).
     Set(Rc<RefCell<Dict>>),
@@ -47,6 +48,55 @@ pub(crate) enum Value {
     Native(Rc<Native>),
     /// What calling a function that `yield`s returns.
     Generator(Rc<Generator>),
+}
+
+/// A list's items: a `Vec` (which it derefs to) whose drop goes through
+/// [`trash::bury`], so dropping `a = [a]` nested 200000 times does not recurse
+/// 200000 levels deep.
+///
+/// Not `Clone`, on purpose: `l.borrow().clone()` then clones the `Vec`.
+#[derive(Debug, Default)]
+pub(crate) struct List(pub Vec<Value>);
+
+impl std::ops::Deref for List {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for List {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.0
+    }
+}
+
+impl Drop for List {
+    fn drop(&mut self) {
+        if !self.0.is_empty() {
+            trash::bury(std::mem::take(&mut self.0));
+        }
+    }
+}
+
+/// A tuple's items: a boxed slice (which it derefs to) whose drop goes
+/// through [`trash::bury`], as [`List`]'s does.
+#[derive(Debug, Default)]
+pub(crate) struct Tuple(pub Box<[Value]>);
+
+impl std::ops::Deref for Tuple {
+    type Target = [Value];
+    fn deref(&self) -> &[Value] {
+        &self.0
+    }
+}
+
+impl Drop for Tuple {
+    fn drop(&mut self) {
+        if !self.0.is_empty() {
+            trash::bury(std::mem::take(&mut self.0));
+        }
+    }
 }
 
 /// A generator: its function's frame, stopped at a `yield` (`None` once it
@@ -113,6 +163,21 @@ pub(crate) struct Function {
     pub owner: RefCell<Option<Rc<Class>>>,
 }
 
+/// Defaults and closure cells can hold functions in turn (`f = lambda
+/// f=f: f` in a loop): freed through [`trash::bury`].
+impl Drop for Function {
+    fn drop(&mut self) {
+        if !self.defaults.is_empty() || !self.kwdefaults.is_empty() || !self.closure.is_empty() {
+            let children = (
+                std::mem::take(&mut self.defaults),
+                std::mem::take(&mut self.kwdefaults),
+                std::mem::take(&mut self.closure),
+            );
+            trash::bury(children);
+        }
+    }
+}
+
 /// A module's variables: what every thread shares.
 #[derive(Debug, Default)]
 pub(crate) struct Globals {
@@ -159,6 +224,16 @@ pub(crate) struct Instance {
     pub class: Rc<Class>,
     /// Attributes in assignment order.
     pub attrs: RefCell<Vec<(Rc<str>, Value)>>,
+}
+
+/// A linked list of 300000 `Node`s is freed through [`trash::bury`].
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let attrs = std::mem::take(self.attrs.get_mut());
+        if !attrs.is_empty() {
+            trash::bury(attrs);
+        }
+    }
 }
 
 impl Instance {
@@ -297,6 +372,15 @@ pub(crate) struct Dict {
     index: HashMap<Key, usize>,
 }
 
+/// `d = {1: d}` nested 200000 times is freed through [`trash::bury`].
+impl Drop for Dict {
+    fn drop(&mut self) {
+        if !self.entries.is_empty() {
+            trash::bury(std::mem::take(&mut self.entries));
+        }
+    }
+}
+
 impl Dict {
     pub fn len(&self) -> usize {
         self.index.len()
@@ -351,11 +435,11 @@ impl Value {
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(items)))
+        Value::List(Rc::new(RefCell::new(List(items))))
     }
 
     pub fn tuple(items: Vec<Value>) -> Value {
-        Value::Tuple(items.into())
+        Value::Tuple(Rc::new(Tuple(items.into())))
     }
 
     pub fn dict(d: Dict) -> Value {
@@ -464,7 +548,7 @@ impl Value {
             Value::Iter(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Generator(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Native(r) => Rc::as_ptr(r) as *const u8 as usize,
-            Value::Tuple(r) => r.as_ptr() as usize,
+            Value::Tuple(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Str(r) => r.as_ptr() as usize,
             Value::Type(t) => *t as usize + 1,
             Value::None => 0,
