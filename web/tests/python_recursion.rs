@@ -117,3 +117,16 @@ fn deeply_nested_values_raise_recursion_error_in_repr_and_comparison() {
         ]
     );
 }
+
+#[test]
+fn hashing_a_tuple_nested_past_the_limit_raises_recursion_error() {
+    // CPython hashes a tuple as deep as its C stack allows (this one
+    // crashes it with a segmentation fault); here the limit is
+    // `nesting::DEPTH_LIMIT`, 200 levels, and past it the hash raises.
+    let out = printed(
+        "a = ()\nfor i in range(300000):\n    a = (a,)\n\
+         try:\n    print(hash(a))\nexcept RecursionError as e:\n    print(e)\n\
+         b = ()\nfor i in range(150):\n    b = (b,)\nprint({b: 1}[b])\n",
+    );
+    assert_eq!(out, ["maximum recursion depth exceeded", "1"]);
+}
