@@ -198,6 +198,39 @@ print(early())
 }
 
 #[test]
+fn exceptions_caught_inside_for_loops_leave_the_loop_going() {
+    // A typed handler used to leave a copy of the exception on the value
+    // stack, where the next `for` step took it for the loop's iterator:
+    // "TypeError: 'ValueError' object is not an iterator".
+    let out = output(
+        r#"
+def parse(items):
+    out = []
+    for x in items:
+        try:
+            out.append(int(x))
+        except ValueError as e:
+            out.append("bad")
+        except TypeError:
+            out.append("none")
+    return out
+print(parse(["1", "x", None, "4"]))
+caught = 0
+for i in range(3):
+    for j in (k for k in range(2)):
+        try:
+            raise KeyError(i * 2 + j)
+        except (IndexError, KeyError) as e:
+            caught += 1
+        finally:
+            pass
+print(caught, i, j)
+"#,
+    );
+    assert_eq!(out, ["[1, 'bad', 'none', 4]", "6 2 1"]);
+}
+
+#[test]
 fn an_uncaught_exception_fails_the_run_with_its_place() {
     let sim = run("def f(x):\n    raise ValueError('bad ' + str(x))\n\nf(3)\n", None);
     let err = sim.python_error().expect("an error");

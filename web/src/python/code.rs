@@ -152,7 +152,9 @@ pub(crate) enum Instr {
     Raise(u32),
     /// Leaves an `except` block: the exception being handled is done.
     PopExcept,
-    /// Pops a class (or a tuple of classes) and tests the exception below it.
+    /// Pops a class (or a tuple of classes) and the exception below it (a
+    /// copy: the handler keeps the one under it), and pushes whether the
+    /// exception is an instance.
     ExcMatch,
     Import(u32),
     ImportFrom(u32),

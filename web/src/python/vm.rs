@@ -1038,7 +1038,7 @@ impl Vm<'_> {
             }
             Instr::ExcMatch => {
                 let class = f.pop();
-                let exc = f.top().clone();
+                let exc = f.pop();
                 let ok = self.exc_matches(&exc, &class)?;
                 frames.last_mut().expect("frame").stack.push(Value::Bool(ok));
             }
