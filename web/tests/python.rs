@@ -231,6 +231,29 @@ print(caught, i, j)
 }
 
 #[test]
+fn a_context_managers_exit_sees_the_exception_and_may_suppress_it() {
+    let out = output(
+        r#"
+class CM:
+    def __init__(self, n): self.n = n
+    def __enter__(self): print("enter", self.n); return self.n
+    def __exit__(self, t, v, tb): print("exit", self.n, t.__name__ if t else None); return self.n == 2
+for i in range(4):
+    try:
+        with CM(i) as n:
+            if n >= 1:
+                raise RuntimeError(n)
+            print("in", n)
+    except RuntimeError as e:
+        print("caught", e)
+"#,
+    );
+    let expected = "enter 0|in 0|exit 0 None|enter 1|exit 1 RuntimeError|caught 1|enter 2|exit 2 RuntimeError|\
+                    enter 3|exit 3 RuntimeError|caught 3";
+    assert_eq!(out, expected.split('|').collect::<Vec<_>>());
+}
+
+#[test]
 fn an_uncaught_exception_fails_the_run_with_its_place() {
     let sim = run("def f(x):\n    raise ValueError('bad ' + str(x))\n\nf(3)\n", None);
     let err = sim.python_error().expect("an error");

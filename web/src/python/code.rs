@@ -163,8 +163,11 @@ pub(crate) enum Instr {
     BuildString(u32),
     /// `with`: calls `__enter__` (or takes a lock), leaves the value.
     WithEnter,
-    /// Leaves a `with` normally: pops the manager and calls `__exit__`.
-    WithExit,
+    /// Leaves a `with`: pops the manager and calls `__exit__`, with three
+    /// `None`s (`false`: the body ended normally) or with the exception
+    /// under the manager (`true`: it raised; the exception stays), and
+    /// pushes what `__exit__` returned (true: the exception is suppressed).
+    WithExit(bool),
     /// An `assert` failed: raise AssertionError with the top (if set) as message.
     AssertFail(bool),
     /// `yield`: the generator's frame stops with the top as the value of

@@ -835,7 +835,7 @@ impl<'a> Unit<'a> {
                 Block::With(local) => {
                     self.emit(Instr::PopBlock);
                     self.emit(Instr::LoadFast(local));
-                    self.emit(Instr::WithExit);
+                    self.emit(Instr::WithExit(false));
                     self.emit(Instr::Pop);
                 }
                 Block::Finally(body) => {
@@ -940,16 +940,22 @@ impl<'a> Unit<'a> {
         self.blocks.pop();
         self.emit(Instr::PopBlock);
         self.emit(Instr::LoadFast(local));
-        self.emit(Instr::WithExit);
+        self.emit(Instr::WithExit(false));
         self.emit(Instr::Pop);
         let end = self.emit(Instr::Jump(0));
         self.patch(handler);
-        // An exception: exit the manager, then let the exception go on.
+        // An exception: the manager's `__exit__` sees it; a true result
+        // suppresses it (the `with` then ends normally), else it goes on.
         self.emit(Instr::LoadFast(local));
-        self.emit(Instr::WithExit);
+        self.emit(Instr::WithExit(true));
+        let reraise = self.emit(Instr::JumpIfFalse(0));
         self.emit(Instr::Pop);
+        self.emit(Instr::PopExcept);
+        let suppressed = self.emit(Instr::Jump(0));
+        self.patch(reraise);
         self.emit(Instr::Raise(1));
         self.patch(end);
+        self.patch(suppressed);
         Ok(())
     }
 

@@ -382,7 +382,7 @@ impl Vm<'_> {
             }
             if matches!(
                 instr,
-                Instr::Call(_) | Instr::CallKw(..) | Instr::CallEx(_) | Instr::WithEnter | Instr::WithExit
+                Instr::Call(_) | Instr::CallKw(..) | Instr::CallEx(_) | Instr::WithEnter | Instr::WithExit(_)
             ) {
                 self.note_position(frames);
             }
@@ -511,7 +511,7 @@ impl Vm<'_> {
                 shared.then_some(false)
             }
             Instr::LoadAttr(_) | Instr::StoreAttr(_) => matches!(f.top(), Value::Instance(_)).then_some(false),
-            Instr::WithEnter | Instr::WithExit => Some(false),
+            Instr::WithEnter | Instr::WithExit(_) => Some(false),
             _ => None,
         }
     }
@@ -564,7 +564,7 @@ impl Vm<'_> {
                     return None;
                 }
             }
-            Instr::WithEnter | Instr::WithExit => {}
+            Instr::WithEnter | Instr::WithExit(_) => {}
             _ => return None,
         }
         if watch.take_grant(self.tid) {
@@ -1090,9 +1090,10 @@ impl Vm<'_> {
                 let m = f.pop();
                 return self.with_enter(frames, m);
             }
-            Instr::WithExit => {
+            Instr::WithExit(raised) => {
                 let m = f.pop();
-                return self.with_exit(frames, m);
+                let exc = if raised { f.top().clone() } else { Value::None };
+                return self.with_exit(frames, m, exc);
             }
             Instr::Yield => {
                 let v = f.pop();
@@ -1168,7 +1169,10 @@ impl Vm<'_> {
         }
     }
 
-    fn with_exit(&mut self, frames: &mut Vec<Frame>, m: Value) -> PyResult<Flow> {
+    /// Calls `m.__exit__` (a lock: releases it) with `exc`, the exception
+    /// that left the body (`None`: none did): `__exit__(type, value, None)`,
+    /// the traceback being `None` here.
+    fn with_exit(&mut self, frames: &mut Vec<Frame>, m: Value, exc: Value) -> PyResult<Flow> {
         match &m {
             Value::Native(n) if matches!(**n, Native::Lock { .. }) => {
                 let out = builtins::call_method(self, "release", &m, Vec::new(), Vec::new())?;
@@ -1176,7 +1180,11 @@ impl Vm<'_> {
             }
             _ => {
                 let exit = self.get_attr(&m, "__exit__")?;
-                self.call_flow(frames, exit, vec![Value::None, Value::None, Value::None], Vec::new())
+                let kind = match &exc {
+                    Value::Instance(i) => Value::Class(Rc::clone(&i.class)),
+                    _ => Value::None,
+                };
+                self.call_flow(frames, exit, vec![kind, exc, Value::None], Vec::new())
             }
         }
     }
@@ -1987,7 +1995,7 @@ fn access_of(f: &Frame, instr: Instr) -> Access {
         Instr::StoreGlobal(n) => Access::Write(name(n)),
         Instr::LoadAttr(n) => Access::Read(format!(".{}", name(n)).into()),
         Instr::StoreAttr(n) => Access::Write(format!(".{}", name(n)).into()),
-        Instr::WithEnter | Instr::WithExit => match f.stack.last() {
+        Instr::WithEnter | Instr::WithExit(_) => match f.stack.last() {
             Some(Value::Native(n)) => match &**n {
                 Native::Lock { lock, .. } => Access::Lock(*lock),
                 _ => Access::Other,
@@ -2014,7 +2022,7 @@ fn visible_op(f: &Frame, instr: Instr, lock_name: impl Fn(u32) -> Option<String>
             },
             _ => "enter with".to_owned(),
         },
-        Instr::WithExit => "leave with".to_owned(),
+        Instr::WithExit(_) => "leave with".to_owned(),
         Instr::Call(n) | Instr::CallKw(n, _) => match f.stack.len().checked_sub(n as usize + 1).map(|i| &f.stack[i]) {
             Some(Value::Builtin(b)) => b.name.to_owned(),
             _ => "call".to_owned(),
