@@ -254,6 +254,28 @@ for i in range(4):
 }
 
 #[test]
+fn equality_calls_a_classs_eq_as_cpython_does() {
+    // `==` compared instances by identity, whatever `__eq__` said; `in`,
+    // `list.index`, `count`, `remove` and containers' `==` go through it too.
+    let out = output(
+        r#"
+class P:
+    def __init__(self, x): self.x = x
+    def __eq__(self, o): return isinstance(o, P) and self.x == o.x
+    def __repr__(self): return f"P({self.x})"
+class Q:
+    pass
+ps = [P(1), P(2), P(1)]
+print(P(1) == P(1), P(1) != P(1), P(1) == P(2), P(1) in ps, ps.index(P(2)), ps.count(P(1)), [P(1)] == [P(1)], (P(3),) == (P(3),))
+print(1 == P(1), P(1) == 1, {"k": P(1)} == {"k": P(1)}, Q() == Q())
+ps.remove(P(2))
+print(ps)
+"#,
+    );
+    assert_eq!(out, ["True False False True 1 2 True True", "False False True False", "[P(1), P(1)]",]);
+}
+
+#[test]
 fn an_uncaught_exception_fails_the_run_with_its_place() {
     let sim = run("def f(x):\n    raise ValueError('bad ' + str(x))\n\nf(3)\n", None);
     let err = sim.python_error().expect("an error");

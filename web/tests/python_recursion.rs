@@ -76,6 +76,11 @@ fn a_repr_that_calls_itself_raises_recursion_error() {
          try:\n    sorted([1, 2], key=key)\nexcept RecursionError as e:\n    print('caught:', e)\n",
     );
     assert_eq!(out, ["caught: maximum recursion depth exceeded"]);
+    let out = printed(
+        "class R:\n    def __eq__(self, o):\n        return self == o\n\
+         try:\n    R() == R()\nexcept RecursionError as e:\n    print('caught:', e)\n",
+    );
+    assert_eq!(out, ["caught: maximum recursion depth exceeded"]);
 }
 
 #[test]

@@ -869,7 +869,9 @@ pub(crate) fn call_method(
                     Value::None
                 }
                 "remove" | "index" => {
-                    let pos = ops::position(vm, &l.borrow(), &arg(0))?;
+                    // A copy: an item's `__eq__` may change the list.
+                    let items = l.borrow().to_vec();
+                    let pos = ops::position(vm, &items, &arg(0))?;
                     match pos {
                         Some(i) if name == "index" => Value::Int(i as i64),
                         Some(i) => {
@@ -886,7 +888,10 @@ pub(crate) fn call_method(
                         }
                     }
                 }
-                "count" => Value::Int(ops::count(vm, &l.borrow(), &arg(0))? as i64),
+                "count" => {
+                    let items = l.borrow().to_vec();
+                    Value::Int(ops::count(vm, &items, &arg(0))? as i64)
+                }
                 "sort" => {
                     let items = l.borrow().clone();
                     let reverse = kw(&kwargs, "reverse").is_some_and(|r| r.truthy());

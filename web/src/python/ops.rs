@@ -282,10 +282,11 @@ fn percent_bytes(vm: &mut Vm<'_>, fmt: &[u8], args: &Value) -> PyResult<Value> {
     Ok(Value::Bytes(text.chars().map(|c| c as u32 as u8).collect::<Vec<u8>>().into()))
 }
 
-/// `a == b` for values (instances by identity). Containers nested past
-/// [`nesting::DEPTH_LIMIT`] (two that hold themselves, say) raise
-/// `RecursionError`, as CPython does.
-pub(crate) fn eq(vm: &Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
+/// `a == b` for values: an instance's `__eq__` decides (the left one's,
+/// else the right one's, as CPython tries the reflected method), other
+/// instances by identity. Containers nested past [`nesting::DEPTH_LIMIT`]
+/// (two that hold themselves, say) raise `RecursionError`, as CPython does.
+pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
     if let (Some(x), Some(y)) = (num(a), num(b)) {
         if let (Some(i), Some(j)) = (int(a), int(b)) {
             return Ok(i == j);
@@ -301,7 +302,8 @@ pub(crate) fn eq(vm: &Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
                 return Ok(true);
             }
             let _walking = enter_eq(vm, a)?;
-            let (x, y) = (x.borrow(), y.borrow());
+            // Copies: an item's `__eq__` may change the lists.
+            let (x, y) = (x.borrow().to_vec(), y.borrow().to_vec());
             x.len() == y.len() && all_eq(vm, &x, &y)?
         }
         (Value::Tuple(x), Value::Tuple(y)) => {
@@ -311,12 +313,13 @@ pub(crate) fn eq(vm: &Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
         (Value::Set(x), Value::Set(y)) => Rc::ptr_eq(x, y) || super::sets::equal(x, y),
         (Value::Dict(x), Value::Dict(y)) => {
             let _walking = enter_eq(vm, a)?;
-            let (x, y) = (x.borrow(), y.borrow());
-            if x.len() != y.len() {
+            if x.borrow().len() != y.borrow().len() {
                 return Ok(false);
             }
-            for (k, v) in x.items() {
-                match k.key().ok().and_then(|k| y.get(&k)) {
+            let items: Vec<(Value, Value)> = x.borrow().items().cloned().collect();
+            for (k, v) in &items {
+                let w = k.key().ok().and_then(|k| y.borrow().get(&k));
+                match w {
                     Some(w) if eq(vm, v, &w)? => {}
                     _ => return Ok(false),
                 }
@@ -324,12 +327,23 @@ pub(crate) fn eq(vm: &Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
             true
         }
         (Value::Range(a1, b1, c1), Value::Range(a2, b2, c2)) => (a1, b1, c1) == (a2, b2, c2),
-        _ => a.is(b),
+        _ => match user_eq(a, b).or_else(|| user_eq(b, a)) {
+            Some((method, other)) => vm.call_nested(method, vec![other])?.truthy(),
+            None => a.is(b),
+        },
     })
 }
 
+/// `this.__eq__` bound, with the value to pass it, when `this` is an
+/// instance whose class defines one.
+fn user_eq(this: &Value, other: &Value) -> Option<(Value, Value)> {
+    let Value::Instance(i) = this else { return None };
+    let method = i.class.lookup("__eq__")?;
+    Some((super::vm::bind(this, method), other.clone()))
+}
+
 /// Whether `x` and `y`, of equal lengths, are equal item by item.
-fn all_eq(vm: &Vm<'_>, x: &[Value], y: &[Value]) -> PyResult<bool> {
+fn all_eq(vm: &mut Vm<'_>, x: &[Value], y: &[Value]) -> PyResult<bool> {
     for (a, b) in x.iter().zip(y) {
         if !eq(vm, a, b)? {
             return Ok(false);
@@ -339,7 +353,7 @@ fn all_eq(vm: &Vm<'_>, x: &[Value], y: &[Value]) -> PyResult<bool> {
 }
 
 /// The first index of an item of `items` equal to `x`.
-pub(crate) fn position(vm: &Vm<'_>, items: &[Value], x: &Value) -> PyResult<Option<usize>> {
+pub(crate) fn position(vm: &mut Vm<'_>, items: &[Value], x: &Value) -> PyResult<Option<usize>> {
     for (i, item) in items.iter().enumerate() {
         if eq(vm, item, x)? {
             return Ok(Some(i));
@@ -349,7 +363,7 @@ pub(crate) fn position(vm: &Vm<'_>, items: &[Value], x: &Value) -> PyResult<Opti
 }
 
 /// How many items of `items` equal `x`.
-pub(crate) fn count(vm: &Vm<'_>, items: &[Value], x: &Value) -> PyResult<usize> {
+pub(crate) fn count(vm: &mut Vm<'_>, items: &[Value], x: &Value) -> PyResult<usize> {
     let mut n = 0;
     for item in items {
         n += eq(vm, item, x)? as usize;

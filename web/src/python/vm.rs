@@ -1969,7 +1969,7 @@ fn started(frame: Frame) -> Out {
 }
 
 /// A class attribute seen through an instance: functions become bound methods.
-fn bind(this: &Value, v: Value) -> Value {
+pub(crate) fn bind(this: &Value, v: Value) -> Value {
     match v {
         Value::Func(f) => Value::Method(Rc::new((this.clone(), f))),
         Value::Builtin(b) if b.this.is_none() && b.name.contains('.') => Value::builtin(b.name, Some(this.clone())),
