@@ -276,6 +276,19 @@ print(ps)
 }
 
 #[test]
+fn a_function_made_inside_a_yield_sees_the_generators_variables() {
+    // The scan that finds which variables nested functions share skipped
+    // `yield` expressions: the lambda below got an empty cell (None), so
+    // `y = yield deferLater(reactor, 0, lambda: x + 1)` in inlineCallbacks failed.
+    let out = output(
+        "def k():\n    x = 0\n    yield 1\n    x = 9\n    yield (lambda: x)()\n\
+         it = k()\nnext(it)\nprint(next(it))\n\
+         def m():\n    n = 2\n    yield from [(lambda: n * 5)()]\nprint(list(m()))\n",
+    );
+    assert_eq!(out, ["9", "[10]"]);
+}
+
+#[test]
 fn an_uncaught_exception_fails_the_run_with_its_place() {
     let sim = run("def f(x):\n    raise ValueError('bad ' + str(x))\n\nf(3)\n", None);
     let err = sim.python_error().expect("an error");

@@ -355,6 +355,8 @@ fn scan_expr_inner(e: &Expr, scan: &mut Scan) {
         Expr::SetComp(c) => comprehension(&[&c.elt], &c.generators, scan),
         Expr::Tuple(l) => l.elts.iter().for_each(|e| scan_expr(e, scan)),
         Expr::Slice(s) => s.lower.iter().chain(&s.upper).chain(&s.step).for_each(|e| scan_expr(e, scan)),
+        Expr::Yield(y) => y.value.iter().for_each(|e| scan_expr(e, scan)),
+        Expr::YieldFrom(y) => scan_expr(&y.value, scan),
         _ => {}
     }
 }
