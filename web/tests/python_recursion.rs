@@ -135,3 +135,17 @@ fn hashing_a_tuple_nested_past_the_limit_raises_recursion_error() {
     );
     assert_eq!(out, ["maximum recursion depth exceeded", "1"]);
 }
+
+#[test]
+fn callbacks_that_fire_deferreds_in_turn_stop_with_recursion_error() {
+    // Each callback fires the next Deferred from inside its own chain: a
+    // level of Rust recursion each (CPython: a few Python frames each).
+    let out = printed(
+        "from twisted.internet import defer\n\
+         ds = [defer.Deferred() for _ in range(5000)]\n\
+         for a, b in zip(ds, ds[1:]):\n    a.addCallback(lambda x, b=b: b.callback(x + 1))\n\
+         ds[-1].addCallback(print)\nds[0].callback(0)\nprint('end')\n",
+    );
+    assert!(out.iter().any(|l| l.ends_with("RecursionError: maximum recursion depth exceeded")), "{out:?}");
+    assert!(out.iter().any(|l| l == "end"), "{out:?}");
+}

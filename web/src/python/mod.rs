@@ -396,6 +396,10 @@ pub(crate) struct Runtime {
     pub active: Cell<u32>,
     /// CPU spent by nested callbacks, for the running VM to charge.
     pub nested_pending: Cell<u64>,
+    /// Loops a built-in runs Python code in, nested now, across VMs: a
+    /// callback that fires a Deferred whose callback fires another runs a
+    /// new VM inside each (see `vm::NESTED_LIMIT`).
+    pub nested_loops: Cell<u32>,
     /// The ports the program listens on, in the order it began, each with
     /// the factory `reactor.listenTCP` was given: the one on the port
     /// `twine.clients(port=P)` names (else the latest) serves the simulated clients.
@@ -452,6 +456,7 @@ impl Runtime {
             next_id: Cell::new(0),
             active: Cell::new(0),
             nested_pending: Cell::new(0),
+            nested_loops: Cell::new(0),
             listening: RefCell::default(),
             held_jobs: RefCell::default(),
             variant: variant.map(Rc::from),

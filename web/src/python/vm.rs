@@ -33,11 +33,14 @@ use crate::program::Seq;
 pub(crate) const RECURSION_LIMIT: usize = 1000;
 
 /// How deep built-ins that call back into Python (`sorted(key=...)`, a
-/// `__repr__` that calls `repr`) may nest: each level is Rust recursion,
-/// the built-in, a nested loop and `exec`, some kilobytes of stack, and the
-/// browser gives the module 1 MB. CPython 3.11 counts these against the same
-/// limit as Python frames, so it, too, stops such a recursion early.
-const NESTED_LIMIT: u32 = 100;
+/// `__repr__` that calls `repr`, a callback that fires another Deferred)
+/// may nest: each level is Rust recursion, the built-in (and for a
+/// Deferred, twine-core's chain), a nested loop and `exec`, 10-20 KB of
+/// stack in an optimised native build, and the browser gives the module
+/// 1 MB. CPython 3.11 counts these against the same limit as Python frames
+/// (a few frames a level), so it too stops such a recursion early, if a
+/// few hundred levels later than this.
+const NESTED_LIMIT: u32 = 50;
 
 pub(crate) type PyResult<T> = Result<T, Exc>;
 
@@ -1227,7 +1230,7 @@ impl Vm<'_> {
     /// each such loop is a level of Rust recursion (the built-in, the loop,
     /// `exec`), so they are bounded by [`NESTED_LIMIT`] as well.
     fn check_nesting(&self) -> PyResult<()> {
-        if self.nested >= NESTED_LIMIT || self.depth >= RECURSION_LIMIT {
+        if self.rt.nested_loops.get() >= NESTED_LIMIT || self.depth >= RECURSION_LIMIT {
             return Err(self.recursion_error());
         }
         Ok(())
@@ -1237,9 +1240,13 @@ impl Vm<'_> {
     /// loops it runs in (for [`RECURSION_LIMIT`]).
     fn run_nested(&mut self, frames: &mut Vec<Frame>) -> PyResult<Exit> {
         let (outer, depth) = (std::mem::replace(&mut self.outer_frames, self.depth), self.depth);
+        let loops = &self.rt.nested_loops;
+        loops.set(loops.get() + 1);
         self.nested += 1;
         let r = self.run_frames(frames, 0);
         self.nested -= 1;
+        let loops = &self.rt.nested_loops;
+        loops.set(loops.get() - 1);
         (self.outer_frames, self.depth) = (outer, depth);
         r
     }
