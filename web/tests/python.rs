@@ -289,6 +289,29 @@ fn a_function_made_inside_a_yield_sees_the_generators_variables() {
 }
 
 #[test]
+fn a_deferreds_canceller_runs_before_the_cancelled_error() {
+    // The lines Twisted 26.10 prints for this program.
+    let out = output(
+        r#"
+from twisted.internet import defer
+d3 = defer.Deferred(lambda d: print("canceller called", d is not None))
+d3.addErrback(lambda f: print("cancelled:", f.type.__name__))
+d3.cancel()
+d4 = defer.Deferred(lambda d: d.callback("answered by canceller"))
+d4.addBoth(print)
+d4.cancel()
+d5 = defer.Deferred()
+d5.addErrback(lambda f: print("plain", f.type.__name__))
+d5.cancel()
+"#,
+    );
+    assert_eq!(
+        out,
+        ["canceller called True", "cancelled: CancelledError", "answered by canceller", "plain CancelledError"]
+    );
+}
+
+#[test]
 fn an_uncaught_exception_fails_the_run_with_its_place() {
     let sim = run("def f(x):\n    raise ValueError('bad ' + str(x))\n\nf(3)\n", None);
     let err = sim.python_error().expect("an error");

@@ -233,7 +233,22 @@ fn split_call(vm: &Vm<'_>, mut args: Vec<Value>, kwargs: Kw, what: &str) -> PyRe
 /// Functions of the twisted modules.
 pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
     let v = match name {
-        "defer.Deferred" => deferred(Deferred::new()),
+        "defer.Deferred" => match args.into_iter().next() {
+            // Twisted's `Deferred(canceller)`: `cancel()` calls it with the
+            // Deferred before failing it with CancelledError. Twisted lets
+            // an exception in it out of `cancel()`; here it is logged.
+            Some(canceller) if !matches!(canceller, Value::None) => {
+                let sh = Rc::clone(vm.sh);
+                deferred(Deferred::with_canceller(move |d: &Deferred<Value>| {
+                    if let Outcome::Failure(f) = run_callback(&sh, canceller, vec![deferred(d.clone())], Vec::new()) {
+                        if let Some(rt) = sh.py.borrow().clone() {
+                            report_unhandled(&sh, &rt, CANCELLER_FAILED, &f);
+                        }
+                    }
+                }))
+            }
+            _ => deferred(Deferred::new()),
+        },
         "defer._isDeferred" | "defer._isFailure" => {
             let n = match args.first() {
                 Some(Value::Native(n)) => Some(n),
@@ -800,6 +815,7 @@ pub(crate) fn outcome_of(rt: &Runtime, r: Result<Value, Exc>) -> Outcome<Value> 
 /// What Twisted logs above the traceback of a system event trigger (and a
 /// `callWhenRunning` function, a trigger of the startup event) that raised.
 const TRIGGER_FAILED: &str = "While calling system event trigger handler";
+const CANCELLER_FAILED: &str = "While calling a Deferred's canceller";
 
 /// A timer or trigger's Python call: an exception is logged as Twisted logs
 /// it, under `why` (the reactor's `log.err(None, why)` for that kind of call:
