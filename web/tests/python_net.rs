@@ -356,3 +356,44 @@ reactor.run()
         ]
     );
 }
+
+#[test]
+fn a_server_factory_serves_a_line_client_as_in_twisted() {
+    // The lines Twisted 26.10 prints for this program (on a real loopback port).
+    let out = output(
+        r#"
+
+from twisted.internet import reactor, protocol
+from twisted.protocols.basic import LineReceiver
+class Echo(LineReceiver):
+    def connectionMade(self):
+        self.factory.count += 1
+    def lineReceived(self, line):
+        if line == b"quit":
+            self.transport.loseConnection()
+        else:
+            self.sendLine(line + b"!")
+class EchoFactory(protocol.ServerFactory):
+    protocol = Echo
+    count = 0
+class Client(LineReceiver):
+    def connectionMade(self):
+        self.sendLine(b"hello")
+        self.sendLine(b"world")
+        self.sendLine(b"quit")
+    def lineReceived(self, line):
+        print("client got", line)
+    def connectionLost(self, reason):
+        print("client lost", reason.type.__name__)
+        reactor.stop()
+class ClientFactory(protocol.ClientFactory):
+    protocol = Client
+f = EchoFactory()
+port = reactor.listenTCP(0, f)
+reactor.connectTCP("127.0.0.1", port.getHost().port, ClientFactory())
+reactor.run()
+print("connections", f.count)
+"#,
+    );
+    assert_eq!(out, ["client got b'hello!'", "client got b'world!'", "client lost ConnectionDone", "connections 1"]);
+}

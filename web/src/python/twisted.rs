@@ -81,10 +81,13 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             factory.attrs.borrow_mut().insert("forProtocol".into(), Value::builtin("Factory.forProtocol", None));
             factory.attrs.borrow_mut().insert("buildProtocol".into(), Value::builtin("Factory.buildProtocol", None));
             let client = super::value::Class::new("ClientFactory", Some(Rc::clone(&factory)));
+            // Twisted's ServerFactory adds nothing to Factory but its name.
+            let server = super::value::Class::new("ServerFactory", Some(Rc::clone(&factory)));
             let classes = vec![
                 ("Protocol", Value::Class(protocol)),
                 ("Factory", Value::Class(factory)),
                 ("ClientFactory", Value::Class(client)),
+                ("ServerFactory", Value::Class(server)),
             ];
             ("twisted.internet.protocol", classes)
         }
