@@ -62,15 +62,7 @@ fn container_repr(v: &Value) -> String {
     let walking = match super::nesting::enter(v.identity(), true) {
         Ok(walking) => walking,
         Err(super::nesting::Refused::TooDeep) => return "...".into(),
-        Err(super::nesting::Refused::Cycle) => {
-            return match v {
-                Value::List(_) => "[...]",
-                Value::Tuple(_) => "(...)",
-                Value::Set(_) => "set(...)",
-                _ => "{...}",
-            }
-            .into()
-        }
+        Err(super::nesting::Refused::Cycle) => return cycle_repr(v).into(),
     };
     let text = match v {
         Value::List(l) => format!("[{}]", join(&l.borrow())),
@@ -87,6 +79,17 @@ fn container_repr(v: &Value) -> String {
     };
     drop(walking);
     text
+}
+
+/// What `repr` prints for a container met again inside itself, as CPython
+/// prints it: `[...]`, `(...)`, `{...}`, `set(...)`.
+pub(crate) fn cycle_repr(v: &Value) -> &'static str {
+    match v {
+        Value::List(_) => "[...]",
+        Value::Tuple(_) => "(...)",
+        Value::Set(_) => "set(...)",
+        _ => "{...}",
+    }
 }
 
 fn join(items: &[Value]) -> String {

@@ -1841,13 +1841,13 @@ impl Vm<'_> {
                 Ok(format!("<__main__.{} object>", i.class.name))
             }
             Value::List(l) => {
-                let Some(_walking) = self.enter_repr(v)? else { return Ok("[...]".into()) };
+                let Some(_walking) = self.enter_repr(v)? else { return Ok(format::cycle_repr(v).into()) };
                 let items = l.borrow().clone();
                 let parts = items.iter().map(|x| self.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
                 Ok(format!("[{}]", parts.join(", ")))
             }
             Value::Tuple(t) => {
-                let Some(_walking) = self.enter_repr(v)? else { return Ok("(...)".into()) };
+                let Some(_walking) = self.enter_repr(v)? else { return Ok(format::cycle_repr(v).into()) };
                 let parts = t.iter().map(|x| self.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
                 if parts.len() == 1 {
                     Ok(format!("({},)", parts[0]))
@@ -1856,7 +1856,7 @@ impl Vm<'_> {
                 }
             }
             Value::Dict(d) => {
-                let Some(_walking) = self.enter_repr(v)? else { return Ok("{...}".into()) };
+                let Some(_walking) = self.enter_repr(v)? else { return Ok(format::cycle_repr(v).into()) };
                 let items: Vec<(Value, Value)> = d.borrow().items().cloned().collect();
                 let mut parts = Vec::new();
                 for (k, v) in &items {
@@ -1865,7 +1865,7 @@ impl Vm<'_> {
                 Ok(format!("{{{}}}", parts.join(", ")))
             }
             Value::Set(d) => {
-                let Some(_walking) = self.enter_repr(v)? else { return Ok("set(...)".into()) };
+                let Some(_walking) = self.enter_repr(v)? else { return Ok(format::cycle_repr(v).into()) };
                 super::sets::repr(self, d)
             }
             Value::Class(c) => Ok(format!("<class '__main__.{}'>", c.name)),
@@ -1875,7 +1875,7 @@ impl Vm<'_> {
     }
 
     /// Enters container `v` for `repr`: `None` when it is being printed
-    /// already, further out (it contains itself: CPython prints `[...]`).
+    /// already, further out (it contains itself: [`format::cycle_repr`]).
     fn enter_repr(&self, v: &Value) -> PyResult<Option<nesting::Entered>> {
         match nesting::enter(v.identity(), true) {
             Ok(walking) => Ok(Some(walking)),
