@@ -6,7 +6,10 @@
 //! 1. **Light connections, at once.** A connection whose last read handed
 //!    its protocol fewer than [`LIGHT_MESSAGES`] messages and fewer than
 //!    [`LIGHT_BYTES`] bytes (an interactive client, one message in flight)
-//!    is read as its readiness is reported, up to that light share.
+//!    is read as its readiness is reported, up to that light share. A
+//!    connection not read yet counts as light: nothing tells a flood from
+//!    an interactive client before its first read, so a new flood's first
+//!    few messages may share the light pass (and delay its answers).
 //! 2. **Heavy connections, in turn.** The others, and a light one with
 //!    input left past its light share, wait in a round-robin queue (the
 //!    carry). Each is read up to its own per-turn budget
