@@ -1,6 +1,8 @@
 //! The thread pool behind core's `ThreadPool` contract: jobs the reactor
 //! submits wait in the pool's queue until a simulated pool thread is free.
-//! As Twisted's pool, it starts threads on demand, up to its size.
+//! As Twisted's pool, it starts threads on demand, up to its size, each
+//! handed its first job; they are started as any thread is (`spawner`),
+//! one after another.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -24,6 +26,8 @@ pub(crate) struct PoolState {
     pub completed: u64,
     pub depth: Vec<(Time, u32)>,
     pub submitted: u64,
+    /// New threads' first jobs, until the starter has created them.
+    pub first_jobs: Vec<(u32, Job)>,
 }
 
 impl Simulation {
@@ -42,18 +46,30 @@ impl Simulation {
                 self.sh.thread_names.borrow_mut().push(Rc::clone(&name));
                 self.threads.push(Thread::new(name, Kind::Pool));
                 self.pool.workers.push(tid);
-                self.spawn(tid);
                 (tid, true)
             } else {
                 break;
             };
             let Some(job) = self.sh.pool_queue.borrow_mut().pop_front() else { break };
-            self.assign_job(tid, job);
-            if !fresh {
+            if fresh {
+                // The job is the new thread's, taken now (as Twisted's `Team`
+                // and the native pool give it); it starts once the thread exists.
+                self.pool.first_jobs.push((tid, job));
+                self.start_threads([(tid, 0)]);
+            } else {
+                self.assign_job(tid, job);
                 self.make_ready(tid);
             }
         }
         self.note_pool_depth();
+    }
+
+    /// A new pool thread exists: it takes the job it was started for.
+    pub(super) fn pool_thread_created(&mut self, tid: u32) {
+        if let Some(i) = self.pool.first_jobs.iter().position(|&(t, _)| t == tid) {
+            let (_, job) = self.pool.first_jobs.swap_remove(i);
+            self.assign_job(tid, job);
+        }
     }
 
     pub(super) fn assign_job(&mut self, tid: u32, job: Job) {

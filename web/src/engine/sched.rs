@@ -197,6 +197,9 @@ impl Simulation {
         let name = self.threads[tid as usize].name.to_string();
         self.threads[tid as usize].spawned = Some(self.now);
         self.emit(TraceEvent::ThreadSpawned { thread: tid, name });
+        if self.threads[tid as usize].kind == Kind::Pool {
+            self.pool_thread_created(tid);
+        }
         self.make_ready(tid);
     }
 
@@ -333,6 +336,9 @@ impl Simulation {
         if burst.left == 0 {
             let op = burst.op;
             t.work = None;
+            if let BurstOp::Boot = op {
+                self.spawner_booted(tid);
+            }
             if let BurstOp::Counter { op, counter, read } = op {
                 self.counter_step(tid, op, counter, read);
             }

@@ -5,7 +5,8 @@
 //! threads started in a loop appear one call apart, and while the loop
 //! runs its core is not the workers'. `twine run` starts a scenario's
 //! threads from its main thread in such a loop (native/src/run/mod.rs), a
-//! Python program from the thread that calls `Thread.start()`. The starter
+//! Python program from the thread that calls `Thread.start()`, and the pool
+//! its new threads from the thread that hands it a job. The starter
 //! here is the engine's own: it is no thread of the program, so it has no
 //! number, no trace events and no metrics row, only the core time it
 //! takes (in the cores' busy time) and the order and times it starts
@@ -29,6 +30,8 @@ pub(crate) struct Spawner {
     core: Option<(u32, Time)>,
     /// Waiting for a core to free up.
     waiting: bool,
+    /// The thread whose start-up it waits for before the next spawn call.
+    awaiting: Option<u32>,
 }
 
 impl Simulation {
@@ -43,7 +46,8 @@ impl Simulation {
     /// The starter's next call: on its core, or waiting for one; when
     /// the queue is empty it gives its core back.
     pub(super) fn spawner_go(&mut self) {
-        if self.spawner.queue.is_empty() {
+        // Waiting for a thread to start takes no core, as a blocked thread.
+        if self.spawner.queue.is_empty() || self.spawner.awaiting.is_some() {
             if let Some((core, since)) = self.spawner.core.take() {
                 let c = &mut self.cores[core as usize];
                 c.busy_ns += self.now.saturating_since(since).as_nanos() as u64;
@@ -95,9 +99,26 @@ impl Simulation {
         self.spawner_go();
     }
 
+    /// Thread `tid`'s start-up is done: a starter waiting for it goes on.
+    pub(super) fn spawner_booted(&mut self, tid: u32) {
+        if self.spawner.awaiting == Some(tid) {
+            self.spawner.awaiting = None;
+            if self.spawner.core.is_none() && !self.spawner.waiting {
+                self.spawner_go();
+            }
+        }
+    }
+
     /// A new thread starts up on a core, then runs its steps. One with a
     /// later `start` sleeps until then (its start-up, long done by then, is
     /// not charged) and wakes as any sleeper.
+    ///
+    /// In a Python program the next thread waits until this one has started:
+    /// CPython's `Thread.start()` returns only then (it waits on the new
+    /// thread's `_started` event), and Twisted's pool starts its threads
+    /// with it, one after another, each handed its first job. So jobs
+    /// handed to new pool threads at once begin in the order given, as in
+    /// CPython, not in the order of their threads' start-up noise.
     fn thread_created(&mut self, tid: u32, start: u64) {
         let boot = self.noise.thread_boot();
         if start > self.now.as_nanos() {
@@ -107,6 +128,9 @@ impl Simulation {
             if boot > 0 {
                 self.threads[tid as usize].work =
                     Some(Burst { left: boot, since: self.now, op: BurstOp::Boot, fresh: true });
+                if self.sh.py.borrow().is_some() {
+                    self.spawner.awaiting = Some(tid);
+                }
             }
             self.spawn(tid);
         }
