@@ -1,6 +1,7 @@
 //! Generators resumed on the thread's own stack (a `for` loop, `next`,
 //! `send`, `yield from`, inlineCallbacks), so their bodies sleep, take locks
-//! and burn CPU as any function body does; `yield from`; `property`.
+//! and burn CPU as any function body does; `yield from`; `property`;
+//! coroutines (`async def`, `await`) driven by `defer.ensureDeferred`.
 //!
 //! The expected lines are what CPython 3.11.7 (with Twisted 26.10.0 for
 //! inlineCallbacks) printed for the same programs.
@@ -10,6 +11,87 @@ mod common;
 
 fn output(source: &str) -> Vec<String> {
     common::printed("gen.py", source)
+}
+
+#[test]
+fn async_def_awaits_deferreds_and_coroutines_as_in_twisted() {
+    let src = r#"
+from twisted.internet import defer, reactor, task
+
+async def add_later(x):
+    await task.deferLater(reactor, 0.01, lambda: None)
+    return x + 1
+
+async def main():
+    a = await add_later(1)
+    b = await defer.succeed(10)
+    print("got", a, b)
+    try:
+        await defer.fail(ValueError("nope"))
+    except ValueError as e:
+        print("caught", e)
+    results = await defer.gatherResults([defer.ensureDeferred(add_later(i)) for i in range(3)])
+    print("gathered", results)
+    c = add_later(5)
+    try:
+        for x in c:
+            pass
+    except TypeError as e:
+        print(e)
+    print(await c)
+    return "done"
+
+d = defer.ensureDeferred(main())
+d.addCallback(lambda r: print("main returned", r))
+d.addBoth(lambda _: reactor.stop())
+d2 = defer.Deferred.fromCoroutine(add_later(41))
+d2.addCallback(print)
+try:
+    defer.ensureDeferred(42)
+except defer.NotACoroutineError as e:
+    print("error", e)
+try:
+    defer.Deferred.fromCoroutine(defer.succeed(1))
+except TypeError as e:
+    print("error", type(e).__name__)
+async def failing():
+    raise KeyError("k")
+defer.ensureDeferred(failing()).addErrback(lambda f: print("errback", f.type.__name__))
+reactor.run()
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "error 42 is not a coroutine or a Deferred",
+            "error NotACoroutineError",
+            "errback KeyError",
+            "got 2 10",
+            "caught nope",
+            "42",
+            "gathered [1, 2, 3]",
+            "'coroutine' object is not iterable",
+            "6",
+            "main returned done",
+        ]
+    );
+}
+
+#[test]
+fn await_where_python_refuses_it_is_refused_at_its_line() {
+    use twine_web::{PythonScenario, Scenario};
+    let refused = |src: &str| Scenario::from_python("a.py", src).err().map(|e| e.to_string());
+    assert_eq!(
+        refused("def f(d):\n    return await d\n").as_deref(),
+        Some("a.py:2:12: 'await' outside async function: make the enclosing function `async def`")
+    );
+    assert_eq!(
+        refused("async def f():\n    yield 1\n").as_deref(),
+        Some("a.py:2:5: async generators are not supported: collect the values in a list and return it")
+    );
+    assert_eq!(
+        refused("async def f(xs):\n    async for x in xs:\n        pass\n").as_deref(),
+        Some("a.py:2:5: `async for` is not supported: use a `for` loop that awaits inside")
+    );
 }
 
 #[test]

@@ -178,6 +178,19 @@ pub(crate) enum Instr {
     /// yields replaces the sent value; when it ends, the iterator is
     /// replaced by its return value and the jump is taken.
     Send(u32),
+    /// The first instruction of an `async def`'s body: calling the
+    /// function makes a coroutine (a generator driven by `await`). Does
+    /// nothing when run.
+    Coroutine,
+    /// `await`'s first step: the top must be a coroutine (kept) or a
+    /// Deferred (replaced by its `__await__` generator, which yields it).
+    GetAwaitable,
+}
+
+/// Whether code made of `instrs` makes a generator when called: it yields,
+/// or it is a coroutine's.
+pub(crate) fn makes_generator(instrs: &[Instr]) -> bool {
+    instrs.iter().any(|i| matches!(i, Instr::Yield | Instr::Coroutine))
 }
 
 /// The names of a function's parameters.
@@ -221,6 +234,11 @@ pub(crate) struct Code {
 }
 
 impl Code {
+    /// An `async def`'s body: calling it makes a coroutine.
+    pub fn is_coroutine(&self) -> bool {
+        matches!(self.instrs.first(), Some(Instr::Coroutine))
+    }
+
     /// Where instruction `pc` came from.
     pub fn span(&self, pc: usize) -> (u32, u32) {
         self.spans.get(pc).copied().unwrap_or((0, 0))

@@ -190,15 +190,16 @@ fn scan_stmt(s: &Stmt, scan: &mut Scan) {
 
 fn scan_stmt_inner(s: &Stmt, scan: &mut Scan) {
     match s {
-        Stmt::FunctionDef(f) => {
-            scan.assigned.insert(name(&f.name));
-            for d in f.args.posonlyargs.iter().chain(&f.args.args).chain(&f.args.kwonlyargs) {
+        Stmt::FunctionDef(ast::StmtFunctionDef { name: n, args, body, decorator_list, .. })
+        | Stmt::AsyncFunctionDef(ast::StmtAsyncFunctionDef { name: n, args, body, decorator_list, .. }) => {
+            scan.assigned.insert(name(n));
+            for d in args.posonlyargs.iter().chain(&args.args).chain(&args.kwonlyargs) {
                 if let Some(e) = &d.default {
                     scan_expr(e, scan);
                 }
             }
-            f.decorator_list.iter().for_each(|e| scan_expr(e, scan));
-            let child = scan_function(&f.args, &f.body, scan.depth + BODY_LEVELS);
+            decorator_list.iter().for_each(|e| scan_expr(e, scan));
+            let child = scan_function(args, body, scan.depth + BODY_LEVELS);
             scan.children_free.extend(child.free(false));
         }
         Stmt::ClassDef(c) => {
@@ -357,6 +358,7 @@ fn scan_expr_inner(e: &Expr, scan: &mut Scan) {
         Expr::Slice(s) => s.lower.iter().chain(&s.upper).chain(&s.step).for_each(|e| scan_expr(e, scan)),
         Expr::Yield(y) => y.value.iter().for_each(|e| scan_expr(e, scan)),
         Expr::YieldFrom(y) => scan_expr(&y.value, scan),
+        Expr::Await(a) => scan_expr(&a.value, scan),
         _ => {}
     }
 }
@@ -578,7 +580,7 @@ impl<'a> Unit<'a> {
             self.cells.iter().map(|c| (Rc::clone(c), self.varnames.iter().position(|v| v == c).map(|i| i as u32)));
         let cellvars = cellvars.collect();
         Code {
-            generator: self.instrs.iter().any(|i| matches!(i, Instr::Yield)),
+            generator: super::code::makes_generator(&self.instrs),
             name: name.into(),
             file: self.file,
             kind: self.kind,
@@ -730,6 +732,14 @@ impl<'a> Unit<'a> {
                 self.decorate(&f.decorator_list);
                 self.store(f.name.as_str());
             }
+            Stmt::AsyncFunctionDef(f) => {
+                for d in &f.decorator_list {
+                    self.expr(d)?;
+                }
+                self.function(f.name.as_str(), &f.args, FnBody::Coroutine(&f.body), s)?;
+                self.decorate(&f.decorator_list);
+                self.store(f.name.as_str());
+            }
             Stmt::ClassDef(c) => self.class(c)?,
             Stmt::Global(g) => {
                 if self.kind == CodeKind::Function {
@@ -804,8 +814,11 @@ impl<'a> Unit<'a> {
                     }
                 }
             }
-            Stmt::AsyncFunctionDef(_) | Stmt::AsyncFor(_) | Stmt::AsyncWith(_) => {
-                return Err(self.err(s, "async is not supported: use Deferreds and callbacks"))
+            Stmt::AsyncFor(_) => {
+                return Err(self.err(s, "`async for` is not supported: use a `for` loop that awaits inside"))
+            }
+            Stmt::AsyncWith(_) => {
+                return Err(self.err(s, "`async with` is not supported: use a `with` block or try/finally"))
             }
             Stmt::Match(_) => return Err(self.err(s, "`match` is not supported: use if/elif/else")),
             Stmt::TryStar(_) => return Err(self.err(s, "`except*` is not supported: use except")),
@@ -1059,7 +1072,7 @@ impl<'a> Unit<'a> {
             self.emit(Instr::Const(c));
         }
         let scan = match body {
-            FnBody::Stmts(b) => scan_function(args, b, self.depth + BODY_LEVELS),
+            FnBody::Stmts(b) | FnBody::Coroutine(b) => scan_function(args, b, self.depth + BODY_LEVELS),
             FnBody::Expr(e) => scan_lambda(args, e, self.depth + BODY_LEVELS),
         };
         let mut enclosing = self.enclosing.clone();
@@ -1083,7 +1096,10 @@ impl<'a> Unit<'a> {
         }
         unit.setup_scope(&scan);
         match body {
-            FnBody::Stmts(b) => {
+            FnBody::Stmts(b) | FnBody::Coroutine(b) => {
+                if let FnBody::Coroutine(_) = body {
+                    unit.emit(Instr::Coroutine);
+                }
                 unit.stmts(b)?;
                 let c = unit.konst(Value::None);
                 unit.emit(Instr::Const(c));
@@ -1101,6 +1117,22 @@ impl<'a> Unit<'a> {
         self.consts[c as usize] = code_value(code);
         self.emit(Instr::MakeFunction { code: c, defaults: ndefaults, kwdefaults: nkw });
         Ok(())
+    }
+
+    /// The loop of `yield from` and `await`, over the iterator on the stack.
+    fn delegate(&mut self) {
+        let c = self.konst(Value::None);
+        self.emit(Instr::Const(c));
+        let start = self.here();
+        let end = self.emit(Instr::Send(0));
+        self.emit(Instr::Yield);
+        self.emit(Instr::Jump(start as u32));
+        self.patch(end);
+    }
+
+    /// This unit is an `async def`'s body.
+    fn is_coroutine(&self) -> bool {
+        matches!(self.instrs.first(), Some(Instr::Coroutine))
     }
 
     fn setup_scope(&mut self, scan: &Scan) {
@@ -1345,10 +1377,25 @@ impl<'a> Unit<'a> {
                 self.emit(Instr::FormatValue(conv, f.format_spec.is_some()));
             }
             Expr::NamedExpr(_) => return Err(self.err(e, "`:=` is not supported: assign on its own line")),
-            Expr::Await(_) => return Err(self.err(e, "await is not supported: use Deferred callbacks")),
+            Expr::Await(a) => {
+                if !self.is_coroutine() {
+                    return Err(self.err(e, "'await' outside async function: make the enclosing function `async def`"));
+                }
+                // `yield from` over the awaitable: a coroutine, or a Deferred's
+                // `__await__` (which yields the Deferred to whoever drives
+                // the coroutine, `ensureDeferred`, and returns its result).
+                self.expr(&a.value)?;
+                self.emit(Instr::GetAwaitable);
+                self.delegate();
+            }
             Expr::Yield(y) => {
                 if self.kind != CodeKind::Function {
                     return Err(self.err(e, "'yield' outside function: yield in a def's body"));
+                }
+                if self.is_coroutine() {
+                    return Err(
+                        self.err(e, "async generators are not supported: collect the values in a list and return it")
+                    );
                 }
                 match &y.value {
                     Some(v) => self.expr(v)?,
@@ -1366,15 +1413,12 @@ impl<'a> Unit<'a> {
                 // CPython's loop: send the value the generator was resumed
                 // with into the iterator; yield what it yields; its return
                 // value is the expression's.
+                if self.is_coroutine() {
+                    return Err(self.err(e, "'yield from' inside async function: use await"));
+                }
                 self.expr(&y.value)?;
                 self.emit(Instr::GetIter);
-                let c = self.konst(Value::None);
-                self.emit(Instr::Const(c));
-                let start = self.here();
-                let end = self.emit(Instr::Send(0));
-                self.emit(Instr::Yield);
-                self.emit(Instr::Jump(start as u32));
-                self.patch(end);
+                self.delegate();
             }
             Expr::Starred(_) => return Err(self.err(e, "`*` is only supported in calls: f(*args)")),
         }
@@ -1580,6 +1624,8 @@ impl<'a> Unit<'a> {
 
 enum FnBody<'a> {
     Stmts(&'a [Stmt]),
+    /// An `async def`'s body.
+    Coroutine(&'a [Stmt]),
     Expr(&'a Expr),
 }
 
@@ -1744,6 +1790,11 @@ fn dismantle(body: Vec<Stmt>) {
         match node {
             Node::S(s) => match s {
                 Stmt::FunctionDef(f) => {
+                    args(w, *f.args);
+                    exprs(w, f.decorator_list);
+                    stmts(w, f.body);
+                }
+                Stmt::AsyncFunctionDef(f) => {
                     args(w, *f.args);
                     exprs(w, f.decorator_list);
                     stmts(w, f.body);

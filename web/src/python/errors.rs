@@ -97,6 +97,8 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("ConnectionDone", "ConnectionClosed"),
     ("BindError", "Exception"),
     ("CannotListenError", "BindError"),
+    // twisted.internet.defer's.
+    ("NotACoroutineError", "TypeError"),
 ];
 
 /// Classes of [`HIERARCHY`] a program reaches only through
@@ -109,6 +111,7 @@ pub(crate) const TWISTED_ONLY: &[&str] = &[
     "ConnectionDone",
     "BindError",
     "CannotListenError",
+    "NotACoroutineError",
 ];
 
 /// Makes the classes of [`HIERARCHY`].

@@ -39,7 +39,7 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Range(a, b, c) => format!("range({a}, {b}, {c})"),
         Value::Slice(s) => format!("slice({}, {}, {})", repr(&s[0]), repr(&s[1]), repr(&s[2])),
         Value::Func(f) => format!("<function {}>", f.code.name),
-        Value::Generator(g) => format!("<generator object {}>", g.name),
+        Value::Generator(g) => format!("<{} object {}>", v.type_name(), g.name),
         Value::Builtin(b) => format!("<built-in function {}>", b.name),
         Value::Class(c) => format!("<class '{}'>", c.name),
         Value::Type(t) => format!("<class '{}'>", t.name()),

@@ -421,6 +421,8 @@ pub(crate) struct Runtime {
     /// The frames an exception left, by its text (and by its class name):
     /// `(text, frames)`, for the report of a failure nobody handled.
     pub tracebacks: RefCell<HashMap<String, (String, Vec<String>)>>,
+    /// Functions of the library's Python part made so far (`twisted::library`).
+    pub library: RefCell<HashMap<&'static str, Value>>,
     /// Trace records already looked through for dropped, unhandled failures.
     pub unhandled_seen: Cell<usize>,
     /// The program made a `property`: only then do attribute loads and
@@ -465,6 +467,7 @@ impl Runtime {
             stacks: RefCell::default(),
             next_link: Cell::new(None),
             tracebacks: RefCell::default(),
+            library: RefCell::default(),
             unhandled_seen: Cell::new(0),
             properties: Cell::new(false),
         });

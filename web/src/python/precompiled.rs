@@ -119,7 +119,7 @@ impl CodeRepr {
     fn code(self, file: &Rc<str>) -> Code {
         let (positional, vararg, kwonly, kwarg) = self.params;
         Code {
-            generator: self.instrs.iter().any(|i| matches!(i, super::code::Instr::Yield)),
+            generator: super::code::makes_generator(&self.instrs),
             name: self.name.into(),
             file: Rc::clone(file),
             kind: self.kind,

@@ -141,6 +141,8 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("DeferredQueue", f("defer.DeferredQueue")),
                 ("maybeDeferred", f("defer.maybeDeferred")),
                 ("inlineCallbacks", library_function("inlineCallbacks")?),
+                ("ensureDeferred", library(rt, "ensureDeferred")?),
+                ("NotACoroutineError", Value::Class(rt.exc_class("NotACoroutineError"))),
                 ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
                 ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
             ],
@@ -251,6 +253,15 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 }))
             }
             _ => deferred(Deferred::new()),
+        },
+        // Twisted accepts a coroutine or a generator (what `_inlineCallbacks` drives).
+        "defer._requireCoroutine" => match args.as_slice() {
+            [Value::Generator(_), _] => Value::None,
+            [other, what] => {
+                let text = format!("{} is not {}", vm.repr_of(other)?, vm.str_of(what)?);
+                return Err(vm.rt.error("NotACoroutineError", &text));
+            }
+            _ => return Err(vm.type_error("_requireCoroutine(coro, what)")),
         },
         "defer._isDeferred" | "defer._isFailure" => {
             let n = match args.first() {
@@ -565,6 +576,12 @@ def _callInThread(f, *a, **kw):
 /// generator: a yielded Deferred that has already fired is resumed at once,
 /// in the same loop; one that has not resumes the generator when it fires.
 /// A yielded value that is not a Deferred comes straight back.
+///
+/// `ensureDeferred` and `Deferred.fromCoroutine` drive a coroutine the same
+/// way, as Twisted's do. `await d` is `yield from` over `_awaitDeferred(d)`,
+/// which is Twisted's `Deferred.__await__`: it yields the Deferred to the
+/// driver and returns what the driver sends back, its result; a failure is
+/// thrown in and raised at the `await`.
 const INLINE_CALLBACKS: &str = "\
 def inlineCallbacks(f):
     def unwindGenerator(*args, **kwargs):
@@ -606,6 +623,21 @@ def _inlineCallbacks(g, d, result, failed):
             continue
         state[0] = False
         return
+
+def ensureDeferred(coro):
+    if _isDeferred(coro):
+        return coro
+    _requireCoroutine(coro, 'a coroutine or a Deferred')
+    return fromCoroutine(coro)
+
+def fromCoroutine(coro):
+    _requireCoroutine(coro, 'a coroutine')
+    d = _Deferred()
+    _inlineCallbacks(coro, d, None, False)
+    return d
+
+def _awaitDeferred(d):
+    return (yield d)
 ";
 
 /// The library's parts written in Python, as `(file, source)`: compiled when
@@ -613,6 +645,17 @@ def _inlineCallbacks(g, d, result, failed):
 /// (`precompiled::library`).
 pub(crate) const LIBRARY: &[(&str, &str)] =
     &[("<twisted.internet.threads>", BLOCKING_CALL), ("<twisted.internet.defer>", INLINE_CALLBACKS)];
+
+/// A function of the library's Python part, made once per runtime (`await`
+/// asks for `_awaitDeferred` once per Deferred it awaits).
+pub(crate) fn library(rt: &super::Runtime, name: &'static str) -> Option<Value> {
+    if let Some(f) = rt.library.borrow().get(name) {
+        return Some(f.clone());
+    }
+    let f = library_function(name)?;
+    rt.library.borrow_mut().insert(name, f.clone());
+    Some(f)
+}
 
 fn blocking_call_from_thread() -> Option<Value> {
     library_function("blockingCallFromThread")
@@ -631,6 +674,7 @@ fn library_function(name: &str) -> Option<Value> {
         ("_Deferred", "defer.Deferred"),
         ("_isDeferred", "defer._isDeferred"),
         ("_isFailure", "defer._isFailure"),
+        ("_requireCoroutine", "defer._requireCoroutine"),
     ];
     let mut vars = globals.vars.borrow_mut();
     for (n, builtin) in natives {
@@ -1292,6 +1336,7 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
         (Value::Builtin(b), "withCount") if b.name == "task.LoopingCall" => {
             Some(Value::builtin("task.LoopingCall.withCount", None))
         }
+        (Value::Builtin(b), "fromCoroutine") if b.name == "defer.Deferred" => library(vm.rt, "fromCoroutine"),
         _ => None,
     }
 }

@@ -108,6 +108,8 @@ pub(crate) struct Generator {
     pub started: Cell<bool>,
     /// Its frame runs now (on some thread's stack, or a built-in's loop).
     pub running: Cell<bool>,
+    /// An `async def`'s: awaited, not iterated.
+    pub coroutine: bool,
 }
 
 /// The built-in types that can be named (`isinstance(x, int)`, `int("3")`).
@@ -472,6 +474,7 @@ impl Value {
             Value::Method(_) => "method",
             Value::Module(_) => "module",
             Value::Iter(_) => "iterator",
+            Value::Generator(g) if g.coroutine => "coroutine",
             Value::Generator(_) => "generator",
             Value::Super(_) => "super",
             Value::Native(n) => match &**n {

@@ -839,6 +839,12 @@ impl Vm<'_> {
                     f.pop();
                 }
             }
+            Instr::Coroutine => {}
+            Instr::GetAwaitable => {
+                let v = f.pop();
+                let it = self.awaitable(v)?;
+                frames.last_mut().expect("frame").stack.push(it);
+            }
             Instr::GetIter => {
                 let v = f.pop();
                 let it = self.iter(&v)?;
@@ -1613,6 +1619,7 @@ impl Vm<'_> {
                 }
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
+            Value::Type(t) if name == "__name__" => Ok(Value::Str(t.name().into())),
             Value::Native(n) if name == "name" && matches!(&**n, Native::Thread(_)) => match &**n {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
                 _ => Err(self.attr_error(obj, name)),
@@ -1664,10 +1671,29 @@ impl Vm<'_> {
             Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) => Iter::Seq(v.clone(), 0),
             Value::Range(a, b, c) => Iter::Range { next: *a, stop: *b, step: *c },
             Value::Dict(d) | Value::Set(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
-            Value::Iter(_) | Value::Generator(_) => return Ok(v.clone()),
+            Value::Generator(g) if !g.coroutine => return Ok(v.clone()),
+            Value::Iter(_) => return Ok(v.clone()),
             _ => return Err(self.type_error(&format!("'{}' object is not iterable", v.type_name()))),
         };
         Ok(Value::Iter(Rc::new(RefCell::new(it))))
+    }
+
+    /// What `await v` runs: a coroutine itself, or for a Deferred its
+    /// `__await__` generator (see `twisted::INLINE_CALLBACKS`).
+    fn awaitable(&mut self, v: Value) -> PyResult<Value> {
+        match &v {
+            Value::Generator(g) if g.coroutine => Ok(v),
+            Value::Native(n) if matches!(**n, Native::Deferred(_)) => {
+                let Some(f) = super::twisted::library(self.rt, "_awaitDeferred") else {
+                    return Err(self.type_error("await on a Deferred is not available in this build"));
+                };
+                match self.call(f, vec![v], Vec::new())? {
+                    Out::Value(g) => Ok(g),
+                    _ => Err(self.type_error("Deferred.__await__ did not make a generator")),
+                }
+            }
+            _ => Err(self.type_error(&format!("object {} can't be used in 'await' expression", v.type_name()))),
+        }
     }
 
     pub fn next(&mut self, it: &Value) -> PyResult<Option<Value>> {
@@ -1967,6 +1993,7 @@ fn started(frame: Frame) -> Out {
     }
     let name = Rc::clone(&frame.code.name);
     let g = super::value::Generator {
+        coroutine: frame.code.is_coroutine(),
         name,
         frame: RefCell::new(Some(frame)),
         started: Default::default(),
