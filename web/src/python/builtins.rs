@@ -656,6 +656,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }))))
         }
         "BaseException.__init__" | "object.__init__" => Value::None,
+        "sys.exit" => {
+            let class = vm.rt.exc_class("SystemExit");
+            return Err(Exc::new(vm.rt.new_exc(&class, args.into_iter().take(1).collect())));
+        }
         n if n.starts_with("defer.")
             || n.starts_with("task.")
             || n.starts_with("threads.")
@@ -1279,7 +1283,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
+    "math, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

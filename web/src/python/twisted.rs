@@ -149,8 +149,13 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         ),
         "twisted.internet.task" => (
             "twisted.internet.task",
-            vec![("deferLater", f("task.deferLater")), ("LoopingCall", f("task.LoopingCall"))],
+            vec![
+                ("deferLater", f("task.deferLater")),
+                ("LoopingCall", f("task.LoopingCall")),
+                ("react", library(rt, "react")?),
+            ],
         ),
+        "sys" => ("sys", vec![("exit", f("sys.exit"))]),
         "twisted.internet.threads" => {
             let fs = vec![
                 ("deferToThread", f("threads.deferToThread")),
@@ -253,6 +258,15 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 }))
             }
             _ => deferred(Deferred::new()),
+        },
+        "defer._logErr" => match args.as_slice() {
+            [Value::Native(n), why] if matches!(**n, Native::Failure(_)) => {
+                let Native::Failure(exc) = &**n else { unreachable!() };
+                let why = vm.str_of(why)?;
+                log_err(vm.sh, vm.rt, &why, exc);
+                Value::None
+            }
+            _ => return Err(vm.type_error("_logErr(failure, why)")),
         },
         // Twisted accepts a coroutine or a generator (what `_inlineCallbacks` drives).
         "defer._requireCoroutine" => match args.as_slice() {
@@ -582,6 +596,10 @@ def _callInThread(f, *a, **kw):
 /// which is Twisted's `Deferred.__await__`: it yields the Deferred to the
 /// driver and returns what the driver sends back, its result; a failure is
 /// thrown in and raised at the `await`.
+///
+/// `task.react`, as Twisted's: runs the reactor until `main`'s Deferred (or
+/// coroutine) is done, stops it once, logs a failure, and exits the program
+/// (code 0, 1 after a failure, or SystemExit's).
 const INLINE_CALLBACKS: &str = "\
 def inlineCallbacks(f):
     def unwindGenerator(*args, **kwargs):
@@ -638,6 +656,31 @@ def fromCoroutine(coro):
 
 def _awaitDeferred(d):
     return (yield d)
+
+def react(main, *args, **kwargs):
+    argv = args[0] if args else kwargs.get('argv', ())
+    finished = ensureDeferred(main(_reactor, *argv))
+    state = [0, False]
+    def onShutdown():
+        state[1] = True
+    _reactor.addSystemEventTrigger('before', 'shutdown', onShutdown)
+    def stop(result, stopReactor):
+        if stopReactor and _reactor.running:
+            _reactor.stop()
+        if _isFailure(result):
+            if result.check(SystemExit):
+                state[0] = result.value.args[0] if result.value.args else None
+            else:
+                _logErr(result, 'main function encountered error')
+                state[0] = 1
+    def cbFinish(result):
+        if state[1]:
+            stop(result, False)
+        else:
+            _reactor.callWhenRunning(stop, result, True)
+    finished.addBoth(cbFinish)
+    _reactor.run()
+    _exit(state[0])
 ";
 
 /// The library's parts written in Python, as `(file, source)`: compiled when
@@ -675,11 +718,14 @@ fn library_function(name: &str) -> Option<Value> {
         ("_isDeferred", "defer._isDeferred"),
         ("_isFailure", "defer._isFailure"),
         ("_requireCoroutine", "defer._requireCoroutine"),
+        ("_logErr", "defer._logErr"),
+        ("_exit", "sys.exit"),
     ];
     let mut vars = globals.vars.borrow_mut();
     for (n, builtin) in natives {
         vars.insert(n.into(), Value::builtin(builtin, None));
     }
+    vars.insert("_reactor".into(), Value::Native(Rc::new(Native::Reactor)));
     for c in &code.consts {
         if let Value::Func(f) = c {
             let func = super::value::Function {
@@ -905,9 +951,13 @@ pub(crate) fn run_top_then(sh: &Rc<Shared>, why: &'static str, c: Call, raised: 
 /// Logs `f` as Twisted's `log.err(failure, why)` does with no observer set
 /// up: `why`, the traceback, a blank line.
 pub(crate) fn report_unhandled(sh: &Shared, rt: &Runtime, why: &str, f: &Failure) {
-    let exc = from_failure(rt, f);
+    log_err(sh, rt, why, &from_failure(rt, f));
+}
+
+/// Twisted's `log.err(failure, why)`: `why`, then the failure's traceback.
+fn log_err(sh: &Shared, rt: &Runtime, why: &str, exc: &Value) {
     sh.say_err(REACTOR_THREAD, why.to_owned());
-    for line in rt.traceback_lines(&exc_text_plain(&exc)) {
+    for line in rt.traceback_lines(&exc_text_plain(exc)) {
         sh.say_err(REACTOR_THREAD, line);
     }
     sh.say_err(REACTOR_THREAD, String::new());

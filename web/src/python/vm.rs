@@ -347,7 +347,19 @@ impl Vm<'_> {
     }
 
     /// An exception nobody caught: the main program fails; a thread prints it, as CPython's threading does.
+    /// SystemExit (`sys.exit()`) ends either quietly, printing only a message
+    /// given instead of an exit code, as CPython does.
     fn report(&mut self, exc: Exc, thread: Option<&Rc<ThreadObj>>) {
+        if let Value::Instance(i) = &exc.value {
+            if i.class.is_subclass(&self.rt.exc_class("SystemExit")) {
+                if let Some(Value::Tuple(args)) = i.get("args") {
+                    if let [Value::Str(message)] = &args[..] {
+                        self.sh.say_err(self.tid, message.to_string());
+                    }
+                }
+                return;
+            }
+        }
         let text = self.exc_text(&exc.value);
         match thread {
             None => self.rt.fail(exc.located(&text)),
