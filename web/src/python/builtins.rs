@@ -47,6 +47,8 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "callable",
         "type",
         "property",
+        "issubclass",
+        "pow",
     ];
     if let Some(f) = FUNCTIONS.iter().find(|f| **f == name) {
         return Some(Value::builtin(f, None));
@@ -121,11 +123,13 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         "rjust",
         "center",
         "zfill",
+        "capitalize",
     ];
     const LIST: &[&str] =
         &["append", "extend", "pop", "insert", "remove", "index", "sort", "reverse", "copy", "count", "clear"];
-    const DICT: &[&str] = &["get", "keys", "values", "items", "pop", "setdefault", "update", "copy", "clear"];
-    const BYTES: &[&str] = &["decode"];
+    const DICT: &[&str] =
+        &["get", "keys", "values", "items", "pop", "popitem", "setdefault", "update", "copy", "clear"];
+    const BYTES: &[&str] = &["decode", "upper", "lower"];
     const LOCK: &[&str] = &["acquire", "release", "locked"];
     const EVENT: &[&str] = &["set", "clear", "is_set", "wait"];
     const THREAD: &[&str] = &["start", "join", "is_alive"];
@@ -318,6 +322,20 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "isinstance" => {
             arity(vm, name, &args, 2, 2)?;
             Value::Bool(isinstance(vm, &args[0], &args[1])?)
+        }
+        "issubclass" => {
+            arity(vm, name, &args, 2, 2)?;
+            if !matches!(args[0], Value::Class(_) | Value::Type(_)) {
+                return Err(vm.type_error("issubclass() arg 1 must be a class"));
+            }
+            Value::Bool(issubclass(vm, &args[0], &args[1])?)
+        }
+        "pow" => {
+            arity(vm, name, &args, 2, 3)?;
+            match args.get(2) {
+                None | Some(Value::None) => ops::binary(vm, super::code::BinOp::Pow, &args[0], &args[1], false)?,
+                Some(m) => pow_mod(vm, &args[0], &args[1], m)?,
+            }
         }
         "abs" => {
             arity(vm, name, &args, 1, 1)?;
@@ -680,6 +698,67 @@ fn new_lock(vm: &mut Vm<'_>, reentrant: bool) -> Value {
     Value::Native(Rc::new(Native::Lock { lock, reentrant, owner: Cell::new(None), depth: Cell::new(0) }))
 }
 
+/// `issubclass(c, class)`: `c` a user class or a built-in type; `class`
+/// either, or a tuple of them. Built-in types derive from `object` only,
+/// but for `bool`, an `int` as in CPython.
+fn issubclass(vm: &mut Vm<'_>, c: &Value, class: &Value) -> PyResult<bool> {
+    Ok(match (c, class) {
+        (_, Value::Tuple(t)) => {
+            for k in t.iter() {
+                if issubclass(vm, c, k)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        (Value::Class(c), Value::Class(k)) => c.is_subclass(k),
+        (_, Value::Type(TypeId::Object)) => true,
+        (Value::Type(t), Value::Type(k)) => t == k || (*t == TypeId::Bool && *k == TypeId::Int),
+        (_, Value::Class(_) | Value::Type(_)) => false,
+        _ => return Err(vm.type_error("issubclass() arg 2 must be a class, a tuple of classes, or a union")),
+    })
+}
+
+/// `pow(base, exp, modulus)`: ints only, as in CPython; a negative
+/// exponent takes the modular inverse (CPython 3.8+).
+fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Value> {
+    let ints = [base, exp, m].map(|v| match v {
+        Value::Int(i) => Some(*i as i128),
+        Value::Bool(b) => Some(*b as i128),
+        _ => None,
+    });
+    let [Some(b), Some(e), Some(m)] = ints else {
+        return Err(vm.type_error("pow() 3rd argument not allowed unless all arguments are integers"));
+    };
+    if m == 0 {
+        return Err(vm.rt.error("ValueError", "pow() 3rd argument cannot be 0"));
+    }
+    let mut b = b.rem_euclid(m.abs());
+    if e < 0 {
+        // The inverse of b modulo |m|, by the extended Euclidean algorithm.
+        let (mut r0, mut r1, mut s0, mut s1) = (b, m.abs(), 1i128, 0i128);
+        while r1 != 0 {
+            let q = r0 / r1;
+            (r0, r1) = (r1, r0 - q * r1);
+            (s0, s1) = (s1, s0 - q * s1);
+        }
+        if r0 != 1 {
+            return Err(vm.rt.error("ValueError", "base is not invertible for the given modulus"));
+        }
+        b = s0.rem_euclid(m.abs());
+    }
+    let (mut e, mut r) = (e.unsigned_abs(), 1i128 % m.abs());
+    while e > 0 {
+        if e & 1 == 1 {
+            r = r * b % m.abs();
+        }
+        b = b * b % m.abs();
+        e >>= 1;
+    }
+    // The result takes the modulus's sign, as `%` does.
+    Ok(Value::Int(if m < 0 && r != 0 { (r + m) as i64 } else { r as i64 }))
+}
+
 fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
     Ok(match class {
         Value::Tuple(t) => {
@@ -951,6 +1030,14 @@ pub(crate) fn call_method(
                         }
                     }
                 }
+                "popitem" => {
+                    let last = d.borrow().items().next_back().cloned();
+                    let Some((k, v)) = last else {
+                        return Err(vm.rt.error("KeyError", "popitem(): dictionary is empty"));
+                    };
+                    d.borrow_mut().remove(&vm.key(&k)?);
+                    Value::tuple(vec![k, v])
+                }
                 "setdefault" => {
                     let k = vm.key(&arg(0))?;
                     let found = d.borrow().get(&k);
@@ -980,7 +1067,11 @@ pub(crate) fn call_method(
                 _ => return Err(vm.type_error(name)),
             }
         }
-        Value::Bytes(b) => Value::Str(String::from_utf8_lossy(b).into_owned().into()),
+        Value::Bytes(b) => match name {
+            "upper" => Value::Bytes(b.to_ascii_uppercase().into()),
+            "lower" => Value::Bytes(b.to_ascii_lowercase().into()),
+            _ => Value::Str(String::from_utf8_lossy(b).into_owned().into()),
+        },
         Value::Native(n) => return native_method(vm, name, n, args, kwargs),
         _ => return Err(vm.type_error(&format!("'{}' has no method {name}", this.type_name()))),
     };
@@ -1031,6 +1122,11 @@ fn str_method(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value]) -> PyRes
         "upper" => Value::Str(super::text::upper(s).into()),
         "lower" => Value::Str(super::text::lower(s).into()),
         "title" => Value::Str(super::text::title(s).into()),
+        "capitalize" => {
+            let mut chars = s.chars();
+            let first = chars.next().map(|c| super::text::upper(c.encode_utf8(&mut [0; 4]))).unwrap_or_default();
+            Value::Str((first + &super::text::lower(chars.as_str())).into())
+        }
         "isdigit" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
         "startswith" => Value::Bool(sarg(0).is_some_and(|p| s.starts_with(&*p))),
         "endswith" => Value::Bool(sarg(0).is_some_and(|p| s.ends_with(&*p))),

@@ -424,7 +424,7 @@ impl Dict {
         }
     }
 
-    pub fn items(&self) -> impl Iterator<Item = &(Value, Value)> {
+    pub fn items(&self) -> impl DoubleEndedIterator<Item = &(Value, Value)> {
         self.entries.iter().flatten()
     }
 }

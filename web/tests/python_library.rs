@@ -1,0 +1,76 @@
+//! Pieces of Python's library and language that users' programs reach for:
+//! `@classmethod`/`@staticmethod`, `issubclass`, `pow`, starred assignment,
+//! `itertools`, `threading.Semaphore`/`Condition`. Each expected output is
+//! what CPython 3.11 (`python3`) printed for the same program when the test
+//! was written.
+
+mod common;
+
+fn output(source: &str) -> Vec<String> {
+    common::printed("test.py", source)
+}
+
+#[test]
+fn issubclass_pow_capitalize_bytes_case_and_popitem() {
+    let out = output(
+        r#"
+class B: pass
+class C(B): pass
+class E(ValueError): pass
+print(issubclass(C, B), issubclass(B, C), issubclass(C, (int, B)), issubclass(C, C), issubclass(C, object))
+print(issubclass(bool, int), issubclass(int, bool), issubclass(int, object), issubclass(E, Exception), issubclass(E, KeyError))
+print(issubclass(E, (KeyError, ValueError)), issubclass(KeyError, LookupError), issubclass(str, (int, float)))
+try:
+    issubclass(C(), B)
+except TypeError as e:
+    print(e)
+try:
+    issubclass(C, 3)
+except TypeError as e:
+    print(e)
+print(pow(2, 10), pow(2, -1), pow(2.0, 3), pow(-2, 3), pow(2, 0.5))
+print(pow(2, 10, 1000), pow(3, 4, -5), pow(-7, 3, 5), pow(3, -1, 7), pow(38, -1, 97), pow(5, 0, 1), pow(2, 100, 13))
+for args in [(2, 3, 0), (2, -1, 4), (2.0, 3, 5), (2, 3.0, 5)]:
+    try:
+        pow(*args)
+    except (ValueError, TypeError) as e:
+        print(type(e).__name__, e)
+print("hello World".capitalize(), "".capitalize(), "ÉCOLE".capitalize(), "1abc DEF".capitalize())
+print(b"Ab-c".upper(), b"Ab-C".lower(), b"".upper())
+d = {1: "a", 2: "b", 3: "c"}
+d[4] = "d"
+del d[2]
+print(d.popitem(), d.popitem(), d)
+d[9] = "z"
+print(d.popitem(), d)
+print(d.popitem(), d)
+try:
+    d.popitem()
+except KeyError as e:
+    print("KeyError", e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "True False True True True",
+            "True False True True False",
+            "True True False",
+            "issubclass() arg 1 must be a class",
+            "issubclass() arg 2 must be a class, a tuple of classes, or a union",
+            "1024 0.5 8.0 -8 1.4142135623730951",
+            "24 -4 2 5 23 0 3",
+            "ValueError pow() 3rd argument cannot be 0",
+            "ValueError base is not invertible for the given modulus",
+            "TypeError pow() 3rd argument not allowed unless all arguments are integers",
+            "TypeError pow() 3rd argument not allowed unless all arguments are integers",
+            "Hello world  École 1abc def",
+            "b'AB-C' b'ab-c' b''",
+            "(4, 'd') (3, 'c') {1: 'a'}",
+            "(9, 'z') {1: 'a'}",
+            "(1, 'a') {}",
+            "KeyError 'popitem(): dictionary is empty'",
+        ]
+    );
+}
