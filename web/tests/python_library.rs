@@ -74,3 +74,66 @@ except KeyError as e:
         ]
     );
 }
+
+#[test]
+fn classmethods_and_staticmethods_through_the_class_a_subclass_and_an_instance() {
+    let out = output(
+        r#"
+class Shape:
+    count = 0
+    def __init__(self, name="shape"):
+        self.name = name
+    @classmethod
+    def make(cls, name):
+        cls.count += 1
+        return cls(name)
+    @classmethod
+    def kind(cls):
+        return cls.__name__
+    @staticmethod
+    def area(w, h):
+        return w * h
+    def describe(self):
+        return f"{self.kind()} {self.name} {self.area(2, 3)}"
+
+class Square(Shape):
+    @classmethod
+    def make(cls, name):
+        s = super().make(name + "!")
+        return s
+
+s = Shape.make("a")
+q = Square.make("b")
+print(type(s).__name__, s.name, type(q).__name__, q.name)
+print(Shape.kind(), Square.kind(), s.kind(), q.kind())
+print(Shape.area(4, 5), s.area(1, 2), Square.area(3, 3))
+print(s.describe(), q.describe())
+print(Shape.count, Square.count)
+f = Square.kind
+print(f(), callable(f))
+class Registry:
+    items = []
+    @staticmethod
+    def add(x):
+        Registry.items.append(x)
+    @classmethod
+    def size(cls):
+        return len(cls.items)
+Registry.add(1); Registry().add(2)
+print(Registry.size(), Registry().size())
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Shape a Square b!",
+            "Shape Square Shape Square",
+            "20 2 9",
+            "Shape a 6 Square b! 6",
+            "1 2",
+            "Square True",
+            "2 2",
+        ]
+    );
+}

@@ -49,6 +49,8 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "property",
         "issubclass",
         "pow",
+        "classmethod",
+        "staticmethod",
     ];
     if let Some(f) = FUNCTIONS.iter().find(|f| **f == name) {
         return Some(Value::builtin(f, None));
@@ -476,6 +478,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let arg = |i: usize, k: &str| args.get(i).cloned().or_else(|| kw(&kwargs, k)).unwrap_or_default();
             vm.rt.properties.set(true);
             Value::Native(Rc::new(Native::Property { fget: arg(0, "fget"), fset: arg(1, "fset") }))
+        }
+        "classmethod" | "staticmethod" => {
+            arity(vm, name, &args, 1, 1)?;
+            let f = args.into_iter().next().unwrap_or_default();
+            Value::Native(Rc::new(if name == "classmethod" { Native::ClassMethod(f) } else { Native::StaticMethod(f) }))
         }
         "callable" => Value::Bool(matches!(
             args.first(),

@@ -300,6 +300,10 @@ pub(crate) enum Native {
     /// `property(fget, fset)`: an attribute computed by its getter (and
     /// stored by its setter) on the class's instances.
     Property { fget: Value, fset: Value },
+    /// `classmethod(f)`: bound to the class it is looked up through.
+    ClassMethod(Value),
+    /// `staticmethod(f)`: never bound.
+    StaticMethod(Value),
 }
 
 /// A core transport (which has no `Debug`).
@@ -491,6 +495,8 @@ impl Value {
                 Native::Connector(_) => "Connector",
                 Native::Port(_) => "Port",
                 Native::Property { .. } => "property",
+                Native::ClassMethod(_) => "classmethod",
+                Native::StaticMethod(_) => "staticmethod",
             },
         };
         name.into()

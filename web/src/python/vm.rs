@@ -436,6 +436,13 @@ impl Vm<'_> {
                                 attrs: RefCell::new(ns),
                             });
                             for v in class.attrs.borrow().values() {
+                                let v = match v {
+                                    Value::Native(n) => match &**n {
+                                        Native::ClassMethod(f) | Native::StaticMethod(f) => f,
+                                        _ => v,
+                                    },
+                                    v => v,
+                                };
                                 if let Value::Func(func) = v {
                                     *func.owner.borrow_mut() = Some(Rc::clone(&class));
                                 }
@@ -1598,7 +1605,12 @@ impl Vm<'_> {
                 if name == "__name__" {
                     return Ok(Value::Str(Rc::clone(&c.name)));
                 }
-                c.lookup(name).ok_or_else(|| self.attr_error(obj, name))
+                // Functions stay plain (`C.f(obj)`); class and static methods bind.
+                match c.lookup(name) {
+                    Some(v @ Value::Native(_)) => Ok(bind(obj, v)),
+                    Some(v) => Ok(v),
+                    None => Err(self.attr_error(obj, name)),
+                }
             }
             Value::Module(m) => m.attrs.get(name).cloned().ok_or_else(|| {
                 self.rt.error("AttributeError", &format!("module '{}' has no attribute '{name}'", m.name))
@@ -1975,10 +1987,23 @@ fn started(frame: Frame) -> Out {
     Out::Value(Value::Generator(Rc::new(g)))
 }
 
-/// A class attribute seen through an instance: functions become bound methods.
+/// A class attribute seen through an instance: functions become bound
+/// methods; a class method binds to the instance's class (or to the class
+/// it is seen through), a static method is its function.
 pub(crate) fn bind(this: &Value, v: Value) -> Value {
     match v {
         Value::Func(f) => Value::Method(Rc::new((this.clone(), f))),
+        Value::Native(n) => match &*n {
+            Native::ClassMethod(f) => {
+                let class = match this {
+                    Value::Instance(i) => Value::Class(Rc::clone(&i.class)),
+                    other => other.clone(),
+                };
+                bind(&class, f.clone())
+            }
+            Native::StaticMethod(f) => f.clone(),
+            _ => Value::Native(Rc::clone(&n)),
+        },
         Value::Builtin(b) if b.this.is_none() && b.name.contains('.') => Value::builtin(b.name, Some(this.clone())),
         other => other,
     }
