@@ -6,6 +6,8 @@
 
 mod common;
 
+use twine_web::{PythonScenario, Scenario};
+
 fn output(source: &str) -> Vec<String> {
     common::printed("test.py", source)
 }
@@ -135,5 +137,80 @@ print(Registry.size(), Registry().size())
             "Square True",
             "2 2",
         ]
+    );
+}
+
+#[test]
+fn starred_assignment_in_plain_nested_and_for_targets_with_cpythons_errors() {
+    let out = output(
+        r#"
+a, *b = [1, 2, 3]
+print(a, b)
+*a, b = (1, 2, 3)
+print(a, b)
+a, *b, c = range(5)
+print(a, b, c)
+a, *b, c = "xy"
+print(a, b, c)
+[a, *b] = {7: 0}
+print(a, b)
+first, *rest = iter([9])
+print(first, rest)
+for x, *ys in [(1, 2, 3), (4,), "ab"]:
+    print(x, ys)
+(a, *b), *c = [1, 2], 3, 4
+print(a, b, c)
+a, (b, *c), d = 1, (2, 3, 4), 5
+print(a, b, c, d)
+def gen():
+    yield 1
+    yield 2
+head, *tail = gen()
+print(head, tail)
+def one(xs):
+    a, *b, c = xs
+    return a, b, c
+def two(xs):
+    *a, b = xs
+    return a, b
+for f, xs in [(one, [1]), (two, []), (one, "z"), (two, 5)]:
+    try:
+        print(f(xs))
+    except (ValueError, TypeError) as e:
+        print(type(e).__name__, e)
+print(one("abcd"), two((1, 2)))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "1 [2, 3]",
+            "[1, 2] 3",
+            "0 [1, 2, 3] 4",
+            "x [] y",
+            "7 []",
+            "9 []",
+            "1 [2, 3]",
+            "4 []",
+            "a ['b']",
+            "1 [2] [3, 4]",
+            "1 2 [3, 4] 5",
+            "1 [2]",
+            "ValueError not enough values to unpack (expected at least 2, got 1)",
+            "ValueError not enough values to unpack (expected at least 1, got 0)",
+            "ValueError not enough values to unpack (expected at least 2, got 1)",
+            "TypeError cannot unpack non-iterable int object",
+            "('a', ['b', 'c'], 'd') ([1], 2)",
+        ]
+    );
+}
+
+#[test]
+fn two_starred_targets_are_refused_at_their_place() {
+    let err = Scenario::from_python("test.py", "a, *b, *c = [1, 2, 3]\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "test.py:1:8: multiple starred expressions in assignment: keep one * and slice the rest"
     );
 }

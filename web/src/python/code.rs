@@ -178,6 +178,10 @@ pub(crate) enum Instr {
     /// yields replaces the sent value; when it ends, the iterator is
     /// replaced by its return value and the jump is taken.
     Send(u32),
+    /// `a, *b, c = xs`: unpacks the top into `before` values, a list of the
+    /// rest and `after` values, the first on top (CPython's `UNPACK_EX`).
+    /// Last, so that the compiled presets' other instructions keep their tags.
+    UnpackEx(u32, u32),
 }
 
 /// The names of a function's parameters.

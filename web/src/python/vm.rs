@@ -917,7 +917,7 @@ impl Vm<'_> {
             }
             Instr::UnpackSeq(n) => {
                 let v = f.pop();
-                let items = self.collect(&v)?;
+                let items = self.unpacked(&v)?;
                 if items.len() != n as usize {
                     let msg = if items.len() > n as usize {
                         format!("too many values to unpack (expected {n})")
@@ -926,6 +926,25 @@ impl Vm<'_> {
                     };
                     return Err(self.rt.error("ValueError", &msg));
                 }
+                let f = frames.last_mut().expect("frame");
+                f.stack.extend(items.into_iter().rev());
+            }
+            Instr::UnpackEx(before, after) => {
+                let v = f.pop();
+                let mut items = self.unpacked(&v)?;
+                let (before, after) = (before as usize, after as usize);
+                if items.len() < before + after {
+                    let msg = format!(
+                        "not enough values to unpack (expected at least {}, got {})",
+                        before + after,
+                        items.len()
+                    );
+                    return Err(self.rt.error("ValueError", &msg));
+                }
+                let tail = items.split_off(items.len() - after);
+                let middle = Value::list(items.split_off(before));
+                items.push(middle);
+                items.extend(tail);
                 let f = frames.last_mut().expect("frame");
                 f.stack.extend(items.into_iter().rev());
             }
@@ -1782,6 +1801,18 @@ impl Vm<'_> {
                  iterate it with a for loop or next()",
             )),
         }
+    }
+
+    /// The values `a, b = v` unpacks, with CPython's error for a value that
+    /// is not iterable.
+    fn unpacked(&mut self, v: &Value) -> PyResult<Vec<Value>> {
+        if matches!(v, Value::List(_) | Value::Tuple(_)) {
+            return self.collect(v);
+        }
+        let it = self
+            .iter(v)
+            .map_err(|_| self.type_error(&format!("cannot unpack non-iterable {} object", v.type_name())))?;
+        self.collect(&it)
     }
 
     /// All values of an iterable.
