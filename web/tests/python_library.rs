@@ -214,3 +214,100 @@ fn two_starred_targets_are_refused_at_their_place() {
         "test.py:1:8: multiple starred expressions in assignment: keep one * and slice the rest"
     );
 }
+
+#[test]
+fn itertools_lazy_and_eager_as_cpython_and_a_lazy_zip() {
+    let out = output(
+        r#"
+import itertools
+from itertools import count, islice, chain, repeat, cycle, product, permutations, combinations, zip_longest, accumulate
+print(list(islice(count(), 5)), list(islice(count(10, 5), 3)), list(islice(count(1.5, 0.5), 3)))
+print(list(islice(count(start=3, step=-1), 4)))
+for i, name in zip(count(1), ["a", "b", "c"]):
+    print(i, name)
+print(list(islice("abcdefg", 2)), list(islice(range(10), 2, 8, 3)), list(islice(range(10), 3, None)))
+print(list(islice([1, 2], 5)), list(islice(range(5), None)), list(islice(range(5), 1, 1)))
+it = iter(range(10))
+print(list(islice(it, 0, 5, 3)), next(it))
+print(list(chain([1, 2], (3,), "ab", range(2))), list(chain()), list(chain.from_iterable([[1], [2, 3], []])))
+print(list(itertools.chain.from_iterable(["xy", "z"])))
+print(list(repeat("x", 3)), list(repeat(0, -1)), list(islice(repeat(7), 2)), list(zip(range(3), repeat(None))))
+print(list(islice(cycle("ab"), 5)), list(cycle([])))
+print(list(product([1, 2], "ab")), list(product(range(2), repeat=2)), list(product()), list(product([], [1])))
+print(list(product("ab", [0], repeat=2)))
+print(list(permutations([1, 2, 3])), list(permutations("abc", 2)), list(permutations([1], 2)), list(permutations([], 0)))
+print(list(combinations(range(4), 2)), list(combinations("abc", 3)), list(combinations("ab", 3)), list(combinations("ab", 0)))
+print(list(zip_longest([1, 2, 3], "ab")), list(zip_longest("a", [], fillvalue=0)), list(zip_longest()))
+print(list(accumulate([1, 2, 3, 4])), list(accumulate([1, 2, 3, 4], lambda a, b: a * b)), list(accumulate([])))
+print(list(accumulate([3, 1, 4], max)), list(accumulate(["a", "b"], initial="z")), list(accumulate([], initial=5)))
+print(list(islice(accumulate(count()), 5)))
+def gen():
+    for i in range(3):
+        print("gen", i)
+        yield i
+z = zip(gen(), "xy")
+print("made")
+print(list(z))
+g = islice(gen(), 1)
+print(list(g))
+print(list(zip([1, 2, 3], [4, 5])), list(zip()), dict(zip("ab", count())))
+for args in [("x", -1), ("x", 1, 2, 0), ("x", "a")]:
+    try:
+        islice(*args)
+    except ValueError as e:
+        print(e)
+try:
+    combinations("abc", -1)
+except ValueError as e:
+    print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "[0, 1, 2, 3, 4] [10, 15, 20] [1.5, 2.0, 2.5]",
+            "[3, 2, 1, 0]",
+            "1 a",
+            "2 b",
+            "3 c",
+            "['a', 'b'] [2, 5] [3, 4, 5, 6, 7, 8, 9]",
+            "[1, 2] [0, 1, 2, 3, 4] []",
+            "[0, 3] 5",
+            "[1, 2, 3, 'a', 'b', 0, 1] [] [1, 2, 3]",
+            "['x', 'y', 'z']",
+            "['x', 'x', 'x'] [] [7, 7] [(0, None), (1, None), (2, None)]",
+            "['a', 'b', 'a', 'b', 'a'] []",
+            "[(1, 'a'), (1, 'b'), (2, 'a'), (2, 'b')] [(0, 0), (0, 1), (1, 0), (1, 1)] [()] []",
+            "[('a', 0, 'a', 0), ('a', 0, 'b', 0), ('b', 0, 'a', 0), ('b', 0, 'b', 0)]",
+            "[(1, 2, 3), (1, 3, 2), (2, 1, 3), (2, 3, 1), (3, 1, 2), (3, 2, 1)] [('a', 'b'), ('a', 'c'), ('b', 'a'), ('b', 'c'), ('c', 'a'), ('c', 'b')] [] [()]",
+            "[(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)] [('a', 'b', 'c')] [] [()]",
+            "[(1, 'a'), (2, 'b'), (3, None)] [('a', 0)] []",
+            "[1, 3, 6, 10] [1, 2, 6, 24] []",
+            "[3, 3, 4] ['z', 'za', 'zab'] [5]",
+            "[0, 1, 3, 6, 10]",
+            "made",
+            "gen 0",
+            "gen 1",
+            "gen 2",
+            "[(0, 'x'), (1, 'y')]",
+            "gen 0",
+            "[0]",
+            "[(1, 4), (2, 5)] [] {'a': 0, 'b': 1}",
+            "Stop argument for islice() must be None or an integer: 0 <= x <= sys.maxsize.",
+            "Step for islice() must be a positive integer or None.",
+            "Stop argument for islice() must be None or an integer: 0 <= x <= sys.maxsize.",
+            "r must be non-negative",
+        ]
+    );
+}
+
+#[test]
+fn a_missing_module_attribute_names_what_the_module_has_here() {
+    let out = output("import itertools\ntry:\n    itertools.groupby\nexcept AttributeError as e:\n    print(e)\n");
+    assert_eq!(
+        out,
+        ["module 'itertools' has no attribute 'groupby' (the simulator's itertools has: accumulate, chain, \
+          combinations, count, cycle, islice, permutations, product, repeat, zip_longest)"]
+    );
+}

@@ -143,6 +143,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Generator(_) => &["send", "throw"],
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
+        Value::Builtin(b) if b.name == "itertools.chain" => &["from_iterable"],
         Value::Native(n) => match &**n {
             Native::Lock { .. } => LOCK,
             Native::Event { .. } => EVENT,
@@ -358,9 +359,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             iter_of(pairs.collect())
         }
         "zip" => {
-            let lists: Vec<Vec<Value>> = args.iter().map(|a| vm.collect(a)).collect::<PyResult<_>>()?;
-            let n = lists.iter().map(Vec::len).min().unwrap_or(0);
-            iter_of((0..n).map(|i| Value::tuple(lists.iter().map(|l| l[i].clone()).collect())).collect())
+            // Lazy, as CPython's: `zip(itertools.count(), names)` ends.
+            let its = args.iter().map(|a| vm.iter(a).map(Some)).collect::<PyResult<Vec<_>>>()?;
+            Value::Iter(Rc::new(RefCell::new(Iter::Zip { its, fill: None })))
         }
         "reversed" => {
             arity(vm, name, &args, 1, 1)?;
@@ -681,6 +682,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }))))
         }
         "BaseException.__init__" | "object.__init__" => Value::None,
+        n if n.starts_with("itertools.") => super::itertools::call(vm, &n["itertools.".len()..], args, kwargs)?,
         n if n.starts_with("defer.")
             || n.starts_with("task.")
             || n.starts_with("threads.")
@@ -693,7 +695,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
     Ok(Out::Value(v))
 }
 
-fn iter_of(items: Vec<Value>) -> Value {
+pub(crate) fn iter_of(items: Vec<Value>) -> Value {
     Value::Iter(Rc::new(RefCell::new(Iter::Items(items, 0))))
 }
 
@@ -1080,6 +1082,9 @@ pub(crate) fn call_method(
             _ => Value::Str(String::from_utf8_lossy(b).into_owned().into()),
         },
         Value::Native(n) => return native_method(vm, name, n, args, kwargs),
+        Value::Builtin(_) if name == "from_iterable" => {
+            super::itertools::call(vm, "chain.from_iterable", args, kwargs)?
+        }
         _ => return Err(vm.type_error(&format!("'{}' has no method {name}", this.type_name()))),
     };
     Ok(Out::Value(v))
@@ -1361,6 +1366,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "time" => &["sleep", "time", "monotonic", "perf_counter"],
         "math" => &["sqrt", "floor", "ceil"],
         "threading" => &["Lock", "RLock", "Event", "Thread", "current_thread"],
+        "itertools" => super::itertools::FUNCTIONS,
         "twine" => &["machine", "cpu", "duration", "clients", "variant"],
         _ => return super::twisted::module(rt, name),
     };
@@ -1375,6 +1381,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "time" => "time",
         "math" => "math",
         "threading" => "threading",
+        "itertools" => "itertools",
         _ => "twine",
     };
     Some(Value::Module(Rc::new(Module { name, attrs })))
@@ -1382,7 +1389,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
+    "itertools, math, random, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {
@@ -1406,6 +1413,16 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.Event",
         "threading.Thread",
         "threading.current_thread",
+        "itertools.count",
+        "itertools.islice",
+        "itertools.chain",
+        "itertools.repeat",
+        "itertools.cycle",
+        "itertools.product",
+        "itertools.permutations",
+        "itertools.combinations",
+        "itertools.zip_longest",
+        "itertools.accumulate",
         "twine.machine",
         "twine.cpu",
         "twine.duration",

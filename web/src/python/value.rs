@@ -258,12 +258,50 @@ pub(crate) struct Module {
 }
 
 /// Iterator state. Lists and strings are walked by index (as CPython does);
-/// other iterables are snapshotted into `Items` when iteration starts.
+/// other iterables are snapshotted into `Items` when iteration starts. The
+/// rest are the lazy iterators of `zip` and `itertools`, which take their
+/// sources' values one at a time, as CPython's do (`count()` is endless);
+/// see `itertools::next`.
 #[derive(Debug)]
 pub(crate) enum Iter {
     Seq(Value, usize),
-    Range { next: i64, stop: i64, step: i64 },
+    Range {
+        next: i64,
+        stop: i64,
+        step: i64,
+    },
     Items(Vec<Value>, usize),
+    /// `count(start, step)`: the next value and the step.
+    Count(Value, Value),
+    /// `repeat(x, n)`: `None` for endless.
+    Repeat(Value, Option<i64>),
+    /// `cycle(it)`: the source until it ends (`None` then), and what it gave.
+    Cycle(Option<Value>, Vec<Value>, usize),
+    /// `chain`: an iterator of iterables, and the iterator of the one being walked.
+    Chain(Value, Option<Value>),
+    /// `islice`: CPython's state: the source (`None` once done), how many
+    /// of its values were taken, the index of the next one to give, stop, step.
+    Islice {
+        src: Option<Value>,
+        taken: i64,
+        next: i64,
+        stop: Option<i64>,
+        step: i64,
+    },
+    /// `accumulate(it, func, initial=)`: the source, the running total, the
+    /// function (`None`: `+`).
+    Accumulate {
+        src: Value,
+        total: Option<Value>,
+        func: Value,
+        initial: Option<Value>,
+    },
+    /// `zip(*its)` (`fill` `None`) and `zip_longest(*its, fillvalue=fill)`:
+    /// the sources, `None` for each one `zip_longest` saw end.
+    Zip {
+        its: Vec<Option<Value>>,
+        fill: Option<Value>,
+    },
 }
 
 /// Objects of the `threading` module and friends, mapped onto the engine.

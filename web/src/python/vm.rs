@@ -1082,10 +1082,11 @@ impl Vm<'_> {
                 let v = match self.get_attr(&m, &name) {
                     Ok(v) => v,
                     Err(_) => {
-                        let mname = if let Value::Module(m) = &m { m.name } else { "?" };
+                        let Value::Module(m) = &m else { return Err(self.attr_error(&m, &name)) };
+                        let (mname, has) = (m.name, module_names(m));
                         return Err(self
                             .rt
-                            .error("ImportError", &format!("cannot import name '{name}' from '{mname}'")));
+                            .error("ImportError", &format!("cannot import name '{name}' from '{mname}' ({has})")));
                     }
                 };
                 frames.last_mut().expect("frame").stack.push(v);
@@ -1632,7 +1633,8 @@ impl Vm<'_> {
                 }
             }
             Value::Module(m) => m.attrs.get(name).cloned().ok_or_else(|| {
-                self.rt.error("AttributeError", &format!("module '{}' has no attribute '{name}'", m.name))
+                let has = module_names(m);
+                self.rt.error("AttributeError", &format!("module '{}' has no attribute '{name}' ({has})", m.name))
             }),
             Value::Super(s) => {
                 let (class, this) = (&s.0, &s.1);
@@ -1708,6 +1710,9 @@ impl Vm<'_> {
         let Value::Iter(it) = it else {
             return Err(self.type_error(&format!("'{}' object is not an iterator", it.type_name())));
         };
+        if !matches!(&*it.borrow(), Iter::Seq(..) | Iter::Range { .. } | Iter::Items(..)) {
+            return super::itertools::next(self, it);
+        }
         let mut it = it.borrow_mut();
         Ok(match &mut *it {
             Iter::Seq(seq, i) => {
@@ -1741,6 +1746,7 @@ impl Vm<'_> {
                 *i += 1;
                 v
             }
+            _ => None,
         })
     }
 
@@ -2016,6 +2022,14 @@ fn started(frame: Frame) -> Out {
         running: Default::default(),
     };
     Out::Value(Value::Generator(Rc::new(g)))
+}
+
+/// What a module has here, for the error about what it has not (the
+/// simulator's modules are parts of CPython's).
+fn module_names(m: &super::value::Module) -> String {
+    let mut names: Vec<&str> = m.attrs.keys().copied().collect();
+    names.sort_unstable();
+    format!("the simulator's {} has: {}", m.name, names.join(", "))
 }
 
 /// A class attribute seen through an instance: functions become bound
