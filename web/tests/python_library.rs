@@ -6,7 +6,7 @@
 
 mod common;
 
-use twine_web::{PythonScenario, Scenario};
+use twine_web::{PythonScenario, Scenario, Simulation};
 
 fn output(source: &str) -> Vec<String> {
     common::printed("test.py", source)
@@ -309,5 +309,270 @@ fn a_missing_module_attribute_names_what_the_module_has_here() {
         out,
         ["module 'itertools' has no attribute 'groupby' (the simulator's itertools has: accumulate, chain, \
           combinations, count, cycle, islice, permutations, product, repeat, zip_longest)"]
+    );
+}
+
+/// The lines `source` prints run with `seed`, under the GIL or on four
+/// cores without it (`twine.machine(gil=False)` prepended).
+fn output_with(source: &str, seed: u64, gil: bool) -> Vec<String> {
+    let source =
+        if gil { source.to_owned() } else { format!("import twine\ntwine.machine(gil=False, cores=4)\n{source}") };
+    let scenario = Scenario::from_python("test.py", &source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, Some(seed));
+    sim.run();
+    if let Some(e) = sim.python_error() {
+        panic!("{e}");
+    }
+    sim.metrics().output.iter().map(|l| l.text.clone()).collect()
+}
+
+/// Runs `source` with several seeds, with and without the GIL: where
+/// CPython's output is the same every run, so is the simulator's.
+fn same_for_every_seed(source: &str, expected: &[&str]) {
+    for gil in [true, false] {
+        for seed in 1..=4 {
+            assert_eq!(output_with(source, seed, gil), expected, "seed {seed}, gil {gil}");
+        }
+    }
+}
+
+const PRODUCERS_CONSUMERS: &str = r#"
+import threading
+
+# Producers and consumers over a bounded buffer, with one Condition.
+buf = []
+CAP = 2
+cond = threading.Condition()
+consumed = []
+done = []
+
+def producer(base):
+    for i in range(5):
+        with cond:
+            cond.wait_for(lambda: len(buf) < CAP)
+            buf.append(base + i)
+            cond.notify_all()
+
+def consumer(name):
+    while True:
+        with cond:
+            while not buf and len(done) < 2:
+                cond.wait()
+            if not buf:
+                return
+            consumed.append(buf.pop(0))
+            cond.notify_all()
+
+def producer_then_done(base):
+    producer(base)
+    with cond:
+        done.append(base)
+        cond.notify_all()
+
+threads = [threading.Thread(target=producer_then_done, args=(b,)) for b in (100, 200)]
+threads += [threading.Thread(target=consumer, args=(n,)) for n in "abc"]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(len(consumed), sorted(consumed))
+print(sorted(x for x in consumed if x < 200) == [x for x in consumed if x < 200])
+print(len(buf), sorted(done))
+"#;
+
+#[test]
+fn a_condition_runs_producers_and_consumers_over_a_bounded_buffer() {
+    // CPython 3.11's output.
+    same_for_every_seed(
+        PRODUCERS_CONSUMERS,
+        &["10 [100, 101, 102, 103, 104, 200, 201, 202, 203, 204]", "True", "0 [100, 200]"],
+    );
+}
+
+#[test]
+fn condition_waits_are_lock_waits_the_trace_shows() {
+    let scenario = Scenario::from_python("test.py", PRODUCERS_CONSUMERS).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let locks = &sim.metrics().locks;
+    let waiters: Vec<_> = locks.iter().filter(|l| l.name == "Condition-1.waiter").collect();
+    assert!(!waiters.is_empty() && waiters.iter().all(|l| l.contended > 0), "{locks:?}");
+    // Each waiter lock is reused once its thread let it go: no more of
+    // them than threads that can wait at once (five).
+    assert!(waiters.len() <= 5, "{locks:?}");
+}
+
+#[test]
+fn a_semaphore_lets_two_in_at_once_and_bounded_ones_refuse_extra_releases() {
+    // CPython 3.11's output.
+    same_for_every_seed(
+        r#"
+import threading
+import time
+
+# At most two workers inside at once.
+sem = threading.Semaphore(2)
+state_lock = threading.Lock()
+active = 0
+most = 0
+finished = []
+
+def worker(i):
+    global active, most
+    with sem:
+        with state_lock:
+            active += 1
+            most = max(most, active)
+        time.sleep(0.01)
+        with state_lock:
+            active -= 1
+    finished.append(i)
+
+threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("most at once:", most, "finished:", sorted(finished))
+
+# acquire(blocking=False), acquire()/release() by hand, the count.
+s = threading.Semaphore(1)
+print(s.acquire(), s.acquire(blocking=False), s.acquire(False))
+s.release()
+print(s.acquire(blocking=False))
+s.release(2)
+print(s.acquire(), s.acquire(), s.acquire(False))
+b = threading.BoundedSemaphore(2)
+b.acquire()
+b.release()
+try:
+    b.release()
+except ValueError as e:
+    print("ValueError:", e)
+for bad in [lambda: threading.Semaphore(-1), lambda: s.release(0)]:
+    try:
+        bad()
+    except ValueError as e:
+        print("ValueError:", e)
+with threading.BoundedSemaphore() as x:
+    print("with", x)
+
+# A semaphore at zero as a signal: the main thread waits for two workers.
+ready = threading.Semaphore(0)
+def signal(i):
+    time.sleep(0.01 * (i + 1))
+    print("signal", i)
+    ready.release()
+ts = [threading.Thread(target=signal, args=(i,)) for i in range(2)]
+for t in ts:
+    t.start()
+ready.acquire()
+ready.acquire()
+print("both signalled")
+"#,
+        &[
+            "most at once: 2 finished: [0, 1, 2, 3, 4, 5]",
+            "True False False",
+            "True",
+            "True True False",
+            "ValueError: Semaphore released too many times",
+            "ValueError: semaphore initial value must be >= 0",
+            "ValueError: n must be one or more",
+            "with True",
+            "signal 0",
+            "signal 1",
+            "both signalled",
+        ],
+    );
+}
+
+#[test]
+fn notify_wakes_the_oldest_waiters_and_notify_all_the_rest() {
+    // CPython 3.11's output.
+    same_for_every_seed(
+        r#"
+import threading
+import time
+
+cond = threading.Condition()
+woken = []
+
+def waiter(i):
+    with cond:
+        r = cond.wait()
+        woken.append((i, r))
+
+threads = []
+for i in range(4):
+    t = threading.Thread(target=waiter, args=(i,))
+    t.start()
+    threads.append(t)
+    time.sleep(0.01)
+with cond:
+    cond.notify()
+time.sleep(0.05)
+print("after notify():", woken)
+with cond:
+    cond.notify(2)
+time.sleep(0.05)
+print("after notify(2):", sorted(woken))
+with cond:
+    cond.notify_all()
+for t in threads:
+    t.join()
+print("after notify_all():", sorted(woken))
+with cond:
+    cond.notify()
+    cond.notify_all()
+print("nobody waiting: fine")
+
+# Waiting and notifying need the lock.
+for call in (cond.wait, cond.notify, cond.notify_all, lambda: cond.wait_for(lambda: True)):
+    try:
+        call()
+    except RuntimeError as e:
+        print("RuntimeError:", e)
+
+# A plain Lock, and an RLock held twice while waiting: it is held twice again after.
+plain = threading.Condition(threading.Lock())
+rl = threading.RLock()
+deep = threading.Condition(rl)
+flag = []
+def setter():
+    time.sleep(0.01)
+    with plain:
+        flag.append(1)
+        plain.notify()
+    time.sleep(0.01)
+    with deep:
+        flag.append(2)
+        deep.notify()
+t = threading.Thread(target=setter)
+t.start()
+with plain:
+    print("plain:", plain.wait_for(lambda: flag and flag[-1]))
+with deep:
+    with deep:
+        print("deep:", deep.wait_for(lambda: len(flag) == 2))
+    deep.release()
+    try:
+        deep.release()
+    except RuntimeError as e:
+        print("RuntimeError:", e)
+    deep.acquire()
+t.join()
+"#,
+        &[
+            "after notify(): [(0, True)]",
+            "after notify(2): [(0, True), (1, True), (2, True)]",
+            "after notify_all(): [(0, True), (1, True), (2, True), (3, True)]",
+            "nobody waiting: fine",
+            "RuntimeError: cannot wait on un-acquired lock",
+            "RuntimeError: cannot notify on un-acquired lock",
+            "RuntimeError: cannot notify on un-acquired lock",
+            "plain: 1",
+            "deep: True",
+            "RuntimeError: cannot release un-acquired lock",
+        ],
     );
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::errors::Exc;
 use super::ops;
-use super::value::{Dict, Iter, Module, Native, ThreadObj, TypeId, Value};
+use super::value::{Dict, Iter, Module, Native, ThreadObj, TypeId, Value, Waiters};
 use super::vm::{Frame, Kw, Out, PyResult, Task, Vm};
 use super::Runtime;
 use crate::engine::interp::{Halt, Work};
@@ -147,6 +147,8 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Native(n) => match &**n {
             Native::Lock { .. } => LOCK,
             Native::Event { .. } => EVENT,
+            Native::Condition { .. } => &["acquire", "release", "wait", "wait_for", "notify", "notify_all"],
+            Native::Semaphore { .. } => &["acquire", "release"],
             Native::Thread(_) => {
                 if name == "name" {
                     return None;
@@ -621,6 +623,38 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             vm.sh.hold_for_nobody(lock);
             Value::Native(Rc::new(Native::Event { set: Cell::new(false), lock }))
         }
+        "threading.Condition" => {
+            arity(vm, "Condition", &args, 0, 1)?;
+            let n = vm.sh.lock_count() + 1;
+            let lock = match args.first().cloned().or(kw(&kwargs, "lock")) {
+                None | Some(Value::None) => new_lock(vm, true),
+                Some(Value::Native(l)) if matches!(*l, Native::Lock { .. }) => Value::Native(l),
+                Some(_) => {
+                    return Err(vm.type_error("Condition(lock): the lock must be a threading.Lock or RLock here"))
+                }
+            };
+            let name = format!("Condition-{n}").into();
+            Value::Native(Rc::new(Native::Condition { name, lock, waiters: RefCell::default() }))
+        }
+        "threading.Semaphore" | "threading.BoundedSemaphore" => {
+            let kind = &name["threading.".len()..];
+            arity(vm, kind, &args, 0, 1)?;
+            let value = match args.first().cloned().or(kw(&kwargs, "value")) {
+                Some(v) => int_arg(vm, &v)?,
+                None => 1,
+            };
+            if value < 0 {
+                return Err(vm.rt.error("ValueError", "semaphore initial value must be >= 0"));
+            }
+            let bound = (kind == "BoundedSemaphore").then_some(value);
+            let name = format!("{kind}-{}", vm.sh.lock_count() + 1).into();
+            Value::Native(Rc::new(Native::Semaphore {
+                name,
+                value: Cell::new(value),
+                bound,
+                waiters: RefCell::default(),
+            }))
+        }
         "threading.Thread" => {
             if !args.is_empty() {
                 return Err(vm.type_error("Thread() takes keyword arguments: Thread(target=f, args=(...))"));
@@ -766,6 +800,84 @@ fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Va
     }
     // The result takes the modulus's sign, as `%` does.
     Ok(Value::Int(if m < 0 && r != 0 { (r + m) as i64 } else { r as i64 }))
+}
+
+/// Whether calls of `this`'s methods may ask to run again (`Out::Retry`).
+pub(crate) fn may_retry(this: &Value) -> bool {
+    matches!(this, Value::Native(n) if matches!(**n, Native::Condition { .. } | Native::Semaphore { .. }))
+}
+
+/// CPython's `_allocate_lock()` for a thread about to wait on a Condition
+/// (or Semaphore) `name`: a fresh engine lock the thread takes, queued
+/// with the other waiters; the thread then waits on it until `notify`
+/// releases it.
+fn new_waiter(vm: &mut Vm<'_>, name: &str, waiters: &RefCell<Waiters>) -> u32 {
+    let mut w = waiters.borrow_mut();
+    // Fair, so that `notify` hands it straight to its thread: it is free
+    // again only once that thread has let it go (`AfterWake`).
+    let waiter = match w.made.iter().find(|&&l| vm.sh.lock_holder(l).is_none()) {
+        Some(&free) => free,
+        None => {
+            let made = vm.sh.new_lock(&format!("{name}.waiter"), true);
+            w.made.push(made);
+            made
+        }
+    };
+    vm.sh.try_lock(waiter, vm.tid);
+    w.queue.push_back(waiter);
+    waiter
+}
+
+/// `notify(n)`: releases the locks of the `n` oldest waiters, which wakes their threads.
+fn notify(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>, n: i64) {
+    for _ in 0..n {
+        let Some(waiter) = waiters.borrow_mut().queue.pop_front() else { break };
+        vm.sh.release_lock(waiter, vm.tid);
+    }
+}
+
+/// CPython's `Condition._is_owned()`: an RLock is this thread's; a Lock
+/// is held (by any thread, as CPython can only tell that).
+fn owned(vm: &Vm<'_>, lock: &Native) -> bool {
+    match lock {
+        Native::Lock { reentrant: true, owner, .. } => owner.get() == Some(vm.tid),
+        Native::Lock { lock, .. } => vm.sh.lock_holder(*lock).is_some(),
+        _ => false,
+    }
+}
+
+/// CPython's `Condition._release_save()`: lets the lock go however deep
+/// this thread holds it, and says how deep that was.
+fn release_all(vm: &mut Vm<'_>, lock: &Native) -> u32 {
+    let Native::Lock { lock, owner, depth, .. } = lock else { return 0 };
+    let held = depth.replace(0).max(1);
+    owner.set(None);
+    vm.sh.release_lock(*lock, vm.tid);
+    // An RLock is handed to its next waiter: the new owner.
+    if let Some(next) = vm.sh.lock_holder(*lock) {
+        owner.set(Some(next));
+        depth.set(1);
+    }
+    held
+}
+
+/// CPython's `Condition._acquire_restore()`: takes `lock` back for `tid`
+/// at `depth` (`held`: the engine handed it over already). `Some(engine
+/// lock)` when another thread holds it: wait for it, then call again.
+pub(crate) fn retake(
+    sh: &crate::engine::shared::Shared,
+    lock: &Native,
+    tid: u32,
+    depth: u32,
+    held: bool,
+) -> Option<u32> {
+    let Native::Lock { lock, owner, depth: d, .. } = lock else { return None };
+    if !held && !sh.try_lock(*lock, tid) {
+        return Some(*lock);
+    }
+    owner.set(Some(tid));
+    d.set(depth);
+    None
 }
 
 fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
@@ -1267,7 +1379,8 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             // in CPython); an RLock's is its owner.
             let held = if *reentrant { owner.get() } else { vm.sh.lock_holder(*lock) };
             if held.is_none() || (*reentrant && held != Some(tid)) {
-                return Err(vm.rt.error("RuntimeError", "release unlocked lock"));
+                let what = if *reentrant { "cannot release un-acquired lock" } else { "release unlocked lock" };
+                return Err(vm.rt.error("RuntimeError", what));
             }
             if depth.get() > 1 {
                 depth.set(depth.get() - 1);
@@ -1306,6 +1419,80 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             }
             vm.after_wake = Some(super::vm::AfterWake::Release(*lock));
             Ok(Out::Halt(Value::Bool(true), Halt::LockWait(*lock, super::vm::no_steps())))
+        }
+        (Native::Condition { lock, .. }, "acquire" | "release") => {
+            let name = if name == "acquire" { "acquire" } else { "release" };
+            call_method(vm, name, lock, args, kwargs)
+        }
+        (Native::Condition { name: cname, lock: Value::Native(lock), waiters }, "wait" | "wait_for") => {
+            let timeout = if name == "wait" { args.first() } else { args.get(1) }.cloned().or(kw(&kwargs, "timeout"));
+            if timeout.is_some_and(|t| !matches!(t, Value::None)) {
+                return Err(vm.type_error(&format!("Condition.{name}(timeout) is not supported yet: call {name}()")));
+            }
+            if name == "wait_for" {
+                // `while not predicate(): wait()`: the call runs again after each wait.
+                let predicate = args.first().cloned().or(kw(&kwargs, "predicate")).unwrap_or_default();
+                let ready = vm.call_nested(predicate, Vec::new())?;
+                if ready.truthy() {
+                    return Ok(Out::Value(ready));
+                }
+            }
+            if !owned(vm, lock) {
+                return Err(vm.rt.error("RuntimeError", "cannot wait on un-acquired lock"));
+            }
+            let waiter = new_waiter(vm, cname, waiters);
+            let depth = release_all(vm, lock);
+            vm.after_wake = Some(super::vm::AfterWake::Reacquire { waiter, lock: Rc::clone(lock), depth });
+            let halt = Halt::LockWait(waiter, super::vm::no_steps());
+            Ok(if name == "wait" { Out::Halt(Value::Bool(true), halt) } else { Out::Retry(halt) })
+        }
+        (Native::Condition { lock: Value::Native(lock), waiters, .. }, "notify" | "notify_all") => {
+            if !owned(vm, lock) {
+                return Err(vm.rt.error("RuntimeError", "cannot notify on un-acquired lock"));
+            }
+            let n = match (name, args.first().cloned().or(kw(&kwargs, "n"))) {
+                ("notify_all", _) => i64::MAX,
+                (_, Some(n)) => int_arg(vm, &n)?,
+                (_, None) => 1,
+            };
+            notify(vm, waiters, n);
+            Ok(Out::Value(Value::None))
+        }
+        (Native::Semaphore { name: sname, value, waiters, .. }, "acquire") => {
+            let blocking = args.first().cloned().or(kw(&kwargs, "blocking")).is_none_or(|b| b.truthy());
+            if args.get(1).cloned().or(kw(&kwargs, "timeout")).is_some_and(|t| !matches!(t, Value::None)) {
+                if !blocking {
+                    return Err(vm.rt.error("ValueError", "can't specify timeout for non-blocking acquire"));
+                }
+                return Err(vm.type_error("Semaphore.acquire(timeout) is not supported yet: call acquire()"));
+            }
+            if value.get() > 0 {
+                value.set(value.get() - 1);
+                return Ok(Out::Value(Value::Bool(true)));
+            }
+            if !blocking {
+                return Ok(Out::Value(Value::Bool(false)));
+            }
+            // CPython's `while self._value == 0: self._cond.wait()`: woken,
+            // the call runs again and may find the count taken by another.
+            let waiter = new_waiter(vm, sname, waiters);
+            vm.after_wake = Some(super::vm::AfterWake::Release(waiter));
+            Ok(Out::Retry(Halt::LockWait(waiter, super::vm::no_steps())))
+        }
+        (Native::Semaphore { value, bound, waiters, .. }, "release") => {
+            let n = match args.first().cloned().or(kw(&kwargs, "n")) {
+                Some(n) => int_arg(vm, &n)?,
+                None => 1,
+            };
+            if n < 1 {
+                return Err(vm.rt.error("ValueError", "n must be one or more"));
+            }
+            if bound.is_some_and(|b| value.get() + n > b) {
+                return Err(vm.rt.error("ValueError", "Semaphore released too many times"));
+            }
+            value.set(value.get() + n);
+            notify(vm, waiters, n);
+            Ok(Out::Value(Value::None))
         }
         (Native::Thread(t), "start") => {
             if t.started.replace(true) {
@@ -1365,7 +1552,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
         "time" => &["sleep", "time", "monotonic", "perf_counter"],
         "math" => &["sqrt", "floor", "ceil"],
-        "threading" => &["Lock", "RLock", "Event", "Thread", "current_thread"],
+        "threading" => {
+            &["Lock", "RLock", "Event", "Thread", "current_thread", "Semaphore", "BoundedSemaphore", "Condition"]
+        }
         "itertools" => super::itertools::FUNCTIONS,
         "twine" => &["machine", "cpu", "duration", "clients", "variant"],
         _ => return super::twisted::module(rt, name),
@@ -1413,6 +1602,9 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.Event",
         "threading.Thread",
         "threading.current_thread",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "threading.Condition",
         "itertools.count",
         "itertools.islice",
         "itertools.chain",

@@ -496,7 +496,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             }
             let frame = match vm.call(call.f, call.args, call.kwargs)? {
                 Out::Frame(frame) => frame,
-                Out::Value(_) | Out::Halt(..) => return Err(vm.type_error("deferToThread needs a function")),
+                Out::Value(_) | Out::Halt(..) | Out::Retry(_) => {
+                    return Err(vm.type_error("deferToThread needs a function"))
+                }
             };
             let task = vm.rt.store_task(Task::callback(frame));
             let slot: JobSlot = Arc::default();
@@ -774,7 +776,7 @@ fn run_call(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: Kw) -> (Outcome
     let frame = match out {
         Ok(Out::Frame(frame)) => frame,
         Ok(Out::Value(v)) => return (outcome_of(&rt, Ok(v)), false),
-        Ok(Out::Halt(..)) => return (Outcome::Value(Value::None), false),
+        Ok(Out::Halt(..) | Out::Retry(_)) => return (Outcome::Value(Value::None), false),
         Err(e) => return (outcome_of(&rt, Err(e)), false),
     };
     let mut task = Task::callback(frame);

@@ -3,7 +3,7 @@
 //! `RefCell`. Identity (`is`, hashing of instances) is the `Rc` pointer.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::code::Code;
@@ -311,6 +311,13 @@ pub(crate) enum Native {
     Lock { lock: u32, reentrant: bool, owner: Cell<Option<u32>>, depth: Cell<u32> },
     /// An event: set or not, and the engine lock its waiters queue on (held by nobody while clear).
     Event { set: Cell<bool>, lock: u32 },
+    /// `threading.Condition(lock)`, as CPython's threading.py builds it: its
+    /// lock (a `Native::Lock`), and its waiters.
+    Condition { name: Rc<str>, lock: Value, waiters: RefCell<Waiters> },
+    /// `threading.Semaphore(n)` (`bound` `None`) and `BoundedSemaphore(n)`:
+    /// CPython's is a counter under a Condition; the Condition's lock is
+    /// only ever held inside one call here, so only its waiters are kept.
+    Semaphore { name: Rc<str>, value: Cell<i64>, bound: Option<i64>, waiters: RefCell<Waiters> },
     /// A thread; `done` is the engine lock its thread holds until it ends.
     Thread(Rc<ThreadObj>),
     /// `twisted.internet.reactor`.
@@ -342,6 +349,18 @@ pub(crate) enum Native {
     ClassMethod(Value),
     /// `staticmethod(f)`: never bound.
     StaticMethod(Value),
+}
+
+/// The threads waiting on a Condition (or Semaphore): CPython's deque of
+/// locks, one per waiting thread, held by it and waited on until `notify`
+/// releases it, oldest first. CPython makes a new lock per wait; here each
+/// engine lock is reused once its thread has let it go, so that the
+/// trace's and the metrics' list of locks stays as long as the most
+/// threads that ever waited at once.
+#[derive(Debug, Default)]
+pub(crate) struct Waiters {
+    pub queue: VecDeque<u32>,
+    pub made: Vec<u32>,
 }
 
 /// A core transport (which has no `Debug`).
@@ -520,6 +539,9 @@ impl Value {
                 Native::Lock { reentrant: false, .. } => "lock",
                 Native::Lock { .. } => "RLock",
                 Native::Event { .. } => "Event",
+                Native::Condition { .. } => "Condition",
+                Native::Semaphore { bound: None, .. } => "Semaphore",
+                Native::Semaphore { .. } => "BoundedSemaphore",
                 Native::Thread(_) => "Thread",
                 Native::Reactor => "EventLoop",
                 Native::DelayedCall(_) => "DelayedCall",

@@ -133,6 +133,12 @@ impl Frame {
 pub(crate) enum AfterWake {
     /// It was handed this engine lock only to learn it was released (join, Event.wait): pass it on.
     Release(u32),
+    /// `Condition.wait()` was notified: let its waiter lock go, then take
+    /// the condition's lock (a `Native::Lock`) back at the depth it was
+    /// held, waiting for it if another thread holds it.
+    Reacquire { waiter: u32, lock: Rc<Native>, depth: u32 },
+    /// That lock, waited for, is this thread's now: at this depth.
+    Restore { lock: Rc<Native>, depth: u32 },
 }
 
 /// A Python thread's execution state.
@@ -179,6 +185,9 @@ pub(crate) enum Out {
     Halt(Value, Halt),
     /// Push a frame (a Python function the built-in calls as its result).
     Frame(Frame),
+    /// Hand the engine this halt, then run the call again (CPython's
+    /// `while not ready: wait()` loops: `Semaphore.acquire`, `wait_for`).
+    Retry(Halt),
 }
 
 enum Flow {
@@ -231,8 +240,19 @@ impl<'a> Vm<'a> {
 
 /// Runs thread `tid`'s task until it needs virtual time or ends.
 pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) -> Halt {
-    if let Some(AfterWake::Release(lock)) = task.after_wake.take() {
-        sh.release_lock(lock, tid);
+    match task.after_wake.take() {
+        Some(AfterWake::Release(lock)) => sh.release_lock(lock, tid),
+        Some(AfterWake::Reacquire { waiter, lock, depth }) => {
+            sh.release_lock(waiter, tid);
+            if let Some(busy) = builtins::retake(sh, &lock, tid, depth, false) {
+                task.after_wake = Some(AfterWake::Restore { lock, depth });
+                return Halt::LockWait(busy, no_steps());
+            }
+        }
+        Some(AfterWake::Restore { lock, depth }) => {
+            builtins::retake(sh, &lock, tid, depth, true);
+        }
+        None => {}
     }
     // A thread's first run lets its `start()` caller go on.
     if let Some(started) = task.thread.as_ref().and_then(|t| t.start_lock.take()) {
@@ -1184,9 +1204,13 @@ impl Vm<'_> {
 
     fn with_enter(&mut self, frames: &mut Vec<Frame>, m: Value) -> PyResult<Flow> {
         match &m {
-            Value::Native(n) if matches!(**n, Native::Lock { .. }) => {
-                let out = builtins::call_method(self, "acquire", &m, Vec::new(), Vec::new())?;
-                self.push_out(frames, out)
+            Value::Native(n)
+                if matches!(**n, Native::Lock { .. } | Native::Condition { .. } | Native::Semaphore { .. }) =>
+            {
+                match builtins::call_method(self, "acquire", &m, Vec::new(), Vec::new())? {
+                    Out::Retry(halt) => self.retry(frames, vec![m], halt),
+                    out => self.push_out(frames, out),
+                }
             }
             Value::Instance(_) => {
                 let enter = self.get_attr(&m, "__enter__")?;
@@ -1204,7 +1228,9 @@ impl Vm<'_> {
     /// the traceback being `None` here.
     fn with_exit(&mut self, frames: &mut Vec<Frame>, m: Value, exc: Value) -> PyResult<Flow> {
         match &m {
-            Value::Native(n) if matches!(**n, Native::Lock { .. }) => {
+            Value::Native(n)
+                if matches!(**n, Native::Lock { .. } | Native::Condition { .. } | Native::Semaphore { .. }) =>
+            {
                 let out = builtins::call_method(self, "release", &m, Vec::new(), Vec::new())?;
                 self.push_out(frames, out)
             }
@@ -1227,11 +1253,7 @@ impl Vm<'_> {
             }
             Out::Halt(v, h) => {
                 if self.nested > 0 {
-                    return Err(self.rt.error(
-                        "RuntimeError",
-                        "cannot wait (sleep, a lock, cpu) inside a function called by a built-in such as sorted(), \
-                         or a generator a built-in consumes: wait in the code that calls the built-in",
-                    ));
+                    return Err(self.cannot_wait());
                 }
                 frames.last_mut().expect("frame").stack.push(v);
                 Ok(Flow::Halt(h))
@@ -1241,7 +1263,28 @@ impl Vm<'_> {
                 frames.push(frame);
                 Ok(Flow::Next)
             }
+            Out::Retry(_) => Err(self.cannot_wait()),
         }
+    }
+
+    /// Halts, the instruction that ran put back to run again once this
+    /// thread is woken: `operands` are what it had popped.
+    fn retry(&mut self, frames: &mut [Frame], operands: Vec<Value>, halt: Halt) -> PyResult<Flow> {
+        if self.nested > 0 {
+            return Err(self.cannot_wait());
+        }
+        let f = frames.last_mut().expect("frame");
+        f.stack.extend(operands);
+        f.pc -= 1;
+        Ok(Flow::Halt(halt))
+    }
+
+    fn cannot_wait(&self) -> Exc {
+        self.rt.error(
+            "RuntimeError",
+            "cannot wait (sleep, a lock, cpu) inside a function called by a built-in such as sorted(), \
+             or a generator a built-in consumes: wait in the code that calls the built-in",
+        )
     }
 
     /// CPython's check before a call: a thread already [`RECURSION_LIMIT`]
@@ -1395,6 +1438,32 @@ impl Vm<'_> {
                 return Ok(Flow::Next);
             }
         }
+        // A call that may wait and run again keeps what it was called with.
+        if let Value::Builtin(b) = &callee {
+            if b.this.as_ref().is_some_and(builtins::may_retry) {
+                let out = self.call(callee.clone(), args.clone(), kwargs.clone())?;
+                let Out::Retry(halt) = out else { return self.push_out(frames, out) };
+                let f = frames.last().expect("frame");
+                let mut operands = vec![callee];
+                match f.code.instrs[f.pc - 1] {
+                    Instr::CallEx(has_kw) => {
+                        operands.push(Value::tuple(args));
+                        if has_kw {
+                            let mut d = Dict::default();
+                            for (k, v) in kwargs {
+                                d.insert(super::value::Key::Str(Rc::clone(&k)), Value::Str(k), v);
+                            }
+                            operands.push(Value::dict(d));
+                        }
+                    }
+                    _ => {
+                        operands.extend(args);
+                        operands.extend(kwargs.into_iter().map(|(_, v)| v));
+                    }
+                }
+                return self.retry(frames, operands, halt);
+            }
+        }
         let out = self.call(callee, args, kwargs)?;
         self.push_out(frames, out)
     }
@@ -1425,7 +1494,9 @@ impl Vm<'_> {
     pub fn call_nested(&mut self, callee: Value, args: Vec<Value>) -> PyResult<Value> {
         match self.call(callee, args, Vec::new())? {
             Out::Value(v) => Ok(v),
-            Out::Halt(..) => Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in")),
+            Out::Halt(..) | Out::Retry(_) => {
+                Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in"))
+            }
             Out::Frame(frame) => {
                 self.check_nesting()?;
                 match self.run_nested(&mut vec![frame])? {
@@ -2075,6 +2146,10 @@ fn access_of(f: &Frame, instr: Instr) -> Access {
         Instr::WithEnter | Instr::WithExit(_) => match f.stack.last() {
             Some(Value::Native(n)) => match &**n {
                 Native::Lock { lock, .. } => Access::Lock(*lock),
+                Native::Condition { lock: Value::Native(l), .. } => match &**l {
+                    Native::Lock { lock, .. } => Access::Lock(*lock),
+                    _ => Access::Other,
+                },
                 _ => Access::Other,
             },
             _ => Access::Other,
