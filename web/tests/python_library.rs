@@ -1,6 +1,6 @@
 //! Pieces of Python's library and language that users' programs reach for:
 //! `@classmethod`/`@staticmethod`, `issubclass`, `pow`, starred assignment,
-//! `itertools`, `threading.Semaphore`/`Condition`. Each expected output is
+//! `itertools`, `threading.Semaphore`/`Condition`, `Deferred.pause`. Each expected output is
 //! what CPython 3.11 (`python3`) printed for the same program when the test
 //! was written.
 
@@ -574,5 +574,63 @@ t.join()
             "deep: True",
             "RuntimeError: cannot release un-acquired lock",
         ],
+    );
+}
+
+#[test]
+fn a_paused_deferred_holds_its_result_until_unpaused_as_twisteds() {
+    let out = output(
+        r#"
+from twisted.internet import defer
+
+d = defer.Deferred()
+d.addCallback(lambda r: print("first", r) or r + 1)
+d.pause()
+d.callback(1)
+print("fired while paused, called:", d.called)
+d.addCallback(lambda r: print("second", r) or r * 10)
+d.pause()
+d.unpause()
+print("still paused once")
+d.unpause()
+print("unpaused")
+d.addCallback(lambda r: print("third", r))
+
+e = defer.Deferred()
+e.pause()
+e.addCallback(lambda r: print("e got", r))
+e.unpause()
+print("e not fired yet")
+e.callback("x")
+
+# A callback that pauses its own Deferred: the rest waits for unpause.
+f = defer.Deferred()
+def pauser(r):
+    print("pauser", r)
+    f.pause()
+    return r
+f.addCallback(pauser)
+f.addCallback(lambda r: print("after pause", r))
+f.callback(5)
+print("f paused in its chain")
+f.unpause()
+"#,
+    );
+    // Twisted 26.10's output on CPython 3.11 (the fidelity venv).
+    assert_eq!(
+        out,
+        [
+            "fired while paused, called: True",
+            "still paused once",
+            "first 1",
+            "second 2",
+            "unpaused",
+            "third 20",
+            "e not fired yet",
+            "e got x",
+            "pauser 5",
+            "after pause 5",
+            "f paused in its chain",
+        ]
     );
 }

@@ -178,9 +178,18 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "suggestThreadPoolSize",
         ],
         Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
-        Native::Deferred(_) => {
-            &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback", "cancel", "addTimeout"]
-        }
+        Native::Deferred(_) => &[
+            "addCallback",
+            "addErrback",
+            "addBoth",
+            "addCallbacks",
+            "callback",
+            "errback",
+            "cancel",
+            "addTimeout",
+            "pause",
+            "unpause",
+        ],
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
         Native::LoopingCall { .. } => &["start", "stop"],
         Native::Transport(_) | Native::Connector(_) | Native::Port(_) => return super::net::method(n, name),
@@ -1038,6 +1047,14 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             d.cancel();
             Value::None
         }
+        (Native::Deferred(d), "pause") => {
+            d.pause();
+            Value::None
+        }
+        (Native::Deferred(d), "unpause") => {
+            d.unpause();
+            Value::None
+        }
         (Native::Deferred(d), "addTimeout") => {
             let timeout = seconds(vm, args.first().unwrap_or(&Value::None))?;
             let r = reactor(vm)?;
@@ -1281,6 +1298,10 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
                 vm.sh.reactor().is_some_and(|r| matches!(r.lifecycle(), Lifecycle::Running | Lifecycle::ShuttingDown));
             Some(Value::Bool(on && !vm.rt.shut_down.get()))
         }
+        (Value::Native(n), "called") => match &**n {
+            Native::Deferred(d) => Some(Value::Bool(d.called())),
+            _ => None,
+        },
         (Value::Native(n), "locked") => match &**n {
             Native::DeferredLock(l) => Some(Value::Bool(l.locked())),
             _ => None,
