@@ -1,8 +1,8 @@
 //! Pieces of Python's library and language that users' programs reach for:
 //! `@classmethod`/`@staticmethod`, `issubclass`, `pow`, starred assignment,
-//! `itertools`, `threading.Semaphore`/`Condition`, `Deferred.pause`. Each expected output is
-//! what CPython 3.11 (`python3`) printed for the same program when the test
-//! was written.
+//! `itertools`, `threading.Semaphore`/`Condition`, `Deferred.pause`. Each
+//! expected output is what CPython 3.11 (`python3`) printed for the same
+//! program when the test was written (Twisted 26.10's, for Twisted's API).
 
 mod common;
 
