@@ -1555,7 +1555,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "threading" => {
             &["Lock", "RLock", "Event", "Thread", "current_thread", "Semaphore", "BoundedSemaphore", "Condition"]
         }
-        "itertools" => super::itertools::FUNCTIONS,
+        "itertools" if super::itertools::HERE => super::itertools::FUNCTIONS,
         "twine" => &["machine", "cpu", "duration", "clients", "variant"],
         _ => return super::twisted::module(rt, name),
     };

@@ -14,6 +14,13 @@ use super::ops;
 use super::value::{Iter, Value};
 use super::vm::{Kw, PyResult, Vm};
 
+/// Whether this build has `itertools`: the full module does, with the
+/// parser (`compile::PARSER`); the light module runs only precompiled
+/// presets, none of which imports it (`tests/precompiled.rs` checks), so
+/// its code is left out there (about 5 KB of the module's brotli). `zip`
+/// is everywhere.
+pub(crate) const HERE: bool = super::compile::PARSER;
+
 /// The module's functions.
 pub(crate) const FUNCTIONS: &[&str] = &[
     "count",
@@ -66,6 +73,9 @@ fn r_arg(vm: &Vm<'_>, v: Option<Value>, default: usize) -> PyResult<usize> {
 
 /// Calls `itertools.<name>`.
 pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
+    if !HERE {
+        return Err(vm.type_error("itertools is in the full module only"));
+    }
     let need = |vm: &Vm<'_>, n: usize| {
         if args.len() < n {
             Err(vm.type_error(&format!("{name}() expected at least {n} argument{}", if n == 1 { "" } else { "s" })))
@@ -198,10 +208,27 @@ fn pick(
     Ok(())
 }
 
+/// `vm.next(it)`, called from one place: it would otherwise be inlined at
+/// each of the calls here, several KB of the browser's module.
+#[inline(never)]
+fn pull(vm: &mut Vm<'_>, it: &Value) -> PyResult<Option<Value>> {
+    vm.next(it)
+}
+
 /// The next value of a lazy iterator (`None`: it ended). The state is
 /// borrowed only between calls into the sources, which may run Python
 /// code (a generator) that uses this same iterator.
 pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value>> {
+    let zip = match &*cell.borrow() {
+        Iter::Zip { its, fill } => Some((its.clone(), fill.clone())),
+        _ => None,
+    };
+    if let Some((its, fill)) = zip {
+        return zip_next(vm, cell, its, fill);
+    }
+    if !HERE {
+        return Ok(None);
+    }
     let state = |f: &mut dyn FnMut(&mut Iter)| f(&mut cell.borrow_mut());
     let snapshot = match &*cell.borrow() {
         Iter::Count(v, step) => Iter::Count(v.clone(), step.clone()),
@@ -210,7 +237,6 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
         Iter::Accumulate { src, total, func, .. } => {
             Iter::Accumulate { src: src.clone(), total: total.clone(), func: func.clone(), initial: None }
         }
-        Iter::Zip { its, fill } => Iter::Zip { its: its.clone(), fill: fill.clone() },
         _ => Iter::Items(Vec::new(), 0),
     };
     Ok(match snapshot {
@@ -219,7 +245,7 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
             state(&mut |it| *it = Iter::Count(after.clone(), step.clone()));
             Some(v)
         }
-        Iter::Cycle(Some(src), ..) => match vm.next(&src)? {
+        Iter::Cycle(Some(src), ..) => match pull(vm, &src)? {
             Some(v) => {
                 state(&mut |it| {
                     if let Iter::Cycle(_, saved, _) = it {
@@ -253,11 +279,11 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
             let mut inner = inner;
             loop {
                 if let Some(it) = &inner {
-                    if let Some(v) = vm.next(it)? {
+                    if let Some(v) = pull(vm, it)? {
                         break Some(v);
                     }
                 }
-                inner = match vm.next(&outer)? {
+                inner = match pull(vm, &outer)? {
                     Some(iterable) => Some(vm.iter(&iterable)?),
                     None => None,
                 };
@@ -277,7 +303,7 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
             });
             let v = match first {
                 Some(initial) => Some(initial),
-                None => match vm.next(&src)? {
+                None => match pull(vm, &src)? {
                     None => None,
                     Some(x) => Some(match (total, &func) {
                         (None, _) => x,
@@ -295,43 +321,45 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
             }
             v
         }
-        Iter::Zip { its, fill } => {
-            let mut row = Vec::with_capacity(its.len());
-            let mut ended = Vec::new();
-            for (i, src) in its.iter().enumerate() {
-                let v = match src {
-                    Some(s) => vm.next(s)?,
-                    None => None,
-                };
-                match (v, &fill) {
-                    (Some(v), _) => row.push(v),
-                    // `zip` ends with its first source to end.
-                    (None, None) => return Ok(None),
-                    (None, Some(f)) => {
-                        if src.is_some() {
-                            ended.push(i);
-                        }
-                        row.push(f.clone());
-                    }
-                }
-            }
-            let mut all_ended = false;
-            state(&mut |it| {
-                if let Iter::Zip { its, .. } = it {
-                    for &i in &ended {
-                        its[i] = None;
-                    }
-                    all_ended = its.iter().all(Option::is_none);
-                }
-            });
-            if its.is_empty() || all_ended {
-                None
-            } else {
-                Some(Value::tuple(row))
-            }
-        }
         _ => step_in_place(vm, cell)?,
     })
+}
+
+/// The next row of `zip` (`fill` `None`) or `zip_longest`, whose sources
+/// are `its` (`None` for each one `zip_longest` saw end).
+fn zip_next(
+    vm: &mut Vm<'_>,
+    cell: &RefCell<Iter>,
+    its: Vec<Option<Value>>,
+    fill: Option<Value>,
+) -> PyResult<Option<Value>> {
+    let mut row = Vec::with_capacity(its.len());
+    let mut ended = Vec::new();
+    for (i, src) in its.iter().enumerate() {
+        let v = match src {
+            Some(s) => pull(vm, s)?,
+            None => None,
+        };
+        match (v, &fill) {
+            (Some(v), _) => row.push(v),
+            // `zip` ends with its first source to end.
+            (None, None) => return Ok(None),
+            (None, Some(f)) => {
+                if src.is_some() {
+                    ended.push(i);
+                }
+                row.push(f.clone());
+            }
+        }
+    }
+    let mut all_ended = false;
+    if let Iter::Zip { its, .. } = &mut *cell.borrow_mut() {
+        for &i in &ended {
+            its[i] = None;
+        }
+        all_ended = its.iter().all(Option::is_none);
+    }
+    Ok(if its.is_empty() || all_ended { None } else { Some(Value::tuple(row)) })
 }
 
 /// The iterators whose step needs no call out: `repeat` and `islice`'s
@@ -360,7 +388,7 @@ fn step_in_place(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value
     };
     let mut taken = taken;
     while taken < want {
-        if vm.next(&src)?.is_none() {
+        if pull(vm, &src)?.is_none() {
             return end(cell);
         }
         taken += 1;
@@ -368,7 +396,7 @@ fn step_in_place(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value
     if stop.is_some_and(|s| taken >= s) {
         return end(cell);
     }
-    let Some(v) = vm.next(&src)? else { return end(cell) };
+    let Some(v) = pull(vm, &src)? else { return end(cell) };
     if let Iter::Islice { taken: t, next, stop, step, .. } = &mut *cell.borrow_mut() {
         *t = taken + 1;
         *next = want.saturating_add(*step);

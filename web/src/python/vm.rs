@@ -2098,8 +2098,8 @@ fn started(frame: Frame) -> Out {
 /// What a module has here, for the error about what it has not (the
 /// simulator's modules are parts of CPython's).
 fn module_names(m: &super::value::Module) -> String {
-    let mut names: Vec<&str> = m.attrs.keys().copied().collect();
-    names.sort_unstable();
+    // `order`'s sort: std's would add its code to the module.
+    let names = crate::order::sorted_by(m.attrs.keys().copied().collect(), &mut |a: &&str, b: &&str| a.cmp(b));
     format!("the simulator's {} has: {}", m.name, names.join(", "))
 }
 
