@@ -634,3 +634,35 @@ f.unpause()
         ]
     );
 }
+
+#[test]
+fn timeouts_of_condition_and_semaphore_are_refused_with_what_to_write() {
+    // Not CPython's behaviour: the simulator has no timed waits yet.
+    let out = output(
+        r#"
+import threading
+c = threading.Condition()
+s = threading.Semaphore()
+for call in (lambda: c.wait(0.5), lambda: c.wait_for(lambda: False, timeout=1), lambda: s.acquire(timeout=1)):
+    try:
+        with c:
+            call()
+    except TypeError as e:
+        print(e)
+try:
+    s.acquire(False, 1)
+except ValueError as e:
+    print(e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "Condition.wait(timeout) is not supported yet: call wait()",
+            "Condition.wait_for(predicate, timeout) is not supported yet: call wait_for(predicate)",
+            "Semaphore.acquire(timeout) is not supported yet: call acquire()",
+            // CPython's.
+            "can't specify timeout for non-blocking acquire",
+        ]
+    );
+}

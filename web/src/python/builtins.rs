@@ -1427,7 +1427,11 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
         (Native::Condition { name: cname, lock: Value::Native(lock), waiters }, "wait" | "wait_for") => {
             let timeout = if name == "wait" { args.first() } else { args.get(1) }.cloned().or(kw(&kwargs, "timeout"));
             if timeout.is_some_and(|t| !matches!(t, Value::None)) {
-                return Err(vm.type_error(&format!("Condition.{name}(timeout) is not supported yet: call {name}()")));
+                return Err(vm.type_error(if name == "wait" {
+                    "Condition.wait(timeout) is not supported yet: call wait()"
+                } else {
+                    "Condition.wait_for(predicate, timeout) is not supported yet: call wait_for(predicate)"
+                }));
             }
             if name == "wait_for" {
                 // `while not predicate(): wait()`: the call runs again after each wait.
