@@ -208,13 +208,6 @@ fn pick(
     Ok(())
 }
 
-/// `vm.next(it)`, called from one place: it would otherwise be inlined at
-/// each of the calls here, several KB of the browser's module.
-#[inline(never)]
-fn pull(vm: &mut Vm<'_>, it: &Value) -> PyResult<Option<Value>> {
-    vm.next(it)
-}
-
 /// The next value of a lazy iterator (`None`: it ended). The state is
 /// borrowed only between calls into the sources, which may run Python
 /// code (a generator) that uses this same iterator.
@@ -245,7 +238,7 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
             state(&mut |it| *it = Iter::Count(after.clone(), step.clone()));
             Some(v)
         }
-        Iter::Cycle(Some(src), ..) => match pull(vm, &src)? {
+        Iter::Cycle(Some(src), ..) => match vm.next(&src)? {
             Some(v) => {
                 state(&mut |it| {
                     if let Iter::Cycle(_, saved, _) = it {
@@ -279,11 +272,11 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
             let mut inner = inner;
             loop {
                 if let Some(it) = &inner {
-                    if let Some(v) = pull(vm, it)? {
+                    if let Some(v) = vm.next(it)? {
                         break Some(v);
                     }
                 }
-                inner = match pull(vm, &outer)? {
+                inner = match vm.next(&outer)? {
                     Some(iterable) => Some(vm.iter(&iterable)?),
                     None => None,
                 };
@@ -303,7 +296,7 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
             });
             let v = match first {
                 Some(initial) => Some(initial),
-                None => match pull(vm, &src)? {
+                None => match vm.next(&src)? {
                     None => None,
                     Some(x) => Some(match (total, &func) {
                         (None, _) => x,
@@ -337,7 +330,7 @@ fn zip_next(
     let mut ended = Vec::new();
     for (i, src) in its.iter().enumerate() {
         let v = match src {
-            Some(s) => pull(vm, s)?,
+            Some(s) => vm.next(s)?,
             None => None,
         };
         match (v, &fill) {
@@ -388,7 +381,7 @@ fn step_in_place(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value
     };
     let mut taken = taken;
     while taken < want {
-        if pull(vm, &src)?.is_none() {
+        if vm.next(&src)?.is_none() {
             return end(cell);
         }
         taken += 1;
@@ -396,7 +389,7 @@ fn step_in_place(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value
     if stop.is_some_and(|s| taken >= s) {
         return end(cell);
     }
-    let Some(v) = pull(vm, &src)? else { return end(cell) };
+    let Some(v) = vm.next(&src)? else { return end(cell) };
     if let Iter::Islice { taken: t, next, stop, step, .. } = &mut *cell.borrow_mut() {
         *t = taken + 1;
         *next = want.saturating_add(*step);
