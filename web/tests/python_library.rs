@@ -666,3 +666,61 @@ except ValueError as e:
         ]
     );
 }
+
+/// Every schedule of `source`: (end, output) of each outcome, and whether
+/// the walk was complete.
+fn every_schedule(source: &str) -> (Vec<(String, Vec<String>)>, bool) {
+    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
+    let report = twine_web::explore::explore(&scenario, twine_web::explore::How::Exhaustive, 10_000).unwrap();
+    let mut outcomes: Vec<_> = report.outcomes.iter().map(|o| (o.end.clone(), o.output.clone())).collect();
+    outcomes.sort();
+    (outcomes, report.complete)
+}
+
+#[test]
+fn the_explorer_schedules_condition_waiters_and_finds_a_lost_notify() {
+    // Two players taking turns with wait_for and notify: every schedule
+    // prints what CPython 3.11 prints.
+    let (outcomes, complete) = every_schedule(
+        r#"
+import threading
+c = threading.Condition()
+turn = [0]
+out = []
+def player(me):
+    for _ in range(2):
+        with c:
+            c.wait_for(lambda: turn[0] == me)
+            out.append(me)
+            turn[0] = 1 - me
+            c.notify()
+ts = [threading.Thread(target=player, args=(i,)) for i in (1, 0)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(out)
+"#,
+    );
+    assert!(complete);
+    assert_eq!(outcomes, [("quiet".to_owned(), vec!["[0, 1, 0, 1]".to_owned()])]);
+    // A notify before the waiter waits is lost, as in CPython: some
+    // schedules end in a deadlock.
+    let (outcomes, complete) = every_schedule(
+        r#"
+import threading
+c = threading.Condition()
+def waiter():
+    with c:
+        c.wait()
+    print("woken")
+t = threading.Thread(target=waiter)
+t.start()
+with c:
+    c.notify()
+t.join()
+"#,
+    );
+    assert!(complete);
+    assert_eq!(outcomes, [("deadlock".to_owned(), vec![]), ("quiet".to_owned(), vec!["woken".to_owned()])]);
+}
