@@ -207,12 +207,14 @@ print(one("abcd"), two((1, 2)))
 }
 
 #[test]
-fn two_starred_targets_are_refused_at_their_place() {
+fn starred_targets_python_refuses_are_refused_at_their_place() {
     let err = Scenario::from_python("test.py", "a, *b, *c = [1, 2, 3]\n").unwrap_err();
     assert_eq!(
         err.to_string(),
         "test.py:1:8: multiple starred expressions in assignment: keep one * and slice the rest"
     );
+    let err = Scenario::from_python("test.py", "*a = [1, 2]\n").unwrap_err();
+    assert_eq!(err.to_string(), "test.py:1:1: starred assignment target must be in a list or tuple: write *a, = ...");
 }
 
 #[test]

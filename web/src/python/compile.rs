@@ -1039,6 +1039,9 @@ impl<'a> Unit<'a> {
                     }
                 }
             }
+            Expr::Starred(s) => {
+                return Err(self.err(s, "starred assignment target must be in a list or tuple: write *a, = ..."))
+            }
             other => return Err(self.err(other, "cannot assign to this expression")),
         }
         Ok(())
