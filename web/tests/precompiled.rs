@@ -83,3 +83,12 @@ fn a_named_preset_is_listed_with_its_text_from_the_file() {
     let info = presets::program_info(p.name, &listed.iter().find(|(n, _)| n == p.name).unwrap().1);
     assert_eq!(info, p.program_info());
 }
+
+#[test]
+fn no_preset_imports_what_the_light_module_leaves_out() {
+    // The light module runs the presets precompiled and has no `itertools`
+    // (`python::itertools::HERE`): a preset that needs it needs that changed.
+    for p in presets::all() {
+        assert!(!p.python.contains("itertools"), "{}: the light module has no itertools", p.name);
+    }
+}

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::errors::Exc;
 use super::ops;
-use super::value::{Dict, Iter, Module, Native, ThreadObj, TypeId, Value};
+use super::value::{Dict, Iter, Module, Native, ThreadObj, TypeId, Value, Waiters};
 use super::vm::{Frame, Kw, Out, PyResult, Task, Vm};
 use super::Runtime;
 use crate::engine::interp::{Halt, Work};
@@ -47,6 +47,10 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "callable",
         "type",
         "property",
+        "issubclass",
+        "pow",
+        "classmethod",
+        "staticmethod",
     ];
     if let Some(f) = FUNCTIONS.iter().find(|f| **f == name) {
         return Some(Value::builtin(f, None));
@@ -121,11 +125,13 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         "rjust",
         "center",
         "zfill",
+        "capitalize",
     ];
     const LIST: &[&str] =
         &["append", "extend", "pop", "insert", "remove", "index", "sort", "reverse", "copy", "count", "clear"];
-    const DICT: &[&str] = &["get", "keys", "values", "items", "pop", "setdefault", "update", "copy", "clear"];
-    const BYTES: &[&str] = &["decode"];
+    const DICT: &[&str] =
+        &["get", "keys", "values", "items", "pop", "popitem", "setdefault", "update", "copy", "clear"];
+    const BYTES: &[&str] = &["decode", "upper", "lower"];
     const LOCK: &[&str] = &["acquire", "release", "locked"];
     const EVENT: &[&str] = &["set", "clear", "is_set", "wait"];
     const THREAD: &[&str] = &["start", "join", "is_alive"];
@@ -137,9 +143,12 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Generator(_) => &["send", "throw"],
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
+        Value::Builtin(b) if b.name == "itertools.chain" => &["from_iterable"],
         Value::Native(n) => match &**n {
             Native::Lock { .. } => LOCK,
             Native::Event { .. } => EVENT,
+            Native::Condition { .. } => &["acquire", "release", "wait", "wait_for", "notify", "notify_all"],
+            Native::Semaphore { .. } => &["acquire", "release"],
             Native::Thread(_) => {
                 if name == "name" {
                     return None;
@@ -319,6 +328,20 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             arity(vm, name, &args, 2, 2)?;
             Value::Bool(isinstance(vm, &args[0], &args[1])?)
         }
+        "issubclass" => {
+            arity(vm, name, &args, 2, 2)?;
+            if !matches!(args[0], Value::Class(_) | Value::Type(_)) {
+                return Err(vm.type_error("issubclass() arg 1 must be a class"));
+            }
+            Value::Bool(issubclass(vm, &args[0], &args[1])?)
+        }
+        "pow" => {
+            arity(vm, name, &args, 2, 3)?;
+            match args.get(2) {
+                None | Some(Value::None) => ops::binary(vm, super::code::BinOp::Pow, &args[0], &args[1], false)?,
+                Some(m) => pow_mod(vm, &args[0], &args[1], m)?,
+            }
+        }
         "abs" => {
             arity(vm, name, &args, 1, 1)?;
             match &args[0] {
@@ -338,9 +361,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             iter_of(pairs.collect())
         }
         "zip" => {
-            let lists: Vec<Vec<Value>> = args.iter().map(|a| vm.collect(a)).collect::<PyResult<_>>()?;
-            let n = lists.iter().map(Vec::len).min().unwrap_or(0);
-            iter_of((0..n).map(|i| Value::tuple(lists.iter().map(|l| l[i].clone()).collect())).collect())
+            // Lazy, as CPython's: `zip(itertools.count(), names)` ends.
+            let its = args.iter().map(|a| vm.iter(a).map(Some)).collect::<PyResult<Vec<_>>>()?;
+            Value::Iter(Rc::new(RefCell::new(Iter::Zip { its, fill: None })))
         }
         "reversed" => {
             arity(vm, name, &args, 1, 1)?;
@@ -458,6 +481,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let arg = |i: usize, k: &str| args.get(i).cloned().or_else(|| kw(&kwargs, k)).unwrap_or_default();
             vm.rt.properties.set(true);
             Value::Native(Rc::new(Native::Property { fget: arg(0, "fget"), fset: arg(1, "fset") }))
+        }
+        "classmethod" | "staticmethod" => {
+            arity(vm, name, &args, 1, 1)?;
+            let f = args.into_iter().next().unwrap_or_default();
+            Value::Native(Rc::new(if name == "classmethod" { Native::ClassMethod(f) } else { Native::StaticMethod(f) }))
         }
         "callable" => Value::Bool(matches!(
             args.first(),
@@ -595,6 +623,38 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             vm.sh.hold_for_nobody(lock);
             Value::Native(Rc::new(Native::Event { set: Cell::new(false), lock }))
         }
+        "threading.Condition" => {
+            arity(vm, "Condition", &args, 0, 1)?;
+            let n = vm.sh.lock_count() + 1;
+            let lock = match args.first().cloned().or(kw(&kwargs, "lock")) {
+                None | Some(Value::None) => new_lock(vm, true),
+                Some(Value::Native(l)) if matches!(*l, Native::Lock { .. }) => Value::Native(l),
+                Some(_) => {
+                    return Err(vm.type_error("Condition(lock): the lock must be a threading.Lock or RLock here"))
+                }
+            };
+            let name = format!("Condition-{n}").into();
+            Value::Native(Rc::new(Native::Condition { name, lock, waiters: RefCell::default() }))
+        }
+        "threading.Semaphore" | "threading.BoundedSemaphore" => {
+            let kind = &name["threading.".len()..];
+            arity(vm, kind, &args, 0, 1)?;
+            let value = match args.first().cloned().or(kw(&kwargs, "value")) {
+                Some(v) => int_arg(vm, &v)?,
+                None => 1,
+            };
+            if value < 0 {
+                return Err(vm.rt.error("ValueError", "semaphore initial value must be >= 0"));
+            }
+            let bound = (kind == "BoundedSemaphore").then_some(value);
+            let name = format!("{kind}-{}", vm.sh.lock_count() + 1).into();
+            Value::Native(Rc::new(Native::Semaphore {
+                name,
+                value: Cell::new(value),
+                bound,
+                waiters: RefCell::default(),
+            }))
+        }
         "threading.Thread" => {
             if !args.is_empty() {
                 return Err(vm.type_error("Thread() takes keyword arguments: Thread(target=f, args=(...))"));
@@ -660,6 +720,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let class = vm.rt.exc_class("SystemExit");
             return Err(Exc::new(vm.rt.new_exc(&class, args.into_iter().take(1).collect())));
         }
+        n if n.starts_with("itertools.") => super::itertools::call(vm, &n["itertools.".len()..], args, kwargs)?,
         n if n.starts_with("defer.")
             || n.starts_with("task.")
             || n.starts_with("threads.")
@@ -672,7 +733,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
     Ok(Out::Value(v))
 }
 
-fn iter_of(items: Vec<Value>) -> Value {
+pub(crate) fn iter_of(items: Vec<Value>) -> Value {
     Value::Iter(Rc::new(RefCell::new(Iter::Items(items, 0))))
 }
 
@@ -682,6 +743,145 @@ fn new_lock(vm: &mut Vm<'_>, reentrant: bool) -> Value {
     // (its holder's depth moves with it).
     let lock = vm.sh.new_lock(&format!("{}-{n}", if reentrant { "RLock" } else { "Lock" }), reentrant);
     Value::Native(Rc::new(Native::Lock { lock, reentrant, owner: Cell::new(None), depth: Cell::new(0) }))
+}
+
+/// `issubclass(c, class)`: `c` a user class or a built-in type; `class`
+/// either, or a tuple of them. Built-in types derive from `object` only,
+/// but for `bool`, an `int` as in CPython.
+fn issubclass(vm: &mut Vm<'_>, c: &Value, class: &Value) -> PyResult<bool> {
+    Ok(match (c, class) {
+        (_, Value::Tuple(t)) => {
+            for k in t.iter() {
+                if issubclass(vm, c, k)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        (Value::Class(c), Value::Class(k)) => c.is_subclass(k),
+        (_, Value::Type(TypeId::Object)) => true,
+        (Value::Type(t), Value::Type(k)) => t == k || (*t == TypeId::Bool && *k == TypeId::Int),
+        (_, Value::Class(_) | Value::Type(_)) => false,
+        _ => return Err(vm.type_error("issubclass() arg 2 must be a class, a tuple of classes, or a union")),
+    })
+}
+
+/// `pow(base, exp, modulus)`: ints only, as in CPython; a negative
+/// exponent takes the modular inverse (CPython 3.8+).
+fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Value> {
+    let ints = [base, exp, m].map(|v| match v {
+        Value::Int(i) => Some(*i as i128),
+        Value::Bool(b) => Some(*b as i128),
+        _ => None,
+    });
+    let [Some(b), Some(e), Some(m)] = ints else {
+        return Err(vm.type_error("pow() 3rd argument not allowed unless all arguments are integers"));
+    };
+    if m == 0 {
+        return Err(vm.rt.error("ValueError", "pow() 3rd argument cannot be 0"));
+    }
+    let mut b = b.rem_euclid(m.abs());
+    if e < 0 {
+        // The inverse of b modulo |m|, by the extended Euclidean algorithm.
+        let (mut r0, mut r1, mut s0, mut s1) = (b, m.abs(), 1i128, 0i128);
+        while r1 != 0 {
+            let q = r0 / r1;
+            (r0, r1) = (r1, r0 - q * r1);
+            (s0, s1) = (s1, s0 - q * s1);
+        }
+        if r0 != 1 {
+            return Err(vm.rt.error("ValueError", "base is not invertible for the given modulus"));
+        }
+        b = s0.rem_euclid(m.abs());
+    }
+    let (mut e, mut r) = (e.unsigned_abs(), 1i128 % m.abs());
+    while e > 0 {
+        if e & 1 == 1 {
+            r = r * b % m.abs();
+        }
+        b = b * b % m.abs();
+        e >>= 1;
+    }
+    // The result takes the modulus's sign, as `%` does.
+    Ok(Value::Int(if m < 0 && r != 0 { (r + m) as i64 } else { r as i64 }))
+}
+
+/// Whether calls of `this`'s methods may ask to run again (`Out::Retry`).
+pub(crate) fn may_retry(this: &Value) -> bool {
+    matches!(this, Value::Native(n) if matches!(**n, Native::Condition { .. } | Native::Semaphore { .. }))
+}
+
+/// CPython's `_allocate_lock()` for a thread about to wait on a Condition
+/// (or Semaphore) `name`: a fresh engine lock the thread takes, queued
+/// with the other waiters; the thread then waits on it until `notify`
+/// releases it.
+fn new_waiter(vm: &mut Vm<'_>, name: &str, waiters: &RefCell<Waiters>) -> u32 {
+    let mut w = waiters.borrow_mut();
+    // Fair, so that `notify` hands it straight to its thread: it is free
+    // again only once that thread has let it go (`AfterWake`).
+    let waiter = match w.made.iter().find(|&&l| vm.sh.lock_holder(l).is_none()) {
+        Some(&free) => free,
+        None => {
+            let made = vm.sh.new_lock(&format!("{name}.waiter"), true);
+            w.made.push(made);
+            made
+        }
+    };
+    vm.sh.try_lock(waiter, vm.tid);
+    w.queue.push_back(waiter);
+    waiter
+}
+
+/// `notify(n)`: releases the locks of the `n` oldest waiters, which wakes their threads.
+fn notify(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>, n: i64) {
+    for _ in 0..n {
+        let Some(waiter) = waiters.borrow_mut().queue.pop_front() else { break };
+        vm.sh.release_lock(waiter, vm.tid);
+    }
+}
+
+/// CPython's `Condition._is_owned()`: an RLock is this thread's; a Lock
+/// is held (by any thread, as CPython can only tell that).
+fn owned(vm: &Vm<'_>, lock: &Native) -> bool {
+    match lock {
+        Native::Lock { reentrant: true, owner, .. } => owner.get() == Some(vm.tid),
+        Native::Lock { lock, .. } => vm.sh.lock_holder(*lock).is_some(),
+        _ => false,
+    }
+}
+
+/// CPython's `Condition._release_save()`: lets the lock go however deep
+/// this thread holds it, and says how deep that was.
+fn release_all(vm: &mut Vm<'_>, lock: &Native) -> u32 {
+    let Native::Lock { lock, owner, depth, .. } = lock else { return 0 };
+    let held = depth.replace(0).max(1);
+    owner.set(None);
+    vm.sh.release_lock(*lock, vm.tid);
+    // An RLock is handed to its next waiter: the new owner.
+    if let Some(next) = vm.sh.lock_holder(*lock) {
+        owner.set(Some(next));
+        depth.set(1);
+    }
+    held
+}
+
+/// CPython's `Condition._acquire_restore()`: takes `lock` back for `tid`
+/// at `depth` (`held`: the engine handed it over already). `Some(engine
+/// lock)` when another thread holds it: wait for it, then call again.
+pub(crate) fn retake(
+    sh: &crate::engine::shared::Shared,
+    lock: &Native,
+    tid: u32,
+    depth: u32,
+    held: bool,
+) -> Option<u32> {
+    let Native::Lock { lock, owner, depth: d, .. } = lock else { return None };
+    if !held && !sh.try_lock(*lock, tid) {
+        return Some(*lock);
+    }
+    owner.set(Some(tid));
+    d.set(depth);
+    None
 }
 
 fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
@@ -955,6 +1155,14 @@ pub(crate) fn call_method(
                         }
                     }
                 }
+                "popitem" => {
+                    let last = d.borrow().items().next_back().cloned();
+                    let Some((k, v)) = last else {
+                        return Err(vm.rt.error("KeyError", "popitem(): dictionary is empty"));
+                    };
+                    d.borrow_mut().remove(&vm.key(&k)?);
+                    Value::tuple(vec![k, v])
+                }
                 "setdefault" => {
                     let k = vm.key(&arg(0))?;
                     let found = d.borrow().get(&k);
@@ -984,8 +1192,15 @@ pub(crate) fn call_method(
                 _ => return Err(vm.type_error(name)),
             }
         }
-        Value::Bytes(b) => Value::Str(String::from_utf8_lossy(b).into_owned().into()),
+        Value::Bytes(b) => match name {
+            "upper" => Value::Bytes(b.to_ascii_uppercase().into()),
+            "lower" => Value::Bytes(b.to_ascii_lowercase().into()),
+            _ => Value::Str(String::from_utf8_lossy(b).into_owned().into()),
+        },
         Value::Native(n) => return native_method(vm, name, n, args, kwargs),
+        Value::Builtin(_) if name == "from_iterable" => {
+            super::itertools::call(vm, "chain.from_iterable", args, kwargs)?
+        }
         _ => return Err(vm.type_error(&format!("'{}' has no method {name}", this.type_name()))),
     };
     Ok(Out::Value(v))
@@ -1035,6 +1250,11 @@ fn str_method(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value]) -> PyRes
         "upper" => Value::Str(super::text::upper(s).into()),
         "lower" => Value::Str(super::text::lower(s).into()),
         "title" => Value::Str(super::text::title(s).into()),
+        "capitalize" => {
+            let mut chars = s.chars();
+            let first = chars.next().map(|c| super::text::upper(c.encode_utf8(&mut [0; 4]))).unwrap_or_default();
+            Value::Str((first + &super::text::lower(chars.as_str())).into())
+        }
         "isdigit" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
         "startswith" => Value::Bool(sarg(0).is_some_and(|p| s.starts_with(&*p))),
         "endswith" => Value::Bool(sarg(0).is_some_and(|p| s.ends_with(&*p))),
@@ -1163,7 +1383,8 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             // in CPython); an RLock's is its owner.
             let held = if *reentrant { owner.get() } else { vm.sh.lock_holder(*lock) };
             if held.is_none() || (*reentrant && held != Some(tid)) {
-                return Err(vm.rt.error("RuntimeError", "release unlocked lock"));
+                let what = if *reentrant { "cannot release un-acquired lock" } else { "release unlocked lock" };
+                return Err(vm.rt.error("RuntimeError", what));
             }
             if depth.get() > 1 {
                 depth.set(depth.get() - 1);
@@ -1202,6 +1423,84 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             }
             vm.after_wake = Some(super::vm::AfterWake::Release(*lock));
             Ok(Out::Halt(Value::Bool(true), Halt::LockWait(*lock, super::vm::no_steps())))
+        }
+        (Native::Condition { lock, .. }, "acquire" | "release") => {
+            let name = if name == "acquire" { "acquire" } else { "release" };
+            call_method(vm, name, lock, args, kwargs)
+        }
+        (Native::Condition { name: cname, lock: Value::Native(lock), waiters }, "wait" | "wait_for") => {
+            let timeout = if name == "wait" { args.first() } else { args.get(1) }.cloned().or(kw(&kwargs, "timeout"));
+            if timeout.is_some_and(|t| !matches!(t, Value::None)) {
+                return Err(vm.type_error(if name == "wait" {
+                    "Condition.wait(timeout) is not supported yet: call wait()"
+                } else {
+                    "Condition.wait_for(predicate, timeout) is not supported yet: call wait_for(predicate)"
+                }));
+            }
+            if name == "wait_for" {
+                // `while not predicate(): wait()`: the call runs again after each wait.
+                let predicate = args.first().cloned().or(kw(&kwargs, "predicate")).unwrap_or_default();
+                let ready = vm.call_nested(predicate, Vec::new())?;
+                if ready.truthy() {
+                    return Ok(Out::Value(ready));
+                }
+            }
+            if !owned(vm, lock) {
+                return Err(vm.rt.error("RuntimeError", "cannot wait on un-acquired lock"));
+            }
+            let waiter = new_waiter(vm, cname, waiters);
+            let depth = release_all(vm, lock);
+            vm.after_wake = Some(super::vm::AfterWake::Reacquire { waiter, lock: Rc::clone(lock), depth });
+            let halt = Halt::LockWait(waiter, super::vm::no_steps());
+            Ok(if name == "wait" { Out::Halt(Value::Bool(true), halt) } else { Out::Retry(halt) })
+        }
+        (Native::Condition { lock: Value::Native(lock), waiters, .. }, "notify" | "notify_all") => {
+            if !owned(vm, lock) {
+                return Err(vm.rt.error("RuntimeError", "cannot notify on un-acquired lock"));
+            }
+            let n = match (name, args.first().cloned().or(kw(&kwargs, "n"))) {
+                ("notify_all", _) => i64::MAX,
+                (_, Some(n)) => int_arg(vm, &n)?,
+                (_, None) => 1,
+            };
+            notify(vm, waiters, n);
+            Ok(Out::Value(Value::None))
+        }
+        (Native::Semaphore { name: sname, value, waiters, .. }, "acquire") => {
+            let blocking = args.first().cloned().or(kw(&kwargs, "blocking")).is_none_or(|b| b.truthy());
+            if args.get(1).cloned().or(kw(&kwargs, "timeout")).is_some_and(|t| !matches!(t, Value::None)) {
+                if !blocking {
+                    return Err(vm.rt.error("ValueError", "can't specify timeout for non-blocking acquire"));
+                }
+                return Err(vm.type_error("Semaphore.acquire(timeout) is not supported yet: call acquire()"));
+            }
+            if value.get() > 0 {
+                value.set(value.get() - 1);
+                return Ok(Out::Value(Value::Bool(true)));
+            }
+            if !blocking {
+                return Ok(Out::Value(Value::Bool(false)));
+            }
+            // CPython's `while self._value == 0: self._cond.wait()`: woken,
+            // the call runs again and may find the count taken by another.
+            let waiter = new_waiter(vm, sname, waiters);
+            vm.after_wake = Some(super::vm::AfterWake::Release(waiter));
+            Ok(Out::Retry(Halt::LockWait(waiter, super::vm::no_steps())))
+        }
+        (Native::Semaphore { value, bound, waiters, .. }, "release") => {
+            let n = match args.first().cloned().or(kw(&kwargs, "n")) {
+                Some(n) => int_arg(vm, &n)?,
+                None => 1,
+            };
+            if n < 1 {
+                return Err(vm.rt.error("ValueError", "n must be one or more"));
+            }
+            if bound.is_some_and(|b| value.get() + n > b) {
+                return Err(vm.rt.error("ValueError", "Semaphore released too many times"));
+            }
+            value.set(value.get() + n);
+            notify(vm, waiters, n);
+            Ok(Out::Value(Value::None))
         }
         (Native::Thread(t), "start") => {
             if t.started.replace(true) {
@@ -1261,7 +1560,10 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
         "time" => &["sleep", "time", "monotonic", "perf_counter"],
         "math" => &["sqrt", "floor", "ceil"],
-        "threading" => &["Lock", "RLock", "Event", "Thread", "current_thread"],
+        "threading" => {
+            &["Lock", "RLock", "Event", "Thread", "current_thread", "Semaphore", "BoundedSemaphore", "Condition"]
+        }
+        "itertools" if super::itertools::HERE => super::itertools::FUNCTIONS,
         "twine" => &["machine", "cpu", "duration", "clients", "variant"],
         _ => return super::twisted::module(rt, name),
     };
@@ -1276,6 +1578,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "time" => "time",
         "math" => "math",
         "threading" => "threading",
+        "itertools" => "itertools",
         _ => "twine",
     };
     Some(Value::Module(Rc::new(Module { name, attrs })))
@@ -1283,7 +1586,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "math, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
+    "itertools, math, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {
@@ -1307,6 +1610,19 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.Event",
         "threading.Thread",
         "threading.current_thread",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "threading.Condition",
+        "itertools.count",
+        "itertools.islice",
+        "itertools.chain",
+        "itertools.repeat",
+        "itertools.cycle",
+        "itertools.product",
+        "itertools.permutations",
+        "itertools.combinations",
+        "itertools.zip_longest",
+        "itertools.accumulate",
         "twine.machine",
         "twine.cpu",
         "twine.duration",

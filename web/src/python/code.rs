@@ -178,6 +178,9 @@ pub(crate) enum Instr {
     /// yields replaces the sent value; when it ends, the iterator is
     /// replaced by its return value and the jump is taken.
     Send(u32),
+    /// `a, *b, c = xs`: unpacks the top into `before` values, a list of the
+    /// rest and `after` values, the first on top (CPython's `UNPACK_EX`).
+    UnpackEx(u32, u32),
     /// The first instruction of an `async def`'s body: calling the
     /// function makes a coroutine (a generator driven by `await`). Does
     /// nothing when run.

@@ -1035,13 +1035,25 @@ impl<'a> Unit<'a> {
                 self.emit(Instr::StoreSubscr);
             }
             Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
-                if let Some(s) = elts.iter().find(|e| matches!(e, Expr::Starred(_))) {
-                    return Err(self.err(s, "starred assignment is not supported: slice the list instead"));
-                }
-                self.emit(Instr::UnpackSeq(elts.len() as u32));
+                let mut starred = elts.iter().enumerate().filter(|(_, e)| matches!(e, Expr::Starred(_)));
+                let unpack = match (starred.next(), starred.next()) {
+                    (None, _) => Instr::UnpackSeq(elts.len() as u32),
+                    (Some((i, _)), None) => Instr::UnpackEx(i as u32, (elts.len() - i - 1) as u32),
+                    (Some(_), Some((_, second))) => {
+                        return Err(self
+                            .err(second, "multiple starred expressions in assignment: keep one * and slice the rest"))
+                    }
+                };
+                self.emit(unpack);
                 for e in elts {
-                    self.assign(e)?;
+                    match e {
+                        Expr::Starred(s) => self.assign(&s.value)?,
+                        e => self.assign(e)?,
+                    }
                 }
+            }
+            Expr::Starred(s) => {
+                return Err(self.err(s, "starred assignment target must be in a list or tuple: write *a, = ..."))
             }
             other => return Err(self.err(other, "cannot assign to this expression")),
         }

@@ -185,9 +185,18 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "suggestThreadPoolSize",
         ],
         Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
-        Native::Deferred(_) => {
-            &["addCallback", "addErrback", "addBoth", "addCallbacks", "callback", "errback", "cancel", "addTimeout"]
-        }
+        Native::Deferred(_) => &[
+            "addCallback",
+            "addErrback",
+            "addBoth",
+            "addCallbacks",
+            "callback",
+            "errback",
+            "cancel",
+            "addTimeout",
+            "pause",
+            "unpause",
+        ],
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
         Native::LoopingCall { .. } => &["start", "stop"],
         Native::Transport(_) | Native::Connector(_) | Native::Port(_) => return super::net::method(n, name),
@@ -521,7 +530,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             }
             let frame = match vm.call(call.f, call.args, call.kwargs)? {
                 Out::Frame(frame) => frame,
-                Out::Value(_) | Out::Halt(..) => return Err(vm.type_error("deferToThread needs a function")),
+                Out::Value(_) | Out::Halt(..) | Out::Retry(_) => {
+                    return Err(vm.type_error("deferToThread needs a function"))
+                }
             };
             let task = vm.rt.store_task(Task::callback(frame));
             let slot: JobSlot = Arc::default();
@@ -864,7 +875,7 @@ fn run_call(sh: &Rc<Shared>, f: Value, args: Vec<Value>, kwargs: Kw) -> (Outcome
     let frame = match out {
         Ok(Out::Frame(frame)) => frame,
         Ok(Out::Value(v)) => return (outcome_of(&rt, Ok(v)), false),
-        Ok(Out::Halt(..)) => return (Outcome::Value(Value::None), false),
+        Ok(Out::Halt(..) | Out::Retry(_)) => return (Outcome::Value(Value::None), false),
         Err(e) => return (outcome_of(&rt, Err(e)), false),
     };
     let mut task = Task::callback(frame);
@@ -1130,6 +1141,14 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             d.cancel();
             Value::None
         }
+        (Native::Deferred(d), "pause") => {
+            d.pause();
+            Value::None
+        }
+        (Native::Deferred(d), "unpause") => {
+            d.unpause();
+            Value::None
+        }
         (Native::Deferred(d), "addTimeout") => {
             let timeout = seconds(vm, args.first().unwrap_or(&Value::None))?;
             let r = reactor(vm)?;
@@ -1373,6 +1392,10 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
                 vm.sh.reactor().is_some_and(|r| matches!(r.lifecycle(), Lifecycle::Running | Lifecycle::ShuttingDown));
             Some(Value::Bool(on && !vm.rt.shut_down.get()))
         }
+        (Value::Native(n), "called") => match &**n {
+            Native::Deferred(d) => Some(Value::Bool(d.called())),
+            _ => None,
+        },
         (Value::Native(n), "locked") => match &**n {
             Native::DeferredLock(l) => Some(Value::Bool(l.locked())),
             _ => None,

@@ -3,7 +3,7 @@
 //! `RefCell`. Identity (`is`, hashing of instances) is the `Rc` pointer.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::code::Code;
@@ -260,12 +260,50 @@ pub(crate) struct Module {
 }
 
 /// Iterator state. Lists and strings are walked by index (as CPython does);
-/// other iterables are snapshotted into `Items` when iteration starts.
+/// other iterables are snapshotted into `Items` when iteration starts. The
+/// rest are the lazy iterators of `zip` and `itertools`, which take their
+/// sources' values one at a time, as CPython's do (`count()` is endless);
+/// see `itertools::next`.
 #[derive(Debug)]
 pub(crate) enum Iter {
     Seq(Value, usize),
-    Range { next: i64, stop: i64, step: i64 },
+    Range {
+        next: i64,
+        stop: i64,
+        step: i64,
+    },
     Items(Vec<Value>, usize),
+    /// `count(start, step)`: the next value and the step.
+    Count(Value, Value),
+    /// `repeat(x, n)`: `None` for endless.
+    Repeat(Value, Option<i64>),
+    /// `cycle(it)`: the source until it ends (`None` then), and what it gave.
+    Cycle(Option<Value>, Vec<Value>, usize),
+    /// `chain`: an iterator of iterables, and the iterator of the one being walked.
+    Chain(Value, Option<Value>),
+    /// `islice`: CPython's state: the source (`None` once done), how many
+    /// of its values were taken, the index of the next one to give, stop, step.
+    Islice {
+        src: Option<Value>,
+        taken: i64,
+        next: i64,
+        stop: Option<i64>,
+        step: i64,
+    },
+    /// `accumulate(it, func, initial=)`: the source, the running total, the
+    /// function (`None`: `+`).
+    Accumulate {
+        src: Value,
+        total: Option<Value>,
+        func: Value,
+        initial: Option<Value>,
+    },
+    /// `zip(*its)` (`fill` `None`) and `zip_longest(*its, fillvalue=fill)`:
+    /// the sources, `None` for each one `zip_longest` saw end.
+    Zip {
+        its: Vec<Option<Value>>,
+        fill: Option<Value>,
+    },
 }
 
 /// Objects of the `threading` module and friends, mapped onto the engine.
@@ -275,6 +313,13 @@ pub(crate) enum Native {
     Lock { lock: u32, reentrant: bool, owner: Cell<Option<u32>>, depth: Cell<u32> },
     /// An event: set or not, and the engine lock its waiters queue on (held by nobody while clear).
     Event { set: Cell<bool>, lock: u32 },
+    /// `threading.Condition(lock)`, as CPython's threading.py builds it: its
+    /// lock (a `Native::Lock`), and its waiters.
+    Condition { name: Rc<str>, lock: Value, waiters: RefCell<Waiters> },
+    /// `threading.Semaphore(n)` (`bound` `None`) and `BoundedSemaphore(n)`:
+    /// CPython's is a counter under a Condition; the Condition's lock is
+    /// only ever held inside one call here, so only its waiters are kept.
+    Semaphore { name: Rc<str>, value: Cell<i64>, bound: Option<i64>, waiters: RefCell<Waiters> },
     /// A thread; `done` is the engine lock its thread holds until it ends.
     Thread(Rc<ThreadObj>),
     /// `twisted.internet.reactor`.
@@ -302,6 +347,22 @@ pub(crate) enum Native {
     /// `property(fget, fset)`: an attribute computed by its getter (and
     /// stored by its setter) on the class's instances.
     Property { fget: Value, fset: Value },
+    /// `classmethod(f)`: bound to the class it is looked up through.
+    ClassMethod(Value),
+    /// `staticmethod(f)`: never bound.
+    StaticMethod(Value),
+}
+
+/// The threads waiting on a Condition (or Semaphore): CPython's deque of
+/// locks, one per waiting thread, held by it and waited on until `notify`
+/// releases it, oldest first. CPython makes a new lock per wait; here each
+/// engine lock is reused once its thread has let it go, so that the
+/// trace's and the metrics' list of locks stays as long as the most
+/// threads that ever waited at once.
+#[derive(Debug, Default)]
+pub(crate) struct Waiters {
+    pub queue: VecDeque<u32>,
+    pub made: Vec<u32>,
 }
 
 /// A core transport (which has no `Debug`).
@@ -426,7 +487,7 @@ impl Dict {
         }
     }
 
-    pub fn items(&self) -> impl Iterator<Item = &(Value, Value)> {
+    pub fn items(&self) -> impl DoubleEndedIterator<Item = &(Value, Value)> {
         self.entries.iter().flatten()
     }
 }
@@ -481,6 +542,9 @@ impl Value {
                 Native::Lock { reentrant: false, .. } => "lock",
                 Native::Lock { .. } => "RLock",
                 Native::Event { .. } => "Event",
+                Native::Condition { .. } => "Condition",
+                Native::Semaphore { bound: None, .. } => "Semaphore",
+                Native::Semaphore { .. } => "BoundedSemaphore",
                 Native::Thread(_) => "Thread",
                 Native::Reactor => "EventLoop",
                 Native::DelayedCall(_) => "DelayedCall",
@@ -494,6 +558,8 @@ impl Value {
                 Native::Connector(_) => "Connector",
                 Native::Port(_) => "Port",
                 Native::Property { .. } => "property",
+                Native::ClassMethod(_) => "classmethod",
+                Native::StaticMethod(_) => "staticmethod",
             },
         };
         name.into()

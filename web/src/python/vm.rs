@@ -133,6 +133,12 @@ impl Frame {
 pub(crate) enum AfterWake {
     /// It was handed this engine lock only to learn it was released (join, Event.wait): pass it on.
     Release(u32),
+    /// `Condition.wait()` was notified: let its waiter lock go, then take
+    /// the condition's lock (a `Native::Lock`) back at the depth it was
+    /// held, waiting for it if another thread holds it.
+    Reacquire { waiter: u32, lock: Rc<Native>, depth: u32 },
+    /// That lock, waited for, is this thread's now: at this depth.
+    Restore { lock: Rc<Native>, depth: u32 },
 }
 
 /// A Python thread's execution state.
@@ -179,6 +185,9 @@ pub(crate) enum Out {
     Halt(Value, Halt),
     /// Push a frame (a Python function the built-in calls as its result).
     Frame(Frame),
+    /// Hand the engine this halt, then run the call again (CPython's
+    /// `while not ready: wait()` loops: `Semaphore.acquire`, `wait_for`).
+    Retry(Halt),
 }
 
 enum Flow {
@@ -231,8 +240,19 @@ impl<'a> Vm<'a> {
 
 /// Runs thread `tid`'s task until it needs virtual time or ends.
 pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) -> Halt {
-    if let Some(AfterWake::Release(lock)) = task.after_wake.take() {
-        sh.release_lock(lock, tid);
+    match task.after_wake.take() {
+        Some(AfterWake::Release(lock)) => sh.release_lock(lock, tid),
+        Some(AfterWake::Reacquire { waiter, lock, depth }) => {
+            sh.release_lock(waiter, tid);
+            if let Some(busy) = builtins::retake(sh, &lock, tid, depth, false) {
+                task.after_wake = Some(AfterWake::Restore { lock, depth });
+                return Halt::LockWait(busy, no_steps());
+            }
+        }
+        Some(AfterWake::Restore { lock, depth }) => {
+            builtins::retake(sh, &lock, tid, depth, true);
+        }
+        None => {}
     }
     // A thread's first run lets its `start()` caller go on.
     if let Some(started) = task.thread.as_ref().and_then(|t| t.start_lock.take()) {
@@ -448,6 +468,13 @@ impl Vm<'_> {
                                 attrs: RefCell::new(ns),
                             });
                             for v in class.attrs.borrow().values() {
+                                let v = match v {
+                                    Value::Native(n) => match &**n {
+                                        Native::ClassMethod(f) | Native::StaticMethod(f) => f,
+                                        _ => v,
+                                    },
+                                    v => v,
+                                };
                                 if let Value::Func(func) = v {
                                     *func.owner.borrow_mut() = Some(Rc::clone(&class));
                                 }
@@ -928,7 +955,7 @@ impl Vm<'_> {
             }
             Instr::UnpackSeq(n) => {
                 let v = f.pop();
-                let items = self.collect(&v)?;
+                let items = self.unpacked(&v)?;
                 if items.len() != n as usize {
                     let msg = if items.len() > n as usize {
                         format!("too many values to unpack (expected {n})")
@@ -937,6 +964,25 @@ impl Vm<'_> {
                     };
                     return Err(self.rt.error("ValueError", &msg));
                 }
+                let f = frames.last_mut().expect("frame");
+                f.stack.extend(items.into_iter().rev());
+            }
+            Instr::UnpackEx(before, after) => {
+                let v = f.pop();
+                let mut items = self.unpacked(&v)?;
+                let (before, after) = (before as usize, after as usize);
+                if items.len() < before + after {
+                    let msg = format!(
+                        "not enough values to unpack (expected at least {}, got {})",
+                        before + after,
+                        items.len()
+                    );
+                    return Err(self.rt.error("ValueError", &msg));
+                }
+                let tail = items.split_off(items.len() - after);
+                let middle = Value::list(items.split_off(before));
+                items.push(middle);
+                items.extend(tail);
                 let f = frames.last_mut().expect("frame");
                 f.stack.extend(items.into_iter().rev());
             }
@@ -1074,10 +1120,11 @@ impl Vm<'_> {
                 let v = match self.get_attr(&m, &name) {
                     Ok(v) => v,
                     Err(_) => {
-                        let mname = if let Value::Module(m) = &m { m.name } else { "?" };
+                        let Value::Module(m) = &m else { return Err(self.attr_error(&m, &name)) };
+                        let (mname, has) = (m.name, module_names(m));
                         return Err(self
                             .rt
-                            .error("ImportError", &format!("cannot import name '{name}' from '{mname}'")));
+                            .error("ImportError", &format!("cannot import name '{name}' from '{mname}' ({has})")));
                     }
                 };
                 frames.last_mut().expect("frame").stack.push(v);
@@ -1175,9 +1222,13 @@ impl Vm<'_> {
 
     fn with_enter(&mut self, frames: &mut Vec<Frame>, m: Value) -> PyResult<Flow> {
         match &m {
-            Value::Native(n) if matches!(**n, Native::Lock { .. }) => {
-                let out = builtins::call_method(self, "acquire", &m, Vec::new(), Vec::new())?;
-                self.push_out(frames, out)
+            Value::Native(n)
+                if matches!(**n, Native::Lock { .. } | Native::Condition { .. } | Native::Semaphore { .. }) =>
+            {
+                match builtins::call_method(self, "acquire", &m, Vec::new(), Vec::new())? {
+                    Out::Retry(halt) => self.retry(frames, vec![m], halt),
+                    out => self.push_out(frames, out),
+                }
             }
             Value::Instance(_) => {
                 let enter = self.get_attr(&m, "__enter__")?;
@@ -1195,7 +1246,9 @@ impl Vm<'_> {
     /// the traceback being `None` here.
     fn with_exit(&mut self, frames: &mut Vec<Frame>, m: Value, exc: Value) -> PyResult<Flow> {
         match &m {
-            Value::Native(n) if matches!(**n, Native::Lock { .. }) => {
+            Value::Native(n)
+                if matches!(**n, Native::Lock { .. } | Native::Condition { .. } | Native::Semaphore { .. }) =>
+            {
                 let out = builtins::call_method(self, "release", &m, Vec::new(), Vec::new())?;
                 self.push_out(frames, out)
             }
@@ -1218,11 +1271,7 @@ impl Vm<'_> {
             }
             Out::Halt(v, h) => {
                 if self.nested > 0 {
-                    return Err(self.rt.error(
-                        "RuntimeError",
-                        "cannot wait (sleep, a lock, cpu) inside a function called by a built-in such as sorted(), \
-                         or a generator a built-in consumes: wait in the code that calls the built-in",
-                    ));
+                    return Err(self.cannot_wait());
                 }
                 frames.last_mut().expect("frame").stack.push(v);
                 Ok(Flow::Halt(h))
@@ -1232,7 +1281,28 @@ impl Vm<'_> {
                 frames.push(frame);
                 Ok(Flow::Next)
             }
+            Out::Retry(_) => Err(self.cannot_wait()),
         }
+    }
+
+    /// Halts, the instruction that ran put back to run again once this
+    /// thread is woken: `operands` are what it had popped.
+    fn retry(&mut self, frames: &mut [Frame], operands: Vec<Value>, halt: Halt) -> PyResult<Flow> {
+        if self.nested > 0 {
+            return Err(self.cannot_wait());
+        }
+        let f = frames.last_mut().expect("frame");
+        f.stack.extend(operands);
+        f.pc -= 1;
+        Ok(Flow::Halt(halt))
+    }
+
+    fn cannot_wait(&self) -> Exc {
+        self.rt.error(
+            "RuntimeError",
+            "cannot wait (sleep, a lock, cpu) inside a function called by a built-in such as sorted(), \
+             or a generator a built-in consumes: wait in the code that calls the built-in",
+        )
     }
 
     /// CPython's check before a call: a thread already [`RECURSION_LIMIT`]
@@ -1386,6 +1456,32 @@ impl Vm<'_> {
                 return Ok(Flow::Next);
             }
         }
+        // A call that may wait and run again keeps what it was called with.
+        if let Value::Builtin(b) = &callee {
+            if b.this.as_ref().is_some_and(builtins::may_retry) {
+                let out = self.call(callee.clone(), args.clone(), kwargs.clone())?;
+                let Out::Retry(halt) = out else { return self.push_out(frames, out) };
+                let f = frames.last().expect("frame");
+                let mut operands = vec![callee];
+                match f.code.instrs[f.pc - 1] {
+                    Instr::CallEx(has_kw) => {
+                        operands.push(Value::tuple(args));
+                        if has_kw {
+                            let mut d = Dict::default();
+                            for (k, v) in kwargs {
+                                d.insert(super::value::Key::Str(Rc::clone(&k)), Value::Str(k), v);
+                            }
+                            operands.push(Value::dict(d));
+                        }
+                    }
+                    _ => {
+                        operands.extend(args);
+                        operands.extend(kwargs.into_iter().map(|(_, v)| v));
+                    }
+                }
+                return self.retry(frames, operands, halt);
+            }
+        }
         let out = self.call(callee, args, kwargs)?;
         self.push_out(frames, out)
     }
@@ -1416,7 +1512,9 @@ impl Vm<'_> {
     pub fn call_nested(&mut self, callee: Value, args: Vec<Value>) -> PyResult<Value> {
         match self.call(callee, args, Vec::new())? {
             Out::Value(v) => Ok(v),
-            Out::Halt(..) => Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in")),
+            Out::Halt(..) | Out::Retry(_) => {
+                Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in"))
+            }
             Out::Frame(frame) => {
                 self.check_nesting()?;
                 match self.run_nested(&mut vec![frame])? {
@@ -1616,10 +1714,16 @@ impl Vm<'_> {
                 if name == "__name__" {
                     return Ok(Value::Str(Rc::clone(&c.name)));
                 }
-                c.lookup(name).ok_or_else(|| self.attr_error(obj, name))
+                // Functions stay plain (`C.f(obj)`); class and static methods bind.
+                match c.lookup(name) {
+                    Some(v @ Value::Native(_)) => Ok(bind(obj, v)),
+                    Some(v) => Ok(v),
+                    None => Err(self.attr_error(obj, name)),
+                }
             }
             Value::Module(m) => m.attrs.get(name).cloned().ok_or_else(|| {
-                self.rt.error("AttributeError", &format!("module '{}' has no attribute '{name}'", m.name))
+                let has = module_names(m);
+                self.rt.error("AttributeError", &format!("module '{}' has no attribute '{name}' ({has})", m.name))
             }),
             Value::Super(s) => {
                 let (class, this) = (&s.0, &s.1);
@@ -1715,6 +1819,9 @@ impl Vm<'_> {
         let Value::Iter(it) = it else {
             return Err(self.type_error(&format!("'{}' object is not an iterator", it.type_name())));
         };
+        if !matches!(&*it.borrow(), Iter::Seq(..) | Iter::Range { .. } | Iter::Items(..)) {
+            return super::itertools::next(self, it);
+        }
         let mut it = it.borrow_mut();
         Ok(match &mut *it {
             Iter::Seq(seq, i) => {
@@ -1748,6 +1855,7 @@ impl Vm<'_> {
                 *i += 1;
                 v
             }
+            _ => None,
         })
     }
 
@@ -1808,6 +1916,18 @@ impl Vm<'_> {
                  iterate it with a for loop or next()",
             )),
         }
+    }
+
+    /// The values `a, b = v` unpacks, with CPython's error for a value that
+    /// is not iterable.
+    fn unpacked(&mut self, v: &Value) -> PyResult<Vec<Value>> {
+        if matches!(v, Value::List(_) | Value::Tuple(_)) {
+            return self.collect(v);
+        }
+        let it = self
+            .iter(v)
+            .map_err(|_| self.type_error(&format!("cannot unpack non-iterable {} object", v.type_name())))?;
+        self.collect(&it)
     }
 
     /// All values of an iterable.
@@ -2014,10 +2134,31 @@ fn started(frame: Frame) -> Out {
     Out::Value(Value::Generator(Rc::new(g)))
 }
 
-/// A class attribute seen through an instance: functions become bound methods.
+/// What a module has here, for the error about what it has not (the
+/// simulator's modules are parts of CPython's).
+fn module_names(m: &super::value::Module) -> String {
+    // `order`'s sort: std's would add its code to the module.
+    let names = crate::order::sorted_by(m.attrs.keys().copied().collect(), &mut |a: &&str, b: &&str| a.cmp(b));
+    format!("the simulator's {} has: {}", m.name, names.join(", "))
+}
+
+/// A class attribute seen through an instance: functions become bound
+/// methods; a class method binds to the instance's class (or to the class
+/// it is seen through), a static method is its function.
 pub(crate) fn bind(this: &Value, v: Value) -> Value {
     match v {
         Value::Func(f) => Value::Method(Rc::new((this.clone(), f))),
+        Value::Native(n) => match &*n {
+            Native::ClassMethod(f) => {
+                let class = match this {
+                    Value::Instance(i) => Value::Class(Rc::clone(&i.class)),
+                    other => other.clone(),
+                };
+                bind(&class, f.clone())
+            }
+            Native::StaticMethod(f) => f.clone(),
+            _ => Value::Native(Rc::clone(&n)),
+        },
         Value::Builtin(b) if b.this.is_none() && b.name.contains('.') => Value::builtin(b.name, Some(this.clone())),
         other => other,
     }
@@ -2044,6 +2185,10 @@ fn access_of(f: &Frame, instr: Instr) -> Access {
         Instr::WithEnter | Instr::WithExit(_) => match f.stack.last() {
             Some(Value::Native(n)) => match &**n {
                 Native::Lock { lock, .. } => Access::Lock(*lock),
+                Native::Condition { lock: Value::Native(l), .. } => match &**l {
+                    Native::Lock { lock, .. } => Access::Lock(*lock),
+                    _ => Access::Other,
+                },
                 _ => Access::Other,
             },
             _ => Access::Other,
