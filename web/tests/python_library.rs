@@ -1,6 +1,7 @@
 //! Pieces of Python's library and language that users' programs reach for:
 //! `@classmethod`/`@staticmethod`, `issubclass`, `pow`, starred assignment,
-//! `itertools`, `threading.Semaphore`/`Condition`, `Deferred.pause`. Each
+//! `itertools`, `threading.Semaphore`/`Condition`, `Deferred.pause`,
+//! `task.react` and `sys.exit`. Each
 //! expected output is what CPython 3.11 (`python3`) printed for the same
 //! program when the test was written (Twisted 26.10's, for Twisted's API).
 
@@ -725,4 +726,63 @@ t.join()
     );
     assert!(complete);
     assert_eq!(outcomes, [("deadlock".to_owned(), vec![]), ("quiet".to_owned(), vec!["woken".to_owned()])]);
+}
+
+/// `task.react`, Twisted's way to run a program to an end: `main(reactor,
+/// *argv)` may return a Deferred or be a coroutine; the reactor runs until
+/// that is done, and then the program exits (what follows `react` never
+/// runs). A failure is logged as Twisted logs it. `sys.exit` ends a thread
+/// or the program quietly, printing only a message given instead of a code.
+/// Every line is what CPython 3.11 + Twisted 26.10 printed (stderr's lines
+/// where they are the log's).
+#[test]
+fn task_react_runs_the_reactor_until_main_is_done_then_exits() {
+    let out = output(
+        r#"
+from twisted.internet import task, defer
+async def main(reactor, name):
+    await task.deferLater(reactor, 0.1, lambda: None)
+    print("hello", name, reactor.running, reactor.seconds() >= 0.1)
+task.react(main, ["world"])
+print("not reached")
+"#,
+    );
+    assert_eq!(out, ["hello world True True"]);
+    let out = output(
+        r#"
+from twisted.internet import task, defer
+def main(reactor):
+    reactor.callLater(0.01, print, "tick")
+    return task.deferLater(reactor, 0.02, lambda: defer.fail(ValueError("bad")))
+task.react(main)
+print("not reached")
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "tick",
+            "main function encountered error",
+            "Traceback (most recent call last):",
+            "Failure: builtins.ValueError: bad",
+            ""
+        ]
+    );
+    let out = output(
+        r#"
+import sys
+import threading
+def t():
+    print("thread")
+    sys.exit(3)
+    print("not reached in the thread")
+th = threading.Thread(target=t)
+th.start()
+th.join()
+print("main goes on")
+sys.exit("bye")
+print("not reached")
+"#,
+    );
+    assert_eq!(out, ["thread", "main goes on", "bye"]);
 }
