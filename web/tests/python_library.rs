@@ -786,3 +786,98 @@ print("not reached")
     );
     assert_eq!(out, ["thread", "main goes on", "bye"]);
 }
+
+/// `del` of a name (module, function, class body), an attribute and items,
+/// with CPython's errors for what is not bound.
+#[test]
+fn del_unbinds_names_attributes_and_items() {
+    let out = output(
+        r#"
+x = 1
+del x
+try:
+    print(x)
+except NameError as e:
+    print(e)
+def f():
+    y = 2
+    del y
+    try:
+        return y
+    except UnboundLocalError as e:
+        return str(e)
+print(f())
+class C:
+    a = 1
+    del a
+    def __init__(self):
+        self.v = 3
+        self.w = 4
+c = C()
+del c.v
+print(hasattr(C, "a"), hasattr(c, "v"), c.w, vars(c) if False else "")
+try:
+    del c.zz
+except AttributeError as e:
+    print(e)
+d = {1: 2, 3: 4}
+del d[1], d[3]
+print(d)
+def g():
+    del nothere
+try:
+    g()
+except UnboundLocalError as e:
+    print(e)
+try:
+    del undefined_global
+except NameError as e:
+    print(e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            r#"name 'x' is not defined"#,
+            r#"cannot access local variable 'y' where it is not associated with a value"#,
+            r#"False False 4 "#,
+            r#"'C' object has no attribute 'zz'"#,
+            r#"{}"#,
+            r#"cannot access local variable 'nothere' where it is not associated with a value"#,
+            r#"name 'undefined_global' is not defined"#,
+        ]
+    );
+}
+
+/// `int(text, base)` as CPython reads it: prefixes in their base and in base
+/// 0, signs, underscores, and its errors. A base out of range used to stop
+/// the simulator (Rust's `from_str_radix` panics on it). Ints are 64-bit
+/// here: CPython reads 2**63 as a big int; the simulator says it overflows.
+#[test]
+fn int_of_text_reads_prefixes_and_refuses_bad_bases_as_cpython() {
+    let out = output(
+        r#"
+print(int("0x1f", 16), int("1f", 16), int("0b101", 0), int(" 42 "), int("1_000"), int("-0x10", 0), int("0o17", 0), int("+7"), int("0", 0), int("000", 0), int("-9223372036854775808"), int("ff", 16))
+for args in [("010", 0), ("0x", 16), ("12", 1), ("12", 37), ("--1", 10), ("0b2", 0), ("", 10)]:
+    try:
+        print(int(*args))
+    except (ValueError, OverflowError) as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            r#"31 31 5 42 1000 -16 15 7 0 0 -9223372036854775808 255"#,
+            r#"ValueError invalid literal for int() with base 0: '010'"#,
+            r#"ValueError invalid literal for int() with base 16: '0x'"#,
+            r#"ValueError int() base must be >= 2 and <= 36, or 0"#,
+            r#"ValueError int() base must be >= 2 and <= 36, or 0"#,
+            r#"ValueError invalid literal for int() with base 10: '--1'"#,
+            r#"ValueError invalid literal for int() with base 0: '0b2'"#,
+            r#"ValueError invalid literal for int() with base 10: ''"#,
+        ]
+    );
+    let out = output("try:\n    int('9223372036854775808')\nexcept OverflowError as e:\n    print(e)\n");
+    assert_eq!(out, ["integer overflow: ints are 64-bit here"]);
+}

@@ -912,6 +912,40 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
     })
 }
 
+/// The text of an int in `base` (2-36, or 0: the prefix says, as in
+/// source code), with an optional sign and, in its base, a `0x`/`0o`/`0b`
+/// prefix, as CPython's `int(text, base)` reads it. `Err(true)`: an int
+/// too large for 64 bits.
+fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
+    let (minus, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let prefix = |d: &str| d.get(..2).map(|p| p.to_ascii_lowercase());
+    let (base, digits) = match (base, prefix(digits).as_deref()) {
+        (0 | 16, Some("0x")) => (16, &digits[2..]),
+        (0 | 8, Some("0o")) => (8, &digits[2..]),
+        (0 | 2, Some("0b")) => (2, &digits[2..]),
+        // Base 0 reads decimals as source code does: no leading zeros.
+        (0, _) if digits.len() > 1 && digits.starts_with('0') && digits.bytes().any(|b| b != b'0') => {
+            return Err(false)
+        }
+        (0, _) => (10, digits),
+        _ => (base, digits),
+    };
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return Err(false);
+    }
+    // Read as a negative number, so that i64::MIN's digits fit too.
+    let negative = i64::from_str_radix(&format!("-{digits}"), base)
+        .map_err(|e| matches!(e.kind(), std::num::IntErrorKind::NegOverflow))?;
+    if minus {
+        Ok(negative)
+    } else {
+        negative.checked_neg().ok_or(true)
+    }
+}
+
 /// `int(x)`, `str(x)`, `list(x)`, ...
 pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
     let a = args.first();
@@ -935,10 +969,13 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
                 Some(b) => int_arg(vm, b)? as u32,
                 None => 10,
             };
-            let text = s.trim().replace('_', "");
-            match i64::from_str_radix(&text, base) {
+            if base == 1 || base > 36 {
+                return Err(vm.rt.error("ValueError", "int() base must be >= 2 and <= 36, or 0"));
+            }
+            match parse_int(&s.trim().replace('_', ""), base) {
                 Ok(i) => Value::Int(i),
-                Err(_) => {
+                Err(true) => return Err(vm.rt.error("OverflowError", "integer overflow: ints are 64-bit here")),
+                Err(false) => {
                     return Err(vm.rt.error(
                         "ValueError",
                         &format!("invalid literal for int() with base {base}: {}", super::format::str_repr(s)),

@@ -97,6 +97,12 @@ pub(crate) enum Instr {
     Subscr,
     StoreSubscr,
     DelSubscr,
+    /// `del x` of a function's local, a global, a class body's name.
+    DeleteFast(u32),
+    DeleteGlobal(u32),
+    DeleteName(u32),
+    /// `del obj.name`.
+    DeleteAttr(u32),
     /// Builds a slice from three values (None for a missing part).
     BuildSlice,
     Binary(BinOp),

@@ -210,7 +210,8 @@ fn scan_stmt_inner(s: &Stmt, scan: &mut Scan) {
             scan.children_free.extend(child.free(true));
         }
         Stmt::Return(r) => r.value.iter().for_each(|e| scan_expr(e, scan)),
-        Stmt::Delete(d) => d.targets.iter().for_each(|e| scan_expr(e, scan)),
+        // `del x` binds `x` in its scope, as an assignment does.
+        Stmt::Delete(d) => d.targets.iter().for_each(|e| scan_target(e, scan)),
         Stmt::Assign(a) => {
             a.targets.iter().for_each(|t| scan_target(t, scan));
             scan_expr(&a.value, scan);
@@ -810,7 +811,27 @@ impl<'a> Unit<'a> {
                             self.expr(&sub.slice)?;
                             self.emit(Instr::DelSubscr);
                         }
-                        _ => return Err(self.err(t, "only `del x[key]` is supported: assign None instead")),
+                        Expr::Attribute(a) => {
+                            self.expr(&a.value)?;
+                            let i = self.name_idx(a.attr.as_str());
+                            self.emit(Instr::DeleteAttr(i));
+                        }
+                        Expr::Name(n) => {
+                            let i = match self.resolve(n.id.as_str()) {
+                                Loc::Fast(i) => Instr::DeleteFast(i),
+                                Loc::Global(i) => Instr::DeleteGlobal(i),
+                                Loc::Name(i) => Instr::DeleteName(i),
+                                Loc::Deref(_) => return Err(self.err(
+                                    t,
+                                    "`del` of a variable a nested function uses is not supported: assign None instead",
+                                )),
+                            };
+                            self.emit(i);
+                        }
+                        Expr::Tuple(_) | Expr::List(_) => {
+                            return Err(self.err(t, "`del (a, b)` is not supported: write `del a, b`"));
+                        }
+                        _ => return Err(self.err(t, "`del` takes a name, an attribute or `x[key]`")),
                     }
                 }
             }

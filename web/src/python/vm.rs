@@ -801,6 +801,39 @@ impl Vm<'_> {
                 let v = f.pop();
                 ops::store_subscr(self, &obj, key, v)?;
             }
+            Instr::DeleteFast(i) => {
+                if f.locals[i as usize].take().is_none() {
+                    let name = &f.code.varnames[i as usize];
+                    return Err(self.rt.error(
+                        "UnboundLocalError",
+                        &format!("cannot access local variable '{name}' where it is not associated with a value"),
+                    ));
+                }
+            }
+            Instr::DeleteGlobal(n) | Instr::DeleteName(n) => {
+                let name = &f.code.names[n as usize];
+                let local = matches!(instr, Instr::DeleteName(_))
+                    && f.ns.as_ref().is_some_and(|ns| ns.borrow_mut().remove(name).is_some());
+                if !local && f.globals.vars.borrow_mut().remove(name).is_none() {
+                    return Err(self.rt.error("NameError", &format!("name '{name}' is not defined")));
+                }
+            }
+            Instr::DeleteAttr(n) => {
+                let obj = f.pop();
+                let name = &f.code.names[n as usize];
+                let removed = match &obj {
+                    Value::Instance(i) => {
+                        let mut attrs = i.attrs.borrow_mut();
+                        let at = attrs.iter().position(|(k, _)| k == name);
+                        at.map(|at| attrs.remove(at)).is_some()
+                    }
+                    Value::Class(c) => c.attrs.borrow_mut().remove(name).is_some(),
+                    _ => false,
+                };
+                if !removed {
+                    return Err(self.attr_error(&obj, name));
+                }
+            }
             Instr::DelSubscr => {
                 let key = f.pop();
                 let obj = f.pop();
