@@ -881,3 +881,119 @@ for args in [("010", 0), ("0x", 16), ("12", 1), ("12", 37), ("--1", 10), ("0b2",
     let out = output("try:\n    int('9223372036854775808')\nexcept OverflowError as e:\n    print(e)\n");
     assert_eq!(out, ["integer overflow: ints are 64-bit here"]);
 }
+
+/// `str`'s methods as CPython's: start/end bounds, counts and limits that
+/// used to be ignored (a wrong result, not an error), tuples of prefixes,
+/// `format`'s named, indexed and nested fields, and the methods that were
+/// missing. The expected lines are CPython 3.11's.
+#[test]
+fn str_methods_honour_every_argument_as_cpython() {
+    let out = output(
+        r#"
+s = "abcb"
+tests = [
+    lambda: s.index("b"), lambda: s.rindex("b"), lambda: s.rfind("b"), lambda: s.partition("b"), lambda: s.rpartition("b"),
+    lambda: s.rsplit("b", 1), lambda: s.swapcase(), lambda: s.isalpha(), lambda: s.isalnum(), lambda: s.isspace(),
+    lambda: s.isupper(), lambda: s.islower(), lambda: s.lstrip("a"), lambda: s.removeprefix("a"), lambda: s.removesuffix("c"),
+    lambda: s.find("b", 2), lambda: s.count("b", 0, 2), lambda: s.startswith("b", 1), lambda: s.startswith(("x", "a")),
+    lambda: s.replace("b", "x", 0), lambda: s.replace("b", "x", 1), lambda: "a b  c ".split(None, 1), lambda: "  a b  c ".rsplit(None, 1),
+    lambda: "a,b,c".split(",", 1), lambda: "a,b,c".rsplit(",", 1), lambda: "a\nb\r\nc\rd".splitlines(), lambda: "a\nb\r\n".splitlines(True),
+    lambda: "{x} {y:>3}".format(x=1, y=2), lambda: "{0[1]} {a[k]}".format([1, 2], a={"k": 3}), lambda: "{:>{w}}".format(1, w=4),
+    lambda: "{:{}}".format(1, 4), lambda: "{!r} {!a}".format("x", "é"), lambda: "{k}".format_map({"k": 5}),
+    lambda: "-5".zfill(4), lambda: "ab".center(5, "*"), lambda: "abc".center(6, "*"), lambda: "a\tbc\td".expandtabs(4),
+    lambda: "é".encode("ascii"), lambda: "é".encode("latin-1"), lambda: "ABC".isupper(),
+    lambda: "Abc".istitle() if False else "ß".swapcase(), lambda: "".split(","), lambda: "".split(), lambda: "a".split(""),
+    lambda: "abc".find("", 3), lambda: "abc".find("", 4), lambda: "abc".count(""), lambda: "abc".startswith("", 3),
+    lambda: "abc".startswith("", 4), lambda: "aXbXc".split("X", maxsplit=1), lambda: "abc".index("z"), lambda: "x".startswith(1),
+    lambda: "{".format(), lambda: "}".format(), lambda: "{0}{}".format(1, 2), lambda: "{a}".format(b=1),
+    lambda: "héllo wörld".find("w"), lambda: "héllo".rjust(7, "é"), lambda: "ab".ljust(4, "xy"),
+]
+for t in tests:
+    try:
+        print(repr(t()))
+    except Exception as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            r#"1"#,
+            r#"3"#,
+            r#"3"#,
+            r#"('a', 'b', 'cb')"#,
+            r#"('abc', 'b', '')"#,
+            r#"['abc', '']"#,
+            r#"'ABCB'"#,
+            r#"True"#,
+            r#"True"#,
+            r#"False"#,
+            r#"False"#,
+            r#"True"#,
+            r#"'bcb'"#,
+            r#"'bcb'"#,
+            r#"'abcb'"#,
+            r#"3"#,
+            r#"1"#,
+            r#"True"#,
+            r#"True"#,
+            r#"'abcb'"#,
+            r#"'axcb'"#,
+            r#"['a', 'b  c ']"#,
+            r#"['  a b', 'c']"#,
+            r#"['a', 'b,c']"#,
+            r#"['a,b', 'c']"#,
+            r#"['a', 'b', 'c', 'd']"#,
+            r#"['a\n', 'b\r\n']"#,
+            r#"'1   2'"#,
+            r#"'2 3'"#,
+            r#"'   1'"#,
+            r#"'   1'"#,
+            r#""'x' '\\xe9'""#,
+            r#"'5'"#,
+            r#"'-005'"#,
+            r#"'**ab*'"#,
+            r#"'*abc**'"#,
+            r#"'a   bc  d'"#,
+            r#"UnicodeEncodeError 'ascii' codec can't encode character '\xe9' in position 0: ordinal not in range(128)"#,
+            r#"b'\xe9'"#,
+            r#"True"#,
+            r#"'SS'"#,
+            r#"['']"#,
+            r#"[]"#,
+            r#"ValueError empty separator"#,
+            r#"3"#,
+            r#"-1"#,
+            r#"4"#,
+            r#"True"#,
+            r#"False"#,
+            r#"['a', 'bXc']"#,
+            r#"ValueError substring not found"#,
+            r#"TypeError startswith first arg must be str or a tuple of str, not int"#,
+            r#"ValueError Single '{' encountered in format string"#,
+            r#"ValueError Single '}' encountered in format string"#,
+            r#"ValueError cannot switch from manual field specification to automatic field numbering"#,
+            r#"KeyError 'a'"#,
+            r#"6"#,
+            r#"'ééhéllo'"#,
+            r#"TypeError The fill character must be exactly one character long"#,
+        ]
+    );
+}
+
+/// A call with `*args` and plain keywords (`print(*xs, sep="-")`) used to
+/// fail with a TypeError about `|`.
+#[test]
+fn star_args_with_keywords_call_as_cpython() {
+    let out = output(
+        r#"
+def f(*a, **k):
+    return a, k
+print(f(*[1], x=2))
+print(f(1, *[2], **{"y": 3}))
+print(f(*[1], **{"z": 1}, w=0))
+print(*[1, 2], sep="-", end="!\n")
+"#,
+    );
+    assert_eq!(out, [r#"((1,), {'x': 2})"#, r#"((1, 2), {'y': 3})"#, r#"((1,), {'z': 1, 'w': 0})"#, r#"1-2!"#,]);
+}

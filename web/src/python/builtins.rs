@@ -103,30 +103,6 @@ pub(crate) fn touches_world(callee: &Value) -> bool {
 
 /// The built-in method `name` of a built-in value, if it has one.
 pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
-    const STR: &[&str] = &[
-        "join",
-        "split",
-        "strip",
-        "lstrip",
-        "rstrip",
-        "upper",
-        "lower",
-        "startswith",
-        "endswith",
-        "replace",
-        "format",
-        "find",
-        "count",
-        "encode",
-        "splitlines",
-        "isdigit",
-        "title",
-        "ljust",
-        "rjust",
-        "center",
-        "zfill",
-        "capitalize",
-    ];
     const LIST: &[&str] =
         &["append", "extend", "pop", "insert", "remove", "index", "sort", "reverse", "copy", "count", "clear"];
     const DICT: &[&str] =
@@ -136,7 +112,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
     const EVENT: &[&str] = &["set", "clear", "is_set", "wait"];
     const THREAD: &[&str] = &["start", "join", "is_alive"];
     let table: &[&str] = match obj {
-        Value::Str(_) => STR,
+        Value::Str(_) => super::strings::METHODS,
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
         Value::Set(_) => super::sets::METHODS,
@@ -171,11 +147,11 @@ fn arity(vm: &Vm<'_>, name: &str, args: &[Value], min: usize, max: usize) -> PyR
     Ok(())
 }
 
-fn kw(kwargs: &Kw, name: &str) -> Option<Value> {
+pub(crate) fn kw(kwargs: &Kw, name: &str) -> Option<Value> {
     kwargs.iter().find(|(k, _)| &**k == name).map(|(_, v)| v.clone())
 }
 
-fn int_arg(vm: &Vm<'_>, v: &Value) -> PyResult<i64> {
+pub(crate) fn int_arg(vm: &Vm<'_>, v: &Value) -> PyResult<i64> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(*b as i64),
@@ -1073,7 +1049,7 @@ pub(crate) fn call_method(
         return Ok(Out::Value(Value::None));
     }
     let v = match this {
-        Value::Str(s) => str_method(vm, name, s, &args)?,
+        Value::Str(s) => super::strings::call(vm, name, s, &args, &kwargs)?,
         Value::List(l) => {
             let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
             match name {
@@ -1241,147 +1217,6 @@ pub(crate) fn call_method(
         _ => return Err(vm.type_error(&format!("'{}' has no method {name}", this.type_name()))),
     };
     Ok(Out::Value(v))
-}
-
-fn str_method(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value]) -> PyResult<Value> {
-    let sarg = |i: usize| -> Option<Rc<str>> {
-        match args.get(i) {
-            Some(Value::Str(x)) => Some(Rc::clone(x)),
-            _ => None,
-        }
-    };
-    Ok(match name {
-        "join" => {
-            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
-            let mut parts = Vec::with_capacity(items.len());
-            for (i, x) in items.iter().enumerate() {
-                match x {
-                    Value::Str(p) => parts.push(p.to_string()),
-                    other => {
-                        return Err(vm.type_error(&format!(
-                            "sequence item {i}: expected str instance, {} found",
-                            other.type_name()
-                        )))
-                    }
-                }
-            }
-            Value::Str(parts.join(s).into())
-        }
-        "split" => {
-            let parts: Vec<Value> = match sarg(0) {
-                Some(sep) => s.split(&*sep).map(Value::str).collect(),
-                None => s.split_whitespace().map(Value::str).collect(),
-            };
-            Value::list(parts)
-        }
-        "splitlines" => Value::list(s.lines().map(Value::str).collect()),
-        "strip" => Value::str(match sarg(0) {
-            Some(c) => s.trim_matches(|x| c.contains(x)),
-            None => s.trim(),
-        }),
-        "lstrip" => Value::str(s.trim_start()),
-        "rstrip" => Value::str(match sarg(0) {
-            Some(c) => s.trim_end_matches(|x| c.contains(x)),
-            None => s.trim_end(),
-        }),
-        "upper" => Value::Str(super::text::upper(s).into()),
-        "lower" => Value::Str(super::text::lower(s).into()),
-        "title" => Value::Str(super::text::title(s).into()),
-        "capitalize" => {
-            let mut chars = s.chars();
-            let first = chars.next().map(|c| super::text::upper(c.encode_utf8(&mut [0; 4]))).unwrap_or_default();
-            Value::Str((first + &super::text::lower(chars.as_str())).into())
-        }
-        "isdigit" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
-        "startswith" => Value::Bool(sarg(0).is_some_and(|p| s.starts_with(&*p))),
-        "endswith" => Value::Bool(sarg(0).is_some_and(|p| s.ends_with(&*p))),
-        "replace" => match (sarg(0), sarg(1)) {
-            (Some(a), Some(b)) => {
-                let hits = if a.is_empty() { s.chars().count() + 1 } else { s.matches(&*a).count() };
-                let grows = b.len().saturating_sub(a.len()).saturating_mul(hits);
-                ops::sized(vm, s.len().saturating_add(grows))?;
-                Value::Str(s.replace(&*a, &b).into())
-            }
-            _ => return Err(vm.type_error("replace() takes two strings")),
-        },
-        "find" => Value::Int(sarg(0).and_then(|p| s.find(&*p)).map_or(-1, |i| s[..i].chars().count() as i64)),
-        "count" => Value::Int(sarg(0).map_or(0, |p| s.matches(&*p).count() as i64)),
-        "encode" => Value::Bytes(s.as_bytes().into()),
-        "ljust" | "rjust" | "center" | "zfill" => {
-            let w = int_arg(vm, args.first().unwrap_or(&Value::Int(0)))?.max(0);
-            let w = ops::sized(vm, usize::try_from(w).unwrap_or(usize::MAX))?;
-            let fill = sarg(1).and_then(|f| f.chars().next()).unwrap_or(if name == "zfill" { '0' } else { ' ' });
-            let n = s.chars().count();
-            let pad = w.saturating_sub(n);
-            let f = |k: usize| fill.to_string().repeat(k);
-            Value::Str(
-                match name {
-                    "ljust" => format!("{s}{}", f(pad)),
-                    "center" => format!("{}{s}{}", f(pad / 2), f(pad - pad / 2)),
-                    _ => format!("{}{s}", f(pad)),
-                }
-                .into(),
-            )
-        }
-        "format" => Value::Str(str_format(vm, s, args)?.into()),
-        _ => return Err(vm.type_error(name)),
-    })
-}
-
-/// `"{} {name:>5}".format(...)` (positional and automatic fields; keyword
-/// fields come through the VM's `CallKw` as trailing values).
-fn str_format(vm: &mut Vm<'_>, fmt: &str, args: &[Value]) -> PyResult<String> {
-    let mut out = String::new();
-    let mut chars = fmt.chars().peekable();
-    let mut auto = 0;
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                out.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                out.push('}');
-            }
-            '{' => {
-                let mut field = String::new();
-                for c in chars.by_ref() {
-                    if c == '}' {
-                        break;
-                    }
-                    field.push(c);
-                }
-                let (name, spec) = field.split_once(':').unwrap_or((&field, ""));
-                let (name, conv) = name.split_once('!').unwrap_or((name, ""));
-                let idx = if name.is_empty() {
-                    auto += 1;
-                    auto - 1
-                } else {
-                    name.parse::<usize>().map_err(|_| {
-                        vm.rt.error(
-                            "KeyError",
-                            &format!("'{name}': keyword fields are not supported in .format(), use an f-string"),
-                        )
-                    })?
-                };
-                let Some(v) = args.get(idx) else {
-                    return Err(vm.rt.error(
-                        "IndexError",
-                        &format!("Replacement index {idx} out of range for positional args tuple"),
-                    ));
-                };
-                let v = match conv {
-                    "r" => Value::Str(vm.repr_of(v)?.into()),
-                    "s" => Value::Str(vm.str_of(v)?.into()),
-                    _ => v.clone(),
-                };
-                out.push_str(&vm.format_value(&v, spec)?);
-            }
-            c => out.push(c),
-        }
-    }
-    Ok(out)
 }
 
 fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {

@@ -1541,7 +1541,9 @@ impl<'a> Unit<'a> {
                 }
                 if n > 0 {
                     self.emit(Instr::BuildDict(n));
-                    self.emit(Instr::Binary(BinOp::BitOr));
+                    if dicts > 0 {
+                        self.emit(Instr::Binary(BinOp::BitOr));
+                    }
                 }
             }
             self.emit(Instr::CallEx(!c.keywords.is_empty()));

@@ -84,6 +84,8 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("RecursionError", "RuntimeError"),
     ("TypeError", "Exception"),
     ("ValueError", "Exception"),
+    ("UnicodeError", "ValueError"),
+    ("UnicodeEncodeError", "UnicodeError"),
     ("ImportError", "Exception"),
     ("ModuleNotFoundError", "ImportError"),
     ("StopIteration", "Exception"),

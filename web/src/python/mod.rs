@@ -28,6 +28,7 @@ pub mod precompiled;
 pub(crate) mod sets;
 pub(crate) mod stacks;
 pub(crate) mod statics;
+pub(crate) mod strings;
 pub mod text;
 pub(crate) mod trash;
 pub(crate) mod twisted;
