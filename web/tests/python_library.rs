@@ -997,3 +997,90 @@ print(*[1, 2], sep="-", end="!\n")
     );
     assert_eq!(out, [r#"((1,), {'x': 2})"#, r#"((1, 2), {'y': 3})"#, r#"((1,), {'z': 1, 'w': 0})"#, r#"1-2!"#,]);
 }
+
+/// Numbers as CPython rounds, raises and prints them (`round` with negative
+/// digits, of infinities and NaN, and `0 ** -1` were wrong results, not
+/// errors), `hex`/`oct`/`bin`/`format`/`ascii`, `_` as a thousands
+/// separator, and `*`/`**` in list, tuple, set and dict displays. The
+/// expected lines are CPython 3.11's.
+#[test]
+fn numbers_round_raise_and_print_and_displays_unpack_as_cpython() {
+    let out = output(
+        r#"
+tests = [
+    lambda: round(float("inf")),
+    lambda: round(float("nan")),
+    lambda: round(1.5, -400),
+    lambda: round(1234.5, -2),
+    lambda: round(15, -1),
+    lambda: round(25, -1),
+    lambda: round(-35, -1),
+    lambda: round(2.5),
+    lambda: round(-0.5),
+    lambda: round(0.125, 2),
+    lambda: pow(0, -1),
+    lambda: 0 ** -1,
+    lambda: 0.0 ** -1,
+    lambda: 2 ** -2,
+    lambda: 10.0 ** 400,
+    lambda: int(float("nan")),
+    lambda: int(float("-inf")),
+    lambda: int(-2.9),
+    lambda: hex(255),
+    lambda: oct(8),
+    lambda: bin(-5),
+    lambda: format(3.14159, ".2f"),
+    lambda: format(5),
+    lambda: ascii(["é", "x"]),
+    lambda: f"{1234.5:_.1f}",
+    lambda: f"{1234567:,}",
+    lambda: [*range(3), 5],
+    lambda: [1, *"ab", *[], 2],
+    lambda: {"a": 0, **{"a": 1}, "b": 2, **{"b": 3}},
+    lambda: (*[1], 2),
+    lambda: sorted({*[1], 2}),
+]
+for t in tests:
+    try:
+        print(repr(t()))
+    except Exception as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            r#"OverflowError cannot convert float infinity to integer"#,
+            r#"ValueError cannot convert float NaN to integer"#,
+            r#"0.0"#,
+            r#"1200.0"#,
+            r#"20"#,
+            r#"20"#,
+            r#"-40"#,
+            r#"2"#,
+            r#"0"#,
+            r#"0.12"#,
+            r#"ZeroDivisionError 0.0 cannot be raised to a negative power"#,
+            r#"ZeroDivisionError 0.0 cannot be raised to a negative power"#,
+            r#"ZeroDivisionError 0.0 cannot be raised to a negative power"#,
+            r#"0.25"#,
+            r#"OverflowError (34, 'Numerical result out of range')"#,
+            r#"ValueError cannot convert float NaN to integer"#,
+            r#"OverflowError cannot convert float infinity to integer"#,
+            r#"-2"#,
+            r#"'0xff'"#,
+            r#"'0o10'"#,
+            r#"'-0b101'"#,
+            r#"'3.14'"#,
+            r#"'5'"#,
+            r#""['\\xe9', 'x']""#,
+            r#"'1_234.5'"#,
+            r#"'1,234,567'"#,
+            r#"[0, 1, 2, 5]"#,
+            r#"[1, 'a', 'b', 2]"#,
+            r#"{'a': 1, 'b': 3}"#,
+            r#"(1, 2)"#,
+            r#"[1, 2]"#,
+        ]
+    );
+}

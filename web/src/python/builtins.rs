@@ -51,6 +51,11 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "pow",
         "classmethod",
         "staticmethod",
+        "hex",
+        "oct",
+        "bin",
+        "format",
+        "ascii",
     ];
     if let Some(f) = FUNCTIONS.iter().find(|f| **f == name) {
         return Some(Value::builtin(f, None));
@@ -374,18 +379,21 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "round" => {
             arity(vm, name, &args, 1, 2)?;
             match (&args[0], args.get(1)) {
-                (Value::Int(i), _) => Value::Int(*i),
+                (Value::Int(i), None | Some(Value::None)) => Value::Int(*i),
+                (Value::Int(i), Some(n)) => Value::Int(round_int(*i, int_arg(vm, n)?)),
                 (v, None | Some(Value::None)) => {
                     let x = float_arg(vm, v)?;
-                    let r = x.round();
-                    // Python rounds halves to even.
-                    let r = if (x - x.trunc()).abs() == 0.5 { 2.0 * (x / 2.0).round() } else { r };
-                    Value::Int(r as i64)
+                    Value::Int(float_to_int(vm, round_half_even(x))?)
                 }
                 (v, Some(n)) => {
                     let x = float_arg(vm, v)?;
                     let n = int_arg(vm, n)?;
-                    if x.is_finite() {
+                    if x.is_finite() && n < 0 {
+                        // CPython's way for negative digits: in units of 10**-n.
+                        let unit = 10f64.powi(n.unsigned_abs().min(400) as i32);
+                        let r = round_half_even(x / unit) * unit;
+                        Value::Float(if r.is_finite() { r } else { 0.0 * x.signum() })
+                    } else if x.is_finite() {
                         let digits = twine_scenario::decimal::fixed(x.abs(), n.max(0) as usize);
                         let text = if x.is_sign_negative() { format!("-{digits}") } else { digits };
                         Value::Float(super::text::parse_float(&text).unwrap_or(x))
@@ -400,6 +408,32 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let q = ops::binary(vm, super::code::BinOp::FloorDiv, &args[0], &args[1], false)?;
             let r = ops::binary(vm, super::code::BinOp::Mod, &args[0], &args[1], false)?;
             Value::tuple(vec![q, r])
+        }
+        "hex" | "oct" | "bin" => {
+            arity(vm, name, &args, 1, 1)?;
+            let i = int_arg(vm, &args[0])?;
+            let u = i.unsigned_abs();
+            let digits = match name {
+                "hex" => format!("0x{u:x}"),
+                "oct" => format!("0o{u:o}"),
+                _ => format!("0b{u:b}"),
+            };
+            Value::Str(if i < 0 { format!("-{digits}") } else { digits }.into())
+        }
+        "format" => {
+            arity(vm, name, &args, 1, 2)?;
+            let spec = match args.get(1) {
+                Some(Value::Str(s)) => s.to_string(),
+                Some(other) => {
+                    return Err(vm.type_error(&format!("format() argument 2 must be str, not {}", other.type_name())))
+                }
+                None => String::new(),
+            };
+            Value::Str(vm.format_value(&args[0], &spec)?.into())
+        }
+        "ascii" => {
+            arity(vm, name, &args, 1, 1)?;
+            Value::Str(super::strings::ascii(&vm.repr_of(&args[0])?).into())
         }
         "chr" => {
             let i = int_arg(vm, args.first().unwrap_or(&Value::None))?;
@@ -888,6 +922,45 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
     })
 }
 
+/// Rounds to the nearest whole number, halves to even, as Python does.
+fn round_half_even(x: f64) -> f64 {
+    let r = x.round();
+    if (x - x.trunc()).abs() == 0.5 {
+        2.0 * (x / 2.0).round()
+    } else {
+        r
+    }
+}
+
+/// `round(i, n)` of an int: to a multiple of `10**-n`, halves to even.
+fn round_int(i: i64, n: i64) -> i64 {
+    if n >= 0 {
+        return i;
+    }
+    let Some(unit) = 10i64.checked_pow(n.unsigned_abs().min(19) as u32) else { return 0 };
+    let (q, r) = (i.div_euclid(unit), i.rem_euclid(unit));
+    let up = match (2 * (r as i128)).cmp(&(unit as i128)) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => q % 2 != 0,
+        std::cmp::Ordering::Less => false,
+    };
+    (q + up as i64).saturating_mul(unit)
+}
+
+/// A whole float as an int, with CPython's errors for NaN and infinities.
+fn float_to_int(vm: &Vm<'_>, f: f64) -> PyResult<i64> {
+    if f.is_nan() {
+        return Err(vm.rt.error("ValueError", "cannot convert float NaN to integer"));
+    }
+    if f.is_infinite() {
+        return Err(vm.rt.error("OverflowError", "cannot convert float infinity to integer"));
+    }
+    if f.abs() >= 9.2e18 {
+        return Err(vm.rt.error("OverflowError", "cannot convert float to a 64-bit integer"));
+    }
+    Ok(f as i64)
+}
+
 /// The text of an int in `base` (2-36, or 0: the prefix says, as in
 /// source code), with an optional sign and, in its base, a `0x`/`0o`/`0b`
 /// prefix, as CPython's `int(text, base)` reads it. `Err(true)`: an int
@@ -929,12 +1002,7 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Int, None) => Value::Int(0),
         (TypeId::Int, Some(Value::Int(i))) => Value::Int(*i),
         (TypeId::Int, Some(Value::Bool(b))) => Value::Int(*b as i64),
-        (TypeId::Int, Some(Value::Float(f))) => {
-            if !f.is_finite() || f.abs() >= 9.2e18 {
-                return Err(vm.rt.error("OverflowError", "cannot convert float to a 64-bit integer"));
-            }
-            Value::Int(f.trunc() as i64)
-        }
+        (TypeId::Int, Some(Value::Float(f))) => Value::Int(float_to_int(vm, f.trunc())?),
         (TypeId::Int, Some(Value::Bytes(b))) if args.len() == 1 => {
             // `int(b"42")`: the ASCII digits, as for a str.
             let text = Value::Str(String::from_utf8_lossy(b).into());

@@ -1347,34 +1347,63 @@ impl<'a> Unit<'a> {
                 }
                 self.emit(Instr::BuildSlice);
             }
+            Expr::List(l) if has_starred(&l.elts) => self.starred_list(&l.elts)?,
+            Expr::Set(ast::ExprSet { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) if has_starred(elts) => {
+                // `{*a, b}`, `(*a, b)`: `set(...)` or `tuple(...)` of the list.
+                let ty = self.name_idx(if matches!(e, Expr::Set(_)) { "set" } else { "tuple" });
+                self.emit(Instr::LoadGlobal(ty));
+                self.starred_list(elts)?;
+                self.emit(Instr::Call(1));
+            }
             Expr::List(l) => {
-                self.no_starred(&l.elts)?;
                 for x in &l.elts {
                     self.expr(x)?;
                 }
                 self.emit(Instr::BuildList(l.elts.len() as u32));
             }
             Expr::Set(l) => {
-                self.no_starred(&l.elts)?;
                 for x in &l.elts {
                     self.expr(x)?;
                 }
                 self.emit(Instr::BuildSet(l.elts.len() as u32));
             }
             Expr::Tuple(l) => {
-                self.no_starred(&l.elts)?;
                 for x in &l.elts {
                     self.expr(x)?;
                 }
                 self.emit(Instr::BuildTuple(l.elts.len() as u32));
             }
             Expr::Dict(d) => {
+                // `{k: v, **m, ...}`: the pairs so far as a dict, merged
+                // left to right with each `**` mapping (later keys win).
+                let (mut pairs, mut dicts) = (0, 0);
                 for (k, v) in d.keys.iter().zip(&d.values) {
-                    let Some(k) = k else { return Err(self.err(v, "`**` in a dict display is not supported")) };
-                    self.expr(k)?;
-                    self.expr(v)?;
+                    match k {
+                        Some(k) => {
+                            self.expr(k)?;
+                            self.expr(v)?;
+                            pairs += 1;
+                        }
+                        None => {
+                            if pairs > 0 || dicts == 0 {
+                                self.emit(Instr::BuildDict(pairs));
+                                if dicts > 0 {
+                                    self.emit(Instr::Binary(BinOp::BitOr));
+                                }
+                                dicts += 1;
+                                pairs = 0;
+                            }
+                            self.expr(v)?;
+                            self.emit(Instr::Binary(BinOp::BitOr));
+                        }
+                    }
                 }
-                self.emit(Instr::BuildDict(d.values.len() as u32));
+                if pairs > 0 || dicts == 0 {
+                    self.emit(Instr::BuildDict(pairs));
+                    if dicts > 0 {
+                        self.emit(Instr::Binary(BinOp::BitOr));
+                    }
+                }
             }
             Expr::IfExp(i) => {
                 self.expr(&i.test)?;
@@ -1458,11 +1487,35 @@ impl<'a> Unit<'a> {
         Ok(())
     }
 
-    fn no_starred(&self, elts: &[Expr]) -> R<()> {
-        match elts.iter().find(|e| matches!(e, Expr::Starred(_))) {
-            Some(s) => Err(self.err(s, "`*` in a list or tuple display is not supported: use + to join lists")),
-            None => Ok(()),
+    /// `[a, *b, c]`: a list of the plain items in runs and of each starred
+    /// iterable (`list(b)`), joined with `+`.
+    fn starred_list(&mut self, elts: &'a [Expr]) -> R<()> {
+        let (mut run, mut parts) = (0, 0);
+        for x in elts {
+            if let Expr::Starred(s) = x {
+                if run > 0 {
+                    self.emit(Instr::BuildList(run));
+                    parts += 1;
+                    run = 0;
+                }
+                let list = self.name_idx("list");
+                self.emit(Instr::LoadGlobal(list));
+                self.expr(&s.value)?;
+                self.emit(Instr::Call(1));
+                parts += 1;
+            } else {
+                self.expr(x)?;
+                run += 1;
+            }
         }
+        if run > 0 {
+            self.emit(Instr::BuildList(run));
+            parts += 1;
+        }
+        for _ in 1..parts {
+            self.emit(Instr::Binary(BinOp::Add));
+        }
+        Ok(())
     }
 
     fn constant(&self, c: &Constant, at: &Expr) -> R<Value> {
@@ -1655,6 +1708,10 @@ impl<'a> Unit<'a> {
         self.emit(Instr::Call(1));
         Ok(())
     }
+}
+
+fn has_starred(elts: &[Expr]) -> bool {
+    elts.iter().any(|e| matches!(e, Expr::Starred(_)))
 }
 
 enum FnBody<'a> {

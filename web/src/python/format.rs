@@ -187,7 +187,8 @@ struct Spec {
     alt: bool,
     zero: bool,
     width: usize,
-    comma: bool,
+    /// The thousands separator: `,` or `_`.
+    group: Option<char>,
     precision: Option<usize>,
     ty: Option<char>,
 }
@@ -225,7 +226,7 @@ fn parse_spec(spec: &str) -> Result<Spec, String> {
         s.width = field_size(&chars[start..i].iter().collect::<String>(), "width")?;
     }
     if i < chars.len() && (chars[i] == ',' || chars[i] == '_') {
-        s.comma = true;
+        s.group = Some(chars[i]);
         i += 1;
     }
     if i < chars.len() && chars[i] == '.' {
@@ -249,7 +250,7 @@ fn parse_spec(spec: &str) -> Result<Spec, String> {
     Ok(s)
 }
 
-fn group(digits: &str) -> String {
+fn group(digits: &str, sep: char) -> String {
     let (int, frac) = match digits.find('.') {
         Some(p) => (&digits[..p], &digits[p..]),
         None => (digits, ""),
@@ -257,7 +258,7 @@ fn group(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
+            out.push(sep);
         }
         out.push(c);
     }
@@ -288,7 +289,14 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
         (Value::Int(_) | Value::Bool(_), None | Some('d' | 'n')) => {
             let Value::Int(i) = v else { return format_spec(&Value::Int(v.truthy() as i64), spec, text) };
             let digits = i.unsigned_abs().to_string();
-            sign_and(*i < 0, if s.comma { group(&digits) } else { digits }, &s)
+            sign_and(
+                *i < 0,
+                match s.group {
+                    Some(sep) => group(&digits, sep),
+                    None => digits,
+                },
+                &s,
+            )
         }
         (Value::Int(i), Some(t @ ('x' | 'X' | 'o' | 'b'))) => {
             let u = i.unsigned_abs();
@@ -326,7 +334,10 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
                 }
                 _ => general(x.abs(), p.max(1)),
             };
-            let digits = if s.comma { group(&digits) } else { digits };
+            let digits = match s.group {
+                Some(sep) => group(&digits, sep),
+                None => digits,
+            };
             sign_and(x < 0.0 || (x == 0.0 && x.is_sign_negative()), digits, &s)
         }
         (Value::Float(f), None) => {
@@ -334,7 +345,14 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
                 Some(p) => general(f.abs(), p.max(1)),
                 None => float_repr(f.abs()),
             };
-            sign_and(*f < 0.0, if s.comma { group(&digits) } else { digits }, &s)
+            sign_and(
+                *f < 0.0,
+                match s.group {
+                    Some(sep) => group(&digits, sep),
+                    None => digits,
+                },
+                &s,
+            )
         }
         (_, None) => return Ok(pad(text, &s, '<')),
         (_, Some(t)) => return Err(unknown_code(t, v)),

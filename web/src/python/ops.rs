@@ -163,7 +163,7 @@ fn int_op(vm: &mut Vm<'_>, op: BinOp, x: i64, y: i64) -> PyResult<Value> {
         }
         BinOp::Pow => {
             if y < 0 {
-                return Ok(Value::Float((x as f64).powf(y as f64)));
+                return float_op(vm, op, x as f64, y as f64);
             }
             let e = u32::try_from(y).map_err(|_| of())?;
             x.checked_pow(e).ok_or_else(of)?
@@ -218,7 +218,22 @@ fn float_op(vm: &mut Vm<'_>, op: BinOp, x: f64, y: f64) -> PyResult<Value> {
                 r
             }
         }
-        BinOp::Pow => x.powf(y),
+        BinOp::Pow => {
+            if x == 0.0 && y < 0.0 {
+                return Err(zero_div(vm, "0.0 cannot be raised to a negative power"));
+            }
+            if x < 0.0 && y.is_finite() && y.fract() != 0.0 {
+                return Err(vm.rt.error(
+                    "ValueError",
+                    "a negative number to a fractional power is a complex number, which the simulator does not have",
+                ));
+            }
+            let r = x.powf(y);
+            if r.is_infinite() && x.is_finite() && y.is_finite() {
+                return Err(vm.rt.error("OverflowError", "(34, 'Numerical result out of range')"));
+            }
+            r
+        }
         _ => unreachable!("bit operations are for ints"),
     }))
 }

@@ -566,7 +566,7 @@ fn field_value(
 }
 
 /// `ascii(x)` of a repr: non-ASCII characters escaped as Python escapes them.
-fn ascii(repr: &str) -> String {
+pub(crate) fn ascii(repr: &str) -> String {
     let mut out = String::with_capacity(repr.len());
     for c in repr.chars() {
         match c as u32 {
