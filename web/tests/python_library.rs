@@ -1084,3 +1084,78 @@ for t in tests:
         ]
     );
 }
+
+/// The lines a program prints, each with its stream.
+fn streams(source: &str) -> (Vec<String>, Vec<String>) {
+    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    if let Some(e) = sim.python_error() {
+        panic!("{e}");
+    }
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    for l in sim.metrics().output {
+        match l.stream {
+            twine_web::metrics::Stream::Stdout => out.push(l.text),
+            twine_web::metrics::Stream::Stderr => err.push(l.text),
+        }
+    }
+    (out, err)
+}
+
+/// `twisted.python.failure.Failure` (made in `except`, `isinstance`),
+/// `twisted.python.log` (`msg` prints nothing until `startLogging`; `err`
+/// prints the failure as Twisted's default observer does),
+/// `isinstance(d, defer.Deferred)`, `gatherResults`' `FirstError` and
+/// Twisted's default `consumeErrors=False` (the input's failure is
+/// reported too), `sys.stdout`/`sys.stderr`. Each stream's lines are what
+/// CPython 3.11 + Twisted 26.10 printed to it.
+#[test]
+fn failure_log_first_error_and_the_standard_streams_as_twisted() {
+    let (out, err) = streams(
+        r#"
+import sys
+from twisted.python import log
+from twisted.python.failure import Failure
+from twisted.internet import defer
+log.msg("a message")
+try:
+    1 / 0
+except ZeroDivisionError:
+    f = Failure()
+print(f.getErrorMessage(), isinstance(f, Failure), isinstance(defer.succeed(1), defer.Deferred), isinstance(f, defer.Deferred))
+log.err(Failure(ValueError("x")), "oops")
+d = defer.fail(KeyError("k"))
+d.addErrback(log.err)
+g = defer.gatherResults([defer.succeed(1), defer.fail(KeyError("g"))])
+g.addErrback(lambda f: print("failed", f.type.__name__, f.value.index, f.value.subFailure.type.__name__, f.check(defer.FirstError) is defer.FirstError))
+sys.stdout.write("a")
+sys.stdout.write("b\n")
+print("to stderr", file=sys.stderr)
+print("end")
+"#,
+    );
+    assert_eq!(out, ["division by zero True True False", "failed FirstError 1 KeyError True", "ab", "end"]);
+    let mut err = err;
+    err.sort();
+    let mut want = vec![
+        "oops",
+        "Traceback (most recent call last):",
+        "Failure: builtins.ValueError: x",
+        "",
+        "Unhandled Error",
+        "Traceback (most recent call last):",
+        "Failure: builtins.KeyError: 'k'",
+        "",
+        "Unhandled error in Deferred:",
+        "",
+        "Traceback (most recent call last):",
+        "Failure: builtins.KeyError: 'g'",
+        "",
+        "to stderr",
+    ];
+    // CPython writes Twisted's log at exit and the rest as it comes: the
+    // lines are compared as a set of lines, not in order.
+    want.sort();
+    assert_eq!(err, want);
+}

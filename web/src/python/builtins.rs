@@ -255,7 +255,12 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 parts.push(vm.str_of(a)?);
             }
             let text = parts.join(&sep) + &end;
-            vm.print(&text);
+            match kw(&kwargs, "file") {
+                None | Some(Value::None) => vm.print(&text),
+                Some(Value::Module(m)) if m.name == "sys.stdout" => vm.print(&text),
+                Some(Value::Module(m)) if m.name == "sys.stderr" => vm.print_err(&text),
+                Some(_) => return Err(vm.type_error("print(file=...) writes to sys.stdout or sys.stderr here")),
+            }
             Value::None
         }
         "len" => {
@@ -726,12 +731,26 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }))))
         }
         "BaseException.__init__" | "object.__init__" => Value::None,
+        "sys.stdout.write" | "sys.stderr.write" => {
+            let Some(Value::Str(s)) = args.first() else {
+                return Err(vm.type_error("write() argument must be str"));
+            };
+            if name == "sys.stdout.write" {
+                vm.print(s);
+            } else {
+                vm.print_err(s);
+            }
+            Value::Int(s.chars().count() as i64)
+        }
+        "sys.stdout.flush" | "sys.stderr.flush" => Value::None,
         "sys.exit" => {
             let class = vm.rt.exc_class("SystemExit");
             return Err(Exc::new(vm.rt.new_exc(&class, args.into_iter().take(1).collect())));
         }
         n if n.starts_with("itertools.") => super::itertools::call(vm, &n["itertools.".len()..], args, kwargs)?,
         n if n.starts_with("defer.")
+            || n.starts_with("log.")
+            || n.starts_with("failure.")
             || n.starts_with("task.")
             || n.starts_with("threads.")
             || n == "Factory.forProtocol" =>
@@ -905,6 +924,15 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
             false
         }
         Value::Class(c) => v.class().is_some_and(|vc| vc.is_subclass(c)),
+        // Twisted's classes that are natives here.
+        Value::Builtin(b) if b.this.is_none() && matches!(b.name, "defer.Deferred" | "failure.Failure") => match v {
+            Value::Native(n) => match &**n {
+                Native::Deferred(_) => b.name == "defer.Deferred",
+                Native::Failure(_) => b.name == "failure.Failure",
+                _ => false,
+            },
+            _ => false,
+        },
         Value::Type(t) => match t {
             TypeId::Int => matches!(v, Value::Int(_) | Value::Bool(_)),
             TypeId::Float => matches!(v, Value::Float(_)),

@@ -101,6 +101,8 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("CannotListenError", "BindError"),
     // twisted.internet.defer's.
     ("NotACoroutineError", "TypeError"),
+    ("FirstError", "Exception"),
+    ("NoCurrentExceptionError", "Exception"),
 ];
 
 /// Classes of [`HIERARCHY`] a program reaches only through
@@ -114,6 +116,8 @@ pub(crate) const TWISTED_ONLY: &[&str] = &[
     "BindError",
     "CannotListenError",
     "NotACoroutineError",
+    "FirstError",
+    "NoCurrentExceptionError",
 ];
 
 /// Makes the classes of [`HIERARCHY`].

@@ -423,6 +423,8 @@ pub(crate) struct Runtime {
     /// The frames an exception left, by its text (and by its class name):
     /// `(text, frames)`, for the report of a failure nobody handled.
     pub tracebacks: RefCell<HashMap<String, (String, Vec<String>)>>,
+    /// `log.startLogging` was called: `log.msg` prints.
+    pub logging: Cell<bool>,
     /// Functions of the library's Python part made so far (`twisted::library`).
     pub library: RefCell<HashMap<&'static str, Value>>,
     /// Trace records already looked through for dropped, unhandled failures.
@@ -470,6 +472,7 @@ impl Runtime {
             next_link: Cell::new(None),
             tracebacks: RefCell::default(),
             library: RefCell::default(),
+            logging: Cell::new(false),
             unhandled_seen: Cell::new(0),
             properties: Cell::new(false),
         });

@@ -145,6 +145,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("NotACoroutineError", Value::Class(rt.exc_class("NotACoroutineError"))),
                 ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
                 ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
+                ("FirstError", Value::Class(rt.exc_class("FirstError"))),
             ],
         ),
         "twisted.internet.task" => (
@@ -155,7 +156,27 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("react", library(rt, "react")?),
             ],
         ),
-        "sys" => ("sys", vec![("exit", f("sys.exit"))]),
+        "sys" => {
+            let stream = |name: &'static str, write: &'static str, flush: &'static str| {
+                let attrs = [("write", f(write)), ("flush", f(flush))].into_iter().collect();
+                Value::Module(Rc::new(Module { name, attrs }))
+            };
+            let stdout = stream("sys.stdout", "sys.stdout.write", "sys.stdout.flush");
+            let stderr = stream("sys.stderr", "sys.stderr.write", "sys.stderr.flush");
+            ("sys", vec![("exit", f("sys.exit")), ("stdout", stdout), ("stderr", stderr)])
+        }
+        "twisted.python" => (
+            "twisted.python",
+            vec![
+                ("log", rt.import("twisted.python.log").ok()?),
+                ("failure", rt.import("twisted.python.failure").ok()?),
+            ],
+        ),
+        "twisted.python.failure" => ("twisted.python.failure", vec![("Failure", f("failure.Failure"))]),
+        "twisted.python.log" => (
+            "twisted.python.log",
+            vec![("msg", f("log.msg")), ("err", f("log.err")), ("startLogging", f("log.startLogging"))],
+        ),
         "twisted.internet.threads" => {
             let fs = vec![
                 ("deferToThread", f("threads.deferToThread")),
@@ -268,6 +289,46 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             }
             _ => deferred(Deferred::new()),
         },
+        // Twisted's `Failure(exc)`; `Failure()` in an except block reaches
+        // here with the exception being handled (see `Vm::call_flow`).
+        "failure.Failure" => match args.first() {
+            Some(Value::Instance(i)) if i.class.is_subclass(&vm.rt.exc_class("BaseException")) => {
+                Value::Native(Rc::new(Native::Failure(Value::Instance(Rc::clone(i)))))
+            }
+            _ => return Err(vm.type_error("Failure(exception): give it the exception, or call it inside `except`")),
+        },
+        // `log.msg` writes to the log, which prints nothing until
+        // `startLogging`; `log.err` prints a failure as Twisted's default
+        // observer does (to stderr).
+        "log.msg" => {
+            if vm.rt.logging.get() {
+                let text = args.iter().map(|a| vm.str_of(a)).collect::<PyResult<Vec<_>>>()?.join(" ");
+                log_line(vm, &text);
+            }
+            Value::None
+        }
+        "log.startLogging" => {
+            if !vm.rt.logging.replace(true) {
+                log_line(vm, "Log opened.");
+            }
+            Value::None
+        }
+        "log.err" => {
+            let why = match args.get(1).or(kw_arg(&kwargs, "_why").as_ref()) {
+                Some(w) => vm.str_of(w)?,
+                None => "Unhandled Error".to_owned(),
+            };
+            let exc = match args.first() {
+                Some(Value::Native(n)) => match &**n {
+                    Native::Failure(e) => e.clone(),
+                    _ => return Err(vm.type_error("log.err(failure, why)")),
+                },
+                Some(e @ Value::Instance(_)) => e.clone(),
+                _ => return Err(vm.type_error("log.err(failure, why): give it the failure or exception")),
+            };
+            log_err(vm.sh, vm.rt, &why, &exc);
+            Value::None
+        }
         "defer._logErr" => match args.as_slice() {
             [Value::Native(n), why] if matches!(**n, Native::Failure(_)) => {
                 let Native::Failure(exc) = &**n else { unreachable!() };
@@ -367,8 +428,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                         }
                         Err(f) => {
                             if on_one_eb && !out.called() {
-                                // Twisted wraps it in a FirstError; here the failure itself.
-                                let _ = out.errback(f.clone());
+                                let _ = out.errback(f.clone().first_error(i));
                             }
                             let exc = sh.py.borrow().as_ref().map(|rt| from_failure(rt, &f)).unwrap_or_default();
                             let passed = if consume { Outcome::Value(Value::None) } else { Outcome::Failure(f) };
@@ -414,7 +474,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                     other => ds.push(fired(other)),
                 }
             }
-            let all = twine_core::defer::gather_results(ds);
+            // Twisted's default keeps an input's failure for its own
+            // errbacks (or the unhandled-error report) as well.
+            let consume = kw_arg(&kwargs, "consumeErrors").or_else(|| args.get(1).cloned()).is_some_and(|v| v.truthy());
+            let all = twine_core::defer::gather_results_with(ds, consume);
             let out: Deferred<Value> = Deferred::new();
             let fire = out.clone();
             all.add_both(move |r: Result<Vec<Value>, Failure>| {
@@ -819,6 +882,16 @@ pub(crate) fn exc_text_plain(exc: &Value) -> String {
 
 /// The Python exception a core failure carries (or one made from it).
 pub(crate) fn from_failure(rt: &Runtime, f: &Failure) -> Value {
+    // Twisted's `FirstError(failure, index)`: the input's failure inside.
+    if let (true, Some(sub), Some(index)) = (f.check(FailureKind::FirstError), f.sub_failure(), f.index()) {
+        let sub = Value::Native(Rc::new(Native::Failure(from_failure(rt, sub))));
+        let e = rt.new_exc(&rt.exc_class("FirstError"), vec![sub.clone(), Value::Int(index as i64)]);
+        if let Value::Instance(i) = &e {
+            i.set("subFailure", sub);
+            i.set("index", Value::Int(index as i64));
+        }
+        return e;
+    }
     if let Some(e) = f.downcast_ref::<PyError>() {
         if let Some(v) = rt.peek_value(e.id) {
             return v;
@@ -963,6 +1036,15 @@ pub(crate) fn run_top_then(sh: &Rc<Shared>, why: &'static str, c: Call, raised: 
 /// up: `why`, the traceback, a blank line.
 pub(crate) fn report_unhandled(sh: &Shared, rt: &Runtime, why: &str, f: &Failure) {
     log_err(sh, rt, why, &from_failure(rt, f));
+}
+
+/// A line of the log once `startLogging` was called: Twisted's
+/// `TIME [-] text`, the time the simulation's clock (as `time.time()`).
+fn log_line(vm: &mut Vm<'_>, text: &str) {
+    let secs = vm.sh.now().as_nanos() / 1_000_000_000;
+    let (h, m, s) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    let days = secs / 86_400;
+    vm.sh.say(vm.tid, format!("1970-01-{:02} {h:02}:{m:02}:{s:02}+0000 [-] {text}", 1 + days));
 }
 
 /// Twisted's `log.err(failure, why)`: `why`, then the failure's traceback.

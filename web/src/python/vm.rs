@@ -1478,6 +1478,13 @@ impl Vm<'_> {
                 }
                 _ => {}
             }
+            // `Failure()` in an `except` block: the exception being handled.
+            if b.name == "failure.Failure" && args.is_empty() {
+                let Some(exc) = frames.iter().rev().find_map(|f| f.excs.last().cloned()) else {
+                    return Err(self.rt.error("NoCurrentExceptionError", ""));
+                };
+                return self.call_flow(frames, callee, vec![exc], kwargs);
+            }
             if b.name == "super" && b.this.is_none() && args.is_empty() {
                 let f = frames.last().expect("frame");
                 let owner = f.func.as_ref().and_then(|func| func.owner.borrow().clone());
@@ -2131,6 +2138,14 @@ impl Vm<'_> {
     }
 
     /// Prints a line (or part of one) as the thread.
+    /// Writes `text` to stderr, a line at a time (a line not ended yet is
+    /// written as one: stderr is unbuffered).
+    pub fn print_err(&mut self, text: &str) {
+        for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
+            self.sh.say_err(self.tid, line.to_owned());
+        }
+    }
+
     pub fn print(&mut self, text: &str) {
         self.partial.push_str(text);
         while let Some(i) = self.partial.find('\n') {
