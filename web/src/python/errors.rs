@@ -97,6 +97,8 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("ConnectionDone", "ConnectionClosed"),
     ("BindError", "Exception"),
     ("CannotListenError", "BindError"),
+    ("NoProtocol", "Exception"),
+    ("ConnectingCancelledError", "Exception"),
     // twisted.internet.defer's.
     ("NotACoroutineError", "TypeError"),
 ];
@@ -111,6 +113,8 @@ pub(crate) const TWISTED_ONLY: &[&str] = &[
     "ConnectionDone",
     "BindError",
     "CannotListenError",
+    "NoProtocol",
+    "ConnectingCancelledError",
     "NotACoroutineError",
 ];
 
