@@ -672,3 +672,41 @@ fn simulated_clients_are_served_through_an_endpoint_as_through_listen_tcp() {
     assert_eq!(endpoint.1, 50);
     assert_eq!(endpoint, metrics("reactor.listenTCP(8000, protocol.Factory.forProtocol(Echo))"));
 }
+
+/// The modern form: `task.react` with a coroutine that awaits `listen`,
+/// `connectProtocol` on a HostnameEndpoint (the host as bytes), the
+/// answers, and `port.stopListening()` (a Deferred in Twisted). CPython +
+/// Twisted 26.10 printed these lines and exited with 0.
+#[test]
+fn a_react_coroutine_awaits_endpoints_and_stop_listening() {
+    let out = output(
+        r#"
+from twisted.internet import protocol, endpoints, task, defer
+from twisted.protocols import basic
+
+class Echo(basic.LineReceiver):
+    def lineReceived(self, line):
+        self.sendLine(line.upper())
+
+class Client(basic.LineReceiver):
+    def connectionMade(self):
+        self.answers = defer.DeferredQueue()
+    def lineReceived(self, line):
+        self.answers.put(line)
+
+async def main(reactor):
+    port = await endpoints.serverFromString(reactor, "tcp:8126").listen(protocol.Factory.forProtocol(Echo))
+    print("listening", port.getHost().port)
+    client = await endpoints.connectProtocol(endpoints.HostnameEndpoint(reactor, b"127.0.0.1", 8126), Client())
+    for word in [b"twisted", b"endpoints"]:
+        client.sendLine(word)
+        print(await client.answers.get())
+    client.transport.loseConnection()
+    await port.stopListening()
+    print("done")
+
+task.react(main)
+"#,
+    );
+    assert_eq!(out, ["listening 8126", "b'TWISTED'", "b'ENDPOINTS'", "done"]);
+}

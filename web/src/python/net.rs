@@ -506,7 +506,14 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Native, args: Vec<Val
         (Native::Port(p), "stopListening") => {
             p.0.stop_listening();
             vm.rt.listening.borrow_mut().retain(|(q, _)| *q != p.1);
-            Value::None
+            // Twisted's `Port.loseConnection`: a Deferred that fires (with
+            // None) in a zero-delay call, once the port is closed; programs
+            // wait on it (`await port.stopListening()`).
+            let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
+            let closed: Deferred<Value> = twine_core::task::defer_later(&reactor, Duration::ZERO, || {
+                twine_core::defer::Outcome::Value(Value::None)
+            });
+            Value::Native(Rc::new(Native::Deferred(closed)))
         }
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
     };
