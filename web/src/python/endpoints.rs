@@ -259,14 +259,9 @@ fn client_endpoint(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value>, kwargs
     let [reactor, host, port, timeout, bind_address, attempt_delay] = if name == "HostnameEndpoint" {
         bind(vm, "HostnameEndpoint()", &params, 3, args, kwargs)?
     } else {
-        let [a, b, c, d, e] = bind(
-            vm,
-            "TCP4ClientEndpoint()",
-            &[params[0], params[1], params[2], params[3], params[4]],
-            3,
-            args,
-            kwargs,
-        )?;
+        // TCP4ClientEndpoint has no attemptDelay.
+        let tcp4 = params.first_chunk::<5>().expect("six parameters");
+        let [a, b, c, d, e] = bind(vm, "TCP4ClientEndpoint()", tcp4, 3, args, kwargs)?;
         [a, b, c, d, e, None]
     };
     let reactor = check_reactor(vm, &reactor, name)?;
