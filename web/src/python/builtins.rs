@@ -748,6 +748,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             return Err(Exc::new(vm.rt.new_exc(&class, args.into_iter().take(1).collect())));
         }
         n if n.starts_with("itertools.") => super::itertools::call(vm, &n["itertools.".len()..], args, kwargs)?,
+        n if n.starts_with("endpoints.") => return super::endpoints::call(vm, n, args, kwargs),
         n if n.starts_with("defer.")
             || n.starts_with("log.")
             || n.starts_with("failure.")
@@ -1132,7 +1133,7 @@ pub(crate) fn call_method(
     if name.starts_with("LineReceiver.") {
         return super::twisted::line_receiver(vm, name, this, args);
     }
-    if name.starts_with("IPv4Address.") || name.starts_with("Factory.") {
+    if name.starts_with("IPv4Address.") || name.starts_with("Factory.") || name.starts_with("endpoints.") {
         return super::net::library_method(vm, name, this, args);
     }
     if name.contains('.') {
@@ -1554,7 +1555,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "itertools, math, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol), twisted.protocols.basic";
+    "itertools, math, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

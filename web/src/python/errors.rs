@@ -99,6 +99,8 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("ConnectionDone", "ConnectionClosed"),
     ("BindError", "Exception"),
     ("CannotListenError", "BindError"),
+    ("NoProtocol", "Exception"),
+    ("ConnectingCancelledError", "Exception"),
     // twisted.internet.defer's.
     ("NotACoroutineError", "TypeError"),
     ("FirstError", "Exception"),
@@ -115,6 +117,8 @@ pub(crate) const TWISTED_ONLY: &[&str] = &[
     "ConnectionDone",
     "BindError",
     "CannotListenError",
+    "NoProtocol",
+    "ConnectingCancelledError",
     "NotACoroutineError",
     "FirstError",
     "NoCurrentExceptionError",

@@ -18,6 +18,7 @@
 pub(crate) mod builtins;
 pub(crate) mod code;
 pub(crate) mod compile;
+pub(crate) mod endpoints;
 pub(crate) mod errors;
 pub(crate) mod format;
 pub(crate) mod itertools;

@@ -18,11 +18,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
-use twine_core::defer::Failure;
+use twine_core::defer::{Deferred, Failure};
 use twine_core::protocol::{ClientFactory, Factory, Message, Protocol, Transport};
 use twine_core::protocol::{Connector, ConnectorState, ListeningPort};
 
-use super::twisted::{from_failure, run_top, run_top_then, Call};
+use super::twisted::{from_failure, run_top, run_top_done, run_top_then, Call};
 use super::value::{Class, Instance, Native, TransportRef, Value};
 use super::vm::{Kw, Out, PyResult, Vm};
 use crate::engine::shared::Shared;
@@ -54,12 +54,29 @@ impl std::fmt::Debug for PortRef {
 pub(crate) struct PyFactory {
     sh: Rc<Shared>,
     factory: Value,
+    /// Set when an endpoint's `connect` made the connection.
+    endpoint: Option<Attempt>,
+}
+
+/// An endpoint's connection attempt, as Twisted's `_WrappingFactory` makes
+/// it: `connected` (what `connect` returned) fires with the protocol once its
+/// `connectionMade` has run, or fails with why the connection failed. The
+/// factory's client hooks (`startedConnecting`, `clientConnectionFailed`,
+/// `clientConnectionLost`) are not called, as Twisted's wrapper does not
+/// pass them on; `startFactory`/`stopFactory` are.
+pub(crate) struct Attempt {
+    pub connected: Deferred<Value>,
+    /// `connectProtocol`'s instance, used instead of a factory's `buildProtocol`.
+    pub protocol: Option<Value>,
 }
 
 impl PyFactory {
     /// Calls the factory's method `name` if the program defined one (the
     /// defaults do nothing), as a reactor call.
     fn hook(&self, name: &str, args: Vec<Value>) {
+        if self.endpoint.is_some() && name != "startFactory" && name != "stopFactory" {
+            return;
+        }
         let Some(class) = self.factory.class() else { return };
         if !matches!(class.lookup(name), Some(Value::Func(_))) {
             return;
@@ -79,23 +96,45 @@ fn func_of(v: Option<Value>) -> Rc<super::value::Function> {
 impl Factory for PyFactory {
     fn build_protocol(&mut self, addr: SocketAddr) -> Option<Box<dyn Protocol>> {
         let rt = self.sh.py.borrow().clone()?;
-        let address = ipv4_address(&rt, addr);
-        let mut partial = String::new();
-        let built = {
-            let mut vm = Vm::new(&self.sh, &rt, crate::engine::interp::REACTOR_THREAD, &mut partial);
-            vm.nested = 1;
-            vm.get_attr(&self.factory, "buildProtocol").and_then(|b| vm.call_nested(b, vec![address]))
+        let given = self.endpoint.as_ref().and_then(|e| e.protocol.clone());
+        let built = match given {
+            Some(p) => Ok(p),
+            None => {
+                let address = ipv4_address(&rt, addr);
+                let mut partial = String::new();
+                let built = {
+                    let mut vm = Vm::new(&self.sh, &rt, crate::engine::interp::REACTOR_THREAD, &mut partial);
+                    vm.nested = 1;
+                    vm.get_attr(&self.factory, "buildProtocol").and_then(|b| vm.call_nested(b, vec![address]))
+                };
+                if !partial.is_empty() {
+                    self.sh.say(crate::engine::interp::REACTOR_THREAD, partial);
+                }
+                built
+            }
         };
-        if !partial.is_empty() {
-            self.sh.say(crate::engine::interp::REACTOR_THREAD, partial);
-        }
-        match built {
-            Ok(Value::None) => None,
-            Ok(proto) => Some(Box::new(PyProtocol { sh: Rc::clone(&self.sh), proto, dropped_for: Rc::default() })),
-            Err(e) => {
+        let connected = self.endpoint.as_ref().map(|e| e.connected.clone());
+        match (built, connected) {
+            (Ok(Value::None), None) => None,
+            // Twisted's `_WrappingFactory` fails the attempt with NoProtocol.
+            (Ok(Value::None), Some(d)) => {
+                let _ =
+                    d.errback(super::twisted::to_failure(&rt, &rt.new_exc(&rt.exc_class("NoProtocol"), Vec::new())));
+                None
+            }
+            (Ok(proto), connected) => {
+                Some(Box::new(PyProtocol { sh: Rc::clone(&self.sh), proto, dropped_for: Rc::default(), connected }))
+            }
+            (Err(e), connected) => {
                 rt.remember_traceback(&e);
                 let f = super::twisted::to_failure(&rt, &e.value);
-                super::twisted::report_unhandled(&self.sh, &rt, "Unhandled Error", &f);
+                match connected {
+                    // The attempt's Deferred carries it, as in Twisted.
+                    Some(d) => {
+                        let _ = d.errback(f);
+                    }
+                    None => super::twisted::report_unhandled(&self.sh, &rt, "Unhandled Error", &f),
+                }
                 None
             }
         }
@@ -116,6 +155,18 @@ impl ClientFactory for PyFactory {
     }
 
     fn client_connection_failed(&mut self, connector: &Connector, reason: &Failure) {
+        if let Some(e) = &self.endpoint {
+            if !e.connected.called() {
+                // As a Python exception, so that a failure nobody handles is
+                // reported under its Twisted name.
+                let failure = match self.sh.py.borrow().as_ref() {
+                    Some(rt) => super::twisted::to_failure(rt, &from_failure(rt, reason)),
+                    None => reason.clone(),
+                };
+                let _ = e.connected.errback(failure);
+            }
+            return;
+        }
         let reason = self.failure(reason);
         self.hook("clientConnectionFailed", vec![connector_value(connector), reason]);
     }
@@ -146,6 +197,9 @@ pub(crate) struct PyProtocol {
     /// reactor (`_doReadOrWrite`) logs the error, reads no more, and calls
     /// `connectionLost` with that failure; the other connections carry on.
     dropped_for: Rc<RefCell<Option<Failure>>>,
+    /// An endpoint's `connect` Deferred, fired with the protocol after
+    /// `connectionMade` (Twisted's `_WrappingProtocol.connectionMade`).
+    connected: Option<Deferred<Value>>,
 }
 
 impl PyProtocol {
@@ -188,7 +242,22 @@ impl Protocol for PyProtocol {
             i.set("connected", Value::Int(1));
             i.set("transport", Value::Native(Rc::new(Native::Transport(TransportRef(transport.clone())))));
         }
-        self.call("connectionMade", Vec::new());
+        let Some(connected) = self.connected.take() else {
+            self.call("connectionMade", Vec::new());
+            return;
+        };
+        // Fired once `connectionMade` is done, also when it needed virtual
+        // time; not if it raised (Twisted's wrapper never gets to it then).
+        let proto = self.proto.clone();
+        let fire = move || {
+            let _ = connected.callback(proto);
+        };
+        match self.method("connectionMade") {
+            Some(f) => {
+                run_top_done(&self.sh, "Unhandled Error", Call { f, args: Vec::new(), kwargs: Vec::new() }, fire)
+            }
+            None => fire(),
+        }
     }
 
     fn data_received(&mut self, transport: &Transport, data: &[u8]) {
@@ -239,12 +308,12 @@ pub(crate) fn client_protocol(sh: &Rc<Shared>, peer: SocketAddr) -> Option<Box<d
             },
         }
     };
-    PyFactory { sh: Rc::clone(sh), factory }.build_protocol(peer)
+    PyFactory { sh: Rc::clone(sh), factory, endpoint: None }.build_protocol(peer)
 }
 
 /// Whether `v` is an instance of a class deriving from the library's
 /// `twisted.internet.protocol.<name>`.
-fn derives(vm: &Vm<'_>, v: &Value, name: &str) -> bool {
+pub(crate) fn derives(vm: &Vm<'_>, v: &Value, name: &str) -> bool {
     let Some(class) = v.class() else { return false };
     let library = match vm.rt.import("twisted.internet.protocol") {
         Ok(Value::Module(m)) => m.attrs.get(name).cloned(),
@@ -253,16 +322,18 @@ fn derives(vm: &Vm<'_>, v: &Value, name: &str) -> bool {
     matches!(library, Some(Value::Class(lib)) if class.is_subclass(&lib))
 }
 
-/// The factory argument of `listenTCP`/`connectTCP`, or the error a
-/// newcomer's slip deserves.
-fn factory_arg(vm: &Vm<'_>, v: Option<&Value>, call: &str) -> PyResult<Value> {
+/// The factory argument of `listenTCP`/`connectTCP` (and of an endpoint's
+/// `listen`/`connect`), or the error a newcomer's slip deserves.
+pub(crate) fn factory_arg(vm: &Vm<'_>, v: Option<&Value>, call: &str) -> PyResult<Value> {
     let v = v.cloned().unwrap_or_default();
     if derives(vm, &v, "Protocol") {
         let name = v.type_name();
-        let fix = if call == "listenTCP" {
-            format!("use protocol.Factory.forProtocol({name})")
-        } else {
-            format!("use a protocol.ClientFactory subclass with `protocol = {name}`")
+        let fix = match call {
+            "listenTCP" | "listen" => format!("use protocol.Factory.forProtocol({name})"),
+            "connect" => format!(
+                "use protocol.Factory.forProtocol({name}), or endpoints.connectProtocol(endpoint, the protocol)"
+            ),
+            _ => format!("use a protocol.ClientFactory subclass with `protocol = {name}`"),
         };
         return Err(vm.type_error(&format!("{call} needs a factory: {fix}")));
     }
@@ -275,11 +346,25 @@ fn factory_arg(vm: &Vm<'_>, v: Option<&Value>, call: &str) -> PyResult<Value> {
     Ok(v)
 }
 
-fn port_arg(vm: &Vm<'_>, v: Option<&Value>, call: &str) -> PyResult<u16> {
+pub(crate) fn port_arg(vm: &Vm<'_>, v: Option<&Value>, call: &str) -> PyResult<u16> {
     match v {
         Some(Value::Int(p)) if (0..=65535).contains(p) => Ok(*p as u16),
         _ => Err(vm.type_error(&format!("{call}: the port is a number from 0 to 65535"))),
     }
+}
+
+/// Refuses a host beyond the simulated machine, which has only its loopback.
+pub(crate) fn loopback_host(vm: &Vm<'_>, host: &str, call: &str) -> PyResult<()> {
+    if matches!(host, "127.0.0.1" | "localhost" | "0.0.0.0" | "") {
+        return Ok(());
+    }
+    Err(vm.rt.error(
+        "ValueError",
+        &format!(
+            "{call}: the simulated machine has no network beyond itself: connect to '127.0.0.1' \
+             (a port this program listens on), not '{host}'"
+        ),
+    ))
 }
 
 /// `reactor.listenTCP(port, factory)`: a listening port on the simulated
@@ -302,7 +387,7 @@ pub(crate) fn listen_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyRes
     drop(listening);
     let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
-    let listening = reactor.listen_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory });
+    let listening = reactor.listen_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory, endpoint: None });
     Ok(Value::Native(Rc::new(Native::Port(PortRef(listening, port)))))
 }
 
@@ -312,15 +397,7 @@ pub(crate) fn connect_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyRe
         Some(Value::Str(h)) => Rc::clone(h),
         _ => return Err(vm.type_error("connectTCP(host, port, factory): the host is a string such as '127.0.0.1'")),
     };
-    if !matches!(&*host, "127.0.0.1" | "localhost" | "0.0.0.0" | "") {
-        return Err(vm.rt.error(
-            "ValueError",
-            &format!(
-                "connectTCP: the simulated machine has no network beyond itself: connect to '127.0.0.1' \
-                 (a port this program listens on), not '{host}'"
-            ),
-        ));
-    }
+    loopback_host(vm, &host, "connectTCP")?;
     let port = port_arg(vm, args.get(1).or_else(|| kw(&kwargs, "port")), "connectTCP")?;
     let factory = factory_arg(vm, args.get(2).or_else(|| kw(&kwargs, "factory")), "connectTCP")?;
     let timeout = match args.get(3).or_else(|| kw(&kwargs, "timeout")) {
@@ -330,8 +407,37 @@ pub(crate) fn connect_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyRe
     };
     let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-    let connector = reactor.connect_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory }, timeout);
+    let connector = reactor.connect_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory, endpoint: None }, timeout);
     Ok(connector_value(&connector))
+}
+
+/// An endpoint's `connect` to `port` on the loopback (host checked by the
+/// caller): the Deferred it returns (see [`Attempt`]). Cancelling it before
+/// the connection is made stops the attempt with ConnectingCancelledError,
+/// as Twisted's `_WrappingFactory._canceller` does.
+pub(crate) fn connect_endpoint(
+    vm: &mut Vm<'_>,
+    port: u16,
+    timeout: Duration,
+    factory: Value,
+    protocol: Option<Value>,
+) -> PyResult<Value> {
+    let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
+    let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+    let connector: Rc<RefCell<Option<Connector>>> = Rc::default();
+    let (sh, stop) = (Rc::clone(vm.sh), Rc::clone(&connector));
+    let connected = Deferred::with_canceller(move |d: &Deferred<Value>| {
+        let Some(rt) = sh.py.borrow().clone() else { return };
+        let exc = rt.new_exc(&rt.exc_class("ConnectingCancelledError"), vec![ipv4_address(&rt, addr)]);
+        let _ = d.errback(super::twisted::to_failure(&rt, &exc));
+        if let Some(c) = stop.borrow().as_ref().filter(|c| c.state() == ConnectorState::Connecting) {
+            c.stop_connecting();
+        }
+    });
+    let attempt = Attempt { connected: connected.clone(), protocol };
+    let made = reactor.connect_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory, endpoint: Some(attempt) }, timeout);
+    *connector.borrow_mut() = Some(made);
+    Ok(Value::Native(Rc::new(Native::Deferred(connected))))
 }
 
 fn kw<'a>(kwargs: &'a Kw, name: &str) -> Option<&'a Value> {
@@ -400,7 +506,14 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Native, args: Vec<Val
         (Native::Port(p), "stopListening") => {
             p.0.stop_listening();
             vm.rt.listening.borrow_mut().retain(|(q, _)| *q != p.1);
-            Value::None
+            // Twisted's `Port.loseConnection`: a Deferred that fires (with
+            // None) in a zero-delay call, once the port is closed; programs
+            // wait on it (`await port.stopListening()`).
+            let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
+            let closed: Deferred<Value> = twine_core::task::defer_later(&reactor, Duration::ZERO, || {
+                twine_core::defer::Outcome::Value(Value::None)
+            });
+            Value::Native(Rc::new(Native::Deferred(closed)))
         }
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
     };
@@ -448,9 +561,11 @@ pub(crate) fn ipv4_address_class() -> Rc<Class> {
     class
 }
 
-/// `IPv4Address.__repr__`, and the default `Factory.buildProtocol`.
+/// `IPv4Address.__repr__`, the default `Factory.buildProtocol`, and the
+/// endpoints' `listen` and `connect`.
 pub(crate) fn library_method(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>) -> PyResult<Out> {
     match name {
+        n if n.starts_with("endpoints.") => super::endpoints::method(vm, name, this, args),
         "IPv4Address.__repr__" => {
             let Value::Instance(i) = this else { return Ok(Out::Value(Value::str("IPv4Address()"))) };
             let field = |vm: &mut Vm<'_>, n: &str| vm.repr_of(&i.get(n).unwrap_or_default());

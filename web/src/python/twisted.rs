@@ -68,6 +68,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("protocol", rt.import("twisted.internet.protocol").ok()?),
                 ("error", rt.import("twisted.internet.error").ok()?),
                 ("address", rt.import("twisted.internet.address").ok()?),
+                ("endpoints", rt.import("twisted.internet.endpoints").ok()?),
             ],
         ),
         "twisted.internet.protocol" => {
@@ -99,6 +100,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "twisted.internet.address" => {
             ("twisted.internet.address", vec![("IPv4Address", Value::Class(super::net::ipv4_address_class()))])
         }
+        "twisted.internet.endpoints" => ("twisted.internet.endpoints", super::endpoints::attrs()),
         "twisted.protocols" => ("twisted.protocols", vec![("basic", rt.import("twisted.protocols.basic").ok()?)]),
         "twisted.protocols.basic" => {
             let base = match rt.import("twisted.internet.protocol").ok()? {
@@ -1006,29 +1008,67 @@ pub(crate) fn run_top(sh: &Rc<Shared>, why: &'static str, c: Call) {
 /// connection is dropped when its `dataReceived` raised, as Twisted's
 /// reactor does. A Deferred the function returned is not the call raising.
 pub(crate) fn run_top_then(sh: &Rc<Shared>, why: &'static str, c: Call, raised: impl FnOnce(&Failure) + 'static) {
+    run_top_ended(sh, why, c, move |r| {
+        if let Err(f) = r {
+            raised(f);
+        }
+    });
+}
+
+/// [`run_top`], then `done` once the call has returned without raising
+/// (after the virtual time it needed, if any): how an endpoint's `connect`
+/// fires after the protocol's `connectionMade`.
+pub(crate) fn run_top_done(sh: &Rc<Shared>, why: &'static str, c: Call, done: impl FnOnce() + 'static) {
+    run_top_ended(sh, why, c, move |r| {
+        if r.is_ok() {
+            done();
+        }
+    });
+}
+
+/// [`run_top`], then `ended` with how the call itself ended.
+fn run_top_ended(sh: &Rc<Shared>, why: &'static str, c: Call, ended: impl FnOnce(Result<(), &Failure>) + 'static) {
     let rt = sh.py.borrow().clone();
     match run_call(sh, c.f, c.args, c.kwargs) {
         (Outcome::Failure(f), _) => {
             if let Some(rt) = rt {
                 report_unhandled(sh, &rt, why, &f);
             }
-            raised(&f);
+            ended(Err(&f));
         }
         (Outcome::Deferred(d), still_running) => {
             // The call itself, which needed virtual time to finish, or a
             // Deferred the function returned (logged too).
             let sh = Rc::clone(sh);
-            d.add_errback(move |f: Failure| {
-                if let Some(rt) = sh.py.borrow().clone() {
-                    report_unhandled(&sh, &rt, why, &f);
+            let ended = match still_running {
+                true => Some(ended),
+                // A Deferred the function returned: the call is done now.
+                false => {
+                    ended(Ok(()));
+                    None
                 }
-                if still_running {
-                    raised(&f);
-                }
-                Outcome::Value(Value::None)
-            });
+            };
+            let ended = Rc::new(std::cell::Cell::new(ended));
+            let on_value = Rc::clone(&ended);
+            d.add_callbacks(
+                move |v: Value| {
+                    if let Some(ended) = on_value.take() {
+                        ended(Ok(()));
+                    }
+                    Outcome::Value(v)
+                },
+                move |f: Failure| {
+                    if let Some(rt) = sh.py.borrow().clone() {
+                        report_unhandled(&sh, &rt, why, &f);
+                    }
+                    if let Some(ended) = ended.take() {
+                        ended(Err(&f));
+                    }
+                    Outcome::Value(Value::None)
+                },
+            );
         }
-        (Outcome::Value(_), _) => {}
+        (Outcome::Value(_), _) => ended(Ok(())),
     }
 }
 
