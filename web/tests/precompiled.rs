@@ -90,5 +90,6 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
     // (`python::itertools::HERE`): a preset that needs it needs that changed.
     for p in presets::all() {
         assert!(!p.python.contains("itertools"), "{}: the light module has no itertools", p.name);
+        assert!(!p.python.contains("endpoints"), "{}: the light module has no endpoints", p.name);
     }
 }

@@ -748,7 +748,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             return Err(Exc::new(vm.rt.new_exc(&class, args.into_iter().take(1).collect())));
         }
         n if n.starts_with("itertools.") => super::itertools::call(vm, &n["itertools.".len()..], args, kwargs)?,
-        n if n.starts_with("endpoints.") => return super::endpoints::call(vm, n, args, kwargs),
+        n if super::endpoints::HERE && n.starts_with("endpoints.") => {
+            return super::endpoints::call(vm, n, args, kwargs)
+        }
         n if n.starts_with("defer.")
             || n.starts_with("log.")
             || n.starts_with("failure.")

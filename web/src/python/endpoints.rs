@@ -10,6 +10,10 @@
 //! machine cannot do (another host, TLS, UNIX sockets) is refused at the
 //! call, saying what to write.
 
+/// Endpoints are in the full module only, as `itertools` (the light one
+/// runs the presets, which use `listenTCP`; checked in `tests/precompiled.rs`).
+pub(crate) const HERE: bool = super::compile::PARSER;
+
 use std::rc::Rc;
 use std::time::Duration;
 

@@ -565,7 +565,7 @@ pub(crate) fn ipv4_address_class() -> Rc<Class> {
 /// endpoints' `listen` and `connect`.
 pub(crate) fn library_method(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>) -> PyResult<Out> {
     match name {
-        n if n.starts_with("endpoints.") => super::endpoints::method(vm, name, this, args),
+        n if super::endpoints::HERE && n.starts_with("endpoints.") => super::endpoints::method(vm, name, this, args),
         "IPv4Address.__repr__" => {
             let Value::Instance(i) = this else { return Ok(Out::Value(Value::str("IPv4Address()"))) };
             let field = |vm: &mut Vm<'_>, n: &str| vm.repr_of(&i.get(n).unwrap_or_default());

@@ -53,6 +53,33 @@ pub(crate) const METHODS: &[&str] = &[
     "expandtabs",
 ];
 
+/// The methods only the full module has: `more`'s (see [`call`]), for the
+/// check that no preset calls one.
+#[cfg(test)]
+const FULL_ONLY: &[&str] = &[
+    "splitlines",
+    "partition",
+    "rpartition",
+    "removeprefix",
+    "removesuffix",
+    "swapcase",
+    "title",
+    "capitalize",
+    "format",
+    "format_map",
+    "isdigit",
+    "isalpha",
+    "isalnum",
+    "isspace",
+    "isupper",
+    "islower",
+    "ljust",
+    "rjust",
+    "center",
+    "zfill",
+    "expandtabs",
+];
+
 /// Argument `i` of `args`, or the keyword `name`; `None` counts as absent.
 fn param(args: &[Value], kwargs: &Kw, i: usize, name: &str) -> Option<Value> {
     args.get(i).cloned().or_else(|| kw(kwargs, name)).filter(|v| !matches!(v, Value::None))
@@ -191,34 +218,6 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
             };
             Value::list(parts)
         }
-        "splitlines" => {
-            let keep = p(0, "keepends").is_some_and(|v| v.truthy());
-            let mut lines = Vec::new();
-            let mut rest: &str = s;
-            while !rest.is_empty() {
-                let (line, next) = match rest.char_indices().find(|&(_, c)| is_line_break(c)) {
-                    Some((i, '\r')) if rest[i + 1..].starts_with('\n') => (i, i + 2),
-                    Some((i, c)) => (i, i + c.len_utf8()),
-                    None => (rest.len(), rest.len()),
-                };
-                lines.push(Value::str(if keep { &rest[..next] } else { &rest[..line] }));
-                rest = &rest[next..];
-            }
-            Value::list(lines)
-        }
-        "partition" | "rpartition" => {
-            let sep = text_arg(vm, name, p(0, "sep"))?;
-            if sep.is_empty() {
-                return Err(vm.rt.error("ValueError", "empty separator"));
-            }
-            let found = if name == "partition" { s.find(&*sep) } else { s.rfind(&*sep) };
-            let parts = match found {
-                Some(i) => [&s[..i], &sep[..], &s[i + sep.len()..]],
-                None if name == "partition" => [&s[..], "", ""],
-                None => ["", "", &s[..]],
-            };
-            Value::tuple(parts.iter().map(|t| Value::str(t)).collect())
-        }
         "strip" | "lstrip" | "rstrip" => {
             let chars = match p(0, "chars") {
                 Some(c) => Some(text_arg(vm, name, Some(c))?),
@@ -231,23 +230,8 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
                 _ => s.trim_end_matches(set),
             })
         }
-        "removeprefix" => {
-            let a = text_arg(vm, name, p(0, "prefix"))?;
-            Value::str(s.strip_prefix(&*a).unwrap_or(s))
-        }
-        "removesuffix" => {
-            let a = text_arg(vm, name, p(0, "suffix"))?;
-            Value::str(s.strip_suffix(&*a).unwrap_or(s))
-        }
         "upper" => Value::Str(upper(s).into()),
         "lower" => Value::Str(lower(s).into()),
-        "swapcase" => Value::Str(s.chars().map(swap).collect::<String>().into()),
-        "title" => Value::Str(super::text::title(s).into()),
-        "capitalize" => {
-            let mut chars = s.chars();
-            let first = chars.next().map(|c| upper(c.encode_utf8(&mut [0; 4]))).unwrap_or_default();
-            Value::Str((first + &lower(chars.as_str())).into())
-        }
         "startswith" | "endswith" => {
             let what = args.first().cloned().unwrap_or_default();
             let options: Vec<Value> = match &what {
@@ -305,11 +289,6 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
             super::ops::sized(vm, s.len().saturating_add(grows))?;
             Value::Str(s.replacen(&*a, &b, hits).into())
         }
-        "format" => Value::Str(format(vm, s, args, &Lookup::Kwargs(kwargs))?.into()),
-        "format_map" => {
-            let mapping = args.first().cloned().unwrap_or_default();
-            Value::Str(format(vm, s, &[], &Lookup::Mapping(&mapping))?.into())
-        }
         "encode" => {
             let encoding = p(0, "encoding").map_or(Ok("utf-8".into()), |e| text_arg(vm, name, Some(e)))?;
             match lower(&encoding).replace('_', "-").as_str() {
@@ -334,6 +313,66 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
                 }
                 other => return Err(vm.rt.error("LookupError", &format!("unknown encoding: {other}"))),
             }
+        }
+        // The rest are in the full module only: the light one runs the
+        // presets as shipped, and they use none of them (checked by
+        // `tests/precompiled.rs`); an edited program loads the full one.
+        _ if super::compile::PARSER => return more(vm, name, s, args, kwargs),
+        _ => return Err(vm.type_error(&format!("str.{name}() is in the full module: edit the program to load it"))),
+    })
+}
+
+/// The methods only the full module has (see [`call`]).
+fn more(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwargs: &Kw) -> PyResult<Value> {
+    let p = |i: usize, n: &str| param(args, kwargs, i, n);
+    Ok(match name {
+        "splitlines" => {
+            let keep = p(0, "keepends").is_some_and(|v| v.truthy());
+            let mut lines = Vec::new();
+            let mut rest: &str = s;
+            while !rest.is_empty() {
+                let (line, next) = match rest.char_indices().find(|&(_, c)| is_line_break(c)) {
+                    Some((i, '\r')) if rest[i + 1..].starts_with('\n') => (i, i + 2),
+                    Some((i, c)) => (i, i + c.len_utf8()),
+                    None => (rest.len(), rest.len()),
+                };
+                lines.push(Value::str(if keep { &rest[..next] } else { &rest[..line] }));
+                rest = &rest[next..];
+            }
+            Value::list(lines)
+        }
+        "partition" | "rpartition" => {
+            let sep = text_arg(vm, name, p(0, "sep"))?;
+            if sep.is_empty() {
+                return Err(vm.rt.error("ValueError", "empty separator"));
+            }
+            let found = if name == "partition" { s.find(&*sep) } else { s.rfind(&*sep) };
+            let parts = match found {
+                Some(i) => [&s[..i], &sep[..], &s[i + sep.len()..]],
+                None if name == "partition" => [&s[..], "", ""],
+                None => ["", "", &s[..]],
+            };
+            Value::tuple(parts.iter().map(|t| Value::str(t)).collect())
+        }
+        "removeprefix" => {
+            let a = text_arg(vm, name, p(0, "prefix"))?;
+            Value::str(s.strip_prefix(&*a).unwrap_or(s))
+        }
+        "removesuffix" => {
+            let a = text_arg(vm, name, p(0, "suffix"))?;
+            Value::str(s.strip_suffix(&*a).unwrap_or(s))
+        }
+        "swapcase" => Value::Str(s.chars().map(swap).collect::<String>().into()),
+        "title" => Value::Str(super::text::title(s).into()),
+        "capitalize" => {
+            let mut chars = s.chars();
+            let first = chars.next().map(|c| upper(c.encode_utf8(&mut [0; 4]))).unwrap_or_default();
+            Value::Str((first + &lower(chars.as_str())).into())
+        }
+        "format" => Value::Str(format(vm, s, args, &Lookup::Kwargs(kwargs))?.into()),
+        "format_map" => {
+            let mapping = args.first().cloned().unwrap_or_default();
+            Value::Str(format(vm, s, &[], &Lookup::Mapping(&mapping))?.into())
         }
         "isdigit" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
         "isalpha" => Value::Bool(!s.is_empty() && s.chars().all(char::is_alphabetic)),
@@ -577,4 +616,21 @@ pub(crate) fn ascii(repr: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FULL_ONLY, METHODS};
+
+    /// The light module runs the presets as shipped: none may call a
+    /// method only the full module has.
+    #[test]
+    fn no_preset_calls_a_str_method_the_light_module_leaves_out() {
+        for p in crate::presets::all() {
+            for m in FULL_ONLY {
+                assert!(!p.python.contains(&format!(".{m}(")), "{}: str.{m} is not in the light module", p.name);
+            }
+        }
+        assert!(FULL_ONLY.iter().all(|m| METHODS.contains(m)));
+    }
 }

@@ -58,9 +58,8 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     // Each module's attributes as a list, made into one map below: one
     // instantiation of the map's `collect` instead of one per array length.
     let (mname, attrs): (&'static str, Vec<(&'static str, Value)>) = match name {
-        "twisted.internet" => (
-            "twisted.internet",
-            vec![
+        "twisted.internet" => {
+            let mut attrs = vec![
                 ("reactor", Value::Native(Rc::new(Native::Reactor))),
                 ("defer", rt.import("twisted.internet.defer").ok()?),
                 ("task", rt.import("twisted.internet.task").ok()?),
@@ -68,9 +67,12 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("protocol", rt.import("twisted.internet.protocol").ok()?),
                 ("error", rt.import("twisted.internet.error").ok()?),
                 ("address", rt.import("twisted.internet.address").ok()?),
-                ("endpoints", rt.import("twisted.internet.endpoints").ok()?),
-            ],
-        ),
+            ];
+            if super::endpoints::HERE {
+                attrs.push(("endpoints", rt.import("twisted.internet.endpoints").ok()?));
+            }
+            ("twisted.internet", attrs)
+        }
         "twisted.internet.protocol" => {
             // The classes; `net` connects their instances to the reactor.
             let noop = || Value::builtin("Protocol.noop", None);
@@ -100,7 +102,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "twisted.internet.address" => {
             ("twisted.internet.address", vec![("IPv4Address", Value::Class(super::net::ipv4_address_class()))])
         }
-        "twisted.internet.endpoints" => ("twisted.internet.endpoints", super::endpoints::attrs()),
+        "twisted.internet.endpoints" if super::endpoints::HERE => {
+            ("twisted.internet.endpoints", super::endpoints::attrs())
+        }
         "twisted.protocols" => ("twisted.protocols", vec![("basic", rt.import("twisted.protocols.basic").ok()?)]),
         "twisted.protocols.basic" => {
             let base = match rt.import("twisted.internet.protocol").ok()? {
