@@ -723,23 +723,18 @@ impl<'a> Unit<'a> {
                 }
                 self.emit(Instr::Return);
             }
-            Stmt::FunctionDef(f) => {
+            Stmt::FunctionDef(ast::StmtFunctionDef { name: n, args, body, decorator_list, .. })
+            | Stmt::AsyncFunctionDef(ast::StmtAsyncFunctionDef { name: n, args, body, decorator_list, .. }) => {
                 // As CPython: the decorators are evaluated first, top down,
                 // then applied to the function bottom up.
-                for d in &f.decorator_list {
+                for d in decorator_list {
                     self.expr(d)?;
                 }
-                self.function(f.name.as_str(), &f.args, FnBody::Stmts(&f.body), s)?;
-                self.decorate(&f.decorator_list);
-                self.store(f.name.as_str());
-            }
-            Stmt::AsyncFunctionDef(f) => {
-                for d in &f.decorator_list {
-                    self.expr(d)?;
-                }
-                self.function(f.name.as_str(), &f.args, FnBody::Coroutine(&f.body), s)?;
-                self.decorate(&f.decorator_list);
-                self.store(f.name.as_str());
+                let body =
+                    if matches!(s, Stmt::AsyncFunctionDef(_)) { FnBody::Coroutine(body) } else { FnBody::Stmts(body) };
+                self.function(n.as_str(), args, body, s)?;
+                self.decorate(decorator_list);
+                self.store(n.as_str());
             }
             Stmt::ClassDef(c) => self.class(c)?,
             Stmt::Global(g) => {
@@ -1373,38 +1368,7 @@ impl<'a> Unit<'a> {
                 }
                 self.emit(Instr::BuildTuple(l.elts.len() as u32));
             }
-            Expr::Dict(d) => {
-                // `{k: v, **m, ...}`: the pairs so far as a dict, merged
-                // left to right with each `**` mapping (later keys win).
-                let (mut pairs, mut dicts) = (0, 0);
-                for (k, v) in d.keys.iter().zip(&d.values) {
-                    match k {
-                        Some(k) => {
-                            self.expr(k)?;
-                            self.expr(v)?;
-                            pairs += 1;
-                        }
-                        None => {
-                            if pairs > 0 || dicts == 0 {
-                                self.emit(Instr::BuildDict(pairs));
-                                if dicts > 0 {
-                                    self.emit(Instr::Binary(BinOp::BitOr));
-                                }
-                                dicts += 1;
-                                pairs = 0;
-                            }
-                            self.expr(v)?;
-                            self.emit(Instr::Binary(BinOp::BitOr));
-                        }
-                    }
-                }
-                if pairs > 0 || dicts == 0 {
-                    self.emit(Instr::BuildDict(pairs));
-                    if dicts > 0 {
-                        self.emit(Instr::Binary(BinOp::BitOr));
-                    }
-                }
-            }
+            Expr::Dict(d) => self.merged_dict(d.keys.iter().map(|k| k.as_ref().map(DictKey::Expr)).zip(&d.values))?,
             Expr::IfExp(i) => {
                 self.expr(&i.test)?;
                 let other = self.emit(Instr::JumpIfFalse(0));
@@ -1508,12 +1472,52 @@ impl<'a> Unit<'a> {
                 run += 1;
             }
         }
-        if run > 0 {
+        if run > 0 || parts == 0 {
             self.emit(Instr::BuildList(run));
             parts += 1;
         }
         for _ in 1..parts {
             self.emit(Instr::Binary(BinOp::Add));
+        }
+        Ok(())
+    }
+
+    /// `{k: v, **m, ...}` and a call's `k=v, **m`: the pairs so far as a
+    /// dict, merged left to right with each `**` mapping (later keys win).
+    fn merged_dict(&mut self, items: impl Iterator<Item = (Option<DictKey<'a>>, &'a Expr)>) -> R<()> {
+        let (mut pairs, mut dicts) = (0, 0);
+        for (k, v) in items {
+            match k {
+                Some(k) => {
+                    match k {
+                        DictKey::Expr(k) => self.expr(k)?,
+                        DictKey::Name(n) => {
+                            let c = self.konst(Value::Str(name(n)));
+                            self.emit(Instr::Const(c));
+                        }
+                    }
+                    self.expr(v)?;
+                    pairs += 1;
+                }
+                None => {
+                    if pairs > 0 || dicts == 0 {
+                        self.emit(Instr::BuildDict(pairs));
+                        if dicts > 0 {
+                            self.emit(Instr::Binary(BinOp::BitOr));
+                        }
+                        dicts += 1;
+                        pairs = 0;
+                    }
+                    self.expr(v)?;
+                    self.emit(Instr::Binary(BinOp::BitOr));
+                }
+            }
+        }
+        if pairs > 0 || dicts == 0 {
+            self.emit(Instr::BuildDict(pairs));
+            if dicts > 0 {
+                self.emit(Instr::Binary(BinOp::BitOr));
+            }
         }
         Ok(())
     }
@@ -1540,64 +1544,14 @@ impl<'a> Unit<'a> {
         let starred = c.args.iter().any(|a| matches!(a, Expr::Starred(_)));
         let double = c.keywords.iter().any(|k| k.arg.is_none());
         if starred || double {
-            // f(a, *rest, k=v, **kw): one tuple of positionals, one dict of keywords.
-            let mut groups = 0;
-            let mut plain = 0;
-            for a in &c.args {
-                if let Expr::Starred(s) = a {
-                    if plain > 0 {
-                        self.emit(Instr::BuildTuple(plain));
-                        groups += 1;
-                        plain = 0;
-                    }
-                    let t = self.name_idx("tuple");
-                    self.emit(Instr::LoadGlobal(t));
-                    self.expr(&s.value)?;
-                    self.emit(Instr::Call(1));
-                    groups += 1;
-                } else {
-                    self.expr(a)?;
-                    plain += 1;
-                }
-            }
-            if plain > 0 || groups == 0 {
-                self.emit(Instr::BuildTuple(plain));
-                groups += 1;
-            }
-            for _ in 1..groups {
-                self.emit(Instr::Binary(BinOp::Add));
-            }
+            // f(a, *rest, k=v, **kw): one tuple of positionals (as a
+            // display `(a, *rest)` is made), one dict of keywords.
+            let t = self.name_idx("tuple");
+            self.emit(Instr::LoadGlobal(t));
+            self.starred_list(&c.args)?;
+            self.emit(Instr::Call(1));
             if !c.keywords.is_empty() {
-                let mut n = 0;
-                let mut dicts = 0;
-                for k in &c.keywords {
-                    match &k.arg {
-                        Some(a) => {
-                            let kk = self.konst(Value::Str(name(a)));
-                            self.emit(Instr::Const(kk));
-                            self.expr(&k.value)?;
-                            n += 1;
-                        }
-                        None => {
-                            if n > 0 || dicts == 0 {
-                                self.emit(Instr::BuildDict(n));
-                                if dicts > 0 {
-                                    self.emit(Instr::Binary(BinOp::BitOr));
-                                }
-                                dicts += 1;
-                                n = 0;
-                            }
-                            self.expr(&k.value)?;
-                            self.emit(Instr::Binary(BinOp::BitOr));
-                        }
-                    }
-                }
-                if n > 0 {
-                    self.emit(Instr::BuildDict(n));
-                    if dicts > 0 {
-                        self.emit(Instr::Binary(BinOp::BitOr));
-                    }
-                }
+                self.merged_dict(c.keywords.iter().map(|k| (k.arg.as_ref().map(DictKey::Name), &k.value)))?;
             }
             self.emit(Instr::CallEx(!c.keywords.is_empty()));
             return Ok(());
@@ -1708,6 +1662,13 @@ impl<'a> Unit<'a> {
         self.emit(Instr::Call(1));
         Ok(())
     }
+}
+
+/// A key of [`Unit::merged_dict`]: a dict display's expression or a
+/// keyword argument's name.
+enum DictKey<'a> {
+    Expr(&'a Expr),
+    Name(&'a ast::Identifier),
 }
 
 fn has_starred(elts: &[Expr]) -> bool {
