@@ -1159,3 +1159,44 @@ print("end")
     want.sort();
     assert_eq!(err, want);
 }
+
+/// `bytes.decode` and `str(b, encoding)` as CPython's: invalid UTF-8 is a
+/// UnicodeDecodeError (it was silently replaced), `errors` is honoured,
+/// and `str(b"x", "utf-8")` decodes (it gave `"b'x'"`). The expected lines
+/// are CPython 3.11's.
+#[test]
+fn bytes_decode_as_cpython() {
+    let out = output(
+        r#"
+tests = [
+    lambda: b"abc".decode(), lambda: b"\xc3\xa9".decode("utf-8"), lambda: b"\xff".decode(), lambda: b"a\xe2\x28\xa1".decode(),
+    lambda: b"a\xe2\x82".decode(), lambda: b"\xffa".decode("utf-8", "replace"), lambda: b"\xffa\xfe".decode(errors="ignore"),
+    lambda: b"\xe9".decode("latin-1"), lambda: b"\xe9".decode("ascii"), lambda: b"abc".decode("ascii"), lambda: str(b"x", "utf-8"),
+    lambda: str(b"x"), lambda: str(b"\xff", "utf-8", "replace"),
+]
+for t in tests:
+    try:
+        print(repr(t()))
+    except Exception as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            r#"'abc'"#,
+            r#"'é'"#,
+            r#"UnicodeDecodeError 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"#,
+            r#"UnicodeDecodeError 'utf-8' codec can't decode byte 0xe2 in position 1: invalid continuation byte"#,
+            r#"UnicodeDecodeError 'utf-8' codec can't decode bytes in position 1-2: unexpected end of data"#,
+            r#"'�a'"#,
+            r#"'a'"#,
+            r#"'é'"#,
+            r#"UnicodeDecodeError 'ascii' codec can't decode byte 0xe9 in position 0: ordinal not in range(128)"#,
+            r#"'abc'"#,
+            r#"'x'"#,
+            r#""b'x'""#,
+            r#"'�'"#,
+        ]
+    );
+}

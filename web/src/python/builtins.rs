@@ -1075,6 +1075,10 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         },
         (TypeId::Float, Some(v)) => Value::Float(float_arg(vm, v)?),
         (TypeId::Str, None) => Value::str(""),
+        // `str(b, encoding, errors)`: bytes decoded.
+        (TypeId::Str, Some(Value::Bytes(b))) if args.len() > 1 || !kwargs.is_empty() => {
+            super::strings::decode(vm, b, &args[1..], &kwargs)?
+        }
         (TypeId::Str, Some(v)) => Value::Str(vm.str_of(v)?.into()),
         (TypeId::Bool, None) => Value::Bool(false),
         (TypeId::Bool, Some(v)) => Value::Bool(v.truthy()),
@@ -1307,7 +1311,7 @@ pub(crate) fn call_method(
         Value::Bytes(b) => match name {
             "upper" => Value::Bytes(b.to_ascii_uppercase().into()),
             "lower" => Value::Bytes(b.to_ascii_lowercase().into()),
-            _ => Value::Str(String::from_utf8_lossy(b).into_owned().into()),
+            _ => super::strings::decode(vm, b, &args, &kwargs)?,
         },
         Value::Native(n) => return native_method(vm, name, n, args, kwargs),
         Value::Builtin(_) if name == "from_iterable" => {

@@ -86,6 +86,7 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("ValueError", "Exception"),
     ("UnicodeError", "ValueError"),
     ("UnicodeEncodeError", "UnicodeError"),
+    ("UnicodeDecodeError", "UnicodeError"),
     ("ImportError", "Exception"),
     ("ModuleNotFoundError", "ImportError"),
     ("StopIteration", "Exception"),

@@ -311,7 +311,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
                         None => Value::Bytes(s.chars().map(|c| c as u8).collect::<Vec<u8>>().into()),
                     }
                 }
-                other => return Err(vm.rt.error("LookupError", &format!("unknown encoding: {other}"))),
+                other => return Err(unknown_encoding(vm, other)),
             }
         }
         // The rest are in the full module only: the light one runs the
@@ -435,6 +435,59 @@ fn more(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwargs: &Kw) -
         }
         _ => return Err(vm.type_error(name)),
     })
+}
+
+/// `b.decode(encoding="utf-8", errors="strict")`, as CPython's: invalid
+/// UTF-8 is a UnicodeDecodeError unless `errors` is "replace" or "ignore".
+pub(crate) fn decode(vm: &mut Vm<'_>, b: &[u8], args: &[Value], kwargs: &Kw) -> PyResult<Value> {
+    let encoding =
+        param(args, kwargs, 0, "encoding").map_or(Ok("utf-8".into()), |e| text_arg(vm, "decode", Some(e)))?;
+    let errors = param(args, kwargs, 1, "errors").map_or(Ok("strict".into()), |e| text_arg(vm, "decode", Some(e)))?;
+    let codec = lower(&encoding).replace('_', "-");
+    let text = match codec.as_str() {
+        "utf-8" | "utf8" => match (std::str::from_utf8(b), &*errors) {
+            (Ok(s), _) => s.to_owned(),
+            (Err(_), "replace") => String::from_utf8_lossy(b).into_owned(),
+            (Err(_), "ignore") => b.utf8_chunks().map(|c| c.valid()).collect(),
+            (Err(e), _) => {
+                let at = e.valid_up_to();
+                let why = match (e.error_len(), b[at]) {
+                    (None, _) => "unexpected end of data",
+                    (Some(_), 0xc2..=0xf4) => "invalid continuation byte",
+                    _ => "invalid start byte",
+                };
+                let text = match b.len() - at {
+                    n if why.starts_with("unexpected") && n > 1 => {
+                        format!("'utf-8' codec can't decode bytes in position {at}-{}: {why}", at + n - 1)
+                    }
+                    _ => format!("'utf-8' codec can't decode byte 0x{:02x} in position {at}: {why}", b[at]),
+                };
+                return Err(vm.rt.error("UnicodeDecodeError", &text));
+            }
+        },
+        "latin-1" | "latin1" | "iso-8859-1" => b.iter().map(|&c| c as char).collect(),
+        "ascii" => match b.iter().position(|c| !c.is_ascii()) {
+            Some(at) if &*errors == "strict" => {
+                let text = format!(
+                    "'ascii' codec can't decode byte 0x{:02x} in position {at}: ordinal not in range(128)",
+                    b[at]
+                );
+                return Err(vm.rt.error("UnicodeDecodeError", &text));
+            }
+            _ => b
+                .iter()
+                .filter(|c| c.is_ascii() || &*errors == "replace")
+                .map(|&c| if c.is_ascii() { c as char } else { '\u{fffd}' })
+                .collect(),
+        },
+        other => return Err(unknown_encoding(vm, other)),
+    };
+    Ok(Value::Str(text.into()))
+}
+
+/// The error for an encoding the simulator does not have.
+fn unknown_encoding(vm: &Vm<'_>, name: &str) -> super::errors::Exc {
+    vm.rt.error("LookupError", &format!("unknown encoding: {name} (the simulator has utf-8, ascii and latin-1)"))
 }
 
 /// Where `format`'s named fields come from.
