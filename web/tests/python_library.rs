@@ -1200,3 +1200,24 @@ for t in tests:
         ]
     );
 }
+
+/// `DelayedCall.getTime()` is on the clock `reactor.seconds()` reads (it
+/// was the simulation's own, about 1.7e9 s off). CPython + Twisted 26.10
+/// printed these lines.
+#[test]
+fn a_delayed_calls_time_is_on_the_reactors_clock() {
+    let out = output(
+        r#"
+from twisted.internet import reactor
+dc = reactor.callLater(1.5, print)
+print(round(dc.getTime() - reactor.seconds(), 3))
+def f():
+    d2 = reactor.callLater(0.25, print)
+    print(round(d2.getTime() - reactor.seconds(), 3))
+    reactor.stop()
+reactor.callLater(0.1, f)
+reactor.run()
+"#,
+    );
+    assert_eq!(out, ["1.5", "0.25"]);
+}

@@ -1240,7 +1240,8 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             Value::None
         }
         (Native::DelayedCall(dc), "active") => Value::Bool(dc.active()),
-        (Native::DelayedCall(dc), "getTime") => Value::Float(dc.time().as_nanos() as f64 / 1e9),
+        // On the clock `reactor.seconds()` reads.
+        (Native::DelayedCall(dc), "getTime") => Value::Float(epoch_seconds(dc.time())),
         (Native::DelayedCall(dc), "reset" | "delay") => {
             let d = seconds(vm, args.first().unwrap_or(&Value::None))?;
             let r = if name == "reset" { dc.reset(d) } else { dc.delay(d) };
