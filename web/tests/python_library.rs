@@ -1221,3 +1221,190 @@ reactor.run()
     );
     assert_eq!(out, ["1.5", "0.25"]);
 }
+
+/// Classes' special methods, which operators and built-ins call as
+/// CPython does: `__add__`/`__radd__`/`__iadd__` (and `NotImplemented`),
+/// `__lt__`/`__le__` and their reflections (so `sorted`, `max`, `min`),
+/// `__bool__` and `__len__` for truth, `__getitem__`/`__setitem__`/
+/// `__delitem__`, `__contains__`, `__iter__`, and slice assignment to
+/// lists. Before, `<` between instances, `len()`, `in`, indexing and
+/// slice assignment were TypeErrors, and an instance was always true (a
+/// wrong result). The expected lines are CPython 3.11's.
+#[test]
+fn special_methods_of_classes_as_cpython() {
+    let out = output(
+        r#"
+cases = []
+xs = [0, 1, 2, 3, 4]; xs[1:2] = [7, 8, 9]; print(xs)
+xs = [0, 1, 2, 3, 4]; xs[:] = []; print(xs)
+xs = [0, 1, 2, 3, 4]; xs[3:1] = [9]; print(xs)
+xs = [0, 1, 2, 3, 4]; xs[-2:] = "ab"; print(xs)
+xs = [0, 1, 2, 3, 4]; xs[10:] = [5]; print(xs)
+xs = [0, 1, 2, 3, 4]; xs[::2] = [9, 9, 9]; print(xs)
+xs = [0, 1, 2, 3, 4]; xs[::-1] = range(5); print(xs)
+try:
+    xs = [0, 1, 2, 3, 4]; xs[::2] = [1]
+except ValueError as e:
+    print(e)
+class V:
+    def __init__(self, n): self.n = n
+    def __bool__(self): return self.n > 0
+class L:
+    def __len__(self): return 0
+print(bool(V(0)), bool(V(1)), not V(0), bool(L()), "yes" if L() else "no", V(0) or "other", V(2) and "both")
+class P:
+    def __init__(self, x): self.x = x
+    def __add__(self, o): return P(self.x + (o.x if isinstance(o, P) else o))
+    def __radd__(self, o): return P(o + self.x)
+    def __mul__(self, k): return P(self.x * k)
+    def __sub__(self, o): return NotImplemented
+    def __repr__(self): return f"P({self.x})"
+    def __iadd__(self, o): self.x += 100; return self
+    def __lt__(self, o): return self.x < o.x
+    def __le__(self, o): return self.x <= o.x
+print(P(1) + P(2), P(1) + 5, 5 + P(1), P(3) * 2, sum([P(1), P(2)], P(0)), P(1) < P(2), P(2) <= P(1), P(3) > P(2), max([P(1), P(5), P(3)]), min(P(4), P(2)))
+p = P(1); p += P(1); print(p)
+try:
+    P(1) - P(1)
+except TypeError as e:
+    print(e)
+class C:
+    def __init__(self): self.d = {}
+    def __getitem__(self, k): return self.d.get(k, "missing")
+    def __setitem__(self, k, v): self.d[k] = v
+    def __delitem__(self, k): del self.d[k]
+    def __contains__(self, k): return k in self.d
+    def __iter__(self): return iter(sorted(self.d))
+    def __len__(self): return len(self.d)
+c = C(); c["a"] = 1; c["b"] = 2; del c["a"]
+print(c["a"], c["b"], "b" in c, "a" in c, list(c), len(c), [k for k in c], sorted(c))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            r#"[0, 7, 8, 9, 2, 3, 4]"#,
+            r#"[]"#,
+            r#"[0, 1, 2, 9, 3, 4]"#,
+            r#"[0, 1, 2, 'a', 'b']"#,
+            r#"[0, 1, 2, 3, 4, 5]"#,
+            r#"[9, 1, 9, 3, 9]"#,
+            r#"[4, 3, 2, 1, 0]"#,
+            r#"attempt to assign sequence of size 1 to extended slice of size 3"#,
+            r#"False True True False no other both"#,
+            r#"P(3) P(6) P(6) P(6) P(3) True False True P(5) P(2)"#,
+            r#"P(101)"#,
+            r#"unsupported operand type(s) for -: 'P' and 'P'"#,
+            r#"missing 2 True False ['b'] 1 ['b'] ['b']"#,
+        ]
+    );
+}
+
+/// A program of the kind a course shows (a class with a lock and special
+/// methods, threads, comprehensions, exceptions with causes, a generator
+/// driven by `send`, `%` formatting): every line as CPython 3.11 prints it.
+#[test]
+fn a_teaching_program_of_classes_threads_and_formatting_prints_as_cpython() {
+    let out = output(
+        r#"
+import threading, time, random
+class Account:
+    def __init__(self, balance=0):
+        self.balance = balance
+        self._lock = threading.Lock()
+    def deposit(self, n):
+        with self._lock:
+            self.balance += n
+    @property
+    def doubled(self):
+        return self.balance * 2
+    def __repr__(self):
+        return f"Account({self.balance})"
+    def __eq__(self, other):
+        return isinstance(other, Account) and other.balance == self.balance
+    def __lt__(self, other):
+        return self.balance < other.balance
+    def __len__(self):
+        return self.balance
+    def __contains__(self, x):
+        return x <= self.balance
+    def __getitem__(self, i):
+        return i * 10
+    def __iter__(self):
+        return iter(range(3))
+    def __str__(self):
+        return "acct"
+    def __add__(self, o):
+        return Account(self.balance + o.balance)
+    def __bool__(self):
+        return self.balance > 0
+    def __hash__(self):
+        return hash(self.balance)
+a = Account(5)
+ts = [threading.Thread(target=a.deposit, args=(1,)) for _ in range(10)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(a, a.doubled, a == Account(15), sorted([Account(3), Account(1)]), len(a), 3 in a, a[2], list(a), str(a), a + a, bool(Account()))
+print(f"{a!s} {a!r}", "%s %r" % (a, a))
+b = [1, 2, 3]
+b[1:2] = [7, 8, 9]
+del b[0]
+print(b, b[::-1], b[-2:], b.index(8), sum(b) / len(b))
+d = {"x": 1}
+d.update(y=2)
+d |= {"z": 3}
+print(d, list(d.items())[-1], d.get("q", "none"), {k: v for k, v in d.items() if v > 1})
+s = {1, 2}
+s.add(3); s.discard(1)
+print(s, s <= {2, 3, 4}, frozenset if False else "")
+x = [i * j for i in range(3) for j in range(3) if i != j]
+print(x, any(x), all(x), max(x), min(x, default=0), list(enumerate(x[:2])), list(zip(x, x[1:]))[:2])
+print(sorted("hello", key=lambda c: (c != "l", c)), list(map(lambda v: v + 1, range(3))), list(filter(None, [0, 1, 2])))
+try:
+    raise ValueError("a") from KeyError("b")
+except ValueError as e:
+    print(repr(e), repr(e.__cause__))
+class MyErr(Exception):
+    def __init__(self, code):
+        super().__init__(f"code {code}")
+        self.code = code
+try:
+    raise MyErr(7)
+except Exception as e:
+    print(type(e).__name__, e, e.code, e.args)
+def gen():
+    total = 0
+    while True:
+        v = yield total
+        if v is None:
+            return total
+        total += v
+g = gen(); next(g); g.send(5); g.send(6)
+try:
+    g.send(None)
+except StopIteration as e:
+    print("returned", e.value)
+print(isinstance(a, object), type(a).__name__, a.__class__.__name__, Account.__name__, hasattr(a, "balance"), getattr(a, "nope", "dflt"))
+print(divmod(17, -5), 17 // -5, 17 % -5, -17 // 5, 2 ** 10, 7 / 2, int("  -3 "), float("1e-3"), str(1.0), str(1e100), 1e16, 123456789.123456789)
+print("%.3f %5d %-5s| %05.1f %x %o %e %g %G %%" % (3.14159, 42, "ab", 2.5, 255, 8, 1234.5, 0.0001, 1e-10))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            r#"acct 30 True [Account(1), Account(3)] 15 True 20 [0, 1, 2] acct acct False"#,
+            r#"acct Account(15) acct Account(15)"#,
+            r#"[7, 8, 9, 3] [3, 9, 8, 7] [9, 3] 1 6.75"#,
+            r#"{'x': 1, 'y': 2, 'z': 3} ('z', 3) none {'y': 2, 'z': 3}"#,
+            r#"{2, 3} True "#,
+            r#"[0, 0, 0, 2, 0, 2] True False 2 0 [(0, 0), (1, 0)] [(0, 0), (0, 0)]"#,
+            r#"['l', 'l', 'e', 'h', 'o'] [1, 2, 3] [1, 2]"#,
+            r#"ValueError('a') KeyError('b')"#,
+            r#"MyErr code 7 7 ('code 7',)"#,
+            r#"returned 11"#,
+            r#"True Account Account Account True dflt"#,
+            r#"(-4, -3) -4 -3 -4 1024 3.5 -3 0.001 1.0 1e+100 1e+16 123456789.12345679"#,
+            r#"3.142    42 ab   | 002.5 ff 10 1.234500e+03 0.0001 1E-10 %"#,
+        ]
+    );
+}

@@ -56,6 +56,8 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "bin",
         "format",
         "ascii",
+        // A value, not a function: what a special method returns to pass.
+        "NotImplemented",
     ];
     if let Some(f) = FUNCTIONS.iter().find(|f| **f == name) {
         return Some(Value::builtin(f, None));
@@ -272,6 +274,19 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Tuple(t) => t.len(),
                 Value::Dict(d) | Value::Set(d) => d.borrow().len(),
                 Value::Range(a, b, c) => super::value::range_len(*a, *b, *c) as usize,
+                v @ Value::Instance(_) if ops::dunder(v, "__len__").is_some() => {
+                    let m = ops::dunder(v, "__len__").unwrap_or_default();
+                    match vm.call_nested(m, Vec::new())? {
+                        Value::Int(n) if n >= 0 => n as usize,
+                        Value::Int(_) => return Err(vm.rt.error("ValueError", "__len__() should return >= 0")),
+                        other => {
+                            return Err(vm.type_error(&format!(
+                                "'{}' object cannot be interpreted as an integer",
+                                other.type_name()
+                            )))
+                        }
+                    }
+                }
                 other => return Err(vm.type_error(&format!("object of type '{}' has no len()", other.type_name()))),
             };
             Value::Int(n as i64)
@@ -1081,7 +1096,7 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         }
         (TypeId::Str, Some(v)) => Value::Str(vm.str_of(v)?.into()),
         (TypeId::Bool, None) => Value::Bool(false),
-        (TypeId::Bool, Some(v)) => Value::Bool(v.truthy()),
+        (TypeId::Bool, Some(v)) => Value::Bool(vm.truth(v)?),
         (TypeId::List, None) => Value::list(Vec::new()),
         (TypeId::List, Some(v)) => Value::list(vm.collect(v)?),
         (TypeId::Tuple, None) => Value::tuple(Vec::new()),

@@ -332,6 +332,7 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
                         out
                     }
                 }
+                'G' => general(x.abs(), p.max(1)).to_ascii_uppercase(),
                 _ => general(x.abs(), p.max(1)),
             };
             let digits = match s.group {
@@ -486,7 +487,7 @@ pub(crate) fn parse_percent(fmt: &str) -> Result<Vec<Result<String, Percent>>, S
             precision = Some(if p.is_empty() { 0 } else { field_size(&p, "precision")? });
         }
         let Some(conv) = chars.next() else { return Err("incomplete format".into()) };
-        if !"sdirfFeExXgGc".contains(conv) {
+        if !"sdirfFeExXgGcoa".contains(conv) {
             return Err(format!("unsupported format character '{conv}'"));
         }
         let width = if width.is_empty() { None } else { Some(field_size(&width, "width")?) };

@@ -56,6 +56,11 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
     if let (Some(x), Some(y)) = (int(a), int(b)) {
         return int_op(vm, op, x, y);
     }
+    if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
+        if let Some(v) = user_binary(vm, op, a, b, inplace)? {
+            return Ok(v);
+        }
+    }
     if let (Some(x), Some(y)) = (num(a), num(b)) {
         if !matches!(op, BinOp::LShift | BinOp::RShift | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor) {
             return float_op(vm, op, x, y);
@@ -254,6 +259,28 @@ fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value) -> PyResult<Value> {
                 let Some(v) = it.next() else {
                     return Err(vm.type_error("not enough arguments for format string"));
                 };
+                // `%c` and `%a` are text made here, then padded as `%s`.
+                let (v, conv) = match conv.conv {
+                    'c' => {
+                        let c = match &v {
+                            Value::Int(i) => u32::try_from(*i).ok().and_then(char::from_u32),
+                            Value::Str(s) if s.chars().count() == 1 => s.chars().next(),
+                            _ => return Err(vm.type_error("%c requires an int or a unicode character")),
+                        };
+                        let Some(c) = c else {
+                            return Err(vm.rt.error("OverflowError", "%c arg not in range(0x110000)"));
+                        };
+                        (Value::Str(c.to_string().into()), super::format::Percent { conv: 's', ..conv })
+                    }
+                    'a' => {
+                        let text = super::strings::ascii(&vm.repr_of(&v)?);
+                        (Value::Str(text.into()), super::format::Percent { conv: 's', ..conv })
+                    }
+                    'o' if !matches!(v, Value::Int(_) | Value::Bool(_)) => {
+                        return Err(vm.type_error(&format!("%o format: an integer is required, not {}", v.type_name())))
+                    }
+                    _ => (v, conv),
+                };
                 let spec = super::format::percent_spec(&conv);
                 let v = match conv.conv {
                     's' => Value::Str(vm.str_of(&v)?.into()),
@@ -352,9 +379,74 @@ pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
 /// `this.__eq__` bound, with the value to pass it, when `this` is an
 /// instance whose class defines one.
 fn user_eq(this: &Value, other: &Value) -> Option<(Value, Value)> {
+    Some((dunder(this, "__eq__")?, other.clone()))
+}
+
+/// `this.name` bound, when `this` is an instance whose class defines it:
+/// the special methods (`__add__`, `__lt__`, `__len__`, ...) that Python
+/// calls for operators and built-ins.
+pub(crate) fn dunder(this: &Value, name: &str) -> Option<Value> {
     let Value::Instance(i) = this else { return None };
-    let method = i.class.lookup("__eq__")?;
-    Some((super::vm::bind(this, method), other.clone()))
+    Some(super::vm::bind(this, i.class.lookup(name)?))
+}
+
+/// `a OP b` by the instances' methods, as CPython tries them: `__iadd__`
+/// for `+=`, then `a.__add__(b)`, then `b.__radd__(a)`; a method that
+/// returns `NotImplemented` passes. `None`: neither defines one.
+fn user_binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: bool) -> PyResult<Option<Value>> {
+    let name = match op {
+        BinOp::Add => "add",
+        BinOp::Sub => "sub",
+        BinOp::Mul => "mul",
+        BinOp::Div => "truediv",
+        BinOp::FloorDiv => "floordiv",
+        BinOp::Mod => "mod",
+        BinOp::Pow => "pow",
+        BinOp::LShift => "lshift",
+        BinOp::RShift => "rshift",
+        BinOp::BitAnd => "and",
+        BinOp::BitOr => "or",
+        BinOp::BitXor => "xor",
+    };
+    let tries = [
+        (inplace, a, format!("__i{name}__"), b),
+        (true, a, format!("__{name}__"), b),
+        (true, b, format!("__r{name}__"), a),
+    ];
+    for (wanted, this, method, other) in tries {
+        let Some(m) = dunder(this, &method).filter(|_| wanted) else { continue };
+        let v = vm.call_nested(m, vec![other.clone()])?;
+        if !is_not_implemented(&v) {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
+/// Python's `NotImplemented`, which a special method returns to pass.
+fn is_not_implemented(v: &Value) -> bool {
+    matches!(v, Value::Builtin(b) if b.name == "NotImplemented")
+}
+
+/// `a < b` (and `<=`, `>`, `>=`) by the instances' methods: `a.__lt__(b)`,
+/// else the reflection `b.__gt__(a)`. `None`: neither defines one.
+fn user_compare(vm: &mut Vm<'_>, op: CmpOp, a: &Value, b: &Value) -> PyResult<Option<bool>> {
+    let (name, reflected) = match op {
+        CmpOp::Lt => ("__lt__", "__gt__"),
+        CmpOp::Le => ("__le__", "__ge__"),
+        CmpOp::Gt => ("__gt__", "__lt__"),
+        CmpOp::Ge => ("__ge__", "__le__"),
+        _ => return Ok(None),
+    };
+    for (this, method, other) in [(a, name, b), (b, reflected, a)] {
+        if let Some(m) = dunder(this, method) {
+            let v = vm.call_nested(m, vec![other.clone()])?;
+            if !is_not_implemented(&v) {
+                return Ok(Some(v.truthy()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Whether `x` and `y`, of equal lengths, are equal item by item.
@@ -413,6 +505,13 @@ pub(crate) fn order(vm: &mut Vm<'_>, a: &Value, b: &Value, op: &str) -> PyResult
             }
             Ok(x.len().cmp(&y.len()))
         }
+        // Sorting instances asks `<` both ways, as CPython's sort uses `__lt__`.
+        (Value::Instance(_), _) | (_, Value::Instance(_)) if user_compare(vm, CmpOp::Lt, a, b)? == Some(true) => {
+            Ok(Ordering::Less)
+        }
+        (Value::Instance(_), _) | (_, Value::Instance(_)) if user_compare(vm, CmpOp::Lt, b, a)?.is_some() => {
+            Ok(if user_compare(vm, CmpOp::Lt, b, a)? == Some(true) { Ordering::Greater } else { Ordering::Equal })
+        }
         _ => Err(vm.type_error(&format!(
             "'{op}' not supported between instances of '{}' and '{}'",
             a.type_name(),
@@ -424,6 +523,11 @@ pub(crate) fn order(vm: &mut Vm<'_>, a: &Value, b: &Value, op: &str) -> PyResult
 pub(crate) fn compare(vm: &mut Vm<'_>, op: CmpOp, a: &Value, b: &Value) -> PyResult<bool> {
     if let (Value::Set(x), Value::Set(y)) = (a, b) {
         if let Some(r) = super::sets::compare(vm, op, x, y)? {
+            return Ok(r);
+        }
+    }
+    if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
+        if let Some(r) = user_compare(vm, op, a, b)? {
             return Ok(r);
         }
     }
@@ -457,6 +561,14 @@ pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyR
             in_span && (n - a) % c == 0
         })),
         Value::List(_) | Value::Tuple(_) => {
+            let items = vm.collect(haystack)?;
+            Ok(position(vm, &items, needle)?.is_some())
+        }
+        Value::Instance(_) if dunder(haystack, "__contains__").is_some() => {
+            let m = dunder(haystack, "__contains__").unwrap_or_default();
+            Ok(vm.call_nested(m, vec![needle.clone()])?.truthy())
+        }
+        Value::Instance(_) if dunder(haystack, "__iter__").is_some() => {
             let items = vm.collect(haystack)?;
             Ok(position(vm, &items, needle)?.is_some())
         }
@@ -500,6 +612,9 @@ fn slice_indices(vm: &Vm<'_>, s: &[Value; 3], len: usize) -> PyResult<Vec<usize>
 }
 
 pub(crate) fn subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<Value> {
+    if let Some(m) = dunder(obj, "__getitem__") {
+        return vm.call_nested(m, vec![key.clone()]);
+    }
     match (obj, key) {
         (Value::Dict(d), _) => {
             let k = vm.key(key)?;
@@ -553,10 +668,49 @@ pub(crate) fn subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<Valu
 }
 
 pub(crate) fn store_subscr(vm: &mut Vm<'_>, obj: &Value, key: Value, v: Value) -> PyResult<()> {
+    if let Some(m) = dunder(obj, "__setitem__") {
+        return vm.call_nested(m, vec![key, v]).map(|_| ());
+    }
     match obj {
         Value::Dict(d) => {
             let k = vm.key(&key)?;
             d.borrow_mut().insert(k, key, v);
+            Ok(())
+        }
+        // `xs[a:b] = items` replaces the run (any length); with a step, as
+        // many items as the slice has places, as CPython requires.
+        Value::List(l) if matches!(key, Value::Slice(_)) => {
+            let Value::Slice(s) = &key else { unreachable!("matched") };
+            let items = vm.collect(&v)?;
+            let len = l.borrow().len();
+            let idx = slice_indices(vm, s, len)?;
+            let step = int(&s[2]).unwrap_or(1);
+            if step == 1 {
+                let start = match &s[0] {
+                    Value::None => 0,
+                    _ => slice_indices(vm, &[s[0].clone(), Value::None, Value::None], len)?
+                        .first()
+                        .copied()
+                        .unwrap_or(len),
+                };
+                let end = idx.last().map_or(start, |&i| i + 1).max(start);
+                sized(vm, len - (end - start) + items.len())?;
+                l.borrow_mut().splice(start..end, items);
+            } else if idx.len() != items.len() {
+                return Err(vm.rt.error(
+                    "ValueError",
+                    &format!(
+                        "attempt to assign sequence of size {} to extended slice of size {}",
+                        items.len(),
+                        idx.len()
+                    ),
+                ));
+            } else {
+                let mut list = l.borrow_mut();
+                for (i, item) in idx.into_iter().zip(items) {
+                    list[i] = item;
+                }
+            }
             Ok(())
         }
         Value::List(l) => {
@@ -570,6 +724,9 @@ pub(crate) fn store_subscr(vm: &mut Vm<'_>, obj: &Value, key: Value, v: Value) -
 }
 
 pub(crate) fn del_subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<()> {
+    if let Some(m) = dunder(obj, "__delitem__") {
+        return vm.call_nested(m, vec![key.clone()]).map(|_| ());
+    }
     match obj {
         Value::Dict(d) => {
             let k = vm.key(key)?;

@@ -855,7 +855,7 @@ impl Vm<'_> {
             Instr::Unary(op) => {
                 let a = f.pop();
                 let v = match (op, &a) {
-                    (UnOp::Not, a) => Value::Bool(!a.truthy()),
+                    (UnOp::Not, a) => Value::Bool(!self.truth(a)?),
                     (UnOp::Neg, Value::Int(i)) => Value::Int(i.checked_neg().ok_or_else(|| self.overflow())?),
                     (UnOp::Neg, Value::Bool(b)) => Value::Int(-(*b as i64)),
                     (UnOp::Neg, Value::Float(x)) => Value::Float(-x),
@@ -888,24 +888,28 @@ impl Vm<'_> {
             }
             Instr::Jump(t) | Instr::Loop(t) => f.pc = t as usize,
             Instr::JumpIfFalse(t) => {
-                if !f.pop().truthy() {
+                let v = f.pop();
+                if !self.truth(&v)? {
                     f.pc = t as usize;
                 }
             }
             Instr::JumpIfTrue(t) => {
-                if f.pop().truthy() {
+                let v = f.pop();
+                if self.truth(&v)? {
                     f.pc = t as usize;
                 }
             }
             Instr::JumpIfFalseOrPop(t) => {
-                if !f.top().truthy() {
+                let v = f.top().clone();
+                if !self.truth(&v)? {
                     f.pc = t as usize;
                 } else {
                     f.pop();
                 }
             }
             Instr::JumpIfTrueOrPop(t) => {
-                if f.top().truthy() {
+                let v = f.top().clone();
+                if self.truth(&v)? {
                     f.pc = t as usize;
                 } else {
                     f.pop();
@@ -1829,6 +1833,17 @@ impl Vm<'_> {
             Value::Dict(d) | Value::Set(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
             Value::Generator(g) if !g.coroutine => return Ok(v.clone()),
             Value::Iter(_) => return Ok(v.clone()),
+            // `__iter__` returns the iterator (a generator, `iter(list)`, ...).
+            Value::Instance(_) if ops::dunder(v, "__iter__").is_some() => {
+                let m = ops::dunder(v, "__iter__").unwrap_or_default();
+                let it = self.call_nested(m, Vec::new())?;
+                return match it {
+                    Value::Generator(_) | Value::Iter(_) => Ok(it),
+                    other => {
+                        Err(self.type_error(&format!("iter() returned non-iterator of type '{}'", other.type_name())))
+                    }
+                };
+            }
             _ => return Err(self.type_error(&format!("'{}' object is not iterable", v.type_name()))),
         };
         Ok(Value::Iter(Rc::new(RefCell::new(it))))
@@ -1989,7 +2004,41 @@ impl Vm<'_> {
         }
     }
 
+    /// Whether `v` is true, as `if v:` asks: an instance's `__bool__`, else
+    /// its `__len__` (non-zero), else true; other values by their kind.
+    pub fn truth(&mut self, v: &Value) -> PyResult<bool> {
+        if let Value::Instance(_) = v {
+            if let Some(m) = ops::dunder(v, "__bool__") {
+                return match self.call_nested(m, Vec::new())? {
+                    Value::Bool(b) => Ok(b),
+                    other => {
+                        Err(self.type_error(&format!("__bool__ should return bool, returned {}", other.type_name())))
+                    }
+                };
+            }
+            if ops::dunder(v, "__len__").is_some() {
+                let len = builtins::call_function(self, "len", vec![v.clone()], Vec::new())?;
+                return Ok(!matches!(len, Out::Value(Value::Int(0))));
+            }
+        }
+        Ok(v.truthy())
+    }
+
     pub fn key(&self, v: &Value) -> PyResult<super::value::Key> {
+        // A class with `__eq__` and no `__hash__` is unhashable, as in
+        // CPython; one with its own `__hash__` would need it called for
+        // every lookup, which keys here (by identity) do not do: refused.
+        if let Value::Instance(i) = v {
+            if i.class.lookup("__hash__").is_some() {
+                return Err(self.type_error(&format!(
+                    "{}.__hash__ is not used for dict and set keys here: key them by a str, int or tuple",
+                    i.class.name
+                )));
+            }
+            if i.class.lookup("__eq__").is_some() {
+                return Err(self.type_error(&format!("unhashable type: '{}'", i.class.name)));
+            }
+        }
         v.key().map_err(|why| match why {
             super::value::Unhashable::Type(t) => self.type_error(&format!("unhashable type: '{t}'")),
             super::value::Unhashable::TooDeep => self.recursion_error(),
