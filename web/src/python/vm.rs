@@ -900,16 +900,30 @@ impl Vm<'_> {
                 }
             }
             Instr::JumpIfFalseOrPop(t) => {
-                let v = f.top().clone();
-                if !self.truth(&v)? {
+                // Only an instance's truth runs Python: the rest need no copy.
+                let truth = match f.top() {
+                    v @ Value::Instance(_) => {
+                        let v = v.clone();
+                        self.truth(&v)?
+                    }
+                    v => v.truthy(),
+                };
+                if !truth {
                     f.pc = t as usize;
                 } else {
                     f.pop();
                 }
             }
             Instr::JumpIfTrueOrPop(t) => {
-                let v = f.top().clone();
-                if self.truth(&v)? {
+                // Only an instance's truth runs Python: the rest need no copy.
+                let truth = match f.top() {
+                    v @ Value::Instance(_) => {
+                        let v = v.clone();
+                        self.truth(&v)?
+                    }
+                    v => v.truthy(),
+                };
+                if truth {
                     f.pc = t as usize;
                 } else {
                     f.pop();
