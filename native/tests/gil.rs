@@ -70,13 +70,15 @@ fn cpu_work_under_the_gil_never_overlaps() {
 fn four_cpu_bound_threads_take_four_times_as_long_as_one() {
     let _serial = serial();
     // 4 x 40 ms of CPU on a machine with two or more cores: without a GIL
-    // they could overlap; with one the last cannot finish before 160 ms.
+    // they could overlap (done by 80 ms on two cores); with one the last
+    // finishes at about 160 ms. The bound leaves the calibrated busy loop
+    // its own error (a loaded run measured 159.94 ms), far above overlap.
     let m = real(
         r#"{"machine": {"cores": 4, "gil": true},
             "threads": [{"name": "worker", "count": 4, "steps": [{"cpu": 40}, {"print": "done"}]}]}"#,
     );
     let last = m.threads.iter().filter_map(|t| t.finished_ms).fold(0.0, f64::max);
-    assert!(last >= 160.0, "4 x 40 ms of CPU under the GIL finished at {last} ms");
+    assert!(last >= 150.0, "4 x 40 ms of CPU under the GIL finished at {last} ms");
     let gil = m.gil.as_ref().expect("a run with a GIL reports it");
     let workers: Vec<_> = gil.threads.iter().filter(|t| t.name.starts_with("worker")).collect();
     assert_eq!(workers.len(), 4, "{gil:?}");
