@@ -119,7 +119,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
     const EVENT: &[&str] = &["set", "clear", "is_set", "wait"];
     const THREAD: &[&str] = &["start", "join", "is_alive"];
     let table: &[&str] = match obj {
-        Value::Str(_) => super::strings::METHODS,
+        Value::Str(_) => return super::strings::method(name),
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
         Value::Set(_) => super::sets::METHODS,

@@ -506,18 +506,21 @@ pub(crate) fn order(vm: &mut Vm<'_>, a: &Value, b: &Value, op: &str) -> PyResult
             Ok(x.len().cmp(&y.len()))
         }
         // Sorting instances asks `<` both ways, as CPython's sort uses `__lt__`.
-        (Value::Instance(_), _) | (_, Value::Instance(_)) if user_compare(vm, CmpOp::Lt, a, b)? == Some(true) => {
-            Ok(Ordering::Less)
-        }
-        (Value::Instance(_), _) | (_, Value::Instance(_)) if user_compare(vm, CmpOp::Lt, b, a)?.is_some() => {
-            Ok(if user_compare(vm, CmpOp::Lt, b, a)? == Some(true) { Ordering::Greater } else { Ordering::Equal })
-        }
-        _ => Err(vm.type_error(&format!(
-            "'{op}' not supported between instances of '{}' and '{}'",
-            a.type_name(),
-            b.type_name()
-        ))),
+        (Value::Instance(_), _) | (_, Value::Instance(_)) => match user_compare(vm, CmpOp::Lt, a, b)? {
+            Some(true) => Ok(Ordering::Less),
+            _ => match user_compare(vm, CmpOp::Lt, b, a)? {
+                Some(true) => Ok(Ordering::Greater),
+                Some(false) => Ok(Ordering::Equal),
+                None => Err(unordered(vm, a, b, op)),
+            },
+        },
+        _ => Err(unordered(vm, a, b, op)),
     }
+}
+
+/// The TypeError of `a OP b` for values that have no order.
+fn unordered(vm: &Vm<'_>, a: &Value, b: &Value, op: &str) -> Exc {
+    vm.type_error(&format!("'{op}' not supported between instances of '{}' and '{}'", a.type_name(), b.type_name()))
 }
 
 pub(crate) fn compare(vm: &mut Vm<'_>, op: CmpOp, a: &Value, b: &Value) -> PyResult<bool> {

@@ -146,7 +146,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("DeferredSemaphore", f("defer.DeferredSemaphore")),
                 ("DeferredQueue", f("defer.DeferredQueue")),
                 ("maybeDeferred", f("defer.maybeDeferred")),
-                ("inlineCallbacks", library_function("inlineCallbacks")?),
+                ("inlineCallbacks", library(rt, "inlineCallbacks")?),
                 ("ensureDeferred", library(rt, "ensureDeferred")?),
                 ("NotACoroutineError", Value::Class(rt.exc_class("NotACoroutineError"))),
                 ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
