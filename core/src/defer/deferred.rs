@@ -460,6 +460,23 @@ impl<T: 'static> Deferred<T> {
         matches!(self.chain.state.borrow().result, Slot::Ready(_))
     }
 
+    /// Looks at the result the chain holds now (Twisted's `result`
+    /// attribute), without taking it: `None` when [`has_result`](Self::has_result) is false.
+    ///
+    /// ```
+    /// use twine_core::defer::succeed;
+    ///
+    /// let d = succeed(20);
+    /// d.add_callback(|x| x + 1);
+    /// assert_eq!(d.peek(|r| r.ok().copied()), Some(Some(21)));
+    /// ```
+    pub fn peek<R>(&self, f: impl FnOnce(Result<&T, &Failure>) -> R) -> Option<R> {
+        match &self.chain.state.borrow().result {
+            Slot::Ready(result) => Some(f(result.as_ref())),
+            _ => None,
+        }
+    }
+
     /// Whether `self` and `other` are the same Deferred.
     ///
     /// ```

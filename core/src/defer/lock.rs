@@ -28,6 +28,11 @@ impl<T: 'static> Waiters<T> {
         self.line.borrow().len()
     }
 
+    /// The waiting Deferreds, first in line first.
+    pub(crate) fn all(&self) -> Vec<Deferred<T>> {
+        self.line.borrow().iter().cloned().collect()
+    }
+
     pub(crate) fn push(&self, d: Deferred<T>) {
         self.line.borrow_mut().push_back(d);
     }

@@ -112,6 +112,40 @@ impl<T: 'static> DeferredQueue<T> {
         self.inner.pending.borrow().len()
     }
 
+    /// The items queued, oldest first (Twisted's `pending`).
+    ///
+    /// ```
+    /// let queue = twine_core::defer::DeferredQueue::new();
+    /// queue.put('a').unwrap();
+    /// queue.put('b').unwrap();
+    /// assert_eq!(queue.pending(), ['a', 'b']);
+    /// ```
+    pub fn pending(&self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        self.inner.pending.borrow().iter().cloned().collect()
+    }
+
+    /// The most items it holds (`None`: no limit), as made by [`bounded`](Self::bounded).
+    ///
+    /// ```
+    /// let queue = twine_core::defer::DeferredQueue::<u8>::bounded(Some(2), Some(1));
+    /// assert_eq!((queue.size(), queue.backlog()), (Some(2), Some(1)));
+    /// ```
+    pub fn size(&self) -> Option<usize> {
+        self.inner.size
+    }
+
+    /// The most getters it lets wait (`None`: no limit).
+    ///
+    /// ```
+    /// assert_eq!(twine_core::defer::DeferredQueue::<u8>::new().backlog(), None);
+    /// ```
+    pub fn backlog(&self) -> Option<usize> {
+        self.inner.backlog
+    }
+
     /// Whether no items are queued.
     ///
     /// ```
@@ -141,6 +175,18 @@ impl<T: 'static> DeferredQueue<T> {
     /// ```
     pub fn waiting(&self) -> usize {
         self.inner.waiting.len()
+    }
+
+    /// The Deferreds of the getters waiting, longest-waiting first
+    /// (Twisted's `waiting`).
+    ///
+    /// ```
+    /// let queue = twine_core::defer::DeferredQueue::<u8>::new();
+    /// let next = queue.get();
+    /// assert_eq!(queue.waiters()[0].id(), next.id());
+    /// ```
+    pub fn waiters(&self) -> Vec<Deferred<T>> {
+        self.inner.waiting.all()
     }
 
     /// Adds `item`: it goes to the longest-waiting getter (whose Deferred

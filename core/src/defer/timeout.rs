@@ -76,14 +76,15 @@ impl<T: 'static> Deferred<T> {
         on_timeout_cancel: impl FnOnce(Result<T, Failure>, Duration) -> R + 'static,
     ) -> &Deferred<T> {
         let timed_out = Rc::new(Cell::new(false));
-        // Weak: the Deferred holds the timer through the callback below.
-        let target = self.downgrade();
+        // The timer holds the Deferred, as Twisted's does: a Deferred
+        // nothing else holds still times out and runs its errbacks. No
+        // cycle: the Deferred holds only the timer's handle (below), and the
+        // reactor drops the closure when the timer runs or is cancelled.
+        let target = self.clone();
         let flag = timed_out.clone();
         let on_timeout = move || {
-            if let Some(d) = target.upgrade() {
-                flag.set(true);
-                d.cancel();
-            }
+            flag.set(true);
+            target.cancel();
         };
         let name = std::any::type_name_of_val(&on_timeout);
         let timer = reactor.call_later_dyn(delay, name, Box::new(on_timeout));

@@ -459,6 +459,17 @@ impl DelayedCall {
         self.read().is_some_and(|(state, _)| state == TimerState::Pending)
     }
 
+    /// Whether the call has run (Twisted's `called`).
+    pub fn called(&self) -> bool {
+        self.read().is_some_and(|(state, _)| state == TimerState::Called)
+    }
+
+    /// Whether the call was cancelled (Twisted's `cancelled`). A call whose
+    /// reactor is gone counts as cancelled, as [`cancel`](Self::cancel) says.
+    pub fn cancelled(&self) -> bool {
+        self.read().is_none_or(|(state, _)| state == TimerState::Cancelled)
+    }
+
     fn check_pending(&self) -> Result<Reactor, TimerError> {
         // A reactor that is gone will never run the call: it is as good as cancelled.
         let inner = self.reactor.upgrade().ok_or(TimerError::AlreadyCancelled)?;

@@ -73,7 +73,7 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "set" => TypeId::Set,
         "bytes" => TypeId::Bytes,
         "object" => TypeId::Object,
-        _ if super::errors::TWISTED_ONLY.contains(&name) => return None,
+        _ if super::errors::twisted_only(name) => return None,
         _ => return rt.exc.get(name).map(|c| Value::Class(Rc::clone(c))),
     };
     Some(Value::Type(ty))
@@ -1133,7 +1133,7 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Bytes, Some(Value::Str(s))) => Value::Bytes(s.as_bytes().into()),
         (TypeId::Bytes, None) => Value::Bytes(Rc::from(&[][..])),
         (TypeId::Object, None) => {
-            let class = super::value::Class::new("object", None);
+            let class = super::value::Class::in_module("object", None, "builtins");
             Value::Instance(Rc::new(super::value::Instance { class, attrs: RefCell::default() }))
         }
         (t, Some(v)) => {

@@ -137,7 +137,7 @@ fn class(rt: &Runtime, name: &'static str) -> Rc<Class> {
         "TCP4ServerEndpoint" => ("listen", "endpoints.listen"),
         _ => ("connect", "endpoints.connect"),
     };
-    let c = Class::new(name, None);
+    let c = Class::in_module(name, None, "twisted.internet.endpoints");
     c.attrs.borrow_mut().insert(method.into(), Value::builtin(builtin, None));
     rt.library.borrow_mut().insert(name, Value::Class(Rc::clone(&c)));
     c

@@ -92,7 +92,7 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("StopIteration", "Exception"),
     ("TimeoutError", "Exception"),
     ("CancelledError", "Exception"),
-    // twisted.internet.error's (not built-in names: see `TWISTED_ONLY`).
+    // twisted.internet.error's (not built-in names: see `TWISTED_ERROR`).
     ("ConnectError", "Exception"),
     ("ConnectionRefusedError", "ConnectError"),
     ("ConnectionClosed", "Exception"),
@@ -102,15 +102,21 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("CannotListenError", "BindError"),
     ("NoProtocol", "Exception"),
     ("ConnectingCancelledError", "Exception"),
-    // twisted.internet.defer's.
+    ("AlreadyCalled", "ValueError"),
+    ("AlreadyCancelled", "ValueError"),
+    ("ReactorNotRunning", "RuntimeError"),
+    // twisted.internet.defer's (`TWISTED_DEFER`).
     ("NotACoroutineError", "TypeError"),
     ("FirstError", "Exception"),
     ("NoCurrentExceptionError", "Exception"),
+    ("AlreadyCalledError", "Exception"),
+    ("QueueOverflow", "Exception"),
+    ("QueueUnderflow", "Exception"),
 ];
 
 /// Classes of [`HIERARCHY`] a program reaches only through
 /// `twisted.internet.error`, as in CPython.
-pub(crate) const TWISTED_ONLY: &[&str] = &[
+pub(crate) const TWISTED_ERROR: &[&str] = &[
     "ConnectError",
     "ConnectionRefusedError",
     "ConnectionClosed",
@@ -120,17 +126,49 @@ pub(crate) const TWISTED_ONLY: &[&str] = &[
     "CannotListenError",
     "NoProtocol",
     "ConnectingCancelledError",
+    "AlreadyCalled",
+    "AlreadyCancelled",
+    "ReactorNotRunning",
+];
+
+/// Classes of [`HIERARCHY`] a program reaches only through
+/// `twisted.internet.defer`, as in CPython.
+pub(crate) const TWISTED_DEFER: &[&str] = &[
     "NotACoroutineError",
     "FirstError",
     "NoCurrentExceptionError",
+    "AlreadyCalledError",
+    "QueueOverflow",
+    "QueueUnderflow",
 ];
+
+/// Whether `name` is a class of [`HIERARCHY`] that is not a built-in name.
+pub(crate) fn twisted_only(name: &str) -> bool {
+    TWISTED_ERROR.contains(&name) || TWISTED_DEFER.contains(&name)
+}
+
+/// The module a class of [`HIERARCHY`] belongs to (its `__module__`), or
+/// `None` for a name not there. `CancelledError` is a built-in name here
+/// (as `asyncio`'s, for programs that catch it bare) but Twisted's class,
+/// `twisted.internet.defer`'s.
+pub(crate) fn module(name: &str) -> Option<&'static str> {
+    Some(if TWISTED_ERROR.contains(&name) {
+        "twisted.internet.error"
+    } else if TWISTED_DEFER.contains(&name) || name == "CancelledError" {
+        "twisted.internet.defer"
+    } else if HIERARCHY.iter().any(|(n, _)| *n == name) {
+        "builtins"
+    } else {
+        return None;
+    })
+}
 
 /// Makes the classes of [`HIERARCHY`].
 pub(crate) fn classes() -> HashMap<&'static str, Rc<Class>> {
     let mut out: HashMap<&'static str, Rc<Class>> = HashMap::new();
     for (name, base) in HIERARCHY {
         let base = out.get(base).cloned();
-        let class = Class::new(name, base);
+        let class = Class::in_module(name, base, module(name).unwrap_or("builtins"));
         if *name == "BaseException" {
             class.attrs.borrow_mut().insert("__init__".into(), Value::builtin("BaseException.__init__", None));
         }

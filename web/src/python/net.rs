@@ -556,7 +556,7 @@ pub(crate) fn ipv4_address(rt: &super::Runtime, addr: SocketAddr) -> Value {
 
 /// The `IPv4Address` class: its repr is Twisted's.
 pub(crate) fn ipv4_address_class() -> Rc<Class> {
-    let class = Class::new("IPv4Address", None);
+    let class = Class::in_module("IPv4Address", None, "twisted.internet.address");
     class.attrs.borrow_mut().insert("__repr__".into(), Value::builtin("IPv4Address.__repr__", None));
     class
 }

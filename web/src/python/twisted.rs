@@ -76,16 +76,18 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "twisted.internet.protocol" => {
             // The classes; `net` connects their instances to the reactor.
             let noop = || Value::builtin("Protocol.noop", None);
-            let protocol = super::value::Class::new("Protocol", None);
+            let protocol = super::value::Class::in_module("Protocol", None, "twisted.internet.protocol");
             for m in ["connectionMade", "dataReceived", "connectionLost"] {
                 protocol.attrs.borrow_mut().insert(m.into(), noop());
             }
-            let factory = super::value::Class::new("Factory", None);
+            let factory = super::value::Class::in_module("Factory", None, "twisted.internet.protocol");
             factory.attrs.borrow_mut().insert("forProtocol".into(), Value::builtin("Factory.forProtocol", None));
             factory.attrs.borrow_mut().insert("buildProtocol".into(), Value::builtin("Factory.buildProtocol", None));
-            let client = super::value::Class::new("ClientFactory", Some(Rc::clone(&factory)));
+            let client =
+                super::value::Class::in_module("ClientFactory", Some(Rc::clone(&factory)), "twisted.internet.protocol");
             // Twisted's ServerFactory adds nothing to Factory but its name.
-            let server = super::value::Class::new("ServerFactory", Some(Rc::clone(&factory)));
+            let server =
+                super::value::Class::in_module("ServerFactory", Some(Rc::clone(&factory)), "twisted.internet.protocol");
             let classes = vec![
                 ("Protocol", Value::Class(protocol)),
                 ("Factory", Value::Class(factory)),
@@ -95,9 +97,8 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             ("twisted.internet.protocol", classes)
         }
         "twisted.internet.error" => {
-            let names = super::errors::TWISTED_ONLY.iter().map(|n| (*n, Value::Class(rt.exc_class(n))));
-            let more = [("CancelledError", Value::Class(rt.exc_class("CancelledError")))];
-            ("twisted.internet.error", names.chain(more).collect())
+            let names = super::errors::TWISTED_ERROR.iter().map(|n| (*n, Value::Class(rt.exc_class(n))));
+            ("twisted.internet.error", names.collect())
         }
         "twisted.internet.address" => {
             ("twisted.internet.address", vec![("IPv4Address", Value::Class(super::net::ipv4_address_class()))])
@@ -114,7 +115,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 },
                 _ => return None,
             };
-            let lr = super::value::Class::new("LineReceiver", Some(base));
+            let lr = super::value::Class::in_module("LineReceiver", Some(base), "twisted.protocols.basic");
             {
                 let mut a = lr.attrs.borrow_mut();
                 a.insert("dataReceived".into(), Value::builtin("LineReceiver.dataReceived", None));
@@ -152,6 +153,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
                 ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
                 ("FirstError", Value::Class(rt.exc_class("FirstError"))),
+                ("AlreadyCalledError", Value::Class(rt.exc_class("AlreadyCalledError"))),
+                ("QueueOverflow", Value::Class(rt.exc_class("QueueOverflow"))),
+                ("QueueUnderflow", Value::Class(rt.exc_class("QueueUnderflow"))),
             ],
         ),
         "twisted.internet.task" => (
@@ -232,6 +236,19 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
         _ => return None,
     };
     table.iter().find(|m| **m == name).copied()
+}
+
+/// Twisted's `AlreadyCalled` / `AlreadyCancelled` for a DelayedCall that
+/// cannot be cancelled, reset or delayed any more.
+fn timer_error(vm: &Vm<'_>, e: twine_core::reactor::TimerError) -> super::Exc {
+    match e {
+        twine_core::reactor::TimerError::AlreadyCalled => {
+            vm.rt.error("AlreadyCalled", "Tried to cancel an already-called event.")
+        }
+        twine_core::reactor::TimerError::AlreadyCancelled => {
+            vm.rt.error("AlreadyCancelled", "Tried to cancel an already-cancelled event.")
+        }
+    }
 }
 
 fn seconds(vm: &Vm<'_>, v: &Value) -> PyResult<Duration> {
@@ -1147,7 +1164,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         }
         (Native::Reactor, "stop") => {
             if reactor(vm)?.stop().is_err() {
-                return Err(vm.rt.error("RuntimeError", "Can't stop reactor that isn't running."));
+                return Err(vm.rt.error("ReactorNotRunning", "Can't stop reactor that isn't running."));
             }
             Value::None
         }
@@ -1234,9 +1251,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             return Ok(Out::Halt(Value::None, Halt::Done));
         }
         (Native::DelayedCall(dc), "cancel") => {
-            if dc.cancel().is_err() {
-                return Err(vm.rt.error("RuntimeError", "AlreadyCalled or AlreadyCancelled"));
-            }
+            dc.cancel().map_err(|e| timer_error(vm, e))?;
             Value::None
         }
         (Native::DelayedCall(dc), "active") => Value::Bool(dc.active()),
@@ -1244,23 +1259,20 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         (Native::DelayedCall(dc), "getTime") => Value::Float(epoch_seconds(dc.time())),
         (Native::DelayedCall(dc), "reset" | "delay") => {
             let d = seconds(vm, args.first().unwrap_or(&Value::None))?;
-            let r = if name == "reset" { dc.reset(d) } else { dc.delay(d) };
-            if r.is_err() {
-                return Err(vm.rt.error("RuntimeError", "AlreadyCalled or AlreadyCancelled"));
-            }
+            if name == "reset" { dc.reset(d) } else { dc.delay(d) }.map_err(|e| timer_error(vm, e))?;
             Value::None
         }
         (Native::Deferred(d), "callback") => {
             let v = args.into_iter().next().unwrap_or_default();
             if d.callback(v).is_err() {
-                return Err(vm.rt.error("RuntimeError", "AlreadyCalledError"));
+                return Err(vm.rt.error("AlreadyCalledError", ""));
             }
             Value::None
         }
         (Native::Deferred(d), "errback") => {
             let exc = exc_value(vm, args.into_iter().next().unwrap_or_default())?;
             if d.errback(to_failure(vm.rt, &exc)).is_err() {
-                return Err(vm.rt.error("RuntimeError", "AlreadyCalledError"));
+                return Err(vm.rt.error("AlreadyCalledError", ""));
             }
             Value::None
         }
@@ -1277,9 +1289,22 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             Value::None
         }
         (Native::Deferred(d), "addTimeout") => {
-            let timeout = seconds(vm, args.first().unwrap_or(&Value::None))?;
+            let given = args.first().cloned().unwrap_or_default();
+            let timeout = seconds(vm, &given)?;
             let r = reactor(vm)?;
-            d.add_timeout(&r, timeout);
+            // Twisted's failure: `TimeoutError(timeout, "Deferred")`, the
+            // timeout as the program gave it.
+            let sh = Rc::clone(vm.sh);
+            d.add_timeout_with(&r, timeout, move |result, _| match result {
+                Err(f) if f.check(FailureKind::Cancelled) => Err(match sh.py.borrow().as_ref() {
+                    Some(rt) => {
+                        let exc = rt.new_exc(&rt.exc_class("TimeoutError"), vec![given, Value::str("Deferred")]);
+                        to_failure(rt, &exc)
+                    }
+                    None => f,
+                }),
+                other => other,
+            });
             Value::Native(Rc::clone(n))
         }
         (Native::Deferred(d), "addCallback" | "addErrback" | "addBoth") => {
@@ -1424,11 +1449,17 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         }
         (Native::DeferredQueue(q), "put") => {
             if q.put(args.into_iter().next().unwrap_or_default()).is_err() {
-                return Err(vm.rt.error("RuntimeError", "QueueOverflow"));
+                return Err(vm.rt.error("QueueOverflow", ""));
             }
             Value::None
         }
-        (Native::DeferredQueue(q), "get") => deferred(q.get()),
+        (Native::DeferredQueue(q), "get") => {
+            // Twisted raises at once rather than failing the Deferred.
+            if q.is_empty() && q.backlog().is_some_and(|b| q.waiting() >= b) {
+                return Err(vm.rt.error("QueueUnderflow", ""));
+            }
+            deferred(q.get())
+        }
         // Twisted's: `str(self.value)` (so a KeyError's key shows as its repr).
         (Native::Failure(e), "getErrorMessage") => Value::Str(vm.str_of(&e.clone())?.into()),
         (Native::Failure(e), "check" | "trap") => {
@@ -1481,8 +1512,7 @@ impl WithCount {
     /// real reactor runs it some microseconds late; on the epoch clock a
     /// float's rounding (about 0.24 us at 1.7e9 s) can then make a count
     /// that lands exactly on a whole number of intervals come out one short,
-    /// which a real reactor's lateness never shows. The first call of a loop
-    /// started with `now=True` still computes 0 and is skipped, as on CPython.
+    /// which a real reactor's lateness never shows.
     fn interval_of(&self, t: f64) -> i64 {
         ((t - self.start) / self.interval + 1e-4) as i64
     }
@@ -1493,12 +1523,17 @@ impl WithCount {
             self.last.set(Some(now));
             return 1;
         }
-        let last = match self.last.get() {
-            Some(t) => t,
-            None if self.run_at_start.get() => self.start - self.interval,
-            None => self.start,
+        let last_interval = match self.last.get() {
+            Some(t) => self.interval_of(t),
+            // Twisted's arithmetic exactly, with no allowance: whether the
+            // first call of a loop started with `now=True` runs depends on
+            // how `start - interval` rounds on the epoch clock. It runs for
+            // 0.25 s or 1 s, and not for 0.1 s (its start lands a fraction
+            // of a microsecond short of -1 interval), as on CPython.
+            None if self.run_at_start.get() => (((self.start - self.interval) - self.start) / self.interval) as i64,
+            None => self.interval_of(self.start),
         };
-        let n = self.interval_of(now) - self.interval_of(last);
+        let n = self.interval_of(now) - last_interval;
         if n > 0 {
             self.run_at_start.set(false);
             self.last.set(Some(now));
@@ -1521,6 +1556,42 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
         }
         (Value::Native(n), "called") => match &**n {
             Native::Deferred(d) => Some(Value::Bool(d.called())),
+            // Twisted's DelayedCall keeps `called` and `cancelled` as 0 or 1.
+            Native::DelayedCall(dc) => Some(Value::Int(dc.called() as i64)),
+            _ => None,
+        },
+        (Value::Native(n), "result") => match &**n {
+            // Only while the chain holds one: before it fires (or while it
+            // waits on another Deferred) Twisted's has no such attribute.
+            Native::Deferred(d) => d.peek(|r| match r {
+                Ok(v) => v.clone(),
+                Err(f) => Value::Native(Rc::new(Native::Failure(from_failure(vm.rt, f)))),
+            }),
+            _ => None,
+        },
+        (Value::Native(n), "cancelled") => match &**n {
+            Native::DelayedCall(dc) => Some(Value::Int(dc.cancelled() as i64)),
+            _ => None,
+        },
+        (Value::Native(n), "running" | "interval") => match &**n {
+            Native::LoopingCall { lc, .. } => {
+                let lc = lc.borrow();
+                Some(match (name, &*lc) {
+                    ("running", lc) => Value::Bool(lc.as_ref().is_some_and(|lc| lc.running())),
+                    // None until started, as Twisted's.
+                    (_, Some(lc)) => Value::Float(lc.interval().as_secs_f64()),
+                    (_, None) => Value::None,
+                })
+            }
+            _ => None,
+        },
+        (Value::Native(n), "pending" | "waiting" | "size" | "backlog") => match &**n {
+            Native::DeferredQueue(q) => Some(match name {
+                "pending" => Value::list(q.pending()),
+                "waiting" => Value::list(q.waiters().into_iter().map(deferred).collect()),
+                "size" => q.size().map_or(Value::None, |n| Value::Int(n as i64)),
+                _ => q.backlog().map_or(Value::None, |n| Value::Int(n as i64)),
+            }),
             _ => None,
         },
         (Value::Native(n), "locked") => match &**n {

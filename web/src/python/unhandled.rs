@@ -78,13 +78,7 @@ impl Runtime {
     /// `builtins.ValueError: boom`, as a Failure names its exception's class.
     fn qualified(&self, text: &str) -> String {
         let name = text.split(':').next().unwrap_or(text);
-        let module = if super::errors::TWISTED_ONLY.contains(&name) {
-            "twisted.internet.error"
-        } else if self.exc.contains_key(name) {
-            "builtins"
-        } else {
-            "__main__"
-        };
+        let module = super::errors::module(name).unwrap_or("__main__");
         format!("{module}.{text}")
     }
 }

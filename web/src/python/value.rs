@@ -199,6 +199,31 @@ impl Class {
         Rc::new(Class { name: name.into(), base, attrs: RefCell::default() })
     }
 
+    /// A library class of `module` (its `__module__`).
+    pub fn in_module(name: &str, base: Option<Rc<Class>>, module: &str) -> Rc<Class> {
+        let class = Class::new(name, base);
+        class.attrs.borrow_mut().insert("__module__".into(), Value::str(module));
+        class
+    }
+
+    /// Its module (`__module__`): the library's classes set their own; a
+    /// class the program defines is `__main__`'s.
+    pub fn module(&self) -> Rc<str> {
+        match self.attrs.borrow().get("__module__") {
+            Some(Value::Str(m)) => Rc::clone(m),
+            _ => "__main__".into(),
+        }
+    }
+
+    /// How `repr` names it: `KeyError` for a built-in class, else
+    /// `module.Name` (`__main__.Echo`, `twisted.internet.error.ConnectionDone`).
+    pub fn path(&self) -> String {
+        match &*self.module() {
+            "builtins" => self.name.to_string(),
+            m => format!("{m}.{}", self.name),
+        }
+    }
+
     /// Looks `name` up along the base chain.
     pub fn lookup(&self, name: &str) -> Option<Value> {
         if let Some(v) = self.attrs.borrow().get(name) {
@@ -636,6 +661,12 @@ impl Value {
             (Value::Str(a), Value::Str(b)) => Rc::ptr_eq(a, b) || (a.len() <= 1 && a == b),
             (Value::Tuple(a), Value::Tuple(b)) => Rc::ptr_eq(a, b) || (a.is_empty() && b.is_empty()),
             (Value::Method(a), Value::Method(b)) => Rc::ptr_eq(a, b),
+            // One Deferred may reach the program in more than one wrapper
+            // (`DeferredQueue.waiting` makes new ones).
+            (Value::Native(a), Value::Native(b)) => match (&**a, &**b) {
+                (Native::Deferred(a), Native::Deferred(b)) => a.ptr_eq(b),
+                _ => Rc::ptr_eq(a, b),
+            },
             (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b) && a.identity() == b.identity(),
         }
     }

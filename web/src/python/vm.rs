@@ -1115,7 +1115,11 @@ impl Vm<'_> {
                 let closure = self.closure_for(f, &code);
                 let mut frame = Frame::new(code, Rc::clone(&f.globals), None);
                 frame.cells = closure;
-                frame.ns = Some(Rc::default());
+                // As CPython, the body starts with `__module__` set (to the
+                // program's: there are no other user modules).
+                let ns: Rc<RefCell<HashMap<Rc<str>, Value>>> = Rc::default();
+                ns.borrow_mut().insert("__module__".into(), Value::str("__main__"));
+                frame.ns = Some(ns);
                 frame.ret = Ret::Class(base);
                 self.check_depth(frames)?;
                 frames.push(frame);
@@ -2099,7 +2103,7 @@ impl Vm<'_> {
                     };
                     return Ok(format!("{}({inner})", i.class.name));
                 }
-                Ok(format!("<__main__.{} object>", i.class.name))
+                Ok(format!("<{} object>", i.class.path()))
             }
             Value::List(l) => {
                 let Some(_walking) = self.enter_repr(v)? else { return Ok(format::cycle_repr(v).into()) };
@@ -2129,7 +2133,7 @@ impl Vm<'_> {
                 let Some(_walking) = self.enter_repr(v)? else { return Ok(format::cycle_repr(v).into()) };
                 super::sets::repr(self, d)
             }
-            Value::Class(c) => Ok(format!("<class '__main__.{}'>", c.name)),
+            Value::Class(c) => Ok(format!("<class '{}'>", c.path())),
             Value::Func(f) => Ok(format!("<function {}>", f.code.name)),
             _ => Ok(format::repr(v)),
         }

@@ -1,0 +1,183 @@
+//! Twisted's API as programs read it: the attributes and exceptions of
+//! `DeferredQueue`, `DelayedCall`, `Deferred`, `LoopingCall` and the
+//! reactor, the classes' names and modules, `addTimeout` on a Deferred
+//! nothing else holds, and `LoopingCall.withCount`'s first call. Each
+//! expected output is what CPython 3.11 with Twisted 26.10 printed for the
+//! same program when the test was written.
+
+mod common;
+
+fn output(source: &str) -> Vec<String> {
+    common::printed("test.py", source)
+}
+
+#[test]
+fn attributes_and_exceptions_of_twisteds_objects_as_twisted() {
+    let out = output(
+        r#"
+from twisted.internet import defer, reactor, error, task
+
+q = defer.DeferredQueue(size=3, backlog=1)
+w = q.get()
+print("waiting", len(q.waiting), q.waiting[0] is w, q.size, q.backlog)
+try:
+    q.get()
+except defer.QueueUnderflow as e:
+    print("underflow", repr(e))
+q.put("a"); q.put("b"); q.put("c"); q.put("d")
+print("pending", q.pending)
+try:
+    q.put("e")
+except defer.QueueOverflow as e:
+    print("overflow", repr(e))
+w.addCallback(lambda x: print("got", x))
+
+dc = reactor.callLater(1, print, "never")
+print(dc.active(), dc.called, dc.cancelled)
+dc.cancel()
+print(dc.active(), dc.called, dc.cancelled)
+for f in (dc.cancel, lambda: dc.reset(1), lambda: dc.delay(1)):
+    try:
+        f()
+    except error.AlreadyCancelled as e:
+        print(type(e).__name__, isinstance(e, ValueError), e)
+dc2 = reactor.callLater(0, lambda: None)
+
+d = defer.succeed(20)
+d.addCallback(lambda x: x + 1)
+print("result", d.result)
+try:
+    d.callback(1)
+except defer.AlreadyCalledError as e:
+    print("again", repr(e))
+try:
+    defer.Deferred().result
+except AttributeError:
+    print("no result yet")
+f = defer.fail(KeyError("k"))
+print("failure result", f.result.type, f.result.value)
+f.addErrback(lambda _: None)
+c = defer.Deferred()
+c.cancel()
+c.callback("ignored after a cancel")
+c.addErrback(lambda f: print("cancelled", f.type))
+
+lc = task.LoopingCall(lambda: None)
+print("lc", lc.running, lc.interval)
+
+def later():
+    try:
+        dc2.cancel()
+    except error.AlreadyCalled as e:
+        print(type(e).__name__, e, dc2.called, dc2.cancelled)
+    lc.start(0.5)
+    print("lc", lc.running, lc.interval)
+    lc.stop()
+    print("lc", lc.running)
+    reactor.stop()
+reactor.callLater(0.1, later)
+reactor.run()
+try:
+    reactor.stop()
+except error.ReactorNotRunning as e:
+    print(type(e).__name__, isinstance(e, RuntimeError), e)
+print(KeyError, defer.CancelledError, error.ConnectionDone, defer.FirstError, error.AlreadyCalled)
+class Echo: pass
+print(Echo, Echo.__module__, KeyError.__module__, error.ConnectionDone.__module__)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "waiting 1 True 3 1",
+            "underflow QueueUnderflow()",
+            "pending ['b', 'c', 'd']",
+            "overflow QueueOverflow()",
+            "got a",
+            "True 0 0",
+            "False 0 1",
+            "AlreadyCancelled True Tried to cancel an already-cancelled event.",
+            "AlreadyCancelled True Tried to cancel an already-cancelled event.",
+            "AlreadyCancelled True Tried to cancel an already-cancelled event.",
+            "result 21",
+            "again AlreadyCalledError()",
+            "no result yet",
+            "failure result <class 'KeyError'> 'k'",
+            "cancelled <class 'twisted.internet.defer.CancelledError'>",
+            "lc False None",
+            "AlreadyCalled Tried to cancel an already-called event. 1 0",
+            "lc True 0.5",
+            "lc False",
+            "ReactorNotRunning True Can't stop reactor that isn't running.",
+            "<class 'KeyError'> <class 'twisted.internet.defer.CancelledError'> <class 'twisted.internet.error.ConnectionDone'> <class 'twisted.internet.defer.FirstError'> <class 'twisted.internet.error.AlreadyCalled'>",
+            "<class '__main__.Echo'> __main__ builtins twisted.internet.error",
+        ]
+    );
+}
+
+#[test]
+fn a_timeout_holds_its_deferred_and_fails_with_twisteds_timeout_error() {
+    // The Deferreds go out of the program's reach when `arm` returns: the
+    // reactor's timer keeps each, as Twisted's does, so each times out.
+    let out = output(
+        r#"
+from twisted.internet import defer, reactor
+
+def arm(name, timeout):
+    # Nothing but the reactor holds this Deferred once arm returns.
+    d = defer.Deferred()
+    d.addTimeout(timeout, reactor)
+    d.addErrback(lambda f: print(name, f.type.__name__, f.value.args, f.getErrorMessage()))
+
+arm("a", 0.2)
+reactor.callLater(0.1, arm, "b", 1)
+reactor.callLater(0.5, arm, "c", 0.25)
+reactor.callLater(1.5, reactor.stop)
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "a TimeoutError (0.2, 'Deferred') (0.2, 'Deferred')",
+            "c TimeoutError (0.25, 'Deferred') (0.25, 'Deferred')",
+            "b TimeoutError (1, 'Deferred') (1, 'Deferred')",
+        ]
+    );
+}
+
+#[test]
+fn with_count_makes_its_first_call_at_start_as_twisteds_arithmetic_does() {
+    // Twisted computes the intervals since `start - interval`: on the epoch
+    // clock that rounds to just short of one interval for 0.1 s (no call at
+    // start, the first at 0.1 s) and exactly one for 0.25 s and 1 s.
+    let out = output(
+        r#"
+from twisted.internet import reactor, task
+
+runs = {}
+def loop(interval):
+    calls = runs.setdefault(interval, [])
+    lc = task.LoopingCall.withCount(lambda n: calls.append((n, round(reactor.seconds() - t0, 1))))
+    lc.start(interval)
+    return lc
+
+t0 = reactor.seconds()
+loops = [loop(0.1), loop(0.25), loop(1)]
+def stop():
+    for interval, calls in runs.items():
+        print(interval, calls)
+    reactor.stop()
+reactor.callLater(2.05, stop)
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "0.1 [(1, 0.1), (1, 0.2), (1, 0.3), (1, 0.4), (1, 0.5), (1, 0.6), (1, 0.7), (1, 0.8), (1, 0.9), (1, 1.0), (1, 1.1), (1, 1.2), (1, 1.3), (1, 1.4), (1, 1.5), (1, 1.6), (1, 1.7), (1, 1.8), (1, 1.9), (1, 2.0)]",
+            "0.25 [(1, 0.0), (1, 0.3), (1, 0.5), (1, 0.8), (1, 1.0), (1, 1.3), (1, 1.5), (1, 1.8), (1, 2.0)]",
+            "1 [(1, 0.0), (1, 1.0), (1, 2.0)]",
+        ]
+    );
+}
