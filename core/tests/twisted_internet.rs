@@ -41,6 +41,34 @@ fn test_call_from_thread_stops() {
     assert_eq!(*checked.lock().unwrap(), Some(true));
 }
 
+/// `testCallFromThreadStops` again, where the thread call takes time, as
+/// a real one does: Twisted reads its clock again after the thread calls
+/// (`runUntilCurrent`'s `now = self.seconds()`), so the `call_later(0)` is
+/// due and runs in the same turn, on a real clock as on a lent one that
+/// stepping drivers (the simulator) read call by call.
+#[test]
+fn test_call_from_thread_stops_when_the_thread_call_takes_time() {
+    for stepped in [false, true] {
+        let reactor = ReactorDriver::new();
+        let clock = Arc::new(Mutex::new(Time::ZERO));
+        let c = clock.clone();
+        reactor.set_clock(move || *c.lock().unwrap());
+        let ran = Arc::new(AtomicBool::new(false));
+        let (r, c) = (ran.clone(), clock.clone());
+        reactor.handle().call_from_thread(move |reactor| {
+            *c.lock().unwrap() = Time::from_millis(5); // the call's own work
+            reactor.call_later(Duration::ZERO, move |_| r.store(true, Ordering::SeqCst));
+        });
+        if stepped {
+            reactor.begin_turn(Time::ZERO);
+            while reactor.run_next_call() {}
+        } else {
+            reactor.handle_timeout(Time::ZERO);
+        }
+        assert!(ran.load(Ordering::SeqCst), "stepped: {stepped}");
+    }
+}
+
 /// The other half of Twisted's order (`runUntilCurrent` inserts new timed
 /// calls once, before running due ones): a `call_later(0)` made by a timed
 /// call waits for the next iteration.

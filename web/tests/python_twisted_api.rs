@@ -1,7 +1,8 @@
 //! Twisted's API as programs read it: the attributes and exceptions of
 //! `DeferredQueue`, `DelayedCall`, `Deferred`, `LoopingCall` and the
 //! reactor, the classes' names and modules, `addTimeout` on a Deferred
-//! nothing else holds, and `LoopingCall.withCount`'s first call. Each
+//! nothing else holds, `LoopingCall.withCount`'s first call, the order of
+//! `callFromThread` calls, and `returnValue`. Each
 //! expected output is what CPython 3.11 with Twisted 26.10 printed for the
 //! same program when the test was written.
 
@@ -178,6 +179,60 @@ reactor.run()
             "0.1 [(1, 0.1), (1, 0.2), (1, 0.3), (1, 0.4), (1, 0.5), (1, 0.6), (1, 0.7), (1, 0.8), (1, 0.9), (1, 1.0), (1, 1.1), (1, 1.2), (1, 1.3), (1, 1.4), (1, 1.5), (1, 1.6), (1, 1.7), (1, 1.8), (1, 1.9), (1, 2.0)]",
             "0.25 [(1, 0.0), (1, 0.3), (1, 0.5), (1, 0.8), (1, 1.0), (1, 1.3), (1, 1.5), (1, 1.8), (1, 2.0)]",
             "1 [(1, 0.0), (1, 1.0), (1, 2.0)]",
+        ]
+    );
+}
+
+#[test]
+fn call_from_thread_joins_the_pools_results_in_the_inbox_and_return_value_ends_inline_callbacks() {
+    // A job's `callFromThread` reaches the reactor before the job's result
+    // (both go through Twisted's `threadCallQueue`, in order); one made by
+    // the reactor thread while it runs the thread calls waits for the next
+    // turn, after a `callLater(0)` made at the same time. `returnValue`
+    // (deprecated, in most older examples) ends an `inlineCallbacks`
+    // generator with its value.
+    let out = output(
+        r#"
+from twisted.internet import reactor, threads, defer
+
+order = []
+def job(n):
+    reactor.callFromThread(order.append, "callFromThread in job %d" % n)
+    return n
+
+@defer.inlineCallbacks
+def old_style(n):
+    r = yield threads.deferToThread(job, n)
+    order.append("result %d" % r)
+    defer.returnValue(r * 10)
+
+@defer.inlineCallbacks
+def main():
+    v = yield old_style(1)
+    order.append("returnValue gave %d" % v)
+    reactor.callLater(0, order.append, "callLater(0)")
+    reactor.callFromThread(order.append, "callFromThread in the reactor")
+    v = yield old_style(2)
+    order.append("returnValue gave %d" % v)
+    for line in order:
+        print(line)
+    reactor.stop()
+
+reactor.callWhenRunning(main)
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "callFromThread in job 1",
+            "result 1",
+            "returnValue gave 10",
+            "callLater(0)",
+            "callFromThread in the reactor",
+            "callFromThread in job 2",
+            "result 2",
+            "returnValue gave 20",
         ]
     );
 }

@@ -43,7 +43,8 @@
 //!    calls just made included: a `call_later(0)` made by a thread call runs
 //!    in this very turn, as in Twisted's `runUntilCurrent`
 //!    (`CallFromThreadStopsAndWakeUpTests.testCallFromThreadStops`).
-//! 4. Timers due at the turn's time, in (due time, insertion) order. A
+//! 4. Timers due at the clock's time when step 3 ran (Twisted reads it
+//!    again after the thread calls), in (due time, insertion) order. A
 //!    zero-delay call is such a timer. A timer scheduled, reset or delayed
 //!    by a timer of this turn runs in a later turn, even when it is already
 //!    due.

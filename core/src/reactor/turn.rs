@@ -71,6 +71,17 @@ impl Reactor {
                 } else {
                     if !std::mem::replace(&mut turn.timers_merged, true) {
                         self.inner.timers.borrow_mut().merge_incoming();
+                        // Twisted reads its clock again here, after the
+                        // thread calls (`runUntilCurrent`'s `now =
+                        // self.seconds()`): a `call_later(0)` a thread call
+                        // made is due by then even when the calls took time.
+                        // Within `handle_timeout` the last call's end is
+                        // that time (no second read of the clock).
+                        let at = match self.inner.chaining.get() {
+                            true => self.inner.chained_start.get(),
+                            false => Some(self.inner.seconds()),
+                        };
+                        turn.now = turn.now.max(at.unwrap_or(turn.now));
                     }
                     Next::Timer(turn.now)
                 }

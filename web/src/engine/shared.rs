@@ -107,6 +107,14 @@ pub(crate) struct Shared {
     pub requests: RefCell<VecDeque<Request>>,
     /// Bodies sent with `call_from_thread`, dropped here by the inbox call.
     pub mail: Arc<Mutex<VecDeque<Seq>>>,
+    /// Calls a Python program's `reactor.callFromThread` made, in order:
+    /// not `Send`, so they wait here while a marker for each goes through
+    /// the reactor's real inbox ([`call_from_thread_local`](Self::call_from_thread_local)),
+    /// which orders them with the pool's results as Twisted's
+    /// `threadCallQueue` does.
+    local_mail: RefCell<VecDeque<LocalCall>>,
+    /// The markers the reactor ran whose calls have not run yet.
+    local_ready: Arc<Mutex<usize>>,
     /// Set when something went into the reactor's inbox: wake the reactor.
     pub inbox_pushed: Cell<bool>,
     pub pool_queue: RefCell<VecDeque<Job>>,
@@ -167,6 +175,8 @@ impl Shared {
             handle: reactor.handle(),
             requests: RefCell::default(),
             mail: Arc::default(),
+            local_mail: RefCell::default(),
+            local_ready: Arc::default(),
             inbox_pushed: Cell::new(false),
             pool_queue: RefCell::default(),
             pool_stats: Cell::new(PoolStats::default()),
@@ -470,12 +480,28 @@ impl Shared {
         self.inbox_pushed.set(true);
     }
 
-    /// Runs `call_from_thread` bodies the last inbox calls delivered.
+    /// `call_from_thread` of a call that is not `Send` (a Python
+    /// program's): it runs on the reactor thread when the inbox reaches it.
+    pub fn call_from_thread_local(&self, call: LocalCall) {
+        self.local_mail.borrow_mut().push_back(call);
+        let ready = Arc::clone(&self.local_ready);
+        self.handle.call_from_thread(move |_| *ready.lock().unwrap_or_else(PoisonError::into_inner) += 1);
+        self.inbox_pushed.set(true);
+    }
+
+    /// Runs `call_from_thread` bodies and calls the last inbox calls delivered.
     pub fn run_mail(self: &Rc<Self>) {
         loop {
             let next = self.mail.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
             let Some(body) = next else { break };
             run_top(self, body, Ctx::default());
+        }
+        let ready = std::mem::take(&mut *self.local_ready.lock().unwrap_or_else(PoisonError::into_inner));
+        for _ in 0..ready {
+            let next = self.local_mail.borrow_mut().pop_front();
+            if let Some(call) = next {
+                call(self);
+            }
         }
     }
 
@@ -484,6 +510,9 @@ impl Shared {
         self.requests.borrow_mut().push_back(Request { activation, halt });
     }
 }
+
+/// A call [`Shared::call_from_thread_local`] queues.
+pub(crate) type LocalCall = Box<dyn FnOnce(&Rc<Shared>)>;
 
 /// The pool the simulated reactor sees: jobs wait here until the engine
 /// hands them to simulated pool threads.

@@ -112,6 +112,9 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("AlreadyCalledError", "Exception"),
     ("QueueOverflow", "Exception"),
     ("QueueUnderflow", "Exception"),
+    // What `returnValue` raises for `inlineCallbacks` to catch: a name the
+    // library's Python part reaches as a built-in one.
+    ("_DefGen_Return", "BaseException"),
 ];
 
 /// Classes of [`HIERARCHY`] a program reaches only through
@@ -154,7 +157,7 @@ pub(crate) fn twisted_only(name: &str) -> bool {
 pub(crate) fn module(name: &str) -> Option<&'static str> {
     Some(if TWISTED_ERROR.contains(&name) {
         "twisted.internet.error"
-    } else if TWISTED_DEFER.contains(&name) || name == "CancelledError" {
+    } else if TWISTED_DEFER.contains(&name) || ["CancelledError", "_DefGen_Return"].contains(&name) {
         "twisted.internet.defer"
     } else if HIERARCHY.iter().any(|(n, _)| *n == name) {
         "builtins"

@@ -149,6 +149,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("maybeDeferred", f("defer.maybeDeferred")),
                 ("inlineCallbacks", library(rt, "inlineCallbacks")?),
                 ("ensureDeferred", library(rt, "ensureDeferred")?),
+                // Deprecated since Twisted 24.7 (which warns on stderr) but in
+                // most older examples: `return value` does the same.
+                ("returnValue", library(rt, "returnValue")?),
                 ("NotACoroutineError", Value::Class(rt.exc_class("NotACoroutineError"))),
                 ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
                 ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
@@ -569,7 +572,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             vm.sh.hold_for_nobody(lock);
             let event = Value::Native(Rc::new(Native::Event { set: std::cell::Cell::new(false), lock }));
             let boxed = Value::list(vec![event.clone(), Value::Bool(false), Value::None]);
-            let (sh, out) = (Rc::clone(vm.sh), boxed.clone());
+            let out = boxed.clone();
             let fill = move |sh: &Rc<Shared>, failed: bool, v: Value| {
                 if let Value::List(l) = &out {
                     let mut l = l.borrow_mut();
@@ -584,15 +587,16 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                     }
                 }
             };
-            reactor(vm)?.call_later_named(Duration::ZERO, "blockingCallFromThread", move |_| {
+            // Twisted's goes through `callFromThread`: so does this.
+            vm.sh.call_from_thread_local(Box::new(move |sh| {
                 let exc = |sh: &Rc<Shared>, f: &Failure| {
                     sh.py.borrow().as_ref().map(|rt| from_failure(rt, f)).unwrap_or_default()
                 };
-                match run_callback(&sh, f, a, kwargs) {
-                    Outcome::Value(v) => fill(&sh, false, v),
-                    Outcome::Failure(e) => fill(&sh, true, exc(&sh, &e)),
+                match run_callback(sh, f, a, kwargs) {
+                    Outcome::Value(v) => fill(sh, false, v),
+                    Outcome::Failure(e) => fill(sh, true, exc(sh, &e)),
                     Outcome::Deferred(d) => {
-                        let sh2 = Rc::clone(&sh);
+                        let sh2 = Rc::clone(sh);
                         d.add_both(move |r: Result<Value, Failure>| {
                             match r {
                                 Ok(v) => fill(&sh2, false, v),
@@ -602,8 +606,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                         });
                     }
                 }
-            });
-            vm.sh.inbox_pushed.set(true);
+            }));
             boxed
         }
         "threads.deferToThread" => {
@@ -716,6 +719,9 @@ def _inlineCallbacks(g, d, result, failed):
         except StopIteration as e:
             d.callback(e.value)
             return
+        except _DefGen_Return as e:
+            d.callback(e.args[0])
+            return
         except BaseException as e:
             d.errback(e)
             return
@@ -738,6 +744,9 @@ def _inlineCallbacks(g, d, result, failed):
             continue
         state[0] = False
         return
+
+def returnValue(val):
+    raise _DefGen_Return(val)
 
 def ensureDeferred(coro):
     if _isDeferred(coro):
@@ -1148,12 +1157,10 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         }
         (Native::Reactor, "callFromThread") => {
             let call = split_call(vm, args, kwargs, "callFromThread")?;
-            // The call goes through the inbox as the reactor's next zero-delay call.
-            let sh = Rc::clone(vm.sh);
-            reactor(vm)?.call_later_named(Duration::ZERO, "callFromThread", move |_| {
-                run_top(&sh, "while calling from thread", call)
-            });
-            vm.sh.inbox_pushed.set(true);
+            // Through the reactor's inbox, in order with the pool's results
+            // (a job's `callFromThread` runs before its Deferred fires), and
+            // before the timers of the reactor's next turn, as Twisted's.
+            vm.sh.call_from_thread_local(Box::new(move |sh| run_top(sh, "while calling from thread", call)));
             Value::None
         }
         (Native::Reactor, "listenTCP") => super::net::listen_tcp(vm, args, kwargs)?,
