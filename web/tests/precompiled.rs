@@ -87,9 +87,10 @@ fn a_named_preset_is_listed_with_its_text_from_the_file() {
 #[test]
 fn no_preset_imports_what_the_light_module_leaves_out() {
     // The light module runs the presets precompiled and has no `itertools`
-    // (`python::itertools::HERE`): a preset that needs it needs that changed.
+    // (`python::itertools::HERE`), `endpoints` or `queue`: a preset that needs it needs that changed.
     for p in presets::all() {
         assert!(!p.python.contains("itertools"), "{}: the light module has no itertools", p.name);
         assert!(!p.python.contains("endpoints"), "{}: the light module has no endpoints", p.name);
+        assert!(!p.python.contains("import queue"), "{}: the light module has no queue", p.name);
     }
 }

@@ -73,7 +73,7 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "set" => TypeId::Set,
         "bytes" => TypeId::Bytes,
         "object" => TypeId::Object,
-        _ if super::errors::twisted_only(name) => return None,
+        _ if super::errors::not_builtin(name) => return None,
         _ => return rt.exc.get(name).map(|c| Value::Class(Rc::clone(c))),
     };
     Some(Value::Type(ty))
@@ -132,6 +132,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
             Native::Event { .. } => EVENT,
             Native::Condition { .. } => &["acquire", "release", "wait", "wait_for", "notify", "notify_all"],
             Native::Semaphore { .. } => &["acquire", "release"],
+            Native::Queue(_) => super::queue::METHODS,
             Native::Thread(_) => {
                 if name == "name" {
                     return None;
@@ -666,6 +667,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let name = format!("Condition-{n}").into();
             Value::Native(Rc::new(Native::Condition { name, lock, waiters: RefCell::default() }))
         }
+        "queue.Queue" | "queue.LifoQueue" if super::queue::HERE => super::queue::make(vm, name, &args, &kwargs)?,
         "threading.Semaphore" | "threading.BoundedSemaphore" => {
             let kind = &name["threading.".len()..];
             arity(vm, kind, &args, 0, 1)?;
@@ -855,14 +857,14 @@ fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Va
 
 /// Whether calls of `this`'s methods may ask to run again (`Out::Retry`).
 pub(crate) fn may_retry(this: &Value) -> bool {
-    matches!(this, Value::Native(n) if matches!(**n, Native::Condition { .. } | Native::Semaphore { .. }))
+    matches!(this, Value::Native(n) if matches!(**n, Native::Condition { .. } | Native::Semaphore { .. } | Native::Queue(_)))
 }
 
 /// CPython's `_allocate_lock()` for a thread about to wait on a Condition
 /// (or Semaphore) `name`: a fresh engine lock the thread takes, queued
 /// with the other waiters; the thread then waits on it until `notify`
 /// releases it.
-fn new_waiter(vm: &mut Vm<'_>, name: &str, waiters: &RefCell<Waiters>) -> u32 {
+pub(crate) fn new_waiter(vm: &mut Vm<'_>, name: &str, waiters: &RefCell<Waiters>) -> u32 {
     let mut w = waiters.borrow_mut();
     // Fair, so that `notify` hands it straight to its thread: it is free
     // again only once that thread has let it go (`AfterWake`).
@@ -880,7 +882,7 @@ fn new_waiter(vm: &mut Vm<'_>, name: &str, waiters: &RefCell<Waiters>) -> u32 {
 }
 
 /// `notify(n)`: releases the locks of the `n` oldest waiters, which wakes their threads.
-fn notify(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>, n: i64) {
+pub(crate) fn notify(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>, n: i64) {
     for _ in 0..n {
         let Some(waiter) = waiters.borrow_mut().queue.pop_front() else { break };
         vm.sh.release_lock(waiter, vm.tid);
@@ -1533,6 +1535,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             }
         }
         (Native::Thread(t), "is_alive") => Ok(Out::Value(Value::Bool(t.started.get() && !t.done.get()))),
+        (Native::Queue(q), _) if super::queue::HERE => super::queue::method(vm, q, name, args, kwargs),
         _ => super::twisted::call_method(vm, name, n, args, kwargs),
     }
 }
@@ -1554,6 +1557,12 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             &["Lock", "RLock", "Event", "Thread", "current_thread", "Semaphore", "BoundedSemaphore", "Condition"]
         }
         "itertools" if super::itertools::HERE => super::itertools::FUNCTIONS,
+        "queue" if super::queue::HERE => {
+            return Some(Value::Module(Rc::new(Module {
+                name: "queue",
+                attrs: super::queue::attrs(rt).into_iter().collect(),
+            })))
+        }
         "twine" => &["machine", "cpu", "duration", "clients", "variant"],
         _ => return super::twisted::module(rt, name),
     };
@@ -1576,7 +1585,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "itertools, math, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "itertools, math, queue, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

@@ -112,6 +112,9 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("AlreadyCalledError", "Exception"),
     ("QueueOverflow", "Exception"),
     ("QueueUnderflow", "Exception"),
+    // The `queue` module's (`QUEUE`).
+    ("Empty", "Exception"),
+    ("Full", "Exception"),
     // What `returnValue` raises for `inlineCallbacks` to catch: a name the
     // library's Python part reaches as a built-in one.
     ("_DefGen_Return", "BaseException"),
@@ -145,9 +148,12 @@ pub(crate) const TWISTED_DEFER: &[&str] = &[
     "QueueUnderflow",
 ];
 
+/// Classes of [`HIERARCHY`] a program reaches only through `queue`.
+const QUEUE: &[&str] = &["Empty", "Full"];
+
 /// Whether `name` is a class of [`HIERARCHY`] that is not a built-in name.
-pub(crate) fn twisted_only(name: &str) -> bool {
-    TWISTED_ERROR.contains(&name) || TWISTED_DEFER.contains(&name)
+pub(crate) fn not_builtin(name: &str) -> bool {
+    TWISTED_ERROR.contains(&name) || TWISTED_DEFER.contains(&name) || QUEUE.contains(&name)
 }
 
 /// The module a class of [`HIERARCHY`] belongs to (its `__module__`), or
@@ -159,6 +165,13 @@ pub(crate) fn module(name: &str) -> Option<&'static str> {
         "twisted.internet.error"
     } else if TWISTED_DEFER.contains(&name) || ["CancelledError", "_DefGen_Return"].contains(&name) {
         "twisted.internet.defer"
+    } else if QUEUE.contains(&name) {
+        // CPython's `Empty` comes from its C half.
+        if name == "Empty" {
+            "_queue"
+        } else {
+            "queue"
+        }
     } else if HIERARCHY.iter().any(|(n, _)| *n == name) {
         "builtins"
     } else {

@@ -26,6 +26,7 @@ pub(crate) mod nesting;
 pub(crate) mod net;
 pub(crate) mod ops;
 pub mod precompiled;
+pub(crate) mod queue;
 pub(crate) mod sets;
 pub(crate) mod stacks;
 pub(crate) mod statics;

@@ -363,6 +363,8 @@ pub(crate) enum Native {
     DeferredLock(twine_core::defer::DeferredLock),
     /// `defer.DeferredSemaphore(n)`.
     DeferredSemaphore(twine_core::defer::DeferredSemaphore),
+    /// `queue.Queue()` or `queue.LifoQueue()`.
+    Queue(Rc<super::queue::QueueObj>),
     /// `defer.DeferredQueue()`.
     DeferredQueue(twine_core::defer::DeferredQueue<Value>),
     /// What `reactor.connectTCP` returns.
@@ -580,6 +582,7 @@ impl Value {
                 Native::DeferredLock(_) => "DeferredLock",
                 Native::DeferredSemaphore(_) => "DeferredSemaphore",
                 Native::DeferredQueue(_) => "DeferredQueue",
+                Native::Queue(q) => super::queue::type_name(q),
                 Native::Connector(_) => "Connector",
                 Native::Port(_) => "Port",
                 Native::Property { .. } => "property",

@@ -1,0 +1,177 @@
+//! Python's `queue` module: `Queue`, `LifoQueue`, `Empty` and `Full`.
+//!
+//! CPython's `queue.py` keeps the items behind one mutex with three
+//! Conditions (`not_empty`, `not_full`, `all_tasks_done`). Here the items
+//! live in the native object and each Condition is a [`Waiters`] line, as
+//! `threading.Semaphore`'s is (`builtins::new_waiter`): a `get` on an empty
+//! queue waits on an engine lock until a `put` notifies it, then runs again
+//! (`Out::Retry`) and may find the item taken by a faster thread, exactly
+//! as CPython's `while not self._qsize(): self.not_empty.wait()` does. So
+//! the trace shows who waited for whom, and the explorer sees each wake.
+//!
+//! Timeouts (`get(timeout=1)`) are refused with what to write instead: the
+//! engine's lock waits have no deadline yet.
+//!
+//! The presets use none of it: the light module leaves it out ([`HERE`]).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::builtins::{int_arg, kw, new_waiter, notify};
+use super::value::{Native, Value, Waiters};
+use super::vm::{AfterWake, Kw, Out, PyResult, Vm};
+use crate::engine::interp::Halt;
+
+/// Whether this build has the module: the full module's only (the light
+/// one runs the presets, compiled ahead of time, and they do not use it).
+pub(crate) const HERE: bool = super::compile::PARSER;
+
+/// A `queue.Queue` (or `LifoQueue`).
+#[derive(Debug)]
+pub(crate) struct QueueObj {
+    /// `LifoQueue`: `get` takes the newest item.
+    lifo: bool,
+    /// The most items it holds; 0 or less: no limit (CPython's `maxsize`).
+    maxsize: i64,
+    items: RefCell<VecDeque<Value>>,
+    /// Items put and not yet marked `task_done` (`join` waits for 0).
+    unfinished: Cell<i64>,
+    not_empty: RefCell<Waiters>,
+    not_full: RefCell<Waiters>,
+    all_tasks_done: RefCell<Waiters>,
+}
+
+/// The module's names.
+pub(crate) fn attrs(rt: &super::Runtime) -> Vec<(&'static str, Value)> {
+    vec![
+        ("Queue", Value::builtin("queue.Queue", None)),
+        ("LifoQueue", Value::builtin("queue.LifoQueue", None)),
+        ("Empty", Value::Class(rt.exc_class("Empty"))),
+        ("Full", Value::Class(rt.exc_class("Full"))),
+    ]
+}
+
+/// `queue.Queue(maxsize=0)` and `queue.LifoQueue(maxsize=0)`.
+pub(crate) fn make(vm: &mut Vm<'_>, name: &str, args: &[Value], kwargs: &Kw) -> PyResult<Value> {
+    let maxsize = match args.first().cloned().or_else(|| kw(kwargs, "maxsize")) {
+        Some(n) => int_arg(vm, &n)?,
+        None => 0,
+    };
+    Ok(Value::Native(Rc::new(Native::Queue(Rc::new(QueueObj {
+        lifo: name == "queue.LifoQueue",
+        maxsize,
+        items: RefCell::default(),
+        unfinished: Cell::new(0),
+        not_empty: RefCell::default(),
+        not_full: RefCell::default(),
+        all_tasks_done: RefCell::default(),
+    })))))
+}
+
+/// Its methods.
+pub(crate) const METHODS: &[&str] =
+    &["put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join"];
+
+impl QueueObj {
+    fn is_full(&self) -> bool {
+        self.maxsize > 0 && self.items.borrow().len() as i64 >= self.maxsize
+    }
+
+    fn type_name(&self) -> &'static str {
+        if self.lifo {
+            "LifoQueue"
+        } else {
+            "Queue"
+        }
+    }
+}
+
+/// Whether `get`/`put` block: `block` (first after the item for `put`),
+/// and a timeout, which this build cannot honour, refused at its call.
+fn blocking(vm: &Vm<'_>, q: &QueueObj, name: &str, args: &[Value], kwargs: &Kw, at: usize) -> PyResult<bool> {
+    let block = args.get(at).cloned().or_else(|| kw(kwargs, "block")).is_none_or(|b| b.truthy());
+    let timeout = args.get(at + 1).cloned().or_else(|| kw(kwargs, "timeout"));
+    if block && timeout.is_some_and(|t| !matches!(t, Value::None)) {
+        let instead = if name == "get" { "get() and put a sentinel (None) to end the consumer" } else { "put()" };
+        return Err(vm.type_error(&format!(
+            "{}.{name}(timeout=...) is not supported here yet (waits have no deadline): use {instead}, or {name}_nowait() in a loop with time.sleep",
+            q.type_name()
+        )));
+    }
+    Ok(block)
+}
+
+/// Waits on `waiters` and runs the call again when notified.
+fn wait(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>, name: &str) -> PyResult<Out> {
+    let waiter = new_waiter(vm, name, waiters);
+    vm.after_wake = Some(AfterWake::Release(waiter));
+    Ok(Out::Retry(Halt::LockWait(waiter, super::vm::no_steps())))
+}
+
+/// Calls method `name` of `q`.
+pub(crate) fn method(vm: &mut Vm<'_>, q: &QueueObj, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    let value = match name {
+        "put" | "put_nowait" => {
+            let block = name == "put" && blocking(vm, q, "put", &args, &kwargs, 1)?;
+            let Some(item) = args.into_iter().next().or_else(|| kw(&kwargs, "item")) else {
+                return Err(vm.type_error(&format!(
+                    "{}.{name}() missing 1 required positional argument: 'item'",
+                    q.type_name()
+                )));
+            };
+            if q.is_full() {
+                if !block {
+                    return Err(vm.rt.error("Full", ""));
+                }
+                return wait(vm, &q.not_full, "queue.not_full");
+            }
+            q.items.borrow_mut().push_back(item);
+            q.unfinished.set(q.unfinished.get() + 1);
+            notify(vm, &q.not_empty, 1);
+            Value::None
+        }
+        "get" | "get_nowait" => {
+            let block = name == "get" && blocking(vm, q, "get", &args, &kwargs, 0)?;
+            let item = if q.lifo { q.items.borrow_mut().pop_back() } else { q.items.borrow_mut().pop_front() };
+            let Some(item) = item else {
+                if !block {
+                    return Err(vm.rt.error("Empty", ""));
+                }
+                return wait(vm, &q.not_empty, "queue.not_empty");
+            };
+            notify(vm, &q.not_full, 1);
+            item
+        }
+        "qsize" => Value::Int(q.items.borrow().len() as i64),
+        "empty" => Value::Bool(q.items.borrow().is_empty()),
+        "full" => Value::Bool(q.is_full()),
+        "task_done" => {
+            let left = q.unfinished.get() - 1;
+            if left < 0 {
+                return Err(vm.rt.error("ValueError", "task_done() called too many times"));
+            }
+            q.unfinished.set(left);
+            if left == 0 {
+                let all = q.all_tasks_done.borrow().queue.len() as i64;
+                notify(vm, &q.all_tasks_done, all);
+            }
+            Value::None
+        }
+        "join" => {
+            if q.unfinished.get() > 0 {
+                return wait(vm, &q.all_tasks_done, "queue.all_tasks_done");
+            }
+            Value::None
+        }
+        _ => {
+            return Err(vm.rt.error("AttributeError", &format!("'{}' object has no attribute '{name}'", q.type_name())))
+        }
+    };
+    Ok(Out::Value(value))
+}
+
+/// CPython's name for the object's type.
+pub(crate) fn type_name(q: &QueueObj) -> &'static str {
+    q.type_name()
+}
