@@ -712,6 +712,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                     vm.rt.thread_count.set(n);
                     match &target {
                         Value::Func(f) => Rc::from(format!("Thread-{n} ({})", f.code.name).as_str()),
+                        Value::Builtin(b) => {
+                            let short = b.name.rsplit('.').next().unwrap_or(b.name);
+                            Rc::from(format!("Thread-{n} ({short})").as_str())
+                        }
                         _ => Rc::from(format!("Thread-{n}").as_str()),
                     }
                 }
@@ -727,26 +731,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 start_lock: Cell::new(None),
             }))))
         }
-        "threading.current_thread" => {
-            let mut name = vm.rt.thread_name(vm.tid);
-            if vm.tid != 0 && !vm.rt.names.borrow().contains_key(&vm.tid) {
-                // A reactor pool thread (`pool-K` in the trace): Twisted's name.
-                let engine = vm.sh.thread_names.borrow().get(vm.tid as usize).cloned();
-                if let Some(k) = engine.as_deref().and_then(|n| n.strip_prefix("pool-")?.parse::<u32>().ok()) {
-                    name = Rc::from(format!("PoolThread-twisted.internet.reactor-{}", k.saturating_sub(1)).as_str());
-                }
-            }
-            Value::Native(Rc::new(Native::Thread(Rc::new(ThreadObj {
-                name: RefCell::new(name),
-                target: Value::None,
-                args: Vec::new(),
-                kwargs: Vec::new(),
-                started: Cell::new(true),
-                done: Cell::new(false),
-                done_lock: Cell::new(None),
-                start_lock: Cell::new(None),
-            }))))
-        }
+        "threading.current_thread" => thread_object(vm, vm.tid),
+        // Full module only, as `class X(threading.Thread)` (none of the presets uses them).
+        "threading.main_thread" if super::thread_class::HERE => thread_object(vm, 0),
+        // Unique among the run's threads, as CPython's (whose are addresses).
+        "threading.get_ident" if super::thread_class::HERE => Value::Int(1 + vm.tid as i64),
         "BaseException.__init__" | "object.__init__" => Value::None,
         "sys.stdout.write" | "sys.stderr.write" => {
             let Some(Value::Str(s)) = args.first() else {
@@ -853,6 +842,29 @@ fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Va
     }
     // The result takes the modulus's sign, as `%` does.
     Ok(Value::Int(if m < 0 && r != 0 { (r + m) as i64 } else { r as i64 }))
+}
+
+/// The `threading.Thread` object of thread `tid` (a fresh one per call: the
+/// engine's threads have no Python object of their own).
+fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
+    let mut name = vm.rt.thread_name(tid);
+    if tid != 0 && !vm.rt.names.borrow().contains_key(&tid) {
+        // A reactor pool thread (`pool-K` in the trace): Twisted's name.
+        let engine = vm.sh.thread_names.borrow().get(tid as usize).cloned();
+        if let Some(k) = engine.as_deref().and_then(|n| n.strip_prefix("pool-")?.parse::<u32>().ok()) {
+            name = Rc::from(format!("PoolThread-twisted.internet.reactor-{}", k.saturating_sub(1)).as_str());
+        }
+    }
+    Value::Native(Rc::new(Native::Thread(Rc::new(ThreadObj {
+        name: RefCell::new(name),
+        target: Value::None,
+        args: Vec::new(),
+        kwargs: Vec::new(),
+        started: Cell::new(true),
+        done: Cell::new(false),
+        done_lock: Cell::new(None),
+        start_lock: Cell::new(None),
+    }))))
 }
 
 /// Whether calls of `this`'s methods may ask to run again (`Out::Retry`).
@@ -1155,6 +1167,9 @@ pub(crate) fn call_method(
 ) -> PyResult<Out> {
     if name.starts_with("LineReceiver.") {
         return super::twisted::line_receiver(vm, name, this, args);
+    }
+    if super::thread_class::HERE && name.starts_with("Thread.") {
+        return super::thread_class::method(vm, name, this, args, kwargs);
     }
     if name.starts_with("IPv4Address.") || name.starts_with("Factory.") || name.starts_with("endpoints.") {
         return super::net::library_method(vm, name, this, args);
@@ -1498,10 +1513,18 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             if t.started.replace(true) {
                 return Err(vm.rt.error("RuntimeError", "threads can only be started once"));
             }
-            let (Value::Func(_) | Value::Method(_)) = &t.target else {
-                return Err(vm.type_error("Thread(target=...) must be a Python function"));
+            let (target, mut args) = (t.target.clone(), t.args.clone());
+            let target = match target {
+                Value::Func(_) | Value::Method(_) => target,
+                // A built-in (`print`) or a class runs in the thread too:
+                // through a Python function that calls it, as deferToThread's.
+                Value::Builtin(_) | Value::Class(_) | Value::Type(_) => {
+                    args.insert(0, target);
+                    super::twisted::library(vm.rt, "_callInThread").unwrap_or_default()
+                }
+                _ => return Err(vm.type_error("Thread(target=...) must be callable")),
             };
-            let frame = match vm.call(t.target.clone(), t.args.clone(), t.kwargs.clone())? {
+            let frame = match vm.call(target, args, t.kwargs.clone())? {
                 Out::Frame(f) => f,
                 _ => return Err(vm.type_error("Thread(target=...) must be a Python function")),
             };
@@ -1553,9 +1576,18 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
         "time" => &["sleep", "time", "monotonic", "perf_counter"],
         "math" => &["sqrt", "floor", "ceil"],
-        "threading" => {
-            &["Lock", "RLock", "Event", "Thread", "current_thread", "Semaphore", "BoundedSemaphore", "Condition"]
-        }
+        "threading" => &[
+            "Lock",
+            "RLock",
+            "Event",
+            "Thread",
+            "current_thread",
+            "main_thread",
+            "get_ident",
+            "Semaphore",
+            "BoundedSemaphore",
+            "Condition",
+        ],
         "itertools" if super::itertools::HERE => super::itertools::FUNCTIONS,
         "queue" if super::queue::HERE => {
             return Some(Value::Module(Rc::new(Module {
@@ -1609,6 +1641,8 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.Event",
         "threading.Thread",
         "threading.current_thread",
+        "threading.main_thread",
+        "threading.get_ident",
         "threading.Semaphore",
         "threading.BoundedSemaphore",
         "threading.Condition",

@@ -32,6 +32,7 @@ pub(crate) mod stacks;
 pub(crate) mod statics;
 pub(crate) mod strings;
 pub mod text;
+pub(crate) mod thread_class;
 pub(crate) mod trash;
 pub(crate) mod twisted;
 pub(crate) mod unhandled;

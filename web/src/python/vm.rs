@@ -1102,6 +1102,9 @@ impl Vm<'_> {
                     match f.pop() {
                         Value::Class(c) => Some(c),
                         Value::Type(super::value::TypeId::Object) => None,
+                        Value::Builtin(b) if super::thread_class::HERE && b.name == "threading.Thread" => {
+                            Some(super::thread_class::class(self.rt))
+                        }
                         other => {
                             return Err(self.type_error(&format!(
                             "a class can only derive from a class (got {}): builtin types cannot be subclassed here",
@@ -1606,6 +1609,13 @@ impl Vm<'_> {
                 Ok(Out::Frame(frame))
             }
             _ if is_exc => Ok(Out::Value(inst)),
+            // A library class's own (`threading.Thread`'s for a subclass that keeps it).
+            Some(Value::Builtin(b)) if b.name != "object.__init__" => {
+                if let Out::Halt(..) | Out::Retry(_) = builtins::call_method(self, b.name, &inst, args, kwargs)? {
+                    return Err(self.cannot_wait());
+                }
+                Ok(Out::Value(inst))
+            }
             _ if !args.is_empty() || !kwargs.is_empty() => {
                 Err(self.type_error(&format!("{}() takes no arguments", class.name)))
             }

@@ -1,7 +1,8 @@
-//! Python's `queue` module between threads: `Queue` with `task_done` and
-//! `join`, a bounded one whose `put` waits for a `get`, `LifoQueue`, and
-//! `Empty`/`Full`. The expected output is what CPython 3.11 printed for the
-//! same program when the test was written.
+//! Threads as Python programs write them: the `queue` module (`Queue` with
+//! `task_done` and `join`, a bounded one whose `put` waits for a `get`,
+//! `LifoQueue`, `Empty`/`Full`) and subclasses of `threading.Thread`. The
+//! expected output is what CPython 3.11 printed for the same program when
+//! the test was written.
 
 mod common;
 
@@ -92,4 +93,59 @@ fn a_timeout_the_engine_cannot_honour_is_refused_at_its_line_with_what_to_write(
     let error = sim.python_error().expect("an error");
     assert!(error.starts_with("test.py:4:1: TypeError: Queue.get(timeout=...) is not supported here yet"), "{error}");
     assert!(error.contains("put a sentinel"), "{error}");
+}
+
+#[test]
+fn a_subclass_of_thread_runs_its_run_method_and_a_plain_one_its_target() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading, time
+
+class Worker(threading.Thread):
+    def __init__(self, n, lock, totals):
+        super().__init__(name="worker-%d" % n)
+        self.n = n
+        self.lock = lock
+        self.totals = totals
+        self.result = None
+    def run(self):
+        time.sleep(0.01 * (3 - self.n))
+        self.result = self.n * self.n
+        with self.lock:
+            self.totals.append((self.n, threading.current_thread().name))
+
+class Plain(threading.Thread):
+    pass
+
+lock, totals = threading.Lock(), []
+ws = [Worker(i, lock, totals) for i in range(3)]
+print([w.is_alive() for w in ws], isinstance(ws[0], threading.Thread) if False else "", ws[1].name)
+for w in ws: w.start()
+for w in ws: w.join()
+print([w.result for w in ws], totals, [w.is_alive() for w in ws])
+p = Plain(target=print, args=("target of a plain subclass",))
+p.start(); p.join()
+try:
+    ws[0].start()
+except RuntimeError as e:
+    print(e)
+print(threading.main_thread().name, threading.current_thread().name, threading.get_ident() == threading.get_ident())
+idents = []
+t = threading.Thread(target=lambda: idents.append(threading.get_ident()))
+t.start(); t.join()
+print(idents[0] != threading.get_ident())
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "[False, False, False]  worker-1",
+            "[0, 1, 4] [(2, 'worker-2'), (1, 'worker-1'), (0, 'worker-0')] [False, False, False]",
+            "target of a plain subclass",
+            "threads can only be started once",
+            "MainThread MainThread True",
+            "True",
+        ]
+    );
 }
