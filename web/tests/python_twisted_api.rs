@@ -236,3 +236,45 @@ reactor.run()
         ]
     );
 }
+
+#[test]
+fn a_failure_prints_and_reprs_as_twisteds() {
+    // CPython printed the same, but for the frames' files (full paths) and
+    // one more frame before the program's, Twisted's own
+    // (`.../twisted/internet/defer.py:1082:_runCallbacks`), which the
+    // simulator does not keep.
+    let out = output(
+        r#"
+from twisted.internet import defer
+from twisted.python import failure
+
+def inner(x):
+    raise ValueError("bad %s" % x)
+def cb(x):
+    return inner(x)
+d = defer.succeed(1)
+d.addCallback(cb)
+d.addErrback(lambda f: print(f))
+f = failure.Failure(KeyError("k"))
+print(f)
+print(repr(f))
+print(repr(failure.Failure(defer.CancelledError())))
+print(failure.Failure(defer.CancelledError()))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "[Failure instance: Traceback: <class 'ValueError'>: bad 1",
+            "test.py:8:cb",
+            "test.py:6:inner",
+            "]",
+            "[Failure instance: Traceback (failure with no frames): <class 'KeyError'>: 'k'",
+            "]",
+            "<twisted.python.failure.Failure builtins.KeyError: 'k'>",
+            "<twisted.python.failure.Failure twisted.internet.defer.CancelledError: >",
+            "[Failure instance: Traceback (failure with no frames): <class 'twisted.internet.defer.CancelledError'>: ",
+            "]",
+        ]
+    );
+}
