@@ -13,6 +13,11 @@ fn run(source: &str, variant: Option<&str>) -> (String, String) {
     let scenario = Scenario::from_python_variant(FILE, source, variant).unwrap_or_else(|e| panic!("{e}"));
     let mut sim = Simulation::new(&scenario, Some(3));
     sim.run();
+    // The light module has none of the built-ins the presets do not use
+    // (`python::builtins::full`): a preset that calls one needs that changed.
+    if let Some(f) = sim.python_full_only() {
+        panic!("{:?} --variant {variant:?} calls {f}(), which the light module leaves out", source.lines().next());
+    }
     (sim.jsonl(), serde_json::to_string(&sim.metrics()).unwrap())
 }
 

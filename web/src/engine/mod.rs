@@ -233,6 +233,14 @@ impl Simulation {
         self.sh.py.borrow().as_ref().and_then(|rt| rt.error_message())
     }
 
+    /// A built-in the Python program called that the playground's light
+    /// module leaves out (the last such call), if any: the page runs such a
+    /// program in the full module. The light module runs only the shipped
+    /// presets, so none of them may call one (a test checks).
+    pub fn python_full_only(&self) -> Option<&'static str> {
+        self.sh.py.borrow().as_ref().and_then(|rt| rt.full_only.get())
+    }
+
     /// Python instructions executed so far (zero for a JSON scenario).
     pub fn python_instructions(&self) -> u64 {
         self.sh.py.borrow().as_ref().map_or(0, |rt| rt.instructions())

@@ -306,13 +306,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             Value::Range(a, b, c)
         }
-        "repr" => {
+        "repr" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             Value::Str(vm.repr_of(&args[0])?.into())
         }
-        "min" => extreme(vm, name, args, &kwargs, std::cmp::Ordering::Less)?,
-        "max" => extreme(vm, name, args, &kwargs, std::cmp::Ordering::Greater)?,
-        "sum" => {
+        "min" if full(vm, name) => extreme(vm, name, args, &kwargs, std::cmp::Ordering::Less)?,
+        "max" if full(vm, name) => extreme(vm, name, args, &kwargs, std::cmp::Ordering::Greater)?,
+        "sum" if full(vm, name) => {
             arity(vm, name, &args, 1, 2)?;
             let mut total = args.get(1).cloned().unwrap_or(Value::Int(0));
             for x in vm.collect(&args[0])? {
@@ -320,31 +320,31 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             total
         }
-        "sorted" => {
+        "sorted" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             let items = vm.collect(&args[0])?;
             let reverse = kw(&kwargs, "reverse").is_some_and(|r| r.truthy());
             Value::list(sort(vm, items, kw(&kwargs, "key"), reverse)?)
         }
-        "isinstance" => {
+        "isinstance" if full(vm, name) => {
             arity(vm, name, &args, 2, 2)?;
             Value::Bool(isinstance(vm, &args[0], &args[1])?)
         }
-        "issubclass" => {
+        "issubclass" if full(vm, name) => {
             arity(vm, name, &args, 2, 2)?;
             if !matches!(args[0], Value::Class(_) | Value::Type(_)) {
                 return Err(vm.type_error("issubclass() arg 1 must be a class"));
             }
             Value::Bool(issubclass(vm, &args[0], &args[1])?)
         }
-        "pow" => {
+        "pow" if full(vm, name) => {
             arity(vm, name, &args, 2, 3)?;
             match args.get(2) {
                 None | Some(Value::None) => ops::binary(vm, super::code::BinOp::Pow, &args[0], &args[1], false)?,
                 Some(m) => pow_mod(vm, &args[0], &args[1], m)?,
             }
         }
-        "abs" => {
+        "abs" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             match &args[0] {
                 Value::Int(i) => Value::Int(i.checked_abs().ok_or_else(|| vm.overflow())?),
@@ -353,7 +353,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 other => return Err(vm.type_error(&format!("bad operand type for abs(): '{}'", other.type_name()))),
             }
         }
-        "enumerate" => {
+        "enumerate" if full(vm, name) => {
             let start = match args.get(1).cloned().or(kw(&kwargs, "start")) {
                 Some(s) => int_arg(vm, &s)?,
                 None => 0,
@@ -362,18 +362,18 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let pairs = items.into_iter().enumerate().map(|(i, v)| Value::tuple(vec![Value::Int(start + i as i64), v]));
             iter_of(pairs.collect())
         }
-        "zip" => {
+        "zip" if full(vm, name) => {
             // Lazy, as CPython's: `zip(itertools.count(), names)` ends.
             let its = args.iter().map(|a| vm.iter(a).map(Some)).collect::<PyResult<Vec<_>>>()?;
             Value::Iter(Rc::new(RefCell::new(Iter::Zip { its, fill: None })))
         }
-        "reversed" => {
+        "reversed" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             let mut items = vm.collect(&args[0])?;
             items.reverse();
             iter_of(items)
         }
-        "map" => {
+        "map" if full(vm, name) => {
             arity(vm, name, &args, 2, 2)?;
             let mut out = Vec::new();
             for x in vm.collect(&args[1])? {
@@ -381,7 +381,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             iter_of(out)
         }
-        "filter" => {
+        "filter" if full(vm, name) => {
             arity(vm, name, &args, 2, 2)?;
             let mut out = Vec::new();
             for x in vm.collect(&args[1])? {
@@ -395,9 +395,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             iter_of(out)
         }
-        "any" => Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().any(Value::truthy)),
-        "all" => Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().all(Value::truthy)),
-        "round" => {
+        "any" if full(vm, name) => {
+            Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().any(Value::truthy))
+        }
+        "all" if full(vm, name) => {
+            Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().all(Value::truthy))
+        }
+        "round" if full(vm, name) => {
             arity(vm, name, &args, 1, 2)?;
             match (&args[0], args.get(1)) {
                 (Value::Int(i), None | Some(Value::None)) => Value::Int(*i),
@@ -424,13 +428,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 }
             }
         }
-        "divmod" => {
+        "divmod" if full(vm, name) => {
             arity(vm, name, &args, 2, 2)?;
             let q = ops::binary(vm, super::code::BinOp::FloorDiv, &args[0], &args[1], false)?;
             let r = ops::binary(vm, super::code::BinOp::Mod, &args[0], &args[1], false)?;
             Value::tuple(vec![q, r])
         }
-        "hex" | "oct" | "bin" => {
+        "hex" | "oct" | "bin" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             let i = int_arg(vm, &args[0])?;
             let u = i.unsigned_abs();
@@ -441,7 +445,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             };
             Value::Str(if i < 0 { format!("-{digits}") } else { digits }.into())
         }
-        "format" => {
+        "format" if full(vm, name) => {
             arity(vm, name, &args, 1, 2)?;
             let spec = match args.get(1) {
                 Some(Value::Str(s)) => s.to_string(),
@@ -452,20 +456,20 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             };
             Value::Str(vm.format_value(&args[0], &spec)?.into())
         }
-        "ascii" => {
+        "ascii" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             Value::Str(super::strings::ascii(&vm.repr_of(&args[0])?).into())
         }
-        "chr" => {
+        "chr" if full(vm, name) => {
             let i = int_arg(vm, args.first().unwrap_or(&Value::None))?;
             let c = char::from_u32(i as u32).ok_or_else(|| vm.rt.error("ValueError", "chr() arg not in range"))?;
             Value::Str(c.to_string().into())
         }
-        "ord" => match args.first() {
+        "ord" if full(vm, name) => match args.first() {
             Some(Value::Str(s)) if s.chars().count() == 1 => Value::Int(s.chars().next().unwrap_or('\0') as i64),
             _ => return Err(vm.type_error("ord() expected a character")),
         },
-        "hasattr" | "getattr" => {
+        "hasattr" | "getattr" if full(vm, name) => {
             arity(vm, name, &args, 2, 3)?;
             let Value::Str(attr) = &args[1] else { return Err(vm.type_error("attribute name must be string")) };
             match vm.get_attr(&args[0], attr) {
@@ -478,7 +482,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 },
             }
         }
-        "setattr" => {
+        "setattr" if full(vm, name) => {
             arity(vm, name, &args, 3, 3)?;
             let Value::Str(attr) = &args[1] else { return Err(vm.type_error("attribute name must be string")) };
             match &args[0] {
@@ -487,42 +491,42 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             Value::None
         }
-        "id" => Value::Int(args.first().map_or(0, Value::identity) as i64),
-        "hash" => {
+        "id" if full(vm, name) => Value::Int(args.first().map_or(0, Value::identity) as i64),
+        "hash" if full(vm, name) => {
             let k = vm.key(args.first().unwrap_or(&Value::None))?;
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
             k.hash(&mut h);
             Value::Int(h.finish() as i64)
         }
-        "iter" => vm.iter(args.first().unwrap_or(&Value::None))?,
-        "next" if args.len() == 1 && matches!(args[0], Value::Generator(_)) => {
+        "iter" if full(vm, name) => vm.iter(args.first().unwrap_or(&Value::None))?,
+        "next" if full(vm, name) && args.len() == 1 && matches!(args[0], Value::Generator(_)) => {
             let Value::Generator(g) = &args[0] else { unreachable!("matched") };
             gen_send(vm, g, Ok(Value::None))?
         }
-        "next" => match vm.next(args.first().unwrap_or(&Value::None))? {
+        "next" if full(vm, name) => match vm.next(args.first().unwrap_or(&Value::None))? {
             Some(v) => v,
             None => match args.get(1) {
                 Some(d) => d.clone(),
                 None => return Err(vm.rt.error("StopIteration", "")),
             },
         },
-        "property" => {
+        "property" if full(vm, name) => {
             arity(vm, name, &args, 0, 2)?;
             let arg = |i: usize, k: &str| args.get(i).cloned().or_else(|| kw(&kwargs, k)).unwrap_or_default();
             vm.rt.properties.set(true);
             Value::Native(Rc::new(Native::Property { fget: arg(0, "fget"), fset: arg(1, "fset") }))
         }
-        "classmethod" | "staticmethod" => {
+        "classmethod" | "staticmethod" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             let f = args.into_iter().next().unwrap_or_default();
             Value::Native(Rc::new(if name == "classmethod" { Native::ClassMethod(f) } else { Native::StaticMethod(f) }))
         }
-        "callable" => Value::Bool(matches!(
+        "callable" if full(vm, name) => Value::Bool(matches!(
             args.first(),
             Some(Value::Func(_) | Value::Builtin(_) | Value::Class(_) | Value::Method(_) | Value::Type(_))
         )),
-        "type" => {
+        "type" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             match &args[0] {
                 Value::Instance(i) => Value::Class(Rc::clone(&i.class)),
@@ -540,7 +544,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "super" => return Err(vm.rt.error("RuntimeError", "super() with arguments is not supported: write super()")),
         // Modules.
-        "random.seed" => {
+        "random.seed" if full(vm, name) => {
             let seed = match args.first() {
                 Some(Value::Int(i)) => *i as u64,
                 _ => vm.rt.seed,
@@ -548,13 +552,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             *vm.rt.rng.borrow_mut() = twine_scenario::rng::Rng::new(seed);
             Value::None
         }
-        "random.random" => Value::Float(vm.rt.rng.borrow_mut().next_f64()),
-        "random.uniform" => {
+        "random.random" if full(vm, name) => Value::Float(vm.rt.rng.borrow_mut().next_f64()),
+        "random.uniform" if full(vm, name) => {
             arity(vm, name, &args, 2, 2)?;
             let (a, b) = (float_arg(vm, &args[0])?, float_arg(vm, &args[1])?);
             Value::Float(a + (b - a) * vm.rt.rng.borrow_mut().next_f64())
         }
-        "random.randint" | "random.randrange" => {
+        "random.randint" | "random.randrange" if full(vm, name) => {
             let n: Vec<i64> = args.iter().map(|a| int_arg(vm, a)).collect::<PyResult<_>>()?;
             let (a, b) = match (name, n.as_slice()) {
                 ("random.randint", [a, b]) => (*a, *b + 1),
@@ -568,7 +572,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let span = (b - a) as u64;
             Value::Int(a + (vm.rt.rng.borrow_mut().next_u64() % span) as i64)
         }
-        "random.choice" => {
+        "random.choice" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             let items = vm.collect(&args[0])?;
             if items.is_empty() {
@@ -577,7 +581,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let i = vm.rt.rng.borrow_mut().next_u64() % items.len() as u64;
             items[i as usize].clone()
         }
-        "random.shuffle" => {
+        "random.shuffle" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             let Value::List(l) = &args[0] else { return Err(vm.type_error("shuffle() needs a list")) };
             let mut items = l.borrow_mut();
@@ -587,7 +591,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             Value::None
         }
-        "time.time" => Value::Float(super::twisted::epoch_seconds(vm.sh.now()) + vm.pending as f64 / 1e9),
+        "time.time" if full(vm, name) => {
+            Value::Float(super::twisted::epoch_seconds(vm.sh.now()) + vm.pending as f64 / 1e9)
+        }
         "time.monotonic" | "time.perf_counter" => {
             Value::Float(vm.sh.now().as_nanos() as f64 / 1e9 + vm.pending as f64 / 1e9)
         }
@@ -637,24 +643,26 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             Value::Str(chosen)
         }
-        "math.sqrt" => {
+        "math.sqrt" if full(vm, name) => {
             let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
             if x < 0.0 {
                 return Err(vm.rt.error("ValueError", "math domain error"));
             }
             Value::Float(x.sqrt())
         }
-        "math.floor" => Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.floor() as i64),
-        "math.ceil" => Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.ceil() as i64),
+        "math.floor" if full(vm, name) => {
+            Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.floor() as i64)
+        }
+        "math.ceil" if full(vm, name) => Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.ceil() as i64),
         "threading.Lock" => new_lock(vm, false),
-        "threading.RLock" => new_lock(vm, true),
-        "threading.Event" => {
+        "threading.RLock" if full(vm, name) => new_lock(vm, true),
+        "threading.Event" if full(vm, name) => {
             let lock = vm.sh.new_lock("event", true);
             vm.sh.hide_lock(lock);
             vm.sh.hold_for_nobody(lock);
             Value::Native(Rc::new(Native::Event { set: Cell::new(false), lock }))
         }
-        "threading.Condition" => {
+        "threading.Condition" if full(vm, name) => {
             arity(vm, "Condition", &args, 0, 1)?;
             let n = vm.sh.lock_count() + 1;
             let lock = match args.first().cloned().or(kw(&kwargs, "lock")) {
@@ -668,7 +676,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             Value::Native(Rc::new(Native::Condition { name, lock, waiters: RefCell::default() }))
         }
         "queue.Queue" | "queue.LifoQueue" if super::queue::HERE => super::queue::make(vm, name, &args, &kwargs)?,
-        "threading.Semaphore" | "threading.BoundedSemaphore" => {
+        "threading.Semaphore" | "threading.BoundedSemaphore" if full(vm, name) => {
             let kind = &name["threading.".len()..];
             arity(vm, kind, &args, 0, 1)?;
             let value = match args.first().cloned().or(kw(&kwargs, "value")) {
@@ -766,9 +774,26 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         {
             return super::twisted::call_function(vm, n, args, kwargs)
         }
+        other if !super::compile::PARSER => {
+            return Err(vm.type_error(&format!("{other}() is in the full module: edit the program to load it")))
+        }
         other => return Err(vm.type_error(&format!("{other}() is not supported"))),
     };
     Ok(Out::Value(v))
+}
+
+/// Whether the built-ins the presets do not use are here (the page's full
+/// module; natively, always), noting in the full module that the program
+/// calls `name`. The light module, which runs only the shipped presets,
+/// leaves them out: in it this is a constant `false`, so the optimiser drops
+/// the arms it guards. `tests/precompiled.rs` runs every preset and checks
+/// that none calls one ([`crate::Simulation::python_full_only`]).
+pub(crate) fn full(vm: &Vm<'_>, name: &'static str) -> bool {
+    if !super::compile::PARSER {
+        return false;
+    }
+    vm.rt.full_only.set(Some(name));
+    true
 }
 
 pub(crate) fn iter_of(items: Vec<Value>) -> Value {
@@ -1358,7 +1383,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
     let tid = vm.tid;
     match (&**n, name) {
         // `@x.setter`: a copy of the property with this setter (or getter).
-        (Native::Property { fget, fset }, "setter" | "getter") => {
+        (Native::Property { fget, fset }, "setter" | "getter") if full(vm, "property.setter") => {
             let f = args.into_iter().next().unwrap_or_default();
             let (fget, fset) = if name == "setter" { (fget.clone(), f) } else { (f, fset.clone()) };
             Ok(Out::Value(Value::Native(Rc::new(Native::Property { fget, fset }))))
@@ -1431,11 +1456,13 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             vm.after_wake = Some(super::vm::AfterWake::Release(*lock));
             Ok(Out::Halt(Value::Bool(true), Halt::LockWait(*lock, super::vm::no_steps())))
         }
-        (Native::Condition { lock, .. }, "acquire" | "release") => {
+        (Native::Condition { lock, .. }, "acquire" | "release") if full(vm, "Condition.acquire") => {
             let name = if name == "acquire" { "acquire" } else { "release" };
             call_method(vm, name, lock, args, kwargs)
         }
-        (Native::Condition { name: cname, lock: Value::Native(lock), waiters }, "wait" | "wait_for") => {
+        (Native::Condition { name: cname, lock: Value::Native(lock), waiters }, "wait" | "wait_for")
+            if full(vm, "Condition.wait") =>
+        {
             let timeout = if name == "wait" { args.first() } else { args.get(1) }.cloned().or(kw(&kwargs, "timeout"));
             if timeout.is_some_and(|t| !matches!(t, Value::None)) {
                 return Err(vm.type_error(if name == "wait" {
@@ -1461,7 +1488,9 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             let halt = Halt::LockWait(waiter, super::vm::no_steps());
             Ok(if name == "wait" { Out::Halt(Value::Bool(true), halt) } else { Out::Retry(halt) })
         }
-        (Native::Condition { lock: Value::Native(lock), waiters, .. }, "notify" | "notify_all") => {
+        (Native::Condition { lock: Value::Native(lock), waiters, .. }, "notify" | "notify_all")
+            if full(vm, "Condition.notify") =>
+        {
             if !owned(vm, lock) {
                 return Err(vm.rt.error("RuntimeError", "cannot notify on un-acquired lock"));
             }
@@ -1473,7 +1502,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             notify(vm, waiters, n);
             Ok(Out::Value(Value::None))
         }
-        (Native::Semaphore { name: sname, value, waiters, .. }, "acquire") => {
+        (Native::Semaphore { name: sname, value, waiters, .. }, "acquire") if full(vm, "Semaphore.acquire") => {
             let blocking = args.first().cloned().or(kw(&kwargs, "blocking")).is_none_or(|b| b.truthy());
             if args.get(1).cloned().or(kw(&kwargs, "timeout")).is_some_and(|t| !matches!(t, Value::None)) {
                 if !blocking {
@@ -1494,7 +1523,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             vm.after_wake = Some(super::vm::AfterWake::Release(waiter));
             Ok(Out::Retry(Halt::LockWait(waiter, super::vm::no_steps())))
         }
-        (Native::Semaphore { value, bound, waiters, .. }, "release") => {
+        (Native::Semaphore { value, bound, waiters, .. }, "release") if full(vm, "Semaphore.release") => {
             let n = match args.first().cloned().or(kw(&kwargs, "n")) {
                 Some(n) => int_arg(vm, &n)?,
                 None => 1,

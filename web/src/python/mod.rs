@@ -385,6 +385,9 @@ pub(crate) struct Runtime {
     /// Set once a second thread starts: from then on batches end at shared state.
     pub threaded: Cell<bool>,
     error: RefCell<Option<String>>,
+    /// The last built-in of the full module only the program called (see
+    /// `builtins::full`).
+    pub full_only: Cell<Option<&'static str>>,
     pub thread_count: Cell<u32>,
     /// Threads started since the engine last looked: (name, task).
     pub spawns: RefCell<Vec<(Rc<str>, vm::Task)>>,
@@ -456,6 +459,7 @@ impl Runtime {
             instructions: Cell::new(0),
             threaded: Cell::new(false),
             error: RefCell::new(None),
+            full_only: Cell::new(None),
             thread_count: Cell::new(0),
             spawns: RefCell::default(),
             names: RefCell::default(),

@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use twine_core::defer::{Deferred, Failure, FailureKind, Outcome};
+
+use super::builtins::full;
 use twine_core::threads::{defer_to_thread_with, JobOptions};
 use twine_core::trace::{SystemEvent, TriggerPhase};
 
@@ -317,7 +319,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
         },
         // Twisted's `Failure(exc)`; `Failure()` in an except block reaches
         // here with the exception being handled (see `Vm::call_flow`).
-        "failure.Failure" => match args.first() {
+        "failure.Failure" if full(vm, "failure.Failure") => match args.first() {
             Some(Value::Instance(i)) if i.class.is_subclass(&vm.rt.exc_class("BaseException")) => {
                 Value::Native(Rc::new(Native::Failure(Value::Instance(Rc::clone(i)))))
             }
@@ -326,20 +328,20 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
         // `log.msg` writes to the log, which prints nothing until
         // `startLogging`; `log.err` prints a failure as Twisted's default
         // observer does (to stderr).
-        "log.msg" => {
+        "log.msg" if full(vm, "log.msg") => {
             if vm.rt.logging.get() {
                 let text = args.iter().map(|a| vm.str_of(a)).collect::<PyResult<Vec<_>>>()?.join(" ");
                 log_line(vm, &text);
             }
             Value::None
         }
-        "log.startLogging" => {
+        "log.startLogging" if full(vm, "log.startLogging") => {
             if !vm.rt.logging.replace(true) {
                 log_line(vm, "Log opened.");
             }
             Value::None
         }
-        "log.err" => {
+        "log.err" if full(vm, "log.err") => {
             let why = match args.get(1).or(kw_arg(&kwargs, "_why").as_ref()) {
                 Some(w) => vm.str_of(w)?,
                 None => "Unhandled Error".to_owned(),
@@ -391,14 +393,16 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             let _ = d.errback(failure);
             deferred(d)
         }
-        "defer.DeferredLock" => Value::Native(Rc::new(Native::DeferredLock(twine_core::defer::DeferredLock::new()))),
-        "defer.DeferredSemaphore" => match args.first() {
+        "defer.DeferredLock" if full(vm, "defer.DeferredLock") => {
+            Value::Native(Rc::new(Native::DeferredLock(twine_core::defer::DeferredLock::new())))
+        }
+        "defer.DeferredSemaphore" if full(vm, "defer.DeferredSemaphore") => match args.first() {
             Some(Value::Int(n)) if *n >= 1 => Value::Native(Rc::new(Native::DeferredSemaphore(
                 twine_core::defer::DeferredSemaphore::new(*n as usize),
             ))),
             _ => return Err(vm.rt.error("ValueError", "DeferredSemaphore requires tokens >= 1")),
         },
-        "defer.DeferredQueue" => {
+        "defer.DeferredQueue" if full(vm, "defer.DeferredQueue") => {
             let size = match kw_arg(&kwargs, "size").or_else(|| args.first().cloned()) {
                 Some(Value::Int(n)) if n >= 0 => Some(n as usize),
                 _ => None,
@@ -409,7 +413,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             };
             Value::Native(Rc::new(Native::DeferredQueue(twine_core::defer::DeferredQueue::bounded(size, backlog))))
         }
-        "defer.maybeDeferred" => {
+        "defer.maybeDeferred" if full(vm, "defer.maybeDeferred") => {
             let call = split_call(vm, args, kwargs, "maybeDeferred")?;
             let sh = Rc::clone(vm.sh);
             deferred(match run_callback(&sh, call.f, call.args, call.kwargs) {
@@ -422,7 +426,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 Outcome::Deferred(d) => d,
             })
         }
-        "defer.DeferredList" => {
+        "defer.DeferredList" if full(vm, "defer.DeferredList") => {
             let items = vm.collect(args.first().unwrap_or(&Value::None))?;
             let flag = |name: &str, at: usize| {
                 kw_arg(&kwargs, name).or_else(|| args.get(at).cloned()).is_some_and(|v| v.truthy())
@@ -548,7 +552,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 count: true,
             }))
         }
-        "threads._callInReactor" => {
+        "threads._callInReactor" if full(vm, "threads._callInReactor") => {
             // For blockingCallFromThread: runs f(*a, **kw) on the reactor
             // thread and fills [event, failed, result], then sets the event.
             if vm.tid == REACTOR_THREAD {
@@ -1155,7 +1159,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             reactor(vm)?.call_when_running(move |_| run_top(&sh, TRIGGER_FAILED, call));
             Value::None
         }
-        (Native::Reactor, "callFromThread") => {
+        (Native::Reactor, "callFromThread") if full(vm, "reactor.callFromThread") => {
             let call = split_call(vm, args, kwargs, "callFromThread")?;
             // Through the reactor's inbox, in order with the pool's results
             // (a job's `callFromThread` runs before its Deferred fires), and
@@ -1165,7 +1169,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         }
         (Native::Reactor, "listenTCP") => super::net::listen_tcp(vm, args, kwargs)?,
         (Native::Reactor, "connectTCP") => super::net::connect_tcp(vm, args, kwargs)?,
-        (Native::Reactor, "callInThread") => {
+        (Native::Reactor, "callInThread") if full(vm, "reactor.callInThread") => {
             // Twisted's callInThread: deferToThread with the result dropped.
             return call_function(vm, "threads.deferToThread", args, kwargs).map(|_| Out::Value(Value::None));
         }
@@ -1257,14 +1261,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             });
             return Ok(Out::Halt(Value::None, Halt::Done));
         }
-        (Native::DelayedCall(dc), "cancel") => {
+        (Native::DelayedCall(dc), "cancel") if full(vm, "DelayedCall.cancel") => {
             dc.cancel().map_err(|e| timer_error(vm, e))?;
             Value::None
         }
         (Native::DelayedCall(dc), "active") => Value::Bool(dc.active()),
         // On the clock `reactor.seconds()` reads.
-        (Native::DelayedCall(dc), "getTime") => Value::Float(epoch_seconds(dc.time())),
-        (Native::DelayedCall(dc), "reset" | "delay") => {
+        (Native::DelayedCall(dc), "getTime") if full(vm, "DelayedCall.getTime") => {
+            Value::Float(epoch_seconds(dc.time()))
+        }
+        (Native::DelayedCall(dc), "reset" | "delay") if full(vm, "DelayedCall.reset") => {
             let d = seconds(vm, args.first().unwrap_or(&Value::None))?;
             if name == "reset" { dc.reset(d) } else { dc.delay(d) }.map_err(|e| timer_error(vm, e))?;
             Value::None
@@ -1276,26 +1282,26 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             Value::None
         }
-        (Native::Deferred(d), "errback") => {
+        (Native::Deferred(d), "errback") if full(vm, "Deferred.errback") => {
             let exc = exc_value(vm, args.into_iter().next().unwrap_or_default())?;
             if d.errback(to_failure(vm.rt, &exc)).is_err() {
                 return Err(vm.rt.error("AlreadyCalledError", ""));
             }
             Value::None
         }
-        (Native::Deferred(d), "cancel") => {
+        (Native::Deferred(d), "cancel") if full(vm, "Deferred.cancel") => {
             d.cancel();
             Value::None
         }
-        (Native::Deferred(d), "pause") => {
+        (Native::Deferred(d), "pause") if full(vm, "Deferred.pause") => {
             d.pause();
             Value::None
         }
-        (Native::Deferred(d), "unpause") => {
+        (Native::Deferred(d), "unpause") if full(vm, "Deferred.unpause") => {
             d.unpause();
             Value::None
         }
-        (Native::Deferred(d), "addTimeout") => {
+        (Native::Deferred(d), "addTimeout") if full(vm, "Deferred.addTimeout") => {
             let given = args.first().cloned().unwrap_or_default();
             let timeout = seconds(vm, &given)?;
             let r = reactor(vm)?;
@@ -1337,7 +1343,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             };
             Value::Native(Rc::clone(n))
         }
-        (Native::Deferred(d), "addCallbacks") => {
+        (Native::Deferred(d), "addCallbacks") if full(vm, "Deferred.addCallbacks") => {
             let mut args = args;
             if args.len() < 2 {
                 return Err(vm.type_error("addCallbacks(callback, errback)"));
@@ -1418,7 +1424,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         (Native::Transport(_) | Native::Connector(_) | Native::Port(_), _) => {
             return super::net::call_method(vm, name, n, args)
         }
-        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "acquire") => {
+        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "acquire") if full(vm, "DeferredLock.acquire") => {
             let d = match &**n {
                 Native::DeferredLock(l) => l.acquire(),
                 Native::DeferredSemaphore(s) => s.acquire(),
@@ -1433,7 +1439,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             });
             deferred(out)
         }
-        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "release") => {
+        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "release") if full(vm, "DeferredLock.release") => {
             let r = match &**n {
                 Native::DeferredLock(l) => l.release(),
                 Native::DeferredSemaphore(s) => s.release(),
@@ -1444,7 +1450,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             }
             Value::None
         }
-        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "run") => {
+        (Native::DeferredLock(_) | Native::DeferredSemaphore(_), "run") if full(vm, "DeferredLock.run") => {
             let call = split_call(vm, args, kwargs, "run")?;
             let sh = Rc::clone(vm.sh);
             let body = move || run_callback(&sh, call.f, call.args, call.kwargs);
@@ -1454,13 +1460,13 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 _ => unreachable!("matched above"),
             })
         }
-        (Native::DeferredQueue(q), "put") => {
+        (Native::DeferredQueue(q), "put") if full(vm, "DeferredQueue.put") => {
             if q.put(args.into_iter().next().unwrap_or_default()).is_err() {
                 return Err(vm.rt.error("QueueOverflow", ""));
             }
             Value::None
         }
-        (Native::DeferredQueue(q), "get") => {
+        (Native::DeferredQueue(q), "get") if full(vm, "DeferredQueue.get") => {
             // Twisted raises at once rather than failing the Deferred.
             if q.is_empty() && q.backlog().is_some_and(|b| q.waiting() >= b) {
                 return Err(vm.rt.error("QueueUnderflow", ""));
@@ -1564,10 +1570,10 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
         (Value::Native(n), "called") => match &**n {
             Native::Deferred(d) => Some(Value::Bool(d.called())),
             // Twisted's DelayedCall keeps `called` and `cancelled` as 0 or 1.
-            Native::DelayedCall(dc) => Some(Value::Int(dc.called() as i64)),
+            Native::DelayedCall(dc) if full(vm, "DelayedCall.called") => Some(Value::Int(dc.called() as i64)),
             _ => None,
         },
-        (Value::Native(n), "result") => match &**n {
+        (Value::Native(n), "result") if full(vm, "Deferred.result") => match &**n {
             // Only while the chain holds one: before it fires (or while it
             // waits on another Deferred) Twisted's has no such attribute.
             Native::Deferred(d) => d.peek(|r| match r {
@@ -1576,11 +1582,11 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
             }),
             _ => None,
         },
-        (Value::Native(n), "cancelled") => match &**n {
+        (Value::Native(n), "cancelled") if full(vm, "DelayedCall.cancelled") => match &**n {
             Native::DelayedCall(dc) => Some(Value::Int(dc.cancelled() as i64)),
             _ => None,
         },
-        (Value::Native(n), "running" | "interval") => match &**n {
+        (Value::Native(n), "running" | "interval") if full(vm, "LoopingCall.running") => match &**n {
             Native::LoopingCall { lc, .. } => {
                 let lc = lc.borrow();
                 Some(match (name, &*lc) {
@@ -1592,15 +1598,17 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
             }
             _ => None,
         },
-        (Value::Native(n), "pending" | "waiting" | "size" | "backlog") => match &**n {
-            Native::DeferredQueue(q) => Some(match name {
-                "pending" => Value::list(q.pending()),
-                "waiting" => Value::list(q.waiters().into_iter().map(deferred).collect()),
-                "size" => q.size().map_or(Value::None, |n| Value::Int(n as i64)),
-                _ => q.backlog().map_or(Value::None, |n| Value::Int(n as i64)),
-            }),
-            _ => None,
-        },
+        (Value::Native(n), "pending" | "waiting" | "size" | "backlog") if full(vm, "DeferredQueue.pending") => {
+            match &**n {
+                Native::DeferredQueue(q) => Some(match name {
+                    "pending" => Value::list(q.pending()),
+                    "waiting" => Value::list(q.waiters().into_iter().map(deferred).collect()),
+                    "size" => q.size().map_or(Value::None, |n| Value::Int(n as i64)),
+                    _ => q.backlog().map_or(Value::None, |n| Value::Int(n as i64)),
+                }),
+                _ => None,
+            }
+        }
         (Value::Native(n), "locked") => match &**n {
             Native::DeferredLock(l) => Some(Value::Bool(l.locked())),
             _ => None,

@@ -2093,7 +2093,7 @@ impl Vm<'_> {
                 }
                 self.repr_of(v)
             }
-            Value::Native(n) if matches!(&**n, Native::Failure(_)) => {
+            Value::Native(n) if matches!(&**n, Native::Failure(_)) && builtins::full(self, "Failure.__str__") => {
                 // Twisted's `Failure.__str__`: its brief traceback. The frames
                 // are the program's, when the exception left any; Twisted's
                 // own (defer.py's) are not kept.
@@ -2159,7 +2159,7 @@ impl Vm<'_> {
                 super::sets::repr(self, d)
             }
             Value::Class(c) => Ok(format!("<class '{}'>", c.path())),
-            Value::Native(n) if matches!(&**n, Native::Failure(_)) => {
+            Value::Native(n) if matches!(&**n, Native::Failure(_)) && builtins::full(self, "Failure.__repr__") => {
                 let Native::Failure(e) = &**n else { unreachable!() };
                 // `module.Class: getErrorMessage()`.
                 let module = e.class().map_or_else(|| "builtins".into(), |c| c.module());
