@@ -1408,3 +1408,63 @@ print("%.3f %5d %-5s| %05.1f %x %o %e %g %G %%" % (3.14159, 42, "ab", 2.5, 255, 
         ]
     );
 }
+
+/// `%(name)s` takes its values from a mapping (a dict, a list, an instance with
+/// `__getitem__`), for str and bytes formats.
+#[test]
+fn percent_formats_with_a_mapping() {
+    let out = output(
+        r#"
+print("%(name)s has %(n)d" % {"name": "a", "n": 3})
+print("%(n)05.1f%% done, %(name)-4s|" % {"name": "ab", "n": 3.14159})
+print("hello" % {"a": 1})
+print("%s" % {"a": 1})
+print("%(a)s and %(a)r" % {"a": "x"})
+print("%(a(b))s" % {"a(b)": 7})
+try:
+    print("%(missing)s" % {"a": 1})
+except KeyError as e:
+    print("KeyError", e)
+try:
+    print("%(a)s" % (1,))
+except TypeError as e:
+    print("TypeError", e)
+try:
+    print("%(a)s %s" % {"a": 1})
+except TypeError as e:
+    print("TypeError", e)
+try:
+    print("%(a" % {"a": 1})
+except ValueError as e:
+    print("ValueError", e)
+print(b"%(k)s=%(v)d" % {b"k": b"x", b"v": 2})
+class M:
+    def __getitem__(self, k):
+        return k * 2
+print("%(ab)s" % M(), "hello" % [1], "%s %(a)s" % {"a": 1})
+try:
+    print("%(a)s" % [1])
+except TypeError as e:
+    print("TypeError", e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            r#"a has 3"#,
+            r#"003.1% done, ab  |"#,
+            r#"hello"#,
+            r#"{'a': 1}"#,
+            r#"x and 'x'"#,
+            r#"7"#,
+            r#"KeyError 'missing'"#,
+            r#"TypeError format requires a mapping"#,
+            r#"TypeError not enough arguments for format string"#,
+            r#"ValueError incomplete format key"#,
+            r#"b'x=2'"#,
+            r#"abab hello {'a': 1} 1"#,
+            r#"TypeError list indices must be integers or slices, not str"#,
+        ]
+    );
+}

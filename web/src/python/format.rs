@@ -438,6 +438,8 @@ fn pad(text: &str, s: &Spec, default: char) -> String {
 
 /// One `%` conversion of printf-style formatting.
 pub(crate) struct Percent {
+    /// `%(name)s`'s `name`: the value is the mapping's item, not the next argument.
+    pub key: Option<String>,
     pub flags: String,
     pub width: Option<usize>,
     pub precision: Option<usize>,
@@ -462,6 +464,9 @@ pub(crate) fn parse_percent(fmt: &str) -> Result<Vec<Result<String, Percent>>, S
         if !lit.is_empty() {
             out.push(Ok(std::mem::take(&mut lit)));
         }
+        // `%(name)s` only in the full module: no shipped preset formats with a mapping.
+        let key =
+            if super::compile::PARSER && chars.peek() == Some(&'(') { Some(percent_key(&mut chars)?) } else { None };
         let mut flags = String::new();
         while let Some(&f) = chars.peek() {
             if "-+ 0#".contains(f) {
@@ -491,12 +496,31 @@ pub(crate) fn parse_percent(fmt: &str) -> Result<Vec<Result<String, Percent>>, S
             return Err(format!("unsupported format character '{conv}'"));
         }
         let width = if width.is_empty() { None } else { Some(field_size(&width, "width")?) };
-        out.push(Err(Percent { flags, width, precision, conv }));
+        out.push(Err(Percent { key, flags, width, precision, conv }));
     }
     if !lit.is_empty() {
         out.push(Ok(lit));
     }
     Ok(out)
+}
+
+/// The key of `%(key)s`, the iterator just past `%`: up to the `)` that
+/// closes the `(`, counting nested parentheses as CPython does.
+fn percent_key(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, String> {
+    chars.next();
+    let (mut depth, mut key) = (1, String::new());
+    for c in chars.by_ref() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            return Ok(key);
+        }
+        key.push(c);
+    }
+    Err("incomplete format key".into())
 }
 
 /// A `%` conversion as a format spec.
