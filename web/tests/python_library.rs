@@ -1468,3 +1468,71 @@ except TypeError as e:
         ]
     );
 }
+
+/// `dict.fromkeys` and `vars(obj)` (a copy of the instance's attributes here).
+#[test]
+fn dict_fromkeys_and_vars_of_an_instance() {
+    let out = output(
+        r#"
+d = dict.fromkeys("abca")
+print(d, dict.fromkeys([1, 2], 0), dict.fromkeys(range(3), []), dict.fromkeys(()))
+counts = dict.fromkeys(["x", "y"], 0)
+counts["x"] += 2
+print(counts)
+try:
+    dict.fromkeys()
+except TypeError as e:
+    print(e)
+try:
+    dict.fromkeys([[1]])
+except TypeError as e:
+    print(e)
+class Point:
+    kind = "pt"
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+p = Point(1, 2)
+p.z = 3
+print(vars(p), vars(Point(0, 0)))
+class Oops(Exception):
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+print(vars(Oops(7)))
+try:
+    vars(3)
+except TypeError as e:
+    print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            r#"{'a': None, 'b': None, 'c': None} {1: 0, 2: 0} {0: [], 1: [], 2: []} {}"#,
+            r#"{'x': 2, 'y': 0}"#,
+            r#"fromkeys expected at least 1 argument, got 0"#,
+            r#"unhashable type: 'list'"#,
+            r#"{'x': 1, 'y': 2, 'z': 3} {'x': 0, 'y': 0}"#,
+            r#"{'code': 7}"#,
+            r#"vars() argument must have __dict__ attribute"#,
+        ]
+    );
+}
+
+/// `globals()` is refused at its line with what to write instead (CPython
+/// has it; here globals are not a dict a program can hold).
+#[test]
+fn globals_is_refused_with_what_to_write_instead() {
+    let scenario = Scenario::from_python("test.py", "x = 1\nprint(globals()['x'])\n").unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let err = sim.python_error().expect("an error");
+    assert!(
+        err.starts_with(
+            "test.py:2:7: TypeError: globals() is not supported here: keep what you look up by name in a dict of your own (registry = {})"
+        ),
+        "{err}"
+    );
+}

@@ -62,6 +62,11 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
     if let Some(f) = FUNCTIONS.iter().find(|f| **f == name) {
         return Some(Value::builtin(f, None));
     }
+    if super::extras::HERE {
+        if let Some(f) = super::extras::lookup(name) {
+            return Some(f);
+        }
+    }
     let ty = match name {
         "int" => TypeId::Int,
         "float" => TypeId::Float,
@@ -763,6 +768,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             return Err(Exc::new(vm.rt.new_exc(&class, args.into_iter().take(1).collect())));
         }
         n if n.starts_with("itertools.") => super::itertools::call(vm, &n["itertools.".len()..], args, kwargs)?,
+        n if super::extras::HERE && super::extras::NAMES.contains(&n) => {
+            return super::extras::call(vm, n, args, kwargs)
+        }
         n if super::endpoints::HERE && n.starts_with("endpoints.") => {
             return super::endpoints::call(vm, n, args, kwargs)
         }

@@ -20,6 +20,7 @@ pub(crate) mod code;
 pub(crate) mod compile;
 pub(crate) mod endpoints;
 pub(crate) mod errors;
+pub(crate) mod extras;
 pub(crate) mod format;
 pub(crate) mod itertools;
 pub(crate) mod nesting;

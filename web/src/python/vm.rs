@@ -1794,6 +1794,9 @@ impl Vm<'_> {
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
             Value::Type(t) if name == "__name__" => Ok(Value::Str(t.name().into())),
+            Value::Type(super::value::TypeId::Dict) if super::extras::HERE && name == "fromkeys" => {
+                Ok(Value::builtin("dict.fromkeys", None))
+            }
             Value::Native(n) if name == "name" && matches!(&**n, Native::Thread(_)) => match &**n {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
                 _ => Err(self.attr_error(obj, name)),
