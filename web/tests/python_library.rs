@@ -1536,3 +1536,72 @@ fn globals_is_refused_with_what_to_write_instead() {
         "{err}"
     );
 }
+
+/// Instances of a class with `__call__` are called through it; `__getattr__`
+/// is asked only for names that normal lookup does not find.
+#[test]
+fn instances_with_call_and_getattr() {
+    let out = output(
+        r#"
+class Adder:
+    def __init__(self, n):
+        self.n = n
+    def __call__(self, x, scale=1):
+        return (x + self.n) * scale
+add2 = Adder(2)
+print(add2(3), add2(3, scale=10), list(map(add2, [1, 2])), callable(add2), callable(Adder), callable(3))
+class Plain:
+    pass
+print(callable(Plain()))
+try:
+    Plain()()
+except TypeError as e:
+    print(e)
+class Proxy:
+    kind = "proxy"
+    def __init__(self, target):
+        self.target = target
+    def __getattr__(self, name):
+        print("looking up", name)
+        return getattr(self.target, name)
+class Target:
+    def hello(self):
+        return "hi"
+    size = 3
+p = Proxy(Target())
+print(p.hello(), p.size, p.kind, p.target.size)
+print(hasattr(p, "nope"), getattr(p, "size"), getattr(p, "missing", "dflt"))
+try:
+    p.nothing
+except AttributeError as e:
+    print("AttributeError", e)
+class Default:
+    def __getattr__(self, name):
+        if name.startswith("x"):
+            return name.upper()
+        raise AttributeError(name)
+d = Default()
+d.y = 1
+print(d.xyz, d.y)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            r#"5 50 [3, 4] True True False"#,
+            r#"False"#,
+            r#"'Plain' object is not callable"#,
+            r#"looking up hello"#,
+            r#"looking up size"#,
+            r#"hi 3 proxy 3"#,
+            r#"looking up nope"#,
+            r#"looking up size"#,
+            r#"looking up missing"#,
+            r#"False 3 dflt"#,
+            r#"looking up nothing"#,
+            r#"AttributeError 'Target' object has no attribute 'nothing'"#,
+            r#"XYZ 1"#,
+        ]
+    );
+}

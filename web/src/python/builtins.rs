@@ -522,10 +522,12 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let f = args.into_iter().next().unwrap_or_default();
             Value::Native(Rc::new(if name == "classmethod" { Native::ClassMethod(f) } else { Native::StaticMethod(f) }))
         }
-        "callable" => Value::Bool(matches!(
-            args.first(),
-            Some(Value::Func(_) | Value::Builtin(_) | Value::Class(_) | Value::Method(_) | Value::Type(_))
-        )),
+        "callable" => Value::Bool(
+            matches!(
+                args.first(),
+                Some(Value::Func(_) | Value::Builtin(_) | Value::Class(_) | Value::Method(_) | Value::Type(_))
+            ) || (super::extras::HERE && args.first().and_then(|a| ops::dunder(a, "__call__")).is_some()),
+        ),
         "type" => {
             arity(vm, name, &args, 1, 1)?;
             match &args[0] {

@@ -763,6 +763,10 @@ impl Vm<'_> {
                     // The getter runs on this thread's stack, as any call.
                     return self.call_flow(frames, fget, vec![obj], Vec::new());
                 }
+                if let Some(hook) = self.getattr_hook(&obj, &name) {
+                    // `__getattr__` runs on this thread's stack, as any call.
+                    return self.call_flow(frames, hook, vec![Value::Str(name)], Vec::new());
+                }
                 let v = self.get_attr(&obj, &name)?;
                 if let (Value::Instance(i), Value::Int(value), true) = (&obj, &v, self.rt.threaded.get()) {
                     self.sh.shared_read(&Var::attr(i, &name), self.tid, *value);
@@ -1562,6 +1566,11 @@ impl Vm<'_> {
                 None => builtins::call_function(self, b.name, args, kwargs),
             },
             Value::Type(t) => builtins::call_type(self, t, args, kwargs).map(Out::Value),
+            // An instance whose class defines `__call__` is called through it.
+            Value::Instance(_) if super::extras::HERE && ops::dunder(&callee, "__call__").is_some() => {
+                let call = ops::dunder(&callee, "__call__").unwrap_or_default();
+                self.call(call, args, kwargs)
+            }
             other => Err(self.type_error(&format!("'{}' object is not callable", other.type_name()))),
         }
     }
@@ -1745,7 +1754,25 @@ impl Vm<'_> {
         }
     }
 
+    /// `obj.__getattr__` bound, when `obj` is an instance whose class defines
+    /// it and has no attribute `name` otherwise: CPython calls it only then.
+    fn getattr_hook(&self, obj: &Value, name: &str) -> Option<Value> {
+        if !super::extras::HERE {
+            return None;
+        }
+        let Value::Instance(i) = obj else { return None };
+        let hook = i.class.lookup("__getattr__")?;
+        let found = i.get(name).is_some()
+            || name == "__class__"
+            || i.class.lookup(name).is_some()
+            || (name == "args" && i.class.is_subclass(&self.rt.exc_class("BaseException")));
+        (!found).then(|| bind(obj, hook))
+    }
+
     pub fn get_attr(&mut self, obj: &Value, name: &str) -> PyResult<Value> {
+        if let Some(hook) = self.getattr_hook(obj, name) {
+            return self.call_nested(hook, vec![Value::Str(name.into())]);
+        }
         if let Some((fget, _)) = self.property_of(obj, name) {
             if matches!(fget, Value::None) {
                 return Err(self.rt.error("AttributeError", &format!("property '{name}' has no getter")));
