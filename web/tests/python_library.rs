@@ -1605,3 +1605,82 @@ print(d.xyz, d.y)
         ]
     );
 }
+
+/// Instances of a class with `__hash__` and `__eq__` key dicts and sets by
+/// value (as tuples holding them do); `__eq__` without `__hash__` or
+/// `__hash__ = None` is unhashable, a `__hash__` that is no int a TypeError.
+#[test]
+fn instances_with_hash_and_eq_as_dict_keys_and_set_members() {
+    let out = output(
+        r#"
+class Point:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+    def __eq__(self, other):
+        return isinstance(other, Point) and (self.x, self.y) == (other.x, other.y)
+    def __hash__(self):
+        return hash((self.x, self.y))
+    def __repr__(self):
+        return f"Point({self.x}, {self.y})"
+seen = {Point(1, 2), Point(1, 2), Point(3, 4)}
+print(len(seen), Point(1, 2) in seen, Point(2, 1) in seen)
+where = {Point(0, 0): "origin"}
+where[Point(0, 0)] = "still origin"
+print(where, where[Point(0, 0)], Point(5, 5) in where)
+del where[Point(0, 0)]
+print(where, {(Point(1, 1), "a"): 1}[(Point(1, 1), "a")])
+print(seen - {Point(3, 4)}, {Point(1, 2)} == {Point(1, 2)}, {Point(1, 2): 1} == {Point(1, 2): 1})
+class Id:
+    def __init__(self, n):
+        self.n = n
+    def __hash__(self):
+        return self.n
+print(hash(Id(42)), hash(Id(-1)), len({Id(1), Id(1)}))
+class Sub(Point):
+    pass
+print(Sub(1, 2) in seen)
+class EqOnly(Point):
+    def __eq__(self, other):
+        return False
+for bad in [EqOnly(1, 2), (EqOnly(1, 2),)]:
+    try:
+        {bad}
+    except TypeError as e:
+        print(e)
+class NoHash(Point):
+    __hash__ = None
+try:
+    hash(NoHash(0, 0))
+except TypeError as e:
+    print(e)
+class BadHash:
+    def __hash__(self):
+        return "x"
+try:
+    {BadHash(): 1}
+except TypeError as e:
+    print(e)
+grid = {Point(i, i): i for i in range(100)}
+for i in range(90):
+    del grid[Point(i, i)]
+print(grid[Point(95, 95)], list(grid.values()), Point(3, 3) in grid)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            r#"2 True False"#,
+            r#"{Point(0, 0): 'still origin'} still origin False"#,
+            r#"{} 1"#,
+            r#"{Point(1, 2)} True True"#,
+            r#"42 -2 2"#,
+            r#"True"#,
+            r#"unhashable type: 'EqOnly'"#,
+            r#"unhashable type: 'EqOnly'"#,
+            r#"unhashable type: 'NoHash'"#,
+            r#"__hash__ method should return an integer"#,
+            r#"95 [90, 91, 92, 93, 94, 95, 96, 97, 98, 99] False"#,
+        ]
+    );
+}

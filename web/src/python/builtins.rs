@@ -494,6 +494,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "id" => Value::Int(args.first().map_or(0, Value::identity) as i64),
         "hash" => {
             let k = vm.key(args.first().unwrap_or(&Value::None))?;
+            if let Some(h) = super::extras::hash_value(&k).filter(|_| super::extras::HERE) {
+                return Ok(Out::Value(Value::Int(h)));
+            }
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
             k.hash(&mut h);

@@ -386,9 +386,9 @@ pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
             if x.borrow().len() != y.borrow().len() {
                 return Ok(false);
             }
-            let items: Vec<(Value, Value)> = x.borrow().items().cloned().collect();
-            for (k, v) in &items {
-                let w = k.key().ok().and_then(|k| y.borrow().get(&k));
+            let items = x.borrow().keyed_items();
+            for (k, _, v) in &items {
+                let w = y.borrow().get(k);
                 match w {
                     Some(w) if eq(vm, v, &w)? => {}
                     _ => return Ok(false),

@@ -418,6 +418,9 @@ pub(crate) enum Key {
     Bytes(Rc<[u8]>),
     Tuple(Vec<Key>),
     Id(usize),
+    /// An instance whose class defines `__hash__`: its hash, and the
+    /// identity of the first instance equal to it (`extras::key`).
+    Hashed(i64, usize),
 }
 
 /// Why a value cannot be a dict key or a set element.
@@ -476,15 +479,46 @@ impl Dict {
         out
     }
 
+    /// Drops the removed entries' slots. The keys are kept, not made again:
+    /// an instance's key comes from its `__hash__`, which needs the VM.
     fn compact(&mut self) {
-        let entries: Vec<_> = self.entries.drain(..).flatten().collect();
-        self.index.clear();
-        for (k, v) in entries {
-            if let Ok(key) = k.key() {
-                self.index.insert(key, self.entries.len());
-                self.entries.push(Some((k, v)));
+        let mut moved = vec![0; self.entries.len()];
+        let mut entries = Vec::with_capacity(self.index.len());
+        for (i, e) in self.entries.drain(..).enumerate() {
+            if e.is_some() {
+                moved[i] = entries.len();
+                entries.push(e);
             }
         }
+        for slot in self.index.values_mut() {
+            *slot = moved[*slot];
+        }
+        self.entries = entries;
+    }
+
+    /// The entries in order, each with its key.
+    pub fn keyed_items(&self) -> Vec<(Key, Value, Value)> {
+        let mut keys: Vec<Option<&Key>> = vec![None; self.entries.len()];
+        for (k, &i) in &self.index {
+            keys[i] = Some(k);
+        }
+        let mut out = Vec::with_capacity(self.index.len());
+        for (e, k) in self.entries.iter().zip(keys) {
+            if let (Some((k0, v)), Some(key)) = (e, k) {
+                out.push((key.clone(), k0.clone(), v.clone()));
+            }
+        }
+        out
+    }
+
+    /// Whether some entry has the key `key`.
+    pub fn has(&self, key: &Key) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// The keys, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.index.keys()
     }
 
     pub fn items(&self) -> impl DoubleEndedIterator<Item = &(Value, Value)> {

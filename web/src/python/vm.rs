@@ -1394,7 +1394,7 @@ impl Vm<'_> {
         r
     }
 
-    fn recursion_error(&self) -> Exc {
+    pub(crate) fn recursion_error(&self) -> Exc {
         self.rt.error("RecursionError", "maximum recursion depth exceeded")
     }
 
@@ -2068,11 +2068,16 @@ impl Vm<'_> {
         Ok(v.truthy())
     }
 
-    pub fn key(&self, v: &Value) -> PyResult<super::value::Key> {
-        // A class with `__eq__` and no `__hash__` is unhashable, as in
-        // CPython; one with its own `__hash__` would need it called for
-        // every lookup, which keys here (by identity) do not do: refused.
-        if let Value::Instance(i) = v {
+    /// The dict key of `v`, or `TypeError` if it is unhashable.
+    pub fn key(&mut self, v: &Value) -> PyResult<super::value::Key> {
+        if super::extras::HERE {
+            if let Some(k) = super::extras::key(self, v)? {
+                return Ok(k);
+            }
+        } else if let Value::Instance(i) = v {
+            // The light module runs only the presets: a class with `__eq__`
+            // and no `__hash__` is unhashable, as in CPython; one with its
+            // own `__hash__` is refused (the full module calls it).
             if i.class.lookup("__hash__").is_some() {
                 return Err(self.type_error(&format!(
                     "{}.__hash__ is not used for dict and set keys here: key them by a str, int or tuple",
