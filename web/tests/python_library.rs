@@ -1684,3 +1684,34 @@ print(grid[Point(95, 95)], list(grid.values()), Point(3, 3) in grid)
         ]
     );
 }
+
+/// `bytes(n)` is n zero bytes; `bytes(iterable)` takes ints in range(256).
+#[test]
+fn bytes_of_a_count_and_of_ints() {
+    let out = output(
+        r#"
+print(bytes(3), bytes([65, 66, 0]), bytes(range(97, 100)), bytes(x + 1 for x in [103, 104]), bytes(b"ab"), bytes(0), bytes(()))
+buf = bytes([1, 2, 255])
+print(len(buf), buf[2], list(buf), buf + bytes(2))
+for arg in [-1, [256], ["a"], 1.5, [1.0], None]:
+    try:
+        bytes(arg)
+    except (ValueError, TypeError) as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            r#"b'\x00\x00\x00' b'AB\x00' b'abc' b'hi' b'ab' b'' b''"#,
+            r#"3 255 [1, 2, 255] b'\x01\x02\xff\x00\x00'"#,
+            r#"ValueError negative count"#,
+            r#"ValueError bytes must be in range(0, 256)"#,
+            r#"TypeError 'str' object cannot be interpreted as an integer"#,
+            r#"TypeError cannot convert 'float' object to bytes"#,
+            r#"TypeError 'float' object cannot be interpreted as an integer"#,
+            r#"TypeError cannot convert 'NoneType' object to bytes"#,
+        ]
+    );
+}

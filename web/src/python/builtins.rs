@@ -1145,6 +1145,7 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         }
         (TypeId::Bytes, Some(Value::Str(s))) => Value::Bytes(s.as_bytes().into()),
         (TypeId::Bytes, None) => Value::Bytes(Rc::from(&[][..])),
+        (TypeId::Bytes, Some(v)) if super::extras::HERE => super::extras::bytes(vm, v)?,
         (TypeId::Object, None) => {
             let class = super::value::Class::new("object", None);
             Value::Instance(Rc::new(super::value::Instance { class, attrs: RefCell::default() }))

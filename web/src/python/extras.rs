@@ -1,5 +1,6 @@
 //! Built-ins that no shipped preset uses, for programs users write:
-//! `dict.fromkeys`, `vars`, a clear refusal of `globals()`, and the keys
+//! `dict.fromkeys`, `vars`, a clear refusal of `globals()`, `bytes(n)` and
+//! `bytes(ints)`, and the keys
 //! of instances whose class defines `__hash__` ([`key`]). Like
 //! `itertools`, they are only in the full module ([`HERE`]): the light one
 //! runs the precompiled presets and is over its size budget.
@@ -156,4 +157,25 @@ pub(crate) fn hash_value(key: &Key) -> Option<i64> {
         Key::Hashed(h, _) => Some(*h),
         _ => None,
     }
+}
+
+/// `bytes(n)` (`n` zero bytes), `bytes(b)` and `bytes(iterable_of_ints)`.
+pub(crate) fn bytes(vm: &mut Vm<'_>, v: &Value) -> PyResult<Value> {
+    let out: Vec<u8> = match v {
+        Value::Int(n) if *n < 0 => return Err(vm.rt.error("ValueError", "negative count")),
+        Value::Int(n) => vec![0; super::ops::sized(vm, *n as usize)?],
+        Value::Bool(b) => vec![0; *b as usize],
+        Value::Bytes(b) => b.to_vec(),
+        Value::List(_) | Value::Tuple(_) | Value::Range(..) | Value::Iter(_) | Value::Generator(_) | Value::Set(_) => {
+            let mut out = Vec::new();
+            for x in vm.collect(v)? {
+                let i = super::builtins::int_arg(vm, &x)?;
+                let b = u8::try_from(i).map_err(|_| vm.rt.error("ValueError", "bytes must be in range(0, 256)"))?;
+                out.push(b);
+            }
+            out
+        }
+        other => return Err(vm.type_error(&format!("cannot convert '{}' object to bytes", other.type_name()))),
+    };
+    Ok(Value::Bytes(out.into()))
 }
