@@ -1715,3 +1715,54 @@ for arg in [-1, [256], ["a"], 1.5, [1.0], None]:
         ]
     );
 }
+
+/// `frozenset`: hashable (a dict key, a set member), equal to a set of the
+/// same elements, its operators returning the left operand's type, and no
+/// method that would change it.
+#[test]
+fn frozensets_hash_compare_and_keep_their_type() {
+    let out = output(
+        r#"
+a = frozenset([1, 2, 3])
+b = frozenset({3, 4})
+print(a, frozenset(), frozenset("aab") == frozenset("ab"), len(a), 2 in a, sorted(a))
+print(a | b, a & b, a - b, a ^ b, type(a | {9}).__name__, type({9} | a).__name__)
+print(a.union([7]), a.intersection({1, 2}), a.issubset({1, 2, 3, 4}), a.isdisjoint(b), a.copy())
+print(a == {1, 2, 3}, {1, 2, 3} == a, frozenset([1]) < a, isinstance(a, frozenset), isinstance(a, set), isinstance({1}, frozenset))
+groups = {frozenset(["x", "y"]): "pair", frozenset(): "none"}
+print(groups[frozenset(["y", "x"])], groups[frozenset()], {a, frozenset([3, 2, 1]), b} == {a, b})
+print(hash(frozenset([1, 2])) == hash(frozenset([2, 1])), set(a) == a, type(a), repr(frozenset({"k"})))
+print({frozenset({1}): {frozenset({2})}}, frozenset(frozenset([5])), frozenset(range(3)))
+for op in ["add", "discard", "clear"]:
+    try:
+        getattr(a, op)
+    except AttributeError as e:
+        print(e)
+try:
+    {[1]: frozenset([[1]])}
+except TypeError as e:
+    print(e)
+s = {1}
+s |= frozenset([2])
+print(s, type(s).__name__)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            r#"frozenset({1, 2, 3}) frozenset() True 3 True [1, 2, 3]"#,
+            r#"frozenset({1, 2, 3, 4}) frozenset({3}) frozenset({1, 2}) frozenset({1, 2, 4}) frozenset set"#,
+            r#"frozenset({1, 2, 3, 7}) frozenset({1, 2}) True False frozenset({1, 2, 3})"#,
+            r#"True True True True False False"#,
+            r#"pair none True"#,
+            r#"True True <class 'frozenset'> frozenset({'k'})"#,
+            r#"{frozenset({1}): {frozenset({2})}} frozenset({5}) frozenset({0, 1, 2})"#,
+            r#"'frozenset' object has no attribute 'add'"#,
+            r#"'frozenset' object has no attribute 'discard'"#,
+            r#"'frozenset' object has no attribute 'clear'"#,
+            r#"unhashable type: 'list'"#,
+            r#"{1, 2} set"#,
+        ]
+    );
+}

@@ -76,6 +76,7 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "tuple" => TypeId::Tuple,
         "dict" => TypeId::Dict,
         "set" => TypeId::Set,
+        "frozenset" if super::extras::HERE => TypeId::FrozenSet,
         "bytes" => TypeId::Bytes,
         "object" => TypeId::Object,
         _ if super::errors::TWISTED_ONLY.contains(&name) => return None,
@@ -127,7 +128,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Str(_) => return super::strings::method(name),
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
-        Value::Set(_) => super::sets::METHODS,
+        Value::Set(d) => return super::sets::has_method(d, name),
         Value::Generator(_) => &["send", "throw"],
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
@@ -542,6 +543,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::List(_) => Value::Type(TypeId::List),
                 Value::Tuple(_) => Value::Type(TypeId::Tuple),
                 Value::Dict(_) => Value::Type(TypeId::Dict),
+                Value::Set(d) if super::sets::frozen(d) => Value::Type(TypeId::FrozenSet),
                 Value::Set(_) => Value::Type(TypeId::Set),
                 Value::None => Value::Type(TypeId::NoneType),
                 _ => Value::Type(TypeId::Object),
@@ -972,7 +974,8 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
             TypeId::List => matches!(v, Value::List(_)),
             TypeId::Tuple => matches!(v, Value::Tuple(_)),
             TypeId::Dict => matches!(v, Value::Dict(_)),
-            TypeId::Set => matches!(v, Value::Set(_)),
+            TypeId::Set => matches!(v, Value::Set(d) if !super::sets::frozen(d)),
+            TypeId::FrozenSet => matches!(v, Value::Set(d) if super::sets::frozen(d)),
             TypeId::Bytes => matches!(v, Value::Bytes(_)),
             TypeId::NoneType => matches!(v, Value::None),
             TypeId::Object => true,
@@ -1115,6 +1118,14 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Tuple, None) => Value::tuple(Vec::new()),
         (TypeId::Tuple, Some(Value::Tuple(t))) => Value::Tuple(Rc::clone(t)),
         (TypeId::Tuple, Some(v)) => Value::tuple(vm.collect(v)?),
+        (TypeId::FrozenSet, Some(v @ Value::Set(d))) if super::sets::frozen(d) => v.clone(),
+        (TypeId::FrozenSet, v) if super::extras::HERE => {
+            let items = match v {
+                Some(v) => vm.collect(v)?,
+                None => Vec::new(),
+            };
+            super::sets::frozen_if(super::sets::new(vm, items)?, true)
+        }
         (TypeId::Set, None) => super::sets::new(vm, Vec::new())?,
         (TypeId::Set, Some(Value::Set(d))) => super::sets::new(vm, super::sets::elements(d))?,
         (TypeId::Set, Some(v)) => {

@@ -73,6 +73,7 @@ fn container_repr(v: &Value) -> String {
             let items: Vec<String> = d.items().map(|(k, v)| format!("{}: {}", repr(k), repr(v))).collect();
             format!("{{{}}}", items.join(", "))
         }
+        Value::Set(d) if super::sets::frozen(d) => super::sets::frozen_repr(join(&super::sets::elements(d))),
         Value::Set(d) if d.borrow().len() == 0 => "set()".to_owned(),
         Value::Set(d) => format!("{{{}}}", join(&super::sets::elements(d))),
         _ => unreachable!("a container"),

@@ -71,11 +71,45 @@ pub(crate) fn equal(a: &RefCell<Dict>, b: &RefCell<Dict>) -> bool {
 /// `repr(s)`: `{1, 2}`, or `set()` when empty.
 pub(crate) fn repr(vm: &mut Vm<'_>, d: &RefCell<Dict>) -> PyResult<String> {
     let items = elements(d);
+    let parts = items.iter().map(|x| vm.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
+    if frozen(d) {
+        return Ok(frozen_repr(parts.join(", ")));
+    }
     if items.is_empty() {
         return Ok("set()".to_owned());
     }
-    let parts = items.iter().map(|x| vm.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
     Ok(format!("{{{}}}", parts.join(", ")))
+}
+
+/// Whether the set is a `frozenset` (only the full module makes them:
+/// `extras::HERE`, which lets the light module's optimiser drop their code).
+pub(crate) fn frozen(d: &RefCell<Dict>) -> bool {
+    super::extras::HERE && d.borrow().frozen
+}
+
+/// A frozenset's repr from its elements': `frozenset({1, 2})`, `frozenset()`.
+pub(crate) fn frozen_repr(elements: String) -> String {
+    if elements.is_empty() {
+        return "frozenset()".to_owned();
+    }
+    format!("frozenset({{{elements}}})")
+}
+
+/// `s`, a new set, made a frozenset when `freeze`.
+pub(crate) fn frozen_if(s: Value, freeze: bool) -> Value {
+    if let (Value::Set(d), true) = (&s, freeze) {
+        d.borrow_mut().frozen = true;
+    }
+    s
+}
+
+/// The methods that change a set, which a frozenset does not have.
+const CHANGING: &[&str] = &["add", "discard", "remove", "pop", "clear", "update"];
+
+/// The set method `name` of `d`, if it has it.
+pub(crate) fn has_method(d: &RefCell<Dict>, name: &str) -> Option<&'static str> {
+    let m = METHODS.iter().find(|m| **m == name).copied()?;
+    (!(frozen(d) && CHANGING.contains(&m))).then_some(m)
 }
 
 /// The elements of a method's iterable argument.
@@ -89,6 +123,8 @@ fn other(vm: &mut Vm<'_>, v: &Value) -> PyResult<Vec<Value>> {
 /// `a | b`, `a & b`, `a - b`, `a ^ b` on two sets; `None` for other operators.
 pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &RefCell<Dict>, b: &RefCell<Dict>) -> PyResult<Option<Value>> {
     let (x, y) = (elements(a), elements(b));
+    // The result is of the left operand's type, as in CPython.
+    let freeze = frozen(a);
     let v = match op {
         BinOp::BitOr => new(vm, x.into_iter().chain(y))?,
         BinOp::BitAnd | BinOp::Sub => {
@@ -102,7 +138,7 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &RefCell<Dict>, b: &RefCell<
         }
         _ => return Ok(None),
     };
-    Ok(Some(v))
+    Ok(Some(frozen_if(v, freeze)))
 }
 
 /// The items that are (`inside`) or are not in `d`.
@@ -174,7 +210,8 @@ pub(crate) fn method(vm: &mut Vm<'_>, name: &str, d: &RefCell<Dict>, args: &[Val
             *d.borrow_mut() = Dict::default();
             Value::None
         }
-        "copy" => new(vm, elements(d))?,
+        // A frozenset's copy is a frozenset (CPython's is the same object).
+        "copy" => frozen_if(new(vm, elements(d))?, frozen(d)),
         "update" => {
             for a in args {
                 for v in other(vm, a)? {
@@ -193,7 +230,7 @@ pub(crate) fn method(vm: &mut Vm<'_>, name: &str, d: &RefCell<Dict>, args: &[Val
                 "difference" => BinOp::Sub,
                 _ => BinOp::BitXor,
             };
-            let mut acc = new(vm, elements(d))?;
+            let mut acc = frozen_if(new(vm, elements(d))?, frozen(d));
             for a in args {
                 let items = other(vm, a)?;
                 let b = new(vm, items)?;

@@ -123,6 +123,7 @@ pub(crate) enum TypeId {
     Tuple,
     Dict,
     Set,
+    FrozenSet,
     Bytes,
     NoneType,
     Object,
@@ -139,6 +140,7 @@ impl TypeId {
             TypeId::Tuple => "tuple",
             TypeId::Dict => "dict",
             TypeId::Set => "set",
+            TypeId::FrozenSet => "frozenset",
             TypeId::Bytes => "bytes",
             TypeId::NoneType => "NoneType",
             TypeId::Object => "object",
@@ -409,7 +411,7 @@ pub(crate) struct ThreadObj {
 }
 
 /// A hashable key: equal values give equal keys (`1`, `1.0` and `True` alike).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Key {
     None,
     Int(i64),
@@ -421,6 +423,9 @@ pub(crate) enum Key {
     /// An instance whose class defines `__hash__`: its hash, and the
     /// identity of the first instance equal to it (`extras::key`).
     Hashed(i64, usize),
+    /// A frozenset: its elements' keys, sorted (the order they were added in
+    /// does not matter).
+    FrozenSet(Vec<Key>),
 }
 
 /// Why a value cannot be a dict key or a set element.
@@ -436,6 +441,8 @@ pub(crate) enum Unhashable {
 pub(crate) struct Dict {
     entries: Vec<Option<(Value, Value)>>,
     index: HashMap<Key, usize>,
+    /// A set's: it is a `frozenset` (hashable; no method changes it).
+    pub frozen: bool,
 }
 
 /// `d = {1: d}` nested 200000 times is freed through [`trash::bury`].
@@ -559,6 +566,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Dict(_) => "dict",
+            Value::Set(d) if super::sets::frozen(d) => "frozenset",
             Value::Set(_) => "set",
             Value::Range(..) => "range",
             Value::Slice(_) => "slice",
@@ -629,6 +637,11 @@ impl Value {
             Value::Tuple(t) => {
                 let _walking = super::nesting::enter(self.identity(), false).map_err(|_| Unhashable::TooDeep)?;
                 Key::Tuple(t.iter().map(Value::key).collect::<Result<_, _>>()?)
+            }
+            Value::Set(d) if super::sets::frozen(d) => {
+                let mut keys: Vec<Key> = d.borrow().keys().cloned().collect();
+                keys.sort();
+                Key::FrozenSet(keys)
             }
             Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => {
                 return Err(Unhashable::Type(self.type_name()))
