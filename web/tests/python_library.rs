@@ -1766,3 +1766,51 @@ print(s, type(s).__name__)
         ]
     );
 }
+
+/// `hasattr` and `getattr(obj, name, default)` stand for an AttributeError
+/// only: what else a `__getattr__` or a property raises goes on up.
+#[test]
+fn hasattr_and_getattr_pass_on_errors_other_than_attribute_error() {
+    let out = output(
+        r#"
+class A:
+    def __getattr__(self, n):
+        return self.other
+try:
+    hasattr(A(), "y")
+except RecursionError:
+    print("RecursionError")
+class B:
+    def __getattr__(self, name):
+        if name == "boom":
+            raise ValueError("no " + name)
+        raise AttributeError(name)
+    @property
+    def broken(self):
+        return 1 / 0
+b = B()
+print(hasattr(b, "x"), getattr(b, "x", "dflt"))
+for attr in ["boom", "broken"]:
+    try:
+        print(hasattr(b, attr))
+    except (ValueError, ZeroDivisionError) as e:
+        print(type(e).__name__, e)
+    try:
+        print(getattr(b, attr, "dflt"))
+    except (ValueError, ZeroDivisionError) as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            r#"RecursionError"#,
+            r#"False dflt"#,
+            r#"ValueError no boom"#,
+            r#"ValueError no boom"#,
+            r#"ZeroDivisionError division by zero"#,
+            r#"ZeroDivisionError division by zero"#,
+        ]
+    );
+}

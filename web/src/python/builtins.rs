@@ -476,6 +476,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             match vm.get_attr(&args[0], attr) {
                 Ok(v) if name == "getattr" => v,
                 Ok(_) => Value::Bool(true),
+                // Only an AttributeError means "no such attribute" (a
+                // `__getattr__` or property may raise anything else).
+                Err(e) if !isinstance(vm, &e.value, &Value::Class(vm.rt.exc_class("AttributeError")))? => {
+                    return Err(e)
+                }
                 Err(_) if name == "hasattr" => Value::Bool(false),
                 Err(e) => match args.get(2) {
                     Some(d) => d.clone(),
