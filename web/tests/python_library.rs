@@ -1814,3 +1814,34 @@ for attr in ["boom", "broken"]:
         ]
     );
 }
+
+/// `%*d` and `%.*f`: the width and precision are arguments too.
+#[test]
+fn percent_formats_take_star_width_and_precision_from_the_arguments() {
+    let out = output(
+        r#"
+print("%*d|%-*s|%.*f|%*.*f|" % (5, 3, 4, "ab", 2, 3.14159, 7, 1, 2.25))
+print(repr("%*d" % (-5, 3)), repr("%.*f" % (-1, 2.5)), repr("%-*d|" % (3, 1)), repr("%0*d" % (4, 7)))
+for args in [("a", 1), (3,)]:
+    try:
+        print("%*d" % args)
+    except TypeError as e:
+        print("TypeError", e)
+try:
+    print("%(a)*d" % {"a": 1})
+except TypeError as e:
+    print("TypeError", e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            r#"    3|ab  |3.14|    2.2|"#,
+            r#"'3    ' '2' '1  |' '0007'"#,
+            r#"TypeError * wants int"#,
+            r#"TypeError not enough arguments for format string"#,
+            r#"TypeError not enough arguments for format string"#,
+        ]
+    );
+}

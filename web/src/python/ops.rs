@@ -262,13 +262,24 @@ fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value, bytes: bool) -> PyResult<Va
     for p in parts {
         match p {
             Ok(lit) => out.push_str(&lit),
-            Err(conv) => {
+            Err(mut conv) => {
+                if conv.key.is_some() {
+                    // After a keyed conversion CPython has no positional argument left.
+                    it = Vec::new().into_iter();
+                }
+                if super::compile::PARSER && (conv.star_width || conv.star_precision) {
+                    conv.take_stars(
+                        || match it.next() {
+                            Some(Value::Int(i)) => Ok(i),
+                            Some(Value::Bool(b)) => Ok(b as i64),
+                            Some(_) => Err(vm.type_error("* wants int")),
+                            None => Err(vm.type_error("not enough arguments for format string")),
+                        },
+                        |m| vm.rt.error("ValueError", &m),
+                    )?;
+                }
                 let v = match &conv.key {
-                    Some(key) if super::compile::PARSER => {
-                        // After a keyed conversion CPython has no positional argument left.
-                        it = Vec::new().into_iter();
-                        percent_item(vm, mapping, key, bytes)?
-                    }
+                    Some(key) if super::compile::PARSER => percent_item(vm, mapping, key, bytes)?,
                     _ => it.next().ok_or_else(|| vm.type_error("not enough arguments for format string"))?,
                 };
                 // `%c` and `%a` are text made here, then padded as `%s`.
