@@ -1845,3 +1845,30 @@ except TypeError as e:
         ]
     );
 }
+
+/// A thread's target may be an instance with `__call__`.
+#[test]
+fn a_callable_instance_is_a_threads_target() {
+    let out = output(
+        r#"
+import threading
+class Worker:
+    def __init__(self, name):
+        self.name = name
+        self.done = False
+    def __call__(self, n, step=1):
+        total = 0
+        for i in range(0, n, step):
+            total += i
+        self.done = True
+        print(self.name, total)
+w = Worker("w1")
+t = threading.Thread(target=w, args=(10,), kwargs={"step": 2})
+t.start()
+t.join()
+print(w.done)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(out, [r#"w1 20"#, r#"True"#,]);
+}

@@ -1526,9 +1526,10 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             if t.started.replace(true) {
                 return Err(vm.rt.error("RuntimeError", "threads can only be started once"));
             }
-            let (Value::Func(_) | Value::Method(_)) = &t.target else {
+            let callable_instance = super::extras::HERE && ops::dunder(&t.target, "__call__").is_some();
+            if !matches!(&t.target, Value::Func(_) | Value::Method(_)) && !callable_instance {
                 return Err(vm.type_error("Thread(target=...) must be a Python function"));
-            };
+            }
             let frame = match vm.call(t.target.clone(), t.args.clone(), t.kwargs.clone())? {
                 Out::Frame(f) => f,
                 _ => return Err(vm.type_error("Thread(target=...) must be a Python function")),
