@@ -1,8 +1,9 @@
 //! Pieces of Python's library and language that users' programs reach for:
 //! `@classmethod`/`@staticmethod`, `issubclass`, `pow`, starred assignment,
 //! `itertools`, `threading.Semaphore`/`Condition`, `Deferred.pause`,
-//! `task.react` and `sys.exit`. Each
-//! expected output is what CPython 3.11 (`python3`) printed for the same
+//! `task.react` and `sys.exit`, `%(name)s` and `%*d` formatting,
+//! `dict.fromkeys`, `vars`, `__call__`/`__getattr__`/`__hash__`,
+//! `frozenset` and `bytes(n)`. Each expected output is what CPython 3.11 (`python3`) printed for the same
 //! program when the test was written (Twisted 26.10's, for Twisted's API).
 
 mod common;
