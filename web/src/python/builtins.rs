@@ -62,6 +62,11 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
     if let Some(f) = FUNCTIONS.iter().find(|f| **f == name) {
         return Some(Value::builtin(f, None));
     }
+    if super::extras::HERE {
+        if let Some(f) = super::extras::lookup(name) {
+            return Some(f);
+        }
+    }
     let ty = match name {
         "int" => TypeId::Int,
         "float" => TypeId::Float,
@@ -71,6 +76,7 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "tuple" => TypeId::Tuple,
         "dict" => TypeId::Dict,
         "set" => TypeId::Set,
+        "frozenset" if super::extras::HERE => TypeId::FrozenSet,
         "bytes" => TypeId::Bytes,
         "object" => TypeId::Object,
         _ if super::errors::not_builtin(name) => return None,
@@ -122,7 +128,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Str(_) => return super::strings::method(name),
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
-        Value::Set(_) => super::sets::METHODS,
+        Value::Set(d) => return super::sets::has_method(d, name),
         Value::Generator(_) => &["send", "throw"],
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
@@ -475,6 +481,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             match vm.get_attr(&args[0], attr) {
                 Ok(v) if name == "getattr" => v,
                 Ok(_) => Value::Bool(true),
+                // Only an AttributeError means "no such attribute" (a
+                // `__getattr__` or property may raise anything else).
+                Err(e) if !isinstance(vm, &e.value, &Value::Class(vm.rt.exc_class("AttributeError")))? => {
+                    return Err(e)
+                }
                 Err(_) if name == "hasattr" => Value::Bool(false),
                 Err(e) => match args.get(2) {
                     Some(d) => d.clone(),
@@ -494,6 +505,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "id" if full(vm, name) => Value::Int(args.first().map_or(0, Value::identity) as i64),
         "hash" if full(vm, name) => {
             let k = vm.key(args.first().unwrap_or(&Value::None))?;
+            if let Some(h) = super::extras::hash_value(&k).filter(|_| super::extras::HERE) {
+                return Ok(Out::Value(Value::Int(h)));
+            }
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
             k.hash(&mut h);
@@ -522,10 +536,12 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let f = args.into_iter().next().unwrap_or_default();
             Value::Native(Rc::new(if name == "classmethod" { Native::ClassMethod(f) } else { Native::StaticMethod(f) }))
         }
-        "callable" if full(vm, name) => Value::Bool(matches!(
-            args.first(),
-            Some(Value::Func(_) | Value::Builtin(_) | Value::Class(_) | Value::Method(_) | Value::Type(_))
-        )),
+        "callable" if full(vm, name) => Value::Bool(
+            matches!(
+                args.first(),
+                Some(Value::Func(_) | Value::Builtin(_) | Value::Class(_) | Value::Method(_) | Value::Type(_))
+            ) || (super::extras::HERE && args.first().and_then(|a| ops::dunder(a, "__call__")).is_some()),
+        ),
         "type" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             match &args[0] {
@@ -537,6 +553,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::List(_) => Value::Type(TypeId::List),
                 Value::Tuple(_) => Value::Type(TypeId::Tuple),
                 Value::Dict(_) => Value::Type(TypeId::Dict),
+                Value::Set(d) if super::sets::frozen(d) => Value::Type(TypeId::FrozenSet),
                 Value::Set(_) => Value::Type(TypeId::Set),
                 Value::None => Value::Type(TypeId::NoneType),
                 _ => Value::Type(TypeId::Object),
@@ -762,6 +779,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             return Err(Exc::new(vm.rt.new_exc(&class, args.into_iter().take(1).collect())));
         }
         n if n.starts_with("itertools.") => super::itertools::call(vm, &n["itertools.".len()..], args, kwargs)?,
+        n if super::extras::HERE && super::extras::NAMES.contains(&n) => {
+            return super::extras::call(vm, n, args, kwargs)
+        }
         n if super::endpoints::HERE && n.starts_with("endpoints.") => {
             return super::endpoints::call(vm, n, args, kwargs)
         }
@@ -998,7 +1018,8 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
             TypeId::List => matches!(v, Value::List(_)),
             TypeId::Tuple => matches!(v, Value::Tuple(_)),
             TypeId::Dict => matches!(v, Value::Dict(_)),
-            TypeId::Set => matches!(v, Value::Set(_)),
+            TypeId::Set => matches!(v, Value::Set(d) if !super::sets::frozen(d)),
+            TypeId::FrozenSet => matches!(v, Value::Set(d) if super::sets::frozen(d)),
             TypeId::Bytes => matches!(v, Value::Bytes(_)),
             TypeId::NoneType => matches!(v, Value::None),
             TypeId::Object => true,
@@ -1141,6 +1162,14 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Tuple, None) => Value::tuple(Vec::new()),
         (TypeId::Tuple, Some(Value::Tuple(t))) => Value::Tuple(Rc::clone(t)),
         (TypeId::Tuple, Some(v)) => Value::tuple(vm.collect(v)?),
+        (TypeId::FrozenSet, Some(v @ Value::Set(d))) if super::sets::frozen(d) => v.clone(),
+        (TypeId::FrozenSet, v) if super::extras::HERE => {
+            let items = match v {
+                Some(v) => vm.collect(v)?,
+                None => Vec::new(),
+            };
+            super::sets::frozen_if(super::sets::new(vm, items)?, true)
+        }
         (TypeId::Set, None) => super::sets::new(vm, Vec::new())?,
         (TypeId::Set, Some(Value::Set(d))) => super::sets::new(vm, super::sets::elements(d))?,
         (TypeId::Set, Some(v)) => {
@@ -1171,6 +1200,7 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         }
         (TypeId::Bytes, Some(Value::Str(s))) => Value::Bytes(s.as_bytes().into()),
         (TypeId::Bytes, None) => Value::Bytes(Rc::from(&[][..])),
+        (TypeId::Bytes, Some(v)) if super::extras::HERE => super::extras::bytes(vm, v)?,
         (TypeId::Object, None) => {
             let class = super::value::Class::in_module("object", None, "builtins");
             Value::Instance(Rc::new(super::value::Instance { class, attrs: RefCell::default() }))
@@ -1545,6 +1575,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             let (target, mut args) = (t.target.clone(), t.args.clone());
             let target = match target {
                 Value::Func(_) | Value::Method(_) => target,
+                v if super::extras::HERE && ops::dunder(&v, "__call__").is_some() => v,
                 // A built-in (`print`) or a class runs in the thread too:
                 // through a Python function that calls it, as deferToThread's.
                 Value::Builtin(_) | Value::Class(_) | Value::Type(_) => {

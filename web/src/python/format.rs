@@ -73,6 +73,7 @@ fn container_repr(v: &Value) -> String {
             let items: Vec<String> = d.items().map(|(k, v)| format!("{}: {}", repr(k), repr(v))).collect();
             format!("{{{}}}", items.join(", "))
         }
+        Value::Set(d) if super::sets::frozen(d) => super::sets::frozen_repr(join(&super::sets::elements(d))),
         Value::Set(d) if d.borrow().len() == 0 => "set()".to_owned(),
         Value::Set(d) => format!("{{{}}}", join(&super::sets::elements(d))),
         _ => unreachable!("a container"),
@@ -438,10 +439,38 @@ fn pad(text: &str, s: &Spec, default: char) -> String {
 
 /// One `%` conversion of printf-style formatting.
 pub(crate) struct Percent {
+    /// `%(name)s`'s `name`: the value is the mapping's item, not the next argument.
+    pub key: Option<String>,
     pub flags: String,
     pub width: Option<usize>,
     pub precision: Option<usize>,
+    /// `%*d`, `%.*f`: the width, the precision is the next argument.
+    pub star_width: bool,
+    pub star_precision: bool,
     pub conv: char,
+}
+
+impl Percent {
+    /// Takes a `*` width and precision from `next` (the format's
+    /// arguments), as CPython: a negative width left-justifies, a negative
+    /// precision is 0. `too_big`: the error for a size past the simulator's.
+    pub(crate) fn take_stars<E>(
+        &mut self,
+        mut next: impl FnMut() -> Result<i64, E>,
+        too_big: impl Fn(String) -> E,
+    ) -> Result<(), E> {
+        if self.star_width {
+            let w = next()?;
+            if w < 0 {
+                self.flags.push('-');
+            }
+            self.width = Some(field_size(&w.unsigned_abs().to_string(), "width").map_err(&too_big)?);
+        }
+        if self.star_precision {
+            self.precision = Some(field_size(&next()?.max(0).to_string(), "precision").map_err(&too_big)?);
+        }
+        Ok(())
+    }
 }
 
 /// Splits a `%` format into literal text and conversions.
@@ -462,6 +491,9 @@ pub(crate) fn parse_percent(fmt: &str) -> Result<Vec<Result<String, Percent>>, S
         if !lit.is_empty() {
             out.push(Ok(std::mem::take(&mut lit)));
         }
+        // `%(name)s` only in the full module: no shipped preset formats with a mapping.
+        let key =
+            if super::compile::PARSER && chars.peek() == Some(&'(') { Some(percent_key(&mut chars)?) } else { None };
         let mut flags = String::new();
         while let Some(&f) = chars.peek() {
             if "-+ 0#".contains(f) {
@@ -472,15 +504,25 @@ pub(crate) fn parse_percent(fmt: &str) -> Result<Vec<Result<String, Percent>>, S
             }
         }
         let mut width = String::new();
-        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+        // `*` only in the full module, as `%(name)s`.
+        let star_width = super::compile::PARSER && chars.peek() == Some(&'*');
+        if star_width {
+            chars.next();
+        }
+        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit() && !star_width) {
             width.push(d);
             chars.next();
         }
         let mut precision = None;
+        let mut star_precision = false;
         if chars.peek() == Some(&'.') {
             chars.next();
+            star_precision = super::compile::PARSER && chars.peek() == Some(&'*');
+            if star_precision {
+                chars.next();
+            }
             let mut p = String::new();
-            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit() && !star_precision) {
                 p.push(d);
                 chars.next();
             }
@@ -491,12 +533,31 @@ pub(crate) fn parse_percent(fmt: &str) -> Result<Vec<Result<String, Percent>>, S
             return Err(format!("unsupported format character '{conv}'"));
         }
         let width = if width.is_empty() { None } else { Some(field_size(&width, "width")?) };
-        out.push(Err(Percent { flags, width, precision, conv }));
+        out.push(Err(Percent { key, flags, width, precision, star_width, star_precision, conv }));
     }
     if !lit.is_empty() {
         out.push(Ok(lit));
     }
     Ok(out)
+}
+
+/// The key of `%(key)s`, the iterator just past `%`: up to the `)` that
+/// closes the `(`, counting nested parentheses as CPython does.
+fn percent_key(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, String> {
+    chars.next();
+    let (mut depth, mut key) = (1, String::new());
+    for c in chars.by_ref() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            return Ok(key);
+        }
+        key.push(c);
+    }
+    Err("incomplete format key".into())
 }
 
 /// A `%` conversion as a format spec.

@@ -20,6 +20,7 @@ pub(crate) mod code;
 pub(crate) mod compile;
 pub(crate) mod endpoints;
 pub(crate) mod errors;
+pub(crate) mod extras;
 pub(crate) mod format;
 pub(crate) mod itertools;
 pub(crate) mod nesting;
@@ -419,6 +420,9 @@ pub(crate) struct Runtime {
     /// The `shutdown` event's `During` phase ran: Twisted's `reactor.running`
     /// is false from then on (it is still true in `before` shutdown triggers).
     pub shut_down: Cell<bool>,
+    /// Instances of classes with `__hash__` used as keys, by hash: the
+    /// first of each set of equal ones stands for them all (`extras::key`).
+    pub hashed: RefCell<HashMap<i64, Vec<Value>>>,
     /// The machine settings read before the run (see [`check`]): a
     /// `twine.machine(...)` call that runs must be one of those read.
     pub machine: MachineArgs,
@@ -474,6 +478,7 @@ impl Runtime {
             held_jobs: RefCell::default(),
             variant: variant.map(Rc::from),
             shut_down: Cell::new(false),
+            hashed: RefCell::default(),
             machine,
             stacks: RefCell::default(),
             next_link: Cell::new(None),

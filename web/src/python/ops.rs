@@ -107,7 +107,7 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
             let times = repeated(vm, t.len(), n)?;
             Ok(Value::tuple(t.iter().cloned().cycle().take(t.len() * times).collect()))
         }
-        (BinOp::Mod, Value::Str(fmt), args) => percent(vm, fmt, args),
+        (BinOp::Mod, Value::Str(fmt), args) => percent(vm, fmt, args, false),
         (BinOp::Mod, Value::Bytes(fmt), args) => percent_bytes(vm, fmt, args),
         (op, Value::Set(x), Value::Set(y)) if super::sets::binary(vm, op, x, y)?.is_some() => {
             Ok(super::sets::binary(vm, op, x, y)?.unwrap_or_default())
@@ -244,8 +244,15 @@ fn float_op(vm: &mut Vm<'_>, op: BinOp, x: f64, y: f64) -> PyResult<Value> {
 }
 
 /// `fmt % args`.
-fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value) -> PyResult<Value> {
+fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value, bytes: bool) -> PyResult<Value> {
     let parts = super::format::parse_percent(fmt).map_err(|m| vm.rt.error("ValueError", &m))?;
+    // CPython takes any non-tuple, non-str value with `__getitem__` as the
+    // mapping for `%(key)s`, and then never complains of arguments left over.
+    let mapping = match args {
+        Value::Dict(_) | Value::List(_) => Some(args),
+        Value::Instance(_) if dunder(args, "__getitem__").is_some() => Some(args),
+        _ => None,
+    };
     let args: Vec<Value> = match args {
         Value::Tuple(t) => t.to_vec(),
         other => vec![other.clone()],
@@ -255,9 +262,25 @@ fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value) -> PyResult<Value> {
     for p in parts {
         match p {
             Ok(lit) => out.push_str(&lit),
-            Err(conv) => {
-                let Some(v) = it.next() else {
-                    return Err(vm.type_error("not enough arguments for format string"));
+            Err(mut conv) => {
+                if conv.key.is_some() {
+                    // After a keyed conversion CPython has no positional argument left.
+                    it = Vec::new().into_iter();
+                }
+                if super::compile::PARSER && (conv.star_width || conv.star_precision) {
+                    conv.take_stars(
+                        || match it.next() {
+                            Some(Value::Int(i)) => Ok(i),
+                            Some(Value::Bool(b)) => Ok(b as i64),
+                            Some(_) => Err(vm.type_error("* wants int")),
+                            None => Err(vm.type_error("not enough arguments for format string")),
+                        },
+                        |m| vm.rt.error("ValueError", &m),
+                    )?;
+                }
+                let v = match &conv.key {
+                    Some(key) if super::compile::PARSER => percent_item(vm, mapping, key, bytes)?,
+                    _ => it.next().ok_or_else(|| vm.type_error("not enough arguments for format string"))?,
                 };
                 // `%c` and `%a` are text made here, then padded as `%s`.
                 let (v, conv) = match conv.conv {
@@ -301,26 +324,42 @@ fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value) -> PyResult<Value> {
             }
         }
     }
-    if it.next().is_some() {
+    if it.next().is_some() && mapping.is_none() {
         return Err(vm.type_error("not all arguments converted during string formatting"));
     }
     Ok(Value::Str(out.into()))
+}
+
+/// The value of `%(key)s`: the mapping's item (a `bytes` key for a bytes
+/// format, its `bytes` value read as the format's latin-1 text).
+fn percent_item(vm: &mut Vm<'_>, mapping: Option<&Value>, key: &str, bytes: bool) -> PyResult<Value> {
+    let Some(mapping) = mapping else { return Err(vm.type_error("format requires a mapping")) };
+    if !bytes {
+        return subscr(vm, mapping, &Value::Str(key.into()));
+    }
+    let key = Value::Bytes(key.chars().map(|c| c as u32 as u8).collect::<Vec<u8>>().into());
+    let v = subscr(vm, mapping, &key)?;
+    bytes_arg(vm, &v)
+}
+
+/// A `bytes` format's argument as `percent` takes it: `bytes` as latin-1 text.
+fn bytes_arg(vm: &Vm<'_>, v: &Value) -> PyResult<Value> {
+    match v {
+        Value::Bytes(b) => Ok(Value::Str(b.iter().map(|&c| c as char).collect::<String>().into())),
+        Value::Str(_) => Err(vm.type_error("%b requires a bytes-like object, not 'str' (encode it: \"...\".encode())")),
+        other => Ok(other.clone()),
+    }
 }
 
 /// `b"..." % args`: as `str`'s, bytes in and out (`%s` takes bytes, as
 /// Python 3's does), through latin-1 so every byte survives.
 fn percent_bytes(vm: &mut Vm<'_>, fmt: &[u8], args: &Value) -> PyResult<Value> {
     let latin1 = |b: &[u8]| -> String { b.iter().map(|&c| c as char).collect() };
-    let arg = |v: &Value| match v {
-        Value::Bytes(b) => Ok(Value::Str(latin1(b).into())),
-        Value::Str(_) => Err(vm.type_error("%b requires a bytes-like object, not 'str' (encode it: \"...\".encode())")),
-        other => Ok(other.clone()),
-    };
     let args = match args {
-        Value::Tuple(t) => Value::tuple(t.iter().map(arg).collect::<PyResult<_>>()?),
-        other => arg(other)?,
+        Value::Tuple(t) => Value::tuple(t.iter().map(|v| bytes_arg(vm, v)).collect::<PyResult<_>>()?),
+        other => bytes_arg(vm, other)?,
     };
-    let Value::Str(text) = percent(vm, &latin1(fmt), &args)? else { unreachable!("percent makes a str") };
+    let Value::Str(text) = percent(vm, &latin1(fmt), &args, true)? else { unreachable!("percent makes a str") };
     Ok(Value::Bytes(text.chars().map(|c| c as u32 as u8).collect::<Vec<u8>>().into()))
 }
 
@@ -358,9 +397,9 @@ pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
             if x.borrow().len() != y.borrow().len() {
                 return Ok(false);
             }
-            let items: Vec<(Value, Value)> = x.borrow().items().cloned().collect();
-            for (k, v) in &items {
-                let w = k.key().ok().and_then(|k| y.borrow().get(&k));
+            let items = x.borrow().keyed_items();
+            for (k, _, v) in &items {
+                let w = y.borrow().get(k);
                 match w {
                     Some(w) if eq(vm, v, &w)? => {}
                     _ => return Ok(false),

@@ -36,7 +36,7 @@ pub(crate) const METHODS: &[&str] = &[
 ];
 
 /// A set of `items` (duplicates dropped, the first kept).
-pub(crate) fn new(vm: &Vm<'_>, items: impl IntoIterator<Item = Value>) -> PyResult<Value> {
+pub(crate) fn new(vm: &mut Vm<'_>, items: impl IntoIterator<Item = Value>) -> PyResult<Value> {
     let mut d = Dict::default();
     for v in items {
         let key = vm.key(&v)?;
@@ -52,30 +52,64 @@ pub(crate) fn elements(d: &RefCell<Dict>) -> Vec<Value> {
     d.borrow().items().map(|(k, _)| k.clone()).collect()
 }
 
-fn has(vm: &Vm<'_>, d: &RefCell<Dict>, v: &Value) -> PyResult<bool> {
+fn has(vm: &mut Vm<'_>, d: &RefCell<Dict>, v: &Value) -> PyResult<bool> {
     let key = vm.key(v)?;
     Ok(d.borrow().get(&key).is_some())
 }
 
 /// `x in s`.
-pub(crate) fn contains(vm: &Vm<'_>, d: &RefCell<Dict>, v: &Value) -> PyResult<bool> {
+pub(crate) fn contains(vm: &mut Vm<'_>, d: &RefCell<Dict>, v: &Value) -> PyResult<bool> {
     has(vm, d, v)
 }
 
 /// `a == b` for two sets.
 pub(crate) fn equal(a: &RefCell<Dict>, b: &RefCell<Dict>) -> bool {
     let (a, b) = (a.borrow(), b.borrow());
-    a.len() == b.len() && a.items().all(|(k, _)| k.key().is_ok_and(|k| b.get(&k).is_some()))
+    a.len() == b.len() && a.keys().all(|k| b.has(k))
 }
 
 /// `repr(s)`: `{1, 2}`, or `set()` when empty.
 pub(crate) fn repr(vm: &mut Vm<'_>, d: &RefCell<Dict>) -> PyResult<String> {
     let items = elements(d);
+    let parts = items.iter().map(|x| vm.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
+    if frozen(d) {
+        return Ok(frozen_repr(parts.join(", ")));
+    }
     if items.is_empty() {
         return Ok("set()".to_owned());
     }
-    let parts = items.iter().map(|x| vm.repr_of(x)).collect::<PyResult<Vec<_>>>()?;
     Ok(format!("{{{}}}", parts.join(", ")))
+}
+
+/// Whether the set is a `frozenset` (only the full module makes them:
+/// `extras::HERE`, which lets the light module's optimiser drop their code).
+pub(crate) fn frozen(d: &RefCell<Dict>) -> bool {
+    super::extras::HERE && d.borrow().frozen
+}
+
+/// A frozenset's repr from its elements': `frozenset({1, 2})`, `frozenset()`.
+pub(crate) fn frozen_repr(elements: String) -> String {
+    if elements.is_empty() {
+        return "frozenset()".to_owned();
+    }
+    format!("frozenset({{{elements}}})")
+}
+
+/// `s`, a new set, made a frozenset when `freeze`.
+pub(crate) fn frozen_if(s: Value, freeze: bool) -> Value {
+    if let (Value::Set(d), true) = (&s, freeze) {
+        d.borrow_mut().frozen = true;
+    }
+    s
+}
+
+/// The methods that change a set, which a frozenset does not have.
+const CHANGING: &[&str] = &["add", "discard", "remove", "pop", "clear", "update"];
+
+/// The set method `name` of `d`, if it has it.
+pub(crate) fn has_method(d: &RefCell<Dict>, name: &str) -> Option<&'static str> {
+    let m = METHODS.iter().find(|m| **m == name).copied()?;
+    (!(frozen(d) && CHANGING.contains(&m))).then_some(m)
 }
 
 /// The elements of a method's iterable argument.
@@ -89,10 +123,14 @@ fn other(vm: &mut Vm<'_>, v: &Value) -> PyResult<Vec<Value>> {
 /// `a | b`, `a & b`, `a - b`, `a ^ b` on two sets; `None` for other operators.
 pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &RefCell<Dict>, b: &RefCell<Dict>) -> PyResult<Option<Value>> {
     let (x, y) = (elements(a), elements(b));
+    // The result is of the left operand's type, as in CPython.
+    let freeze = frozen(a);
     let v = match op {
         BinOp::BitOr => new(vm, x.into_iter().chain(y))?,
-        BinOp::BitAnd => new(vm, keep(vm, x, b, true)?)?,
-        BinOp::Sub => new(vm, keep(vm, x, b, false)?)?,
+        BinOp::BitAnd | BinOp::Sub => {
+            let kept = keep(vm, x, b, op == BinOp::BitAnd)?;
+            new(vm, kept)?
+        }
         BinOp::BitXor => {
             let left = keep(vm, x, b, false)?;
             let right = keep(vm, y, a, false)?;
@@ -100,11 +138,11 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &RefCell<Dict>, b: &RefCell<
         }
         _ => return Ok(None),
     };
-    Ok(Some(v))
+    Ok(Some(frozen_if(v, freeze)))
 }
 
 /// The items that are (`inside`) or are not in `d`.
-fn keep(vm: &Vm<'_>, items: Vec<Value>, d: &RefCell<Dict>, inside: bool) -> PyResult<Vec<Value>> {
+fn keep(vm: &mut Vm<'_>, items: Vec<Value>, d: &RefCell<Dict>, inside: bool) -> PyResult<Vec<Value>> {
     let mut out = Vec::new();
     for v in items {
         if has(vm, d, &v)? == inside {
@@ -115,8 +153,8 @@ fn keep(vm: &Vm<'_>, items: Vec<Value>, d: &RefCell<Dict>, inside: bool) -> PyRe
 }
 
 /// `a <= b` and friends on sets: subset and superset tests.
-pub(crate) fn compare(vm: &Vm<'_>, op: CmpOp, a: &RefCell<Dict>, b: &RefCell<Dict>) -> PyResult<Option<bool>> {
-    let subset = |x: &RefCell<Dict>, y: &RefCell<Dict>| -> PyResult<bool> {
+pub(crate) fn compare(vm: &mut Vm<'_>, op: CmpOp, a: &RefCell<Dict>, b: &RefCell<Dict>) -> PyResult<Option<bool>> {
+    let subset = |vm: &mut Vm<'_>, x: &RefCell<Dict>, y: &RefCell<Dict>| -> PyResult<bool> {
         for v in elements(x) {
             if !has(vm, y, &v)? {
                 return Ok(false);
@@ -126,10 +164,10 @@ pub(crate) fn compare(vm: &Vm<'_>, op: CmpOp, a: &RefCell<Dict>, b: &RefCell<Dic
     };
     let (la, lb) = (a.borrow().len(), b.borrow().len());
     Ok(Some(match op {
-        CmpOp::Le => subset(a, b)?,
-        CmpOp::Lt => la < lb && subset(a, b)?,
-        CmpOp::Ge => subset(b, a)?,
-        CmpOp::Gt => la > lb && subset(b, a)?,
+        CmpOp::Le => subset(vm, a, b)?,
+        CmpOp::Lt => la < lb && subset(vm, a, b)?,
+        CmpOp::Ge => subset(vm, b, a)?,
+        CmpOp::Gt => la > lb && subset(vm, b, a)?,
         _ => return Ok(None),
     }))
 }
@@ -137,7 +175,7 @@ pub(crate) fn compare(vm: &Vm<'_>, op: CmpOp, a: &RefCell<Dict>, b: &RefCell<Dic
 /// Calls the set method `name` of `d`.
 pub(crate) fn method(vm: &mut Vm<'_>, name: &str, d: &RefCell<Dict>, args: &[Value]) -> PyResult<Value> {
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
-    let one = |vm: &Vm<'_>| -> PyResult<Value> {
+    let one = |vm: &mut Vm<'_>| -> PyResult<Value> {
         match args.len() {
             1 => Ok(arg(0)),
             n => Err(vm.type_error(&format!("set.{name}() takes exactly one argument ({n} given)"))),
@@ -172,7 +210,8 @@ pub(crate) fn method(vm: &mut Vm<'_>, name: &str, d: &RefCell<Dict>, args: &[Val
             *d.borrow_mut() = Dict::default();
             Value::None
         }
-        "copy" => new(vm, elements(d))?,
+        // A frozenset's copy is a frozenset (CPython's is the same object).
+        "copy" => frozen_if(new(vm, elements(d))?, frozen(d)),
         "update" => {
             for a in args {
                 for v in other(vm, a)? {
@@ -191,7 +230,7 @@ pub(crate) fn method(vm: &mut Vm<'_>, name: &str, d: &RefCell<Dict>, args: &[Val
                 "difference" => BinOp::Sub,
                 _ => BinOp::BitXor,
             };
-            let mut acc = new(vm, elements(d))?;
+            let mut acc = frozen_if(new(vm, elements(d))?, frozen(d));
             for a in args {
                 let items = other(vm, a)?;
                 let b = new(vm, items)?;

@@ -123,6 +123,7 @@ pub(crate) enum TypeId {
     Tuple,
     Dict,
     Set,
+    FrozenSet,
     Bytes,
     NoneType,
     Object,
@@ -139,6 +140,7 @@ impl TypeId {
             TypeId::Tuple => "tuple",
             TypeId::Dict => "dict",
             TypeId::Set => "set",
+            TypeId::FrozenSet => "frozenset",
             TypeId::Bytes => "bytes",
             TypeId::NoneType => "NoneType",
             TypeId::Object => "object",
@@ -436,7 +438,7 @@ pub(crate) struct ThreadObj {
 }
 
 /// A hashable key: equal values give equal keys (`1`, `1.0` and `True` alike).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Key {
     None,
     Int(i64),
@@ -445,6 +447,12 @@ pub(crate) enum Key {
     Bytes(Rc<[u8]>),
     Tuple(Vec<Key>),
     Id(usize),
+    /// An instance whose class defines `__hash__`: its hash, and the
+    /// identity of the first instance equal to it (`extras::key`).
+    Hashed(i64, usize),
+    /// A frozenset: its elements' keys, sorted (the order they were added in
+    /// does not matter).
+    FrozenSet(Vec<Key>),
 }
 
 /// Why a value cannot be a dict key or a set element.
@@ -460,6 +468,8 @@ pub(crate) enum Unhashable {
 pub(crate) struct Dict {
     entries: Vec<Option<(Value, Value)>>,
     index: HashMap<Key, usize>,
+    /// A set's: it is a `frozenset` (hashable; no method changes it).
+    pub frozen: bool,
 }
 
 /// `d = {1: d}` nested 200000 times is freed through [`trash::bury`].
@@ -503,15 +513,46 @@ impl Dict {
         out
     }
 
+    /// Drops the removed entries' slots. The keys are kept, not made again:
+    /// an instance's key comes from its `__hash__`, which needs the VM.
     fn compact(&mut self) {
-        let entries: Vec<_> = self.entries.drain(..).flatten().collect();
-        self.index.clear();
-        for (k, v) in entries {
-            if let Ok(key) = k.key() {
-                self.index.insert(key, self.entries.len());
-                self.entries.push(Some((k, v)));
+        let mut moved = vec![0; self.entries.len()];
+        let mut entries = Vec::with_capacity(self.index.len());
+        for (i, e) in self.entries.drain(..).enumerate() {
+            if e.is_some() {
+                moved[i] = entries.len();
+                entries.push(e);
             }
         }
+        for slot in self.index.values_mut() {
+            *slot = moved[*slot];
+        }
+        self.entries = entries;
+    }
+
+    /// The entries in order, each with its key.
+    pub fn keyed_items(&self) -> Vec<(Key, Value, Value)> {
+        let mut keys: Vec<Option<&Key>> = vec![None; self.entries.len()];
+        for (k, &i) in &self.index {
+            keys[i] = Some(k);
+        }
+        let mut out = Vec::with_capacity(self.index.len());
+        for (e, k) in self.entries.iter().zip(keys) {
+            if let (Some((k0, v)), Some(key)) = (e, k) {
+                out.push((key.clone(), k0.clone(), v.clone()));
+            }
+        }
+        out
+    }
+
+    /// Whether some entry has the key `key`.
+    pub fn has(&self, key: &Key) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// The keys, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.index.keys()
     }
 
     pub fn items(&self) -> impl DoubleEndedIterator<Item = &(Value, Value)> {
@@ -552,6 +593,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Dict(_) => "dict",
+            Value::Set(d) if super::sets::frozen(d) => "frozenset",
             Value::Set(_) => "set",
             Value::Range(..) => "range",
             Value::Slice(_) => "slice",
@@ -623,6 +665,11 @@ impl Value {
             Value::Tuple(t) => {
                 let _walking = super::nesting::enter(self.identity(), false).map_err(|_| Unhashable::TooDeep)?;
                 Key::Tuple(t.iter().map(Value::key).collect::<Result<_, _>>()?)
+            }
+            Value::Set(d) if super::sets::frozen(d) => {
+                let mut keys: Vec<Key> = d.borrow().keys().cloned().collect();
+                keys.sort();
+                Key::FrozenSet(keys)
             }
             Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::Slice(_) => {
                 return Err(Unhashable::Type(self.type_name()))

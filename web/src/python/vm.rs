@@ -763,6 +763,10 @@ impl Vm<'_> {
                     // The getter runs on this thread's stack, as any call.
                     return self.call_flow(frames, fget, vec![obj], Vec::new());
                 }
+                if let Some(hook) = self.getattr_hook(&obj, &name) {
+                    // `__getattr__` runs on this thread's stack, as any call.
+                    return self.call_flow(frames, hook, vec![Value::Str(name)], Vec::new());
+                }
                 let v = self.get_attr(&obj, &name)?;
                 if let (Value::Instance(i), Value::Int(value), true) = (&obj, &v, self.rt.threaded.get()) {
                     self.sh.shared_read(&Var::attr(i, &name), self.tid, *value);
@@ -1397,7 +1401,7 @@ impl Vm<'_> {
         r
     }
 
-    fn recursion_error(&self) -> Exc {
+    pub(crate) fn recursion_error(&self) -> Exc {
         self.rt.error("RecursionError", "maximum recursion depth exceeded")
     }
 
@@ -1569,6 +1573,11 @@ impl Vm<'_> {
                 None => builtins::call_function(self, b.name, args, kwargs),
             },
             Value::Type(t) => builtins::call_type(self, t, args, kwargs).map(Out::Value),
+            // An instance whose class defines `__call__` is called through it.
+            Value::Instance(_) if super::extras::HERE && ops::dunder(&callee, "__call__").is_some() => {
+                let call = ops::dunder(&callee, "__call__").unwrap_or_default();
+                self.call(call, args, kwargs)
+            }
             other => Err(self.type_error(&format!("'{}' object is not callable", other.type_name()))),
         }
     }
@@ -1759,7 +1768,25 @@ impl Vm<'_> {
         }
     }
 
+    /// `obj.__getattr__` bound, when `obj` is an instance whose class defines
+    /// it and has no attribute `name` otherwise: CPython calls it only then.
+    fn getattr_hook(&self, obj: &Value, name: &str) -> Option<Value> {
+        if !super::extras::HERE {
+            return None;
+        }
+        let Value::Instance(i) = obj else { return None };
+        let hook = i.class.lookup("__getattr__")?;
+        let found = i.get(name).is_some()
+            || name == "__class__"
+            || i.class.lookup(name).is_some()
+            || (name == "args" && i.class.is_subclass(&self.rt.exc_class("BaseException")));
+        (!found).then(|| bind(obj, hook))
+    }
+
     pub fn get_attr(&mut self, obj: &Value, name: &str) -> PyResult<Value> {
+        if let Some(hook) = self.getattr_hook(obj, name) {
+            return self.call_nested(hook, vec![Value::Str(name.into())]);
+        }
         if let Some((fget, _)) = self.property_of(obj, name) {
             if matches!(fget, Value::None) {
                 return Err(self.rt.error("AttributeError", &format!("property '{name}' has no getter")));
@@ -1808,6 +1835,9 @@ impl Vm<'_> {
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
             Value::Type(t) if name == "__name__" => Ok(Value::Str(t.name().into())),
+            Value::Type(super::value::TypeId::Dict) if super::extras::HERE && name == "fromkeys" => {
+                Ok(Value::builtin("dict.fromkeys", None))
+            }
             Value::Native(n) if name == "name" && matches!(&**n, Native::Thread(_)) => match &**n {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
                 _ => Err(self.attr_error(obj, name)),
@@ -2052,11 +2082,16 @@ impl Vm<'_> {
         Ok(v.truthy())
     }
 
-    pub fn key(&self, v: &Value) -> PyResult<super::value::Key> {
-        // A class with `__eq__` and no `__hash__` is unhashable, as in
-        // CPython; one with its own `__hash__` would need it called for
-        // every lookup, which keys here (by identity) do not do: refused.
-        if let Value::Instance(i) = v {
+    /// The dict key of `v`, or `TypeError` if it is unhashable.
+    pub fn key(&mut self, v: &Value) -> PyResult<super::value::Key> {
+        if super::extras::HERE {
+            if let Some(k) = super::extras::key(self, v)? {
+                return Ok(k);
+            }
+        } else if let Value::Instance(i) = v {
+            // The light module runs only the presets: a class with `__eq__`
+            // and no `__hash__` is unhashable, as in CPython; one with its
+            // own `__hash__` is refused (the full module calls it).
             if i.class.lookup("__hash__").is_some() {
                 return Err(self.type_error(&format!(
                     "{}.__hash__ is not used for dict and set keys here: key them by a str, int or tuple",

@@ -1,0 +1,181 @@
+//! Built-ins that no shipped preset uses, for programs users write:
+//! `dict.fromkeys`, `vars`, a clear refusal of `globals()`, `bytes(n)` and
+//! `bytes(ints)`, and the keys
+//! of instances whose class defines `__hash__` ([`key`]). Like
+//! `itertools`, they are only in the full module ([`HERE`]): the light one
+//! runs the precompiled presets and is over its size budget.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::value::{Class, Dict, Key, Value};
+use super::vm::{Kw, Out, PyResult, Vm};
+
+/// Whether this build has these built-ins: the full module, with the parser.
+pub(crate) const HERE: bool = super::compile::PARSER;
+
+/// The built-in functions called through [`call`] (`dict.fromkeys` is
+/// reached as an attribute of `dict`).
+pub(crate) const NAMES: &[&str] = &["vars", "globals", "dict.fromkeys"];
+
+/// The value of the global name `name`, if it is one of these built-ins.
+pub(crate) fn lookup(name: &str) -> Option<Value> {
+    let found = NAMES.iter().find(|n| **n == name && !n.contains('.'))?;
+    Some(Value::builtin(found, None))
+}
+
+/// Calls the built-in `name` (one of [`NAMES`]).
+pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    if let Some((k, _)) = kwargs.first() {
+        return Err(vm.type_error(&format!("{name}() takes no keyword arguments ('{k}' given)")));
+    }
+    let v = match name {
+        "dict.fromkeys" => {
+            let (iterable, value) = match args.as_slice() {
+                [] => return Err(vm.type_error("fromkeys expected at least 1 argument, got 0")),
+                [i] => (i, Value::None),
+                [i, v] => (i, v.clone()),
+                _ => return Err(vm.type_error(&format!("fromkeys expected at most 2 arguments, got {}", args.len()))),
+            };
+            let mut d = Dict::default();
+            for k in vm.collect(iterable)? {
+                let key = vm.key(&k)?;
+                d.insert(key, k, value.clone());
+            }
+            Value::Dict(Rc::new(RefCell::new(d)))
+        }
+        "vars" => vars(vm, &args)?,
+        // Globals live in a map of the program's names, not a dict a
+        // program could hold and change; a copy would silently not write back.
+        _ => {
+            return Err(vm.type_error(
+                "globals() is not supported here: keep what you look up by name in a dict of your own (registry = {})",
+            ))
+        }
+    };
+    Ok(Out::Value(v))
+}
+
+/// `vars(obj)` of an instance: a new dict of its attributes. CPython returns
+/// the instance's own `__dict__`, so writing to it sets attributes; here it
+/// is a copy (set attributes with `setattr`).
+fn vars(vm: &mut Vm<'_>, args: &[Value]) -> PyResult<Value> {
+    let i = match args {
+        [Value::Instance(i)] => i,
+        [] => return Err(vm.type_error("vars() without an argument is not supported here: pass the object, vars(obj)")),
+        [_] => return Err(vm.type_error("vars() argument must have __dict__ attribute")),
+        _ => return Err(vm.type_error(&format!("vars expected at most 1 argument, got {}", args.len()))),
+    };
+    // An exception's `args` is kept among its attributes here; CPython's is not in `__dict__`.
+    let exception = i.class.is_subclass(&vm.rt.exc_class("BaseException"));
+    let mut d = Dict::default();
+    for (name, v) in i.attrs.borrow().iter() {
+        if exception && &**name == "args" {
+            continue;
+        }
+        let k = Value::Str(Rc::clone(name));
+        let key = vm.key(&k)?;
+        d.insert(key, k, v.clone());
+    }
+    Ok(Value::Dict(Rc::new(RefCell::new(d))))
+}
+
+/// The dict key of an instance (or of a tuple holding one), when it is not
+/// plain identity: `None` for the other values, whose [`Value::key`] is
+/// theirs.
+///
+/// An instance whose class defines `__hash__` keys as its hash and the
+/// identity of the first instance equal to it that was ever a key: the
+/// runtime keeps those ([`Runtime::hashed`](super::Runtime)) for the rest
+/// of the run, as dicts here key by value and cannot ask `__eq__` in a
+/// lookup. So `__eq__` is asked when an instance first becomes a key (of
+/// any dict or set, where CPython asks it within one dict), only between
+/// instances of the same class or of a class and its subclasses.
+pub(crate) fn key(vm: &mut Vm<'_>, v: &Value) -> PyResult<Option<Key>> {
+    match v {
+        Value::Instance(i) => {
+            let Some(hash) = hash_method(&i.class) else { return Ok(None) };
+            let Some(hash) = hash else {
+                return Err(vm.type_error(&format!("unhashable type: '{}'", i.class.name)));
+            };
+            let h = hash_of(vm, v, hash)?;
+            let same_hash = vm.rt.hashed.borrow().get(&h).cloned().unwrap_or_default();
+            for first in same_hash {
+                let Value::Instance(f) = &first else { continue };
+                let related = f.class.is_subclass(&i.class) || i.class.is_subclass(&f.class);
+                if first.is(v) || (related && super::ops::eq(vm, &first, v)?) {
+                    return Ok(Some(Key::Hashed(h, first.identity())));
+                }
+            }
+            vm.rt.hashed.borrow_mut().entry(h).or_default().push(v.clone());
+            Ok(Some(Key::Hashed(h, v.identity())))
+        }
+        Value::Tuple(t) if t.iter().any(|x| matches!(x, Value::Instance(_) | Value::Tuple(_))) => {
+            let _walking = super::nesting::enter(v.identity(), false).map_err(|_| vm.recursion_error())?;
+            let mut keys = Vec::with_capacity(t.len());
+            for x in t.iter() {
+                keys.push(vm.key(x)?);
+            }
+            Ok(Some(Key::Tuple(keys)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// How instances of `class` hash: `None` by identity, `Some(None)` not at
+/// all, else by this `__hash__`. As in CPython, a class that defines
+/// `__eq__` and not `__hash__` is unhashable, whatever its bases define.
+fn hash_method(class: &Rc<Class>) -> Option<Option<Value>> {
+    let mut c = Some(Rc::clone(class));
+    while let Some(k) = c {
+        let attrs = k.attrs.borrow();
+        if let Some(h) = attrs.get("__hash__") {
+            return Some((!matches!(h, Value::None)).then(|| h.clone()));
+        }
+        if attrs.contains_key("__eq__") {
+            return Some(None);
+        }
+        drop(attrs);
+        c = k.base.clone();
+    }
+    None
+}
+
+/// What `v.__hash__()` returns, as `hash(v)` does (-1 is -2 in CPython).
+fn hash_of(vm: &mut Vm<'_>, v: &Value, hash: Value) -> PyResult<i64> {
+    match vm.call_nested(super::vm::bind(v, hash), Vec::new())? {
+        Value::Int(-1) => Ok(-2),
+        Value::Int(h) => Ok(h),
+        Value::Bool(b) => Ok(b as i64),
+        _ => Err(vm.type_error("__hash__ method should return an integer")),
+    }
+}
+
+/// `hash(v)` of an instance with `__hash__`: the value its key holds.
+pub(crate) fn hash_value(key: &Key) -> Option<i64> {
+    match key {
+        Key::Hashed(h, _) => Some(*h),
+        _ => None,
+    }
+}
+
+/// `bytes(n)` (`n` zero bytes), `bytes(b)` and `bytes(iterable_of_ints)`.
+pub(crate) fn bytes(vm: &mut Vm<'_>, v: &Value) -> PyResult<Value> {
+    let out: Vec<u8> = match v {
+        Value::Int(n) if *n < 0 => return Err(vm.rt.error("ValueError", "negative count")),
+        Value::Int(n) => vec![0; super::ops::sized(vm, *n as usize)?],
+        Value::Bool(b) => vec![0; *b as usize],
+        Value::Bytes(b) => b.to_vec(),
+        Value::List(_) | Value::Tuple(_) | Value::Range(..) | Value::Iter(_) | Value::Generator(_) | Value::Set(_) => {
+            let mut out = Vec::new();
+            for x in vm.collect(v)? {
+                let i = super::builtins::int_arg(vm, &x)?;
+                let b = u8::try_from(i).map_err(|_| vm.rt.error("ValueError", "bytes must be in range(0, 256)"))?;
+                out.push(b);
+            }
+            out
+        }
+        other => return Err(vm.type_error(&format!("cannot convert '{}' object to bytes", other.type_name()))),
+    };
+    Ok(Value::Bytes(out.into()))
+}
