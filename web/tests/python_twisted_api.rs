@@ -278,3 +278,101 @@ print(failure.Failure(defer.CancelledError()))
         ]
     );
 }
+
+#[test]
+fn protocols_call_their_bases_through_the_class_slice_bytes_and_hit_twisteds_limits() {
+    // `Factory.buildProtocol(self, addr)` and
+    // `LineReceiver.lineLengthExceeded(self, line)` called through the
+    // class; bytes sliced; a line over MAX_LENGTH handed on with its
+    // delimiter and all that followed it; a str written; the reactor run
+    // twice.
+    let out = output(
+        r#"
+from twisted.internet.protocol import Protocol, Factory, ClientFactory
+from twisted.internet import reactor, error
+from twisted.protocols.basic import LineReceiver
+
+class Raw(Protocol):
+    def dataReceived(self, data):
+        print("raw got", data)
+        try:
+            self.transport.write("text")
+        except TypeError as e:
+            print("TypeError", e)
+        self.transport.write(data[::-1])
+
+class RawFactory(Factory):
+    protocol = Raw
+    def buildProtocol(self, addr):
+        print("buildProtocol", type(addr).__name__)
+        return Factory.buildProtocol(self, addr)
+
+class Small(LineReceiver):
+    MAX_LENGTH = 5
+    def lineReceived(self, line):
+        print("small line", line)
+    def lineLengthExceeded(self, line):
+        print("too long", len(line))
+        return LineReceiver.lineLengthExceeded(self, line)
+    def connectionLost(self, reason):
+        print("small lost", reason.type.__name__)
+
+class Client(Protocol):
+    def connectionMade(self):
+        self.transport.write(b"abc")
+    def dataReceived(self, data):
+        print("client got", data)
+        self.transport.loseConnection()
+
+class Client2(Protocol):
+    def connectionMade(self):
+        self.transport.write(b"ok\r\nthis is far too long\r\n")
+
+class CF(ClientFactory):
+    def __init__(self, proto):
+        self.protocol = proto
+    def clientConnectionLost(self, connector, reason):
+        print("lost", reason.getErrorMessage())
+
+p = reactor.listenTCP(0, RawFactory())
+port = p.getHost().port
+print("port assigned", port > 0)
+b = b"hello world"
+print(b[1:4], b[::-1], b[-3:], b[::2], b[0])
+try:
+    b["x"]
+except TypeError as e:
+    print(e)
+reactor.connectTCP("127.0.0.1", port, CF(Client))
+p2 = reactor.listenTCP(0, Factory.forProtocol(Small))
+reactor.connectTCP("127.0.0.1", p2.getHost().port, CF(Client2))
+def stop():
+    p.stopListening()
+    reactor.stop()
+reactor.callLater(0.5, stop)
+reactor.run()
+try:
+    reactor.run()
+except error.ReactorNotRestartable:
+    print("not restartable")
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "port assigned True",
+            "b'ell' b'dlrow olleh' b'rld' b'hlowrd' 104",
+            "byte indices must be integers or slices, not str",
+            "buildProtocol IPv4Address",
+            "raw got b'abc'",
+            "TypeError Data must be bytes",
+            "small line b'ok'",
+            "too long 22",
+            "small lost ConnectionDone",
+            "client got b'cba'",
+            "lost Connection was closed cleanly.",
+            "lost Connection was closed cleanly.",
+            "not restartable",
+        ]
+    );
+}

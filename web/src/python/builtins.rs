@@ -794,6 +794,18 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         {
             return super::twisted::call_function(vm, n, args, kwargs)
         }
+        // A library class's method called through the class
+        // (`Factory.buildProtocol(self, addr)`, `LineReceiver.lineLengthExceeded(self, line)`):
+        // its first argument is `self`.
+        n if ["LineReceiver.", "Factory.", "Protocol.", "Thread.", "IPv4Address.", "BaseException."]
+            .iter()
+            .any(|p| n.starts_with(p))
+            && !args.is_empty() =>
+        {
+            let mut args = args;
+            let this = args.remove(0);
+            return call_method(vm, n, &this, args, kwargs);
+        }
         other if !super::compile::PARSER => {
             return Err(vm.type_error(&format!("{other}() is in the full module: edit the program to load it")))
         }

@@ -105,6 +105,7 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("AlreadyCalled", "ValueError"),
     ("AlreadyCancelled", "ValueError"),
     ("ReactorNotRunning", "RuntimeError"),
+    ("ReactorNotRestartable", "RuntimeError"),
     // twisted.internet.defer's (`TWISTED_DEFER`).
     ("NotACoroutineError", "TypeError"),
     ("FirstError", "Exception"),
@@ -135,6 +136,7 @@ pub(crate) const TWISTED_ERROR: &[&str] = &[
     "AlreadyCalled",
     "AlreadyCancelled",
     "ReactorNotRunning",
+    "ReactorNotRestartable",
 ];
 
 /// Classes of [`HIERARCHY`] a program reaches only through

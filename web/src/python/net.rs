@@ -467,10 +467,9 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Native, args: Vec<Val
             };
             for part in parts {
                 let Value::Bytes(data) = part else {
-                    return Err(vm.type_error(&format!(
-                        "Data must be bytes, not {} (write b\"...\" or \"...\".encode())",
-                        part.type_name()
-                    )));
+                    // Twisted's words (the program may print them); the
+                    // fix is to write b"..." or "...".encode().
+                    return Err(vm.type_error("Data must be bytes"));
                 };
                 write(&t.0, &data);
             }

@@ -697,8 +697,16 @@ pub(crate) fn subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<Valu
             let i = index(vm, key, n, "string")?;
             Ok(Value::Str(s.chars().nth(i).map(String::from).unwrap_or_default().into()))
         }
+        (Value::Bytes(b), Value::Slice(s)) => {
+            let idx = slice_indices(vm, s, b.len())?;
+            Ok(Value::Bytes(idx.into_iter().map(|i| b[i]).collect::<Vec<u8>>().into()))
+        }
         (Value::Bytes(b), _) => {
-            let i = index(vm, key, b.len(), "index")?;
+            // CPython's words differ from the other sequences' here.
+            let Some(_) = int(key) else {
+                return Err(vm.type_error(&format!("byte indices must be integers or slices, not {}", key.type_name())));
+            };
+            let i = index(vm, key, b.len(), "bytes").map_err(|_| vm.rt.error("IndexError", "index out of range"))?;
             Ok(Value::Int(b[i] as i64))
         }
         (Value::Range(a, b, c), _) => {

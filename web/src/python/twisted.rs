@@ -1238,6 +1238,10 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             if vm.tid != REACTOR_THREAD || vm.nested > 0 {
                 return Err(vm.rt.error("RuntimeError", "reactor.run() belongs at the end of the main program"));
             }
+            if vm.rt.shut_down.get() {
+                // Twisted's reactor runs once per process.
+                return Err(vm.rt.error("ReactorNotRestartable", ""));
+            }
             // The main program ends here; the rest runs after the reactor stops.
             vm.reactor_run = true;
             let rt = Rc::clone(vm.rt);
@@ -1724,13 +1728,19 @@ pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec
         }
         let at = if delim.is_empty() { None } else { buffer.windows(delim.len()).position(|w| w == &delim[..]) };
         let Some(at) = at else {
-            if buffer.len() > max {
+            if buffer.len() >= max + delim.len() {
                 calls.push(("lineLengthExceeded", std::mem::take(&mut buffer)));
             }
             break;
         };
+        if at > max {
+            // Twisted's: the long line, its delimiter and all that follows,
+            // and nothing more is read from this data.
+            calls.push(("lineLengthExceeded", std::mem::take(&mut buffer)));
+            break;
+        }
         let line: Vec<u8> = buffer.drain(..at + delim.len()).take(at).collect();
-        calls.push((if line.len() > max { "lineLengthExceeded" } else { "lineReceived" }, line));
+        calls.push(("lineReceived", line));
         // More data follows: run the calls so far now (nested), as they may
         // switch modes; the buffer they leave decides how to go on.
         if !buffer.is_empty() {
