@@ -1873,3 +1873,58 @@ print(w.done)
     // CPython 3.11's output.
     assert_eq!(out, [r#"w1 20"#, r#"True"#,]);
 }
+
+#[test]
+fn functools_partial_reduce_and_wraps_as_callbacks_targets_and_decorators() {
+    let out = output(
+        r#"
+import functools, threading
+from twisted.internet import reactor, defer, threads
+
+def greet(greeting, name, punct="!"):
+    print(greeting, name + punct)
+    return name
+
+hello = functools.partial(greet, "hello")
+hello("ann")
+hello("bob", punct="?")
+print(repr(functools.partial(greet, "hi", punct=".")).startswith("functools.partial(<function greet"))
+print(functools.reduce(lambda a, b: a * b, range(1, 6)), functools.reduce(lambda a, b: a + b, [], 10))
+
+def logged(f):
+    @functools.wraps(f)
+    def wrapper(*a, **kw):
+        print("calling", *a)
+        return f(*a, **kw)
+    return wrapper
+
+@logged
+def add(a, b):
+    return a + b
+print(add(2, 3))
+
+t = threading.Thread(target=functools.partial(greet, "thread"), args=("cy",))
+t.start(); t.join()
+d = threads.deferToThread(functools.partial(greet, "pool"), "dee")
+d.addCallback(functools.partial(greet, "result"))
+reactor.callLater(0.1, functools.partial(greet, "later"), "eve")
+reactor.callLater(0.2, reactor.stop)
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "hello ann!",
+            "hello bob?",
+            "True",
+            "120 10",
+            "calling 2 3",
+            "5",
+            "thread cy!",
+            "pool dee!",
+            "result dee!",
+            "later eve!",
+        ]
+    );
+}

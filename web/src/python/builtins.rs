@@ -779,6 +779,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             return Err(Exc::new(vm.rt.new_exc(&class, args.into_iter().take(1).collect())));
         }
         n if n.starts_with("itertools.") => super::itertools::call(vm, &n["itertools.".len()..], args, kwargs)?,
+        n if super::functools::HERE && n.starts_with("functools.") => {
+            return super::functools::call(vm, n, args, kwargs)
+        }
         n if super::extras::HERE && super::extras::NAMES.contains(&n) => {
             return super::extras::call(vm, n, args, kwargs)
         }
@@ -1590,7 +1593,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
                 v if super::extras::HERE && ops::dunder(&v, "__call__").is_some() => v,
                 // A built-in (`print`) or a class runs in the thread too:
                 // through a Python function that calls it, as deferToThread's.
-                Value::Builtin(_) | Value::Class(_) | Value::Type(_) => {
+                Value::Builtin(_) | Value::Class(_) | Value::Type(_) | Value::Native(_) => {
                     args.insert(0, target);
                     super::twisted::library(vm.rt, "_callInThread").unwrap_or_default()
                 }
@@ -1661,6 +1664,12 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             "Condition",
         ],
         "itertools" if super::itertools::HERE => super::itertools::FUNCTIONS,
+        "functools" if super::functools::HERE => {
+            return Some(Value::Module(Rc::new(Module {
+                name: "functools",
+                attrs: super::functools::attrs().into_iter().collect(),
+            })))
+        }
         "queue" if super::queue::HERE => {
             return Some(Value::Module(Rc::new(Module {
                 name: "queue",
@@ -1689,7 +1698,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "itertools, math, queue, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "functools, itertools, math, queue, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

@@ -22,6 +22,7 @@ pub(crate) mod endpoints;
 pub(crate) mod errors;
 pub(crate) mod extras;
 pub(crate) mod format;
+pub(crate) mod functools;
 pub(crate) mod itertools;
 pub(crate) mod nesting;
 pub(crate) mod net;

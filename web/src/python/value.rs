@@ -365,6 +365,8 @@ pub(crate) enum Native {
     DeferredLock(twine_core::defer::DeferredLock),
     /// `defer.DeferredSemaphore(n)`.
     DeferredSemaphore(twine_core::defer::DeferredSemaphore),
+    /// `functools.partial(f, ...)`.
+    Partial(Rc<super::functools::Partial>),
     /// `queue.Queue()` or `queue.LifoQueue()`.
     Queue(Rc<super::queue::QueueObj>),
     /// `defer.DeferredQueue()`.
@@ -625,6 +627,7 @@ impl Value {
                 Native::DeferredSemaphore(_) => "DeferredSemaphore",
                 Native::DeferredQueue(_) => "DeferredQueue",
                 Native::Queue(q) => super::queue::type_name(q),
+                Native::Partial(_) => "partial",
                 Native::Connector(_) => "Connector",
                 Native::Port(_) => "Port",
                 Native::Property { .. } => "property",

@@ -1578,6 +1578,10 @@ impl Vm<'_> {
                 let call = ops::dunder(&callee, "__call__").unwrap_or_default();
                 self.call(call, args, kwargs)
             }
+            Value::Native(n) if super::functools::HERE && matches!(&*n, Native::Partial(_)) => {
+                let Native::Partial(p) = &*n else { unreachable!() };
+                super::functools::call_partial(self, &Rc::clone(p), args, kwargs)
+            }
             other => Err(self.type_error(&format!("'{}' object is not callable", other.type_name()))),
         }
     }
@@ -2194,6 +2198,10 @@ impl Vm<'_> {
                 super::sets::repr(self, d)
             }
             Value::Class(c) => Ok(format!("<class '{}'>", c.path())),
+            Value::Native(n) if super::functools::HERE && matches!(&**n, Native::Partial(_)) => {
+                let Native::Partial(p) = &**n else { unreachable!() };
+                super::functools::repr(self, p)
+            }
             Value::Native(n) if matches!(&**n, Native::Failure(_)) && builtins::full(self, "Failure.__repr__") => {
                 let Native::Failure(e) = &**n else { unreachable!() };
                 // `module.Class: getErrorMessage()`.
