@@ -3,7 +3,8 @@
 //! `itertools`, `threading.Semaphore`/`Condition`, `Deferred.pause`,
 //! `task.react` and `sys.exit`, `%(name)s` and `%*d` formatting,
 //! `dict.fromkeys`, `vars`, `__call__`/`__getattr__`/`__hash__`,
-//! `frozenset` and `bytes(n)`. Each expected output is what CPython 3.11 (`python3`) printed for the same
+//! `frozenset`, `bytes(n)`, `functools` and `collections`. Each expected
+//! output is what CPython 3.11 (`python3`) printed for the same
 //! program when the test was written (Twisted 26.10's, for Twisted's API).
 
 mod common;
@@ -1925,6 +1926,64 @@ reactor.run()
             "pool dee!",
             "result dee!",
             "later eve!",
+        ]
+    );
+}
+
+#[test]
+fn collections_defaultdict_and_counter_group_and_count_as_in_cpython() {
+    // (`type(x).__name__` of either still says `dict` here.)
+    let out = output(
+        r#"
+import collections, threading
+
+groups = collections.defaultdict(list)
+for word in ["apple", "avocado", "banana", "blueberry", "cherry"]:
+    groups[word[0]].append(word)
+print(groups)
+print(dict(groups), groups["z"], len(groups), "z" in groups)
+counts = collections.defaultdict(int)
+for ch in "mississippi":
+    counts[ch] += 1
+print(sorted(counts.items()), isinstance(counts, dict))
+plain = collections.defaultdict()
+try:
+    plain["x"]
+except KeyError as e:
+    print("KeyError", e)
+
+c = collections.Counter("mississippi")
+print(c)
+print(c.most_common(2), c["z"], "z" in c, c.total())
+c.update(["s", "x"])
+c["m"] += 5
+print(c.most_common(3), sorted(c.elements())[:4])
+print(collections.Counter({"a": 2, "b": 5}), collections.Counter(), collections.Counter(a=1))
+
+hits = collections.Counter()
+lock = threading.Lock()
+def worker(name):
+    for _ in range(100):
+        with lock:
+            hits[name] += 1
+ts = [threading.Thread(target=worker, args=("t%d" % i,)) for i in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(sorted(hits.items()), hits.total())
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "defaultdict(<class 'list'>, {'a': ['apple', 'avocado'], 'b': ['banana', 'blueberry'], 'c': ['cherry']})",
+            "{'a': ['apple', 'avocado'], 'b': ['banana', 'blueberry'], 'c': ['cherry']} [] 4 True",
+            "[('i', 4), ('m', 1), ('p', 2), ('s', 4)] True",
+            "KeyError 'x'",
+            "Counter({'i': 4, 's': 4, 'p': 2, 'm': 1})",
+            "[('i', 4), ('s', 4)] 0 False 11",
+            "[('m', 6), ('s', 5), ('i', 4)] ['i', 'i', 'i', 'i']",
+            "Counter({'b': 5, 'a': 2}) Counter() Counter({'a': 1})",
+            "[('t0', 100), ('t1', 100), ('t2', 100)] 300",
         ]
     );
 }

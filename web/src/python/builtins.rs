@@ -127,6 +127,9 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
     let table: &[&str] = match obj {
         Value::Str(_) => return super::strings::method(name),
         Value::List(_) => LIST,
+        Value::Dict(d) if super::collections::HERE && super::collections::method(&d.borrow().kind, name).is_some() => {
+            return super::collections::method(&d.borrow().kind, name)
+        }
         Value::Dict(_) => DICT,
         Value::Set(d) => return super::sets::has_method(d, name),
         Value::Generator(_) => &["send", "throw"],
@@ -782,6 +785,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         n if super::functools::HERE && n.starts_with("functools.") => {
             return super::functools::call(vm, n, args, kwargs)
         }
+        n if super::collections::HERE && n.starts_with("collections.") => {
+            return super::collections::call(vm, n, args, kwargs)
+        }
         n if super::extras::HERE && super::extras::NAMES.contains(&n) => {
             return super::extras::call(vm, n, args, kwargs)
         }
@@ -1348,6 +1354,13 @@ pub(crate) fn call_method(
             let sent = sent_into(vm, name, args.first().cloned().unwrap_or_default())?;
             gen_send(vm, g, sent)?
         }
+        Value::Dict(d)
+            if super::collections::HERE
+                && matches!(d.borrow().kind, super::value::DictKind::Counter)
+                && matches!(name, "update" | "most_common" | "total" | "elements") =>
+        {
+            super::collections::call_method(vm, name, this, &args)?
+        }
         Value::Dict(d) => {
             let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
             match name {
@@ -1664,6 +1677,12 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             "Condition",
         ],
         "itertools" if super::itertools::HERE => super::itertools::FUNCTIONS,
+        "collections" if super::collections::HERE => {
+            return Some(Value::Module(Rc::new(Module {
+                name: "collections",
+                attrs: super::collections::attrs().into_iter().collect(),
+            })))
+        }
         "functools" if super::functools::HERE => {
             return Some(Value::Module(Rc::new(Module {
                 name: "functools",
@@ -1698,7 +1717,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "functools, itertools, math, queue, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "collections, functools, itertools, math, queue, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

@@ -17,6 +17,7 @@
 
 pub(crate) mod builtins;
 pub(crate) mod code;
+pub(crate) mod collections;
 pub(crate) mod compile;
 pub(crate) mod endpoints;
 pub(crate) mod errors;

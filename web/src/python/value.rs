@@ -472,6 +472,19 @@ pub(crate) struct Dict {
     index: HashMap<Key, usize>,
     /// A set's: it is a `frozenset` (hashable; no method changes it).
     pub frozen: bool,
+    /// A dict's: plain, or one of `collections`' kinds.
+    pub kind: DictKind,
+}
+
+/// What a dict is beyond a dict (`collections`, full module only).
+#[derive(Clone, Debug, Default)]
+pub(crate) enum DictKind {
+    #[default]
+    Plain,
+    /// `defaultdict(factory)`: a missing key gets `factory()`, stored.
+    Default(Value),
+    /// `Counter()`: a missing key reads as 0.
+    Counter,
 }
 
 /// `d = {1: d}` nested 200000 times is freed through [`trash::bury`].
@@ -594,6 +607,7 @@ impl Value {
             Value::Bytes(_) => "bytes",
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
+            Value::Dict(d) if super::collections::HERE => super::collections::type_name(&d.borrow().kind),
             Value::Dict(_) => "dict",
             Value::Set(d) if super::sets::frozen(d) => "frozenset",
             Value::Set(_) => "set",

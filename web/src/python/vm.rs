@@ -2186,6 +2186,12 @@ impl Vm<'_> {
             }
             Value::Dict(d) => {
                 let Some(_walking) = self.enter_repr(v)? else { return Ok(format::cycle_repr(v).into()) };
+                let kind = d.borrow().kind.clone();
+                if super::collections::HERE {
+                    if let Some(text) = super::collections::repr(self, v, &kind)? {
+                        return Ok(text);
+                    }
+                }
                 let items: Vec<(Value, Value)> = d.borrow().items().cloned().collect();
                 let mut parts = Vec::new();
                 for (k, v) in &items {
