@@ -376,3 +376,53 @@ except error.ReactorNotRestartable:
         ]
     );
 }
+
+#[test]
+fn the_scheduling_howtos_looping_call_fails_into_its_errback_with_twisteds_tracebacks() {
+    // Twisted's "Scheduling tasks for the future" example, failing at the
+    // end. CPython printed the same lines, but for the frame's file (its
+    // full path; the program starts on the raw string's second line, so
+    // line 13 here is its line 12) in the brief traceback; `printTraceback()` with no file
+    // writes to Twisted's error log, which prints nothing before
+    // `startLogging`.
+    let out = output(
+        r#"
+from twisted.internet import task, reactor
+loopTimes = 3
+failInTheEnd = True
+_loopCounter = 0
+def runEverySecond():
+    global _loopCounter
+    if _loopCounter < loopTimes:
+        _loopCounter += 1
+        print('A new second has passed.')
+        return
+    if failInTheEnd:
+        raise Exception('Failure during loop execution.')
+    loop.stop()
+def cbLoopDone(result):
+    print("Loop done.")
+    reactor.stop()
+def ebLoopFailed(failure):
+    print(failure.getBriefTraceback().splitlines()[-1])
+    print(failure.getTraceback().splitlines()[-1])
+    failure.printTraceback()
+    reactor.stop()
+loop = task.LoopingCall(runEverySecond)
+loopDeferred = loop.start(1.0)
+loopDeferred.addCallback(cbLoopDone)
+loopDeferred.addErrback(ebLoopFailed)
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "A new second has passed.",
+            "A new second has passed.",
+            "A new second has passed.",
+            "test.py:13:runEverySecond",
+            "builtins.Exception: Failure during loop execution.",
+        ]
+    );
+}

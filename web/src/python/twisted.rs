@@ -233,7 +233,15 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "pause",
             "unpause",
         ],
-        Native::Failure(_) => &["getErrorMessage", "check", "trap"],
+        Native::Failure(_) => &[
+            "getErrorMessage",
+            "check",
+            "trap",
+            "getTraceback",
+            "getBriefTraceback",
+            "printTraceback",
+            "printBriefTraceback",
+        ],
         Native::LoopingCall { .. } => &["start", "stop"],
         Native::Transport(_) | Native::Connector(_) | Native::Port(_) => return super::net::method(n, name),
         Native::DeferredLock(_) | Native::DeferredSemaphore(_) => &["acquire", "release", "run"],
@@ -1479,6 +1487,29 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         }
         // Twisted's: `str(self.value)` (so a KeyError's key shows as its repr).
         (Native::Failure(e), "getErrorMessage") => Value::Str(vm.str_of(&e.clone())?.into()),
+        (Native::Failure(e), "getTraceback" | "getBriefTraceback" | "printTraceback" | "printBriefTraceback")
+            if full(vm, "Failure.getTraceback") =>
+        {
+            let text = if name.contains("Brief") {
+                brief_traceback(vm, e)?
+            } else {
+                vm.rt.traceback_lines(&exc_text_plain(e)).join("\n") + "\n"
+            };
+            if name.starts_with("get") {
+                return Ok(Out::Value(Value::Str(text.into())));
+            }
+            // Twisted's default is its error log, which prints nothing
+            // until logging starts; a stream is written to.
+            match args.first().cloned().or_else(|| kw_arg(&kwargs, "file")) {
+                Some(Value::Module(m)) if m.name == "sys.stdout" => vm.print(&text),
+                Some(Value::Module(m)) if m.name == "sys.stderr" => vm.print_err(&text),
+                None | Some(Value::None) => {}
+                Some(_) => {
+                    return Err(vm.type_error("printTraceback(file=...) writes to sys.stdout or sys.stderr here"))
+                }
+            }
+            Value::None
+        }
         (Native::Failure(e), "check" | "trap") => {
             let class = e.class().cloned();
             for c in &args {
@@ -1771,4 +1802,28 @@ pub(crate) fn line_receiver(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec
         }
     }
     last
+}
+
+/// Twisted's `Failure.getBriefTraceback()`: `Traceback: <class 'X'>:
+/// message` and a `file:line:function` line per frame the exception left
+/// in the program (Twisted's own frames are not kept), or `Traceback
+/// (failure with no frames): ...` when it left none.
+pub(crate) fn brief_traceback(vm: &mut Vm<'_>, e: &Value) -> PyResult<String> {
+    let class = e.class().map_or_else(|| e.type_name().to_string(), |c| c.path());
+    let head = format!("<class '{class}'>: {}", vm.str_of(e)?);
+    let frames = vm.rt.tracebacks.borrow().get(&exc_text_plain(e)).map(|(_, f)| f.clone()).unwrap_or_default();
+    if frames.is_empty() {
+        return Ok(format!("Traceback (failure with no frames): {head}\n"));
+    }
+    let brief: String = frames.iter().filter_map(|f| brief_frame(f)).map(|f| f + "\n").collect();
+    Ok(format!("Traceback: {head}\n{brief}"))
+}
+
+/// A traceback line (`  File "f.py", line 7, in bad`) in the brief form
+/// (`f.py:7:bad`).
+fn brief_frame(line: &str) -> Option<String> {
+    let rest = line.trim_start().strip_prefix("File \"")?;
+    let (file, rest) = rest.split_once("\", line ")?;
+    let (number, func) = rest.split_once(", in ")?;
+    Some(format!("{file}:{number}:{func}"))
 }

@@ -2133,19 +2133,9 @@ impl Vm<'_> {
                 self.repr_of(v)
             }
             Value::Native(n) if matches!(&**n, Native::Failure(_)) && builtins::full(self, "Failure.__str__") => {
-                // Twisted's `Failure.__str__`: its brief traceback. The frames
-                // are the program's, when the exception left any; Twisted's
-                // own (defer.py's) are not kept.
+                // Twisted's `Failure.__str__`: its brief traceback.
                 let Native::Failure(e) = &**n else { unreachable!() };
-                let class = e.class().map_or_else(|| e.type_name().to_string(), |c| c.path());
-                let head = format!("<class '{class}'>: {}", self.str_of(e)?);
-                let plain = super::twisted::exc_text_plain(e);
-                let frames = self.rt.tracebacks.borrow().get(&plain).map(|(_, f)| f.clone()).unwrap_or_default();
-                if frames.is_empty() {
-                    return Ok(format!("[Failure instance: Traceback (failure with no frames): {head}\n]"));
-                }
-                let brief: Vec<String> = frames.iter().filter_map(|f| brief_frame(f)).collect();
-                Ok(format!("[Failure instance: Traceback: {head}\n{}\n]", brief.join("\n")))
+                Ok(format!("[Failure instance: {}]", super::twisted::brief_traceback(self, e)?))
             }
             _ => self.repr_of(v),
         }
@@ -2429,13 +2419,4 @@ fn yield_from_suspended(frame: &Frame) -> Option<(usize, u32, Rc<super::value::G
         Some(Value::Generator(inner)) => Some((*send as usize + 1, *end, Rc::clone(inner))),
         _ => None,
     }
-}
-
-/// A traceback line (`  File "f.py", line 7, in bad`) in the brief form
-/// Twisted's `Failure.__str__` uses (`f.py:7:bad`).
-fn brief_frame(line: &str) -> Option<String> {
-    let rest = line.trim_start().strip_prefix("File \"")?;
-    let (file, rest) = rest.split_once("\", line ")?;
-    let (number, func) = rest.split_once(", in ")?;
-    Some(format!("{file}:{number}:{func}"))
 }
