@@ -426,3 +426,51 @@ reactor.run()
         ]
     );
 }
+
+#[test]
+fn chain_deferred_passthru_execute_line_only_receiver_and_the_pool_helpers() {
+    // CPython ran it with `reactor.getThreadPool()` as the pool, which the
+    // simulator has no object for (`deferToThreadPool` takes any).
+    let out = output(
+        r#"
+from twisted.internet import reactor, defer, threads
+from twisted.protocols import basic
+import threading
+
+a, b = defer.Deferred(), defer.Deferred()
+a.chainDeferred(b)
+b.addCallback(lambda r: print("b got", r))
+a.callback("chained")
+print(a.result)
+print(defer.passthru(5))
+defer.execute(lambda x: x * 2, 21).addCallback(print)
+defer.execute(lambda: 1 / 0).addErrback(lambda f: print("execute failed", f.type.__name__))
+print(issubclass(basic.LineOnlyReceiver, basic.LineReceiver), basic.LineOnlyReceiver)
+
+order = []
+def work(tag):
+    order.append((tag, threading.current_thread().name.startswith("PoolThread")))
+threads.callMultipleInThread([(work, ("one",), {}), (work, ("two",), {})])
+d = threads.deferToThreadPool(reactor, None, lambda: "from the pool")
+d.addCallback(print)
+def done():
+    print(order)
+    reactor.stop()
+reactor.callLater(0.1, done)
+reactor.run()
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "b got chained",
+            "None",
+            "5",
+            "42",
+            "execute failed ZeroDivisionError",
+            "False <class 'twisted.protocols.basic.LineOnlyReceiver'>",
+            "from the pool",
+            "[('one', True), ('two', True)]",
+        ]
+    );
+}

@@ -135,7 +135,18 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 a.insert("delimiter".into(), Value::Bytes(Rc::from(&b"\r\n"[..])));
                 a.insert("MAX_LENGTH".into(), Value::Int(16384));
             }
-            ("twisted.protocols.basic", vec![("LineReceiver", Value::Class(lr))])
+            // Twisted's LineOnlyReceiver: a Protocol (not a LineReceiver)
+            // reading lines the same way, without raw mode.
+            let only = super::value::Class::in_module("LineOnlyReceiver", lr.base.clone(), "twisted.protocols.basic");
+            for (k, v) in lr.attrs.borrow().iter() {
+                if !matches!(&**k, "setRawMode" | "setLineMode" | "rawDataReceived" | "line_mode" | "__module__") {
+                    only.attrs.borrow_mut().insert(Rc::clone(k), v.clone());
+                }
+            }
+            (
+                "twisted.protocols.basic",
+                vec![("LineReceiver", Value::Class(lr)), ("LineOnlyReceiver", Value::Class(only))],
+            )
         }
         "twisted.internet.defer" => (
             "twisted.internet.defer",
@@ -154,6 +165,8 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 // Deprecated since Twisted 24.7 (which warns on stderr) but in
                 // most older examples: `return value` does the same.
                 ("returnValue", library(rt, "returnValue")?),
+                ("passthru", library(rt, "passthru")?),
+                ("execute", library(rt, "execute")?),
                 ("NotACoroutineError", Value::Class(rt.exc_class("NotACoroutineError"))),
                 ("CancelledError", Value::Class(rt.exc_class("CancelledError"))),
                 ("TimeoutError", Value::Class(rt.exc_class("TimeoutError"))),
@@ -193,10 +206,14 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             vec![("msg", f("log.msg")), ("err", f("log.err")), ("startLogging", f("log.startLogging"))],
         ),
         "twisted.internet.threads" => {
-            let fs = vec![
+            let mut fs = vec![
                 ("deferToThread", f("threads.deferToThread")),
                 ("blockingCallFromThread", blocking_call_from_thread()?),
             ];
+            if super::compile::PARSER {
+                fs.push(("deferToThreadPool", library(rt, "deferToThreadPool")?));
+                fs.push(("callMultipleInThread", library(rt, "callMultipleInThread")?));
+            }
             ("twisted.internet.threads", fs)
         }
         _ => return None,
@@ -232,6 +249,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "addTimeout",
             "pause",
             "unpause",
+            "chainDeferred",
         ],
         Native::Failure(_) => &[
             "getErrorMessage",
@@ -696,6 +714,26 @@ def blockingCallFromThread(reactor, f, *a, **kw):
 
 def _callInThread(f, *a, **kw):
     return f(*a, **kw)
+
+def deferToThreadPool(reactor, threadpool, f, *args, **kwargs):
+    return _deferToThread(f, *args, **kwargs)
+
+def callMultipleInThread(tupleList):
+    _reactor.callInThread(_runMultiple, tupleList)
+
+def _runMultiple(tupleList):
+    for f, args, kwargs in tupleList:
+        f(*args, **kwargs)
+
+def passthru(arg):
+    return arg
+
+def execute(callable, *args, **kwargs):
+    try:
+        result = callable(*args, **kwargs)
+    except BaseException as e:
+        return _fail(e)
+    return _succeed(result)
 ";
 
 /// `defer.inlineCallbacks`, as Twisted's `_inlineCallbacks` drives the
@@ -838,6 +876,9 @@ fn library_function(name: &str) -> Option<Value> {
         ("_requireCoroutine", "defer._requireCoroutine"),
         ("_logErr", "defer._logErr"),
         ("_exit", "sys.exit"),
+        ("_deferToThread", "threads.deferToThread"),
+        ("_fail", "defer.fail"),
+        ("_succeed", "defer.succeed"),
     ];
     let mut vars = globals.vars.borrow_mut();
     for (n, builtin) in natives {
@@ -1354,6 +1395,12 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 _ => d.add_callbacks(on_value, on_failure),
             };
             Value::Native(Rc::clone(n))
+        }
+        (Native::Deferred(_), "chainDeferred") if full(vm, "Deferred.chainDeferred") => {
+            // Twisted's: `self.addCallbacks(d.callback, d.errback)`.
+            let other = args.into_iter().next().unwrap_or_default();
+            let (cb, eb) = (vm.get_attr(&other, "callback")?, vm.get_attr(&other, "errback")?);
+            return call_method(vm, "addCallbacks", n, vec![cb, eb], Vec::new());
         }
         (Native::Deferred(d), "addCallbacks") if full(vm, "Deferred.addCallbacks") => {
             let mut args = args;
