@@ -1349,7 +1349,7 @@ pub(crate) fn call_method(
                 },
             }
         }
-        Value::Set(d) => super::sets::method(vm, name, d, &args)?,
+        Value::Set(d) if full(vm, "set methods") => super::sets::method(vm, name, d, &args)?,
         Value::Generator(g) => {
             let sent = sent_into(vm, name, args.first().cloned().unwrap_or_default())?;
             gen_send(vm, g, sent)?

@@ -107,9 +107,15 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
             let times = repeated(vm, t.len(), n)?;
             Ok(Value::tuple(t.iter().cloned().cycle().take(t.len() * times).collect()))
         }
-        (BinOp::Mod, Value::Str(fmt), args) => percent(vm, fmt, args, false),
-        (BinOp::Mod, Value::Bytes(fmt), args) => percent_bytes(vm, fmt, args),
-        (op, Value::Set(x), Value::Set(y)) if super::sets::binary(vm, op, x, y)?.is_some() => {
+        (BinOp::Mod, Value::Str(fmt), args) if super::builtins::full(vm, "% formatting") => {
+            percent(vm, fmt, args, false)
+        }
+        (BinOp::Mod, Value::Bytes(fmt), args) if super::builtins::full(vm, "% formatting") => {
+            percent_bytes(vm, fmt, args)
+        }
+        (op, Value::Set(x), Value::Set(y))
+            if super::builtins::full(vm, "set operators") && super::sets::binary(vm, op, x, y)?.is_some() =>
+        {
             Ok(super::sets::binary(vm, op, x, y)?.unwrap_or_default())
         }
         (BinOp::BitOr, Value::Dict(x), Value::Dict(y)) => {
@@ -564,6 +570,9 @@ fn unordered(vm: &Vm<'_>, a: &Value, b: &Value, op: &str) -> Exc {
 
 pub(crate) fn compare(vm: &mut Vm<'_>, op: CmpOp, a: &Value, b: &Value) -> PyResult<bool> {
     if let (Value::Set(x), Value::Set(y)) = (a, b) {
+        if !super::builtins::full(vm, "set comparisons") {
+            return Err(vm.type_error("set comparisons are in the full module: edit the program to load it"));
+        }
         if let Some(r) = super::sets::compare(vm, op, x, y)? {
             return Ok(r);
         }

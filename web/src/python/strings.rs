@@ -11,7 +11,10 @@ use super::text::{lower, upper};
 use super::value::Value;
 use super::vm::{Kw, PyResult, Vm};
 
-/// The methods a `str` has in both modules: `call`'s own.
+/// The methods `call` has: `split`, `startswith` and `endswith` (which
+/// the presets use) in both modules, the others only where
+/// `builtins::full` says so (a test runs every preset to check they call
+/// none of those).
 const BASIC: &[&str] = &[
     "join",
     "split",
@@ -160,7 +163,7 @@ fn swap(c: char) -> String {
 pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwargs: &Kw) -> PyResult<Value> {
     let p = |i: usize, n: &str| param(args, kwargs, i, n);
     Ok(match name {
-        "join" => {
+        "join" if super::builtins::full(vm, "str.join") => {
             let items = vm.collect(args.first().unwrap_or(&Value::None))?;
             let mut parts = Vec::with_capacity(items.len());
             for (i, x) in items.iter().enumerate() {
@@ -200,7 +203,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
             };
             Value::list(parts)
         }
-        "strip" | "lstrip" | "rstrip" => {
+        "strip" | "lstrip" | "rstrip" if super::builtins::full(vm, "str.strip") => {
             let chars = match p(0, "chars") {
                 Some(c) => Some(text_arg(vm, name, Some(c))?),
                 None => None,
@@ -212,8 +215,8 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
                 _ => s.trim_end_matches(set),
             })
         }
-        "upper" => Value::Str(upper(s).into()),
-        "lower" => Value::Str(lower(s).into()),
+        "upper" if super::builtins::full(vm, "str.upper") => Value::Str(upper(s).into()),
+        "lower" if super::builtins::full(vm, "str.lower") => Value::Str(lower(s).into()),
         "startswith" | "endswith" => {
             let what = args.first().cloned().unwrap_or_default();
             let options: Vec<Value> = match &what {
@@ -241,7 +244,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
             }
             Value::Bool(hit)
         }
-        "find" | "rfind" | "index" | "rindex" | "count" => {
+        "find" | "rfind" | "index" | "rindex" | "count" if super::builtins::full(vm, "str.find") => {
             let sub = text_arg(vm, name, args.first().cloned())?;
             let Some((b0, b1, first)) = window(vm, s, args.get(1).cloned(), args.get(2).cloned())? else {
                 return match name {
@@ -262,7 +265,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
                 None => Value::Int(-1),
             }
         }
-        "replace" => {
+        "replace" if super::builtins::full(vm, "str.replace") => {
             let (a, b) = (text_arg(vm, name, p(0, "old"))?, text_arg(vm, name, p(1, "new"))?);
             let limit = p(2, "count").map_or(Ok(-1), |c| int_arg(vm, &c))?;
             let all = if a.is_empty() { s.chars().count() + 1 } else { s.matches(&*a).count() };
@@ -271,7 +274,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwa
             super::ops::sized(vm, s.len().saturating_add(grows))?;
             Value::Str(s.replacen(&*a, &b, hits).into())
         }
-        "encode" => {
+        "encode" if super::builtins::full(vm, "str.encode") => {
             let encoding = p(0, "encoding").map_or(Ok("utf-8".into()), |e| text_arg(vm, name, Some(e)))?;
             match lower(&encoding).replace('_', "-").as_str() {
                 "utf-8" | "utf8" => Value::Bytes(s.as_bytes().into()),
