@@ -84,15 +84,105 @@ except ValueError as e:
     );
 }
 
+/// A consumer that polls with `get(timeout=...)` and stops on `Empty`, a
+/// `put` that gives up on a full queue, and a timed-out waiter that leaves
+/// the line so that the next `put` wakes the one still waiting.
+const POLLING_CONSUMER: &str = r#"
+import queue
+import threading
+import time
+
+q = queue.Queue()
+start = time.monotonic()
+
+def consumer():
+    while True:
+        try:
+            item = q.get(timeout=0.5)
+        except queue.Empty:
+            print("empty after", round(time.monotonic() - start, 1))
+            break
+        print("got", item, round(time.monotonic() - start, 1))
+
+def producer():
+    for i in range(3):
+        time.sleep(0.2)
+        q.put(i)
+
+c = threading.Thread(target=consumer)
+p = threading.Thread(target=producer)
+c.start()
+p.start()
+p.join()
+c.join()
+q2 = queue.Queue(maxsize=1)
+q2.put("a")
+try:
+    q2.put("b", timeout=0.3)
+except queue.Full:
+    print("full after", round(time.monotonic() - start, 1))
+try:
+    q2.put("b", block=False, timeout=5)
+except queue.Full:
+    print("full at once")
+try:
+    q.get(timeout=-1)
+except ValueError as e:
+    print("ValueError:", e)
+print(q2.get(timeout=0), q2.qsize())
+# A waiter that timed out has left the line: the next put wakes the one still waiting.
+def quick():
+    try:
+        q.get(timeout=0.1)
+    except queue.Empty:
+        print("quick gave up")
+def patient():
+    print("patient got", q.get())
+a = threading.Thread(target=quick)
+b = threading.Thread(target=patient)
+a.start()
+b.start()
+a.join()
+time.sleep(0.1)
+q.put("x")
+b.join()
+print("end", round(time.monotonic() - start, 1))
+"#;
+
 #[test]
-fn a_timeout_the_engine_cannot_honour_is_refused_at_its_line_with_what_to_write() {
-    let scenario =
-        Scenario::from_python("test.py", "import queue\nq = queue.Queue()\nq.put(1)\nq.get(timeout=1)\n").unwrap();
-    let mut sim = Simulation::new(&scenario, None);
-    sim.run();
-    let error = sim.python_error().expect("an error");
-    assert!(error.starts_with("test.py:4:1: TypeError: Queue.get(timeout=...) is not supported here yet"), "{error}");
-    assert!(error.contains("put a sentinel"), "{error}");
+fn a_consumer_polls_with_a_timeout_and_stops_on_empty_as_in_cpython() {
+    let out = common::printed("test.py", POLLING_CONSUMER);
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "got 0 0.2",
+            "got 1 0.4",
+            "got 2 0.6",
+            "empty after 1.1",
+            "full after 1.4",
+            "full at once",
+            "ValueError: 'timeout' must be a non-negative number",
+            "a 0",
+            "quick gave up",
+            "patient got x",
+            "end 1.6",
+        ]
+    );
+}
+
+#[test]
+fn timed_waits_give_the_same_bytes_for_the_same_seed() {
+    let scenario = Scenario::from_python("test.py", POLLING_CONSUMER).unwrap();
+    for seed in 1..=4 {
+        let run = || {
+            let mut sim = Simulation::new(&scenario, Some(seed));
+            sim.run();
+            assert!(sim.python_error().is_none(), "{:?}", sim.python_error());
+            (sim.jsonl(), serde_json::to_string(&sim.metrics()).unwrap())
+        };
+        assert!(run() == run(), "seed {seed}: two runs differ");
+    }
 }
 
 #[test]

@@ -429,6 +429,11 @@ impl Simulation {
             Ev::Spawn { tid } => self.spawn(tid),
             Ev::SpawnCall => self.spawn_call_done(),
             Ev::Gil { tid, .. } => self.gil_timed_out(tid),
+            Ev::LockTimeout { tid, epoch } => {
+                if self.lock_wait_current(tid, epoch) {
+                    self.lock_timed_out(tid);
+                }
+            }
             Ev::Client(ev) => self.client_event(ev),
         }
     }

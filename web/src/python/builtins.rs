@@ -914,7 +914,9 @@ fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
 
 /// Whether calls of `this`'s methods may ask to run again (`Out::Retry`).
 pub(crate) fn may_retry(this: &Value) -> bool {
-    matches!(this, Value::Native(n) if matches!(**n, Native::Condition { .. } | Native::Semaphore { .. } | Native::Queue(_)))
+    // A Lock's and an Event's only with a timeout (`timed`).
+    matches!(this, Value::Native(n) if matches!(**n, Native::Condition { .. } | Native::Semaphore { .. } | Native::Queue(_))
+        || (super::timed::HERE && matches!(**n, Native::Lock { .. } | Native::Event { .. })))
 }
 
 /// CPython's `_allocate_lock()` for a thread about to wait on a Condition
@@ -948,7 +950,7 @@ pub(crate) fn notify(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>, n: i64) {
 
 /// CPython's `Condition._is_owned()`: an RLock is this thread's; a Lock
 /// is held (by any thread, as CPython can only tell that).
-fn owned(vm: &Vm<'_>, lock: &Native) -> bool {
+pub(crate) fn owned(vm: &Vm<'_>, lock: &Native) -> bool {
     match lock {
         Native::Lock { reentrant: true, owner, .. } => owner.get() == Some(vm.tid),
         Native::Lock { lock, .. } => vm.sh.lock_holder(*lock).is_some(),
@@ -958,7 +960,7 @@ fn owned(vm: &Vm<'_>, lock: &Native) -> bool {
 
 /// CPython's `Condition._release_save()`: lets the lock go however deep
 /// this thread holds it, and says how deep that was.
-fn release_all(vm: &mut Vm<'_>, lock: &Native) -> u32 {
+pub(crate) fn release_all(vm: &mut Vm<'_>, lock: &Native) -> u32 {
     let Native::Lock { lock, owner, depth, .. } = lock else { return 0 };
     let held = depth.replace(0).max(1);
     owner.set(None);
@@ -1412,6 +1414,9 @@ pub(crate) fn call_method(
 fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
     let tid = vm.tid;
     match (&**n, name) {
+        (waits, _) if super::timed::HERE && super::timed::applies(waits, name, &args, &kwargs) => {
+            super::timed::call(vm, n, name, args, kwargs)
+        }
         // `@x.setter`: a copy of the property with this setter (or getter).
         (Native::Property { fget, fset }, "setter" | "getter") if full(vm, "property.setter") => {
             let f = args.into_iter().next().unwrap_or_default();

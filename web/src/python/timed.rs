@@ -1,0 +1,229 @@
+//! Waits with a deadline: `lock.acquire(timeout=...)`, `event.wait(t)`,
+//! `cond.wait(t)` and `wait_for(predicate, t)`, `sem.acquire(timeout=...)`,
+//! and the queue's `get`/`put(timeout=...)` (`queue.rs`).
+//!
+//! Such a call waits on an engine lock with a deadline
+//! ([`Halt::LockWaitFor`]) and runs again (`Out::Retry`) when the wait
+//! ends: handed the lock, or woken by the engine at the deadline without it
+//! (out of the lock's queue). Running again it finds [`Vm::timed`] set and
+//! says how the wait ended, as CPython's code after its
+//! `waiter.acquire(True, timeout)` does: `False`, or `queue.Empty`; a
+//! waiter lock still held leaves its line ([`leave_line`]). A call that
+//! must wait again (a semaphore whose count another thread took first)
+//! keeps the first deadline, as CPython's `endtime`.
+//!
+//! The presets use none of it: the light module leaves it out ([`HERE`]).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::builtins::{kw, new_waiter, owned, release_all};
+use super::value::{Native, Value, Waiters};
+use super::vm::{AfterWake, Kw, Out, PyResult, Vm};
+use crate::engine::interp::Halt;
+
+/// Whether this build has timed waits: the full module's only.
+pub(crate) const HERE: bool = super::compile::PARSER;
+
+/// A timed wait a call made, kept with its thread while it waits.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Timed {
+    /// When it ends, in virtual nanoseconds.
+    pub deadline: u64,
+    /// It ended at the deadline, without the lock.
+    pub timed_out: bool,
+}
+
+impl Timed {
+    /// The wait ended without the lock, or no time is left to wait again.
+    fn over(&self, vm: &Vm<'_>) -> bool {
+        self.timed_out || self.deadline <= now(vm)
+    }
+}
+
+fn now(vm: &Vm<'_>) -> u64 {
+    vm.sh.now().as_nanos()
+}
+
+/// The `timeout` argument (at `at`, or by keyword), unless absent or `None`.
+pub(crate) fn timeout_arg(args: &[Value], kwargs: &Kw, at: usize) -> Option<Value> {
+    args.get(at).cloned().or_else(|| kw(kwargs, "timeout")).filter(|t| !matches!(t, Value::None))
+}
+
+/// A timeout in seconds, as CPython reads one.
+pub(crate) fn seconds(vm: &Vm<'_>, v: &Value) -> PyResult<f64> {
+    match v {
+        Value::Int(i) => Ok(*i as f64),
+        Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+        Value::Float(f) => Ok(*f),
+        _ => Err(vm.type_error(&format!("must be real number, not {}", v.type_name()))),
+    }
+}
+
+/// The deadline of a wait of `secs` seconds starting now.
+pub(crate) fn deadline(vm: &Vm<'_>, secs: f64) -> u64 {
+    now(vm).saturating_add((secs.max(0.0) * 1e9) as u64)
+}
+
+/// Waits on `lock` until `deadline` at most, then runs the call again.
+fn wait(vm: &mut Vm<'_>, lock: u32, deadline: u64) -> Out {
+    let left = deadline.saturating_sub(now(vm)).max(1);
+    vm.timed = Some(Timed { deadline, timed_out: false });
+    Out::Retry(Halt::LockWaitFor(lock, left))
+}
+
+/// Waits in `waiters`' line until notified or `deadline`, then runs the call again.
+pub(crate) fn wait_line(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>, name: &str, deadline: u64) -> Out {
+    let waiter = new_waiter(vm, name, waiters);
+    vm.after_wake = Some(AfterWake::Release(waiter));
+    wait(vm, waiter, deadline)
+}
+
+/// A waiter that timed out leaves the line (CPython's
+/// `self._waiters.remove(waiter)`): its lock, which nobody released, is
+/// the one in the line this thread still holds; it is let go for reuse.
+pub(crate) fn leave_line(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>) {
+    let mine: Vec<u32> =
+        waiters.borrow().queue.iter().copied().filter(|&l| vm.sh.lock_holder(l) == Some(vm.tid)).collect();
+    waiters.borrow_mut().queue.retain(|l| !mine.contains(l));
+    for lock in mine {
+        vm.sh.release_lock(lock, vm.tid);
+    }
+}
+
+/// How the timed wait this call made ended, if it is running again after
+/// one; a timed-out waiter has left `line`.
+pub(crate) fn woke(vm: &mut Vm<'_>, line: Option<&RefCell<Waiters>>) -> Option<Timed> {
+    let woke = vm.timed.take()?;
+    if let (true, Some(line)) = (woke.timed_out, line) {
+        leave_line(vm, line);
+    }
+    Some(woke)
+}
+
+/// Whether a call of `name` on `n` waits with a deadline: this module's
+/// to run ([`call`]).
+pub(crate) fn applies(n: &Native, name: &str, args: &[Value], kwargs: &Kw) -> bool {
+    let at = match (n, name) {
+        (Native::Lock { .. } | Native::Semaphore { .. }, "acquire") => 1,
+        (Native::Event { .. } | Native::Condition { .. }, "wait") => 0,
+        (Native::Condition { .. }, "wait_for") => 1,
+        _ => return false,
+    };
+    match timeout_arg(args, kwargs, at) {
+        // A Lock's `timeout=-1` is its default: no deadline.
+        Some(Value::Int(-1)) if matches!(n, Native::Lock { .. }) => false,
+        Some(Value::Float(t)) if t == -1.0 && matches!(n, Native::Lock { .. }) => false,
+        t => t.is_some(),
+    }
+}
+
+/// Runs a call [`applies`] says waits with a deadline.
+pub(crate) fn call(vm: &mut Vm<'_>, n: &Rc<Native>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    let tid = vm.tid;
+    let blocking = || args.first().cloned().or_else(|| kw(&kwargs, "blocking")).is_none_or(|b| b.truthy());
+    match (&**n, name) {
+        (Native::Lock { lock, reentrant, owner, depth }, _) => {
+            if let Some(woke) = woke(vm, None) {
+                if woke.timed_out {
+                    return Ok(Out::Value(Value::Bool(false)));
+                }
+                // Handed the lock (or it took it when woken to try again).
+                if *reentrant {
+                    owner.set(Some(tid));
+                    depth.set(1);
+                }
+                return Ok(Out::Value(Value::Bool(true)));
+            }
+            let timeout = timeout_arg(&args, &kwargs, 1).unwrap_or_default();
+            let secs = seconds(vm, &timeout)?;
+            if !blocking() {
+                return Err(vm.rt.error("ValueError", "can't specify a timeout for a non-blocking call"));
+            }
+            if secs < 0.0 {
+                return Err(vm.rt.error("ValueError", "timeout value must be positive"));
+            }
+            if *reentrant && owner.get() == Some(tid) {
+                depth.set(depth.get() + 1);
+                return Ok(Out::Value(Value::Bool(true)));
+            }
+            if vm.sh.try_lock(*lock, tid) {
+                owner.set(Some(tid));
+                depth.set(1);
+                return Ok(Out::Value(Value::Bool(true)));
+            }
+            if secs == 0.0 {
+                return Ok(Out::Value(Value::Bool(false)));
+            }
+            // A Lock this thread holds already: CPython waits out the
+            // timeout (nobody else can release it in time) and says False.
+            let deadline = deadline(vm, secs);
+            Ok(wait(vm, *lock, deadline))
+        }
+        (Native::Event { set, lock }, _) => {
+            if let Some(woke) = woke(vm, None) {
+                return Ok(Out::Value(Value::Bool(!woke.timed_out)));
+            }
+            let timeout = timeout_arg(&args, &kwargs, 0).unwrap_or_default();
+            let secs = seconds(vm, &timeout)?;
+            if set.get() || secs <= 0.0 {
+                return Ok(Out::Value(Value::Bool(set.get())));
+            }
+            // Handed the event's lock when it is set: passed on to the next waiter.
+            vm.after_wake = Some(AfterWake::Release(*lock));
+            let deadline = deadline(vm, secs);
+            Ok(wait(vm, *lock, deadline))
+        }
+        (Native::Condition { name: cname, lock: Value::Native(lock), waiters }, "wait" | "wait_for") => {
+            // `run` took the condition's lock back already, notified or not.
+            let woke = woke(vm, Some(waiters));
+            let at = usize::from(name == "wait_for");
+            let timeout = timeout_arg(&args, &kwargs, at).unwrap_or_default();
+            let secs = seconds(vm, &timeout)?;
+            let mut ready = Value::Bool(false);
+            if name == "wait" {
+                if let Some(woke) = woke {
+                    return Ok(Out::Value(Value::Bool(!woke.timed_out)));
+                }
+            } else {
+                // CPython's `while not predicate(): ... wait(waittime)`.
+                let predicate = args.first().cloned().or(kw(&kwargs, "predicate")).unwrap_or_default();
+                ready = vm.call_nested(predicate, Vec::new())?;
+                if ready.truthy() || woke.is_some_and(|w| w.over(vm)) {
+                    return Ok(Out::Value(ready));
+                }
+            }
+            if !owned(vm, lock) {
+                return Err(vm.rt.error("RuntimeError", "cannot wait on un-acquired lock"));
+            }
+            if woke.is_none() && secs <= 0.0 {
+                // `waiter.acquire(False)` fails at once.
+                return Ok(Out::Value(ready));
+            }
+            let deadline = woke.map_or_else(|| deadline(vm, secs), |w| w.deadline);
+            let waiter = new_waiter(vm, cname, waiters);
+            let depth = release_all(vm, lock);
+            vm.after_wake = Some(AfterWake::Reacquire { waiter, lock: Rc::clone(lock), depth });
+            Ok(wait(vm, waiter, deadline))
+        }
+        (Native::Semaphore { name: sname, value, waiters, .. }, _) => {
+            let woke = woke(vm, Some(waiters));
+            let timeout = timeout_arg(&args, &kwargs, 1).unwrap_or_default();
+            if !blocking() {
+                return Err(vm.rt.error("ValueError", "can't specify timeout for non-blocking acquire"));
+            }
+            let secs = seconds(vm, &timeout)?;
+            // CPython's `while self._value == 0: ... if timeout <= 0: break`.
+            if value.get() > 0 {
+                value.set(value.get() - 1);
+                return Ok(Out::Value(Value::Bool(true)));
+            }
+            if woke.is_some_and(|w| w.over(vm)) || (woke.is_none() && secs <= 0.0) {
+                return Ok(Out::Value(Value::Bool(false)));
+            }
+            let deadline = woke.map_or_else(|| deadline(vm, secs), |w| w.deadline);
+            Ok(wait_line(vm, waiters, sname, deadline))
+        }
+        _ => Err(vm.type_error(&format!("{name}() takes no timeout here"))),
+    }
+}
