@@ -239,3 +239,92 @@ print(idents[0] != threading.get_ident())
         ]
     );
 }
+
+#[test]
+fn a_timer_calls_its_function_after_the_interval_and_a_cancelled_one_ends_at_once() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+import time
+
+start = time.monotonic()
+
+def hello(who, punct="!"):
+    print("hello", who + punct, round(time.monotonic() - start, 1), threading.current_thread().name)
+
+t = threading.Timer(0.5, hello, args=("world",), kwargs={"punct": "?"})
+print(t.name, isinstance(t, threading.Thread), t.is_alive())
+t.start()
+t.join()
+print("joined", round(time.monotonic() - start, 1), t.is_alive())
+
+c = threading.Timer(5, hello, ["never"])
+c.start()
+time.sleep(0.2)
+c.cancel()
+c.join()
+print("cancelled", round(time.monotonic() - start, 1), c.is_alive(), c.finished.is_set())
+
+u = threading.Timer(0.1, hello, ("again",))
+u.start()
+u.join()
+print("done", round(time.monotonic() - start, 1))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Thread-1 True False",
+            "hello world? 0.5 Thread-1",
+            "joined 0.5 False",
+            "cancelled 0.7 False True",
+            "hello again! 0.8 Thread-3",
+            "done 0.8",
+        ]
+    );
+}
+
+#[test]
+fn join_with_a_timeout_returns_when_it_runs_out_and_is_alive_tells() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+import time
+
+start = time.monotonic()
+
+def work(s):
+    time.sleep(s)
+
+t = threading.Thread(target=work, args=(0.5,))
+t.start()
+print(t.join(0.2), t.is_alive(), round(time.monotonic() - start, 1))
+print(t.join(timeout=1), t.is_alive(), round(time.monotonic() - start, 1))
+print(t.join(0.1), round(time.monotonic() - start, 1))
+
+class W(threading.Thread):
+    def run(self):
+        time.sleep(0.3)
+
+w = W()
+w.start()
+w.join(0.1)
+print(w.is_alive(), isinstance(w, threading.Thread), round(time.monotonic() - start, 1))
+w.join()
+print(w.is_alive(), round(time.monotonic() - start, 1))
+tm = threading.Timer(0.4, print, ("timer fired",))
+tm.start()
+tm.join(0.1)
+print(tm.is_alive(), round(time.monotonic() - start, 1))
+tm.join()
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        ["None True 0.2", "None False 0.5", "None 0.5", "True True 0.6", "False 0.8", "True 0.9", "timer fired"]
+    );
+}

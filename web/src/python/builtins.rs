@@ -914,9 +914,16 @@ fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
 
 /// Whether calls of `this`'s methods may ask to run again (`Out::Retry`).
 pub(crate) fn may_retry(this: &Value) -> bool {
-    // A Lock's and an Event's only with a timeout (`timed`).
-    matches!(this, Value::Native(n) if matches!(**n, Native::Condition { .. } | Native::Semaphore { .. } | Native::Queue(_))
-        || (super::timed::HERE && matches!(**n, Native::Lock { .. } | Native::Event { .. })))
+    // A Lock's, an Event's and a thread's only with a timeout (`timed`);
+    // a Thread subclass's or a Timer's (`thread_class`) are its native thread's.
+    match this {
+        Value::Native(n) => {
+            matches!(**n, Native::Condition { .. } | Native::Semaphore { .. } | Native::Queue(_))
+                || (super::timed::HERE && matches!(**n, Native::Lock { .. } | Native::Event { .. } | Native::Thread(_)))
+        }
+        Value::Instance(i) => super::timed::HERE && i.get("_thread").is_some(),
+        _ => false,
+    }
 }
 
 /// CPython's `_allocate_lock()` for a thread about to wait on a Condition
@@ -1011,6 +1018,12 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
                 _ => false,
             },
             _ => false,
+        },
+        // `threading.Thread`, a native here: its objects, and the instances
+        // of the library class a subclass (or a Timer) gets.
+        Value::Builtin(b) if super::thread_class::HERE && b.this.is_none() && b.name == "threading.Thread" => match v {
+            Value::Native(n) => matches!(**n, Native::Thread(_)),
+            _ => v.class().is_some_and(|vc| vc.is_subclass(&super::thread_class::class(vm.rt))),
         },
         Value::Type(t) => match t {
             TypeId::Int => matches!(v, Value::Int(_) | Value::Bool(_)),
@@ -1224,6 +1237,9 @@ pub(crate) fn call_method(
 ) -> PyResult<Out> {
     if name.starts_with("LineReceiver.") {
         return super::twisted::line_receiver(vm, name, this, args);
+    }
+    if super::timed::HERE && name.starts_with("Timer.") {
+        return super::timed::timer_method(vm, name, this, args, kwargs);
     }
     if super::thread_class::HERE && name.starts_with("Thread.") {
         return super::thread_class::method(vm, name, this, args, kwargs);
@@ -1665,6 +1681,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     };
     let mut attrs: HashMap<&'static str, Value> =
         functions.iter().map(|&n| (n, Value::builtin(leak(name, n), None))).collect();
+    if name == "threading" && super::timed::HERE {
+        attrs.insert("Timer", Value::Class(super::timed::timer_class(rt)));
+    }
     if name == "math" {
         attrs.insert("pi", Value::Float(std::f64::consts::PI));
         attrs.insert("inf", Value::Float(f64::INFINITY));

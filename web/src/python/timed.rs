@@ -108,6 +108,7 @@ pub(crate) fn applies(n: &Native, name: &str, args: &[Value], kwargs: &Kw) -> bo
         (Native::Lock { .. } | Native::Semaphore { .. }, "acquire") => 1,
         (Native::Event { .. } | Native::Condition { .. }, "wait") => 0,
         (Native::Condition { .. }, "wait_for") => 1,
+        (Native::Thread(_), "join") => 0,
         _ => return false,
     };
     match timeout_arg(args, kwargs, at) {
@@ -224,6 +225,125 @@ pub(crate) fn call(vm: &mut Vm<'_>, n: &Rc<Native>, name: &str, args: Vec<Value>
             let deadline = woke.map_or_else(|| deadline(vm, secs), |w| w.deadline);
             Ok(wait_line(vm, waiters, sname, deadline))
         }
+        (Native::Thread(t), _) => {
+            // Joined or not, `join(timeout)` returns None: `is_alive()` tells.
+            if woke(vm, None).is_some() {
+                return Ok(Out::Value(Value::None));
+            }
+            if !t.started.get() {
+                return Err(vm.rt.error("RuntimeError", "cannot join thread before it is started"));
+            }
+            let timeout = timeout_arg(&args, &kwargs, 0).unwrap_or_default();
+            let secs = seconds(vm, &timeout)?;
+            match t.done_lock.get() {
+                Some(lock) if !t.done.get() && secs > 0.0 => {
+                    // Handed the lock when the thread ends: passed on to the next joiner.
+                    vm.after_wake = Some(AfterWake::Release(lock));
+                    let deadline = deadline(vm, secs);
+                    Ok(wait(vm, lock, deadline))
+                }
+                _ => Ok(Out::Value(Value::None)),
+            }
+        }
         _ => Err(vm.type_error(&format!("{name}() takes no timeout here"))),
     }
+}
+
+/// `threading.Timer`'s thread body, as CPython's `Timer.run`: wait on the
+/// `finished` Event for the interval (a `cancel()` sets it and so ends the
+/// wait at once), then call the function unless cancelled.
+const TIMER_RUN: &str = "\
+def _timer(finished, interval, function, args, kwargs):
+    finished.wait(interval)
+    if not finished.is_set():
+        function(*args, **kwargs)
+    finished.set()
+";
+
+/// `threading.Timer`, made once per run: a subclass of the library's
+/// `Thread` class (`thread_class`) with its own `__init__` and `cancel`.
+pub(crate) fn timer_class(rt: &super::Runtime) -> Rc<super::value::Class> {
+    if let Some(Value::Class(c)) = rt.library.borrow().get("Timer") {
+        return Rc::clone(c);
+    }
+    let c = super::value::Class::in_module("Timer", Some(super::thread_class::class(rt)), "threading");
+    for (method, builtin) in [("__init__", "Timer.__init__"), ("cancel", "Timer.cancel")] {
+        c.attrs.borrow_mut().insert(method.into(), Value::builtin(builtin, None));
+    }
+    rt.library.borrow_mut().insert("Timer", Value::Class(Rc::clone(&c)));
+    c
+}
+
+/// The thread body of every Timer, compiled once per run.
+fn timer_run(vm: &Vm<'_>) -> PyResult<Value> {
+    if let Some(f) = vm.rt.library.borrow().get("_timer") {
+        return Ok(f.clone());
+    }
+    let code = super::compile::compile_module("threading.py", TIMER_RUN)
+        .map_err(|e| vm.rt.error("SystemError", &format!("threading.Timer: {e:?}")))?;
+    let globals: Rc<super::value::Globals> = Rc::default();
+    let f = code.consts.iter().find_map(|c| match c {
+        Value::Func(f) => Some(Value::Func(Rc::new(super::value::Function {
+            code: Rc::clone(&f.code),
+            globals: Rc::clone(&globals),
+            defaults: Vec::new(),
+            kwdefaults: Vec::new(),
+            closure: Vec::new(),
+            owner: RefCell::new(None),
+        }))),
+        _ => None,
+    });
+    let f = f.ok_or_else(|| vm.rt.error("SystemError", "threading.Timer: no body"))?;
+    vm.rt.library.borrow_mut().insert("_timer", f.clone());
+    Ok(f)
+}
+
+/// `Timer.__init__(self, interval, function, args=None, kwargs=None)` and
+/// `Timer.cancel(self)`.
+pub(crate) fn timer_method(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    use super::builtins::call_function;
+    let Value::Instance(inst) = this else {
+        return Err(vm.type_error(&format!("{name}() needs a Timer instance")));
+    };
+    if name == "Timer.cancel" {
+        let Some(finished) = inst.get("finished") else {
+            return Err(vm.rt.error("AttributeError", "'Timer' object has no attribute 'finished'"));
+        };
+        return super::builtins::call_method(vm, "set", &finished, Vec::new(), Vec::new());
+    }
+    let mut args = args.into_iter();
+    let mut arg = |i: &str| args.next().or_else(|| kw(&kwargs, i)).filter(|v| !matches!(v, Value::None));
+    let (Some(interval), Some(function)) = (arg("interval"), arg("function")) else {
+        return Err(vm.type_error("Timer.__init__() missing required arguments: 'interval' and 'function'"));
+    };
+    let fargs = arg("args").unwrap_or_else(|| Value::list(Vec::new()));
+    let fkwargs = arg("kwargs").unwrap_or_else(|| Value::dict(super::value::Dict::default()));
+    let Out::Value(finished) = call_function(vm, "threading.Event", Vec::new(), Vec::new())? else {
+        return Err(vm.type_error("threading.Event() made no event"));
+    };
+    // CPython's `Thread.__init__(self)`: no target, so `Thread-N` with no suffix.
+    let n = vm.rt.thread_count.get() + 1;
+    vm.rt.thread_count.set(n);
+    let thread_name = Value::str(&format!("Thread-{n}"));
+    let body = [finished.clone(), interval.clone(), function.clone(), fargs.clone(), fkwargs.clone()];
+    let thread_kwargs: Kw = vec![
+        ("target".into(), timer_run(vm)?),
+        ("args".into(), Value::tuple(body.to_vec())),
+        ("name".into(), thread_name.clone()),
+    ];
+    let Out::Value(native) = call_function(vm, "threading.Thread", Vec::new(), thread_kwargs)? else {
+        return Err(vm.type_error("threading.Thread() made no thread"));
+    };
+    for (attr, v) in [
+        ("_thread", native),
+        ("name", thread_name),
+        ("interval", interval),
+        ("function", function),
+        ("args", fargs),
+        ("kwargs", fkwargs),
+        ("finished", finished),
+    ] {
+        inst.set(attr, v);
+    }
+    Ok(Out::Value(Value::None))
 }
