@@ -1,6 +1,8 @@
 //! Pieces of Python's library and language that users' programs reach for:
 //! `@classmethod`/`@staticmethod`, `issubclass`, `pow`, starred assignment,
-//! `itertools`, `threading.Semaphore`/`Condition`, `Deferred.pause`,
+//! `itertools`, `threading.Semaphore`/`Condition`, waits with a timeout
+//! (`Lock.acquire`, `Event.wait`, `Condition.wait`/`wait_for`,
+//! `Semaphore.acquire`), `Deferred.pause`,
 //! `task.react` and `sys.exit`, `%(name)s` and `%*d` formatting,
 //! `dict.fromkeys`, `vars`, `__call__`/`__getattr__`/`__hash__`,
 //! `frozenset` and `bytes(n)`. Each expected output is what CPython 3.11 (`python3`) printed for the same

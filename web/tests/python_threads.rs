@@ -1,6 +1,7 @@
 //! Threads as Python programs write them: the `queue` module (`Queue` with
 //! `task_done` and `join`, a bounded one whose `put` waits for a `get`,
-//! `LifoQueue`, `Empty`/`Full`) and subclasses of `threading.Thread`. The
+//! `LifoQueue`, `Empty`/`Full`, `get`/`put` with a timeout), subclasses of
+//! `threading.Thread`, `threading.Timer` and `join(timeout)`. The
 //! expected output is what CPython 3.11 printed for the same program when
 //! the test was written.
 
