@@ -806,6 +806,98 @@ except RuntimeError as e:
     );
 }
 
+#[test]
+fn several_timed_waiters_each_leave_or_wake_as_in_cpython() {
+    // Condition waiters of whom two time out before the notify (which must
+    // wake the third, not a waiter gone), an RLock taken with a timeout
+    // (then this thread's: acquired again, released twice), Event waiters
+    // with and without a timeout (`wait(None)`), and Semaphore waiters.
+    // CPython 3.11's output, the same for every seed, with or without the GIL.
+    same_for_every_seed(
+        r#"
+import threading
+import time
+
+start = time.monotonic()
+def now():
+    return round(time.monotonic() - start, 1)
+
+cond = threading.Condition()
+def waiter(name, timeout):
+    with cond:
+        r = cond.wait(timeout)
+        print(name, r, now())
+ts = [threading.Thread(target=waiter, args=(n, t)) for n, t in (("a", 0.2), ("b", 1.0), ("c", 0.3))]
+for t in ts:
+    t.start()
+time.sleep(0.5)
+with cond:
+    cond.notify()
+time.sleep(0.1)
+for t in ts:
+    t.join()
+print("-- rlock", now())
+r = threading.RLock()
+def holder():
+    with r:
+        time.sleep(0.3)
+h = threading.Thread(target=holder)
+h.start()
+time.sleep(0.05)
+print(r.acquire(timeout=1), now())
+print(r.acquire(timeout=1), now())
+r.release()
+r.release()
+h.join()
+print("-- event", now())
+ev = threading.Event()
+seen = []
+def ew(name, t):
+    seen.append((name, ev.wait(t), now()))
+ws = [threading.Thread(target=ew, args=(n, t)) for n, t in (("x", 0.1), ("y", 1), ("z", None))]
+for w in ws:
+    w.start()
+time.sleep(0.3)
+ev.set()
+for w in ws:
+    w.join()
+print(sorted(seen))
+print("-- sem", now())
+sem = threading.BoundedSemaphore(1)
+sem.acquire()
+def sw(name, t):
+    got = sem.acquire(timeout=t)
+    print(name, got, now())
+    if got:
+        time.sleep(0.2)
+        sem.release()
+ws = [threading.Thread(target=sw, args=(n, t)) for n, t in (("p", 0.1), ("q", 1), ("s", 2))]
+for w in ws:
+    w.start()
+time.sleep(0.3)
+sem.release()
+for w in ws:
+    w.join()
+print("end", now())
+"#,
+        &[
+            "a False 0.2",
+            "c False 0.3",
+            "b True 0.5",
+            "-- rlock 0.6",
+            "True 0.9",
+            "True 0.9",
+            "-- event 0.9",
+            "[('x', False, 1.0), ('y', True, 1.2), ('z', True, 1.2)]",
+            "-- sem 1.2",
+            "p False 1.3",
+            "q True 1.5",
+            "s True 1.7",
+            "end 1.9",
+        ],
+    );
+}
+
 /// Every schedule of `source`: (end, output) of each outcome, and whether
 /// the walk was complete.
 fn every_schedule(source: &str) -> (Vec<(String, Vec<String>)>, bool) {

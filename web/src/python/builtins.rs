@@ -1498,7 +1498,8 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             Ok(Out::Value(Value::None))
         }
         (Native::Event { set, lock }, "wait") => {
-            if !args.is_empty() || !kwargs.is_empty() {
+            // `wait(None)` waits as `wait()`; a timeout is `timed`'s.
+            if args.first().or(kwargs.first().map(|(_, v)| v)).is_some_and(|t| !matches!(t, Value::None)) {
                 return Err(vm.type_error("Event.wait(timeout) is not supported yet: call wait()"));
             }
             if set.get() {
