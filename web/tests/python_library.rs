@@ -898,6 +898,52 @@ print("end", now())
     );
 }
 
+#[test]
+fn a_timeout_that_is_not_a_number_fails_as_each_call_fails_in_cpython() {
+    // Each call trips over it in its own operation, so each says something
+    // else; and a timeout with a non-blocking acquire is a ValueError.
+    let out = output(
+        r#"
+import threading, queue
+c = threading.Condition()
+t = threading.Thread(target=lambda: None)
+t.start()
+calls = [
+    lambda: threading.Lock().acquire(timeout="x"),
+    lambda: threading.Event().wait("x"),
+    lambda: queue.Queue().get(timeout="x"),
+    lambda: threading.Semaphore(0).acquire(timeout="x"),
+    lambda: c.wait("x"),
+    lambda: c.wait_for(lambda: False, "x"),
+    lambda: t.join("x"),
+    lambda: threading.Semaphore().acquire(False, 1),
+    lambda: threading.Lock().acquire(False, 0),
+]
+for f in calls:
+    try:
+        with c:
+            f()
+    except (TypeError, ValueError) as e:
+        print(type(e).__name__ + ":", e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "TypeError: 'str' object cannot be interpreted as an integer",
+            "TypeError: '>' not supported between instances of 'str' and 'int'",
+            "TypeError: '<' not supported between instances of 'str' and 'int'",
+            "TypeError: unsupported operand type(s) for +: 'float' and 'str'",
+            "TypeError: '>' not supported between instances of 'str' and 'int'",
+            "TypeError: unsupported operand type(s) for +: 'float' and 'str'",
+            "TypeError: '>' not supported between instances of 'int' and 'str'",
+            "ValueError: can't specify timeout for non-blocking acquire",
+            "ValueError: can't specify a timeout for a non-blocking call",
+        ]
+    );
+}
+
 /// Every schedule of `source`: (end, output) of each outcome, and whether
 /// the walk was complete.
 fn every_schedule(source: &str) -> (Vec<(String, Vec<String>)>, bool) {

@@ -99,7 +99,7 @@ struct Blocking {
 fn blocking(vm: &Vm<'_>, args: &[Value], kwargs: &Kw, at: usize) -> PyResult<Blocking> {
     let block = args.get(at).cloned().or_else(|| kw(kwargs, "block")).is_none_or(|b| b.truthy());
     let timeout = match super::timed::timeout_arg(args, kwargs, at + 1) {
-        Some(t) if block => Some(super::timed::seconds(vm, &t)?),
+        Some(t) if block => Some(super::timed::seconds(vm, &t, super::timed::LESS)?),
         _ => None,
     };
     if timeout.is_some_and(|t| t < 0.0) {

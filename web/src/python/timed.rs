@@ -50,15 +50,25 @@ pub(crate) fn timeout_arg(args: &[Value], kwargs: &Kw, at: usize) -> Option<Valu
     args.get(at).cloned().or_else(|| kw(kwargs, "timeout")).filter(|t| !matches!(t, Value::None))
 }
 
-/// A timeout in seconds, as CPython reads one.
-pub(crate) fn seconds(vm: &Vm<'_>, v: &Value) -> PyResult<f64> {
+/// A timeout in seconds, as CPython reads one; anything but a number is
+/// the TypeError CPython's code for that call raises (`what`, with `{}`
+/// for the value's type: each call trips over it in its own operation).
+pub(crate) fn seconds(vm: &Vm<'_>, v: &Value, what: &str) -> PyResult<f64> {
     match v {
         Value::Int(i) => Ok(*i as f64),
         Value::Bool(b) => Ok(f64::from(u8::from(*b))),
         Value::Float(f) => Ok(*f),
-        _ => Err(vm.type_error(&format!("must be real number, not {}", v.type_name()))),
+        _ => Err(vm.type_error(&what.replace("{}", &v.type_name()))),
     }
 }
+
+/// What CPython says of a timeout that is not a number, call by call.
+const NOT_INT: &str = "'{}' object cannot be interpreted as an integer";
+const GREATER: &str = "'>' not supported between instances of '{}' and 'int'";
+const JOIN: &str = "'>' not supported between instances of 'int' and '{}'";
+const ADDED: &str = "unsupported operand type(s) for +: 'float' and '{}'";
+/// `queue`'s `timeout < 0` check.
+pub(crate) const LESS: &str = "'<' not supported between instances of '{}' and 'int'";
 
 /// The deadline of a wait of `secs` seconds starting now.
 pub(crate) fn deadline(vm: &Vm<'_>, secs: f64) -> u64 {
@@ -137,7 +147,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, n: &Rc<Native>, name: &str, args: Vec<Value>
                 return Ok(Out::Value(Value::Bool(true)));
             }
             let timeout = timeout_arg(&args, &kwargs, 1).unwrap_or_default();
-            let secs = seconds(vm, &timeout)?;
+            let secs = seconds(vm, &timeout, NOT_INT)?;
             if !blocking() {
                 return Err(vm.rt.error("ValueError", "can't specify a timeout for a non-blocking call"));
             }
@@ -166,7 +176,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, n: &Rc<Native>, name: &str, args: Vec<Value>
                 return Ok(Out::Value(Value::Bool(!woke.timed_out)));
             }
             let timeout = timeout_arg(&args, &kwargs, 0).unwrap_or_default();
-            let secs = seconds(vm, &timeout)?;
+            let secs = seconds(vm, &timeout, GREATER)?;
             if set.get() || secs <= 0.0 {
                 return Ok(Out::Value(Value::Bool(set.get())));
             }
@@ -180,7 +190,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, n: &Rc<Native>, name: &str, args: Vec<Value>
             let woke = woke(vm, Some(waiters));
             let at = usize::from(name == "wait_for");
             let timeout = timeout_arg(&args, &kwargs, at).unwrap_or_default();
-            let secs = seconds(vm, &timeout)?;
+            let secs = seconds(vm, &timeout, if name == "wait" { GREATER } else { ADDED })?;
             let mut ready = Value::Bool(false);
             if name == "wait" {
                 if let Some(woke) = woke {
@@ -213,7 +223,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, n: &Rc<Native>, name: &str, args: Vec<Value>
             if !blocking() {
                 return Err(vm.rt.error("ValueError", "can't specify timeout for non-blocking acquire"));
             }
-            let secs = seconds(vm, &timeout)?;
+            let secs = seconds(vm, &timeout, ADDED)?;
             // CPython's `while self._value == 0: ... if timeout <= 0: break`.
             if value.get() > 0 {
                 value.set(value.get() - 1);
@@ -234,7 +244,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, n: &Rc<Native>, name: &str, args: Vec<Value>
                 return Err(vm.rt.error("RuntimeError", "cannot join thread before it is started"));
             }
             let timeout = timeout_arg(&args, &kwargs, 0).unwrap_or_default();
-            let secs = seconds(vm, &timeout)?;
+            let secs = seconds(vm, &timeout, JOIN)?;
             match t.done_lock.get() {
                 Some(lock) if !t.done.get() && secs > 0.0 => {
                     // Handed the lock when the thread ends: passed on to the next joiner.
