@@ -430,7 +430,9 @@ impl Simulation {
             Ev::SpawnCall => self.spawn_call_done(),
             Ev::Gil { tid, .. } => self.gil_timed_out(tid),
             Ev::LockTimeout { tid, epoch } => {
-                if self.lock_wait_current(tid, epoch) {
+                // Only the full module schedules these (`Halt::LockWaitFor`):
+                // the light one leaves the handling out too.
+                if crate::python::compile::PARSER && self.lock_wait_current(tid, epoch) {
                     self.lock_timed_out(tid);
                 }
             }
