@@ -329,3 +329,48 @@ tm.join()
         ["None True 0.2", "None False 0.5", "None 0.5", "True True 0.6", "False 0.8", "True 0.9", "timer fired"]
     );
 }
+
+#[test]
+fn the_reactor_thread_and_a_pool_thread_wait_with_a_timeout_too() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+import time
+import queue
+from twisted.internet import reactor, threads
+
+lock = threading.Lock()
+q = queue.Queue()
+start = time.monotonic()
+
+def hold():
+    with lock:
+        time.sleep(0.5)
+
+def on_reactor():
+    t0 = time.monotonic()
+    got = lock.acquire(timeout=0.2)
+    print("reactor got", got, round(time.monotonic() - t0, 1))
+    d = threads.deferToThread(in_pool)
+    d.addCallback(done)
+
+def in_pool():
+    try:
+        return q.get(timeout=0.3)
+    except queue.Empty:
+        return "empty"
+
+def done(result):
+    print("pool said", result, round(time.monotonic() - start, 1))
+    reactor.stop()
+
+threading.Thread(target=hold).start()
+time.sleep(0.05)
+reactor.callLater(0, on_reactor)
+reactor.run()
+"#,
+    );
+    // CPython 3.11's output, with Twisted 26.10.
+    assert_eq!(out, ["reactor got False 0.2", "pool said empty 0.6"]);
+}
