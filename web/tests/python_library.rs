@@ -944,6 +944,27 @@ for f in calls:
     );
 }
 
+#[test]
+fn a_timed_wait_refused_inside_a_builtins_callback_leaves_no_trace_for_the_next() {
+    // Waiting inside a function `sorted` calls is the simulator's refusal
+    // (CPython waits there); the next timed acquire must wait afresh, not
+    // take itself for the refused one run again. Its False is CPython's.
+    let out = output(
+        r#"
+import threading, time
+lock = threading.Lock()
+threading.Thread(target=lock.acquire).start()
+time.sleep(0.01)
+try:
+    sorted([1, 2], key=lambda x: lock.acquire(timeout=0.1))
+except RuntimeError as e:
+    print("RuntimeError")
+print(lock.acquire(timeout=0.1))
+"#,
+    );
+    assert_eq!(out, ["RuntimeError", "False"]);
+}
+
 /// Every schedule of `source`: (end, output) of each outcome, and whether
 /// the walk was complete.
 fn every_schedule(source: &str) -> (Vec<(String, Vec<String>)>, bool) {

@@ -1384,7 +1384,9 @@ impl Vm<'_> {
         Ok(Flow::Halt(halt))
     }
 
-    fn cannot_wait(&self) -> Exc {
+    fn cannot_wait(&mut self) -> Exc {
+        // A timed wait that cannot happen leaves nothing for the next call.
+        self.timed = None;
         self.rt.error(
             "RuntimeError",
             "cannot wait (sleep, a lock, cpu) inside a function called by a built-in such as sorted(), \
