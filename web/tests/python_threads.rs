@@ -1,6 +1,7 @@
 //! Threads as Python programs write them: the `queue` module (`Queue` with
 //! `task_done` and `join`, a bounded one whose `put` waits for a `get`,
-//! `LifoQueue`, `Empty`/`Full`) and subclasses of `threading.Thread`. The
+//! `LifoQueue`, `Empty`/`Full`, `get`/`put` with a timeout), subclasses of
+//! `threading.Thread`, `threading.Timer` and `join(timeout)`. The
 //! expected output is what CPython 3.11 printed for the same program when
 //! the test was written.
 
@@ -84,15 +85,105 @@ except ValueError as e:
     );
 }
 
+/// A consumer that polls with `get(timeout=...)` and stops on `Empty`, a
+/// `put` that gives up on a full queue, and a timed-out waiter that leaves
+/// the line so that the next `put` wakes the one still waiting.
+const POLLING_CONSUMER: &str = r#"
+import queue
+import threading
+import time
+
+q = queue.Queue()
+start = time.monotonic()
+
+def consumer():
+    while True:
+        try:
+            item = q.get(timeout=0.5)
+        except queue.Empty:
+            print("empty after", round(time.monotonic() - start, 1))
+            break
+        print("got", item, round(time.monotonic() - start, 1))
+
+def producer():
+    for i in range(3):
+        time.sleep(0.2)
+        q.put(i)
+
+c = threading.Thread(target=consumer)
+p = threading.Thread(target=producer)
+c.start()
+p.start()
+p.join()
+c.join()
+q2 = queue.Queue(maxsize=1)
+q2.put("a")
+try:
+    q2.put("b", timeout=0.3)
+except queue.Full:
+    print("full after", round(time.monotonic() - start, 1))
+try:
+    q2.put("b", block=False, timeout=5)
+except queue.Full:
+    print("full at once")
+try:
+    q.get(timeout=-1)
+except ValueError as e:
+    print("ValueError:", e)
+print(q2.get(timeout=0), q2.qsize())
+# A waiter that timed out has left the line: the next put wakes the one still waiting.
+def quick():
+    try:
+        q.get(timeout=0.1)
+    except queue.Empty:
+        print("quick gave up")
+def patient():
+    print("patient got", q.get())
+a = threading.Thread(target=quick)
+b = threading.Thread(target=patient)
+a.start()
+b.start()
+a.join()
+time.sleep(0.1)
+q.put("x")
+b.join()
+print("end", round(time.monotonic() - start, 1))
+"#;
+
 #[test]
-fn a_timeout_the_engine_cannot_honour_is_refused_at_its_line_with_what_to_write() {
-    let scenario =
-        Scenario::from_python("test.py", "import queue\nq = queue.Queue()\nq.put(1)\nq.get(timeout=1)\n").unwrap();
-    let mut sim = Simulation::new(&scenario, None);
-    sim.run();
-    let error = sim.python_error().expect("an error");
-    assert!(error.starts_with("test.py:4:1: TypeError: Queue.get(timeout=...) is not supported here yet"), "{error}");
-    assert!(error.contains("put a sentinel"), "{error}");
+fn a_consumer_polls_with_a_timeout_and_stops_on_empty_as_in_cpython() {
+    let out = common::printed("test.py", POLLING_CONSUMER);
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "got 0 0.2",
+            "got 1 0.4",
+            "got 2 0.6",
+            "empty after 1.1",
+            "full after 1.4",
+            "full at once",
+            "ValueError: 'timeout' must be a non-negative number",
+            "a 0",
+            "quick gave up",
+            "patient got x",
+            "end 1.6",
+        ]
+    );
+}
+
+#[test]
+fn timed_waits_give_the_same_bytes_for_the_same_seed() {
+    let scenario = Scenario::from_python("test.py", POLLING_CONSUMER).unwrap();
+    for seed in 1..=4 {
+        let run = || {
+            let mut sim = Simulation::new(&scenario, Some(seed));
+            sim.run();
+            assert!(sim.python_error().is_none(), "{:?}", sim.python_error());
+            (sim.jsonl(), serde_json::to_string(&sim.metrics()).unwrap())
+        };
+        assert!(run() == run(), "seed {seed}: two runs differ");
+    }
 }
 
 #[test]
@@ -148,4 +239,138 @@ print(idents[0] != threading.get_ident())
             "True",
         ]
     );
+}
+
+#[test]
+fn a_timer_calls_its_function_after_the_interval_and_a_cancelled_one_ends_at_once() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+import time
+
+start = time.monotonic()
+
+def hello(who, punct="!"):
+    print("hello", who + punct, round(time.monotonic() - start, 1), threading.current_thread().name)
+
+t = threading.Timer(0.5, hello, args=("world",), kwargs={"punct": "?"})
+print(t.name, isinstance(t, threading.Thread), t.is_alive())
+t.start()
+t.join()
+print("joined", round(time.monotonic() - start, 1), t.is_alive())
+
+c = threading.Timer(5, hello, ["never"])
+c.start()
+time.sleep(0.2)
+c.cancel()
+c.join()
+print("cancelled", round(time.monotonic() - start, 1), c.is_alive(), c.finished.is_set())
+
+u = threading.Timer(0.1, hello, ("again",))
+u.start()
+u.join()
+print("done", round(time.monotonic() - start, 1))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Thread-1 True False",
+            "hello world? 0.5 Thread-1",
+            "joined 0.5 False",
+            "cancelled 0.7 False True",
+            "hello again! 0.8 Thread-3",
+            "done 0.8",
+        ]
+    );
+}
+
+#[test]
+fn join_with_a_timeout_returns_when_it_runs_out_and_is_alive_tells() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+import time
+
+start = time.monotonic()
+
+def work(s):
+    time.sleep(s)
+
+t = threading.Thread(target=work, args=(0.5,))
+t.start()
+print(t.join(0.2), t.is_alive(), round(time.monotonic() - start, 1))
+print(t.join(timeout=1), t.is_alive(), round(time.monotonic() - start, 1))
+print(t.join(0.1), round(time.monotonic() - start, 1))
+
+class W(threading.Thread):
+    def run(self):
+        time.sleep(0.3)
+
+w = W()
+w.start()
+w.join(0.1)
+print(w.is_alive(), isinstance(w, threading.Thread), round(time.monotonic() - start, 1))
+w.join()
+print(w.is_alive(), round(time.monotonic() - start, 1))
+tm = threading.Timer(0.4, print, ("timer fired",))
+tm.start()
+tm.join(0.1)
+print(tm.is_alive(), round(time.monotonic() - start, 1))
+tm.join()
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        ["None True 0.2", "None False 0.5", "None 0.5", "True True 0.6", "False 0.8", "True 0.9", "timer fired"]
+    );
+}
+
+#[test]
+fn the_reactor_thread_and_a_pool_thread_wait_with_a_timeout_too() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+import time
+import queue
+from twisted.internet import reactor, threads
+
+lock = threading.Lock()
+q = queue.Queue()
+start = time.monotonic()
+
+def hold():
+    with lock:
+        time.sleep(0.5)
+
+def on_reactor():
+    t0 = time.monotonic()
+    got = lock.acquire(timeout=0.2)
+    print("reactor got", got, round(time.monotonic() - t0, 1))
+    d = threads.deferToThread(in_pool)
+    d.addCallback(done)
+
+def in_pool():
+    try:
+        return q.get(timeout=0.3)
+    except queue.Empty:
+        return "empty"
+
+def done(result):
+    print("pool said", result, round(time.monotonic() - start, 1))
+    reactor.stop()
+
+threading.Thread(target=hold).start()
+time.sleep(0.05)
+reactor.callLater(0, on_reactor)
+reactor.run()
+"#,
+    );
+    // CPython 3.11's output, with Twisted 26.10.
+    assert_eq!(out, ["reactor got False 0.2", "pool said empty 0.6"]);
 }

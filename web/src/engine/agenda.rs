@@ -22,6 +22,8 @@ pub(crate) enum Ev {
     SpawnCall,
     /// A GIL waiter's timed wait (one switch interval) is over.
     Gil { tid: u32, epoch: u64 },
+    /// A thread's timed lock wait (`Halt::LockWaitFor`) runs out.
+    LockTimeout { tid: u32, epoch: u64 },
     /// A simulated client sends, or a message reaches the other end.
     Client(ClientEv),
 }
@@ -105,6 +107,7 @@ impl Simulation {
         match *ev {
             Ev::Thread { tid, gen } => self.threads[tid as usize].gen != gen,
             Ev::Gil { tid, epoch } => self.threads[tid as usize].gil_timer != epoch,
+            Ev::LockTimeout { tid, epoch } => !self.lock_wait_current(tid, epoch),
             Ev::Spawn { .. } | Ev::SpawnCall | Ev::Client(_) => false,
         }
     }

@@ -53,6 +53,11 @@ pub(crate) enum Halt {
     Work(Work),
     /// The lock is held by another thread; the body runs once it is handed over.
     LockWait(u32, Seq),
+    /// A Python thread waits for the lock for at most this many nanoseconds
+    /// (`acquire(timeout=...)`, `wait(timeout)`): then the engine takes it
+    /// out of the lock's queue and wakes it without the lock, its task told
+    /// so ([`crate::python::vm::Task::time_out`]).
+    LockWaitFor(u32, u64),
 }
 
 #[derive(Clone, Copy, Debug)]

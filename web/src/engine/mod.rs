@@ -429,6 +429,13 @@ impl Simulation {
             Ev::Spawn { tid } => self.spawn(tid),
             Ev::SpawnCall => self.spawn_call_done(),
             Ev::Gil { tid, .. } => self.gil_timed_out(tid),
+            Ev::LockTimeout { tid, epoch } => {
+                // Only the full module schedules these (`Halt::LockWaitFor`):
+                // the light one leaves the handling out too.
+                if crate::python::compile::PARSER && self.lock_wait_current(tid, epoch) {
+                    self.lock_timed_out(tid);
+                }
+            }
             Ev::Client(ev) => self.client_event(ev),
         }
     }

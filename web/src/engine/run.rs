@@ -75,11 +75,51 @@ impl Simulation {
             }
             Halt::Work(work) => self.start_work(tid, work),
             Halt::LockWait(lock, body) => {
-                self.threads[tid as usize].lock_body = Some((lock, body));
+                let t = &mut self.threads[tid as usize];
+                t.lock_epoch += 1;
+                t.lock_body = Some((lock, body));
                 self.sh.wait_lock(lock, tid);
                 self.block(tid, Block::Lock);
             }
+            Halt::LockWaitFor(lock, ns) => {
+                let t = &mut self.threads[tid as usize];
+                t.lock_epoch += 1;
+                t.lock_body = Some((lock, crate::python::vm::no_steps()));
+                let epoch = t.lock_epoch;
+                self.sh.wait_lock(lock, tid);
+                self.block(tid, Block::Lock);
+                // Only Python programs of the full module wait with a
+                // deadline: the light module leaves the timer out.
+                if crate::python::compile::PARSER {
+                    // A timed wait ends late as a sleep does (the timer's latency).
+                    let end = self.wait_end(ns);
+                    self.schedule(end, Ev::LockTimeout { tid, epoch });
+                }
+            }
         }
+    }
+
+    /// Whether `tid` still waits in the lock wait numbered `epoch` (neither
+    /// handed the lock nor gone on to another wait).
+    pub(crate) fn lock_wait_current(&self, tid: u32, epoch: u64) -> bool {
+        let t = &self.threads[tid as usize];
+        t.lock_epoch == epoch && t.state == State::Blocked(Block::Lock) && t.lock_body.is_some()
+    }
+
+    /// A timed lock wait ran out: the thread leaves the lock's queue (or
+    /// forgets the retry an unfair release gave it) and runs again without
+    /// the lock, its task told it timed out.
+    pub(crate) fn lock_timed_out(&mut self, tid: u32) {
+        let t = &mut self.threads[tid as usize];
+        let Some((lock, _)) = t.lock_body.take() else { return };
+        t.lock_retry = None;
+        // The retry's wake-up, if one is scheduled, is stale now.
+        t.gen += 1;
+        if let Some(task) = t.act.as_mut().and_then(|a| a.py.as_mut()) {
+            task.time_out();
+        }
+        self.sh.leave_lock_queue(lock, tid);
+        self.make_ready(tid);
     }
 
     fn start_work(&mut self, tid: u32, work: Work) {

@@ -119,6 +119,9 @@ pub(crate) struct Thread {
     /// Woken by an unfair lock's release: try for the lock (waiting since
     /// then) before anything else.
     pub lock_retry: Option<Time>,
+    /// Bumped at each lock wait the program starts, so that a timed wait's
+    /// deadline (`Ev::LockTimeout`) applies to that wait only.
+    pub lock_epoch: u64,
     pub job: Option<Job>,
     /// Values read by `read` steps, per counter.
     pub registers: Vec<(u32, i64)>,
@@ -150,6 +153,7 @@ impl Thread {
             holds_gil: false,
             lock_body: None,
             lock_retry: None,
+            lock_epoch: 0,
             job: None,
             registers: Vec::new(),
             cpu_ns: 0,

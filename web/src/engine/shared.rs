@@ -326,6 +326,13 @@ impl Shared {
         self.emit(TraceEvent::LockWait { lock: name.into(), thread });
     }
 
+    /// A waiter whose timed wait ran out leaves the lock's queue (if a
+    /// release has not taken it out already).
+    pub fn leave_lock_queue(&self, lock: u32, thread: u32) {
+        let mut locks = self.locks.borrow_mut();
+        locks[lock as usize].waiters.retain(|(t, _)| *t != thread);
+    }
+
     /// Releases the lock. A fair lock goes to its longest waiter (or the
     /// one the chooser picks), woken holding it; any other is freed and that
     /// waiter woken to try again (`try_lock_again`).

@@ -935,7 +935,16 @@ fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
 
 /// Whether calls of `this`'s methods may ask to run again (`Out::Retry`).
 pub(crate) fn may_retry(this: &Value) -> bool {
-    matches!(this, Value::Native(n) if matches!(**n, Native::Condition { .. } | Native::Semaphore { .. } | Native::Queue(_)))
+    // A Lock's, an Event's and a thread's only with a timeout (`timed`);
+    // a Thread subclass's or a Timer's (`thread_class`) are its native thread's.
+    match this {
+        Value::Native(n) => {
+            matches!(**n, Native::Condition { .. } | Native::Semaphore { .. } | Native::Queue(_))
+                || (super::timed::HERE && matches!(**n, Native::Lock { .. } | Native::Event { .. } | Native::Thread(_)))
+        }
+        Value::Instance(i) => super::timed::HERE && i.get("_thread").is_some(),
+        _ => false,
+    }
 }
 
 /// CPython's `_allocate_lock()` for a thread about to wait on a Condition
@@ -969,7 +978,7 @@ pub(crate) fn notify(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>, n: i64) {
 
 /// CPython's `Condition._is_owned()`: an RLock is this thread's; a Lock
 /// is held (by any thread, as CPython can only tell that).
-fn owned(vm: &Vm<'_>, lock: &Native) -> bool {
+pub(crate) fn owned(vm: &Vm<'_>, lock: &Native) -> bool {
     match lock {
         Native::Lock { reentrant: true, owner, .. } => owner.get() == Some(vm.tid),
         Native::Lock { lock, .. } => vm.sh.lock_holder(*lock).is_some(),
@@ -979,7 +988,7 @@ fn owned(vm: &Vm<'_>, lock: &Native) -> bool {
 
 /// CPython's `Condition._release_save()`: lets the lock go however deep
 /// this thread holds it, and says how deep that was.
-fn release_all(vm: &mut Vm<'_>, lock: &Native) -> u32 {
+pub(crate) fn release_all(vm: &mut Vm<'_>, lock: &Native) -> u32 {
     let Native::Lock { lock, owner, depth, .. } = lock else { return 0 };
     let held = depth.replace(0).max(1);
     owner.set(None);
@@ -1030,6 +1039,12 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
                 _ => false,
             },
             _ => false,
+        },
+        // `threading.Thread`, a native here: its objects, and the instances
+        // of the library class a subclass (or a Timer) gets.
+        Value::Builtin(b) if super::thread_class::HERE && b.this.is_none() && b.name == "threading.Thread" => match v {
+            Value::Native(n) => matches!(**n, Native::Thread(_)),
+            _ => v.class().is_some_and(|vc| vc.is_subclass(&super::thread_class::class(vm.rt))),
         },
         Value::Type(t) => match t {
             TypeId::Int => matches!(v, Value::Int(_) | Value::Bool(_)),
@@ -1244,6 +1259,9 @@ pub(crate) fn call_method(
     if name.starts_with("LineReceiver.") {
         return super::twisted::line_receiver(vm, name, this, args);
     }
+    if super::timed::HERE && name.starts_with("Timer.") {
+        return super::timed::timer_method(vm, name, this, args, kwargs);
+    }
     if super::thread_class::HERE && name.starts_with("Thread.") {
         return super::thread_class::method(vm, name, this, args, kwargs);
     }
@@ -1440,6 +1458,9 @@ pub(crate) fn call_method(
 fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
     let tid = vm.tid;
     match (&**n, name) {
+        (waits, _) if super::timed::HERE && super::timed::applies(waits, name, &args, &kwargs) => {
+            super::timed::call(vm, n, name, args, kwargs)
+        }
         // `@x.setter`: a copy of the property with this setter (or getter).
         (Native::Property { fget, fset }, "setter" | "getter") if full(vm, "property.setter") => {
             let f = args.into_iter().next().unwrap_or_default();
@@ -1505,7 +1526,8 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             Ok(Out::Value(Value::None))
         }
         (Native::Event { set, lock }, "wait") => {
-            if !args.is_empty() || !kwargs.is_empty() {
+            // `wait(None)` waits as `wait()`; a timeout is `timed`'s.
+            if args.first().or(kwargs.first().map(|(_, v)| v)).is_some_and(|t| !matches!(t, Value::None)) {
                 return Err(vm.type_error("Event.wait(timeout) is not supported yet: call wait()"));
             }
             if set.get() {
@@ -1700,6 +1722,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     };
     let mut attrs: HashMap<&'static str, Value> =
         functions.iter().map(|&n| (n, Value::builtin(leak(name, n), None))).collect();
+    if name == "threading" && super::timed::HERE {
+        attrs.insert("Timer", Value::Class(super::timed::timer_class(rt)));
+    }
     if name == "math" {
         attrs.insert("pi", Value::Float(std::f64::consts::PI));
         attrs.insert("inf", Value::Float(f64::INFINITY));

@@ -36,6 +36,7 @@ pub(crate) mod statics;
 pub(crate) mod strings;
 pub mod text;
 pub(crate) mod thread_class;
+pub(crate) mod timed;
 pub(crate) mod trash;
 pub(crate) mod twisted;
 pub(crate) mod unhandled;

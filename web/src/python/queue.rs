@@ -9,8 +9,9 @@
 //! as CPython's `while not self._qsize(): self.not_empty.wait()` does. So
 //! the trace shows who waited for whom, and the explorer sees each wake.
 //!
-//! Timeouts (`get(timeout=1)`) are refused with what to write instead: the
-//! engine's lock waits have no deadline yet.
+//! With a timeout (`get(timeout=1)`) the wait has a deadline (`timed`):
+//! the call runs again when it ends and, the queue still empty (or full)
+//! and no time left, raises `Empty` (`Full`), as CPython's `remaining <= 0`.
 //!
 //! The presets use none of it: the light module leaves it out ([`HERE`]).
 
@@ -87,33 +88,58 @@ impl QueueObj {
     }
 }
 
-/// Whether `get`/`put` block: `block` (first after the item for `put`),
-/// and a timeout, which this build cannot honour, refused at its call.
-fn blocking(vm: &Vm<'_>, q: &QueueObj, name: &str, args: &[Value], kwargs: &Kw, at: usize) -> PyResult<bool> {
-    let block = args.get(at).cloned().or_else(|| kw(kwargs, "block")).is_none_or(|b| b.truthy());
-    let timeout = args.get(at + 1).cloned().or_else(|| kw(kwargs, "timeout"));
-    if block && timeout.is_some_and(|t| !matches!(t, Value::None)) {
-        let instead = if name == "get" { "get() and put a sentinel (None) to end the consumer" } else { "put()" };
-        return Err(vm.type_error(&format!(
-            "{}.{name}(timeout=...) is not supported here yet (waits have no deadline): use {instead}, or {name}_nowait() in a loop with time.sleep",
-            q.type_name()
-        )));
-    }
-    Ok(block)
+/// How `get`/`put` wait: `block` (first after the item for `put`), and
+/// its timeout in seconds, if any (CPython ignores it when not blocking).
+#[derive(Clone, Copy)]
+struct Blocking {
+    block: bool,
+    timeout: Option<f64>,
 }
 
-/// Waits on `waiters` and runs the call again when notified.
-fn wait(vm: &mut Vm<'_>, waiters: &RefCell<Waiters>, name: &str) -> PyResult<Out> {
+fn blocking(vm: &Vm<'_>, args: &[Value], kwargs: &Kw, at: usize) -> PyResult<Blocking> {
+    let block = args.get(at).cloned().or_else(|| kw(kwargs, "block")).is_none_or(|b| b.truthy());
+    let timeout = match super::timed::timeout_arg(args, kwargs, at + 1) {
+        Some(t) if block => Some(super::timed::seconds(vm, &t, super::timed::LESS)?),
+        _ => None,
+    };
+    if timeout.is_some_and(|t| t < 0.0) {
+        return Err(vm.rt.error("ValueError", "'timeout' must be a non-negative number"));
+    }
+    Ok(Blocking { block, timeout })
+}
+
+/// Waits on `waiters` and runs the call again when notified (or, with a
+/// timeout, at its deadline); with no time left raises `Empty` or `Full`.
+fn wait(vm: &mut Vm<'_>, how: Blocking, waiters: &RefCell<Waiters>, name: &str) -> PyResult<Out> {
+    let woke = vm.timed.take();
+    if let Some(secs) = how.timeout {
+        let deadline = woke.map_or_else(|| super::timed::deadline(vm, secs), |w| w.deadline);
+        if woke.is_some_and(|w| w.timed_out) || deadline <= vm.sh.now().as_nanos() {
+            let exc = if name == "queue.not_empty" { "Empty" } else { "Full" };
+            return Err(vm.rt.error(exc, ""));
+        }
+        return Ok(super::timed::wait_line(vm, waiters, name, deadline));
+    }
     let waiter = new_waiter(vm, name, waiters);
     vm.after_wake = Some(AfterWake::Release(waiter));
     Ok(Out::Retry(Halt::LockWait(waiter, super::vm::no_steps())))
+}
+
+/// A timed `get`/`put` running again after its wait: a waiter that timed
+/// out leaves its line before the call looks at the queue again.
+fn woken(vm: &mut Vm<'_>, how: Blocking, waiters: &RefCell<Waiters>) {
+    if how.timeout.is_some() && vm.timed.is_some_and(|w| w.timed_out) {
+        super::timed::leave_line(vm, waiters);
+    }
 }
 
 /// Calls method `name` of `q`.
 pub(crate) fn method(vm: &mut Vm<'_>, q: &QueueObj, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
     let value = match name {
         "put" | "put_nowait" => {
-            let block = name == "put" && blocking(vm, q, "put", &args, &kwargs, 1)?;
+            let how =
+                if name == "put" { blocking(vm, &args, &kwargs, 1)? } else { Blocking { block: false, timeout: None } };
+            woken(vm, how, &q.not_full);
             let Some(item) = args.into_iter().next().or_else(|| kw(&kwargs, "item")) else {
                 return Err(vm.type_error(&format!(
                     "{}.{name}() missing 1 required positional argument: 'item'",
@@ -121,25 +147,29 @@ pub(crate) fn method(vm: &mut Vm<'_>, q: &QueueObj, name: &str, args: Vec<Value>
                 )));
             };
             if q.is_full() {
-                if !block {
+                if !how.block {
                     return Err(vm.rt.error("Full", ""));
                 }
-                return wait(vm, &q.not_full, "queue.not_full");
+                return wait(vm, how, &q.not_full, "queue.not_full");
             }
+            vm.timed = None;
             q.items.borrow_mut().push_back(item);
             q.unfinished.set(q.unfinished.get() + 1);
             notify(vm, &q.not_empty, 1);
             Value::None
         }
         "get" | "get_nowait" => {
-            let block = name == "get" && blocking(vm, q, "get", &args, &kwargs, 0)?;
+            let how =
+                if name == "get" { blocking(vm, &args, &kwargs, 0)? } else { Blocking { block: false, timeout: None } };
+            woken(vm, how, &q.not_empty);
             let item = if q.lifo { q.items.borrow_mut().pop_back() } else { q.items.borrow_mut().pop_front() };
             let Some(item) = item else {
-                if !block {
+                if !how.block {
                     return Err(vm.rt.error("Empty", ""));
                 }
-                return wait(vm, &q.not_empty, "queue.not_empty");
+                return wait(vm, how, &q.not_empty, "queue.not_empty");
             };
+            vm.timed = None;
             notify(vm, &q.not_full, 1);
             item
         }
@@ -160,7 +190,8 @@ pub(crate) fn method(vm: &mut Vm<'_>, q: &QueueObj, name: &str, args: Vec<Value>
         }
         "join" => {
             if q.unfinished.get() > 0 {
-                return wait(vm, &q.all_tasks_done, "queue.all_tasks_done");
+                let how = Blocking { block: true, timeout: None };
+                return wait(vm, how, &q.all_tasks_done, "queue.all_tasks_done");
             }
             Value::None
         }

@@ -152,6 +152,9 @@ pub(crate) struct Task {
     pub pending: u64,
     pub thread: Option<Rc<ThreadObj>>,
     pub after_wake: Option<AfterWake>,
+    /// The timed wait it is in (`acquire(timeout=...)`): the call runs
+    /// again when it ends, and learns here how.
+    pub timed: Option<super::timed::Timed>,
     /// Text printed with `end=` other than a newline, waiting for one.
     pub partial: String,
     /// The Deferred whose chain called it, for a callback or errback.
@@ -167,8 +170,16 @@ impl Task {
             pending: 0,
             thread,
             after_wake: None,
+            timed: None,
             partial: String::new(),
             link: None,
+        }
+    }
+
+    /// Its timed wait ran out (the engine took it out of the lock's queue).
+    pub fn time_out(&mut self) {
+        if let Some(timed) = self.timed.as_mut() {
+            timed.timed_out = true;
         }
     }
 
@@ -213,6 +224,9 @@ pub(crate) struct Vm<'a> {
     pub pending: u64,
     pub partial: &'a mut String,
     pub after_wake: Option<AfterWake>,
+    /// A call that made a timed wait, running again: how the wait ended
+    /// (taken by the call); a call that waits with a deadline leaves it here.
+    pub timed: Option<super::timed::Timed>,
     /// `reactor.run()` was called: the main program pauses until the reactor stops.
     pub reactor_run: bool,
     /// The Deferred whose chain called the code running, if one did.
@@ -232,6 +246,7 @@ impl<'a> Vm<'a> {
             pending: 0,
             partial,
             after_wake: None,
+            timed: None,
             reactor_run: false,
             link: None,
         }
@@ -240,10 +255,16 @@ impl<'a> Vm<'a> {
 
 /// Runs thread `tid`'s task until it needs virtual time or ends.
 pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) -> Halt {
+    // A wait that timed out was not handed its lock: nothing to pass on,
+    // and a waiter lock still held leaves its line in the call run again.
+    let timed_out = task.timed.is_some_and(|t| t.timed_out);
     match task.after_wake.take() {
-        Some(AfterWake::Release(lock)) => sh.release_lock(lock, tid),
+        Some(AfterWake::Release(lock)) if !timed_out => sh.release_lock(lock, tid),
+        Some(AfterWake::Release(_)) => {}
         Some(AfterWake::Reacquire { waiter, lock, depth }) => {
-            sh.release_lock(waiter, tid);
+            if !timed_out {
+                sh.release_lock(waiter, tid);
+            }
             if let Some(busy) = builtins::retake(sh, &lock, tid, depth, false) {
                 task.after_wake = Some(AfterWake::Restore { lock, depth });
                 return Halt::LockWait(busy, no_steps());
@@ -285,10 +306,12 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
     let mut vm = Vm::new(sh, rt, tid, &mut task.partial);
     vm.pending = task.pending;
     vm.link = task.link;
+    vm.timed = task.timed.take();
     let result = if frames.is_empty() { Ok(Exit::Returned(Value::None)) } else { vm.run_frames(&mut frames, 0) };
     rt.active.set(rt.active.get() - 1);
     let pending = std::mem::take(&mut vm.pending);
     let after_wake = vm.after_wake.take();
+    let timed = vm.timed.take();
     if vm.reactor_run {
         let mut rest = Task::new(Frame::new(Rc::clone(&frames[0].code), Rc::clone(&rt.globals), None), None);
         rest.frames = frames;
@@ -302,6 +325,7 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
                 task.frames = frames;
                 task.pending = pending;
                 task.after_wake = after_wake;
+                task.timed = timed;
                 return halt;
             }
             Ok(Exit::Returned(v) | Exit::Yielded(v, _)) => task.result = Some(Ok(v)),
@@ -323,6 +347,7 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
             // The call that halted is charged with the next batch.
             task.pending = pending;
             task.after_wake = after_wake;
+            task.timed = timed;
             halt
         }
         Ok(Exit::Returned(_) | Exit::Yielded(..)) | Err(_) if pending > 0 => {
@@ -1359,7 +1384,9 @@ impl Vm<'_> {
         Ok(Flow::Halt(halt))
     }
 
-    fn cannot_wait(&self) -> Exc {
+    fn cannot_wait(&mut self) -> Exc {
+        // A timed wait that cannot happen leaves nothing for the next call.
+        self.timed = None;
         self.rt.error(
             "RuntimeError",
             "cannot wait (sleep, a lock, cpu) inside a function called by a built-in such as sorted(), \
