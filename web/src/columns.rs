@@ -235,6 +235,7 @@ impl ColumnStream {
             | E::GilRelease { thread: th }
             | E::Print { thread: th, .. } => thread = *th,
             E::LockWait { lock, thread: th }
+            | E::LockTimeout { lock, thread: th }
             | E::LockAcquire { lock, thread: th, .. }
             | E::LockRelease { lock, thread: th } => {
                 thread = *th;

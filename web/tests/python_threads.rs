@@ -374,3 +374,38 @@ reactor.run()
     // CPython 3.11's output, with Twisted 26.10.
     assert_eq!(out, ["reactor got False 0.2", "pool said empty 0.6"]);
 }
+
+#[test]
+fn a_wait_that_times_out_ends_in_the_trace_with_lock_timeout() {
+    // The page draws a wait from `lock_wait` to what ends it: without its
+    // own event a timed-out wait would look like it goes on (an arrow to the
+    // holder at the end, as in a deadlock).
+    let scenario = Scenario::from_python(
+        "test.py",
+        r#"
+import threading, time
+lock = threading.Lock()
+def holder():
+    with lock:
+        time.sleep(0.5)
+t = threading.Thread(target=holder, name="holder")
+t.start()
+time.sleep(0.01)
+print(lock.acquire(timeout=0.1))
+t.join()
+"#,
+    )
+    .unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    assert_eq!(sim.python_error(), None);
+    let trace = sim.jsonl();
+    let kinds: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains("\"lock\":\"lock\""))
+        .filter_map(|l| l.split("\"kind\":\"").nth(1)?.split('"').next())
+        .collect();
+    let wait = kinds.iter().position(|k| *k == "lock_wait").expect("the main thread waits");
+    assert_eq!(kinds.get(wait + 1), Some(&"lock_timeout"), "{kinds:?}");
+    assert_eq!(sim.metrics().output.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["False"]);
+}

@@ -66,6 +66,7 @@ export function describeEvent(e, name = (t) => `thread ${t}`) {
     case 'lock_wait': return `${th()} waits for lock ${e.lock}`;
     case 'lock_acquire': return `${th()} gets lock ${e.lock}${e.waited ? ` after ${fmtMs(nsToMs(e.waited))}` : ''}`;
     case 'lock_release': return `${th()} releases lock ${e.lock}`;
+    case 'lock_timeout': return `${th()} stops waiting for lock ${e.lock}: its timeout ran out`;
     case 'turn_start': return `turn ${e.turn} begins${e.inbox ? `, ${e.inbox} call(s) from the inbox` : ''}`;
     case 'turn_end': return `turn ${e.turn} ends`;
     case 'call': return `${e.name} (${e.source}${e.id ? ` #${e.id}` : ''}) ${e.dur ? `ran ${fmtMs(nsToMs(e.dur))}` : 'ran'}`;

@@ -507,6 +507,15 @@ export class TraceModel {
       case 'lock_wait':
         this.lockWaits.set(`${e.thread}/${e.lock}`, { since: t, ev });
         break;
+      case 'lock_timeout': {
+        // A timed wait that ran out: its bar ends here, and the thread no
+        // longer waits (no arrow to the holder, no bar to a later acquire).
+        const k = `${e.thread}/${e.lock}`;
+        const w = this.lockWaits.get(k);
+        if (w) this.threadLane(e.thread).spans.push(w.since, t, S.LOCK_WAIT_BAR, e.thread, w.ev, this.str(e.lock));
+        this.lockWaits.delete(k);
+        break;
+      }
       case 'lock_acquire': {
         const k = `${e.thread}/${e.lock}`;
         const w = this.lockWaits.get(k);

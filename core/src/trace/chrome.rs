@@ -124,6 +124,7 @@ fn thread_of(event: &TraceEvent) -> u32 {
         | TraceEvent::GilAcquire { thread }
         | TraceEvent::GilRelease { thread }
         | TraceEvent::LockWait { thread, .. }
+        | TraceEvent::LockTimeout { thread, .. }
         | TraceEvent::LockAcquire { thread, .. }
         | TraceEvent::LockRelease { thread, .. }
         | TraceEvent::Print { thread, .. } => *thread,

@@ -277,6 +277,9 @@ pub enum TraceEvent {
     GilRelease = "gil_release" { thread: u32 },
     /// A thread started waiting for a lock.
     LockWait = "lock_wait" { lock: Cow<'static, str>, thread: u32 },
+    /// A thread stopped waiting for a lock: its timeout ran out
+    /// (`acquire(timeout=...)` in a simulated Python program).
+    LockTimeout = "lock_timeout" { lock: Cow<'static, str>, thread: u32 },
     /// A thread got a lock after waiting `waited` nanoseconds.
     LockAcquire = "lock_acquire" { lock: Cow<'static, str>, thread: u32, waited: u64 },
     /// A thread released a lock.

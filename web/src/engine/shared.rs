@@ -329,8 +329,18 @@ impl Shared {
     /// A waiter whose timed wait ran out leaves the lock's queue (if a
     /// release has not taken it out already).
     pub fn leave_lock_queue(&self, lock: u32, thread: u32) {
-        let mut locks = self.locks.borrow_mut();
-        locks[lock as usize].waiters.retain(|(t, _)| *t != thread);
+        let (left, internal) = {
+            let mut locks = self.locks.borrow_mut();
+            let state = &mut locks[lock as usize];
+            let before = state.waiters.len();
+            state.waiters.retain(|(t, _)| *t != thread);
+            (state.waiters.len() < before, state.internal)
+        };
+        // Its `lock_wait` ends here, not in a `lock_acquire`.
+        if left && !internal {
+            let name = self.lock_names.borrow()[lock as usize].to_string();
+            self.emit(TraceEvent::LockTimeout { lock: name.into(), thread });
+        }
     }
 
     /// Releases the lock. A fair lock goes to its longest waiter (or the

@@ -126,6 +126,7 @@ impl TraceStore {
             | TraceEvent::GilAcquire { thread }
             | TraceEvent::GilRelease { thread }
             | TraceEvent::LockWait { thread, .. }
+            | TraceEvent::LockTimeout { thread, .. }
             | TraceEvent::LockAcquire { thread, .. }
             | TraceEvent::LockRelease { thread, .. }
             | TraceEvent::JobStarted { thread, .. } => (Some(*thread), false),
