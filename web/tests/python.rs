@@ -589,6 +589,87 @@ reactor.run()
     assert_eq!(texts, ["tick 1 0.0", "tick 2 0.1", "tick 3 0.2", "loop done True"]);
 }
 
+/// A LoopingCall started before `reactor.run()` counts its intervals from
+/// the program's start, as the `callLater`s made beside it, and ticks on a
+/// shared boundary in the order CPython's clock gives: before the timers
+/// made after it was started, after those made before, on every boundary
+/// (not only the first). The outputs are CPython 3.11 + Twisted 26.10's
+/// (the same on eight runs each; which of two calls set a few microseconds
+/// apart on CPython runs first otherwise depends on that run's clock, so the
+/// programs avoid such ties).
+#[test]
+fn a_looping_call_started_before_run_ticks_in_cpythons_order_beside_call_later() {
+    let texts = output(
+        r#"
+from twisted.internet import reactor, task
+
+t0 = reactor.seconds()
+def say(what):
+    print(what, round(reactor.seconds() - t0, 2))
+
+task.LoopingCall(say, "tick a").start(0.1)
+reactor.callLater(0.1, say, "later 1")
+reactor.callLater(0.2, say, "later 2")
+task.LoopingCall(say, "tick b").start(0.2, now=False)
+reactor.callLater(0.3, say, "later 3")
+task.LoopingCall(say, "tick c").start(0.3, now=False)
+reactor.callLater(0.35, reactor.stop)
+reactor.run()
+"#,
+    );
+    let want = [
+        "tick a 0.0",
+        "tick a 0.1",
+        "later 1 0.1",
+        "tick a 0.2",
+        "later 2 0.2",
+        "tick b 0.2",
+        "tick a 0.3",
+        "later 3 0.3",
+        "tick c 0.3",
+    ];
+    assert_eq!(texts, want);
+    let texts = output(
+        r#"
+from twisted.internet import reactor, task
+
+t0 = reactor.seconds()
+def say(what):
+    print(what, round(reactor.seconds() - t0, 2))
+
+reactor.callLater(0.2, say, "later 0.2 (made first)")
+a = task.LoopingCall(say, "a/0.1 now=False")
+a.start(0.1, now=False)
+reactor.callLater(0.1, say, "later 0.1")
+b = task.LoopingCall(say, "b/0.2")
+b.start(0.2)
+reactor.callLater(0.4, say, "later 0.4")
+reactor.callLater(0.3, say, "later 0.3")
+c = task.LoopingCall.withCount(lambda n: say("c/0.15 count=%d" % n))
+c.start(0.15, now=False)
+reactor.callLater(0.45, reactor.stop)
+reactor.run()
+"#,
+    );
+    let want = [
+        "b/0.2 0.0",
+        "a/0.1 now=False 0.1",
+        "later 0.1 0.1",
+        "c/0.15 count=1 0.15",
+        "later 0.2 (made first) 0.2",
+        "a/0.1 now=False 0.2",
+        "b/0.2 0.2",
+        "a/0.1 now=False 0.3",
+        "later 0.3 0.3",
+        "c/0.15 count=1 0.3",
+        "a/0.1 now=False 0.4",
+        "b/0.2 0.4",
+        "later 0.4 0.4",
+        "c/0.15 count=1 0.45",
+    ];
+    assert_eq!(texts, want);
+}
+
 #[test]
 fn twisted_defer_later_and_gather_results() {
     let sim = run(

@@ -17,6 +17,7 @@ use std::time::Duration;
 use twine_core::defer::{Deferred, Failure, FailureKind, Outcome};
 use twine_core::threads::{defer_to_thread_with, JobOptions};
 use twine_core::trace::{SystemEvent, TriggerPhase};
+use twine_core::Reactor;
 
 use super::errors::Exc;
 use super::stacks::{Link, Role};
@@ -1108,19 +1109,15 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             if args.is_empty() {
                 return Err(vm.type_error("callLater(delay, f, *args)"));
             }
-            let mut delay = seconds(vm, &args.remove(0))?;
+            let delay = seconds(vm, &args.remove(0))?;
             let call = split_call(vm, args, kwargs, "callLater")?;
             let sh = Rc::clone(vm.sh);
             let r = reactor(vm)?;
-            if r.lifecycle() == twine_core::reactor::Lifecycle::NotStarted {
-                // Before reactor.run(), delays count from the program's start:
-                // the microseconds the main program takes between two
-                // callLater calls are below a real reactor's wake-up
-                // granularity (epoll waits in whole milliseconds), so on
-                // CPython timers set for the same delay run in one turn.
-                delay = delay.saturating_sub(Duration::from_nanos(vm.sh.now().as_nanos()));
-            }
-            let dc = r.call_later_named(delay, "callLater", move |_| run_top(&sh, "while handling timed call", call));
+            let run = move |_: &Reactor| run_top(&sh, "while handling timed call", call);
+            let dc = match pre_run_origin(vm, &r) {
+                Some(origin) => r.call_at_named((origin + delay).max(r.seconds()), "callLater", run),
+                None => r.call_later_named(delay, "callLater", run),
+            };
             Value::Native(Rc::new(Native::DelayedCall(dc)))
         }
         (Native::Reactor, "callWhenRunning") => {
@@ -1337,10 +1334,14 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 _ => "LoopingCall".to_owned(),
             };
             let (sh, f, fargs) = (Rc::clone(vm.sh), f.clone(), fargs.clone());
-            let counter = count.then(|| WithCount::new(epoch_seconds(vm.sh.now()), interval.as_secs_f64(), now));
+            let r = reactor(vm)?;
+            // Before reactor.run(), counted from the program's start as callLater's delays.
+            let origin = pre_run_origin(vm, &r);
+            let start = origin.unwrap_or(vm.sh.now()).min(vm.sh.now());
+            let counter = count.then(|| WithCount::new(epoch_seconds(start), interval.as_secs_f64(), now));
             // Its place among the run's loops, for the metrics.
             let index = vm.sh.loops.borrow().len();
-            let looping = twine_core::task::LoopingCall::new(&reactor(vm)?, move || {
+            let looping = twine_core::task::LoopingCall::new(&r, move || {
                 let mut args = fargs.clone();
                 if let Some(c) = &counter {
                     match c.count(epoch_seconds(sh.now())) {
@@ -1366,7 +1367,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 }
             });
             vm.sh.loops.borrow_mut().push(LoopInstance { step, lc: looping.clone(), calls: 0 });
-            let finished = looping.start(interval, now);
+            let finished = looping.start_from(interval, now, origin);
             *lc.borrow_mut() = Some(looping);
             let out: Deferred<Value> = Deferred::new();
             let (fire, me) = (out.clone(), Value::Native(Rc::clone(n)));
@@ -1448,6 +1449,32 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
     };
     Ok(Out::Value(v))
+}
+
+/// Before `reactor.run()`, where a timer or loop made now counts from
+/// (`None` once the reactor runs): the program's start, plus a nanosecond
+/// per timer or loop made before this one.
+///
+/// The microseconds the main program takes between two `callLater` calls
+/// are below a real reactor's wake-up granularity (epoll waits in whole
+/// milliseconds), so on CPython timers set for the same delay run in one
+/// turn: counting from the program's start keeps them together here. But
+/// CPython's clock still moved between the calls, so they run in the order
+/// they were made, and a `LoopingCall` started before a `callLater` ticks
+/// before it on every shared boundary, not only the first: the nanosecond
+/// apart keeps that order (the sim's wake-up latency, tens of microseconds,
+/// keeps them in one turn). On a machine without noise, where a timer runs
+/// at its time to the nanosecond, they are not set apart: timers due at one
+/// time then run in the order they were scheduled, so a loop's ticks after
+/// its first come after `callLater`s made before `run` for the same time.
+fn pre_run_origin(vm: &Vm<'_>, r: &Reactor) -> Option<twine_core::Time> {
+    if r.lifecycle() != twine_core::reactor::Lifecycle::NotStarted {
+        return None;
+    }
+    let n = if vm.sh.program.machine.noise { vm.rt.pre_run_timers.get() + 1 } else { 0 };
+    vm.rt.pre_run_timers.set(n);
+    let start = r.seconds().as_nanos().saturating_sub(vm.sh.now().as_nanos());
+    Some(twine_core::Time::from_nanos(start + n))
 }
 
 /// What `reactor.seconds()` (and `time.time()`) count from: a real epoch
