@@ -44,6 +44,66 @@ reactor.run()
     );
 }
 
+/// An exception out of a coroutine driven by `ensureDeferred`, or out of an
+/// `@inlineCallbacks` generator, keeps the program's frames it left (the
+/// library catches it to fail the Deferred); one that reached the coroutine
+/// as a failure thrown in at an `await` also keeps the frames it left first,
+/// after the coroutines'. CPython's lines, less Twisted's frames
+/// (`_inlineCallbacks`, `throwExceptionIntoGenerator`, `__iter__`,
+/// `_runCallbacks`, `deferLater`'s `cb`) and the source lines.
+#[test]
+fn a_coroutines_or_inline_callbacks_exception_prints_the_programs_frames() {
+    let src = r#"from twisted.internet import defer, reactor, task
+
+def parse(text):
+    return int(text)
+
+async def now(text):
+    return parse(text)
+
+@defer.inlineCallbacks
+def legacy(text):
+    yield task.deferLater(reactor, 0.1, lambda: None)
+    value = parse(text)
+    return value
+
+async def outer():
+    await inner()
+
+async def inner():
+    value = await task.deferLater(reactor, 0.2, parse, "x3")
+    return value
+
+defer.ensureDeferred(now("x1"))
+legacy("x2")
+defer.ensureDeferred(outer())
+reactor.callLater(0.3, reactor.stop)
+reactor.run()
+"#;
+    let report = |frames: &[&str], text: &str| {
+        let mut lines = vec!["Unhandled error in Deferred:", "", "Traceback (most recent call last):"];
+        lines.extend(frames);
+        lines.extend(["  File \"experiment.py\", line 4, in parse", text, ""]);
+        lines.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let want = [
+        report(
+            &["  File \"experiment.py\", line 7, in now"],
+            "builtins.ValueError: invalid literal for int() with base 10: 'x1'",
+        ),
+        report(
+            &["  File \"experiment.py\", line 12, in legacy"],
+            "builtins.ValueError: invalid literal for int() with base 10: 'x2'",
+        ),
+        report(
+            &["  File \"experiment.py\", line 16, in outer", "  File \"experiment.py\", line 19, in inner"],
+            "builtins.ValueError: invalid literal for int() with base 10: 'x3'",
+        ),
+    ]
+    .concat();
+    assert_eq!(output(src), want);
+}
+
 #[test]
 fn an_errback_with_no_frames_and_a_failed_thread_job_print_as_failures() {
     let src = r#"from twisted.internet import reactor, defer, threads

@@ -1638,9 +1638,15 @@ pub(crate) fn sent_into(vm: &mut Vm<'_>, method: &str, arg: Value) -> PyResult<R
         return Ok(Ok(arg));
     }
     let base = vm.rt.exc_class("BaseException");
-    Ok(Err(match arg {
+    let exc = match arg {
         Value::Class(c) if c.is_subclass(&base) => vm.rt.new_exc(&c, Vec::new()),
         Value::Instance(i) if i.class.is_subclass(&base) => Value::Instance(i),
         _ => return Err(vm.type_error("exceptions must derive from BaseException")),
-    }))
+    };
+    // The frames it left when first raised, if a failure kept them: CPython's
+    // exception carries its traceback into the generator.
+    let text = super::twisted::exc_text_plain(&exc);
+    let carried = vm.rt.tracebacks.borrow().get(&text).map(|(_, frames)| frames.clone());
+    *vm.rt.thrown.borrow_mut() = carried.map(|frames| (exc.clone(), frames));
+    Ok(Err(exc))
 }

@@ -429,6 +429,9 @@ pub(crate) struct Runtime {
     /// The frames an exception left, by its text (and by its class name):
     /// `(text, frames)`, for the report of a failure nobody handled.
     pub tracebacks: RefCell<HashMap<String, (String, Vec<String>)>>,
+    /// The exception last thrown into a generator with `g.throw`, and the
+    /// frames it left when first raised (see `vm::remember_caught`).
+    pub thrown: RefCell<Option<(Value, Vec<String>)>>,
     /// `log.startLogging` was called: `log.msg` prints.
     pub logging: Cell<bool>,
     /// Functions of the library's Python part made so far (`twisted::library`).
@@ -478,6 +481,7 @@ impl Runtime {
             stacks: RefCell::default(),
             next_link: Cell::new(None),
             tracebacks: RefCell::default(),
+            thrown: RefCell::default(),
             library: RefCell::default(),
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),

@@ -28,13 +28,21 @@ use crate::engine::shared::Shared;
 impl Runtime {
     /// Keeps the frames `exc` left, for the report should it go unhandled.
     pub(crate) fn remember_traceback(&self, exc: &Exc) {
+        self.remember_frames(exc, Vec::new());
+    }
+
+    /// [`remember_traceback`](Self::remember_traceback), with the frames
+    /// the exception carried before it was raised again (`g.throw` of a
+    /// failure's exception: Twisted throws it with its traceback) after them.
+    pub(crate) fn remember_frames(&self, exc: &Exc, carried: Vec<String>) {
         let text = exc_text_plain(&exc.value);
-        let frames: Vec<String> = exc
+        let mut frames: Vec<String> = exc
             .tb
             .iter()
             .rev()
             .map(|(file, line, _, func)| format!("  File \"{file}\", line {line}, in {func}"))
             .collect();
+        frames.extend(carried);
         let name = exc.value.type_name().to_string();
         let mut tracebacks = self.tracebacks.borrow_mut();
         // A failure that crossed the pool is known by its class name only.

@@ -644,6 +644,13 @@ impl Vm<'_> {
         loop {
             let Some(f) = frames.last_mut() else { return Err(exc) };
             if let Some(h) = f.handlers.pop() {
+                if f.code.file.starts_with("<twisted.") && !exc.tb.is_empty() {
+                    // The library catches the program's exception to fail a
+                    // Deferred with it (`_inlineCallbacks` driving a
+                    // coroutine): keep the frames it left, which the
+                    // `except` drops, for the report should it go unhandled.
+                    remember_caught(self.rt, &exc);
+                }
                 f.stack.truncate(h.depth);
                 f.excs.truncate(h.excs);
                 f.excs.push(exc.value.clone());
@@ -2344,4 +2351,26 @@ fn yield_from_suspended(frame: &Frame) -> Option<(usize, u32, Rc<super::value::G
         Some(Value::Generator(inner)) => Some((*send as usize + 1, *end, Rc::clone(inner))),
         _ => None,
     }
+}
+
+/// Keeps the program's frames of an exception the library caught (not the
+/// ends of iteration, which are how generators finish), as CPython's
+/// Failure keeps its traceback.
+fn remember_caught(rt: &Runtime, exc: &Exc) {
+    if matches!(&*exc.value.type_name(), "StopIteration" | "GeneratorExit") {
+        return;
+    }
+    let mine = Exc {
+        value: exc.value.clone(),
+        tb: exc.tb.iter().filter(|t| !t.0.starts_with("<twisted.")).cloned().collect(),
+    };
+    if mine.tb.is_empty() {
+        return;
+    }
+    // Thrown into the generator from a failure: its earlier frames follow.
+    let carried = match rt.thrown.take() {
+        Some((v, frames)) if v.is(&exc.value) => frames,
+        _ => Vec::new(),
+    };
+    rt.remember_frames(&mine, carried);
 }
