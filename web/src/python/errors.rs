@@ -43,9 +43,15 @@ impl Exc {
         out
     }
 
-    /// `FILE:LINE:COL: text` at the innermost frame, then the traceback.
+    /// `FILE:LINE:COL: text` at the innermost frame of the program, then
+    /// the traceback. A frame of the library's Python part (a bad argument
+    /// to `ensureDeferred`, an `@inlineCallbacks` function called with the
+    /// wrong arguments) is no place the user can edit: the line that called
+    /// into the library is (the traceback still lists the library's frames,
+    /// as CPython's lists Twisted's).
     pub fn located(&self, text: &str) -> String {
-        let head = match self.tb.first() {
+        let mine = self.tb.iter().find(|(file, ..)| !file.starts_with("<twisted."));
+        let head = match mine.or(self.tb.first()) {
             Some((file, line, col, _)) => format!("{file}:{line}:{col}: {text}"),
             None => text.to_owned(),
         };

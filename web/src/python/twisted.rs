@@ -354,6 +354,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             }
             _ => return Err(vm.type_error("_requireCoroutine(coro, what)")),
         },
+        // Twisted's inlineCallbacks takes a generator, not a coroutine.
+        "defer._isGenerator" => Value::Bool(matches!(args.first(), Some(Value::Generator(g)) if !g.coroutine)),
         "defer._isDeferred" | "defer._isFailure" => {
             let n = match args.first() {
                 Some(Value::Native(n)) => Some(n),
@@ -685,6 +687,8 @@ const INLINE_CALLBACKS: &str = "\
 def inlineCallbacks(f):
     def unwindGenerator(*args, **kwargs):
         g = f(*args, **kwargs)
+        if not _isGenerator(g):
+            raise TypeError('inlineCallbacks requires %r to produce a generator; instead got %r' % (f, g))
         d = _Deferred()
         _inlineCallbacks(g, d, None, False)
         return d
@@ -797,6 +801,7 @@ fn library_function(name: &str) -> Option<Value> {
         ("_callInReactor", "threads._callInReactor"),
         ("_Deferred", "defer.Deferred"),
         ("_isDeferred", "defer._isDeferred"),
+        ("_isGenerator", "defer._isGenerator"),
         ("_isFailure", "defer._isFailure"),
         ("_requireCoroutine", "defer._requireCoroutine"),
         ("_logErr", "defer._logErr"),
