@@ -1408,3 +1408,76 @@ print("%.3f %5d %-5s| %05.1f %x %o %e %g %G %%" % (3.14159, 42, "ab", 2.5, 255, 
         ]
     );
 }
+
+/// `type(x)` of a generator, a coroutine and Twisted's objects names their
+/// type (it said `object`), answers `isinstance` and `is`, and makes no
+/// instances; the reactor is CPython's `EPollReactor` in messages; a
+/// LoopingCall's `repr` is Twisted's. CPython 3.11 + Twisted 26.10's output.
+#[test]
+fn type_names_of_generators_coroutines_and_twisteds_objects() {
+    let out = output(
+        r#"
+from twisted.internet import defer, reactor, task
+
+def gen():
+    yield 1
+
+async def co():
+    return 1
+
+def tick(name, n):
+    pass
+
+g = gen()
+c = co()
+d = defer.Deferred()
+dc = reactor.callLater(5, tick)
+lc = task.LoopingCall(tick, "a", 2)
+for x in (g, c, d, dc, lc, defer.succeed(3), print, tick, reactor, b"x", range(2)):
+    print(type(x).__name__)
+print(type(g) is type(gen()), isinstance(g, type(gen())), isinstance(c, type(g)), isinstance(d, type(g)))
+print(isinstance(defer.succeed(1), type(d)), type(d) == type(g))
+try:
+    type(g)()
+except TypeError as e:
+    print(e)
+print(repr(lc))
+lc.start(1.5, now=False)
+print(repr(lc))
+lc.stop()
+lc2 = task.LoopingCall(print)
+lc2.start(0.25, now=False)
+print(repr(lc2))
+lc2.stop()
+try:
+    reactor.nothing
+except AttributeError as e:
+    print(e)
+dc.cancel()
+d.callback(None)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "generator",
+            "coroutine",
+            "Deferred",
+            "DelayedCall",
+            "LoopingCall",
+            "Deferred",
+            "builtin_function_or_method",
+            "function",
+            "EPollReactor",
+            "bytes",
+            "range",
+            "True True False False",
+            "True False",
+            "cannot create 'generator' instances",
+            "LoopingCall<None>(tick, *('a', 2), **{})",
+            "LoopingCall<1.5>(tick, *('a', 2), **{})",
+            "LoopingCall<0.25>(print, *(), **{})",
+            "'EPollReactor' object has no attribute 'nothing'",
+        ]
+    );
+}

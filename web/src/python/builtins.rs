@@ -534,7 +534,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Dict(_) => Value::Type(TypeId::Dict),
                 Value::Set(_) => Value::Type(TypeId::Set),
                 Value::None => Value::Type(TypeId::NoneType),
-                _ => Value::Type(TypeId::Object),
+                Value::Bytes(_) => Value::Type(TypeId::Bytes),
+                other => Value::Type(TypeId::Named(other.builtin_type_name())),
             }
         }
         "super" => return Err(vm.rt.error("RuntimeError", "super() with arguments is not supported: write super()")),
@@ -963,6 +964,7 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
             TypeId::Bytes => matches!(v, Value::Bytes(_)),
             TypeId::NoneType => matches!(v, Value::None),
             TypeId::Object => true,
+            TypeId::Named(name) => !matches!(v, Value::Instance(_)) && v.builtin_type_name() == *name,
         },
         _ => return Err(vm.type_error("isinstance() arg 2 must be a type or tuple of types")),
     })
@@ -1045,6 +1047,7 @@ fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
 pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
     let a = args.first();
     Ok(match (t, a) {
+        (TypeId::Named(name), _) => return Err(vm.type_error(&format!("cannot create '{name}' instances"))),
         (TypeId::Int, None) => Value::Int(0),
         (TypeId::Int, Some(Value::Int(i))) => Value::Int(*i),
         (TypeId::Int, Some(Value::Bool(b))) => Value::Int(*b as i64),
