@@ -245,3 +245,64 @@ reactor.run()
         ]
     );
 }
+
+/// A failure made without raising (`defer.fail(ValueError(...))`) is
+/// reported as soon as its Deferred is dropped; one that was raised holds
+/// its traceback, whose frames hold the Deferred: a cycle CPython's
+/// collector frees at exit, so its report comes after everything the
+/// program printed, in the order the Deferreds were dropped (the failed
+/// input of a `gatherResults`, which nobody consumes, among them).
+#[test]
+fn a_raised_failure_is_reported_at_exit_as_cpythons_collector_frees_it() {
+    let src = r#"from twisted.internet import defer, reactor, task
+
+def boom(x=None):
+    raise ValueError("raised %s" % x)
+
+def show(r):
+    print("gathered", r)
+
+def failed(f):
+    print("gather failed:", f.value.__class__.__name__)
+
+d = defer.fail(ValueError("made"))
+del d
+print("after made")
+d = defer.succeed(1)
+d.addCallback(boom)
+del d
+print("after raised")
+defer.gatherResults([task.deferLater(reactor, 0.1, lambda: 1), task.deferLater(reactor, 0.2, boom, 2)]).addCallbacks(show, failed)
+reactor.callLater(0.3, print, "later")
+reactor.callLater(0.4, reactor.stop)
+reactor.run()
+print("end")
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "Failure: builtins.ValueError: made",
+            "",
+            "after made",
+            "after raised",
+            "gather failed: FirstError",
+            "later",
+            "end",
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 4, in boom",
+            "builtins.ValueError: raised 1",
+            "",
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 4, in boom",
+            "builtins.ValueError: raised 2",
+            "",
+        ]
+    );
+}

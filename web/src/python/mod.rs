@@ -432,6 +432,9 @@ pub(crate) struct Runtime {
     /// The exception last thrown into a generator with `g.throw`, and the
     /// frames it left when first raised (see `vm::remember_caught`).
     pub thrown: RefCell<Option<(Value, Vec<String>)>>,
+    /// Deferreds dropped with a raised failure nobody handled, reported at
+    /// exit as CPython's collector reports them (see `unhandled::report_dropped`).
+    pub cycle_reports: RefCell<Vec<String>>,
     /// `log.startLogging` was called: `log.msg` prints.
     pub logging: Cell<bool>,
     /// Functions of the library's Python part made so far (`twisted::library`).
@@ -482,6 +485,7 @@ impl Runtime {
             next_link: Cell::new(None),
             tracebacks: RefCell::default(),
             thrown: RefCell::default(),
+            cycle_reports: RefCell::default(),
             library: RefCell::default(),
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),

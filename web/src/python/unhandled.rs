@@ -1,6 +1,7 @@
 //! Twisted's report of a Deferred that was dropped holding a failure nobody
-//! handled: CPython collects it as soon as the last reference goes, and
-//! Twisted logs
+//! handled: CPython collects it as soon as the last reference goes (or, for
+//! a failure that was raised, whose traceback makes a reference cycle, when
+//! its collector runs: at exit here), and Twisted logs
 //!
 //! ```text
 //! Unhandled error in Deferred:
@@ -83,6 +84,13 @@ impl Runtime {
         out
     }
 
+    /// Whether the failure `message` (twine-core's text of it) was raised
+    /// in the program, so that its traceback has frames.
+    fn has_frames(&self, message: &str) -> bool {
+        let Some(text) = message.strip_prefix("Error: ") else { return false };
+        self.tracebacks.borrow().get(text).is_some_and(|(_, frames)| !frames.is_empty())
+    }
+
     /// `builtins.ValueError: boom`, as a Failure names its exception's class.
     fn qualified(&self, text: &str) -> String {
         let name = text.split(':').next().unwrap_or(text);
@@ -112,6 +120,15 @@ pub(crate) fn report_dropped(sh: &Rc<Shared>, rt: &Runtime) {
             .collect()
     };
     for message in messages {
+        // A failure whose exception was raised holds its traceback, and the
+        // traceback's frames hold the Deferred back: a reference cycle,
+        // which CPython's collector frees later, usually at exit. One made
+        // without raising (`defer.fail(ValueError())`, a cancellation) goes
+        // as soon as its last reference does.
+        if rt.has_frames(&message) {
+            rt.cycle_reports.borrow_mut().push(message);
+            continue;
+        }
         for line in rt.unhandled_report(&message) {
             sh.say_err(REACTOR_THREAD, line);
         }
@@ -145,4 +162,18 @@ pub(crate) fn collect_at_exit(sh: &Rc<Shared>, rt: &Runtime) {
     }
     rt.listening.borrow_mut().clear();
     report_dropped(sh, rt);
+    report_cycles(sh, rt);
+}
+
+/// The collector's pass at exit: the Deferreds dropped with a raised
+/// failure (see [`report_dropped`]), in the order they were dropped. Also
+/// when the run ends otherwise (its duration, an error): a real program
+/// running that long would have had them collected by then.
+pub(crate) fn report_cycles(sh: &Rc<Shared>, rt: &Runtime) {
+    let cycles = std::mem::take(&mut *rt.cycle_reports.borrow_mut());
+    for message in cycles {
+        for line in rt.unhandled_report(&message) {
+            sh.say_err(REACTOR_THREAD, line);
+        }
+    }
 }
