@@ -306,3 +306,39 @@ print("end")
         ]
     );
 }
+
+/// A Deferred cancelled with no canceller and dropped is reported with
+/// Twisted's CancelledError; stopping a reactor that is not running raises
+/// `twisted.internet.error.ReactorNotRunning`, a RuntimeError. CPython 3.11
+/// + Twisted 26.10's output.
+#[test]
+fn a_dropped_cancelled_deferred_and_reactor_not_running_are_named_as_in_twisted() {
+    let src = r#"from twisted.internet import defer, reactor, error
+
+def stop():
+    reactor.stop()
+    try:
+        reactor.stop()
+    except RuntimeError as e:
+        print(type(e).__name__, isinstance(e, error.ReactorNotRunning), e)
+
+d = defer.Deferred()
+d.cancel()
+del d
+reactor.callWhenRunning(stop)
+reactor.run()
+print("end")
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "Failure: twisted.internet.defer.CancelledError: ",
+            "",
+            "ReactorNotRunning True Can't stop reactor that isn't running.",
+            "end",
+        ]
+    );
+}

@@ -108,6 +108,7 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("CannotListenError", "BindError"),
     ("NoProtocol", "Exception"),
     ("ConnectingCancelledError", "Exception"),
+    ("ReactorNotRunning", "RuntimeError"),
     // twisted.internet.defer's.
     ("NotACoroutineError", "TypeError"),
     ("FirstError", "Exception"),
@@ -126,6 +127,7 @@ pub(crate) const TWISTED_ONLY: &[&str] = &[
     "CannotListenError",
     "NoProtocol",
     "ConnectingCancelledError",
+    "ReactorNotRunning",
     "NotACoroutineError",
     "FirstError",
     "NoCurrentExceptionError",

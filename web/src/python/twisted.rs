@@ -1149,7 +1149,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         }
         (Native::Reactor, "stop") => {
             if reactor(vm)?.stop().is_err() {
-                return Err(vm.rt.error("RuntimeError", "Can't stop reactor that isn't running."));
+                return Err(vm.rt.error("ReactorNotRunning", "Can't stop reactor that isn't running."));
             }
             Value::None
         }

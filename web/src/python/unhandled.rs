@@ -57,8 +57,13 @@ impl Runtime {
         let mut out = vec!["Unhandled error in Deferred:".to_owned(), String::new()];
         if let Some(text) = message.strip_prefix("Error: ") {
             out.extend(self.traceback_lines(text));
+        } else if message.starts_with("Cancelled: ") {
+            // `d.cancel()` of a Deferred with no canceller: Twisted's
+            // CancelledError, with no message and no frames.
+            out.push("Traceback (most recent call last):".to_owned());
+            out.push(format!("Failure: {}", self.qualified("CancelledError: ")));
         } else {
-            // A cancellation or a timeout: no Python exception, no frames.
+            // A timeout: no Python exception, no frames.
             out.push("Traceback (most recent call last):".to_owned());
             out.push(format!("Failure: {message}"));
         }
@@ -94,7 +99,11 @@ impl Runtime {
     /// `builtins.ValueError: boom`, as a Failure names its exception's class.
     fn qualified(&self, text: &str) -> String {
         let name = text.split(':').next().unwrap_or(text);
-        let module = if super::errors::TWISTED_ONLY.contains(&name) {
+        let module = if matches!(name, "NotACoroutineError" | "FirstError" | "CancelledError") {
+            "twisted.internet.defer"
+        } else if name == "NoCurrentExceptionError" {
+            "twisted.python.failure"
+        } else if super::errors::TWISTED_ONLY.contains(&name) {
             "twisted.internet.error"
         } else if self.exc.contains_key(name) {
             "builtins"
