@@ -110,6 +110,9 @@ fn a_bad_call_into_the_library_is_reported_at_the_programs_line() {
     let head = |src: &str| error(src).lines().next().unwrap_or_default().to_owned();
     let src = "from twisted.internet import defer\n\ndef g():\n    return 5\n\ndefer.ensureDeferred(g())\n";
     assert_eq!(head(src), "gen.py:6:1: NotACoroutineError: 5 is not a coroutine or a Deferred");
+    // The traceback's last line is CPython's, the class with its module.
+    let err = error(src);
+    assert!(err.ends_with("\ntwisted.internet.defer.NotACoroutineError: 5 is not a coroutine or a Deferred"), "{err}");
     let src = "from twisted.internet import defer\n\n@defer.inlineCallbacks\ndef f(x):\n    yield defer.succeed(x)\n\nf(1, 2)\n";
     assert_eq!(head(src), "gen.py:7:1: TypeError: f() takes 1 positional argument but 2 were given");
     // Twisted refuses a function that returns no generator when it is called.

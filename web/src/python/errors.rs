@@ -49,14 +49,17 @@ impl Exc {
     /// wrong arguments) is no place the user can edit: the line that called
     /// into the library is (the traceback still lists the library's frames,
     /// as CPython's lists Twisted's).
-    pub fn located(&self, text: &str) -> String {
+    ///
+    /// The traceback ends with `last`: CPython's line, which names a Twisted
+    /// exception with its module.
+    pub fn located(&self, text: &str, last: &str) -> String {
         let mine = self.tb.iter().find(|(file, ..)| !file.starts_with("<twisted."));
         let head = match mine.or(self.tb.first()) {
             Some((file, line, col, _)) => format!("{file}:{line}:{col}: {text}"),
             None => text.to_owned(),
         };
         let mut lines = vec![head];
-        lines.extend(self.traceback(text));
+        lines.extend(self.traceback(last));
         lines.join("\n")
     }
 }
@@ -132,6 +135,27 @@ pub(crate) const TWISTED_ONLY: &[&str] = &[
     "FirstError",
     "NoCurrentExceptionError",
 ];
+
+/// The module of a Twisted exception class of [`HIERARCHY`], which
+/// CPython's traceback names it with (`None` for a built-in name).
+pub(crate) fn twisted_module(name: &str) -> Option<&'static str> {
+    match name {
+        "NotACoroutineError" | "FirstError" | "CancelledError" => Some("twisted.internet.defer"),
+        "NoCurrentExceptionError" => Some("twisted.python.failure"),
+        _ if TWISTED_ONLY.contains(&name) => Some("twisted.internet.error"),
+        _ => None,
+    }
+}
+
+/// `text` (`ConnectionLost: ...`) as CPython's traceback ends with it: a
+/// Twisted exception named with its module.
+pub(crate) fn with_module(text: &str) -> String {
+    let name = text.split(':').next().unwrap_or(text);
+    match twisted_module(name) {
+        Some(module) => format!("{module}.{text}"),
+        None => text.to_owned(),
+    }
+}
 
 /// Makes the classes of [`HIERARCHY`].
 pub(crate) fn classes() -> HashMap<&'static str, Rc<Class>> {

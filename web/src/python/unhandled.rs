@@ -99,12 +99,8 @@ impl Runtime {
     /// `builtins.ValueError: boom`, as a Failure names its exception's class.
     fn qualified(&self, text: &str) -> String {
         let name = text.split(':').next().unwrap_or(text);
-        let module = if matches!(name, "NotACoroutineError" | "FirstError" | "CancelledError") {
-            "twisted.internet.defer"
-        } else if name == "NoCurrentExceptionError" {
-            "twisted.python.failure"
-        } else if super::errors::TWISTED_ONLY.contains(&name) {
-            "twisted.internet.error"
+        let module = if let Some(module) = super::errors::twisted_module(name) {
+            module
         } else if self.exc.contains_key(name) {
             "builtins"
         } else {

@@ -382,11 +382,11 @@ impl Vm<'_> {
         }
         let text = self.exc_text(&exc.value);
         match thread {
-            None => self.rt.fail(exc.located(&text)),
+            None => self.rt.fail(exc.located(&text, &super::errors::with_module(&text))),
             Some(t) => {
                 let name = t.name.borrow().clone();
                 self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
-                for line in exc.traceback(&text) {
+                for line in exc.traceback(&super::errors::with_module(&text)) {
                     self.sh.say_err(self.tid, line);
                 }
             }
