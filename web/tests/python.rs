@@ -670,6 +670,57 @@ reactor.run()
     assert_eq!(texts, want);
 }
 
+/// LoopingCall's misuses raise what Twisted raises (its asserts, a
+/// negative interval's ValueError); `running`, `interval` (as given) and
+/// `reset()`, which starts the intervals again from now, are Twisted's.
+/// CPython 3.11 + Twisted 26.10's output.
+#[test]
+fn looping_call_running_interval_reset_and_misuses_as_in_twisted() {
+    let texts = output(
+        r#"
+from twisted.internet import task, reactor
+
+t0 = reactor.seconds()
+lc = task.LoopingCall(lambda: print("tick", round(reactor.seconds() - t0, 2)))
+for call in (lc.stop, lambda: lc.start(-1), lc.reset):
+    try:
+        call()
+    except Exception as e:
+        print(type(e).__name__, e)
+print(lc.running, lc.interval, repr(lc))
+lc.start(1)
+try:
+    lc.start(1)
+except Exception as e:
+    print(type(e).__name__, e)
+print(lc.running, lc.interval, repr(lc))
+def reset():
+    print("reset", round(reactor.seconds() - t0, 2))
+    lc.reset()
+reactor.callLater(1.5, reset)
+reactor.callLater(4.2, reactor.stop)
+reactor.run()
+lc.stop()
+print(lc.running, lc.interval)
+"#,
+    );
+    let want = [
+        "AssertionError Tried to stop a LoopingCall that was not running.",
+        "ValueError interval must be >= 0",
+        "AssertionError Tried to reset a LoopingCall that was not running.",
+        "False None LoopingCall<None>(<lambda>, *(), **{})",
+        "tick 0.0",
+        "AssertionError Tried to start an already running LoopingCall.",
+        "True 1 LoopingCall<1>(<lambda>, *(), **{})",
+        "tick 1.0",
+        "reset 1.5",
+        "tick 2.5",
+        "tick 3.5",
+        "False 1",
+    ];
+    assert_eq!(texts, want);
+}
+
 #[test]
 fn twisted_defer_later_and_gather_results() {
     let sim = run(

@@ -52,8 +52,7 @@ pub(crate) fn repr(v: &Value) -> String {
             Native::Thread(t) => format!("<Thread({})>", t.name.borrow()),
             // Only the full module: the presets print no LoopingCall.
             Native::LoopingCall { f, args, lc, .. } if super::compile::PARSER => {
-                let interval = lc.borrow().as_ref().map(|l| Value::Float(l.interval().as_secs_f64()));
-                looping_call_repr(f, args, interval)
+                looping_call_repr(f, args, &lc.given().borrow())
             }
             _ => format!("<{} object>", v.type_name()),
         },
@@ -62,14 +61,14 @@ pub(crate) fn repr(v: &Value) -> String {
 
 /// Twisted's `LoopingCall.__repr__`: `LoopingCall<1.5>(tick, *('a',), **{})`
 /// (the interval `None` until started; keyword arguments are not taken).
-fn looping_call_repr(f: &Value, args: &[Value], interval: Option<Value>) -> String {
+fn looping_call_repr(f: &Value, args: &[Value], interval: &Value) -> String {
     let func = match f {
         Value::Func(func) => func.code.name.to_string(),
         Value::Method(m) => m.1.code.name.to_string(),
         Value::Builtin(b) => b.name.rsplit('.').next().unwrap_or(b.name).to_owned(),
         other => repr(other),
     };
-    let interval = interval.map_or_else(|| "None".to_owned(), |i| repr(&i));
+    let interval = repr(interval);
     format!("LoopingCall<{interval}>({func}, *{}, **{{}})", repr(&Value::tuple(args.to_vec())))
 }
 

@@ -226,6 +226,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "unpause",
         ],
         Native::Failure(_) => &["getErrorMessage", "check", "trap"],
+        Native::LoopingCall { .. } if super::compile::PARSER => &["start", "stop", "reset"],
         Native::LoopingCall { .. } => &["start", "stop"],
         Native::Transport(_) | Native::Connector(_) | Native::Port(_) => return super::net::method(n, name),
         Native::DeferredLock(_) | Native::DeferredSemaphore(_) => &["acquire", "release", "run"],
@@ -1328,9 +1329,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         }
         (Native::LoopingCall { f, args: fargs, lc, count }, "start") => {
             if lc.borrow().as_ref().is_some_and(|l| l.running()) {
-                return Err(vm.rt.error("RuntimeError", "Tried to start an already running LoopingCall."));
+                // Twisted asserts these.
+                return Err(vm.rt.error("AssertionError", "Tried to start an already running LoopingCall."));
+            }
+            if matches!(args.first(), Some(Value::Int(i)) if *i < 0)
+                || matches!(args.first(), Some(Value::Float(x)) if *x < 0.0)
+            {
+                return Err(vm.rt.error("ValueError", "interval must be >= 0"));
             }
             let interval = seconds(vm, args.first().unwrap_or(&Value::None))?;
+            *lc.given().borrow_mut() = args.first().cloned().unwrap_or_default();
             let now =
                 args.get(1).cloned().or_else(|| kwargs.iter().find(|(k, _)| &**k == "now").map(|(_, v)| v.clone()));
             let now = now.is_none_or(|v| v.truthy());
@@ -1385,7 +1393,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         (Native::LoopingCall { lc, .. }, "stop") => {
             match lc.borrow().as_ref().filter(|l| l.running()) {
                 Some(l) => l.stop(),
-                None => return Err(vm.rt.error("RuntimeError", "Tried to stop a LoopingCall that was not running.")),
+                None => return Err(vm.rt.error("AssertionError", "Tried to stop a LoopingCall that was not running.")),
+            }
+            Value::None
+        }
+        (Native::LoopingCall { lc, .. }, "reset") if super::compile::PARSER => {
+            match lc.borrow().as_ref().filter(|l| l.running()) {
+                Some(l) => l.reset(),
+                None => {
+                    return Err(vm.rt.error("AssertionError", "Tried to reset a LoopingCall that was not running."))
+                }
             }
             Value::None
         }
@@ -1563,6 +1580,14 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
             Native::DeferredSemaphore(s) => {
                 Some(Value::Int(if name == "tokens" { s.tokens() } else { s.limit() } as i64))
             }
+            _ => None,
+        },
+        // Only the full module: the presets read neither.
+        (Value::Native(n), "running" | "interval") if super::compile::PARSER => match &**n {
+            Native::LoopingCall { lc, .. } if name == "running" => {
+                Some(Value::Bool(lc.borrow().as_ref().is_some_and(|l| l.running())))
+            }
+            Native::LoopingCall { lc, .. } => Some(lc.given().borrow().clone()),
             _ => None,
         },
         (Value::Builtin(b), "withCount") if b.name == "task.LoopingCall" => {

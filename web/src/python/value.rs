@@ -382,7 +382,15 @@ impl std::fmt::Debug for TransportRef {
 
 /// A started `LoopingCall` (core's has no `Debug`).
 #[derive(Default)]
-pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>);
+pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>, RefCell<Value>);
+
+impl Looping {
+    /// The interval as `start` was given it (`None` before): Twisted's
+    /// `LoopingCall.interval`, an int if it was given one.
+    pub fn given(&self) -> &RefCell<Value> {
+        &self.1
+    }
+}
 
 impl std::ops::Deref for Looping {
     type Target = RefCell<Option<twine_core::task::LoopingCall>>;
