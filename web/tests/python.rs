@@ -320,6 +320,68 @@ fn an_uncaught_exception_fails_the_run_with_its_place() {
     assert_eq!(sim.end_reason(), Some(EndReason::Error));
 }
 
+/// An exception caught and passed on (no `except` matched, `raise` alone,
+/// a `finally` or a `with` block it goes through) keeps its traceback, the
+/// frames below the handler and the line it was raised at; `raise e` adds
+/// its own line above. CPython 3.11's tracebacks, less the source lines.
+#[test]
+fn a_reraised_exception_keeps_its_traceback() {
+    let src = |v: u32| {
+        format!(
+            r#"def inner():
+    return 1 / 0
+
+def f(v):
+    if v == 1:
+        try:
+            inner()
+        except KeyError:
+            pass
+    elif v == 2:
+        try:
+            inner()
+        except ZeroDivisionError:
+            raise
+    elif v == 3:
+        try:
+            inner()
+        except ZeroDivisionError as e:
+            raise e
+    elif v == 4:
+        try:
+            inner()
+        finally:
+            print("finally")
+    else:
+        class CM:
+            def __enter__(self): return self
+            def __exit__(self, *a): return False
+        with CM():
+            inner()
+
+f({v})
+"#
+        )
+    };
+    let traceback = |v: u32| {
+        let err = run(&src(v), None).python_error().expect("an error");
+        err.lines().skip(1).map(String::from).collect::<Vec<_>>()
+    };
+    let want = |lines: &[u32]| {
+        let mut out = vec!["Traceback (most recent call last):".to_owned()];
+        out.push("  File \"test.py\", line 32, in <module>".to_owned());
+        out.extend(lines.iter().map(|l| format!("  File \"test.py\", line {l}, in f")));
+        out.push("  File \"test.py\", line 2, in inner".to_owned());
+        out.push("ZeroDivisionError: division by zero".to_owned());
+        out
+    };
+    assert_eq!(traceback(1), want(&[7]));
+    assert_eq!(traceback(2), want(&[12]));
+    assert_eq!(traceback(3), want(&[19, 17]));
+    assert_eq!(traceback(4), want(&[22]));
+    assert_eq!(traceback(5), want(&[30]));
+}
+
 #[test]
 fn int_overflow_raises_overflow_error() {
     let out = output("try:\n    x = 9223372036854775807 + 1\nexcept OverflowError as e:\n    print('overflow')\n");

@@ -342,3 +342,45 @@ print("end")
         ]
     );
 }
+
+/// A failure passed up through an `@inlineCallbacks` generator whose
+/// `except` did not match keeps the line it came in at (the `yield`), not
+/// the end of the handler. CPython 3.11 + Twisted 26.10's lines, less
+/// Twisted's frames and the source lines.
+#[test]
+fn a_failure_through_an_unmatched_except_in_inline_callbacks_keeps_its_line() {
+    let src = r#"from twisted.internet import defer, reactor, task
+
+def parse(text):
+    return int(text)
+
+@defer.inlineCallbacks
+def inner(text):
+    yield task.deferLater(reactor, 0.1, lambda: None)
+    return parse(text)
+
+@defer.inlineCallbacks
+def outer():
+    try:
+        yield inner("ok?")
+    except KeyError:
+        pass
+
+outer()
+reactor.callLater(0.3, reactor.stop)
+reactor.run()
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 14, in outer",
+            "  File \"experiment.py\", line 9, in inner",
+            "  File \"experiment.py\", line 4, in parse",
+            "builtins.ValueError: invalid literal for int() with base 10: 'ok?'",
+            "",
+        ]
+    );
+}

@@ -10,12 +10,19 @@ use super::value::{Class, Value};
 pub(crate) struct Exc {
     pub value: Value,
     /// (file, line, column, function) per frame left.
-    pub tb: Vec<(Rc<str>, u32, u32, Rc<str>)>,
+    pub tb: Tb,
+    /// Raised again where it was caught (`raise` alone, or no `except`
+    /// matched): `tb` already holds that frame's line, where it was first
+    /// raised, and the frame is not added again, as in CPython.
+    pub reraised: bool,
 }
+
+/// A traceback: (file, line, column, function) per frame, innermost first.
+pub(crate) type Tb = Vec<(Rc<str>, u32, u32, Rc<str>)>;
 
 impl Exc {
     pub fn new(value: Value) -> Exc {
-        Exc { value, tb: Vec::new() }
+        Exc { value, tb: Vec::new(), reraised: false }
     }
 
     /// CPython's traceback, most recent call last, ending with `text`.

@@ -98,6 +98,8 @@ pub(crate) struct Frame {
     pub handlers: Vec<Handler>,
     /// Exceptions being handled (`raise` alone re-raises the last).
     pub excs: Vec<Value>,
+    /// Their tracebacks, this frame's line included, for a re-raise.
+    pub tbs: Vec<super::errors::Tb>,
     pub ret: Ret,
 }
 
@@ -115,6 +117,7 @@ impl Frame {
             ns: None,
             handlers: Vec::new(),
             excs: Vec::new(),
+            tbs: Vec::new(),
             ret: Ret::Normal,
         }
     }
@@ -653,13 +656,21 @@ impl Vm<'_> {
                 }
                 f.stack.truncate(h.depth);
                 f.excs.truncate(h.excs);
+                f.tbs.truncate(h.excs);
+                if !std::mem::take(&mut exc.reraised) {
+                    let (line, col) = f.code.span(f.pc.saturating_sub(1));
+                    exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+                }
                 f.excs.push(exc.value.clone());
+                f.tbs.push(exc.tb);
                 f.stack.push(exc.value);
                 f.pc = h.target;
                 return Ok(());
             }
-            let (line, col) = f.code.span(f.pc.saturating_sub(1));
-            exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+            if !std::mem::take(&mut exc.reraised) {
+                let (line, col) = f.code.span(f.pc.saturating_sub(1));
+                exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+            }
             if let Some(Frame { ret: Ret::Gen(g, _), .. }) = frames.pop() {
                 // An exception ends the generator.
                 g.running.set(false);
@@ -1140,6 +1151,7 @@ impl Vm<'_> {
             }
             Instr::PopExcept => {
                 f.excs.pop();
+                f.tbs.pop();
             }
             Instr::Raise(kind) => {
                 let exc = match kind {
@@ -1147,7 +1159,7 @@ impl Vm<'_> {
                         Some(e) => e,
                         None => return Err(self.rt.error("RuntimeError", "No active exception to reraise")),
                     },
-                    1 => f.pop(),
+                    1 | 3 => f.pop(),
                     _ => {
                         let cause = f.pop();
                         let e = f.pop();
@@ -1159,7 +1171,20 @@ impl Vm<'_> {
                     }
                 };
                 let exc = self.make_exc(exc)?;
-                return Err(Exc::new(exc));
+                // The exception this frame handles, raised again: it keeps
+                // its traceback (CPython's `__traceback__`). Re-raised
+                // (`raise` alone, kind 0; no handler matched, a `finally`
+                // or `with` passing it on, kind 3), this frame's line is
+                // the one it was first raised at; `raise e` adds this one.
+                let f = frames.last().expect("frame");
+                let tb = match (f.excs.last(), f.tbs.last()) {
+                    (Some(handled), Some(tb)) if handled.is(&exc) => Some(tb.clone()),
+                    _ => None,
+                };
+                return Err(match tb {
+                    Some(tb) => Exc { value: exc, tb, reraised: kind != 1 },
+                    None => Exc::new(exc),
+                });
             }
             Instr::ExcMatch => {
                 let class = f.pop();
@@ -2363,6 +2388,7 @@ fn remember_caught(rt: &Runtime, exc: &Exc) {
     let mine = Exc {
         value: exc.value.clone(),
         tb: exc.tb.iter().filter(|t| !t.0.starts_with("<twisted.")).cloned().collect(),
+        reraised: false,
     };
     if mine.tb.is_empty() {
         return;
