@@ -144,6 +144,82 @@ except TypeError as e:
     assert_eq!(out, ["TypeError True", "TypeError True"]);
 }
 
+/// `close()` of a generator or a coroutine throws GeneratorExit (a
+/// BaseException) in where it stopped, so its `finally` runs; one that
+/// yields again is a RuntimeError; closing a finished or never-started one
+/// does nothing.
+#[test]
+fn close_throws_generator_exit_into_a_generator_or_a_coroutine() {
+    let out = output(
+        r#"
+def gen(name):
+    try:
+        yield 1
+        yield 2
+    finally:
+        print("finally", name)
+
+g = gen("a")
+print(next(g))
+print(g.close(), g.close())
+try:
+    next(g)
+except StopIteration:
+    print("done")
+g = gen("never started")
+print(g.close())
+
+def stubborn():
+    try:
+        yield 1
+    except GeneratorExit:
+        print("ignoring")
+    yield 2
+
+s = stubborn()
+next(s)
+try:
+    s.close()
+except RuntimeError as e:
+    print("RuntimeError", e)
+
+def catches():
+    try:
+        yield 1
+    except Exception:
+        print("not here")
+    except BaseException as e:
+        print("base", type(e).__name__, isinstance(e, Exception))
+        raise
+
+c = catches()
+next(c)
+print(c.close())
+
+async def co():
+    return 1
+
+k = co()
+print(k.close())
+print(issubclass(GeneratorExit, BaseException), issubclass(GeneratorExit, Exception))
+"#,
+    );
+    let want = [
+        "1",
+        "finally a",
+        "None None",
+        "done",
+        "None",
+        "ignoring",
+        "RuntimeError generator ignored GeneratorExit",
+        "base GeneratorExit False",
+        "None",
+        "None",
+        "True False",
+    ];
+    assert_eq!(out, want);
+}
+
 #[test]
 fn a_generator_sleeps_and_takes_a_lock_on_the_thread_that_resumes_it() {
     let src = r#"

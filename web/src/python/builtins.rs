@@ -123,6 +123,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
         Value::Set(_) => super::sets::METHODS,
+        Value::Generator(_) if super::compile::PARSER => &["send", "throw", "close"],
         Value::Generator(_) => &["send", "throw"],
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
@@ -1260,6 +1261,8 @@ pub(crate) fn call_method(
             }
         }
         Value::Set(d) => super::sets::method(vm, name, d, &args)?,
+        // Only the full module: the presets close no generator.
+        Value::Generator(g) if name == "close" && super::compile::PARSER => gen_close(vm, g)?,
         Value::Generator(g) => {
             let sent = sent_into(vm, name, args.first().cloned().unwrap_or_default())?;
             gen_send(vm, g, sent)?
@@ -1631,6 +1634,26 @@ fn gen_send(vm: &mut Vm<'_>, g: &Rc<super::value::Generator>, sent: Result<Value
     match vm.gen_resume(g, sent)? {
         super::vm::GenStep::Yielded(v) => Ok(v),
         super::vm::GenStep::Returned(v) => Err(vm.stop_iteration(v)),
+    }
+}
+
+/// `g.close()`: GeneratorExit thrown in where it stopped, so its `finally`
+/// blocks run; a generator that yields again is an error, as in CPython.
+fn gen_close(vm: &mut Vm<'_>, g: &Rc<super::value::Generator>) -> PyResult<Value> {
+    if !g.started.get() {
+        // Never started: it just ends.
+        g.frame.borrow_mut().take();
+        return Ok(Value::None);
+    }
+    if g.frame.borrow().is_none() {
+        return Ok(Value::None);
+    }
+    let exit = vm.rt.new_exc(&vm.rt.exc_class("GeneratorExit"), Vec::new());
+    match vm.gen_resume(g, Err(exit)) {
+        Ok(super::vm::GenStep::Yielded(_)) => Err(vm.rt.error("RuntimeError", "generator ignored GeneratorExit")),
+        Ok(super::vm::GenStep::Returned(_)) => Ok(Value::None),
+        Err(e) if matches!(&*e.value.type_name(), "GeneratorExit" | "StopIteration") => Ok(Value::None),
+        Err(e) => Err(e),
     }
 }
 

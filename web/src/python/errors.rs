@@ -83,6 +83,7 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("BaseException", ""),
     ("Exception", "BaseException"),
     ("KeyboardInterrupt", "BaseException"),
+    ("GeneratorExit", "BaseException"),
     ("SystemExit", "BaseException"),
     ("ArithmeticError", "Exception"),
     ("ZeroDivisionError", "ArithmeticError"),
