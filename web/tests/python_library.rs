@@ -1481,3 +1481,57 @@ d.callback(None)
         ]
     );
 }
+
+/// A Deferred's and a Failure's `repr` are Twisted's (less the address, as
+/// for functions here): the current result, or the Deferred it waits on; a
+/// cancelled Deferred's failure is a bare CancelledError. CPython 3.11 +
+/// Twisted 26.10's output, its addresses taken out by the program.
+#[test]
+fn deferred_and_failure_reprs_as_in_twisted() {
+    let out = output(
+        r#"
+from twisted.internet import defer
+def clean(s):
+    while " at 0x" in s:
+        i = s.index(" at 0x")
+        j = i + 6
+        while s[j] in "0123456789abcdef":
+            j += 1
+        s = s[:i] + s[j:]
+    return s
+def show(d):
+    print(clean(repr(d)), "|", clean(str(d)))
+d = defer.Deferred()
+show(d)
+d.callback([1, "a"])
+show(d)
+d.addCallback(lambda r: None)
+show(d)
+inner = defer.Deferred()
+outer = defer.succeed(1)
+outer.addCallback(lambda r: inner)
+show(outer)
+inner.callback("x")
+show(outer)
+f = defer.fail(ValueError("bad"))
+show(f)
+f.addErrback(lambda e: print(repr(e)))
+c = defer.Deferred()
+c.addErrback(lambda e: print(repr(e)) or 0)
+c.cancel()
+show(c)
+"#,
+    );
+    let want = [
+        "<Deferred> | <Deferred>",
+        "<Deferred current result: [1, 'a']> | <Deferred current result: [1, 'a']>",
+        "<Deferred current result: None> | <Deferred current result: None>",
+        "<Deferred waiting on Deferred> | <Deferred waiting on Deferred>",
+        "<Deferred current result: 'x'> | <Deferred current result: 'x'>",
+        "<Deferred current result: <twisted.python.failure.Failure builtins.ValueError: bad>> | <Deferred current result: <twisted.python.failure.Failure builtins.ValueError: bad>>",
+        "<twisted.python.failure.Failure builtins.ValueError: bad>",
+        "<twisted.python.failure.Failure twisted.internet.defer.CancelledError: >",
+        "<Deferred current result: 0> | <Deferred current result: 0>",
+    ];
+    assert_eq!(out, want);
+}

@@ -918,7 +918,9 @@ pub(crate) fn from_failure(rt: &Runtime, f: &Failure) -> Value {
         FailureKind::ConnectionRefused => "ConnectionRefusedError",
         _ => "RuntimeError",
     };
-    rt.new_exc(&rt.exc_class(class), vec![Value::str(f.message())])
+    // Twisted's `cancel()` fails the Deferred with a bare `CancelledError()`.
+    let args = if class == "CancelledError" { Vec::new() } else { vec![Value::str(f.message())] };
+    rt.new_exc(&rt.exc_class(class), args)
 }
 
 /// Runs a Python call on the reactor thread now, as a Deferred link or a
