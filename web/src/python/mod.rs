@@ -414,10 +414,10 @@ pub(crate) struct Runtime {
     /// The `shutdown` event's `During` phase ran: Twisted's `reactor.running`
     /// is false from then on (it is still true in `before` shutdown triggers).
     pub shut_down: Cell<bool>,
-    /// Timers and loops made so far before `reactor.run()`: the n-th is
-    /// due n nanoseconds after its delay from the program's start (with the
-    /// machine's noise on), which
-    /// keeps their order as CPython's clock does (see `twisted::pre_run_origin`).
+    /// LoopingCalls started so far before `reactor.run()`: the timers and
+    /// loops made after the n-th are due n nanoseconds after their time from
+    /// the program's start (with the machine's noise on), which keeps their
+    /// order as CPython's clock does (see `twisted::pre_run_origin`).
     pub pre_run_timers: Cell<u64>,
     /// The machine settings read before the run (see [`check`]): a
     /// `twine.machine(...)` call that runs must be one of those read.

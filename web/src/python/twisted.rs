@@ -1122,7 +1122,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             let sh = Rc::clone(vm.sh);
             let r = reactor(vm)?;
             let run = move |_: &Reactor| run_top(&sh, "while handling timed call", call);
-            let dc = match pre_run_origin(vm, &r) {
+            let dc = match pre_run_origin(vm, &r, false) {
                 Some(origin) => r.call_at_named((origin + delay).max(r.seconds()), "callLater", run),
                 None => r.call_later_named(delay, "callLater", run),
             };
@@ -1351,7 +1351,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             let (sh, f, fargs) = (Rc::clone(vm.sh), f.clone(), fargs.clone());
             let r = reactor(vm)?;
             // Before reactor.run(), counted from the program's start as callLater's delays.
-            let origin = pre_run_origin(vm, &r);
+            let origin = pre_run_origin(vm, &r, true);
             let start = origin.unwrap_or(vm.sh.now()).min(vm.sh.now());
             let counter = count.then(|| WithCount::new(epoch_seconds(start), interval.as_secs_f64(), now));
             // Its place among the run's loops, for the metrics.
@@ -1475,9 +1475,9 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
     Ok(Out::Value(v))
 }
 
-/// Before `reactor.run()`, where a timer or loop made now counts from
-/// (`None` once the reactor runs): the program's start, plus a nanosecond
-/// per timer or loop made before this one.
+/// Before `reactor.run()`, where a timer (`loop` false) or a LoopingCall
+/// (`loop` true) made now counts from (`None` once the reactor runs): the
+/// program's start, plus a nanosecond per LoopingCall started before it.
 ///
 /// The microseconds the main program takes between two `callLater` calls
 /// are below a real reactor's wake-up granularity (epoll waits in whole
@@ -1485,18 +1485,24 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
 /// turn: counting from the program's start keeps them together here. But
 /// CPython's clock still moved between the calls, so they run in the order
 /// they were made, and a `LoopingCall` started before a `callLater` ticks
-/// before it on every shared boundary, not only the first: the nanosecond
-/// apart keeps that order (the sim's wake-up latency, tens of microseconds,
-/// keeps them in one turn). On a machine without noise, where a timer runs
-/// at its time to the nanosecond, they are not set apart: timers due at one
-/// time then run in the order they were scheduled, so a loop's ticks after
-/// its first come after `callLater`s made before `run` for the same time.
-fn pre_run_origin(vm: &Vm<'_>, r: &Reactor) -> Option<twine_core::Time> {
+/// before it on every shared boundary, not only the first. Timers due at
+/// one time run in the order they were scheduled, which a loop's later
+/// ticks (scheduled once the reactor runs) would lose: the nanosecond after
+/// each loop keeps the timers made after it behind its ticks, and those
+/// made before it still run before them by that order. Only loops count,
+/// so a program making many timers before `run` keeps them in one turn (the
+/// sim's wake-up latency, tens of microseconds, spans a few nanoseconds).
+/// On a machine without noise, where a timer runs at its time to the
+/// nanosecond, nothing is set apart: a loop's ticks after its first then
+/// come after `callLater`s made before `run` for the same time.
+fn pre_run_origin(vm: &Vm<'_>, r: &Reactor, is_loop: bool) -> Option<twine_core::Time> {
     if r.lifecycle() != twine_core::reactor::Lifecycle::NotStarted {
         return None;
     }
-    let n = if vm.sh.program.machine.noise { vm.rt.pre_run_timers.get() + 1 } else { 0 };
-    vm.rt.pre_run_timers.set(n);
+    let n = if vm.sh.program.machine.noise { vm.rt.pre_run_timers.get() } else { 0 };
+    if is_loop && vm.sh.program.machine.noise {
+        vm.rt.pre_run_timers.set(n + 1);
+    }
     let start = r.seconds().as_nanos().saturating_sub(vm.sh.now().as_nanos());
     Some(twine_core::Time::from_nanos(start + n))
 }
