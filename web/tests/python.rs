@@ -380,6 +380,21 @@ f({v})
     assert_eq!(traceback(3), want(&[19, 17]));
     assert_eq!(traceback(4), want(&[22]));
     assert_eq!(traceback(5), want(&[30]));
+    // `raise e from None` adds its line, as `raise e`.
+    let src = "def inner():\n    return 1 / 0\n\ndef f():\n    try:\n        inner()\n    except ZeroDivisionError as e:\n        raise e from None\n\nf()\n";
+    let err = run(src, None).python_error().expect("an error");
+    let lines: Vec<&str> = err.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 10, in <module>",
+            "  File \"test.py\", line 8, in f",
+            "  File \"test.py\", line 6, in f",
+            "  File \"test.py\", line 2, in inner",
+            "ZeroDivisionError: division by zero",
+        ]
+    );
 }
 
 #[test]

@@ -1175,14 +1175,15 @@ impl Vm<'_> {
                 // its traceback (CPython's `__traceback__`). Re-raised
                 // (`raise` alone, kind 0; no handler matched, a `finally`
                 // or `with` passing it on, kind 3), this frame's line is
-                // the one it was first raised at; `raise e` adds this one.
+                // the one it was first raised at; `raise e` (and `raise e
+                // from c`) adds this one.
                 let f = frames.last().expect("frame");
                 let tb = match (f.excs.last(), f.tbs.last()) {
                     (Some(handled), Some(tb)) if handled.is(&exc) => Some(tb.clone()),
                     _ => None,
                 };
                 return Err(match tb {
-                    Some(tb) => Exc { value: exc, tb, reraised: kind != 1 },
+                    Some(tb) => Exc { value: exc, tb, reraised: matches!(kind, 0 | 3) },
                     None => Exc::new(exc),
                 });
             }
