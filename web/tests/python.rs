@@ -320,6 +320,83 @@ fn an_uncaught_exception_fails_the_run_with_its_place() {
     assert_eq!(sim.end_reason(), Some(EndReason::Error));
 }
 
+/// An exception caught and passed on (no `except` matched, `raise` alone,
+/// a `finally` or a `with` block it goes through) keeps its traceback, the
+/// frames below the handler and the line it was raised at; `raise e` adds
+/// its own line above. CPython 3.11's tracebacks, less the source lines.
+#[test]
+fn a_reraised_exception_keeps_its_traceback() {
+    let src = |v: u32| {
+        format!(
+            r#"def inner():
+    return 1 / 0
+
+def f(v):
+    if v == 1:
+        try:
+            inner()
+        except KeyError:
+            pass
+    elif v == 2:
+        try:
+            inner()
+        except ZeroDivisionError:
+            raise
+    elif v == 3:
+        try:
+            inner()
+        except ZeroDivisionError as e:
+            raise e
+    elif v == 4:
+        try:
+            inner()
+        finally:
+            print("finally")
+    else:
+        class CM:
+            def __enter__(self): return self
+            def __exit__(self, *a): return False
+        with CM():
+            inner()
+
+f({v})
+"#
+        )
+    };
+    let traceback = |v: u32| {
+        let err = run(&src(v), None).python_error().expect("an error");
+        err.lines().skip(1).map(String::from).collect::<Vec<_>>()
+    };
+    let want = |lines: &[u32]| {
+        let mut out = vec!["Traceback (most recent call last):".to_owned()];
+        out.push("  File \"test.py\", line 32, in <module>".to_owned());
+        out.extend(lines.iter().map(|l| format!("  File \"test.py\", line {l}, in f")));
+        out.push("  File \"test.py\", line 2, in inner".to_owned());
+        out.push("ZeroDivisionError: division by zero".to_owned());
+        out
+    };
+    assert_eq!(traceback(1), want(&[7]));
+    assert_eq!(traceback(2), want(&[12]));
+    assert_eq!(traceback(3), want(&[19, 17]));
+    assert_eq!(traceback(4), want(&[22]));
+    assert_eq!(traceback(5), want(&[30]));
+    // `raise e from None` adds its line, as `raise e`.
+    let src = "def inner():\n    return 1 / 0\n\ndef f():\n    try:\n        inner()\n    except ZeroDivisionError as e:\n        raise e from None\n\nf()\n";
+    let err = run(src, None).python_error().expect("an error");
+    let lines: Vec<&str> = err.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 10, in <module>",
+            "  File \"test.py\", line 8, in f",
+            "  File \"test.py\", line 6, in f",
+            "  File \"test.py\", line 2, in inner",
+            "ZeroDivisionError: division by zero",
+        ]
+    );
+}
+
 #[test]
 fn int_overflow_raises_overflow_error() {
     let out = output("try:\n    x = 9223372036854775807 + 1\nexcept OverflowError as e:\n    print('overflow')\n");
@@ -587,6 +664,138 @@ reactor.run()
     );
     let texts: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
     assert_eq!(texts, ["tick 1 0.0", "tick 2 0.1", "tick 3 0.2", "loop done True"]);
+}
+
+/// A LoopingCall started before `reactor.run()` counts its intervals from
+/// the program's start, as the `callLater`s made beside it, and ticks on a
+/// shared boundary in the order CPython's clock gives: before the timers
+/// made after it was started, after those made before, on every boundary
+/// (not only the first). The outputs are CPython 3.11 + Twisted 26.10's
+/// (the same on eight runs each; which of two calls set a few microseconds
+/// apart on CPython runs first otherwise depends on that run's clock, so the
+/// programs avoid such ties).
+#[test]
+fn a_looping_call_started_before_run_ticks_in_cpythons_order_beside_call_later() {
+    let texts = output(
+        r#"
+from twisted.internet import reactor, task
+
+t0 = reactor.seconds()
+def say(what):
+    print(what, round(reactor.seconds() - t0, 2))
+
+task.LoopingCall(say, "tick a").start(0.1)
+reactor.callLater(0.1, say, "later 1")
+reactor.callLater(0.2, say, "later 2")
+task.LoopingCall(say, "tick b").start(0.2, now=False)
+reactor.callLater(0.3, say, "later 3")
+task.LoopingCall(say, "tick c").start(0.3, now=False)
+reactor.callLater(0.35, reactor.stop)
+reactor.run()
+"#,
+    );
+    let want = [
+        "tick a 0.0",
+        "tick a 0.1",
+        "later 1 0.1",
+        "tick a 0.2",
+        "later 2 0.2",
+        "tick b 0.2",
+        "tick a 0.3",
+        "later 3 0.3",
+        "tick c 0.3",
+    ];
+    assert_eq!(texts, want);
+    let texts = output(
+        r#"
+from twisted.internet import reactor, task
+
+t0 = reactor.seconds()
+def say(what):
+    print(what, round(reactor.seconds() - t0, 2))
+
+reactor.callLater(0.2, say, "later 0.2 (made first)")
+a = task.LoopingCall(say, "a/0.1 now=False")
+a.start(0.1, now=False)
+reactor.callLater(0.1, say, "later 0.1")
+b = task.LoopingCall(say, "b/0.2")
+b.start(0.2)
+reactor.callLater(0.4, say, "later 0.4")
+reactor.callLater(0.3, say, "later 0.3")
+c = task.LoopingCall.withCount(lambda n: say("c/0.15 count=%d" % n))
+c.start(0.15, now=False)
+reactor.callLater(0.45, reactor.stop)
+reactor.run()
+"#,
+    );
+    let want = [
+        "b/0.2 0.0",
+        "a/0.1 now=False 0.1",
+        "later 0.1 0.1",
+        "c/0.15 count=1 0.15",
+        "later 0.2 (made first) 0.2",
+        "a/0.1 now=False 0.2",
+        "b/0.2 0.2",
+        "a/0.1 now=False 0.3",
+        "later 0.3 0.3",
+        "c/0.15 count=1 0.3",
+        "a/0.1 now=False 0.4",
+        "b/0.2 0.4",
+        "later 0.4 0.4",
+        "c/0.15 count=1 0.45",
+    ];
+    assert_eq!(texts, want);
+}
+
+/// LoopingCall's misuses raise what Twisted raises (its asserts, a
+/// negative interval's ValueError); `running`, `interval` (as given) and
+/// `reset()`, which starts the intervals again from now, are Twisted's.
+/// CPython 3.11 + Twisted 26.10's output.
+#[test]
+fn looping_call_running_interval_reset_and_misuses_as_in_twisted() {
+    let texts = output(
+        r#"
+from twisted.internet import task, reactor
+
+t0 = reactor.seconds()
+lc = task.LoopingCall(lambda: print("tick", round(reactor.seconds() - t0, 2)))
+for call in (lc.stop, lambda: lc.start(-1), lc.reset):
+    try:
+        call()
+    except Exception as e:
+        print(type(e).__name__, e)
+print(lc.running, lc.interval, repr(lc))
+lc.start(1)
+try:
+    lc.start(1)
+except Exception as e:
+    print(type(e).__name__, e)
+print(lc.running, lc.interval, repr(lc))
+def reset():
+    print("reset", round(reactor.seconds() - t0, 2))
+    lc.reset()
+reactor.callLater(1.5, reset)
+reactor.callLater(4.2, reactor.stop)
+reactor.run()
+lc.stop()
+print(lc.running, lc.interval)
+"#,
+    );
+    let want = [
+        "AssertionError Tried to stop a LoopingCall that was not running.",
+        "ValueError interval must be >= 0",
+        "AssertionError Tried to reset a LoopingCall that was not running.",
+        "False None LoopingCall<None>(<lambda>, *(), **{})",
+        "tick 0.0",
+        "AssertionError Tried to start an already running LoopingCall.",
+        "True 1 LoopingCall<1>(<lambda>, *(), **{})",
+        "tick 1.0",
+        "reset 1.5",
+        "tick 2.5",
+        "tick 3.5",
+        "False 1",
+    ];
+    assert_eq!(texts, want);
 }
 
 #[test]

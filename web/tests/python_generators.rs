@@ -94,6 +94,132 @@ fn await_where_python_refuses_it_is_refused_at_its_line() {
     );
 }
 
+/// A bad call into the library's Python part (`ensureDeferred` of a plain
+/// value, an `@inlineCallbacks` function called with the wrong arguments or
+/// returning no generator) is reported at the program's line that made it,
+/// not inside `<twisted.internet.defer>`; the messages are CPython's with
+/// Twisted 26.10 (whose function reprs add ` at 0x...`, left out here).
+#[test]
+fn a_bad_call_into_the_library_is_reported_at_the_programs_line() {
+    use twine_web::{PythonScenario, Scenario, Simulation};
+    let error = |src: &str| {
+        let mut sim = Simulation::new(&Scenario::from_python("gen.py", src).unwrap(), None);
+        sim.run();
+        sim.python_error().expect("an error")
+    };
+    let head = |src: &str| error(src).lines().next().unwrap_or_default().to_owned();
+    let src = "from twisted.internet import defer\n\ndef g():\n    return 5\n\ndefer.ensureDeferred(g())\n";
+    assert_eq!(head(src), "gen.py:6:1: NotACoroutineError: 5 is not a coroutine or a Deferred");
+    // The traceback's last line is CPython's, the class with its module.
+    let err = error(src);
+    assert!(err.ends_with("\ntwisted.internet.defer.NotACoroutineError: 5 is not a coroutine or a Deferred"), "{err}");
+    let src = "from twisted.internet import defer\n\n@defer.inlineCallbacks\ndef f(x):\n    yield defer.succeed(x)\n\nf(1, 2)\n";
+    assert_eq!(head(src), "gen.py:7:1: TypeError: f() takes 1 positional argument but 2 were given");
+    // Twisted refuses a function that returns no generator when it is called.
+    let src = "from twisted.internet import defer\n\n@defer.inlineCallbacks\ndef f():\n    return 1\n\nf()\n";
+    let err = error(src);
+    assert!(err.starts_with("gen.py:7:1: TypeError: inlineCallbacks requires <function f"), "{err}");
+    assert!(err.ends_with("> to produce a generator; instead got 1"), "{err}");
+    let out = output(
+        r#"
+from twisted.internet import defer
+
+@defer.inlineCallbacks
+def f():
+    return 1
+
+async def c():
+    return 2
+
+try:
+    f()
+except TypeError as e:
+    print(type(e).__name__, str(e).endswith("to produce a generator; instead got 1"))
+try:
+    defer.inlineCallbacks(c)()
+except TypeError as e:
+    print(type(e).__name__, str(e).startswith("inlineCallbacks requires <function c"))
+"#,
+    );
+    assert_eq!(out, ["TypeError True", "TypeError True"]);
+}
+
+/// `close()` of a generator or a coroutine throws GeneratorExit (a
+/// BaseException) in where it stopped, so its `finally` runs; one that
+/// yields again is a RuntimeError; closing a finished or never-started one
+/// does nothing.
+#[test]
+fn close_throws_generator_exit_into_a_generator_or_a_coroutine() {
+    let out = output(
+        r#"
+def gen(name):
+    try:
+        yield 1
+        yield 2
+    finally:
+        print("finally", name)
+
+g = gen("a")
+print(next(g))
+print(g.close(), g.close())
+try:
+    next(g)
+except StopIteration:
+    print("done")
+g = gen("never started")
+print(g.close())
+
+def stubborn():
+    try:
+        yield 1
+    except GeneratorExit:
+        print("ignoring")
+    yield 2
+
+s = stubborn()
+next(s)
+try:
+    s.close()
+except RuntimeError as e:
+    print("RuntimeError", e)
+
+def catches():
+    try:
+        yield 1
+    except Exception:
+        print("not here")
+    except BaseException as e:
+        print("base", type(e).__name__, isinstance(e, Exception))
+        raise
+
+c = catches()
+next(c)
+print(c.close())
+
+async def co():
+    return 1
+
+k = co()
+print(k.close())
+print(issubclass(GeneratorExit, BaseException), issubclass(GeneratorExit, Exception))
+"#,
+    );
+    let want = [
+        "1",
+        "finally a",
+        "None None",
+        "done",
+        "None",
+        "ignoring",
+        "RuntimeError generator ignored GeneratorExit",
+        "base GeneratorExit False",
+        "None",
+        "None",
+        "True False",
+    ];
+    assert_eq!(out, want);
+}
+
 #[test]
 fn a_generator_sleeps_and_takes_a_lock_on_the_thread_that_resumes_it() {
     let src = r#"

@@ -2306,3 +2306,130 @@ print(sorted(hits.items()), hits.total())
         ]
     );
 }
+
+/// `type(x)` of a generator, a coroutine and Twisted's objects names their
+/// type (it said `object`), answers `isinstance` and `is`, and makes no
+/// instances; the reactor is CPython's `EPollReactor` in messages; a
+/// LoopingCall's `repr` is Twisted's. CPython 3.11 + Twisted 26.10's output.
+#[test]
+fn type_names_of_generators_coroutines_and_twisteds_objects() {
+    let out = output(
+        r#"
+from twisted.internet import defer, reactor, task
+
+def gen():
+    yield 1
+
+async def co():
+    return 1
+
+def tick(name, n):
+    pass
+
+g = gen()
+c = co()
+d = defer.Deferred()
+dc = reactor.callLater(5, tick)
+lc = task.LoopingCall(tick, "a", 2)
+for x in (g, c, d, dc, lc, defer.succeed(3), print, tick, reactor, b"x", range(2)):
+    print(type(x).__name__)
+print(type(g) is type(gen()), isinstance(g, type(gen())), isinstance(c, type(g)), isinstance(d, type(g)))
+print(isinstance(defer.succeed(1), type(d)), type(d) == type(g))
+try:
+    type(g)()
+except TypeError as e:
+    print(e)
+print(repr(lc))
+lc.start(1.5, now=False)
+print(repr(lc))
+lc.stop()
+lc2 = task.LoopingCall(print)
+lc2.start(0.25, now=False)
+print(repr(lc2))
+lc2.stop()
+try:
+    reactor.nothing
+except AttributeError as e:
+    print(e)
+dc.cancel()
+d.callback(None)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "generator",
+            "coroutine",
+            "Deferred",
+            "DelayedCall",
+            "LoopingCall",
+            "Deferred",
+            "builtin_function_or_method",
+            "function",
+            "EPollReactor",
+            "bytes",
+            "range",
+            "True True False False",
+            "True False",
+            "cannot create 'generator' instances",
+            "LoopingCall<None>(tick, *('a', 2), **{})",
+            "LoopingCall<1.5>(tick, *('a', 2), **{})",
+            "LoopingCall<0.25>(print, *(), **{})",
+            "'EPollReactor' object has no attribute 'nothing'",
+        ]
+    );
+}
+
+/// A Deferred's and a Failure's `repr` are Twisted's (less the address, as
+/// for functions here): the current result, or the Deferred it waits on; a
+/// cancelled Deferred's failure is a bare CancelledError. CPython 3.11 +
+/// Twisted 26.10's output, its addresses taken out by the program.
+#[test]
+fn deferred_and_failure_reprs_as_in_twisted() {
+    let out = output(
+        r#"
+from twisted.internet import defer
+def clean(s):
+    while " at 0x" in s:
+        i = s.index(" at 0x")
+        j = i + 6
+        while s[j] in "0123456789abcdef":
+            j += 1
+        s = s[:i] + s[j:]
+    return s
+def show(d):
+    print(clean(repr(d)), "|", clean(str(d)))
+d = defer.Deferred()
+show(d)
+d.callback([1, "a"])
+show(d)
+d.addCallback(lambda r: None)
+show(d)
+inner = defer.Deferred()
+outer = defer.succeed(1)
+outer.addCallback(lambda r: inner)
+show(outer)
+inner.callback("x")
+show(outer)
+f = defer.fail(ValueError("bad"))
+show(f)
+f.addErrback(lambda e: print(repr(e)))
+c = defer.Deferred()
+c.addErrback(lambda e: print(repr(e)) or 0)
+c.cancel()
+show(c)
+"#,
+    );
+    let want = [
+        "<Deferred> | <Deferred>",
+        "<Deferred current result: [1, 'a']> | <Deferred current result: [1, 'a']>",
+        "<Deferred current result: None> | <Deferred current result: None>",
+        "<Deferred waiting on Deferred> | <Deferred waiting on Deferred>",
+        "<Deferred current result: 'x'> | <Deferred current result: 'x'>",
+        "<Deferred current result: <twisted.python.failure.Failure builtins.ValueError: bad>> | <Deferred current result: <twisted.python.failure.Failure builtins.ValueError: bad>>",
+        "<twisted.python.failure.Failure builtins.ValueError: bad>",
+        "<twisted.python.failure.Failure twisted.internet.defer.CancelledError: >",
+        "<Deferred current result: 0> | <Deferred current result: 0>",
+    ];
+    assert_eq!(out, want);
+}

@@ -44,6 +44,66 @@ reactor.run()
     );
 }
 
+/// An exception out of a coroutine driven by `ensureDeferred`, or out of an
+/// `@inlineCallbacks` generator, keeps the program's frames it left (the
+/// library catches it to fail the Deferred); one that reached the coroutine
+/// as a failure thrown in at an `await` also keeps the frames it left first,
+/// after the coroutines'. CPython's lines, less Twisted's frames
+/// (`_inlineCallbacks`, `throwExceptionIntoGenerator`, `__iter__`,
+/// `_runCallbacks`, `deferLater`'s `cb`) and the source lines.
+#[test]
+fn a_coroutines_or_inline_callbacks_exception_prints_the_programs_frames() {
+    let src = r#"from twisted.internet import defer, reactor, task
+
+def parse(text):
+    return int(text)
+
+async def now(text):
+    return parse(text)
+
+@defer.inlineCallbacks
+def legacy(text):
+    yield task.deferLater(reactor, 0.1, lambda: None)
+    value = parse(text)
+    return value
+
+async def outer():
+    await inner()
+
+async def inner():
+    value = await task.deferLater(reactor, 0.2, parse, "x3")
+    return value
+
+defer.ensureDeferred(now("x1"))
+legacy("x2")
+defer.ensureDeferred(outer())
+reactor.callLater(0.3, reactor.stop)
+reactor.run()
+"#;
+    let report = |frames: &[&str], text: &str| {
+        let mut lines = vec!["Unhandled error in Deferred:", "", "Traceback (most recent call last):"];
+        lines.extend(frames);
+        lines.extend(["  File \"experiment.py\", line 4, in parse", text, ""]);
+        lines.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let want = [
+        report(
+            &["  File \"experiment.py\", line 7, in now"],
+            "builtins.ValueError: invalid literal for int() with base 10: 'x1'",
+        ),
+        report(
+            &["  File \"experiment.py\", line 12, in legacy"],
+            "builtins.ValueError: invalid literal for int() with base 10: 'x2'",
+        ),
+        report(
+            &["  File \"experiment.py\", line 16, in outer", "  File \"experiment.py\", line 19, in inner"],
+            "builtins.ValueError: invalid literal for int() with base 10: 'x3'",
+        ),
+    ]
+    .concat();
+    assert_eq!(output(src), want);
+}
+
 #[test]
 fn an_errback_with_no_frames_and_a_failed_thread_job_print_as_failures() {
     let src = r#"from twisted.internet import reactor, defer, threads
@@ -181,6 +241,145 @@ reactor.run()
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 4, in tick",
             "builtins.ZeroDivisionError: tick",
+            "",
+        ]
+    );
+}
+
+/// A failure made without raising (`defer.fail(ValueError(...))`) is
+/// reported as soon as its Deferred is dropped; one that was raised holds
+/// its traceback, whose frames hold the Deferred: a cycle CPython's
+/// collector frees at exit, so its report comes after everything the
+/// program printed, in the order the Deferreds were dropped (the failed
+/// input of a `gatherResults`, which nobody consumes, among them).
+#[test]
+fn a_raised_failure_is_reported_at_exit_as_cpythons_collector_frees_it() {
+    let src = r#"from twisted.internet import defer, reactor, task
+
+def boom(x=None):
+    raise ValueError("raised %s" % x)
+
+def show(r):
+    print("gathered", r)
+
+def failed(f):
+    print("gather failed:", f.value.__class__.__name__)
+
+d = defer.fail(ValueError("made"))
+del d
+print("after made")
+d = defer.succeed(1)
+d.addCallback(boom)
+del d
+print("after raised")
+defer.gatherResults([task.deferLater(reactor, 0.1, lambda: 1), task.deferLater(reactor, 0.2, boom, 2)]).addCallbacks(show, failed)
+reactor.callLater(0.3, print, "later")
+reactor.callLater(0.4, reactor.stop)
+reactor.run()
+print("end")
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "Failure: builtins.ValueError: made",
+            "",
+            "after made",
+            "after raised",
+            "gather failed: FirstError",
+            "later",
+            "end",
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 4, in boom",
+            "builtins.ValueError: raised 1",
+            "",
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 4, in boom",
+            "builtins.ValueError: raised 2",
+            "",
+        ]
+    );
+}
+
+/// A Deferred cancelled with no canceller and dropped is reported with
+/// Twisted's CancelledError; stopping a reactor that is not running raises
+/// `twisted.internet.error.ReactorNotRunning`, a RuntimeError. CPython 3.11
+/// + Twisted 26.10's output.
+#[test]
+fn a_dropped_cancelled_deferred_and_reactor_not_running_are_named_as_in_twisted() {
+    let src = r#"from twisted.internet import defer, reactor, error
+
+def stop():
+    reactor.stop()
+    try:
+        reactor.stop()
+    except RuntimeError as e:
+        print(type(e).__name__, isinstance(e, error.ReactorNotRunning), e)
+
+d = defer.Deferred()
+d.cancel()
+del d
+reactor.callWhenRunning(stop)
+reactor.run()
+print("end")
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "Failure: twisted.internet.defer.CancelledError: ",
+            "",
+            "ReactorNotRunning True Can't stop reactor that isn't running.",
+            "end",
+        ]
+    );
+}
+
+/// A failure passed up through an `@inlineCallbacks` generator whose
+/// `except` did not match keeps the line it came in at (the `yield`), not
+/// the end of the handler. CPython 3.11 + Twisted 26.10's lines, less
+/// Twisted's frames and the source lines.
+#[test]
+fn a_failure_through_an_unmatched_except_in_inline_callbacks_keeps_its_line() {
+    let src = r#"from twisted.internet import defer, reactor, task
+
+def parse(text):
+    return int(text)
+
+@defer.inlineCallbacks
+def inner(text):
+    yield task.deferLater(reactor, 0.1, lambda: None)
+    return parse(text)
+
+@defer.inlineCallbacks
+def outer():
+    try:
+        yield inner("ok?")
+    except KeyError:
+        pass
+
+outer()
+reactor.callLater(0.3, reactor.stop)
+reactor.run()
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 14, in outer",
+            "  File \"experiment.py\", line 9, in inner",
+            "  File \"experiment.py\", line 4, in parse",
+            "builtins.ValueError: invalid literal for int() with base 10: 'ok?'",
             "",
         ]
     );

@@ -460,21 +460,41 @@ impl<T: 'static> Deferred<T> {
         matches!(self.chain.state.borrow().result, Slot::Ready(_))
     }
 
-    /// Looks at the result the chain holds now (Twisted's `result`
-    /// attribute), without taking it: `None` when [`has_result`](Self::has_result) is false.
+    /// Looks at the result the chain holds now without taking it (Twisted's
+    /// `Deferred.result`, which its `repr` shows): `None` before it fires,
+    /// while it waits on a chained Deferred ([`waiting`](Self::waiting)),
+    /// and while a link runs on the result.
     ///
     /// ```
-    /// use twine_core::defer::succeed;
+    /// use twine_core::defer::{succeed, Deferred};
     ///
-    /// let d = succeed(20);
-    /// d.add_callback(|x| x + 1);
-    /// assert_eq!(d.peek(|r| r.ok().copied()), Some(Some(21)));
+    /// assert_eq!(succeed(7).peek(|r| *r.as_ref().unwrap()), Some(7));
+    /// assert_eq!(Deferred::<i32>::new().peek(|_| ()), None);
     /// ```
-    pub fn peek<R>(&self, f: impl FnOnce(Result<&T, &Failure>) -> R) -> Option<R> {
+    pub fn peek<R>(&self, f: impl FnOnce(&Result<T, Failure>) -> R) -> Option<R> {
         match &self.chain.state.borrow().result {
-            Slot::Ready(result) => Some(f(result.as_ref())),
+            Slot::Ready(r) => Some(f(r)),
             _ => None,
         }
+    }
+
+    /// Whether the chain waits on a Deferred a link returned (Twisted's
+    /// `repr`: `waiting on Deferred`).
+    ///
+    /// ```
+    /// use twine_core::defer::Deferred;
+    ///
+    /// let (outer, inner) = (Deferred::<u8>::new(), Deferred::<u8>::new());
+    /// let i = inner.clone();
+    /// outer.add_callback(move |_| i);
+    /// assert!(!outer.waiting());
+    /// outer.callback(1).unwrap();
+    /// assert!(outer.waiting());
+    /// inner.callback(2).unwrap();
+    /// assert!(!outer.waiting() && outer.peek(|r| *r.as_ref().unwrap()) == Some(2));
+    /// ```
+    pub fn waiting(&self) -> bool {
+        matches!(self.chain.state.borrow().result, Slot::Waiting)
     }
 
     /// Whether `self` and `other` are the same Deferred.

@@ -90,6 +90,31 @@ impl LoopingCall {
     /// The Deferred fires when the loop stops, or fails with the function's failure.
     /// Starting a running loop returns a failed Deferred.
     pub fn start(&self, interval: Duration, now: bool) -> Deferred<()> {
+        self.start_from(interval, now, None)
+    }
+
+    /// [`start`](Self::start), counting the intervals from `origin` instead
+    /// of the reactor's present time (`None`: from now, as `start`). A
+    /// simulator that makes the timers set before the reactor runs count
+    /// from the program's start passes that start here, so a loop started
+    /// next to them ticks on the same boundaries. An `origin` in the future
+    /// is taken as now.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::{Clock, LoopingCall};
+    /// use twine_core::Time;
+    ///
+    /// let clock = Clock::new();
+    /// clock.advance(Duration::from_millis(300));
+    /// let lc = LoopingCall::new(&clock.reactor(), || ());
+    /// // Counted from 0: the next boundary is 1 s, not 1.3 s.
+    /// lc.start_from(Duration::from_secs(1), false, Some(Time::ZERO));
+    /// clock.advance(Duration::from_millis(700));
+    /// assert_eq!(lc.calls(), 1);
+    /// lc.stop();
+    /// ```
+    pub fn start_from(&self, interval: Duration, now: bool, origin: Option<Time>) -> Deferred<()> {
         let s = &self.state;
         if s.running.get() {
             return crate::defer::fail(crate::defer::Failure::new(
@@ -107,13 +132,14 @@ impl LoopingCall {
         *s.done.borrow_mut() = Some(done.clone());
         s.running.set(true);
         s.interval.set(interval);
-        s.start_time.set(reactor.seconds());
+        s.start_time.set(origin.map_or(reactor.seconds(), |t| t.min(reactor.seconds())));
         s.run_at_start.set(now);
         s.last_time.set(None);
         if now {
             self.call_body(&reactor);
         } else {
-            self.schedule_from(&reactor, s.start_time.get());
+            // From now, which is the start unless `origin` was earlier.
+            self.schedule_from(&reactor, reactor.seconds());
         }
         done
     }

@@ -505,6 +505,11 @@ impl Simulation {
     }
 
     fn finish(&mut self, reason: EndReason) {
+        // Failures CPython's collector would report, whatever ended the run.
+        let rt = self.sh.py.borrow().clone();
+        if let Some(rt) = rt {
+            crate::python::unhandled::report_cycles(&self.sh, &rt);
+        }
         if let Some(call) = self.rl.open_call.take() {
             self.close_call(call);
         }

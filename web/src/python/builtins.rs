@@ -132,6 +132,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         }
         Value::Dict(_) => DICT,
         Value::Set(d) => return super::sets::has_method(d, name),
+        Value::Generator(_) if super::compile::PARSER => &["send", "throw", "close"],
         Value::Generator(_) => &["send", "throw"],
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
@@ -559,7 +560,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Set(d) if super::sets::frozen(d) => Value::Type(TypeId::FrozenSet),
                 Value::Set(_) => Value::Type(TypeId::Set),
                 Value::None => Value::Type(TypeId::NoneType),
-                _ => Value::Type(TypeId::Object),
+                Value::Bytes(_) => Value::Type(TypeId::Bytes),
+                other => Value::Type(TypeId::Named(other.builtin_type_name())),
             }
         }
         "super" => return Err(vm.rt.error("RuntimeError", "super() with arguments is not supported: write super()")),
@@ -1059,6 +1061,7 @@ fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
             TypeId::Bytes => matches!(v, Value::Bytes(_)),
             TypeId::NoneType => matches!(v, Value::None),
             TypeId::Object => true,
+            TypeId::Named(name) => !matches!(v, Value::Instance(_)) && v.builtin_type_name() == *name,
         },
         _ => return Err(vm.type_error("isinstance() arg 2 must be a type or tuple of types")),
     })
@@ -1141,6 +1144,7 @@ fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
 pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
     let a = args.first();
     Ok(match (t, a) {
+        (TypeId::Named(name), _) => return Err(vm.type_error(&format!("cannot create '{name}' instances"))),
         (TypeId::Int, None) => Value::Int(0),
         (TypeId::Int, Some(Value::Int(i))) => Value::Int(*i),
         (TypeId::Int, Some(Value::Bool(b))) => Value::Int(*b as i64),
@@ -1368,6 +1372,8 @@ pub(crate) fn call_method(
             }
         }
         Value::Set(d) if full(vm, "set methods") => super::sets::method(vm, name, d, &args)?,
+        // Only the full module: the presets close no generator.
+        Value::Generator(g) if name == "close" && super::compile::PARSER => gen_close(vm, g)?,
         Value::Generator(g) => {
             let sent = sent_into(vm, name, args.first().cloned().unwrap_or_default())?;
             gen_send(vm, g, sent)?
@@ -1799,6 +1805,26 @@ fn gen_send(vm: &mut Vm<'_>, g: &Rc<super::value::Generator>, sent: Result<Value
     }
 }
 
+/// `g.close()`: GeneratorExit thrown in where it stopped, so its `finally`
+/// blocks run; a generator that yields again is an error, as in CPython.
+fn gen_close(vm: &mut Vm<'_>, g: &Rc<super::value::Generator>) -> PyResult<Value> {
+    if !g.started.get() {
+        // Never started: it just ends.
+        g.frame.borrow_mut().take();
+        return Ok(Value::None);
+    }
+    if g.frame.borrow().is_none() {
+        return Ok(Value::None);
+    }
+    let exit = vm.rt.new_exc(&vm.rt.exc_class("GeneratorExit"), Vec::new());
+    match vm.gen_resume(g, Err(exit)) {
+        Ok(super::vm::GenStep::Yielded(_)) => Err(vm.rt.error("RuntimeError", "generator ignored GeneratorExit")),
+        Ok(super::vm::GenStep::Returned(_)) => Ok(Value::None),
+        Err(e) if matches!(&*e.value.type_name(), "GeneratorExit" | "StopIteration") => Ok(Value::None),
+        Err(e) => Err(e),
+    }
+}
+
 /// What `g.send(arg)` (`Ok`) or `g.throw(arg)` (`Err`: an exception
 /// instance, a class instantiated) hands the generator.
 pub(crate) fn sent_into(vm: &mut Vm<'_>, method: &str, arg: Value) -> PyResult<Result<Value, Value>> {
@@ -1806,9 +1832,15 @@ pub(crate) fn sent_into(vm: &mut Vm<'_>, method: &str, arg: Value) -> PyResult<R
         return Ok(Ok(arg));
     }
     let base = vm.rt.exc_class("BaseException");
-    Ok(Err(match arg {
+    let exc = match arg {
         Value::Class(c) if c.is_subclass(&base) => vm.rt.new_exc(&c, Vec::new()),
         Value::Instance(i) if i.class.is_subclass(&base) => Value::Instance(i),
         _ => return Err(vm.type_error("exceptions must derive from BaseException")),
-    }))
+    };
+    // The frames it left when first raised, if a failure kept them: CPython's
+    // exception carries its traceback into the generator.
+    let text = super::twisted::exc_text_plain(&exc);
+    let carried = vm.rt.tracebacks.borrow().get(&text).map(|(_, frames)| frames.clone());
+    *vm.rt.thrown.borrow_mut() = carried.map(|frames| (exc.clone(), frames));
+    Ok(Err(exc))
 }

@@ -154,7 +154,8 @@ pub(crate) enum Instr {
     /// Pushes an exception handler that jumps to the target.
     SetupExcept(u32),
     PopBlock,
-    /// `raise` (0: re-raise the exception being handled, 1: raise top, 2: raise with cause).
+    /// `raise` (0: re-raise the exception being handled, 1: raise top, 2: raise with cause,
+    /// 3: pass on the exception on top, which a handler caught, with its traceback).
     Raise(u32),
     /// Leaves an `except` block: the exception being handled is done.
     PopExcept,

@@ -897,7 +897,8 @@ impl<'a> Unit<'a> {
             self.stmts(&t.finalbody)?;
             self.blocks.pop();
             self.emit(Instr::LoadFast(exc));
-            self.emit(Instr::Raise(1));
+            // Passed on, not raised anew: it keeps its traceback.
+            self.emit(Instr::Raise(3));
             self.patch(end);
             Ok(())
         } else {
@@ -944,8 +945,8 @@ impl<'a> Unit<'a> {
                 self.patch(next);
             }
         }
-        // No handler matched: the exception goes on.
-        self.emit(Instr::Raise(1));
+        // No handler matched: the exception goes on, with its traceback.
+        self.emit(Instr::Raise(3));
         for e in ends {
             self.patch(e);
         }
@@ -984,7 +985,7 @@ impl<'a> Unit<'a> {
         self.emit(Instr::PopExcept);
         let suppressed = self.emit(Instr::Jump(0));
         self.patch(reraise);
-        self.emit(Instr::Raise(1));
+        self.emit(Instr::Raise(3));
         self.patch(end);
         self.patch(suppressed);
         Ok(())

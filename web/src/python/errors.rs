@@ -10,12 +10,19 @@ use super::value::{Class, Value};
 pub(crate) struct Exc {
     pub value: Value,
     /// (file, line, column, function) per frame left.
-    pub tb: Vec<(Rc<str>, u32, u32, Rc<str>)>,
+    pub tb: Tb,
+    /// Raised again where it was caught (`raise` alone, or no `except`
+    /// matched): `tb` already holds that frame's line, where it was first
+    /// raised, and the frame is not added again, as in CPython.
+    pub reraised: bool,
 }
+
+/// A traceback: (file, line, column, function) per frame, innermost first.
+pub(crate) type Tb = Vec<(Rc<str>, u32, u32, Rc<str>)>;
 
 impl Exc {
     pub fn new(value: Value) -> Exc {
-        Exc { value, tb: Vec::new() }
+        Exc { value, tb: Vec::new(), reraised: false }
     }
 
     /// CPython's traceback, most recent call last, ending with `text`.
@@ -43,14 +50,23 @@ impl Exc {
         out
     }
 
-    /// `FILE:LINE:COL: text` at the innermost frame, then the traceback.
-    pub fn located(&self, text: &str) -> String {
-        let head = match self.tb.first() {
+    /// `FILE:LINE:COL: text` at the innermost frame of the program, then
+    /// the traceback. A frame of the library's Python part (a bad argument
+    /// to `ensureDeferred`, an `@inlineCallbacks` function called with the
+    /// wrong arguments) is no place the user can edit: the line that called
+    /// into the library is (the traceback still lists the library's frames,
+    /// as CPython's lists Twisted's).
+    ///
+    /// The traceback ends with `last`: CPython's line, which names a Twisted
+    /// exception with its module.
+    pub fn located(&self, text: &str, last: &str) -> String {
+        let mine = self.tb.iter().find(|(file, ..)| !file.starts_with("<twisted."));
+        let head = match mine.or(self.tb.first()) {
             Some((file, line, col, _)) => format!("{file}:{line}:{col}: {text}"),
             None => text.to_owned(),
         };
         let mut lines = vec![head];
-        lines.extend(self.traceback(text));
+        lines.extend(self.traceback(last));
         lines.join("\n")
     }
 }
@@ -67,6 +83,7 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("BaseException", ""),
     ("Exception", "BaseException"),
     ("KeyboardInterrupt", "BaseException"),
+    ("GeneratorExit", "BaseException"),
     ("SystemExit", "BaseException"),
     ("ArithmeticError", "Exception"),
     ("ZeroDivisionError", "ArithmeticError"),
@@ -165,6 +182,8 @@ pub(crate) fn not_builtin(name: &str) -> bool {
 pub(crate) fn module(name: &str) -> Option<&'static str> {
     Some(if TWISTED_ERROR.contains(&name) {
         "twisted.internet.error"
+    } else if name == "NoCurrentExceptionError" {
+        "twisted.python.failure"
     } else if TWISTED_DEFER.contains(&name) || ["CancelledError", "_DefGen_Return"].contains(&name) {
         "twisted.internet.defer"
     } else if QUEUE.contains(&name) {
@@ -179,6 +198,16 @@ pub(crate) fn module(name: &str) -> Option<&'static str> {
     } else {
         return None;
     })
+}
+
+/// `text` (`ConnectionLost: ...`) as CPython's traceback ends with it: a
+/// Twisted exception named with its module.
+pub(crate) fn with_module(text: &str) -> String {
+    let name = text.split(':').next().unwrap_or(text);
+    match module(name) {
+        Some(m) if m != "builtins" => format!("{m}.{text}"),
+        _ => text.to_owned(),
+    }
 }
 
 /// Makes the classes of [`HIERARCHY`].

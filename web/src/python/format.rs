@@ -50,9 +50,61 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Super(_) => "<super>".into(),
         Value::Native(n) => match &**n {
             Native::Thread(t) => format!("<Thread({})>", t.name.borrow()),
+            // Only the full module: the presets print no LoopingCall.
+            Native::LoopingCall { f, args, lc, .. } if super::compile::PARSER => {
+                looping_call_repr(f, args, &lc.given().borrow())
+            }
+            // Only the full module: the presets print neither.
+            Native::Deferred(d) if super::compile::PARSER => deferred_repr(d),
+            Native::Failure(e) if super::compile::PARSER => failure_repr(&super::twisted::exc_text_plain(e)),
             _ => format!("<{} object>", v.type_name()),
         },
     }
+}
+
+/// Twisted's `Deferred.__repr__`, less the address, as for functions:
+/// `<Deferred current result: 3>`, `<Deferred waiting on Deferred>`,
+/// `<Deferred>`. (Twisted's shows the result a callback is running on;
+/// here the result is taken while a callback runs, so `<Deferred>`.)
+fn deferred_repr(d: &twine_core::defer::Deferred<Value>) -> String {
+    if d.waiting() {
+        return "<Deferred waiting on Deferred>".to_owned();
+    }
+    let result = d.peek(|r| match r {
+        Ok(v) => repr(v),
+        Err(f) => match f.downcast_ref::<super::twisted::PyError>() {
+            Some(e) => failure_repr(&e.text),
+            None if f.check(twine_core::defer::FailureKind::Cancelled) => failure_repr("CancelledError: "),
+            None => failure_repr(f.message()),
+        },
+    });
+    match result {
+        Some(r) => format!("<Deferred current result: {r}>"),
+        None => "<Deferred>".to_owned(),
+    }
+}
+
+/// Twisted's `Failure.__repr__`: `<twisted.python.failure.Failure
+/// builtins.ValueError: bad>`, from the exception's text (`ValueError: bad`).
+fn failure_repr(text: &str) -> String {
+    let name = text.split(':').next().unwrap_or(text);
+    let module = super::errors::module(name).unwrap_or("__main__");
+    // Twisted writes `type: message` even when the message is empty.
+    let sep = if text.contains(':') { "" } else { ": " };
+    format!("<twisted.python.failure.Failure {module}.{text}{sep}>")
+}
+
+/// Twisted's `LoopingCall.__repr__`: `LoopingCall<1.5>(tick, *('a',), **{})`
+/// (the interval `None` until started; keyword arguments are not taken).
+fn looping_call_repr(f: &Value, args: &[Value], interval: &Value) -> String {
+    let func = match f {
+        Value::Func(func) => func.code.name.to_string(),
+        Value::Method(m) => m.1.code.name.to_string(),
+        Value::Builtin(b) => b.name.rsplit('.').next().unwrap_or(b.name).to_owned(),
+        other => repr(other),
+    };
+    let interval = repr(interval);
+    format!("LoopingCall<{interval}>({func}, *{}, **{{}})", repr(&Value::tuple(args.to_vec())))
 }
 
 /// `repr` of a list, tuple, dict or set: `[...]` where it contains itself,

@@ -426,6 +426,11 @@ pub(crate) struct Runtime {
     /// Instances of classes with `__hash__` used as keys, by hash: the
     /// first of each set of equal ones stands for them all (`extras::key`).
     pub hashed: RefCell<HashMap<i64, Vec<Value>>>,
+    /// LoopingCalls started so far before `reactor.run()`: the timers and
+    /// loops made after the n-th are due n nanoseconds after their time from
+    /// the program's start (with the machine's noise on), which keeps their
+    /// order as CPython's clock does (see `twisted::pre_run_origin`).
+    pub pre_run_timers: Cell<u64>,
     /// The machine settings read before the run (see [`check`]): a
     /// `twine.machine(...)` call that runs must be one of those read.
     pub machine: MachineArgs,
@@ -436,6 +441,12 @@ pub(crate) struct Runtime {
     /// The frames an exception left, by its text (and by its class name):
     /// `(text, frames)`, for the report of a failure nobody handled.
     pub tracebacks: RefCell<HashMap<String, (String, Vec<String>)>>,
+    /// The exception last thrown into a generator with `g.throw`, and the
+    /// frames it left when first raised (see `vm::remember_caught`).
+    pub thrown: RefCell<Option<(Value, Vec<String>)>>,
+    /// Deferreds dropped with a raised failure nobody handled, reported at
+    /// exit as CPython's collector reports them (see `unhandled::report_dropped`).
+    pub cycle_reports: RefCell<Vec<String>>,
     /// `log.startLogging` was called: `log.msg` prints.
     pub logging: Cell<bool>,
     /// Functions of the library's Python part made so far (`twisted::library`).
@@ -482,10 +493,13 @@ impl Runtime {
             variant: variant.map(Rc::from),
             shut_down: Cell::new(false),
             hashed: RefCell::default(),
+            pre_run_timers: Cell::new(0),
             machine,
             stacks: RefCell::default(),
             next_link: Cell::new(None),
             tracebacks: RefCell::default(),
+            thrown: RefCell::default(),
+            cycle_reports: RefCell::default(),
             library: RefCell::default(),
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),

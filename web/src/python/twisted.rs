@@ -19,6 +19,7 @@ use twine_core::defer::{Deferred, Failure, FailureKind, Outcome};
 use super::builtins::full;
 use twine_core::threads::{defer_to_thread_with, JobOptions};
 use twine_core::trace::{SystemEvent, TriggerPhase};
+use twine_core::Reactor;
 
 use super::errors::Exc;
 use super::stacks::{Link, Role};
@@ -260,6 +261,7 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "printTraceback",
             "printBriefTraceback",
         ],
+        Native::LoopingCall { .. } if super::compile::PARSER => &["start", "stop", "reset"],
         Native::LoopingCall { .. } => &["start", "stop"],
         Native::Transport(_) | Native::Connector(_) | Native::Port(_) => return super::net::method(n, name),
         Native::DeferredLock(_) | Native::DeferredSemaphore(_) => &["acquire", "release", "run"],
@@ -401,6 +403,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             }
             _ => return Err(vm.type_error("_requireCoroutine(coro, what)")),
         },
+        // Twisted's inlineCallbacks takes a generator, not a coroutine.
+        "defer._isGenerator" => Value::Bool(matches!(args.first(), Some(Value::Generator(g)) if !g.coroutine)),
         "defer._isDeferred" | "defer._isFailure" => {
             let n = match args.first() {
                 Some(Value::Native(n)) => Some(n),
@@ -754,6 +758,8 @@ const INLINE_CALLBACKS: &str = "\
 def inlineCallbacks(f):
     def unwindGenerator(*args, **kwargs):
         g = f(*args, **kwargs)
+        if not _isGenerator(g):
+            raise TypeError('inlineCallbacks requires %r to produce a generator; instead got %r' % (f, g))
         d = _Deferred()
         _inlineCallbacks(g, d, None, False)
         return d
@@ -872,6 +878,7 @@ fn library_function(name: &str) -> Option<Value> {
         ("_callInReactor", "threads._callInReactor"),
         ("_Deferred", "defer.Deferred"),
         ("_isDeferred", "defer._isDeferred"),
+        ("_isGenerator", "defer._isGenerator"),
         ("_isFailure", "defer._isFailure"),
         ("_requireCoroutine", "defer._requireCoroutine"),
         ("_logErr", "defer._logErr"),
@@ -990,7 +997,9 @@ pub(crate) fn from_failure(rt: &Runtime, f: &Failure) -> Value {
         FailureKind::ConnectionRefused => "ConnectionRefusedError",
         _ => "RuntimeError",
     };
-    rt.new_exc(&rt.exc_class(class), vec![Value::str(f.message())])
+    // Twisted's `cancel()` fails the Deferred with a bare `CancelledError()`.
+    let args = if class == "CancelledError" { Vec::new() } else { vec![Value::str(f.message())] };
+    rt.new_exc(&rt.exc_class(class), args)
 }
 
 /// Runs a Python call on the reactor thread now, as a Deferred link or a
@@ -1187,19 +1196,15 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             if args.is_empty() {
                 return Err(vm.type_error("callLater(delay, f, *args)"));
             }
-            let mut delay = seconds(vm, &args.remove(0))?;
+            let delay = seconds(vm, &args.remove(0))?;
             let call = split_call(vm, args, kwargs, "callLater")?;
             let sh = Rc::clone(vm.sh);
             let r = reactor(vm)?;
-            if r.lifecycle() == twine_core::reactor::Lifecycle::NotStarted {
-                // Before reactor.run(), delays count from the program's start:
-                // the microseconds the main program takes between two
-                // callLater calls are below a real reactor's wake-up
-                // granularity (epoll waits in whole milliseconds), so on
-                // CPython timers set for the same delay run in one turn.
-                delay = delay.saturating_sub(Duration::from_nanos(vm.sh.now().as_nanos()));
-            }
-            let dc = r.call_later_named(delay, "callLater", move |_| run_top(&sh, "while handling timed call", call));
+            let run = move |_: &Reactor| run_top(&sh, "while handling timed call", call);
+            let dc = match pre_run_origin(vm, &r, false) {
+                Some(origin) => r.call_at_named((origin + delay).max(r.seconds()), "callLater", run),
+                None => r.call_later_named(delay, "callLater", run),
+            };
             Value::Native(Rc::new(Native::DelayedCall(dc)))
         }
         (Native::Reactor, "callWhenRunning") => {
@@ -1423,9 +1428,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         }
         (Native::LoopingCall { f, args: fargs, lc, count }, "start") => {
             if lc.borrow().as_ref().is_some_and(|l| l.running()) {
-                return Err(vm.rt.error("RuntimeError", "Tried to start an already running LoopingCall."));
+                // Twisted asserts these.
+                return Err(vm.rt.error("AssertionError", "Tried to start an already running LoopingCall."));
+            }
+            if matches!(args.first(), Some(Value::Int(i)) if *i < 0)
+                || matches!(args.first(), Some(Value::Float(x)) if *x < 0.0)
+            {
+                return Err(vm.rt.error("ValueError", "interval must be >= 0"));
             }
             let interval = seconds(vm, args.first().unwrap_or(&Value::None))?;
+            *lc.given().borrow_mut() = args.first().cloned().unwrap_or_default();
             let now =
                 args.get(1).cloned().or_else(|| kwargs.iter().find(|(k, _)| &**k == "now").map(|(_, v)| v.clone()));
             let now = now.is_none_or(|v| v.truthy());
@@ -1434,10 +1446,14 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 _ => "LoopingCall".to_owned(),
             };
             let (sh, f, fargs) = (Rc::clone(vm.sh), f.clone(), fargs.clone());
-            let counter = count.then(|| WithCount::new(epoch_seconds(vm.sh.now()), interval.as_secs_f64(), now));
+            let r = reactor(vm)?;
+            // Before reactor.run(), counted from the program's start as callLater's delays.
+            let origin = pre_run_origin(vm, &r, true);
+            let start = origin.unwrap_or(vm.sh.now()).min(vm.sh.now());
+            let counter = count.then(|| WithCount::new(epoch_seconds(start), interval.as_secs_f64(), now));
             // Its place among the run's loops, for the metrics.
             let index = vm.sh.loops.borrow().len();
-            let looping = twine_core::task::LoopingCall::new(&reactor(vm)?, move || {
+            let looping = twine_core::task::LoopingCall::new(&r, move || {
                 let mut args = fargs.clone();
                 if let Some(c) = &counter {
                     match c.count(epoch_seconds(sh.now())) {
@@ -1463,7 +1479,7 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 }
             });
             vm.sh.loops.borrow_mut().push(LoopInstance { step, lc: looping.clone(), calls: 0 });
-            let finished = looping.start(interval, now);
+            let finished = looping.start_from(interval, now, origin);
             *lc.borrow_mut() = Some(looping);
             let out: Deferred<Value> = Deferred::new();
             let (fire, me) = (out.clone(), Value::Native(Rc::clone(n)));
@@ -1476,7 +1492,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         (Native::LoopingCall { lc, .. }, "stop") => {
             match lc.borrow().as_ref().filter(|l| l.running()) {
                 Some(l) => l.stop(),
-                None => return Err(vm.rt.error("RuntimeError", "Tried to stop a LoopingCall that was not running.")),
+                None => return Err(vm.rt.error("AssertionError", "Tried to stop a LoopingCall that was not running.")),
+            }
+            Value::None
+        }
+        (Native::LoopingCall { lc, .. }, "reset") if super::compile::PARSER => {
+            match lc.borrow().as_ref().filter(|l| l.running()) {
+                Some(l) => l.reset(),
+                None => {
+                    return Err(vm.rt.error("AssertionError", "Tried to reset a LoopingCall that was not running."))
+                }
             }
             Value::None
         }
@@ -1576,6 +1601,38 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
     Ok(Out::Value(v))
 }
 
+/// Before `reactor.run()`, where a timer (`loop` false) or a LoopingCall
+/// (`loop` true) made now counts from (`None` once the reactor runs): the
+/// program's start, plus a nanosecond per LoopingCall started before it.
+///
+/// The microseconds the main program takes between two `callLater` calls
+/// are below a real reactor's wake-up granularity (epoll waits in whole
+/// milliseconds), so on CPython timers set for the same delay run in one
+/// turn: counting from the program's start keeps them together here. But
+/// CPython's clock still moved between the calls, so they run in the order
+/// they were made, and a `LoopingCall` started before a `callLater` ticks
+/// before it on every shared boundary, not only the first. Timers due at
+/// one time run in the order they were scheduled, which a loop's later
+/// ticks (scheduled once the reactor runs) would lose: the nanosecond after
+/// each loop keeps the timers made after it behind its ticks, and those
+/// made before it still run before them by that order. Only loops count,
+/// so a program making many timers before `run` keeps them in one turn (the
+/// sim's wake-up latency, tens of microseconds, spans a few nanoseconds).
+/// On a machine without noise, where a timer runs at its time to the
+/// nanosecond, nothing is set apart: a loop's ticks after its first then
+/// come after `callLater`s made before `run` for the same time.
+fn pre_run_origin(vm: &Vm<'_>, r: &Reactor, is_loop: bool) -> Option<twine_core::Time> {
+    if r.lifecycle() != twine_core::reactor::Lifecycle::NotStarted {
+        return None;
+    }
+    let n = if vm.sh.program.machine.noise { vm.rt.pre_run_timers.get() } else { 0 };
+    if is_loop && vm.sh.program.machine.noise {
+        vm.rt.pre_run_timers.set(n + 1);
+    }
+    let start = r.seconds().as_nanos().saturating_sub(vm.sh.now().as_nanos());
+    Some(twine_core::Time::from_nanos(start + n))
+}
+
 /// What `reactor.seconds()` (and `time.time()`) count from: a real epoch
 /// time (2023-11-14 22:13:20 UTC), so float arithmetic on them rounds as on
 /// a real machine. It matters: Twisted's `LoopingCall.withCount` started with
@@ -1668,18 +1725,6 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
             Native::DelayedCall(dc) => Some(Value::Int(dc.cancelled() as i64)),
             _ => None,
         },
-        (Value::Native(n), "running" | "interval") if full(vm, "LoopingCall.running") => match &**n {
-            Native::LoopingCall { lc, .. } => {
-                let lc = lc.borrow();
-                Some(match (name, &*lc) {
-                    ("running", lc) => Value::Bool(lc.as_ref().is_some_and(|lc| lc.running())),
-                    // None until started, as Twisted's.
-                    (_, Some(lc)) => Value::Float(lc.interval().as_secs_f64()),
-                    (_, None) => Value::None,
-                })
-            }
-            _ => None,
-        },
         (Value::Native(n), "pending" | "waiting" | "size" | "backlog") if full(vm, "DeferredQueue.pending") => {
             match &**n {
                 Native::DeferredQueue(q) => Some(match name {
@@ -1699,6 +1744,14 @@ pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
             Native::DeferredSemaphore(s) => {
                 Some(Value::Int(if name == "tokens" { s.tokens() } else { s.limit() } as i64))
             }
+            _ => None,
+        },
+        // Only the full module: the presets read neither.
+        (Value::Native(n), "running" | "interval") if super::compile::PARSER => match &**n {
+            Native::LoopingCall { lc, .. } if name == "running" => {
+                Some(Value::Bool(lc.borrow().as_ref().is_some_and(|l| l.running())))
+            }
+            Native::LoopingCall { lc, .. } => Some(lc.given().borrow().clone()),
             _ => None,
         },
         (Value::Builtin(b), "withCount") if b.name == "task.LoopingCall" => {

@@ -1,6 +1,7 @@
 //! Twisted's report of a Deferred that was dropped holding a failure nobody
-//! handled: CPython collects it as soon as the last reference goes, and
-//! Twisted logs
+//! handled: CPython collects it as soon as the last reference goes (or, for
+//! a failure that was raised, whose traceback makes a reference cycle, when
+//! its collector runs: at exit here), and Twisted logs
 //!
 //! ```text
 //! Unhandled error in Deferred:
@@ -28,13 +29,21 @@ use crate::engine::shared::Shared;
 impl Runtime {
     /// Keeps the frames `exc` left, for the report should it go unhandled.
     pub(crate) fn remember_traceback(&self, exc: &Exc) {
+        self.remember_frames(exc, Vec::new());
+    }
+
+    /// [`remember_traceback`](Self::remember_traceback), with the frames
+    /// the exception carried before it was raised again (`g.throw` of a
+    /// failure's exception: Twisted throws it with its traceback) after them.
+    pub(crate) fn remember_frames(&self, exc: &Exc, carried: Vec<String>) {
         let text = exc_text_plain(&exc.value);
-        let frames: Vec<String> = exc
+        let mut frames: Vec<String> = exc
             .tb
             .iter()
             .rev()
             .map(|(file, line, _, func)| format!("  File \"{file}\", line {line}, in {func}"))
             .collect();
+        frames.extend(carried);
         let name = exc.value.type_name().to_string();
         let mut tracebacks = self.tracebacks.borrow_mut();
         // A failure that crossed the pool is known by its class name only.
@@ -48,8 +57,13 @@ impl Runtime {
         let mut out = vec!["Unhandled error in Deferred:".to_owned(), String::new()];
         if let Some(text) = message.strip_prefix("Error: ") {
             out.extend(self.traceback_lines(text));
+        } else if message.starts_with("Cancelled: ") {
+            // `d.cancel()` of a Deferred with no canceller: Twisted's
+            // CancelledError, with no message and no frames.
+            out.push("Traceback (most recent call last):".to_owned());
+            out.push(format!("Failure: {}", self.qualified("CancelledError: ")));
         } else {
-            // A cancellation or a timeout: no Python exception, no frames.
+            // A timeout: no Python exception, no frames.
             out.push("Traceback (most recent call last):".to_owned());
             out.push(format!("Failure: {message}"));
         }
@@ -75,6 +89,13 @@ impl Runtime {
         out
     }
 
+    /// Whether the failure `message` (twine-core's text of it) was raised
+    /// in the program, so that its traceback has frames.
+    fn has_frames(&self, message: &str) -> bool {
+        let Some(text) = message.strip_prefix("Error: ") else { return false };
+        self.tracebacks.borrow().get(text).is_some_and(|(_, frames)| !frames.is_empty())
+    }
+
     /// `builtins.ValueError: boom`, as a Failure names its exception's class.
     fn qualified(&self, text: &str) -> String {
         let name = text.split(':').next().unwrap_or(text);
@@ -98,6 +119,15 @@ pub(crate) fn report_dropped(sh: &Rc<Shared>, rt: &Runtime) {
             .collect()
     };
     for message in messages {
+        // A failure whose exception was raised holds its traceback, and the
+        // traceback's frames hold the Deferred back: a reference cycle,
+        // which CPython's collector frees later, usually at exit. One made
+        // without raising (`defer.fail(ValueError())`, a cancellation) goes
+        // as soon as its last reference does.
+        if rt.has_frames(&message) {
+            rt.cycle_reports.borrow_mut().push(message);
+            continue;
+        }
         for line in rt.unhandled_report(&message) {
             sh.say_err(REACTOR_THREAD, line);
         }
@@ -131,4 +161,18 @@ pub(crate) fn collect_at_exit(sh: &Rc<Shared>, rt: &Runtime) {
     }
     rt.listening.borrow_mut().clear();
     report_dropped(sh, rt);
+    report_cycles(sh, rt);
+}
+
+/// The collector's pass at exit: the Deferreds dropped with a raised
+/// failure (see [`report_dropped`]), in the order they were dropped. Also
+/// when the run ends otherwise (its duration, an error): a real program
+/// running that long would have had them collected by then.
+pub(crate) fn report_cycles(sh: &Rc<Shared>, rt: &Runtime) {
+    let cycles = std::mem::take(&mut *rt.cycle_reports.borrow_mut());
+    for message in cycles {
+        for line in rt.unhandled_report(&message) {
+            sh.say_err(REACTOR_THREAD, line);
+        }
+    }
 }

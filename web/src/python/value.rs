@@ -127,6 +127,10 @@ pub(crate) enum TypeId {
     Bytes,
     NoneType,
     Object,
+    /// Any other built-in type, by its name (`type(g)` of a generator,
+    /// a coroutine, a Deferred): it names itself and answers `isinstance`,
+    /// but makes no instances.
+    Named(&'static str),
 }
 
 impl TypeId {
@@ -144,6 +148,7 @@ impl TypeId {
             TypeId::Bytes => "bytes",
             TypeId::NoneType => "NoneType",
             TypeId::Object => "object",
+            TypeId::Named(name) => name,
         }
     }
 }
@@ -408,7 +413,15 @@ impl std::fmt::Debug for TransportRef {
 
 /// A started `LoopingCall` (core's has no `Debug`).
 #[derive(Default)]
-pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>);
+pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>, RefCell<Value>);
+
+impl Looping {
+    /// The interval as `start` was given it (`None` before): Twisted's
+    /// `LoopingCall.interval`, an int if it was given one.
+    pub fn given(&self) -> &RefCell<Value> {
+        &self.1
+    }
+}
 
 impl std::ops::Deref for Looping {
     type Target = RefCell<Option<twine_core::task::LoopingCall>>;
@@ -598,7 +611,16 @@ impl Value {
 
     /// The type's name, as error messages show it.
     pub fn type_name(&self) -> Rc<str> {
-        let name = match self {
+        match self {
+            Value::Instance(i) => Rc::clone(&i.class.name),
+            other => other.builtin_type_name().into(),
+        }
+    }
+
+    /// The name of a value's built-in type (`"object"` for an instance of
+    /// a class: [`type_name`](Self::type_name) names its class).
+    pub fn builtin_type_name(&self) -> &'static str {
+        match self {
             Value::None => "NoneType",
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
@@ -616,7 +638,7 @@ impl Value {
             Value::Func(_) => "function",
             Value::Builtin(_) => "builtin_function_or_method",
             Value::Class(_) | Value::Type(_) => "type",
-            Value::Instance(i) => return Rc::clone(&i.class.name),
+            Value::Instance(_) => "object",
             Value::Method(_) => "method",
             Value::Module(_) => "module",
             Value::Iter(_) => "iterator",
@@ -631,7 +653,7 @@ impl Value {
                 Native::Semaphore { bound: None, .. } => "Semaphore",
                 Native::Semaphore { .. } => "BoundedSemaphore",
                 Native::Thread(_) => "Thread",
-                Native::Reactor => "EventLoop",
+                Native::Reactor => "EPollReactor",
                 Native::DelayedCall(_) => "DelayedCall",
                 Native::Deferred(_) => "Deferred",
                 Native::Failure(_) => "Failure",
@@ -648,8 +670,7 @@ impl Value {
                 Native::ClassMethod(_) => "classmethod",
                 Native::StaticMethod(_) => "staticmethod",
             },
-        };
-        name.into()
+        }
     }
 
     /// Truthiness, as `bool(x)`.
@@ -711,7 +732,8 @@ impl Value {
             Value::Native(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Tuple(r) => Rc::as_ptr(r) as *const u8 as usize,
             Value::Str(r) => r.as_ptr() as usize,
-            Value::Type(t) => *t as usize + 1,
+            Value::Type(TypeId::Named(name)) => name.as_ptr() as usize,
+            Value::Type(t) => t.name().as_ptr() as usize,
             Value::None => 0,
             Value::Bool(b) => 2 + *b as usize,
             _ => 4,

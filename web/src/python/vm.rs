@@ -98,6 +98,8 @@ pub(crate) struct Frame {
     pub handlers: Vec<Handler>,
     /// Exceptions being handled (`raise` alone re-raises the last).
     pub excs: Vec<Value>,
+    /// Their tracebacks, this frame's line included, for a re-raise.
+    pub tbs: Vec<super::errors::Tb>,
     pub ret: Ret,
 }
 
@@ -115,6 +117,7 @@ impl Frame {
             ns: None,
             handlers: Vec::new(),
             excs: Vec::new(),
+            tbs: Vec::new(),
             ret: Ret::Normal,
         }
     }
@@ -407,11 +410,11 @@ impl Vm<'_> {
         }
         let text = self.exc_text(&exc.value);
         match thread {
-            None => self.rt.fail(exc.located(&text)),
+            None => self.rt.fail(exc.located(&text, &super::errors::with_module(&text))),
             Some(t) => {
                 let name = t.name.borrow().clone();
                 self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
-                for line in exc.traceback(&text) {
+                for line in exc.traceback(&super::errors::with_module(&text)) {
                     self.sh.say_err(self.tid, line);
                 }
             }
@@ -669,15 +672,30 @@ impl Vm<'_> {
         loop {
             let Some(f) = frames.last_mut() else { return Err(exc) };
             if let Some(h) = f.handlers.pop() {
+                if f.code.file.starts_with("<twisted.") && !exc.tb.is_empty() {
+                    // The library catches the program's exception to fail a
+                    // Deferred with it (`_inlineCallbacks` driving a
+                    // coroutine): keep the frames it left, which the
+                    // `except` drops, for the report should it go unhandled.
+                    remember_caught(self.rt, &exc);
+                }
                 f.stack.truncate(h.depth);
                 f.excs.truncate(h.excs);
+                f.tbs.truncate(h.excs);
+                if !std::mem::take(&mut exc.reraised) {
+                    let (line, col) = f.code.span(f.pc.saturating_sub(1));
+                    exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+                }
                 f.excs.push(exc.value.clone());
+                f.tbs.push(exc.tb);
                 f.stack.push(exc.value);
                 f.pc = h.target;
                 return Ok(());
             }
-            let (line, col) = f.code.span(f.pc.saturating_sub(1));
-            exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+            if !std::mem::take(&mut exc.reraised) {
+                let (line, col) = f.code.span(f.pc.saturating_sub(1));
+                exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+            }
             if let Some(Frame { ret: Ret::Gen(g, _), .. }) = frames.pop() {
                 // An exception ends the generator.
                 g.running.set(false);
@@ -1169,6 +1187,7 @@ impl Vm<'_> {
             }
             Instr::PopExcept => {
                 f.excs.pop();
+                f.tbs.pop();
             }
             Instr::Raise(kind) => {
                 let exc = match kind {
@@ -1176,7 +1195,7 @@ impl Vm<'_> {
                         Some(e) => e,
                         None => return Err(self.rt.error("RuntimeError", "No active exception to reraise")),
                     },
-                    1 => f.pop(),
+                    1 | 3 => f.pop(),
                     _ => {
                         let cause = f.pop();
                         let e = f.pop();
@@ -1188,7 +1207,21 @@ impl Vm<'_> {
                     }
                 };
                 let exc = self.make_exc(exc)?;
-                return Err(Exc::new(exc));
+                // The exception this frame handles, raised again: it keeps
+                // its traceback (CPython's `__traceback__`). Re-raised
+                // (`raise` alone, kind 0; no handler matched, a `finally`
+                // or `with` passing it on, kind 3), this frame's line is
+                // the one it was first raised at; `raise e` (and `raise e
+                // from c`) adds this one.
+                let f = frames.last().expect("frame");
+                let tb = match (f.excs.last(), f.tbs.last()) {
+                    (Some(handled), Some(tb)) if handled.is(&exc) => Some(tb.clone()),
+                    _ => None,
+                };
+                return Err(match tb {
+                    Some(tb) => Exc { value: exc, tb, reraised: matches!(kind, 0 | 3) },
+                    None => Exc::new(exc),
+                });
             }
             Instr::ExcMatch => {
                 let class = f.pop();
@@ -2225,13 +2258,6 @@ impl Vm<'_> {
                 let Native::Partial(p) = &**n else { unreachable!() };
                 super::functools::repr(self, p)
             }
-            Value::Native(n) if matches!(&**n, Native::Failure(_)) && builtins::full(self, "Failure.__repr__") => {
-                let Native::Failure(e) = &**n else { unreachable!() };
-                // `module.Class: getErrorMessage()`.
-                let module = e.class().map_or_else(|| "builtins".into(), |c| c.module());
-                let message = self.str_of(e)?;
-                Ok(format!("<twisted.python.failure.Failure {module}.{}: {message}>", e.type_name()))
-            }
             Value::Func(f) => Ok(format!("<function {}>", f.code.name)),
             _ => Ok(format::repr(v)),
         }
@@ -2446,4 +2472,27 @@ fn yield_from_suspended(frame: &Frame) -> Option<(usize, u32, Rc<super::value::G
         Some(Value::Generator(inner)) => Some((*send as usize + 1, *end, Rc::clone(inner))),
         _ => None,
     }
+}
+
+/// Keeps the program's frames of an exception the library caught (not the
+/// ends of iteration, which are how generators finish), as CPython's
+/// Failure keeps its traceback.
+fn remember_caught(rt: &Runtime, exc: &Exc) {
+    if matches!(&*exc.value.type_name(), "StopIteration" | "GeneratorExit") {
+        return;
+    }
+    let mine = Exc {
+        value: exc.value.clone(),
+        tb: exc.tb.iter().filter(|t| !t.0.starts_with("<twisted.")).cloned().collect(),
+        reraised: false,
+    };
+    if mine.tb.is_empty() {
+        return;
+    }
+    // Thrown into the generator from a failure: its earlier frames follow.
+    let carried = match rt.thrown.take() {
+        Some((v, frames)) if v.is(&exc.value) => frames,
+        _ => Vec::new(),
+    };
+    rt.remember_frames(&mine, carried);
 }
