@@ -105,11 +105,10 @@ pub(crate) struct Shared {
     pub handle: ReactorHandle,
     /// Reactor-thread work that needs virtual time, queued by callbacks.
     pub requests: RefCell<VecDeque<Request>>,
-    /// Bodies sent with `call_from_thread`, dropped here by the inbox call.
-    pub mail: Arc<Mutex<VecDeque<Seq>>>,
-    /// Calls a Python program's `reactor.callFromThread` made, in order:
-    /// not `Send`, so they wait here while a marker for each goes through
-    /// the reactor's real inbox ([`call_from_thread_local`](Self::call_from_thread_local)),
+    /// Calls sent to the reactor thread (a scenario's `call_from_thread`
+    /// bodies, a Python program's `reactor.callFromThread`), in order: not
+    /// `Send`, so they wait here while a marker for each goes through the
+    /// reactor's real inbox ([`call_from_thread_local`](Self::call_from_thread_local)),
     /// which orders them with the pool's results as Twisted's
     /// `threadCallQueue` does.
     local_mail: RefCell<VecDeque<LocalCall>>,
@@ -174,7 +173,6 @@ impl Shared {
             reactor: RefCell::new(Some(reactor.clone())),
             handle: reactor.handle(),
             requests: RefCell::default(),
-            mail: Arc::default(),
             local_mail: RefCell::default(),
             local_ready: Arc::default(),
             inbox_pushed: Cell::new(false),
@@ -488,17 +486,14 @@ impl Shared {
         self.locks.borrow()[lock as usize].holder
     }
 
-    /// `call_from_thread` from a simulated thread: the body goes through the
-    /// reactor's real inbox; when the reactor runs the inbox call, the body is
-    /// left in `mail` for the engine to run on the reactor thread.
+    /// `call_from_thread` of a scenario's body from a simulated thread: the
+    /// engine runs it on the reactor thread when the inbox reaches it.
     pub fn call_from_thread(&self, body: Seq) {
-        let mail = Arc::clone(&self.mail);
-        self.handle.call_from_thread(move |_| mail.lock().unwrap_or_else(PoisonError::into_inner).push_back(body));
-        self.inbox_pushed.set(true);
+        self.call_from_thread_local(Box::new(move |sh| run_top(sh, body, Ctx::default())));
     }
 
-    /// `call_from_thread` of a call that is not `Send` (a Python
-    /// program's): it runs on the reactor thread when the inbox reaches it.
+    /// `call_from_thread` of any call, `Send` or not: it runs on the reactor
+    /// thread (in `run_mail`) when the inbox reaches its marker.
     pub fn call_from_thread_local(&self, call: LocalCall) {
         self.local_mail.borrow_mut().push_back(call);
         let ready = Arc::clone(&self.local_ready);
@@ -506,13 +501,8 @@ impl Shared {
         self.inbox_pushed.set(true);
     }
 
-    /// Runs `call_from_thread` bodies and calls the last inbox calls delivered.
+    /// Runs the `call_from_thread` calls the last inbox calls delivered.
     pub fn run_mail(self: &Rc<Self>) {
-        loop {
-            let next = self.mail.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
-            let Some(body) = next else { break };
-            run_top(self, body, Ctx::default());
-        }
         let ready = std::mem::take(&mut *self.local_ready.lock().unwrap_or_else(PoisonError::into_inner));
         for _ in 0..ready {
             let next = self.local_mail.borrow_mut().pop_front();
