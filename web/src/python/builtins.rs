@@ -935,6 +935,12 @@ fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
     }))))
 }
 
+/// A wait with a timeout reaching the arms below: only in the light module,
+/// where `timed` (which takes every timed wait first) is left out.
+fn timeout_in_full_module(vm: &Vm<'_>, what: &str) -> Exc {
+    vm.type_error(&format!("{what}(timeout=...) is in the full module: edit the program to load it"))
+}
+
 /// Whether calls of `this`'s methods may ask to run again (`Out::Retry`).
 pub(crate) fn may_retry(this: &Value) -> bool {
     // A Lock's, an Event's and a thread's only with a timeout (`timed`);
@@ -1534,7 +1540,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
         (Native::Event { set, lock }, "wait") => {
             // `wait(None)` waits as `wait()`; a timeout is `timed`'s.
             if args.first().or(kwargs.first().map(|(_, v)| v)).is_some_and(|t| !matches!(t, Value::None)) {
-                return Err(vm.type_error("Event.wait(timeout) is not supported yet: call wait()"));
+                return Err(timeout_in_full_module(vm, "Event.wait"));
             }
             if set.get() {
                 return Ok(Out::Value(Value::Bool(true)));
@@ -1551,11 +1557,10 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
         {
             let timeout = if name == "wait" { args.first() } else { args.get(1) }.cloned().or(kw(&kwargs, "timeout"));
             if timeout.is_some_and(|t| !matches!(t, Value::None)) {
-                return Err(vm.type_error(if name == "wait" {
-                    "Condition.wait(timeout) is not supported yet: call wait()"
-                } else {
-                    "Condition.wait_for(predicate, timeout) is not supported yet: call wait_for(predicate)"
-                }));
+                return Err(timeout_in_full_module(
+                    vm,
+                    if name == "wait" { "Condition.wait" } else { "Condition.wait_for" },
+                ));
             }
             if name == "wait_for" {
                 // `while not predicate(): wait()`: the call runs again after each wait.
@@ -1594,7 +1599,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
                 if !blocking {
                     return Err(vm.rt.error("ValueError", "can't specify timeout for non-blocking acquire"));
                 }
-                return Err(vm.type_error("Semaphore.acquire(timeout) is not supported yet: call acquire()"));
+                return Err(timeout_in_full_module(vm, "Semaphore.acquire"));
             }
             if value.get() > 0 {
                 value.set(value.get() - 1);

@@ -57,22 +57,20 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) ->
             acc
         }
         // `@wraps(f)` over a wrapper: the wrapper itself.
-        _ => {
+        "functools.wraps" => {
             if args.next().is_none() {
                 return Err(vm.type_error("wraps() missing 1 required positional argument: 'wrapped'"));
             }
-            let identity = Value::builtin("functools._same", None);
-            Value::Native(Rc::new(Native::Partial(Rc::new(Partial { func: identity, args: Vec::new(), kwargs }))))
+            Value::builtin("functools._same", None)
         }
+        // What `wraps(f)` returns, applied to the wrapper.
+        _ => args.next().unwrap_or_default(),
     };
     Ok(Out::Value(v))
 }
 
 /// Calls a partial object: its function with its arguments, then these.
 pub(crate) fn call_partial(vm: &mut Vm<'_>, p: &Partial, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
-    if matches!(&p.func, Value::Builtin(b) if b.name == "functools._same") {
-        return Ok(Out::Value(args.into_iter().next().unwrap_or_default()));
-    }
     let mut all = p.args.clone();
     all.extend(args);
     let mut kw = p.kwargs.clone();

@@ -672,11 +672,12 @@ pub(crate) fn subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<Valu
             let found = d.borrow().get(&k);
             match found {
                 Some(v) => Ok(v),
-                None if super::collections::HERE && super::collections::missing(vm, obj, key)?.is_some() => {
-                    let found = d.borrow().get(&k);
-                    Ok(found.unwrap_or(Value::Int(0)))
-                }
                 None => {
+                    if super::collections::HERE {
+                        if let Some(v) = super::collections::missing(vm, obj, key)? {
+                            return Ok(v);
+                        }
+                    }
                     let class = vm.rt.exc_class("KeyError");
                     Err(Exc::new(vm.rt.new_exc(&class, vec![key.clone()])))
                 }

@@ -79,7 +79,8 @@ impl QueueObj {
         self.maxsize > 0 && self.items.borrow().len() as i64 >= self.maxsize
     }
 
-    fn type_name(&self) -> &'static str {
+    /// CPython's name for its type.
+    pub(crate) fn type_name(&self) -> &'static str {
         if self.lifo {
             "LifoQueue"
         } else {
@@ -200,9 +201,4 @@ pub(crate) fn method(vm: &mut Vm<'_>, q: &QueueObj, name: &str, args: Vec<Value>
         }
     };
     Ok(Out::Value(value))
-}
-
-/// CPython's name for the object's type.
-pub(crate) fn type_name(q: &QueueObj) -> &'static str {
-    q.type_name()
 }

@@ -662,7 +662,7 @@ impl Value {
                 Native::DeferredLock(_) => "DeferredLock",
                 Native::DeferredSemaphore(_) => "DeferredSemaphore",
                 Native::DeferredQueue(_) => "DeferredQueue",
-                Native::Queue(q) => super::queue::type_name(q),
+                Native::Queue(q) => q.type_name(),
                 Native::Partial(_) => "partial",
                 Native::Connector(_) => "Connector",
                 Native::Port(_) => "Port",
