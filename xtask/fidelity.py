@@ -49,6 +49,29 @@ runpy.run_path(script, run_name="__main__")
 """
 
 
+# CPython's `twine.cpu(0.001)`, the call included, in microseconds of the
+# thread's CPU time: the mean of 200 calls in the fastest of ten rounds (a
+# busy machine slows a round down, never speeds one up). The simulation
+# charges 1 us; counter-race's read-to-write window is this long in CPython.
+CPU_CALL = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import twine
+rounds = []
+for _ in range(10):
+    started = time.thread_time()
+    for _ in range(200):
+        twine.cpu(0.001)
+    rounds.append((time.thread_time() - started) / 200 * 1e6)
+print(min(rounds))
+"""
+
+
+def cpu_call_us(python, presets):
+    out = subprocess.run([python, "-c", CPU_CALL, presets], capture_output=True, text=True, timeout=120, check=True)
+    return float(out.stdout.strip())
+
+
 def run_json(cmd, timeout):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
@@ -216,6 +239,7 @@ def main():
                 r = median(figure(m) for m in reals)
                 rows.append((label, title, s, p, sh, ph, n, g, r))
 
+    cpu_us = cpu_call_us(args.python, args.presets)
     runtime = reals[-1].get("runtime", {}) if rows else {}
     with open(args.out, "w") as out:
         out.write("# Fidelity: the simulation against twine run and CPython + Twisted\n\n")
@@ -224,6 +248,8 @@ def main():
                   f"{args.runs} interleaved runs each, medians; took {time.time() - started:.0f} s.\n")
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
         out.write(f"Load average at the end: {load}.\n")
+        out.write(f"CPython's `twine.cpu(0.001)` took {cpu_us:.2f} us, its call included (the simulation "
+                  "charges 1 us; the fastest of ten rounds of 200 calls).\n")
         out.write("Command: `cargo xtask fidelity --runs N`. The simulation runs each preset twice: as its JSON "
                   "scenario and as its Python program (`www/presets/NAME.py`). `twine run` runs the JSON scenario "
                   "for real, as the variant says (GIL where it says so), and again with `--gil on` (\"+GIL\"), "
