@@ -409,3 +409,17 @@ t.join()
     assert_eq!(kinds.get(wait + 1), Some(&"lock_timeout"), "{kinds:?}");
     assert_eq!(sim.metrics().output.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["False"]);
 }
+
+#[test]
+fn an_endless_loop_in_a_thread_is_the_programs_error_not_an_exception_the_thread_prints() {
+    let source =
+        "import threading\ndef spin():\n    while True:\n        pass\nthreading.Thread(target=spin).start()\n";
+    let scenario = Scenario::from_python("spin.py", source).unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let error = sim.python_error().expect("the endless loop ends the program");
+    assert!(error.starts_with("spin.py:3:") && error.contains("an endless loop?"), "{error}");
+    // It printed "Exception in thread Thread-1 (spin):" and "NoneType: None" before.
+    let printed: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    assert!(printed.is_empty(), "{printed:?}");
+}

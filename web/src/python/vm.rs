@@ -398,6 +398,12 @@ impl Vm<'_> {
     /// SystemExit (`sys.exit()`) ends either quietly, printing only a message
     /// given instead of an exit code, as CPython does.
     fn report(&mut self, exc: Exc, thread: Option<&Rc<ThreadObj>>) {
+        // The program already failed (an endless loop, a refusal): the
+        // `None` that carried the failure out of the frames is no Python
+        // exception, and a thread must not print it as one.
+        if matches!(exc.value, Value::None) && self.rt.failed() {
+            return;
+        }
         if let Value::Instance(i) = &exc.value {
             if i.class.is_subclass(&self.rt.exc_class("SystemExit")) {
                 if let Some(Value::Tuple(args)) = i.get("args") {
