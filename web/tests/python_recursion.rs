@@ -149,3 +149,30 @@ fn callbacks_that_fire_deferreds_in_turn_stop_with_recursion_error() {
     assert!(out.iter().any(|l| l.ends_with("RecursionError: maximum recursion depth exceeded")), "{out:?}");
     assert!(out.iter().any(|l| l == "end"), "{out:?}");
 }
+
+#[test]
+fn a_long_chain_of_chained_deferreds_is_a_recursion_error_not_a_crash() {
+    // Each `chainDeferred` link fires the next Deferred inside the last one's
+    // callback (its `callback`, a built-in, added as a callback): Twisted
+    // recurses, and so does the simulator. 300 links overflowed a debug
+    // twine-sim's 8 MB stack (the process aborted), as the built-in's calls
+    // were not counted as levels; CPython runs out of recursion at about 330
+    // links and logs the RecursionError as an unhandled error in a Deferred.
+    let out = printed(
+        "from twisted.internet import defer\n\
+         ds = [defer.Deferred() for i in range(2000)]\n\
+         for a, b in zip(ds, ds[1:]):\n    a.chainDeferred(b)\n\
+         ds[-1].addCallback(print)\nds[0].callback('end')\nprint('after')\n",
+    );
+    assert_eq!(out.first().map(String::as_str), Some("after"), "{out:?}");
+    assert!(out.contains(&"Unhandled error in Deferred:".to_string()), "{out:?}");
+    assert!(out.iter().any(|l| l.ends_with("RecursionError: maximum recursion depth exceeded")), "{out:?}");
+    assert!(!out.contains(&"end".to_string()), "{out:?}");
+    let short = printed(
+        "from twisted.internet import defer\n\
+         ds = [defer.Deferred() for i in range(20)]\n\
+         for a, b in zip(ds, ds[1:]):\n    a.chainDeferred(b)\n\
+         ds[-1].addCallback(print)\nds[0].callback('end')\n",
+    );
+    assert_eq!(short, ["end"]);
+}

@@ -1654,20 +1654,27 @@ impl Vm<'_> {
 
     /// Calls `callee` to completion from Rust (a built-in's callback).
     pub fn call_nested(&mut self, callee: Value, args: Vec<Value>) -> PyResult<Value> {
-        match self.call(callee, args, Vec::new())? {
+        self.check_nesting()?;
+        // A built-in callee runs inside `call`, and may call back in (a
+        // Deferred's `callback` added to another by `chainDeferred` fires
+        // that one's callbacks, and so on): a level of Rust recursion like a
+        // nested loop, so it counts as one.
+        let loops = &self.rt.nested_loops;
+        loops.set(loops.get() + 1);
+        let out = self.call(callee, args, Vec::new());
+        let loops = &self.rt.nested_loops;
+        loops.set(loops.get() - 1);
+        match out? {
             Out::Value(v) => Ok(v),
             Out::Halt(..) | Out::Retry(_) => {
                 Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in"))
             }
-            Out::Frame(frame) => {
-                self.check_nesting()?;
-                match self.run_nested(&mut vec![frame])? {
-                    Exit::Returned(v) | Exit::Yielded(v, _) => Ok(v),
-                    Exit::Halt(_) => {
-                        Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in"))
-                    }
+            Out::Frame(frame) => match self.run_nested(&mut vec![frame])? {
+                Exit::Returned(v) | Exit::Yielded(v, _) => Ok(v),
+                Exit::Halt(_) => {
+                    Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in"))
                 }
-            }
+            },
         }
     }
 
