@@ -176,3 +176,22 @@ fn a_long_chain_of_chained_deferreds_is_a_recursion_error_not_a_crash() {
     );
     assert_eq!(short, ["end"]);
 }
+
+#[test]
+fn lazy_iterators_nested_past_the_limit_raise_recursion_error() {
+    // `x = zip(x)` 100,000 times: asking the outer one for a value asks each
+    // in turn, and dropping the chain dropped each in turn; both overflowed
+    // the stack. CPython 3.11 has no limit on this C recursion and prints 2.
+    let err = error("x = [1, 2]\nfor i in range(100000):\n    x = zip(x)\nprint(len(list(x)))\n");
+    assert!(
+        err.starts_with("test.py:4:") && err.ends_with("RecursionError: maximum recursion depth exceeded"),
+        "{err}"
+    );
+    let err = error(
+        "import itertools\nx = iter([1, 2])\nfor i in range(100000):\n    x = itertools.chain(x)\nprint(list(x))\n",
+    );
+    assert!(err.ends_with("RecursionError: maximum recursion depth exceeded"), "{err}");
+    // Shallow ones work, and a deep chain nobody asks is freed quietly.
+    assert_eq!(printed("x = [1, 2]\nfor i in range(20):\n    x = zip(x)\nprint(len(list(x)))\n"), ["2"]);
+    assert_eq!(printed("x = [1, 2]\nfor i in range(100000):\n    x = zip(x)\nprint('built')\n"), ["built"]);
+}

@@ -212,6 +212,13 @@ fn pick(
 /// borrowed only between calls into the sources, which may run Python
 /// code (a generator) that uses this same iterator.
 pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value>> {
+    // A lazy iterator over a lazy iterator over ... asks each in turn: Rust
+    // recursion, bounded as a built-in's calls into Python are (100,000
+    // nested `zip`s overflowed the stack).
+    vm.nest(|vm| next_of(vm, cell))
+}
+
+fn next_of(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value>> {
     let zip = match &*cell.borrow() {
         Iter::Zip { its, fill } => Some((its.clone(), fill.clone())),
         _ => None,
@@ -223,22 +230,31 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
         return Ok(None);
     }
     let state = |f: &mut dyn FnMut(&mut Iter)| f(&mut cell.borrow_mut());
+    // What the step needs of the state, cloned (not an `Iter`: that one's
+    // drop buries what it holds, so it cannot be taken apart by value).
+    enum Snapshot {
+        Count(Value, Value),
+        Cycle(Option<Value>),
+        Chain(Value, Option<Value>),
+        Accumulate { src: Value, total: Option<Value>, func: Value },
+        InPlace,
+    }
     let snapshot = match &*cell.borrow() {
-        Iter::Count(v, step) => Iter::Count(v.clone(), step.clone()),
-        Iter::Cycle(src, ..) => Iter::Cycle(src.clone(), Vec::new(), 0),
-        Iter::Chain(outer, inner) => Iter::Chain(outer.clone(), inner.clone()),
+        Iter::Count(v, step) => Snapshot::Count(v.clone(), step.clone()),
+        Iter::Cycle(src, ..) => Snapshot::Cycle(src.clone()),
+        Iter::Chain(outer, inner) => Snapshot::Chain(outer.clone(), inner.clone()),
         Iter::Accumulate { src, total, func, .. } => {
-            Iter::Accumulate { src: src.clone(), total: total.clone(), func: func.clone(), initial: None }
+            Snapshot::Accumulate { src: src.clone(), total: total.clone(), func: func.clone() }
         }
-        _ => Iter::Items(Vec::new(), 0),
+        _ => Snapshot::InPlace,
     };
     Ok(match snapshot {
-        Iter::Count(v, step) => {
+        Snapshot::Count(v, step) => {
             let after = ops::binary(vm, BinOp::Add, &v, &step, false)?;
             state(&mut |it| *it = Iter::Count(after.clone(), step.clone()));
             Some(v)
         }
-        Iter::Cycle(Some(src), ..) => match vm.next(&src)? {
+        Snapshot::Cycle(Some(src)) => match vm.next(&src)? {
             Some(v) => {
                 state(&mut |it| {
                     if let Iter::Cycle(_, saved, _) = it {
@@ -256,7 +272,7 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
                 next(vm, cell)?
             }
         },
-        Iter::Cycle(None, ..) => {
+        Snapshot::Cycle(None) => {
             let mut out = None;
             state(&mut |it| {
                 if let Iter::Cycle(_, saved, i) = it {
@@ -268,7 +284,7 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
             });
             out
         }
-        Iter::Chain(outer, inner) => {
+        Snapshot::Chain(outer, inner) => {
             let mut inner = inner;
             loop {
                 if let Some(it) = &inner {
@@ -287,7 +303,7 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
                 }
             }
         }
-        Iter::Accumulate { src, total, func, .. } => {
+        Snapshot::Accumulate { src, total, func } => {
             let mut first = None;
             state(&mut |it| {
                 if let Iter::Accumulate { initial, .. } = it {
@@ -314,7 +330,7 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
             }
             v
         }
-        _ => step_in_place(vm, cell)?,
+        Snapshot::InPlace => step_in_place(vm, cell)?,
     })
 }
 

@@ -79,6 +79,31 @@ impl Drop for List {
     }
 }
 
+/// An iterator's drop frees the values it holds through [`trash::bury`]:
+/// `x = zip(x)` 100,000 times is a chain of iterators as deep as a nested
+/// list, and dropping it recursed until the stack overflowed.
+impl Drop for Iter {
+    fn drop(&mut self) {
+        let take = std::mem::take::<Value>;
+        let held: Vec<Value> = match self {
+            Iter::Range { .. } => return,
+            Iter::Seq(v, _) | Iter::Repeat(v, _) => vec![take(v)],
+            Iter::Items(items, _) => std::mem::take(items),
+            Iter::Count(a, b) => vec![take(a), take(b)],
+            Iter::Cycle(src, saved, _) => src.take().into_iter().chain(std::mem::take(saved)).collect(),
+            Iter::Chain(outer, inner) => std::iter::once(take(outer)).chain(inner.take()).collect(),
+            Iter::Islice { src, .. } => src.take().into_iter().collect(),
+            Iter::Accumulate { src, total, func, initial } => {
+                [Some(take(src)), total.take(), Some(take(func)), initial.take()].into_iter().flatten().collect()
+            }
+            Iter::Zip { its, fill } => std::mem::take(its).into_iter().flatten().chain(fill.take()).collect(),
+        };
+        if !held.is_empty() {
+            trash::bury(held);
+        }
+    }
+}
+
 /// A tuple's items: a boxed slice (which it derefs to) whose drop goes
 /// through [`trash::bury`], as [`List`]'s does.
 #[derive(Debug, Default)]

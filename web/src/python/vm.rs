@@ -1452,6 +1452,19 @@ impl Vm<'_> {
         Ok(())
     }
 
+    /// Runs `f`, a level of Rust recursion that may come back here (a
+    /// built-in calling back into Python, a lazy iterator asking its source
+    /// for a value), counted and bounded as a nested loop is.
+    pub(crate) fn nest<T>(&mut self, f: impl FnOnce(&mut Self) -> PyResult<T>) -> PyResult<T> {
+        self.check_nesting()?;
+        let loops = &self.rt.nested_loops;
+        loops.set(loops.get() + 1);
+        let r = f(self);
+        let loops = &self.rt.nested_loops;
+        loops.set(loops.get() - 1);
+        r
+    }
+
     /// Runs `frames` in a loop nested in this one, above the frames of the
     /// loops it runs in (for [`RECURSION_LIMIT`]).
     fn run_nested(&mut self, frames: &mut Vec<Frame>) -> PyResult<Exit> {
@@ -1654,17 +1667,11 @@ impl Vm<'_> {
 
     /// Calls `callee` to completion from Rust (a built-in's callback).
     pub fn call_nested(&mut self, callee: Value, args: Vec<Value>) -> PyResult<Value> {
-        self.check_nesting()?;
         // A built-in callee runs inside `call`, and may call back in (a
         // Deferred's `callback` added to another by `chainDeferred` fires
         // that one's callbacks, and so on): a level of Rust recursion like a
         // nested loop, so it counts as one.
-        let loops = &self.rt.nested_loops;
-        loops.set(loops.get() + 1);
-        let out = self.call(callee, args, Vec::new());
-        let loops = &self.rt.nested_loops;
-        loops.set(loops.get() - 1);
-        match out? {
+        match self.nest(|vm| vm.call(callee, args, Vec::new()))? {
             Out::Value(v) => Ok(v),
             Out::Halt(..) | Out::Retry(_) => {
                 Err(self.rt.error("RuntimeError", "cannot wait inside a function called by a built-in"))
