@@ -2433,3 +2433,52 @@ show(c)
     ];
     assert_eq!(out, want);
 }
+
+#[test]
+fn a_generator_expression_is_a_lazy_generator_as_in_cpython() {
+    // It was built as a list at once: `any` saw every check run, the
+    // generator printed as a list and could be iterated twice.
+    let out = output(
+        "def check(x):\n    print('check', x)\n    return x > 1\n\
+         print(any(check(x) for x in [1, 2, 3]))\nprint(all(check(x) for x in [2, 1, 3]))\n\
+         g = (x * x for x in range(4))\nprint(type(g).__name__, next(g), list(g), list(g))\n\
+         n = 10\nh = (x + n for x in range(3) if x != 1)\nn = 20\nprint(sum(h))\n\
+         print(max(len(w) for w in 'a bb ccc'.split()), sorted((v for v in [3, 1, 2]), reverse=True))\n\
+         print(dict((k, k * 2) for k in range(3)), tuple(c for c in 'ab'), '-'.join(str(i) for i in range(3)))\n\
+         print(any([]), all([]), any(x for x in []), all(x for x in []))\n\
+         print(list((a, b) for a in range(2) for b in 'xy'))\n",
+    );
+    assert_eq!(
+        out,
+        [
+            "check 1",
+            "check 2",
+            "True",
+            "check 2",
+            "check 1",
+            "False",
+            "generator 0 [1, 4, 9] []",
+            "42",
+            "3 [3, 2, 1]",
+            "{0: 0, 1: 2, 2: 4} ('a', 'b') 0-1-2",
+            "False True False True",
+            "[(0, 'x'), (0, 'y'), (1, 'x'), (1, 'y')]",
+        ]
+    );
+}
+
+#[test]
+fn reversed_takes_sequences_and_reversed_and_refuses_iterators_as_cpython() {
+    // It reversed anything it could iterate, iterators and sets included,
+    // and ignored `__reversed__` and the sequence protocol.
+    let out = output(
+        "class Deck:\n    def __reversed__(self): return iter(['custom'])\n\
+         class Seq:\n    def __len__(self): return 3\n    def __getitem__(self, i):\n        return i * 10\n\
+         print(list(reversed(Deck())), list(reversed(Seq())), list(reversed(range(3))), list(reversed({'a': 1, 'b': 2})))\n\
+         for bad in (iter([1]), (x for x in [1]), {1, 2}):\n    try:\n        reversed(bad)\n    except TypeError as e:\n        print(e)\n",
+    );
+    assert_eq!(out[0], "['custom'] [20, 10, 0] [2, 1, 0] ['b', 'a']");
+    // CPython names the first `'list_iterator'`; the simulator's iterators have one type.
+    assert!(out[1].ends_with("' object is not reversible"), "{out:?}");
+    assert_eq!(out[2..], ["'generator' object is not reversible", "'set' object is not reversible"]);
+}

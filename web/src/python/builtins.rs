@@ -379,6 +379,34 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "reversed" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
+            // CPython reverses sequences (and dicts), or calls `__reversed__`;
+            // an iterator, a generator or a set has no end to start from.
+            if let Value::Instance(i) = &args[0] {
+                if i.class.lookup("__reversed__").is_some() {
+                    let bound = vm.get_attr(&args[0], "__reversed__")?;
+                    return vm.call(bound, Vec::new(), Vec::new());
+                }
+            }
+            let sequence = match &args[0] {
+                Value::Instance(i) => i.class.lookup("__getitem__").is_some() && i.class.lookup("__len__").is_some(),
+                Value::Iter(_) | Value::Generator(_) | Value::Set(_) => false,
+                _ => true,
+            };
+            if !sequence {
+                return Err(vm.type_error(&format!("'{}' object is not reversible", args[0].type_name())));
+            }
+            if let Value::Instance(_) = &args[0] {
+                // The sequence protocol: `__getitem__(len - 1)` down to 0.
+                let (len, getitem) = (vm.get_attr(&args[0], "__len__")?, vm.get_attr(&args[0], "__getitem__")?);
+                let Value::Int(n) = vm.call_nested(len, Vec::new())? else {
+                    return Err(vm.type_error("__len__() should return an int"));
+                };
+                let mut items = Vec::new();
+                for i in (0..n).rev() {
+                    items.push(vm.call_nested(getitem.clone(), vec![Value::Int(i)])?);
+                }
+                return Ok(Out::Value(iter_of(items)));
+            }
             let mut items = vm.collect(&args[0])?;
             items.reverse();
             iter_of(items)
@@ -405,11 +433,19 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             iter_of(out)
         }
-        "any" if full(vm, name) => {
-            Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().any(Value::truthy))
-        }
-        "all" if full(vm, name) => {
-            Value::Bool(vm.collect(args.first().unwrap_or(&Value::None))?.iter().all(Value::truthy))
+        "any" | "all" if full(vm, name) => {
+            arity(vm, name, &args, 1, 1)?;
+            // Lazily, as CPython: `any(check(x) for x in xs)` stops at the
+            // first true one, and the rest of the generator is left unrun.
+            let (it, wanted) = (vm.iter(&args[0])?, name == "any");
+            let mut found = false;
+            while let Some(v) = vm.next(&it)? {
+                if v.truthy() == wanted {
+                    found = true;
+                    break;
+                }
+            }
+            Value::Bool(found == wanted)
         }
         "round" if full(vm, name) => {
             arity(vm, name, &args, 1, 2)?;

@@ -1381,7 +1381,7 @@ impl<'a> Unit<'a> {
             }
             Expr::Lambda(l) => self.function("<lambda>", &l.args, FnBody::Expr(&l.body), e)?,
             Expr::ListComp(c) => self.comprehension("<listcomp>", Comp::List(&c.elt), &c.generators, e)?,
-            Expr::GeneratorExp(c) => self.comprehension("<genexpr>", Comp::List(&c.elt), &c.generators, e)?,
+            Expr::GeneratorExp(c) => self.comprehension("<genexpr>", Comp::Gen(&c.elt), &c.generators, e)?,
             Expr::DictComp(c) => self.comprehension("<dictcomp>", Comp::Dict(&c.key, &c.value), &c.generators, e)?,
             Expr::SetComp(c) => self.comprehension("<setcomp>", Comp::Set(&c.elt), &c.generators, e)?,
             Expr::JoinedStr(j) => {
@@ -1582,7 +1582,7 @@ impl<'a> Unit<'a> {
         at: &'a Expr,
     ) -> R<()> {
         let elts: Vec<&Expr> = match what {
-            Comp::List(e) | Comp::Set(e) => vec![e],
+            Comp::List(e) | Comp::Set(e) | Comp::Gen(e) => vec![e],
             Comp::Dict(k, v) => vec![k, v],
         };
         let scan = {
@@ -1602,11 +1602,12 @@ impl<'a> Unit<'a> {
         unit.depth = self.depth + BODY_LEVELS;
         unit.local(".0");
         unit.setup_scope(&scan);
-        unit.emit(match what {
-            Comp::List(_) => Instr::BuildList(0),
-            Comp::Set(_) => Instr::BuildSet(0),
-            Comp::Dict(..) => Instr::BuildDict(0),
-        });
+        match what {
+            Comp::List(_) => _ = unit.emit(Instr::BuildList(0)),
+            Comp::Set(_) => _ = unit.emit(Instr::BuildSet(0)),
+            Comp::Dict(..) => _ = unit.emit(Instr::BuildDict(0)),
+            Comp::Gen(_) => {}
+        }
         let mut loops = Vec::new();
         for (i, g) in generators.iter().enumerate() {
             if g.is_async {
@@ -1637,6 +1638,11 @@ impl<'a> Unit<'a> {
                 unit.expr(e)?;
                 unit.emit(Instr::SetAdd(generators.len() as u32));
             }
+            Comp::Gen(e) => {
+                unit.expr(e)?;
+                unit.emit(Instr::Yield);
+                unit.emit(Instr::Pop);
+            }
             Comp::Dict(k, v) => {
                 unit.expr(k)?;
                 unit.expr(v)?;
@@ -1649,6 +1655,10 @@ impl<'a> Unit<'a> {
             }
             unit.emit(Instr::Loop(start as u32));
             unit.patch(exit);
+        }
+        if let Comp::Gen(_) = what {
+            let none = unit.konst(Value::None);
+            unit.emit(Instr::Const(none));
         }
         unit.emit(Instr::Return);
         let params = Params { positional: vec![".0".into()], ..Params::default() };
@@ -1686,6 +1696,9 @@ enum FnBody<'a> {
 #[derive(Clone, Copy)]
 enum Comp<'a> {
     List(&'a Expr),
+    /// A generator expression: CPython's generator function over `.0`,
+    /// lazy (`any(check(x) for x in xs)` stops at the first true one).
+    Gen(&'a Expr),
     Set(&'a Expr),
     Dict(&'a Expr, &'a Expr),
 }
