@@ -253,6 +253,12 @@ fn extreme(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: &Kw, want: std
 
 /// Calls the built-in function `name`.
 pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    if matches!(args.first(), Some(Value::Generator(_)))
+        && super::drain::DRAINED.contains(&name)
+        && full(vm, "a generator given to a built-in")
+    {
+        return super::drain::call(vm, name, Value::builtin(name, None), args, kwargs);
+    }
     let v = match name {
         "print" => {
             let sep = match kw(&kwargs, "sep") {

@@ -19,6 +19,7 @@ pub(crate) mod builtins;
 pub(crate) mod code;
 pub(crate) mod collections;
 pub(crate) mod compile;
+pub(crate) mod drain;
 pub(crate) mod endpoints;
 pub(crate) mod errors;
 pub(crate) mod extras;

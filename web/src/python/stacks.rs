@@ -91,6 +91,8 @@ impl StackLog {
         let stack: Rc<[StackFrame]> = frames
             .iter()
             .enumerate()
+            // The built-ins' Python part stands for C code: no frame of the program's.
+            .filter(|(_, f)| &*f.code.file != super::drain::FILE)
             .map(|(k, f)| {
                 // The top frame is before `pc`; a caller is past its call.
                 let pc = if k == last { f.pc } else { f.pc.saturating_sub(1) };

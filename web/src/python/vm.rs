@@ -655,7 +655,9 @@ impl Vm<'_> {
     /// Tells the trace where this thread is: before instruction `pc` of
     /// the top frame; and the stack panel what it is in.
     fn note_position(&self, frames: &[Frame]) {
-        let Some(f) = frames.last() else { return };
+        // The built-ins' Python part is no line of the program: a step in it
+        // shows the line that called the built-in.
+        let Some(f) = frames.iter().rev().find(|f| &*f.code.file != super::drain::FILE) else { return };
         let (line, _) = f.code.span(f.pc);
         let code = Rc::as_ptr(&f.code) as usize;
         let mut store = self.sh.store.borrow_mut();
@@ -688,7 +690,7 @@ impl Vm<'_> {
                 f.stack.truncate(h.depth);
                 f.excs.truncate(h.excs);
                 f.tbs.truncate(h.excs);
-                if !std::mem::take(&mut exc.reraised) {
+                if !std::mem::take(&mut exc.reraised) && &*f.code.file != super::drain::FILE {
                     let (line, col) = f.code.span(f.pc.saturating_sub(1));
                     exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
                 }
@@ -698,7 +700,8 @@ impl Vm<'_> {
                 f.pc = h.target;
                 return Ok(());
             }
-            if !std::mem::take(&mut exc.reraised) {
+            // The built-ins' Python part stands for C code, which leaves no frame in CPython.
+            if !std::mem::take(&mut exc.reraised) && &*f.code.file != super::drain::FILE {
                 let (line, col) = f.code.span(f.pc.saturating_sub(1));
                 exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
             }
@@ -1651,6 +1654,13 @@ impl Vm<'_> {
                 Some(this) => builtins::call_method(self, b.name, this, args, kwargs),
                 None => builtins::call_function(self, b.name, args, kwargs),
             },
+            Value::Type(t)
+                if matches!(args.first(), Some(Value::Generator(_)))
+                    && super::drain::DRAINED.contains(&t.name())
+                    && builtins::full(self, "a generator given to a built-in") =>
+            {
+                super::drain::call(self, t.name(), Value::Type(t), args, kwargs)
+            }
             Value::Type(t) => builtins::call_type(self, t, args, kwargs).map(Out::Value),
             // An instance whose class defines `__call__` is called through it.
             Value::Instance(_) if super::extras::HERE && ops::dunder(&callee, "__call__").is_some() => {
