@@ -218,12 +218,16 @@ except ValueError as err:
 }
 
 #[test]
-fn a_generator_a_built_in_consumes_cannot_wait_and_says_what_to_write() {
+fn a_generator_that_waits_runs_on_the_threads_stack_and_a_key_function_cannot_wait() {
     // A for loop resumes the generator on the thread's stack: it sleeps there.
     let src = "import time\ndef slow():\n    time.sleep(0.1)\n    yield 1\nfor x in slow():\n    print(x, round(time.monotonic(), 1))\n";
     assert_eq!(output(src), ["1 0.1"]);
-    // list() runs it in a loop of its own, which cannot wait.
-    let src = "import time\ndef slow():\n    time.sleep(0.1)\n    yield 1\nprint(list(slow()))\n";
+    // So does list(): it drains the generator in a comprehension (it was refused).
+    let src =
+        "import time\ndef slow():\n    time.sleep(0.1)\n    yield 1\nprint(list(slow()), round(time.monotonic(), 1))\n";
+    assert_eq!(output(src), ["[1] 0.1"]);
+    // A key function is called from sorted's own loop, which cannot wait.
+    let src = "import time\ndef slow(x):\n    time.sleep(0.1)\n    return x\nprint(sorted([2, 1], key=slow))\n";
     let scenario = Scenario::from_python("test.py", src).unwrap();
     let mut sim = Simulation::new(&scenario, None);
     sim.run();
