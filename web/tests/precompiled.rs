@@ -97,5 +97,6 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
         assert!(!p.python.contains("itertools"), "{}: the light module has no itertools", p.name);
         assert!(!p.python.contains("endpoints"), "{}: the light module has no endpoints", p.name);
         assert!(!p.python.contains("import queue"), "{}: the light module has no queue", p.name);
+        assert!(!p.python.contains("concurrent"), "{}: the light module has no concurrent.futures", p.name);
     }
 }

@@ -30,6 +30,7 @@ pub(crate) mod nesting;
 pub(crate) mod net;
 pub(crate) mod ops;
 pub mod precompiled;
+pub(crate) mod pymodules;
 pub(crate) mod queue;
 pub(crate) mod sets;
 pub(crate) mod stacks;
@@ -454,6 +455,10 @@ pub(crate) struct Runtime {
     pub library: RefCell<HashMap<&'static str, Value>>,
     /// Trace records already looked through for dropped, unhandled failures.
     pub unhandled_seen: Cell<usize>,
+    /// What runs on the main thread when the program's code ends, newest
+    /// first (CPython's `threading._register_atexit`: a `concurrent.futures`
+    /// executor's workers are told to stop and joined).
+    pub at_exit: RefCell<Vec<Value>>,
     /// The program made a `property`: only then do attribute loads and
     /// stores on instances look for one on the class.
     pub properties: Cell<bool>,
@@ -497,6 +502,7 @@ impl Runtime {
             pre_run_timers: Cell::new(0),
             machine,
             stacks: RefCell::default(),
+            at_exit: RefCell::default(),
             next_link: Cell::new(None),
             tracebacks: RefCell::default(),
             thrown: RefCell::default(),

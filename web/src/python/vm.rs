@@ -310,7 +310,21 @@ fn run_task(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task, mut fr
     vm.pending = task.pending;
     vm.link = task.link;
     vm.timed = task.timed.take();
-    let result = if frames.is_empty() { Ok(Exit::Returned(Value::None)) } else { vm.run_frames(&mut frames, 0) };
+    let mut result = if frames.is_empty() { Ok(Exit::Returned(Value::None)) } else { vm.run_frames(&mut frames, 0) };
+    // The program's own code ended (not a thread's, not a callback's): what
+    // it registered to run at exit runs now, on the main thread, before the
+    // other threads are waited for, as CPython's `threading._shutdown` does.
+    while task.thread.is_none() && !task.callback && matches!(result, Ok(Exit::Returned(_))) && !rt.failed() {
+        let Some(hook) = rt.at_exit.borrow_mut().pop() else { break };
+        result = match vm.call(hook, Vec::new(), Vec::new()) {
+            Ok(Out::Frame(frame)) => {
+                frames = vec![frame];
+                vm.run_frames(&mut frames, 0)
+            }
+            Ok(_) => Ok(Exit::Returned(Value::None)),
+            Err(e) => Err(e),
+        };
+    }
     rt.active.set(rt.active.get() - 1);
     let pending = std::mem::take(&mut vm.pending);
     let after_wake = vm.after_wake.take();
@@ -1240,7 +1254,14 @@ impl Vm<'_> {
             }
             Instr::Import(n) => {
                 let name = Rc::clone(&f.code.names[n as usize]);
-                let m = self.rt.import(&name)?;
+                let cached = self.rt.modules.borrow().get(&*name).cloned();
+                let m = match cached {
+                    Some(m) => m,
+                    None => match super::pymodules::import(self, &name)? {
+                        Some(m) => m,
+                        None => self.rt.import(&name)?,
+                    },
+                };
                 frames.last_mut().expect("frame").stack.push(m);
             }
             Instr::ImportFrom(n) => {
