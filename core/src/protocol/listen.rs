@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::time::Duration;
 
 use super::connection::host_protocol;
 use super::Factory;
@@ -128,19 +129,45 @@ impl ListeningPort {
         d
     }
 
-    /// Stops accepting connections; open ones carry on.
-    pub fn stop_listening(&self) {
+    /// Stops accepting connections; open ones carry on. As Twisted's
+    /// `Port.stopListening` (`loseConnection`), the port stops accepting now
+    /// and is closed in a zero-delay call: the factory's `stop_factory` runs
+    /// there, then the returned Deferred fires. A port already stopped
+    /// gives one that has fired.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// use twine_core::protocol::factory;
+    /// use twine_core::protocols::Echo;
+    /// use twine_core::reactor::ReactorDriver;
+    ///
+    /// let driver = ReactorDriver::new();
+    /// let port = driver.reactor().listen_tcp("127.0.0.1:0".parse().unwrap(), factory(|| Echo));
+    /// let closed = Rc::new(Cell::new(false));
+    /// let c = closed.clone();
+    /// port.stop_listening().add_callback(move |()| c.set(true));
+    /// assert!(!closed.get(), "closed in a later call, not inside stop_listening");
+    /// ```
+    pub fn stop_listening(&self) -> Deferred<()> {
         if !self.shared.open.replace(false) {
-            return;
+            return crate::defer::succeed(());
         }
-        let Some(reactor) = self.shared.reactor.upgrade() else { return };
+        let Some(reactor) = self.shared.reactor.upgrade() else { return crate::defer::succeed(()) };
         let id = self.shared.id;
         reactor.remove_listener(id, true);
         reactor.emit(|| TraceEvent::ListenerClosed { listener: id.0 });
-        if self.shared.address.get().is_some() {
-            let factory = self.shared.factory.clone();
-            reactor.run_call(CallSource::Io, id.0, "stop_factory", || factory.borrow_mut().stop_factory());
-        }
+        let closed = Deferred::new();
+        let (factory, started, done) =
+            (self.shared.factory.clone(), self.shared.address.get().is_some(), closed.clone());
+        reactor.call_later_named(Duration::ZERO, "stop_factory", move |_| {
+            if started {
+                factory.borrow_mut().stop_factory();
+            }
+            let _ = done.callback(());
+        });
+        closed
     }
 }
 

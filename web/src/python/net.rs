@@ -141,11 +141,12 @@ impl Factory for PyFactory {
     }
 
     fn start_factory(&mut self) {
-        self.hook("startFactory", Vec::new());
+        // Started already, inside `listenTCP` (`do_start`), as Twisted's
+        // `Port.startListening` starts it before `listenTCP` returns.
     }
 
     fn stop_factory(&mut self) {
-        self.hook("stopFactory", Vec::new());
+        self.do_stop();
     }
 }
 
@@ -169,15 +170,37 @@ impl ClientFactory for PyFactory {
         }
         let reason = self.failure(reason);
         self.hook("clientConnectionFailed", vec![connector_value(connector), reason]);
+        self.attempt_ended(connector);
     }
 
     fn client_connection_lost(&mut self, connector: &Connector, reason: &Failure) {
         let reason = self.failure(reason);
         self.hook("clientConnectionLost", vec![connector_value(connector), reason]);
+        self.attempt_ended(connector);
     }
 }
 
 impl PyFactory {
+    /// Twisted's `Factory.doStop`: one port or connector fewer, and
+    /// `stopFactory` when it was the last.
+    fn do_stop(&self) {
+        let Value::Instance(i) = &self.factory else { return };
+        let Some(Value::Int(n @ 1..)) = i.get("numPorts") else { return };
+        i.set("numPorts", Value::Int(n - 1));
+        if n == 1 {
+            self.hook("stopFactory", Vec::new());
+        }
+    }
+
+    /// A connector's attempt ended (failed, or its connection lost): the
+    /// factory stops unless the hook made it connect again, as Twisted's
+    /// `BaseConnector.connectionFailed`/`connectionLost` do.
+    fn attempt_ended(&self, connector: &Connector) {
+        if connector.state() == ConnectorState::Disconnected {
+            self.do_stop();
+        }
+    }
+
     fn failure(&self, reason: &Failure) -> Value {
         let exc = self.sh.py.borrow().as_ref().map(|rt| from_failure(rt, reason)).unwrap_or_default();
         Value::Native(Rc::new(Native::Failure(exc)))
@@ -372,7 +395,7 @@ pub(crate) fn loopback_host(vm: &Vm<'_>, host: &str, call: &str) -> PyResult<()>
 pub(crate) fn listen_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
     let factory = factory_arg(vm, args.get(1).or_else(|| kw(&kwargs, "factory")), "listenTCP")?;
     let mut port = port_arg(vm, args.first().or_else(|| kw(&kwargs, "port")), "listenTCP")?;
-    let mut listening = vm.rt.listening.borrow_mut();
+    let listening = vm.rt.listening.borrow_mut();
     let taken = |p: u16| listening.iter().any(|(q, _)| *q == p);
     if port == 0 {
         port = (FIRST_FREE_PORT..=u16::MAX).find(|&p| !taken(p)).unwrap_or(FIRST_FREE_PORT);
@@ -382,13 +405,32 @@ pub(crate) fn listen_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyRes
         let msg = format!("Couldn't listen on any:{port}: [Errno 98] Address already in use.");
         return Err(super::errors::Exc::new(vm.rt.new_exc(&class, vec![Value::Str(msg.into())])));
     }
-    // The simulated clients (`twine.clients`) may be served by the factory too.
-    listening.push((port, factory.clone()));
     drop(listening);
+    do_start(vm, &factory)?;
+    // The simulated clients (`twine.clients`) may be served by the factory too.
+    vm.rt.listening.borrow_mut().push((port, factory.clone()));
     let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
     let listening = reactor.listen_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory, endpoint: None });
     Ok(Value::Native(Rc::new(Native::Port(PortRef(listening, port)))))
+}
+
+/// Twisted's `Factory.doStart`, inside `listenTCP` and `connectTCP`: the
+/// program's `startFactory` on the factory's first port or connector (an
+/// exception in it is raised by the call that started it), then one more in
+/// `numPorts`.
+fn do_start(vm: &mut Vm<'_>, factory: &Value) -> PyResult<()> {
+    let Value::Instance(i) = factory else { return Ok(()) };
+    let n = match vm.get_attr(factory, "numPorts") {
+        Ok(Value::Int(n)) => n,
+        _ => 0,
+    };
+    if n == 0 && matches!(i.class.lookup("startFactory"), Some(Value::Func(_))) {
+        let start = vm.get_attr(factory, "startFactory")?;
+        vm.call_nested(start, Vec::new())?;
+    }
+    i.set("numPorts", Value::Int(n + 1));
+    Ok(())
 }
 
 /// `reactor.connectTCP(host, port, factory, timeout=30)`.
@@ -407,6 +449,7 @@ pub(crate) fn connect_tcp(vm: &mut Vm<'_>, args: Vec<Value>, kwargs: Kw) -> PyRe
     };
     let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+    do_start(vm, &factory)?;
     let connector = reactor.connect_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory, endpoint: None }, timeout);
     Ok(connector_value(&connector))
 }
@@ -434,6 +477,8 @@ pub(crate) fn connect_endpoint(
             c.stop_connecting();
         }
     });
+    // Twisted's `_WrappingFactory` starts the wrapped factory as its own starts.
+    do_start(vm, &factory)?;
     let attempt = Attempt { connected: connected.clone(), protocol };
     let made = reactor.connect_tcp(addr, PyFactory { sh: Rc::clone(vm.sh), factory, endpoint: Some(attempt) }, timeout);
     *connector.borrow_mut() = Some(made);
@@ -503,15 +548,11 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Native, args: Vec<Val
         (Native::Connector(c), "getDestination") => ipv4_address(vm.rt, c.0.address()),
         (Native::Port(p), "getHost") => ipv4_address(vm.rt, SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), p.1)),
         (Native::Port(p), "stopListening") => {
-            p.0.stop_listening();
-            vm.rt.listening.borrow_mut().retain(|(q, _)| *q != p.1);
             // Twisted's `Port.loseConnection`: a Deferred that fires (with
-            // None) in a zero-delay call, once the port is closed; programs
-            // wait on it (`await port.stopListening()`).
-            let reactor = vm.sh.reactor().ok_or_else(|| vm.rt.error("RuntimeError", "the reactor is gone"))?;
-            let closed: Deferred<Value> = twine_core::task::defer_later(&reactor, Duration::ZERO, || {
-                twine_core::defer::Outcome::Value(Value::None)
-            });
+            // None) in a zero-delay call, once the port is closed (and the
+            // factory stopped); programs wait on it (`await port.stopListening()`).
+            let closed = p.0.stop_listening().map(|()| Value::None);
+            vm.rt.listening.borrow_mut().retain(|(q, _)| *q != p.1);
             Value::Native(Rc::new(Native::Deferred(closed)))
         }
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),

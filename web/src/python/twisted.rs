@@ -86,6 +86,8 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             let factory = super::value::Class::in_module("Factory", None, "twisted.internet.protocol");
             factory.attrs.borrow_mut().insert("forProtocol".into(), Value::builtin("Factory.forProtocol", None));
             factory.attrs.borrow_mut().insert("buildProtocol".into(), Value::builtin("Factory.buildProtocol", None));
+            // Ports and connectors it serves (`doStart`/`doStop` in `net`).
+            factory.attrs.borrow_mut().insert("numPorts".into(), Value::Int(0));
             let client =
                 super::value::Class::in_module("ClientFactory", Some(Rc::clone(&factory)), "twisted.internet.protocol");
             // Twisted's ServerFactory adds nothing to Factory but its name.
