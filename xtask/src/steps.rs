@@ -166,8 +166,9 @@ fn run_test_step(step: Step) -> Result<(), String> {
 /// only, for the first load; full, in pkg/py/, with the Python parser, JSON
 /// scenarios, explore, play, sweeps, exports and the live echo, for when
 /// the page needs one), each through wasm-opt; the preset programs
-/// compiled natively (presets.compiled.bin), which the light module runs
-/// until the user edits one; the page's own modules as one bundle (app.js,
+/// compiled natively (their list in presets.compiled.bin, each one's
+/// program in presets/NAME.bin), which the light module runs until the
+/// user edits one; the page's own modules as one bundle (app.js,
 /// which index.html loads) and the chunks it loads on first use; the code
 /// editor bundle; and brotli and gzip copies of all of them.
 fn build_playground(step: Step) -> Result<(), String> {
@@ -189,7 +190,8 @@ fn build_playground(step: Step) -> Result<(), String> {
     run(
         step,
         Command::new(root().join("target").join("debug").join("twine-precompile"))
-            .arg(out.join("presets.compiled.bin")),
+            .arg(out.join("presets.compiled.bin"))
+            .arg(out.join("presets")),
     )?;
     // The page's own modules: app.js, which index.html loads (it falls back
     // to js/main.js when it is missing), one request instead of a chain of
@@ -237,6 +239,7 @@ fn build_playground(step: Step) -> Result<(), String> {
             .current_dir(&tools),
     )?;
     precompress(step, &out)?;
+    precompress(step, &out.join("presets"))?;
     precompress(step, &out.join("py"))
 }
 
