@@ -282,22 +282,22 @@ export const tests = [
   },
 
   {
-    name: 'a Run clicked as soon as the page can run waits for the run views (a chunk fetched after boot, held back here) and shows the run',
+    name: 'a Run clicked as soon as the page can run waits for the run views and the runner (chunks fetched after boot, held back here) and shows the run',
     async fn({ page, url }) {
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
-      let served = false;
-      await page.route(/\/pkg\/app-views-[^/]*\.js$/, async (route) => {
+      const served = new Set();
+      await page.route(/\/pkg\/app-(views|runner|trace-model)-[^/]*\.js$/, async (route) => {
         await new Promise((resolve) => setTimeout(resolve, 1500));
-        served = true;
+        served.add(/app-([a-z-]+)-/.exec(route.request().url())[1]);
         await route.continue();
       });
       await page.goto(`${url}/`);
       await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
-      assert.ok(!served && !(await page.evaluate(() => window.twine.ui.timeline)), 'Run is possible before the views are');
+      assert.ok(served.size === 0 && !(await page.evaluate(() => window.twine.ui.timeline)), 'Run is possible before the views and the runner are');
       await page.click('#run-btn');
       await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 15_000 });
-      assert.ok(served, 'the run waited for the views');
+      assert.deepEqual([...served].sort(), ['runner', 'trace-model', 'views'], 'the run waited for them');
       assert.equal(await page.evaluate(() => document.querySelector('#metrics').dataset.run), '1');
       assert.ok(await page.evaluate(() => window.twine.ui.timeline.model), 'the timeline shows the run');
       assert.deepEqual(errors, []);

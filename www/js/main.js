@@ -3,7 +3,6 @@
 // metrics; compare two variants; or watch the real server live.
 
 import { ScenarioEditor } from './editor.js';
-import { runToEnd } from './runner.js';
 import { readHash, buildUrl, encodeScenario, decodeScenario, download } from './share.js';
 import { setIn } from './jsontext.js';
 import { fmtMs, escapeHtml, trim } from './format.js';
@@ -85,6 +84,12 @@ const playModule = later(() => import('./play.js'), 'the scheduler');
  * log, output and stacks are made (run() waits for it before it shows one).
  */
 const viewsModule = later(() => import('./views.js'), 'the run views');
+/**
+ * What runs a scenario and builds its timeline model (runner.js, with
+ * trace-model.js and lists.js): fetched right after boot with the views,
+ * not before Run is possible; a Run clicked before it is here waits for it.
+ */
+const runnerModule = later(() => import('./runner.js'), 'the simulation runner');
 let viewsMade = null;
 function views() {
   viewsMade ??= viewsModule().then(makeViews, (e) => {
@@ -442,6 +447,8 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   pause();
   setStatus('running');
   const json = editor.value;
+  const runner = runnerModule();
+  runner.catch(() => {}); // awaited below
   await wasmFor(json, { lab: Boolean(schedule) || scheduler });
   const seed = app.seed;
   const variant = variantFor(json);
@@ -453,6 +460,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   viewsLoaded.catch(() => {}); // awaited below
   let result;
   try {
+    const { runToEnd } = await runner;
     result = await runToEnd(app.wasm, json, seed, { variant, schedule, play: scheduler, onProgress: showProgress, cancelled: superseded });
     await viewsLoaded;
   } catch (e) {
@@ -1287,8 +1295,10 @@ async function boot() {
   }
   setStatus(app.run ? 'ready' : 'loaded');
   // Compare and the live view exist once opened (their modules load then).
-  // The run's views right after boot (before, if a link ran a scenario).
-  views().catch(() => {}); // a failure shows a word; Run tries again
+  // The run's code and views right after boot (before, if a link ran a
+  // scenario); a failure shows a word, and Run tries again.
+  runnerModule().catch(() => {});
+  views().catch(() => {});
   // The other presets' compiled programs, now that Run works (one picked
   // before its program is here waits for it: presetText).
   if (!app.wasmIsFull) for (const p of app.programs) compiledPreset(p.name).catch(() => {});
