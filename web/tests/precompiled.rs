@@ -96,7 +96,15 @@ fn the_list_file_lists_every_preset_before_their_programs_come_and_a_program_fil
     let programs: Vec<_> = presets::all().iter().map(|p| p.program_info()).collect();
     let json: Vec<_> = presets::all().iter().map(|p| p.info()).collect();
     let library = precompiled::library().unwrap();
+    // Found by file name: the file carries no second copy of their sources.
+    assert!(library.iter().all(|c| c.source.is_empty()));
     assert_eq!(precompiled::register(&precompiled::encode(&library, &json, &programs)).unwrap(), library.len());
+    // A program that uses them runs them from there (as CPython 3.11 + Twisted print it).
+    let src = "from twisted.internet import defer, reactor\n\n@defer.inlineCallbacks\ndef main():\n    x = yield defer.succeed(2)\n    print('got', x)\n    reactor.stop()\n\nreactor.callWhenRunning(main)\nreactor.run()\n";
+    let mut sim = Simulation::new(&Scenario::from_python(FILE, src).unwrap(), None);
+    sim.run();
+    assert_eq!(sim.metrics().output.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["got 2"]);
+    assert!(!precompiled::is_registered(""), "an empty program is not a library part");
     assert_eq!(precompiled::program_presets(), programs);
     assert!(programs.iter().all(|p| !p.title.is_empty() && !p.explanation.is_empty()), "{programs:?}");
     assert!(precompiled::presets().is_empty(), "no preset's text before its file");

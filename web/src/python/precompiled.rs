@@ -208,9 +208,18 @@ pub fn encode(programs: &[Compiled], json_presets: &[PresetInfo], program_preset
 
 /// [`compile`] for the parts of the library written in Python
 /// (`threads.blockingCallFromThread`), which a build without the parser
-/// needs registered too: one entry each.
+/// needs registered too: one entry each, found by its file name
+/// ([`library_code`]), so without its source (the light module has no
+/// copy either).
 pub fn library() -> Result<Vec<Compiled>, CompileError> {
-    super::twisted::LIBRARY.iter().map(|(file, source)| compile(file, source)).collect()
+    super::twisted::LIBRARY
+        .iter()
+        .map(|(file, source)| {
+            let mut compiled = compile(file, source)?;
+            compiled.source = String::new();
+            Ok(compiled)
+        })
+        .collect()
 }
 
 thread_local! {
@@ -247,7 +256,15 @@ pub fn register(file: &[u8]) -> Result<usize, String> {
 }
 
 fn find(source: &str) -> Option<Rc<Compiled>> {
-    REGISTERED.with(|r| r.borrow().iter().find(|c| c.source == source).cloned())
+    // The library's parts (no source) are found by file name alone.
+    REGISTERED.with(|r| r.borrow().iter().find(|c| c.source == source && !c.source.is_empty()).cloned())
+}
+
+/// The registered code of the library's part in `file` ([`library`]), a
+/// fresh copy.
+pub(crate) fn library_code(file: &str) -> Option<Rc<Code>> {
+    let compiled = REGISTERED.with(|r| r.borrow().iter().find(|c| c.file == file && c.source.is_empty()).cloned())?;
+    Some(Rc::new(compiled.code.clone().code(&Rc::from(file))))
 }
 
 /// Whether `source` was registered: this build can run it without the parser.
