@@ -438,6 +438,8 @@ export const tests = [
       const text = await editorText(page);
       assert.equal(JSON.parse(text).name, 'gil-cpu-bound/nogil-2-cores', 'the JSON scenario is in the editor');
       assert.ok(await page.isVisible('[data-knob="work"]'), 'with the JSON knobs');
+      // The light module's list of the JSON presets has titles only; the story comes with the full module.
+      assert.match(await page.textContent('#explanation'), /^Four threads each compute for one second/, 'and its explanation');
       const native = simMetrics(env, ['gil-cpu-bound/nogil-2-cores', '--seed', '3']);
       assert.deepEqual(await page.evaluate(() => window.twine.run.metrics), native, 'the run is twine-sim\'s');
       const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));

@@ -392,7 +392,8 @@ pub fn preset_list() -> Vec<PresetInfo> {
 }
 
 /// The presets, as objects. The light module cannot read their JSON: it
-/// lists what [`add_compiled`]'s file carried.
+/// lists what [`add_compiled`]'s file carried (titles and variants, without
+/// explanations: the page shows a JSON preset in the full module).
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsValue> {
     #[cfg(feature = "lab")]

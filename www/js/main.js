@@ -166,8 +166,10 @@ async function wasmFor(text, { lab = false } = {}) {
   }
   if (!app.wasmIsFull) {
     app.wasmIsFull = true;
-    // The light module cannot parse programs, so it knew no variants: list them now.
+    // The light module's list of the JSON presets has no explanations (it
+    // cannot read them): the full module's has.
     app.programs = app.wasm.programs();
+    app.presets = app.wasm.presets();
     fillPicker($('#preset'), app.programs, app.presets);
   }
   return app.wasm;
