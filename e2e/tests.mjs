@@ -406,6 +406,8 @@ export const tests = [
       assert.equal(released, false, 'picked before its program arrived');
       await page.waitForFunction(() => window.twine.ui.editor.value.includes('Ten threads count'));
       assert.ok(released);
+      // Its explanation came with its program.
+      assert.match(await page.textContent('#explanation'), /^Ten threads each add one to a shared counter 1000 times/);
       await run(page);
       assert.equal(await page.evaluate(() => window.twine.run.metrics.output.at(-1).text), 'hits = 10000 of 10000 (0 lost)');
       assert.equal(await page.evaluate(() => window.twine.wasmIsFull), false, 'it ran in the light module');

@@ -93,7 +93,10 @@ fn a_named_preset_is_listed_with_its_text_from_the_file() {
 fn the_list_file_lists_every_preset_before_their_programs_come_and_a_program_file_keeps_the_list() {
     // As twine-precompile writes them: the page registers the list (and the
     // library) first, then one preset's program, the others after Run.
-    let programs: Vec<_> = presets::all().iter().map(|p| p.program_info()).collect();
+    let full: Vec<_> = presets::all().iter().map(|p| p.program_info()).collect();
+    // Without explanations, as twine-precompile lists them: a program's docstring gives it.
+    let programs: Vec<_> =
+        full.iter().map(|p| twine_web::presets::PresetInfo { explanation: String::new(), ..p.clone() }).collect();
     let json: Vec<_> = presets::all().iter().map(|p| p.info()).collect();
     let library = precompiled::library().unwrap();
     // Found by file name: the file carries no second copy of their sources.
@@ -106,18 +109,25 @@ fn the_list_file_lists_every_preset_before_their_programs_come_and_a_program_fil
     assert_eq!(sim.metrics().output.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["got 2"]);
     assert!(!precompiled::is_registered(""), "an empty program is not a library part");
     assert_eq!(precompiled::program_presets(), programs);
-    assert!(programs.iter().all(|p| !p.title.is_empty() && !p.explanation.is_empty()), "{programs:?}");
+    assert!(programs.iter().all(|p| !p.title.is_empty()), "{programs:?}");
     assert!(precompiled::presets().is_empty(), "no preset's text before its file");
     let p = presets::find("counter-race").unwrap();
     assert!(!precompiled::is_registered(p.python));
 
     let mut entry = precompiled::compile(FILE, p.python).unwrap();
     entry.preset = Some(p.name.into());
+    entry.explanation = p.program_info().explanation;
     precompiled::register(&precompiled::encode(&[entry], &[], &[])).unwrap();
     assert!(precompiled::is_registered(p.python));
     assert_eq!(precompiled::presets(), [(p.name.to_owned(), p.python.to_owned())]);
-    // A file without lists leaves the lists as they were.
-    assert_eq!(precompiled::program_presets(), programs);
+    // A file without lists leaves the lists as they were, but for the
+    // explanation of the program it brought.
+    let listed = precompiled::program_presets();
+    assert_eq!(listed.len(), programs.len());
+    for (got, (bare, full)) in listed.iter().zip(programs.iter().zip(&full)) {
+        assert_eq!(got, if got.name == p.name { full } else { bare });
+    }
+    assert!(!full.iter().find(|i| i.name == p.name).unwrap().explanation.is_empty());
     assert_eq!(precompiled::json_presets(), json);
 }
 

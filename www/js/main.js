@@ -257,6 +257,8 @@ async function presetText(name) {
   if (!app.wasmIsFull) {
     try {
       await compiledPreset(name);
+      // The light module lists a program's explanation once it has the program.
+      if (!app.wasmIsFull) app.programs = app.wasm.programs();
     } catch (e) {
       console.warn(`${e.message}: the full module compiles it`);
       await wasmFor('{}');

@@ -39,6 +39,7 @@ fn write(list: &Path, dir: &Path) -> Result<(), String> {
         let mut compiled = precompiled::compile(PAGE_FILE, p.python).map_err(|e| format!("{}.py: {e}", p.name))?;
         // Named, so the light module hands it to the editor by its name.
         compiled.preset = Some(p.name.into());
+        compiled.explanation = p.program_info().explanation;
         let out = dir.join(format!("{}.bin", p.name));
         std::fs::write(&out, precompiled::encode(&[compiled], &[], &[]))
             .map_err(|e| format!("{}: {e}", out.display()))?;
@@ -57,7 +58,10 @@ fn write(list: &Path, dir: &Path) -> Result<(), String> {
             info
         })
         .collect();
-    let programs: Vec<_> = presets::all().iter().map(|p| p.program_info()).collect();
+    // Each program's explanation comes with its program (1.2 KB brotli less
+    // before Run: only the opening preset's comes then).
+    let programs: Vec<_> =
+        presets::all().iter().map(|p| presets::PresetInfo { explanation: String::new(), ..p.program_info() }).collect();
     std::fs::write(list, precompiled::encode(&library, &json_presets, &programs))
         .map_err(|e| format!("{}: {e}", list.display()))
 }

@@ -53,6 +53,11 @@ pub struct Compiled {
     /// without the parser has no copy of the presets' texts of its own and
     /// lists them from here ([`presets`]).
     pub preset: Option<String>,
+    /// A preset's explanation (its docstring's, as `Preset::program_info`
+    /// gives it): the list file leaves it out, and [`program_presets`]
+    /// gives it once this arrives (the light module has no docstring
+    /// reader: it weighed 1.1 KB brotli).
+    pub explanation: String,
     /// The name errors give the program (the page's is `experiment.py`).
     file: String,
     /// Its exact text: only this text uses the compiled form.
@@ -195,7 +200,15 @@ pub fn compile(file: &str, source: &str) -> Result<Compiled, CompileError> {
         machines.push((Some(name.clone()), super::check(file, source, Some(name))?));
     }
     let code = CodeRepr::of(&code).map_err(|message| CompileError { file: file.into(), line: 1, col: 1, message })?;
-    Ok(Compiled { preset: None, file: file.into(), source: source.into(), code, variants, machines })
+    Ok(Compiled {
+        preset: None,
+        explanation: String::new(),
+        file: file.into(),
+        source: source.into(),
+        code,
+        variants,
+        machines,
+    })
 }
 
 /// The file [`register`] reads: `programs`, the JSON presets' list
@@ -292,11 +305,21 @@ pub fn json_presets() -> Vec<PresetInfo> {
 }
 
 /// The preset programs' list the registered files carried (empty if none
-/// did): each one's name, title, explanation and variants, as
-/// `Preset::program_info` gives them, whether its program is registered
-/// yet or not.
+/// did): each one's name, title and variants, as `Preset::program_info`
+/// gives them, whether its program is registered yet or not; and its
+/// explanation once its program is (`twine-precompile` puts it there, not
+/// in the list, so that only the opening preset's comes before Run).
 pub fn program_presets() -> Vec<PresetInfo> {
-    PROGRAM_PRESETS.with(|p| p.borrow().clone())
+    let mut list = PROGRAM_PRESETS.with(|p| p.borrow().clone());
+    REGISTERED.with(|r| {
+        for c in r.borrow().iter() {
+            let info = list.iter_mut().find(|i| c.preset.as_ref() == Some(&i.name) && i.explanation.is_empty());
+            if let Some(info) = info {
+                info.explanation = c.explanation.clone();
+            }
+        }
+    });
+    list
 }
 
 /// The registered presets' names and texts, in the order the files gave
