@@ -282,22 +282,22 @@ export const tests = [
   },
 
   {
-    name: 'a Run clicked as soon as the page can run waits for the run views (a chunk fetched after boot, held back here) and shows the run',
+    name: 'a Run clicked as soon as the page can run waits for the run views and the runner (chunks fetched after boot, held back here) and shows the run',
     async fn({ page, url }) {
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
-      let served = false;
-      await page.route(/\/pkg\/app-views-[^/]*\.js$/, async (route) => {
+      const served = new Set();
+      await page.route(/\/pkg\/app-(views|runner|trace-model)-[^/]*\.js$/, async (route) => {
         await new Promise((resolve) => setTimeout(resolve, 1500));
-        served = true;
+        served.add(/app-([a-z-]+)-/.exec(route.request().url())[1]);
         await route.continue();
       });
       await page.goto(`${url}/`);
       await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
-      assert.ok(!served && !(await page.evaluate(() => window.twine.ui.timeline)), 'Run is possible before the views are');
+      assert.ok(served.size === 0 && !(await page.evaluate(() => window.twine.ui.timeline)), 'Run is possible before the views and the runner are');
       await page.click('#run-btn');
       await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 15_000 });
-      assert.ok(served, 'the run waited for the views');
+      assert.deepEqual([...served].sort(), ['runner', 'trace-model', 'views'], 'the run waited for them');
       assert.equal(await page.evaluate(() => document.querySelector('#metrics').dataset.run), '1');
       assert.ok(await page.evaluate(() => window.twine.ui.timeline.model), 'the timeline shows the run');
       assert.deepEqual(errors, []);
@@ -372,6 +372,66 @@ export const tests = [
   },
 
   {
+    name: "before Run only the opening preset's compiled program comes; one picked before its program arrived waits for it and runs in the light module",
+    async fn({ page, url }) {
+      // Each compiled program the page asks for, and whether Run was possible then.
+      await page.addInitScript(() => {
+        const fetch = window.fetch;
+        window.__asked = [];
+        window.fetch = function (input, init) {
+          const name = String(input);
+          const state = document.body?.dataset.state;
+          if (name.includes('/pkg/presets/')) window.__asked.push({ name: name.replace(/.*\/pkg\/presets\//, ''), beforeRun: !['loaded', 'ready'].includes(state) });
+          return fetch.call(this, input, init);
+        };
+      });
+      const asked = () => page.evaluate(() => window.__asked);
+      // counter-race's program takes its time.
+      let released = false;
+      await page.route('**/pkg/presets/counter-race.bin', async (r) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        released = true;
+        await r.continue();
+      });
+      await open(page, url);
+      const early = (await asked()).filter((e) => e.beforeRun).map((e) => e.name);
+      assert.deepEqual(early, ['echo-blocking.bin'], 'before Run: the default preset only');
+      const specs = await page.$$eval('[data-testid=preset-picker] option', (options) => options.map((o) => o.value));
+      for (const spec of ['sleeping-threads', 'counter-race/nogil-locked', 'looping-call-drift']) {
+        assert.ok(specs.some((s) => s === spec || s.startsWith(`${spec}/`)), `${spec} is listed at boot (${specs.join(', ')})`);
+      }
+      const group = await page.$eval('[data-testid=preset-picker] option[value="counter-race/nogil-locked"]', (o) => o.parentElement.label);
+      assert.match(group, /^Ten threads count/, 'with its title');
+      await page.selectOption('[data-testid=preset-picker]', 'counter-race/nogil-locked');
+      assert.equal(released, false, 'picked before its program arrived');
+      await page.waitForFunction(() => window.twine.ui.editor.value.includes('Ten threads count'));
+      assert.ok(released);
+      // Its explanation came with its program.
+      assert.match(await page.textContent('#explanation'), /^Ten threads each add one to a shared counter 1000 times/);
+      await run(page);
+      assert.equal(await page.evaluate(() => window.twine.run.metrics.output.at(-1).text), 'hits = 10000 of 10000 (0 lost)');
+      assert.equal(await page.evaluate(() => window.twine.wasmIsFull), false, 'it ran in the light module');
+      const all = (await asked()).map((e) => e.name);
+      assert.equal(new Set(all).size, 8, `every preset's program came after Run was possible (${all.join(', ')})`);
+    },
+  },
+
+  {
+    name: "a link to a preset fetches that preset's compiled program before Run and runs it in the light module",
+    async fn({ page, url }) {
+      const fetched = [];
+      page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+      await open(page, url, '#program=sleeping-threads/no-gil&seed=4');
+      assert.ok(fetched.includes('/pkg/presets/sleeping-threads.bin'), fetched.join(', '));
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      assert.equal(await page.inputValue('[data-testid=preset-picker]'), 'sleeping-threads/no-gil');
+      assert.equal(await page.evaluate(() => window.twine.run.seed), 4);
+      assert.equal(await page.evaluate(() => window.twine.wasmIsFull), false, 'it ran in the light module');
+      assert.ok(!fetched.some((p) => p.startsWith('/pkg/py/')), 'no parser needed');
+    },
+  },
+
+  {
     name: 'an old share link to a JSON preset still loads it, as before',
     async fn({ page, url, env }) {
       await open(page, url, '#preset=gil-cpu-bound/nogil-2-cores&seed=3');
@@ -380,6 +440,8 @@ export const tests = [
       const text = await editorText(page);
       assert.equal(JSON.parse(text).name, 'gil-cpu-bound/nogil-2-cores', 'the JSON scenario is in the editor');
       assert.ok(await page.isVisible('[data-knob="work"]'), 'with the JSON knobs');
+      // The light module's list of the JSON presets has titles only; the story comes with the full module.
+      assert.match(await page.textContent('#explanation'), /^Four threads each compute for one second/, 'and its explanation');
       const native = simMetrics(env, ['gil-cpu-bound/nogil-2-cores', '--seed', '3']);
       assert.deepEqual(await page.evaluate(() => window.twine.run.metrics), native, 'the run is twine-sim\'s');
       const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));

@@ -20,6 +20,7 @@ const names = process.argv.slice(3);
 const wasm = await import(pathToFileURL(path.join(pkg, 'twine_web.js')).href);
 wasm.initSync({ module: fs.readFileSync(path.join(pkg, 'twine_web_bg.wasm')) });
 wasm.addCompiled(fs.readFileSync(path.join(pkg, 'presets.compiled.bin')));
+for (const p of wasm.programs()) wasm.addCompiled(fs.readFileSync(path.join(pkg, 'presets', `${p.name}.bin`)));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 let total = 0;

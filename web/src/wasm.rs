@@ -22,7 +22,9 @@
 //! sim.metrics();                             // {requests: {p50_ms, ...}, reactor, pool, cores, gil, ...}
 //! sim.stacks(12);                            // at event 12: [{thread, frames: [{func, line, role?, deferred?}]}]
 //! // Without the parser (the light module), programs compiled ahead of time still run:
-//! addCompiled(new Uint8Array(await (await fetch('pkg/presets.compiled.bin')).arrayBuffer())); // returns how many
+//! const bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+//! addCompiled(await bytes('pkg/presets.compiled.bin'));   // the lists (programs() then has every preset)
+//! addCompiled(await bytes('pkg/presets/echo-blocking.bin')); // a preset's program (presetProgram then has it); returns how many
 //! isPrecompiled(py);                         // true: `new Simulation(py, ...)` needs no parser
 //! ```
 //!
@@ -390,7 +392,8 @@ pub fn preset_list() -> Vec<PresetInfo> {
 }
 
 /// The presets, as objects. The light module cannot read their JSON: it
-/// lists what [`add_compiled`]'s file carried.
+/// lists what [`add_compiled`]'s file carried (titles and variants, without
+/// explanations: the page shows a JSON preset in the full module).
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsValue> {
     #[cfg(feature = "lab")]
@@ -433,14 +436,14 @@ pub fn check_scenario(scenario_json: &str, variant: Option<String>) -> Result<()
 /// The Python presets (`www/presets/*.py`), the page's experiments: `[{name,
 /// title, explanation, variants: [{name, title}]}]`, from each program's
 /// docstring and `twine.variant(...)`. The light module (no `python`) has
-/// no copy of their texts: it lists those [`add_compiled`]'s file carried,
-/// which come with the texts anyway (a copy in the module too was 3 KB of
-/// its brotli).
+/// no copy of their texts (a copy in the module was 3 KB of its brotli): it
+/// gives the list [`add_compiled`]'s list file carried, made natively, so
+/// every preset is listed before its own compiled file arrives.
 pub fn program_list() -> Vec<PresetInfo> {
     #[cfg(feature = "python")]
     return presets::all().iter().map(|p| p.program_info()).collect();
     #[cfg(not(feature = "python"))]
-    crate::python::precompiled::presets().iter().map(|(name, source)| presets::program_info(name, source)).collect()
+    crate::python::precompiled::program_presets()
 }
 
 /// [`program_list`], as objects.
@@ -451,7 +454,8 @@ pub fn programs() -> Result<JsValue, JsValue> {
 
 /// A Python preset's program text (its variants are run, not written in:
 /// pass one to `new Simulation`). Throws a `ScenarioError` (field `preset`)
-/// for an unknown name.
+/// for an unknown name, and in the light module for a preset whose compiled
+/// file was not given to [`add_compiled`] yet.
 #[wasm_bindgen(js_name = presetProgram)]
 pub fn preset_program(name: &str) -> Result<String, JsValue> {
     #[cfg(feature = "python")]

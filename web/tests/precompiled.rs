@@ -31,7 +31,7 @@ fn every_preset_and_variant_runs_the_same_precompiled_as_parsed() {
 
         let compiled = precompiled::compile(FILE, p.python).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         assert!(!precompiled::is_registered(p.python));
-        precompiled::register(&precompiled::encode(&[compiled], &[])).unwrap();
+        precompiled::register(&precompiled::encode(&[compiled], &[], &[])).unwrap();
         assert!(precompiled::is_registered(p.python), "{}", p.name);
         assert_eq!(precompiled::variants(p.python), Some(variants.clone()), "{}", p.name);
         for (v, expected) in runs.iter().zip(&parsed) {
@@ -50,7 +50,7 @@ fn a_registered_program_runs_its_compiled_code_and_an_edit_of_it_is_parsed_anew(
     // `bye`, it ran what was registered, not what the parser makes of the text.
     let mut entry = precompiled::compile(FILE, bye).unwrap();
     entry.source = hello.into();
-    precompiled::register(&precompiled::encode(&[entry], &[])).unwrap();
+    precompiled::register(&precompiled::encode(&[entry], &[], &[])).unwrap();
     let printed = |src: &str| {
         let scenario = Scenario::from_python(FILE, src).unwrap();
         let mut sim = Simulation::new(&scenario, None);
@@ -81,12 +81,54 @@ fn a_named_preset_is_listed_with_its_text_from_the_file() {
     let mut entry = precompiled::compile(FILE, p.python).unwrap();
     entry.preset = Some(p.name.into());
     let unnamed = precompiled::compile(FILE, "print('not a preset')\n").unwrap();
-    precompiled::register(&precompiled::encode(&[entry, unnamed], &[])).unwrap();
+    precompiled::register(&precompiled::encode(&[entry, unnamed], &[], &[])).unwrap();
     let listed = precompiled::presets();
     assert!(listed.contains(&(p.name.to_owned(), p.python.to_owned())), "{listed:?}");
     assert!(listed.iter().all(|(_, text)| text != "print('not a preset')\n"), "{listed:?}");
     let info = presets::program_info(p.name, &listed.iter().find(|(n, _)| n == p.name).unwrap().1);
     assert_eq!(info, p.program_info());
+}
+
+#[test]
+fn the_list_file_lists_every_preset_before_their_programs_come_and_a_program_file_keeps_the_list() {
+    // As twine-precompile writes them: the page registers the list (and the
+    // library) first, then one preset's program, the others after Run.
+    let full: Vec<_> = presets::all().iter().map(|p| p.program_info()).collect();
+    // Without explanations, as twine-precompile lists them: a program's docstring gives it.
+    let programs: Vec<_> =
+        full.iter().map(|p| twine_web::presets::PresetInfo { explanation: String::new(), ..p.clone() }).collect();
+    let json: Vec<_> = presets::all().iter().map(|p| p.info()).collect();
+    let library = precompiled::library().unwrap();
+    // Found by file name: the file carries no second copy of their sources.
+    assert!(library.iter().all(|c| c.source.is_empty()));
+    assert_eq!(precompiled::register(&precompiled::encode(&library, &json, &programs)).unwrap(), library.len());
+    // A program that uses them runs them from there (as CPython 3.11 + Twisted print it).
+    let src = "from twisted.internet import defer, reactor\n\n@defer.inlineCallbacks\ndef main():\n    x = yield defer.succeed(2)\n    print('got', x)\n    reactor.stop()\n\nreactor.callWhenRunning(main)\nreactor.run()\n";
+    let mut sim = Simulation::new(&Scenario::from_python(FILE, src).unwrap(), None);
+    sim.run();
+    assert_eq!(sim.metrics().output.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["got 2"]);
+    assert!(!precompiled::is_registered(""), "an empty program is not a library part");
+    assert_eq!(precompiled::program_presets(), programs);
+    assert!(programs.iter().all(|p| !p.title.is_empty()), "{programs:?}");
+    assert!(precompiled::presets().is_empty(), "no preset's text before its file");
+    let p = presets::find("counter-race").unwrap();
+    assert!(!precompiled::is_registered(p.python));
+
+    let mut entry = precompiled::compile(FILE, p.python).unwrap();
+    entry.preset = Some(p.name.into());
+    entry.explanation = p.program_info().explanation;
+    precompiled::register(&precompiled::encode(&[entry], &[], &[])).unwrap();
+    assert!(precompiled::is_registered(p.python));
+    assert_eq!(precompiled::presets(), [(p.name.to_owned(), p.python.to_owned())]);
+    // A file without lists leaves the lists as they were, but for the
+    // explanation of the program it brought.
+    let listed = precompiled::program_presets();
+    assert_eq!(listed.len(), programs.len());
+    for (got, (bare, full)) in listed.iter().zip(programs.iter().zip(&full)) {
+        assert_eq!(got, if got.name == p.name { full } else { bare });
+    }
+    assert!(!full.iter().find(|i| i.name == p.name).unwrap().explanation.is_empty());
+    assert_eq!(precompiled::json_presets(), json);
 }
 
 #[test]

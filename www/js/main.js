@@ -3,14 +3,13 @@
 // metrics; compare two variants; or watch the real server live.
 
 import { ScenarioEditor } from './editor.js';
-import { runToEnd } from './runner.js';
 import { readHash, buildUrl, encodeScenario, decodeScenario, download } from './share.js';
 import { setIn } from './jsontext.js';
 import { fmtMs, escapeHtml, trim } from './format.js';
 import { Knobs } from './knobs.js';
 import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js';
 import { setProgramKnob } from './program-knobs.js';
-import { registerModule, warmUp } from './sim-client.js';
+import { registerModule, addCompiled, warmUp } from './sim-client.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -85,6 +84,12 @@ const playModule = later(() => import('./play.js'), 'the scheduler');
  * log, output and stacks are made (run() waits for it before it shows one).
  */
 const viewsModule = later(() => import('./views.js'), 'the run views');
+/**
+ * What runs a scenario and builds its timeline model (runner.js, with
+ * trace-model.js and lists.js): fetched right after boot with the views,
+ * not before Run is possible; a Run clicked before it is here waits for it.
+ */
+const runnerModule = later(() => import('./runner.js'), 'the simulation runner');
 let viewsMade = null;
 function views() {
   viewsMade ??= viewsModule().then(makeViews, (e) => {
@@ -161,8 +166,10 @@ async function wasmFor(text, { lab = false } = {}) {
   }
   if (!app.wasmIsFull) {
     app.wasmIsFull = true;
-    // The light module cannot parse programs, so it knew no variants: list them now.
+    // The light module's list of the JSON presets has no explanations (it
+    // cannot read them): the full module's has.
     app.programs = app.wasm.programs();
+    app.presets = app.wasm.presets();
     fillPicker($('#preset'), app.programs, app.presets);
   }
   return app.wasm;
@@ -170,14 +177,17 @@ async function wasmFor(text, { lab = false } = {}) {
 
 /**
  * Loads the wasm module at `path` on the page (checks, variants, the preset
- * texts) and registers it with the simulation worker, which loads
- * its own copy to run scenarios in; the light one gets the presets compiled
- * at build time, in both places.
+ * texts) and registers it with the simulation worker, which loads its own
+ * copy to run scenarios in; the light one is given `compiled`, files of
+ * what was compiled at build time (promises of their bytes, undefined for
+ * one that did not load), in both places.
  */
-async function loadModule(path, { compiled = false } = {}) {
+async function loadModule(path, { compiled = [] } = {}) {
   const m = await import(path);
   await m.default();
-  registerModule(m, new URL(path, import.meta.url).href, compiled ? await registerCompiled(m) : undefined);
+  const files = (await Promise.all(compiled)).filter(Boolean);
+  for (const file of files) m.addCompiled(file);
+  registerModule(m, new URL(path, import.meta.url).href, files);
   return m;
 }
 
@@ -190,22 +200,71 @@ function fetchFullModule() {
 }
 
 /**
- * The preset programs compiled at build time, handed to the light module so
- * it runs them without the parser; resolves to the file's bytes (for the worker's
- * copy), or undefined when the file is not there (the full module then
- * compiles them).
+ * A file twine-precompile wrote into pkg/ (the light module runs the
+ * presets without the parser from them): presets.compiled.bin lists the
+ * presets and holds the library's parts written in Python, and
+ * presets/NAME.bin each preset's program. Resolves to its bytes, or
+ * undefined when it is not there (the full module then compiles what it
+ * held).
  */
-async function registerCompiled(wasm) {
+async function compiledFile(name) {
   try {
-    const res = await fetch(new URL('../pkg/presets.compiled.bin', import.meta.url));
+    const res = await fetch(new URL(`../pkg/${name}`, import.meta.url));
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const file = new Uint8Array(await res.arrayBuffer());
-    wasm.addCompiled(file);
-    return file;
+    return new Uint8Array(await res.arrayBuffer());
   } catch (e) {
-    console.warn(`the precompiled presets did not load, so programs wait for the full module: ${e.message}`);
+    console.warn(`pkg/${name} did not load, so what it holds waits for the full module: ${e.message}`);
     return undefined;
   }
+}
+
+/** The light module, when the page started on it. */
+let lightModule = null;
+/** Preset name -> a promise that its compiled program was given to the light module (page and worker). */
+const compiledPresets = new Map();
+
+/**
+ * Gives the light module preset `name`'s compiled program, fetched once
+ * (again after a failure). Before Run only the preset the page opens on
+ * comes (boot); the others right after, or when one is picked before that.
+ */
+function compiledPreset(name) {
+  let given = compiledPresets.get(name);
+  if (!given) {
+    given = compiledFile(`presets/${name}.bin`).then((file) => {
+      if (!file) throw new Error(`the compiled program of ${name} did not load`);
+      lightModule.addCompiled(file);
+      addCompiled(lightModule, file);
+    });
+    given.catch(() => compiledPresets.delete(name));
+    compiledPresets.set(name, given);
+  }
+  return given;
+}
+
+/** The preset the page opens on: the one a link names, else the default. */
+function bootPreset() {
+  const name = (readHash().program ?? DEFAULT_SPEC).split('/')[0];
+  return /^[a-z0-9-]+$/.test(name) ? name : DEFAULT_SPEC.split('/')[0];
+}
+
+/**
+ * A preset program's text, once the module in use can run it: the light
+ * module waits for its compiled program (and for the full module if that
+ * did not load).
+ */
+async function presetText(name) {
+  if (!app.wasmIsFull) {
+    try {
+      await compiledPreset(name);
+      // The light module lists a program's explanation once it has the program.
+      if (!app.wasmIsFull) app.programs = app.wasm.programs();
+    } catch (e) {
+      console.warn(`${e.message}: the full module compiles it`);
+      await wasmFor('{}');
+    }
+  }
+  return app.wasm.presetProgram(name);
 }
 
 /** The variant a Python program runs as: the one picked, while the program still offers it. */
@@ -237,20 +296,26 @@ function syncKnobs(text, opts) {
   }
 }
 
-/** Loads the preset a picker value names into the editor. */
+let loading = 0;
+/**
+ * Loads the preset a picker value names into the editor. Resolves to false
+ * when another was asked for while this one's program was on its way (that
+ * one is loaded instead).
+ */
 async function loadPreset(spec, { seed } = {}) {
+  const ticket = ++loading;
   let d = describeSpec(spec, app.programs, app.presets);
   let text;
   if (d.json) {
     // A JSON scenario is the full module's to read.
     text = presetJson(await wasmFor('{}', { lab: true }), spec.slice(JSON_PREFIX.length));
   } else {
-    text = app.wasm.presetProgram(d.name);
-    // The light module lists no variants: with the full one here, a program that has them starts at its first.
+    text = await presetText(d.name);
     await wasmFor(text);
     spec = validSpec(spec) ?? spec;
     d = describeSpec(spec, app.programs, app.presets);
   }
+  if (ticket !== loading) return false;
   app.spec = spec;
   app.challenge = null;
   playView?.hide();
@@ -263,6 +328,7 @@ async function loadPreset(spec, { seed } = {}) {
   syncKnobs(text);
   showExplanation(spec, false);
   updateShare();
+  return true;
 }
 
 function safeParse(text) {
@@ -385,6 +451,8 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   pause();
   setStatus('running');
   const json = editor.value;
+  const runner = runnerModule();
+  runner.catch(() => {}); // awaited below
   await wasmFor(json, { lab: Boolean(schedule) || scheduler });
   const seed = app.seed;
   const variant = variantFor(json);
@@ -396,6 +464,7 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   viewsLoaded.catch(() => {}); // awaited below
   let result;
   try {
+    const { runToEnd } = await runner;
     result = await runToEnd(app.wasm, json, seed, { variant, schedule, play: scheduler, onProgress: showProgress, cancelled: superseded });
     await viewsLoaded;
   } catch (e) {
@@ -911,6 +980,7 @@ function programSpecOf(text, variant) {
   return validSpec(variant && p.variants.some((v) => v.name === variant) ? `${p.name}/${variant}` : p.name);
 }
 
+/** The preset the page opens on (index.html preloads its compiled program, pkg/presets/echo-blocking.bin). */
 const DEFAULT_SPEC = 'echo-blocking/blocking';
 
 async function applyHash() {
@@ -1137,9 +1207,16 @@ async function boot() {
   let full = await startsOnOwnProgram();
   try {
     if (!full) {
-      wasm = await loadModule('../pkg/twine_web.js', { compiled: true });
+      // The presets' list and the program the page opens on come with the
+      // module; the other presets' programs after Run is possible.
+      const first = bootPreset();
+      const program = compiledFile(`presets/${first}.bin`);
+      const compiled = [compiledFile('presets.compiled.bin'), program];
+      wasm = await loadModule('../pkg/twine_web.js', { compiled });
+      lightModule = wasm;
+      if (await program) compiledPresets.set(first, Promise.resolve());
       // The light module has the preset programs only from the compiled
-      // file: when that did not load, it has none to offer.
+      // files: when their list did not load, it has none to offer.
       full = wasm.programs().length === 0;
     }
     if (full) {
@@ -1170,7 +1247,7 @@ async function boot() {
   speed.addEventListener('change', () => { app.speed = Number(speed.value); });
 
   $('#preset').addEventListener('change', async (ev) => {
-    await loadPreset(ev.target.value);
+    if (!(await loadPreset(ev.target.value))) return;
     checkEditor();
     if (app.warm) run();
     else {
@@ -1193,7 +1270,7 @@ async function boot() {
     seekTo(Number(ev.target.value));
   });
   $('#reset-btn').addEventListener('click', async () => {
-    await loadPreset(app.spec);
+    if (!(await loadPreset(app.spec))) return;
     checkEditor();
     if (app.warm) run();
   });
@@ -1222,8 +1299,13 @@ async function boot() {
   }
   setStatus(app.run ? 'ready' : 'loaded');
   // Compare and the live view exist once opened (their modules load then).
-  // The run's views right after boot (before, if a link ran a scenario).
-  views().catch(() => {}); // a failure shows a word; Run tries again
+  // The run's code and views right after boot (before, if a link ran a
+  // scenario); a failure shows a word, and Run tries again.
+  runnerModule().catch(() => {});
+  views().catch(() => {});
+  // The other presets' compiled programs, now that Run works (one picked
+  // before its program is here waits for it: presetText).
+  if (!app.wasmIsFull) for (const p of app.programs) compiledPreset(p.name).catch(() => {});
   app.ui = {
     editor,
     get timeline() {

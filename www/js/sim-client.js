@@ -15,14 +15,25 @@ let nextId = 1;
 
 /**
  * Makes `wasm` (a module the page loaded from `url`) one the worker can run
- * scenarios in; `compiled` is the precompiled presets' file (bytes) the light module
+ * scenarios in; `compiled` is the precompiled files (bytes) the light module
  * was given (`addCompiled`), so the worker's copy runs what the page's runs.
  */
-export function registerModule(wasm, url, compiled) {
+export function registerModule(wasm, url, compiled = []) {
   modules.set(wasm, { url: new URL(url, import.meta.url).href, compiled });
 }
 
-/** `{url, compiled}`: where a worker loads `wasm` from, and the presets it was given (for a seed sweep's own workers). */
+/**
+ * One more precompiled file for `wasm`'s copy in the worker (the page gave
+ * its own `wasm.addCompiled(file)` first), and for workers started later.
+ */
+export function addCompiled(wasm, file) {
+  const m = modules.get(wasm);
+  if (!m) return;
+  m.compiled = [...m.compiled, file];
+  if (loaded.has(m.url)) theWorker().postMessage({ op: 'addCompiled', module: m.url, compiled: file });
+}
+
+/** `{url, compiled}`: where a worker loads `wasm` from, and the precompiled files it was given (for a seed sweep's own workers). */
 export function moduleSource(wasm) {
   moduleUrl(wasm);
   return modules.get(wasm);

@@ -6,7 +6,8 @@
 // run the page still shows, for what the page asks later (whole events,
 // stacks, exports), until the page frees it.
 //
-//   page -> worker  {op: 'load', module, compiled?}            a module's URL; the light one's precompiled presets
+//   page -> worker  {op: 'load', module, compiled?}            a module's URL; the light one's precompiled files (a list)
+//                   {op: 'addCompiled', module, compiled}      one more precompiled file (a preset's program, after boot)
 //                   {op: 'run', id, module, json, seed, variant?, schedule?, play?}
 //                   {op: 'explore', id, module, json, variant?, max, budgetMs}
 //                   {op: 'figures', id, module, json, variant?, seed}   one seed's headline figures (a seed sweep)
@@ -40,16 +41,27 @@ const explorations = new Map();
 
 const post = (message, transfer) => self.postMessage(message, transfer ?? []);
 
-function load(url, compiled) {
+function load(url, compiled = []) {
   if (modules.has(url)) return;
   const ready = (async () => {
     const m = await import(url);
     await m.default();
     // The light module runs the presets only as compiled at build time.
-    if (compiled) m.addCompiled(compiled);
+    for (const file of compiled) m.addCompiled(file);
     return m;
   })();
   ready.catch(() => {}); // reported to each request that needs it
+  modules.set(url, ready);
+}
+
+/** Gives the module at `url` one more precompiled file, before any request that comes after. */
+function addCompiled(url, file) {
+  const ready = modules.get(url)?.then((m) => {
+    m.addCompiled(file);
+    return m;
+  });
+  if (!ready) return;
+  ready.catch(() => {});
   modules.set(url, ready);
 }
 
@@ -281,6 +293,9 @@ self.onmessage = async ({ data: msg }) => {
     switch (msg.op) {
       case 'load':
         load(msg.module, msg.compiled);
+        break;
+      case 'addCompiled':
+        addCompiled(msg.module, msg.compiled);
         break;
       case 'run':
         await run(msg);

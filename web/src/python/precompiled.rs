@@ -16,7 +16,14 @@
 //! reason it also lists the JSON presets (their titles and variants, for the
 //! page's picker), which the light module cannot read from their JSON; and
 //! the preset programs' texts it carries are the only copy the light module
-//! has ([`presets`]: the page's picker and editor read them from there).
+//! has ([`presets`]: the page's editor reads them from there).
+//!
+//! `twine-precompile` writes one file that lists the presets (programs and
+//! JSON: [`program_presets`], [`json_presets`]) with the library's parts,
+//! and a file per preset program: the page fetches the list and the preset
+//! it opens on before Run, and the others after (a file [`register`]ed
+//! adds its programs to those before, and replaces the lists only if it
+//! carries them).
 //!
 //! ```
 //! use twine_web::python::precompiled;
@@ -24,7 +31,7 @@
 //! let src = "import twine\nV = twine.variant(a='A', b='B')\nprint(V)\n";
 //! let compiled = precompiled::compile("experiment.py", src).unwrap();
 //! // A file holds a list of them, as `twine-precompile` writes it.
-//! assert_eq!(precompiled::register(&precompiled::encode(&[compiled], &[])).unwrap(), 1);
+//! assert_eq!(precompiled::register(&precompiled::encode(&[compiled], &[], &[])).unwrap(), 1);
 //! assert!(precompiled::is_registered(src));
 //! assert_eq!(precompiled::variants(src).unwrap()[1].0, "b");
 //! ```
@@ -46,6 +53,11 @@ pub struct Compiled {
     /// without the parser has no copy of the presets' texts of its own and
     /// lists them from here ([`presets`]).
     pub preset: Option<String>,
+    /// A preset's explanation (its docstring's, as `Preset::program_info`
+    /// gives it): the list file leaves it out, and [`program_presets`]
+    /// gives it once this arrives (the light module has no docstring
+    /// reader: it weighed 1.1 KB brotli).
+    pub explanation: String,
     /// The name errors give the program (the page's is `experiment.py`).
     file: String,
     /// Its exact text: only this text uses the compiled form.
@@ -188,27 +200,48 @@ pub fn compile(file: &str, source: &str) -> Result<Compiled, CompileError> {
         machines.push((Some(name.clone()), super::check(file, source, Some(name))?));
     }
     let code = CodeRepr::of(&code).map_err(|message| CompileError { file: file.into(), line: 1, col: 1, message })?;
-    Ok(Compiled { preset: None, file: file.into(), source: source.into(), code, variants, machines })
+    Ok(Compiled {
+        preset: None,
+        explanation: String::new(),
+        file: file.into(),
+        source: source.into(),
+        code,
+        variants,
+        machines,
+    })
 }
 
-/// The file [`register`] reads: `programs` and the JSON presets' list
-/// (`presets::all()`'s infos, for [`json_presets`]), in postcard.
-pub fn encode(programs: &[Compiled], json_presets: &[PresetInfo]) -> Vec<u8> {
-    postcard::to_allocvec(&(programs, json_presets)).expect("plain data serializes")
+/// The file [`register`] reads: `programs`, the JSON presets' list
+/// (`presets::all()`'s infos, for [`json_presets`]) and the preset programs'
+/// (their `program_info`s, for [`program_presets`]), in postcard. Either
+/// list may be empty (a file of one preset's program).
+pub fn encode(programs: &[Compiled], json_presets: &[PresetInfo], program_presets: &[PresetInfo]) -> Vec<u8> {
+    postcard::to_allocvec(&(programs, json_presets, program_presets)).expect("plain data serializes")
 }
 
 /// [`compile`] for the parts of the library written in Python
 /// (`threads.blockingCallFromThread`), which a build without the parser
-/// needs registered too: one entry each.
+/// needs registered too: one entry each, found by its file name
+/// ([`library_code`]), so without its source (the light module has no
+/// copy either).
 pub fn library() -> Result<Vec<Compiled>, CompileError> {
-    super::twisted::LIBRARY.iter().map(|(file, source)| compile(file, source)).collect()
+    super::twisted::LIBRARY
+        .iter()
+        .map(|(file, source)| {
+            let mut compiled = compile(file, source)?;
+            compiled.source = String::new();
+            Ok(compiled)
+        })
+        .collect()
 }
 
 thread_local! {
     /// What [`register`] was given (a handful of presets: a list is enough).
     static REGISTERED: RefCell<Vec<Rc<Compiled>>> = const { RefCell::new(Vec::new()) };
-    /// The JSON presets' list the last file gave.
+    /// The JSON presets' list the last file that had one gave.
     static JSON_PRESETS: RefCell<Vec<PresetInfo>> = const { RefCell::new(Vec::new()) };
+    /// The preset programs' list the last file that had one gave.
+    static PROGRAM_PRESETS: RefCell<Vec<PresetInfo>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Makes the programs of a list of what [`compile`] produced ([`encode`]d)
@@ -216,11 +249,14 @@ thread_local! {
 pub fn register(file: &[u8]) -> Result<usize, String> {
     // postcard's error by its name (`DeserializeUnexpectedEnd`, ...): its
     // sentences would be in the light module only for this message.
-    let (list, json_presets): (Vec<Compiled>, Vec<PresetInfo>) =
+    let (list, json_presets, program_presets): (Vec<Compiled>, Vec<PresetInfo>, Vec<PresetInfo>) =
         postcard::from_bytes(file).map_err(|e| format!("not a list of precompiled programs: {e:?}"))?;
     let n = list.len();
     if !json_presets.is_empty() {
         JSON_PRESETS.with(|p| *p.borrow_mut() = json_presets);
+    }
+    if !program_presets.is_empty() {
+        PROGRAM_PRESETS.with(|p| *p.borrow_mut() = program_presets);
     }
     REGISTERED.with(|r| {
         let mut r = r.borrow_mut();
@@ -233,7 +269,15 @@ pub fn register(file: &[u8]) -> Result<usize, String> {
 }
 
 fn find(source: &str) -> Option<Rc<Compiled>> {
-    REGISTERED.with(|r| r.borrow().iter().find(|c| c.source == source).cloned())
+    // The library's parts (no source) are found by file name alone.
+    REGISTERED.with(|r| r.borrow().iter().find(|c| c.source == source && !c.source.is_empty()).cloned())
+}
+
+/// The registered code of the library's part in `file` ([`library`]), a
+/// fresh copy.
+pub(crate) fn library_code(file: &str) -> Option<Rc<Code>> {
+    let compiled = REGISTERED.with(|r| r.borrow().iter().find(|c| c.file == file && c.source.is_empty()).cloned())?;
+    Some(Rc::new(compiled.code.clone().code(&Rc::from(file))))
 }
 
 /// Whether `source` was registered: this build can run it without the parser.
@@ -260,7 +304,25 @@ pub fn json_presets() -> Vec<PresetInfo> {
     JSON_PRESETS.with(|p| p.borrow().clone())
 }
 
-/// The registered presets' names and texts, in the order the file gave
+/// The preset programs' list the registered files carried (empty if none
+/// did): each one's name, title and variants, as `Preset::program_info`
+/// gives them, whether its program is registered yet or not; and its
+/// explanation once its program is (`twine-precompile` puts it there, not
+/// in the list, so that only the opening preset's comes before Run).
+pub fn program_presets() -> Vec<PresetInfo> {
+    let mut list = PROGRAM_PRESETS.with(|p| p.borrow().clone());
+    REGISTERED.with(|r| {
+        for c in r.borrow().iter() {
+            let info = list.iter_mut().find(|i| c.preset.as_ref() == Some(&i.name) && i.explanation.is_empty());
+            if let Some(info) = info {
+                info.explanation = c.explanation.clone();
+            }
+        }
+    });
+    list
+}
+
+/// The registered presets' names and texts, in the order the files gave
 /// them.
 pub fn presets() -> Vec<(String, String)> {
     REGISTERED.with(|r| r.borrow().iter().filter_map(|c| Some((c.preset.clone()?, c.source.clone()))).collect())

@@ -849,9 +849,27 @@ def react(main, *args, **kwargs):
 
 /// The library's parts written in Python, as `(file, source)`: compiled when
 /// first imported, and ahead of time for builds without the parser
-/// (`precompiled::library`).
+/// (`precompiled::library`), which find them by file name
+/// ([`LIBRARY_FILES`]): they then carry no copy of the sources.
 pub(crate) const LIBRARY: &[(&str, &str)] =
     &[("<twisted.internet.threads>", BLOCKING_CALL), ("<twisted.internet.defer>", INLINE_CALLBACKS)];
+
+/// [`LIBRARY`]'s file names.
+const LIBRARY_FILES: [&str; 2] = ["<twisted.internet.threads>", "<twisted.internet.defer>"];
+
+/// The code of the library's part in `file`: as registered ahead of time
+/// (a build without the parser has nothing else), else compiled from its
+/// source.
+fn library_module(file: &str) -> Option<Rc<super::code::Code>> {
+    if let Some(code) = super::precompiled::library_code(file) {
+        return Some(code);
+    }
+    if !super::compile::PARSER {
+        return None;
+    }
+    let (file, source) = LIBRARY.iter().find(|(f, _)| *f == file)?;
+    super::compile::compile_module(file, source).ok()
+}
 
 /// A function of the library's Python part, made once per runtime (`await`
 /// asks for `_awaitDeferred` once per Deferred it awaits).
@@ -871,8 +889,8 @@ fn blocking_call_from_thread() -> Option<Value> {
 /// A function of the library's Python part. Its globals are its file's
 /// functions and the natives they call.
 fn library_function(name: &str) -> Option<Value> {
-    let code = LIBRARY.iter().find_map(|(file, source)| {
-        let code = super::compile::compile_module(file, source).ok()?;
+    let code = LIBRARY_FILES.iter().find_map(|file| {
+        let code = library_module(file)?;
         code.consts.iter().any(|c| matches!(c, Value::Func(f) if &*f.code.name == name)).then_some(code)
     })?;
     let globals: Rc<super::value::Globals> = Rc::default();
