@@ -2,7 +2,7 @@
 //! `DeferredQueue`, `DelayedCall`, `Deferred`, `LoopingCall` and the
 //! reactor, the classes' names and modules, `addTimeout` on a Deferred
 //! nothing else holds, `LoopingCall.withCount`'s first call, the order of
-//! `callFromThread` calls, and `returnValue`. Each
+//! `callFromThread` calls, `returnValue`, and `task.Clock`. Each
 //! expected output is what CPython 3.11 with Twisted 26.10 printed for the
 //! same program when the test was written.
 
@@ -471,6 +471,181 @@ reactor.run()
             "False <class 'twisted.protocols.basic.LineOnlyReceiver'>",
             "from the pool",
             "[('one', True), ('two', True)]",
+        ]
+    );
+}
+
+#[test]
+fn a_task_clock_runs_calls_looping_calls_and_defer_later_as_twisteds() {
+    // Twisted's `Clock` and `DelayedCall`: equal times run in the order
+    // made, a call made while advancing runs in that advance only if due,
+    // `reset`/`delay`, cancelling, and its errors; a LoopingCall and
+    // `deferLater` on it, a failing call, a cancelled deferLater.
+    let out = output(
+        r#"
+from twisted.internet import task
+
+clock = task.Clock()
+calls = []
+dc = clock.callLater(1.0, calls.append, "a")
+clock.callLater(1.0, calls.append, "b")
+clock.callLater(0.5, calls.append, "c")
+print(dc.getTime(), dc.active(), dc.called, dc.cancelled, clock.seconds())
+print(len(clock.getDelayedCalls()), [c.getTime() for c in clock.getDelayedCalls()])
+clock.advance(0.5)
+print(calls, clock.seconds())
+dc.reset(2)
+print(dc.getTime())
+clock.advance(0.5)
+print(calls, clock.seconds())
+dc.delay(1)
+print(dc.getTime())
+clock.advance(3)
+print(calls, dc.called, dc.active())
+try:
+    dc.cancel()
+except Exception as e:
+    print(type(e).__name__, e)
+x = clock.callLater(1, calls.append, "x")
+x.cancel()
+print(x.cancelled, x.active(), clock.getDelayedCalls())
+try:
+    x.reset(1)
+except Exception as e:
+    print(type(e).__name__, e)
+
+# A call scheduled while advancing runs in the same advance only if due.
+def chain(n):
+    calls.append(n)
+    if n < 3:
+        clock.callLater(0, chain, n + 1)
+    clock.callLater(1, calls.append, "late%d" % n)
+del calls[:]
+clock.callLater(1, chain, 0)
+clock.advance(1)
+print(calls, len(clock.getDelayedCalls()))
+clock.pump([0.5, 0.5])
+print(calls, clock.seconds())
+
+lc = task.LoopingCall(calls.append, "t")
+lc.clock = clock
+del calls[:]
+d = lc.start(1.0)
+d.addCallback(lambda r: print("stopped", r is lc))
+print(calls, lc.running)
+clock.pump([1, 1, 0.5])
+print(calls)
+lc.stop()
+print(lc.running, clock.getDelayedCalls())
+
+def fails():
+    raise ValueError("boom")
+lc2 = task.LoopingCall(fails)
+lc2.clock = clock
+lc2.start(2, now=False).addErrback(lambda f: print("failed", f.getErrorMessage()))
+clock.advance(2)
+print(lc2.running)
+
+d = task.deferLater(clock, 2, lambda x: x * 2, 21)
+d.addCallback(print)
+clock.advance(1)
+print("half")
+clock.advance(1)
+d = task.deferLater(clock, 1)
+d.addCallback(lambda r: print("none", r))
+d.addErrback(lambda f: print("cancelled", f.check(Exception) is not None, type(f.value).__name__))
+d.cancel()
+print(clock.getDelayedCalls())
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "1.0 True 0 0 0.0",
+            "3 [0.5, 1.0, 1.0]",
+            "['c'] 0.5",
+            "2.5",
+            "['c', 'b'] 1.0",
+            "3.5",
+            "['c', 'b', 'a'] 1 False",
+            "AlreadyCalled Tried to cancel an already-called event.",
+            "1 False []",
+            "AlreadyCancelled Tried to cancel an already-cancelled event.",
+            "[0, 1, 2, 3] 4",
+            "[0, 1, 2, 3, 'late0', 'late1', 'late2', 'late3'] 6.0",
+            "['t'] True",
+            "['t', 't', 't']",
+            "stopped True",
+            "False []",
+            "failed boom",
+            "False",
+            "half",
+            "42",
+            "cancelled True CancelledError",
+            "[]",
+        ]
+    );
+}
+
+#[test]
+fn a_looping_call_on_a_clock_counts_fails_resets_and_stops_as_twisteds() {
+    // `task.Clock` is a class; `withCount` counts the intervals a clock's
+    // jump skipped; a call's exception leaves `advance` with the rest still
+    // pending; `lc.clock` is the reactor until set.
+    let out = output(
+        r#"
+from twisted.internet import task, reactor
+
+clock = task.Clock()
+print(task.Clock, isinstance(clock, task.Clock), type(clock.callLater(5, print)).__name__)
+seen = []
+lc = task.LoopingCall.withCount(lambda n: seen.append((n, clock.seconds())))
+lc.clock = clock
+print(lc.clock is clock)
+lc.start(1, now=False)
+clock.advance(1)
+clock.advance(2.5)
+clock.advance(0.5)
+print(seen, lc.running, lc.interval)
+print(repr(lc).startswith("LoopingCall<1>("))
+lc.stop()
+
+def boom():
+    raise KeyError("k")
+clock.callLater(1, boom)
+clock.callLater(1, print, "after boom")
+try:
+    clock.advance(1)
+except KeyError as e:
+    print("raised", e, len(clock.getDelayedCalls()))
+clock.advance(0)
+lc3 = task.LoopingCall(print, "x")
+print(lc3.clock is reactor)
+lc3.clock = clock
+lc3.start(0.5)
+lc3.reset()
+clock.advance(0.5)
+lc3.stop()
+try:
+    lc3.stop()
+except AssertionError as e:
+    print("assert", e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "<class 'twisted.internet.task.Clock'> True DelayedCall",
+            "True",
+            "[(1, 1.0), (2, 3.5), (1, 4.0)] True 1",
+            "True",
+            "",
+            "raised 'k' 1",
+            "after boom",
+            "True",
+            "x",
+            "x",
+            "assert Tried to stop a LoopingCall that was not running.",
         ]
     );
 }

@@ -16,6 +16,7 @@
 //! is not.
 
 pub(crate) mod builtins;
+pub(crate) mod clock;
 pub(crate) mod code;
 pub(crate) mod collections;
 pub(crate) mod compile;
@@ -520,6 +521,12 @@ impl Runtime {
     /// Instructions executed so far.
     pub fn instructions(&self) -> u64 {
         self.instructions.get()
+    }
+
+    /// Sets the count of instructions executed (the library's own work,
+    /// `clock::prepare`, is not the program's).
+    pub(crate) fn set_instructions(&self, n: u64) {
+        self.instructions.set(n);
     }
 
     pub fn budget_exceeded(&self) -> String {

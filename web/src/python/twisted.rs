@@ -183,7 +183,10 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("deferLater", f("task.deferLater")),
                 ("LoopingCall", f("task.LoopingCall")),
                 ("react", library(rt, "react")?),
-            ],
+            ]
+            .into_iter()
+            .chain(super::clock::get(rt, "Clock").map(|c| ("Clock", c)))
+            .collect(),
         ),
         "sys" => {
             let stream = |name: &'static str, write: &'static str, flush: &'static str| {
@@ -504,6 +507,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 });
             }
             deferred(out)
+        }
+        "task.deferLater" if super::clock::HERE && !args.first().is_some_and(super::clock::is_reactor) => {
+            // On a `task.Clock` (or any object with `callLater`): Twisted's, in Python.
+            let later = super::clock::get(vm.rt, "_deferLater").ok_or_else(|| vm.type_error("no deferLater"))?;
+            return vm.call(later, args, kwargs);
         }
         "task.deferLater" => {
             if args.len() < 2 {
@@ -1426,6 +1434,12 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             );
             Value::Native(Rc::clone(n))
         }
+        (Native::LoopingCall { .. }, "start" | "stop" | "reset") if super::clock::on_clock(n).is_some() => {
+            // A LoopingCall on a `task.Clock`: the library's, in Python.
+            let looping = super::clock::on_clock(n).unwrap_or_default();
+            let m = vm.get_attr(&looping, name)?;
+            return vm.call(m, args, kwargs);
+        }
         (Native::LoopingCall { f, args: fargs, lc, count }, "start") => {
             if lc.borrow().as_ref().is_some_and(|l| l.running()) {
                 // Twisted asserts these.
@@ -1698,6 +1712,9 @@ impl WithCount {
 /// `task.LoopingCall.withCount`.
 pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
     match (obj, name) {
+        (Value::Native(n), _) if super::clock::looping_attr(vm.rt, n, name).is_some() => {
+            super::clock::looping_attr(vm.rt, n, name)
+        }
         (Value::Native(n), "running") if matches!(&**n, Native::Reactor) => {
             // As Twisted: true from the `startup` event's `During` phase until
             // the `shutdown` event's, so still true in `before` shutdown triggers.

@@ -413,9 +413,16 @@ impl std::fmt::Debug for TransportRef {
 
 /// A started `LoopingCall` (core's has no `Debug`).
 #[derive(Default)]
-pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>, RefCell<Value>);
+pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>, RefCell<Value>, RefCell<Option<Value>>);
 
 impl Looping {
+    /// The library's Python LoopingCall this one became when the program
+    /// gave it another clock (`lc.clock = task.Clock()`): its methods and
+    /// attributes are that object's from then on (`clock.rs`).
+    pub fn on_clock(&self) -> &RefCell<Option<Value>> {
+        &self.2
+    }
+
     /// The interval as `start` was given it (`None` before): Twisted's
     /// `LoopingCall.interval`, an int if it was given one.
     pub fn given(&self) -> &RefCell<Value> {

@@ -1231,6 +1231,11 @@ impl Vm<'_> {
             }
             Instr::Import(n) => {
                 let name = Rc::clone(&f.code.names[n as usize]);
+                if super::clock::HERE && name.starts_with("twisted") {
+                    // `task.Clock` and the rest written in Python, made
+                    // before the first twisted module that holds them.
+                    super::clock::prepare(self)?;
+                }
                 let m = self.rt.import(&name)?;
                 frames.last_mut().expect("frame").stack.push(m);
             }
@@ -1934,6 +1939,7 @@ impl Vm<'_> {
                     *t.name.borrow_mut() = Rc::from(self.str_of(&v)?.as_str());
                     Ok(())
                 }
+                Native::LoopingCall { .. } if super::clock::HERE => super::clock::set_looping_attr(self, n, name, v),
                 _ => Err(self.attr_error(obj, name)),
             },
             _ => Err(self.attr_error(obj, name)),
