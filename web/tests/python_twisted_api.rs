@@ -649,3 +649,77 @@ except AssertionError as e:
         ]
     );
 }
+
+#[test]
+fn the_reactors_delayed_calls_thread_pool_and_trigger_ids_as_twisteds() {
+    // `getDelayedCalls()` gives back the objects `callLater` returned
+    // (a LoopingCall's next call among them), without the cancelled;
+    // `getThreadPool()` is one object whose counts follow the pool's
+    // threads; a trigger's id removes it once, as Twisted's.
+    let out = output(
+        r#"
+from twisted.internet import reactor, task, threads
+import time
+
+p = reactor.getThreadPool()
+print(type(p).__name__, type(p).__module__, p.min, p.max, p.name, p.started, p.joined, p.threads, p.working, p.waiters)
+reactor.suggestThreadPoolSize(4)
+print(p.max, p is reactor.getThreadPool())
+
+def work():
+    time.sleep(0.1)
+    pp = reactor.getThreadPool()
+    return (pp.started, len(pp.threads), pp.threads[0].name, pp.workers, pp.working)
+
+def check():
+    print("running", p.started, p.threads, p.working, p.waiters)
+    d = threads.deferToThread(work)
+    d.addCallback(print)
+    d.addCallback(lambda _: print("after", len(p.threads), p.working, p.waiters))
+    lc = task.LoopingCall(lambda: None)
+    lc.start(1.0)
+    pending = reactor.getDelayedCalls()
+    print("pending", len(pending), dc in pending, [round(c.getTime() - reactor.seconds(), 1) for c in pending])
+    reactor.callLater(0.5, lambda: (lc.stop(), reactor.stop()))
+
+reactor.callWhenRunning(check)
+tid = reactor.addSystemEventTrigger("before", "shutdown", print, "before shutdown")
+tid2 = reactor.addSystemEventTrigger("after", "shutdown", print, "after shutdown", end="!\n")
+print(type(tid).__name__, len(tid), tid[0], tid[1][0], tid[1][2], tid2[1][3])
+reactor.removeSystemEventTrigger(tid)
+try:
+    reactor.removeSystemEventTrigger(tid)
+except ValueError as e:
+    print("ValueError", e)
+try:
+    reactor.removeSystemEventTrigger(("x",))
+except ValueError as e:
+    print("ValueError", e)
+dc = reactor.callLater(5, print, "x")
+dc2 = reactor.callLater(1, print, "y")
+dc3 = reactor.callLater(3, print, "z")
+dc3.cancel()
+print([round(c.getTime() - reactor.seconds(), 1) for c in reactor.getDelayedCalls()], reactor.getDelayedCalls()[1] is dc2)
+dc2.cancel()
+reactor.run()
+print("joined", p.started, p.joined)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "ThreadPool twisted.python.threadpool 0 10 twisted.internet.reactor False False [] [] []",
+            "4 True",
+            "tuple 2 shutdown before ('before shutdown',) {'end': '!\\n'}",
+            "ValueError list.remove(x): x not in list",
+            "ValueError not enough values to unpack (expected 2, got 1)",
+            "[5.0, 1.0] True",
+            "running True [] [] []",
+            "pending 2 True [5.0, 1.0]",
+            "(True, 1, 'PoolThread-twisted.internet.reactor-0', 1, [None])",
+            "after 1 [] [None]",
+            "after shutdown!",
+            "joined False True",
+        ]
+    );
+}

@@ -914,7 +914,7 @@ fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Va
 
 /// The `threading.Thread` object of thread `tid` (a fresh one per call: the
 /// engine's threads have no Python object of their own).
-fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
+pub(crate) fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
     let mut name = vm.rt.thread_name(tid);
     if tid != 0 && !vm.rt.names.borrow().contains_key(&tid) {
         // A reactor pool thread (`pool-K` in the trace): Twisted's name.

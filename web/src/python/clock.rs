@@ -3,6 +3,9 @@
 //! own code, in Python. A Clock is pure: its time is a number the program
 //! moves with `advance`, it never touches the simulated reactor or time.
 //!
+//! And the class of `reactor.getThreadPool()`'s object, whose attributes
+//! read the simulated pool ([`pool_state`]).
+//!
 //! The classes are made once per run by running [`SOURCE`]'s `_classes()`
 //! when the program first imports a `twisted` module (the module's `Clock`
 //! is then a class, as Twisted's: `isinstance` and subclasses work).
@@ -271,7 +274,15 @@ def _classes():
         delayedCall = clock.callLater(delay, d.callback, None)
         return d
 
-    return DelayedCall, Clock, LoopingCall, deferLater
+    class ThreadPool:
+        __module__ = 'twisted.python.threadpool'
+        min = 0
+        name = 'twisted.internet.reactor'
+
+        def __getattr__(self, name):
+            return _poolState(name)
+
+    return DelayedCall, Clock, LoopingCall, deferLater, ThreadPool
 ";
 
 thread_local! {
@@ -281,7 +292,8 @@ thread_local! {
 
 /// Makes the classes (once per run, when a `twisted` module is first
 /// imported): `rt.library` then holds `Clock`, `DelayedCall`,
-/// `_LoopingCall` (a LoopingCall on another clock) and `_deferLater`.
+/// `_LoopingCall` (a LoopingCall on another clock), `_deferLater` and
+/// `ThreadPool` (`reactor.getThreadPool()`'s class).
 pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
     if vm.rt.library.borrow().contains_key("Clock") {
         return Ok(());
@@ -305,6 +317,7 @@ pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
             ("_isDeferred", "defer._isDeferred"),
             ("_fail", "defer.fail"),
             ("_succeed", "defer.succeed"),
+            ("_poolState", "threads._poolState"),
         ] {
             vars.insert(n.into(), Value::builtin(builtin, None));
         }
@@ -345,7 +358,8 @@ pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
         return Err(vm.rt.error("SystemError", "twisted.internet.task: _classes made no classes"));
     };
     let mut library = vm.rt.library.borrow_mut();
-    for (name, v) in ["DelayedCall", "Clock", "_LoopingCall", "_deferLater"].into_iter().zip(made.iter()) {
+    for (name, v) in ["DelayedCall", "Clock", "_LoopingCall", "_deferLater", "ThreadPool"].into_iter().zip(made.iter())
+    {
         library.insert(name, v.clone());
     }
     Ok(())
@@ -426,4 +440,38 @@ pub(crate) fn looping_attr(rt: &super::Runtime, n: &Native, name: &str) -> Optio
         },
         _ => None,
     }
+}
+
+/// An attribute of `reactor.getThreadPool()`, as Twisted's `ThreadPool`
+/// (`ThreadPool(0, 10, 'twisted.internet.reactor')`, started when the
+/// reactor runs, stopped in its shutdown) over the simulated pool, which
+/// starts threads on demand up to its size as Twisted's `Team` does.
+pub(crate) fn pool_state(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
+    use twine_core::reactor::Lifecycle;
+    let stats = vm.sh.pool_stats.get();
+    let running =
+        vm.sh.reactor().is_some_and(|r| matches!(r.lifecycle(), Lifecycle::Running | Lifecycle::ShuttingDown));
+    let count = |n: usize| Value::list(vec![Value::None; n]);
+    Ok(match name {
+        "max" => Value::Int(vm.rt.pool_max.get().map_or(10, i64::from)),
+        "started" => Value::Bool(running && !vm.rt.shut_down.get()),
+        "joined" => Value::Bool(vm.rt.shut_down.get()),
+        "workers" => Value::Int(stats.threads as i64),
+        "working" => count(stats.busy),
+        "waiters" => count(stats.threads.saturating_sub(stats.busy)),
+        // The pool's threads in the order they started, as Twisted's list.
+        "threads" => {
+            let names = vm.sh.thread_names.borrow().clone();
+            let tids = names.iter().enumerate().filter(|(_, n)| n.starts_with("pool-")).map(|(t, _)| t as u32);
+            Value::list(tids.map(|t| super::builtins::thread_object(vm, t)).collect())
+        }
+        _ => {
+            let more = if name.starts_with("__") {
+                String::new()
+            } else {
+                " (this model of the reactor's pool has min, max, name, started, joined, threads, workers, working and waiters)".to_owned()
+            };
+            return Err(vm.rt.error("AttributeError", &format!("'ThreadPool' object has no attribute '{name}'{more}")));
+        }
+    })
 }

@@ -452,6 +452,15 @@ pub(crate) struct Runtime {
     pub logging: Cell<bool>,
     /// Functions of the library's Python part made so far (`twisted::library`).
     pub library: RefCell<HashMap<&'static str, Value>>,
+    /// The size `reactor.suggestThreadPoolSize` last gave (Twisted's pool's
+    /// `max`; `None`: its 10).
+    pub pool_max: Cell<Option<u32>>,
+    /// `addSystemEventTrigger`'s ids as Twisted's (`(event, (phase, f,
+    /// args, kwargs))`) and the core triggers they name.
+    pub triggers: RefCell<Vec<(Value, twine_core::reactor::TriggerId)>>,
+    /// The DelayedCalls `callLater` returned, by timer id, while the program
+    /// holds them: `getDelayedCalls()` gives the same objects back.
+    pub delayed_calls: RefCell<HashMap<u64, std::rc::Weak<value::Native>>>,
     /// Trace records already looked through for dropped, unhandled failures.
     pub unhandled_seen: Cell<usize>,
     /// The program made a `property`: only then do attribute loads and
@@ -502,6 +511,9 @@ impl Runtime {
             thrown: RefCell::default(),
             cycle_reports: RefCell::default(),
             library: RefCell::default(),
+            pool_max: Cell::new(None),
+            triggers: RefCell::default(),
+            delayed_calls: RefCell::default(),
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),
             properties: Cell::new(false),

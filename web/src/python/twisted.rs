@@ -240,6 +240,9 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "connectTCP",
             "addSystemEventTrigger",
             "suggestThreadPoolSize",
+            "getDelayedCalls",
+            "getThreadPool",
+            "removeSystemEventTrigger",
         ],
         Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
         Native::Deferred(_) => &[
@@ -590,6 +593,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 count: true,
             }))
         }
+        "threads._poolState" if full(vm, "threads._poolState") => {
+            let name = args.first().map(|n| vm.str_of(n)).transpose()?.unwrap_or_default();
+            super::clock::pool_state(vm, &name)?
+        }
         "threads._callInReactor" if full(vm, "threads._callInReactor") => {
             // For blockingCallFromThread: runs f(*a, **kw) on the reactor
             // thread and fills [event, failed, result], then sets the event.
@@ -918,6 +925,17 @@ fn library_function(name: &str) -> Option<Value> {
     found
 }
 
+/// Keeps `made` (a DelayedCall `callLater` returned) findable by its timer
+/// id while the program holds it; the dead are swept as the table grows.
+fn remember_delayed_call(rt: &Runtime, made: &Rc<Native>) {
+    let Native::DelayedCall(dc) = &**made else { return };
+    let mut known = rt.delayed_calls.borrow_mut();
+    if known.len() >= 64 && known.len().is_power_of_two() {
+        known.retain(|_, w| w.strong_count() > 0);
+    }
+    known.insert(dc.id(), Rc::downgrade(made));
+}
+
 /// A keyword argument's value.
 fn kw_arg(kwargs: &Kw, name: &str) -> Option<Value> {
     kwargs.iter().find(|(k, _)| &**k == name).map(|(_, v)| v.clone())
@@ -1213,7 +1231,66 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 Some(origin) => r.call_at_named((origin + delay).max(r.seconds()), "callLater", run),
                 None => r.call_later_named(delay, "callLater", run),
             };
-            Value::Native(Rc::new(Native::DelayedCall(dc)))
+            let made = Rc::new(Native::DelayedCall(dc));
+            if super::compile::PARSER {
+                // (Not `full`: every callLater passes here, presets' too.)
+                // So that `getDelayedCalls()` gives this same object back.
+                remember_delayed_call(vm.rt, &made);
+            }
+            Value::Native(made)
+        }
+        (Native::Reactor, "getDelayedCalls") if full(vm, "reactor.getDelayedCalls") => {
+            // Twisted's lists `_pendingTimedCalls` (a heap) then
+            // `_newTimedCalls`; here they come in the order they were made,
+            // which is Twisted's before `reactor.run()` (all are new then).
+            let calls = reactor(vm)?.delayed_calls();
+            let known = vm.rt.delayed_calls.borrow();
+            let list = calls
+                .into_iter()
+                .map(|dc| match known.get(&dc.id()).and_then(std::rc::Weak::upgrade) {
+                    Some(made) => Value::Native(made),
+                    None => Value::Native(Rc::new(Native::DelayedCall(dc))),
+                })
+                .collect();
+            Value::list(list)
+        }
+        (Native::Reactor, "getThreadPool") if full(vm, "reactor.getThreadPool") => {
+            // One object, as Twisted's reactor keeps its pool.
+            if let Some(pool) = super::clock::get(vm.rt, "_threadpool") {
+                return Ok(Out::Value(pool));
+            }
+            let class = super::clock::get(vm.rt, "ThreadPool").unwrap_or_default();
+            let pool = vm.call_nested(class, Vec::new())?;
+            vm.rt.library.borrow_mut().insert("_threadpool", pool.clone());
+            pool
+        }
+        (Native::Reactor, "removeSystemEventTrigger") if full(vm, "reactor.removeSystemEventTrigger") => {
+            // Twisted's: `eventType, handle = triggerID`, then the handle
+            // `(phase, f, args, kwargs)` removed from its phase's list.
+            let id = args.into_iter().next().unwrap_or_default();
+            let parts = vm.collect(&id)?;
+            if parts.len() != 2 {
+                let text = if parts.len() < 2 {
+                    format!("not enough values to unpack (expected 2, got {})", parts.len())
+                } else {
+                    "too many values to unpack (expected 2)".to_owned()
+                };
+                return Err(vm.rt.error("ValueError", &text));
+            }
+            let mut found = None;
+            let known: Vec<Value> = vm.rt.triggers.borrow().iter().map(|(v, _)| v.clone()).collect();
+            for (i, v) in known.iter().enumerate() {
+                if super::ops::eq(vm, v, &id)? {
+                    found = Some(i);
+                    break;
+                }
+            }
+            let Some(i) = found else {
+                return Err(vm.rt.error("ValueError", "list.remove(x): x not in list"));
+            };
+            let (_, trigger) = vm.rt.triggers.borrow_mut().remove(i);
+            reactor(vm)?.remove_system_event_trigger(trigger);
+            Value::None
         }
         (Native::Reactor, "callWhenRunning") => {
             let call = split_call(vm, args, kwargs, "callWhenRunning")?;
@@ -1244,9 +1321,13 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         (Native::Reactor, "seconds") => Value::Float(epoch_seconds(vm.sh.now())),
         (Native::Reactor, "suggestThreadPoolSize") => {
             // The pool's size is part of the machine, read before the run
-            // (see `python::check`); here the call only checks its argument.
+            // (see `python::check`); here the call only checks its argument
+            // (and sets what `getThreadPool().max` says).
             match args.first() {
-                Some(Value::Int(n)) if *n >= 1 => Value::None,
+                Some(Value::Int(n)) if *n >= 1 => {
+                    vm.rt.pool_max.set(u32::try_from(*n).ok());
+                    Value::None
+                }
                 _ => return Err(vm.type_error("suggestThreadPoolSize(n): n is a positive number of threads")),
             }
         }
@@ -1268,8 +1349,24 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             };
             let event = SystemEvent::named(vm.str_of(&args[1])?);
             let call = split_call(vm, rest, kwargs, "addSystemEventTrigger")?;
+            // Twisted's id: `(eventType, (phase, f, args, kwargs))`.
+            // Made in the full module only (not `full`: the presets add triggers).
+            let id = super::compile::PARSER.then(|| {
+                let kw = super::value::Dict::default();
+                let kw = Value::dict(kw);
+                if let Value::Dict(d) = &kw {
+                    for (k, v) in &call.kwargs {
+                        let key = Value::Str(Rc::clone(k));
+                        if let Ok(hk) = vm.key(&key) {
+                            d.borrow_mut().insert(hk, key, v.clone());
+                        }
+                    }
+                }
+                let handle = Value::tuple(vec![args[0].clone(), call.f.clone(), Value::tuple(call.args.clone()), kw]);
+                Value::tuple(vec![args[1].clone(), handle])
+            });
             let sh = Rc::clone(vm.sh);
-            reactor(vm)?.add_system_event_trigger(phase, event, move |_| {
+            let trigger = reactor(vm)?.add_system_event_trigger(phase, event, move |_| {
                 match run_callback(&sh, call.f, call.args, call.kwargs) {
                     Outcome::Deferred(d) => {
                         let done: Deferred<()> = Deferred::new();
@@ -1294,7 +1391,13 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                     Outcome::Value(_) => None,
                 }
             });
-            Value::None
+            match id {
+                Some(id) => {
+                    vm.rt.triggers.borrow_mut().push((id.clone(), trigger));
+                    id
+                }
+                None => Value::None,
+            }
         }
         (Native::Reactor, "run") => {
             if vm.tid != REACTOR_THREAD || vm.nested > 0 {
