@@ -1,7 +1,8 @@
 //! Threads as Python programs write them: the `queue` module (`Queue` with
 //! `task_done` and `join`, a bounded one whose `put` waits for a `get`,
 //! `LifoQueue`, `Empty`/`Full`, `get`/`put` with a timeout), subclasses of
-//! `threading.Thread`, `threading.Timer` and `join(timeout)`. The
+//! `threading.Thread`, `threading.Timer`, `join(timeout)`, `threading.local`
+//! and `threading.enumerate`. The
 //! expected output is what CPython 3.11 printed for the same program when
 //! the test was written.
 
@@ -408,4 +409,89 @@ t.join()
     let wait = kinds.iter().position(|k| *k == "lock_wait").expect("the main thread waits");
     assert_eq!(kinds.get(wait + 1), Some(&"lock_timeout"), "{kinds:?}");
     assert_eq!(sim.metrics().output.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["False"]);
+}
+
+#[test]
+fn a_thread_local_holds_each_threads_attributes_and_enumerate_lists_the_live_threads() {
+    // Each thread sees only what it set on a `threading.local()`; the live
+    // threads are listed main first, in the order started, and the
+    // reactor's pool threads among them until the reactor stops.
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+local = threading.local()
+local.x = "main"
+started = threading.Event()
+release = threading.Event()
+def work(n):
+    print(hasattr(local, "x"), getattr(local, "x", "none"))
+    local.x = n
+    print(threading.current_thread().name, local.x)
+    if n == 1:
+        started.set()
+        release.wait()
+for i in range(2):
+    t = threading.Thread(target=work, args=(i,), name=f"w{i}")
+    t.start()
+    if i == 0:
+        t.join()
+started.wait()
+print(local.x, threading.active_count(), [t.name for t in threading.enumerate()], threading.enumerate()[1] is t)
+release.set()
+t.join()
+print(threading.active_count(), [t.name for t in threading.enumerate()])
+try:
+    threading.local().y
+except AttributeError as e:
+    print("AttributeError", e)
+del local.x
+print(hasattr(local, "x"))
+try:
+    del local.x
+except AttributeError as e:
+    print("AttributeError", e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "False none",
+            "w0 0",
+            "False none",
+            "w1 1",
+            "main 2 ['MainThread', 'w1'] True",
+            "1 ['MainThread']",
+            "AttributeError '_thread._local' object has no attribute 'y'",
+            "False",
+            "AttributeError '_thread._local' object has no attribute 'x'",
+        ]
+    );
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+from twisted.internet import reactor, threads
+local = threading.local()
+def job():
+    local.v = "pool"
+    return [t.name for t in threading.enumerate()], threading.active_count()
+def go():
+    d = threads.deferToThread(job)
+    d.addCallback(print)
+    d.addCallback(lambda _: print(hasattr(local, "v"), [t.name for t in threading.enumerate()]))
+    d.addCallback(lambda _: reactor.stop())
+reactor.callWhenRunning(go)
+reactor.run()
+print([t.name for t in threading.enumerate()])
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "(['MainThread', 'PoolThread-twisted.internet.reactor-0'], 2)",
+            "False ['MainThread', 'PoolThread-twisted.internet.reactor-0']",
+            "['MainThread']",
+        ]
+    );
 }

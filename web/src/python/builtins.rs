@@ -759,9 +759,19 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 done: Cell::new(false),
                 done_lock: Cell::new(None),
                 start_lock: Cell::new(None),
+                tid: Cell::new(None),
             }))))
         }
         "threading.current_thread" => thread_object(vm, vm.tid),
+        "threading.local" if full(vm, "threading.local") => Value::Native(Rc::new(Native::Local(RefCell::default()))),
+        "threading.active_count" | "threading.enumerate" if full(vm, name) => {
+            let live = live_threads(vm);
+            if name == "threading.enumerate" {
+                Value::list(live)
+            } else {
+                Value::Int(live.len() as i64)
+            }
+        }
         // Full module only, as `class X(threading.Thread)` (none of the presets uses them).
         "threading.main_thread" if super::thread_class::HERE => thread_object(vm, 0),
         // Unique among the run's threads, as CPython's (whose are addresses).
@@ -932,6 +942,7 @@ pub(crate) fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
         done: Cell::new(false),
         done_lock: Cell::new(None),
         start_lock: Cell::new(None),
+        tid: Cell::new(Some(tid)),
     }))))
 }
 
@@ -1662,6 +1673,10 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             vm.sh.hold_for_nobody(started);
             t.start_lock.set(Some(started));
             vm.rt.threaded.set(true);
+            if super::compile::PARSER {
+                // For `threading.enumerate()` (not `full`: presets start threads).
+                vm.rt.started_threads.borrow_mut().push(Value::Native(Rc::clone(n)));
+            }
             spawn(vm, Rc::clone(t), frame);
             vm.after_wake = Some(super::vm::AfterWake::Release(started));
             Ok(Out::Halt(Value::None, Halt::LockWait(started, super::vm::no_steps())))
@@ -1682,6 +1697,33 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
         (Native::Queue(q), _) if super::queue::HERE => super::queue::method(vm, q, name, args, kwargs),
         _ => super::twisted::call_method(vm, name, n, args, kwargs),
     }
+}
+
+/// CPython's `threading.enumerate()`: the threads alive, in the order they
+/// started (the main thread first): the program's and the reactor pool's
+/// (Twisted's pool threads are `threading.Thread`s; its pool stops in the
+/// reactor's shutdown).
+fn live_threads(vm: &Vm<'_>) -> Vec<Value> {
+    let mut live: Vec<(u32, Value)> = vec![(0, thread_object(vm, 0))];
+    for v in vm.rt.started_threads.borrow().iter() {
+        if let Value::Native(n) = v {
+            if let Native::Thread(t) = &**n {
+                if let (Some(tid), false) = (t.tid.get(), t.done.get()) {
+                    live.push((tid, v.clone()));
+                }
+            }
+        }
+    }
+    if !vm.rt.shut_down.get() {
+        let names = vm.sh.thread_names.borrow().clone();
+        for (tid, name) in names.iter().enumerate() {
+            if name.starts_with("pool-") {
+                live.push((tid as u32, thread_object(vm, tid as u32)));
+            }
+        }
+    }
+    live.sort_by_key(|(tid, _)| *tid);
+    live.into_iter().map(|(_, v)| v).collect()
 }
 
 fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {
@@ -1708,6 +1750,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             "Semaphore",
             "BoundedSemaphore",
             "Condition",
+            "local",
+            "active_count",
+            "enumerate",
         ],
         "itertools" if super::itertools::HERE => super::itertools::FUNCTIONS,
         "collections" if super::collections::HERE => {
@@ -1782,6 +1827,9 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.Semaphore",
         "threading.BoundedSemaphore",
         "threading.Condition",
+        "threading.local",
+        "threading.active_count",
+        "threading.enumerate",
         "itertools.count",
         "itertools.islice",
         "itertools.chain",

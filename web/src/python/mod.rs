@@ -461,6 +461,8 @@ pub(crate) struct Runtime {
     /// The DelayedCalls `callLater` returned, by timer id, while the program
     /// holds them: `getDelayedCalls()` gives the same objects back.
     pub delayed_calls: RefCell<HashMap<u64, std::rc::Weak<value::Native>>>,
+    /// The threads the program started, in order (`threading.enumerate`).
+    pub started_threads: RefCell<Vec<Value>>,
     /// Trace records already looked through for dropped, unhandled failures.
     pub unhandled_seen: Cell<usize>,
     /// The program made a `property`: only then do attribute loads and
@@ -514,6 +516,7 @@ impl Runtime {
             pool_max: Cell::new(None),
             triggers: RefCell::default(),
             delayed_calls: RefCell::default(),
+            started_threads: RefCell::default(),
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),
             properties: Cell::new(false),

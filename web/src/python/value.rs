@@ -387,6 +387,8 @@ pub(crate) enum Native {
     ClassMethod(Value),
     /// `staticmethod(f)`: never bound.
     StaticMethod(Value),
+    /// `threading.local()`: each thread's attributes, by thread.
+    Local(RefCell<HashMap<u32, HashMap<Rc<str>, Value>>>),
 }
 
 /// The threads waiting on a Condition (or Semaphore): CPython's deque of
@@ -457,6 +459,8 @@ pub(crate) struct ThreadObj {
     /// The engine lock its `start()` caller waits on until it first runs
     /// (CPython's `Thread._started` event), let go then.
     pub start_lock: Cell<Option<u32>>,
+    /// Its simulated thread, once the engine made it.
+    pub tid: Cell<Option<u32>>,
 }
 
 /// A hashable key: equal values give equal keys (`1`, `1.0` and `True` alike).
@@ -676,6 +680,7 @@ impl Value {
                 Native::Property { .. } => "property",
                 Native::ClassMethod(_) => "classmethod",
                 Native::StaticMethod(_) => "staticmethod",
+                Native::Local(_) => "_thread._local",
             },
         }
     }
