@@ -2,7 +2,7 @@
 //! `task_done` and `join`, a bounded one whose `put` waits for a `get`,
 //! `LifoQueue`, `Empty`/`Full`, `get`/`put` with a timeout), subclasses of
 //! `threading.Thread`, `threading.Timer`, `join(timeout)`, `threading.local`
-//! and `threading.enumerate`. The
+//! `threading.enumerate` and `threading.Barrier`. The
 //! expected output is what CPython 3.11 printed for the same program when
 //! the test was written.
 
@@ -492,6 +492,70 @@ print([t.name for t in threading.enumerate()])
             "(['MainThread', 'PoolThread-twisted.internet.reactor-0'], 2)",
             "False ['MainThread', 'PoolThread-twisted.internet.reactor-0']",
             "['MainThread']",
+        ]
+    );
+}
+
+#[test]
+fn a_barrier_releases_its_parties_together_and_breaks_on_a_timeout_or_abort() {
+    // CPython's Barrier: `wait()` returns each thread's arrival index, the
+    // last runs the action; a timeout or `abort()` breaks it for everyone
+    // until `reset()`.
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading, time
+b = threading.Barrier(3, action=lambda: print("all arrived"))
+print(b.parties, b.n_waiting, b.broken)
+out = []
+def work(n):
+    time.sleep(0.01 * n)
+    i = b.wait()
+    out.append((n, i))
+ts = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(sorted(out), b.n_waiting, b.broken)
+
+b2 = threading.Barrier(2, timeout=0.05)
+def lonely():
+    try:
+        b2.wait()
+    except threading.BrokenBarrierError as e:
+        print("broken", type(e).__name__, isinstance(e, RuntimeError), b2.broken)
+t = threading.Thread(target=lonely); t.start(); t.join()
+try:
+    b2.wait()
+except threading.BrokenBarrierError:
+    print("still broken")
+b2.reset()
+print(b2.broken, b2.n_waiting)
+b3 = threading.Barrier(2)
+def waiter():
+    try:
+        b3.wait()
+    except threading.BrokenBarrierError:
+        print("aborted", b3.broken)
+t = threading.Thread(target=waiter); t.start()
+time.sleep(0.01)
+print("waiting", b3.n_waiting)
+b3.abort()
+t.join()
+print(threading.BrokenBarrierError)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "3 0 False",
+            "all arrived",
+            "[(0, 0), (1, 1), (2, 2)] 0 False",
+            "broken BrokenBarrierError True True",
+            "still broken",
+            "False 0",
+            "waiting 1",
+            "aborted True",
+            "<class 'threading.BrokenBarrierError'>",
         ]
     );
 }

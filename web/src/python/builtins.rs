@@ -763,6 +763,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }))))
         }
         "threading.current_thread" => thread_object(vm, vm.tid),
+        "threading.Barrier" if full(vm, "threading.Barrier") => {
+            let class = super::clock::barrier_class(vm)?;
+            return vm.call(class, args, kwargs);
+        }
         "threading.local" if full(vm, "threading.local") => Value::Native(Rc::new(Native::Local(RefCell::default()))),
         "threading.active_count" | "threading.enumerate" if full(vm, name) => {
             let live = live_threads(vm);
@@ -1753,6 +1757,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             "local",
             "active_count",
             "enumerate",
+            "Barrier",
         ],
         "itertools" if super::itertools::HERE => super::itertools::FUNCTIONS,
         "collections" if super::collections::HERE => {
@@ -1780,6 +1785,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         functions.iter().map(|&n| (n, Value::builtin(leak(name, n), None))).collect();
     if name == "threading" && super::timed::HERE {
         attrs.insert("Timer", Value::Class(super::timed::timer_class(rt)));
+        attrs.insert("BrokenBarrierError", Value::Class(rt.exc_class("BrokenBarrierError")));
     }
     if name == "math" {
         attrs.insert("pi", Value::Float(std::f64::consts::PI));
@@ -1830,6 +1836,7 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.local",
         "threading.active_count",
         "threading.enumerate",
+        "threading.Barrier",
         "itertools.count",
         "itertools.islice",
         "itertools.chain",

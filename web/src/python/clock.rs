@@ -475,3 +475,141 @@ pub(crate) fn pool_state(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
         }
     })
 }
+
+/// CPython 3.11's `threading.Barrier` (threading.py), over this
+/// interpreter's `Condition` and `Lock`, so its waits are the engine's
+/// (`parties`, `n_waiting` and `broken`, properties there, come through
+/// `__getattr__`, which costs attribute loads nothing elsewhere).
+const BARRIER: &str = "\
+def _barrier():
+    class Barrier:
+        __module__ = 'threading'
+
+        def __init__(self, parties, action=None, timeout=None):
+            self._cond = _Condition(_Lock())
+            self._action = action
+            self._timeout = timeout
+            self._parties = parties
+            self._state = 0
+            self._count = 0
+
+        def __getattr__(self, name):
+            if name == 'parties':
+                return self._parties
+            if name == 'n_waiting':
+                if self._state == 0:
+                    return self._count
+                return 0
+            if name == 'broken':
+                return self._state == -2
+            raise AttributeError(\"'Barrier' object has no attribute '%s'\" % name)
+
+        def wait(self, timeout=None):
+            if timeout is None:
+                timeout = self._timeout
+            with self._cond:
+                self._enter()
+                index = self._count
+                self._count += 1
+                try:
+                    if index + 1 == self._parties:
+                        self._release()
+                    else:
+                        self._wait(timeout)
+                    return index
+                finally:
+                    self._count -= 1
+                    self._exit()
+
+        def _enter(self):
+            while self._state in (-1, 1):
+                self._cond.wait()
+            if self._state < 0:
+                raise _BrokenBarrierError
+            assert self._state == 0
+
+        def _release(self):
+            try:
+                if self._action:
+                    self._action()
+                self._state = 1
+                self._cond.notify_all()
+            except:
+                self._break()
+                raise
+
+        def _wait(self, timeout):
+            if not self._cond.wait_for(lambda: self._state != 0, timeout):
+                self._break()
+                raise _BrokenBarrierError
+            if self._state < 0:
+                raise _BrokenBarrierError
+            assert self._state == 1
+
+        def _exit(self):
+            if self._count == 0:
+                if self._state in (-1, 1):
+                    self._state = 0
+                    self._cond.notify_all()
+
+        def reset(self):
+            with self._cond:
+                if self._count > 0:
+                    if self._state == 0:
+                        self._state = -1
+                    elif self._state == -2:
+                        self._state = -1
+                else:
+                    self._state = 0
+                self._cond.notify_all()
+
+        def abort(self):
+            with self._cond:
+                self._break()
+
+        def _break(self):
+            self._state = -2
+            self._cond.notify_all()
+
+    return Barrier
+";
+
+/// `threading.Barrier`'s class, made once per run (its making costs the
+/// program nothing: it is the library's import).
+pub(crate) fn barrier_class(vm: &mut Vm<'_>) -> PyResult<Value> {
+    if let Some(c) = get(vm.rt, "Barrier") {
+        return Ok(c);
+    }
+    let code = super::compile::compile_module("threading.py", BARRIER)
+        .map_err(|e| vm.rt.error("SystemError", &format!("threading.Barrier: {e:?}")))?;
+    let globals: Rc<Globals> = Rc::default();
+    let mut make = None;
+    {
+        let mut vars = globals.vars.borrow_mut();
+        vars.insert("_Condition".into(), Value::builtin("threading.Condition", None));
+        vars.insert("_Lock".into(), Value::builtin("threading.Lock", None));
+        vars.insert("_BrokenBarrierError".into(), Value::Class(vm.rt.exc_class("BrokenBarrierError")));
+        for c in &code.consts {
+            if let Value::Func(f) = c {
+                let func = Value::Func(Rc::new(Function {
+                    code: Rc::clone(&f.code),
+                    globals: Rc::clone(&globals),
+                    defaults: Vec::new(),
+                    kwdefaults: Vec::new(),
+                    closure: Vec::new(),
+                    owner: std::cell::RefCell::new(None),
+                }));
+                vars.insert(Rc::clone(&f.code.name), func.clone());
+                make = Some(func);
+            }
+        }
+    }
+    let make = make.ok_or_else(|| vm.rt.error("SystemError", "threading.Barrier: no class"))?;
+    let (pending, instructions) = (vm.pending, vm.rt.instructions());
+    let made = vm.call_nested(make, Vec::new());
+    vm.pending = pending;
+    vm.rt.set_instructions(instructions);
+    let made = made?;
+    vm.rt.library.borrow_mut().insert("Barrier", made.clone());
+    Ok(made)
+}
