@@ -723,3 +723,72 @@ print("joined", p.started, p.joined)
         ]
     );
 }
+
+#[test]
+fn a_reconnecting_client_factory_retries_with_twisteds_delays_and_gives_up() {
+    // Twisted's ReconnectingClientFactory without jitter: each delay the
+    // last times `factor`, up to `maxDelay`, until `maxRetries`; and
+    // `math.log`, which its jitter (`random.normalvariate`) uses.
+    let out = output(
+        r#"
+import math
+from twisted.internet import reactor, protocol
+
+print(math.log(8, 2), math.log(math.e), math.log(100, 10))
+for a in [(0,), (-1,), (8, 1), (8, 0)]:
+    try:
+        math.log(*a)
+    except Exception as e:
+        print(type(e).__name__, e)
+
+start = reactor.seconds()
+
+class Factory(protocol.ReconnectingClientFactory):
+    jitter = 0
+    maxDelay = 10
+    maxRetries = 5
+    protocol = protocol.Protocol
+
+    def clientConnectionFailed(self, connector, reason):
+        print("failed at %.1f, retries %d, delay %.3f" % (reactor.seconds() - start, self.retries, self.delay))
+        protocol.ReconnectingClientFactory.clientConnectionFailed(self, connector, reason)
+        if self.retries > self.maxRetries:
+            print("gave up", self.retries, self._callID)
+            reactor.stop()
+
+f = Factory()
+print(isinstance(f, protocol.ClientFactory), f.initialDelay, f.factor, f.jitter, f.continueTrying)
+reactor.connectTCP("127.0.0.1", 1, f)
+reactor.run()
+f.resetDelay()
+print(f.delay, f.retries, f.continueTrying)
+f.stopTrying()
+print(f.continueTrying)
+try:
+    protocol.ReconnectingClientFactory().retry()
+except ValueError as e:
+    print("ValueError", e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "3.0 1.0 2.0",
+            "ValueError math domain error",
+            "ValueError math domain error",
+            "ZeroDivisionError float division by zero",
+            "ValueError math domain error",
+            "True 1.0 2.718281828459045 0 1",
+            "failed at 0.0, retries 0, delay 1.000",
+            "failed at 1.0, retries 1, delay 2.718",
+            "failed at 3.7, retries 2, delay 7.389",
+            "failed at 11.1, retries 3, delay 10.000",
+            "failed at 21.1, retries 4, delay 10.000",
+            "failed at 31.1, retries 5, delay 10.000",
+            "gave up 6 None",
+            "1.0 0 1",
+            "0",
+            "ValueError no connector to retry",
+        ]
+    );
+}

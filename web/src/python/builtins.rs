@@ -672,6 +672,17 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             Value::Float(x.sqrt())
         }
+        "math.log" if full(vm, name) => {
+            let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
+            let base = args.get(1).map(|b| float_arg(vm, b)).transpose()?;
+            if x <= 0.0 || base.is_some_and(|b| b <= 0.0) {
+                return Err(vm.rt.error("ValueError", "math domain error"));
+            }
+            if base == Some(1.0) {
+                return Err(vm.rt.error("ZeroDivisionError", "float division by zero"));
+            }
+            Value::Float(base.map_or(x.ln(), |b| x.ln() / b.ln()))
+        }
         "math.floor" if full(vm, name) => {
             Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.floor() as i64)
         }
@@ -1742,7 +1753,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     let functions: &[&'static str] = match name {
         "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
         "time" => &["sleep", "time", "monotonic", "perf_counter"],
-        "math" => &["sqrt", "floor", "ceil"],
+        "math" => &["sqrt", "floor", "ceil", "log"],
         "threading" => &[
             "Lock",
             "RLock",
@@ -1789,6 +1800,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     }
     if name == "math" {
         attrs.insert("pi", Value::Float(std::f64::consts::PI));
+        attrs.insert("e", Value::Float(std::f64::consts::E));
         attrs.insert("inf", Value::Float(f64::INFINITY));
     }
     let name = match name {
@@ -1823,6 +1835,7 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "math.sqrt",
         "math.floor",
         "math.ceil",
+        "math.log",
         "threading.Lock",
         "threading.RLock",
         "threading.Event",

@@ -282,7 +282,89 @@ def _classes():
         def __getattr__(self, name):
             return _poolState(name)
 
-    return DelayedCall, Clock, LoopingCall, deferLater, ThreadPool
+    # CPython's `random.normalvariate` (Kinderman and Monahan), over this
+    # run's `random.random()`.
+    def normalvariate(mu, sigma):
+        while True:
+            u1 = _random()
+            u2 = 1.0 - _random()
+            z = 1.7155277699214135 * (u1 - 0.5) / u2
+            zz = z * z / 4.0
+            if zz <= -_log(u2):
+                break
+        return mu + z * sigma
+
+    class ReconnectingClientFactory:
+        maxDelay = 3600
+        initialDelay = 1.0
+        factor = 2.7182818284590451
+        jitter = 0.119626565582
+        delay = initialDelay
+        retries = 0
+        maxRetries = None
+        _callID = None
+        connector = None
+        clock = None
+        noisy = True
+        continueTrying = 1
+
+        def clientConnectionFailed(self, connector, reason):
+            if self.continueTrying:
+                self.connector = connector
+                self.retry()
+
+        def clientConnectionLost(self, connector, unused_reason):
+            if self.continueTrying:
+                self.connector = connector
+                self.retry()
+
+        def retry(self, connector=None):
+            if not self.continueTrying:
+                if self.noisy:
+                    _logmsg('Abandoning %s on explicit request' % (connector,))
+                return
+            if connector is None:
+                if self.connector is None:
+                    raise ValueError('no connector to retry')
+                else:
+                    connector = self.connector
+            self.retries += 1
+            if self.maxRetries is not None and (self.retries > self.maxRetries):
+                if self.noisy:
+                    _logmsg('Abandoning %s after %d retries.' % (connector, self.retries))
+                return
+            if self.jitter:
+                self.delay = normalvariate(self.delay, self.delay * self.jitter)
+            if self.noisy:
+                _logmsg('%s will retry in %d seconds' % (connector, self.delay))
+
+            def reconnector():
+                self._callID = None
+                connector.connect()
+
+            if self.clock is None:
+                self.clock = _reactor
+            self._callID = self.clock.callLater(self.delay, reconnector)
+            self.delay = min(self.delay * self.factor, self.maxDelay)
+
+        def stopTrying(self):
+            if self._callID:
+                self._callID.cancel()
+                self._callID = None
+            self.continueTrying = 0
+            if self.connector:
+                try:
+                    self.connector.stopConnecting()
+                except RuntimeError:
+                    pass
+
+        def resetDelay(self):
+            self.delay = self.initialDelay
+            self.retries = 0
+            self._callID = None
+            self.continueTrying = 1
+
+    return DelayedCall, Clock, LoopingCall, deferLater, ThreadPool, ReconnectingClientFactory
 ";
 
 thread_local! {
@@ -293,7 +375,9 @@ thread_local! {
 /// Makes the classes (once per run, when a `twisted` module is first
 /// imported): `rt.library` then holds `Clock`, `DelayedCall`,
 /// `_LoopingCall` (a LoopingCall on another clock), `_deferLater` and
-/// `ThreadPool` (`reactor.getThreadPool()`'s class).
+/// `ThreadPool` (`reactor.getThreadPool()`'s class) and
+/// `_ReconnectingClientFactory` (the body of `protocol`'s, whose base,
+/// `ClientFactory`, is made in Rust: `twisted::module` copies it).
 pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
     if vm.rt.library.borrow().contains_key("Clock") {
         return Ok(());
@@ -318,9 +402,13 @@ pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
             ("_fail", "defer.fail"),
             ("_succeed", "defer.succeed"),
             ("_poolState", "threads._poolState"),
+            ("_random", "random.random"),
+            ("_log", "math.log"),
+            ("_logmsg", "log.msg"),
         ] {
             vars.insert(n.into(), Value::builtin(builtin, None));
         }
+        vars.insert("_reactor".into(), Value::Native(Rc::new(Native::Reactor)));
         for (n, class) in [
             ("_AlreadyCalled", "AlreadyCalled"),
             ("_AlreadyCancelled", "AlreadyCancelled"),
@@ -358,7 +446,9 @@ pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
         return Err(vm.rt.error("SystemError", "twisted.internet.task: _classes made no classes"));
     };
     let mut library = vm.rt.library.borrow_mut();
-    for (name, v) in ["DelayedCall", "Clock", "_LoopingCall", "_deferLater", "ThreadPool"].into_iter().zip(made.iter())
+    for (name, v) in ["DelayedCall", "Clock", "_LoopingCall", "_deferLater", "ThreadPool", "_ReconnectingClientFactory"]
+        .into_iter()
+        .zip(made.iter())
     {
         library.insert(name, v.clone());
     }

@@ -91,12 +91,26 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             // Twisted's ServerFactory adds nothing to Factory but its name.
             let server =
                 super::value::Class::in_module("ServerFactory", Some(Rc::clone(&factory)), "twisted.internet.protocol");
-            let classes = vec![
+            let mut classes = vec![
                 ("Protocol", Value::Class(protocol)),
                 ("Factory", Value::Class(factory)),
-                ("ClientFactory", Value::Class(client)),
+                ("ClientFactory", Value::Class(Rc::clone(&client))),
                 ("ServerFactory", Value::Class(server)),
             ];
+            if let Some(Value::Class(body)) = super::clock::get(rt, "_ReconnectingClientFactory") {
+                // Twisted's, in Python (`clock.rs`), on this ClientFactory.
+                let rcf = super::value::Class::in_module(
+                    "ReconnectingClientFactory",
+                    Some(client),
+                    "twisted.internet.protocol",
+                );
+                for (k, v) in body.attrs.borrow().iter() {
+                    if &**k != "__module__" {
+                        rcf.attrs.borrow_mut().insert(Rc::clone(k), v.clone());
+                    }
+                }
+                classes.push(("ReconnectingClientFactory", Value::Class(rcf)));
+            }
             ("twisted.internet.protocol", classes)
         }
         "twisted.internet.error" => {
