@@ -1,7 +1,8 @@
 //! Threads as Python programs write them: the `queue` module (`Queue` with
 //! `task_done` and `join`, a bounded one whose `put` waits for a `get`,
 //! `LifoQueue`, `Empty`/`Full`, `get`/`put` with a timeout), subclasses of
-//! `threading.Thread`, `threading.Timer` and `join(timeout)`. The
+//! `threading.Thread`, `threading.Timer`, `join(timeout)`, `threading.local`
+//! `threading.enumerate` and `threading.Barrier`. The
 //! expected output is what CPython 3.11 printed for the same program when
 //! the test was written.
 
@@ -454,6 +455,45 @@ for i, v in enumerate(slow("xy"), 1):
     print(i, v, round(time.monotonic() - t0, 2))
 print(any(slow([0, 1, 2])), all(slow([1, 0])), tuple(slow([5])), set(slow([1, 1])), frozenset(slow([2])))
 print(list(enumerate(x for x in "ab")), min((x for x in [3, 2]), default=0))
+fn a_thread_local_holds_each_threads_attributes_and_enumerate_lists_the_live_threads() {
+    // Each thread sees only what it set on a `threading.local()`; the live
+    // threads are listed main first, in the order started, and the
+    // reactor's pool threads among them until the reactor stops.
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+local = threading.local()
+local.x = "main"
+started = threading.Event()
+release = threading.Event()
+def work(n):
+    print(hasattr(local, "x"), getattr(local, "x", "none"))
+    local.x = n
+    print(threading.current_thread().name, local.x)
+    if n == 1:
+        started.set()
+        release.wait()
+for i in range(2):
+    t = threading.Thread(target=work, args=(i,), name=f"w{i}")
+    t.start()
+    if i == 0:
+        t.join()
+started.wait()
+print(local.x, threading.active_count(), [t.name for t in threading.enumerate()], threading.enumerate()[1] is t)
+release.set()
+t.join()
+print(threading.active_count(), [t.name for t in threading.enumerate()])
+try:
+    threading.local().y
+except AttributeError as e:
+    print("AttributeError", e)
+del local.x
+print(hasattr(local, "x"))
+try:
+    del local.x
+except AttributeError as e:
+    print("AttributeError", e)
 "#,
     );
     assert_eq!(
@@ -484,6 +524,106 @@ print(list(enumerate(x for x in "ab")), min((x for x in [3, 2]), default=0))
             "  File \"gen.py\", line 4, in <module>",
             "  File \"gen.py\", line 3, in g",
             "ValueError: bad"
+            "False none",
+            "w0 0",
+            "False none",
+            "w1 1",
+            "main 2 ['MainThread', 'w1'] True",
+            "1 ['MainThread']",
+            "AttributeError '_thread._local' object has no attribute 'y'",
+            "False",
+            "AttributeError '_thread._local' object has no attribute 'x'",
+        ]
+    );
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+from twisted.internet import reactor, threads
+local = threading.local()
+def job():
+    local.v = "pool"
+    return [t.name for t in threading.enumerate()], threading.active_count()
+def go():
+    d = threads.deferToThread(job)
+    d.addCallback(print)
+    d.addCallback(lambda _: print(hasattr(local, "v"), [t.name for t in threading.enumerate()]))
+    d.addCallback(lambda _: reactor.stop())
+reactor.callWhenRunning(go)
+reactor.run()
+print([t.name for t in threading.enumerate()])
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "(['MainThread', 'PoolThread-twisted.internet.reactor-0'], 2)",
+            "False ['MainThread', 'PoolThread-twisted.internet.reactor-0']",
+            "['MainThread']",
+        ]
+    );
+}
+
+#[test]
+fn a_barrier_releases_its_parties_together_and_breaks_on_a_timeout_or_abort() {
+    // CPython's Barrier: `wait()` returns each thread's arrival index, the
+    // last runs the action; a timeout or `abort()` breaks it for everyone
+    // until `reset()`.
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading, time
+b = threading.Barrier(3, action=lambda: print("all arrived"))
+print(b.parties, b.n_waiting, b.broken)
+out = []
+def work(n):
+    time.sleep(0.01 * n)
+    i = b.wait()
+    out.append((n, i))
+ts = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(sorted(out), b.n_waiting, b.broken)
+
+b2 = threading.Barrier(2, timeout=0.05)
+def lonely():
+    try:
+        b2.wait()
+    except threading.BrokenBarrierError as e:
+        print("broken", type(e).__name__, isinstance(e, RuntimeError), b2.broken)
+t = threading.Thread(target=lonely); t.start(); t.join()
+try:
+    b2.wait()
+except threading.BrokenBarrierError:
+    print("still broken")
+b2.reset()
+print(b2.broken, b2.n_waiting)
+b3 = threading.Barrier(2)
+def waiter():
+    try:
+        b3.wait()
+    except threading.BrokenBarrierError:
+        print("aborted", b3.broken)
+t = threading.Thread(target=waiter); t.start()
+time.sleep(0.01)
+print("waiting", b3.n_waiting)
+b3.abort()
+t.join()
+print(threading.BrokenBarrierError)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "3 0 False",
+            "all arrived",
+            "[(0, 0), (1, 1), (2, 2)] 0 False",
+            "broken BrokenBarrierError True True",
+            "still broken",
+            "False 0",
+            "waiting 1",
+            "aborted True",
+            "<class 'threading.BrokenBarrierError'>",
         ]
     );
 }

@@ -2,7 +2,7 @@
 //! `DeferredQueue`, `DelayedCall`, `Deferred`, `LoopingCall` and the
 //! reactor, the classes' names and modules, `addTimeout` on a Deferred
 //! nothing else holds, `LoopingCall.withCount`'s first call, the order of
-//! `callFromThread` calls, and `returnValue`. Each
+//! `callFromThread` calls, `returnValue`, and `task.Clock`. Each
 //! expected output is what CPython 3.11 with Twisted 26.10 printed for the
 //! same program when the test was written.
 
@@ -512,6 +512,86 @@ def stop2():
 reactor.callLater(0.01, stop)
 reactor.run()
 print(f.numPorts)
+fn a_task_clock_runs_calls_looping_calls_and_defer_later_as_twisteds() {
+    // Twisted's `Clock` and `DelayedCall`: equal times run in the order
+    // made, a call made while advancing runs in that advance only if due,
+    // `reset`/`delay`, cancelling, and its errors; a LoopingCall and
+    // `deferLater` on it, a failing call, a cancelled deferLater.
+    let out = output(
+        r#"
+from twisted.internet import task
+
+clock = task.Clock()
+calls = []
+dc = clock.callLater(1.0, calls.append, "a")
+clock.callLater(1.0, calls.append, "b")
+clock.callLater(0.5, calls.append, "c")
+print(dc.getTime(), dc.active(), dc.called, dc.cancelled, clock.seconds())
+print(len(clock.getDelayedCalls()), [c.getTime() for c in clock.getDelayedCalls()])
+clock.advance(0.5)
+print(calls, clock.seconds())
+dc.reset(2)
+print(dc.getTime())
+clock.advance(0.5)
+print(calls, clock.seconds())
+dc.delay(1)
+print(dc.getTime())
+clock.advance(3)
+print(calls, dc.called, dc.active())
+try:
+    dc.cancel()
+except Exception as e:
+    print(type(e).__name__, e)
+x = clock.callLater(1, calls.append, "x")
+x.cancel()
+print(x.cancelled, x.active(), clock.getDelayedCalls())
+try:
+    x.reset(1)
+except Exception as e:
+    print(type(e).__name__, e)
+
+# A call scheduled while advancing runs in the same advance only if due.
+def chain(n):
+    calls.append(n)
+    if n < 3:
+        clock.callLater(0, chain, n + 1)
+    clock.callLater(1, calls.append, "late%d" % n)
+del calls[:]
+clock.callLater(1, chain, 0)
+clock.advance(1)
+print(calls, len(clock.getDelayedCalls()))
+clock.pump([0.5, 0.5])
+print(calls, clock.seconds())
+
+lc = task.LoopingCall(calls.append, "t")
+lc.clock = clock
+del calls[:]
+d = lc.start(1.0)
+d.addCallback(lambda r: print("stopped", r is lc))
+print(calls, lc.running)
+clock.pump([1, 1, 0.5])
+print(calls)
+lc.stop()
+print(lc.running, clock.getDelayedCalls())
+
+def fails():
+    raise ValueError("boom")
+lc2 = task.LoopingCall(fails)
+lc2.clock = clock
+lc2.start(2, now=False).addErrback(lambda f: print("failed", f.getErrorMessage()))
+clock.advance(2)
+print(lc2.running)
+
+d = task.deferLater(clock, 2, lambda x: x * 2, 21)
+d.addCallback(print)
+clock.advance(1)
+print("half")
+clock.advance(1)
+d = task.deferLater(clock, 1)
+d.addCallback(lambda r: print("none", r))
+d.addErrback(lambda f: print("cancelled", f.check(Exception) is not None, type(f.value).__name__))
+d.cancel()
+print(clock.getDelayedCalls())
 "#,
     );
     assert_eq!(
@@ -527,6 +607,234 @@ print(f.numPorts)
             "one port left 1",
             "server stopFactory",
             "0"
+            "1.0 True 0 0 0.0",
+            "3 [0.5, 1.0, 1.0]",
+            "['c'] 0.5",
+            "2.5",
+            "['c', 'b'] 1.0",
+            "3.5",
+            "['c', 'b', 'a'] 1 False",
+            "AlreadyCalled Tried to cancel an already-called event.",
+            "1 False []",
+            "AlreadyCancelled Tried to cancel an already-cancelled event.",
+            "[0, 1, 2, 3] 4",
+            "[0, 1, 2, 3, 'late0', 'late1', 'late2', 'late3'] 6.0",
+            "['t'] True",
+            "['t', 't', 't']",
+            "stopped True",
+            "False []",
+            "failed boom",
+            "False",
+            "half",
+            "42",
+            "cancelled True CancelledError",
+            "[]",
+        ]
+    );
+}
+
+#[test]
+fn a_looping_call_on_a_clock_counts_fails_resets_and_stops_as_twisteds() {
+    // `task.Clock` is a class; `withCount` counts the intervals a clock's
+    // jump skipped; a call's exception leaves `advance` with the rest still
+    // pending; `lc.clock` is the reactor until set.
+    let out = output(
+        r#"
+from twisted.internet import task, reactor
+
+clock = task.Clock()
+print(task.Clock, isinstance(clock, task.Clock), type(clock.callLater(5, print)).__name__)
+seen = []
+lc = task.LoopingCall.withCount(lambda n: seen.append((n, clock.seconds())))
+lc.clock = clock
+print(lc.clock is clock)
+lc.start(1, now=False)
+clock.advance(1)
+clock.advance(2.5)
+clock.advance(0.5)
+print(seen, lc.running, lc.interval)
+print(repr(lc).startswith("LoopingCall<1>("))
+lc.stop()
+
+def boom():
+    raise KeyError("k")
+clock.callLater(1, boom)
+clock.callLater(1, print, "after boom")
+try:
+    clock.advance(1)
+except KeyError as e:
+    print("raised", e, len(clock.getDelayedCalls()))
+clock.advance(0)
+lc3 = task.LoopingCall(print, "x")
+print(lc3.clock is reactor)
+lc3.clock = clock
+lc3.start(0.5)
+lc3.reset()
+clock.advance(0.5)
+lc3.stop()
+try:
+    lc3.stop()
+except AssertionError as e:
+    print("assert", e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "<class 'twisted.internet.task.Clock'> True DelayedCall",
+            "True",
+            "[(1, 1.0), (2, 3.5), (1, 4.0)] True 1",
+            "True",
+            "",
+            "raised 'k' 1",
+            "after boom",
+            "True",
+            "x",
+            "x",
+            "assert Tried to stop a LoopingCall that was not running.",
+        ]
+    );
+}
+
+#[test]
+fn the_reactors_delayed_calls_thread_pool_and_trigger_ids_as_twisteds() {
+    // `getDelayedCalls()` gives back the objects `callLater` returned
+    // (a LoopingCall's next call among them), without the cancelled;
+    // `getThreadPool()` is one object whose counts follow the pool's
+    // threads; a trigger's id removes it once, as Twisted's.
+    let out = output(
+        r#"
+from twisted.internet import reactor, task, threads
+import time
+
+p = reactor.getThreadPool()
+print(type(p).__name__, type(p).__module__, p.min, p.max, p.name, p.started, p.joined, p.threads, p.working, p.waiters)
+reactor.suggestThreadPoolSize(4)
+print(p.max, p is reactor.getThreadPool())
+
+def work():
+    time.sleep(0.1)
+    pp = reactor.getThreadPool()
+    return (pp.started, len(pp.threads), pp.threads[0].name, pp.workers, pp.working)
+
+def check():
+    print("running", p.started, p.threads, p.working, p.waiters)
+    d = threads.deferToThread(work)
+    d.addCallback(print)
+    d.addCallback(lambda _: print("after", len(p.threads), p.working, p.waiters))
+    lc = task.LoopingCall(lambda: None)
+    lc.start(1.0)
+    pending = reactor.getDelayedCalls()
+    print("pending", len(pending), dc in pending, [round(c.getTime() - reactor.seconds(), 1) for c in pending])
+    reactor.callLater(0.5, lambda: (lc.stop(), reactor.stop()))
+
+reactor.callWhenRunning(check)
+tid = reactor.addSystemEventTrigger("before", "shutdown", print, "before shutdown")
+tid2 = reactor.addSystemEventTrigger("after", "shutdown", print, "after shutdown", end="!\n")
+print(type(tid).__name__, len(tid), tid[0], tid[1][0], tid[1][2], tid2[1][3])
+reactor.removeSystemEventTrigger(tid)
+try:
+    reactor.removeSystemEventTrigger(tid)
+except ValueError as e:
+    print("ValueError", e)
+try:
+    reactor.removeSystemEventTrigger(("x",))
+except ValueError as e:
+    print("ValueError", e)
+dc = reactor.callLater(5, print, "x")
+dc2 = reactor.callLater(1, print, "y")
+dc3 = reactor.callLater(3, print, "z")
+dc3.cancel()
+print([round(c.getTime() - reactor.seconds(), 1) for c in reactor.getDelayedCalls()], reactor.getDelayedCalls()[1] is dc2)
+dc2.cancel()
+reactor.run()
+print("joined", p.started, p.joined)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "ThreadPool twisted.python.threadpool 0 10 twisted.internet.reactor False False [] [] []",
+            "4 True",
+            "tuple 2 shutdown before ('before shutdown',) {'end': '!\\n'}",
+            "ValueError list.remove(x): x not in list",
+            "ValueError not enough values to unpack (expected 2, got 1)",
+            "[5.0, 1.0] True",
+            "running True [] [] []",
+            "pending 2 True [5.0, 1.0]",
+            "(True, 1, 'PoolThread-twisted.internet.reactor-0', 1, [None])",
+            "after 1 [] [None]",
+            "after shutdown!",
+            "joined False True",
+        ]
+    );
+}
+
+#[test]
+fn a_reconnecting_client_factory_retries_with_twisteds_delays_and_gives_up() {
+    // Twisted's ReconnectingClientFactory without jitter: each delay the
+    // last times `factor`, up to `maxDelay`, until `maxRetries`; and
+    // `math.log`, which its jitter (`random.normalvariate`) uses.
+    let out = output(
+        r#"
+import math
+from twisted.internet import reactor, protocol
+
+print(math.log(8, 2), math.log(math.e), math.log(100, 10))
+for a in [(0,), (-1,), (8, 1), (8, 0)]:
+    try:
+        math.log(*a)
+    except Exception as e:
+        print(type(e).__name__, e)
+
+start = reactor.seconds()
+
+class Factory(protocol.ReconnectingClientFactory):
+    jitter = 0
+    maxDelay = 10
+    maxRetries = 5
+    protocol = protocol.Protocol
+
+    def clientConnectionFailed(self, connector, reason):
+        print("failed at %.1f, retries %d, delay %.3f" % (reactor.seconds() - start, self.retries, self.delay))
+        protocol.ReconnectingClientFactory.clientConnectionFailed(self, connector, reason)
+        if self.retries > self.maxRetries:
+            print("gave up", self.retries, self._callID)
+            reactor.stop()
+
+f = Factory()
+print(isinstance(f, protocol.ClientFactory), f.initialDelay, f.factor, f.jitter, f.continueTrying)
+reactor.connectTCP("127.0.0.1", 1, f)
+reactor.run()
+f.resetDelay()
+print(f.delay, f.retries, f.continueTrying)
+f.stopTrying()
+print(f.continueTrying)
+try:
+    protocol.ReconnectingClientFactory().retry()
+except ValueError as e:
+    print("ValueError", e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "3.0 1.0 2.0",
+            "ValueError math domain error",
+            "ValueError math domain error",
+            "ZeroDivisionError float division by zero",
+            "ValueError math domain error",
+            "True 1.0 2.718281828459045 0 1",
+            "failed at 0.0, retries 0, delay 1.000",
+            "failed at 1.0, retries 1, delay 2.718",
+            "failed at 3.7, retries 2, delay 7.389",
+            "failed at 11.1, retries 3, delay 10.000",
+            "failed at 21.1, retries 4, delay 10.000",
+            "failed at 31.1, retries 5, delay 10.000",
+            "gave up 6 None",
+            "1.0 0 1",
+            "0",
+            "ValueError no connector to retry",
         ]
     );
 }

@@ -371,3 +371,22 @@ print(len("%.3000f" % 2.5), len(f"{2.5:.1500e}"), f"{2.5:.1500e}"[-4:], f"{1/3:.
         ]
     );
 }
+
+#[test]
+fn del_of_a_list_slice_removes_its_items_in_place() {
+    let out = output(
+        r#"
+xs = list(range(10))
+del xs[8:]
+print(xs)
+del xs[::3]
+print(xs)
+del xs[-2:1:-1]
+print(xs)
+ys = xs
+del xs[:]
+print(ys, xs is ys)
+"#,
+    );
+    assert_eq!(out, ["[0, 1, 2, 3, 4, 5, 6, 7]", "[1, 2, 4, 5, 7]", "[1, 2, 7]", "[] True"]);
+}

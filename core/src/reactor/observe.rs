@@ -120,6 +120,27 @@ impl Reactor {
         }
     }
 
+    /// Handles on the pending timers (not yet run or cancelled), in the
+    /// order they were made: Twisted's `getDelayedCalls`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twine_core::task::Clock;
+    ///
+    /// let clock = Clock::new();
+    /// let reactor = clock.reactor();
+    /// let late = reactor.call_later(Duration::from_secs(5), |_| {});
+    /// let soon = reactor.call_later(Duration::from_secs(1), |_| {});
+    /// soon.cancel().unwrap();
+    /// let pending = reactor.delayed_calls();
+    /// assert_eq!(pending.len(), 1);
+    /// assert_eq!(pending[0].id(), late.id());
+    /// ```
+    pub fn delayed_calls(&self) -> Vec<super::DelayedCall> {
+        let refs = self.inner.timers.borrow_mut().pending_refs();
+        refs.into_iter().map(|timer| super::DelayedCall { timer, reactor: Rc::downgrade(&self.inner) }).collect()
+    }
+
     /// The pending timers in the order they will fire. For views of the reactor's queues.
     pub fn pending_timers(&self) -> Vec<PendingTimer> {
         self.inner.timers.borrow().snapshot()

@@ -337,6 +337,20 @@ impl TimerQueue {
     pub(crate) fn len(&self) -> usize {
         self.live
     }
+
+    /// New handles on the pending timers, in the order they were made.
+    pub(crate) fn pending_refs(&mut self) -> Vec<TimerRef> {
+        let mut live: Vec<u32> =
+            (0..self.slots.len() as u32).filter(|&i| self.slots[i as usize].state == TimerState::Pending).collect();
+        live.sort_by_key(|&i| self.slots[i as usize].id);
+        live.into_iter()
+            .map(|i| {
+                let slot = &mut self.slots[i as usize];
+                slot.handles += 1;
+                TimerRef { id: slot.id, name: slot.name.clone(), slot: i, due: Cell::new(slot.due) }
+            })
+            .collect()
+    }
 }
 
 /// A timer waiting to fire, as [`Reactor::pending_timers`] lists it.

@@ -257,6 +257,9 @@ impl Simulation {
             if let Some(rt) = self.sh.py.borrow().as_ref() {
                 rt.names.borrow_mut().insert(tid, Rc::clone(&name));
             }
+            if let Some(t) = &task.thread {
+                t.tid.set(Some(tid));
+            }
             let mut t = Thread::new(Rc::clone(&name), Kind::Plain);
             t.act = Some(Activation::python(task, End::Thread));
             self.threads.push(t);

@@ -714,6 +714,17 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             Value::Float(x.sqrt())
         }
+        "math.log" if full(vm, name) => {
+            let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
+            let base = args.get(1).map(|b| float_arg(vm, b)).transpose()?;
+            if x <= 0.0 || base.is_some_and(|b| b <= 0.0) {
+                return Err(vm.rt.error("ValueError", "math domain error"));
+            }
+            if base == Some(1.0) {
+                return Err(vm.rt.error("ZeroDivisionError", "float division by zero"));
+            }
+            Value::Float(base.map_or(x.ln(), |b| x.ln() / b.ln()))
+        }
         "math.floor" if full(vm, name) => {
             Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.floor() as i64)
         }
@@ -801,9 +812,23 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 done: Cell::new(false),
                 done_lock: Cell::new(None),
                 start_lock: Cell::new(None),
+                tid: Cell::new(None),
             }))))
         }
         "threading.current_thread" => thread_object(vm, vm.tid),
+        "threading.Barrier" if full(vm, "threading.Barrier") => {
+            let class = super::clock::barrier_class(vm)?;
+            return vm.call(class, args, kwargs);
+        }
+        "threading.local" if full(vm, "threading.local") => Value::Native(Rc::new(Native::Local(RefCell::default()))),
+        "threading.active_count" | "threading.enumerate" if full(vm, name) => {
+            let live = live_threads(vm);
+            if name == "threading.enumerate" {
+                Value::list(live)
+            } else {
+                Value::Int(live.len() as i64)
+            }
+        }
         // Full module only, as `class X(threading.Thread)` (none of the presets uses them).
         "threading.main_thread" if super::thread_class::HERE => thread_object(vm, 0),
         // Unique among the run's threads, as CPython's (whose are addresses).
@@ -956,7 +981,7 @@ fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Va
 
 /// The `threading.Thread` object of thread `tid` (a fresh one per call: the
 /// engine's threads have no Python object of their own).
-fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
+pub(crate) fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
     let mut name = vm.rt.thread_name(tid);
     if tid != 0 && !vm.rt.names.borrow().contains_key(&tid) {
         // A reactor pool thread (`pool-K` in the trace): Twisted's name.
@@ -974,6 +999,7 @@ fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
         done: Cell::new(false),
         done_lock: Cell::new(None),
         start_lock: Cell::new(None),
+        tid: Cell::new(Some(tid)),
     }))))
 }
 
@@ -1704,6 +1730,10 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             vm.sh.hold_for_nobody(started);
             t.start_lock.set(Some(started));
             vm.rt.threaded.set(true);
+            if super::compile::PARSER {
+                // For `threading.enumerate()` (not `full`: presets start threads).
+                vm.rt.started_threads.borrow_mut().push(Value::Native(Rc::clone(n)));
+            }
             spawn(vm, Rc::clone(t), frame);
             vm.after_wake = Some(super::vm::AfterWake::Release(started));
             Ok(Out::Halt(Value::None, Halt::LockWait(started, super::vm::no_steps())))
@@ -1726,6 +1756,33 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
     }
 }
 
+/// CPython's `threading.enumerate()`: the threads alive, in the order they
+/// started (the main thread first): the program's and the reactor pool's
+/// (Twisted's pool threads are `threading.Thread`s; its pool stops in the
+/// reactor's shutdown).
+fn live_threads(vm: &Vm<'_>) -> Vec<Value> {
+    let mut live: Vec<(u32, Value)> = vec![(0, thread_object(vm, 0))];
+    for v in vm.rt.started_threads.borrow().iter() {
+        if let Value::Native(n) = v {
+            if let Native::Thread(t) = &**n {
+                if let (Some(tid), false) = (t.tid.get(), t.done.get()) {
+                    live.push((tid, v.clone()));
+                }
+            }
+        }
+    }
+    if !vm.rt.shut_down.get() {
+        let names = vm.sh.thread_names.borrow().clone();
+        for (tid, name) in names.iter().enumerate() {
+            if name.starts_with("pool-") {
+                live.push((tid as u32, thread_object(vm, tid as u32)));
+            }
+        }
+    }
+    live.sort_by_key(|(tid, _)| *tid);
+    live.into_iter().map(|(_, v)| v).collect()
+}
+
 fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {
     let name = t.name.borrow().clone();
     let task = Task::new(frame, Some(t));
@@ -1738,7 +1795,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     let functions: &[&'static str] = match name {
         "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
         "time" => &["sleep", "time", "monotonic", "perf_counter"],
-        "math" => &["sqrt", "floor", "ceil"],
+        "math" => &["sqrt", "floor", "ceil", "log"],
         "threading" => &[
             "Lock",
             "RLock",
@@ -1750,6 +1807,10 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             "Semaphore",
             "BoundedSemaphore",
             "Condition",
+            "local",
+            "active_count",
+            "enumerate",
+            "Barrier",
         ],
         "itertools" if super::itertools::HERE => super::itertools::FUNCTIONS,
         "collections" if super::collections::HERE => {
@@ -1777,9 +1838,11 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         functions.iter().map(|&n| (n, Value::builtin(leak(name, n), None))).collect();
     if name == "threading" && super::timed::HERE {
         attrs.insert("Timer", Value::Class(super::timed::timer_class(rt)));
+        attrs.insert("BrokenBarrierError", Value::Class(rt.exc_class("BrokenBarrierError")));
     }
     if name == "math" {
         attrs.insert("pi", Value::Float(std::f64::consts::PI));
+        attrs.insert("e", Value::Float(std::f64::consts::E));
         attrs.insert("inf", Value::Float(f64::INFINITY));
     }
     let name = match name {
@@ -1814,6 +1877,7 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "math.sqrt",
         "math.floor",
         "math.ceil",
+        "math.log",
         "threading.Lock",
         "threading.RLock",
         "threading.Event",
@@ -1824,6 +1888,10 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.Semaphore",
         "threading.BoundedSemaphore",
         "threading.Condition",
+        "threading.local",
+        "threading.active_count",
+        "threading.enumerate",
+        "threading.Barrier",
         "itertools.count",
         "itertools.islice",
         "itertools.chain",

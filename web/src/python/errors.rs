@@ -133,6 +133,8 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     // The `queue` module's (`QUEUE`).
     ("Empty", "Exception"),
     ("Full", "Exception"),
+    // `threading`'s.
+    ("BrokenBarrierError", "RuntimeError"),
     // What `returnValue` raises for `inlineCallbacks` to catch: a name the
     // library's Python part reaches as a built-in one.
     ("_DefGen_Return", "BaseException"),
@@ -172,7 +174,10 @@ const QUEUE: &[&str] = &["Empty", "Full"];
 
 /// Whether `name` is a class of [`HIERARCHY`] that is not a built-in name.
 pub(crate) fn not_builtin(name: &str) -> bool {
-    TWISTED_ERROR.contains(&name) || TWISTED_DEFER.contains(&name) || QUEUE.contains(&name)
+    TWISTED_ERROR.contains(&name)
+        || TWISTED_DEFER.contains(&name)
+        || QUEUE.contains(&name)
+        || name == "BrokenBarrierError"
 }
 
 /// The module a class of [`HIERARCHY`] belongs to (its `__module__`), or
@@ -186,6 +191,8 @@ pub(crate) fn module(name: &str) -> Option<&'static str> {
         "twisted.python.failure"
     } else if TWISTED_DEFER.contains(&name) || ["CancelledError", "_DefGen_Return"].contains(&name) {
         "twisted.internet.defer"
+    } else if name == "BrokenBarrierError" {
+        "threading"
     } else if QUEUE.contains(&name) {
         // CPython's `Empty` comes from its C half.
         if name == "Empty" {

@@ -52,7 +52,11 @@ pub(crate) fn repr(v: &Value) -> String {
             Native::Thread(t) => format!("<Thread({})>", t.name.borrow()),
             // Only the full module: the presets print no LoopingCall.
             Native::LoopingCall { f, args, lc, .. } if super::compile::PARSER => {
-                looping_call_repr(f, args, &lc.given().borrow())
+                let interval = match super::clock::on_clock(n) {
+                    Some(Value::Instance(i)) => i.get("interval"),
+                    _ => None,
+                };
+                looping_call_repr(f, args, &interval.unwrap_or_else(|| lc.given().borrow().clone()))
             }
             // Only the full module: the presets print neither.
             Native::Deferred(d) if super::compile::PARSER => deferred_repr(d),

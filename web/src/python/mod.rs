@@ -16,6 +16,7 @@
 //! is not.
 
 pub(crate) mod builtins;
+pub(crate) mod clock;
 pub(crate) mod code;
 pub(crate) mod collections;
 pub(crate) mod compile;
@@ -453,6 +454,17 @@ pub(crate) struct Runtime {
     pub logging: Cell<bool>,
     /// Functions of the library's Python part made so far (`twisted::library`).
     pub library: RefCell<HashMap<&'static str, Value>>,
+    /// The size `reactor.suggestThreadPoolSize` last gave (Twisted's pool's
+    /// `max`; `None`: its 10).
+    pub pool_max: Cell<Option<u32>>,
+    /// `addSystemEventTrigger`'s ids as Twisted's (`(event, (phase, f,
+    /// args, kwargs))`) and the core triggers they name.
+    pub triggers: RefCell<Vec<(Value, twine_core::reactor::TriggerId)>>,
+    /// The DelayedCalls `callLater` returned, by timer id, while the program
+    /// holds them: `getDelayedCalls()` gives the same objects back.
+    pub delayed_calls: RefCell<HashMap<u64, std::rc::Weak<value::Native>>>,
+    /// The threads the program started, in order (`threading.enumerate`).
+    pub started_threads: RefCell<Vec<Value>>,
     /// Trace records already looked through for dropped, unhandled failures.
     pub unhandled_seen: Cell<usize>,
     /// What runs on the main thread when the program's code ends, newest
@@ -508,6 +520,10 @@ impl Runtime {
             thrown: RefCell::default(),
             cycle_reports: RefCell::default(),
             library: RefCell::default(),
+            pool_max: Cell::new(None),
+            triggers: RefCell::default(),
+            delayed_calls: RefCell::default(),
+            started_threads: RefCell::default(),
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),
             properties: Cell::new(false),
@@ -527,6 +543,12 @@ impl Runtime {
     /// Instructions executed so far.
     pub fn instructions(&self) -> u64 {
         self.instructions.get()
+    }
+
+    /// Sets the count of instructions executed (the library's own work,
+    /// `clock::prepare`, is not the program's).
+    pub(crate) fn set_instructions(&self, n: u64) {
+        self.instructions.set(n);
     }
 
     pub fn budget_exceeded(&self) -> String {

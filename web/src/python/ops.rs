@@ -800,6 +800,19 @@ pub(crate) fn del_subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<
             }
             Ok(())
         }
+        // `del xs[a:b]` (`del xs[:]` empties it), any step.
+        Value::List(l) if matches!(key, Value::Slice(_)) => {
+            let Value::Slice(s) = key else { unreachable!("matched") };
+            let len = l.borrow().len();
+            let mut gone = slice_indices(vm, s, len)?;
+            gone.sort_unstable();
+            let mut at = 0;
+            l.borrow_mut().retain(|_| {
+                at += 1;
+                gone.binary_search(&(at - 1)).is_err()
+            });
+            Ok(())
+        }
         Value::List(l) => {
             let len = l.borrow().len();
             let i = index(vm, key, len, "list assignment")?;

@@ -93,12 +93,26 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             // Twisted's ServerFactory adds nothing to Factory but its name.
             let server =
                 super::value::Class::in_module("ServerFactory", Some(Rc::clone(&factory)), "twisted.internet.protocol");
-            let classes = vec![
+            let mut classes = vec![
                 ("Protocol", Value::Class(protocol)),
                 ("Factory", Value::Class(factory)),
-                ("ClientFactory", Value::Class(client)),
+                ("ClientFactory", Value::Class(Rc::clone(&client))),
                 ("ServerFactory", Value::Class(server)),
             ];
+            if let Some(Value::Class(body)) = super::clock::get(rt, "_ReconnectingClientFactory") {
+                // Twisted's, in Python (`clock.rs`), on this ClientFactory.
+                let rcf = super::value::Class::in_module(
+                    "ReconnectingClientFactory",
+                    Some(client),
+                    "twisted.internet.protocol",
+                );
+                for (k, v) in body.attrs.borrow().iter() {
+                    if &**k != "__module__" {
+                        rcf.attrs.borrow_mut().insert(Rc::clone(k), v.clone());
+                    }
+                }
+                classes.push(("ReconnectingClientFactory", Value::Class(rcf)));
+            }
             ("twisted.internet.protocol", classes)
         }
         "twisted.internet.error" => {
@@ -185,7 +199,10 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 ("deferLater", f("task.deferLater")),
                 ("LoopingCall", f("task.LoopingCall")),
                 ("react", library(rt, "react")?),
-            ],
+            ]
+            .into_iter()
+            .chain(super::clock::get(rt, "Clock").map(|c| ("Clock", c)))
+            .collect(),
         ),
         "sys" => {
             let stream = |name: &'static str, write: &'static str, flush: &'static str| {
@@ -239,6 +256,9 @@ pub(crate) fn method(n: &Native, name: &str) -> Option<&'static str> {
             "connectTCP",
             "addSystemEventTrigger",
             "suggestThreadPoolSize",
+            "getDelayedCalls",
+            "getThreadPool",
+            "removeSystemEventTrigger",
         ],
         Native::DelayedCall(_) => &["cancel", "active", "getTime", "reset", "delay"],
         Native::Deferred(_) => &[
@@ -507,6 +527,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             }
             deferred(out)
         }
+        "task.deferLater" if super::clock::HERE && !args.first().is_some_and(super::clock::is_reactor) => {
+            // On a `task.Clock` (or any object with `callLater`): Twisted's, in Python.
+            let later = super::clock::get(vm.rt, "_deferLater").ok_or_else(|| vm.type_error("no deferLater"))?;
+            return vm.call(later, args, kwargs);
+        }
         "task.deferLater" => {
             if args.len() < 2 {
                 return Err(vm.type_error("deferLater(reactor, delay, f=None, *args)"));
@@ -583,6 +608,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 lc: Default::default(),
                 count: true,
             }))
+        }
+        "threads._poolState" if full(vm, "threads._poolState") => {
+            let name = args.first().map(|n| vm.str_of(n)).transpose()?.unwrap_or_default();
+            super::clock::pool_state(vm, &name)?
         }
         "threads._callInReactor" if full(vm, "threads._callInReactor") => {
             // For blockingCallFromThread: runs f(*a, **kw) on the reactor
@@ -930,6 +959,17 @@ fn library_function(name: &str) -> Option<Value> {
     found
 }
 
+/// Keeps `made` (a DelayedCall `callLater` returned) findable by its timer
+/// id while the program holds it; the dead are swept as the table grows.
+fn remember_delayed_call(rt: &Runtime, made: &Rc<Native>) {
+    let Native::DelayedCall(dc) = &**made else { return };
+    let mut known = rt.delayed_calls.borrow_mut();
+    if known.len() >= 64 && known.len().is_power_of_two() {
+        known.retain(|_, w| w.strong_count() > 0);
+    }
+    known.insert(dc.id(), Rc::downgrade(made));
+}
+
 /// A keyword argument's value.
 fn kw_arg(kwargs: &Kw, name: &str) -> Option<Value> {
     kwargs.iter().find(|(k, _)| &**k == name).map(|(_, v)| v.clone())
@@ -1225,7 +1265,66 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 Some(origin) => r.call_at_named((origin + delay).max(r.seconds()), "callLater", run),
                 None => r.call_later_named(delay, "callLater", run),
             };
-            Value::Native(Rc::new(Native::DelayedCall(dc)))
+            let made = Rc::new(Native::DelayedCall(dc));
+            if super::compile::PARSER {
+                // (Not `full`: every callLater passes here, presets' too.)
+                // So that `getDelayedCalls()` gives this same object back.
+                remember_delayed_call(vm.rt, &made);
+            }
+            Value::Native(made)
+        }
+        (Native::Reactor, "getDelayedCalls") if full(vm, "reactor.getDelayedCalls") => {
+            // Twisted's lists `_pendingTimedCalls` (a heap) then
+            // `_newTimedCalls`; here they come in the order they were made,
+            // which is Twisted's before `reactor.run()` (all are new then).
+            let calls = reactor(vm)?.delayed_calls();
+            let known = vm.rt.delayed_calls.borrow();
+            let list = calls
+                .into_iter()
+                .map(|dc| match known.get(&dc.id()).and_then(std::rc::Weak::upgrade) {
+                    Some(made) => Value::Native(made),
+                    None => Value::Native(Rc::new(Native::DelayedCall(dc))),
+                })
+                .collect();
+            Value::list(list)
+        }
+        (Native::Reactor, "getThreadPool") if full(vm, "reactor.getThreadPool") => {
+            // One object, as Twisted's reactor keeps its pool.
+            if let Some(pool) = super::clock::get(vm.rt, "_threadpool") {
+                return Ok(Out::Value(pool));
+            }
+            let class = super::clock::get(vm.rt, "ThreadPool").unwrap_or_default();
+            let pool = vm.call_nested(class, Vec::new())?;
+            vm.rt.library.borrow_mut().insert("_threadpool", pool.clone());
+            pool
+        }
+        (Native::Reactor, "removeSystemEventTrigger") if full(vm, "reactor.removeSystemEventTrigger") => {
+            // Twisted's: `eventType, handle = triggerID`, then the handle
+            // `(phase, f, args, kwargs)` removed from its phase's list.
+            let id = args.into_iter().next().unwrap_or_default();
+            let parts = vm.collect(&id)?;
+            if parts.len() != 2 {
+                let text = if parts.len() < 2 {
+                    format!("not enough values to unpack (expected 2, got {})", parts.len())
+                } else {
+                    "too many values to unpack (expected 2)".to_owned()
+                };
+                return Err(vm.rt.error("ValueError", &text));
+            }
+            let mut found = None;
+            let known: Vec<Value> = vm.rt.triggers.borrow().iter().map(|(v, _)| v.clone()).collect();
+            for (i, v) in known.iter().enumerate() {
+                if super::ops::eq(vm, v, &id)? {
+                    found = Some(i);
+                    break;
+                }
+            }
+            let Some(i) = found else {
+                return Err(vm.rt.error("ValueError", "list.remove(x): x not in list"));
+            };
+            let (_, trigger) = vm.rt.triggers.borrow_mut().remove(i);
+            reactor(vm)?.remove_system_event_trigger(trigger);
+            Value::None
         }
         (Native::Reactor, "callWhenRunning") => {
             let call = split_call(vm, args, kwargs, "callWhenRunning")?;
@@ -1256,9 +1355,13 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         (Native::Reactor, "seconds") => Value::Float(epoch_seconds(vm.sh.now())),
         (Native::Reactor, "suggestThreadPoolSize") => {
             // The pool's size is part of the machine, read before the run
-            // (see `python::check`); here the call only checks its argument.
+            // (see `python::check`); here the call only checks its argument
+            // (and sets what `getThreadPool().max` says).
             match args.first() {
-                Some(Value::Int(n)) if *n >= 1 => Value::None,
+                Some(Value::Int(n)) if *n >= 1 => {
+                    vm.rt.pool_max.set(u32::try_from(*n).ok());
+                    Value::None
+                }
                 _ => return Err(vm.type_error("suggestThreadPoolSize(n): n is a positive number of threads")),
             }
         }
@@ -1280,8 +1383,24 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
             };
             let event = SystemEvent::named(vm.str_of(&args[1])?);
             let call = split_call(vm, rest, kwargs, "addSystemEventTrigger")?;
+            // Twisted's id: `(eventType, (phase, f, args, kwargs))`.
+            // Made in the full module only (not `full`: the presets add triggers).
+            let id = super::compile::PARSER.then(|| {
+                let kw = super::value::Dict::default();
+                let kw = Value::dict(kw);
+                if let Value::Dict(d) = &kw {
+                    for (k, v) in &call.kwargs {
+                        let key = Value::Str(Rc::clone(k));
+                        if let Ok(hk) = vm.key(&key) {
+                            d.borrow_mut().insert(hk, key, v.clone());
+                        }
+                    }
+                }
+                let handle = Value::tuple(vec![args[0].clone(), call.f.clone(), Value::tuple(call.args.clone()), kw]);
+                Value::tuple(vec![args[1].clone(), handle])
+            });
             let sh = Rc::clone(vm.sh);
-            reactor(vm)?.add_system_event_trigger(phase, event, move |_| {
+            let trigger = reactor(vm)?.add_system_event_trigger(phase, event, move |_| {
                 match run_callback(&sh, call.f, call.args, call.kwargs) {
                     Outcome::Deferred(d) => {
                         let done: Deferred<()> = Deferred::new();
@@ -1306,7 +1425,13 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                     Outcome::Value(_) => None,
                 }
             });
-            Value::None
+            match id {
+                Some(id) => {
+                    vm.rt.triggers.borrow_mut().push((id.clone(), trigger));
+                    id
+                }
+                None => Value::None,
+            }
         }
         (Native::Reactor, "run") => {
             if vm.tid != REACTOR_THREAD || vm.nested > 0 {
@@ -1445,6 +1570,12 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
                 },
             );
             Value::Native(Rc::clone(n))
+        }
+        (Native::LoopingCall { .. }, "start" | "stop" | "reset") if super::clock::on_clock(n).is_some() => {
+            // A LoopingCall on a `task.Clock`: the library's, in Python.
+            let looping = super::clock::on_clock(n).unwrap_or_default();
+            let m = vm.get_attr(&looping, name)?;
+            return vm.call(m, args, kwargs);
         }
         (Native::LoopingCall { f, args: fargs, lc, count }, "start") => {
             if lc.borrow().as_ref().is_some_and(|l| l.running()) {
@@ -1718,6 +1849,9 @@ impl WithCount {
 /// `task.LoopingCall.withCount`.
 pub(crate) fn live_attr(vm: &Vm<'_>, obj: &Value, name: &str) -> Option<Value> {
     match (obj, name) {
+        (Value::Native(n), _) if super::clock::looping_attr(vm.rt, n, name).is_some() => {
+            super::clock::looping_attr(vm.rt, n, name)
+        }
         (Value::Native(n), "running") if matches!(&**n, Native::Reactor) => {
             // As Twisted: true from the `startup` event's `During` phase until
             // the `shutdown` event's, so still true in `before` shutdown triggers.

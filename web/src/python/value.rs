@@ -412,6 +412,8 @@ pub(crate) enum Native {
     ClassMethod(Value),
     /// `staticmethod(f)`: never bound.
     StaticMethod(Value),
+    /// `threading.local()`: each thread's attributes, by thread.
+    Local(RefCell<HashMap<u32, HashMap<Rc<str>, Value>>>),
 }
 
 /// The threads waiting on a Condition (or Semaphore): CPython's deque of
@@ -438,9 +440,16 @@ impl std::fmt::Debug for TransportRef {
 
 /// A started `LoopingCall` (core's has no `Debug`).
 #[derive(Default)]
-pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>, RefCell<Value>);
+pub(crate) struct Looping(RefCell<Option<twine_core::task::LoopingCall>>, RefCell<Value>, RefCell<Option<Value>>);
 
 impl Looping {
+    /// The library's Python LoopingCall this one became when the program
+    /// gave it another clock (`lc.clock = task.Clock()`): its methods and
+    /// attributes are that object's from then on (`clock.rs`).
+    pub fn on_clock(&self) -> &RefCell<Option<Value>> {
+        &self.2
+    }
+
     /// The interval as `start` was given it (`None` before): Twisted's
     /// `LoopingCall.interval`, an int if it was given one.
     pub fn given(&self) -> &RefCell<Value> {
@@ -475,6 +484,8 @@ pub(crate) struct ThreadObj {
     /// The engine lock its `start()` caller waits on until it first runs
     /// (CPython's `Thread._started` event), let go then.
     pub start_lock: Cell<Option<u32>>,
+    /// Its simulated thread, once the engine made it.
+    pub tid: Cell<Option<u32>>,
 }
 
 /// A hashable key: equal values give equal keys (`1`, `1.0` and `True` alike).
@@ -694,6 +705,7 @@ impl Value {
                 Native::Property { .. } => "property",
                 Native::ClassMethod(_) => "classmethod",
                 Native::StaticMethod(_) => "staticmethod",
+                Native::Local(_) => "_thread._local",
             },
         }
     }

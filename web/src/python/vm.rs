@@ -898,6 +898,12 @@ impl Vm<'_> {
                         at.map(|at| attrs.remove(at)).is_some()
                     }
                     Value::Class(c) => c.attrs.borrow_mut().remove(name).is_some(),
+                    Value::Native(n) => match &**n {
+                        Native::Local(attrs) => {
+                            attrs.borrow_mut().get_mut(&self.tid).and_then(|a| a.remove(&**name)).is_some()
+                        }
+                        _ => false,
+                    },
                     _ => false,
                 };
                 if !removed {
@@ -1254,6 +1260,11 @@ impl Vm<'_> {
             }
             Instr::Import(n) => {
                 let name = Rc::clone(&f.code.names[n as usize]);
+                if super::clock::HERE && name.starts_with("twisted") {
+                    // `task.Clock` and the rest written in Python, made
+                    // before the first twisted module that holds them.
+                    super::clock::prepare(self)?;
+                }
                 let cached = self.rt.modules.borrow().get(&*name).cloned();
                 let m = match cached {
                     Some(m) => m,
@@ -1953,6 +1964,12 @@ impl Vm<'_> {
             Value::Type(super::value::TypeId::Dict) if super::extras::HERE && name == "fromkeys" => {
                 Ok(Value::builtin("dict.fromkeys", None))
             }
+            // This thread's attribute of a `threading.local()`.
+            Value::Native(n) if matches!(&**n, Native::Local(_)) => {
+                let Native::Local(attrs) = &**n else { unreachable!("matched") };
+                let found = attrs.borrow().get(&self.tid).and_then(|a| a.get(name).cloned());
+                found.ok_or_else(|| self.attr_error(obj, name))
+            }
             Value::Native(n) if name == "name" && matches!(&**n, Native::Thread(_)) => match &**n {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
                 _ => Err(self.attr_error(obj, name)),
@@ -1983,6 +2000,11 @@ impl Vm<'_> {
             Value::Native(n) => match &**n {
                 Native::Thread(t) if name == "name" => {
                     *t.name.borrow_mut() = Rc::from(self.str_of(&v)?.as_str());
+                    Ok(())
+                }
+                Native::LoopingCall { .. } if super::clock::HERE => super::clock::set_looping_attr(self, n, name, v),
+                Native::Local(attrs) => {
+                    attrs.borrow_mut().entry(self.tid).or_default().insert(name.into(), v);
                     Ok(())
                 }
                 _ => Err(self.attr_error(obj, name)),
