@@ -60,7 +60,8 @@ impl Exc {
     /// The traceback ends with `last`: CPython's line, which names a Twisted
     /// exception with its module.
     pub fn located(&self, text: &str, last: &str) -> String {
-        let mine = self.tb.iter().find(|(file, ..)| !file.starts_with("<twisted."));
+        let mine =
+            self.tb.iter().find(|(file, ..)| !file.starts_with("<twisted.") && !super::pystd::is_library_file(file));
         let head = match mine.or(self.tb.first()) {
             Some((file, line, col, _)) => format!("{file}:{line}:{col}: {text}"),
             None => text.to_owned(),

@@ -29,6 +29,7 @@ pub(crate) mod nesting;
 pub(crate) mod net;
 pub(crate) mod ops;
 pub mod precompiled;
+pub(crate) mod pystd;
 pub(crate) mod queue;
 pub(crate) mod sets;
 pub(crate) mod stacks;

@@ -414,10 +414,17 @@ pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
             true
         }
         (Value::Range(a1, b1, c1), Value::Range(a2, b2, c2)) => (a1, b1, c1) == (a2, b2, c2),
-        _ => match user_eq(a, b).or_else(|| user_eq(b, a)) {
-            Some((method, other)) => vm.call_nested(method, vec![other])?.truthy(),
-            None => a.is(b),
-        },
+        _ => {
+            // `a.__eq__(b)`, then `b.__eq__(a)`; one returning
+            // `NotImplemented` passes, and with neither it is identity.
+            for (method, other) in [user_eq(a, b), user_eq(b, a)].into_iter().flatten() {
+                let v = vm.call_nested(method, vec![other])?;
+                if !is_not_implemented(&v) {
+                    return Ok(v.truthy());
+                }
+            }
+            a.is(b)
+        }
     })
 }
 

@@ -1165,10 +1165,14 @@ impl Vm<'_> {
                 let closure = self.closure_for(f, &code);
                 let mut frame = Frame::new(code, Rc::clone(&f.globals), None);
                 frame.cells = closure;
-                // As CPython, the body starts with `__module__` set (to the
-                // program's: there are no other user modules).
+                // As CPython, the body starts with `__module__` set: the
+                // program's, or a library module's written in Python (`pystd`).
                 let ns: Rc<RefCell<HashMap<Rc<str>, Value>>> = Rc::default();
-                ns.borrow_mut().insert("__module__".into(), Value::str("__main__"));
+                let module = match f.globals.vars.borrow().get("__name__") {
+                    Some(Value::Str(m)) => Value::Str(Rc::clone(m)),
+                    _ => Value::str("__main__"),
+                };
+                ns.borrow_mut().insert("__module__".into(), module);
                 frame.ns = Some(ns);
                 frame.ret = Ret::Class(base);
                 self.check_depth(frames)?;
@@ -1231,7 +1235,11 @@ impl Vm<'_> {
             }
             Instr::Import(n) => {
                 let name = Rc::clone(&f.code.names[n as usize]);
-                let m = self.rt.import(&name)?;
+                let m = if super::pystd::has(&name) && builtins::full(self, "pystd") {
+                    super::pystd::import(self, &name)?
+                } else {
+                    self.rt.import(&name)?
+                };
                 frames.last_mut().expect("frame").stack.push(m);
             }
             Instr::ImportFrom(n) => {
@@ -1647,6 +1655,15 @@ impl Vm<'_> {
     }
 
     /// Calls `callee` to completion from Rust (a built-in's callback).
+    /// Runs a module's code with these globals, to its end (`pystd`).
+    pub(crate) fn run_module(&mut self, code: Rc<Code>, globals: Rc<Globals>) -> PyResult<()> {
+        self.check_nesting()?;
+        match self.run_nested(&mut vec![Frame::new(code, globals, None)])? {
+            Exit::Returned(_) | Exit::Yielded(..) => Ok(()),
+            Exit::Halt(_) => Err(self.rt.error("RuntimeError", "cannot wait while importing a module")),
+        }
+    }
+
     pub fn call_nested(&mut self, callee: Value, args: Vec<Value>) -> PyResult<Value> {
         match self.call(callee, args, Vec::new())? {
             Out::Value(v) => Ok(v),
@@ -2148,6 +2165,10 @@ impl Vm<'_> {
 
     /// The dict key of `v`, or `TypeError` if it is unhashable.
     pub fn key(&mut self, v: &Value) -> PyResult<super::value::Key> {
+        if let Some(t) = super::pystd::named_tuple(v) {
+            // A namedtuple is the same key as the plain tuple of its values.
+            return self.key(&t);
+        }
         if super::extras::HERE {
             if let Some(k) = super::extras::key(self, v)? {
                 return Ok(k);

@@ -1,0 +1,95 @@
+//! The standard-library modules written in Python (`std/*.py`): compiled
+//! and run the first time a program imports one, like a user module, and
+//! kept in the runtime's module table. Their names are merged over a
+//! native module of the same name where there is one (`collections` keeps
+//! its `defaultdict` and `Counter`).
+//!
+//! The presets import none of them: the light module leaves them out
+//! ([`HERE`]; the sources are only referenced behind it).
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use super::value::{Globals, Module, Value};
+use super::vm::{PyResult, Vm};
+
+/// Whether this build has them: the full module, with the parser.
+pub(crate) const HERE: bool = super::compile::PARSER;
+
+/// Each module: its name, the file name its tracebacks show, its source.
+const SOURCES: &[(&str, &str, &str)] = &[("collections", "<std.collections>", include_str!("std/collections.py"))];
+
+/// Whether `name` is one of these modules.
+pub(crate) fn has(name: &str) -> bool {
+    HERE && SOURCES.iter().any(|(n, ..)| *n == name)
+}
+
+/// Whether a traceback's file is one of these modules' (not the user's).
+pub(crate) fn is_library_file(file: &str) -> bool {
+    file.starts_with("<std.")
+}
+
+thread_local! {
+    /// Attribute names as the `&'static str` a [`Module`] keys by: one
+    /// leaked copy per distinct name, however many runs import them.
+    static NAMES: RefCell<HashSet<&'static str>> = RefCell::default();
+}
+
+fn intern(name: &str) -> &'static str {
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some(n) = names.get(name) {
+            return *n;
+        }
+        let n: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.insert(n);
+        n
+    })
+}
+
+/// `import name` for one of these modules: the module, run once per run.
+pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
+    if let Some(m) = vm.rt.modules.borrow().get(name) {
+        return Ok(m.clone());
+    }
+    let Some(&(mname, file, source)) = SOURCES.iter().find(|(n, ..)| *n == name) else {
+        return vm.rt.import(name);
+    };
+    let code = super::compile::compile_module(file, source)
+        .map_err(|e| vm.rt.error("SystemError", &format!("{mname}: {e:?}")))?;
+    let globals: Rc<Globals> = Rc::default();
+    globals.vars.borrow_mut().insert("__name__".into(), Value::str(mname));
+    // The natives a module's Python calls, by module.
+    if mname == "collections" {
+        globals.vars.borrow_mut().insert("_class".into(), Value::builtin("collections._class", None));
+    }
+    vm.run_module(code, Rc::clone(&globals))?;
+    let mut attrs: HashMap<&'static str, Value> = HashMap::new();
+    if let Some(Value::Module(native)) = super::builtins::module(vm.rt, name) {
+        attrs.extend(native.attrs.iter().map(|(k, v)| (*k, v.clone())));
+    }
+    for (k, v) in globals.vars.borrow().iter() {
+        if !k.starts_with('_') {
+            attrs.insert(intern(k), v.clone());
+        }
+    }
+    let m = Value::Module(Rc::new(Module { name: mname, attrs }));
+    vm.rt.modules.borrow_mut().insert(name.to_owned(), m.clone());
+    Ok(m)
+}
+
+/// A `collections.namedtuple`'s values as the plain tuple (`_t`) it stands
+/// for, when `v` is one: CPython's is a tuple, so it is equal to one as a
+/// dict key too.
+pub(crate) fn named_tuple(v: &Value) -> Option<Value> {
+    if !HERE {
+        return None;
+    }
+    let Value::Instance(i) = v else { return None };
+    let base = i.class.base.as_ref()?;
+    if &*base.name != "_NamedTuple" || &*base.module() != "collections" {
+        return None;
+    }
+    i.get("_t").filter(|t| matches!(t, Value::Tuple(_)))
+}
