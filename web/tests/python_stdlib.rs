@@ -1,6 +1,6 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
-//! `collections.namedtuple`, ... Each expected output is what CPython 3.11
+//! `collections.namedtuple`, `typing`. Each expected output is what CPython 3.11
 //! (`python3`) printed for the same program when the test was written.
 
 mod common;
@@ -141,4 +141,116 @@ print(x * y, max(P(3, 9)))
             "12 9",
         ]
     );
+}
+
+#[test]
+fn typing_names_aliases_typevars_and_generic_bases() {
+    let out = output(
+        r#"
+from __future__ import annotations
+from typing import Optional, List, Dict, Tuple, Set, Any, Callable, Union, Iterable, Iterator, Generator, TypeVar
+from typing import Generic, Protocol, cast, NewType, Sequence, Mapping, FrozenSet, Type, NoReturn, ClassVar, Final
+import typing
+
+T = TypeVar("T")
+UserId = NewType("UserId", int)
+Vector = List[float]
+counts: Dict[str, int] = {}
+limit: int
+
+
+def scale(v: Vector, k: float = 2.0) -> Vector:
+    return [k * x for x in v]
+
+
+def first(items: Iterable[T]) -> Optional[T]:
+    for x in items:
+        return x
+    return None
+
+
+def gen(n: int) -> Generator[int, None, None]:
+    total: int = 0
+    for i in range(n):
+        total += i
+        yield total
+
+
+class Stack(Generic[T]):
+    size: int = 0
+
+    def __init__(self) -> None:
+        self.items: List[T] = []
+
+    def push(self, item: T) -> None:
+        self.items.append(item)
+        self.size += 1
+
+    def pop(self) -> T:
+        self.size -= 1
+        return self.items.pop()
+
+
+class Greeter(Protocol):
+    def greet(self) -> str: ...
+
+
+def call(f: Callable[[int], str], x: Union[int, str]) -> Tuple[str, ...]:
+    return (f(x),)
+
+
+counts["a"] = 1
+s: Stack[int] = Stack()
+s.push(3)
+s.push(4)
+print(scale([1.0, 2.5]), first([7, 8]), first([]), list(gen(4)), s.pop(), s.size, counts)
+print(UserId(5), cast(int, "x"), call(str, 9), Stack.size)
+print(T, Vector, Optional[int], Dict[str, int], Any, typing.List, Union[int, str])
+print(typing.TYPE_CHECKING, Callable[[int], str], Tuple[int, ...], Type[int], Set, Sequence[str])
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "[2.0, 5.0] 7 None [0, 1, 3, 6] 4 1 {'a': 1}",
+            "5 x ('9',) 0",
+            "~T typing.List[float] typing.Optional[int] typing.Dict[str, int] typing.Any typing.List typing.Union[int, str]",
+            "False typing.Callable[[int], str] typing.Tuple[int, ...] typing.Type[int] typing.Set typing.Sequence[str]",
+        ]
+    );
+}
+
+#[test]
+fn annotations_run_as_cpython_runs_them_and_ellipsis_is_a_value() {
+    let out = output(
+        r#"
+from typing import Optional, List, Dict
+
+
+class Node:
+    value: int
+    next: Optional["Node"] = None
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+
+def stub(x: int) -> int: ...
+
+
+def local() -> Dict[str, List[int]]:
+    seen: Dict[str, List[int]] = {}
+    unknown_name: SomethingNotDefined
+    seen["a"] = [1]
+    return seen
+
+
+Pairs = list[tuple[int, str]]
+print(Node(3).value, Node.next, stub(1), local(), ..., ... is ..., Pairs([(1, "a")]))
+print(dict[str, int]({"k": 1}))
+"#,
+    );
+    // CPython 3.11's output (CPython evaluates neither a function's local annotations nor a string's contents).
+    assert_eq!(out, ["3 None None {'a': [1]} Ellipsis True [(1, 'a')]", "{'k': 1}",]);
 }

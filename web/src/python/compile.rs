@@ -785,6 +785,12 @@ impl<'a> Unit<'a> {
             }
             Stmt::ImportFrom(i) => {
                 let Some(module) = &i.module else { return Err(self.err(s, "relative imports are not supported")) };
+                if module.as_str() == "__future__" {
+                    // `from __future__ import annotations`: annotations are
+                    // never evaluated here anyway; the other features are
+                    // Python 3's own behaviour.
+                    return Ok(());
+                }
                 let n = self.name_idx(module.as_str());
                 self.emit(Instr::Import(n));
                 for a in &i.names {
@@ -1536,7 +1542,9 @@ impl<'a> Unit<'a> {
             Constant::Float(f) => Value::Float(*f),
             Constant::Tuple(t) => Value::tuple(t.iter().map(|c| self.constant(c, at)).collect::<R<_>>()?),
             Constant::Complex { .. } => return Err(self.err(at, "complex numbers are not supported")),
-            Constant::Ellipsis => return Err(self.err(at, "`...` is not supported: write pass")),
+            // `...`: a body's placeholder (`def greet(self) -> str: ...`)
+            // or a value (`Tuple[int, ...]`), printed `Ellipsis`.
+            Constant::Ellipsis => Value::builtin("Ellipsis", None),
         })
     }
 

@@ -734,6 +734,15 @@ pub(crate) fn subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<Valu
             let i = index(vm, key, range_len(*a, *b, *c) as usize, "range object")?;
             Ok(Value::Int(a + i as i64 * c))
         }
+        // `Generic[T]`, `Stack[int]`: a class's `__class_getitem__`
+        // (implicitly a class method, as in CPython).
+        (Value::Class(c), _) if super::builtins::full(vm, "__class_getitem__") => match c.lookup("__class_getitem__") {
+            Some(m) => vm.call_nested(m, vec![obj.clone(), key.clone()]),
+            None => Err(vm.type_error(&format!("type '{}' is not subscriptable", c.name))),
+        },
+        // `list[int]`, `dict[str, int]` outside an annotation (an alias):
+        // the type itself, which makes what CPython's alias makes.
+        (Value::Type(_), _) if super::builtins::full(vm, "list[int]") => Ok(obj.clone()),
         _ => Err(vm.type_error(&format!("'{}' object is not subscriptable", obj.type_name()))),
     }
 }

@@ -18,7 +18,10 @@ use super::vm::{PyResult, Vm};
 pub(crate) const HERE: bool = super::compile::PARSER;
 
 /// Each module: its name, the file name its tracebacks show, its source.
-const SOURCES: &[(&str, &str, &str)] = &[("collections", "<std.collections>", include_str!("std/collections.py"))];
+const SOURCES: &[(&str, &str, &str)] = &[
+    ("collections", "<std.collections>", include_str!("std/collections.py")),
+    ("typing", "<std.typing>", include_str!("std/typing.py")),
+];
 
 /// Whether `name` is one of these modules.
 pub(crate) fn has(name: &str) -> bool {
