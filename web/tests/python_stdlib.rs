@@ -1,6 +1,6 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
-//! `collections.namedtuple`, `typing`. Each expected output is what CPython 3.11
+//! `collections.namedtuple`, `typing`, `json`. Each expected output is what CPython 3.11
 //! (`python3`) printed for the same program when the test was written.
 
 mod common;
@@ -253,4 +253,136 @@ print(dict[str, int]({"k": 1}))
     );
     // CPython 3.11's output (CPython evaluates neither a function's local annotations nor a string's contents).
     assert_eq!(out, ["3 None None {'a': [1]} Ellipsis True [(1, 'a')]", "{'k': 1}",]);
+}
+
+#[test]
+fn json_dumps_and_loads_as_cpython_with_its_decode_errors() {
+    let out = output(
+        r#"
+import json
+data = {"name": "srv", "port": 8080, "ratio": 1.0, "tiny": 1e-05, "big": 1e16, "ok": True, "none": None,
+        "tags": ["a", "b"], "nested": {"z": [1, 2.5, {"k": []}], "a": {}}, "pair": (1, 2), "text": "é\n\"q\"\t\x01😀"}
+print(json.dumps(data))
+print(json.dumps(data, indent=2, sort_keys=True))
+print(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+print(json.dumps([1, [2, []], {}], indent=0))
+print(json.dumps({3: "int", 1.5: "float", True: "t", None: "n"}), json.dumps("x"), json.dumps(float("inf")), json.dumps(-0.0))
+print(json.dumps({"b": 1, "a": 2}, indent="\t", sort_keys=True))
+print(json.dumps({"when": object}, default=str) == json.dumps({"when": str(object)}))
+print(json.dumps([{1, 2}], default=sorted), json.dumps(3.14159), json.dumps(0.1 + 0.2), json.dumps(123456789012345678))
+for bad in [{"s": {1}}, {(1, 2): 3}, float("nan")]:
+    try:
+        print(json.dumps(bad, allow_nan=False))
+    except (TypeError, ValueError) as e:
+        print(type(e).__name__ + ":", e)
+a = []
+a.append(a)
+try:
+    json.dumps(a)
+except ValueError as e:
+    print("ValueError:", e)
+text = json.dumps(data)
+back = json.loads(text)
+print(back, back == {**data, "pair": [1, 2]})
+print(json.loads('  {"a": [1, 2.0, -3e2, 0.5E-1, true, false, null], "b": "\\u00e9\\ud83d\\ude00\\n", "a": 7}  '))
+print(json.loads("NaN"), json.loads("-Infinity"), json.loads(b'[1]'), json.loads('"\\/x"'), json.loads("-0"), json.loads("1E3"))
+for bad in ['', '[1,]', '{"a":1,}', '{a:1}', '{"a" 1}', '[1 2]', '"abc', '1 2', '"a\\x"', '{"a":', 'tru', '"\\u12"', '"a\nb"', '[1,\n  2,\n  x]', 'nul', '-', '01', '{"a":1 "b":2}', '1.', '[1e]']:
+    try:
+        json.loads(bad)
+    except json.JSONDecodeError as e:
+        print(repr(bad), "->", e, "|", e.msg, e.pos, e.lineno, e.colno, isinstance(e, ValueError))
+try:
+    json.loads(3)
+except TypeError as e:
+    print("TypeError:", e)
+import sys
+json.dump({"x": [1, 2]}, sys.stdout, indent=1)
+print()
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "{\"name\": \"srv\", \"port\": 8080, \"ratio\": 1.0, \"tiny\": 1e-05, \"big\": 1e+16, \"ok\": true, \"none\": null, \"tags\": [\"a\", \"b\"], \"nested\": {\"z\": [1, 2.5, {\"k\": []}], \"a\": {}}, \"pair\": [1, 2], \"text\": \"\\u00e9\\n\\\"q\\\"\\t\\u0001\\ud83d\\ude00\"}",
+            "{",
+            "  \"big\": 1e+16,",
+            "  \"name\": \"srv\",",
+            "  \"nested\": {",
+            "    \"a\": {},",
+            "    \"z\": [",
+            "      1,",
+            "      2.5,",
+            "      {",
+            "        \"k\": []",
+            "      }",
+            "    ]",
+            "  },",
+            "  \"none\": null,",
+            "  \"ok\": true,",
+            "  \"pair\": [",
+            "    1,",
+            "    2",
+            "  ],",
+            "  \"port\": 8080,",
+            "  \"ratio\": 1.0,",
+            "  \"tags\": [",
+            "    \"a\",",
+            "    \"b\"",
+            "  ],",
+            "  \"text\": \"\\u00e9\\n\\\"q\\\"\\t\\u0001\\ud83d\\ude00\",",
+            "  \"tiny\": 1e-05",
+            "}",
+            "{\"name\":\"srv\",\"port\":8080,\"ratio\":1.0,\"tiny\":1e-05,\"big\":1e+16,\"ok\":true,\"none\":null,\"tags\":[\"a\",\"b\"],\"nested\":{\"z\":[1,2.5,{\"k\":[]}],\"a\":{}},\"pair\":[1,2],\"text\":\"é\\n\\\"q\\\"\\t\\u0001😀\"}",
+            "[",
+            "1,",
+            "[",
+            "2,",
+            "[]",
+            "],",
+            "{}",
+            "]",
+            "{\"3\": \"int\", \"1.5\": \"float\", \"true\": \"t\", \"null\": \"n\"} \"x\" Infinity -0.0",
+            "{",
+            "	\"a\": 2,",
+            "	\"b\": 1",
+            "}",
+            "True",
+            "[[1, 2]] 3.14159 0.30000000000000004 123456789012345678",
+            "TypeError: Object of type set is not JSON serializable",
+            "TypeError: keys must be str, int, float, bool or None, not tuple",
+            "ValueError: Out of range float values are not JSON compliant",
+            "ValueError: Circular reference detected",
+            "{'name': 'srv', 'port': 8080, 'ratio': 1.0, 'tiny': 1e-05, 'big': 1e+16, 'ok': True, 'none': None, 'tags': ['a', 'b'], 'nested': {'z': [1, 2.5, {'k': []}], 'a': {}}, 'pair': [1, 2], 'text': 'é\\n\"q\"\\t\\x01😀'} True",
+            "{'a': 7, 'b': 'é😀\\n'}",
+            "nan -inf [1] /x 0 1000.0",
+            "'' -> Expecting value: line 1 column 1 (char 0) | Expecting value 0 1 1 True",
+            "'[1,]' -> Expecting value: line 1 column 4 (char 3) | Expecting value 3 1 4 True",
+            "'{\"a\":1,}' -> Expecting property name enclosed in double quotes: line 1 column 8 (char 7) | Expecting property name enclosed in double quotes 7 1 8 True",
+            "'{a:1}' -> Expecting property name enclosed in double quotes: line 1 column 2 (char 1) | Expecting property name enclosed in double quotes 1 1 2 True",
+            "'{\"a\" 1}' -> Expecting ':' delimiter: line 1 column 6 (char 5) | Expecting ':' delimiter 5 1 6 True",
+            "'[1 2]' -> Expecting ',' delimiter: line 1 column 4 (char 3) | Expecting ',' delimiter 3 1 4 True",
+            "'\"abc' -> Unterminated string starting at: line 1 column 1 (char 0) | Unterminated string starting at 0 1 1 True",
+            "'1 2' -> Extra data: line 1 column 3 (char 2) | Extra data 2 1 3 True",
+            "'\"a\\\\x\"' -> Invalid \\escape: line 1 column 3 (char 2) | Invalid \\escape 2 1 3 True",
+            "'{\"a\":' -> Expecting value: line 1 column 6 (char 5) | Expecting value 5 1 6 True",
+            "'tru' -> Expecting value: line 1 column 1 (char 0) | Expecting value 0 1 1 True",
+            "'\"\\\\u12\"' -> Invalid \\uXXXX escape: line 1 column 3 (char 2) | Invalid \\uXXXX escape 2 1 3 True",
+            "'\"a\\nb\"' -> Invalid control character at: line 1 column 3 (char 2) | Invalid control character at 2 1 3 True",
+            "'[1,\\n  2,\\n  x]' -> Expecting value: line 3 column 3 (char 11) | Expecting value 11 3 3 True",
+            "'nul' -> Expecting value: line 1 column 1 (char 0) | Expecting value 0 1 1 True",
+            "'-' -> Expecting value: line 1 column 1 (char 0) | Expecting value 0 1 1 True",
+            "'01' -> Extra data: line 1 column 2 (char 1) | Extra data 1 1 2 True",
+            "'{\"a\":1 \"b\":2}' -> Expecting ',' delimiter: line 1 column 8 (char 7) | Expecting ',' delimiter 7 1 8 True",
+            "'1.' -> Extra data: line 1 column 2 (char 1) | Extra data 1 1 2 True",
+            "'[1e]' -> Expecting ',' delimiter: line 1 column 3 (char 2) | Expecting ',' delimiter 2 1 3 True",
+            "TypeError: the JSON object must be str, bytes or bytearray, not int",
+            "{",
+            " \"x\": [",
+            "  1,",
+            "  2",
+            " ]",
+            "}",
+        ]
+    );
 }

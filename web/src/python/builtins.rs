@@ -787,6 +787,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         n if super::functools::HERE && n.starts_with("functools.") => {
             return super::functools::call(vm, n, args, kwargs)
         }
+        n if super::json::HERE && n.starts_with("json.") => return super::json::call(vm, n, args, kwargs),
         n if super::collections::HERE && n.starts_with("collections.") => {
             return super::collections::call(vm, n, args, kwargs)
         }
@@ -1722,6 +1723,12 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 attrs: super::functools::attrs().into_iter().collect(),
             })))
         }
+        "json" if super::json::HERE => {
+            return Some(Value::Module(Rc::new(Module {
+                name: "json",
+                attrs: super::json::attrs(rt).into_iter().collect(),
+            })))
+        }
         "queue" if super::queue::HERE => {
             return Some(Value::Module(Rc::new(Module {
                 name: "queue",
@@ -1753,7 +1760,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "collections, functools, itertools, math, queue, random, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "collections, functools, itertools, json, math, queue, random, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

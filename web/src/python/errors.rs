@@ -131,6 +131,8 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("AlreadyCalledError", "Exception"),
     ("QueueOverflow", "Exception"),
     ("QueueUnderflow", "Exception"),
+    // The `json` module's (`JSON`).
+    ("JSONDecodeError", "ValueError"),
     // The `queue` module's (`QUEUE`).
     ("Empty", "Exception"),
     ("Full", "Exception"),
@@ -170,10 +172,11 @@ pub(crate) const TWISTED_DEFER: &[&str] = &[
 
 /// Classes of [`HIERARCHY`] a program reaches only through `queue`.
 const QUEUE: &[&str] = &["Empty", "Full"];
+const JSON: &[&str] = &["JSONDecodeError"];
 
 /// Whether `name` is a class of [`HIERARCHY`] that is not a built-in name.
 pub(crate) fn not_builtin(name: &str) -> bool {
-    TWISTED_ERROR.contains(&name) || TWISTED_DEFER.contains(&name) || QUEUE.contains(&name)
+    TWISTED_ERROR.contains(&name) || TWISTED_DEFER.contains(&name) || QUEUE.contains(&name) || JSON.contains(&name)
 }
 
 /// The module a class of [`HIERARCHY`] belongs to (its `__module__`), or
@@ -187,6 +190,8 @@ pub(crate) fn module(name: &str) -> Option<&'static str> {
         "twisted.python.failure"
     } else if TWISTED_DEFER.contains(&name) || ["CancelledError", "_DefGen_Return"].contains(&name) {
         "twisted.internet.defer"
+    } else if JSON.contains(&name) {
+        "json.decoder"
     } else if QUEUE.contains(&name) {
         // CPython's `Empty` comes from its C half.
         if name == "Empty" {

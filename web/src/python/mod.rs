@@ -25,6 +25,7 @@ pub(crate) mod extras;
 pub(crate) mod format;
 pub(crate) mod functools;
 pub(crate) mod itertools;
+pub(crate) mod json;
 pub(crate) mod nesting;
 pub(crate) mod net;
 pub(crate) mod ops;
