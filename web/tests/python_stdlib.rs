@@ -1,6 +1,7 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
-//! `collections.namedtuple`, `typing`, `json`. Each expected output is what CPython 3.11
+//! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
+//! `statistics`. Each expected output is what CPython 3.11
 //! (`python3`) printed for the same program when the test was written.
 
 mod common;
@@ -383,6 +384,158 @@ print()
             "  2",
             " ]",
             "}",
+        ]
+    );
+}
+
+#[test]
+fn heapq_bisect_and_operator_as_cpython() {
+    let out = output(
+        r#"
+import heapq
+from heapq import heappush, heappop, heapify, heappushpop, heapreplace, nlargest, nsmallest
+h = []
+for x in [5, 1, 8, 3, 9, 2, 7]:
+    heappush(h, x)
+print(h, heappop(h), heappop(h), h)
+data = [9, 4, 7, 1, 8, 2, 6, 3, 5, 0]
+heapify(data)
+print(data, heappushpop(data, 4), heappushpop(data, -1), heapreplace(data, 10), data)
+events = []
+heappush(events, (2.5, "b", 2))
+heappush(events, (1.0, "a", 1))
+heappush(events, (2.5, "a", 3))
+while events:
+    print(heappop(events), end=" ")
+print()
+print(nlargest(3, [4, 1, 7, 3, 9, 2]), nsmallest(2, [4, 1, 7, 3, 9, 2]), nlargest(2, ["aa", "b", "ccc"], key=len))
+print(list(heapq.merge([1, 4, 7], [2, 5, 8], [3, 6])), heapq.nsmallest(0, [1]), nlargest(10, [2, 1]))
+try:
+    heappop([])
+except IndexError as e:
+    print("IndexError:", e)
+import bisect
+a = [1, 2, 4, 4, 4, 7, 9]
+print(bisect.bisect_left(a, 4), bisect.bisect_right(a, 4), bisect.bisect(a, 4), bisect.bisect(a, 0), bisect.bisect_left(a, 10))
+bisect.insort(a, 5); bisect.insort_left(a, 4); bisect.insort_right(a, 100)
+print(a, bisect.bisect_left(a, 4, 4), bisect.bisect_right(a, 4, 0, 3))
+grades = [(60, "D"), (70, "C"), (80, "B"), (90, "A")]
+print([grades[bisect.bisect([g for g, _ in grades], s) - 1][1] if s >= 60 else "F" for s in [33, 99, 77, 70, 89, 90, 100]])
+recs = [("a", 1), ("b", 3), ("c", 5)]
+print(bisect.bisect_left(recs, 3, key=lambda r: r[1]))
+bisect.insort(recs, ("x", 4), key=lambda r: r[1])
+print(recs)
+import operator
+from operator import itemgetter, attrgetter
+rows = [("b", 2), ("a", 3), ("c", 1)]
+print(sorted(rows, key=itemgetter(1)), sorted(rows, key=itemgetter(0)), itemgetter(1, 0)(rows[0]), itemgetter(1))
+class P:
+    def __init__(self, name, age):
+        self.name = name
+        self.age = age
+ps = [P("x", 30), P("y", 20)]
+print([p.name for p in sorted(ps, key=attrgetter("age"))], attrgetter("name", "age")(ps[0]), attrgetter("name"))
+from functools import reduce
+print(reduce(operator.add, [1, 2, 3]), reduce(operator.mul, range(1, 6)), operator.sub(5, 3), operator.truediv(7, 2), operator.floordiv(7, 2))
+print(operator.neg(3), operator.eq(1, 1), operator.lt(2, 1), operator.getitem([1, 2], 1), operator.contains([1], 1), operator.mod(7, 3), operator.pow(2, 8))
+print(operator.methodcaller("upper")("abc"), list(map(operator.neg, [1, 2])), operator.itemgetter("k")({"k": 9}), operator.not_(0))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "[3, 5, 7, 8, 9] 1 2 [3, 5, 7, 8, 9]",
+            "[2, 3, 6, 4, 4, 7, 10, 9, 5, 8] 0 -1 1 [2, 3, 6, 4, 4, 7, 10, 9, 5, 8]",
+            "(1.0, 'a', 1) (2.5, 'a', 3) (2.5, 'b', 2) ",
+            "[9, 7, 4] [1, 2] ['ccc', 'aa']",
+            "[1, 2, 3, 4, 5, 6, 7, 8] [] [2, 1]",
+            "IndexError: index out of range",
+            "2 5 5 0 7",
+            "[1, 2, 4, 4, 4, 4, 5, 7, 9, 100] 4 3",
+            "['F', 'A', 'C', 'C', 'B', 'A', 'A']",
+            "1",
+            "[('a', 1), ('b', 3), ('x', 4), ('c', 5)]",
+            "[('c', 1), ('b', 2), ('a', 3)] [('a', 3), ('b', 2), ('c', 1)] (2, 'b') operator.itemgetter(1)",
+            "['y', 'x'] ('x', 30) operator.attrgetter('name')",
+            "6 120 2 3.5 3",
+            "-3 True False 2 True 1 256",
+            "ABC [-1, -2] 9 True",
+        ]
+    );
+}
+
+#[test]
+fn statistics_as_cpython_for_ints_and_floats() {
+    let out = output(
+        r#"
+import statistics
+from statistics import mean, median, pstdev, stdev, quantiles, variance, pvariance, mode, StatisticsError
+lat = [12.5, 11.2, 15.8, 13.1, 40.2, 12.9, 11.7, 14.4, 12.2, 13.6]
+ints = [2, 4, 4, 4, 5, 5, 7, 9]
+print(mean(lat), median(lat), stdev(lat), pstdev(lat))
+print(mean(ints), mean([1, 2]), median(ints), median([3, 1, 2]), variance(ints), pvariance(ints), stdev(ints), pstdev(ints))
+print(quantiles(lat), quantiles(lat, n=10), quantiles(ints, n=4, method="inclusive"))
+print(quantiles(range(1, 101), n=100)[94], quantiles(lat, n=100)[98], quantiles([1, 2], n=4))
+print(mode([1, 2, 2, 3]), mode(["a", "b", "b"]), statistics.multimode("aabbc"), statistics.median_low(ints), statistics.median_high([1, 2, 3, 4]))
+print(statistics.fmean([1, 2, 3]), mean([0.1, 0.2, 0.3]), variance([1, 2, 3, 4]), variance([1.5, 2.5, 2.5, 2.75, 3.25, 4.75]), stdev([1.5, 2.5, 2.5, 2.75, 3.25, 4.75]))
+print(mean([1, 2.5]), pstdev([1, 2, 3, 4, 5]), stdev([10, 20, 30]), median([1.0, 2.0]))
+for f, arg in [(mean, []), (stdev, [1]), (median, []), (quantiles, [1])]:
+    try:
+        f(arg)
+    except StatisticsError as e:
+        print(type(e).__name__, isinstance(e, ValueError), e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "15.76 13.0 8.690122106289545 8.244173700256443",
+            "5 1.5 4.5 2 4.571428571428571 4 2.138089935299395 2.0",
+            "[12.075, 13.0, 14.75] [11.25, 11.8, 12.29, 12.66, 13.0, 13.4, 14.16, 15.520000000000001, 37.760000000000005] [4.0, 4.5, 5.5]",
+            "95.95 61.916000000000004 [0.75, 1.5, 2.25]",
+            "2 b ['a', 'b'] 4 3",
+            "2.0 0.2 1.6666666666666667 1.16875 1.0810874155219827",
+            "1.75 1.4142135623730951 10.0 1.5",
+            "StatisticsError True mean requires at least one data point",
+            "StatisticsError True stdev requires at least two data points",
+            "StatisticsError True no median for empty data",
+            "StatisticsError True must have at least two data points",
+        ]
+    );
+}
+
+#[test]
+fn statistics_of_floats_round_once_as_cpythons_exact_fractions() {
+    let out = output(
+        r#"
+import statistics as s
+for k in range(2, 60, 9):
+    data = [0.00123 * ((i * 7919 + k * 31) % 1000) + 1e-4 * (i % 7) + 0.25 for i in range(k)]
+    big = [1e6 + ((i * 104729) % 9973) * 0.37 for i in range(k)]
+    print(k, s.mean(data), s.stdev(data), s.pstdev(data), s.variance(data), s.pvariance(data), s.median(data), s.quantiles(data, n=100)[98])
+    print(k, s.mean(big), s.stdev(big), s.pstdev(big), s.variance(big), s.fmean(big), s.stdev(big, s.mean(big)))
+"#,
+    );
+    // CPython 3.11's output (its sums are exact fractions; a running float sum differs in the last digit on most of these).
+    assert_eq!(
+        out,
+        [
+            "2 0.8914949999999999 0.7993630029279563 0.5652349999999999 0.6389812104499999 0.31949060522499995 0.8914949999999999 2.5532858999999997",
+            "2 1000924.815 1307.8859156860772 924.8150000000023 1710565.5684500085 1000924.815 1307.8859156860772",
+            "11 0.8424345454545454 0.39267535373037193 0.37440125950068925 0.15419393342727272 0.14017630311570248 0.90343 1.4893664000000004",
+            "11 1000861.7636363637 963.6445315807376 918.799010193326 928610.7832454592 1000861.7636363637 963.6445315807376",
+            "20 0.8044 0.3322877691494464 0.32387405491950105 0.11041516152631577 0.10489440344999998 0.7808949999999999 1.5242887000000003",
+            "20 1000966.44 949.2316421024036 925.1965601157434 901040.7103684256 1000966.4400000001 949.2316421024036",
+            "29 0.8943431034482758 0.359012894994271 0.35276871614468397 0.12889025877216748 0.1244457670903686 0.9576499999999999 1.448918",
+            "29 1000955.4420689655 939.0989750681993 922.76557301064 881906.8849741424 1000955.4420689655 939.0989750681993",
+            "38 0.8594902631578947 0.36083858416784254 0.35605905414608463 0.13020448382425318 0.12677805003940443 0.8541799999999999 1.4908434",
+            "38 1001008.065 938.6345322594968 926.2017378654632 881034.7851500044 1001008.065 938.6345322594968",
+            "47 0.8762285106382979 0.3664677537802979 0.3625481998709919 0.13429861456077705 0.1314411972296967 0.84705 1.4953159999999996",
+            "47 1001009.249787234 934.4190249037805 924.42495119822 873138.9141021321 1001009.2497872341 934.4190249037805",
+            "56 0.8537907142857143 0.34273420636170765 0.3396602948843423 0.1174667362103896 0.11536911592091836 0.8586349999999999 1.4734841999999997",
+            "56 1001049.69 936.2253156508101 927.8285064331685 876517.841665459 1001049.6900000001 936.2253156508101",
         ]
     );
 }

@@ -21,6 +21,10 @@ pub(crate) const HERE: bool = super::compile::PARSER;
 const SOURCES: &[(&str, &str, &str)] = &[
     ("collections", "<std.collections>", include_str!("std/collections.py")),
     ("typing", "<std.typing>", include_str!("std/typing.py")),
+    ("heapq", "<std.heapq>", include_str!("std/heapq.py")),
+    ("bisect", "<std.bisect>", include_str!("std/bisect.py")),
+    ("operator", "<std.operator>", include_str!("std/operator.py")),
+    ("statistics", "<std.statistics>", include_str!("std/statistics.py")),
 ];
 
 /// Whether `name` is one of these modules.

@@ -409,12 +409,21 @@ impl Vm<'_> {
             }
         }
         let text = self.exc_text(&exc.value);
+        let mut last = super::errors::with_module(&text);
+        if let Value::Instance(i) = &exc.value {
+            // A library module's own exception written in Python
+            // (`statistics.StatisticsError`), named with its module.
+            let module = i.class.module();
+            if super::pystd::has(&module) && last == text {
+                last = format!("{module}.{text}");
+            }
+        }
         match thread {
-            None => self.rt.fail(exc.located(&text, &super::errors::with_module(&text))),
+            None => self.rt.fail(exc.located(&text, &last)),
             Some(t) => {
                 let name = t.name.borrow().clone();
                 self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
-                for line in exc.traceback(&super::errors::with_module(&text)) {
+                for line in exc.traceback(&last) {
                     self.sh.say_err(self.tid, line);
                 }
             }
