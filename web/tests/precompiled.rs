@@ -98,7 +98,9 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
         assert!(!p.python.contains("endpoints"), "{}: the light module has no endpoints", p.name);
         assert!(!p.python.contains("import queue"), "{}: the light module has no queue", p.name);
         // Nor the modules written in Python (`python::pystd`).
-        for name in ["deque", "namedtuple", "typing", "import json", "heapq", "bisect", "operator", "statistics"] {
+        for name in
+            ["deque", "namedtuple", "typing", "import json", "heapq", "bisect", "operator", "statistics", "dataclass"]
+        {
             assert!(!p.python.contains(name), "{}: the light module has no {name}", p.name);
         }
     }

@@ -1,7 +1,7 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
-//! `statistics`. Each expected output is what CPython 3.11
+//! `statistics`, `dataclasses`. Each expected output is what CPython 3.11
 //! (`python3`) printed for the same program when the test was written.
 
 mod common;
@@ -120,6 +120,11 @@ except AttributeError as e:
     print("AttributeError:", e)
 x, y = P(x=3, y=4)
 print(x * y, max(P(3, 9)))
+for args in [(1, 2, 3), ()]:
+    try:
+        Q(*args, 4)
+    except TypeError as e:
+        print("TypeError:", e)
 "#,
     );
     // CPython 3.11's output.
@@ -140,6 +145,8 @@ print(x * y, max(P(3, 9)))
             "TypeError: P.__new__() missing 1 required positional argument: 'y'",
             "AttributeError: 'P' object has no attribute 'z'",
             "12 9",
+            "TypeError: Q.__new__() takes from 3 to 4 positional arguments but 5 were given",
+            "TypeError: Q.__new__() missing 1 required positional argument: 'port'",
         ]
     );
 }
@@ -538,4 +545,89 @@ for k in range(2, 60, 9):
             "56 1001049.69 936.2253156508101 927.8285064331685 876517.841665459 1001049.6900000001 936.2253156508101",
         ]
     );
+}
+
+#[test]
+fn dataclasses_fields_defaults_order_and_helpers_as_cpython() {
+    let out = output(
+        r#"
+from dataclasses import dataclass, field, asdict, astuple, replace, fields, is_dataclass
+from typing import List, ClassVar
+
+
+@dataclass
+class Request:
+    rid: int
+    path: str = "/"
+    sizes: List[int] = field(default_factory=list)
+    count: ClassVar[int] = 0
+
+
+@dataclass(order=True)
+class Sample:
+    latency: float
+    name: str = field(default="x", compare=False)
+
+
+@dataclass
+class Point:
+    x: float
+    y: float = 0.0
+
+    def __post_init__(self):
+        self.norm = (self.x ** 2 + self.y ** 2) ** 0.5
+
+
+@dataclass(frozen=True)
+class Key:
+    host: str
+    port: int
+
+
+r = Request(1)
+r.sizes.append(10)
+print(r, Request(2, "/a", [1]), r == Request(1, sizes=[10]), r != Request(1))
+print(Request(3).sizes is not r.sizes, Request.count, [f.name for f in fields(Request)], is_dataclass(r), is_dataclass(3))
+print(sorted([Sample(2.5, "b"), Sample(1.0, "a"), Sample(2.5, "c")]), Sample(1.0, "a") == Sample(1.0, "z"), Sample(1, "a") < Sample(2))
+p = Point(3, 4)
+print(p, p.norm, asdict(p), astuple(p), replace(p, y=0))
+print({Key("h", 1): "ok"}[Key("h", 1)], Key("a", 2))
+for bad in [lambda: Point(), lambda: Point(1, 2, 3), lambda: Point(1, z=2)]:
+    try:
+        bad()
+    except TypeError as e:
+        print("TypeError:", e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Request(rid=1, path='/', sizes=[10]) Request(rid=2, path='/a', sizes=[1]) True True",
+            "True 0 ['rid', 'path', 'sizes'] True False",
+            "[Sample(latency=1.0, name='a'), Sample(latency=2.5, name='b'), Sample(latency=2.5, name='c')] True True",
+            "Point(x=3, y=4) 5.0 {'x': 3, 'y': 4} (3, 4) Point(x=3, y=0)",
+            "ok Key(host='a', port=2)",
+            "TypeError: Point.__init__() missing 1 required positional argument: 'x'",
+            "TypeError: Point.__init__() takes from 2 to 3 positional arguments but 4 were given",
+            "TypeError: Point.__init__() got an unexpected keyword argument 'z'",
+        ]
+    );
+}
+
+#[test]
+fn a_class_bodys_annotations_are_recorded_as_text() {
+    let out = output(
+        r#"
+from __future__ import annotations
+class C:
+    x: int
+    y: list[str] = []
+    z = 3
+    w: Optional[int] = None
+print(C.__annotations__, C.y, C.w)
+"#,
+    );
+    // CPython 3.11's output with its future import (annotations as text, as here).
+    assert_eq!(out, ["{'x': 'int', 'y': 'list[str]', 'w': 'Optional[int]'} [] None",]);
 }

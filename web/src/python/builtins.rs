@@ -502,7 +502,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let Value::Str(attr) = &args[1] else { return Err(vm.type_error("attribute name must be string")) };
             match &args[0] {
                 Value::Instance(i) => i.set(attr, args[2].clone()),
-                _ => return Err(vm.type_error("setattr() works on instances here")),
+                Value::Class(c) => {
+                    c.attrs.borrow_mut().insert(Rc::clone(attr), args[2].clone());
+                }
+                _ => return Err(vm.type_error("setattr() works on instances and classes here")),
             }
             Value::None
         }
@@ -1760,7 +1763,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "bisect, collections, functools, heapq, itertools, json, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "bisect, collections, dataclasses, functools, heapq, itertools, json, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

@@ -25,6 +25,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("bisect", "<std.bisect>", include_str!("std/bisect.py")),
     ("operator", "<std.operator>", include_str!("std/operator.py")),
     ("statistics", "<std.statistics>", include_str!("std/statistics.py")),
+    ("dataclasses", "<std.dataclasses>", include_str!("std/dataclasses.py")),
 ];
 
 /// Whether `name` is one of these modules.

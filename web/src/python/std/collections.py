@@ -158,8 +158,10 @@ class _NamedTuple:
         fields = cls._fields
         new = cls.__name__ + ".__new__()"
         if len(args) > len(fields):
-            raise TypeError(new + " takes " + str(len(fields) + 1) + " positional arguments but "
-                            + str(len(args) + 1) + " were given")
+            takes = str(len(fields) + 1)
+            if cls._field_defaults:
+                takes = "from " + str(len(fields) - len(cls._field_defaults) + 1) + " to " + takes
+            raise TypeError(new + " takes " + takes + " positional arguments but " + str(len(args) + 1) + " were given")
         for name in kwargs:
             if name not in fields:
                 raise TypeError(new + " got an unexpected keyword argument '" + name + "'")
