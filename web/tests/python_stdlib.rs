@@ -1,7 +1,7 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
-//! `statistics`, `dataclasses`. Each expected output is what CPython 3.11
+//! `statistics`, `dataclasses`, `logging`. Each expected output is what CPython 3.11
 //! (`python3`) printed for the same program when the test was written.
 
 mod common;
@@ -630,4 +630,51 @@ print(C.__annotations__, C.y, C.w)
     );
     // CPython 3.11's output with its future import (annotations as text, as here).
     assert_eq!(out, ["{'x': 'int', 'y': 'list[str]', 'w': 'Optional[int]'} [] None",]);
+}
+
+#[test]
+fn logging_levels_loggers_handlers_and_formats_as_cpython() {
+    let out = output(
+        r#"
+import logging
+import sys
+log = logging.getLogger("net.server")
+log.warning("no config yet %d", 5)
+log.info("hidden")
+logging.basicConfig(level=logging.INFO)
+log.info("started on port %s", 8080)
+log.debug("hidden too")
+logging.warning("root warns")
+logging.getLogger("net").setLevel(logging.ERROR)
+log.warning("filtered by parent")
+log.error("error %s", "shown")
+print(log.getEffectiveLevel(), logging.getLogger().level, log.name, logging.getLevelName(20), logging.getLevelName("DEBUG"), log)
+client = logging.getLogger("client")
+h = logging.StreamHandler(sys.stdout)
+h.setFormatter(logging.Formatter("[%(levelname)-8s] %(name)s: %(message)s"))
+client.addHandler(h)
+client.propagate = False
+client.info("to stdout %d%%", 50)
+client.critical("bad")
+f2 = logging.Formatter("{levelname}|{name}|{message}", style="{")
+h.setFormatter(f2)
+client.warning("braces")
+print(client.isEnabledFor(logging.DEBUG), client.hasHandlers(), logging.root.handlers[0].formatter._fmt)
+"#,
+    );
+    // CPython 3.11's output (python3 -u: its stderr and stdout lines in order).
+    assert_eq!(
+        out,
+        [
+            "no config yet 5",
+            "INFO:net.server:started on port 8080",
+            "WARNING:root:root warns",
+            "ERROR:net.server:error shown",
+            "40 20 net.server INFO 10 <Logger net.server (ERROR)>",
+            "[INFO    ] client: to stdout 50%",
+            "[CRITICAL] client: bad",
+            "WARNING|client|braces",
+            "False True %(levelname)s:%(name)s:%(message)s",
+        ]
+    );
 }

@@ -26,6 +26,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("operator", "<std.operator>", include_str!("std/operator.py")),
     ("statistics", "<std.statistics>", include_str!("std/statistics.py")),
     ("dataclasses", "<std.dataclasses>", include_str!("std/dataclasses.py")),
+    ("logging", "<std.logging>", include_str!("std/logging.py")),
 ];
 
 /// Whether `name` is one of these modules.
