@@ -1,7 +1,7 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
-//! `statistics`, `dataclasses`, `logging`. Each expected output is what CPython 3.11
+//! `statistics`, `dataclasses`, `logging`, `copy`. Each expected output is what CPython 3.11
 //! (`python3`) printed for the same program when the test was written.
 
 mod common;
@@ -675,6 +675,78 @@ print(client.isEnabledFor(logging.DEBUG), client.hasHandlers(), logging.root.han
             "[CRITICAL] client: bad",
             "WARNING|client|braces",
             "False True %(levelname)s:%(name)s:%(message)s",
+        ]
+    );
+}
+
+#[test]
+fn copy_and_deepcopy_as_cpython_with_shared_and_cyclic_parts() {
+    let out = output(
+        r#"
+import copy
+from collections import defaultdict, Counter, deque, namedtuple
+
+
+class Node:
+    def __init__(self, name, children=None):
+        self.name = name
+        self.children = children or []
+
+    def __repr__(self):
+        return "Node(" + self.name + ", " + repr(self.children) + ")"
+
+
+a = [1, [2, 3], {"k": [4]}]
+b = copy.copy(a)
+c = copy.deepcopy(a)
+a[1].append(99)
+a[2]["k"].append(5)
+print(a, b, c, b[1] is a[1], c[1] is a[1])
+d = defaultdict(list)
+d["x"].append(1)
+e = copy.deepcopy(d)
+e["y"].append(2)
+print(d, e, copy.copy(Counter("abca")))
+n = Node("root", [Node("kid")])
+m = copy.deepcopy(n)
+m.children[0].name = "changed"
+s = copy.copy(n)
+s.name = "shallow"
+print(n, m, s, s.children is n.children)
+shared = [0]
+pair = [shared, shared]
+dp = copy.deepcopy(pair)
+print(dp[0] is dp[1], dp[0] is shared)
+cyc = [1]
+cyc.append(cyc)
+cc = copy.deepcopy(cyc)
+print(cc[1] is cc, cc[0])
+q = deque([1, [2]])
+q2 = copy.copy(q)
+q3 = copy.deepcopy(q)
+q.append(3)
+q[1].append(4)
+print(q, q2, q3)
+t = (1, "a", (2, 3))
+print(copy.deepcopy(t) is t, copy.copy(t) is t, copy.deepcopy((1, [2])) == (1, [2]))
+P = namedtuple("P", "x y")
+print(copy.deepcopy(P(1, [2])), copy.copy({1, 2}), copy.deepcopy({"s": {1}}))
+d.clear(); d["z"].append(0); print(d)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "[1, [2, 3, 99], {'k': [4, 5]}] [1, [2, 3, 99], {'k': [4, 5]}] [1, [2, 3], {'k': [4]}] True False",
+            "defaultdict(<class 'list'>, {'x': [1]}) defaultdict(<class 'list'>, {'x': [1], 'y': [2]}) Counter({'a': 2, 'b': 1, 'c': 1})",
+            "Node(root, [Node(kid, [])]) Node(root, [Node(changed, [])]) Node(shallow, [Node(kid, [])]) True",
+            "True False",
+            "True 1",
+            "deque([1, [2, 4], 3]) deque([1, [2, 4]]) deque([1, [2]])",
+            "True True True",
+            "P(x=1, y=[2]) {1, 2} {'s': {1}}",
+            "defaultdict(<class 'list'>, {'z': [0]})",
         ]
     );
 }

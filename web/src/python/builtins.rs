@@ -791,6 +791,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             return super::functools::call(vm, n, args, kwargs)
         }
         n if super::json::HERE && n.starts_with("json.") => return super::json::call(vm, n, args, kwargs),
+        "copy._clone" if super::pystd::HERE => super::pystd::clone(&args),
         n if super::collections::HERE && n.starts_with("collections.") => {
             return super::collections::call(vm, n, args, kwargs)
         }
@@ -1449,9 +1450,19 @@ pub(crate) fn call_method(
                     }
                     Value::None
                 }
-                "copy" => call_type(vm, TypeId::Dict, vec![this.clone()], Vec::new())?,
+                // A defaultdict's or Counter's copy is one too, and clearing
+                // one keeps what it is (as CPython's).
+                "copy" => {
+                    let out = call_type(vm, TypeId::Dict, vec![this.clone()], Vec::new())?;
+                    if let Value::Dict(o) = &out {
+                        o.borrow_mut().kind = d.borrow().kind.clone();
+                    }
+                    out
+                }
                 "clear" => {
-                    *d.borrow_mut() = Dict::default();
+                    let mut fresh = Dict::default();
+                    fresh.kind = d.borrow().kind.clone();
+                    *d.borrow_mut() = fresh;
                     Value::None
                 }
                 _ => return Err(vm.type_error(name)),
@@ -1763,7 +1774,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "bisect, collections, dataclasses, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "bisect, collections, copy, dataclasses, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

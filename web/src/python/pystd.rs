@@ -27,6 +27,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("statistics", "<std.statistics>", include_str!("std/statistics.py")),
     ("dataclasses", "<std.dataclasses>", include_str!("std/dataclasses.py")),
     ("logging", "<std.logging>", include_str!("std/logging.py")),
+    ("copy", "<std.copy>", include_str!("std/copy.py")),
 ];
 
 /// Whether `name` is one of these modules.
@@ -73,6 +74,9 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     if mname == "collections" {
         globals.vars.borrow_mut().insert("_class".into(), Value::builtin("collections._class", None));
     }
+    if mname == "copy" {
+        globals.vars.borrow_mut().insert("_clone".into(), Value::builtin("copy._clone", None));
+    }
     vm.run_module(code, Rc::clone(&globals))?;
     let mut attrs: HashMap<&'static str, Value> = HashMap::new();
     if let Some(Value::Module(native)) = super::builtins::module(vm.rt, name) {
@@ -101,4 +105,18 @@ pub(crate) fn named_tuple(v: &Value) -> Option<Value> {
         return None;
     }
     i.get("_t").filter(|t| matches!(t, Value::Tuple(_)))
+}
+
+/// `copy._clone(obj)`: a new instance of `obj`'s class with its
+/// attributes (the same values), made without calling `__init__`, as
+/// CPython's `copy` does through `__reduce_ex__`. Anything else is itself.
+pub(crate) fn clone(args: &[Value]) -> Value {
+    match args.first() {
+        Some(Value::Instance(i)) => Value::Instance(Rc::new(super::value::Instance {
+            class: Rc::clone(&i.class),
+            attrs: RefCell::new(i.attrs.borrow().clone()),
+        })),
+        Some(v) => v.clone(),
+        None => Value::None,
+    }
 }

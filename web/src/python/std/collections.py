@@ -67,6 +67,9 @@ class deque:
     def copy(self):
         return deque(self._items, self._maxlen)
 
+    def __copy__(self):
+        return deque(self._items, self._maxlen)
+
     def count(self, x):
         return self._items.count(x)
 
