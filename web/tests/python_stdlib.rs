@@ -1,7 +1,7 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
-//! `statistics`, `dataclasses`, `logging`, `copy`. Each expected output is what CPython 3.11
+//! `statistics`, `dataclasses`, `logging`, `copy`, `enum`. Each expected output is what CPython 3.11
 //! (`python3`) printed for the same program when the test was written.
 
 mod common;
@@ -747,6 +747,67 @@ d.clear(); d["z"].append(0); print(d)
             "True True True",
             "P(x=1, y=[2]) {1, 2} {'s': {1}}",
             "defaultdict(<class 'list'>, {'z': [0]})",
+        ]
+    );
+}
+
+#[test]
+fn enum_members_lookup_iteration_and_int_enums_as_cpython() {
+    let out = output(
+        r#"
+from enum import Enum, IntEnum, auto, unique
+
+
+class Color(Enum):
+    RED = 1
+    GREEN = 2
+    BLUE = 3
+
+    def describe(self):
+        return self.name.lower() + "!"
+
+
+class State(Enum):
+    IDLE = auto()
+    BUSY = auto()
+    DONE = auto()
+
+
+class Prio(IntEnum):
+    LOW = 1
+    HIGH = 5
+
+
+print(Color.RED, repr(Color.GREEN), Color.RED.name, Color.RED.value, Color(2), Color["BLUE"], Color.BLUE.describe())
+print(list(Color), len(Color), Color.RED in Color, isinstance(Color.RED, Color), Color(1) is Color.RED)
+print([s.name for s in State], State.BUSY.value, State.DONE == State.DONE, State.IDLE == 1, Color.RED != Color.GREEN)
+print(Prio.HIGH > Prio.LOW, Prio.HIGH == 5, Prio.LOW < 3, sorted([Prio.HIGH, Prio.LOW]), str(Prio.LOW), f"{Prio.HIGH}")
+print({Color.RED: "stop"}[Color.RED], f"{Color.GREEN}", Color.RED is Color["RED"])
+for c in Color:
+    print(c.name, c.value, end="; ")
+print()
+try:
+    Color(7)
+except ValueError as e:
+    print("ValueError:", e)
+try:
+    Color["PINK"]
+except KeyError as e:
+    print("KeyError:", e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Color.RED <Color.GREEN: 2> RED 1 Color.GREEN Color.BLUE blue!",
+            "[<Color.RED: 1>, <Color.GREEN: 2>, <Color.BLUE: 3>] 3 True True True",
+            "['IDLE', 'BUSY', 'DONE'] 2 True False True",
+            "True True True [<Prio.LOW: 1>, <Prio.HIGH: 5>] 1 5",
+            "stop Color.GREEN True",
+            "RED 1; GREEN 2; BLUE 3; ",
+            "ValueError: 7 is not a valid Color",
+            "KeyError: 'PINK'",
         ]
     );
 }

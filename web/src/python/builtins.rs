@@ -285,6 +285,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Tuple(t) => t.len(),
                 Value::Dict(d) | Value::Set(d) => d.borrow().len(),
                 Value::Range(a, b, c) => super::value::range_len(*a, *b, *c) as usize,
+                Value::Class(c) if c.lookup("__class_len__").is_some() && full(vm, "__class_len__") => {
+                    let m = c.lookup("__class_len__").unwrap_or_default();
+                    match vm.call_nested(m, vec![args[0].clone()])? {
+                        Value::Int(n) => n.max(0) as usize,
+                        _ => 0,
+                    }
+                }
                 v @ Value::Instance(_) if ops::dunder(v, "__len__").is_some() => {
                     let m = ops::dunder(v, "__len__").unwrap_or_default();
                     match vm.call_nested(m, Vec::new())? {
@@ -791,7 +798,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             return super::functools::call(vm, n, args, kwargs)
         }
         n if super::json::HERE && n.starts_with("json.") => return super::json::call(vm, n, args, kwargs),
-        "copy._clone" if super::pystd::HERE => super::pystd::clone(&args),
+        "copy._clone" | "copy._new" if super::pystd::HERE => super::pystd::clone(&args),
         n if super::collections::HERE && n.starts_with("collections.") => {
             return super::collections::call(vm, n, args, kwargs)
         }
@@ -1774,7 +1781,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "bisect, collections, copy, dataclasses, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "bisect, collections, copy, dataclasses, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

@@ -603,6 +603,12 @@ pub(crate) fn compare(vm: &mut Vm<'_>, op: CmpOp, a: &Value, b: &Value) -> PyRes
 /// `needle in haystack`.
 pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyResult<bool> {
     match haystack {
+        // `Color.RED in Color` (`enum`).
+        Value::Class(c) if c.lookup("__class_iter__").is_some() && super::builtins::full(vm, "__class_iter__") => {
+            let m = c.lookup("__class_iter__").unwrap_or_default();
+            let items = vm.call_nested(m, vec![haystack.clone()])?;
+            contains(vm, &items, needle)
+        }
         Value::Str(s) => match needle {
             Value::Str(n) => Ok(s.contains(&**n)),
             other => {

@@ -28,6 +28,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("dataclasses", "<std.dataclasses>", include_str!("std/dataclasses.py")),
     ("logging", "<std.logging>", include_str!("std/logging.py")),
     ("copy", "<std.copy>", include_str!("std/copy.py")),
+    ("enum", "<std.enum>", include_str!("std/enum.py")),
 ];
 
 /// Whether `name` is one of these modules.
@@ -74,6 +75,9 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     if mname == "collections" {
         globals.vars.borrow_mut().insert("_class".into(), Value::builtin("collections._class", None));
     }
+    if mname == "enum" {
+        globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));
+    }
     if mname == "copy" {
         globals.vars.borrow_mut().insert("_clone".into(), Value::builtin("copy._clone", None));
     }
@@ -112,6 +116,10 @@ pub(crate) fn named_tuple(v: &Value) -> Option<Value> {
 /// CPython's `copy` does through `__reduce_ex__`. Anything else is itself.
 pub(crate) fn clone(args: &[Value]) -> Value {
     match args.first() {
+        // `enum`'s `_new(cls)`: a bare instance of the class.
+        Some(Value::Class(c)) => {
+            Value::Instance(Rc::new(super::value::Instance { class: Rc::clone(c), attrs: RefCell::default() }))
+        }
         Some(Value::Instance(i)) => Value::Instance(Rc::new(super::value::Instance {
             class: Rc::clone(&i.class),
             attrs: RefCell::new(i.attrs.borrow().clone()),

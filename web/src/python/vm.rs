@@ -516,6 +516,20 @@ impl Vm<'_> {
                                     *func.owner.borrow_mut() = Some(Rc::clone(&class));
                                 }
                             }
+                            let hook = class.base.as_ref().and_then(|b| b.lookup("__init_subclass__"));
+                            if let Some(hook) = hook.filter(|_| builtins::full(self, "__init_subclass__")) {
+                                // The body's names in the order it bound them
+                                // (the namespace is a map): what `enum` lists.
+                                let order: Vec<Value> = done
+                                    .code
+                                    .names
+                                    .iter()
+                                    .filter(|n| class.attrs.borrow().contains_key(*n))
+                                    .map(|n| Value::Str(Rc::clone(n)))
+                                    .collect();
+                                class.attrs.borrow_mut().insert("_definition_order_".into(), Value::tuple(order));
+                                self.call_nested(hook, vec![Value::Class(Rc::clone(&class))])?;
+                            }
                             Value::Class(class)
                         }
                     };
@@ -1692,6 +1706,12 @@ impl Vm<'_> {
     }
 
     fn instantiate(&mut self, class: &Rc<Class>, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+        // `Color(1)`: a library class that looks its instances up (`enum`).
+        if let Some(m) = class.lookup("__class_call__").filter(|_| builtins::full(self, "__class_call__")) {
+            let mut all = vec![Value::Class(Rc::clone(class))];
+            all.extend(args);
+            return self.call(m, all, kwargs);
+        }
         let inst = Value::Instance(Rc::new(Instance { class: Rc::clone(class), attrs: RefCell::default() }));
         let is_exc = class.is_subclass(&self.rt.exc_class("BaseException"));
         if is_exc {
@@ -1991,6 +2011,12 @@ impl Vm<'_> {
                         Err(self.type_error(&format!("iter() returned non-iterator of type '{}'", other.type_name())))
                     }
                 };
+            }
+            // `for c in Color`: a library class's own iteration (`enum`).
+            Value::Class(c) if c.lookup("__class_iter__").is_some() && builtins::full(self, "__class_iter__") => {
+                let m = c.lookup("__class_iter__").unwrap_or_default();
+                let items = self.call_nested(m, vec![v.clone()])?;
+                return self.iter(&items);
             }
             _ => return Err(self.type_error(&format!("'{}' object is not iterable", v.type_name()))),
         };
