@@ -6,8 +6,43 @@
 
 mod common;
 
+use twine_web::{PythonScenario, Scenario, Simulation};
+
 fn output(source: &str) -> Vec<String> {
     common::printed("test.py", source)
+}
+
+/// The error an uncaught exception ends the run with: its place, then
+/// the traceback.
+fn error(source: &str) -> String {
+    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    sim.python_error().expect("an error")
+}
+
+/// An error inside a module CPython writes in C (`deque`, `heapq`) is the
+/// caller's line's, with no library frame; one inside a module CPython
+/// writes in Python (`statistics`) is placed at the caller's line too,
+/// and named with its module. CPython 3.11's tracebacks, less the source
+/// lines and CPython's own file paths.
+#[test]
+fn errors_in_library_modules_point_at_the_users_line() {
+    let err = error("from collections import deque\nd = deque()\n\nd.popleft()\n");
+    assert_eq!(
+        err,
+        "test.py:4:1: IndexError: pop from an empty deque\n\
+         Traceback (most recent call last):\n  \
+         File \"test.py\", line 4, in <module>\n\
+         IndexError: pop from an empty deque"
+    );
+    let err = error("import heapq\nheapq.heappop([])\n");
+    assert!(err.ends_with("  File \"test.py\", line 2, in <module>\nIndexError: index out of range"), "{err}");
+    let err = error("import statistics\n\nprint(statistics.mean([]))\n");
+    assert!(err.starts_with("test.py:3:7: StatisticsError: mean requires at least one data point\n"), "{err}");
+    assert!(err.ends_with("\nstatistics.StatisticsError: mean requires at least one data point"), "{err}");
+    let err = error("import json\njson.loads('[1, 2')\n");
+    assert!(err.ends_with("json.decoder.JSONDecodeError: Expecting ',' delimiter: line 1 column 6 (char 5)"), "{err}");
 }
 
 #[test]

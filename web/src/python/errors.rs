@@ -33,6 +33,9 @@ impl Exc {
         let mut repeats = 0;
         let mut last: Option<String> = None;
         for (file, line, _, func) in self.tb.iter().rev() {
+            if super::pystd::is_c_in_cpython(file) {
+                continue;
+            }
             let entry = format!("  File \"{file}\", line {line}, in {func}");
             if last.as_ref() == Some(&entry) {
                 repeats += 1;

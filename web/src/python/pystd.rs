@@ -41,6 +41,13 @@ pub(crate) fn is_library_file(file: &str) -> bool {
     file.starts_with("<std.")
 }
 
+/// Whether a traceback's file is one of these modules' that CPython
+/// writes in C (`deque`, `heapq`, `bisect`, `operator`): its frames are
+/// left out of a traceback, as CPython has none to print.
+pub(crate) fn is_c_in_cpython(file: &str) -> bool {
+    HERE && matches!(file, "<std.collections>" | "<std.heapq>" | "<std.bisect>" | "<std.operator>")
+}
+
 thread_local! {
     /// Attribute names as the `&'static str` a [`Module`] keys by: one
     /// leaked copy per distinct name, however many runs import them.
