@@ -38,6 +38,10 @@ fn errors_in_library_modules_point_at_the_users_line() {
     );
     let err = error("import heapq\nheapq.heappop([])\n");
     assert!(err.ends_with("  File \"test.py\", line 2, in <module>\nIndexError: index out of range"), "{err}");
+    // CPython's C heapq's check (native here too: a heap costs the steps
+    // CPython's does, not an interpreted sift's).
+    let err = error("import heapq\nheapq.heappush(3, 1)\n");
+    assert!(err.ends_with("\nTypeError: heappush() argument 1 must be list, not int"), "{err}");
     let err = error("import statistics\n\nprint(statistics.mean([]))\n");
     assert!(err.starts_with("test.py:3:7: StatisticsError: mean requires at least one data point\n"), "{err}");
     assert!(err.ends_with("\nstatistics.StatisticsError: mean requires at least one data point"), "{err}");

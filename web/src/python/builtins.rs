@@ -798,6 +798,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             return super::functools::call(vm, n, args, kwargs)
         }
         n if super::json::HERE && n.starts_with("json.") => return super::json::call(vm, n, args, kwargs),
+        n if super::heapq::HERE && n.starts_with("heapq.") => super::heapq::call(vm, &n["heapq.".len()..], &args)?,
         "copy._clone" | "copy._new" if super::pystd::HERE => super::pystd::clone(&args),
         n if super::collections::HERE && n.starts_with("collections.") => {
             return super::collections::call(vm, n, args, kwargs)
@@ -1743,6 +1744,17 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 name: "functools",
                 attrs: super::functools::attrs().into_iter().collect(),
             })))
+        }
+        "heapq" if super::heapq::HERE => {
+            let f = |n: &'static str| Value::builtin(n, None);
+            let attrs = [
+                ("heappush", f("heapq.heappush")),
+                ("heappop", f("heapq.heappop")),
+                ("heapify", f("heapq.heapify")),
+                ("heappushpop", f("heapq.heappushpop")),
+                ("heapreplace", f("heapq.heapreplace")),
+            ];
+            return Some(Value::Module(Rc::new(Module { name: "heapq", attrs: attrs.into_iter().collect() })));
         }
         "json" if super::json::HERE => {
             return Some(Value::Module(Rc::new(Module {

@@ -24,6 +24,7 @@ pub(crate) mod errors;
 pub(crate) mod extras;
 pub(crate) mod format;
 pub(crate) mod functools;
+pub(crate) mod heapq;
 pub(crate) mod itertools;
 pub(crate) mod json;
 pub(crate) mod nesting;
