@@ -850,3 +850,35 @@ except KeyError as e:
         ]
     );
 }
+
+#[test]
+fn typing_named_tuple_classes_as_cpython() {
+    let out = output(
+        r#"
+from typing import NamedTuple, Optional
+
+
+class Reply(NamedTuple):
+    status: int
+    body: str = ""
+    retry: Optional[float] = None
+
+    def ok(self):
+        return self.status < 400
+
+
+r = Reply(200, "hi")
+print(r, r.ok(), Reply(503, retry=1.5), r._replace(status=404).ok(), r == (200, "hi", None), Reply._fields)
+s, b, t = r
+print(s, b, t, len(r), r[1], {r: 1}[(200, "hi", None)], r._asdict())
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Reply(status=200, body='hi', retry=None) True Reply(status=503, body='', retry=1.5) False True ('status', 'body', 'retry')",
+            "200 hi None 3 hi 1 {'status': 200, 'body': 'hi', 'retry': None}",
+        ]
+    );
+}

@@ -111,11 +111,16 @@ pub(crate) fn named_tuple(v: &Value) -> Option<Value> {
         return None;
     }
     let Value::Instance(i) = v else { return None };
-    let base = i.class.base.as_ref()?;
-    if &*base.name != "_NamedTuple" || &*base.module() != "collections" {
-        return None;
+    // Its class derives from `_NamedTuple`: directly (`namedtuple`), or
+    // through `typing.NamedTuple`.
+    let mut base = i.class.base.clone();
+    while let Some(b) = base {
+        if &*b.name == "_NamedTuple" && &*b.module() == "collections" {
+            return i.get("_t").filter(|t| matches!(t, Value::Tuple(_)));
+        }
+        base = b.base.clone();
     }
-    i.get("_t").filter(|t| matches!(t, Value::Tuple(_)))
+    None
 }
 
 /// `copy._clone(obj)`: a new instance of `obj`'s class with its

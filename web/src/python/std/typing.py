@@ -4,6 +4,8 @@
 # what needs them: aliases (`Vector = List[float]`), `TypeVar`, `NewType`,
 # `cast`, `Generic[T]` and `Protocol` as bases, and their reprs.
 
+import collections
+
 TYPE_CHECKING = False
 
 
@@ -138,3 +140,21 @@ Counter = _Special("Counter")
 Hashable = _Special("Hashable")
 Sized = _Special("Sized")
 AnyStr = TypeVar("AnyStr", bytes, str)
+
+
+# `class P(NamedTuple): x: int; y: int = 0`: a namedtuple whose fields are
+# the class body's annotations, in order, and its defaults their values.
+NamedTuple = collections.namedtuple("NamedTuple", [])
+
+
+def _named_tuple_subclass(cls):
+    fields = tuple(getattr(cls, "__annotations__", {}))
+    defaults = {}
+    for name in fields:
+        if name in cls._definition_order_:
+            defaults[name] = getattr(cls, name)
+    cls._fields = fields
+    cls._field_defaults = defaults
+
+
+NamedTuple.__init_subclass__ = _named_tuple_subclass
