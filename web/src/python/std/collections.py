@@ -18,33 +18,29 @@ class deque:
     def maxlen(self):
         return self._maxlen
 
-    def _trim_left(self):
-        if self._maxlen is not None:
-            while len(self._items) > self._maxlen:
-                self._items.pop(0)
-
-    def _trim_right(self):
-        if self._maxlen is not None:
-            while len(self._items) > self._maxlen:
-                self._items.pop()
-
+    # The common calls in as few steps as they can: each step here is
+    # simulated CPU time, where CPython's deque is C.
     def append(self, x):
-        self._items.append(x)
-        self._trim_left()
+        items = self._items
+        items.append(x)
+        if self._maxlen is not None and len(items) > self._maxlen:
+            items.pop(0)
 
     def appendleft(self, x):
-        self._items.insert(0, x)
-        self._trim_right()
+        items = self._items
+        items.insert(0, x)
+        if self._maxlen is not None and len(items) > self._maxlen:
+            items.pop()
 
     def pop(self):
-        if not self._items:
-            raise IndexError("pop from an empty deque")
-        return self._items.pop()
+        if self._items:
+            return self._items.pop()
+        raise IndexError("pop from an empty deque")
 
     def popleft(self):
-        if not self._items:
-            raise IndexError("pop from an empty deque")
-        return self._items.pop(0)
+        if self._items:
+            return self._items.pop(0)
+        raise IndexError("pop from an empty deque")
 
     def extend(self, iterable):
         for x in list(iterable):
@@ -114,7 +110,9 @@ class deque:
         return len(self._items) > 0
 
     def __iter__(self):
-        return iter(list(self._items))
+        # CPython's raises if the deque changes while iterated; a copy is
+        # the closest without that check.
+        return iter(self._items[:])
 
     def __reversed__(self):
         return reversed(list(self._items))
