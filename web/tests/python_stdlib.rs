@@ -882,3 +882,23 @@ print(s, b, t, len(r), r[1], {r: 1}[(200, "hi", None)], r._asdict())
         ]
     );
 }
+
+#[test]
+fn map_over_several_iterables_as_cpython() {
+    let out = output(
+        r#"
+import operator
+print(list(map(operator.mul, [1, 2, 3], [4, 5])), list(map(lambda a, b, c: a + b + c, "ab", "cd", "ef")), list(map(str, [1, 2])))
+print(list(map(pow, [2, 3], [3, 2])), sum(map(operator.mul, [1, 2], [3, 4])))
+try:
+    map(str)
+except TypeError as e:
+    print("TypeError:", e)
+"#,
+    );
+    // CPython 3.11's output (operator's functions are its usual first argument).
+    assert_eq!(
+        out,
+        ["[4, 10] ['ace', 'bdf'] ['1', '2']", "[8, 9] 11", "TypeError: map() must have at least two arguments.",]
+    );
+}

@@ -391,10 +391,19 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             iter_of(items)
         }
         "map" if full(vm, name) => {
-            arity(vm, name, &args, 2, 2)?;
-            let mut out = Vec::new();
-            for x in vm.collect(&args[1])? {
-                out.push(vm.call_nested(args[0].clone(), vec![x])?);
+            if args.len() < 2 {
+                return Err(vm.type_error("map() must have at least two arguments."));
+            }
+            // `map(f, a, b)`: f(a[i], b[i]) up to the shortest.
+            let mut columns = Vec::new();
+            for it in &args[1..] {
+                columns.push(vm.collect(it)?);
+            }
+            let n = columns.iter().map(Vec::len).min().unwrap_or(0);
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                let row = columns.iter().map(|c| c[i].clone()).collect();
+                out.push(vm.call_nested(args[0].clone(), row)?);
             }
             iter_of(out)
         }
