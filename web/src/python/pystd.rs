@@ -68,6 +68,9 @@ fn intern(name: &str) -> &'static str {
 
 /// `import name` for one of these modules: the module, run once per run.
 pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
+    if !HERE {
+        return vm.rt.import(name);
+    }
     if let Some(m) = vm.rt.modules.borrow().get(name) {
         return Ok(m.clone());
     }

@@ -1258,7 +1258,9 @@ impl Vm<'_> {
             }
             Instr::Import(n) => {
                 let name = Rc::clone(&f.code.names[n as usize]);
-                let m = if super::pystd::has(&name) && builtins::full(self, "pystd") {
+                // (`HERE` first: a constant, so the light module drops the
+                // sources of the modules written in Python.)
+                let m = if super::pystd::HERE && super::pystd::has(&name) && builtins::full(self, "pystd") {
                     super::pystd::import(self, &name)?
                 } else {
                     self.rt.import(&name)?
