@@ -140,5 +140,24 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
         assert!(!p.python.contains("endpoints"), "{}: the light module has no endpoints", p.name);
         assert!(!p.python.contains("import queue"), "{}: the light module has no queue", p.name);
         assert!(!p.python.contains("concurrent"), "{}: the light module has no concurrent.futures", p.name);
+        // Nor the modules written in Python (`python::pystd`).
+        const PYSTD: &[&str] = &[
+            "deque",
+            "namedtuple",
+            "typing",
+            "import json",
+            "heapq",
+            "bisect",
+            "operator",
+            "statistics",
+            "dataclass",
+            "logging",
+            "import copy",
+            "import enum",
+            "from enum",
+        ];
+        for name in PYSTD {
+            assert!(!p.python.contains(name), "{}: the light module has no {name}", p.name);
+        }
     }
 }

@@ -412,49 +412,6 @@ t.join()
 }
 
 #[test]
-fn an_endless_loop_in_a_thread_is_the_programs_error_not_an_exception_the_thread_prints() {
-    let source =
-        "import threading\ndef spin():\n    while True:\n        pass\nthreading.Thread(target=spin).start()\n";
-    let scenario = Scenario::from_python("spin.py", source).unwrap();
-    let mut sim = Simulation::new(&scenario, None);
-    sim.run();
-    let error = sim.python_error().expect("the endless loop ends the program");
-    assert!(error.starts_with("spin.py:3:") && error.contains("an endless loop?"), "{error}");
-    // It printed "Exception in thread Thread-1 (spin):" and "NoneType: None" before.
-    let printed: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
-    assert!(printed.is_empty(), "{printed:?}");
-}
-
-#[test]
-fn a_generator_that_waits_can_be_handed_to_a_built_in() {
-    // `list(gen)`, `sorted(gen)` ... ran the generator in the built-in's own
-    // loop, where a sleep or a `get` was refused ("cannot wait ... inside a
-    // generator a built-in consumes"). The expected lines are CPython's.
-    let out = common::printed(
-        "test.py",
-        r#"
-import threading, time, queue
-q = queue.Queue()
-def producer():
-    for i in range(3):
-        time.sleep(0.1)
-        q.put(i)
-threading.Thread(target=producer).start()
-def items(n):
-    for _ in range(n):
-        yield q.get()
-print(list(items(2)))
-print(sum(x * 10 for x in items(1)))
-def slow(xs):
-    for x in xs:
-        time.sleep(0.05)
-        yield x
-print(sorted(slow([3, 1, 2]), reverse=True), max(slow([4, 9, 2]), key=lambda v: -v), dict((k, 1) for k in slow("ab")))
-t0 = time.monotonic()
-for i, v in enumerate(slow("xy"), 1):
-    print(i, v, round(time.monotonic() - t0, 2))
-print(any(slow([0, 1, 2])), all(slow([1, 0])), tuple(slow([5])), set(slow([1, 1])), frozenset(slow([2])))
-print(list(enumerate(x for x in "ab")), min((x for x in [3, 2]), default=0))
 fn a_thread_local_holds_each_threads_attributes_and_enumerate_lists_the_live_threads() {
     // Each thread sees only what it set on a `threading.local()`; the live
     // threads are listed main first, in the order started, and the
@@ -499,31 +456,6 @@ except AttributeError as e:
     assert_eq!(
         out,
         [
-            "[0, 1]",
-            "20",
-            "[3, 2, 1] 2 {'a': 1, 'b': 1}",
-            // enumerate stays lazy: each line as its value arrives.
-            "1 x 0.05",
-            "2 y 0.1",
-            "True False (5,) {1} frozenset({2})",
-            "[(0, 'a'), (1, 'b')] 2",
-        ]
-    );
-    // A generator's error inside `list` shows no frame of the built-in, as in CPython.
-    let scenario =
-        Scenario::from_python("gen.py", "def g():\n    yield 1\n    raise ValueError('bad')\nprint(list(g()))\n")
-            .unwrap();
-    let mut sim = Simulation::new(&scenario, None);
-    sim.run();
-    let error = sim.python_error().unwrap();
-    assert_eq!(
-        error.lines().collect::<Vec<_>>(),
-        [
-            "gen.py:3:5: ValueError: bad",
-            "Traceback (most recent call last):",
-            "  File \"gen.py\", line 4, in <module>",
-            "  File \"gen.py\", line 3, in g",
-            "ValueError: bad"
             "False none",
             "w0 0",
             "False none",
@@ -624,6 +556,84 @@ print(threading.BrokenBarrierError)
             "waiting 1",
             "aborted True",
             "<class 'threading.BrokenBarrierError'>",
+        ]
+    );
+}
+
+#[test]
+fn an_endless_loop_in_a_thread_is_the_programs_error_not_an_exception_the_thread_prints() {
+    let source =
+        "import threading\ndef spin():\n    while True:\n        pass\nthreading.Thread(target=spin).start()\n";
+    let scenario = Scenario::from_python("spin.py", source).unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let error = sim.python_error().expect("the endless loop ends the program");
+    assert!(error.starts_with("spin.py:3:") && error.contains("an endless loop?"), "{error}");
+    // It printed "Exception in thread Thread-1 (spin):" and "NoneType: None" before.
+    let printed: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    assert!(printed.is_empty(), "{printed:?}");
+}
+
+#[test]
+fn a_generator_that_waits_can_be_handed_to_a_built_in() {
+    // `list(gen)`, `sorted(gen)` ... ran the generator in the built-in's own
+    // loop, where a sleep or a `get` was refused ("cannot wait ... inside a
+    // generator a built-in consumes"). The expected lines are CPython's.
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading, time, queue
+q = queue.Queue()
+def producer():
+    for i in range(3):
+        time.sleep(0.1)
+        q.put(i)
+threading.Thread(target=producer).start()
+def items(n):
+    for _ in range(n):
+        yield q.get()
+print(list(items(2)))
+print(sum(x * 10 for x in items(1)))
+def slow(xs):
+    for x in xs:
+        time.sleep(0.05)
+        yield x
+print(sorted(slow([3, 1, 2]), reverse=True), max(slow([4, 9, 2]), key=lambda v: -v), dict((k, 1) for k in slow("ab")))
+t0 = time.monotonic()
+for i, v in enumerate(slow("xy"), 1):
+    print(i, v, round(time.monotonic() - t0, 2))
+print(any(slow([0, 1, 2])), all(slow([1, 0])), tuple(slow([5])), set(slow([1, 1])), frozenset(slow([2])))
+print(list(enumerate(x for x in "ab")), min((x for x in [3, 2]), default=0))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "[0, 1]",
+            "20",
+            "[3, 2, 1] 2 {'a': 1, 'b': 1}",
+            // enumerate stays lazy: each line as its value arrives.
+            "1 x 0.05",
+            "2 y 0.1",
+            "True False (5,) {1} frozenset({2})",
+            "[(0, 'a'), (1, 'b')] 2",
+        ]
+    );
+    // A generator's error inside `list` shows no frame of the built-in, as in CPython.
+    let scenario =
+        Scenario::from_python("gen.py", "def g():\n    yield 1\n    raise ValueError('bad')\nprint(list(g()))\n")
+            .unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    let error = sim.python_error().unwrap();
+    assert_eq!(
+        error.lines().collect::<Vec<_>>(),
+        [
+            "gen.py:3:5: ValueError: bad",
+            "Traceback (most recent call last):",
+            "  File \"gen.py\", line 4, in <module>",
+            "  File \"gen.py\", line 3, in g",
+            "ValueError: bad"
         ]
     );
 }

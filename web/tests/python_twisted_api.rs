@@ -476,42 +476,6 @@ reactor.run()
 }
 
 #[test]
-fn factories_start_and_stop_as_twisteds_do_start_and_do_stop() {
-    // `startFactory` ran when the listener was up (after the lines that
-    // followed `listenTCP`) and once per port; a client factory's never
-    // ran; `stopListening` stopped the factory inside the call. Twisted's
-    // `doStart` runs inside `listenTCP`/`connectTCP`, on the first port
-    // only, and a port closes (`doStop`) in a later call.
-    let out = output(
-        r#"
-from twisted.internet import reactor, protocol
-class S(protocol.ServerFactory):
-    protocol = protocol.Protocol
-    def startFactory(self): print("server startFactory")
-    def stopFactory(self): print("server stopFactory")
-class C(protocol.ClientFactory):
-    protocol = protocol.Protocol
-    def startFactory(self): print("client startFactory")
-    def startedConnecting(self, c): print("startedConnecting")
-    def buildProtocol(self, addr):
-        print("buildProtocol"); return protocol.ClientFactory.buildProtocol(self, addr)
-f = S()
-p = reactor.listenTCP(0, f)
-p2 = reactor.listenTCP(0, f)
-print("listening", f.numPorts)
-reactor.connectTCP("127.0.0.1", p.getHost().port, C())
-print("connecting")
-def stop():
-    p.stopListening()
-    print("stopping one", f.numPorts)
-    reactor.callLater(0.01, stop2)
-def stop2():
-    print("one port left", f.numPorts)
-    p2.stopListening()
-    reactor.callLater(0.01, reactor.stop)
-reactor.callLater(0.01, stop)
-reactor.run()
-print(f.numPorts)
 fn a_task_clock_runs_calls_looping_calls_and_defer_later_as_twisteds() {
     // Twisted's `Clock` and `DelayedCall`: equal times run in the order
     // made, a call made while advancing runs in that advance only if due,
@@ -597,16 +561,6 @@ print(clock.getDelayedCalls())
     assert_eq!(
         out,
         [
-            "server startFactory",
-            "listening 2",
-            "client startFactory",
-            "startedConnecting",
-            "connecting",
-            "buildProtocol",
-            "stopping one 2",
-            "one port left 1",
-            "server stopFactory",
-            "0"
             "1.0 True 0 0 0.0",
             "3 [0.5, 1.0, 1.0]",
             "['c'] 0.5",
@@ -835,6 +789,62 @@ except ValueError as e:
             "1.0 0 1",
             "0",
             "ValueError no connector to retry",
+        ]
+    );
+}
+
+#[test]
+fn factories_start_and_stop_as_twisteds_do_start_and_do_stop() {
+    // `startFactory` ran when the listener was up (after the lines that
+    // followed `listenTCP`) and once per port; a client factory's never
+    // ran; `stopListening` stopped the factory inside the call. Twisted's
+    // `doStart` runs inside `listenTCP`/`connectTCP`, on the first port
+    // only, and a port closes (`doStop`) in a later call.
+    let out = output(
+        r#"
+from twisted.internet import reactor, protocol
+class S(protocol.ServerFactory):
+    protocol = protocol.Protocol
+    def startFactory(self): print("server startFactory")
+    def stopFactory(self): print("server stopFactory")
+class C(protocol.ClientFactory):
+    protocol = protocol.Protocol
+    def startFactory(self): print("client startFactory")
+    def startedConnecting(self, c): print("startedConnecting")
+    def buildProtocol(self, addr):
+        print("buildProtocol"); return protocol.ClientFactory.buildProtocol(self, addr)
+f = S()
+p = reactor.listenTCP(0, f)
+p2 = reactor.listenTCP(0, f)
+print("listening", f.numPorts)
+reactor.connectTCP("127.0.0.1", p.getHost().port, C())
+print("connecting")
+def stop():
+    p.stopListening()
+    print("stopping one", f.numPorts)
+    reactor.callLater(0.01, stop2)
+def stop2():
+    print("one port left", f.numPorts)
+    p2.stopListening()
+    reactor.callLater(0.01, reactor.stop)
+reactor.callLater(0.01, stop)
+reactor.run()
+print(f.numPorts)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "server startFactory",
+            "listening 2",
+            "client startFactory",
+            "startedConnecting",
+            "connecting",
+            "buildProtocol",
+            "stopping one 2",
+            "one port left 1",
+            "server stopFactory",
+            "0"
         ]
     );
 }

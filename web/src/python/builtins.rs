@@ -291,6 +291,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Tuple(t) => t.len(),
                 Value::Dict(d) | Value::Set(d) => d.borrow().len(),
                 Value::Range(a, b, c) => super::value::range_len(*a, *b, *c) as usize,
+                Value::Class(c) if c.lookup("__class_len__").is_some() && full(vm, "__class_len__") => {
+                    let m = c.lookup("__class_len__").unwrap_or_default();
+                    match vm.call_nested(m, vec![args[0].clone()])? {
+                        Value::Int(n) => n.max(0) as usize,
+                        _ => 0,
+                    }
+                }
                 v @ Value::Instance(_) if ops::dunder(v, "__len__").is_some() => {
                     let m = ops::dunder(v, "__len__").unwrap_or_default();
                     match vm.call_nested(m, Vec::new())? {
@@ -418,10 +425,19 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             iter_of(items)
         }
         "map" if full(vm, name) => {
-            arity(vm, name, &args, 2, 2)?;
-            let mut out = Vec::new();
-            for x in vm.collect(&args[1])? {
-                out.push(vm.call_nested(args[0].clone(), vec![x])?);
+            if args.len() < 2 {
+                return Err(vm.type_error("map() must have at least two arguments."));
+            }
+            // `map(f, a, b)`: f(a[i], b[i]) up to the shortest.
+            let mut columns = Vec::new();
+            for it in &args[1..] {
+                columns.push(vm.collect(it)?);
+            }
+            let n = columns.iter().map(Vec::len).min().unwrap_or(0);
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                let row = columns.iter().map(|c| c[i].clone()).collect();
+                out.push(vm.call_nested(args[0].clone(), row)?);
             }
             iter_of(out)
         }
@@ -544,7 +560,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let Value::Str(attr) = &args[1] else { return Err(vm.type_error("attribute name must be string")) };
             match &args[0] {
                 Value::Instance(i) => i.set(attr, args[2].clone()),
-                _ => return Err(vm.type_error("setattr() works on instances here")),
+                Value::Class(c) => {
+                    c.attrs.borrow_mut().insert(Rc::clone(attr), args[2].clone());
+                }
+                _ => return Err(vm.type_error("setattr() works on instances and classes here")),
             }
             Value::None
         }
@@ -854,6 +873,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         n if super::functools::HERE && n.starts_with("functools.") => {
             return super::functools::call(vm, n, args, kwargs)
         }
+        n if super::json::HERE && n.starts_with("json.") => return super::json::call(vm, n, args, kwargs),
+        n if super::heapq::HERE && n.starts_with("heapq.") => super::heapq::call(vm, &n["heapq.".len()..], &args)?,
+        "copy._clone" | "copy._new" if super::pystd::HERE => super::pystd::clone(&args),
         n if super::collections::HERE && n.starts_with("collections.") => {
             return super::collections::call(vm, n, args, kwargs)
         }
@@ -1513,9 +1535,19 @@ pub(crate) fn call_method(
                     }
                     Value::None
                 }
-                "copy" => call_type(vm, TypeId::Dict, vec![this.clone()], Vec::new())?,
+                // A defaultdict's or Counter's copy is one too, and clearing
+                // one keeps what it is (as CPython's).
+                "copy" => {
+                    let out = call_type(vm, TypeId::Dict, vec![this.clone()], Vec::new())?;
+                    if let Value::Dict(o) = &out {
+                        o.borrow_mut().kind = d.borrow().kind.clone();
+                    }
+                    out
+                }
                 "clear" => {
-                    *d.borrow_mut() = Dict::default();
+                    let mut fresh = Dict::default();
+                    fresh.kind = d.borrow().kind.clone();
+                    *d.borrow_mut() = fresh;
                     Value::None
                 }
                 _ => return Err(vm.type_error(name)),
@@ -1825,6 +1857,23 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 attrs: super::functools::attrs().into_iter().collect(),
             })))
         }
+        "heapq" if super::heapq::HERE => {
+            let f = |n: &'static str| Value::builtin(n, None);
+            let attrs = [
+                ("heappush", f("heapq.heappush")),
+                ("heappop", f("heapq.heappop")),
+                ("heapify", f("heapq.heapify")),
+                ("heappushpop", f("heapq.heappushpop")),
+                ("heapreplace", f("heapq.heapreplace")),
+            ];
+            return Some(Value::Module(Rc::new(Module { name: "heapq", attrs: attrs.into_iter().collect() })));
+        }
+        "json" if super::json::HERE => {
+            return Some(Value::Module(Rc::new(Module {
+                name: "json",
+                attrs: super::json::attrs(rt).into_iter().collect(),
+            })))
+        }
         "queue" if super::queue::HERE => {
             return Some(Value::Module(Rc::new(Module {
                 name: "queue",
@@ -1858,7 +1907,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "collections, concurrent.futures, functools, itertools, math, queue, random, sys, threading, time, twine, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "bisect, collections, concurrent.futures, copy, dataclasses, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

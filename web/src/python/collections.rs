@@ -5,7 +5,9 @@
 //! dict does they do. Only in the full module ([`HERE`]): no preset uses them.
 
 use super::code::BinOp;
-use super::value::{Dict, DictKind, Value};
+use std::rc::Rc;
+
+use super::value::{Class, Dict, DictKind, Value};
 use super::vm::{Kw, Out, PyResult, Vm};
 
 /// Whether this build has the module: the full module, with the parser.
@@ -21,6 +23,16 @@ pub(crate) fn attrs() -> Vec<(&'static str, Value)> {
 
 /// Calls `collections.NAME`.
 pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    if name == "collections._class" {
+        // `namedtuple`'s class: a subclass of its base named as asked
+        // (a `class` statement's name is fixed in the source).
+        return match (args.first(), args.get(1)) {
+            (Some(Value::Str(n)), Some(Value::Class(base))) => {
+                Ok(Out::Value(Value::Class(Class::new(n, Some(Rc::clone(base))))))
+            }
+            _ => Err(vm.type_error("_class(name, base)")),
+        };
+    }
     let mut args = args.into_iter();
     let mut d = Dict::default();
     if name == "collections.defaultdict" {

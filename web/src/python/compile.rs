@@ -421,6 +421,8 @@ struct Unit<'a> {
     temps: u32,
     /// How deep the compiler is now, from the module (see [`MAX_NESTING`]).
     depth: u32,
+    /// A class body that made its `__annotations__` dict already.
+    annotated: bool,
 }
 
 type R<T> = Result<T, CompileError>;
@@ -446,6 +448,7 @@ impl<'a> Unit<'a> {
             pos: (1, 1),
             temps: 0,
             depth: 0,
+            annotated: false,
         }
     }
 
@@ -635,6 +638,24 @@ impl<'a> Unit<'a> {
                     self.expr(v)?;
                     self.assign(&a.target)?;
                 }
+                // A class body's `name: T` is recorded in its
+                // `__annotations__` (what `dataclasses` reads), as the
+                // annotation's text: annotations are never evaluated here.
+                if let (CodeKind::Class, Expr::Name(n), true) = (self.kind, &*a.target, a.simple) {
+                    if !self.annotated {
+                        self.annotated = true;
+                        self.emit(Instr::BuildDict(0));
+                        self.store("__annotations__");
+                    }
+                    let range = a.annotation.range();
+                    let text = self.lines.source.get(range.start().to_usize()..range.end().to_usize()).unwrap_or("");
+                    let k = self.konst(Value::str(text));
+                    self.emit(Instr::Const(k));
+                    self.load("__annotations__");
+                    let k = self.konst(Value::str(n.id.as_str()));
+                    self.emit(Instr::Const(k));
+                    self.emit(Instr::StoreSubscr);
+                }
             }
             Stmt::AugAssign(a) => self.aug_assign(a)?,
             Stmt::Pass(_) => {}
@@ -785,6 +806,12 @@ impl<'a> Unit<'a> {
             }
             Stmt::ImportFrom(i) => {
                 let Some(module) = &i.module else { return Err(self.err(s, "relative imports are not supported")) };
+                if module.as_str() == "__future__" {
+                    // `from __future__ import annotations`: annotations are
+                    // never evaluated here anyway; the other features are
+                    // Python 3's own behaviour.
+                    return Ok(());
+                }
                 let n = self.name_idx(module.as_str());
                 self.emit(Instr::Import(n));
                 for a in &i.names {
@@ -1536,7 +1563,9 @@ impl<'a> Unit<'a> {
             Constant::Float(f) => Value::Float(*f),
             Constant::Tuple(t) => Value::tuple(t.iter().map(|c| self.constant(c, at)).collect::<R<_>>()?),
             Constant::Complex { .. } => return Err(self.err(at, "complex numbers are not supported")),
-            Constant::Ellipsis => return Err(self.err(at, "`...` is not supported: write pass")),
+            // `...`: a body's placeholder (`def greet(self) -> str: ...`)
+            // or a value (`Tuple[int, ...]`), printed `Ellipsis`.
+            Constant::Ellipsis => Value::builtin("Ellipsis", None),
         })
     }
 

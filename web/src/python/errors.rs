@@ -33,6 +33,9 @@ impl Exc {
         let mut repeats = 0;
         let mut last: Option<String> = None;
         for (file, line, _, func) in self.tb.iter().rev() {
+            if super::pystd::is_c_in_cpython(file) {
+                continue;
+            }
             let entry = format!("  File \"{file}\", line {line}, in {func}");
             if last.as_ref() == Some(&entry) {
                 repeats += 1;
@@ -60,7 +63,8 @@ impl Exc {
     /// The traceback ends with `last`: CPython's line, which names a Twisted
     /// exception with its module.
     pub fn located(&self, text: &str, last: &str) -> String {
-        let mine = self.tb.iter().find(|(file, ..)| !file.starts_with("<twisted."));
+        let mine =
+            self.tb.iter().find(|(file, ..)| !file.starts_with("<twisted.") && !super::pystd::is_library_file(file));
         let head = match mine.or(self.tb.first()) {
             Some((file, line, col, _)) => format!("{file}:{line}:{col}: {text}"),
             None => text.to_owned(),
@@ -130,6 +134,8 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("AlreadyCalledError", "Exception"),
     ("QueueOverflow", "Exception"),
     ("QueueUnderflow", "Exception"),
+    // The `json` module's (`JSON`).
+    ("JSONDecodeError", "ValueError"),
     // The `queue` module's (`QUEUE`).
     ("Empty", "Exception"),
     ("Full", "Exception"),
@@ -171,12 +177,14 @@ pub(crate) const TWISTED_DEFER: &[&str] = &[
 
 /// Classes of [`HIERARCHY`] a program reaches only through `queue`.
 const QUEUE: &[&str] = &["Empty", "Full"];
+const JSON: &[&str] = &["JSONDecodeError"];
 
 /// Whether `name` is a class of [`HIERARCHY`] that is not a built-in name.
 pub(crate) fn not_builtin(name: &str) -> bool {
     TWISTED_ERROR.contains(&name)
         || TWISTED_DEFER.contains(&name)
         || QUEUE.contains(&name)
+        || JSON.contains(&name)
         || name == "BrokenBarrierError"
 }
 
@@ -193,6 +201,8 @@ pub(crate) fn module(name: &str) -> Option<&'static str> {
         "twisted.internet.defer"
     } else if name == "BrokenBarrierError" {
         "threading"
+    } else if JSON.contains(&name) {
+        "json.decoder"
     } else if QUEUE.contains(&name) {
         // CPython's `Empty` comes from its C half.
         if name == "Empty" {

@@ -40,6 +40,7 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Slice(s) => format!("slice({}, {}, {})", repr(&s[0]), repr(&s[1]), repr(&s[2])),
         Value::Func(f) => format!("<function {}>", f.code.name),
         Value::Generator(g) => format!("<{} object {}>", v.type_name(), g.name),
+        Value::Builtin(b) if matches!(b.name, "Ellipsis" | "NotImplemented") => b.name.to_owned(),
         Value::Builtin(b) => format!("<built-in function {}>", b.name),
         Value::Class(c) => format!("<class '{}'>", c.path()),
         Value::Type(t) => format!("<class '{}'>", t.name()),

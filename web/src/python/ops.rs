@@ -414,10 +414,17 @@ pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
             true
         }
         (Value::Range(a1, b1, c1), Value::Range(a2, b2, c2)) => (a1, b1, c1) == (a2, b2, c2),
-        _ => match user_eq(a, b).or_else(|| user_eq(b, a)) {
-            Some((method, other)) => vm.call_nested(method, vec![other])?.truthy(),
-            None => a.is(b),
-        },
+        _ => {
+            // `a.__eq__(b)`, then `b.__eq__(a)`; one returning
+            // `NotImplemented` passes, and with neither it is identity.
+            for (method, other) in [user_eq(a, b), user_eq(b, a)].into_iter().flatten() {
+                let v = vm.call_nested(method, vec![other])?;
+                if !is_not_implemented(&v) {
+                    return Ok(v.truthy());
+                }
+            }
+            a.is(b)
+        }
     })
 }
 
@@ -596,6 +603,12 @@ pub(crate) fn compare(vm: &mut Vm<'_>, op: CmpOp, a: &Value, b: &Value) -> PyRes
 /// `needle in haystack`.
 pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyResult<bool> {
     match haystack {
+        // `Color.RED in Color` (`enum`).
+        Value::Class(c) if c.lookup("__class_iter__").is_some() && super::builtins::full(vm, "__class_iter__") => {
+            let m = c.lookup("__class_iter__").unwrap_or_default();
+            let items = vm.call_nested(m, vec![haystack.clone()])?;
+            contains(vm, &items, needle)
+        }
         Value::Str(s) => match needle {
             Value::Str(n) => Ok(s.contains(&**n)),
             other => {
@@ -727,6 +740,15 @@ pub(crate) fn subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<Valu
             let i = index(vm, key, range_len(*a, *b, *c) as usize, "range object")?;
             Ok(Value::Int(a + i as i64 * c))
         }
+        // `Generic[T]`, `Stack[int]`: a class's `__class_getitem__`
+        // (implicitly a class method, as in CPython).
+        (Value::Class(c), _) if super::builtins::full(vm, "__class_getitem__") => match c.lookup("__class_getitem__") {
+            Some(m) => vm.call_nested(m, vec![obj.clone(), key.clone()]),
+            None => Err(vm.type_error(&format!("type '{}' is not subscriptable", c.name))),
+        },
+        // `list[int]`, `dict[str, int]` outside an annotation (an alias):
+        // the type itself, which makes what CPython's alias makes.
+        (Value::Type(_), _) if super::builtins::full(vm, "list[int]") => Ok(obj.clone()),
         _ => Err(vm.type_error(&format!("'{}' object is not subscriptable", obj.type_name()))),
     }
 }

@@ -787,6 +787,10 @@ impl Value {
             (Value::Str(a), Value::Str(b)) => Rc::ptr_eq(a, b) || (a.len() <= 1 && a == b),
             (Value::Tuple(a), Value::Tuple(b)) => Rc::ptr_eq(a, b) || (a.is_empty() && b.is_empty()),
             (Value::Method(a), Value::Method(b)) => Rc::ptr_eq(a, b),
+            // Singletons made afresh where they appear (`...`).
+            (Value::Builtin(a), Value::Builtin(b)) if a.this.is_none() && b.this.is_none() => {
+                Rc::ptr_eq(a, b) || (a.name == b.name && matches!(a.name, "Ellipsis" | "NotImplemented"))
+            }
             // One Deferred may reach the program in more than one wrapper
             // (`DeferredQueue.waiting` makes new ones).
             (Value::Native(a), Value::Native(b)) => match (&**a, &**b) {

@@ -429,12 +429,21 @@ impl Vm<'_> {
             }
         }
         let text = self.exc_text(&exc.value);
+        let mut last = super::errors::with_module(&text);
+        if let Value::Instance(i) = &exc.value {
+            // A library module's own exception written in Python
+            // (`statistics.StatisticsError`), named with its module.
+            let module = i.class.module();
+            if super::pystd::has(&module) && last == text {
+                last = format!("{module}.{text}");
+            }
+        }
         match thread {
-            None => self.rt.fail(exc.located(&text, &super::errors::with_module(&text))),
+            None => self.rt.fail(exc.located(&text, &last)),
             Some(t) => {
                 let name = t.name.borrow().clone();
                 self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
-                for line in exc.traceback(&super::errors::with_module(&text)) {
+                for line in exc.traceback(&last) {
                     self.sh.say_err(self.tid, line);
                 }
             }
@@ -526,6 +535,20 @@ impl Vm<'_> {
                                 if let Value::Func(func) = v {
                                     *func.owner.borrow_mut() = Some(Rc::clone(&class));
                                 }
+                            }
+                            let hook = class.base.as_ref().and_then(|b| b.lookup("__init_subclass__"));
+                            if let Some(hook) = hook.filter(|_| builtins::full(self, "__init_subclass__")) {
+                                // The body's names in the order it bound them
+                                // (the namespace is a map): what `enum` lists.
+                                let order: Vec<Value> = done
+                                    .code
+                                    .names
+                                    .iter()
+                                    .filter(|n| class.attrs.borrow().contains_key(*n))
+                                    .map(|n| Value::Str(Rc::clone(n)))
+                                    .collect();
+                                class.attrs.borrow_mut().insert("_definition_order_".into(), Value::tuple(order));
+                                self.call_nested(hook, vec![Value::Class(Rc::clone(&class))])?;
                             }
                             Value::Class(class)
                         }
@@ -1194,10 +1217,14 @@ impl Vm<'_> {
                 let closure = self.closure_for(f, &code);
                 let mut frame = Frame::new(code, Rc::clone(&f.globals), None);
                 frame.cells = closure;
-                // As CPython, the body starts with `__module__` set (to the
-                // program's: there are no other user modules).
+                // As CPython, the body starts with `__module__` set: the
+                // program's, or a library module's written in Python (`pystd`).
                 let ns: Rc<RefCell<HashMap<Rc<str>, Value>>> = Rc::default();
-                ns.borrow_mut().insert("__module__".into(), Value::str("__main__"));
+                let module = match f.globals.vars.borrow().get("__name__") {
+                    Some(Value::Str(m)) => Value::Str(Rc::clone(m)),
+                    _ => Value::str("__main__"),
+                };
+                ns.borrow_mut().insert("__module__".into(), module);
                 frame.ns = Some(ns);
                 frame.ret = Ret::Class(base);
                 self.check_depth(frames)?;
@@ -1265,13 +1292,12 @@ impl Vm<'_> {
                     // before the first twisted module that holds them.
                     super::clock::prepare(self)?;
                 }
-                let cached = self.rt.modules.borrow().get(&*name).cloned();
-                let m = match cached {
-                    Some(m) => m,
-                    None => match super::pymodules::import(self, &name)? {
-                        Some(m) => m,
-                        None => self.rt.import(&name)?,
-                    },
+                // (`HERE` first: a constant, so the light module drops the
+                // sources of the modules written in Python.)
+                let m = if super::pystd::HERE && super::pystd::has(&name) && builtins::full(self, "pystd") {
+                    super::pystd::import(self, &name)?
+                } else {
+                    self.rt.import(&name)?
                 };
                 frames.last_mut().expect("frame").stack.push(m);
             }
@@ -1708,6 +1734,15 @@ impl Vm<'_> {
     }
 
     /// Calls `callee` to completion from Rust (a built-in's callback).
+    /// Runs a module's code with these globals, to its end (`pystd`).
+    pub(crate) fn run_module(&mut self, code: Rc<Code>, globals: Rc<Globals>) -> PyResult<()> {
+        self.check_nesting()?;
+        match self.run_nested(&mut vec![Frame::new(code, globals, None)])? {
+            Exit::Returned(_) | Exit::Yielded(..) => Ok(()),
+            Exit::Halt(_) => Err(self.rt.error("RuntimeError", "cannot wait while importing a module")),
+        }
+    }
+
     pub fn call_nested(&mut self, callee: Value, args: Vec<Value>) -> PyResult<Value> {
         // A built-in callee runs inside `call`, and may call back in (a
         // Deferred's `callback` added to another by `chainDeferred` fires
@@ -1728,6 +1763,12 @@ impl Vm<'_> {
     }
 
     fn instantiate(&mut self, class: &Rc<Class>, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+        // `Color(1)`: a library class that looks its instances up (`enum`).
+        if let Some(m) = class.lookup("__class_call__").filter(|_| builtins::full(self, "__class_call__")) {
+            let mut all = vec![Value::Class(Rc::clone(class))];
+            all.extend(args);
+            return self.call(m, all, kwargs);
+        }
         let inst = Value::Instance(Rc::new(Instance { class: Rc::clone(class), attrs: RefCell::default() }));
         let is_exc = class.is_subclass(&self.rt.exc_class("BaseException"));
         if is_exc {
@@ -2039,6 +2080,12 @@ impl Vm<'_> {
                     }
                 };
             }
+            // `for c in Color`: a library class's own iteration (`enum`).
+            Value::Class(c) if c.lookup("__class_iter__").is_some() && builtins::full(self, "__class_iter__") => {
+                let m = c.lookup("__class_iter__").unwrap_or_default();
+                let items = self.call_nested(m, vec![v.clone()])?;
+                return self.iter(&items);
+            }
             _ => return Err(self.type_error(&format!("'{}' object is not iterable", v.type_name()))),
         };
         Ok(Value::Iter(Rc::new(RefCell::new(it))))
@@ -2221,6 +2268,10 @@ impl Vm<'_> {
 
     /// The dict key of `v`, or `TypeError` if it is unhashable.
     pub fn key(&mut self, v: &Value) -> PyResult<super::value::Key> {
+        if let Some(t) = super::pystd::named_tuple(v) {
+            // A namedtuple is the same key as the plain tuple of its values.
+            return self.key(&t);
+        }
         if super::extras::HERE {
             if let Some(k) = super::extras::key(self, v)? {
                 return Ok(k);

@@ -1,0 +1,157 @@
+//! The standard-library modules written in Python (`std/*.py`): compiled
+//! and run the first time a program imports one, like a user module, and
+//! kept in the runtime's module table. Their names are merged over a
+//! native module of the same name where there is one (`collections` keeps
+//! its `defaultdict` and `Counter`).
+//!
+//! The presets import none of them: the light module leaves them out
+//! ([`HERE`]; the sources are only referenced behind it).
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use super::value::{Globals, Module, Value};
+use super::vm::{PyResult, Vm};
+
+/// Whether this build has them: the full module, with the parser.
+pub(crate) const HERE: bool = super::compile::PARSER;
+
+/// Each module: its name, the file name its tracebacks show, its source.
+const SOURCES: &[(&str, &str, &str)] = &[
+    ("collections", "<std.collections>", include_str!("std/collections.py")),
+    ("typing", "<std.typing>", include_str!("std/typing.py")),
+    ("heapq", "<std.heapq>", include_str!("std/heapq.py")),
+    ("bisect", "<std.bisect>", include_str!("std/bisect.py")),
+    ("operator", "<std.operator>", include_str!("std/operator.py")),
+    ("statistics", "<std.statistics>", include_str!("std/statistics.py")),
+    ("dataclasses", "<std.dataclasses>", include_str!("std/dataclasses.py")),
+    ("logging", "<std.logging>", include_str!("std/logging.py")),
+    ("copy", "<std.copy>", include_str!("std/copy.py")),
+    ("enum", "<std.enum>", include_str!("std/enum.py")),
+    ("concurrent.futures", "<std.concurrent.futures>", include_str!("std/concurrent_futures.py")),
+];
+
+/// Whether `name` is one of these modules.
+pub(crate) fn has(name: &str) -> bool {
+    HERE && SOURCES.iter().any(|(n, ..)| *n == name)
+}
+
+/// Whether a traceback's file is one of these modules' (not the user's).
+pub(crate) fn is_library_file(file: &str) -> bool {
+    file.starts_with("<std.")
+}
+
+/// Whether a traceback's file is one of these modules' that CPython
+/// writes in C (`deque`, `heapq`, `bisect`, `operator`): its frames are
+/// left out of a traceback, as CPython has none to print.
+pub(crate) fn is_c_in_cpython(file: &str) -> bool {
+    HERE && matches!(file, "<std.collections>" | "<std.heapq>" | "<std.bisect>" | "<std.operator>")
+}
+
+thread_local! {
+    /// Attribute names as the `&'static str` a [`Module`] keys by: one
+    /// leaked copy per distinct name, however many runs import them.
+    static NAMES: RefCell<HashSet<&'static str>> = RefCell::default();
+}
+
+fn intern(name: &str) -> &'static str {
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some(n) = names.get(name) {
+            return *n;
+        }
+        let n: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.insert(n);
+        n
+    })
+}
+
+/// `import name` for one of these modules: the module, run once per run.
+pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
+    if !HERE {
+        return vm.rt.import(name);
+    }
+    if let Some(m) = vm.rt.modules.borrow().get(name) {
+        return Ok(m.clone());
+    }
+    let Some(&(mname, file, source)) = SOURCES.iter().find(|(n, ..)| *n == name) else {
+        return vm.rt.import(name);
+    };
+    let code = super::compile::compile_module(file, source)
+        .map_err(|e| vm.rt.error("SystemError", &format!("{mname}: {e:?}")))?;
+    let globals: Rc<Globals> = Rc::default();
+    globals.vars.borrow_mut().insert("__name__".into(), Value::str(mname));
+    // The natives a module's Python calls, by module.
+    if mname == "collections" {
+        globals.vars.borrow_mut().insert("_class".into(), Value::builtin("collections._class", None));
+    }
+    if mname == "enum" {
+        globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));
+    }
+    if mname == "copy" {
+        globals.vars.borrow_mut().insert("_clone".into(), Value::builtin("copy._clone", None));
+    }
+    if mname == "concurrent.futures" {
+        // `os.cpu_count()` in CPython: the simulated machine's cores.
+        let cores = Value::Int(i64::from(vm.sh.program.machine.cores));
+        globals.vars.borrow_mut().insert("_CPUS".into(), cores);
+    }
+    vm.run_module(code, Rc::clone(&globals))?;
+    // A module's `_python_exit`: CPython's `threading._register_atexit(_python_exit)`
+    // (concurrent.futures stops and joins its workers when the program's code ends).
+    if let Some(f) = globals.vars.borrow().get("_python_exit") {
+        vm.rt.at_exit.borrow_mut().push(f.clone());
+    }
+    let mut attrs: HashMap<&'static str, Value> = HashMap::new();
+    // The modules it imported are not its names (CPython's packages export theirs).
+    if let Some(Value::Module(native)) = super::builtins::module(vm.rt, name) {
+        attrs.extend(native.attrs.iter().map(|(k, v)| (*k, v.clone())));
+    }
+    for (k, v) in globals.vars.borrow().iter() {
+        if !k.starts_with('_') && !matches!(v, Value::Module(_)) {
+            attrs.insert(intern(k), v.clone());
+        }
+    }
+    let m = Value::Module(Rc::new(Module { name: mname, attrs }));
+    vm.rt.modules.borrow_mut().insert(name.to_owned(), m.clone());
+    Ok(m)
+}
+
+/// A `collections.namedtuple`'s values as the plain tuple (`_t`) it stands
+/// for, when `v` is one: CPython's is a tuple, so it is equal to one as a
+/// dict key too.
+pub(crate) fn named_tuple(v: &Value) -> Option<Value> {
+    if !HERE {
+        return None;
+    }
+    let Value::Instance(i) = v else { return None };
+    // Its class derives from `_NamedTuple`: directly (`namedtuple`), or
+    // through `typing.NamedTuple`.
+    let mut base = i.class.base.clone();
+    while let Some(b) = base {
+        if &*b.name == "_NamedTuple" && &*b.module() == "collections" {
+            return i.get("_t").filter(|t| matches!(t, Value::Tuple(_)));
+        }
+        base = b.base.clone();
+    }
+    None
+}
+
+/// `copy._clone(obj)`: a new instance of `obj`'s class with its
+/// attributes (the same values), made without calling `__init__`, as
+/// CPython's `copy` does through `__reduce_ex__`. Anything else is itself.
+pub(crate) fn clone(args: &[Value]) -> Value {
+    match args.first() {
+        // `enum`'s `_new(cls)`: a bare instance of the class.
+        Some(Value::Class(c)) => {
+            Value::Instance(Rc::new(super::value::Instance { class: Rc::clone(c), attrs: RefCell::default() }))
+        }
+        Some(Value::Instance(i)) => Value::Instance(Rc::new(super::value::Instance {
+            class: Rc::clone(&i.class),
+            attrs: RefCell::new(i.attrs.borrow().clone()),
+        })),
+        Some(v) => v.clone(),
+        None => Value::None,
+    }
+}
