@@ -418,15 +418,7 @@ pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
         }
         for c in &code.consts {
             if let Value::Func(f) = c {
-                let func = Function {
-                    code: Rc::clone(&f.code),
-                    globals: Rc::clone(&globals),
-                    defaults: Vec::new(),
-                    kwdefaults: Vec::new(),
-                    closure: Vec::new(),
-                    owner: std::cell::RefCell::new(None),
-                };
-                vars.insert(Rc::clone(&f.code.name), Value::Func(Rc::new(func)));
+                vars.insert(Rc::clone(&f.code.name), Function::of_code(Rc::clone(&f.code), Rc::clone(&globals)));
             }
         }
     }
@@ -681,14 +673,7 @@ pub(crate) fn barrier_class(vm: &mut Vm<'_>) -> PyResult<Value> {
         vars.insert("_BrokenBarrierError".into(), Value::Class(vm.rt.exc_class("BrokenBarrierError")));
         for c in &code.consts {
             if let Value::Func(f) = c {
-                let func = Value::Func(Rc::new(Function {
-                    code: Rc::clone(&f.code),
-                    globals: Rc::clone(&globals),
-                    defaults: Vec::new(),
-                    kwdefaults: Vec::new(),
-                    closure: Vec::new(),
-                    owner: std::cell::RefCell::new(None),
-                }));
+                let func = super::value::Function::of_code(Rc::clone(&f.code), Rc::clone(&globals));
                 vars.insert(Rc::clone(&f.code.name), func.clone());
                 make = Some(func);
             }

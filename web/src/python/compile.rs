@@ -1735,14 +1735,7 @@ enum Comp<'a> {
 /// Code objects travel as constants of the code that makes them, as
 /// functions that `MakeFunction` copies with their defaults and closure.
 fn code_value(code: Code) -> Value {
-    Value::Func(Rc::new(super::value::Function {
-        code: Rc::new(code),
-        globals: Rc::default(),
-        defaults: Vec::new(),
-        kwdefaults: Vec::new(),
-        closure: Vec::new(),
-        owner: Default::default(),
-    }))
+    super::value::Function::of_code(Rc::new(code), Rc::default())
 }
 
 fn binop(op: ast::Operator) -> BinOp {

@@ -17,7 +17,6 @@
 
 use super::value::{Function, Globals, Value};
 use super::vm::{Kw, Out, PyResult, Vm};
-use std::cell::RefCell;
 use std::rc::Rc;
 
 /// The built-ins (functions and types) whose first argument, a
@@ -73,13 +72,13 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, callee: Value, mut args: Vec<Val
     };
     // `call`, not a frame: `_enumerate` is a generator function.
     let f = function(vm, helper)?;
-    vm.call(Value::Func(f), args, kwargs)
+    vm.call(f, args, kwargs)
 }
 
 /// A function of [`SOURCE`], compiled once per run.
-fn function(vm: &Vm<'_>, name: &'static str) -> PyResult<Rc<Function>> {
-    if let Some(Value::Func(f)) = vm.rt.library.borrow().get(name) {
-        return Ok(Rc::clone(f));
+fn function(vm: &Vm<'_>, name: &'static str) -> PyResult<Value> {
+    if let Some(f @ Value::Func(_)) = vm.rt.library.borrow().get(name) {
+        return Ok(f.clone());
     }
     let code = super::compile::compile_module(FILE, SOURCE)
         .map_err(|e| vm.rt.error("SystemError", &format!("the built-ins' Python part: {e:?}")))?;
@@ -87,14 +86,7 @@ fn function(vm: &Vm<'_>, name: &'static str) -> PyResult<Rc<Function>> {
     let mut found = None;
     for c in &code.consts {
         if let Value::Func(f) = c {
-            let func = Rc::new(Function {
-                code: Rc::clone(&f.code),
-                globals: Rc::clone(&globals),
-                defaults: Vec::new(),
-                kwdefaults: Vec::new(),
-                closure: Vec::new(),
-                owner: RefCell::new(None),
-            });
+            let func = Function::of_code(Rc::clone(&f.code), Rc::clone(&globals));
             let fname: &'static str = match &*f.code.name {
                 "_drained" => "_drained",
                 "_any" => "_any",
@@ -102,9 +94,9 @@ fn function(vm: &Vm<'_>, name: &'static str) -> PyResult<Rc<Function>> {
                 _ => "_enumerate",
             };
             if fname == name {
-                found = Some(Rc::clone(&func));
+                found = Some(func.clone());
             }
-            vm.rt.library.borrow_mut().insert(fname, Value::Func(func));
+            vm.rt.library.borrow_mut().insert(fname, func);
         }
     }
     found.ok_or_else(|| vm.rt.error("SystemError", &format!("the built-ins' Python part has no {name}")))

@@ -177,14 +177,7 @@ impl ConstRepr {
             ConstRepr::Bytes(b) => Value::Bytes(b.into()),
             ConstRepr::Tuple(t) => Value::tuple(t.into_iter().map(|c| c.value(file)).collect()),
             // As the compiler's `code_value`: a template `MakeFunction` copies.
-            ConstRepr::Code(c) => Value::Func(Rc::new(Function {
-                code: Rc::new(c.code(file)),
-                globals: Rc::default(),
-                defaults: Vec::new(),
-                kwdefaults: Vec::new(),
-                closure: Vec::new(),
-                owner: Default::default(),
-            })),
+            ConstRepr::Code(c) => Function::of_code(Rc::new(c.code(file)), Rc::default()),
         }
     }
 }

@@ -293,14 +293,7 @@ fn timer_run(vm: &Vm<'_>) -> PyResult<Value> {
         .map_err(|e| vm.rt.error("SystemError", &format!("threading.Timer: {e:?}")))?;
     let globals: Rc<super::value::Globals> = Rc::default();
     let f = code.consts.iter().find_map(|c| match c {
-        Value::Func(f) => Some(Value::Func(Rc::new(super::value::Function {
-            code: Rc::clone(&f.code),
-            globals: Rc::clone(&globals),
-            defaults: Vec::new(),
-            kwdefaults: Vec::new(),
-            closure: Vec::new(),
-            owner: RefCell::new(None),
-        }))),
+        Value::Func(f) => Some(super::value::Function::of_code(Rc::clone(&f.code), Rc::clone(&globals))),
         _ => None,
     });
     let f = f.ok_or_else(|| vm.rt.error("SystemError", "threading.Timer: no body"))?;

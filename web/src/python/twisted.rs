@@ -943,15 +943,10 @@ fn library_function(name: &str) -> Option<Value> {
     vars.insert("_reactor".into(), Value::Native(Rc::new(Native::Reactor)));
     for c in &code.consts {
         if let Value::Func(f) = c {
-            let func = super::value::Function {
-                code: Rc::clone(&f.code),
-                globals: Rc::clone(&globals),
-                defaults: Vec::new(),
-                kwdefaults: Vec::new(),
-                closure: Vec::new(),
-                owner: std::cell::RefCell::new(None),
-            };
-            vars.insert(Rc::clone(&f.code.name), Value::Func(Rc::new(func)));
+            vars.insert(
+                Rc::clone(&f.code.name),
+                super::value::Function::of_code(Rc::clone(&f.code), Rc::clone(&globals)),
+            );
         }
     }
     let found = vars.get(name).cloned();

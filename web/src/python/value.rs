@@ -197,6 +197,23 @@ pub(crate) struct Function {
     pub owner: RefCell<Option<Rc<Class>>>,
 }
 
+impl Function {
+    /// A function made from its code alone, with `globals` (no defaults,
+    /// no closure, no class): a code constant, or a top-level function of
+    /// the library's Python taken from its module's constants without
+    /// running its `def`.
+    pub(crate) fn of_code(code: Rc<Code>, globals: Rc<Globals>) -> Value {
+        Value::Func(Rc::new(Function {
+            code,
+            globals,
+            defaults: Vec::new(),
+            kwdefaults: Vec::new(),
+            closure: Vec::new(),
+            owner: RefCell::new(None),
+        }))
+    }
+}
+
 /// Defaults and closure cells can hold functions in turn (`f = lambda
 /// f=f: f` in a loop): freed through [`trash::bury`].
 impl Drop for Function {
