@@ -215,7 +215,7 @@ pub fn encode(programs: &[Compiled], json_presets: &[PresetInfo], program_preset
 /// [`compile`] for the parts of the library written in Python
 /// (`threads.blockingCallFromThread`), which a build without the parser
 /// needs registered too: one entry each, found by its file name
-/// ([`library_code`]), so without its source (the light module has no
+/// (`library_code`), so without its source (the light module has no
 /// copy either).
 pub fn library() -> Result<Vec<Compiled>, CompileError> {
     super::twisted::LIBRARY
