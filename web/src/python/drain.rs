@@ -15,7 +15,7 @@
 //! The presets hand no generator to a built-in: the light module leaves
 //! this out (`builtins::full`).
 
-use super::value::{Function, Globals, Value};
+use super::value::{Function, Value};
 use super::vm::{Kw, Out, PyResult, Vm};
 use std::rc::Rc;
 
@@ -75,29 +75,22 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, callee: Value, mut args: Vec<Val
     vm.call(f, args, kwargs)
 }
 
-/// A function of [`SOURCE`], compiled once per run.
+/// A function of [`SOURCE`], made once per run (as the library's
+/// `twisted::library` functions are: compiled on first use).
 fn function(vm: &Vm<'_>, name: &'static str) -> PyResult<Value> {
     if let Some(f @ Value::Func(_)) = vm.rt.library.borrow().get(name) {
         return Ok(f.clone());
     }
     let code = super::compile::compile_module(FILE, SOURCE)
         .map_err(|e| vm.rt.error("SystemError", &format!("the built-ins' Python part: {e:?}")))?;
-    let globals: Rc<Globals> = Rc::default();
-    let mut found = None;
-    for c in &code.consts {
-        if let Value::Func(f) = c {
-            let func = Function::of_code(Rc::clone(&f.code), Rc::clone(&globals));
-            let fname: &'static str = match &*f.code.name {
-                "_drained" => "_drained",
-                "_any" => "_any",
-                "_all" => "_all",
-                _ => "_enumerate",
-            };
-            if fname == name {
-                found = Some(func.clone());
-            }
-            vm.rt.library.borrow_mut().insert(fname, func);
-        }
-    }
-    found.ok_or_else(|| vm.rt.error("SystemError", &format!("the built-ins' Python part has no {name}")))
+    let f = code
+        .consts
+        .iter()
+        .find_map(|c| match c {
+            Value::Func(f) if &*f.code.name == name => Some(Function::of_code(Rc::clone(&f.code), Rc::default())),
+            _ => None,
+        })
+        .ok_or_else(|| vm.rt.error("SystemError", &format!("the built-ins' Python part has no {name}")))?;
+    vm.rt.library.borrow_mut().insert(name, f.clone());
+    Ok(f)
 }
