@@ -245,3 +245,72 @@ fn test_reactor_events_cannot_be_fired_by_hand() {
     assert!(!reactor.fire_system_event(SystemEvent::Startup));
     assert!(!reactor.fire_system_event(SystemEvent::named("shutdown")));
 }
+
+/// Twisted's `ReactorBase.disconnectAll`, a during-shutdown trigger: when
+/// the reactor stops, every connection's protocol hears `connectionLost`
+/// with `ConnectionLost`, and every listening port closes and stops its
+/// factory, before the program's own during- and after-shutdown triggers
+/// (CPython + Twisted 26.10 print "lost client ConnectionLost", "lost
+/// server ConnectionLost" for a server and a client of it in one program
+/// stopped by `reactor.stop()`).
+#[test]
+fn test_shutdown_disconnects_every_connection_and_closes_every_port() {
+    use twine_core::defer::{Failure, FailureKind};
+    use twine_core::protocol::{Factory, Protocol, Transport};
+    use twine_core::testing::MemoryReactor;
+
+    type Log = Rc<RefCell<Vec<String>>>;
+    struct Side(&'static str, Log);
+    impl Protocol for Side {
+        fn connection_lost(&mut self, _: &Transport, reason: &Failure) {
+            let kind = if reason.check(FailureKind::ConnectionLost) { "ConnectionLost" } else { "other" };
+            self.1.borrow_mut().push(format!("lost {} {kind}: {}", self.0, reason.message()));
+        }
+    }
+    struct Server(Log);
+    impl Factory for Server {
+        fn build_protocol(&mut self, _: std::net::SocketAddr) -> Option<Box<dyn Protocol>> {
+            Some(Box::new(Side("server", self.0.clone())))
+        }
+        fn stop_factory(&mut self) {
+            self.0.borrow_mut().push("server factory stopped".into());
+        }
+    }
+
+    let memory = MemoryReactor::new();
+    let reactor = memory.reactor();
+    let log: Log = Rc::default();
+    let port = reactor.listen_tcp("127.0.0.1:0".parse().unwrap(), Server(log.clone()));
+    let first = memory.accept(&port).unwrap();
+    let second = memory.accept(&port).unwrap();
+    let l = log.clone();
+    reactor.add_system_event_trigger(TriggerPhase::During, SystemEvent::Shutdown, move |_| {
+        l.borrow_mut().push("during shutdown".into());
+        None
+    });
+    let l = log.clone();
+    reactor.add_system_event_trigger(TriggerPhase::After, SystemEvent::Shutdown, move |_| {
+        l.borrow_mut().push("after shutdown".into());
+        None
+    });
+    memory.advance(Duration::from_millis(1));
+    memory.take_effects();
+    reactor.stop().unwrap();
+    memory.advance(Duration::from_millis(1));
+
+    let lost = "Connection to the other side was lost in a non-clean fashion: Connection lost.";
+    assert_eq!(
+        *log.borrow(),
+        [
+            format!("lost server ConnectionLost: {lost}"),
+            format!("lost server ConnectionLost: {lost}"),
+            "server factory stopped".into(),
+            "during shutdown".into(),
+            "after shutdown".into(),
+        ]
+    );
+    assert!(reactor.is_stopped());
+    assert!(memory.is_closed(first) && memory.is_closed(second), "the sockets are closed, not left open");
+    assert!(reactor.connections().is_empty());
+    assert!(port.stop_listening().called(), "the port is already closed");
+}

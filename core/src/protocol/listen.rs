@@ -86,6 +86,17 @@ impl ListenerHost for ListenerShared {
         host_protocol(reactor, id, built?, ConnectionKind::Stream, peer, local, None);
         Some(id)
     }
+
+    fn lost(&self, reactor: &Reactor) {
+        if !self.open.replace(false) {
+            return;
+        }
+        reactor.emit(|| TraceEvent::ListenerClosed { listener: self.id.0 });
+        if self.address.get().is_some() {
+            let factory = self.factory.clone();
+            reactor.run_call(CallSource::Io, self.id.0, "stop_factory", || factory.borrow_mut().stop_factory());
+        }
+    }
 }
 
 pub(crate) struct ListenerShared {

@@ -51,7 +51,11 @@
 //! 5. If [`stop`](Reactor::stop) was called, the `shutdown` event fires at the
 //!    end of the turn. Its `Before` triggers may return Deferreds; the reactor
 //!    keeps running turns until they fire, then runs the `During` and `After`
-//!    triggers and reports [`is_stopped`](Reactor::is_stopped).
+//!    triggers and reports [`is_stopped`](Reactor::is_stopped). As the
+//!    `During` phase begins, before its triggers, every connection,
+//!    connection attempt and listener still open is closed and told so
+//!    (Twisted's `disconnectAll`): protocols hear `connection_lost` with
+//!    `ConnectionLost`, listeners' factories `stop_factory`.
 //!
 //! Protocol callbacks driven by I/O (`handle_data` and friends) run when the
 //! driver delivers the I/O, between turns, as Twisted's `doRead` does.

@@ -171,7 +171,13 @@ impl Reactor {
                 // Twisted's `_reallyStartRunning`, the first during-startup trigger.
                 self.inner.lifecycle.set(super::Lifecycle::Running);
             }
+            let shutdown = event == SystemEvent::Shutdown;
             self.emit(|| TraceEvent::SystemEventPhase { event, phase: TriggerPhase::During, triggers });
+            if shutdown {
+                // Twisted's `disconnectAll`, a during-shutdown trigger the
+                // reactor adds when it is built: before the program's own.
+                self.disconnect_all();
+            }
         }
     }
 }

@@ -433,6 +433,11 @@ impl Driver {
             self.remove_stream(i);
             return;
         }
+        if !self.reactor.is_running() {
+            // The reactor's own `disconnectAll` as it stops: a connection
+            // still open when the reactor stopped, as `finish` counts them.
+            self.report.aborted_connections += 1;
+        }
         self.close_stream(i, Failure::new(FailureKind::ConnectionLost, "connection aborted"));
     }
 

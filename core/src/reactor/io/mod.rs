@@ -19,7 +19,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::{IdMap, Reactor};
-use crate::defer::Failure;
+use crate::defer::{Failure, FailureKind};
 use crate::time::Time;
 use crate::trace::TraceEvent;
 
@@ -130,6 +130,10 @@ pub(crate) trait ListenerHost {
 
     /// A connection was accepted: host it and return its id, or refuse it.
     fn accept(&self, reactor: &Reactor, peer: SocketAddr, local: SocketAddr) -> Option<ConnectionId>;
+
+    /// The reactor closed the listener as it shut down (Twisted's
+    /// `Port.connectionLost`): it is already forgotten.
+    fn lost(&self, reactor: &Reactor);
 }
 
 /// An outgoing connection attempt, seen from below.
@@ -140,6 +144,9 @@ pub(crate) trait ConnectHost {
     /// The attempt failed.
     fn failed(&self, reactor: &Reactor, conn: ConnectionId, reason: Failure);
 }
+
+/// What Twisted's `main.CONNECTION_LOST` says.
+const CONNECTION_LOST: &str = "Connection to the other side was lost in a non-clean fashion: Connection lost.";
 
 /// Keep at most this many spare write buffers, each at most this big.
 const SPARE_BUFFERS: usize = 64;
@@ -353,6 +360,44 @@ impl Reactor {
         self.set_now(now);
         let Some(host) = self.inner.io.borrow_mut().connecting.remove(&conn) else { return };
         host.failed(self, conn, reason);
+    }
+
+    /// Closes every connection, listener and connection attempt, as
+    /// Twisted's `disconnectAll` does while the reactor shuts down: the
+    /// driver is asked to close each socket now, and what is hosted on it
+    /// hears at once that it was lost (a protocol's `connection_lost` with
+    /// `ConnectionLost`, a client factory's `client_connection_lost` or
+    /// `client_connection_failed`, a listener's factory its
+    /// `stop_factory`). Twisted goes through a set, in no set order;
+    /// here connections go first, oldest first, then attempts, then
+    /// listeners, so a factory stops after its protocols are gone.
+    pub(crate) fn disconnect_all(&self) {
+        let (conns, connecting, listeners) = {
+            let mut io = self.inner.io.borrow_mut();
+            let io = &mut *io;
+            let mut conns: Vec<_> = io.conns.drain().collect();
+            let mut connecting: Vec<_> = io.connecting.drain().collect();
+            let mut listeners: Vec<_> = io.listeners.drain().collect();
+            conns.sort_by_key(|(id, _)| *id);
+            connecting.sort_by_key(|(id, _)| *id);
+            listeners.sort_by_key(|(id, _)| *id);
+            let ids = conns.iter().map(|(id, _)| *id).chain(connecting.iter().map(|(id, _)| *id));
+            io.effects.extend(ids.map(|conn| Effect::Abort { conn }));
+            for (listener, _) in &listeners {
+                io.effects.push_back(Effect::StopListening { listener: *listener });
+            }
+            (conns, connecting, listeners)
+        };
+        let lost = || Failure::new(FailureKind::ConnectionLost, CONNECTION_LOST);
+        for (conn, hosted) in conns {
+            hosted.handle(self, conn, IoEvent::Closed(lost()));
+        }
+        for (conn, host) in connecting {
+            host.failed(self, conn, lost());
+        }
+        for (_, host) in listeners {
+            host.lost(self);
+        }
     }
 
     /// Ids of the open connections.
