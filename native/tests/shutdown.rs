@@ -148,3 +148,45 @@ fn shutdown_lets_running_jobs_finish_joins_the_pool_and_leaves_no_thread() {
     assert_eq!(*heard.lock().unwrap(), Some(FailureKind::Cancelled));
     assert_eq!((report.cancelled_jobs, report.threads_left_running), (1, 1), "{report:?}");
 }
+
+/// A protocol that notes how its connection ended.
+struct NotesLoss(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl twine_core::protocol::Protocol for NotesLoss {
+    fn connection_made(&mut self, transport: &twine_core::protocol::Transport) {
+        transport.write(b"hello\r\n");
+    }
+
+    fn connection_lost(&mut self, _: &twine_core::protocol::Transport, reason: &twine_core::defer::Failure) {
+        let kind = if reason.check(FailureKind::ConnectionLost) { "ConnectionLost" } else { "other" };
+        self.0.lock().unwrap().push(format!("{kind}: {}", reason.message()));
+    }
+}
+
+#[test]
+fn a_reactor_stopped_by_its_program_closes_open_connections_as_twisted_does() {
+    // Twisted's `disconnectAll` as the reactor stops: the protocol hears
+    // `connectionLost(ConnectionLost)` during shutdown, the client sees the
+    // socket close, and the report counts the connection as aborted.
+    let lost = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let l = lost.clone();
+    let (server, addr) = ReactorThread::spawn(Config::default(), move |setup| {
+        setup.listen_tcp(([127, 0, 0, 1], 0).into(), twine_core::protocol::factory(move || NotesLoss(l.clone())))
+    })
+    .unwrap();
+    let client = TcpStream::connect(addr).unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reader = BufReader::new(client);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "hello\r\n", "connected and served");
+    server.handle().call_from_thread(|reactor| reactor.stop().unwrap());
+    let report = server.join();
+    assert_eq!(
+        *lost.lock().unwrap(),
+        ["ConnectionLost: Connection to the other side was lost in a non-clean fashion: Connection lost."]
+    );
+    assert_eq!(report.aborted_connections, 1, "{report:?}");
+    let mut rest = String::new();
+    assert!(matches!(reader.read_line(&mut rest), Ok(0) | Err(_)), "the socket is closed: {rest:?}");
+}
