@@ -2482,3 +2482,26 @@ fn reversed_takes_sequences_and_reversed_and_refuses_iterators_as_cpython() {
     assert!(out[1].ends_with("' object is not reversible"), "{out:?}");
     assert_eq!(out[2..], ["'generator' object is not reversible", "'set' object is not reversible"]);
 }
+
+#[test]
+fn an_exhausted_iterator_stays_exhausted_and_asking_again_is_no_crash() {
+    // Asking an exhausted str iterator twice read past the string's end
+    // (a panic: in the page, a dead tab); a list iterator that ended gave
+    // items appended later. CPython 3.11 printed these lines.
+    let out = output(
+        r#"
+it = iter("xy")
+print(list(it), list(it), next(it, "done"))
+xs = [1]
+li = iter(xs)
+print(list(li))
+xs.append(2)
+print(list(li), next(li, "end"))
+b = iter(b"ab")
+print(list(b), list(b))
+t = iter((1,))
+print(next(t), next(t, None), next(t, None))
+"#,
+    );
+    assert_eq!(out, ["['x', 'y'] [] done", "[1]", "[] end", "[97, 98] []", "1 None None"]);
+}

@@ -938,3 +938,170 @@ print("end")
     );
     assert_eq!(tail, ["during shutdown", "after shutdown", "end"]);
 }
+
+#[test]
+fn task_cooperate_and_coiterate_are_twisteds_cooperator() {
+    // Twisted 26.10's Cooperator (task.py, in Python): tasks take turns a
+    // step each within a 10 ms slice, a yielded Deferred pauses its task,
+    // pause/resume/stop and their errors, a Cooperator not started, a
+    // stopped one, `coiterate`. Before, `task.cooperate` did not exist.
+    let out = output(
+        r#"
+from twisted.internet import reactor, defer, task
+
+
+def numbers(name, n):
+    for i in range(n):
+        print(name, i)
+        yield None
+
+
+def waits():
+    print("waits: before")
+    d = defer.Deferred()
+    reactor.callLater(0.05, d.callback, None)
+    yield d
+    print("waits: after")
+
+
+def forever():
+    while True:
+        yield task.deferLater(reactor, 0.01, lambda: None)
+
+
+def fails():
+    yield None
+    raise ValueError("boom")
+
+
+def main():
+    a = task.cooperate(numbers("a", 3))
+    b = task.cooperate(numbers("b", 2))
+    d = defer.DeferredList([a.whenDone(), b.whenDone()])
+    d.addCallback(lambda r: print("both done", [ok for ok, _ in r]))
+    w = task.cooperate(waits())
+    w.whenDone().addCallback(lambda it: print("waits done", type(it).__name__))
+    f = task.cooperate(fails())
+    f.whenDone().addErrback(lambda fl: print("failed", fl.type.__name__, fl.getErrorMessage()))
+    c = task.Cooperator(started=False)
+    t = c.cooperate(numbers("c", 2))
+    print("running?", c.running)
+    reactor.callLater(0.02, c.start)
+    p = task.cooperate(numbers("p", 5))
+    p.pause()
+    try:
+        p.resume()
+        p.resume()
+    except task.NotPaused as e:
+        print("NotPaused", type(e).__name__, isinstance(e, task.SchedulerError))
+    s = task.cooperate(numbers("s", 4))
+    def stop_s():
+        try:
+            s.stop()
+        except task.TaskDone as e:
+            print("s already done:", repr(e))
+    reactor.callLater(0, stop_s)
+    s.whenDone().addCallback(lambda it: print("s done", type(it).__name__))
+    long = task.cooperate(forever())
+    reactor.callLater(0.03, long.stop)
+    long.whenDone().addErrback(lambda fl: print("stopped", fl.check(task.TaskStopped) is task.TaskStopped))
+    def later():
+        try:
+            s.stop()
+        except task.TaskFinished as e:
+            print("already", type(e).__name__)
+        c.stop()
+        t2 = c.cooperate(numbers("x", 1))
+        t2.whenDone().addErrback(lambda fl: print("scheduler stopped", fl.type.__name__))
+        task.coiterate(iter("xy")).addCallback(lambda it: print("coiterate", list(it)))
+    reactor.callLater(0.1, later)
+    reactor.callLater(0.2, reactor.stop)
+
+
+reactor.callWhenRunning(main)
+reactor.run()
+"#,
+    );
+    let expected = r#"running? False
+NotPaused NotPaused True
+a 0
+b 0
+waits: before
+p 0
+s 0
+a 1
+b 1
+p 1
+s 1
+a 2
+p 2
+s 2
+both done [True, True]
+p 3
+s 3
+failed ValueError boom
+s done generator
+p 4
+s already done: TaskDone()
+c 0
+c 1
+stopped True
+waits: after
+waits done generator
+already TaskDone
+scheduler stopped SchedulerStopped
+coiterate []"#;
+    assert_eq!(out, expected.lines().collect::<Vec<_>>());
+}
+
+#[test]
+fn a_failure_given_to_callback_runs_the_errbacks() {
+    // Twisted's `_runCallbacks` sends a Failure down the errback chain
+    // however it arrived; `d.callback(failure)` ran the callbacks with it.
+    let out = output(
+        r#"
+from twisted.internet import defer
+from twisted.python.failure import Failure
+d = defer.Deferred()
+d.addCallbacks(lambda v: print("callback", v), lambda f: print("errback", f.type.__name__, f.getErrorMessage()))
+d.callback(Failure(ValueError("x")))
+d2 = defer.succeed(1)
+d2.addCallback(lambda v: Failure(KeyError("k")))
+d2.addErrback(lambda f: print("errback2", f.type.__name__))
+"#,
+    );
+    assert_eq!(out, ["errback ValueError x", "errback2 KeyError"]);
+}
+
+#[test]
+fn a_logged_failure_names_its_class_by_its_module_with_twisteds_colon() {
+    // Twisted logs `qual(type): message`, the `: ` kept when the message is
+    // empty, and a class by the module that defined it (Twisted's own
+    // `task.TaskDone` too). CPython 3.11 + Twisted 26.10 printed these
+    // lines, besides the frames.
+    let out = output(
+        r#"
+from twisted.internet import reactor, task
+class Mine(Exception):
+    pass
+def f():
+    raise ValueError()
+def g():
+    raise Mine()
+def h():
+    t = task.cooperate(iter([]))
+    reactor.callLater(0, t.stop)
+reactor.callLater(0, f)
+reactor.callLater(0, g)
+reactor.callLater(0, h)
+reactor.callLater(0.1, reactor.stop)
+reactor.run()
+"#,
+    );
+    let names: Vec<&str> = out.iter().map(String::as_str).filter(|l| !l.starts_with("  ")).collect();
+    let report = |name| ["while handling timed call", "Traceback (most recent call last):", name, ""];
+    let expected: Vec<&str> =
+        [report("builtins.ValueError: "), report("__main__.Mine: "), report("twisted.internet.task.TaskDone: ")]
+            .concat();
+    assert_eq!(names, expected);
+}

@@ -364,7 +364,196 @@ def _classes():
             self._callID = None
             self.continueTrying = 1
 
-    return DelayedCall, Clock, LoopingCall, deferLater, ThreadPool, ReconnectingClientFactory
+    class SchedulerError(Exception):
+        __module__ = 'twisted.internet.task'
+
+    class SchedulerStopped(SchedulerError):
+        __module__ = 'twisted.internet.task'
+
+    class TaskFinished(SchedulerError):
+        __module__ = 'twisted.internet.task'
+
+    class TaskDone(TaskFinished):
+        __module__ = 'twisted.internet.task'
+
+    class TaskStopped(TaskFinished):
+        __module__ = 'twisted.internet.task'
+
+    class TaskFailed(TaskFinished):
+        __module__ = 'twisted.internet.task'
+
+    class NotPaused(SchedulerError):
+        __module__ = 'twisted.internet.task'
+
+    class _Timer:
+        MAX_SLICE = 0.01
+
+        def __init__(self):
+            self.end = _time() + self.MAX_SLICE
+
+        def __call__(self):
+            return _time() >= self.end
+
+    _EPSILON = 0.00000001
+
+    def _defaultScheduler(callable):
+        return _reactor.callLater(_EPSILON, callable)
+
+    class CooperativeTask:
+        __module__ = 'twisted.internet.task'
+
+        def __init__(self, iterator, cooperator):
+            self._iterator = iterator
+            self._cooperator = cooperator
+            self._deferreds = []
+            self._pauseCount = 0
+            self._completionState = None
+            self._completionResult = None
+            cooperator._addTask(self)
+
+        def whenDone(self):
+            d = _Deferred()
+            if self._completionState is None:
+                self._deferreds.append(d)
+            else:
+                d.callback(self._completionResult)
+            return d
+
+        def pause(self):
+            self._checkFinish()
+            self._pauseCount += 1
+            if self._pauseCount == 1:
+                self._cooperator._removeTask(self)
+
+        def resume(self):
+            if self._pauseCount == 0:
+                raise NotPaused()
+            self._pauseCount -= 1
+            if self._pauseCount == 0 and self._completionState is None:
+                self._cooperator._addTask(self)
+
+        def _completeWith(self, completionState, deferredResult):
+            self._completionState = completionState
+            self._completionResult = deferredResult
+            if not self._pauseCount:
+                self._cooperator._removeTask(self)
+            for d in self._deferreds:
+                d.callback(deferredResult)
+
+        def stop(self):
+            self._checkFinish()
+            self._completeWith(TaskStopped(), _Failure(TaskStopped()))
+
+        def _checkFinish(self):
+            if self._completionState is not None:
+                raise self._completionState
+
+        def _oneWorkUnit(self):
+            try:
+                result = next(self._iterator)
+            except StopIteration:
+                self._completeWith(TaskDone(), self._iterator)
+            except BaseException:
+                self._completeWith(TaskFailed(), _Failure())
+            else:
+                if _isDeferred(result):
+                    self.pause()
+
+                    def failLater(failure):
+                        self._completeWith(TaskFailed(), failure)
+
+                    result.addCallbacks(lambda result: self.resume(), failLater)
+
+    class Cooperator:
+        __module__ = 'twisted.internet.task'
+        _mustScheduleOnStart = False
+
+        def __init__(self, terminationPredicateFactory=_Timer, scheduler=_defaultScheduler, started=True):
+            self._tasks = []
+            self._metarator = iter(())
+            self._terminationPredicateFactory = terminationPredicateFactory
+            self._scheduler = scheduler
+            self._delayedCall = None
+            self._stopped = False
+            self._started = started
+
+        def coiterate(self, iterator, doneDeferred=None):
+            if doneDeferred is None:
+                doneDeferred = _Deferred()
+            whenDone = CooperativeTask(iterator, self).whenDone()
+            whenDone.chainDeferred(doneDeferred)
+            return doneDeferred
+
+        def cooperate(self, iterator):
+            return CooperativeTask(iterator, self)
+
+        def _addTask(self, task):
+            if self._stopped:
+                self._tasks.append(task)
+                task._completeWith(SchedulerStopped(), _Failure(SchedulerStopped()))
+            else:
+                self._tasks.append(task)
+                self._reschedule()
+
+        def _removeTask(self, task):
+            self._tasks.remove(task)
+            if not self._tasks and self._delayedCall:
+                self._delayedCall.cancel()
+                self._delayedCall = None
+
+        def _tasksWhileNotStopped(self):
+            terminator = self._terminationPredicateFactory()
+            while self._tasks:
+                for t in self._metarator:
+                    yield t
+                    if terminator():
+                        return
+                self._metarator = iter(self._tasks)
+
+        def _tick(self):
+            self._delayedCall = None
+            for taskObj in self._tasksWhileNotStopped():
+                taskObj._oneWorkUnit()
+            self._reschedule()
+
+        def _reschedule(self):
+            if not self._started:
+                self._mustScheduleOnStart = True
+                return
+            if self._delayedCall is None and self._tasks:
+                self._delayedCall = self._scheduler(self._tick)
+
+        def start(self):
+            self._stopped = False
+            self._started = True
+            if self._mustScheduleOnStart:
+                del self._mustScheduleOnStart
+                self._reschedule()
+
+        def stop(self):
+            self._stopped = True
+            for taskObj in self._tasks:
+                taskObj._completeWith(SchedulerStopped(), _Failure(SchedulerStopped()))
+            self._tasks = []
+            if self._delayedCall is not None:
+                self._delayedCall.cancel()
+                self._delayedCall = None
+
+        @property
+        def running(self):
+            return self._started and not self._stopped
+
+    _theCooperator = Cooperator()
+
+    def coiterate(iterator):
+        return _theCooperator.coiterate(iterator)
+
+    def cooperate(iterator):
+        return _theCooperator.cooperate(iterator)
+
+    cooperator = (Cooperator, CooperativeTask, coiterate, cooperate, SchedulerError, SchedulerStopped,
+                  TaskFinished, TaskDone, TaskStopped, TaskFailed, NotPaused)
+    return DelayedCall, Clock, LoopingCall, deferLater, ThreadPool, ReconnectingClientFactory, cooperator
 ";
 
 thread_local! {
@@ -405,6 +594,8 @@ pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
             ("_random", "random.random"),
             ("_log", "math.log"),
             ("_logmsg", "log.msg"),
+            ("_time", "time.time"),
+            ("_Failure", "failure.Failure"),
         ] {
             vars.insert(n.into(), Value::builtin(builtin, None));
         }
@@ -429,10 +620,13 @@ pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
     // Making them is the library's import, not the program's work: it
     // costs no virtual CPU (a program that never uses a Clock runs exactly
     // as before) nor instructions of the program's budget.
-    let (pending, instructions) = (vm.pending, vm.rt.instructions());
+    // Nor does it count as the program calling what the light module
+    // leaves out (`property`, `iter`): the light module never makes them.
+    let (pending, instructions, full_only) = (vm.pending, vm.rt.instructions(), vm.rt.full_only.get());
     let made = vm.call_nested(make, Vec::new());
     vm.pending = pending;
     vm.rt.set_instructions(instructions);
+    vm.rt.full_only.set(full_only);
     let made = made?;
     let Value::Tuple(made) = made else {
         return Err(vm.rt.error("SystemError", "twisted.internet.task: _classes made no classes"));
@@ -444,8 +638,29 @@ pub(crate) fn prepare(vm: &mut Vm<'_>) -> PyResult<()> {
     {
         library.insert(name, v.clone());
     }
+    if let Some(Value::Tuple(cooperator)) = made.get(6) {
+        for (name, v) in COOPERATOR.iter().zip(cooperator.iter()) {
+            library.insert(name, v.clone());
+        }
+    }
     Ok(())
 }
+
+/// `twisted.internet.task`'s cooperative scheduler, Twisted's own code:
+/// its names in the module, in the order `_classes()` returns them.
+pub(crate) const COOPERATOR: [&str; 11] = [
+    "Cooperator",
+    "CooperativeTask",
+    "coiterate",
+    "cooperate",
+    "SchedulerError",
+    "SchedulerStopped",
+    "TaskFinished",
+    "TaskDone",
+    "TaskStopped",
+    "TaskFailed",
+    "NotPaused",
+];
 
 /// The library's `name` made by [`prepare`], if it ran.
 pub(crate) fn get(rt: &super::Runtime, name: &str) -> Option<Value> {
@@ -680,10 +895,13 @@ pub(crate) fn barrier_class(vm: &mut Vm<'_>) -> PyResult<Value> {
         }
     }
     let make = make.ok_or_else(|| vm.rt.error("SystemError", "threading.Barrier: no class"))?;
-    let (pending, instructions) = (vm.pending, vm.rt.instructions());
+    // Nor does it count as the program calling what the light module
+    // leaves out (`property`, `iter`): the light module never makes them.
+    let (pending, instructions, full_only) = (vm.pending, vm.rt.instructions(), vm.rt.full_only.get());
     let made = vm.call_nested(make, Vec::new());
     vm.pending = pending;
     vm.rt.set_instructions(instructions);
+    vm.rt.full_only.set(full_only);
     let made = made?;
     vm.rt.library.borrow_mut().insert("Barrier", made.clone());
     Ok(made)

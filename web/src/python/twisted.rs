@@ -202,6 +202,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             ]
             .into_iter()
             .chain(super::clock::get(rt, "Clock").map(|c| ("Clock", c)))
+            .chain(super::clock::COOPERATOR.into_iter().filter_map(|n| Some((n, super::clock::get(rt, n)?))))
             .collect(),
         ),
         "sys" => {
@@ -1475,7 +1476,16 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec
         }
         (Native::Deferred(d), "callback") => {
             let v = args.into_iter().next().unwrap_or_default();
-            if d.callback(v).is_err() {
+            // A Failure given to `callback` starts the errback chain, as
+            // Twisted's `_runCallbacks` sees a Failure whichever way it came.
+            let fired = match &v {
+                Value::Native(n) if matches!(**n, Native::Failure(_)) => {
+                    let Native::Failure(e) = &**n else { unreachable!() };
+                    d.errback(to_failure(vm.rt, e))
+                }
+                _ => d.callback(v),
+            };
+            if fired.is_err() {
                 return Err(vm.rt.error("AlreadyCalledError", ""));
             }
             Value::None

@@ -22,6 +22,7 @@ use twine_core::trace::TraceEvent;
 
 use super::errors::Exc;
 use super::twisted::exc_text_plain;
+use super::value::Value;
 use super::Runtime;
 use crate::engine::interp::REACTOR_THREAD;
 use crate::engine::shared::Shared;
@@ -45,10 +46,20 @@ impl Runtime {
             .collect();
         frames.extend(carried);
         let name = exc.value.type_name().to_string();
+        // Named by its class's module, which text alone cannot tell for a
+        // class the library's Python defines (`twisted.internet.task.TaskDone`).
+        let module = match &exc.value {
+            Value::Instance(i) if i.class.attrs.borrow().contains_key("__module__") => Some(i.class.module()),
+            _ => None,
+        };
+        let qualified = match module.as_deref() {
+            Some(module) if module != "builtins" => with_message(format!("{module}.{text}")),
+            _ => self.qualified(&text),
+        };
         let mut tracebacks = self.tracebacks.borrow_mut();
         // A failure that crossed the pool is known by its class name only.
-        tracebacks.insert(name, (text.clone(), frames.clone()));
-        tracebacks.insert(text.clone(), (text, frames));
+        tracebacks.insert(name, (qualified.clone(), frames.clone()));
+        tracebacks.insert(text, (qualified, frames));
     }
 
     /// The lines Twisted logs for a Deferred dropped with the failure `message`
@@ -79,11 +90,11 @@ impl Runtime {
     pub(crate) fn traceback_lines(&self, text: &str) -> Vec<String> {
         let mut out = vec!["Traceback (most recent call last):".to_owned()];
         match self.tracebacks.borrow().get(text) {
-            Some((full, frames)) if !frames.is_empty() => {
+            Some((qualified, frames)) if !frames.is_empty() => {
                 out.extend(frames.iter().cloned());
-                out.push(self.qualified(full));
+                out.push(qualified.clone());
             }
-            Some((full, _)) => out.push(format!("Failure: {}", self.qualified(full))),
+            Some((qualified, _)) => out.push(format!("Failure: {qualified}")),
             None => out.push(format!("Failure: {}", self.qualified(text))),
         }
         out
@@ -96,11 +107,22 @@ impl Runtime {
         self.tracebacks.borrow().get(text).is_some_and(|(_, frames)| !frames.is_empty())
     }
 
-    /// `builtins.ValueError: boom`, as a Failure names its exception's class.
+    /// `builtins.ValueError: boom`, as a Failure names its exception's class
+    /// (a built-in's or Twisted's by its name, any other as the program's).
     fn qualified(&self, text: &str) -> String {
         let name = text.split(':').next().unwrap_or(text);
         let module = super::errors::module(name).unwrap_or("__main__");
-        format!("{module}.{text}")
+        with_message(format!("{module}.{text}"))
+    }
+}
+
+/// Twisted's `qual(type): message`, whose `: ` stays when the message is
+/// empty (`builtins.ValueError: `).
+fn with_message(text: String) -> String {
+    if text.contains(':') {
+        text
+    } else {
+        text + ": "
     }
 }
 

@@ -2126,7 +2126,7 @@ impl Vm<'_> {
                     Value::List(l) => l.borrow().get(*i).cloned(),
                     Value::Tuple(t) => t.get(*i).cloned(),
                     Value::Str(s) => {
-                        let c = s[*i..].chars().next();
+                        let c = s.get(*i..).and_then(|rest| rest.chars().next());
                         if let Some(c) = c {
                             *i += c.len_utf8() - 1;
                         }
@@ -2135,7 +2135,10 @@ impl Vm<'_> {
                     Value::Bytes(b) => b.get(*i).map(|b| Value::Int(*b as i64)),
                     _ => None,
                 };
-                *i += 1;
+                // Exhausted stays exhausted, as CPython's sequence iterators
+                // (which drop the sequence): a list that grows after its
+                // iterator ended gives it nothing more.
+                *i = if v.is_some() { *i + 1 } else { usize::MAX };
                 v
             }
             Iter::Range { next, stop, step } => {
