@@ -2505,3 +2505,18 @@ print(next(t), next(t, None), next(t, None))
     );
     assert_eq!(out, ["['x', 'y'] [] done", "[1]", "[] end", "[97, 98] []", "1 None None"]);
 }
+
+#[test]
+fn title_case_casefold_ascii_conversion_and_isnumeric_as_cpython() {
+    // `title()`/`capitalize()` use Unicode's title case (`ß` -> `Ss`),
+    // `casefold()` folds `ß`, an f-string's `!a` escapes as `ascii()`, and
+    // `isnumeric`/`isdecimal` exist. CPython 3.11 printed these lines.
+    let out = output(
+        r#"
+s = "straße ǆungla ﬁsh"
+print(s.title(), "ßa".capitalize(), s.casefold())
+print(f"{'héllo 😀'!a}", "Ⅻ".isnumeric(), "12".isdecimal(), "x1".isnumeric())
+"#,
+    );
+    assert_eq!(out, ["Straße ǅungla Fish Ssa strasse ǆungla fish", "'h\\xe9llo \\U0001f600' True True False"]);
+}

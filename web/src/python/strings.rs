@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use super::builtins::{int_arg, kw};
+use super::builtins::{full, int_arg, kw};
 use super::text::{lower, upper};
 use super::value::Value;
 use super::vm::{Kw, PyResult, Vm};
@@ -48,9 +48,12 @@ const FULL_ONLY: &[&str] = &[
     "format",
     "format_map",
     "isdigit",
+    "isdecimal",
+    "isnumeric",
     "isalpha",
     "isalnum",
     "isspace",
+    "casefold",
     "isupper",
     "islower",
     "ljust",
@@ -351,7 +354,7 @@ fn more(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwargs: &Kw) -
         "title" => Value::Str(super::text::title(s).into()),
         "capitalize" => {
             let mut chars = s.chars();
-            let first = chars.next().map(|c| upper(c.encode_utf8(&mut [0; 4]))).unwrap_or_default();
+            let first = chars.next().map(super::text::title_case).unwrap_or_default();
             Value::Str((first + &lower(chars.as_str())).into())
         }
         "format" => Value::Str(format(vm, s, args, &Lookup::Kwargs(kwargs))?.into()),
@@ -359,12 +362,22 @@ fn more(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwargs: &Kw) -
             let mapping = args.first().cloned().unwrap_or_default();
             Value::Str(format(vm, s, &[], &Lookup::Mapping(&mapping))?.into())
         }
-        "isdigit" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
+        // ASCII digits only: CPython's Unicode digit tables are not here
+        // (its `'١'.isdigit()` is True).
+        "isdigit" | "isdecimal" => Value::Bool(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
+        "isnumeric" => Value::Bool(!s.is_empty() && s.chars().all(char::is_numeric)),
         "isalpha" => Value::Bool(!s.is_empty() && s.chars().all(char::is_alphabetic)),
         "isalnum" => Value::Bool(!s.is_empty() && s.chars().all(char::is_alphanumeric)),
         "isspace" => Value::Bool(!s.is_empty() && s.chars().all(char::is_whitespace)),
         // Cased characters, all upper (lower): the text equals its upper
         // (lower) case and differs from its lower (upper) case.
+        // Lower case, then the Latin folds that differ from it (`ß` -> `ss`,
+        // the ligatures) and final sigma.
+        "casefold" if full(vm, "str.casefold") => {
+            let folds = [("ß", "ss"), ("ς", "σ"), ("ﬀ", "ff"), ("ﬁ", "fi"), ("ﬂ", "fl"), ("ﬃ", "ffi"), ("ﬄ", "ffl")];
+            let folded = folds.iter().fold(lower(s), |t, (from, to)| t.replace(from, to));
+            Value::Str(folded.replace(['ﬅ', 'ﬆ'], "st").into())
+        }
         "isupper" => Value::Bool(upper(s) == **s && lower(s) != **s),
         "islower" => Value::Bool(lower(s) == **s && upper(s) != **s),
         "ljust" | "rjust" | "center" | "zfill" => {

@@ -35,17 +35,42 @@ pub fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
-/// `s.title()`: a letter after a letter in lower case, any other in upper
-/// case (each character mapped on its own, as `char::to_uppercase` does).
+/// `s.title()`: a letter after a letter in lower case, any other in title
+/// case (each character mapped on its own).
 pub fn title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut prev_alpha = false;
     for c in s.chars() {
-        let one = c.encode_utf8(&mut [0; 4]).to_owned();
-        out.push_str(&if prev_alpha { lower(&one) } else { upper(&one) });
+        if prev_alpha {
+            out.push_str(&lower(c.encode_utf8(&mut [0; 4])));
+        } else {
+            out.push_str(&title_case(c));
+        }
         prev_alpha = c.is_alphabetic();
     }
     out
+}
+
+/// One character in title case, as CPython's `str.title()` and
+/// `str.capitalize()` map a word's first letter: its upper case, except
+/// where Unicode's title case differs (`ß` -> `Ss`, the `ﬁ` ligatures, the
+/// Latin digraphs `ǆ` -> `ǅ`): those are all here, the rest of the table
+/// being empty for the scripts outside Latin.
+pub fn title_case(c: char) -> String {
+    match c {
+        'ß' => "Ss".into(),
+        'ﬀ' => "Ff".into(),
+        'ﬁ' => "Fi".into(),
+        'ﬂ' => "Fl".into(),
+        'ﬃ' => "Ffi".into(),
+        'ﬄ' => "Ffl".into(),
+        'ﬅ' | 'ﬆ' => "St".into(),
+        'Ǆ' | 'ǅ' | 'ǆ' => "ǅ".into(),
+        'Ǉ' | 'ǈ' | 'ǉ' => "ǈ".into(),
+        'Ǌ' | 'ǋ' | 'ǌ' => "ǋ".into(),
+        'Ǳ' | 'ǲ' | 'ǳ' => "ǲ".into(),
+        c => upper(c.encode_utf8(&mut [0; 4])),
+    }
 }
 
 /// The number `text` spells: what `text.parse::<f64>()` returns (`None`

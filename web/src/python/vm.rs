@@ -1320,7 +1320,8 @@ impl Vm<'_> {
                 let spec = if has_spec { Some(f.pop()) } else { None };
                 let v = f.pop();
                 let v = match conv {
-                    b'r' | b'a' => Value::Str(self.repr_of(&v)?.into()),
+                    b'r' => Value::Str(self.repr_of(&v)?.into()),
+                    b'a' => Value::Str(super::strings::ascii(&self.repr_of(&v)?).into()),
                     b's' => Value::Str(self.str_of(&v)?.into()),
                     _ => v,
                 };
