@@ -2520,3 +2520,55 @@ print(f"{'héllo 😀'!a}", "Ⅻ".isnumeric(), "12".isdecimal(), "x1".isnumeric(
     );
     assert_eq!(out, ["Straße ǅungla Fish Ssa strasse ǆungla fish", "'h\\xe9llo \\U0001f600' True True False"]);
 }
+
+#[test]
+fn a_built_in_called_with_too_many_or_too_few_arguments_is_cpythons_type_error() {
+    // An extra argument was ignored (`xs.append(1, 2)` appended 1) and a
+    // missing one read as None. Each line is what CPython 3.11 printed.
+    let out = output(
+        r#"
+calls = [
+    lambda: [1].append(1, 2),
+    lambda: [].copy(1),
+    lambda: "a".lower("x"),
+    lambda: [].insert(1),
+    lambda: [].pop(1, 2),
+    lambda: "a b".split(" ", 1, 2),
+    lambda: [3, 1].sort(lambda x: x),
+    lambda: {}.get(),
+    lambda: "ab".center(),
+    lambda: "ab".startswith(),
+    lambda: len([], []),
+    lambda: max(),
+    lambda: isinstance(1),
+    lambda: float(1, 2),
+    lambda: divmod(1),
+    lambda: hash(1, 2),
+]
+for c in calls:
+    try:
+        c()
+    except TypeError as e:
+        print(e)
+"#,
+    );
+    let expected = [
+        "list.append() takes exactly one argument (2 given)",
+        "list.copy() takes no arguments (1 given)",
+        "str.lower() takes no arguments (1 given)",
+        "insert expected 2 arguments, got 1",
+        "pop expected at most 1 argument, got 2",
+        "split() takes at most 2 arguments (3 given)",
+        "sort() takes no positional arguments",
+        "get expected at least 1 argument, got 0",
+        "center expected at least 1 argument, got 0",
+        "startswith() takes at least 1 argument (0 given)",
+        "len() takes exactly one argument (2 given)",
+        "max expected at least 1 argument, got 0",
+        "isinstance expected 2 arguments, got 1",
+        "float expected at most 1 argument, got 2",
+        "divmod expected 2 arguments, got 1",
+        "hash() takes exactly one argument (2 given)",
+    ];
+    assert_eq!(out, expected);
+}

@@ -253,6 +253,11 @@ fn extreme(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: &Kw, want: std
 
 /// Calls the built-in function `name`.
 pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    if kwargs.is_empty() {
+        if let Some(message) = super::arity::function_error(name, args.len()) {
+            return Err(vm.type_error(&message));
+        }
+    }
     if matches!(args.first(), Some(Value::Generator(_)))
         && super::drain::DRAINED.contains(&name)
         && full(vm, "a generator given to a built-in")
@@ -1238,6 +1243,11 @@ fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
 
 /// `int(x)`, `str(x)`, `list(x)`, ...
 pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
+    if kwargs.is_empty() {
+        if let Some(message) = super::arity::function_error(t.name(), args.len()) {
+            return Err(vm.type_error(&message));
+        }
+    }
     let a = args.first();
     Ok(match (t, a) {
         (TypeId::Named(name), _) => return Err(vm.type_error(&format!("cannot create '{name}' instances"))),
@@ -1376,6 +1386,11 @@ pub(crate) fn call_method(
             }
         }
         return Ok(Out::Value(Value::None));
+    }
+    if kwargs.is_empty() {
+        if let Some(message) = super::arity::method_error(this, name, args.len()) {
+            return Err(vm.type_error(&message));
+        }
     }
     let v = match this {
         Value::Str(s) => super::strings::call(vm, name, s, &args, &kwargs)?,

@@ -15,6 +15,7 @@
 //! on a global is atomic under the GIL and `v = counter; f(); counter = v + 1`
 //! is not.
 
+pub(crate) mod arity;
 pub(crate) mod builtins;
 pub(crate) mod clock;
 pub(crate) mod code;

@@ -138,7 +138,8 @@ mod tests {
             assert_eq!(upper(s), s.to_uppercase());
             assert_eq!(lower(s), s.to_lowercase());
         }
-        assert_eq!(title("hello wORLD ǆemal straße"), "Hello World Ǆemal Straße");
+        // CPython 3.11 prints this: title case, `ǅ`, not upper case.
+        assert_eq!(title("hello wORLD ǆemal straße"), "Hello World ǅemal Straße");
     }
 
     #[test]
