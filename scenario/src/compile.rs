@@ -46,6 +46,100 @@ pub(crate) fn compile(spec: &ScenarioSpec) -> Result<Program> {
         loops: Vec::new(),
         responds: false,
     };
+    let mut program = settings(spec)?;
+    program.main = c.steps("main", &spec.main, Place::Reactor { handler: false })?;
+    let mut thread_total: u64 = 0;
+    for (i, t) in spec.threads.iter().enumerate() {
+        let path = format!("threads[{i}]");
+        if t.name.trim().is_empty() {
+            return Err(ScenarioError::new(format!("{path}.name"), "must not be empty"));
+        }
+        let count = t.count.unwrap_or(1);
+        if !(1..=1000).contains(&count) {
+            return Err(ScenarioError::new(
+                format!("{path}.count"),
+                format!("must be between 1 and 1000 (got {count})"),
+            ));
+        }
+        thread_total += u64::from(count);
+        if thread_total > MAX_THREADS {
+            return Err(ScenarioError::new(
+                format!("{path}.count"),
+                format!(
+                    "brings the threads to {thread_total} in all ({} entries so far); at most {MAX_THREADS} \
+                     threads in all: lower the entries' counts or use fewer entries",
+                    i + 1
+                ),
+            ));
+        }
+        let start = opt_ms(&format!("{path}.start_ms"), t.start_ms)?;
+        let body = c.steps(&format!("{path}.steps"), &t.steps, Place::Thread)?;
+        program.threads.push(ThreadDef { name: t.name.clone(), count, start, body });
+    }
+    program.handler = match &spec.server {
+        Some(server) => Some(c.steps("server.handler", &server.handler, Place::Reactor { handler: true })?),
+        None => None,
+    };
+    program.clients = match &spec.clients {
+        None => None,
+        Some(clients) => {
+            if program.handler.is_none() {
+                return Err(ScenarioError::new(
+                    "clients",
+                    "clients need a server to talk to: add \"server\": {\"handler\": [..]}",
+                ));
+            }
+            if !c.responds {
+                return Err(ScenarioError::new(
+                    "server.handler",
+                    "never responds, so clients would wait forever: add a \"respond\" step",
+                ));
+            }
+            Some(compile_clients(clients)?)
+        }
+    };
+    program.counters = c.counter_names;
+    program.locks = c.lock_names;
+    program.fair_locks = c.fair_locks;
+    program.loops = c.loops;
+    Ok(program)
+}
+
+/// [`compile`] for a spec with no steps of its own, whose program runs
+/// elsewhere (a Python experiment's, [`Program::python`]): the same checks
+/// and settings, without the step compiler, which the light browser module
+/// then leaves out. Its server handler, there only because clients need one,
+/// must be `respond` alone.
+pub(crate) fn compile_stepless(spec: &ScenarioSpec) -> Result<Program> {
+    let mut program = settings(spec)?;
+    if !spec.main.is_empty() {
+        return Err(ScenarioError::new("main", "must be empty: the program runs instead"));
+    }
+    if !spec.threads.is_empty() {
+        return Err(ScenarioError::new("threads", "must be empty: the program starts its own"));
+    }
+    if let Some(server) = &spec.server {
+        if !matches!(server.handler.as_slice(), [Step::Respond]) {
+            return Err(ScenarioError::new("server.handler", "must be [\"respond\"]: the program's server answers"));
+        }
+        program.handler = Some(Seq::new(vec![Op::Respond]));
+    }
+    program.clients = match &spec.clients {
+        None => None,
+        Some(_) if program.handler.is_none() => {
+            return Err(ScenarioError::new(
+                "clients",
+                "clients need a server to talk to: add \"server\": {\"handler\": [..]}",
+            ))
+        }
+        Some(clients) => Some(compile_clients(clients)?),
+    };
+    Ok(program)
+}
+
+/// What [`compile`] checks and compiles before the steps: the machine, the
+/// pool, the limits and the variants' names; the rest of the program empty.
+fn settings(spec: &ScenarioSpec) -> Result<Program> {
     let m = &spec.machine;
     if !(1..=64).contains(&m.cores) {
         return Err(ScenarioError::new("machine.cores", format!("must be between 1 and 64 (got {})", m.cores)));
@@ -111,58 +205,6 @@ pub(crate) fn compile(spec: &ScenarioSpec) -> Result<Program> {
         }
     }
 
-    let main = c.steps("main", &spec.main, Place::Reactor { handler: false })?;
-    let mut threads = Vec::new();
-    let mut thread_total: u64 = 0;
-    for (i, t) in spec.threads.iter().enumerate() {
-        let path = format!("threads[{i}]");
-        if t.name.trim().is_empty() {
-            return Err(ScenarioError::new(format!("{path}.name"), "must not be empty"));
-        }
-        let count = t.count.unwrap_or(1);
-        if !(1..=1000).contains(&count) {
-            return Err(ScenarioError::new(
-                format!("{path}.count"),
-                format!("must be between 1 and 1000 (got {count})"),
-            ));
-        }
-        thread_total += u64::from(count);
-        if thread_total > MAX_THREADS {
-            return Err(ScenarioError::new(
-                format!("{path}.count"),
-                format!(
-                    "brings the threads to {thread_total} in all ({} entries so far); at most {MAX_THREADS} \
-                     threads in all: lower the entries' counts or use fewer entries",
-                    i + 1
-                ),
-            ));
-        }
-        let start = opt_ms(&format!("{path}.start_ms"), t.start_ms)?;
-        let body = c.steps(&format!("{path}.steps"), &t.steps, Place::Thread)?;
-        threads.push(ThreadDef { name: t.name.clone(), count, start, body });
-    }
-    let handler = match &spec.server {
-        Some(server) => Some(c.steps("server.handler", &server.handler, Place::Reactor { handler: true })?),
-        None => None,
-    };
-    let clients = match &spec.clients {
-        None => None,
-        Some(clients) => {
-            if handler.is_none() {
-                return Err(ScenarioError::new(
-                    "clients",
-                    "clients need a server to talk to: add \"server\": {\"handler\": [..]}",
-                ));
-            }
-            if !c.responds {
-                return Err(ScenarioError::new(
-                    "server.handler",
-                    "never responds, so clients would wait forever: add a \"respond\" step",
-                ));
-            }
-            Some(compile_clients(clients)?)
-        }
-    };
     Ok(Program {
         seed: spec.seed.unwrap_or(1),
         duration,
@@ -170,15 +212,15 @@ pub(crate) fn compile(spec: &ScenarioSpec) -> Result<Program> {
         machine,
         pool_threads: spec.pool.threads,
         jitter,
-        main,
-        threads,
-        handler,
-        clients,
-        counters: c.counter_names,
-        locks: c.lock_names,
-        fair_locks: c.fair_locks,
+        main: Seq::new(Vec::new()),
+        threads: Vec::new(),
+        handler: None,
+        clients: None,
+        counters: Vec::new(),
+        locks: Vec::new(),
+        fair_locks: Vec::new(),
         python: None,
-        loops: c.loops,
+        loops: Vec::new(),
     })
 }
 
@@ -517,4 +559,55 @@ fn intern(
     map.insert(name.to_owned(), id);
     names.push(name.into());
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{ClosedLoopSpec, ServerSpec};
+
+    /// A Python experiment's spec: settings, and a server answering for its clients.
+    fn python_spec() -> ScenarioSpec {
+        let mut spec = ScenarioSpec { duration_ms: Some(500.0), ..ScenarioSpec::default() };
+        spec.machine.cores = 2;
+        spec.clients = Some(ClientsSpec::Closed(ClosedLoopSpec {
+            clients: 3,
+            think_ms: Some(1.0),
+            think: ThinkSpec::default(),
+            requests: Some(10),
+            start_ms: None,
+            network_ms: Some(0.5),
+        }));
+        spec.server = Some(ServerSpec { handler: vec![Step::Respond] });
+        spec
+    }
+
+    #[test]
+    fn stepless_compiles_a_python_spec_as_compile_does() {
+        let spec = python_spec();
+        let (full, stepless) = (compile(&spec).unwrap(), compile_stepless(&spec).unwrap());
+        assert_eq!(format!("{stepless:?}"), format!("{full:?}"));
+        let plain = ScenarioSpec::default();
+        assert_eq!(format!("{:?}", compile_stepless(&plain).unwrap()), format!("{:?}", compile(&plain).unwrap()));
+    }
+
+    #[test]
+    fn stepless_refuses_steps_and_checks_the_rest() {
+        let mut spec = python_spec();
+        spec.main = vec![Step::Cpu(1.0)];
+        assert_eq!(compile_stepless(&spec).unwrap_err().field, "main");
+        let mut spec = python_spec();
+        spec.server = Some(ServerSpec { handler: vec![Step::Cpu(1.0), Step::Respond] });
+        assert_eq!(compile_stepless(&spec).unwrap_err().field, "server.handler");
+        let mut spec = python_spec();
+        spec.server = None;
+        assert_eq!(compile_stepless(&spec).unwrap_err().field, "clients");
+        let mut spec = python_spec();
+        spec.machine.cores = 0;
+        assert_eq!(compile_stepless(&spec).unwrap_err(), compile(&spec).unwrap_err());
+        let mut spec = python_spec();
+        let Some(ClientsSpec::Closed(closed)) = &mut spec.clients else { unreachable!() };
+        closed.clients = 0;
+        assert_eq!(compile_stepless(&spec).unwrap_err(), compile(&spec).unwrap_err());
+    }
 }

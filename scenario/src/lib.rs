@@ -189,6 +189,15 @@ pub fn compile(spec: &ScenarioSpec) -> Result<Program, ScenarioError> {
     compile::compile(spec)
 }
 
+/// [`compile`] for a spec whose program runs elsewhere (a Python
+/// experiment's, [`Program::python`]): no `main` or `threads` steps, and a
+/// server handler, if any, of `respond` alone (the program's own server
+/// answers; clients need one). The same checks of the rest, without the step
+/// compiler, which a build that runs no JSON scenarios then leaves out.
+pub fn compile_stepless(spec: &ScenarioSpec) -> Result<Program, ScenarioError> {
+    compile::compile_stepless(spec)
+}
+
 impl fmt::Debug for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scenario").field("name", &self.spec.name).field("title", &self.spec.title).finish()
