@@ -827,7 +827,11 @@ pub(crate) fn del_subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<
             let Value::Slice(s) = key else { unreachable!("matched") };
             let len = l.borrow().len();
             let mut gone = slice_indices(vm, s, len)?;
-            gone.sort_unstable();
+            // In slice order, so descending for a negative step: reversed,
+            // not sorted (a sort's code would be one more in the module).
+            if gone.first() > gone.last() {
+                gone.reverse();
+            }
             let mut at = 0;
             l.borrow_mut().retain(|_| {
                 at += 1;
