@@ -696,21 +696,34 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             let out: Deferred<Value> = Deferred::new();
             let (fire, rt) = (out.clone(), Rc::clone(vm.rt));
             let submit = move |r: &twine_core::Reactor| {
-                let d: Deferred<u64> = defer_to_thread_with(
+                // A `Deferred<()>`, the value's id left in the slot for the
+                // callback below: a `Deferred<u64>` would be one more copy of
+                // the Deferred code in the wasm module, for this alone.
+                let result = Arc::clone(&slot);
+                let d: Deferred<()> = defer_to_thread_with(
                     r,
                     JobOptions { name: Some(Cow::Borrowed("deferToThread")), hint: Some(Box::new(hint)) },
-                    move || match slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
-                        Some(Ok(id)) => Ok(id),
-                        Some(Err((id, text))) => Err(Failure::from_error(FailureKind::Error, PyError { id, text })),
-                        None => Err(Failure::new(FailureKind::Error, "the job did not finish")),
+                    move || {
+                        let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                        match slot.take() {
+                            Some(Ok(id)) => {
+                                *slot = Some(Ok(id));
+                                Ok(())
+                            }
+                            Some(Err((id, text))) => Err(Failure::from_error(FailureKind::Error, PyError { id, text })),
+                            None => Err(Failure::new(FailureKind::Error, "the job did not finish")),
+                        }
                     },
                 );
-                d.add_both(move |r: Result<u64, Failure>| {
+                d.add_both(move |r: Result<(), Failure>| {
                     let _ = match r {
-                        Ok(id) => fire.callback(rt.take_value(id)),
+                        Ok(()) => match result.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                            Some(Ok(id)) => fire.callback(rt.take_value(id)),
+                            _ => fire.errback(Failure::new(FailureKind::Error, "the job did not finish")),
+                        },
                         Err(f) => fire.errback(f),
                     };
-                    Outcome::Value(0)
+                    Outcome::Value(())
                 });
             };
             if r.lifecycle() == twine_core::reactor::Lifecycle::NotStarted {
