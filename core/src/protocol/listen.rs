@@ -58,7 +58,7 @@ impl ListenerHost for ListenerShared {
                 let factory = self.factory.clone();
                 reactor.run_call(CallSource::Io, listener.0, "start_factory", || factory.borrow_mut().start_factory());
                 for waiter in waiters {
-                    let _ = waiter.callback(addr);
+                    waiter(Ok(addr));
                 }
             }
             Err(failure) => {
@@ -70,7 +70,7 @@ impl ListenerHost for ListenerShared {
                 self.open.set(false);
                 *self.failure.borrow_mut() = Some(failure.clone());
                 for waiter in waiters {
-                    let _ = waiter.errback(failure.clone());
+                    waiter(Err(failure.clone()));
                 }
             }
         }
@@ -99,6 +99,9 @@ impl ListenerHost for ListenerShared {
     }
 }
 
+/// A `when_listening` caller, told the bound address or the failure.
+type ListenWaiter = Box<dyn FnOnce(Result<SocketAddr, Failure>)>;
+
 pub(crate) struct ListenerShared {
     id: ListenerId,
     requested: SocketAddr,
@@ -106,7 +109,10 @@ pub(crate) struct ListenerShared {
     reactor: WeakReactor,
     address: Cell<Option<SocketAddr>>,
     failure: RefCell<Option<Failure>>,
-    waiters: RefCell<Vec<Deferred<SocketAddr>>>,
+    /// What `when_listening` calls gave, told how binding went. Closures,
+    /// not the Deferreds themselves: a build that never waits (the browser's
+    /// light module) then carries no `Deferred<SocketAddr>` code.
+    waiters: RefCell<Vec<ListenWaiter>>,
     open: Cell<bool>,
 }
 
@@ -136,7 +142,13 @@ impl ListeningPort {
             return crate::defer::fail(failure);
         }
         let d = Deferred::new();
-        self.shared.waiters.borrow_mut().push(d.clone());
+        let waiter = d.clone();
+        self.shared.waiters.borrow_mut().push(Box::new(move |result| {
+            let _ = match result {
+                Ok(addr) => waiter.callback(addr),
+                Err(failure) => waiter.errback(failure),
+            };
+        }));
         d
     }
 
