@@ -565,12 +565,20 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             // Twisted's default keeps an input's failure for its own
             // errbacks (or the unhandled-error report) as well.
             let consume = kw_arg(&kwargs, "consumeErrors").or_else(|| args.get(1).cloned()).is_some_and(|v| v.truthy());
-            let all = twine_core::defer::gather_results_with(ds, consume);
+            // `gather_results_with` made into a list where it collects the
+            // values: the same Deferreds and links, without a
+            // `Deferred<Vec<Value>>` (one more copy of the Deferred code in
+            // the wasm module).
+            let list = twine_core::defer::DeferredList::new(ds).fire_on_one_errback();
+            let list = if consume { list.consume_errors() } else { list };
+            let all = list
+                .into_deferred()
+                .try_map(|results| results.into_iter().collect::<Result<Vec<Value>, Failure>>().map(Value::list));
             let out: Deferred<Value> = Deferred::new();
             let fire = out.clone();
-            all.add_both(move |r: Result<Vec<Value>, Failure>| {
-                let _ = fire.fire(r.map(Value::list));
-                Outcome::Value(Vec::new())
+            all.add_both(move |r: Result<Value, Failure>| {
+                let _ = fire.fire(r);
+                Outcome::Value(Value::None)
             });
             deferred(out)
         }
