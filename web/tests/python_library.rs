@@ -2572,3 +2572,35 @@ for c in calls:
     ];
     assert_eq!(out, expected);
 }
+
+#[test]
+fn sleeps_too_long_or_not_a_number_are_refused_and_a_huge_timeout_is_no_crash() {
+    // `time.sleep(1e300)` slept past the run's end; a wait of 1e300 s
+    // overflowed the engine's arithmetic (a panic in a debug build).
+    // CPython 3.11 printed these lines.
+    let out = output(
+        r#"
+import time, threading
+for v in [float("inf"), float("nan"), 9.3e9]:
+    try:
+        time.sleep(v)
+    except (ValueError, OverflowError) as e:
+        print(type(e).__name__, e)
+for wait in [lambda: threading.Event().wait(1e300), lambda: threading.Lock().acquire(timeout=1e300)]:
+    try:
+        wait()
+    except OverflowError as e:
+        print("OverflowError", e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "OverflowError timestamp out of range for platform time_t",
+            "ValueError Invalid value NaN (not a number)",
+            "OverflowError timestamp out of range for platform time_t",
+            "OverflowError timestamp out of range for platform time_t",
+            "OverflowError timestamp out of range for platform time_t",
+        ]
+    );
+}

@@ -412,7 +412,7 @@ impl Simulation {
     /// `jitter` and the OS's timer latency only ever lengthen it.
     pub(crate) fn wait_end(&mut self, ns: u64) -> Time {
         let ns = self.rng.lengthen(ns, self.program.jitter);
-        self.now + Duration::from_nanos(ns + self.noise.timer_latency())
+        self.now + Duration::from_nanos(ns.saturating_add(self.noise.timer_latency()))
     }
 
     fn handle(&mut self, ev: Ev) {

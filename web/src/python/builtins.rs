@@ -186,10 +186,18 @@ fn float_arg(vm: &Vm<'_>, v: &Value) -> PyResult<f64> {
     }
 }
 
+/// `time.sleep`'s argument in nanoseconds, refused as CPython 3.11 refuses
+/// it (its clock counts nanoseconds in an `i64`).
 fn seconds_to_ns(vm: &Vm<'_>, v: &Value) -> PyResult<u64> {
     let s = float_arg(vm, v)?;
-    if s < 0.0 || !s.is_finite() {
+    if s.is_nan() {
+        return Err(vm.rt.error("ValueError", "Invalid value NaN (not a number)"));
+    }
+    if s < 0.0 {
         return Err(vm.rt.error("ValueError", "sleep length must be non-negative"));
+    }
+    if s * 1e9 >= i64::MAX as f64 {
+        return Err(vm.rt.error("OverflowError", "timestamp out of range for platform time_t"));
     }
     Ok((s * 1e9).round() as u64)
 }

@@ -54,13 +54,22 @@ pub(crate) fn timeout_arg(args: &[Value], kwargs: &Kw, at: usize) -> Option<Valu
 /// the TypeError CPython's code for that call raises (`what`, with `{}`
 /// for the value's type: each call trips over it in its own operation).
 pub(crate) fn seconds(vm: &Vm<'_>, v: &Value, what: &str) -> PyResult<f64> {
-    match v {
-        Value::Int(i) => Ok(*i as f64),
-        Value::Bool(b) => Ok(f64::from(u8::from(*b))),
-        Value::Float(f) => Ok(*f),
-        _ => Err(vm.type_error(&what.replace("{}", &v.type_name()))),
+    let secs = match v {
+        Value::Int(i) => *i as f64,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::Float(f) => *f,
+        _ => return Err(vm.type_error(&what.replace("{}", &v.type_name()))),
+    };
+    // Past `threading.TIMEOUT_MAX`, CPython's clock (nanoseconds in an
+    // `i64`) cannot hold the deadline.
+    if secs > TIMEOUT_MAX {
+        return Err(vm.rt.error("OverflowError", "timestamp out of range for platform time_t"));
     }
+    Ok(secs)
 }
+
+/// CPython's `threading.TIMEOUT_MAX` on Linux.
+const TIMEOUT_MAX: f64 = 9223372036.0;
 
 /// What CPython says of a timeout that is not a number, call by call.
 const NOT_INT: &str = "'{}' object cannot be interpreted as an integer";
