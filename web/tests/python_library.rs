@@ -2604,3 +2604,65 @@ for wait in [lambda: threading.Event().wait(1e300), lambda: threading.Lock().acq
         ]
     );
 }
+
+#[test]
+fn a_class_with_iter_and_next_is_an_iterator_everywhere() {
+    // The tutorial iterator (`__iter__` returning self, `__next__` raising
+    // StopIteration) was refused: "iter() returned non-iterator". It now
+    // works in `for`, the built-ins, unpacking, `in`, itertools and `next`.
+    // Expected: what CPython 3.11 printed.
+    let out = output(
+        r#"
+class Countdown:
+    def __init__(self, n):
+        self.n = n
+    def __iter__(self):
+        return self
+    def __next__(self):
+        if self.n <= 0:
+            raise StopIteration
+        self.n -= 1
+        return self.n + 1
+print(list(Countdown(3)))
+for x in Countdown(2):
+    print(x)
+print(sum(Countdown(4)), sorted(Countdown(3)), next(iter(Countdown(1))))
+class Empty:
+    def __iter__(self): return self
+    def __next__(self): raise StopIteration
+print(list(Empty()), [x for x in Empty()])
+c = Countdown(2)
+print(iter(c) is c, next(c), next(c), next(c, "done"))
+a, b = Countdown(2)
+print(a, b, 2 in Countdown(3), list(zip(Countdown(3), "xyz")), list(enumerate(Countdown(2))))
+print(list(map(str, Countdown(3))), tuple(Countdown(2)), sorted(set(Countdown(2))), dict(zip(Countdown(2), Countdown(2))))
+print(max(Countdown(5)), min(Countdown(5)), any(x > 4 for x in Countdown(5)), "-".join(str(x) for x in Countdown(3)))
+class Bad:
+    def __iter__(self): return self
+    def __next__(self): raise ValueError("bad next")
+try:
+    list(Bad())
+except ValueError as e:
+    print("ValueError", e)
+import itertools
+print(list(itertools.islice(Countdown(10), 3)), list(itertools.chain(Countdown(2), Countdown(1))))
+try:
+    next(Countdown(0))
+except StopIteration:
+    print("StopIteration")
+"#,
+    );
+    let expected = r#"[3, 2, 1]
+2
+1
+10 [1, 2, 3] 1
+[] []
+True 2 1 done
+2 1 True [(3, 'x'), (2, 'y'), (1, 'z')] [(0, 2), (1, 1)]
+['3', '2', '1'] (2, 1) [1, 2] {2: 2, 1: 1}
+5 1 True 3-2-1
+ValueError bad next
+[10, 9, 8] [2, 1, 1]
+StopIteration"#;
+    assert_eq!(out, expected.lines().collect::<Vec<_>>());
+}

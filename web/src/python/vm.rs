@@ -2076,6 +2076,8 @@ impl Vm<'_> {
                 let it = self.call_nested(m, Vec::new())?;
                 return match it {
                     Value::Generator(_) | Value::Iter(_) => Ok(it),
+                    // An iterator of the program's own: `__next__` gives its values.
+                    Value::Instance(_) if ops::dunder(&it, "__next__").is_some() => Ok(it),
                     other => {
                         Err(self.type_error(&format!("iter() returned non-iterator of type '{}'", other.type_name())))
                     }
@@ -2113,6 +2115,16 @@ impl Vm<'_> {
     pub fn next(&mut self, it: &Value) -> PyResult<Option<Value>> {
         if let Value::Generator(g) = it {
             return self.gen_next(g, Value::None);
+        }
+        if let Some(m) = matches!(it, Value::Instance(_)).then(|| ops::dunder(it, "__next__")).flatten() {
+            // The program's iterator: StopIteration (or a subclass) ends it.
+            return match self.call_nested(m, Vec::new()) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) if e.value.class().is_some_and(|c| c.is_subclass(&self.rt.exc_class("StopIteration"))) => {
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            };
         }
         let Value::Iter(it) = it else {
             return Err(self.type_error(&format!("'{}' object is not an iterator", it.type_name())));
