@@ -2666,3 +2666,33 @@ ValueError bad next
 StopIteration"#;
     assert_eq!(out, expected.lines().collect::<Vec<_>>());
 }
+
+#[test]
+fn a_set_of_ints_iterates_in_cpythons_hash_table_order() {
+    // Sets iterated in insertion order: `print({3, 1, 2})` printed
+    // `{3, 1, 2}` where CPython prints `{1, 2, 3}`. A set of ints now
+    // iterates as CPython's table lays it out. Expected: CPython 3.11's
+    // output (sets of strings are compared sorted: their order changes
+    // from run to run in CPython).
+    let out = output(
+        r#"
+print({3, 1, 2}, {10, 2, 33}, set([5, 3, 9, 1, 17, 40, 8]), {True, 2, False})
+s = set()
+for x in [7, 3, 5, 64, 1000, -1, -2]:
+    s.add(x)
+print(s, sorted(s), list({2, 1}))
+print(set(range(100, 0, -7)))
+print({x * 13 % 50 for x in range(30)})
+n = 33
+print({n, 1, 17}, [x for x in {64, 1, 128, n}], sum({1, 2}), max({5, 40, 9}))
+print({"b"} | {"a"} == {"a", "b"}, sorted({"b", "a"}))
+"#,
+    );
+    let expected = r#"{1, 2, 3} {33, 10, 2} {1, 3, 5, 40, 9, 8, 17} {False, True, 2}
+{64, 3, 5, 7, 1000, -2, -1} [-2, -1, 3, 5, 7, 64, 1000] [1, 2]
+{65, 2, 100, 37, 72, 9, 44, 79, 16, 51, 86, 23, 58, 93, 30}
+{0, 1, 2, 4, 6, 8, 10, 12, 13, 14, 15, 17, 19, 21, 23, 25, 26, 27, 28, 30, 32, 34, 36, 38, 39, 41, 43, 45, 47, 49}
+{33, 1, 17} [64, 1, 128, 33] 3 40
+True ['a', 'b']"#;
+    assert_eq!(out, expected.lines().collect::<Vec<_>>());
+}

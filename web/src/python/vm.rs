@@ -2067,7 +2067,8 @@ impl Vm<'_> {
         let it = match v {
             Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) => Iter::Seq(v.clone(), 0),
             Value::Range(a, b, c) => Iter::Range { next: *a, stop: *b, step: *c },
-            Value::Dict(d) | Value::Set(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
+            Value::Dict(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
+            Value::Set(d) => Iter::Items(super::sets::elements(d), 0),
             Value::Generator(g) if !g.coroutine => return Ok(v.clone()),
             Value::Iter(_) => return Ok(v.clone()),
             // `__iter__` returns the iterator (a generator, `iter(list)`, ...).
