@@ -2696,3 +2696,90 @@ print({"b"} | {"a"} == {"a", "b"}, sorted({"b", "a"}))
 True ['a', 'b']"#;
     assert_eq!(out, expected.lines().collect::<Vec<_>>());
 }
+
+#[test]
+fn dict_keys_values_and_items_are_live_views_as_in_cpython() {
+    // They were lists: `print(d.keys())` printed `['a']` where CPython
+    // prints `dict_keys(['a'])`, they did not see the dict change, and
+    // `d.keys()[0]` passed. Expected: what CPython 3.11 printed.
+    let out = output(
+        r#"
+d = {"a": 1, "b": 2}
+k, v, it = d.keys(), d.values(), d.items()
+print(type(k).__name__, k, v, it, len(k), "a" in k, 2 in v, ("b", 2) in it, ("b", 3) in it)
+d["c"] = 3
+print(k, list(v), sorted(it), bool({}.keys()), bool(k))
+for key, val in d.items():
+    print(key, val)
+print(max(d.values()), sum(d.values()), [x for x in d.keys()], dict(d.items()) == d, list(zip(d.keys(), d.values())))
+try:
+    d.keys()[0]
+except TypeError as e:
+    print("TypeError", e)
+try:
+    for key in d.keys():
+        d[key * 2] = 0
+except RuntimeError as e:
+    print("RuntimeError", e)
+print(str(d.items()), repr({}.values()), f"{d.keys()}")
+print(list(reversed(list(d.keys()))), set(d.keys()) == {"a", "b", "c", "aa"} or sorted(d.keys()))
+"#,
+    );
+    let expected = r#"dict_keys dict_keys(['a', 'b']) dict_values([1, 2]) dict_items([('a', 1), ('b', 2)]) 2 True True True False
+dict_keys(['a', 'b', 'c']) [1, 2, 3] [('a', 1), ('b', 2), ('c', 3)] False True
+a 1
+b 2
+c 3
+3 6 ['a', 'b', 'c'] True [('a', 1), ('b', 2), ('c', 3)]
+TypeError 'dict_keys' object is not subscriptable
+RuntimeError dictionary changed size during iteration
+dict_items([('a', 1), ('b', 2), ('c', 3), ('aa', 0)]) dict_values([]) dict_keys(['a', 'b', 'c', 'aa'])
+['aa', 'c', 'b', 'a'] True"#;
+    assert_eq!(out, expected.lines().collect::<Vec<_>>());
+}
+
+#[test]
+fn changing_a_dict_or_set_while_iterating_it_is_cpythons_runtime_error() {
+    // The loop ran over a copy and said nothing. CPython 3.11's lines.
+    let out = output(
+        r#"
+d = {"a": 1, "b": 2}
+try:
+    for k in d:
+        d[k + "x"] = 1
+except RuntimeError as e:
+    print("RuntimeError", e)
+s = {1, 2}
+try:
+    for x in s:
+        s.add(x + 10)
+except RuntimeError as e:
+    print("RuntimeError", e)
+d = {"a": 1, "b": 2}
+for k in d:
+    d[k] = 5
+print(d)
+for k in list(d):
+    del d[k]
+print(d)
+try:
+    for k in {"x": 1, "y": 2}.keys():
+        pass
+    dd = {"x": 1}
+    for k, v in dd.items():
+        dd["z"] = 2
+except RuntimeError as e:
+    print("RuntimeError", e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "RuntimeError dictionary changed size during iteration",
+            "RuntimeError Set changed size during iteration",
+            "{'a': 5, 'b': 5}",
+            "{}",
+            "RuntimeError dictionary changed size during iteration",
+        ]
+    );
+}

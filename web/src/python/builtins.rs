@@ -304,6 +304,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Tuple(t) => t.len(),
                 Value::Dict(d) | Value::Set(d) => d.borrow().len(),
                 Value::Range(a, b, c) => super::value::range_len(*a, *b, *c) as usize,
+                Value::Native(n) if matches!(**n, Native::DictView(..)) => {
+                    let Native::DictView(_, of) = &**n else { unreachable!() };
+                    super::views::len(of)
+                }
                 Value::Class(c) if c.lookup("__class_len__").is_some() && full(vm, "__class_len__") => {
                     let m = c.lookup("__class_len__").unwrap_or_default();
                     match vm.call_nested(m, vec![args[0].clone()])? {
@@ -1511,6 +1515,16 @@ pub(crate) fn call_method(
                     let k = vm.key(&arg(0))?;
                     let found = d.borrow().get(&k);
                     found.unwrap_or(arg(1))
+                }
+                // Views in the full module; the light module, which no
+                // preset asks for one, keeps the lists it always made.
+                "keys" | "values" | "items" if full(vm, "dict views") => {
+                    let view = match name {
+                        "keys" => super::views::View::Keys,
+                        "values" => super::views::View::Values,
+                        _ => super::views::View::Items,
+                    };
+                    super::views::new(view, this)
                 }
                 "keys" => Value::list(d.borrow().items().map(|(k, _)| k.clone()).collect()),
                 "values" => Value::list(d.borrow().items().map(|(_, v)| v.clone()).collect()),

@@ -47,6 +47,7 @@ pub(crate) mod trash;
 pub(crate) mod twisted;
 pub(crate) mod unhandled;
 pub(crate) mod value;
+pub(crate) mod views;
 pub(crate) mod vm;
 
 use std::cell::{Cell, RefCell};

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use super::code::{BinOp, CmpOp};
 use super::errors::Exc;
 use super::nesting;
-use super::value::{range_len, Value};
+use super::value::{range_len, Native, Value};
 use super::vm::{PyResult, Vm};
 
 fn num(v: &Value) -> Option<f64> {
@@ -620,6 +620,10 @@ pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyR
             Ok(d.borrow().get(&k).is_some())
         }
         Value::Set(d) => super::sets::contains(vm, d, needle),
+        Value::Native(n) if matches!(**n, Native::DictView(..)) => {
+            let Native::DictView(view, of) = &**n else { unreachable!() };
+            super::views::contains(vm, *view, of, needle)
+        }
         Value::Range(a, b, c) => Ok(int(needle).is_some_and(|n| {
             let in_span = if *c > 0 { *a <= n && n < *b } else { *b < n && n <= *a };
             in_span && (n - a) % c == 0

@@ -89,6 +89,7 @@ impl Drop for Iter {
             Iter::Range { .. } => return,
             Iter::Seq(v, _) | Iter::Repeat(v, _) => vec![take(v)],
             Iter::Items(items, _) => std::mem::take(items),
+            Iter::Keys(items, _, of, _) => std::mem::take(items).into_iter().chain([take(of)]).collect(),
             Iter::Count(a, b) => vec![take(a), take(b)],
             Iter::Cycle(src, saved, _) => src.take().into_iter().chain(std::mem::take(saved)).collect(),
             Iter::Chain(outer, inner) => std::iter::once(take(outer)).chain(inner.take()).collect(),
@@ -347,6 +348,10 @@ pub(crate) enum Iter {
         step: i64,
     },
     Items(Vec<Value>, usize),
+    /// A dict's keys or a set's elements, taken when iteration starts, and
+    /// the dict or set with its size then: CPython's iterator fails if the
+    /// size changed meanwhile.
+    Keys(Vec<Value>, usize, Value, usize),
     /// `count(start, step)`: the next value and the step.
     Count(Value, Value),
     /// `repeat(x, n)`: `None` for endless.
@@ -414,6 +419,9 @@ pub(crate) enum Native {
     DeferredSemaphore(twine_core::defer::DeferredSemaphore),
     /// `functools.partial(f, ...)`.
     Partial(Rc<super::functools::Partial>),
+    /// `d.keys()`, `d.values()`, `d.items()`: a live view of the dict
+    /// (`Value::Dict`), full module only (`super::views`).
+    DictView(super::views::View, Value),
     /// `queue.Queue()` or `queue.LifoQueue()`.
     Queue(Rc<super::queue::QueueObj>),
     /// `defer.DeferredQueue()`.
@@ -717,6 +725,7 @@ impl Value {
                 Native::DeferredQueue(_) => "DeferredQueue",
                 Native::Queue(q) => q.type_name(),
                 Native::Partial(_) => "partial",
+                Native::DictView(view, _) => view.type_name(),
                 Native::Connector(_) => "Connector",
                 Native::Port(_) => "Port",
                 Native::Property { .. } => "property",
@@ -740,6 +749,10 @@ impl Value {
             Value::Tuple(t) => !t.is_empty(),
             Value::Dict(d) | Value::Set(d) => d.borrow().len() > 0,
             Value::Range(start, stop, step) => range_len(*start, *stop, *step) > 0,
+            Value::Native(n) => match &**n {
+                Native::DictView(_, d) => d.truthy(),
+                _ => true,
+            },
             _ => true,
         }
     }

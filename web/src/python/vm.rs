@@ -2067,8 +2067,14 @@ impl Vm<'_> {
         let it = match v {
             Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) => Iter::Seq(v.clone(), 0),
             Value::Range(a, b, c) => Iter::Range { next: *a, stop: *b, step: *c },
-            Value::Dict(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
-            Value::Set(d) => Iter::Items(super::sets::elements(d), 0),
+            Value::Dict(d) => {
+                Iter::Keys(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0, v.clone(), d.borrow().len())
+            }
+            Value::Set(d) => Iter::Keys(super::sets::elements(d), 0, v.clone(), d.borrow().len()),
+            Value::Native(n) if matches!(**n, Native::DictView(..)) => {
+                let Native::DictView(view, of) = &**n else { unreachable!() };
+                super::views::iter(*view, of)
+            }
             Value::Generator(g) if !g.coroutine => return Ok(v.clone()),
             Value::Iter(_) => return Ok(v.clone()),
             // `__iter__` returns the iterator (a generator, `iter(list)`, ...).
@@ -2130,7 +2136,7 @@ impl Vm<'_> {
         let Value::Iter(it) = it else {
             return Err(self.type_error(&format!("'{}' object is not an iterator", it.type_name())));
         };
-        if !matches!(&*it.borrow(), Iter::Seq(..) | Iter::Range { .. } | Iter::Items(..)) {
+        if !matches!(&*it.borrow(), Iter::Seq(..) | Iter::Range { .. } | Iter::Items(..) | Iter::Keys(..)) {
             return super::itertools::next(self, it);
         }
         let mut it = it.borrow_mut();
@@ -2165,6 +2171,18 @@ impl Vm<'_> {
                 }
             }
             Iter::Items(items, i) => {
+                let v = items.get(*i).cloned();
+                *i += 1;
+                v
+            }
+            Iter::Keys(items, i, of, len) => {
+                let (Value::Dict(d) | Value::Set(d)) = of else { return Ok(None) };
+                if d.borrow().len() != *len {
+                    // CPython's words; it goes on failing.
+                    let what = if matches!(of, Value::Set(_)) { "Set" } else { "dictionary" };
+                    drop(it);
+                    return Err(self.rt.error("RuntimeError", &format!("{what} changed size during iteration")));
+                }
                 let v = items.get(*i).cloned();
                 *i += 1;
                 v
@@ -2393,6 +2411,11 @@ impl Vm<'_> {
             Value::Set(d) => {
                 let Some(_walking) = self.enter_repr(v)? else { return Ok(format::cycle_repr(v).into()) };
                 super::sets::repr(self, d)
+            }
+            Value::Native(n) if matches!(**n, Native::DictView(..)) => {
+                let Native::DictView(view, of) = &**n else { unreachable!() };
+                let Some(_walking) = self.enter_repr(of)? else { return Ok(format::cycle_repr(v).into()) };
+                super::views::repr(self, *view, of)
             }
             Value::Class(c) => Ok(format!("<class '{}'>", c.path())),
             Value::Native(n) if super::functools::HERE && matches!(&**n, Native::Partial(_)) => {
