@@ -360,6 +360,10 @@ fn scan_expr_inner(e: &Expr, scan: &mut Scan) {
         Expr::Yield(y) => y.value.iter().for_each(|e| scan_expr(e, scan)),
         Expr::YieldFrom(y) => scan_expr(&y.value, scan),
         Expr::Await(a) => scan_expr(&a.value, scan),
+        Expr::NamedExpr(n) => {
+            scan_expr(&n.value, scan);
+            scan_target(&n.target, scan);
+        }
         _ => {}
     }
 }
@@ -417,6 +421,9 @@ struct Unit<'a> {
     /// Names bound in the enclosing functions, for nested scopes.
     enclosing: Vec<HashSet<Rc<str>>>,
     blocks: Vec<Block<'a>>,
+    /// A comprehension's own function: `:=` in it binds in the enclosing
+    /// scope in CPython, which this compiler does not do, so it refuses it.
+    comprehension: bool,
     pos: (u32, u32),
     temps: u32,
     /// How deep the compiler is now, from the module (see [`MAX_NESTING`]).
@@ -445,6 +452,7 @@ impl<'a> Unit<'a> {
             globals: HashSet::new(),
             enclosing,
             blocks: Vec::new(),
+            comprehension: false,
             pos: (1, 1),
             temps: 0,
             depth: 0,
@@ -1430,7 +1438,18 @@ impl<'a> Unit<'a> {
                 };
                 self.emit(Instr::FormatValue(conv, f.format_spec.is_some()));
             }
-            Expr::NamedExpr(_) => return Err(self.err(e, "`:=` is not supported: assign on its own line")),
+            Expr::NamedExpr(_) if self.comprehension => {
+                return Err(self.err(e, "`:=` inside a comprehension is not supported: write the loop out"))
+            }
+            // `(x := value)`: the value, bound to `x` and left on the stack.
+            Expr::NamedExpr(n) => {
+                let Expr::Name(target) = &*n.target else {
+                    return Err(self.err(e, "`:=` assigns to a name: write `name := value`"));
+                };
+                self.expr(&n.value)?;
+                self.emit(Instr::Dup);
+                self.store(&target.id);
+            }
             Expr::Await(a) => {
                 if !self.is_coroutine() {
                     return Err(self.err(e, "'await' outside async function: make the enclosing function `async def`"));
@@ -1629,6 +1648,7 @@ impl<'a> Unit<'a> {
         let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
         unit.pos = self.pos;
         unit.depth = self.depth + BODY_LEVELS;
+        unit.comprehension = true;
         unit.local(".0");
         unit.setup_scope(&scan);
         match what {
