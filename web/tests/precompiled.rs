@@ -155,6 +155,7 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
             "import copy",
             "import enum",
             "from enum",
+            "contextlib",
         ];
         for name in PYSTD {
             assert!(!p.python.contains(name), "{}: the light module has no {name}", p.name);

@@ -30,6 +30,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("copy", "<std.copy>", include_str!("std/copy.py")),
     ("enum", "<std.enum>", include_str!("std/enum.py")),
     ("concurrent.futures", "<std.concurrent.futures>", include_str!("std/concurrent_futures.py")),
+    ("contextlib", "<std.contextlib>", include_str!("std/contextlib.py")),
 ];
 
 /// Whether `name` is one of these modules.
