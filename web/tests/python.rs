@@ -423,6 +423,55 @@ fn unknown_modules_name_the_ones_that_exist() {
     );
 }
 
+/// `import a.b` binds `a`, and `a.b` is its attribute (a package the
+/// simulator has no module for, `concurrent`, holds just what was imported).
+#[test]
+fn import_a_dot_b_binds_a_with_b_an_attribute() {
+    let out = output(
+        r#"
+import concurrent.futures
+import twisted.internet.defer
+import twisted.internet.task
+
+with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+    print(list(pool.map(lambda x: x * x, [1, 2, 3])))
+print(concurrent.futures.wait is not None)
+
+d = twisted.internet.defer.succeed(1)
+d.addCallback(lambda v: print("got", v))
+clock = twisted.internet.task.Clock()
+clock.callLater(2, print, "tick")
+clock.advance(2)
+print(type(twisted).__name__, type(twisted.internet).__name__, twisted.internet.defer.__name__)
+import concurrent
+print(concurrent.futures.Future.__name__)
+try:
+    concurrent.nothing
+except AttributeError as e:
+    print(str(e).startswith("module 'concurrent' has no attribute 'nothing'"))
+import twisted.internet
+print(twisted.internet.defer is twisted.internet.defer)
+import twisted.protocols.basic
+print(issubclass(twisted.protocols.basic.LineReceiver, twisted.internet.protocol.Protocol))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "[1, 4, 9]",
+            "True",
+            "got 1",
+            "tick",
+            "module module twisted.internet.defer",
+            "Future",
+            "True",
+            "True",
+            "True"
+        ]
+    );
+}
+
 #[test]
 fn five_threads_sleeping_half_a_second_finish_at_half_a_second() {
     let sim = run(

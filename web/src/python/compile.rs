@@ -791,15 +791,21 @@ impl<'a> Unit<'a> {
             Stmt::With(w) => self.with(&w.items, &w.body)?,
             Stmt::Import(i) => {
                 for a in &i.names {
-                    let n = self.name_idx(a.name.as_str());
-                    self.emit(Instr::Import(n));
-                    match &a.asname {
-                        Some(alias) => self.store(alias.as_str()),
-                        None => {
-                            if a.name.as_str().contains('.') {
-                                return Err(self.err(a, format!("write `from {} import ...`", a.name.as_str())));
-                            }
-                            self.store(a.name.as_str())
+                    let name = a.name.as_str();
+                    let n = self.name_idx(name);
+                    match (&a.asname, name.split_once('.')) {
+                        (Some(alias), _) => {
+                            self.emit(Instr::Import(n));
+                            self.store(alias.as_str())
+                        }
+                        // `import a.b` binds `a`; `a.b` is its attribute.
+                        (None, Some((top, _))) => {
+                            self.emit(Instr::ImportPackage(n));
+                            self.store(top)
+                        }
+                        (None, None) => {
+                            self.emit(Instr::Import(n));
+                            self.store(name)
                         }
                     }
                 }

@@ -56,7 +56,8 @@ thread_local! {
     static NAMES: RefCell<HashSet<&'static str>> = RefCell::default();
 }
 
-fn intern(name: &str) -> &'static str {
+/// `name` as a `&'static str`, leaked once however often it is asked for.
+pub(crate) fn intern(name: &str) -> &'static str {
     NAMES.with(|names| {
         let mut names = names.borrow_mut();
         if let Some(n) = names.get(name) {

@@ -18,7 +18,7 @@ use super::format;
 use super::nesting;
 use super::ops;
 use super::stacks::{self, Link};
-use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Native, ThreadObj, Value};
+use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Module, Native, ThreadObj, Value};
 use super::{Runtime, BATCH_NS, INSTR_NS};
 use crate::engine::choice::{Access, Watch};
 use crate::engine::interp::{Halt, Work};
@@ -395,6 +395,55 @@ enum Exit {
 }
 
 impl Vm<'_> {
+    /// `import name`: the module, loaded on first use.
+    fn import_module(&mut self, name: &str) -> PyResult<Value> {
+        if super::clock::HERE && name.starts_with("twisted") {
+            // `task.Clock` and the rest written in Python, made
+            // before the first twisted module that holds them.
+            super::clock::prepare(self)?;
+        }
+        // (`HERE` first: a constant, so the light module drops the
+        // sources of the modules written in Python.)
+        if super::pystd::HERE && super::pystd::has(name) && builtins::full(self, "pystd") {
+            super::pystd::import(self, name)
+        } else {
+            self.rt.import(name)
+        }
+    }
+
+    /// `import a.b.c` without `as`: imports `a.b.c`, then makes each
+    /// package above it hold the module below as an attribute, as
+    /// CPython's import does, and returns the outermost (`a`), the name
+    /// the statement binds. A package the simulator has no module for
+    /// (`concurrent`) is one with just those attributes.
+    fn import_package(&mut self, name: &str) -> PyResult<Value> {
+        if !builtins::full(self, "import a.b") {
+            // (The light module runs only the presets, which never write it.)
+            return Err(self.rt.error("SystemError", "import a.b"));
+        }
+        let mut child = self.import_module(name)?;
+        let mut path = name;
+        while let Some((parent, last)) = path.rsplit_once('.') {
+            // (A package imported before is in the module table.)
+            let package = match self.import_module(parent).ok() {
+                Some(Value::Module(m)) if m.attrs.contains_key(last) => Value::Module(m),
+                Some(Value::Module(m)) => {
+                    let mut attrs = m.attrs.clone();
+                    attrs.insert(super::pystd::intern(last), child);
+                    Value::Module(Rc::new(Module { name: m.name, attrs }))
+                }
+                _ => {
+                    let attrs = [(super::pystd::intern(last), child)].into_iter().collect();
+                    Value::Module(Rc::new(Module { name: super::pystd::intern(parent), attrs }))
+                }
+            };
+            self.rt.modules.borrow_mut().insert(parent.to_owned(), package.clone());
+            child = package;
+            path = parent;
+        }
+        Ok(child)
+    }
+
     fn end_thread(&mut self, thread: Option<&Rc<ThreadObj>>) {
         if !self.partial.is_empty() {
             let line = std::mem::take(self.partial);
@@ -1287,18 +1336,12 @@ impl Vm<'_> {
             }
             Instr::Import(n) => {
                 let name = Rc::clone(&f.code.names[n as usize]);
-                if super::clock::HERE && name.starts_with("twisted") {
-                    // `task.Clock` and the rest written in Python, made
-                    // before the first twisted module that holds them.
-                    super::clock::prepare(self)?;
-                }
-                // (`HERE` first: a constant, so the light module drops the
-                // sources of the modules written in Python.)
-                let m = if super::pystd::HERE && super::pystd::has(&name) && builtins::full(self, "pystd") {
-                    super::pystd::import(self, &name)?
-                } else {
-                    self.rt.import(&name)?
-                };
+                let m = self.import_module(&name)?;
+                frames.last_mut().expect("frame").stack.push(m);
+            }
+            Instr::ImportPackage(n) => {
+                let name = Rc::clone(&f.code.names[n as usize]);
+                let m = self.import_package(&name)?;
                 frames.last_mut().expect("frame").stack.push(m);
             }
             Instr::ImportFrom(n) => {
@@ -1987,6 +2030,7 @@ impl Vm<'_> {
                     None => Err(self.attr_error(obj, name)),
                 }
             }
+            Value::Module(m) if name == "__name__" && !m.attrs.contains_key(name) => Ok(Value::str(m.name)),
             Value::Module(m) => m.attrs.get(name).cloned().ok_or_else(|| {
                 let has = module_names(m);
                 self.rt.error("AttributeError", &format!("module '{}' has no attribute '{name}' ({has})", m.name))
