@@ -156,6 +156,9 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
             "import enum",
             "from enum",
             "contextlib",
+            "import abc",
+            "from abc",
+            "ABCMeta",
         ];
         for name in PYSTD {
             assert!(!p.python.contains(name), "{}: the light module has no {name}", p.name);

@@ -409,6 +409,14 @@ fn unsupported_constructs_are_refused_at_compile_time() {
     assert_eq!(err.to_string(), "p.py:2:1: `match` is not supported: use if/elif/else");
     let err = Scenario::from_python("p.py", "def g():\n    if (n := 3):\n        pass\n").unwrap_err();
     assert_eq!(err.to_string(), "p.py:2:9: `:=` is not supported: assign on its own line");
+    // `metaclass=ABCMeta` is the one class keyword (`abc`'s).
+    let err = Scenario::from_python("p.py", "class A(metaclass=M):\n    pass\n").unwrap_err();
+    assert_eq!(err.to_string(), "p.py:1:9: class keywords (metaclass=...) are not supported (but metaclass=ABCMeta)");
+    let err = Scenario::from_python("p.py", "import abc\nclass A(B, metaclass=abc.ABCMeta):\n    pass\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "p.py:2:12: metaclass=ABCMeta with a base class is not supported: derive the base from abc.ABC"
+    );
 }
 
 #[test]
@@ -417,7 +425,7 @@ fn unknown_modules_name_the_ones_that_exist() {
     let err = sim.python_error().expect("an error");
     assert!(
         err.contains(
-            "No module named 'numpy' (the modules here: bisect, collections, concurrent.futures, contextlib, copy, dataclasses, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic)"
+            "No module named 'numpy' (the modules here: abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic)"
         ),
         "{err}"
     );

@@ -1,7 +1,7 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
-//! `statistics`, `dataclasses`, `logging`, `copy`, `enum`. Each expected output is what CPython 3.11
+//! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`. Each expected output is what CPython 3.11
 //! (`python3`) printed for the same program when the test was written.
 
 mod common;
@@ -900,5 +900,220 @@ except TypeError as e:
     assert_eq!(
         out,
         ["[4, 10] ['ace', 'bdf'] ['1', '2']", "[8, 9] 11", "TypeError: map() must have at least two arguments.",]
+    );
+}
+
+/// `abc`: `ABC`, `metaclass=ABCMeta`, `abstractmethod` (under `property`,
+/// `classmethod`, `staticmethod` too): a class with abstract methods left
+/// is refused with CPython's message; one that defines them all is made
+/// and initialised as any class.
+#[test]
+fn abc_abstract_methods_refuse_instantiation_as_cpython() {
+    let out = output(
+        r#"
+from abc import ABC, ABCMeta, abstractmethod
+import abc
+
+
+class Shape(ABC):
+    @abstractmethod
+    def area(self):
+        ...
+
+    @abstractmethod
+    def name(self):
+        pass
+
+    def describe(self):
+        return "%s with area %s" % (self.name(), self.area())
+
+
+class Square(Shape):
+    def __init__(self, side):
+        self.side = side
+
+    def area(self):
+        return self.side * self.side
+
+    def name(self):
+        return "square"
+
+
+class Half(Shape):
+    def area(self):
+        return 0
+
+
+for cls in (Shape, Half):
+    try:
+        cls()
+    except TypeError as e:
+        print(e)
+
+s = Square(3)
+print(s.describe(), isinstance(s, Shape), isinstance(s, ABC), s.side)
+print(sorted(Shape.__abstractmethods__), sorted(Half.__abstractmethods__), sorted(Square.__abstractmethods__))
+
+
+class Base(metaclass=ABCMeta):
+    @abc.abstractmethod
+    def run(self, x):
+        raise NotImplementedError
+
+    @property
+    @abstractmethod
+    def size(self):
+        pass
+
+
+class Impl(Base):
+    def run(self, x):
+        return super().run(x) if x < 0 else x * 2
+
+    @property
+    def size(self):
+        return 7
+
+
+try:
+    Base()
+except TypeError as e:
+    print(e)
+i = Impl()
+print(i.run(4), i.size, isinstance(i, Base))
+try:
+    i.run(-1)
+except NotImplementedError:
+    print("NotImplementedError")
+
+
+class Plain(ABC):
+    def __init__(self, a, b=2):
+        self.total = a + b
+
+
+print(Plain(1).total, Plain(1, b=5).total)
+
+
+class Service(ABC):
+    @classmethod
+    @abstractmethod
+    def create(cls):
+        pass
+
+    @staticmethod
+    @abstractmethod
+    def version():
+        pass
+
+
+class Real(Service):
+    @classmethod
+    def create(cls):
+        return cls()
+
+    @staticmethod
+    def version():
+        return 2
+
+
+print(type(Real.create()).__name__, Real.version())
+try:
+    Service()
+except TypeError as e:
+    print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Can't instantiate abstract class Shape with abstract methods area, name",
+            "Can't instantiate abstract class Half with abstract method name",
+            "square with area 9 True True 3",
+            "['area', 'name'] ['name'] []",
+            "Can't instantiate abstract class Base with abstract methods run, size",
+            "8 7 True",
+            "NotImplementedError",
+            "3 6",
+            "Real 2",
+            "Can't instantiate abstract class Service with abstract methods create, version"
+        ]
+    );
+}
+
+/// A class derived from `ABC` is initialised by its own `__init__` on
+/// the VM: it can sleep in a thread, call `super().__init__`, raise.
+#[test]
+fn an_abstract_base_classes_init_runs_on_the_vm() {
+    let out = output(
+        r#"
+import threading
+import time
+from abc import ABC, abstractmethod
+
+
+class Job(ABC):
+    def __init__(self, name):
+        time.sleep(0.01)
+        self.name = name
+
+    @abstractmethod
+    def run(self):
+        pass
+
+
+class Print(Job):
+    def __init__(self, name, text):
+        super().__init__(name)
+        self.text = text
+
+    def run(self):
+        return self.name + ": " + self.text
+
+
+class Bad(Job):
+    def __init__(self):
+        raise ValueError("no")
+
+    def run(self):
+        pass
+
+
+results = []
+
+
+def work(i):
+    results.append(Print("job%d" % i, "hi").run())
+
+
+ts = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(sorted(results))
+try:
+    Bad()
+except ValueError as e:
+    print("ValueError", e)
+print(Print("a", "b").__class__.__name__, type(Print("a", "b")) is Print)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(out, ["['job0: hi', 'job1: hi']", "ValueError no", "Print True"]);
+}
+
+/// Instantiating an abstract class uncaught: CPython's TypeError at the
+/// user's line, with no frame of `abc`'s (CPython's check is C).
+#[test]
+fn an_abstract_class_instantiated_fails_at_the_users_line() {
+    let err = error("from abc import ABC, abstractmethod\n\n\nclass Job(ABC):\n    @abstractmethod\n    def run(self):\n        pass\n\n\nJob()\n");
+    assert_eq!(
+        err,
+        "test.py:10:1: TypeError: Can't instantiate abstract class Job with abstract method run\n\
+         Traceback (most recent call last):\n  \
+         File \"test.py\", line 10, in <module>\n\
+         TypeError: Can't instantiate abstract class Job with abstract method run"
     );
 }

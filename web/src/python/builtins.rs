@@ -876,6 +876,12 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         n if super::json::HERE && n.starts_with("json.") => return super::json::call(vm, n, args, kwargs),
         n if super::heapq::HERE && n.starts_with("heapq.") => super::heapq::call(vm, &n["heapq.".len()..], &args)?,
         "copy._clone" | "copy._new" if super::pystd::HERE => super::pystd::clone(&args),
+        // `abc`'s: a class attribute as the class body bound it (a
+        // property, a class method), from the class or a base.
+        "abc._lookup" if super::pystd::HERE => match &args[..] {
+            [Value::Class(c), Value::Str(name)] => c.lookup(name).unwrap_or_default(),
+            _ => Value::None,
+        },
         n if super::collections::HERE && n.starts_with("collections.") => {
             return super::collections::call(vm, n, args, kwargs)
         }
@@ -1907,7 +1913,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "bisect, collections, concurrent.futures, contextlib, copy, dataclasses, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

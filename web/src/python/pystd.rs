@@ -31,6 +31,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("enum", "<std.enum>", include_str!("std/enum.py")),
     ("concurrent.futures", "<std.concurrent.futures>", include_str!("std/concurrent_futures.py")),
     ("contextlib", "<std.contextlib>", include_str!("std/contextlib.py")),
+    ("abc", "<std.abc>", include_str!("std/abc.py")),
 ];
 
 /// Whether `name` is one of these modules.
@@ -44,10 +45,11 @@ pub(crate) fn is_library_file(file: &str) -> bool {
 }
 
 /// Whether a traceback's file is one of these modules' that CPython
-/// writes in C (`deque`, `heapq`, `bisect`, `operator`): its frames are
+/// writes in C (`deque`, `heapq`, `bisect`, `operator`; `abc`'s check
+/// when a class is instantiated): its frames are
 /// left out of a traceback, as CPython has none to print.
 pub(crate) fn is_c_in_cpython(file: &str) -> bool {
-    HERE && matches!(file, "<std.collections>" | "<std.heapq>" | "<std.bisect>" | "<std.operator>")
+    HERE && matches!(file, "<std.collections>" | "<std.heapq>" | "<std.bisect>" | "<std.operator>" | "<std.abc>")
 }
 
 thread_local! {
@@ -87,6 +89,10 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     // The natives a module's Python calls, by module.
     if mname == "collections" {
         globals.vars.borrow_mut().insert("_class".into(), Value::builtin("collections._class", None));
+    }
+    if mname == "abc" {
+        globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));
+        globals.vars.borrow_mut().insert("_lookup".into(), Value::builtin("abc._lookup", None));
     }
     if mname == "enum" {
         globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));

@@ -2055,6 +2055,16 @@ impl Vm<'_> {
                 let found = attrs.borrow().get(&self.tid).and_then(|a| a.get(name).cloned());
                 found.ok_or_else(|| self.attr_error(obj, name))
             }
+            // What a property or a class or static method wraps (what
+            // `abc` looks at). `HERE`: a constant, the full module only.
+            Value::Native(n) if super::pystd::HERE && matches!(name, "fget" | "fset" | "__func__") => {
+                match (&**n, name) {
+                    (Native::Property { fget, .. }, "fget") => Ok(fget.clone()),
+                    (Native::Property { fset, .. }, "fset") => Ok(fset.clone()),
+                    (Native::ClassMethod(f) | Native::StaticMethod(f), "__func__") => Ok(f.clone()),
+                    _ => Err(self.attr_error(obj, name)),
+                }
+            }
             Value::Native(n) if name == "name" && matches!(&**n, Native::Thread(_)) => match &**n {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
                 _ => Err(self.attr_error(obj, name)),
