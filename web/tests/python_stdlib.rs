@@ -1,8 +1,9 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
-//! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`. Each expected output is what CPython 3.11
-//! (`python3`) printed for the same program when the test was written.
+//! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`, `string`.
+//! Each expected output is what CPython 3.11 (`python3`) printed for the
+//! same program when the test was written.
 
 mod common;
 
@@ -1115,5 +1116,44 @@ fn an_abstract_class_instantiated_fails_at_the_users_line() {
          Traceback (most recent call last):\n  \
          File \"test.py\", line 10, in <module>\n\
          TypeError: Can't instantiate abstract class Job with abstract method run"
+    );
+}
+
+/// `string`: its constants and `capwords`.
+#[test]
+fn string_constants_and_capwords_as_cpython() {
+    let out = output(
+        r#"
+import string
+from string import ascii_letters, digits, capwords
+
+for name in ["ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits", "punctuation", "whitespace", "printable"]:
+    value = getattr(string, name)
+    print(name, len(value), repr(value))
+print(capwords(" aBc  dEf  "), capwords("hello world"), capwords("a-b-c d", "-"), repr(capwords("")))
+print(string.capwords("the QUICK brown fox", sep=" "))
+print(sum(c in digits for c in "a1b2c3"), all(c in ascii_letters for c in "Hello"))
+word = "".join(c for c in "Hi, there! 42." if c not in string.punctuation)
+print(word)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "ascii_letters 52 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'",
+            "ascii_lowercase 26 'abcdefghijklmnopqrstuvwxyz'",
+            "ascii_uppercase 26 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'",
+            "digits 10 '0123456789'",
+            "hexdigits 22 '0123456789abcdefABCDEF'",
+            "octdigits 8 '01234567'",
+            "punctuation 32 '!\"#$%&\\'()*+,-./:;<=>?@[\\\\]^_`{|}~'",
+            "whitespace 6 ' \\t\\n\\r\\x0b\\x0c'",
+            "printable 100 '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!\"#$%&\\'()*+,-./:;<=>?@[\\\\]^_`{|}~ \\t\\n\\r\\x0b\\x0c'",
+            "Abc Def Hello World A-B-C d ''",
+            "The Quick Brown Fox",
+            "3 True",
+            "Hi there 42"
+        ]
     );
 }

@@ -32,6 +32,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("concurrent.futures", "<std.concurrent.futures>", include_str!("std/concurrent_futures.py")),
     ("contextlib", "<std.contextlib>", include_str!("std/contextlib.py")),
     ("abc", "<std.abc>", include_str!("std/abc.py")),
+    ("string", "<std.string>", include_str!("std/string.py")),
 ];
 
 /// Whether `name` is one of these modules.
