@@ -5,9 +5,9 @@
 //! `Semaphore.acquire`), `Deferred.pause`,
 //! `task.react` and `sys.exit`, `%(name)s` and `%*d` formatting,
 //! `dict.fromkeys`, `vars`, `__call__`/`__getattr__`/`__hash__`,
-//! `frozenset`, `bytes(n)`, `functools` and `collections`. Each expected
-//! output is what CPython 3.11 (`python3`) printed for the same
-//! program when the test was written (Twisted 26.10's, for Twisted's API).
+//! `frozenset`, `bytes(n)`, `functools`, `collections` and `C.__mro__`.
+//! Each expected output is what CPython 3.11 (`python3`) printed for the
+//! same program when the test was written (Twisted 26.10's, for Twisted's API).
 
 mod common;
 
@@ -2481,4 +2481,50 @@ fn reversed_takes_sequences_and_reversed_and_refuses_iterators_as_cpython() {
     // CPython names the first `'list_iterator'`; the simulator's iterators have one type.
     assert!(out[1].ends_with("' object is not reversible"), "{out:?}");
     assert_eq!(out[2..], ["'generator' object is not reversible", "'set' object is not reversible"]);
+}
+
+/// `C.__mro__`, `C.mro()`, `C.__base__`, `C.__bases__` (one base each here).
+#[test]
+fn mro_base_and_bases_of_user_and_exception_classes() {
+    let out = output(
+        r#"
+class A:
+    pass
+
+
+class B(A):
+    pass
+
+
+class C(B):
+    def hello(self):
+        return "hi"
+
+
+class E(KeyError):
+    pass
+
+
+print(C.__mro__)
+print(C.mro())
+print(A.__mro__, A.mro())
+print([k.__name__ for k in type(C()).__mro__])
+print(E.__mro__)
+print(len(E.mro()), object in C.__mro__)
+print(C.__base__, A.__base__, C.__bases__)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "(<class '__main__.C'>, <class '__main__.B'>, <class '__main__.A'>, <class 'object'>)",
+            "[<class '__main__.C'>, <class '__main__.B'>, <class '__main__.A'>, <class 'object'>]",
+            "(<class '__main__.A'>, <class 'object'>) [<class '__main__.A'>, <class 'object'>]",
+            "['C', 'B', 'A', 'object']",
+            "(<class '__main__.E'>, <class 'KeyError'>, <class 'LookupError'>, <class 'Exception'>, <class 'BaseException'>, <class 'object'>)",
+            "6 True",
+            "<class '__main__.B'> <class 'object'> (<class '__main__.B'>,)"
+        ]
+    );
 }

@@ -1365,6 +1365,10 @@ pub(crate) fn call_method(
     if name.starts_with("LineReceiver.") {
         return super::twisted::line_receiver(vm, name, this, args);
     }
+    if super::pystd::HERE && name == "type.mro" {
+        let Value::Class(c) = this else { return Ok(Out::Value(Value::None)) };
+        return Ok(Out::Value(Value::list(super::vm::mro(c))));
+    }
     if super::timed::HERE && name.starts_with("Timer.") {
         return super::timed::timer_method(vm, name, this, args, kwargs);
     }

@@ -2023,6 +2023,22 @@ impl Vm<'_> {
                 if name == "__name__" {
                     return Ok(Value::Str(Rc::clone(&c.name)));
                 }
+                // `C.__mro__`, `C.mro()`, `C.__base__`, `C.__bases__`: one base each.
+                if matches!(name, "__mro__" | "mro" | "__base__" | "__bases__")
+                    && c.lookup(name).is_none()
+                    && builtins::full(self, "__mro__")
+                {
+                    let base = match &c.base {
+                        Some(b) => Value::Class(Rc::clone(b)),
+                        None => Value::Type(super::value::TypeId::Object),
+                    };
+                    return Ok(match name {
+                        "__mro__" => Value::tuple(mro(c)),
+                        "mro" => Value::builtin("type.mro", Some(obj.clone())),
+                        "__base__" => base,
+                        _ => Value::tuple(vec![base]),
+                    });
+                }
                 // Functions stay plain (`C.f(obj)`); class and static methods bind.
                 match c.lookup(name) {
                     Some(v @ Value::Native(_)) => Ok(bind(obj, v)),
@@ -2553,6 +2569,18 @@ fn started(frame: Frame) -> Out {
 
 /// What a module has here, for the error about what it has not (the
 /// simulator's modules are parts of CPython's).
+/// A class's method resolution order: itself, its bases, `object`.
+pub(crate) fn mro(c: &Rc<Class>) -> Vec<Value> {
+    let mut order = vec![Value::Class(Rc::clone(c))];
+    let mut base = c.base.clone();
+    while let Some(b) = base {
+        order.push(Value::Class(Rc::clone(&b)));
+        base = b.base.clone();
+    }
+    order.push(Value::Type(super::value::TypeId::Object));
+    order
+}
+
 fn module_names(m: &super::value::Module) -> String {
     // `order`'s sort: std's would add its code to the module.
     let names = crate::order::sorted_by(m.attrs.keys().copied().collect(), &mut |a: &&str, b: &&str| a.cmp(b));
