@@ -454,3 +454,85 @@ fn a_contextmanager_that_does_not_yield_fails_at_the_with() {
     assert!(err.starts_with("test.py:10:1: RuntimeError: generator didn't yield\n"), "{err}");
     assert!(err.ends_with("\nRuntimeError: generator didn't yield"), "{err}");
 }
+
+/// `ContextDecorator` and `AbstractContextManager` as bases of the user's
+/// own classes; a generator that sleeps in its `except`, in a thread.
+#[test]
+fn context_decorator_abstract_context_manager_and_a_generator_that_sleeps_in_its_handler() {
+    let out = output(
+        r#"
+import threading
+import time
+from contextlib import ContextDecorator, AbstractContextManager, contextmanager
+
+
+class traced(ContextDecorator):
+    def __init__(self, label):
+        self.label = label
+
+    def __enter__(self):
+        print("start", self.label)
+        return self
+
+    def __exit__(self, *exc):
+        print("end", self.label, exc[0].__name__ if exc[0] else None)
+        return False
+
+
+@traced("work")
+def work(n):
+    print("working", n)
+    return n + 1
+
+
+print(work(1))
+
+
+class Managed(AbstractContextManager):
+    def __exit__(self, *exc):
+        print("managed exit")
+
+
+with Managed() as m:
+    print(type(m).__name__)
+
+
+@contextmanager
+def retry_on_error(name):
+    try:
+        yield
+    except ValueError as e:
+        time.sleep(0.05)
+        print(name, "recovered from", e, "at", round(time.monotonic() - start, 2))
+
+
+start = time.monotonic()
+
+
+def worker():
+    with retry_on_error("worker"):
+        time.sleep(0.1)
+        raise ValueError("late")
+
+
+t = threading.Thread(target=worker)
+t.start()
+t.join()
+print("joined")
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "start work",
+            "working 1",
+            "end work None",
+            "2",
+            "Managed",
+            "managed exit",
+            "worker recovered from late at 0.15",
+            "joined"
+        ]
+    );
+}
