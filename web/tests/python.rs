@@ -480,6 +480,34 @@ print(issubclass(twisted.protocols.basic.LineReceiver, twisted.internet.protocol
     );
 }
 
+/// `from concurrent import futures`, `import twisted` after `from
+/// twisted.internet import ...`: a package and its modules, as CPython's.
+#[test]
+fn from_a_package_import_its_module() {
+    let out = output(
+        r#"
+from concurrent import futures
+import concurrent
+
+print(futures.ThreadPoolExecutor.__name__, concurrent.futures is futures)
+from twisted.internet import defer, task
+import twisted
+print(twisted.internet.task is task)
+from twisted import protocols
+from twisted.protocols import basic
+print(basic.LineReceiver.__name__)
+import twisted.protocols
+print(twisted.protocols.basic is basic)
+try:
+    from concurrent import nothing
+except ImportError as e:
+    print(str(e).startswith("cannot import name 'nothing' from 'concurrent'"))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(out, ["ThreadPoolExecutor True", "True", "LineReceiver", "True", "True"]);
+}
+
 #[test]
 fn five_threads_sleeping_half_a_second_finish_at_half_a_second() {
     let sim = run(

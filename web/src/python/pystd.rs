@@ -35,6 +35,11 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("string", "<std.string>", include_str!("std/string.py")),
 ];
 
+/// These modules' names.
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
+    SOURCES.iter().filter(|_| HERE).map(|(n, ..)| *n)
+}
+
 /// Whether `name` is one of these modules.
 pub(crate) fn has(name: &str) -> bool {
     HERE && SOURCES.iter().any(|(n, ..)| *n == name)

@@ -407,8 +407,41 @@ impl Vm<'_> {
         if super::pystd::HERE && super::pystd::has(name) && builtins::full(self, "pystd") {
             super::pystd::import(self, name)
         } else {
-            self.rt.import(name)
+            match self.rt.import(name) {
+                // `import concurrent`: a package of modules there are, with
+                // none of them imported yet.
+                // With those imported before as its attributes (`twisted`
+                // after `from twisted.internet import defer`).
+                Err(_) if self.is_package(name) => {
+                    let prefix = format!("{name}.");
+                    let children: Vec<String> = self
+                        .rt
+                        .modules
+                        .borrow()
+                        .keys()
+                        .filter_map(|k| k.strip_prefix(&prefix))
+                        .map(|rest| rest.split('.').next().unwrap_or(rest).to_owned())
+                        .collect();
+                    let mut attrs = std::collections::HashMap::new();
+                    for child in children {
+                        let m = self.import_module(&format!("{prefix}{child}"))?;
+                        attrs.insert(super::pystd::intern(&child), m);
+                    }
+                    let package = Value::Module(Rc::new(Module { name: super::pystd::intern(name), attrs }));
+                    self.rt.modules.borrow_mut().insert(name.to_owned(), package.clone());
+                    Ok(package)
+                }
+                found => found,
+            }
         }
+    }
+
+    /// Whether `name` is a module or a package of modules the simulator has
+    /// (`concurrent`, `twisted.protocols`), but not one of the natives' modules.
+    fn is_package(&self, name: &str) -> bool {
+        const NATIVE: &[&str] = &["twisted.internet", "twisted.protocols.basic"];
+        let under = |m: &str| m == name || m.strip_prefix(name).is_some_and(|rest| rest.starts_with('.'));
+        (NATIVE.iter().any(|m| under(m)) || super::pystd::names().any(under)) && builtins::full(self, "import a.b")
     }
 
     /// `import a.b.c` without `as`: imports `a.b.c`, then makes each
@@ -1351,10 +1384,16 @@ impl Vm<'_> {
                     Ok(v) => v,
                     Err(_) => {
                         let Value::Module(m) = &m else { return Err(self.attr_error(&m, &name)) };
-                        let (mname, has) = (m.name, module_names(m));
-                        return Err(self
-                            .rt
-                            .error("ImportError", &format!("cannot import name '{name}' from '{mname}' ({has})")));
+                        // `from concurrent import futures`: a submodule.
+                        let sub = format!("{}.{name}", m.name);
+                        if !self.is_package(&sub) {
+                            let (mname, has) = (m.name, module_names(m));
+                            return Err(self
+                                .rt
+                                .error("ImportError", &format!("cannot import name '{name}' from '{mname}' ({has})")));
+                        }
+                        self.import_package(&sub)?;
+                        self.import_module(&sub)?
                     }
                 };
                 frames.last_mut().expect("frame").stack.push(v);
