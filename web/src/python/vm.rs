@@ -408,10 +408,10 @@ impl Vm<'_> {
             super::pystd::import(self, name)
         } else {
             match self.rt.import(name) {
-                // `import concurrent`: a package of modules there are, with
-                // none of them imported yet.
-                // With those imported before as its attributes (`twisted`
-                // after `from twisted.internet import defer`).
+                // `import concurrent`: a package of modules there are, which
+                // the simulator has no module for. Those of its modules
+                // imported before are its attributes (`twisted` after
+                // `from twisted.internet import defer`).
                 Err(_) if self.is_package(name) => {
                     let prefix = format!("{name}.");
                     let children: Vec<String> = self
@@ -436,8 +436,9 @@ impl Vm<'_> {
         }
     }
 
-    /// Whether `name` is a module or a package of modules the simulator has
-    /// (`concurrent`, `twisted.protocols`), but not one of the natives' modules.
+    /// Whether `name` is one of the modules with a dotted name the
+    /// simulator has (`concurrent.futures`, `twisted.protocols.basic`) or a
+    /// package above one (`concurrent`, `twisted.protocols`).
     fn is_package(&self, name: &str) -> bool {
         const NATIVE: &[&str] = &["twisted.internet", "twisted.protocols.basic"];
         let under = |m: &str| m == name || m.strip_prefix(name).is_some_and(|rest| rest.starts_with('.'));
@@ -2606,8 +2607,6 @@ fn started(frame: Frame) -> Out {
     Out::Value(Value::Generator(Rc::new(g)))
 }
 
-/// What a module has here, for the error about what it has not (the
-/// simulator's modules are parts of CPython's).
 /// A class's method resolution order: itself, its bases, `object`.
 pub(crate) fn mro(c: &Rc<Class>) -> Vec<Value> {
     let mut order = vec![Value::Class(Rc::clone(c))];
@@ -2620,6 +2619,8 @@ pub(crate) fn mro(c: &Rc<Class>) -> Vec<Value> {
     order
 }
 
+/// What a module has here, for the error about what it has not (the
+/// simulator's modules are parts of CPython's).
 fn module_names(m: &super::value::Module) -> String {
     // `order`'s sort: std's would add its code to the module.
     let names = crate::order::sorted_by(m.attrs.keys().copied().collect(), &mut |a: &&str, b: &&str| a.cmp(b));
