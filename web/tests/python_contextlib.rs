@@ -536,3 +536,66 @@ print("joined")
         ]
     );
 }
+
+/// Leaving a `@contextmanager`'s `with` by `break`, `continue`, `return`,
+/// and one held across a generator's `yield`s: the generator's `finally`
+/// runs each time, as in CPython.
+#[test]
+fn break_continue_return_and_yield_inside_a_contextmanager_with() {
+    let out = output(
+        r#"
+from contextlib import contextmanager, ExitStack
+
+
+@contextmanager
+def step(i):
+    print("enter", i)
+    try:
+        yield i
+    finally:
+        print("exit", i)
+
+
+for i in range(5):
+    with step(i):
+        if i == 1:
+            continue
+        if i == 3:
+            break
+        print("body", i)
+
+
+def first_even(items):
+    for x in items:
+        with step(x):
+            if x % 2 == 0:
+                return x
+    return None
+
+
+print(first_even([1, 3, 4, 5]))
+
+
+def gen():
+    with step("g"):
+        yield 1
+        yield 2
+
+
+for v in gen():
+    print("got", v)
+with ExitStack() as stack:
+    values = [stack.enter_context(step(i)) for i in range(2)]
+    print(values)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "enter 0", "body 0", "exit 0", "enter 1", "exit 1", "enter 2", "body 2", "exit 2", "enter 3", "exit 3",
+            "enter 1", "exit 1", "enter 3", "exit 3", "enter 4", "exit 4", "4", "enter g", "got 1", "got 2", "exit g",
+            "enter 0", "enter 1", "[0, 1]", "exit 1", "exit 0"
+        ]
+    );
+}
