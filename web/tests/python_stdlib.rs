@@ -1105,6 +1105,58 @@ print(Print("a", "b").__class__.__name__, type(Print("a", "b")) is Print)
     assert_eq!(out, ["['job0: hi', 'job1: hi']", "ValueError no", "Print True"]);
 }
 
+/// An `ABC` subclass made a dataclass: its generated `__init__` runs, and an
+/// abstract method left still refuses it.
+#[test]
+fn abc_with_dataclasses_as_cpython() {
+    let out = output(
+        r#"
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+class Animal(ABC):
+    @abstractmethod
+    def speak(self):
+        pass
+
+
+@dataclass
+class Dog(Animal):
+    name: str
+    age: int = 3
+
+    def speak(self):
+        return self.name + " says woof"
+
+
+d = Dog("rex")
+print(d, d.speak())
+
+
+@dataclass
+class Cat(Animal):
+    name: str
+
+
+try:
+    Cat("tom")
+except TypeError as e:
+    print(e)
+print(repr(Dog("a", 1)) == "Dog(name='a', age=1)", Dog("a") == Dog("a"))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Dog(name='rex', age=3) rex says woof",
+            "Can't instantiate abstract class Cat with abstract method speak",
+            "True True"
+        ]
+    );
+}
+
 /// Instantiating an abstract class uncaught: CPython's TypeError at the
 /// user's line, with no frame of `abc`'s (CPython's check is C).
 #[test]
