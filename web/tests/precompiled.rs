@@ -161,6 +161,13 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
             "ABCMeta",
             "import string",
             "from string",
+            "datetime",
+            "gmtime",
+            "localtime",
+            "mktime",
+            "strftime",
+            "asctime",
+            "ctime",
         ];
         for name in PYSTD {
             assert!(!p.python.contains(name), "{}: the light module has no {name}", p.name);

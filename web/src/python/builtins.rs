@@ -373,6 +373,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Int(i) => Value::Int(i.checked_abs().ok_or_else(|| vm.overflow())?),
                 Value::Bool(b) => Value::Int(*b as i64),
                 Value::Float(f) => Value::Float(f.abs()),
+                // An instance's `__abs__` (`abs(td)`).
+                other if ops::dunder(other, "__abs__").is_some() => {
+                    let m = ops::dunder(other, "__abs__").unwrap_or_default();
+                    vm.call_nested(m, Vec::new())?
+                }
                 other => return Err(vm.type_error(&format!("bad operand type for abs(): '{}'", other.type_name()))),
             }
         }
@@ -875,6 +880,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         n if super::json::HERE && n.starts_with("json.") => return super::json::call(vm, n, args, kwargs),
         n if super::heapq::HERE && n.starts_with("heapq.") => super::heapq::call(vm, &n["heapq.".len()..], &args)?,
+        // `time.strftime` and the rest of `time`'s calendar, written in Python.
+        n if super::pystd::HERE
+            && n.strip_prefix("time.").is_some_and(|f| super::pystd::TIME.contains(&f))
+            && full(vm, "time's calendar") =>
+        {
+            return super::pystd::call(vm, "_time", &n["time.".len()..], args, kwargs)
+        }
         "copy._clone" | "copy._new" if super::pystd::HERE => super::pystd::clone(&args),
         // `abc`'s: a class attribute as the class body bound it (a
         // property, a class method), from the class or a base.
@@ -1899,6 +1911,11 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         attrs.insert("Timer", Value::Class(super::timed::timer_class(rt)));
         attrs.insert("BrokenBarrierError", Value::Class(rt.exc_class("BrokenBarrierError")));
     }
+    if name == "time" && super::pystd::HERE {
+        for &f in super::pystd::TIME {
+            attrs.insert(f, Value::builtin(leak(name, f), None));
+        }
+    }
     if name == "math" {
         attrs.insert("pi", Value::Float(std::f64::consts::PI));
         attrs.insert("e", Value::Float(std::f64::consts::E));
@@ -1917,7 +1934,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, string, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, string, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {
@@ -1933,6 +1950,13 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "time.time",
         "time.monotonic",
         "time.perf_counter",
+        "time.gmtime",
+        "time.localtime",
+        "time.mktime",
+        "time.strftime",
+        "time.asctime",
+        "time.ctime",
+        "time.struct_time",
         "math.sqrt",
         "math.floor",
         "math.ceil",

@@ -33,7 +33,31 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("contextlib", "<std.contextlib>", include_str!("std/contextlib.py")),
     ("abc", "<std.abc>", include_str!("std/abc.py")),
     ("string", "<std.string>", include_str!("std/string.py")),
+    // `time`'s calendar functions, which the native `time` module calls ([`TIME`]).
+    ("_time", "<std._time>", include_str!("std/time.py")),
+    ("datetime", "<std.datetime>", include_str!("std/datetime.py")),
 ];
+
+/// The functions of `time` written in Python (`std/time.py`): the native
+/// module's `time.gmtime` and the rest call them ([`call`]).
+pub(crate) const TIME: &[&str] = &["gmtime", "localtime", "mktime", "strftime", "asctime", "ctime", "struct_time"];
+
+/// `module.name(*args, **kwargs)` for a built-in that is one of these
+/// modules' functions (`time.strftime`): the module imported on first use.
+pub(crate) fn call(
+    vm: &mut Vm<'_>,
+    module: &str,
+    name: &str,
+    args: Vec<Value>,
+    kwargs: super::vm::Kw,
+) -> PyResult<super::vm::Out> {
+    let f = match import(vm, module)? {
+        Value::Module(m) => m.attrs.get(name).cloned(),
+        _ => None,
+    };
+    let f = f.ok_or_else(|| vm.rt.error("AttributeError", &format!("module '{module}' has no attribute '{name}'")))?;
+    vm.call(f, args, kwargs)
+}
 
 /// These modules' names.
 pub(crate) fn names() -> impl Iterator<Item = &'static str> {
@@ -55,7 +79,16 @@ pub(crate) fn is_library_file(file: &str) -> bool {
 /// when a class is instantiated): its frames are
 /// left out of a traceback, as CPython has none to print.
 pub(crate) fn is_c_in_cpython(file: &str) -> bool {
-    HERE && matches!(file, "<std.collections>" | "<std.heapq>" | "<std.bisect>" | "<std.operator>" | "<std.abc>")
+    HERE && matches!(
+        file,
+        "<std.collections>"
+            | "<std.heapq>"
+            | "<std.bisect>"
+            | "<std.operator>"
+            | "<std.abc>"
+            | "<std._time>"
+            | "<std.datetime>"
+    )
 }
 
 thread_local! {
@@ -99,6 +132,10 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     if mname == "abc" {
         globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));
         globals.vars.borrow_mut().insert("_lookup".into(), Value::builtin("abc._lookup", None));
+    }
+    if mname == "_time" {
+        // The simulated clock, as `time.time()` reads it.
+        globals.vars.borrow_mut().insert("_now".into(), Value::builtin("time.time", None));
     }
     if mname == "enum" {
         globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));

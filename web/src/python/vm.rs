@@ -394,6 +394,15 @@ enum Exit {
     Yielded(Value, Box<Frame>),
 }
 
+/// The method a unary operator calls on an instance.
+fn unary_dunder(op: UnOp) -> &'static str {
+    match op {
+        UnOp::Neg => "__neg__",
+        UnOp::Pos => "__pos__",
+        _ => "__invert__",
+    }
+}
+
 impl Vm<'_> {
     /// `import name`: the module, loaded on first use.
     fn import_module(&mut self, name: &str) -> PyResult<Value> {
@@ -1045,6 +1054,13 @@ impl Vm<'_> {
                     (UnOp::Pos, Value::Bool(b)) => Value::Int(*b as i64),
                     (UnOp::Invert, Value::Int(i)) => Value::Int(!i),
                     (UnOp::Invert, Value::Bool(b)) => Value::Int(!(*b as i64)),
+                    // `-td`: the instance's `__neg__` (`__pos__`, `__invert__`).
+                    (UnOp::Neg | UnOp::Pos | UnOp::Invert, Value::Instance(_))
+                        if ops::dunder(&a, unary_dunder(op)).is_some() && builtins::full(self, "__neg__") =>
+                    {
+                        let m = ops::dunder(&a, unary_dunder(op)).unwrap_or_default();
+                        self.call_nested(m, Vec::new())?
+                    }
                     _ => {
                         let sym = match op {
                             UnOp::Neg => "-",
@@ -2518,6 +2534,13 @@ impl Vm<'_> {
     }
 
     pub fn format_value(&mut self, v: &Value, spec: &str) -> PyResult<String> {
+        // An instance's own `__format__` (`f"{when:%H:%M}"` for a datetime).
+        if let Some(m) = ops::dunder(v, "__format__").filter(|_| builtins::full(self, "__format__")) {
+            return match self.call_nested(m, vec![Value::str(spec)])? {
+                Value::Str(s) => Ok(s.to_string()),
+                other => Err(self.type_error(&format!("__format__ must return a str, not {}", other.type_name()))),
+            };
+        }
         let text = self.str_of(v)?;
         if spec.is_empty() {
             return Ok(text);
