@@ -162,6 +162,8 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
             "import string",
             "from string",
             "datetime",
+            "import struct",
+            "from struct",
             "gmtime",
             "localtime",
             "mktime",

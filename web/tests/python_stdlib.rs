@@ -1,7 +1,8 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
-//! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`, `string`.
+//! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`, `string`,
+//! `struct`.
 //! Each expected output is what CPython 3.11 (`python3`) printed for the
 //! same program when the test was written.
 
@@ -1207,5 +1208,153 @@ print(word)
             "3 True",
             "Hi there 42"
         ]
+    );
+}
+
+/// `struct`: `pack`/`unpack` in each byte order, every format character
+/// the simulator has, native sizes and alignment (`@`), `calcsize`,
+/// `unpack_from`, `iter_unpack`, and `Struct`.
+#[test]
+fn struct_packs_and_unpacks_as_cpython() {
+    let out = output(
+        r#"
+import struct
+from struct import pack, unpack, calcsize, Struct
+
+data = pack("<hHiIq", -2, 65535, -7, 4000000000, 2**40)
+print(data, len(data), calcsize("<hHiIq"))
+print(unpack("<hHiIq", data))
+print(pack(">I", 1), pack("!h", -1), pack("=H", 258), pack("@i", 1), pack("<Q", 9223372036854775807))
+print(pack("<?x?", True, 0), unpack("<?x?", b"\x01\x00\x02"))
+print(pack("<c3s5sp4p", b"A", b"hello", b"hi", b"x", b"abcdef"))
+print(unpack("<c3s5sp4p", pack("<c3s5sp4p", b"A", b"hello", b"hi", b"x", b"abcdef")))
+print(pack("<fd", 1.5, -0.1), unpack("<fd", pack("<fd", 0.1, 0.1)))
+print(unpack(">d", pack(">d", 3.141592653589793)), unpack("<f", b"\x00\x00\x80\x7f"))
+print(calcsize("@bhiqd"), calcsize("=bhiqd"), calcsize("@cid"), calcsize("@dc"), calcsize("@lLnNP"), calcsize("c0l"), calcsize("3s2p?"))
+print(pack("@bhi", 1, 2, 3), pack("@bq", 1, 2), pack("=bq", 1, 2), pack(">bq", 1, 2))
+print(calcsize("<l"), calcsize("l"), calcsize("<2h 3b"), pack("<2h 3b", 1, 2, 3, 4, 5))
+print(struct.unpack_from("<H", b"\x00\x01\x02\x03", 1), struct.unpack_from("<H", b"\x00\x01\x02\x03", offset=2), struct.unpack_from("<B", b"abc", -1))
+print(list(struct.iter_unpack("<hb", b"\x01\x00\x02\x03\x00\x04")))
+s = Struct("<2I")
+print(s.size, s.format, s.pack(1, 2), s.unpack(b"\x05\x00\x00\x00\x06\x00\x00\x00"), s.unpack_from(b"xx" + s.pack(7, 8), 2))
+print(list(Struct(b">H").iter_unpack(b"\x00\x01\x00\x02")), Struct(b">H").format)
+header = Struct("!BBH")
+version, flags, length = header.unpack(header.pack(1, 0x80, 512))
+print(version, flags, length)
+print(unpack("<b", b"\xff"), unpack("<B", b"\xff"), unpack(">i", b"\xff\xff\xff\xfe"), unpack("<q", b"\xff" * 8))
+print(list(pack("<i", 0x01020304)), unpack("<4B", pack("<I", 0xdeadbeef)))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "b'\\xfe\\xff\\xff\\xff\\xf9\\xff\\xff\\xff\\x00(k\\xee\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x00' 20 20",
+            "(-2, 65535, -7, 4000000000, 1099511627776)",
+            "b'\\x00\\x00\\x00\\x01' b'\\xff\\xff' b'\\x02\\x01' b'\\x01\\x00\\x00\\x00' b'\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x7f'",
+            "b'\\x01\\x00\\x00' (True, True)",
+            "b'Ahelhi\\x00\\x00\\x00\\x00\\x03abc'",
+            "(b'A', b'hel', b'hi\\x00\\x00\\x00', b'', b'abc')",
+            "b'\\x00\\x00\\xc0?\\x9a\\x99\\x99\\x99\\x99\\x99\\xb9\\xbf' (0.10000000149011612, 0.1)",
+            "(3.141592653589793,) (inf,)",
+            "24 23 16 9 40 8 6",
+            "b'\\x01\\x00\\x02\\x00\\x03\\x00\\x00\\x00' b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00' b'\\x01\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00' b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02'",
+            "4 8 7 b'\\x01\\x00\\x02\\x00\\x03\\x04\\x05'",
+            "(513,) (770,) (99,)",
+            "[(1, 2), (3, 4)]",
+            "8 <2I b'\\x01\\x00\\x00\\x00\\x02\\x00\\x00\\x00' (5, 6) (7, 8)",
+            "[(1,), (2,)] >H",
+            "1 128 512",
+            "(-1,) (255,) (-2,) (-1,)",
+            "[4, 3, 2, 1] (239, 190, 173, 222)",
+        ]
+    );
+}
+
+/// `struct.error`'s messages as CPython's: a wrong count, a value out of
+/// range (they differ by byte order, as CPython's tables do), a value of
+/// the wrong type, a buffer of the wrong size; uncaught, at the user's line.
+#[test]
+fn struct_errors_as_cpython() {
+    let out = output(
+        r#"
+import struct
+
+cases = [
+    ("<b", 128), ("<B", -1), ("<h", 40000), ("<H", -1), ("<H", 70000), (">h", 40000), ("!H", -1), (">H", 70000),
+    ("<i", 2147483648), ("<I", -1), ("=I", 4294967296), ("<l", 2147483648), ("<L", 4294967296), ("<L", -1),
+    ("<Q", -1), ("@b", -129), ("@H", -1), ("@i", -2147483649), ("@I", 4294967296), ("@L", -1), ("@N", -1),
+    ("<i", "x"), ("<i", 1.5), ("<d", "x"), ("<c", b"ab"), ("<c", "a"), ("<4s", "ab"), ("<y", 1), ("<n", 1),
+]
+for fmt, value in cases:
+    try:
+        print(fmt, struct.pack(fmt, value))
+    except struct.error as e:
+        print(fmt, value, "struct.error:", e)
+for call in [
+    lambda: struct.pack("<i", 1, 2),
+    lambda: struct.pack("<ii", 1),
+    lambda: struct.unpack("<i", b"abc"),
+    lambda: struct.unpack_from("<i", b"abcd", 2),
+    lambda: struct.calcsize("<Z"),
+    lambda: list(struct.iter_unpack("<h", b"abc")),
+    lambda: struct.unpack("<i", "abcd"),
+    lambda: struct.pack("<f", 1e300),
+    lambda: struct.Struct("<i").unpack(b"1"),
+]:
+    try:
+        print(call())
+    except Exception as e:
+        print(type(e).__name__, e, isinstance(e, struct.error))
+print(struct.error.__name__, issubclass(struct.error, Exception))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "<b 128 struct.error: byte format requires -128 <= number <= 127",
+            "<B -1 struct.error: ubyte format requires 0 <= number <= 255",
+            "<h 40000 struct.error: short format requires -32768 <= number <= 32767",
+            "<H -1 struct.error: ushort format requires 0 <= number <= 65535",
+            "<H 70000 struct.error: ushort format requires 0 <= number <= 65535",
+            ">h 40000 struct.error: 'h' format requires -32768 <= number <= 32767",
+            "!H -1 struct.error: argument out of range",
+            ">H 70000 struct.error: 'H' format requires 0 <= number <= 65535",
+            "<i 2147483648 struct.error: 'i' format requires -2147483648 <= number <= 2147483647",
+            "<I -1 struct.error: argument out of range",
+            "=I 4294967296 struct.error: 'I' format requires 0 <= number <= 4294967295",
+            "<l 2147483648 struct.error: 'l' format requires -2147483648 <= number <= 2147483647",
+            "<L 4294967296 struct.error: 'L' format requires 0 <= number <= 4294967295",
+            "<L -1 struct.error: argument out of range",
+            "<Q -1 struct.error: argument out of range",
+            "@b -129 struct.error: byte format requires -128 <= number <= 127",
+            "@H -1 struct.error: ushort format requires 0 <= number <= 65535",
+            "@i -2147483649 struct.error: 'i' format requires -2147483648 <= number <= 2147483647",
+            "@I 4294967296 struct.error: 'I' format requires 0 <= number <= 4294967295",
+            "@L -1 struct.error: argument out of range",
+            "@N -1 struct.error: argument out of range",
+            "<i x struct.error: required argument is not an integer",
+            "<i 1.5 struct.error: required argument is not an integer",
+            "<d x struct.error: required argument is not a float",
+            "<c b'ab' struct.error: char format requires a bytes object of length 1",
+            "<c a struct.error: char format requires a bytes object of length 1",
+            "<4s ab struct.error: argument for 's' must be a bytes object",
+            "<y 1 struct.error: bad char in struct format",
+            "<n 1 struct.error: bad char in struct format",
+            "error pack expected 1 items for packing (got 2) True",
+            "error pack expected 2 items for packing (got 1) True",
+            "error unpack requires a buffer of 4 bytes True",
+            "error unpack_from requires a buffer of at least 6 bytes for unpacking 4 bytes at offset 2 (actual buffer size is 4) True",
+            "error bad char in struct format True",
+            "error iterative unpacking requires a buffer of a multiple of 2 bytes True",
+            "TypeError a bytes-like object is required, not 'str' False",
+            "OverflowError float too large to pack with f format False",
+            "error unpack requires a buffer of 4 bytes True",
+            "error True",
+        ]
+    );
+    let err = error("import struct\n\nstruct.unpack(\"<I\", b\"12\")\n");
+    assert!(
+        err.ends_with("  File \"test.py\", line 3, in <module>\nstruct.error: unpack requires a buffer of 4 bytes"),
+        "{err}"
     );
 }

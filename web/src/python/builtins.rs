@@ -878,6 +878,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         n if super::functools::HERE && n.starts_with("functools.") => {
             return super::functools::call(vm, n, args, kwargs)
         }
+        n if super::structs::HERE && n.starts_with("struct.") => return super::structs::call(vm, n, args, kwargs),
         n if super::json::HERE && n.starts_with("json.") => return super::json::call(vm, n, args, kwargs),
         n if super::heapq::HERE && n.starts_with("heapq.") => super::heapq::call(vm, &n["heapq.".len()..], &args)?,
         // `time.strftime` and the rest of `time`'s calendar, written in Python.
@@ -1896,6 +1897,12 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 attrs: super::json::attrs(rt).into_iter().collect(),
             })))
         }
+        "struct" if super::structs::HERE => {
+            return Some(Value::Module(Rc::new(Module {
+                name: "struct",
+                attrs: super::structs::attrs(rt).into_iter().collect(),
+            })))
+        }
         "queue" if super::queue::HERE => {
             return Some(Value::Module(Rc::new(Module {
                 name: "queue",
@@ -1934,7 +1941,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, string, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, string, struct, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

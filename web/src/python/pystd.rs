@@ -36,6 +36,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     // `time`'s calendar functions, which the native `time` module calls ([`TIME`]).
     ("_time", "<std._time>", include_str!("std/time.py")),
     ("datetime", "<std.datetime>", include_str!("std/datetime.py")),
+    ("struct", "<std.struct>", include_str!("std/struct.py")),
 ];
 
 /// The functions of `time` written in Python (`std/time.py`): the native
@@ -88,6 +89,7 @@ pub(crate) fn is_c_in_cpython(file: &str) -> bool {
             | "<std.abc>"
             | "<std._time>"
             | "<std.datetime>"
+            | "<std.struct>"
     )
 }
 
@@ -136,6 +138,14 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     if mname == "_time" {
         // The simulated clock, as `time.time()` reads it.
         globals.vars.borrow_mut().insert("_now".into(), Value::builtin("time.time", None));
+    }
+    if mname == "struct" {
+        // The native functions `Struct` calls.
+        if let Some(Value::Module(native)) = super::builtins::module(vm.rt, name) {
+            for (k, v) in native.attrs.iter() {
+                globals.vars.borrow_mut().insert((*k).into(), v.clone());
+            }
+        }
     }
     if mname == "enum" {
         globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));
