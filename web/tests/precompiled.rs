@@ -164,6 +164,7 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
             "datetime",
             "import struct",
             "from struct",
+            "pprint",
             "gmtime",
             "localtime",
             "mktime",

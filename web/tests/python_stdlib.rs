@@ -2,7 +2,7 @@
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
 //! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`, `string`,
-//! `struct`.
+//! `struct`, `pprint`.
 //! Each expected output is what CPython 3.11 (`python3`) printed for the
 //! same program when the test was written.
 
@@ -1356,5 +1356,183 @@ print(struct.error.__name__, issubclass(struct.error, Exception))
     assert!(
         err.ends_with("  File \"test.py\", line 3, in <module>\nstruct.error: unpack requires a buffer of 4 bytes"),
         "{err}"
+    );
+}
+
+/// `pprint`: `pprint`, `pformat`, `pp`, `PrettyPrinter` on nested dicts,
+/// lists, tuples and sets, with `width`, `indent`, `depth`, `compact` and
+/// `sort_dicts`, as CPython lays them out.
+#[test]
+fn pprint_lays_out_nested_containers_as_cpython() {
+    let out = output(
+        r#"
+import pprint
+from pprint import pprint as pp_, pformat
+
+data = {
+    "servers": [{"name": "alpha", "port": 8080, "tags": ["web", "primary"]}, {"name": "beta", "port": 8081, "tags": []}],
+    "limits": {"cpu": 0.75, "memory": 2048, "burst": (10, 20, 30)},
+    "enabled": True,
+    "owner": None,
+    "ids": set(range(5)),
+    "frozen": frozenset({"x"}),
+}
+pp_(data)
+pp_(data, sort_dicts=False)
+pp_(data, width=40)
+pp_(data, indent=4, width=60)
+pp_(data, depth=1)
+pp_(data, depth=2)
+print(pformat(list(range(40))))
+print(pformat(list(range(40)), compact=True))
+print(pformat([("a" * 30, "b" * 30, "c" * 30)]))
+print(pformat((1,)), pformat([]), pformat({}), pformat(set()), pformat("short"))
+pp_({3: "c", 1: "a", 2: "b"})
+pp_({"b": 1, 2: "mixed", "a": None})
+pp_([[1, 2, [3, 4, [5, 6, [7, 8]]]]] * 4)
+pp_({i: {"square": i * i, "cube": i ** 3} for i in range(6)})
+pprint.pp({"z": 1, "a": 2})
+x = [1, 2]
+x.append(x)
+print(pprint.saferepr(x).startswith("[1, 2, <Recursion on list with id="), pprint.isrecursive(x), pprint.isreadable([1, 2]))
+p = pprint.PrettyPrinter(width=30, indent=2)
+p.pprint({"alpha": list(range(10)), "beta": "text"})
+print(p.pformat(("one", "two", "three", "four", "five", "six")))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "{'enabled': True,",
+            " 'frozen': frozenset({'x'}),",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'limits': {'burst': (10, 20, 30), 'cpu': 0.75, 'memory': 2048},",
+            " 'owner': None,",
+            " 'servers': [{'name': 'alpha', 'port': 8080, 'tags': ['web', 'primary']},",
+            "             {'name': 'beta', 'port': 8081, 'tags': []}]}",
+            "{'servers': [{'name': 'alpha', 'port': 8080, 'tags': ['web', 'primary']},",
+            "             {'name': 'beta', 'port': 8081, 'tags': []}],",
+            " 'limits': {'cpu': 0.75, 'memory': 2048, 'burst': (10, 20, 30)},",
+            " 'enabled': True,",
+            " 'owner': None,",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'frozen': frozenset({'x'})}",
+            "{'enabled': True,",
+            " 'frozen': frozenset({'x'}),",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'limits': {'burst': (10, 20, 30),",
+            "            'cpu': 0.75,",
+            "            'memory': 2048},",
+            " 'owner': None,",
+            " 'servers': [{'name': 'alpha',",
+            "              'port': 8080,",
+            "              'tags': ['web',",
+            "                       'primary']},",
+            "             {'name': 'beta',",
+            "              'port': 8081,",
+            "              'tags': []}]}",
+            "{   'enabled': True,",
+            "    'frozen': frozenset({'x'}),",
+            "    'ids': {0, 1, 2, 3, 4},",
+            "    'limits': {   'burst': (10, 20, 30),",
+            "                  'cpu': 0.75,",
+            "                  'memory': 2048},",
+            "    'owner': None,",
+            "    'servers': [   {   'name': 'alpha',",
+            "                       'port': 8080,",
+            "                       'tags': ['web', 'primary']},",
+            "                   {   'name': 'beta',",
+            "                       'port': 8081,",
+            "                       'tags': []}]}",
+            "{'enabled': True,",
+            " 'frozen': frozenset({'x'}),",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'limits': {...},",
+            " 'owner': None,",
+            " 'servers': [...]}",
+            "{'enabled': True,",
+            " 'frozen': frozenset({'x'}),",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'limits': {'burst': (...), 'cpu': 0.75, 'memory': 2048},",
+            " 'owner': None,",
+            " 'servers': [{...}, {...}]}",
+            "[0,",
+            " 1,",
+            " 2,",
+            " 3,",
+            " 4,",
+            " 5,",
+            " 6,",
+            " 7,",
+            " 8,",
+            " 9,",
+            " 10,",
+            " 11,",
+            " 12,",
+            " 13,",
+            " 14,",
+            " 15,",
+            " 16,",
+            " 17,",
+            " 18,",
+            " 19,",
+            " 20,",
+            " 21,",
+            " 22,",
+            " 23,",
+            " 24,",
+            " 25,",
+            " 26,",
+            " 27,",
+            " 28,",
+            " 29,",
+            " 30,",
+            " 31,",
+            " 32,",
+            " 33,",
+            " 34,",
+            " 35,",
+            " 36,",
+            " 37,",
+            " 38,",
+            " 39]",
+            "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,",
+            " 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]",
+            "[('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',",
+            "  'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',",
+            "  'cccccccccccccccccccccccccccccc')]",
+            "(1,) [] {} set() 'short'",
+            "{1: 'a', 2: 'b', 3: 'c'}",
+            "{2: 'mixed', 'a': None, 'b': 1}",
+            "[[1, 2, [3, 4, [5, 6, [7, 8]]]],",
+            " [1, 2, [3, 4, [5, 6, [7, 8]]]],",
+            " [1, 2, [3, 4, [5, 6, [7, 8]]]],",
+            " [1, 2, [3, 4, [5, 6, [7, 8]]]]]",
+            "{0: {'cube': 0, 'square': 0},",
+            " 1: {'cube': 1, 'square': 1},",
+            " 2: {'cube': 8, 'square': 4},",
+            " 3: {'cube': 27, 'square': 9},",
+            " 4: {'cube': 64, 'square': 16},",
+            " 5: {'cube': 125, 'square': 25}}",
+            "{'z': 1, 'a': 2}",
+            "True True True",
+            "{ 'alpha': [ 0,",
+            "             1,",
+            "             2,",
+            "             3,",
+            "             4,",
+            "             5,",
+            "             6,",
+            "             7,",
+            "             8,",
+            "             9],",
+            "  'beta': 'text'}",
+            "( 'one',",
+            "  'two',",
+            "  'three',",
+            "  'four',",
+            "  'five',",
+            "  'six')",
+        ]
     );
 }

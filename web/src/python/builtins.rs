@@ -1941,7 +1941,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, string, struct, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, pprint, queue, random, statistics, string, struct, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

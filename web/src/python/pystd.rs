@@ -37,6 +37,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("_time", "<std._time>", include_str!("std/time.py")),
     ("datetime", "<std.datetime>", include_str!("std/datetime.py")),
     ("struct", "<std.struct>", include_str!("std/struct.py")),
+    ("pprint", "<std.pprint>", include_str!("std/pprint.py")),
 ];
 
 /// The functions of `time` written in Python (`std/time.py`): the native
