@@ -269,3 +269,76 @@ print(round(time.time() - t0, 2))
     );
     assert_eq!(out, ["1.5 True", "True", "datetime None UTC", "True", "True True", "True", "0.25",]);
 }
+
+/// More of `datetime`: local time (UTC here) and timestamps of naive
+/// datetimes, ISO calendars, `fromisoformat` with offsets, `timedelta`
+/// from and times floats, `divmod` and `%` of timedeltas, `format()`, a
+/// program's own `tzinfo` and a subclass of `datetime` (its repr names
+/// the class alone, as CPython's C type does).
+#[test]
+fn datetime_more_conversions_and_user_subclasses_as_cpython() {
+    let out = output(
+        r#"
+from datetime import datetime, date, time, timedelta, timezone
+d = datetime(2024, 3, 10, 8, 5, 9, 250000)
+print(d.astimezone(), d.astimezone().tzname(), d.timestamp(), d.utctimetuple())
+print(datetime.fromisocalendar(2024, 10, 7), date(2024, 3, 10).isocalendar().week, date.fromisocalendar(2020, 53, 5))
+print(time.fromisoformat("10:20:30.5"), time(10, 20, 30, 500000).isoformat("milliseconds"), d.isoformat(timespec="microseconds"))
+print(divmod(timedelta(hours=25), timedelta(hours=7)), timedelta(hours=25) % timedelta(hours=7), timedelta(hours=25) // timedelta(hours=7))
+print(min(timedelta(1), timedelta(hours=1)), sum([timedelta(minutes=m) for m in range(5)], timedelta()), {timedelta(1): "day"}[timedelta(hours=24)])
+print(d.date().replace(month=12), d.time().replace(microsecond=0), d.timetz(), datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=9))).timetz())
+print(date(2024, 1, 1).ctime(), date(2024, 1, 1).weekday(), date.today() > date(2000, 1, 1), d.toordinal(), date.min, date.resolution)
+print(bool(timedelta(0)), bool(timedelta(seconds=1)), -timedelta(days=1, seconds=1), +timedelta(1), timedelta(seconds=-1).total_seconds())
+print(datetime.fromisoformat("2024-03-10T08:05:09+02:00"), datetime.fromisoformat("2024-03-10 08:05"), datetime.fromisoformat("2024-03-10T08:05:09.123Z"))
+print(datetime(2024, 12, 31, 23, 59, 59) + timedelta(seconds=1), date(2024, 2, 28) + timedelta(1), date(2023, 2, 28) + timedelta(1))
+print(timedelta(days=1.5, hours=0.5), timedelta(microseconds=-1), timedelta(seconds=0.0000015), timedelta(minutes=1) * 0.1, timedelta(1) / 3)
+print(sorted({date(2024, 1, 2), date(2024, 1, 1)}), datetime.max - datetime.min, (date(2024, 3, 10) - date(2024, 1, 1)).days)
+print(format(d, "%d/%m/%Y"), format(d), "{:%A}".format(d), d.strftime("%%Y=%Y %z|%Z|"), datetime.now(timezone.utc).strftime("%z %Z"))
+print(timezone.utc == timezone(timedelta(0)), timezone.min, timezone.max, str(timezone(timedelta(hours=5, minutes=30))))
+from datetime import tzinfo
+
+
+class EST(tzinfo):
+    def utcoffset(self, dt):
+        return timedelta(hours=-5)
+
+    def dst(self, dt):
+        return timedelta(0)
+
+    def tzname(self, dt):
+        return "EST"
+
+
+class Stamp(datetime):
+    def label(self):
+        return self.strftime("%b %d")
+
+
+e = datetime(2024, 1, 1, 12, tzinfo=EST())
+print(e, e.tzname(), e.astimezone(timezone.utc), repr(e.utcoffset()), e == datetime(2024, 1, 1, 17, tzinfo=timezone.utc))
+m = Stamp(2024, 5, 6)
+print(m.label(), m + timedelta(days=1), type(m + timedelta(days=1)).__name__, m.replace(day=7).label(), repr(m))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "2024-03-10 08:05:09.250000+00:00 UTC 1710057909.25 time.struct_time(tm_year=2024, tm_mon=3, tm_mday=10, tm_hour=8, tm_min=5, tm_sec=9, tm_wday=6, tm_yday=70, tm_isdst=0)",
+            "2024-03-10 00:00:00 10 2021-01-01",
+            "10:20:30.500000 10:20:30.500 2024-03-10T08:05:09.250000",
+            "(3, datetime.timedelta(seconds=14400)) 4:00:00 3",
+            "1:00:00 0:10:00 day",
+            "2024-12-10 08:05:09 08:05:09.250000 00:00:00+09:00",
+            "Mon Jan  1 00:00:00 2024 0 True 738955 0001-01-01 1 day, 0:00:00",
+            "False True -2 days, 23:59:59 1 day, 0:00:00 -1.0",
+            "2024-03-10 08:05:09+02:00 2024-03-10 08:05:00 2024-03-10 08:05:09.123000+00:00",
+            "2025-01-01 00:00:00 2024-02-29 2023-03-01",
+            "1 day, 12:30:00 -1 day, 23:59:59.999999 0:00:00.000002 0:00:06 8:00:00",
+            "[datetime.date(2024, 1, 1), datetime.date(2024, 1, 2)] 3652058 days, 23:59:59.999999 69",
+            "10/03/2024 2024-03-10 08:05:09.250000 Sunday %Y=2024 || +0000 UTC",
+            "True UTC-23:59 UTC+23:59 UTC+05:30",
+            "2024-01-01 12:00:00-05:00 EST 2024-01-01 17:00:00+00:00 datetime.timedelta(days=-1, seconds=68400) True",
+            "May 06 2024-05-07 00:00:00 Stamp May 07 Stamp(2024, 5, 6, 0, 0)",
+        ]
+    );
+}

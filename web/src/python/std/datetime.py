@@ -24,6 +24,24 @@ def _as_integer_ratio(x):
     return int(n), d
 
 
+def _times_ratio(usec, a, b):
+    # _divide_and_round(usec * a, b), exactly where usec * a fits the
+    # simulator's 64-bit ints; past that (a float's ratio is often 2**55
+    # over), rounded from floats.
+    if a == 0 or abs(usec) <= 4611686018427387904 // abs(a):
+        return _divide_and_round(usec * a, b)
+    return round(usec * (a / b))
+
+
+def _tp_name(obj):
+    # The name CPython's C types give a repr: `datetime.datetime` for the
+    # module's own, the bare class name for a program's subclass.
+    cls = type(obj)
+    if cls.__module__ == "datetime":
+        return "datetime." + cls.__name__
+    return cls.__name__
+
+
 def _index(x):
     # operator.index for the ints the constructors take.
     if isinstance(x, bool) or not isinstance(x, int):
@@ -716,8 +734,7 @@ class timedelta:
             args.append("microseconds=%d" % self._microseconds)
         if not args:
             args.append('0')
-        return "%s.%s(%s)" % (self.__class__.__module__,
-                              self.__class__.__name__,
+        return "%s(%s)" % (_tp_name(self),
                               ', '.join(args))
 
     def __str__(self):
@@ -804,7 +821,7 @@ class timedelta:
         if isinstance(other, float):
             usec = self._to_microseconds()
             a, b = _as_integer_ratio(other)
-            return timedelta(0, 0, _divide_and_round(usec * a, b))
+            return timedelta(0, 0, _times_ratio(usec, a, b))
         return NotImplemented
 
     __rmul__ = __mul__
@@ -832,7 +849,7 @@ class timedelta:
             return timedelta(0, 0, _divide_and_round(usec, other))
         if isinstance(other, float):
             a, b = _as_integer_ratio(other)
-            return timedelta(0, 0, _divide_and_round(b * usec, a))
+            return timedelta(0, 0, _times_ratio(usec, b, a))
 
     def __mod__(self, other):
         if isinstance(other, timedelta):
@@ -1001,8 +1018,7 @@ class date:
         >>> repr(dt)
         'datetime.datetime(2010, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)'
         """
-        return "%s.%s(%d, %d, %d)" % (self.__class__.__module__,
-                                      self.__class__.__name__,
+        return "%s(%d, %d, %d)" % (_tp_name(self),
                                       self._year,
                                       self._month,
                                       self._day)
@@ -1465,8 +1481,7 @@ class time:
             s = ", %d" % self._second
         else:
             s = ""
-        s= "%s.%s(%d, %d%s)" % (self.__class__.__module__,
-                                self.__class__.__name__,
+        s= "%s(%d, %d%s)" % (_tp_name(self),
                                 self._hour, self._minute, s)
         if self._tzinfo is not None:
             assert s[-1:] == ")"
@@ -1929,8 +1944,7 @@ class datetime(date):
             del L[-1]
         if L[-1] == 0:
             del L[-1]
-        s = "%s.%s(%s)" % (self.__class__.__module__,
-                           self.__class__.__name__,
+        s = "%s(%s)" % (_tp_name(self),
                            ", ".join(map(str, L)))
         if self._tzinfo is not None:
             assert s[-1:] == ")"
@@ -2185,11 +2199,9 @@ class timezone(tzinfo):
         if self._name is None and not self._offset:
             return 'datetime.timezone.utc'
         if self._name is None:
-            return "%s.%s(%r)" % (self.__class__.__module__,
-                                  self.__class__.__name__,
+            return "%s(%r)" % (_tp_name(self),
                                   self._offset)
-        return "%s.%s(%r, %r)" % (self.__class__.__module__,
-                                  self.__class__.__name__,
+        return "%s(%r, %r)" % (_tp_name(self),
                                   self._offset, self._name)
 
     def __str__(self):
