@@ -342,3 +342,54 @@ print(m.label(), m + timedelta(days=1), type(m + timedelta(days=1)).__name__, m.
         ]
     );
 }
+
+/// `datetime.strptime`: the common directives, with and without
+/// separators, 12-hour clocks, names, fractions, offsets, day of year, and
+/// CPython's messages for data that does not match.
+#[test]
+fn strptime_as_cpython() {
+    let out = output(
+        r#"
+from datetime import datetime
+for text, fmt in [("2024-01-05 13:04:09", "%Y-%m-%d %H:%M:%S"), ("20240105", "%Y%m%d"), ("5/1/24", "%d/%m/%y"), ("05/01/70", "%d/%m/%y"),
+                  ("Jan 5 2024 1:02 PM", "%b %d %Y %I:%M %p"), ("Friday, 5 January 2024", "%A, %d %B %Y"), ("2024-01-05T13:04:09.25", "%Y-%m-%dT%H:%M:%S.%f"),
+                  ("2024-01-05 13:04:09+0530", "%Y-%m-%d %H:%M:%S%z"), ("2024-01-05T13:04:09-08:00", "%Y-%m-%dT%H:%M:%S%z"), ("2024-01-05T13:04:09Z", "%Y-%m-%dT%H:%M:%S%z"),
+                  ("2024 100", "%Y %j"), ("12:30", "%H:%M"), ("100%", "%d%%"), ("  2024  ", " %Y "), ("12 am", "%I %p"), ("12 PM", "%I %p"),
+                  ("2024-13-01", "%Y-%m-%d"), ("2024-02-30", "%Y-%m-%d"), ("2024-01-05 extra", "%Y-%m-%d"), ("2024-01", "%Y-%m-%d"), ("24-01-05", "%Y-%m-%d"),
+                  ("2024", "%Q"), ("jan 05 2024", "%b %d %Y"), ("2024-1-5", "%Y-%m-%d")]:
+    try:
+        print(repr(datetime.strptime(text, fmt)))
+    except ValueError as e:
+        print("ValueError:", e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "datetime.datetime(2024, 1, 5, 13, 4, 9)",
+            "datetime.datetime(2024, 1, 5, 0, 0)",
+            "datetime.datetime(2024, 1, 5, 0, 0)",
+            "datetime.datetime(1970, 1, 5, 0, 0)",
+            "datetime.datetime(2024, 1, 5, 13, 2)",
+            "datetime.datetime(2024, 1, 5, 0, 0)",
+            "datetime.datetime(2024, 1, 5, 13, 4, 9, 250000)",
+            "datetime.datetime(2024, 1, 5, 13, 4, 9, tzinfo=datetime.timezone(datetime.timedelta(seconds=19800)))",
+            "datetime.datetime(2024, 1, 5, 13, 4, 9, tzinfo=datetime.timezone(datetime.timedelta(days=-1, seconds=57600)))",
+            "datetime.datetime(2024, 1, 5, 13, 4, 9, tzinfo=datetime.timezone.utc)",
+            "datetime.datetime(2024, 4, 9, 0, 0)",
+            "datetime.datetime(1900, 1, 1, 12, 30)",
+            "ValueError: time data '100%' does not match format '%d%%'",
+            "datetime.datetime(2024, 1, 1, 0, 0)",
+            "datetime.datetime(1900, 1, 1, 0, 0)",
+            "datetime.datetime(1900, 1, 1, 12, 0)",
+            "ValueError: time data '2024-13-01' does not match format '%Y-%m-%d'",
+            "ValueError: day is out of range for month",
+            "ValueError: unconverted data remains:  extra",
+            "ValueError: time data '2024-01' does not match format '%Y-%m-%d'",
+            "ValueError: time data '24-01-05' does not match format '%Y-%m-%d'",
+            "ValueError: 'Q' is a bad directive in format '%Q'",
+            "datetime.datetime(2024, 1, 5, 0, 0)",
+            "datetime.datetime(2024, 1, 5, 0, 0)",
+        ]
+    );
+}

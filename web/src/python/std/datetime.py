@@ -1,7 +1,8 @@
 # datetime for the simulator: CPython 3.11's pure-Python datetime.py
 # (Lib/datetime.py), trimmed to the subset the simulator runs: the
-# constructors are `__init__` (no `__new__` here), pickle support and
-# `strptime` are left out, `math.modf` and `operator.index` are local.
+# constructors are `__init__` (no `__new__` here), pickle support is left
+# out, `math.modf` and `operator.index` are local, and `strptime` is a
+# parser of its own (`_strptime`: CPython's module builds a regex).
 # `now()`, `today()`, `utcnow()` read the simulated clock (`time.time()`);
 # the simulated machine's timezone is UTC, so local time is UTC.
 
@@ -31,6 +32,136 @@ def _times_ratio(usec, a, b):
     if a == 0 or abs(usec) <= 4611686018427387904 // abs(a):
         return _divide_and_round(usec * a, b)
     return round(usec * (a / b))
+
+
+# strptime without `re` (CPython's _strptime builds a regular expression
+# per format): each directive takes the digits or the name it may, the
+# longest first; the C locale's names; whitespace in the format matches
+# any run of it; other characters match themselves, case ignored.
+_FULL_MONTHS = ["january", "february", "march", "april", "may", "june", "july",
+                "august", "september", "october", "november", "december"]
+_FULL_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# Directive: (most digits, fewest, lowest value, highest value).
+_NUMERIC = {"Y": (4, 4, 0, 9999), "y": (2, 2, 0, 99), "m": (2, 1, 1, 12), "d": (2, 1, 1, 31),
+            "H": (2, 1, 0, 23), "I": (2, 1, 1, 12), "M": (2, 1, 0, 59), "S": (2, 1, 0, 61),
+            "f": (6, 1, 0, 999999), "j": (3, 1, 1, 366)}
+
+
+def _strptime(data, format):
+    if not isinstance(data, str):
+        raise TypeError("strptime() argument 1 must be str, not %s" % type(data).__name__)
+    if not isinstance(format, str):
+        raise TypeError("strptime() argument 2 must be str, not %s" % type(format).__name__)
+    found = {}
+    pos = 0
+    i = 0
+    n = len(data)
+    mismatch = ValueError("time data %r does not match format %r" % (data, format))
+    while i < len(format):
+        ch = format[i]
+        i += 1
+        if ch.isspace():
+            if pos >= n or not data[pos].isspace():
+                raise mismatch
+            while pos < n and data[pos].isspace():
+                pos += 1
+            while i < len(format) and format[i].isspace():
+                i += 1
+            continue
+        if ch != "%":
+            if pos >= n or data[pos].lower() != ch.lower():
+                raise mismatch
+            pos += 1
+            continue
+        if i >= len(format):
+            raise ValueError("stray % in format '%s'" % format)
+        d = format[i]
+        i += 1
+        if d == "%":
+            if pos >= n or data[pos] != "%":
+                raise mismatch
+            pos += 1
+        elif d in _NUMERIC:
+            most, fewest, low, high = _NUMERIC[d]
+            if d == "d" and data[pos:pos + 1] == " ":
+                pos += 1
+                most = 1
+            for size in range(most, fewest - 1, -1):
+                digits = data[pos:pos + size]
+                if len(digits) == size and digits.isdigit() and low <= int(digits) <= high:
+                    if d == "f":
+                        found[d] = int(digits + "0" * (6 - size))
+                    else:
+                        found[d] = int(digits)
+                    pos += size
+                    break
+            else:
+                raise mismatch
+        elif d in "bBaA":
+            names = _FULL_MONTHS if d in "bB" else _FULL_DAYS
+            for k, name in enumerate(names):
+                for candidate in (name, name[:3]):
+                    if data[pos:pos + len(candidate)].lower() == candidate:
+                        break
+                else:
+                    continue
+                found[d] = k
+                pos += len(candidate)
+                break
+            else:
+                raise mismatch
+        elif d == "p":
+            ampm = data[pos:pos + 2].lower()
+            if ampm not in ("am", "pm"):
+                raise mismatch
+            found["p"] = ampm
+            pos += 2
+        elif d == "z":
+            if data[pos:pos + 1] == "Z":
+                found["z"] = timedelta(0)
+                pos += 1
+                continue
+            sign = data[pos:pos + 1]
+            text = data[pos + 1:pos + 9].replace(":", "")
+            if sign not in ("+", "-") or len(text) < 4 or not text[:4].isdigit():
+                raise mismatch
+            hours, minutes = int(text[:2]), int(text[2:4])
+            seconds = 0
+            size = 5 if data[pos + 3:pos + 4] != ":" else 6
+            if len(text) >= 6 and text[4:6].isdigit():
+                seconds = int(text[4:6])
+                size += 2 if size == 5 else 3
+            if minutes > 59 or seconds > 59:
+                raise mismatch
+            offset = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+            found["z"] = -offset if sign == "-" else offset
+            pos += size
+        elif d == "Z":
+            for name in ("utc", "gmt"):
+                if data[pos:pos + 3].lower() == name:
+                    pos += 3
+                    break
+            else:
+                raise mismatch
+        else:
+            raise ValueError("'%s' is a bad directive in format '%s'" % (d, "%" + d))
+    if pos < n:
+        raise ValueError("unconverted data remains: %s" % data[pos:])
+    year = found.get("Y", 1900)
+    if "y" in found:
+        year = found["y"] + (2000 if found["y"] < 69 else 1900)
+    month = found.get("m", found.get("b", found.get("B", 0)) + 1)
+    day = found.get("d", 1)
+    if "j" in found and "m" not in found and "d" not in found:
+        year_start = date(year, 1, 1).toordinal()
+        year, month, day = _ord2ymd(year_start + found["j"] - 1)
+    hour = found.get("H", 0)
+    if "I" in found:
+        hour = found["I"] % 12
+        if found.get("p") == "pm":
+            hour += 12
+    return (year, month, day, hour, found.get("M", 0), found.get("S", 0),
+            found.get("f", 0), found.get("z"))
 
 
 def _tp_name(obj):
@@ -1957,6 +2088,15 @@ class datetime(date):
     def __str__(self):
         "Convert to string, for str()."
         return self.isoformat(sep=' ')
+
+    @classmethod
+    def strptime(cls, date_string, format):
+        'string, format -> new datetime parsed from a string (like time.strptime()).'
+        y, m, d, hh, mm, ss, us, offset = _strptime(date_string, format)
+        tz = None
+        if offset is not None:
+            tz = timezone(offset)
+        return cls(y, m, d, hh, mm, ss, us, tz)
 
     def utcoffset(self):
         """Return the timezone offset as timedelta positive east of UTC (negative west of
