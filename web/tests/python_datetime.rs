@@ -236,6 +236,10 @@ for f in [lambda: date(2023, 2, 29), lambda: date(2023, 13, 1), lambda: date(0, 
          File \"test.py\", line 3, in <module>\n\
          ValueError: day is out of range for month"
     );
+    // `time`'s calendar is written in Python, but no module a program can
+    // import (CPython has no `_time` either).
+    let err = error("import _time\n");
+    assert!(err.starts_with("test.py:1:1: ModuleNotFoundError: No module named '_time'"), "{err}");
     let err = error("import time\ntime.strftime(5)\n");
     assert!(err.ends_with("\nTypeError: strftime() argument 1 must be str, not int"), "{err}");
 }

@@ -61,14 +61,15 @@ pub(crate) fn call(
     vm.call(f, args, kwargs)
 }
 
-/// These modules' names.
+/// These modules' names, those a program can import ([`has`]).
 pub(crate) fn names() -> impl Iterator<Item = &'static str> {
-    SOURCES.iter().filter(|_| HERE).map(|(n, ..)| *n)
+    SOURCES.iter().filter(|(n, ..)| HERE && has(n)).map(|(n, ..)| *n)
 }
 
-/// Whether `name` is one of these modules.
+/// Whether `name` is one of these modules a program can import (not
+/// `_time`, the half of `time` only the native module reaches).
 pub(crate) fn has(name: &str) -> bool {
-    HERE && SOURCES.iter().any(|(n, ..)| *n == name)
+    HERE && !name.starts_with('_') && SOURCES.iter().any(|(n, ..)| *n == name)
 }
 
 /// Whether a traceback's file is one of these modules' (not the user's).
