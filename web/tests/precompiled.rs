@@ -169,6 +169,7 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
             "localtime",
             "mktime",
             "strftime",
+            "strptime",
             "asctime",
             "ctime",
         ];

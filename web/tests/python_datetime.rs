@@ -397,3 +397,30 @@ for text, fmt in [("2024-01-05 13:04:09", "%Y-%m-%d %H:%M:%S"), ("20240105", "%Y
         ]
     );
 }
+
+/// `time.strptime`: a `struct_time` (its `tm_isdst` -1, as CPython's),
+/// by `datetime`'s parser, and `ctime`'s layout as the default format.
+#[test]
+fn time_strptime_as_cpython() {
+    let out = output(
+        r#"
+import time
+print(time.strptime("2024-03-10 08:05:09", "%Y-%m-%d %H:%M:%S"))
+print(time.strptime("Sun Mar 10 08:05:09 2024"))
+print(time.mktime(time.strptime("1970-01-02", "%Y-%m-%d")), time.strptime("12", "%H").tm_hour)
+try:
+    time.strptime("x", "%Y")
+except ValueError as e:
+    print("ValueError:", e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "time.struct_time(tm_year=2024, tm_mon=3, tm_mday=10, tm_hour=8, tm_min=5, tm_sec=9, tm_wday=6, tm_yday=70, tm_isdst=-1)",
+            "time.struct_time(tm_year=2024, tm_mon=3, tm_mday=10, tm_hour=8, tm_min=5, tm_sec=9, tm_wday=6, tm_yday=70, tm_isdst=-1)",
+            "86400.0 12",
+            "ValueError: time data 'x' does not match format '%Y'",
+        ]
+    );
+}

@@ -1961,6 +1961,7 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "time.localtime",
         "time.mktime",
         "time.strftime",
+        "time.strptime",
         "time.asctime",
         "time.ctime",
         "time.struct_time",

@@ -42,7 +42,8 @@ const SOURCES: &[(&str, &str, &str)] = &[
 
 /// The functions of `time` written in Python (`std/time.py`): the native
 /// module's `time.gmtime` and the rest call them ([`call`]).
-pub(crate) const TIME: &[&str] = &["gmtime", "localtime", "mktime", "strftime", "asctime", "ctime", "struct_time"];
+pub(crate) const TIME: &[&str] =
+    &["gmtime", "localtime", "mktime", "strftime", "strptime", "asctime", "ctime", "struct_time"];
 
 /// `module.name(*args, **kwargs)` for a built-in that is one of these
 /// modules' functions (`time.strftime`): the module imported on first use.

@@ -1,6 +1,6 @@
 # time's calendar functions for the simulator: `gmtime`, `localtime`,
-# `mktime`, `strftime`, `asctime`, `ctime` and `struct_time`, over the
-# simulated clock (`_now`, the native `time.time`). The simulated
+# `mktime`, `strftime`, `strptime`, `asctime`, `ctime` and `struct_time`,
+# over the simulated clock (`_now`, the native `time.time`). The simulated
 # machine's timezone is UTC: `localtime` is `gmtime`, as CPython's with
 # TZ=UTC. The native `time` module calls these (its `sleep`, `time`,
 # `monotonic` stay native).
@@ -201,3 +201,10 @@ def strftime(format, t=None):
         else:
             out.append("%" + ch)
     return "".join(out)
+
+
+def strptime(string, format="%a %b %d %H:%M:%S %Y"):
+    # datetime's parser (CPython's time.strptime and datetime's share
+    # _strptime too).
+    import datetime
+    return datetime.datetime.strptime(string, format).timetuple()
