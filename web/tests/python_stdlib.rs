@@ -1536,3 +1536,106 @@ print(p.pformat(("one", "two", "three", "four", "five", "six")))
         ]
     );
 }
+
+/// `pprint` of the `collections` types: a `defaultdict` and a `Counter`
+/// laid out as CPython's (the Counter by `most_common`), the others'
+/// reprs; and `type()` of a `defaultdict` or `Counter` is its own type,
+/// not `dict`.
+#[test]
+fn pprint_defaultdict_counter_and_their_types_as_cpython() {
+    let out = output(
+        r#"
+from pprint import pprint, pformat
+from collections import defaultdict, Counter, deque, namedtuple
+from dataclasses import dataclass
+
+dd = defaultdict(list)
+dd["a"].append(1)
+print(pformat(dd), pformat(Counter("hello")), pformat(deque([1, 2])))
+P = namedtuple("P", "x y")
+print(pformat(P(1, 2)), pformat([P(1, 2)]))
+
+
+@dataclass
+class Pt:
+    x: int
+    y: int
+
+
+print(pformat(Pt(1, 2)), pformat({"p": Pt(3, 4)}))
+print(pformat({"k": dd, "c": Counter("abc")}))
+words = defaultdict(list)
+for w in "the quick brown fox jumps over the lazy dog and then the fox sleeps".split():
+    words[w[0]].append(w)
+pprint(words)
+pprint(Counter("the quick brown fox jumps over the lazy dog"), width=40)
+pprint({"by_letter": words, "empty": defaultdict(int), "none": Counter()}, width=50)
+print(type(words), type(Counter()), type(words) is dict, type(words).__name__, words.default_factory, type({}) is dict)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "defaultdict(<class 'list'>, {'a': [1]}) Counter({'l': 2, 'h': 1, 'e': 1, 'o': 1}) deque([1, 2])",
+            "P(x=1, y=2) [P(x=1, y=2)]",
+            "Pt(x=1, y=2) {'p': Pt(x=3, y=4)}",
+            "{'c': Counter({'a': 1, 'b': 1, 'c': 1}),",
+            " 'k': defaultdict(<class 'list'>, {'a': [1]})}",
+            "defaultdict(<class 'list'>,",
+            "            {'a': ['and'],",
+            "             'b': ['brown'],",
+            "             'd': ['dog'],",
+            "             'f': ['fox', 'fox'],",
+            "             'j': ['jumps'],",
+            "             'l': ['lazy'],",
+            "             'o': ['over'],",
+            "             'q': ['quick'],",
+            "             's': ['sleeps'],",
+            "             't': ['the', 'the', 'then', 'the']})",
+            "Counter({' ': 8,",
+            "         'o': 4,",
+            "         'e': 3,",
+            "         't': 2,",
+            "         'h': 2,",
+            "         'u': 2,",
+            "         'r': 2,",
+            "         'q': 1,",
+            "         'i': 1,",
+            "         'c': 1,",
+            "         'k': 1,",
+            "         'b': 1,",
+            "         'w': 1,",
+            "         'n': 1,",
+            "         'f': 1,",
+            "         'x': 1,",
+            "         'j': 1,",
+            "         'm': 1,",
+            "         'p': 1,",
+            "         's': 1,",
+            "         'v': 1,",
+            "         'l': 1,",
+            "         'a': 1,",
+            "         'z': 1,",
+            "         'y': 1,",
+            "         'd': 1,",
+            "         'g': 1})",
+            "{'by_letter': defaultdict(<class 'list'>,",
+            "                          {'a': ['and'],",
+            "                           'b': ['brown'],",
+            "                           'd': ['dog'],",
+            "                           'f': ['fox', 'fox'],",
+            "                           'j': ['jumps'],",
+            "                           'l': ['lazy'],",
+            "                           'o': ['over'],",
+            "                           'q': ['quick'],",
+            "                           's': ['sleeps'],",
+            "                           't': ['the',",
+            "                                 'the',",
+            "                                 'then',",
+            "                                 'the']}),",
+            " 'empty': defaultdict(<class 'int'>, {}),",
+            " 'none': Counter()}",
+            "<class 'collections.defaultdict'> <class 'collections.Counter'> False defaultdict <class 'list'> True",
+        ]
+    );
+}

@@ -622,7 +622,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Bool(_) => Value::Type(TypeId::Bool),
                 Value::List(_) => Value::Type(TypeId::List),
                 Value::Tuple(_) => Value::Type(TypeId::Tuple),
-                Value::Dict(_) => Value::Type(TypeId::Dict),
+                // (A `defaultdict` or `Counter` is its own type, below.)
+                Value::Dict(_) if args[0].builtin_type_name() == "dict" => Value::Type(TypeId::Dict),
                 Value::Set(d) if super::sets::frozen(d) => Value::Type(TypeId::FrozenSet),
                 Value::Set(_) => Value::Type(TypeId::Set),
                 Value::None => Value::Type(TypeId::NoneType),

@@ -2118,6 +2118,17 @@ impl Vm<'_> {
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
             Value::Type(t) if name == "__name__" => Ok(Value::Str(t.name().into())),
+            // A `defaultdict`'s factory (what `pprint` prints).
+            Value::Dict(d)
+                if name == "default_factory"
+                    && matches!(d.borrow().kind, super::value::DictKind::Default(_))
+                    && builtins::full(self, "default_factory") =>
+            {
+                match &d.borrow().kind {
+                    super::value::DictKind::Default(f) => Ok(f.clone()),
+                    _ => Ok(Value::None),
+                }
+            }
             Value::Type(super::value::TypeId::Dict) if super::extras::HERE && name == "fromkeys" => {
                 Ok(Value::builtin("dict.fromkeys", None))
             }

@@ -3,10 +3,9 @@
 # `pp`, `saferepr`, `isreadable`, `isrecursive`, `PrettyPrinter` with
 # `indent`, `width`, `depth`, `compact`, `sort_dicts`). Left out: wrapping
 # long strings and bytes over lines (CPython's splits them with `re`;
-# here they are printed whole), the dataclass, namespace, `deque`,
-# `Counter`, `OrderedDict` and `defaultdict` layouts (their repr on one
-# line), `stream` (the lines are printed), `underscore_numbers`. Types are
-# told apart by `type(x) is dict`, not by their `__repr__`.
+# here they are printed whole), the dataclass, namespace, `deque` and
+# `OrderedDict` layouts (their repr on one line), `underscore_numbers`.
+# Types are told apart by `type(x) is dict`, not by their `__repr__`.
 
 
 def pprint(object, stream=None, indent=1, width=80, depth=None, *,
@@ -143,7 +142,37 @@ class PrettyPrinter:
             return self._pprint_tuple
         if typ is set or typ is frozenset:
             return self._pprint_set
+        name = repr(typ)
+        if name == "<class 'collections.defaultdict'>":
+            return self._pprint_default_dict
+        if name == "<class 'collections.Counter'>":
+            return self._pprint_counter
         return None
+
+    def _pprint_default_dict(self, object, stream, indent, allowance, context, level):
+        if not len(object):
+            stream.write(repr(object))
+            return
+        rdf = self._repr(object.default_factory, context, level)
+        name = type(object).__name__
+        indent += len(name) + 1
+        stream.write('%s(%s,\n%s' % (name, rdf, ' ' * indent))
+        self._pprint_dict(object, stream, indent, allowance + 1, context, level)
+        stream.write(')')
+
+    def _pprint_counter(self, object, stream, indent, allowance, context, level):
+        if not len(object):
+            stream.write(repr(object))
+            return
+        name = type(object).__name__
+        stream.write(name + '({')
+        if self._indent_per_level > 1:
+            stream.write((self._indent_per_level - 1) * ' ')
+        items = object.most_common()
+        self._format_dict_items(items, stream,
+                                indent + len(name) + 1, allowance + 2,
+                                context, level)
+        stream.write('})')
 
     def _pprint_dict(self, object, stream, indent, allowance, context, level):
         write = stream.write
