@@ -155,6 +155,23 @@ fn no_preset_imports_what_the_light_module_leaves_out() {
             "import copy",
             "import enum",
             "from enum",
+            "contextlib",
+            "import abc",
+            "from abc",
+            "ABCMeta",
+            "import string",
+            "from string",
+            "datetime",
+            "import struct",
+            "from struct",
+            "pprint",
+            "gmtime",
+            "localtime",
+            "mktime",
+            "strftime",
+            "strptime",
+            "asctime",
+            "ctime",
         ];
         for name in PYSTD {
             assert!(!p.python.contains(name), "{}: the light module has no {name}", p.name);

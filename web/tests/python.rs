@@ -409,6 +409,14 @@ fn unsupported_constructs_are_refused_at_compile_time() {
     assert_eq!(err.to_string(), "p.py:2:1: `match` is not supported: use if/elif/else");
     let err = Scenario::from_python("p.py", "def g():\n    return [y for x in 'ab' if (y := x)]\n").unwrap_err();
     assert_eq!(err.to_string(), "p.py:2:33: `:=` inside a comprehension is not supported: write the loop out");
+    // `metaclass=ABCMeta` is the one class keyword (`abc`'s).
+    let err = Scenario::from_python("p.py", "class A(metaclass=M):\n    pass\n").unwrap_err();
+    assert_eq!(err.to_string(), "p.py:1:9: class keywords (metaclass=...) are not supported (but metaclass=ABCMeta)");
+    let err = Scenario::from_python("p.py", "import abc\nclass A(B, metaclass=abc.ABCMeta):\n    pass\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "p.py:2:12: metaclass=ABCMeta with a base class is not supported: derive the base from abc.ABC"
+    );
 }
 
 #[test]
@@ -417,10 +425,87 @@ fn unknown_modules_name_the_ones_that_exist() {
     let err = sim.python_error().expect("an error");
     assert!(
         err.contains(
-            "No module named 'numpy' (the modules here: bisect, collections, concurrent.futures, copy, dataclasses, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic)"
+            "No module named 'numpy' (the modules here: abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, pprint, queue, random, statistics, string, struct, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic)"
         ),
         "{err}"
     );
+}
+
+/// `import a.b` binds `a`, and `a.b` is its attribute (a package the
+/// simulator has no module for, `concurrent`, holds just what was imported).
+#[test]
+fn import_a_dot_b_binds_a_with_b_an_attribute() {
+    let out = output(
+        r#"
+import concurrent.futures
+import twisted.internet.defer
+import twisted.internet.task
+
+with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+    print(list(pool.map(lambda x: x * x, [1, 2, 3])))
+print(concurrent.futures.wait is not None)
+
+d = twisted.internet.defer.succeed(1)
+d.addCallback(lambda v: print("got", v))
+clock = twisted.internet.task.Clock()
+clock.callLater(2, print, "tick")
+clock.advance(2)
+print(type(twisted).__name__, type(twisted.internet).__name__, twisted.internet.defer.__name__)
+import concurrent
+print(concurrent.futures.Future.__name__)
+try:
+    concurrent.nothing
+except AttributeError as e:
+    print(str(e).startswith("module 'concurrent' has no attribute 'nothing'"))
+import twisted.internet
+print(twisted.internet.defer is twisted.internet.defer)
+import twisted.protocols.basic
+print(issubclass(twisted.protocols.basic.LineReceiver, twisted.internet.protocol.Protocol))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "[1, 4, 9]",
+            "True",
+            "got 1",
+            "tick",
+            "module module twisted.internet.defer",
+            "Future",
+            "True",
+            "True",
+            "True"
+        ]
+    );
+}
+
+/// `from concurrent import futures`, `import twisted` after `from
+/// twisted.internet import ...`: a package and its modules, as CPython's.
+#[test]
+fn from_a_package_import_its_module() {
+    let out = output(
+        r#"
+from concurrent import futures
+import concurrent
+
+print(futures.ThreadPoolExecutor.__name__, concurrent.futures is futures)
+from twisted.internet import defer, task
+import twisted
+print(twisted.internet.task is task)
+from twisted import protocols
+from twisted.protocols import basic
+print(basic.LineReceiver.__name__)
+import twisted.protocols
+print(twisted.protocols.basic is basic)
+try:
+    from concurrent import nothing
+except ImportError as e:
+    print(str(e).startswith("cannot import name 'nothing' from 'concurrent'"))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(out, ["ThreadPoolExecutor True", "True", "LineReceiver", "True", "True"]);
 }
 
 #[test]

@@ -5,9 +5,9 @@
 //! `Semaphore.acquire`), `Deferred.pause`,
 //! `task.react` and `sys.exit`, `%(name)s` and `%*d` formatting,
 //! `dict.fromkeys`, `vars`, `__call__`/`__getattr__`/`__hash__`,
-//! `frozenset`, `bytes(n)`, `functools` and `collections`. Each expected
-//! output is what CPython 3.11 (`python3`) printed for the same
-//! program when the test was written (Twisted 26.10's, for Twisted's API).
+//! `frozenset`, `bytes(n)`, `functools`, `collections` and `C.__mro__`.
+//! Each expected output is what CPython 3.11 (`python3`) printed for the
+//! same program when the test was written (Twisted 26.10's, for Twisted's API).
 
 mod common;
 
@@ -2780,6 +2780,52 @@ except RuntimeError as e:
             "{'a': 5, 'b': 5}",
             "{}",
             "RuntimeError dictionary changed size during iteration",
+        ]
+    );
+}
+
+/// `C.__mro__`, `C.mro()`, `C.__base__`, `C.__bases__` (one base each here).
+#[test]
+fn mro_base_and_bases_of_user_and_exception_classes() {
+    let out = output(
+        r#"
+class A:
+    pass
+
+
+class B(A):
+    pass
+
+
+class C(B):
+    def hello(self):
+        return "hi"
+
+
+class E(KeyError):
+    pass
+
+
+print(C.__mro__)
+print(C.mro())
+print(A.__mro__, A.mro())
+print([k.__name__ for k in type(C()).__mro__])
+print(E.__mro__)
+print(len(E.mro()), object in C.__mro__)
+print(C.__base__, A.__base__, C.__bases__)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "(<class '__main__.C'>, <class '__main__.B'>, <class '__main__.A'>, <class 'object'>)",
+            "[<class '__main__.C'>, <class '__main__.B'>, <class '__main__.A'>, <class 'object'>]",
+            "(<class '__main__.A'>, <class 'object'>) [<class '__main__.A'>, <class 'object'>]",
+            "['C', 'B', 'A', 'object']",
+            "(<class '__main__.E'>, <class 'KeyError'>, <class 'LookupError'>, <class 'Exception'>, <class 'BaseException'>, <class 'object'>)",
+            "6 True",
+            "<class '__main__.B'> <class 'object'> (<class '__main__.B'>,)"
         ]
     );
 }

@@ -1,8 +1,10 @@
 //! The standard library modules programs written for experiments import
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
-//! `statistics`, `dataclasses`, `logging`, `copy`, `enum`. Each expected output is what CPython 3.11
-//! (`python3`) printed for the same program when the test was written.
+//! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`, `string`,
+//! `struct`, `pprint`.
+//! Each expected output is what CPython 3.11 (`python3`) printed for the
+//! same program when the test was written.
 
 mod common;
 
@@ -900,5 +902,740 @@ except TypeError as e:
     assert_eq!(
         out,
         ["[4, 10] ['ace', 'bdf'] ['1', '2']", "[8, 9] 11", "TypeError: map() must have at least two arguments.",]
+    );
+}
+
+/// `abc`: `ABC`, `metaclass=ABCMeta`, `abstractmethod` (under `property`,
+/// `classmethod`, `staticmethod` too): a class with abstract methods left
+/// is refused with CPython's message; one that defines them all is made
+/// and initialised as any class.
+#[test]
+fn abc_abstract_methods_refuse_instantiation_as_cpython() {
+    let out = output(
+        r#"
+from abc import ABC, ABCMeta, abstractmethod
+import abc
+
+
+class Shape(ABC):
+    @abstractmethod
+    def area(self):
+        ...
+
+    @abstractmethod
+    def name(self):
+        pass
+
+    def describe(self):
+        return "%s with area %s" % (self.name(), self.area())
+
+
+class Square(Shape):
+    def __init__(self, side):
+        self.side = side
+
+    def area(self):
+        return self.side * self.side
+
+    def name(self):
+        return "square"
+
+
+class Half(Shape):
+    def area(self):
+        return 0
+
+
+for cls in (Shape, Half):
+    try:
+        cls()
+    except TypeError as e:
+        print(e)
+
+s = Square(3)
+print(s.describe(), isinstance(s, Shape), isinstance(s, ABC), s.side)
+print(sorted(Shape.__abstractmethods__), sorted(Half.__abstractmethods__), sorted(Square.__abstractmethods__))
+
+
+class Base(metaclass=ABCMeta):
+    @abc.abstractmethod
+    def run(self, x):
+        raise NotImplementedError
+
+    @property
+    @abstractmethod
+    def size(self):
+        pass
+
+
+class Impl(Base):
+    def run(self, x):
+        return super().run(x) if x < 0 else x * 2
+
+    @property
+    def size(self):
+        return 7
+
+
+try:
+    Base()
+except TypeError as e:
+    print(e)
+i = Impl()
+print(i.run(4), i.size, isinstance(i, Base))
+try:
+    i.run(-1)
+except NotImplementedError:
+    print("NotImplementedError")
+
+
+class Plain(ABC):
+    def __init__(self, a, b=2):
+        self.total = a + b
+
+
+print(Plain(1).total, Plain(1, b=5).total)
+
+
+class Service(ABC):
+    @classmethod
+    @abstractmethod
+    def create(cls):
+        pass
+
+    @staticmethod
+    @abstractmethod
+    def version():
+        pass
+
+
+class Real(Service):
+    @classmethod
+    def create(cls):
+        return cls()
+
+    @staticmethod
+    def version():
+        return 2
+
+
+print(type(Real.create()).__name__, Real.version())
+try:
+    Service()
+except TypeError as e:
+    print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Can't instantiate abstract class Shape with abstract methods area, name",
+            "Can't instantiate abstract class Half with abstract method name",
+            "square with area 9 True True 3",
+            "['area', 'name'] ['name'] []",
+            "Can't instantiate abstract class Base with abstract methods run, size",
+            "8 7 True",
+            "NotImplementedError",
+            "3 6",
+            "Real 2",
+            "Can't instantiate abstract class Service with abstract methods create, version"
+        ]
+    );
+}
+
+/// A class derived from `ABC` is initialised by its own `__init__` on
+/// the VM: it can sleep in a thread, call `super().__init__`, raise.
+#[test]
+fn an_abstract_base_classes_init_runs_on_the_vm() {
+    let out = output(
+        r#"
+import threading
+import time
+from abc import ABC, abstractmethod
+
+
+class Job(ABC):
+    def __init__(self, name):
+        time.sleep(0.01)
+        self.name = name
+
+    @abstractmethod
+    def run(self):
+        pass
+
+
+class Print(Job):
+    def __init__(self, name, text):
+        super().__init__(name)
+        self.text = text
+
+    def run(self):
+        return self.name + ": " + self.text
+
+
+class Bad(Job):
+    def __init__(self):
+        raise ValueError("no")
+
+    def run(self):
+        pass
+
+
+results = []
+
+
+def work(i):
+    results.append(Print("job%d" % i, "hi").run())
+
+
+ts = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(sorted(results))
+try:
+    Bad()
+except ValueError as e:
+    print("ValueError", e)
+print(Print("a", "b").__class__.__name__, type(Print("a", "b")) is Print)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(out, ["['job0: hi', 'job1: hi']", "ValueError no", "Print True"]);
+}
+
+/// An `ABC` subclass made a dataclass: its generated `__init__` runs, and an
+/// abstract method left still refuses it.
+#[test]
+fn abc_with_dataclasses_as_cpython() {
+    let out = output(
+        r#"
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+class Animal(ABC):
+    @abstractmethod
+    def speak(self):
+        pass
+
+
+@dataclass
+class Dog(Animal):
+    name: str
+    age: int = 3
+
+    def speak(self):
+        return self.name + " says woof"
+
+
+d = Dog("rex")
+print(d, d.speak())
+
+
+@dataclass
+class Cat(Animal):
+    name: str
+
+
+try:
+    Cat("tom")
+except TypeError as e:
+    print(e)
+print(repr(Dog("a", 1)) == "Dog(name='a', age=1)", Dog("a") == Dog("a"))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Dog(name='rex', age=3) rex says woof",
+            "Can't instantiate abstract class Cat with abstract method speak",
+            "True True"
+        ]
+    );
+}
+
+/// Instantiating an abstract class uncaught: CPython's TypeError at the
+/// user's line, with no frame of `abc`'s (CPython's check is C).
+#[test]
+fn an_abstract_class_instantiated_fails_at_the_users_line() {
+    let err = error("from abc import ABC, abstractmethod\n\n\nclass Job(ABC):\n    @abstractmethod\n    def run(self):\n        pass\n\n\nJob()\n");
+    assert_eq!(
+        err,
+        "test.py:10:1: TypeError: Can't instantiate abstract class Job with abstract method run\n\
+         Traceback (most recent call last):\n  \
+         File \"test.py\", line 10, in <module>\n\
+         TypeError: Can't instantiate abstract class Job with abstract method run"
+    );
+}
+
+/// `string`: its constants and `capwords`.
+#[test]
+fn string_constants_and_capwords_as_cpython() {
+    let out = output(
+        r#"
+import string
+from string import ascii_letters, digits, capwords
+
+for name in ["ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits", "punctuation", "whitespace", "printable"]:
+    value = getattr(string, name)
+    print(name, len(value), repr(value))
+print(capwords(" aBc  dEf  "), capwords("hello world"), capwords("a-b-c d", "-"), repr(capwords("")))
+print(string.capwords("the QUICK brown fox", sep=" "))
+print(sum(c in digits for c in "a1b2c3"), all(c in ascii_letters for c in "Hello"))
+word = "".join(c for c in "Hi, there! 42." if c not in string.punctuation)
+print(word)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "ascii_letters 52 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'",
+            "ascii_lowercase 26 'abcdefghijklmnopqrstuvwxyz'",
+            "ascii_uppercase 26 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'",
+            "digits 10 '0123456789'",
+            "hexdigits 22 '0123456789abcdefABCDEF'",
+            "octdigits 8 '01234567'",
+            "punctuation 32 '!\"#$%&\\'()*+,-./:;<=>?@[\\\\]^_`{|}~'",
+            "whitespace 6 ' \\t\\n\\r\\x0b\\x0c'",
+            "printable 100 '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!\"#$%&\\'()*+,-./:;<=>?@[\\\\]^_`{|}~ \\t\\n\\r\\x0b\\x0c'",
+            "Abc Def Hello World A-B-C d ''",
+            "The Quick Brown Fox",
+            "3 True",
+            "Hi there 42"
+        ]
+    );
+}
+
+/// `struct`: `pack`/`unpack` in each byte order, every format character
+/// the simulator has, native sizes and alignment (`@`), `calcsize`,
+/// `unpack_from`, `iter_unpack`, and `Struct`.
+#[test]
+fn struct_packs_and_unpacks_as_cpython() {
+    let out = output(
+        r#"
+import struct
+from struct import pack, unpack, calcsize, Struct
+
+data = pack("<hHiIq", -2, 65535, -7, 4000000000, 2**40)
+print(data, len(data), calcsize("<hHiIq"))
+print(unpack("<hHiIq", data))
+print(pack(">I", 1), pack("!h", -1), pack("=H", 258), pack("@i", 1), pack("<Q", 9223372036854775807))
+print(pack("<?x?", True, 0), unpack("<?x?", b"\x01\x00\x02"))
+print(pack("<c3s5sp4p", b"A", b"hello", b"hi", b"x", b"abcdef"))
+print(unpack("<c3s5sp4p", pack("<c3s5sp4p", b"A", b"hello", b"hi", b"x", b"abcdef")))
+print(pack("<fd", 1.5, -0.1), unpack("<fd", pack("<fd", 0.1, 0.1)))
+print(unpack(">d", pack(">d", 3.141592653589793)), unpack("<f", b"\x00\x00\x80\x7f"))
+print(calcsize("@bhiqd"), calcsize("=bhiqd"), calcsize("@cid"), calcsize("@dc"), calcsize("@lLnNP"), calcsize("c0l"), calcsize("3s2p?"))
+print(pack("@bhi", 1, 2, 3), pack("@bq", 1, 2), pack("=bq", 1, 2), pack(">bq", 1, 2))
+print(calcsize("<l"), calcsize("l"), calcsize("<2h 3b"), pack("<2h 3b", 1, 2, 3, 4, 5))
+print(struct.unpack_from("<H", b"\x00\x01\x02\x03", 1), struct.unpack_from("<H", b"\x00\x01\x02\x03", offset=2), struct.unpack_from("<B", b"abc", -1))
+print(list(struct.iter_unpack("<hb", b"\x01\x00\x02\x03\x00\x04")))
+s = Struct("<2I")
+print(s.size, s.format, s.pack(1, 2), s.unpack(b"\x05\x00\x00\x00\x06\x00\x00\x00"), s.unpack_from(b"xx" + s.pack(7, 8), 2))
+print(list(Struct(b">H").iter_unpack(b"\x00\x01\x00\x02")), Struct(b">H").format)
+header = Struct("!BBH")
+version, flags, length = header.unpack(header.pack(1, 0x80, 512))
+print(version, flags, length)
+print(unpack("<b", b"\xff"), unpack("<B", b"\xff"), unpack(">i", b"\xff\xff\xff\xfe"), unpack("<q", b"\xff" * 8))
+print(list(pack("<i", 0x01020304)), unpack("<4B", pack("<I", 0xdeadbeef)))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "b'\\xfe\\xff\\xff\\xff\\xf9\\xff\\xff\\xff\\x00(k\\xee\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x00' 20 20",
+            "(-2, 65535, -7, 4000000000, 1099511627776)",
+            "b'\\x00\\x00\\x00\\x01' b'\\xff\\xff' b'\\x02\\x01' b'\\x01\\x00\\x00\\x00' b'\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x7f'",
+            "b'\\x01\\x00\\x00' (True, True)",
+            "b'Ahelhi\\x00\\x00\\x00\\x00\\x03abc'",
+            "(b'A', b'hel', b'hi\\x00\\x00\\x00', b'', b'abc')",
+            "b'\\x00\\x00\\xc0?\\x9a\\x99\\x99\\x99\\x99\\x99\\xb9\\xbf' (0.10000000149011612, 0.1)",
+            "(3.141592653589793,) (inf,)",
+            "24 23 16 9 40 8 6",
+            "b'\\x01\\x00\\x02\\x00\\x03\\x00\\x00\\x00' b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00' b'\\x01\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00' b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02'",
+            "4 8 7 b'\\x01\\x00\\x02\\x00\\x03\\x04\\x05'",
+            "(513,) (770,) (99,)",
+            "[(1, 2), (3, 4)]",
+            "8 <2I b'\\x01\\x00\\x00\\x00\\x02\\x00\\x00\\x00' (5, 6) (7, 8)",
+            "[(1,), (2,)] >H",
+            "1 128 512",
+            "(-1,) (255,) (-2,) (-1,)",
+            "[4, 3, 2, 1] (239, 190, 173, 222)",
+        ]
+    );
+}
+
+/// `struct.error`'s messages as CPython's: a wrong count, a value out of
+/// range (they differ by byte order, as CPython's tables do), a value of
+/// the wrong type, a buffer of the wrong size; uncaught, at the user's line.
+#[test]
+fn struct_errors_as_cpython() {
+    let out = output(
+        r#"
+import struct
+
+cases = [
+    ("<b", 128), ("<B", -1), ("<h", 40000), ("<H", -1), ("<H", 70000), (">h", 40000), ("!H", -1), (">H", 70000),
+    ("<i", 2147483648), ("<I", -1), ("=I", 4294967296), ("<l", 2147483648), ("<L", 4294967296), ("<L", -1),
+    ("<Q", -1), ("@b", -129), ("@H", -1), ("@i", -2147483649), ("@I", 4294967296), ("@L", -1), ("@N", -1),
+    ("<i", "x"), ("<i", 1.5), ("<d", "x"), ("<c", b"ab"), ("<c", "a"), ("<4s", "ab"), ("<y", 1), ("<n", 1),
+]
+for fmt, value in cases:
+    try:
+        print(fmt, struct.pack(fmt, value))
+    except struct.error as e:
+        print(fmt, value, "struct.error:", e)
+for call in [
+    lambda: struct.pack("<i", 1, 2),
+    lambda: struct.pack("<ii", 1),
+    lambda: struct.unpack("<i", b"abc"),
+    lambda: struct.unpack_from("<i", b"abcd", 2),
+    lambda: struct.calcsize("<Z"),
+    lambda: list(struct.iter_unpack("<h", b"abc")),
+    lambda: struct.unpack("<i", "abcd"),
+    lambda: struct.pack("<f", 1e300),
+    lambda: struct.Struct("<i").unpack(b"1"),
+]:
+    try:
+        print(call())
+    except Exception as e:
+        print(type(e).__name__, e, isinstance(e, struct.error))
+print(struct.error.__name__, issubclass(struct.error, Exception))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "<b 128 struct.error: byte format requires -128 <= number <= 127",
+            "<B -1 struct.error: ubyte format requires 0 <= number <= 255",
+            "<h 40000 struct.error: short format requires -32768 <= number <= 32767",
+            "<H -1 struct.error: ushort format requires 0 <= number <= 65535",
+            "<H 70000 struct.error: ushort format requires 0 <= number <= 65535",
+            ">h 40000 struct.error: 'h' format requires -32768 <= number <= 32767",
+            "!H -1 struct.error: argument out of range",
+            ">H 70000 struct.error: 'H' format requires 0 <= number <= 65535",
+            "<i 2147483648 struct.error: 'i' format requires -2147483648 <= number <= 2147483647",
+            "<I -1 struct.error: argument out of range",
+            "=I 4294967296 struct.error: 'I' format requires 0 <= number <= 4294967295",
+            "<l 2147483648 struct.error: 'l' format requires -2147483648 <= number <= 2147483647",
+            "<L 4294967296 struct.error: 'L' format requires 0 <= number <= 4294967295",
+            "<L -1 struct.error: argument out of range",
+            "<Q -1 struct.error: argument out of range",
+            "@b -129 struct.error: byte format requires -128 <= number <= 127",
+            "@H -1 struct.error: ushort format requires 0 <= number <= 65535",
+            "@i -2147483649 struct.error: 'i' format requires -2147483648 <= number <= 2147483647",
+            "@I 4294967296 struct.error: 'I' format requires 0 <= number <= 4294967295",
+            "@L -1 struct.error: argument out of range",
+            "@N -1 struct.error: argument out of range",
+            "<i x struct.error: required argument is not an integer",
+            "<i 1.5 struct.error: required argument is not an integer",
+            "<d x struct.error: required argument is not a float",
+            "<c b'ab' struct.error: char format requires a bytes object of length 1",
+            "<c a struct.error: char format requires a bytes object of length 1",
+            "<4s ab struct.error: argument for 's' must be a bytes object",
+            "<y 1 struct.error: bad char in struct format",
+            "<n 1 struct.error: bad char in struct format",
+            "error pack expected 1 items for packing (got 2) True",
+            "error pack expected 2 items for packing (got 1) True",
+            "error unpack requires a buffer of 4 bytes True",
+            "error unpack_from requires a buffer of at least 6 bytes for unpacking 4 bytes at offset 2 (actual buffer size is 4) True",
+            "error bad char in struct format True",
+            "error iterative unpacking requires a buffer of a multiple of 2 bytes True",
+            "TypeError a bytes-like object is required, not 'str' False",
+            "OverflowError float too large to pack with f format False",
+            "error unpack requires a buffer of 4 bytes True",
+            "error True",
+        ]
+    );
+    let err = error("import struct\n\nstruct.unpack(\"<I\", b\"12\")\n");
+    assert!(
+        err.ends_with("  File \"test.py\", line 3, in <module>\nstruct.error: unpack requires a buffer of 4 bytes"),
+        "{err}"
+    );
+}
+
+/// `pprint`: `pprint`, `pformat`, `pp`, `PrettyPrinter` on nested dicts,
+/// lists, tuples and sets, with `width`, `indent`, `depth`, `compact` and
+/// `sort_dicts`, as CPython lays them out.
+#[test]
+fn pprint_lays_out_nested_containers_as_cpython() {
+    let out = output(
+        r#"
+import pprint
+from pprint import pprint as pp_, pformat
+
+data = {
+    "servers": [{"name": "alpha", "port": 8080, "tags": ["web", "primary"]}, {"name": "beta", "port": 8081, "tags": []}],
+    "limits": {"cpu": 0.75, "memory": 2048, "burst": (10, 20, 30)},
+    "enabled": True,
+    "owner": None,
+    "ids": set(range(5)),
+    "frozen": frozenset({"x"}),
+}
+pp_(data)
+pp_(data, sort_dicts=False)
+pp_(data, width=40)
+pp_(data, indent=4, width=60)
+pp_(data, depth=1)
+pp_(data, depth=2)
+print(pformat(list(range(40))))
+print(pformat(list(range(40)), compact=True))
+print(pformat([("a" * 30, "b" * 30, "c" * 30)]))
+print(pformat((1,)), pformat([]), pformat({}), pformat(set()), pformat("short"))
+pp_({3: "c", 1: "a", 2: "b"})
+pp_({"b": 1, 2: "mixed", "a": None})
+pp_([[1, 2, [3, 4, [5, 6, [7, 8]]]]] * 4)
+pp_({i: {"square": i * i, "cube": i ** 3} for i in range(6)})
+pprint.pp({"z": 1, "a": 2})
+x = [1, 2]
+x.append(x)
+print(pprint.saferepr(x).startswith("[1, 2, <Recursion on list with id="), pprint.isrecursive(x), pprint.isreadable([1, 2]))
+p = pprint.PrettyPrinter(width=30, indent=2)
+p.pprint({"alpha": list(range(10)), "beta": "text"})
+print(p.pformat(("one", "two", "three", "four", "five", "six")))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "{'enabled': True,",
+            " 'frozen': frozenset({'x'}),",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'limits': {'burst': (10, 20, 30), 'cpu': 0.75, 'memory': 2048},",
+            " 'owner': None,",
+            " 'servers': [{'name': 'alpha', 'port': 8080, 'tags': ['web', 'primary']},",
+            "             {'name': 'beta', 'port': 8081, 'tags': []}]}",
+            "{'servers': [{'name': 'alpha', 'port': 8080, 'tags': ['web', 'primary']},",
+            "             {'name': 'beta', 'port': 8081, 'tags': []}],",
+            " 'limits': {'cpu': 0.75, 'memory': 2048, 'burst': (10, 20, 30)},",
+            " 'enabled': True,",
+            " 'owner': None,",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'frozen': frozenset({'x'})}",
+            "{'enabled': True,",
+            " 'frozen': frozenset({'x'}),",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'limits': {'burst': (10, 20, 30),",
+            "            'cpu': 0.75,",
+            "            'memory': 2048},",
+            " 'owner': None,",
+            " 'servers': [{'name': 'alpha',",
+            "              'port': 8080,",
+            "              'tags': ['web',",
+            "                       'primary']},",
+            "             {'name': 'beta',",
+            "              'port': 8081,",
+            "              'tags': []}]}",
+            "{   'enabled': True,",
+            "    'frozen': frozenset({'x'}),",
+            "    'ids': {0, 1, 2, 3, 4},",
+            "    'limits': {   'burst': (10, 20, 30),",
+            "                  'cpu': 0.75,",
+            "                  'memory': 2048},",
+            "    'owner': None,",
+            "    'servers': [   {   'name': 'alpha',",
+            "                       'port': 8080,",
+            "                       'tags': ['web', 'primary']},",
+            "                   {   'name': 'beta',",
+            "                       'port': 8081,",
+            "                       'tags': []}]}",
+            "{'enabled': True,",
+            " 'frozen': frozenset({'x'}),",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'limits': {...},",
+            " 'owner': None,",
+            " 'servers': [...]}",
+            "{'enabled': True,",
+            " 'frozen': frozenset({'x'}),",
+            " 'ids': {0, 1, 2, 3, 4},",
+            " 'limits': {'burst': (...), 'cpu': 0.75, 'memory': 2048},",
+            " 'owner': None,",
+            " 'servers': [{...}, {...}]}",
+            "[0,",
+            " 1,",
+            " 2,",
+            " 3,",
+            " 4,",
+            " 5,",
+            " 6,",
+            " 7,",
+            " 8,",
+            " 9,",
+            " 10,",
+            " 11,",
+            " 12,",
+            " 13,",
+            " 14,",
+            " 15,",
+            " 16,",
+            " 17,",
+            " 18,",
+            " 19,",
+            " 20,",
+            " 21,",
+            " 22,",
+            " 23,",
+            " 24,",
+            " 25,",
+            " 26,",
+            " 27,",
+            " 28,",
+            " 29,",
+            " 30,",
+            " 31,",
+            " 32,",
+            " 33,",
+            " 34,",
+            " 35,",
+            " 36,",
+            " 37,",
+            " 38,",
+            " 39]",
+            "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,",
+            " 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]",
+            "[('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',",
+            "  'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',",
+            "  'cccccccccccccccccccccccccccccc')]",
+            "(1,) [] {} set() 'short'",
+            "{1: 'a', 2: 'b', 3: 'c'}",
+            "{2: 'mixed', 'a': None, 'b': 1}",
+            "[[1, 2, [3, 4, [5, 6, [7, 8]]]],",
+            " [1, 2, [3, 4, [5, 6, [7, 8]]]],",
+            " [1, 2, [3, 4, [5, 6, [7, 8]]]],",
+            " [1, 2, [3, 4, [5, 6, [7, 8]]]]]",
+            "{0: {'cube': 0, 'square': 0},",
+            " 1: {'cube': 1, 'square': 1},",
+            " 2: {'cube': 8, 'square': 4},",
+            " 3: {'cube': 27, 'square': 9},",
+            " 4: {'cube': 64, 'square': 16},",
+            " 5: {'cube': 125, 'square': 25}}",
+            "{'z': 1, 'a': 2}",
+            "True True True",
+            "{ 'alpha': [ 0,",
+            "             1,",
+            "             2,",
+            "             3,",
+            "             4,",
+            "             5,",
+            "             6,",
+            "             7,",
+            "             8,",
+            "             9],",
+            "  'beta': 'text'}",
+            "( 'one',",
+            "  'two',",
+            "  'three',",
+            "  'four',",
+            "  'five',",
+            "  'six')",
+        ]
+    );
+}
+
+/// `pprint` of the `collections` types: a `defaultdict` and a `Counter`
+/// laid out as CPython's (the Counter by `most_common`), the others'
+/// reprs; and `type()` of a `defaultdict` or `Counter` is its own type,
+/// not `dict`.
+#[test]
+fn pprint_defaultdict_counter_and_their_types_as_cpython() {
+    let out = output(
+        r#"
+from pprint import pprint, pformat
+from collections import defaultdict, Counter, deque, namedtuple
+from dataclasses import dataclass
+
+dd = defaultdict(list)
+dd["a"].append(1)
+print(pformat(dd), pformat(Counter("hello")), pformat(deque([1, 2])))
+P = namedtuple("P", "x y")
+print(pformat(P(1, 2)), pformat([P(1, 2)]))
+
+
+@dataclass
+class Pt:
+    x: int
+    y: int
+
+
+print(pformat(Pt(1, 2)), pformat({"p": Pt(3, 4)}))
+print(pformat({"k": dd, "c": Counter("abc")}))
+words = defaultdict(list)
+for w in "the quick brown fox jumps over the lazy dog and then the fox sleeps".split():
+    words[w[0]].append(w)
+pprint(words)
+pprint(Counter("the quick brown fox jumps over the lazy dog"), width=40)
+pprint({"by_letter": words, "empty": defaultdict(int), "none": Counter()}, width=50)
+print(type(words), type(Counter()), type(words) is dict, type(words).__name__, words.default_factory, type({}) is dict)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "defaultdict(<class 'list'>, {'a': [1]}) Counter({'l': 2, 'h': 1, 'e': 1, 'o': 1}) deque([1, 2])",
+            "P(x=1, y=2) [P(x=1, y=2)]",
+            "Pt(x=1, y=2) {'p': Pt(x=3, y=4)}",
+            "{'c': Counter({'a': 1, 'b': 1, 'c': 1}),",
+            " 'k': defaultdict(<class 'list'>, {'a': [1]})}",
+            "defaultdict(<class 'list'>,",
+            "            {'a': ['and'],",
+            "             'b': ['brown'],",
+            "             'd': ['dog'],",
+            "             'f': ['fox', 'fox'],",
+            "             'j': ['jumps'],",
+            "             'l': ['lazy'],",
+            "             'o': ['over'],",
+            "             'q': ['quick'],",
+            "             's': ['sleeps'],",
+            "             't': ['the', 'the', 'then', 'the']})",
+            "Counter({' ': 8,",
+            "         'o': 4,",
+            "         'e': 3,",
+            "         't': 2,",
+            "         'h': 2,",
+            "         'u': 2,",
+            "         'r': 2,",
+            "         'q': 1,",
+            "         'i': 1,",
+            "         'c': 1,",
+            "         'k': 1,",
+            "         'b': 1,",
+            "         'w': 1,",
+            "         'n': 1,",
+            "         'f': 1,",
+            "         'x': 1,",
+            "         'j': 1,",
+            "         'm': 1,",
+            "         'p': 1,",
+            "         's': 1,",
+            "         'v': 1,",
+            "         'l': 1,",
+            "         'a': 1,",
+            "         'z': 1,",
+            "         'y': 1,",
+            "         'd': 1,",
+            "         'g': 1})",
+            "{'by_letter': defaultdict(<class 'list'>,",
+            "                          {'a': ['and'],",
+            "                           'b': ['brown'],",
+            "                           'd': ['dog'],",
+            "                           'f': ['fox', 'fox'],",
+            "                           'j': ['jumps'],",
+            "                           'l': ['lazy'],",
+            "                           'o': ['over'],",
+            "                           'q': ['quick'],",
+            "                           's': ['sleeps'],",
+            "                           't': ['the',",
+            "                                 'the',",
+            "                                 'then',",
+            "                                 'the']}),",
+            " 'empty': defaultdict(<class 'int'>, {}),",
+            " 'none': Counter()}",
+            "<class 'collections.defaultdict'> <class 'collections.Counter'> False defaultdict <class 'list'> True",
+        ]
     );
 }

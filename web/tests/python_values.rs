@@ -390,3 +390,61 @@ print(ys, xs is ys)
     );
     assert_eq!(out, ["[0, 1, 2, 3, 4, 5, 6, 7]", "[1, 2, 4, 5, 7]", "[1, 2, 7]", "[] True"]);
 }
+
+/// A class's unary operators (`-x`, `+x`, `~x`), `abs(x)` and
+/// `format(x, spec)` (f-strings, `str.format`) call its `__neg__`,
+/// `__pos__`, `__invert__`, `__abs__` and `__format__`; `bytes * n`.
+#[test]
+fn unary_dunders_abs_format_and_bytes_repetition_as_cpython() {
+    let out = output(
+        r#"
+class Money:
+    def __init__(self, cents):
+        self.cents = cents
+
+    def __neg__(self):
+        return Money(-self.cents)
+
+    def __pos__(self):
+        return Money(abs(self.cents))
+
+    def __invert__(self):
+        return Money(self.cents * 100)
+
+    def __abs__(self):
+        return Money(abs(self.cents))
+
+    def __format__(self, spec):
+        if spec == "short":
+            return "$%d" % (self.cents // 100)
+        return "$%d.%02d" % divmod(self.cents, 100) if self.cents >= 0 else "-" + format(-self, spec)
+
+    def __repr__(self):
+        return "Money(%d)" % self.cents
+
+
+m = Money(-1250)
+print(-m, +m, ~Money(3), abs(m))
+print(f"{m}", f"{-m}", f"{-m:short}", "{:short}".format(Money(999)), format(Money(5)))
+print(b"ab" * 3, 2 * b"-", b"x" * 0)
+try:
+    -object()
+except TypeError as e:
+    print(e)
+try:
+    abs("x")
+except TypeError as e:
+    print(e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "Money(1250) Money(1250) Money(300) Money(1250)",
+            "-$12.50 $12.50 $12 $9 $0.05",
+            "b'ababab' b'--' b''",
+            "bad operand type for unary -: 'object'",
+            "bad operand type for abs(): 'str'",
+        ]
+    );
+}

@@ -390,6 +390,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Int(i) => Value::Int(i.checked_abs().ok_or_else(|| vm.overflow())?),
                 Value::Bool(b) => Value::Int(*b as i64),
                 Value::Float(f) => Value::Float(f.abs()),
+                // An instance's `__abs__` (`abs(td)`).
+                other if ops::dunder(other, "__abs__").is_some() => {
+                    let m = ops::dunder(other, "__abs__").unwrap_or_default();
+                    vm.call_nested(m, Vec::new())?
+                }
                 other => return Err(vm.type_error(&format!("bad operand type for abs(): '{}'", other.type_name()))),
             }
         }
@@ -634,7 +639,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Bool(_) => Value::Type(TypeId::Bool),
                 Value::List(_) => Value::Type(TypeId::List),
                 Value::Tuple(_) => Value::Type(TypeId::Tuple),
-                Value::Dict(_) => Value::Type(TypeId::Dict),
+                // (A `defaultdict` or `Counter` is its own type, below.)
+                Value::Dict(_) if args[0].builtin_type_name() == "dict" => Value::Type(TypeId::Dict),
                 Value::Set(d) if super::sets::frozen(d) => Value::Type(TypeId::FrozenSet),
                 Value::Set(_) => Value::Type(TypeId::Set),
                 Value::None => Value::Type(TypeId::NoneType),
@@ -890,9 +896,23 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         n if super::functools::HERE && n.starts_with("functools.") => {
             return super::functools::call(vm, n, args, kwargs)
         }
+        n if super::structs::HERE && n.starts_with("struct.") => return super::structs::call(vm, n, args, kwargs),
         n if super::json::HERE && n.starts_with("json.") => return super::json::call(vm, n, args, kwargs),
         n if super::heapq::HERE && n.starts_with("heapq.") => super::heapq::call(vm, &n["heapq.".len()..], &args)?,
+        // `time.strftime` and the rest of `time`'s calendar, written in Python.
+        n if super::pystd::HERE
+            && n.strip_prefix("time.").is_some_and(|f| super::pystd::TIME.contains(&f))
+            && full(vm, "time's calendar") =>
+        {
+            return super::pystd::call(vm, "_time", &n["time.".len()..], args, kwargs)
+        }
         "copy._clone" | "copy._new" if super::pystd::HERE => super::pystd::clone(&args),
+        // `abc`'s: a class attribute as the class body bound it (a
+        // property, a class method), from the class or a base.
+        "abc._lookup" if super::pystd::HERE => match &args[..] {
+            [Value::Class(c), Value::Str(name)] => c.lookup(name).unwrap_or_default(),
+            _ => Value::None,
+        },
         n if super::collections::HERE && n.starts_with("collections.") => {
             return super::collections::call(vm, n, args, kwargs)
         }
@@ -1380,6 +1400,10 @@ pub(crate) fn call_method(
 ) -> PyResult<Out> {
     if name.starts_with("LineReceiver.") {
         return super::twisted::line_receiver(vm, name, this, args);
+    }
+    if super::pystd::HERE && name == "type.mro" {
+        let Value::Class(c) = this else { return Ok(Out::Value(Value::None)) };
+        return Ok(Out::Value(Value::list(super::vm::mro(c))));
     }
     if super::timed::HERE && name.starts_with("Timer.") {
         return super::timed::timer_method(vm, name, this, args, kwargs);
@@ -1911,6 +1935,12 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                 attrs: super::json::attrs(rt).into_iter().collect(),
             })))
         }
+        "struct" if super::structs::HERE => {
+            return Some(Value::Module(Rc::new(Module {
+                name: "struct",
+                attrs: super::structs::attrs(rt).into_iter().collect(),
+            })))
+        }
         "queue" if super::queue::HERE => {
             return Some(Value::Module(Rc::new(Module {
                 name: "queue",
@@ -1925,6 +1955,11 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     if name == "threading" && super::timed::HERE {
         attrs.insert("Timer", Value::Class(super::timed::timer_class(rt)));
         attrs.insert("BrokenBarrierError", Value::Class(rt.exc_class("BrokenBarrierError")));
+    }
+    if name == "time" && super::pystd::HERE {
+        for &f in super::pystd::TIME {
+            attrs.insert(f, Value::builtin(leak(name, f), None));
+        }
     }
     if name == "math" {
         attrs.insert("pi", Value::Float(std::f64::consts::PI));
@@ -1944,7 +1979,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "bisect, collections, concurrent.futures, copy, dataclasses, enum, functools, heapq, itertools, json, logging, math, operator, queue, random, statistics, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, pprint, queue, random, statistics, string, struct, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {
@@ -1960,6 +1995,14 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "time.time",
         "time.monotonic",
         "time.perf_counter",
+        "time.gmtime",
+        "time.localtime",
+        "time.mktime",
+        "time.strftime",
+        "time.strptime",
+        "time.asctime",
+        "time.ctime",
+        "time.struct_time",
         "math.sqrt",
         "math.floor",
         "math.ceil",

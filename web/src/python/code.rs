@@ -164,6 +164,10 @@ pub(crate) enum Instr {
     /// exception is an instance.
     ExcMatch,
     Import(u32),
+    /// `import a.b.c` without `as`: imports `a.b.c` and pushes `a`, each
+    /// package holding the module below it as an attribute (the full
+    /// module only: no preset writes it).
+    ImportPackage(u32),
     ImportFrom(u32),
     /// f-string pieces: converts the value (0 none, b's', b'r', b'a'); formats with a spec if set.
     FormatValue(u8, bool),

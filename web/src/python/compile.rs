@@ -799,15 +799,21 @@ impl<'a> Unit<'a> {
             Stmt::With(w) => self.with(&w.items, &w.body)?,
             Stmt::Import(i) => {
                 for a in &i.names {
-                    let n = self.name_idx(a.name.as_str());
-                    self.emit(Instr::Import(n));
-                    match &a.asname {
-                        Some(alias) => self.store(alias.as_str()),
-                        None => {
-                            if a.name.as_str().contains('.') {
-                                return Err(self.err(a, format!("write `from {} import ...`", a.name.as_str())));
-                            }
-                            self.store(a.name.as_str())
+                    let name = a.name.as_str();
+                    let n = self.name_idx(name);
+                    match (&a.asname, name.split_once('.')) {
+                        (Some(alias), _) => {
+                            self.emit(Instr::Import(n));
+                            self.store(alias.as_str())
+                        }
+                        // `import a.b` binds `a`; `a.b` is its attribute.
+                        (None, Some((top, _))) => {
+                            self.emit(Instr::ImportPackage(n));
+                            self.store(top)
+                        }
+                        (None, None) => {
+                            self.emit(Instr::Import(n));
+                            self.store(name)
                         }
                     }
                 }
@@ -1231,14 +1237,36 @@ impl<'a> Unit<'a> {
         for d in &c.decorator_list {
             self.expr(d)?;
         }
-        if let Some(k) = c.keywords.first() {
-            return Err(self.err(k, "class keywords (metaclass=...) are not supported"));
+        // `metaclass=ABCMeta` (`abc`'s) is the one class keyword: the
+        // class derives from `abc.ABCMeta`, which checks abstract methods
+        // as a base class here (`std/abc.py`).
+        let abc_meta = match &c.keywords[..] {
+            [k] if k.arg.as_ref().is_some_and(|a| a.as_str() == "metaclass") => match &k.value {
+                Expr::Name(n) if n.id.as_str() == "ABCMeta" => Some(k),
+                Expr::Attribute(a) if a.attr.as_str() == "ABCMeta" => Some(k),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (c.keywords.first(), abc_meta) {
+            (Some(k), None) => {
+                return Err(self.err(k, "class keywords (metaclass=...) are not supported (but metaclass=ABCMeta)"))
+            }
+            (Some(k), Some(_)) if !c.bases.is_empty() => {
+                return Err(
+                    self.err(k, "metaclass=ABCMeta with a base class is not supported: derive the base from abc.ABC")
+                )
+            }
+            _ => {}
         }
         if c.bases.len() > 1 {
             return Err(self.err(&c.bases[1], "multiple inheritance is not supported: use one base class"));
         }
         if let Some(b) = c.bases.first() {
             self.expr(b)?;
+        }
+        if let Some(k) = abc_meta {
+            self.expr(&k.value)?;
         }
         let mut scan = Scan { depth: self.depth + BODY_LEVELS, ..Scan::default() };
         scan_stmts(&c.body, &mut scan);
@@ -1262,7 +1290,7 @@ impl<'a> Unit<'a> {
         let code = unit.finish(c.name.as_str(), Params::default());
         let k = self.konst(Value::None);
         self.consts[k as usize] = code_value(code);
-        self.emit(Instr::MakeClass { code: k, has_base: !c.bases.is_empty() });
+        self.emit(Instr::MakeClass { code: k, has_base: !c.bases.is_empty() || abc_meta.is_some() });
         self.decorate(&c.decorator_list);
         self.store(c.name.as_str());
         Ok(())

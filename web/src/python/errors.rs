@@ -136,6 +136,8 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("QueueUnderflow", "Exception"),
     // The `json` module's (`JSON`).
     ("JSONDecodeError", "ValueError"),
+    // The `struct` module's `error` (`STRUCT`).
+    ("error", "Exception"),
     // The `queue` module's (`QUEUE`).
     ("Empty", "Exception"),
     ("Full", "Exception"),
@@ -178,6 +180,7 @@ pub(crate) const TWISTED_DEFER: &[&str] = &[
 /// Classes of [`HIERARCHY`] a program reaches only through `queue`.
 const QUEUE: &[&str] = &["Empty", "Full"];
 const JSON: &[&str] = &["JSONDecodeError"];
+const STRUCT: &[&str] = &["error"];
 
 /// Whether `name` is a class of [`HIERARCHY`] that is not a built-in name.
 pub(crate) fn not_builtin(name: &str) -> bool {
@@ -185,6 +188,7 @@ pub(crate) fn not_builtin(name: &str) -> bool {
         || TWISTED_DEFER.contains(&name)
         || QUEUE.contains(&name)
         || JSON.contains(&name)
+        || STRUCT.contains(&name)
         || name == "BrokenBarrierError"
 }
 
@@ -203,6 +207,8 @@ pub(crate) fn module(name: &str) -> Option<&'static str> {
         "threading"
     } else if JSON.contains(&name) {
         "json.decoder"
+    } else if STRUCT.contains(&name) {
+        "struct"
     } else if QUEUE.contains(&name) {
         // CPython's `Empty` comes from its C half.
         if name == "Empty" {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::value::{Native, Value};
+use super::value::{Native, TypeId, Value};
 use twine_scenario::decimal;
 
 /// `repr(x)` for values that need no Python call.
@@ -43,6 +43,8 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Builtin(b) if matches!(b.name, "Ellipsis" | "NotImplemented") => b.name.to_owned(),
         Value::Builtin(b) => format!("<built-in function {}>", b.name),
         Value::Class(c) => format!("<class '{}'>", c.path()),
+        // `collections`' types written in Rust, named with their module.
+        Value::Type(TypeId::Named(n @ ("defaultdict" | "Counter"))) => format!("<class 'collections.{n}'>"),
         Value::Type(t) => format!("<class '{}'>", t.name()),
         Value::Instance(i) => format!("<{} object>", i.class.path()),
         Value::Method(m) => format!("<bound method {}>", m.1.code.name),

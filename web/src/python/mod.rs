@@ -40,6 +40,7 @@ pub(crate) mod sets;
 pub(crate) mod stacks;
 pub(crate) mod statics;
 pub(crate) mod strings;
+pub(crate) mod structs;
 pub mod text;
 pub(crate) mod thread_class;
 pub(crate) mod timed;

@@ -98,6 +98,11 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
         (BinOp::Mul, Value::Str(s), n) | (BinOp::Mul, n, Value::Str(s)) if int(n).is_some() => {
             Ok(Value::Str(s.repeat(repeated(vm, s.len(), n)?).into()))
         }
+        (BinOp::Mul, Value::Bytes(b), n) | (BinOp::Mul, n, Value::Bytes(b))
+            if int(n).is_some() && super::builtins::full(vm, "bytes * n") =>
+        {
+            Ok(Value::Bytes(b.repeat(repeated(vm, b.len(), n)?).into()))
+        }
         (BinOp::Mul, Value::List(l), n) | (BinOp::Mul, n, Value::List(l)) if int(n).is_some() => {
             let items = l.borrow();
             let times = repeated(vm, items.len(), n)?;

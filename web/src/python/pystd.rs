@@ -30,11 +30,47 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("copy", "<std.copy>", include_str!("std/copy.py")),
     ("enum", "<std.enum>", include_str!("std/enum.py")),
     ("concurrent.futures", "<std.concurrent.futures>", include_str!("std/concurrent_futures.py")),
+    ("contextlib", "<std.contextlib>", include_str!("std/contextlib.py")),
+    ("abc", "<std.abc>", include_str!("std/abc.py")),
+    ("string", "<std.string>", include_str!("std/string.py")),
+    // `time`'s calendar functions, which the native `time` module calls ([`TIME`]).
+    ("_time", "<std._time>", include_str!("std/time.py")),
+    ("datetime", "<std.datetime>", include_str!("std/datetime.py")),
+    ("struct", "<std.struct>", include_str!("std/struct.py")),
+    ("pprint", "<std.pprint>", include_str!("std/pprint.py")),
 ];
 
-/// Whether `name` is one of these modules.
+/// The functions of `time` written in Python (`std/time.py`): the native
+/// module's `time.gmtime` and the rest call them ([`call`]).
+pub(crate) const TIME: &[&str] =
+    &["gmtime", "localtime", "mktime", "strftime", "strptime", "asctime", "ctime", "struct_time"];
+
+/// `module.name(*args, **kwargs)` for a built-in that is one of these
+/// modules' functions (`time.strftime`): the module imported on first use.
+pub(crate) fn call(
+    vm: &mut Vm<'_>,
+    module: &str,
+    name: &str,
+    args: Vec<Value>,
+    kwargs: super::vm::Kw,
+) -> PyResult<super::vm::Out> {
+    let f = match import(vm, module)? {
+        Value::Module(m) => m.attrs.get(name).cloned(),
+        _ => None,
+    };
+    let f = f.ok_or_else(|| vm.rt.error("AttributeError", &format!("module '{module}' has no attribute '{name}'")))?;
+    vm.call(f, args, kwargs)
+}
+
+/// These modules' names, those a program can import ([`has`]).
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
+    SOURCES.iter().filter(|(n, ..)| HERE && has(n)).map(|(n, ..)| *n)
+}
+
+/// Whether `name` is one of these modules a program can import (not
+/// `_time`, the half of `time` only the native module reaches).
 pub(crate) fn has(name: &str) -> bool {
-    HERE && SOURCES.iter().any(|(n, ..)| *n == name)
+    HERE && !name.starts_with('_') && SOURCES.iter().any(|(n, ..)| *n == name)
 }
 
 /// Whether a traceback's file is one of these modules' (not the user's).
@@ -43,10 +79,21 @@ pub(crate) fn is_library_file(file: &str) -> bool {
 }
 
 /// Whether a traceback's file is one of these modules' that CPython
-/// writes in C (`deque`, `heapq`, `bisect`, `operator`): its frames are
+/// writes in C (`deque`, `heapq`, `bisect`, `operator`; `abc`'s check
+/// when a class is instantiated): its frames are
 /// left out of a traceback, as CPython has none to print.
 pub(crate) fn is_c_in_cpython(file: &str) -> bool {
-    HERE && matches!(file, "<std.collections>" | "<std.heapq>" | "<std.bisect>" | "<std.operator>")
+    HERE && matches!(
+        file,
+        "<std.collections>"
+            | "<std.heapq>"
+            | "<std.bisect>"
+            | "<std.operator>"
+            | "<std.abc>"
+            | "<std._time>"
+            | "<std.datetime>"
+            | "<std.struct>"
+    )
 }
 
 thread_local! {
@@ -55,7 +102,8 @@ thread_local! {
     static NAMES: RefCell<HashSet<&'static str>> = RefCell::default();
 }
 
-fn intern(name: &str) -> &'static str {
+/// `name` as a `&'static str`, leaked once however often it is asked for.
+pub(crate) fn intern(name: &str) -> &'static str {
     NAMES.with(|names| {
         let mut names = names.borrow_mut();
         if let Some(n) = names.get(name) {
@@ -85,6 +133,22 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     // The natives a module's Python calls, by module.
     if mname == "collections" {
         globals.vars.borrow_mut().insert("_class".into(), Value::builtin("collections._class", None));
+    }
+    if mname == "abc" {
+        globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));
+        globals.vars.borrow_mut().insert("_lookup".into(), Value::builtin("abc._lookup", None));
+    }
+    if mname == "_time" {
+        // The simulated clock, as `time.time()` reads it.
+        globals.vars.borrow_mut().insert("_now".into(), Value::builtin("time.time", None));
+    }
+    if mname == "struct" {
+        // The native functions `Struct` calls.
+        if let Some(Value::Module(native)) = super::builtins::module(vm.rt, name) {
+            for (k, v) in native.attrs.iter() {
+                globals.vars.borrow_mut().insert((*k).into(), v.clone());
+            }
+        }
     }
     if mname == "enum" {
         globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));

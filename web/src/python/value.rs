@@ -673,6 +673,10 @@ impl Value {
     /// The type's name, as error messages show it.
     pub fn type_name(&self) -> Rc<str> {
         match self {
+            // CPython's datetime types are C types named with their module.
+            Value::Instance(i) if super::pystd::HERE && &*i.class.module() == "datetime" => {
+                format!("datetime.{}", i.class.name).into()
+            }
             Value::Instance(i) => Rc::clone(&i.class.name),
             other => other.builtin_type_name().into(),
         }

@@ -18,7 +18,7 @@ use super::format;
 use super::nesting;
 use super::ops;
 use super::stacks::{self, Link};
-use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Native, ThreadObj, Value};
+use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Module, Native, ThreadObj, Value};
 use super::{Runtime, BATCH_NS, INSTR_NS};
 use crate::engine::choice::{Access, Watch};
 use crate::engine::interp::{Halt, Work};
@@ -394,7 +394,99 @@ enum Exit {
     Yielded(Value, Box<Frame>),
 }
 
+/// The method a unary operator calls on an instance.
+fn unary_dunder(op: UnOp) -> &'static str {
+    match op {
+        UnOp::Neg => "__neg__",
+        UnOp::Pos => "__pos__",
+        _ => "__invert__",
+    }
+}
+
 impl Vm<'_> {
+    /// `import name`: the module, loaded on first use.
+    fn import_module(&mut self, name: &str) -> PyResult<Value> {
+        if super::clock::HERE && name.starts_with("twisted") {
+            // `task.Clock` and the rest written in Python, made
+            // before the first twisted module that holds them.
+            super::clock::prepare(self)?;
+        }
+        // (`HERE` first: a constant, so the light module drops the
+        // sources of the modules written in Python.)
+        if super::pystd::HERE && super::pystd::has(name) && builtins::full(self, "pystd") {
+            super::pystd::import(self, name)
+        } else {
+            match self.rt.import(name) {
+                // `import concurrent`: a package of modules there are, which
+                // the simulator has no module for. Those of its modules
+                // imported before are its attributes (`twisted` after
+                // `from twisted.internet import defer`).
+                Err(_) if self.is_package(name) => {
+                    let prefix = format!("{name}.");
+                    let children: Vec<String> = self
+                        .rt
+                        .modules
+                        .borrow()
+                        .keys()
+                        .filter_map(|k| k.strip_prefix(&prefix))
+                        .map(|rest| rest.split('.').next().unwrap_or(rest).to_owned())
+                        .collect();
+                    let mut attrs = std::collections::HashMap::new();
+                    for child in children {
+                        let m = self.import_module(&format!("{prefix}{child}"))?;
+                        attrs.insert(super::pystd::intern(&child), m);
+                    }
+                    let package = Value::Module(Rc::new(Module { name: super::pystd::intern(name), attrs }));
+                    self.rt.modules.borrow_mut().insert(name.to_owned(), package.clone());
+                    Ok(package)
+                }
+                found => found,
+            }
+        }
+    }
+
+    /// Whether `name` is one of the modules with a dotted name the
+    /// simulator has (`concurrent.futures`, `twisted.protocols.basic`) or a
+    /// package above one (`concurrent`, `twisted.protocols`).
+    fn is_package(&self, name: &str) -> bool {
+        const NATIVE: &[&str] = &["twisted.internet", "twisted.protocols.basic"];
+        let under = |m: &str| m == name || m.strip_prefix(name).is_some_and(|rest| rest.starts_with('.'));
+        (NATIVE.iter().any(|m| under(m)) || super::pystd::names().any(under)) && builtins::full(self, "import a.b")
+    }
+
+    /// `import a.b.c` without `as`: imports `a.b.c`, then makes each
+    /// package above it hold the module below as an attribute, as
+    /// CPython's import does, and returns the outermost (`a`), the name
+    /// the statement binds. A package the simulator has no module for
+    /// (`concurrent`) is one with just those attributes.
+    fn import_package(&mut self, name: &str) -> PyResult<Value> {
+        if !builtins::full(self, "import a.b") {
+            // (The light module runs only the presets, which never write it.)
+            return Err(self.rt.error("SystemError", "import a.b"));
+        }
+        let mut child = self.import_module(name)?;
+        let mut path = name;
+        while let Some((parent, last)) = path.rsplit_once('.') {
+            // (A package imported before is in the module table.)
+            let package = match self.import_module(parent).ok() {
+                Some(Value::Module(m)) if m.attrs.contains_key(last) => Value::Module(m),
+                Some(Value::Module(m)) => {
+                    let mut attrs = m.attrs.clone();
+                    attrs.insert(super::pystd::intern(last), child);
+                    Value::Module(Rc::new(Module { name: m.name, attrs }))
+                }
+                _ => {
+                    let attrs = [(super::pystd::intern(last), child)].into_iter().collect();
+                    Value::Module(Rc::new(Module { name: super::pystd::intern(parent), attrs }))
+                }
+            };
+            self.rt.modules.borrow_mut().insert(parent.to_owned(), package.clone());
+            child = package;
+            path = parent;
+        }
+        Ok(child)
+    }
+
     fn end_thread(&mut self, thread: Option<&Rc<ThreadObj>>) {
         if !self.partial.is_empty() {
             let line = std::mem::take(self.partial);
@@ -962,6 +1054,13 @@ impl Vm<'_> {
                     (UnOp::Pos, Value::Bool(b)) => Value::Int(*b as i64),
                     (UnOp::Invert, Value::Int(i)) => Value::Int(!i),
                     (UnOp::Invert, Value::Bool(b)) => Value::Int(!(*b as i64)),
+                    // `-td`: the instance's `__neg__` (`__pos__`, `__invert__`).
+                    (UnOp::Neg | UnOp::Pos | UnOp::Invert, Value::Instance(_))
+                        if ops::dunder(&a, unary_dunder(op)).is_some() && builtins::full(self, "__neg__") =>
+                    {
+                        let m = ops::dunder(&a, unary_dunder(op)).unwrap_or_default();
+                        self.call_nested(m, Vec::new())?
+                    }
                     _ => {
                         let sym = match op {
                             UnOp::Neg => "-",
@@ -1287,18 +1386,12 @@ impl Vm<'_> {
             }
             Instr::Import(n) => {
                 let name = Rc::clone(&f.code.names[n as usize]);
-                if super::clock::HERE && name.starts_with("twisted") {
-                    // `task.Clock` and the rest written in Python, made
-                    // before the first twisted module that holds them.
-                    super::clock::prepare(self)?;
-                }
-                // (`HERE` first: a constant, so the light module drops the
-                // sources of the modules written in Python.)
-                let m = if super::pystd::HERE && super::pystd::has(&name) && builtins::full(self, "pystd") {
-                    super::pystd::import(self, &name)?
-                } else {
-                    self.rt.import(&name)?
-                };
+                let m = self.import_module(&name)?;
+                frames.last_mut().expect("frame").stack.push(m);
+            }
+            Instr::ImportPackage(n) => {
+                let name = Rc::clone(&f.code.names[n as usize]);
+                let m = self.import_package(&name)?;
                 frames.last_mut().expect("frame").stack.push(m);
             }
             Instr::ImportFrom(n) => {
@@ -1308,10 +1401,16 @@ impl Vm<'_> {
                     Ok(v) => v,
                     Err(_) => {
                         let Value::Module(m) = &m else { return Err(self.attr_error(&m, &name)) };
-                        let (mname, has) = (m.name, module_names(m));
-                        return Err(self
-                            .rt
-                            .error("ImportError", &format!("cannot import name '{name}' from '{mname}' ({has})")));
+                        // `from concurrent import futures`: a submodule.
+                        let sub = format!("{}.{name}", m.name);
+                        if !self.is_package(&sub) {
+                            let (mname, has) = (m.name, module_names(m));
+                            return Err(self
+                                .rt
+                                .error("ImportError", &format!("cannot import name '{name}' from '{mname}' ({has})")));
+                        }
+                        self.import_package(&sub)?;
+                        self.import_module(&sub)?
                     }
                 };
                 frames.last_mut().expect("frame").stack.push(v);
@@ -1981,6 +2080,22 @@ impl Vm<'_> {
                 if name == "__name__" {
                     return Ok(Value::Str(Rc::clone(&c.name)));
                 }
+                // `C.__mro__`, `C.mro()`, `C.__base__`, `C.__bases__`: one base each.
+                if matches!(name, "__mro__" | "mro" | "__base__" | "__bases__")
+                    && c.lookup(name).is_none()
+                    && builtins::full(self, "__mro__")
+                {
+                    let base = match &c.base {
+                        Some(b) => Value::Class(Rc::clone(b)),
+                        None => Value::Type(super::value::TypeId::Object),
+                    };
+                    return Ok(match name {
+                        "__mro__" => Value::tuple(mro(c)),
+                        "mro" => Value::builtin("type.mro", Some(obj.clone())),
+                        "__base__" => base,
+                        _ => Value::tuple(vec![base]),
+                    });
+                }
                 // Functions stay plain (`C.f(obj)`); class and static methods bind.
                 match c.lookup(name) {
                     Some(v @ Value::Native(_)) => Ok(bind(obj, v)),
@@ -1988,6 +2103,7 @@ impl Vm<'_> {
                     None => Err(self.attr_error(obj, name)),
                 }
             }
+            Value::Module(m) if name == "__name__" && !m.attrs.contains_key(name) => Ok(Value::str(m.name)),
             Value::Module(m) => m.attrs.get(name).cloned().ok_or_else(|| {
                 let has = module_names(m);
                 self.rt.error("AttributeError", &format!("module '{}' has no attribute '{name}' ({has})", m.name))
@@ -2003,6 +2119,17 @@ impl Vm<'_> {
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
             Value::Type(t) if name == "__name__" => Ok(Value::Str(t.name().into())),
+            // A `defaultdict`'s factory (what `pprint` prints).
+            Value::Dict(d)
+                if name == "default_factory"
+                    && matches!(d.borrow().kind, super::value::DictKind::Default(_))
+                    && builtins::full(self, "default_factory") =>
+            {
+                match &d.borrow().kind {
+                    super::value::DictKind::Default(f) => Ok(f.clone()),
+                    _ => Ok(Value::None),
+                }
+            }
             Value::Type(super::value::TypeId::Dict) if super::extras::HERE && name == "fromkeys" => {
                 Ok(Value::builtin("dict.fromkeys", None))
             }
@@ -2011,6 +2138,16 @@ impl Vm<'_> {
                 let Native::Local(attrs) = &**n else { unreachable!("matched") };
                 let found = attrs.borrow().get(&self.tid).and_then(|a| a.get(name).cloned());
                 found.ok_or_else(|| self.attr_error(obj, name))
+            }
+            // What a property or a class or static method wraps (what
+            // `abc` looks at). `HERE`: a constant, the full module only.
+            Value::Native(n) if super::pystd::HERE && matches!(name, "fget" | "fset" | "__func__") => {
+                match (&**n, name) {
+                    (Native::Property { fget, .. }, "fget") => Ok(fget.clone()),
+                    (Native::Property { fset, .. }, "fset") => Ok(fset.clone()),
+                    (Native::ClassMethod(f) | Native::StaticMethod(f), "__func__") => Ok(f.clone()),
+                    _ => Err(self.attr_error(obj, name)),
+                }
             }
             Value::Native(n) if name == "name" && matches!(&**n, Native::Thread(_)) => match &**n {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
@@ -2448,6 +2585,13 @@ impl Vm<'_> {
     }
 
     pub fn format_value(&mut self, v: &Value, spec: &str) -> PyResult<String> {
+        // An instance's own `__format__` (`f"{when:%H:%M}"` for a datetime).
+        if let Some(m) = ops::dunder(v, "__format__").filter(|_| builtins::full(self, "__format__")) {
+            return match self.call_nested(m, vec![Value::str(spec)])? {
+                Value::Str(s) => Ok(s.to_string()),
+                other => Err(self.type_error(&format!("__format__ must return a str, not {}", other.type_name()))),
+            };
+        }
         let text = self.str_of(v)?;
         if spec.is_empty() {
             return Ok(text);
@@ -2535,6 +2679,18 @@ fn started(frame: Frame) -> Out {
         running: Default::default(),
     };
     Out::Value(Value::Generator(Rc::new(g)))
+}
+
+/// A class's method resolution order: itself, its bases, `object`.
+pub(crate) fn mro(c: &Rc<Class>) -> Vec<Value> {
+    let mut order = vec![Value::Class(Rc::clone(c))];
+    let mut base = c.base.clone();
+    while let Some(b) = base {
+        order.push(Value::Class(Rc::clone(&b)));
+        base = b.base.clone();
+    }
+    order.push(Value::Type(super::value::TypeId::Object));
+    order
 }
 
 /// What a module has here, for the error about what it has not (the
