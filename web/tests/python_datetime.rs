@@ -8,8 +8,6 @@
 
 mod common;
 
-use twine_web::{PythonScenario, Scenario, Simulation};
-
 fn output(source: &str) -> Vec<String> {
     common::printed("test.py", source)
 }
@@ -17,10 +15,7 @@ fn output(source: &str) -> Vec<String> {
 /// The error an uncaught exception ends the run with: its place, then
 /// the traceback.
 fn error(source: &str) -> String {
-    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
-    let mut sim = Simulation::new(&scenario, None);
-    sim.run();
-    sim.python_error().expect("an error")
+    common::uncaught(source)
 }
 
 /// `time.gmtime`/`localtime` as a `struct_time`, `strftime`'s common

@@ -16,6 +16,15 @@ pub fn printed(file: &str, source: &str) -> Vec<String> {
     sim.metrics().output.iter().map(|l| l.text.clone()).collect()
 }
 
+/// The error an uncaught exception ends the Python program `source`
+/// (named `test.py`) with: its place, then the traceback.
+pub fn uncaught(source: &str) -> String {
+    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    sim.python_error().expect("an error")
+}
+
 /// Every preset as shipped and each of its variants: (`preset` or `preset/variant`, its scenario).
 pub fn every_preset_scenario() -> Vec<(String, Scenario)> {
     let mut all = Vec::new();
