@@ -1634,3 +1634,19 @@ print(type(words), type(Counter()), type(words) is dict, type(words).__name__, w
         ]
     );
 }
+
+/// `logging`'s `datefmt` is used (it was ignored: every date printed as
+/// `%Y-%m-%d %H:%M:%S,mmm`). The simulated clock starts at 1,700,000,000
+/// s after the epoch, UTC, so the time printed is that one; CPython
+/// prints its real clock's in the same layout.
+#[test]
+fn logging_formats_asctime_with_datefmt_through_time_strftime() {
+    let out = output(
+        r#"
+import logging
+logging.basicConfig(format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S %d/%m/%Y", level=logging.INFO)
+logging.info("hello %s", 1)
+"#,
+    );
+    assert_eq!(out, ["22:13:20 14/11/2023 INFO hello 1"]);
+}

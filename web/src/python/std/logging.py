@@ -49,31 +49,6 @@ def _checkLevel(level):
     raise TypeError("Level not an integer or a valid string: " + repr(level))
 
 
-def _two(n):
-    return ("0" + str(n))[-2:]
-
-
-def _asctime(t):
-    # time.strftime("%Y-%m-%d %H:%M:%S") of the (simulated) UTC clock.
-    secs = int(t)
-    days = secs // 86400
-    rem = secs % 86400
-    # Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    z = days + 719468
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    y = yoe + era * 400
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + 3 if mp < 10 else mp - 9
-    if m <= 2:
-        y += 1
-    return (str(y) + "-" + _two(m) + "-" + _two(d) + " " + _two(rem // 3600) + ":" + _two(rem % 3600 // 60)
-            + ":" + _two(rem % 60))
-
-
 class LogRecord:
     def __init__(self, name, level, msg, args):
         self.name = name
@@ -121,10 +96,11 @@ class Formatter:
         return "asctime" in self._fmt
 
     def formatTime(self, record, datefmt=None):
-        text = _asctime(record.created)
+        ct = time.localtime(record.created)
         if datefmt:
-            return text
-        return text + "," + ("00" + str(record.msecs))[-3:]
+            return time.strftime(datefmt, ct)
+        s = time.strftime("%Y-%m-%d %H:%M:%S", ct)
+        return "%s,%03d" % (s, record.msecs)
 
     def format(self, record):
         record.message = record.getMessage()
