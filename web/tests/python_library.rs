@@ -2829,3 +2829,98 @@ print(C.__base__, A.__base__, C.__bases__)
         ]
     );
 }
+
+#[test]
+fn bytes_have_the_methods_a_protocol_uses_as_in_cpython() {
+    // `bytes` had `decode`, `upper` and `lower` only: `data.startswith(b"GET")`
+    // or `line.split(b" ")` in a `dataReceived` was an AttributeError.
+    // Expected: what CPython 3.11 printed (the wrong-type errors too).
+    for (src, expected) in [
+        (
+            r#"
+b = b"GET /index HTTP/1.1\r\nHost: x\r\n\r\n"
+tests = [
+    lambda: b.startswith(b"GET"), lambda: b.endswith(b"\r\n"), lambda: b.split(b"\r\n"), lambda: b.split(),
+    lambda: b.find(b"Host"), lambda: b.index(b"/"), lambda: b.count(b"\r\n"), lambda: b.strip(), lambda: b.rstrip(b"\r\n"),
+    lambda: b.decode(), lambda: b.decode("ascii"), lambda: b.upper(), lambda: b.lower(), lambda: b.replace(b"GET", b"PUT"),
+    lambda: b" ".join([b"a", b"b"]), lambda: b.isdigit(), lambda: b"12".isdigit(), lambda: len(b), lambda: b + b"x", lambda: b * 2,
+    lambda: b"a" in b, lambda: 71 in b, lambda: list(b[:3]), lambda: bytes([65, 66]), lambda: bytes(3), lambda: b.rfind(b"x"),
+    lambda: b.lstrip(b"G"), lambda: b.rsplit(b" ", 1), lambda: b.center(60, b"*"), lambda: b.ljust(3), lambda: b"%d %s" % (1, b"x"),
+    lambda: b"abc".removeprefix(b"a"), lambda: b.isalpha(), lambda: b"ab".isalnum(), lambda: b.expandtabs(), lambda: b.rindex(b"x"),
+    lambda: repr(b"\x00\xff'\""), lambda: str(b"x"), lambda: b"x" == "x", lambda: b.swapcase(), lambda: b.zfill(3),
+]
+for i, t in enumerate(tests):
+    try:
+        print(i, repr(t())[:70])
+    except Exception as e:
+        print(i, "E", type(e).__name__, e)
+"#,
+            r#"0 True
+1 True
+2 [b'GET /index HTTP/1.1', b'Host: x', b'', b'']
+3 [b'GET', b'/index', b'HTTP/1.1', b'Host:', b'x']
+4 21
+5 4
+6 3
+7 b'GET /index HTTP/1.1\r\nHost: x'
+8 b'GET /index HTTP/1.1\r\nHost: x'
+9 'GET /index HTTP/1.1\r\nHost: x\r\n\r\n'
+10 'GET /index HTTP/1.1\r\nHost: x\r\n\r\n'
+11 b'GET /INDEX HTTP/1.1\r\nHOST: X\r\n\r\n'
+12 b'get /index http/1.1\r\nhost: x\r\n\r\n'
+13 b'PUT /index HTTP/1.1\r\nHost: x\r\n\r\n'
+14 b'a b'
+15 False
+16 True
+17 32
+18 b'GET /index HTTP/1.1\r\nHost: x\r\n\r\nx'
+19 b'GET /index HTTP/1.1\r\nHost: x\r\n\r\nGET /index HTTP/1.1\r\nHost: x
+20 False
+21 True
+22 [71, 69, 84]
+23 b'AB'
+24 b'\x00\x00\x00'
+25 27
+26 b'ET /index HTTP/1.1\r\nHost: x\r\n\r\n'
+27 [b'GET /index HTTP/1.1\r\nHost:', b'x\r\n\r\n']
+28 b'**************GET /index HTTP/1.1\r\nHost: x\r\n\r\n**************'
+29 b'GET /index HTTP/1.1\r\nHost: x\r\n\r\n'
+30 b'1 x'
+31 b'bc'
+32 False
+33 True
+34 b'GET /index HTTP/1.1\r\nHost: x\r\n\r\n'
+35 27
+36 'b\'\\x00\\xff\\\'"\''
+37 "b'x'"
+38 False
+39 b'get /INDEX http/1.1\r\nhOST: X\r\n\r\n'
+40 b'GET /index HTTP/1.1\r\nHost: x\r\n\r\n'"#,
+        ),
+        (
+            r#"
+b = b"a,b,,c \xff\xfe x"
+print(b.split(b","), b.split(b",", 1), b.rsplit(None, 1), b.strip(b"ax "), b.find(b",", 2), b.count(b""), b.count(b","))
+print(b.startswith((b"z", b"a,")), b.replace(b",", b";", 2), b"\xff\xfe".split(b"\xfe"), b.upper(), b.title(), b.isupper())
+print(b"  x \t\n".split(), b"\x85a".split(), b"a\r\nb\rc\n".splitlines(), b"a\nb".splitlines(True), b"-".join([b"x", b"y"]))
+for bad in [lambda: b.startswith("a"), lambda: b"-".join(["x"]), lambda: b.find("x"), lambda: "x" in b, lambda: 300 in b]:
+    try:
+        print(bad())
+    except (TypeError, ValueError) as e:
+        print(type(e).__name__, e)
+print(b"abc".hex(), b"".hex(), b"AbC".swapcase(), b"hello world".capitalize(), b"12a".isalnum(), b" \t".isspace())
+"#,
+            r#"[b'a', b'b', b'', b'c \xff\xfe x'] [b'a', b'b,,c \xff\xfe x'] [b'a,b,,c \xff\xfe', b'x'] b',b,,c \xff\xfe' 3 12 3
+True b'a;b;,c \xff\xfe x' [b'\xff', b''] b'A,B,,C \xff\xfe X' b'A,B,,C \xff\xfe X' False
+[b'x'] [b'\x85a'] [b'a', b'b', b'c'] [b'a\n', b'b'] b'x-y'
+TypeError startswith first arg must be bytes or a tuple of bytes, not str
+TypeError sequence item 0: expected a bytes-like object, str found
+TypeError argument should be integer or bytes-like object, not 'str'
+TypeError a bytes-like object is required, not 'str'
+ValueError byte must be in range(0, 256)
+616263  b'aBc' b'Hello world' True True"#,
+        ),
+    ] {
+        assert_eq!(output(src), expected.lines().collect::<Vec<_>>());
+    }
+}

@@ -134,6 +134,9 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Set(d) => return super::sets::has_method(d, name),
         Value::Generator(_) if super::compile::PARSER => &["send", "throw", "close"],
         Value::Generator(_) => &["send", "throw"],
+        Value::Bytes(_) if super::bytes::has(name) => {
+            return super::bytes::METHOD_NAMES.iter().find(|m| **m == name).copied()
+        }
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
         Value::Builtin(b) if b.name == "itertools.chain" => &["from_iterable"],
@@ -1617,6 +1620,7 @@ pub(crate) fn call_method(
         Value::Bytes(b) => match name {
             "upper" => Value::Bytes(b.to_ascii_uppercase().into()),
             "lower" => Value::Bytes(b.to_ascii_lowercase().into()),
+            _ if super::bytes::has(name) => super::bytes::call(vm, name, b, &args, &kwargs)?,
             _ => super::strings::decode(vm, b, &args, &kwargs)?,
         },
         Value::Native(n) => return native_method(vm, name, n, args, kwargs),

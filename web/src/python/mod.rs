@@ -17,6 +17,7 @@
 
 pub(crate) mod arity;
 pub(crate) mod builtins;
+pub(crate) mod bytes;
 pub(crate) mod clock;
 pub(crate) mod code;
 pub(crate) mod collections;

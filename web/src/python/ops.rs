@@ -625,6 +625,12 @@ pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyR
             Ok(d.borrow().get(&k).is_some())
         }
         Value::Set(d) => super::sets::contains(vm, d, needle),
+        Value::Bytes(h) => match needle {
+            Value::Bytes(n) => Ok(n.is_empty() || h.windows(n.len()).any(|w| w == &n[..])),
+            Value::Int(i) if (0..256).contains(i) => Ok(h.contains(&(*i as u8))),
+            Value::Int(_) => Err(vm.rt.error("ValueError", "byte must be in range(0, 256)")),
+            other => Err(vm.type_error(&format!("a bytes-like object is required, not '{}'", other.type_name()))),
+        },
         Value::Native(n) if matches!(**n, Native::DictView(..)) => {
             let Native::DictView(view, of) = &**n else { unreachable!() };
             super::views::contains(vm, *view, of, needle)
