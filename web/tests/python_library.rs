@@ -2924,3 +2924,34 @@ ValueError byte must be in range(0, 256)
         assert_eq!(output(src), expected.lines().collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn bytes_fromhex_int_from_bytes_and_to_bytes_as_in_cpython() {
+    // Binary protocols' conversions (they were AttributeErrors), with
+    // CPython's errors. Expected: what CPython 3.11 printed.
+    let out = output(
+        r#"
+print(bytes.fromhex("41 42ff"), bytes.fromhex(""), int.from_bytes(b"\x00\x01", "big"), int.from_bytes(b"\x01\x00", "little"))
+print(int.from_bytes(b"\xff\xfe", "big", signed=True), int.from_bytes(b"\xff", byteorder="big"), int.from_bytes([1, 2], "big"))
+print((258).to_bytes(2, "little"), (258).to_bytes(2, "big"), (-2).to_bytes(2, "big", signed=True), (0).to_bytes(0, "big"), (5).to_bytes(10, "big"))
+print((255).bit_length(), (-8).bit_length(), (0).bit_length(), (1024).to_bytes(length=3, byteorder="little"))
+for bad in [lambda: bytes.fromhex("4g"), lambda: bytes.fromhex("414"), lambda: (256).to_bytes(1, "big"), lambda: (-1).to_bytes(2, "big"),
+            lambda: (128).to_bytes(1, "big", signed=True), lambda: (1).to_bytes(1, "middle")]:
+    try:
+        print(bad())
+    except (ValueError, OverflowError) as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    let expected = r#"b'AB\xff' b'' 1 1
+-2 255 258
+b'\x02\x01' b'\x01\x02' b'\xff\xfe' b'' b'\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05'
+8 4 0 b'\x00\x04\x00'
+ValueError non-hexadecimal number found in fromhex() arg at position 1
+ValueError non-hexadecimal number found in fromhex() arg at position 3
+OverflowError int too big to convert
+OverflowError can't convert negative int to unsigned
+OverflowError int too big to convert
+ValueError byteorder must be either 'little' or 'big'"#;
+    assert_eq!(out, expected.lines().collect::<Vec<_>>());
+}

@@ -139,6 +139,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         }
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
+        Value::Int(_) if super::extras::HERE => &["to_bytes", "bit_length"],
         Value::Builtin(b) if b.name == "itertools.chain" => &["from_iterable"],
         Value::Native(n) => match &**n {
             Native::Lock { .. } => LOCK,
@@ -1617,6 +1618,7 @@ pub(crate) fn call_method(
                 _ => return Err(vm.type_error(name)),
             }
         }
+        Value::Int(i) if super::extras::HERE => super::extras::int_method(vm, name, *i, &args, &kwargs)?,
         Value::Bytes(b) => match name {
             "upper" => Value::Bytes(b.to_ascii_uppercase().into()),
             "lower" => Value::Bytes(b.to_ascii_lowercase().into()),

@@ -1,6 +1,7 @@
 //! Built-ins that no shipped preset uses, for programs users write:
 //! `dict.fromkeys`, `vars`, a clear refusal of `globals()`, `bytes(n)` and
-//! `bytes(ints)`, and the keys
+//! `bytes(ints)`, `bytes.fromhex`, `int.from_bytes`, an int's `to_bytes`
+//! and `bit_length`, and the keys
 //! of instances whose class defines `__hash__` ([`key`]). Like
 //! `itertools`, they are only in the full module ([`HERE`]): the light one
 //! runs the precompiled presets and is over its size budget.
@@ -16,7 +17,7 @@ pub(crate) const HERE: bool = super::compile::PARSER;
 
 /// The built-in functions called through [`call`] (`dict.fromkeys` is
 /// reached as an attribute of `dict`).
-pub(crate) const NAMES: &[&str] = &["vars", "globals", "dict.fromkeys"];
+pub(crate) const NAMES: &[&str] = &["vars", "globals", "dict.fromkeys", "bytes.fromhex", "int.from_bytes"];
 
 /// The value of the global name `name`, if it is one of these built-ins.
 pub(crate) fn lookup(name: &str) -> Option<Value> {
@@ -26,6 +27,9 @@ pub(crate) fn lookup(name: &str) -> Option<Value> {
 
 /// Calls the built-in `name` (one of [`NAMES`]).
 pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    if name == "int.from_bytes" {
+        return Ok(Out::Value(from_bytes(vm, &args, &kwargs)?));
+    }
     if let Some((k, _)) = kwargs.first() {
         return Err(vm.type_error(&format!("{name}() takes no keyword arguments ('{k}' given)")));
     }
@@ -45,6 +49,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) ->
             Value::Dict(Rc::new(RefCell::new(d)))
         }
         "vars" => vars(vm, &args)?,
+        "bytes.fromhex" => fromhex(vm, &args)?,
         // Globals live in a map of the program's names, not a dict a
         // program could hold and change; a copy would silently not write back.
         _ => {
@@ -178,4 +183,129 @@ pub(crate) fn bytes(vm: &mut Vm<'_>, v: &Value) -> PyResult<Value> {
         other => return Err(vm.type_error(&format!("cannot convert '{}' object to bytes", other.type_name()))),
     };
     Ok(Value::Bytes(out.into()))
+}
+
+/// `bytes.fromhex(text)`: pairs of hex digits, spaces between pairs.
+fn fromhex(vm: &Vm<'_>, args: &[Value]) -> PyResult<Value> {
+    let Some(Value::Str(text)) = args.first() else {
+        return Err(vm.type_error("fromhex() argument must be str, not bytes"));
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let digit = |at: usize| chars.get(at).and_then(|c| c.to_digit(16));
+        let (Some(hi), Some(lo)) = (digit(i), digit(i + 1)) else {
+            let at = if digit(i).is_some() { i + 1 } else { i };
+            return Err(vm
+                .rt
+                .error("ValueError", &format!("non-hexadecimal number found in fromhex() arg at position {at}")));
+        };
+        out.push((hi * 16 + lo) as u8);
+        i += 2;
+    }
+    Ok(Value::Bytes(out.into()))
+}
+
+/// `byteorder` and `signed` as `int.to_bytes`/`from_bytes` take them.
+fn order_and_sign(vm: &Vm<'_>, order: Option<&Value>, kwargs: &Kw) -> PyResult<(bool, bool)> {
+    let order = order.cloned().or_else(|| super::builtins::kw(kwargs, "byteorder"));
+    let little = match order.as_ref() {
+        None => false,
+        Some(Value::Str(s)) if &**s == "big" => false,
+        Some(Value::Str(s)) if &**s == "little" => true,
+        Some(Value::Str(_)) => return Err(vm.rt.error("ValueError", "byteorder must be either 'little' or 'big'")),
+        Some(v) => {
+            return Err(vm.type_error(&format!("to_bytes() argument 'byteorder' must be str, not {}", v.type_name())))
+        }
+    };
+    let signed = super::builtins::kw(kwargs, "signed").is_some_and(|v| v.truthy());
+    Ok((little, signed))
+}
+
+/// `int.from_bytes(data, byteorder='big', *, signed=False)`.
+fn from_bytes(vm: &mut Vm<'_>, args: &[Value], kwargs: &Kw) -> PyResult<Value> {
+    let data = match args.first().cloned().or_else(|| super::builtins::kw(kwargs, "bytes")) {
+        Some(Value::Bytes(b)) => b.to_vec(),
+        Some(v @ (Value::List(_) | Value::Tuple(_))) => {
+            let mut out = Vec::new();
+            for x in vm.collect(&v)? {
+                match x {
+                    Value::Int(i) if (0..256).contains(&i) => out.push(i as u8),
+                    _ => return Err(vm.rt.error("ValueError", "bytes must be in range(0, 256)")),
+                }
+            }
+            out
+        }
+        _ => return Err(vm.type_error("cannot convert 'int' object to bytes")),
+    };
+    let (little, signed) = order_and_sign(vm, args.get(1), kwargs)?;
+    let mut bytes = data;
+    if little {
+        bytes.reverse();
+    }
+    let significant: Vec<u8> = if signed && bytes.first().is_some_and(|b| b & 0x80 != 0) {
+        bytes.iter().skip_while(|b| **b == 0xff).copied().collect()
+    } else {
+        bytes.iter().skip_while(|b| **b == 0).copied().collect()
+    };
+    if significant.len() > 8 {
+        return Err(vm.rt.error("OverflowError", "integer overflow: ints are 64-bit here"));
+    }
+    let negative = signed && bytes.first().is_some_and(|b| b & 0x80 != 0);
+    let mut n: u64 = if negative { u64::MAX } else { 0 };
+    for b in &bytes {
+        n = (n << 8) | u64::from(*b);
+    }
+    let n = n as i64;
+    if !negative && n < 0 {
+        return Err(vm.rt.error("OverflowError", "integer overflow: ints are 64-bit here"));
+    }
+    Ok(Value::Int(n))
+}
+
+/// An int's methods: `to_bytes(length=1, byteorder='big', *, signed=False)`
+/// and `bit_length()`.
+pub(crate) fn int_method(vm: &mut Vm<'_>, name: &str, i: i64, args: &[Value], kwargs: &Kw) -> PyResult<Value> {
+    match name {
+        "bit_length" => Ok(Value::Int(i64::from(64 - i.unsigned_abs().leading_zeros()))),
+        "to_bytes" => {
+            let length = match args.first().cloned().or_else(|| super::builtins::kw(kwargs, "length")) {
+                None => 1,
+                Some(Value::Int(n)) if n >= 0 => n as usize,
+                Some(Value::Int(_)) => return Err(vm.rt.error("ValueError", "length argument must be non-negative")),
+                Some(v) => {
+                    return Err(
+                        vm.type_error(&format!("'{}' object cannot be interpreted as an integer", v.type_name()))
+                    )
+                }
+            };
+            let (little, signed) = order_and_sign(vm, args.get(1), kwargs)?;
+            if i < 0 && !signed {
+                return Err(vm.rt.error("OverflowError", "can't convert negative int to unsigned"));
+            }
+            let fits = if length >= 8 {
+                true
+            } else if signed {
+                let bits = 8 * length as u32;
+                bits > 0 && i >= -(1i64 << (bits - 1)) && i < (1i64 << (bits - 1))
+            } else {
+                (i as u64) < (1u64 << (8 * length as u32))
+            };
+            if !fits {
+                return Err(vm.rt.error("OverflowError", "int too big to convert"));
+            }
+            let fill = if i < 0 { 0xff } else { 0 };
+            let mut out: Vec<u8> = (0..length).map(|k| if k < 8 { (i >> (8 * k)) as u8 } else { fill }).collect();
+            if !little {
+                out.reverse();
+            }
+            Ok(Value::Bytes(out.into()))
+        }
+        _ => Err(vm.type_error(&format!("'int' object has no attribute '{name}'"))),
+    }
 }

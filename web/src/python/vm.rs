@@ -2133,6 +2133,12 @@ impl Vm<'_> {
             Value::Type(super::value::TypeId::Dict) if super::extras::HERE && name == "fromkeys" => {
                 Ok(Value::builtin("dict.fromkeys", None))
             }
+            Value::Type(super::value::TypeId::Bytes) if super::extras::HERE && name == "fromhex" => {
+                Ok(Value::builtin("bytes.fromhex", None))
+            }
+            Value::Type(super::value::TypeId::Int) if super::extras::HERE && name == "from_bytes" => {
+                Ok(Value::builtin("int.from_bytes", None))
+            }
             // This thread's attribute of a `threading.local()`.
             Value::Native(n) if matches!(&**n, Native::Local(_)) => {
                 let Native::Local(attrs) = &**n else { unreachable!("matched") };
