@@ -2955,3 +2955,21 @@ OverflowError int too big to convert
 ValueError byteorder must be either 'little' or 'big'"#;
     assert_eq!(out, expected.lines().collect::<Vec<_>>());
 }
+
+#[test]
+fn keys_and_items_views_are_set_like_as_in_cpython() {
+    // `d.keys() & other` and friends. Expected: what CPython 3.11 printed.
+    let out = output(
+        r#"
+d = {"a": 1, "b": 2, "c": 3}
+e = {"b": 0, "c": 0, "z": 0}
+print(sorted(d.keys() & e.keys()), sorted(d.keys() | {"q"}), sorted(d.keys() - {"a"}), sorted(d.keys() ^ e.keys()))
+print(d.keys() == {"a", "b", "c"}, {"a", "b", "c"} == d.keys(), d.keys() == e.keys(), d.items() & {("a", 1)}, d.values() == d.values())
+print(sorted({"a", "x"} & d.keys()), sorted(d.keys() & ["a", "b", "y"]))
+"#,
+    );
+    let expected = r#"['b', 'c'] ['a', 'b', 'c', 'q'] ['b', 'c'] ['a', 'z']
+True True False {('a', 1)} False
+['a'] ['a', 'b']"#;
+    assert_eq!(out, expected.lines().collect::<Vec<_>>());
+}

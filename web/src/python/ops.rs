@@ -66,6 +66,24 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
             return float_op(vm, op, x, y);
         }
     }
+    // `d.keys() & other` and friends: a keys or items view is set-like.
+    if matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::Sub | BinOp::BitXor) {
+        if let Some(set) = super::views::as_set(vm, a)? {
+            let other = match super::views::as_set(vm, b)? {
+                Some(other) => other,
+                None => {
+                    let items = vm.collect(b)?;
+                    super::sets::new(vm, items)?
+                }
+            };
+            return binary(vm, op, &set, &other, false);
+        }
+        if let Some(set) = super::views::as_set(vm, b)? {
+            if matches!(a, Value::Set(_)) {
+                return binary(vm, op, a, &set, false);
+            }
+        }
+    }
     match (op, a, b) {
         (BinOp::Add, Value::Str(x), Value::Str(y)) => {
             sized(vm, x.len() + y.len())?;
@@ -384,6 +402,15 @@ pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
             return Ok(i == j);
         }
         return Ok(x == y);
+    }
+    if let Some(set) = super::views::as_set(vm, a)? {
+        let other = super::views::as_set(vm, b)?.unwrap_or_else(|| b.clone());
+        return Ok(matches!(other, Value::Set(_)) && eq(vm, &set, &other)?);
+    }
+    if matches!(a, Value::Set(_)) {
+        if let Some(set) = super::views::as_set(vm, b)? {
+            return eq(vm, a, &set);
+        }
     }
     Ok(match (a, b) {
         (Value::None, Value::None) => true,

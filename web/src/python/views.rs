@@ -101,3 +101,12 @@ pub(crate) fn contains(vm: &mut Vm<'_>, view: View, of: &Value, x: &Value) -> Py
         }
     }
 }
+
+/// A keys or items view as the set it stands for (CPython's are set-like:
+/// `&`, `|`, `-`, `^`, `==` with sets and each other); `None` for anything
+/// else, a values view included.
+pub(crate) fn as_set(vm: &mut Vm<'_>, v: &Value) -> PyResult<Option<Value>> {
+    let Value::Native(n) = v else { return Ok(None) };
+    let Native::DictView(view @ (View::Keys | View::Items), of) = &**n else { return Ok(None) };
+    super::sets::new(vm, values(*view, of)).map(Some)
+}
