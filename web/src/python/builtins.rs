@@ -308,7 +308,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Value::Tuple(t) => t.len(),
                 Value::Dict(d) | Value::Set(d) => d.borrow().len(),
                 Value::Range(a, b, c) => super::value::range_len(*a, *b, *c) as usize,
-                Value::Native(n) if matches!(**n, Native::DictView(..)) => {
+                Value::Native(n) if super::views::HERE && matches!(**n, Native::DictView(..)) => {
                     let Native::DictView(_, of) = &**n else { unreachable!() };
                     super::views::len(of)
                 }

@@ -36,9 +36,12 @@ const VIA_STR: &[&str] = &[
     "expandtabs",
 ];
 
+/// Whether this build has them: the full module's only.
+pub(crate) const HERE: bool = super::compile::PARSER;
+
 /// Whether `bytes` has the method `name` here.
 pub(crate) fn has(name: &str) -> bool {
-    super::compile::PARSER && METHOD_NAMES.contains(&name)
+    HERE && METHOD_NAMES.contains(&name)
 }
 
 /// Every method this module gives bytes.

@@ -67,7 +67,7 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
         }
     }
     // `d.keys() & other` and friends: a keys or items view is set-like.
-    if matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::Sub | BinOp::BitXor) {
+    if super::views::HERE && matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::Sub | BinOp::BitXor) {
         if let Some(set) = super::views::as_set(vm, a)? {
             let other = match super::views::as_set(vm, b)? {
                 Some(other) => other,
@@ -403,11 +403,13 @@ pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
         }
         return Ok(x == y);
     }
-    if let Some(set) = super::views::as_set(vm, a)? {
+    if !super::views::HERE {
+        // The light module has no views to compare.
+    } else if let Some(set) = super::views::as_set(vm, a)? {
         let other = super::views::as_set(vm, b)?.unwrap_or_else(|| b.clone());
         return Ok(matches!(other, Value::Set(_)) && eq(vm, &set, &other)?);
     }
-    if matches!(a, Value::Set(_)) {
+    if super::views::HERE && matches!(a, Value::Set(_)) {
         if let Some(set) = super::views::as_set(vm, b)? {
             return eq(vm, a, &set);
         }
@@ -652,13 +654,13 @@ pub(crate) fn contains(vm: &mut Vm<'_>, haystack: &Value, needle: &Value) -> PyR
             Ok(d.borrow().get(&k).is_some())
         }
         Value::Set(d) => super::sets::contains(vm, d, needle),
-        Value::Bytes(h) => match needle {
+        Value::Bytes(h) if super::bytes::HERE => match needle {
             Value::Bytes(n) => Ok(n.is_empty() || h.windows(n.len()).any(|w| w == &n[..])),
             Value::Int(i) if (0..256).contains(i) => Ok(h.contains(&(*i as u8))),
             Value::Int(_) => Err(vm.rt.error("ValueError", "byte must be in range(0, 256)")),
             other => Err(vm.type_error(&format!("a bytes-like object is required, not '{}'", other.type_name()))),
         },
-        Value::Native(n) if matches!(**n, Native::DictView(..)) => {
+        Value::Native(n) if super::views::HERE && matches!(**n, Native::DictView(..)) => {
             let Native::DictView(view, of) = &**n else { unreachable!() };
             super::views::contains(vm, *view, of, needle)
         }

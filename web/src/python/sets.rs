@@ -53,6 +53,10 @@ pub(crate) fn new(vm: &mut Vm<'_>, items: impl IntoIterator<Item = Value>) -> Py
 /// The elements, in the order the set iterates.
 pub(crate) fn elements(d: &RefCell<Dict>) -> Vec<Value> {
     let items: Vec<Value> = d.borrow().items().map(|(k, _)| k.clone()).collect();
+    if !super::compile::PARSER {
+        // The light module: no preset makes a set.
+        return items;
+    }
     match items.iter().map(int_hash).collect::<Option<Vec<u64>>>() {
         Some(hashes) if items.len() > 1 => table_order(items, &hashes),
         _ => items,

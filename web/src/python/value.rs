@@ -753,7 +753,7 @@ impl Value {
             Value::Tuple(t) => !t.is_empty(),
             Value::Dict(d) | Value::Set(d) => d.borrow().len() > 0,
             Value::Range(start, stop, step) => range_len(*start, *stop, *step) > 0,
-            Value::Native(n) => match &**n {
+            Value::Native(n) if super::views::HERE => match &**n {
                 Native::DictView(_, d) => d.truthy(),
                 _ => true,
             },

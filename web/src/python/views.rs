@@ -13,6 +13,10 @@ use std::rc::Rc;
 use super::value::{Dict, Iter, Native, Value};
 use super::vm::{PyResult, Vm};
 
+/// Whether this build makes views: the full module's only. The places
+/// that handle one test it first, so the light module leaves them out.
+pub(crate) const HERE: bool = super::compile::PARSER;
+
 /// Which view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum View {
@@ -107,6 +111,9 @@ pub(crate) fn contains(vm: &mut Vm<'_>, view: View, of: &Value, x: &Value) -> Py
 /// else, a values view included.
 pub(crate) fn as_set(vm: &mut Vm<'_>, v: &Value) -> PyResult<Option<Value>> {
     let Value::Native(n) = v else { return Ok(None) };
+    if !HERE {
+        return Ok(None);
+    }
     let Native::DictView(view @ (View::Keys | View::Items), of) = &**n else { return Ok(None) };
     super::sets::new(vm, values(*view, of)).map(Some)
 }

@@ -1420,7 +1420,9 @@ impl Vm<'_> {
                 let v = f.pop();
                 let v = match conv {
                     b'r' => Value::Str(self.repr_of(&v)?.into()),
-                    b'a' => Value::Str(super::strings::ascii(&self.repr_of(&v)?).into()),
+                    // (Full module: `ascii()`'s escaping is no preset's.)
+                    b'a' if super::compile::PARSER => Value::Str(super::strings::ascii(&self.repr_of(&v)?).into()),
+                    b'a' => Value::Str(self.repr_of(&v)?.into()),
                     b's' => Value::Str(self.str_of(&v)?.into()),
                     _ => v,
                 };
@@ -2210,11 +2212,16 @@ impl Vm<'_> {
         let it = match v {
             Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) => Iter::Seq(v.clone(), 0),
             Value::Range(a, b, c) => Iter::Range { next: *a, stop: *b, step: *c },
-            Value::Dict(d) => {
+            // The size watched for a change (full module; the presets change
+            // nothing they walk).
+            Value::Dict(d) if super::compile::PARSER => {
                 Iter::Keys(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0, v.clone(), d.borrow().len())
             }
-            Value::Set(d) => Iter::Keys(super::sets::elements(d), 0, v.clone(), d.borrow().len()),
-            Value::Native(n) if matches!(**n, Native::DictView(..)) => {
+            Value::Set(d) if super::compile::PARSER => {
+                Iter::Keys(super::sets::elements(d), 0, v.clone(), d.borrow().len())
+            }
+            Value::Dict(d) | Value::Set(d) => Iter::Items(d.borrow().items().map(|(k, _)| k.clone()).collect(), 0),
+            Value::Native(n) if super::views::HERE && matches!(**n, Native::DictView(..)) => {
                 let Native::DictView(view, of) = &**n else { unreachable!() };
                 super::views::iter(*view, of)
             }
@@ -2227,7 +2234,7 @@ impl Vm<'_> {
                 return match it {
                     Value::Generator(_) | Value::Iter(_) => Ok(it),
                     // An iterator of the program's own: `__next__` gives its values.
-                    Value::Instance(_) if ops::dunder(&it, "__next__").is_some() => Ok(it),
+                    Value::Instance(_) if super::compile::PARSER && ops::dunder(&it, "__next__").is_some() => Ok(it),
                     other => {
                         Err(self.type_error(&format!("iter() returned non-iterator of type '{}'", other.type_name())))
                     }
@@ -2266,7 +2273,8 @@ impl Vm<'_> {
         if let Value::Generator(g) = it {
             return self.gen_next(g, Value::None);
         }
-        if let Some(m) = matches!(it, Value::Instance(_)).then(|| ops::dunder(it, "__next__")).flatten() {
+        let program_iterator = super::compile::PARSER && matches!(it, Value::Instance(_));
+        if let Some(m) = program_iterator.then(|| ops::dunder(it, "__next__")).flatten() {
             // The program's iterator: StopIteration (or a subclass) ends it.
             return match self.call_nested(m, Vec::new()) {
                 Ok(v) => Ok(Some(v)),
@@ -2555,7 +2563,7 @@ impl Vm<'_> {
                 let Some(_walking) = self.enter_repr(v)? else { return Ok(format::cycle_repr(v).into()) };
                 super::sets::repr(self, d)
             }
-            Value::Native(n) if matches!(**n, Native::DictView(..)) => {
+            Value::Native(n) if super::views::HERE && matches!(**n, Native::DictView(..)) => {
                 let Native::DictView(view, of) = &**n else { unreachable!() };
                 let Some(_walking) = self.enter_repr(of)? else { return Ok(format::cycle_repr(v).into()) };
                 super::views::repr(self, *view, of)

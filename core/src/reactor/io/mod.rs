@@ -375,12 +375,26 @@ impl Reactor {
         let (conns, connecting, listeners) = {
             let mut io = self.inner.io.borrow_mut();
             let io = &mut *io;
-            let mut conns: Vec<_> = io.conns.drain().collect();
-            let mut connecting: Vec<_> = io.connecting.drain().collect();
-            let mut listeners: Vec<_> = io.listeners.drain().collect();
-            conns.sort_by_key(|(id, _)| *id);
-            connecting.sort_by_key(|(id, _)| *id);
-            listeners.sort_by_key(|(id, _)| *id);
+            // Oldest first: the ids, sorted (one sort of plain numbers for
+            // all three maps: each sort of another type is more code in
+            // the browser's module), then each map emptied in that order.
+            let in_order = |ids: Vec<u64>| {
+                let mut ids = ids;
+                ids.sort();
+                ids
+            };
+            let conns: Vec<_> = in_order(io.conns.keys().map(|c| c.0).collect())
+                .into_iter()
+                .filter_map(|id| io.conns.remove(&ConnectionId(id)).map(|h| (ConnectionId(id), h)))
+                .collect();
+            let connecting: Vec<_> = in_order(io.connecting.keys().map(|c| c.0).collect())
+                .into_iter()
+                .filter_map(|id| io.connecting.remove(&ConnectionId(id)).map(|h| (ConnectionId(id), h)))
+                .collect();
+            let listeners: Vec<_> = in_order(io.listeners.keys().map(|l| l.0).collect())
+                .into_iter()
+                .filter_map(|id| io.listeners.remove(&ListenerId(id)).map(|h| (ListenerId(id), h)))
+                .collect();
             let ids = conns.iter().map(|(id, _)| *id).chain(connecting.iter().map(|(id, _)| *id));
             io.effects.extend(ids.map(|conn| Effect::Abort { conn }));
             for (listener, _) in &listeners {
