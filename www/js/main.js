@@ -450,15 +450,19 @@ async function run({ autoplay = true, keepPlayhead = false, at, schedule, schedu
   }
   pause();
   setStatus('running');
+  // The newest Run wins from the moment it is clicked: one still waiting
+  // for its module (the parser's, after an edit) supersedes an older run
+  // that finishes meanwhile, which would otherwise show its stale result.
+  const id = ++runsStarted;
+  const superseded = () => id !== runsStarted;
   const json = editor.value;
   const runner = runnerModule();
   runner.catch(() => {}); // awaited below
   await wasmFor(json, { lab: Boolean(schedule) || scheduler });
+  if (superseded()) return false;
   const seed = app.seed;
   const variant = variantFor(json);
   const prevT = app.playhead;
-  const id = ++runsStarted;
-  const superseded = () => id !== runsStarted;
   // The views' chunk, if it is still on its way, loads while the run is simulated.
   const viewsLoaded = views();
   viewsLoaded.catch(() => {}); // awaited below
