@@ -134,9 +134,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Set(d) => return super::sets::has_method(d, name),
         Value::Generator(_) if super::compile::PARSER => &["send", "throw", "close"],
         Value::Generator(_) => &["send", "throw"],
-        Value::Bytes(_) if super::bytes::has(name) => {
-            return super::bytes::METHOD_NAMES.iter().find(|m| **m == name).copied()
-        }
+        Value::Bytes(_) if super::bytes::has(name) => return super::bytes::method(name),
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
         Value::Int(_) if super::extras::HERE => &["to_bytes", "bit_length"],

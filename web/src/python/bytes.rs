@@ -39,31 +39,23 @@ const VIA_STR: &[&str] = &[
 /// Whether this build has them: the full module's only.
 pub(crate) const HERE: bool = super::compile::PARSER;
 
-/// Whether `bytes` has the method `name` here.
+/// Whether `bytes` has the method `name` here (the name as the
+/// built-in method table's `&'static str`, if so).
 pub(crate) fn has(name: &str) -> bool {
-    HERE && METHOD_NAMES.contains(&name)
+    method(name).is_some()
 }
 
-/// Every method this module gives bytes.
-pub(crate) const METHOD_NAMES: &[&str] = &[
-    "startswith",
-    "endswith",
-    "find",
-    "rfind",
-    "index",
-    "rindex",
-    "count",
-    "replace",
-    "partition",
-    "rpartition",
-    "join",
-    "center",
-    "ljust",
-    "rjust",
-    "zfill",
-    "removeprefix",
-    "removesuffix",
-    "expandtabs",
+/// The method `name` as the built-in method table keeps it, if bytes has it here.
+pub(crate) fn method(name: &str) -> Option<&'static str> {
+    if !HERE {
+        return None;
+    }
+    VIA_STR.iter().chain(ASCII).find(|m| **m == name).copied()
+}
+
+/// The methods whose meaning differs from `str`'s: ASCII-only case,
+/// character classes and whitespace, and `hex`.
+const ASCII: &[&str] = &[
     "strip",
     "lstrip",
     "rstrip",
