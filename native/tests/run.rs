@@ -160,18 +160,25 @@ fn lost_updates_are_real_without_a_lock_and_none_with_one() {
 /// increments cost ~70 ns each in a release build, and a debug build's
 /// bookkeeping alone is over 100 ns). CPU time, so a loaded machine only
 /// stretches the wall time; generous bounds, since a busy sibling CPU
-/// slows the spin.
+/// slows the spin. The least of three runs: a busy machine only ever adds
+/// CPU time (a run calibrated while the sibling CPU was idle and counted
+/// while it was busy overshot by 30% once), and the claim is about the
+/// step's cost, not the machine's load.
 #[test]
 fn a_counter_step_costs_the_scenarios_counter_op_in_all() {
     let _serial = serial();
-    let metrics = real(
-        r#"{"machine": {"cores": 1, "counter_op_ns": 200},
-            "threads": [{"name": "c", "steps": [{"repeat": {"times": 100000, "steps": [{"increment": "c"}]}}]}]}"#,
-    );
-    let thread = metrics.threads.iter().find(|t| t.name == "c").expect("the counting thread");
+    let cpu_ms = (0..3)
+        .map(|_| {
+            let metrics = real(
+                r#"{"machine": {"cores": 1, "counter_op_ns": 200},
+                    "threads": [{"name": "c", "steps": [{"repeat": {"times": 100000, "steps": [{"increment": "c"}]}}]}]}"#,
+            );
+            assert_eq!(metrics.counters[0].value, 100_000);
+            metrics.threads.iter().find(|t| t.name == "c").expect("the counting thread").cpu_ms
+        })
+        .fold(f64::INFINITY, f64::min);
     // 100,000 steps of 200 ns: 20 ms, and the thread's own start-up.
-    assert!((16.0..26.0).contains(&thread.cpu_ms), "100,000 steps of 200 ns used {} ms of CPU", thread.cpu_ms);
-    assert_eq!(metrics.counters[0].value, 100_000);
+    assert!((16.0..26.0).contains(&cpu_ms), "100,000 steps of 200 ns used {cpu_ms} ms of CPU at best");
 }
 
 #[test]
