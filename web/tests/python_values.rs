@@ -74,6 +74,31 @@ fn a_set_of_ints_iterates_in_cpythons_order_one_of_strings_in_insertion_order() 
     );
 }
 
+/// `hash()` is CPython's where CPython's is the same every run: ints reduced
+/// modulo 2**61 - 1 (-1 is -2), floats by the same rule, tuples by xxHash;
+/// a set of floats or of tuples iterates in the order those give.
+#[test]
+fn hash_of_numbers_and_tuples_is_cpythons() {
+    let out = output(
+        r#"
+print(hash(-1), hash(2**61), hash(2**61 - 1), hash(-2**62), hash(True), hash(2.0), hash(-0.0))
+print(hash(1.5), hash(-2.5), hash(0.1), hash(1e300), hash(5e-324), hash(float("inf")), hash(float("-inf")))
+print(hash((1, 2)), hash(()), hash((1, (2, 3))), hash((True, 2.5)), hash((1.0,)) == hash((1,)))
+a, b, c, d = (1, 2), (3, 4), (0, 0), (5, 1)
+print({a, b, c, d}, {x / 4 for x in [10, 6, 12, 1]})
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "-2 1 0 -2 1 2 0",
+            "1152921504606846977 -1152921504606846978 230584300921369408 1224995262755759164 16777216 314159 -314159",
+            "-3550055125485641917 5740354900026072187 7267574591690527098 396935360214441795 True",
+            "{(5, 1), (1, 2), (3, 4), (0, 0)} {0.25, 1.5, 2.5, 3.0}",
+        ]
+    );
+}
+
 #[test]
 fn decorators_on_functions_methods_and_classes() {
     let out = output(

@@ -594,13 +594,14 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "id" if full(vm, name) => Value::Int(args.first().map_or(0, Value::identity) as i64),
         "hash" if full(vm, name) => {
             let k = vm.key(args.first().unwrap_or(&Value::None))?;
-            if let Some(h) = super::extras::hash_value(&k).filter(|_| super::extras::HERE) {
-                return Ok(Out::Value(Value::Int(h)));
-            }
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            k.hash(&mut h);
-            Value::Int(h.finish() as i64)
+            // Where CPython's hash changes from run to run, any number will do.
+            let h = super::hashing::of(&k).unwrap_or_else(|| {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                k.hash(&mut h);
+                h.finish() as i64
+            });
+            Value::Int(h)
         }
         "iter" if full(vm, name) => vm.iter(args.first().unwrap_or(&Value::None))?,
         "next" if full(vm, name) && args.len() == 1 && matches!(args[0], Value::Generator(_)) => {

@@ -156,14 +156,6 @@ fn hash_of(vm: &mut Vm<'_>, v: &Value, hash: Value) -> PyResult<i64> {
     }
 }
 
-/// `hash(v)` of an instance with `__hash__`: the value its key holds.
-pub(crate) fn hash_value(key: &Key) -> Option<i64> {
-    match key {
-        Key::Hashed(h, _) => Some(*h),
-        _ => None,
-    }
-}
-
 /// `bytes(n)` (`n` zero bytes), `bytes(b)` and `bytes(iterable_of_ints)`.
 pub(crate) fn bytes(vm: &mut Vm<'_>, v: &Value) -> PyResult<Value> {
     let out: Vec<u8> = match v {

@@ -28,6 +28,7 @@ pub(crate) mod errors;
 pub(crate) mod extras;
 pub(crate) mod format;
 pub(crate) mod functools;
+pub(crate) mod hashing;
 pub(crate) mod heapq;
 pub(crate) mod itertools;
 pub(crate) mod json;

@@ -5,7 +5,8 @@
 //!
 //! A set is a [`Dict`] whose values are unused, kept in insertion order.
 //! It iterates in CPython's order where CPython's is the same every run:
-//! for a set of ints (and bools), whose hashes are the numbers themselves,
+//! for a set of numbers, tuples of them or instances with their own
+//! `__hash__`, whose hashes are the same every run ([`hashing`](super::hashing)),
 //! the order of CPython's hash table ([`table_order`]), so `print({3, 1, 2})`
 //! prints `{1, 2, 3}` as CPython does. A string's hash changes from run to
 //! run in CPython (hash randomisation), so a set with any other element
@@ -57,24 +58,16 @@ pub(crate) fn elements(d: &RefCell<Dict>) -> Vec<Value> {
         // The light module: no preset makes a set.
         return items;
     }
-    match items.iter().map(int_hash).collect::<Option<Vec<u64>>>() {
+    let hashes = d
+        .borrow()
+        .ordered_keys()
+        .into_iter()
+        .map(|k| super::hashing::of(k).map(|h| h as u64))
+        .collect::<Option<Vec<u64>>>();
+    match hashes {
         Some(hashes) if items.len() > 1 => table_order(items, &hashes),
         _ => items,
     }
-}
-
-/// CPython's `hash()` of an int or a bool (as the table's unsigned word),
-/// `None` for anything else.
-fn int_hash(v: &Value) -> Option<u64> {
-    const MODULUS: u64 = (1 << 61) - 1;
-    let i = match v {
-        Value::Int(i) => *i,
-        Value::Bool(b) => i64::from(*b),
-        _ => return None,
-    };
-    let h = (i.unsigned_abs() % MODULUS) as i64;
-    let h = if i < 0 { -h } else { h };
-    Some(if h == -1 { -2i64 } else { h } as u64)
 }
 
 /// Where CPython 3.11's set table (`Objects/setobject.c`) puts `items`

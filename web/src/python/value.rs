@@ -644,6 +644,13 @@ impl Dict {
         self.index.keys()
     }
 
+    /// The keys, in the entries' order.
+    pub fn ordered_keys(&self) -> Vec<&Key> {
+        let mut keys: Vec<(&Key, &usize)> = self.index.iter().collect();
+        keys.sort_by_key(|&(_, i)| *i);
+        keys.into_iter().map(|(k, _)| k).collect()
+    }
+
     pub fn items(&self) -> impl DoubleEndedIterator<Item = &(Value, Value)> {
         self.entries.iter().flatten()
     }
