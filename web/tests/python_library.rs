@@ -222,6 +222,34 @@ fn starred_targets_python_refuses_are_refused_at_their_place() {
     assert_eq!(err.to_string(), "test.py:1:1: starred assignment target must be in a list or tuple: write *a, = ...");
 }
 
+/// `zip(..., strict=True)` raises CPython's ValueError when a source ends
+/// before or after the first one.
+#[test]
+fn zip_strict_names_the_source_that_is_shorter_or_longer() {
+    let out = output(
+        r#"
+print(list(zip([1, 2], "ab", strict=True)), list(zip(strict=True)), list(zip([1], [2], strict=False)))
+for args in [([1, 2], [3]), ([1], [3, 4]), ([1], [3], [4, 5]), ([1, 2], [3, 4], [4]), ([], [], [1])]:
+    try:
+        print(list(zip(*args, strict=True)))
+    except ValueError as e:
+        print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "[(1, 'a'), (2, 'b')] [] [(1, 2)]",
+            "zip() argument 2 is shorter than argument 1",
+            "zip() argument 2 is longer than argument 1",
+            "zip() argument 3 is longer than arguments 1-2",
+            "zip() argument 3 is shorter than arguments 1-2",
+            "zip() argument 3 is longer than arguments 1-2",
+        ]
+    );
+}
+
 #[test]
 fn itertools_lazy_and_eager_as_cpython_and_a_lazy_zip() {
     let out = output(

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::errors::Exc;
 use super::ops;
-use super::value::{Dict, Iter, Module, Native, ThreadObj, TypeId, Value, Waiters};
+use super::value::{Dict, Iter, Module, Native, ThreadObj, TypeId, Value, Waiters, ZipEnd};
 use super::vm::{Frame, Kw, Out, PyResult, Task, Vm};
 use super::Runtime;
 use crate::engine::interp::{Halt, Work};
@@ -412,7 +412,12 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "zip" if full(vm, name) => {
             // Lazy, as CPython's: `zip(itertools.count(), names)` ends.
             let its = args.iter().map(|a| vm.iter(a).map(Some)).collect::<PyResult<Vec<_>>>()?;
-            Value::Iter(Rc::new(RefCell::new(Iter::Zip { its, fill: None })))
+            let strict = match kw(&kwargs, "strict") {
+                Some(v) => vm.truth(&v)?,
+                None => false,
+            };
+            let end = if strict { ZipEnd::Strict } else { ZipEnd::Stop };
+            Value::Iter(Rc::new(RefCell::new(Iter::Zip { its, end })))
         }
         "reversed" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;

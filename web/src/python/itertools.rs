@@ -11,7 +11,7 @@ use std::rc::Rc;
 use super::builtins::iter_of;
 use super::code::BinOp;
 use super::ops;
-use super::value::{Iter, Value};
+use super::value::{Iter, Value, ZipEnd};
 use super::vm::{Kw, PyResult, Vm};
 
 /// Whether this build has `itertools`: the full module does, with the
@@ -142,7 +142,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) ->
         }
         "zip_longest" => {
             let its = args.iter().map(|a| vm.iter(a).map(Some)).collect::<PyResult<Vec<_>>>()?;
-            lazy(Iter::Zip { its, fill: Some(kw(&kwargs, "fillvalue").unwrap_or_default()) })
+            lazy(Iter::Zip { its, end: ZipEnd::Fill(kw(&kwargs, "fillvalue").unwrap_or_default()) })
         }
         "product" => {
             let repeat = match kw(&kwargs, "repeat") {
@@ -220,11 +220,11 @@ pub(crate) fn next(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Val
 
 fn next_of(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value>> {
     let zip = match &*cell.borrow() {
-        Iter::Zip { its, fill } => Some((its.clone(), fill.clone())),
+        Iter::Zip { its, end } => Some((its.clone(), end.clone())),
         _ => None,
     };
-    if let Some((its, fill)) = zip {
-        return zip_next(vm, cell, its, fill);
+    if let Some((its, end)) = zip {
+        return zip_next(vm, cell, its, end);
     }
     if !HERE {
         return Ok(None);
@@ -334,14 +334,9 @@ fn next_of(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value>> {
     })
 }
 
-/// The next row of `zip` (`fill` `None`) or `zip_longest`, whose sources
-/// are `its` (`None` for each one `zip_longest` saw end).
-fn zip_next(
-    vm: &mut Vm<'_>,
-    cell: &RefCell<Iter>,
-    its: Vec<Option<Value>>,
-    fill: Option<Value>,
-) -> PyResult<Option<Value>> {
+/// The next row of `zip` or `zip_longest`, whose sources are `its` (`None`
+/// for each one `zip_longest` saw end).
+fn zip_next(vm: &mut Vm<'_>, cell: &RefCell<Iter>, its: Vec<Option<Value>>, end: ZipEnd) -> PyResult<Option<Value>> {
     let mut row = Vec::with_capacity(its.len());
     let mut ended = Vec::new();
     for (i, src) in its.iter().enumerate() {
@@ -349,11 +344,12 @@ fn zip_next(
             Some(s) => vm.next(s)?,
             None => None,
         };
-        match (v, &fill) {
+        match (v, &end) {
             (Some(v), _) => row.push(v),
+            (None, ZipEnd::Strict) if HERE => return strict_end(vm, &its, i),
             // `zip` ends with its first source to end.
-            (None, None) => return Ok(None),
-            (None, Some(f)) => {
+            (None, ZipEnd::Stop | ZipEnd::Strict) => return Ok(None),
+            (None, ZipEnd::Fill(f)) => {
                 if src.is_some() {
                     ended.push(i);
                 }
@@ -369,6 +365,31 @@ fn zip_next(
         all_ended = its.iter().all(Option::is_none);
     }
     Ok(if its.is_empty() || all_ended { None } else { Some(Value::tuple(row)) })
+}
+
+/// `zip(..., strict=True)` once source `i` has ended: the end if every
+/// source ends there, else CPython's ValueError naming the first that does
+/// not (one after the first source is shorter, one after a first that
+/// ended is longer).
+fn strict_end(vm: &mut Vm<'_>, its: &[Option<Value>], i: usize) -> PyResult<Option<Value>> {
+    let (odd, what) = if i > 0 {
+        (i, "shorter")
+    } else {
+        let mut longer = None;
+        for (j, src) in its.iter().enumerate().skip(1) {
+            let Some(src) = src else { continue };
+            if vm.next(src)?.is_some() {
+                longer = Some(j);
+                break;
+            }
+        }
+        match longer {
+            Some(j) => (j, "longer"),
+            None => return Ok(None),
+        }
+    };
+    let before = if odd == 1 { "argument 1".to_owned() } else { format!("arguments 1-{odd}") };
+    Err(vm.rt.error("ValueError", &format!("zip() argument {} is {what} than {before}", odd + 1)))
 }
 
 /// The iterators whose step needs no call out: `repeat` and `islice`'s

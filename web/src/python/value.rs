@@ -97,7 +97,13 @@ impl Drop for Iter {
             Iter::Accumulate { src, total, func, initial } => {
                 [Some(take(src)), total.take(), Some(take(func)), initial.take()].into_iter().flatten().collect()
             }
-            Iter::Zip { its, fill } => std::mem::take(its).into_iter().flatten().chain(fill.take()).collect(),
+            Iter::Zip { its, end } => {
+                let fill = match end {
+                    ZipEnd::Fill(v) => Some(take(v)),
+                    _ => None,
+                };
+                std::mem::take(its).into_iter().flatten().chain(fill).collect()
+            }
         };
         if !held.is_empty() {
             trash::bury(held);
@@ -377,12 +383,23 @@ pub(crate) enum Iter {
         func: Value,
         initial: Option<Value>,
     },
-    /// `zip(*its)` (`fill` `None`) and `zip_longest(*its, fillvalue=fill)`:
-    /// the sources, `None` for each one `zip_longest` saw end.
+    /// `zip(*its)` and `zip_longest(*its, fillvalue=v)`: the sources,
+    /// `None` for each one `zip_longest` saw end.
     Zip {
         its: Vec<Option<Value>>,
-        fill: Option<Value>,
+        end: ZipEnd,
     },
+}
+
+/// What a `zip` does when one of its sources ends.
+#[derive(Clone, Debug)]
+pub(crate) enum ZipEnd {
+    /// `zip(...)`: it ends too.
+    Stop,
+    /// `zip(..., strict=True)`: it ends if all the others do, else raises.
+    Strict,
+    /// `zip_longest(..., fillvalue=v)`: `v` stands in until all have ended.
+    Fill(Value),
 }
 
 /// Objects of the `threading` module and friends, mapped onto the engine.
