@@ -82,6 +82,11 @@ struct Scan {
     nonlocals: HashSet<Rc<str>>,
     /// Names nested scopes use without binding them.
     children_free: HashSet<Rc<str>>,
+    /// A comprehension's scope: `:=` in it binds in the enclosing one.
+    comprehension: bool,
+    /// Names a `:=` binds here for the enclosing scope (in `nonlocals`
+    /// too, so the comprehension takes them from there).
+    bound_outside: HashSet<Rc<str>>,
 }
 
 impl Scan {
@@ -133,7 +138,7 @@ fn scan_lambda(args: &ast::Arguments, body: &Expr, depth: u32) -> Scan {
 }
 
 fn scan_comprehension(elts: &[&Expr], generators: &[ast::Comprehension], depth: u32) -> Scan {
-    let mut scan = Scan { depth, ..Scan::default() };
+    let mut scan = Scan { depth, comprehension: true, ..Scan::default() };
     for (i, g) in generators.iter().enumerate() {
         if i > 0 {
             scan_expr(&g.iter, &mut scan);
@@ -362,7 +367,13 @@ fn scan_expr_inner(e: &Expr, scan: &mut Scan) {
         Expr::Await(a) => scan_expr(&a.value, scan),
         Expr::NamedExpr(n) => {
             scan_expr(&n.value, scan);
-            scan_target(&n.target, scan);
+            match &*n.target {
+                Expr::Name(t) if scan.comprehension => {
+                    scan.nonlocals.insert(name(&t.id));
+                    scan.bound_outside.insert(name(&t.id));
+                }
+                target => scan_target(target, scan),
+            }
         }
         _ => {}
     }
@@ -374,6 +385,16 @@ fn comprehension(elts: &[&Expr], generators: &[ast::Comprehension], scan: &mut S
     }
     let child = scan_comprehension(elts, generators, scan.depth + BODY_LEVELS);
     scan.children_free.extend(child.free(false));
+    // As CPython: a `:=` in a comprehension binds in the nearest scope
+    // that is not one.
+    for n in child.bound_outside {
+        if scan.comprehension {
+            scan.nonlocals.insert(Rc::clone(&n));
+            scan.bound_outside.insert(n);
+        } else {
+            scan.assigned.insert(n);
+        }
+    }
 }
 
 /// A construct being compiled that `return`, `break` and `continue` leave.
@@ -421,9 +442,6 @@ struct Unit<'a> {
     /// Names bound in the enclosing functions, for nested scopes.
     enclosing: Vec<HashSet<Rc<str>>>,
     blocks: Vec<Block<'a>>,
-    /// A comprehension's own function: `:=` in it binds in the enclosing
-    /// scope in CPython, which this compiler does not do, so it refuses it.
-    comprehension: bool,
     pos: (u32, u32),
     temps: u32,
     /// How deep the compiler is now, from the module (see [`MAX_NESTING`]).
@@ -452,7 +470,6 @@ impl<'a> Unit<'a> {
             globals: HashSet::new(),
             enclosing,
             blocks: Vec::new(),
-            comprehension: false,
             pos: (1, 1),
             temps: 0,
             depth: 0,
@@ -1466,9 +1483,6 @@ impl<'a> Unit<'a> {
                 };
                 self.emit(Instr::FormatValue(conv, f.format_spec.is_some()));
             }
-            Expr::NamedExpr(_) if self.comprehension => {
-                return Err(self.err(e, "`:=` inside a comprehension is not supported: write the loop out"))
-            }
             // `(x := value)`: the value, bound to `x` and left on the stack.
             Expr::NamedExpr(n) => {
                 let Expr::Name(target) = &*n.target else {
@@ -1666,6 +1680,14 @@ impl<'a> Unit<'a> {
             s.assigned.insert(".0".into());
             s
         };
+        if let Some(n) = scan.bound_outside.iter().find(|n| scan.assigned.contains(*n)) {
+            return Err(
+                self.err(at, &format!("assignment expression cannot rebind comprehension iteration variable '{n}'"))
+            );
+        }
+        if self.kind == CodeKind::Class && !scan.bound_outside.is_empty() {
+            return Err(self.err(at, "assignment expression within a comprehension cannot be used in a class body"));
+        }
         let mut enclosing = self.enclosing.clone();
         if self.kind == CodeKind::Function {
             let mut mine: HashSet<Rc<str>> = self.locals.clone();
@@ -1676,7 +1698,6 @@ impl<'a> Unit<'a> {
         let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
         unit.pos = self.pos;
         unit.depth = self.depth + BODY_LEVELS;
-        unit.comprehension = true;
         unit.local(".0");
         unit.setup_scope(&scan);
         match what {
