@@ -157,6 +157,34 @@ print(Greeter("ann").hello(), calls[-1])
     );
 }
 
+/// `type(name, bases, ns)` makes the class a `class` statement would,
+/// `__init_subclass__` and all.
+#[test]
+fn type_with_three_arguments_makes_a_class() {
+    let out = output(
+        r#"
+def m(self):
+    return self.x * 2
+C = type("C", (object,), {"x": 3, "m": m})
+c = C()
+print(C.__name__, c.m(), type(c).__name__, isinstance(c, C), C.__module__)
+class Base:
+    def __init_subclass__(cls, **kw):
+        print("subclass", cls.__name__)
+    def hi(self):
+        return "hi " + type(self).__name__
+D = type("D", (Base,), {"__repr__": lambda self: "D!"})
+print(D().hi(), D(), issubclass(D, Base), type("E", (), {}).__name__)
+try:
+    type(1, 2)
+except TypeError as e:
+    print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(out, ["C 6 C True __main__", "subclass D", "hi D D! True E", "type() takes 1 or 3 arguments"]);
+}
+
 #[test]
 fn a_decorator_that_is_not_callable_fails_at_its_line() {
     let scenario = Scenario::from_python("test.py", "deco = 3\n\n@deco\ndef f():\n    pass\n").unwrap();

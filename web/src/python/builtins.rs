@@ -637,8 +637,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Some(Value::Func(_) | Value::Builtin(_) | Value::Class(_) | Value::Method(_) | Value::Type(_))
             ) || (super::extras::HERE && args.first().and_then(|a| ops::dunder(a, "__call__")).is_some()),
         ),
+        "type" if full(vm, name) && args.len() == 3 => super::extras::new_type(vm, &args)?,
         "type" if full(vm, name) => {
-            arity(vm, name, &args, 1, 1)?;
+            if args.len() != 1 {
+                return Err(vm.type_error("type() takes 1 or 3 arguments"));
+            }
             match &args[0] {
                 Value::Instance(i) => Value::Class(Rc::clone(&i.class)),
                 Value::Int(_) => Value::Type(TypeId::Int),

@@ -156,6 +156,32 @@ fn hash_of(vm: &mut Vm<'_>, v: &Value, hash: Value) -> PyResult<i64> {
     }
 }
 
+/// `type(name, bases, ns)`: the class a `class` statement named `name`
+/// with those bases and a body binding `ns` makes.
+pub(crate) fn new_type(vm: &mut Vm<'_>, args: &[Value]) -> PyResult<Value> {
+    let (Value::Str(name), Value::Tuple(bases), Value::Dict(ns)) = (&args[0], &args[1], &args[2]) else {
+        return Err(vm.type_error("type.__new__() argument 1 must be str, 2 a tuple and 3 a dict"));
+    };
+    let base = match &bases[..] {
+        [] => None,
+        [b] => vm.base_class(b.clone())?,
+        _ => return Err(vm.type_error("multiple inheritance is not supported: use one base class")),
+    };
+    let mut attrs = std::collections::HashMap::new();
+    let mut order = Vec::new();
+    for (k, v) in ns.borrow().items() {
+        let Value::Str(k) = k else {
+            return Err(vm.type_error("type() takes a dict with str keys"));
+        };
+        attrs.insert(Rc::clone(k), v.clone());
+        order.push(Rc::clone(k));
+    }
+    // As in CPython, the module is the caller's (`__module__` in `ns` wins).
+    attrs.entry("__module__".into()).or_insert_with(|| Value::str("__main__"));
+    let class = Rc::new(Class { name: Rc::clone(name), base, attrs: RefCell::new(attrs) });
+    vm.class_made(class, |_| order)
+}
+
 /// `bytes(n)` (`n` zero bytes), `bytes(b)` and `bytes(iterable_of_ints)`.
 pub(crate) fn bytes(vm: &mut Vm<'_>, v: &Value) -> PyResult<Value> {
     let out: Vec<u8> = match v {

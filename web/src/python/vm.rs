@@ -616,33 +616,12 @@ impl Vm<'_> {
                                 base: base_class,
                                 attrs: RefCell::new(ns),
                             });
-                            for v in class.attrs.borrow().values() {
-                                let v = match v {
-                                    Value::Native(n) => match &**n {
-                                        Native::ClassMethod(f) | Native::StaticMethod(f) => f,
-                                        _ => v,
-                                    },
-                                    v => v,
-                                };
-                                if let Value::Func(func) = v {
-                                    *func.owner.borrow_mut() = Some(Rc::clone(&class));
-                                }
-                            }
-                            let hook = class.base.as_ref().and_then(|b| b.lookup("__init_subclass__"));
-                            if let Some(hook) = hook.filter(|_| builtins::full(self, "__init_subclass__")) {
-                                // The body's names in the order it bound them
-                                // (the namespace is a map): what `enum` lists.
-                                let order: Vec<Value> = done
-                                    .code
-                                    .names
-                                    .iter()
-                                    .filter(|n| class.attrs.borrow().contains_key(*n))
-                                    .map(|n| Value::Str(Rc::clone(n)))
-                                    .collect();
-                                class.attrs.borrow_mut().insert("_definition_order_".into(), Value::tuple(order));
-                                self.call_nested(hook, vec![Value::Class(Rc::clone(&class))])?;
-                            }
-                            Value::Class(class)
+                            // The body's names in the order it bound them
+                            // (the namespace is a map).
+                            let names = &done.code.names;
+                            self.class_made(class, |c| {
+                                names.iter().filter(|n| c.attrs.borrow().contains_key(*n)).cloned().collect()
+                            })?
                         }
                     };
                     if frames.len() == base {
@@ -1296,23 +1275,7 @@ impl Vm<'_> {
             Instr::MakeClass { code, has_base } => {
                 let Value::Func(template) = &f.code.consts[code as usize] else { unreachable!() };
                 let code = Rc::clone(&template.code);
-                let base = if has_base {
-                    match f.pop() {
-                        Value::Class(c) => Some(c),
-                        Value::Type(super::value::TypeId::Object) => None,
-                        Value::Builtin(b) if super::thread_class::HERE && b.name == "threading.Thread" => {
-                            Some(super::thread_class::class(self.rt))
-                        }
-                        other => {
-                            return Err(self.type_error(&format!(
-                            "a class can only derive from a class (got {}): builtin types cannot be subclassed here",
-                            other.type_name()
-                        )))
-                        }
-                    }
-                } else {
-                    None
-                };
+                let base = if has_base { self.base_class(f.pop())? } else { None };
                 let closure = self.closure_for(f, &code);
                 let mut frame = Frame::new(code, Rc::clone(&f.globals), None);
                 frame.cells = closure;
@@ -2453,6 +2416,52 @@ impl Vm<'_> {
     }
 
     /// The dict key of `v`, or `TypeError` if it is unhashable.
+    /// The base a class statement (or `type(name, bases, ns)`) names: a
+    /// class, or `None` for `object`.
+    pub(crate) fn base_class(&mut self, base: Value) -> PyResult<Option<Rc<Class>>> {
+        match base {
+            Value::Class(c) => Ok(Some(c)),
+            Value::Type(super::value::TypeId::Object) => Ok(None),
+            Value::Builtin(b) if super::thread_class::HERE && b.name == "threading.Thread" => {
+                Ok(Some(super::thread_class::class(self.rt)))
+            }
+            other => Err(self.type_error(&format!(
+                "a class can only derive from a class (got {}): builtin types cannot be subclassed here",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// A new class's last steps: its functions learn their class (what
+    /// `super()` needs), then its base's `__init_subclass__` runs, given
+    /// the class's names in the order they were bound (`order`: what
+    /// `enum` lists).
+    pub(crate) fn class_made(
+        &mut self,
+        class: Rc<Class>,
+        order: impl FnOnce(&Class) -> Vec<Rc<str>>,
+    ) -> PyResult<Value> {
+        for v in class.attrs.borrow().values() {
+            let v = match v {
+                Value::Native(n) => match &**n {
+                    Native::ClassMethod(f) | Native::StaticMethod(f) => f,
+                    _ => v,
+                },
+                v => v,
+            };
+            if let Value::Func(func) = v {
+                *func.owner.borrow_mut() = Some(Rc::clone(&class));
+            }
+        }
+        let hook = class.base.as_ref().and_then(|b| b.lookup("__init_subclass__"));
+        if let Some(hook) = hook.filter(|_| builtins::full(self, "__init_subclass__")) {
+            let order = order(&class).into_iter().map(Value::Str).collect();
+            class.attrs.borrow_mut().insert("_definition_order_".into(), Value::tuple(order));
+            self.call_nested(hook, vec![Value::Class(Rc::clone(&class))])?;
+        }
+        Ok(Value::Class(class))
+    }
+
     pub fn key(&mut self, v: &Value) -> PyResult<super::value::Key> {
         if let Some(t) = super::pystd::named_tuple(v) {
             // A namedtuple is the same key as the plain tuple of its values.
