@@ -1682,7 +1682,7 @@ impl<'a> Unit<'a> {
         };
         if let Some(n) = scan.bound_outside.iter().find(|n| scan.assigned.contains(*n)) {
             return Err(
-                self.err(at, &format!("assignment expression cannot rebind comprehension iteration variable '{n}'"))
+                self.err(at, format!("assignment expression cannot rebind comprehension iteration variable '{n}'"))
             );
         }
         if self.kind == CodeKind::Class && !scan.bound_outside.is_empty() {
