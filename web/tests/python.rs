@@ -68,6 +68,49 @@ print(g(1), g(1, y=2))
     assert_eq!(out, ["count 7", "((1, 2), {'k': 3})", "11 3"]);
 }
 
+/// A keyword given twice through `**` (or a `**` of a non-mapping) is
+/// CPython's TypeError naming the callee as CPython does, not a silent
+/// overwrite.
+#[test]
+fn a_keyword_given_twice_through_double_star_is_a_type_error() {
+    let out = output(
+        r#"
+def f(x, y=0, **kw):
+    return x, y, kw
+class C:
+    def m(self, **kw):
+        return kw
+calls = [
+    lambda: f(1, **{"x": 2}),
+    lambda: f(x=1, **{"x": 2}),
+    lambda: f(**{"a": 1}, **{"a": 2}),
+    lambda: C().m(**{"b": 1}, b=2),
+    lambda: C(**5),
+    lambda: dict(**{"a": 1}, a=3),
+]
+for call in calls:
+    try:
+        call()
+    except TypeError as e:
+        print(e)
+print(f(1, **{"z": 3}, w=4), C().m(**{"a": 1}, b=2), {**{"a": 1}, "a": 2})
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "f() got multiple values for argument 'x'",
+            "__main__.f() got multiple values for keyword argument 'x'",
+            "__main__.f() got multiple values for keyword argument 'a'",
+            "__main__.C.m() got multiple values for keyword argument 'b'",
+            "__main__.C() argument after ** must be a mapping, not int",
+            "dict() got multiple values for keyword argument 'a'",
+            "(1, 0, {'z': 3, 'w': 4}) {'a': 1, 'b': 2} {'a': 2}",
+        ]
+    );
+}
+
 #[test]
 fn comprehensions_builtins_and_dicts() {
     let out = output(

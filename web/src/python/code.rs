@@ -137,6 +137,9 @@ pub(crate) enum Instr {
     CallKw(u32, u32),
     /// `f(*args, **kw)`: a tuple and, if the flag is set, a dict.
     CallEx(bool),
+    /// `f(..., **m)`: merges the top into the keywords' dict below it,
+    /// which is above `f`'s positionals and `f` (CPython's `DICT_MERGE`).
+    DictMerge,
     /// Makes a function of the code in `consts[code]`: pops `defaults`
     /// positional defaults, `kwdefaults` keyword defaults (value, with a
     /// const-tuple of names), and takes the free variables as cells.

@@ -1449,7 +1449,10 @@ impl<'a> Unit<'a> {
                 }
                 self.emit(Instr::BuildTuple(l.elts.len() as u32));
             }
-            Expr::Dict(d) => self.merged_dict(d.keys.iter().map(|k| k.as_ref().map(DictKey::Expr)).zip(&d.values))?,
+            Expr::Dict(d) => self.merged_dict(
+                d.keys.iter().map(|k| k.as_ref().map(DictKey::Expr)).zip(&d.values),
+                Instr::Binary(BinOp::BitOr),
+            )?,
             Expr::IfExp(i) => {
                 self.expr(&i.test)?;
                 let other = self.emit(Instr::JumpIfFalse(0));
@@ -1573,7 +1576,9 @@ impl<'a> Unit<'a> {
 
     /// `{k: v, **m, ...}` and a call's `k=v, **m`: the pairs so far as a
     /// dict, merged left to right with each `**` mapping (later keys win).
-    fn merged_dict(&mut self, items: impl Iterator<Item = (Option<DictKey<'a>>, &'a Expr)>) -> R<()> {
+    /// A dict of `items` (`None` keys are `**` mappings), merged with
+    /// `merge`: `|` for a display, [`Instr::DictMerge`] for a call's keywords.
+    fn merged_dict(&mut self, items: impl Iterator<Item = (Option<DictKey<'a>>, &'a Expr)>, merge: Instr) -> R<()> {
         let (mut pairs, mut dicts) = (0, 0);
         for (k, v) in items {
             match k {
@@ -1592,20 +1597,20 @@ impl<'a> Unit<'a> {
                     if pairs > 0 || dicts == 0 {
                         self.emit(Instr::BuildDict(pairs));
                         if dicts > 0 {
-                            self.emit(Instr::Binary(BinOp::BitOr));
+                            self.emit(merge);
                         }
                         dicts += 1;
                         pairs = 0;
                     }
                     self.expr(v)?;
-                    self.emit(Instr::Binary(BinOp::BitOr));
+                    self.emit(merge);
                 }
             }
         }
         if pairs > 0 || dicts == 0 {
             self.emit(Instr::BuildDict(pairs));
             if dicts > 0 {
-                self.emit(Instr::Binary(BinOp::BitOr));
+                self.emit(merge);
             }
         }
         Ok(())
@@ -1642,7 +1647,8 @@ impl<'a> Unit<'a> {
             self.starred_list(&c.args)?;
             self.emit(Instr::Call(1));
             if !c.keywords.is_empty() {
-                self.merged_dict(c.keywords.iter().map(|k| (k.arg.as_ref().map(DictKey::Name), &k.value)))?;
+                let keywords = c.keywords.iter().map(|k| (k.arg.as_ref().map(DictKey::Name), &k.value));
+                self.merged_dict(keywords, Instr::DictMerge)?;
             }
             self.emit(Instr::CallEx(!c.keywords.is_empty()));
             return Ok(());

@@ -156,6 +156,47 @@ fn hash_of(vm: &mut Vm<'_>, v: &Value, hash: Value) -> PyResult<i64> {
     }
 }
 
+/// `f(..., **extra)`: the keywords so far (`into`) and `extra`'s, or
+/// CPython's TypeError for a key in both or an `extra` that is no dict.
+pub(crate) fn merge_keywords(vm: &mut Vm<'_>, callee: &Value, into: &Value, extra: &Value) -> PyResult<Value> {
+    let (Value::Dict(into), Value::Dict(more)) = (into, extra) else {
+        let f = function_str(callee);
+        return Err(vm.type_error(&format!("{f} argument after ** must be a mapping, not {}", extra.type_name())));
+    };
+    let mut d = Dict::default();
+    for (k, v) in into.borrow().items().chain(more.borrow().items()) {
+        let key = vm.key(k)?;
+        if d.has(&key) {
+            let f = function_str(callee);
+            let k = vm.repr_of(k)?;
+            return Err(vm.type_error(&format!("{f} got multiple values for keyword argument {k}")));
+        }
+        d.insert(key, k.clone(), v.clone());
+    }
+    Ok(Value::dict(d))
+}
+
+/// How CPython's call errors name a callable: `__main__.C.f()`,
+/// `print()` (`_PyObject_FunctionStr`).
+fn function_str(f: &Value) -> String {
+    let func = match f {
+        Value::Func(func) => func,
+        Value::Method(m) => &m.1,
+        Value::Class(c) => return format!("{}.{}()", c.module(), c.name),
+        Value::Builtin(b) => return format!("{}()", b.name),
+        Value::Type(t) => return format!("{}()", t.name()),
+        other => return format!("{}()", other.type_name()),
+    };
+    let module = match func.globals.vars.borrow().get("__name__") {
+        Some(Value::Str(m)) => Some(Rc::clone(m)),
+        _ => None,
+    };
+    let class = func.owner.borrow().as_ref().map(|c| Rc::clone(&c.name));
+    let name = Some(Rc::clone(&func.code.name));
+    let qualified = [module, class, name].into_iter().flatten().collect::<Vec<_>>().join(".");
+    format!("{qualified}()")
+}
+
 /// `type(name, bases, ns)`: the class a `class` statement named `name`
 /// with those bases and a body binding `ns` makes.
 pub(crate) fn new_type(vm: &mut Vm<'_>, args: &[Value]) -> PyResult<Value> {

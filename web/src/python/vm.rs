@@ -1245,6 +1245,18 @@ impl Vm<'_> {
                 }
                 return self.call_flow(frames, callee, args, kwargs);
             }
+            Instr::DictMerge => {
+                let extra = f.pop();
+                let into = f.pop();
+                // Under the positionals: the callee, named by CPython's errors.
+                let callee = f.stack.len().checked_sub(2).map(|i| f.stack[i].clone()).unwrap_or_default();
+                let merged = if super::extras::HERE {
+                    super::extras::merge_keywords(self, &callee, &into, &extra)?
+                } else {
+                    ops::binary(self, super::code::BinOp::BitOr, &into, &extra, false)?
+                };
+                f.stack.push(merged);
+            }
             Instr::MakeFunction { code, defaults, kwdefaults } => {
                 let Value::Func(template) = &f.code.consts[code as usize] else { unreachable!() };
                 let code = Rc::clone(&template.code);
