@@ -240,6 +240,65 @@ print(early())
     );
 }
 
+/// Built-ins' everyday errors say what CPython's say: `"total: " + 5`
+/// names the str concatenation, not an "unsupported operand".
+#[test]
+fn everyday_type_and_value_errors_read_as_cpythons() {
+    let out = output(
+        r#"
+cases = [
+    lambda: "a" + 1,
+    lambda: [1] + (2,),
+    lambda: b"a" + "b",
+    lambda: "a" * "b",
+    lambda: 2.5 * [1],
+    lambda: 1 + "a",
+    lambda: 1 % 0,
+    lambda: [1].index(5),
+    lambda: ["x"].index("y"),
+    lambda: chr(-1),
+    lambda: ord("ab"),
+    lambda: ord(5),
+    lambda: int(None),
+    lambda: float([]),
+    lambda: set().pop(),
+]
+for case in cases:
+    try:
+        case()
+    except Exception as e:
+        print(type(e).__name__, e)
+s = "total: "
+try:
+    s += 5
+except TypeError as e:
+    print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            r#"TypeError can only concatenate str (not "int") to str"#,
+            r#"TypeError can only concatenate list (not "tuple") to list"#,
+            r#"TypeError can't concat str to bytes"#,
+            r#"TypeError can't multiply sequence by non-int of type 'str'"#,
+            r#"TypeError can't multiply sequence by non-int of type 'float'"#,
+            r#"TypeError unsupported operand type(s) for +: 'int' and 'str'"#,
+            r#"ZeroDivisionError integer modulo by zero"#,
+            r#"ValueError 5 is not in list"#,
+            r#"ValueError 'y' is not in list"#,
+            r#"ValueError chr() arg not in range(0x110000)"#,
+            r#"TypeError ord() expected a character, but string of length 2 found"#,
+            r#"TypeError ord() expected string of length 1, but int found"#,
+            r#"TypeError int() argument must be a string, a bytes-like object or a real number, not 'NoneType'"#,
+            r#"TypeError float() argument must be a string or a real number, not 'list'"#,
+            r#"KeyError 'pop from an empty set'"#,
+            r#"can only concatenate str (not "int") to str"#,
+        ]
+    );
+}
+
 #[test]
 fn exceptions_caught_inside_for_loops_leave_the_loop_going() {
     // A typed handler used to leave a copy of the exception on the value

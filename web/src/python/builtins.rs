@@ -559,12 +559,20 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "chr" if full(vm, name) => {
             let i = int_arg(vm, args.first().unwrap_or(&Value::None))?;
-            let c = char::from_u32(i as u32).ok_or_else(|| vm.rt.error("ValueError", "chr() arg not in range"))?;
+            let c = char::from_u32(i as u32)
+                .ok_or_else(|| vm.rt.error("ValueError", "chr() arg not in range(0x110000)"))?;
             Value::Str(c.to_string().into())
         }
         "ord" if full(vm, name) => match args.first() {
             Some(Value::Str(s)) if s.chars().count() == 1 => Value::Int(s.chars().next().unwrap_or('\0') as i64),
-            _ => return Err(vm.type_error("ord() expected a character")),
+            Some(Value::Str(s)) => {
+                let n = s.chars().count();
+                return Err(vm.type_error(&format!("ord() expected a character, but string of length {n} found")));
+            }
+            other => {
+                let t = other.map_or("NoneType".into(), Value::type_name);
+                return Err(vm.type_error(&format!("ord() expected string of length 1, but {t} found")));
+            }
         },
         "hasattr" | "getattr" if full(vm, name) => {
             arity(vm, name, &args, 2, 3)?;
@@ -1337,7 +1345,9 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
                 }
             },
         },
-        (TypeId::Float, Some(v)) => Value::Float(float_arg(vm, v)?),
+        (TypeId::Float, Some(v @ (Value::Int(_) | Value::Bool(_) | Value::Float(_)))) => {
+            Value::Float(float_arg(vm, v)?)
+        }
         (TypeId::Str, None) => Value::str(""),
         // `str(b, encoding, errors)`: bytes decoded.
         (TypeId::Str, Some(Value::Bytes(b))) if args.len() > 1 || !kwargs.is_empty() => {
@@ -1395,7 +1405,12 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
             Value::Instance(Rc::new(super::value::Instance { class, attrs: RefCell::default() }))
         }
         (t, Some(v)) => {
-            return Err(vm.type_error(&format!("{}() cannot convert '{}'", t.name(), v.type_name())));
+            let takes = match t {
+                TypeId::Int if super::extras::HERE => "a string, a bytes-like object or a real number",
+                TypeId::Float if super::extras::HERE => "a string or a real number",
+                _ => return Err(vm.type_error(&format!("{}() cannot convert '{}'", t.name(), v.type_name()))),
+            };
+            return Err(vm.type_error(&format!("{}() argument must be {takes}, not '{}'", t.name(), v.type_name())));
         }
         (t, None) => return Err(vm.type_error(&format!("{}() needs an argument", t.name()))),
     })
@@ -1488,11 +1503,11 @@ pub(crate) fn call_method(
                         }
                         None => {
                             let what = if name == "index" {
-                                "list.index(x): x not in list"
+                                format!("{} is not in list", vm.repr_of(&arg(0))?)
                             } else {
-                                "list.remove(x): x not in list"
+                                "list.remove(x): x not in list".to_owned()
                             };
-                            return Err(vm.rt.error("ValueError", what));
+                            return Err(vm.rt.error("ValueError", &what));
                         }
                     }
                 }

@@ -148,13 +148,27 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
             }
             Ok(Value::dict(d))
         }
-        _ => Err(vm.type_error(&format!(
-            "unsupported operand type(s) for {}: '{}' and '{}'",
-            if inplace { format!("{}=", op.symbol()) } else { op.symbol().to_owned() },
-            a.type_name(),
-            b.type_name()
-        ))),
+        _ => Err(unsupported(vm, op, a, b, inplace)),
     }
+}
+
+/// CPython's TypeError for `a op b` that neither operand's type does:
+/// sequences name what they take (the full module only).
+fn unsupported(vm: &Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: bool) -> Exc {
+    let sequence = |v: &Value| matches!(v, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_));
+    let (ta, tb) = (a.type_name(), b.type_name());
+    let message = match op {
+        BinOp::Add if super::extras::HERE && matches!(a, Value::Bytes(_)) => format!("can't concat {tb} to bytes"),
+        BinOp::Add if super::extras::HERE && sequence(a) => format!("can only concatenate {ta} (not \"{tb}\") to {ta}"),
+        BinOp::Mul if super::extras::HERE && (sequence(a) || sequence(b)) => {
+            format!("can't multiply sequence by non-int of type '{}'", if sequence(a) { tb } else { ta })
+        }
+        _ => {
+            let symbol = if inplace { format!("{}=", op.symbol()) } else { op.symbol().to_owned() };
+            format!("unsupported operand type(s) for {symbol}: '{ta}' and '{tb}'")
+        }
+    };
+    vm.type_error(&message)
 }
 
 fn zero_div(vm: &Vm<'_>, msg: &str) -> Exc {
@@ -186,7 +200,7 @@ fn int_op(vm: &mut Vm<'_>, op: BinOp, x: i64, y: i64) -> PyResult<Value> {
         }
         BinOp::Mod => {
             if y == 0 {
-                return Err(zero_div(vm, "integer division or modulo by zero"));
+                return Err(zero_div(vm, "integer modulo by zero"));
             }
             let r = x.checked_rem(y).ok_or_else(of)?;
             if r != 0 && ((r < 0) != (y < 0)) {

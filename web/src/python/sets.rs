@@ -267,7 +267,7 @@ pub(crate) fn method(vm: &mut Vm<'_>, name: &str, d: &RefCell<Dict>, args: &[Val
         }
         "pop" => {
             let first = d.borrow().items().next().map(|(k, _)| k.clone());
-            let Some(v) = first else { return Err(vm.rt.error("KeyError", "'pop from an empty set'")) };
+            let Some(v) = first else { return Err(vm.rt.error("KeyError", "pop from an empty set")) };
             let key = vm.key(&v)?;
             d.borrow_mut().remove(&key);
             v
