@@ -71,6 +71,49 @@ print(g(1), g(1, y=2))
 /// A keyword given twice through `**` (or a `**` of a non-mapping) is
 /// CPython's TypeError naming the callee as CPython does, not a silent
 /// overwrite.
+/// A method's call errors name it by its `__qualname__`, `Class.method()`,
+/// as CPython 3.11's do.
+#[test]
+fn a_methods_argument_errors_name_its_class() {
+    let out = output(
+        r#"
+class Worker:
+    def run(self, job, *, retries=1):
+        return job, retries
+    @staticmethod
+    def make(kind):
+        return kind
+def plain(a):
+    return a
+calls = [
+    lambda: Worker().run(),
+    lambda: Worker().run(1, 2),
+    lambda: Worker().run(1, tries=2),
+    lambda: Worker.make(),
+    lambda: plain(),
+]
+for call in calls:
+    try:
+        call()
+    except TypeError as e:
+        print(e)
+print(Worker.run.__qualname__, plain.__qualname__, Worker.__qualname__)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Worker.run() missing 1 required positional argument: 'job'",
+            "Worker.run() takes 2 positional arguments but 3 were given",
+            "Worker.run() got an unexpected keyword argument 'tries'",
+            "Worker.make() missing 1 required positional argument: 'kind'",
+            "plain() missing 1 required positional argument: 'a'",
+            "Worker.run plain Worker",
+        ]
+    );
+}
+
 #[test]
 fn a_keyword_given_twice_through_double_star_is_a_type_error() {
     let out = output(

@@ -191,9 +191,7 @@ fn function_str(f: &Value) -> String {
         Some(Value::Str(m)) => Some(Rc::clone(m)),
         _ => None,
     };
-    let class = func.owner.borrow().as_ref().map(|c| Rc::clone(&c.name));
-    let name = Some(Rc::clone(&func.code.name));
-    let qualified = [module, class, name].into_iter().flatten().collect::<Vec<_>>().join(".");
+    let qualified = [module, Some(func.qualname())].into_iter().flatten().collect::<Vec<_>>().join(".");
     format!("{qualified}()")
 }
 

@@ -219,6 +219,16 @@ impl Function {
             owner: RefCell::new(None),
         }))
     }
+
+    /// Its `__qualname__`, which CPython's call errors name it by:
+    /// `Class.method` for a method (the full module; the light one's is
+    /// the name alone).
+    pub(crate) fn qualname(&self) -> Rc<str> {
+        match &*self.owner.borrow() {
+            Some(class) if super::compile::PARSER => format!("{}.{}", class.name, self.code.name).into(),
+            _ => Rc::clone(&self.code.name),
+        }
+    }
 }
 
 /// Defaults and closure cells can hold functions in turn (`f = lambda

@@ -1882,7 +1882,7 @@ impl Vm<'_> {
         let p = &code.params;
         let mut frame = Frame::new(Rc::clone(code), Rc::clone(&func.globals), Some(Rc::clone(func)));
         let npos = p.positional.len();
-        let fname = &code.name;
+        let fname = func.qualname();
         if args.len() > npos {
             if p.vararg.is_none() {
                 return Err(self.type_error(&format!(
@@ -2054,7 +2054,7 @@ impl Vm<'_> {
                 Err(self.attr_error(obj, name))
             }
             Value::Class(c) => {
-                if name == "__name__" {
+                if name == "__name__" || (name == "__qualname__" && super::extras::HERE) {
                     return Ok(Value::Str(Rc::clone(&c.name)));
                 }
                 // `C.__mro__`, `C.mro()`, `C.__base__`, `C.__bases__`: one base each.
@@ -2095,6 +2095,7 @@ impl Vm<'_> {
                 }
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
+            Value::Func(f) if name == "__qualname__" && super::extras::HERE => Ok(Value::Str(f.qualname())),
             Value::Type(t) if name == "__name__" => Ok(Value::Str(t.name().into())),
             // A `defaultdict`'s factory (what `pprint` prints).
             Value::Dict(d)
