@@ -185,6 +185,30 @@ except TypeError as e:
     assert_eq!(out, ["C 6 C True __main__", "subclass D", "hi D D! True E", "type() takes 1 or 3 arguments"]);
 }
 
+/// `v.__class__` is `type(v)` for built-in values too (`self.__class__`
+/// was an instance's only).
+#[test]
+fn class_attribute_of_built_in_values_is_their_type() {
+    let out = output(
+        r#"
+for v in [1, True, 2.5, "s", [1], (1,), {}, set(), None, b"x", range(2)]:
+    print(v.__class__.__name__, v.__class__ is type(v), end=" ")
+print()
+class A:
+    pass
+print(A().__class__.__name__, (1).__class__(7), "x".__class__("y"))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "int True bool True float True str True list True tuple True dict True set True NoneType True bytes True range True ",
+            "A 7 y",
+        ]
+    );
+}
+
 #[test]
 fn a_decorator_that_is_not_callable_fails_at_its_line() {
     let scenario = Scenario::from_python("test.py", "deco = 3\n\n@deco\ndef f():\n    pass\n").unwrap();

@@ -650,22 +650,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             if args.len() != 1 {
                 return Err(vm.type_error("type() takes 1 or 3 arguments"));
             }
-            match &args[0] {
-                Value::Instance(i) => Value::Class(Rc::clone(&i.class)),
-                Value::Int(_) => Value::Type(TypeId::Int),
-                Value::Float(_) => Value::Type(TypeId::Float),
-                Value::Str(_) => Value::Type(TypeId::Str),
-                Value::Bool(_) => Value::Type(TypeId::Bool),
-                Value::List(_) => Value::Type(TypeId::List),
-                Value::Tuple(_) => Value::Type(TypeId::Tuple),
-                // (A `defaultdict` or `Counter` is its own type, below.)
-                Value::Dict(_) if args[0].builtin_type_name() == "dict" => Value::Type(TypeId::Dict),
-                Value::Set(d) if super::sets::frozen(d) => Value::Type(TypeId::FrozenSet),
-                Value::Set(_) => Value::Type(TypeId::Set),
-                Value::None => Value::Type(TypeId::NoneType),
-                Value::Bytes(_) => Value::Type(TypeId::Bytes),
-                other => Value::Type(TypeId::Named(other.builtin_type_name())),
-            }
+            type_of(&args[0])
         }
         "super" => return Err(vm.rt.error("RuntimeError", "super() with arguments is not supported: write super()")),
         // Modules.
@@ -982,6 +967,26 @@ pub(crate) fn full(vm: &Vm<'_>, name: &'static str) -> bool {
     }
     vm.rt.full_only.set(Some(name));
     true
+}
+
+/// `type(v)`, and `v.__class__`.
+pub(crate) fn type_of(v: &Value) -> Value {
+    match v {
+        Value::Instance(i) => Value::Class(Rc::clone(&i.class)),
+        Value::Int(_) => Value::Type(TypeId::Int),
+        Value::Float(_) => Value::Type(TypeId::Float),
+        Value::Str(_) => Value::Type(TypeId::Str),
+        Value::Bool(_) => Value::Type(TypeId::Bool),
+        Value::List(_) => Value::Type(TypeId::List),
+        Value::Tuple(_) => Value::Type(TypeId::Tuple),
+        // (A `defaultdict` or `Counter` is its own type, below.)
+        Value::Dict(_) if v.builtin_type_name() == "dict" => Value::Type(TypeId::Dict),
+        Value::Set(d) if super::sets::frozen(d) => Value::Type(TypeId::FrozenSet),
+        Value::Set(_) => Value::Type(TypeId::Set),
+        Value::None => Value::Type(TypeId::NoneType),
+        Value::Bytes(_) => Value::Type(TypeId::Bytes),
+        other => Value::Type(TypeId::Named(other.builtin_type_name())),
+    }
 }
 
 pub(crate) fn iter_of(items: Vec<Value>) -> Value {

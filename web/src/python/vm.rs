@@ -2143,6 +2143,7 @@ impl Vm<'_> {
             Value::Native(n) if super::twisted::attr(n, name).is_some() => {
                 Ok(super::twisted::attr(n, name).unwrap_or_default())
             }
+            _ if name == "__class__" && super::extras::HERE => Ok(builtins::type_of(obj)),
             _ => match builtins::method(obj, name) {
                 Some(m) => Ok(Value::builtin(m, Some(obj.clone()))),
                 None => Err(self.attr_error(obj, name)),
