@@ -26,8 +26,8 @@ pub trait PythonScenario: Sized {
     /// let mut sim = Simulation::new(&s, None);
     /// sim.run();
     /// assert_eq!(sim.metrics().output[0].text, "hello 42");
-    /// let err = Scenario::from_python("bad.py", "x = [y for y in z if (w := y)]").unwrap_err();
-    /// assert!(err.to_string().starts_with("bad.py:1:23: `:=` inside a comprehension is not supported"));
+    /// let err = Scenario::from_python("bad.py", "x = 1\nmatch x:\n    case 1: pass\n").unwrap_err();
+    /// assert_eq!(err.to_string(), "bad.py:2:1: `match` is not supported: use if/elif/else");
     /// ```
     fn from_python(file: &str, source: &str) -> Result<Scenario, CompileError> {
         Self::from_python_variant(file, source, None)
