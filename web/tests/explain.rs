@@ -232,17 +232,23 @@ fn the_python_counter_races_lost_updates_add_up_to_what_the_program_prints() {
     let source = include_str!("../../www/presets/counter-race.py");
     for variant in ["nogil-unlocked", "gil-read-then-write", "gil-unlocked", "nogil-locked"] {
         let scenario = Scenario::from_python_variant("counter-race.py", source, Some(variant)).unwrap();
-        let mut sim = Simulation::new(&scenario, Some(3));
-        sim.run();
-        let last = sim.metrics().output.last().unwrap().text.clone();
-        // "hits = 9412 of 10000 (588 lost)"
-        let printed: i64 = last.split('(').nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
-        let marked: i64 = lost(&sim).iter().map(|l| l.6).sum();
-        assert_eq!(marked, printed, "{variant}: {last}");
-        if variant.ends_with("-locked") || variant == "gil-unlocked" {
-            assert_eq!(lost(&sim), [], "{variant} loses nothing");
-        } else {
-            assert!(printed > 0, "{variant}: {last}");
+        // Under the GIL about a third of seeds lose nothing: a few seeds.
+        let mut lost_in_all = 0;
+        for seed in 1..=4 {
+            let mut sim = Simulation::new(&scenario, Some(seed));
+            sim.run();
+            let last = sim.metrics().output.last().unwrap().text.clone();
+            // "hits = 9412 of 10000 (588 lost)"
+            let printed: i64 = last.split('(').nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
+            let marked: i64 = lost(&sim).iter().map(|l| l.6).sum();
+            assert_eq!(marked, printed, "{variant}, seed {seed}: {last}");
+            lost_in_all += printed;
+            if variant.ends_with("-locked") || variant == "gil-unlocked" {
+                assert_eq!(lost(&sim), [], "{variant} loses nothing");
+            }
+        }
+        if !(variant.ends_with("-locked") || variant == "gil-unlocked") {
+            assert!(lost_in_all > 0, "{variant} lost nothing in four seeds");
         }
     }
 }

@@ -1485,3 +1485,25 @@ print(g)
         "p.py:2:9: assignment expression within a comprehension cannot be used in a class body"
     );
 }
+
+/// Loops cost what CPython 3.11 spends on them, kind by kind
+/// (`web/benches/instr_costs.py` on the fidelity machine): a loop of local
+/// arithmetic 29 ns an iteration, an f-string's 88, a class statement
+/// 4.6 us. At a flat 10 ns an instruction the first took 90 ns, the
+/// f-string less than it, and a class 70 ns.
+#[test]
+fn loops_cost_what_cpython_spends_on_them_by_kind() {
+    let lines = output(
+        "import time\n\
+         N = 20000\n\
+         def local():\n    i = 0\n    while i < N:\n        i += 1\n\
+         def fstring():\n    for i in range(N):\n        s = f'n={i}'\n\
+         def classes():\n    for _ in range(N):\n        class A:\n            pass\n\
+         for f in (local, fstring, classes):\n    t = time.perf_counter()\n    f()\n    \
+         print(round((time.perf_counter() - t) / N * 1e9))\n",
+    );
+    let ns: Vec<f64> = lines.iter().map(|l| l.parse().unwrap()).collect();
+    assert!((20.0..40.0).contains(&ns[0]), "a local loop's iteration: {ns:?} ns (CPython 29)");
+    assert!((60.0..120.0).contains(&ns[1]), "an f-string's: {ns:?} ns (CPython 88)");
+    assert!((3_000.0..7_000.0).contains(&ns[2]), "a class statement's: {ns:?} ns (CPython 4600)");
+}

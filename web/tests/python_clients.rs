@@ -41,7 +41,7 @@ fn fill(template: &str, rate: u32, arrival: &str, cpu: f64) -> String {
 }
 
 /// Mean latencies agree to within 50 us: the Python server also runs its
-/// own instructions (10 ns each, about 70 per request: 0.7 us), which add
+/// own instructions (about 70 per request, under a microsecond), which add
 /// up where requests queue.
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 0.05

@@ -9,7 +9,7 @@
 //! - `value`, `ops`, `format`, `builtins`, `errors`: the object model.
 //!
 //! Each Python thread is a simulated thread: its instructions cost CPU time
-//! ([`INSTR_NS`] each), charged in batches that end before an access to
+//! (`cost`: CPython 3.11's, by kind), charged in batches that end before an access to
 //! state other threads share and, when the GIL is asked to switch, at
 //! CPython's eval-breaker points (calls and backward jumps), so `counter += 1`
 //! on a global is atomic under the GIL and `v = counter; f(); counter = v + 1`
@@ -22,6 +22,7 @@ pub(crate) mod clock;
 pub(crate) mod code;
 pub(crate) mod collections;
 pub(crate) mod compile;
+pub(crate) mod cost;
 pub(crate) mod drain;
 pub(crate) mod endpoints;
 pub(crate) mod errors;
@@ -64,36 +65,12 @@ use errors::Exc;
 pub use stacks::{Role, StackFrame, ThreadStack};
 use value::{Class, Globals, Value};
 
-/// CPU time one instruction costs, in nanoseconds.
-///
-/// Measured on the fidelity machine (x86_64, 2 cores) with the CPython the
-/// harness runs (3.11.7), in the thread's CPU time (wall time on the shared
-/// machine was up to 3x more): counter-race.py's loop
-/// (`for _ in range(n)`, a `VARIANT.endswith(...)` call, a string compare,
-/// `hits += 1` on a global: 17 bytecodes, 16 of our instructions) takes
-/// 149-165 ns an iteration, about 10 ns an instruction; a loop of local
-/// arithmetic (`while i < n: i += 1`) is cheaper, 2.8 ns a bytecode. A
-/// figure per instruction must pick one: 10 ns is the first, since the
-/// presets' Python calls functions and touches globals. (It was 25 ns, from
-/// a measurement of the second loop at 200 ns a round, which this machine
-/// does in 36 ns: it made counter-race.py's threads 2.5x longer than
-/// CPython's and overlap more.) Command: `python3 -c "import time
-/// VARIANT = 'nogil-unlocked'; hits = 0
-/// def count(n):
-///     global hits
-///     for _ in range(n):
-///         if VARIANT.endswith('-locked'): pass
-///         elif VARIANT == 'gil-read-then-write': pass
-///         else: hits += 1
-/// t = time.thread_time(); count(100_000); print((time.thread_time() - t) * 1e4, 'ns')"`.
-pub const INSTR_NS: u64 = 10;
-
-/// The longest CPU batch charged at once (about 5000 instructions): how late
+/// The longest CPU batch charged at once (thousands of instructions): how late
 /// virtual time may run behind a busy loop.
 pub(crate) const BATCH_NS: u64 = 50_000;
 
 /// The most instructions a run may execute: a runaway program ends with an
-/// error rather than hanging the page (5 s of virtual CPU). Every instruction
+/// error rather than hanging the page (seconds of virtual CPU). Every instruction
 /// also advances virtual time, so the run's duration (60 s unless
 /// `twine.duration(ms)` says otherwise) bounds a busy loop as well.
 pub const INSTRUCTION_BUDGET: u64 = 200_000_000;

@@ -4,7 +4,7 @@
 //! that call back into Python (`sorted(key=...)`) run a nested loop on a
 //! separate frame stack, which may not wait.
 //!
-//! Cost: each instruction costs [`INSTR_NS`](super::INSTR_NS) of CPU,
+//! Cost: each instruction costs CPU as CPython's does ([`super::cost`]),
 //! accumulated and handed to the engine in batches (see `run`).
 
 use std::cell::RefCell;
@@ -19,7 +19,7 @@ use super::nesting;
 use super::ops;
 use super::stacks::{self, Link};
 use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Module, Native, ThreadObj, Value};
-use super::{Runtime, BATCH_NS, INSTR_NS};
+use super::{cost, Runtime, BATCH_NS};
 use crate::engine::choice::{Access, Watch};
 use crate::engine::interp::{Halt, Work};
 use crate::engine::shared::Shared;
@@ -573,7 +573,7 @@ impl Vm<'_> {
             if let Some(f) = frames.last_mut() {
                 f.pc += 1;
             }
-            self.pending += INSTR_NS;
+            self.pending += cost::instr_ns(instr);
             if self.rt.count_instruction() {
                 let exc = self.rt.budget_exceeded();
                 self.rt.fail(self.locate(frames, &exc));
