@@ -1020,6 +1020,7 @@ impl Vm<'_> {
                 let a = f.pop();
                 let inplace = matches!(instr, Instr::Inplace(_));
                 let v = ops::binary(self, op, &a, &b, inplace)?;
+                self.pending += cost::result_ns(&v);
                 frames.last_mut().expect("frame").stack.push(v);
             }
             Instr::Unary(op) => {
