@@ -542,6 +542,73 @@ f({v})
     );
 }
 
+/// An exception raised while another is handled has it as `__context__`
+/// (`raise X from Y`: `__cause__`, and the context suppressed), and an
+/// uncaught one prints the chain first, as CPython 3.11 does.
+#[test]
+fn an_exception_raised_while_handling_another_is_chained_to_it() {
+    let src = r#"
+def g():
+    try:
+        int("z")
+    except ValueError as e:
+        raise RuntimeError("outer") from e
+
+def h():
+    try:
+        g()
+    except RuntimeError as e:
+        print(repr(e.__context__), e.__suppress_context__, e.__traceback__ is not None)
+        raise KeyError("last")
+
+try:
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        raise TypeError("t") from None
+except TypeError as e:
+    print(repr(e.__context__), e.__cause__, e.__suppress_context__)
+h()
+"#;
+    let sim = run(src, None);
+    let out: Vec<_> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    assert_eq!(
+        out,
+        [
+            "ZeroDivisionError('division by zero') None True",
+            "ValueError(\"invalid literal for int() with base 10: 'z'\") True True",
+        ]
+    );
+    let err = sim.python_error().expect("an error");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "test.py:13:9: KeyError: 'last'",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 4, in g",
+            "ValueError: invalid literal for int() with base 10: 'z'",
+            "",
+            "The above exception was the direct cause of the following exception:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 10, in h",
+            "  File \"test.py\", line 6, in g",
+            "RuntimeError: outer",
+            "",
+            "During handling of the above exception, another exception occurred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 22, in <module>",
+            "  File \"test.py\", line 13, in h",
+            "KeyError: 'last'",
+        ]
+    );
+    // A cause never raised has no traceback.
+    let err = run("raise ValueError('top') from KeyError('k')\n", None).python_error().expect("an error");
+    assert!(err.ends_with("\nKeyError: 'k'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"test.py\", line 1, in <module>\nValueError: top"), "{err}");
+}
+
 #[test]
 fn int_overflow_raises_overflow_error() {
     let out = output("try:\n    x = 9223372036854775807 + 1\nexcept OverflowError as e:\n    print('overflow')\n");

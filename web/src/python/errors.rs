@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::value::{Class, Value};
+use super::value::{Class, Native, Value};
 
 /// A raised exception on its way up, with the frames it left (innermost first).
 #[derive(Debug)]
@@ -61,8 +61,9 @@ impl Exc {
     /// as CPython's lists Twisted's).
     ///
     /// The traceback ends with `last`: CPython's line, which names a Twisted
-    /// exception with its module.
-    pub fn located(&self, text: &str, last: &str) -> String {
+    /// exception with its module. `earlier` are the tracebacks of the
+    /// exceptions it was raised from ([`chain`]).
+    pub fn located(&self, text: &str, earlier: Vec<String>, last: &str) -> String {
         let mine =
             self.tb.iter().find(|(file, ..)| !file.starts_with("<twisted.") && !super::pystd::is_library_file(file));
         let head = match mine.or(self.tb.first()) {
@@ -70,9 +71,89 @@ impl Exc {
             None => text.to_owned(),
         };
         let mut lines = vec![head];
+        lines.extend(earlier);
         lines.extend(self.traceback(last));
         lines.join("\n")
     }
+}
+
+/// What ties an exception printed above to the one below it.
+const CAUSE: &str = "The above exception was the direct cause of the following exception:";
+const CONTEXT: &str = "During handling of the above exception, another exception occurred:";
+
+/// The chaining attributes (PEP 3134) of an exception that has not set
+/// them, as CPython's `BaseException` has them.
+pub(crate) fn chain_default(name: &str) -> Option<Value> {
+    match name {
+        "__context__" | "__cause__" | "__traceback__" => Some(Value::None),
+        "__suppress_context__" => Some(Value::Bool(false)),
+        _ => None,
+    }
+}
+
+/// `exc`, raised while `handled` was being handled, has it as its
+/// `__context__`, as CPython sets it at every raise. CPython first cuts
+/// `exc` out of `handled`'s own chain, so that no chain is a loop.
+pub(crate) fn set_context(exc: &Value, handled: &Value) {
+    let (Value::Instance(e), Value::Instance(h)) = (exc, handled) else { return };
+    if Rc::ptr_eq(e, h) {
+        return;
+    }
+    let mut link = Rc::clone(h);
+    // A program may set `__context__` itself: the walk is bounded.
+    for _ in 0..1000 {
+        let Some(Value::Instance(next)) = link.get("__context__") else { break };
+        if Rc::ptr_eq(&next, e) {
+            link.set("__context__", Value::None);
+            break;
+        }
+        link = next;
+    }
+    e.set("__context__", handled.clone());
+}
+
+/// A caught exception keeps the frames it left as its `__traceback__`,
+/// for the report of an exception raised while handling it.
+pub(crate) fn keep_traceback(exc: &Value, tb: &Tb) {
+    if let Value::Instance(i) = exc {
+        i.set("__traceback__", Value::Native(Rc::new(Native::Traceback(tb.clone()))));
+    }
+}
+
+/// The exceptions CPython prints above an uncaught `exc`, first printed
+/// first: its `__cause__` (`raise X from Y`), or else its `__context__`
+/// unless `raise ... from` suppressed it, and theirs in turn; each with its
+/// traceback and the line tying it to the next.
+pub(crate) fn chain(exc: &Value) -> Vec<(Value, Tb, &'static str)> {
+    let mut out: Vec<(Value, Tb, &'static str)> = Vec::new();
+    let mut current = exc.clone();
+    while let Value::Instance(i) = &current {
+        let suppressed = i.get("__suppress_context__").is_some_and(|v| v.truthy());
+        let (next, note) = match (i.get("__cause__"), i.get("__context__")) {
+            (Some(cause @ Value::Instance(_)), _) => (cause, CAUSE),
+            (_, Some(context @ Value::Instance(_))) if !suppressed => (context, CONTEXT),
+            _ => break,
+        };
+        if next.is(exc) || out.iter().any(|(v, ..)| v.is(&next)) {
+            break;
+        }
+        out.push((next.clone(), traceback_of(&next), note));
+        current = next;
+    }
+    out.reverse();
+    out
+}
+
+/// The frames a caught exception left (none for one never raised).
+fn traceback_of(exc: &Value) -> Tb {
+    if let Value::Instance(i) = exc {
+        if let Some(Value::Native(n)) = i.get("__traceback__") {
+            if let Native::Traceback(tb) = &*n {
+                return tb.clone();
+            }
+        }
+    }
+    Tb::new()
 }
 
 /// CPython's note for a traceback line repeated `repeats` more times in a

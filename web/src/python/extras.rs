@@ -71,11 +71,12 @@ fn vars(vm: &mut Vm<'_>, args: &[Value]) -> PyResult<Value> {
         [_] => return Err(vm.type_error("vars() argument must have __dict__ attribute")),
         _ => return Err(vm.type_error(&format!("vars expected at most 1 argument, got {}", args.len()))),
     };
-    // An exception's `args` is kept among its attributes here; CPython's is not in `__dict__`.
+    // An exception's `args` and chaining are kept among its attributes
+    // here; CPython's are not in `__dict__`.
     let exception = i.class.is_subclass(&vm.rt.exc_class("BaseException"));
     let mut d = Dict::default();
     for (name, v) in i.attrs.borrow().iter() {
-        if exception && &**name == "args" {
+        if exception && (&**name == "args" || super::errors::chain_default(name).is_some()) {
             continue;
         }
         let k = Value::Str(Rc::clone(name));

@@ -466,6 +466,8 @@ pub(crate) enum Native {
     StaticMethod(Value),
     /// `threading.local()`: each thread's attributes, by thread.
     Local(RefCell<HashMap<u32, HashMap<Rc<str>, Value>>>),
+    /// A caught exception's `__traceback__`: the frames it left up to where it was caught.
+    Traceback(super::errors::Tb),
 }
 
 /// The threads waiting on a Condition (or Semaphore): CPython's deque of
@@ -770,6 +772,7 @@ impl Value {
                 Native::ClassMethod(_) => "classmethod",
                 Native::StaticMethod(_) => "staticmethod",
                 Native::Local(_) => "_thread._local",
+                Native::Traceback(_) => "traceback",
             },
         }
     }

@@ -520,9 +520,26 @@ impl Vm<'_> {
                 return;
             }
         }
-        let text = self.exc_text(&exc.value);
+        let (text, last) = self.exc_lines(&exc.value);
+        let earlier = self.chained_tracebacks(&exc.value);
+        match thread {
+            None => self.rt.fail(exc.located(&text, earlier, &last)),
+            Some(t) => {
+                let name = t.name.borrow().clone();
+                self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
+                for line in earlier.into_iter().chain(exc.traceback(&last)) {
+                    self.sh.say_err(self.tid, line);
+                }
+            }
+        }
+    }
+
+    /// `ValueError: message`, and the line a traceback ends with, which
+    /// names the class's module where CPython's does.
+    fn exc_lines(&mut self, v: &Value) -> (String, String) {
+        let text = self.exc_text(v);
         let mut last = super::errors::with_module(&text);
-        if let Value::Instance(i) = &exc.value {
+        if let Value::Instance(i) = v {
             // A library module's own exception written in Python
             // (`statistics.StatisticsError`), named with its module.
             let module = i.class.module();
@@ -530,16 +547,26 @@ impl Vm<'_> {
                 last = format!("{module}.{text}");
             }
         }
-        match thread {
-            None => self.rt.fail(exc.located(&text, &last)),
-            Some(t) => {
-                let name = t.name.borrow().clone();
-                self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
-                for line in exc.traceback(&last) {
-                    self.sh.say_err(self.tid, line);
-                }
-            }
+        (text, last)
+    }
+
+    /// What CPython prints above the traceback of an uncaught exception:
+    /// those it was raised from or while handling, each with its traceback
+    /// (none for one never raised) and the line that ties it to the next.
+    fn chained_tracebacks(&mut self, exc: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        if !super::compile::PARSER {
+            return out;
         }
+        for (value, tb, note) in super::errors::chain(exc) {
+            let (_, last) = self.exc_lines(&value);
+            match tb.is_empty() {
+                true => out.push(last),
+                false => out.extend(Exc { value, tb, reraised: false }.traceback(&last)),
+            }
+            out.extend([String::new(), note.to_owned(), String::new()]);
+        }
+        out
     }
 
     /// `ValueError: message`.
@@ -785,6 +812,13 @@ impl Vm<'_> {
 
     /// Finds a handler for `exc`, popping frames down to `base`.
     fn unwind(&mut self, frames: &mut Vec<Frame>, base: usize, mut exc: Exc) -> PyResult<()> {
+        // Just raised (it has left no frame yet) while another was being
+        // handled: CPython's implicit chaining.
+        if super::compile::PARSER && exc.tb.is_empty() && !exc.reraised {
+            if let Some(handled) = frames.iter().rev().find_map(|f| f.excs.last()) {
+                super::errors::set_context(&exc.value, handled);
+            }
+        }
         loop {
             let Some(f) = frames.last_mut() else { return Err(exc) };
             if let Some(h) = f.handlers.pop() {
@@ -801,6 +835,9 @@ impl Vm<'_> {
                 if !std::mem::take(&mut exc.reraised) && &*f.code.file != super::drain::FILE {
                     let (line, col) = f.code.span(f.pc.saturating_sub(1));
                     exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+                }
+                if super::compile::PARSER {
+                    super::errors::keep_traceback(&exc.value, &exc.tb);
                 }
                 f.excs.push(exc.value.clone());
                 f.tbs.push(exc.tb);
@@ -1333,6 +1370,9 @@ impl Vm<'_> {
                         let e = self.make_exc(e)?;
                         if let Value::Instance(i) = &e {
                             i.set("__cause__", cause);
+                            if super::compile::PARSER {
+                                i.set("__suppress_context__", Value::Bool(true));
+                            }
                         }
                         e
                     }
@@ -2049,8 +2089,13 @@ impl Vm<'_> {
                 if let Some(v) = i.class.lookup(name) {
                     return Ok(bind(obj, v));
                 }
-                if name == "args" && i.class.is_subclass(&self.rt.exc_class("BaseException")) {
-                    return Ok(Value::tuple(Vec::new()));
+                if i.class.is_subclass(&self.rt.exc_class("BaseException")) {
+                    if name == "args" {
+                        return Ok(Value::tuple(Vec::new()));
+                    }
+                    if let Some(v) = super::errors::chain_default(name).filter(|_| super::compile::PARSER) {
+                        return Ok(v);
+                    }
                 }
                 Err(self.attr_error(obj, name))
             }
