@@ -651,6 +651,98 @@ for bad in [lambda: Point(), lambda: Point(1, 2, 3), lambda: Point(1, z=2)]:
     );
 }
 
+/// A frozen dataclass refuses assignment (CPython's `__setattr__` and
+/// `__delattr__` raising FrozenInstanceError) and its `__post_init__` gets
+/// past with `object.__setattr__`; a class's own `__setattr__` and
+/// `__delattr__` run for every store, `setattr()`'s included, and
+/// `setattr()` and `object.__setattr__` reach a property's setter.
+#[test]
+fn frozen_dataclasses_and_setattr_hooks_as_cpython() {
+    let out = output(
+        r#"
+from dataclasses import dataclass, field, FrozenInstanceError, replace
+@dataclass(frozen=True)
+class P:
+    x: int
+    y: int = 0
+    def __post_init__(self):
+        object.__setattr__(self, "norm", self.x + self.y)
+p = P(1, 2)
+print(p, p.norm, hash(p) == hash(P(1, 2)))
+try:
+    p.x = 5
+except FrozenInstanceError as e:
+    print(type(e).__name__, e, isinstance(e, AttributeError))
+try:
+    del p.y
+except AttributeError as e:
+    print(e)
+try:
+    setattr(p, "x", 3)
+except FrozenInstanceError as e:
+    print(e)
+print(replace(p, x=10))
+class Logged:
+    def __init__(self):
+        self.a = 1
+    def __setattr__(self, name, value):
+        print("set", name, value)
+        super().__setattr__(name, value * 2)
+    def __delattr__(self, name):
+        print("del", name)
+        object.__delattr__(self, name)
+l = Logged()
+l.b = 5
+setattr(l, "c", 7)
+print(l.a, l.b, l.c)
+del l.b
+print(hasattr(l, "b"))
+class T:
+    def __init__(self): self._t = 0
+    @property
+    def t(self): return self._t
+    @t.setter
+    def t(self, v):
+        print("setter", v); self._t = v
+    @property
+    def ro(self): return 1
+o = T()
+setattr(o, "t", 9)
+object.__setattr__(o, "t", 10)
+print(o.t)
+for f in (lambda: setattr(o, "ro", 2), lambda: object.__setattr__(o, 'a'), lambda: object.__setattr__(o, 1, 2), lambda: setattr(o, 1, 2)):
+    try:
+        f()
+    except (AttributeError, TypeError) as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "P(x=1, y=2) 3 True",
+            "FrozenInstanceError cannot assign to field 'x' True",
+            "cannot delete field 'y'",
+            "cannot assign to field 'x'",
+            "P(x=10, y=2)",
+            "set a 1",
+            "set b 5",
+            "set c 7",
+            "2 10 14",
+            "del b",
+            "False",
+            "setter 9",
+            "setter 10",
+            "10",
+            "AttributeError property 'ro' of 'T' object has no setter",
+            "TypeError  expected 2 arguments, got 1",
+            "TypeError attribute name must be string, not 'int'",
+            "TypeError attribute name must be string, not 'int'",
+        ]
+    );
+}
+
 #[test]
 fn a_class_bodys_annotations_are_recorded_as_text() {
     let out = output(

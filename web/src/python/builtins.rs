@@ -594,14 +594,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "setattr" if full(vm, name) => {
             arity(vm, name, &args, 3, 3)?;
-            let Value::Str(attr) = &args[1] else { return Err(vm.type_error("attribute name must be string")) };
-            match &args[0] {
-                Value::Instance(i) => i.set(attr, args[2].clone()),
-                Value::Class(c) => {
-                    c.attrs.borrow_mut().insert(Rc::clone(attr), args[2].clone());
-                }
-                _ => return Err(vm.type_error("setattr() works on instances and classes here")),
-            }
+            let Value::Str(attr) = &args[1] else {
+                let t = args[1].type_name();
+                return Err(vm.type_error(&format!("attribute name must be string, not '{t}'")));
+            };
+            super::attrs::setattr(vm, &args[0], attr, args[2].clone())?;
             Value::None
         }
         "id" if full(vm, name) => Value::Int(args.first().map_or(0, Value::identity) as i64),
@@ -880,6 +877,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         // Unique among the run's threads, as CPython's (whose are addresses).
         "threading.get_ident" if super::thread_class::HERE => Value::Int(1 + vm.tid as i64),
         "BaseException.__init__" | "object.__init__" => Value::None,
+        "object.__setattr__" | "object.__delattr__" if super::attrs::HERE => {
+            super::attrs::object_method(vm, name, None, &args)?
+        }
         "sys.stdout.write" | "sys.stderr.write" => {
             let Some(Value::Str(s)) = args.first() else {
                 return Err(vm.type_error("write() argument must be str"));
@@ -1444,6 +1444,9 @@ pub(crate) fn call_method(
     }
     if name.starts_with("IPv4Address.") || name.starts_with("Factory.") || name.starts_with("endpoints.") {
         return super::net::library_method(vm, name, this, args);
+    }
+    if super::attrs::HERE && matches!(name, "object.__setattr__" | "object.__delattr__") {
+        return super::attrs::object_method(vm, name, Some(this), &args).map(Out::Value);
     }
     if name.contains('.') {
         // `BaseException.__init__(self, ...)` bound to an instance.

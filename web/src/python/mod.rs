@@ -16,6 +16,7 @@
 //! is not.
 
 pub(crate) mod arity;
+pub(crate) mod attrs;
 pub(crate) mod builtins;
 pub(crate) mod bytes;
 pub(crate) mod clock;
@@ -458,6 +459,9 @@ pub(crate) struct Runtime {
     /// The program made a `property`: only then do attribute loads and
     /// stores on instances look for one on the class.
     pub properties: Cell<bool>,
+    /// The program defined a `__setattr__` or `__delattr__`: only then do
+    /// attribute stores on instances look for one (`attrs`).
+    pub attr_hooks: Cell<bool>,
 }
 
 impl Runtime {
@@ -511,6 +515,7 @@ impl Runtime {
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),
             properties: Cell::new(false),
+            attr_hooks: Cell::new(false),
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);

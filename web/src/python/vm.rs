@@ -974,8 +974,14 @@ impl Vm<'_> {
                 let obj = f.pop();
                 let v = f.pop();
                 let name = Rc::clone(&f.code.names[n as usize]);
+                if let Some(h) = super::attrs::hook(self, &obj, "__setattr__") {
+                    return self.call_discarded(frames, h, vec![Value::Str(name), v]);
+                }
                 if let Some((_, fset)) = self.property_of(&obj, &name) {
-                    return self.call_setter(frames, &obj, &name, fset, v);
+                    if matches!(fset, Value::None) {
+                        return Err(super::attrs::no_setter(self, &obj, &name));
+                    }
+                    return self.call_discarded(frames, fset, vec![obj, v]);
                 }
                 if let (Value::Instance(i), Value::Native(n)) = (&obj, &v) {
                     if let Native::Lock { lock, .. } = &**n {
@@ -1021,24 +1027,10 @@ impl Vm<'_> {
             }
             Instr::DeleteAttr(n) => {
                 let obj = f.pop();
-                let name = &f.code.names[n as usize];
-                let removed = match &obj {
-                    Value::Instance(i) => {
-                        let mut attrs = i.attrs.borrow_mut();
-                        let at = attrs.iter().position(|(k, _)| k == name);
-                        at.map(|at| attrs.remove(at)).is_some()
-                    }
-                    Value::Class(c) => c.attrs.borrow_mut().remove(name).is_some(),
-                    Value::Native(n) => match &**n {
-                        Native::Local(attrs) => {
-                            attrs.borrow_mut().get_mut(&self.tid).and_then(|a| a.remove(&**name)).is_some()
-                        }
-                        _ => false,
-                    },
-                    _ => false,
-                };
-                if !removed {
-                    return Err(self.attr_error(&obj, name));
+                let name = Rc::clone(&f.code.names[n as usize]);
+                match super::attrs::hook(self, &obj, "__delattr__") {
+                    Some(h) => return self.call_discarded(frames, h, vec![Value::Str(name)]),
+                    None => self.del_attr(&obj, &name)?,
                 }
             }
             Instr::DelSubscr => {
@@ -2008,7 +2000,7 @@ impl Vm<'_> {
 
     /// The getter and setter of a property `name` of `obj`'s class, if
     /// `obj` is an instance and the program made properties at all.
-    fn property_of(&self, obj: &Value, name: &str) -> Option<(Value, Value)> {
+    pub(crate) fn property_of(&self, obj: &Value, name: &str) -> Option<(Value, Value)> {
         if !self.rt.properties.get() {
             return None;
         }
@@ -2022,23 +2014,10 @@ impl Vm<'_> {
         }
     }
 
-    /// `obj.name = v` through a property's setter, run on this thread's
-    /// stack; its value is dropped.
-    fn call_setter(
-        &mut self,
-        frames: &mut Vec<Frame>,
-        obj: &Value,
-        name: &str,
-        fset: Value,
-        v: Value,
-    ) -> PyResult<Flow> {
-        if matches!(fset, Value::None) {
-            let class = obj.type_name();
-            return Err(self
-                .rt
-                .error("AttributeError", &format!("property '{name}' of '{class}' object has no setter")));
-        }
-        match self.call(fset, vec![obj.clone(), v], Vec::new())? {
+    /// `f(*args)` run on this thread's stack, its value dropped: a
+    /// property's setter, a class's `__setattr__`.
+    fn call_discarded(&mut self, frames: &mut Vec<Frame>, f: Value, args: Vec<Value>) -> PyResult<Flow> {
+        match self.call(f, args, Vec::new())? {
             Out::Frame(mut frame) => {
                 frame.ret = Ret::Discard;
                 self.check_depth(frames)?;
@@ -2137,12 +2116,16 @@ impl Vm<'_> {
                 match found {
                     Some(v) => Ok(bind(this, v)),
                     None if name == "__init__" => Ok(Value::builtin("object.__init__", Some(this.clone()))),
+                    None if super::attrs::is_hook(name) => Ok(Value::builtin(object_hook(name), Some(this.clone()))),
                     None => Err(self.rt.error("AttributeError", &format!("'super' object has no attribute '{name}'"))),
                 }
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
             Value::Func(f) if name == "__qualname__" && super::extras::HERE => Ok(Value::Str(f.qualname())),
             Value::Type(t) if name == "__name__" => Ok(Value::Str(t.name().into())),
+            Value::Type(super::value::TypeId::Object) if super::attrs::is_hook(name) => {
+                Ok(Value::builtin(object_hook(name), None))
+            }
             // A `defaultdict`'s factory (what `pprint` prints).
             Value::Dict(d)
                 if name == "default_factory"
@@ -2197,13 +2180,37 @@ impl Vm<'_> {
         }
     }
 
-    fn set_attr(&mut self, obj: &Value, name: &str, v: Value) -> PyResult<()> {
+    /// `del obj.name` without the class's `__delattr__` (CPython's `object.__delattr__`).
+    pub(crate) fn del_attr(&mut self, obj: &Value, name: &str) -> PyResult<()> {
+        let removed = match obj {
+            Value::Instance(i) => {
+                let mut attrs = i.attrs.borrow_mut();
+                let at = attrs.iter().position(|(k, _)| &**k == name);
+                at.map(|at| attrs.remove(at)).is_some()
+            }
+            Value::Class(c) => c.attrs.borrow_mut().remove(name).is_some(),
+            Value::Native(n) => match &**n {
+                Native::Local(attrs) => attrs.borrow_mut().get_mut(&self.tid).and_then(|a| a.remove(name)).is_some(),
+                _ => false,
+            },
+            _ => false,
+        };
+        if !removed {
+            return Err(self.attr_error(obj, name));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn set_attr(&mut self, obj: &Value, name: &str, v: Value) -> PyResult<()> {
         match obj {
             Value::Instance(i) => {
                 i.set(name, v);
                 Ok(())
             }
             Value::Class(c) => {
+                if super::attrs::is_hook(name) {
+                    self.rt.attr_hooks.set(true);
+                }
                 c.attrs.borrow_mut().insert(name.into(), v);
                 Ok(())
             }
@@ -2513,6 +2520,9 @@ impl Vm<'_> {
                 *func.owner.borrow_mut() = Some(Rc::clone(&class));
             }
         }
+        if class.attrs.borrow().keys().any(|k| super::attrs::is_hook(k)) {
+            self.rt.attr_hooks.set(true);
+        }
         let hook = class.base.as_ref().and_then(|b| b.lookup("__init_subclass__"));
         if let Some(hook) = hook.filter(|_| builtins::full(self, "__init_subclass__")) {
             let order = order(&class).into_iter().map(Value::Str).collect();
@@ -2787,6 +2797,15 @@ fn module_names(m: &super::value::Module) -> String {
 /// A class attribute seen through an instance: functions become bound
 /// methods; a class method binds to the instance's class (or to the class
 /// it is seen through), a static method is its function.
+/// The built-in `object.__setattr__` or `object.__delattr__`.
+fn object_hook(name: &str) -> &'static str {
+    if name == "__setattr__" {
+        "object.__setattr__"
+    } else {
+        "object.__delattr__"
+    }
+}
+
 pub(crate) fn bind(this: &Value, v: Value) -> Value {
     match v {
         Value::Func(f) => Value::Method(Rc::new((this.clone(), f))),

@@ -90,13 +90,14 @@ def _init(self, *args, **kwargs):
             said = ", ".join(quoted[:-1]) + ", and " + quoted[-1]
         s = "" if len(missing) == 1 else "s"
         raise TypeError(where + " missing " + str(len(missing)) + " required positional argument" + s + ": " + said)
+    # As CPython's generated `__init__`, past a frozen class's `__setattr__`.
     for f in cls.__dataclass_fields__.values():
         if f.init:
-            setattr(self, f.name, values[f.name])
+            object.__setattr__(self, f.name, values[f.name])
         elif f.default is not MISSING:
-            setattr(self, f.name, f.default)
+            object.__setattr__(self, f.name, f.default)
         elif f.default_factory is not MISSING:
-            setattr(self, f.name, f.default_factory())
+            object.__setattr__(self, f.name, f.default_factory())
     post = getattr(self, "__post_init__", None)
     if post is not None:
         post()
@@ -146,6 +147,14 @@ def _hash(self):
     return hash(_key(self))
 
 
+def _frozen_setattr(self, name, value):
+    raise FrozenInstanceError("cannot assign to field " + repr(name))
+
+
+def _frozen_delattr(self, name):
+    raise FrozenInstanceError("cannot delete field " + repr(name))
+
+
 def _process(cls, init, repr, eq, order, frozen, unsafe_hash):
     # A dataclass base's fields first (the class's own, if it inherits
     # them, are the same fields again).
@@ -189,6 +198,9 @@ def _process(cls, init, repr, eq, order, frozen, unsafe_hash):
         cls.__le__ = _le
         cls.__gt__ = _gt
         cls.__ge__ = _ge
+    if frozen:
+        cls.__setattr__ = _frozen_setattr
+        cls.__delattr__ = _frozen_delattr
     if unsafe_hash or (eq and frozen):
         cls.__hash__ = _hash
     return cls
