@@ -525,3 +525,40 @@ except TypeError as e:
         ]
     );
 }
+
+/// `str.istitle()`, the `c` format code, `super().__init_subclass__()`
+/// (object's, which does nothing) and CPython's messages for `round()` of
+/// a str and `dict()` of a sequence of no pairs.
+#[test]
+fn istitle_format_c_init_subclass_and_messages_as_cpython() {
+    let out = output(
+        r#"
+print("Hello World".istitle(), "hello".istitle(), "".istitle(), "A1 B".istitle(), "HeLLo".istitle(), "ǅa".istitle())
+print(f"{65:c}|{0x263a:3c}|{97:<3c}|", format(10, "c") == "\n")
+for f in (lambda: round("x"), lambda: dict([1]), lambda: dict([(1, 2), "abc"]), lambda: format(-1, "c"), lambda: format(65, "+c")):
+    try:
+        f()
+    except Exception as e:
+        print(type(e).__name__, e)
+class Base:
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__()
+        print("sub", cls.__name__)
+class C(Base):
+    pass
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "True False False True False True",
+            "A|  ☺|a  | True",
+            "TypeError type str doesn't define __round__ method",
+            "TypeError cannot convert dictionary update sequence element #0 to a sequence",
+            "ValueError dictionary update sequence element #1 has length 3; 2 is required",
+            "OverflowError %c arg not in range(0x110000)",
+            "ValueError Sign not allowed with integer format specifier 'c'",
+            "sub C",
+        ]
+    );
+}

@@ -500,6 +500,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "round" if full(vm, name) => {
             arity(vm, name, &args, 1, 2)?;
+            if !matches!(args[0], Value::Int(_) | Value::Float(_) | Value::Bool(_)) {
+                let t = args[0].type_name();
+                return Err(vm.type_error(&format!("type {t} doesn't define __round__ method")));
+            }
             match (&args[0], args.get(1)) {
                 (Value::Int(i), None | Some(Value::None)) => Value::Int(*i),
                 (Value::Int(i), Some(n)) => Value::Int(round_int(*i, int_arg(vm, n)?)),
@@ -1389,10 +1393,14 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
                     }
                     other => vm.collect(other)?,
                 };
-                for p in pairs {
-                    let kv = vm.collect(&p)?;
+                for (i, p) in pairs.into_iter().enumerate() {
+                    let element = format!("dictionary update sequence element #{i}");
+                    let kv = vm
+                        .collect(&p)
+                        .map_err(|_| vm.type_error(&format!("cannot convert {element} to a sequence")))?;
                     if kv.len() != 2 {
-                        return Err(vm.rt.error("ValueError", "dictionary update sequence element has wrong length"));
+                        let n = kv.len();
+                        return Err(vm.rt.error("ValueError", &format!("{element} has length {n}; 2 is required")));
                     }
                     d.insert(vm.key(&kv[0])?, kv[0].clone(), kv[1].clone());
                 }

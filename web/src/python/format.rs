@@ -358,6 +358,14 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
                 &s,
             )
         }
+        // The character of that code point (full module only).
+        (Value::Int(i), Some('c')) if super::compile::PARSER => {
+            if s.sign.is_some() {
+                return Err("Sign not allowed with integer format specifier 'c'".into());
+            }
+            let c = u32::try_from(*i).ok().and_then(char::from_u32);
+            return Ok(pad(&c.ok_or("%c arg not in range(0x110000)")?.to_string(), &s, '>'));
+        }
         (Value::Int(i), Some(t @ ('x' | 'X' | 'o' | 'b'))) => {
             let u = i.unsigned_abs();
             let (digits, prefix) = match t {

@@ -56,6 +56,7 @@ const FULL_ONLY: &[&str] = &[
     "casefold",
     "isupper",
     "islower",
+    "istitle",
     "ljust",
     "rjust",
     "center",
@@ -380,6 +381,7 @@ fn more(vm: &mut Vm<'_>, name: &str, s: &Rc<str>, args: &[Value], kwargs: &Kw) -
         }
         "isupper" => Value::Bool(upper(s) == **s && lower(s) != **s),
         "islower" => Value::Bool(lower(s) == **s && upper(s) != **s),
+        "istitle" if full(vm, "str.istitle") => Value::Bool(is_title(s)),
         "ljust" | "rjust" | "center" | "zfill" => {
             let w = int_arg(vm, args.first().unwrap_or(&Value::Int(0)))?.max(0);
             let w = super::ops::sized(vm, usize::try_from(w).unwrap_or(usize::MAX))?;
@@ -683,4 +685,20 @@ mod tests {
             }
         }
     }
+}
+
+/// CPython's `str.istitle()`: an upper (or title) case letter follows only
+/// uncased characters, a lower case one only cased ones, and there is a
+/// cased one at least.
+fn is_title(s: &str) -> bool {
+    let (mut cased, mut after_cased) = (false, false);
+    for c in s.chars() {
+        let (up, low) = (c.is_uppercase() || "ǅǈǋǲ".contains(c), c.is_lowercase());
+        if (up && after_cased) || (low && !after_cased) {
+            return false;
+        }
+        after_cased = up || low;
+        cased |= after_cased;
+    }
+    cased
 }

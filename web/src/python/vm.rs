@@ -2116,6 +2116,10 @@ impl Vm<'_> {
                 match found {
                     Some(v) => Ok(bind(this, v)),
                     None if name == "__init__" => Ok(Value::builtin("object.__init__", Some(this.clone()))),
+                    // What `object`'s does: nothing (full module: the presets define no hook).
+                    None if name == "__init_subclass__" && super::extras::HERE => {
+                        Ok(Value::builtin("object.__init__", Some(this.clone())))
+                    }
                     None if super::attrs::is_hook(name) => Ok(Value::builtin(object_hook(name), Some(this.clone()))),
                     None => Err(self.rt.error("AttributeError", &format!("'super' object has no attribute '{name}'"))),
                 }
@@ -2689,7 +2693,11 @@ impl Vm<'_> {
         if spec.is_empty() {
             return Ok(text);
         }
-        format::format_spec(v, spec, &text).map_err(|m| self.rt.error("ValueError", &m))
+        format::format_spec(v, spec, &text).map_err(|m| {
+            // The one error that is not a bad spec: `{:c}` of no code point.
+            let class = if m.starts_with("%c arg") { "OverflowError" } else { "ValueError" };
+            self.rt.error(class, &m)
+        })
     }
 
     // ------------------------------------------------------------------
