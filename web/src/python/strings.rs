@@ -671,22 +671,6 @@ pub(crate) fn ascii(repr: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::FULL_ONLY;
-
-    /// The light module runs the presets as shipped: none may call a
-    /// method only the full module has.
-    #[test]
-    fn no_preset_calls_a_str_method_the_light_module_leaves_out() {
-        for p in crate::presets::all() {
-            for m in FULL_ONLY {
-                assert!(!p.python.contains(&format!(".{m}(")), "{}: str.{m} is not in the light module", p.name);
-            }
-        }
-    }
-}
-
 /// CPython's `str.istitle()`: an upper (or title) case letter follows only
 /// uncased characters, a lower case one only cased ones, and there is a
 /// cased one at least.
@@ -701,4 +685,20 @@ fn is_title(s: &str) -> bool {
         cased |= after_cased;
     }
     cased
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FULL_ONLY;
+
+    /// The light module runs the presets as shipped: none may call a
+    /// method only the full module has.
+    #[test]
+    fn no_preset_calls_a_str_method_the_light_module_leaves_out() {
+        for p in crate::presets::all() {
+            for m in FULL_ONLY {
+                assert!(!p.python.contains(&format!(".{m}(")), "{}: str.{m} is not in the light module", p.name);
+            }
+        }
+    }
 }
