@@ -339,11 +339,44 @@ except ValueError as e:
 
 #[test]
 fn a_missing_module_attribute_names_what_the_module_has_here() {
-    let out = output("import itertools\ntry:\n    itertools.groupby\nexcept AttributeError as e:\n    print(e)\n");
+    let out = output("import itertools\ntry:\n    itertools.tee\nexcept AttributeError as e:\n    print(e)\n");
     assert_eq!(
         out,
-        ["module 'itertools' has no attribute 'groupby' (the simulator's itertools has: accumulate, chain, \
-          combinations, count, cycle, islice, permutations, product, repeat, zip_longest)"]
+        ["module 'itertools' has no attribute 'tee' (the simulator's itertools has: accumulate, chain, \
+          combinations, count, cycle, groupby, islice, permutations, product, repeat, zip_longest)"]
+    );
+}
+
+/// `itertools.groupby`: runs of equal keys, each group read lazily from the
+/// one source, and a group left unread skipped, as CPython's.
+#[test]
+fn itertools_groupby_as_cpython() {
+    let out = output(
+        r#"
+from itertools import groupby, count
+import itertools
+data = ["apple", "avocado", "banana", "blueberry", "cherry", "apricot"]
+for k, g in groupby(data, key=lambda s: s[0]):
+    print(k, list(g))
+print([(k, len(list(g))) for k, g in itertools.groupby("aaabccdaa")])
+groups = [(k, g) for k, g in groupby([1, 1, 2, 3, 3])]
+print([(k, list(g)) for k, g in groups])
+print(list(groupby([])), next(count(5)))
+print(sorted({k: sum(g) for k, g in groupby(sorted([3, 1, 2, 1, 3]))}.items()))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "a ['apple', 'avocado']",
+            "b ['banana', 'blueberry']",
+            "c ['cherry']",
+            "a ['apricot']",
+            "[('a', 3), ('b', 1), ('c', 2), ('d', 1), ('a', 2)]",
+            "[(1, []), (2, []), (3, [])]",
+            "[] 5",
+            "[(1, 2), (2, 2), (3, 6)]",
+        ]
     );
 }
 

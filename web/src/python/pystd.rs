@@ -38,6 +38,7 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("datetime", "<std.datetime>", include_str!("std/datetime.py")),
     ("struct", "<std.struct>", include_str!("std/struct.py")),
     ("pprint", "<std.pprint>", include_str!("std/pprint.py")),
+    ("itertools", "<std.itertools>", include_str!("std/itertools.py")),
 ];
 
 /// The functions of `time` written in Python (`std/time.py`): the native
@@ -93,6 +94,7 @@ pub(crate) fn is_c_in_cpython(file: &str) -> bool {
             | "<std._time>"
             | "<std.datetime>"
             | "<std.struct>"
+            | "<std.itertools>"
     )
 }
 
