@@ -480,13 +480,13 @@ mod tests {
         // Nor is a name the program chose, or a number.
         let name = outcome(&mut t, "x = 1 y\n");
         assert_eq!(name, outcome(&mut t, "total = 10 count\n"));
-        // (`:=` compiles, but not inside a comprehension.)
-        let walrus = outcome(&mut t, "x = [y for y in z if (w := y)]\n");
-        assert_eq!(walrus, outcome(&mut t, "total = [n for n in ns if (m := 30)]\n"));
+        // Positional-only parameters are refused, whatever the names.
+        let slash = outcome(&mut t, "def f(a, /):\n    pass\n");
+        assert_eq!(slash, outcome(&mut t, "def total(n, m, /):\n    return n\n"));
         let keyword = outcome(&mut t, "x = 1 def\n");
         let import = outcome(&mut t, "import os\n");
         assert_eq!(import, outcome(&mut t, "import subprocess\n"));
-        let outcomes = [string, name, walrus, keyword, import];
+        let outcomes = [string, name, slash, keyword, import];
         for (i, a) in outcomes.iter().enumerate() {
             for b in &outcomes[i + 1..] {
                 assert_ne!(a, b, "different refusals, one outcome");
