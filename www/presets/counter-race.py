@@ -31,10 +31,14 @@ twine.machine(cores=4, gil=VARIANT.startswith("gil"))
 
 hits = 0
 hits_lock = threading.Lock()
+# A starting gate: every thread counts from the same moment, as in a race
+# (started one by one, each would be nearly done before the next began).
+go = threading.Event()
 
 
 def count():
     global hits
+    go.wait()
     for _ in range(1000):
         if VARIANT.endswith("-locked"):
             with hits_lock:
@@ -52,6 +56,7 @@ def count():
 workers = [threading.Thread(target=count, name=f"counter-{i + 1}") for i in range(10)]
 for w in workers:
     w.start()
+go.set()
 for w in workers:
     w.join()
 print(f"hits = {hits} of 10000 ({10000 - hits} lost)")
