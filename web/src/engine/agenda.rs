@@ -22,6 +22,9 @@ pub(crate) enum Ev {
     SpawnCall,
     /// A GIL waiter's timed wait (one switch interval) is over.
     Gil { tid: u32, epoch: u64 },
+    /// A GIL waiter woken by a release is on a core, to take the GIL if it
+    /// is still free (`Gil`'s hand-over).
+    GilWoken { tid: u32 },
     /// A thread's timed lock wait (`Halt::LockWaitFor`) runs out.
     LockTimeout { tid: u32, epoch: u64 },
     /// A simulated client sends, or a message reaches the other end.
@@ -108,7 +111,7 @@ impl Simulation {
             Ev::Thread { tid, gen } => self.threads[tid as usize].gen != gen,
             Ev::Gil { tid, epoch } => self.threads[tid as usize].gil_timer != epoch,
             Ev::LockTimeout { tid, epoch } => !self.lock_wait_current(tid, epoch),
-            Ev::Spawn { .. } | Ev::SpawnCall | Ev::Client(_) => false,
+            Ev::Spawn { .. } | Ev::SpawnCall | Ev::GilWoken { .. } | Ev::Client(_) => false,
         }
     }
 

@@ -24,6 +24,10 @@
 //!   (so the same seed gives the same run), on a stream of its own. A
 //!   [`Chooser`](super::choice::Chooser) is offered that pick as option 0,
 //!   then the other waiters, longest waiting first.
+//! - **A free GIL is anybody's.** The woken waiter takes the GIL once it is
+//!   back on a core, a wake-up's latency later; a thread that asks in
+//!   between (a new thread coming up, a sleep ending) finds it free and
+//!   takes it, as CPython's `take_gil` does, and the woken one waits again.
 //!
 //! Blocking (I/O, sleep, a lock, the reactor's poll, an idle pool thread)
 //! releases the GIL.
@@ -128,11 +132,31 @@ impl Simulation {
         self.emit(TraceEvent::GilRelease { thread: tid });
         let Some(i) = self.gil_pick() else { return };
         let Some(next) = self.gil.waiters.remove(i) else { return };
-        let waiter = &mut self.threads[next as usize];
+        // The signal ends its timed wait; it takes the GIL once it runs.
+        self.threads[next as usize].gil_timer += 1;
+        match self.noise.wake_latency() {
+            0 => self.gil_woken(next),
+            late => self.schedule(now + Duration::from_nanos(late), Ev::GilWoken { tid: next }),
+        }
+    }
+
+    /// Waiter `tid`, woken by a release, runs: it takes the GIL if it is
+    /// still free. A thread that asked while it was waking up (one whose
+    /// sleep or start-up just ended, already on a core) took it first, as
+    /// in CPython, where `take_gil` takes a free GIL without queueing: then
+    /// `tid` waits again, a fresh switch interval.
+    pub(crate) fn gil_woken(&mut self, tid: u32) {
+        if self.gil.holder.is_some() {
+            self.gil.waiters.push_back(tid);
+            self.gil_start_period(tid);
+            return;
+        }
+        let now = self.now;
+        let waiter = &mut self.threads[tid as usize];
         waiter.gil_wait_ns += now.saturating_since(waiter.gil_since).as_nanos() as u64;
         self.gil.switches += 1;
-        self.gil_take(next);
-        self.make_ready(next);
+        self.gil_take(tid);
+        self.make_ready(tid);
     }
 
     /// Which waiter (an index into `waiters`) gets the GIL: the seeded pick,

@@ -248,10 +248,20 @@ impl Simulation {
 
     /// Threads a Python program started since the last action become simulated threads.
     fn spawn_python_threads(&mut self) {
+        let threads = self.python_spawns();
+        // Their `start()` calls spawn them as any thread is spawned (and
+        // return once they have run, see `python::builtins`).
+        self.start_threads(threads.into_iter().map(|tid| (tid, 0)));
+    }
+
+    /// The threads the program's `start()` calls asked for since the last
+    /// look, as threads not yet started.
+    pub(crate) fn python_spawns(&mut self) -> Vec<u32> {
         let spawns = match self.sh.py.borrow().as_ref() {
             Some(rt) => std::mem::take(&mut *rt.spawns.borrow_mut()),
-            None => return,
+            None => return Vec::new(),
         };
+        let mut tids = Vec::with_capacity(spawns.len());
         for (name, task) in spawns {
             let tid = self.threads.len() as u32;
             if let Some(rt) = self.sh.py.borrow().as_ref() {
@@ -264,10 +274,9 @@ impl Simulation {
             t.act = Some(Activation::python(task, End::Thread));
             self.threads.push(t);
             self.sh.thread_names.borrow_mut().push(name);
-            // Its `start()` call spawns it as any thread is spawned (and
-            // returns once it has run, see `python::builtins`).
-            self.start_threads([(tid, 0)]);
+            tids.push(tid);
         }
+        tids
     }
 
     /// Parses `json` and starts a simulation of it.
@@ -432,6 +441,7 @@ impl Simulation {
             Ev::Spawn { tid } => self.spawn(tid),
             Ev::SpawnCall => self.spawn_call_done(),
             Ev::Gil { tid, .. } => self.gil_timed_out(tid),
+            Ev::GilWoken { tid } => self.gil_woken(tid),
             Ev::LockTimeout { tid, epoch } => {
                 // Only the full module schedules these (`Halt::LockWaitFor`):
                 // the light one leaves the handling out too.

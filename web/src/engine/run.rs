@@ -21,8 +21,10 @@ impl Simulation {
         if !matches!(self.threads[tid as usize].state, State::Running { .. }) {
             return;
         }
-        // A new thread's start-up is the OS's work: it needs no GIL.
-        let booting = matches!(self.threads[tid as usize].work, Some(Burst { op: BurstOp::Boot, .. }));
+        // A new thread's start-up is the OS's work: it needs no GIL (but
+        // a Python thread's is CPython's `_bootstrap`, see `spawner`).
+        let booting = matches!(self.threads[tid as usize].work, Some(Burst { op: BurstOp::Boot, .. }))
+            && self.sh.py.borrow().is_none();
         if self.gil.on && !self.threads[tid as usize].holds_gil && !booting && !self.gil_acquire(tid) {
             return;
         }
@@ -74,6 +76,7 @@ impl Simulation {
                 self.queue_now(tid);
             }
             Halt::Work(work) => self.start_work(tid, work),
+            Halt::LockWait(lock, body) if self.spawn_on_caller(tid, lock, &body) => {}
             Halt::LockWait(lock, body) => {
                 let t = &mut self.threads[tid as usize];
                 t.lock_epoch += 1;

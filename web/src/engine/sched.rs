@@ -98,8 +98,13 @@ pub(crate) enum BurstOp {
         yield_gil: bool,
     },
     /// A new thread's own start-up (`Noise::thread_boot`), before its
-    /// first step: OS work, done without the GIL.
+    /// first step: OS work, done without the GIL; in a Python program,
+    /// CPython's `_bootstrap`, with it.
     Boot,
+    /// A Python `Thread.start()`'s spawn call (`Noise::spawn_cost`) on the
+    /// caller's core, with the GIL held; the threads in `Thread::spawning`
+    /// exist once it ends.
+    Spawn,
 }
 
 pub(crate) struct Thread {
@@ -109,6 +114,8 @@ pub(crate) struct Thread {
     pub act: Option<Activation>,
     /// A halt to apply before running more steps (work a callback queued).
     pub resume: Option<Halt>,
+    /// The threads its running spawn call (`BurstOp::Spawn`) makes.
+    pub spawning: Vec<u32>,
     pub work: Option<Burst>,
     /// Bumped to invalidate this thread's scheduled event.
     pub gen: u64,
@@ -147,6 +154,7 @@ impl Thread {
             state: State::NotStarted,
             act: None,
             resume: None,
+            spawning: Vec::new(),
             work: None,
             gen: 0,
             queued: false,
@@ -342,6 +350,9 @@ impl Simulation {
             t.work = None;
             if let BurstOp::Boot = op {
                 self.spawner_booted(tid);
+            }
+            if let BurstOp::Spawn = op {
+                self.spawn_call_returned(tid);
             }
             if let BurstOp::Counter { op, counter, read } = op {
                 self.counter_step(tid, op, counter, read);
