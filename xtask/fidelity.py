@@ -68,12 +68,12 @@ print(min(rounds))
 
 
 # Figures a run's few GIL switches or thread overlaps decide: counter-race's
-# lost updates are none in about a third of runs and thousands in others, so
-# medians of 3 moved by more than the goals between two batches (quiet, stop
-# 33, 100 runs each: CPython gil-read-then-write median 460, quartiles
-# 0-917, 30 runs with none; three-run medians of it ranged 0-1195 in the
-# tables below). Such presets run at least this many seeds.
-LUMPY_RUNS = {"counter-race": 30}
+# lost updates with no lock are none in about a third of runs and thousands
+# in others, so medians of 3 moved by more than the goals between two
+# batches, and of 30 still did (stop 33, quiet: CPython gil-read-then-write
+# 1008 over 30 runs, 602 over 100; the simulation 315 over seeds 1-30, 544
+# over 1-100). These variants run at least this many seeds.
+LUMPY_RUNS = {"counter-race/gil-read-then-write": 100, "counter-race/nogil-unlocked": 100}
 
 
 def cpu_call_us(python, presets):
@@ -211,7 +211,7 @@ def main():
             sims, pys, natives, gils, reals = [], [], [], [], []
             sims_here, pys_here = [], []  # the simulation on this machine's cores, when the scenario asks for more
             program = os.path.join(args.presets, name + ".py")
-            runs = max(args.runs, LUMPY_RUNS.get(name, 0))
+            runs = max(args.runs, LUMPY_RUNS.get(label, 0))
             # Interleaved rounds: a slow moment of the machine hits both sides.
             for seed in range(1, runs + 1):
                 py = [args.sim, program, "--seed", str(seed), "--metrics"] + (["--variant", variant] if variant else [])
@@ -252,7 +252,7 @@ def main():
     cpu_us = cpu_call_us(args.python, args.presets)
     runtime = reals[-1].get("runtime", {}) if rows else {}
     more = ", ".join(f"{n} {r}" for n, r in LUMPY_RUNS.items() if r > args.runs)
-    more = f" ({more}: its figures are lumpy)" if more else ""
+    more = f" ({more}: their figures are lumpy)" if more else ""
     with open(args.out, "w") as out:
         out.write("# Fidelity: the simulation against twine run and CPython + Twisted\n\n")
         out.write(f"Measured {datetime.date.today().isoformat()} on {platform.machine()} "
