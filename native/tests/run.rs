@@ -160,9 +160,11 @@ fn lost_updates_are_real_without_a_lock_and_none_with_one() {
 /// increments cost ~70 ns each in a release build, and a debug build's
 /// bookkeeping alone is over 100 ns). So doubling `counter_op_ns` doubles
 /// the CPU time; with the bookkeeping on top it would not (debug: 30 and
-/// 50 ms). A ratio, since a busy sibling CPU slows every spin alike (the
-/// absolute figure overshot a 30% bound in CI under a parallel build);
-/// each side the least of three runs, interleaved.
+/// 50 ms: 1.67). A ratio, since a busy sibling CPU slows every spin alike
+/// (the absolute figure overshot a 30% bound in CI under a parallel
+/// build); the median of five pairs run back to back, since each run
+/// calibrates its spin anew and a calibration under a passing load is off
+/// (one pair in CI: 17.0 and 38.5 ms).
 #[test]
 fn a_counter_step_costs_the_scenarios_counter_op_in_all() {
     let _serial = serial();
@@ -174,13 +176,14 @@ fn a_counter_step_costs_the_scenarios_counter_op_in_all() {
         assert_eq!(metrics.counters[0].value, 100_000);
         metrics.threads.iter().find(|t| t.name == "c").expect("the counting thread").cpu_ms
     };
-    let (mut single, mut double) = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..3 {
-        single = single.min(cpu_ms(200));
-        double = double.min(cpu_ms(400));
-    }
+    let mut pairs: Vec<(f64, f64)> = (0..5).map(|_| (cpu_ms(200), cpu_ms(400))).collect();
+    pairs.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
+    let (single, double) = pairs[2];
     let ratio = double / single;
-    assert!((1.8..2.25).contains(&ratio), "100,000 steps of 200 ns used {single} ms of CPU, of 400 ns {double} ms");
+    assert!(
+        (1.75..2.4).contains(&ratio),
+        "100,000 steps of 200 ns used {single} ms of CPU, of 400 ns {double} ms (the median pair of {pairs:?})"
+    );
 }
 
 #[test]
