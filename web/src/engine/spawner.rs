@@ -6,11 +6,13 @@
 //! runs its core is not the workers'. `twine run` starts a scenario's
 //! threads from its main thread in such a loop (native/src/run/mod.rs), a
 //! Python program from the thread that calls `Thread.start()`, and the pool
-//! its new threads from the thread that hands it a job. The starter
-//! here is the engine's own: it is no thread of the program, so it has no
-//! number, no trace events and no metrics row, only the core time it
-//! takes (in the cores' busy time) and the order and times it starts
-//! threads at. With noise off starting costs nothing and threads start at
+//! its new threads from the thread that hands it a job. A Python
+//! `Thread.start()` makes its thread on the caller's own core, under the
+//! GIL, as CPython does (`spawn_on_caller`); every other start goes
+//! through a starter that is the engine's own: it is no thread of the
+//! program, so it has no number, no trace events and no metrics row, only
+//! the core time it takes (in the cores' busy time) and the order and
+//! times it starts threads at. With noise off starting costs nothing and threads start at
 //! once, as before.
 
 use std::collections::VecDeque;
