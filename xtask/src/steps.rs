@@ -183,9 +183,18 @@ fn build_playground(step: Step) -> Result<(), String> {
     // the full module, fetched only when needed. Then -Os twice, not -Oz:
     // 270981 -> 270545 bytes brotli (larger raw, smaller compressed), and
     // no slower in V8 (min of 50 interleaved rounds per preset within 3 %).
-    let light_passes = ["--flatten", "--rereloop", "-Os", "-Os"];
-    build_module(step, &tools, &["--no-default-features"], "wasm-light", &light_passes, &out)?;
-    build_module(step, &tools, &[], "wasm-full", &["-Oz"], &out.join("py"))?;
+    let light = Module {
+        features: &["--no-default-features"],
+        target_dir: "wasm-light",
+        // Built for size, with "s"'s inlining (Cargo.toml, `wasm-light`).
+        profile: "wasm-light",
+        rustflags: "-C llvm-args=-inline-threshold=75",
+        passes: &["--flatten", "--rereloop", "-Os", "-Os"],
+    };
+    build_module(step, &tools, &light, &out)?;
+    let full =
+        Module { features: &[], target_dir: "wasm-full", profile: "wasm-release", rustflags: "", passes: &["-Oz"] };
+    build_module(step, &tools, &full, &out.join("py"))?;
     run(step, cargo().args(["build", "-p", "twine-web", "--bin", "twine-precompile"]))?;
     run(
         step,
@@ -275,26 +284,39 @@ fn is_app_chunk(name: &str) -> bool {
     name.starts_with("app-") && name.ends_with(".js")
 }
 
-/// One build of twine-web for the browser, its JS glue and wasm-opt (with
-/// `passes`), into `out`.
-fn build_module(
-    step: Step,
-    tools: &Path,
-    features: &[&str],
-    target_dir: &str,
-    passes: &[&str],
-    out: &Path,
-) -> Result<(), String> {
-    let target = root().join("target").join(target_dir);
-    run(
-        step,
-        cargo()
-            .args(["build", "-p", "twine-web", "--lib", "--target", WASM_TARGET, "--profile", "wasm-release"])
-            .args(features)
-            .arg("--target-dir")
-            .arg(&target),
-    )?;
-    let wasm = target.join(WASM_TARGET).join("wasm-release").join("twine_web.wasm");
+/// How one of the playground's wasm modules is built.
+struct Module<'a> {
+    /// twine-web's feature flags for it.
+    features: &'a [&'a str],
+    /// Its own folder under target/, so switching features rebuilds neither.
+    target_dir: &'a str,
+    /// The Cargo profile (Cargo.toml says why each).
+    profile: &'a str,
+    /// Flags for rustc that a profile cannot carry on stable, added to
+    /// RUSTFLAGS.
+    rustflags: &'a str,
+    /// wasm-opt's passes.
+    passes: &'a [&'a str],
+}
+
+/// One build of twine-web for the browser, its JS glue and wasm-opt, into
+/// `out`.
+fn build_module(step: Step, tools: &Path, module: &Module, out: &Path) -> Result<(), String> {
+    let target = root().join("target").join(module.target_dir);
+    let mut build = cargo();
+    build
+        .args(["build", "-p", "twine-web", "--lib", "--target", WASM_TARGET, "--profile", module.profile])
+        .args(module.features)
+        .arg("--target-dir")
+        .arg(&target);
+    if !module.rustflags.is_empty() {
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        flags.push(' ');
+        flags.push_str(module.rustflags);
+        build.env("RUSTFLAGS", flags.trim());
+    }
+    run(step, &mut build)?;
+    let wasm = target.join(WASM_TARGET).join(module.profile).join("twine_web.wasm");
     run(
         step,
         Command::new("wasm-bindgen").args(["--target", "web", "--no-typescript", "--out-dir"]).arg(out).arg(&wasm),
@@ -305,15 +327,15 @@ fn build_module(
     // npm's binaryen after wasm-bindgen (Debian's older wasm-opt breaks the
     // module's table there: ../shared/TOOLCHAIN.md). The features are the
     // ones rustc's wasm32 target enables by default.
-    let module = out.join("twine_web_bg.wasm");
+    let wasm = out.join("twine_web_bg.wasm");
     run(
         step,
         Command::new(tools.join("node_modules").join(".bin").join("wasm-opt"))
-            .args(passes)
+            .args(module.passes)
             .args(["--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
             .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", "-o"])
-            .arg(&module)
-            .arg(&module),
+            .arg(&wasm)
+            .arg(&wasm),
     )
 }
 
