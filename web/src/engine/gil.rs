@@ -18,7 +18,7 @@
 //!   nor between a `read` and a `write` with nothing between them).
 //! - **FORCE_SWITCHING.** A holder that dropped on request only waits for
 //!   the GIL again once another thread has taken it, so it cannot take it
-//!   straight back.
+//!   straight back, and its timed wait counts from that switch.
 //! - **The OS picks.** Dropping wakes a waiter, and which one runs first is
 //!   the OS's business, not a queue's: the model picks one at random, seeded
 //!   (so the same seed gives the same run), on a stream of its own. A
@@ -53,6 +53,10 @@ pub(crate) struct Gil {
     pub switches: u64,
     /// Of those, drops on request.
     pub forced: u64,
+    /// A holder that dropped it on request and waits for another thread
+    /// to take it before it starts its timed wait (FORCE_SWITCHING: it
+    /// waits on `switch_cond` first, so its wait counts from the switch).
+    switch_waiter: Option<u32>,
     /// The OS's pick among waiters.
     rng: Rng,
 }
@@ -68,6 +72,7 @@ impl Gil {
             takes: 0,
             switches: 0,
             forced: 0,
+            switch_waiter: None,
             // Its own stream: turning the GIL on leaves arrivals and noise where they were.
             rng: Rng::new(seed ^ 0x6115_0c0f_fee5_0000),
         }
@@ -89,10 +94,15 @@ impl Simulation {
     /// it, so a holder that drops on request is not among the waiters its
     /// release picks from).
     fn gil_wait(&mut self, tid: u32) {
+        self.gil_queue(tid);
+        self.gil_start_period(tid);
+    }
+
+    /// `tid` lets go of the GIL if it holds it and joins its waiters.
+    fn gil_queue(&mut self, tid: u32) {
         self.block(tid, Block::Gil);
         self.threads[tid as usize].gil_since = self.now;
         self.gil.waiters.push_back(tid);
-        self.gil_start_period(tid);
     }
 
     /// Starts one timed wait of a switch interval for waiter `tid`.
@@ -120,6 +130,10 @@ impl Simulation {
         self.gil.drop_requested = false;
         self.sh.gil_drop.set(false);
         self.emit(TraceEvent::GilAcquire { thread: tid });
+        // The switch a forced dropper waited for: its timed wait starts now.
+        if let Some(dropped) = self.gil.switch_waiter.take().filter(|&d| d != tid) {
+            self.gil_start_period(dropped);
+        }
     }
 
     /// Lets go of the GIL; a waiter, picked as the OS would, takes it and becomes ready.
@@ -211,9 +225,19 @@ impl Simulation {
     }
 
     /// The holder drops the GIL on request and, once another thread has
-    /// taken it (FORCE_SWITCHING), waits for it again.
+    /// taken it (FORCE_SWITCHING), waits for it again: its first timed wait
+    /// counts from that switch, so with the waiter it woke still waking up
+    /// (noise on) it asks a switch interval after the new holder took over,
+    /// not after it dropped. Timed from the drop, its wait saw the switch
+    /// and asked only one interval later, so such a holder kept the GIL
+    /// twice the interval.
     pub(crate) fn gil_forced_drop(&mut self, tid: u32) {
         self.gil.forced += 1;
-        self.gil_wait(tid);
+        self.gil_queue(tid);
+        if self.gil.holder.is_some_and(|h| h != tid) {
+            self.gil_start_period(tid);
+        } else {
+            self.gil.switch_waiter = Some(tid);
+        }
     }
 }
