@@ -1247,6 +1247,7 @@ impl Vm<'_> {
             Instr::Call(n) => {
                 let args = f.stack.split_off(f.stack.len() - n as usize);
                 let callee = f.pop();
+                self.pending += cost::call_ns(&callee);
                 return self.call_flow(frames, callee, args, Vec::new());
             }
             Instr::CallKw(n, names) => {
@@ -1254,6 +1255,7 @@ impl Vm<'_> {
                 let mut args = f.stack.split_off(f.stack.len() - n as usize);
                 let kwvals = args.split_off(args.len() - names.len());
                 let callee = f.pop();
+                self.pending += cost::call_ns(&callee);
                 let kwargs = names
                     .iter()
                     .zip(kwvals)
@@ -1265,6 +1267,7 @@ impl Vm<'_> {
                 let kw = if has_kw { f.pop() } else { Value::None };
                 let args = f.pop();
                 let callee = f.pop();
+                self.pending += cost::call_ns(&callee);
                 let args = self.collect(&args)?;
                 let mut kwargs = Vec::new();
                 if let Value::Dict(d) = kw {
