@@ -629,13 +629,13 @@ export const tests = [
       const fetched = () => page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));
       assert.ok((await fetched()).includes('/pkg/twine_web_bg.wasm'), 'the light module loads first');
       assert.ok(!(await fetched()).some((p) => p.startsWith('/pkg/py/')), 'the Python compiler only when a program needs it');
-      // Positional-only parameters, which the subset refuses: the error names the line and says what to write.
-      const bad = program.replace('print("done")', 'def greet(name, /):\n    print(name)\nprint("done")');
+      // A `match` statement, which the subset refuses: the error names the line and says what to write.
+      const bad = program.replace('print("done")', 'match len(threads):\n    case 2:\n        print("two")\nprint("done")');
       await typeScenario(page, bad);
       await page.waitForSelector('.ed-error:not([hidden])');
-      assert.match(await page.textContent('.ed-error'), /positional-only parameters \(\/\) are not supported: drop the \//);
+      assert.match(await page.textContent('.ed-error'), /`match` is not supported: use if\/elif\/else/);
       assert.ok((await fetched()).includes('/pkg/py/twine_web_bg.wasm'), 'the full module came for the program');
-      assert.deepEqual(await underlinedLines(page), [lineOf(bad, 'def greet(name, /):')]);
+      assert.deepEqual(await underlinedLines(page), [lineOf(bad, 'match len(threads):')]);
       assert.equal(await page.textContent('#title'), 'Two threads say hello', 'the docstring is the title');
       assert.match(await page.textContent('#explanation'), /prints its own name/);
       assert.ok(!(await page.isVisible('[data-knob="cores"]')), 'the JSON knobs do not apply to a program');

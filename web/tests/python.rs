@@ -114,6 +114,57 @@ print(Worker.run.__qualname__, plain.__qualname__, Worker.__qualname__)
     );
 }
 
+/// Parameters before a `/` are positional-only: a keyword of that name is
+/// CPython 3.11's TypeError, or a key of `**kwargs`. The binding errors
+/// follow CPython's order (keywords before the count) and list every
+/// missing name.
+#[test]
+fn positional_only_parameters_and_cpythons_binding_errors() {
+    let out = output(
+        r#"
+def f(a, b, /, c):
+    return a + b + c
+def g(a, /, b, **kw):
+    return (a, b, kw)
+def h(a, b=5, /, c=6, *, d=7):
+    return (a, b, c, d)
+def k(a, b, c, *, d, e):
+    pass
+print(f(1, 2, 3), f(1, 2, c=3), g(1, a=2, b=3), h(1), h(1, 2, 3, d=4), h(1, c=9))
+calls = [
+    lambda: f(b=2, a=1, c=3),
+    lambda: f(1, d=3, b=2),
+    lambda: f(1, c=2, d=3),
+    lambda: g(1, 2, b=3),
+    lambda: h(1, 2, 3, 4, d=1),
+    lambda: k(),
+    lambda: k(1, 2),
+    lambda: k(1, 2, 3),
+]
+for call in calls:
+    try:
+        call()
+    except TypeError as e:
+        print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "6 6 (1, 3, {'a': 2}) (1, 5, 6, 7) (1, 2, 3, 4) (1, 5, 9, 7)",
+            "f() got some positional-only arguments passed as keyword arguments: 'a, b'",
+            "f() got some positional-only arguments passed as keyword arguments: 'b'",
+            "f() got an unexpected keyword argument 'd'",
+            "g() got multiple values for argument 'b'",
+            "h() takes from 1 to 3 positional arguments but 4 positional arguments (and 1 keyword-only argument) were given",
+            "k() missing 3 required positional arguments: 'a', 'b', and 'c'",
+            "k() missing 1 required positional argument: 'c'",
+            "k() missing 2 required keyword-only arguments: 'd' and 'e'",
+        ]
+    );
+}
+
 #[test]
 fn a_keyword_given_twice_through_double_star_is_a_type_error() {
     let out = output(

@@ -480,13 +480,13 @@ mod tests {
         // Nor is a name the program chose, or a number.
         let name = outcome(&mut t, "x = 1 y\n");
         assert_eq!(name, outcome(&mut t, "total = 10 count\n"));
-        // Positional-only parameters are refused, whatever the names.
-        let slash = outcome(&mut t, "def f(a, /):\n    pass\n");
-        assert_eq!(slash, outcome(&mut t, "def total(n, m, /):\n    return n\n"));
+        // A `match` statement is refused, whatever it matches.
+        let matched = outcome(&mut t, "match x:\n    case 1:\n        pass\n");
+        assert_eq!(matched, outcome(&mut t, "match total:\n    case (n, m):\n        total = n\n"));
         let keyword = outcome(&mut t, "x = 1 def\n");
         let import = outcome(&mut t, "import os\n");
         assert_eq!(import, outcome(&mut t, "import subprocess\n"));
-        let outcomes = [string, name, slash, keyword, import];
+        let outcomes = [string, name, matched, keyword, import];
         for (i, a) in outcomes.iter().enumerate() {
             for b in &outcomes[i + 1..] {
                 assert_ne!(a, b, "different refusals, one outcome");

@@ -254,3 +254,38 @@ fn message(
         Takes::Keywords => format!("{bare}() takes at most 2 arguments ({given} given)"),
     })
 }
+
+/// CPython's words for a call of a Python function `fname` that leaves
+/// parameters of `kind` ("positional", "keyword-only") without a value:
+/// `f() missing 3 required positional arguments: 'a', 'b', and 'c'`.
+pub(crate) fn missing(fname: &str, kind: &str, names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    let listed = match quoted.as_slice() {
+        [one] => one.clone(),
+        [a, b] if HERE => format!("{a} and {b}"),
+        [init @ .., a, b] if HERE => format!("{}, {a}, and {b}", init.join(", ")),
+        // The light module names the first, as CPython's message starts.
+        _ => return format!("{fname}() missing 1 required {kind} argument: {}", quoted[0]),
+    };
+    let n = names.len();
+    format!("{fname}() missing {n} required {kind} argument{}: {listed}", if n == 1 { "" } else { "s" })
+}
+
+/// CPython's words for `given` positional arguments to `fname`, which takes
+/// `npos` of them, the last `ndefaults` optional, when the call also gave
+/// `kwonly_given` keyword-only ones:
+/// `f() takes from 1 to 2 positional arguments but 3 were given`.
+pub(crate) fn too_many(fname: &str, npos: usize, ndefaults: usize, given: usize, kwonly_given: usize) -> String {
+    let s = |k: usize| if k == 1 { "" } else { "s" };
+    let (takes, plural) = match ndefaults {
+        0 => (npos.to_string(), s(npos)),
+        _ if HERE => (format!("from {} to {npos}", npos - ndefaults), "s"),
+        _ => (npos.to_string(), "s"),
+    };
+    let kwonly = match kwonly_given {
+        0 => String::new(),
+        k => format!(" positional argument{} (and {k} keyword-only argument{})", s(given), s(k)),
+    };
+    let verb = if given == 1 && kwonly_given == 0 { "was" } else { "were" };
+    format!("{fname}() takes {takes} positional argument{plural} but {given}{kwonly} {verb} given")
+}

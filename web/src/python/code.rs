@@ -213,8 +213,11 @@ pub(crate) fn makes_generator(instrs: &[Instr]) -> bool {
 /// The names of a function's parameters.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Params {
-    /// Positional-or-keyword parameters (the first locals).
+    /// Positional parameters (the first locals), positional-only ones first.
     pub positional: Vec<Rc<str>>,
+    /// How many of `positional` come before a `/`: a keyword of that name
+    /// does not bind them (it goes to `**kwargs` if there is one).
+    pub posonly: usize,
     pub vararg: Option<Rc<str>>,
     pub kwonly: Vec<Rc<str>>,
     pub kwarg: Option<Rc<str>>,

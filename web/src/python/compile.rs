@@ -1136,11 +1136,8 @@ impl<'a> Unit<'a> {
     }
 
     fn function(&mut self, fname: &str, args: &'a ast::Arguments, body: FnBody<'a>, at: &impl Ranged) -> R<()> {
-        if let Some(a) = args.posonlyargs.first() {
-            return Err(self.err(&a.def, "positional-only parameters (/) are not supported: drop the /"));
-        }
         let mut ndefaults = 0;
-        for d in &args.args {
+        for d in args.posonlyargs.iter().chain(&args.args) {
             if let Some(e) = &d.default {
                 self.expr(e)?;
                 ndefaults += 1;
@@ -1173,7 +1170,8 @@ impl<'a> Unit<'a> {
         unit.pos = self.pos;
         unit.depth = self.depth + BODY_LEVELS;
         let params = Params {
-            positional: args.args.iter().map(|a| name(&a.def.arg)).collect(),
+            positional: args.posonlyargs.iter().chain(&args.args).map(|a| name(&a.def.arg)).collect(),
+            posonly: args.posonlyargs.len(),
             vararg: args.vararg.as_ref().map(|a| name(&a.arg)),
             kwonly: args.kwonlyargs.iter().map(|a| name(&a.def.arg)).collect(),
             kwarg: args.kwarg.as_ref().map(|a| name(&a.arg)),

@@ -109,6 +109,10 @@ fn rcs(v: Vec<String>) -> Vec<Rc<str>> {
 impl CodeRepr {
     fn of(code: &Code) -> Result<CodeRepr, String> {
         let p = &code.params;
+        // The light module binds arguments without them (`vm::frame_for`).
+        if p.posonly > 0 {
+            return Err(format!("{}: positional-only parameters (/) cannot be precompiled", code.name));
+        }
         Ok(CodeRepr {
             name: code.name.to_string(),
             kind: code.kind,
@@ -141,6 +145,7 @@ impl CodeRepr {
             names: rcs(self.names),
             params: Params {
                 positional: rcs(positional),
+                posonly: 0,
                 vararg: vararg.map(Rc::from),
                 kwonly: rcs(kwonly),
                 kwarg: kwarg.map(Rc::from),

@@ -11,7 +11,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::builtins;
 use super::code::{CmpOp, Code, CodeKind, Instr, UnOp};
 use super::errors::Exc;
 use super::format;
@@ -19,6 +18,7 @@ use super::nesting;
 use super::ops;
 use super::stacks::{self, Link};
 use super::value::{CellRef, Class, Dict, Function, Globals, Instance, Iter, Module, Native, ThreadObj, Value};
+use super::{arity, builtins, compile};
 use super::{cost, Runtime, BATCH_NS};
 use crate::engine::choice::{Access, Watch};
 use crate::engine::interp::{Halt, Work};
@@ -1919,64 +1919,73 @@ impl Vm<'_> {
         let mut frame = Frame::new(Rc::clone(code), Rc::clone(&func.globals), Some(Rc::clone(func)));
         let npos = p.positional.len();
         let fname = func.qualname();
-        if args.len() > npos {
-            if p.vararg.is_none() {
-                return Err(self.type_error(&format!(
-                    "{fname}() takes {npos} positional argument{} but {} {} given",
-                    if npos == 1 { "" } else { "s" },
-                    args.len(),
-                    if args.len() == 1 { "was" } else { "were" }
-                )));
-            }
-            let rest = args.split_off(npos);
-            frame.locals[npos] = Some(Value::tuple(rest));
+        // CPython's order: positional arguments, then keywords, then the
+        // checks (so `f(1, 2, 3, b=3)` to `def f(a, b)` is "multiple
+        // values for argument 'b'", not "takes 2").
+        let given = args.len();
+        if given > npos && p.vararg.is_some() {
+            frame.locals[npos] = Some(Value::tuple(args.split_off(npos)));
         } else if p.vararg.is_some() {
             frame.locals[npos] = Some(Value::tuple(Vec::new()));
         }
-        for (i, a) in args.into_iter().enumerate() {
+        for (i, a) in args.into_iter().take(npos).enumerate() {
             frame.locals[i] = Some(a);
         }
         let kw_start = npos + p.vararg.is_some() as usize;
+        // Positional-only parameters named by a keyword: an error unless
+        // `**kwargs` takes it (only parsed code has them).
+        let posonly: Vec<&str> = match compile::PARSER && p.posonly > 0 {
+            true => {
+                p.positional[..p.posonly].iter().filter(|n| kwargs.iter().any(|(k, _)| k == *n)).map(|n| &**n).collect()
+            }
+            false => Vec::new(),
+        };
         let mut extra = Dict::default();
         for (k, v) in kwargs {
-            if let Some(i) = p.positional.iter().position(|n| *n == k) {
-                if frame.locals[i].is_some() {
+            if let Some(i) = p.positional[p.posonly..].iter().position(|n| *n == k) {
+                let slot = &mut frame.locals[p.posonly + i];
+                if slot.is_some() {
                     return Err(self.type_error(&format!("{fname}() got multiple values for argument '{k}'")));
                 }
-                frame.locals[i] = Some(v);
+                *slot = Some(v);
             } else if let Some(i) = p.kwonly.iter().position(|n| *n == k) {
                 frame.locals[kw_start + i] = Some(v);
             } else if p.kwarg.is_some() {
                 extra.insert(super::value::Key::Str(Rc::clone(&k)), Value::Str(k), v);
+            } else if !posonly.is_empty() {
+                return Err(self.type_error(&format!(
+                    "{fname}() got some positional-only arguments passed as keyword arguments: '{}'",
+                    posonly.join(", ")
+                )));
             } else {
                 return Err(self.type_error(&format!("{fname}() got an unexpected keyword argument '{k}'")));
             }
         }
+        if given > npos && p.vararg.is_none() {
+            let kwonly_given = frame.locals[kw_start..kw_start + p.kwonly.len()].iter().flatten().count();
+            return Err(self.type_error(&arity::too_many(&fname, npos, func.defaults.len(), given, kwonly_given)));
+        }
         let first_default = npos - func.defaults.len();
-        for i in 0..npos {
-            if frame.locals[i].is_none() {
-                if i >= first_default {
-                    frame.locals[i] = Some(func.defaults[i - first_default].clone());
-                } else {
-                    return Err(self.type_error(&format!(
-                        "{fname}() missing 1 required positional argument: '{}'",
-                        p.positional[i]
-                    )));
+        let missing: Vec<&str> =
+            (0..first_default).filter(|&i| frame.locals[i].is_none()).map(|i| &*p.positional[i]).collect();
+        if !missing.is_empty() {
+            return Err(self.type_error(&arity::missing(&fname, "positional", &missing)));
+        }
+        for i in first_default..npos {
+            frame.locals[i].get_or_insert_with(|| func.defaults[i - first_default].clone());
+        }
+        let mut missing = Vec::new();
+        for (i, name) in p.kwonly.iter().enumerate() {
+            let slot = &mut frame.locals[kw_start + i];
+            if slot.is_none() {
+                match func.kwdefaults.iter().find(|(k, _)| k == name) {
+                    Some((_, v)) => *slot = Some(v.clone()),
+                    None => missing.push(&**name),
                 }
             }
         }
-        for (i, name) in p.kwonly.iter().enumerate() {
-            let slot = kw_start + i;
-            if frame.locals[slot].is_none() {
-                match func.kwdefaults.iter().find(|(k, _)| k == name) {
-                    Some((_, v)) => frame.locals[slot] = Some(v.clone()),
-                    None => {
-                        return Err(
-                            self.type_error(&format!("{fname}() missing 1 required keyword-only argument: '{name}'"))
-                        )
-                    }
-                }
-            }
+        if !missing.is_empty() {
+            return Err(self.type_error(&arity::missing(&fname, "keyword-only", &missing)));
         }
         if p.kwarg.is_some() {
             frame.locals[kw_start + p.kwonly.len()] = Some(Value::dict(extra));
