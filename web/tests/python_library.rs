@@ -5,7 +5,7 @@
 //! `Semaphore.acquire`), `Deferred.pause`,
 //! `task.react` and `sys.exit`, `%(name)s` and `%*d` formatting,
 //! `dict.fromkeys`, `vars`, `__call__`/`__getattr__`/`__hash__`,
-//! `frozenset`, `bytes(n)`, `functools`, `collections` and `C.__mro__`.
+//! `frozenset`, `bytes(n)`, `functools`, `collections` (`OrderedDict` too) and `C.__mro__`.
 //! Each expected output is what CPython 3.11 (`python3`) printed for the
 //! same program when the test was written (Twisted 26.10's, for Twisted's API).
 
@@ -2312,7 +2312,6 @@ reactor.run()
 
 #[test]
 fn collections_defaultdict_and_counter_group_and_count_as_in_cpython() {
-    // (`type(x).__name__` of either still says `dict` here.)
     let out = output(
         r#"
 import collections, threading
@@ -2364,6 +2363,60 @@ print(sorted(hits.items()), hits.total())
             "[('m', 6), ('s', 5), ('i', 4)] ['i', 'i', 'i', 'i']",
             "Counter({'b': 5, 'a': 2}) Counter() Counter({'a': 1})",
             "[('t0', 100), ('t1', 100), ('t2', 100)] 300",
+        ]
+    );
+}
+
+/// `collections.OrderedDict`: `move_to_end`, `popitem(last=...)`, `==`
+/// that minds the order between two of them, CPython 3.11's repr. The
+/// module's types are types (`isinstance`, `type(x) is Counter`), and a
+/// defaultdict takes `dict()`'s arguments after its factory.
+#[test]
+fn collections_ordered_dict_moves_pops_and_compares_in_order_as_in_cpython() {
+    let out = output(
+        r#"
+from collections import OrderedDict, Counter, defaultdict
+d = OrderedDict()
+d['a'] = 1; d['b'] = 2; d['c'] = 3
+print(d)
+d.move_to_end('a')
+print(list(d))
+d.move_to_end('a', last=False)
+print(list(d), d.popitem(), d.popitem(last=False), d)
+e = OrderedDict([('x', 1), ('y', 2)])
+f = OrderedDict([('y', 2), ('x', 1)])
+print(e == f, e == dict(f), dict(e) == f, e != f)
+print(OrderedDict(), OrderedDict(a=1), isinstance(e, dict), isinstance(e, OrderedDict), type(e).__name__, OrderedDict)
+for call in [lambda: e.move_to_end('zz'), lambda: OrderedDict().popitem(), lambda: e.move_to_end(), lambda: e.popitem(1, 2)]:
+    try:
+        call()
+    except (KeyError, TypeError) as ex:
+        print(type(ex).__name__, ex)
+g = e.copy(); g['z'] = 0; print(g, e, len(g))
+cache = OrderedDict()
+for i in range(100):
+    cache[i % 7] = i
+    cache.move_to_end(i % 3, last=i % 2 == 0) if i % 3 in cache else None
+print(cache)
+print(defaultdict(int, [('a', 1)]), isinstance(Counter(), Counter), isinstance({}, Counter), type(Counter()) is Counter)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "OrderedDict([('a', 1), ('b', 2), ('c', 3)])",
+            "['b', 'c', 'a']",
+            "['a', 'b', 'c'] ('c', 3) ('a', 1) OrderedDict([('b', 2)])",
+            "False True True True",
+            "OrderedDict() OrderedDict([('a', 1)]) True True OrderedDict <class 'collections.OrderedDict'>",
+            "KeyError 'zz'",
+            "KeyError 'dictionary is empty'",
+            "TypeError move_to_end() missing required argument 'key' (pos 1)",
+            "TypeError popitem() takes at most 1 argument (2 given)",
+            "OrderedDict([('x', 1), ('y', 2), ('z', 0)]) OrderedDict([('x', 1), ('y', 2)]) 3",
+            "OrderedDict([(0, 98), (1, 99), (3, 94), (4, 95), (5, 96), (6, 97), (2, 93)])",
+            "defaultdict(<class 'int'>, {'a': 1}) True False True",
         ]
     );
 }

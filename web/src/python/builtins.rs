@@ -922,9 +922,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             [Value::Class(c), Value::Str(name)] => c.lookup(name).unwrap_or_default(),
             _ => Value::None,
         },
-        n if super::collections::HERE && n.starts_with("collections.") => {
-            return super::collections::call(vm, n, args, kwargs)
-        }
+        n if super::collections::HERE && n.starts_with("collections.") => return super::collections::call(vm, n, args),
         n if super::extras::HERE && super::extras::NAMES.contains(&n) => {
             return super::extras::call(vm, n, args, kwargs)
         }
@@ -1311,6 +1309,9 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
     }
     let a = args.first();
     Ok(match (t, a) {
+        (TypeId::Named(name), _) if super::collections::is_type(name) => {
+            return super::collections::new(vm, name, args, kwargs)
+        }
         (TypeId::Named(name), _) => return Err(vm.type_error(&format!("cannot create '{name}' instances"))),
         (TypeId::Int, None) => Value::Int(0),
         (TypeId::Int, Some(Value::Int(i))) => Value::Int(*i),
@@ -1568,12 +1569,8 @@ pub(crate) fn call_method(
             let sent = sent_into(vm, name, args.first().cloned().unwrap_or_default())?;
             gen_send(vm, g, sent)?
         }
-        Value::Dict(d)
-            if super::collections::HERE
-                && matches!(d.borrow().kind, super::value::DictKind::Counter)
-                && matches!(name, "update" | "most_common" | "total" | "elements") =>
-        {
-            super::collections::call_method(vm, name, this, &args)?
+        Value::Dict(d) if super::collections::HERE && super::collections::overrides(&d.borrow().kind, name) => {
+            super::collections::call_method(vm, name, this, &args, &kwargs)?
         }
         Value::Dict(d) => {
             let arg = |i: usize| args.get(i).cloned().unwrap_or_default();

@@ -5,69 +5,82 @@
 //! dict does they do. Only in the full module ([`HERE`]): no preset uses them.
 
 use super::code::BinOp;
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::value::{Class, Dict, DictKind, Value};
+use super::value::{Class, Dict, DictKind, TypeId, Value};
 use super::vm::{Kw, Out, PyResult, Vm};
 
 /// Whether this build has the module: the full module, with the parser.
 pub(crate) const HERE: bool = super::compile::PARSER;
 
+/// The module's dict types: `type()` of one of them is this type too.
+const TYPES: &[&str] = &["defaultdict", "Counter", "OrderedDict"];
+
 /// The module's names.
 pub(crate) fn attrs() -> Vec<(&'static str, Value)> {
-    vec![
-        ("defaultdict", Value::builtin("collections.defaultdict", None)),
-        ("Counter", Value::builtin("collections.Counter", None)),
-    ]
+    TYPES.iter().map(|&t| (t, Value::Type(TypeId::Named(t)))).collect()
 }
 
-/// Calls `collections.NAME`.
-pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
-    if name == "collections._class" {
-        // `namedtuple`'s class: a subclass of its base named as asked
-        // (a `class` statement's name is fixed in the source).
-        return match (args.first(), args.get(1)) {
-            (Some(Value::Str(n)), Some(Value::Class(base))) => {
-                Ok(Out::Value(Value::Class(Class::new(n, Some(Rc::clone(base))))))
-            }
-            _ => Err(vm.type_error("_class(name, base)")),
-        };
+/// Whether `name` is one of the module's dict types.
+pub(crate) fn is_type(name: &str) -> bool {
+    HERE && TYPES.contains(&name)
+}
+
+/// Calls `collections.NAME`, a function of the module's Python part.
+pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>) -> PyResult<Out> {
+    // `namedtuple`'s class: a subclass of its base named as asked
+    // (a `class` statement's name is fixed in the source).
+    match (name, args.first(), args.get(1)) {
+        ("collections._class", Some(Value::Str(n)), Some(Value::Class(base))) => {
+            Ok(Out::Value(Value::Class(Class::new(n, Some(Rc::clone(base))))))
+        }
+        _ => Err(vm.type_error("_class(name, base)")),
     }
+}
+
+/// Makes one of the [`TYPES`]: a defaultdict's first argument is its
+/// factory; the rest is what `dict(...)` takes, except that a Counter
+/// counts an iterable's elements.
+pub(crate) fn new(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Value> {
     let mut args = args.into_iter();
-    let mut d = Dict::default();
-    if name == "collections.defaultdict" {
-        let factory = args.next().unwrap_or_default();
-        if !matches!(
-            factory,
-            Value::None
-                | Value::Func(_)
-                | Value::Builtin(_)
-                | Value::Class(_)
-                | Value::Method(_)
-                | Value::Type(_)
-                | Value::Native(_)
-        ) {
-            return Err(vm.type_error("first argument must be callable or None"));
+    let kind = match name {
+        "defaultdict" => {
+            let factory = args.next().unwrap_or_default();
+            if !matches!(
+                factory,
+                Value::None
+                    | Value::Func(_)
+                    | Value::Builtin(_)
+                    | Value::Class(_)
+                    | Value::Method(_)
+                    | Value::Type(_)
+                    | Value::Native(_)
+            ) {
+                return Err(vm.type_error("first argument must be callable or None"));
+            }
+            DictKind::Default(factory)
         }
-        d.kind = DictKind::Default(factory);
-        let out = Value::dict(d);
-        if let Some(init) = args.next() {
-            update(vm, &out, &init, false)?;
+        "Counter" => DictKind::Counter,
+        _ => DictKind::Ordered,
+    };
+    let out = match kind {
+        DictKind::Counter => {
+            let out = Value::dict(Dict::default());
+            if let Some(init) = args.next() {
+                update(vm, &out, &init, true)?;
+            }
+            for (k, v) in kwargs {
+                set(vm, &out, Value::Str(k), v)?;
+            }
+            out
         }
-        for (k, v) in kwargs {
-            set(vm, &out, Value::Str(k), v)?;
-        }
-        return Ok(Out::Value(out));
+        _ => super::builtins::call_type(vm, TypeId::Dict, args.collect(), kwargs)?,
+    };
+    if let Value::Dict(d) = &out {
+        d.borrow_mut().kind = kind;
     }
-    d.kind = DictKind::Counter;
-    let out = Value::dict(d);
-    if let Some(init) = args.next() {
-        update(vm, &out, &init, true)?;
-    }
-    for (k, v) in kwargs {
-        set(vm, &out, Value::Str(k), v)?;
-    }
-    Ok(Out::Value(out))
+    Ok(out)
 }
 
 fn set(vm: &mut Vm<'_>, d: &Value, k: Value, v: Value) -> PyResult<()> {
@@ -111,7 +124,7 @@ pub(crate) fn missing(vm: &mut Vm<'_>, d: &Value, k: &Value) -> PyResult<Option<
     let Value::Dict(dd) = d else { return Ok(None) };
     let kind = dd.borrow().kind.clone();
     match kind {
-        DictKind::Plain | DictKind::Default(Value::None) => Ok(None),
+        DictKind::Plain | DictKind::Ordered | DictKind::Default(Value::None) => Ok(None),
         DictKind::Counter => Ok(Some(Value::Int(0))),
         DictKind::Default(factory) => {
             let v = vm.call_nested(factory, Vec::new())?;
@@ -127,12 +140,25 @@ pub(crate) fn method(kind: &DictKind, name: &str) -> Option<&'static str> {
         (DictKind::Counter, "most_common") => Some("most_common"),
         (DictKind::Counter, "total") => Some("total"),
         (DictKind::Counter, "elements") => Some("elements"),
+        (DictKind::Ordered, "move_to_end") => Some("move_to_end"),
         _ => None,
     }
 }
 
-/// Calls a Counter's own method, or a Counter's `update` (which counts).
-pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, d: &Value, args: &[Value]) -> PyResult<Value> {
+/// Whether a dict of `kind` has its own `name` in place of a dict's
+/// (a Counter's `update` counts; an OrderedDict's `popitem` takes `last`).
+pub(crate) fn overrides(kind: &DictKind, name: &str) -> bool {
+    method(kind, name).is_some()
+        || matches!((kind, name), (DictKind::Counter, "update") | (DictKind::Ordered, "popitem"))
+}
+
+/// Calls a method [`overrides`] names.
+pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, d: &Value, args: &[Value], kwargs: &Kw) -> PyResult<Value> {
+    if let Value::Dict(dd) = d {
+        if matches!(dd.borrow().kind, DictKind::Ordered) {
+            return ordered_method(vm, name, dd, args, kwargs);
+        }
+    }
     Ok(match name {
         "update" => {
             if let Some(from) = args.first() {
@@ -168,6 +194,44 @@ pub(crate) fn call_method(vm: &mut Vm<'_>, name: &str, d: &Value, args: &[Value]
     })
 }
 
+/// Whether `==` between `a` and `b` is order-sensitive: both are OrderedDicts.
+pub(crate) fn both_ordered(a: &Dict, b: &Dict) -> bool {
+    matches!((&a.kind, &b.kind), (DictKind::Ordered, DictKind::Ordered))
+}
+
+/// `move_to_end(key, last=True)` and `popitem(last=True)` of an OrderedDict.
+fn ordered_method(vm: &mut Vm<'_>, name: &str, d: &RefCell<Dict>, args: &[Value], kwargs: &Kw) -> PyResult<Value> {
+    // Argument Clinic's checks and words, as CPython's C methods have.
+    let most = if name == "popitem" { 1 } else { 2 };
+    let given = args.len() + kwargs.len();
+    if given > most {
+        let s = if most == 1 { "" } else { "s" };
+        return Err(vm.type_error(&format!("{name}() takes at most {most} argument{s} ({given} given)")));
+    }
+    if let Some((k, _)) = kwargs.iter().find(|(k, _)| &**k != "last") {
+        return Err(vm.type_error(&format!("'{k}' is an invalid keyword argument for {name}()")));
+    }
+    if most == 2 && args.is_empty() {
+        return Err(vm.type_error("move_to_end() missing required argument 'key' (pos 1)"));
+    }
+    let last = args.get(most - 1).cloned().or_else(|| super::builtins::kw(kwargs, "last"));
+    let last = last.is_none_or(|v| v.truthy());
+    if name == "popitem" {
+        let end = if last { d.borrow().items().next_back().cloned() } else { d.borrow().items().next().cloned() };
+        let Some((k, v)) = end else {
+            return Err(vm.rt.error("KeyError", "dictionary is empty"));
+        };
+        d.borrow_mut().remove(&vm.key(&k)?);
+        return Ok(Value::tuple(vec![k, v]));
+    }
+    let key = vm.key(&args[0])?;
+    if !d.borrow_mut().move_to_end(&key, last) {
+        let class = vm.rt.exc_class("KeyError");
+        return Err(super::errors::Exc::new(vm.rt.new_exc(&class, vec![args[0].clone()])));
+    }
+    Ok(Value::None)
+}
+
 fn items(d: &Value) -> Vec<(Value, Value)> {
     match d {
         Value::Dict(dd) => dd.borrow().items().cloned().collect(),
@@ -200,6 +264,11 @@ pub(crate) fn repr(vm: &mut Vm<'_>, d: &Value, kind: &DictKind) -> PyResult<Opti
         DictKind::Default(f) => {
             let body = vm.repr_of(&Value::dict(plain_copy(d)))?;
             Some(format!("defaultdict({}, {body})", vm.repr_of(f)?))
+        }
+        DictKind::Ordered if items(d).is_empty() => Some("OrderedDict()".to_owned()),
+        DictKind::Ordered => {
+            let pairs = Value::list(items(d).into_iter().map(|(k, v)| Value::tuple(vec![k, v])).collect());
+            Some(format!("OrderedDict({})", vm.repr_of(&pairs)?))
         }
         DictKind::Counter => {
             let pairs = most_common(vm, d)?;
@@ -234,5 +303,6 @@ pub(crate) fn type_name(kind: &DictKind) -> &'static str {
         DictKind::Plain => "dict",
         DictKind::Default(_) => "defaultdict",
         DictKind::Counter => "Counter",
+        DictKind::Ordered => "OrderedDict",
     }
 }

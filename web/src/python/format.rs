@@ -44,7 +44,9 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Builtin(b) => format!("<built-in function {}>", b.name),
         Value::Class(c) => format!("<class '{}'>", c.path()),
         // `collections`' types written in Rust, named with their module.
-        Value::Type(TypeId::Named(n @ ("defaultdict" | "Counter"))) => format!("<class 'collections.{n}'>"),
+        Value::Type(TypeId::Named(n @ ("defaultdict" | "Counter" | "OrderedDict"))) => {
+            format!("<class 'collections.{n}'>")
+        }
         Value::Type(t) => format!("<class '{}'>", t.name()),
         Value::Instance(i) => format!("<{} object>", i.class.path()),
         Value::Method(m) => format!("<bound method {}>", m.1.code.name),

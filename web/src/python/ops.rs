@@ -452,6 +452,13 @@ pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
                 return Ok(false);
             }
             let items = x.borrow().keyed_items();
+            // Two OrderedDicts are equal only in the same order.
+            if super::collections::HERE && super::collections::both_ordered(&x.borrow(), &y.borrow()) {
+                let theirs = y.borrow().keyed_items();
+                if items.iter().zip(&theirs).any(|(a, b)| a.0 != b.0) {
+                    return Ok(false);
+                }
+            }
             for (k, _, v) in &items {
                 let w = y.borrow().get(k);
                 match w {

@@ -588,6 +588,9 @@ pub(crate) enum DictKind {
     Default(Value),
     /// `Counter()`: a missing key reads as 0.
     Counter,
+    /// `OrderedDict()`: order counts in `==` and it can be changed
+    /// (`move_to_end`, `popitem(last=False)`).
+    Ordered,
 }
 
 /// `d = {1: d}` nested 200000 times is freed through [`trash::bury`].
@@ -625,10 +628,33 @@ impl Dict {
     pub fn remove(&mut self, key: &Key) -> Option<Value> {
         let i = self.index.remove(key)?;
         let out = self.entries[i].take().map(|(_, v)| v);
+        self.tidy();
+        out
+    }
+
+    /// Moves the entry of `key` to the end, or the front
+    /// (`OrderedDict.move_to_end`); false if there is none.
+    pub fn move_to_end(&mut self, key: &Key, last: bool) -> bool {
+        let Some(&i) = self.index.get(key) else { return false };
+        let entry = self.entries[i].take();
+        if last {
+            self.index.insert(key.clone(), self.entries.len());
+            self.entries.push(entry);
+        } else {
+            self.index.values_mut().for_each(|slot| *slot += 1);
+            self.index.insert(key.clone(), 0);
+            self.entries.insert(0, entry);
+        }
+        // An LRU cache moves an entry on each hit: the slots it leaves go.
+        self.tidy();
+        true
+    }
+
+    /// Compacts once most slots are removed entries'.
+    fn tidy(&mut self) {
         if self.entries.len() > 32 && self.index.len() * 2 < self.entries.len() {
             self.compact();
         }
-        out
     }
 
     /// Drops the removed entries' slots. The keys are kept, not made again:
