@@ -114,6 +114,56 @@ print(Worker.run.__qualname__, plain.__qualname__, Worker.__qualname__)
     );
 }
 
+/// A function or class defined inside a function is named
+/// `outer.<locals>.inner` (its `__qualname__`, its repr, its call errors),
+/// one in a class `A.B.deep`, one declared `global` by its name alone, as
+/// CPython's compiler names them. (Reprs here have no address: the test
+/// cuts CPython's off.)
+#[test]
+fn nested_functions_and_classes_are_named_by_their_qualname() {
+    let out = output(
+        r#"
+def outer():
+    def inner(x):
+        return x
+    class K:
+        def m(self):
+            return [y for y in range(1)], (z for z in range(1))
+    return inner, K
+inner, K = outer()
+print(inner.__qualname__, inner.__name__, K.__qualname__, K.__name__, K.m.__qualname__)
+print(repr(inner).split(" at ")[0].rstrip(">"), K, repr(K().m()[1]).split(" at ")[0].rstrip(">"))
+class A:
+    class B:
+        def deep(self):
+            return lambda: 0
+def g():
+    global h
+    def h():
+        pass
+g()
+print(A.B.__qualname__, A.B.deep.__qualname__, A.B().deep().__qualname__, h.__qualname__)
+for call in [lambda: inner(), lambda: A.B().deep()(1), lambda: K().m(2)]:
+    try:
+        call()
+    except TypeError as e:
+        print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "outer.<locals>.inner inner outer.<locals>.K K outer.<locals>.K.m",
+            "<function outer.<locals>.inner <class '__main__.outer.<locals>.K'> <generator object outer.<locals>.K.m.<locals>.<genexpr",
+            "A.B A.B.deep A.B.deep.<locals>.<lambda> h",
+            "outer.<locals>.inner() missing 1 required positional argument: 'x'",
+            "A.B.deep.<locals>.<lambda>() takes 0 positional arguments but 1 was given",
+            "outer.<locals>.K.m() takes 1 positional argument but 2 were given",
+        ]
+    );
+}
+
 /// Parameters before a `/` are positional-only: a keyword of that name is
 /// CPython 3.11's TypeError, or a key of `**kwargs`. The binding errors
 /// follow CPython's order (keywords before the count) and list every

@@ -235,6 +235,8 @@ pub(crate) enum CodeKind {
 #[derive(Debug)]
 pub(crate) struct Code {
     pub name: Rc<str>,
+    /// Its `__qualname__`: `outer.<locals>.inner`, `Class.method`.
+    pub qualname: Rc<str>,
     pub file: Rc<str>,
     pub kind: CodeKind,
     pub instrs: Vec<Instr>,

@@ -110,6 +110,12 @@ impl Scan {
     }
 }
 
+/// The library's functions that make its classes anew for each run
+/// (`clock.rs`'s `_classes` and `_barrier`), by file: they stand for a
+/// module's top level, so what they define is named as there
+/// (`Clock.advance`, not `_classes.<locals>.Clock.advance`).
+const CLASS_MAKERS: &[(&str, &str)] = &[("<twisted.internet.task>", "_classes"), ("threading.py", "_barrier")];
+
 fn name(id: &ast::Identifier) -> Rc<str> {
     id.as_str().into()
 }
@@ -443,6 +449,8 @@ struct Unit<'a> {
     enclosing: Vec<HashSet<Rc<str>>>,
     blocks: Vec<Block<'a>>,
     pos: (u32, u32),
+    /// The `__qualname__` of the code it makes ([`Unit::qualname_of`]).
+    qualname: Rc<str>,
     temps: u32,
     /// How deep the compiler is now, from the module (see [`MAX_NESTING`]).
     depth: u32,
@@ -471,9 +479,24 @@ impl<'a> Unit<'a> {
             enclosing,
             blocks: Vec::new(),
             pos: (1, 1),
+            qualname: "".into(),
             temps: 0,
             depth: 0,
             annotated: false,
+        }
+    }
+
+    /// The `__qualname__` of a function or class named `name` that this
+    /// unit defines, as CPython's compiler makes it: the name at a module's
+    /// top level (or declared `global`), `Class.name` in a class body,
+    /// `outer.<locals>.name` in a function.
+    fn qualname_of(&self, name: &str) -> Rc<str> {
+        match self.kind {
+            CodeKind::Module => name.into(),
+            _ if self.globals.contains(name) => name.into(),
+            CodeKind::Function if CLASS_MAKERS.contains(&(&*self.file, &*self.qualname)) => name.into(),
+            CodeKind::Function => format!("{}.<locals>.{name}", self.qualname).into(),
+            CodeKind::Class => format!("{}.{name}", self.qualname).into(),
         }
     }
 
@@ -610,6 +633,7 @@ impl<'a> Unit<'a> {
         let cellvars = cellvars.collect();
         Code {
             generator: super::code::makes_generator(&self.instrs),
+            qualname: if self.qualname.is_empty() { name.into() } else { self.qualname },
             name: name.into(),
             file: self.file,
             kind: self.kind,
@@ -1169,6 +1193,7 @@ impl<'a> Unit<'a> {
         let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
         unit.pos = self.pos;
         unit.depth = self.depth + BODY_LEVELS;
+        unit.qualname = self.qualname_of(fname);
         let params = Params {
             positional: args.posonlyargs.iter().chain(&args.args).map(|a| name(&a.def.arg)).collect(),
             posonly: args.posonlyargs.len(),
@@ -1295,6 +1320,7 @@ impl<'a> Unit<'a> {
         let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Class, enclosing);
         unit.pos = self.pos;
         unit.depth = self.depth + BODY_LEVELS;
+        unit.qualname = self.qualname_of(c.name.as_str());
         unit.setup_scope(&scan);
         unit.class_assigned = scan.assigned.clone();
         unit.cells.clear();
@@ -1702,6 +1728,7 @@ impl<'a> Unit<'a> {
         let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
         unit.pos = self.pos;
         unit.depth = self.depth + BODY_LEVELS;
+        unit.qualname = self.qualname_of(cname);
         unit.local(".0");
         unit.setup_scope(&scan);
         match what {

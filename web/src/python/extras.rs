@@ -218,7 +218,7 @@ pub(crate) fn new_type(vm: &mut Vm<'_>, args: &[Value]) -> PyResult<Value> {
     }
     // As in CPython, the module is the caller's (`__module__` in `ns` wins).
     attrs.entry("__module__".into()).or_insert_with(|| Value::str("__main__"));
-    let class = Rc::new(Class { name: Rc::clone(name), base, attrs: RefCell::new(attrs) });
+    let class = Rc::new(Class { name: Rc::clone(name), qualname: Rc::clone(name), base, attrs: RefCell::new(attrs) });
     vm.class_made(class, |_| order)
 }
 

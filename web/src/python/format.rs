@@ -38,7 +38,7 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Range(a, b, 1) => format!("range({a}, {b})"),
         Value::Range(a, b, c) => format!("range({a}, {b}, {c})"),
         Value::Slice(s) => format!("slice({}, {}, {})", repr(&s[0]), repr(&s[1]), repr(&s[2])),
-        Value::Func(f) => format!("<function {}>", f.code.name),
+        Value::Func(f) => format!("<function {}>", f.code.qualname),
         Value::Generator(g) => format!("<{} object {}>", v.type_name(), g.name),
         Value::Builtin(b) if matches!(b.name, "Ellipsis" | "NotImplemented") => b.name.to_owned(),
         Value::Builtin(b) => format!("<built-in function {}>", b.name),
@@ -49,7 +49,7 @@ pub(crate) fn repr(v: &Value) -> String {
         }
         Value::Type(t) => format!("<class '{}'>", t.name()),
         Value::Instance(i) => format!("<{} object>", i.class.path()),
-        Value::Method(m) => format!("<bound method {}>", m.1.code.name),
+        Value::Method(m) => format!("<bound method {}>", m.1.code.qualname),
         Value::Module(m) => format!("<module '{}'>", m.name),
         Value::Iter(_) => "<iterator>".into(),
         Value::Super(_) => "<super>".into(),

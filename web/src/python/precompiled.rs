@@ -73,6 +73,7 @@ pub struct Compiled {
 #[derive(Clone, Serialize, Deserialize)]
 struct CodeRepr {
     name: String,
+    qualname: String,
     kind: CodeKind,
     instrs: Vec<Instr>,
     spans: Vec<(u32, u32)>,
@@ -115,6 +116,7 @@ impl CodeRepr {
         }
         Ok(CodeRepr {
             name: code.name.to_string(),
+            qualname: code.qualname.to_string(),
             kind: code.kind,
             instrs: code.instrs.clone(),
             spans: code.spans.clone(),
@@ -137,6 +139,7 @@ impl CodeRepr {
         Code {
             generator: super::code::makes_generator(&self.instrs),
             name: self.name.into(),
+            qualname: self.qualname.into(),
             file: Rc::clone(file),
             kind: self.kind,
             instrs: self.instrs,

@@ -220,14 +220,10 @@ impl Function {
         }))
     }
 
-    /// Its `__qualname__`, which CPython's call errors name it by:
-    /// `Class.method` for a method (the full module; the light one's is
-    /// the name alone).
+    /// Its `__qualname__`, which CPython's call errors and reprs name it
+    /// by: `Class.method`, `outer.<locals>.inner`.
     pub(crate) fn qualname(&self) -> Rc<str> {
-        match &*self.owner.borrow() {
-            Some(class) if super::compile::PARSER => format!("{}.{}", class.name, self.code.name).into(),
-            _ => Rc::clone(&self.code.name),
-        }
+        Rc::clone(&self.code.qualname)
     }
 }
 
@@ -256,13 +252,15 @@ pub(crate) struct Globals {
 #[derive(Debug)]
 pub(crate) struct Class {
     pub name: Rc<str>,
+    /// `__qualname__`: `outer.<locals>.K` for a class a function defines.
+    pub qualname: Rc<str>,
     pub base: Option<Rc<Class>>,
     pub attrs: RefCell<HashMap<Rc<str>, Value>>,
 }
 
 impl Class {
     pub fn new(name: &str, base: Option<Rc<Class>>) -> Rc<Class> {
-        Rc::new(Class { name: name.into(), base, attrs: RefCell::default() })
+        Rc::new(Class { name: name.into(), qualname: name.into(), base, attrs: RefCell::default() })
     }
 
     /// A library class of `module` (its `__module__`).
@@ -286,7 +284,7 @@ impl Class {
     pub fn path(&self) -> String {
         match &*self.module() {
             "builtins" => self.name.to_string(),
-            m => format!("{m}.{}", self.name),
+            m => format!("{m}.{}", self.qualname),
         }
     }
 

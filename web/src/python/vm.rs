@@ -538,13 +538,21 @@ impl Vm<'_> {
     /// names the class's module where CPython's does.
     fn exc_lines(&mut self, v: &Value) -> (String, String) {
         let text = self.exc_text(v);
-        let mut last = super::errors::with_module(&text);
+        // The last line names a class a function defines by its
+        // `__qualname__`: `outer.<locals>.E: boom`.
+        let named = match v {
+            Value::Instance(i) if i.class.qualname != i.class.name => {
+                text.replacen(&*i.class.name, &i.class.qualname, 1)
+            }
+            _ => text.clone(),
+        };
+        let mut last = super::errors::with_module(&named);
         if let Value::Instance(i) = v {
             // A library module's own exception written in Python
             // (`statistics.StatisticsError`), named with its module.
             let module = i.class.module();
-            if super::pystd::has(&module) && last == text {
-                last = format!("{module}.{text}");
+            if super::pystd::has(&module) && last == named {
+                last = format!("{module}.{named}");
             }
         }
         (text, last)
@@ -640,6 +648,7 @@ impl Vm<'_> {
                             let ns = done.ns.map(|ns| std::mem::take(&mut *ns.borrow_mut())).unwrap_or_default();
                             let class = Rc::new(Class {
                                 name: Rc::clone(&done.code.name),
+                                qualname: Rc::clone(&done.code.qualname),
                                 base: base_class,
                                 attrs: RefCell::new(ns),
                             });
@@ -2091,8 +2100,11 @@ impl Vm<'_> {
                 Err(self.attr_error(obj, name))
             }
             Value::Class(c) => {
-                if name == "__name__" || (name == "__qualname__" && super::extras::HERE) {
+                if name == "__name__" {
                     return Ok(Value::Str(Rc::clone(&c.name)));
+                }
+                if name == "__qualname__" && super::extras::HERE {
+                    return Ok(Value::Str(Rc::clone(&c.qualname)));
                 }
                 // `C.__mro__`, `C.mro()`, `C.__base__`, `C.__bases__`: one base each.
                 if matches!(name, "__mro__" | "mro" | "__base__" | "__bases__")
@@ -2668,7 +2680,7 @@ impl Vm<'_> {
                 let Native::Partial(p) = &**n else { unreachable!() };
                 super::functools::repr(self, p)
             }
-            Value::Func(f) => Ok(format!("<function {}>", f.code.name)),
+            Value::Func(f) => Ok(format!("<function {}>", f.code.qualname)),
             _ => Ok(format::repr(v)),
         }
     }
@@ -2783,7 +2795,7 @@ fn started(frame: Frame) -> Out {
     if !frame.code.generator {
         return Out::Frame(frame);
     }
-    let name = Rc::clone(&frame.code.name);
+    let name = Rc::clone(&frame.code.qualname);
     let g = super::value::Generator {
         coroutine: frame.code.is_coroutine(),
         name,
