@@ -74,6 +74,41 @@ fn a_set_of_ints_iterates_in_cpythons_order_one_of_strings_in_insertion_order() 
     );
 }
 
+/// A set literal of constants is CPython 3.11's frozenset constant: built
+/// twice (the compiler merges constants), one per value in a module (the
+/// second `{8, 0, 16}` is the first `{0, 8, 16}`), then merged into a new
+/// set; what `for` iterates and `in` tests is that frozenset itself. With
+/// colliding hashes (-1 and -2 both hash to -2) or 5 and more elements the
+/// order differs from adding the elements one by one.
+#[test]
+fn a_set_literal_of_constants_iterates_in_the_order_of_cpythons_frozenset_constant() {
+    let out = output(
+        r#"
+print({-1, -2, 7}, {0, 8, 16}, {8, 0, 16}, {-5, 5, 1000000, -1000000, 3})
+print([x for x in {-1, -2}], [x for x in {-31, -23, 39, 16, -24}], 3 in {3, -1, -2})
+s = {-1, -2, 7}
+s.add(-3)
+print(s, set([-1, -2, 7]), {x for x in [-1, -2, 7]})
+n = 7
+print({-1, -2, n}, {(1, -1), (0, 2), (-2, 0)})
+for x in {-31, -23, 39, 16, -24}:
+    print(x, end=" ")
+print(list({-31, -23, 39, 16, -24}))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "{-2, -1, 7} {0, 8, 16} {0, 8, 16} {1000000, -1000000, 3, 5, -5}",
+            "[-1, -2] [-31, 39, -24, -23, 16] True",
+            "{-2, -3, -1, 7} {7, -1, -2} {7, -1, -2}",
+            "{7, -1, -2} {(-2, 0), (0, 2), (1, -1)}",
+            "-31 39 -24 -23 16 [16, -31, 39, -24, -23]",
+        ]
+    );
+}
+
 /// `hash()` is CPython's where CPython's is the same every run: ints reduced
 /// modulo 2**61 - 1 (-1 is -2), floats by the same rule, tuples by xxHash;
 /// a set of floats or of tuples iterates in the order those give.

@@ -202,6 +202,10 @@ pub(crate) enum Instr {
     /// `await`'s first step: the top must be a coroutine (kept) or a
     /// Deferred (replaced by its `__await__` generator, which yields it).
     GetAwaitable,
+    /// `{1, 2, 3}`: a set literal of constants, which CPython 3.11 makes a
+    /// frozenset constant (its order: `sets::literal`); merged into a new
+    /// set, or (`true`: what `for` iterates, `in` tests) that frozenset.
+    BuildConstSet(u32, bool),
 }
 
 /// Whether code made of `instrs` makes a generator when called: it yields,

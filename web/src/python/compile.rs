@@ -9,7 +9,8 @@
 //! and what to write instead, so a program never fails half-way because the
 //! VM met a construct it does not know.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use rustpython_parser::ast::{self, Constant, Expr, Ranged, Stmt};
@@ -451,6 +452,9 @@ struct Unit<'a> {
     pos: (u32, u32),
     /// The `__qualname__` of the code it makes ([`Unit::qualname_of`]).
     qualname: Rc<str>,
+    /// The module's constant set literals so far, each its elements'
+    /// positions by key ([`Unit::constant_set`]): shared by its units.
+    constant_sets: Rc<RefCell<Vec<HashMap<String, usize>>>>,
     temps: u32,
     /// How deep the compiler is now, from the module (see [`MAX_NESTING`]).
     depth: u32,
@@ -480,10 +484,22 @@ impl<'a> Unit<'a> {
             blocks: Vec::new(),
             pos: (1, 1),
             qualname: "".into(),
+            constant_sets: Rc::default(),
             temps: 0,
             depth: 0,
             annotated: false,
         }
+    }
+
+    /// The unit of a function, class or comprehension named `name` that
+    /// this one defines.
+    fn child(&self, kind: CodeKind, enclosing: Vec<HashSet<Rc<str>>>, name: &str) -> Unit<'a> {
+        let mut unit = Unit::new(self.lines, Rc::clone(&self.file), kind, enclosing);
+        unit.pos = self.pos;
+        unit.depth = self.depth + BODY_LEVELS;
+        unit.qualname = self.qualname_of(name);
+        unit.constant_sets = Rc::clone(&self.constant_sets);
+        unit
     }
 
     /// The `__qualname__` of a function or class named `name` that this
@@ -736,7 +752,7 @@ impl<'a> Unit<'a> {
                 }
             }
             Stmt::For(f) => {
-                self.expr(&f.iter)?;
+                self.operand(&f.iter)?;
                 self.emit(Instr::GetIter);
                 let start = self.here();
                 let exit = self.emit(Instr::ForIter(0));
@@ -1190,10 +1206,7 @@ impl<'a> Unit<'a> {
             mine.extend(self.frees.iter().cloned());
             enclosing.push(mine);
         }
-        let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
-        unit.pos = self.pos;
-        unit.depth = self.depth + BODY_LEVELS;
-        unit.qualname = self.qualname_of(fname);
+        let mut unit = self.child(CodeKind::Function, enclosing, fname);
         let params = Params {
             positional: args.posonlyargs.iter().chain(&args.args).map(|a| name(&a.def.arg)).collect(),
             posonly: args.posonlyargs.len(),
@@ -1317,10 +1330,7 @@ impl<'a> Unit<'a> {
             mine.extend(self.frees.iter().cloned());
             enclosing.push(mine);
         }
-        let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Class, enclosing);
-        unit.pos = self.pos;
-        unit.depth = self.depth + BODY_LEVELS;
-        unit.qualname = self.qualname_of(c.name.as_str());
+        let mut unit = self.child(CodeKind::Class, enclosing, c.name.as_str());
         unit.setup_scope(&scan);
         unit.class_assigned = scan.assigned.clone();
         unit.cells.clear();
@@ -1395,14 +1405,25 @@ impl<'a> Unit<'a> {
             Expr::Compare(c) => {
                 self.expr(&c.left)?;
                 let n = c.ops.len();
+                // The last `in`'s set literal is a frozenset constant.
+                let last = |i: usize, right| match c.ops[i] {
+                    ast::CmpOp::In | ast::CmpOp::NotIn if i + 1 == n => Some(right),
+                    _ => None,
+                };
                 if n == 1 {
-                    self.expr(&c.comparators[0])?;
+                    match last(0, &c.comparators[0]) {
+                        Some(right) => self.operand(right)?,
+                        None => self.expr(&c.comparators[0])?,
+                    }
                     self.emit(Instr::Compare(cmpop(c.ops[0])));
                 } else {
                     // a < b < c: each middle value is compared twice, evaluated once.
                     let mut fails = Vec::new();
                     for (i, (op, right)) in c.ops.iter().zip(&c.comparators).enumerate() {
-                        self.expr(right)?;
+                        match last(i, right) {
+                            Some(right) => self.operand(right)?,
+                            None => self.expr(right)?,
+                        }
                         if i + 1 < n {
                             self.emit(Instr::Dup);
                             self.emit(Instr::Rot3);
@@ -1462,10 +1483,14 @@ impl<'a> Unit<'a> {
                 self.emit(Instr::BuildList(l.elts.len() as u32));
             }
             Expr::Set(l) => {
-                for x in &l.elts {
+                let n = l.elts.len() as u32;
+                // CPython 3.11 folds 3 or more constants into a frozenset.
+                let constants = if n > 2 { self.constant_set(&l.elts) } else { None };
+                let build = if constants.is_some() { Instr::BuildConstSet(n, false) } else { Instr::BuildSet(n) };
+                for x in constants.unwrap_or_else(|| l.elts.iter().collect()) {
                     self.expr(x)?;
                 }
-                self.emit(Instr::BuildSet(l.elts.len() as u32));
+                self.emit(build);
             }
             Expr::Tuple(l) => {
                 for x in &l.elts {
@@ -1640,6 +1665,63 @@ impl<'a> Unit<'a> {
         Ok(())
     }
 
+    /// `e` where CPython 3.11 makes a set literal of constants a frozenset
+    /// constant (what `for` and a comprehension iterate, the right of the
+    /// last `in`): it iterates in that frozenset's order.
+    fn operand(&mut self, e: &'a Expr) -> R<()> {
+        if let Expr::Set(l) = e {
+            if let Some(elts) = self.constant_set(&l.elts) {
+                for x in elts {
+                    self.expr(x)?;
+                }
+                self.emit(Instr::BuildConstSet(l.elts.len() as u32, true));
+                return Ok(());
+            }
+        }
+        self.expr(e)
+    }
+
+    /// The value CPython 3.11's AST optimizer folds `e` to, if it is a
+    /// constant: a literal, a signed number, a tuple of constants.
+    fn folded(&self, e: &Expr) -> Option<Value> {
+        match e {
+            Expr::Constant(c) => self.constant(&c.value, e).ok(),
+            Expr::UnaryOp(u) => match (&u.op, self.folded(&u.operand)?) {
+                (ast::UnaryOp::UAdd, v @ (Value::Int(_) | Value::Float(_))) => Some(v),
+                (ast::UnaryOp::USub, Value::Int(i)) => i.checked_neg().map(Value::Int),
+                (ast::UnaryOp::USub, Value::Float(f)) => Some(Value::Float(-f)),
+                _ => None,
+            },
+            Expr::Tuple(t) => t.elts.iter().map(|x| self.folded(x)).collect::<Option<_>>().map(Value::tuple),
+            _ => None,
+        }
+    }
+
+    /// A set literal's elements if all are constants, in the order CPython
+    /// builds its frozenset from: theirs, or an equal earlier literal's in
+    /// the module (CPython's compiler keeps one constant of each value:
+    /// `{8, 0, 16}` after `{0, 8, 16}` is that one, `{0, 8, 16}`).
+    fn constant_set(&self, elts: &'a [Expr]) -> Option<Vec<&'a Expr>> {
+        // Constants of one value have one repr (`1`, `1.0` and `True` apart).
+        let keys: Vec<String> =
+            elts.iter().map(|e| self.folded(e).map(|v| super::format::repr(&v))).collect::<Option<_>>()?;
+        let mut seen = self.constant_sets.borrow_mut();
+        let set: HashSet<&String> = keys.iter().collect();
+        let mut elts: Vec<(&'a Expr, &String)> = elts.iter().zip(&keys).collect();
+        match seen.iter().find(|first| first.len() == set.len() && set.iter().all(|k| first.contains_key(*k))) {
+            Some(first) => elts.sort_by_key(|(_, k)| first[*k]),
+            None => {
+                let mut first = HashMap::new();
+                for k in &keys {
+                    let at = first.len();
+                    first.entry(k.clone()).or_insert(at);
+                }
+                seen.push(first);
+            }
+        }
+        Some(elts.into_iter().map(|(e, _)| e).collect())
+    }
+
     fn constant(&self, c: &Constant, at: &Expr) -> R<Value> {
         Ok(match c {
             Constant::None => Value::None,
@@ -1725,10 +1807,7 @@ impl<'a> Unit<'a> {
             mine.extend(self.frees.iter().cloned());
             enclosing.push(mine);
         }
-        let mut unit = Unit::new(self.lines, Rc::clone(&self.file), CodeKind::Function, enclosing);
-        unit.pos = self.pos;
-        unit.depth = self.depth + BODY_LEVELS;
-        unit.qualname = self.qualname_of(cname);
+        let mut unit = self.child(CodeKind::Function, enclosing, cname);
         unit.local(".0");
         unit.setup_scope(&scan);
         match what {
@@ -1745,7 +1824,7 @@ impl<'a> Unit<'a> {
             if i == 0 {
                 unit.emit(Instr::LoadFast(0));
             } else {
-                unit.expr(&g.iter)?;
+                unit.operand(&g.iter)?;
                 unit.emit(Instr::GetIter);
             }
             let start = unit.here();
@@ -1796,7 +1875,7 @@ impl<'a> Unit<'a> {
         self.consts[k as usize] = code_value(code);
         self.emit(Instr::MakeFunction { code: k, defaults: 0, kwdefaults: 0 });
         if let Some(first) = generators.first() {
-            self.expr(&first.iter)?;
+            self.operand(&first.iter)?;
         }
         self.emit(Instr::GetIter);
         self.emit(Instr::Call(1));

@@ -85,7 +85,7 @@ pub(crate) fn instr_ns(instr: Instr) -> u64 {
         // The call itself is `call_ns`; this is the keywords' handling.
         Call(_) => 0,
         CallKw(..) | CallEx(_) => 17,
-        BuildTuple(_) | BuildList(_) | BuildDict(_) | BuildSet(_) | BuildSlice => 22,
+        BuildTuple(_) | BuildList(_) | BuildDict(_) | BuildSet(_) | BuildConstSet(..) | BuildSlice => 22,
         FormatValue(..) | BuildString(_) => 35,
         MakeFunction { .. } => 50,
         // `__enter__` and `__exit__` looked up and called.

@@ -65,32 +65,99 @@ pub(crate) fn elements(d: &RefCell<Dict>) -> Vec<Value> {
         .map(|k| super::hashing::of(k).map(|h| h as u64))
         .collect::<Option<Vec<u64>>>();
     match hashes {
-        Some(hashes) if items.len() > 1 => table_order(items, &hashes),
+        Some(hashes) if items.len() > 1 => {
+            let constants = (d.borrow().constants as usize).min(hashes.len());
+            table_order(items, &hashes, constants, d.borrow().frozen)
+        }
         _ => items,
     }
 }
 
 /// Where CPython 3.11's set table (`Objects/setobject.c`) puts `items`
-/// added one by one in this order, read back slot by slot: 8 slots to
-/// start, linear probing then perturbation to find a free one, and a
-/// table 4 times the elements' count (twice, past 50,000) once it is 60 %
-/// full, filled again in the old table's order. That is the order of a
-/// set built by adding (`add`, a comprehension, `set(a_list)`, a literal
-/// with a name in it or of at most 4 constants); checked against CPython
-/// on 2,000 random sets. Not replayed, so their order may differ:
-/// removals, which leave dummies in CPython's table; and CPython's merges,
-/// which size the table first (a literal of 5 or more constants, which
-/// CPython builds from a frozenset constant, `set(a_set)`, `|`).
-fn table_order(items: Vec<Value>, hashes: &[u64]) -> Vec<Value> {
-    const LINEAR_PROBES: usize = 9;
-    const PERTURB_SHIFT: u32 = 5;
-    fn insert(table: &mut [Option<usize>], hash: u64, item: usize) {
-        let mask = table.len() - 1;
+/// added one by one in this order, read back slot by slot ([`Table`]).
+/// That is the order of a set built by adding (`add`, a comprehension,
+/// `set(a_list)`, a literal with a name in it or of at most 2 constants);
+/// checked against CPython on 2,000 random sets. The first `constants` are
+/// a literal's that CPython built from a frozenset ([`literal`]). Not
+/// replayed, so their order may differ: removals, which leave dummies in
+/// CPython's table; and CPython's other merges, which size the table first
+/// (`set(a_set)`, `|`).
+fn table_order(items: Vec<Value>, hashes: &[u64], constants: usize, frozen: bool) -> Vec<Value> {
+    let mut table = if constants > 0 { literal(&hashes[..constants], !frozen) } else { Table::new(8) };
+    for item in constants..hashes.len() {
+        table.add(hashes, item);
+    }
+    let mut items: Vec<Option<Value>> = items.into_iter().map(Some).collect();
+    table.order().filter_map(|i| items[i].take()).collect()
+}
+
+/// The table of a literal `{...}` of constants, as CPython 3.11 makes it:
+/// the compiler builds a frozenset of them, then again from that one's
+/// order (merging constants); `merged` (a literal's value, not what `for`
+/// iterates), `SET_UPDATE` merges it into an empty set: copied slot for
+/// slot when the tables are the same size, else inserted in its order into
+/// one sized for twice the count.
+fn literal(hashes: &[u64], merged: bool) -> Table {
+    let n = hashes.len();
+    let first = Table::built(hashes, 0..n);
+    let second = Table::built(hashes, first.order());
+    if !merged {
+        return second;
+    }
+    let size = if n * 5 >= 7 * 3 { Table::above(n * 2) } else { 8 };
+    if size == second.slots.len() {
+        return second;
+    }
+    let mut table = Table::new(size);
+    second.order().for_each(|i| table.insert(hashes[i], i));
+    table
+}
+
+/// A CPython set's hash table, of indices into the elements.
+struct Table {
+    slots: Vec<Option<usize>>,
+    used: usize,
+}
+
+impl Table {
+    fn new(size: usize) -> Table {
+        Table { slots: vec![None; size], used: 0 }
+    }
+
+    /// The size `set_table_resize` picks for `minused`: the smallest power
+    /// of two from 8 above it.
+    fn above(minused: usize) -> usize {
+        let mut size = 8;
+        while size <= minused {
+            size <<= 1;
+        }
+        size
+    }
+
+    /// A table that `items` were added to, in this order.
+    fn built(hashes: &[u64], items: impl Iterator<Item = usize>) -> Table {
+        let mut table = Table::new(8);
+        items.for_each(|i| table.add(hashes, i));
+        table
+    }
+
+    /// The items, slot by slot: the order the set iterates.
+    fn order(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots.iter().flatten().copied()
+    }
+
+    /// `set_insert_clean`: the first free slot along `hash`'s probes,
+    /// linear ones then perturbed.
+    fn insert(&mut self, hash: u64, item: usize) {
+        const LINEAR_PROBES: usize = 9;
+        const PERTURB_SHIFT: u32 = 5;
+        self.used += 1;
+        let mask = self.slots.len() - 1;
         let mut perturb = hash;
         let mut i = hash as usize & mask;
         loop {
             let probes = if i + LINEAR_PROBES <= mask { LINEAR_PROBES } else { 0 };
-            if let Some(slot) = table[i..=i + probes].iter_mut().find(|slot| slot.is_none()) {
+            if let Some(slot) = self.slots[i..=i + probes].iter_mut().find(|slot| slot.is_none()) {
                 *slot = Some(item);
                 return;
             }
@@ -98,24 +165,18 @@ fn table_order(items: Vec<Value>, hashes: &[u64]) -> Vec<Value> {
             i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
         }
     }
-    let mut table: Vec<Option<usize>> = vec![None; 8];
-    for (item, &hash) in hashes.iter().enumerate() {
-        insert(&mut table, hash, item);
-        let used = item + 1;
-        if used * 5 >= (table.len() - 1) * 3 {
-            let wanted = if used > 50_000 { used * 2 } else { used * 4 };
-            let mut size = 8;
-            while size <= wanted {
-                size <<= 1;
-            }
-            let old = std::mem::replace(&mut table, vec![None; size]);
-            for i in old.into_iter().flatten() {
-                insert(&mut table, hashes[i], i);
-            }
+
+    /// `set_add_entry`: inserts, and once 60 % full moves to a table for 4
+    /// times the count (twice, past 50,000), filled again in slot order.
+    fn add(&mut self, hashes: &[u64], item: usize) {
+        self.insert(hashes[item], item);
+        let used = self.used;
+        if used * 5 >= (self.slots.len() - 1) * 3 {
+            let old =
+                std::mem::replace(self, Table::new(Table::above(if used > 50_000 { used * 2 } else { used * 4 })));
+            old.order().for_each(|i| self.insert(hashes[i], i));
         }
     }
-    let mut items: Vec<Option<Value>> = items.into_iter().map(Some).collect();
-    table.into_iter().flatten().filter_map(|i| items[i].take()).collect()
 }
 
 fn has(vm: &mut Vm<'_>, d: &RefCell<Dict>, v: &Value) -> PyResult<bool> {

@@ -573,6 +573,9 @@ pub(crate) struct Dict {
     index: HashMap<Key, usize>,
     /// A set's: it is a `frozenset` (hashable; no method changes it).
     pub frozen: bool,
+    /// A set literal's: how many of its first entries CPython built from a
+    /// frozenset constant (`sets::literal`), which puts them in another order.
+    pub constants: u32,
     /// A dict's: plain, or one of `collections`' kinds.
     pub kind: DictKind,
 }

@@ -1187,9 +1187,14 @@ impl Vm<'_> {
                 }
                 frames.last_mut().expect("frame").stack.push(Value::dict(d));
             }
-            Instr::BuildSet(n) => {
+            Instr::BuildSet(n) | Instr::BuildConstSet(n, _) => {
                 let items = f.stack.split_off(f.stack.len() - n as usize);
                 let set = super::sets::new(self, items)?;
+                if let (Instr::BuildConstSet(_, frozen), Value::Set(d)) = (instr, &set) {
+                    let mut d = d.borrow_mut();
+                    d.constants = d.len() as u32;
+                    d.frozen = frozen;
+                }
                 frames.last_mut().expect("frame").stack.push(set);
             }
             Instr::SetAdd(n) => {
