@@ -109,6 +109,56 @@ print(list({-31, -23, 39, 16, -24}))
     );
 }
 
+/// Built-in values have their special methods (`(7).__add__(1)`,
+/// `"ab".__len__()`), an int's returning `NotImplemented` for another
+/// type as a class's `__eq__` relies on; and a built-in type's methods are
+/// there unbound (`str.upper`, `int.__add__`, `dict.__getitem__`), for
+/// `map` and `key=`.
+#[test]
+fn built_in_values_special_methods_and_a_types_unbound_methods() {
+    let out = output(
+        r#"
+import functools
+d = {"k": 3}
+print((7).__add__(1), "ab".__len__(), [1].__contains__(1), int.__add__(1, 2), dict.__getitem__(d, "k"))
+print((5).__eq__("x"), (3).__mul__(2.0), (1.5).__add__(1), (7).__radd__(1), "a".__eq__(1), {1}.__and__([1]))
+print([1, 2].__mul__(2), (1,).__eq__((1,)), (-7).__abs__(), (3).__neg__(), (10).__index__(), (3.7).__int__())
+d.__setitem__("z", 1); d.__delitem__("k"); print(d, d.__contains__("z"), iter([1]).__next__())
+words = ["b", "A", "c"]
+print(list(map(str.upper, words)), sorted(words, key=str.lower), functools.reduce(int.__add__, [1, 2, 3]))
+print(str.join(",", words), dict.get(d, "z"), list.__len__([1]), str.upper, int.__add__, list.append)
+class Money:
+    def __init__(self, v):
+        self.v = v
+    def __eq__(self, other):
+        return int.__eq__(self.v, other.v if isinstance(other, Money) else other)
+print(Money(1) == Money(1), Money(1) == 1, Money(1) == "x")
+for bad in [lambda: str.upper(5), lambda: (1).__add__(), lambda: int.nope, lambda: "a".__add__(1)]:
+    try:
+        bad()
+    except (TypeError, AttributeError) as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "8 2 True 3 3",
+            "NotImplemented NotImplemented 2.5 8 NotImplemented NotImplemented",
+            "[1, 2, 1, 2] True 7 -3 10 3",
+            "{'z': 1} True 1",
+            "['B', 'A', 'C'] ['A', 'b', 'c'] 6",
+            "b,A,c 1 1 <method 'upper' of 'str' objects> <slot wrapper '__add__' of 'int' objects> <method 'append' of 'list' objects>",
+            "True True False",
+            "TypeError descriptor 'upper' for 'str' objects doesn't apply to a 'int' object",
+            "TypeError expected 1 argument, got 0",
+            "AttributeError type object 'int' has no attribute 'nope'",
+            "TypeError can only concatenate str (not \"int\") to str",
+        ]
+    );
+}
+
 /// `hash()` is CPython's where CPython's is the same every run: ints reduced
 /// modulo 2**61 - 1 (-1 is -2), floats by the same rule, tuples by xxHash;
 /// a set of floats or of tuples iterates in the order those give.

@@ -1182,7 +1182,7 @@ pub(crate) fn retake(
     None
 }
 
-fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
+pub(crate) fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<bool> {
     Ok(match class {
         Value::Tuple(t) => {
             for c in t.iter() {
@@ -1441,6 +1441,13 @@ pub(crate) fn call_method(
 ) -> PyResult<Out> {
     if name.starts_with("LineReceiver.") {
         return super::twisted::line_receiver(vm, name, this, args);
+    }
+    // `str.upper(s)`, `int.__add__(1, 2)`; `(7).__add__(1)`.
+    if let (true, Value::Type(t)) = (super::dunders::HERE, this) {
+        return super::dunders::call_unbound(vm, *t, name, args, kwargs);
+    }
+    if super::dunders::method(this, name) == Some(name) {
+        return super::dunders::call(vm, name, this, args);
     }
     if super::pystd::HERE && name == "type.mro" {
         let Value::Class(c) = this else { return Ok(Out::Value(Value::None)) };

@@ -41,6 +41,12 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Func(f) => format!("<function {}>", f.code.qualname),
         Value::Generator(g) => format!("<{} object {}>", v.type_name(), g.name),
         Value::Builtin(b) if matches!(b.name, "Ellipsis" | "NotImplemented") => b.name.to_owned(),
+        // A built-in type's method taken from the type (`str.upper`).
+        Value::Builtin(b) if super::dunders::HERE && matches!(b.this, Some(Value::Type(_))) => {
+            let Some(Value::Type(t)) = &b.this else { unreachable!("matched") };
+            let kind = super::dunders::kind(*t, b.name);
+            format!("<{kind} '{}' of '{}' objects>", b.name, t.name())
+        }
         Value::Builtin(b) => format!("<built-in function {}>", b.name),
         Value::Class(c) => format!("<class '{}'>", c.path()),
         // `collections`' types written in Rust, named with their module.

@@ -25,6 +25,7 @@ pub(crate) mod collections;
 pub(crate) mod compile;
 pub(crate) mod cost;
 pub(crate) mod drain;
+pub(crate) mod dunders;
 pub(crate) mod endpoints;
 pub(crate) mod errors;
 pub(crate) mod extras;

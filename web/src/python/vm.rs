@@ -1063,31 +1063,7 @@ impl Vm<'_> {
             }
             Instr::Unary(op) => {
                 let a = f.pop();
-                let v = match (op, &a) {
-                    (UnOp::Not, a) => Value::Bool(!self.truth(a)?),
-                    (UnOp::Neg, Value::Int(i)) => Value::Int(i.checked_neg().ok_or_else(|| self.overflow())?),
-                    (UnOp::Neg, Value::Bool(b)) => Value::Int(-(*b as i64)),
-                    (UnOp::Neg, Value::Float(x)) => Value::Float(-x),
-                    (UnOp::Pos, Value::Int(_) | Value::Float(_)) => a.clone(),
-                    (UnOp::Pos, Value::Bool(b)) => Value::Int(*b as i64),
-                    (UnOp::Invert, Value::Int(i)) => Value::Int(!i),
-                    (UnOp::Invert, Value::Bool(b)) => Value::Int(!(*b as i64)),
-                    // `-td`: the instance's `__neg__` (`__pos__`, `__invert__`).
-                    (UnOp::Neg | UnOp::Pos | UnOp::Invert, Value::Instance(_))
-                        if ops::dunder(&a, unary_dunder(op)).is_some() && builtins::full(self, "__neg__") =>
-                    {
-                        let m = ops::dunder(&a, unary_dunder(op)).unwrap_or_default();
-                        self.call_nested(m, Vec::new())?
-                    }
-                    _ => {
-                        let sym = match op {
-                            UnOp::Neg => "-",
-                            UnOp::Pos => "+",
-                            _ => "~",
-                        };
-                        return Err(self.type_error(&format!("bad operand type for unary {sym}: '{}'", a.type_name())));
-                    }
-                };
+                let v = self.unary(op, &a)?;
                 f.stack.push(v);
             }
             Instr::Compare(op) => {
@@ -1926,6 +1902,35 @@ impl Vm<'_> {
         }
     }
 
+    /// `-a`, `+a`, `~a` and `not a`.
+    pub(crate) fn unary(&mut self, op: UnOp, a: &Value) -> PyResult<Value> {
+        Ok(match (op, a) {
+            (UnOp::Not, a) => Value::Bool(!self.truth(a)?),
+            (UnOp::Neg, Value::Int(i)) => Value::Int(i.checked_neg().ok_or_else(|| self.overflow())?),
+            (UnOp::Neg, Value::Bool(b)) => Value::Int(-(*b as i64)),
+            (UnOp::Neg, Value::Float(x)) => Value::Float(-x),
+            (UnOp::Pos, Value::Int(_) | Value::Float(_)) => a.clone(),
+            (UnOp::Pos, Value::Bool(b)) => Value::Int(*b as i64),
+            (UnOp::Invert, Value::Int(i)) => Value::Int(!i),
+            (UnOp::Invert, Value::Bool(b)) => Value::Int(!(*b as i64)),
+            // `-td`: the instance's `__neg__` (`__pos__`, `__invert__`).
+            (UnOp::Neg | UnOp::Pos | UnOp::Invert, Value::Instance(_))
+                if ops::dunder(a, unary_dunder(op)).is_some() && builtins::full(self, "__neg__") =>
+            {
+                let m = ops::dunder(a, unary_dunder(op)).unwrap_or_default();
+                self.call_nested(m, Vec::new())?
+            }
+            _ => {
+                let sym = match op {
+                    UnOp::Neg => "-",
+                    UnOp::Pos => "+",
+                    _ => "~",
+                };
+                return Err(self.type_error(&format!("bad operand type for unary {sym}: '{}'", a.type_name())));
+            }
+        })
+    }
+
     /// Binds arguments to a new frame for `func`.
     pub fn frame_for(&mut self, func: &Rc<Function>, mut args: Vec<Value>, kwargs: Kw) -> PyResult<Frame> {
         let code = &func.code;
@@ -2206,9 +2211,14 @@ impl Vm<'_> {
                 Ok(super::twisted::attr(n, name).unwrap_or_default())
             }
             _ if name == "__class__" && super::extras::HERE => Ok(builtins::type_of(obj)),
-            _ => match builtins::method(obj, name) {
+            _ => match builtins::method(obj, name).or_else(|| super::dunders::method(obj, name)) {
                 Some(m) => Ok(Value::builtin(m, Some(obj.clone()))),
-                None => Err(self.attr_error(obj, name)),
+                None => match obj {
+                    Value::Type(t) if super::dunders::HERE => {
+                        super::dunders::unbound(*t, name).ok_or_else(|| self.attr_error(obj, name))
+                    }
+                    _ => Err(self.attr_error(obj, name)),
+                },
             },
         }
     }
@@ -2266,6 +2276,7 @@ impl Vm<'_> {
     fn attr_error(&self, obj: &Value, name: &str) -> Exc {
         let what = match obj {
             Value::Class(c) => format!("type object '{}'", c.name),
+            Value::Type(t) if super::dunders::HERE => format!("type object '{}'", t.name()),
             _ => format!("'{}' object", obj.type_name()),
         };
         self.rt.error("AttributeError", &format!("{what} has no attribute '{name}'"))
