@@ -940,6 +940,37 @@ except KeyError as e:
     );
 }
 
+/// An `IntEnum` member is an int in arithmetic (a plain int out:
+/// `Color.RED + 1`), comparisons, `int()`/`float()` (by `__int__`,
+/// `__float__`, `__index__`) and as a sequence's index, as in CPython.
+#[test]
+fn int_enum_members_do_arithmetic_and_index_as_ints() {
+    let out = output(
+        r#"
+from enum import IntEnum, Enum
+class Color(IntEnum):
+    RED = 1
+    GREEN = 2
+print(Color.RED + 1, Color.RED == 1, Color.GREEN > Color.RED, Color.RED < 2, int(Color.GREEN), Color(2), Color.RED * 3)
+print(repr(Color.RED), str(Color.RED), f"{Color.RED}", Color.RED.value, Color.RED.name, [1, 2, 3][Color.RED], hash(Color.RED) == hash(1))
+print(sorted([Color.GREEN, Color.RED]), Color.RED | 2, -Color.RED)
+print(Color.RED + Color.GREEN, 10 - Color.GREEN, Color.GREEN ** 2, Color.GREEN // 2, 7 % Color.GREEN, Color.RED << 2, ~Color.RED, abs(-Color.GREEN), bool(Color.RED))
+print(float(Color.GREEN), "abc"[Color.RED], (1, 2, 3)[Color.GREEN], Color.RED != 1, Color.RED != 2, max(Color.RED, 0))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "2 True True True 2 2 3",
+            "<Color.RED: 1> 1 1 1 RED 2 True",
+            "[<Color.RED: 1>, <Color.GREEN: 2>] 3 -1",
+            "3 8 4 1 1 4 -2 2 True",
+            "2.0 b 3 False True 1",
+        ]
+    );
+}
+
 #[test]
 fn typing_named_tuple_classes_as_cpython() {
     let out = output(

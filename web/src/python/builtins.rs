@@ -1227,6 +1227,16 @@ pub(crate) fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<
     })
 }
 
+/// An instance's `__int__` (for `int`) or `__float__` (for `float`), else
+/// its `__index__`: what `int(x)` and `float(x)` call. Full module only.
+fn number_hook(v: &Value, t: TypeId) -> Option<Value> {
+    if !super::extras::HERE {
+        return None;
+    }
+    let own = if t == TypeId::Int { "__int__" } else { "__float__" };
+    super::ops::dunder(v, own).or_else(|| super::ops::dunder(v, "__index__"))
+}
+
 /// Rounds to the nearest whole number, halves to even, as Python does.
 fn round_half_even(x: f64) -> f64 {
     let r = x.round();
@@ -1418,6 +1428,17 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Object, None) => {
             let class = super::value::Class::in_module("object", None, "builtins");
             Value::Instance(Rc::new(super::value::Instance { class, attrs: RefCell::default() }))
+        }
+        // `int(x)` by `x.__int__()` (`float(x)`: `__float__`), else `__index__`.
+        (TypeId::Int | TypeId::Float, Some(v @ Value::Instance(_))) if number_hook(v, t).is_some() => {
+            let hook = if t == TypeId::Int { "__int__" } else { "__float__" };
+            let n = vm.call_nested(number_hook(v, t).unwrap_or_default(), Vec::new())?;
+            if !matches!((t, &n), (TypeId::Int, Value::Int(_)) | (TypeId::Float, Value::Float(_) | Value::Int(_))) {
+                let hook = if super::ops::dunder(v, hook).is_some() { hook } else { "__index__" };
+                let kind = if t == TypeId::Int { "int" } else { "float" };
+                return Err(vm.type_error(&format!("{hook} returned non-{kind} (type {})", n.type_name())));
+            }
+            return call_type(vm, t, vec![n], kwargs);
         }
         (t, Some(v)) => {
             let takes = match t {

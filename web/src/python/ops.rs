@@ -744,6 +744,15 @@ pub(crate) fn subscr(vm: &mut Vm<'_>, obj: &Value, key: &Value) -> PyResult<Valu
     if let Some(m) = dunder(obj, "__getitem__") {
         return vm.call_nested(m, vec![key.clone()]);
     }
+    // A sequence's index by the key's `__index__` (an `IntEnum` member).
+    let is_sequence =
+        matches!(obj, Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) | Value::Range(..));
+    if let Some(m) = dunder(key, "__index__").filter(|_| is_sequence && super::extras::HERE) {
+        let i = vm.call_nested(m, Vec::new())?;
+        if matches!(i, Value::Int(_)) {
+            return subscr(vm, obj, &i);
+        }
+    }
     match (obj, key) {
         (Value::Dict(d), _) => {
             let k = vm.key(key)?;

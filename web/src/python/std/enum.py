@@ -125,6 +125,99 @@ class IntEnum(Enum):
     def __index__(self):
         return self._value_
 
+    # Arithmetic gives a plain int, as CPython's (an int subclass) does.
+
+    def __add__(self, other):
+        return self._value_ + _int(other)
+
+    def __radd__(self, other):
+        return _int(other) + self._value_
+
+    def __sub__(self, other):
+        return self._value_ - _int(other)
+
+    def __rsub__(self, other):
+        return _int(other) - self._value_
+
+    def __mul__(self, other):
+        return self._value_ * _int(other)
+
+    def __rmul__(self, other):
+        return _int(other) * self._value_
+
+    def __truediv__(self, other):
+        return self._value_ / _int(other)
+
+    def __rtruediv__(self, other):
+        return _int(other) / self._value_
+
+    def __floordiv__(self, other):
+        return self._value_ // _int(other)
+
+    def __rfloordiv__(self, other):
+        return _int(other) // self._value_
+
+    def __mod__(self, other):
+        return self._value_ % _int(other)
+
+    def __rmod__(self, other):
+        return _int(other) % self._value_
+
+    def __pow__(self, other):
+        return self._value_ ** _int(other)
+
+    def __rpow__(self, other):
+        return _int(other) ** self._value_
+
+    def __and__(self, other):
+        return self._value_ & _int(other)
+
+    def __rand__(self, other):
+        return _int(other) & self._value_
+
+    def __or__(self, other):
+        return self._value_ | _int(other)
+
+    def __ror__(self, other):
+        return _int(other) | self._value_
+
+    def __xor__(self, other):
+        return self._value_ ^ _int(other)
+
+    def __rxor__(self, other):
+        return _int(other) ^ self._value_
+
+    def __lshift__(self, other):
+        return self._value_ << _int(other)
+
+    def __rlshift__(self, other):
+        return _int(other) << self._value_
+
+    def __rshift__(self, other):
+        return self._value_ >> _int(other)
+
+    def __rrshift__(self, other):
+        return _int(other) >> self._value_
+
+    def __neg__(self):
+        return -self._value_
+
+    def __pos__(self):
+        return self._value_
+
+    def __abs__(self):
+        return abs(self._value_)
+
+    def __invert__(self):
+        return ~self._value_
+
+    def __bool__(self):
+        return self._value_ != 0
+
+
+def _int(x):
+    return x._value_ if isinstance(x, IntEnum) else x
+
 
 class StrEnum(Enum):
     _str_values_ = True
