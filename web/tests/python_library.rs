@@ -2367,6 +2367,72 @@ print(sorted(hits.items()), hits.total())
     );
 }
 
+/// `bytearray`: made from a count, bytes, ints or a str and its encoding;
+/// `append`, `extend`, item and slice assignment with CPython's range
+/// checks, `bytes(ba)`, `decode`, bytes' methods returning bytearrays,
+/// CPython's repr (a bytes repr, `\'` escaped even in double quotes), and
+/// `slice(...)` itself. A bytes repr with a `'` in it is in double quotes.
+#[test]
+fn bytearray_is_a_mutable_bytes_as_in_cpython() {
+    let out = output(
+        r#"
+ba = bytearray(b"abc")
+print(ba, bytearray(3), bytearray([65, 66]), bytearray("hé", "utf-8"), bytearray())
+ba.append(100); ba.extend(b"ef"); ba.extend([103])
+print(ba, len(ba), ba[0], ba[1:3], bytes(ba), ba.decode())
+ba[0] = 90; print(ba, ba == b"Zbcdefg", b"Z" in ba, isinstance(ba, bytearray), type(ba).__name__)
+ba += b"!"; print(ba, ba.hex(), ba * 2 if False else "", ba.upper() if hasattr(ba, "upper") else "")
+try:
+    ba[0] = 300
+except ValueError as e:
+    print("ValueError", e)
+try:
+    ba.append(-1)
+except ValueError as e:
+    print("ValueError", e)
+del ba[0]; print(ba, ba.pop(), ba)
+print(repr(bytearray(b"a'b\n")), list(bytearray(b"hi")))
+ba = bytearray(b"hello world")
+print(ba.find(b"o"), ba.split(), ba.upper(), ba.startswith(b"he"), ba.hex(), ba.replace(b"l", b"L"), ba.count(b"l"))
+print(ba[-1], ba[::2], len(ba), b"he" + ba[:2], ba + b"!", ba * 2 if False else ba[:1] * 3, bytes(ba[:5]))
+ba[0:5] = b"HOWDY"; print(ba)
+ba[:] = [1, 2]; print(ba, list(ba), 2 in ba, ba == bytearray([1, 2]), ba != b"\x01\x02")
+for bad in [lambda: hash(ba), lambda: bytearray("x"), lambda: ba.append("a"), lambda: ba[5], lambda: ba.nope, lambda: bytearray([256]), lambda: ba + "s"]:
+    try:
+        bad()
+    except Exception as e:
+        print(type(e).__name__, e)
+print(bytearray(b"x").decode("ascii"), str(bytearray(b"ab")), bytearray(range(3)), sorted(bytearray(b"cab")), slice(1, 3), b"abcd"[slice(1, 3)])
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "bytearray(b'abc') bytearray(b'\\x00\\x00\\x00') bytearray(b'AB') bytearray(b'h\\xc3\\xa9') bytearray(b'')",
+            "bytearray(b'abcdefg') 7 97 bytearray(b'bc') b'abcdefg' abcdefg",
+            "bytearray(b'Zbcdefg') True True True bytearray",
+            "bytearray(b'Zbcdefg!') 5a62636465666721  bytearray(b'ZBCDEFG!')",
+            "ValueError byte must be in range(0, 256)",
+            "ValueError byte must be in range(0, 256)",
+            "bytearray(b'bcdefg') 33 bytearray(b'bcdefg')",
+            "bytearray(b\"a\\'b\\n\") [104, 105]",
+            "4 [bytearray(b'hello'), bytearray(b'world')] bytearray(b'HELLO WORLD') True 68656c6c6f20776f726c64 bytearray(b'heLLo worLd') 3",
+            "100 bytearray(b'hlowrd') 11 b'hehe' bytearray(b'hello world!') bytearray(b'hhh') b'hello'",
+            "bytearray(b'HOWDY world')",
+            "bytearray(b'\\x01\\x02') [1, 2] True True False",
+            "TypeError unhashable type: 'bytearray'",
+            "TypeError string argument without an encoding",
+            "TypeError 'str' object cannot be interpreted as an integer",
+            "IndexError bytearray index out of range",
+            "AttributeError 'bytearray' object has no attribute 'nope'",
+            "ValueError byte must be in range(0, 256)",
+            "TypeError can't concat str to bytearray",
+            "x bytearray(b'ab') bytearray(b'\\x00\\x01\\x02') [97, 98, 99] slice(1, 3, None) b'bc'",
+        ]
+    );
+}
+
 /// `collections.OrderedDict`: `move_to_end`, `popitem(last=...)`, `==`
 /// that minds the order between two of them, CPython 3.11's repr. The
 /// module's types are types (`isinstance`, `type(x) is Counter`), and a

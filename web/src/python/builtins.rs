@@ -77,6 +77,7 @@ pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
         "dict" => TypeId::Dict,
         "set" => TypeId::Set,
         "frozenset" if super::extras::HERE => TypeId::FrozenSet,
+        "slice" if super::extras::HERE => TypeId::Named("slice"),
         "bytes" => TypeId::Bytes,
         "object" => TypeId::Object,
         _ if super::errors::not_builtin(name) => return None,
@@ -1319,6 +1320,16 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
     }
     let a = args.first();
     Ok(match (t, a) {
+        // `slice(stop)`, `slice(start, stop[, step])`: what `a[start:stop:step]` makes.
+        (TypeId::Named("slice"), _) if super::extras::HERE && (1..=3).contains(&args.len()) => {
+            let mut parts = args.clone();
+            if parts.len() == 1 {
+                parts.insert(0, Value::None);
+            }
+            parts.resize(3, Value::None);
+            let [a, b, c]: [Value; 3] = parts.try_into().unwrap_or_default();
+            Value::Slice(Rc::new([a, b, c]))
+        }
         (TypeId::Named(name), _) if super::collections::is_type(name) => {
             return super::collections::new(vm, name, args, kwargs)
         }

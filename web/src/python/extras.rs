@@ -229,6 +229,14 @@ pub(crate) fn bytes(vm: &mut Vm<'_>, v: &Value) -> PyResult<Value> {
         Value::Int(n) => vec![0; super::ops::sized(vm, *n as usize)?],
         Value::Bool(b) => vec![0; *b as usize],
         Value::Bytes(b) => b.to_vec(),
+        // A `bytearray` (`std/bytearray.py`), or a class's own `__bytes__`.
+        Value::Instance(_) if super::ops::dunder(v, "__bytes__").is_some() => {
+            let m = super::ops::dunder(v, "__bytes__").unwrap_or_default();
+            return match vm.call_nested(m, Vec::new())? {
+                b @ Value::Bytes(_) => Ok(b),
+                other => Err(vm.type_error(&format!("__bytes__ returned non-bytes (type {})", other.type_name()))),
+            };
+        }
         Value::List(_) | Value::Tuple(_) | Value::Range(..) | Value::Iter(_) | Value::Generator(_) | Value::Set(_) => {
             let mut out = Vec::new();
             for x in vm.collect(v)? {

@@ -17,10 +17,15 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Float(f) => float_repr(*f),
         Value::Str(s) => str_repr(s),
         Value::Bytes(b) => {
-            let mut out = String::from("b'");
+            // CPython's quote: `"` when the bytes hold a `'` and no `"`.
+            let quote = if b.contains(&b'\'') && !b.contains(&b'"') { b'"' } else { b'\'' };
+            let mut out = format!("b{}", quote as char);
             for &c in b.iter() {
                 match c {
-                    b'\'' => out.push_str("\\'"),
+                    c if c == quote => {
+                        out.push('\\');
+                        out.push(c as char);
+                    }
                     b'\\' => out.push_str("\\\\"),
                     b'\n' => out.push_str("\\n"),
                     b'\r' => out.push_str("\\r"),
@@ -31,7 +36,7 @@ pub(crate) fn repr(v: &Value) -> String {
                     }
                 }
             }
-            out.push('\'');
+            out.push(quote as char);
             out
         }
         Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Set(_) => container_repr(v),

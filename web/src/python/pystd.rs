@@ -39,7 +39,22 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("struct", "<std.struct>", include_str!("std/struct.py")),
     ("pprint", "<std.pprint>", include_str!("std/pprint.py")),
     ("itertools", "<std.itertools>", include_str!("std/itertools.py")),
+    // The built-in `bytearray` ([`builtin`]).
+    ("_bytearray", "<std.bytearray>", include_str!("std/bytearray.py")),
 ];
+
+/// The built-in names written in Python here, each with its module: the
+/// module is imported the first time a program names one.
+const BUILTINS: &[(&str, &str)] = &[("bytearray", "_bytearray")];
+
+/// The built-in `name` if it is one of [`BUILTINS`].
+pub(crate) fn builtin(vm: &mut Vm<'_>, name: &str) -> PyResult<Option<Value>> {
+    let Some(&(_, module)) = BUILTINS.iter().find(|(n, _)| HERE && *n == name) else { return Ok(None) };
+    Ok(match import(vm, module)? {
+        Value::Module(m) => m.attrs.get(name).cloned(),
+        _ => None,
+    })
+}
 
 /// The functions of `time` written in Python (`std/time.py`): the native
 /// module's `time.gmtime` and the rest call them ([`call`]).
@@ -95,6 +110,7 @@ pub(crate) fn is_c_in_cpython(file: &str) -> bool {
             | "<std.datetime>"
             | "<std.struct>"
             | "<std.itertools>"
+            | "<std.bytearray>"
     )
 }
 

@@ -1503,8 +1503,11 @@ impl Vm<'_> {
             .collect()
     }
 
-    fn builtin_name(&self, name: &str) -> PyResult<Value> {
+    fn builtin_name(&mut self, name: &str) -> PyResult<Value> {
         if let Some(v) = builtins::lookup(self.rt, name) {
+            return Ok(v);
+        }
+        if let Some(v) = super::pystd::builtin(self, name)? {
             return Ok(v);
         }
         Err(self.rt.error("NameError", &format!("name '{name}' is not defined")))
