@@ -1851,7 +1851,7 @@ except TypeError as e:
     );
 }
 
-/// `dict.fromkeys` and `vars(obj)` (a copy of the instance's attributes here).
+/// `dict.fromkeys` and `vars(obj)`.
 #[test]
 fn dict_fromkeys_and_vars_of_an_instance() {
     let out = output(
@@ -1899,6 +1899,65 @@ except TypeError as e:
             r#"{'x': 1, 'y': 2, 'z': 3} {'x': 0, 'y': 0}"#,
             r#"{'code': 7}"#,
             r#"vars() argument must have __dict__ attribute"#,
+        ]
+    );
+}
+
+/// An instance's `__dict__` is its attributes, live, and `vars(obj)` is
+/// that same dict: `self.__dict__.update(kw)` sets attributes, a write or
+/// `del` there is one on the object, and a later attribute shows in it.
+#[test]
+fn an_instances_dict_is_its_attributes_live() {
+    let out = output(
+        r#"
+class P:
+    def __init__(self):
+        self.a = 1
+p = P()
+print(p.__dict__, vars(p), vars(p) is p.__dict__)
+p.__dict__.update(b=2)
+print(p.b, p.__dict__)
+vars(p)["c"] = 3
+print(p.c)
+p.__dict__["a"] = 10
+print(p.a)
+d = p.__dict__
+p.e = 5
+print(d, "e" in d)
+del p.__dict__["b"]
+print(hasattr(p, "b"), sorted(vars(p)))
+p.__dict__.clear(); print(vars(p))
+class R:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+    def __repr__(self):
+        return "R(" + ", ".join(k + "=" + repr(v) for k, v in self.__dict__.items()) + ")"
+r = R(x=1, y=2)
+r.z = 3
+print(r, r.x + r.y, getattr(r, "z"), [k for k in vars(r)])
+import copy
+c = copy.copy(r); c.x = 9; print(r.x, c.x, vars(c) is vars(r))
+try:
+    r.__dict__[1] = 2
+    print(vars(r))
+except Exception as e:
+    print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "{'a': 1} {'a': 1} True",
+            "2 {'a': 1, 'b': 2}",
+            "3",
+            "10",
+            "{'a': 10, 'b': 2, 'c': 3, 'e': 5} True",
+            "False ['a', 'c', 'e']",
+            "{}",
+            "R(x=1, y=2, z=3) 3 3 ['x', 'y', 'z']",
+            "1 9 False",
+            "{'x': 1, 'y': 2, 'z': 3, 1: 2}",
         ]
     );
 }

@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::value::{Class, Dict, Key, Value};
+use super::value::{Class, Dict, Instance, Key, Value};
 use super::vm::{Kw, Out, PyResult, Vm};
 
 /// Whether this build has these built-ins: the full module, with the parser.
@@ -61,22 +61,27 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) ->
     Ok(Out::Value(v))
 }
 
-/// `vars(obj)` of an instance: a new dict of its attributes. CPython returns
-/// the instance's own `__dict__`, so writing to it sets attributes; here it
-/// is a copy (set attributes with `setattr`).
+/// `vars(obj)` of an instance: its `__dict__` ([`dict_of`]).
 fn vars(vm: &mut Vm<'_>, args: &[Value]) -> PyResult<Value> {
-    let i = match args {
-        [Value::Instance(i)] => i,
-        [] => return Err(vm.type_error("vars() without an argument is not supported here: pass the object, vars(obj)")),
-        [_] => return Err(vm.type_error("vars() argument must have __dict__ attribute")),
-        _ => return Err(vm.type_error(&format!("vars expected at most 1 argument, got {}", args.len()))),
-    };
-    // An exception's `args` and chaining are kept among its attributes
-    // here; CPython's are not in `__dict__`.
-    let exception = i.class.is_subclass(&vm.rt.exc_class("BaseException"));
+    match args {
+        [Value::Instance(i)] => dict_of(vm, i),
+        [] => Err(vm.type_error("vars() without an argument is not supported here: pass the object, vars(obj)")),
+        [_] => Err(vm.type_error("vars() argument must have __dict__ attribute")),
+        _ => Err(vm.type_error(&format!("vars expected at most 1 argument, got {}", args.len()))),
+    }
+}
+
+/// An instance's `__dict__`: its attributes, live, as CPython's (a write
+/// to it sets one). An exception's `args` and chaining are kept among its
+/// attributes here and CPython's are not in `__dict__`: its is a copy
+/// without them.
+pub(crate) fn dict_of(vm: &mut Vm<'_>, i: &Instance) -> PyResult<Value> {
+    if !i.class.is_subclass(&vm.rt.exc_class("BaseException")) {
+        return Ok(Value::Dict(i.dict()));
+    }
     let mut d = Dict::default();
-    for (name, v) in i.attrs.borrow().iter() {
-        if exception && (&**name == "args" || super::errors::chain_default(name).is_some()) {
+    for (name, v) in i.attrs.borrow().items().iter() {
+        if &**name == "args" || super::errors::chain_default(name).is_some() {
             continue;
         }
         let k = Value::Str(Rc::clone(name));

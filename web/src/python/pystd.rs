@@ -231,7 +231,7 @@ pub(crate) fn clone(args: &[Value]) -> Value {
         }
         Some(Value::Instance(i)) => Value::Instance(Rc::new(super::value::Instance {
             class: Rc::clone(&i.class),
-            attrs: RefCell::new(i.attrs.borrow().clone()),
+            attrs: RefCell::new(super::value::Attrs::Own(i.attrs.borrow().items())),
         })),
         Some(v) => v.clone(),
         None => Value::None,

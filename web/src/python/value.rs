@@ -313,31 +313,106 @@ impl Class {
 #[derive(Debug)]
 pub(crate) struct Instance {
     pub class: Rc<Class>,
-    /// Attributes in assignment order.
-    pub attrs: RefCell<Vec<(Rc<str>, Value)>>,
+    pub attrs: RefCell<Attrs>,
+}
+
+/// An instance's attributes: in assignment order, or, once the program has
+/// asked for its `__dict__` (`vars(obj)`, full module only), in that dict,
+/// which then is them: a change to either is a change to the other.
+#[derive(Debug)]
+pub(crate) enum Attrs {
+    Own(Vec<(Rc<str>, Value)>),
+    Dict(Rc<RefCell<Dict>>),
+}
+
+impl Default for Attrs {
+    fn default() -> Attrs {
+        Attrs::Own(Vec::new())
+    }
+}
+
+impl Attrs {
+    pub fn get(&self, name: &str) -> Option<Value> {
+        match self {
+            Attrs::Own(v) => v.iter().find(|(k, _)| &**k == name).map(|(_, v)| v.clone()),
+            // A scan, as for its own list: no key to make on each look-up.
+            Attrs::Dict(d) => {
+                let d = d.borrow();
+                let found = d.items().find(|(k, _)| matches!(k, Value::Str(k) if &**k == name));
+                found.map(|(_, v)| v.clone())
+            }
+        }
+    }
+
+    pub fn set(&mut self, name: &str, value: Value) {
+        match self {
+            Attrs::Own(v) => match v.iter_mut().find(|(k, _)| &**k == name) {
+                Some(slot) => slot.1 = value,
+                None => v.push((name.into(), value)),
+            },
+            Attrs::Dict(d) => {
+                let name: Rc<str> = name.into();
+                d.borrow_mut().insert(Key::Str(Rc::clone(&name)), Value::Str(name), value);
+            }
+        }
+    }
+
+    /// Removes `name`; false if there was none.
+    pub fn remove(&mut self, name: &str) -> bool {
+        match self {
+            Attrs::Own(v) => v.iter().position(|(k, _)| &**k == name).map(|at| v.remove(at)).is_some(),
+            Attrs::Dict(d) => d.borrow_mut().remove(&Key::Str(name.into())).is_some(),
+        }
+    }
+
+    /// The attributes in order (a dict's keys that are strs).
+    pub fn items(&self) -> Vec<(Rc<str>, Value)> {
+        match self {
+            Attrs::Own(v) => v.clone(),
+            Attrs::Dict(d) => {
+                let d = d.borrow();
+                d.items()
+                    .filter_map(|(k, v)| if let Value::Str(k) = k { Some((Rc::clone(k), v.clone())) } else { None })
+                    .collect()
+            }
+        }
+    }
 }
 
 /// A linked list of 300000 `Node`s is freed through [`trash::bury`].
 impl Drop for Instance {
     fn drop(&mut self) {
-        let attrs = std::mem::take(self.attrs.get_mut());
-        if !attrs.is_empty() {
-            trash::bury(attrs);
+        // (A dict's entries are buried when the dict goes.)
+        if let Attrs::Own(attrs) = std::mem::take(self.attrs.get_mut()) {
+            if !attrs.is_empty() {
+                trash::bury(attrs);
+            }
         }
     }
 }
 
 impl Instance {
     pub fn get(&self, name: &str) -> Option<Value> {
-        self.attrs.borrow().iter().find(|(k, _)| &**k == name).map(|(_, v)| v.clone())
+        self.attrs.borrow().get(name)
     }
 
     pub fn set(&self, name: &str, value: Value) {
+        self.attrs.borrow_mut().set(name, value);
+    }
+
+    /// Its `__dict__`: from now on where its attributes are.
+    pub fn dict(&self) -> Rc<RefCell<Dict>> {
         let mut attrs = self.attrs.borrow_mut();
-        match attrs.iter_mut().find(|(k, _)| &**k == name) {
-            Some(slot) => slot.1 = value,
-            None => attrs.push((name.into(), value)),
+        if let Attrs::Dict(d) = &*attrs {
+            return Rc::clone(d);
         }
+        let mut d = Dict::default();
+        for (k, v) in attrs.items() {
+            d.insert(Key::Str(Rc::clone(&k)), Value::Str(k), v);
+        }
+        let d = Rc::new(RefCell::new(d));
+        *attrs = Attrs::Dict(Rc::clone(&d));
+        d
     }
 }
 

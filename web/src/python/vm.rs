@@ -2099,6 +2099,10 @@ impl Vm<'_> {
                 if name == "__class__" {
                     return Ok(Value::Class(Rc::clone(&i.class)));
                 }
+                // Its attributes as a dict, live (as `vars(obj)`).
+                if name == "__dict__" && super::extras::HERE {
+                    return super::extras::dict_of(self, i);
+                }
                 if let Some(v) = i.class.lookup(name) {
                     return Ok(bind(obj, v));
                 }
@@ -2229,11 +2233,7 @@ impl Vm<'_> {
     /// `del obj.name` without the class's `__delattr__` (CPython's `object.__delattr__`).
     pub(crate) fn del_attr(&mut self, obj: &Value, name: &str) -> PyResult<()> {
         let removed = match obj {
-            Value::Instance(i) => {
-                let mut attrs = i.attrs.borrow_mut();
-                let at = attrs.iter().position(|(k, _)| &**k == name);
-                at.map(|at| attrs.remove(at)).is_some()
-            }
+            Value::Instance(i) => i.attrs.borrow_mut().remove(name),
             Value::Class(c) => c.attrs.borrow_mut().remove(name).is_some(),
             Value::Native(n) => match &**n {
                 Native::Local(attrs) => attrs.borrow_mut().get_mut(&self.tid).and_then(|a| a.remove(name)).is_some(),
