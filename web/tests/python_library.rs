@@ -1962,6 +1962,53 @@ except Exception as e:
     );
 }
 
+/// A class whose bases all define `__slots__` takes no other attribute
+/// (CPython's AttributeError); one base without them gives back a
+/// `__dict__`. And `sys` has `maxsize`, `version_info` (a plain tuple
+/// here), `platform` and `byteorder`, as 64-bit Linux CPython 3.11's.
+#[test]
+fn slots_refuse_other_attributes_and_sys_says_what_it_stands_for() {
+    let out = output(
+        r#"
+class A:
+    __slots__ = ("x",)
+class B(A):
+    __slots__ = ["y"]
+class C(A):
+    pass
+class D:
+    __slots__ = "z"
+b = B(); b.x = 1; b.y = 2
+c = C(); c.anything = 3
+d = D(); d.z = 4
+print(b.x, b.y, c.anything, d.z)
+for obj, attr in [(b, "w"), (d, "q"), (A(), "y")]:
+    try:
+        setattr(obj, attr, 0)
+    except AttributeError as e:
+        print(e)
+try:
+    print(A().x)
+except AttributeError as e:
+    print(e)
+import sys
+print(sys.maxsize, sys.maxsize == 2 ** 62 - 1 + 2 ** 62, sys.version_info[:2] >= (3, 8), sys.version_info[0], sys.platform, sys.byteorder)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "1 2 3 4",
+            "'B' object has no attribute 'w'",
+            "'D' object has no attribute 'q'",
+            "'A' object has no attribute 'y'",
+            "'A' object has no attribute 'x'",
+            "9223372036854775807 True True 3 linux little",
+        ]
+    );
+}
+
 /// `globals()` is refused at its line with what to write instead (CPython
 /// has it; here globals are not a dict a program can hold).
 #[test]

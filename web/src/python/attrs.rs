@@ -5,7 +5,7 @@
 //! only: the presets define no such hook.
 
 use super::errors::Exc;
-use super::value::Value;
+use super::value::{Class, Value};
 use super::vm::{bind, PyResult, Vm};
 
 pub(crate) const HERE: bool = super::compile::PARSER;
@@ -66,6 +66,30 @@ pub(crate) fn object_method(vm: &mut Vm<'_>, method: &str, this: Option<&Value>,
         None => vm.del_attr(obj, name)?,
     }
     Ok(Value::None)
+}
+
+/// Whether an instance of `class` cannot take the attribute `name`: each
+/// class along its bases defines `__slots__` (so it has no `__dict__`) and
+/// none names it (nor `__dict__`). One look-up for a class without slots.
+pub(crate) fn outside_slots(class: &Class, name: &str) -> bool {
+    // `__slots__` names `name`, or `__dict__` (which gives a dict back).
+    let names = |slots: &Value| {
+        let is = |s: &Value| matches!(s, Value::Str(s) if &**s == name || &**s == "__dict__");
+        match slots {
+            Value::Tuple(t) => t.iter().any(is),
+            Value::List(l) => l.borrow().iter().any(is),
+            s => is(s),
+        }
+    };
+    let mut c = Some(class);
+    while let Some(k) = c.filter(|_| HERE) {
+        let Some(slots) = k.attrs.borrow().get("__slots__").cloned() else { return false };
+        if names(&slots) {
+            return false;
+        }
+        c = k.base.as_deref();
+    }
+    HERE
 }
 
 /// CPython's error for a store to a property without a setter.

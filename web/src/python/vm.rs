@@ -2249,6 +2249,7 @@ impl Vm<'_> {
 
     pub(crate) fn set_attr(&mut self, obj: &Value, name: &str, v: Value) -> PyResult<()> {
         match obj {
+            Value::Instance(i) if super::attrs::outside_slots(&i.class, name) => Err(self.attr_error(obj, name)),
             Value::Instance(i) => {
                 i.set(name, v);
                 Ok(())
