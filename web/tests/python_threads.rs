@@ -187,6 +187,61 @@ fn timed_waits_give_the_same_bytes_for_the_same_seed() {
     }
 }
 
+/// `threading`'s and `queue`'s classes answer `isinstance` (a
+/// BoundedSemaphore is a Semaphore, a LifoQueue a Queue; `Lock` is a
+/// function, refused as CPython refuses it), and a thread's `daemon` is
+/// kept: given, set before `start`, refused after.
+#[test]
+fn threading_classes_answer_isinstance_and_a_thread_keeps_its_daemon_flag() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+import threading, queue
+ev, cond, sem, bsem, loc, q, lq = threading.Event(), threading.Condition(), threading.Semaphore(), threading.BoundedSemaphore(), threading.local(), queue.Queue(), queue.LifoQueue()
+print(isinstance(ev, threading.Event), isinstance(cond, threading.Condition), isinstance(bsem, threading.Semaphore), isinstance(sem, threading.BoundedSemaphore))
+print(isinstance(loc, threading.local), isinstance(lq, queue.Queue), isinstance(q, queue.LifoQueue), isinstance(ev, threading.Condition), isinstance(1, threading.Event))
+try:
+    isinstance(threading.Lock(), threading.Lock)
+except TypeError as e:
+    print(e)
+class W(threading.Thread):
+    def __init__(self):
+        super().__init__(daemon=True, name="w")
+    def run(self):
+        pass
+w = W()
+print(w.daemon, w.name)
+t = threading.Thread(target=lambda: None)
+print(t.daemon)
+t.daemon = True
+print(t.daemon)
+t.start()
+try:
+    t.daemon = False
+except RuntimeError as e:
+    print(e)
+t.join()
+w.start(); w.join()
+print(threading.current_thread().daemon)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "True True True False",
+            "True True False False False",
+            "isinstance() arg 2 must be a type, a tuple of types, or a union",
+            "True w",
+            "False",
+            "True",
+            "cannot set daemon status of active thread",
+            "False",
+        ]
+    );
+}
+
 #[test]
 fn a_subclass_of_thread_runs_its_run_method_and_a_plain_one_its_target() {
     let out = common::printed(

@@ -862,6 +862,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 done_lock: Cell::new(None),
                 start_lock: Cell::new(None),
                 tid: Cell::new(None),
+                daemon: Cell::new(kw(&kwargs, "daemon").is_some_and(|d| d.truthy())),
             }))))
         }
         "threading.current_thread" => thread_object(vm, vm.tid),
@@ -1087,6 +1088,7 @@ pub(crate) fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
         done_lock: Cell::new(None),
         start_lock: Cell::new(None),
         tid: Cell::new(Some(tid)),
+        daemon: Cell::new(false),
     }))))
 }
 
@@ -1203,6 +1205,11 @@ pub(crate) fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<
             },
             _ => false,
         },
+        // `threading`'s and `queue`'s other classes, natives here: by their
+        // type's name (a BoundedSemaphore is a Semaphore, a LifoQueue a Queue).
+        Value::Builtin(b) if b.this.is_none() && native_class(b.name).is_some() => {
+            matches!(v, Value::Native(_)) && native_class(b.name).unwrap_or_default().contains(&&*v.type_name())
+        }
         // `threading.Thread`, a native here: its objects, and the instances
         // of the library class a subclass (or a Timer) gets.
         Value::Builtin(b) if super::thread_class::HERE && b.this.is_none() && b.name == "threading.Thread" => match v {
@@ -1224,7 +1231,7 @@ pub(crate) fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<
             TypeId::Object => true,
             TypeId::Named(name) => !matches!(v, Value::Instance(_)) && v.builtin_type_name() == *name,
         },
-        _ => return Err(vm.type_error("isinstance() arg 2 must be a type or tuple of types")),
+        _ => return Err(vm.type_error("isinstance() arg 2 must be a type, a tuple of types, or a union")),
     })
 }
 
@@ -1236,6 +1243,23 @@ fn number_hook(v: &Value, t: TypeId) -> Option<Value> {
     }
     let own = if t == TypeId::Int { "__int__" } else { "__float__" };
     super::ops::dunder(v, own).or_else(|| super::ops::dunder(v, "__index__"))
+}
+
+/// The type names of the natives that are instances of the library class
+/// `name` (CPython's `threading.Event` and the rest are classes; `Lock` and
+/// `RLock` are functions there, and `isinstance` refuses them as here).
+fn native_class(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "threading.Event" => &["Event"],
+        "threading.Condition" => &["Condition"],
+        "threading.Semaphore" => &["Semaphore", "BoundedSemaphore"],
+        "threading.BoundedSemaphore" => &["BoundedSemaphore"],
+        "threading.local" => &["_thread._local"],
+        "queue.Queue" => &["Queue", "LifoQueue", "PriorityQueue"],
+        "queue.LifoQueue" => &["LifoQueue"],
+        "queue.PriorityQueue" => &["PriorityQueue"],
+        _ => return None,
+    })
 }
 
 /// Rounds to the nearest whole number, halves to even, as Python does.

@@ -65,12 +65,13 @@ pub(crate) fn method(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>
                 kwargs.retain(|(k, _)| !matches!(&**k, "target" | "args" | "kwargs"));
                 kwargs.push(("target".into(), vm.get_attr(this, "run")?));
             }
-            kwargs.retain(|(k, _)| !matches!(&**k, "group" | "daemon"));
+            kwargs.retain(|(k, _)| &**k != "group");
             let native = call_function(vm, "threading.Thread", Vec::new(), kwargs)?;
             let Out::Value(native) = native else { unreachable!("threading.Thread makes its object at once") };
             if let Value::Native(n) = &native {
                 if let Native::Thread(t) = &**n {
                     inst.set("name", Value::Str(Rc::clone(&t.name.borrow())));
+                    inst.set("daemon", Value::Bool(t.daemon.get()));
                 }
             }
             inst.set(NATIVE, native);

@@ -613,6 +613,9 @@ pub(crate) struct ThreadObj {
     pub start_lock: Cell<Option<u32>>,
     /// Its simulated thread, once the engine made it.
     pub tid: Cell<Option<u32>>,
+    /// `daemon=`, as set (it changes nothing here: the run goes on until
+    /// every thread is done, daemon or not).
+    pub daemon: Cell<bool>,
 }
 
 /// A hashable key: equal values give equal keys (`1`, `1.0` and `True` alike).

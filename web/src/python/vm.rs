@@ -2211,6 +2211,12 @@ impl Vm<'_> {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
                 _ => Err(self.attr_error(obj, name)),
             },
+            Value::Native(n) if name == "daemon" && super::extras::HERE && matches!(&**n, Native::Thread(_)) => {
+                match &**n {
+                    Native::Thread(t) => Ok(Value::Bool(t.daemon.get())),
+                    _ => Err(self.attr_error(obj, name)),
+                }
+            }
             Value::Native(_) | Value::Builtin(_) if super::twisted::live_attr(self, obj, name).is_some() => {
                 Ok(super::twisted::live_attr(self, obj, name).unwrap_or_default())
             }
@@ -2264,6 +2270,13 @@ impl Vm<'_> {
             Value::Native(n) => match &**n {
                 Native::Thread(t) if name == "name" => {
                     *t.name.borrow_mut() = Rc::from(self.str_of(&v)?.as_str());
+                    Ok(())
+                }
+                Native::Thread(t) if name == "daemon" && super::extras::HERE => {
+                    if t.started.get() {
+                        return Err(self.rt.error("RuntimeError", "cannot set daemon status of active thread"));
+                    }
+                    t.daemon.set(v.truthy());
                     Ok(())
                 }
                 Native::LoopingCall { .. } if super::clock::HERE => super::clock::set_looping_attr(self, n, name, v),
