@@ -2,7 +2,7 @@
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
 //! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`, `string`,
-//! `struct`, `pprint`.
+//! `struct`, `pprint`, `math`.
 //! Each expected output is what CPython 3.11 (`python3`) printed for the
 //! same program when the test was written.
 
@@ -23,6 +23,43 @@ fn error(source: &str) -> String {
 /// writes in Python (`statistics`) is placed at the caller's line too,
 /// and named with its module. CPython 3.11's tracebacks, less the source
 /// lines and CPython's own file paths.
+/// `math` past `sqrt`, `floor`, `ceil` and `log`: `isclose`, `gcd`,
+/// `factorial`, `comb`, `fsum` (exact, as CPython's), `hypot`, the
+/// trigonometry, `exp`, `log2`, with CPython's domain and range errors.
+#[test]
+fn math_has_cpythons_functions_and_errors() {
+    let out = output(
+        r#"
+import math
+print(math.isclose(0.1 + 0.2, 0.3), math.gcd(12, 18), math.gcd(), math.lcm(4, 6), math.factorial(10), math.comb(5, 2), math.perm(5, 2))
+print(math.hypot(3, 4), math.fsum([0.1] * 10), sum([0.1] * 10), math.prod([1, 2, 3]), math.isqrt(17), math.trunc(-2.7), math.tau)
+print(math.exp(1), math.sin(math.pi / 2), math.cos(0), math.atan2(1, 1), math.log2(8), math.log10(1000), math.fabs(-3), math.degrees(math.pi))
+print(math.isnan(math.nan), math.isinf(-math.inf), math.isfinite(1.0), math.copysign(2, -0.0), math.dist((0, 0), (3, 4)), math.pow(2, 10))
+for bad in [lambda: math.asin(2), lambda: math.exp(1000), lambda: math.factorial(-1), lambda: math.log2(0), lambda: math.gcd(1.5), lambda: math.sin(math.inf)]:
+    try:
+        bad()
+    except (ValueError, OverflowError, TypeError) as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "True 6 0 12 3628800 10 20",
+            "5.0 1.0 0.9999999999999999 6 4 -2 6.283185307179586",
+            "2.718281828459045 1.0 1.0 0.7853981633974483 3.0 3.0 3.0 180.0",
+            "True True True -2.0 5.0 1024.0",
+            "ValueError math domain error",
+            "OverflowError math range error",
+            "ValueError factorial() not defined for negative values",
+            "ValueError math domain error",
+            "TypeError 'float' object cannot be interpreted as an integer",
+            "ValueError math domain error",
+        ]
+    );
+}
+
 #[test]
 fn errors_in_library_modules_point_at_the_users_line() {
     let err = error("from collections import deque\nd = deque()\n\nd.popleft()\n");

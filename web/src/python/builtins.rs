@@ -773,6 +773,12 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
             Value::Float(base.map_or(x.ln(), |b| x.ln() / b.ln()))
         }
+        n @ ("math.exp" | "math.sin" | "math.cos" | "math.tan" | "math.asin" | "math.acos" | "math.atan"
+        | "math.atan2" | "math.log2" | "math.log10" | "math.fabs")
+            if full(vm, n) =>
+        {
+            math_of_floats(vm, n, &args)?
+        }
         "math.floor" if full(vm, name) => {
             Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.floor() as i64)
         }
@@ -1260,6 +1266,36 @@ fn native_class(name: &str) -> Option<&'static [&'static str]> {
         "queue.PriorityQueue" => &["PriorityQueue"],
         _ => return None,
     })
+}
+
+/// `math`'s functions of floats, with CPython's ValueError ("math domain
+/// error") outside their domain and OverflowError ("math range error")
+/// past a float's range (`exp(1000)`). (The rest of `math` is Python,
+/// `std/math.py`, over these.)
+fn math_of_floats(vm: &mut Vm<'_>, name: &str, args: &[Value]) -> PyResult<Value> {
+    let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
+    let y = if name == "math.atan2" { float_arg(vm, args.get(1).unwrap_or(&Value::None))? } else { 0.0 };
+    let unit = (-1.0..=1.0).contains(&x) || x.is_nan();
+    let (v, in_domain) = match name {
+        "math.exp" => (x.exp(), true),
+        "math.sin" => (x.sin(), !x.is_infinite()),
+        "math.cos" => (x.cos(), !x.is_infinite()),
+        "math.tan" => (x.tan(), !x.is_infinite()),
+        "math.asin" => (x.asin(), unit),
+        "math.acos" => (x.acos(), unit),
+        "math.atan" => (x.atan(), true),
+        "math.atan2" => (x.atan2(y), true),
+        "math.log2" => (x.log2(), x > 0.0 || x.is_nan()),
+        "math.log10" => (x.log10(), x > 0.0 || x.is_nan()),
+        _ => (x.abs(), true),
+    };
+    if !in_domain {
+        return Err(vm.rt.error("ValueError", "math domain error"));
+    }
+    if v.is_infinite() && x.is_finite() {
+        return Err(vm.rt.error("OverflowError", "math range error"));
+    }
+    Ok(Value::Float(v))
 }
 
 /// Rounds to the nearest whole number, halves to even, as Python does.
@@ -1993,7 +2029,10 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     let functions: &[&'static str] = match name {
         "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
         "time" => &["sleep", "time", "monotonic", "perf_counter"],
-        "math" => &["sqrt", "floor", "ceil", "log"],
+        "math" => &[
+            "sqrt", "floor", "ceil", "log", "exp", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "log2",
+            "log10", "fabs",
+        ],
         "threading" => &[
             "Lock",
             "RLock",
@@ -2112,6 +2151,17 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "math.floor",
         "math.ceil",
         "math.log",
+        "math.exp",
+        "math.sin",
+        "math.cos",
+        "math.tan",
+        "math.asin",
+        "math.acos",
+        "math.atan",
+        "math.atan2",
+        "math.log2",
+        "math.log10",
+        "math.fabs",
         "threading.Lock",
         "threading.RLock",
         "threading.Event",

@@ -39,6 +39,8 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("struct", "<std.struct>", include_str!("std/struct.py")),
     ("pprint", "<std.pprint>", include_str!("std/pprint.py")),
     ("itertools", "<std.itertools>", include_str!("std/itertools.py")),
+    // Over the native `math` (its floats' functions).
+    ("math", "<std.math>", include_str!("std/math.py")),
     // The built-in `bytearray` ([`builtin`]).
     ("_bytearray", "<std.bytearray>", include_str!("std/bytearray.py")),
 ];
@@ -111,6 +113,7 @@ pub(crate) fn is_c_in_cpython(file: &str) -> bool {
             | "<std.struct>"
             | "<std.itertools>"
             | "<std.bytearray>"
+            | "<std.math>"
     )
 }
 
@@ -160,8 +163,8 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
         // The simulated clock, as `time.time()` reads it.
         globals.vars.borrow_mut().insert("_now".into(), Value::builtin("time.time", None));
     }
-    if mname == "struct" {
-        // The native functions `Struct` calls.
+    if mname == "struct" || mname == "math" {
+        // The native functions its Python calls.
         if let Some(Value::Module(native)) = super::builtins::module(vm.rt, name) {
             for (k, v) in native.attrs.iter() {
                 globals.vars.borrow_mut().insert((*k).into(), v.clone());

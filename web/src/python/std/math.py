@@ -1,0 +1,170 @@
+# math for the simulator: the functions written in Python over the native
+# ones (sqrt, floor, ceil, log, exp, the trigonometry), with CPython's
+# results and errors for the usual arguments.
+
+tau = 2 * pi
+nan = float("nan")
+
+
+def _int(x, name):
+    if isinstance(x, float):
+        raise TypeError("'float' object cannot be interpreted as an integer")
+    if not isinstance(x, int):
+        raise TypeError("'" + type(x).__name__ + "' object cannot be interpreted as an integer")
+    return int(x)
+
+
+def isnan(x):
+    x = float(x)
+    return x != x
+
+
+def isinf(x):
+    return float(x) in (inf, -inf)
+
+
+def isfinite(x):
+    return not isnan(x) and not isinf(x)
+
+
+def isclose(a, b, *, rel_tol=1e-09, abs_tol=0.0):
+    if rel_tol < 0.0 or abs_tol < 0.0:
+        raise ValueError("tolerances must be non-negative")
+    if a == b:
+        return True
+    if isinf(a) or isinf(b):
+        return False
+    diff = fabs(b - a)
+    return diff <= fabs(rel_tol * b) or diff <= fabs(rel_tol * a) or diff <= abs_tol
+
+
+def trunc(x):
+    return int(x)
+
+
+def copysign(x, y):
+    x = fabs(x)
+    y = float(y)
+    if y < 0 or (y == 0 and str(y).startswith("-")):
+        return -x
+    return x
+
+
+def radians(x):
+    return x * pi / 180.0
+
+
+def degrees(x):
+    return x * 180.0 / pi
+
+
+def gcd(*integers):
+    g = 0
+    for n in integers:
+        a, b = abs(_int(n, "gcd")), g
+        while b:
+            a, b = b, a % b
+        g = a
+    return g
+
+
+def lcm(*integers):
+    m = 1
+    for n in integers:
+        n = abs(_int(n, "lcm"))
+        if n == 0:
+            return 0
+        m = m * n // gcd(m, n)
+    return m
+
+
+def factorial(n):
+    if isinstance(n, float):
+        raise TypeError("'float' object cannot be interpreted as an integer")
+    n = _int(n, "factorial")
+    if n < 0:
+        raise ValueError("factorial() not defined for negative values")
+    out = 1
+    for k in range(2, n + 1):
+        out *= k
+    return out
+
+
+def perm(n, k=None):
+    n = _int(n, "perm")
+    k = n if k is None else _int(k, "perm")
+    if n < 0:
+        raise ValueError("n must be a non-negative integer")
+    if k < 0:
+        raise ValueError("k must be a non-negative integer")
+    if k > n:
+        return 0
+    out = 1
+    for i in range(n - k + 1, n + 1):
+        out *= i
+    return out
+
+
+def comb(n, k):
+    n, k = _int(n, "comb"), _int(k, "comb")
+    if n < 0:
+        raise ValueError("n must be a non-negative integer")
+    if k < 0:
+        raise ValueError("k must be a non-negative integer")
+    if k > n:
+        return 0
+    k = min(k, n - k)
+    out = 1
+    for i in range(1, k + 1):
+        out = out * (n - k + i) // i
+    return out
+
+
+def prod(iterable, *, start=1):
+    out = start
+    for x in iterable:
+        out = out * x
+    return out
+
+
+def isqrt(n):
+    n = _int(n, "isqrt")
+    if n < 0:
+        raise ValueError("isqrt() argument must be nonnegative")
+    x = int(sqrt(n))
+    while x * x > n:
+        x -= 1
+    while (x + 1) * (x + 1) <= n:
+        x += 1
+    return x
+
+
+def hypot(*coordinates):
+    return sqrt(fsum([float(c) * float(c) for c in coordinates]))
+
+
+def dist(p, q):
+    return hypot(*[a - b for a, b in zip(p, q)])
+
+
+def pow(x, y):
+    return float(x) ** float(y)
+
+
+def fsum(iterable):
+    # Shewchuk's exact partial sums, as CPython's.
+    partials = []
+    for x in iterable:
+        x = float(x)
+        i = 0
+        for y in partials:
+            if fabs(x) < fabs(y):
+                x, y = y, x
+            hi = x + y
+            lo = y - (hi - x)
+            if lo:
+                partials[i] = lo
+                i += 1
+            x = hi
+        partials[i:] = [x]
+    return sum(partials, 0.0)
