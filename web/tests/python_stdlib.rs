@@ -2,7 +2,7 @@
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
 //! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`, `string`,
-//! `struct`, `pprint`, `math`.
+//! `struct`, `pprint`, `math`, `functools`' decorators.
 //! Each expected output is what CPython 3.11 (`python3`) printed for the
 //! same program when the test was written.
 
@@ -26,6 +26,62 @@ fn error(source: &str) -> String {
 /// `math` past `sqrt`, `floor`, `ceil` and `log`: `isclose`, `gcd`,
 /// `factorial`, `comb`, `fsum` (exact, as CPython's), `hypot`, the
 /// trigonometry, `exp`, `log2`, with CPython's domain and range errors.
+/// `functools.lru_cache` (bounded or not, bare or called, with
+/// `cache_info` and `cache_clear`), `cache`, `cmp_to_key` and
+/// `total_ordering`, as CPython 3.11's.
+#[test]
+fn functools_caches_keys_and_total_ordering_as_cpython() {
+    let out = output(
+        r#"
+import functools
+@functools.lru_cache(maxsize=None)
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+print(fib(50), fib.cache_info())
+@functools.lru_cache(maxsize=2)
+def sq(x):
+    return x * x
+for x in [1, 2, 1, 3, 2]:
+    sq(x)
+print(sq.cache_info(), sq.__name__)
+sq.cache_clear(); print(sq.cache_info())
+@functools.cache
+def f(a, b=0):
+    return a + b
+print(f(1), f(1, b=2), f(1), f.cache_info())
+@functools.lru_cache
+def g(x):
+    return x
+print(g(3), g(3), g.cache_info())
+print(sorted([3, 1, 2], key=functools.cmp_to_key(lambda a, b: b - a)))
+@functools.total_ordering
+class V:
+    def __init__(self, v):
+        self.v = v
+    def __eq__(self, o):
+        return self.v == o.v
+    def __lt__(self, o):
+        return self.v < o.v
+print(V(1) < V(2), V(1) <= V(1), V(2) > V(1), V(1) >= V(2), sorted([V(3), V(1)])[0].v)
+print(functools.partial(int, base=2)("101"), functools.reduce(lambda a, b: a * b, [1, 2, 3]))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "12586269025 CacheInfo(hits=48, misses=51, maxsize=None, currsize=51)",
+            "CacheInfo(hits=1, misses=4, maxsize=2, currsize=2) sq",
+            "CacheInfo(hits=0, misses=0, maxsize=2, currsize=0)",
+            "1 3 1 CacheInfo(hits=1, misses=2, maxsize=None, currsize=2)",
+            "3 3 CacheInfo(hits=1, misses=1, maxsize=128, currsize=1)",
+            "[3, 2, 1]",
+            "True True True False 1",
+            "5 6",
+        ]
+    );
+}
+
 #[test]
 fn math_has_cpythons_functions_and_errors() {
     let out = output(

@@ -39,6 +39,8 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("struct", "<std.struct>", include_str!("std/struct.py")),
     ("pprint", "<std.pprint>", include_str!("std/pprint.py")),
     ("itertools", "<std.itertools>", include_str!("std/itertools.py")),
+    // Over the native `functools` (`partial`, `reduce`, `wraps`).
+    ("functools", "<std.functools>", include_str!("std/functools.py")),
     // Over the native `math` (its floats' functions).
     ("math", "<std.math>", include_str!("std/math.py")),
     // The built-in `bytearray` ([`builtin`]).
@@ -114,6 +116,7 @@ pub(crate) fn is_c_in_cpython(file: &str) -> bool {
             | "<std.itertools>"
             | "<std.bytearray>"
             | "<std.math>"
+            | "<std.functools>"
     )
 }
 
