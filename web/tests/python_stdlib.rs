@@ -82,6 +82,21 @@ print(functools.partial(int, base=2)("101"), functools.reduce(lambda a, b: a * b
     );
 }
 
+/// `math.fsum` rounds the exact sum once, as CPython's `msum` does: from
+/// the largest partial down, half-even across the partials left. Summing
+/// the partials smallest first gave `1e+16` and `9007199254740992.0` for
+/// the first and fourth.
+#[test]
+fn math_fsum_rounds_the_exact_sum_as_cpython() {
+    let out = output(
+        "import math\n\
+         for c in ([1e16, 1.0, 1e-16], [0.1] * 10, [2.0**53, -0.5, -2.0**-54], [1.0, 1e-16, 1e-16]):\n    \
+         print(repr(math.fsum(c)))\n",
+    );
+    // CPython 3.11's output.
+    assert_eq!(out, ["1.0000000000000002e+16", "1.0", "9007199254740991.0", "1.0000000000000002"]);
+}
+
 #[test]
 fn math_has_cpythons_functions_and_errors() {
     let out = output(

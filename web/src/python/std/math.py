@@ -167,4 +167,26 @@ def fsum(iterable):
                 i += 1
             x = hi
         partials[i:] = [x]
-    return sum(partials, 0.0)
+    # Rounded once, as CPython's msum: added from the largest down until
+    # the sum is inexact, then rounded half-even across the partials left
+    # (summing them smallest first rounds some ties the other way).
+    n = len(partials)
+    if not n:
+        return 0.0
+    n -= 1
+    hi = partials[n]
+    lo = 0.0
+    while n:
+        x = hi
+        n -= 1
+        y = partials[n]
+        hi = x + y
+        lo = y - (hi - x)
+        if lo:
+            break
+    if n and ((lo < 0.0 and partials[n - 1] < 0.0) or (lo > 0.0 and partials[n - 1] > 0.0)):
+        y = lo * 2.0
+        x = hi + y
+        if y == x - hi:
+            hi = x
+    return hi
