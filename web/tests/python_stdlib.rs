@@ -97,6 +97,45 @@ fn math_fsum_rounds_the_exact_sum_as_cpython() {
     assert_eq!(out, ["1.0000000000000002e+16", "1.0", "9007199254740991.0", "1.0000000000000002"]);
 }
 
+/// `math`'s functions to the last digit CPython 3.11 prints: `hypot` and
+/// `dist` as CPython's `vector_norm` (scaled, exact squares, one corrected
+/// square root: the plain sum of squares overflowed `hypot(1e200, 1e200)`
+/// to nan and rounded `hypot(0.1, 0.2, 0.3)` one place up), `cbrt` and
+/// `acosh` as glibc computes them, `degrees` as one product, and C's
+/// `frexp`, `ldexp`, `modf` and `fmod`, with CPython's errors.
+#[test]
+fn math_agrees_with_cpython_to_the_last_digit() {
+    let out = output(
+        r#"
+import math
+print(math.hypot(1e200, 1e200), math.hypot(0.1, 0.2, 0.3), math.dist((1, 2, 3), (4, 5, 6.5)))
+print(math.cbrt(2.0), math.cbrt(-0.25), math.acosh(3.7), math.degrees(3.7), math.radians(3.7))
+print(math.frexp(1e-310), math.ldexp(3.0, -1073), math.modf(-3.5), math.fmod(-7.5, 2))
+print(math.log1p(1e-3), math.expm1(1e-3), math.exp2(0.5), math.sinh(2.0), math.tanh(0.5), math.asinh(10.0), math.atanh(0.5))
+for bad in (lambda: math.fmod(1.0, 0.0), lambda: math.acosh(0.5), lambda: math.sinh(1000.0), lambda: math.ldexp(1.0, 2000), lambda: math.dist((1, 2), (1, 2, 3))):
+    try:
+        bad()
+    except (ValueError, OverflowError) as e:
+        print(type(e).__name__, e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "1.414213562373095e+200 0.3741657386773941 5.5",
+            "1.2599210498948734 -0.6299605249474366 1.9826969446812033 211.99438419840462 0.0645771823237902",
+            "(0.5752618031559393, -1029) 3e-323 (-0.5, -3.0) -1.5",
+            "0.0009995003330835331 0.0010005001667083417 1.4142135623730951 3.626860407847019 0.46211715726000974 2.99822295029797 0.5493061443340548",
+            "ValueError math domain error",
+            "ValueError math domain error",
+            "OverflowError math range error",
+            "OverflowError math range error",
+            "ValueError both points must have the same number of dimensions"
+        ]
+    );
+}
+
 #[test]
 fn math_has_cpythons_functions_and_errors() {
     let out = output(

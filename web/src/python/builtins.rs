@@ -774,11 +774,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             Value::Float(base.map_or(x.ln(), |b| x.ln() / b.ln()))
         }
         n @ ("math.exp" | "math.sin" | "math.cos" | "math.tan" | "math.asin" | "math.acos" | "math.atan"
-        | "math.atan2" | "math.log2" | "math.log10" | "math.fabs")
+        | "math.atan2" | "math.log2" | "math.log10" | "math.fabs" | "math.log1p" | "math.expm1" | "math.exp2"
+        | "math.sinh" | "math.cosh" | "math.tanh" | "math.asinh" | "math.atanh" | "math.fmod")
             if full(vm, n) =>
         {
             math_of_floats(vm, n, &args)?
         }
+        n @ ("math.frexp" | "math.ldexp" | "math.modf") if full(vm, n) => math_parts(vm, n, &args)?,
         "math.floor" if full(vm, name) => {
             Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.floor() as i64)
         }
@@ -1268,13 +1270,68 @@ fn native_class(name: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// `math.frexp(x)` (mantissa and exponent, `x == m * 2**e`, `0.5 <= |m| <
+/// 1`), `math.ldexp(m, e)` and `math.modf(x)` (fractional and integral
+/// parts, both with `x`'s sign), as C's functions CPython calls.
+fn math_parts(vm: &mut Vm<'_>, name: &str, args: &[Value]) -> PyResult<Value> {
+    let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
+    Ok(match name {
+        "math.frexp" => {
+            let (m, e) = frexp(x);
+            Value::tuple(vec![Value::Float(m), Value::Int(e)])
+        }
+        "math.ldexp" => {
+            let e = int_arg(vm, args.get(1).unwrap_or(&Value::None))?;
+            let v = ldexp(x, e);
+            if v.is_infinite() && x.is_finite() {
+                return Err(vm.rt.error("OverflowError", "math range error"));
+            }
+            Value::Float(v)
+        }
+        _ if x.is_infinite() => Value::tuple(vec![Value::Float(0.0f64.copysign(x)), Value::Float(x)]),
+        _ => Value::tuple(vec![Value::Float(x.fract()), Value::Float(x.trunc())]),
+    })
+}
+
+/// `x` as a mantissa in [0.5, 1) (with its sign) and a power of two.
+fn frexp(x: f64) -> (f64, i64) {
+    if x == 0.0 || !x.is_finite() {
+        return (x, 0);
+    }
+    // A subnormal is scaled into the normal range first.
+    let (x, shift) = if x.abs() < f64::MIN_POSITIVE { (x * 2f64.powi(64), -64) } else { (x, 0) };
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64 - 1022;
+    let mantissa = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (mantissa, exp + shift)
+}
+
+/// `m * 2**e`, rounded once, as C's `ldexp`: `m` is taken apart first, so
+/// each power of two below is finite and only the last product rounds.
+fn ldexp(m: f64, e: i64) -> f64 {
+    let (f, k) = frexp(m);
+    if f == 0.0 || !f.is_finite() {
+        return m;
+    }
+    // m == f * 2**e now, with 0.5 <= |f| < 1.
+    let e = k.saturating_add(e).clamp(-1100, 1100) as i32;
+    match e {
+        1025.. => f64::INFINITY.copysign(f),
+        1.. => (f * 2.0) * 2f64.powi(e - 1),
+        -1021.. => f * 2f64.powi(e),
+        -1075.. => (f * 2f64.powi(-1021)) * 2f64.powi(e + 1021),
+        _ => 0.0f64.copysign(f),
+    }
+}
+
 /// `math`'s functions of floats, with CPython's ValueError ("math domain
 /// error") outside their domain and OverflowError ("math range error")
 /// past a float's range (`exp(1000)`). (The rest of `math` is Python,
 /// `std/math.py`, over these.)
 fn math_of_floats(vm: &mut Vm<'_>, name: &str, args: &[Value]) -> PyResult<Value> {
     let x = float_arg(vm, args.first().unwrap_or(&Value::None))?;
-    let y = if name == "math.atan2" { float_arg(vm, args.get(1).unwrap_or(&Value::None))? } else { 0.0 };
+    let two = matches!(name, "math.atan2" | "math.fmod");
+    let y = if two { float_arg(vm, args.get(1).unwrap_or(&Value::None))? } else { 0.0 };
     let unit = (-1.0..=1.0).contains(&x) || x.is_nan();
     let (v, in_domain) = match name {
         "math.exp" => (x.exp(), true),
@@ -1287,6 +1344,16 @@ fn math_of_floats(vm: &mut Vm<'_>, name: &str, args: &[Value]) -> PyResult<Value
         "math.atan2" => (x.atan2(y), true),
         "math.log2" => (x.log2(), x > 0.0 || x.is_nan()),
         "math.log10" => (x.log10(), x > 0.0 || x.is_nan()),
+        "math.log1p" => (x.ln_1p(), x > -1.0 || x.is_nan()),
+        "math.expm1" => (x.exp_m1(), true),
+        "math.exp2" => (x.exp2(), true),
+        "math.sinh" => (x.sinh(), true),
+        "math.cosh" => (x.cosh(), true),
+        "math.tanh" => (x.tanh(), true),
+        "math.asinh" => (x.asinh(), true),
+        "math.atanh" => (x.atanh(), (unit && x.abs() != 1.0)),
+        // C's fmod, as CPython's: the sign of `x`.
+        "math.fmod" => (x % y, !(x.is_infinite() || y == 0.0) || x.is_nan() || y.is_nan()),
         _ => (x.abs(), true),
     };
     if !in_domain {
@@ -2031,7 +2098,8 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
         "time" => &["sleep", "time", "monotonic", "perf_counter"],
         "math" => &[
             "sqrt", "floor", "ceil", "log", "exp", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "log2",
-            "log10", "fabs",
+            "log10", "fabs", "log1p", "expm1", "exp2", "sinh", "cosh", "tanh", "asinh", "atanh", "fmod", "frexp",
+            "ldexp", "modf",
         ],
         "threading" => &[
             "Lock",
@@ -2162,6 +2230,18 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "math.log2",
         "math.log10",
         "math.fabs",
+        "math.log1p",
+        "math.expm1",
+        "math.exp2",
+        "math.sinh",
+        "math.cosh",
+        "math.tanh",
+        "math.asinh",
+        "math.atanh",
+        "math.fmod",
+        "math.frexp",
+        "math.ldexp",
+        "math.modf",
         "threading.Lock",
         "threading.RLock",
         "threading.Event",

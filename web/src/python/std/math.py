@@ -50,12 +50,51 @@ def copysign(x, y):
     return x
 
 
+# cbrt and acosh as glibc computes them (CPython calls the C library's):
+# Rust's, from musl, differ in the last place for some arguments
+# (cbrt(2.0), acosh(3.7)).
+_CBRT2 = 1.2599210498948731648
+_FACTORS = [1.0 / 1.5874010519681994748, 1.0 / _CBRT2, 1.0, _CBRT2, 1.5874010519681994748]
+
+
+def cbrt(x):
+    x = float(x)
+    if x == 0.0 or x != x or x in (inf, -inf):
+        return x + x
+    xm, xe = frexp(fabs(x))
+    # glibc's polynomial, by Horner's rule, then one rational correction.
+    u = 0.784932344976639262 - 0.145263899385486377 * xm
+    u = -1.83469277483613086 + u * xm
+    u = 2.44693122563534430 + u * xm
+    u = -2.11499494167371287 + u * xm
+    u = 1.50819193781584896 + u * xm
+    u = 0.354895765043919860 + u * xm
+    t2 = u * u * u
+    q = int(xe / 3)
+    ym = u * (t2 + 2.0 * xm) / (2.0 * t2 + xm) * _FACTORS[2 + xe - 3 * q]
+    return ldexp(ym if x > 0.0 else -ym, q)
+
+
+def acosh(x):
+    x = float(x)
+    if not x >= 1.0:
+        if x != x:
+            return x
+        raise ValueError("math domain error")
+    if x > 268435456.0:
+        return log(x) + 0.6931471805599453
+    if x > 2.0:
+        return log(2.0 * x - 1.0 / (x + sqrt(x * x - 1.0)))
+    t = x - 1.0
+    return log1p(t + sqrt(2.0 * t + t * t))
+
+
 def radians(x):
-    return x * pi / 180.0
+    return float(x) * (pi / 180.0)
 
 
 def degrees(x):
-    return x * 180.0 / pi
+    return float(x) * (180.0 / pi)
 
 
 def gcd(*integers):
@@ -139,12 +178,64 @@ def isqrt(n):
     return x
 
 
+def _dl_mul(x, y):
+    # x * y exactly, as hi + lo (Veltkamp-Dekker splitting).
+    t = x * 134217729.0
+    xh = t - (t - x)
+    xl = x - xh
+    t = y * 134217729.0
+    yh = t - (t - y)
+    yl = y - yh
+    p = xh * yh
+    q = xh * yl + xl * yh
+    z = p + q
+    return z, p - z + q + xl * yl
+
+
+def _vector_norm(xs):
+    # CPython's vector_norm: scaled by the largest's power of two
+    # (losslessly), squared exactly, summed with compensation, and the
+    # square root corrected once, so hypot(1e200, 1e200) neither overflows
+    # nor rounds differently.
+    if inf in xs:
+        return inf
+    if any(x != x for x in xs):
+        return nan
+    top = max(xs, default=0.0)
+    if top == 0.0 or len(xs) <= 1:
+        return top
+    e = frexp(top)[1]
+    if e < -1023:
+        tiny = 2.2250738585072014e-308
+        return tiny * _vector_norm([x / tiny for x in xs])
+    scale = ldexp(1.0, -e)
+    csum, frac1, frac2 = 1.0, 0.0, 0.0
+    for x in xs:
+        hi, lo = _dl_mul(x * scale, x * scale)
+        total = csum + hi
+        frac2 += (csum - total) + hi
+        csum = total
+        frac1 += lo
+    h = sqrt(csum - 1.0 + (frac1 + frac2))
+    hi, lo = _dl_mul(-h, h)
+    total = csum + hi
+    frac2 += (csum - total) + hi
+    csum = total
+    frac1 += lo
+    x = csum - 1.0 + (frac1 + frac2)
+    h += x / (2.0 * h)
+    return h / scale
+
+
 def hypot(*coordinates):
-    return sqrt(fsum([float(c) * float(c) for c in coordinates]))
+    return _vector_norm([fabs(float(c)) for c in coordinates])
 
 
 def dist(p, q):
-    return hypot(*[a - b for a, b in zip(p, q)])
+    p, q = tuple(p), tuple(q)
+    if len(p) != len(q):
+        raise ValueError("both points must have the same number of dimensions")
+    return _vector_norm([fabs(float(a) - float(b)) for a, b in zip(p, q)])
 
 
 def pow(x, y):
