@@ -615,6 +615,56 @@ print(threading.BrokenBarrierError)
     );
 }
 
+/// CPython exits once the main program and its non-daemon threads are done:
+/// daemon threads (`daemon=True`, `t.setDaemon(True)`, `self.daemon = True`
+/// in a subclass) are killed where they wait, a worker blocked in `q.get()`
+/// as one asleep in its loop; the run waits for the non-daemon one.
+#[test]
+fn the_program_exits_when_only_daemon_threads_are_left() {
+    let source = r#"
+import threading, queue, time
+q = queue.Queue()
+def worker():
+    while True:
+        item = q.get()
+        print("got", item)
+        q.task_done()
+def ticker():
+    while True:
+        time.sleep(0.1)
+def slow():
+    time.sleep(0.5)
+    print("slow done")
+class Spinner(threading.Thread):
+    def __init__(self):
+        super().__init__()
+        self.daemon = True
+    def run(self):
+        ticker()
+threading.Thread(target=worker, daemon=True).start()
+t = threading.Thread(target=ticker)
+t.setDaemon(True)
+s = Spinner()
+print(t.isDaemon(), s.daemon)
+t.start(); s.start()
+for i in range(2):
+    q.put(i)
+q.join()
+threading.Thread(target=slow).start()
+print("main done")
+"#;
+    let scenario = Scenario::from_python("test.py", source).unwrap();
+    let mut sim = Simulation::new(&scenario, None);
+    sim.run();
+    assert_eq!(sim.python_error(), None);
+    assert_eq!(sim.end_reason(), Some(twine_web::EndReason::Quiet));
+    let ended = sim.now().as_nanos();
+    assert!((500_000_000..600_000_000).contains(&ended), "ended at {ended} ns, not after `slow`");
+    let printed: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
+    // CPython 3.11's output (and its exit status 0).
+    assert_eq!(printed, ["True True", "got 0", "got 1", "main done", "slow done"]);
+}
+
 #[test]
 fn an_endless_loop_in_a_thread_is_the_programs_error_not_an_exception_the_thread_prints() {
     let source =

@@ -353,6 +353,8 @@ impl Simulation {
         self.actions += 1;
         if self.python_error().is_some() {
             self.finish(EndReason::Error);
+        } else if self.python_exits() {
+            self.finish_exit(false);
         }
         if self.store.borrow().records.len() as u64 >= self.program.max_events {
             self.finish(EndReason::EventLimit);
@@ -500,6 +502,20 @@ impl Simulation {
 
     fn finish_quiet(&mut self) {
         let stuck = self.threads.iter().any(|t| t.state == State::Blocked(Block::Lock));
+        self.finish_exit(stuck);
+    }
+
+    /// Whether the Python program's process exits with daemon threads still
+    /// running (they are killed wherever they wait). A reactor that was
+    /// stopped finishes stopping first, as `reactor.run()` returns after it.
+    fn python_exits(&self) -> bool {
+        let py = self.sh.py.borrow();
+        let Some(rt) = py.as_ref() else { return false };
+        rt.only_daemons_left() && (!rt.shut_down.get() || self.reactor.is_stopped())
+    }
+
+    /// The program ended, `stuck` if threads wait for locks nobody will release.
+    fn finish_exit(&mut self, stuck: bool) {
         let reason = if stuck {
             EndReason::Deadlock
         } else if self.reactor.is_stopped() {

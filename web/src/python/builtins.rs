@@ -124,7 +124,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
     const BYTES: &[&str] = &["decode", "upper", "lower"];
     const LOCK: &[&str] = &["acquire", "release", "locked"];
     const EVENT: &[&str] = &["set", "clear", "is_set", "wait"];
-    const THREAD: &[&str] = &["start", "join", "is_alive"];
+    const THREAD: &[&str] = &["start", "join", "is_alive", "setDaemon", "isDaemon"];
     let table: &[&str] = match obj {
         Value::Str(_) => return super::strings::method(name),
         Value::List(_) => LIST,
@@ -2051,6 +2051,15 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
                 _ => Ok(Out::Value(Value::None)),
             }
         }
+        // The old spellings of `daemon` (CPython 3.10 deprecated them).
+        (Native::Thread(_), "setDaemon") if full(vm, "Thread.setDaemon") => {
+            let Some(daemonic) = args.into_iter().next() else {
+                return Err(vm.type_error("setDaemon() missing 1 required positional argument: 'daemonic'"));
+            };
+            vm.set_attr(&Value::Native(Rc::clone(n)), "daemon", daemonic)?;
+            Ok(Out::Value(Value::None))
+        }
+        (Native::Thread(t), "isDaemon") if full(vm, "Thread.isDaemon") => Ok(Out::Value(Value::Bool(t.daemon.get()))),
         (Native::Thread(t), "is_alive") => Ok(Out::Value(Value::Bool(t.started.get() && !t.done.get()))),
         (Native::Queue(q), _) if super::queue::HERE => super::queue::method(vm, q, name, args, kwargs),
         _ => super::twisted::call_method(vm, name, n, args, kwargs),

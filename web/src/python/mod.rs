@@ -451,6 +451,9 @@ pub(crate) struct Runtime {
     pub delayed_calls: RefCell<HashMap<u64, std::rc::Weak<value::Native>>>,
     /// The threads the program started, in order (`threading.enumerate`).
     pub started_threads: RefCell<Vec<Value>>,
+    /// The main program's own code ended (after `reactor.run()` returned,
+    /// if it called it): CPython's `threading._shutdown` begins.
+    pub main_done: Cell<bool>,
     /// Trace records already looked through for dropped, unhandled failures.
     pub unhandled_seen: Cell<usize>,
     /// What runs on the main thread when the program's code ends, newest
@@ -513,6 +516,7 @@ impl Runtime {
             triggers: RefCell::default(),
             delayed_calls: RefCell::default(),
             started_threads: RefCell::default(),
+            main_done: Cell::new(false),
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),
             properties: Cell::new(false),
@@ -551,6 +555,32 @@ impl Runtime {
         if e.is_none() {
             *e = Some(message);
         }
+    }
+
+    /// Whether the process exits now, as CPython's does once the main
+    /// program ended and `threading._shutdown` joined the non-daemon threads:
+    /// the daemon threads still running are killed where they stand.
+    pub fn only_daemons_left(&self) -> bool {
+        if !compile::PARSER || !self.main_done.get() {
+            return false;
+        }
+        let threads = self.started_threads.borrow();
+        let live = threads.iter().filter_map(|v| match v {
+            Value::Native(n) => match &**n {
+                value::Native::Thread(t) if !t.done.get() => Some(t.daemon.get()),
+                _ => None,
+            },
+            _ => None,
+        });
+        // With no thread left at all, the run ends quietly as it always has.
+        let mut any = false;
+        for daemon in live {
+            if !daemon {
+                return false;
+            }
+            any = true;
+        }
+        any
     }
 
     pub fn failed(&self) -> bool {

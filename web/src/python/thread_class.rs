@@ -38,6 +38,8 @@ pub(crate) fn class(rt: &super::Runtime) -> Rc<Class> {
         ("run", "Thread.run"),
         ("join", "Thread.join"),
         ("is_alive", "Thread.is_alive"),
+        ("setDaemon", "Thread.setDaemon"),
+        ("isDaemon", "Thread.isDaemon"),
     ] {
         c.attrs.borrow_mut().insert(method.into(), Value::builtin(builtin, None));
     }
@@ -97,7 +99,23 @@ pub(crate) fn method(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>
             };
             let method = name.trim_start_matches("Thread.");
             let method = super::builtins::method(&native, method).unwrap_or("start");
-            call_method(vm, method, &native, args, kwargs)
+            // `self.daemon = True` sets the instance's attribute: the native
+            // object learns it before it runs, and tells it back after `setDaemon`.
+            let thread = match &native {
+                Value::Native(n) => match &**n {
+                    Native::Thread(t) => Some(t),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let (Some(t), Some(daemon)) = (thread, inst.get("daemon")) {
+                t.daemon.set(daemon.truthy());
+            }
+            let out = call_method(vm, method, &native, args, kwargs)?;
+            if let Some(t) = thread {
+                inst.set("daemon", Value::Bool(t.daemon.get()));
+            }
+            Ok(out)
         }
     }
 }

@@ -613,8 +613,8 @@ pub(crate) struct ThreadObj {
     pub start_lock: Cell<Option<u32>>,
     /// Its simulated thread, once the engine made it.
     pub tid: Cell<Option<u32>>,
-    /// `daemon=`, as set (it changes nothing here: the run goes on until
-    /// every thread is done, daemon or not).
+    /// `daemon=`, as set: the program exits without waiting for it
+    /// (`Runtime::only_daemons_left`).
     pub daemon: Cell<bool>,
 }
 

@@ -492,11 +492,17 @@ impl Vm<'_> {
             let line = std::mem::take(self.partial);
             self.sh.say(self.tid, line);
         }
-        if let Some(t) = thread {
-            t.done.set(true);
-            if let Some(lock) = t.done_lock.get() {
-                self.sh.release_lock(lock, self.tid);
+        match thread {
+            Some(t) => {
+                t.done.set(true);
+                if let Some(lock) = t.done_lock.get() {
+                    self.sh.release_lock(lock, self.tid);
+                }
             }
+            // The main program's code (callbacks never get here), unless it
+            // went on to `reactor.run()`: its rest (`after_run`) ends it then.
+            None if self.rt.after_run.borrow().is_none() => self.rt.main_done.set(true),
+            None => {}
         }
     }
 
