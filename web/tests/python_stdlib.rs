@@ -2,7 +2,7 @@
 //! beyond the simulator's core ones: `collections.deque` and
 //! `collections.namedtuple`, `typing`, `json`, `heapq`, `bisect`, `operator`,
 //! `statistics`, `dataclasses`, `logging`, `copy`, `enum`, `abc`, `string`,
-//! `struct`, `pprint`, `math`, `functools`' decorators.
+//! `struct`, `pprint`, `math`, `random`'s distributions, `functools`' decorators.
 //! Each expected output is what CPython 3.11 (`python3`) printed for the
 //! same program when the test was written.
 
@@ -166,6 +166,83 @@ for bad in [lambda: math.asin(2), lambda: math.exp(1000), lambda: math.factorial
             "ValueError math domain error",
             "TypeError 'float' object cannot be interpreted as an integer",
             "ValueError math domain error",
+        ]
+    );
+}
+
+/// `random.sample`, `choices`, `gauss`, `normalvariate` and `expovariate`
+/// over the run's seeded generator: the values are not CPython's (the
+/// seeds differ), their checks and errors are.
+#[test]
+fn random_samples_choices_and_distributions_as_cpython() {
+    let out = output(
+        r#"
+import random
+random.seed(1)
+s = random.sample(range(10), 3)
+print(len(s), len(set(s)), all(0 <= x < 10 for x in s))
+print(sorted(random.sample(['a','b','c'], 3)))
+print(random.sample([1,2], 0))
+g = random.gauss(10, 0)
+print(g)
+x = random.gauss(0, 1)
+print(type(x).__name__)
+print(type(random.normalvariate(0, 1)).__name__)
+for bad in (4, -1):
+    try:
+        random.sample([1,2,3], bad)
+    except ValueError as e:
+        print(e)
+try:
+    random.sample({1,2}, 1)
+except TypeError as e:
+    print(e)
+print(random.sample("abc", k=1)[0] in "abc")
+from random import sample, choices, expovariate, gauss, seed
+import random, statistics
+seed(7)
+c = choices(['x', 'y'], weights=[0, 1], k=3)
+print(c)
+print(len(choices(range(5), k=4)))
+xs = [expovariate(2.0) for _ in range(2000)]
+print(0.4 < sum(xs) / len(xs) < 0.6)
+gs = [gauss(5, 2) for _ in range(2000)]
+print(4.8 < statistics.mean(gs) < 5.2, 1.8 < statistics.stdev(gs) < 2.2)
+for args, kw in [((['a'], [1, 2]), {}), ((['a'], [0]), {}), ((['a'], 3), {}), ((['a'],), {'weights': [1], 'cum_weights': [1]})]:
+    try:
+        choices(*args, **kw)
+    except (ValueError, TypeError) as e:
+        print(type(e).__name__, e)
+print(sample([1, 2, 3], k=3, counts=None) is not None)
+print(sorted(sample(['r', 'b'], 3, counts=[2, 1])))
+seed(3); a = sample(range(100), 5); seed(3); print(a == sample(range(100), 5))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "3 3 True",
+            "['a', 'b', 'c']",
+            "[]",
+            "10.0",
+            "float",
+            "float",
+            "Sample larger than population or is negative",
+            "Sample larger than population or is negative",
+            "Population must be a sequence.  For dicts or sets, use sorted(d).",
+            "True",
+            "['y', 'y', 'y']",
+            "4",
+            "True",
+            "True True",
+            "ValueError The number of weights does not match the population",
+            "ValueError Total of weights must be greater than zero",
+            "TypeError The number of choices must be a keyword argument: k=3",
+            "TypeError Cannot specify both weights and cumulative weights",
+            "True",
+            "['b', 'r', 'r']",
+            "True",
         ]
     );
 }

@@ -43,6 +43,8 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("functools", "<std.functools>", include_str!("std/functools.py")),
     // Over the native `math` (its floats' functions).
     ("math", "<std.math>", include_str!("std/math.py")),
+    // Over the native `random` (its seeded generator).
+    ("random", "<std.random>", include_str!("std/random.py")),
     // The built-in `bytearray` ([`builtin`]).
     ("_bytearray", "<std.bytearray>", include_str!("std/bytearray.py")),
 ];
@@ -116,6 +118,7 @@ pub(crate) fn is_c_in_cpython(file: &str) -> bool {
             | "<std.itertools>"
             | "<std.bytearray>"
             | "<std.math>"
+            | "<std.random>"
             | "<std.functools>"
     )
 }
@@ -166,7 +169,7 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
         // The simulated clock, as `time.time()` reads it.
         globals.vars.borrow_mut().insert("_now".into(), Value::builtin("time.time", None));
     }
-    if mname == "struct" || mname == "math" {
+    if matches!(mname, "struct" | "math" | "random") {
         // The native functions its Python calls.
         if let Some(Value::Module(native)) = super::builtins::module(vm.rt, name) {
             for (k, v) in native.attrs.iter() {
