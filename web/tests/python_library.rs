@@ -1851,6 +1851,42 @@ except TypeError as e:
     );
 }
 
+/// `fromkeys` called on a dict and on `collections`' types: each makes its
+/// own kind (a defaultdict without a factory); Counter's refuses.
+#[test]
+fn fromkeys_of_an_instance_and_of_collections_types() {
+    let out = output(
+        r#"
+from collections import Counter, OrderedDict, defaultdict
+d = {'a': 1}
+print(d.fromkeys('xy'), d.fromkeys([1, 2], 0))
+o = OrderedDict.fromkeys('ab', 1)
+print(o, type(o).__name__)
+dd = defaultdict.fromkeys('ab')
+print(dd, type(dd).__name__, dd.default_factory)
+dd2 = defaultdict(list).fromkeys('c')
+print(dd2)
+try:
+    Counter.fromkeys('ab')
+except NotImplementedError as e:
+    print("NotImplementedError", e)
+print(dict.fromkeys(range(3), []))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "{'x': None, 'y': None} {1: 0, 2: 0}",
+            "OrderedDict([('a', 1), ('b', 1)]) OrderedDict",
+            "defaultdict(None, {'a': None, 'b': None}) defaultdict None",
+            "defaultdict(None, {'c': None})",
+            "NotImplementedError Counter.fromkeys() is undefined.  Use Counter(iterable) instead.",
+            "{0: [], 1: [], 2: []}",
+        ]
+    );
+}
+
 /// `dict.fromkeys` and `vars(obj)`.
 #[test]
 fn dict_fromkeys_and_vars_of_an_instance() {

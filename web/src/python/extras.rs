@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::value::{Class, Dict, Instance, Key, Value};
+use super::value::{Class, Dict, DictKind, Instance, Key, TypeId, Value};
 use super::vm::{Kw, Out, PyResult, Vm};
 
 /// Whether this build has these built-ins: the full module, with the parser.
@@ -17,7 +17,30 @@ pub(crate) const HERE: bool = super::compile::PARSER;
 
 /// The built-in functions called through [`call`] (`dict.fromkeys` is
 /// reached as an attribute of `dict`).
-pub(crate) const NAMES: &[&str] = &["vars", "globals", "dict.fromkeys", "bytes.fromhex", "int.from_bytes"];
+pub(crate) const NAMES: &[&str] = &[
+    "vars",
+    "globals",
+    "dict.fromkeys",
+    "OrderedDict.fromkeys",
+    "defaultdict.fromkeys",
+    "Counter.fromkeys",
+    "bytes.fromhex",
+    "int.from_bytes",
+];
+
+/// `obj.fromkeys` for a dict type or a dict (`{}.fromkeys` as well as
+/// `dict.fromkeys`; `OrderedDict.fromkeys`): the built-in that makes its
+/// kind of dict, as CPython's class method does.
+pub(crate) fn fromkeys(obj: &Value) -> Option<Value> {
+    let kind = match obj {
+        Value::Type(TypeId::Dict) => "dict",
+        Value::Type(TypeId::Named(n)) => n,
+        Value::Dict(_) => obj.builtin_type_name(),
+        _ => return None,
+    };
+    let name = NAMES.iter().find(|n| n.strip_suffix(".fromkeys") == Some(kind))?;
+    Some(Value::builtin(name, None))
+}
 
 /// The value of the global name `name`, if it is one of these built-ins.
 pub(crate) fn lookup(name: &str) -> Option<Value> {
@@ -34,7 +57,12 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) ->
         return Err(vm.type_error(&format!("{name}() takes no keyword arguments ('{k}' given)")));
     }
     let v = match name {
-        "dict.fromkeys" => {
+        "Counter.fromkeys" => {
+            return Err(vm
+                .rt
+                .error("NotImplementedError", "Counter.fromkeys() is undefined.  Use Counter(iterable) instead."))
+        }
+        n if n.ends_with(".fromkeys") => {
             let (iterable, value) = match args.as_slice() {
                 [] => return Err(vm.type_error("fromkeys expected at least 1 argument, got 0")),
                 [i] => (i, Value::None),
@@ -42,6 +70,12 @@ pub(crate) fn call(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwargs: Kw) ->
                 _ => return Err(vm.type_error(&format!("fromkeys expected at most 2 arguments, got {}", args.len()))),
             };
             let mut d = Dict::default();
+            d.kind = match n {
+                "OrderedDict.fromkeys" => DictKind::Ordered,
+                // A defaultdict with no factory, as `cls()` makes it.
+                "defaultdict.fromkeys" => DictKind::Default(Value::None),
+                _ => DictKind::Plain,
+            };
             for k in vm.collect(iterable)? {
                 let key = vm.key(&k)?;
                 d.insert(key, k, value.clone());

@@ -2188,8 +2188,8 @@ impl Vm<'_> {
                     _ => Ok(Value::None),
                 }
             }
-            Value::Type(super::value::TypeId::Dict) if super::extras::HERE && name == "fromkeys" => {
-                Ok(Value::builtin("dict.fromkeys", None))
+            Value::Type(_) | Value::Dict(_) if super::extras::HERE && name == "fromkeys" => {
+                super::extras::fromkeys(obj).ok_or_else(|| self.attr_error(obj, name))
             }
             Value::Type(super::value::TypeId::Bytes) if super::extras::HERE && name == "fromhex" => {
                 Ok(Value::builtin("bytes.fromhex", None))
