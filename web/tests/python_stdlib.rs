@@ -1103,6 +1103,41 @@ d.clear(); d["z"].append(0); print(d)
     );
 }
 
+/// An IntEnum member is an int: `isinstance(m, int)`, and the same dict
+/// key and set element as its value (a plain Enum's is not).
+#[test]
+fn int_enum_members_are_ints_as_keys_and_for_isinstance() {
+    let out = output(
+        r#"
+from enum import IntEnum, Enum
+class Color(IntEnum):
+    RED = 1
+    GREEN = 2
+print(isinstance(Color.RED, int), isinstance(Color.RED, Color))
+print({1: 'x'}[Color.RED], Color.RED in {1, 5}, hash(Color.RED) == hash(1))
+d = {Color.GREEN: 'g'}
+print(d[2], 2 in d, Color.RED == 1, Color.RED + 1, int(Color.GREEN))
+print([10, 20, 30][Color.GREEN], sorted([Color.GREEN, Color.RED, 0]))
+class P(Enum):
+    A = 1
+print(isinstance(P.A, int), P.A == 1, {P.A: 1}[P.A])
+print(len({Color.RED, 1}), Color(2), Color.RED < 2, max(Color.RED, Color.GREEN))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "True True",
+            "x True True",
+            "g True True 2 2",
+            "30 [0, <Color.RED: 1>, <Color.GREEN: 2>]",
+            "False False 1",
+            "1 2 True 2",
+        ]
+    );
+}
+
 #[test]
 fn enum_members_lookup_iteration_and_int_enums_as_cpython() {
     let out = output(

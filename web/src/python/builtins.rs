@@ -1225,7 +1225,7 @@ pub(crate) fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<
             _ => v.class().is_some_and(|vc| vc.is_subclass(&super::thread_class::class(vm.rt))),
         },
         Value::Type(t) => match t {
-            TypeId::Int => matches!(v, Value::Int(_) | Value::Bool(_)),
+            TypeId::Int => matches!(v, Value::Int(_) | Value::Bool(_)) || super::pystd::int_enum(v).is_some(),
             TypeId::Float => matches!(v, Value::Float(_)),
             TypeId::Str => matches!(v, Value::Str(_)),
             TypeId::Bool => matches!(v, Value::Bool(_)),

@@ -213,16 +213,27 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
 /// for, when `v` is one: CPython's is a tuple, so it is equal to one as a
 /// dict key too.
 pub(crate) fn named_tuple(v: &Value) -> Option<Value> {
+    // Its class derives from `_NamedTuple`: directly (`namedtuple`), or
+    // through `typing.NamedTuple`.
+    derived_from(v, "collections", "_NamedTuple")?.get("_t").filter(|t| matches!(t, Value::Tuple(_)))
+}
+
+/// An `enum.IntEnum` member's int, when `v` is one: CPython's member is an
+/// int (`isinstance(m, int)`), the same dict key as its value.
+pub(crate) fn int_enum(v: &Value) -> Option<Value> {
+    derived_from(v, "enum", "IntEnum")?.get("_value_").filter(|n| matches!(n, Value::Int(_)))
+}
+
+/// `v` when it is an instance of a class derived from this library class.
+fn derived_from<'v>(v: &'v Value, module: &str, class: &str) -> Option<&'v Rc<super::value::Instance>> {
     if !HERE {
         return None;
     }
     let Value::Instance(i) = v else { return None };
-    // Its class derives from `_NamedTuple`: directly (`namedtuple`), or
-    // through `typing.NamedTuple`.
     let mut base = i.class.base.clone();
     while let Some(b) = base {
-        if &*b.name == "_NamedTuple" && &*b.module() == "collections" {
-            return i.get("_t").filter(|t| matches!(t, Value::Tuple(_)));
+        if &*b.name == class && &*b.module() == module {
+            return Some(i);
         }
         base = b.base.clone();
     }

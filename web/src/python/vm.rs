@@ -2600,8 +2600,9 @@ impl Vm<'_> {
     }
 
     pub fn key(&mut self, v: &Value) -> PyResult<super::value::Key> {
-        if let Some(t) = super::pystd::named_tuple(v) {
-            // A namedtuple is the same key as the plain tuple of its values.
+        // A namedtuple is the same key as the plain tuple of its values, an
+        // IntEnum member as its int.
+        if let Some(t) = super::pystd::named_tuple(v).or_else(|| super::pystd::int_enum(v)) {
             return self.key(&t);
         }
         if super::extras::HERE {
