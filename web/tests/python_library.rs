@@ -2000,8 +2000,8 @@ except Exception as e:
 
 /// A class whose bases all define `__slots__` takes no other attribute
 /// (CPython's AttributeError); one base without them gives back a
-/// `__dict__`. And `sys` has `maxsize`, `version_info` (a plain tuple
-/// here), `platform` and `byteorder`, as 64-bit Linux CPython 3.11's.
+/// `__dict__`. And `sys` has `maxsize`, `version_info`, `platform` and
+/// `byteorder`, as 64-bit Linux CPython 3.11's.
 #[test]
 fn slots_refuse_other_attributes_and_sys_says_what_it_stands_for() {
     let out = output(
@@ -2041,6 +2041,73 @@ print(sys.maxsize, sys.maxsize == 2 ** 62 - 1 + 2 ** 62, sys.version_info[:2] >=
             "'A' object has no attribute 'y'",
             "'A' object has no attribute 'x'",
             "9223372036854775807 True True 3 linux little",
+        ]
+    );
+}
+
+/// `sys.argv` is the script's path as run, `sys.version_info` a named tuple.
+#[test]
+fn sys_argv_and_version_info_as_cpython() {
+    let out = output(
+        r#"
+import sys
+from sys import argv, version_info
+print(sys.argv, argv is sys.argv, version_info)
+v = sys.version_info
+print(v.major, v.minor, v >= (3, 8), v[:2], v[0], v.releaselevel, len(v))
+"#,
+    );
+    // CPython 3.11's output (run as `python3 test.py`).
+    assert_eq!(
+        out,
+        [
+            "['test.py'] True sys.version_info(major=3, minor=11, micro=7, releaselevel='final', serial=0)",
+            "3 11 True (3, 11) 3 final 5",
+        ]
+    );
+}
+
+/// `object`'s special methods, through `super()` or called on `object`:
+/// `__eq__` by identity (else NotImplemented), `__ne__` negating the type's
+/// `__eq__`, `__hash__` by identity, `__repr__` the default, `__str__` the
+/// class's `__repr__`.
+#[test]
+fn object_special_methods_through_super_and_unbound() {
+    let out = output(
+        r#"
+class A:
+    def __init__(self, x):
+        self.x = x
+    def __eq__(self, other):
+        if isinstance(other, A):
+            return self.x == other.x
+        return super().__eq__(other)
+    def __hash__(self):
+        return object.__hash__(self)
+a = A(1)
+print(a == A(1), a == 5, a != 5, a.__eq__(5), hash(a) == object.__hash__(a))
+class C:
+    def __repr__(self):
+        return "C+" + object.__repr__(self)[:10]
+c = C()
+print(object.__eq__(c, c), object.__eq__(c, A(1)), object.__ne__(c, c), object.__ne__(c, 1), object.__ne__(1, 2))
+print(repr(c), object.__str__(c))
+for bad in (lambda: object.__eq__(c), lambda: object.__eq__()):
+    try:
+        bad()
+    except TypeError as e:
+        print(e)
+"#,
+    );
+    // CPython 3.11's output (run as `python3 test.py`).
+    assert_eq!(
+        out,
+        [
+            "True False True NotImplemented True",
+            "True NotImplemented False NotImplemented True",
+            "C+<__main__. C+<__main__.",
+            "expected 1 argument, got 0",
+            "descriptor '__eq__' of 'object' object needs an argument",
         ]
     );
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::errors::Exc;
 use super::ops;
-use super::value::{Dict, Iter, Module, Native, ThreadObj, TypeId, Value, Waiters, ZipEnd};
+use super::value::{Dict, Iter, Key, Module, Native, ThreadObj, TypeId, Value, Waiters, ZipEnd};
 use super::vm::{Frame, Kw, Out, PyResult, Task, Vm};
 use super::Runtime;
 use crate::engine::interp::{Halt, Work};
@@ -609,14 +609,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "id" if full(vm, name) => Value::Int(args.first().map_or(0, Value::identity) as i64),
         "hash" if full(vm, name) => {
             let k = vm.key(args.first().unwrap_or(&Value::None))?;
-            // Where CPython's hash changes from run to run, any number will do.
-            let h = super::hashing::of(&k).unwrap_or_else(|| {
-                use std::hash::{Hash, Hasher};
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                k.hash(&mut h);
-                h.finish() as i64
-            });
-            Value::Int(h)
+            Value::Int(hash_of_key(&k))
         }
         "iter" if full(vm, name) => vm.iter(args.first().unwrap_or(&Value::None))?,
         "next" if full(vm, name) && args.len() == 1 && matches!(args[0], Value::Generator(_)) => {
@@ -895,6 +888,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "object.__setattr__" | "object.__delattr__" if super::attrs::HERE => {
             super::attrs::object_method(vm, name, None, &args)?
         }
+        n if super::dunders::object_method(n.trim_start_matches("object.")) == Some(n) => {
+            super::dunders::call_object(vm, n, &args)?
+        }
         "sys.stdout.write" | "sys.stderr.write" => {
             let Some(Value::Str(s)) = args.first() else {
                 return Err(vm.type_error("write() argument must be str"));
@@ -980,6 +976,17 @@ pub(crate) fn full(vm: &Vm<'_>, name: &'static str) -> bool {
     }
     vm.rt.full_only.set(Some(name));
     true
+}
+
+/// `hash(v)` of the value whose key is `k`.
+pub(crate) fn hash_of_key(k: &Key) -> i64 {
+    // Where CPython's hash changes from run to run, any number will do.
+    super::hashing::of(k).unwrap_or_else(|| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        k.hash(&mut h);
+        h.finish() as i64
+    })
 }
 
 /// `type(v)`, and `v.__class__`.
@@ -1623,6 +1630,10 @@ pub(crate) fn call_method(
     }
     if super::attrs::HERE && matches!(name, "object.__setattr__" | "object.__delattr__") {
         return super::attrs::object_method(vm, name, Some(this), &args).map(Out::Value);
+    }
+    if super::dunders::object_method(name.trim_start_matches("object.")) == Some(name) {
+        let args: Vec<Value> = std::iter::once(this.clone()).chain(args).collect();
+        return super::dunders::call_object(vm, name, &args).map(Out::Value);
     }
     if name.contains('.') {
         // `BaseException.__init__(self, ...)` bound to an instance.

@@ -7,11 +7,14 @@
 //! collection's operator method given an operand of another type returns
 //! `NotImplemented` (`(5).__eq__("x")`, `(3).__mul__(2.0)`: `int`'s know
 //! only ints), which is what a class's own `__eq__` that defers to them
-//! needs. Full module only ([`HERE`]): no preset calls one.
+//! needs. `object`'s own (`__eq__`, `__ne__`, `__hash__`, `__repr__`,
+//! `__str__`) are what a class's reach through `super()` or call as
+//! `object.__eq__(self, other)`. Full module only ([`HERE`]): no preset
+//! calls one.
 
 use super::builtins;
 use super::code::{BinOp, CmpOp, UnOp};
-use super::value::{TypeId, Value};
+use super::value::{Key, TypeId, Value};
 use super::vm::{Kw, Out, PyResult, Vm};
 
 pub(crate) const HERE: bool = super::compile::PARSER;
@@ -74,6 +77,59 @@ const OTHER: &[(&str, usize)] = &[
     ("__delitem__", 1),
     ("__setitem__", 2),
 ];
+
+/// `object`'s special methods (the rest are `attrs`' and `object.__init__`).
+const OBJECT: &[&str] = &["object.__eq__", "object.__ne__", "object.__hash__", "object.__repr__", "object.__str__"];
+
+/// `object.name`'s built-in, when `name` is one of [`OBJECT`].
+pub(crate) fn object_method(name: &str) -> Option<&'static str> {
+    OBJECT.iter().find(|m| HERE && m.strip_prefix("object.") == Some(name)).copied()
+}
+
+/// Calls `object.NAME(obj, *args)`, `name` one of [`OBJECT`]: what CPython's
+/// `object` does, whatever `obj`'s class overrides.
+pub(crate) fn call_object(vm: &mut Vm<'_>, name: &str, args: &[Value]) -> PyResult<Value> {
+    let short = name.trim_start_matches("object.");
+    let Some((obj, rest)) = args.split_first() else {
+        return Err(vm.type_error(&format!("descriptor '{short}' of 'object' object needs an argument")));
+    };
+    let wanted = usize::from(matches!(short, "__eq__" | "__ne__"));
+    if rest.len() != wanted {
+        let s = if wanted == 1 { "" } else { "s" };
+        return Err(vm.type_error(&format!("expected {wanted} argument{s}, got {}", rest.len())));
+    }
+    Ok(match (short, rest.first(), obj) {
+        // Identity, else left to the other operand.
+        ("__eq__", Some(other), _) if obj.is(other) => Value::Bool(true),
+        ("__eq__", ..) => not_implemented_value(),
+        // The negation of the type's `__eq__` (`object`'s for a class without one).
+        ("__ne__", Some(other), _) => {
+            let r = match obj {
+                Value::Instance(_) => match super::ops::dunder(obj, "__eq__") {
+                    Some(eq) => vm.call_nested(eq, vec![other.clone()])?,
+                    None => call_object(vm, "object.__eq__", args)?,
+                },
+                _ => {
+                    let eq = vm.get_attr(obj, "__eq__")?;
+                    vm.call_nested(eq, vec![other.clone()])?
+                }
+            };
+            if is_not_implemented(&r) {
+                r
+            } else {
+                Value::Bool(!r.truthy())
+            }
+        }
+        ("__hash__", ..) => Value::Int(builtins::hash_of_key(&Key::Id(obj.identity()))),
+        ("__repr__", _, Value::Instance(i)) => Value::Str(format!("<{} object>", i.class.path()).into()),
+        // `__str__` is the class's `__repr__`.
+        _ => Value::Str(vm.repr_of(obj)?.into()),
+    })
+}
+
+fn is_not_implemented(v: &Value) -> bool {
+    matches!(v, Value::Builtin(b) if b.name == "NotImplemented")
+}
 
 /// `obj.name` when `name` is a special method `obj`'s type has.
 pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
@@ -176,7 +232,11 @@ fn takes(this: &Value, other: &Value, compare: bool) -> bool {
 }
 
 fn not_implemented() -> Out {
-    Out::Value(Value::builtin("NotImplemented", None))
+    Out::Value(not_implemented_value())
+}
+
+fn not_implemented_value() -> Value {
+    Value::builtin("NotImplemented", None)
 }
 
 /// `T.name` for a built-in type `T`: its method, unbound

@@ -523,6 +523,10 @@ impl Runtime {
             attr_hooks: Cell::new(false),
         });
         rt.globals.vars.borrow_mut().insert("__name__".into(), Value::str("__main__"));
+        if compile::PARSER {
+            // The script's path as run (`sys.argv[0]` too).
+            rt.globals.vars.borrow_mut().insert("__file__".into(), Value::Str(file.into()));
+        }
         let frame = vm::Frame::new(code, Rc::clone(&rt.globals), None);
         Ok((rt, vm::Task::new(frame, None)))
     }

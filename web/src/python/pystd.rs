@@ -43,6 +43,8 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("functools", "<std.functools>", include_str!("std/functools.py")),
     // Over the native `math` (its floats' functions).
     ("math", "<std.math>", include_str!("std/math.py")),
+    // Over the native `sys` (`version_info` and `argv`).
+    ("sys", "<std.sys>", include_str!("std/sys.py")),
     // Over the native `random` (its seeded generator).
     ("random", "<std.random>", include_str!("std/random.py")),
     // The built-in `bytearray` ([`builtin`]).
@@ -119,6 +121,7 @@ pub(crate) fn is_c_in_cpython(file: &str) -> bool {
             | "<std.bytearray>"
             | "<std.math>"
             | "<std.random>"
+            | "<std.sys>"
             | "<std.functools>"
     )
 }
@@ -176,6 +179,10 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
                 globals.vars.borrow_mut().insert((*k).into(), v.clone());
             }
         }
+    }
+    if mname == "sys" {
+        let file = vm.rt.globals.vars.borrow().get("__file__").cloned().unwrap_or_default();
+        globals.vars.borrow_mut().insert("_FILE".into(), file);
     }
     if mname == "enum" {
         globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));

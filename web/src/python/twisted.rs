@@ -215,11 +215,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             let mut attrs = vec![("exit", f("sys.exit")), ("stdout", stdout), ("stderr", stderr)];
             if super::compile::PARSER {
                 // The CPython the simulator stands for: 3.11 on 64-bit Linux
-                // (`version_info` a plain tuple here, not a named one).
-                let version = [3, 11, 7].map(Value::Int).into_iter().chain([Value::str("final"), Value::Int(0)]);
+                // (`version_info` and `argv` are Python, `std/sys.py`).
                 attrs.extend([
                     ("maxsize", Value::Int(i64::MAX)),
-                    ("version_info", Value::tuple(version.collect())),
                     ("platform", Value::str("linux")),
                     ("byteorder", Value::str("little")),
                 ]);

@@ -2168,7 +2168,12 @@ impl Vm<'_> {
                         Ok(Value::builtin("object.__init__", Some(this.clone())))
                     }
                     None if super::attrs::is_hook(name) => Ok(Value::builtin(object_hook(name), Some(this.clone()))),
-                    None => Err(self.rt.error("AttributeError", &format!("'super' object has no attribute '{name}'"))),
+                    None => match super::dunders::object_method(name) {
+                        Some(m) => Ok(Value::builtin(m, Some(this.clone()))),
+                        None => {
+                            Err(self.rt.error("AttributeError", &format!("'super' object has no attribute '{name}'")))
+                        }
+                    },
                 }
             }
             Value::Func(f) if name == "__name__" => Ok(Value::Str(Rc::clone(&f.code.name))),
@@ -2176,6 +2181,9 @@ impl Vm<'_> {
             Value::Type(t) if name == "__name__" => Ok(Value::Str(t.name().into())),
             Value::Type(super::value::TypeId::Object) if super::attrs::is_hook(name) => {
                 Ok(Value::builtin(object_hook(name), None))
+            }
+            Value::Type(super::value::TypeId::Object) if super::dunders::object_method(name).is_some() => {
+                Ok(Value::builtin(super::dunders::object_method(name).unwrap_or_default(), None))
             }
             // A `defaultdict`'s factory (what `pprint` prints).
             Value::Dict(d)
