@@ -1,6 +1,6 @@
 //! Threads as Python programs write them: the `queue` module (`Queue` with
 //! `task_done` and `join`, a bounded one whose `put` waits for a `get`,
-//! `LifoQueue`, `Empty`/`Full`, `get`/`put` with a timeout), subclasses of
+//! `LifoQueue`, `PriorityQueue`, `Empty`/`Full`, `get`/`put` with a timeout), subclasses of
 //! `threading.Thread`, `threading.Timer`, `join(timeout)`, `threading.local`
 //! `threading.enumerate` and `threading.Barrier`. The
 //! expected output is what CPython 3.11 printed for the same program when
@@ -663,6 +663,60 @@ print("main done")
     let printed: Vec<String> = sim.metrics().output.iter().map(|l| l.text.clone()).collect();
     // CPython 3.11's output (and its exit status 0).
     assert_eq!(printed, ["True True", "got 0", "got 1", "main done", "slow done"]);
+}
+
+/// `queue.PriorityQueue` gives the smallest item first, in the order
+/// CPython's heap gives equal ones (a dataclass compared on its priority
+/// only), refuses past `maxsize`, and fails on items that do not compare.
+#[test]
+fn a_priority_queue_gives_the_smallest_item_first_as_cpythons_heap() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import queue, threading
+from dataclasses import dataclass, field
+from typing import Any
+@dataclass(order=True)
+class Job:
+    priority: int
+    name: Any = field(compare=False)
+q = queue.PriorityQueue()
+for p, n in [(3, 'c'), (1, 'a1'), (2, 'b'), (1, 'a2'), (1, 'a3'), (0, 'z')]:
+    q.put(Job(p, n))
+print(q.qsize(), isinstance(q, queue.Queue), type(q).__name__)
+out = []
+def worker():
+    while True:
+        job = q.get()
+        out.append(job.name)
+        q.task_done()
+threading.Thread(target=worker, daemon=True).start()
+q.join()
+print(out)
+pq = queue.PriorityQueue(maxsize=2)
+pq.put((5, 'x')); pq.put((4, 'y'))
+try:
+    pq.put_nowait((1, 'w'))
+except queue.Full:
+    print("full", pq.full())
+print(pq.get(), pq.get(), pq.empty())
+try:
+    pq.put(1); pq.put("a")
+except TypeError as e:
+    print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "6 True PriorityQueue",
+            "['z', 'a1', 'a2', 'a3', 'b', 'c']",
+            "full True",
+            "(4, 'y') (5, 'x') True",
+            "'<' not supported between instances of 'str' and 'int'",
+        ]
+    );
 }
 
 #[test]

@@ -800,7 +800,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let name = format!("Condition-{n}").into();
             Value::Native(Rc::new(Native::Condition { name, lock, waiters: RefCell::default() }))
         }
-        "queue.Queue" | "queue.LifoQueue" if super::queue::HERE => super::queue::make(vm, name, &args, &kwargs)?,
+        "queue.Queue" | "queue.LifoQueue" | "queue.PriorityQueue" if super::queue::HERE => {
+            super::queue::make(vm, name, &args, &kwargs)?
+        }
         "threading.Semaphore" | "threading.BoundedSemaphore" if full(vm, name) => {
             let kind = &name["threading.".len()..];
             arity(vm, kind, &args, 0, 1)?;

@@ -1,4 +1,5 @@
-//! Python's `queue` module: `Queue`, `LifoQueue`, `Empty` and `Full`.
+//! Python's `queue` module: `Queue`, `LifoQueue`, `PriorityQueue`, `Empty`
+//! and `Full`.
 //!
 //! CPython's `queue.py` keeps the items behind one mutex with three
 //! Conditions (`not_empty`, `not_full`, `all_tasks_done`). Here the items
@@ -28,11 +29,22 @@ use crate::engine::interp::Halt;
 /// one runs the presets, compiled ahead of time, and they do not use it).
 pub(crate) const HERE: bool = super::compile::PARSER;
 
-/// A `queue.Queue` (or `LifoQueue`).
+/// Which item `get` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Order {
+    /// `Queue`: the oldest.
+    Fifo,
+    /// `LifoQueue`: the newest.
+    Lifo,
+    /// `PriorityQueue`: the smallest; the items are a heap, kept by
+    /// `heapq`'s functions as CPython's `_put` and `_get` keep it.
+    Priority,
+}
+
+/// A `queue.Queue` (or `LifoQueue`, `PriorityQueue`).
 #[derive(Debug)]
 pub(crate) struct QueueObj {
-    /// `LifoQueue`: `get` takes the newest item.
-    lifo: bool,
+    order: Order,
     /// The most items it holds; 0 or less: no limit (CPython's `maxsize`).
     maxsize: i64,
     items: RefCell<VecDeque<Value>>,
@@ -48,19 +60,24 @@ pub(crate) fn attrs(rt: &super::Runtime) -> Vec<(&'static str, Value)> {
     vec![
         ("Queue", Value::builtin("queue.Queue", None)),
         ("LifoQueue", Value::builtin("queue.LifoQueue", None)),
+        ("PriorityQueue", Value::builtin("queue.PriorityQueue", None)),
         ("Empty", Value::Class(rt.exc_class("Empty"))),
         ("Full", Value::Class(rt.exc_class("Full"))),
     ]
 }
 
-/// `queue.Queue(maxsize=0)` and `queue.LifoQueue(maxsize=0)`.
+/// `queue.Queue(maxsize=0)`, `queue.LifoQueue(maxsize=0)` and `queue.PriorityQueue(maxsize=0)`.
 pub(crate) fn make(vm: &mut Vm<'_>, name: &str, args: &[Value], kwargs: &Kw) -> PyResult<Value> {
     let maxsize = match args.first().cloned().or_else(|| kw(kwargs, "maxsize")) {
         Some(n) => int_arg(vm, &n)?,
         None => 0,
     };
     Ok(Value::Native(Rc::new(Native::Queue(Rc::new(QueueObj {
-        lifo: name == "queue.LifoQueue",
+        order: match name {
+            "queue.LifoQueue" => Order::Lifo,
+            "queue.PriorityQueue" => Order::Priority,
+            _ => Order::Fifo,
+        },
         maxsize,
         items: RefCell::default(),
         unfinished: Cell::new(0),
@@ -81,11 +98,41 @@ impl QueueObj {
 
     /// CPython's name for its type.
     pub(crate) fn type_name(&self) -> &'static str {
-        if self.lifo {
-            "LifoQueue"
-        } else {
-            "Queue"
+        match self.order {
+            Order::Fifo => "Queue",
+            Order::Lifo => "LifoQueue",
+            Order::Priority => "PriorityQueue",
         }
+    }
+
+    /// Adds `item` where its order wants it.
+    fn push(&self, vm: &mut Vm<'_>, item: Value) -> PyResult<()> {
+        if self.order == Order::Priority {
+            return self.heap(vm, "heappush", Some(item)).map(drop);
+        }
+        self.items.borrow_mut().push_back(item);
+        Ok(())
+    }
+
+    /// Takes the item its order gives next, if any.
+    fn pop(&self, vm: &mut Vm<'_>) -> PyResult<Option<Value>> {
+        Ok(match self.order {
+            Order::Fifo => self.items.borrow_mut().pop_front(),
+            Order::Lifo => self.items.borrow_mut().pop_back(),
+            Order::Priority if self.items.borrow().is_empty() => None,
+            Order::Priority => Some(self.heap(vm, "heappop", None)?),
+        })
+    }
+
+    /// `heapq.OP(items, *item)` over the items, as a list for the call.
+    fn heap(&self, vm: &mut Vm<'_>, op: &str, item: Option<Value>) -> PyResult<Value> {
+        let list = Value::list(self.items.borrow_mut().drain(..).collect());
+        let args: Vec<Value> = std::iter::once(list.clone()).chain(item).collect();
+        let out = super::heapq::call(vm, op, &args);
+        if let Value::List(l) = &list {
+            self.items.borrow_mut().extend(l.borrow().0.iter().cloned());
+        }
+        out
     }
 }
 
@@ -154,7 +201,7 @@ pub(crate) fn method(vm: &mut Vm<'_>, q: &QueueObj, name: &str, args: Vec<Value>
                 return wait(vm, how, &q.not_full, "queue.not_full");
             }
             vm.timed = None;
-            q.items.borrow_mut().push_back(item);
+            q.push(vm, item)?;
             q.unfinished.set(q.unfinished.get() + 1);
             notify(vm, &q.not_empty, 1);
             Value::None
@@ -163,8 +210,7 @@ pub(crate) fn method(vm: &mut Vm<'_>, q: &QueueObj, name: &str, args: Vec<Value>
             let how =
                 if name == "get" { blocking(vm, &args, &kwargs, 0)? } else { Blocking { block: false, timeout: None } };
             woken(vm, how, &q.not_empty);
-            let item = if q.lifo { q.items.borrow_mut().pop_back() } else { q.items.borrow_mut().pop_front() };
-            let Some(item) = item else {
+            let Some(item) = q.pop(vm)? else {
                 if !how.block {
                     return Err(vm.rt.error("Empty", ""));
                 }
