@@ -719,6 +719,29 @@ except TypeError as e:
     );
 }
 
+/// `Thread.ident` and `native_id`: `None` until it starts, then what
+/// `threading.get_ident()` says in it.
+#[test]
+fn a_threads_ident_is_none_until_it_starts_then_its_get_ident() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+seen = {}
+def f():
+    me = threading.current_thread()
+    seen["t"] = (me.ident == threading.get_ident(), me.native_id == me.ident or me.native_id is not None)
+t = threading.Thread(target=f)
+print(t.ident, t.native_id)
+t.start(); t.join()
+m = threading.current_thread()
+print(seen["t"], m.ident == threading.get_ident(), t.ident != m.ident, isinstance(t.ident, int))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(out, ["None None", "(True, True) True True True",]);
+}
+
 #[test]
 fn an_endless_loop_in_a_thread_is_the_programs_error_not_an_exception_the_thread_prints() {
     let source =

@@ -884,8 +884,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         // Full module only, as `class X(threading.Thread)` (none of the presets uses them).
         "threading.main_thread" if super::thread_class::HERE => thread_object(vm, 0),
-        // Unique among the run's threads, as CPython's (whose are addresses).
-        "threading.get_ident" if super::thread_class::HERE => Value::Int(1 + vm.tid as i64),
+        "threading.get_ident" if super::thread_class::HERE => Value::Int(thread_ident(vm.tid)),
         "BaseException.__init__" | "object.__init__" => Value::None,
         "object.__setattr__" | "object.__delattr__" if super::attrs::HERE => {
             super::attrs::object_method(vm, name, None, &args)?
@@ -978,6 +977,12 @@ pub(crate) fn full(vm: &Vm<'_>, name: &'static str) -> bool {
     }
     vm.rt.full_only.set(Some(name));
     true
+}
+
+/// `threading.get_ident()` in simulated thread `tid` (its `Thread.ident`):
+/// unique among the run's threads, as CPython's (whose are addresses).
+pub(crate) fn thread_ident(tid: u32) -> i64 {
+    1 + i64::from(tid)
 }
 
 /// `hash(v)` of the value whose key is `k`.

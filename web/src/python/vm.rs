@@ -2225,9 +2225,17 @@ impl Vm<'_> {
                 Native::Thread(t) => Ok(Value::Str(t.name.borrow().clone())),
                 _ => Err(self.attr_error(obj, name)),
             },
-            Value::Native(n) if name == "daemon" && super::extras::HERE && matches!(&**n, Native::Thread(_)) => {
+            Value::Native(n)
+                if matches!(name, "daemon" | "ident" | "native_id")
+                    && super::extras::HERE
+                    && matches!(&**n, Native::Thread(_)) =>
+            {
                 match &**n {
-                    Native::Thread(t) => Ok(Value::Bool(t.daemon.get())),
+                    Native::Thread(t) if name == "daemon" => Ok(Value::Bool(t.daemon.get())),
+                    // `get_ident()` in it, once it runs; `None` before, as CPython's.
+                    Native::Thread(t) => {
+                        Ok(t.tid.get().map_or(Value::None, |tid| Value::Int(builtins::thread_ident(tid))))
+                    }
                     _ => Err(self.attr_error(obj, name)),
                 }
             }
