@@ -1851,6 +1851,41 @@ except TypeError as e:
     );
 }
 
+/// Counters add, subtract, union (larger count) and intersect (smaller)
+/// as CPython's multisets: only positive counts stay; `sum(cs, Counter())`.
+#[test]
+fn counters_add_subtract_union_and_intersect_as_cpython() {
+    let out = output(
+        r#"
+from collections import Counter
+a = Counter("aab"); b = Counter("bc")
+print(a + b, a - b, b - a)
+print(sum([a, b], Counter()))
+print(a | b, a & b)
+x = Counter({"p": 3, "q": -1}); y = Counter({"p": 1, "r": -2, "s": 2})
+print(x + y, x - y, x | y, x & y)
+a += b
+print(a, type(a - b).__name__)
+try:
+    a + {"z": 1}
+except TypeError as e:
+    print(e)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "Counter({'a': 2, 'b': 2, 'c': 1}) Counter({'a': 2}) Counter({'c': 1})",
+            "Counter({'a': 2, 'b': 2, 'c': 1})",
+            "Counter({'a': 2, 'b': 1, 'c': 1}) Counter({'b': 1})",
+            "Counter({'p': 4, 's': 2}) Counter({'p': 2, 'r': 2}) Counter({'p': 3, 's': 2}) Counter({'p': 1})",
+            "Counter({'a': 2, 'b': 2, 'c': 1}) Counter",
+            "unsupported operand type(s) for +: 'Counter' and 'dict'",
+        ]
+    );
+}
+
 /// `fromkeys` called on a dict and on `collections`' types: each makes its
 /// own kind (a defaultdict without a factory); Counter's refuses.
 #[test]

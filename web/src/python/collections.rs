@@ -1,10 +1,10 @@
 //! Python's `collections`, the dict kinds programs count and group with:
 //! `defaultdict` (a missing key gets the factory's value, stored) and
 //! `Counter` (a missing key reads as 0, not stored; `most_common`,
-//! `update`, `total`). Both are dicts with a [`DictKind`], so everything a
+//! `update`, `total`, `+`, `-`, `|`, `&`). Both are dicts with a [`DictKind`], so everything a
 //! dict does they do. Only in the full module ([`HERE`]): no preset uses them.
 
-use super::code::BinOp;
+use super::code::{BinOp, CmpOp};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -109,6 +109,37 @@ pub(crate) fn update(vm: &mut Vm<'_>, d: &Value, from: &Value, count: bool) -> P
         set(vm, d, item, n)?;
     }
     Ok(())
+}
+
+/// `a OP b` for two Counters (`+`, `-`, `|` the larger count, `&` the
+/// smaller): CPython's multiset operations, a missing count 0, keeping
+/// only the positive results, `a`'s keys first. `None`: not these.
+pub(crate) fn counter_binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value) -> PyResult<Option<Value>> {
+    let counter = |v: &Value| matches!(v, Value::Dict(d) if matches!(d.borrow().kind, DictKind::Counter));
+    if !HERE || !counter(a) || !counter(b) || !matches!(op, BinOp::Add | BinOp::Sub | BinOp::BitOr | BinOp::BitAnd) {
+        return Ok(None);
+    }
+    let mut out = Dict::default();
+    out.kind = DictKind::Counter;
+    let out = Value::dict(out);
+    for (k, _) in items(a).into_iter().chain(items(b)) {
+        let (x, y) = (missing_or(vm, a, &k)?, missing_or(vm, b, &k)?);
+        let n = match op {
+            BinOp::Add | BinOp::Sub => super::ops::binary(vm, op, &x, &y, false)?,
+            _ => {
+                let y_larger = super::ops::compare(vm, CmpOp::Lt, &x, &y)?;
+                if y_larger == (op == BinOp::BitOr) {
+                    y
+                } else {
+                    x
+                }
+            }
+        };
+        if super::ops::compare(vm, CmpOp::Gt, &n, &Value::Int(0))? {
+            set(vm, &out, k, n)?;
+        }
+    }
+    Ok(Some(out))
 }
 
 /// `d[k]` for a Counter being added to: its count, or 0.

@@ -84,6 +84,9 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: 
             }
         }
     }
+    if let Some(v) = super::collections::counter_binary(vm, op, a, b)? {
+        return Ok(v);
+    }
     match (op, a, b) {
         (BinOp::Add, Value::Str(x), Value::Str(y)) => {
             sized(vm, x.len() + y.len())?;
