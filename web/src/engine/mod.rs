@@ -509,6 +509,10 @@ impl Simulation {
     /// running (they are killed wherever they wait). A reactor that was
     /// stopped finishes stopping first, as `reactor.run()` returns after it.
     fn python_exits(&self) -> bool {
+        // Daemon threads are parsed programs' only (a constant in the light module).
+        if !crate::python::compile::PARSER {
+            return false;
+        }
         let py = self.sh.py.borrow();
         let Some(rt) = py.as_ref() else { return false };
         rt.only_daemons_left() && (!rt.shut_down.get() || self.reactor.is_stopped())

@@ -129,13 +129,18 @@ def factorial(n):
     return out
 
 
-def perm(n, k=None):
-    n = _int(n, "perm")
-    k = n if k is None else _int(k, "perm")
+def _counts(n, k, name):
+    # perm's and comb's arguments, with CPython's errors.
+    n, k = _int(n, name), _int(k, name)
     if n < 0:
         raise ValueError("n must be a non-negative integer")
     if k < 0:
         raise ValueError("k must be a non-negative integer")
+    return n, k
+
+
+def perm(n, k=None):
+    n, k = _counts(n, n if k is None else k, "perm")
     if k > n:
         return 0
     out = 1
@@ -145,11 +150,7 @@ def perm(n, k=None):
 
 
 def comb(n, k):
-    n, k = _int(n, "comb"), _int(k, "comb")
-    if n < 0:
-        raise ValueError("n must be a non-negative integer")
-    if k < 0:
-        raise ValueError("k must be a non-negative integer")
+    n, k = _counts(n, k, "comb")
     if k > n:
         return 0
     k = min(k, n - k)
