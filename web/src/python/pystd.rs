@@ -35,6 +35,8 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("string", "<std.string>", include_str!("std/string.py")),
     // `time`'s calendar functions, which the native `time` module calls ([`TIME`]).
     ("_time", "<std._time>", include_str!("std/time.py")),
+    // Shewchuk's exact partial sums, which `math` and `statistics` share.
+    ("_exact", "<std._exact>", include_str!("std/exact.py")),
     ("datetime", "<std.datetime>", include_str!("std/datetime.py")),
     ("struct", "<std.struct>", include_str!("std/struct.py")),
     ("pprint", "<std.pprint>", include_str!("std/pprint.py")),
@@ -167,6 +169,13 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     if mname == "abc" {
         globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));
         globals.vars.borrow_mut().insert("_lookup".into(), Value::builtin("abc._lookup", None));
+    }
+    if matches!(mname, "math" | "statistics") {
+        // Shewchuk's exact partial sums, one copy for both (`std/exact.py`).
+        if let Value::Module(exact) = import(vm, "_exact")? {
+            let partials = exact.attrs.get("partials").cloned().unwrap_or_default();
+            globals.vars.borrow_mut().insert("_partials".into(), partials);
+        }
     }
     if mname == "_time" {
         // The simulated clock, as `time.time()` reads it.

@@ -244,21 +244,8 @@ def pow(x, y):
 
 
 def fsum(iterable):
-    # Shewchuk's exact partial sums, as CPython's.
-    partials = []
-    for x in iterable:
-        x = float(x)
-        i = 0
-        for y in partials:
-            if fabs(x) < fabs(y):
-                x, y = y, x
-            hi = x + y
-            lo = y - (hi - x)
-            if lo:
-                partials[i] = lo
-                i += 1
-            x = hi
-        partials[i:] = [x]
+    # `_partials`: Shewchuk's exact partial sums (`std/exact.py`).
+    partials = _partials(iterable)
     # Rounded once, as CPython's msum: added from the largest down until
     # the sum is inexact, then rounded half-even across the partials left
     # (summing them smallest first rounds some ties the other way).

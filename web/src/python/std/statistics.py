@@ -14,24 +14,8 @@ class StatisticsError(ValueError):
     pass
 
 
-def _partials(values):
-    # The exact sum of floats as non-overlapping partials (Shewchuk's,
-    # what `math.fsum` keeps).
-    partials = []
-    for x in values:
-        x = float(x)
-        i = 0
-        for y in partials:
-            if abs(x) < abs(y):
-                x, y = y, x
-            hi = x + y
-            lo = y - (hi - x)
-            if lo:
-                partials[i] = lo
-                i += 1
-            x = hi
-        partials[i:] = [x]
-    return partials
+# `_partials(values)`: the exact sum as Shewchuk's partials (`std/exact.py`,
+# which `math.fsum` uses too), given to this module as it is imported.
 
 
 def _dd_sum(values):
