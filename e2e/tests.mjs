@@ -305,6 +305,74 @@ export const tests = [
   },
 
   {
+    name: "the light module's cold half comes after Run is possible; a run that needs it before it arrives fetches it then, in the worker and on the page",
+    async fn({ page, url }) {
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      // The page's own fetch of the cold half (started once Run is
+      // possible) is held back for the whole test; any later request for it
+      // is a moved function's first call fetching it at once.
+      const asked = [];
+      let release;
+      const held = new Promise((resolve) => (release = resolve));
+      const cold = /\/pkg\/twine_web_cold\.wasm$/;
+      await page.context().route(cold, async (route) => {
+        asked.push(route.request().url());
+        if (asked.length === 1) await held.then(() => route.abort().catch(() => {}));
+        else await route.continue();
+      });
+      await page.goto(`${url}/`);
+      await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
+      await page.waitForFunction(() => window.twine?.ui, null, { timeout: 15_000 });
+      assert.equal(asked.length <= 1, true, 'Run is possible with the cold half at most asked for, not here');
+      // The run's metrics are the cold half's: the worker fetches it when
+      // the run ends.
+      await page.click('#run-btn');
+      await page.waitForFunction(() => document.querySelector('#metrics').dataset.run === '1', null, { timeout: 15_000 });
+      assert.ok(asked.length >= 2, `the worker fetched the cold half for the run's metrics (${asked.length} requests)`);
+      const workerMetrics = await page.evaluate(() => document.querySelector('#metrics').textContent);
+      assert.match(workerMetrics, /\d/, 'the metrics show');
+      // The page's own copy of the module: a moved function called there
+      // fetches it too, and computes what the unsplit module computes.
+      const onPage = await page.evaluate(() => {
+        const { wasm, ui } = window.twine;
+        const sim = new wasm.Simulation(ui.editor.value, 1);
+        sim.run();
+        const metrics = sim.metrics();
+        const first = sim.events(0, 1)[0];
+        const out = { events: metrics.events, simulated: sim.eventCount, first: first?.kind };
+        sim.free();
+        return out;
+      });
+      assert.ok(asked.length >= 3, `the page fetched the cold half for its own call (${asked.length} requests)`);
+      assert.ok(onPage.events > 100 && onPage.events === onPage.simulated && onPage.first, JSON.stringify(onPage));
+      release();
+      await page.context().unroute(cold);
+      assert.deepEqual(errors, []);
+    },
+  },
+
+  {
+    name: "the light module's cold half is fetched once, after Run is possible, for the page and its worker",
+    async fn({ page, url }) {
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      const asked = [];
+      page.on('request', (r) => /\/pkg\/twine_web_cold\.wasm$/.test(r.url()) && asked.push(r.url()));
+      await page.goto(`${url}/`);
+      await page.waitForFunction(() => ['loaded', 'ready'].includes(document.body.dataset.state), null, { timeout: 15_000 });
+      await page.waitForTimeout(1000);
+      await page.click('#run-btn');
+      await page.waitForFunction(() => document.querySelector('#metrics').dataset.run === '1', null, { timeout: 15_000 });
+      // Stepping reads the queues and stacks at the playhead: the cold half's.
+      await page.click('#step-btn');
+      await page.waitForTimeout(300);
+      assert.equal(asked.length, 1, 'the worker was handed the page\'s compiled copy (no fetch of its own)');
+      assert.deepEqual(errors, []);
+    },
+  },
+
+  {
     name: 'the default program runs before the parser arrives (light module, precompiled presets); an edit loads the parser and runs',
     async fn({ page, url, env }) {
       const fetched = [];

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { attachColdHalf } from '../www/js/cold-half.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = path.resolve(process.env.TWINE_ROOT || path.join(here, '..'), 'www', 'pkg');
@@ -18,7 +19,9 @@ const repeats = Number(process.argv[2] || 5);
 const names = process.argv.slice(3);
 
 const wasm = await import(pathToFileURL(path.join(pkg, 'twine_web.js')).href);
-wasm.initSync({ module: fs.readFileSync(path.join(pkg, 'twine_web_bg.wasm')) });
+// The light module's functions no preset run calls are in its cold half
+// (www/js/cold-half.js), linked here on first call as in the page.
+attachColdHalf(wasm.initSync({ module: fs.readFileSync(path.join(pkg, 'twine_web_bg.wasm')) }), path.join(pkg, 'twine_web_cold.wasm'), fs.readFileSync);
 wasm.addCompiled(fs.readFileSync(path.join(pkg, 'presets.compiled.bin')));
 for (const p of wasm.programs()) wasm.addCompiled(fs.readFileSync(path.join(pkg, 'presets', `${p.name}.bin`)));
 

@@ -9,7 +9,8 @@ import { fmtMs, escapeHtml, trim } from './format.js';
 import { Knobs } from './knobs.js';
 import { fillPicker, describeSpec, presetJson, JSON_PREFIX } from './presets.js';
 import { setProgramKnob } from './program-knobs.js';
-import { registerModule, addCompiled, warmUp } from './sim-client.js';
+import { registerModule, addCompiled, warmUp, giveColdHalf } from './sim-client.js';
+import { attachColdHalf, compileColdHalf } from './cold-half.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -184,7 +185,9 @@ async function wasmFor(text, { lab = false } = {}) {
  */
 async function loadModule(path, { compiled = [] } = {}) {
   const m = await import(path);
-  await m.default();
+  const cold = new URL(path.replace(/twine_web\.js$/, 'twine_web_cold.wasm'), import.meta.url);
+  const link = attachColdHalf(await m.default(), cold);
+  if (link) coldHalves.set(m, { link, url: cold });
   const files = (await Promise.all(compiled)).filter(Boolean);
   for (const file of files) m.addCompiled(file);
   registerModule(m, new URL(path, import.meta.url).href, files);
@@ -220,6 +223,24 @@ async function compiledFile(name) {
 
 /** The light module, when the page started on it. */
 let lightModule = null;
+/** A split module (the light one) -> {link, url} of its cold half (cold-half.js). */
+const coldHalves = new Map();
+
+/**
+ * The light module's cold half, fetched once Run is possible and linked
+ * into the page's instance and the worker's (a moved function called
+ * before it is here fetches it at once).
+ */
+function fetchColdHalf(wasm) {
+  const half = coldHalves.get(wasm);
+  if (!half) return;
+  compileColdHalf(half.url)
+    .then((module) => {
+      half.link(module);
+      giveColdHalf(wasm, module);
+    })
+    .catch(() => {}); // the first moved function called fetches it again
+}
 /** Preset name -> a promise that its compiled program was given to the light module (page and worker). */
 const compiledPresets = new Map();
 
@@ -1307,6 +1328,7 @@ async function boot() {
   // scenario); a failure shows a word, and Run tries again.
   runnerModule().catch(() => {});
   views().catch(() => {});
+  fetchColdHalf(wasm);
   // The other presets' compiled programs, now that Run works (one picked
   // before its program is here waits for it: presetText).
   if (!app.wasmIsFull) for (const p of app.programs) compiledPreset(p.name).catch(() => {});

@@ -79,6 +79,11 @@ export function warmUp(wasm) {
   moduleUrl(wasm);
 }
 
+/** Hands the worker `wasm`'s cold half, compiled (cold-half.js), for its copy of the module. */
+export function giveColdHalf(wasm, cold) {
+  theWorker().postMessage({ op: 'coldHalf', module: moduleUrl(wasm), cold });
+}
+
 /** The URL the worker loads `wasm` from, telling it to load it the first time. */
 function moduleUrl(wasm) {
   const m = modules.get(wasm);

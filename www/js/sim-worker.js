@@ -8,6 +8,7 @@
 //
 //   page -> worker  {op: 'load', module, compiled?}            a module's URL; the light one's precompiled files (a list)
 //                   {op: 'addCompiled', module, compiled}      one more precompiled file (a preset's program, after boot)
+//                   {op: 'coldHalf', module, cold}             the light module's cold half, compiled (cold-half.js)
 //                   {op: 'run', id, module, json, seed, variant?, schedule?, play?}
 //                   {op: 'explore', id, module, json, variant?, max, budgetMs}
 //                   {op: 'figures', id, module, json, variant?, seed}   one seed's headline figures (a seed sweep)
@@ -25,6 +26,8 @@
 // waits there. Moving it simulates (a backward seek replays from the
 // start), which is why it lives here and not on the page's thread.
 
+import { attachColdHalf } from './cold-half.js';
+
 /** Wall time the worker simulates before it hands the page a slice (and reads its messages). */
 const SLICE_MS = 25;
 /** Events simulated per call into wasm between clock checks. */
@@ -38,6 +41,8 @@ const modules = new Map();
 const runs = new Map();
 /** Exploration id -> {cancelled}. */
 const explorations = new Map();
+/** Module URL -> the function that links its cold half, for a split module (cold-half.js). */
+const coldLinks = new Map();
 
 const post = (message, transfer) => self.postMessage(message, transfer ?? []);
 
@@ -45,7 +50,8 @@ function load(url, compiled = []) {
   if (modules.has(url)) return;
   const ready = (async () => {
     const m = await import(url);
-    await m.default();
+    const link = attachColdHalf(await m.default(), new URL('twine_web_cold.wasm', url));
+    if (link) coldLinks.set(url, link);
     // The light module runs the presets only as compiled at build time.
     for (const file of compiled) m.addCompiled(file);
     return m;
@@ -296,6 +302,10 @@ self.onmessage = async ({ data: msg }) => {
         break;
       case 'addCompiled':
         addCompiled(msg.module, msg.compiled);
+        break;
+      case 'coldHalf':
+        await modules.get(msg.module);
+        coldLinks.get(msg.module)?.(msg.cold);
         break;
       case 'run':
         await run(msg);

@@ -16,6 +16,7 @@
 
 mod fidelity;
 mod setup;
+mod split;
 mod steps;
 
 use std::process::ExitCode;

@@ -168,7 +168,8 @@ fn run_test_step(step: Step) -> Result<(), String> {
 /// the page needs one), each through wasm-opt; the preset programs
 /// compiled natively (their list in presets.compiled.bin, each one's
 /// program in presets/NAME.bin), which the light module runs until the
-/// user edits one; the page's own modules as one bundle (app.js,
+/// user edits one; the light module split in two by what those runs call
+/// (twine_web_cold.wasm the rest); the page's own modules as one bundle (app.js,
 /// which index.html loads) and the chunks it loads on first use; the code
 /// editor bundle; and brotli and gzip copies of all of them.
 fn build_playground(step: Step) -> Result<(), String> {
@@ -192,6 +193,7 @@ fn build_playground(step: Step) -> Result<(), String> {
         passes: &["--flatten", "--rereloop", "-Os", "-Os"],
     };
     build_module(step, &tools, &light, &out)?;
+    // Split once the presets are compiled (below): the profile runs them.
     let full =
         Module { features: &[], target_dir: "wasm-full", profile: "wasm-release", rustflags: "", passes: &["-Oz"] };
     build_module(step, &tools, &full, &out.join("py"))?;
@@ -202,6 +204,7 @@ fn build_playground(step: Step) -> Result<(), String> {
             .arg(out.join("presets.compiled.bin"))
             .arg(out.join("presets")),
     )?;
+    split_light_module(step, &tools, &out)?;
     // The page's own modules: app.js, which index.html loads (it falls back
     // to js/main.js when it is missing), one request instead of a chain of
     // 22 imports; the parts main.js imports later are chunks of their own:
@@ -337,6 +340,69 @@ fn build_module(step: Step, tools: &Path, module: &Module, out: &Path) -> Result
             .arg(&wasm)
             .arg(&wasm),
     )
+}
+
+/// Splits the light module (`out/twine_web_bg.wasm`) by what the page's
+/// preset runs call (`xtask/web/profile-light.mjs`, run in node's V8):
+/// the rest moves to `out/twine_web_cold.wasm`, which the page fetches
+/// after Run is possible (src/split.rs, www/js/cold-half.js): the module
+/// Run waits for went from 250.5 to 201.6 KB brotli (cold half 63.3), the
+/// page before Run from 285.9 to 237.7 KB (e2e/weight.mjs); preset runs
+/// and playback as fast as before (e2e/wasm-speed.mjs, playback-speed.mjs).
+/// The metrics and the views' reads are in the cold half: a run's first
+/// display waits for it if it has not come yet, as it waits for the views.
+fn split_light_module(step: Step, tools: &Path, out: &Path) -> Result<(), String> {
+    let profile = tools.join("profile-light.mjs");
+    println!("xtask [{step}] $ node --wasm-lazy-compilation --trace-wasm-compilation-times {}", profile.display());
+    let output = Command::new("node")
+        .args(["--wasm-lazy-compilation", "--trace-wasm-compilation-times"])
+        .arg(&profile)
+        .arg(out)
+        .output()
+        .map_err(|e| format!("step `{step}`: cannot run node: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "step `{step}`: profiling the light module failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    // "Compiled function 0x55d0c8a0#1234 using Liftoff, ...": function 1234 was called.
+    let hot: std::collections::HashSet<u32> = stdout
+        .lines()
+        .filter(|l| l.starts_with("Compiled function "))
+        .filter_map(|l| l.split('#').nth(1)?.split(' ').next()?.parse().ok())
+        .collect();
+    if hot.len() < 100 {
+        return Err(format!(
+            "step `{step}`: node printed {} compiled functions for the light module's profile: has V8's trace format changed?",
+            hot.len()
+        ));
+    }
+    let path = out.join("twine_web_bg.wasm");
+    let wasm = fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let halves = crate::split::split(&wasm, &hot)?;
+    if halves.moved == 0 {
+        return Err(format!(
+            "step `{step}`: the light module's profile called every function: did V8 compile eagerly?"
+        ));
+    }
+    for (name, bytes) in [("primary", &halves.primary), ("cold half", &halves.cold)] {
+        wasmparser::Validator::new()
+            .validate_all(bytes)
+            .map_err(|e| format!("the split's {name} is not valid: {e}"))?;
+    }
+    println!(
+        "xtask [{step}] light module: {} functions called by the profile, {} moved to the cold half ({} + {} bytes, from {})",
+        hot.len(),
+        halves.moved,
+        halves.primary.len(),
+        halves.cold.len(),
+        wasm.len()
+    );
+    fs::write(&path, &halves.primary).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    let cold = out.join("twine_web_cold.wasm");
+    fs::write(&cold, &halves.cold).map_err(|e| format!("writing {}: {e}", cold.display()))
 }
 
 /// Writes `NAME.br` and `NAME.gz` beside each generated file, at the
