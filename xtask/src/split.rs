@@ -14,9 +14,9 @@
 //!   page puts there) and then the real function through its own slot, so
 //!   calls, exports and the table's entries that name it keep working;
 //! - the cold half imports the memory, the tables, the globals and the hot
-//!   functions it calls from the primary (exported as `s:m`, `s:t0`..,
-//!   `s:g0`.., `s:fN`), and its element segment puts its functions in the
-//!   slots the stubs call.
+//!   functions it calls from the primary (exported as `s:m` and the build's
+//!   hash, `s:t0`.., `s:g0`.., `s:fN`), and its element segment puts its
+//!   functions in the slots the stubs call.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -120,6 +120,11 @@ fn read(wasm: &[u8]) -> Result<Input<'_>, String> {
     Ok(input)
 }
 
+/// FNV-1a, 64 bits: a name for this build of the module.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
 /// The funcref table the stubs call through: the first one.
 fn funcref_table(input: &Input) -> Result<u32, String> {
     input
@@ -192,25 +197,40 @@ pub(crate) fn split(wasm: &[u8], hot: &HashSet<u32>) -> Result<Halves, String> {
         indices.map.insert(f, (indices.imports.len() + k) as u32);
     }
 
-    let primary = primary(wasm, &input, &cold_set, &indices.imports, table, old_size, new_size, nullary)?;
-    let cold_half = cold_half(wasm, &input, &cold, &mut indices, table, old_size, new_size)?;
+    // The memory's name carries the build: a cold half from another build
+    // (a page open across a rebuild) fails to link, loudly, instead of
+    // putting another build's functions in the slots.
+    let layout = Layout { memory: format!("s:m{:016x}", fnv1a(wasm)), table, old_size, new_size, nullary };
+    let primary = primary(wasm, &input, &cold_set, &indices.imports, &layout)?;
+    let cold_half = cold_half(wasm, &input, &cold, &mut indices, &layout)?;
     Ok(Halves { primary, cold: cold_half, moved: cold.len() })
+}
+
+/// Where the halves meet.
+struct Layout {
+    /// The memory's export name.
+    memory: String,
+    /// The funcref table the stubs call through.
+    table: u32,
+    /// Its size before the split: the first moved function's slot.
+    old_size: u32,
+    /// Its size after: the last slot is the loader's.
+    new_size: u32,
+    /// The type `[] -> []`, the loader's.
+    nullary: u32,
 }
 
 /// The module with the cold functions' bodies replaced by stubs, its table
 /// grown by their slots and the loader's, and what the cold half imports
 /// exported.
-#[allow(clippy::too_many_arguments)]
 fn primary(
     wasm: &[u8],
     input: &Input,
     cold: &HashSet<u32>,
     cold_imports: &[u32],
-    table: u32,
-    old_size: u32,
-    new_size: u32,
-    nullary: u32,
+    layout: &Layout,
 ) -> Result<Vec<u8>, String> {
+    let Layout { ref memory, table, old_size, new_size, nullary } = *layout;
     let err = |e: wasmparser::BinaryReaderError| e.to_string();
     let mut module = Module::new();
     let mut rt = RoundtripReencoder;
@@ -245,7 +265,7 @@ fn primary(
                     };
                     exports.export(export.name, kind, export.index);
                 }
-                exports.export("s:m", ExportKind::Memory, 0);
+                exports.export(memory, ExportKind::Memory, 0);
                 // The table whose last slot is the loader's.
                 exports.export("s:l", ExportKind::Table, table);
                 for t in 0..input.tables.len() as u32 {
@@ -310,10 +330,9 @@ fn cold_half(
     input: &Input,
     cold: &[u32],
     indices: &mut ColdIndices,
-    table: u32,
-    old_size: u32,
-    new_size: u32,
+    layout: &Layout,
 ) -> Result<Vec<u8>, String> {
+    let Layout { memory: ref memory_name, table, old_size, new_size, .. } = *layout;
     let mut rt = RoundtripReencoder;
     let mut module = Module::new();
     let (id, range) = input.types.clone().ok_or("the light module has no type section")?;
@@ -321,7 +340,7 @@ fn cold_half(
 
     let mut imports = ImportSection::new();
     let memory = input.memory.ok_or("the light module has no memory")?;
-    imports.import("p", "s:m", EntityType::Memory(rt.memory_type(memory).map_err(|e| e.to_string())?));
+    imports.import("p", memory_name, EntityType::Memory(rt.memory_type(memory).map_err(|e| e.to_string())?));
     for (t, ty) in input.tables.iter().enumerate() {
         let mut ty: TableType = rt.table_type(*ty).map_err(|e| e.to_string())?;
         if t as u32 == table {
@@ -459,7 +478,8 @@ mod tests {
         wasmparser::Validator::new().validate_all(&halves.cold).unwrap();
         // The cold half takes the memory, the table, the global and the
         // two functions it calls that stayed (the import, 3) from the primary.
-        assert_eq!(imports_of(&halves.cold), ["s:m", "s:t0", "s:g0", "s:f0", "s:f3"]);
+        let memory = format!("s:m{:016x}", fnv1a(&wasm));
+        assert_eq!(imports_of(&halves.cold), [memory.as_str(), "s:t0", "s:g0", "s:f0", "s:f3"]);
         // Function 2 in the primary is a stub that calls the loader's slot
         // (the table's last: its 2 slots, 2 for the moved functions, 1 for
         // the loader) and then, with its arguments, the function's own slot.
