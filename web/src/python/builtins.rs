@@ -764,7 +764,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             if base == Some(1.0) {
                 return Err(vm.rt.error("ZeroDivisionError", "float division by zero"));
             }
-            Value::Float(base.map_or(x.ln(), |b| x.ln() / b.ln()))
+            // glibc's log in every build, as CPython's (libc_math).
+            let ln = super::libc_math::log;
+            Value::Float(base.map_or(ln(x), |b| ln(x) / ln(b)))
         }
         n @ ("math.exp" | "math.sin" | "math.cos" | "math.tan" | "math.asin" | "math.acos" | "math.atan"
         | "math.atan2" | "math.log2" | "math.log10" | "math.fabs" | "math.log1p" | "math.expm1" | "math.exp2"
@@ -1348,7 +1350,7 @@ fn math_of_floats(vm: &mut Vm<'_>, name: &str, args: &[Value]) -> PyResult<Value
     let y = if two { float_arg(vm, args.get(1).unwrap_or(&Value::None))? } else { 0.0 };
     let unit = (-1.0..=1.0).contains(&x) || x.is_nan();
     let (v, in_domain) = match name {
-        "math.exp" => (x.exp(), true),
+        "math.exp" => (super::libc_math::exp(x), true),
         "math.sin" => (x.sin(), !x.is_infinite()),
         "math.cos" => (x.cos(), !x.is_infinite()),
         "math.tan" => (x.tan(), !x.is_infinite()),

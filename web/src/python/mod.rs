@@ -35,6 +35,7 @@ pub(crate) mod hashing;
 pub(crate) mod heapq;
 pub(crate) mod itertools;
 pub(crate) mod json;
+pub(crate) mod libc_math;
 pub(crate) mod nesting;
 pub(crate) mod net;
 pub(crate) mod ops;
