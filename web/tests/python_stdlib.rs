@@ -2032,3 +2032,70 @@ logging.info("hello %s", 1)
     );
     assert_eq!(out, ["22:13:20 14/11/2023 INFO hello 1"]);
 }
+
+/// `random.Random(seed)`: a generator of its own, CPython's Mersenne Twister,
+/// so for an int or float seed its values are CPython's exactly, as are
+/// its errors. The expected output is what python3 (3.11.7) printed on this
+/// machine for the same program.
+#[test]
+fn random_generator_objects_as_cpython() {
+    let out = output(
+        r#"
+import random
+r = random.Random(42)
+print(r.random(), r.randint(1, 6), r.randrange(10), r.choice('abcdef'))
+x = list(range(10)); r.shuffle(x); print(x)
+print(r.uniform(2, 5), r.getrandbits(1), r.getrandbits(32), r.getrandbits(40), r.getrandbits(63), r.getrandbits(0))
+r.seed(7); print(r.random(), r.randrange(3, 30, 4), r.randrange(20, 0, -3))
+for s in (0, 1, -5, 2**32, 2**40 + 3, 9223372036854775807, 1.5, -0.25, True):
+    print(s, random.Random(s).random())
+r = random.Random(123)
+print([r.randint(1, 6) for _ in range(700)][-5:])
+print(random.Random(5).randrange(10**15), random.Random(5).randrange(-7, 8))
+for bad in [lambda: r.randrange(0), lambda: r.randrange(5, 5), lambda: r.randrange(1, 9, 0), lambda: r.randrange(9, 1, 2),
+            lambda: r.randrange(2.5), lambda: r.randrange(1, 3.5), lambda: r.randrange(1, 5, 1.5), lambda: r.choice([]),
+            lambda: r.getrandbits(-1), lambda: random.Random([1]), lambda: r.randrange('a'), lambda: r.randrange(5, step=2),
+            lambda: r.getrandbits(2.0)]:
+    try:
+        bad()
+    except Exception as e:
+        print(type(e).__name__, e)
+print(type(random.Random()).__name__, 0 <= random.Random().random() < 1)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "0.6394267984578837 1 4 b",
+            "[9, 7, 8, 0, 4, 6, 5, 1, 2, 3]",
+            "2.095348038445351 0 939042955 555050052120 244751123424863812 0",
+            "0.32383276483316237 7 11",
+            "0 0.8444218515250481",
+            "1 0.13436424411240122",
+            "-5 0.6229016948897019",
+            "4294967296 0.11299430095636409",
+            "1099511627779 0.21978710637116716",
+            "9223372036854775807 0.3166448820870279",
+            "1.5 0.551763726942059",
+            "-0.25 0.8538447723761984",
+            "True 0.13436424411240122",
+            "[3, 1, 6, 2, 3]",
+            "287606570384453 2",
+            "ValueError empty range for randrange()",
+            "ValueError empty range for randrange() (5, 5, 0)",
+            "ValueError zero step for randrange()",
+            "ValueError empty range for randrange()",
+            "ValueError non-integer arg 1 for randrange()",
+            "ValueError non-integer stop for randrange()",
+            "ValueError non-integer step for randrange()",
+            "IndexError Cannot choose from an empty sequence",
+            "ValueError number of bits must be non-negative",
+            "TypeError The only supported seed types are: None,",
+            "int, float, str, bytes, and bytearray.",
+            "ValueError invalid literal for int() with base 10: 'a'",
+            "TypeError Missing a non-None stop argument",
+            "TypeError 'float' object cannot be interpreted as an integer",
+            "Random True",
+        ]
+    );
+}
