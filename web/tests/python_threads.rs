@@ -1,7 +1,7 @@
 //! Threads as Python programs write them: the `queue` module (`Queue` with
 //! `task_done` and `join`, a bounded one whose `put` waits for a `get`,
-//! `LifoQueue`, `PriorityQueue`, `Empty`/`Full`, `get`/`put` with a timeout), subclasses of
-//! `threading.Thread`, `threading.Timer`, `join(timeout)`, `threading.local`
+//! `LifoQueue`, `PriorityQueue`, `SimpleQueue`, `Empty`/`Full`, `get`/`put`
+//! with a timeout), subclasses of `threading.Thread`, `threading.Timer`, `join(timeout)`, `threading.local`
 //! `threading.enumerate` and `threading.Barrier`. The
 //! expected output is what CPython 3.11 printed for the same program when
 //! the test was written.
@@ -920,4 +920,85 @@ print(len(holds), holds[len(holds) // 2] * 1000)
         assert!((30..=40).contains(&count), "seed {seed}: {count} holds (CPython: 35-37)");
         assert!((5.0..5.6).contains(&median), "seed {seed}: the median hold {median} ms (CPython: 5.1-5.2)");
     }
+}
+
+/// `queue.SimpleQueue`: unbounded, its `put` never waits, `get` waits for
+/// another thread's `put` (or its timeout, then `Empty`); it has no
+/// `full`, `task_done` or `join`. The expected output is what python3
+/// (3.11.7) printed on this machine for the same program.
+#[test]
+fn a_simple_queue_puts_and_gets_as_cpythons() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import queue, threading, time
+q = queue.SimpleQueue()
+print(type(q).__name__, q.empty(), q.qsize(), isinstance(q, queue.SimpleQueue))
+q.put(1); q.put(2, block=False); q.put_nowait(3); q.put(4, True, 5)
+print(q.empty(), q.qsize())
+print(q.get(), q.get(False), q.get_nowait(), q.get(True, 0.5), q.qsize())
+for f in (q.get_nowait, lambda: q.get(False), lambda: q.get(timeout=0.01), lambda: q.get(True, 0)):
+    try:
+        f()
+    except queue.Empty as e:
+        print("Empty", repr(e))
+try:
+    q.get(timeout=-1)
+except ValueError as e:
+    print(e)
+try:
+    q.full()
+except AttributeError as e:
+    print(e)
+try:
+    q.task_done()
+except AttributeError as e:
+    print(e)
+try:
+    q.put()
+except TypeError as e:
+    print(e)
+print(q.get(block=False, timeout=-1) if q.put(9) is None else None)
+q = queue.SimpleQueue()
+def worker():
+    time.sleep(0.1)
+    q.put("late")
+t = threading.Thread(target=worker)
+t.start()
+print(q.get())
+t.join()
+try:
+    q.get(timeout=0.05)
+except queue.Empty:
+    print("timed out")
+print(q.empty())
+try:
+    queue.SimpleQueue(3)
+except TypeError as e:
+    print(e)
+print(isinstance(queue.Queue(), queue.SimpleQueue), isinstance(q, queue.Queue))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "SimpleQueue True 0 True",
+            "False 4",
+            "1 2 3 4 0",
+            "Empty Empty()",
+            "Empty Empty()",
+            "Empty Empty()",
+            "Empty Empty()",
+            "'timeout' must be a non-negative number",
+            "'_queue.SimpleQueue' object has no attribute 'full'",
+            "'_queue.SimpleQueue' object has no attribute 'task_done'",
+            "put() missing required argument 'item' (pos 1)",
+            "9",
+            "late",
+            "timed out",
+            "True",
+            "SimpleQueue() takes no positional arguments",
+            "False False",
+        ]
+    );
 }

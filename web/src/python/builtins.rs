@@ -145,7 +145,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
             Native::Event { .. } => EVENT,
             Native::Condition { .. } => &["acquire", "release", "wait", "wait_for", "notify", "notify_all"],
             Native::Semaphore { .. } => &["acquire", "release"],
-            Native::Queue(_) => super::queue::METHODS,
+            Native::Queue(q) => q.methods(),
             Native::Thread(_) => {
                 if name == "name" {
                     return None;
@@ -802,7 +802,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             let name = format!("Condition-{n}").into();
             Value::Native(Rc::new(Native::Condition { name, lock, waiters: RefCell::default() }))
         }
-        "queue.Queue" | "queue.LifoQueue" | "queue.PriorityQueue" if super::queue::HERE => {
+        "queue.Queue" | "queue.LifoQueue" | "queue.PriorityQueue" | "queue.SimpleQueue" if super::queue::HERE => {
             super::queue::make(vm, name, &args, &kwargs)?
         }
         "threading.Semaphore" | "threading.BoundedSemaphore" if full(vm, name) => {
@@ -1282,6 +1282,7 @@ fn native_class(name: &str) -> Option<&'static [&'static str]> {
         "queue.Queue" => &["Queue", "LifoQueue", "PriorityQueue"],
         "queue.LifoQueue" => &["LifoQueue"],
         "queue.PriorityQueue" => &["PriorityQueue"],
+        "queue.SimpleQueue" => &["SimpleQueue"],
         _ => return None,
     })
 }

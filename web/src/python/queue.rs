@@ -1,5 +1,5 @@
-//! Python's `queue` module: `Queue`, `LifoQueue`, `PriorityQueue`, `Empty`
-//! and `Full`.
+//! Python's `queue` module: `Queue`, `LifoQueue`, `PriorityQueue`,
+//! `SimpleQueue`, `Empty` and `Full`.
 //!
 //! CPython's `queue.py` keeps the items behind one mutex with three
 //! Conditions (`not_empty`, `not_full`, `all_tasks_done`). Here the items
@@ -39,6 +39,9 @@ enum Order {
     /// `PriorityQueue`: the smallest; the items are a heap, kept by
     /// `heapq`'s functions as CPython's `_put` and `_get` keep it.
     Priority,
+    /// `SimpleQueue`: the oldest, with no bound and no task tracking
+    /// (CPython's `_queue.SimpleQueue`, written in C).
+    Simple,
 }
 
 /// A `queue.Queue` (or `LifoQueue`, `PriorityQueue`).
@@ -61,13 +64,23 @@ pub(crate) fn attrs(rt: &super::Runtime) -> Vec<(&'static str, Value)> {
         ("Queue", Value::builtin("queue.Queue", None)),
         ("LifoQueue", Value::builtin("queue.LifoQueue", None)),
         ("PriorityQueue", Value::builtin("queue.PriorityQueue", None)),
+        ("SimpleQueue", Value::builtin("queue.SimpleQueue", None)),
         ("Empty", Value::Class(rt.exc_class("Empty"))),
         ("Full", Value::Class(rt.exc_class("Full"))),
     ]
 }
 
-/// `queue.Queue(maxsize=0)`, `queue.LifoQueue(maxsize=0)` and `queue.PriorityQueue(maxsize=0)`.
+/// `queue.Queue(maxsize=0)`, `queue.LifoQueue(maxsize=0)`, `queue.PriorityQueue(maxsize=0)`
+/// and `queue.SimpleQueue()`.
 pub(crate) fn make(vm: &mut Vm<'_>, name: &str, args: &[Value], kwargs: &Kw) -> PyResult<Value> {
+    if name == "queue.SimpleQueue" {
+        if !args.is_empty() {
+            return Err(vm.type_error("SimpleQueue() takes no positional arguments"));
+        }
+        if !kwargs.is_empty() {
+            return Err(vm.type_error("SimpleQueue() takes no keyword arguments"));
+        }
+    }
     let maxsize = match args.first().cloned().or_else(|| kw(kwargs, "maxsize")) {
         Some(n) => int_arg(vm, &n)?,
         None => 0,
@@ -76,6 +89,7 @@ pub(crate) fn make(vm: &mut Vm<'_>, name: &str, args: &[Value], kwargs: &Kw) -> 
         order: match name {
             "queue.LifoQueue" => Order::Lifo,
             "queue.PriorityQueue" => Order::Priority,
+            "queue.SimpleQueue" => Order::Simple,
             _ => Order::Fifo,
         },
         maxsize,
@@ -88,10 +102,21 @@ pub(crate) fn make(vm: &mut Vm<'_>, name: &str, args: &[Value], kwargs: &Kw) -> 
 }
 
 /// Its methods.
-pub(crate) const METHODS: &[&str] =
-    &["put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join"];
+const METHODS: &[&str] = &["put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join"];
+
+/// A `SimpleQueue`'s methods.
+const SIMPLE_METHODS: &[&str] = &["put", "get", "put_nowait", "get_nowait", "qsize", "empty"];
 
 impl QueueObj {
+    /// Its methods' names.
+    pub(crate) fn methods(&self) -> &'static [&'static str] {
+        if self.order == Order::Simple {
+            SIMPLE_METHODS
+        } else {
+            METHODS
+        }
+    }
+
     fn is_full(&self) -> bool {
         self.maxsize > 0 && self.items.borrow().len() as i64 >= self.maxsize
     }
@@ -102,6 +127,7 @@ impl QueueObj {
             Order::Fifo => "Queue",
             Order::Lifo => "LifoQueue",
             Order::Priority => "PriorityQueue",
+            Order::Simple => "SimpleQueue",
         }
     }
 
@@ -117,7 +143,7 @@ impl QueueObj {
     /// Takes the item its order gives next, if any.
     fn pop(&self, vm: &mut Vm<'_>) -> PyResult<Option<Value>> {
         Ok(match self.order {
-            Order::Fifo => self.items.borrow_mut().pop_front(),
+            Order::Fifo | Order::Simple => self.items.borrow_mut().pop_front(),
             Order::Lifo => self.items.borrow_mut().pop_back(),
             Order::Priority if self.items.borrow().is_empty() => None,
             Order::Priority => Some(self.heap(vm, "heappop", None)?),
@@ -183,12 +209,20 @@ fn woken(vm: &mut Vm<'_>, how: Blocking, waiters: &RefCell<Waiters>) {
 
 /// Calls method `name` of `q`.
 pub(crate) fn method(vm: &mut Vm<'_>, q: &QueueObj, name: &str, args: Vec<Value>, kwargs: Kw) -> PyResult<Out> {
+    let simple = q.order == Order::Simple;
     let value = match name {
         "put" | "put_nowait" => {
-            let how =
-                if name == "put" { blocking(vm, &args, &kwargs, 1)? } else { Blocking { block: false, timeout: None } };
+            // A `SimpleQueue` is never full: its `put` ignores `block` and `timeout`.
+            let how = if name == "put" && !simple {
+                blocking(vm, &args, &kwargs, 1)?
+            } else {
+                Blocking { block: false, timeout: None }
+            };
             woken(vm, how, &q.not_full);
             let Some(item) = args.into_iter().next().or_else(|| kw(&kwargs, "item")) else {
+                if simple {
+                    return Err(vm.type_error(&format!("{name}() missing required argument 'item' (pos 1)")));
+                }
                 return Err(vm.type_error(&format!(
                     "{}.{name}() missing 1 required positional argument: 'item'",
                     q.type_name()

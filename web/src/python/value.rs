@@ -522,7 +522,7 @@ pub(crate) enum Native {
     /// `d.keys()`, `d.values()`, `d.items()`: a live view of the dict
     /// (`Value::Dict`), full module only (`super::views`).
     DictView(super::views::View, Value),
-    /// `queue.Queue()`, `queue.LifoQueue()` or `queue.PriorityQueue()`.
+    /// `queue.Queue()`, `queue.LifoQueue()`, `queue.PriorityQueue()` or `queue.SimpleQueue()`.
     Queue(Rc<super::queue::QueueObj>),
     /// `defer.DeferredQueue()`.
     DeferredQueue(twine_core::defer::DeferredQueue<Value>),

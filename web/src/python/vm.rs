@@ -2316,6 +2316,10 @@ impl Vm<'_> {
         let what = match obj {
             Value::Class(c) => format!("type object '{}'", c.name),
             Value::Type(t) if super::dunders::HERE => format!("type object '{}'", t.name()),
+            // CPython's `SimpleQueue` is `_queue`'s, written in C.
+            Value::Native(n) if matches!(&**n, Native::Queue(q) if q.type_name() == "SimpleQueue") => {
+                "'_queue.SimpleQueue' object".to_owned()
+            }
             _ => format!("'{}' object", obj.type_name()),
         };
         self.rt.error("AttributeError", &format!("{what} has no attribute '{name}'"))
