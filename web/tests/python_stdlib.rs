@@ -2099,3 +2099,29 @@ print(type(random.Random()).__name__, 0 <= random.Random().random() < 1)
         ]
     );
 }
+
+/// An `IntEnum` class (and one derived from it) is a subclass of `int`
+/// (`issubclass(Color, int)`), as CPython's; a plain `Enum` is not. The
+/// expected output is what python3 (3.11.7) printed on this machine.
+#[test]
+fn int_enum_classes_are_subclasses_of_int_as_cpythons() {
+    let out = output(
+        r#"
+import enum
+from enum import IntEnum, Enum
+class Color(IntEnum):
+    RED = 1
+    GREEN = 2
+class Base(IntEnum):
+    def double(self):
+        return 2 * self.value
+class Shade(Base):
+    DARK = 3
+class Plain(Enum):
+    A = 1
+print(issubclass(Color, int), issubclass(IntEnum, int), issubclass(Plain, int), issubclass(Color, (str, int)), issubclass(Shade, int), Shade.DARK.double())
+print(issubclass(Color, Enum), issubclass(Color, float), issubclass(bool, int), isinstance(Color.RED, int))
+"#,
+    );
+    assert_eq!(out, ["True True False True True 6", "True False True True",]);
+}

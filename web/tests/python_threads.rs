@@ -1002,3 +1002,26 @@ print(isinstance(queue.Queue(), queue.SimpleQueue), isinstance(q, queue.Queue))
         ]
     );
 }
+
+/// `threading.get_native_id()`: the calling thread's `native_id`, an int,
+/// another in another thread. The expected output is what python3 (3.11.7)
+/// printed on this machine for the same program.
+#[test]
+fn get_native_id_is_the_threads_native_id_as_cpythons() {
+    let out = common::printed(
+        "test.py",
+        r#"
+import threading
+n = threading.get_native_id()
+print(type(n).__name__, n == threading.main_thread().native_id, n == threading.current_thread().native_id)
+seen = {}
+def work():
+    seen["id"] = threading.get_native_id()
+    seen["same"] = seen["id"] == threading.current_thread().native_id
+t = threading.Thread(target=work)
+t.start(); t.join()
+print(seen["same"], seen["id"] == t.native_id, seen["id"] != n)
+"#,
+    );
+    assert_eq!(out, ["int True True", "True True True",]);
+}

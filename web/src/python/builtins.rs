@@ -886,7 +886,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         // Full module only, as `class X(threading.Thread)` (none of the presets uses them).
         "threading.main_thread" if super::thread_class::HERE => thread_object(vm, 0),
-        "threading.get_ident" if super::thread_class::HERE => Value::Int(thread_ident(vm.tid)),
+        // CPython's `get_native_id()` is the OS's id, `Thread.native_id`: here the same as `get_ident()`.
+        "threading.get_ident" | "threading.get_native_id" if super::thread_class::HERE => {
+            Value::Int(thread_ident(vm.tid))
+        }
         "BaseException.__init__" | "object.__init__" => Value::None,
         "object.__setattr__" | "object.__delattr__" if super::attrs::HERE => {
             super::attrs::object_method(vm, name, None, &args)?
@@ -1045,6 +1048,7 @@ fn issubclass(vm: &mut Vm<'_>, c: &Value, class: &Value) -> PyResult<bool> {
         }
         (Value::Class(c), Value::Class(k)) => c.is_subclass(k),
         (_, Value::Type(TypeId::Object)) => true,
+        (Value::Class(c), Value::Type(TypeId::Int)) if super::pystd::int_enum_class(c) => true,
         (Value::Type(t), Value::Type(k)) => t == k || (*t == TypeId::Bool && *k == TypeId::Int),
         (_, Value::Class(_) | Value::Type(_)) => false,
         _ => return Err(vm.type_error("issubclass() arg 2 must be a class, a tuple of classes, or a union")),
@@ -2139,6 +2143,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             "current_thread",
             "main_thread",
             "get_ident",
+            "get_native_id",
             "Semaphore",
             "BoundedSemaphore",
             "Condition",
@@ -2279,6 +2284,7 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "threading.current_thread",
         "threading.main_thread",
         "threading.get_ident",
+        "threading.get_native_id",
         "threading.Semaphore",
         "threading.BoundedSemaphore",
         "threading.Condition",

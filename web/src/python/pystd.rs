@@ -241,6 +241,22 @@ pub(crate) fn int_enum(v: &Value) -> Option<Value> {
 }
 
 /// `v` when it is an instance of a class derived from this library class.
+/// Whether class `c` is `enum.IntEnum` or derives from it: CPython's is
+/// a subclass of `int` (`issubclass(Color, int)`).
+pub(crate) fn int_enum_class(c: &Rc<super::value::Class>) -> bool {
+    if !HERE {
+        return false;
+    }
+    let mut class = Some(Rc::clone(c));
+    while let Some(k) = class {
+        if &*k.name == "IntEnum" && &*k.module() == "enum" {
+            return true;
+        }
+        class = k.base.clone();
+    }
+    false
+}
+
 fn derived_from<'v>(v: &'v Value, module: &str, class: &str) -> Option<&'v Rc<super::value::Instance>> {
     if !HERE {
         return None;
