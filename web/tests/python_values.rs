@@ -647,3 +647,41 @@ class C(Base):
         ]
     );
 }
+
+/// Unary `+` and `-` on a `collections.Counter`: `+c` keeps the positive
+/// counts, `-c` the negated negative ones, as CPython's `__pos__` and
+/// `__neg__`; a plain dict has neither. The expected output is what
+/// python3 (3.11.7) printed on this machine for the same program.
+#[test]
+fn counters_unary_plus_and_minus_keep_the_positive_counts_as_cpythons() {
+    let out = output(
+        r#"
+from collections import Counter
+c = Counter(a=3, b=-2, c=0, d=1)
+print(+c, -c)
+print(+Counter(), -Counter(), type(-c).__name__)
+print(-Counter({'x': -1.5, 'y': 2.5}), +Counter({'x': -1.5, 'y': 2.5}))
+c['e'] -= 4
+print(-c, c)
+try:
+    +{'a': 1}
+except TypeError as e:
+    print(e)
+try:
+    -{'a': 1}
+except TypeError as e:
+    print(e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "Counter({'a': 3, 'd': 1}) Counter({'b': 2})",
+            "Counter() Counter() Counter",
+            "Counter({'x': 1.5}) Counter({'y': 2.5})",
+            "Counter({'e': 4, 'b': 2}) Counter({'a': 3, 'd': 1, 'c': 0, 'b': -2, 'e': -4})",
+            "bad operand type for unary +: 'dict'",
+            "bad operand type for unary -: 'dict'",
+        ]
+    );
+}

@@ -4,7 +4,7 @@
 //! `update`, `total`, `+`, `-`, `|`, `&`). Both are dicts with a [`DictKind`], so everything a
 //! dict does they do. Only in the full module ([`HERE`]): no preset uses them.
 
-use super::code::{BinOp, CmpOp};
+use super::code::{BinOp, CmpOp, UnOp};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -137,6 +137,30 @@ pub(crate) fn counter_binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value) -
         };
         if super::ops::compare(vm, CmpOp::Gt, &n, &Value::Int(0))? {
             set(vm, &out, k, n)?;
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `+c` and `-c` for a Counter: CPython's `__pos__` keeps the positive
+/// counts, `__neg__` the negated negative ones (`0 - count`), in `c`'s
+/// order. `None`: not these.
+pub(crate) fn counter_unary(vm: &mut Vm<'_>, op: UnOp, c: &Value) -> PyResult<Option<Value>> {
+    let counter = matches!(c, Value::Dict(d) if matches!(d.borrow().kind, DictKind::Counter));
+    if !HERE || !counter || !matches!(op, UnOp::Neg | UnOp::Pos) {
+        return Ok(None);
+    }
+    let mut out = Dict::default();
+    out.kind = DictKind::Counter;
+    let out = Value::dict(out);
+    for (k, n) in items(c) {
+        if op == UnOp::Pos {
+            if super::ops::compare(vm, CmpOp::Gt, &n, &Value::Int(0))? {
+                set(vm, &out, k, n)?;
+            }
+        } else if super::ops::compare(vm, CmpOp::Lt, &n, &Value::Int(0))? {
+            let neg = super::ops::binary(vm, BinOp::Sub, &Value::Int(0), &n, false)?;
+            set(vm, &out, k, neg)?;
         }
     }
     Ok(Some(out))

@@ -1930,6 +1930,10 @@ impl Vm<'_> {
                 self.call_nested(m, Vec::new())?
             }
             _ => {
+                // `+c` and `-c` for a Counter.
+                if let Some(v) = super::collections::counter_unary(self, op, a)? {
+                    return Ok(v);
+                }
                 let sym = match op {
                     UnOp::Neg => "-",
                     UnOp::Pos => "+",
