@@ -1,8 +1,9 @@
 //! Threads as Python programs write them: the `queue` module (`Queue` with
 //! `task_done` and `join`, a bounded one whose `put` waits for a `get`,
 //! `LifoQueue`, `PriorityQueue`, `SimpleQueue`, `Empty`/`Full`, `get`/`put`
-//! with a timeout), subclasses of `threading.Thread`, `threading.Timer`, `join(timeout)`, `threading.local`
-//! `threading.enumerate` and `threading.Barrier`. The
+//! with a timeout), subclasses of `threading.Thread`, `threading.Timer`,
+//! `join(timeout)`, `threading.local`, `threading.enumerate`,
+//! `threading.get_native_id` and `threading.Barrier`. The
 //! expected output is what CPython 3.11 printed for the same program when
 //! the test was written.
 
