@@ -1,12 +1,12 @@
-//! `exp` and `log` as the C library CPython calls computes them, so that a
+//! `exp`, `log` and `pow` as the C library CPython calls computes them, so that a
 //! program prints the same digits in the page as in CPython.
 //!
 //! Natively Rust's `f64::exp` and `f64::ln` are glibc's, CPython's own; in
 //! the browser they are Rust's libm (musl's older code), which differs from
 //! glibc in the last place for a few percent of arguments (`math.exp(1.0)`
 //! printed 2.7182818284590455 in the page, 2.718281828459045 in CPython).
-//! glibc's `exp` and `log` are Arm's optimized routines
-//! (github.com/ARM-software/optimized-routines, math/exp.c and math/log.c,
+//! glibc's `exp`, `log` and `pow` are Arm's optimized routines
+//! (github.com/ARM-software/optimized-routines, math/exp.c, log.c, pow.c,
 //! MIT OR Apache-2.0 WITH LLVM-exception): their tables are copied here and
 //! their code written out as glibc's x86-64 build runs it on a CPU with
 //! fused multiply-add (GCC contracts `a * b + c` into one), which is what
@@ -447,6 +447,150 @@ mod log_data {
     ];
 }
 
+mod pow_log_data {
+    /// log1p(r) - r, scaled as the evaluation needs: A[0] = -0.5.
+    pub(super) const A: [f64; 7] = [
+        f64::from_bits(0xbfe0000000000000),
+        f64::from_bits(0xbfe5555555555560),
+        f64::from_bits(0x3fe0000000000006),
+        f64::from_bits(0x3fe999999959554e),
+        f64::from_bits(0xbfe555555529a47a),
+        f64::from_bits(0xbff2495b9b4845e9),
+        f64::from_bits(0x3ff0002b8b263fc3),
+    ];
+    /// (1/c, log(c) rounded to 43 bits, the rest of log(c)).
+    pub(super) static T: [(f64, f64, f64); 128] = [
+        (f64::from_bits(0x3ff6a00000000000), f64::from_bits(0xbfd62c82f2b9c800), f64::from_bits(0x3cfab42428375680)),
+        (f64::from_bits(0x3ff6800000000000), f64::from_bits(0xbfd5d1bdbf580800), f64::from_bits(0xbd1ca508d8e0f720)),
+        (f64::from_bits(0x3ff6600000000000), f64::from_bits(0xbfd5767717455800), f64::from_bits(0xbd2362a4d5b6506d)),
+        (f64::from_bits(0x3ff6400000000000), f64::from_bits(0xbfd51aad872df800), f64::from_bits(0xbce684e49eb067d5)),
+        (f64::from_bits(0x3ff6200000000000), f64::from_bits(0xbfd4be5f95777800), f64::from_bits(0xbd041b6993293ee0)),
+        (f64::from_bits(0x3ff6000000000000), f64::from_bits(0xbfd4618bc21c6000), f64::from_bits(0x3d13d82f484c84cc)),
+        (f64::from_bits(0x3ff5e00000000000), f64::from_bits(0xbfd404308686a800), f64::from_bits(0x3cdc42f3ed820b3a)),
+        (f64::from_bits(0x3ff5c00000000000), f64::from_bits(0xbfd3a64c55694800), f64::from_bits(0x3d20b1c686519460)),
+        (f64::from_bits(0x3ff5a00000000000), f64::from_bits(0xbfd347dd9a988000), f64::from_bits(0x3d25594dd4c58092)),
+        (f64::from_bits(0x3ff5800000000000), f64::from_bits(0xbfd2e8e2bae12000), f64::from_bits(0x3d267b1e99b72bd8)),
+        (f64::from_bits(0x3ff5600000000000), f64::from_bits(0xbfd2895a13de8800), f64::from_bits(0x3d15ca14b6cfb03f)),
+        (f64::from_bits(0x3ff5600000000000), f64::from_bits(0xbfd2895a13de8800), f64::from_bits(0x3d15ca14b6cfb03f)),
+        (f64::from_bits(0x3ff5400000000000), f64::from_bits(0xbfd22941fbcf7800), f64::from_bits(0xbd165a242853da76)),
+        (f64::from_bits(0x3ff5200000000000), f64::from_bits(0xbfd1c898c1699800), f64::from_bits(0xbd1fafbc68e75404)),
+        (f64::from_bits(0x3ff5000000000000), f64::from_bits(0xbfd1675cababa800), f64::from_bits(0x3d1f1fc63382a8f0)),
+        (f64::from_bits(0x3ff4e00000000000), f64::from_bits(0xbfd1058bf9ae4800), f64::from_bits(0xbd26a8c4fd055a66)),
+        (f64::from_bits(0x3ff4c00000000000), f64::from_bits(0xbfd0a324e2739000), f64::from_bits(0xbd0c6bee7ef4030e)),
+        (f64::from_bits(0x3ff4a00000000000), f64::from_bits(0xbfd0402594b4d000), f64::from_bits(0xbcf036b89ef42d7f)),
+        (f64::from_bits(0x3ff4a00000000000), f64::from_bits(0xbfd0402594b4d000), f64::from_bits(0xbcf036b89ef42d7f)),
+        (f64::from_bits(0x3ff4800000000000), f64::from_bits(0xbfcfb9186d5e4000), f64::from_bits(0x3d0d572aab993c87)),
+        (f64::from_bits(0x3ff4600000000000), f64::from_bits(0xbfcef0adcbdc6000), f64::from_bits(0x3d2b26b79c86af24)),
+        (f64::from_bits(0x3ff4400000000000), f64::from_bits(0xbfce27076e2af000), f64::from_bits(0xbd172f4f543fff10)),
+        (f64::from_bits(0x3ff4200000000000), f64::from_bits(0xbfcd5c216b4fc000), f64::from_bits(0x3d21ba91bbca681b)),
+        (f64::from_bits(0x3ff4000000000000), f64::from_bits(0xbfcc8ff7c79aa000), f64::from_bits(0x3d27794f689f8434)),
+        (f64::from_bits(0x3ff4000000000000), f64::from_bits(0xbfcc8ff7c79aa000), f64::from_bits(0x3d27794f689f8434)),
+        (f64::from_bits(0x3ff3e00000000000), f64::from_bits(0xbfcbc286742d9000), f64::from_bits(0x3d194eb0318bb78f)),
+        (f64::from_bits(0x3ff3c00000000000), f64::from_bits(0xbfcaf3c94e80c000), f64::from_bits(0x3cba4e633fcd9066)),
+        (f64::from_bits(0x3ff3a00000000000), f64::from_bits(0xbfca23bc1fe2b000), f64::from_bits(0xbd258c64dc46c1ea)),
+        (f64::from_bits(0x3ff3a00000000000), f64::from_bits(0xbfca23bc1fe2b000), f64::from_bits(0xbd258c64dc46c1ea)),
+        (f64::from_bits(0x3ff3800000000000), f64::from_bits(0xbfc9525a9cf45000), f64::from_bits(0xbd2ad1d904c1d4e3)),
+        (f64::from_bits(0x3ff3600000000000), f64::from_bits(0xbfc87fa06520d000), f64::from_bits(0x3d2bbdbf7fdbfa09)),
+        (f64::from_bits(0x3ff3400000000000), f64::from_bits(0xbfc7ab890210e000), f64::from_bits(0x3d2bdb9072534a58)),
+        (f64::from_bits(0x3ff3400000000000), f64::from_bits(0xbfc7ab890210e000), f64::from_bits(0x3d2bdb9072534a58)),
+        (f64::from_bits(0x3ff3200000000000), f64::from_bits(0xbfc6d60fe719d000), f64::from_bits(0xbd10e46aa3b2e266)),
+        (f64::from_bits(0x3ff3000000000000), f64::from_bits(0xbfc5ff3070a79000), f64::from_bits(0xbd1e9e439f105039)),
+        (f64::from_bits(0x3ff3000000000000), f64::from_bits(0xbfc5ff3070a79000), f64::from_bits(0xbd1e9e439f105039)),
+        (f64::from_bits(0x3ff2e00000000000), f64::from_bits(0xbfc526e5e3a1b000), f64::from_bits(0xbd20de8b90075b8f)),
+        (f64::from_bits(0x3ff2c00000000000), f64::from_bits(0xbfc44d2b6ccb8000), f64::from_bits(0x3d170cc16135783c)),
+        (f64::from_bits(0x3ff2c00000000000), f64::from_bits(0xbfc44d2b6ccb8000), f64::from_bits(0x3d170cc16135783c)),
+        (f64::from_bits(0x3ff2a00000000000), f64::from_bits(0xbfc371fc201e9000), f64::from_bits(0x3cf178864d27543a)),
+        (f64::from_bits(0x3ff2800000000000), f64::from_bits(0xbfc29552f81ff000), f64::from_bits(0xbd248d301771c408)),
+        (f64::from_bits(0x3ff2600000000000), f64::from_bits(0xbfc1b72ad52f6000), f64::from_bits(0xbd2e80a41811a396)),
+        (f64::from_bits(0x3ff2600000000000), f64::from_bits(0xbfc1b72ad52f6000), f64::from_bits(0xbd2e80a41811a396)),
+        (f64::from_bits(0x3ff2400000000000), f64::from_bits(0xbfc0d77e7cd09000), f64::from_bits(0x3d0a699688e85bf4)),
+        (f64::from_bits(0x3ff2400000000000), f64::from_bits(0xbfc0d77e7cd09000), f64::from_bits(0x3d0a699688e85bf4)),
+        (f64::from_bits(0x3ff2200000000000), f64::from_bits(0xbfbfec9131dbe000), f64::from_bits(0xbd2575545ca333f2)),
+        (f64::from_bits(0x3ff2000000000000), f64::from_bits(0xbfbe27076e2b0000), f64::from_bits(0x3d2a342c2af0003c)),
+        (f64::from_bits(0x3ff2000000000000), f64::from_bits(0xbfbe27076e2b0000), f64::from_bits(0x3d2a342c2af0003c)),
+        (f64::from_bits(0x3ff1e00000000000), f64::from_bits(0xbfbc5e548f5bc000), f64::from_bits(0xbd1d0c57585fbe06)),
+        (f64::from_bits(0x3ff1c00000000000), f64::from_bits(0xbfba926d3a4ae000), f64::from_bits(0x3d253935e85baac8)),
+        (f64::from_bits(0x3ff1c00000000000), f64::from_bits(0xbfba926d3a4ae000), f64::from_bits(0x3d253935e85baac8)),
+        (f64::from_bits(0x3ff1a00000000000), f64::from_bits(0xbfb8c345d631a000), f64::from_bits(0x3d137c294d2f5668)),
+        (f64::from_bits(0x3ff1a00000000000), f64::from_bits(0xbfb8c345d631a000), f64::from_bits(0x3d137c294d2f5668)),
+        (f64::from_bits(0x3ff1800000000000), f64::from_bits(0xbfb6f0d28ae56000), f64::from_bits(0xbd269737c93373da)),
+        (f64::from_bits(0x3ff1600000000000), f64::from_bits(0xbfb51b073f062000), f64::from_bits(0x3d1f025b61c65e57)),
+        (f64::from_bits(0x3ff1600000000000), f64::from_bits(0xbfb51b073f062000), f64::from_bits(0x3d1f025b61c65e57)),
+        (f64::from_bits(0x3ff1400000000000), f64::from_bits(0xbfb341d7961be000), f64::from_bits(0x3d2c5edaccf913df)),
+        (f64::from_bits(0x3ff1400000000000), f64::from_bits(0xbfb341d7961be000), f64::from_bits(0x3d2c5edaccf913df)),
+        (f64::from_bits(0x3ff1200000000000), f64::from_bits(0xbfb16536eea38000), f64::from_bits(0x3d147c5e768fa309)),
+        (f64::from_bits(0x3ff1000000000000), f64::from_bits(0xbfaf0a30c0118000), f64::from_bits(0x3d2d599e83368e91)),
+        (f64::from_bits(0x3ff1000000000000), f64::from_bits(0xbfaf0a30c0118000), f64::from_bits(0x3d2d599e83368e91)),
+        (f64::from_bits(0x3ff0e00000000000), f64::from_bits(0xbfab42dd71198000), f64::from_bits(0x3d1c827ae5d6704c)),
+        (f64::from_bits(0x3ff0e00000000000), f64::from_bits(0xbfab42dd71198000), f64::from_bits(0x3d1c827ae5d6704c)),
+        (f64::from_bits(0x3ff0c00000000000), f64::from_bits(0xbfa77458f632c000), f64::from_bits(0xbd2cfc4634f2a1ee)),
+        (f64::from_bits(0x3ff0c00000000000), f64::from_bits(0xbfa77458f632c000), f64::from_bits(0xbd2cfc4634f2a1ee)),
+        (f64::from_bits(0x3ff0a00000000000), f64::from_bits(0xbfa39e87b9fec000), f64::from_bits(0x3cf502b7f526feaa)),
+        (f64::from_bits(0x3ff0a00000000000), f64::from_bits(0xbfa39e87b9fec000), f64::from_bits(0x3cf502b7f526feaa)),
+        (f64::from_bits(0x3ff0800000000000), f64::from_bits(0xbf9f829b0e780000), f64::from_bits(0xbd2980267c7e09e4)),
+        (f64::from_bits(0x3ff0800000000000), f64::from_bits(0xbf9f829b0e780000), f64::from_bits(0xbd2980267c7e09e4)),
+        (f64::from_bits(0x3ff0600000000000), f64::from_bits(0xbf97b91b07d58000), f64::from_bits(0xbd288d5493faa639)),
+        (f64::from_bits(0x3ff0400000000000), f64::from_bits(0xbf8fc0a8b0fc0000), f64::from_bits(0xbcdf1e7cf6d3a69c)),
+        (f64::from_bits(0x3ff0400000000000), f64::from_bits(0xbf8fc0a8b0fc0000), f64::from_bits(0xbcdf1e7cf6d3a69c)),
+        (f64::from_bits(0x3ff0200000000000), f64::from_bits(0xbf7fe02a6b100000), f64::from_bits(0xbd19e23f0dda40e4)),
+        (f64::from_bits(0x3ff0200000000000), f64::from_bits(0xbf7fe02a6b100000), f64::from_bits(0xbd19e23f0dda40e4)),
+        (f64::from_bits(0x3ff0000000000000), f64::from_bits(0x0000000000000000), f64::from_bits(0x0000000000000000)),
+        (f64::from_bits(0x3ff0000000000000), f64::from_bits(0x0000000000000000), f64::from_bits(0x0000000000000000)),
+        (f64::from_bits(0x3fefc00000000000), f64::from_bits(0x3f80101575890000), f64::from_bits(0xbd10c76b999d2be8)),
+        (f64::from_bits(0x3fef800000000000), f64::from_bits(0x3f90205658938000), f64::from_bits(0xbd23dc5b06e2f7d2)),
+        (f64::from_bits(0x3fef400000000000), f64::from_bits(0x3f98492528c90000), f64::from_bits(0xbd2aa0ba325a0c34)),
+        (f64::from_bits(0x3fef000000000000), f64::from_bits(0x3fa0415d89e74000), f64::from_bits(0x3d0111c05cf1d753)),
+        (f64::from_bits(0x3feec00000000000), f64::from_bits(0x3fa466aed42e0000), f64::from_bits(0xbd2c167375bdfd28)),
+        (f64::from_bits(0x3fee800000000000), f64::from_bits(0x3fa894aa149fc000), f64::from_bits(0xbd197995d05a267d)),
+        (f64::from_bits(0x3fee400000000000), f64::from_bits(0x3faccb73cdddc000), f64::from_bits(0xbd1a68f247d82807)),
+        (f64::from_bits(0x3fee200000000000), f64::from_bits(0x3faeea31c006c000), f64::from_bits(0xbd0e113e4fc93b7b)),
+        (f64::from_bits(0x3fede00000000000), f64::from_bits(0x3fb1973bd1466000), f64::from_bits(0xbd25325d560d9e9b)),
+        (f64::from_bits(0x3feda00000000000), f64::from_bits(0x3fb3bdf5a7d1e000), f64::from_bits(0x3d2cc85ea5db4ed7)),
+        (f64::from_bits(0x3fed600000000000), f64::from_bits(0x3fb5e95a4d97a000), f64::from_bits(0xbd2c69063c5d1d1e)),
+        (f64::from_bits(0x3fed400000000000), f64::from_bits(0x3fb700d30aeac000), f64::from_bits(0x3cec1e8da99ded32)),
+        (f64::from_bits(0x3fed000000000000), f64::from_bits(0x3fb9335e5d594000), f64::from_bits(0x3d23115c3abd47da)),
+        (f64::from_bits(0x3fecc00000000000), f64::from_bits(0x3fbb6ac88dad6000), f64::from_bits(0xbd1390802bf768e5)),
+        (f64::from_bits(0x3feca00000000000), f64::from_bits(0x3fbc885801bc4000), f64::from_bits(0x3d2646d1c65aacd3)),
+        (f64::from_bits(0x3fec600000000000), f64::from_bits(0x3fbec739830a2000), f64::from_bits(0xbd2dc068afe645e0)),
+        (f64::from_bits(0x3fec400000000000), f64::from_bits(0x3fbfe89139dbe000), f64::from_bits(0xbd2534d64fa10afd)),
+        (f64::from_bits(0x3fec000000000000), f64::from_bits(0x3fc1178e8227e000), f64::from_bits(0x3d21ef78ce2d07f2)),
+        (f64::from_bits(0x3febe00000000000), f64::from_bits(0x3fc1aa2b7e23f000), f64::from_bits(0x3d2ca78e44389934)),
+        (f64::from_bits(0x3feba00000000000), f64::from_bits(0x3fc2d1610c868000), f64::from_bits(0x3d039d6ccb81b4a1)),
+        (f64::from_bits(0x3feb800000000000), f64::from_bits(0x3fc365fcb0159000), f64::from_bits(0x3cc62fa8234b7289)),
+        (f64::from_bits(0x3feb400000000000), f64::from_bits(0x3fc4913d8333b000), f64::from_bits(0x3d25837954fdb678)),
+        (f64::from_bits(0x3feb200000000000), f64::from_bits(0x3fc527e5e4a1b000), f64::from_bits(0x3d2633e8e5697dc7)),
+        (f64::from_bits(0x3feae00000000000), f64::from_bits(0x3fc6574ebe8c1000), f64::from_bits(0x3d19cf8b2c3c2e78)),
+        (f64::from_bits(0x3feac00000000000), f64::from_bits(0x3fc6f0128b757000), f64::from_bits(0xbd25118de59c21e1)),
+        (f64::from_bits(0x3feaa00000000000), f64::from_bits(0x3fc7898d85445000), f64::from_bits(0xbd1c661070914305)),
+        (f64::from_bits(0x3fea600000000000), f64::from_bits(0x3fc8beafeb390000), f64::from_bits(0xbd073d54aae92cd1)),
+        (f64::from_bits(0x3fea400000000000), f64::from_bits(0x3fc95a5adcf70000), f64::from_bits(0x3d07f22858a0ff6f)),
+        (f64::from_bits(0x3fea000000000000), f64::from_bits(0x3fca93ed3c8ae000), f64::from_bits(0xbd28724350562169)),
+        (f64::from_bits(0x3fe9e00000000000), f64::from_bits(0x3fcb31d8575bd000), f64::from_bits(0xbd0c358d4eace1aa)),
+        (f64::from_bits(0x3fe9c00000000000), f64::from_bits(0x3fcbd087383be000), f64::from_bits(0xbd2d4bc4595412b6)),
+        (f64::from_bits(0x3fe9a00000000000), f64::from_bits(0x3fcc6ffbc6f01000), f64::from_bits(0xbcf1ec72c5962bd2)),
+        (f64::from_bits(0x3fe9600000000000), f64::from_bits(0x3fcdb13db0d49000), f64::from_bits(0xbd2aff2af715b035)),
+        (f64::from_bits(0x3fe9400000000000), f64::from_bits(0x3fce530effe71000), f64::from_bits(0x3cc212276041f430)),
+        (f64::from_bits(0x3fe9200000000000), f64::from_bits(0x3fcef5ade4dd0000), f64::from_bits(0xbcca211565bb8e11)),
+        (f64::from_bits(0x3fe9000000000000), f64::from_bits(0x3fcf991c6cb3b000), f64::from_bits(0x3d1bcbecca0cdf30)),
+        (f64::from_bits(0x3fe8c00000000000), f64::from_bits(0x3fd07138604d5800), f64::from_bits(0x3cf89cdb16ed4e91)),
+        (f64::from_bits(0x3fe8a00000000000), f64::from_bits(0x3fd0c42d67616000), f64::from_bits(0x3d27188b163ceae9)),
+        (f64::from_bits(0x3fe8800000000000), f64::from_bits(0x3fd1178e8227e800), f64::from_bits(0xbd2c210e63a5f01c)),
+        (f64::from_bits(0x3fe8600000000000), f64::from_bits(0x3fd16b5ccbacf800), f64::from_bits(0x3d2b9acdf7a51681)),
+        (f64::from_bits(0x3fe8400000000000), f64::from_bits(0x3fd1bf99635a6800), f64::from_bits(0x3d2ca6ed5147bdb7)),
+        (f64::from_bits(0x3fe8200000000000), f64::from_bits(0x3fd214456d0eb800), f64::from_bits(0x3d0a87deba46baea)),
+        (f64::from_bits(0x3fe7e00000000000), f64::from_bits(0x3fd2bef07cdc9000), f64::from_bits(0x3d2a9cfa4a5004f4)),
+        (f64::from_bits(0x3fe7c00000000000), f64::from_bits(0x3fd314f1e1d36000), f64::from_bits(0xbd28e27ad3213cb8)),
+        (f64::from_bits(0x3fe7a00000000000), f64::from_bits(0x3fd36b6776be1000), f64::from_bits(0x3d116ecdb0f177c8)),
+        (f64::from_bits(0x3fe7800000000000), f64::from_bits(0x3fd3c25277333000), f64::from_bits(0x3d183b54b606bd5c)),
+        (f64::from_bits(0x3fe7600000000000), f64::from_bits(0x3fd419b423d5e800), f64::from_bits(0x3d08e436ec90e09d)),
+        (f64::from_bits(0x3fe7400000000000), f64::from_bits(0x3fd4718dc271c800), f64::from_bits(0xbd2f27ce0967d675)),
+        (f64::from_bits(0x3fe7200000000000), f64::from_bits(0x3fd4c9e09e173000), f64::from_bits(0xbd2e20891b0ad8a4)),
+        (f64::from_bits(0x3fe7000000000000), f64::from_bits(0x3fd522ae0738a000), f64::from_bits(0x3d2ebe708164c759)),
+        (f64::from_bits(0x3fe6e00000000000), f64::from_bits(0x3fd57bf753c8d000), f64::from_bits(0x3d1fadedee5d40ef)),
+        (f64::from_bits(0x3fe6c00000000000), f64::from_bits(0x3fd5d5bddf596000), f64::from_bits(0xbd0a0b2a08a465dc)),
+    ];
+}
+
 /// The top 12 bits of `x` (sign and exponent).
 fn top12(x: f64) -> u32 {
     (x.to_bits() >> 52) as u32
@@ -455,23 +599,27 @@ fn top12(x: f64) -> u32 {
 /// e to the `x`, as glibc computes it (math/exp.c: 2^(k/128) from a table
 /// times a degree-5 polynomial of the reduced argument).
 pub(crate) fn exp(x: f64) -> f64 {
+    if x.is_infinite() || x.is_nan() {
+        return if x == f64::NEG_INFINITY { 0.0 } else { 1.0 + x };
+    }
+    exp_inline(x, 0.0, 0)
+}
+
+/// `exp(x + xtail)` with the sign `sign_bias` gives (`SIGN_BIAS` or 0),
+/// for a finite `x` (math/exp.c's and math/pow.c's `exp_inline`).
+fn exp_inline(x: f64, xtail: f64, sign_bias: u64) -> f64 {
     use exp_data::{C, INV_LN2_N, NEG_LN2_HI_N, NEG_LN2_LO_N, SHIFT, T};
     const TINY: u32 = 0x3c9; // top12(2^-54)
+    let signed = |v: f64| if sign_bias != 0 { -v } else { v };
     let mut abstop = top12(x) & 0x7ff;
     if abstop.wrapping_sub(TINY) >= 0x408 - TINY {
         if abstop.wrapping_sub(TINY) >= 0x8000_0000 {
             // |x| < 2^-54 (0 is common).
-            return 1.0 + x;
+            return signed(1.0 + x);
         }
         if abstop >= 0x409 {
-            // |x| >= 1024: an overflow, an underflow, an infinity or a NaN.
-            if x == f64::NEG_INFINITY {
-                return 0.0;
-            }
-            if abstop >= 0x7ff {
-                return 1.0 + x;
-            }
-            return if x.is_sign_negative() { 0.0 } else { f64::INFINITY };
+            // |x| >= 1024: an overflow or an underflow.
+            return signed(if x.is_sign_negative() { 0.0 } else { f64::INFINITY });
         }
         // 512 <= |x| < 1024: the result's scale needs care (`special`).
         abstop = 0;
@@ -481,9 +629,9 @@ pub(crate) fn exp(x: f64) -> f64 {
     let mut kd = z + SHIFT;
     let ki = kd.to_bits();
     kd -= SHIFT;
-    let r = kd.mul_add(NEG_LN2_LO_N, kd.mul_add(NEG_LN2_HI_N, x));
+    let r = kd.mul_add(NEG_LN2_LO_N, kd.mul_add(NEG_LN2_HI_N, x)) + xtail;
     let idx = 2 * (ki % 128) as usize;
-    let top = ki << 45;
+    let top = ki.wrapping_add(sign_bias) << 45;
     let tail = f64::from_bits(T[idx]);
     let sbits = T[idx + 1].wrapping_add(top);
     let r2 = r * r;
@@ -496,25 +644,27 @@ pub(crate) fn exp(x: f64) -> f64 {
 }
 
 /// `scale * (1 + tmp)` where the scale's exponent may have overflowed or
-/// the result is subnormal.
+/// the result is subnormal (the scale carries the result's sign).
 fn special(tmp: f64, sbits: u64, ki: u64) -> f64 {
     if ki & 0x8000_0000 == 0 {
         let scale = f64::from_bits(sbits.wrapping_sub(1009 << 52));
-        return f64::from_bits(0x7f00_0000_0000_0000) * scale.mul_add(tmp, scale);
-        // 2^1009 *
+        return scale.mul_add(tmp, scale) * f64::from_bits(0x7f00_0000_0000_0000);
+        // * 2^1009
     }
-    let scale = f64::from_bits(sbits.wrapping_add(1022 << 52));
+    let sbits = sbits.wrapping_add(1022 << 52);
+    let scale = f64::from_bits(sbits);
     // `scale * tmp` is used twice here, so GCC does not fuse it.
     let product = scale * tmp;
     let mut y = scale + product;
-    if y < 1.0 {
+    if y.abs() < 1.0 {
         // Rounded once before the scaling into the subnormal range.
+        let one = if y < 0.0 { -1.0 } else { 1.0 };
         let mut lo = scale - y + product;
-        let hi = 1.0 + y;
-        lo += 1.0 - hi + y;
-        y = (hi + lo) - 1.0;
+        let hi = one + y;
+        lo += one - hi + y;
+        y = (hi + lo) - one;
         if y == 0.0 {
-            y = 0.0;
+            y = f64::from_bits(sbits & 0x8000_0000_0000_0000);
         }
     }
     f64::from_bits(0x0010_0000_0000_0000) * y // 2^-1022 *
@@ -581,6 +731,131 @@ pub(crate) fn log(x: f64) -> f64 {
     (r * r2).mul_add(p, r2.mul_add(A[0], lo)) + hi
 }
 
+/// The sign a negative base with an odd integer exponent gives the result
+/// (in the scale's exponent bits, as `exp_inline` adds it).
+const SIGN_BIAS: u64 = 0x800 << 7;
+
+/// 0 if `iy` (a non-zero finite double's bits) is no integer, 1 if an odd
+/// one, 2 if an even one.
+fn checkint(iy: u64) -> u32 {
+    let e = (iy >> 52 & 0x7ff) as i32;
+    if e < 0x3ff {
+        return 0;
+    }
+    if e > 0x3ff + 52 {
+        return 2;
+    }
+    if iy & ((1 << (0x3ff + 52 - e)) - 1) != 0 {
+        return 0;
+    }
+    if iy & (1 << (0x3ff + 52 - e)) != 0 {
+        return 1;
+    }
+    2
+}
+
+/// Whether `i` is the bits of a zero, an infinity or a NaN.
+fn zeroinfnan(i: u64) -> bool {
+    (i << 1).wrapping_sub(1) >= (f64::INFINITY.to_bits() << 1) - 1
+}
+
+/// `x` to the `y`, as glibc computes it (math/pow.c: log(x) to about 68
+/// bits as `hi + lo`, then exp(y * (hi + lo))). Python's float `**` checks
+/// its own domain errors first (ops.rs).
+pub(crate) fn pow(x: f64, y: f64) -> f64 {
+    let mut sign_bias = 0;
+    let mut ix = x.to_bits();
+    let iy = y.to_bits();
+    let mut topx = top12(x);
+    let topy = top12(y);
+    let one = 1f64.to_bits();
+    if topx.wrapping_sub(0x001) >= 0x7ff - 0x001 || (topy & 0x7ff).wrapping_sub(0x3be) >= 0x43e - 0x3be {
+        // x is tiny, infinite or NaN, or |y| is below 2^-65 or above 2^63, or NaN.
+        if zeroinfnan(iy) {
+            if iy << 1 == 0 || ix == one {
+                return 1.0;
+            }
+            let inf2 = f64::INFINITY.to_bits() << 1;
+            if ix << 1 > inf2 || iy << 1 > inf2 {
+                return x + y;
+            }
+            if ix << 1 == one << 1 {
+                return 1.0;
+            }
+            if (ix << 1 < one << 1) == (iy >> 63 == 0) {
+                return 0.0;
+            }
+            return y * y;
+        }
+        if zeroinfnan(ix) {
+            let mut x2 = x * x;
+            if ix >> 63 != 0 && checkint(iy) == 1 {
+                x2 = -x2;
+            }
+            return if iy >> 63 != 0 { 1.0 / x2 } else { x2 };
+        }
+        if ix >> 63 != 0 {
+            // A negative base: an integer exponent only.
+            match checkint(iy) {
+                0 => return f64::NAN,
+                1 => sign_bias = SIGN_BIAS,
+                _ => {}
+            }
+            ix &= 0x7fff_ffff_ffff_ffff;
+            topx &= 0x7ff;
+        }
+        if (topy & 0x7ff).wrapping_sub(0x3be) >= 0x43e - 0x3be {
+            if ix == one {
+                return 1.0;
+            }
+            if (topy & 0x7ff) < 0x3be {
+                // |y| < 2^-65: x^y ~= 1 + y*log(x).
+                return if ix > one { 1.0 + y } else { 1.0 - y };
+            }
+            return if (ix > one) == (topy < 0x800) { f64::INFINITY } else { 0.0 };
+        }
+        if topx == 0 {
+            // Subnormal x, normalised with a negative exponent.
+            ix = (x * f64::from_bits(0x4330_0000_0000_0000)).to_bits() & 0x7fff_ffff_ffff_ffff;
+            ix = ix.wrapping_sub(52 << 52);
+        }
+    }
+    let (hi, lo) = pow_log(ix);
+    let ehi = y * hi;
+    let elo = y.mul_add(lo, y.mul_add(hi, -ehi));
+    exp_inline(ehi, elo, sign_bias)
+}
+
+/// log(x) for pow, as `hi + lo` (math/pow.c's `log_inline`); `ix` is x's
+/// bits, normalised.
+fn pow_log(ix: u64) -> (f64, f64) {
+    use pow_log_data::{A, T};
+    const OFF: u64 = 0x3fe6_9555_0000_0000;
+    let tmp = ix.wrapping_sub(OFF);
+    let i = ((tmp >> 45) % 128) as usize;
+    let k = (tmp as i64) >> 52;
+    let z = f64::from_bits(ix.wrapping_sub(tmp & (0xfff << 52)));
+    let kd = k as f64;
+    let (invc, logc, logctail) = T[i];
+    let r = z.mul_add(invc, -1.0);
+    // k*ln2 + log(c) + r, with what rounding drops kept in lo1..lo4.
+    let t1 = kd.mul_add(log_data::LN2_HI, logc);
+    let t2 = t1 + r;
+    let lo1 = kd.mul_add(log_data::LN2_LO, logctail);
+    let lo2 = t1 - t2 + r;
+    let ar = A[0] * r;
+    let ar2 = r * ar;
+    let ar3 = r * ar2;
+    let hi = t2 + ar2;
+    let lo3 = ar.mul_add(r, -ar2);
+    let lo4 = t2 - hi + ar2;
+    let q = ar2.mul_add(r.mul_add(A[6], A[5]), r.mul_add(A[4], A[3]));
+    let q = ar2.mul_add(q, r.mul_add(A[2], A[1]));
+    let lo = ar3.mul_add(q, lo1 + lo2 + lo3 + lo4);
+    let y = hi + lo;
+    (y, hi - y + lo)
+}
+
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     /// Arguments across each function's ranges, from a fixed xorshift.
@@ -598,11 +873,11 @@ mod tests {
         a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
     }
 
-    /// Natively `f64::exp` and `f64::ln` are glibc's, which CPython calls.
+    /// Natively `f64::exp`, `f64::ln` and `f64::powf` are glibc's, which CPython calls.
     /// glibc picks its FMA build on a CPU that has FMA, as this machine's;
     /// on one without, its results differ in rare last places (not checked).
     #[test]
-    fn exp_and_log_are_glibcs_to_the_last_bit() {
+    fn exp_log_and_pow_are_glibcs_to_the_last_bit() {
         if !std::arch::is_x86_feature_detected!("fma") {
             return;
         }
@@ -623,6 +898,42 @@ mod tests {
         });
         for x in logs.chain([0.0, -0.0, 1.0, 5e-324, f64::MIN_POSITIVE, f64::MAX, f64::INFINITY, -1.0]) {
             assert!(same(super::log(x), x.ln()), "log({x:e}): {} against glibc's {}", super::log(x), x.ln());
+        }
+        let ys: Vec<f64> = arguments(300_000, |i, bits, u| match i % 5 {
+            0 => u * 20.0 - 10.0,
+            1 => (u * 200.0 - 100.0).round(),
+            2 => u * 2000.0 - 1000.0,
+            3 => u * 100.0 - 50.0,
+            _ => f64::from_bits(bits.rotate_left(17)),
+        })
+        .collect();
+        let xs = arguments(300_000, |i, bits, u| match i % 5 {
+            0 => u * 10.0,
+            1 => -u * 10.0,
+            2 => 0.9 + u * 0.2,
+            3 => u * 1e6,
+            _ => f64::from_bits(bits >> 1),
+        });
+        let edges = [
+            (0.0, -1.0),
+            (-0.0, 3.0),
+            (-2.0, 0.5),
+            (-8.0, 3.0),
+            (1.0, f64::NAN),
+            (f64::NAN, 0.0),
+            (2.0, 1024.0),
+            (2.0, -1075.0),
+            (-1.0, f64::INFINITY),
+            (0.5, f64::NEG_INFINITY),
+            (5e-324, 0.5),
+        ];
+        for (x, y) in xs.zip(ys).chain(edges) {
+            assert!(
+                same(super::pow(x, y), x.powf(y)),
+                "pow({x:e}, {y:e}): {} against glibc's {}",
+                super::pow(x, y),
+                x.powf(y)
+            );
         }
     }
 }

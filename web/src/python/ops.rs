@@ -279,7 +279,7 @@ fn float_op(vm: &mut Vm<'_>, op: BinOp, x: f64, y: f64) -> PyResult<Value> {
                     "a negative number to a fractional power is a complex number, which the simulator does not have",
                 ));
             }
-            let r = x.powf(y);
+            let r = super::libc_math::pow(x, y);
             if r.is_infinite() && x.is_finite() && y.is_finite() {
                 return Err(vm.rt.error("OverflowError", "(34, 'Numerical result out of range')"));
             }
