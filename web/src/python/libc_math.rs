@@ -1,4 +1,4 @@
-//! `exp`, `log` and `pow` as the C library CPython calls computes them, so that a
+//! `exp`, `log`, `log10` and `pow` as the C library CPython calls computes them, so that a
 //! program prints the same digits in the page as in CPython.
 //!
 //! Natively Rust's `f64::exp` and `f64::ln` are glibc's, CPython's own; in
@@ -731,6 +731,41 @@ pub(crate) fn log(x: f64) -> f64 {
     (r * r2).mul_add(p, r2.mul_add(A[0], lo)) + hi
 }
 
+/// The base-10 logarithm of `x`, as glibc computes it (its
+/// sysdeps/ieee754/dbl-64/e_log10.c, fdlibm's: log10(2) * k + log(m) / ln 10
+/// for x = 2^k m, with m in [1, 2) for k >= 0 and in [0.5, 1) below).
+pub(crate) fn log10(x: f64) -> f64 {
+    const TWO54: f64 = 18_014_398_509_481_984.0;
+    const IVLN10: f64 = f64::from_bits(0x3fdb_cb7b_1526_e50e);
+    const LOG10_2HI: f64 = f64::from_bits(0x3fd3_4413_509f_6000);
+    const LOG10_2LO: f64 = f64::from_bits(0x3d59_fef3_11f1_2b36);
+    let mut x = x;
+    let mut hx = (x.to_bits() >> 32) as i32;
+    let mut k: i32 = 0;
+    if hx < 0x0010_0000 {
+        if x.to_bits() << 1 == 0 {
+            return f64::NEG_INFINITY;
+        }
+        if hx < 0 {
+            return f64::NAN;
+        }
+        // Subnormal: scaled up.
+        k -= 54;
+        x *= TWO54;
+        hx = (x.to_bits() >> 32) as i32;
+    }
+    if hx >= 0x7ff0_0000 {
+        return x + x;
+    }
+    k += (hx >> 20) - 1023;
+    let i = ((k as u32) & 0x8000_0000) >> 31;
+    hx = (hx & 0x000f_ffff) | (((0x3ff - i) as i32) << 20);
+    let y = f64::from(k + i as i32);
+    let m = f64::from_bits((u64::from(hx as u32) << 32) | (x.to_bits() & 0xffff_ffff));
+    let z = y.mul_add(LOG10_2LO, IVLN10 * log(m));
+    y.mul_add(LOG10_2HI, z)
+}
+
 /// The sign a negative base with an odd integer exponent gives the result
 /// (in the scale's exponent bits, as `exp_inline` adds it).
 const SIGN_BIAS: u64 = 0x800 << 7;
@@ -873,11 +908,11 @@ mod tests {
         a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
     }
 
-    /// Natively `f64::exp`, `f64::ln` and `f64::powf` are glibc's, which CPython calls.
+    /// Natively `f64::exp`, `f64::ln`, `f64::log10` and `f64::powf` are glibc's, which CPython calls.
     /// glibc picks its FMA build on a CPU that has FMA, as this machine's;
     /// on one without, its results differ in rare last places (not checked).
     #[test]
-    fn exp_log_and_pow_are_glibcs_to_the_last_bit() {
+    fn exp_log_log10_and_pow_are_glibcs_to_the_last_bit() {
         if !std::arch::is_x86_feature_detected!("fma") {
             return;
         }
@@ -898,6 +933,20 @@ mod tests {
         });
         for x in logs.chain([0.0, -0.0, 1.0, 5e-324, f64::MIN_POSITIVE, f64::MAX, f64::INFINITY, -1.0]) {
             assert!(same(super::log(x), x.ln()), "log({x:e}): {} against glibc's {}", super::log(x), x.ln());
+        }
+        let log10s = arguments(300_000, |i, bits, u| match i % 4 {
+            0 => u * 100.0,
+            1 => 0.9 + u * 0.2,
+            2 => f64::from_bits(bits >> 1),
+            _ => u * 1e-300,
+        });
+        for x in log10s.chain([0.0, 1.0, 10.0, 1e22, 5e-324, f64::INFINITY, -1.0, f64::NAN]) {
+            assert!(
+                same(super::log10(x), x.log10()),
+                "log10({x:e}): {} against glibc's {}",
+                super::log10(x),
+                x.log10()
+            );
         }
         let ys: Vec<f64> = arguments(300_000, |i, bits, u| match i % 5 {
             0 => u * 20.0 - 10.0,
