@@ -328,18 +328,20 @@ fn float_parsing_agrees_with_std() {
     }
 }
 
-/// `math.exp`, `math.log`, `math.log10` and a float's `**` print CPython's
-/// digits in the browser too, where Rust's own `exp`, `ln`, `log10` and
-/// `powf` are not glibc's (the first line was 2.7182818284590455 here; each
-/// `**` and `log10` below was one place off in Rust's libm). Expected:
-/// python3 3.11.7 on the harness's machine, the same program.
+/// `math.exp`, `math.log`, `math.log10`, `math.log2` and a float's `**`
+/// print CPython's digits in the browser too, where Rust's own `exp`, `ln`,
+/// `log10`, `log2` and `powf` are not glibc's (the first line was
+/// 2.7182818284590455 here; each `**`, `log10` and `log2` below was one
+/// place off in Rust's libm). Expected: python3 3.11.7 on the harness's
+/// machine, the same program.
 #[wasm_bindgen_test]
-fn math_exp_log_log10_and_pow_print_cpythons_digits() {
+fn math_exp_logs_and_pow_print_cpythons_digits() {
     let program = "import math\n\
         for x in [1.0, -1.7607535468122606, -0.6436535374576735, -3.6512983085397472, 621.6650800172827, -672.4148137220404, 10.0]:\n    print(repr(math.exp(x)))\n\
         for x in [0.9757391439001923, 1.0407402159773262, 0.1, 1e-300, 5e-324, 123456.789]:\n    print(repr(math.log(x)), repr(math.log(x, 10)))\n\
         for x, y in [(6.576, -5.697), (0.304, 8.244), (5.511, 7.391), (3.221, -0.253), (5.649, -0.16), (3.873, 3.847)]:\n    print(repr(x ** y))\n\
-        for x in [238.957, 305.789, 789.928, 978.82]:\n    print(repr(math.log10(x)))\n";
+        for x in [238.957, 305.789, 789.928, 978.82]:\n    print(repr(math.log10(x)))\n\
+        for x in [863.788, 82.182, 419.699]:\n    print(repr(math.log2(x)))\n";
     let mut sim = Simulation::new(program, None, None).unwrap();
     sim.run();
     let output = array(get(&sim.metrics().unwrap(), "output"));
@@ -370,6 +372,9 @@ fn math_exp_log_log10_and_pow_print_cpythons_digits() {
             "2.4854218586916557",
             "2.8975875082173914",
             "2.9907028346079283",
+            "9.754533464109954",
+            "6.360750535577547",
+            "8.713211215550944",
         ]
     );
 }

@@ -1363,7 +1363,7 @@ fn math_of_floats(vm: &mut Vm<'_>, name: &str, args: &[Value]) -> PyResult<Value
         "math.acos" => (x.acos(), unit),
         "math.atan" => (x.atan(), true),
         "math.atan2" => (x.atan2(y), true),
-        "math.log2" => (x.log2(), x > 0.0 || x.is_nan()),
+        "math.log2" => (super::libc_math::log2(x), x > 0.0 || x.is_nan()),
         "math.log10" => (super::libc_math::log10(x), x > 0.0 || x.is_nan()),
         "math.log1p" => (x.ln_1p(), x > -1.0 || x.is_nan()),
         "math.expm1" => (x.exp_m1(), true),

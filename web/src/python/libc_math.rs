@@ -1,17 +1,19 @@
-//! `exp`, `log`, `log10` and `pow` as the C library CPython calls computes them, so that a
-//! program prints the same digits in the page as in CPython.
+//! `exp`, `log`, `log2`, `log10` and `pow` as the C library CPython calls
+//! computes them, so that a program prints the same digits in the page as
+//! in CPython.
 //!
-//! Natively Rust's `f64::exp` and `f64::ln` are glibc's, CPython's own; in
-//! the browser they are Rust's libm (musl's older code), which differs from
-//! glibc in the last place for a few percent of arguments (`math.exp(1.0)`
-//! printed 2.7182818284590455 in the page, 2.718281828459045 in CPython).
-//! glibc's `exp`, `log` and `pow` are Arm's optimized routines
-//! (github.com/ARM-software/optimized-routines, math/exp.c, log.c, pow.c,
-//! MIT OR Apache-2.0 WITH LLVM-exception): their tables are copied here and
-//! their code written out as glibc's x86-64 build runs it on a CPU with
-//! fused multiply-add (GCC contracts `a * b + c` into one), which is what
-//! CPython gets on such a machine. The test below holds them to glibc's
-//! results bit for bit.
+//! Natively Rust's `f64::exp`, `ln` and the rest are glibc's, CPython's
+//! own; in the browser they are Rust's libm (musl's older code), which
+//! differs from glibc in the last place for a few percent of arguments
+//! (`math.exp(1.0)` printed 2.7182818284590455 in the page,
+//! 2.718281828459045 in CPython). glibc's `exp`, `log`, `log2` and `pow`
+//! are Arm's optimized routines (github.com/ARM-software/optimized-routines,
+//! math/exp.c, log.c, log2.c and pow.c, MIT OR Apache-2.0 WITH
+//! LLVM-exception): their tables are copied here and their code written out
+//! as glibc's x86-64 build runs it on a CPU with fused multiply-add (GCC
+//! contracts `a * b + c` into one), which is what CPython gets on such a
+//! machine; its `log10` is fdlibm's formula over that `log`. The test below
+//! holds them to glibc's results bit for bit.
 
 // The tables' bit patterns are the source's hexadecimal floats.
 #![allow(clippy::unreadable_literal, clippy::excessive_precision)]
@@ -591,6 +593,100 @@ mod pow_log_data {
     ];
 }
 
+mod log2_data {
+    pub(super) const INV_LN2_HI: f64 = f64::from_bits(0x3ff7154765200000);
+    pub(super) const INV_LN2_LO: f64 = f64::from_bits(0x3de705fc2eefa200);
+    /// log2(1 + r) - r/ln2 near 1, over r^2.
+    pub(super) const B: [f64; 10] = [
+        f64::from_bits(0xbfe71547652b82fe),
+        f64::from_bits(0x3fdec709dc3a03f7),
+        f64::from_bits(0xbfd71547652b7c3f),
+        f64::from_bits(0x3fd2776c50f05be4),
+        f64::from_bits(0xbfcec709dd768fe5),
+        f64::from_bits(0x3fca61761ec4e736),
+        f64::from_bits(0xbfc7153fbc64a79b),
+        f64::from_bits(0x3fc484d154f01b4a),
+        f64::from_bits(0xbfc289e4a72c383c),
+        f64::from_bits(0x3fc0b32f285aee66),
+    ];
+    /// log2(1 + r) - r/ln2 for the reduced r, over r^2.
+    pub(super) const A: [f64; 6] = [
+        f64::from_bits(0xbfe71547652b8339),
+        f64::from_bits(0x3fdec709dc3a04be),
+        f64::from_bits(0xbfd7154764702ffb),
+        f64::from_bits(0x3fd2776c50034c48),
+        f64::from_bits(0xbfcec7b328ea92bc),
+        f64::from_bits(0x3fca6225e117f92e),
+    ];
+    /// (1/c, log2(c)) for each of the 64 subintervals.
+    pub(super) static T: [(f64, f64); 64] = [
+        (f64::from_bits(0x3ff724286bb1acf8), f64::from_bits(0xbfe1095feecdb000)),
+        (f64::from_bits(0x3ff6e1f766d2cca1), f64::from_bits(0xbfe08494bd76d000)),
+        (f64::from_bits(0x3ff6a13d0e30d48a), f64::from_bits(0xbfe00143aee8f800)),
+        (f64::from_bits(0x3ff661ec32d06c85), f64::from_bits(0xbfdefec5360b4000)),
+        (f64::from_bits(0x3ff623fa951198f8), f64::from_bits(0xbfddfdd91ab7e000)),
+        (f64::from_bits(0x3ff5e75ba4cf026c), f64::from_bits(0xbfdcffae0cc79000)),
+        (f64::from_bits(0x3ff5ac055a214fb8), f64::from_bits(0xbfdc043811fda000)),
+        (f64::from_bits(0x3ff571ed0f166e1e), f64::from_bits(0xbfdb0b67323ae000)),
+        (f64::from_bits(0x3ff53909590bf835), f64::from_bits(0xbfda152f5a2db000)),
+        (f64::from_bits(0x3ff5014fed61addd), f64::from_bits(0xbfd9217f5af86000)),
+        (f64::from_bits(0x3ff4cab88e487bd0), f64::from_bits(0xbfd8304db0719000)),
+        (f64::from_bits(0x3ff49539b4334fee), f64::from_bits(0xbfd74189f9a9e000)),
+        (f64::from_bits(0x3ff460cbdfafd569), f64::from_bits(0xbfd6552bb5199000)),
+        (f64::from_bits(0x3ff42d664ee4b953), f64::from_bits(0xbfd56b23a29b1000)),
+        (f64::from_bits(0x3ff3fb01111dd8a6), f64::from_bits(0xbfd483650f5fa000)),
+        (f64::from_bits(0x3ff3c995b70c5836), f64::from_bits(0xbfd39de937f6a000)),
+        (f64::from_bits(0x3ff3991c4ab6fd4a), f64::from_bits(0xbfd2baa1538d6000)),
+        (f64::from_bits(0x3ff3698e0ce099b5), f64::from_bits(0xbfd1d98340ca4000)),
+        (f64::from_bits(0x3ff33ae48213e7b2), f64::from_bits(0xbfd0fa853a40e000)),
+        (f64::from_bits(0x3ff30d191985bdb1), f64::from_bits(0xbfd01d9c32e73000)),
+        (f64::from_bits(0x3ff2e025cab271d7), f64::from_bits(0xbfce857da2fa6000)),
+        (f64::from_bits(0x3ff2b404cf13cd82), f64::from_bits(0xbfccd3c8633d8000)),
+        (f64::from_bits(0x3ff288b02c7ccb50), f64::from_bits(0xbfcb26034c14a000)),
+        (f64::from_bits(0x3ff25e2263944de5), f64::from_bits(0xbfc97c1c2f4fe000)),
+        (f64::from_bits(0x3ff234563d8615b1), f64::from_bits(0xbfc7d6023f800000)),
+        (f64::from_bits(0x3ff20b46e33eaf38), f64::from_bits(0xbfc633a71a05e000)),
+        (f64::from_bits(0x3ff1e2eefdcda3dd), f64::from_bits(0xbfc494f5e9570000)),
+        (f64::from_bits(0x3ff1bb4a580b3930), f64::from_bits(0xbfc2f9e424e0a000)),
+        (f64::from_bits(0x3ff19453847f2200), f64::from_bits(0xbfc162595afdc000)),
+        (f64::from_bits(0x3ff16e06c0d5d73c), f64::from_bits(0xbfbf9c9a75bd8000)),
+        (f64::from_bits(0x3ff1485f47b7e4c2), f64::from_bits(0xbfbc7b575bf9c000)),
+        (f64::from_bits(0x3ff12358ad0085d1), f64::from_bits(0xbfb960c60ff48000)),
+        (f64::from_bits(0x3ff0fef00f532227), f64::from_bits(0xbfb64ce247b60000)),
+        (f64::from_bits(0x3ff0db2077d03a8f), f64::from_bits(0xbfb33f78b2014000)),
+        (f64::from_bits(0x3ff0b7e6d65980d9), f64::from_bits(0xbfb0387d1a42c000)),
+        (f64::from_bits(0x3ff0953efe7b408d), f64::from_bits(0xbfaa6f9208b50000)),
+        (f64::from_bits(0x3ff07325cac53b83), f64::from_bits(0xbfa47a954f770000)),
+        (f64::from_bits(0x3ff05197e40d1b5c), f64::from_bits(0xbf9d23a8c50c0000)),
+        (f64::from_bits(0x3ff03091c1208ea2), f64::from_bits(0xbf916a2629780000)),
+        (f64::from_bits(0x3ff0101025b37e21), f64::from_bits(0xbf7720f8d8e80000)),
+        (f64::from_bits(0x3fefc07ef9caa76b), f64::from_bits(0x3f86fe53b1500000)),
+        (f64::from_bits(0x3fef4465d3f6f184), f64::from_bits(0x3fa11ccce10f8000)),
+        (f64::from_bits(0x3feecc079f84107f), f64::from_bits(0x3fac4dfc8c8b8000)),
+        (f64::from_bits(0x3fee573a99975ae8), f64::from_bits(0x3fb3aa321e574000)),
+        (f64::from_bits(0x3fede5d6f0bd3de6), f64::from_bits(0x3fb918a0d08b8000)),
+        (f64::from_bits(0x3fed77b681ff38b3), f64::from_bits(0x3fbe72e9da044000)),
+        (f64::from_bits(0x3fed0cb5724de943), f64::from_bits(0x3fc1dcd2507f6000)),
+        (f64::from_bits(0x3feca4b2dc0e7563), f64::from_bits(0x3fc476ab03dea000)),
+        (f64::from_bits(0x3fec3f8ee8d6cb51), f64::from_bits(0x3fc7074377e22000)),
+        (f64::from_bits(0x3febdd2b4f020c4c), f64::from_bits(0x3fc98ede8ba94000)),
+        (f64::from_bits(0x3feb7d6c006015ca), f64::from_bits(0x3fcc0db86ad2e000)),
+        (f64::from_bits(0x3feb20366e2e338f), f64::from_bits(0x3fce840aafcee000)),
+        (f64::from_bits(0x3feac57026295039), f64::from_bits(0x3fd0790ab4678000)),
+        (f64::from_bits(0x3fea6d01bc2731dd), f64::from_bits(0x3fd1ac056801c000)),
+        (f64::from_bits(0x3fea16d3bc3ff18b), f64::from_bits(0x3fd2db11d4fee000)),
+        (f64::from_bits(0x3fe9c2d14967fead), f64::from_bits(0x3fd406464ec58000)),
+        (f64::from_bits(0x3fe970e4f47c9902), f64::from_bits(0x3fd52dbe093af000)),
+        (f64::from_bits(0x3fe920fb3982bcf2), f64::from_bits(0x3fd651902050d000)),
+        (f64::from_bits(0x3fe8d30187f759f1), f64::from_bits(0x3fd771d2cdeaf000)),
+        (f64::from_bits(0x3fe886e5ebb9f66d), f64::from_bits(0x3fd88e9c857d9000)),
+        (f64::from_bits(0x3fe83c97b658b994), f64::from_bits(0x3fd9a80155e16000)),
+        (f64::from_bits(0x3fe7f405ffc61022), f64::from_bits(0x3fdabe186ed3d000)),
+        (f64::from_bits(0x3fe7ad22181415ca), f64::from_bits(0x3fdbd0f2aea0e000)),
+        (f64::from_bits(0x3fe767dcf99eff8c), f64::from_bits(0x3fdce0a43dbf4000)),
+    ];
+}
+
 /// The top 12 bits of `x` (sign and exponent).
 fn top12(x: f64) -> u32 {
     (x.to_bits() >> 52) as u32
@@ -729,6 +825,65 @@ pub(crate) fn log(x: f64) -> f64 {
     let r2 = r * r;
     let p = r2.mul_add(r.mul_add(A[4], A[3]), r.mul_add(A[2], A[1]));
     (r * r2).mul_add(p, r2.mul_add(A[0], lo)) + hi
+}
+
+/// The base-2 logarithm of `x`, as glibc computes it (math/log2.c: a
+/// polynomial near 1, else log2(c) from a table plus r/ln2 and a polynomial
+/// of r = z/c - 1).
+pub(crate) fn log2(x: f64) -> f64 {
+    use log2_data::{A, B, INV_LN2_HI, INV_LN2_LO, T};
+    let ix = x.to_bits();
+    let top = (ix >> 48) as u32;
+    const LO: u64 = 0x3fee_a4af_0000_0000; // 1 - 0x1.5b51p-5
+    const HI: u64 = 0x3ff0_b559_0000_0000; // 1 + 0x1.6ab2p-5
+    if ix.wrapping_sub(LO) < HI - LO {
+        if ix == 1f64.to_bits() {
+            return 0.0;
+        }
+        let r = x - 1.0;
+        let hi = r * INV_LN2_HI;
+        let mut lo = r.mul_add(INV_LN2_LO, r.mul_add(INV_LN2_HI, -hi));
+        let r2 = r * r;
+        let r4 = r2 * r2;
+        let q = r.mul_add(B[1], B[0]);
+        let y = r2.mul_add(q, hi);
+        lo += r2.mul_add(q, hi - y);
+        let p1 = r2.mul_add(r.mul_add(B[5], B[4]), r.mul_add(B[3], B[2]));
+        let p2 = r2.mul_add(r.mul_add(B[9], B[8]), r.mul_add(B[7], B[6]));
+        lo = r4.mul_add(r4.mul_add(p2, p1), lo);
+        return y + lo;
+    }
+    let mut ix = ix;
+    if top.wrapping_sub(0x0010) >= 0x7ff0 - 0x0010 {
+        if ix << 1 == 0 {
+            return f64::NEG_INFINITY;
+        }
+        if ix == f64::INFINITY.to_bits() {
+            return x;
+        }
+        if (top & 0x8000) != 0 || (top & 0x7ff0) == 0x7ff0 {
+            return f64::NAN;
+        }
+        // Subnormal: normalised.
+        ix = (x * f64::from_bits(0x4330_0000_0000_0000)).to_bits().wrapping_sub(52 << 52);
+    }
+    const OFF: u64 = 0x3fe6_0000_0000_0000;
+    let tmp = ix.wrapping_sub(OFF);
+    let i = ((tmp >> 46) % 64) as usize;
+    let k = (tmp as i64) >> 52;
+    let z = f64::from_bits(ix.wrapping_sub(tmp & (0xfff << 52)));
+    let (invc, logc) = T[i];
+    let kd = k as f64;
+    let r = z.mul_add(invc, -1.0);
+    let t1 = r * INV_LN2_HI;
+    let t2 = r.mul_add(INV_LN2_LO, r.mul_add(INV_LN2_HI, -t1));
+    let t3 = kd + logc;
+    let hi = t3 + t1;
+    let lo = t3 - hi + t1 + t2;
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let p = r4.mul_add(r.mul_add(A[5], A[4]), r2.mul_add(r.mul_add(A[3], A[2]), r.mul_add(A[1], A[0])));
+    r2.mul_add(p, lo) + hi
 }
 
 /// The base-10 logarithm of `x`, as glibc computes it (its
@@ -908,11 +1063,11 @@ mod tests {
         a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
     }
 
-    /// Natively `f64::exp`, `f64::ln`, `f64::log10` and `f64::powf` are glibc's, which CPython calls.
+    /// Natively `f64::exp`, `ln`, `log2`, `log10` and `powf` are glibc's, which CPython calls.
     /// glibc picks its FMA build on a CPU that has FMA, as this machine's;
     /// on one without, its results differ in rare last places (not checked).
     #[test]
-    fn exp_log_log10_and_pow_are_glibcs_to_the_last_bit() {
+    fn exp_logs_and_pow_are_glibcs_to_the_last_bit() {
         if !std::arch::is_x86_feature_detected!("fma") {
             return;
         }
@@ -933,6 +1088,15 @@ mod tests {
         });
         for x in logs.chain([0.0, -0.0, 1.0, 5e-324, f64::MIN_POSITIVE, f64::MAX, f64::INFINITY, -1.0]) {
             assert!(same(super::log(x), x.ln()), "log({x:e}): {} against glibc's {}", super::log(x), x.ln());
+        }
+        let log2s = arguments(300_000, |i, bits, u| match i % 4 {
+            0 => u * 100.0,
+            1 => 0.94 + u * 0.12,
+            2 => f64::from_bits(bits >> 1),
+            _ => u * 1e-300,
+        });
+        for x in log2s.chain([0.0, 1.0, 2.0, 1024.0, 5e-324, f64::INFINITY, -1.0, f64::NAN]) {
+            assert!(same(super::log2(x), x.log2()), "log2({x:e}): {} against glibc's {}", super::log2(x), x.log2());
         }
         let log10s = arguments(300_000, |i, bits, u| match i % 4 {
             0 => u * 100.0,
