@@ -766,13 +766,44 @@ fn special(tmp: f64, sbits: u64, ki: u64) -> f64 {
     f64::from_bits(0x0010_0000_0000_0000) * y // 2^-1022 *
 }
 
+/// For `log` and `log2`: `x`'s bits, a subnormal's normalised (its
+/// exponent below the normal range's), or the result itself for zero
+/// (minus infinity), infinity, NaN and negative `x` (NaN).
+fn log_argument(x: f64) -> Result<u64, f64> {
+    let ix = x.to_bits();
+    let top = (ix >> 48) as u32;
+    if top.wrapping_sub(0x0010) < 0x7ff0 - 0x0010 {
+        return Ok(ix);
+    }
+    if ix << 1 == 0 {
+        return Err(f64::NEG_INFINITY);
+    }
+    if ix == f64::INFINITY.to_bits() {
+        return Err(x);
+    }
+    if (top & 0x8000) != 0 || (top & 0x7ff0) == 0x7ff0 {
+        return Err(f64::NAN);
+    }
+    Ok((x * f64::from_bits(0x4330_0000_0000_0000)).to_bits().wrapping_sub(52 << 52))
+    // 2^52 x, exponent - 52
+}
+
+/// The logarithms' reduction: x = 2^k z with z in [off, 2 off), and z's
+/// subinterval among the table's 2^`bits`, for the bits `ix` of x.
+/// Returns (the subinterval, k, z).
+fn reduce(ix: u64, off: u64, bits: u32) -> (usize, f64, f64) {
+    let tmp = ix.wrapping_sub(off);
+    let i = ((tmp >> (52 - bits)) % (1 << bits)) as usize;
+    let k = (tmp as i64) >> 52;
+    (i, k as f64, f64::from_bits(ix.wrapping_sub(tmp & (0xfff << 52))))
+}
+
 /// The natural logarithm of `x`, as glibc computes it (math/log.c: a
 /// polynomial near 1, else log(c) from a table plus a polynomial of
 /// z/c - 1). Negative and NaN arguments give NaN, 0 minus infinity.
 pub(crate) fn log(x: f64) -> f64 {
     use log_data::{A, B, LN2_HI, LN2_LO, T};
     let ix = x.to_bits();
-    let top = (ix >> 48) as u32;
     const LO: u64 = 0x3fee_0000_0000_0000; // 1 - 2^-4
     const HI: u64 = 0x3ff1_0900_0000_0000; // 1 + 0x1.09p-4
     if ix.wrapping_sub(LO) < HI - LO {
@@ -794,31 +825,13 @@ pub(crate) fn log(x: f64) -> f64 {
         let lo = (B[0] * rlo).mul_add(r + rhi, rhi2.mul_add(B[0], r - hi));
         return hi + c.mul_add(r3, lo);
     }
-    let mut ix = ix;
-    if top.wrapping_sub(0x0010) >= 0x7ff0 - 0x0010 {
-        if ix << 1 == 0 {
-            return f64::NEG_INFINITY;
-        }
-        if ix == f64::INFINITY.to_bits() {
-            return x;
-        }
-        if (top & 0x8000) != 0 || (top & 0x7ff0) == 0x7ff0 {
-            return f64::NAN;
-        }
-        // Subnormal: normalised.
-        ix = (x * f64::from_bits(0x4330_0000_0000_0000)).to_bits(); // 2^52 *
-        ix = ix.wrapping_sub(52 << 52);
-    }
-    // x = 2^k z, z in [OFF, 2 OFF), c near the centre of z's subinterval.
-    const OFF: u64 = 0x3fe6_0000_0000_0000;
-    let tmp = ix.wrapping_sub(OFF);
-    let i = ((tmp >> 45) % 128) as usize;
-    let k = (tmp as i64) >> 52;
-    let iz = ix.wrapping_sub(tmp & (0xfff << 52));
+    let ix = match log_argument(x) {
+        Ok(ix) => ix,
+        Err(result) => return result,
+    };
+    let (i, kd, z) = reduce(ix, 0x3fe6_0000_0000_0000, 7);
     let (invc, logc) = T[i];
-    let z = f64::from_bits(iz);
     let r = z.mul_add(invc, -1.0);
-    let kd = k as f64;
     let w = kd.mul_add(LN2_HI, logc);
     let hi = w + r;
     let lo = kd.mul_add(LN2_LO, w - hi + r);
@@ -833,7 +846,6 @@ pub(crate) fn log(x: f64) -> f64 {
 pub(crate) fn log2(x: f64) -> f64 {
     use log2_data::{A, B, INV_LN2_HI, INV_LN2_LO, T};
     let ix = x.to_bits();
-    let top = (ix >> 48) as u32;
     const LO: u64 = 0x3fee_a4af_0000_0000; // 1 - 0x1.5b51p-5
     const HI: u64 = 0x3ff0_b559_0000_0000; // 1 + 0x1.6ab2p-5
     if ix.wrapping_sub(LO) < HI - LO {
@@ -853,27 +865,12 @@ pub(crate) fn log2(x: f64) -> f64 {
         lo = r4.mul_add(r4.mul_add(p2, p1), lo);
         return y + lo;
     }
-    let mut ix = ix;
-    if top.wrapping_sub(0x0010) >= 0x7ff0 - 0x0010 {
-        if ix << 1 == 0 {
-            return f64::NEG_INFINITY;
-        }
-        if ix == f64::INFINITY.to_bits() {
-            return x;
-        }
-        if (top & 0x8000) != 0 || (top & 0x7ff0) == 0x7ff0 {
-            return f64::NAN;
-        }
-        // Subnormal: normalised.
-        ix = (x * f64::from_bits(0x4330_0000_0000_0000)).to_bits().wrapping_sub(52 << 52);
-    }
-    const OFF: u64 = 0x3fe6_0000_0000_0000;
-    let tmp = ix.wrapping_sub(OFF);
-    let i = ((tmp >> 46) % 64) as usize;
-    let k = (tmp as i64) >> 52;
-    let z = f64::from_bits(ix.wrapping_sub(tmp & (0xfff << 52)));
+    let ix = match log_argument(x) {
+        Ok(ix) => ix,
+        Err(result) => return result,
+    };
+    let (i, kd, z) = reduce(ix, 0x3fe6_0000_0000_0000, 6);
     let (invc, logc) = T[i];
-    let kd = k as f64;
     let r = z.mul_add(invc, -1.0);
     let t1 = r * INV_LN2_HI;
     let t2 = r.mul_add(INV_LN2_LO, r.mul_add(INV_LN2_HI, -t1));
@@ -1020,12 +1017,7 @@ pub(crate) fn pow(x: f64, y: f64) -> f64 {
 /// bits, normalised.
 fn pow_log(ix: u64) -> (f64, f64) {
     use pow_log_data::{A, T};
-    const OFF: u64 = 0x3fe6_9555_0000_0000;
-    let tmp = ix.wrapping_sub(OFF);
-    let i = ((tmp >> 45) % 128) as usize;
-    let k = (tmp as i64) >> 52;
-    let z = f64::from_bits(ix.wrapping_sub(tmp & (0xfff << 52)));
-    let kd = k as f64;
+    let (i, kd, z) = reduce(ix, 0x3fe6_9555_0000_0000, 7);
     let (invc, logc, logctail) = T[i];
     let r = z.mul_add(invc, -1.0);
     // k*ln2 + log(c) + r, with what rounding drops kept in lo1..lo4.
@@ -1063,9 +1055,44 @@ mod tests {
         a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
     }
 
-    /// Natively `f64::exp`, `ln`, `log2`, `log10` and `powf` are glibc's, which CPython calls.
-    /// glibc picks its FMA build on a CPU that has FMA, as this machine's;
-    /// on one without, its results differ in rare last places (not checked).
+    /// Asserts `ours` gives glibc's result, to the bit, for each of `xs`.
+    fn agrees(name: &str, ours: fn(f64) -> f64, glibc: fn(f64) -> f64, xs: impl Iterator<Item = f64>) {
+        for x in xs {
+            let (a, b) = (ours(x), glibc(x));
+            assert!(same(a, b), "{name}({x:e}): {a} against glibc's {b}");
+        }
+    }
+
+    /// A logarithm's arguments: small ones, ones in `near_one` (its own
+    /// branch there), any positive double, tiny ones, and the edges.
+    fn logarithm_arguments(near_one: (f64, f64)) -> impl Iterator<Item = f64> {
+        let (from, width) = near_one;
+        arguments(300_000, move |i, bits, u| match i % 4 {
+            0 => u * 100.0,
+            1 => from + u * width,
+            2 => f64::from_bits(bits >> 1),
+            _ => u * 1e-300,
+        })
+        .chain([
+            0.0,
+            -0.0,
+            1.0,
+            2.0,
+            10.0,
+            1e22,
+            5e-324,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::INFINITY,
+            -1.0,
+            f64::NAN,
+        ])
+    }
+
+    /// Natively `f64::exp`, `ln`, `log2`, `log10` and `powf` are glibc's,
+    /// which CPython calls. glibc picks its FMA build on a CPU that has FMA,
+    /// as this machine's; on one without, its results differ in rare last
+    /// places (not checked).
     #[test]
     fn exp_logs_and_pow_are_glibcs_to_the_last_bit() {
         if !std::arch::is_x86_feature_detected!("fma") {
@@ -1077,41 +1104,11 @@ mod tests {
             2 => u * 2.0 - 1.0,
             _ => f64::from_bits(bits),
         });
-        for x in exps.chain([0.0, -0.0, 1.0, 709.78, 709.79, -745.1, -745.2, f64::INFINITY, f64::NEG_INFINITY]) {
-            assert!(same(super::exp(x), x.exp()), "exp({x:e}): {} against glibc's {}", super::exp(x), x.exp());
-        }
-        let logs = arguments(400_000, |i, bits, u| match i % 4 {
-            0 => u * 2.0,
-            1 => 0.9 + u * 0.2,
-            2 => f64::from_bits(bits >> 1),
-            _ => f64::from_bits(bits),
-        });
-        for x in logs.chain([0.0, -0.0, 1.0, 5e-324, f64::MIN_POSITIVE, f64::MAX, f64::INFINITY, -1.0]) {
-            assert!(same(super::log(x), x.ln()), "log({x:e}): {} against glibc's {}", super::log(x), x.ln());
-        }
-        let log2s = arguments(300_000, |i, bits, u| match i % 4 {
-            0 => u * 100.0,
-            1 => 0.94 + u * 0.12,
-            2 => f64::from_bits(bits >> 1),
-            _ => u * 1e-300,
-        });
-        for x in log2s.chain([0.0, 1.0, 2.0, 1024.0, 5e-324, f64::INFINITY, -1.0, f64::NAN]) {
-            assert!(same(super::log2(x), x.log2()), "log2({x:e}): {} against glibc's {}", super::log2(x), x.log2());
-        }
-        let log10s = arguments(300_000, |i, bits, u| match i % 4 {
-            0 => u * 100.0,
-            1 => 0.9 + u * 0.2,
-            2 => f64::from_bits(bits >> 1),
-            _ => u * 1e-300,
-        });
-        for x in log10s.chain([0.0, 1.0, 10.0, 1e22, 5e-324, f64::INFINITY, -1.0, f64::NAN]) {
-            assert!(
-                same(super::log10(x), x.log10()),
-                "log10({x:e}): {} against glibc's {}",
-                super::log10(x),
-                x.log10()
-            );
-        }
+        let edges = [0.0, -0.0, 1.0, 709.78, 709.79, -745.1, -745.2, f64::INFINITY, f64::NEG_INFINITY];
+        agrees("exp", super::exp, f64::exp, exps.chain(edges));
+        agrees("log", super::log, f64::ln, logarithm_arguments((0.9, 0.2)));
+        agrees("log2", super::log2, f64::log2, logarithm_arguments((0.94, 0.12)));
+        agrees("log10", super::log10, f64::log10, logarithm_arguments((0.9, 0.2)));
         let ys: Vec<f64> = arguments(300_000, |i, bits, u| match i % 5 {
             0 => u * 20.0 - 10.0,
             1 => (u * 200.0 - 100.0).round(),
