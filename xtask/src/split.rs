@@ -25,7 +25,7 @@ use wasm_encoder::{
     CodeSection, ConstExpr, ElementSection, Elements, EntityType, ExportKind, ExportSection, Function, FunctionSection,
     ImportSection, Instruction, Module, RawSection, TableSection, TableType,
 };
-use wasmparser::{ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef};
+use wasmparser::{FunctionBody, Operator, Parser, Payload, TypeRef};
 
 /// The two halves.
 pub(crate) struct Halves {
@@ -59,9 +59,9 @@ fn read(wasm: &[u8]) -> Result<Input<'_>, String> {
     let mut type_index = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(err)? {
-            p @ Payload::TypeSection(_) => {
-                let Payload::TypeSection(reader) = &p else { unreachable!() };
-                for group in reader.clone() {
+            Payload::TypeSection(reader) => {
+                input.types = Some((wasm_encoder::SectionId::Type as u8, reader.range()));
+                for group in reader {
                     for ty in group.map_err(err)?.into_types() {
                         let mut params = 0;
                         if let wasmparser::CompositeInnerType::Func(f) = &ty.composite_type.inner {
@@ -74,7 +74,6 @@ fn read(wasm: &[u8]) -> Result<Input<'_>, String> {
                         type_index += 1;
                     }
                 }
-                input.types = p.as_section();
             }
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
@@ -256,14 +255,7 @@ fn primary(
                 let mut exports = ExportSection::new();
                 for export in reader.clone() {
                     let export = export.map_err(err)?;
-                    let kind = match export.kind {
-                        ExternalKind::Func | ExternalKind::FuncExact => ExportKind::Func,
-                        ExternalKind::Table => ExportKind::Table,
-                        ExternalKind::Memory => ExportKind::Memory,
-                        ExternalKind::Global => ExportKind::Global,
-                        ExternalKind::Tag => ExportKind::Tag,
-                    };
-                    exports.export(export.name, kind, export.index);
+                    exports.export(export.name, rt.export_kind(export.kind).map_err(|e| e.to_string())?, export.index);
                 }
                 exports.export(memory, ExportKind::Memory, 0);
                 // The table whose last slot is the loader's.
