@@ -243,14 +243,15 @@ fn threads_started_in_a_loop_are_spawned_a_call_apart_and_first_run_after_their_
         let m = run(&ten_counting_threads(1), Some(seed));
         let spawned: Vec<f64> =
             m.threads.iter().filter(|t| t.kind == "thread").map(|t| t.started_ms.unwrap()).collect();
-        assert!(spawned[0] >= 0.026, "seed {seed}: the first spawn call took {} ms", spawned[0]);
-        // In order, each spawn call at least 26 µs of the starter's CPU.
-        assert!(spawned.windows(2).all(|w| w[1] - w[0] >= 0.026), "seed {seed}: spawned at {spawned:?} ms");
-        // Each prints after its own start-up (24 µs or more), which varies,
+        assert!(spawned[0] >= 0.008, "seed {seed}: the first spawn call took {} ms", spawned[0]);
+        // In order, each spawn call at least 8 µs of the starter's CPU
+        // (`twine run`'s threads: a JSON scenario's are Rust's).
+        assert!(spawned.windows(2).all(|w| w[1] - w[0] >= 0.008), "seed {seed}: spawned at {spawned:?} ms");
+        // Each prints after its own start-up (5 µs or more), which varies,
         // so a thread may run before one spawned earlier (as `twine run`'s do).
         for line in &m.output {
             let own = m.threads.iter().find(|t| t.name == line.name).and_then(|t| t.started_ms).unwrap();
-            assert!(line.t_ms - own >= 0.024, "seed {seed}: {} ran {} ms after its spawn", line.name, line.t_ms - own);
+            assert!(line.t_ms - own >= 0.005, "seed {seed}: {} ran {} ms after its spawn", line.name, line.t_ms - own);
         }
         let names: Vec<&str> = m.output.iter().map(|l| l.name.as_str()).collect();
         out_of_order += usize::from(names != (1..=10).map(|i| format!("t-{i}")).collect::<Vec<_>>());
@@ -263,17 +264,54 @@ fn threads_started_in_a_loop_are_spawned_a_call_apart_and_first_run_after_their_
 
 #[test]
 fn ten_short_unlocked_counting_threads_rarely_overlap_because_they_start_apart() {
-    // 100 increments of 50 ns: 5 µs of work each, less than the time
-    // between two spawns, so mostly nothing is lost; started all at once
-    // on four cores, they lost hundreds. But a thread whose start-up is
-    // slow now and then meets a later one: `twine run` on this scenario
-    // (30 seeds, SCHED_FIFO on 2 CPUs, 2026-12-03) lost nothing in 17 and
-    // 9-179 in 13.
-    let lost: Vec<i64> =
-        (1..=30).map(|seed| run(&ten_counting_threads(100), Some(seed)).counters[0].lost_updates).collect();
+    // 100 increments of 50 ns: 5 µs of work each, less than a spawn call
+    // and a start-up, so mostly nothing is lost; started all at once they
+    // lost hundreds. But a thread whose start-up is slow now and then
+    // meets a later one. `twine run` on this scenario on 2 CPUs (30 seeds):
+    // lost nothing in 17 and 9-179 in 13 (SCHED_FIFO, 2026-12-03); nothing
+    // in 25 and 20-85 in 5 (normal scheduling, 2026-12-05). The model on 2
+    // cores: nothing in 18, 35-192 in 12.
+    let two_cores = ten_counting_threads(100).replacen(r#""cores": 4"#, r#""cores": 2"#, 1);
+    let lost: Vec<i64> = (1..=30).map(|seed| run(&two_cores, Some(seed)).counters[0].lost_updates).collect();
     let some = lost.iter().filter(|&&n| n > 0).count();
     assert!((1..=15).contains(&some), "seeds that lost updates: {some} of 30: {lost:?}");
     assert!(lost.iter().all(|&n| n < 200), "{lost:?}");
+}
+
+/// A counter's cache line moves between cores: two threads stepping on
+/// one counter from two cores at once each pay for the move on nearly
+/// every step, so each counts slower than one alone, and not on two
+/// counters of their own (`twine run` on 2 CPUs: 1.28x, `LINE_MOVE_NS`).
+#[test]
+fn two_threads_counting_one_counter_on_two_cores_count_slower_than_on_two_counters() {
+    let counting = |b_counts: &str| {
+        let json = format!(
+            r#"{{"machine": {{"cores": 2}}, "threads": [
+                {{"name": "a", "steps": [{{"repeat": {{"times": 20000, "steps": [{{"increment": "x"}}]}}}}]}},
+                {{"name": "b", "steps": [{{"repeat": {{"times": 20000, "steps": [{{"increment": "{b_counts}"}}]}}}}]}}]}}"#
+        );
+        let m = run(&json, Some(1));
+        m.threads.iter().filter(|t| t.kind == "thread").map(|t| t.cpu_ms).sum::<f64>() / 2.0
+    };
+    let (shared, own) = (counting("x"), counting("y"));
+    // 20,000 steps of 50 ns: 1 ms each, and a few µs to start.
+    assert!((1.0..1.1).contains(&own), "on their own counters: {own} ms of CPU each");
+    assert!(shared > own * 1.2, "on one counter: {shared} ms each, on their own {own}");
+}
+
+/// A Rust thread's exit holds its core (`Noise::thread_exit`): on one core
+/// the next thread starts only after it, and its own start-up.
+#[test]
+fn a_thread_waiting_for_a_core_starts_after_the_last_ones_exit() {
+    let json = r#"{"machine": {"cores": 1}, "threads": [{"name": "t", "count": 2, "steps": [{"print": "in"}, {"cpu": 0.1}]}]}"#;
+    for seed in 1..=5 {
+        let m = run(json, Some(seed));
+        let first_done =
+            m.threads.iter().filter(|t| t.kind == "thread").filter_map(|t| t.finished_ms).fold(f64::MAX, f64::min);
+        let second_in = m.output.iter().map(|l| l.t_ms).fold(0.0, f64::max);
+        // At least 7 µs of exit, then at least 5 of start-up.
+        assert!(second_in - first_done >= 0.012, "seed {seed}: done at {first_done} ms, the next in at {second_in} ms");
+    }
 }
 
 /// The engine's starter holds a core for each spawn call (`spawner`). With
@@ -296,10 +334,10 @@ fn with_two_cores_the_starting_thread_leaves_its_threads_one_core_while_it_start
             most = most.max(inside);
         }
         assert_eq!(most, 1, "seed {seed}: {most} workers ran at once while threads were being started");
-        // The starter's core time is the machine's: ten calls of 26 µs or more.
+        // The starter's core time is the machine's: ten calls of 8 µs or more.
         let busy: f64 = m.cores.iter().map(|c| c.busy_ms).sum();
         let work: f64 = m.threads.iter().map(|t| t.cpu_ms).sum();
-        assert!(busy - work >= 10.0 * 0.026, "seed {seed}: cores busy {busy} ms, threads' CPU {work} ms");
+        assert!(busy - work >= 10.0 * 0.008, "seed {seed}: cores busy {busy} ms, threads' CPU {work} ms");
     }
 }
 

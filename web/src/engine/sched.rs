@@ -101,6 +101,8 @@ pub(crate) enum BurstOp {
     /// first step: OS work, done without the GIL; in a Python program,
     /// CPython's `_bootstrap`, with it.
     Boot,
+    /// An ending thread's exit (`Noise::thread_exit`), after its last step.
+    Exit,
     /// A Python `Thread.start()`'s spawn call (`Noise::spawn_cost`) on the
     /// caller's core, with the GIL held; the threads in `Thread::spawning`
     /// exist once it ends.
@@ -141,6 +143,8 @@ pub(crate) struct Thread {
     /// Waiting for the GIL: the switch count when its current timed wait began.
     pub gil_seen: u64,
     pub spawned: Option<Time>,
+    /// Its last step done (`finished_ms`); it exits a little later.
+    pub finished: Option<Time>,
     pub exited: Option<Time>,
     /// Exploring: stopped before a visible operation, not yet let through.
     pub at_visible: bool,
@@ -171,6 +175,7 @@ impl Thread {
             gil_timer: 0,
             gil_seen: 0,
             spawned: None,
+            finished: None,
             exited: None,
             at_visible: false,
         }
@@ -344,12 +349,20 @@ impl Simulation {
         let ran = now.saturating_since(burst.since).as_nanos() as u64;
         burst.left = burst.left.saturating_sub(ran);
         burst.since = now;
-        t.cpu_ns += ran;
+        // A thread's CPU time ends with its last step, as `twine run`
+        // measures it: its exit is the core's time, not the thread's.
+        if !matches!(burst.op, BurstOp::Exit) {
+            t.cpu_ns += ran;
+        }
         if burst.left == 0 {
             let op = burst.op;
             t.work = None;
             if let BurstOp::Boot = op {
                 self.spawner_booted(tid);
+            }
+            if let BurstOp::Exit = op {
+                self.exit_thread(tid);
+                return;
             }
             if let BurstOp::Spawn = op {
                 self.spawn_call_returned(tid);

@@ -45,6 +45,8 @@ pub(crate) struct CounterState {
     pub value: i64,
     /// Increments and writes done: what the value would be with no lost update.
     pub intended: u64,
+    /// The core whose cache holds its line: the last to step on it.
+    pub line: Option<u32>,
 }
 
 #[derive(Default)]

@@ -172,7 +172,7 @@ impl Simulation {
                     kind: t.kind.name(),
                     cpu_ms: ms(cpu),
                     started_ms: t.spawned.map(t_ms),
-                    finished_ms: t.exited.map(t_ms),
+                    finished_ms: t.finished.or(t.exited).map(t_ms),
                 }
             })
             .collect();
