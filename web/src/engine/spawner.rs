@@ -121,7 +121,7 @@ impl Simulation {
     /// (`gil_woken`): then it runs first. Ten threads started in a loop
     /// while the started ones count (`web/tests/python_threads.rs`): in
     /// CPython the new thread ran before the thread the caller had taken
-    /// the GIL from in 35 of 54 starts, the model now in 35 of 54; when the
+    /// the GIL from in 35 of 54 starts, the model now in 30 of 54; when the
     /// engine's own starter made it after the caller let go, 8 of 54, and a thread
     /// switched out between a read and a write had the GIL back a
     /// millisecond later where CPython's waited a switch interval or more
