@@ -73,7 +73,7 @@ fn noise_is_on_by_default_small_and_can_be_turned_off() {
     assert!((10.0..200.0).contains(&median_late_us), "median lateness {median_late_us} µs");
 
     // CPU speed varies by a few percent, either way (a thread's CPU time
-    // also counts its start-up, tens of microseconds: `Noise::thread_boot`).
+    // also counts its start-up, microseconds: `Noise::thread_boot`).
     let cpu = run(r#"{"threads": [{"name": "c", "count": 4, "steps": [{"cpu": 100}]}]}"#, None);
     for t in &cpu.threads {
         if let Some(cpu_ms) = t.name.starts_with('c').then_some(t.cpu_ms) {

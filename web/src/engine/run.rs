@@ -28,13 +28,15 @@ impl Simulation {
         if !matches!(self.threads[tid as usize].state, State::Running { .. }) {
             return;
         }
-        // A new thread's start-up is the OS's work: it needs no GIL (but
-        // a Python thread's is CPython's `_bootstrap`, see `spawner`); an
-        // ending thread's exit neither.
-        let booting = matches!(self.threads[tid as usize].work, Some(Burst { op: BurstOp::Boot, .. }))
-            && self.sh.py.borrow().is_none()
-            || matches!(self.threads[tid as usize].work, Some(Burst { op: BurstOp::Exit, .. }));
-        if self.gil.on && !self.threads[tid as usize].holds_gil && !booting && !self.gil_acquire(tid) {
+        // A new thread's start-up and an ending thread's exit are the OS's
+        // work: they need no GIL (but a Python thread's start-up is
+        // CPython's `_bootstrap`, see `spawner`).
+        let os_work = match self.threads[tid as usize].work {
+            Some(Burst { op: BurstOp::Boot, .. }) => self.sh.py.borrow().is_none(),
+            Some(Burst { op: BurstOp::Exit, .. }) => true,
+            _ => false,
+        };
+        if self.gil.on && !self.threads[tid as usize].holds_gil && !os_work && !self.gil_acquire(tid) {
             return;
         }
         if self.threads[tid as usize].work.is_some() {

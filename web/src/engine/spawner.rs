@@ -1,7 +1,7 @@
 //! The thread that starts a program's threads.
 //!
 //! Starting a thread is work for the thread that starts it: each spawn
-//! call holds a core for tens of microseconds (`Noise::spawn_cost`), so
+//! call holds a core for microseconds (`Noise::spawn_cost`), so
 //! threads started in a loop appear one call apart, and while the loop
 //! runs its core is not the workers'. `twine run` starts a scenario's
 //! threads from its main thread in such a loop (native/src/run/mod.rs), a
