@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Spin {
     iters_per_ns: f64,
+    /// The CPU a read of the thread's CPU clock costs, counted into the
+    /// burns that read it, so a timed `cpu(0.01)` is 10 µs in all.
+    clock_read_ns: u64,
 }
 
 /// How much of a `cpu` step runs between two reads of the thread's CPU
@@ -41,25 +44,32 @@ fn spin(iters: u64) {
 }
 
 impl Spin {
-    /// Measures the loop's speed: the fastest of a few short rounds, since
-    /// on a shared machine a slow round means the thread was preempted, not
-    /// that the loop is slower.
+    /// Measures the loop's speed and a clock read's cost: the fastest of a
+    /// few short rounds, since on a shared machine a slow round means the
+    /// thread was preempted, not that the loop is slower.
     pub(crate) fn calibrate() -> Spin {
         let mut best = 0.0f64;
+        let mut clock_read_ns = u64::MAX;
         for _ in 0..5 {
             let iters = 200_000u64;
             let started = Instant::now();
             spin(iters);
             let ns = started.elapsed().as_nanos().max(1) as f64;
             best = best.max(iters as f64 / ns);
+            let started = Instant::now();
+            for _ in 0..CLOCK_READS {
+                black_box(thread_cpu_ns());
+            }
+            clock_read_ns = clock_read_ns.min(started.elapsed().as_nanos() as u64 / CLOCK_READS);
         }
-        Spin { iters_per_ns: best }
+        Spin { iters_per_ns: best, clock_read_ns }
     }
 
-    /// A speed for tests: `iters_per_ns` iterations per nanosecond, right or not.
+    /// A speed for tests: `iters_per_ns` iterations per nanosecond, right or
+    /// not, and clock reads that cost nothing.
     #[cfg(test)]
     fn assumed(iters_per_ns: f64) -> Spin {
-        Spin { iters_per_ns }
+        Spin { iters_per_ns, clock_read_ns: 0 }
     }
 
     fn iters(self, ns: u64) -> u64 {
@@ -73,28 +83,53 @@ impl Spin {
     /// waiting for the GIL uses no CPU, so it does not count as work done.
     /// A burn shorter than [`CHECK_EVERY_NS`] is the measured number of
     /// iterations, untimed.
-    pub(crate) fn burn(self, ns: u64, mut between: impl FnMut()) {
+    ///
+    /// The clock is read once at the start and once after each stretch: a
+    /// read is a system call (about 165 ns here), and at two reads a stretch
+    /// a `cpu(0.01)` used 10.7 µs of CPU. The first read's cost before its
+    /// timestamp and the last one's after it are taken off the target. Each
+    /// stretch's speed, read off the clock, sizes the next: the calibrated
+    /// speed is the fastest round's, and sized by it the last stretch of a
+    /// `cpu(0.01)` overshot by 3-6 %.
+    pub(crate) fn burn(self, ns: u64, between: impl FnMut()) {
         if ns < CHECK_EVERY_NS {
             spin(self.iters(ns));
             return;
         }
-        let end = thread_cpu_ns() + ns;
-        let chunk = self.iters(CHECK_EVERY_NS).max(1);
+        self.timed_burn(ns, thread_cpu_ns, spin, between);
+    }
+
+    /// A timed burn's loop, on any clock and busy loop: the tests run it on
+    /// a model of this machine's.
+    fn timed_burn(self, ns: u64, mut clock: impl FnMut() -> u64, mut spin: impl FnMut(u64), mut between: impl FnMut()) {
+        let mut now = clock();
+        let end = now + ns.saturating_sub(self.clock_read_ns);
+        let mut iters_per_ns = self.iters_per_ns;
         loop {
-            let now = thread_cpu_ns();
-            if now >= end {
+            let left = end.saturating_sub(now + self.clock_read_ns);
+            let iters = (CHECK_EVERY_NS.min(left) as f64 * iters_per_ns).max(1.0) as u64;
+            spin(iters);
+            let before = now;
+            now = clock();
+            // Nearer the end now than after another stretch and read.
+            if now + self.clock_read_ns / 2 >= end {
                 return;
             }
-            // The last stretch no longer than what is left, so the overshoot
-            // is about one clock read, not one stretch.
-            spin(chunk.min(self.iters(end - now)).max(1));
-            if thread_cpu_ns() >= end {
-                return;
+            // A stretch the machine interrupted (its handler's time counted
+            // as this thread's) reads slow: no slower than a quarter of the
+            // calibrated speed, so one interrupt does not leave the next
+            // stretches tiny.
+            let spun_ns = now.saturating_sub(before + self.clock_read_ns).max(1);
+            if iters >= 1_000 {
+                iters_per_ns = (iters as f64 / spun_ns as f64).clamp(self.iters_per_ns / 4.0, self.iters_per_ns);
             }
             between();
         }
     }
 }
+
+/// Clock reads in a round of [`Spin::calibrate`]'s measurement of their cost.
+const CLOCK_READS: u64 = 100;
 
 /// `io` and `sleep`: the thread blocks for real.
 pub(crate) fn block(ns: u64) {
@@ -132,6 +167,47 @@ mod tests {
             let used = burned(spin, 20_000_000);
             assert!((20_000_000..24_000_000).contains(&used), "burned {used} ns for 20 ms with {spin:?}");
         }
+    }
+
+    /// This machine's loop and clock, modelled: a clock read costs
+    /// `read_ns` (its timestamp taken halfway), and the loop runs at
+    /// `speed` iterations a nanosecond. Returns the CPU a `timed_burn` of
+    /// `ns` used and how often it called `between`.
+    fn modelled_burn(calibrated: Spin, speed: f64, read_ns: u64, ns: u64) -> (u64, u32) {
+        let t = std::cell::Cell::new(0.0f64);
+        let clock = || {
+            t.set(t.get() + read_ns as f64 / 2.0);
+            let at = t.get() as u64;
+            t.set(t.get() + read_ns as f64 / 2.0);
+            at
+        };
+        let spin = |iters: u64| t.set(t.get() + iters as f64 / speed);
+        let mut betweens = 0;
+        calibrated.timed_burn(ns, clock, spin, || betweens += 1);
+        (t.get() as u64, betweens)
+    }
+
+    #[test]
+    fn a_timed_burn_uses_what_it_asks_for_with_its_clock_reads_counted() {
+        // Measured here: a read costs 165 ns, and the loop runs 3 % slower
+        // than its fastest calibration round. The first version of this loop
+        // read the clock twice a stretch, sized stretches by the calibrated
+        // speed and left the reads out: 10.4-10.6 µs for 10.
+        let calibrated = Spin { iters_per_ns: 1.0, clock_read_ns: 165 };
+        for (speed, ns) in [(0.97, 10_000), (0.97, 20_000), (1.0, 10_000), (0.8, 10_000), (0.97, 1_000_000)] {
+            let (used, _) = modelled_burn(calibrated, speed, 165, ns);
+            let off = used as f64 / ns as f64 - 1.0;
+            assert!(off.abs() < 0.01, "{used} ns of CPU for {ns} at {speed} iterations a ns");
+        }
+    }
+
+    #[test]
+    fn a_timed_burn_calls_between_once_a_stretch() {
+        let calibrated = Spin { iters_per_ns: 1.0, clock_read_ns: 165 };
+        // 10 µs: one stretch of 5 and the rest, with a check between.
+        assert_eq!(modelled_burn(calibrated, 0.97, 165, 10_000).1, 1);
+        let (_, betweens) = modelled_burn(calibrated, 0.97, 165, 1_000_000);
+        assert!((190..=200).contains(&betweens), "{betweens} eval-breaker points in 1 ms");
     }
 
     #[test]
