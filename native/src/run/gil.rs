@@ -19,9 +19,13 @@
 //!   thread has taken the lock, so it cannot take it straight back;
 //! - `io`, `sleep` and a lock wait run without it ([`Gil::allow_threads`],
 //!   `Py_BEGIN_ALLOW_THREADS`), and take it back after;
-//! - which waiter gets it is the OS's choice: a dropped lock signals one
-//!   waiter of the condition variable, and any thread whose timed wait ends
-//!   at that moment may take it first. No queue.
+//! - which waiter gets it is the C library's and the OS's choice: a dropped
+//!   lock signals one waiter of the condition variable, and any thread whose
+//!   timed wait ends at that moment may take it first. No queue. The mutex
+//!   and condition variables are the C library's, as CPython's are
+//!   ([`super::pthread`]): `std`'s futex wakes waiters first come, first
+//!   served, and with it the lock changed hands in another order than
+//!   CPython's.
 //!
 //! ```
 //! use std::time::Duration;
@@ -39,8 +43,9 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use super::pthread::{Condvar, Guard, Mutex};
 
 /// The lock, its waiters' condition variables and its statistics.
 pub struct Gil {
@@ -87,9 +92,8 @@ thread_local! {
     static HELD: Cell<Option<(u32, u32)>> = const { Cell::new(None) };
 }
 
-/// Poison is not an error here: a panicking step already failed the run.
-fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn lock(m: &Mutex<State>) -> Guard<'_, State> {
+    m.lock()
 }
 
 /// Drops the lock when a [`Gil::hold`] ends, even by a panic, so the other
@@ -185,9 +189,9 @@ impl Gil {
         let mut s = lock(&self.state);
         while s.locked {
             let saved_switch_number = s.switch_number;
-            let (guard, wait) = self.dropped.wait_timeout(s, self.interval).unwrap_or_else(|e| e.into_inner());
+            let (guard, timed_out) = self.dropped.wait_timeout(s, self.interval);
             s = guard;
-            if wait.timed_out() && s.locked && s.switch_number == saved_switch_number {
+            if timed_out && s.locked && s.switch_number == saved_switch_number {
                 self.drop_request.store(true, Ordering::Relaxed);
             }
         }
@@ -224,7 +228,7 @@ impl Gil {
             // The waiter that asked is in take_gil and takes it; the loop
             // only guards against spurious wake-ups.
             while s.last_holder == Some(tid) {
-                s = self.taken.wait(s).unwrap_or_else(|e| e.into_inner());
+                s = self.taken.wait(s);
             }
         }
     }

@@ -50,6 +50,7 @@ mod exec;
 pub mod gil;
 #[allow(missing_docs)] // each field means what it means in twine-web's metrics (twine-sim --metrics)
 pub mod metrics;
+mod pthread;
 mod state;
 mod work;
 
