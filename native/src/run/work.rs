@@ -23,10 +23,16 @@ pub(crate) struct Spin {
     clock_read_ns: u64,
 }
 
-/// How much of a `cpu` step runs between two reads of the thread's CPU
-/// clock, each an eval-breaker point: a few microseconds, about what a
-/// Python loop's backward jumps are apart.
+/// How much of a `cpu` step runs between two reads of the thread's CPU clock.
 pub(crate) const CHECK_EVERY_NS: u64 = 5_000;
+
+/// Iterations of the busy loop between two eval-breaker points: about
+/// 100 ns, as far apart as a tight Python loop's backward jumps (`while
+/// time.thread_time() < end: pass` about 250 ns, `for _ in range(n): pass`
+/// about 25). Checked only at the clock reads, every 5 µs, a holder asked
+/// to drop the GIL dropped it microseconds later than CPython's, by when
+/// the waiter that asked was asleep again, and the lock went to another.
+const POLL_ITERS: u64 = 128;
 
 /// One iteration: a multiply-add the optimiser cannot remove.
 #[inline(always)]
@@ -41,6 +47,17 @@ fn spin(iters: u64) {
         x = step(x);
     }
     black_box(x);
+}
+
+/// Spins `iters` iterations, calling `poll` every [`POLL_ITERS`] of them.
+fn spin_polling(iters: u64, poll: &mut impl FnMut()) {
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(POLL_ITERS);
+        spin(n);
+        left -= n;
+        poll();
+    }
 }
 
 impl Spin {
@@ -77,31 +94,31 @@ impl Spin {
     }
 
     /// Burns `ns` nanoseconds of this thread's CPU time, calling `between`
-    /// about every [`CHECK_EVERY_NS`] of it: the busy loop's eval-breaker
-    /// point, where a thread holding the GIL gives it up if a waiter asked
-    /// (CPython checks at every backward jump). Time spent in `between`
-    /// waiting for the GIL uses no CPU, so it does not count as work done.
-    /// A burn shorter than [`CHECK_EVERY_NS`] is the measured number of
+    /// every [`POLL_ITERS`] iterations: the busy loop's eval-breaker point,
+    /// where a thread holding the GIL gives it up if a waiter asked (CPython
+    /// checks at every backward jump). Time spent in `between` waiting for
+    /// the GIL uses no CPU, so it does not count as work done. A burn
+    /// shorter than [`CHECK_EVERY_NS`] is the measured number of
     /// iterations, untimed.
     ///
-    /// The clock is read once at the start and once after each stretch: a
-    /// read is a system call (about 165 ns here), and at two reads a stretch
-    /// a `cpu(0.01)` used 10.7 µs of CPU. The first read's cost before its
-    /// timestamp and the last one's after it are taken off the target. Each
-    /// stretch's speed, read off the clock, sizes the next: the calibrated
-    /// speed is the fastest round's, and sized by it the last stretch of a
-    /// `cpu(0.01)` overshot by 3-6 %.
-    pub(crate) fn burn(self, ns: u64, between: impl FnMut()) {
+    /// The clock is read once at the start and once after each stretch of
+    /// [`CHECK_EVERY_NS`]: a read is a system call (about 165 ns here), and
+    /// at two reads a stretch a `cpu(0.01)` used 10.7 µs of CPU. The first
+    /// read's cost before its timestamp and the last one's after it are
+    /// taken off the target. Each stretch's speed, read off the clock, sizes
+    /// the next: the calibrated speed is the fastest round's, and sized by
+    /// it the last stretch of a `cpu(0.01)` overshot by 3-6 %.
+    pub(crate) fn burn(self, ns: u64, mut between: impl FnMut()) {
         if ns < CHECK_EVERY_NS {
-            spin(self.iters(ns));
+            spin_polling(self.iters(ns), &mut between);
             return;
         }
-        self.timed_burn(ns, thread_cpu_ns, spin, between);
+        self.timed_burn(ns, thread_cpu_ns, |iters| spin_polling(iters, &mut between));
     }
 
     /// A timed burn's loop, on any clock and busy loop: the tests run it on
     /// a model of this machine's.
-    fn timed_burn(self, ns: u64, mut clock: impl FnMut() -> u64, mut spin: impl FnMut(u64), mut between: impl FnMut()) {
+    fn timed_burn(self, ns: u64, mut clock: impl FnMut() -> u64, mut spin: impl FnMut(u64)) {
         let mut now = clock();
         let end = now + ns.saturating_sub(self.clock_read_ns);
         let mut iters_per_ns = self.iters_per_ns;
@@ -123,7 +140,6 @@ impl Spin {
             if iters >= 1_000 {
                 iters_per_ns = (iters as f64 / spun_ns as f64).clamp(self.iters_per_ns / 4.0, self.iters_per_ns);
             }
-            between();
         }
     }
 }
@@ -172,8 +188,8 @@ mod tests {
     /// This machine's loop and clock, modelled: a clock read costs
     /// `read_ns` (its timestamp taken halfway), and the loop runs at
     /// `speed` iterations a nanosecond. Returns the CPU a `timed_burn` of
-    /// `ns` used and how often it called `between`.
-    fn modelled_burn(calibrated: Spin, speed: f64, read_ns: u64, ns: u64) -> (u64, u32) {
+    /// `ns` used.
+    fn modelled_burn(calibrated: Spin, speed: f64, read_ns: u64, ns: u64) -> u64 {
         let t = std::cell::Cell::new(0.0f64);
         let clock = || {
             t.set(t.get() + read_ns as f64 / 2.0);
@@ -181,10 +197,8 @@ mod tests {
             t.set(t.get() + read_ns as f64 / 2.0);
             at
         };
-        let spin = |iters: u64| t.set(t.get() + iters as f64 / speed);
-        let mut betweens = 0;
-        calibrated.timed_burn(ns, clock, spin, || betweens += 1);
-        (t.get() as u64, betweens)
+        calibrated.timed_burn(ns, clock, |iters| t.set(t.get() + iters as f64 / speed));
+        t.get() as u64
     }
 
     #[test]
@@ -195,29 +209,28 @@ mod tests {
         // speed and left the reads out: 10.4-10.6 µs for 10.
         let calibrated = Spin { iters_per_ns: 1.0, clock_read_ns: 165 };
         for (speed, ns) in [(0.97, 10_000), (0.97, 20_000), (1.0, 10_000), (0.8, 10_000), (0.97, 1_000_000)] {
-            let (used, _) = modelled_burn(calibrated, speed, 165, ns);
+            let used = modelled_burn(calibrated, speed, 165, ns);
             let off = used as f64 / ns as f64 - 1.0;
             assert!(off.abs() < 0.01, "{used} ns of CPU for {ns} at {speed} iterations a ns");
         }
     }
 
     #[test]
-    fn a_timed_burn_calls_between_once_a_stretch() {
-        let calibrated = Spin { iters_per_ns: 1.0, clock_read_ns: 165 };
-        // 10 µs: one stretch of 5 and the rest, with a check between.
-        assert_eq!(modelled_burn(calibrated, 0.97, 165, 10_000).1, 1);
-        let (_, betweens) = modelled_burn(calibrated, 0.97, 165, 1_000_000);
-        assert!((190..=200).contains(&betweens), "{betweens} eval-breaker points in 1 ms");
+    fn a_short_burn_polls_the_eval_breaker_every_hundred_or_so_iterations() {
+        let mut polls = 0;
+        Spin::assumed(1.0).burn(1_000, || polls += 1);
+        // 1000 iterations: seven of 128 and the rest.
+        assert_eq!(polls, 8);
     }
 
     #[test]
-    fn between_runs_every_few_microseconds_of_work() {
+    fn a_long_burn_polls_the_eval_breaker_every_fraction_of_a_microsecond() {
         let spin = Spin::calibrate();
-        let mut checks = 0u64;
-        spin.burn(10_000_000, || checks += 1);
-        // 10 ms in stretches of about 5 µs: some 2,000 checks (fewer when
-        // the clock reads take a share, more when start-up measured the
-        // loop slow on a loaded machine): between 2 and 20 µs apart.
-        assert!((500..=5_000).contains(&checks), "{checks} eval-breaker points in 10 ms");
+        let mut polls = 0u64;
+        spin.burn(10_000_000, || polls += 1);
+        // 10 ms in polls 128 iterations apart: at this loop's 0.3-3
+        // iterations a nanosecond (start-up measures it, loaded or not),
+        // between 40 and 400 ns apart.
+        assert!((25_000..=250_000).contains(&polls), "{polls} eval-breaker points in 10 ms");
     }
 }
