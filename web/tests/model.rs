@@ -4,6 +4,8 @@
 //! `threading.Lock`'s barging, and pool threads that start one after another.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use twine_web::{presets, Metrics, PythonScenario, Scenario, Simulation};
 
 fn run(json: &str, seed: Option<u64>) -> Metrics {
@@ -187,6 +189,77 @@ fn under_the_gil_a_looping_call_beside_cpu_bound_threads_runs_late_by_the_os_pic
     assert!(lc.skipped > 0, "ticks at {:?}", wake_times(&m));
     let (least, most) = lateness.iter().skip(1).fold((f64::MAX, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
     assert!(most - least > 20.0, "ticks at {:?}", wake_times(&m));
+}
+
+/// The same as a Python program: ten CPU-bound jobs handed to Twisted's
+/// empty pool of ten beside a 100 ms LoopingCall, printing when the last
+/// `deferToThread` returned.
+const POOL_STARTS_UNDER_THE_GIL: &str = r#"
+import time
+from twisted.internet import reactor, task, threads
+import twine
+
+reactor.suggestThreadPoolSize(10)
+START = time.monotonic()
+
+def go():
+    for _ in range(10):
+        threads.deferToThread(twine.cpu, 800)
+    print(f"handed over at {(time.monotonic() - START) * 1000:.0f} ms")
+
+task.LoopingCall(lambda: print(f"tick at {(time.monotonic() - START) * 1000:.0f} ms")).start(0.1)
+reactor.callWhenRunning(go)
+reactor.callLater(1.0, reactor.stop)
+reactor.run()
+"#;
+
+/// The millisecond figures a program printed after `prefix`.
+fn printed_ms(m: &Metrics, prefix: &str) -> Vec<f64> {
+    let parse = |l: &str| l.strip_prefix(prefix)?.trim_end_matches(" ms").parse().ok();
+    m.output.iter().filter_map(|l| parse(&l.text)).collect()
+}
+
+#[test]
+fn under_the_gil_a_reactor_handing_jobs_to_an_empty_pool_waits_for_each_new_thread_to_start() {
+    // Twisted's pool starts a thread for a job no idle thread takes, with
+    // `Thread.start()`, which returns once the thread has run; the reactor
+    // then waits for the GIL among the jobs already computing. CPython 3.11
+    // + Twisted 26.10 on 2 cores (2026-12-05, the same program): the ten
+    // calls returned at 589 ms, and the next tick came then.
+    for seed in 1..=3 {
+        let scenario = Scenario::from_python("ticks.py", POOL_STARTS_UNDER_THE_GIL).unwrap();
+        let mut sim = Simulation::new(&scenario, Some(seed));
+        sim.run();
+        let m = sim.metrics();
+        let handed = printed_ms(&m, "handed over at ")[0];
+        assert!(handed > 150.0, "seed {seed}: the ten calls returned at {handed} ms");
+        let ticks = printed_ms(&m, "tick at ");
+        assert!(ticks[1] >= handed, "seed {seed}: a tick at {} ms, before the calls returned", ticks[1]);
+    }
+}
+
+#[test]
+fn a_job_an_idle_pool_thread_takes_does_not_hold_up_its_caller() {
+    let out = common::printed(
+        "idle.py",
+        r#"
+import time
+from twisted.internet import reactor, threads
+
+def hand_over(then):
+    started = time.monotonic()
+    threads.deferToThread(time.sleep, 0.01)
+    print(f"{(time.monotonic() - started) * 1e6:.0f}")
+    then()
+
+reactor.callWhenRunning(hand_over, lambda: reactor.callLater(0.05, hand_over, reactor.stop))
+reactor.run()
+"#,
+    );
+    let us: Vec<f64> = out.iter().map(|l| l.parse().unwrap()).collect();
+    // The first starts a thread (tens of µs: the thread's start and
+    // start-up); the second finds it idle.
+    assert!(us[0] > 20.0 && us[1] < 5.0, "{us:?} µs in deferToThread");
 }
 
 #[test]

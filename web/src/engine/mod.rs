@@ -204,6 +204,7 @@ impl Simulation {
             restart: None,
         };
         sim.reactor.make_current();
+        sim.note_pool_free();
         sim.threads[0].act = Some(sim.main_activation());
         sim.spawn(0);
         // The threads are started one after another, as `twine run` (or a

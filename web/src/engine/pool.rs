@@ -15,7 +15,7 @@ use twine_core::Time;
 
 use super::interp::{Activation, Ctx, End};
 use super::sched::{Kind, Thread};
-use super::shared::JobProgram;
+use super::shared::{JobProgram, PoolFree};
 use super::Simulation;
 use crate::program::{Op, Seq};
 
@@ -62,6 +62,14 @@ impl Simulation {
             }
         }
         self.note_pool_depth();
+        self.note_pool_free();
+    }
+
+    /// Tells a Python `deferToThread` what the pool has for its job
+    /// (`Shared::next_job_starts_a_thread`).
+    pub(super) fn note_pool_free(&self) {
+        let room = self.program.pool_threads.saturating_sub(self.pool.workers.len() as u32);
+        self.sh.pool_free.set(PoolFree { idle: self.pool.idle.len() as u32, room });
     }
 
     /// A new pool thread exists: it takes the job it was started for.

@@ -395,6 +395,7 @@ impl Simulation {
                         self.block(tid, Block::Idle);
                         self.pool.idle.push_back(tid);
                         self.update_pool_stats();
+                        self.note_pool_free();
                     }
                 }
             }

@@ -120,6 +120,8 @@ pub(crate) struct Shared {
     pub inbox_pushed: Cell<bool>,
     pub pool_queue: RefCell<VecDeque<Job>>,
     pub pool_stats: Cell<PoolStats>,
+    /// What the pool has for new jobs (`Simulation::note_pool_free`).
+    pub pool_free: Cell<PoolFree>,
     pub counters: RefCell<Vec<CounterState>>,
     pub locks: RefCell<Vec<LockState>>,
     /// Lock waiters to wake.
@@ -180,6 +182,7 @@ impl Shared {
             inbox_pushed: Cell::new(false),
             pool_queue: RefCell::default(),
             pool_stats: Cell::new(PoolStats::default()),
+            pool_free: Cell::new(PoolFree::default()),
             counters: RefCell::new(counters),
             locks: RefCell::new(locks),
             wakeups: RefCell::default(),
@@ -517,6 +520,25 @@ impl Shared {
     /// Queues reactor-thread work that takes virtual time.
     pub fn request(&self, activation: Activation, halt: Halt) {
         self.requests.borrow_mut().push_back(Request { activation, halt });
+    }
+}
+
+/// The pool's threads free for new jobs: `idle` ones, and `room` for that
+/// many more before it reaches its size.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PoolFree {
+    pub idle: u32,
+    pub room: u32,
+}
+
+impl Shared {
+    /// Whether a job handed to the pool now gets a thread started for it:
+    /// the jobs handed over before it, still queued, take the idle threads
+    /// first, and the pool may still grow.
+    pub fn next_job_starts_a_thread(&self) -> bool {
+        let free = self.pool_free.get();
+        let ahead = self.pool_queue.borrow().len() as u32;
+        ahead >= free.idle && ahead - free.idle < free.room
     }
 }
 

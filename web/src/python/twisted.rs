@@ -707,10 +707,25 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                     return Err(vm.type_error("deferToThread needs a function"))
                 }
             };
-            let task = vm.rt.store_task(Task::callback(frame));
+            let r = reactor(vm)?;
+            let mut task = Task::callback(frame);
+            // Twisted's pool starts a thread for a job no idle thread takes,
+            // in the call, with `Thread.start()`: the caller waits until the
+            // new thread has run, then for the GIL. Ten jobs handed to an
+            // empty pool of ten beside CPU-bound work take CPython hundreds
+            // of milliseconds.
+            let started = (r.lifecycle() == twine_core::reactor::Lifecycle::Running
+                && vm.sh.next_job_starts_a_thread())
+            .then(|| {
+                let lock = vm.sh.new_lock("deferToThread.start", true);
+                vm.sh.make_internal(lock);
+                vm.sh.hold_for_nobody(lock);
+                lock
+            });
+            task.started = started.map(|lock| (lock, false));
+            let task = vm.rt.store_task(task);
             let slot: JobSlot = Arc::default();
             let hint = PyJob { task, slot: Arc::clone(&slot) };
-            let r = reactor(vm)?;
             let out: Deferred<Value> = Deferred::new();
             let (fire, rt) = (out.clone(), Rc::clone(vm.rt));
             let submit = move |r: &twine_core::Reactor| {
@@ -760,6 +775,10 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 }
             } else {
                 submit(&r);
+                if let Some(lock) = started {
+                    vm.after_wake = Some(vm::AfterWake::Release(lock));
+                    return Ok(Out::Halt(deferred(out), Halt::LockWait(lock, vm::no_steps())));
+                }
             }
             deferred(out)
         }

@@ -162,6 +162,11 @@ pub(crate) struct Task {
     pub partial: String,
     /// The Deferred whose chain called it, for a callback or errback.
     pub link: Option<Link>,
+    /// A pool job a thread was started for: the lock its `deferToThread`
+    /// caller waits on until the job first runs (Twisted's pool starts its
+    /// threads with `Thread.start()`, which returns only then), and the job
+    /// then until the caller goes on (`true`: it let the caller go).
+    pub started: Option<(u32, bool)>,
 }
 
 impl Task {
@@ -176,6 +181,7 @@ impl Task {
             timed: None,
             partial: String::new(),
             link: None,
+            started: None,
         }
     }
 
@@ -257,6 +263,12 @@ impl<'a> Vm<'a> {
 }
 
 /// Runs thread `tid`'s task until it needs virtual time or ends.
+/// A new pool thread's Python from setting `_started` to waiting in
+/// `queue.get()` for its first job (`Thread._bootstrap_inner`, Twisted's
+/// worker loop): a few lines, estimated, not measured. What matters is that
+/// the caller is a GIL waiter by then.
+const INTO_QUEUE_GET_NS: u64 = 5_000;
+
 pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) -> Halt {
     // A wait that timed out was not handed its lock: nothing to pass on,
     // and a waiter lock still held leaves its line in the call run again.
@@ -281,6 +293,25 @@ pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) 
     // A thread's first run lets its `start()` caller go on.
     if let Some(started) = task.thread.as_ref().and_then(|t| t.start_lock.take()) {
         sh.release_lock(started, tid);
+    }
+    // So does a pool job's, the `deferToThread` caller that started its
+    // thread; then the job waits for it. Twisted's new thread goes on with
+    // the GIL a few lines (into `queue.get()`, while its caller wakes and
+    // waits for the GIL) and waits there without it until its caller,
+    // back with the GIL, hands the job over. The lock is fair: it goes to
+    // the caller, and back to the job when the caller lets go of it.
+    match task.started {
+        Some((lock, false)) => {
+            sh.release_lock(lock, tid);
+            task.started = Some((lock, true));
+            return Halt::Work(Work::Py { ns: INTO_QUEUE_GET_NS, yield_gil: false });
+        }
+        Some((lock, true)) => {
+            task.started = None;
+            task.after_wake = Some(AfterWake::Release(lock));
+            return Halt::LockWait(lock, no_steps());
+        }
+        None => {}
     }
     if rt.failed() {
         task.frames.clear();
