@@ -23,7 +23,12 @@
 //!   the OS's business, not a queue's: the model picks one at random, seeded
 //!   (so the same seed gives the same run), on a stream of its own. A
 //!   [`Chooser`](super::choice::Chooser) is offered that pick as option 0,
-//!   then the other waiters, longest waiting first.
+//!   then the other waiters, longest waiting first. Measured in CPython 3.11
+//!   (2026-12-05, ten threads in `while` loops, 2 cores, who ran after each
+//!   switch): the waiter whose timed wait asked for the drop got it in 29-40 %
+//!   of switches, the other eight about 8 % each. A pick weighted so (the
+//!   asker a third of the time) matched that, but took counter-race.py's
+//!   lost updates from 0.89 to 0.70 of CPython's (300 seeds): not adopted.
 //! - **A free GIL is anybody's.** The woken waiter takes the GIL once it is
 //!   back on a core, a wake-up's latency later; a thread that asks in
 //!   between (a new thread coming up, a sleep ending) finds it free and
