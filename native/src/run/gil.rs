@@ -23,7 +23,7 @@
 //!   lock signals one waiter of the condition variable, and any thread whose
 //!   timed wait ends at that moment may take it first. No queue. The mutex
 //!   and condition variables are the C library's, as CPython's are
-//!   ([`super::pthread`]): `std`'s futex wakes waiters first come, first
+//!   (`pthread.rs`): `std`'s futex wakes waiters first come, first
 //!   served, and with it the lock changed hands in another order than
 //!   CPython's.
 //!
