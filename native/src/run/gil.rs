@@ -45,7 +45,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::pthread::{Condvar, Guard, Mutex};
+use super::pthread::{Condvar, Mutex};
 
 /// The lock, its waiters' condition variables and its statistics.
 pub struct Gil {
@@ -90,10 +90,6 @@ thread_local! {
     /// This thread's hold on a GIL: its thread number and how many nested
     /// [`Gil::hold`]s it is inside (the reactor re-enters its step runner).
     static HELD: Cell<Option<(u32, u32)>> = const { Cell::new(None) };
-}
-
-fn lock(m: &Mutex<State>) -> Guard<'_, State> {
-    m.lock()
 }
 
 /// Drops the lock when a [`Gil::hold`] ends, even by a panic, so the other
@@ -178,7 +174,7 @@ impl Gil {
 
     /// What the lock did so far.
     pub fn stats(&self) -> GilStats {
-        let s = lock(&self.state);
+        let s = self.state.lock();
         GilStats { switches: s.switch_number, forced_switches: s.forced_switches, per_thread: s.per_thread.clone() }
     }
 
@@ -186,7 +182,7 @@ impl Gil {
     /// each switch interval in which nobody else got it.
     fn take_gil(&self, tid: u32) {
         let started = Instant::now();
-        let mut s = lock(&self.state);
+        let mut s = self.state.lock();
         while s.locked {
             let saved_switch_number = s.switch_number;
             let (guard, timed_out) = self.dropped.wait_timeout(s, self.interval);
@@ -216,7 +212,7 @@ impl Gil {
     /// `drop_gil`: release, wake a waiter, and if a waiter asked for the
     /// switch, wait until some other thread has taken it (FORCE_SWITCHING).
     fn drop_gil(&self, tid: u32) {
-        let mut s = lock(&self.state);
+        let mut s = self.state.lock();
         s.locked = false;
         if let Some(since) = s.held_since.take() {
             s.per_thread.entry(tid).or_default().0 += since.elapsed().as_nanos() as u64;

@@ -2051,9 +2051,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             // needs the GIL back like any waiter: under the GIL, threads a
             // program starts one after another begin a switch interval or
             // more apart, not microseconds.
-            let started = vm.sh.new_lock(&format!("{}.start", t.name.borrow()), true);
-            vm.sh.make_internal(started);
-            vm.sh.hold_for_nobody(started);
+            let started = vm.start_gate(&format!("{}.start", t.name.borrow()));
             t.start_lock.set(Some(started));
             vm.rt.threaded.set(true);
             if super::compile::PARSER {
@@ -2061,8 +2059,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
                 vm.rt.started_threads.borrow_mut().push(Value::Native(Rc::clone(n)));
             }
             spawn(vm, Rc::clone(t), frame);
-            vm.after_wake = Some(super::vm::AfterWake::Release(started));
-            Ok(Out::Halt(Value::None, Halt::LockWait(started, super::vm::no_steps())))
+            Ok(vm.wait_at(started, Value::None))
         }
         (Native::Thread(t), "join") => {
             if !t.started.get() {

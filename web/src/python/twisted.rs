@@ -716,12 +716,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             // of milliseconds.
             let started = (r.lifecycle() == twine_core::reactor::Lifecycle::Running
                 && vm.sh.next_job_starts_a_thread())
-            .then(|| {
-                let lock = vm.sh.new_lock("deferToThread.start", true);
-                vm.sh.make_internal(lock);
-                vm.sh.hold_for_nobody(lock);
-                lock
-            });
+            .then(|| vm.start_gate("deferToThread.start"));
             task.started = started.map(|lock| (lock, false));
             let task = vm.rt.store_task(task);
             let slot: JobSlot = Arc::default();
@@ -775,9 +770,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 }
             } else {
                 submit(&r);
-                if let Some(lock) = started {
-                    vm.after_wake = Some(vm::AfterWake::Release(lock));
-                    return Ok(Out::Halt(deferred(out), Halt::LockWait(lock, vm::no_steps())));
+                if let Some(gate) = started {
+                    return Ok(vm.wait_at(gate, deferred(out)));
                 }
             }
             deferred(out)

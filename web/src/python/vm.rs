@@ -435,6 +435,23 @@ fn unary_dunder(op: UnOp) -> &'static str {
 }
 
 impl Vm<'_> {
+    /// A gate a thread's starter waits at until the new thread first runs
+    /// (CPython's `Thread._started`): a fair lock of the engine's own, held
+    /// by nobody until the thread releases it.
+    pub fn start_gate(&self, name: &str) -> u32 {
+        let gate = self.sh.new_lock(name, true);
+        self.sh.make_internal(gate);
+        self.sh.hold_for_nobody(gate);
+        gate
+    }
+
+    /// The call returns `value` once `gate` is released to its caller,
+    /// who lets go of it as it goes on.
+    pub fn wait_at(&mut self, gate: u32, value: Value) -> Out {
+        self.after_wake = Some(AfterWake::Release(gate));
+        Out::Halt(value, Halt::LockWait(gate, no_steps()))
+    }
+
     /// `import name`: the module, loaded on first use.
     fn import_module(&mut self, name: &str) -> PyResult<Value> {
         if super::clock::HERE && name.starts_with("twisted") {
