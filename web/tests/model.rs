@@ -59,6 +59,35 @@ fn a_sleep_an_io_and_a_timer_never_end_early() {
 }
 
 #[test]
+fn a_thread_given_a_later_start_wakes_on_a_timer_as_a_sleeper_does() {
+    // `twine run`'s thread sleeps until its `start`: Linux fires that timer
+    // up to its slack (50 µs) late, and the interrupt's wake-up costs more.
+    let json = r#"{"threads": [
+        {"name": "late", "count": 5, "start_ms": 5, "steps": [{"print": "up"}]},
+        {"name": "sleeper", "count": 5, "steps": [{"print": "down"}, {"sleep": 5}, {"print": "up"}]}
+    ]}"#;
+    let (mut late, mut slept) = (Vec::new(), Vec::new());
+    for seed in 1..=20 {
+        let mut down = std::collections::HashMap::new();
+        for line in run(json, Some(seed)).output {
+            match (line.name.starts_with("late"), line.text.as_str()) {
+                (true, _) => late.push(line.t_ms - 5.0),
+                (false, "down") => drop(down.insert(line.thread, line.t_ms)),
+                (false, _) => slept.push(line.t_ms - down[&line.thread] - 5.0),
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    assert_eq!((late.len(), slept.len()), (100, 100));
+    assert!(late.iter().all(|&ms| ms >= 0.07), "{late:?}");
+    let (late, slept) = (median(&mut late), median(&mut slept));
+    assert!((late - slept).abs() < 0.015, "late by {late} ms, sleepers by {slept} ms");
+}
+
+#[test]
 fn noise_is_on_by_default_small_and_can_be_turned_off() {
     let quiet = run(&waits(0.0, false), None);
     assert!(wake_times(&quiet).iter().all(|&t| t == 10.0), "{:?}", wake_times(&quiet));

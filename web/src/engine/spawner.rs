@@ -157,7 +157,9 @@ impl Simulation {
 
     /// A new thread starts up on a core, then runs its steps. One with a
     /// later `start` sleeps until then (its start-up, long done by then, is
-    /// not charged) and wakes as any sleeper.
+    /// not charged) and wakes as any sleeper: on a timer, with its slack.
+    /// (`twine run`'s threads sleep until their `start`; ten of them woken
+    /// together on 2 CPUs first ran 10-40 µs apart, the other CPU's later.)
     ///
     /// In a Python program the next thread waits until this one has started:
     /// CPython's `Thread.start()` returns only then (it waits on the new
@@ -168,7 +170,7 @@ impl Simulation {
     fn thread_created(&mut self, tid: u32, start: u64) {
         let boot = self.noise.thread_boot();
         if start > self.now.as_nanos() {
-            let at = (start + self.noise.wake_latency()).max(self.now.as_nanos() + boot);
+            let at = (start + self.noise.timer_latency()).max(self.now.as_nanos() + boot);
             self.schedule(Time::from_nanos(at), Ev::Spawn { tid });
         } else {
             if boot > 0 {
