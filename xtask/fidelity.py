@@ -162,6 +162,13 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def thirds(values):
+    """The medians of the first, second and last third of `values`, in order."""
+    values = [v for v in values if v is not None]
+    k = len(values) // 3
+    return [median(values[:k]), median(values[k:2 * k]), median(values[2 * k:])] if k else []
+
+
 def fmt(v):
     if v is None:
         return "-"
@@ -188,6 +195,7 @@ def main():
     args = ap.parse_args()
 
     rows = []
+    spread = []  # (label, figure, the medians of each third of the runs on each side)
     refused = {}
     # The CPUs twine run and CPython may use here (twine run keeps to its affinity too).
     here = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -250,6 +258,10 @@ def main():
                 g = median(figure(m) for m in gils)
                 r = median(figure(m) for m in reals)
                 rows.append((label, title, s, p, sh, ph, n, g, r))
+                if label in LUMPY_RUNS and title != "printed lines":
+                    js = sims_here if label in fewer and sims_here else sims
+                    py = pys_here if label in fewer and pys_here else pys
+                    spread.append((label, title, [thirds([figure(m) for m in side]) for side in (js, natives, py, reals)]))
 
     cpu_us = cpu_call_us(args.python, args.presets)
     runtime = reals[-1].get("runtime", {}) if rows else {}
@@ -288,6 +300,17 @@ def main():
                       f"model's prediction for the machine the measurement ran on, which every ratio on those rows "
                       f"uses. The scenario's own machine is in the \"sim\" columns; judging it for real needs "
                       f"a machine with that many CPUs.\n")
+        if spread:
+            out.write("\nHow far a lumpy figure moves within this measurement: the median of each third of its "
+                      "runs, in the order they ran (seeds 1 to N/3, and so on). The simulation's thirds differ only "
+                      "by their seeds; a real side's differ by their seeds and by the machine's state as the "
+                      "minutes pass, which no model of a quiet machine follows. A ratio within the real side's own "
+                      "spread is as close as this measurement can judge.\n\n"
+                      f"| experiment | figure | sim (JSON), {here} cores | twine run | sim (.py), {here} cores "
+                      "| CPython |\n|---|---|---|---|---|---|\n")
+            for label, title, sides in spread:
+                cells = " | ".join(" / ".join(fmt(m) for m in side) for side in sides)
+                out.write(f"| {label} | {title} | {cells} |\n")
         for label, why in refused.items():
             out.write(f"\n`twine run` refused {label}: {why}\n")
     print(open(args.out).read())
