@@ -384,6 +384,64 @@ fn ten_short_unlocked_counting_threads_rarely_overlap_because_they_start_apart()
 /// one counter from two cores at once each pay for the move on nearly
 /// every step, so each counts slower than one alone, and not on two
 /// counters of their own (`twine run` on 2 CPUs: 1.28x, `LINE_MOVE_NS`).
+/// For each thread of `json` run with `seed`: the core it started up on
+/// and the cores it ran on after its later `start`.
+fn cores_before_and_after_start(json: &str, seed: u64, start_ns: u64) -> Vec<(u64, Vec<u64>)> {
+    let scenario = Scenario::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, Some(seed));
+    sim.run();
+    let mut threads = std::collections::BTreeMap::<u64, (Option<u64>, Vec<u64>)>::new();
+    for line in sim.jsonl().lines().skip(1) {
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        if e["kind"] == "thread_run" && e["thread"].as_u64() != Some(0) {
+            let t = threads.entry(e["thread"].as_u64().unwrap()).or_default();
+            let core = e["core"].as_u64().unwrap();
+            match e["t"].as_u64().unwrap() < start_ns {
+                true => t.0 = t.0.or(Some(core)),
+                false => t.1.push(core),
+            }
+        }
+    }
+    threads.into_values().map(|(up, after)| (up.expect("started up before its start"), after)).collect()
+}
+
+#[test]
+fn threads_woken_together_wait_for_the_core_they_started_up_on_while_another_idles() {
+    // Ten 100 µs threads started up one by one, asleep until 1 ms, then
+    // woken together on 2 cores. On Linux (`twine run` with counter-race,
+    // 20 runs, 2026-12-05) 183 of 200 ran on the CPU they had started up
+    // on, 0 to 5 of them on one CPU, and an idle CPU left the other's
+    // queue alone: so a run takes longer than its work over two cores.
+    let json = r#"{"machine": {"cores": 2}, "threads": [
+        {"name": "w", "count": 10, "start_ms": 1, "steps": [{"cpu": 0.1}]}
+    ]}"#;
+    let (mut moved, mut uneven) = (0, 0);
+    for seed in 1..=20 {
+        let threads = cores_before_and_after_start(json, seed, 1_000_000);
+        assert_eq!(threads.len(), 10);
+        for (up, after) in &threads {
+            // A thread stays where it first runs after its sleep (nothing
+            // steals within 4 ms), and that is where it started up unless
+            // that core was busy and the other free.
+            assert_eq!(after.len(), 1, "seed {seed}: {threads:?}");
+            moved += usize::from(after[0] != *up);
+        }
+        let on_0 = threads.iter().filter(|(_, after)| after[0] == 0).count();
+        uneven += usize::from(on_0 != 5);
+        let m = run(json, Some(seed));
+        let ends = m.threads.iter().filter_map(|t| t.finished_ms).fold(0.0, f64::max);
+        let busiest = on_0.max(10 - on_0) as f64;
+        assert!(ends >= 1.0 + busiest * 0.1 * 0.97, "seed {seed}: {on_0} threads on core 0, all done at {ends} ms");
+    }
+    assert!(moved <= 40, "{moved} of 200 threads ran off the core they started up on");
+    assert!(uneven >= 10, "only {uneven} of 20 seeds split the threads unevenly");
+    // Without noise the model's machine is ideal: one queue, any free core.
+    let ideal = json.replace(r#""cores": 2"#, r#""cores": 2, "noise": false"#);
+    let m = run(&ideal, Some(1));
+    let ends = m.threads.iter().filter_map(|t| t.finished_ms).fold(0.0, f64::max);
+    assert!((ends - 1.5).abs() < 1e-6, "{ends}");
+}
+
 #[test]
 fn two_threads_counting_one_counter_on_two_cores_count_slower_than_on_two_counters() {
     let counting = |b_counts: &str| {

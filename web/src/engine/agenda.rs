@@ -29,6 +29,8 @@ pub(crate) enum Ev {
     LockTimeout { tid: u32, epoch: u64 },
     /// A simulated client sends, or a message reaches the other end.
     Client(ClientEv),
+    /// Free cores look at the other cores' queues (`Simulation::balance`).
+    Balance,
 }
 
 /// An event and when it happens; `seq` keeps events at the same time in the
@@ -111,6 +113,8 @@ impl Simulation {
             Ev::Thread { tid, gen } => self.threads[tid as usize].gen != gen,
             Ev::Gil { tid, epoch } => self.threads[tid as usize].gil_timer != epoch,
             Ev::LockTimeout { tid, epoch } => !self.lock_wait_current(tid, epoch),
+            // Nothing queued: nothing to balance, and no reason to move the clock.
+            Ev::Balance => self.run_queue.is_empty(),
             Ev::Spawn { .. } | Ev::SpawnCall | Ev::GilWoken { .. } | Ev::Client(_) => false,
         }
     }

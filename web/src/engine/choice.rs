@@ -345,14 +345,23 @@ impl Simulation {
         self.choices.waiting.as_deref()
     }
 
-    /// Takes the next thread off the run queue for a free core.
-    pub(crate) fn pick_ready(&mut self) -> Option<u32> {
-        if self.choices.chooser().is_none() || self.run_queue.len() < 2 {
-            return self.run_queue.pop_front();
+    /// Takes the next thread off the run queue for free `core`, of those
+    /// it may run.
+    pub(crate) fn pick_ready(&mut self, core: u32) -> Option<u32> {
+        if self.choices.chooser().is_none() {
+            let i = self.run_queue.iter().position(|&tid| self.may_run_on(tid, core))?;
+            return self.run_queue.remove(i);
         }
-        let options: Vec<u32> = self.run_queue.iter().copied().collect();
-        let i = self.choose(ChoiceKind::Core, &options);
-        self.run_queue.remove(i)
+        let at: Vec<usize> = (0..self.run_queue.len()).filter(|&i| self.may_run_on(self.run_queue[i], core)).collect();
+        let i = match at.len() {
+            0 => return None,
+            1 => 0,
+            _ => {
+                let options: Vec<u32> = at.iter().map(|&i| self.run_queue[i]).collect();
+                self.choose(ChoiceKind::Core, &options)
+            }
+        };
+        self.run_queue.remove(at[i])
     }
 
     /// Exploring: `tid` is about to run on. If it stopped before a visible

@@ -461,6 +461,7 @@ impl Simulation {
                 }
             }
             Ev::Client(ev) => self.client_event(ev),
+            Ev::Balance => self.balance(),
         }
     }
 
