@@ -445,7 +445,8 @@ impl Simulation {
                 match t.state {
                     State::Running { .. } if t.work.is_some() => self.burst_tick(tid),
                     // A lock's waiter woken to try again (`lock_handoffs`) as well.
-                    State::Blocked(Block::Io | Block::Sleep | Block::Poll | Block::Lock) => self.make_ready(tid),
+                    State::Blocked(Block::Io | Block::Sleep) => self.timer_woke(tid),
+                    State::Blocked(Block::Poll | Block::Lock) => self.make_ready(tid),
                     _ => {}
                 }
             }

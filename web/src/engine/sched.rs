@@ -152,8 +152,10 @@ pub(crate) struct Thread {
     pub exited: Option<Time>,
     /// Exploring: stopped before a visible operation, not yet let through.
     pub at_visible: bool,
-    /// The core it last ran on: where it queues when it waits for one.
+    /// The core it last ran on.
     pub last_core: Option<u32>,
+    /// Queued: the core whose queue it is on (None: any core's).
+    pub queued_for: Option<u32>,
     /// When it last joined the run queue.
     pub queued_since: Time,
     /// The scenario's later `start` (ns) it sleeps until once started up.
@@ -189,6 +191,7 @@ impl Thread {
             exited: None,
             at_visible: false,
             last_core: None,
+            queued_for: None,
             queued_since: Time::ZERO,
             start_at: None,
         }
@@ -235,33 +238,51 @@ impl Simulation {
 
     /// `tid` can run: on a free core (with noise on, the one it last ran
     /// on if that one is free, as Linux places a woken thread), else it
-    /// queues.
+    /// queues for whichever core frees first.
     pub(crate) fn make_ready(&mut self, tid: u32) {
+        self.make_ready_for(tid, None);
+    }
+
+    /// `tid`'s own timer ended its sleep or I/O wait: as [`make_ready`],
+    /// but if every core is busy it waits for the one it last ran on.
+    ///
+    /// On Linux a sleeping thread's timer fires on the CPU it went to sleep
+    /// on, which wakes it there, and a thread woken while every CPU is busy
+    /// joins that CPU's queue; a CPU that falls idle does not take it from
+    /// there at once. Measured on the harness's machine (2 CPUs, Linux 6.18,
+    /// 2026-12-05; counter-race's ten threads started up, asleep, then woken
+    /// together, 20 runs): 183 of 200 ran on the CPU they had started up on,
+    /// none moved while it ran, so an idle CPU left the other's queue alone
+    /// for the whole run (up to 0.9 ms; in a C program with 1 ms threads,
+    /// 2 ms). Another core takes it only once it has waited
+    /// [`STEAL_AFTER_NS`] (Linux's periodic balancing; how soon is not
+    /// measured, only that it is not within 2 ms). A thread woken by another
+    /// (a lock, an event, the GIL) queues for any core: where Linux puts it
+    /// then is not measured.
+    ///
+    /// [`make_ready`]: Simulation::make_ready
+    pub(crate) fn timer_woke(&mut self, tid: u32) {
+        let last = self.threads[tid as usize].last_core.filter(|_| self.noise.on());
+        self.make_ready_for(tid, last);
+    }
+
+    fn make_ready_for(&mut self, tid: u32, home: Option<u32>) {
         self.threads[tid as usize].state = State::Ready;
         let last =
             self.threads[tid as usize].last_core.filter(|&c| self.noise.on() && self.cores[c as usize].is_free());
         match last.or_else(|| self.cores.iter().position(Core::is_free).map(|c| c as u32)) {
             Some(core) => self.put_on_core(tid, core),
-            None => self.enqueue(tid),
+            None => self.enqueue(tid, home),
         }
     }
 
-    /// `tid` waits for a core. With noise on it waits for the one it last
-    /// ran on, as on Linux, where a thread woken while every CPU is busy
-    /// joins the queue of the CPU it last ran on, and a CPU that falls idle
-    /// does not take it from there at once. Measured on the harness's
-    /// machine (2 CPUs, Linux 6.18, 2026-12-05; counter-race's ten threads
-    /// started up, asleep, then woken together, 20 runs): 183 of 200 ran on
-    /// the CPU they had started up on, none moved while it ran, so an idle
-    /// CPU left the other's queue alone for the whole run (up to 0.9 ms; in
-    /// a C program with 1 ms threads, 2 ms). Another core takes a queued
-    /// thread only once it has waited [`STEAL_AFTER_NS`] (Linux's periodic
-    /// balancing; how soon is not measured, only that it is not within 2 ms).
-    fn enqueue(&mut self, tid: u32) {
+    /// `tid` waits for `home`, or for any core.
+    fn enqueue(&mut self, tid: u32, home: Option<u32>) {
         let t = &mut self.threads[tid as usize];
         t.queued_since = self.now;
+        t.queued_for = home;
         self.run_queue.push_back(tid);
-        if self.noise.on() && t.last_core.is_some() {
+        if home.is_some() {
             self.schedule(self.now + Duration::from_nanos(STEAL_AFTER_NS), Ev::Balance);
         }
     }
@@ -269,8 +290,7 @@ impl Simulation {
     /// Whether `core` may run the queued `tid` now.
     pub(super) fn may_run_on(&self, tid: u32, core: u32) -> bool {
         let t = &self.threads[tid as usize];
-        !self.noise.on()
-            || t.last_core.is_none_or(|c| c == core)
+        t.queued_for.is_none_or(|c| c == core)
             || self.now.saturating_since(t.queued_since).as_nanos() as u64 >= STEAL_AFTER_NS
     }
 
@@ -374,7 +394,9 @@ impl Simulation {
         let t = &mut self.threads[tid as usize];
         t.state = State::Ready;
         t.gen += 1;
-        self.enqueue(tid);
+        // Linux keeps a preempted thread on its CPU's queue.
+        let home = self.noise.on().then_some(core);
+        self.enqueue(tid, home);
         self.fill_core(core);
     }
 
