@@ -251,7 +251,7 @@ impl Simulation {
     /// joins that CPU's queue; a CPU that falls idle does not take it from
     /// there at once. Measured on the harness's machine (2 CPUs, Linux 6.18,
     /// 2026-12-05; counter-race's ten threads started up, asleep, then woken
-    /// together, 20 runs): 183 of 200 ran on the CPU they had started up on,
+    /// together, 20 runs): 187 of 200 ran on the CPU they had started up on,
     /// none moved while it ran, so an idle CPU left the other's queue alone
     /// for the whole run (up to 0.9 ms; in a C program with 1 ms threads,
     /// 2 ms). Another core takes it only once it has waited

@@ -160,7 +160,7 @@ impl Simulation {
     /// run`'s threads do: so it queues, when it wakes, on the core it
     /// started up on (`Simulation::enqueue`), and wakes on a timer, with
     /// its slack. (Ten of them woken together on 2 CPUs ran on the CPU they
-    /// had started up on in 183 of 200 cases, 0 to 5 of them on one CPU.)
+    /// had started up on in 187 of 200 cases, 2 to 5 of them on one CPU.)
     ///
     /// In a Python program the next thread waits until this one has started:
     /// CPython's `Thread.start()` returns only then (it waits on the new
