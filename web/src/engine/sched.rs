@@ -295,7 +295,7 @@ impl Simulation {
     }
 
     /// Whether a thread is queued that `core` may run now.
-    fn queued_for(&self, core: u32) -> bool {
+    fn any_ready_for(&self, core: u32) -> bool {
         self.run_queue.iter().any(|&tid| self.may_run_on(tid, core))
     }
 
@@ -416,7 +416,7 @@ impl Simulation {
             }
         }
         if slice_end <= self.now {
-            if self.queued_for(core) {
+            if self.any_ready_for(core) {
                 self.preempt(tid);
                 return;
             }
@@ -480,7 +480,7 @@ impl Simulation {
             // Nothing else is queued at this instant (events are handled only
             // when the run-now queue is empty): go straight on.
             self.advance(tid);
-        } else if self.running_core(tid).is_some_and(|core| self.queued_for(core)) {
+        } else if self.running_core(tid).is_some_and(|core| self.any_ready_for(core)) {
             self.preempt(tid);
         } else {
             let State::Running { core, since, .. } = self.threads[tid as usize].state else { return };

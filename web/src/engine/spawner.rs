@@ -158,7 +158,7 @@ impl Simulation {
     /// A new thread starts up on a core, then runs its steps. One with a
     /// later `start` starts up now and then sleeps until then, as `twine
     /// run`'s threads do: so it queues, when it wakes, on the core it
-    /// started up on (`Simulation::enqueue`), and wakes on a timer, with
+    /// started up on (`Simulation::timer_woke`), and wakes on a timer, with
     /// its slack. (Ten of them woken together on 2 CPUs ran on the CPU they
     /// had started up on in 187 of 200 cases, 2 to 5 of them on one CPU.)
     ///

@@ -262,13 +262,13 @@ impl<'a> Vm<'a> {
     }
 }
 
-/// Runs thread `tid`'s task until it needs virtual time or ends.
 /// A new pool thread's Python from setting `_started` to waiting in
 /// `queue.get()` for its first job (`Thread._bootstrap_inner`, Twisted's
 /// worker loop): a few lines, estimated, not measured. What matters is that
 /// the caller is a GIL waiter by then.
 const INTO_QUEUE_GET_NS: u64 = 5_000;
 
+/// Runs thread `tid`'s task until it needs virtual time or ends.
 pub(crate) fn run(sh: &Rc<Shared>, rt: &Rc<Runtime>, tid: u32, task: &mut Task) -> Halt {
     // A wait that timed out was not handed its lock: nothing to pass on,
     // and a waiter lock still held leaves its line in the call run again.
