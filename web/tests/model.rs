@@ -365,25 +365,23 @@ fn threads_started_in_a_loop_are_spawned_a_call_apart_and_first_run_after_their_
 }
 
 #[test]
-fn ten_short_unlocked_counting_threads_rarely_overlap_because_they_start_apart() {
+fn ten_short_unlocked_counting_threads_started_apart_lose_nothing_in_many_runs_and_little_in_others() {
     // 100 increments of 50 ns: 5 µs of work each, less than a spawn call
-    // and a start-up, so mostly nothing is lost; started all at once they
-    // lost hundreds. But a thread whose start-up is slow now and then
-    // meets a later one. `twine run` on this scenario on 2 CPUs (30 seeds):
-    // lost nothing in 17 and 9-179 in 13 (SCHED_FIFO, 2026-12-03); nothing
-    // in 25 and 20-85 in 5 (normal scheduling, 2026-12-05). The model on 2
-    // cores: nothing in 18, 35-192 in 12.
+    // and a start-up, so threads started one after another overlap only
+    // now and then, and then briefly. `twine run` on this scenario on 2
+    // CPUs (2026-12-05 08:30 UTC, normal scheduling, each run's output
+    // captured by a waiting driver): something lost in 12 and 16 of 30
+    // seeds, 26 of 60, 2-166 updates. The model on 2 cores: in 20 of 30,
+    // 14-229: more often than Linux, as its new threads alternate between
+    // the two cores (`fork_target`) where Linux's split is less even when
+    // the threads do not sleep at once.
     let two_cores = ten_counting_threads(100).replacen(r#""cores": 4"#, r#""cores": 2"#, 1);
     let lost: Vec<i64> = (1..=30).map(|seed| run(&two_cores, Some(seed)).counters[0].lost_updates).collect();
     let some = lost.iter().filter(|&&n| n > 0).count();
-    assert!((1..=15).contains(&some), "seeds that lost updates: {some} of 30: {lost:?}");
-    assert!(lost.iter().all(|&n| n < 200), "{lost:?}");
+    assert!((6..=24).contains(&some), "seeds that lost updates: {some} of 30: {lost:?}");
+    assert!(lost.iter().all(|&n| n < 300), "{lost:?}");
 }
 
-/// A counter's cache line moves between cores: two threads stepping on
-/// one counter from two cores at once each pay for the move on nearly
-/// every step, so each counts slower than one alone, and not on two
-/// counters of their own (`twine run` on 2 CPUs: 1.28x, `LINE_MOVE_NS`).
 /// For each thread of `json` run with `seed`: the core it started up on
 /// and the cores it ran on after its later `start`.
 fn cores_before_and_after_start(json: &str, seed: u64, start_ns: u64) -> Vec<(u64, Vec<u64>)> {
@@ -440,6 +438,36 @@ fn threads_woken_together_wait_for_the_core_they_started_up_on_while_another_idl
     let m = run(&ideal, Some(1));
     let ends = m.threads.iter().filter_map(|t| t.finished_ms).fold(0.0, f64::max);
     assert!((ends - 1.5).abs() < 1e-6, "{ends}");
+}
+
+/// A counter's cache line moves between cores: two threads stepping on
+/// one counter from two cores at once each pay for the move on nearly
+/// every step, so each counts slower than one alone, and not on two
+/// counters of their own (`twine run` on 2 CPUs: 1.28x, `LINE_MOVE_NS`).
+#[test]
+fn threads_started_in_a_loop_spread_over_two_cores_as_linux_places_new_threads() {
+    // Linux puts a new thread on an idle CPU if there is one, else on the
+    // CPU with fewer threads, its starter's on a tie (fork balancing),
+    // where it waits even if the other CPU frees first. counter-race's ten
+    // threads, started in a loop by `twine run`, each asleep until 2 ms
+    // once started up, then ran 5/5 on the 2 CPUs in 3 runs of 20, 6/4 in
+    // 7, 7/3 in 6, 8/2 in 3, 9/1 in 1 (2026-12-05), mostly where they had
+    // started up. A model whose new threads queued for any core ran them
+    // 7/3 to 9/1 in 74 of 100 seeds: the starter's core stayed the
+    // starter's through the loop, and fewer threads counted at once.
+    let json = r#"{"machine": {"cores": 2}, "threads": [
+        {"name": "w", "count": 10, "start_ms": 2, "steps": [{"cpu": 0.05}]}
+    ]}"#;
+    let mut splits = [0; 11];
+    for seed in 1..=60 {
+        let threads = cores_before_and_after_start(json, seed, 2_000_000);
+        let on_0 = threads.iter().filter(|(_, after)| after[0] == 0).count();
+        splits[on_0.max(10 - on_0)] += 1;
+    }
+    let even = splits[5] + splits[6];
+    let skewed: usize = splits[8..].iter().sum();
+    assert!((18..=42).contains(&even), "5/5 or 6/4 in {even} of 60 seeds: {splits:?}");
+    assert!(skewed <= 12, "8/2 or worse in {skewed} of 60 seeds: {splits:?}");
 }
 
 #[test]

@@ -20,6 +20,8 @@ pub(crate) enum Ev {
     Spawn { tid: u32 },
     /// The starter's spawn call returns (`spawner`).
     SpawnCall,
+    /// The idle core a new thread was placed on has woken: the thread runs.
+    Arrive { tid: u32, core: u32 },
     /// A GIL waiter's timed wait (one switch interval) is over.
     Gil { tid: u32, epoch: u64 },
     /// A GIL waiter woken by a release is on a core, to take the GIL if it
@@ -115,7 +117,7 @@ impl Simulation {
             Ev::LockTimeout { tid, epoch } => !self.lock_wait_current(tid, epoch),
             // Nothing queued: nothing to balance, and no reason to move the clock.
             Ev::Balance => self.run_queue.is_empty(),
-            Ev::Spawn { .. } | Ev::SpawnCall | Ev::GilWoken { .. } | Ev::Client(_) => false,
+            Ev::Spawn { .. } | Ev::SpawnCall | Ev::Arrive { .. } | Ev::GilWoken { .. } | Ev::Client(_) => false,
         }
     }
 

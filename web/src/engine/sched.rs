@@ -204,11 +204,13 @@ pub(crate) struct Core {
     pub busy_ns: u64,
     /// Held by the engine's thread starter (`spawner`).
     pub reserved: bool,
+    /// Idle, and waking up for a new thread placed on it (`Ev::Arrive`).
+    pub waking: bool,
 }
 
 impl Core {
     pub fn is_free(&self) -> bool {
-        self.thread.is_none() && !self.reserved
+        self.thread.is_none() && !self.reserved && !self.waking
     }
 }
 
@@ -227,13 +229,53 @@ impl Simulation {
     }
 
     pub(crate) fn spawn(&mut self, tid: u32) {
+        self.spawn_near(tid, None);
+    }
+
+    /// As [`spawn`](Simulation::spawn), made by a starter on `parent`'s
+    /// core: with noise on, it goes where Linux puts a new thread (see
+    /// [`fork_target`](Simulation::fork_target)).
+    pub(super) fn spawn_near(&mut self, tid: u32, parent: Option<u32>) {
         let name = self.threads[tid as usize].name.to_string();
         self.threads[tid as usize].spawned = Some(self.now);
         self.emit(TraceEvent::ThreadSpawned { thread: tid, name });
         if self.threads[tid as usize].kind == Kind::Pool {
             self.pool_thread_created(tid);
         }
-        self.make_ready(tid);
+        match parent.filter(|_| self.noise.on()) {
+            Some(parent) => {
+                self.threads[tid as usize].state = State::Ready;
+                let core = self.fork_target(parent);
+                if self.cores[core as usize].is_free() {
+                    self.cores[core as usize].waking = true;
+                    let at = self.now + Duration::from_nanos(self.noise.wake_latency());
+                    self.schedule(at, Ev::Arrive { tid, core });
+                } else {
+                    self.enqueue(tid, Some(core));
+                }
+            }
+            None => self.make_ready(tid),
+        }
+    }
+
+    /// The core a thread started from `parent`'s goes to: the one with the
+    /// fewest threads running, queued or arriving on it, the parent's on a
+    /// tie. This is Linux's fork balancing (`sched_balance_find_dst_cpu`)
+    /// on a machine of one cache domain: an idle CPU first, then a CPU
+    /// whose queue is not yet longer than its one running thread, the
+    /// starter's own before another's. So a thread started while the last
+    /// one still starts up on the other core waits for the starter's core,
+    /// even when the other frees first, and the next goes to the other core
+    /// again. An idle core the thread is placed on runs it only after a
+    /// wake-up's latency (an idle CPU is woken by an interrupt), and counts
+    /// as taken meanwhile.
+    fn fork_target(&self, parent: u32) -> u32 {
+        let load = |core: u32| {
+            let c = &self.cores[core as usize];
+            let queued = self.run_queue.iter().filter(|&&t| self.threads[t as usize].queued_for == Some(core)).count();
+            usize::from(!c.is_free()) + queued
+        };
+        (0..self.cores.len() as u32).min_by_key(|&core| (load(core), core != parent, core)).unwrap_or(parent)
     }
 
     /// `tid` can run: on a free core (with noise on, the one it last ran

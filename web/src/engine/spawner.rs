@@ -155,7 +155,13 @@ impl Simulation {
         }
     }
 
-    /// A new thread starts up on a core, then runs its steps. One with a
+    /// A new thread starts up on a core, then runs its steps. It goes
+    /// where Linux puts it (`Simulation::fork_target`): a free core, else
+    /// the starter's own unless that one has more queued, and it waits
+    /// there even when another core frees first. Ten threads started in a
+    /// loop, each asleep right after its start-up, so start up 6/4 or 7/3
+    /// on 2 cores at most seeds, as `twine run`'s do (when they queued for
+    /// any core, 7/3 to 9/1, and fewer counted at once). One with a
     /// later `start` starts up now and then sleeps until then, as `twine
     /// run`'s threads do: so it queues, when it wakes, on the core it
     /// started up on (`Simulation::timer_woke`), and wakes on a timer, with
@@ -179,7 +185,8 @@ impl Simulation {
                 self.spawner.awaiting = Some(tid);
             }
         }
-        self.spawn(tid);
+        let parent = self.spawner.core.map(|(core, _)| core);
+        self.spawn_near(tid, parent);
         if let (0, Some(start)) = (boot, later) {
             self.sleep_until(tid, start);
         }
