@@ -452,10 +452,7 @@ impl Simulation {
             }
             Ev::Spawn { tid } => self.spawn(tid),
             Ev::SpawnCall => self.spawn_call_done(),
-            Ev::Arrive { tid, core } => {
-                self.cores[core as usize].waking = false;
-                self.put_on_core(tid, core);
-            }
+            Ev::Arrive { tid, core } => self.arrived(tid, core),
             Ev::Gil { tid, .. } => self.gil_timed_out(tid),
             Ev::GilWoken { tid } => self.gil_woken(tid),
             Ev::LockTimeout { tid, epoch } => {

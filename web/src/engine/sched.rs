@@ -1,10 +1,14 @@
 //! Threads and cores: the OS scheduler.
 //!
 //! A thread needs a core to execute anything. A thread that becomes ready
-//! takes a free core (the lowest numbered) or waits in a FIFO run queue; a
-//! running thread whose time slice ends while others wait goes to the back
-//! of the queue (round robin). CPU work runs in bursts that end when the
-//! work is done, the slice ends, or the GIL is taken away (see `gil`).
+//! takes a free core or waits in the run queue; a running thread whose time
+//! slice ends while others wait goes to the back of it (round robin). With
+//! the machine's noise on, the queue is Linux's per-CPU queues: a thread its
+//! own timer woke, a preempted one and a new one (`fork_target`) wait for
+//! one core, which another takes from only after `STEAL_AFTER_NS`; with
+//! noise off every queued thread is any free core's, the lowest numbered
+//! first. CPU work runs in bursts that end when the work is done, the slice
+//! ends, or the GIL is taken away (see `gil`).
 
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -247,6 +251,7 @@ impl Simulation {
                 self.threads[tid as usize].state = State::Ready;
                 let core = self.fork_target(parent);
                 if self.cores[core as usize].is_free() {
+                    // The idle core wakes for it first (`arrived`).
                     self.cores[core as usize].waking = true;
                     let at = self.now + Duration::from_nanos(self.noise.wake_latency());
                     self.schedule(at, Ev::Arrive { tid, core });
@@ -256,6 +261,12 @@ impl Simulation {
             }
             None => self.make_ready(tid),
         }
+    }
+
+    /// The idle core `core`, woken for new thread `tid`, runs it.
+    pub(super) fn arrived(&mut self, tid: u32, core: u32) {
+        self.cores[core as usize].waking = false;
+        self.put_on_core(tid, core);
     }
 
     /// The core a thread started from `parent`'s goes to: the one with the
