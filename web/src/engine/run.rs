@@ -11,6 +11,7 @@ use super::choice::Access;
 use super::interp::{ActOutcome, Activation, End, Halt, Work};
 use super::reactor_thread::Phase;
 use super::sched::{Block, Burst, BurstOp, Kind, State};
+use super::shared::Woken;
 use super::{Ev, Simulation};
 use crate::program::CounterOp;
 
@@ -235,19 +236,24 @@ impl Simulation {
     /// Wakes the waiters of locks released since the last action: a fair
     /// lock's new holder at once, an unfair lock's waiter after the OS's
     /// wake-up latency, to try again (by then the releasing thread, which
-    /// never stopped running, may have taken the lock back).
+    /// never stopped running, may have taken the lock back), and a set
+    /// event's waiters after that latency too, holding nothing.
     pub(crate) fn lock_handoffs(&mut self) {
         let woken = std::mem::take(&mut *self.sh.wakeups.borrow_mut());
         for wake in woken {
             let tid = wake.thread;
-            if let Some(since) = wake.retry_since {
-                self.threads[tid as usize].lock_retry = Some(since);
-                if self.threads[tid as usize].state == State::Blocked(Block::Lock) {
-                    let at = self.now + Duration::from_nanos(self.noise.wake_latency());
-                    let gen = self.threads[tid as usize].gen;
-                    self.schedule(at, Ev::Thread { tid, gen });
+            match wake.how {
+                Woken::Handed => {}
+                Woken::Retry(since) => {
+                    self.threads[tid as usize].lock_retry = Some(since);
+                    self.wake_after_latency(tid);
+                    continue;
                 }
-                continue;
+                Woken::Notified => {
+                    self.threads[tid as usize].lock_body = None;
+                    self.wake_after_latency(tid);
+                    continue;
+                }
             }
             let t = &mut self.threads[tid as usize];
             if let (Some(act), Some((waited_for, body))) = (t.act.as_mut(), t.lock_body.take()) {
@@ -257,6 +263,15 @@ impl Simulation {
             if t.state == State::Blocked(Block::Lock) {
                 self.make_ready(tid);
             }
+        }
+    }
+
+    /// Lock waiter `tid` runs again once the OS has woken it.
+    fn wake_after_latency(&mut self, tid: u32) {
+        if self.threads[tid as usize].state == State::Blocked(Block::Lock) {
+            let at = self.now + Duration::from_nanos(self.noise.wake_latency());
+            let gen = self.threads[tid as usize].gen;
+            self.schedule(at, Ev::Thread { tid, gen });
         }
     }
 

@@ -1921,12 +1921,12 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
         (Native::Event { set, .. }, "is_set") => Ok(Out::Value(Value::Bool(set.get()))),
         (Native::Event { set, lock }, "set") => {
             if !set.replace(true) {
-                vm.sh.release_lock(*lock, tid);
+                vm.sh.wake_all(*lock);
             }
             Ok(Out::Value(Value::None))
         }
         (Native::Event { set, lock }, "clear") => {
-            if set.replace(false) && vm.sh.lock_holder(*lock).is_none() {
+            if set.replace(false) {
                 vm.sh.hold_for_nobody(*lock);
             }
             Ok(Out::Value(Value::None))
@@ -1939,7 +1939,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             if set.get() {
                 return Ok(Out::Value(Value::Bool(true)));
             }
-            vm.after_wake = Some(super::vm::AfterWake::Release(*lock));
+            // `set` wakes every waiter at once (`wake_all`), none holding it.
             Ok(Out::Halt(Value::Bool(true), Halt::LockWait(*lock, super::vm::no_steps())))
         }
         (Native::Condition { lock, .. }, "acquire" | "release") if full(vm, "Condition.acquire") => {

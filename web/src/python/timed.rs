@@ -189,8 +189,7 @@ pub(crate) fn call(vm: &mut Vm<'_>, n: &Rc<Native>, name: &str, args: Vec<Value>
             if set.get() || secs <= 0.0 {
                 return Ok(Out::Value(Value::Bool(set.get())));
             }
-            // Handed the event's lock when it is set: passed on to the next waiter.
-            vm.after_wake = Some(AfterWake::Release(*lock));
+            // `set` wakes every waiter at once (`wake_all`), none holding it.
             let deadline = deadline(vm, secs);
             Ok(wait(vm, *lock, deadline))
         }

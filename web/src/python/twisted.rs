@@ -666,7 +666,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 if let Value::Native(n) = &event {
                     if let Native::Event { set, lock } = &**n {
                         if !set.replace(true) {
-                            sh.release_lock(*lock, REACTOR_THREAD);
+                            sh.wake_all(*lock);
                         }
                     }
                 }
