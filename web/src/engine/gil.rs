@@ -19,16 +19,15 @@
 //! - **FORCE_SWITCHING.** A holder that dropped on request only waits for
 //!   the GIL again once another thread has taken it, so it cannot take it
 //!   straight back, and its timed wait counts from that switch.
-//! - **The OS picks.** Dropping wakes a waiter, and which one runs first is
-//!   the OS's business, not a queue's: the model picks one at random, seeded
-//!   (so the same seed gives the same run), on a stream of its own. A
-//!   [`Chooser`](super::choice::Chooser) is offered that pick as option 0,
-//!   then the other waiters, longest waiting first. Measured in CPython 3.11
-//!   (2026-12-05, ten threads in `while` loops, 2 cores, who ran after each
-//!   switch): the waiter whose timed wait asked for the drop got it in 29-40 %
-//!   of switches, the other eight about 8 % each. A pick weighted so (the
-//!   asker a third of the time) matched that, but took counter-race.py's
-//!   lost updates from 0.89 to 0.70 of CPython's (300 seeds): not adopted.
+//! - **The asker, often; else the OS picks.** The waiter whose timed wait
+//!   set the drop request is awake when the holder drops it (it has only
+//!   just gone back to its wait) and takes the GIL with probability
+//!   [`ASKER_TAKES`]. Otherwise dropping wakes a waiter, and which one runs
+//!   first is the OS's business, not a queue's: the model picks one at
+//!   random. Both draws are seeded (so the same seed gives the same run),
+//!   on a stream of their own. A [`Chooser`](super::choice::Chooser) is
+//!   offered that pick as option 0, then the other waiters, longest waiting
+//!   first.
 //! - **A free GIL is anybody's.** The woken waiter takes the GIL once it is
 //!   back on a core, a wake-up's latency later; a thread that asks in
 //!   between (a new thread coming up, a sleep ending) finds it free and
@@ -46,12 +45,26 @@ use super::sched::{Block, Burst, BurstOp, State};
 use super::{Ev, Simulation};
 use twine_scenario::rng::Rng;
 
+/// How often the waiter that asked for a drop takes the GIL it frees.
+///
+/// Measured in CPython 3.11 (2026-12-05, ten threads in `while` loops,
+/// 2 cores, who ran after each switch): the waiter whose timed wait asked
+/// for the drop got it in 29-40 % of switches, the other eight about 8 %
+/// each: p + (1 - p) / 9 = 0.29-0.40 gives p = 0.20-0.33. With it,
+/// counter-race.py's gil-read-then-write threads come back to the GIL
+/// after one other thread's turn in 31 % of their returns, 5.3 turns
+/// apart on average (60 seeds); CPython's, 26 % and 4.7 (30 runs); the
+/// uniform pick's, 18 % and 5.9.
+pub(crate) const ASKER_TAKES: f64 = 0.2;
+
 pub(crate) struct Gil {
     pub on: bool,
     pub holder: Option<u32>,
     /// Threads waiting for it, longest waiting first.
     pub waiters: VecDeque<u32>,
     pub drop_requested: bool,
+    /// The waiter whose timed wait set the drop request.
+    pub asker: Option<u32>,
     /// Times it was taken (CPython's `switch_number`), for the waiters' timers.
     pub takes: u64,
     /// Times a waiter got it from a holder that let go.
@@ -74,6 +87,7 @@ impl Gil {
             holder: None,
             waiters: VecDeque::new(),
             drop_requested: false,
+            asker: None,
             takes: 0,
             switches: 0,
             forced: 0,
@@ -133,6 +147,7 @@ impl Simulation {
         self.gil.holder = Some(tid);
         self.gil.takes += 1;
         self.gil.drop_requested = false;
+        self.gil.asker = None;
         self.sh.gil_drop.set(false);
         self.emit(TraceEvent::GilAcquire { thread: tid });
         // The switch a forced dropper waited for: its timed wait starts now.
@@ -178,15 +193,20 @@ impl Simulation {
         self.make_ready(tid);
     }
 
-    /// Which waiter (an index into `waiters`) gets the GIL: the seeded pick,
-    /// or the chooser's, offered the seeded pick first.
+    /// Which waiter (an index into `waiters`) gets the GIL: the asker or
+    /// the seeded pick, or the chooser's, offered that one first.
     fn gil_pick(&mut self) -> Option<usize> {
         let n = self.gil.waiters.len();
         if n < 2 {
             return (n == 1).then_some(0);
         }
-        // Drawn with or without a chooser, so one that answers 0 changes nothing.
-        let picked = (self.gil.rng.next_u64() % n as u64) as usize;
+        // Drawn with or without a chooser, so one that answers 0 changes
+        // nothing; the asker's draw only when there is one, so a hand-off
+        // nobody asked for draws as before.
+        let asker = self.gil.asker.and_then(|a| self.gil.waiters.iter().position(|&w| w == a));
+        let asker_takes = asker.filter(|_| self.gil.rng.next_f64() < ASKER_TAKES);
+        let uniform = (self.gil.rng.next_u64() % n as u64) as usize;
+        let picked = asker_takes.unwrap_or(uniform);
         if self.choices.chooser().is_none() {
             return Some(picked);
         }
@@ -204,6 +224,7 @@ impl Simulation {
         let asks = self.threads[tid as usize].gil_seen == self.gil.takes;
         self.gil_start_period(tid);
         let Some(holder) = self.gil.holder.filter(|_| asks) else { return };
+        self.gil.asker = Some(tid);
         let now = self.now;
         let t = &mut self.threads[holder as usize];
         let computing = match (t.state, t.work) {
