@@ -252,19 +252,25 @@ fn printed_ms(m: &Metrics, prefix: &str) -> Vec<f64> {
 fn under_the_gil_a_reactor_handing_jobs_to_an_empty_pool_waits_for_each_new_thread_to_start() {
     // Twisted's pool starts a thread for a job no idle thread takes, with
     // `Thread.start()`, which returns once the thread has run; the reactor
-    // then waits for the GIL among the jobs already computing. CPython 3.11
-    // + Twisted 26.10 on 2 cores (2026-12-05, the same program): the ten
-    // calls returned at 589 ms, and the next tick came then.
-    for seed in 1..=3 {
+    // then waits for the GIL among the jobs already computing, and as the
+    // one that asked it often gets it. CPython 3.11 + Twisted 26.10 on 2
+    // cores (2026-12-05, the same program, 8 runs): the ten calls returned
+    // at 239-767 ms, median 617, and the next tick came then. The model
+    // with a uniform pick of the GIL's next holder: median 430 ms.
+    let mut handed_at = Vec::new();
+    for seed in 1..=8 {
         let scenario = Scenario::from_python("ticks.py", POOL_STARTS_UNDER_THE_GIL).unwrap();
         let mut sim = Simulation::new(&scenario, Some(seed));
         sim.run();
         let m = sim.metrics();
         let handed = printed_ms(&m, "handed over at ")[0];
-        assert!(handed > 150.0, "seed {seed}: the ten calls returned at {handed} ms");
         let ticks = printed_ms(&m, "tick at ");
         assert!(ticks[1] >= handed, "seed {seed}: a tick at {} ms, before the calls returned", ticks[1]);
+        handed_at.push(handed);
     }
+    handed_at.sort_by(f64::total_cmp);
+    let median = (handed_at[3] + handed_at[4]) / 2.0;
+    assert!((463.0..=771.0).contains(&median), "the ten calls returned at {handed_at:?} ms");
 }
 
 #[test]
