@@ -464,7 +464,9 @@ impl Shared {
     }
 
     /// A new lock, free: unfair as a Python `threading.Lock`, or `fair` (a
-    /// thread's join, an event: the one waiter it is released for gets it).
+    /// thread's join, a `start()` waiting for its thread: the one waiter it
+    /// is released for gets it). An event's waiters wait on one too, and
+    /// its `set()` wakes them all (`wake_all`).
     pub fn new_lock(&self, name: &str, fair: bool) -> u32 {
         let mut names = self.lock_names.borrow_mut();
         names.push(name.into());
