@@ -70,6 +70,15 @@ pub(crate) struct LockState {
     pub max_wait_ns: u64,
 }
 
+impl LockState {
+    /// Counts one acquisition, after a wait of `waited` ns.
+    fn count_acquisition(&mut self, waited: u64) {
+        self.acquisitions += 1;
+        self.wait_ns += waited;
+        self.max_wait_ns = self.max_wait_ns.max(waited);
+    }
+}
+
 /// A lock waiter the engine must wake.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LockWake {
@@ -380,9 +389,7 @@ impl Shared {
                 Some((next, since)) if state.fair => {
                     let waited = now.saturating_since(since).as_nanos() as u64;
                     state.holder = Some(next);
-                    state.acquisitions += 1;
-                    state.wait_ns += waited;
-                    state.max_wait_ns = state.max_wait_ns.max(waited);
+                    state.count_acquisition(waited);
                     if !internal {
                         self.emit(TraceEvent::LockAcquire { lock: name.to_string().into(), thread: next, waited });
                     }
@@ -414,19 +421,16 @@ impl Shared {
             let state = &mut locks[lock as usize];
             self.note_hidden_sync(state.hidden);
             state.holder = None;
-            let woken: Vec<(u32, Time)> = state.waiters.drain(..).collect();
-            for (_, since) in &woken {
-                let waited = now.saturating_since(*since).as_nanos() as u64;
-                state.acquisitions += 1;
-                state.wait_ns += waited;
-                state.max_wait_ns = state.max_wait_ns.max(waited);
+            let woken: Vec<(u32, u64)> =
+                state.waiters.drain(..).map(|(t, since)| (t, now.saturating_since(since).as_nanos() as u64)).collect();
+            for &(_, waited) in &woken {
+                state.count_acquisition(waited);
             }
             (woken, state.internal)
         };
-        for (thread, since) in woken {
+        for (thread, waited) in woken {
             if !internal {
                 // Its wait ends here, and it holds nothing after.
-                let waited = now.saturating_since(since).as_nanos() as u64;
                 self.emit(TraceEvent::LockAcquire { lock: name.to_string().into(), thread, waited });
                 self.emit(TraceEvent::LockRelease { lock: name.to_string().into(), thread });
             }
@@ -453,9 +457,7 @@ impl Shared {
         }
         let waited = now.saturating_since(since).as_nanos() as u64;
         state.holder = Some(thread);
-        state.acquisitions += 1;
-        state.wait_ns += waited;
-        state.max_wait_ns = state.max_wait_ns.max(waited);
+        state.count_acquisition(waited);
         drop(locks);
         if !internal {
             self.emit(TraceEvent::LockAcquire { lock: name.into(), thread, waited });

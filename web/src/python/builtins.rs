@@ -11,6 +11,7 @@ use super::value::{Dict, Iter, Key, Module, Native, ThreadObj, TypeId, Value, Wa
 use super::vm::{Frame, Kw, Out, PyResult, Task, Vm};
 use super::Runtime;
 use crate::engine::interp::{Halt, Work};
+use crate::engine::shared::Shared;
 
 /// The names `LoadGlobal` falls back to.
 pub(crate) fn lookup(rt: &Runtime, name: &str) -> Option<Value> {
@@ -783,12 +784,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "threading.Lock" => new_lock(vm, false),
         "threading.RLock" if full(vm, name) => new_lock(vm, true),
         // Not `full`: counter-race.py's starting gate is one.
-        "threading.Event" => {
-            let lock = vm.sh.new_lock("event", true);
-            vm.sh.hide_lock(lock);
-            vm.sh.hold_for_nobody(lock);
-            Value::Native(Rc::new(Native::Event { set: Cell::new(false), lock }))
-        }
+        "threading.Event" => new_event(vm.sh, "event"),
         "threading.Condition" if full(vm, name) => {
             arity(vm, "Condition", &args, 0, 1)?;
             let n = vm.sh.lock_count() + 1;
@@ -1031,6 +1027,24 @@ fn new_lock(vm: &mut Vm<'_>, reentrant: bool) -> Value {
     // (its holder's depth moves with it).
     let lock = vm.sh.new_lock(&format!("{}-{n}", if reentrant { "RLock" } else { "Lock" }), reentrant);
     Value::Native(Rc::new(Native::Lock { lock, reentrant, owner: Cell::new(None), depth: Cell::new(0) }))
+}
+
+/// A new `threading.Event`, not set: its waiters wait on a lock held by
+/// nobody until `set_event`.
+pub(crate) fn new_event(sh: &Shared, name: &str) -> Value {
+    let lock = sh.new_lock(name, true);
+    sh.hide_lock(lock);
+    sh.hold_for_nobody(lock);
+    Value::Native(Rc::new(Native::Event { set: Cell::new(false), lock }))
+}
+
+/// `event.set()`: every waiter goes on at once (`Shared::wake_all`).
+pub(crate) fn set_event(sh: &Shared, event: &Native) {
+    if let Native::Event { set, lock } = event {
+        if !set.replace(true) {
+            sh.wake_all(*lock);
+        }
+    }
 }
 
 /// `issubclass(c, class)`: `c` a user class or a built-in type; `class`
@@ -1919,10 +1933,8 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
         }
         (Native::Lock { lock, .. }, "locked") => Ok(Out::Value(Value::Bool(vm.sh.lock_holder(*lock).is_some()))),
         (Native::Event { set, .. }, "is_set") => Ok(Out::Value(Value::Bool(set.get()))),
-        (Native::Event { set, lock }, "set") => {
-            if !set.replace(true) {
-                vm.sh.wake_all(*lock);
-            }
+        (Native::Event { .. }, "set") => {
+            set_event(vm.sh, n);
             Ok(Out::Value(Value::None))
         }
         (Native::Event { set, lock }, "clear") => {

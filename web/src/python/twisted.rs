@@ -651,10 +651,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                     }
                 }
             }
-            let lock = vm.sh.new_lock("blockingCallFromThread", true);
-            vm.sh.hide_lock(lock);
-            vm.sh.hold_for_nobody(lock);
-            let event = Value::Native(Rc::new(Native::Event { set: std::cell::Cell::new(false), lock }));
+            let event = super::builtins::new_event(vm.sh, "blockingCallFromThread");
             let boxed = Value::list(vec![event.clone(), Value::Bool(false), Value::None]);
             let out = boxed.clone();
             let fill = move |sh: &Rc<Shared>, failed: bool, v: Value| {
@@ -664,11 +661,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                     l[2] = v;
                 }
                 if let Value::Native(n) = &event {
-                    if let Native::Event { set, lock } = &**n {
-                        if !set.replace(true) {
-                            sh.wake_all(*lock);
-                        }
-                    }
+                    super::builtins::set_event(sh, n);
                 }
             };
             // Twisted's goes through `callFromThread`: so does this.
