@@ -30,6 +30,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import re
 import statistics
 import subprocess
@@ -68,14 +69,45 @@ print(min(rounds))
 
 
 # Figures a run's few GIL switches or thread overlaps decide: counter-race's
-# lost updates with no lock are none in about a third of runs and thousands
-# in others, so medians of 3 moved by more than the goals between two
-# batches, and of 30 still did (stop 33, quiet: CPython gil-read-then-write
-# 1008 over 30 runs, 602 over 100; the simulation 315 over seeds 1-30, 544
-# over 1-100), and of 100 still did (stop 37, quiet, one batch after
-# another: `twine run` gil-read-then-write 2392 and 1664, CPython 2239 and
-# 1946). These variants run at least this many seeds.
-LUMPY_RUNS = {"counter-race/gil-read-then-write": 300, "counter-race/nogil-unlocked": 300}
+# lost updates with no lock are none in about a fifth of runs and hundreds
+# to thousands in the others, so a median of few runs is mostly chance.
+# These variants run at least this many seeds, and their ratios get a
+# bootstrap interval (`interval`). How much is enough, measured (stop 41,
+# 2026-12-05, CPython gil-read-then-write, 800 runs resampled): a median of
+# 100 runs falls within 1222-2169 in 90 % of draws, of 300 within
+# 1435-2002 (sd 10 %), of 1000 within 1577-1861 (sd 5.5 %). Medians of
+# 300 taken the same day moved between 1460 and 2151, which stop 40 read
+# as the machine drifting; it is this sampling spread.
+LUMPY_RUNS = {"counter-race/gil-read-then-write": 600, "counter-race/nogil-unlocked": 300}
+
+# Resamples for a lumpy ratio's interval, from a fixed seed so the table is
+# reproducible from its runs.
+RESAMPLES = 2000
+
+
+def interval(sim, real, rng):
+    """The 5th and 95th percentiles of median(sim) / median(real), both
+    sides resampled with replacement: where the ratio could have landed
+    with other runs of the same size."""
+    sim = [v for v in sim if v is not None]
+    real = [v for v in real if v is not None]
+    if not sim or not real:
+        return None
+    ratios = []
+    for _ in range(RESAMPLES):
+        r = statistics.median(rng.choices(real, k=len(real)))
+        s = statistics.median(rng.choices(sim, k=len(sim)))
+        ratios.append(s / r if r else float("inf"))
+    ratios.sort()
+    return ratios[RESAMPLES // 20], ratios[RESAMPLES - 1 - RESAMPLES // 20]
+
+
+# CPython's environment: its stdout a pipe, block-buffered, so a `print`
+# does not let go of the GIL, as the simulation's does not. Under
+# PYTHONUNBUFFERED (set in this machine's shell) every write a `print` makes
+# is a system call without the GIL, and a thread printing in a tight loop
+# beside a computing one hands it the GIL at 12-14 % of its prints (stop 41).
+CPYTHON_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 
 
 def cpu_call_us(python, presets):
@@ -83,8 +115,8 @@ def cpu_call_us(python, presets):
     return float(out.stdout.strip())
 
 
-def run_json(cmd, timeout):
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+def run_json(cmd, timeout, env=None):
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited with {done.returncode}: {done.stderr.strip()[-400:]}")
     try:
@@ -162,13 +194,6 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-def thirds(values):
-    """The medians of the first, second and last third of `values`, in order."""
-    values = [v for v in values if v is not None]
-    k = len(values) // 3
-    return [median(values[:k]), median(values[k:2 * k]), median(values[2 * k:])] if k else []
-
-
 def fmt(v):
     if v is None:
         return "-"
@@ -195,7 +220,8 @@ def main():
     args = ap.parse_args()
 
     rows = []
-    spread = []  # (label, figure, the medians of each third of the runs on each side)
+    spread = []  # (label, figure, each ratio's interval: JSON / twine run, .py / CPython)
+    rng = random.Random(41)
     refused = {}
     # The CPUs twine run and CPython may use here (twine run keeps to its affinity too).
     here = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -246,7 +272,7 @@ def main():
                 cmd = [args.python, "-c", BOOT, os.path.join(args.presets, name + ".py"), "--seed", str(seed), "--metrics"]
                 if variant:
                     cmd += ["--variant", variant]
-                reals.append(run_json(cmd, 300))
+                reals.append(run_json(cmd, 300, CPYTHON_ENV))
             print(f"{label}: {runs} runs each", file=sys.stderr)
             figures = HEADLINES.get(name, []) + [("printed lines", lambda m: float(len(texts(m))))]
             for title, figure in figures:
@@ -261,7 +287,9 @@ def main():
                 if label in LUMPY_RUNS and title != "printed lines":
                     js = sims_here if label in fewer and sims_here else sims
                     py = pys_here if label in fewer and pys_here else pys
-                    spread.append((label, title, [thirds([figure(m) for m in side]) for side in (js, natives, py, reals)]))
+                    pairs = ((js, natives), (py, reals))
+                    spread.append((label, title, [interval([figure(m) for m in a], [figure(m) for m in b], rng)
+                                                  for a, b in pairs]))
 
     cpu_us = cpu_call_us(args.python, args.presets)
     runtime = reals[-1].get("runtime", {}) if rows else {}
@@ -301,15 +329,13 @@ def main():
                       f"uses. The scenario's own machine is in the \"sim\" columns; judging it for real needs "
                       f"a machine with that many CPUs.\n")
         if spread:
-            out.write("\nHow far a lumpy figure moves within this measurement: the median of each third of its "
-                      "runs, in the order they ran (seeds 1 to N/3, and so on). The simulation's thirds differ only "
-                      "by their seeds; a real side's differ by their seeds and by the machine's state as the "
-                      "minutes pass, which no model of a quiet machine follows. A ratio within the real side's own "
-                      "spread is as close as this measurement can judge.\n\n"
-                      f"| experiment | figure | sim (JSON), {here} cores | twine run | sim (.py), {here} cores "
-                      "| CPython |\n|---|---|---|---|---|---|\n")
-            for label, title, sides in spread:
-                cells = " | ".join(" / ".join(fmt(m) for m in side) for side in sides)
+            out.write("\nHow far a lumpy figure's ratio could land with other runs of the same size: the 5th and "
+                      "95th percentiles of the ratio of medians over "
+                      f"{RESAMPLES} resamples of each side's runs (with replacement). A goal the interval straddles "
+                      "is one this many runs cannot judge either way.\n\n"
+                      "| experiment | figure | JSON / twine run | .py / CPython |\n|---|---|---|---|\n")
+            for label, title, ratios in spread:
+                cells = " | ".join(f"{r[0]:.2f}-{r[1]:.2f}" if r else "-" for r in ratios)
                 out.write(f"| {label} | {title} | {cells} |\n")
         for label, why in refused.items():
             out.write(f"\n`twine run` refused {label}: {why}\n")
