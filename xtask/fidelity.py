@@ -91,13 +91,15 @@ def interval(sim, real, rng):
     with other runs of the same size."""
     sim = [v for v in sim if v is not None]
     real = [v for v in real if v is not None]
-    if not sim or not real:
+    # No ratio to spread: a side that ran nothing, or a real median of
+    # zero (a `nogil` variant against CPython, which has a GIL).
+    if not sim or not real or statistics.median(real) == 0:
         return None
     ratios = []
     for _ in range(RESAMPLES):
         r = statistics.median(rng.choices(real, k=len(real)))
         s = statistics.median(rng.choices(sim, k=len(sim)))
-        ratios.append(s / r if r else float("inf"))
+        ratios.append(s / r if r else float("inf"))  # a resample can still draw a zero median
     ratios.sort()
     return ratios[RESAMPLES // 20], ratios[RESAMPLES - 1 - RESAMPLES // 20]
 
