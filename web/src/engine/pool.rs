@@ -53,9 +53,14 @@ impl Simulation {
             let Some(job) = self.sh.pool_queue.borrow_mut().pop_front() else { break };
             if fresh {
                 // The job is the new thread's, taken now (as Twisted's `Team`
-                // and the native pool give it); it starts once the thread exists.
+                // and the native pool give it); it starts once the thread
+                // exists: made by the Python caller's spawn call when it
+                // makes one (`spawn_on_caller`), else by the engine's starter.
                 self.pool.first_jobs.push((tid, job));
-                self.start_threads([(tid, 0)]);
+                match self.spawner.pool_caller.take() {
+                    Some(caller) => self.threads[caller as usize].spawning.push(tid),
+                    None => self.start_threads([(tid, 0)]),
+                }
             } else {
                 self.assign_job(tid, job);
                 self.make_ready(tid);

@@ -34,6 +34,9 @@ pub(crate) struct Spawner {
     waiting: bool,
     /// The thread whose start-up it waits for before the next spawn call.
     awaiting: Option<u32>,
+    /// A Python thread whose spawn call makes the pool's next new thread
+    /// (a `deferToThread` that starts one: `spawn_on_caller`).
+    pub(super) pool_caller: Option<u32>,
 }
 
 impl Simulation {
@@ -129,9 +132,20 @@ impl Simulation {
     /// CPython's 647 at the median).
     /// Returns false (the engine's starter spawns) with noise off, where
     /// starting costs nothing, or when this wait is no `start()`'s.
+    ///
+    /// A `deferToThread` that starts a pool thread waits the same way
+    /// (Twisted's pool calls `Thread.start()` in the caller): its call
+    /// makes the thread the pool then creates for the job (`dispatch_pool`).
     pub(crate) fn spawn_on_caller(&mut self, tid: u32, lock: u32, body: &crate::program::Seq) -> bool {
-        if !self.noise.on() || self.sh.py.borrow().as_ref().is_none_or(|rt| rt.spawns.borrow().is_empty()) {
+        let (threads, pool) = match self.sh.py.borrow().as_ref() {
+            Some(rt) => (!rt.spawns.borrow().is_empty(), rt.pool_spawn.replace(false)),
+            None => (false, false),
+        };
+        if !self.noise.on() || !(threads || pool) {
             return false;
+        }
+        if pool {
+            self.spawner.pool_caller = Some(tid);
         }
         let cost = self.noise.spawn_cost();
         let new = self.python_spawns();
@@ -146,6 +160,9 @@ impl Simulation {
     /// `tid`'s spawn call returned: its new threads come up, each on a
     /// core once the OS puts it on one (a wake-up's latency).
     pub(super) fn spawn_call_returned(&mut self, tid: u32) {
+        if self.spawner.pool_caller == Some(tid) {
+            self.spawner.pool_caller = None;
+        }
         for new in std::mem::take(&mut self.threads[tid as usize].spawning) {
             let boot = self.noise.thread_boot();
             self.threads[new as usize].work =

@@ -365,8 +365,12 @@ fn clients_spec(
     ))
 }
 
-/// A pool job waiting for the reactor to run: it submits itself.
-pub(crate) type HeldJob = Box<dyn FnOnce(&twine_core::Reactor)>;
+/// A pool job waiting for the reactor to run: its task (the job's Python
+/// call, stored in [`Runtime::store_task`]) and what submits it.
+pub(crate) struct HeldJob {
+    pub task: u64,
+    pub submit: Box<dyn FnOnce(&twine_core::Reactor)>,
+}
 
 /// One run's interpreter state, shared by its threads.
 pub(crate) struct Runtime {
@@ -385,6 +389,9 @@ pub(crate) struct Runtime {
     pub thread_count: Cell<u32>,
     /// Threads started since the engine last looked: (name, task).
     pub spawns: RefCell<Vec<(Rc<str>, vm::Task)>>,
+    /// The job just handed to the pool starts a thread, and its caller
+    /// makes it (as Twisted's pool does, with `Thread.start()`).
+    pub pool_spawn: Cell<bool>,
     /// Python names of simulated threads (thread 0 is the main thread).
     pub names: RefCell<HashMap<u32, Rc<str>>>,
     /// The main program after `reactor.run()`: it runs once the reactor stops.
@@ -491,6 +498,7 @@ impl Runtime {
             full_only: Cell::new(None),
             thread_count: Cell::new(0),
             spawns: RefCell::default(),
+            pool_spawn: Cell::default(),
             names: RefCell::default(),
             after_run: RefCell::default(),
             parked: RefCell::default(),
@@ -658,6 +666,14 @@ impl Runtime {
 
     pub fn take_task(&self, id: u64) -> Option<vm::Task> {
         self.jobs.borrow_mut().remove(&id)
+    }
+
+    /// The stored task `id` lets its starter go on through `gate` once its
+    /// thread has run (`Task::started`).
+    pub fn gate_task(&self, id: u64, gate: u32) {
+        if let Some(task) = self.jobs.borrow_mut().get_mut(&id) {
+            task.started = Some((gate, false));
+        }
     }
 
     pub fn thread_name(&self, tid: u32) -> Rc<str> {

@@ -25,7 +25,7 @@ use super::errors::Exc;
 use super::stacks::{Link, Role};
 use super::value::{Module, Native, Value};
 use super::vm::{self, Kw, Out, PyResult, Task, Vm};
-use super::Runtime;
+use super::{HeldJob, Runtime};
 use crate::engine::interp::{Activation, End, Halt, REACTOR_THREAD};
 use crate::engine::shared::{LoopInstance, Shared};
 
@@ -750,24 +750,44 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             if r.lifecycle() == twine_core::reactor::Lifecycle::NotStarted {
                 // Twisted's pool starts with the reactor (its `start` is a
                 // `callWhenRunning` made at the pool's first use): jobs given
-                // before `reactor.run()` wait for it, in order.
+                // before `reactor.run()` wait for it, in order, and it
+                // starts a thread for each (up to its size) as a call here
+                // does (`_startThreadPool`).
                 let first = vm.rt.held_jobs.borrow().is_empty();
-                vm.rt.held_jobs.borrow_mut().push(Box::new(submit));
+                vm.rt.held_jobs.borrow_mut().push(HeldJob { task, submit: Box::new(submit) });
                 if first {
-                    let rt = Rc::clone(vm.rt);
-                    r.call_when_running(move |r| {
-                        for job in std::mem::take(&mut *rt.held_jobs.borrow_mut()) {
-                            job(r);
-                        }
-                    });
+                    let f = library(vm.rt, "_startThreadPool").ok_or_else(|| vm.type_error("no _startThreadPool"))?;
+                    let sh = Rc::clone(vm.sh);
+                    let start = Call { f, args: Vec::new(), kwargs: Vec::new() };
+                    r.call_when_running(move |_| run_top(&sh, TRIGGER_FAILED, start));
                 }
             } else {
                 submit(&r);
                 if let Some(gate) = started {
+                    vm.rt.pool_spawn.set(true);
                     return Ok(vm.wait_at(gate, deferred(out)));
                 }
             }
             deferred(out)
+        }
+        "threads._submitHeldJob" => {
+            // The next job given before `reactor.run()`, handed to the
+            // now running pool as `deferToThread` hands one: the call waits
+            // for a thread it starts (false: none was left).
+            if vm.rt.held_jobs.borrow().is_empty() {
+                return Ok(Out::Value(Value::Bool(false)));
+            }
+            let job = vm.rt.held_jobs.borrow_mut().remove(0);
+            let gate = vm.sh.next_job_starts_a_thread().then(|| vm.start_gate("ThreadPool.start"));
+            if let Some(gate) = gate {
+                vm.rt.gate_task(job.task, gate);
+            }
+            (job.submit)(&reactor(vm)?);
+            if let Some(gate) = gate {
+                vm.rt.pool_spawn.set(true);
+                return Ok(vm.wait_at(gate, Value::Bool(true)));
+            }
+            Value::Bool(true)
         }
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
     };
@@ -776,7 +796,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
 
 /// `threads.blockingCallFromThread`, written in Python over a native that
 /// runs the call on the reactor thread: the calling thread waits on an
-/// Event. And `_callInThread`, which runs a built-in as a pool job.
+/// Event. And `_callInThread`, which runs a built-in as a pool job, and
+/// `_startThreadPool`, the pool's start when the reactor runs: it hands the
+/// jobs given before `reactor.run()` over one by one, waiting for each
+/// thread it starts, as Twisted's `ThreadPool.start` does in the reactor
+/// thread.
 const BLOCKING_CALL: &str = "\
 def blockingCallFromThread(reactor, f, *a, **kw):
     box = _callInReactor(f, a, kw)
@@ -787,6 +811,10 @@ def blockingCallFromThread(reactor, f, *a, **kw):
 
 def _callInThread(f, *a, **kw):
     return f(*a, **kw)
+
+def _startThreadPool():
+    while _submitHeldJob():
+        pass
 
 def deferToThreadPool(reactor, threadpool, f, *args, **kwargs):
     return _deferToThread(f, *args, **kwargs)
@@ -971,6 +999,7 @@ fn library_function(name: &str) -> Option<Value> {
         ("_logErr", "defer._logErr"),
         ("_exit", "sys.exit"),
         ("_deferToThread", "threads.deferToThread"),
+        ("_submitHeldJob", "threads._submitHeldJob"),
         ("_fail", "defer.fail"),
         ("_succeed", "defer.succeed"),
     ];
