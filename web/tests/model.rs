@@ -631,9 +631,9 @@ reactor.run()
 }
 
 /// The same three jobs handed over once the reactor runs. The pool thread
-/// that failed was handed its job first and waits for the GIL the
+/// that failed was handed its job first and has slept on the GIL the
 /// longest when the reactor lets go of it at the end of its turn, and
-/// the GIL let go by itself goes to its longest waiter: CPython 3.11 +
+/// the GIL let go by itself goes to its longest sleeper: CPython 3.11 +
 /// Twisted 26.10 printed this order in 10 of 10 runs (2026-12-05). The
 /// model's uniform pick printed it in 10 of 20 seeds (then 6 of 20 with
 /// the pool's start on the caller's CPU).

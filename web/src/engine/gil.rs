@@ -28,10 +28,11 @@
 //!   on a stream of their own. A [`Chooser`](super::choice::Chooser) is
 //!   offered that pick as option 0, then the other waiters, longest waiting
 //!   first.
-//! - **Let go by itself, to the longest waiter.** A holder that blocks (a
+//! - **Let go by itself, to the longest sleeper.** A holder that blocks (a
 //!   lock, I/O, the reactor's poll) or ends with nobody asking signals the
 //!   condition variable, which wakes its longest sleeper (glibc's groups,
-//!   the kernel's futex queue): CPython 3.11 handed such a GIL on nearly in
+//!   the kernel's futex queue): the waiter whose current timed wait began
+//!   first, since one whose wait ran out waits again from the back. CPython 3.11 handed such a GIL on nearly in
 //!   line (ten threads computing 1 ms each: 3.5 neighbours in sequence a
 //!   run against a random order's 0.9), and a pool job handed over first
 //!   ran first when the reactor let go (10 of 10 runs; the uniform pick, 10
@@ -135,8 +136,10 @@ impl Simulation {
     /// Starts one timed wait of a switch interval for waiter `tid`.
     fn gil_start_period(&mut self, tid: u32) {
         let takes = self.gil.takes;
+        let now = self.now;
         let t = &mut self.threads[tid as usize];
         t.gil_seen = takes;
+        t.gil_period_from = now;
         t.gil_timer += 1;
         let epoch = t.gil_timer;
         // A timed wait on a condition variable: it ends on a kernel timer.
@@ -215,9 +218,14 @@ impl Simulation {
         let asker_takes = asker.filter(|_| self.gil.rng.next_f64() < ASKER_TAKES);
         let uniform = (self.gil.rng.next_u64() % n as u64) as usize;
         // Let go by itself (nobody asked): the condition variable's signal
-        // wakes its longest sleeper, first in line.
+        // wakes its longest sleeper, the waiter whose current timed wait
+        // began first (one whose wait ran out went back to the end).
         let asked = self.gil.drop_requested || self.gil.asker.is_some();
-        let picked = if asked { asker_takes.unwrap_or(uniform) } else { 0 };
+        let longest = || {
+            let began = |i: &usize| self.threads[self.gil.waiters[*i] as usize].gil_period_from;
+            (0..n).min_by_key(began).unwrap_or(0)
+        };
+        let picked = if asked { asker_takes.unwrap_or(uniform) } else { longest() };
         if self.choices.chooser().is_none() {
             return Some(picked);
         }

@@ -150,6 +150,9 @@ pub(crate) struct Thread {
     pub gil_timer: u64,
     /// Waiting for the GIL: the switch count when its current timed wait began.
     pub gil_seen: u64,
+    /// When its current timed wait for the GIL began: its place on the
+    /// condition variable's queue (a wait that times out rejoins at the back).
+    pub gil_period_from: Time,
     pub spawned: Option<Time>,
     /// Its last step done (`finished_ms`); it exits a little later.
     pub finished: Option<Time>,
@@ -190,6 +193,7 @@ impl Thread {
             gil_since: Time::ZERO,
             gil_timer: 0,
             gil_seen: 0,
+            gil_period_from: Time::ZERO,
             spawned: None,
             finished: None,
             exited: None,
