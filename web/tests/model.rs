@@ -603,31 +603,7 @@ fn python_output(name: &str, source: &str, variant: Option<&str>, seed: u64) -> 
 /// let their start-up noise pick the order: right for 1 seed in 6.
 #[test]
 fn jobs_handed_to_new_pool_threads_at_once_finish_in_the_order_given_as_in_twisted() {
-    let source = r#"
-from twisted.internet import reactor, threads, defer
-import threading
-def work(x):
-    return x * 10, threading.current_thread().name.startswith("MainThread")
-d = threads.deferToThread(work, 4)
-d.addCallback(lambda r: print("result", r[0], "on main:", r[1]))
-def boom():
-    raise RuntimeError("in thread")
-d2 = threads.deferToThread(boom)
-d2.addErrback(lambda f: print("failed", f.getErrorMessage()))
-def from_thread():
-    reactor.callFromThread(print, "called from thread")
-threads.deferToThread(from_thread)
-dl = defer.DeferredList([d, d2])
-dl.addCallback(lambda _: reactor.callLater(0.05, reactor.stop))
-reactor.run()
-"#;
-    for seed in 1..=8 {
-        assert_eq!(
-            python_output("t.py", source, None, seed),
-            ["result 40 on main: False", "failed in thread", "called from thread"],
-            "seed {seed}"
-        );
-    }
+    three_jobs_finish_in_the_order_given("hand_over()\nreactor.run()\n");
 }
 
 /// The same three jobs handed over once the reactor runs. The pool thread
@@ -639,7 +615,12 @@ reactor.run()
 /// the pool's start on the caller's CPU).
 #[test]
 fn jobs_handed_over_while_the_reactor_runs_finish_in_the_order_given_as_in_twisted() {
-    let source = r#"
+    three_jobs_finish_in_the_order_given("reactor.callWhenRunning(hand_over)\nreactor.run()\n");
+}
+
+/// Three jobs for the pool, `hand_over()` gives them: a result, a failure
+/// and a `callFromThread`.
+const THREE_JOBS: &str = r#"
 from twisted.internet import reactor, threads, defer
 import threading
 def work(x):
@@ -648,7 +629,7 @@ def boom():
     raise RuntimeError("in thread")
 def from_thread():
     reactor.callFromThread(print, "called from thread")
-def go():
+def hand_over():
     d = threads.deferToThread(work, 4)
     d.addCallback(lambda r: print("result", r[0], "on main:", r[1]))
     d2 = threads.deferToThread(boom)
@@ -656,12 +637,14 @@ def go():
     threads.deferToThread(from_thread)
     dl = defer.DeferredList([d, d2])
     dl.addCallback(lambda _: reactor.callLater(0.05, reactor.stop))
-reactor.callWhenRunning(go)
-reactor.run()
 "#;
+
+/// [`THREE_JOBS`] then `run`, for seeds 1-8: their lines in the order given.
+fn three_jobs_finish_in_the_order_given(run: &str) {
+    let source = format!("{THREE_JOBS}{run}");
     for seed in 1..=8 {
         assert_eq!(
-            python_output("t.py", source, None, seed),
+            python_output("t.py", &source, None, seed),
             ["result 40 on main: False", "failed in thread", "called from thread"],
             "seed {seed}"
         );
