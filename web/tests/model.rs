@@ -273,10 +273,11 @@ const CPYTHON_POOL_STARTS_MS: std::ops::RangeInclusive<f64> = 233.0..=834.0;
 #[test]
 fn under_the_gil_a_reactor_handing_jobs_to_an_empty_pool_waits_for_each_new_thread_to_start() {
     // Twisted's pool starts a thread for a job no idle thread takes, with
-    // `Thread.start()`, which returns once the thread has run; the reactor
-    // then waits for the GIL among the jobs already computing. (The
-    // model's median, 576 ms for seeds 1-8 and 533 for seeds 1-32, is
-    // 1.37-1.48 of CPython's, 389: docs/fidelity.md, stop 41.)
+    // `Thread.start()` in the caller, holding the GIL, which returns once
+    // the thread has run; the reactor then waits for the GIL among the
+    // jobs already computing. The model's median: 458 ms for seeds 1-8,
+    // 455 for seeds 1-32, against CPython's 389 (docs/fidelity.md, stop
+    // 41; 576 and 533 when the engine's own starter made the thread).
     let mut handed_at = Vec::new();
     for seed in 1..=8 {
         let scenario = Scenario::from_python("ticks.py", POOL_STARTS_UNDER_THE_GIL).unwrap();
