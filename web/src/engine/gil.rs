@@ -32,11 +32,11 @@
 //!   lock, I/O, the reactor's poll) or ends with nobody asking signals the
 //!   condition variable, which wakes its longest sleeper (glibc's groups,
 //!   the kernel's futex queue): the waiter whose current timed wait began
-//!   first, since one whose wait ran out waits again from the back. CPython 3.11 handed such a GIL on nearly in
-//!   line (ten threads computing 1 ms each: 3.5 neighbours in sequence a
-//!   run against a random order's 0.9), and a pool job handed over first
-//!   ran first when the reactor let go (10 of 10 runs; the uniform pick, 10
-//!   of 20 seeds).
+//!   first, since one whose wait ran out waits again from the back.
+//!   CPython 3.11 handed such a GIL on nearly in line (ten threads
+//!   computing 1 ms each: 3.5 neighbours in sequence a run against a
+//!   random order's 0.9), and a pool job handed over first ran first when
+//!   the reactor let go (10 of 10 runs; the uniform pick, 10 of 20 seeds).
 //! - **A free GIL is anybody's.** The woken waiter takes the GIL once it is
 //!   back on a core, a wake-up's latency later; a thread that asks in
 //!   between (a new thread coming up, a sleep ending) finds it free and

@@ -707,9 +707,8 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             // new thread has run, then for the GIL. Ten jobs handed to an
             // empty pool of ten beside CPU-bound work take CPython hundreds
             // of milliseconds.
-            let started = (r.lifecycle() == twine_core::reactor::Lifecycle::Running
-                && vm.sh.next_job_starts_a_thread())
-            .then(|| vm.start_gate("deferToThread.start"));
+            let started =
+                (r.lifecycle() == twine_core::reactor::Lifecycle::Running).then(|| pool_start_gate(vm)).flatten();
             task.started = started.map(|lock| (lock, false));
             let task = vm.rt.store_task(task);
             let slot: JobSlot = Arc::default();
@@ -764,8 +763,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
             } else {
                 submit(&r);
                 if let Some(gate) = started {
-                    vm.rt.pool_spawn.set(true);
-                    return Ok(vm.wait_at(gate, deferred(out)));
+                    return Ok(wait_for_pool_thread(vm, gate, deferred(out)));
                 }
             }
             deferred(out)
@@ -778,20 +776,34 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &str, args: Vec<Value>, kwarg
                 return Ok(Out::Value(Value::Bool(false)));
             }
             let job = vm.rt.held_jobs.borrow_mut().remove(0);
-            let gate = vm.sh.next_job_starts_a_thread().then(|| vm.start_gate("ThreadPool.start"));
+            let gate = pool_start_gate(vm);
             if let Some(gate) = gate {
                 vm.rt.gate_task(job.task, gate);
             }
             (job.submit)(&reactor(vm)?);
             if let Some(gate) = gate {
-                vm.rt.pool_spawn.set(true);
-                return Ok(vm.wait_at(gate, Value::Bool(true)));
+                return Ok(wait_for_pool_thread(vm, gate, Value::Bool(true)));
             }
             Value::Bool(true)
         }
         _ => return Err(vm.type_error(&format!("{name}() is not supported"))),
     };
     Ok(Out::Value(v))
+}
+
+/// The gate a job's new pool thread lets its caller through once it has
+/// run, when the job about to be handed over starts one (the jobs ahead of
+/// it take the idle threads first, and the pool may still grow).
+fn pool_start_gate(vm: &Vm<'_>) -> Option<u32> {
+    vm.sh.next_job_starts_a_thread().then(|| vm.start_gate("ThreadPool.start"))
+}
+
+/// The caller makes the pool's new thread, holding the GIL, and its call
+/// returns `value` once that thread has run: Twisted's pool starts it with
+/// `Thread.start()` in the caller (`spawn_on_caller`).
+fn wait_for_pool_thread(vm: &mut Vm<'_>, gate: u32, value: Value) -> Out {
+    vm.rt.pool_spawn.set(true);
+    vm.wait_at(gate, value)
 }
 
 /// `threads.blockingCallFromThread`, written in Python over a native that
