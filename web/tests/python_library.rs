@@ -2102,6 +2102,83 @@ print(v.major, v.minor, v >= (3, 8), v[:2], v[0], v.releaselevel, len(v))
     );
 }
 
+/// `os` is the simulated process's: its path functions as CPython's
+/// `posixpath`, an empty environment, the script's directory as the working
+/// directory and first on `sys.path` (which a program may change).
+#[test]
+fn os_and_its_paths_as_cpython_and_sys_path_starts_at_the_scripts_directory() {
+    let out = output(
+        r#"
+import os, sys
+import os.path
+from os.path import join, splitext
+print(os.path.join("a", "b", "/c", "d"), os.path.join("a/", "b"), os.path.split("/a/b/"), os.path.split("//"), os.path.split("x"))
+print(splitext(".bashrc"), splitext("a/b.tar.gz"), splitext("a.b/c"), splitext("..."))
+print(os.path.normpath("/a/./b/../../c//d/"), os.path.normpath("../x/.."), os.path.normpath("///a"), os.path.normpath("//a"), os.path.normpath(""))
+print(os.path.basename("/x/y.py"), os.path.dirname("/x/y.py"), os.path.relpath("/a/b/c", "/a/d"), os.path.isabs("a"))
+print(os.path.abspath("test.py") == os.path.join(os.getcwd(), "test.py"), os.path.abspath("a/../b") == os.path.join(os.getcwd(), "b"))
+print(sys.path[0] == os.getcwd() == os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+print(os.environ.get("TWINE_NOT_SET", "default"), os.getenv("TWINE_NOT_SET"), type(os.getpid()).__name__, os.sep, os.name, os.linesep == "\n")
+print(sys.getswitchinterval())
+"#,
+    );
+    // CPython 3.11's output (run as `python3 test.py` in the script's
+    // directory, TWINE_NOT_SET unset).
+    assert_eq!(
+        out,
+        [
+            "/c/d a/b ('/a/b', '') ('//', '') ('', 'x')",
+            "('.bashrc', '') ('a/b.tar', '.gz') ('a.b/c', '') ('...', '')",
+            "/c/d .. /a //a .",
+            "y.py /x ../b/c False",
+            "True True",
+            "True",
+            "default None int / posix True",
+            "0.005",
+        ]
+    );
+}
+
+/// How many times the GIL changed hands between two threads each burning
+/// 50 ms of CPU in 1 ms steps, with `setup` at the program's top.
+fn gil_switches_with(setup: &str) -> u64 {
+    let source = format!(
+        "import sys, threading, twine\n{setup}\n\
+         def spin():\n    for _ in range(50):\n        twine.cpu(1)\n\
+         ts = [threading.Thread(target=spin) for _ in range(2)]\n\
+         for t in ts:\n    t.start()\nfor t in ts:\n    t.join()\n"
+    );
+    let scenario = Scenario::from_python("test.py", &source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, Some(1));
+    sim.run();
+    assert!(sim.python_error().is_none(), "{:?}", sim.python_error());
+    sim.metrics().gil.expect("the GIL is on").switches
+}
+
+/// `sys.setswitchinterval(s)` as a top-level statement sets the simulated
+/// GIL's switch interval, as in CPython: at 1 ms two CPU-bound threads
+/// change hands about five times as often as at the default 5 ms, and
+/// `sys.getswitchinterval()` says so. Called where it cannot be read before
+/// the run (in a function), it is refused with what to write instead.
+#[test]
+fn sys_setswitchinterval_sets_how_often_the_gil_changes_hands() {
+    let default = gil_switches_with("");
+    let fast = gil_switches_with("sys.setswitchinterval(0.001)\nassert sys.getswitchinterval() == 0.001");
+    assert!((15..=25).contains(&default), "at 5 ms: {default} switches in 100 ms");
+    assert!(fast >= 4 * default, "at 1 ms: {fast} switches, at 5 ms {default}");
+
+    let source = "import sys\ndef f():\n    sys.setswitchinterval(0.002)\nf()\n";
+    let scenario = Scenario::from_python("test.py", source).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Simulation::new(&scenario, Some(1));
+    sim.run();
+    let error = sim.python_error().expect("refused");
+    assert!(error.contains("test.py:3:5") && error.contains("top-level statement"), "{error}");
+    let refused =
+        Scenario::from_python("test.py", "import sys\nsys.setswitchinterval(0)\n").err().map(|e| e.to_string());
+    assert!(refused.as_deref().is_some_and(|e| e.starts_with("test.py:2:1:") && e.contains("positive")), "{refused:?}");
+}
+
 /// `object`'s special methods, through `super()` or called on `object`:
 /// `__eq__` by identity (else NotImplemented), `__ne__` negating the type's
 /// `__eq__`, `__hash__` by identity, `__repr__` the default, `__str__` the

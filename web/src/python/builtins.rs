@@ -905,6 +905,25 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             Value::Int(s.chars().count() as i64)
         }
         "sys.stdout.flush" | "sys.stderr.flush" => Value::None,
+        "sys.getswitchinterval" => Value::Float(vm.sh.program.machine.switch_interval as f64 / 1e9),
+        "sys.setswitchinterval" => {
+            // Like `twine.machine(switch_interval_ms=..)`, read before the
+            // run from the top-level call `check` read.
+            arity(vm, name, &args, 1, 1)?;
+            let seconds = float_arg(vm, &args[0])?;
+            if seconds <= 0.0 {
+                return Err(vm.rt.error("ValueError", "switch interval must be strictly positive"));
+            }
+            if vm.rt.machine.switch_interval_ms != Some(seconds * 1000.0) {
+                return Err(vm.rt.error(
+                    "RuntimeError",
+                    "sys.setswitchinterval(seconds) sets the simulated GIL's switch interval before the run \
+                     starts: call it once, as a top-level statement (not in a function, loop or if), with a \
+                     number computed from constants and the variant",
+                ));
+            }
+            Value::None
+        }
         "sys.exit" => {
             let class = vm.rt.exc_class("SystemExit");
             return Err(Exc::new(vm.rt.new_exc(&class, args.into_iter().take(1).collect())));
@@ -2235,7 +2254,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, pprint, queue, random, statistics, string, struct, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, os, pprint, queue, random, statistics, string, struct, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

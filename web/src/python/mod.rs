@@ -182,6 +182,25 @@ pub(crate) fn check(file: &str, source: &str, variant: Option<&str>) -> Result<M
             }
             continue;
         }
+        if matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "sys") {
+            if a.attr.as_str() == "setswitchinterval" {
+                // CPython's own knob for the GIL, in seconds.
+                let seconds = match c.args.first() {
+                    Some(e) => st.need(e)?.number(),
+                    None => None,
+                };
+                match seconds.filter(|s| *s > 0.0) {
+                    Some(s) => out.switch_interval_ms = Some(s * 1000.0),
+                    None => {
+                        return Err(bad(
+                            "sys.setswitchinterval(seconds) takes a positive number of seconds (CPython's default \
+                             is 0.005)",
+                        ))
+                    }
+                }
+            }
+            continue;
+        }
         if !matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "twine") {
             continue;
         }

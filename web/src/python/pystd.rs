@@ -47,6 +47,9 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("math", "<std.math>", include_str!("std/math.py")),
     // Over the native `sys` (`version_info` and `argv`).
     ("sys", "<std.sys>", include_str!("std/sys.py")),
+    // The simulated process: its cores, its id, its directory.
+    ("os", "<std.os>", include_str!("std/os.py")),
+    ("os.path", "<std.os.path>", include_str!("std/os_path.py")),
     // Over the native `random` (its seeded generator).
     ("random", "<std.random>", include_str!("std/random.py")),
     // The built-in `bytearray` ([`builtin`]).
@@ -189,7 +192,7 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
             }
         }
     }
-    if mname == "sys" {
+    if matches!(mname, "sys" | "os") {
         let file = vm.rt.globals.vars.borrow().get("__file__").cloned().unwrap_or_default();
         globals.vars.borrow_mut().insert("_FILE".into(), file);
     }
@@ -199,7 +202,7 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     if mname == "copy" {
         globals.vars.borrow_mut().insert("_clone".into(), Value::builtin("copy._clone", None));
     }
-    if mname == "concurrent.futures" {
+    if matches!(mname, "concurrent.futures" | "os") {
         // `os.cpu_count()` in CPython: the simulated machine's cores.
         let cores = Value::Int(i64::from(vm.sh.program.machine.cores));
         globals.vars.borrow_mut().insert("_CPUS".into(), cores);
