@@ -566,10 +566,45 @@ fn an_uncaught_exception_fails_the_run_with_its_place() {
     assert_eq!(sim.end_reason(), Some(EndReason::Error));
 }
 
+/// Each frame of a traceback shows its line of source, and under it
+/// CPython 3.11's carets: `^` under the expression that raised, `~` and
+/// `^` to single out an operator or a subscript, none when the expression
+/// is the whole line; to the first line's end for one over several lines.
+/// Each program's expected text is CPython 3.11.7's (`python3 test.py`).
+#[test]
+fn tracebacks_show_each_frames_line_with_cpythons_carets() {
+    let cases = [
+        ("x = 1\ny = ((x)) + 'a'\n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    y = ((x)) + 'a'\n        ~~~~~~^~~~~\nTypeError: unsupported operand type(s) for +: 'int' and 'str'"),
+        ("a = 2\nb = a**'x'\n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    b = a**'x'\n        ~^^~~~\nTypeError: unsupported operand type(s) for ** or pow(): 'int' and 'str'"),
+        ("a = 1\nb = a + a * 'x' + a\n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    b = a + a * 'x' + a\n        ~~^~~~~~~~~\nTypeError: unsupported operand type(s) for +: 'int' and 'str'"),
+        ("d = {'a': {}}\nprint(d['a']['b'])\n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    print(d['a']['b'])\n          ~~~~~~^^^^^\nKeyError: 'b'"),
+        ("xs = []\nxs[5] = 1\n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    xs[5] = 1\n    ~~^^^\nIndexError: list assignment index out of range"),
+        ("d = {}\nd['k'] += 1\n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    d['k'] += 1\n    ~^^^^^\nKeyError: 'k'"),
+        ("class A:\n    pass\n\na = A()\na.n += 1\n", "Traceback (most recent call last):\n  File \"test.py\", line 5, in <module>\n    a.n += 1\n    ^^^\nAttributeError: 'A' object has no attribute 'n'"),
+        ("x = 1\nassert x > 1, 'msg'\n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    assert x > 1, 'msg'\n           ^^^^^\nAssertionError: msg"),
+        ("d = {}\ndel d['x']\n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    del d['x']\n        ~^^^^^\nKeyError: 'x'"),
+        ("for a, b in [(1, 2, 3)]:\n    pass\n", "Traceback (most recent call last):\n  File \"test.py\", line 1, in <module>\n    for a, b in [(1, 2, 3)]:\n        ^^^^\nValueError: too many values to unpack (expected 2)"),
+        ("def compute(a, b):\n    return a / b\n\nresult = compute(\n    1,\n    0)\n", "Traceback (most recent call last):\n  File \"test.py\", line 4, in <module>\n    result = compute(\n             ^^^^^^^^\n  File \"test.py\", line 2, in compute\n    return a / b\n           ~~^~~\nZeroDivisionError: division by zero"),
+        ("def f(*a):\n    return 1 / 0\n\nx = f(1,\n      2)\n", "Traceback (most recent call last):\n  File \"test.py\", line 4, in <module>\n    x = f(1,\n        ^^^^\n  File \"test.py\", line 2, in f\n    return 1 / 0\n           ~~^~~\nZeroDivisionError: division by zero"),
+        ("x = None   \nx()   \n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    x()   \n    ^^^\nTypeError: 'NoneType' object is not callable"),
+        ("def f():\n    1 / 0\n\nf()\n", "Traceback (most recent call last):\n  File \"test.py\", line 4, in <module>\n    f()\n  File \"test.py\", line 2, in f\n    1 / 0\n    ~~^~~\nZeroDivisionError: division by zero"),
+        ("s = 'é' + 1\n", "Traceback (most recent call last):\n  File \"test.py\", line 1, in <module>\n    s = 'é' + 1\n        ~~~~^~~\nTypeError: can only concatenate str (not \"int\") to str"),
+        ("x = (1 +  # one\n     'a')\n", "Traceback (most recent call last):\n  File \"test.py\", line 1, in <module>\n    x = (1 +  # one\n         ^^^^^^^^^^\nTypeError: unsupported operand type(s) for +: 'int' and 'str'"),
+        ("def f():\n\treturn {}['k']\n\nf()\n", "Traceback (most recent call last):\n  File \"test.py\", line 4, in <module>\n    f()\n  File \"test.py\", line 2, in f\n    return {}['k']\n           ~~^^^^^\nKeyError: 'k'"),
+        ("a = 1\nb = (a +\n     'x')\n", "Traceback (most recent call last):\n  File \"test.py\", line 2, in <module>\n    b = (a +\n         ^^^\nTypeError: unsupported operand type(s) for +: 'int' and 'str'")
+    ];
+    for (source, cpython) in cases {
+        let err = run(source, None).python_error().expect("an error");
+        // (The simulator's first line is `test.py:LINE:COL: the error`.)
+        let (_, traceback) = err.split_once('\n').expect("a traceback");
+        assert_eq!(traceback, cpython, "{source}");
+    }
+}
+
 /// An exception caught and passed on (no `except` matched, `raise` alone,
 /// a `finally` or a `with` block it goes through) keeps its traceback, the
 /// frames below the handler and the line it was raised at; `raise e` adds
-/// its own line above. CPython 3.11's tracebacks, less the source lines.
+/// its own line above. CPython 3.11's tracebacks.
 #[test]
 fn a_reraised_exception_keeps_its_traceback() {
     let src = |v: u32| {
@@ -613,19 +648,26 @@ f({v})
         let err = run(&src(v), None).python_error().expect("an error");
         err.lines().skip(1).map(String::from).collect::<Vec<_>>()
     };
-    let want = |lines: &[u32]| {
+    // Each frame's line in f: its number and its text.
+    let want = |v: u32, lines: &[(u32, &str)]| {
         let mut out = vec!["Traceback (most recent call last):".to_owned()];
         out.push("  File \"test.py\", line 32, in <module>".to_owned());
-        out.extend(lines.iter().map(|l| format!("  File \"test.py\", line {l}, in f")));
+        out.push(format!("    f({v})"));
+        for (l, text) in lines {
+            out.push(format!("  File \"test.py\", line {l}, in f"));
+            out.push(format!("    {text}"));
+        }
         out.push("  File \"test.py\", line 2, in inner".to_owned());
+        out.push("    return 1 / 0".to_owned());
+        out.push("           ~~^~~".to_owned());
         out.push("ZeroDivisionError: division by zero".to_owned());
         out
     };
-    assert_eq!(traceback(1), want(&[7]));
-    assert_eq!(traceback(2), want(&[12]));
-    assert_eq!(traceback(3), want(&[19, 17]));
-    assert_eq!(traceback(4), want(&[22]));
-    assert_eq!(traceback(5), want(&[30]));
+    assert_eq!(traceback(1), want(1, &[(7, "inner()")]));
+    assert_eq!(traceback(2), want(2, &[(12, "inner()")]));
+    assert_eq!(traceback(3), want(3, &[(19, "raise e"), (17, "inner()")]));
+    assert_eq!(traceback(4), want(4, &[(22, "inner()")]));
+    assert_eq!(traceback(5), want(5, &[(30, "inner()")]));
     // `raise e from None` adds its line, as `raise e`.
     let src = "def inner():\n    return 1 / 0\n\ndef f():\n    try:\n        inner()\n    except ZeroDivisionError as e:\n        raise e from None\n\nf()\n";
     let err = run(src, None).python_error().expect("an error");
@@ -635,9 +677,14 @@ f({v})
         [
             "Traceback (most recent call last):",
             "  File \"test.py\", line 10, in <module>",
+            "    f()",
             "  File \"test.py\", line 8, in f",
+            "    raise e from None",
             "  File \"test.py\", line 6, in f",
+            "    inner()",
             "  File \"test.py\", line 2, in inner",
+            "    return 1 / 0",
+            "           ~~^~~",
             "ZeroDivisionError: division by zero",
         ]
     );
@@ -688,26 +735,31 @@ h()
             "test.py:13:9: KeyError: 'last'",
             "Traceback (most recent call last):",
             "  File \"test.py\", line 4, in g",
+            "    int(\"z\")",
             "ValueError: invalid literal for int() with base 10: 'z'",
             "",
             "The above exception was the direct cause of the following exception:",
             "",
             "Traceback (most recent call last):",
             "  File \"test.py\", line 10, in h",
+            "    g()",
             "  File \"test.py\", line 6, in g",
+            "    raise RuntimeError(\"outer\") from e",
             "RuntimeError: outer",
             "",
             "During handling of the above exception, another exception occurred:",
             "",
             "Traceback (most recent call last):",
             "  File \"test.py\", line 22, in <module>",
+            "    h()",
             "  File \"test.py\", line 13, in h",
+            "    raise KeyError(\"last\")",
             "KeyError: 'last'",
         ]
     );
     // A cause never raised has no traceback.
     let err = run("raise ValueError('top') from KeyError('k')\n", None).python_error().expect("an error");
-    assert!(err.ends_with("\nKeyError: 'k'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"test.py\", line 1, in <module>\nValueError: top"), "{err}");
+    assert!(err.ends_with("\nKeyError: 'k'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"test.py\", line 1, in <module>\n    raise ValueError('top') from KeyError('k')\nValueError: top"), "{err}");
 }
 
 #[test]

@@ -228,7 +228,9 @@ for f in [lambda: date(2023, 2, 29), lambda: date(2023, 13, 1), lambda: date(0, 
         err,
         "test.py:3:5: ValueError: day is out of range for month\n\
          Traceback (most recent call last):\n  \
-         File \"test.py\", line 3, in <module>\n\
+         File \"test.py\", line 3, in <module>\n    \
+         d = date(2023, 2, 29)\n        \
+         ^^^^^^^^^^^^^^^^^\n\
          ValueError: day is out of range for month"
     );
     // `time`'s calendar is written in Python, but no module a program can

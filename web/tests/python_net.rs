@@ -351,6 +351,7 @@ reactor.run()
             "Unhandled Error",
             "Traceback (most recent call last):",
             "  File \"test.py\", line 12, in lineReceived",
+            "    raise ValueError(\"bad line\")",
             "builtins.ValueError: bad line",
             "",
         ]

@@ -254,11 +254,15 @@ fn errors_in_library_modules_point_at_the_users_line() {
         err,
         "test.py:4:1: IndexError: pop from an empty deque\n\
          Traceback (most recent call last):\n  \
-         File \"test.py\", line 4, in <module>\n\
+         File \"test.py\", line 4, in <module>\n    \
+         d.popleft()\n\
          IndexError: pop from an empty deque"
     );
     let err = error("import heapq\nheapq.heappop([])\n");
-    assert!(err.ends_with("  File \"test.py\", line 2, in <module>\nIndexError: index out of range"), "{err}");
+    assert!(
+        err.ends_with("  File \"test.py\", line 2, in <module>\n    heapq.heappop([])\nIndexError: index out of range"),
+        "{err}"
+    );
     // CPython's C heapq's check (native here too: a heap costs the steps
     // CPython's does, not an interpreted sift's).
     let err = error("import heapq\nheapq.heappush(3, 1)\n");
@@ -1544,7 +1548,8 @@ fn an_abstract_class_instantiated_fails_at_the_users_line() {
         err,
         "test.py:10:1: TypeError: Can't instantiate abstract class Job with abstract method run\n\
          Traceback (most recent call last):\n  \
-         File \"test.py\", line 10, in <module>\n\
+         File \"test.py\", line 10, in <module>\n    \
+         Job()\n\
          TypeError: Can't instantiate abstract class Job with abstract method run"
     );
 }
@@ -1731,7 +1736,10 @@ print(struct.error.__name__, issubclass(struct.error, Exception))
     );
     let err = error("import struct\n\nstruct.unpack(\"<I\", b\"12\")\n");
     assert!(
-        err.ends_with("  File \"test.py\", line 3, in <module>\nstruct.error: unpack requires a buffer of 4 bytes"),
+        err.ends_with(
+            "  File \"test.py\", line 3, in <module>\n    struct.unpack(\"<I\", b\"12\")\n\
+             struct.error: unpack requires a buffer of 4 bytes"
+        ),
         "{err}"
     );
 }

@@ -56,10 +56,12 @@ reactor.run()
             "Exception in thread worker:",
             "Traceback (most recent call last):",
             "  File \"test.py\", line 7, in t",
+            "    raise KeyError(\"x\")",
             "KeyError: 'x'",
             "while handling timed call",
             "Traceback (most recent call last):",
             "  File \"test.py\", line 5, in boom",
+            "    raise ValueError(\"boom\")",
             "builtins.ValueError: boom",
             "",
         ]
@@ -99,7 +101,9 @@ fn a_failed_deferred_the_program_still_holds_is_reported_at_exit_on_stderr() {
             "",
             "Traceback (most recent call last):",
             "  File \"test.py\", line 6, in <lambda>",
+            "    d.addCallback(lambda _: boom())",
             "  File \"test.py\", line 4, in boom",
+            "    raise ValueError(\"kept\")",
             "builtins.ValueError: kept",
             "",
         ]

@@ -815,7 +815,10 @@ print(list(enumerate(x for x in "ab")), min((x for x in [3, 2]), default=0))
             "gen.py:3:5: ValueError: bad",
             "Traceback (most recent call last):",
             "  File \"gen.py\", line 4, in <module>",
+            "    print(list(g()))",
+            "          ^^^^^^^^^",
             "  File \"gen.py\", line 3, in g",
+            "    raise ValueError('bad')",
             "ValueError: bad"
         ]
     );

@@ -38,6 +38,7 @@ reactor.run()
             "",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 4, in boom",
+            "    raise ValueError(\"boom %s\" % x)",
             "builtins.ValueError: boom 1",
             "",
         ]
@@ -83,20 +84,25 @@ reactor.run()
     let report = |frames: &[&str], text: &str| {
         let mut lines = vec!["Unhandled error in Deferred:", "", "Traceback (most recent call last):"];
         lines.extend(frames);
-        lines.extend(["  File \"experiment.py\", line 4, in parse", text, ""]);
+        lines.extend(["  File \"experiment.py\", line 4, in parse", "    return int(text)", text, ""]);
         lines.into_iter().map(String::from).collect::<Vec<_>>()
     };
     let want = [
         report(
-            &["  File \"experiment.py\", line 7, in now"],
+            &["  File \"experiment.py\", line 7, in now", "    return parse(text)"],
             "builtins.ValueError: invalid literal for int() with base 10: 'x1'",
         ),
         report(
-            &["  File \"experiment.py\", line 12, in legacy"],
+            &["  File \"experiment.py\", line 12, in legacy", "    value = parse(text)"],
             "builtins.ValueError: invalid literal for int() with base 10: 'x2'",
         ),
         report(
-            &["  File \"experiment.py\", line 16, in outer", "  File \"experiment.py\", line 19, in inner"],
+            &[
+                "  File \"experiment.py\", line 16, in outer",
+                "    await inner()",
+                "  File \"experiment.py\", line 19, in inner",
+                "    value = await task.deferLater(reactor, 0.2, parse, \"x3\")",
+            ],
             "builtins.ValueError: invalid literal for int() with base 10: 'x3'",
         ),
     ]
@@ -135,6 +141,7 @@ reactor.run()
             "",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 7, in work",
+            "    raise Refused(\"no\")",
             "__main__.Refused: no",
             "",
         ]
@@ -193,21 +200,25 @@ print("run returned")
             "While calling system event trigger handler",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 10, in starting",
+            "    {}[\"missing\"]",
             "builtins.KeyError: 'missing'",
             "",
             "while calling from thread",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 16, in from_thread",
+            "    raise RuntimeError(\"from thread\")",
             "builtins.RuntimeError: from thread",
             "",
             "while handling timed call",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 7, in timed",
+            "    raise ValueError(\"timed\")",
             "builtins.ValueError: timed",
             "",
             "While calling system event trigger handler",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 13, in before_shutdown",
+            "    raise Refused(\"not now\")",
             "__main__.Refused: not now",
             "",
             "run returned",
@@ -240,6 +251,7 @@ reactor.run()
             "",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 4, in tick",
+            "    raise ZeroDivisionError(\"tick\")",
             "builtins.ZeroDivisionError: tick",
             "",
         ]
@@ -295,12 +307,14 @@ print("end")
             "",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 4, in boom",
+            "    raise ValueError(\"raised %s\" % x)",
             "builtins.ValueError: raised 1",
             "",
             "Unhandled error in Deferred:",
             "",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 4, in boom",
+            "    raise ValueError(\"raised %s\" % x)",
             "builtins.ValueError: raised 2",
             "",
         ]
@@ -377,8 +391,11 @@ reactor.run()
             "",
             "Traceback (most recent call last):",
             "  File \"experiment.py\", line 14, in outer",
+            "    yield inner(\"ok?\")",
             "  File \"experiment.py\", line 9, in inner",
+            "    return parse(text)",
             "  File \"experiment.py\", line 4, in parse",
+            "    return int(text)",
             "builtins.ValueError: invalid literal for int() with base 10: 'ok?'",
             "",
         ]

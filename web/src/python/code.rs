@@ -235,6 +235,21 @@ pub(crate) enum CodeKind {
     Class,
 }
 
+/// Where an instruction came from, as CPython 3.11's `co_positions`: the
+/// expression or statement it is part of, from its first character to just
+/// past its last (lines and columns from 1); and for an operator or a
+/// subscript written on one line, the part a traceback's carets single out
+/// with `^` (`a + b`'s `+`, `d["k"]`'s `["k"]`), the rest taking `~`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Span {
+    pub line: u32,
+    pub col: u32,
+    pub end_line: u32,
+    pub end_col: u32,
+    /// The `^` part, as columns from 1 (end exclusive); `(0, 0)` for none.
+    pub focus: (u32, u32),
+}
+
 /// One compiled code object.
 #[derive(Debug)]
 pub(crate) struct Code {
@@ -242,10 +257,12 @@ pub(crate) struct Code {
     /// Its `__qualname__`: `outer.<locals>.inner`, `Class.method`.
     pub qualname: Rc<str>,
     pub file: Rc<str>,
+    /// The text of `file`, whose lines a traceback shows.
+    pub source: Rc<str>,
     pub kind: CodeKind,
     pub instrs: Vec<Instr>,
-    /// (line, column), both from 1, per instruction.
-    pub spans: Vec<(u32, u32)>,
+    /// Where each instruction came from.
+    pub spans: Vec<Span>,
     pub consts: Vec<Value>,
     pub names: Vec<Rc<str>>,
     pub params: Params,
@@ -266,7 +283,12 @@ impl Code {
     }
 
     /// Where instruction `pc` came from.
-    pub fn span(&self, pc: usize) -> (u32, u32) {
-        self.spans.get(pc).copied().unwrap_or((0, 0))
+    pub fn span(&self, pc: usize) -> Span {
+        self.spans.get(pc).copied().unwrap_or_default()
+    }
+
+    /// Line `n` (from 1) of its file, if there is one.
+    pub fn line(&self, n: u32) -> Option<&str> {
+        self.source.split('\n').nth(n.checked_sub(1)? as usize)
     }
 }

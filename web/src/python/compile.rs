@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use rustpython_parser::ast::{self, Constant, Expr, Ranged, Stmt};
 
-use super::code::{BinOp, CmpOp, Code, CodeKind, Instr, Params, UnOp};
+use super::code::{BinOp, CmpOp, Code, CodeKind, Instr, Params, Span, UnOp};
 use super::value::Value;
 use super::CompileError;
 
@@ -38,6 +38,75 @@ impl Lines {
         let col = self.source.get(start..offset).map_or(0, |s| s.chars().count());
         (line as u32, col as u32 + 1)
     }
+
+    /// The span of `node`, with no focus.
+    fn span(&self, node: &impl Ranged) -> Span {
+        let (line, col) = self.at(node.start().to_usize());
+        let (end_line, end_col) = self.at(node.end().to_usize());
+        Span { line, col, end_line, end_col, focus: (0, 0) }
+    }
+
+    /// The text from `from` to `to` (byte offsets).
+    fn text(&self, from: &impl Ranged, to: &impl Ranged) -> &str {
+        self.source.get(from.end().to_usize()..to.start().to_usize()).unwrap_or("")
+    }
+}
+
+/// The part of `e`'s span a traceback's carets single out with `^`, when
+/// `e` is on one line (`span`): CPython 3.11's `extract_anchors_from_expr`
+/// (`Python/traceback.c`), in characters. For `a + b` the operator (two
+/// characters for `**`, `//` and the like), past any `)` and spaces after
+/// the left operand; for `d[k]` the brackets and what is in them.
+fn focus(lines: &Lines, e: &Expr, span: Span) -> (u32, u32) {
+    if span.line != span.end_line {
+        return (0, 0);
+    }
+    let segment: Vec<char> = lines.source.get(e.start().to_usize()..e.end().to_usize()).unwrap_or("").chars().collect();
+    // Columns within the segment, from 0 (`count` of the chars before an offset).
+    let within = |offset: ast::TextSize| {
+        lines.source.get(e.start().to_usize()..offset.to_usize()).map_or(0, |s| s.chars().count())
+    };
+    let (left, right) = match e {
+        Expr::BinOp(b) => {
+            // The first character between the operands that is neither
+            // a space nor a `)` closing the left one (and the next with it
+            // when that is no space either: `**`).
+            let between: Vec<char> = lines.text(&*b.left, &*b.right).chars().collect();
+            let from = within(b.left.end());
+            let (mut left, mut right) = (from, from);
+            for (i, c) in between.iter().enumerate() {
+                if c.is_whitespace() {
+                    continue;
+                }
+                left = from + i;
+                right = left + 1;
+                if i + 1 < between.len() && !between[i + 1].is_whitespace() {
+                    right += 1;
+                }
+                if i + 1 < between.len() && *c == ')' {
+                    continue;
+                }
+                break;
+            }
+            (left, right)
+        }
+        Expr::Subscript(x) => {
+            let mut left = within(x.value.end());
+            let mut right = within(x.slice.end()) + 1;
+            while left < segment.len() && segment[left] != '[' {
+                left += 1;
+            }
+            while right < segment.len() && segment[right] != ']' {
+                right += 1;
+            }
+            if right < segment.len() {
+                right += 1;
+            }
+            (left, right)
+        }
+        _ => return (0, 0),
+    };
+    (span.col + left as u32, span.col + right as u32)
 }
 
 /// How deeply expressions and blocks may nest in a program, counting each
@@ -436,7 +505,7 @@ struct Unit<'a> {
     file: Rc<str>,
     kind: CodeKind,
     instrs: Vec<Instr>,
-    spans: Vec<(u32, u32)>,
+    spans: Vec<Span>,
     consts: Vec<Value>,
     names: Vec<Rc<str>>,
     varnames: Vec<Rc<str>>,
@@ -449,7 +518,7 @@ struct Unit<'a> {
     /// Names bound in the enclosing functions, for nested scopes.
     enclosing: Vec<HashSet<Rc<str>>>,
     blocks: Vec<Block<'a>>,
-    pos: (u32, u32),
+    pos: Span,
     /// The `__qualname__` of the code it makes ([`Unit::qualname_of`]).
     qualname: Rc<str>,
     /// The module's constant set literals so far, each its elements'
@@ -482,7 +551,7 @@ impl<'a> Unit<'a> {
             globals: HashSet::new(),
             enclosing,
             blocks: Vec::new(),
-            pos: (1, 1),
+            pos: Span { line: 1, col: 1, end_line: 1, end_col: 1, focus: (0, 0) },
             qualname: "".into(),
             constant_sets: Rc::default(),
             temps: 0,
@@ -545,7 +614,27 @@ impl<'a> Unit<'a> {
     }
 
     fn at(&mut self, node: &impl Ranged) {
-        self.pos = self.lines.at(node.start().to_usize());
+        self.pos = self.lines.span(node);
+    }
+
+    /// Expression `e`'s span, with its focus.
+    fn expr_span(&self, e: &Expr) -> Span {
+        let mut span = self.lines.span(e);
+        if matches!(e, Expr::BinOp(_) | Expr::Subscript(_)) {
+            span.focus = focus(self.lines, e, span);
+        }
+        span
+    }
+
+    /// Emits `i` as part of expression `e`: a failing store, delete or
+    /// unpack, or a failed `assert`, points at its target or its test, as
+    /// CPython's traceback does.
+    fn emit_at(&mut self, e: &Expr, i: Instr) -> usize {
+        let span = self.expr_span(e);
+        let saved = std::mem::replace(&mut self.pos, span);
+        let at = self.emit(i);
+        self.pos = saved;
+        at
     }
 
     fn emit(&mut self, i: Instr) -> usize {
@@ -651,6 +740,7 @@ impl<'a> Unit<'a> {
             generator: super::code::makes_generator(&self.instrs),
             qualname: if self.qualname.is_empty() { name.into() } else { self.qualname },
             name: name.into(),
+            source: Rc::clone(&self.lines.source),
             file: self.file,
             kind: self.kind,
             instrs: self.instrs,
@@ -849,7 +939,7 @@ impl<'a> Unit<'a> {
                 if let Some(m) = &a.msg {
                     self.expr(m)?;
                 }
-                self.emit(Instr::AssertFail(a.msg.is_some()));
+                self.emit_at(&a.test, Instr::AssertFail(a.msg.is_some()));
                 self.patch(ok);
             }
             Stmt::Try(t) => self.try_stmt(t)?,
@@ -902,12 +992,12 @@ impl<'a> Unit<'a> {
                         Expr::Subscript(sub) => {
                             self.expr(&sub.value)?;
                             self.expr(&sub.slice)?;
-                            self.emit(Instr::DelSubscr);
+                            self.emit_at(t, Instr::DelSubscr);
                         }
                         Expr::Attribute(a) => {
                             self.expr(&a.value)?;
                             let i = self.name_idx(a.attr.as_str());
-                            self.emit(Instr::DeleteAttr(i));
+                            self.emit_at(t, Instr::DeleteAttr(i));
                         }
                         Expr::Name(n) => {
                             let i = match self.resolve(n.id.as_str()) {
@@ -1102,11 +1192,11 @@ impl<'a> Unit<'a> {
                 self.expr(&at.value)?;
                 self.emit(Instr::Dup);
                 let n = self.name_idx(at.attr.as_str());
-                self.emit(Instr::LoadAttr(n));
+                self.emit_at(&a.target, Instr::LoadAttr(n));
                 self.expr(&a.value)?;
                 self.emit(Instr::Inplace(op));
                 self.emit(Instr::Rot2);
-                self.emit(Instr::StoreAttr(n));
+                self.emit_at(&a.target, Instr::StoreAttr(n));
             }
             Expr::Subscript(sub) => {
                 let (obj, key) = (self.temp(), self.temp());
@@ -1116,12 +1206,12 @@ impl<'a> Unit<'a> {
                 self.emit(Instr::StoreFast(key));
                 self.emit(Instr::LoadFast(obj));
                 self.emit(Instr::LoadFast(key));
-                self.emit(Instr::Subscr);
+                self.emit_at(&a.target, Instr::Subscr);
                 self.expr(&a.value)?;
                 self.emit(Instr::Inplace(op));
                 self.emit(Instr::LoadFast(obj));
                 self.emit(Instr::LoadFast(key));
-                self.emit(Instr::StoreSubscr);
+                self.emit_at(&a.target, Instr::StoreSubscr);
             }
             other => return Err(self.err(other, "cannot assign to this")),
         }
@@ -1142,12 +1232,12 @@ impl<'a> Unit<'a> {
             Expr::Attribute(a) => {
                 self.expr(&a.value)?;
                 let n = self.name_idx(a.attr.as_str());
-                self.emit(Instr::StoreAttr(n));
+                self.emit_at(t, Instr::StoreAttr(n));
             }
             Expr::Subscript(s) => {
                 self.expr(&s.value)?;
                 self.expr(&s.slice)?;
-                self.emit(Instr::StoreSubscr);
+                self.emit_at(t, Instr::StoreSubscr);
             }
             Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
                 let mut starred = elts.iter().enumerate().filter(|(_, e)| matches!(e, Expr::Starred(_)));
@@ -1159,7 +1249,7 @@ impl<'a> Unit<'a> {
                             .err(second, "multiple starred expressions in assignment: keep one * and slice the rest"))
                     }
                 };
-                self.emit(unpack);
+                self.emit_at(t, unpack);
                 for e in elts {
                     match e {
                         Expr::Starred(s) => self.assign(&s.value)?,
@@ -1354,7 +1444,7 @@ impl<'a> Unit<'a> {
     fn expr(&mut self, e: &'a Expr) -> R<()> {
         self.deeper(e, 1)?;
         let saved = self.pos;
-        self.at(e);
+        self.pos = self.expr_span(e);
         self.expr_inner(e)?;
         self.pos = saved;
         self.depth -= 1;
@@ -1372,7 +1462,6 @@ impl<'a> Unit<'a> {
             Expr::BinOp(b) => {
                 self.expr(&b.left)?;
                 self.expr(&b.right)?;
-                self.at(e);
                 if matches!(b.op, ast::Operator::MatMult) {
                     return Err(self.err(e, "the @ operator is not supported"));
                 }
@@ -1446,14 +1535,12 @@ impl<'a> Unit<'a> {
             Expr::Call(c) => self.call(c)?,
             Expr::Attribute(a) => {
                 self.expr(&a.value)?;
-                self.at(e);
                 let n = self.name_idx(a.attr.as_str());
                 self.emit(Instr::LoadAttr(n));
             }
             Expr::Subscript(s) => {
                 self.expr(&s.value)?;
                 self.expr(&s.slice)?;
-                self.at(e);
                 self.emit(Instr::Subscr);
             }
             Expr::Slice(s) => {

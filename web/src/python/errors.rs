@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::code::{Code, Span};
 use super::value::{Class, Native, Value};
 
 /// A raised exception on its way up, with the frames it left (innermost first).
@@ -17,8 +18,68 @@ pub(crate) struct Exc {
     pub reraised: bool,
 }
 
-/// A traceback: (file, line, column, function) per frame, innermost first.
-pub(crate) type Tb = Vec<(Rc<str>, u32, u32, Rc<str>)>;
+/// A traceback: the frames an exception left, innermost first.
+pub(crate) type Tb = Vec<TbFrame>;
+
+/// One frame an exception left: the code it ran and where in it.
+#[derive(Clone, Debug)]
+pub(crate) struct TbFrame {
+    pub code: Rc<Code>,
+    pub span: Span,
+}
+
+impl TbFrame {
+    pub fn file(&self) -> &Rc<str> {
+        &self.code.file
+    }
+
+    /// `  File "test.py", line 3, in f`.
+    pub fn heading(&self) -> String {
+        format!("  File \"{}\", line {}, in {}", self.code.file, self.span.line, self.code.name)
+    }
+
+    /// The frame's line of source as CPython's traceback shows it under
+    /// the heading, its indentation left out (its trailing spaces kept):
+    /// none for a file CPython could not read either
+    /// (`<twisted.internet.defer>`, the library's Python).
+    pub fn source_line(&self) -> Option<&str> {
+        if self.code.file.starts_with('<') {
+            return None;
+        }
+        let line = self.code.line(self.span.line)?.trim_end_matches(['\r', '\n']).trim_start();
+        Some(line).filter(|l| !l.is_empty())
+    }
+
+    /// The line and, under it, CPython 3.11's carets: `^` under the
+    /// expression that raised, `~` and `^` for an operator or a subscript,
+    /// none when the expression is the whole line.
+    pub fn source_lines(&self) -> Vec<String> {
+        let Some(stripped) = self.source_line() else { return Vec::new() };
+        let mut out = vec![format!("    {stripped}")];
+        let line: Vec<char> = self.code.line(self.span.line).unwrap_or("").chars().collect();
+        let indent = line.iter().take_while(|c| c.is_whitespace()).count();
+        let Span { col, end_line, end_col, focus, .. } = self.span;
+        let start = (col as usize).saturating_sub(1).min(line.len());
+        let end = match end_line == self.span.line {
+            true => (end_col as usize).saturating_sub(1).min(line.len()),
+            // An expression over several lines: to the first line's end.
+            false => line.iter().rposition(|c| !c.is_whitespace()).map_or(start, |i| i + 1),
+        };
+        let focused = focus.1 > focus.0;
+        if end <= start || (end - start == stripped.chars().count() && !focused) {
+            return out;
+        }
+        let carets: String = match focused {
+            true => {
+                let (left, right) = ((focus.0 as usize).saturating_sub(1), (focus.1 as usize).saturating_sub(1));
+                (start..end).map(|i| if (left..right).contains(&i) { '^' } else { '~' }).collect()
+            }
+            false => "^".repeat(end - start),
+        };
+        out.push(format!("    {}{carets}", " ".repeat(start.saturating_sub(indent))));
+        out
+    }
+}
 
 impl Exc {
     pub fn new(value: Value) -> Exc {
@@ -32,11 +93,11 @@ impl Exc {
         // (a recursion) three times, then how many more there were.
         let mut repeats = 0;
         let mut last: Option<String> = None;
-        for (file, line, _, func) in self.tb.iter().rev() {
-            if super::pystd::is_c_in_cpython(file) {
+        for frame in self.tb.iter().rev() {
+            if super::pystd::is_c_in_cpython(frame.file()) {
                 continue;
             }
-            let entry = format!("  File \"{file}\", line {line}, in {func}");
+            let entry = frame.heading();
             if last.as_ref() == Some(&entry) {
                 repeats += 1;
             } else {
@@ -45,6 +106,7 @@ impl Exc {
             }
             if repeats < 3 {
                 out.push(entry.clone());
+                out.extend(frame.source_lines());
             }
             last = Some(entry);
         }
@@ -65,9 +127,9 @@ impl Exc {
     /// exceptions it was raised from ([`chain`]).
     pub fn located(&self, text: &str, earlier: Vec<String>, last: &str) -> String {
         let mine =
-            self.tb.iter().find(|(file, ..)| !file.starts_with("<twisted.") && !super::pystd::is_library_file(file));
+            self.tb.iter().find(|t| !t.file().starts_with("<twisted.") && !super::pystd::is_library_file(t.file()));
         let head = match mine.or(self.tb.first()) {
-            Some((file, line, col, _)) => format!("{file}:{line}:{col}: {text}"),
+            Some(t) => format!("{}:{}:{}: {text}", t.file(), t.span.line, t.span.col),
             None => text.to_owned(),
         };
         let mut lines = vec![head];

@@ -41,7 +41,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use super::code::{Code, CodeKind, Instr, Params};
+use super::code::{Code, CodeKind, Instr, Params, Span};
 use super::value::{Function, Value};
 use super::{CompileError, MachineArgs};
 use crate::presets::PresetInfo;
@@ -76,7 +76,7 @@ struct CodeRepr {
     qualname: String,
     kind: CodeKind,
     instrs: Vec<Instr>,
-    spans: Vec<(u32, u32)>,
+    spans: Vec<Span>,
     consts: Vec<ConstRepr>,
     names: Vec<String>,
     params: (Vec<String>, Option<String>, Vec<String>, Option<String>),
@@ -134,17 +134,18 @@ impl CodeRepr {
         })
     }
 
-    fn code(self, file: &Rc<str>) -> Code {
+    fn code(self, file: &Rc<str>, source: &Rc<str>) -> Code {
         let (positional, vararg, kwonly, kwarg) = self.params;
         Code {
             generator: super::code::makes_generator(&self.instrs),
             name: self.name.into(),
             qualname: self.qualname.into(),
             file: Rc::clone(file),
+            source: Rc::clone(source),
             kind: self.kind,
             instrs: self.instrs,
             spans: self.spans,
-            consts: self.consts.into_iter().map(|c| c.value(file)).collect(),
+            consts: self.consts.into_iter().map(|c| c.value(file, source)).collect(),
             names: rcs(self.names),
             params: Params {
                 positional: rcs(positional),
@@ -175,7 +176,7 @@ impl ConstRepr {
         })
     }
 
-    fn value(self, file: &Rc<str>) -> Value {
+    fn value(self, file: &Rc<str>, source: &Rc<str>) -> Value {
         match self {
             ConstRepr::None => Value::None,
             ConstRepr::Bool(b) => Value::Bool(b),
@@ -183,9 +184,9 @@ impl ConstRepr {
             ConstRepr::Float(f) => Value::Float(f),
             ConstRepr::Str(s) => Value::Str(s.into()),
             ConstRepr::Bytes(b) => Value::Bytes(b.into()),
-            ConstRepr::Tuple(t) => Value::tuple(t.into_iter().map(|c| c.value(file)).collect()),
+            ConstRepr::Tuple(t) => Value::tuple(t.into_iter().map(|c| c.value(file, source)).collect()),
             // As the compiler's `code_value`: a template `MakeFunction` copies.
-            ConstRepr::Code(c) => Function::of_code(Rc::new(c.code(file)), Rc::default()),
+            ConstRepr::Code(c) => Function::of_code(Rc::new(c.code(file, source)), Rc::default()),
         }
     }
 }
@@ -278,7 +279,9 @@ fn find(source: &str) -> Option<Rc<Compiled>> {
 /// fresh copy.
 pub(crate) fn library_code(file: &str) -> Option<Rc<Code>> {
     let compiled = REGISTERED.with(|r| r.borrow().iter().find(|c| c.file == file && c.source.is_empty()).cloned())?;
-    Some(Rc::new(compiled.code.clone().code(&Rc::from(file))))
+    // (A library part's file is `<twisted...>`: no lines to show, as
+    // CPython has none for such a name.)
+    Some(Rc::new(compiled.code.clone().code(&Rc::from(file), &Rc::from(""))))
 }
 
 /// Whether `source` was registered: this build can run it without the parser.
@@ -290,7 +293,7 @@ pub fn is_registered(source: &str) -> bool {
 pub(crate) fn code(file: &str, source: &str) -> Option<Rc<Code>> {
     let compiled = find(source).filter(|c| c.file == file)?;
     // Each run gets its own objects, as a fresh compile would give it.
-    Some(Rc::new(compiled.code.clone().code(&Rc::from(file))))
+    Some(Rc::new(compiled.code.clone().code(&Rc::from(file), &Rc::from(source))))
 }
 
 /// The registered machine settings of `source`'s run of `variant`; `None`

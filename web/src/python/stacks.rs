@@ -97,7 +97,7 @@ impl StackLog {
                 // The top frame is before `pc`; a caller is past its call.
                 let pc = if k == last { f.pc } else { f.pc.saturating_sub(1) };
                 let role = if k == 0 { link.map(|l| l.role) } else { None };
-                StackFrame { func: name_of(f), line: f.code.span(pc).0, role, deferred: None }
+                StackFrame { func: name_of(f), line: f.code.span(pc).line, role, deferred: None }
             })
             .collect();
         let changes = &mut self.changes[i];

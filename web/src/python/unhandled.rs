@@ -8,6 +8,7 @@
 //!
 //! Traceback (most recent call last):
 //!   File "experiment.py", line 4, in boom
+//!     raise ValueError("boom %s" % x)
 //! builtins.ValueError: boom 1
 //!
 //! ```
@@ -38,11 +39,13 @@ impl Runtime {
     /// failure's exception: Twisted throws it with its traceback) after them.
     pub(crate) fn remember_frames(&self, exc: &Exc, carried: Vec<String>) {
         let text = exc_text_plain(&exc.value);
+        // Twisted's `Failure.printTraceback`: each frame's line under it,
+        // with no carets.
         let mut frames: Vec<String> = exc
             .tb
             .iter()
             .rev()
-            .map(|(file, line, _, func)| format!("  File \"{file}\", line {line}, in {func}"))
+            .flat_map(|t| std::iter::once(t.heading()).chain(t.source_line().map(|l| format!("    {l}"))))
             .collect();
         frames.extend(carried);
         let name = exc.value.type_name().to_string();
@@ -85,8 +88,7 @@ impl Runtime {
 
     /// `Traceback (most recent call last):`, the frames the exception `text`
     /// (`ValueError: boom`) left in the program, and its qualified name and
-    /// message: what Twisted prints of a Failure, less its own frames and the
-    /// source lines.
+    /// message: what Twisted prints of a Failure, less its own frames.
     pub(crate) fn traceback_lines(&self, text: &str) -> Vec<String> {
         let mut out = vec!["Traceback (most recent call last):".to_owned()];
         match self.tracebacks.borrow().get(text) {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::code::{CmpOp, Code, CodeKind, Instr, UnOp};
-use super::errors::Exc;
+use super::errors::{Exc, TbFrame};
 use super::format;
 use super::nesting;
 use super::ops;
@@ -845,7 +845,7 @@ impl Vm<'_> {
             return Some(None);
         }
         let lock_name = |lock: u32| self.sh.lock_names.borrow().get(lock as usize).map(|n| n.to_string());
-        watch.note_stop(self.tid, f.code.span(f.pc).0, visible_op(f, instr, lock_name), access_of(f, instr));
+        watch.note_stop(self.tid, f.code.span(f.pc).line, visible_op(f, instr, lock_name), access_of(f, instr));
         watch.stopped.set(Some(self.tid));
         Some(Some(false))
     }
@@ -856,7 +856,7 @@ impl Vm<'_> {
         // The built-ins' Python part is no line of the program: a step in it
         // shows the line that called the built-in.
         let Some(f) = frames.iter().rev().find(|f| &*f.code.file != super::drain::FILE) else { return };
-        let (line, _) = f.code.span(f.pc);
+        let line = f.code.span(f.pc).line;
         let code = Rc::as_ptr(&f.code) as usize;
         let mut store = self.sh.store.borrow_mut();
         store.set_position(self.tid, line, code, || stacks::name_of(f));
@@ -866,8 +866,8 @@ impl Vm<'_> {
     fn locate(&self, frames: &[Frame], message: &str) -> String {
         match frames.last() {
             Some(f) => {
-                let (line, col) = f.code.span(f.pc.saturating_sub(1));
-                format!("{}:{line}:{col}: {message}", f.code.file)
+                let at = f.code.span(f.pc.saturating_sub(1));
+                format!("{}:{}:{}: {message}", f.code.file, at.line, at.col)
             }
             None => message.to_owned(),
         }
@@ -896,8 +896,7 @@ impl Vm<'_> {
                 f.excs.truncate(h.excs);
                 f.tbs.truncate(h.excs);
                 if !std::mem::take(&mut exc.reraised) && &*f.code.file != super::drain::FILE {
-                    let (line, col) = f.code.span(f.pc.saturating_sub(1));
-                    exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+                    exc.tb.push(TbFrame { code: Rc::clone(&f.code), span: f.code.span(f.pc.saturating_sub(1)) });
                 }
                 if super::compile::PARSER {
                     super::errors::keep_traceback(&exc.value, &exc.tb);
@@ -910,8 +909,7 @@ impl Vm<'_> {
             }
             // The built-ins' Python part stands for C code, which leaves no frame in CPython.
             if !std::mem::take(&mut exc.reraised) && &*f.code.file != super::drain::FILE {
-                let (line, col) = f.code.span(f.pc.saturating_sub(1));
-                exc.tb.push((Rc::clone(&f.code.file), line, col, Rc::clone(&f.code.name)));
+                exc.tb.push(TbFrame { code: Rc::clone(&f.code), span: f.code.span(f.pc.saturating_sub(1)) });
             }
             if let Some(Frame { ret: Ret::Gen(g, _), .. }) = frames.pop() {
                 // An exception ends the generator.
@@ -3049,7 +3047,7 @@ fn remember_caught(rt: &Runtime, exc: &Exc) {
     }
     let mine = Exc {
         value: exc.value.clone(),
-        tb: exc.tb.iter().filter(|t| !t.0.starts_with("<twisted.")).cloned().collect(),
+        tb: exc.tb.iter().filter(|t| !t.file().starts_with("<twisted.")).cloned().collect(),
         reraised: false,
     };
     if mine.tb.is_empty() {
