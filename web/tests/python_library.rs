@@ -2140,6 +2140,63 @@ print(sys.getswitchinterval())
     );
 }
 
+/// `map`, `filter` and `enumerate` are lazy, as CPython's: the function
+/// runs as each value is asked for, an endless source is fine, and their
+/// types are named in errors as CPython names them.
+#[test]
+fn map_filter_and_enumerate_take_their_values_one_at_a_time() {
+    let out = output(
+        r#"
+import itertools
+def f(v):
+    print("f", v)
+    return v * 2
+m = map(f, [1, 2])
+print("made", type(m).__name__)
+print(next(m))
+print(list(m), list(m))
+print(next(map(str, itertools.count())))
+print(list(itertools.islice(enumerate(itertools.count(), 5), 3)))
+print(list(filter(None, [0, 1, "", "a", [], [2]])), list(filter(lambda x: x > 1, range(4))))
+print(list(map(pow, [2, 3], [3, 2, 1])))
+print(type(enumerate("ab")).__name__, type(filter(None, [])).__name__)
+try:
+    map(f, [1])[0]
+except TypeError as err:
+    print(err)
+try:
+    map(f, 5)
+except TypeError as err:
+    print(err)
+class Z:
+    def __bool__(self):
+        return False
+print(len(list(filter(None, [Z(), 1]))))
+print(dict(enumerate("xy", start=1)), sum(map(len, ["ab", "c"])))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "made map",
+            "f 1",
+            "2",
+            "f 2",
+            "[4] []",
+            "0",
+            "[(5, 0), (6, 1), (7, 2)]",
+            "[1, 'a', [2]] [2, 3]",
+            "[8, 9]",
+            "enumerate filter",
+            "'map' object is not subscriptable",
+            "'int' object is not iterable",
+            "1",
+            "{1: 'x', 2: 'y'} 3",
+        ]
+    );
+}
+
 /// How many times the GIL changed hands between two threads each burning
 /// 50 ms of CPU in 1 ms steps, with `setup` at the program's top.
 fn gil_switches_with(setup: &str) -> u64 {

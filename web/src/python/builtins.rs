@@ -407,9 +407,9 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 Some(s) => int_arg(vm, &s)?,
                 None => 0,
             };
-            let items = vm.collect(args.first().unwrap_or(&Value::None))?;
-            let pairs = items.into_iter().enumerate().map(|(i, v)| Value::tuple(vec![Value::Int(start + i as i64), v]));
-            iter_of(pairs.collect())
+            // Lazy, as CPython's: `enumerate(itertools.count())` ends where its user stops.
+            let src = vm.iter(args.first().unwrap_or(&Value::None))?;
+            Value::Iter(Rc::new(RefCell::new(Iter::Enumerate { src, count: start })))
         }
         "zip" if full(vm, name) => {
             // Lazy, as CPython's: `zip(itertools.count(), names)` ends.
@@ -459,32 +459,15 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             if args.len() < 2 {
                 return Err(vm.type_error("map() must have at least two arguments."));
             }
-            // `map(f, a, b)`: f(a[i], b[i]) up to the shortest.
-            let mut columns = Vec::new();
-            for it in &args[1..] {
-                columns.push(vm.collect(it)?);
-            }
-            let n = columns.iter().map(Vec::len).min().unwrap_or(0);
-            let mut out = Vec::with_capacity(n);
-            for i in 0..n {
-                let row = columns.iter().map(|c| c[i].clone()).collect();
-                out.push(vm.call_nested(args[0].clone(), row)?);
-            }
-            iter_of(out)
+            // Lazy, as CPython's: `map(f, a, b)` calls f(a[i], b[i]) as
+            // each value is asked for, up to the shortest source.
+            let its = args[1..].iter().map(|a| vm.iter(a)).collect::<PyResult<Vec<_>>>()?;
+            Value::Iter(Rc::new(RefCell::new(Iter::Map { func: args[0].clone(), its })))
         }
         "filter" if full(vm, name) => {
             arity(vm, name, &args, 2, 2)?;
-            let mut out = Vec::new();
-            for x in vm.collect(&args[1])? {
-                let keep = match &args[0] {
-                    Value::None => x.truthy(),
-                    f => vm.call_nested(f.clone(), vec![x.clone()])?.truthy(),
-                };
-                if keep {
-                    out.push(x);
-                }
-            }
-            iter_of(out)
+            let src = vm.iter(&args[1])?;
+            Value::Iter(Rc::new(RefCell::new(Iter::Filter { func: args[0].clone(), src })))
         }
         "any" | "all" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;

@@ -62,7 +62,10 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Instance(i) => format!("<{} object>", i.class.path()),
         Value::Method(m) => format!("<bound method {}>", m.1.code.qualname),
         Value::Module(m) => format!("<module '{}'>", m.name),
-        Value::Iter(_) => "<iterator>".into(),
+        Value::Iter(it) => match it.borrow().type_name() {
+            "iterator" => "<iterator>".into(),
+            name => format!("<{name} object>"),
+        },
         Value::Super(_) => "<super>".into(),
         Value::Native(n) => match &**n {
             Native::Thread(t) => format!("<Thread({})>", t.name.borrow()),

@@ -1,6 +1,7 @@
-//! `itertools` and the lazy `zip`: iterators that take their sources'
-//! values one at a time, as CPython's do, so that `islice(count(), 3)` and
-//! `zip(count(), names)` end. Their state is an [`Iter`] like any
+//! `itertools` and the lazy `zip`, `map`, `filter` and `enumerate`:
+//! iterators that take their sources' values one at a time, as CPython's
+//! do, so that `islice(count(), 3)` and `zip(count(), names)` end and
+//! `map(f, xs)` calls `f` only as its values are asked for. Their state is an [`Iter`] like any
 //! iterator's; [`next`] steps it. `product`, `permutations` and
 //! `combinations` read their whole input first in CPython too, and are
 //! built at once here (bounded by [`ops::sized`]).
@@ -237,6 +238,9 @@ fn next_of(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value>> {
         Cycle(Option<Value>),
         Chain(Value, Option<Value>),
         Accumulate { src: Value, total: Option<Value>, func: Value },
+        Map(Value, Vec<Value>),
+        Filter(Value, Value),
+        Enumerate(Value, i64),
         InPlace,
     }
     let snapshot = match &*cell.borrow() {
@@ -246,6 +250,9 @@ fn next_of(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value>> {
         Iter::Accumulate { src, total, func, .. } => {
             Snapshot::Accumulate { src: src.clone(), total: total.clone(), func: func.clone() }
         }
+        Iter::Map { func, its } => Snapshot::Map(func.clone(), its.clone()),
+        Iter::Filter { func, src } => Snapshot::Filter(func.clone(), src.clone()),
+        Iter::Enumerate { src, count } => Snapshot::Enumerate(src.clone(), *count),
         _ => Snapshot::InPlace,
     };
     Ok(match snapshot {
@@ -330,6 +337,40 @@ fn next_of(vm: &mut Vm<'_>, cell: &RefCell<Iter>) -> PyResult<Option<Value>> {
             }
             v
         }
+        Snapshot::Map(func, its) => {
+            let mut row = Vec::with_capacity(its.len());
+            for it in &its {
+                match vm.next(it)? {
+                    Some(v) => row.push(v),
+                    None => return Ok(None),
+                }
+            }
+            Some(vm.call_nested(func, row)?)
+        }
+        Snapshot::Filter(func, src) => loop {
+            let Some(x) = vm.next(&src)? else { break None };
+            let keep = match &func {
+                Value::None => vm.truth(&x)?,
+                f => {
+                    let verdict = vm.call_nested(f.clone(), vec![x.clone()])?;
+                    vm.truth(&verdict)?
+                }
+            };
+            if keep {
+                break Some(x);
+            }
+        },
+        Snapshot::Enumerate(src, count) => match vm.next(&src)? {
+            Some(v) => {
+                state(&mut |it| {
+                    if let Iter::Enumerate { count, .. } = it {
+                        *count += 1;
+                    }
+                });
+                Some(Value::tuple(vec![Value::Int(count), v]))
+            }
+            None => None,
+        },
         Snapshot::InPlace => step_in_place(vm, cell)?,
     })
 }

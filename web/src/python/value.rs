@@ -104,6 +104,9 @@ impl Drop for Iter {
                 };
                 std::mem::take(its).into_iter().flatten().chain(fill).collect()
             }
+            Iter::Map { func, its } => std::iter::once(take(func)).chain(std::mem::take(its)).collect(),
+            Iter::Filter { func, src } => vec![take(func), take(src)],
+            Iter::Enumerate { src, .. } => vec![take(src)],
         };
         if !held.is_empty() {
             trash::bury(held);
@@ -472,6 +475,43 @@ pub(crate) enum Iter {
         its: Vec<Option<Value>>,
         end: ZipEnd,
     },
+    /// `map(func, *its)`: the function and its sources.
+    Map {
+        func: Value,
+        its: Vec<Value>,
+    },
+    /// `filter(func, it)`: the test (`None`: the value's truth) and the source.
+    Filter {
+        func: Value,
+        src: Value,
+    },
+    /// `enumerate(it, start)`: the source and the next count.
+    Enumerate {
+        src: Value,
+        count: i64,
+    },
+}
+
+impl Iter {
+    /// The name of its type, as CPython's errors give it (`'map' object
+    /// is not subscriptable`); "iterator" for a container's.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Iter::Map { .. } => "map",
+            Iter::Filter { .. } => "filter",
+            Iter::Enumerate { .. } => "enumerate",
+            Iter::Zip { end: ZipEnd::Fill(_), .. } => "itertools.zip_longest",
+            Iter::Zip { .. } => "zip",
+            Iter::Count(..) => "itertools.count",
+            Iter::Repeat(..) => "itertools.repeat",
+            Iter::Cycle(..) => "itertools.cycle",
+            Iter::Chain(..) => "itertools.chain",
+            Iter::Islice { .. } => "itertools.islice",
+            Iter::Accumulate { .. } => "itertools.accumulate",
+            Iter::Range { .. } => "range_iterator",
+            Iter::Seq(..) | Iter::Items(..) | Iter::Keys(..) => "iterator",
+        }
+    }
 }
 
 /// What a `zip` does when one of its sources ends.
@@ -847,7 +887,7 @@ impl Value {
             Value::Instance(_) => "object",
             Value::Method(_) => "method",
             Value::Module(_) => "module",
-            Value::Iter(_) => "iterator",
+            Value::Iter(it) => it.borrow().type_name(),
             Value::Generator(g) if g.coroutine => "coroutine",
             Value::Generator(_) => "generator",
             Value::Super(_) => "super",
