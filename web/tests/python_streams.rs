@@ -123,3 +123,106 @@ print("end")
     );
     assert_eq!(lines, [("stdout".to_owned(), "handled seen".to_owned()), ("stdout".to_owned(), "end".to_owned())]);
 }
+
+/// `traceback.print_exc()` and `logging.exception(...)` in an `except`
+/// block print the exception being handled with its traceback (and the one
+/// it was raised while handling), `sys.exc_info()` and `sys.exception()`
+/// give it; with none handled they give None ("NoneType: None").
+#[test]
+fn traceback_and_logging_print_the_exception_being_handled() {
+    let lines = streams(
+        r#"import logging, sys
+logging.basicConfig(format="%(levelname)s %(message)s")
+def work():
+    return {}["k"]
+try:
+    work()
+except KeyError:
+    logging.exception("work failed")
+    t, v, tb = sys.exc_info()
+    print(t.__name__, repr(v), tb is not None, sys.exception() is v)
+print(sys.exc_info(), sys.exception())
+import traceback
+try:
+    work()
+except KeyError as e:
+    traceback.print_exc()
+    s = traceback.format_exc()
+    print(s.splitlines()[-1])
+    print(traceback.format_exception(e)[0], end="")
+    print(traceback.format_exception_only(e))
+    try:
+        int("x")
+    except ValueError:
+        traceback.print_exc()
+print(repr(traceback.format_exc()))
+logging.error("plain", exc_info=True)
+err = ValueError("given")
+logging.warning("with one", exc_info=err)
+def deep():
+    try:
+        work()
+    except KeyError:
+        logging.getLogger("app").exception("in %s", "deep")
+deep()
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        only(&lines, "stdout"),
+        [
+            "KeyError KeyError('k') True True",
+            "(None, None, None) None",
+            "KeyError: 'k'",
+            "Traceback (most recent call last):",
+            "[\"KeyError: 'k'\\n\"]",
+            "'NoneType: None\\n'",
+        ]
+    );
+    assert_eq!(
+        only(&lines, "stderr"),
+        [
+            "ERROR work failed",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 6, in <module>",
+            "    work()",
+            "  File \"test.py\", line 4, in work",
+            "    return {}[\"k\"]",
+            "           ~~^^^^^",
+            "KeyError: 'k'",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 14, in <module>",
+            "    work()",
+            "  File \"test.py\", line 4, in work",
+            "    return {}[\"k\"]",
+            "           ~~^^^^^",
+            "KeyError: 'k'",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 14, in <module>",
+            "    work()",
+            "  File \"test.py\", line 4, in work",
+            "    return {}[\"k\"]",
+            "           ~~^^^^^",
+            "KeyError: 'k'",
+            "",
+            "During handling of the above exception, another exception occurred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 22, in <module>",
+            "    int(\"x\")",
+            "ValueError: invalid literal for int() with base 10: 'x'",
+            "ERROR plain",
+            "NoneType: None",
+            "WARNING with one",
+            "ValueError: given",
+            "ERROR in deep",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 31, in deep",
+            "    work()",
+            "  File \"test.py\", line 4, in work",
+            "    return {}[\"k\"]",
+            "           ~~^^^^^",
+            "KeyError: 'k'",
+        ]
+    );
+}

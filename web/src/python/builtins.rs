@@ -888,6 +888,41 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             Value::Int(s.chars().count() as i64)
         }
         "sys.stdout.flush" | "sys.stderr.flush" => Value::None,
+        // (The exception handled, passed by `call_flow`.)
+        "sys.exception" => args.into_iter().next().unwrap_or_default(),
+        "sys.exc_info" => match args.into_iter().next().unwrap_or_default() {
+            Value::None => Value::tuple(vec![Value::None; 3]),
+            exc => {
+                let tb = super::errors::traceback_of(&exc);
+                let tb = match tb.is_empty() {
+                    true => Value::None,
+                    false => Value::Native(Rc::new(Native::Traceback(tb))),
+                };
+                Value::tuple(vec![type_of(&exc), exc, tb])
+            }
+        },
+        // `traceback.format_exception(exc)`'s lines, each ending in a line
+        // break: the exceptions it was raised from or while handling first
+        // (`chain`), then its own traceback, as an uncaught one prints.
+        "traceback._format" if super::pystd::HERE => {
+            let exc = args.first().cloned().unwrap_or_default();
+            let chain = args.get(1).is_some_and(Value::truthy);
+            let mut lines = Vec::new();
+            if let Value::None = exc {
+                lines.push("NoneType: None".to_owned());
+            } else {
+                if chain {
+                    lines.extend(vm.chained_tracebacks(&exc));
+                }
+                let (_, last) = vm.exc_lines(&exc);
+                let tb = super::errors::traceback_of(&exc);
+                match tb.is_empty() {
+                    true => lines.push(last),
+                    false => lines.extend(Exc { value: exc, tb, reraised: false }.traceback(&last)),
+                }
+            }
+            Value::list(lines.into_iter().map(|l| Value::Str(format!("{l}\n").into())).collect())
+        }
         "sys.getswitchinterval" => Value::Float(vm.sh.program.machine.switch_interval as f64 / 1e9),
         "sys.setswitchinterval" => {
             // Like `twine.machine(switch_interval_ms=..)`, read before the
@@ -2237,7 +2272,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, os, pprint, queue, random, statistics, string, struct, sys, threading, time, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, heapq, itertools, json, logging, math, operator, os, pprint, queue, random, statistics, string, struct, sys, threading, time, traceback, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

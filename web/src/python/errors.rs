@@ -207,7 +207,7 @@ pub(crate) fn chain(exc: &Value) -> Vec<(Value, Tb, &'static str)> {
 }
 
 /// The frames a caught exception left (none for one never raised).
-fn traceback_of(exc: &Value) -> Tb {
+pub(crate) fn traceback_of(exc: &Value) -> Tb {
     if let Value::Instance(i) = exc {
         if let Some(Value::Native(n)) = i.get("__traceback__") {
             if let Native::Traceback(tb) = &*n {

@@ -47,6 +47,8 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("math", "<std.math>", include_str!("std/math.py")),
     // Over the native `sys` (`version_info` and `argv`).
     ("sys", "<std.sys>", include_str!("std/sys.py")),
+    // Tracebacks as the interpreter prints them, over a native (`_format`).
+    ("traceback", "<std.traceback>", include_str!("std/traceback.py")),
     // The simulated process: its cores, its id, its directory.
     ("os", "<std.os>", include_str!("std/os.py")),
     ("os.path", "<std.os.path>", include_str!("std/os_path.py")),
@@ -195,6 +197,9 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     if matches!(mname, "sys" | "os") {
         let file = vm.rt.globals.vars.borrow().get("__file__").cloned().unwrap_or_default();
         globals.vars.borrow_mut().insert("_FILE".into(), file);
+    }
+    if mname == "traceback" {
+        globals.vars.borrow_mut().insert("_format".into(), Value::builtin("traceback._format", None));
     }
     if mname == "enum" {
         globals.vars.borrow_mut().insert("_new".into(), Value::builtin("copy._new", None));

@@ -220,6 +220,8 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
                     ("maxsize", Value::Int(i64::MAX)),
                     ("platform", Value::str("linux")),
                     ("byteorder", Value::str("little")),
+                    ("exc_info", f("sys.exc_info")),
+                    ("exception", f("sys.exception")),
                     ("getswitchinterval", f("sys.getswitchinterval")),
                     ("setswitchinterval", f("sys.setswitchinterval")),
                 ]);

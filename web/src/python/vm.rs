@@ -590,7 +590,7 @@ impl Vm<'_> {
 
     /// `ValueError: message`, and the line a traceback ends with, which
     /// names the class's module where CPython's does.
-    fn exc_lines(&mut self, v: &Value) -> (String, String) {
+    pub(crate) fn exc_lines(&mut self, v: &Value) -> (String, String) {
         let text = self.exc_text(v);
         // The last line names a class a function defines by its
         // `__qualname__`: `outer.<locals>.E: boom`.
@@ -615,7 +615,7 @@ impl Vm<'_> {
     /// What CPython prints above the traceback of an uncaught exception:
     /// those it was raised from or while handling, each with its traceback
     /// (none for one never raised) and the line that ties it to the next.
-    fn chained_tracebacks(&mut self, exc: &Value) -> Vec<String> {
+    pub(crate) fn chained_tracebacks(&mut self, exc: &Value) -> Vec<String> {
         let mut out = Vec::new();
         if !super::compile::PARSER {
             return out;
@@ -1804,6 +1804,12 @@ impl Vm<'_> {
                     return self.resume_on_stack(frames, g, sent, Resume::Send);
                 }
                 _ => {}
+            }
+            // `sys.exc_info()`, `sys.exception()`: the exception being
+            // handled, by this frame or one below it (None if none).
+            if matches!(b.name, "sys.exc_info" | "sys.exception") && args.is_empty() {
+                let exc = frames.iter().rev().find_map(|f| f.excs.last().cloned()).unwrap_or_default();
+                return self.call_flow(frames, callee, vec![exc], kwargs);
             }
             // `Failure()` in an `except` block: the exception being handled.
             if b.name == "failure.Failure" && args.is_empty() {

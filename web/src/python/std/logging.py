@@ -263,7 +263,7 @@ class Logger(Filterer):
             for k in extra:
                 setattr(record, k, extra[k])
         if exc_info:
-            record.exc_text = _exc_text()
+            record.exc_text = _exc_text(exc_info)
         if self.disabled or not self.filter(record):
             return
         found = 0
@@ -322,10 +322,20 @@ class RootLogger(Logger):
         Logger.__init__(self, "root", level)
 
 
-def _exc_text():
-    # CPython appends the handled exception's traceback; Python code here
-    # cannot reach it (no sys.exc_info), so nothing is appended.
-    return None
+# The traceback a record with `exc_info` ends with: of the exception given,
+# or with `exc_info=True` of the one being handled ("NoneType: None" for
+# none), without its last line break (CPython's `formatException`).
+def _exc_text(exc_info):
+    import sys
+    import traceback
+
+    if isinstance(exc_info, BaseException):
+        exc = exc_info
+    elif isinstance(exc_info, tuple):
+        exc = exc_info[1]
+    else:
+        exc = sys.exception()
+    return "".join(traceback.format_exception(exc)).removesuffix("\n")
 
 
 root = RootLogger(WARNING)

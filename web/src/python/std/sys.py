@@ -3,9 +3,9 @@
 # the simulator stands for, 3.11, the script's command line (its path only)
 # and where imports are looked for.
 
-from collections import namedtuple
+from collections import namedtuple as _namedtuple
 
-version_info = namedtuple("sys.version_info", ["major", "minor", "micro", "releaselevel", "serial"])(
+version_info = _namedtuple("sys.version_info", ["major", "minor", "micro", "releaselevel", "serial"])(
     3, 11, 7, "final", 0
 )
 argv = [_FILE]
