@@ -2,7 +2,7 @@
 //! a timed call, a system event trigger or a call from a thread, are reported
 //! as Twisted reports them. The expected lines are what CPython 3.11.2 with Twisted
 //! 26.10.0 writes for the same programs (on stderr, where twine has one
-//! output), less the frames inside Twisted and the source lines.
+//! output), less the frames inside Twisted.
 
 use twine_web::{PythonScenario, Scenario, Simulation};
 
@@ -398,6 +398,43 @@ reactor.run()
             "    return int(text)",
             "builtins.ValueError: invalid literal for int() with base 10: 'ok?'",
             "",
+        ]
+    );
+}
+
+/// `gc.collect()` runs the collector then and there: a Deferred dropped
+/// with a raised failure is reported at the call, not at exit, and the
+/// call says it freed something. CPython 3.11 + Twisted 26.10's output.
+#[test]
+fn gc_collect_reports_a_dropped_raised_failure_at_once() {
+    let src = r#"from twisted.internet import defer
+import gc
+
+def boom(_):
+    raise ValueError("boom 1")
+
+def main():
+    d = defer.succeed(None)
+    d.addCallback(boom)
+    del d
+
+main()
+print("before collect")
+n = gc.collect()
+print("after collect", n > 0, gc.collect())
+"#;
+    assert_eq!(
+        output(src),
+        [
+            "before collect",
+            "Unhandled error in Deferred:",
+            "",
+            "Traceback (most recent call last):",
+            "  File \"experiment.py\", line 5, in boom",
+            "    raise ValueError(\"boom 1\")",
+            "builtins.ValueError: boom 1",
+            "",
+            "after collect True 0",
         ]
     );
 }

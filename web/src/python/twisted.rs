@@ -205,6 +205,9 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
             .chain(super::clock::COOPERATOR.into_iter().filter_map(|n| Some((n, super::clock::get(rt, n)?))))
             .collect(),
         ),
+        // CPython's cycle collector, which frees a Deferred whose raised
+        // failure's traceback holds it ([`super::unhandled::report_cycles`]).
+        "gc" if super::compile::PARSER => ("gc", vec![("collect", f("gc.collect"))]),
         "sys" => {
             let stream = |name: &'static str, write: &'static str, flush: &'static str| {
                 let attrs = [("write", f(write)), ("flush", f(flush))].into_iter().collect();

@@ -192,11 +192,13 @@ pub(crate) fn collect_at_exit(sh: &Rc<Shared>, rt: &Runtime) {
 /// failure (see [`report_dropped`]), in the order they were dropped. Also
 /// when the run ends otherwise (its duration, an error): a real program
 /// running that long would have had them collected by then.
-pub(crate) fn report_cycles(sh: &Rc<Shared>, rt: &Runtime) {
+/// (And at `gc.collect()`.) How many it reported.
+pub(crate) fn report_cycles(sh: &Rc<Shared>, rt: &Runtime) -> usize {
     let cycles = std::mem::take(&mut *rt.cycle_reports.borrow_mut());
-    for message in cycles {
-        for line in rt.unhandled_report(&message) {
+    for message in &cycles {
+        for line in rt.unhandled_report(message) {
             sh.say_err(REACTOR_THREAD, line);
         }
     }
+    cycles.len()
 }
