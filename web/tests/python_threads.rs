@@ -1030,3 +1030,30 @@ print(seen["same"], seen["id"] == t.native_id, seen["id"] != n)
     );
     assert_eq!(out, ["int True True", "True True True",]);
 }
+
+/// `threading.current_thread()` is the thread's own object every time, as
+/// in CPython: the main thread's is `main_thread()`, a started thread's is
+/// its `Thread` (or the instance of a `Thread` subclass), so `is` works.
+#[test]
+fn current_thread_is_the_threads_own_object() {
+    let out = common::printed(
+        "test.py",
+        r#"import threading
+c = threading.current_thread()
+m = threading.main_thread()
+print(c is m, c == m, c.name)
+def f():
+    print(threading.main_thread() is m, threading.current_thread() is t, threading.current_thread().name)
+t = threading.Thread(target=f, name="worker")
+t.start(); t.join()
+class W(threading.Thread):
+    def run(self):
+        print(threading.current_thread() is self, type(threading.current_thread()).__name__, self.name)
+        print([type(x).__name__ for x in threading.enumerate()[1:]])
+w = W(); w.start(); w.join()
+print(threading.enumerate()[0] is m)
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(out, ["True True MainThread", "True True worker", "True W Thread-1", "['W']", "True"]);
+}

@@ -849,7 +849,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 daemon: Cell::new(kw(&kwargs, "daemon").is_some_and(|d| d.truthy())),
             }))))
         }
-        "threading.current_thread" => thread_object(vm, vm.tid),
+        "threading.current_thread" => thread_value(vm, vm.tid),
         "threading.Barrier" if full(vm, "threading.Barrier") => {
             let class = super::clock::barrier_class(vm)?;
             return vm.call(class, args, kwargs);
@@ -864,7 +864,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             }
         }
         // Full module only, as `class X(threading.Thread)` (none of the presets uses them).
-        "threading.main_thread" if super::thread_class::HERE => thread_object(vm, 0),
+        "threading.main_thread" if super::thread_class::HERE => thread_value(vm, 0),
         // CPython's `get_native_id()` is the OS's id, `Thread.native_id`: here the same as `get_ident()`.
         "threading.get_ident" | "threading.get_native_id" if super::thread_class::HERE => {
             Value::Int(thread_ident(vm.tid))
@@ -1155,6 +1155,29 @@ fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Va
 
 /// The `threading.Thread` object of thread `tid` (a fresh one per call: the
 /// engine's threads have no Python object of their own).
+/// The object simulated thread `tid` is to the program, the same one each
+/// time, as CPython's `threading.current_thread()` gives: the program's
+/// `Thread` (or its subclass's instance) for a thread it started, else one
+/// made for the thread (the main thread, a reactor pool thread).
+pub(crate) fn thread_value(vm: &Vm<'_>, tid: u32) -> Value {
+    if let Some(v) = vm.rt.thread_values.borrow().get(&tid) {
+        return v.clone();
+    }
+    let started = vm.rt.started_threads.borrow().iter().find_map(|v| match v {
+        Value::Native(n) => match &**n {
+            Native::Thread(t) if t.tid.get() == Some(tid) => {
+                let instance = vm.rt.thread_instances.borrow().get(&(Rc::as_ptr(t) as usize)).cloned();
+                Some(instance.unwrap_or_else(|| v.clone()))
+            }
+            _ => None,
+        },
+        _ => None,
+    });
+    let v = started.unwrap_or_else(|| thread_object(vm, tid));
+    vm.rt.thread_values.borrow_mut().insert(tid, v.clone());
+    v
+}
+
 pub(crate) fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
     let mut name = vm.rt.thread_name(tid);
     if tid != 0 && !vm.rt.names.borrow().contains_key(&tid) {
@@ -2149,12 +2172,12 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
 /// (Twisted's pool threads are `threading.Thread`s; its pool stops in the
 /// reactor's shutdown).
 fn live_threads(vm: &Vm<'_>) -> Vec<Value> {
-    let mut live: Vec<(u32, Value)> = vec![(0, thread_object(vm, 0))];
+    let mut live: Vec<u32> = vec![0];
     for v in vm.rt.started_threads.borrow().iter() {
         if let Value::Native(n) = v {
             if let Native::Thread(t) = &**n {
                 if let (Some(tid), false) = (t.tid.get(), t.done.get()) {
-                    live.push((tid, v.clone()));
+                    live.push(tid);
                 }
             }
         }
@@ -2163,12 +2186,12 @@ fn live_threads(vm: &Vm<'_>) -> Vec<Value> {
         let names = vm.sh.thread_names.borrow().clone();
         for (tid, name) in names.iter().enumerate() {
             if name.starts_with("pool-") {
-                live.push((tid as u32, thread_object(vm, tid as u32)));
+                live.push(tid as u32);
             }
         }
     }
-    live.sort_by_key(|(tid, _)| *tid);
-    live.into_iter().map(|(_, v)| v).collect()
+    live.sort();
+    live.into_iter().map(|tid| thread_value(vm, tid)).collect()
 }
 
 fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {

@@ -478,6 +478,12 @@ pub(crate) struct Runtime {
     pub delayed_calls: RefCell<HashMap<u64, std::rc::Weak<value::Native>>>,
     /// The threads the program started, in order (`threading.enumerate`).
     pub started_threads: RefCell<Vec<Value>>,
+    /// The object each simulated thread is to the program, by thread
+    /// (`threading.current_thread()`, made once so that `is` holds).
+    pub thread_values: RefCell<HashMap<u32, Value>>,
+    /// The instance of a `threading.Thread` subclass whose native thread
+    /// object is this one (by the native's address): the thread's object.
+    pub thread_instances: RefCell<HashMap<usize, Value>>,
     /// The main program's own code ended (after `reactor.run()` returned,
     /// if it called it): CPython's `threading._shutdown` begins.
     pub main_done: Cell<bool>,
@@ -544,6 +550,8 @@ impl Runtime {
             triggers: RefCell::default(),
             delayed_calls: RefCell::default(),
             started_threads: RefCell::default(),
+            thread_values: RefCell::default(),
+            thread_instances: RefCell::default(),
             main_done: Cell::new(false),
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),

@@ -8,9 +8,7 @@
 //! when the subclass overrides it (else the `target` given, as CPython's
 //! default `run` calls it); `start`, `join` and `is_alive` are the native
 //! object's. So a subclass's thread runs, waits and shows in the trace as
-//! any other. Not modelled: `threading.current_thread()` inside it is the
-//! native object, not the instance (`current_thread().name` is right, `is
-//! self` is not).
+//! any other; `threading.current_thread()` in it is the instance.
 //!
 //! The presets use none of it: the light module leaves it out ([`HERE`]).
 
@@ -74,6 +72,8 @@ pub(crate) fn method(vm: &mut Vm<'_>, name: &str, this: &Value, args: Vec<Value>
                 if let Native::Thread(t) = &**n {
                     inst.set("name", Value::Str(Rc::clone(&t.name.borrow())));
                     inst.set("daemon", Value::Bool(t.daemon.get()));
+                    // `current_thread()` in it, and `enumerate()`, give the instance.
+                    vm.rt.thread_instances.borrow_mut().insert(Rc::as_ptr(t) as usize, this.clone());
                 }
             }
             inst.set(NATIVE, native);
