@@ -762,10 +762,54 @@ h()
     assert!(err.ends_with("\nKeyError: 'k'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"test.py\", line 1, in <module>\n    raise ValueError('top') from KeyError('k')\nValueError: top"), "{err}");
 }
 
+/// Ints go on past 64 bits, as Python's do: arithmetic, comparisons with
+/// ints and floats, hashing, formatting, `int()` of long text, `math` and
+/// `json` on them, and results that fit come back as plain ints.
 #[test]
-fn int_overflow_raises_overflow_error() {
-    let out = output("try:\n    x = 9223372036854775807 + 1\nexcept OverflowError as e:\n    print('overflow')\n");
-    assert_eq!(out, ["overflow"]);
+fn ints_go_past_64_bits_as_in_cpython() {
+    let out = output(
+        r#"import math, json
+print(sum(i * i for i in range(10**6)))
+print(math.factorial(30), 2**100, -2**63, -(-2**63), 2**64 - 1)
+x = 123456789012345678901234567890
+print(x, type(x).__name__, isinstance(x, int), x // 7, x % 7, divmod(x, 10**10))
+print(x * x, x + 1 > x, x == x + 0, x / 3, float(x), int(float(x)) == x, int("9" * 30) + 1)
+print(1 << 100, (1 << 100) >> 99, (1 << 100) & 0xFF, ~(1 << 70), -(1 << 70) // 3, -(1 << 70) % 3)
+print(2 ** 64 == 2.0 ** 64, {2 ** 64: "a"}[2.0 ** 64], hash(2 ** 64) == hash(2.0 ** 64))
+print(f"{2**70:,} {2**70:x} {2**70:>30} {2**70:_}", str(2**70), repr(-2**70), abs(-2**70))
+print(pow(3, 200, 1000), pow(2, 100) % 1000, math.gcd(2**80, 6**40), math.isqrt(10**30), math.comb(100, 50))
+print(max(2**70, 3), min(2**70, 2.5), sorted([2**65, -2**65, 0]), round(2**70), bool(2**70))
+print(json.dumps([2**70]), bin(2**65), hex(-2**65), oct(2**65), (2**70).bit_length())
+print(10**20 / 10**19, 2**70 * 0.5, 2**70 - 2**70, type(2**70 - 2**70).__name__, 3 ** -2)
+print("%d %s" % (2**70, 2**70), int("-" + "1" * 25), int("0x" + "f" * 20, 16))
+fib = [0, 1]
+for _ in range(100):
+    fib.append(fib[-1] + fib[-2])
+print(fib[-1], len(str(math.factorial(100))))
+"#,
+    );
+    // CPython 3.11's output.
+    assert_eq!(
+        out,
+        [
+            "333332833333500000",
+            "265252859812191058636308480000000 1267650600228229401496703205376 -9223372036854775808 9223372036854775808 18446744073709551615",
+            "123456789012345678901234567890 int True 17636684144620811271604938270 0 (12345678901234567890, 1234567890)",
+            "15241578753238836750495351562536198787501905199875019052100 True True 4.115226300411523e+28 1.2345678901234568e+29 False 1000000000000000000000000000000",
+            "1267650600228229401496703205376 2 0 -1180591620717411303425 -393530540239137101142 2",
+            "True a True",
+            "1,180,591,620,717,411,303,424 400000000000000000         1180591620717411303424 1_180_591_620_717_411_303_424 1180591620717411303424 -1180591620717411303424 1180591620717411303424",
+            "1 376 1099511627776 1000000000000000 100891344545564193334812497256",
+            "1180591620717411303424 2.5 [-36893488147419103232, 0, 36893488147419103232] 1180591620717411303424 True",
+            "[1180591620717411303424] 0b100000000000000000000000000000000000000000000000000000000000000000 -0x20000000000000000 0o4000000000000000000000 71",
+            "10.0 5.902958103587057e+20 0 int 0.1111111111111111",
+            "1180591620717411303424 1180591620717411303424 -1111111111111111111111111 1208925819614629174706175",
+            "573147844013817084101 158",
+        ]
+    );
+    // Where a machine-sized int is needed, CPython's OverflowError.
+    let out = output("try:\n    [0] * 3 + list(range(2 ** 70))\nexcept OverflowError as e:\n    print(e)\n");
+    assert_eq!(out, ["Python int too large to convert to C ssize_t"]);
 }
 
 #[test]

@@ -1260,8 +1260,8 @@ for args in [("010", 0), ("0x", 16), ("12", 1), ("12", 37), ("--1", 10), ("0b2",
             r#"ValueError invalid literal for int() with base 10: ''"#,
         ]
     );
-    let out = output("try:\n    int('9223372036854775808')\nexcept OverflowError as e:\n    print(e)\n");
-    assert_eq!(out, ["integer overflow: ints are 64-bit here"]);
+    let out = output("print(int('9223372036854775808'), int('-0x' + 'f' * 17, 0), int('1_' * 20 + '1'))\n");
+    assert_eq!(out, ["9223372036854775808 -295147905179352825855 111111111111111111111"]);
 }
 
 /// `str`'s methods as CPython's: start/end bounds, counts and limits that

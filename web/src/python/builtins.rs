@@ -140,6 +140,7 @@ pub(crate) fn method(obj: &Value, name: &str) -> Option<&'static str> {
         Value::Bytes(_) => BYTES,
         Value::Tuple(_) => &["count", "index"],
         Value::Int(_) if super::extras::HERE => &["to_bytes", "bit_length"],
+        Value::Big(_) => &["bit_length"],
         Value::Builtin(b) if b.name == "itertools.chain" => &["from_iterable"],
         Value::Native(n) => match &**n {
             Native::Lock { .. } => LOCK,
@@ -177,6 +178,7 @@ pub(crate) fn int_arg(vm: &Vm<'_>, v: &Value) -> PyResult<i64> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(*b as i64),
+        Value::Big(_) => Err(super::bigint::too_large(vm)),
         other => Err(vm.type_error(&format!("'{}' object cannot be interpreted as an integer", other.type_name()))),
     }
 }
@@ -184,6 +186,7 @@ pub(crate) fn int_arg(vm: &Vm<'_>, v: &Value) -> PyResult<i64> {
 fn float_arg(vm: &Vm<'_>, v: &Value) -> PyResult<f64> {
     match v {
         Value::Int(i) => Ok(*i as f64),
+        Value::Big(b) => super::bigint::to_f64(vm, b),
         Value::Bool(b) => Ok(*b as i64 as f64),
         Value::Float(f) => Ok(*f),
         other => Err(vm.type_error(&format!("must be real number, not {}", other.type_name()))),
@@ -391,7 +394,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "abs" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
             match &args[0] {
+                Value::Int(i64::MIN) if super::bigint::HERE => {
+                    super::bigint::value(-num_bigint::BigInt::from(i64::MIN))
+                }
                 Value::Int(i) => Value::Int(i.checked_abs().ok_or_else(|| vm.overflow())?),
+                Value::Big(b) => super::bigint::value(num_traits::Signed::abs(&**b)),
                 Value::Bool(b) => Value::Int(*b as i64),
                 Value::Float(f) => Value::Float(f.abs()),
                 // An instance's `__abs__` (`abs(td)`).
@@ -485,11 +492,21 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "round" if full(vm, name) => {
             arity(vm, name, &args, 1, 2)?;
-            if !matches!(args[0], Value::Int(_) | Value::Float(_) | Value::Bool(_)) {
+            if !matches!(args[0], Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Big(_)) {
                 let t = args[0].type_name();
                 return Err(vm.type_error(&format!("type {t} doesn't define __round__ method")));
             }
             match (&args[0], args.get(1)) {
+                // A big int rounded to a multiple of 10 ** -n: `round(n, -3)`;
+                // to n >= 0 digits it is itself.
+                (Value::Big(b), Some(n)) if !matches!(n, Value::None) && int_arg(vm, n)? < 0 => {
+                    let unit = num_traits::pow::Pow::pow(num_bigint::BigInt::from(10), int_arg(vm, n)?.unsigned_abs());
+                    let (q, r) = num_integer::Integer::div_mod_floor(&**b, &unit);
+                    let twice = &r * 2;
+                    let up = twice > unit || (twice == unit && num_integer::Integer::is_odd(&q));
+                    super::bigint::value((q + if up { 1 } else { 0 }) * unit)
+                }
+                (Value::Big(_), _) => args[0].clone(),
                 (Value::Int(i), None | Some(Value::None)) => Value::Int(*i),
                 (Value::Int(i), Some(n)) => Value::Int(round_int(*i, int_arg(vm, n)?)),
                 (v, None | Some(Value::None)) => {
@@ -522,6 +539,17 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "hex" | "oct" | "bin" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
+            if let Value::Big(b) = &args[0] {
+                let (radix, prefix) = match name {
+                    "hex" => (16, "0x"),
+                    "oct" => (8, "0o"),
+                    _ => (2, "0b"),
+                };
+                let sign = if num_traits::Signed::is_negative(&**b) { "-" } else { "" };
+                return Ok(Out::Value(Value::Str(
+                    format!("{sign}{prefix}{}", b.magnitude().to_str_radix(radix)).into(),
+                )));
+            }
             let i = int_arg(vm, &args[0])?;
             let u = i.unsigned_abs();
             let digits = match name {
@@ -760,10 +788,20 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             math_of_floats(vm, n, &args)?
         }
         n @ ("math.frexp" | "math.ldexp" | "math.modf") if full(vm, n) => math_parts(vm, n, &args)?,
-        "math.floor" if full(vm, name) => {
-            Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.floor() as i64)
-        }
-        "math.ceil" if full(vm, name) => Value::Int(float_arg(vm, args.first().unwrap_or(&Value::None))?.ceil() as i64),
+        // An int is its own floor and ceiling (exactly, however large); a
+        // float's is the int next to it.
+        "math.floor" | "math.ceil" if full(vm, name) => match args.first().unwrap_or(&Value::None) {
+            v @ (Value::Int(_) | Value::Big(_)) => v.clone(),
+            Value::Bool(b) => Value::Int(*b as i64),
+            v => {
+                let x = float_arg(vm, v)?;
+                let whole = if name == "math.floor" { x.floor() } else { x.ceil() };
+                match whole.abs() < 9.2e18 || !super::bigint::HERE || !whole.is_finite() {
+                    true => Value::Int(float_to_int(vm, whole)?),
+                    false => super::bigint::value(num_traits::FromPrimitive::from_f64(whole).unwrap_or_default()),
+                }
+            }
+        },
         "threading.Lock" => new_lock(vm, false),
         "threading.RLock" if full(vm, name) => new_lock(vm, true),
         // Not `full`: counter-race.py's starting gate is one.
@@ -1045,7 +1083,7 @@ pub(crate) fn hash_of_key(k: &Key) -> i64 {
 pub(crate) fn type_of(v: &Value) -> Value {
     match v {
         Value::Instance(i) => Value::Class(Rc::clone(&i.class)),
-        Value::Int(_) => Value::Type(TypeId::Int),
+        Value::Int(_) | Value::Big(_) => Value::Type(TypeId::Int),
         Value::Float(_) => Value::Type(TypeId::Float),
         Value::Str(_) => Value::Type(TypeId::Str),
         Value::Bool(_) => Value::Type(TypeId::Bool),
@@ -1116,6 +1154,16 @@ fn issubclass(vm: &mut Vm<'_>, c: &Value, class: &Value) -> PyResult<bool> {
 /// `pow(base, exp, modulus)`: ints only, as in CPython; a negative
 /// exponent takes the modular inverse (CPython 3.8+).
 fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Value> {
+    if super::bigint::HERE && [base, exp, m].iter().any(|v| matches!(v, Value::Big(_))) {
+        if let [Some(b), Some(e), Some(m)] = [base, exp, m].map(super::bigint::of) {
+            if num_traits::Zero::is_zero(&m) {
+                return Err(vm.rt.error("ValueError", "pow() 3rd argument cannot be 0"));
+            }
+            if !num_traits::Signed::is_negative(&e) {
+                return Ok(super::bigint::value(b.modpow(&e, &m)));
+            }
+        }
+    }
     let ints = [base, exp, m].map(|v| match v {
         Value::Int(i) => Some(*i as i128),
         Value::Bool(b) => Some(*b as i128),
@@ -1326,7 +1374,9 @@ pub(crate) fn isinstance(vm: &mut Vm<'_>, v: &Value, class: &Value) -> PyResult<
             _ => v.class().is_some_and(|vc| vc.is_subclass(&super::thread_class::class(vm.rt))),
         },
         Value::Type(t) => match t {
-            TypeId::Int => matches!(v, Value::Int(_) | Value::Bool(_)) || super::pystd::int_enum(v).is_some(),
+            TypeId::Int => {
+                matches!(v, Value::Int(_) | Value::Bool(_) | Value::Big(_)) || super::pystd::int_enum(v).is_some()
+            }
             TypeId::Float => matches!(v, Value::Float(_)),
             TypeId::Str => matches!(v, Value::Str(_)),
             TypeId::Bool => matches!(v, Value::Bool(_)),
@@ -1566,6 +1616,10 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Int, None) => Value::Int(0),
         (TypeId::Int, Some(Value::Int(i))) => Value::Int(*i),
         (TypeId::Int, Some(Value::Bool(b))) => Value::Int(*b as i64),
+        (TypeId::Int, Some(v @ Value::Big(_))) => v.clone(),
+        (TypeId::Int, Some(Value::Float(f))) if super::bigint::HERE && f.is_finite() && f.abs() >= 9.2e18 => {
+            super::bigint::value(num_traits::FromPrimitive::from_f64(f.trunc()).unwrap_or_default())
+        }
         (TypeId::Int, Some(Value::Float(f))) => Value::Int(float_to_int(vm, f.trunc())?),
         (TypeId::Int, Some(Value::Bytes(b))) if args.len() == 1 => {
             // `int(b"42")`: the ASCII digits, as for a str.
@@ -1582,6 +1636,23 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
             }
             match parse_int(&s.trim().replace('_', ""), base) {
                 Ok(i) => Value::Int(i),
+                // Too long for 64 bits: read again as a big int.
+                Err(true) if super::bigint::HERE => {
+                    let text = s.trim().replace('_', "");
+                    let (minus, digits) = match text.strip_prefix('-') {
+                        Some(rest) => (true, rest),
+                        None => (false, text.strip_prefix('+').unwrap_or(&text)),
+                    };
+                    let (base, digits) = match (base, digits.get(..2).map(|p| p.to_ascii_lowercase()).as_deref()) {
+                        (0 | 16, Some("0x")) => (16, &digits[2..]),
+                        (0 | 8, Some("0o")) => (8, &digits[2..]),
+                        (0 | 2, Some("0b")) => (2, &digits[2..]),
+                        (0, _) => (10, digits),
+                        _ => (base, digits),
+                    };
+                    let big = super::bigint::parse(digits, base).unwrap_or_default();
+                    super::bigint::value(if minus { -big } else { big })
+                }
                 Err(true) => return Err(vm.rt.error("OverflowError", "integer overflow: ints are 64-bit here")),
                 Err(false) => {
                     return Err(vm.rt.error(
@@ -1609,6 +1680,7 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
         (TypeId::Float, Some(v @ (Value::Int(_) | Value::Bool(_) | Value::Float(_)))) => {
             Value::Float(float_arg(vm, v)?)
         }
+        (TypeId::Float, Some(Value::Big(b))) => Value::Float(super::bigint::to_f64(vm, b)?),
         (TypeId::Str, None) => Value::str(""),
         // `str(b, encoding, errors)`: bytes decoded.
         (TypeId::Str, Some(Value::Bytes(b))) if args.len() > 1 || !kwargs.is_empty() => {
@@ -1927,6 +1999,7 @@ pub(crate) fn call_method(
             }
         }
         Value::Int(i) if super::extras::HERE => super::extras::int_method(vm, name, *i, &args, &kwargs)?,
+        Value::Big(b) if name == "bit_length" => Value::Int(b.bits() as i64),
         Value::Bytes(b) => match name {
             "upper" => Value::Bytes(b.to_ascii_uppercase().into()),
             "lower" => Value::Bytes(b.to_ascii_lowercase().into()),

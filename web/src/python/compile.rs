@@ -1817,6 +1817,7 @@ impl<'a> Unit<'a> {
             Constant::Bytes(b) => Value::Bytes(b.as_slice().into()),
             Constant::Int(i) => match i64::try_from(i) {
                 Ok(i) => Value::Int(i),
+                Err(_) if super::bigint::HERE => Value::Big(Rc::new(i.clone())),
                 Err(_) => return Err(self.err(at, "integer too large: ints are 64-bit here")),
             },
             Constant::Float(f) => Value::Float(*f),

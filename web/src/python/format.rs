@@ -14,6 +14,7 @@ pub(crate) fn repr(v: &Value) -> String {
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
         Value::Int(i) => i.to_string(),
+        Value::Big(b) => b.to_string(),
         Value::Float(f) => float_repr(*f),
         Value::Str(s) => str_repr(s),
         Value::Bytes(b) => {
@@ -350,6 +351,7 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
     let s = parse_spec(spec)?;
     let num = match v {
         Value::Int(i) => Some(*i as f64),
+        Value::Big(b) => num_traits::ToPrimitive::to_f64(&**b),
         Value::Bool(b) => Some(*b as i64 as f64),
         Value::Float(f) => Some(*f),
         _ => None,
@@ -373,6 +375,27 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
                 },
                 &s,
             )
+        }
+        (Value::Big(b), None | Some('d' | 'n')) => {
+            let digits = b.magnitude().to_string();
+            sign_and(
+                num_traits::Signed::is_negative(&**b),
+                match s.group {
+                    Some(sep) => group(&digits, sep),
+                    None => digits,
+                },
+                &s,
+            )
+        }
+        (Value::Big(b), Some(t @ ('x' | 'X' | 'o' | 'b'))) => {
+            let (digits, prefix) = match t {
+                'x' => (b.magnitude().to_str_radix(16), "0x"),
+                'X' => (b.magnitude().to_str_radix(16).to_ascii_uppercase(), "0X"),
+                'o' => (b.magnitude().to_str_radix(8), "0o"),
+                _ => (b.magnitude().to_str_radix(2), "0b"),
+            };
+            let digits = if s.alt { format!("{prefix}{digits}") } else { digits };
+            sign_and(num_traits::Signed::is_negative(&**b), digits, &s)
         }
         // The character of that code point (full module only).
         (Value::Int(i), Some('c')) if super::compile::PARSER => {

@@ -16,6 +16,10 @@ const BITS: i32 = 61;
 pub(crate) fn of(key: &Key) -> Option<i64> {
     match key {
         Key::Int(i) => Some(signed(*i < 0, i.unsigned_abs() % MODULUS)),
+        Key::Big(b) => {
+            let m = num_traits::ToPrimitive::to_u64(&(b.magnitude() % MODULUS)).unwrap_or(0);
+            Some(signed(num_traits::Signed::is_negative(b), m))
+        }
         Key::Float(bits) => float(f64::from_bits(*bits)),
         Key::Tuple(items) => tuple(items),
         Key::Hashed(h, _) => Some(*h),

@@ -152,6 +152,7 @@ impl Encoder<'_> {
             Value::None => self.out.push_str("null"),
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
             Value::Int(i) => self.out.push_str(&i.to_string()),
+            Value::Big(b) => self.out.push_str(&super::bigint::decimal(vm, b)?),
             Value::Float(f) => {
                 let text = self.float(vm, *f)?;
                 self.out.push_str(&text);
@@ -259,6 +260,7 @@ impl Encoder<'_> {
                 Value::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
                 Value::None => "null".to_owned(),
                 Value::Int(i) => i.to_string(),
+                Value::Big(b) => super::bigint::decimal(vm, b)?,
                 _ if self.opts.skipkeys => continue,
                 _ => {
                     let name = k.type_name();

@@ -17,6 +17,7 @@
 
 pub(crate) mod arity;
 pub(crate) mod attrs;
+pub(crate) mod bigint;
 pub(crate) mod builtins;
 pub(crate) mod bytes;
 pub(crate) mod clock;

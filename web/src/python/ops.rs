@@ -1,9 +1,10 @@
-//! Operators on values: arithmetic (64-bit ints that raise OverflowError
-//! rather than wrap), comparisons, membership, subscripts.
+//! Operators on values: arithmetic (64-bit ints, which go on as big ints
+//! past 64 bits: `bigint`), comparisons, membership, subscripts.
 
 use std::cmp::Ordering;
 use std::rc::Rc;
 
+use super::bigint;
 use super::code::{BinOp, CmpOp};
 use super::errors::Exc;
 use super::nesting;
@@ -55,6 +56,17 @@ fn int(v: &Value) -> Option<i64> {
 pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, a: &Value, b: &Value, inplace: bool) -> PyResult<Value> {
     if let (Some(x), Some(y)) = (int(a), int(b)) {
         return int_op(vm, op, x, y);
+    }
+    if bigint::HERE && (matches!(a, Value::Big(_)) || matches!(b, Value::Big(_))) {
+        if let (Some(x), Some(y)) = (bigint::of(a), bigint::of(b)) {
+            return bigint::binary(vm, op, &x, &y);
+        }
+        let shifts = matches!(op, BinOp::LShift | BinOp::RShift | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor);
+        match (a, b) {
+            (Value::Big(x), Value::Float(y)) if !shifts => return float_op(vm, op, bigint::to_f64(vm, x)?, *y),
+            (Value::Float(x), Value::Big(y)) if !shifts => return float_op(vm, op, *x, bigint::to_f64(vm, y)?),
+            _ => {}
+        }
     }
     if matches!(a, Value::Instance(_)) || matches!(b, Value::Instance(_)) {
         if let Some(v) = user_binary(vm, op, a, b, inplace)? {
@@ -179,6 +191,16 @@ fn zero_div(vm: &Vm<'_>, msg: &str) -> Exc {
 }
 
 fn int_op(vm: &mut Vm<'_>, op: BinOp, x: i64, y: i64) -> PyResult<Value> {
+    match int_op_64(vm, op, x, y) {
+        // Past 64 bits: the same operation on big ints.
+        Err(e) if bigint::HERE && e.value.type_name().as_ref() == "OverflowError" => {
+            bigint::binary(vm, op, &x.into(), &y.into())
+        }
+        r => r,
+    }
+}
+
+fn int_op_64(vm: &mut Vm<'_>, op: BinOp, x: i64, y: i64) -> PyResult<Value> {
     let of = || vm.overflow();
     Ok(Value::Int(match op {
         BinOp::Add => x.checked_add(y).ok_or_else(of)?,
@@ -345,7 +367,7 @@ fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value, bytes: bool) -> PyResult<Va
                         let text = super::strings::ascii(&vm.repr_of(&v)?);
                         (Value::Str(text.into()), super::format::Percent { conv: 's', ..conv })
                     }
-                    'o' if !matches!(v, Value::Int(_) | Value::Bool(_)) => {
+                    'o' if !matches!(v, Value::Int(_) | Value::Bool(_) | Value::Big(_)) => {
                         return Err(vm.type_error(&format!("%o format: an integer is required, not {}", v.type_name())))
                     }
                     _ => (v, conv),
@@ -356,7 +378,7 @@ fn percent(vm: &mut Vm<'_>, fmt: &str, args: &Value, bytes: bool) -> PyResult<Va
                     'r' => Value::Str(vm.repr_of(&v)?.into()),
                     'd' | 'i' => match v {
                         Value::Float(f) => Value::Int(f.trunc() as i64),
-                        Value::Int(_) | Value::Bool(_) => v,
+                        Value::Int(_) | Value::Bool(_) | Value::Big(_) => v,
                         other => {
                             return Err(vm.type_error(&format!(
                                 "%d format: a real number is required, not {}",
@@ -414,6 +436,9 @@ fn percent_bytes(vm: &mut Vm<'_>, fmt: &[u8], args: &Value) -> PyResult<Value> {
 /// instances by identity. Containers nested past [`nesting::DEPTH_LIMIT`]
 /// (two that hold themselves, say) raise `RecursionError`, as CPython does.
 pub(crate) fn eq(vm: &mut Vm<'_>, a: &Value, b: &Value) -> PyResult<bool> {
+    if bigint::HERE && (matches!(a, Value::Big(_)) || matches!(b, Value::Big(_))) {
+        return Ok(bigint::order(a, b) == Some(Some(Ordering::Equal)));
+    }
     if let (Some(x), Some(y)) = (num(a), num(b)) {
         if let (Some(i), Some(j)) = (int(a), int(b)) {
             return Ok(i == j);
@@ -598,6 +623,11 @@ fn enter_eq(vm: &Vm<'_>, v: &Value) -> PyResult<nesting::Entered> {
 pub(crate) fn order(vm: &mut Vm<'_>, a: &Value, b: &Value, op: &str) -> PyResult<Ordering> {
     if let (Some(i), Some(j)) = (int(a), int(b)) {
         return Ok(i.cmp(&j));
+    }
+    if bigint::HERE && (matches!(a, Value::Big(_)) || matches!(b, Value::Big(_))) {
+        if let Some(o) = bigint::order(a, b) {
+            return Ok(o.unwrap_or(Ordering::Equal));
+        }
     }
     if let (Some(x), Some(y)) = (num(a), num(b)) {
         return Ok(x.partial_cmp(&y).unwrap_or(Ordering::Equal));

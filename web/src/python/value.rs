@@ -19,6 +19,8 @@ pub(crate) enum Value {
     None,
     Bool(bool),
     Int(i64),
+    /// An int past 64 bits (`bigint`): never one that fits an `Int`.
+    Big(Rc<num_bigint::BigInt>),
     Float(f64),
     Str(Rc<str>),
     Bytes(Rc<[u8]>),
@@ -663,6 +665,8 @@ pub(crate) struct ThreadObj {
 pub(crate) enum Key {
     None,
     Int(i64),
+    /// An int past 64 bits, or a float of that size that is a whole number.
+    Big(num_bigint::BigInt),
     Float(u64),
     Str(Rc<str>),
     Bytes(Rc<[u8]>),
@@ -869,7 +873,7 @@ impl Value {
         match self {
             Value::None => "NoneType",
             Value::Bool(_) => "bool",
-            Value::Int(_) => "int",
+            Value::Int(_) | Value::Big(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "str",
             Value::Bytes(_) => "bytes",
@@ -949,7 +953,15 @@ impl Value {
             Value::None => Key::None,
             Value::Bool(b) => Key::Int(*b as i64),
             Value::Int(i) => Key::Int(*i),
+            Value::Big(b) => Key::Big((**b).clone()),
             Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Key::Int(*f as i64),
+            // `2.0 ** 64` and `2 ** 64` are one key, as equal numbers are.
+            Value::Float(f) if super::bigint::HERE && f.fract() == 0.0 && f.is_finite() => {
+                match num_traits::FromPrimitive::from_f64(*f) {
+                    Some(b) => Key::Big(b),
+                    None => Key::Float(f.to_bits()),
+                }
+            }
             Value::Float(f) => Key::Float(f.to_bits()),
             Value::Str(s) => Key::Str(Rc::clone(s)),
             Value::Bytes(b) => Key::Bytes(Rc::clone(b)),

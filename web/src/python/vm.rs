@@ -1967,7 +1967,13 @@ impl Vm<'_> {
     pub(crate) fn unary(&mut self, op: UnOp, a: &Value) -> PyResult<Value> {
         Ok(match (op, a) {
             (UnOp::Not, a) => Value::Bool(!self.truth(a)?),
+            (UnOp::Neg, Value::Int(i)) if super::bigint::HERE && *i == i64::MIN => {
+                super::bigint::value(-num_bigint::BigInt::from(*i))
+            }
             (UnOp::Neg, Value::Int(i)) => Value::Int(i.checked_neg().ok_or_else(|| self.overflow())?),
+            (UnOp::Neg, Value::Big(b)) => super::bigint::value(-(**b).clone()),
+            (UnOp::Pos, Value::Big(_)) => a.clone(),
+            (UnOp::Invert, Value::Big(b)) => super::bigint::value(!(**b).clone()),
             (UnOp::Neg, Value::Bool(b)) => Value::Int(-(*b as i64)),
             (UnOp::Neg, Value::Float(x)) => Value::Float(-x),
             (UnOp::Pos, Value::Int(_) | Value::Float(_)) => a.clone(),
@@ -2709,6 +2715,7 @@ impl Vm<'_> {
     pub fn str_of(&mut self, v: &Value) -> PyResult<String> {
         match v {
             Value::Str(s) => Ok(s.to_string()),
+            Value::Big(b) => super::bigint::decimal(self, b),
             Value::Instance(i) => {
                 if let Some(m) = i.class.lookup("__str__").or_else(|| i.class.lookup("__repr__")) {
                     return self.text_call(v, m);
@@ -2737,6 +2744,7 @@ impl Vm<'_> {
     /// `repr(x)`, calling `__repr__` of instances (also inside containers).
     pub fn repr_of(&mut self, v: &Value) -> PyResult<String> {
         match v {
+            Value::Big(b) => super::bigint::decimal(self, b),
             Value::Instance(i) => {
                 if let Some(m) = i.class.lookup("__repr__") {
                     return self.text_call(v, m);
