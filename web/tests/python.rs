@@ -832,7 +832,7 @@ fn unknown_modules_name_the_ones_that_exist() {
     let err = sim.python_error().expect("an error");
     assert!(
         err.contains(
-            "No module named 'numpy' (the modules here: abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, gc, heapq, itertools, json, logging, math, operator, os, pprint, queue, random, statistics, string, struct, sys, threading, time, traceback, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic)"
+            "No module named 'numpy' (the modules here: abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, gc, heapq, io, itertools, json, logging, math, operator, os, pprint, queue, random, statistics, string, struct, sys, threading, time, traceback, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic)"
         ),
         "{err}"
     );

@@ -3531,3 +3531,179 @@ True True False {('a', 1)} False
 ['a'] ['a', 'b']"#;
     assert_eq!(out, expected.lines().collect::<Vec<_>>());
 }
+
+/// `open` writes and reads files on the simulated machine's disk, in
+/// memory and empty but for the working directory when the run starts:
+/// text and bytes, the modes' errors, threads appending under a lock, and
+/// `os` and `os.path` seeing the same files and directories.
+#[test]
+fn open_and_os_use_the_simulated_machines_disk_as_cpython_uses_a_real_one() {
+    // CPython 3.11's output, run in an empty directory.
+    let out = output(
+        r#"import os, threading
+try:
+    open("data.txt")
+except FileNotFoundError as e:
+    print(type(e).__name__, e, e.errno, e.filename, e.args, isinstance(e, OSError))
+with open("log.txt", "w") as f:
+    print(f.write("first\n"), f.name, f.mode, f.closed)
+print(f.closed, os.path.exists("log.txt"), os.path.exists("nope.txt"))
+lock = threading.Lock()
+def worker(n):
+    for i in range(3):
+        with lock:
+            with open("log.txt", "a") as f:
+                f.write(f"worker {n} line {i}\n")
+ts = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+for t in ts: t.start()
+for t in ts: t.join()
+with open("log.txt") as f:
+    lines = f.readlines()
+print(len(lines), lines[0], end="")
+with open("log.txt") as f:
+    print(sum(1 for line in f if "worker 1" in line), f.read())
+with open("b.bin", "wb") as f:
+    f.write(b"\x00\x01")
+with open("b.bin", "rb") as f:
+    print(f.read(), f)
+try:
+    open("log.txt", "x")
+except FileExistsError as e:
+    print(e)
+try:
+    with open("log.txt") as f:
+        f.write("x")
+except OSError as e:
+    print(type(e).__name__, e)
+try:
+    open("q.txt", "w").write(5)
+except TypeError as e:
+    print(e)
+try:
+    f.read()
+except ValueError as e:
+    print(e)
+try:
+    open("z", "rw")
+except ValueError as e:
+    print(e)
+print(open("log.txt").read().count("\n"))
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "FileNotFoundError [Errno 2] No such file or directory: 'data.txt' 2 data.txt (2, 'No such file or directory') True",
+            "6 log.txt w False",
+            "True True False",
+            "7 first",
+            "3 ",
+            "b'\\x00\\x01' <_io.BufferedReader name='b.bin'>",
+            "[Errno 17] File exists: 'log.txt'",
+            "UnsupportedOperation not writable",
+            "write() argument must be str, not int",
+            "I/O operation on closed file.",
+            "must have exactly one of create/read/write/append mode",
+            "7",
+        ]
+    );
+    let out = output(
+        r#"import os
+print(os.path.isdir(os.getcwd()), os.path.isdir("/"), os.path.exists("/nowhere"))
+os.makedirs("out/logs", exist_ok=True)
+with open("out/logs/a.txt", "w") as f:
+    f.write("12345")
+print(os.listdir("out"), os.listdir("out/logs"), os.path.getsize("out/logs/a.txt"), os.path.isfile("out/logs/a.txt"))
+for bad in ["missing/x.txt", "out"]:
+    try:
+        open(bad, "w")
+    except OSError as e:
+        print(type(e).__name__, e)
+os.remove("out/logs/a.txt")
+print(os.listdir("out/logs"), os.path.exists("out/logs/a.txt"))
+try:
+    os.mkdir("out")
+except FileExistsError as e:
+    print(e)
+try:
+    os.remove("out/logs/a.txt")
+except FileNotFoundError as e:
+    print(e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "True True False",
+            "['logs'] ['a.txt'] 5 True",
+            "FileNotFoundError [Errno 2] No such file or directory: 'missing/x.txt'",
+            "IsADirectoryError [Errno 21] Is a directory: 'out'",
+            "[] False",
+            "[Errno 17] File exists: 'out'",
+            "[Errno 2] No such file or directory: 'out/logs/a.txt'",
+        ]
+    );
+}
+
+/// `io.StringIO` and `io.BytesIO`, and `print(file=...)` to one; `open`'s
+/// mode errors. CPython 3.11's output.
+#[test]
+fn in_memory_streams_and_open_modes_as_cpython() {
+    let out = output(
+        r#"import io, sys
+buf = io.StringIO()
+print("hello", 42, file=buf)
+buf.write("more\n")
+print(repr(buf.getvalue()), buf.tell())
+r = io.StringIO("a\nb\nc")
+print(r.readline(), r.read(), list(io.StringIO("x\ny\n")))
+b = io.BytesIO()
+b.write(b"ab"); b.seek(4); b.write(b"z")
+print(b.getvalue())
+try:
+    io.StringIO().write(b"x")
+except TypeError as e:
+    print(e)
+with io.StringIO("q") as s:
+    pass
+print(s.closed)
+try:
+    s.getvalue()
+except ValueError as e:
+    print(e)
+old = sys.stdout
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "'hello 42\\nmore\\n' 14",
+            "a",
+            " b",
+            "c ['x\\n', 'y\\n']",
+            "b'ab\\x00\\x00z'",
+            "string argument expected, got 'bytes'",
+            "True",
+            "I/O operation on closed file",
+        ]
+    );
+    let out = output(
+        r#"for m in ["rw", "wr", "q", "bt", "", "rr"]:
+    try:
+        open("zz", m)
+    except Exception as e:
+        print(repr(m), type(e).__name__, e)
+"#,
+    );
+    assert_eq!(
+        out,
+        [
+            "'rw' ValueError must have exactly one of create/read/write/append mode",
+            "'wr' ValueError must have exactly one of create/read/write/append mode",
+            "'q' ValueError invalid mode: 'q'",
+            "'bt' ValueError can't have text and binary mode at once",
+            "'' ValueError Must have exactly one of create/read/write/append mode and at most one plus",
+            "'rr' ValueError invalid mode: 'rr'",
+        ]
+    );
+}

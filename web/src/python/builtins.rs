@@ -298,6 +298,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
                 None | Some(Value::None) => vm.print(&text),
                 Some(Value::Module(m)) if m.name == "sys.stdout" => vm.print(&text),
                 Some(Value::Module(m)) if m.name == "sys.stderr" => vm.print_err(&text),
+                // A file or a stream of the program's (`io.StringIO`): its `write`.
+                Some(f) if full(vm, "print(file=...)") => {
+                    let write = vm.get_attr(&f, "write")?;
+                    vm.call_nested(write, vec![Value::Str(text.into())])?;
+                }
                 Some(_) => return Err(vm.type_error("print(file=...) writes to sys.stdout or sys.stderr here")),
             }
             Value::None
@@ -1806,7 +1811,7 @@ pub(crate) fn call_method(
         // `BaseException.__init__(self, ...)` bound to an instance.
         if name == "BaseException.__init__" {
             if let Value::Instance(i) = this {
-                i.set("args", Value::tuple(args));
+                vm.rt.set_exc_args(i, args);
             }
         }
         return Ok(Out::Value(Value::None));
@@ -2375,7 +2380,7 @@ pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
 
 /// The modules a program can import.
 pub(crate) const MODULES: &str =
-    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, gc, heapq, itertools, json, logging, math, operator, os, pprint, queue, random, statistics, string, struct, sys, threading, time, traceback, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
+    "abc, bisect, collections, concurrent.futures, contextlib, copy, dataclasses, datetime, enum, functools, gc, heapq, io, itertools, json, logging, math, operator, os, pprint, queue, random, statistics, string, struct, sys, threading, time, traceback, twine, typing, twisted.internet (reactor, defer, task, threads, protocol, endpoints), twisted.protocols.basic";
 
 /// `module.function` as a static name (the set is fixed and small).
 fn leak(module: &str, name: &'static str) -> &'static str {

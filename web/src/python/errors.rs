@@ -254,6 +254,11 @@ pub(crate) const HIERARCHY: &[(&str, &str)] = &[
     ("ImportError", "Exception"),
     ("ModuleNotFoundError", "ImportError"),
     ("StopIteration", "Exception"),
+    // What `open` raises (`std/io.py`): the simulated disk's errors.
+    ("OSError", "Exception"),
+    ("FileNotFoundError", "OSError"),
+    ("FileExistsError", "OSError"),
+    ("IsADirectoryError", "OSError"),
     ("TimeoutError", "Exception"),
     ("CancelledError", "Exception"),
     // twisted.internet.error's (not built-in names: see `TWISTED_ERROR`).

@@ -640,8 +640,29 @@ impl Runtime {
     /// An instance of the exception class with these args.
     pub fn new_exc(&self, class: &Rc<Class>, args: Vec<Value>) -> Value {
         let inst = value::Instance { class: Rc::clone(class), attrs: RefCell::default() };
-        inst.set("args", Value::tuple(args));
+        self.set_exc_args(&inst, args);
         Value::Instance(Rc::new(inst))
+    }
+
+    /// Sets exception `inst`'s `args`: for an `OSError(errno, strerror[,
+    /// filename])`, CPython's attributes of those names too, and `args`
+    /// without the filename.
+    pub fn set_exc_args(&self, inst: &value::Instance, mut args: Vec<Value>) {
+        if compile::PARSER && inst.class.is_subclass(&self.exc_class("OSError")) {
+            // CPython's `OSError(errno, strerror[, filename])`: its
+            // attributes, and `args` without the filename.
+            let (errno, strerror, filename) = match args.len() {
+                2..=5 => (args[0].clone(), args[1].clone(), args.get(2).cloned().unwrap_or_default()),
+                _ => Default::default(),
+            };
+            if (2..=5).contains(&args.len()) {
+                args.truncate(2);
+            }
+            inst.set("errno", errno);
+            inst.set("strerror", strerror);
+            inst.set("filename", filename);
+        }
+        inst.set("args", Value::tuple(args));
     }
 
     /// A raised `name(message)`.

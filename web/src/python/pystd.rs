@@ -56,11 +56,13 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("random", "<std.random>", include_str!("std/random.py")),
     // The built-in `bytearray` ([`builtin`]).
     ("_bytearray", "<std.bytearray>", include_str!("std/bytearray.py")),
+    // The built-in `open` and the simulated disk it opens files on.
+    ("io", "<std.io>", include_str!("std/io.py")),
 ];
 
 /// The built-in names written in Python here, each with its module: the
 /// module is imported the first time a program names one.
-const BUILTINS: &[(&str, &str)] = &[("bytearray", "_bytearray")];
+const BUILTINS: &[(&str, &str)] = &[("bytearray", "_bytearray"), ("open", "io")];
 
 /// The built-in `name` if it is one of [`BUILTINS`].
 pub(crate) fn builtin(vm: &mut Vm<'_>, name: &str) -> PyResult<Option<Value>> {
@@ -126,6 +128,7 @@ pub(crate) fn is_c_in_cpython(file: &str) -> bool {
             | "<std.struct>"
             | "<std.itertools>"
             | "<std.bytearray>"
+            | "<std.io>"
             | "<std.math>"
             | "<std.random>"
             | "<std.sys>"
@@ -194,6 +197,41 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
             }
         }
     }
+    if matches!(mname, "io" | "os" | "os.path") {
+        // The simulated disk `open` writes and `os` reads: one per run.
+        let disk = vm.rt.library.borrow().get("_disk").cloned();
+        let disk = match disk {
+            Some(d) => d,
+            None => {
+                // The working directory (`os.getcwd()`: the script's, or the
+                // root) and the directories above it.
+                let file = vm.rt.globals.vars.borrow().get("__file__").cloned();
+                let file = match file {
+                    Some(Value::Str(f)) => f.to_string(),
+                    _ => String::new(),
+                };
+                let cwd = match file.rsplit_once('/') {
+                    Some((dir, _)) if file.starts_with('/') && !dir.is_empty() => dir.to_owned(),
+                    _ => "/".to_owned(),
+                };
+                let mut dirs = super::value::Dict::default();
+                let mut at = cwd.as_str();
+                loop {
+                    let key = Value::str(at);
+                    dirs.insert(vm.key(&key)?, key, Value::None);
+                    match at.rsplit_once('/') {
+                        Some(("", _)) if at != "/" => at = "/",
+                        Some((up, _)) if !up.is_empty() => at = up,
+                        _ => break,
+                    }
+                }
+                let d = Value::dict(dirs);
+                vm.rt.library.borrow_mut().insert("_disk", d.clone());
+                d
+            }
+        };
+        globals.vars.borrow_mut().insert("_disk".into(), disk);
+    }
     if matches!(mname, "sys" | "os") {
         let file = vm.rt.globals.vars.borrow().get("__file__").cloned().unwrap_or_default();
         globals.vars.borrow_mut().insert("_FILE".into(), file);
@@ -224,7 +262,9 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
         attrs.extend(native.attrs.iter().map(|(k, v)| (*k, v.clone())));
     }
     for (k, v) in globals.vars.borrow().iter() {
-        if !k.starts_with('_') && !matches!(v, Value::Module(_)) {
+        // (But `os.path`, which CPython's `os` holds as `path`.)
+        let submodule = matches!(v, Value::Module(m) if m.name.strip_prefix(mname).is_some_and(|r| r.starts_with('.')));
+        if !k.starts_with('_') && (!matches!(v, Value::Module(_)) || submodule) {
             attrs.insert(intern(k), v.clone());
         }
     }

@@ -1937,7 +1937,7 @@ impl Vm<'_> {
         let is_exc = class.is_subclass(&self.rt.exc_class("BaseException"));
         if is_exc {
             if let Value::Instance(i) = &inst {
-                i.set("args", Value::tuple(args.clone()));
+                self.rt.set_exc_args(i, args.clone());
             }
         }
         match class.lookup("__init__") {
@@ -2721,6 +2721,14 @@ impl Vm<'_> {
                     return self.text_call(v, m);
                 }
                 if i.class.is_subclass(&self.rt.exc_class("BaseException")) {
+                    // `[Errno 2] No such file or directory: 'data.txt'`.
+                    if let (Some(errno @ Value::Int(_)), Some(strerror)) = (i.get("errno"), i.get("strerror")) {
+                        let mut text = format!("[Errno {}] {}", self.str_of(&errno)?, self.str_of(&strerror)?);
+                        if let Some(name) = i.get("filename").filter(|f| !matches!(f, Value::None)) {
+                            text += &format!(": {}", self.repr_of(&name)?);
+                        }
+                        return Ok(text);
+                    }
                     let args = i.get("args").unwrap_or(Value::tuple(Vec::new()));
                     return match args {
                         Value::Tuple(t) if t.is_empty() => Ok(String::new()),

@@ -1,6 +1,7 @@
 # os.path for the simulator: CPython 3.11's posixpath, the functions that
-# work on the path's text alone. The simulated machine has no files, so
-# exists(), isfile() and the rest that ask the disk are left out.
+# work on the path's text, and those that ask the simulated machine's disk
+# (`_disk`, which `open` writes and `os` reads: a file's absolute path to
+# its bytes, a directory's to None).
 
 sep = "/"
 curdir = "."
@@ -92,3 +93,23 @@ def relpath(path, start=curdir):
     if not rel_list:
         return curdir
     return join(*rel_list)
+
+
+
+def isfile(path):
+    return _disk.get(abspath(path)) is not None
+
+
+def isdir(path):
+    p = abspath(path)
+    return p in _disk and _disk[p] is None
+
+
+def exists(path):
+    return abspath(path) in _disk
+
+
+def getsize(filename):
+    if not exists(filename):
+        raise FileNotFoundError(2, "No such file or directory", filename)
+    return len(_disk[abspath(filename)] or b"")
