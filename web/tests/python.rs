@@ -826,6 +826,29 @@ fn unsupported_constructs_are_refused_at_compile_time() {
     );
 }
 
+/// A module people reach for that the simulator has not says what to
+/// write instead: Twisted's loop for asyncio, threads for multiprocessing,
+/// Twisted's protocols for sockets. (The hint's `task.react` line runs,
+/// here and in CPython + Twisted.)
+#[test]
+fn modules_the_simulator_has_not_say_what_to_write_instead() {
+    for (module, hint) in [
+        ("asyncio", "task.react(lambda reactor: defer.ensureDeferred(main(reactor)))"),
+        ("multiprocessing", "the simulated machine runs one process: use threading"),
+        ("socket", "reactor.listenTCP / reactor.connectTCP"),
+    ] {
+        let err = run(&format!("import {module}\n"), None).python_error().expect("an error");
+        assert!(err.starts_with(&format!("test.py:1:1: ModuleNotFoundError: No module named '{module}'")), "{err}");
+        assert!(err.contains(hint), "{err}");
+    }
+    let out = output(
+        "from twisted.internet import task, defer\n\
+         async def main(reactor):\n    await task.deferLater(reactor, 0.1, lambda: None)\n    print('done')\n\
+         task.react(lambda reactor: defer.ensureDeferred(main(reactor)))\n",
+    );
+    assert_eq!(out, ["done"]);
+}
+
 #[test]
 fn unknown_modules_name_the_ones_that_exist() {
     let sim = run("import numpy\n", None);

@@ -677,9 +677,25 @@ impl Runtime {
             return Ok(m.clone());
         }
         let m = builtins::module(self, name).ok_or_else(|| {
+            let instead = match name.split('.').next().unwrap_or(name) {
+                "asyncio" => {
+                    "; for coroutines on an event loop, write `async def main(reactor)` and run it with \
+                              `task.react(lambda reactor: defer.ensureDeferred(main(reactor)))` (Twisted's loop)"
+                }
+                "multiprocessing" => {
+                    "; the simulated machine runs one process: use threading, \
+                                      concurrent.futures.ThreadPoolExecutor or Twisted's deferToThread"
+                }
+                "socket" | "socketserver" | "selectors" | "select" => {
+                    "; for a network server or client, use Twisted's protocols: \
+                     reactor.listenTCP / reactor.connectTCP with a protocol.Factory"
+                }
+                "subprocess" => "; the simulated machine runs one process and starts no others",
+                _ => "",
+            };
             self.error(
                 "ModuleNotFoundError",
-                &format!("No module named '{name}' (the modules here: {})", builtins::MODULES),
+                &format!("No module named '{name}' (the modules here: {}){instead}", builtins::MODULES),
             )
         })?;
         self.modules.borrow_mut().insert(name.to_owned(), m.clone());
