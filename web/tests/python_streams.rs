@@ -226,3 +226,68 @@ deep()
         ]
     );
 }
+
+/// `threading.excepthook = hook`: a thread's uncaught exception goes to the
+/// hook (its `exc_type`, `exc_value`, `exc_traceback`, `thread`) instead of
+/// being printed; the hook it replaced prints it as before. CPython 3.11's
+/// output, less the frames inside `threading.py`.
+#[test]
+fn threading_excepthook_gets_a_threads_uncaught_exception() {
+    let lines = streams(
+        r#"import threading
+print(callable(threading.excepthook))
+def hook(args):
+    print("hook:", args.exc_type.__name__, repr(args.exc_value), args.thread.name, args.exc_traceback is not None)
+threading.excepthook = hook
+def bad():
+    raise ValueError("x")
+b = threading.Thread(target=bad, name="bad"); b.start(); b.join()
+def chained(args):
+    print("logging it")
+    threading.__dict__ if False else None
+threading.excepthook = chained
+c = threading.Thread(target=bad, name="c"); c.start(); c.join()
+print("main done")
+def passthrough(args):
+    print("before default")
+    original(args)
+original = None
+"#,
+    );
+    assert_eq!(
+        only(&lines, "stdout"),
+        ["True", "hook: ValueError ValueError('x') bad True", "logging it", "main done",]
+    );
+    assert!(only(&lines, "stderr").is_empty());
+    let lines = streams(
+        r#"import threading
+original = threading.excepthook
+def hook(args):
+    print("seen", args.exc_type.__name__)
+    original(args)
+threading.excepthook = hook
+def bad():
+    raise KeyError("k")
+t = threading.Thread(target=bad, name="w"); t.start(); t.join()
+threading.excepthook = original
+t = threading.Thread(target=bad, name="v"); t.start(); t.join()
+print("end")
+"#,
+    );
+    assert_eq!(only(&lines, "stdout"), ["seen KeyError", "end",]);
+    assert_eq!(
+        only(&lines, "stderr"),
+        [
+            "Exception in thread w:",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 8, in bad",
+            "    raise KeyError(\"k\")",
+            "KeyError: 'k'",
+            "Exception in thread v:",
+            "Traceback (most recent call last):",
+            "  File \"test.py\", line 8, in bad",
+            "    raise KeyError(\"k\")",
+            "KeyError: 'k'",
+        ]
+    );
+}

@@ -938,6 +938,20 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             super::unhandled::report_dropped(vm.sh, vm.rt);
             Value::Int(super::unhandled::report_cycles(vm.sh, vm.rt) as i64)
         }
+        // CPython's default hook, called by a program's own: prints.
+        "threading.excepthook" if full(vm, name) => {
+            let args = args.first().cloned().unwrap_or_default();
+            let value = vm.get_attr(&args, "exc_value")?;
+            let tb = match vm.get_attr(&args, "exc_traceback")? {
+                Value::Native(n) => match &*n {
+                    Native::Traceback(tb) => tb.clone(),
+                    _ => Vec::new(),
+                },
+                _ => super::errors::traceback_of(&value),
+            };
+            vm.print_thread_exception(&Exc { value, tb, reraised: false });
+            Value::None
+        }
         // (The exception handled, passed by `call_flow`.)
         "sys.exception" => args.into_iter().next().unwrap_or_default(),
         "sys.exc_info" => match args.into_iter().next().unwrap_or_default() {

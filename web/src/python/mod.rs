@@ -485,6 +485,9 @@ pub(crate) struct Runtime {
     /// The instance of a `threading.Thread` subclass whose native thread
     /// object is this one (by the native's address): the thread's object.
     pub thread_instances: RefCell<HashMap<usize, Value>>,
+    /// `threading.excepthook = hook`: what a thread's uncaught exception
+    /// is handed to instead of being printed.
+    pub excepthook: RefCell<Option<Value>>,
     /// The main program's own code ended (after `reactor.run()` returned,
     /// if it called it): CPython's `threading._shutdown` begins.
     pub main_done: Cell<bool>,
@@ -553,6 +556,7 @@ impl Runtime {
             started_threads: RefCell::default(),
             thread_values: RefCell::default(),
             thread_instances: RefCell::default(),
+            excepthook: RefCell::default(),
             main_done: Cell::new(false),
             logging: Cell::new(false),
             unhandled_seen: Cell::new(0),

@@ -574,18 +574,48 @@ impl Vm<'_> {
                 return;
             }
         }
+        let hook = self.rt.excepthook.borrow().clone();
+        if let (Some(hook), Some(_)) = (hook, thread) {
+            // `threading.excepthook(args)`, as CPython calls it; should the
+            // hook itself fail, the exception prints as usual.
+            let args = self.excepthook_args(&exc);
+            if self.call_nested(hook, vec![args]).is_ok() {
+                return;
+            }
+        }
         let (text, last) = self.exc_lines(&exc.value);
         let earlier = self.chained_tracebacks(&exc.value);
         match thread {
             None => self.rt.fail(exc.located(&text, earlier, &last)),
-            Some(t) => {
-                let name = t.name.borrow().clone();
-                self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
-                for line in earlier.into_iter().chain(exc.traceback(&last)) {
-                    self.sh.say_err(self.tid, line);
-                }
-            }
+            Some(_) => self.print_thread_exception(&exc),
         }
+    }
+
+    /// What CPython's `threading.excepthook` prints for this thread's
+    /// uncaught `exc`: `Exception in thread NAME:` and its traceback.
+    pub(crate) fn print_thread_exception(&mut self, exc: &Exc) {
+        let (_, last) = self.exc_lines(&exc.value);
+        let earlier = self.chained_tracebacks(&exc.value);
+        let name = builtins::thread_value(self, self.tid);
+        let name = self.get_attr(&name, "name").and_then(|n| self.str_of(&n)).unwrap_or_default();
+        self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
+        for line in earlier.into_iter().chain(exc.traceback(&last)) {
+            self.sh.say_err(self.tid, line);
+        }
+    }
+
+    /// CPython's `ExceptHookArgs` for `exc` in this thread: `exc_type`,
+    /// `exc_value`, `exc_traceback` and `thread`.
+    fn excepthook_args(&mut self, exc: &Exc) -> Value {
+        let class = super::value::Class::in_module("ExceptHookArgs", None, "_thread");
+        let args = Value::Instance(Rc::new(Instance { class, attrs: RefCell::default() }));
+        if let Value::Instance(i) = &args {
+            i.set("exc_type", builtins::type_of(&exc.value));
+            i.set("exc_value", exc.value.clone());
+            i.set("exc_traceback", Value::Native(Rc::new(Native::Traceback(exc.tb.clone()))));
+            i.set("thread", builtins::thread_value(self, self.tid));
+        }
+        args
     }
 
     /// `ValueError: message`, and the line a traceback ends with, which
@@ -2215,6 +2245,13 @@ impl Vm<'_> {
                 }
             }
             Value::Module(m) if name == "__name__" && !m.attrs.contains_key(name) => Ok(Value::str(m.name)),
+            // The hook a program set, else the one that prints.
+            Value::Module(m)
+                if m.name == "threading" && name == "excepthook" && builtins::full(self, "threading.excepthook") =>
+            {
+                let set = self.rt.excepthook.borrow().clone();
+                Ok(set.unwrap_or_else(|| Value::builtin("threading.excepthook", None)))
+            }
             Value::Module(m) => m.attrs.get(name).cloned().ok_or_else(|| {
                 let has = module_names(m);
                 self.rt.error("AttributeError", &format!("module '{}' has no attribute '{name}' ({has})", m.name))
@@ -2339,6 +2376,12 @@ impl Vm<'_> {
 
     pub(crate) fn set_attr(&mut self, obj: &Value, name: &str, v: Value) -> PyResult<()> {
         match obj {
+            Value::Module(m)
+                if m.name == "threading" && name == "excepthook" && builtins::full(self, "threading.excepthook") =>
+            {
+                *self.rt.excepthook.borrow_mut() = Some(v);
+                Ok(())
+            }
             Value::Instance(i) if super::attrs::outside_slots(&i.class, name) => Err(self.attr_error(obj, name)),
             Value::Instance(i) => {
                 i.set(name, v);
