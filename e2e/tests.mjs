@@ -1234,6 +1234,50 @@ export const tests = [
   },
 
   {
+    name: "a thread's traceback prints as CPython's, and its line numbers show those lines in the editor",
+    async fn({ page, url }) {
+      await open(page, url);
+      await page.waitForFunction(() => document.body.dataset.editor === 'code');
+      const program = [
+        'import threading',
+        '',
+        '',
+        'def work(d):',
+        '    return d["missing"] + 1',
+        '',
+        '',
+        't = threading.Thread(target=work, args=({},))',
+        't.start()',
+        't.join()',
+        'print("joined")',
+      ].join('\n');
+      await typeScenario(page, program);
+      await page.waitForSelector('.ed-error', { state: 'hidden' });
+      await run(page);
+      await seekTo(page, 1e9);
+      const lines = await page.$$eval('#output li.out-err .out-x', (els) => els.map((e) => e.textContent.replace(/^Thread-1 \(work\)/, '')));
+      // CPython 3.11's report, less the two frames inside threading.py; its spaces kept, so the carets line up.
+      assert.deepEqual(lines, [
+        'Exception in thread Thread-1 (work):',
+        'Traceback (most recent call last):',
+        '  File "experiment.py", line 5, in work',
+        '    return d["missing"] + 1',
+        '           ~^^^^^^^^^^^',
+        "KeyError: 'missing'",
+      ]);
+      const carets = await page.$eval('#output li.out-err .out-x', (e) => getComputedStyle(e).whiteSpace);
+      assert.equal(carets, 'pre-wrap');
+      // The frame's line number shows that line: the caret goes there.
+      await page.click('#output .out-src[data-line="5"]');
+      const caretLine = await page.evaluate(() => {
+        const { view } = window.twine.ui.editor.code;
+        return view.state.doc.lineAt(view.state.selection.main.head).number;
+      });
+      assert.equal(caretLine, 5);
+    },
+  },
+
+  {
     name: 'a bad edit shows the error at its field, underlined in the code editor',
     async fn({ page, url }) {
       await open(page, url);

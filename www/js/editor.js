@@ -188,17 +188,21 @@ export class ScenarioEditor {
   /** Scrolls to the error's line and puts the caret there. */
   revealError() {
     const loc = this.error?.loc;
-    if (!loc) return;
+    if (loc) this.revealLine(loc.firstLine);
+  }
+
+  /** Scrolls to line `n` (from 1) and puts the caret there. */
+  revealLine(n) {
     if (this.code) {
-      this.code.reveal(loc.firstLine);
+      this.code.reveal(n);
       return;
     }
     const text = this.value;
     let offset = 0;
-    for (let l = 1; l < loc.firstLine; l++) offset = text.indexOf('\n', offset) + 1;
+    for (let l = 1; l < n; l++) offset = text.indexOf('\n', offset) + 1;
     this.text.focus();
     this.text.setSelectionRange(offset, offset);
-    this.text.scrollTop = Math.max(0, (loc.firstLine - 4) * LINE_H);
+    this.text.scrollTop = Math.max(0, (n - 4) * LINE_H);
     this.syncScroll();
   }
 }

@@ -1125,6 +1125,7 @@ function makeViews(m) {
       seekTo(t);
       timeline.reveal(t);
     },
+    onLine: (line) => editor.revealLine(line),
   });
 }
 

@@ -76,13 +76,34 @@ export function renderQueues(el, q, color) {
   drawnHtml.set(el, html);
 }
 
+/**
+ * A traceback's frame in the page's program (`  File "experiment.py", line
+ * 7, in f`: the file name `wasm.rs` gives the page's programs).
+ */
+const PROGRAM_FRAME = /^(\s*File "experiment\.py", )line (\d+)(, in .*)$/;
+
+/** A printed line as HTML: a frame of the program's gets its line number as a button that shows the line. */
+function lineHtml(l) {
+  const m = l.stream === 'stderr' ? PROGRAM_FRAME.exec(l.text) : null;
+  if (!m) return escapeHtml(l.text);
+  const [, before, line, after] = m;
+  return `${escapeHtml(before)}<button type="button" class="out-src" data-line="${line}" title="Show line ${line} in the editor">line ${line}</button>${escapeHtml(after)}`;
+}
+
 /** The program's printed lines; lines after the playhead are dimmed. */
 export class OutputView {
-  constructor(el, { onSeek }) {
+  /** @param {{onSeek: (ms: number) => void, onLine?: (line: number) => void}} opts */
+  constructor(el, { onSeek, onLine }) {
     this.el = el;
     this.lines = [];
     this.now = Infinity;
     el.addEventListener('click', (ev) => {
+      // A traceback's line number shows that line; the rest of a line seeks to when it was printed.
+      const src = ev.target.closest('.out-src');
+      if (src && onLine) {
+        onLine(Number(src.dataset.line));
+        return;
+      }
       const li = ev.target.closest('[data-t]');
       if (li) onSeek(Number(li.dataset.t));
     });
@@ -96,7 +117,7 @@ export class OutputView {
     }
     this.el.innerHTML = `<ol class="out-list">${lines
       .map(
-        (l) => `<li data-t="${l.t_ms}"${l.stream === 'stderr' ? ' class="out-err" title="written to stderr"' : ''}><span class="out-t">${fmtMs(l.t_ms, 4)}</span><span class="out-x"><b class="out-th" style="color:${color(l.thread)}">${escapeHtml(l.name)}</b>${escapeHtml(l.text)}</span></li>`,
+        (l) => `<li data-t="${l.t_ms}"${l.stream === 'stderr' ? ' class="out-err" title="written to stderr"' : ''}><span class="out-t">${fmtMs(l.t_ms, 4)}</span><span class="out-x"><b class="out-th" style="color:${color(l.thread)}">${escapeHtml(l.name)}</b>${lineHtml(l)}</span></li>`,
       )
       .join('')}</ol>`;
     this.items = [...this.el.querySelectorAll('li')];
