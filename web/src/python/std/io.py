@@ -20,53 +20,38 @@ class UnsupportedOperation(OSError):
 UnsupportedOperation.__module__ = "io"
 
 
-class _File:
-    def __init__(self, name, mode, path, binary, readable, data):
-        self.name = name
-        self.mode = mode
-        self.closed = False
-        self._path = path
-        self._binary = binary
-        self._readable = readable
-        # What a reader reads: the file as it was when opened.
-        self._data = data if binary else data.decode()
+class _Stream:
+    """What a file and an in-memory stream share: reading `_data` from `_pos`."""
+
+    _closed_message = "I/O operation on closed file."
+
+    def __init__(self, data):
+        self._data = data
         self._pos = 0
+        self.closed = False
 
-    def _check(self, reading):
+    def _check(self):
         if self.closed:
-            raise ValueError("I/O operation on closed file.")
-        if reading != self._readable:
-            raise UnsupportedOperation("not readable" if reading else "not writable")
+            raise ValueError(self._closed_message)
 
-    def write(self, s):
-        self._check(False)
-        if self._binary and not isinstance(s, (bytes, bytearray)):
-            raise TypeError(f"a bytes-like object is required, not '{type(s).__name__}'")
-        if not self._binary and not isinstance(s, str):
-            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
-        _disk[self._path] = _disk[self._path] + (bytes(s) if self._binary else s.encode())
-        return len(s)
-
-    def writelines(self, lines):
-        for line in lines:
-            self.write(line)
+    def _check_read(self):
+        self._check()
 
     def read(self, size=-1):
-        self._check(True)
+        self._check_read()
         end = len(self._data) if size is None or size < 0 else self._pos + size
         out = self._data[self._pos:end]
         self._pos += len(out)
         return out
 
     def readline(self, size=-1):
-        self._check(True)
-        nl = b"\n" if self._binary else "\n"
-        end = self._data.find(nl, self._pos)
+        self._check_read()
+        end = self._data.find("\n" if isinstance(self._data, str) else b"\n", self._pos)
         end = len(self._data) if end < 0 else end + 1
         if size is not None and size >= 0:
             end = min(end, self._pos + size)
         out = self._data[self._pos:end]
-        self._pos = end
+        self._pos = max(self._pos, end)
         return out
 
     def readlines(self):
@@ -81,35 +66,65 @@ class _File:
             raise StopIteration
         return line
 
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
     def seek(self, offset, whence=0):
-        self._check(True)
+        self._check_read()
         self._pos = offset if whence == 0 else (self._pos + offset if whence == 1 else len(self._data) + offset)
         return self._pos
 
     def tell(self):
+        self._check()
         return self._pos
 
     def flush(self):
-        if self.closed:
-            raise ValueError("I/O operation on closed file.")
+        self._check()
 
     def close(self):
         self.closed = True
+
+    def __enter__(self):
+        self._check()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class _File(_Stream):
+    def __init__(self, name, mode, path, binary, readable, data):
+        # What a reader reads: the file as it was when opened.
+        _Stream.__init__(self, data if binary else data.decode())
+        self.name = name
+        self.mode = mode
+        self._path = path
+        self._binary = binary
+        self._readable = readable
+
+    def _check_read(self):
+        self._check()
+        if not self._readable:
+            raise UnsupportedOperation("not readable")
+
+    def write(self, s):
+        self._check()
+        if self._readable:
+            raise UnsupportedOperation("not writable")
+        if self._binary and not isinstance(s, (bytes, bytearray)):
+            raise TypeError(f"a bytes-like object is required, not '{type(s).__name__}'")
+        if not self._binary and not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        _disk[self._path] = _disk[self._path] + (bytes(s) if self._binary else s.encode())
+        return len(s)
 
     def readable(self):
         return self._readable
 
     def writable(self):
         return not self._readable
-
-    def __enter__(self):
-        if self.closed:
-            raise ValueError("I/O operation on closed file.")
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
     def __repr__(self):
         if self._binary:
@@ -153,94 +168,33 @@ def open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
 
 # In-memory streams: text (StringIO) or bytes (BytesIO), read and written
 # at one position, as CPython's.
-class _Memory:
+class _Memory(_Stream):
+    _closed_message = "I/O operation on closed file"
     _empty = ""
 
     def __init__(self, initial_value=None):
-        self._value = self._empty if initial_value is None else initial_value
-        self._pos = 0
-        self.closed = False
-
-    def _check(self):
-        if self.closed:
-            raise ValueError("I/O operation on closed file")
+        _Stream.__init__(self, self._empty if initial_value is None else initial_value)
 
     def write(self, s):
         self._check()
         if not isinstance(s, type(self._empty)):
             raise TypeError(self._wrong(s))
-        v = self._value
+        v = self._data
         if self._pos > len(v):
             # Past the end (after a seek): the gap is zeros, as CPython's.
             v = v + (b"\0" if self._empty == b"" else "\0") * (self._pos - len(v))
-        self._value = v[:self._pos] + s + v[self._pos + len(s):]
+        self._data = v[:self._pos] + s + v[self._pos + len(s):]
         self._pos += len(s)
         return len(s)
 
-    def writelines(self, lines):
-        for line in lines:
-            self.write(line)
-
     def getvalue(self):
         self._check()
-        return self._value
-
-    def read(self, size=-1):
-        self._check()
-        end = len(self._value) if size is None or size < 0 else self._pos + size
-        out = self._value[self._pos:end]
-        self._pos += len(out)
-        return out
-
-    def readline(self, size=-1):
-        self._check()
-        end = self._value.find("\n" if self._empty == "" else b"\n", self._pos)
-        end = len(self._value) if end < 0 else end + 1
-        if size is not None and size >= 0:
-            end = min(end, self._pos + size)
-        out = self._value[self._pos:end]
-        self._pos = max(self._pos, end)
-        return out
-
-    def readlines(self):
-        return list(self)
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
-
-    def seek(self, pos, whence=0):
-        self._check()
-        self._pos = pos if whence == 0 else (self._pos + pos if whence == 1 else len(self._value) + pos)
-        return self._pos
-
-    def tell(self):
-        self._check()
-        return self._pos
+        return self._data
 
     def truncate(self, size=None):
         self._check()
-        self._value = self._value[: self._pos if size is None else size]
-        return len(self._value)
-
-    def flush(self):
-        self._check()
-
-    def close(self):
-        self.closed = True
-
-    def __enter__(self):
-        self._check()
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+        self._data = self._data[: self._pos if size is None else size]
+        return len(self._data)
 
 
 class StringIO(_Memory):
