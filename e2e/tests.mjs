@@ -93,6 +93,13 @@ export async function typeScenario(page, text) {
   await page.keyboard.insertText(text);
 }
 
+/** The line of the code editor's caret. */
+const caretLine = (page) =>
+  page.evaluate(() => {
+    const { view } = window.twine.ui.editor.code;
+    return view.state.doc.lineAt(view.state.selection.main.head).number;
+  });
+
 /** The lines the code editor underlines as errors. */
 const underlinedLines = (page) =>
   page.evaluate(() => {
@@ -1269,11 +1276,7 @@ export const tests = [
       assert.equal(carets, 'pre-wrap');
       // The frame's line number shows that line: the caret goes there.
       await page.click('#output .out-src[data-line="5"]');
-      const caretLine = await page.evaluate(() => {
-        const { view } = window.twine.ui.editor.code;
-        return view.state.doc.lineAt(view.state.selection.main.head).number;
-      });
-      assert.equal(caretLine, 5);
+      assert.equal(await caretLine(page), 5);
     },
   },
 
@@ -1318,11 +1321,7 @@ export const tests = [
 
       // Clicking the error puts the caret on its line.
       await page.click('.ed-error');
-      const caretLine = await page.evaluate(() => {
-        const { view } = window.twine.ui.editor.code;
-        return view.state.doc.lineAt(view.state.selection.main.head).number;
-      });
-      assert.equal(caretLine, stopped);
+      assert.equal(await caretLine(page), stopped);
 
       // Fixed: the error goes away and it runs.
       await typeScenario(page, good);

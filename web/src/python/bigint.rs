@@ -69,14 +69,12 @@ pub(crate) fn too_large(vm: &Vm<'_>) -> super::errors::Exc {
     vm.rt.error("OverflowError", "Python int too large to convert to C ssize_t")
 }
 
-fn sized(vm: &Vm<'_>, bits: u64) -> PyResult<()> {
-    if bits > MAX_BITS {
-        return Err(vm.rt.error(
-            "MemoryError",
-            &format!("an int of more than {MAX_BITS} bits is more than the simulator holds: build a smaller one"),
-        ));
-    }
-    Ok(())
+/// The MemoryError for a result past [`MAX_BITS`].
+fn too_big(vm: &Vm<'_>) -> super::errors::Exc {
+    vm.rt.error(
+        "MemoryError",
+        &format!("an int of more than {MAX_BITS} bits is more than the simulator holds: build a smaller one"),
+    )
 }
 
 /// `x op y` for ints, at least one of them past 64 bits or the result.
@@ -86,7 +84,9 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, x: &BigInt, y: &BigInt) -> PyRe
         BinOp::Add => x + y,
         BinOp::Sub => x - y,
         BinOp::Mul => {
-            sized(vm, x.bits() + y.bits())?;
+            if x.bits() + y.bits() > MAX_BITS {
+                return Err(too_big(vm));
+            }
             x * y
         }
         BinOp::Div => {
@@ -123,7 +123,7 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, x: &BigInt, y: &BigInt) -> PyRe
                 return Ok(Value::Int(if y.is_even() { 1 } else { -1 }));
             }
             let e = y.to_u64().filter(|e| x.bits().saturating_mul(*e) <= MAX_BITS);
-            let Some(e) = e else { return Err(sized(vm, u64::MAX).unwrap_err()) };
+            let Some(e) = e else { return Err(too_big(vm)) };
             num_traits::pow::Pow::pow(x, e)
         }
         BinOp::LShift => {
@@ -134,7 +134,7 @@ pub(crate) fn binary(vm: &mut Vm<'_>, op: BinOp, x: &BigInt, y: &BigInt) -> PyRe
                 return Ok(Value::Int(0));
             }
             let n = y.to_u64().filter(|n| x.bits().saturating_add(*n) <= MAX_BITS);
-            let Some(n) = n else { return Err(sized(vm, u64::MAX).unwrap_err()) };
+            let Some(n) = n else { return Err(too_big(vm)) };
             x << n
         }
         BinOp::RShift => {
@@ -223,9 +223,8 @@ pub(crate) fn decimal(vm: &Vm<'_>, b: &BigInt) -> PyResult<String> {
     Ok(b.to_string())
 }
 
-/// `int(text, base)` for a text of digits too long for an `i64` (its sign,
-/// underscores and base already checked by the caller's parse).
+/// `int(text, base)` for digits too many for an `i64` (the caller read
+/// the sign, the prefix and the underscores).
 pub(crate) fn parse(digits: &str, base: u32) -> Option<BigInt> {
-    let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    BigInt::parse_bytes(clean.as_bytes(), base)
+    BigInt::parse_bytes(digits.as_bytes(), base)
 }

@@ -544,25 +544,17 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "hex" | "oct" | "bin" if full(vm, name) => {
             arity(vm, name, &args, 1, 1)?;
-            if let Value::Big(b) = &args[0] {
-                let (radix, prefix) = match name {
-                    "hex" => (16, "0x"),
-                    "oct" => (8, "0o"),
-                    _ => (2, "0b"),
-                };
-                let sign = if num_traits::Signed::is_negative(&**b) { "-" } else { "" };
-                return Ok(Out::Value(Value::Str(
-                    format!("{sign}{prefix}{}", b.magnitude().to_str_radix(radix)).into(),
-                )));
-            }
-            let i = int_arg(vm, &args[0])?;
-            let u = i.unsigned_abs();
-            let digits = match name {
-                "hex" => format!("0x{u:x}"),
-                "oct" => format!("0o{u:o}"),
-                _ => format!("0b{u:b}"),
+            // `format(n, "#x")` and the like, which say the same.
+            let n = match &args[0] {
+                v @ Value::Big(_) => v.clone(),
+                v => Value::Int(int_arg(vm, v)?),
             };
-            Value::Str(if i < 0 { format!("-{digits}") } else { digits }.into())
+            let spec = match name {
+                "hex" => "#x",
+                "oct" => "#o",
+                _ => "#b",
+            };
+            Value::Str(super::format::format_spec(&n, spec, "").map_err(|e| vm.rt.error("ValueError", &e))?.into())
         }
         "format" if full(vm, name) => {
             arity(vm, name, &args, 1, 2)?;
@@ -971,20 +963,13 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         "traceback._format" if super::pystd::HERE => {
             let exc = args.first().cloned().unwrap_or_default();
             let chain = args.get(1).is_some_and(Value::truthy);
-            let mut lines = Vec::new();
-            if let Value::None = exc {
-                lines.push("NoneType: None".to_owned());
-            } else {
-                if chain {
-                    lines.extend(vm.chained_tracebacks(&exc));
+            let lines = match exc {
+                Value::None => vec!["NoneType: None".to_owned()],
+                exc => {
+                    let tb = super::errors::traceback_of(&exc);
+                    vm.exception_lines(&Exc { value: exc, tb, reraised: false }, chain)
                 }
-                let (_, last) = vm.exc_lines(&exc);
-                let tb = super::errors::traceback_of(&exc);
-                match tb.is_empty() {
-                    true => lines.push(last),
-                    false => lines.extend(Exc { value: exc, tb, reraised: false }.traceback(&last)),
-                }
-            }
+            };
             Value::list(lines.into_iter().map(|l| Value::Str(format!("{l}\n").into())).collect())
         }
         "sys.getswitchinterval" => Value::Float(vm.sh.program.machine.switch_interval as f64 / 1e9),
@@ -1220,8 +1205,6 @@ fn pow_mod(vm: &mut Vm<'_>, base: &Value, exp: &Value, m: &Value) -> PyResult<Va
     Ok(Value::Int(if m < 0 && r != 0 { (r + m) as i64 } else { r as i64 }))
 }
 
-/// The `threading.Thread` object of thread `tid` (a fresh one per call: the
-/// engine's threads have no Python object of their own).
 /// The object simulated thread `tid` is to the program, the same one each
 /// time, as CPython's `threading.current_thread()` gives: the program's
 /// `Thread` (or its subclass's instance) for a thread it started, else one
@@ -1245,6 +1228,8 @@ pub(crate) fn thread_value(vm: &Vm<'_>, tid: u32) -> Value {
     v
 }
 
+/// A `threading.Thread` object for thread `tid`, made afresh (the engine's
+/// threads have no Python object of their own): [`thread_value`] keeps one.
 pub(crate) fn thread_object(vm: &Vm<'_>, tid: u32) -> Value {
     let mut name = vm.rt.thread_name(tid);
     if tid != 0 && !vm.rt.names.borrow().contains_key(&tid) {
@@ -1577,9 +1562,29 @@ fn float_to_int(vm: &Vm<'_>, f: f64) -> PyResult<i64> {
 
 /// The text of an int in `base` (2-36, or 0: the prefix says, as in
 /// source code), with an optional sign and, in its base, a `0x`/`0o`/`0b`
-/// prefix, as CPython's `int(text, base)` reads it. `Err(true)`: an int
-/// too large for 64 bits.
-fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
+/// prefix, as CPython's `int(text, base)` reads it. Past 64 bits a big int
+/// (the full module's); `Err(true)`: too large for 64 bits in the light
+/// module, `Err(false)`: no int.
+fn parse_int(text: &str, base: u32) -> Result<Value, bool> {
+    let (minus, base, digits) = int_digits(text, base)?;
+    // Read as a negative number, so that i64::MIN's digits fit too.
+    let too_large = match i64::from_str_radix(&format!("-{digits}"), base) {
+        Ok(negative) if minus => return Ok(Value::Int(negative)),
+        Ok(negative) => match negative.checked_neg() {
+            Some(i) => return Ok(Value::Int(i)),
+            None => true,
+        },
+        Err(e) => matches!(e.kind(), std::num::IntErrorKind::NegOverflow),
+    };
+    if !too_large || !super::bigint::HERE {
+        return Err(too_large);
+    }
+    let big = super::bigint::parse(digits, base).ok_or(false)?;
+    Ok(super::bigint::value(if minus { -big } else { big }))
+}
+
+/// The sign, base and digits of [`parse_int`]'s text, or `Err(false)`.
+fn int_digits(text: &str, base: u32) -> Result<(bool, u32, &str), bool> {
     let (minus, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
@@ -1599,14 +1604,7 @@ fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
     if digits.is_empty() || digits.starts_with(['+', '-']) {
         return Err(false);
     }
-    // Read as a negative number, so that i64::MIN's digits fit too.
-    let negative = i64::from_str_radix(&format!("-{digits}"), base)
-        .map_err(|e| matches!(e.kind(), std::num::IntErrorKind::NegOverflow))?;
-    if minus {
-        Ok(negative)
-    } else {
-        negative.checked_neg().ok_or(true)
-    }
+    Ok((minus, base, digits))
 }
 
 /// `int(x)`, `str(x)`, `list(x)`, ...
@@ -1654,24 +1652,7 @@ pub(crate) fn call_type(vm: &mut Vm<'_>, t: TypeId, args: Vec<Value>, kwargs: Kw
                 return Err(vm.rt.error("ValueError", "int() base must be >= 2 and <= 36, or 0"));
             }
             match parse_int(&s.trim().replace('_', ""), base) {
-                Ok(i) => Value::Int(i),
-                // Too long for 64 bits: read again as a big int.
-                Err(true) if super::bigint::HERE => {
-                    let text = s.trim().replace('_', "");
-                    let (minus, digits) = match text.strip_prefix('-') {
-                        Some(rest) => (true, rest),
-                        None => (false, text.strip_prefix('+').unwrap_or(&text)),
-                    };
-                    let (base, digits) = match (base, digits.get(..2).map(|p| p.to_ascii_lowercase()).as_deref()) {
-                        (0 | 16, Some("0x")) => (16, &digits[2..]),
-                        (0 | 8, Some("0o")) => (8, &digits[2..]),
-                        (0 | 2, Some("0b")) => (2, &digits[2..]),
-                        (0, _) => (10, digits),
-                        _ => (base, digits),
-                    };
-                    let big = super::bigint::parse(digits, base).unwrap_or_default();
-                    super::bigint::value(if minus { -big } else { big })
-                }
+                Ok(i) => i,
                 Err(true) => return Err(vm.rt.error("OverflowError", "integer overflow: ints are 64-bit here")),
                 Err(false) => {
                     return Err(vm.rt.error(

@@ -61,7 +61,6 @@ fn focus(lines: &Lines, e: &Expr, span: Span) -> (u32, u32) {
     if span.line != span.end_line {
         return (0, 0);
     }
-    let segment: Vec<char> = lines.source.get(e.start().to_usize()..e.end().to_usize()).unwrap_or("").chars().collect();
     // Columns within the segment, from 0 (`count` of the chars before an offset).
     let within = |offset: ast::TextSize| {
         lines.source.get(e.start().to_usize()..offset.to_usize()).map_or(0, |s| s.chars().count())
@@ -91,6 +90,8 @@ fn focus(lines: &Lines, e: &Expr, span: Span) -> (u32, u32) {
             (left, right)
         }
         Expr::Subscript(x) => {
+            let segment: Vec<char> =
+                lines.source.get(e.start().to_usize()..e.end().to_usize()).unwrap_or("").chars().collect();
             let mut left = within(x.value.end());
             let mut right = within(x.slice.end()) + 1;
             while left < segment.len() && segment[left] != '[' {

@@ -364,38 +364,16 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
             };
             return Ok(pad(&t, &s, '<'));
         }
-        (Value::Int(_) | Value::Bool(_), None | Some('d' | 'n')) => {
-            let Value::Int(i) = v else { return format_spec(&Value::Int(v.truthy() as i64), spec, text) };
-            let digits = i.unsigned_abs().to_string();
+        (Value::Int(_) | Value::Bool(_) | Value::Big(_), None | Some('d' | 'n')) => {
+            let (negative, digits) = int_digits(v, 10);
             sign_and(
-                *i < 0,
+                negative,
                 match s.group {
                     Some(sep) => group(&digits, sep),
                     None => digits,
                 },
                 &s,
             )
-        }
-        (Value::Big(b), None | Some('d' | 'n')) => {
-            let digits = b.magnitude().to_string();
-            sign_and(
-                num_traits::Signed::is_negative(&**b),
-                match s.group {
-                    Some(sep) => group(&digits, sep),
-                    None => digits,
-                },
-                &s,
-            )
-        }
-        (Value::Big(b), Some(t @ ('x' | 'X' | 'o' | 'b'))) => {
-            let (digits, prefix) = match t {
-                'x' => (b.magnitude().to_str_radix(16), "0x"),
-                'X' => (b.magnitude().to_str_radix(16).to_ascii_uppercase(), "0X"),
-                'o' => (b.magnitude().to_str_radix(8), "0o"),
-                _ => (b.magnitude().to_str_radix(2), "0b"),
-            };
-            let digits = if s.alt { format!("{prefix}{digits}") } else { digits };
-            sign_and(num_traits::Signed::is_negative(&**b), digits, &s)
         }
         // The character of that code point (full module only).
         (Value::Int(i), Some('c')) if super::compile::PARSER => {
@@ -405,16 +383,17 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
             let c = u32::try_from(*i).ok().and_then(char::from_u32);
             return Ok(pad(&c.ok_or("%c arg not in range(0x110000)")?.to_string(), &s, '>'));
         }
-        (Value::Int(i), Some(t @ ('x' | 'X' | 'o' | 'b'))) => {
-            let u = i.unsigned_abs();
-            let (digits, prefix) = match t {
-                'x' => (format!("{u:x}"), "0x"),
-                'X' => (format!("{u:X}"), "0X"),
-                'o' => (format!("{u:o}"), "0o"),
-                _ => (format!("{u:b}"), "0b"),
+        (Value::Int(_) | Value::Big(_), Some(t @ ('x' | 'X' | 'o' | 'b'))) => {
+            let (radix, prefix) = match t {
+                'x' => (16, "0x"),
+                'X' => (16, "0X"),
+                'o' => (8, "0o"),
+                _ => (2, "0b"),
             };
+            let (negative, digits) = int_digits(v, radix);
+            let digits = if t == 'X' { digits.to_ascii_uppercase() } else { digits };
             let digits = if s.alt { format!("{prefix}{digits}") } else { digits };
-            sign_and(*i < 0, digits, &s)
+            sign_and(negative, digits, &s)
         }
         (_, Some(t @ ('f' | 'F' | 'e' | 'E' | '%' | 'g' | 'G'))) | (Value::Float(_), Some(t @ 'n')) => {
             let Some(x) = num else { return Err(unknown_code(t, v)) };
@@ -466,6 +445,27 @@ pub(crate) fn format_spec(v: &Value, spec: &str, text: &str) -> Result<String, S
         (_, Some(t)) => return Err(unknown_code(t, v)),
     };
     Ok(body)
+}
+
+/// An int's sign, and its magnitude's digits in `radix` (2, 8, 10 or 16).
+fn int_digits(v: &Value, radix: u32) -> (bool, String) {
+    match v {
+        Value::Big(b) => (num_traits::Signed::is_negative(&**b), b.magnitude().to_str_radix(radix)),
+        v => {
+            let i = match v {
+                Value::Int(i) => *i,
+                other => other.truthy() as i64,
+            };
+            let u = i.unsigned_abs();
+            let digits = match radix {
+                16 => format!("{u:x}"),
+                8 => format!("{u:o}"),
+                2 => format!("{u:b}"),
+                _ => u.to_string(),
+            };
+            (i < 0, digits)
+        }
+    }
 }
 
 fn unknown_code(t: char, v: &Value) -> String {

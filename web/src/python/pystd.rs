@@ -198,41 +198,12 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
         }
     }
     if matches!(mname, "io" | "os" | "os.path") {
-        // The simulated disk `open` writes and `os` reads: one per run.
-        let disk = vm.rt.library.borrow().get("_disk").cloned();
-        let disk = match disk {
-            Some(d) => d,
-            None => {
-                // The working directory (`os.getcwd()`: the script's, or the
-                // root) and the directories above it.
-                let file = vm.rt.globals.vars.borrow().get("__file__").cloned();
-                let file = match file {
-                    Some(Value::Str(f)) => f.to_string(),
-                    _ => String::new(),
-                };
-                let cwd = match file.rsplit_once('/') {
-                    Some((dir, _)) if file.starts_with('/') && !dir.is_empty() => dir.to_owned(),
-                    _ => "/".to_owned(),
-                };
-                let mut dirs = super::value::Dict::default();
-                let mut at = cwd.as_str();
-                loop {
-                    let key = Value::str(at);
-                    dirs.insert(vm.key(&key)?, key, Value::None);
-                    match at.rsplit_once('/') {
-                        Some(("", _)) if at != "/" => at = "/",
-                        Some((up, _)) if !up.is_empty() => at = up,
-                        _ => break,
-                    }
-                }
-                let d = Value::dict(dirs);
-                vm.rt.library.borrow_mut().insert("_disk", d.clone());
-                d
-            }
-        };
-        globals.vars.borrow_mut().insert("_disk".into(), disk);
+        globals.vars.borrow_mut().insert("_disk".into(), disk(vm)?);
     }
-    if matches!(mname, "sys" | "os") {
+    if mname == "os" {
+        globals.vars.borrow_mut().insert("_CWD".into(), Value::str(&working_directory(vm)));
+    }
+    if mname == "sys" {
         let file = vm.rt.globals.vars.borrow().get("__file__").cloned().unwrap_or_default();
         globals.vars.borrow_mut().insert("_FILE".into(), file);
     }
@@ -271,6 +242,41 @@ pub(crate) fn import(vm: &mut Vm<'_>, name: &str) -> PyResult<Value> {
     let m = Value::Module(Rc::new(Module { name: mname, attrs }));
     vm.rt.modules.borrow_mut().insert(name.to_owned(), m.clone());
     Ok(m)
+}
+
+/// The simulated process's working directory (`os.getcwd()`): the
+/// script's, where `python script.py` is usually run (CPython's `__file__`
+/// for it is absolute), or the root for a script named without one.
+fn working_directory(vm: &Vm<'_>) -> String {
+    let file = match vm.rt.globals.vars.borrow().get("__file__") {
+        Some(Value::Str(f)) => f.to_string(),
+        _ => String::new(),
+    };
+    match file.rsplit_once('/') {
+        Some((dir, _)) if file.starts_with('/') && !dir.is_empty() => dir.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// The simulated disk `open` writes and `os` reads (`std/io.py`), one per
+/// run: a dict of each file's absolute path to its bytes and each
+/// directory's to None, holding at the start the working directory and
+/// those above it.
+fn disk(vm: &mut Vm<'_>) -> PyResult<Value> {
+    if let Some(d) = vm.rt.library.borrow().get("_disk") {
+        return Ok(d.clone());
+    }
+    let mut dirs = super::value::Dict::default();
+    let mut path = String::new();
+    let cwd = working_directory(vm);
+    for part in std::iter::once("").chain(cwd.split('/').filter(|p| !p.is_empty())) {
+        path = if part.is_empty() { "/".to_owned() } else { format!("{}/{part}", path.trim_end_matches('/')) };
+        let key = Value::str(&path);
+        dirs.insert(vm.key(&key)?, key, Value::None);
+    }
+    let d = Value::dict(dirs);
+    vm.rt.library.borrow_mut().insert("_disk", d.clone());
+    Ok(d)
 }
 
 /// A `collections.namedtuple`'s values as the plain tuple (`_t`) it stands

@@ -583,25 +583,36 @@ impl Vm<'_> {
                 return;
             }
         }
+        if thread.is_some() {
+            return self.print_thread_exception(&exc);
+        }
         let (text, last) = self.exc_lines(&exc.value);
         let earlier = self.chained_tracebacks(&exc.value);
-        match thread {
-            None => self.rt.fail(exc.located(&text, earlier, &last)),
-            Some(_) => self.print_thread_exception(&exc),
-        }
+        self.rt.fail(exc.located(&text, earlier, &last));
     }
 
     /// What CPython's `threading.excepthook` prints for this thread's
     /// uncaught `exc`: `Exception in thread NAME:` and its traceback.
     pub(crate) fn print_thread_exception(&mut self, exc: &Exc) {
-        let (_, last) = self.exc_lines(&exc.value);
-        let earlier = self.chained_tracebacks(&exc.value);
         let name = builtins::thread_value(self, self.tid);
         let name = self.get_attr(&name, "name").and_then(|n| self.str_of(&n)).unwrap_or_default();
         self.sh.say_err(self.tid, format!("Exception in thread {name}:"));
-        for line in earlier.into_iter().chain(exc.traceback(&last)) {
+        for line in self.exception_lines(exc, true) {
             self.sh.say_err(self.tid, line);
         }
+    }
+
+    /// `exc` as an uncaught exception prints: the exceptions it was raised
+    /// from or while handling first (`chain`), then its traceback (just its
+    /// last line for one never raised).
+    pub(crate) fn exception_lines(&mut self, exc: &Exc, chain: bool) -> Vec<String> {
+        let mut lines = if chain { self.chained_tracebacks(&exc.value) } else { Vec::new() };
+        let (_, last) = self.exc_lines(&exc.value);
+        match exc.tb.is_empty() {
+            true => lines.push(last),
+            false => lines.extend(exc.traceback(&last)),
+        }
+        lines
     }
 
     /// CPython's `ExceptHookArgs` for `exc` in this thread: `exc_type`,
@@ -1835,16 +1846,15 @@ impl Vm<'_> {
                 }
                 _ => {}
             }
-            // `sys.exc_info()`, `sys.exception()`: the exception being
-            // handled, by this frame or one below it (None if none).
-            if matches!(b.name, "sys.exc_info" | "sys.exception") && args.is_empty() {
-                let exc = frames.iter().rev().find_map(|f| f.excs.last().cloned()).unwrap_or_default();
-                return self.call_flow(frames, callee, vec![exc], kwargs);
-            }
-            // `Failure()` in an `except` block: the exception being handled.
-            if b.name == "failure.Failure" && args.is_empty() {
-                let Some(exc) = frames.iter().rev().find_map(|f| f.excs.last().cloned()) else {
-                    return Err(self.rt.error("NoCurrentExceptionError", ""));
+            // `Failure()` in an `except` block, `sys.exc_info()`,
+            // `sys.exception()`: the exception being handled, by this frame
+            // or one below it (passed on as the argument).
+            if matches!(b.name, "failure.Failure" | "sys.exc_info" | "sys.exception") && args.is_empty() {
+                let handled = frames.iter().rev().find_map(|f| f.excs.last().cloned());
+                let exc = match handled {
+                    Some(exc) => exc,
+                    None if b.name == "failure.Failure" => return Err(self.rt.error("NoCurrentExceptionError", "")),
+                    None => Value::None,
                 };
                 return self.call_flow(frames, callee, vec![exc], kwargs);
             }

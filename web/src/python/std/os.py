@@ -37,11 +37,9 @@ def getppid():
     return 4241
 
 
-# The script's directory, where `python script.py` is usually run (CPython's
-# `__file__` for it is absolute), or "/" for a script without one.
+# The script's directory, or "/" for a script named without one (`_CWD`).
 def getcwd():
-    head = path.dirname(_FILE)
-    return head if path.isabs(head) else "/"
+    return _CWD
 
 
 
