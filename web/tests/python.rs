@@ -988,6 +988,23 @@ print(late[100])
     assert!((85..115).contains(&p50), "p50 {p50} us late");
 }
 
+#[test]
+fn the_nanosecond_clocks_read_the_same_clocks_as_whole_nanoseconds() {
+    // Printed as CPython 3.11 prints it.
+    let src = r#"
+import time
+a = time.perf_counter_ns()
+b = time.perf_counter()
+print(type(a).__name__, 0 <= b * 1e9 - a < 1e6)
+t = time.time_ns()
+print(type(t).__name__, abs(time.time() - t / 1e9) < 0.01)
+m = time.monotonic_ns()
+time.sleep(0.001)
+print(1_000_000 <= time.monotonic_ns() - m < 2_000_000)
+"#;
+    assert_eq!(output(src), ["int True", "int True", "True"]);
+}
+
 const COUNT: &str = r#"
 import threading, twine
 twine.machine(cores=4, gil=GIL)

@@ -99,6 +99,9 @@ pub(crate) fn touches_world(callee: &Value) -> bool {
                     | "time.time"
                     | "time.monotonic"
                     | "time.perf_counter"
+                    | "time.time_ns"
+                    | "time.monotonic_ns"
+                    | "time.perf_counter_ns"
                     | "twine.cpu"
                     | "acquire"
                     | "release"
@@ -710,6 +713,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
         }
         "time.monotonic" | "time.perf_counter" => {
             Value::Float(vm.sh.now().as_nanos() as f64 / 1e9 + vm.pending as f64 / 1e9)
+        }
+        "time.monotonic_ns" | "time.perf_counter_ns" => Value::Int(vm.sh.now().as_nanos() as i64 + vm.pending as i64),
+        "time.time_ns" if full(vm, name) => {
+            let ns = (super::twisted::EPOCH_S as i64) * 1_000_000_000 + vm.sh.now().as_nanos() as i64;
+            Value::Int(ns + vm.pending as i64)
         }
         "time.sleep" => {
             arity(vm, name, &args, 1, 1)?;
@@ -2278,7 +2286,7 @@ fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {
 pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     let functions: &[&'static str] = match name {
         "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
-        "time" => &["sleep", "time", "monotonic", "perf_counter"],
+        "time" => &["sleep", "time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "perf_counter_ns"],
         "math" => &[
             "sqrt", "floor", "ceil", "log", "exp", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "log2",
             "log10", "fabs", "log1p", "expm1", "exp2", "sinh", "cosh", "tanh", "asinh", "atanh", "fmod", "frexp",
@@ -2391,6 +2399,9 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "time.time",
         "time.monotonic",
         "time.perf_counter",
+        "time.time_ns",
+        "time.monotonic_ns",
+        "time.perf_counter_ns",
         "time.gmtime",
         "time.localtime",
         "time.mktime",
