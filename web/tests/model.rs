@@ -678,16 +678,13 @@ fn pool_threads_begin_their_first_jobs_in_the_order_they_were_started_as_in_cpyt
     }
 }
 
-/// `Event.set()` is `Condition.notify_all()`: every waiter wakes at once
-/// and races for the GIL, which the OS, not a line, hands out. Ten threads
-/// waiting at a gate, each noting its number as it comes through and then
-/// computing for 1 ms: under CPython 3.11 on 2 cores (30 runs, 2026-12-05)
-/// they came through in their start order in none, thread 0 first in 5.
-/// The model used to hand the event down the line, one waiter per GIL
-/// turn: start order, thread 0 first, in every seed.
-#[test]
-fn an_event_set_lets_every_waiter_go_at_once_to_race_for_the_gil() {
-    let source = r#"
+/// A gate: `threads` threads wait at one `Event`, then each notes its
+/// number as it comes through and computes for `work_ms`; the main thread
+/// sleeps `sleep_s` first (so the waiters have waited that long), then
+/// sets it. The order they came through, for seeds 1-20 on 2 cores.
+fn gate_orders(threads: u32, work_ms: f64, sleep_s: f64) -> Vec<Vec<u32>> {
+    let source = format!(
+        r#"
 import threading, time
 import twine
 gate = threading.Event()
@@ -695,32 +692,65 @@ order = []
 def work(n):
     gate.wait()
     order.append(n)
-    twine.cpu(0.001)
-threads = [threading.Thread(target=work, args=(n,)) for n in range(10)]
+    twine.cpu({work_ms})
+threads = [threading.Thread(target=work, args=(n,)) for n in range({threads})]
 for t in threads:
     t.start()
-time.sleep(0.05)
+if {sleep_s}:
+    time.sleep({sleep_s})
 gate.set()
 for t in threads:
     t.join()
 print(*order)
-"#;
-    let scenario = Scenario::from_python_variant("gate.py", source, None)
+"#
+    );
+    let scenario = Scenario::from_python_variant("gate.py", &source, None)
         .unwrap_or_else(|e| panic!("{e}"))
         .with_spec(|spec| spec.machine.cores = 2)
         .unwrap();
-    let (mut in_start_order, mut zero_first) = (0, 0);
-    for seed in 1..=20 {
-        let mut sim = Simulation::new(&scenario, Some(seed));
-        sim.run();
-        let out = sim.metrics().output;
-        let order: Vec<u32> = out[0].text.split(' ').map(|n| n.parse().unwrap()).collect();
-        let mut sorted = order.clone();
-        sorted.sort_unstable();
-        assert_eq!(sorted, (0..10).collect::<Vec<_>>(), "seed {seed}: every thread comes through once");
-        in_start_order += usize::from(order == sorted);
-        zero_first += usize::from(order[0] == 0);
-    }
+    (1..=20)
+        .map(|seed| {
+            let mut sim = Simulation::new(&scenario, Some(seed));
+            sim.run();
+            let order: Vec<u32> = sim.metrics().output[0].text.split(' ').map(|n| n.parse().unwrap()).collect();
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..threads).collect::<Vec<_>>(), "seed {seed}: every thread comes through once");
+            order
+        })
+        .collect()
+}
+
+/// `Event.set()` is `Condition.notify_all()`: it releases the waiters one
+/// by one, in the order they waited, and they reach the GIL mostly in that
+/// order. Five threads at a gate set as soon as they are started, each
+/// computing 1 ms: CPython 3.11 on 2 cores (60 runs, 2026-12-05, 21:40 UTC)
+/// let thread 0 through first in 42, all five in order in 21; with 0.5 ms
+/// chunks and a 12 ms thread last (90 runs), the first waiter ran first in
+/// 78. The model used to wake them all at one instant, their order left to
+/// independent latencies: thread 0 first in 7 of 30 seeds, all in order in
+/// none.
+#[test]
+fn an_event_set_lets_its_waiters_through_in_the_order_they_waited() {
+    let orders = gate_orders(5, 1.0, 0.0);
+    let zero_first = orders.iter().filter(|o| o[0] == 0).count();
+    assert!(zero_first >= 14, "thread 0 first in {zero_first} of 20 seeds: {orders:?}");
+}
+
+/// Waiters that have waited long wake less steadily, and come through in a
+/// shuffled order, but the first waiter still mostly first. Ten threads
+/// waiting 50 ms at a gate, each computing 1 us: CPython 3.11 on 2 cores
+/// (60 runs, 2026-12-05, 21:45 UTC) let them through in start order in 1,
+/// thread 0 first in 41. (This test's earlier version cited thread 0
+/// first in 5 of 30 CPython runs, measured by an earlier session; today's
+/// runs disagree, so it asks for what both saw: rarely in start order, and
+/// thread 0 first in some.) The model used to let thread 0 through first
+/// in none of 30 seeds.
+#[test]
+fn an_event_set_after_a_long_wait_lets_its_waiters_through_shuffled() {
+    let orders = gate_orders(10, 0.001, 0.05);
+    let in_start_order = orders.iter().filter(|o| o.windows(2).all(|w| w[0] < w[1])).count();
+    let zero_first = orders.iter().filter(|o| o[0] == 0).count();
     assert!(in_start_order <= 2, "in start order in {in_start_order} of 20 seeds");
-    assert!(zero_first <= 8, "thread 0 first in {zero_first} of 20 seeds");
+    assert!(zero_first >= 5, "thread 0 first in {zero_first} of 20 seeds: {orders:?}");
 }

@@ -249,9 +249,11 @@ impl Simulation {
                     self.wake_after_latency(tid);
                     continue;
                 }
-                Woken::Notified => {
+                Woken::Notified { place, waited } => {
                     self.threads[tid as usize].lock_body = None;
-                    self.wake_after_latency(tid);
+                    let at = self.now + Duration::from_nanos(self.noise.notify_latency(place, waited));
+                    let gen = self.threads[tid as usize].gen;
+                    self.schedule(at, Ev::Thread { tid, gen });
                     continue;
                 }
             }

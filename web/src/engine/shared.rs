@@ -94,8 +94,9 @@ pub(crate) enum Woken {
     Handed,
     /// It must try again, having waited since then (an unfair lock).
     Retry(Time),
-    /// The wait is over, with no lock to hold (an event set).
-    Notified,
+    /// The wait is over, with no lock to hold (an event set): the waiter
+    /// was `place` from the front of the line and had waited `waited` ns.
+    Notified { place: u32, waited: u64 },
 }
 
 pub(crate) struct LoopInstance {
@@ -407,12 +408,13 @@ impl Shared {
     /// Sets an event whose waiters wait on `lock`: every one of them is
     /// woken, none holding it, and the lock is left free.
     ///
-    /// CPython's `Event.set` is `Condition.notify_all`: it releases every
-    /// waiter's own lock at once, and the OS wakes them all to race for the
-    /// GIL in no set order. Handing the lock down the line instead let one
-    /// waiter go per GIL turn, in start order: counter-race.py's threads
-    /// then took turns two by two (3.1 other threads' turns between a
-    /// thread's turns, against CPython's 5.4) and lost a third fewer updates.
+    /// CPython's `Event.set` is `Condition.notify_all`: it releases the
+    /// waiters' own locks one by one, in the order they waited, so each
+    /// is told its place in that line (the engine wakes it that much later,
+    /// `Noise::notify_latency`), and they reach the GIL mostly in that order.
+    /// Handing the lock down the line instead, one waiter per GIL turn,
+    /// made counter-race.py's threads take turns two by two (3.1 other
+    /// threads' turns between a thread's turns, against CPython's 5.4).
     pub fn wake_all(&self, lock: u32) {
         let now = self.now();
         let name = Arc::clone(&self.lock_names.borrow()[lock as usize]);
@@ -428,13 +430,13 @@ impl Shared {
             }
             (woken, state.internal)
         };
-        for (thread, waited) in woken {
+        for (place, (thread, waited)) in (0u32..).zip(woken) {
             if !internal {
                 // Its wait ends here, and it holds nothing after.
                 self.emit(TraceEvent::LockAcquire { lock: name.to_string().into(), thread, waited });
                 self.emit(TraceEvent::LockRelease { lock: name.to_string().into(), thread });
             }
-            self.wakeups.borrow_mut().push(LockWake { thread, lock, how: Woken::Notified });
+            self.wakeups.borrow_mut().push(LockWake { thread, lock, how: Woken::Notified { place, waited } });
         }
     }
 

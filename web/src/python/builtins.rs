@@ -1132,7 +1132,7 @@ pub(crate) fn new_event(sh: &Shared, name: &str) -> Value {
     Value::Native(Rc::new(Native::Event { set: Cell::new(false), lock }))
 }
 
-/// `event.set()`: every waiter goes on at once (`Shared::wake_all`).
+/// `event.set()`: every waiter goes on, in the order they waited (`Shared::wake_all`).
 pub(crate) fn set_event(sh: &Shared, event: &Native) {
     if let Native::Event { set, lock } = event {
         if !set.replace(true) {
