@@ -234,7 +234,8 @@ impl Simulation {
     }
 
     /// Wakes the waiters of locks released since the last action: a fair
-    /// lock's new holder at once, an unfair lock's waiter after the OS's
+    /// lock's new holder at once (a `join`'s after the OS's wake-up
+    /// latency, [`Shared::wake_late`](super::shared::Shared::wake_late)), an unfair lock's waiter after the OS's
     /// wake-up latency, to try again (by then the releasing thread, which
     /// never stopped running, may have taken the lock back), and a set
     /// event's waiters after that latency too, holding nothing.
@@ -263,7 +264,14 @@ impl Simulation {
                 act.enter_lock(wake.lock, body);
             }
             if t.state == State::Blocked(Block::Lock) {
-                self.make_ready(tid);
+                let late = self.sh.locks.borrow()[wake.lock as usize].wakes_late;
+                match if late { self.noise.wake_latency() } else { 0 } {
+                    0 => self.make_ready(tid),
+                    late => {
+                        let gen = self.threads[tid as usize].gen;
+                        self.schedule(self.now + Duration::from_nanos(late), Ev::Thread { tid, gen });
+                    }
+                }
             }
         }
     }

@@ -2205,6 +2205,7 @@ fn native_method(vm: &mut Vm<'_>, name: &str, n: &Rc<Native>, args: Vec<Value>, 
             };
             let lock = vm.sh.new_lock(&format!("{}.join", t.name.borrow()), true);
             vm.sh.hold_for_nobody(lock);
+            vm.sh.wake_late(lock);
             t.done_lock.set(Some(lock));
             // CPython's `start()` returns once the new thread has run (it
             // waits on the thread's `_started` event), and its caller then
