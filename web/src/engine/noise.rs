@@ -60,7 +60,7 @@ const NOTIFY_GAP_NS: u64 = 6_000;
 /// grows with how long the thread was blocked, up to [`WAKE_MEAN_NS`]. A
 /// thread blocked on a condition variable while its waker computed, woken
 /// on its idle CPU (a C program here, 300 wake-ups each): blocked 10-100
-/// us, woken in 17-19 us at p10 and 20-26 at p90; 1 ms, 23 and 33; 3 ms,
+/// us, woken in 15-18 us at p10 and 19-26 at p90; 1 ms, 23 and 33; 3 ms,
 /// 26 and 54; 10 ms, 33 and 69.
 const NOTIFY_SPREAD_NS_PER_MS: f64 = 2_000.0;
 /// The least such spread.

@@ -9,6 +9,7 @@ use twine_core::defer::Failure;
 
 use super::choice::Access;
 use super::interp::{ActOutcome, Activation, End, Halt, Work};
+use super::noise::Noise;
 use super::reactor_thread::Phase;
 use super::sched::{Block, Burst, BurstOp, Kind, State};
 use super::shared::Woken;
@@ -235,10 +236,11 @@ impl Simulation {
 
     /// Wakes the waiters of locks released since the last action: a fair
     /// lock's new holder at once (a `join`'s after the OS's wake-up
-    /// latency, [`Shared::wake_late`](super::shared::Shared::wake_late)), an unfair lock's waiter after the OS's
-    /// wake-up latency, to try again (by then the releasing thread, which
-    /// never stopped running, may have taken the lock back), and a set
-    /// event's waiters after that latency too, holding nothing.
+    /// latency: [`Shared::wake_late`](super::shared::Shared::wake_late)),
+    /// an unfair lock's waiter after that latency, to try again (by then
+    /// the releasing thread, which never stopped running, may have taken
+    /// the lock back), and a set event's waiters in the order they waited
+    /// (`Noise::notify_latency`), holding nothing.
     pub(crate) fn lock_handoffs(&mut self) {
         let woken = std::mem::take(&mut *self.sh.wakeups.borrow_mut());
         for wake in woken {
@@ -252,9 +254,7 @@ impl Simulation {
                 }
                 Woken::Notified { place, waited } => {
                     self.threads[tid as usize].lock_body = None;
-                    let at = self.now + Duration::from_nanos(self.noise.notify_latency(place, waited));
-                    let gen = self.threads[tid as usize].gen;
-                    self.schedule(at, Ev::Thread { tid, gen });
+                    self.wake_after(tid, |noise| noise.notify_latency(place, waited));
                     continue;
                 }
             }
@@ -264,13 +264,10 @@ impl Simulation {
                 act.enter_lock(wake.lock, body);
             }
             if t.state == State::Blocked(Block::Lock) {
-                let late = self.sh.locks.borrow()[wake.lock as usize].wakes_late;
-                match if late { self.noise.wake_latency() } else { 0 } {
-                    0 => self.make_ready(tid),
-                    late => {
-                        let gen = self.threads[tid as usize].gen;
-                        self.schedule(self.now + Duration::from_nanos(late), Ev::Thread { tid, gen });
-                    }
+                if self.noise.on() && self.sh.locks.borrow()[wake.lock as usize].wakes_late {
+                    self.wake_after(tid, Noise::wake_latency);
+                } else {
+                    self.make_ready(tid);
                 }
             }
         }
@@ -278,8 +275,13 @@ impl Simulation {
 
     /// Lock waiter `tid` runs again once the OS has woken it.
     fn wake_after_latency(&mut self, tid: u32) {
+        self.wake_after(tid, Noise::wake_latency);
+    }
+
+    /// Lock waiter `tid` runs again after the latency `latency` draws.
+    fn wake_after(&mut self, tid: u32, latency: impl FnOnce(&mut Noise) -> u64) {
         if self.threads[tid as usize].state == State::Blocked(Block::Lock) {
-            let at = self.now + Duration::from_nanos(self.noise.wake_latency());
+            let at = self.now + Duration::from_nanos(latency(&mut self.noise));
             let gen = self.threads[tid as usize].gen;
             self.schedule(at, Ev::Thread { tid, gen });
         }

@@ -715,10 +715,7 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             Value::Float(vm.sh.now().as_nanos() as f64 / 1e9 + vm.pending as f64 / 1e9)
         }
         "time.monotonic_ns" | "time.perf_counter_ns" => Value::Int(vm.sh.now().as_nanos() as i64 + vm.pending as i64),
-        "time.time_ns" if full(vm, name) => {
-            let ns = (super::twisted::EPOCH_S as i64) * 1_000_000_000 + vm.sh.now().as_nanos() as i64;
-            Value::Int(ns + vm.pending as i64)
-        }
+        "time.time_ns" if full(vm, name) => Value::Int(super::twisted::epoch_nanos(vm.sh.now()) + vm.pending as i64),
         "time.sleep" => {
             arity(vm, name, &args, 1, 1)?;
             let ns = seconds_to_ns(vm, &args[0])?;

@@ -1887,6 +1887,11 @@ pub(crate) fn epoch_seconds(t: twine_core::Time) -> f64 {
     EPOCH_S + t.as_nanos() as f64 / 1e9
 }
 
+/// [`epoch_seconds`] in whole nanoseconds (`time.time_ns()`).
+pub(crate) fn epoch_nanos(t: twine_core::Time) -> i64 {
+    EPOCH_S as i64 * 1_000_000_000 + t.as_nanos() as i64
+}
+
 /// Twisted's `LoopingCall.withCount` counter, in the same float arithmetic.
 struct WithCount {
     start: f64,
