@@ -68,6 +68,28 @@ print(min(rounds))
 """
 
 
+# CPython's `twine.cpu(0.01)` in each of ten threads started together, in
+# microseconds of each thread's CPU time (the mean of 500 calls): the spread
+# across threads, as counter-race.py's threads burn it.
+CPU_THREADS = """
+import sys, threading, time
+sys.path.insert(0, sys.argv[1])
+import twine
+took = []
+def burn():
+    started = time.thread_time()
+    for _ in range(500):
+        twine.cpu(0.01)
+    took.append((time.thread_time() - started) / 500 * 1e6)
+threads = [threading.Thread(target=burn) for _ in range(10)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(min(took), max(took))
+"""
+
+
 # Figures a run's few GIL switches or thread overlaps decide: counter-race's
 # lost updates with no lock are none in about a fifth of runs and hundreds
 # to thousands in the others, so a median of few runs is mostly chance.
@@ -115,6 +137,11 @@ CPYTHON_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 def cpu_call_us(python, presets):
     out = subprocess.run([python, "-c", CPU_CALL, presets], capture_output=True, text=True, timeout=120, check=True)
     return float(out.stdout.strip())
+
+
+def cpu_threads_us(python, presets):
+    out = subprocess.run([python, "-c", CPU_THREADS, presets], capture_output=True, text=True, timeout=120, check=True)
+    return tuple(float(x) for x in out.stdout.split())
 
 
 def run_json(cmd, timeout, env=None):
@@ -294,6 +321,7 @@ def main():
                                                   for a, b in pairs]))
 
     cpu_us = cpu_call_us(args.python, args.presets)
+    threads_us = cpu_threads_us(args.python, args.presets)
     runtime = reals[-1].get("runtime", {}) if rows else {}
     more = ", ".join(f"{n} {r}" for n, r in LUMPY_RUNS.items() if r > args.runs)
     more = f" ({more}: their figures are lumpy)" if more else ""
@@ -305,7 +333,8 @@ def main():
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
         out.write(f"Load average at the end: {load}.\n")
         out.write(f"CPython's `twine.cpu(0.001)` took {cpu_us:.2f} us, its call included (the simulation "
-                  "charges 1 us; the fastest of ten rounds of 200 calls).\n")
+                  "charges 1 us; the fastest of ten rounds of 200 calls); `twine.cpu(0.01)` took "
+                  f"{threads_us[0]:.2f}-{threads_us[1]:.2f} us in ten threads (the mean of 500 calls in each).\n")
         out.write("Command: `cargo xtask fidelity --runs N`. The simulation runs each preset twice: as its JSON "
                   "scenario and as its Python program (`www/presets/NAME.py`). `twine run` runs the JSON scenario "
                   "for real, as the variant says (GIL where it says so), and again with `--gil on` (\"+GIL\"), "
