@@ -19,24 +19,20 @@
 //! - **FORCE_SWITCHING.** A holder that dropped on request only waits for
 //!   the GIL again once another thread has taken it, so it cannot take it
 //!   straight back, and its timed wait counts from that switch.
-//! - **The asker, often; else the OS picks.** The waiter whose timed wait
-//!   set the drop request is awake when the holder drops it (it has only
-//!   just gone back to its wait) and takes the GIL with probability
-//!   [`ASKER_TAKES`]. Otherwise dropping wakes a waiter, and which one runs
-//!   first is the OS's business, not a queue's: the model picks one at
-//!   random. Both draws are seeded (so the same seed gives the same run),
-//!   on a stream of their own. A [`Chooser`](super::choice::Chooser) is
-//!   offered that pick as option 0, then the other waiters, longest waiting
-//!   first.
-//! - **Let go by itself, to the longest sleeper.** A holder that blocks (a
-//!   lock, I/O, the reactor's poll) or ends with nobody asking signals the
-//!   condition variable, which wakes its longest sleeper (glibc's groups,
-//!   the kernel's futex queue): the waiter whose current timed wait began
-//!   first, since one whose wait ran out waits again from the back.
-//!   CPython 3.11 handed such a GIL on nearly in line (ten threads
-//!   computing 1 ms each: 3.5 neighbours in sequence a run against a
-//!   random order's 0.9), and a pool job handed over first ran first when
-//!   the reactor let go (10 of 10 runs; the uniform pick, 10 of 20 seeds).
+//! - **The asker, often; else the longest sleeper.** Dropping the GIL
+//!   signals the condition variable, which wakes its longest sleeper
+//!   (glibc's groups, the kernel's futex queue): the waiter whose current
+//!   timed wait began first, since one whose wait ran out waits again from
+//!   the back. On a drop a waiter asked for, that waiter is awake (it has
+//!   only just gone back to its wait) and takes the GIL first with
+//!   probability [`ASKER_TAKES`]; that draw is seeded (so the same seed
+//!   gives the same run), on a stream of its own. A
+//!   [`Chooser`](super::choice::Chooser) is offered the pick as option 0,
+//!   then the other waiters, longest waiting first.
+//!   CPython 3.11 handed a GIL let go by itself on nearly in line (ten
+//!   threads computing 1 ms each: 3.5 neighbours in sequence a run against
+//!   a random order's 0.9), and a pool job handed over first ran first when
+//!   the reactor let go (10 of 10 runs; a uniform pick, 10 of 20 seeds).
 //! - **A free GIL is anybody's.** The woken waiter takes the GIL once it is
 //!   back on a core, a wake-up's latency later; a thread that asks in
 //!   between (a new thread coming up, a sleep ending) finds it free and
@@ -56,15 +52,16 @@ use twine_scenario::rng::Rng;
 
 /// How often the waiter that asked for a drop takes the GIL it frees.
 ///
-/// Measured in CPython 3.11 (2026-12-05, ten threads in `while` loops,
-/// 2 cores, who ran after each switch): the waiter whose timed wait asked
-/// for the drop got it in 29-40 % of switches, the other eight about 8 %
-/// each: p + (1 - p) / 9 = 0.29-0.40 gives p = 0.20-0.33. With it,
-/// counter-race.py's gil-read-then-write threads come back to the GIL
-/// after one other thread's turn in 31 % of their returns, 5.3 turns
-/// apart on average (60 seeds); CPython's, 26 % and 4.7 (30 runs); the
-/// uniform pick's, 18 % and 5.9.
-pub(crate) const ASKER_TAKES: f64 = 0.2;
+/// Measured in `twine run`, whose GIL is CPython's protocol on the C
+/// library's mutex and condition variables, as CPython's is (2026-12-06,
+/// counter-race.json's gil-read-then-write, 2 cores, each waiter's wait
+/// start logged): the asker took the GIL in 376 of 907 forced switches
+/// (41 %) in one set of 60 runs, 435 of 905 (48 %) in another. The others
+/// went to the waiter whose current timed wait began first in 84 % and
+/// 83 % (431 of 515, 345 of 418), the next one in 12 %: the longest
+/// sleeper, not a uniform pick. CPython 3.11 gave the asker 29-40 % of
+/// its switches (2026-12-05, ten threads in `while` loops).
+pub(crate) const ASKER_TAKES: f64 = 0.4;
 
 pub(crate) struct Gil {
     pub on: bool,
@@ -84,7 +81,7 @@ pub(crate) struct Gil {
     /// to take it before it starts its timed wait (FORCE_SWITCHING: it
     /// waits on `switch_cond` first, so its wait counts from the switch).
     switch_waiter: Option<u32>,
-    /// The OS's pick among waiters.
+    /// Whether the asker wins its race for a dropped GIL.
     rng: Rng,
 }
 
@@ -205,27 +202,24 @@ impl Simulation {
     }
 
     /// Which waiter (an index into `waiters`) gets the GIL: the asker or
-    /// the seeded pick, or the chooser's, offered that one first.
+    /// the longest sleeper, or the chooser's, offered that one first.
     fn gil_pick(&mut self) -> Option<usize> {
         let n = self.gil.waiters.len();
         if n < 2 {
             return (n == 1).then_some(0);
         }
         // Drawn with or without a chooser, so one that answers 0 changes
-        // nothing; the asker's draw only when there is one, so a hand-off
-        // nobody asked for draws as before.
+        // nothing; only when there is an asker.
         let asker = self.gil.asker.and_then(|a| self.gil.waiters.iter().position(|&w| w == a));
         let asker_takes = asker.filter(|_| self.gil.rng.next_f64() < ASKER_TAKES);
-        let uniform = (self.gil.rng.next_u64() % n as u64) as usize;
-        // Let go by itself (nobody asked): the condition variable's signal
-        // wakes its longest sleeper, the waiter whose current timed wait
-        // began first (one whose wait ran out went back to the end).
-        let asked = self.gil.drop_requested || self.gil.asker.is_some();
+        // The condition variable's signal wakes its longest sleeper, the
+        // waiter whose current timed wait began first (one whose wait ran
+        // out went back to the end).
         let longest = || {
             let began = |i: &usize| self.threads[self.gil.waiters[*i] as usize].gil_period_from;
             (0..n).min_by_key(began).unwrap_or(0)
         };
-        let picked = if asked { asker_takes.unwrap_or(uniform) } else { longest() };
+        let picked = asker_takes.unwrap_or_else(longest);
         if self.choices.chooser().is_none() {
             return Some(picked);
         }
