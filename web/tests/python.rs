@@ -1005,6 +1005,29 @@ print(1_000_000 <= time.monotonic_ns() - m < 2_000_000)
     assert_eq!(output(src), ["int True", "int True", "True"]);
 }
 
+#[test]
+fn thread_time_counts_the_threads_own_computing_and_process_time_every_threads() {
+    // Printed as CPython 3.11 prints it: a sleep is not CPU time, and the
+    // main thread's clock leaves out what the other thread computed.
+    let src = r#"
+import threading, time
+import twine
+def work():
+    start = time.thread_time()
+    twine.cpu(5)
+    mid = time.thread_time()
+    time.sleep(0.01)
+    end = time.thread_time()
+    print(type(mid).__name__, 0.005 <= mid - start < 0.006, end - mid < 0.001)
+t = threading.Thread(target=work)
+t.start()
+t.join()
+ns = time.thread_time_ns()
+print(type(ns).__name__, time.process_time_ns() - ns >= 5_000_000, time.process_time() >= 0.005)
+"#;
+    assert_eq!(output(src), ["float True True", "int True True"]);
+}
+
 const COUNT: &str = r#"
 import threading, twine
 twine.machine(cores=4, gil=GIL)

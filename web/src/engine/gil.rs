@@ -252,7 +252,7 @@ impl Simulation {
                 let ran = now.saturating_since(burst.since).as_nanos() as u64;
                 burst.left -= ran;
                 burst.since = now;
-                t.cpu_ns += ran;
+                self.sh.charge_cpu(holder, ran);
             }
             self.gil_forced_drop(holder);
         } else {

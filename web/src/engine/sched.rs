@@ -142,7 +142,6 @@ pub(crate) struct Thread {
     pub job: Option<Job>,
     /// Values read by `read` steps, per counter.
     pub registers: Vec<(u32, i64)>,
-    pub cpu_ns: u64,
     pub gil_hold_ns: u64,
     pub gil_wait_ns: u64,
     pub gil_since: Time,
@@ -187,7 +186,6 @@ impl Thread {
             lock_epoch: 0,
             job: None,
             registers: Vec::new(),
-            cpu_ns: 0,
             gil_hold_ns: 0,
             gil_wait_ns: 0,
             gil_since: Time::ZERO,
@@ -508,7 +506,7 @@ impl Simulation {
         // A thread's CPU time ends with its last step, as `twine run`
         // measures it: its exit is the core's time, not the thread's.
         if !matches!(burst.op, BurstOp::Exit) {
-            t.cpu_ns += ran;
+            self.sh.charge_cpu(tid, ran);
         }
         if burst.left == 0 {
             let op = burst.op;

@@ -154,6 +154,8 @@ pub(crate) struct Shared {
     /// Failures nobody handled in reactor callbacks (Twisted logs them).
     pub unhandled: Cell<u64>,
     pub thread_names: RefCell<Vec<Rc<str>>>,
+    /// Each thread's CPU time so far, in ns (`time.thread_time`, the metrics).
+    cpu: RefCell<Vec<u64>>,
     /// The locks' names: the scenario's, then those a Python program makes.
     pub lock_names: RefCell<Vec<Arc<str>>>,
     /// Mirrors the GIL's drop request, which a Python thread honours at its
@@ -213,6 +215,7 @@ impl Shared {
             loops: RefCell::default(),
             unhandled: Cell::new(0),
             thread_names: RefCell::default(),
+            cpu: RefCell::default(),
             lock_names,
             gil_drop: Cell::new(false),
             py: RefCell::new(None),
@@ -226,6 +229,25 @@ impl Shared {
 
     pub fn now(&self) -> Time {
         self.clock.get()
+    }
+
+    /// Counts `ns` more of thread `tid`'s CPU time.
+    pub fn charge_cpu(&self, tid: u32, ns: u64) {
+        let mut cpu = self.cpu.borrow_mut();
+        if cpu.len() <= tid as usize {
+            cpu.resize(tid as usize + 1, 0);
+        }
+        cpu[tid as usize] += ns;
+    }
+
+    /// Thread `tid`'s CPU time so far, in ns.
+    pub fn cpu_ns(&self, tid: u32) -> u64 {
+        self.cpu.borrow().get(tid as usize).copied().unwrap_or(0)
+    }
+
+    /// Every thread's CPU time so far, in ns (`time.process_time`).
+    pub fn process_cpu_ns(&self) -> u64 {
+        self.cpu.borrow().iter().sum()
     }
 
     pub fn reactor(&self) -> Option<Reactor> {

@@ -162,7 +162,7 @@ impl Simulation {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let mut cpu = t.cpu_ns;
+                let mut cpu = self.sh.cpu_ns(i as u32);
                 if let (Some(since), Some(burst)) = (running_since(i as u32), t.work) {
                     cpu += now.saturating_since(burst.since.max(since)).as_nanos() as u64;
                 }

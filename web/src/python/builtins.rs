@@ -715,6 +715,11 @@ pub(crate) fn call_function(vm: &mut Vm<'_>, name: &'static str, args: Vec<Value
             Value::Float(vm.sh.now().as_nanos() as f64 / 1e9 + vm.pending as f64 / 1e9)
         }
         "time.monotonic_ns" | "time.perf_counter_ns" => Value::Int(vm.sh.now().as_nanos() as i64 + vm.pending as i64),
+        // CPU time: what the thread (every thread) computed, its steps so far included.
+        "time.thread_time" => Value::Float((vm.sh.cpu_ns(vm.tid) + vm.pending) as f64 / 1e9),
+        "time.thread_time_ns" => Value::Int((vm.sh.cpu_ns(vm.tid) + vm.pending) as i64),
+        "time.process_time" => Value::Float((vm.sh.process_cpu_ns() + vm.pending) as f64 / 1e9),
+        "time.process_time_ns" => Value::Int((vm.sh.process_cpu_ns() + vm.pending) as i64),
         "time.time_ns" if full(vm, name) => Value::Int(super::twisted::epoch_nanos(vm.sh.now()) + vm.pending as i64),
         "time.sleep" => {
             arity(vm, name, &args, 1, 1)?;
@@ -2284,7 +2289,19 @@ fn spawn(vm: &mut Vm<'_>, t: Rc<ThreadObj>, frame: Frame) {
 pub(crate) fn module(rt: &Runtime, name: &str) -> Option<Value> {
     let functions: &[&'static str] = match name {
         "random" => &["seed", "random", "uniform", "randint", "randrange", "choice", "shuffle"],
-        "time" => &["sleep", "time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "perf_counter_ns"],
+        "time" => &[
+            "sleep",
+            "time",
+            "monotonic",
+            "perf_counter",
+            "time_ns",
+            "monotonic_ns",
+            "perf_counter_ns",
+            "thread_time",
+            "thread_time_ns",
+            "process_time",
+            "process_time_ns",
+        ],
         "math" => &[
             "sqrt", "floor", "ceil", "log", "exp", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "log2",
             "log10", "fabs", "log1p", "expm1", "exp2", "sinh", "cosh", "tanh", "asinh", "atanh", "fmod", "frexp",
@@ -2400,6 +2417,10 @@ fn leak(module: &str, name: &'static str) -> &'static str {
         "time.time_ns",
         "time.monotonic_ns",
         "time.perf_counter_ns",
+        "time.thread_time",
+        "time.thread_time_ns",
+        "time.process_time",
+        "time.process_time_ns",
         "time.gmtime",
         "time.localtime",
         "time.mktime",
