@@ -134,14 +134,10 @@ def interval(sim, real, rng):
 CPYTHON_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 
 
-def cpu_call_us(python, presets):
-    out = subprocess.run([python, "-c", CPU_CALL, presets], capture_output=True, text=True, timeout=120, check=True)
-    return float(out.stdout.strip())
-
-
-def cpu_threads_us(python, presets):
-    out = subprocess.run([python, "-c", CPU_THREADS, presets], capture_output=True, text=True, timeout=120, check=True)
-    return tuple(float(x) for x in out.stdout.split())
+def timed_in_cpython(python, presets, script):
+    """The microsecond figures a timing script (`CPU_CALL`, `CPU_THREADS`) prints."""
+    out = subprocess.run([python, "-c", script, presets], capture_output=True, text=True, timeout=120, check=True)
+    return [float(x) for x in out.stdout.split()]
 
 
 def run_json(cmd, timeout, env=None):
@@ -320,8 +316,8 @@ def main():
                     spread.append((label, title, [interval([figure(m) for m in a], [figure(m) for m in b], rng)
                                                   for a, b in pairs]))
 
-    cpu_us = cpu_call_us(args.python, args.presets)
-    threads_us = cpu_threads_us(args.python, args.presets)
+    [cpu_us] = timed_in_cpython(args.python, args.presets, CPU_CALL)
+    threads_us = timed_in_cpython(args.python, args.presets, CPU_THREADS)
     runtime = reals[-1].get("runtime", {}) if rows else {}
     more = ", ".join(f"{n} {r}" for n, r in LUMPY_RUNS.items() if r > args.runs)
     more = f" ({more}: their figures are lumpy)" if more else ""
