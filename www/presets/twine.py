@@ -109,6 +109,9 @@ class _Capture:
     def __init__(self, inner, echo):
         self._inner = inner
         self._echo = echo
+        # Per thread, the pieces of its unfinished line: joined only once a
+        # newline ends it, so a line written in many pieces (json.dump,
+        # print(..., end="")) costs its length, not its length squared.
         self._partial = {}
         self.lines = []
         self._lock = threading.Lock()
@@ -117,9 +120,14 @@ class _Capture:
         t = now()
         ident = threading.get_ident()
         with self._lock:
-            pending = self._partial.get(ident, "") + text
-            *complete, rest = pending.split("\n")
-            self._partial[ident] = rest
+            pieces = self._partial.setdefault(ident, [])
+            if "\n" not in text:
+                pieces.append(text)
+                complete = []
+            else:
+                first, *complete, rest = text.split("\n")
+                complete.insert(0, "".join(pieces) + first)
+                self._partial[ident] = [rest]
             for line in complete:
                 self.lines.append({
                     "t_ms": _ms(t),
