@@ -24,6 +24,9 @@ pub(crate) enum Ev {
     Arrive { tid: u32, core: u32 },
     /// A GIL waiter's timed wait (one switch interval) is over.
     Gil { tid: u32, epoch: u64 },
+    /// A thread that dropped the GIL on request is back on a core and
+    /// begins its timed wait for it (`Noise::rewait_latency`).
+    GilRewait { tid: u32, epoch: u64 },
     /// A GIL waiter woken by a release is on a core, to take the GIL if it
     /// is still free (`Gil`'s hand-over).
     GilWoken { tid: u32 },
@@ -113,7 +116,7 @@ impl Simulation {
     fn is_stale(&self, ev: &Ev) -> bool {
         match *ev {
             Ev::Thread { tid, gen } => self.threads[tid as usize].gen != gen,
-            Ev::Gil { tid, epoch } => self.threads[tid as usize].gil_timer != epoch,
+            Ev::Gil { tid, epoch } | Ev::GilRewait { tid, epoch } => self.threads[tid as usize].gil_timer != epoch,
             Ev::LockTimeout { tid, epoch } => !self.lock_wait_current(tid, epoch),
             // Nothing queued: nothing to balance, and no reason to move the clock.
             Ev::Balance => self.run_queue.is_empty(),

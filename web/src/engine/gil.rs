@@ -18,7 +18,9 @@
 //!   nor between a `read` and a `write` with nothing between them).
 //! - **FORCE_SWITCHING.** A holder that dropped on request only waits for
 //!   the GIL again once another thread has taken it, so it cannot take it
-//!   straight back, and its timed wait counts from that switch.
+//!   straight back, and its timed wait counts from that switch; with the
+//!   machine's noise on and other threads waiting, sometimes from a
+//!   scheduler slice after it (`Noise::rewait_latency`).
 //! - **The asker, often; else the longest sleeper.** Dropping the GIL
 //!   signals the condition variable, which wakes its longest sleeper
 //!   (glibc's groups, the kernel's futex queue): the waiter whose current
@@ -52,16 +54,22 @@ use twine_scenario::rng::Rng;
 
 /// How often the waiter that asked for a drop takes the GIL it frees.
 ///
-/// Measured in `twine run`, whose GIL is CPython's protocol on the C
-/// library's mutex and condition variables, as CPython's is (2026-12-06,
-/// counter-race.json's gil-read-then-write, 2 cores, each waiter's wait
-/// start logged): the asker took the GIL in 376 of 907 forced switches
-/// (41 %) in one set of 60 runs, 435 of 905 (48 %) in another. The others
-/// went to the waiter whose current timed wait began first in 84 % and
-/// 83 % (431 of 515, 345 of 418), the next one in 12 %: the longest
-/// sleeper, not a uniform pick. CPython 3.11 gave the asker 29-40 % of
-/// its switches (2026-12-05, ten threads in `while` loops).
-pub(crate) const ASKER_TAKES: f64 = 0.4;
+/// Who asked cannot be seen from inside CPython, so this is fitted to what
+/// can: how many other threads' turns a switched-out thread waits before
+/// it has the GIL again (2026-12-06, 2 cores, each thread's loop
+/// iterations logged). Ten threads each computing 100 ms in short steps
+/// came back after one other thread's turn in 47 % of their returns in
+/// CPython (10,000 × `twine.cpu(0.01)`, 20 runs; 46-49 % in groups of ten)
+/// and 46 % in `twine run` (1000 × 0.1 ms of `cpu` and a `print`, 20 runs);
+/// counter-race.py's gil-read-then-write threads in CPython (200 runs),
+/// 36 %, then 13, 8 and 7 % after two, three and four. The model gives
+/// 46-47 % and 38 %, 11, 8, 6 at this value (with the switched-out
+/// thread's late waits, `Noise::rewait_latency`); 35 % and 32 % at 0.4.
+/// (`twine run`'s GIL with every take and timeout logged gave the asker
+/// 41-48 % of forced switches, but with the logging counter-race lost
+/// 1414 updates at the median where it loses 875: it changed the races it
+/// measured.)
+pub(crate) const ASKER_TAKES: f64 = 0.6;
 
 pub(crate) struct Gil {
     pub on: bool,
@@ -131,7 +139,7 @@ impl Simulation {
     }
 
     /// Starts one timed wait of a switch interval for waiter `tid`.
-    fn gil_start_period(&mut self, tid: u32) {
+    pub(crate) fn gil_start_period(&mut self, tid: u32) {
         let takes = self.gil.takes;
         let now = self.now;
         let t = &mut self.threads[tid as usize];
@@ -158,9 +166,22 @@ impl Simulation {
         self.gil.asker = None;
         self.sh.gil_drop.set(false);
         self.emit(TraceEvent::GilAcquire { thread: tid });
-        // The switch a forced dropper waited for: its timed wait starts now.
+        // The switch a forced dropper waited for: its timed wait starts
+        // now, or once it is back on a core.
         if let Some(dropped) = self.gil.switch_waiter.take().filter(|&d| d != tid) {
-            self.gil_start_period(dropped);
+            let others = self.gil.waiters.len().saturating_sub(1);
+            match self.noise.rewait_latency(others) {
+                0 => self.gil_start_period(dropped),
+                late => {
+                    let at = now + Duration::from_nanos(late);
+                    let t = &mut self.threads[dropped as usize];
+                    t.gil_timer += 1;
+                    // The condition variable's line, it joins when it gets there.
+                    t.gil_period_from = at;
+                    let epoch = t.gil_timer;
+                    self.schedule(at, Ev::GilRewait { tid: dropped, epoch });
+                }
+            }
         }
     }
 

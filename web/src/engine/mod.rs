@@ -454,6 +454,7 @@ impl Simulation {
             Ev::SpawnCall => self.spawn_call_done(),
             Ev::Arrive { tid, core } => self.arrived(tid, core),
             Ev::Gil { tid, .. } => self.gil_timed_out(tid),
+            Ev::GilRewait { tid, .. } => self.gil_start_period(tid),
             Ev::GilWoken { tid } => self.gil_woken(tid),
             Ev::LockTimeout { tid, epoch } => {
                 // Only the full module schedules these (`Halt::LockWaitFor`):
