@@ -35,6 +35,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -88,6 +89,138 @@ for t in threads:
     t.join()
 print(min(took), max(took))
 """
+
+
+# How the GIL changes hands, in CPython and in the simulation, for ten
+# threads under it (2 CPUs): how long a turn lasts and how many other
+# threads' turns a thread waits before it holds the GIL again. Two loads:
+# each thread computing 100 ms in 10 us steps ("spinning"), and
+# counter-race's gil-read-then-write. CPython's threads log when each loop
+# iteration begins (a turn is a run of one thread's iterations); the
+# simulation's trace has every GIL take. Runs, seeds: (spinning, counter-race).
+HANDOFF_RUNS = (10, 100)
+
+# CPython: ten threads released by a gate, each logging its iterations'
+# start times, printed as one JSON list of [thread, ns] after the joins.
+HANDOFF_CPYTHON = """
+import json, sys, threading, time
+sys.path.insert(0, sys.argv[1])
+import twine
+twine.machine(cores=4, gil=True)
+ITERS, BODY = int(sys.argv[2]), sys.argv[3]
+hits = 0
+go = threading.Event()
+starts = []
+def count(me):
+    global hits
+    clock = time.perf_counter_ns
+    log = []
+    go.wait()
+    for _ in range(ITERS):
+        log.append(clock())
+        if BODY == "spin":
+            twine.cpu(0.01)
+        else:
+            seen = hits
+            twine.cpu(0.001)
+            hits = seen + 1
+            twine.cpu(0.01)
+    starts.extend((me, t) for t in log)
+threads = [threading.Thread(target=count, args=(i,)) for i in range(10)]
+for t in threads:
+    t.start()
+go.set()
+for t in threads:
+    t.join()
+sys.__stdout__.write(json.dumps(starts))
+"""
+
+# The simulation's spinning threads (counter-race runs as its preset).
+HANDOFF_SPIN_PY = """
+import threading
+import twine
+twine.machine(cores=4, gil=True)
+go = threading.Event()
+def spin():
+    go.wait()
+    for _ in range(10000):
+        twine.cpu(0.01)
+threads = [threading.Thread(target=spin) for _ in range(10)]
+for t in threads:
+    t.start()
+go.set()
+for t in threads:
+    t.join()
+"""
+
+# Turn lengths are counted in these bins (ms), for turns a drop request
+# ended (a switch interval or more).
+TURN_BINS = ((4.9, 5.2), (5.2, 6), (6, 7), (7, 8), (8, 1e9))
+
+
+def handoffs(events):
+    """From (ns, thread) in time order: the lengths of forced turns in the
+    bins above and how often a thread came back after 1, 2, 3, 4 or more
+    other threads' turns, each as fractions, and the number of returns."""
+    turns = []
+    for t, thread in events:
+        if not turns or turns[-1][0] != thread:
+            turns.append((thread, t))
+    lengths = [(b[1] - a[1]) / 1e6 for a, b in zip(turns, turns[1:])]
+    forced = [x for x in lengths if x >= TURN_BINS[0][0]]
+    bins = [sum(lo <= x < hi for x in forced) for lo, hi in TURN_BINS]
+    back = [0] * 5
+    last = {}
+    for i, (thread, _) in enumerate(turns):
+        if thread in last:
+            back[min(i - last[thread] - 1, 5) - 1] += 1
+        last[thread] = i
+    return bins, back
+
+
+def handoff_rows(sim, python, presets):
+    """One row per load and side: the turn bins and the returns, pooled."""
+    rows = []
+    for load, runs, iters in (("spinning", HANDOFF_RUNS[0], 10000), ("counter-race", HANDOFF_RUNS[1], 1000)):
+        sides = {"CPython": [], "sim (.py)": []}
+        for seed in range(1, runs + 1):
+            out = subprocess.run([python, "-c", HANDOFF_CPYTHON, presets, str(iters),
+                                  "spin" if load == "spinning" else "read-write"],
+                                 capture_output=True, text=True, timeout=120, check=True, env=CPYTHON_ENV)
+            sides["CPython"].append(sorted((t, me) for me, t in json.loads(out.stdout)))
+            sides["sim (.py)"].append(simulated_takes(sim, presets, load, seed))
+        for side, runs_events in sides.items():
+            bins, back = [0] * len(TURN_BINS), [0] * 5
+            for events in runs_events:
+                b, r = handoffs(events)
+                bins = [x + y for x, y in zip(bins, b)]
+                back = [x + y for x, y in zip(back, r)]
+            rows.append((load, side, len(runs_events), [x / max(sum(bins), 1) for x in bins],
+                         [x / max(sum(back), 1) for x in back]))
+    return rows
+
+
+def simulated_takes(sim, presets, load, seed):
+    """(ns, thread) of every GIL take by a worker once the gate opened."""
+    with tempfile.TemporaryDirectory() as tmp:
+        trace = os.path.join(tmp, "trace.jsonl")
+        if load == "spinning":
+            program = os.path.join(tmp, "spinning.py")
+            with open(program, "w") as f:
+                f.write(HANDOFF_SPIN_PY)
+            cmd = [sim, program]
+        else:
+            cmd = [sim, os.path.join(presets, "counter-race.py"), "--variant", "gil-read-then-write"]
+        here = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        subprocess.run(cmd + ["--seed", str(seed), "--cores", str(here), "--trace", trace],
+                       capture_output=True, timeout=120, check=True)
+        with open(trace) as f:
+            events = [json.loads(line) for line in f]
+    # The gate: the last worker to block waiting for it.
+    gate = max((e["t"] for e in events if e.get("kind") == "thread_block" and e.get("reason") == "lock"
+                and e["thread"] != 0), default=0)
+    return [(e["t"], e["thread"]) for e in events
+            if e.get("kind") == "gil_acquire" and e["thread"] != 0 and e["t"] > gate]
 
 
 # Figures a run's few GIL switches or thread overlaps decide: counter-race's
@@ -316,6 +449,7 @@ def main():
                     spread.append((label, title, [interval([figure(m) for m in a], [figure(m) for m in b], rng)
                                                   for a, b in pairs]))
 
+    gil_rows = [] if args.only else handoff_rows(args.sim, args.python, args.presets)
     [cpu_us] = timed_in_cpython(args.python, args.presets, CPU_CALL)
     threads_us = timed_in_cpython(args.python, args.presets, CPU_THREADS)
     runtime = reals[-1].get("runtime", {}) if rows else {}
@@ -364,6 +498,19 @@ def main():
             for label, title, ratios in spread:
                 cells = " | ".join(f"{r[0]:.2f}-{r[1]:.2f}" if r else "-" for r in ratios)
                 out.write(f"| {label} | {title} | {cells} |\n")
+        if gil_rows:
+            bins = " / ".join(f"{lo:g}-{hi:g}" if hi < 1e9 else f"{lo:g}+" for lo, hi in TURN_BINS)
+            out.write("\nHow the GIL changes hands, ten threads under it on this machine's CPUs (the simulation "
+                      f"with as many): the share of turns a drop request ended ({TURN_BINS[0][0]:g} ms or more) "
+                      "by length, and of a thread's returns to the GIL by how many other threads' turns it "
+                      "waited. CPython's turns are its threads' logged loop iterations; the simulation's, its "
+                      f"trace's GIL takes. Spinning: each thread 10,000 x `twine.cpu(0.01)`, {HANDOFF_RUNS[0]} "
+                      f"runs; counter-race: its gil-read-then-write loop, {HANDOFF_RUNS[1]} runs.\n\n"
+                      f"| load | side | runs | turns {bins} ms | back after 1 | 2 | 3 | 4 | more |\n"
+                      f"|---|---|---:|---|---:|---:|---:|---:|---:|\n")
+            for load, side, n, turn_bins, back in gil_rows:
+                cells = " / ".join(f"{x:.2f}" for x in turn_bins)
+                out.write(f"| {load} | {side} | {n} | {cells} | " + " | ".join(f"{x:.2f}" for x in back) + " |\n")
         for label, why in refused.items():
             out.write(f"\n`twine run` refused {label}: {why}\n")
     print(open(args.out).read())
