@@ -158,10 +158,15 @@ for t in threads:
 TURN_BINS = ((4.9, 5.2), (5.2, 6), (6, 7), (7, 8), (8, 1e9))
 
 
+def cpus_here():
+    """The CPUs twine run and CPython may use here (twine run keeps to its affinity too)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def handoffs(events):
-    """From (ns, thread) in time order: the lengths of forced turns in the
-    bins above and how often a thread came back after 1, 2, 3, 4 or more
-    other threads' turns, each as fractions, and the number of returns."""
+    """From (ns, thread) in time order: how many forced turns fell in each
+    of the bins above, and how many times a thread came back after 1, 2,
+    3, 4, or 5 or more other threads' turns."""
     turns = []
     for t, thread in events:
         if not turns or turns[-1][0] != thread:
@@ -211,8 +216,7 @@ def simulated_takes(sim, presets, load, seed):
             cmd = [sim, program]
         else:
             cmd = [sim, os.path.join(presets, "counter-race.py"), "--variant", "gil-read-then-write"]
-        here = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        subprocess.run(cmd + ["--seed", str(seed), "--cores", str(here), "--trace", trace],
+        subprocess.run(cmd + ["--seed", str(seed), "--cores", str(cpus_here()), "--trace", trace],
                        capture_output=True, timeout=120, check=True)
         with open(trace) as f:
             events = [json.loads(line) for line in f]
@@ -381,8 +385,7 @@ def main():
     spread = []  # (label, figure, each ratio's interval: JSON / twine run, .py / CPython)
     rng = random.Random(41)
     refused = {}
-    # The CPUs twine run and CPython may use here (twine run keeps to its affinity too).
-    here = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    here = cpus_here()
     fewer = {}  # label: the cores the scenario asks for, more than `here`
     started = time.time()
     names = sorted(f[:-3] for f in os.listdir(args.presets) if f.endswith(".py") and f != "twine.py")
