@@ -36,6 +36,7 @@ uses ``clients`` or ``duration``).
 """
 
 import atexit
+import heapq
 import itertools
 import json
 import os
@@ -103,41 +104,57 @@ def _thread_number():
     return _thread_numbers.setdefault(threading.get_ident(), len(_thread_numbers))
 
 
+def _written(t, text):
+    """The report's record of a line of output the current thread wrote at ``t``."""
+    return {"t_ms": _ms(t), "thread": _thread_number(), "name": threading.current_thread().name, "text": text}
+
+
 class _Capture:
     """Standard output that records each printed line with its time and thread."""
 
     def __init__(self, inner, echo):
         self._inner = inner
         self._echo = echo
-        # Per thread, the pieces of its unfinished line: joined only once a
-        # newline ends it, so a line written in many pieces (json.dump,
-        # print(..., end="")) costs its length, not its length squared.
+        # Per thread, its unfinished line: [pieces, record, time of the last
+        # piece]. The pieces are joined only once a newline ends the line (so
+        # a line written in many pieces, by json.dump or print(..., end=""),
+        # costs its length, not its length squared); the record and time are
+        # for a program that ends before the newline.
         self._partial = {}
-        self.lines = []
+        self._lines = []
         self._lock = threading.Lock()
 
     def write(self, text):
         t = now()
         ident = threading.get_ident()
         with self._lock:
-            pieces = self._partial.setdefault(ident, [])
-            if "\n" not in text:
-                pieces.append(text)
-                complete = []
-            else:
-                first, *complete, rest = text.split("\n")
-                complete.insert(0, "".join(pieces) + first)
-                self._partial[ident] = [rest]
-            for line in complete:
-                self.lines.append({
-                    "t_ms": _ms(t),
-                    "thread": _thread_number(),
-                    "name": threading.current_thread().name,
-                    "text": line,
-                })
+            unfinished = self._partial.get(ident)
+            if unfinished is None:
+                unfinished = self._partial[ident] = [[], None, t]
+            *complete, rest = text.split("\n")
+            if complete:
+                complete[0] = "".join(unfinished[0]) + complete[0]
+                self._lines.extend(_written(t, line) for line in complete)
+                unfinished[0] = []
+            if rest:
+                if not unfinished[0]:
+                    # The line's writer, looked up once and not for every piece.
+                    unfinished[1] = _written(t, None)
+                unfinished[0].append(rest)
+                unfinished[2] = t
         if self._echo:
             self._inner.write(text)
         return len(text)
+
+    def lines(self):
+        """The lines written, with each thread's unfinished last line (as the simulation reports it)."""
+        with self._lock:
+            unfinished = [
+                dict(record, t_ms=_ms(t), text="".join(pieces))
+                for pieces, record, t in self._partial.values() if pieces
+            ]
+            by_time = lambda r: r["t_ms"]
+            return list(heapq.merge(self._lines, sorted(unfinished, key=by_time), key=by_time))
 
     def flush(self):
         if self._echo:
@@ -636,7 +653,7 @@ def _report():
         "time_ms": _ms(now()),
         "requests": requests,
         "reactor": {"lag": _percentiles(_lags)},
-        "output": _capture.lines,
+        "output": _capture.lines(),
         "runtime": {
             "python": sys.version.split()[0],
             "twisted": twisted_version,
