@@ -127,6 +127,9 @@ const runId = (page) => page.evaluate(() => Number(document.querySelector('[data
 
 /** Clicks Run and waits for the new run's metrics. */
 async function run(page) {
+  // A run already in flight (one a preset pick or a knob started) could end
+  // between reading the id and the click, and be taken for this one.
+  await page.waitForFunction(() => document.body.dataset.state !== 'running');
   const before = await runId(page);
   await page.click('[data-testid=run]');
   await page.waitForFunction((b) => Number(document.querySelector('[data-testid=metrics]').dataset.run || 0) > b, before);
