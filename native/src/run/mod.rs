@@ -8,10 +8,11 @@
 //!
 //! - the reactor is the real [`ReactorThread`] on mio, with its OS thread
 //!   pool behind `defer_to_thread`; plain threads are OS threads;
-//! - `cpu` is a busy loop that burns the thread's own CPU time (read from
-//!   its CPU clock, so a thread waiting for a core or the GIL takes longer
-//!   in wall time, as on the simulated cores, and a machine whose load
-//!   changes during the run still burns what was asked), `io` and
+//! - `cpu` is a busy loop that burns the thread's own time on a core (its
+//!   iterations at the speed each thread keeps measuring, so a thread
+//!   waiting for a core or the GIL takes longer in wall time, as on the
+//!   simulated cores, and a machine whose speed changes during the run
+//!   still burns what was asked), `io` and
 //!   `sleep` are real sleeps, locks are OS mutexes, counters are shared
 //!   memory read and written separately (lost updates are real);
 //! - its threads run on the scenario's `cores` of this machine's CPUs, or
