@@ -244,6 +244,17 @@ LUMPY_RUNS = {"counter-race/gil-read-then-write": 600, "counter-race/nogil-unloc
 RESAMPLES = 2000
 
 
+def shape(values):
+    """How a lumpy figure spread over its runs: {runs, zero (the share of
+    runs where it was 0), p25, p50, p75, mean}, or None for no runs."""
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    p25, p50, p75 = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+    return {"runs": len(values), "zero": sum(v == 0 for v in values) / len(values),
+            "p25": p25, "p50": p50, "p75": p75, "mean": statistics.mean(values)}
+
+
 def interval(sim, real, rng):
     """The 5th and 95th percentiles of median(sim) / median(real), both
     sides resampled with replacement: where the ratio could have landed
@@ -383,6 +394,7 @@ def main():
 
     rows = []
     spread = []  # (label, figure, each ratio's interval: JSON / twine run, .py / CPython)
+    shapes = []  # (label, figure, side, shape of its runs: `shape`)
     rng = random.Random(41)
     refused = {}
     here = cpus_here()
@@ -451,6 +463,10 @@ def main():
                     pairs = ((js, natives), (py, reals))
                     spread.append((label, title, [interval([figure(m) for m in a], [figure(m) for m in b], rng)
                                                   for a, b in pairs]))
+                    sides = ((f"sim (JSON), {here} cores" if js is sims_here else "sim (JSON)", js),
+                             ("twine run", natives), (f"sim (.py), {here} cores" if py is pys_here else "sim (.py)", py),
+                             ("CPython", reals))
+                    shapes.extend((label, title, side, shape([figure(m) for m in runs_])) for side, runs_ in sides)
 
     gil_rows = [] if args.only else handoff_rows(args.sim, args.python, args.presets)
     [cpu_us] = timed_in_cpython(args.python, args.presets, CPU_CALL)
@@ -501,6 +517,16 @@ def main():
             for label, title, ratios in spread:
                 cells = " | ".join(f"{r[0]:.2f}-{r[1]:.2f}" if r else "-" for r in ratios)
                 out.write(f"| {label} | {title} | {cells} |\n")
+        if shapes:
+            out.write("\nThe lumpy figures' spread over the runs, side by side: the share of runs where it was "
+                      "zero, its quartiles and its mean. A median sits where few runs are, between the runs with "
+                      "none and the many with hundreds to thousands, so two sides alike in the rest can differ "
+                      "there.\n\n| experiment | figure | side | runs | zero | p25 | median | p75 | mean |\n"
+                      "|---|---|---|---:|---:|---:|---:|---:|---:|\n")
+            for label, title, side, sh in shapes:
+                if sh:
+                    out.write(f"| {label} | {title} | {side} | {sh['runs']} | {sh['zero']:.2f} | {fmt(sh['p25'])} "
+                              f"| {fmt(sh['p50'])} | {fmt(sh['p75'])} | {fmt(sh['mean'])} |\n")
         if gil_rows:
             bins = " / ".join(f"{lo:g}-{hi:g}" if hi < 1e9 else f"{lo:g}+" for lo, hi in TURN_BINS)
             out.write("\nHow the GIL changes hands, ten threads under it on this machine's CPUs (the simulation "

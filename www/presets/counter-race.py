@@ -12,9 +12,9 @@ lets a switch land in between, and updates are lost again.
 
 Read then write under the GIL, how many are lost depends on where the
 switches land, so it changes from run to run on a real machine and from seed
-to seed here: none in about a third of runs, in CPython (quiet machine) as
-in the simulation, and hundreds to thousands in the others. Press Seeds to
-see the spread rather than one run.
+to seed here: none in about a fifth of runs, in CPython as in the
+simulation, and hundreds to thousands in the others. Press Seeds to see the
+spread rather than one run.
 """
 import threading
 
