@@ -232,7 +232,7 @@ fn the_python_counter_races_lost_updates_add_up_to_what_the_program_prints() {
     let source = include_str!("../../www/presets/counter-race.py");
     for variant in ["nogil-unlocked", "gil-read-then-write", "gil-unlocked", "nogil-locked"] {
         let scenario = Scenario::from_python_variant("counter-race.py", source, Some(variant)).unwrap();
-        // Under the GIL about a third of seeds lose nothing: a few seeds.
+        // Under the GIL about a fifth of seeds lose nothing: a few seeds.
         let mut lost_in_all = 0;
         for seed in 1..=4 {
             let mut sim = Simulation::new(&scenario, Some(seed));
