@@ -48,9 +48,10 @@ const UNTIMED_NS: u64 = 2_000;
 /// A stretch of 1000 iterations here takes 971 ns at p10, 981 at the
 /// median, 1011 at p90, 1082 at p99 (timer interrupts and the like, which a
 /// real thread pays too) and 5 µs or more one time in a thousand (the
-/// thread was preempted, which is not work). With this average `cpu(0.01)`
-/// uses 10.16 µs of CPU here; taking the fastest of the last eight
-/// stretches instead, 10.3.
+/// thread was preempted, which is not work). With this average a burn of
+/// 1 µs uses 1.01-1.04 µs of CPU here, 10 µs 10.2-10.4, 100 µs 100.9-101.2
+/// (three rounds of 1000); taking the fastest of the last eight stretches
+/// instead, 10 µs used 10.3 and 100 µs 101.8.
 #[derive(Clone, Copy, Debug)]
 struct Speed {
     /// 0 until the thread's first timed stretch: the start-up figure stands.
@@ -164,20 +165,23 @@ impl Spin {
     /// `between` waiting for the GIL is not work: the stretch it falls in
     /// reads slow and does not count towards the speed.
     pub(crate) fn burn(self, ns: u64, mut between: impl FnMut()) {
+        if ns < UNTIMED_NS {
+            // A counter step's spin: no more bookkeeping than it must have
+            // (a debug build's would otherwise outgrow a 200 ns step).
+            let speed = SPEED.with(|s| s.get().get(self.iters_per_ns));
+            spin_polling((ns as f64 * speed).round() as u64, &mut between);
+            return;
+        }
         let mut speed = SPEED.get();
         burn_on(ns, self.iters_per_ns, &mut speed, monotonic_ns, |iters| spin_polling(iters, &mut between));
         SPEED.set(speed);
     }
 }
 
-/// A burn's loop, on any clock and busy loop (the tests run it on a model of
-/// this machine's): spins `ns` worth of iterations at the thread's `speed`
-/// (`start_up` before it has one), measuring it again each timed stretch.
+/// A timed burn's loop, on any clock and busy loop (the tests run it on a
+/// model of this machine's): spins `ns` worth of iterations at the thread's
+/// `speed` (`start_up` before it has one), measuring it again each stretch.
 fn burn_on(ns: u64, start_up: f64, speed: &mut Speed, mut clock: impl FnMut() -> u64, mut spin: impl FnMut(u64)) {
-    if ns < UNTIMED_NS {
-        spin((ns as f64 * speed.get(start_up)).round() as u64);
-        return;
-    }
     let mut left = ns as f64;
     let mut now = clock();
     while left > 0.0 {
