@@ -98,9 +98,10 @@ impl Speed {
 /// Iterations of the busy loop between two eval-breaker points: about
 /// 100 ns, as far apart as a tight Python loop's backward jumps (`while
 /// time.thread_time() < end: pass` about 250 ns, `for _ in range(n): pass`
-/// about 25). Checked only at the clock reads, every 5 µs, a holder asked
-/// to drop the GIL dropped it microseconds later than CPython's, by when
-/// the waiter that asked was asleep again, and the lock went to another.
+/// about 25). When the loop looked only at its clock reads, 5 µs apart (an
+/// earlier design), a holder asked to drop the GIL dropped it microseconds
+/// later than CPython's, by when the waiter that asked was asleep again,
+/// and the lock went to another.
 const POLL_ITERS: u64 = 128;
 
 thread_local! {
