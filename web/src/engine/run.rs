@@ -167,7 +167,7 @@ impl Simulation {
         }
         match work {
             Work::Cpu(ns) => {
-                let ns = self.cpu_time(ns);
+                let ns = self.cpu_time(tid, ns);
                 if ns == 0 {
                     self.queue_now(tid);
                 } else {
@@ -177,7 +177,7 @@ impl Simulation {
                 }
             }
             Work::Counter(op, counter) => {
-                let ns = self.noise.cpu(self.program.machine.counter_op) + self.line_move(tid, counter);
+                let ns = self.machine_cpu(tid, self.program.machine.counter_op) + self.line_move(tid, counter);
                 if ns == 0 {
                     self.counter_step(tid, op, counter, None);
                     self.queue_now(tid);
@@ -192,7 +192,7 @@ impl Simulation {
                 }
             }
             Work::Py { ns, yield_gil } => {
-                let ns = self.noise.cpu(ns);
+                let ns = self.machine_cpu(tid, ns);
                 if ns == 0 {
                     if yield_gil {
                         self.py_yield(tid);

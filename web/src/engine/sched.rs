@@ -142,6 +142,9 @@ pub(crate) struct Thread {
     pub job: Option<Job>,
     /// Values read by `read` steps, per counter.
     pub registers: Vec<(u32, i64)>,
+    /// Of its current work's length, time it spends off its core
+    /// (`Noise::interruptions`): not charged as its CPU time.
+    pub off_core_ns: u64,
     pub gil_hold_ns: u64,
     pub gil_wait_ns: u64,
     pub gil_since: Time,
@@ -186,6 +189,7 @@ impl Thread {
             lock_epoch: 0,
             job: None,
             registers: Vec::new(),
+            off_core_ns: 0,
             gil_hold_ns: 0,
             gil_wait_ns: 0,
             gil_since: Time::ZERO,
@@ -506,7 +510,9 @@ impl Simulation {
         // A thread's CPU time ends with its last step, as `twine run`
         // measures it: its exit is the core's time, not the thread's.
         if !matches!(burst.op, BurstOp::Exit) {
-            self.sh.charge_cpu(tid, ran);
+            let off = ran.min(t.off_core_ns);
+            t.off_core_ns -= off;
+            self.sh.charge_cpu(tid, ran - off);
         }
         if burst.left == 0 {
             let op = burst.op;
