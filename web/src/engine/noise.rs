@@ -61,11 +61,11 @@ const WAKE_MEAN_NS: f64 = 20_000.0;
 /// 10,000 lock hand-offs between two CPython threads on the harness's
 /// machine (2026-12-06) none took over 200 µs (p99 23-33, the longest
 /// 83-114), where 0.22 % of 5000 `time.sleep(0.001)` overshot by more
-/// than 500 µs (the longest 3.8 ms). With the tail on every wake-up, a
-/// pool thread's first GIL wake came a millisecond late in one run in
-/// ten, and pool-saturation's threads began their first jobs out of
-/// order (one four places late), where CPython's began in order in 30 of
-/// 30 runs.
+/// than 500 µs (the longest 3.8 ms). With the tail on every wake-up,
+/// pool-saturation's twelve pool threads began their first jobs out of
+/// order in 15 of 30 seeds, up to six places (a new thread's GIL wake-up
+/// a millisecond late); without it, in 6 of 30, one by two places.
+/// CPython's began in order in 30 of 30 runs.
 const TAIL_CHANCE: f64 = 0.01;
 /// The mean extra latency of a timer's wake-up in the long tail.
 const TAIL_MEAN_NS: f64 = 1_000_000.0;
