@@ -49,7 +49,7 @@ use std::time::Duration;
 
 use twine_core::trace::TraceEvent;
 
-use super::sched::{Block, Burst, BurstOp, State};
+use super::sched::{own_cpu, Block, Burst, BurstOp, State};
 use super::{Ev, Simulation};
 use twine_scenario::rng::Rng;
 
@@ -295,9 +295,7 @@ impl Simulation {
                 let ran = now.saturating_since(burst.since).as_nanos() as u64;
                 burst.left -= ran;
                 burst.since = now;
-                let off = ran.min(t.off_core_ns);
-                t.off_core_ns -= off;
-                self.sh.charge_cpu(holder, ran - off);
+                self.sh.charge_cpu(holder, own_cpu(&mut t.off_core_ns, ran));
             }
             self.gil_forced_drop(holder);
         } else {

@@ -171,6 +171,14 @@ pub(crate) struct Thread {
     pub start_at: Option<u64>,
 }
 
+/// Of `ran` ns a thread's work held a core, its own CPU time: less the
+/// moments it was off its core (`off_core`, which this uses up).
+pub(crate) fn own_cpu(off_core: &mut u64, ran: u64) -> u64 {
+    let off = ran.min(*off_core);
+    *off_core -= off;
+    ran - off
+}
+
 impl Thread {
     pub fn new(name: Rc<str>, kind: Kind) -> Thread {
         Thread {
@@ -510,9 +518,7 @@ impl Simulation {
         // A thread's CPU time ends with its last step, as `twine run`
         // measures it: its exit is the core's time, not the thread's.
         if !matches!(burst.op, BurstOp::Exit) {
-            let off = ran.min(t.off_core_ns);
-            t.off_core_ns -= off;
-            self.sh.charge_cpu(tid, ran - off);
+            self.sh.charge_cpu(tid, own_cpu(&mut t.off_core_ns, ran));
         }
         if burst.left == 0 {
             let op = burst.op;
