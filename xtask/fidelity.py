@@ -153,6 +153,59 @@ for t in threads:
     t.join()
 """
 
+# An `Event`'s waiters coming through its gate, as counter-race.py's threads
+# do: five threads started, the gate set at once, each noting its number as
+# it gets through. Who comes first decides a run's first GIL turns, and the
+# OS's choice moved between days (CPython: thread 0 first in 42 of 60 runs
+# on 2026-12-05, in 47 of 200 on 2026-12-06, when thread 1 was first in
+# 100), so the table shows it beside the lumpy figures. CPython finds
+# `twine` on PYTHONPATH; the simulation has it built in.
+GATE_PY = """
+import threading
+import twine
+twine.machine(cores=4, gil=True)
+gate = threading.Event()
+order = []
+def work(n):
+    gate.wait()
+    order.append(n)
+    twine.cpu(1)
+threads = [threading.Thread(target=work, args=(n,)) for n in range(5)]
+for t in threads:
+    t.start()
+gate.set()
+for t in threads:
+    t.join()
+print(*order)
+"""
+GATE_RUNS = 60
+
+
+def gate_rows(sim, python, presets):
+    """(side, runs, thread 0 first, thread 1 first, all in start order), counts."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        program = os.path.join(tmp, "gate.py")
+        with open(program, "w") as f:
+            f.write(GATE_PY)
+        cpython = dict(CPYTHON_ENV, PYTHONPATH=presets)
+
+        def in_cpython(seed):
+            out = subprocess.run([python, program], capture_output=True, text=True, timeout=60, check=True,
+                                 env=cpython)
+            return out.stdout.strip().splitlines()[-1]
+
+        def simulated(seed):
+            return texts(run_json([sim, program, "--seed", str(seed), "--cores", str(cpus_here()), "--metrics"],
+                                  60))[-1]
+
+        for side, last_line in (("CPython", in_cpython), ("sim (.py)", simulated)):
+            orders = [[int(n) for n in last_line(seed).split()] for seed in range(1, GATE_RUNS + 1)]
+            rows.append((side, len(orders), sum(o[0] == 0 for o in orders), sum(o[0] == 1 for o in orders),
+                         sum(o == sorted(o) for o in orders)))
+    return rows
+
+
 # Turn lengths are counted in these bins (ms), for turns a drop request
 # ended (a switch interval or more).
 TURN_BINS = ((4.9, 5.2), (5.2, 6), (6, 7), (7, 8), (8, 1e9))
@@ -476,6 +529,7 @@ def main():
                     shapes.extend((label, title, side, shape([figure(m) for m in runs_])) for side, runs_ in sides)
 
     gil_rows = [] if args.only else handoff_rows(args.sim, args.python, args.presets)
+    gates = [] if args.only else gate_rows(args.sim, args.python, args.presets)
     [cpu_us] = timed_in_cpython(args.python, args.presets, CPU_CALL)
     threads_us = timed_in_cpython(args.python, args.presets, CPU_THREADS)
     runtime = reals[-1].get("runtime", {}) if rows else {}
@@ -547,6 +601,14 @@ def main():
             for load, side, n, turn_bins, back in gil_rows:
                 cells = " / ".join(f"{x:.2f}" for x in turn_bins)
                 out.write(f"| {load} | {side} | {n} | {cells} | " + " | ".join(f"{x:.2f}" for x in back) + " |\n")
+        if gates:
+            out.write(f"\nAn `Event`'s waiters at its gate: five threads started, the gate set at once, each "
+                      f"noting its number as it got through ({GATE_RUNS} runs; the simulation on this machine's "
+                      "CPUs). Who came first decides a run's first GIL turns, and the OS's choice has moved "
+                      "between days.\n\n| side | runs | thread 0 first | thread 1 first | all in start order |\n"
+                      "|---|---:|---:|---:|---:|\n")
+            for side, n, zero, one, ordered in gates:
+                out.write(f"| {side} | {n} | {zero} | {one} | {ordered} |\n")
         for label, why in refused.items():
             out.write(f"\n`twine run` refused {label}: {why}\n")
     print(open(args.out).read())
