@@ -190,7 +190,7 @@ def gate_rows(sim, python, presets):
             f.write(GATE_PY)
         cpython = dict(CPYTHON_ENV, PYTHONPATH=presets)
 
-        def in_cpython(seed):
+        def in_cpython(_seed):  # a real run takes no seed: the OS decides
             out = subprocess.run([python, program], capture_output=True, text=True, timeout=60, check=True,
                                  env=cpython)
             return out.stdout.strip().splitlines()[-1]
