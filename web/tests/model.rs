@@ -734,7 +734,10 @@ print(*order)
 /// 47, thread 1 first in 100, all in order in 32, mostly as a pair or two
 /// swapped ("1 0 3 4 2", "1 0 2 3 4"). The model follows the first
 /// measurement: a wider spread of wake-ups shuffled every thread instead
-/// (`docs/fidelity.md`, stop 48).
+/// (`docs/fidelity.md`, stop 48). With each waiter's wake-up as long as one
+/// blocked as long took here (`Noise::notify_latency`, stop 49), it lets
+/// thread 0 through first in 33 of 40 seeds, thread 1 in 6, all in order
+/// in 11 (60 seeds before: 60, 0 and 31).
 #[test]
 fn an_event_set_lets_its_waiters_through_in_the_order_they_waited() {
     let orders = gate_orders(5, 1.0, 0.0);
