@@ -16,9 +16,11 @@ N`): that is the model's prediction for the machine the measurement ran
 on, and the row's ratios use it. The scenario's own figures keep their
 columns.
 
-Run it through `cargo xtask fidelity [--runs N] [--only PRESET]`, which
+Run it through `cargo xtask fidelity [--runs N] [--only PRESET[/VARIANT]]`, which
 builds twine-sim and twine, makes the virtualenv with Twisted and passes
-the paths:
+the paths. `--only counter-race/gil-read-then-write --runs 4000` measures
+that variant alone, 4000 runs a side (a lumpy figure's table rows run
+`LUMPY_RUNS` otherwise):
 
     python3 xtask/fidelity.py --sim SIM --twine TWINE --python VENV_PYTHON --presets www/presets --out target/fidelity.md
 
@@ -305,14 +307,27 @@ RESAMPLES = 2000
 
 
 def shape(values):
-    """How a lumpy figure spread over its runs: {runs, zero (the share of
-    runs where it was 0), p25, p50, p75, mean}, or None for no runs."""
-    values = sorted(v for v in values if v is not None)
-    if not values:
+    """How a lumpy figure spread over its runs, in the order they ran:
+    {runs, zero (the share of runs where it was 0), p25, p50, p75, mean,
+    early, late (the medians of the first and the second half)}, or None
+    for no runs.
+
+    The halves show whether the side moved while the table was measured:
+    a simulation's halves (seeds 1 to N/2, then the rest) differ only by
+    chance, so they show how far apart chance puts two halves; a real
+    side's can differ by more (counter-race's CPython median went from
+    1470 to 1068 between two halves of 1400 runs, 15:39-15:51 and
+    15:51-16:00 one quiet afternoon, where chance parts two such halves by
+    more than 321 in 1 % of draws; stop 50)."""
+    ordered = [v for v in values if v is not None]
+    if not ordered:
         return None
+    values = sorted(ordered)
     p25, p50, p75 = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+    half = max(len(ordered) // 2, 1)
     return {"runs": len(values), "zero": sum(v == 0 for v in values) / len(values),
-            "p25": p25, "p50": p50, "p75": p75, "mean": statistics.mean(values)}
+            "p25": p25, "p50": p50, "p75": p75, "mean": statistics.mean(values),
+            "early": statistics.median(ordered[:half]), "late": statistics.median(ordered[half:] or ordered)}
 
 
 def interval(sim, real, rng):
@@ -462,7 +477,7 @@ def main():
     started = time.time()
     names = sorted(f[:-3] for f in os.listdir(args.presets) if f.endswith(".py") and f != "twine.py")
     for name in names:
-        if args.only and name not in args.only:
+        if args.only and not any(o.split("/")[0] == name for o in args.only):
             continue
         scenario = os.path.join(args.presets, name + ".json")
         # A preset written only in Python (client-server) has no JSON form for
@@ -477,10 +492,14 @@ def main():
         variants = [v["name"] for v in preset.get("variants", [])] or [None]
         for variant in variants:
             label = f"{name}/{variant}" if variant else name
+            if args.only and name not in args.only and label not in args.only:
+                continue
             sims, pys, natives, gils, reals = [], [], [], [], []
             sims_here, pys_here = [], []  # the simulation on this machine's cores, when the scenario asks for more
             program = os.path.join(args.presets, name + ".py")
-            runs = max(args.runs, LUMPY_RUNS.get(label, 0))
+            # A variant named on its own runs as many times as asked: the
+            # way to settle a lumpy figure with more runs than the table's.
+            runs = args.runs if label in args.only else max(args.runs, LUMPY_RUNS.get(label, 0))
             # Interleaved rounds: a slow moment of the machine hits both sides.
             for seed in range(1, runs + 1):
                 py = [args.sim, program, "--seed", str(seed), "--metrics"] + (["--variant", variant] if variant else [])
@@ -582,12 +601,17 @@ def main():
             out.write("\nThe lumpy figures' spread over the runs, side by side: the share of runs where it was "
                       "zero, its quartiles and its mean. A median sits where few runs are, between the runs with "
                       "none and the many with hundreds to thousands, so two sides alike in the rest can differ "
-                      "there.\n\n| experiment | figure | side | runs | zero | p25 | median | p75 | mean |\n"
-                      "|---|---|---|---:|---:|---:|---:|---:|---:|\n")
+                      "there. The medians of the first and the second half of each side's runs, in the order they "
+                      "ran, show whether a real side moved while it was measured: the simulation's halves differ "
+                      "only by chance.\n\n"
+                      "| experiment | figure | side | runs | zero | p25 | median | p75 | mean "
+                      "| first half's median | second half's |\n"
+                      "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
             for label, title, side, sh in shapes:
                 if sh:
                     out.write(f"| {label} | {title} | {side} | {sh['runs']} | {sh['zero']:.2f} | {fmt(sh['p25'])} "
-                              f"| {fmt(sh['p50'])} | {fmt(sh['p75'])} | {fmt(sh['mean'])} |\n")
+                              f"| {fmt(sh['p50'])} | {fmt(sh['p75'])} | {fmt(sh['mean'])} "
+                              f"| {fmt(sh['early'])} | {fmt(sh['late'])} |\n")
         if gil_rows:
             bins = " / ".join(f"{lo:g}-{hi:g}" if hi < 1e9 else f"{lo:g}+" for lo, hi in TURN_BINS)
             out.write("\nHow the GIL changes hands, ten threads under it on this machine's CPUs (the simulation "

@@ -1,4 +1,4 @@
-//! `cargo xtask fidelity [--runs N] [--only PRESET]`: the simulation against
+//! `cargo xtask fidelity [--runs N] [--only PRESET[/VARIANT]]`: the simulation against
 //! `twine run` (the scenario on real threads, without and with a real GIL)
 //! and real CPython + Twisted, preset by preset (a measurement, not a test).
 //!

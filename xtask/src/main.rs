@@ -36,7 +36,7 @@ fn main() -> ExitCode {
             eprintln!("  serve [ARGS]   set up, build the playground, run `twine serve ARGS`");
             eprintln!("  test [--skip STEP]...  set up, then fmt, clippy, tests, wasm and browser tests");
             eprintln!("  bench          criterion benchmarks");
-            eprintln!("  fidelity [--runs N] [--only PRESET]  the simulation against twine run and CPython + Twisted");
+            eprintln!("  fidelity [--runs N] [--only PRESET[/VARIANT]]  the simulation against twine run and CPython + Twisted");
             eprintln!("  chaos [--short]  the chaos suite: probes of a real twine serve, one line each");
             eprintln!("  fuzz [--target NAME]... [--execs N]  fuzz every decoder and parser, N inputs each (10M)");
             eprintln!("  setup          only install what is missing");
